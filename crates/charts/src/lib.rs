@@ -1,0 +1,1 @@
+//! Usage and cost charts drawn as SVG with plotters.

@@ -1,0 +1,1 @@
+//! Routing plans and the live incremental cost estimator.

@@ -1,0 +1,391 @@
+//! The price book: tiers, included quantities, overage rates, credit packs and region weights.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::decimal;
+use crate::error::PriceBookError;
+use crate::meter::Meter;
+
+/// The format version this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The published tiers, embedded in every binary so pricing works offline.
+const DEFAULT_BOOK_YAML: &str = include_str!("../price-books/default.yaml");
+
+/// Quantities per meter; a missing meter means "no quota" (unlimited) on that tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeterQuantities {
+    /// Requests a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[schemars(schema_with = "decimal::quantity_opt_schema")]
+    pub requests: Option<Decimal>,
+    /// Billable egress in GB (10^9 bytes) a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[schemars(schema_with = "decimal::quantity_opt_schema")]
+    pub egress_gb: Option<Decimal>,
+    /// Compute seconds a month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[schemars(schema_with = "decimal::quantity_opt_schema")]
+    pub compute_seconds: Option<Decimal>,
+}
+
+impl MeterQuantities {
+    /// The quantity for one meter, in that meter's unit.
+    pub fn get(&self, meter: Meter) -> Option<Decimal> {
+        match meter {
+            Meter::Requests => self.requests,
+            Meter::Egress => self.egress_gb,
+            Meter::Compute => self.compute_seconds,
+        }
+    }
+}
+
+/// The price of usage past the included quantity: `price` for every `per` units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverageRate {
+    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    #[schemars(schema_with = "decimal::money_schema")]
+    pub price: Decimal,
+    #[serde(deserialize_with = "decimal::quantity_positive")]
+    #[schemars(schema_with = "decimal::quantity_schema")]
+    pub per: Decimal,
+}
+
+/// Overage rates per meter; a meter without a rate is never charged past its quota.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeterRates {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<OverageRate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub egress_gb: Option<OverageRate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_seconds: Option<OverageRate>,
+}
+
+impl MeterRates {
+    /// The overage rate for one meter.
+    pub fn get(&self, meter: Meter) -> Option<&OverageRate> {
+        match meter {
+            Meter::Requests => self.requests.as_ref(),
+            Meter::Egress => self.egress_gb.as_ref(),
+            Meter::Compute => self.compute_seconds.as_ref(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        Meter::ALL.iter().all(|m| self.get(*m).is_none())
+    }
+}
+
+/// One tier of the book.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Tier {
+    /// The tier's id, lower case: `sandbox`, `production`, ...
+    pub name: String,
+    /// The name shown to people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+    /// One sentence on who the tier is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The monthly base fee; absent only on a custom (negotiated) tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "money_opt")]
+    #[schemars(schema_with = "decimal::money_schema")]
+    pub base_fee: Option<Decimal>,
+    /// Usage past a quota is capped (throttled), never billed.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hard_cap: bool,
+    #[serde(default)]
+    pub included: MeterQuantities,
+    #[serde(default, skip_serializing_if = "MeterRates::is_empty")]
+    pub overage: MeterRates,
+    /// Whether accounts on this tier may buy burst credit packs.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub credit_packs: bool,
+    /// Pricing is negotiated per account.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub custom: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn money_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    decimal::money_nonnegative(d).map(Some)
+}
+
+impl Tier {
+    /// The name shown to people, falling back to the id.
+    pub fn display_name(&self) -> &str {
+        if self.label.is_empty() { &self.name } else { &self.label }
+    }
+
+    /// Whether the book holds enough to price this tier.
+    pub fn is_rateable(&self) -> bool {
+        self.base_fee.is_some()
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !name_ok {
+            return Err(format!(
+                "tier name '{}' must be lower-case letters, digits, '-' or '_'",
+                self.name
+            ));
+        }
+        if self.base_fee.is_none() && !self.custom {
+            return Err(format!(
+                "tier '{}': base_fee is missing (only a custom tier may leave it out)",
+                self.name
+            ));
+        }
+        for meter in Meter::ALL {
+            let key = meter.book_key();
+            if self.overage.get(meter).is_some() {
+                if self.hard_cap {
+                    return Err(format!(
+                        "tier '{}': a hard-capped tier cannot have an overage rate for {key}",
+                        self.name
+                    ));
+                }
+            } else if self.included.get(meter).is_some() && !self.hard_cap && self.is_rateable() {
+                return Err(format!(
+                    "tier '{}': {key} has an included quantity but no overage rate; add one under overage or set hard_cap",
+                    self.name
+                ));
+            }
+        }
+        if self.hard_cap && self.credit_packs {
+            return Err(format!(
+                "tier '{}': a hard-capped tier cannot hold burst credit packs",
+                self.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for Tier {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let tier = Tier::deserialize(d)?;
+        tier.check().map_err(serde::de::Error::custom)?;
+        Ok(tier)
+    }
+}
+
+impl Serialize for Tier {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Tier::serialize(self, s)
+    }
+}
+
+/// A prepaid burst credit pack: pay `price`, receive `credit` to spend on overage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditPack {
+    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    #[schemars(schema_with = "decimal::money_schema")]
+    pub price: Decimal,
+    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    #[schemars(schema_with = "decimal::money_schema")]
+    pub credit: Decimal,
+}
+
+/// A whole price book. Build one with [`PriceBook::from_yaml_str`], [`PriceBook::load`] or
+/// [`PriceBook::published`]; every constructor validates the whole book.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct PriceBook {
+    /// Format version; this release reads version 1.
+    pub version: u32,
+    /// ISO 4217 currency of every amount in the book.
+    pub currency: String,
+    /// Tiers from the smallest to the largest; "the next tier" follows this order.
+    pub tiers: Vec<Tier>,
+    pub credit_pack: CreditPack,
+    /// Egress weight per region: billable egress = bytes served there x weight.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, f64>")]
+    pub regions: BTreeMap<String, RegionWeight>,
+}
+
+/// A region's egress weight, an exact decimal (1.0 for the reference regions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RegionWeight(#[serde(deserialize_with = "decimal::quantity_positive")] pub Decimal);
+
+impl PriceBook {
+    fn check(&self) -> Result<(), String> {
+        if self.version != FORMAT_VERSION {
+            return Err(format!(
+                "version {} is not supported; this release reads version {FORMAT_VERSION}",
+                self.version
+            ));
+        }
+        if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(format!("currency '{}' must be a three-letter code such as USD", self.currency));
+        }
+        if self.tiers.is_empty() {
+            return Err("a price book needs at least one tier".into());
+        }
+        for (i, tier) in self.tiers.iter().enumerate() {
+            if self.tiers[..i].iter().any(|t| t.name == tier.name) {
+                return Err(format!("tier '{}' is defined twice", tier.name));
+            }
+        }
+        if self.credit_pack.price.is_zero() || self.credit_pack.credit.is_zero() {
+            return Err("credit_pack price and credit must both be more than zero".into());
+        }
+        Ok(())
+    }
+
+    /// The published tiers (sandbox, production, scale, enterprise), parsed once.
+    pub fn published() -> &'static PriceBook {
+        static BOOK: OnceLock<PriceBook> = OnceLock::new();
+        BOOK.get_or_init(|| {
+            PriceBook::from_yaml_str(DEFAULT_BOOK_YAML, "<published price book>")
+                .expect("the embedded price book is valid; a unit test checks it")
+        })
+    }
+
+    /// The YAML text of the published book, as shipped.
+    pub fn published_yaml() -> &'static str {
+        DEFAULT_BOOK_YAML
+    }
+
+    /// Parses and validates a YAML book; `file` names it in errors.
+    pub fn from_yaml_str(text: &str, file: &str) -> Result<PriceBook, PriceBookError> {
+        serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e, text, file))
+    }
+
+    /// Parses and validates a JSON book; `file` names it in errors.
+    pub fn from_json_str(text: &str, file: &str) -> Result<PriceBook, PriceBookError> {
+        serde_json::from_str(text).map_err(|e| PriceBookError::Malformed {
+            file: file.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// Reads a book from a file: JSON when the name ends in `.json`, YAML otherwise.
+    pub fn load(path: &Path) -> Result<PriceBook, PriceBookError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PriceBookError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json {
+            Self::from_json_str(&text, &file)
+        } else {
+            Self::from_yaml_str(&text, &file)
+        }
+    }
+
+    /// The book as YAML text.
+    pub fn to_yaml(&self) -> String {
+        serde_yaml_ng::to_string(self).expect("a price book always serializes")
+    }
+
+    /// The book as pretty-printed JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a price book always serializes")
+    }
+
+    /// A tier by id.
+    pub fn tier(&self, name: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.name == name)
+    }
+
+    /// The tier after `name` in the book's order that can be priced, if any.
+    pub fn next_tier(&self, name: &str) -> Option<&Tier> {
+        let at = self.tiers.iter().position(|t| t.name == name)?;
+        self.tiers[at + 1..].iter().find(|t| t.is_rateable())
+    }
+
+    /// Tier ids, comma separated, for messages.
+    pub fn tier_names(&self) -> String {
+        self.tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// A region's egress weight; `None` for a region the book does not know.
+    pub fn region_weight(&self, region: &str) -> Option<Decimal> {
+        self.regions.get(region).map(|w| w.0)
+    }
+
+    /// The JSON Schema of the price book format.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(PriceBook)).expect("schema serializes")
+    }
+}
+
+impl<'de> Deserialize<'de> for PriceBook {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let book = PriceBook::deserialize(d)?;
+        book.check().map_err(serde::de::Error::custom)?;
+        Ok(book)
+    }
+}
+
+impl Serialize for PriceBook {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PriceBook::serialize(self, s)
+    }
+}
+
+fn yaml_error(e: &serde_yaml_ng::Error, source: &str, file: &str) -> PriceBookError {
+    let text = e.to_string();
+    // The parser appends its own " at line L column C"; the location goes in our fields.
+    let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
+    // A rule that spans a whole tier is reported by the parser at the start of the list;
+    // point at the tier's own `name:` line instead.
+    let tier_at = message
+        .split("tier '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .and_then(|name| find_key_line(source, "name", name));
+    match (tier_at, e.location()) {
+        (Some((line, column)), _) => {
+            PriceBookError::Malformed { file: file.to_owned(), line, column, message }
+        }
+        (None, Some(at)) => PriceBookError::Malformed {
+            file: file.to_owned(),
+            line: at.line(),
+            column: at.column(),
+            message,
+        },
+        (None, None) => PriceBookError::Invalid { file: file.to_owned(), message },
+    }
+}
+
+/// The 1-based line and column of `key: value` in YAML text.
+fn find_key_line(source: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    source.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        let rest = trimmed.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let v = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+        (v == value).then(|| (i + 1, line.len() - trimmed.len() + 1))
+    })
+}

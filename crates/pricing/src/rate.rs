@@ -1,0 +1,309 @@
+//! Rating: usage totals and a tier in, an itemized bill out.
+//!
+//! The contract:
+//! - overage = max(0, usage - included); its charge = overage x price / per, exact;
+//! - every line is rounded once to the cent, half away from zero; totals add rounded lines;
+//! - bill = base fee + overage lines - credits applied; credits pay overage only and never
+//!   more than the balance;
+//! - a hard-capped tier never bills overage: usage past a quota is reported as capped.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::book::{OverageRate, PriceBook, Tier};
+use crate::error::RateError;
+use crate::format::{money, quantity, round_to_cents};
+use crate::meter::{Meter, Usage};
+
+/// Utilization thresholds, in percent of an included quantity, that raise a notice.
+pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
+
+/// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseFeeShare {
+    pub tier: String,
+    pub days: u32,
+    pub period_days: u32,
+}
+
+/// Inputs to rating besides the usage itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateOptions {
+    /// Burst credit available to pay overage.
+    pub credit_balance: Decimal,
+    /// Base fee shares when the tier changed during the period; empty means the rated tier's
+    /// whole base fee.
+    pub base_fee_shares: Vec<BaseFeeShare>,
+}
+
+/// One base fee charge of a bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseFeeLine {
+    pub tier: String,
+    pub days: u32,
+    pub period_days: u32,
+    pub amount: Decimal,
+    pub explanation: String,
+}
+
+/// One meter's line of a bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillLine {
+    pub meter: Meter,
+    /// Unit of `quantity`, `included` and `overage`.
+    pub unit: String,
+    pub quantity: Decimal,
+    /// `None` when the tier sets no quota for this meter.
+    pub included: Option<Decimal>,
+    /// Usage past the included quantity (on a hard-capped tier: usage that was capped).
+    pub overage: Decimal,
+    pub rate: Option<OverageRate>,
+    /// The line's charge, rounded once to the cent.
+    pub amount: Decimal,
+    pub capped: bool,
+    pub explanation: String,
+}
+
+/// One meter's use of its included quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utilization {
+    pub used: Decimal,
+    pub included: Decimal,
+    /// used / included, four places, rounded toward zero so a ratio never overstates.
+    pub ratio: Decimal,
+    /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
+    pub thresholds_crossed: Vec<u32>,
+}
+
+/// An itemized bill for one period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bill {
+    pub tier: String,
+    pub currency: String,
+    pub base_fee: Decimal,
+    pub base_fee_lines: Vec<BaseFeeLine>,
+    pub lines: Vec<BillLine>,
+    /// Sum of the rounded meter lines.
+    pub overage_total: Decimal,
+    pub credits_applied: Decimal,
+    /// base_fee + overage_total - credits_applied.
+    pub total: Decimal,
+    /// Some usage went past a hard cap.
+    pub capped: bool,
+    pub utilization: BTreeMap<Meter, Utilization>,
+}
+
+impl Bill {
+    /// The highest threshold any meter has reached, with that meter.
+    pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
+        self.utilization
+            .iter()
+            .filter_map(|(m, u)| u.thresholds_crossed.last().map(|t| (*m, *t)))
+            .max_by_key(|(_, t)| *t)
+    }
+
+    /// Checks the bill's own arithmetic; rating asserts it before returning.
+    pub fn is_consistent(&self) -> bool {
+        let lines: Decimal = self.lines.iter().map(|l| l.amount).sum();
+        let base: Decimal = self.base_fee_lines.iter().map(|l| l.amount).sum();
+        lines == self.overage_total
+            && base == self.base_fee
+            && self.credits_applied >= Decimal::ZERO
+            && self.credits_applied <= self.overage_total
+            && self.total == self.base_fee + self.overage_total - self.credits_applied
+    }
+}
+
+impl PriceBook {
+    /// Rates `usage` on tier `tier_name`.
+    pub fn rate(
+        &self,
+        tier_name: &str,
+        usage: &Usage,
+        options: &RateOptions,
+    ) -> Result<Bill, RateError> {
+        let tier = self.tier(tier_name).ok_or_else(|| RateError::UnknownTier {
+            tier: tier_name.to_owned(),
+            known: self.tier_names(),
+        })?;
+        check_usage(usage)?;
+        if options.credit_balance.is_sign_negative() && !options.credit_balance.is_zero() {
+            return Err(RateError::NegativeCredit { value: options.credit_balance.to_string() });
+        }
+        let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares)?;
+        let base_fee: Decimal = base_fee_lines.iter().map(|l| l.amount).sum();
+
+        let mut lines = Vec::with_capacity(Meter::ALL.len());
+        let mut utilization = BTreeMap::new();
+        for meter in Meter::ALL {
+            let used = usage.quantity(meter);
+            lines.push(rate_line(tier, meter, used)?);
+            if let Some(u) = utilization_of(used, tier.included.get(meter)) {
+                utilization.insert(meter, u);
+            }
+        }
+        let overage_total: Decimal = lines.iter().map(|l| l.amount).sum();
+        let credits_applied = options.credit_balance.min(overage_total).max(Decimal::ZERO);
+        let total = base_fee + overage_total - credits_applied;
+        let bill = Bill {
+            tier: tier.name.clone(),
+            currency: self.currency.clone(),
+            base_fee,
+            base_fee_lines,
+            capped: lines.iter().any(|l| l.capped),
+            lines,
+            overage_total,
+            credits_applied,
+            total,
+            utilization,
+        };
+        assert!(bill.is_consistent(), "bill arithmetic broke: {bill:?}");
+        Ok(bill)
+    }
+
+    fn base_fee_lines(
+        &self,
+        tier: &Tier,
+        shares: &[BaseFeeShare],
+    ) -> Result<Vec<BaseFeeLine>, RateError> {
+        if shares.is_empty() {
+            let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
+            let amount = round_to_cents(fee);
+            return Ok(vec![BaseFeeLine {
+                tier: tier.name.clone(),
+                days: 0,
+                period_days: 0,
+                amount,
+                explanation: format!("{} base fee {}", tier.display_name(), money(amount)),
+            }]);
+        }
+        shares
+            .iter()
+            .map(|share| {
+                if share.period_days == 0 || share.days > share.period_days {
+                    return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
+                }
+                let t = self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier {
+                    tier: share.tier.clone(),
+                    known: self.tier_names(),
+                })?;
+                let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
+                let exact = fee
+                    .checked_mul(Decimal::from(share.days))
+                    .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
+                    .ok_or(RateError::Overflow)?;
+                let amount = round_to_cents(exact);
+                Ok(BaseFeeLine {
+                    tier: t.name.clone(),
+                    days: share.days,
+                    period_days: share.period_days,
+                    amount,
+                    explanation: format!(
+                        "{} base fee {} x {}/{} days = {}",
+                        t.display_name(),
+                        money(round_to_cents(fee)),
+                        share.days,
+                        share.period_days,
+                        money(amount)
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+fn check_usage(usage: &Usage) -> Result<(), RateError> {
+    for (meter, value) in [
+        ("requests", usage.requests),
+        ("egress", usage.egress_bytes),
+        ("compute", usage.compute_seconds),
+    ] {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(RateError::NegativeUsage { meter, value: value.to_string() });
+        }
+    }
+    Ok(())
+}
+
+fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+    let included = tier.included.get(meter);
+    let rate = tier.overage.get(meter).cloned();
+    let unit = meter.unit();
+    let overage = match (included, &rate) {
+        (Some(inc), _) => (used - inc).max(Decimal::ZERO),
+        // A priced meter with no quota: every unit is overage.
+        (None, Some(_)) => used,
+        (None, None) => Decimal::ZERO,
+    };
+    let capped = tier.hard_cap && overage > Decimal::ZERO;
+    let (amount, explanation) = match (&rate, capped) {
+        (_, true) => (
+            round_to_cents(Decimal::ZERO),
+            format!(
+                "{} {unit} past the {} included: capped, not billed",
+                quantity(overage),
+                quantity(included.unwrap_or_default())
+            ),
+        ),
+        (Some(r), false) if overage > Decimal::ZERO => {
+            // Multiply before dividing so a price per 10,000 stays exact.
+            let exact = overage
+                .checked_mul(r.price)
+                .and_then(|x| x.checked_div(r.per))
+                .ok_or(RateError::Overflow)?;
+            let amount = round_to_cents(exact);
+            let per = if r.per == Decimal::ONE {
+                unit.trim_end_matches('s').to_owned()
+            } else {
+                format!("{} {unit}", quantity(r.per))
+            };
+            let past = match included {
+                Some(inc) => format!(" past the {} included", quantity(inc)),
+                None => String::new(),
+            };
+            (
+                amount,
+                format!(
+                    "{} {unit}{past} x {} per {per} = {}",
+                    quantity(overage),
+                    money(r.price),
+                    money(amount)
+                ),
+            )
+        }
+        _ => (
+            round_to_cents(Decimal::ZERO),
+            match included {
+                Some(inc) => format!("{} of {} {unit} included", quantity(used), quantity(inc)),
+                None => format!("{} {unit}, not charged on this tier", quantity(used)),
+            },
+        ),
+    };
+    Ok(BillLine {
+        meter,
+        unit: unit.to_owned(),
+        quantity: used.normalize(),
+        included: included.map(|i| i.normalize()),
+        overage: overage.normalize(),
+        rate,
+        amount,
+        capped,
+        explanation,
+    })
+}
+
+fn utilization_of(used: Decimal, included: Option<Decimal>) -> Option<Utilization> {
+    let included = included.filter(|i| *i > Decimal::ZERO)?;
+    let ratio = (used / included)
+        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
+        .normalize();
+    // Compare exactly (used x 100 >= included x threshold), not through the rounded ratio.
+    let thresholds_crossed = THRESHOLDS_PERCENT
+        .iter()
+        .copied()
+        .filter(|t| used * Decimal::ONE_HUNDRED >= included * Decimal::from(*t))
+        .collect();
+    Some(Utilization { used: used.normalize(), included: included.normalize(), ratio, thresholds_crossed })
+}

@@ -1,0 +1,96 @@
+//! Loading, validating and round-tripping price books.
+
+use edgecost_pricing::{Meter, PriceBook, PriceBookError};
+
+#[test]
+fn published_book_has_the_published_tiers() {
+    let book = PriceBook::published();
+    let names: Vec<_> = book.tiers.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["sandbox", "production", "scale", "enterprise"]);
+    let production = book.tier("production").unwrap();
+    assert_eq!(production.base_fee.unwrap().to_string(), "19.00");
+    assert_eq!(production.included.get(Meter::Requests).unwrap().to_string(), "200000");
+    let rate = production.overage.get(Meter::Requests).unwrap();
+    assert_eq!((rate.price.to_string(), rate.per.to_string()), ("0.40".into(), "10000".into()));
+    assert!(book.tier("sandbox").unwrap().hard_cap);
+    assert!(!book.tier("enterprise").unwrap().is_rateable());
+    assert_eq!(book.credit_pack.price.to_string(), "25.00");
+    assert_eq!(book.region_weight("eu").unwrap(), edgecost_pricing::Decimal::ONE);
+    assert_eq!(book.region_weight("apac").unwrap().to_string(), "1.5");
+    assert_eq!(book.next_tier("production").unwrap().name, "scale");
+    assert!(book.next_tier("scale").is_none(), "enterprise is negotiated, not a click away");
+}
+
+#[test]
+fn yaml_and_json_round_trip_to_the_same_book() {
+    let book = PriceBook::published();
+    let again = PriceBook::from_yaml_str(&book.to_yaml(), "again.yaml").unwrap();
+    assert_eq!(&again, book);
+    let json = PriceBook::from_json_str(&book.to_json(), "again.json").unwrap();
+    assert_eq!(&json, book);
+}
+
+fn malformed(text: &str) -> (usize, usize, String) {
+    match PriceBook::from_yaml_str(text, "book.yaml") {
+        Err(PriceBookError::Malformed { file, line, column, message }) => {
+            assert_eq!(file, "book.yaml");
+            (line, column, message)
+        }
+        other => panic!("expected a located error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_float_price_is_rejected_at_its_line_and_column() {
+    let text = PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: 19.5");
+    let (line, column, message) = malformed(&text);
+    let expected_line = text.lines().position(|l| l.contains("base_fee: 19.5")).unwrap() + 1;
+    assert_eq!(line, expected_line, "{message}");
+    assert!(column > 1, "{column}");
+    assert!(message.contains("quoted string"), "{message}");
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn a_bad_value_is_reported_at_its_own_line() {
+    let text = PriceBook::published_yaml()
+        .replace("requests: { price: \"0.40\", per: 10000 }", "requests: { price: \"0.40\", per: 0 }");
+    let (line, _, message) = malformed(&text);
+    assert!(message.contains("must be more than zero"), "{message}");
+    assert_eq!(line, line_of(&text, "per: 0 }"));
+}
+
+#[test]
+fn a_rule_spanning_a_tier_is_reported_at_that_tier() {
+    let text = PriceBook::published_yaml().replace(
+        "      egress_gb: { price: \"0.05\", per: 1 }\n",
+        "",
+    );
+    let (line, column, message) = malformed(&text);
+    assert!(message.contains("egress_gb has an included quantity but no overage rate"), "{message}");
+    assert_eq!((line, column), (line_of(&text, "name: production"), 5));
+}
+
+#[test]
+fn unknown_fields_and_syntax_errors_say_what_was_expected() {
+    let (line, _, message) = malformed("version: 1\ncurrency: USD\ntiers: []\ncredit_pak: {}\n");
+    assert_eq!(line, 4);
+    assert!(message.contains("unknown field `credit_pak`"), "{message}");
+    let (line, _, _) = malformed("version: 1\ncurrency: [USD\n");
+    assert!(line >= 2);
+    match PriceBook::from_json_str("{\"version\": 1,\n \"currency\": 5}", "b.json") {
+        Err(PriceBookError::Malformed { line: 2, message, .. }) => {
+            assert!(message.contains("expected a string"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_file_is_a_read_error() {
+    let err = PriceBook::load(std::path::Path::new("/nonexistent/book.yaml")).unwrap_err();
+    assert_eq!(err.code(), "price_book_unreadable");
+}
