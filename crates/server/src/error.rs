@@ -1,0 +1,128 @@
+//! The one error type of the HTTP API and its JSON shape.
+//!
+//! Every failure a client can see, from a rejected JSON body to an unknown route, leaves the
+//! server as `{"code": "...", "message": "..."}` with a fitting 4xx/5xx status. Codes are
+//! stable and machine-readable, so clients never match on message text. Internal failures are
+//! logged with their cause and shown to clients only as `internal`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// Everything that can go wrong while answering a request or starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("this endpoint needs an `Authorization: Bearer <token>` header")]
+    MissingToken,
+    #[error("the bearer token is not valid")]
+    InvalidToken,
+    #[error("no such route: {method} {path}")]
+    UnknownRoute { method: String, path: String },
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed { method: String, path: String },
+    #[error("the request body is not valid JSON: {detail}")]
+    MalformedJson { detail: String },
+    #[error("the request body does not have the expected fields: {detail}")]
+    InvalidBody { detail: String },
+    #[error("the request body must be JSON (`Content-Type: application/json`)")]
+    NotJson,
+    #[error("the request body is larger than {limit_bytes} bytes")]
+    BodyTooLarge { limit_bytes: usize },
+    #[error("bad query string: {detail}")]
+    InvalidQuery { detail: String },
+    #[error("this request needs an `Idempotency-Key` header (1 to {max_len} visible ASCII characters)")]
+    MissingIdempotencyKey { max_len: usize },
+    #[error("could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("the server could not answer: {detail}")]
+    Internal { detail: String },
+}
+
+impl AppError {
+    /// The stable machine-readable code sent to clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::MissingToken => "missing_token",
+            AppError::InvalidToken => "invalid_token",
+            AppError::UnknownRoute { .. } => "unknown_route",
+            AppError::MethodNotAllowed { .. } => "method_not_allowed",
+            AppError::MalformedJson { .. } => "malformed_json",
+            AppError::InvalidBody { .. } => "invalid_body",
+            AppError::NotJson => "not_json",
+            AppError::BodyTooLarge { .. } => "body_too_large",
+            AppError::InvalidQuery { .. } => "invalid_query",
+            AppError::MissingIdempotencyKey { .. } => "missing_idempotency_key",
+            AppError::Bind { .. } => "bind_failed",
+            AppError::Internal { .. } => "internal",
+        }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::MissingToken | AppError::InvalidToken => StatusCode::UNAUTHORIZED,
+            AppError::UnknownRoute { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::MalformedJson { .. }
+            | AppError::InvalidQuery { .. }
+            | AppError::MissingIdempotencyKey { .. } => StatusCode::BAD_REQUEST,
+            AppError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Bind { .. } | AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body sent to clients. Server-side failures keep their detail in the log.
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.status().is_server_error() {
+            "the server could not answer; the failure was logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        ErrorBody { code: self.code().to_owned(), message }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code(), error = %self, "request failed");
+        } else {
+            tracing::debug!(code = self.code(), error = %self, "request refused");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => AppError::InvalidBody { detail: e.body_text() },
+            JsonRejection::JsonSyntaxError(e) => AppError::MalformedJson { detail: e.body_text() },
+            JsonRejection::MissingJsonContentType(_) => AppError::NotJson,
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::BodyTooLarge { limit_bytes: crate::router::BODY_LIMIT_BYTES }
+            }
+            other => AppError::MalformedJson { detail: other.body_text() },
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::InvalidQuery { detail: rejection.body_text() }
+    }
+}
