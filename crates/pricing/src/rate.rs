@@ -22,6 +22,8 @@ pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
 
 /// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeShare {
     pub tier: String,
     pub days: u32,
@@ -40,27 +42,36 @@ pub struct RateOptions {
 
 /// One base fee charge of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeLine {
     pub tier: String,
     pub days: u32,
     pub period_days: u32,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     pub explanation: String,
 }
 
 /// One meter's line of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillLine {
     pub meter: Meter,
     /// Unit of `quantity`, `included` and `overage`.
     pub unit: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub quantity: Decimal,
     /// `None` when the tier sets no quota for this meter.
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub included: Option<Decimal>,
     /// Usage past the included quantity (on a hard-capped tier: usage that was capped).
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage: Decimal,
     pub rate: Option<OverageRate>,
     /// The line's charge, rounded once to the cent.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     pub capped: bool,
     pub explanation: String,
@@ -68,10 +79,15 @@ pub struct BillLine {
 
 /// One meter's use of its included quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Utilization {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub used: Decimal,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub included: Decimal,
     /// used / included, four places, rounded toward zero so a ratio never overstates.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub ratio: Decimal,
     /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
     pub thresholds_crossed: Vec<u32>,
@@ -79,16 +95,22 @@ pub struct Utilization {
 
 /// An itemized bill for one period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bill {
     pub tier: String,
     pub currency: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub base_fee: Decimal,
     pub base_fee_lines: Vec<BaseFeeLine>,
     pub lines: Vec<BillLine>,
     /// Sum of the rounded meter lines.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage_total: Decimal,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub credits_applied: Decimal,
     /// base_fee + overage_total - credits_applied.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
     /// Some usage went past a hard cap.
     pub capped: bool,
@@ -242,7 +264,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         (_, true) => (
             round_to_cents(Decimal::ZERO),
             format!(
-                "{} {unit} past the {} included: capped, not billed",
+                "{} {unit} past the {} {unit} included: capped, not billed",
                 quantity(overage),
                 quantity(included.unwrap_or_default())
             ),
@@ -260,7 +282,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
                 format!("{} {unit}", quantity(r.per))
             };
             let past = match included {
-                Some(inc) => format!(" past the {} included", quantity(inc)),
+                Some(inc) => format!(" past the {} {unit} included", quantity(inc)),
                 None => String::new(),
             };
             (

@@ -1,0 +1,314 @@
+//! `edgecost tiers`, `edgecost bill` and `edgecost compare`: the pricing core on the command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::{
+    BYTES_PER_GB, Bill, Comparison, Decimal, Meter, PriceBook, RateOptions, Tier, Usage,
+};
+
+use crate::table::{Align, Table};
+use crate::{CliError, args};
+
+/// Where the price book comes from.
+#[derive(Args, Debug, Clone)]
+pub struct BookArg {
+    /// A price book file (YAML or JSON); the published tiers when left out.
+    #[arg(long, value_name = "FILE")]
+    pub price_book: Option<PathBuf>,
+}
+
+impl BookArg {
+    /// Loads the chosen book; a malformed file is bad input (exit code 2).
+    pub fn load(&self) -> Result<PriceBook, CliError> {
+        match &self.price_book {
+            Some(path) => PriceBook::load(path).map_err(|e| CliError::input(e)),
+            None => Ok(PriceBook::published().clone()),
+        }
+    }
+}
+
+/// A period's usage totals, as flags.
+#[derive(Args, Debug, Clone)]
+pub struct UsageArgs {
+    /// Requests in the month (350000, 350k, 1.2M).
+    #[arg(long, value_name = "N", value_parser = args::quantity)]
+    pub requests: Decimal,
+    /// Billable egress in GB (10^9 bytes).
+    #[arg(long, value_name = "GB", value_parser = args::quantity)]
+    pub egress_gb: Decimal,
+    /// Compute seconds in the month.
+    #[arg(long, value_name = "S", value_parser = args::quantity, default_value = "0")]
+    pub compute_seconds: Decimal,
+    /// Burst credit balance available to pay overage, in the book's currency.
+    #[arg(long, value_name = "USD", value_parser = args::money, default_value = "0")]
+    pub credits: Decimal,
+}
+
+impl UsageArgs {
+    fn usage(&self) -> Result<Usage, CliError> {
+        let egress_bytes = self
+            .egress_gb
+            .checked_mul(Decimal::from(BYTES_PER_GB))
+            .ok_or_else(|| CliError::input("--egress-gb is too large"))?;
+        Ok(Usage { requests: self.requests, egress_bytes, compute_seconds: self.compute_seconds })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TiersArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Print the whole price book as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BillArgs {
+    /// The tier to rate on.
+    #[arg(long, value_name = "NAME")]
+    pub tier: String,
+    #[command(flatten)]
+    pub usage: UsageArgs,
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Print the bill as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub usage: UsageArgs,
+    /// The tier the account is on now, so the advice reads "stay" or "move".
+    #[arg(long, value_name = "NAME")]
+    pub tier: Option<String>,
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Print every tier's bill and the recommendation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn tiers(args: &TiersArgs) -> Result<(), CliError> {
+    let book = args.book.load()?;
+    if args.json {
+        crate::emit(&book.to_json());
+        return Ok(());
+    }
+    crate::emit(&tiers_table(&book));
+    Ok(())
+}
+
+fn tiers_table(book: &PriceBook) -> String {
+    let mut t = Table::new(&[
+        ("Tier", Align::Left),
+        ("Base fee", Align::Right),
+        ("Requests incl.", Align::Right),
+        ("Egress incl.", Align::Right),
+        ("Requests overage", Align::Left),
+        ("Egress overage", Align::Left),
+        ("Burst packs", Align::Left),
+    ]);
+    let mut negotiated = String::new();
+    for tier in &book.tiers {
+        if !tier.is_rateable() {
+            let features = if tier.features.is_empty() {
+                String::new()
+            } else {
+                format!(", with {}", tier.features.join(", ").replace('_', " "))
+            };
+            negotiated.push_str(&format!("{}: negotiated rates per account{features}.\n", tier.name));
+            continue;
+        }
+        t.row([
+            tier.name.clone(),
+            money(tier.base_fee.unwrap_or_default()),
+            included_text(tier, Meter::Requests),
+            included_text(tier, Meter::Egress),
+            overage_text(tier, Meter::Requests),
+            overage_text(tier, Meter::Egress),
+            if tier.credit_packs { "yes".into() } else { "no".into() },
+        ]);
+    }
+    let weights: Vec<String> = book
+        .regions
+        .iter()
+        .map(|(region, w)| format!("{region} x{}", w.0.normalize()))
+        .collect();
+    format!(
+        "{}{negotiated}\nBurst credit pack: {} buys {} of overage credit, on tiers marked yes.\nEgress region weights: {}\n",
+        t.render(),
+        money(book.credit_pack.price),
+        money(book.credit_pack.credit),
+        weights.join(", ")
+    )
+}
+
+fn included_text(tier: &Tier, meter: Meter) -> String {
+    match tier.included.get(meter) {
+        Some(q) if meter == Meter::Egress => format!("{} GB", quantity(q)),
+        Some(q) => quantity(q),
+        None => "unlimited".into(),
+    }
+}
+
+fn overage_text(tier: &Tier, meter: Meter) -> String {
+    match tier.overage.get(meter) {
+        Some(r) if r.per == Decimal::ONE => format!("{} / {}", money(r.price), meter.unit().trim_end_matches('s')),
+        Some(r) => format!("{} / {}", money(r.price), quantity(r.per)),
+        None if tier.hard_cap => "capped".into(),
+        None => "-".into(),
+    }
+}
+
+pub fn bill(args: &BillArgs) -> Result<(), CliError> {
+    let book = args.book.load()?;
+    let usage = args.usage.usage()?;
+    let options = RateOptions { credit_balance: args.usage.credits, ..RateOptions::default() };
+    let bill = book.rate(&args.tier, &usage, &options).map_err(CliError::input)?;
+    if args.json {
+        crate::emit(&serde_json::to_string_pretty(&bill).context("encoding the bill")?);
+    } else {
+        crate::emit(&bill_text(&book, &bill));
+    }
+    Ok(())
+}
+
+fn bill_text(book: &PriceBook, bill: &Bill) -> String {
+    let label = book.tier(&bill.tier).map_or(bill.tier.as_str(), Tier::display_name);
+    let mut t = Table::new(&[
+        ("Line", Align::Left),
+        ("Used", Align::Right),
+        ("Included", Align::Right),
+        ("Overage", Align::Right),
+        ("Amount", Align::Right),
+    ]);
+    for base in &bill.base_fee_lines {
+        t.row(["Base fee".into(), String::new(), String::new(), String::new(), money(base.amount)]);
+    }
+    for line in &bill.lines {
+        let unit = |q: Decimal| match line.meter {
+            Meter::Requests => quantity(q),
+            _ => format!("{} {}", quantity(q), line.unit),
+        };
+        let overage = if line.capped {
+            format!("{} capped", unit(line.overage))
+        } else if line.overage.is_zero() {
+            "-".into()
+        } else {
+            unit(line.overage)
+        };
+        t.row([
+            line.meter.label().to_owned(),
+            unit(line.quantity),
+            line.included.map_or("unlimited".into(), unit),
+            overage,
+            money(line.amount),
+        ]);
+    }
+    if !bill.credits_applied.is_zero() {
+        t.row(["Burst credits".into(), String::new(), String::new(), String::new(), money(-bill.credits_applied)]);
+    }
+    t.row(["Total".into(), String::new(), String::new(), String::new(), money(bill.total)]);
+
+    let mut out = format!("{label} tier, {} a month\n\n{}", bill.currency, t.render());
+    out.push_str("\nHow each line was worked out:\n");
+    for base in &bill.base_fee_lines {
+        out.push_str(&format!("  {}\n", base.explanation));
+    }
+    for line in &bill.lines {
+        out.push_str(&format!("  {}: {}\n", line.meter.label(), line.explanation));
+    }
+    if !bill.credits_applied.is_zero() {
+        out.push_str(&format!("  Burst credits pay {} of the overage\n", money(bill.credits_applied)));
+    }
+    let notes: Vec<String> = bill
+        .utilization
+        .iter()
+        .filter(|(_, u)| !u.thresholds_crossed.is_empty())
+        .map(|(m, u)| {
+            let percent = (u.ratio * Decimal::ONE_HUNDRED).trunc();
+            format!("{} at {percent}% of its quota", m.label())
+        })
+        .collect();
+    if !notes.is_empty() {
+        out.push_str(&format!("\nUtilization: {}.\n", notes.join("; ")));
+    }
+    if bill.capped {
+        out.push_str("Usage past a quota is capped on this tier: requests past it are throttled.\n");
+    }
+    out
+}
+
+pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
+    let book = args.book.load()?;
+    let usage = args.usage.usage()?;
+    let comparison = book
+        .compare(&usage, args.usage.credits, args.tier.as_deref())
+        .map_err(CliError::input)?;
+    if args.json {
+        crate::emit(&serde_json::to_string_pretty(&comparison).context("encoding the comparison")?);
+    } else {
+        crate::emit(&compare_text(&comparison, args.tier.as_deref()));
+    }
+    Ok(())
+}
+
+fn compare_text(c: &Comparison, current: Option<&str>) -> String {
+    let mut t = Table::new(&[
+        ("Tier", Align::Left),
+        ("Base fee", Align::Right),
+        ("Overage", Align::Right),
+        ("Cost this month", Align::Right),
+        ("Note", Align::Left),
+    ]);
+    for o in &c.options {
+        let mut note = Vec::new();
+        if current == Some(o.tier.as_str()) {
+            note.push("current".to_owned());
+        }
+        if o.caps_usage {
+            note.push("caps this usage".to_owned());
+        } else if o.packs_needed > 0 {
+            note.push(match o.packs_needed {
+                1 => "1 burst pack covers the overage".to_owned(),
+                n => format!("{n} burst packs cover the overage"),
+            });
+        }
+        if c.recommendation.as_ref().is_some_and(|r| r.tier == o.tier) {
+            note.push("cheapest".to_owned());
+        }
+        let (overage, cost) = if o.caps_usage {
+            ("-".to_owned(), "-".to_owned())
+        } else {
+            (money(o.bill.overage_total), money(o.monthly_cost))
+        };
+        t.row([o.tier.clone(), money(o.bill.base_fee), overage, cost, note.join(", ")]);
+    }
+    for name in &c.negotiated {
+        t.row([name.clone(), "negotiated".into(), String::new(), String::new(), "contact sales".into()]);
+    }
+    let advice = match &c.recommendation {
+        Some(r) => format!("\nRecommendation: {}\n", r.summary),
+        None => "\nNo tier in this price book can carry this usage without capping it.\n".to_owned(),
+    };
+    format!("{}{advice}", t.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_table_lists_every_published_tier() {
+        let text = tiers_table(PriceBook::published());
+        for needle in ["sandbox", "production", "$19.00", "$0.40 / 10,000", "$0.05 / GB", "negotiated", "capped"] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+    }
+}

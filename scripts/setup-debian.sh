@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing edgecost needs on Debian 12, skipping what is
+# already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
+# end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
+# tauri-driver, and the UI's npm packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential pkg-config curl file
+  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver dbus-x11 imagemagick
+  gnome-keyring libsecret-tools
+  postgresql
+  fonts-dejavu-core
+)
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo is missing; install Rust with rustup first" >&2
+  exit 1
+fi
+
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --locked --quiet
+fi
+
+if [ -f ui/package-lock.json ] && [ ! -d ui/node_modules ]; then
+  echo "setup: installing the UI's npm packages"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ready"
