@@ -1,0 +1,174 @@
+//! Calibration: a plan built from measured per-route telemetry instead of guesses.
+//!
+//! The input is a usage export in JSON lines, one record per route, region and window, with the
+//! fields of the engine's telemetry records:
+//!
+//! ```text
+//! {"route": "/api/orders", "region": "eu", "window_start": "2026-11-23T10:00:00Z", "window_seconds": 3600, "requests": 1200, "compute_ms": 5400, "egress_bytes": 9600000}
+//! ```
+//!
+//! `window_seconds` defaults to 3600 (hourly rows); other fields such as `account_id` are
+//! ignored. The time observed is the number of distinct windows x their length, and each route
+//! is scaled from that to a 30-day month.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use edgecost_pricing::{Decimal, PriceBook};
+use rust_decimal::RoundingStrategy;
+use serde::Deserialize;
+
+use crate::error::PlanError;
+use crate::plan::{Plan, Route, SECONDS_PER_MONTH};
+
+/// The most records one export may hold.
+pub const MAX_USAGE_RECORDS: usize = 5_000_000;
+
+/// One measured window of one route in one region.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct UsageRecord {
+    pub route: String,
+    pub region: String,
+    #[serde(alias = "hour")]
+    pub window_start: String,
+    #[serde(default = "hour_seconds")]
+    pub window_seconds: u32,
+    pub requests: u64,
+    pub compute_ms: u64,
+    pub egress_bytes: u64,
+}
+
+fn hour_seconds() -> u32 {
+    3600
+}
+
+/// Reads a JSON-lines usage export; blank lines are skipped, `file` names it in errors.
+pub fn read_usage(text: &str, file: &str) -> Result<Vec<UsageRecord>, PlanError> {
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if records.len() == MAX_USAGE_RECORDS {
+            return Err(PlanError::Bound {
+                what: "usage records",
+                value: (MAX_USAGE_RECORDS + 1) as u64,
+                max: MAX_USAGE_RECORDS as u64,
+            });
+        }
+        let record: UsageRecord = serde_json::from_str(line).map_err(|e| PlanError::UsageRecord {
+            file: file.to_owned(),
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        if record.window_seconds == 0 {
+            return Err(PlanError::UsageRecord {
+                file: file.to_owned(),
+                line: i + 1,
+                message: "window_seconds must be more than zero".into(),
+            });
+        }
+        records.push(record);
+    }
+    if records.is_empty() {
+        return Err(PlanError::NoUsage { file: file.to_owned() });
+    }
+    Ok(records)
+}
+
+#[derive(Default)]
+struct Measured {
+    requests: u64,
+    compute_ms: u64,
+    egress_bytes: u64,
+    /// Requests and egress bytes per region.
+    regions: BTreeMap<String, (u64, u64)>,
+}
+
+/// Builds a plan on `tier` from measured usage.
+///
+/// Per route: `requests_per_month` = measured requests scaled to a 30-day month (whole
+/// requests), `compute_ms` = compute per request (4 places), `response_bytes` = egress bytes
+/// per request (whole bytes); no middleware, since measured compute and egress already include
+/// it. Region shares follow where the bytes went (where the requests went for a route without
+/// egress), to 4 places, adjusted by the largest remainder so they add up to exactly 1; a route
+/// keeps its own split only when it differs from the plan's.
+pub fn plan_from_usage(records: &[UsageRecord], tier: &str, book: &PriceBook) -> Result<Plan, PlanError> {
+    let windows: BTreeSet<(&str, u32)> =
+        records.iter().map(|r| (r.window_start.as_str(), r.window_seconds)).collect();
+    let observed_seconds: u64 = windows.iter().map(|(_, s)| u64::from(*s)).sum();
+    let mut routes: BTreeMap<&str, Measured> = BTreeMap::new();
+    let mut plan_regions: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for r in records {
+        let m = routes.entry(r.route.as_str()).or_default();
+        let add = |a: u64, b: u64| a.checked_add(b).ok_or(PlanError::Overflow);
+        m.requests = add(m.requests, r.requests)?;
+        m.compute_ms = add(m.compute_ms, r.compute_ms)?;
+        m.egress_bytes = add(m.egress_bytes, r.egress_bytes)?;
+        let region = m.regions.entry(r.region.clone()).or_default();
+        *region = (add(region.0, r.requests)?, add(region.1, r.egress_bytes)?);
+        let all = plan_regions.entry(r.region.clone()).or_default();
+        *all = (add(all.0, r.requests)?, add(all.1, r.egress_bytes)?);
+    }
+    let scale = Decimal::from(SECONDS_PER_MONTH) / Decimal::from(observed_seconds);
+    let regions = shares_of(&plan_regions);
+    let mut plan_routes = Vec::with_capacity(routes.len());
+    for (path, m) in routes {
+        let requests = Decimal::from(m.requests);
+        let per_request = |v: u64, places: u32| {
+            if m.requests == 0 {
+                Decimal::ZERO
+            } else {
+                (Decimal::from(v) / requests)
+                    .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
+                    .normalize()
+            }
+        };
+        let own = shares_of(&m.regions);
+        plan_routes.push(Route {
+            path: path.to_owned(),
+            requests_per_month: Some((requests * scale).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)),
+            requests_per_second: None,
+            compute_ms: per_request(m.compute_ms, 4),
+            response_bytes: per_request(m.egress_bytes, 0),
+            middleware: Vec::new(),
+            regions: (own != regions).then_some(own),
+        });
+    }
+    let plan = Plan { tier: tier.to_owned(), regions, routes: plan_routes, middleware: BTreeMap::new(), growth: None };
+    plan.check(book)?;
+    Ok(plan)
+}
+
+/// Shares of (requests, egress bytes) per region, by bytes when there are any, to 4 places
+/// adding up to exactly 1.
+fn shares_of(regions: &BTreeMap<String, (u64, u64)>) -> BTreeMap<String, Decimal> {
+    let by_bytes = regions.values().any(|(_, b)| *b > 0);
+    let weights: Vec<u128> = regions.values().map(|(r, b)| u128::from(if by_bytes { *b } else { *r })).collect();
+    let total: u128 = weights.iter().sum();
+    const UNITS: u128 = 10_000;
+    if total == 0 {
+        // No traffic at all: split evenly, the remainder to the first regions.
+        let n = regions.len() as u128;
+        return regions
+            .keys()
+            .enumerate()
+            .map(|(i, k)| {
+                let units = UNITS / n + u128::from((i as u128) < UNITS % n);
+                (k.clone(), Decimal::from_i128_with_scale(units as i128, 4).normalize())
+            })
+            .collect();
+    }
+    let mut units: Vec<u128> = weights.iter().map(|w| w * UNITS / total).collect();
+    let mut order: Vec<(u128, usize)> = weights.iter().enumerate().map(|(i, w)| (w * UNITS % total, i)).collect();
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let left = (UNITS - units.iter().sum::<u128>()) as usize;
+    for (_, i) in order.iter().take(left) {
+        units[*i] += 1;
+    }
+    regions
+        .keys()
+        .zip(units)
+        .filter(|(_, u)| *u > 0)
+        .map(|(k, u)| (k.clone(), Decimal::from_i128_with_scale(u as i128, 4).normalize()))
+        .collect()
+}

@@ -1,0 +1,90 @@
+//! Errors of the planner crate.
+
+use edgecost_pricing::RateError;
+
+/// Why a plan, an edit or a usage file was refused.
+///
+/// Every variant has a stable [`PlanError::code`] so callers (the desktop app, scripts) never
+/// match on message text.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The text does not parse or a value breaks a rule; `line` and `column` are 1-based.
+    #[error("{file}:{line}:{column}: {message}")]
+    Malformed { file: String, line: usize, column: usize, message: String },
+    /// A plan rule (see [`PlanError::code`] of the rule) broken at a place in the text.
+    #[error("{file}:{line}:{column}: {message}")]
+    At { file: String, line: usize, column: usize, message: String, rule: &'static str },
+    /// A rule was broken somewhere the parser could not place.
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    /// The file could not be read or written.
+    #[error("cannot read {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A route names middleware the catalog does not define.
+    #[error("route '{route}' uses middleware '{middleware}', which the catalog does not define (known: {known})")]
+    UnknownMiddleware { route: String, middleware: String, known: String },
+    /// A region the price book has no egress weight for.
+    #[error("region '{region}' is not in the price book (known regions: {known})")]
+    UnknownRegion { region: String, known: String },
+    /// Region shares that do not add up to exactly 1.
+    #[error("{owner}: region shares add up to {sum}, they must add up to exactly 1")]
+    SharesNotOne { owner: String, sum: String },
+    /// A negative or out-of-range quantity.
+    #[error("{field} is {value}: {rule}")]
+    OutOfRange { field: String, value: String, rule: &'static str },
+    /// A route gives neither or both of `requests_per_month` and `requests_per_second`.
+    #[error("route '{route}': give exactly one of requests_per_month and requests_per_second")]
+    Traffic { route: String },
+    /// A catalog entry cannot be removed while a route uses it.
+    #[error("middleware '{middleware}' is used by route '{route}'; take it out of the route first")]
+    MiddlewareInUse { middleware: String, route: String },
+    /// Two routes share one path.
+    #[error("route '{route}' is defined twice; paths must be unique")]
+    DuplicateRoute { route: String },
+    /// An edit named a route or middleware that is not in the plan.
+    #[error("no {what} '{name}' in the plan")]
+    NotFound { what: &'static str, name: String },
+    /// A projection or simulation was asked for more than its bound.
+    #[error("{what} is {value}, at most {max} is allowed")]
+    Bound { what: &'static str, value: u64, max: u64 },
+    /// A line of a usage export that cannot be used.
+    #[error("{file}:{line}: {message}")]
+    UsageRecord { file: String, line: usize, message: String },
+    /// A usage export without a single usable record.
+    #[error("{file}: no usage records")]
+    NoUsage { file: String },
+    /// The pricing engine refused the totals.
+    #[error(transparent)]
+    Rate(#[from] RateError),
+    /// A quantity grew past what an exact decimal holds.
+    #[error("a quantity is too large to compute exactly")]
+    Overflow,
+}
+
+impl PlanError {
+    /// A stable, machine-readable code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::Malformed { .. } | PlanError::Invalid { .. } => "plan_invalid",
+            PlanError::At { rule, .. } => rule,
+            PlanError::Read { .. } => "plan_unreadable",
+            PlanError::UnknownMiddleware { .. } => "unknown_middleware",
+            PlanError::UnknownRegion { .. } => "unknown_region",
+            PlanError::SharesNotOne { .. } => "region_shares_not_one",
+            PlanError::OutOfRange { .. } => "value_out_of_range",
+            PlanError::Traffic { .. } => "route_traffic_ambiguous",
+            PlanError::DuplicateRoute { .. } => "duplicate_route",
+            PlanError::MiddlewareInUse { .. } => "middleware_in_use",
+            PlanError::NotFound { .. } => "not_found",
+            PlanError::Bound { .. } => "over_bound",
+            PlanError::UsageRecord { .. } => "usage_record_invalid",
+            PlanError::NoUsage { .. } => "usage_empty",
+            PlanError::Rate(e) => e.code(),
+            PlanError::Overflow => "overflow",
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The whole estimate of a plan: usage, the bill, every tier, attribution and projections.
+
+use chrono::NaiveDate;
+use edgecost_pricing::{Bill, Comparison, Decimal, Meter};
+use serde::{Deserialize, Serialize};
+
+use crate::attribution::attribute;
+use crate::error::PlanError;
+use crate::estimator::Estimator;
+use crate::projection::{BillRange, CreditRunway, ThresholdDay, Uncertainty, credit_runway, simulate, threshold_days};
+use crate::usage::Contribution;
+
+/// The month's usage totals as reported: raw and billable egress side by side.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    pub requests: Decimal,
+    pub compute_seconds: Decimal,
+    pub egress_bytes: Decimal,
+    pub billable_egress_bytes: Decimal,
+    pub billable_egress_gb: Decimal,
+}
+
+impl From<&Contribution> for UsageSummary {
+    fn from(c: &Contribution) -> Self {
+        UsageSummary {
+            requests: c.requests.normalize(),
+            compute_seconds: c.compute_seconds.normalize(),
+            egress_bytes: c.egress_bytes.normalize(),
+            billable_egress_bytes: c.billable_egress_bytes.normalize(),
+            billable_egress_gb: c.billable_egress_gb(),
+        }
+    }
+}
+
+/// What one route, or one region, costs: its usage and its share of each overage line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostShare {
+    /// The route's path or the region's name.
+    pub name: String,
+    pub usage: UsageSummary,
+    pub requests_cost: Decimal,
+    pub egress_cost: Decimal,
+    pub compute_cost: Decimal,
+    /// The sum of the three: this part's share of the bill's overage.
+    pub cost: Decimal,
+}
+
+/// Inputs of an estimate besides the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EstimateOptions {
+    pub credit_balance: Decimal,
+    pub period_start: NaiveDate,
+    pub period_days: u32,
+    /// `None` skips the simulation.
+    pub uncertainty: Option<Uncertainty>,
+}
+
+impl EstimateOptions {
+    /// A 30-day period starting `period_start`, no credit, the default uncertainty.
+    pub fn starting(period_start: NaiveDate) -> EstimateOptions {
+        EstimateOptions {
+            credit_balance: Decimal::ZERO,
+            period_start,
+            period_days: 30,
+            uncertainty: Some(Uncertainty::default()),
+        }
+    }
+}
+
+/// A full estimate of the plan on its tier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub tier: String,
+    pub usage: UsageSummary,
+    /// The bill on the plan's tier, in the pricing engine's shape.
+    pub bill: Bill,
+    /// Every tier's bill and the cheapest option.
+    pub comparison: Comparison,
+    /// Per route, in plan order; the costs of each meter add up to that bill line.
+    pub routes: Vec<CostShare>,
+    /// Per region with traffic; the costs of each meter add up to that bill line.
+    pub regions: Vec<CostShare>,
+    pub thresholds: Vec<ThresholdDay>,
+    pub credits: CreditRunway,
+    pub range: Option<BillRange>,
+}
+
+impl Estimator {
+    /// The full estimate: attribution is O(routes), the rest O(1) in the plan's size apart
+    /// from the optional simulation.
+    pub fn estimate(&self, options: &EstimateOptions) -> Result<Estimate, PlanError> {
+        let tier = self.plan().tier.clone();
+        let usage = self.totals().to_usage();
+        let bill = self.bill()?;
+        let comparison = self.comparison(options.credit_balance)?;
+
+        let route_parts: Vec<&Contribution> = self.route_usages().iter().map(|r| &r.total).collect();
+        let route_rows = attribute(&bill, &route_parts)?;
+        let routes = self
+            .plan()
+            .routes
+            .iter()
+            .zip(&route_parts)
+            .zip(route_rows)
+            .map(|((route, part), row)| share(&route.path, part, row))
+            .collect();
+
+        let regions_in_use = self.region_totals();
+        let region_parts: Vec<&Contribution> = regions_in_use.iter().map(|(_, c)| *c).collect();
+        let region_rows = attribute(&bill, &region_parts)?;
+        let regions = regions_in_use
+            .iter()
+            .zip(region_rows)
+            .map(|((name, part), row)| share(name, part, row))
+            .collect();
+
+        let book = self.book();
+        let thresholds = threshold_days(book, &tier, &usage, options.period_days)?;
+        let credits = credit_runway(book, &tier, &usage, options.credit_balance, options.period_start, options.period_days)?;
+        let range = match &options.uncertainty {
+            Some(u) => {
+                let parts: Vec<Contribution> = route_parts.iter().map(|c| **c).collect();
+                Some(simulate(book, &tier, &parts, u)?)
+            }
+            None => None,
+        };
+        Ok(Estimate {
+            tier,
+            usage: self.totals().into(),
+            bill,
+            comparison,
+            routes,
+            regions,
+            thresholds,
+            credits,
+            range,
+        })
+    }
+}
+
+fn share(name: &str, part: &Contribution, row: [Decimal; 3]) -> CostShare {
+    let [requests_cost, egress_cost, compute_cost] = row;
+    debug_assert_eq!(Meter::ALL, [Meter::Requests, Meter::Egress, Meter::Compute]);
+    CostShare {
+        name: name.to_owned(),
+        usage: part.into(),
+        requests_cost,
+        egress_cost,
+        compute_cost,
+        cost: requests_cost + egress_cost + compute_cost,
+    }
+}

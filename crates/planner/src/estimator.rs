@@ -1,0 +1,300 @@
+//! The live, incremental estimator behind the route editor.
+//!
+//! It keeps each route's contribution and the running totals (plan-wide and per region).
+//! An edit subtracts the route's old contribution and adds the new one; every contribution is a
+//! fixed-point decimal, so the totals after any sequence of edits equal a full recompute exactly.
+
+use std::collections::{BTreeMap, HashSet};
+
+use edgecost_pricing::{Bill, Comparison, Decimal, PriceBook, RateOptions};
+
+use crate::error::PlanError;
+use crate::plan::{Growth, Middleware, Plan, Route, check_route, check_shares};
+use crate::usage::{Contribution, RegionTable, RouteUsage, route_usage};
+
+/// A plan with its priced contributions, kept current under edits.
+#[derive(Clone, Debug)]
+pub struct Estimator {
+    book: PriceBook,
+    plan: Plan,
+    table: RegionTable,
+    routes: Vec<RouteUsage>,
+    paths: HashSet<String>,
+    totals: Contribution,
+    region_totals: Vec<Contribution>,
+}
+
+impl Estimator {
+    /// Validates `plan` against `book` and prices every route.
+    pub fn new(plan: Plan, book: &PriceBook) -> Result<Estimator, PlanError> {
+        plan.check(book)?;
+        let table = RegionTable::from_book(book);
+        let mut estimator = Estimator {
+            book: book.clone(),
+            region_totals: vec![Contribution::default(); table.names.len()],
+            table,
+            routes: Vec::new(),
+            paths: plan.routes.iter().map(|r| r.path.clone()).collect(),
+            totals: Contribution::default(),
+            plan,
+        };
+        estimator.reprice_all()?;
+        Ok(estimator)
+    }
+
+    /// Recomputes every route's contribution and the totals from scratch.
+    pub fn reprice_all(&mut self) -> Result<(), PlanError> {
+        let mut routes = Vec::with_capacity(self.plan.routes.len());
+        let mut totals = Contribution::default();
+        let mut region_totals = vec![Contribution::default(); self.table.names.len()];
+        for route in &self.plan.routes {
+            let usage = route_usage(route, &self.plan.middleware, &self.plan.regions, &self.table)?;
+            add_into(&mut totals, &mut region_totals, &usage)?;
+            routes.push(usage);
+        }
+        self.routes = routes;
+        self.totals = totals;
+        self.region_totals = region_totals;
+        Ok(())
+    }
+
+    /// The plan as edited so far.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The plan, giving up the estimator.
+    pub fn into_plan(self) -> Plan {
+        self.plan
+    }
+
+    /// The price book the plan is priced with.
+    pub fn book(&self) -> &PriceBook {
+        &self.book
+    }
+
+    /// The month's totals.
+    pub fn totals(&self) -> &Contribution {
+        &self.totals
+    }
+
+    /// Each route's contribution, in plan order.
+    pub fn route_usages(&self) -> &[RouteUsage] {
+        &self.routes
+    }
+
+    /// Totals per region, with the region's name; regions with no traffic are left out.
+    pub fn region_totals(&self) -> Vec<(&str, &Contribution)> {
+        self.table
+            .names
+            .iter()
+            .zip(&self.region_totals)
+            .filter(|(_, c)| **c != Contribution::default() && !is_zero(c))
+            .map(|(n, c)| (n.as_str(), c))
+            .collect()
+    }
+
+    /// The bill for the plan's tier (no credit applied).
+    pub fn bill(&self) -> Result<Bill, PlanError> {
+        Ok(self.book.rate(&self.plan.tier, &self.totals.to_usage(), &RateOptions::default())?)
+    }
+
+    /// Every tier's bill and the cheapest option, given a credit balance.
+    pub fn comparison(&self, credit_balance: Decimal) -> Result<Comparison, PlanError> {
+        Ok(self.book.compare(&self.totals.to_usage(), credit_balance, Some(&self.plan.tier))?)
+    }
+
+    /// Replaces the route at `index`, re-pricing only that route.
+    pub fn set_route(&mut self, index: usize, route: Route) -> Result<(), PlanError> {
+        let old_path = self.route_at(index)?.path.clone();
+        if route.path != old_path && self.paths.contains(&route.path) {
+            return Err(PlanError::DuplicateRoute { route: route.path });
+        }
+        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
+        let usage = route_usage(&route, &self.plan.middleware, &self.plan.regions, &self.table)?;
+        self.swap_usage(index, usage)?;
+        if route.path != old_path {
+            self.paths.remove(&old_path);
+            self.paths.insert(route.path.clone());
+        }
+        self.plan.routes[index] = route;
+        Ok(())
+    }
+
+    /// Appends a route; returns its index.
+    pub fn add_route(&mut self, route: Route) -> Result<usize, PlanError> {
+        if self.paths.contains(&route.path) {
+            return Err(PlanError::DuplicateRoute { route: route.path });
+        }
+        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
+        let usage = route_usage(&route, &self.plan.middleware, &self.plan.regions, &self.table)?;
+        add_into(&mut self.totals, &mut self.region_totals, &usage)?;
+        self.paths.insert(route.path.clone());
+        self.plan.routes.push(route);
+        self.routes.push(usage);
+        Ok(self.plan.routes.len() - 1)
+    }
+
+    /// Removes the route at `index` and returns it.
+    pub fn remove_route(&mut self, index: usize) -> Result<Route, PlanError> {
+        self.route_at(index)?;
+        let usage = self.routes.remove(index);
+        sub_from(&mut self.totals, &mut self.region_totals, &usage)?;
+        let route = self.plan.routes.remove(index);
+        self.paths.remove(&route.path);
+        Ok(route)
+    }
+
+    /// Moves the route at `from` to `to`; totals do not change.
+    pub fn move_route(&mut self, from: usize, to: usize) -> Result<(), PlanError> {
+        self.route_at(from)?;
+        self.route_at(to)?;
+        let route = self.plan.routes.remove(from);
+        let usage = self.routes.remove(from);
+        self.plan.routes.insert(to, route);
+        self.routes.insert(to, usage);
+        Ok(())
+    }
+
+    /// Adds or changes a catalog entry and re-prices only the routes that use it; returns their
+    /// indices.
+    pub fn set_middleware(&mut self, name: &str, middleware: Middleware) -> Result<Vec<usize>, PlanError> {
+        let mut probe = BTreeMap::new();
+        probe.insert(name.to_owned(), middleware.clone());
+        // Reuse the plan rule for one entry by checking a catalog holding only it.
+        let check = Plan {
+            tier: self.plan.tier.clone(),
+            regions: self.plan.regions.clone(),
+            routes: Vec::new(),
+            middleware: probe,
+            growth: None,
+        };
+        check.check(&self.book)?;
+        let users: Vec<usize> = self
+            .plan
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.middleware.iter().any(|m| m == name))
+            .map(|(i, _)| i)
+            .collect();
+        let old = self.plan.middleware.insert(name.to_owned(), middleware);
+        if let Err(e) = self.reprice(&users) {
+            match old {
+                Some(old) => self.plan.middleware.insert(name.to_owned(), old),
+                None => self.plan.middleware.remove(name),
+            };
+            return Err(e);
+        }
+        Ok(users)
+    }
+
+    /// Removes a catalog entry that no route uses.
+    pub fn remove_middleware(&mut self, name: &str) -> Result<Middleware, PlanError> {
+        if let Some(route) = self.plan.routes.iter().find(|r| r.middleware.iter().any(|m| m == name)) {
+            return Err(PlanError::MiddlewareInUse { middleware: name.to_owned(), route: route.path.clone() });
+        }
+        self.plan
+            .middleware
+            .remove(name)
+            .ok_or_else(|| PlanError::NotFound { what: "middleware", name: name.to_owned() })
+    }
+
+    /// Changes the plan-wide region split and re-prices the routes that follow it.
+    pub fn set_regions(&mut self, shares: BTreeMap<String, Decimal>) -> Result<Vec<usize>, PlanError> {
+        check_shares("plan regions", &shares, &self.book)?;
+        let followers: Vec<usize> = self
+            .plan
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.regions.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let old = std::mem::replace(&mut self.plan.regions, shares);
+        if let Err(e) = self.reprice(&followers) {
+            self.plan.regions = old;
+            return Err(e);
+        }
+        Ok(followers)
+    }
+
+    /// Changes the tier the plan is priced on; usage does not change.
+    pub fn set_tier(&mut self, tier: &str) -> Result<(), PlanError> {
+        if self.book.tier(tier).is_none() {
+            return Err(edgecost_pricing::RateError::UnknownTier {
+                tier: tier.to_owned(),
+                known: self.book.tier_names(),
+            }
+            .into());
+        }
+        self.plan.tier = tier.to_owned();
+        Ok(())
+    }
+
+    /// Changes the growth assumption; the month's usage does not change.
+    pub fn set_growth(&mut self, growth: Option<Growth>) -> Result<(), PlanError> {
+        if let Some(g) = &growth {
+            if g.monthly_percent <= Decimal::from(-100) {
+                return Err(PlanError::OutOfRange {
+                    field: "growth.monthly_percent".into(),
+                    value: g.monthly_percent.to_string(),
+                    rule: "growth must be above -100 percent",
+                });
+            }
+        }
+        self.plan.growth = growth;
+        Ok(())
+    }
+
+    fn route_at(&self, index: usize) -> Result<&Route, PlanError> {
+        self.plan
+            .routes
+            .get(index)
+            .ok_or_else(|| PlanError::NotFound { what: "route at index", name: index.to_string() })
+    }
+
+    /// Re-prices the given routes; on error nothing changes.
+    fn reprice(&mut self, indices: &[usize]) -> Result<(), PlanError> {
+        let fresh: Vec<RouteUsage> = indices
+            .iter()
+            .map(|&i| route_usage(&self.plan.routes[i], &self.plan.middleware, &self.plan.regions, &self.table))
+            .collect::<Result<_, _>>()?;
+        for (&i, usage) in indices.iter().zip(fresh) {
+            self.swap_usage(i, usage)?;
+        }
+        Ok(())
+    }
+
+    fn swap_usage(&mut self, index: usize, usage: RouteUsage) -> Result<(), PlanError> {
+        // Work on copies so an overflow leaves the totals as they were.
+        let mut totals = self.totals;
+        let mut regions = self.region_totals.clone();
+        sub_from(&mut totals, &mut regions, &self.routes[index])?;
+        add_into(&mut totals, &mut regions, &usage)?;
+        self.totals = totals;
+        self.region_totals = regions;
+        self.routes[index] = usage;
+        Ok(())
+    }
+}
+
+fn is_zero(c: &Contribution) -> bool {
+    c.requests.is_zero() && c.compute_seconds.is_zero() && c.egress_bytes.is_zero()
+}
+
+fn add_into(totals: &mut Contribution, regions: &mut [Contribution], usage: &RouteUsage) -> Result<(), PlanError> {
+    *totals = totals.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
+    for (i, part) in &usage.regions {
+        regions[*i] = regions[*i].checked_add(part).ok_or(PlanError::Overflow)?;
+    }
+    Ok(())
+}
+
+fn sub_from(totals: &mut Contribution, regions: &mut [Contribution], usage: &RouteUsage) -> Result<(), PlanError> {
+    *totals = totals.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
+    for (i, part) in &usage.regions {
+        regions[*i] = regions[*i].checked_sub(part).ok_or(PlanError::Overflow)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! Projections of a month's usage: threshold days, credit run-out, growth, uncertainty.
+//!
+//! All of them assume steady traffic within a period: the usage to the end of day `d` of a
+//! `period_days` period is the month's usage x d / period_days.
+
+use chrono::{Days, NaiveDate};
+use edgecost_pricing::{Decimal, Meter, PriceBook, RateOptions, Recommendation, THRESHOLDS_PERCENT, Usage, packs_to_cover};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use rust_decimal::RoundingStrategy;
+use rust_decimal::prelude::FromPrimitive;
+use serde::{Deserialize, Serialize};
+
+use crate::error::PlanError;
+use crate::quantity::fixed;
+use crate::usage::Contribution;
+
+/// The longest period, in days, a projection walks through.
+pub const MAX_PERIOD_DAYS: u32 = 366;
+/// The most months a growth projection covers.
+pub const MAX_MONTHS: u32 = 120;
+/// The most Monte Carlo samples one simulation draws.
+pub const MAX_SAMPLES: u32 = 10_000;
+
+/// The day of the period a meter reaches a threshold of its included quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThresholdDay {
+    pub meter: Meter,
+    pub percent: u32,
+    pub included: Decimal,
+    /// 1-based day of the period at whose end usage reaches the threshold; `None` when it
+    /// does not within the period.
+    pub day: Option<u32>,
+}
+
+/// For each metered quota of `tier`, the day usage reaches each of [`THRESHOLDS_PERCENT`].
+pub fn threshold_days(
+    book: &PriceBook,
+    tier: &str,
+    usage: &Usage,
+    period_days: u32,
+) -> Result<Vec<ThresholdDay>, PlanError> {
+    check_period(period_days)?;
+    let tier = book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier {
+        tier: tier.to_owned(),
+        known: book.tier_names(),
+    })?;
+    let mut days = Vec::new();
+    for meter in Meter::ALL {
+        let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
+        let monthly = usage.quantity(meter);
+        for percent in THRESHOLDS_PERCENT {
+            let target = included * Decimal::from(percent) / Decimal::ONE_HUNDRED;
+            // used(d) = monthly x d / period_days >= target  <=>  d >= target x period_days / monthly.
+            let day = if monthly.is_zero() {
+                None
+            } else {
+                let exact = target
+                    .checked_mul(Decimal::from(period_days))
+                    .map(|t| t / monthly)
+                    .ok_or(PlanError::Overflow)?;
+                let day = exact.ceil().max(Decimal::ONE);
+                (day <= Decimal::from(period_days)).then(|| day.try_into().unwrap_or(period_days))
+            };
+            days.push(ThresholdDay { meter, percent, included: included.normalize(), day });
+        }
+    }
+    Ok(days)
+}
+
+/// How long a credit balance lasts against a month's overage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRunway {
+    pub tier: String,
+    /// The month's overage on the tier.
+    pub overage_total: Decimal,
+    pub credit_balance: Decimal,
+    /// Packs to buy, beyond the balance, so credit covers the whole month's overage.
+    pub packs_needed: u32,
+    pub packs_cost: Decimal,
+    /// The first day whose overage to date exceeds the balance; `None` when it lasts.
+    pub runs_out_day: Option<u32>,
+    pub runs_out_on: Option<NaiveDate>,
+}
+
+/// When `credit_balance` runs out during the period starting `period_start`.
+pub fn credit_runway(
+    book: &PriceBook,
+    tier: &str,
+    usage: &Usage,
+    credit_balance: Decimal,
+    period_start: NaiveDate,
+    period_days: u32,
+) -> Result<CreditRunway, PlanError> {
+    check_period(period_days)?;
+    let bill = book.rate(tier, usage, &RateOptions::default())?;
+    let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
+    let packs_needed = if takes_packs {
+        packs_to_cover(bill.overage_total - credit_balance, book.credit_pack.credit)
+    } else {
+        0
+    };
+    let mut runs_out_day = None;
+    if bill.overage_total > credit_balance {
+        for day in 1..=period_days {
+            let to_date = usage_to_day(usage, day, period_days)?;
+            let so_far = book.rate(tier, &to_date, &RateOptions::default())?;
+            if so_far.overage_total > credit_balance {
+                runs_out_day = Some(day);
+                break;
+            }
+        }
+    }
+    Ok(CreditRunway {
+        tier: tier.to_owned(),
+        overage_total: bill.overage_total,
+        credit_balance,
+        packs_needed,
+        packs_cost: book.credit_pack.price * Decimal::from(packs_needed),
+        runs_out_day,
+        runs_out_on: runs_out_day.and_then(|d| period_start.checked_add_days(Days::new(u64::from(d - 1)))),
+    })
+}
+
+/// One month of a growth projection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthProjection {
+    /// 1 for the plan's month as written.
+    pub month: u32,
+    pub usage: Usage,
+    /// The bill on the plan's tier.
+    pub total: Decimal,
+    pub capped: bool,
+    pub cheapest: Option<Recommendation>,
+}
+
+/// `months` months of usage growing by `monthly_percent` each month, billed on `tier`.
+pub fn project_months(
+    book: &PriceBook,
+    tier: &str,
+    usage: &Usage,
+    monthly_percent: Decimal,
+    months: u32,
+) -> Result<Vec<MonthProjection>, PlanError> {
+    if months > MAX_MONTHS {
+        return Err(PlanError::Bound { what: "months", value: months.into(), max: MAX_MONTHS.into() });
+    }
+    let step = Decimal::ONE + monthly_percent / Decimal::ONE_HUNDRED;
+    let mut factor = Decimal::ONE;
+    let mut out = Vec::with_capacity(months as usize);
+    for month in 1..=months {
+        let scaled = usage.scaled(factor).ok_or(PlanError::Overflow)?;
+        let scaled = Usage {
+            requests: fixed(scaled.requests),
+            egress_bytes: fixed(scaled.egress_bytes),
+            compute_seconds: fixed(scaled.compute_seconds),
+        };
+        let bill = book.rate(tier, &scaled, &RateOptions::default())?;
+        let cheapest = book.compare(&scaled, Decimal::ZERO, Some(tier))?.recommendation;
+        out.push(MonthProjection { month, usage: scaled, total: bill.total, capped: bill.capped, cheapest });
+        // Keep the factor to 12 places so 120 months of compounding stays well inside a decimal.
+        factor = factor.checked_mul(step).ok_or(PlanError::Overflow)?.round_dp_with_strategy(12, RoundingStrategy::MidpointAwayFromZero);
+    }
+    Ok(out)
+}
+
+/// How uncertain traffic is, as lognormal multipliers with mean 1.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Uncertainty {
+    /// Spread (sigma of the log) of one multiplier shared by every route: the whole plan's
+    /// traffic being higher or lower than assumed.
+    pub plan_sigma: f64,
+    /// Spread of each route's own multiplier, drawn independently.
+    pub route_sigma: f64,
+    pub samples: u32,
+    pub seed: u64,
+}
+
+impl Default for Uncertainty {
+    fn default() -> Self {
+        Uncertainty { plan_sigma: 0.2, route_sigma: 0.3, samples: 200, seed: 1 }
+    }
+}
+
+/// Percentiles of the simulated monthly bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillRange {
+    pub samples: u32,
+    pub p50: Decimal,
+    pub p90: Decimal,
+    pub min: Decimal,
+    pub max: Decimal,
+}
+
+/// P50 and P90 of the bill on `tier` when each route's traffic is uncertain.
+///
+/// The draws are traffic multipliers only; each is taken to four decimal places and the
+/// usage and money stay exact decimals. The same seed gives the same answer.
+pub fn simulate(
+    book: &PriceBook,
+    tier: &str,
+    routes: &[Contribution],
+    uncertainty: &Uncertainty,
+) -> Result<BillRange, PlanError> {
+    let samples = uncertainty.samples;
+    if samples == 0 || samples > MAX_SAMPLES {
+        return Err(PlanError::Bound { what: "samples", value: samples.into(), max: MAX_SAMPLES.into() });
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(uncertainty.seed);
+    let mut totals = Vec::with_capacity(samples as usize);
+    for _ in 0..samples {
+        let plan_factor = multiplier(&mut rng, uncertainty.plan_sigma)?;
+        let mut sum = Contribution::default();
+        for route in routes {
+            let m = multiplier(&mut rng, uncertainty.route_sigma)?;
+            // Exact: a 6-place quantity times a 4-place multiplier has 10 places.
+            let scaled = |v: Decimal| v.checked_mul(m).ok_or(PlanError::Overflow);
+            sum.requests = sum.requests.checked_add(scaled(route.requests)?).ok_or(PlanError::Overflow)?;
+            sum.compute_seconds =
+                sum.compute_seconds.checked_add(scaled(route.compute_seconds)?).ok_or(PlanError::Overflow)?;
+            sum.billable_egress_bytes = sum
+                .billable_egress_bytes
+                .checked_add(scaled(route.billable_egress_bytes)?)
+                .ok_or(PlanError::Overflow)?;
+        }
+        let usage = Usage {
+            requests: fixed(sum.requests * plan_factor),
+            egress_bytes: fixed(sum.billable_egress_bytes * plan_factor),
+            compute_seconds: fixed(sum.compute_seconds * plan_factor),
+        };
+        totals.push(book.rate(tier, &usage, &RateOptions::default())?.total);
+    }
+    totals.sort_unstable();
+    Ok(BillRange {
+        samples,
+        p50: nearest_rank(&totals, 50),
+        p90: nearest_rank(&totals, 90),
+        min: totals[0],
+        max: totals[totals.len() - 1],
+    })
+}
+
+/// The nearest-rank percentile of sorted values.
+fn nearest_rank(sorted: &[Decimal], percent: usize) -> Decimal {
+    let rank = (percent * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+/// A lognormal draw with mean 1: exp(sigma x z - sigma^2 / 2), z standard normal by Box-Muller.
+fn multiplier(rng: &mut ChaCha8Rng, sigma: f64) -> Result<Decimal, PlanError> {
+    if sigma == 0.0 {
+        return Ok(Decimal::ONE);
+    }
+    // 53 random bits give a uniform in (0, 1]; never 0, so the logarithm is finite.
+    let u1 = ((rng.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
+    let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+    let m = (sigma * z - sigma * sigma / 2.0).exp();
+    Decimal::from_f64(m).map(|d| d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)).ok_or(PlanError::Overflow)
+}
+
+fn usage_to_day(usage: &Usage, day: u32, period_days: u32) -> Result<Usage, PlanError> {
+    let part = |v: Decimal| {
+        v.checked_mul(Decimal::from(day)).map(|x| fixed(x / Decimal::from(period_days))).ok_or(PlanError::Overflow)
+    };
+    Ok(Usage {
+        requests: part(usage.requests)?,
+        egress_bytes: part(usage.egress_bytes)?,
+        compute_seconds: part(usage.compute_seconds)?,
+    })
+}
+
+fn check_period(period_days: u32) -> Result<(), PlanError> {
+    if period_days == 0 || period_days > MAX_PERIOD_DAYS {
+        return Err(PlanError::Bound { what: "period_days", value: period_days.into(), max: MAX_PERIOD_DAYS.into() });
+    }
+    Ok(())
+}

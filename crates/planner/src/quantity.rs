@@ -1,0 +1,218 @@
+//! Exact quantities in plan files: parsing, writing and the JSON Schema of each field.
+//!
+//! Plans hold quantities (requests, milliseconds, bytes, ratios), never money, so plain YAML
+//! numbers are accepted; they are read through the pricing crate's exact decimal reader, so
+//! `0.6` is exactly six tenths. Writing emits a plain number when that number reads back to the
+//! same decimal, and a quoted string otherwise, so a written plan always reads back unchanged.
+
+use std::collections::BTreeMap;
+
+use edgecost_pricing::{Decimal, deserialize_quantity};
+use rust_decimal::RoundingStrategy;
+use rust_decimal::prelude::ToPrimitive;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serializer};
+
+/// Decimal places every per-route quantity is kept to. Fixing the scale makes every total a sum
+/// of fixed-point numbers, so adding and removing a route's contribution is exact (no drift).
+pub const QUANTITY_SCALE: u32 = 6;
+
+/// Rounds a quantity to [`QUANTITY_SCALE`] places, half away from zero.
+pub fn fixed(value: Decimal) -> Decimal {
+    let mut v = value.round_dp_with_strategy(QUANTITY_SCALE, RoundingStrategy::MidpointAwayFromZero);
+    v.rescale(QUANTITY_SCALE);
+    v
+}
+
+struct Exact(Decimal);
+
+impl<'de> Deserialize<'de> for Exact {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_quantity(d).map(Exact)
+    }
+}
+
+fn nonnegative<E: de::Error>(v: Decimal) -> Result<Decimal, E> {
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(E::custom(format!("{v} is negative; expected zero or more")));
+    }
+    Ok(v)
+}
+
+/// A quantity that must be zero or more.
+pub fn de_nonnegative<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    nonnegative(deserialize_quantity(d)?)
+}
+
+/// An optional quantity that must be zero or more.
+pub fn de_nonnegative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    match Option::<Exact>::deserialize(d)? {
+        Some(Exact(v)) => nonnegative(v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A ratio between 0 and 1 inclusive.
+pub fn de_unit_ratio_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    match Option::<Exact>::deserialize(d)? {
+        Some(Exact(v)) if v < Decimal::ZERO || v > Decimal::ONE => Err(de::Error::custom(format!(
+            "{v} is not a ratio; expected a number from 0 to 1"
+        ))),
+        Some(Exact(v)) => Ok(Some(v)),
+        None => Ok(None),
+    }
+}
+
+/// Any decimal, sign included.
+pub fn de_signed<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    deserialize_quantity(d)
+}
+
+/// Region shares: each from 0 to 1 (that they add up to 1 is a plan rule, checked later).
+pub fn de_shares<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Decimal>, D::Error> {
+    let raw = BTreeMap::<String, Exact>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(region, Exact(v))| {
+            if v < Decimal::ZERO || v > Decimal::ONE {
+                return Err(de::Error::custom(format!(
+                    "region '{region}' has share {v}; expected a number from 0 to 1"
+                )));
+            }
+            Ok((region, v))
+        })
+        .collect()
+}
+
+/// Optional region shares.
+pub fn de_shares_opt<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, Decimal>>, D::Error> {
+    struct Shares(BTreeMap<String, Decimal>);
+    impl<'de> Deserialize<'de> for Shares {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            de_shares(d).map(Shares)
+        }
+    }
+    Ok(Option::<Shares>::deserialize(d)?.map(|s| s.0))
+}
+
+/// Writes a quantity as a plain number when that reads back exactly, else as a string.
+pub fn ser<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    let v = v.normalize();
+    if v.scale() == 0 {
+        if let Some(i) = v.to_i64() {
+            return s.serialize_i64(i);
+        }
+    }
+    if let Some(f) = v.to_f64() {
+        let text = format!("{f}");
+        if edgecost_pricing::parse_decimal(&text) == Some(v) && text.contains('.') {
+            return s.serialize_f64(f);
+        }
+    }
+    s.serialize_str(&v.to_string())
+}
+
+/// [`ser`] for an optional field.
+pub fn ser_opt<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => ser(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// [`ser`] for region shares.
+pub fn ser_shares<S: Serializer>(v: &BTreeMap<String, Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(v.len()))?;
+    for (k, share) in v {
+        map.serialize_entry(k, &Written(*share))?;
+    }
+    map.end()
+}
+
+/// [`ser_shares`] for an optional field.
+pub fn ser_shares_opt<S: Serializer>(
+    v: &Option<BTreeMap<String, Decimal>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => ser_shares(v, s),
+        None => s.serialize_none(),
+    }
+}
+
+struct Written(Decimal);
+
+impl serde::Serialize for Written {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ser(&self.0, s)
+    }
+}
+
+/// JSON Schema of a quantity.
+pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["number", "string"],
+        "pattern": "^[0-9]+(\\.[0-9]+)?([eE][0-9]+)?$",
+        "minimum": 0,
+        "description": "A decimal quantity, zero or more; quote it to keep more than 15 digits."
+    })
+}
+
+/// JSON Schema of an optional quantity.
+pub fn schema_opt(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schema(g)
+}
+
+/// JSON Schema of a ratio from 0 to 1.
+pub fn ratio_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["number", "string"],
+        "minimum": 0,
+        "maximum": 1,
+        "description": "A decimal ratio from 0 to 1."
+    })
+}
+
+/// JSON Schema of a signed decimal.
+pub fn signed_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": ["number", "string"],
+        "description": "A decimal number."
+    })
+}
+
+/// JSON Schema of region shares.
+pub fn shares_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "description": "Share of requests served from each egress region; the shares add up to exactly 1.",
+        "minProperties": 1,
+        "additionalProperties": {"type": ["number", "string"], "minimum": 0, "maximum": 1}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(v: &str) -> String {
+        let d: Decimal = v.parse().unwrap();
+        serde_json::to_string(&Written(d)).unwrap()
+    }
+
+    #[test]
+    fn writes_numbers_that_read_back_exactly() {
+        assert_eq!(written("0.6"), "0.6");
+        assert_eq!(written("1000000"), "1000000");
+        assert_eq!(written("4.000"), "4");
+        assert_eq!(written("0.12345678901234567891"), "\"0.12345678901234567891\"");
+    }
+
+    #[test]
+    fn fixed_point_rounds_half_away_from_zero() {
+        assert_eq!(fixed("0.0000005".parse().unwrap()).to_string(), "0.000001");
+        assert_eq!(fixed("2".parse().unwrap()).to_string(), "2.000000");
+    }
+}
