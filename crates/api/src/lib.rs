@@ -1,1 +1,53 @@
 //! Wire types of the account and telemetry API, shared by the server, the client and the app.
+//!
+//! Every request and response body of the HTTP API is a type here. JSON field names are
+//! snake_case, timestamps are RFC 3339 strings in UTC, and amounts of money are exact decimal
+//! strings (`"19.00"`). Counters (`requests`, `egress_bytes`, `compute_ms`) are JSON integers.
+//!
+//! Each type derives [`ts_rs::TS`] (TypeScript for the app, committed under
+//! `ui/src/bindings/`), [`utoipa::ToSchema`] (the server's OpenAPI document) and, for the
+//! telemetry batch the edge nodes send, [`schemars::JsonSchema`] (published as
+//! `schemas/telemetry.schema.json`). A test in this crate regenerates both and fails when the
+//! committed files are stale.
+//!
+//! ```
+//! use edgecost_api::TelemetryBatch;
+//!
+//! let body = r#"{"batch_id": "b-1", "node_id": "node_1", "records": [{
+//!     "account_id": "acct_1", "route": "/api/orders", "region": "eu",
+//!     "window_start": "2026-11-23T10:00:00Z", "window_seconds": 60,
+//!     "requests": 1200, "compute_ms": 5400, "egress_bytes": 9600000}]}"#;
+//! let batch: TelemetryBatch = serde_json::from_str(body).unwrap();
+//! assert_eq!(batch.records[0].requests, 1200);
+//! ```
+
+mod account;
+mod admin;
+mod credits;
+pub mod export;
+mod notices;
+mod telemetry;
+mod usage;
+
+pub use account::{AccountSummary, BillToDate, BillingPeriod, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
+pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
+pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
+pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
+pub use telemetry::{
+    AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,
+    RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
+};
+pub use usage::{Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
+
+/// Re-exported so callers name the same bill types the pricing core produces.
+pub use edgecost_pricing::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};
+
+use serde::{Deserialize, Serialize};
+
+/// The body of every error answer: a stable machine-readable `code` and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable; clients match on this, never on `message`.
+    pub code: String,
+    pub message: String,
+}

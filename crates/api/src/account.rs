@@ -1,0 +1,92 @@
+//! The account overview, the bill to date and tier changes.
+
+use chrono::{DateTime, Utc};
+use edgecost_pricing::Bill;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::notices::Notice;
+
+/// A billing period: one calendar month in UTC, `[start, end)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct BillingPeriod {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Days in the month.
+    pub days: u32,
+    /// Today's day of the month, 1-based.
+    pub day: u32,
+    /// Days after today until the period ends.
+    pub days_left: u32,
+}
+
+/// Usage counters summed over a span. `billable_egress_bytes` weighs each region's bytes by
+/// the price book's region weight; the bill rates that figure.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct UsageTotals {
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub egress_bytes: u64,
+    #[ts(type = "string")]
+    pub billable_egress_bytes: Decimal,
+    #[ts(type = "number")]
+    pub compute_ms: u64,
+}
+
+/// A downgrade waiting for the next period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct ScheduledTierChange {
+    pub tier: String,
+    pub effective_at: DateTime<Utc>,
+}
+
+/// `GET /v1/account`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub name: String,
+    /// The tier in effect now.
+    pub tier: String,
+    pub scheduled_tier: Option<ScheduledTierChange>,
+    pub period: BillingPeriod,
+    /// Usage so far this period.
+    pub totals: UsageTotals,
+    /// Unspent burst credit.
+    #[ts(type = "string")]
+    pub credit_balance: Decimal,
+    /// Open notices of this period.
+    pub notices: Vec<Notice>,
+}
+
+/// `GET /v1/account/bill`: the bill to date and the projected bill at period end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct BillToDate {
+    pub as_of: DateTime<Utc>,
+    pub period: BillingPeriod,
+    pub totals: UsageTotals,
+    /// What is left to invoice for the usage so far: the same bill `edgecost bill` prints for
+    /// these totals, with the credits already spent on this period's overage applied.
+    pub bill: Bill,
+    /// The totals at period end if usage continues at this period's run rate.
+    pub projected_totals: UsageTotals,
+    /// The bill for `projected_totals`, with all credit (spent and unspent) applied.
+    pub projected: Bill,
+}
+
+/// `POST /v1/account/tier`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierChangeRequest {
+    pub tier: String,
+}
+
+/// The outcome of a tier change: an upgrade applies at once, a downgrade next period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct TierChange {
+    pub previous_tier: String,
+    pub tier: String,
+    pub effective_at: DateTime<Utc>,
+    /// True for an upgrade, which rates this whole period on the new tier.
+    pub immediate: bool,
+}

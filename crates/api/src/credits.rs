@@ -1,0 +1,84 @@
+//! Burst credit packs and the credit ledger.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// `POST /v1/account/credits`, sent with an `Idempotency-Key` header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditPurchaseRequest {
+    /// Packs to buy, 1 to 100.
+    pub packs: u32,
+}
+
+/// The answer to a purchase; the same idempotency key returns this same answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct CreditPurchase {
+    /// The ledger entry of the purchase; consumption entries name it as their pack.
+    pub purchase_id: String,
+    pub packs: u32,
+    #[ts(type = "string")]
+    pub price_paid: Decimal,
+    #[ts(type = "string")]
+    pub credit_added: Decimal,
+    /// Credit spent at once on this period's unpaid overage.
+    #[ts(type = "string")]
+    pub consumed_now: Decimal,
+    /// Balance right after the purchase and that consumption.
+    #[ts(type = "string")]
+    pub balance: Decimal,
+    pub purchased_at: DateTime<Utc>,
+}
+
+/// What a ledger entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerEntryKind {
+    /// Credit bought: a positive amount.
+    Purchase,
+    /// Credit spent on overage: a negative amount, naming its pack and the overage it paid.
+    Consumption,
+    /// A correction, such as credit returned when an upgrade lowered the period's overage.
+    Adjustment,
+}
+
+/// The slice of a period's overage a consumption paid: overage amounts `from` to `to` of the
+/// period starting `period_start`, as rated with usage up to `usage_through`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct PaidOverage {
+    pub period_start: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub from: Decimal,
+    #[ts(type = "string")]
+    pub to: Decimal,
+    pub usage_through: DateTime<Utc>,
+}
+
+/// One movement of credit. The balance is the sum of all entries and never negative.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct LedgerEntry {
+    pub id: String,
+    /// 1, 2, 3, ... per account, without gaps.
+    pub sequence: u32,
+    pub kind: LedgerEntryKind,
+    /// Signed: positive adds credit, negative spends it.
+    #[ts(type = "string")]
+    pub amount: Decimal,
+    #[ts(type = "string")]
+    pub balance_after: Decimal,
+    /// For a consumption or a return: the purchase entry the credit belongs to.
+    pub pack_id: Option<String>,
+    pub paid_overage: Option<PaidOverage>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `GET /v1/account/credits`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct CreditLedger {
+    #[ts(type = "string")]
+    pub balance: Decimal,
+    /// Oldest first.
+    pub entries: Vec<LedgerEntry>,
+}

@@ -1,0 +1,123 @@
+//! What edge nodes send (`POST /v1/telemetry`) and the receipt they get back.
+
+use chrono::{DateTime, Utc};
+use edgecost_pricing::Meter;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The most records one batch may carry; a larger batch is refused whole.
+pub const MAX_BATCH_RECORDS: usize = 10_000;
+/// The longest accepted batch id, in characters.
+pub const MAX_BATCH_ID_CHARS: usize = 128;
+/// The longest accepted route, in characters.
+pub const MAX_ROUTE_CHARS: usize = 256;
+
+/// One batch of usage windows from one edge node. The batch is atomic: every accepted record
+/// is stored, or none is. Its `batch_id` makes retries safe: a replay is counted once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryBatch {
+    /// Chosen by the node, unique per batch; 1 to 128 characters.
+    #[schemars(length(min = 1, max = 128))]
+    pub batch_id: String,
+    /// The sending node's id; must be the node the token belongs to.
+    pub node_id: String,
+    /// At most 10,000 records.
+    #[schemars(length(max = 10000))]
+    pub records: Vec<TelemetryRecord>,
+}
+
+/// Usage of one account on one route in one region during one window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryRecord {
+    pub account_id: String,
+    /// The routed path, such as `/api/orders`; starts with `/`.
+    #[schemars(length(min = 1, max = 256))]
+    pub route: String,
+    /// A region of the price book (`na`, `eu`, `apac`, ...).
+    pub region: String,
+    /// Start of the window, UTC.
+    pub window_start: DateTime<Utc>,
+    /// Length of the window: 1 to 3600 seconds, within one clock hour.
+    #[schemars(range(min = 1, max = 3600))]
+    pub window_seconds: u32,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub compute_ms: u64,
+    #[ts(type = "number")]
+    pub egress_bytes: u64,
+}
+
+/// Why one record of a batch was not counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionReason {
+    /// No account has this id.
+    UnknownAccount,
+    /// The price book has no such region.
+    UnknownRegion,
+    /// The route is empty, too long, or does not start with `/`.
+    InvalidRoute,
+    /// `window_seconds` is 0, above 3600, or the window crosses a clock hour.
+    InvalidWindow,
+    /// The window starts after the time of ingest.
+    WindowInFuture,
+    /// The window lies in a billing period that has closed; see the engine's late-record policy.
+    PeriodClosed,
+    /// A counter is beyond what one node can serve in one window.
+    AbsurdValue,
+}
+
+impl RejectionReason {
+    /// The stable code, as in the JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectionReason::UnknownAccount => "unknown_account",
+            RejectionReason::UnknownRegion => "unknown_region",
+            RejectionReason::InvalidRoute => "invalid_route",
+            RejectionReason::InvalidWindow => "invalid_window",
+            RejectionReason::WindowInFuture => "window_in_future",
+            RejectionReason::PeriodClosed => "period_closed",
+            RejectionReason::AbsurdValue => "absurd_value",
+        }
+    }
+}
+
+/// A record that was not counted, by its position in the batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct RecordRejection {
+    /// Zero-based index of the record in `records`.
+    pub index: u32,
+    pub account_id: String,
+    pub reason: RejectionReason,
+    pub message: String,
+}
+
+/// Per account touched by the batch: whether its usage is capped, so nodes can throttle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct AccountIngestStatus {
+    pub account_id: String,
+    pub tier: String,
+    /// A hard-capped (sandbox) account has used up a quota: serve no more of that meter.
+    pub capped: bool,
+    /// The meters whose quota is used up on a hard-capped tier.
+    pub capped_meters: Vec<Meter>,
+}
+
+/// The answer to a batch, sent only after it is durably stored. A replay of the same batch
+/// gets this same answer again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct IngestReceipt {
+    pub batch_id: String,
+    pub node_id: String,
+    /// When the batch was first stored.
+    pub received_at: DateTime<Utc>,
+    /// Records counted.
+    pub accepted: u32,
+    /// Records not counted, each with its reason.
+    pub rejected: Vec<RecordRejection>,
+    /// One entry per known account in the batch, sorted by id.
+    pub accounts: Vec<AccountIngestStatus>,
+}

@@ -1,0 +1,99 @@
+//! The committed TypeScript bindings and telemetry schema must match the Rust types.
+//!
+//! Each test regenerates its artifact in place and fails when the committed copy differed, so
+//! a stale file is both reported and fixed by one `cargo test -p edgecost-api`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read_dir_ts(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else { return files };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ts") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            files.insert(name, fs::read_to_string(&path).unwrap());
+        }
+    }
+    files
+}
+
+#[test]
+fn typescript_bindings_are_fresh() {
+    let fresh_dir = tempfile::tempdir().unwrap();
+    edgecost_api::export::write_typescript(fresh_dir.path()).unwrap();
+    let fresh = read_dir_ts(fresh_dir.path());
+    assert!(fresh.contains_key("TelemetryBatch.ts") && fresh.contains_key("Bill.ts"));
+
+    let committed_dir = repo_root().join("ui/src/bindings");
+    let committed = read_dir_ts(&committed_dir);
+    if fresh != committed {
+        fs::create_dir_all(&committed_dir).unwrap();
+        for name in committed.keys().filter(|n| !fresh.contains_key(*n)) {
+            fs::remove_file(committed_dir.join(name)).unwrap();
+        }
+        for (name, text) in &fresh {
+            fs::write(committed_dir.join(name), text).unwrap();
+        }
+        let changed: Vec<_> = fresh
+            .keys()
+            .chain(committed.keys())
+            .filter(|n| fresh.get(*n) != committed.get(*n))
+            .collect();
+        panic!("ui/src/bindings was stale and has been regenerated ({changed:?}); commit it");
+    }
+}
+
+#[test]
+fn telemetry_schema_is_fresh() {
+    let path = repo_root().join("schemas/telemetry.schema.json");
+    let fresh = edgecost_api::export::telemetry_schema();
+    let committed = fs::read_to_string(&path).unwrap_or_default();
+    if fresh != committed {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &fresh).unwrap();
+        panic!("schemas/telemetry.schema.json was stale and has been regenerated; commit it");
+    }
+}
+
+#[test]
+fn the_schema_describes_the_documented_telemetry_body() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&edgecost_api::export::telemetry_schema()).unwrap();
+    let required = schema["required"].as_array().unwrap();
+    for field in ["batch_id", "node_id", "records"] {
+        assert!(required.iter().any(|r| r == field), "{field} must be required");
+    }
+    let record = &schema["$defs"]["TelemetryRecord"];
+    assert_eq!(record["properties"]["window_seconds"]["maximum"], 3600);
+    assert_eq!(record["additionalProperties"], false);
+}
+
+#[test]
+fn wire_json_is_snake_case_with_exact_decimal_strings() {
+    let purchase = edgecost_api::CreditPurchase {
+        purchase_id: "led_1".into(),
+        packs: 2,
+        price_paid: "50.00".parse().unwrap(),
+        credit_added: "50.00".parse().unwrap(),
+        consumed_now: "3.20".parse().unwrap(),
+        balance: "46.80".parse().unwrap(),
+        purchased_at: "2026-11-23T10:00:00Z".parse().unwrap(),
+    };
+    let json = serde_json::to_value(&purchase).unwrap();
+    assert_eq!(json["price_paid"], "50.00");
+    assert_eq!(json["consumed_now"], "3.20");
+    assert_eq!(json["purchased_at"], "2026-11-23T10:00:00Z");
+}
+
+#[test]
+fn unknown_fields_in_a_batch_are_refused() {
+    let body = r#"{"batch_id": "b", "node_id": "n", "records": [], "extra": 1}"#;
+    assert!(serde_json::from_str::<edgecost_api::TelemetryBatch>(body).is_err());
+}
