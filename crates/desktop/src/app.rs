@@ -1,0 +1,197 @@
+//! The app's state and the bodies of its commands, free of Tauri so tests drive them directly.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use edgecost_api::Granularity;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::dashboard::DashboardView;
+use crate::error::DesktopError;
+use crate::remote::{AccountConnection, normalize_server_url};
+use crate::session::{Session, SessionFile};
+use crate::snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
+use crate::vault::TokenVault;
+
+/// What the app shows first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Startup {
+    /// The remembered door, `None` on first run.
+    pub door: Option<Door>,
+    /// The cached dashboard, shown at once while a sync runs.
+    pub dashboard: Option<DashboardView>,
+    /// Why a remembered sign-in could not be restored (e.g. the keyring is locked).
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// Where the app's data lives and what it is connected to now.
+pub struct App {
+    data_dir: PathBuf,
+    vault: TokenVault,
+    session_file: SessionFile,
+    cache: SnapshotCache,
+    live: Mutex<Live>,
+}
+
+#[derive(Default)]
+struct Live {
+    connection: Option<(Door, AccountConnection)>,
+    snapshot: Option<Snapshot>,
+    last_failure: Option<DesktopError>,
+    range: Option<(ChartRange, Granularity)>,
+}
+
+impl App {
+    /// The app over `data_dir` (created when missing), with tokens in `vault`.
+    pub fn new(data_dir: &Path, vault: TokenVault) -> App {
+        App {
+            data_dir: data_dir.to_owned(),
+            vault,
+            session_file: SessionFile::in_dir(data_dir),
+            cache: SnapshotCache::in_dir(data_dir),
+            live: Mutex::new(Live::default()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Restores the last session: the cached dashboard at once and, for an account, the token
+    /// from the keyring. Never touches the network.
+    pub async fn startup(&self) -> Startup {
+        let mut live = self.live.lock().await;
+        let Some(session) = self.session_file.load() else {
+            return Startup { door: None, dashboard: None, error_code: None, error_message: None };
+        };
+        let cached = self.cache.load().filter(|s| s.door == session.door);
+        live.snapshot = cached.clone();
+        let restored = match (session.door, session.server_url.as_deref()) {
+            (Door::Account, Some(url)) => self.restore_account(url),
+            // The demo engine is started again by `start_demo`; it never needs a stored token.
+            (Door::Demo, _) => Ok(None),
+            (Door::Account, None) => Err(DesktopError::NotSignedIn),
+        };
+        match restored {
+            Ok(connection) => {
+                live.connection = connection.map(|c| (session.door, c));
+                Startup {
+                    door: Some(session.door),
+                    dashboard: cached.as_ref().map(|s| DashboardView::of(s, None)),
+                    error_code: None,
+                    error_message: None,
+                }
+            }
+            Err(e) => Startup {
+                door: None,
+                dashboard: None,
+                error_code: Some(e.code().to_owned()),
+                error_message: Some(e.to_string()),
+            },
+        }
+    }
+
+    fn restore_account(&self, url: &str) -> Result<Option<AccountConnection>, DesktopError> {
+        let token = self.vault.load(url)?.ok_or(DesktopError::NotSignedIn)?;
+        AccountConnection::new(url, &token).map(Some)
+    }
+
+    /// Door 1: checks `token` against the server, then stores it in the keyring. Nothing is
+    /// stored when the check or the keyring fails.
+    pub async fn connect(&self, server_url: &str, token: &str, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let url = normalize_server_url(server_url)?;
+        let connection = AccountConnection::new(&url, token)?;
+        connection.account().await?;
+        self.vault.store(&url, token.trim())?;
+        self.session_file.save(&Session { door: Door::Account, server_url: Some(url) })?;
+        self.open(Door::Account, connection, now).await
+    }
+
+    /// Door 2 (and reopening the demo): connects to an engine the caller runs on loopback.
+    pub async fn open_demo(&self, server_url: &str, token: &str, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let connection = AccountConnection::new(server_url, token)?;
+        self.session_file.save(&Session { door: Door::Demo, server_url: None })?;
+        self.open(Door::Demo, connection, now).await
+    }
+
+    async fn open(&self, door: Door, connection: AccountConnection, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let mut live = self.live.lock().await;
+        if live.snapshot.as_ref().is_some_and(|s| s.door != door || s.server_url != connection.server_url()) {
+            live.snapshot = None;
+        }
+        live.connection = Some((door, connection));
+        self.sync_locked(&mut live, now).await
+    }
+
+    /// Signs out: the token leaves the keyring, the session and the cached data are removed.
+    pub async fn sign_out(&self) -> Result<(), DesktopError> {
+        let mut live = self.live.lock().await;
+        if let Some(Session { server_url: Some(url), .. }) = self.session_file.load() {
+            self.vault.delete(&url)?;
+        }
+        self.session_file.clear()?;
+        self.cache.clear()?;
+        *live = Live::default();
+        Ok(())
+    }
+
+    /// Sets the chart range and syncs.
+    pub async fn set_range(&self, range: ChartRange, granularity: Granularity, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let mut live = self.live.lock().await;
+        live.range = Some((range, granularity));
+        self.sync_locked(&mut live, now).await
+    }
+
+    /// Fetches a fresh snapshot. When the server cannot be reached and a snapshot is cached,
+    /// the answer is that snapshot marked offline, not an error.
+    pub async fn sync(&self, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let mut live = self.live.lock().await;
+        self.sync_locked(&mut live, now).await
+    }
+
+    async fn sync_locked(&self, live: &mut Live, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let Some((door, connection)) = live.connection.clone() else {
+            return Err(DesktopError::NotSignedIn);
+        };
+        let (range, granularity) = live
+            .range
+            .or_else(|| live.snapshot.as_ref().map(|s| (s.range, s.granularity)))
+            .unwrap_or((ChartRange::Period, Granularity::Day));
+        match fetch_snapshot(&connection, door, range, granularity, now).await {
+            Ok(snapshot) => {
+                self.cache.save(&snapshot)?;
+                let view = DashboardView::of(&snapshot, None);
+                live.snapshot = Some(snapshot);
+                live.last_failure = None;
+                Ok(view)
+            }
+            Err(e) => match &live.snapshot {
+                Some(snapshot) if e.is_offline() || matches!(e, DesktopError::Server { .. }) => {
+                    let view = DashboardView::of(snapshot, Some(&e));
+                    live.last_failure = Some(e);
+                    Ok(view)
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
+    /// The dashboard as last synced, with the last sync failure if any.
+    pub async fn dashboard(&self) -> Result<DashboardView, DesktopError> {
+        let live = self.live.lock().await;
+        let snapshot = live.snapshot.as_ref().ok_or(DesktopError::NoSnapshot)?;
+        Ok(DashboardView::of(snapshot, live.last_failure.as_ref()))
+    }
+
+    /// A copy of the last snapshot, for charts and exports.
+    pub async fn snapshot(&self) -> Result<Snapshot, DesktopError> {
+        self.live.lock().await.snapshot.clone().ok_or(DesktopError::NoSnapshot)
+    }
+
+    /// Whether a connection is live (an account signed in, or the demo running).
+    pub async fn is_connected(&self) -> bool {
+        self.live.lock().await.connection.is_some()
+    }
+}

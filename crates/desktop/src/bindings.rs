@@ -1,0 +1,21 @@
+//! TypeScript declarations of every type the UI receives from the app's commands, generated
+//! with ts-rs into `ui/src/bindings/desktop/`. A test regenerates them and fails when the
+//! committed files are stale.
+
+use std::path::Path;
+
+use ts_rs::TS;
+
+/// Writes a `.ts` file per type (and the types they use) into `dir`.
+pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
+    let dir = &cfg;
+    crate::Startup::export_all(dir)?;
+    crate::DashboardView::export_all(dir)?;
+    crate::PlanInput::export_all(dir)?;
+    crate::PlanQuote::export_all(dir)?;
+    crate::TierChoice::export_all(dir)?;
+    crate::ChartRange::export_all(dir)?;
+    crate::CommandError::export_all(dir)?;
+    Ok(())
+}

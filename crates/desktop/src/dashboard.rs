@@ -1,0 +1,228 @@
+//! The dashboard as the UI shows it: every amount already formatted by the pricing core, so
+//! the UI never does money arithmetic.
+
+use chrono::{DateTime, Utc};
+use edgecost_api::{Bill, Granularity, Meter};
+use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::{ChartRange, Door, Snapshot};
+
+/// The share of a quota at which the dashboard marks a meter and the engine raises a notice.
+pub const WARNING_PERCENT: u32 = 80;
+
+/// How full one meter's quota is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MeterLevel {
+    /// Below 80% (or no quota).
+    Ok,
+    /// At or past 80%.
+    Warning,
+    /// At or past 100%.
+    Over,
+}
+
+/// One meter's usage against its quota.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MeterView {
+    pub meter: String,
+    pub label: String,
+    pub unit: String,
+    /// Usage this period, e.g. `1,612,345`.
+    pub used: String,
+    /// The included quantity, `None` when the tier sets no quota.
+    pub included: Option<String>,
+    /// Whole percent of the quota used, rounded down; `None` without a quota.
+    pub percent: Option<u32>,
+    pub level: MeterLevel,
+    /// This meter's overage charge so far, e.g. `$6.00`.
+    pub overage_amount: String,
+    pub explanation: String,
+}
+
+/// One line of the bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BillLineView {
+    pub label: String,
+    pub amount: String,
+    pub explanation: String,
+}
+
+/// A bill with its amounts formatted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BillView {
+    pub total: String,
+    pub base_fee: String,
+    pub overage_total: String,
+    pub credits_applied: String,
+    pub lines: Vec<BillLineView>,
+}
+
+impl BillView {
+    pub(crate) fn of(bill: &Bill) -> BillView {
+        let mut lines: Vec<BillLineView> = bill
+            .base_fee_lines
+            .iter()
+            .map(|l| BillLineView { label: "Base fee".to_owned(), amount: money(l.amount), explanation: l.explanation.clone() })
+            .collect();
+        lines.extend(bill.lines.iter().map(|l| BillLineView {
+            label: l.meter.label().to_owned(),
+            amount: money(l.amount),
+            explanation: l.explanation.clone(),
+        }));
+        if !bill.credits_applied.is_zero() {
+            lines.push(BillLineView {
+                label: "Burst credit".to_owned(),
+                amount: money(-bill.credits_applied),
+                explanation: "Prepaid credit applied to overage".to_owned(),
+            });
+        }
+        BillView {
+            total: money(bill.total),
+            base_fee: money(bill.base_fee),
+            overage_total: money(bill.overage_total),
+            credits_applied: money(bill.credits_applied),
+            lines,
+        }
+    }
+}
+
+/// An open quota notice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct NoticeView {
+    pub id: String,
+    pub meter: String,
+    pub meter_label: String,
+    pub threshold_percent: u32,
+    /// `YYYY-MM-DD`, UTC.
+    pub reached_on: String,
+    pub days_left: u32,
+    pub projected_bill: String,
+    pub message: String,
+}
+
+/// Freshness of the data on screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct SyncView {
+    /// RFC 3339, UTC; the UI shows it in local time.
+    pub synced_at: String,
+    /// The last sync attempt failed for lack of network; the data is the cached snapshot.
+    pub offline: bool,
+    /// The last sync attempt's error code, when it failed.
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// The whole dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct DashboardView {
+    pub door: Door,
+    pub server_url: String,
+    pub account_name: String,
+    pub tier: String,
+    pub tier_label: String,
+    /// `YYYY-MM-DD` of the first and last day of the period (UTC).
+    pub period_first_day: String,
+    pub period_last_day: String,
+    pub period_day: u32,
+    pub period_days: u32,
+    pub days_left: u32,
+    pub meters: Vec<MeterView>,
+    pub bill_to_date: BillView,
+    /// The projected end-of-period bill at this period's run rate (the P50 estimate).
+    pub projected_p50: BillView,
+    pub credit_balance: String,
+    pub notices: Vec<NoticeView>,
+    pub range: ChartRange,
+    pub granularity: Granularity,
+    pub sync: SyncView,
+}
+
+impl DashboardView {
+    /// Builds the view of `snapshot`; `failure` is the error of the last sync attempt, if it failed.
+    pub fn of(snapshot: &Snapshot, failure: Option<&crate::DesktopError>) -> DashboardView {
+        let book = edgecost_pricing::PriceBook::published();
+        let account = &snapshot.account;
+        let bill = &snapshot.bill.bill;
+        let tier_label = book
+            .tier(&account.tier)
+            .map(|t| t.display_name().to_owned())
+            .unwrap_or_else(|| account.tier.clone());
+        let last_day = account.period.end - chrono::Duration::days(1);
+        DashboardView {
+            door: snapshot.door,
+            server_url: snapshot.server_url.clone(),
+            account_name: account.name.clone(),
+            tier: account.tier.clone(),
+            tier_label,
+            period_first_day: account.period.start.format("%Y-%m-%d").to_string(),
+            period_last_day: last_day.format("%Y-%m-%d").to_string(),
+            period_day: account.period.day,
+            period_days: account.period.days,
+            days_left: account.period.days_left,
+            meters: meters(bill),
+            bill_to_date: BillView::of(bill),
+            projected_p50: BillView::of(&snapshot.bill.projected),
+            credit_balance: money(account.credit_balance),
+            notices: account.notices.iter().map(notice_view).collect(),
+            range: snapshot.range,
+            granularity: snapshot.granularity,
+            sync: SyncView {
+                synced_at: rfc3339(snapshot.synced_at),
+                offline: failure.is_some_and(|e| e.is_offline()),
+                error_code: failure.map(|e| e.code().to_owned()),
+                error_message: failure.map(|e| e.to_string()),
+            },
+        }
+    }
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn meters(bill: &Bill) -> Vec<MeterView> {
+    bill.lines
+        .iter()
+        .map(|line| {
+            let utilization = bill.utilization.get(&line.meter);
+            // ratio is rounded toward zero by the pricing core; the floor keeps "80%" honest.
+            let percent = utilization.map(|u| {
+                (u.ratio * Decimal::ONE_HUNDRED).floor().to_u32().unwrap_or(u32::MAX)
+            });
+            let level = match utilization.and_then(|u| u.thresholds_crossed.last().copied()) {
+                Some(t) if t >= 100 => MeterLevel::Over,
+                Some(t) if t >= WARNING_PERCENT => MeterLevel::Warning,
+                _ => MeterLevel::Ok,
+            };
+            MeterView {
+                meter: line.meter.id().to_owned(),
+                label: line.meter.label().to_owned(),
+                unit: line.unit.clone(),
+                used: quantity(line.quantity),
+                included: line.included.map(quantity),
+                percent,
+                level,
+                overage_amount: money(line.amount),
+                explanation: line.explanation.clone(),
+            }
+        })
+        .collect()
+}
+
+fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
+    let meter: Meter = notice.meter;
+    NoticeView {
+        id: notice.id.clone(),
+        meter: meter.id().to_owned(),
+        meter_label: meter.label().to_owned(),
+        threshold_percent: notice.threshold_percent,
+        reached_on: notice.reached_on.format("%Y-%m-%d").to_string(),
+        days_left: notice.days_left,
+        projected_bill: money(notice.projected_bill),
+        message: notice.message.clone(),
+    }
+}

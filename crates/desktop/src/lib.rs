@@ -1,0 +1,52 @@
+//! The desktop app's logic, without Tauri: sign-in with the token kept in the OS keyring, the
+//! in-process demo engine, background sync with a cached snapshot for offline use, the
+//! dashboard view, offline planning with the embedded price book, and chart exports.
+//!
+//! The Tauri shell in `src-tauri/` only adapts these calls to commands; tests drive them
+//! against a real engine on loopback with no desktop at all.
+//!
+//! ```
+//! use edgecost_desktop::{PlanInput, quote};
+//!
+//! // Offline planning needs no account: price a month's usage on the production tier.
+//! let input = PlanInput {
+//!     requests: "350,000".into(),
+//!     egress_gb: "60".into(),
+//!     compute_seconds: "0".into(),
+//!     tier: "production".into(),
+//! };
+//! assert_eq!(quote(&input).unwrap().bill.total, "$25.50");
+//! ```
+
+mod app;
+pub mod bindings;
+mod dashboard;
+mod error;
+mod files;
+mod planner;
+mod remote;
+mod session;
+mod snapshot;
+mod vault;
+
+pub use app::{App, Startup};
+pub use dashboard::{BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
+pub use error::DesktopError;
+pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};
+pub use remote::{AccountConnection, normalize_server_url};
+pub use session::{Session, SessionFile};
+pub use snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
+pub use vault::{KEYRING_SERVICE, TokenVault};
+
+/// The `{code, message}` shape every command error takes at the UI boundary.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<DesktopError> for CommandError {
+    fn from(e: DesktopError) -> Self {
+        CommandError { code: e.code().to_owned(), message: e.to_string() }
+    }
+}

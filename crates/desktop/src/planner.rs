@@ -1,0 +1,142 @@
+//! Offline planning: price entered usage on every tier of the embedded price book.
+
+use std::str::FromStr;
+
+use edgecost_pricing::format::money;
+use edgecost_pricing::{BYTES_PER_GB, Decimal, PriceBook, Usage};
+use serde::{Deserialize, Serialize};
+
+use crate::dashboard::BillView;
+use crate::error::DesktopError;
+
+/// Usage for a month as a person types it: decimal strings in the units people think in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PlanInput {
+    pub requests: String,
+    pub egress_gb: String,
+    pub compute_seconds: String,
+    /// The tier to itemize; the comparison covers every tier anyway.
+    pub tier: String,
+}
+
+/// One tier's price for the entered usage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TierQuote {
+    pub tier: String,
+    pub label: String,
+    /// Base fee + overage, before credit.
+    pub monthly_cost: String,
+    /// The tier would cap this usage (a hard-capped sandbox).
+    pub caps_usage: bool,
+    pub packs_needed: u32,
+    pub recommended: bool,
+}
+
+/// The priced plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PlanQuote {
+    pub tier: String,
+    pub bill: BillView,
+    pub tiers: Vec<TierQuote>,
+    /// Tiers priced by negotiation, not from the book.
+    pub negotiated: Vec<String>,
+    pub recommendation: Option<String>,
+}
+
+/// A tier a person can pick in the planner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TierChoice {
+    pub tier: String,
+    pub label: String,
+}
+
+/// The rateable tiers of the embedded book, in book order.
+pub fn tier_choices() -> Vec<TierChoice> {
+    PriceBook::published()
+        .tiers
+        .iter()
+        .filter(|t| t.is_rateable())
+        .map(|t| TierChoice { tier: t.name.clone(), label: t.display_name().to_owned() })
+        .collect()
+}
+
+/// Prices `input` with the embedded price book.
+pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
+    let book = PriceBook::published();
+    let egress_gb = parse("egress_gb", &input.egress_gb)?;
+    let usage = Usage {
+        requests: parse("requests", &input.requests)?,
+        egress_bytes: egress_gb
+            .checked_mul(Decimal::from(BYTES_PER_GB))
+            .ok_or(DesktopError::BadQuantity { field: "egress_gb", value: input.egress_gb.clone() })?,
+        compute_seconds: parse("compute_seconds", &input.compute_seconds)?,
+    };
+    let comparison = book.compare(&usage, Decimal::ZERO, Some(&input.tier))?;
+    let bill = book.rate(&input.tier, &usage, &Default::default())?;
+    let recommended = comparison.recommendation.as_ref().map(|r| r.tier.clone());
+    let tiers = comparison
+        .options
+        .iter()
+        .map(|o| TierQuote {
+            tier: o.tier.clone(),
+            label: book.tier(&o.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| o.tier.clone()),
+            monthly_cost: money(o.monthly_cost),
+            caps_usage: o.caps_usage,
+            packs_needed: o.packs_needed,
+            recommended: recommended.as_deref() == Some(o.tier.as_str()),
+        })
+        .collect();
+    Ok(PlanQuote {
+        tier: input.tier.clone(),
+        bill: BillView::of(&bill),
+        tiers,
+        negotiated: comparison.negotiated,
+        recommendation: comparison.recommendation.map(|r| r.summary),
+    })
+}
+
+/// An empty field counts as zero, so a person can fill in one meter at a time. Thousands
+/// separators are accepted as typed (`350,000`).
+fn parse(field: &'static str, text: &str) -> Result<Decimal, DesktopError> {
+    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_' && *c != ' ').collect();
+    if cleaned.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    match Decimal::from_str(&cleaned) {
+        Ok(v) if !v.is_sign_negative() => Ok(v),
+        _ => Err(DesktopError::BadQuantity { field, value: text.to_owned() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(requests: &str, egress_gb: &str, tier: &str) -> PlanInput {
+        PlanInput { requests: requests.into(), egress_gb: egress_gb.into(), compute_seconds: String::new(), tier: tier.into() }
+    }
+
+    #[test]
+    fn prices_entered_usage_like_the_pricing_core() {
+        // The crate's own documented example: 350k requests and 60 GB on production = $25.50.
+        let quote = quote(&input("350,000", "60", "production")).unwrap();
+        assert_eq!(quote.bill.total, "$25.50");
+        assert!(quote.tiers.iter().any(|t| t.tier == "sandbox" && t.caps_usage));
+        assert_eq!(quote.tiers.iter().filter(|t| t.recommended).count(), 1);
+        assert!(quote.recommendation.is_some());
+    }
+
+    #[test]
+    fn rejects_negative_and_garbled_quantities_by_field() {
+        let err = quote(&input("-5", "0", "production")).unwrap_err();
+        assert_eq!(err.code(), "bad_quantity");
+        let err = quote(&input("10", "lots", "production")).unwrap_err();
+        assert!(err.to_string().contains("egress_gb"));
+    }
+
+    #[test]
+    fn empty_fields_are_zero_usage() {
+        let quote = quote(&input("", "", "scale")).unwrap();
+        assert_eq!(quote.bill.total, quote.bill.base_fee);
+    }
+}

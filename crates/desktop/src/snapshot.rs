@@ -1,0 +1,140 @@
+//! The dashboard's data as last synced, and its cache file in the app data folder.
+//!
+//! The cache lets the dashboard open instantly and offline. It holds what the server answered
+//! and never the token (the token is not part of any answer).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use edgecost_api::{AccountSummary, BillToDate, Granularity, UsageGrouping, UsageSeries};
+use serde::{Deserialize, Serialize};
+
+use crate::error::DesktopError;
+use crate::remote::AccountConnection;
+
+/// The span of the charts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChartRange {
+    /// The current billing period so far.
+    Period,
+    Days7,
+    Days30,
+    Days90,
+}
+
+impl ChartRange {
+    /// `[from, to)` of the range ending at `now`; the period starts at `period_start`.
+    pub fn span(self, period_start: DateTime<Utc>, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = match self {
+            ChartRange::Period => period_start,
+            ChartRange::Days7 => now - Duration::days(7),
+            ChartRange::Days30 => now - Duration::days(30),
+            ChartRange::Days90 => now - Duration::days(90),
+        };
+        (from.min(now), now)
+    }
+}
+
+/// Which door the data came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Door {
+    /// A signed-in account on a server.
+    Account,
+    /// The demo engine running inside the app.
+    Demo,
+}
+
+/// Everything the dashboard shows, as the server answered it at `synced_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub door: Door,
+    pub server_url: String,
+    pub synced_at: DateTime<Utc>,
+    pub range: ChartRange,
+    pub granularity: Granularity,
+    pub account: AccountSummary,
+    pub bill: BillToDate,
+    pub usage_by_meter: UsageSeries,
+    pub usage_by_region: UsageSeries,
+    pub usage_by_route: UsageSeries,
+    /// Route usage over the span of the same length just before the range, for "what changed".
+    pub previous_by_route: UsageSeries,
+}
+
+/// Fetches a fresh snapshot for `range` at `granularity`.
+pub async fn fetch_snapshot(
+    connection: &AccountConnection,
+    door: Door,
+    range: ChartRange,
+    granularity: Granularity,
+    now: DateTime<Utc>,
+) -> Result<Snapshot, DesktopError> {
+    let account = connection.account().await?;
+    let (from, to) = range.span(account.period.start, now);
+    let previous_from = from - (to - from);
+    let (bill, by_meter, by_region, by_route, previous) = tokio::try_join!(
+        connection.bill(),
+        connection.usage(from, to, granularity, UsageGrouping::Meter),
+        connection.usage(from, to, granularity, UsageGrouping::Region),
+        connection.usage(from, to, granularity, UsageGrouping::Route),
+        connection.usage(previous_from, from, granularity, UsageGrouping::Route),
+    )?;
+    Ok(Snapshot {
+        door,
+        server_url: connection.server_url().to_owned(),
+        synced_at: now,
+        range,
+        granularity,
+        account,
+        bill,
+        usage_by_meter: by_meter,
+        usage_by_region: by_region,
+        usage_by_route: by_route,
+        previous_by_route: previous,
+    })
+}
+
+/// The last snapshot on disk.
+#[derive(Clone, Debug)]
+pub struct SnapshotCache {
+    path: PathBuf,
+}
+
+impl SnapshotCache {
+    /// The cache file `snapshot.json` in `data_dir`.
+    pub fn in_dir(data_dir: &Path) -> SnapshotCache {
+        SnapshotCache { path: data_dir.join("snapshot.json") }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cached snapshot; `None` when there is none or it is unreadable (a cache from an
+    /// older version is simply replaced at the next sync).
+    pub fn load(&self) -> Option<Snapshot> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Writes the snapshot atomically: a crash mid-write leaves the previous one in place.
+    pub fn save(&self, snapshot: &Snapshot) -> Result<(), DesktopError> {
+        let json = serde_json::to_vec(snapshot).map_err(|e| self.write_error(e))?;
+        crate::files::write_atomically(&self.path, &json)
+    }
+
+    /// Removes the cache, as on sign-out.
+    pub fn clear(&self) -> Result<(), DesktopError> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.write_error(e)),
+        }
+    }
+
+    fn write_error(&self, e: impl std::fmt::Display) -> DesktopError {
+        DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }
+    }
+}
