@@ -1,1 +1,268 @@
-//! An HTTP client for the account API.
+//! An HTTP client for the billing engine's account API.
+//!
+//! [`Client`] speaks to `edgecost serve` (or the engine the desktop app runs in-process) with a
+//! bearer token and returns the wire types of `edgecost_api`. Failures come back as
+//! [`ClientError`], which keeps the server's stable `code` and tells a network failure from a
+//! refused token and from a server error.
+//!
+//! Retries: reads, telemetry batches (deduplicated by their `batch_id`) and credit purchases
+//! (deduplicated by their idempotency key) are retried a bounded number of times when no answer
+//! arrived or a gateway failed. Nothing that charges money is retried without an idempotency
+//! key, so a retry never buys twice.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), edgecost_client::ClientError> {
+//! use edgecost_client::Client;
+//!
+//! let client = Client::new("http://127.0.0.1:8080", "ect_...")?;
+//! let bill = client.bill().await?;
+//! println!("to date: {} {}", bill.bill.total, bill.bill.currency);
+//! // A repeated click sends the same key, so only one purchase is made.
+//! let purchase = client.buy_credits(2, "purchase-7f3c").await?;
+//! println!("balance: {}", purchase.balance);
+//! # Ok(()) }
+//! ```
+
+mod error;
+
+use std::time::Duration;
+
+use edgecost_api::{
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
+    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage,
+    UsageLogQuery, UsageQuery, UsageSeries,
+};
+use edgecost_pricing::PriceBook;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+
+pub use error::ClientError;
+
+/// The header that makes a purchase safe to repeat.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// How often and how patiently a retryable call is repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, including the first; at least 1.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled before each later one.
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(200) }
+    }
+}
+
+/// Whether a call may be repeated when no answer arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repeat {
+    /// Reads, and writes the server deduplicates (batch id, idempotency key).
+    Safe,
+    /// Writes that could act twice.
+    Never,
+}
+
+/// A client for one server and one token (an account token, or a node token for
+/// [`Client::send_telemetry`]).
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: reqwest::Url,
+    token: String,
+    retry: RetryPolicy,
+}
+
+impl Client {
+    /// A client for the server at `base_url` (such as `http://127.0.0.1:8080`), with a
+    /// 30-second timeout per attempt and the default retry policy.
+    pub fn new(base_url: &str, token: &str) -> Result<Client, ClientError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("edgecost-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::InvalidUrl { url: base_url.to_owned(), detail: e.to_string() })?;
+        Client::with_http(http, base_url, token)
+    }
+
+    /// A client over a configured `reqwest::Client` (own timeouts, proxies, certificates).
+    pub fn with_http(
+        http: reqwest::Client,
+        base_url: &str,
+        token: &str,
+    ) -> Result<Client, ClientError> {
+        let invalid = |detail: String| ClientError::InvalidUrl { url: base_url.to_owned(), detail };
+        // A trailing slash makes `join` keep any path prefix the server is mounted under.
+        let with_slash =
+            if base_url.ends_with('/') { base_url.to_owned() } else { format!("{base_url}/") };
+        let base_url = reqwest::Url::parse(&with_slash).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(invalid("the scheme must be http or https".to_owned()));
+        }
+        Ok(Client { http, base_url, token: token.to_owned(), retry: RetryPolicy::default() })
+    }
+
+    /// The same client with another retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = RetryPolicy { attempts: retry.attempts.max(1), ..retry };
+        self
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str()
+    }
+
+    /// `GET /v1/account`: tier, period, totals, credit balance and open notices.
+    pub async fn account(&self) -> Result<AccountSummary, ClientError> {
+        self.call(Method::GET, "v1/account", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/bill`: the bill to date and the projected bill at period end.
+    pub async fn bill(&self) -> Result<BillToDate, ClientError> {
+        self.call(Method::GET, "v1/account/bill", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/usage`: usage series for charts.
+    pub async fn usage(&self, query: &UsageQuery) -> Result<UsageSeries, ClientError> {
+        self.call(Method::GET, "v1/account/usage", Repeat::Safe, |r| r.query(query)).await
+    }
+
+    /// `GET /v1/account/usage/log`: one page of stored records, newest first.
+    pub async fn usage_log(&self, query: &UsageLogQuery) -> Result<UsageLogPage, ClientError> {
+        self.call(Method::GET, "v1/account/usage/log", Repeat::Safe, |r| r.query(query)).await
+    }
+
+    /// `GET /v1/account/notices`: the open quota notices.
+    pub async fn notices(&self) -> Result<NoticeList, ClientError> {
+        self.call(Method::GET, "v1/account/notices", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/credits`: balance and ledger.
+    pub async fn credits(&self) -> Result<CreditLedger, ClientError> {
+        self.call(Method::GET, "v1/account/credits", Repeat::Safe, |r| r).await
+    }
+
+    /// `POST /v1/account/credits`: buys `packs` burst credit packs.
+    ///
+    /// `idempotency_key` names this purchase: make one per intent (one per confirm dialog),
+    /// and send the same key again on a repeat. The server answers a repeated key with the
+    /// first purchase and refuses it with `idempotency_key_reused` if the packs differ.
+    pub async fn buy_credits(
+        &self,
+        packs: u32,
+        idempotency_key: &str,
+    ) -> Result<CreditPurchase, ClientError> {
+        let body = CreditPurchaseRequest { packs };
+        self.call(Method::POST, "v1/account/credits", Repeat::Safe, |r| {
+            r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)
+        })
+        .await
+    }
+
+    /// `POST /v1/account/tier`: an upgrade applies at once, a downgrade next period.
+    /// Not repeated on a network failure: read the account to learn whether it applied.
+    pub async fn change_tier(&self, tier: &str) -> Result<TierChange, ClientError> {
+        let body = TierChangeRequest { tier: tier.to_owned() };
+        self.call(Method::POST, "v1/account/tier", Repeat::Never, |r| r.json(&body)).await
+    }
+
+    /// `GET /v1/price-book`: the price book the server rates with.
+    pub async fn price_book(&self) -> Result<PriceBook, ClientError> {
+        self.call(Method::GET, "v1/price-book", Repeat::Safe, |r| r).await
+    }
+
+    /// `POST /v1/telemetry` with a node token. Repeats are safe: the server counts a
+    /// `batch_id` once and answers a replay with the first receipt.
+    pub async fn send_telemetry(&self, batch: &TelemetryBatch) -> Result<IngestReceipt, ClientError> {
+        self.call(Method::POST, "v1/telemetry", Repeat::Safe, |r| r.json(batch)).await
+    }
+
+    /// `GET /healthz`: whether the server answers at all (no token needed).
+    pub async fn health(&self) -> Result<(), ClientError> {
+        let url = self.url("healthz")?;
+        let response = self.http.get(url).send().await.map_err(network)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(error_from(response.status(), &response.bytes().await.unwrap_or_default()))
+        }
+    }
+
+    fn url(&self, path: &str) -> Result<reqwest::Url, ClientError> {
+        self.base_url.join(path).map_err(|e| ClientError::InvalidUrl {
+            url: format!("{}{path}", self.base_url),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Sends one request, repeating it per the retry policy when `repeat` allows, and decodes
+    /// the JSON answer.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        repeat: Repeat,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let url = self.url(path)?;
+        let attempts = match repeat {
+            Repeat::Safe => self.retry.attempts.max(1),
+            Repeat::Never => 1,
+        };
+        let mut backoff = self.retry.first_backoff;
+        let mut attempt = 1;
+        loop {
+            let request = build(self.http.request(method.clone(), url.clone()).bearer_auth(&self.token));
+            match send(request).await {
+                Ok(value) => return Ok(value),
+                Err(e) if attempt < attempts && e.is_transient() => {
+                    tracing::debug!(%url, attempt, error = %e, "retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2);
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientError> {
+    let response = request.send().await.map_err(network)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(network)?;
+    if !status.is_success() {
+        return Err(error_from(status, &body));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ClientError::UnexpectedBody { status: status.as_u16(), detail: e.to_string() })
+}
+
+fn network(e: reqwest::Error) -> ClientError {
+    // Keep the whole chain: "error sending request" alone does not say what failed.
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    ClientError::Network { detail }
+}
+
+fn error_from(status: StatusCode, body: &[u8]) -> ClientError {
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let Some(ErrorBody { code, message }) = parsed else {
+        let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        return ClientError::UnexpectedBody { status: status.as_u16(), detail: text };
+    };
+    match status {
+        StatusCode::UNAUTHORIZED => ClientError::Unauthorized { code, message },
+        s if s.is_server_error() => ClientError::Server { status: s.as_u16(), code, message },
+        s => ClientError::Rejected { status: s.as_u16(), code, message },
+    }
+}
