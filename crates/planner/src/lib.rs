@@ -51,5 +51,6 @@ pub use error::PlanError;
 pub use estimate::{CostShare, Estimate, EstimateOptions, UsageSummary};
 pub use estimator::Estimator;
 pub use plan::{Growth, Middleware, Plan, Route, SECONDS_PER_MONTH};
+pub use projection::{BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
 pub use quantity::QUANTITY_SCALE;
 pub use usage::{Contribution, RegionTable, RouteUsage, route_usage};
