@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use edgecost_pricing::{Decimal, deserialize_quantity};
+use edgecost_pricing::{Decimal, parse_decimal};
 use rust_decimal::RoundingStrategy;
 use rust_decimal::prelude::ToPrimitive;
 use serde::de::{self, Deserializer};
@@ -24,63 +24,101 @@ pub fn fixed(value: Decimal) -> Decimal {
     v
 }
 
-struct Exact(Decimal);
+/// What a quantity field accepts besides being a decimal.
+#[derive(Clone, Copy)]
+enum Rule {
+    NonNegative,
+    Ratio,
+}
 
-impl<'de> Deserialize<'de> for Exact {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        deserialize_quantity(d).map(Exact)
+/// Reads a decimal and checks its rule inside the visit, so a parser error points at the
+/// value itself. Numbers are read exactly through the pricing crate's decimal reader: an
+/// integer as is, a float from the shortest text that reads back to it (the literal written).
+struct QuantityVisitor(Rule);
+
+impl QuantityVisitor {
+    fn check<E: de::Error>(&self, v: Decimal) -> Result<Decimal, E> {
+        match self.0 {
+            Rule::NonNegative if v.is_sign_negative() && !v.is_zero() => {
+                Err(E::custom(format!("{v} is negative; expected zero or more")))
+            }
+            Rule::Ratio if v < Decimal::ZERO || v > Decimal::ONE => {
+                Err(E::custom(format!("{v} is not a ratio; expected a number from 0 to 1")))
+            }
+            _ => Ok(v),
+        }
     }
 }
 
-fn nonnegative<E: de::Error>(v: Decimal) -> Result<Decimal, E> {
-    if v.is_sign_negative() && !v.is_zero() {
-        return Err(E::custom(format!("{v} is negative; expected zero or more")));
+impl de::Visitor<'_> for QuantityVisitor {
+    type Value = Decimal;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Rule::NonNegative => "a decimal number, zero or more",
+            Rule::Ratio => "a decimal number from 0 to 1",
+        })
     }
-    Ok(v)
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+        let d = parse_decimal(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))?;
+        self.check(d)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Decimal, E> {
+        self.check(Decimal::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+        self.check(Decimal::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
+        let d = v
+            .is_finite()
+            .then(|| parse_decimal(&format!("{v}")))
+            .flatten()
+            .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))?;
+        self.check(d)
+    }
+}
+
+struct Exact<const RULE: u8>(Decimal);
+
+impl<'de, const RULE: u8> Deserialize<'de> for Exact<RULE> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let rule = match RULE {
+            2 => Rule::Ratio,
+            _ => Rule::NonNegative,
+        };
+        d.deserialize_any(QuantityVisitor(rule)).map(Exact)
+    }
 }
 
 /// A quantity that must be zero or more.
 pub fn de_nonnegative<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    nonnegative(deserialize_quantity(d)?)
+    Exact::<1>::deserialize(d).map(|e| e.0)
 }
 
 /// An optional quantity that must be zero or more.
 pub fn de_nonnegative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    match Option::<Exact>::deserialize(d)? {
-        Some(Exact(v)) => nonnegative(v).map(Some),
-        None => Ok(None),
-    }
+    Ok(Option::<Exact<1>>::deserialize(d)?.map(|e| e.0))
 }
 
 /// A ratio between 0 and 1 inclusive.
 pub fn de_unit_ratio_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    match Option::<Exact>::deserialize(d)? {
-        Some(Exact(v)) if v < Decimal::ZERO || v > Decimal::ONE => Err(de::Error::custom(format!(
-            "{v} is not a ratio; expected a number from 0 to 1"
-        ))),
-        Some(Exact(v)) => Ok(Some(v)),
-        None => Ok(None),
-    }
+    Ok(Option::<Exact<2>>::deserialize(d)?.map(|e| e.0))
 }
 
 /// Any decimal, sign included.
 pub fn de_signed<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    deserialize_quantity(d)
+    edgecost_pricing::deserialize_quantity(d)
 }
 
 /// Region shares: each from 0 to 1 (that they add up to 1 is a plan rule, checked later).
 pub fn de_shares<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Decimal>, D::Error> {
-    let raw = BTreeMap::<String, Exact>::deserialize(d)?;
-    raw.into_iter()
-        .map(|(region, Exact(v))| {
-            if v < Decimal::ZERO || v > Decimal::ONE {
-                return Err(de::Error::custom(format!(
-                    "region '{region}' has share {v}; expected a number from 0 to 1"
-                )));
-            }
-            Ok((region, v))
-        })
-        .collect()
+    let raw = BTreeMap::<String, Exact<2>>::deserialize(d)?;
+    Ok(raw.into_iter().map(|(region, share)| (region, share.0)).collect())
 }
 
 /// Optional region shares.

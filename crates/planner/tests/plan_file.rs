@@ -1,0 +1,218 @@
+//! Reading plan files: exact values, located errors, the published schema, round trips.
+
+use std::path::PathBuf;
+
+use edgecost_planner::{Estimator, Plan, PlanError, plan_from_usage, read_usage};
+use edgecost_pricing::{Decimal, PriceBook};
+
+fn book() -> &'static PriceBook {
+    PriceBook::published()
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const PLAN: &str = "\
+tier: production
+regions: {na: 0.6, eu: 0.4}
+routes:
+  - path: /api/orders
+    requests_per_month: 1000000
+    compute_ms: 4
+    response_bytes: 20000
+    middleware: [auth, compress]
+  - path: /api/users
+    requests_per_second: 0.1
+    compute_ms: 2.5
+    response_bytes: 800
+middleware:
+  auth: {compute_ms: 0.5}
+  compress: {compute_ms: 1, egress_ratio: 0.5}
+  cache: {compute_ms: 0.2, hit_ratio: 0.8}
+growth: {monthly_percent: 10}
+";
+
+/// The located error of a broken plan: (line, column, code, message).
+fn located(text: &str) -> (usize, usize, &'static str, String) {
+    match Plan::parse(text, "plan.yaml", book()) {
+        Err(e @ PlanError::At { .. }) | Err(e @ PlanError::Malformed { .. }) => {
+            let code = e.code();
+            match e {
+                PlanError::At { file, line, column, message, .. }
+                | PlanError::Malformed { file, line, column, message } => {
+                    assert_eq!(file, "plan.yaml");
+                    (line, column, code, message)
+                }
+                _ => unreachable!(),
+            }
+        }
+        other => panic!("expected a located error, got {other:?}"),
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn the_issue_plan_reads_exactly() {
+    let plan = Plan::parse(PLAN, "plan.yaml", book()).unwrap();
+    assert_eq!(plan.regions["na"], "0.6".parse::<Decimal>().unwrap(), "0.6 is exactly six tenths");
+    assert_eq!(plan.routes[1].compute_ms.to_string(), "2.5");
+    // 0.1 rps x 2,592,000 s.
+    assert_eq!(plan.routes[1].monthly_requests(), Decimal::from(259_200));
+    assert_eq!(plan.growth.as_ref().unwrap().monthly_percent, Decimal::from(10));
+}
+
+#[test]
+fn a_written_plan_reads_back_unchanged_as_yaml_and_json() {
+    let plan = Plan::parse(PLAN, "plan.yaml", book()).unwrap();
+    let again = Plan::parse(&plan.to_yaml(), "again.yaml", book()).unwrap();
+    assert_eq!(again, plan);
+    let json = serde_json::to_string_pretty(&plan).unwrap();
+    assert_eq!(Plan::parse(&json, "plan.json", book()).unwrap(), plan);
+}
+
+#[test]
+fn a_wrong_type_is_reported_at_its_line_and_column() {
+    let text = PLAN.replace("compute_ms: 2.5", "compute_ms: fast");
+    let (line, column, code, message) = located(&text);
+    assert_eq!(line, line_of(&text, "compute_ms: fast"));
+    assert_eq!(column, 17, "{message}");
+    assert_eq!(code, "plan_invalid");
+    assert!(message.contains("decimal number"), "{message}");
+}
+
+#[test]
+fn a_negative_value_is_rejected_where_it_is() {
+    let text = PLAN.replace("response_bytes: 800", "response_bytes: -800");
+    let (line, _, _, message) = located(&text);
+    assert_eq!(line, line_of(&text, "response_bytes: -800"));
+    assert!(message.contains("negative"), "{message}");
+}
+
+#[test]
+fn an_unknown_field_names_what_was_expected() {
+    let text = PLAN.replace("    compute_ms: 2.5", "    compute: 2.5");
+    let (line, _, _, message) = located(&text);
+    assert_eq!(line, line_of(&text, "compute: 2.5"));
+    assert!(message.contains("unknown field `compute`") && message.contains("compute_ms"), "{message}");
+}
+
+#[test]
+fn unknown_middleware_points_at_the_route_that_uses_it() {
+    let text = PLAN.replace("middleware: [auth, compress]", "middleware: [auth, gzip]");
+    let (line, column, code, message) = located(&text);
+    assert_eq!(code, "unknown_middleware");
+    assert_eq!(line, line_of(&text, "[auth, gzip]"));
+    assert_eq!(column, text.lines().nth(line - 1).unwrap().find("gzip").unwrap() + 1);
+    assert!(message.contains("'gzip'") && message.contains("auth, cache, compress"), "{message}");
+}
+
+#[test]
+fn shares_that_do_not_add_up_are_refused() {
+    let text = PLAN.replace("{na: 0.6, eu: 0.4}", "{na: 0.6, eu: 0.3}");
+    let (line, _, code, message) = located(&text);
+    assert_eq!(code, "region_shares_not_one");
+    assert_eq!(line, 2);
+    assert!(message.contains("0.9"), "{message}");
+}
+
+#[test]
+fn a_region_the_book_does_not_price_is_refused() {
+    let text = PLAN.replace("    response_bytes: 800", "    response_bytes: 800\n    regions: {na: 0.5, mars: 0.5}");
+    let (line, _, code, message) = located(&text);
+    assert_eq!(code, "unknown_region");
+    assert_eq!(line, line_of(&text, "mars"));
+    assert!(message.contains("'mars'") && message.contains("apac"), "{message}");
+}
+
+#[test]
+fn a_route_needs_exactly_one_traffic_figure() {
+    let text = PLAN.replace("    requests_per_second: 0.1\n", "");
+    let (line, _, code, _) = located(&text);
+    assert_eq!(code, "route_traffic_ambiguous");
+    assert_eq!(line, line_of(&text, "path: /api/users"));
+}
+
+#[test]
+fn an_unknown_tier_and_a_duplicate_route_are_refused() {
+    let (line, _, code, message) = located(&PLAN.replace("tier: production", "tier: gold"));
+    assert_eq!((line, code), (1, "unknown_tier"));
+    assert!(message.contains("sandbox, production"), "{message}");
+    let text = PLAN.replace("path: /api/users", "path: /api/orders");
+    let (_, _, code, _) = located(&text);
+    assert_eq!(code, "duplicate_route");
+}
+
+#[test]
+fn a_hit_ratio_above_one_is_refused() {
+    let text = PLAN.replace("hit_ratio: 0.8", "hit_ratio: 1.2");
+    let (line, _, _, message) = located(&text);
+    assert_eq!(line, line_of(&text, "hit_ratio: 1.2"));
+    assert!(message.contains("from 0 to 1"), "{message}");
+}
+
+#[test]
+fn the_published_schema_is_fresh() {
+    let path = root().join("schemas/plan.schema.json");
+    let fresh = serde_json::to_string_pretty(&Plan::json_schema()).unwrap() + "\n";
+    if std::env::var_os("EDGECOST_WRITE_SCHEMAS").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let published = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        published == fresh,
+        "schemas/plan.schema.json is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file"
+    );
+    let schema = Plan::json_schema();
+    assert_eq!(schema["required"], serde_json::json!(["tier", "regions"]));
+}
+
+#[test]
+fn every_example_plan_is_valid() {
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let plan = Plan::load(&path, book()).unwrap_or_else(|e| panic!("{e}"));
+            Estimator::new(plan, book()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_plan_from_measured_usage() {
+    let path = root().join("examples/usage-sample.jsonl");
+    let records = read_usage(&std::fs::read_to_string(&path).unwrap(), "usage-sample.jsonl").unwrap();
+    let plan = plan_from_usage(&records, "production", book()).unwrap();
+    // Two distinct hourly windows = 7,200 s observed; a 30-day month is 360 times that.
+    // /api/orders: 500 requests -> 180,000 a month; 2,750 ms / 500 = 5.5 ms; 5 MB / 500 = 10 kB;
+    //   bytes went 3 MB to na and 2 MB to eu.
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    let orders = plan.route("/api/orders").unwrap();
+    assert_eq!(orders.requests_per_month, Some(d("180000")));
+    assert_eq!(orders.compute_ms, d("5.5"));
+    assert_eq!(orders.response_bytes, d("10000"));
+    assert_eq!(orders.regions.as_ref().unwrap(), &[("eu".to_owned(), d("0.4")), ("na".to_owned(), d("0.6"))].into());
+    // /api/products: 200 requests -> 72,000; 540 / 200 = 2.7 ms; 100 kB; 15 MB na, 5 MB apac.
+    let products = plan.route("/api/products").unwrap();
+    assert_eq!(products.requests_per_month, Some(d("72000")));
+    assert_eq!(products.compute_ms, d("2.7"));
+    assert_eq!(products.regions.as_ref().unwrap()["apac"], d("0.25"));
+    // The plan split follows all 25 MB: na 18, eu 2, apac 5.
+    assert_eq!(plan.regions, [("apac".to_owned(), d("0.2")), ("eu".to_owned(), d("0.08")), ("na".to_owned(), d("0.72"))].into());
+    // The calibrated plan reproduces the measured usage scaled to the month.
+    let est = Estimator::new(plan, book()).unwrap();
+    assert_eq!(est.totals().requests, d("252000"));
+    assert_eq!(est.totals().egress_bytes, d("9000000000"), "25 MB x 360");
+}
+
+#[test]
+fn a_bad_usage_line_is_reported_with_its_number() {
+    let err = read_usage("{\"route\": \"/a\", \"region\": \"na\", \"window_start\": \"h1\", \"requests\": 1, \"compute_ms\": 1, \"egress_bytes\": 1}\n{\"route\": \"/a\"}\n", "u.jsonl")
+        .unwrap_err();
+    assert_eq!(err.code(), "usage_record_invalid");
+    assert!(err.to_string().starts_with("u.jsonl:2:"), "{err}");
+    assert_eq!(read_usage("\n\n", "u.jsonl").unwrap_err().code(), "usage_empty");
+}
