@@ -66,13 +66,22 @@ enum Repeat {
 }
 
 /// A client for one server and one token (an account token, or a node token for
-/// [`Client::send_telemetry`]).
-#[derive(Clone, Debug)]
+/// [`Client::send_telemetry`]). Its `Debug` never prints the token.
+#[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     base_url: reqwest::Url,
     token: String,
     retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url.as_str())
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
