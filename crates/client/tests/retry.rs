@@ -1,0 +1,113 @@
+//! Which calls the client repeats, checked against a loopback server that fails on purpose.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use edgecost_client::{Client, ClientError, RetryPolicy};
+
+/// Answers 503 with an error body to the first `failures` requests of every route, counting
+/// each request and remembering the idempotency keys it saw.
+#[derive(Clone, Default)]
+struct Flaky {
+    hits: Arc<AtomicU32>,
+    keys: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn start(failures: u32) -> (String, Flaky) {
+    let flaky = Flaky::default();
+    let answer = move |f: Flaky, headers: HeaderMap, ok: &'static str| {
+        let n = f.hits.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(k) = headers.get("idempotency-key") {
+            f.keys.lock().unwrap().push(k.to_str().unwrap().to_owned());
+        }
+        if n <= failures {
+            (StatusCode::SERVICE_UNAVAILABLE, r#"{"code":"contention","message":"retry"}"#.to_owned())
+        } else {
+            (StatusCode::OK, ok.to_owned())
+        }
+    };
+    let ledger = r#"{"balance":"0","entries":[]}"#;
+    let purchase = r#"{"purchase_id":"p1","packs":1,"price_paid":"25.00","credit_added":"25.00",
+        "consumed_now":"0","balance":"25.00","purchased_at":"2026-11-23T12:00:00Z"}"#;
+    let change = r#"{"previous_tier":"production","tier":"scale","effective_at":"2026-11-23T12:00:00Z","immediate":true}"#;
+    let (a, b, c) = (flaky.clone(), flaky.clone(), flaky.clone());
+    let app = Router::new()
+        .route("/v1/account/credits", get(move |h: HeaderMap| async move { answer(a, h, ledger) }))
+        .route("/v1/account/credits", post(move |h: HeaderMap| async move { answer(b, h, purchase) }))
+        .route("/v1/account/tier", post(move |h: HeaderMap| async move { answer(c, h, change) }))
+        .route("/v1/account", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"code":"invalid_token","message":"no"}"#) }))
+        .route("/v1/account/bill", get(|| async { (StatusCode::BAD_GATEWAY, "<html>proxy error</html>") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), flaky)
+}
+
+fn client(url: &str) -> Client {
+    Client::new(url, "ec_acct_x")
+        .unwrap()
+        .with_retry(RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(5) })
+}
+
+#[tokio::test]
+async fn reads_are_repeated_after_a_transient_failure() {
+    let (url, flaky) = start(2).await;
+    let ledger = client(&url).credits().await.unwrap();
+    assert_eq!(ledger.balance.to_string(), "0");
+    assert_eq!(flaky.hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_purchase_is_repeated_only_with_its_own_key() {
+    let (url, flaky) = start(1).await;
+    let purchase = client(&url).buy_credits(1, "intent-42").await.unwrap();
+    assert_eq!(purchase.purchase_id, "p1");
+    assert_eq!(*flaky.keys.lock().unwrap(), vec!["intent-42".to_owned(), "intent-42".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_tier_change_is_never_repeated() {
+    let (url, flaky) = start(1).await;
+    let err = client(&url).change_tier("scale").await.unwrap_err();
+    assert_eq!(flaky.hits.load(Ordering::SeqCst), 1);
+    assert!(matches!(err, ClientError::Server { status: 503, .. }), "{err:?}");
+    assert_eq!(err.code(), "contention");
+}
+
+#[tokio::test]
+async fn errors_keep_the_server_code_and_say_which_side_failed() {
+    let (url, flaky) = start(10).await;
+    let err = client(&url).credits().await.unwrap_err();
+    assert_eq!(flaky.hits.load(Ordering::SeqCst), 3, "three attempts, then give up");
+    assert_eq!((err.status(), err.code()), (Some(503), "contention"));
+
+    let err = client(&url).account().await.unwrap_err();
+    assert!(err.is_auth(), "{err:?}");
+    assert_eq!((err.status(), err.code()), (Some(401), "invalid_token"));
+
+    // A proxy's page is not mistaken for an answer of the API.
+    let err = client(&url).bill().await.unwrap_err();
+    assert!(matches!(err, ClientError::UnexpectedBody { status: 502, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_network_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let err = client(&format!("http://{addr}")).credits().await.unwrap_err();
+    assert!(err.is_network(), "{err:?}");
+    assert_eq!(err.code(), "network");
+    assert_eq!(err.status(), None);
+}
+
+#[test]
+fn only_http_urls_are_accepted() {
+    let err = Client::new("ftp://example.test", "t").unwrap_err();
+    assert_eq!(err.code(), "invalid_url");
+    assert!(Client::new("not a url", "t").is_err());
+}
