@@ -4,6 +4,7 @@
 //! arguments or bad input files.
 
 mod args;
+mod plan;
 mod price;
 mod table;
 
@@ -29,6 +30,12 @@ enum Command {
     Compare(price::CompareArgs),
     /// Print the JSON Schema of the price book format.
     Schema,
+    /// Estimate a routing plan: usage, the bill, cost per route, quota days, the cheapest option.
+    Estimate(plan::EstimateArgs),
+    /// Compare the monthly cost of two plans, per route; fail a CI check past a limit.
+    Diff(plan::DiffArgs),
+    /// Build routing plans from measured usage.
+    Plan(plan::PlanArgs),
 }
 
 /// A command's failure, with the exit code it maps to.
@@ -77,6 +84,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             &serde_json::to_string_pretty(&edgecost_pricing::PriceBook::json_schema())
                 .expect("a schema always encodes"),
         ),
+        Command::Estimate(a) => plan::estimate(&a)?,
+        Command::Diff(a) => return plan::diff(&a),
+        Command::Plan(a) => plan::plan(&a)?,
     }
     Ok(ExitCode::SUCCESS)
 }

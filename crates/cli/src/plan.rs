@@ -1,0 +1,393 @@
+//! `edgecost estimate`, `edgecost diff` and `edgecost plan from-usage`: the planner on the
+//! command line, for people and for CI cost checks.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Datelike, NaiveDate};
+use clap::{Args, Subcommand};
+use edgecost_planner::{
+    Change, Estimate, EstimateOptions, Estimator, Plan, PlanDiff, Uncertainty, plan_from_usage, read_usage,
+};
+use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::{Decimal, Meter, PriceBook};
+
+use crate::price::BookArg;
+use crate::table::{Align, Table};
+use crate::{CliError, args};
+
+#[derive(Args, Debug)]
+pub struct EstimateArgs {
+    /// The plan file (YAML or JSON).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Price the plan on this tier instead of the one it names.
+    #[arg(long, value_name = "NAME")]
+    pub tier: Option<String>,
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Burst credit balance already held, in the book's currency.
+    #[arg(long, value_name = "USD", value_parser = args::money, default_value = "0")]
+    pub credits: Decimal,
+    /// First day of the billing period (YYYY-MM-DD); the first of this month (UTC) by default.
+    #[arg(long, value_name = "DATE")]
+    pub period_start: Option<NaiveDate>,
+    /// Days in the billing period, for threshold days and credit run-out.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub period_days: u32,
+    /// Monte Carlo samples for the P50/P90 bill (at most 10,000; 0 skips it).
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub samples: u32,
+    /// Seed of the simulation; the same seed gives the same P50/P90.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Print the estimate as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The plan before the change.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The plan after the change.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Exit with code 1 when the new plan's monthly bill is above this amount.
+    #[arg(long, value_name = "USD", value_parser = args::money)]
+    pub fail_above: Option<Decimal>,
+    /// Exit with code 1 when the monthly bill grows by more than this amount.
+    #[arg(long, value_name = "USD", value_parser = args::money)]
+    pub fail_increase: Option<Decimal>,
+    /// Print the diff as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub command: PlanCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PlanCommand {
+    /// Build a plan from measured usage: a JSON-lines export of per-route, per-region windows.
+    FromUsage(FromUsageArgs),
+    /// Print the JSON Schema of the plan format.
+    Schema,
+}
+
+#[derive(Args, Debug)]
+pub struct FromUsageArgs {
+    /// The usage export (JSON lines: route, region, window_start, window_seconds, requests,
+    /// compute_ms, egress_bytes).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Write the plan here instead of to standard output.
+    #[arg(short, long, value_name = "PLAN")]
+    pub output: Option<PathBuf>,
+    /// The plan's tier; the cheapest tier for the measured usage by default.
+    #[arg(long, value_name = "NAME")]
+    pub tier: Option<String>,
+    #[command(flatten)]
+    pub book: BookArg,
+}
+
+fn load_plan(path: &Path, book: &PriceBook) -> Result<Plan, CliError> {
+    Plan::load(path, book).map_err(CliError::input)
+}
+
+fn estimate_plan(plan: Plan, book: &PriceBook, options: &EstimateOptions) -> Result<Estimate, CliError> {
+    let estimator = Estimator::new(plan, book).map_err(CliError::input)?;
+    estimator.estimate(options).map_err(CliError::input)
+}
+
+fn first_of_this_month() -> NaiveDate {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let today = DateTime::from_timestamp(seconds, 0).unwrap_or_default().date_naive();
+    today.with_day(1).unwrap_or(today)
+}
+
+pub fn estimate(a: &EstimateArgs) -> Result<(), CliError> {
+    let book = a.book.load()?;
+    let mut plan = load_plan(&a.plan, &book)?;
+    if let Some(tier) = &a.tier {
+        plan.tier = tier.clone();
+        plan.check(&book).map_err(CliError::input)?;
+    }
+    let options = EstimateOptions {
+        credit_balance: a.credits,
+        period_start: a.period_start.unwrap_or_else(first_of_this_month),
+        period_days: a.period_days,
+        uncertainty: (a.samples > 0).then(|| Uncertainty { samples: a.samples, seed: a.seed, ..Uncertainty::default() }),
+    };
+    let e = estimate_plan(plan, &book, &options)?;
+    if a.json {
+        let mut value = serde_json::to_value(&e).context("encoding the estimate")?;
+        value["plan"] = a.plan.display().to_string().into();
+        value["recommendation"] = serde_json::to_value(&e.comparison.recommendation).context("encoding")?;
+        value["period_start"] = options.period_start.to_string().into();
+        value["period_days"] = options.period_days.into();
+        crate::emit(&serde_json::to_string_pretty(&value).context("encoding the estimate")?);
+    } else {
+        crate::emit(&estimate_text(&a.plan, &e, &options));
+    }
+    Ok(())
+}
+
+fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String {
+    let mut out = format!("Plan {} on {}, {} a month\n\n", path.display(), e.tier, e.bill.currency);
+
+    let mut meters = Table::new(&[
+        ("Meter", Align::Left),
+        ("Usage", Align::Right),
+        ("Included", Align::Right),
+        ("Overage", Align::Right),
+        ("Amount", Align::Right),
+    ]);
+    for base in &e.bill.base_fee_lines {
+        meters.row(["Base fee".into(), String::new(), String::new(), String::new(), money(base.amount)]);
+    }
+    for line in &e.bill.lines {
+        let unit = |q: Decimal| match line.meter {
+            Meter::Requests => quantity(q),
+            _ => format!("{} {}", quantity(q), line.unit),
+        };
+        let overage = match (line.capped, line.overage.is_zero()) {
+            (true, _) => format!("{} capped", unit(line.overage)),
+            (false, true) => "-".into(),
+            (false, false) => unit(line.overage),
+        };
+        meters.row([
+            line.meter.label().to_owned(),
+            unit(line.quantity),
+            line.included.map_or("unlimited".into(), unit),
+            overage,
+            money(line.amount),
+        ]);
+    }
+    meters.row(["Total".into(), String::new(), String::new(), String::new(), money(e.bill.total)]);
+    out.push_str(&meters.render());
+    out.push_str(&format!(
+        "\nEgress served {} GB; billable after region weights {} GB.\n",
+        quantity(e.usage.egress_bytes / Decimal::from(edgecost_pricing::BYTES_PER_GB)),
+        quantity(e.usage.billable_egress_gb)
+    ));
+
+    out.push_str("\nCost by route (each overage line split by the route's share of that meter)\n");
+    out.push_str(&shares_table("Route", &e.routes));
+    if !e.regions.is_empty() {
+        out.push_str("\nCost by region\n");
+        out.push_str(&shares_table("Region", &e.regions));
+    }
+
+    out.push_str(&format!(
+        "\nQuotas over a {}-day period from {}\n",
+        options.period_days, options.period_start
+    ));
+    let mut quotas = Table::new(&[("Meter", Align::Left), ("Included", Align::Right), ("80%", Align::Right), ("100%", Align::Right)]);
+    for meter in Meter::ALL {
+        let days: Vec<_> = e.thresholds.iter().filter(|t| t.meter == meter).collect();
+        let Some(first) = days.first() else { continue };
+        let at = |p: u32| {
+            days.iter()
+                .find(|t| t.percent == p)
+                .and_then(|t| t.day)
+                .and_then(|d| options.period_start.checked_add_days(chrono::Days::new(u64::from(d - 1))).map(|date| (d, date)))
+                .map_or("not reached".to_owned(), |(d, date)| format!("day {d} ({date})"))
+        };
+        let included = match meter {
+            Meter::Requests => quantity(first.included),
+            _ => format!("{} {}", quantity(first.included), meter.unit()),
+        };
+        quotas.row([meter.label().to_owned(), included, at(80), at(100)]);
+    }
+    out.push_str(&quotas.render());
+
+    out.push_str("\nEvery tier\n");
+    let mut tiers = Table::new(&[("Tier", Align::Left), ("Cost this month", Align::Right), ("Note", Align::Left)]);
+    for o in &e.comparison.options {
+        let mut note = Vec::new();
+        if o.tier == e.tier {
+            note.push("this plan".to_owned());
+        }
+        if o.caps_usage {
+            note.push("caps this usage".to_owned());
+        }
+        if e.comparison.recommendation.as_ref().is_some_and(|r| r.tier == o.tier) {
+            note.push("cheapest".to_owned());
+        }
+        let cost = if o.caps_usage { "-".to_owned() } else { money(o.monthly_cost) };
+        tiers.row([o.tier.clone(), cost, note.join(", ")]);
+    }
+    for name in &e.comparison.negotiated {
+        tiers.row([name.clone(), "negotiated".into(), String::new()]);
+    }
+    out.push_str(&tiers.render());
+    match &e.comparison.recommendation {
+        Some(r) => out.push_str(&format!("\nRecommendation: {}\n", r.summary)),
+        None => out.push_str("\nNo tier in this price book carries this usage without capping it.\n"),
+    }
+
+    let c = &e.credits;
+    if !c.overage_total.is_zero() {
+        let runway = match (c.runs_out_day, c.runs_out_on) {
+            (Some(d), Some(date)) if c.credit_balance.is_zero() => format!("overage starts on day {d} ({date})"),
+            (Some(d), Some(date)) => format!("a balance of {} runs out on day {d} ({date})", money(c.credit_balance)),
+            _ => format!("a balance of {} lasts the whole period", money(c.credit_balance)),
+        };
+        out.push_str(&format!(
+            "Credits: {} of overage this month; {runway}; {} more pack{} ({}) cover{} it.\n",
+            money(c.overage_total),
+            c.packs_needed,
+            if c.packs_needed == 1 { "" } else { "s" },
+            money(c.packs_cost),
+            if c.packs_needed == 1 { "s" } else { "" },
+        ));
+    }
+    if let Some(r) = &e.range {
+        out.push_str(&format!(
+            "Uncertain traffic: P50 {}, P90 {} ({} samples, seed {}).\n",
+            money(r.p50),
+            money(r.p90),
+            r.samples,
+            options.uncertainty.as_ref().map_or(0, |u| u.seed)
+        ));
+    }
+    out
+}
+
+fn shares_table(what: &str, shares: &[edgecost_planner::CostShare]) -> String {
+    let mut t = Table::new(&[
+        (what, Align::Left),
+        ("Requests", Align::Right),
+        ("Compute s", Align::Right),
+        ("Billable GB", Align::Right),
+        ("Cost", Align::Right),
+    ]);
+    for s in shares {
+        t.row([
+            s.name.clone(),
+            quantity(s.usage.requests),
+            quantity(s.usage.compute_seconds),
+            quantity(s.usage.billable_egress_gb),
+            money(s.cost),
+        ]);
+    }
+    t.render()
+}
+
+pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
+    let book = a.book.load()?;
+    let old = load_plan(&a.old, &book)?;
+    let new = load_plan(&a.new, &book)?;
+    let options = EstimateOptions { uncertainty: None, ..EstimateOptions::starting(first_of_this_month()) };
+    let d = edgecost_planner::diff(&estimate_plan(old, &book, &options)?, &estimate_plan(new, &book, &options)?);
+    let mut failures = Vec::new();
+    if let Some(limit) = a.fail_above.filter(|l| d.new_total > *l) {
+        failures.push(format!("the new monthly bill {} is above {}", money(d.new_total), money(limit)));
+    }
+    if let Some(limit) = a.fail_increase.filter(|l| d.total_change > *l) {
+        failures.push(format!("the monthly bill grows by {}, more than {}", money(d.total_change), money(limit)));
+    }
+    if a.json {
+        let mut value = serde_json::to_value(&d).context("encoding the diff")?;
+        value["failed_checks"] = failures.clone().into();
+        crate::emit(&serde_json::to_string_pretty(&value).context("encoding the diff")?);
+    } else {
+        crate::emit(&diff_text(&d));
+    }
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in &failures {
+        eprintln!("cost check failed: {f}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+fn signed(amount: Decimal) -> String {
+    if amount > Decimal::ZERO { format!("+{}", money(amount)) } else { money(amount) }
+}
+
+fn diff_text(d: &PlanDiff) -> String {
+    let tiers = if d.old_tier == d.new_tier { d.new_tier.clone() } else { format!("{} -> {}", d.old_tier, d.new_tier) };
+    let mut out = format!(
+        "Monthly bill: {} -> {} ({}) on {tiers}\n\n",
+        money(d.old_total),
+        money(d.new_total),
+        signed(d.total_change)
+    );
+    let mut t = Table::new(&[
+        ("Route", Align::Left),
+        ("Change", Align::Left),
+        ("Requests", Align::Right),
+        ("Old cost", Align::Right),
+        ("New cost", Align::Right),
+        ("Cost change", Align::Right),
+    ]);
+    for r in &d.routes {
+        let change = match r.change {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+            Change::Unchanged => "unchanged",
+        };
+        let requests = match r.change {
+            Change::Added => quantity(r.new_requests),
+            Change::Removed => quantity(r.old_requests),
+            _ if r.old_requests == r.new_requests => quantity(r.new_requests),
+            _ => format!("{} -> {}", quantity(r.old_requests), quantity(r.new_requests)),
+        };
+        t.row([r.path.clone(), change.into(), requests, money(r.old_cost), money(r.new_cost), signed(r.cost_change)]);
+    }
+    out.push_str(&t.render());
+    out.push_str("\nRoute costs are each route's share of the overage lines; the base fee is not split.\n");
+    out
+}
+
+pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
+    match &a.command {
+        PlanCommand::FromUsage(f) => from_usage(f),
+        PlanCommand::Schema => {
+            crate::emit(&serde_json::to_string_pretty(&Plan::json_schema()).context("encoding the schema")?);
+            Ok(())
+        }
+    }
+}
+
+fn from_usage(a: &FromUsageArgs) -> Result<(), CliError> {
+    let book = a.book.load()?;
+    let file = a.file.display().to_string();
+    let text = std::fs::read_to_string(&a.file).map_err(|e| CliError::input(format!("cannot read {file}: {e}")))?;
+    let records = read_usage(&text, &file).map_err(CliError::input)?;
+    let first_tier = a.tier.clone().unwrap_or_else(|| "production".to_owned());
+    let mut plan = plan_from_usage(&records, &first_tier, &book).map_err(CliError::input)?;
+    if a.tier.is_none() {
+        let estimator = Estimator::new(plan.clone(), &book).map_err(CliError::input)?;
+        if let Some(r) = estimator.comparison(Decimal::ZERO).map_err(CliError::input)?.recommendation {
+            plan.tier = r.tier;
+        }
+    }
+    let yaml = format!(
+        "# Built by `edgecost plan from-usage` from {file}: {} records, {} routes.\n{}",
+        records.len(),
+        plan.routes.len(),
+        plan.to_yaml()
+    );
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {} ({} routes, tier {})", path.display(), plan.routes.len(), plan.tier);
+        }
+        None => crate::emit(&yaml),
+    }
+    Ok(())
+}
