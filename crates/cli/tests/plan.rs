@@ -1,0 +1,167 @@
+//! `edgecost estimate`, `diff` and `plan from-usage` as a developer or CI job runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn edgecost(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edgecost"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("edgecost runs")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&stdout(&edgecost(args))).expect("stdout is one JSON document")
+}
+
+/// A scratch copy of an example with `from` replaced by `to`.
+fn edited(example: &str, from: &str, to: &str, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples").join(example)).unwrap();
+    assert!(text.contains(from), "{from} not in {example}");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    path
+}
+
+#[test]
+fn estimate_json_has_usage_and_the_pricing_bill() {
+    let e = json(&["estimate", "examples/small-api.yaml", "--json", "--period-start", "2026-11-01"]);
+    // Worked out in the planner's golden tests: 275,920 requests, 1,097.592 s, 11.502592 GB.
+    assert_eq!(e["usage"]["requests"], "275920");
+    assert_eq!(e["usage"]["compute_seconds"], "1097.592");
+    assert_eq!(e["usage"]["egress_bytes"], "11502592000");
+    assert_eq!(e["usage"]["billable_egress_gb"], "11.502592");
+    // The bill has the same shape `edgecost bill --json` prints.
+    let bill = json(&["bill", "--tier", "production", "--requests", "275920", "--egress-gb", "11.502592", "--compute-seconds", "1097.592", "--json"]);
+    assert_eq!(e["bill"], bill);
+    assert_eq!(e["bill"]["total"], "22.04");
+    assert_eq!(e["routes"][0]["name"], "/api/orders");
+    assert_eq!(e["routes"][0]["cost"], "1.65");
+    assert_eq!(e["recommendation"]["tier"], "production");
+    let eighty = e["thresholds"].as_array().unwrap().iter().find(|t| t["meter"] == "requests" && t["percent"] == 80).unwrap();
+    assert_eq!(eighty["day"], 18);
+    assert!(e["range"]["p50"].is_string() && e["range"]["p90"].is_string());
+}
+
+#[test]
+fn estimate_prints_tidy_tables_and_the_recommendation() {
+    let text = stdout(&edgecost(&["estimate", "examples/busy-multi-region.yaml", "--period-start", "2026-11-01"]));
+    let total = text.lines().find(|l| l.starts_with("Total")).unwrap();
+    assert!(total.ends_with("$84.54"), "{text}");
+    assert!(text.contains("Recommendation: Move to scale: $79.00 this month, $5.54 less than staying on production."), "{text}");
+    assert!(text.contains("day 3 (2026-11-03)"), "{text}");
+    // The bill table's rows all end in the same column.
+    let rows: Vec<&str> = text.lines().skip(2).take_while(|l| !l.is_empty()).collect();
+    assert!(rows.len() >= 5 && rows.iter().all(|r| r.len() == rows[0].len()), "{rows:#?}");
+    // --tier prices the same plan on another tier.
+    let scale = json(&["estimate", "examples/busy-multi-region.yaml", "--tier", "scale", "--json", "--samples", "0"]);
+    assert_eq!(scale["bill"]["total"], "79.00");
+    assert!(scale["range"].is_null());
+}
+
+#[test]
+fn the_simulated_range_is_reproducible_by_seed() {
+    let run = |seed: &str| json(&["estimate", "examples/busy-multi-region.yaml", "--json", "--seed", seed, "--samples", "300"])["range"].clone();
+    assert_eq!(run("42"), run("42"));
+    assert_ne!(run("42"), run("43"));
+}
+
+#[test]
+fn bad_plans_and_arguments_exit_2_with_a_located_message() {
+    let broken = edited("small-api.yaml", "middleware: [auth, compress]", "middleware: [auth, gzip]", "broken.yaml");
+    let out = edgecost(&["estimate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.yaml:9:") && err.contains("'gzip'"), "{err}");
+    let out = edgecost(&["estimate", "examples/small-api.yaml", "--tier", "gold"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(edgecost(&["estimate", "no-such-plan.yaml"]).status.code(), Some(2));
+    assert_eq!(edgecost(&["diff", "examples/small-api.yaml"]).status.code(), Some(2));
+    assert_eq!(edgecost(&["estimate", "examples/small-api.yaml", "--samples", "20000"]).status.code(), Some(2));
+}
+
+#[test]
+fn diff_shows_the_change_per_route_and_gates_ci() {
+    // Double /api/orders and drop /healthz, add /api/search.
+    let text = std::fs::read_to_string(root().join("examples/small-api.yaml")).unwrap();
+    let new = text
+        .replace("requests_per_month: 150000", "requests_per_month: 300000")
+        .replace("  - path: /healthz\n    requests_per_second: 0.01\n    compute_ms: 0.1\n    response_bytes: 100\n",
+                 "  - path: /api/search\n    requests_per_month: 50000\n    compute_ms: 8\n    response_bytes: 5000\n");
+    let new_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("small-api-new.yaml");
+    std::fs::write(&new_path, new).unwrap();
+    let new_arg = new_path.to_str().unwrap();
+
+    // New plan: 300,000 + 100,000 + 50,000 = 450,000 requests; 250,000 past the quota x
+    // $0.00004 = $10.00; egress 3 + 10 + 0.25 = 13.25 GB, under 50. Bill $29.00, was $22.04.
+    let d = json(&["diff", "examples/small-api.yaml", new_arg, "--json"]);
+    assert_eq!(d["old_total"], "22.04");
+    assert_eq!(d["new_total"], "29.00");
+    assert_eq!(d["total_change"], "6.96");
+    let changes: Vec<(String, String)> = d["routes"].as_array().unwrap().iter()
+        .map(|r| (r["path"].as_str().unwrap().to_owned(), r["change"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(changes, [
+        ("/api/orders".to_owned(), "changed".to_owned()),
+        ("/api/products".to_owned(), "changed".to_owned()),
+        ("/api/search".to_owned(), "added".to_owned()),
+        ("/healthz".to_owned(), "removed".to_owned()),
+    ]);
+    // $10.00 over 300,000 : 100,000 : 50,000 requests = $6.67, $2.22, $1.11 (the odd cent to
+    // the largest remainder, /api/orders at .67 of a cent).
+    assert_eq!(d["routes"][0]["new_cost"], "6.67");
+    assert_eq!(d["routes"][0]["cost_change"], "5.02");
+    assert_eq!(d["routes"][3]["new_cost"], "0.00");
+
+    let human = stdout(&edgecost(&["diff", "examples/small-api.yaml", new_arg]));
+    assert!(human.starts_with("Monthly bill: $22.04 -> $29.00 (+$6.96) on production"), "{human}");
+    assert!(human.lines().any(|l| l.starts_with("/healthz") && l.contains("removed") && l.ends_with("-$0.29")), "{human}");
+
+    let ok = edgecost(&["diff", "examples/small-api.yaml", new_arg, "--fail-above", "30", "--fail-increase", "7"]);
+    assert_eq!(ok.status.code(), Some(0));
+    let above = edgecost(&["diff", "examples/small-api.yaml", new_arg, "--fail-above", "28.99"]);
+    assert_eq!(above.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&above.stderr).contains("$29.00 is above $28.99"));
+    let increase = edgecost(&["diff", "examples/small-api.yaml", new_arg, "--fail-increase", "5"]);
+    assert_eq!(increase.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&increase.stderr).contains("grows by $6.96"));
+}
+
+#[test]
+fn plan_from_usage_writes_a_plan_that_estimates() {
+    let out_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("calibrated.yaml");
+    let _ = std::fs::remove_file(&out_path);
+    let out = edgecost(&["plan", "from-usage", "examples/usage-sample.jsonl", "-o", out_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // 7,200 s observed scale by 360 to a month: 252,000 requests, 9 GB raw egress; apac's
+    // 1.8 GB weighs 1.5, so 9.9 GB billable. 52,000 requests past 200,000 x $0.00004 = $2.08:
+    // production ($21.08) is the cheapest tier, so the plan is written on it.
+    let e = json(&["estimate", out_path.to_str().unwrap(), "--json", "--samples", "0"]);
+    assert_eq!(e["tier"], "production");
+    assert_eq!(e["usage"]["requests"], "252000");
+    assert_eq!(e["usage"]["billable_egress_gb"], "9.9");
+    assert_eq!(e["bill"]["total"], "21.08");
+    let bad = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-usage.jsonl");
+    std::fs::write(&bad, "{\"route\": \"/a\"}\n").unwrap();
+    let out = edgecost(&["plan", "from-usage", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad-usage.jsonl:1:"));
+}
+
+#[test]
+fn plan_schema_is_the_published_one() {
+    let printed = json(&["plan", "schema"]);
+    let published: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/plan.schema.json")).unwrap()).unwrap();
+    assert_eq!(printed, published);
+}
