@@ -7,6 +7,7 @@ use edgecost_api::Granularity;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
+use crate::chart::{ChartId, ExportFormat};
 use crate::dashboard::DashboardView;
 use crate::error::DesktopError;
 use crate::remote::{AccountConnection, normalize_server_url};
@@ -188,6 +189,23 @@ impl App {
     /// A copy of the last snapshot, for charts and exports.
     pub async fn snapshot(&self) -> Result<Snapshot, DesktopError> {
         self.live.lock().await.snapshot.clone().ok_or(DesktopError::NoSnapshot)
+    }
+
+    /// The chart `id` of the last snapshot as SVG.
+    pub async fn chart_svg(&self, id: ChartId, dark: bool) -> Result<String, DesktopError> {
+        let live = self.live.lock().await;
+        let snapshot = live.snapshot.as_ref().ok_or(DesktopError::NoSnapshot)?;
+        crate::chart::chart_svg(snapshot, id, dark)
+    }
+
+    /// Writes an export of chart `id` to `path` (chosen by the person in a save dialog).
+    pub async fn export_chart(&self, id: ChartId, format: ExportFormat, dark: bool, path: &Path) -> Result<(), DesktopError> {
+        let bytes = {
+            let live = self.live.lock().await;
+            let snapshot = live.snapshot.as_ref().ok_or(DesktopError::NoSnapshot)?;
+            crate::chart::export_bytes(snapshot, id, format, dark)?
+        };
+        crate::files::write_atomically(path, &bytes)
     }
 
     /// Whether a connection is live (an account signed in, or the demo running).

@@ -17,5 +17,6 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::TierChoice::export_all(dir)?;
     crate::ChartRange::export_all(dir)?;
     crate::CommandError::export_all(dir)?;
+    crate::ExportFormat::export_all(dir)?;
     Ok(())
 }

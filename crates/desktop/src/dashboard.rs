@@ -8,6 +8,7 @@ use edgecost_pricing::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
+use crate::chart::{ChartId, totals_by_key};
 use crate::snapshot::{ChartRange, Door, Snapshot};
 
 /// The share of a quota at which the dashboard marks a meter and the engine raises a notice.
@@ -116,6 +117,33 @@ pub struct SyncView {
     pub error_message: Option<String>,
 }
 
+/// A chart the dashboard can draw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ChartTab {
+    pub id: ChartId,
+    pub title: String,
+}
+
+/// Egress from one region over the chart range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RegionRow {
+    pub region: String,
+    /// Raw egress in GB, before region weights.
+    pub egress_gb: String,
+    /// Whole percent of all egress in the range.
+    pub share_percent: u32,
+}
+
+/// One route's requests over the chart range against the span just before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RouteRow {
+    pub route: String,
+    pub requests: String,
+    pub previous_requests: String,
+    /// `+12%`, `-3%`, or `new` when the route had no traffic before.
+    pub change: String,
+}
+
 /// The whole dashboard.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DashboardView {
@@ -138,6 +166,9 @@ pub struct DashboardView {
     pub notices: Vec<NoticeView>,
     pub range: ChartRange,
     pub granularity: Granularity,
+    pub charts: Vec<ChartTab>,
+    pub regions: Vec<RegionRow>,
+    pub routes: Vec<RouteRow>,
     pub sync: SyncView,
 }
 
@@ -170,6 +201,12 @@ impl DashboardView {
             notices: account.notices.iter().map(notice_view).collect(),
             range: snapshot.range,
             granularity: snapshot.granularity,
+            charts: ChartId::ALL
+                .iter()
+                .map(|id| ChartTab { id: *id, title: format!("{} over time", chart_meter_label(*id)) })
+                .collect(),
+            regions: regions(snapshot),
+            routes: routes(snapshot),
             sync: SyncView {
                 synced_at: rfc3339(snapshot.synced_at),
                 offline: failure.is_some_and(|e| e.is_offline()),
@@ -225,4 +262,59 @@ fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
         projected_bill: money(notice.projected_bill),
         message: notice.message.clone(),
     }
+}
+
+fn chart_meter_label(id: ChartId) -> &'static str {
+    match id {
+        ChartId::Requests => "Requests",
+        ChartId::Egress => "Egress",
+        ChartId::Compute => "Compute",
+    }
+}
+
+/// Whole percent of `part` in `whole`, rounded down; 0 when `whole` is 0.
+fn percent_of(part: u64, whole: u64) -> u32 {
+    if whole == 0 {
+        return 0;
+    }
+    u32::try_from(u128::from(part) * 100 / u128::from(whole)).unwrap_or(u32::MAX)
+}
+
+fn regions(snapshot: &Snapshot) -> Vec<RegionRow> {
+    let totals = totals_by_key(&snapshot.usage_by_region, Meter::Egress);
+    let all = totals.iter().fold(0u64, |acc, (_, b)| acc.saturating_add(*b));
+    totals
+        .into_iter()
+        .map(|(region, bytes)| RegionRow {
+            region,
+            egress_gb: quantity(
+                (Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB))
+                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+            ),
+            share_percent: percent_of(bytes, all),
+        })
+        .collect()
+}
+
+fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
+    let previous = totals_by_key(&snapshot.previous_by_route, Meter::Requests);
+    totals_by_key(&snapshot.usage_by_route, Meter::Requests)
+        .into_iter()
+        .map(|(route, requests)| {
+            let before = previous.iter().find(|(r, _)| *r == route).map_or(0, |(_, n)| *n);
+            let change = if before == 0 {
+                "new".to_owned()
+            } else {
+                // Signed whole percent, rounded toward zero.
+                let delta = (i128::from(requests) - i128::from(before)) * 100 / i128::from(before);
+                if delta >= 0 { format!("+{delta}%") } else { format!("{delta}%") }
+            };
+            RouteRow {
+                route,
+                requests: quantity(Decimal::from(requests)),
+                previous_requests: quantity(Decimal::from(before)),
+                change,
+            }
+        })
+        .collect()
 }

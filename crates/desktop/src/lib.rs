@@ -20,6 +20,7 @@
 
 mod app;
 pub mod bindings;
+mod chart;
 mod dashboard;
 mod error;
 mod files;
@@ -30,7 +31,8 @@ mod snapshot;
 mod vault;
 
 pub use app::{App, Startup};
-pub use dashboard::{BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
+pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
+pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use error::DesktopError;
 pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};
 pub use remote::{AccountConnection, normalize_server_url};

@@ -1,26 +1,22 @@
-//! The few account API calls the dashboard needs, over HTTP with the stored token.
+//! The account API calls the dashboard needs, through `edgecost-client`, with the failures
+//! sorted into what the app tells people: offline, token refused, server trouble.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use edgecost_api::{AccountSummary, BillToDate, ErrorBody, Granularity, UsageGrouping, UsageSeries};
-use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use edgecost_api::{AccountSummary, BillToDate, Granularity, UsageGrouping, UsageQuery, UsageSeries};
+use edgecost_client::{Client, ClientError, RetryPolicy};
 
 use crate::error::DesktopError;
 
-/// Requests give up after this long, so a dead server turns into "offline" quickly.
-const TIMEOUT_SECONDS: u64 = 10;
+/// A request gives up after this long, so a dead server turns into "offline" quickly.
+const TIMEOUT: Duration = Duration::from_secs(8);
 
 /// A server URL and its account token. `Debug` never prints the token.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AccountConnection {
     base_url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl std::fmt::Debug for AccountConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccountConnection").field("base_url", &self.base_url).finish_non_exhaustive()
-    }
+    client: Client,
 }
 
 /// Checks and normalizes a server URL as typed by a person: trims it and drops a trailing `/`.
@@ -42,10 +38,15 @@ impl AccountConnection {
             return Err(DesktopError::EmptyToken);
         }
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(TIMEOUT_SECONDS))
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
             .build()
             .map_err(|e| DesktopError::Network { url: base_url.clone(), detail: e.to_string() })?;
-        Ok(AccountConnection { base_url, token: token.to_owned(), http })
+        // One quick retry: the background sync tries again soon anyway.
+        let client = Client::with_http(http, &base_url, token)
+            .map_err(|_| DesktopError::BadServerUrl { url: base_url.clone() })?
+            .with_retry(RetryPolicy { attempts: 2, first_backoff: Duration::from_millis(150) });
+        Ok(AccountConnection { base_url, client })
     }
 
     pub fn server_url(&self) -> &str {
@@ -54,12 +55,12 @@ impl AccountConnection {
 
     /// `GET /v1/account`: also how a new token is checked before it is stored.
     pub async fn account(&self) -> Result<AccountSummary, DesktopError> {
-        self.get("/v1/account", &[]).await
+        self.client.account().await.map_err(|e| self.error(e))
     }
 
     /// `GET /v1/account/bill`.
     pub async fn bill(&self) -> Result<BillToDate, DesktopError> {
-        self.get("/v1/account/bill", &[]).await
+        self.client.bill().await.map_err(|e| self.error(e))
     }
 
     /// `GET /v1/account/usage`.
@@ -70,62 +71,21 @@ impl AccountConnection {
         granularity: Granularity,
         group_by: UsageGrouping,
     ) -> Result<UsageSeries, DesktopError> {
-        let granularity = match granularity {
-            Granularity::Hour => "hour",
-            Granularity::Day => "day",
-        };
-        let group_by = match group_by {
-            UsageGrouping::Meter => "meter",
-            UsageGrouping::Route => "route",
-            UsageGrouping::Region => "region",
-        };
-        let from = from.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let to = to.to_rfc3339_opts(SecondsFormat::Secs, true);
-        self.get(
-            "/v1/account/usage",
-            &[("from", from.as_str()), ("to", to.as_str()), ("granularity", granularity), ("group_by", group_by)],
-        )
-        .await
+        let query = UsageQuery { from, to, granularity, group_by };
+        self.client.usage(&query).await.map_err(|e| self.error(e))
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, DesktopError> {
-        let url = format!("{}{path}", self.base_url);
-        let answer = self
-            .http
-            .get(&url)
-            .query(query)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| DesktopError::Network { url: self.base_url.clone(), detail: describe(&e) })?;
-        let status = answer.status();
-        let bytes = answer
-            .bytes()
-            .await
-            .map_err(|e| DesktopError::Network { url: self.base_url.clone(), detail: describe(&e) })?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| DesktopError::BadAnswer { detail: format!("{path}: {e}") });
+    fn error(&self, e: ClientError) -> DesktopError {
+        match e {
+            ClientError::Network { detail } => DesktopError::Network { url: self.base_url.clone(), detail },
+            ClientError::Unauthorized { code, .. } => DesktopError::Unauthorized { code },
+            ClientError::InvalidUrl { .. } => DesktopError::BadServerUrl { url: self.base_url.clone() },
+            ClientError::Rejected { status, code, message } | ClientError::Server { status, code, message } => {
+                DesktopError::Server { status, code, message }
+            }
+            ClientError::UnexpectedBody { status, detail } => {
+                DesktopError::BadAnswer { detail: format!("HTTP {status}: {detail}") }
+            }
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_else(|_| ErrorBody {
-            code: "http_status".to_owned(),
-            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-        });
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(DesktopError::Unauthorized { code: body.code });
-        }
-        Err(DesktopError::Server { status: status.as_u16(), code: body.code, message: body.message })
     }
-}
-
-/// reqwest's top-level message is vague ("error sending request"); the cause says why.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -1,0 +1,100 @@
+//! Tauri commands: each one calls into `edgecost-desktop` and passes the clock in. Errors
+//! cross to the UI as `{code, message}`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use edgecost_desktop::{
+    App, ChartId, ChartRange, CommandError, DashboardView, ExportFormat, PlanInput, PlanQuote, Startup,
+    TierChoice, TokenVault,
+};
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::sync;
+
+/// What every command shares.
+pub struct AppState {
+    pub app: Arc<App>,
+}
+
+impl AppState {
+    pub fn new(data_dir: &Path) -> AppState {
+        AppState { app: Arc::new(App::new(data_dir, TokenVault::default())) }
+    }
+}
+
+type Answer<T> = Result<T, CommandError>;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+#[tauri::command]
+pub async fn startup(state: State<'_, AppState>) -> Answer<Startup> {
+    Ok(state.app.startup().await)
+}
+
+#[tauri::command]
+pub async fn connect_account(state: State<'_, AppState>, server_url: String, token: String) -> Answer<DashboardView> {
+    Ok(state.app.connect(&server_url, &token, now()).await?)
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
+    Ok(state.app.sign_out().await?)
+}
+
+#[tauri::command]
+pub async fn sync_now(handle: AppHandle, state: State<'_, AppState>) -> Answer<DashboardView> {
+    let view = state.app.sync(now()).await?;
+    sync::notify_new_notices(&handle, &view);
+    Ok(view)
+}
+
+#[tauri::command]
+pub async fn set_range(
+    state: State<'_, AppState>,
+    range: ChartRange,
+    granularity: edgecost_api::Granularity,
+) -> Answer<DashboardView> {
+    Ok(state.app.set_range(range, granularity, now()).await?)
+}
+
+#[tauri::command]
+pub async fn chart(state: State<'_, AppState>, id: ChartId, dark: bool) -> Answer<String> {
+    Ok(state.app.chart_svg(id, dark).await?)
+}
+
+/// Asks where to save, then writes the file from Rust: the UI gets no file-system access.
+/// Answers the saved path, or `None` when the person cancelled.
+#[tauri::command]
+pub async fn export_chart(
+    handle: AppHandle,
+    state: State<'_, AppState>,
+    id: ChartId,
+    format: ExportFormat,
+    dark: bool,
+) -> Answer<Option<String>> {
+    let extension = format.extension();
+    let picked = handle
+        .dialog()
+        .file()
+        .set_file_name(format!("{}.{extension}", id.file_stem()))
+        .add_filter(extension.to_uppercase(), &[extension])
+        .blocking_save_file();
+    let Some(picked) = picked else { return Ok(None) };
+    let path = picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?;
+    state.app.export_chart(id, format, dark, &path).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub fn tier_choices() -> Vec<TierChoice> {
+    edgecost_desktop::tier_choices()
+}
+
+#[tauri::command]
+pub fn quote_plan(input: PlanInput) -> Answer<PlanQuote> {
+    Ok(edgecost_desktop::quote(&input)?)
+}

@@ -1,0 +1,44 @@
+//! The edgecost desktop app: a thin Tauri shell. Every command body lives in
+//! `edgecost-desktop`; this file adapts them to Tauri and wires the plugins.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod sync;
+
+use tauri::Manager;
+
+fn main() {
+    tauri::Builder::default()
+        // A second launch focuses the running window instead of opening another app.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            let data_dir = app.path().app_data_dir()?;
+            std::fs::create_dir_all(&data_dir)?;
+            let state = commands::AppState::new(&data_dir);
+            app.manage(state);
+            sync::start(app.handle().clone());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::startup,
+            commands::connect_account,
+            commands::sign_out,
+            commands::sync_now,
+            commands::set_range,
+            commands::chart,
+            commands::export_chart,
+            commands::tier_choices,
+            commands::quote_plan,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the app failed to start");
+}

@@ -1,0 +1,52 @@
+// The only module that talks to the Rust side. Every command goes through `call`, which turns
+// a rejected invoke into a `CommandError` ({code, message}) so screens never parse messages.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ChartId } from "../bindings/desktop/ChartId";
+import type { ChartRange } from "../bindings/desktop/ChartRange";
+import type { ExportFormat } from "../bindings/desktop/ExportFormat";
+import type { CommandError } from "../bindings/desktop/CommandError";
+import type { DashboardView } from "../bindings/desktop/DashboardView";
+import type { Granularity } from "../bindings/desktop/Granularity";
+import type { PlanInput } from "../bindings/desktop/PlanInput";
+import type { PlanQuote } from "../bindings/desktop/PlanQuote";
+import type { Startup } from "../bindings/desktop/Startup";
+import type { TierChoice } from "../bindings/desktop/TierChoice";
+
+export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
+
+
+/** What the background sync is doing, as announced by the `sync` event. */
+export type SyncState = { state: "running" } | { state: "done"; dashboard: DashboardView } | { state: "failed"; error: CommandError };
+
+export function isCommandError(e: unknown): e is CommandError {
+  return typeof e === "object" && e !== null && typeof (e as CommandError).code === "string" && typeof (e as CommandError).message === "string";
+}
+
+/** Any failure as a CommandError: invoke rejects with the command's error value, or a string. */
+export function toCommandError(e: unknown): CommandError {
+  if (isCommandError(e)) return e;
+  return { code: "internal", message: e instanceof Error ? e.message : String(e) };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toCommandError(e);
+  }
+}
+
+export const backend = {
+  startup: () => call<Startup>("startup"),
+  connectAccount: (serverUrl: string, token: string) => call<DashboardView>("connect_account", { serverUrl, token }),
+  startDemo: () => call<DashboardView>("start_demo"),
+  signOut: () => call<void>("sign_out"),
+  syncNow: () => call<DashboardView>("sync_now"),
+  setRange: (range: ChartRange, granularity: Granularity) => call<DashboardView>("set_range", { range, granularity }),
+  chart: (id: ChartId, dark: boolean) => call<string>("chart", { id, dark }),
+  exportChart: (id: ChartId, format: ExportFormat, dark: boolean) => call<string | null>("export_chart", { id, format, dark }),
+  tierChoices: () => call<TierChoice[]>("tier_choices"),
+  quotePlan: (input: PlanInput) => call<PlanQuote>("quote_plan", { input }),
+  onSync: (handler: (s: SyncState) => void): Promise<UnlistenFn> => listen<SyncState>("sync", (e) => handler(e.payload)),
+};

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { toCommandError } from "./backend";
+import { explain } from "./errors";
+
+describe("errors for people", () => {
+  it("says what happened and what to do for a missing keyring, and never suggests a file", () => {
+    const e = explain({ code: "keyring_unavailable", message: "no secret service" });
+    expect(e.what).toMatch(/keyring/);
+    expect(e.todo).toMatch(/Unlock or install/);
+    expect(e.detail).toBe("no secret service");
+  });
+  it("tells a network failure apart from a rejected token", () => {
+    expect(explain({ code: "network", message: "" }).what).toMatch(/cannot be reached/);
+    expect(explain({ code: "unauthorized", message: "" }).what).toMatch(/rejected this token/);
+  });
+  it("falls back to the message for codes it does not know", () => {
+    const e = explain({ code: "brand_new", message: "detail here" });
+    expect(e.what).toBe("Something went wrong.");
+    expect(e.detail).toBe("detail here");
+  });
+  it("turns whatever invoke rejects with into {code, message}", () => {
+    expect(toCommandError({ code: "network", message: "down" })).toEqual({ code: "network", message: "down" });
+    expect(toCommandError("plain string")).toEqual({ code: "internal", message: "plain string" });
+    expect(toCommandError(new Error("boom"))).toEqual({ code: "internal", message: "boom" });
+  });
+});

@@ -1,0 +1,38 @@
+import type { CommandError } from "../bindings/desktop/CommandError";
+
+/** An error as a person reads it: what happened, then what to do about it. */
+export interface Explained {
+  code: string;
+  what: string;
+  todo: string;
+  detail: string;
+}
+
+const EXPLANATIONS: Record<string, [string, string]> = {
+  bad_server_url: ["That server URL is not valid.", "Enter the full address, for example https://billing.example.com or http://127.0.0.1:8080."],
+  empty_token: ["The API token is empty.", "Paste the account token you were given when the account was created."],
+  keyring_unavailable: [
+    "No system keyring is available, so the token cannot be stored safely.",
+    "edgecost keeps tokens only in the OS keyring. Unlock or install a Secret Service keyring (such as GNOME Keyring) and try again, or use the demo.",
+  ],
+  keyring_error: ["The system keyring refused to store or read the token.", "Unlock the keyring and try again."],
+  not_signed_in: ["You are signed out.", "Connect your account again with its token."],
+  network: ["The server cannot be reached.", "Check the server URL and your network. The dashboard keeps showing the last synced data."],
+  unauthorized: ["The server rejected this token.", "Check that the token belongs to this server, or ask for a new one."],
+  server_error: ["The server ran into a problem.", "Try again in a minute. Nothing was changed."],
+  bad_answer: ["The server's answer could not be read.", "Check that the URL points at an edgecost server of a matching version."],
+  demo_failed: ["The demo could not start.", "Try again; if it keeps failing, remove the demo data in the app data folder."],
+  rate_error: ["That usage cannot be priced.", "Check the quantities and the tier."],
+  bad_quantity: ["A quantity is not a number.", "Use digits such as 350000 or 350,000; leave a field empty for zero."],
+  no_snapshot: ["There is no data yet.", "Wait for the first sync to finish."],
+  chart_error: ["The chart could not be drawn.", "Try another range."],
+  unknown_chart: ["That chart does not exist.", "Pick a chart from the dashboard."],
+  write_failed: ["The file could not be saved.", "Pick a folder you can write to and try again."],
+  read_failed: ["A file could not be read.", "Check that it still exists."],
+};
+
+export function explain(error: CommandError): Explained {
+  const known = EXPLANATIONS[error.code];
+  if (known) return { code: error.code, what: known[0], todo: known[1], detail: error.message };
+  return { code: error.code, what: "Something went wrong.", todo: "Try again. If it keeps happening, report the detail below.", detail: error.message };
+}

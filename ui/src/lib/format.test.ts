@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { barWidth, clockTime, daysLeft, shortDate, syncLabel } from "./format";
+
+const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
+
+describe("sync indicator", () => {
+  it("shows the time of the last sync in the person's clock", () => {
+    expect(clockTime(sync.synced_at, "UTC")).toBe("10:42");
+    expect(clockTime(sync.synced_at, "Europe/Berlin")).toBe("11:42");
+    expect(syncLabel(sync, false, "UTC")).toBe("Synced 10:42");
+  });
+  it("says offline with the last sync time when the network is gone", () => {
+    expect(syncLabel({ ...sync, offline: true, error_code: "network", error_message: "x" }, false, "UTC")).toBe("Offline, last synced 10:42");
+  });
+  it("says a sync failed for other errors, and shows progress while syncing", () => {
+    expect(syncLabel({ ...sync, error_code: "unauthorized", error_message: "x" }, false, "UTC")).toBe("Sync failed, last synced 10:42");
+    expect(syncLabel(sync, true, "UTC")).toBe("Syncing… (last synced 10:42)");
+  });
+});
+
+describe("dashboard figures", () => {
+  it("fills a usage bar to its quota and no further", () => {
+    expect(barWidth(42)).toBe(42);
+    expect(barWidth(135)).toBe(100);
+    expect(barWidth(null)).toBe(0);
+  });
+  it("counts days left in words", () => {
+    expect(daysLeft(0)).toBe("last day");
+    expect(daysLeft(1)).toBe("1 day left");
+    expect(daysLeft(6)).toBe("6 days left");
+  });
+  it("shows period days in UTC", () => {
+    expect(shortDate("2026-11-01")).toBe("Nov 1");
+    expect(shortDate("2026-11-30")).toBe("Nov 30");
+  });
+});

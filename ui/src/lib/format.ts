@@ -1,0 +1,36 @@
+import type { SyncView } from "../bindings/desktop/SyncView";
+
+/** `10:42` in the person's time zone (or `timeZone`, for tests). */
+export function clockTime(iso: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "never";
+  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(date);
+}
+
+/** The sync indicator's words: "Synced 10:42" or "Offline, last synced 10:42". */
+export function syncLabel(sync: SyncView, syncing: boolean, timeZone?: string): string {
+  const at = clockTime(sync.synced_at, timeZone);
+  if (syncing) return `Syncing… (last synced ${at})`;
+  if (sync.offline) return `Offline, last synced ${at}`;
+  if (sync.error_code) return `Sync failed, last synced ${at}`;
+  return `Synced ${at}`;
+}
+
+/** Width of a usage bar: the percent clamped to 0-100 (usage past a quota fills the bar). */
+export function barWidth(percent: number | null): number {
+  if (percent === null || !Number.isFinite(percent)) return 0;
+  return Math.max(0, Math.min(100, percent));
+}
+
+/** "3 days left", "1 day left", "last day". */
+export function daysLeft(days: number): string {
+  if (days <= 0) return "last day";
+  return days === 1 ? "1 day left" : `${days} days left`;
+}
+
+/** A UTC `YYYY-MM-DD` as `Nov 1`. */
+export function shortDate(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) return day;
+  return new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" }).format(date);
+}
