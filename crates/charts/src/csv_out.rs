@@ -20,12 +20,20 @@ impl Table {
     }
 
     pub fn row(&mut self, fields: &[&str]) -> Result<(), ChartError> {
-        self.writer.write_record(fields).map_err(|e| ChartError::Csv { reason: e.to_string() })
+        self.writer
+            .write_record(fields)
+            .map_err(|e| ChartError::Csv {
+                reason: e.to_string(),
+            })
     }
 
     pub fn finish(self) -> Result<String, ChartError> {
-        let bytes = self.writer.into_inner().map_err(|e| ChartError::Csv { reason: e.to_string() })?;
-        String::from_utf8(bytes).map_err(|e| ChartError::Csv { reason: e.to_string() })
+        let bytes = self.writer.into_inner().map_err(|e| ChartError::Csv {
+            reason: e.to_string(),
+        })?;
+        String::from_utf8(bytes).map_err(|e| ChartError::Csv {
+            reason: e.to_string(),
+        })
     }
 }
 

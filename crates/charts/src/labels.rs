@@ -46,7 +46,11 @@ pub(crate) fn compact(value: f64) -> String {
         text
     };
     // "-0" reads as a glitch on an axis.
-    let text = if text == "-0" { String::from("0") } else { text };
+    let text = if text == "-0" {
+        String::from("0")
+    } else {
+        text
+    };
     format!("{text}{suffix}")
 }
 
@@ -135,7 +139,11 @@ pub(crate) fn time_ticks(start_unix_s: i64, end_unix_s: i64, max_ticks: usize) -
         .copied()
         .find(|step| span_s / step < max_ticks)
         .unwrap_or(STEPS_S[STEPS_S.len() - 1]);
-    let anchor_s = if step_s >= 7 * SECONDS_PER_DAY { FIRST_MONDAY_UNIX_S } else { 0 };
+    let anchor_s = if step_s >= 7 * SECONDS_PER_DAY {
+        FIRST_MONDAY_UNIX_S
+    } else {
+        0
+    };
     let first = start_unix_s + (anchor_s - start_unix_s).rem_euclid(step_s);
     // Bounded by the step choice above: at most `max_ticks` instants.
     let ticks = (0..max_ticks)
@@ -184,7 +192,10 @@ mod tests {
         assert_eq!(meter_tick(Meter::Egress, 0.5), "500 MB");
         assert_eq!(meter_tick(Meter::Egress, 1_200.0), "1.2 TB");
         assert_eq!(meter_tick(Meter::Compute, 12_000.0), "12k s");
-        assert_eq!(meter_amount(Meter::Requests, Decimal::from(1_200_000)), "1.2M requests");
+        assert_eq!(
+            meter_amount(Meter::Requests, Decimal::from(1_200_000)),
+            "1.2M requests"
+        );
         assert_eq!(money_tick(12.5), "$12.50");
         assert_eq!(money_delta(Decimal::from_str("3.20").unwrap()), "+$3.20");
         assert_eq!(money_delta(Decimal::from_str("-1.05").unwrap()), "-$1.05");
@@ -196,18 +207,23 @@ mod tests {
         let start = 1_793_491_200;
         let (ticks, step) = time_ticks(start, start + 90 * SECONDS_PER_DAY, 8);
         assert_eq!(step, 14 * SECONDS_PER_DAY);
-        assert_eq!(time_tick(ticks[0], step), "Nov 2");
+        // Nov 9 2026 is a Monday.
+        assert_eq!(time_tick(ticks[0], step), "Nov 9");
         assert!(ticks.len() <= 8);
 
         let (ticks, step) = time_ticks(start + 3_000, start + SECONDS_PER_DAY, 8);
-        assert_eq!(step, 6 * SECONDS_PER_HOUR);
-        assert_eq!(time_tick(ticks[0], step), "06:00");
+        assert_eq!(step, 3 * SECONDS_PER_HOUR);
+        assert_eq!(time_tick(ticks[0], step), "03:00");
+        assert_eq!(time_tick(ticks[7], step), "Nov 2");
         assert_eq!(rfc3339(start), "2026-11-01T00:00:00Z");
     }
 
     #[test]
     fn long_names_are_cut_with_an_ellipsis() {
         assert_eq!(truncate("/v1/short", 20), "/v1/short");
-        assert_eq!(truncate("/v1/a-very-long-route-name", 10), "/v1/a-ver\u{2026}");
+        assert_eq!(
+            truncate("/v1/a-very-long-route-name", 10),
+            "/v1/a-ver\u{2026}"
+        );
     }
 }

@@ -20,7 +20,11 @@ impl Rgb {
         let mix = |top: u8, bottom: u8| {
             (f64::from(top) * alpha + f64::from(bottom) * (1.0 - alpha)).round() as u8
         };
-        Rgb(mix(self.0, under.0), mix(self.1, under.1), mix(self.2, under.2))
+        Rgb(
+            mix(self.0, under.0),
+            mix(self.1, under.1),
+            mix(self.2, under.2),
+        )
     }
 
     pub(crate) fn plotters(self) -> RGBColor {
@@ -55,7 +59,8 @@ pub struct Theme {
     pub quota: Rgb,
     /// The 80% mark, where the persistent notice appears.
     pub warning: Rgb,
-    /// The projection to the end of the period.
+    /// The projection to the end of the period: a shade of the first series colour, distinct
+    /// from it so the dashes read as "not measured yet".
     pub projection: Rgb,
     /// A cost that went up against the previous period.
     pub increase: Rgb,
@@ -83,7 +88,7 @@ impl Theme {
             ],
             quota: Rgb(0xCF, 0x22, 0x2E),
             warning: Rgb(0x9A, 0x67, 0x00),
-            projection: Rgb(0x09, 0x69, 0xDA),
+            projection: Rgb(0x05, 0x50, 0xAE),
             increase: Rgb(0xCF, 0x22, 0x2E),
             decrease: Rgb(0x1A, 0x7F, 0x37),
         }
@@ -108,7 +113,7 @@ impl Theme {
             ],
             quota: Rgb(0xFF, 0x7B, 0x72),
             warning: Rgb(0xD2, 0x99, 0x22),
-            projection: Rgb(0x4C, 0x9A, 0xFF),
+            projection: Rgb(0x79, 0xC0, 0xFF),
             increase: Rgb(0xFF, 0x7B, 0x72),
             decrease: Rgb(0x3F, 0xB9, 0x50),
         }
@@ -132,7 +137,11 @@ impl Theme {
 pub fn contrast_ratio(a: Rgb, b: Rgb) -> f64 {
     fn channel(c: u8) -> f64 {
         let c = f64::from(c) / 255.0;
-        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
     }
     fn luminance(c: Rgb) -> f64 {
         0.2126 * channel(c.0) + 0.7152 * channel(c.1) + 0.0722 * channel(c.2)
@@ -150,12 +159,26 @@ mod tests {
     fn both_palettes_keep_text_and_series_legible() {
         for theme in [Theme::light(), Theme::dark()] {
             let bg = theme.background;
-            assert!(contrast_ratio(theme.text, bg) >= 7.0, "{:?} text", theme.mode);
-            assert!(contrast_ratio(theme.muted_text, bg) >= 4.5, "{:?} muted", theme.mode);
+            assert!(
+                contrast_ratio(theme.text, bg) >= 7.0,
+                "{:?} text",
+                theme.mode
+            );
+            assert!(
+                contrast_ratio(theme.muted_text, bg) >= 4.5,
+                "{:?} muted",
+                theme.mode
+            );
             for (i, c) in theme.series.iter().enumerate() {
                 assert!(contrast_ratio(*c, bg) >= 3.0, "{:?} series {i}", theme.mode);
             }
-            for c in [theme.quota, theme.warning, theme.projection, theme.increase, theme.decrease] {
+            for c in [
+                theme.quota,
+                theme.warning,
+                theme.projection,
+                theme.increase,
+                theme.decrease,
+            ] {
                 assert!(contrast_ratio(c, bg) >= 3.0, "{:?} {c:?}", theme.mode);
             }
         }
@@ -163,7 +186,10 @@ mod tests {
 
     #[test]
     fn blends_are_opaque_mixes() {
-        assert_eq!(Rgb(255, 255, 255).over(Rgb(0, 0, 0), 0.5), Rgb(128, 128, 128));
+        assert_eq!(
+            Rgb(255, 255, 255).over(Rgb(0, 0, 0), 0.5),
+            Rgb(128, 128, 128)
+        );
         assert_eq!(Rgb(10, 20, 30).over(Rgb(0, 0, 0), 1.0), Rgb(10, 20, 30));
         assert_eq!(Rgb(10, 20, 30).hex(), "#0A141E");
     }

@@ -7,7 +7,9 @@ use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT};
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{Bucket, KeyStroke, LegendEntry, NOTE_PX, Size, TimeRange, draw_empty, svg_document, text};
+use crate::frame::{
+    Bucket, KeyStroke, LegendEntry, NOTE_PX, Size, TimeRange, draw_empty, svg_document, text,
+};
 use crate::labels::{meter_amount, meter_tick, rfc3339};
 use crate::theme::Theme;
 use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, time_header};
@@ -76,14 +78,20 @@ impl UsageChart {
     /// one.
     ///
     /// Empty when no time has passed or the period has ended.
-    pub fn linear_projection(&self, period_end_unix_s: i64) -> Result<Vec<ProjectedTotal>, ChartError> {
+    pub fn linear_projection(
+        &self,
+        period_end_unix_s: i64,
+    ) -> Result<Vec<ProjectedTotal>, ChartError> {
         let now = self.now_unix_s.min(self.range.end_unix_s);
         let elapsed_s = now - self.range.start_unix_s;
         if elapsed_s <= 0 || period_end_unix_s <= now {
             return Ok(Vec::new());
         }
         let buckets = bucketize(self.point_pairs(), self.range, self.bucket, now)?;
-        let total = running_totals(&buckets.amounts)?.last().copied().unwrap_or(Decimal::ZERO);
+        let total = running_totals(&buckets.amounts)?
+            .last()
+            .copied()
+            .unwrap_or(Decimal::ZERO);
         let overflow = ChartError::Overflow { what: "projection" };
         // total x (period length / elapsed); the division is exact to 28 digits, which is
         // far finer than a pixel.
@@ -91,7 +99,10 @@ impl UsageChart {
             .checked_mul(Decimal::from(period_end_unix_s - self.range.start_unix_s))
             .and_then(|scaled| scaled.checked_div(Decimal::from(elapsed_s)))
             .ok_or(overflow)?;
-        Ok(vec![ProjectedTotal { at_unix_s: period_end_unix_s, total: projected }])
+        Ok(vec![ProjectedTotal {
+            at_unix_s: period_end_unix_s,
+            total: projected,
+        }])
     }
 
     /// Draws the chart as an SVG document.
@@ -103,7 +114,9 @@ impl UsageChart {
                 return draw_empty(root, theme, &title, NO_USAGE_MESSAGE);
             }
             match self.view {
-                UsageView::Cumulative => self.draw_cumulative(root, theme, &title, &buckets.amounts),
+                UsageView::Cumulative => {
+                    self.draw_cumulative(root, theme, &title, &buckets.amounts)
+                }
                 UsageView::PerBucket => self.draw_per_bucket(root, theme, &title, &buckets.amounts),
             }
         })
@@ -120,14 +133,32 @@ impl UsageChart {
         let totals = running_totals(&buckets.amounts)?;
         for (i, (amount, total)) in buckets.amounts.iter().zip(&totals).enumerate() {
             let start = self.range.start_unix_s + i as i64 * self.bucket.seconds();
-            table.row(&["measured", &rfc3339(start), &start.to_string(), &amount.to_string(), &total.to_string()])?;
+            table.row(&[
+                "measured",
+                &rfc3339(start),
+                &start.to_string(),
+                &amount.to_string(),
+                &total.to_string(),
+            ])?;
         }
         for p in &self.projection {
-            table.row(&["projected", &rfc3339(p.at_unix_s), &p.at_unix_s.to_string(), "", &p.total.to_string()])?;
+            table.row(&[
+                "projected",
+                &rfc3339(p.at_unix_s),
+                &p.at_unix_s.to_string(),
+                "",
+                &p.total.to_string(),
+            ])?;
         }
         if let Some(included) = self.included {
             let end = self.range.end_unix_s;
-            table.row(&["included", &rfc3339(end), &end.to_string(), "", &included.to_string()])?;
+            table.row(&[
+                "included",
+                &rfc3339(end),
+                &end.to_string(),
+                "",
+                &included.to_string(),
+            ])?;
         }
         table.finish()
     }
@@ -192,16 +223,28 @@ impl UsageChart {
             KeyStroke::Solid,
         )];
         if !projection.is_empty() {
-            let end_total = self.projection.iter().map(|p| p.total).max().unwrap_or(total);
+            let end_total = self
+                .projection
+                .iter()
+                .map(|p| p.total)
+                .max()
+                .unwrap_or(total);
             legend.push(LegendEntry::new(
-                format!("Projected to period end ({})", meter_amount(meter, end_total)),
+                format!(
+                    "Projected to period end ({})",
+                    meter_amount(meter, end_total)
+                ),
                 theme.projection,
                 KeyStroke::Dashed,
             ));
         }
         for (percent, level) in &levels {
             legend.push(if *percent >= 100 {
-                LegendEntry::new(format!("Included ({})", meter_amount(meter, *level)), theme.quota, KeyStroke::Solid)
+                LegendEntry::new(
+                    format!("Included ({})", meter_amount(meter, *level)),
+                    theme.quota,
+                    KeyStroke::Solid,
+                )
             } else {
                 LegendEntry::new(
                     format!("{percent}% notice ({})", meter_amount(meter, *level)),
@@ -220,7 +263,12 @@ impl UsageChart {
         }
         let y_desc = self.y_desc();
         let y_tick = move |y: f64| meter_tick(meter, y);
-        let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
+        let axes = TimeAxes {
+            range: self.range,
+            y_max: y_max * 1.1,
+            y_desc: &y_desc,
+            y_tick: &y_tick,
+        };
         let plot_area = time_header(root, theme, title, &legend)?;
         let mut chart = time_chart(&plot_area, theme, &axes)?;
         let (x0, x1) = (start as f64, self.range.end_unix_s as f64);
@@ -234,7 +282,10 @@ impl UsageChart {
             };
             if *percent >= 100 {
                 chart
-                    .draw_series(LineSeries::new([(x0, y), (x1, y)], color.plotters().stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        [(x0, y), (x1, y)],
+                        color.plotters().stroke_width(2),
+                    ))
                     .map_err(draw_failed)?;
             } else {
                 chart
@@ -255,11 +306,19 @@ impl UsageChart {
                 .map_err(draw_failed)?;
         }
         chart
-            .draw_series(LineSeries::new(line, theme.series_color(0).plotters().stroke_width(2)))
+            .draw_series(LineSeries::new(
+                line,
+                theme.series_color(0).plotters().stroke_width(2),
+            ))
             .map_err(draw_failed)?;
         if !projection.is_empty() {
             chart
-                .draw_series(DashedLineSeries::new(projection, 7, 5, theme.projection.plotters().stroke_width(2)))
+                .draw_series(DashedLineSeries::new(
+                    projection,
+                    7,
+                    5,
+                    theme.projection.plotters().stroke_width(2),
+                ))
                 .map_err(draw_failed)?;
         }
         Ok(())
@@ -267,14 +326,21 @@ impl UsageChart {
 
     /// The dashed projection: from the last measured total through each projected total.
     fn projection_line(&self, last_x: i64, total: Decimal) -> Vec<(f64, f64)> {
-        let mut projected: Vec<&ProjectedTotal> =
-            self.projection.iter().filter(|p| p.at_unix_s > last_x).collect();
+        let mut projected: Vec<&ProjectedTotal> = self
+            .projection
+            .iter()
+            .filter(|p| p.at_unix_s > last_x)
+            .collect();
         if projected.is_empty() {
             return Vec::new();
         }
         projected.sort_by_key(|p| p.at_unix_s);
         let mut line = vec![(last_x as f64, plot(total))];
-        line.extend(projected.iter().map(|p| (p.at_unix_s as f64, plot(p.total))));
+        line.extend(
+            projected
+                .iter()
+                .map(|p| (p.at_unix_s as f64, plot(p.total))),
+        );
         line
     }
 
@@ -295,7 +361,10 @@ impl UsageChart {
             .enumerate()
             .map(|(i, a)| ((start + i as i64 * bucket_s) as f64 + half, plot(*a)))
             .collect();
-        let total = running_totals(amounts)?.last().copied().unwrap_or(Decimal::ZERO);
+        let total = running_totals(amounts)?
+            .last()
+            .copied()
+            .unwrap_or(Decimal::ZERO);
         let last_x = self.measured_end(amounts.len());
 
         // The pace that would use exactly the included quantity by the end of the range.
@@ -307,15 +376,20 @@ impl UsageChart {
         // Projected totals become the per-bucket rate each segment implies.
         let mut rates: Vec<(f64, f64, f64)> = Vec::new();
         let mut from = (last_x, total);
-        let mut projected: Vec<&ProjectedTotal> =
-            self.projection.iter().filter(|p| p.at_unix_s > last_x).collect();
+        let mut projected: Vec<&ProjectedTotal> = self
+            .projection
+            .iter()
+            .filter(|p| p.at_unix_s > last_x)
+            .collect();
         projected.sort_by_key(|p| p.at_unix_s);
         for p in projected {
             let span_s = p.at_unix_s - from.0;
             let rate = (p.total - from.1)
                 .checked_mul(Decimal::from(bucket_s))
                 .and_then(|r| r.checked_div(Decimal::from(span_s)))
-                .ok_or(ChartError::Overflow { what: "projected rate" })?;
+                .ok_or(ChartError::Overflow {
+                    what: "projected rate",
+                })?;
             rates.push((from.0 as f64, p.at_unix_s as f64, plot(rate).max(0.0)));
             from = (p.at_unix_s, p.total);
         }
@@ -326,11 +400,18 @@ impl UsageChart {
             KeyStroke::Solid,
         )];
         if !rates.is_empty() {
-            legend.push(LegendEntry::new("Projected pace to period end", theme.projection, KeyStroke::Dashed));
+            legend.push(LegendEntry::new(
+                "Projected pace to period end",
+                theme.projection,
+                KeyStroke::Dashed,
+            ));
         }
         if let Some(pace) = pace {
             legend.push(LegendEntry::new(
-                format!("Even pace to the quota ({} per {noun})", meter_amount(meter, pace)),
+                format!(
+                    "Even pace to the quota ({} per {noun})",
+                    meter_amount(meter, pace)
+                ),
                 theme.quota,
                 KeyStroke::Dashed,
             ));
@@ -345,7 +426,12 @@ impl UsageChart {
         }
         let y_desc = self.y_desc();
         let y_tick = move |y: f64| meter_tick(meter, y);
-        let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
+        let axes = TimeAxes {
+            range: self.range,
+            y_max: y_max * 1.1,
+            y_desc: &y_desc,
+            y_tick: &y_tick,
+        };
         let plot_area = time_header(root, theme, title, &legend)?;
         let mut chart = time_chart(&plot_area, theme, &axes)?;
         let (x0, x1) = (start as f64, self.range.end_unix_s as f64);
@@ -353,11 +439,19 @@ impl UsageChart {
         if let Some(pace) = pace {
             let y = plot(pace);
             chart
-                .draw_series(DashedLineSeries::new([(x0, y), (x1, y)], 6, 4, theme.quota.plotters().stroke_width(1)))
+                .draw_series(DashedLineSeries::new(
+                    [(x0, y), (x1, y)],
+                    6,
+                    4,
+                    theme.quota.plotters().stroke_width(1),
+                ))
                 .map_err(draw_failed)?;
         }
         chart
-            .draw_series(LineSeries::new(line, theme.series_color(0).plotters().stroke_width(2)))
+            .draw_series(LineSeries::new(
+                line,
+                theme.series_color(0).plotters().stroke_width(2),
+            ))
             .map_err(draw_failed)?;
         for (from_x, to_x, rate) in rates {
             chart

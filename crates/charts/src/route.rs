@@ -1,0 +1,263 @@
+//! Cost by route this period, with the change against the previous period.
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use edgecost_pricing::Decimal;
+use edgecost_pricing::format::money;
+
+use crate::csv_out::Table;
+use crate::error::{ChartError, draw_failed};
+use crate::frame::{
+    KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text,
+    text_width_px,
+};
+use crate::labels::{money_delta, money_tick, truncate};
+use crate::theme::Theme;
+use crate::time_axis::{TickAxis, plot};
+
+/// One route's cost, in the bill's currency and already rounded to the cent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteCost {
+    pub route: String,
+    pub cost: Decimal,
+    /// The cost in the previous period; `None` for a route that is new this period.
+    pub previous_cost: Option<Decimal>,
+}
+
+/// Each route's cost this period as a horizontal bar, most expensive first, with a marker at
+/// the previous period's cost and the change written beside the bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteCostChart {
+    /// Names the period in the title, e.g. `November 2026`.
+    pub period_label: String,
+    pub routes: Vec<RouteCost>,
+}
+
+/// The message of a route chart with no routes.
+pub const NO_ROUTE_COSTS_MESSAGE: &str = "No route costs in this period yet";
+
+/// Routes drawn with their own bar; the rest share one "other routes" bar so the labels
+/// stay readable.
+pub const ROUTES_SHOWN_MAX: usize = 10;
+
+/// Characters of a route shown on the axis before it is cut with an ellipsis.
+const ROUTE_LABEL_CHARS_MAX: usize = 26;
+
+/// A bar ready to draw.
+struct Bar {
+    label: String,
+    cost: Decimal,
+    previous_cost: Option<Decimal>,
+}
+
+impl RouteCostChart {
+    pub fn title(&self) -> String {
+        if self.period_label.is_empty() {
+            String::from("Cost by route")
+        } else {
+            format!("Cost by route, {}", self.period_label)
+        }
+    }
+
+    /// Draws the chart as an SVG document.
+    pub fn to_svg(&self, theme: &Theme, size: Size) -> Result<String, ChartError> {
+        let title = self.title();
+        let bars = self.bars()?;
+        svg_document(size, theme, &title, |root| {
+            if bars.is_empty() {
+                return draw_empty(root, theme, &title, NO_ROUTE_COSTS_MESSAGE);
+            }
+            draw(root, theme, &title, &bars)
+        })
+    }
+
+    /// The data behind the chart as CSV (RFC 4180): every route, not only those drawn, with
+    /// the change against the previous period.
+    pub fn to_csv(&self) -> Result<String, ChartError> {
+        let mut table = Table::new(&["route", "cost", "previous_cost", "change"]);
+        for r in &self.routes {
+            let previous = r.previous_cost.map(|p| p.to_string()).unwrap_or_default();
+            let change = match r.previous_cost {
+                Some(p) => r
+                    .cost
+                    .checked_sub(p)
+                    .ok_or(ChartError::Overflow { what: "change" })?
+                    .to_string(),
+                None => String::new(),
+            };
+            table.row(&[&r.route, &r.cost.to_string(), &previous, &change])?;
+        }
+        table.finish()
+    }
+
+    fn bars(&self) -> Result<Vec<Bar>, ChartError> {
+        let mut routes: Vec<&RouteCost> = self.routes.iter().collect();
+        routes.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.route.cmp(&b.route)));
+        let shown = if routes.len() > ROUTES_SHOWN_MAX + 1 {
+            ROUTES_SHOWN_MAX
+        } else {
+            routes.len()
+        };
+        let mut bars: Vec<Bar> = routes[..shown]
+            .iter()
+            .map(|r| Bar {
+                label: truncate(&r.route, ROUTE_LABEL_CHARS_MAX),
+                cost: r.cost,
+                previous_cost: r.previous_cost,
+            })
+            .collect();
+        let rest = &routes[shown..];
+        if !rest.is_empty() {
+            let overflow = || ChartError::Overflow {
+                what: "other routes",
+            };
+            let mut cost = Decimal::ZERO;
+            let mut previous = Decimal::ZERO;
+            for r in rest {
+                cost = cost.checked_add(r.cost).ok_or_else(overflow)?;
+                // A route new this period cost nothing in the previous one.
+                previous = previous
+                    .checked_add(r.previous_cost.unwrap_or(Decimal::ZERO))
+                    .ok_or_else(overflow)?;
+            }
+            bars.push(Bar {
+                label: format!("{} other routes", rest.len()),
+                cost,
+                previous_cost: Some(previous),
+            });
+        }
+        Ok(bars)
+    }
+}
+
+/// The change label beside a bar and its colour.
+fn change(bar: &Bar, theme: &Theme) -> (String, crate::theme::Rgb) {
+    match bar.previous_cost {
+        None => (String::from("new"), theme.muted_text),
+        Some(previous) => {
+            let delta = bar.cost - previous;
+            if delta > Decimal::ZERO {
+                (format!("\u{25B2} {}", money_delta(delta)), theme.increase)
+            } else if delta < Decimal::ZERO {
+                (format!("\u{25BC} {}", money_delta(delta)), theme.decrease)
+            } else {
+                (String::from("no change"), theme.muted_text)
+            }
+        }
+    }
+}
+
+fn draw(root: &Root<'_>, theme: &Theme, title: &str, bars: &[Bar]) -> Result<(), ChartError> {
+    let legend = [
+        LegendEntry::new("This period", theme.series_color(0), KeyStroke::Block),
+        LegendEntry::new("Previous period", theme.text, KeyStroke::Tick),
+    ];
+    let plot_area = header(root, theme, title, &legend)?;
+    let n = bars.len();
+    let x_max = bars
+        .iter()
+        .map(|b| plot(b.cost).max(b.previous_cost.map_or(0.0, plot)))
+        .fold(0.0, f64::max);
+    // Room on the right for the widest "$1,234.50 ▲ +$12.00" label.
+    let label_px = bars
+        .iter()
+        .map(|b| {
+            text_width_px(&money(b.cost), LABEL_PX)
+                + text_width_px(&change(b, theme).0, NOTE_PX)
+                + 24
+        })
+        .max()
+        .unwrap_or(0);
+    let (width_px, _) = plot_area.dim_in_pixel();
+    let axis_px = bars
+        .iter()
+        .map(|b| text_width_px(&b.label, LABEL_PX))
+        .max()
+        .unwrap_or(40)
+        + 12;
+    let plot_px = (width_px as i32 - axis_px - label_px - 24).max(40);
+    let x_max = if x_max > 0.0 {
+        x_max * (1.0 + f64::from(label_px) / f64::from(plot_px))
+    } else {
+        1.0
+    };
+
+    let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+    let bands = TickAxis {
+        start: 0.0,
+        end: n as f64,
+        ticks: (0..n).map(|i| i as f64 + 0.5).collect(),
+    };
+    let mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, TickAxis>> =
+        ChartBuilder::on(&plot_area)
+            .margin(10)
+            .margin_right(16)
+            .x_label_area_size(44)
+            .y_label_area_size(axis_px as u32)
+            .build_cartesian_2d(0f64..x_max, bands)
+            .map_err(draw_failed)?;
+    // Bar i sits in band n-1-i so the most expensive route is on top.
+    let y_label = |y: &f64| {
+        let band = (*y - 0.5).round().max(0.0) as usize;
+        labels
+            .get(n.saturating_sub(band + 1))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let x_tick = |x: &f64| money_tick(*x);
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .bold_line_style(theme.grid.plotters().stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(theme.axis.plotters().stroke_width(1))
+        .label_style(text(theme.text, LABEL_PX))
+        .axis_desc_style(text(theme.muted_text, LABEL_PX))
+        .x_desc("Cost this period (USD)")
+        .x_labels(6)
+        .y_labels(n)
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_label)
+        .draw()
+        .map_err(draw_failed)?;
+
+    let bar_color = theme.series_color(0).plotters();
+    for (i, bar) in bars.iter().enumerate() {
+        let band = (n - 1 - i) as f64;
+        let cost = plot(bar.cost);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(0.0, band + 0.22), (cost, band + 0.78)],
+                bar_color.filled(),
+            )))
+            .map_err(draw_failed)?;
+        if let Some(previous) = bar.previous_cost {
+            let x = plot(previous);
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    [(x, band + 0.1), (x, band + 0.9)],
+                    theme.text.plotters().stroke_width(2),
+                )))
+                .map_err(draw_failed)?;
+        }
+        let amount = money(bar.cost);
+        let (delta, delta_color) = change(bar, theme);
+        let label_x = cost.max(bar.previous_cost.map_or(0.0, plot));
+        let amount_px = text_width_px(&amount, LABEL_PX);
+        let centre = Pos::new(HPos::Left, VPos::Center);
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((label_x, band + 0.5))
+                    + Text::new(amount, (8, 0), text(theme.text, LABEL_PX).pos(centre))
+                    + Text::new(
+                        delta,
+                        (14 + amount_px, 0),
+                        text(delta_color, NOTE_PX).pos(centre),
+                    ),
+            ))
+            .map_err(draw_failed)?;
+    }
+    Ok(())
+}

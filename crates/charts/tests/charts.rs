@@ -1,0 +1,534 @@
+//! What users of the charts rely on: valid, labelled SVG in both themes, the quota, 80% mark,
+//! series and projection on the usage chart, PNG export at the requested size, CSV that reads
+//! back to the same numbers, and a helpful empty state.
+
+use edgecost_charts::{
+    Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE,
+    NO_USAGE_MESSAGE, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost,
+    RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
+};
+use edgecost_pricing::{Decimal, Meter};
+
+/// 2026-11-01T00:00:00Z.
+const START_UNIX_S: i64 = 1_793_491_200;
+const DAY_S: i64 = 86_400;
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// Ten days of hourly requests, 1,000 to 1,023 an hour, in a 30-day period with 2M included.
+fn usage_chart() -> UsageChart {
+    let points = (0..240)
+        .map(|h| UsagePoint {
+            start_unix_s: START_UNIX_S + h * 3_600,
+            amount: Decimal::from(1_000 + h % 24),
+        })
+        .collect();
+    let mut chart = UsageChart {
+        meter: Meter::Requests,
+        range: TimeRange::new(START_UNIX_S, START_UNIX_S + 30 * DAY_S),
+        bucket: Bucket::Hour,
+        view: UsageView::Cumulative,
+        now_unix_s: START_UNIX_S + 10 * DAY_S,
+        points,
+        included: Some(Decimal::from(2_000_000)),
+        projection: Vec::new(),
+    };
+    chart.projection = chart.linear_projection(START_UNIX_S + 30 * DAY_S).unwrap();
+    chart
+}
+
+fn route_chart() -> RouteCostChart {
+    RouteCostChart {
+        period_label: String::from("November 2026"),
+        routes: vec![
+            RouteCost {
+                route: String::from("/v1/search"),
+                cost: d("12.40"),
+                previous_cost: Some(d("9.20")),
+            },
+            RouteCost {
+                route: String::from("/v1/images, \"resize\""),
+                cost: d("8.75"),
+                previous_cost: Some(d("10.10")),
+            },
+            RouteCost {
+                route: String::from("/v2/new"),
+                cost: d("2.30"),
+                previous_cost: None,
+            },
+        ],
+    }
+}
+
+fn egress_chart() -> RegionEgressChart {
+    let region = |name: &str, gb: &str| RegionSeries {
+        region: name.to_string(),
+        points: (0..7)
+            .map(|day| UsagePoint {
+                start_unix_s: START_UNIX_S + day * DAY_S,
+                amount: d(gb),
+            })
+            .collect(),
+    };
+    RegionEgressChart {
+        range: TimeRange::new(START_UNIX_S, START_UNIX_S + 7 * DAY_S),
+        bucket: Bucket::Day,
+        now_unix_s: START_UNIX_S + 7 * DAY_S,
+        regions: vec![region("eu-west", "2.5"), region("us-east", "4.25")],
+    }
+}
+
+fn quota_chart() -> QuotaProjectionChart {
+    QuotaProjectionChart {
+        tier_label: String::from("Production"),
+        period_days: 30,
+        meters: vec![
+            MeterProjection::linear(
+                Meter::Requests,
+                Decimal::from(300_000),
+                Some(Decimal::from(200_000)),
+                30,
+            )
+            .unwrap(),
+            MeterProjection::linear(
+                Meter::Egress,
+                Decimal::from(30),
+                Some(Decimal::from(50)),
+                30,
+            )
+            .unwrap(),
+            MeterProjection::linear(Meter::Compute, Decimal::from(900), None, 30).unwrap(),
+        ],
+    }
+}
+
+/// A parsed SVG document, with what tests look for.
+struct Svg {
+    texts: Vec<String>,
+    /// (stroke colour, number of points) of each polyline.
+    polylines: Vec<(String, usize)>,
+    fills: Vec<String>,
+    width: String,
+    height: String,
+}
+
+fn parse(svg: &str) -> Svg {
+    let doc = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    let mut parsed = Svg {
+        texts: Vec::new(),
+        polylines: Vec::new(),
+        fills: Vec::new(),
+        width: root.attribute("width").unwrap_or_default().to_string(),
+        height: root.attribute("height").unwrap_or_default().to_string(),
+    };
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        match node.tag_name().name() {
+            "text" | "title" => parsed
+                .texts
+                .push(node.text().unwrap_or_default().trim().to_string()),
+            "polyline" => parsed.polylines.push((
+                node.attribute("stroke").unwrap_or_default().to_string(),
+                node.attribute("points")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .count(),
+            )),
+            _ => {}
+        }
+        if let Some(fill) = node.attribute("fill") {
+            parsed.fills.push(fill.to_string());
+        }
+    }
+    parsed
+}
+
+impl Svg {
+    fn has_text(&self, wanted: &str) -> bool {
+        self.texts.iter().any(|t| t == wanted)
+    }
+
+    fn longest_polyline(&self, stroke: &str) -> usize {
+        self.polylines
+            .iter()
+            .filter(|(s, _)| s == stroke)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn polylines_in(&self, stroke: &str) -> usize {
+        self.polylines.iter().filter(|(s, _)| s == stroke).count()
+    }
+}
+
+#[test]
+fn the_usage_chart_shows_axes_quota_80_percent_series_and_projection() {
+    let theme = Theme::light();
+    let svg = parse(&usage_chart().to_svg(&theme, Size::DASHBOARD).unwrap());
+    assert_eq!((svg.width.as_str(), svg.height.as_str()), ("720", "320"));
+
+    // Title, axis descriptions and human tick labels.
+    assert!(svg.has_text("Requests, cumulative"));
+    assert!(svg.has_text("Date (UTC)"));
+    assert!(svg.has_text("Requests used"));
+    assert!(svg.has_text("Nov 9"), "date ticks: {:?}", svg.texts);
+    assert!(
+        svg.has_text("1M") && svg.has_text("2M"),
+        "quantity ticks: {:?}",
+        svg.texts
+    );
+
+    // 240 hours of ~1,011.5 requests: 242,760 so far, projected x3 to 728,280.
+    assert!(svg.has_text("Measured (243k requests)"), "{:?}", svg.texts);
+    assert!(
+        svg.has_text("Projected to period end (728k requests)"),
+        "{:?}",
+        svg.texts
+    );
+    assert!(svg.has_text("Included (2M requests)"));
+    assert!(svg.has_text("80% notice (1.6M requests)"));
+
+    // The measured line has a vertex per hour plus its start at zero.
+    assert_eq!(svg.longest_polyline(&theme.series[0].hex()), 241);
+    // The quota is one solid line across the chart; the 80% mark and projection are dashed.
+    assert_eq!(svg.longest_polyline(&theme.quota.hex()), 2);
+    assert!(svg.polylines_in(&theme.warning.hex()) > 10);
+    assert!(svg.polylines_in(&theme.projection.hex()) > 10);
+}
+
+#[test]
+fn the_per_bucket_view_shows_the_even_pace_to_the_quota() {
+    let theme = Theme::dark();
+    let chart = UsageChart {
+        view: UsageView::PerBucket,
+        ..usage_chart()
+    };
+    let svg = parse(&chart.to_svg(&theme, Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("Requests per hour"));
+    // 2M over 720 hours.
+    assert!(
+        svg.has_text("Even pace to the quota (2.78k requests per hour)"),
+        "{:?}",
+        svg.texts
+    );
+    assert!(svg.has_text("Projected pace to period end"));
+    assert_eq!(svg.longest_polyline(&theme.series[0].hex()), 240);
+}
+
+#[test]
+fn egress_and_compute_ticks_carry_their_units() {
+    let mut chart = usage_chart();
+    chart.meter = Meter::Egress;
+    chart.included = Some(Decimal::from(50));
+    let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("Egress used (GB)"));
+    assert!(
+        svg.texts
+            .iter()
+            .any(|t| t.ends_with(" GB") || t.ends_with(" TB")),
+        "{:?}",
+        svg.texts
+    );
+
+    chart.meter = Meter::Compute;
+    let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("Compute used (seconds)"));
+    assert!(
+        svg.texts.iter().any(|t| t.ends_with(" s")),
+        "{:?}",
+        svg.texts
+    );
+}
+
+#[test]
+fn dark_and_light_themes_differ_in_colour_but_not_in_content() {
+    let chart = usage_chart();
+    let light = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
+    let dark = parse(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
+    assert_eq!(light.texts, dark.texts);
+    assert!(light.fills.contains(&Theme::light().background.hex()));
+    assert!(dark.fills.contains(&Theme::dark().background.hex()));
+    assert!(!dark.fills.contains(&Theme::light().background.hex()));
+    assert!(dark.fills.contains(&Theme::dark().text.hex()));
+    assert!(!light.fills.contains(&Theme::dark().text.hex()));
+}
+
+#[test]
+fn the_route_chart_shows_each_cost_and_its_change() {
+    let theme = Theme::light();
+    let svg = parse(&route_chart().to_svg(&theme, Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("Cost by route, November 2026"));
+    assert!(svg.has_text("Cost this period (USD)"));
+    for route in ["/v1/search", "/v1/images, \"resize\"", "/v2/new"] {
+        assert!(svg.has_text(route), "{route} in {:?}", svg.texts);
+    }
+    assert!(svg.has_text("$12.40") && svg.has_text("\u{25B2} +$3.20"));
+    assert!(svg.has_text("$8.75") && svg.has_text("\u{25BC} -$1.35"));
+    assert!(svg.has_text("$2.30") && svg.has_text("new"));
+    assert!(svg.has_text("$5.00"), "money ticks: {:?}", svg.texts);
+    // One previous-period marker per route that has a previous cost, and the legend's key.
+    assert_eq!(svg.polylines_in(&theme.text.hex()), 2 + 1);
+}
+
+#[test]
+fn many_routes_fold_into_one_bar_with_their_sums() {
+    let routes = (0..15)
+        .map(|i| RouteCost {
+            route: format!("/r{i:02}"),
+            cost: Decimal::from(100 - i),
+            previous_cost: Some(Decimal::from(100 - i)),
+        })
+        .collect();
+    let chart = RouteCostChart {
+        period_label: String::new(),
+        routes,
+    };
+    let svg = parse(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("/r00") && svg.has_text("/r09") && !svg.has_text("/r10"));
+    // Routes 10 to 14: 90 + 89 + 88 + 87 + 86.
+    assert!(svg.has_text("5 other routes"));
+    assert!(svg.has_text("$440.00"));
+    // The CSV keeps every route.
+    assert_eq!(chart.to_csv().unwrap().lines().count(), 16);
+}
+
+#[test]
+fn the_egress_chart_stacks_regions_with_their_totals() {
+    let theme = Theme::light();
+    let svg = parse(&egress_chart().to_svg(&theme, Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("Egress by region per day"));
+    // Largest first: 7 x 4.25 and 7 x 2.5 GB.
+    assert!(svg.has_text("us-east (29.8 GB)"), "{:?}", svg.texts);
+    assert!(svg.has_text("eu-west (17.5 GB)"));
+    assert!(svg.has_text("Egress per day (GB)"));
+    assert!(svg.polylines_in(&theme.series[0].hex()) >= 1);
+    assert!(svg.polylines_in(&theme.series[1].hex()) >= 1);
+}
+
+#[test]
+fn the_quota_projection_marks_the_days_quotas_are_reached() {
+    let svg = parse(&quota_chart().to_svg(&Theme::light(), Size::SMALL).unwrap());
+    assert!(svg.has_text("Projected usage of the Production quotas"));
+    // 10k requests a day against 200k included: 160k on day 16, 200k on day 20.
+    assert!(
+        svg.has_text("Requests: 80% on day 16, 100% on day 20"),
+        "{:?}",
+        svg.texts
+    );
+    assert!(svg.has_text("Egress: stays under 80%"));
+    assert!(svg.has_text("No quota on this tier: Compute"));
+    assert!(svg.has_text("Day of the billing period") && svg.has_text("% of included quota"));
+    assert!(svg.has_text("80%") && svg.has_text("100%"));
+}
+
+#[test]
+fn empty_data_draws_a_helpful_empty_chart() {
+    let theme = Theme::dark();
+    let usage = UsageChart {
+        points: Vec::new(),
+        projection: Vec::new(),
+        ..usage_chart()
+    };
+    let egress = RegionEgressChart {
+        regions: Vec::new(),
+        ..egress_chart()
+    };
+    let routes = RouteCostChart {
+        routes: Vec::new(),
+        ..route_chart()
+    };
+    let quotas = QuotaProjectionChart {
+        meters: Vec::new(),
+        ..quota_chart()
+    };
+    let cases = [
+        (usage.to_svg(&theme, Size::DASHBOARD), NO_USAGE_MESSAGE),
+        (egress.to_svg(&theme, Size::DASHBOARD), NO_EGRESS_MESSAGE),
+        (
+            routes.to_svg(&theme, Size::DASHBOARD),
+            NO_ROUTE_COSTS_MESSAGE,
+        ),
+        (quotas.to_svg(&theme, Size::SMALL), NO_PROJECTION_MESSAGE),
+    ];
+    for (svg, message) in cases {
+        let svg = parse(&svg.unwrap());
+        assert!(svg.has_text(message), "{message} in {:?}", svg.texts);
+    }
+    assert_eq!(NO_USAGE_MESSAGE, "No usage in this range yet");
+    // A range in the future has nothing measured yet either.
+    let future = UsageChart {
+        now_unix_s: START_UNIX_S - 1,
+        ..usage_chart()
+    };
+    assert!(parse(&future.to_svg(&theme, Size::DASHBOARD).unwrap()).has_text(NO_USAGE_MESSAGE));
+    assert!(usage.to_csv().unwrap().lines().count() >= 1);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_stable_code() {
+    let reversed = UsageChart {
+        range: TimeRange::new(START_UNIX_S, START_UNIX_S - 1),
+        ..usage_chart()
+    };
+    assert_eq!(
+        reversed
+            .to_svg(&Theme::light(), Size::DASHBOARD)
+            .unwrap_err()
+            .code(),
+        "chart.invalid_range"
+    );
+    assert_eq!(
+        usage_chart()
+            .to_svg(&Theme::light(), Size::new(10, 10))
+            .unwrap_err()
+            .code(),
+        "chart.invalid_size"
+    );
+    assert_eq!(to_png("<svg", 1.0).unwrap_err().code(), "chart.invalid_svg");
+    assert_eq!(
+        to_png("<svg/>", 0.0).unwrap_err().code(),
+        "chart.invalid_scale"
+    );
+    let svg = usage_chart()
+        .to_svg(&Theme::light(), Size::DASHBOARD)
+        .unwrap();
+    assert_eq!(
+        to_png(&svg, 100.0).unwrap_err().code(),
+        "chart.image_too_large"
+    );
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    (be(16), be(20))
+}
+
+#[test]
+fn png_export_has_the_scaled_size_and_differs_by_theme() {
+    let chart = usage_chart();
+    let light = to_png(
+        &chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap(),
+        2.0,
+    )
+    .unwrap();
+    let dark = to_png(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap(), 1.0).unwrap();
+    assert_eq!(png_size(&light), (1_440, 640));
+    assert_eq!(png_size(&dark), (720, 320));
+    assert!(light.ends_with(&[0xAE, 0x42, 0x60, 0x82]), "IEND chunk");
+    let route = to_png(
+        &route_chart().to_svg(&Theme::dark(), Size::SMALL).unwrap(),
+        1.5,
+    )
+    .unwrap();
+    assert_eq!(png_size(&route), (720, 360));
+}
+
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    assert!(text.ends_with("\r\n"), "RFC 4180 line ends");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn usage_csv_reads_back_to_the_same_points_and_projection() {
+    let chart = usage_chart();
+    let (header, rows) = read_csv(&chart.to_csv().unwrap());
+    assert_eq!(
+        header,
+        [
+            "kind",
+            "time_utc",
+            "unix_s",
+            "requests",
+            "cumulative_requests"
+        ]
+    );
+    let measured: Vec<UsagePoint> = rows
+        .iter()
+        .filter(|r| r[0] == "measured")
+        .map(|r| UsagePoint {
+            start_unix_s: r[2].parse().unwrap(),
+            amount: d(&r[3]),
+        })
+        .collect();
+    assert_eq!(measured, chart.points);
+    assert_eq!(rows[0][1], "2026-11-01T00:00:00Z");
+    let last = rows.iter().rfind(|r| r[0] == "measured").unwrap();
+    assert_eq!(
+        d(&last[4]),
+        chart.points.iter().map(|p| p.amount).sum::<Decimal>()
+    );
+    let projected: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "projected").collect();
+    assert_eq!(projected.len(), 1);
+    assert_eq!(d(&projected[0][4]), chart.projection[0].total);
+    let included = rows.iter().find(|r| r[0] == "included").unwrap();
+    assert_eq!(d(&included[4]), Decimal::from(2_000_000));
+}
+
+#[test]
+fn route_csv_quotes_names_and_reads_back_exactly() {
+    let chart = route_chart();
+    let text = chart.to_csv().unwrap();
+    assert!(text.contains("\"/v1/images, \"\"resize\"\"\""), "{text}");
+    let (header, rows) = read_csv(&text);
+    assert_eq!(header, ["route", "cost", "previous_cost", "change"]);
+    let back: Vec<RouteCost> = rows
+        .iter()
+        .map(|r| RouteCost {
+            route: r[0].clone(),
+            cost: d(&r[1]),
+            previous_cost: if r[2].is_empty() {
+                None
+            } else {
+                Some(d(&r[2]))
+            },
+        })
+        .collect();
+    assert_eq!(back, chart.routes);
+    assert_eq!(rows[0][3], "3.20");
+    assert_eq!(rows[1][3], "-1.35");
+    assert_eq!(rows[2][3], "");
+}
+
+#[test]
+fn egress_and_projection_csv_read_back_exactly() {
+    let chart = egress_chart();
+    let (header, rows) = read_csv(&chart.to_csv().unwrap());
+    assert_eq!(header, ["region", "time_utc", "unix_s", "egress_gb"]);
+    for series in &chart.regions {
+        let back: Vec<UsagePoint> = rows
+            .iter()
+            .filter(|r| r[0] == series.region)
+            .map(|r| UsagePoint {
+                start_unix_s: r[2].parse().unwrap(),
+                amount: d(&r[3]),
+            })
+            .collect();
+        assert_eq!(back, series.points);
+    }
+
+    let chart = quota_chart();
+    let (header, rows) = read_csv(&chart.to_csv().unwrap());
+    assert_eq!(header, ["meter", "unit", "day", "cumulative", "included"]);
+    for m in &chart.meters {
+        let back: Vec<Decimal> = rows
+            .iter()
+            .filter(|r| r[0] == m.meter.id())
+            .map(|r| d(&r[3]))
+            .collect();
+        assert_eq!(back, m.cumulative_by_day);
+    }
+    assert_eq!(rows.iter().find(|r| r[0] == "compute").unwrap()[4], "");
+}
