@@ -1,1 +1,69 @@
-//! The billing engine: telemetry ingest, rating, the credit ledger and notices over SQLite or PostgreSQL.
+//! The billing engine: telemetry ingest, exact near-real-time rating, the burst credit
+//! ledger, quota notices and usage queries, over SQLite (embedded default, one file) or
+//! PostgreSQL (production, shared by several server replicas).
+//!
+//! Every rule that must hold across concurrent writers is held by the database: a batch id
+//! is claimed by a unique key in the transaction that writes its usage, the credit ledger is
+//! a gapless chain keyed by (account, sequence) with a non-negative balance check, and
+//! idempotency keys are claimed with the answer they produce. There are no in-process locks.
+//!
+//! Time is always passed in (`now`); the engine never reads the clock.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use edgecost_api::{TelemetryBatch, TelemetryRecord};
+//! use edgecost_engine::Engine;
+//! use edgecost_pricing::PriceBook;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let url = Engine::sqlite_url(&dir.path().join("billing.db"));
+//! let engine = Engine::open(&url, PriceBook::published().clone()).await.unwrap();
+//! let now = "2026-11-23T10:02:00Z".parse().unwrap();
+//!
+//! let account = engine.create_account("Acme", "production", now).await.unwrap();
+//! let node = engine.create_node("edge-fra-1", now).await.unwrap();
+//! let node_id = engine.authenticate_node(&node.token).await.unwrap();
+//! let batch = TelemetryBatch {
+//!     batch_id: "b-1".into(),
+//!     node_id: node.node_id.clone(),
+//!     records: vec![TelemetryRecord {
+//!         account_id: account.account_id.clone(),
+//!         route: "/api/orders".into(),
+//!         region: "eu".into(),
+//!         window_start: "2026-11-23T10:00:00Z".parse().unwrap(),
+//!         window_seconds: 60,
+//!         requests: 1200,
+//!         compute_ms: 5400,
+//!         egress_bytes: 9_600_000,
+//!     }],
+//! };
+//! let ingested = engine.ingest(&node_id, &batch, now).await.unwrap();
+//! assert_eq!(ingested.receipt.accepted, 1);
+//!
+//! let account_id = engine.authenticate_account(&account.token).await.unwrap();
+//! let bill = engine.bill_to_date(&account_id, now).await.unwrap();
+//! assert_eq!(bill.totals.requests, 1200);
+//! assert_eq!(bill.bill.total.to_string(), "19.00");
+//! # });
+//! ```
+
+mod demo;
+mod engine;
+mod error;
+mod ledger;
+mod period;
+mod rating;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod token;
+mod validate;
+
+pub use demo::{DemoAccount, seed_demo};
+pub use engine::{
+    AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX,
+    USAGE_QUERY_DAYS_MAX,
+};
+pub use error::{EngineError, Result};
+pub use period::Period;
+pub use validate::{CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, earliest_accepted};

@@ -1,0 +1,137 @@
+//! A demo account with 45 days of realistic telemetry, for the app's first run and for
+//! `edgecost serve --demo`.
+//!
+//! Traffic follows a diurnal curve (quiet at night UTC, busiest mid-afternoon) and a weekly
+//! one (weekends lighter), spread over three nodes, four routes and three regions with a
+//! little deterministic noise. It is scaled so the current period's requests sit at about 83%
+//! of the production tier's included quantity at `now`: one notice at 80%, none at 100%.
+
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
+use edgecost_api::{TelemetryBatch, TelemetryRecord};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::period::{Period, from_unix};
+
+/// The demo's seed: the same `now` always yields the same telemetry.
+pub const DEMO_SEED: u64 = 0x0edc_05e7;
+/// Days of history the demo holds.
+pub const DEMO_HISTORY_DAYS: i64 = 45;
+const DEMO_TIER: &str = "production";
+/// Share of the included requests the current period reaches at `now`, in per mille.
+const TARGET_PER_MILLE: u64 = 830;
+
+/// The demo account's id and its token (shown once).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoAccount {
+    pub account_id: String,
+    pub token: String,
+}
+
+/// (route, share of requests in per mille, bytes per request, compute ms per request)
+const ROUTES: [(&str, u64, u64, u64); 4] = [
+    ("/api/orders", 350, 6_000, 12),
+    ("/api/search", 300, 12_000, 25),
+    ("/api/users", 200, 3_000, 6),
+    ("/static/assets", 150, 60_000, 1),
+];
+/// (region, share of requests in per mille)
+const REGIONS: [(&str, u64); 3] = [("na", 450), ("eu", 400), ("apac", 150)];
+const NODES: [&str; 3] = ["edge-iad-1", "edge-fra-1", "edge-sin-1"];
+
+/// Relative traffic in one hour, in per mille of the peak: diurnal times weekly shape.
+fn hour_weight(t: DateTime<Utc>) -> u64 {
+    const DIURNAL: [u64; 24] = [
+        220, 180, 150, 140, 150, 200, 300, 450, 600, 720, 800, 860, 900, 940, 1000, 980, 920, 850, 760, 650, 540, 430, 340, 270,
+    ];
+    let weekly = match t.weekday().num_days_from_monday() {
+        5 => 550,
+        6 => 500,
+        _ => 1000,
+    };
+    DIURNAL[t.hour() as usize] * weekly / 1000
+}
+
+/// Creates the demo account and its history up to `now`; see the module notes.
+pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccount> {
+    let now = from_unix(now.timestamp());
+    let first_hour = from_unix((now - Duration::days(DEMO_HISTORY_DAYS)).timestamp() / 3_600 * 3_600);
+    let account = engine.create_account("Demo storefront", DEMO_TIER, first_hour - Duration::days(1)).await?;
+    let nodes = {
+        let mut ids = Vec::new();
+        for name in NODES {
+            let node = engine.create_node(name, first_hour - Duration::days(1)).await?;
+            ids.push((engine.authenticate_node(&node.token).await?, node.node_id));
+        }
+        ids
+    };
+
+    // Hours with their length in seconds: whole hours, and the started hour `now` is in.
+    let mut hours = Vec::new();
+    let mut h = first_hour;
+    while h < now {
+        let seconds = (now - h).num_seconds().min(3_600) as u64;
+        hours.push((h, seconds));
+        h += Duration::hours(1);
+    }
+    let period = Period::containing(now);
+    let included = engine
+        .book()
+        .tier(DEMO_TIER)
+        .and_then(|t| t.included.requests)
+        .and_then(|d| rust_decimal::prelude::ToPrimitive::to_u64(&d))
+        .unwrap_or(200_000);
+    let period_weight: u64 =
+        hours.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
+    // Requests per unit of weight, in millionths, so that the period lands on the target.
+    let target = included * TARGET_PER_MILLE / 1000;
+    let per_weight_micro = target * 1_000_000 / period_weight.max(1);
+
+    let mut rng = ChaCha8Rng::seed_from_u64(DEMO_SEED ^ now.timestamp() as u64);
+    // One batch per node per day, sent a minute after the day's last window (or at `now`).
+    let mut day_start = 0;
+    while day_start < hours.len() {
+        let day = hours[day_start].0.date_naive();
+        let day_end = hours[day_start..].iter().position(|(h, _)| h.date_naive() != day).map_or(hours.len(), |n| day_start + n);
+        let last = hours[day_end - 1];
+        let sent_at = (last.0 + Duration::seconds(last.1 as i64 + 60)).min(now);
+        for (node_index, (node, node_id)) in nodes.iter().enumerate() {
+            let mut records = Vec::new();
+            for (hour, seconds) in &hours[day_start..day_end] {
+                // requests = hour weight x share of the hour x route share x region share x
+                // noise / nodes, rounded at random (not down) so the sum keeps its target.
+                let hour_scaled = u128::from(hour_weight(*hour)) * u128::from(*seconds) * u128::from(per_weight_micro);
+                for (route, route_share, bytes_per_request, ms_per_request) in ROUTES {
+                    for (region, region_share) in REGIONS {
+                        // Noise of +-6% keeps the lines from looking drawn.
+                        let noise = u128::from(940 + rng.next_u64() % 121);
+                        let numerator = hour_scaled * u128::from(route_share) * u128::from(region_share) * noise;
+                        let denominator = 3_600u128 * 1_000_000 * 1_000 * 1_000 * 1_000 * NODES.len() as u128;
+                        let dither = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())) % denominator;
+                        let requests = ((numerator + dither) / denominator) as u64;
+                        records.push(TelemetryRecord {
+                            account_id: account.account_id.clone(),
+                            route: route.to_owned(),
+                            region: region.to_owned(),
+                            window_start: *hour,
+                            window_seconds: *seconds as u32,
+                            requests,
+                            compute_ms: requests * ms_per_request,
+                            egress_bytes: requests * bytes_per_request,
+                        });
+                    }
+                }
+            }
+            let batch = TelemetryBatch {
+                batch_id: format!("demo-{}-{}", day.format("%Y%m%d"), node_index),
+                node_id: node_id.clone(),
+                records,
+            };
+            engine.ingest(node, &batch, sent_at).await?;
+        }
+        day_start = day_end;
+    }
+    Ok(DemoAccount { account_id: account.account_id, token: account.token })
+}

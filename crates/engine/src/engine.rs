@@ -1,0 +1,742 @@
+//! The engine: accounts, ingest, bills, tiers, credits, notices and usage queries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use edgecost_api::{
+    AccountIngestStatus, AccountSummary, BillToDate, CreatedAccount, CreatedNode, CreditLedger, CreditPackOffer,
+    CreditPurchase, CreditPurchaseRequest, Granularity, IngestReceipt, LedgerEntry, LedgerEntryKind, MAX_BATCH_ID_CHARS,
+    MAX_BATCH_RECORDS, Notice, NoticeList, NoticeOffer, PaidOverage, ScheduledTierChange, TelemetryBatch, TierChange,
+    UpgradeOffer, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery,
+    UsageSeries, UsageTotals,
+};
+use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::{Bill, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, packs_to_cover};
+
+use crate::error::{EngineError, Result};
+use crate::ledger::{self, Chain, KIND_PURCHASE};
+use crate::period::{Period, from_unix};
+use crate::rating;
+use crate::store::{
+    Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerWrite, NewAccount, NewNode, NoticeRow,
+    PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow,
+};
+use crate::token::{self, ACCOUNT_TOKEN_PREFIX, NODE_TOKEN_PREFIX};
+use crate::validate::{self, ACCOUNT_ID_CHARS_MAX};
+
+/// The most packs one purchase may buy.
+pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
+/// The longest span one usage query may cover.
+pub const USAGE_QUERY_DAYS_MAX: i64 = 400;
+/// Usage log page size: default and bound.
+pub const USAGE_LOG_PAGE_DEFAULT: u32 = 100;
+pub const USAGE_LOG_PAGE_MAX: u32 = 500;
+const NAME_CHARS_MAX: usize = 100;
+
+/// An account, as proven by its token (or just created). Every account call takes one, so
+/// no call can reach another account's data.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An edge node, as proven by its token.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId(String);
+
+impl NodeId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The answer to a batch and whether it was a replay of a stored batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingested {
+    pub receipt: IngestReceipt,
+    pub replayed: bool,
+}
+
+/// The billing engine over one database. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Engine {
+    store: Arc<dyn Store>,
+    book: Arc<PriceBook>,
+}
+
+impl Engine {
+    /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), migrating it.
+    pub async fn open(url: &str, book: PriceBook) -> Result<Engine> {
+        let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+            Arc::new(crate::store::sqlite::SqliteStore::open(url).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(crate::store::postgres::PgStore::open(url).await?)
+        } else {
+            return Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() });
+        };
+        Ok(Engine { store, book: Arc::new(book) })
+    }
+
+    /// The URL of a SQLite database file at `path`.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
+
+    /// The price book every bill is rated with.
+    pub fn book(&self) -> &PriceBook {
+        &self.book
+    }
+
+    // ---------------------------------------------------------------- accounts and nodes
+
+    /// Creates an account on `tier`; the token in the answer is shown this once.
+    pub async fn create_account(&self, name: &str, tier: &str, now: DateTime<Utc>) -> Result<CreatedAccount> {
+        check_name("name", name)?;
+        self.rateable_tier(tier)?;
+        let token = token::new_token(ACCOUNT_TOKEN_PREFIX);
+        let account = NewAccount {
+            id: token::random_id("acct_", 10),
+            name: name.to_owned(),
+            token_hash: token::sha256_hex(token.as_bytes()),
+            tier: tier.to_owned(),
+            created_at: now.timestamp(),
+        };
+        self.store.insert_account(&account).await?;
+        Ok(CreatedAccount { account_id: account.id, name: account.name, tier: tier.to_owned(), token, created_at: from_unix(account.created_at) })
+    }
+
+    /// Creates an edge node; the token in the answer is shown this once.
+    pub async fn create_node(&self, name: &str, now: DateTime<Utc>) -> Result<CreatedNode> {
+        check_name("name", name)?;
+        let token = token::new_token(NODE_TOKEN_PREFIX);
+        let node = NewNode {
+            id: token::random_id("node_", 10),
+            name: name.to_owned(),
+            token_hash: token::sha256_hex(token.as_bytes()),
+            created_at: now.timestamp(),
+        };
+        self.store.insert_node(&node).await?;
+        Ok(CreatedNode { node_id: node.id, name: node.name, token, created_at: from_unix(node.created_at) })
+    }
+
+    /// The account an account token opens.
+    pub async fn authenticate_account(&self, token: &str) -> Result<AccountId> {
+        if !token::looks_like_token(token, ACCOUNT_TOKEN_PREFIX) {
+            return Err(EngineError::Unauthenticated);
+        }
+        let id = self.store.account_id_by_token(&token::sha256_hex(token.as_bytes())).await?;
+        id.map(AccountId).ok_or(EngineError::Unauthenticated)
+    }
+
+    /// The node an edge-node token belongs to.
+    pub async fn authenticate_node(&self, token: &str) -> Result<NodeId> {
+        if !token::looks_like_token(token, NODE_TOKEN_PREFIX) {
+            return Err(EngineError::Unauthenticated);
+        }
+        let id = self.store.node_id_by_token(&token::sha256_hex(token.as_bytes())).await?;
+        id.map(NodeId).ok_or(EngineError::Unauthenticated)
+    }
+
+    fn rateable_tier(&self, name: &str) -> Result<&Tier> {
+        let tier = self
+            .book
+            .tier(name)
+            .ok_or_else(|| EngineError::UnknownTier { tier: name.to_owned(), known: self.book.tier_names() })?;
+        if !tier.is_rateable() {
+            return Err(EngineError::NegotiatedTier { tier: name.to_owned() });
+        }
+        Ok(tier)
+    }
+
+    // ---------------------------------------------------------------- ingest
+
+    /// Stores a batch from `node` atomically and answers with its receipt. A replay of a
+    /// stored batch (same node, same batch id, same body) is answered with the stored receipt
+    /// and counted once; the same id with another body is refused.
+    pub async fn ingest(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<Ingested> {
+        if batch.records.len() > MAX_BATCH_RECORDS {
+            return Err(EngineError::BatchTooLarge { records: batch.records.len(), max: MAX_BATCH_RECORDS });
+        }
+        if !validate::is_printable_id(&batch.batch_id, MAX_BATCH_ID_CHARS) {
+            return Err(EngineError::InvalidBatch {
+                reason: format!("batch_id must be 1 to {MAX_BATCH_ID_CHARS} printable ASCII characters"),
+            });
+        }
+        if batch.node_id != node.0 {
+            return Err(EngineError::NodeMismatch { claimed: batch.node_id.clone() });
+        }
+        let now = truncate_to_second(now);
+        let body = serde_json::to_vec(batch).expect("a batch always serializes");
+        let body_sha256 = token::sha256_hex(&body);
+
+        // Accounts are never deleted, so resolving them before the transaction is safe.
+        let mut tiers: BTreeMap<&str, Option<String>> = BTreeMap::new();
+        for r in &batch.records {
+            if !tiers.contains_key(r.account_id.as_str()) {
+                let tier = if r.account_id.is_empty() || r.account_id.len() > ACCOUNT_ID_CHARS_MAX {
+                    None
+                } else {
+                    self.store.tier_at(&r.account_id, now.timestamp()).await?
+                };
+                tiers.insert(&r.account_id, tier);
+            }
+        }
+
+        let current = Period::containing(now);
+        let mut prepared = PreparedBatch {
+            node_id: node.0.clone(),
+            batch_id: batch.batch_id.clone(),
+            body_sha256,
+            received_at: now.timestamp(),
+            records: Vec::with_capacity(batch.records.len()),
+            hourly: BTreeMap::new(),
+            period: BTreeMap::new(),
+            accounts: tiers.iter().filter(|(_, t)| t.is_some()).map(|(a, _)| (*a).to_owned()).collect(),
+            current_period_start: current.start_unix(),
+        };
+        let mut rejected = Vec::new();
+        let mut deltas: BTreeMap<String, Vec<RegionCounters>> = BTreeMap::new();
+        for (i, r) in batch.records.iter().enumerate() {
+            let known = tiers.get(r.account_id.as_str()).is_some_and(Option::is_some);
+            if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
+                rejected.push(rejection);
+                continue;
+            }
+            let start = r.window_start.timestamp();
+            let counters = Counters {
+                requests: r.requests as i64,
+                compute_ms: r.compute_ms as i64,
+                egress_bytes: r.egress_bytes as i64,
+            };
+            let hour = start - start.rem_euclid(3_600);
+            let period_start = Period::containing(r.window_start).start_unix();
+            prepared
+                .hourly
+                .entry((r.account_id.clone(), hour, r.route.clone(), r.region.clone()))
+                .or_default()
+                .add(&counters);
+            prepared.period.entry((r.account_id.clone(), period_start, r.region.clone())).or_default().add(&counters);
+            if period_start == current.start_unix() {
+                let regions = deltas.entry(r.account_id.clone()).or_default();
+                match regions.iter_mut().find(|x| x.region == r.region) {
+                    Some(x) => x.counters.add(&counters),
+                    None => regions.push(RegionCounters { region: r.region.clone(), counters }),
+                }
+            }
+            prepared.records.push(RecordRow {
+                account_id: r.account_id.clone(),
+                route: r.route.clone(),
+                region: r.region.clone(),
+                window_start: start,
+                window_seconds: i64::from(r.window_seconds),
+                counters,
+            });
+        }
+
+        let accepted = prepared.records.len() as u32;
+        let tiers_known: BTreeMap<String, String> =
+            tiers.into_iter().filter_map(|(a, t)| t.map(|t| (a.to_owned(), t))).collect();
+        let book = self.book.clone();
+        let batch_id = batch.batch_id.clone();
+        let node_id = node.0.clone();
+        let decide = move |totals: &BTreeMap<String, Vec<RegionCounters>>| -> Result<IngestDecision> {
+            let mut accounts = Vec::new();
+            let mut notices = Vec::new();
+            for (account_id, regions) in totals {
+                let tier_name = &tiers_known[account_id];
+                let tier = book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier {
+                    tier: tier_name.clone(),
+                    known: book.tier_names(),
+                })?;
+                let usage = rating::usage_of(&rating::totals(&book, regions)?);
+                let mut capped_meters = Vec::new();
+                for meter in Meter::ALL {
+                    let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
+                    let used = usage.quantity(meter);
+                    if tier.hard_cap && used >= included {
+                        capped_meters.push(meter);
+                    }
+                    for threshold in THRESHOLDS_PERCENT {
+                        if used * Decimal::ONE_HUNDRED >= included * Decimal::from(threshold) {
+                            notices.push(NoticeRow {
+                                id: token::random_id("ntc_", 10),
+                                account_id: account_id.clone(),
+                                period_start: current.start_unix(),
+                                tier: tier_name.clone(),
+                                meter: meter.id().to_owned(),
+                                threshold_percent: i64::from(threshold),
+                                reached_at: now.timestamp(),
+                            });
+                        }
+                    }
+                }
+                accounts.push(AccountIngestStatus {
+                    account_id: account_id.clone(),
+                    tier: tier_name.clone(),
+                    capped: !capped_meters.is_empty(),
+                    capped_meters,
+                });
+            }
+            let receipt = IngestReceipt {
+                batch_id: batch_id.clone(),
+                node_id: node_id.clone(),
+                received_at: now,
+                accepted,
+                rejected: rejected.clone(),
+                accounts,
+            };
+            Ok(IngestDecision { notices, receipt_json: serde_json::to_string(&receipt).expect("a receipt serializes") })
+        };
+        let stored = self.store.ingest(&prepared, &decide).await?;
+        let (json, replayed) = match stored {
+            IngestStored::Fresh(j) => (j, false),
+            IngestStored::Replayed(j) => (j, true),
+        };
+        let receipt: IngestReceipt =
+            serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored receipt: {e}") })?;
+        // Credit pays new overage right away. A replay settles too, which also finishes the
+        // work of an attempt that crashed after its commit.
+        for status in &receipt.accounts {
+            if self.book.tier(&status.tier).is_some_and(|t| t.credit_packs) {
+                self.settle_credits(&AccountId(status.account_id.clone()), now).await?;
+            }
+        }
+        Ok(Ingested { receipt, replayed })
+    }
+
+    // ---------------------------------------------------------------- bills and tiers
+
+    /// Everything about the account's current period that bills and notices need.
+    async fn period_state(&self, account: &AccountId, now: DateTime<Utc>) -> Result<PeriodState> {
+        let row = self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        let changes = self.store.tier_changes(&account.0).await?;
+        let period = Period::containing(now);
+        let tier = rating::tier_at(&changes, now)
+            .ok_or_else(|| EngineError::CorruptRow { reason: format!("account {} has no tier", account.0) })?
+            .to_owned();
+        let scheduled = changes
+            .iter()
+            .find(|c| c.effective_at > now.timestamp())
+            .map(|c| ScheduledTierChange { tier: c.tier.clone(), effective_at: from_unix(c.effective_at) });
+        let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
+        let totals = rating::totals(&self.book, &regions)?;
+        let since = from_unix(row.created_at);
+        let projected_totals = rating::project(&self.book, &regions, &period, since, now)?;
+        let entries = self.store.ledger(&account.0).await?;
+        let balance_cents = ledger::checked_balance(&account.0, &entries)?;
+        let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
+        let shares = rating::base_fee_shares(&changes, &period, now);
+        Ok(PeriodState { name: row.name, tier, scheduled, period, totals, projected_totals, balance_cents, paid_cents, shares, changes })
+    }
+
+    fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
+        let options = RateOptions { credit_balance: ledger::from_cents(credit_cents), base_fee_shares: state.shares.clone() };
+        Ok(self.book.rate(tier, &rating::usage_of(totals), &options)?)
+    }
+
+    /// The bill to date (what is left to invoice) and the projected bill at period end.
+    pub async fn bill_to_date(&self, account: &AccountId, now: DateTime<Utc>) -> Result<BillToDate> {
+        let s = self.period_state(account, now).await?;
+        let bill = self.rate(&s.tier, &s.totals, s.paid_cents, &s)?;
+        let projected = self.rate(&s.tier, &s.projected_totals, s.paid_cents + s.balance_cents, &s)?;
+        Ok(BillToDate {
+            as_of: now,
+            period: s.period.to_api(now),
+            totals: s.totals.clone(),
+            bill,
+            projected_totals: s.projected_totals.clone(),
+            projected,
+        })
+    }
+
+    /// The account overview.
+    pub async fn account_summary(&self, account: &AccountId, now: DateTime<Utc>) -> Result<AccountSummary> {
+        let s = self.period_state(account, now).await?;
+        let notices = self.notices_of(account, &s, now).await?;
+        Ok(AccountSummary {
+            account_id: account.0.clone(),
+            name: s.name.clone(),
+            tier: s.tier.clone(),
+            scheduled_tier: s.scheduled.clone(),
+            period: s.period.to_api(now),
+            totals: s.totals.clone(),
+            credit_balance: ledger::from_cents(s.balance_cents),
+            notices,
+        })
+    }
+
+    /// Changes the tier. An upgrade applies at once: the new tier rates the whole period and
+    /// base fees prorate by day. A downgrade applies from the next period. Either resolves
+    /// the account's notices when it takes effect.
+    pub async fn change_tier(&self, account: &AccountId, tier: &str, now: DateTime<Utc>) -> Result<TierChange> {
+        let now = truncate_to_second(now);
+        self.rateable_tier(tier)?;
+        let s = self.period_state(account, now).await?;
+        let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
+        let (from_rank, to_rank) = (rank(&s.tier), rank(tier));
+        if tier == s.tier {
+            if s.scheduled.is_none() {
+                return Err(EngineError::TierUnchanged { tier: tier.to_owned() });
+            }
+            // Staying put cancels a scheduled downgrade.
+            let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
+            self.store.set_tier(&account.0, &change, now.timestamp(), false).await?;
+            return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
+        }
+        if to_rank > from_rank {
+            let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
+            self.store.set_tier(&account.0, &change, now.timestamp(), true).await?;
+            // The period's overage changed with the tier: credit follows it.
+            self.settle_credits(account, now).await?;
+            return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
+        }
+        let target = self.rateable_tier(tier)?;
+        if !target.credit_packs && s.balance_cents > 0 {
+            return Err(EngineError::CreditsHeld { tier: tier.to_owned(), balance: money(ledger::from_cents(s.balance_cents)) });
+        }
+        let effective_at = s.period.end;
+        let change = TierChangeRow { effective_at: effective_at.timestamp(), tier: tier.to_owned() };
+        self.store.set_tier(&account.0, &change, now.timestamp(), false).await?;
+        Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at, immediate: false })
+    }
+
+    // ---------------------------------------------------------------- credits
+
+    /// The period's overage in cents before any credit, on the tier in effect now.
+    async fn overage_cents(&self, account: &AccountId, now: DateTime<Utc>) -> Result<(Period, i64, bool)> {
+        let s = self.period_state(account, now).await?;
+        let bill = self.rate(&s.tier, &s.totals, 0, &s)?;
+        let takes_packs = self.book.tier(&s.tier).is_some_and(|t| t.credit_packs);
+        Ok((s.period, ledger::to_cents(bill.overage_total)?, takes_packs))
+    }
+
+    /// Spends credit on the open period's unpaid overage (or returns credit the overage no
+    /// longer needs). Idempotent: it converges on the same ledger however often it runs.
+    pub async fn settle_credits(&self, account: &AccountId, now: DateTime<Utc>) -> Result<()> {
+        let now = truncate_to_second(now);
+        let (period, overage, takes_packs) = self.overage_cents(account, now).await?;
+        if !takes_packs {
+            return Ok(());
+        }
+        let entries = self.store.ledger(&account.0).await?;
+        let balance = ledger::checked_balance(&account.0, &entries)?;
+        let paid = ledger::paid_for_period(&entries, period.start_unix());
+        if paid == overage || (paid < overage && balance == 0) {
+            return Ok(());
+        }
+        let account_id = account.0.clone();
+        let decide = move |entries: &[crate::store::LedgerRow]| -> Result<LedgerPlan> {
+            let mut chain = Chain::after(&account_id, entries)?;
+            ledger::settle(&mut chain, entries, period.start_unix(), overage, now);
+            Ok(LedgerPlan { entries: chain.planned, response_json: None })
+        };
+        self.store.write_ledger(&account.0, None, &decide).await?;
+        Ok(())
+    }
+
+    /// Buys `request.packs` burst credit packs. The same `idempotency_key` returns the first
+    /// answer; with a different request it is refused. The new credit pays the period's
+    /// unpaid overage at once, including overage from before the purchase.
+    pub async fn purchase_credits(
+        &self,
+        account: &AccountId,
+        idempotency_key: &str,
+        request: &CreditPurchaseRequest,
+        now: DateTime<Utc>,
+    ) -> Result<CreditPurchase> {
+        let now = truncate_to_second(now);
+        if !validate::is_printable_id(idempotency_key, 128) {
+            return Err(EngineError::InvalidIdempotencyKey);
+        }
+        let claim = PurchaseClaim {
+            key: idempotency_key.to_owned(),
+            request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
+            created_at: now.timestamp(),
+        };
+        let s = self.period_state(account, now).await?;
+        let tier = self.rateable_tier(&s.tier)?;
+        let packs_allowed = tier.credit_packs
+            && s.scheduled.as_ref().is_none_or(|c| self.book.tier(&c.tier).is_some_and(|t| t.credit_packs));
+        if request.packs == 0 || request.packs > PACKS_PER_PURCHASE_MAX {
+            return Err(EngineError::InvalidPackCount { packs: request.packs, max: PACKS_PER_PURCHASE_MAX });
+        }
+        let pack = &self.book.credit_pack;
+        let packs = Decimal::from(request.packs);
+        let price_paid = pack.price.checked_mul(packs).ok_or(EngineError::Overflow)?;
+        let credit_added = pack.credit.checked_mul(packs).ok_or(EngineError::Overflow)?;
+        let credit_cents = ledger::to_cents(credit_added)?;
+        let overage = ledger::to_cents(self.rate(&s.tier, &s.totals, 0, &s)?.overage_total)?;
+        let period_start = s.period.start_unix();
+        let account_id = account.0.clone();
+        let packs_count = request.packs;
+        // A replay is answered before this rule: the first answer stands whatever changed since.
+        let refused_tier = (!packs_allowed).then(|| s.tier.clone());
+        let decide = move |entries: &[crate::store::LedgerRow]| -> Result<LedgerPlan> {
+            if let Some(tier) = &refused_tier {
+                return Err(EngineError::CreditPacksNotAllowed { tier: tier.clone() });
+            }
+            let mut chain = Chain::after(&account_id, entries)?;
+            let purchase_id = chain
+                .push(KIND_PURCHASE, credit_cents, None, None, format!("bought {packs_count} pack(s) for {}", money(price_paid)), now.timestamp())
+                .id
+                .clone();
+            let balance_before_spend = chain.balance;
+            ledger::settle(&mut chain, entries, period_start, overage, now);
+            let response = CreditPurchase {
+                purchase_id,
+                packs: packs_count,
+                price_paid,
+                credit_added,
+                consumed_now: ledger::from_cents(balance_before_spend - chain.balance),
+                balance: ledger::from_cents(chain.balance),
+                purchased_at: now,
+            };
+            Ok(LedgerPlan {
+                entries: chain.planned,
+                response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")),
+            })
+        };
+        let json = match self.store.write_ledger(&account.0, Some(&claim), &decide).await? {
+            LedgerWrite::Written(Some(j)) | LedgerWrite::Replayed(j) => j,
+            LedgerWrite::Written(None) => unreachable!("a purchase always plans its answer"),
+        };
+        serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored purchase: {e}") })
+    }
+
+    /// The balance and every ledger entry, oldest first. The chain is verified on the way.
+    pub async fn credit_ledger(&self, account: &AccountId) -> Result<CreditLedger> {
+        let rows = self.store.ledger(&account.0).await?;
+        let balance = ledger::checked_balance(&account.0, &rows)?;
+        let entries = rows
+            .into_iter()
+            .map(|r| {
+                let kind = match r.kind.as_str() {
+                    "purchase" => LedgerEntryKind::Purchase,
+                    "consumption" => LedgerEntryKind::Consumption,
+                    _ => LedgerEntryKind::Adjustment,
+                };
+                let paid_overage = match (r.period_start, r.overage_from_cents, r.overage_to_cents, r.usage_through) {
+                    (Some(p), Some(f), Some(t), Some(u)) => Some(PaidOverage {
+                        period_start: from_unix(p),
+                        from: ledger::from_cents(f),
+                        to: ledger::from_cents(t),
+                        usage_through: from_unix(u),
+                    }),
+                    _ => None,
+                };
+                LedgerEntry {
+                    id: r.id,
+                    sequence: r.sequence as u32,
+                    kind,
+                    amount: ledger::from_cents(r.amount_cents),
+                    balance_after: ledger::from_cents(r.balance_after_cents),
+                    pack_id: r.pack_id,
+                    paid_overage,
+                    note: r.note,
+                    created_at: from_unix(r.created_at),
+                }
+            })
+            .collect();
+        Ok(CreditLedger { balance: ledger::from_cents(balance), entries })
+    }
+
+    // ---------------------------------------------------------------- notices
+
+    /// The account's open notices for the current period.
+    pub async fn notices(&self, account: &AccountId, now: DateTime<Utc>) -> Result<NoticeList> {
+        let s = self.period_state(account, now).await?;
+        Ok(NoticeList { notices: self.notices_of(account, &s, now).await? })
+    }
+
+    async fn notices_of(&self, account: &AccountId, s: &PeriodState, now: DateTime<Utc>) -> Result<Vec<Notice>> {
+        let rows = self.store.open_notices(&account.0, s.period.start_unix()).await?;
+        let rows: Vec<_> = rows.into_iter().filter(|r| r.tier == s.tier).collect();
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let available = s.paid_cents + s.balance_cents;
+        let projected = self.rate(&s.tier, &s.projected_totals, available, s)?;
+        let upgrade = match self.book.next_tier(&s.tier) {
+            Some(next) => {
+                // Priced as if upgraded today: prorated base fees, the new tier's rates.
+                let mut changes = s.changes.clone();
+                changes.retain(|c| c.effective_at <= now.timestamp());
+                changes.push(TierChangeRow { effective_at: now.timestamp(), tier: next.name.clone() });
+                let shares = rating::base_fee_shares(&changes, &s.period, now);
+                let options = RateOptions { credit_balance: ledger::from_cents(available), base_fee_shares: shares };
+                let bill = self.book.rate(&next.name, &rating::usage_of(&s.projected_totals), &options)?;
+                Some(UpgradeOffer { tier: next.name.clone(), saving: projected.total - bill.total, projected_bill: bill.total })
+            }
+            None => None,
+        };
+        let uncovered = projected.overage_total - projected.credits_applied;
+        let takes_packs = self.book.tier(&s.tier).is_some_and(|t| t.credit_packs);
+        let credit_packs = (takes_packs && uncovered > Decimal::ZERO).then(|| {
+            let packs = packs_to_cover(uncovered, self.book.credit_pack.credit);
+            CreditPackOffer { packs, price: self.book.credit_pack.price * Decimal::from(packs), projected_overage: uncovered }
+        });
+        let tier = self.book.tier(&s.tier).expect("the current tier is in the book");
+        rows.into_iter()
+            .map(|r| {
+                let meter = Meter::ALL
+                    .into_iter()
+                    .find(|m| m.id() == r.meter)
+                    .ok_or_else(|| EngineError::CorruptRow { reason: format!("notice meter {}", r.meter) })?;
+                let reached_on = from_unix(r.reached_at).date_naive();
+                let included = tier.included.get(meter).unwrap_or_default();
+                let message = format!(
+                    "{} reached {}% of the {} {} included on {} on {}; {} days left, projected bill {}.",
+                    meter.label(),
+                    r.threshold_percent,
+                    quantity(included),
+                    meter.unit(),
+                    tier.display_name(),
+                    reached_on.format("%b %-d"),
+                    s.period.days_left(now),
+                    money(projected.total)
+                );
+                Ok(Notice {
+                    id: r.id,
+                    meter,
+                    threshold_percent: r.threshold_percent as u32,
+                    tier: r.tier,
+                    reached_on,
+                    days_left: s.period.days_left(now),
+                    projected_bill: projected.total,
+                    offer: NoticeOffer { upgrade: upgrade.clone(), credit_packs: credit_packs.clone() },
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- usage
+
+    /// Usage in hourly or daily buckets, one line per meter and group key.
+    pub async fn usage(&self, account: &AccountId, q: &UsageQuery) -> Result<UsageSeries> {
+        if q.from >= q.to {
+            return Err(EngineError::InvalidUsageQuery { reason: "from must be before to".into() });
+        }
+        if q.to - q.from > Duration::days(USAGE_QUERY_DAYS_MAX) {
+            return Err(EngineError::InvalidUsageQuery { reason: format!("a query spans at most {USAGE_QUERY_DAYS_MAX} days") });
+        }
+        let bucket_seconds = match q.granularity {
+            Granularity::Hour => 3_600,
+            Granularity::Day => 86_400,
+        };
+        let group = match q.group_by {
+            UsageGrouping::Meter => GroupColumn::None,
+            UsageGrouping::Route => GroupColumn::Route,
+            UsageGrouping::Region => GroupColumn::Region,
+        };
+        let rows = self
+            .store
+            .usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group)
+            .await?;
+        let mut lines: BTreeMap<(String, Meter), Vec<UsagePoint>> = BTreeMap::new();
+        for row in rows {
+            let start = from_unix(row.bucket);
+            for (meter, value) in [
+                (Meter::Requests, row.counters.requests),
+                (Meter::Egress, row.counters.egress_bytes),
+                (Meter::Compute, row.counters.compute_ms),
+            ] {
+                let key = if group == GroupColumn::None { meter.id().to_owned() } else { row.key.clone() };
+                lines.entry((key, meter)).or_default().push(UsagePoint { start, quantity: value.max(0) as u64 });
+            }
+        }
+        let lines = lines
+            .into_iter()
+            .map(|((key, meter), points)| UsageLine {
+                key,
+                meter,
+                unit: match meter {
+                    Meter::Requests => "requests",
+                    Meter::Egress => "bytes",
+                    Meter::Compute => "ms",
+                }
+                .to_owned(),
+                points,
+            })
+            .collect();
+        Ok(UsageSeries { from: q.from, to: q.to, granularity: q.granularity, group_by: q.group_by, lines })
+    }
+
+    /// One page of the raw usage log, newest first.
+    pub async fn usage_log(&self, account: &AccountId, q: &UsageLogQuery) -> Result<UsageLogPage> {
+        let limit = q.limit.unwrap_or(USAGE_LOG_PAGE_DEFAULT).clamp(1, USAGE_LOG_PAGE_MAX);
+        let before = match &q.cursor {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().ok().filter(|v| *v > 0).ok_or(EngineError::InvalidCursor)?),
+        };
+        let mut rows = self.store.usage_log(&account.0, before, i64::from(limit) + 1).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| r.id.to_string()) } else { None };
+        let records = rows
+            .into_iter()
+            .map(|r| UsageLogEntry {
+                id: r.id.to_string(),
+                batch_id: r.batch_id,
+                node_id: r.node_id,
+                route: r.route,
+                region: r.region,
+                window_start: from_unix(r.window_start),
+                window_seconds: r.window_seconds as u32,
+                requests: r.counters.requests as u64,
+                compute_ms: r.counters.compute_ms as u64,
+                egress_bytes: r.counters.egress_bytes as u64,
+                received_at: from_unix(r.received_at),
+            })
+            .collect();
+        Ok(UsageLogPage { records, next_cursor })
+    }
+
+    /// Writes telemetry records to the usage log only: no batch claim, no rollups, no
+    /// notices. The baseline the ingest benchmark measures against; not for production use.
+    #[cfg(feature = "testing")]
+    pub async fn insert_records_only(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<()> {
+        let rows: Vec<RecordRow> = batch
+            .records
+            .iter()
+            .map(|r| RecordRow {
+                account_id: r.account_id.clone(),
+                route: r.route.clone(),
+                region: r.region.clone(),
+                window_start: r.window_start.timestamp(),
+                window_seconds: i64::from(r.window_seconds),
+                counters: Counters { requests: r.requests as i64, compute_ms: r.compute_ms as i64, egress_bytes: r.egress_bytes as i64 },
+            })
+            .collect();
+        self.store.insert_records_only(&node.0, &batch.batch_id, now.timestamp(), &rows).await
+    }
+}
+
+struct PeriodState {
+    name: String,
+    tier: String,
+    scheduled: Option<ScheduledTierChange>,
+    period: Period,
+    totals: UsageTotals,
+    projected_totals: UsageTotals,
+    balance_cents: i64,
+    paid_cents: i64,
+    shares: Vec<edgecost_pricing::BaseFeeShare>,
+    changes: Vec<TierChangeRow>,
+}
+
+fn check_name(field: &'static str, name: &str) -> Result<()> {
+    let ok = !name.trim().is_empty() && name.chars().count() <= NAME_CHARS_MAX && !name.chars().any(char::is_control);
+    if ok { Ok(()) } else { Err(EngineError::InvalidName { field, max: NAME_CHARS_MAX }) }
+}
+
+/// Stored times are whole seconds; answers use the same precision so replays match.
+fn truncate_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    from_unix(t.timestamp())
+}
+

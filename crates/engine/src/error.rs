@@ -1,0 +1,108 @@
+//! Errors of the billing engine, each with a stable machine-readable code.
+
+use edgecost_pricing::RateError;
+
+/// Everything the engine can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("database URL '{url}' is not supported: use sqlite://PATH or postgres://...")]
+    UnsupportedDatabaseUrl { url: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the token is missing, malformed or unknown")]
+    Unauthenticated,
+    #[error("not found")]
+    NotFound,
+    #[error("{field} must be 1 to {max} printable characters")]
+    InvalidName { field: &'static str, max: usize },
+    #[error("no tier named '{tier}' in the price book (known tiers: {known})")]
+    UnknownTier { tier: String, known: String },
+    #[error("tier '{tier}' has negotiated pricing; it is set up by contract, not here")]
+    NegotiatedTier { tier: String },
+    #[error("the account is already on tier '{tier}'")]
+    TierUnchanged { tier: String },
+    #[error("tier '{tier}' cannot hold burst credit; the account still holds {balance} of credit")]
+    CreditsHeld { tier: String, balance: String },
+    #[error("a batch holds at most {max} records; this one holds {records}")]
+    BatchTooLarge { records: usize, max: usize },
+    #[error("invalid batch: {reason}")]
+    InvalidBatch { reason: String },
+    #[error("the batch names node '{claimed}' but the token belongs to another node")]
+    NodeMismatch { claimed: String },
+    #[error("batch id '{batch_id}' was already used for a different body")]
+    BatchIdReused { batch_id: String },
+    #[error("idempotency key must be 1 to 128 printable ASCII characters")]
+    InvalidIdempotencyKey,
+    #[error("idempotency key '{key}' was already used for a different request")]
+    IdempotencyKeyReused { key: String },
+    #[error("tier '{tier}' cannot buy burst credit packs")]
+    CreditPacksNotAllowed { tier: String },
+    #[error("packs must be 1 to {max}; got {packs}")]
+    InvalidPackCount { packs: u32, max: u32 },
+    #[error("invalid usage query: {reason}")]
+    InvalidUsageQuery { reason: String },
+    #[error("the cursor is not one this API returned")]
+    InvalidCursor,
+    #[error("the credit ledger of account {account_id} does not add up: {reason}")]
+    LedgerInconsistent { account_id: String, reason: String },
+    #[error("stored data could not be read back: {reason}")]
+    CorruptRow { reason: String },
+    #[error("too many concurrent writers on the same account; retry")]
+    Contention,
+    #[error(transparent)]
+    Rate(#[from] RateError),
+    #[error("amount too large to compute exactly")]
+    Overflow,
+}
+
+impl EngineError {
+    /// A stable, machine-readable code; clients match on it, never on the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::UnsupportedDatabaseUrl { .. } => "unsupported_database_url",
+            EngineError::Database(_) => "database",
+            EngineError::Migration(_) => "migration",
+            EngineError::Unauthenticated => "unauthenticated",
+            EngineError::NotFound => "not_found",
+            EngineError::InvalidName { .. } => "invalid_name",
+            EngineError::UnknownTier { .. } => "unknown_tier",
+            EngineError::NegotiatedTier { .. } => "negotiated_tier",
+            EngineError::TierUnchanged { .. } => "tier_unchanged",
+            EngineError::CreditsHeld { .. } => "credits_held",
+            EngineError::BatchTooLarge { .. } => "batch_too_large",
+            EngineError::InvalidBatch { .. } => "invalid_batch",
+            EngineError::NodeMismatch { .. } => "node_mismatch",
+            EngineError::BatchIdReused { .. } => "batch_id_reused",
+            EngineError::InvalidIdempotencyKey => "invalid_idempotency_key",
+            EngineError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            EngineError::CreditPacksNotAllowed { .. } => "credit_packs_not_allowed",
+            EngineError::InvalidPackCount { .. } => "invalid_pack_count",
+            EngineError::InvalidUsageQuery { .. } => "invalid_usage_query",
+            EngineError::InvalidCursor => "invalid_cursor",
+            EngineError::LedgerInconsistent { .. } => "ledger_inconsistent",
+            EngineError::CorruptRow { .. } => "corrupt_row",
+            EngineError::Contention => "contention",
+            EngineError::Rate(e) => e.code(),
+            EngineError::Overflow => "overflow",
+        }
+    }
+
+    /// Whether the error is the caller's (a 4xx answer) rather than the server's.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(
+            self,
+            EngineError::UnsupportedDatabaseUrl { .. }
+                | EngineError::Database(_)
+                | EngineError::Migration(_)
+                | EngineError::LedgerInconsistent { .. }
+                | EngineError::CorruptRow { .. }
+                | EngineError::Contention
+                | EngineError::Overflow
+        )
+    }
+}
+
+/// Results of the engine.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

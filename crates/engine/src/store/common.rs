@@ -1,0 +1,507 @@
+//! The queries both backends share. The SQL is portable (`$n` placeholders, `ON CONFLICT`,
+//! `CAST(SUM(..) AS BIGINT)`); each backend supplies its transaction start and its bulk
+//! writes, and this macro supplies the rest of [`super::Store`].
+
+/// Attempts of a ledger transaction before giving up with [`crate::EngineError::Contention`].
+pub(crate) const LEDGER_ATTEMPTS_MAX: u32 = 64;
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+macro_rules! impl_store {
+    ($store:ty, $row:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn insert_account(&self, a: &$crate::store::NewAccount) -> $crate::error::Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO accounts (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&a.id)
+                    .bind(&a.name)
+                    .bind(&a.token_hash)
+                    .bind(a.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO tier_changes (account_id, effective_at, tier, requested_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&a.id)
+                .bind(a.created_at)
+                .bind(&a.tier)
+                .bind(a.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_node(&self, n: &$crate::store::NewNode) -> $crate::error::Result<()> {
+                sqlx::query("INSERT INTO nodes (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&n.id)
+                    .bind(&n.name)
+                    .bind(&n.token_hash)
+                    .bind(n.created_at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn account_id_by_token(&self, token_hash: &str) -> $crate::error::Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn node_id_by_token(&self, token_hash: &str) -> $crate::error::Result<Option<String>> {
+                Ok(sqlx::query_scalar("SELECT id FROM nodes WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn account(&self, account_id: &str) -> $crate::error::Result<Option<$crate::store::AccountRow>> {
+                use sqlx::Row;
+                let row = sqlx::query("SELECT name, created_at FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok($crate::store::AccountRow {
+                        name: r.try_get("name")?,
+                        created_at: r.try_get("created_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn tier_changes(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at",
+                )
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::TierChangeRow {
+                            effective_at: r.try_get("effective_at")?,
+                            tier: r.try_get("tier")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn tier_at(&self, account_id: &str, at: i64) -> $crate::error::Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT tier FROM tier_changes WHERE account_id = $1 AND effective_at <= $2 \
+                     ORDER BY effective_at DESC LIMIT 1",
+                )
+                .bind(account_id)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn set_tier(
+                &self,
+                account_id: &str,
+                change: &$crate::store::TierChangeRow,
+                now: i64,
+                resolve_notices: bool,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM tier_changes WHERE account_id = $1 AND effective_at > $2")
+                    .bind(account_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO tier_changes (account_id, effective_at, tier, requested_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (account_id, effective_at) DO UPDATE SET tier = excluded.tier, requested_at = excluded.requested_at",
+                )
+                .bind(account_id)
+                .bind(change.effective_at)
+                .bind(&change.tier)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                if resolve_notices {
+                    sqlx::query("UPDATE notices SET resolved_at = $2 WHERE account_id = $1 AND resolved_at IS NULL")
+                        .bind(account_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn ingest(
+                &self,
+                b: &$crate::store::PreparedBatch,
+                decide: $crate::store::IngestDecide<'_>,
+            ) -> $crate::error::Result<$crate::store::IngestStored> {
+                use sqlx::Row;
+                let mut tx = self.begin_write().await?;
+                // The claim and the usage commit together: a crash loses both or neither.
+                let claimed = sqlx::query(
+                    "INSERT INTO batches (node_id, batch_id, body_sha256, receipt, received_at) \
+                     VALUES ($1, $2, $3, NULL, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(&b.node_id)
+                .bind(&b.batch_id)
+                .bind(&b.body_sha256)
+                .bind(b.received_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    tx.rollback().await?;
+                    // A racing first attempt has committed by now: the insert above waited for it.
+                    let row = sqlx::query("SELECT body_sha256, receipt FROM batches WHERE node_id = $1 AND batch_id = $2")
+                        .bind(&b.node_id)
+                        .bind(&b.batch_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                    let hash: String = row.try_get("body_sha256")?;
+                    if hash != b.body_sha256 {
+                        return Err($crate::EngineError::BatchIdReused { batch_id: b.batch_id.clone() });
+                    }
+                    let receipt: Option<String> = row.try_get("receipt")?;
+                    return receipt.map($crate::store::IngestStored::Replayed).ok_or_else(|| {
+                        $crate::EngineError::CorruptRow { reason: format!("batch {} has no stored receipt", b.batch_id) }
+                    });
+                }
+                Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
+                Self::upsert_hourly(&mut tx, &b.hourly).await?;
+                Self::upsert_period(&mut tx, &b.period).await?;
+                let mut totals = std::collections::BTreeMap::new();
+                for account in &b.accounts {
+                    let rows = sqlx::query(
+                        "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
+                         WHERE account_id = $1 AND period_start = $2",
+                    )
+                    .bind(account)
+                    .bind(b.current_period_start)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let regions = rows
+                        .iter()
+                        .map(|r| {
+                            Ok($crate::store::RegionCounters {
+                                region: r.try_get("region")?,
+                                counters: $crate::store::Counters {
+                                    requests: r.try_get("requests")?,
+                                    compute_ms: r.try_get("compute_ms")?,
+                                    egress_bytes: r.try_get("egress_bytes")?,
+                                },
+                            })
+                        })
+                        .collect::<$crate::error::Result<Vec<_>>>()?;
+                    totals.insert(account.clone(), regions);
+                }
+                let decision = decide(&totals)?;
+                for n in &decision.notices {
+                    sqlx::query(
+                        "INSERT INTO notices (id, account_id, period_start, tier, meter, threshold_percent, reached_at, resolved_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&n.id)
+                    .bind(&n.account_id)
+                    .bind(n.period_start)
+                    .bind(&n.tier)
+                    .bind(&n.meter)
+                    .bind(n.threshold_percent)
+                    .bind(n.reached_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("UPDATE batches SET receipt = $3 WHERE node_id = $1 AND batch_id = $2")
+                    .bind(&b.node_id)
+                    .bind(&b.batch_id)
+                    .bind(&decision.receipt_json)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok($crate::store::IngestStored::Fresh(decision.receipt_json))
+            }
+
+            async fn period_usage(
+                &self,
+                account_id: &str,
+                period_start: i64,
+            ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
+                     WHERE account_id = $1 AND period_start = $2 ORDER BY region",
+                )
+                .bind(account_id)
+                .bind(period_start)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::RegionCounters {
+                            region: r.try_get("region")?,
+                            counters: $crate::store::Counters {
+                                requests: r.try_get("requests")?,
+                                compute_ms: r.try_get("compute_ms")?,
+                                egress_bytes: r.try_get("egress_bytes")?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn ledger(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::LedgerRow>> {
+                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&self.pool).await?;
+                rows.iter().map(ledger_row).collect()
+            }
+
+            async fn write_ledger(
+                &self,
+                account_id: &str,
+                claim: Option<&$crate::store::PurchaseClaim>,
+                decide: $crate::store::LedgerDecide<'_>,
+            ) -> $crate::error::Result<$crate::store::LedgerWrite> {
+                use sqlx::Row;
+                'attempt: for _ in 0..$crate::store::common::LEDGER_ATTEMPTS_MAX {
+                    let mut tx = self.begin_write().await?;
+                    if let Some(c) = claim {
+                        let claimed = sqlx::query(
+                            "INSERT INTO credit_purchases (account_id, idempotency_key, request_sha256, response, created_at) \
+                             VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
+                        )
+                        .bind(account_id)
+                        .bind(&c.key)
+                        .bind(&c.request_sha256)
+                        .bind(c.created_at)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if claimed == 0 {
+                            tx.rollback().await?;
+                            let row = sqlx::query(
+                                "SELECT request_sha256, response FROM credit_purchases \
+                                 WHERE account_id = $1 AND idempotency_key = $2",
+                            )
+                            .bind(account_id)
+                            .bind(&c.key)
+                            .fetch_one(&self.pool)
+                            .await?;
+                            let hash: String = row.try_get("request_sha256")?;
+                            if hash != c.request_sha256 {
+                                return Err($crate::EngineError::IdempotencyKeyReused { key: c.key.clone() });
+                            }
+                            return Ok($crate::store::LedgerWrite::Replayed(row.try_get("response")?));
+                        }
+                    }
+                    let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                    let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                    let plan = decide(&entries)?;
+                    for e in &plan.entries {
+                        let inserted = sqlx::query(
+                            "INSERT INTO ledger_entries (id, account_id, sequence, kind, amount_cents, balance_after_cents, \
+                             pack_id, period_start, overage_from_cents, overage_to_cents, usage_through, note, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        )
+                        .bind(&e.id)
+                        .bind(account_id)
+                        .bind(e.sequence)
+                        .bind(&e.kind)
+                        .bind(e.amount_cents)
+                        .bind(e.balance_after_cents)
+                        .bind(&e.pack_id)
+                        .bind(e.period_start)
+                        .bind(e.overage_from_cents)
+                        .bind(e.overage_to_cents)
+                        .bind(e.usage_through)
+                        .bind(&e.note)
+                        .bind(e.created_at)
+                        .execute(&mut *tx)
+                        .await;
+                        match inserted {
+                            Ok(_) => {}
+                            // Another writer appended after the tail we read: start over.
+                            Err(e) if $crate::store::common::is_unique_violation(&e) => {
+                                drop(tx);
+                                continue 'attempt;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    if let (Some(c), Some(response)) = (claim, &plan.response_json) {
+                        sqlx::query(
+                            "UPDATE credit_purchases SET response = $3 WHERE account_id = $1 AND idempotency_key = $2",
+                        )
+                        .bind(account_id)
+                        .bind(&c.key)
+                        .bind(response)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    return Ok($crate::store::LedgerWrite::Written(plan.response_json));
+                }
+                Err($crate::EngineError::Contention)
+            }
+
+            async fn open_notices(
+                &self,
+                account_id: &str,
+                period_start: i64,
+            ) -> $crate::error::Result<Vec<$crate::store::NoticeRow>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, account_id, period_start, tier, meter, threshold_percent, reached_at FROM notices \
+                     WHERE account_id = $1 AND period_start = $2 AND resolved_at IS NULL \
+                     ORDER BY reached_at, meter, threshold_percent",
+                )
+                .bind(account_id)
+                .bind(period_start)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::NoticeRow {
+                            id: r.try_get("id")?,
+                            account_id: r.try_get("account_id")?,
+                            period_start: r.try_get("period_start")?,
+                            tier: r.try_get("tier")?,
+                            meter: r.try_get("meter")?,
+                            threshold_percent: r.try_get("threshold_percent")?,
+                            reached_at: r.try_get("reached_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn usage_buckets(
+                &self,
+                account_id: &str,
+                from: i64,
+                to: i64,
+                bucket_seconds: i64,
+                group: $crate::store::GroupColumn,
+            ) -> $crate::error::Result<Vec<$crate::store::BucketRow>> {
+                use sqlx::Row;
+                let sql = match group {
+                    $crate::store::GroupColumn::None => USAGE_BY_BUCKET,
+                    $crate::store::GroupColumn::Route => USAGE_BY_ROUTE,
+                    $crate::store::GroupColumn::Region => USAGE_BY_REGION,
+                };
+                let rows = sqlx::query(sql)
+                    .bind(account_id)
+                    .bind(from)
+                    .bind(to)
+                    .bind(bucket_seconds)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::BucketRow {
+                            bucket: r.try_get("bucket")?,
+                            key: r.try_get("grp")?,
+                            counters: $crate::store::Counters {
+                                requests: r.try_get("requests")?,
+                                compute_ms: r.try_get("compute_ms")?,
+                                egress_bytes: r.try_get("egress_bytes")?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn usage_log(
+                &self,
+                account_id: &str,
+                before_id: Option<i64>,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::store::UsageLogRow>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT id, batch_id, node_id, route, region, window_start, window_seconds, requests, compute_ms, \
+                     egress_bytes, received_at FROM usage_records WHERE account_id = $1 AND id < $2 \
+                     ORDER BY id DESC LIMIT $3",
+                )
+                .bind(account_id)
+                .bind(before_id.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::UsageLogRow {
+                            id: r.try_get("id")?,
+                            batch_id: r.try_get("batch_id")?,
+                            node_id: r.try_get("node_id")?,
+                            route: r.try_get("route")?,
+                            region: r.try_get("region")?,
+                            window_start: r.try_get("window_start")?,
+                            window_seconds: r.try_get("window_seconds")?,
+                            counters: $crate::store::Counters {
+                                requests: r.try_get("requests")?,
+                                compute_ms: r.try_get("compute_ms")?,
+                                egress_bytes: r.try_get("egress_bytes")?,
+                            },
+                            received_at: r.try_get("received_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn insert_records_only(
+                &self,
+                node_id: &str,
+                batch_id: &str,
+                received_at: i64,
+                records: &[$crate::store::RecordRow],
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.begin_write().await?;
+                Self::insert_records(&mut tx, node_id, batch_id, received_at, records).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        const LEDGER_SELECT: &str = "SELECT id, sequence, kind, amount_cents, balance_after_cents, pack_id, period_start, \
+             overage_from_cents, overage_to_cents, usage_through, note, created_at FROM ledger_entries \
+             WHERE account_id = $1 ORDER BY sequence";
+
+        fn ledger_row(r: &$row) -> $crate::error::Result<$crate::store::LedgerRow> {
+            use sqlx::Row;
+            Ok($crate::store::LedgerRow {
+                id: r.try_get("id")?,
+                sequence: r.try_get("sequence")?,
+                kind: r.try_get("kind")?,
+                amount_cents: r.try_get("amount_cents")?,
+                balance_after_cents: r.try_get("balance_after_cents")?,
+                pack_id: r.try_get("pack_id")?,
+                period_start: r.try_get("period_start")?,
+                overage_from_cents: r.try_get("overage_from_cents")?,
+                overage_to_cents: r.try_get("overage_to_cents")?,
+                usage_through: r.try_get("usage_through")?,
+                note: r.try_get("note")?,
+                created_at: r.try_get("created_at")?,
+            })
+        }
+
+        const USAGE_BY_BUCKET: &str = "SELECT (hour / $4) * $4 AS bucket, CAST('' AS TEXT) AS grp, \
+             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
+             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
+             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1 ORDER BY 1";
+        const USAGE_BY_ROUTE: &str = "SELECT (hour / $4) * $4 AS bucket, route AS grp, \
+             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
+             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
+             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1, 2 ORDER BY 1, 2";
+        const USAGE_BY_REGION: &str = "SELECT (hour / $4) * $4 AS bucket, region AS grp, \
+             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
+             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
+             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1, 2 ORDER BY 1, 2";
+    };
+}
+
+pub(crate) use impl_store;

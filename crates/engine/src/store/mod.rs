@@ -1,0 +1,216 @@
+//! Storage: one trait, two SQL backends (SQLite and PostgreSQL) sharing their queries.
+//!
+//! Every method is one transaction or one read. Methods that must decide something from the
+//! rows they read take a plain function, so the decision runs inside the transaction while
+//! the rules stay in the engine.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+mod common;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+/// Usage counters, as stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub requests: i64,
+    pub compute_ms: i64,
+    pub egress_bytes: i64,
+}
+
+impl Counters {
+    pub fn add(&mut self, other: &Counters) {
+        // Bounded inputs (validated per record, bounded batch size) keep these far from i64::MAX.
+        self.requests += other.requests;
+        self.compute_ms += other.compute_ms;
+        self.egress_bytes += other.egress_bytes;
+    }
+}
+
+pub(crate) struct NewAccount {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub tier: String,
+    pub created_at: i64,
+}
+
+pub(crate) struct NewNode {
+    pub id: String,
+    pub name: String,
+    pub token_hash: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct AccountRow {
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TierChangeRow {
+    pub effective_at: i64,
+    pub tier: String,
+}
+
+/// One accepted telemetry record, as stored in the usage log.
+#[derive(Clone, Debug)]
+pub(crate) struct RecordRow {
+    pub account_id: String,
+    pub route: String,
+    pub region: String,
+    pub window_start: i64,
+    pub window_seconds: i64,
+    pub counters: Counters,
+}
+
+/// (account, hour, route, region)
+pub(crate) type HourlyKey = (String, i64, String, String);
+/// (account, period start, region)
+pub(crate) type PeriodKey = (String, i64, String);
+
+/// A validated batch, ready to be written in one transaction. The maps are sorted so that
+/// concurrent writers lock rows in one order and cannot deadlock.
+pub(crate) struct PreparedBatch {
+    pub node_id: String,
+    pub batch_id: String,
+    pub body_sha256: String,
+    pub received_at: i64,
+    pub records: Vec<RecordRow>,
+    pub hourly: BTreeMap<HourlyKey, Counters>,
+    pub period: BTreeMap<PeriodKey, Counters>,
+    /// Accounts whose current-period totals the decision needs.
+    pub accounts: Vec<String>,
+    pub current_period_start: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RegionCounters {
+    pub region: String,
+    pub counters: Counters,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct NoticeRow {
+    pub id: String,
+    pub account_id: String,
+    pub period_start: i64,
+    pub tier: String,
+    pub meter: String,
+    pub threshold_percent: i64,
+    pub reached_at: i64,
+}
+
+/// What the engine decided inside an ingest transaction.
+pub(crate) struct IngestDecision {
+    pub notices: Vec<NoticeRow>,
+    pub receipt_json: String,
+}
+
+pub(crate) enum IngestStored {
+    /// First time: the receipt just stored.
+    Fresh(String),
+    /// The batch id was already claimed with the same body: the stored receipt.
+    Replayed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LedgerRow {
+    pub id: String,
+    pub sequence: i64,
+    pub kind: String,
+    pub amount_cents: i64,
+    pub balance_after_cents: i64,
+    pub pack_id: Option<String>,
+    pub period_start: Option<i64>,
+    pub overage_from_cents: Option<i64>,
+    pub overage_to_cents: Option<i64>,
+    pub usage_through: Option<i64>,
+    pub note: String,
+    pub created_at: i64,
+}
+
+pub(crate) struct PurchaseClaim {
+    pub key: String,
+    pub request_sha256: String,
+    pub created_at: i64,
+}
+
+/// Entries to append after the tail the plan saw, and the answer to store with a claim.
+pub(crate) struct LedgerPlan {
+    pub entries: Vec<LedgerRow>,
+    pub response_json: Option<String>,
+}
+
+pub(crate) enum LedgerWrite {
+    Written(Option<String>),
+    Replayed(String),
+}
+
+/// One bucket of usage for one group key.
+pub(crate) struct BucketRow {
+    pub bucket: i64,
+    pub key: String,
+    pub counters: Counters,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GroupColumn {
+    None,
+    Route,
+    Region,
+}
+
+pub(crate) struct UsageLogRow {
+    pub id: i64,
+    pub batch_id: String,
+    pub node_id: String,
+    pub route: String,
+    pub region: String,
+    pub window_start: i64,
+    pub window_seconds: i64,
+    pub counters: Counters,
+    pub received_at: i64,
+}
+
+pub(crate) type IngestDecide<'a> =
+    &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
+pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow]) -> Result<LedgerPlan> + Send + Sync);
+
+/// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
+/// conformance suite in `tests/` runs the same story on both.
+#[async_trait]
+pub(crate) trait Store: Send + Sync {
+    async fn insert_account(&self, account: &NewAccount) -> Result<()>;
+    async fn insert_node(&self, node: &NewNode) -> Result<()>;
+    async fn account_id_by_token(&self, token_hash: &str) -> Result<Option<String>>;
+    async fn node_id_by_token(&self, token_hash: &str) -> Result<Option<String>>;
+    async fn account(&self, account_id: &str) -> Result<Option<AccountRow>>;
+    /// Every tier change of the account, oldest first.
+    async fn tier_changes(&self, account_id: &str) -> Result<Vec<TierChangeRow>>;
+    /// The tier in effect at `at`; `None` for an unknown account.
+    async fn tier_at(&self, account_id: &str, at: i64) -> Result<Option<String>>;
+    /// Drops changes scheduled after `now`, records `change`, and when `resolve_notices`
+    /// resolves the account's open notices, all in one transaction.
+    async fn set_tier(&self, account_id: &str, change: &TierChangeRow, now: i64, resolve_notices: bool) -> Result<()>;
+    async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
+    async fn period_usage(&self, account_id: &str, period_start: i64) -> Result<Vec<RegionCounters>>;
+    /// The whole ledger of the account, oldest first.
+    async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
+    /// Claims `claim` (if any), reads the ledger, and appends what `decide` plans, in one
+    /// transaction; retried from the start when a concurrent writer took the same sequence.
+    async fn write_ledger(&self, account_id: &str, claim: Option<&PurchaseClaim>, decide: LedgerDecide<'_>) -> Result<LedgerWrite>;
+    /// Open notices of the account for the period starting at `period_start`.
+    async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
+    async fn usage_buckets(&self, account_id: &str, from: i64, to: i64, bucket_seconds: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
+    /// Newest first, ids below `before_id`.
+    async fn usage_log(&self, account_id: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<UsageLogRow>>;
+    /// Writes records to the usage log only, in one transaction: the baseline the ingest
+    /// benchmark compares against.
+    async fn insert_records_only(&self, node_id: &str, batch_id: &str, received_at: i64, records: &[RecordRow]) -> Result<()>;
+}

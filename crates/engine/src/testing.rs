@@ -1,0 +1,140 @@
+//! Test support: a throwaway PostgreSQL server on a temporary folder and a free loopback port.
+//!
+//! ```no_run
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let server = edgecost_engine::testing::PgServer::start();
+//! let url = server.create_database().await;
+//! let engine = edgecost_engine::Engine::open(&url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
+//! # });
+//! ```
+//!
+//! It uses the server binaries of Debian's `postgresql` package (`initdb`, `pg_ctl`), found in
+//! `$EDGECOST_PG_BIN` or `/usr/lib/postgresql/<version>/bin`. Missing binaries are a test
+//! failure with a message saying what to install, never a skip. `initdb` refuses to run as
+//! root, so as root the server runs as the `postgres` system user. Dropping the handle stops
+//! the server and deletes its folder.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A running PostgreSQL server, stopped on drop.
+pub struct PgServer {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+    _dir: tempfile::TempDir,
+}
+
+static DATABASES: AtomicU32 = AtomicU32::new(0);
+
+fn find_bin() -> PathBuf {
+    if let Ok(dir) = std::env::var("EDGECOST_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL server binaries (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin. \
+             Install them with `apt-get install -y postgresql` or point EDGECOST_PG_BIN at their folder."
+        )
+    })
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+impl PgServer {
+    /// Initializes and starts a server with durable commits (`fsync` on).
+    pub fn start() -> PgServer {
+        Self::start_with(true)
+    }
+
+    /// Like [`PgServer::start`]; `durable = false` turns `fsync` off for faster tests.
+    pub fn start_with(durable: bool) -> PgServer {
+        let bin = find_bin();
+        let as_postgres_user = is_root();
+        let dir = tempfile::Builder::new().prefix("edgecost-pg-").tempdir().expect("a temporary folder");
+        let data = dir.path().join("data");
+        let sockets = dir.path().join("sockets");
+        std::fs::create_dir_all(&sockets).expect("a socket folder");
+        if as_postgres_user {
+            run(Command::new("chmod").arg("0755").arg(dir.path()), "chmod");
+            run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(dir.path()), "chown");
+        }
+        let mut initdb = pg_command(&bin, "initdb", as_postgres_user);
+        initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D"]).arg(&data);
+        run(&mut initdb, "initdb");
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=200",
+            sockets.display(),
+            if durable { "on" } else { "off" }
+        );
+        let mut start = pg_command(&bin, "pg_ctl", as_postgres_user);
+        start.arg("-D").arg(&data).args(["-w", "-t", "60", "-o", &options, "-l"]).arg(dir.path().join("server.log")).arg("start");
+        run(&mut start, "pg_ctl start");
+        PgServer { bin, data, port, as_postgres_user, _dir: dir }
+    }
+
+    /// The URL of the server's `postgres` database.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Creates an empty database and returns its URL; each test gets its own.
+    pub async fn create_database(&self) -> String {
+        use sqlx::Connection;
+        let name = format!("edgecost_{}_{}", std::process::id(), DATABASES.fetch_add(1, Ordering::SeqCst));
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url()).await.expect("connect to the test server");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create a test database");
+        conn.close().await.ok();
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let mut stop = pg_command(&self.bin, "pg_ctl", self.as_postgres_user);
+        stop.arg("-D").arg(&self.data).args(["-m", "immediate", "-w", "stop"]);
+        let _ = stop.output();
+    }
+}
+
+fn pg_command(bin: &Path, program: &str, as_postgres_user: bool) -> Command {
+    if as_postgres_user {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
+        c
+    } else {
+        Command::new(bin.join(program))
+    }
+}
+
+fn run(command: &mut Command, what: &str) {
+    let out = command.output().unwrap_or_else(|e| panic!("{what} could not be started: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}

@@ -1,0 +1,167 @@
+//! Per-record validation of telemetry and the late-record policy.
+//!
+//! Accepted windows: a window starts on a whole second, lasts 1 to 3600 seconds, stays inside
+//! one clock hour (it rolls up into exactly one hourly bucket), and ends no later than five
+//! minutes after the time of ingest (clock skew between a node and the engine).
+//!
+//! Late records: a billing period stays open for one hour after it ends, so a node that
+//! flushes just after midnight on the first of a month still lands its last windows in the
+//! month they belong to. Records for a period closed longer than that are rejected with
+//! `period_closed`; the bill of a closed period never changes.
+
+use chrono::{DateTime, Duration, Timelike, Utc};
+use edgecost_api::{MAX_ROUTE_CHARS, RecordRejection, RejectionReason, TelemetryRecord};
+use edgecost_pricing::PriceBook;
+
+use crate::period::Period;
+
+/// How long a period accepts late records after it ends.
+pub const LATE_RECORD_GRACE_SECONDS: i64 = 3_600;
+/// How far a window may end after the time of ingest.
+pub const CLOCK_SKEW_SECONDS_MAX: i64 = 300;
+/// Bounds per second of window for one node: what no single edge node can serve.
+pub const REQUESTS_PER_SECOND_MAX: u64 = 1_000_000;
+pub const EGRESS_BYTES_PER_SECOND_MAX: u64 = 100_000_000_000;
+pub const COMPUTE_MS_PER_SECOND_MAX: u64 = 1_000_000;
+/// The longest accepted account id, in characters.
+pub const ACCOUNT_ID_CHARS_MAX: usize = 64;
+
+/// The earliest window start accepted at `now`.
+pub fn earliest_accepted(now: DateTime<Utc>) -> DateTime<Utc> {
+    Period::containing(now - Duration::seconds(LATE_RECORD_GRACE_SECONDS)).start
+}
+
+/// Checks one record; `account_known` says whether its account exists.
+pub(crate) fn check_record(
+    index: usize,
+    r: &TelemetryRecord,
+    account_known: bool,
+    book: &PriceBook,
+    now: DateTime<Utc>,
+) -> Result<(), RecordRejection> {
+    let reject = |reason: RejectionReason, message: String| RecordRejection {
+        index: index as u32,
+        account_id: r.account_id.clone(),
+        reason,
+        message,
+    };
+    if !account_known {
+        return Err(reject(RejectionReason::UnknownAccount, format!("no account '{}'", r.account_id)));
+    }
+    let route_ok = r.route.starts_with('/')
+        && r.route.chars().count() <= MAX_ROUTE_CHARS
+        && !r.route.chars().any(char::is_control);
+    if !route_ok {
+        return Err(reject(
+            RejectionReason::InvalidRoute,
+            format!("route must start with '/', hold no control characters and be at most {MAX_ROUTE_CHARS} characters"),
+        ));
+    }
+    if book.region_weight(&r.region).is_none() {
+        let known: Vec<_> = book.regions.keys().map(String::as_str).collect();
+        return Err(reject(
+            RejectionReason::UnknownRegion,
+            format!("region '{}' is not in the price book (known: {})", r.region, known.join(", ")),
+        ));
+    }
+    let start = r.window_start;
+    let into_hour = i64::from(start.minute() * 60 + start.second());
+    if r.window_seconds == 0
+        || r.window_seconds > 3_600
+        || start.nanosecond() != 0
+        || into_hour + i64::from(r.window_seconds) > 3_600
+    {
+        return Err(reject(
+            RejectionReason::InvalidWindow,
+            "a window starts on a whole second, lasts 1 to 3600 seconds and stays within one clock hour".into(),
+        ));
+    }
+    let end = start + Duration::seconds(i64::from(r.window_seconds));
+    if end > now + Duration::seconds(CLOCK_SKEW_SECONDS_MAX) {
+        return Err(reject(
+            RejectionReason::WindowInFuture,
+            format!("the window ends at {end}, after the time of ingest {now}"),
+        ));
+    }
+    if start < earliest_accepted(now) {
+        return Err(reject(
+            RejectionReason::PeriodClosed,
+            format!("the billing period of {start} is closed; records are accepted from {}", earliest_accepted(now)),
+        ));
+    }
+    let seconds = u64::from(r.window_seconds);
+    for (name, value, per_second) in [
+        ("requests", r.requests, REQUESTS_PER_SECOND_MAX),
+        ("egress_bytes", r.egress_bytes, EGRESS_BYTES_PER_SECOND_MAX),
+        ("compute_ms", r.compute_ms, COMPUTE_MS_PER_SECOND_MAX),
+    ] {
+        if value > per_second * seconds {
+            return Err(reject(
+                RejectionReason::AbsurdValue,
+                format!("{name} = {value} in {seconds} s is more than one node can serve ({per_second} per second)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a batch or node id is acceptable: 1 to `max` printable ASCII characters.
+pub(crate) fn is_printable_id(id: &str, max: usize) -> bool {
+    !id.is_empty() && id.len() <= max && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> TelemetryRecord {
+        TelemetryRecord {
+            account_id: "acct_1".into(),
+            route: "/api/orders".into(),
+            region: "eu".into(),
+            window_start: "2026-11-23T10:00:00Z".parse().unwrap(),
+            window_seconds: 60,
+            requests: 1200,
+            compute_ms: 5400,
+            egress_bytes: 9_600_000,
+        }
+    }
+
+    fn check(r: &TelemetryRecord, now: &str) -> Option<RejectionReason> {
+        check_record(0, r, true, PriceBook::published(), now.parse().unwrap()).err().map(|e| e.reason)
+    }
+
+    #[test]
+    fn the_documented_example_is_accepted() {
+        assert_eq!(check(&record(), "2026-11-23T10:02:00Z"), None);
+    }
+
+    #[test]
+    fn bad_records_are_rejected_with_their_reason() {
+        let now = "2026-11-23T10:02:00Z";
+        let mut r = record();
+        r.region = "mars".into();
+        assert_eq!(check(&r, now), Some(RejectionReason::UnknownRegion));
+        let mut r = record();
+        r.route = "api".into();
+        assert_eq!(check(&r, now), Some(RejectionReason::InvalidRoute));
+        let mut r = record();
+        r.window_start = "2026-11-23T10:59:30Z".parse().unwrap();
+        assert_eq!(check(&r, "2026-11-23T11:02:00Z"), Some(RejectionReason::InvalidWindow));
+        let mut r = record();
+        r.window_seconds = 0;
+        assert_eq!(check(&r, now), Some(RejectionReason::InvalidWindow));
+        assert_eq!(check(&record(), "2026-11-23T09:00:00Z"), Some(RejectionReason::WindowInFuture));
+        let mut r = record();
+        r.requests = 60_000_001;
+        assert_eq!(check(&r, now), Some(RejectionReason::AbsurdValue));
+    }
+
+    #[test]
+    fn a_period_takes_late_records_for_one_hour_after_it_ends() {
+        let mut r = record();
+        r.window_start = "2026-11-30T23:59:00Z".parse().unwrap();
+        assert_eq!(check(&r, "2026-12-01T00:30:00Z"), None);
+        assert_eq!(check(&r, "2026-12-01T01:00:01Z"), Some(RejectionReason::PeriodClosed));
+    }
+}
