@@ -106,7 +106,7 @@ impl Estimator {
             .collect();
 
         let regions_in_use = self.region_totals();
-        let region_parts: Vec<&Contribution> = regions_in_use.iter().map(|(_, c)| *c).collect();
+        let region_parts: Vec<&Contribution> = regions_in_use.iter().map(|(_, c)| c).collect();
         let region_rows = attribute(&bill, &region_parts)?;
         let regions = regions_in_use
             .iter()

@@ -10,7 +10,8 @@ use edgecost_pricing::{Bill, Comparison, Decimal, PriceBook, RateOptions};
 
 use crate::error::PlanError;
 use crate::plan::{Growth, Middleware, Plan, Route, check_route, check_shares};
-use crate::usage::{Contribution, RegionTable, RouteUsage, route_usage};
+use crate::quantity::fixed;
+use crate::usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};
 
 /// A plan with its priced contributions, kept current under edits.
 #[derive(Clone, Debug)]
@@ -20,8 +21,19 @@ pub struct Estimator {
     table: RegionTable,
     routes: Vec<RouteUsage>,
     paths: HashSet<String>,
+    /// The billable weight of the plan's split: the sum of share x region weight.
+    plan_weight: Decimal,
     totals: Contribution,
-    region_totals: Vec<Contribution>,
+    sums: RegionSums,
+}
+
+/// Running sums from which the per-region totals are derived: routes that follow the plan's
+/// split are summed once (their region parts are the plan's shares of that sum); routes with
+/// their own split are summed per region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct RegionSums {
+    followers: Contribution,
+    own: Vec<Contribution>,
 }
 
 impl Estimator {
@@ -31,7 +43,8 @@ impl Estimator {
         let table = RegionTable::from_book(book);
         let mut estimator = Estimator {
             book: book.clone(),
-            region_totals: vec![Contribution::default(); table.names.len()],
+            plan_weight: table.weight_of(&plan.regions)?,
+            sums: RegionSums { followers: Contribution::default(), own: vec![Contribution::default(); table.names.len()] },
             table,
             routes: Vec::new(),
             paths: plan.routes.iter().map(|r| r.path.clone()).collect(),
@@ -46,15 +59,16 @@ impl Estimator {
     pub fn reprice_all(&mut self) -> Result<(), PlanError> {
         let mut routes = Vec::with_capacity(self.plan.routes.len());
         let mut totals = Contribution::default();
-        let mut region_totals = vec![Contribution::default(); self.table.names.len()];
+        let mut sums = RegionSums { followers: Contribution::default(), own: vec![Contribution::default(); self.table.names.len()] };
+        let split = self.split();
         for route in &self.plan.routes {
-            let usage = route_usage(route, &self.plan.middleware, &self.plan.regions, &self.table)?;
-            add_into(&mut totals, &mut region_totals, &usage)?;
+            let usage = route_usage(route, &self.plan.middleware, &split, &self.table)?;
+            add_into(&mut totals, &mut sums, &usage)?;
             routes.push(usage);
         }
         self.routes = routes;
         self.totals = totals;
-        self.region_totals = region_totals;
+        self.sums = sums;
         Ok(())
     }
 
@@ -83,15 +97,31 @@ impl Estimator {
         &self.routes
     }
 
-    /// Totals per region, with the region's name; regions with no traffic are left out.
-    pub fn region_totals(&self) -> Vec<(&str, &Contribution)> {
+    /// Totals per region, with the region's name, in name order; regions with no traffic are
+    /// left out. Each is rounded to the fixed scale, so they add up to the plan's totals to
+    /// within a millionth of a unit per region.
+    pub fn region_totals(&self) -> Vec<(&str, Contribution)> {
+        let followers = &self.sums.followers;
         self.table
             .names
             .iter()
-            .zip(&self.region_totals)
-            .filter(|(_, c)| **c != Contribution::default() && !is_zero(c))
-            .map(|(n, c)| (n.as_str(), c))
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let mut c = self.sums.own[i];
+                if let Some(share) = self.plan.regions.get(name) {
+                    let weight = *share * self.table.weights[i];
+                    c.requests += fixed(followers.requests * *share);
+                    c.compute_seconds += fixed(followers.compute_seconds * *share);
+                    c.egress_bytes += fixed(followers.egress_bytes * *share);
+                    c.billable_egress_bytes += fixed(followers.egress_bytes * weight);
+                }
+                (!is_zero(&c)).then_some((name.as_str(), c))
+            })
             .collect()
+    }
+
+    fn split(&self) -> PlanSplit<'_> {
+        PlanSplit { shares: &self.plan.regions, weight: self.plan_weight }
     }
 
     /// The bill for the plan's tier (no credit applied).
@@ -111,7 +141,7 @@ impl Estimator {
             return Err(PlanError::DuplicateRoute { route: route.path });
         }
         check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
-        let usage = route_usage(&route, &self.plan.middleware, &self.plan.regions, &self.table)?;
+        let usage = route_usage(&route, &self.plan.middleware, &self.split(), &self.table)?;
         self.swap_usage(index, usage)?;
         if route.path != old_path {
             self.paths.remove(&old_path);
@@ -127,8 +157,8 @@ impl Estimator {
             return Err(PlanError::DuplicateRoute { route: route.path });
         }
         check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
-        let usage = route_usage(&route, &self.plan.middleware, &self.plan.regions, &self.table)?;
-        add_into(&mut self.totals, &mut self.region_totals, &usage)?;
+        let usage = route_usage(&route, &self.plan.middleware, &self.split(), &self.table)?;
+        add_into(&mut self.totals, &mut self.sums, &usage)?;
         self.paths.insert(route.path.clone());
         self.plan.routes.push(route);
         self.routes.push(usage);
@@ -139,7 +169,7 @@ impl Estimator {
     pub fn remove_route(&mut self, index: usize) -> Result<Route, PlanError> {
         self.route_at(index)?;
         let usage = self.routes.remove(index);
-        sub_from(&mut self.totals, &mut self.region_totals, &usage)?;
+        sub_from(&mut self.totals, &mut self.sums, &usage)?;
         let route = self.plan.routes.remove(index);
         self.paths.remove(&route.path);
         Ok(route)
@@ -211,9 +241,12 @@ impl Estimator {
             .filter(|(_, r)| r.regions.is_none())
             .map(|(i, _)| i)
             .collect();
+        let weight = self.table.weight_of(&shares)?;
         let old = std::mem::replace(&mut self.plan.regions, shares);
+        let old_weight = std::mem::replace(&mut self.plan_weight, weight);
         if let Err(e) = self.reprice(&followers) {
             self.plan.regions = old;
+            self.plan_weight = old_weight;
             return Err(e);
         }
         Ok(followers)
@@ -256,9 +289,10 @@ impl Estimator {
 
     /// Re-prices the given routes; on error nothing changes.
     fn reprice(&mut self, indices: &[usize]) -> Result<(), PlanError> {
+        let split = self.split();
         let fresh: Vec<RouteUsage> = indices
             .iter()
-            .map(|&i| route_usage(&self.plan.routes[i], &self.plan.middleware, &self.plan.regions, &self.table))
+            .map(|&i| route_usage(&self.plan.routes[i], &self.plan.middleware, &split, &self.table))
             .collect::<Result<_, _>>()?;
         for (&i, usage) in indices.iter().zip(fresh) {
             self.swap_usage(i, usage)?;
@@ -269,11 +303,11 @@ impl Estimator {
     fn swap_usage(&mut self, index: usize, usage: RouteUsage) -> Result<(), PlanError> {
         // Work on copies so an overflow leaves the totals as they were.
         let mut totals = self.totals;
-        let mut regions = self.region_totals.clone();
-        sub_from(&mut totals, &mut regions, &self.routes[index])?;
-        add_into(&mut totals, &mut regions, &usage)?;
+        let mut sums = self.sums.clone();
+        sub_from(&mut totals, &mut sums, &self.routes[index])?;
+        add_into(&mut totals, &mut sums, &usage)?;
         self.totals = totals;
-        self.region_totals = regions;
+        self.sums = sums;
         self.routes[index] = usage;
         Ok(())
     }
@@ -283,18 +317,24 @@ fn is_zero(c: &Contribution) -> bool {
     c.requests.is_zero() && c.compute_seconds.is_zero() && c.egress_bytes.is_zero()
 }
 
-fn add_into(totals: &mut Contribution, regions: &mut [Contribution], usage: &RouteUsage) -> Result<(), PlanError> {
+fn add_into(totals: &mut Contribution, sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
     *totals = totals.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
+    if usage.follows_plan {
+        sums.followers = sums.followers.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
+    }
     for (i, part) in &usage.regions {
-        regions[*i] = regions[*i].checked_add(part).ok_or(PlanError::Overflow)?;
+        sums.own[*i] = sums.own[*i].checked_add(part).ok_or(PlanError::Overflow)?;
     }
     Ok(())
 }
 
-fn sub_from(totals: &mut Contribution, regions: &mut [Contribution], usage: &RouteUsage) -> Result<(), PlanError> {
+fn sub_from(totals: &mut Contribution, sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
     *totals = totals.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
+    if usage.follows_plan {
+        sums.followers = sums.followers.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
+    }
     for (i, part) in &usage.regions {
-        regions[*i] = regions[*i].checked_sub(part).ok_or(PlanError::Overflow)?;
+        sums.own[*i] = sums.own[*i].checked_sub(part).ok_or(PlanError::Overflow)?;
     }
     Ok(())
 }

@@ -53,4 +53,4 @@ pub use estimator::Estimator;
 pub use plan::{Growth, Middleware, Plan, Route, SECONDS_PER_MONTH};
 pub use projection::{BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
 pub use quantity::QUANTITY_SCALE;
-pub use usage::{Contribution, RegionTable, RouteUsage, route_usage};
+pub use usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};

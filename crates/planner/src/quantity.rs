@@ -17,11 +17,13 @@ use serde::{Deserialize, Serializer};
 /// of fixed-point numbers, so adding and removing a route's contribution is exact (no drift).
 pub const QUANTITY_SCALE: u32 = 6;
 
-/// Rounds a quantity to [`QUANTITY_SCALE`] places, half away from zero.
+/// Rounds a quantity to at most [`QUANTITY_SCALE`] places, half away from zero. A value that
+/// already has no more places is returned as is: sums of such values are exact all the same.
 pub fn fixed(value: Decimal) -> Decimal {
-    let mut v = value.round_dp_with_strategy(QUANTITY_SCALE, RoundingStrategy::MidpointAwayFromZero);
-    v.rescale(QUANTITY_SCALE);
-    v
+    if value.scale() <= QUANTITY_SCALE {
+        return value;
+    }
+    value.round_dp_with_strategy(QUANTITY_SCALE, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// What a quantity field accepts besides being a decimal.
@@ -251,6 +253,6 @@ mod tests {
     #[test]
     fn fixed_point_rounds_half_away_from_zero() {
         assert_eq!(fixed("0.0000005".parse().unwrap()).to_string(), "0.000001");
-        assert_eq!(fixed("2".parse().unwrap()).to_string(), "2.000000");
+        assert_eq!(fixed("2.5".parse().unwrap()).to_string(), "2.5");
     }
 }

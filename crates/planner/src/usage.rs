@@ -66,11 +66,14 @@ impl Contribution {
     }
 }
 
-/// One route's contribution, split by region (indices into the estimator's region table).
+/// One route's contribution. A route with its own region split also carries its parts per
+/// region (indices into the estimator's region table); a route that follows the plan's split
+/// carries none, since its region parts are the plan's shares of its total.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteUsage {
     pub total: Contribution,
     pub regions: Vec<(usize, Contribution)>,
+    pub follows_plan: bool,
 }
 
 /// Region names with their book weights, in a fixed order, so routes refer to regions by index.
@@ -92,13 +95,31 @@ impl RegionTable {
     pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
+
+    /// The billable weight of a split: the sum of share x region weight.
+    pub fn weight_of(&self, shares: &BTreeMap<String, Decimal>) -> Result<Decimal, PlanError> {
+        shares.iter().try_fold(Decimal::ZERO, |acc, (name, share)| {
+            let i = self.index(name).ok_or_else(|| PlanError::UnknownRegion {
+                region: name.clone(),
+                known: self.names.join(", "),
+            })?;
+            share.checked_mul(self.weights[i]).and_then(|w| acc.checked_add(w)).ok_or(PlanError::Overflow)
+        })
+    }
+}
+
+/// The plan-wide region split with its billable weight, computed once per split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanSplit<'a> {
+    pub shares: &'a BTreeMap<String, Decimal>,
+    pub weight: Decimal,
 }
 
 /// Prices one route against the catalog and region split (already validated).
 pub fn route_usage(
     route: &Route,
     catalog: &BTreeMap<String, Middleware>,
-    plan_regions: &BTreeMap<String, Decimal>,
+    split: &PlanSplit<'_>,
     table: &RegionTable,
 ) -> Result<RouteUsage, PlanError> {
     let requests = route.monthly_requests();
@@ -117,22 +138,32 @@ pub fn route_usage(
         middleware_ms = middleware_ms.checked_add(mw.compute_ms).ok_or(PlanError::Overflow)?;
         egress_ratio = egress_ratio.checked_mul(mw.egress_ratio()).ok_or(PlanError::Overflow)?;
     }
-    let per_request_ms = route
+    // Milliseconds to seconds by multiplying by 0.001, which only moves the decimal point.
+    let compute_seconds = route
         .compute_ms
         .checked_mul(miss)
         .and_then(|h| h.checked_add(middleware_ms))
-        .ok_or(PlanError::Overflow)?;
-    // Multiply before dividing by 1000 so the only division moves the decimal point.
-    let compute_seconds = requests
-        .checked_mul(per_request_ms)
-        .map(|ms| ms / Decimal::ONE_THOUSAND)
+        .and_then(|ms| ms.checked_mul(requests))
+        .and_then(|ms| ms.checked_mul(MS_TO_SECONDS))
         .ok_or(PlanError::Overflow)?;
     let egress_bytes = requests
         .checked_mul(route.response_bytes)
         .and_then(|b| b.checked_mul(egress_ratio))
         .ok_or(PlanError::Overflow)?;
 
-    let shares = route.regions.as_ref().unwrap_or(plan_regions);
+    let Some(shares) = &route.regions else {
+        let billable = egress_bytes.checked_mul(split.weight).ok_or(PlanError::Overflow)?;
+        return Ok(RouteUsage {
+            total: Contribution {
+                requests: fixed(requests),
+                compute_seconds: fixed(compute_seconds),
+                egress_bytes: fixed(egress_bytes),
+                billable_egress_bytes: fixed(billable),
+            },
+            regions: Vec::new(),
+            follows_plan: true,
+        });
+    };
     let mut regions = Vec::with_capacity(shares.len());
     let mut billable = Decimal::ZERO;
     for (name, share) in shares {
@@ -141,7 +172,6 @@ pub fn route_usage(
             known: table.names.join(", "),
         })?;
         let part = |v: Decimal| v.checked_mul(*share).map(fixed).ok_or(PlanError::Overflow);
-        let region_egress = part(egress_bytes)?;
         let region_billable = egress_bytes
             .checked_mul(*share)
             .and_then(|b| b.checked_mul(table.weights[index]))
@@ -153,7 +183,7 @@ pub fn route_usage(
             Contribution {
                 requests: part(requests)?,
                 compute_seconds: part(compute_seconds)?,
-                egress_bytes: region_egress,
+                egress_bytes: part(egress_bytes)?,
                 billable_egress_bytes: region_billable,
             },
         ));
@@ -165,5 +195,7 @@ pub fn route_usage(
         // The sum of the rounded region parts, so region attribution adds up to the route.
         billable_egress_bytes: billable,
     };
-    Ok(RouteUsage { total, regions })
+    Ok(RouteUsage { total, regions, follows_plan: false })
 }
+
+const MS_TO_SECONDS: Decimal = Decimal::from_parts(1, 0, 0, false, 3);
