@@ -11,14 +11,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-
-/// The body of every error answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    pub code: String,
-    pub message: String,
-}
+use edgecost_api::ErrorBody;
+use edgecost_engine::EngineError;
 
 /// Everything that can go wrong while answering a request or starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +37,9 @@ pub enum AppError {
     InvalidQuery { detail: String },
     #[error("this request needs an `Idempotency-Key` header (1 to {max_len} visible ASCII characters)")]
     MissingIdempotencyKey { max_len: usize },
+    /// The engine refused or failed; its own code goes to the client.
+    #[error(transparent)]
+    Engine(EngineError),
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("the server could not answer: {detail}")]
@@ -63,6 +60,7 @@ impl AppError {
             AppError::BodyTooLarge { .. } => "body_too_large",
             AppError::InvalidQuery { .. } => "invalid_query",
             AppError::MissingIdempotencyKey { .. } => "missing_idempotency_key",
+            AppError::Engine(e) => e.code(),
             AppError::Bind { .. } => "bind_failed",
             AppError::Internal { .. } => "internal",
         }
@@ -80,13 +78,15 @@ impl AppError {
             AppError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Engine(e) => engine_status(e),
             AppError::Bind { .. } | AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The body sent to clients. Server-side failures keep their detail in the log.
     pub fn body(&self) -> ErrorBody {
-        let message = if self.status().is_server_error() {
+        // Only a 500 hides its detail: 503 (contention) says "retry", which clients need.
+        let message = if self.status() == StatusCode::INTERNAL_SERVER_ERROR {
             "the server could not answer; the failure was logged".to_owned()
         } else {
             self.to_string()
@@ -104,6 +104,35 @@ impl IntoResponse for AppError {
             tracing::debug!(code = self.code(), error = %self, "request refused");
         }
         (status, Json(self.body())).into_response()
+    }
+}
+
+/// The status of an engine error: the caller's mistakes are 4xx, the rest 5xx.
+fn engine_status(e: &EngineError) -> StatusCode {
+    use EngineError as E;
+    match e {
+        E::Unauthenticated => StatusCode::UNAUTHORIZED,
+        E::NotFound => StatusCode::NOT_FOUND,
+        E::InvalidIdempotencyKey | E::InvalidCursor => StatusCode::BAD_REQUEST,
+        // The request is well formed but the account's state forbids it, or it repeats a
+        // key or batch id with a different body.
+        E::TierUnchanged { .. }
+        | E::CreditsHeld { .. }
+        | E::BatchIdReused { .. }
+        | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
+        E::Contention => StatusCode::SERVICE_UNAVAILABLE,
+        e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<EngineError> for AppError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            // One code for every refused token, whichever layer refused it.
+            EngineError::Unauthenticated => AppError::InvalidToken,
+            e => AppError::Engine(e),
+        }
     }
 }
 

@@ -1,14 +1,51 @@
-//! The HTTP API of the billing engine (axum).
+//! The HTTP API of the billing engine: a thin axum adapter over `edgecost_engine`.
+//!
+//! [`router`] builds the whole API (the route table reads in one place); [`spawn`] serves it
+//! on a socket with graceful shutdown, as `edgecost serve` does and as the desktop app does on
+//! loopback for its demo. Handlers read the time from the state's [`Clock`] and pass it to the
+//! engine; they authenticate with bearer tokens (account tokens for `/v1/account/*`, node
+//! tokens for `/v1/telemetry`). Every error answers `{code, message}` ([`AppError`]).
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use edgecost_engine::Engine;
+//! use edgecost_pricing::PriceBook;
+//!
+//! let url = Engine::sqlite_url(std::path::Path::new("/tmp/edgecost-demo.db"));
+//! let engine = Engine::open(&url, PriceBook::published().clone()).await?;
+//! let server = edgecost_server::spawn(engine, "127.0.0.1:0".parse()?).await?;
+//! println!("serving on {}", server.url());
+//! server.shutdown().await?;
+//! # Ok(()) }
+//! ```
 
+mod auth;
 mod clock;
 mod error;
+mod handlers;
 mod json;
 mod metrics;
+mod openapi;
 mod router;
 mod serve;
+mod state;
 
+use std::net::SocketAddr;
+
+use edgecost_engine::Engine;
+
+pub use auth::{AccountAuth, NodeAuth};
 pub use clock::Clock;
-pub use error::{AppError, ErrorBody};
+pub use error::AppError;
+pub use handlers::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use metrics::{IngestOutcome, Metrics};
+pub use openapi::document as openapi_document;
 pub use router::{BODY_LIMIT_BYTES, router};
 pub use serve::RunningServer;
+pub use state::AppState;
+
+/// Serves the API over `engine` on `addr` (port 0 picks a free port) with the system clock.
+/// The returned handle knows the bound address and shuts the server down gracefully.
+pub async fn spawn(engine: Engine, addr: SocketAddr) -> Result<RunningServer, AppError> {
+    RunningServer::start(router(AppState::new(engine)), addr).await
+}

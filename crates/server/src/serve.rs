@@ -56,18 +56,6 @@ impl RunningServer {
             None => Ok(()),
         }
     }
-
-    /// Serves until the task ends (it ends only on shutdown or a fatal listener error).
-    pub async fn wait(mut self) -> Result<(), AppError> {
-        match self.task.take() {
-            Some(task) => match task.await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(AppError::Internal { detail: format!("server stopped with: {e}") }),
-                Err(e) => Err(AppError::Internal { detail: format!("server task failed: {e}") }),
-            },
-            None => Ok(()),
-        }
-    }
 }
 
 impl Drop for RunningServer {

@@ -1,0 +1,271 @@
+//! The endpoint handlers: thin adapters that read the clock, call the engine, and answer.
+//!
+//! Each account handler acts on the account of its token only (see [`AccountAuth`]).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use edgecost_api::{
+    Granularity, UsageGrouping,
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
+    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage,
+    UsageLogQuery, UsageQuery, UsageSeries,
+};
+
+use crate::auth::{AccountAuth, NodeAuth};
+use crate::error::AppError;
+use crate::json::{Json, Query};
+use crate::metrics::IngestOutcome;
+use crate::state::AppState;
+
+/// The longest idempotency key accepted, in characters.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+
+/// The header that makes a purchase safe to repeat.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Telemetry from an edge node. Answers only after the batch is durably stored; a replayed
+/// `batch_id` gets the first answer again and is counted once.
+#[utoipa::path(
+    post, path = "/v1/telemetry", tag = "telemetry",
+    request_body = TelemetryBatch,
+    security(("node_token" = [])),
+    responses(
+        (status = 200, description = "Stored (or a replay of a stored batch)", body = IngestReceipt),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 409, description = "The batch id was used with a different body", body = ErrorBody),
+        (status = 422, description = "The batch breaks a bound", body = ErrorBody),
+    )
+)]
+pub async fn ingest(
+    State(state): State<AppState>,
+    node: NodeAuth,
+    Json(batch): Json<TelemetryBatch>,
+) -> Result<Json<IngestReceipt>, AppError> {
+    let now = state.clock.now();
+    match state.engine.ingest(&node.node, &batch, now).await {
+        Ok(ingested) => {
+            let outcome = if ingested.replayed {
+                IngestOutcome::Replayed
+            } else {
+                IngestOutcome::Stored { records: u64::from(ingested.receipt.accepted) }
+            };
+            state.metrics.record_ingest(outcome);
+            Ok(Json(ingested.receipt))
+        }
+        Err(e) => {
+            state.metrics.record_ingest(IngestOutcome::Rejected);
+            Err(e.into())
+        }
+    }
+}
+
+/// Tier, period, totals, credit balance and open notices.
+#[utoipa::path(
+    get, path = "/v1/account", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, body = AccountSummary),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+    )
+)]
+pub async fn account(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> Result<Json<AccountSummary>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.account_summary(&auth.account, now).await?))
+}
+
+/// The bill to date (what is left to invoice) and the projected bill at period end.
+#[utoipa::path(
+    get, path = "/v1/account/bill", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, body = BillToDate),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+    )
+)]
+pub async fn bill(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> Result<Json<BillToDate>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.bill_to_date(&auth.account, now).await?))
+}
+
+/// Usage series by hour or day, grouped by meter, route or region.
+#[utoipa::path(
+    get, path = "/v1/account/usage", tag = "account",
+    security(("account_token" = [])),
+    params(
+        ("from" = String, Query, description = "Start, RFC 3339 UTC, inclusive"),
+        ("to" = String, Query, description = "End, RFC 3339 UTC, exclusive"),
+        ("granularity" = Granularity, Query, description = "`hour` or `day`"),
+        ("group_by" = UsageGrouping, Query, description = "`meter`, `route` or `region`"),
+    ),
+    responses(
+        (status = 200, body = UsageSeries),
+        (status = 400, description = "Bad query string", body = ErrorBody),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        (status = 422, description = "A range the engine refuses", body = ErrorBody),
+    )
+)]
+pub async fn usage(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Query(query): Query<UsageQuery>,
+) -> Result<Json<UsageSeries>, AppError> {
+    Ok(Json(state.engine.usage(&auth.account, &query).await?))
+}
+
+/// Stored telemetry records of the account, newest first, one page at a time.
+#[utoipa::path(
+    get, path = "/v1/account/usage/log", tag = "account",
+    security(("account_token" = [])),
+    params(
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Records per page, 1 to 500 (100)"),
+    ),
+    responses(
+        (status = 200, body = UsageLogPage),
+        (status = 400, description = "Bad query string or cursor", body = ErrorBody),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+    )
+)]
+pub async fn usage_log(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Query(query): Query<UsageLogQuery>,
+) -> Result<Json<UsageLogPage>, AppError> {
+    Ok(Json(state.engine.usage_log(&auth.account, &query).await?))
+}
+
+/// Changes the tier: an upgrade applies at once to the whole period, a downgrade next period.
+#[utoipa::path(
+    post, path = "/v1/account/tier", tag = "account",
+    request_body = TierChangeRequest,
+    security(("account_token" = [])),
+    responses(
+        (status = 200, body = TierChange),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
+    )
+)]
+pub async fn change_tier(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Json(request): Json<TierChangeRequest>,
+) -> Result<Json<TierChange>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.change_tier(&auth.account, &request.tier, now).await?))
+}
+
+/// Buys burst credit packs. The `Idempotency-Key` header names the purchase: the same key
+/// returns the first answer, the same key with a different body is refused with 409.
+#[utoipa::path(
+    post, path = "/v1/account/credits", tag = "account",
+    request_body = CreditPurchaseRequest,
+    security(("account_token" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, one per purchase intent")),
+    responses(
+        (status = 200, description = "Bought (or the first answer for this key)", body = CreditPurchase),
+        (status = 400, description = "Malformed body or missing key", body = ErrorBody),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        (status = 409, description = "The key was used with a different body", body = ErrorBody),
+        (status = 422, description = "The tier cannot hold credits", body = ErrorBody),
+    )
+)]
+pub async fn buy_credits(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    headers: HeaderMap,
+    Json(request): Json<CreditPurchaseRequest>,
+) -> Result<Json<CreditPurchase>, AppError> {
+    let key = idempotency_key(&headers)?;
+    let now = state.clock.now();
+    Ok(Json(state.engine.purchase_credits(&auth.account, key, &request, now).await?))
+}
+
+/// Credit balance and every ledger entry.
+#[utoipa::path(
+    get, path = "/v1/account/credits", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, body = CreditLedger),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+    )
+)]
+pub async fn credits(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> Result<Json<CreditLedger>, AppError> {
+    Ok(Json(state.engine.credit_ledger(&auth.account).await?))
+}
+
+/// Open quota notices (80% and 100% of an included quantity) with their offers.
+#[utoipa::path(
+    get, path = "/v1/account/notices", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, body = NoticeList),
+        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+    )
+)]
+pub async fn notices(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> Result<Json<NoticeList>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.notices(&auth.account, now).await?))
+}
+
+/// The price book the engine rates with (no token needed: prices are public).
+#[utoipa::path(
+    get, path = "/v1/price-book", tag = "pricing",
+    responses((status = 200, description = "The price book in its JSON form", body = Object))
+)]
+pub async fn price_book(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        state.engine.book().to_json(),
+    )
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics in the OpenMetrics text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, body = Object)))]
+pub async fn openapi() -> impl IntoResponse {
+    axum::Json(crate::openapi::document())
+}
+
+/// The `Idempotency-Key` header, checked.
+fn idempotency_key(headers: &HeaderMap) -> Result<&str, AppError> {
+    let value = headers.get(IDEMPOTENCY_KEY_HEADER).ok_or_else(missing_key)?;
+    let key = value.to_str().map_err(|_| missing_key())?.trim();
+    let visible = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_CHARS || !visible {
+        return Err(missing_key());
+    }
+    Ok(key)
+}
+
+fn missing_key() -> AppError {
+    AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS }
+}
