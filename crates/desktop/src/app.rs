@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 
 use crate::chart::{ChartId, ExportFormat};
 use crate::dashboard::DashboardView;
+use crate::demo::DemoServer;
 use crate::error::DesktopError;
 use crate::remote::{AccountConnection, normalize_server_url};
 use crate::session::{Session, SessionFile};
@@ -34,6 +35,7 @@ pub struct App {
     session_file: SessionFile,
     cache: SnapshotCache,
     live: Mutex<Live>,
+    demo: Mutex<Option<DemoServer>>,
 }
 
 #[derive(Default)]
@@ -53,6 +55,7 @@ impl App {
             session_file: SessionFile::in_dir(data_dir),
             cache: SnapshotCache::in_dir(data_dir),
             live: Mutex::new(Live::default()),
+            demo: Mutex::new(None),
         }
     }
 
@@ -110,9 +113,17 @@ impl App {
         self.open(Door::Account, connection, now).await
     }
 
-    /// Door 2 (and reopening the demo): connects to an engine the caller runs on loopback.
-    pub async fn open_demo(&self, server_url: &str, token: &str, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
-        let connection = AccountConnection::new(server_url, token)?;
+    /// Door 2 (and reopening the demo): starts the engine in-process, seeded at `now`, and
+    /// opens its demo account. Starting it again while it runs reuses the running engine.
+    pub async fn start_demo(&self, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let connection = {
+            let mut demo = self.demo.lock().await;
+            if demo.is_none() {
+                *demo = Some(DemoServer::start(&self.data_dir, now).await?);
+            }
+            let server = demo.as_ref().expect("started above");
+            AccountConnection::new(&server.url(), server.token())?
+        };
         self.session_file.save(&Session { door: Door::Demo, server_url: None })?;
         self.open(Door::Demo, connection, now).await
     }
@@ -135,6 +146,9 @@ impl App {
         self.session_file.clear()?;
         self.cache.clear()?;
         *live = Live::default();
+        if let Some(demo) = self.demo.lock().await.take() {
+            demo.stop().await?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,185 @@
+//! The app's command bodies against a real engine (a SQLite file) served over real HTTP on
+//! loopback, with tokens in a real Secret Service keyring. No desktop is involved.
+//!
+//! Needs a session bus with gnome-keyring available:
+//! `dbus-run-session -- cargo test -p edgecost-desktop`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use edgecost_desktop::{App, ChartId, ChartRange, Door, ExportFormat, MeterLevel, TokenVault};
+use edgecost_engine::Engine;
+use edgecost_pricing::PriceBook;
+use edgecost_pricing::format::money;
+use tempfile::TempDir;
+
+static KEYRING: OnceLock<TempDir> = OnceLock::new();
+
+/// Starts gnome-keyring's Secret Service on this test's session bus, unlocked.
+fn keyring() {
+    KEYRING.get_or_init(|| {
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no session bus: run `dbus-run-session -- cargo test -p edgecost-desktop`"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--replace", "--unlock", "--components=secrets"])
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is needed (apt-get install gnome-keyring)");
+        daemon.stdin.take().unwrap().write_all(b"desktop-test-password").unwrap();
+        let out = daemon.wait_with_output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("GNOME_KEYRING_CONTROL"), "the keyring did not start");
+        dir
+    });
+}
+
+/// A vault of its own per test, so parallel tests never see each other's tokens.
+fn vault(name: &str) -> TokenVault {
+    TokenVault::with_service(&format!("edgecost-test-{name}-{}", std::process::id()))
+}
+
+struct Served {
+    _dir: TempDir,
+    server: edgecost_server::RunningServer,
+    url: String,
+    token: String,
+}
+
+async fn serve_demo_account(now: DateTime<Utc>) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), PriceBook::published().clone())
+        .await
+        .unwrap();
+    let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = edgecost_server::spawn(engine, addr).await.unwrap();
+    Served { url: server.url(), _dir: dir, server, token: demo.token }
+}
+
+fn files_containing(root: &Path, needle: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read(&path).unwrap().windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_a_restart() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let engine_bill = edgecost_client::Client::new(&served.url, &served.token).unwrap().bill().await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("connect");
+    let app = App::new(data.path(), vault.clone());
+
+    // A wrong token is refused by the server and nothing is stored.
+    let err = app.connect(&served.url, "ec_wrong_token", now).await.unwrap_err();
+    assert_eq!(err.code(), "unauthorized");
+    assert_eq!(vault.load(&served.url).unwrap(), None);
+    assert!(app.startup().await.door.is_none());
+
+    // The right token: the dashboard shows the engine's bill to the cent.
+    let view = app.connect(&format!("{}/", served.url), &served.token, now).await.unwrap();
+    assert_eq!(view.door, Door::Account);
+    assert_eq!(view.bill_to_date.total, money(engine_bill.bill.total));
+    assert_eq!(view.projected_p50.total, money(engine_bill.projected.total));
+    assert_eq!(vault.load(&served.url).unwrap().as_deref(), Some(served.token.as_str()));
+    assert!(files_containing(data.path(), &served.token).is_empty(), "the token reached a file");
+
+    // A restart opens on the cached dashboard and is still signed in.
+    drop(app);
+    let app = App::new(data.path(), vault.clone());
+    let startup = app.startup().await;
+    assert_eq!(startup.door, Some(Door::Account));
+    assert_eq!(startup.dashboard.unwrap().bill_to_date.total, money(engine_bill.bill.total));
+    let synced = app.sync(now).await.unwrap();
+    assert!(!synced.sync.offline);
+
+    // Sign-out removes the token, the session and the cached data.
+    app.sign_out().await.unwrap();
+    assert_eq!(vault.load(&served.url).unwrap(), None);
+    assert!(std::fs::read_dir(data.path()).unwrap().next().is_none(), "data folder is empty after sign-out");
+    assert!(App::new(data.path(), vault).startup().await.door.is_none());
+    served.server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_the_server_the_cached_dashboard_shows_offline_with_its_sync_time() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("offline");
+    let app = App::new(data.path(), vault.clone());
+    let online = app.connect(&served.url, &served.token, now).await.unwrap();
+    served.server.shutdown().await.unwrap();
+
+    let later = now + chrono::Duration::minutes(5);
+    let offline = app.sync(later).await.unwrap();
+    assert!(offline.sync.offline);
+    assert_eq!(offline.sync.error_code.as_deref(), Some("network"));
+    assert_eq!(offline.sync.synced_at, online.sync.synced_at, "the time shown is the last good sync");
+    assert_eq!(offline.bill_to_date, online.bill_to_date);
+
+    // Opening the app offline shows the cache at once.
+    let reopened = App::new(data.path(), vault.clone()).startup().await;
+    assert_eq!(reopened.dashboard.unwrap().bill_to_date, online.bill_to_date);
+    vault.delete(&served.url).unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
+    let now = Utc::now();
+    let data = tempfile::tempdir().unwrap();
+    // The demo never touches the keyring: it works where none is installed.
+    let app = App::new(data.path(), vault("demo-unused"));
+    let view = app.start_demo(now).await.unwrap();
+    assert_eq!(view.door, Door::Demo);
+    assert!(data.path().join(edgecost_desktop::DEMO_DATABASE).exists());
+    let requests = view.meters.iter().find(|m| m.meter == "requests").unwrap();
+    assert_eq!(requests.level, MeterLevel::Warning, "the demo sits just past 80% of its request quota");
+    assert!(requests.percent.unwrap() >= 80);
+    assert!(!view.notices.is_empty(), "the 80% notice shows");
+    assert!(view.bill_to_date.total.starts_with('$'));
+    assert!(!view.regions.is_empty() && !view.routes.is_empty());
+
+    for dark in [false, true] {
+        let svg = app.chart_svg(ChartId::Requests, dark).await.unwrap();
+        assert!(svg.starts_with("<svg") || svg.contains("<svg"), "an SVG document");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let png = out.path().join("chart.png");
+    app.export_chart(ChartId::Egress, ExportFormat::Png, false, &png).await.unwrap();
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let csv = out.path().join("chart.csv");
+    app.export_chart(ChartId::Requests, ExportFormat::Csv, false, &csv).await.unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().count() > 2 && text.starts_with("kind,"), "CSV with a header and rows: {text:.80}");
+
+    // A narrower range at hourly granularity re-reads the engine.
+    let week = app.set_range(ChartRange::Days7, edgecost_api::Granularity::Hour, now).await.unwrap();
+    assert_eq!(week.range, ChartRange::Days7);
+    assert!(app.chart_svg(ChartId::Compute, false).await.unwrap().contains("<svg"));
+
+    // Leaving the demo stops the engine and forgets the session.
+    app.sign_out().await.unwrap();
+    assert!(app.startup().await.door.is_none());
+}
