@@ -145,6 +145,19 @@ fn main() {
     let bare = median(31, 3, || {
         black_box(bare_totals(black_box(&plan), book));
     });
+    // The whole report the editor's estimate panel shows (attribution, every tier, quota days,
+    // credits) and the P50/P90 simulation, which the panel can refresh less often.
+    let period = edgecost_planner::EstimateOptions {
+        uncertainty: None,
+        ..edgecost_planner::EstimateOptions::starting(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())
+    };
+    let report = median(11, 3, || {
+        black_box(full.estimate(&period).unwrap());
+    });
+    let simulated = edgecost_planner::EstimateOptions { uncertainty: Some(edgecost_planner::Uncertainty::default()), ..period.clone() };
+    let simulation = median(3, 1, || {
+        black_box(full.estimate(&simulated).unwrap());
+    });
     // The estimator and the bare loop agree on the totals they share.
     let totals = bare_totals(&plan, book);
     assert_eq!(full.totals().requests, totals[0]);
@@ -158,4 +171,6 @@ fn main() {
     println!("  full re-price + bill  {:>9.4} ms   goal <= 5 ms    {}", ms(full_reprice), verdict(ms(full_reprice) <= 5.0));
     println!("  bare summation loop   {:>9.4} ms   (baseline, same routes, same totals)", ms(bare));
     println!("  full / bare           {:>9.2} x    goal <= 3x      {}", ratio, verdict(ratio <= 3.0));
+    println!("  whole estimate report {:>9.4} ms   (attribution, every tier, quota days, credits)", ms(report));
+    println!("  report + P50/P90      {:>9.4} ms   (200 samples)", ms(simulation));
 }

@@ -8,7 +8,6 @@ use edgecost_pricing::{Decimal, Meter, PriceBook, RateOptions, Recommendation, T
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use rust_decimal::RoundingStrategy;
-use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
@@ -256,7 +255,13 @@ fn multiplier(rng: &mut ChaCha8Rng, sigma: f64) -> Result<Decimal, PlanError> {
     let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
     let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
     let m = (sigma * z - sigma * sigma / 2.0).exp();
-    Decimal::from_f64(m).map(|d| d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)).ok_or(PlanError::Overflow)
+    // Ten-thousandths of the multiplier, rounded half away from zero; `f64::round` rounds
+    // halves away from zero too. The cast saturates, and a multiplier past 10^14 is refused.
+    let units = (m * 10_000.0).round();
+    if !units.is_finite() || units > 1e18 {
+        return Err(PlanError::Overflow);
+    }
+    Ok(Decimal::new(units as i64, 4))
 }
 
 fn usage_to_day(usage: &Usage, day: u32, period_days: u32) -> Result<Usage, PlanError> {
