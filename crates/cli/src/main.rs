@@ -3,9 +3,11 @@
 //! Exit codes: 0 success, 1 a failure while running (or a CI cost check that tripped), 2 bad
 //! arguments or bad input files.
 
+mod admin;
 mod args;
 mod plan;
 mod price;
+mod serve;
 mod table;
 
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ enum Command {
     Diff(plan::DiffArgs),
     /// Build routing plans from measured usage.
     Plan(plan::PlanArgs),
+    /// Run the billing engine's HTTP API (telemetry ingest and the account API).
+    Serve(serve::ServeArgs),
+    /// Create accounts and edge nodes in the billing engine's database.
+    Admin(admin::AdminArgs),
 }
 
 /// A command's failure, with the exit code it maps to.
@@ -87,6 +93,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Estimate(a) => plan::estimate(&a)?,
         Command::Diff(a) => return plan::diff(&a),
         Command::Plan(a) => plan::plan(&a)?,
+        Command::Serve(a) => serve::serve(&a)?,
+        Command::Admin(a) => admin::admin(&a)?,
     }
     Ok(ExitCode::SUCCESS)
 }

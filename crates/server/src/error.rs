@@ -120,6 +120,7 @@ fn engine_status(e: &EngineError) -> StatusCode {
         | E::CreditsHeld { .. }
         | E::BatchIdReused { .. }
         | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
+        E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         E::Contention => StatusCode::SERVICE_UNAVAILABLE,
         e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

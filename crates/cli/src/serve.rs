@@ -1,0 +1,139 @@
+//! `edgecost serve`: the billing engine's HTTP API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use edgecost_engine::Engine;
+use edgecost_pricing::PriceBook;
+
+use crate::CliError;
+
+/// Options of `edgecost serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`.
+    /// Default: a SQLite file in the user's data folder.
+    #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Create the demo account (45 days of telemetry) and print its token before serving.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
+pub fn default_database_path() -> Result<PathBuf, CliError> {
+    let data = dirs::data_dir().ok_or_else(|| {
+        CliError::input("cannot find the user's data folder; pass --database URL")
+    })?;
+    Ok(data.join("edgecost").join("edgecost.db"))
+}
+
+/// `--database`, or the default SQLite file (its folder created).
+pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
+    if let Some(url) = database {
+        return Ok(url.to_owned());
+    }
+    let path = default_database_path()?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating the data folder {}", parent.display()))?;
+    }
+    Ok(Engine::sqlite_url(&path))
+}
+
+/// Opens (and migrates) the engine's database; bills are rated with the published price book.
+pub async fn open_engine(database: Option<&str>) -> Result<Engine, CliError> {
+    let url = database_url(database)?;
+    Engine::open(&url, PriceBook::published().clone())
+        .await
+        .map_err(|e| CliError::Failed(anyhow::anyhow!("opening the database {}: {e}", redact(&url))))
+}
+
+/// The URL without its user and password, fit for messages and logs.
+fn redact(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_start = rest.find('@').filter(|at| rest[..*at].find('/').is_none());
+            match host_start {
+                Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A multi-threaded runtime for the engine and the server.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?)
+}
+
+pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
+    init_logging();
+    runtime()?.block_on(async {
+        let engine = open_engine(args.database.as_deref()).await?;
+        if args.demo {
+            let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now())
+                .await
+                .context("creating the demo account")?;
+            crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
+        }
+        let server = edgecost_server::spawn(engine, args.listen)
+            .await
+            .map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+        crate::emit(&format!("listening on {}", server.url()));
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        server.shutdown().await.map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+        Ok(())
+    })
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default level.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_urls_lose_their_credentials_in_messages() {
+        assert_eq!(redact("postgres://ec:s3cret@db:5432/edgecost"), "postgres://***@db:5432/edgecost");
+        assert_eq!(redact("sqlite:///home/a/edgecost.db"), "sqlite:///home/a/edgecost.db");
+        assert_eq!(redact("sqlite:///tmp/a@b.db"), "sqlite:///tmp/a@b.db");
+    }
+}

@@ -1,0 +1,129 @@
+//! `edgecost serve` and `edgecost admin` as real processes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_edgecost");
+
+/// A running `edgecost serve`, stopped with SIGTERM (or killed) on drop.
+struct Served {
+    child: Child,
+    addr: String,
+    /// Lines printed before `listening on` (the demo token).
+    banner: Vec<String>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(home: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    // Keep the default data folder inside the test's scratch folder.
+    cmd.env("HOME", home).env("XDG_DATA_HOME", home.join("data")).env_remove("EDGECOST_DATABASE_URL");
+    cmd
+}
+
+fn serve(home: &std::path::Path, extra: &[&str]) -> Served {
+    let mut child = command(home)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("edgecost starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "no `listening on` line; saw {banner:?}");
+        let line = lines.next().expect("serve printed `listening on` before exiting").unwrap();
+        if let Some(url) = line.strip_prefix("listening on http://") {
+            return Served { child, addr: url.trim().to_owned(), banner };
+        }
+        banner.push(line);
+    }
+}
+
+/// A minimal HTTP/1.1 GET; returns status code and body.
+fn get(addr: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serve_answers_healthz_on_the_default_database() {
+    let home = tempfile::tempdir().unwrap();
+    let served = serve(home.path(), &[]);
+    let (status, body) = get(&served.addr, "/healthz", None);
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    // With no --database, the SQLite file lives in the user's data folder.
+    assert!(home.path().join("data/edgecost/edgecost.db").exists());
+}
+
+#[test]
+fn an_account_created_by_admin_signs_in_to_serve() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", home.path().join("admin.db").display());
+    let output = command(home.path())
+        .args(["admin", "create-account", "--name", "Acme", "--tier", "production", "--json", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let token = created["token"].as_str().unwrap();
+    assert_eq!(created["tier"], "production");
+
+    let output = command(home.path())
+        .args(["admin", "create-node", "--name", "fra-1", "--json", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let node: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(node["token"].as_str().unwrap() != token);
+
+    let output = command(home.path())
+        .args(["admin", "create-account", "--name", "Acme", "--tier", "gold", "--database", &url])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "an unknown tier is the user's mistake");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("gold"));
+
+    let served = serve(home.path(), &["--database", &url]);
+    let (status, body) = get(&served.addr, "/v1/account", Some(token));
+    assert_eq!(status, 200, "{body}");
+    let account: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(account["name"], "Acme");
+    assert_eq!(account["account_id"], created["account_id"]);
+}
+
+#[test]
+fn serve_demo_prints_a_working_token() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", home.path().join("demo.db").display());
+    let served = serve(home.path(), &["--database", &url, "--demo"]);
+    let token = served
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("demo token: "))
+        .unwrap_or_else(|| panic!("no demo token in {:?}", served.banner))
+        .trim()
+        .to_owned();
+    let (status, body) = get(&served.addr, "/v1/account/notices", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let notices: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(!notices["notices"].as_array().unwrap().is_empty(), "the demo sits past 80% of a quota");
+}
