@@ -78,6 +78,22 @@ fn main() -> anyhow::Result<()> {
     usage.projection = usage.linear_projection(period.end_unix_s)?;
     let mut per_bucket = usage.clone();
     per_bucket.view = UsageView::PerBucket;
+    let ninety_days = TimeRange::last_days(now, 90);
+    let long_range = UsageChart {
+        meter: Meter::Compute,
+        range: ninety_days,
+        view: UsageView::PerBucket,
+        points: hourly_requests(90 * 24)
+            .into_iter()
+            .map(|p| UsagePoint {
+                start_unix_s: p.start_unix_s - PERIOD_START_UNIX_S + ninety_days.start_unix_s,
+                ..p
+            })
+            .collect(),
+        included: None,
+        projection: Vec::new(),
+        ..usage.clone()
+    };
     let empty = UsageChart {
         points: Vec::new(),
         ..usage.clone()
@@ -164,6 +180,10 @@ fn main() -> anyhow::Result<()> {
         (
             "usage-per-hour",
             Box::new(|t| per_bucket.to_svg(t, Size::DASHBOARD)),
+        ),
+        (
+            "usage-90-days-small",
+            Box::new(|t| long_range.to_svg(t, Size::SMALL)),
         ),
         (
             "usage-empty",

@@ -4,6 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ChartError, draw_failed};
 use crate::labels::SECONDS_PER_DAY;
@@ -25,7 +26,7 @@ pub(crate) const LABEL_PX: f64 = 12.0;
 pub(crate) const NOTE_PX: f64 = 11.0;
 
 /// The pixel size of a chart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Size {
     pub width_px: u32,
     pub height_px: u32,
@@ -76,7 +77,7 @@ impl Default for Size {
 }
 
 /// A span of time shown on a chart, in UTC seconds since the Unix epoch, end exclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimeRange {
     pub start_unix_s: i64,
     pub end_unix_s: i64,
@@ -115,7 +116,8 @@ impl TimeRange {
 }
 
 /// The width of one data point on a time axis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Bucket {
     Hour,
     Day,

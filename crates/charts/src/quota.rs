@@ -4,6 +4,7 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT};
 
@@ -20,7 +21,7 @@ use crate::time_axis::{TickAxis, plot};
 pub const PERIOD_DAYS_MAX: u32 = 366;
 
 /// One meter's projected running total at the end of each day of the period.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeterProjection {
     pub meter: Meter,
     /// The tier's included quantity; a meter without one has nothing to be measured against
@@ -72,7 +73,7 @@ impl MeterProjection {
 
 /// Every meter's projection over one period, as a percentage of its quota, with the 80% and
 /// 100% marks and the day each meter reaches them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaProjectionChart {
     /// The tier whose quotas are shown, e.g. `Production`.
     pub tier_label: String,

@@ -1,6 +1,7 @@
 //! Egress by region over time, as stacked areas.
 
 use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::{Decimal, Meter};
 
@@ -15,14 +16,14 @@ use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, ti
 use crate::usage::UsagePoint;
 
 /// One region's egress per bucket, in GB.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionSeries {
     pub region: String,
     pub points: Vec<UsagePoint>,
 }
 
 /// Egress of every region over a range, stacked so the top edge is the total.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionEgressChart {
     pub range: TimeRange,
     pub bucket: Bucket,
@@ -168,7 +169,7 @@ impl RegionEgressChart {
                 )
             })
             .collect();
-        let y_desc = format!("Egress per {} (GB)", self.bucket.noun());
+        let y_desc = format!("GB per {}", self.bucket.noun());
         let y_tick = |y: f64| meter_tick(Meter::Egress, y);
         let axes = TimeAxes {
             range: self.range,

@@ -3,6 +3,7 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::money;
@@ -18,7 +19,7 @@ use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
 
 /// One route's cost, in the bill's currency and already rounded to the cent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteCost {
     pub route: String,
     pub cost: Decimal,
@@ -28,7 +29,7 @@ pub struct RouteCost {
 
 /// Each route's cost this period as a horizontal bar, most expensive first, with a marker at
 /// the previous period's cost and the change written beside the bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteCostChart {
     /// Names the period in the title, e.g. `November 2026`.
     pub period_label: String,

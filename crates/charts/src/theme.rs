@@ -1,6 +1,7 @@
 //! Colours and sizes of a chart: one palette for light surfaces, one for dark.
 
 use plotters::style::RGBColor;
+use serde::{Deserialize, Serialize};
 
 /// An sRGB colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -33,7 +34,8 @@ impl Rgb {
 }
 
 /// Whether the chart sits on a light or a dark surface.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ThemeMode {
     Light,
     Dark,

@@ -2,6 +2,7 @@
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT};
 
@@ -17,21 +18,22 @@ use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, ti
 /// What a meter measured in one bucket, starting at `start_unix_s` (UTC seconds).
 ///
 /// The amount is in the meter's bill unit: requests, GB of egress, or compute seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsagePoint {
     pub start_unix_s: i64,
     pub amount: Decimal,
 }
 
 /// A projected running total of a meter at `at_unix_s`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectedTotal {
     pub at_unix_s: i64,
     pub total: Decimal,
 }
 
 /// How the usage line is drawn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UsageView {
     /// The running total since the start of the range, against the included quota.
     Cumulative,
@@ -44,7 +46,7 @@ pub enum UsageView {
 /// The chart is pure data: it draws the points as given and reads no clock. Usage is known
 /// up to `now_unix_s`; buckets that start at or after it are not drawn (pass the range's end
 /// for a range wholly in the past).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageChart {
     pub meter: Meter,
     /// The range on the x axis; for the current billing period, the period itself.
@@ -173,17 +175,12 @@ impl UsageChart {
         end.min(self.now_unix_s).min(self.range.end_unix_s)
     }
 
+    /// The y axis names only the unit: the title already says what is measured, and a long
+    /// vertical description would run past the plot of a small chart.
     fn y_desc(&self) -> String {
-        let meter = self.meter;
-        let per = match self.view {
-            UsageView::Cumulative => String::from("used"),
-            UsageView::PerBucket => format!("per {}", self.bucket.noun()),
-        };
-        // "Requests used (requests)" says the unit twice.
-        if meter == Meter::Requests {
-            format!("{} {per}", meter.label())
-        } else {
-            format!("{} {per} ({})", meter.label(), meter.unit())
+        match self.view {
+            UsageView::Cumulative => self.meter.unit().to_string(),
+            UsageView::PerBucket => format!("{} per {}", self.meter.unit(), self.bucket.noun()),
         }
     }
 

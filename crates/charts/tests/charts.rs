@@ -174,7 +174,7 @@ fn the_usage_chart_shows_axes_quota_80_percent_series_and_projection() {
     // Title, axis descriptions and human tick labels.
     assert!(svg.has_text("Requests, cumulative"));
     assert!(svg.has_text("Date (UTC)"));
-    assert!(svg.has_text("Requests used"));
+    assert!(svg.has_text("requests"));
     assert!(svg.has_text("Nov 9"), "date ticks: {:?}", svg.texts);
     assert!(
         svg.has_text("1M") && svg.has_text("2M"),
@@ -208,7 +208,7 @@ fn the_per_bucket_view_shows_the_even_pace_to_the_quota() {
         ..usage_chart()
     };
     let svg = parse(&chart.to_svg(&theme, Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Requests per hour"));
+    assert!(svg.has_text("Requests per hour") && svg.has_text("requests per hour"));
     // 2M over 720 hours.
     assert!(
         svg.has_text("Even pace to the quota (2.78k requests per hour)"),
@@ -225,7 +225,7 @@ fn egress_and_compute_ticks_carry_their_units() {
     chart.meter = Meter::Egress;
     chart.included = Some(Decimal::from(50));
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Egress used (GB)"));
+    assert!(svg.has_text("Egress, cumulative") && svg.has_text("GB"));
     assert!(
         svg.texts
             .iter()
@@ -236,7 +236,7 @@ fn egress_and_compute_ticks_carry_their_units() {
 
     chart.meter = Meter::Compute;
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Compute used (seconds)"));
+    assert!(svg.has_text("Compute, cumulative") && svg.has_text("seconds"));
     assert!(
         svg.texts.iter().any(|t| t.ends_with(" s")),
         "{:?}",
@@ -304,7 +304,7 @@ fn the_egress_chart_stacks_regions_with_their_totals() {
     // Largest first: 7 x 4.25 and 7 x 2.5 GB.
     assert!(svg.has_text("us-east (29.8 GB)"), "{:?}", svg.texts);
     assert!(svg.has_text("eu-west (17.5 GB)"));
-    assert!(svg.has_text("Egress per day (GB)"));
+    assert!(svg.has_text("GB per day"));
     assert!(svg.polylines_in(&theme.series[0].hex()) >= 1);
     assert!(svg.polylines_in(&theme.series[1].hex()) >= 1);
 }
@@ -531,4 +531,18 @@ fn egress_and_projection_csv_read_back_exactly() {
         assert_eq!(back, m.cumulative_by_day);
     }
     assert_eq!(rows.iter().find(|r| r[0] == "compute").unwrap()[4], "");
+}
+
+#[test]
+fn chart_values_cross_a_json_boundary_unchanged() {
+    let chart = usage_chart();
+    let json = serde_json::to_string(&chart).unwrap();
+    // Amounts stay exact decimal strings, never floats.
+    assert!(json.contains("\"amount\":\"1000\""), "{json}");
+    assert!(json.contains("\"view\":\"cumulative\""));
+    let back: UsageChart = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, chart);
+    let routes = route_chart();
+    let back: RouteCostChart = serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
+    assert_eq!(back, routes);
 }
