@@ -89,6 +89,10 @@ fn summary(charts: &[UsageChart], theme: &Theme) {
         }
     });
     let per_chart = full / charts.len() as u32;
+    let svg = charts[0].to_svg(theme, size).expect("chart renders");
+    let png = time(&|| {
+        black_box(edgecost_charts::to_png(&svg, 2.0).expect("PNG renders"));
+    });
     println!(
         "usage charts, {} points x {} series: {:.2} ms for all, {:.2} ms per chart (goal <= 5 ms per chart); \
          baseline bare polyline: {:.2} ms for all ({:.1}x)",
@@ -98,6 +102,12 @@ fn summary(charts: &[UsageChart], theme: &Theme) {
         per_chart.as_secs_f64() * 1e3,
         baseline.as_secs_f64() * 1e3,
         full.as_secs_f64() / baseline.as_secs_f64().max(1e-9),
+    );
+    println!(
+        "PNG export of one usage chart at 2x ({} x {} px): {:.1} ms",
+        size.width_px * 2,
+        size.height_px * 2,
+        png.as_secs_f64() * 1e3
     );
 }
 

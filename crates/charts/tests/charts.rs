@@ -543,6 +543,7 @@ fn chart_values_cross_a_json_boundary_unchanged() {
     let back: UsageChart = serde_json::from_str(&json).unwrap();
     assert_eq!(back, chart);
     let routes = route_chart();
-    let back: RouteCostChart = serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
+    let back: RouteCostChart =
+        serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
     assert_eq!(back, routes);
 }
