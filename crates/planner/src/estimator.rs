@@ -100,24 +100,27 @@ impl Estimator {
     /// Totals per region, with the region's name, in name order; regions with no traffic are
     /// left out. Each is rounded to the fixed scale, so they add up to the plan's totals to
     /// within a millionth of a unit per region.
-    pub fn region_totals(&self) -> Vec<(&str, Contribution)> {
+    pub fn region_totals(&self) -> Result<Vec<(&str, Contribution)>, PlanError> {
         let followers = &self.sums.followers;
-        self.table
-            .names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| {
-                let mut c = self.sums.own[i];
-                if let Some(share) = self.plan.regions.get(name) {
-                    let weight = *share * self.table.weights[i];
-                    c.requests += fixed(followers.requests * *share);
-                    c.compute_seconds += fixed(followers.compute_seconds * *share);
-                    c.egress_bytes += fixed(followers.egress_bytes * *share);
-                    c.billable_egress_bytes += fixed(followers.egress_bytes * weight);
-                }
-                (!is_zero(&c)).then_some((name.as_str(), c))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (i, name) in self.table.names.iter().enumerate() {
+            let mut c = self.sums.own[i];
+            if let Some(share) = self.plan.regions.get(name) {
+                let weight = share.checked_mul(self.table.weights[i]).ok_or(PlanError::Overflow)?;
+                let part = |v: Decimal, by: Decimal| v.checked_mul(by).map(fixed).ok_or(PlanError::Overflow);
+                let theirs = Contribution {
+                    requests: part(followers.requests, *share)?,
+                    compute_seconds: part(followers.compute_seconds, *share)?,
+                    egress_bytes: part(followers.egress_bytes, *share)?,
+                    billable_egress_bytes: part(followers.egress_bytes, weight)?,
+                };
+                c = c.checked_add(&theirs).ok_or(PlanError::Overflow)?;
+            }
+            if !is_zero(&c) {
+                out.push((name.as_str(), c));
+            }
+        }
+        Ok(out)
     }
 
     fn split(&self) -> PlanSplit<'_> {
@@ -140,7 +143,7 @@ impl Estimator {
         if route.path != old_path && self.paths.contains(&route.path) {
             return Err(PlanError::DuplicateRoute { route: route.path });
         }
-        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
+        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| *v.error)?;
         let usage = route_usage(&route, &self.plan.middleware, &self.split(), &self.table)?;
         self.swap_usage(index, usage)?;
         if route.path != old_path {
@@ -156,7 +159,7 @@ impl Estimator {
         if self.paths.contains(&route.path) {
             return Err(PlanError::DuplicateRoute { route: route.path });
         }
-        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| v.error)?;
+        check_route(&route, &self.plan.middleware, &self.book).map_err(|v| *v.error)?;
         let usage = route_usage(&route, &self.plan.middleware, &self.split(), &self.table)?;
         add_into(&mut self.totals, &mut self.sums, &usage)?;
         self.paths.insert(route.path.clone());
@@ -267,15 +270,14 @@ impl Estimator {
 
     /// Changes the growth assumption; the month's usage does not change.
     pub fn set_growth(&mut self, growth: Option<Growth>) -> Result<(), PlanError> {
-        if let Some(g) = &growth {
-            if g.monthly_percent <= Decimal::from(-100) {
+        if let Some(g) = &growth
+            && g.monthly_percent <= Decimal::from(-100) {
                 return Err(PlanError::OutOfRange {
                     field: "growth.monthly_percent".into(),
                     value: g.monthly_percent.to_string(),
                     rule: "growth must be above -100 percent",
                 });
             }
-        }
         self.plan.growth = growth;
         Ok(())
     }

@@ -119,14 +119,14 @@ impl Middleware {
 
 /// A broken rule with where to point in the text: a route (by path) and a key inside it.
 pub(crate) struct Violation {
-    pub error: PlanError,
+    pub error: Box<PlanError>,
     pub route: Option<String>,
     pub key: Option<String>,
 }
 
 impl Violation {
     fn new(error: PlanError) -> Self {
-        Violation { error, route: None, key: None }
+        Violation { error: Box::new(error), route: None, key: None }
     }
     fn at_route(mut self, path: &str) -> Self {
         self.route = Some(path.to_owned());
@@ -169,7 +169,7 @@ impl Plan {
 
     /// Checks every rule of a plan built or edited in memory.
     pub fn check(&self, book: &PriceBook) -> Result<(), PlanError> {
-        self.check_rules(book).map_err(|v| v.error)
+        self.check_rules(book).map_err(|v| *v.error)
     }
 
     /// The plan as YAML text, which [`Plan::parse`] reads back unchanged.
@@ -196,8 +196,8 @@ impl Plan {
         for (name, mw) in &self.middleware {
             check_middleware(name, mw).map_err(|e| Violation::new(e).at_key(name))?;
         }
-        if let Some(g) = &self.growth {
-            if g.monthly_percent <= Decimal::from(-100) {
+        if let Some(g) = &self.growth
+            && g.monthly_percent <= Decimal::from(-100) {
                 let error = PlanError::OutOfRange {
                     field: "growth.monthly_percent".into(),
                     value: g.monthly_percent.to_string(),
@@ -205,7 +205,6 @@ impl Plan {
                 };
                 return Err(Violation::new(error).at_key("monthly_percent"));
             }
-        }
         let mut seen = HashSet::with_capacity(self.routes.len());
         for route in &self.routes {
             if !seen.insert(route.path.as_str()) {
@@ -319,12 +318,11 @@ fn locate(v: Violation, text: &str, file: &str) -> PlanError {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
     let mut found = None;
-    if let Some(path) = &v.route {
-        if let Some(i) = lines.iter().position(|l| holds_key_value(l, "path", path)) {
+    if let Some(path) = &v.route
+        && let Some(i) = lines.iter().position(|l| holds_key_value(l, "path", path)) {
             from = i;
             found = Some((i, column_of(lines[i], "path")));
         }
-    }
     if let Some(key) = &v.key {
         // Within a route, stop at the next route's `path`; elsewhere search the whole text.
         let end = if v.route.is_some() {

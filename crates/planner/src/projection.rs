@@ -49,7 +49,10 @@ pub fn threshold_days(
         let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
         let monthly = usage.quantity(meter);
         for percent in THRESHOLDS_PERCENT {
-            let target = included * Decimal::from(percent) / Decimal::ONE_HUNDRED;
+            let target = included
+                .checked_mul(Decimal::from(percent))
+                .map(|t| t / Decimal::ONE_HUNDRED)
+                .ok_or(PlanError::Overflow)?;
             // used(d) = monthly x d / period_days >= target  <=>  d >= target x period_days / monthly.
             let day = if monthly.is_zero() {
                 None
@@ -144,7 +147,7 @@ pub fn project_months(
     if months > MAX_MONTHS {
         return Err(PlanError::Bound { what: "months", value: months.into(), max: MAX_MONTHS.into() });
     }
-    let step = Decimal::ONE + monthly_percent / Decimal::ONE_HUNDRED;
+    let step = Decimal::ONE.checked_add(monthly_percent / Decimal::ONE_HUNDRED).ok_or(PlanError::Overflow)?;
     let mut factor = Decimal::ONE;
     let mut out = Vec::with_capacity(months as usize);
     for month in 1..=months {
@@ -222,10 +225,11 @@ pub fn simulate(
                 .checked_add(scaled(route.billable_egress_bytes)?)
                 .ok_or(PlanError::Overflow)?;
         }
+        let whole = |v: Decimal| v.checked_mul(plan_factor).map(fixed).ok_or(PlanError::Overflow);
         let usage = Usage {
-            requests: fixed(sum.requests * plan_factor),
-            egress_bytes: fixed(sum.billable_egress_bytes * plan_factor),
-            compute_seconds: fixed(sum.compute_seconds * plan_factor),
+            requests: whole(sum.requests)?,
+            egress_bytes: whole(sum.billable_egress_bytes)?,
+            compute_seconds: whole(sum.compute_seconds)?,
         };
         totals.push(book.rate(tier, &usage, &RateOptions::default())?.total);
     }

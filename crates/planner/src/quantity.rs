@@ -139,11 +139,10 @@ pub fn de_shares_opt<'de, D: Deserializer<'de>>(
 /// Writes a quantity as a plain number when that reads back exactly, else as a string.
 pub fn ser<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     let v = v.normalize();
-    if v.scale() == 0 {
-        if let Some(i) = v.to_i64() {
+    if v.scale() == 0
+        && let Some(i) = v.to_i64() {
             return s.serialize_i64(i);
         }
-    }
     if let Some(f) = v.to_f64() {
         let text = format!("{f}");
         if edgecost_pricing::parse_decimal(&text) == Some(v) && text.contains('.') {
