@@ -335,7 +335,10 @@ impl Engine {
     }
 
     fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
-        let options = RateOptions { credit_balance: ledger::from_cents(credit_cents), base_fee_shares: state.shares.clone() };
+        // No credit rates exactly as the pricing core's default options do, so a bill
+        // without credit is the same JSON `edgecost bill` prints.
+        let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
+        let options = RateOptions { credit_balance, base_fee_shares: state.shares.clone() };
         Ok(self.book.rate(tier, &rating::usage_of(totals), &options)?)
     }
 
@@ -502,7 +505,13 @@ impl Engine {
             })
         };
         let json = match self.store.write_ledger(&account.0, Some(&claim), &decide).await? {
-            LedgerWrite::Written(Some(j)) | LedgerWrite::Replayed(j) => j,
+            LedgerWrite::Written(Some(j)) => {
+                // Usage that committed while this purchase ran was rated before the credit
+                // existed: settle again now that both are visible.
+                self.settle_credits(account, now).await?;
+                j
+            }
+            LedgerWrite::Replayed(j) => j,
             LedgerWrite::Written(None) => unreachable!("a purchase always plans its answer"),
         };
         serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored purchase: {e}") })

@@ -1,0 +1,551 @@
+//! One conformance story, run against SQLite and against a throwaway PostgreSQL server.
+//!
+//! Each scenario is a plain async function over a fresh database; the macro at the bottom
+//! instantiates every scenario once per backend.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use edgecost_api::{
+    CreditPurchaseRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
+    UsageLogQuery, UsageQuery,
+};
+use edgecost_engine::testing::PgServer;
+use edgecost_engine::{AccountId, Engine, NodeId};
+use edgecost_pricing::{BaseFeeShare, Decimal, Meter, PriceBook, RateOptions, Usage};
+
+enum Guard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] PgServer),
+}
+
+struct Db {
+    url: String,
+    _guard: Guard,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Engine::sqlite_url(&dir.path().join("billing.db"));
+        Db { url, _guard: Guard::Sqlite(dir) }
+    }
+
+    async fn postgres() -> Db {
+        let server = PgServer::start_with(false);
+        let url = server.create_database().await;
+        Db { url, _guard: Guard::Postgres(server) }
+    }
+
+    /// A new engine on the same database: a second server replica, or the same server after
+    /// a restart.
+    async fn engine(&self) -> Engine {
+        Engine::open(&self.url, PriceBook::published().clone()).await.unwrap()
+    }
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+const NOW: &str = "2026-11-23T10:02:00Z";
+
+struct Fixture {
+    engine: Engine,
+    account: AccountId,
+    account_id: String,
+    node: NodeId,
+    node_id: String,
+}
+
+async fn fixture(db: &Db, tier: &str, created: &str) -> Fixture {
+    let engine = db.engine().await;
+    let created = engine.create_account("Acme", tier, t(created)).await.unwrap();
+    let account = engine.authenticate_account(&created.token).await.unwrap();
+    let node_created = engine.create_node("edge-fra-1", created.created_at).await.unwrap();
+    let node = engine.authenticate_node(&node_created.token).await.unwrap();
+    Fixture { engine, account, account_id: created.account_id, node, node_id: node_created.node_id }
+}
+
+fn rec(account_id: &str, route: &str, region: &str, start: &str, requests: u64, egress_bytes: u64, compute_ms: u64) -> TelemetryRecord {
+    TelemetryRecord {
+        account_id: account_id.into(),
+        route: route.into(),
+        region: region.into(),
+        window_start: t(start),
+        window_seconds: 60,
+        requests,
+        compute_ms,
+        egress_bytes,
+    }
+}
+
+fn batch(f: &Fixture, id: &str, records: Vec<TelemetryRecord>) -> TelemetryBatch {
+    TelemetryBatch { batch_id: id.into(), node_id: f.node_id.clone(), records }
+}
+
+/// Ingests `requests` for the fixture's account in one record per call, at `now`.
+async fn use_requests(f: &Fixture, id: &str, requests: u64, now: &str) {
+    let start = (t(now) - Duration::minutes(2)).to_rfc3339();
+    let b = batch(f, id, vec![rec(&f.account_id, "/api/orders", "eu", &start, requests, 0, 0)]);
+    let r = f.engine.ingest(&f.node, &b, t(now)).await.unwrap();
+    assert_eq!(r.receipt.accepted, 1, "{:?}", r.receipt.rejected);
+}
+
+// ------------------------------------------------------------------------------ ingest
+
+async fn a_replayed_batch_is_counted_once_and_answered_the_same(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b = batch(&f, "b-1", vec![
+        rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 1200, 9_600_000, 5400),
+        rec(&f.account_id, "/api/search", "na", "2026-11-23T10:00:00Z", 300, 1_000, 100),
+    ]);
+    let first = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.receipt.accepted, 2);
+    let again = f.engine.ingest(&f.node, &b, t("2026-11-23T10:05:00Z")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.receipt, first.receipt);
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 1500);
+    assert_eq!(bill.totals.egress_bytes, 9_601_000);
+}
+
+async fn racing_replays_on_two_replicas_count_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let b = Arc::new(batch(&f, "race-1", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 1000, 0, 0)]));
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let (node, b) = (f.node.clone(), b.clone());
+        tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, t(NOW)).await.unwrap() }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| !r.replayed).count(), 1, "exactly one attempt stores the batch");
+    assert!(results.iter().all(|r| r.receipt == results[0].receipt));
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 1000);
+}
+
+async fn a_crash_between_commit_and_answer_is_healed_by_the_replay(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b = batch(&f, "crash-1", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 700, 0, 0)]);
+    // The first attempt commits, then its answer is lost and the server restarts.
+    let lost = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    let restarted = db.engine().await;
+    let replay = restarted.ingest(&f.node, &b, t("2026-11-23T10:03:00Z")).await.unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.receipt, lost.receipt);
+
+    // An attempt cut off at an arbitrary point (before or after its commit) followed by a
+    // replay also counts exactly once.
+    for (i, cut_after_us) in [0u64, 200, 1_000, 3_000, 10_000].into_iter().enumerate() {
+        let b = batch(&f, &format!("cut-{i}"), vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 1, 0, 0)]);
+        let (engine, node, b2) = (restarted.clone(), f.node.clone(), b.clone());
+        let attempt = tokio::spawn(async move { engine.ingest(&node, &b2, t(NOW)).await });
+        tokio::time::sleep(std::time::Duration::from_micros(cut_after_us)).await;
+        attempt.abort();
+        let _ = attempt.await;
+        let replay = restarted.ingest(&f.node, &b, t(NOW)).await.unwrap();
+        assert_eq!(replay.receipt.accepted, 1);
+    }
+    let bill = restarted.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 705);
+}
+
+async fn a_batch_id_reused_with_another_body_is_refused(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b = batch(&f, "b-7", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 10, 0, 0)]);
+    f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    let other = batch(&f, "b-7", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 11, 0, 0)]);
+    let err = f.engine.ingest(&f.node, &other, t(NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "batch_id_reused");
+    assert_eq!(f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap().totals.requests, 10);
+}
+
+async fn malformed_input_is_refused_with_reasons(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let ok = rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 5, 0, 0);
+
+    let too_big = batch(&f, "big", vec![ok.clone(); edgecost_api::MAX_BATCH_RECORDS + 1]);
+    assert_eq!(f.engine.ingest(&f.node, &too_big, t(NOW)).await.unwrap_err().code(), "batch_too_large");
+    let no_id = batch(&f, "", vec![ok.clone()]);
+    assert_eq!(f.engine.ingest(&f.node, &no_id, t(NOW)).await.unwrap_err().code(), "invalid_batch");
+    let mut other_node = batch(&f, "n", vec![ok.clone()]);
+    other_node.node_id = "node_someone_else".into();
+    assert_eq!(f.engine.ingest(&f.node, &other_node, t(NOW)).await.unwrap_err().code(), "node_mismatch");
+    for token in ["", "ec_node_xyz", "Bearer nonsense", &format!("ec_node_{}", "0".repeat(64))] {
+        assert_eq!(f.engine.authenticate_node(token).await.unwrap_err().code(), "unauthenticated");
+        assert_eq!(f.engine.authenticate_account(token).await.unwrap_err().code(), "unauthenticated");
+    }
+
+    let mut records = vec![ok.clone()];
+    let mut r = ok.clone();
+    r.region = "mars".into();
+    records.push(r);
+    let mut r = ok.clone();
+    r.account_id = "acct_nobody".into();
+    records.push(r);
+    let mut r = ok.clone();
+    r.window_start = t("2026-11-23T11:00:00Z");
+    records.push(r);
+    let mut r = ok.clone();
+    r.window_start = t("2026-10-31T23:00:00Z");
+    records.push(r);
+    let mut r = ok.clone();
+    r.requests = u64::MAX;
+    records.push(r);
+    let mut r = ok.clone();
+    r.route = "no-slash".into();
+    records.push(r);
+    let receipt = f.engine.ingest(&f.node, &batch(&f, "mixed", records), t(NOW)).await.unwrap().receipt;
+    assert_eq!(receipt.accepted, 1);
+    let reasons: Vec<_> = receipt.rejected.iter().map(|r| (r.index, r.reason)).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (1, RejectionReason::UnknownRegion),
+            (2, RejectionReason::UnknownAccount),
+            (3, RejectionReason::WindowInFuture),
+            (4, RejectionReason::PeriodClosed),
+            (5, RejectionReason::AbsurdValue),
+            (6, RejectionReason::InvalidRoute),
+        ]
+    );
+    assert!(receipt.rejected.iter().all(|r| !r.message.is_empty()));
+    assert_eq!(f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap().totals.requests, 5);
+}
+
+async fn a_sandbox_account_is_capped_and_holds_no_credit(db: Db) {
+    let f = fixture(&db, "sandbox", "2026-11-01T00:00:00Z").await;
+    use_requests(&f, "s-1", 40_000, NOW).await;
+    let b = batch(&f, "s-2", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:01:00Z", 20_000, 0, 0)]);
+    let receipt = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap().receipt;
+    assert_eq!(receipt.accounts.len(), 1);
+    assert!(receipt.accounts[0].capped);
+    assert_eq!(receipt.accounts[0].capped_meters, vec![Meter::Requests]);
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert!(bill.bill.capped);
+    assert_eq!(bill.bill.total, d("0.00"));
+    let err = f
+        .engine
+        .purchase_credits(&f.account, "k", &CreditPurchaseRequest { packs: 1 }, t(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "credit_packs_not_allowed");
+    assert_eq!(f.engine.credit_ledger(&f.account).await.unwrap().balance, d("0"));
+}
+
+// ------------------------------------------------------------------------------ rating
+
+async fn the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b = batch(&f, "r-1", vec![
+        rec(&f.account_id, "/api/orders", "eu", "2026-11-02T10:00:00Z", 150_000, 30_000_000_000, 1_000),
+        rec(&f.account_id, "/api/orders", "apac", "2026-11-23T09:00:00Z", 200_001, 20_000_000_001, 2_345),
+    ]);
+    f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    // Billable egress: 30 GB in eu (x1.0) + 20.000000001 GB in apac (x1.5).
+    let usage = Usage { requests: d("350001"), egress_bytes: d("60000000001.5"), compute_seconds: d("3.345") };
+    let expected = PriceBook::published().rate("production", &usage, &RateOptions::default()).unwrap();
+    assert_eq!(bill.bill, expected);
+    // $19 + 15.0001 x $0.40 (6.00) + 10.0000000015 GB x $0.05 (0.50).
+    assert_eq!(bill.bill.total, d("25.50"));
+    assert_eq!(serde_json::to_value(&bill.bill).unwrap(), serde_json::to_value(&expected).unwrap());
+    assert!(bill.projected_totals.requests > bill.totals.requests);
+    assert!(bill.projected.total >= bill.bill.total);
+}
+
+async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    use_requests(&f, "u-1", 300_000, "2026-11-10T12:00:00Z").await;
+    let change = f.engine.change_tier(&f.account, "scale", t("2026-11-11T09:00:00Z")).await.unwrap();
+    assert!(change.immediate);
+    assert_eq!(change.previous_tier, "production");
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-11T10:00:00Z")).await.unwrap();
+    let shares = vec![
+        BaseFeeShare { tier: "production".into(), days: 10, period_days: 30 },
+        BaseFeeShare { tier: "scale".into(), days: 20, period_days: 30 },
+    ];
+    let usage = Usage { requests: d("300000"), ..Usage::default() };
+    let expected = PriceBook::published()
+        .rate("scale", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares })
+        .unwrap();
+    assert_eq!(bill.bill, expected);
+    // $19 x 10/30 = 6.33 and $79 x 20/30 = 52.67; the scale quota covers the usage.
+    assert_eq!(bill.bill.base_fee, d("59.00"));
+    assert_eq!(bill.bill.total, d("59.00"));
+    assert_eq!(f.engine.change_tier(&f.account, "scale", t("2026-11-12T00:00:00Z")).await.unwrap_err().code(), "tier_unchanged");
+
+    let down = f.engine.change_tier(&f.account, "production", t("2026-11-20T00:00:00Z")).await.unwrap();
+    assert!(!down.immediate);
+    assert_eq!(down.effective_at, t("2026-12-01T00:00:00Z"));
+    let summary = f.engine.account_summary(&f.account, t("2026-11-21T00:00:00Z")).await.unwrap();
+    assert_eq!(summary.tier, "scale");
+    assert_eq!(summary.scheduled_tier.unwrap().tier, "production");
+    let december = f.engine.account_summary(&f.account, t("2026-12-02T00:00:00Z")).await.unwrap();
+    assert_eq!(december.tier, "production");
+    let december_bill = f.engine.bill_to_date(&f.account, t("2026-12-02T00:00:00Z")).await.unwrap();
+    assert_eq!(december_bill.bill.base_fee, d("19.00"));
+    assert_eq!(december_bill.totals.requests, 0);
+    assert_eq!(f.engine.change_tier(&f.account, "enterprise", t(NOW)).await.unwrap_err().code(), "negotiated_tier");
+    assert_eq!(f.engine.change_tier(&f.account, "gold", t(NOW)).await.unwrap_err().code(), "unknown_tier");
+}
+
+// ------------------------------------------------------------------------------ notices
+
+async fn notices_appear_at_80_and_100_percent_and_resolve_on_upgrade(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    use_requests(&f, "n-1", 150_000, "2026-11-20T08:00:00Z").await;
+    assert!(f.engine.notices(&f.account, t(NOW)).await.unwrap().notices.is_empty());
+    use_requests(&f, "n-2", 10_000, "2026-11-21T08:00:00Z").await;
+    let notices = f.engine.notices(&f.account, t(NOW)).await.unwrap().notices;
+    assert_eq!(notices.len(), 1);
+    let n = &notices[0];
+    assert_eq!((n.meter, n.threshold_percent), (Meter::Requests, 80));
+    assert_eq!(n.reached_on.to_string(), "2026-11-21");
+    assert_eq!(n.days_left, 7);
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(n.projected_bill, bill.projected.total);
+    let upgrade = n.offer.upgrade.as_ref().unwrap();
+    assert_eq!(upgrade.tier, "scale");
+    assert_eq!(upgrade.saving, n.projected_bill - upgrade.projected_bill);
+    let packs = n.offer.credit_packs.as_ref().unwrap();
+    assert!(packs.packs >= 1 && packs.projected_overage > Decimal::ZERO);
+    assert!(n.message.contains("80%"), "{}", n.message);
+
+    use_requests(&f, "n-3", 40_000, "2026-11-22T08:00:00Z").await;
+    let notices = f.engine.notices(&f.account, t(NOW)).await.unwrap().notices;
+    let reached: BTreeSet<_> = notices.iter().map(|n| (n.threshold_percent, n.reached_on.to_string())).collect();
+    assert_eq!(reached, BTreeSet::from([(80, "2026-11-21".into()), (100, "2026-11-22".into())]));
+    assert_eq!(f.engine.account_summary(&f.account, t(NOW)).await.unwrap().notices.len(), 2);
+
+    f.engine.change_tier(&f.account, "scale", t(NOW)).await.unwrap();
+    assert!(f.engine.notices(&f.account, t(NOW)).await.unwrap().notices.is_empty());
+    assert!(f.engine.notices(&f.account, t("2026-12-01T10:00:00Z")).await.unwrap().notices.is_empty());
+}
+
+// ------------------------------------------------------------------------------ credits
+
+async fn a_purchase_is_idempotent_and_pays_overage_from_before_it(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    // 50,000 requests past the quota: 5 x $0.40 = $2.00 of overage before any credit.
+    use_requests(&f, "c-1", 250_000, "2026-11-20T08:00:00Z").await;
+    let req = CreditPurchaseRequest { packs: 1 };
+    let first = f.engine.purchase_credits(&f.account, "key-1", &req, t(NOW)).await.unwrap();
+    assert_eq!((first.price_paid, first.credit_added), (d("25.00"), d("25.00")));
+    assert_eq!(first.consumed_now, d("2.00"));
+    assert_eq!(first.balance, d("23.00"));
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.bill.credits_applied, d("2.00"));
+    assert_eq!(bill.bill.total, d("19.00"));
+
+    let again = f.engine.purchase_credits(&f.account, "key-1", &req, t("2026-11-23T11:00:00Z")).await.unwrap();
+    assert_eq!(again, first);
+    let err = f
+        .engine
+        .purchase_credits(&f.account, "key-1", &CreditPurchaseRequest { packs: 2 }, t(NOW))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "idempotency_key_reused");
+    assert_eq!(f.engine.purchase_credits(&f.account, "", &req, t(NOW)).await.unwrap_err().code(), "invalid_idempotency_key");
+    assert_eq!(
+        f.engine.purchase_credits(&f.account, "k0", &CreditPurchaseRequest { packs: 0 }, t(NOW)).await.unwrap_err().code(),
+        "invalid_pack_count"
+    );
+
+    // New overage is paid as it accrues, from the same pack, continuing the paid range.
+    use_requests(&f, "c-2", 25_000, NOW).await;
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    assert_eq!(ledger.balance, d("22.00"));
+    let kinds: Vec<_> = ledger.entries.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![LedgerEntryKind::Purchase, LedgerEntryKind::Consumption, LedgerEntryKind::Consumption]);
+    for e in &ledger.entries[1..] {
+        assert_eq!(e.pack_id.as_deref(), Some(first.purchase_id.as_str()));
+    }
+    let paid: Vec<_> = ledger.entries[1..].iter().map(|e| e.paid_overage.clone().unwrap()).collect();
+    assert_eq!((paid[0].from, paid[0].to, paid[1].from, paid[1].to), (d("0"), d("2.00"), d("2.00"), d("3.00")));
+    let sum: Decimal = ledger.entries.iter().map(|e| e.amount).sum();
+    assert_eq!(sum, ledger.balance);
+    assert_eq!(f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap().bill.total, d("19.00"));
+
+    // Sandbox cannot hold credit: the downgrade is refused while credit remains.
+    assert_eq!(f.engine.change_tier(&f.account, "sandbox", t(NOW)).await.unwrap_err().code(), "credits_held");
+}
+
+async fn concurrent_purchases_and_consumption_keep_the_balance_whole(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    use_requests(&f, "cc-0", 200_000, "2026-11-20T08:00:00Z").await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let account = f.account.clone();
+        tasks.push(tokio::spawn(async move {
+            engine.purchase_credits(&account, &format!("buy-{i}"), &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.map(|_| ())
+        }));
+        let engine = if i % 2 == 0 { replica.clone() } else { f.engine.clone() };
+        let (node, b) = (f.node.clone(), batch(&f, &format!("cc-{}", i + 1), vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 100_000, 0, 0)]));
+        tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, t(NOW)).await.map(|_| ()) }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // 800,000 requests past the quota cost $32.00; 8 packs bought $200.00 of credit.
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    let sum: Decimal = ledger.entries.iter().map(|e| e.amount).sum();
+    assert_eq!(sum, ledger.balance);
+    assert!(ledger.entries.iter().all(|e| e.balance_after >= Decimal::ZERO));
+    let sequences: Vec<u32> = ledger.entries.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, (1..=ledger.entries.len() as u32).collect::<Vec<_>>());
+    assert_eq!(ledger.balance, d("168.00"));
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.bill.overage_total, d("32.00"));
+    assert_eq!(bill.bill.credits_applied, d("32.00"));
+    assert_eq!(bill.bill.total, d("19.00"));
+}
+
+// ------------------------------------------------------------------------------ isolation and queries
+
+async fn accounts_never_see_each_other(db: Db) {
+    let a = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b_created = a.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let b = a.engine.authenticate_account(&b_created.token).await.unwrap();
+    assert_ne!(a.account, b);
+    use_requests(&a, "iso-1", 5_000, NOW).await;
+    a.engine
+        .purchase_credits(&a.account, "shared-key", &CreditPurchaseRequest { packs: 1 }, t(NOW))
+        .await
+        .unwrap();
+    assert_eq!(a.engine.account_summary(&b, t(NOW)).await.unwrap().totals.requests, 0);
+    assert_eq!(a.engine.credit_ledger(&b).await.unwrap().entries.len(), 0);
+    // The same idempotency key on another account is that account's own purchase.
+    let other = a.engine.purchase_credits(&b, "shared-key", &CreditPurchaseRequest { packs: 2 }, t(NOW)).await.unwrap();
+    assert_eq!(other.credit_added, d("50.00"));
+    let a_log = a.engine.usage_log(&a.account, &UsageLogQuery::default()).await.unwrap();
+    assert_eq!(a_log.records.len(), 1);
+    let cursor = Some((a_log.records[0].id.parse::<i64>().unwrap() + 1).to_string());
+    let b_log = a.engine.usage_log(&b, &UsageLogQuery { cursor, limit: None }).await.unwrap();
+    assert!(b_log.records.is_empty());
+    let q = UsageQuery { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-01T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    assert!(a.engine.usage(&b, &q).await.unwrap().lines.is_empty());
+    assert_eq!(a.engine.authenticate_account(&b_created.token).await.unwrap(), b);
+}
+
+async fn usage_series_and_the_log_page_through_everything(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let mut records = Vec::new();
+    for (i, hour) in ["2026-11-22T08", "2026-11-22T09", "2026-11-23T08"].iter().enumerate() {
+        for (route, region) in [("/api/orders", "eu"), ("/api/search", "na"), ("/api/orders", "apac")] {
+            records.push(rec(&f.account_id, route, region, &format!("{hour}:00:00Z"), 100 * (i as u64 + 1), 1_000, 10));
+            records.push(rec(&f.account_id, route, region, &format!("{hour}:30:00Z"), 1, 0, 0));
+        }
+    }
+    let total = records.len();
+    f.engine.ingest(&f.node, &batch(&f, "q-1", records), t(NOW)).await.unwrap();
+
+    let q = |granularity, group_by| UsageQuery { from: t("2026-11-22T00:00:00Z"), to: t("2026-11-24T00:00:00Z"), granularity, group_by };
+    let hourly = f.engine.usage(&f.account, &q(Granularity::Hour, UsageGrouping::Meter)).await.unwrap();
+    let requests = hourly.lines.iter().find(|l| l.meter == Meter::Requests).unwrap();
+    let points: Vec<_> = requests.points.iter().map(|p| (p.start.to_rfc3339(), p.quantity)).collect();
+    assert_eq!(points, vec![
+        ("2026-11-22T08:00:00+00:00".to_owned(), 303),
+        ("2026-11-22T09:00:00+00:00".to_owned(), 603),
+        ("2026-11-23T08:00:00+00:00".to_owned(), 903),
+    ]);
+    let daily = f.engine.usage(&f.account, &q(Granularity::Day, UsageGrouping::Region)).await.unwrap();
+    let eu = daily.lines.iter().find(|l| l.key == "eu" && l.meter == Meter::Requests).unwrap();
+    assert_eq!(eu.points.iter().map(|p| p.quantity).collect::<Vec<_>>(), vec![302, 301]);
+    let by_route = f.engine.usage(&f.account, &q(Granularity::Day, UsageGrouping::Route)).await.unwrap();
+    let keys: BTreeSet<_> = by_route.lines.iter().map(|l| l.key.as_str()).collect();
+    assert_eq!(keys, BTreeSet::from(["/api/orders", "/api/search"]));
+    let bad = UsageQuery { from: t("2026-11-24T00:00:00Z"), to: t("2026-11-22T00:00:00Z"), granularity: Granularity::Hour, group_by: UsageGrouping::Meter };
+    assert_eq!(f.engine.usage(&f.account, &bad).await.unwrap_err().code(), "invalid_usage_query");
+
+    let mut seen = BTreeSet::new();
+    let mut cursor = None;
+    loop {
+        let page = f.engine.usage_log(&f.account, &UsageLogQuery { cursor: cursor.clone(), limit: Some(4) }).await.unwrap();
+        assert!(page.records.len() <= 4);
+        for r in &page.records {
+            assert!(seen.insert(r.id.clone()), "a record appears on two pages");
+            assert_eq!(r.batch_id, "q-1");
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    let bad_cursor = UsageLogQuery { cursor: Some("abc".into()), limit: None };
+    assert_eq!(f.engine.usage_log(&f.account, &bad_cursor).await.unwrap_err().code(), "invalid_cursor");
+}
+
+async fn the_demo_account_sits_just_past_80_percent(db: Db) {
+    let engine = db.engine().await;
+    let now = t(NOW);
+    let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
+    let account = engine.authenticate_account(&demo.token).await.unwrap();
+    assert_eq!(account.as_str(), demo.account_id);
+    let summary = engine.account_summary(&account, now).await.unwrap();
+    let ratio = summary.totals.requests as f64 / 200_000.0;
+    assert!((0.80..0.90).contains(&ratio), "requests at {ratio} of the quota");
+    let thresholds: Vec<_> = summary.notices.iter().map(|n| (n.meter, n.threshold_percent)).collect();
+    assert_eq!(thresholds, vec![(Meter::Requests, 80)]);
+    let q = UsageQuery { from: now - Duration::days(60), to: now, granularity: Granularity::Day, group_by: UsageGrouping::Route };
+    let series = engine.usage(&account, &q).await.unwrap();
+    let days: BTreeSet<_> = series.lines.iter().flat_map(|l| l.points.iter().map(|p| p.start)).collect();
+    assert!(days.len() >= 45, "{} days of history", days.len());
+    assert_eq!(series.lines.iter().map(|l| l.key.as_str()).collect::<BTreeSet<_>>().len(), 4);
+    let log = engine.usage_log(&account, &UsageLogQuery { cursor: None, limit: Some(500) }).await.unwrap();
+    let nodes: BTreeSet<_> = log.records.iter().map(|r| r.node_id.as_str()).collect();
+    assert_eq!(nodes.len(), 3);
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Db::sqlite().await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::Db::postgres().await).await
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    a_replayed_batch_is_counted_once_and_answered_the_same,
+    racing_replays_on_two_replicas_count_once,
+    a_crash_between_commit_and_answer_is_healed_by_the_replay,
+    a_batch_id_reused_with_another_body_is_refused,
+    malformed_input_is_refused_with_reasons,
+    a_sandbox_account_is_capped_and_holds_no_credit,
+    the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals,
+    an_upgrade_prorates_and_a_downgrade_waits_for_next_period,
+    notices_appear_at_80_and_100_percent_and_resolve_on_upgrade,
+    a_purchase_is_idempotent_and_pays_overage_from_before_it,
+    concurrent_purchases_and_consumption_keep_the_balance_whole,
+    accounts_never_see_each_other,
+    usage_series_and_the_log_page_through_everything,
+    the_demo_account_sits_just_past_80_percent,
+);
