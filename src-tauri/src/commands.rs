@@ -41,6 +41,11 @@ pub async fn connect_account(state: State<'_, AppState>, server_url: String, tok
 }
 
 #[tauri::command]
+pub async fn start_demo(state: State<'_, AppState>) -> Answer<DashboardView> {
+    Ok(state.app.start_demo(now()).await?)
+}
+
+#[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
     Ok(state.app.sign_out().await?)
 }

@@ -31,6 +31,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::connect_account,
+            commands::start_demo,
             commands::sign_out,
             commands::sync_now,
             commands::set_range,

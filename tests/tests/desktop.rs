@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use edgecost_pricing::format::money;
@@ -66,7 +66,6 @@ fn keyring() {
             .args(["--unlock", "--components=secrets"])
             .env("HOME", dir.path())
             .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_RUNTIME_DIR", dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -138,6 +137,8 @@ impl Driver {
 
     /// Launches the app and connects to its webview.
     async fn launch(&self) -> Client {
+        // Both aws-lc-rs and ring are linked in; rustls needs to be told which one to use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
         // fantoccini wraps the capabilities in `alwaysMatch`; without it WebKitWebDriver
@@ -244,8 +245,9 @@ struct Server {
 
 async fn serve_demo_account() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("engine.db").display());
-    let engine = edgecost_engine::Engine::open(&url).await.expect("engine on SQLite");
+    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
+    let book = edgecost_pricing::PriceBook::published().clone();
+    let engine = edgecost_engine::Engine::open(&url, book).await.expect("engine on SQLite");
     let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.expect("demo data");
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let running = edgecost_server::spawn(engine, addr).await.expect("server on loopback");

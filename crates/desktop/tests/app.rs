@@ -31,7 +31,6 @@ fn keyring() {
             .args(["--replace", "--unlock", "--components=secrets"])
             .env("HOME", dir.path())
             .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_RUNTIME_DIR", dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
