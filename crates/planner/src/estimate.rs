@@ -105,7 +105,7 @@ impl Estimator {
             .map(|((route, part), row)| share(&route.path, part, row))
             .collect();
 
-        let regions_in_use = self.region_totals();
+        let regions_in_use = self.region_totals()?;
         let region_parts: Vec<&Contribution> = regions_in_use.iter().map(|(_, c)| c).collect();
         let region_rows = attribute(&bill, &region_parts)?;
         let regions = regions_in_use

@@ -100,31 +100,27 @@ impl Estimator {
     /// Totals per region, with the region's name, in name order; regions with no traffic are
     /// left out. Each is rounded to the fixed scale, so they add up to the plan's totals to
     /// within a millionth of a unit per region.
-    pub fn region_totals(&self) -> Vec<(&str, Contribution)> {
-        // Every product here is at most a total already computed with checked arithmetic
-        // (a share is at most 1, and share x weight is at most the split's billable weight),
-        // so none can overflow.
-        const BOUNDED: &str = "a region's part never exceeds a checked total";
+    pub fn region_totals(&self) -> Result<Vec<(&str, Contribution)>, PlanError> {
         let followers = &self.sums.followers;
         let mut out = Vec::new();
         for (i, name) in self.table.names.iter().enumerate() {
             let mut c = self.sums.own[i];
             if let Some(share) = self.plan.regions.get(name) {
-                let weight = share.checked_mul(self.table.weights[i]).expect(BOUNDED);
-                let part = |v: Decimal, by: Decimal| fixed(v.checked_mul(by).expect(BOUNDED));
+                let weight = share.checked_mul(self.table.weights[i]).ok_or(PlanError::Overflow)?;
+                let part = |v: Decimal, by: Decimal| v.checked_mul(by).map(fixed).ok_or(PlanError::Overflow);
                 let theirs = Contribution {
-                    requests: part(followers.requests, *share),
-                    compute_seconds: part(followers.compute_seconds, *share),
-                    egress_bytes: part(followers.egress_bytes, *share),
-                    billable_egress_bytes: part(followers.egress_bytes, weight),
+                    requests: part(followers.requests, *share)?,
+                    compute_seconds: part(followers.compute_seconds, *share)?,
+                    egress_bytes: part(followers.egress_bytes, *share)?,
+                    billable_egress_bytes: part(followers.egress_bytes, weight)?,
                 };
-                c = c.checked_add(&theirs).expect(BOUNDED);
+                c = c.checked_add(&theirs).ok_or(PlanError::Overflow)?;
             }
             if !is_zero(&c) {
                 out.push((name.as_str(), c));
             }
         }
-        out
+        Ok(out)
     }
 
     fn split(&self) -> PlanSplit<'_> {
