@@ -6,6 +6,8 @@ use thiserror::Error;
 ///
 /// Every variant has a stable [`code`](ChartError::code) so the app can choose what to show
 /// without matching on message text.
+// Variant fields are named by what they hold, unit last; the variant documents them.
+#[allow(missing_docs)]
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChartError {
     /// The requested image is too small to hold a labelled chart or too large to render.

@@ -28,7 +28,9 @@ pub(crate) const NOTE_PX: f64 = 11.0;
 /// The pixel size of a chart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Size {
+    /// Width in pixels.
     pub width_px: u32,
+    /// Height in pixels.
     pub height_px: u32,
 }
 
@@ -48,6 +50,7 @@ impl Size {
         height_px: 240,
     };
 
+    /// A size of `width_px` x `height_px`; checked when a chart is drawn.
     pub fn new(width_px: u32, height_px: u32) -> Size {
         Size {
             width_px,
@@ -79,11 +82,14 @@ impl Default for Size {
 /// A span of time shown on a chart, in UTC seconds since the Unix epoch, end exclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TimeRange {
+    /// The first second of the range.
     pub start_unix_s: i64,
+    /// The second after the range ends.
     pub end_unix_s: i64,
 }
 
 impl TimeRange {
+    /// The range from `start_unix_s` up to, not including, `end_unix_s`.
     pub fn new(start_unix_s: i64, end_unix_s: i64) -> TimeRange {
         TimeRange {
             start_unix_s,
@@ -119,11 +125,14 @@ impl TimeRange {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Bucket {
+    /// One hour, aligned to the range start.
     Hour,
+    /// One day, aligned to the range start.
     Day,
 }
 
 impl Bucket {
+    /// The bucket's width in seconds.
     pub fn seconds(self) -> i64 {
         match self {
             Bucket::Hour => 3_600,

@@ -47,6 +47,8 @@
 //! # Ok::<(), edgecost_charts::ChartError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod csv_out;
 mod error;
 mod frame;

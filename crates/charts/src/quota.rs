@@ -23,6 +23,7 @@ pub const PERIOD_DAYS_MAX: u32 = 366;
 /// One meter's projected running total at the end of each day of the period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeterProjection {
+    /// The meter projected.
     pub meter: Meter,
     /// The tier's included quantity; a meter without one has nothing to be measured against
     /// and is listed under the chart instead of drawn.
@@ -77,7 +78,9 @@ impl MeterProjection {
 pub struct QuotaProjectionChart {
     /// The tier whose quotas are shown, e.g. `Production`.
     pub tier_label: String,
+    /// Days in the billing period, the length of the x axis.
     pub period_days: u32,
+    /// One projection per meter, drawn in order.
     pub meters: Vec<MeterProjection>,
 }
 
@@ -85,6 +88,7 @@ pub struct QuotaProjectionChart {
 pub const NO_PROJECTION_MESSAGE: &str = "No traffic planned yet";
 
 impl QuotaProjectionChart {
+    /// `Projected usage of the Production quotas`.
     pub fn title(&self) -> String {
         if self.tier_label.is_empty() {
             String::from("Projected usage of the included quotas")

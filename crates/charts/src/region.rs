@@ -18,17 +18,22 @@ use crate::usage::UsagePoint;
 /// One region's egress per bucket, in GB.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionSeries {
+    /// The region's name as the price book spells it, e.g. `eu-west`.
     pub region: String,
+    /// Egress per bucket, in GB.
     pub points: Vec<UsagePoint>,
 }
 
 /// Egress of every region over a range, stacked so the top edge is the total.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionEgressChart {
+    /// The range on the x axis.
     pub range: TimeRange,
+    /// The width of each step of the areas.
     pub bucket: Bucket,
     /// Buckets that start at or after `now_unix_s` are not drawn.
     pub now_unix_s: i64,
+    /// Every region's egress; their order does not matter, the largest is drawn lowest.
     pub regions: Vec<RegionSeries>,
 }
 
@@ -47,6 +52,7 @@ struct Layer {
 }
 
 impl RegionEgressChart {
+    /// `Egress by region per day`.
     pub fn title(&self) -> String {
         format!("Egress by region per {}", self.bucket.noun())
     }

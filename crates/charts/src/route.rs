@@ -21,7 +21,9 @@ use crate::time_axis::{TickAxis, plot};
 /// One route's cost, in the bill's currency and already rounded to the cent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteCost {
+    /// The route's path or name.
     pub route: String,
+    /// The cost this period.
     pub cost: Decimal,
     /// The cost in the previous period; `None` for a route that is new this period.
     pub previous_cost: Option<Decimal>,
@@ -33,6 +35,7 @@ pub struct RouteCost {
 pub struct RouteCostChart {
     /// Names the period in the title, e.g. `November 2026`.
     pub period_label: String,
+    /// Every route; the chart sorts them by cost.
     pub routes: Vec<RouteCost>,
 }
 
@@ -54,6 +57,7 @@ struct Bar {
 }
 
 impl RouteCostChart {
+    /// `Cost by route, November 2026`.
     pub fn title(&self) -> String {
         if self.period_label.is_empty() {
             String::from("Cost by route")

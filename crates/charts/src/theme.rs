@@ -37,7 +37,9 @@ impl Rgb {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ThemeMode {
+    /// Dark text on a white background.
     Light,
+    /// Light text on a near-black background.
     Dark,
 }
 
@@ -47,13 +49,17 @@ pub enum ThemeMode {
 /// 3:1 against the background (WCAG AAA for text, AA for graphics), which the tests check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Theme {
+    /// Which surface the palette is for.
     pub mode: ThemeMode,
+    /// The chart's background.
     pub background: Rgb,
     /// Titles, tick labels and legend text.
     pub text: Rgb,
     /// Secondary text: axis descriptions, notes, the previous-period marker.
     pub muted_text: Rgb,
+    /// Grid lines, and the frame of an empty chart.
     pub grid: Rgb,
+    /// Axis lines and tick marks.
     pub axis: Rgb,
     /// Series colours, in order; a chart with more series than colours groups the rest.
     pub series: [Rgb; 6],

@@ -20,14 +20,18 @@ use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, ti
 /// The amount is in the meter's bill unit: requests, GB of egress, or compute seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsagePoint {
+    /// The start of the bucket.
     pub start_unix_s: i64,
+    /// What was used in the bucket.
     pub amount: Decimal,
 }
 
 /// A projected running total of a meter at `at_unix_s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectedTotal {
+    /// When the total is reached, typically the end of the period.
     pub at_unix_s: i64,
+    /// The running total since the start of the range.
     pub total: Decimal,
 }
 
@@ -48,11 +52,15 @@ pub enum UsageView {
 /// for a range wholly in the past).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageChart {
+    /// The meter drawn; it sets the units of the axis and labels.
     pub meter: Meter,
     /// The range on the x axis; for the current billing period, the period itself.
     pub range: TimeRange,
+    /// The width of each point.
     pub bucket: Bucket,
+    /// Running total or per bucket.
     pub view: UsageView,
+    /// The instant usage is known up to; see the type's description.
     pub now_unix_s: i64,
     /// Amounts per bucket; several points in one bucket are added up.
     pub points: Vec<UsagePoint>,
