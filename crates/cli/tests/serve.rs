@@ -30,7 +30,7 @@ fn command(home: &std::path::Path) -> Command {
 }
 
 fn serve(home: &std::path::Path, extra: &[&str]) -> Served {
-    let mut child = command(home)
+    let child = command(home)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
         .env("RUST_LOG", "warn")
@@ -38,16 +38,18 @@ fn serve(home: &std::path::Path, extra: &[&str]) -> Served {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("edgecost starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = Vec::new();
+    // Owned by `Served` from here on, so a failed assertion still stops the process.
+    let mut served = Served { child, addr: String::new(), banner: Vec::new() };
+    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        assert!(Instant::now() < deadline, "no `listening on` line; saw {banner:?}");
+        assert!(Instant::now() < deadline, "no `listening on` line; saw {:?}", served.banner);
         let line = lines.next().expect("serve printed `listening on` before exiting").unwrap();
         if let Some(url) = line.strip_prefix("listening on http://") {
-            return Served { child, addr: url.trim().to_owned(), banner };
+            served.addr = url.trim().to_owned();
+            return served;
         }
-        banner.push(line);
+        served.banner.push(line);
     }
 }
 
@@ -72,6 +74,20 @@ fn serve_answers_healthz_on_the_default_database() {
     assert_eq!((status, body.as_str()), (200, "ok"));
     // With no --database, the SQLite file lives in the user's data folder.
     assert!(home.path().join("data/edgecost/edgecost.db").exists());
+
+    // SIGTERM stops it gracefully, with a zero exit status.
+    let mut served = served;
+    let pid = served.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]

@@ -108,6 +108,61 @@ async fn story(f: Fixture) {
     assert_eq!(err.code(), "network");
 }
 
+/// Racing repeats, as from a node retrying on a timeout and an impatient double click: the
+/// batch counts once and the purchase happens once, and every racer gets the same answer.
+async fn races(f: Fixture) {
+    let server = serve(&f).await;
+    let url = server.url();
+    let node = Client::new(&url, &f.node.token).unwrap();
+    let alice = Client::new(&url, &f.alice.token).unwrap();
+
+    let b = batch("race-1", &f.node.id, hourly_records(&f.alice.id, 5, 3_000));
+    let sends = (0..6).map(|_| {
+        let (node, b) = (node.clone(), b.clone());
+        tokio::spawn(async move { node.send_telemetry(&b).await })
+    });
+    let receipts: Vec<_> = futures_join(sends).await;
+    let first = receipts[0].clone();
+    assert!(receipts.iter().all(|r| *r == first), "racers got different receipts");
+    assert_eq!(alice.account().await.unwrap().totals.requests, 15_000);
+
+    let buys = (0..6).map(|_| {
+        let alice = alice.clone();
+        tokio::spawn(async move { alice.buy_credits(1, "double-click").await })
+    });
+    let purchases: Vec<_> = futures_join(buys).await;
+    assert!(purchases.iter().all(|p| p.purchase_id == purchases[0].purchase_id));
+    let ledger = alice.credits().await.unwrap();
+    let bought = ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
+    assert_eq!(bought, 1);
+    server.shutdown().await.unwrap();
+}
+
+/// Awaits spawned calls, failing the test on any error.
+async fn futures_join<T, E: std::fmt::Debug>(
+    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<T, E>>>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap().unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn races_on_sqlite() {
+    races(Fixture::new().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn races_on_postgres() {
+    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let url = pg.create_database().await;
+    let engine = Engine::open(&url, PriceBook::published().clone()).await.unwrap();
+    races(Fixture::over(tempfile::tempdir().unwrap(), engine).await).await;
+    drop(pg);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_story_on_sqlite() {
     story(Fixture::new().await).await;
