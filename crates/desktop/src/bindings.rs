@@ -18,5 +18,6 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::ChartRange::export_all(dir)?;
     crate::CommandError::export_all(dir)?;
     crate::ExportFormat::export_all(dir)?;
+    crate::plan_session::write_typescript(dir)?;
     Ok(())
 }

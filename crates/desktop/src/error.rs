@@ -39,6 +39,9 @@ pub enum DesktopError {
     Write { path: String, detail: String },
     #[error("cannot read {path}: {detail}")]
     Read { path: String, detail: String },
+    /// A plan file or a plan edit the planner refused; the code is the planner's own.
+    #[error(transparent)]
+    Plan(#[from] edgecost_planner::PlanError),
 }
 
 impl DesktopError {
@@ -62,6 +65,7 @@ impl DesktopError {
             DesktopError::UnknownChart { .. } => "unknown_chart",
             DesktopError::Write { .. } => "write_failed",
             DesktopError::Read { .. } => "read_failed",
+            DesktopError::Plan(e) => e.code(),
         }
     }
 

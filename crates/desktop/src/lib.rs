@@ -25,6 +25,9 @@ mod dashboard;
 mod demo;
 mod error;
 mod files;
+mod plan_recent;
+mod plan_session;
+mod plan_wire;
 mod planner;
 mod remote;
 mod session;
@@ -36,6 +39,12 @@ pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
+pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
+pub use plan_session::{
+    EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
+    YamlCheck, check_yaml,
+};
+pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};
 pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};
 pub use remote::{AccountConnection, normalize_server_url};
 pub use session::{Session, SessionFile};

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use edgecost_pricing::format::money;
-use edgecost_pricing::{BYTES_PER_GB, Decimal, PriceBook, Usage};
+use edgecost_pricing::{BYTES_PER_GB, Comparison, Decimal, PriceBook, Usage};
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::BillView;
@@ -73,8 +73,19 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
     };
     let comparison = book.compare(&usage, Decimal::ZERO, Some(&input.tier))?;
     let bill = book.rate(&input.tier, &usage, &Default::default())?;
-    let recommended = comparison.recommendation.as_ref().map(|r| r.tier.clone());
-    let tiers = comparison
+    Ok(PlanQuote {
+        tier: input.tier.clone(),
+        bill: BillView::of(&bill),
+        tiers: tier_quotes(book, &comparison),
+        negotiated: comparison.negotiated,
+        recommendation: comparison.recommendation.map(|r| r.summary),
+    })
+}
+
+/// Every tier's price side by side, the recommended one marked.
+pub(crate) fn tier_quotes(book: &PriceBook, comparison: &Comparison) -> Vec<TierQuote> {
+    let recommended = comparison.recommendation.as_ref().map(|r| r.tier.as_str());
+    comparison
         .options
         .iter()
         .map(|o| TierQuote {
@@ -83,16 +94,9 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
             monthly_cost: money(o.monthly_cost),
             caps_usage: o.caps_usage,
             packs_needed: o.packs_needed,
-            recommended: recommended.as_deref() == Some(o.tier.as_str()),
+            recommended: recommended == Some(o.tier.as_str()),
         })
-        .collect();
-    Ok(PlanQuote {
-        tier: input.tier.clone(),
-        bill: BillView::of(&bill),
-        tiers,
-        negotiated: comparison.negotiated,
-        recommendation: comparison.recommendation.map(|r| r.summary),
-    })
+        .collect()
 }
 
 /// An empty field counts as zero, so a person can fill in one meter at a time. Thousands

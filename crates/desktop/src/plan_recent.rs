@@ -1,0 +1,88 @@
+//! The list of recently opened plan files, kept in the app's data folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DesktopError;
+use crate::files::write_atomically;
+
+/// The file the list is kept in, inside the app's data folder.
+pub const RECENT_PLANS_FILE: &str = "recent-plans.json";
+/// How many files the list remembers.
+pub const RECENT_PLANS_MAX: usize = 10;
+
+/// A recently opened plan file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct RecentPlan {
+    pub path: String,
+    pub name: String,
+    /// Whether the file is still there.
+    pub exists: bool,
+}
+
+/// Recently opened plan files, most recent first.
+pub struct RecentPlans {
+    file: PathBuf,
+}
+
+impl RecentPlans {
+    pub fn in_dir(data_dir: &Path) -> RecentPlans {
+        RecentPlans { file: data_dir.join(RECENT_PLANS_FILE) }
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        // A missing or unreadable list is an empty one: it is a convenience, never a reason
+        // to refuse to open the planner.
+        std::fs::read(&self.file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Vec<PathBuf>>(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// The list as shown.
+    pub fn list(&self) -> Vec<RecentPlan> {
+        self.paths()
+            .into_iter()
+            .take(RECENT_PLANS_MAX)
+            .map(|p| RecentPlan {
+                name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                exists: p.is_file(),
+                path: p.display().to_string(),
+            })
+            .collect()
+    }
+
+    /// Puts `path` first, dropping its older entry and the oldest past the bound.
+    pub fn remember(&self, path: &Path) -> Result<Vec<RecentPlan>, DesktopError> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let mut paths = self.paths();
+        paths.retain(|p| *p != path);
+        paths.insert(0, path);
+        paths.truncate(RECENT_PLANS_MAX);
+        let bytes = serde_json::to_vec_pretty(&paths).expect("paths serialize");
+        write_atomically(&self.file, &bytes)?;
+        Ok(self.list())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn most_recent_first_without_repeats_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let recent = RecentPlans::in_dir(dir.path());
+        assert!(recent.list().is_empty());
+        for i in 0..12 {
+            recent.remember(&dir.path().join(format!("plan-{i}.yaml"))).unwrap();
+        }
+        let list = recent.remember(&dir.path().join("plan-5.yaml")).unwrap();
+        assert_eq!(list.len(), RECENT_PLANS_MAX);
+        assert_eq!(list[0].name, "plan-5.yaml");
+        assert_eq!(list[1].name, "plan-11.yaml");
+        assert_eq!(list.iter().filter(|p| p.name == "plan-5.yaml").count(), 1);
+        assert!(!list[0].exists);
+    }
+}
