@@ -127,6 +127,7 @@ pub fn estimate(a: &EstimateArgs) -> Result<(), CliError> {
         period_start: a.period_start.unwrap_or_else(first_of_this_month),
         period_days: a.period_days,
         uncertainty: (a.samples > 0).then(|| Uncertainty { samples: a.samples, seed: a.seed, ..Uncertainty::default() }),
+        months: 12,
     };
     let e = estimate_plan(plan, &book, &options)?;
     if a.json {
@@ -236,6 +237,36 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         None => out.push_str("\nNo tier in this price book carries this usage without capping it.\n"),
     }
 
+    if let (Some(first), Some(last)) = (e.months.first(), e.months.last()) {
+        let growth = if first.usage == last.usage { "flat traffic".to_owned() } else { "the plan's growth".to_owned() };
+        out.push_str(&format!("\nNext {} months with {growth}\n", e.months.len()));
+        let mut t = Table::new(&[
+            ("Month", Align::Right),
+            ("Requests", Align::Right),
+            ("Billable GB", Align::Right),
+            ("Bill", Align::Right),
+            ("Cheapest option", Align::Left),
+        ]);
+        for m in &e.months {
+            let bill = if m.capped { format!("{} capped", money(m.total)) } else { money(m.total) };
+            let cheapest = m.cheapest.as_ref().map_or("-".to_owned(), |r| {
+                let packs = if r.packs > 0 { format!(" + {} pack{}", r.packs, if r.packs == 1 { "" } else { "s" }) } else { String::new() };
+                format!("{}{packs}, {}", r.tier, money(r.monthly_cost))
+            });
+            t.row([
+                m.month.to_string(),
+                // Shown to whole requests and MB, cut rather than rounded so a quota is never
+                // shown as reached before it is.
+                quantity(m.usage.requests.trunc()),
+                quantity((m.usage.quantity(Meter::Egress) * Decimal::ONE_THOUSAND).trunc() / Decimal::ONE_THOUSAND),
+                bill,
+                cheapest,
+            ]);
+        }
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+
     let c = &e.credits;
     if !c.overage_total.is_zero() {
         let runway = match (c.runs_out_day, c.runs_out_on) {
@@ -288,7 +319,7 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
     let book = a.book.load()?;
     let old = load_plan(&a.old, &book)?;
     let new = load_plan(&a.new, &book)?;
-    let options = EstimateOptions { uncertainty: None, ..EstimateOptions::starting(first_of_this_month()) };
+    let options = EstimateOptions { uncertainty: None, months: 0, ..EstimateOptions::starting(first_of_this_month()) };
     let d = edgecost_planner::diff(&estimate_plan(old, &book, &options)?, &estimate_plan(new, &book, &options)?);
     let mut failures = Vec::new();
     if let Some(limit) = a.fail_above.filter(|l| d.new_total > *l) {

@@ -51,6 +51,9 @@ fn estimate_json_has_usage_and_the_pricing_bill() {
     let eighty = e["thresholds"].as_array().unwrap().iter().find(|t| t["meter"] == "requests" && t["percent"] == 80).unwrap();
     assert_eq!(eighty["day"], 18);
     assert!(e["range"]["p50"].is_string() && e["range"]["p90"].is_string());
+    // Month 2 at +10%: 303,512 requests, 103,512 past the quota x $0.00004 = $4.14 -> $23.14.
+    assert_eq!(e["months"].as_array().unwrap().len(), 12);
+    assert_eq!(e["months"][1]["total"], "23.14");
 }
 
 #[test]

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::attribution::attribute;
 use crate::error::PlanError;
 use crate::estimator::Estimator;
-use crate::projection::{BillRange, CreditRunway, ThresholdDay, Uncertainty, credit_runway, simulate, threshold_days};
+use crate::projection::{
+    BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, credit_runway, project_months, simulate,
+    threshold_days,
+};
 use crate::usage::Contribution;
 
 /// The month's usage totals as reported: raw and billable egress side by side.
@@ -53,16 +56,20 @@ pub struct EstimateOptions {
     pub period_days: u32,
     /// `None` skips the simulation.
     pub uncertainty: Option<Uncertainty>,
+    /// Months of growth projection (the plan's `growth`, or flat without one); 0 skips it.
+    pub months: u32,
 }
 
 impl EstimateOptions {
-    /// A 30-day period starting `period_start`, no credit, the default uncertainty.
+    /// A 30-day period starting `period_start`, no credit, the default uncertainty and a
+    /// 12-month projection.
     pub fn starting(period_start: NaiveDate) -> EstimateOptions {
         EstimateOptions {
             credit_balance: Decimal::ZERO,
             period_start,
             period_days: 30,
             uncertainty: Some(Uncertainty::default()),
+            months: 12,
         }
     }
 }
@@ -83,6 +90,8 @@ pub struct Estimate {
     pub thresholds: Vec<ThresholdDay>,
     pub credits: CreditRunway,
     pub range: Option<BillRange>,
+    /// Month by month with the plan's growth, starting with this month.
+    pub months: Vec<MonthProjection>,
 }
 
 impl Estimator {
@@ -124,7 +133,10 @@ impl Estimator {
             }
             None => None,
         };
+        let growth = self.plan().growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
+        let months = project_months(book, &tier, &usage, growth, options.months)?;
         Ok(Estimate {
+            months,
             tier,
             usage: self.totals().into(),
             bill,

@@ -111,6 +111,20 @@ fn unknown_middleware_points_at_the_route_that_uses_it() {
 }
 
 #[test]
+fn a_json_plan_gets_located_errors_too() {
+    let plan = Plan::parse(PLAN, "plan.yaml", book()).unwrap();
+    let json = serde_json::to_string_pretty(&plan).unwrap().replace("\"auth\",\n        \"compress\"", "\"auth\",\n        \"gzip\"");
+    assert!(json.contains("gzip"));
+    match Plan::parse(&json, "plan.json", book()) {
+        Err(PlanError::At { line, rule, .. }) => {
+            assert_eq!(rule, "unknown_middleware");
+            assert_eq!(line, line_of(&json, "\"gzip\""));
+        }
+        other => panic!("expected a located error, got {other:?}"),
+    }
+}
+
+#[test]
 fn shares_that_do_not_add_up_are_refused() {
     let text = PLAN.replace("{na: 0.6, eu: 0.4}", "{na: 0.6, eu: 0.3}");
     let (line, _, code, message) = located(&text);
