@@ -233,6 +233,8 @@ pub(crate) enum KeyStroke {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct LegendEntry {
     pub label: String,
+    /// A shorter label for a small chart, where the full legend would crowd out the plot.
+    pub short: Option<String>,
     pub color: Rgb,
     pub stroke: KeyStroke,
 }
@@ -241,10 +243,49 @@ impl LegendEntry {
     pub fn new(label: impl Into<String>, color: Rgb, stroke: KeyStroke) -> LegendEntry {
         LegendEntry {
             label: label.into(),
+            short: None,
             color,
             stroke,
         }
     }
+
+    /// The same entry with a shorter label for small charts.
+    pub fn or_short(mut self, short: impl Into<String>) -> LegendEntry {
+        self.short = Some(short.into());
+        self
+    }
+
+    fn text(&self, short: bool) -> &str {
+        match (&self.short, short) {
+            (Some(s), true) => s,
+            _ => &self.label,
+        }
+    }
+}
+
+/// The legend may take at most this share of a chart's height before short labels are used.
+const LEGEND_HEIGHT_SHARE_MAX: f64 = 0.25;
+
+/// Where each legend entry goes, flowing left to right in rows, and the bottom of the last.
+fn legend_layout(legend: &[LegendEntry], right_px: i32, short: bool) -> (Vec<(i32, i32)>, i32) {
+    let mut x = HEADER_LEFT_PX;
+    let mut y = 40;
+    let mut at = Vec::with_capacity(legend.len());
+    for entry in legend {
+        let width = 24 + text_width_px(entry.text(short), NOTE_PX) + 18;
+        if x > HEADER_LEFT_PX && x + width > right_px {
+            x = HEADER_LEFT_PX;
+            y += LEGEND_ROW_PX;
+        }
+        at.push((x, y));
+        x += width;
+    }
+    let bottom = if legend.is_empty() {
+        32
+    } else {
+        y + LEGEND_ROW_PX / 2 + 4
+    };
+    (at, bottom)
 }
 
 /// A generous estimate of a label's width: DejaVu Sans averages well under 0.62 em a glyph.
@@ -263,7 +304,7 @@ pub(crate) fn header<'b>(
     title: &str,
     legend: &[LegendEntry],
 ) -> Result<Root<'b>, ChartError> {
-    let (width_px, _) = root.dim_in_pixel();
+    let (width_px, height_px) = root.dim_in_pixel();
     let right_px = width_px as i32 - HEADER_LEFT_PX;
     root.draw(&Text::new(
         title.to_string(),
@@ -271,29 +312,21 @@ pub(crate) fn header<'b>(
         text(theme.text, TITLE_PX).pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(draw_failed)?;
-    let mut x = HEADER_LEFT_PX;
-    let mut y = 40;
-    for entry in legend {
-        let width = 24 + text_width_px(&entry.label, NOTE_PX) + 18;
-        if x > HEADER_LEFT_PX && x + width > right_px {
-            x = HEADER_LEFT_PX;
-            y += LEGEND_ROW_PX;
-        }
+    let (mut at, mut bottom) = legend_layout(legend, right_px, false);
+    let short = f64::from(bottom - 32) > f64::from(height_px) * LEGEND_HEIGHT_SHARE_MAX;
+    if short {
+        (at, bottom) = legend_layout(legend, right_px, true);
+    }
+    for (entry, (x, y)) in legend.iter().zip(at) {
         draw_key(root, entry, (x, y))?;
         root.draw(&Text::new(
-            entry.label.clone(),
+            entry.text(short).to_string(),
             (x + 24, y),
             text(theme.text, NOTE_PX).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(draw_failed)?;
-        x += width;
     }
-    let used_px = if legend.is_empty() {
-        32
-    } else {
-        y + LEGEND_ROW_PX / 2 + 4
-    };
-    Ok(root.split_vertically(used_px).1)
+    Ok(root.split_vertically(bottom).1)
 }
 
 fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<(), ChartError> {

@@ -16,6 +16,7 @@ use crate::frame::{
 use crate::labels::compact;
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
+use crate::usage::TAG_GAP_MIN_PX;
 
 /// The longest period drawn, in days; it bounds every per-day loop.
 pub const PERIOD_DAYS_MAX: u32 = 366;
@@ -160,11 +161,14 @@ impl QuotaProjectionChart {
             } else {
                 reached.join(", ")
             };
-            legend.push(LegendEntry::new(
-                format!("{}: {note}", m.meter.label()),
-                theme.series_color(*i),
-                KeyStroke::Solid,
-            ));
+            legend.push(
+                LegendEntry::new(
+                    format!("{}: {note}", m.meter.label()),
+                    theme.series_color(*i),
+                    KeyStroke::Solid,
+                )
+                .or_short(m.meter.label()),
+            );
         }
         let unquoted: Vec<&str> = self
             .meters
@@ -173,11 +177,14 @@ impl QuotaProjectionChart {
             .map(|m| m.meter.label())
             .collect();
         if !unquoted.is_empty() {
-            legend.push(LegendEntry::new(
-                format!("No quota on this tier: {}", unquoted.join(", ")),
-                theme.muted_text,
-                KeyStroke::Tick,
-            ));
+            legend.push(
+                LegendEntry::new(
+                    format!("No quota on this tier: {}", unquoted.join(", ")),
+                    theme.muted_text,
+                    KeyStroke::Tick,
+                )
+                .or_short(format!("No quota: {}", unquoted.join(", "))),
+            );
         }
         let plot_area = header(root, theme, title, &legend)?;
 
@@ -238,6 +245,8 @@ impl QuotaProjectionChart {
 
         let x_end = f64::from(days);
 
+        let gap_px = chart.backend_coord(&(0.0, 80.0)).1 - chart.backend_coord(&(0.0, 100.0)).1;
+        let crowded = gap_px.abs() < TAG_GAP_MIN_PX;
         for percent in THRESHOLDS_PERCENT {
             let y = f64::from(percent);
             let (color, width) = if percent >= 100 {
@@ -253,13 +262,23 @@ impl QuotaProjectionChart {
                     color.plotters().stroke_width(width),
                 ))
                 .map_err(draw_failed)?;
+            // Upper left stays clear: every line starts at zero there. When the marks are
+            // closer than a line of text, the lower tag goes under its line.
+            let below = crowded && percent < 100;
+            let (v_pos, dy) = if below {
+                (VPos::Top, 3)
+            } else {
+                (VPos::Bottom, -2)
+            };
             chart
-                .draw_series(std::iter::once(Text::new(
-                    format!("{percent}%"),
-                    // Upper left stays clear: every line starts at zero there.
-                    (x_end * 0.01, y),
-                    text(color, NOTE_PX).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                )))
+                .draw_series(std::iter::once(
+                    EmptyElement::at((0.0, y))
+                        + Text::new(
+                            format!("{percent}%"),
+                            (6, dy),
+                            text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos)),
+                        ),
+                ))
                 .map_err(draw_failed)?;
         }
         for (i, line) in &lines {

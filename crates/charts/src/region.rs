@@ -173,9 +173,11 @@ impl RegionEgressChart {
                     theme.series_color(i),
                     KeyStroke::Block,
                 )
+                .or_short(l.name.clone())
             })
             .collect();
-        let y_desc = format!("GB per {}", self.bucket.noun());
+        // The ticks carry the unit: MB, GB or TB with the scale.
+        let y_desc = format!("egress per {}", self.bucket.noun());
         let y_tick = |y: f64| meter_tick(Meter::Egress, y);
         let axes = TimeAxes {
             range: self.range,

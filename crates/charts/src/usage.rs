@@ -71,6 +71,9 @@ pub struct UsageChart {
     pub projection: Vec<ProjectedTotal>,
 }
 
+/// Marks closer than this on screen would print their tags over each other.
+pub(crate) const TAG_GAP_MIN_PX: i32 = 14;
+
 /// The message of a usage chart with no points in its range.
 pub const NO_USAGE_MESSAGE: &str = "No usage in this range yet";
 
@@ -185,10 +188,17 @@ impl UsageChart {
 
     /// The y axis names only the unit: the title already says what is measured, and a long
     /// vertical description would run past the plot of a small chart.
+    ///
+    /// Egress ticks switch between MB, GB and TB with the scale, so its axis says "egress"
+    /// and leaves the unit to the ticks.
     fn y_desc(&self) -> String {
+        let noun = match self.meter {
+            Meter::Egress => "egress",
+            other => other.unit(),
+        };
         match self.view {
-            UsageView::Cumulative => self.meter.unit().to_string(),
-            UsageView::PerBucket => format!("{} per {}", self.meter.unit(), self.bucket.noun()),
+            UsageView::Cumulative => noun.to_string(),
+            UsageView::PerBucket => format!("{noun} per {}", self.bucket.noun()),
         }
     }
 
@@ -222,11 +232,14 @@ impl UsageChart {
             None => Vec::new(),
         };
 
-        let mut legend = vec![LegendEntry::new(
-            format!("Measured ({})", meter_amount(meter, total)),
-            theme.series_color(0),
-            KeyStroke::Solid,
-        )];
+        let mut legend = vec![
+            LegendEntry::new(
+                format!("Measured ({})", meter_amount(meter, total)),
+                theme.series_color(0),
+                KeyStroke::Solid,
+            )
+            .or_short("Measured"),
+        ];
         if !projection.is_empty() {
             let end_total = self
                 .projection
@@ -234,14 +247,17 @@ impl UsageChart {
                 .map(|p| p.total)
                 .max()
                 .unwrap_or(total);
-            legend.push(LegendEntry::new(
-                format!(
-                    "Projected to period end ({})",
-                    meter_amount(meter, end_total)
-                ),
-                theme.projection,
-                KeyStroke::Dashed,
-            ));
+            legend.push(
+                LegendEntry::new(
+                    format!(
+                        "Projected to period end ({})",
+                        meter_amount(meter, end_total)
+                    ),
+                    theme.projection,
+                    KeyStroke::Dashed,
+                )
+                .or_short("Projected"),
+            );
         }
         for (percent, level) in &levels {
             legend.push(if *percent >= 100 {
@@ -250,12 +266,14 @@ impl UsageChart {
                     theme.quota,
                     KeyStroke::Solid,
                 )
+                .or_short("Included")
             } else {
                 LegendEntry::new(
                     format!("{percent}% notice ({})", meter_amount(meter, *level)),
                     theme.warning,
                     KeyStroke::Dashed,
                 )
+                .or_short(format!("{percent}%"))
             });
         }
 
@@ -278,6 +296,15 @@ impl UsageChart {
         let mut chart = time_chart(&plot_area, theme, &axes)?;
         let (x0, x1) = (start as f64, self.range.end_unix_s as f64);
 
+        // Tags sit at the left end, which a running total from zero leaves clear; when the
+        // two marks are closer than a line of text, the lower tag goes under its line.
+        let level_px: Vec<i32> = levels
+            .iter()
+            .map(|(_, l)| chart.backend_coord(&(x0, plot(*l))).1)
+            .collect();
+        let crowded = level_px
+            .windows(2)
+            .any(|w| (w[0] - w[1]).abs() < TAG_GAP_MIN_PX);
         for (percent, level) in &levels {
             let y = plot(*level);
             let (color, tag) = if *percent >= 100 {
@@ -302,12 +329,21 @@ impl UsageChart {
                     ))
                     .map_err(draw_failed)?;
             }
+            let below = crowded && *percent < 100;
+            let (v_pos, dy) = if below {
+                (VPos::Top, 3)
+            } else {
+                (VPos::Bottom, -2)
+            };
             chart
-                .draw_series(std::iter::once(Text::new(
-                    tag,
-                    (x1, y),
-                    text(color, NOTE_PX).pos(Pos::new(HPos::Right, VPos::Bottom)),
-                )))
+                .draw_series(std::iter::once(
+                    EmptyElement::at((x0, y))
+                        + Text::new(
+                            tag,
+                            (6, dy),
+                            text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos)),
+                        ),
+                ))
                 .map_err(draw_failed)?;
         }
         chart
@@ -399,27 +435,36 @@ impl UsageChart {
             from = (p.at_unix_s, p.total);
         }
 
-        let mut legend = vec![LegendEntry::new(
-            format!("Measured ({} in range)", meter_amount(meter, total)),
-            theme.series_color(0),
-            KeyStroke::Solid,
-        )];
+        let mut legend = vec![
+            LegendEntry::new(
+                format!("Measured ({} in range)", meter_amount(meter, total)),
+                theme.series_color(0),
+                KeyStroke::Solid,
+            )
+            .or_short("Measured"),
+        ];
         if !rates.is_empty() {
-            legend.push(LegendEntry::new(
-                "Projected pace to period end",
-                theme.projection,
-                KeyStroke::Dashed,
-            ));
+            legend.push(
+                LegendEntry::new(
+                    "Projected pace to period end",
+                    theme.projection,
+                    KeyStroke::Dashed,
+                )
+                .or_short("Projected"),
+            );
         }
         if let Some(pace) = pace {
-            legend.push(LegendEntry::new(
-                format!(
-                    "Even pace to the quota ({} per {noun})",
-                    meter_amount(meter, pace)
-                ),
-                theme.quota,
-                KeyStroke::Dashed,
-            ));
+            legend.push(
+                LegendEntry::new(
+                    format!(
+                        "Even pace to the quota ({} per {noun})",
+                        meter_amount(meter, pace)
+                    ),
+                    theme.quota,
+                    KeyStroke::Dashed,
+                )
+                .or_short("Even pace"),
+            );
         }
 
         let mut y_max = line.iter().map(|(_, y)| *y).fold(0.0, f64::max);

@@ -225,7 +225,7 @@ fn egress_and_compute_ticks_carry_their_units() {
     chart.meter = Meter::Egress;
     chart.included = Some(Decimal::from(50));
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Egress, cumulative") && svg.has_text("GB"));
+    assert!(svg.has_text("Egress, cumulative") && svg.has_text("egress"));
     assert!(
         svg.texts
             .iter()
@@ -304,7 +304,7 @@ fn the_egress_chart_stacks_regions_with_their_totals() {
     // Largest first: 7 x 4.25 and 7 x 2.5 GB.
     assert!(svg.has_text("us-east (29.8 GB)"), "{:?}", svg.texts);
     assert!(svg.has_text("eu-west (17.5 GB)"));
-    assert!(svg.has_text("GB per day"));
+    assert!(svg.has_text("egress per day"));
     assert!(svg.polylines_in(&theme.series[0].hex()) >= 1);
     assert!(svg.polylines_in(&theme.series[1].hex()) >= 1);
 }
@@ -546,4 +546,81 @@ fn chart_values_cross_a_json_boundary_unchanged() {
     let back: RouteCostChart =
         serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
     assert_eq!(back, routes);
+}
+
+#[test]
+fn every_chart_draws_at_the_smallest_and_largest_sizes() {
+    let theme = Theme::light();
+    for size in [
+        Size::new(Size::SIDE_MIN_PX, Size::SIDE_MIN_PX),
+        Size::new(Size::SIDE_MAX_PX, 1_200),
+    ] {
+        for svg in [
+            usage_chart().to_svg(&theme, size),
+            UsageChart {
+                view: UsageView::PerBucket,
+                ..usage_chart()
+            }
+            .to_svg(&theme, size),
+            egress_chart().to_svg(&theme, size),
+            route_chart().to_svg(&theme, size),
+            quota_chart().to_svg(&theme, size),
+        ] {
+            let svg = parse(&svg.unwrap());
+            assert_eq!(svg.width, size.width_px.to_string());
+        }
+    }
+}
+
+#[test]
+fn a_short_range_is_labelled_by_hour() {
+    let chart = UsageChart {
+        range: TimeRange::new(START_UNIX_S, START_UNIX_S + DAY_S),
+        view: UsageView::PerBucket,
+        now_unix_s: START_UNIX_S + DAY_S,
+        included: None,
+        projection: Vec::new(),
+        ..usage_chart()
+    };
+    let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
+    assert!(
+        svg.has_text("Nov 1") && svg.has_text("06:00") && svg.has_text("12:00"),
+        "{:?}",
+        svg.texts
+    );
+}
+
+#[test]
+fn png_export_draws_the_text_with_system_fonts() {
+    // The empty chart is a frame and one sentence: ink inside the frame's middle band is text.
+    let theme = Theme::light();
+    let empty = UsageChart {
+        points: Vec::new(),
+        ..usage_chart()
+    };
+    let png = to_png(&empty.to_svg(&theme, Size::DASHBOARD).unwrap(), 1.0).unwrap();
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+    let bg = theme.background;
+    let mut inked = 0;
+    for y in 150..200 {
+        for x in 200..520 {
+            let p = pixmap.pixel(x, y).unwrap();
+            if (p.red(), p.green(), p.blue()) != (bg.0, bg.1, bg.2) {
+                inked += 1;
+            }
+        }
+    }
+    assert!(
+        inked > 300,
+        "the empty-state sentence should be drawn (install fonts-dejavu-core): {inked} pixels"
+    );
+}
+
+#[test]
+fn a_small_chart_keeps_its_plot_by_shortening_the_legend() {
+    let small = parse(&usage_chart().to_svg(&Theme::dark(), Size::new(360, 220)).unwrap());
+    assert!(small.has_text("Measured") && small.has_text("Projected") && small.has_text("Included"));
+    assert!(!small.texts.iter().any(|t| t.starts_with("Measured (")), "{:?}", small.texts);
+    let large = parse(&usage_chart().to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
+    assert!(large.texts.iter().any(|t| t.starts_with("Measured (")));
 }
