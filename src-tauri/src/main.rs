@@ -4,6 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod planner;
 mod sync;
 
 use tauri::Manager;
@@ -20,6 +21,7 @@ fn main() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
+        .manage(planner::PlannerState::default())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&data_dir)?;
@@ -39,6 +41,18 @@ fn main() {
             commands::export_chart,
             commands::tier_choices,
             commands::quote_plan,
+            planner::plan_recent,
+            planner::plan_current,
+            planner::plan_new,
+            planner::plan_open,
+            planner::plan_open_path,
+            planner::plan_from_usage,
+            planner::plan_edit,
+            planner::plan_rows,
+            planner::plan_details,
+            planner::plan_yaml,
+            planner::plan_check_yaml,
+            planner::plan_save,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"))
         .expect("the app failed to start");

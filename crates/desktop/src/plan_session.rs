@@ -112,6 +112,8 @@ pub struct PlanSummary {
     pub saved_total: Option<String>,
     pub total_change: Option<String>,
     pub plan_regions: Vec<RegionShare>,
+    /// Every region the price book has an egress weight for.
+    pub known_regions: Vec<String>,
     pub middleware: Vec<NamedMiddleware>,
 }
 
@@ -463,6 +465,7 @@ impl PlanSession {
             saved_total: self.saved.as_ref().map(|s| money(s.total)),
             total_change: self.saved.as_ref().map(|s| signed_money(bill.total - s.total)),
             plan_regions: share_fields(&plan.regions),
+            known_regions: book.regions.keys().cloned().collect(),
             middleware,
         })
     }

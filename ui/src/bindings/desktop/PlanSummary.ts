@@ -38,4 +38,8 @@ recommendation: string | null, recommended_tier: string | null, saving: string |
 /**
  * The last saved version's total and the change since, when there is a saved version.
  */
-saved_total: string | null, total_change: string | null, plan_regions: Array<RegionShare>, middleware: Array<NamedMiddleware>, };
+saved_total: string | null, total_change: string | null, plan_regions: Array<RegionShare>, 
+/**
+ * Every region the price book has an egress weight for.
+ */
+known_regions: Array<string>, middleware: Array<NamedMiddleware>, };

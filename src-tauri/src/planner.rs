@@ -1,0 +1,148 @@
+//! The route editor's commands: thin adapters over `edgecost_desktop::PlanSession`, which holds
+//! the open plan and its incremental estimator in the app's state. File dialogs are shown from
+//! Rust, so the UI never gets file-system access.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use edgecost_desktop::{
+    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRows, PlanSession, PlanSummary, PlanView,
+    RecentPlan, RecentPlans, YamlCheck,
+};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::DialogExt;
+
+/// The open plan, if any.
+#[derive(Default)]
+pub struct PlannerState {
+    session: Mutex<Option<PlanSession>>,
+}
+
+type Answer<T> = Result<T, CommandError>;
+
+fn no_plan() -> CommandError {
+    CommandError { code: "no_plan".into(), message: "no plan is open".into() }
+}
+
+fn recent(handle: &AppHandle) -> Answer<RecentPlans> {
+    let dir = handle.path().app_data_dir().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })?;
+    Ok(RecentPlans::in_dir(&dir))
+}
+
+fn with_session<T>(state: &PlannerState, f: impl FnOnce(&mut PlanSession) -> Result<T, DesktopError>) -> Answer<T> {
+    let mut guard = state.session.lock().unwrap_or_else(|p| p.into_inner());
+    let session = guard.as_mut().ok_or_else(no_plan)?;
+    Ok(f(session)?)
+}
+
+/// Makes `session` the open plan and answers its first rows.
+fn install(state: &PlannerState, mut session: PlanSession, count: u32) -> Answer<PlanView> {
+    let view = session.view(0, count)?;
+    *state.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(session);
+    Ok(view)
+}
+
+fn picked_path(picked: Option<tauri_plugin_dialog::FilePath>) -> Answer<Option<PathBuf>> {
+    picked
+        .map(|p| p.into_path().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() }))
+        .transpose()
+}
+
+#[tauri::command]
+pub async fn plan_recent(handle: AppHandle) -> Answer<Vec<RecentPlan>> {
+    Ok(recent(&handle)?.list())
+}
+
+/// The plan already open, when the planner screen comes back.
+#[tauri::command]
+pub async fn plan_current(state: State<'_, PlannerState>, count: u32) -> Answer<Option<PlanView>> {
+    let mut guard = state.session.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(guard.as_mut().map(|s| s.view(0, count)).transpose()?)
+}
+
+#[tauri::command]
+pub async fn plan_new(state: State<'_, PlannerState>, count: u32) -> Answer<PlanView> {
+    install(&state, PlanSession::blank()?, count)
+}
+
+#[tauri::command]
+pub async fn plan_open_path(handle: AppHandle, state: State<'_, PlannerState>, path: String, count: u32) -> Answer<PlanView> {
+    let path = PathBuf::from(path);
+    let view = install(&state, PlanSession::open(&path)?, count)?;
+    recent(&handle)?.remember(&path)?;
+    Ok(view)
+}
+
+/// Asks which plan file to open; `None` when the person cancelled.
+#[tauri::command]
+pub async fn plan_open(handle: AppHandle, state: State<'_, PlannerState>, count: u32) -> Answer<Option<PlanView>> {
+    let picked = handle.dialog().file().add_filter("Plan", &["yaml", "yml", "json"]).blocking_pick_file();
+    let Some(path) = picked_path(picked)? else { return Ok(None) };
+    let view = install(&state, PlanSession::open(&path)?, count)?;
+    recent(&handle)?.remember(&path)?;
+    Ok(Some(view))
+}
+
+/// Asks for an exported usage file and builds the plan from its measured per-route telemetry.
+#[tauri::command]
+pub async fn plan_from_usage(handle: AppHandle, state: State<'_, PlannerState>, tier: String, count: u32) -> Answer<Option<PlanView>> {
+    let picked = handle.dialog().file().add_filter("Usage export", &["jsonl", "json", "ndjson"]).blocking_pick_file();
+    let Some(path) = picked_path(picked)? else { return Ok(None) };
+    Ok(Some(install(&state, PlanSession::from_usage_file(&path, &tier)?, count)?))
+}
+
+#[tauri::command]
+pub async fn plan_edit(state: State<'_, PlannerState>, edit: PlanEdit, offset: u32, count: u32) -> Answer<EditAnswer> {
+    with_session(&state, |s| s.edit(edit, offset, count))
+}
+
+#[tauri::command]
+pub async fn plan_rows(state: State<'_, PlannerState>, offset: u32, count: u32) -> Answer<PlanRows> {
+    with_session(&state, |s| s.rows(offset, count))
+}
+
+/// The simulation and the chart run outside the lock, so edits are never held up by them.
+#[tauri::command]
+pub async fn plan_details(state: State<'_, PlannerState>, dark: bool) -> Answer<PlanDetails> {
+    let work = with_session(&state, |s| s.details_work(dark))?;
+    let details = tauri::async_runtime::spawn_blocking(move || work.run())
+        .await
+        .map_err(|e| CommandError { code: "internal".into(), message: e.to_string() })?;
+    Ok(details?)
+}
+
+#[tauri::command]
+pub async fn plan_yaml(state: State<'_, PlannerState>) -> Answer<String> {
+    with_session(&state, |s| Ok(s.yaml()))
+}
+
+#[tauri::command]
+pub fn plan_check_yaml(yaml: String) -> YamlCheck {
+    edgecost_desktop::check_yaml(&yaml)
+}
+
+/// Saves to the plan's own file, or asks where when it has none (or `choose` is set).
+/// Answers the new summary, or `None` when the person cancelled.
+#[tauri::command]
+pub async fn plan_save(handle: AppHandle, state: State<'_, PlannerState>, choose: bool) -> Answer<Option<PlanSummary>> {
+    let current = with_session(&state, |s| Ok(s.file().map(|p| p.to_owned())))?;
+    let target = match current {
+        Some(path) if !choose => path,
+        current => {
+            let name = current
+                .as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "plan.yaml".into());
+            let picked = handle.dialog().file().set_file_name(name).add_filter("Plan", &["yaml", "yml"]).blocking_save_file();
+            let Some(path) = picked_path(picked)? else { return Ok(None) };
+            path
+        }
+    };
+    let summary = with_session(&state, |s| {
+        s.save(Some(&target))?;
+        s.summary()
+    })?;
+    recent(&handle)?.remember(&target)?;
+    Ok(Some(summary))
+}

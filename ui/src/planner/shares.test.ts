@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { addRegion, bpToPercent, bpToShare, percentToBp, rebalance, removeRegion, shareToBp, total, type Share } from "./shares";
+
+const split = (...bps: number[]): Share[] => bps.map((bp, i) => ({ region: ["na", "eu", "apac", "sa"][i], bp }));
+
+describe("linked region shares", () => {
+  it("moves the others in proportion and keeps exactly 100%", () => {
+    const next = rebalance(split(5000, 3000, 2000), 0, 6000);
+    expect(next.map((s) => s.bp)).toEqual([6000, 2400, 1600]);
+    expect(total(next)).toBe(10_000);
+  });
+
+  it("gives leftover units to the largest remainders", () => {
+    const next = rebalance(split(0, 5000, 5000), 0, 1);
+    expect(next.map((s) => s.bp)).toEqual([1, 5000, 4999]);
+    const thirds = rebalance(split(10_000, 0, 0, 0), 0, 0);
+    expect(thirds.map((s) => s.bp)).toEqual([0, 3334, 3333, 3333]);
+  });
+
+  it("clamps to 0-100% and keeps a lone region at 100%", () => {
+    expect(rebalance(split(5000, 5000), 1, 12_000).map((s) => s.bp)).toEqual([0, 10_000]);
+    expect(rebalance(split(5000, 5000), 1, -5).map((s) => s.bp)).toEqual([10_000, 0]);
+    expect(rebalance(split(10_000), 0, 2500).map((s) => s.bp)).toEqual([10_000]);
+  });
+
+  it("keeps the sum through any sequence of edits", () => {
+    let shares = split(2500, 2500, 2500, 2500);
+    for (let i = 0; i < 200; i++) {
+      shares = rebalance(shares, i % 4, (i * 7919) % 10_001);
+      expect(total(shares)).toBe(10_000);
+      expect(shares.every((s) => s.bp >= 0)).toBe(true);
+    }
+  });
+
+  it("adds and removes regions without breaking the sum", () => {
+    const added = addRegion(split(6000, 4000), "apac");
+    expect(added.map((s) => s.bp)).toEqual([6000, 4000, 0]);
+    expect(addRegion(added, "na")).toBe(added);
+    const removed = removeRegion(split(5000, 3000, 2000), 0);
+    expect(removed.map((s) => [s.region, s.bp])).toEqual([["eu", 6000], ["apac", 4000]]);
+  });
+
+  it("converts between the planner's decimals, basis points and typed percentages", () => {
+    expect(bpToShare(6000)).toBe("0.6");
+    expect(bpToShare(125)).toBe("0.0125");
+    expect(bpToShare(10_000)).toBe("1");
+    expect(bpToShare(0)).toBe("0");
+    expect(shareToBp("0.6")).toBe(6000);
+    expect(shareToBp("0.33333")).toBe(3333);
+    expect(percentToBp("62.5")).toBe(6250);
+    expect(percentToBp("62,5 %")).toBe(6250);
+    expect(percentToBp("lots")).toBeNull();
+    expect(bpToPercent(3333)).toBe("33.33");
+  });
+});
