@@ -24,17 +24,32 @@ use crate::plan::{Plan, Route, SECONDS_PER_MONTH};
 pub const MAX_USAGE_RECORDS: usize = 5_000_000;
 
 /// One measured window of one route in one region.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[schemars(title = "edgecost usage export record (one JSON line)")]
 pub struct UsageRecord {
+    /// The route's path.
     pub route: String,
+    /// The egress region the window was served from.
     pub region: String,
+    /// When the window starts (RFC 3339); only told apart, never parsed. `hour` is accepted too.
     #[serde(alias = "hour")]
     pub window_start: String,
+    /// The window's length in seconds; 3600 when absent.
     #[serde(default = "hour_seconds")]
     pub window_seconds: u32,
+    /// Requests served in the window.
     pub requests: u64,
+    /// Compute used in the window, in milliseconds.
     pub compute_ms: u64,
+    /// Bytes sent in the window (before region weights).
     pub egress_bytes: u64,
+}
+
+impl UsageRecord {
+    /// The JSON Schema of one line of a usage export.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(UsageRecord)).expect("schema serializes")
+    }
 }
 
 fn hour_seconds() -> u32 {

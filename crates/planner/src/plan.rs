@@ -333,7 +333,14 @@ fn locate(v: Violation, text: &str, file: &str) -> PlanError {
         } else {
             lines.len()
         };
-        if let Some(i) = (from..end).find(|&i| mentions(lines[i], key)) {
+        // A plan-wide key is looked for at the top level first, so a route's own `regions`
+        // is not mistaken for the plan's.
+        let top_level = |l: &str| !l.starts_with([' ', '-', '\t']);
+        let hit = (v.route.is_none())
+            .then(|| (from..end).find(|&i| top_level(lines[i]) && mentions(lines[i], key)))
+            .flatten()
+            .or_else(|| (from..end).find(|&i| mentions(lines[i], key)));
+        if let Some(i) = hit {
             found = Some((i, column_of(lines[i], key)));
         }
     }

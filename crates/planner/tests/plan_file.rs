@@ -143,6 +143,14 @@ fn a_region_the_book_does_not_price_is_refused() {
 }
 
 #[test]
+fn the_plan_split_is_found_even_after_a_route_split() {
+    // Routes first, then the plan's regions: the error points at the plan's own line.
+    let text = "tier: production\nroutes:\n  - path: /a\n    requests_per_month: 5\n    regions: {na: 1}\nregions: {na: 0.5, eu: 0.4}\n";
+    let (line, _, code, _) = located(text);
+    assert_eq!((line, code), (6, "region_shares_not_one"));
+}
+
+#[test]
 fn a_route_needs_exactly_one_traffic_figure() {
     let text = PLAN.replace("    requests_per_second: 0.1\n", "");
     let (line, _, code, _) = located(&text);
@@ -168,18 +176,24 @@ fn a_hit_ratio_above_one_is_refused() {
     assert!(message.contains("from 0 to 1"), "{message}");
 }
 
-#[test]
-fn the_published_schema_is_fresh() {
-    let path = root().join("schemas/plan.schema.json");
-    let fresh = serde_json::to_string_pretty(&Plan::json_schema()).unwrap() + "\n";
+/// Checks a published schema against the code, rewriting it when asked to.
+fn assert_fresh(file: &str, schema: serde_json::Value) {
+    let path = root().join("schemas").join(file);
+    let fresh = serde_json::to_string_pretty(&schema).unwrap() + "\n";
     if std::env::var_os("EDGECOST_WRITE_SCHEMAS").is_some() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let published = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         published == fresh,
-        "schemas/plan.schema.json is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file"
+        "schemas/{file} is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file"
     );
+}
+
+#[test]
+fn the_published_schemas_are_fresh() {
+    assert_fresh("plan.schema.json", Plan::json_schema());
+    assert_fresh("usage-export.schema.json", edgecost_planner::UsageRecord::json_schema());
     let schema = Plan::json_schema();
     assert_eq!(schema["required"], serde_json::json!(["tier", "regions"]));
 }
