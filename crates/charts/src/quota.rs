@@ -16,7 +16,7 @@ use crate::frame::{
 use crate::labels::compact;
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
-use crate::usage::TAG_GAP_MIN_PX;
+use crate::usage::{TAG_GAP_MIN_PX, percent_of};
 
 /// The longest period drawn, in days; it bounds every per-day loop.
 pub const PERIOD_DAYS_MAX: u32 = 366;
@@ -61,7 +61,7 @@ impl MeterProjection {
     /// The first day (1-based) whose projected total reaches `percent` of the quota.
     pub fn day_reaching(&self, percent: u32) -> Option<u32> {
         let included = self.included.filter(|i| *i > Decimal::ZERO)?;
-        let level = included.checked_mul(Decimal::from(percent))? / Decimal::from(100u32);
+        let level = percent_of(included, percent).ok()?;
         let index = self.cumulative_by_day.iter().position(|v| *v >= level)?;
         u32::try_from(index + 1).ok()
     }

@@ -54,6 +54,29 @@ struct Bar {
     label: String,
     cost: Decimal,
     previous_cost: Option<Decimal>,
+    /// cost - previous cost, `None` for a new route.
+    change: Option<Decimal>,
+}
+
+impl Bar {
+    fn new(
+        label: String,
+        cost: Decimal,
+        previous_cost: Option<Decimal>,
+    ) -> Result<Bar, ChartError> {
+        let change = previous_cost
+            .map(|p| {
+                cost.checked_sub(p)
+                    .ok_or(ChartError::Overflow { what: "change" })
+            })
+            .transpose()?;
+        Ok(Bar {
+            label,
+            cost,
+            previous_cost,
+            change,
+        })
+    }
 }
 
 impl RouteCostChart {
@@ -107,12 +130,14 @@ impl RouteCostChart {
         };
         let mut bars: Vec<Bar> = routes[..shown]
             .iter()
-            .map(|r| Bar {
-                label: truncate(&r.route, ROUTE_LABEL_CHARS_MAX),
-                cost: r.cost,
-                previous_cost: r.previous_cost,
+            .map(|r| {
+                Bar::new(
+                    truncate(&r.route, ROUTE_LABEL_CHARS_MAX),
+                    r.cost,
+                    r.previous_cost,
+                )
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let rest = &routes[shown..];
         if !rest.is_empty() {
             let overflow = || ChartError::Overflow {
@@ -127,11 +152,11 @@ impl RouteCostChart {
                     .checked_add(r.previous_cost.unwrap_or(Decimal::ZERO))
                     .ok_or_else(overflow)?;
             }
-            bars.push(Bar {
-                label: format!("{} other routes", rest.len()),
+            bars.push(Bar::new(
+                format!("{} other routes", rest.len()),
                 cost,
-                previous_cost: Some(previous),
-            });
+                Some(previous),
+            )?);
         }
         Ok(bars)
     }
@@ -139,10 +164,9 @@ impl RouteCostChart {
 
 /// The change label beside a bar and its colour.
 fn change(bar: &Bar, theme: &Theme) -> (String, crate::theme::Rgb) {
-    match bar.previous_cost {
+    match bar.change {
         None => (String::from("new"), theme.muted_text),
-        Some(previous) => {
-            let delta = bar.cost - previous;
+        Some(delta) => {
             if delta > Decimal::ZERO {
                 (format!("\u{25B2} {}", money_delta(delta)), theme.increase)
             } else if delta < Decimal::ZERO {

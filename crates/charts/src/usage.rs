@@ -71,6 +71,14 @@ pub struct UsageChart {
     pub projection: Vec<ProjectedTotal>,
 }
 
+/// `percent`% of `included`, exact: dividing by 100 only moves the decimal point.
+pub(crate) fn percent_of(included: Decimal, percent: u32) -> Result<Decimal, ChartError> {
+    included
+        .checked_mul(Decimal::from(percent))
+        .and_then(|v| v.checked_div(Decimal::from(100u32)))
+        .ok_or(ChartError::Overflow { what: "quota mark" })
+}
+
 /// Marks closer than this on screen would print their tags over each other.
 pub(crate) const TAG_GAP_MIN_PX: i32 = 14;
 
@@ -227,8 +235,8 @@ impl UsageChart {
         let levels: Vec<(u32, Decimal)> = match self.included {
             Some(included) => THRESHOLDS_PERCENT
                 .iter()
-                .map(|p| (*p, included * Decimal::from(*p) / Decimal::from(100u32)))
-                .collect(),
+                .map(|p| Ok((*p, percent_of(included, *p)?)))
+                .collect::<Result<_, ChartError>>()?,
             None => Vec::new(),
         };
 
@@ -425,8 +433,10 @@ impl UsageChart {
         projected.sort_by_key(|p| p.at_unix_s);
         for p in projected {
             let span_s = p.at_unix_s - from.0;
-            let rate = (p.total - from.1)
-                .checked_mul(Decimal::from(bucket_s))
+            let rate = p
+                .total
+                .checked_sub(from.1)
+                .and_then(|added| added.checked_mul(Decimal::from(bucket_s)))
                 .and_then(|r| r.checked_div(Decimal::from(span_s)))
                 .ok_or(ChartError::Overflow {
                     what: "projected rate",

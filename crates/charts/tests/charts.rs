@@ -618,9 +618,23 @@ fn png_export_draws_the_text_with_system_fonts() {
 
 #[test]
 fn a_small_chart_keeps_its_plot_by_shortening_the_legend() {
-    let small = parse(&usage_chart().to_svg(&Theme::dark(), Size::new(360, 220)).unwrap());
-    assert!(small.has_text("Measured") && small.has_text("Projected") && small.has_text("Included"));
-    assert!(!small.texts.iter().any(|t| t.starts_with("Measured (")), "{:?}", small.texts);
-    let large = parse(&usage_chart().to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
+    let small = parse(
+        &usage_chart()
+            .to_svg(&Theme::dark(), Size::new(360, 220))
+            .unwrap(),
+    );
+    assert!(
+        small.has_text("Measured") && small.has_text("Projected") && small.has_text("Included")
+    );
+    assert!(
+        !small.texts.iter().any(|t| t.starts_with("Measured (")),
+        "{:?}",
+        small.texts
+    );
+    let large = parse(
+        &usage_chart()
+            .to_svg(&Theme::dark(), Size::DASHBOARD)
+            .unwrap(),
+    );
     assert!(large.texts.iter().any(|t| t.starts_with("Measured (")));
 }
