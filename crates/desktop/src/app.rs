@@ -222,6 +222,12 @@ impl App {
         crate::files::write_atomically(path, &bytes)
     }
 
+    /// The live connection, for actions on the account (upgrades, credit purchases).
+    pub async fn connection(&self) -> Result<AccountConnection, DesktopError> {
+        let live = self.live.lock().await;
+        live.connection.as_ref().map(|(_, c)| c.clone()).ok_or(DesktopError::NotSignedIn)
+    }
+
     /// Whether a connection is live (an account signed in, or the demo running).
     pub async fn is_connected(&self) -> bool {
         self.live.lock().await.connection.is_some()

@@ -39,6 +39,16 @@ pub enum DesktopError {
     Write { path: String, detail: String },
     #[error("cannot read {path}: {detail}")]
     Read { path: String, detail: String },
+    /// The tier is the last one that can be priced: there is nothing to upgrade to.
+    #[error("the {tier} tier has no higher tier to upgrade to")]
+    NoUpgrade { tier: String },
+    /// The tier cannot hold burst credit (the sandbox).
+    #[error("the {tier} tier cannot hold burst credit; upgrade to buy credit packs")]
+    NoCreditPacks { tier: String },
+    #[error("{packs} packs: buy 1 to {max} packs at a time")]
+    BadPackCount { packs: u32, max: u32 },
+    #[error("an amount is too large to compute exactly")]
+    Overflow,
     /// A plan file or a plan edit the planner refused; the code is the planner's own.
     #[error(transparent)]
     Plan(#[from] edgecost_planner::PlanError),
@@ -65,6 +75,10 @@ impl DesktopError {
             DesktopError::UnknownChart { .. } => "unknown_chart",
             DesktopError::Write { .. } => "write_failed",
             DesktopError::Read { .. } => "read_failed",
+            DesktopError::NoUpgrade { .. } => "no_upgrade",
+            DesktopError::NoCreditPacks { .. } => "no_credit_packs",
+            DesktopError::BadPackCount { .. } => "bad_pack_count",
+            DesktopError::Overflow => "overflow",
             DesktopError::Plan(e) => e.code(),
         }
     }

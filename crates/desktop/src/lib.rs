@@ -18,6 +18,7 @@
 //! assert_eq!(quote(&input).unwrap().bill.total, "$25.50");
 //! ```
 
+mod account_actions;
 mod app;
 pub mod bindings;
 mod chart;
@@ -34,6 +35,15 @@ mod session;
 mod snapshot;
 mod vault;
 
+pub use account_actions::{
+    ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
+    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, TierProjection, UpgradeSheet, credits_quote, ledger_view,
+    new_intent_key, notice_banner, suggested_packs, upgrade_sheet,
+};
+/// The bodies of the account action commands.
+pub mod actions {
+    pub use crate::account_actions::{banner, buy_credits, confirm_upgrade, ledger, open_credits, open_upgrade, quote_credits};
+}
 pub use app::{App, Startup};
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};

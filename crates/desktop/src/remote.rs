@@ -53,6 +53,11 @@ impl AccountConnection {
         &self.base_url
     }
 
+    /// The API client, for calls beyond the dashboard's reads.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// `GET /v1/account`: also how a new token is checked before it is stored.
     pub async fn account(&self) -> Result<AccountSummary, DesktopError> {
         self.client.account().await.map_err(|e| self.error(e))

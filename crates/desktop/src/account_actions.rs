@@ -1,0 +1,833 @@
+//! Acting on quota notices: the notice banner, the upgrade offer, buying burst credit packs,
+//! the credit ledger, and which thresholds were already announced on the desktop.
+//!
+//! Every amount here is computed by the pricing core from the synced snapshot and the
+//! server's price book, and reaches the UI as text, so the UI never does money arithmetic.
+//!
+//! Upgrades and purchases are keyed by an *intent*: one key per opened sheet, made when the
+//! sheet opens and sent again on every retry of that sheet's confirm. A purchase sends it as
+//! the `Idempotency-Key` header, so the engine itself answers a repeat with the first
+//! purchase. The tier endpoint takes no key, so for an upgrade the intent's record is what
+//! makes a repeat safe: a second confirm of the same intent waits for the first and returns
+//! its answer, and a retry after a lost answer first reads the account's tier.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, Utc};
+use edgecost_api::{CreditLedger, CreditPurchase, LedgerEntryKind, TierChange, UsageTotals};
+use edgecost_client::{Client, ClientError};
+use edgecost_pricing::format::money;
+use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook, RateOptions, Usage};
+use rand_core::{OsRng, TryRngCore};
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::dashboard::{DashboardView, NoticeView};
+use crate::remote::AccountConnection;
+use crate::error::DesktopError;
+use crate::snapshot::Snapshot;
+
+/// At most this many packs in one purchase, as the engine allows.
+pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
+
+/// Intents remembered at once; the oldest is forgotten first. A forgotten intent only loses
+/// the in-app record: purchases stay deduplicated by the engine.
+const INTENTS_MAX: usize = 64;
+
+/// How strong the banner is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BannerLevel {
+    /// A meter passed 80% of its quota.
+    Warning,
+    /// A meter passed 100%: overage is being charged.
+    Over,
+    /// A meter passed 100% on a tier with a hard cap: traffic past the quota is refused.
+    Capped,
+}
+
+/// One open notice as a line of the banner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct BannerLine {
+    pub notice_id: String,
+    pub meter: String,
+    /// "Requests passed 80% of the Production quota on Nov 20".
+    pub headline: String,
+    /// "10 days left · projected bill $31.50".
+    pub detail: String,
+}
+
+/// The persistent banner over the dashboard. It exists while any notice is open and goes
+/// away only when the condition is resolved (an upgrade, or the period's end).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct NoticeBanner {
+    pub level: BannerLevel,
+    /// The strongest notice first.
+    pub lines: Vec<BannerLine>,
+    /// What the level means for the account, in one sentence.
+    pub summary: String,
+    /// "Upgrade to Scale"; `None` on the last tier.
+    pub upgrade_label: Option<String>,
+    /// Whether the tier takes burst credit packs (the sandbox does not).
+    pub can_buy_credits: bool,
+}
+
+/// The banner for `view`, `None` when no notice is open.
+pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBanner> {
+    let mut notices: Vec<&NoticeView> = view.notices.iter().collect();
+    if notices.is_empty() {
+        return None;
+    }
+    // Strongest first; the meter name breaks ties so the order is stable between syncs.
+    notices.sort_by(|a, b| b.threshold_percent.cmp(&a.threshold_percent).then_with(|| a.meter.cmp(&b.meter)));
+    let tier = book.tier(&view.tier);
+    let hard_cap = tier.is_some_and(|t| t.hard_cap);
+    let top = notices[0].threshold_percent;
+    let level = match (top >= 100, hard_cap) {
+        (true, true) => BannerLevel::Capped,
+        (true, false) => BannerLevel::Over,
+        (false, _) => BannerLevel::Warning,
+    };
+    let lines = notices
+        .iter()
+        .map(|n| BannerLine {
+            notice_id: n.id.clone(),
+            meter: n.meter.clone(),
+            headline: format!(
+                "{} passed {}% of the {} quota on {}",
+                n.meter_label,
+                n.threshold_percent,
+                view.tier_label,
+                short_day(&n.reached_on)
+            ),
+            detail: format!("{} · projected bill {}", days_left_text(n.days_left), n.projected_bill),
+        })
+        .collect();
+    let summary = match level {
+        BannerLevel::Capped => format!(
+            "The {} tier is capped: traffic over the quota is refused until the period ends or you upgrade.",
+            view.tier_label
+        ),
+        BannerLevel::Over => "Usage past the quota is billed as overage; burst credit pays it first.".to_owned(),
+        BannerLevel::Warning => "At this rate the quota runs out before the period ends.".to_owned(),
+    };
+    let next = book.next_tier(&view.tier).filter(|t| !t.custom);
+    Some(NoticeBanner {
+        level,
+        lines,
+        summary,
+        upgrade_label: next.map(|t| format!("Upgrade to {}", t.display_name())),
+        can_buy_credits: tier.is_some_and(|t| t.credit_packs),
+    })
+}
+
+/// One tier's projected bill for this period's usage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct TierProjection {
+    pub tier: String,
+    pub label: String,
+    pub projected_bill: String,
+    pub current: bool,
+    pub target: bool,
+}
+
+/// What the upgrade confirmation shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct UpgradeSheet {
+    /// Sent with the confirm and with every retry of it.
+    pub intent_key: String,
+    pub current_tier: String,
+    pub current_label: String,
+    pub target_tier: String,
+    pub target_label: String,
+    /// The new tier's base fee for the rest of the period, today included: `$52.67`.
+    pub prorated_base_fee: String,
+    /// "$79.00 x 20 of 30 days (from today, Nov 11)".
+    pub prorated_explanation: String,
+    /// The current tier, then each higher tier that can be priced.
+    pub projections: Vec<TierProjection>,
+    /// "Saves $12.00 on the projected bill" or "Costs $5.00 more than staying".
+    pub difference: String,
+}
+
+/// What the credit pack sheet shows for a number of packs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CreditsQuote {
+    pub packs: u32,
+    pub packs_max: u32,
+    /// "$25.00" per pack.
+    pub pack_price: String,
+    pub total_price: String,
+    pub credit_added: String,
+    pub balance_now: String,
+    /// Unspent credit right after buying, once it has paid the overage not yet paid.
+    pub balance_after: String,
+    /// Overage at the current run rate, per day: "$2.75 a day".
+    pub overage_per_day: String,
+    /// "Covers about 9 days", "Covers the rest of this period", or why nothing is consumed.
+    pub coverage: String,
+    /// Whole days of overage the new credit pays at the current run rate, within this period.
+    pub covers_days: Option<u32>,
+    /// "runs out around Dec 14", when it runs out within this period.
+    pub runs_out: Option<String>,
+}
+
+/// The credit sheet as opened: its intent key and a first quote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CreditsSheet {
+    pub intent_key: String,
+    pub quote: CreditsQuote,
+}
+
+/// Whether a failed action charged the account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Charged {
+    /// The server refused the action or it never reached the server.
+    No,
+    /// No answer arrived: it may have gone through. Retrying the same sheet is safe.
+    Unknown,
+}
+
+/// What kind of failure an action met.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The server refused it (tier not allowed, pack count, a key reused with other packs).
+    Declined,
+    /// The server could not be reached, or the answer was lost.
+    Offline,
+    /// The server failed.
+    ServerError,
+    /// Not signed in, or the token was refused.
+    SignedOut,
+}
+
+/// A failed upgrade or purchase as the sheet shows it: what happened and whether anything
+/// was charged. Serializes with `code` and `message` like every command error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ActionFailure {
+    pub code: String,
+    pub kind: FailureKind,
+    pub charged: Charged,
+    pub message: String,
+}
+
+impl ActionFailure {
+    fn of(action: Action, e: &ClientError) -> ActionFailure {
+        let code = e.code().to_owned();
+        let (kind, charged, message) = match e {
+            ClientError::Network { .. } => (
+                FailureKind::Offline,
+                Charged::Unknown,
+                format!(
+                    "The server could not be reached, so it is not known whether the {} went through. Try again: this confirmation is sent with the same key, so it never {} twice.",
+                    action.noun(),
+                    action.verb()
+                ),
+            ),
+            ClientError::Unauthorized { .. } => (
+                FailureKind::SignedOut,
+                Charged::No,
+                format!("The server refused the sign-in token; nothing was {}. Sign in again.", action.past()),
+            ),
+            ClientError::Rejected { code, message, .. } if code == "idempotency_key_reused" => (
+                FailureKind::Declined,
+                Charged::No,
+                format!(
+                    "An earlier confirmation from this sheet already bought a different number of packs; nothing more was charged. Close the sheet to see the balance. ({message})"
+                ),
+            ),
+            ClientError::Rejected { message, .. } => (
+                FailureKind::Declined,
+                Charged::No,
+                format!("The server declined the {}; nothing was {}. {message}", action.noun(), action.past()),
+            ),
+            ClientError::Server { .. } | ClientError::UnexpectedBody { .. } => (
+                FailureKind::ServerError,
+                Charged::Unknown,
+                format!(
+                    "The server failed while handling the {}. It may not have gone through; trying again is safe and never {} twice.",
+                    action.noun(),
+                    action.verb()
+                ),
+            ),
+            ClientError::InvalidUrl { .. } => (
+                FailureKind::Offline,
+                Charged::No,
+                format!("The server address is not usable; nothing was {}.", action.past()),
+            ),
+        };
+        ActionFailure { code, kind, charged, message }
+    }
+
+    /// A failed read (price book, ledger): nothing was charged whatever happened.
+    fn of_read(e: &ClientError) -> ActionFailure {
+        let kind = match e {
+            ClientError::Network { .. } | ClientError::InvalidUrl { .. } => FailureKind::Offline,
+            ClientError::Unauthorized { .. } => FailureKind::SignedOut,
+            ClientError::Rejected { .. } => FailureKind::Declined,
+            ClientError::Server { .. } | ClientError::UnexpectedBody { .. } => FailureKind::ServerError,
+        };
+        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message: format!("{e}; nothing was charged.") }
+    }
+
+    /// A failure before anything was sent.
+    pub fn local(e: &DesktopError) -> ActionFailure {
+        let kind = match e {
+            DesktopError::NotSignedIn | DesktopError::Unauthorized { .. } => FailureKind::SignedOut,
+            DesktopError::Network { .. } => FailureKind::Offline,
+            _ => FailureKind::Declined,
+        };
+        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message: format!("{e}; nothing was charged.") }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Upgrade,
+    Purchase,
+}
+
+impl Action {
+    fn noun(self) -> &'static str {
+        match self {
+            Action::Upgrade => "upgrade",
+            Action::Purchase => "purchase",
+        }
+    }
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Upgrade => "upgrades",
+            Action::Purchase => "charges",
+        }
+    }
+    fn past(self) -> &'static str {
+        match self {
+            Action::Upgrade => "changed",
+            Action::Purchase => "charged",
+        }
+    }
+}
+
+/// A new intent key: 128 random bits, printable, well under the engine's 128-character limit.
+pub fn new_intent_key(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source works");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}
+
+/// The rateable usage of counters, as the engine rates them.
+fn usage_of(t: &UsageTotals) -> Usage {
+    Usage {
+        requests: Decimal::from(t.requests),
+        egress_bytes: t.billable_egress_bytes,
+        compute_seconds: Decimal::from(t.compute_ms) / Decimal::from(1000u32),
+    }
+}
+
+/// Base fee shares if the tier changed to `target` today (`day`, 1-based), keeping the
+/// shares the bill already has for the days before. The day of a change counts for the new
+/// tier, as the engine counts it. Empty when `target` would cover the whole period.
+fn shares_if_changed_today(snapshot: &Snapshot, target: &str) -> Vec<BaseFeeShare> {
+    let period = &snapshot.account.period;
+    let (day, period_days) = (period.day.max(1), period.days);
+    if day <= 1 {
+        return Vec::new();
+    }
+    let lines = &snapshot.bill.bill.base_fee_lines;
+    let mut before: Vec<(String, u32)> = if lines.len() > 1 {
+        lines.iter().map(|l| (l.tier.clone(), l.days)).collect()
+    } else {
+        vec![(snapshot.account.tier.clone(), period_days)]
+    };
+    // Cut the existing segments at the end of yesterday.
+    let mut kept = Vec::new();
+    let mut days_left_to_keep = day - 1;
+    for (tier, days) in before.drain(..) {
+        if days_left_to_keep == 0 {
+            break;
+        }
+        let take = days.min(days_left_to_keep);
+        days_left_to_keep -= take;
+        kept.push(BaseFeeShare { tier, days: take, period_days });
+    }
+    kept.push(BaseFeeShare { tier: target.to_owned(), days: period_days - (day - 1), period_days });
+    kept
+}
+
+fn projected_credit(snapshot: &Snapshot) -> Decimal {
+    // The engine rates the projection with all credit of the period: spent and unspent.
+    snapshot.bill.bill.credits_applied.checked_add(snapshot.account.credit_balance).unwrap_or(Decimal::MAX)
+}
+
+/// The upgrade confirmation for moving to the next tier, priced by `book`.
+pub fn upgrade_sheet(book: &PriceBook, snapshot: &Snapshot, intent_key: String, now: DateTime<Utc>) -> Result<UpgradeSheet, DesktopError> {
+    let current = &snapshot.account.tier;
+    let current_tier = book.tier(current).ok_or_else(|| unknown_tier(current))?;
+    let target = book.next_tier(current).filter(|t| !t.custom).ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
+    let projected_usage = usage_of(&snapshot.bill.projected_totals);
+    let credit = projected_credit(snapshot);
+    let start = book.tiers.iter().position(|t| t.name == *current).unwrap_or(0);
+    let mut projections = vec![TierProjection {
+        tier: current.clone(),
+        label: current_tier.display_name().to_owned(),
+        projected_bill: money(snapshot.bill.projected.total),
+        current: true,
+        target: false,
+    }];
+    let mut target_total = None;
+    let mut target_fee = None;
+    for tier in book.tiers[start + 1..].iter().filter(|t| t.is_rateable() && !t.custom) {
+        let options = RateOptions {
+            credit_balance: if tier.credit_packs { credit } else { Decimal::ZERO },
+            base_fee_shares: shares_if_changed_today(snapshot, &tier.name),
+        };
+        let bill = book.rate(&tier.name, &projected_usage, &options)?;
+        if tier.name == target.name {
+            target_total = Some(bill.total);
+            let line = bill.base_fee_lines.iter().rev().find(|l| l.tier == target.name);
+            target_fee = Some(match line {
+                Some(l) => (l.amount, l.explanation.clone()),
+                None => (bill.base_fee, format!("{} for the whole period", money(bill.base_fee))),
+            });
+        }
+        projections.push(TierProjection {
+            tier: tier.name.clone(),
+            label: tier.display_name().to_owned(),
+            projected_bill: money(bill.total),
+            current: false,
+            target: tier.name == target.name,
+        });
+    }
+    let (target_total, (fee, fee_explanation)) = target_total.zip(target_fee).ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
+    let saving = snapshot.bill.projected.total.checked_sub(target_total).ok_or(DesktopError::Overflow)?;
+    let difference = if saving.is_sign_positive() && !saving.is_zero() {
+        format!("Saves {} on the projected bill", money(saving))
+    } else if saving.is_zero() {
+        "Costs the same as staying".to_owned()
+    } else {
+        format!("Costs {} more than staying", money(-saving))
+    };
+    Ok(UpgradeSheet {
+        intent_key,
+        current_tier: current.clone(),
+        current_label: current_tier.display_name().to_owned(),
+        target_tier: target.name.clone(),
+        target_label: target.display_name().to_owned(),
+        prorated_base_fee: money(fee),
+        prorated_explanation: format!("{fee_explanation} (from today, {})", now.format("%b %-d")),
+        projections,
+        difference,
+    })
+}
+
+/// What `packs` burst credit packs cover at this period's run rate.
+pub fn credits_quote(book: &PriceBook, snapshot: &Snapshot, packs: u32, now: DateTime<Utc>) -> Result<CreditsQuote, DesktopError> {
+    if packs == 0 || packs > PACKS_PER_PURCHASE_MAX {
+        return Err(DesktopError::BadPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
+    }
+    let tier = &snapshot.account.tier;
+    if !book.tier(tier).is_some_and(|t| t.credit_packs) {
+        return Err(DesktopError::NoCreditPacks { tier: tier.clone() });
+    }
+    let pack = &book.credit_pack;
+    let count = Decimal::from(packs);
+    let total_price = pack.price.checked_mul(count).ok_or(DesktopError::Overflow)?;
+    let credit_added = pack.credit.checked_mul(count).ok_or(DesktopError::Overflow)?;
+    let balance_now = snapshot.account.credit_balance;
+    let available = balance_now.checked_add(credit_added).ok_or(DesktopError::Overflow)?;
+
+    // Overage before any credit, now and at the end of each remaining day of the period,
+    // with usage growing linearly from the totals to the engine's projection.
+    let no_credit = RateOptions::default();
+    let totals = usage_of(&snapshot.bill.totals);
+    let projected = usage_of(&snapshot.bill.projected_totals);
+    let overage_at = |usage: &Usage| -> Result<Decimal, DesktopError> { Ok(book.rate(tier, usage, &no_credit)?.overage_total) };
+    let overage_now = overage_at(&totals)?;
+    let paid = snapshot.bill.bill.credits_applied;
+    let unpaid_now = overage_now.checked_sub(paid).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO);
+    let balance_after = available.checked_sub(unpaid_now).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO);
+    let overage_end = overage_at(&projected)?;
+    let days_left = snapshot.account.period.days_left;
+    let growth = Usage {
+        requests: projected.requests.checked_sub(totals.requests).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
+        egress_bytes: projected.egress_bytes.checked_sub(totals.egress_bytes).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
+        compute_seconds: projected.compute_seconds.checked_sub(totals.compute_seconds).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
+    };
+    let mut runs_out_after = None;
+    // Bounded by the period's length: at most 31 ratings.
+    for d in 1..=days_left {
+        let share = Decimal::from(d) / Decimal::from(days_left);
+        let usage = growth.scaled(share).and_then(|g| totals.checked_add(&g)).ok_or(DesktopError::Overflow)?;
+        let owed = overage_at(&usage)?.checked_sub(paid).ok_or(DesktopError::Overflow)?;
+        if owed > available {
+            runs_out_after = Some(d);
+            break;
+        }
+    }
+    let per_day = if days_left == 0 {
+        Decimal::ZERO
+    } else {
+        let grown = overage_end.checked_sub(overage_now).ok_or(DesktopError::Overflow)?;
+        edgecost_pricing::format::round_to_cents(grown / Decimal::from(days_left))
+    };
+    let (coverage, covers_days, runs_out) = match runs_out_after {
+        Some(d) => {
+            // The credit lasts the whole days before the step that exceeds it, and runs out
+            // during the next one.
+            let covered = d - 1;
+            let day = now.date_naive().checked_add_days(Days::new(u64::from(covered))).ok_or(DesktopError::Overflow)?;
+            let runs_out = format!("runs out around {}", day.format("%b %-d"));
+            let coverage = match covered {
+                0 => format!("Covers less than a day of overage; {runs_out}"),
+                1 => format!("Covers about 1 day of overage; {runs_out}"),
+                n => format!("Covers about {n} days of overage; {runs_out}"),
+            };
+            (coverage, Some(covered), Some(runs_out))
+        }
+        None if overage_end.is_zero() => (
+            "No overage is projected this period; the credit stays on the account until overage needs it.".to_owned(),
+            None,
+            None,
+        ),
+        None => ("Covers the projected overage for the rest of this period.".to_owned(), None, None),
+    };
+    Ok(CreditsQuote {
+        packs,
+        packs_max: PACKS_PER_PURCHASE_MAX,
+        pack_price: money(pack.price),
+        total_price: money(total_price),
+        credit_added: money(credit_added),
+        balance_now: money(balance_now),
+        balance_after: money(balance_after),
+        overage_per_day: format!("{} a day", money(per_day)),
+        coverage,
+        covers_days,
+        runs_out,
+    })
+}
+
+/// A suggested number of packs: enough for the projected overage not yet covered, at least 1.
+pub fn suggested_packs(book: &PriceBook, snapshot: &Snapshot) -> u32 {
+    let projected = &snapshot.bill.projected;
+    let uncovered = projected.overage_total.checked_sub(projected.credits_applied).unwrap_or_default();
+    edgecost_pricing::packs_to_cover(uncovered, book.credit_pack.credit).clamp(1, PACKS_PER_PURCHASE_MAX)
+}
+
+fn unknown_tier(tier: &str) -> DesktopError {
+    DesktopError::Rate(edgecost_pricing::RateError::UnknownTier { tier: tier.to_owned(), known: String::new() })
+}
+
+/// One row of the ledger view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LedgerRowView {
+    pub sequence: u32,
+    /// `purchase`, `consumption` or `adjustment`.
+    pub kind: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// Signed: `$25.00`, `-$3.10`.
+    pub amount: String,
+    pub balance_after: String,
+    /// "Pack 1" for a purchase and for the entries that spent or returned its credit.
+    pub pack: Option<String>,
+    /// For a consumption: "overage $12.00 to $15.10 of the Nov 2026 period, usage through Nov 23 10:00".
+    pub paid_for: Option<String>,
+    pub note: String,
+}
+
+/// One purchase with what became of its credit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PackView {
+    pub pack: String,
+    pub bought_at: String,
+    pub credit: String,
+    pub spent: String,
+    pub left: String,
+}
+
+/// The credit ledger as the ledger view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct LedgerView {
+    pub balance: String,
+    /// Newest first.
+    pub rows: Vec<LedgerRowView>,
+    /// Oldest first.
+    pub packs: Vec<PackView>,
+}
+
+/// The ledger view of `ledger`: every entry names its pack by purchase order.
+pub fn ledger_view(ledger: &CreditLedger) -> Result<LedgerView, DesktopError> {
+    let mut pack_names: BTreeMap<&str, String> = BTreeMap::new();
+    let mut packs: Vec<(String, String, Decimal, Decimal)> = Vec::new();
+    for e in ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase) {
+        let name = format!("Pack {}", pack_names.len() + 1);
+        pack_names.insert(e.id.as_str(), name.clone());
+        packs.push((e.id.clone(), e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), e.amount, Decimal::ZERO));
+    }
+    let mut rows = Vec::with_capacity(ledger.entries.len());
+    for e in &ledger.entries {
+        let pack_id = match e.kind {
+            LedgerEntryKind::Purchase => Some(e.id.as_str()),
+            _ => e.pack_id.as_deref(),
+        };
+        if e.kind != LedgerEntryKind::Purchase {
+            if let Some(p) = pack_id.and_then(|id| packs.iter_mut().find(|p| p.0 == id)) {
+                // Spending is negative, a return positive: both move the pack's spent total.
+                p.3 = p.3.checked_sub(e.amount).ok_or(DesktopError::Overflow)?;
+            }
+        }
+        let paid_for = e.paid_overage.as_ref().map(|p| {
+            format!(
+                "overage {} to {} of the {} period, usage through {}",
+                money(p.from),
+                money(p.to),
+                p.period_start.format("%b %Y"),
+                p.usage_through.format("%b %-d %H:%M")
+            )
+        });
+        rows.push(LedgerRowView {
+            sequence: e.sequence,
+            kind: kind_id(e.kind).to_owned(),
+            at: e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            amount: money(e.amount),
+            balance_after: money(e.balance_after),
+            pack: pack_id.and_then(|id| pack_names.get(id).cloned()),
+            paid_for,
+            note: e.note.clone(),
+        });
+    }
+    rows.reverse();
+    let packs = packs
+        .into_iter()
+        .map(|(id, bought_at, credit, spent)| {
+            let left = credit.checked_sub(spent).ok_or(DesktopError::Overflow)?;
+            Ok(PackView {
+                pack: pack_names.get(id.as_str()).cloned().unwrap_or_default(),
+                bought_at,
+                credit: money(credit),
+                spent: money(spent),
+                left: money(left),
+            })
+        })
+        .collect::<Result<_, DesktopError>>()?;
+    Ok(LedgerView { balance: money(ledger.balance), rows, packs })
+}
+
+fn kind_id(kind: LedgerEntryKind) -> &'static str {
+    match kind {
+        LedgerEntryKind::Purchase => "purchase",
+        LedgerEntryKind::Consumption => "consumption",
+        LedgerEntryKind::Adjustment => "adjustment",
+    }
+}
+
+/// The settled answer of one intent.
+#[derive(Clone, Debug)]
+enum Settled {
+    Upgraded(TierChange),
+    Bought(CreditPurchase),
+}
+
+type IntentCell = Arc<tokio::sync::Mutex<Option<Settled>>>;
+
+/// The intents of this app run: one record per opened sheet, so a double click or a retry
+/// of the same confirmation never acts twice.
+#[derive(Default)]
+pub struct Intents {
+    cells: std::sync::Mutex<VecDeque<(String, IntentCell)>>,
+}
+
+impl Intents {
+    pub fn new() -> Intents {
+        Intents::default()
+    }
+
+    /// The record of `key`, made on first use.
+    fn cell(&self, key: &str) -> IntentCell {
+        let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, cell)) = cells.iter().find(|(k, _)| k == key) {
+            return cell.clone();
+        }
+        if cells.len() >= INTENTS_MAX {
+            cells.pop_front();
+        }
+        let cell: IntentCell = Arc::default();
+        cells.push_back((key.to_owned(), cell.clone()));
+        cell
+    }
+
+    /// Upgrades to `tier` once for `key`. A repeat of `key` returns the first answer; a retry
+    /// after a failure first reads the account, and an account already on `tier` counts as
+    /// done, so a lost answer never leads to a second change.
+    pub async fn upgrade(&self, client: &Client, key: &str, tier: &str) -> Result<TierChange, ActionFailure> {
+        let cell = self.cell(key);
+        let mut settled = cell.lock().await;
+        if let Some(Settled::Upgraded(change)) = &*settled {
+            return Ok(change.clone());
+        }
+        let account = client.account().await.map_err(|e| ActionFailure::of(Action::Upgrade, &e))?;
+        let change = if account.tier == tier && account.scheduled_tier.is_none() {
+            already_on(&account.tier, account.period.start, tier)
+        } else {
+            match client.change_tier(tier).await {
+                Ok(change) => change,
+                // Another window or device made the same change between the read and the call.
+                Err(ClientError::Rejected { code, .. }) if code == "tier_unchanged" => {
+                    already_on(tier, account.period.start, tier)
+                }
+                Err(e) => return Err(ActionFailure::of(Action::Upgrade, &e)),
+            }
+        };
+        *settled = Some(Settled::Upgraded(change.clone()));
+        Ok(change)
+    }
+
+    /// Buys `packs` packs once for `key`, sending `key` as the idempotency key so the engine
+    /// also answers any repeat with the first purchase.
+    pub async fn buy(&self, client: &Client, key: &str, packs: u32) -> Result<CreditPurchase, ActionFailure> {
+        let cell = self.cell(key);
+        let mut settled = cell.lock().await;
+        if let Some(Settled::Bought(purchase)) = &*settled {
+            return Ok(purchase.clone());
+        }
+        let purchase = client.buy_credits(packs, key).await.map_err(|e| ActionFailure::of(Action::Purchase, &e))?;
+        *settled = Some(Settled::Bought(purchase.clone()));
+        Ok(purchase)
+    }
+}
+
+/// The banner over the dashboard as last synced.
+pub async fn banner(app: &App) -> Result<Option<NoticeBanner>, ActionFailure> {
+    let view = app.dashboard().await.map_err(|e| ActionFailure::local(&e))?;
+    // The published book names tiers and caps; the sheets price with the server's own book.
+    Ok(notice_banner(PriceBook::published(), &view))
+}
+
+/// The server's price book and the last snapshot: what every sheet is priced from.
+async fn priced(app: &App) -> Result<(PriceBook, Snapshot, AccountConnection), ActionFailure> {
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let book = connection.client().price_book().await.map_err(|e| ActionFailure::of_read(&e))?;
+    let snapshot = app.snapshot().await.map_err(|e| ActionFailure::local(&e))?;
+    Ok((book, snapshot, connection))
+}
+
+/// Opens the upgrade confirmation with a new intent key.
+pub async fn open_upgrade(app: &App, now: DateTime<Utc>) -> Result<UpgradeSheet, ActionFailure> {
+    let (book, snapshot, _) = priced(app).await?;
+    upgrade_sheet(&book, &snapshot, new_intent_key("upgrade"), now).map_err(|e| ActionFailure::local(&e))
+}
+
+/// Confirms the upgrade sheet `intent_key`, then syncs so the dashboard shows the new tier.
+/// The dashboard is `None` when the upgrade went through but the sync after it failed.
+pub async fn confirm_upgrade(
+    app: &App,
+    intents: &Intents,
+    intent_key: &str,
+    tier: &str,
+    now: DateTime<Utc>,
+) -> Result<(TierChange, Option<DashboardView>), ActionFailure> {
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let change = intents.upgrade(connection.client(), intent_key, tier).await?;
+    Ok((change, app.sync(now).await.ok()))
+}
+
+/// Opens the credit sheet with a new intent key, quoting the suggested number of packs.
+pub async fn open_credits(app: &App, now: DateTime<Utc>) -> Result<CreditsSheet, ActionFailure> {
+    let (book, snapshot, _) = priced(app).await?;
+    let packs = suggested_packs(&book, &snapshot);
+    let quote = credits_quote(&book, &snapshot, packs, now).map_err(|e| ActionFailure::local(&e))?;
+    Ok(CreditsSheet { intent_key: new_intent_key("credits"), quote })
+}
+
+/// Quotes `packs` packs on the open credit sheet.
+pub async fn quote_credits(app: &App, packs: u32, now: DateTime<Utc>) -> Result<CreditsQuote, ActionFailure> {
+    let (book, snapshot, _) = priced(app).await?;
+    credits_quote(&book, &snapshot, packs, now).map_err(|e| ActionFailure::local(&e))
+}
+
+/// Confirms the credit sheet `intent_key`, then syncs so the dashboard shows the balance.
+pub async fn buy_credits(
+    app: &App,
+    intents: &Intents,
+    intent_key: &str,
+    packs: u32,
+    now: DateTime<Utc>,
+) -> Result<(CreditPurchase, Option<DashboardView>), ActionFailure> {
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let purchase = intents.buy(connection.client(), intent_key, packs).await?;
+    Ok((purchase, app.sync(now).await.ok()))
+}
+
+/// The ledger of the connected account.
+pub async fn ledger(app: &App) -> Result<LedgerView, ActionFailure> {
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let ledger = connection.client().credits().await.map_err(|e| ActionFailure::of_read(&e))?;
+    ledger_view(&ledger).map_err(|e| ActionFailure::local(&e))
+}
+
+fn already_on(previous: &str, effective_at: DateTime<Utc>, tier: &str) -> TierChange {
+    TierChange { previous_tier: previous.to_owned(), tier: tier.to_owned(), effective_at, immediate: true }
+}
+
+/// Which thresholds were already announced with a desktop notification, kept in the app
+/// data folder so each fires once per period, across restarts and from background syncs.
+#[derive(Clone, Debug)]
+pub struct NotifiedThresholds {
+    path: PathBuf,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct NotifiedFile {
+    /// The period these entries belong to (`YYYY-MM-DD` of its first day).
+    period: String,
+    /// `meter:threshold`, e.g. `requests:80`.
+    announced: BTreeSet<String>,
+}
+
+impl NotifiedThresholds {
+    /// The record `notified.json` in `data_dir`.
+    pub fn in_dir(data_dir: &Path) -> NotifiedThresholds {
+        NotifiedThresholds { path: data_dir.join("notified.json") }
+    }
+
+    /// The notices of `view` not announced yet this period, recorded as announced. A record
+    /// of an earlier period is dropped, so the file never grows past one period's thresholds.
+    pub fn take_new(&self, view: &DashboardView) -> Result<Vec<NoticeView>, DesktopError> {
+        let mut file: NotifiedFile = std::fs::read(&self.path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        if file.period != view.period_first_day {
+            file = NotifiedFile { period: view.period_first_day.clone(), announced: BTreeSet::new() };
+        }
+        let fresh: Vec<NoticeView> = view
+            .notices
+            .iter()
+            .filter(|n| file.announced.insert(format!("{}:{}", n.meter, n.threshold_percent)))
+            .cloned()
+            .collect();
+        if !fresh.is_empty() {
+            let json = serde_json::to_vec(&file).map_err(|e| DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() })?;
+            crate::files::write_atomically(&self.path, &json)?;
+        }
+        Ok(fresh)
+    }
+}
+
+/// "Nov 20" from `YYYY-MM-DD`.
+fn short_day(day: &str) -> String {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_or_else(|_| day.to_owned(), |d| d.format("%b %-d").to_string())
+}
+
+fn days_left_text(days: u32) -> String {
+    match days {
+        0 => "last day of the period".to_owned(),
+        1 => "1 day left".to_owned(),
+        n => format!("{n} days left"),
+    }
+}
