@@ -1,1 +1,253 @@
-//! Support code for the end-to-end tests lives in `tests/`; this library is empty.
+//! The harness of the end-to-end tests: a scratch home, an unlocked gnome-keyring on the
+//! session bus, tauri-driver launching the real app, and the engine served on loopback.
+//! The tests live in `tests/`; `examples/screenshots.rs` drives the same app for `docs/`.
+//! Needs `DISPLAY` and a session bus: run under `xvfb-run -a dbus-run-session --`.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tempfile::TempDir;
+
+/// The app is single-instance per session bus, so the tests take turns.
+pub static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// The keyring daemon of this test run, unlocked once.
+pub static KEYRING: OnceLock<TempDir> = OnceLock::new();
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
+}
+
+pub fn app_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("EDGECOST_APP") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let path = target.join("debug").join("edgecost-app");
+    assert!(path.exists(), "{} is missing: run `cargo build -p edgecost-app` first (or set EDGECOST_APP)", path.display());
+    path
+}
+
+pub fn tauri_driver() -> PathBuf {
+    let home_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|c| c.join("bin").join("tauri-driver"));
+    match home_bin {
+        Some(p) if p.exists() => p,
+        _ => PathBuf::from("tauri-driver"),
+    }
+}
+
+pub fn require_session() {
+    for var in ["DISPLAY", "DBUS_SESSION_BUS_ADDRESS"] {
+        assert!(
+            std::env::var_os(var).is_some(),
+            "{var} is not set: run the suite as `xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e`"
+        );
+    }
+}
+
+/// Starts gnome-keyring's Secret Service on this session bus, unlocked with a throwaway
+/// password, storing its files in a scratch folder.
+pub fn keyring() {
+    KEYRING.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .env("HOME", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is needed (apt-get install gnome-keyring)");
+        daemon.stdin.take().unwrap().write_all(b"e2e-keyring-password").unwrap();
+        let out = daemon.wait_with_output().unwrap();
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.contains("GNOME_KEYRING_CONTROL"), "the keyring did not start: {printed}");
+        dir
+    });
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A scratch home for the app: its data folder, WebKit's caches, everything it writes.
+pub struct Home {
+    dir: TempDir,
+}
+
+impl Home {
+    pub fn new() -> Home {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in [".local/share", ".config", ".cache"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        Home { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.path().join("driver-and-app.log")
+    }
+}
+
+/// tauri-driver (and through it WebKitWebDriver and the app), with the app's output in a log.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    pub fn start(home: &Home) -> Driver {
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.log()).unwrap();
+        let child = Command::new(tauri_driver())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("tauri-driver is needed (cargo install tauri-driver --locked)");
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver { child, port }
+    }
+
+    /// Launches the app and connects to its webview.
+    pub async fn launch(&self) -> Client {
+        // Both aws-lc-rs and ring are linked in; rustls needs to be told which one to use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
+        // fantoccini wraps the capabilities in `alwaysMatch`; without it WebKitWebDriver
+        // would start its MiniBrowser instead of the app.
+        ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a WebDriver session with the app")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would orphan it.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `css` and answers its text once it is not empty.
+pub async fn text_of(client: &Client, css: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if !text.trim().is_empty() {
+                    return text.trim().to_owned();
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no text at `{css}` after {WAIT:?}; page: {}", client.source().await.unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The dashboard's chart is an SVG drawn in Rust, shown as an image.
+pub async fn chart_svg(client: &Client) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(img) = client.find(Locator::Css("#chart img")).await {
+            if let Ok(Some(src)) = img.attr("src").await {
+                let prefix = "data:image/svg+xml;charset=utf-8,";
+                assert!(src.starts_with(prefix), "chart is not an SVG image: {}", &src[..src.len().min(60)]);
+                return percent_decode(&src[prefix.len()..]);
+            }
+        }
+        assert!(Instant::now() < deadline, "no chart after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every file under `root` (except the keyring's own encrypted store) that contains `needle`.
+pub fn files_containing(root: &Path, needle: &str, skip: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.starts_with(skip) {
+                continue;
+            }
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        found.push(path);
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The engine on a SQLite file, seeded with the demo account, served on loopback.
+pub struct Server {
+    _dir: TempDir,
+    pub running: edgecost_server::RunningServer,
+    pub token: String,
+}
+
+pub async fn serve_demo_account() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
+    let book = edgecost_pricing::PriceBook::published().clone();
+    let engine = edgecost_engine::Engine::open(&url, book).await.expect("engine on SQLite");
+    let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.expect("demo data");
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = edgecost_server::spawn(engine, addr).await.expect("server on loopback");
+    Server { _dir: dir, running, token: demo.token }
+}
+

@@ -1,0 +1,58 @@
+//! Screenshots of the main screens for `docs/`, taken of the whole (virtual) screen with
+//! ImageMagick's `import`, as a person would see the window.
+//!
+//! `cargo build -p edgecost-app && xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
+//! cargo run -p edgecost-e2e --example screenshots`
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use edgecost_e2e::*;
+use fantoccini::{Client, Locator};
+
+fn shoot(name: &str) {
+    let out = workspace_root().join("docs").join(format!("{name}.png"));
+    let status = Command::new("/usr/bin/import").args(["-window", "root"]).arg(&out).status().expect("ImageMagick's import");
+    assert!(status.success(), "import failed for {name}");
+    println!("wrote {}", out.display());
+}
+
+async fn settle(app: &Client) {
+    // Let fonts, the chart image and transitions finish painting.
+    let _ = app.find(Locator::Css("body")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+}
+
+#[tokio::main]
+async fn main() {
+    require_session();
+    keyring();
+    std::fs::create_dir_all(workspace_root().join("docs")).unwrap();
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap();
+    settle(&app).await;
+    shoot("welcome");
+
+    app.find(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+    chart_svg(&app).await;
+    settle(&app).await;
+    shoot("dashboard");
+
+    app.find(Locator::Css("#tab-egress")).await.unwrap().click().await.unwrap();
+    settle(&app).await;
+    app.execute("window.scrollTo(0, document.body.scrollHeight)", vec![]).await.unwrap();
+    settle(&app).await;
+    shoot("dashboard-charts");
+
+    app.find(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#plan-bill [data-testid=total]").await;
+    settle(&app).await;
+    shoot("planner");
+    app.close().await.unwrap();
+    let _ = Path::new("");
+}
