@@ -12,6 +12,14 @@ import type { PlanInput } from "../bindings/desktop/PlanInput";
 import type { PlanQuote } from "../bindings/desktop/PlanQuote";
 import type { Startup } from "../bindings/desktop/Startup";
 import type { TierChoice } from "../bindings/desktop/TierChoice";
+import type { EditAnswer } from "../bindings/desktop/EditAnswer";
+import type { PlanDetails } from "../bindings/desktop/PlanDetails";
+import type { PlanEdit } from "../bindings/desktop/PlanEdit";
+import type { PlanRows } from "../bindings/desktop/PlanRows";
+import type { PlanSummary } from "../bindings/desktop/PlanSummary";
+import type { PlanView } from "../bindings/desktop/PlanView";
+import type { RecentPlan } from "../bindings/desktop/RecentPlan";
+import type { YamlCheck } from "../bindings/desktop/YamlCheck";
 
 export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
 
@@ -48,5 +56,18 @@ export const backend = {
   exportChart: (id: ChartId, format: ExportFormat, dark: boolean) => call<string | null>("export_chart", { id, format, dark }),
   tierChoices: () => call<TierChoice[]>("tier_choices"),
   quotePlan: (input: PlanInput) => call<PlanQuote>("quote_plan", { input }),
+  // The route editor: the open plan lives on the Rust side; `count` is how many rows to answer.
+  planRecent: () => call<RecentPlan[]>("plan_recent"),
+  planCurrent: (count: number) => call<PlanView | null>("plan_current", { count }),
+  planNew: (count: number) => call<PlanView>("plan_new", { count }),
+  planOpen: (count: number) => call<PlanView | null>("plan_open", { count }),
+  planOpenPath: (path: string, count: number) => call<PlanView>("plan_open_path", { path, count }),
+  planFromUsage: (tier: string, count: number) => call<PlanView | null>("plan_from_usage", { tier, count }),
+  planEdit: (edit: PlanEdit, offset: number, count: number) => call<EditAnswer>("plan_edit", { edit, offset, count }),
+  planRows: (offset: number, count: number) => call<PlanRows>("plan_rows", { offset, count }),
+  planDetails: (dark: boolean) => call<PlanDetails>("plan_details", { dark }),
+  planYaml: () => call<string>("plan_yaml"),
+  planCheckYaml: (yaml: string) => call<YamlCheck>("plan_check_yaml", { yaml }),
+  planSave: (choose: boolean) => call<PlanSummary | null>("plan_save", { choose }),
   onSync: (handler: (s: SyncState) => void): Promise<UnlistenFn> => listen<SyncState>("sync", (e) => handler(e.payload)),
 };

@@ -1,0 +1,79 @@
+//! The route editor end to end: the real app in a real webview opens a plan file, a person
+//! changes one route's traffic, and the live total equals what `edgecost estimate` prints for
+//! the same edited plan; the saved file reopens with the same numbers.
+//!
+//! `cargo build -p edgecost-app -p edgecost && xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e --test planner`
+
+mod planner_support;
+
+use edgecost_e2e::{Driver, Home, WAIT, require_session, text_of, workspace_root};
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use planner_support::{cli_total, open_first_recent_plan, recent_plans, text_becomes};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
+    require_session();
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(workspace_root().join("examples/small-api.yaml")).unwrap();
+    let plan_path = plans.path().join("small-api.yaml");
+    std::fs::write(&plan_path, &original).unwrap();
+    // The same edit made by hand to a copy, for the CLI to price.
+    assert!(original.contains("requests_per_month: 150000"));
+    let edited_path = plans.path().join("edited-by-hand.yaml");
+    std::fs::write(&edited_path, original.replacen("requests_per_month: 150000", "requests_per_month: 900000", 1)).unwrap();
+    let cli_before = cli_total(&plan_path);
+    let cli_after = cli_total(&edited_path);
+    assert_ne!(cli_before, cli_after, "the edit must move the bill for this test to mean anything");
+
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &cli_before).await, cli_before, "the opened plan's total");
+    assert_eq!(text_of(&app, "#plan-file-name").await, "small-api.yaml");
+    assert!(app.find(Locator::Css("#plan-dirty")).await.is_err(), "a freshly opened plan has no unsaved changes");
+
+    // Type the new traffic into the first route's cell and commit with Enter.
+    let cell = app.find(Locator::Css(r#".route-row[data-index="0"] input[data-field="traffic"]"#)).await.unwrap();
+    assert_eq!(cell.prop("value").await.unwrap().as_deref(), Some("150000"));
+    cell.click().await.unwrap();
+    cell.clear().await.unwrap();
+    cell.send_keys("900000").await.unwrap();
+    cell.send_keys(&Key::Enter.to_string()).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "the live total equals `edgecost estimate` of the edited plan");
+    text_of(&app, "#plan-dirty").await;
+    let change = text_of(&app, "#plan-change").await;
+    assert!(change.starts_with('+'), "the change against the saved version: {change}");
+    let tiers = text_of(&app, "#plan-tiers").await;
+    let regions = text_of(&app, "#plan-regions").await;
+
+    // Undo goes back to the saved numbers, redo forward again.
+    app.find(Locator::Css("#plan-undo")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &cli_before).await, cli_before, "undo");
+    app.find(Locator::Css("#plan-redo")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "redo");
+
+    // Save to the same file: the marker goes, and the file is the plan the CLI prices the same.
+    app.find(Locator::Css("#plan-save")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.find(Locator::Css("#plan-dirty")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the unsaved marker stays after saving");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(cli_total(&plan_path), cli_after, "the saved file prices as the edited plan");
+    app.close().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    // Reopen in a new app session: the same numbers.
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "the reopened plan's total");
+    assert_eq!(text_of(&app, "#plan-tiers").await, tiers, "every tier side by side, as before saving");
+    assert_eq!(text_of(&app, "#plan-regions").await, regions, "per-region costs, as before saving");
+    let cell = app.find(Locator::Css(r#".route-row[data-index="0"] input[data-field="traffic"]"#)).await.unwrap();
+    assert_eq!(cell.prop("value").await.unwrap().as_deref(), Some("900000"));
+    assert!(app.find(Locator::Css("#plan-dirty")).await.is_err());
+    app.close().await.unwrap();
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { cellValue, moveInChain, newRoute, trafficUnit, withCell, withUnit } from "./cells";
+import type { RouteFields } from "../bindings/desktop/RouteFields";
+
+const r: RouteFields = { path: "/a", requests_per_month: "1000", requests_per_second: null, compute_ms: "4", response_bytes: "20000", middleware: ["auth", "cache", "compress"], regions: null };
+
+describe("route cells", () => {
+  it("edit the traffic in the route's own unit", () => {
+    expect(cellValue(withCell(r, "traffic", "2000"), "traffic")).toBe("2000");
+    const perSecond = withUnit(r, "second");
+    expect(trafficUnit(perSecond)).toBe("second");
+    expect(perSecond.requests_per_month).toBeNull();
+    expect(withCell(perSecond, "traffic", "0.5").requests_per_second).toBe("0.5");
+  });
+
+  it("reorder middleware within the chain", () => {
+    expect(moveInChain(r.middleware, 0, 1)).toEqual(["cache", "auth", "compress"]);
+    expect(moveInChain(r.middleware, 2, 1)).toBe(r.middleware);
+    expect(moveInChain(r.middleware, 2, -2)).toEqual(["compress", "auth", "cache"]);
+  });
+
+  it("give a new route a free path", () => {
+    const taken = new Set(["/new", "/new-2"]);
+    expect(newRoute((p) => taken.has(p)).path).toBe("/new-3");
+  });
+});

@@ -1,0 +1,68 @@
+// The route table's editable cells and how each reads from and writes to a route's fields.
+import type { RouteFields } from "../bindings/desktop/RouteFields";
+
+export type CellField = "path" | "traffic" | "compute_ms" | "response_bytes";
+
+/** The text cells, in tab order. */
+export const CELL_FIELDS: CellField[] = ["path", "traffic", "compute_ms", "response_bytes"];
+
+export type TrafficUnit = "month" | "second";
+
+export function trafficUnit(f: RouteFields): TrafficUnit {
+  return f.requests_per_month === null && f.requests_per_second !== null ? "second" : "month";
+}
+
+export function cellValue(f: RouteFields, field: CellField): string {
+  switch (field) {
+    case "path":
+      return f.path;
+    case "traffic":
+      return (trafficUnit(f) === "second" ? f.requests_per_second : f.requests_per_month) ?? "";
+    case "compute_ms":
+      return f.compute_ms;
+    case "response_bytes":
+      return f.response_bytes;
+  }
+}
+
+/** The route with one cell changed; the traffic cell keeps the route's unit. */
+export function withCell(f: RouteFields, field: CellField, value: string): RouteFields {
+  switch (field) {
+    case "path":
+      return { ...f, path: value };
+    case "traffic":
+      return trafficUnit(f) === "second"
+        ? { ...f, requests_per_second: value, requests_per_month: null }
+        : { ...f, requests_per_month: value, requests_per_second: null };
+    case "compute_ms":
+      return { ...f, compute_ms: value };
+    case "response_bytes":
+      return { ...f, response_bytes: value };
+  }
+}
+
+/** The same traffic figure read in the other unit (the planner's 30-day month). */
+export function withUnit(f: RouteFields, unit: TrafficUnit): RouteFields {
+  if (unit === trafficUnit(f)) return f;
+  const value = cellValue(f, "traffic");
+  return unit === "second"
+    ? { ...f, requests_per_second: value, requests_per_month: null }
+    : { ...f, requests_per_month: value, requests_per_second: null };
+}
+
+/** The middleware chain with entry `i` moved by `by` places (clamped to the chain). */
+export function moveInChain(chain: string[], i: number, by: number): string[] {
+  const to = Math.max(0, Math.min(chain.length - 1, i + by));
+  if (to === i || i < 0 || i >= chain.length) return chain;
+  const next = [...chain];
+  const [item] = next.splice(i, 1);
+  next.splice(to, 0, item);
+  return next;
+}
+
+/** A fresh route for "add route", with a path not in `taken`. */
+export function newRoute(taken: (path: string) => boolean): RouteFields {
+  let path = "/new";
+  for (let n = 2; taken(path) && n < 100_000; n++) path = `/new-${n}`;
+  return { path, requests_per_month: "0", requests_per_second: null, compute_ms: "1", response_bytes: "1000", middleware: [], regions: null };
+}
