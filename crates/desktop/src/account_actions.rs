@@ -831,3 +831,17 @@ fn days_left_text(days: u32) -> String {
         n => format!("{n} days left"),
     }
 }
+
+/// Writes the TypeScript declarations of the views and failures above into `dir`
+/// (committed under `ui/src/bindings/account/`).
+pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    use ts_rs::TS;
+    let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
+    NoticeBanner::export_all(&cfg)?;
+    UpgradeSheet::export_all(&cfg)?;
+    CreditsSheet::export_all(&cfg)?;
+    CreditsQuote::export_all(&cfg)?;
+    ActionFailure::export_all(&cfg)?;
+    LedgerView::export_all(&cfg)?;
+    Ok(())
+}

@@ -12,6 +12,15 @@ import type { PlanInput } from "../bindings/desktop/PlanInput";
 import type { PlanQuote } from "../bindings/desktop/PlanQuote";
 import type { Startup } from "../bindings/desktop/Startup";
 import type { TierChoice } from "../bindings/desktop/TierChoice";
+import type { NoticeBanner } from "../bindings/account/NoticeBanner";
+import type { UpgradeSheet } from "../bindings/account/UpgradeSheet";
+import type { CreditsSheet } from "../bindings/account/CreditsSheet";
+import type { CreditsQuote } from "../bindings/account/CreditsQuote";
+import type { LedgerView } from "../bindings/account/LedgerView";
+import type { ActionFailure } from "../bindings/account/ActionFailure";
+import type { TierChange } from "../bindings/TierChange";
+import type { CreditPurchase } from "../bindings/CreditPurchase";
+export type { NoticeBanner, UpgradeSheet, CreditsSheet, CreditsQuote, LedgerView, ActionFailure, TierChange, CreditPurchase };
 import type { EditAnswer } from "../bindings/desktop/EditAnswer";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
@@ -69,5 +78,14 @@ export const backend = {
   planYaml: () => call<string>("plan_yaml"),
   planCheckYaml: (yaml: string) => call<YamlCheck>("plan_check_yaml", { yaml }),
   planSave: (choose: boolean) => call<PlanSummary | null>("plan_save", { choose }),
+  // Acting on notices. A failed upgrade or purchase rejects with an ActionFailure
+  // ({code, message, kind, charged}); retry with the same intentKey, never a new one.
+  noticeBanner: () => call<NoticeBanner | null>("notice_banner"),
+  openUpgrade: () => call<UpgradeSheet>("open_upgrade"),
+  confirmUpgrade: (intentKey: string, tier: string) => call<TierChange>("confirm_upgrade", { intentKey, tier }),
+  openCredits: () => call<CreditsSheet>("open_credits"),
+  quoteCredits: (packs: number) => call<CreditsQuote>("quote_credits", { packs }),
+  buyCredits: (intentKey: string, packs: number) => call<CreditPurchase>("buy_credits", { intentKey, packs }),
+  creditLedger: () => call<LedgerView>("credit_ledger"),
   onSync: (handler: (s: SyncState) => void): Promise<UnlistenFn> => listen<SyncState>("sync", (e) => handler(e.payload)),
 };

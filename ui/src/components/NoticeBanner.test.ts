@@ -1,0 +1,123 @@
+// The banner and the sheets rendered to HTML with Svelte's server renderer: what a person
+// reads, and which actions each tier offers. Figures are the strings Rust sends.
+import { describe, expect, it } from "vitest";
+import { render } from "svelte/server";
+import type { NoticeBanner } from "../bindings/account/NoticeBanner";
+import type { UpgradeSheet } from "../bindings/account/UpgradeSheet";
+import type { CreditsSheet } from "../bindings/account/CreditsSheet";
+import NoticeBannerView from "./NoticeBanner.svelte";
+import UpgradeSheetView from "./UpgradeSheet.svelte";
+import CreditsSheetView from "./CreditsSheet.svelte";
+
+const noop = () => {};
+
+function banner(over: Partial<NoticeBanner> = {}): NoticeBanner {
+  return {
+    level: "warning",
+    lines: [
+      {
+        notice_id: "n1",
+        meter: "requests",
+        headline: "Requests passed 80% of the Production quota on Nov 20",
+        detail: "10 days left · projected bill $31.50",
+      },
+    ],
+    summary: "At this rate the quota runs out before the period ends.",
+    upgrade_label: "Upgrade to Scale",
+    can_buy_credits: true,
+    ...over,
+  };
+}
+
+function html(component: any, props: Record<string, unknown>): string {
+  return render(component, { props }).body;
+}
+
+describe("NoticeBanner", () => {
+  it("names the meter, when it crossed, days left and the projected bill, with both actions", () => {
+    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop, onledger: noop });
+    expect(body).toContain("Requests passed 80% of the Production quota on Nov 20");
+    expect(body).toContain("10 days left · projected bill $31.50");
+    expect(body).toContain('id="notice-upgrade"');
+    expect(body).toContain("Upgrade to Scale");
+    expect(body).toContain('id="notice-buy-credits"');
+    expect(body).toContain('data-level="warning"');
+    expect(body).not.toMatch(/dismiss|×/i);
+  });
+
+  it("shows the sandbox the upgrade path only, capped", () => {
+    const body = html(NoticeBannerView, {
+      banner: banner({ level: "capped", can_buy_credits: false, upgrade_label: "Upgrade to Production", summary: "The Sandbox tier is capped." }),
+      onupgrade: noop,
+      onbuy: noop,
+      onledger: noop,
+    });
+    expect(body).toContain("traffic is capped");
+    expect(body).toContain("Upgrade to Production");
+    expect(body).not.toContain('id="notice-buy-credits"');
+  });
+
+  it("offers no upgrade on the last tier", () => {
+    const body = html(NoticeBannerView, { banner: banner({ level: "over", upgrade_label: null }), onupgrade: noop, onbuy: noop, onledger: noop });
+    expect(body).not.toContain('id="notice-upgrade"');
+    expect(body).toContain("overage is being billed");
+  });
+});
+
+describe("UpgradeSheet", () => {
+  const sheet: UpgradeSheet = {
+    intent_key: "upgrade-1",
+    current_tier: "production",
+    current_label: "Production",
+    target_tier: "scale",
+    target_label: "Scale",
+    prorated_base_fee: "$52.67",
+    prorated_explanation: "$79.00 x 20 of 30 days (from today, Nov 11)",
+    projections: [
+      { tier: "production", label: "Production", projected_bill: "$99.00", current: true, target: false },
+      { tier: "scale", label: "Scale", projected_bill: "$64.00", current: false, target: true },
+    ],
+    difference: "Saves $35.00 on the projected bill",
+  };
+
+  it("shows the new tier, today's prorated fee and the projected bill under each tier", () => {
+    const body = html(UpgradeSheetView, { sheet, onclose: noop });
+    expect(body).toContain('role="dialog"');
+    expect(body).toContain('aria-modal="true"');
+    expect(body).toContain("Upgrade to Scale");
+    expect(body).toContain("$52.67");
+    expect(body).toContain("20 of 30 days");
+    expect(body).toMatch(/Production \(now\)[\s\S]*\$99\.00/);
+    expect(body).toMatch(/Scale \(new\)[\s\S]*\$64\.00/);
+    expect(body).toContain("Saves $35.00 on the projected bill");
+    expect(body).toContain('id="confirm-upgrade"');
+  });
+});
+
+describe("CreditsSheet", () => {
+  const sheet: CreditsSheet = {
+    intent_key: "credits-1",
+    quote: {
+      packs: 3,
+      packs_max: 100,
+      pack_price: "$25.00",
+      total_price: "$75.00",
+      credit_added: "$75.00",
+      balance_now: "$0.00",
+      balance_after: "$71.00",
+      overage_per_day: "$4.00 a day",
+      coverage: "Covers about 17 days of overage; runs out around Nov 28",
+      covers_days: 17,
+      runs_out: "runs out around Nov 28",
+    },
+  };
+
+  it("shows the pack count, the total and what it covers at the current rate", () => {
+    const body = html(CreditsSheetView, { sheet, onclose: noop });
+    expect(body).toMatch(/id="credit-packs"[^>]*value="3"|value="3"[^>]*id="credit-packs"/);
+    expect(body).toContain("$75.00");
+    expect(body).toContain("Covers about 17 days of overage; runs out around Nov 28");
+    expect(body).toContain("$4.00 a day");
+    expect(body).toContain("Buy for $75.00");
+  });
+});

@@ -1,0 +1,75 @@
+// Keyboard handling and wording of the account action sheets, free of the DOM so Vitest
+// checks them directly. Amounts are never computed here: they arrive as strings from Rust.
+import type { ActionFailure } from "../bindings/account/ActionFailure";
+import type { BannerLevel } from "../bindings/account/BannerLevel";
+
+/** What a key pressed inside a sheet asks for. */
+export type SheetKey = "close" | "confirm" | "focus-next" | "focus-previous" | null;
+
+/**
+ * Esc closes, Enter confirms, Tab cycles inside the sheet. Enter on a button, link or text
+ * area is left to that element (a focused button already clicks on Enter; confirming as
+ * well would send the confirmation twice).
+ */
+export function sheetKey(key: string, shiftKey: boolean, targetTag: string): SheetKey {
+  if (key === "Escape") return "close";
+  if (key === "Tab") return shiftKey ? "focus-previous" : "focus-next";
+  if (key === "Enter") {
+    const tag = targetTag.toUpperCase();
+    return tag === "BUTTON" || tag === "A" || tag === "TEXTAREA" || tag === "SUMMARY" ? null : "confirm";
+  }
+  return null;
+}
+
+/** The index focus moves to among `count` focusable elements, wrapping at both ends. */
+export function nextFocus(current: number, count: number, backwards: boolean): number {
+  if (count <= 0) return -1;
+  if (current < 0 || current >= count) return backwards ? count - 1 : 0;
+  return backwards ? (current - 1 + count) % count : (current + 1) % count;
+}
+
+/** A pack count typed by a person: a whole number from 1 to `max`, else `null`. */
+export function parsePacks(text: string, max: number): number | null {
+  const trimmed = text.trim();
+  if (!/^\d{1,4}$/.test(trimmed)) return null;
+  const n = Number(trimmed);
+  return n >= 1 && n <= max ? n : null;
+}
+
+/** The sentence that says whether a failed action charged anything. */
+export function chargedText(failure: ActionFailure): string {
+  return failure.charged === "no"
+    ? "Nothing was charged."
+    : "It may have gone through. Trying again is safe: it never charges or upgrades twice.";
+}
+
+/** The headline of a failed action. */
+export function failureTitle(failure: ActionFailure): string {
+  switch (failure.kind) {
+    case "declined":
+      return "Declined";
+    case "offline":
+      return "Could not reach the server";
+    case "server_error":
+      return "The server failed";
+    case "signed_out":
+      return "Signed out";
+  }
+}
+
+/** Whether a failure can be retried with the same confirmation. */
+export function canRetry(failure: ActionFailure): boolean {
+  return failure.kind === "offline" || failure.kind === "server_error";
+}
+
+/** The banner's heading for its level. */
+export function bannerTitle(level: BannerLevel): string {
+  switch (level) {
+    case "warning":
+      return "Quota almost used";
+    case "over":
+      return "Quota used up: overage is being billed";
+    case "capped":
+      return "Quota used up: traffic is capped";
+  }
+}
