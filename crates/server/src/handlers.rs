@@ -12,6 +12,8 @@ use edgecost_api::{
     UsageLogQuery, UsageQuery, UsageSeries,
 };
 
+use edgecost_engine::EngineError;
+
 use crate::auth::{AccountAuth, NodeAuth};
 use crate::error::AppError;
 use crate::json::{Json, Query};
@@ -255,17 +257,11 @@ pub async fn openapi() -> impl IntoResponse {
     axum::Json(crate::openapi::document())
 }
 
-/// The `Idempotency-Key` header, checked.
+/// The `Idempotency-Key` header. Its form (1 to 128 visible ASCII characters) is checked by
+/// the engine, so a bad key answers `invalid_idempotency_key` wherever it is used.
 fn idempotency_key(headers: &HeaderMap) -> Result<&str, AppError> {
-    let value = headers.get(IDEMPOTENCY_KEY_HEADER).ok_or_else(missing_key)?;
-    let key = value.to_str().map_err(|_| missing_key())?.trim();
-    let visible = key.bytes().all(|b| b.is_ascii_graphic());
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_CHARS || !visible {
-        return Err(missing_key());
-    }
-    Ok(key)
-}
-
-fn missing_key() -> AppError {
-    AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS }
+    let value = headers
+        .get(IDEMPOTENCY_KEY_HEADER)
+        .ok_or(AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS })?;
+    value.to_str().map_err(|_| AppError::Engine(EngineError::InvalidIdempotencyKey))
 }

@@ -246,6 +246,8 @@ async fn credit_purchases_are_idempotent_per_key() {
         .call("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1})))
         .await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
+    let (status, body) = buy(1, "has spaces").await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
 
     // Sandbox accounts cannot hold credits.
     let (status, body) = f
