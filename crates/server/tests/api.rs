@@ -364,3 +364,27 @@ async fn health_price_book_and_metrics_answer_without_a_token() {
     assert!(text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
     assert!(text.contains("edgecost_http_request_duration_seconds_bucket"), "{text}");
 }
+
+#[tokio::test]
+async fn the_largest_valid_batch_fits_the_body_limit() {
+    let f = Fixture::new().await;
+    let max = edgecost_api::MAX_BATCH_RECORDS;
+    let long_route = format!("/{}", "r".repeat(edgecost_api::MAX_ROUTE_CHARS - 1));
+    let mut records = hourly_records(&f.alice.id, 1, 1);
+    records[0].route = long_route;
+    records[0].requests = u64::MAX / 4;
+    records[0].egress_bytes = u64::MAX / 4;
+    records[0].compute_ms = u64::MAX / 4;
+    records[0].account_id = format!("acct_{}", "9".repeat(59));
+    let full = vec![records[0].clone(); max];
+    let body = serde_json::to_vec(&batch("b-max", &f.node.id, full.clone())).unwrap();
+    assert!(body.len() < edgecost_server::BODY_LIMIT_BYTES, "{} bytes", body.len());
+    let (status, receipt) = f.ingest(&batch("b-max", &f.node.id, full.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{}", code(&receipt));
+    assert_eq!(receipt["rejected"].as_array().unwrap().len(), max);
+
+    let mut over = full;
+    over.push(records[0].clone());
+    let (status, body) = f.ingest(&batch("b-over", &f.node.id, over)).await;
+    assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"));
+}
