@@ -47,6 +47,7 @@ fn main() {
             planner::plan_open,
             planner::plan_open_path,
             planner::plan_from_usage,
+            planner::plan_from_account,
             planner::plan_edit,
             planner::plan_rows,
             planner::plan_details,

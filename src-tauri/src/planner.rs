@@ -146,3 +146,15 @@ pub async fn plan_save(handle: AppHandle, state: State<'_, PlannerState>, choose
     recent(&handle)?.remember(&target)?;
     Ok(Some(summary))
 }
+
+/// "Start from my account": a plan calibrated from the signed-in (or demo) account's measured
+/// per-route usage.
+#[tauri::command]
+pub async fn plan_from_account(
+    app_state: State<'_, crate::commands::AppState>,
+    state: State<'_, PlannerState>,
+    count: u32,
+) -> Answer<PlanView> {
+    let connection = app_state.app.connection().await?;
+    install(&state, PlanSession::from_account(&connection).await?, count)
+}

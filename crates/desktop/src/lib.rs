@@ -26,6 +26,7 @@ mod dashboard;
 mod demo;
 mod error;
 mod files;
+mod plan_account;
 mod plan_recent;
 mod plan_session;
 mod plan_wire;
@@ -49,6 +50,7 @@ pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
+pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
 pub use plan_session::{
     EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,

@@ -72,6 +72,7 @@ export const backend = {
   planOpen: (count: number) => call<PlanView | null>("plan_open", { count }),
   planOpenPath: (path: string, count: number) => call<PlanView>("plan_open_path", { path, count }),
   planFromUsage: (tier: string, count: number) => call<PlanView | null>("plan_from_usage", { tier, count }),
+  planFromAccount: (count: number) => call<PlanView>("plan_from_account", { count }),
   planEdit: (edit: PlanEdit, offset: number, count: number) => call<EditAnswer>("plan_edit", { edit, offset, count }),
   planRows: (offset: number, count: number) => call<PlanRows>("plan_rows", { offset, count }),
   planDetails: (dark: boolean) => call<PlanDetails>("plan_details", { dark }),

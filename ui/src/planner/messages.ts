@@ -17,6 +17,7 @@ const PLAN_MESSAGES: Record<string, string> = {
   usage_record_invalid: "A line of the usage file cannot be read.",
   usage_empty: "The usage file holds no records.",
   no_plan: "No plan is open. Open or start one.",
+  not_signed_in: "No account is connected. Connect one or open the demo from the first screen, or start from a usage file.",
   overflow: "A number is too large to compute exactly.",
 };
 
