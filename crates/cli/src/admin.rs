@@ -26,7 +26,7 @@ pub enum AdminCommand {
         #[arg(long)]
         tier: String,
         /// Database URL; default: the SQLite file `edgecost serve` uses.
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL")]
+        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
         database: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -37,7 +37,7 @@ pub enum AdminCommand {
         /// The node's name, such as `fra-1`.
         #[arg(long)]
         name: String,
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL")]
+        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
         database: Option<String>,
         #[arg(long)]
         json: bool,

@@ -15,7 +15,7 @@ use crate::CliError;
 pub struct ServeArgs {
     /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`.
     /// Default: a SQLite file in the user's data folder.
-    #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL")]
+    #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
