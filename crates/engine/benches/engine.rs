@@ -1,1 +1,230 @@
-fn main() {}
+//! Engine benchmarks, printed as figures beside their baselines and goals.
+//!
+//! - ingest records/s on SQLite and PostgreSQL, beside a raw bulk insert of the same rows
+//!   into the usage log in the same run (goals: >= 200k/s SQLite, >= 100k/s PostgreSQL,
+//!   >= 0.5x raw);
+//! - ingest-to-visible latency: from sending a batch to the bill showing it;
+//! - p50/p99 of a 90-day hourly usage query with 1,000 accounts (goal: p99 <= 20 ms).
+//!
+//! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000).
+//! Run with `cargo bench -p edgecost-engine --bench engine`.
+
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use edgecost_api::{Granularity, TelemetryBatch, TelemetryRecord, UsageGrouping, UsageQuery};
+use edgecost_engine::testing::PgServer;
+use edgecost_engine::{AccountId, Engine, NodeId};
+use edgecost_pricing::PriceBook;
+
+const RECORDS_PER_BATCH: usize = 5_000;
+const ACCOUNTS_INGEST: usize = 100;
+const ACCOUNTS_QUERY: usize = 1_000;
+const QUERY_DAYS: i64 = 90;
+const QUERIES: usize = 300;
+const LATENCY_SAMPLES: usize = 200;
+const ROUTES: [&str; 4] = ["/api/orders", "/api/search", "/api/users", "/static/assets"];
+const REGIONS: [&str; 3] = ["na", "eu", "apac"];
+
+fn now() -> DateTime<Utc> {
+    "2026-11-23T10:02:00Z".parse().unwrap()
+}
+
+struct Setup {
+    engine: Engine,
+    node: NodeId,
+    node_id: String,
+    account_ids: Vec<String>,
+    accounts: Vec<AccountId>,
+}
+
+async fn setup(url: &str, accounts: usize) -> Setup {
+    let engine = Engine::open(url, PriceBook::published().clone()).await.unwrap();
+    let created = engine.create_node("bench-node", now() - Duration::days(100)).await.unwrap();
+    let node = engine.authenticate_node(&created.token).await.unwrap();
+    let mut account_ids = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..accounts {
+        let a = engine.create_account(&format!("bench {i}"), "scale", now() - Duration::days(100)).await.unwrap();
+        ids.push(engine.authenticate_account(&a.token).await.unwrap());
+        account_ids.push(a.account_id);
+    }
+    Setup { engine, node, node_id: created.node_id, account_ids, accounts: ids }
+}
+
+/// Deterministic batches: records spread over accounts, routes, regions and this period's
+/// minutes, small enough that no account nears a quota.
+fn batches(s: &Setup, records: usize, tag: &str) -> Vec<TelemetryBatch> {
+    let period_start: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
+    let minutes = (now() - period_start).num_minutes() - 5;
+    (0..records.div_ceil(RECORDS_PER_BATCH))
+        .map(|b| TelemetryBatch {
+            batch_id: format!("{tag}-{b}"),
+            node_id: s.node_id.clone(),
+            records: (0..RECORDS_PER_BATCH.min(records - b * RECORDS_PER_BATCH))
+                .map(|i| {
+                    let n = b * RECORDS_PER_BATCH + i;
+                    TelemetryRecord {
+                        account_id: s.account_ids[n % s.account_ids.len()].clone(),
+                        route: ROUTES[n / 7 % ROUTES.len()].into(),
+                        region: REGIONS[n / 11 % REGIONS.len()].into(),
+                        window_start: period_start + Duration::minutes((n as i64 * 7919) % minutes),
+                        window_seconds: 60,
+                        requests: 10 + (n % 90) as u64,
+                        compute_ms: 50,
+                        egress_bytes: 20_000,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records: usize, goal_per_second: f64) {
+    let s = setup(url_ingest, ACCOUNTS_INGEST).await;
+    let work = batches(&s, records, "ingest");
+    let started = Instant::now();
+    for b in &work {
+        let r = s.engine.ingest(&s.node, b, now()).await.unwrap();
+        assert_eq!(r.receipt.accepted as usize, b.records.len(), "{:?}", r.receipt.rejected.first());
+    }
+    let ingest_rate = records as f64 / started.elapsed().as_secs_f64();
+
+    let raw = setup(url_raw, ACCOUNTS_INGEST).await;
+    let work = batches(&raw, records, "raw");
+    let started = Instant::now();
+    for b in &work {
+        raw.engine.insert_records_only(&raw.node, b, now()).await.unwrap();
+    }
+    let raw_rate = records as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "{backend:<10} ingest {:>9.0} records/s | raw bulk insert {:>9.0} records/s | ratio {:.2}x (goal >= 0.50x) | goal >= {:.0}/s: {}",
+        ingest_rate,
+        raw_rate,
+        ingest_rate / raw_rate,
+        goal_per_second,
+        if ingest_rate >= goal_per_second { "met" } else { "NOT met" }
+    );
+
+    // Ingest-to-visible: from sending a small batch to the bill to date including it.
+    let account = s.accounts[0].clone();
+    let mut answer = Vec::new();
+    let mut visible = Vec::new();
+    for i in 0..LATENCY_SAMPLES {
+        let before = s.engine.bill_to_date(&account, now()).await.unwrap().totals.requests;
+        let b = TelemetryBatch {
+            batch_id: format!("latency-{i}"),
+            node_id: s.node_id.clone(),
+            records: vec![TelemetryRecord {
+                account_id: s.account_ids[0].clone(),
+                route: "/api/orders".into(),
+                region: "eu".into(),
+                window_start: now() - Duration::minutes(2),
+                window_seconds: 60,
+                requests: 1,
+                compute_ms: 1,
+                egress_bytes: 1,
+            }],
+        };
+        let sent = Instant::now();
+        s.engine.ingest(&s.node, &b, now()).await.unwrap();
+        answer.push(sent.elapsed());
+        loop {
+            if s.engine.bill_to_date(&account, now()).await.unwrap().totals.requests > before {
+                break;
+            }
+        }
+        visible.push(sent.elapsed());
+    }
+    println!(
+        "{backend:<10} ingest answer p50 {:>7.2} ms p99 {:>7.2} ms | visible in the bill p50 {:>7.2} ms p99 {:>7.2} ms (goal <= 1000 ms)",
+        ms(percentile(&mut answer, 50)),
+        ms(percentile(&mut answer, 99)),
+        ms(percentile(&mut visible, 50)),
+        ms(percentile(&mut visible, 99)),
+    );
+}
+
+/// Fills 90 days of hourly rollups (two routes an hour) for every account in one statement.
+async fn fill_rollups(url: &str, sqlite: bool) {
+    let first_hour = (now() - Duration::days(QUERY_DAYS)).timestamp() / 3_600 * 3_600;
+    let hours = QUERY_DAYS * 24;
+    if sqlite {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(
+            "WITH RECURSIVE h(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM h WHERE j < $2 - 1) \
+             INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
+             SELECT a.id, $1 + h.j * 3600, r.route, 'eu', 100 + (h.j % 24) * 10, 500, 200000 \
+             FROM accounts a, h, (SELECT '/api/orders' AS route UNION ALL SELECT '/api/search') r",
+        )
+        .bind(first_hour)
+        .bind(hours)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
+             SELECT a.id, $1 + j * 3600, r.route, 'eu', 100 + (j % 24) * 10, 500, 200000 \
+             FROM accounts a, generate_series(0::bigint, $2 - 1) j, (VALUES ('/api/orders'), ('/api/search')) r(route)",
+        )
+        .bind(first_hour)
+        .bind(hours)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    }
+}
+
+async fn query_figures(backend: &str, url: &str, sqlite: bool) {
+    let s = setup(url, ACCOUNTS_QUERY).await;
+    let filled = Instant::now();
+    fill_rollups(url, sqlite).await;
+    let rows = ACCOUNTS_QUERY as i64 * QUERY_DAYS * 24 * 2;
+    let fill_s = filled.elapsed().as_secs_f64();
+    for group_by in [UsageGrouping::Meter, UsageGrouping::Route] {
+        let mut samples = Vec::new();
+        for i in 0..QUERIES {
+            let account = &s.accounts[(i * 7919) % s.accounts.len()];
+            let q = UsageQuery { from: now() - Duration::days(QUERY_DAYS), to: now(), granularity: Granularity::Hour, group_by };
+            let started = Instant::now();
+            let series = s.engine.usage(account, &q).await.unwrap();
+            samples.push(started.elapsed());
+            assert!(series.lines[0].points.len() as i64 >= QUERY_DAYS * 24 - 1);
+        }
+        let p99 = percentile(&mut samples, 99);
+        println!(
+            "{backend:<10} 90-day hourly usage by {group_by:?}, {ACCOUNTS_QUERY} accounts ({rows} rollup rows, filled in {fill_s:.1} s): \
+             p50 {:>6.2} ms p99 {:>6.2} ms (goal p99 <= 20 ms: {})",
+            ms(percentile(&mut samples, 50)),
+            ms(p99),
+            if p99 <= StdDuration::from_millis(20) { "met" } else { "NOT met" }
+        );
+    }
+}
+
+fn percentile(samples: &mut [StdDuration], p: usize) -> StdDuration {
+    samples.sort();
+    samples[(samples.len() * p / 100).min(samples.len() - 1)]
+}
+
+fn ms(d: StdDuration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+fn main() {
+    let records: usize = std::env::var("EDGECOST_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = |name: &str| Engine::sqlite_url(&dir.path().join(name));
+        let pg = PgServer::start();
+        ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
+        ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
+        query_figures("sqlite", &sqlite("query.db"), true).await;
+        query_figures("postgres", &pg.create_database().await, false).await;
+    });
+}

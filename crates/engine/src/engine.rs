@@ -422,14 +422,15 @@ impl Engine {
     /// longer needs). Idempotent: it converges on the same ledger however often it runs.
     pub async fn settle_credits(&self, account: &AccountId, now: DateTime<Utc>) -> Result<()> {
         let now = truncate_to_second(now);
-        let (period, overage, takes_packs) = self.overage_cents(account, now).await?;
-        if !takes_packs {
-            return Ok(());
-        }
         let entries = self.store.ledger(&account.0).await?;
         let balance = ledger::checked_balance(&account.0, &entries)?;
-        let paid = ledger::paid_for_period(&entries, period.start_unix());
-        if paid == overage || (paid < overage && balance == 0) {
+        let paid = ledger::paid_for_period(&entries, Period::containing(now).start_unix());
+        // Nothing to spend and nothing to return: the common case costs one read.
+        if balance == 0 && paid == 0 {
+            return Ok(());
+        }
+        let (period, overage, takes_packs) = self.overage_cents(account, now).await?;
+        if !takes_packs || paid == overage || (paid < overage && balance == 0) {
             return Ok(());
         }
         let account_id = account.0.clone();
