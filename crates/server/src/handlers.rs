@@ -68,7 +68,7 @@ pub async fn ingest(
     get, path = "/v1/account", tag = "account",
     security(("account_token" = [])),
     responses(
-        (status = 200, body = AccountSummary),
+        (status = 200, description = "The account's overview", body = AccountSummary),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
@@ -85,7 +85,7 @@ pub async fn account(
     get, path = "/v1/account/bill", tag = "account",
     security(("account_token" = [])),
     responses(
-        (status = 200, body = BillToDate),
+        (status = 200, description = "The bill to date and the projected bill", body = BillToDate),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
@@ -108,7 +108,7 @@ pub async fn bill(
         ("group_by" = UsageGrouping, Query, description = "`meter`, `route` or `region`"),
     ),
     responses(
-        (status = 200, body = UsageSeries),
+        (status = 200, description = "Usage series", body = UsageSeries),
         (status = 400, description = "Bad query string", body = ErrorBody),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
         (status = 422, description = "A range the engine refuses", body = ErrorBody),
@@ -131,7 +131,7 @@ pub async fn usage(
         ("limit" = Option<u32>, Query, description = "Records per page, 1 to 500 (100)"),
     ),
     responses(
-        (status = 200, body = UsageLogPage),
+        (status = 200, description = "One page of the usage log", body = UsageLogPage),
         (status = 400, description = "Bad query string or cursor", body = ErrorBody),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
@@ -150,7 +150,7 @@ pub async fn usage_log(
     request_body = TierChangeRequest,
     security(("account_token" = [])),
     responses(
-        (status = 200, body = TierChange),
+        (status = 200, description = "The change and when it takes effect", body = TierChange),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
         (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
@@ -196,7 +196,7 @@ pub async fn buy_credits(
     get, path = "/v1/account/credits", tag = "account",
     security(("account_token" = [])),
     responses(
-        (status = 200, body = CreditLedger),
+        (status = 200, description = "Balance and ledger", body = CreditLedger),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
@@ -212,7 +212,7 @@ pub async fn credits(
     get, path = "/v1/account/notices", tag = "account",
     security(("account_token" = [])),
     responses(
-        (status = 200, body = NoticeList),
+        (status = 200, description = "Open notices", body = NoticeList),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
@@ -237,13 +237,13 @@ pub async fn price_book(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = String)))]
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "The process answers", body = String)))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Prometheus metrics in the OpenMetrics text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "OpenMetrics text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
@@ -252,7 +252,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This OpenAPI document", body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     axum::Json(crate::openapi::document())
 }

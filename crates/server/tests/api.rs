@@ -343,6 +343,14 @@ async fn the_openapi_document_lists_every_route() {
         let (status, _) = f.send_raw(Request::get(path.as_str()).body(Body::empty()).unwrap()).await;
         assert_ne!(status, StatusCode::NOT_FOUND, "{path} is documented but not served");
     }
+    // OpenAPI requires a description on every response.
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                assert!(response["description"].is_string(), "{method} {path} {status} has no description");
+            }
+        }
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["account_token"]["scheme"], "bearer");
     assert_eq!(schemes["node_token"]["scheme"], "bearer");
