@@ -175,17 +175,18 @@ impl Engine {
         let body_sha256 = token::sha256_hex(&body);
 
         // Accounts are never deleted, so resolving them before the transaction is safe.
-        let mut tiers: BTreeMap<&str, Option<String>> = BTreeMap::new();
-        for r in &batch.records {
-            if !tiers.contains_key(r.account_id.as_str()) {
-                let tier = if r.account_id.is_empty() || r.account_id.len() > ACCOUNT_ID_CHARS_MAX {
-                    None
-                } else {
-                    self.store.tier_at(&r.account_id, now.timestamp()).await?
-                };
-                tiers.insert(&r.account_id, tier);
-            }
-        }
+        let candidates: Vec<&str> = {
+            let mut ids: Vec<&str> = batch
+                .records
+                .iter()
+                .map(|r| r.account_id.as_str())
+                .filter(|a| !a.is_empty() && a.len() <= ACCOUNT_ID_CHARS_MAX)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let tiers_known = self.store.tiers_at(&candidates, now.timestamp()).await?;
 
         let current = Period::containing(now);
         let mut prepared = PreparedBatch {
@@ -196,13 +197,14 @@ impl Engine {
             records: Vec::with_capacity(batch.records.len()),
             hourly: BTreeMap::new(),
             period: BTreeMap::new(),
-            accounts: tiers.iter().filter(|(_, t)| t.is_some()).map(|(a, _)| (*a).to_owned()).collect(),
+            hourly_totals: BTreeMap::new(),
+            accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
         };
         let mut rejected = Vec::new();
         let mut deltas: BTreeMap<String, Vec<RegionCounters>> = BTreeMap::new();
         for (i, r) in batch.records.iter().enumerate() {
-            let known = tiers.get(r.account_id.as_str()).is_some_and(Option::is_some);
+            let known = tiers_known.contains_key(&r.account_id);
             if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
                 rejected.push(rejection);
                 continue;
@@ -220,6 +222,7 @@ impl Engine {
                 .entry((r.account_id.clone(), hour, r.route.clone(), r.region.clone()))
                 .or_default()
                 .add(&counters);
+            prepared.hourly_totals.entry((r.account_id.clone(), hour)).or_default().add(&counters);
             prepared.period.entry((r.account_id.clone(), period_start, r.region.clone())).or_default().add(&counters);
             if period_start == current.start_unix() {
                 let regions = deltas.entry(r.account_id.clone()).or_default();
@@ -239,8 +242,6 @@ impl Engine {
         }
 
         let accepted = prepared.records.len() as u32;
-        let tiers_known: BTreeMap<String, String> =
-            tiers.into_iter().filter_map(|(a, t)| t.map(|t| (a.to_owned(), t))).collect();
         let book = self.book.clone();
         let batch_id = batch.batch_id.clone();
         let node_id = node.0.clone();
@@ -300,11 +301,16 @@ impl Engine {
         let receipt: IngestReceipt =
             serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored receipt: {e}") })?;
         // Credit pays new overage right away. A replay settles too, which also finishes the
-        // work of an attempt that crashed after its commit.
-        for status in &receipt.accounts {
-            if self.book.tier(&status.tier).is_some_and(|t| t.credit_packs) {
-                self.settle_credits(&AccountId(status.account_id.clone()), now).await?;
-            }
+        // work of an attempt that crashed after its commit. Only accounts with a ledger can
+        // have credit to spend or to return.
+        let with_packs: Vec<&str> = receipt
+            .accounts
+            .iter()
+            .filter(|a| self.book.tier(&a.tier).is_some_and(|t| t.credit_packs))
+            .map(|a| a.account_id.as_str())
+            .collect();
+        for account_id in self.store.accounts_with_ledger(&with_packs).await? {
+            self.settle_credits(&AccountId(account_id), now).await?;
         }
         Ok(Ingested { receipt, replayed })
     }

@@ -4,6 +4,8 @@
 
 /// Attempts of a ledger transaction before giving up with [`crate::EngineError::Contention`].
 pub(crate) const LEDGER_ATTEMPTS_MAX: u32 = 64;
+/// Ids bound in one `IN (...)` list; far below both backends' bound-value limits.
+pub(crate) const IN_LIST_MAX: usize = 1_000;
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
@@ -93,15 +95,47 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn tier_at(&self, account_id: &str, at: i64) -> $crate::error::Result<Option<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT tier FROM tier_changes WHERE account_id = $1 AND effective_at <= $2 \
-                     ORDER BY effective_at DESC LIMIT 1",
-                )
-                .bind(account_id)
-                .bind(at)
-                .fetch_optional(&self.pool)
-                .await?)
+            async fn tiers_at(
+                &self,
+                account_ids: &[&str],
+                at: i64,
+            ) -> $crate::error::Result<std::collections::BTreeMap<String, String>> {
+                use sqlx::Row;
+                let mut tiers = std::collections::BTreeMap::new();
+                for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
+                    // The latest change at or before `at`, per account, in one round trip.
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT c.account_id, c.tier FROM tier_changes c WHERE c.effective_at = \
+                         (SELECT MAX(l.effective_at) FROM tier_changes l WHERE l.account_id = c.account_id AND l.effective_at <= ",
+                    );
+                    q.push_bind(at).push(") AND c.account_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        tiers.insert(r.try_get("account_id")?, r.try_get("tier")?);
+                    }
+                }
+                Ok(tiers)
+            }
+
+            async fn accounts_with_ledger(&self, account_ids: &[&str]) -> $crate::error::Result<Vec<String>> {
+                let mut found = Vec::new();
+                for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT DISTINCT account_id FROM ledger_entries WHERE account_id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    let ids: Vec<String> = q.build_query_scalar().fetch_all(&self.pool).await?;
+                    found.extend(ids);
+                }
+                Ok(found)
             }
 
             async fn set_tier(
@@ -176,31 +210,31 @@ macro_rules! impl_store {
                 }
                 Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
                 Self::upsert_hourly(&mut tx, &b.hourly).await?;
+                Self::upsert_hourly_totals(&mut tx, &b.hourly_totals).await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
-                let mut totals = std::collections::BTreeMap::new();
-                for account in &b.accounts {
-                    let rows = sqlx::query(
-                        "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
-                         WHERE account_id = $1 AND period_start = $2",
-                    )
-                    .bind(account)
-                    .bind(b.current_period_start)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    let regions = rows
-                        .iter()
-                        .map(|r| {
-                            Ok($crate::store::RegionCounters {
-                                region: r.try_get("region")?,
-                                counters: $crate::store::Counters {
-                                    requests: r.try_get("requests")?,
-                                    compute_ms: r.try_get("compute_ms")?,
-                                    egress_bytes: r.try_get("egress_bytes")?,
-                                },
-                            })
-                        })
-                        .collect::<$crate::error::Result<Vec<_>>>()?;
-                    totals.insert(account.clone(), regions);
+                let mut totals: std::collections::BTreeMap<String, Vec<$crate::store::RegionCounters>> =
+                    b.accounts.iter().map(|a| (a.clone(), Vec::new())).collect();
+                for chunk in b.accounts.chunks($crate::store::common::IN_LIST_MAX) {
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT account_id, region, requests, compute_ms, egress_bytes FROM period_usage WHERE period_start = ",
+                    );
+                    q.push_bind(b.current_period_start).push(" AND account_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.as_str());
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(&mut *tx).await? {
+                        let account: String = r.try_get("account_id")?;
+                        totals.entry(account).or_default().push($crate::store::RegionCounters {
+                            region: r.try_get("region")?,
+                            counters: $crate::store::Counters {
+                                requests: r.try_get("requests")?,
+                                compute_ms: r.try_get("compute_ms")?,
+                                egress_bytes: r.try_get("egress_bytes")?,
+                            },
+                        });
+                    }
                 }
                 let decision = decide(&totals)?;
                 for n in &decision.notices {
@@ -491,7 +525,7 @@ macro_rules! impl_store {
 
         const USAGE_BY_BUCKET: &str = "SELECT (hour / $4) * $4 AS bucket, CAST('' AS TEXT) AS grp, \
              CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
-             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
+             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly_total \
              WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1 ORDER BY 1";
         const USAGE_BY_ROUTE: &str = "SELECT (hour / $4) * $4 AS bucket, route AS grp, \
              CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \

@@ -73,6 +73,8 @@ pub(crate) struct RecordRow {
 pub(crate) type HourlyKey = (String, i64, String, String);
 /// (account, period start, region)
 pub(crate) type PeriodKey = (String, i64, String);
+/// (account, hour)
+pub(crate) type HourKey = (String, i64);
 
 /// A validated batch, ready to be written in one transaction. The maps are sorted so that
 /// concurrent writers lock rows in one order and cannot deadlock.
@@ -83,6 +85,7 @@ pub(crate) struct PreparedBatch {
     pub received_at: i64,
     pub records: Vec<RecordRow>,
     pub hourly: BTreeMap<HourlyKey, Counters>,
+    pub hourly_totals: BTreeMap<HourKey, Counters>,
     pub period: BTreeMap<PeriodKey, Counters>,
     /// Accounts whose current-period totals the decision needs.
     pub accounts: Vec<String>,
@@ -193,8 +196,10 @@ pub(crate) trait Store: Send + Sync {
     async fn account(&self, account_id: &str) -> Result<Option<AccountRow>>;
     /// Every tier change of the account, oldest first.
     async fn tier_changes(&self, account_id: &str) -> Result<Vec<TierChangeRow>>;
-    /// The tier in effect at `at`; `None` for an unknown account.
-    async fn tier_at(&self, account_id: &str, at: i64) -> Result<Option<String>>;
+    /// The tier in effect at `at` of each known account among `account_ids`.
+    async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, String>>;
+    /// The accounts among `account_ids` that have any ledger entry.
+    async fn accounts_with_ledger(&self, account_ids: &[&str]) -> Result<Vec<String>>;
     /// Drops changes scheduled after `now`, records `change`, and when `resolve_notices`
     /// resolves the account's open notices, all in one transaction.
     async fn set_tier(&self, account_id: &str, change: &TierChangeRow, now: i64, resolve_notices: bool) -> Result<()>;

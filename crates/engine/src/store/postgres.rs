@@ -7,7 +7,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::common::impl_store;
-use super::{Counters, HourlyKey, PeriodKey, RecordRow};
+use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
 pub(crate) struct PgStore {
@@ -94,6 +94,34 @@ impl PgStore {
         .bind(&hour)
         .bind(&route)
         .bind(&region)
+        .bind(&requests)
+        .bind(&compute)
+        .bind(&egress)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_hourly_totals(
+        tx: &mut Transaction<'static, Postgres>,
+        rows: &BTreeMap<HourKey, Counters>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let account: Vec<&str> = rows.keys().map(|k| k.0.as_str()).collect();
+        let hour: Vec<i64> = rows.keys().map(|k| k.1).collect();
+        let (requests, compute, egress) = columns(rows.values());
+        sqlx::query(
+            "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) \
+             ON CONFLICT (account_id, hour) DO UPDATE SET \
+             requests = usage_hourly_total.requests + excluded.requests, \
+             compute_ms = usage_hourly_total.compute_ms + excluded.compute_ms, \
+             egress_bytes = usage_hourly_total.egress_bytes + excluded.egress_bytes",
+        )
+        .bind(&account)
+        .bind(&hour)
         .bind(&requests)
         .bind(&compute)
         .bind(&egress)

@@ -8,7 +8,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::common::impl_store;
-use super::{Counters, HourlyKey, PeriodKey, RecordRow};
+use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
 /// SQLite allows 32,766 bound values per statement; 12 columns x 2,000 rows stays below.
@@ -90,6 +90,28 @@ impl SqliteStore {
             });
             q.push(
                 " ON CONFLICT (account_id, hour, route, region) DO UPDATE SET \
+                 requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
+                 egress_bytes = egress_bytes + excluded.egress_bytes",
+            );
+            q.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn upsert_hourly_totals(
+        tx: &mut Transaction<'static, Sqlite>,
+        rows: &BTreeMap<HourKey, Counters>,
+    ) -> Result<()> {
+        let rows: Vec<_> = rows.iter().collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) ",
+            );
+            q.push_values(chunk, |mut b, ((account, hour), c)| {
+                b.push_bind(account).push_bind(*hour).push_bind(c.requests).push_bind(c.compute_ms).push_bind(c.egress_bytes);
+            });
+            q.push(
+                " ON CONFLICT (account_id, hour) DO UPDATE SET \
                  requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
                  egress_bytes = egress_bytes + excluded.egress_bytes",
             );
