@@ -156,3 +156,38 @@ impl From<QueryRejection> for AppError {
         AppError::InvalidQuery { detail: rejection.body_text() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_failures_keep_their_detail_out_of_the_answer() {
+        let e = AppError::Internal { detail: "disk full at /var/lib/edgecost/edgecost.db".to_owned() };
+        let body = e.body();
+        assert_eq!((e.status(), body.code.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "internal"));
+        assert!(!body.message.contains("/var/lib"), "{}", body.message);
+
+        let e = AppError::from(EngineError::CorruptRow { reason: "ledger row 7 of acct_x".to_owned() });
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.body().message.contains("acct_x"));
+    }
+
+    #[test]
+    fn engine_refusals_keep_their_code_and_get_a_client_status() {
+        let cases = [
+            (EngineError::Unauthenticated, StatusCode::UNAUTHORIZED, "invalid_token"),
+            (EngineError::IdempotencyKeyReused { key: "k".into() }, StatusCode::CONFLICT, "idempotency_key_reused"),
+            (EngineError::BatchIdReused { batch_id: "b".into() }, StatusCode::CONFLICT, "batch_id_reused"),
+            (EngineError::BatchTooLarge { records: 2, max: 1 }, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
+            (EngineError::UnknownTier { tier: "x".into(), known: "a".into() }, StatusCode::UNPROCESSABLE_ENTITY, "unknown_tier"),
+            (EngineError::Contention, StatusCode::SERVICE_UNAVAILABLE, "contention"),
+        ];
+        for (engine, status, code) in cases {
+            let e = AppError::from(engine);
+            assert_eq!((e.status(), e.code()), (status, code));
+        }
+        // A 503 tells the client to retry.
+        assert!(AppError::from(EngineError::Contention).body().message.contains("retry"));
+    }
+}
