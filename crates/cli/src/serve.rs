@@ -27,9 +27,8 @@ pub struct ServeArgs {
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
 pub fn default_database_path() -> Result<PathBuf, CliError> {
-    let data = dirs::data_dir().ok_or_else(|| {
-        CliError::input("cannot find the user's data folder; pass --database URL")
-    })?;
+    let data = dirs::data_dir()
+        .ok_or_else(|| CliError::input("cannot find the user's data folder; pass --database URL"))?;
     Ok(data.join("edgecost").join("edgecost.db"))
 }
 

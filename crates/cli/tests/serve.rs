@@ -95,7 +95,17 @@ fn an_account_created_by_admin_signs_in_to_serve() {
     let home = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", home.path().join("admin.db").display());
     let output = command(home.path())
-        .args(["admin", "create-account", "--name", "Acme", "--tier", "production", "--json", "--database", &url])
+        .args([
+            "admin",
+            "create-account",
+            "--name",
+            "Acme",
+            "--tier",
+            "production",
+            "--json",
+            "--database",
+            &url,
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -29,8 +29,8 @@ use std::time::Duration;
 
 use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
-    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage,
-    UsageLogQuery, UsageQuery, UsageSeries,
+    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage, UsageLogQuery,
+    UsageQuery, UsageSeries,
 };
 use edgecost_pricing::PriceBook;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -98,15 +98,10 @@ impl Client {
     }
 
     /// A client over a configured `reqwest::Client` (own timeouts, proxies, certificates).
-    pub fn with_http(
-        http: reqwest::Client,
-        base_url: &str,
-        token: &str,
-    ) -> Result<Client, ClientError> {
+    pub fn with_http(http: reqwest::Client, base_url: &str, token: &str) -> Result<Client, ClientError> {
         let invalid = |detail: String| ClientError::InvalidUrl { url: base_url.to_owned(), detail };
         // A trailing slash makes `join` keep any path prefix the server is mounted under.
-        let with_slash =
-            if base_url.ends_with('/') { base_url.to_owned() } else { format!("{base_url}/") };
+        let with_slash = if base_url.ends_with('/') { base_url.to_owned() } else { format!("{base_url}/") };
         let base_url = reqwest::Url::parse(&with_slash).map_err(|e| invalid(e.to_string()))?;
         if !matches!(base_url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https".to_owned()));

@@ -207,10 +207,8 @@ async fn bench_backend(label: &str, direct_url: &str, http_url: &str, records: u
 }
 
 fn main() {
-    let records: usize = std::env::var("EDGECOST_BENCH_RECORDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let records: usize =
+        std::env::var("EDGECOST_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();

@@ -177,10 +177,22 @@ mod tests {
     fn engine_refusals_keep_their_code_and_get_a_client_status() {
         let cases = [
             (EngineError::Unauthenticated, StatusCode::UNAUTHORIZED, "invalid_token"),
-            (EngineError::IdempotencyKeyReused { key: "k".into() }, StatusCode::CONFLICT, "idempotency_key_reused"),
+            (
+                EngineError::IdempotencyKeyReused { key: "k".into() },
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+            ),
             (EngineError::BatchIdReused { batch_id: "b".into() }, StatusCode::CONFLICT, "batch_id_reused"),
-            (EngineError::BatchTooLarge { records: 2, max: 1 }, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
-            (EngineError::UnknownTier { tier: "x".into(), known: "a".into() }, StatusCode::UNPROCESSABLE_ENTITY, "unknown_tier"),
+            (
+                EngineError::BatchTooLarge { records: 2, max: 1 },
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "batch_too_large",
+            ),
+            (
+                EngineError::UnknownTier { tier: "x".into(), known: "a".into() },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_tier",
+            ),
             (EngineError::Contention, StatusCode::SERVICE_UNAVAILABLE, "contention"),
         ];
         for (engine, status, code) in cases {

@@ -6,9 +6,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use edgecost_api::{
-    Granularity, UsageGrouping,
-    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
-    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage,
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody, Granularity,
+    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageGrouping, UsageLogPage,
     UsageLogQuery, UsageQuery, UsageSeries,
 };
 
@@ -89,10 +88,7 @@ pub async fn account(
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
-pub async fn bill(
-    State(state): State<AppState>,
-    auth: AccountAuth,
-) -> Result<Json<BillToDate>, AppError> {
+pub async fn bill(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<BillToDate>, AppError> {
     let now = state.clock.now();
     Ok(Json(state.engine.bill_to_date(&auth.account, now).await?))
 }
@@ -216,10 +212,7 @@ pub async fn credits(
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
     )
 )]
-pub async fn notices(
-    State(state): State<AppState>,
-    auth: AccountAuth,
-) -> Result<Json<NoticeList>, AppError> {
+pub async fn notices(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<NoticeList>, AppError> {
     let now = state.clock.now();
     Ok(Json(state.engine.notices(&auth.account, now).await?))
 }
@@ -230,10 +223,7 @@ pub async fn notices(
     responses((status = 200, description = "The price book in its JSON form", body = Object))
 )]
 pub async fn price_book(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        state.engine.book().to_json(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], state.engine.book().to_json())
 }
 
 /// Liveness: the process answers.

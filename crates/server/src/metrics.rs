@@ -69,16 +69,8 @@ impl Metrics {
             "Time to answer an HTTP request",
             latency_seconds.clone(),
         );
-        registry.register(
-            "ingest_batches",
-            "Telemetry batches by outcome",
-            ingest_batches.clone(),
-        );
-        registry.register(
-            "ingest_records",
-            "Telemetry records stored",
-            ingest_records.clone(),
-        );
+        registry.register("ingest_batches", "Telemetry batches by outcome", ingest_batches.clone());
+        registry.register("ingest_records", "Telemetry records stored", ingest_records.clone());
         Metrics { registry, requests, latency_seconds, ingest_batches, ingest_records }
     }
 

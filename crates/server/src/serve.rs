@@ -19,8 +19,7 @@ pub struct RunningServer {
 impl RunningServer {
     /// Binds `addr` (port 0 picks a free port) and serves `router` on it in a background task.
     pub async fn start(router: axum::Router, addr: SocketAddr) -> Result<RunningServer, AppError> {
-        let listener =
-            TcpListener::bind(addr).await.map_err(|source| AppError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| AppError::Bind { addr, source })?;
         let addr = listener.local_addr().map_err(|source| AppError::Bind { addr, source })?;
         let (stop, stopped) = oneshot::channel::<()>();
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {

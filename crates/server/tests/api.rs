@@ -38,9 +38,8 @@ async fn account_endpoints_refuse_missing_and_wrong_tokens() {
     }
     // An account token is not a node token.
     let b = batch("b-auth", &f.node.id, hourly_records(&f.alice.id, 1, 10));
-    let (status, body) = f
-        .call("POST", "/v1/telemetry", Some(&f.alice.token), Some(serde_json::to_value(&b).unwrap()))
-        .await;
+    let (status, body) =
+        f.call("POST", "/v1/telemetry", Some(&f.alice.token), Some(serde_json::to_value(&b).unwrap())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(code(&body), "invalid_token");
     // Nothing was stored by the refused batch.
@@ -71,10 +70,13 @@ async fn each_token_sees_its_own_account_only() {
     let buy = |token: String, packs: u32| {
         let f = &f;
         async move {
-            f.call_with("POST", "/v1/account/credits", Some(&token), Some(json!({"packs": packs})), &[(
-                "idempotency-key",
-                "same-key",
-            )])
+            f.call_with(
+                "POST",
+                "/v1/account/credits",
+                Some(&token),
+                Some(json!({"packs": packs})),
+                &[("idempotency-key", "same-key")],
+            )
             .await
         }
     };
@@ -93,7 +95,10 @@ async fn each_token_sees_its_own_account_only() {
     let (s2, fake) = f.call("GET", "/v1/accounts/acct_nobody", Some(&f.alice.token), None).await;
     assert_eq!((s1, s2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
     assert_eq!(code(&real), code(&fake));
-    assert_eq!(real["message"].as_str().unwrap().replace(&f.bob.id, "X"), fake["message"].as_str().unwrap().replace("acct_nobody", "X"));
+    assert_eq!(
+        real["message"].as_str().unwrap().replace(&f.bob.id, "X"),
+        fake["message"].as_str().unwrap().replace("acct_nobody", "X")
+    );
 }
 
 #[tokio::test]
@@ -115,8 +120,9 @@ async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let (status, body) = f.send(post("{\"batch_id\": 7}", Some("application/json"))).await;
     assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
-    let (status, body) =
-        f.send(post(r#"{"batch_id":"b","node_id":"n","records":[],"extra":1}"#, Some("application/json"))).await;
+    let (status, body) = f
+        .send(post(r#"{"batch_id":"b","node_id":"n","records":[],"extra":1}"#, Some("application/json")))
+        .await;
     assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
     let (status, body) = f.send(post("{}", None)).await;
@@ -133,8 +139,7 @@ async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let (status, body) = f.send(request).await;
     assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"));
 
-    let (status, body) =
-        f.call("GET", "/v1/account/usage?from=yesterday", Some(&f.alice.token), None).await;
+    let (status, body) = f.call("GET", "/v1/account/usage?from=yesterday", Some(&f.alice.token), None).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_query"));
 
     let (status, body) = f.call("GET", "/v2/nothing", None, None).await;
@@ -143,9 +148,8 @@ async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let (status, body) = f.call("DELETE", "/v1/account", Some(&f.alice.token), None).await;
     assert_eq!((status, code(&body)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
 
-    let (status, body) = f
-        .call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "platinum"})))
-        .await;
+    let (status, body) =
+        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "platinum"}))).await;
     assert!(status.is_client_error(), "{status}");
     assert!(!code(&body).is_empty());
 }
@@ -242,19 +246,21 @@ async fn credit_purchases_are_idempotent_per_key() {
         ledger["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "purchase").collect();
     assert_eq!(purchases.len(), 1);
 
-    let (status, body) = f
-        .call("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1})))
-        .await;
+    let (status, body) =
+        f.call("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1}))).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
     let (status, body) = buy(1, "has spaces").await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
 
     // Sandbox accounts cannot hold credits.
     let (status, body) = f
-        .call_with("POST", "/v1/account/credits", Some(&f.sandy.token), Some(json!({"packs": 1})), &[(
-            "idempotency-key",
-            "k-sandbox",
-        )])
+        .call_with(
+            "POST",
+            "/v1/account/credits",
+            Some(&f.sandy.token),
+            Some(json!({"packs": 1})),
+            &[("idempotency-key", "k-sandbox")],
+        )
         .await;
     assert!(status.is_client_error(), "{status} {body}");
     let (_, ledger) = f.call("GET", "/v1/account/credits", Some(&f.sandy.token), None).await;
@@ -264,9 +270,8 @@ async fn credit_purchases_are_idempotent_per_key() {
 #[tokio::test]
 async fn an_upgrade_applies_at_once() {
     let f = Fixture::new().await;
-    let (status, change) = f
-        .call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"})))
-        .await;
+    let (status, change) =
+        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"}))).await;
     assert_eq!(status, StatusCode::OK, "{change}");
     assert_eq!(change["previous_tier"], "production");
     assert_eq!(change["tier"], "scale");
@@ -369,7 +374,10 @@ async fn health_price_book_and_metrics_answer_without_a_token() {
     assert_eq!(book, published);
 
     let text = f.call_raw_metrics().await;
-    assert!(text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    assert!(
+        text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("edgecost_http_request_duration_seconds_bucket"), "{text}");
 }
 

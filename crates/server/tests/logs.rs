@@ -41,10 +41,13 @@ async fn no_token_appears_in_the_trace_log() {
     let (status, _) = f.call("GET", "/v1/account", Some(&f.alice.token), None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = f
-        .call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1})), &[(
-            "idempotency-key",
-            "k-log",
-        )])
+        .call_with(
+            "POST",
+            "/v1/account/credits",
+            Some(&f.alice.token),
+            Some(json!({"packs": 1})),
+            &[("idempotency-key", "k-log")],
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let wrong = format!("{}0", &f.alice.token[..f.alice.token.len() - 1]);

@@ -62,10 +62,8 @@ async fn story(f: Fixture) {
     assert_eq!(requests, 170_000);
     let page = alice.usage_log(&UsageLogQuery { cursor: None, limit: Some(4) }).await.unwrap();
     assert_eq!(page.records.len(), 4);
-    let rest = alice
-        .usage_log(&UsageLogQuery { cursor: page.next_cursor.clone(), limit: Some(100) })
-        .await
-        .unwrap();
+    let rest =
+        alice.usage_log(&UsageLogQuery { cursor: page.next_cursor.clone(), limit: Some(100) }).await.unwrap();
     assert_eq!(rest.records.len(), 6);
     assert!(rest.next_cursor.is_none());
 
@@ -75,11 +73,8 @@ async fn story(f: Fixture) {
     let err = alice.buy_credits(1, "app-purchase-1").await.unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(409), "idempotency_key_reused"));
     let ledger = alice.credits().await.unwrap();
-    let purchases = ledger
-        .entries
-        .iter()
-        .filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase)
-        .count();
+    let purchases =
+        ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
     assert_eq!(purchases, 1);
     assert_eq!(ledger.balance, first.balance);
     // Bob sees none of it.
@@ -102,7 +97,9 @@ async fn story(f: Fixture) {
     assert!(err.is_auth(), "{err:?}");
     assert_eq!(err.code(), "invalid_token");
     server.shutdown().await.unwrap();
-    let offline = alice.clone().with_retry(RetryPolicy { attempts: 2, first_backoff: std::time::Duration::from_millis(10) });
+    let offline = alice
+        .clone()
+        .with_retry(RetryPolicy { attempts: 2, first_backoff: std::time::Duration::from_millis(10) });
     let err = offline.account().await.unwrap_err();
     assert!(matches!(err, ClientError::Network { .. }), "{err:?}");
     assert_eq!(err.code(), "network");

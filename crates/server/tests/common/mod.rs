@@ -106,9 +106,8 @@ impl Fixture {
     /// Sends a prepared request and returns status and JSON body.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let (status, bytes) = self.send_raw(request).await;
-        let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-            panic!("answer is not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
-        });
+        let json = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("answer is not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
         (status, json)
     }
 
