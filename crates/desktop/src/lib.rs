@@ -27,6 +27,7 @@ mod demo;
 mod error;
 mod files;
 mod plan_account;
+mod plan_costs;
 mod plan_recent;
 mod plan_session;
 mod plan_wire;

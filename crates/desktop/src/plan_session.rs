@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::dashboard::BillView;
 use crate::error::DesktopError;
 use crate::files::write_atomically;
+use crate::plan_costs::RouteUnits;
 use crate::plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields, share_fields, shares_of};
 use crate::planner::{TierQuote, tier_quotes};
 
@@ -219,6 +220,9 @@ pub struct PlanSession {
     revision: u32,
     /// Per-route `[requests, egress, compute]` overage shares, for one revision.
     costs: Option<(u32, Vec<[Decimal; 3]>)>,
+    /// Each route's weights for the rows' cost shares; `None` after an edit that touched more
+    /// than one route, until the next rows are asked for.
+    units: Option<RouteUnits>,
 }
 
 /// The name a plan file is shown by.
@@ -242,7 +246,7 @@ impl PlanSession {
     /// A session over `plan`; `file` is where it was read from, and then it counts as saved.
     pub fn new(plan: Plan, file: Option<PathBuf>) -> Result<PlanSession, DesktopError> {
         let estimator = Estimator::new(plan, PriceBook::published())?;
-        let mut session = PlanSession { estimator, file: None, saved: None, revision: 0, costs: None };
+        let mut session = PlanSession { estimator, file: None, saved: None, revision: 0, costs: None, units: None };
         if let Some(file) = file {
             session.file = Some(file);
             session.mark_saved()?;
@@ -319,8 +323,17 @@ impl PlanSession {
 
     /// Applies `edit` and answers the edit that undoes it. On error the plan is unchanged.
     pub fn apply(&mut self, edit: PlanEdit) -> Result<PlanEdit, DesktopError> {
+        let one_route = match &edit {
+            PlanEdit::SetRoute { index: i, .. } => Some(index(*i)),
+            _ => None,
+        };
         let inverse = self.apply_inner(edit)?;
         self.revision = self.revision.wrapping_add(1);
+        // A keystroke changes one route: update its weights; anything else recounts them all.
+        match (one_route, self.units.as_mut()) {
+            (Some(i), Some(units)) => units.set(i, &self.estimator.route_usages()[i].total)?,
+            _ => self.units = None,
+        }
         Ok(inverse)
     }
 
@@ -491,7 +504,12 @@ impl PlanSession {
         let total = self.plan().routes.len();
         let start = index(offset).min(total);
         let end = start.saturating_add(index(count.min(ROWS_MAX))).min(total);
-        let costs = self.route_costs()?[start..end].to_vec();
+        if self.units.as_ref().is_none_or(|u| u.len() != total) {
+            let parts: Vec<&Contribution> = self.estimator.route_usages().iter().map(|r| &r.total).collect();
+            self.units = Some(RouteUnits::of(&parts)?);
+        }
+        let bill = self.estimator.bill()?;
+        let costs = self.units.as_ref().expect("just counted").window_costs(&bill, start, end)?;
         let plan = self.estimator.plan();
         let usages = &self.estimator.route_usages()[start..end];
         let rows = (start..end)
@@ -499,7 +517,6 @@ impl PlanSession {
             .zip(usages)
             .map(|((i, cost), usage)| {
                 let route = &plan.routes[i];
-                let cost: Decimal = cost.iter().sum();
                 let saved = self.saved.as_ref().map(|s| s.routes.get(&route.path));
                 let (status, change) = match saved {
                     // A plan never saved: everything is new, with nothing to compare against.
