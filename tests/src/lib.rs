@@ -101,6 +101,44 @@ impl Home {
     pub fn log(&self) -> PathBuf {
         self.path().join("driver-and-app.log")
     }
+
+    /// Ids of the app processes running with this home (other runs on the machine have
+    /// other homes, and are left alone).
+    pub fn app_processes(&self) -> Vec<i32> {
+        // A rebuilt binary shows as `<path> (deleted)` for processes started before the build.
+        let app = app_binary().canonicalize().unwrap_or_else(|_| app_binary()).display().to_string();
+        let marker = format!("HOME={}", self.path().display());
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe.display().to_string().starts_with(&app)))
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
+            })
+            .collect()
+    }
+
+    /// Waits until the app launched with this home has exited; asks it to stop (SIGTERM)
+    /// when closing the session did not end it.
+    pub async fn wait_for_app_exit(&self) {
+        for attempt in 0..2 {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if self.app_processes().is_empty() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if attempt == 0 {
+                for pid in self.app_processes() {
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                }
+            }
+        }
+        panic!("the app did not exit: {:?}", self.app_processes());
+    }
 }
 
 /// tauri-driver (and through it WebKitWebDriver and the app), with the app's output in a log.
@@ -132,7 +170,8 @@ impl Driver {
         Driver { child, port }
     }
 
-    /// Launches the app and connects to its webview.
+    /// Launches the app and connects to its webview. The app is single-instance, so the
+    /// previous launch must be gone first (see [`Home::wait_for_app_exit`]).
     pub async fn launch(&self) -> Client {
         // Both aws-lc-rs and ring are linked in; rustls needs to be told which one to use.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -140,11 +179,12 @@ impl Driver {
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app_binary() }));
         // fantoccini wraps the capabilities in `alwaysMatch`; without it WebKitWebDriver
         // would start its MiniBrowser instead of the app.
-        ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
+        let mut builder = ClientBuilder::rustls().unwrap();
+        builder.capabilities(caps);
+        let url = format!("http://127.0.0.1:{}", self.port);
+        tokio::time::timeout(WAIT, builder.connect(&url))
             .await
+            .expect("the app did not start within the wait")
             .expect("a WebDriver session with the app")
     }
 }

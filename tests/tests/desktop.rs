@@ -5,8 +5,6 @@
 //! Run them in a display and a session bus of their own:
 //! `cargo build -p edgecost-app && xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e`.
 
-use std::time::Duration;
-
 use edgecost_e2e::*;
 use edgecost_pricing::format::money;
 use fantoccini::Locator;
@@ -36,7 +34,7 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
     let svg = chart_svg(&app).await;
     assert!(svg.contains("<svg") && svg.contains("Requests"), "the usage chart is drawn");
     app.close().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    home.wait_for_app_exit().await;
 
     // A restart opens straight on the dashboard: the token came back from the keyring.
     let app = driver.launch().await;
@@ -46,6 +44,7 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
     let status = text_of(&app, "#sync-status").await;
     assert!(status.starts_with("Synced"), "sync indicator: {status}");
     app.close().await.unwrap();
+    home.wait_for_app_exit().await;
     drop(driver);
 
     // The token is in the keyring only: not in the app's data folder, caches or logs.
@@ -76,4 +75,5 @@ async fn the_demo_door_needs_no_server() {
     let svg = chart_svg(&app).await;
     assert!(svg.contains("<svg"));
     app.close().await.unwrap();
+    home.wait_for_app_exit().await;
 }

@@ -77,3 +77,59 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
     assert!(app.find(Locator::Css("#plan-dirty")).await.is_err());
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
+    require_session();
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("busy.yaml");
+    std::fs::copy(workspace_root().join("examples/busy-multi-region.yaml"), &plan_path).unwrap();
+    let saved_total = cli_total(&plan_path);
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
+
+    // Keyboard only: type into a cell, Enter commits, Ctrl+Z undoes, Ctrl+Shift+Z redoes.
+    let cell = app.find(Locator::Css(r#".route-row[data-index="1"] input[data-field="traffic"]"#)).await.unwrap();
+    cell.click().await.unwrap();
+    cell.send_keys(&format!("0{}", Key::Enter)).await.unwrap();
+    let edited = text_of(&app, "#plan-total").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut edited = edited;
+    while edited == saved_total {
+        assert!(std::time::Instant::now() < deadline, "the edit did not move the total");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        edited = text_of(&app, "#plan-total").await;
+    }
+    let focused = app.active_element().await.unwrap();
+    focused.send_keys(&format!("{}z", Key::Control)).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "Ctrl+Z");
+    assert!(app.find(Locator::Css("#plan-dirty")).await.is_err(), "undone back to the saved plan");
+    let focused = app.active_element().await.unwrap();
+    focused.send_keys(&format!("{}{}z", Key::Control, Key::Shift)).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &edited).await, edited, "Ctrl+Shift+Z");
+
+    // The raw view: a wrong value is pointed at by line and column, and nothing is applied.
+    app.find(Locator::Css("#tab-yaml")).await.unwrap().click().await.unwrap();
+    let area = app.wait().at_most(WAIT).for_element(Locator::Css("#plan-yaml")).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while area.prop("value").await.unwrap().unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the YAML view stays empty");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let yaml = area.prop("value").await.unwrap().unwrap();
+    let line = yaml.lines().position(|l| l.trim_start().starts_with("compute_ms:")).unwrap() + 1;
+    let broken = yaml.replacen("compute_ms: 12", "compute_ms: twelve", 1);
+    assert_ne!(broken, yaml);
+    area.clear().await.unwrap();
+    area.send_keys(&broken).await.unwrap();
+    let place = text_of(&app, "#yaml-error .where").await;
+    assert_eq!(place, format!("Line {line}, column 17"));
+    assert!(text_of(&app, "#yaml-error .message").await.contains("twelve"));
+    assert!(!app.find(Locator::Css("#yaml-apply")).await.unwrap().is_enabled().await.unwrap(), "a broken plan cannot be applied");
+    assert_eq!(text_of(&app, "#plan-total").await, edited, "the estimate keeps the last valid plan");
+    app.close().await.unwrap();
+}

@@ -1,0 +1,168 @@
+//! End-to-end: quota notices in the real app against a real engine on loopback. Telemetry
+//! pushed by an edge node takes a meter past 80%, the banner appears after a sync, a double
+//! click on "buy" makes exactly one purchase in the engine's ledger, and one click upgrades
+//! the account in the engine.
+//!
+//! `cargo build -p edgecost-app && xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e --test notices`.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use chrono::{DurationRound, Utc};
+use edgecost_api::{LedgerEntryKind, TelemetryBatch, TelemetryRecord};
+use edgecost_e2e::*;
+use edgecost_pricing::format::money;
+use fantoccini::{Client, Locator};
+
+/// An engine with one production account (200,000 requests included) and one edge node.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    running: edgecost_server::RunningServer,
+    account_id: String,
+    account_token: String,
+    node_id: String,
+    node_token: String,
+}
+
+async fn production_account() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
+    let engine = edgecost_engine::Engine::open(&url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
+    let account = engine.create_account("Acme Shop", "production", Utc::now()).await.unwrap();
+    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let running = edgecost_server::spawn(engine, addr).await.unwrap();
+    Fixture {
+        _dir: dir,
+        running,
+        account_id: account.account_id,
+        account_token: account.token,
+        node_id: node.node_id,
+        node_token: node.token,
+    }
+}
+
+/// The node reports `requests` for the account in the last full minute.
+async fn push_requests(f: &Fixture, batch: &str, requests: u64) {
+    let window_start = (Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(1)).unwrap();
+    let node = edgecost_client::Client::new(&f.running.url(), &f.node_token).unwrap();
+    let receipt = node
+        .send_telemetry(&TelemetryBatch {
+            batch_id: batch.to_owned(),
+            node_id: f.node_id.clone(),
+            records: vec![TelemetryRecord {
+                account_id: f.account_id.clone(),
+                route: "/api/orders".into(),
+                region: "eu".into(),
+                window_start,
+                window_seconds: 60,
+                requests,
+                compute_ms: requests * 4,
+                egress_bytes: requests * 2_000,
+            }],
+        })
+        .await
+        .unwrap();
+    assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
+}
+
+async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
+    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no `{css}`: {e}"))
+}
+
+async fn wait_until_gone(app: &Client, css: &str) {
+    let deadline = Instant::now() + WAIT;
+    while app.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "`{css}` is still shown after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Two clicks in the same task, before the page can redraw: the fastest double click.
+async fn double_click(app: &Client, css: &str) {
+    let script = "const b = document.querySelector(arguments[0]); b.click(); b.click();";
+    app.execute(script, vec![serde_json::json!(css)]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade_in_one_click() {
+    require_session();
+    keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let f = production_account().await;
+    let url = f.running.url();
+    let engine = edgecost_client::Client::new(&url, &f.account_token).unwrap();
+    push_requests(&f, "batch-1", 100_000).await;
+
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    wait_for(&app, "#server-url").await.send_keys(&url).await.unwrap();
+    app.find(Locator::Css("#token")).await.unwrap().send_keys(&f.account_token).await.unwrap();
+    app.find(Locator::Css("#connect")).await.unwrap().click().await.unwrap();
+    assert_eq!(text_of(&app, "#tier").await, "Production");
+    assert!(app.find(Locator::Css("#notice-banner")).await.is_err(), "50% of the quota raises no banner");
+
+    // The node's next batch takes requests to 85% of the quota; the next sync shows the banner.
+    push_requests(&f, "batch-2", 70_000).await;
+    assert_eq!(engine.notices().await.unwrap().notices.len(), 1, "the engine raised the notice");
+    let synced = Instant::now();
+    app.find(Locator::Css("#sync-now")).await.unwrap().click().await.unwrap();
+    let headline = text_of(&app, "#notice-banner .line[data-meter=requests] .headline").await;
+    assert!(synced.elapsed() < Duration::from_secs(5), "the banner took {:?}", synced.elapsed());
+    assert!(headline.starts_with("Requests passed 80% of the Production quota on"), "{headline}");
+    let detail = text_of(&app, "#notice-banner .line .detail").await;
+    assert!(detail.contains("left") && detail.contains("projected bill $"), "{detail}");
+
+    // Buy credits: two packs, confirmed with a double click, make exactly one purchase.
+    app.find(Locator::Css("#notice-buy-credits")).await.unwrap().click().await.unwrap();
+    let packs = wait_for(&app, "#credit-packs").await;
+    packs.clear().await.unwrap();
+    packs.send_keys("2").await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while text_of(&app, "#credits-total").await != "$50.00" {
+        assert!(Instant::now() < deadline, "the quote for 2 packs never arrived");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let coverage = text_of(&app, "#credits-coverage").await;
+    assert!(coverage.starts_with("Covers"), "{coverage}");
+    double_click(&app, "#confirm-buy").await;
+    let new_balance = text_of(&app, "#credits-new-balance").await;
+    let ledger = engine.credits().await.unwrap();
+    let purchases: Vec<_> = ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).collect();
+    assert_eq!(purchases.len(), 1, "a double click bought once: {:?}", ledger.entries);
+    assert_eq!(purchases[0].amount.to_string(), "50.00");
+    assert_eq!(new_balance, money(ledger.balance), "the sheet shows the engine's balance");
+    app.find(Locator::Css("#credits-sheet button.primary")).await.unwrap().click().await.unwrap();
+    wait_until_gone(&app, "#credits-sheet").await;
+    assert_eq!(text_of(&app, "#credit-balance").await, money(ledger.balance), "the dashboard shows the new balance");
+
+    // The ledger view names the pack.
+    app.find(Locator::Css("#open-ledger")).await.unwrap().click().await.unwrap();
+    let row = text_of(&app, "#ledger-rows tr[data-kind=purchase]").await;
+    assert!(row.contains("Pack 1") && row.contains("$50.00"), "{row}");
+    app.find(Locator::Css("#ledger-sheet button")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
+    wait_until_gone(&app, "#ledger-sheet").await;
+
+    // Upgrade: the sheet shows the prorated fee and each tier's projection; one click upgrades.
+    app.find(Locator::Css("#notice-upgrade")).await.unwrap().click().await.unwrap();
+    let fee = text_of(&app, "#upgrade-prorated-fee").await;
+    assert!(fee.starts_with('$'), "{fee}");
+    assert!(text_of(&app, "#upgrade-projections tr[data-tier=scale]").await.contains('$'));
+    double_click(&app, "#confirm-upgrade").await;
+    wait_for(&app, "#upgrade-done").await;
+    assert_eq!(engine.account().await.unwrap().tier, "scale", "the engine's tier changed");
+    assert_eq!(text_of(&app, "#tier").await, "Scale", "the dashboard updated at once");
+    app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
+    wait_until_gone(&app, "#notice-banner").await;
+    let ledger_after = engine.credits().await.unwrap();
+    assert_eq!(
+        ledger_after.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(),
+        1,
+        "the upgrade bought nothing"
+    );
+
+    app.close().await.unwrap();
+    drop(driver);
+    f.running.shutdown().await.unwrap();
+}
