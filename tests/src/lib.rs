@@ -213,6 +213,19 @@ pub async fn text_of(client: &Client, css: &str) -> String {
     }
 }
 
+/// Waits until the text at `css` satisfies `done`, and answers it.
+pub async fn text_until(client: &Client, css: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = text_of(client, css).await;
+        if done(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "`{css}` still reads `{text}` after {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The dashboard's chart is an SVG drawn in Rust, shown as an image.
 pub async fn chart_svg(client: &Client) -> String {
     let deadline = Instant::now() + WAIT;
