@@ -3,6 +3,7 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod account_actions;
 mod commands;
 mod planner;
 mod sync;
@@ -41,6 +42,13 @@ fn main() {
             commands::export_chart,
             commands::tier_choices,
             commands::quote_plan,
+            account_actions::notice_banner,
+            account_actions::open_upgrade,
+            account_actions::confirm_upgrade,
+            account_actions::open_credits,
+            account_actions::quote_credits,
+            account_actions::buy_credits,
+            account_actions::credit_ledger,
             planner::plan_recent,
             planner::plan_current,
             planner::plan_new,

@@ -1,14 +1,11 @@
 //! Background sync: every minute while connected, with `sync` events the UI shows as the
 //! progress and last-synced indicator, and a desktop notification for each new notice.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use edgecost_desktop::{CommandError, DashboardView};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
-use tauri_plugin_notification::NotificationExt;
 
 use crate::commands::AppState;
 
@@ -21,9 +18,6 @@ enum SyncEvent {
     Done { dashboard: DashboardView },
     Failed { error: CommandError },
 }
-
-/// Notice ids already announced by this process, so each fires once.
-static ANNOUNCED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 pub fn start(handle: AppHandle) {
     tauri::async_runtime::spawn(async move {
@@ -46,20 +40,8 @@ pub fn start(handle: AppHandle) {
     });
 }
 
-/// A desktop notification for each notice this process has not announced yet. The first
-/// sync after launch only records what is open, so restarting the app does not repeat them.
+/// A desktop notification for each threshold not announced yet this period; the record of
+/// what was announced lives in the app data folder, so a restart does not repeat one.
 pub fn notify_new_notices(handle: &AppHandle, view: &DashboardView) {
-    let mut guard = ANNOUNCED.lock().unwrap_or_else(|p| p.into_inner());
-    let first = guard.is_none();
-    let announced = guard.get_or_insert_with(HashSet::new);
-    for notice in &view.notices {
-        if announced.insert(notice.id.clone()) && !first {
-            let _ = handle
-                .notification()
-                .builder()
-                .title(format!("{} passed {}% of its quota", notice.meter_label, notice.threshold_percent))
-                .body(notice.message.clone())
-                .show();
-        }
-    }
+    crate::account_actions::notify_thresholds(handle, view);
 }

@@ -181,6 +181,30 @@ pub struct CreditsSheet {
     pub quote: CreditsQuote,
 }
 
+/// A purchase as the credit sheet confirms it, amounts formatted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PurchaseView {
+    pub purchase_id: String,
+    pub packs: u32,
+    pub price_paid: String,
+    /// Credit spent at once on overage not yet paid.
+    pub consumed_now: String,
+    /// The engine's balance right after the purchase.
+    pub balance: String,
+}
+
+impl PurchaseView {
+    pub fn of(p: &CreditPurchase) -> PurchaseView {
+        PurchaseView {
+            purchase_id: p.purchase_id.clone(),
+            packs: p.packs,
+            price_paid: money(p.price_paid),
+            consumed_now: money(p.consumed_now),
+            balance: money(p.balance),
+        }
+    }
+}
+
 /// Whether a failed action charged the account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
@@ -757,10 +781,10 @@ pub async fn buy_credits(
     intent_key: &str,
     packs: u32,
     now: DateTime<Utc>,
-) -> Result<(CreditPurchase, Option<DashboardView>), ActionFailure> {
+) -> Result<(PurchaseView, Option<DashboardView>), ActionFailure> {
     let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
     let purchase = intents.buy(connection.client(), intent_key, packs).await?;
-    Ok((purchase, app.sync(now).await.ok()))
+    Ok((PurchaseView::of(&purchase), app.sync(now).await.ok()))
 }
 
 /// The ledger of the connected account.
@@ -841,6 +865,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     UpgradeSheet::export_all(&cfg)?;
     CreditsSheet::export_all(&cfg)?;
     CreditsQuote::export_all(&cfg)?;
+    PurchaseView::export_all(&cfg)?;
     ActionFailure::export_all(&cfg)?;
     LedgerView::export_all(&cfg)?;
     Ok(())

@@ -39,7 +39,7 @@ mod vault;
 
 pub use account_actions::{
     ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
-    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, TierProjection, UpgradeSheet, credits_quote, ledger_view,
+    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote, ledger_view,
     new_intent_key, notice_banner, suggested_packs, upgrade_sheet, write_typescript as write_account_typescript,
 };
 /// The bodies of the account action commands.

@@ -19,8 +19,8 @@ import type { CreditsQuote } from "../bindings/account/CreditsQuote";
 import type { LedgerView } from "../bindings/account/LedgerView";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
 import type { TierChange } from "../bindings/TierChange";
-import type { CreditPurchase } from "../bindings/CreditPurchase";
-export type { NoticeBanner, UpgradeSheet, CreditsSheet, CreditsQuote, LedgerView, ActionFailure, TierChange, CreditPurchase };
+import type { PurchaseView } from "../bindings/account/PurchaseView";
+export type { NoticeBanner, UpgradeSheet, CreditsSheet, CreditsQuote, LedgerView, ActionFailure, TierChange, PurchaseView };
 import type { EditAnswer } from "../bindings/desktop/EditAnswer";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
@@ -86,7 +86,7 @@ export const backend = {
   confirmUpgrade: (intentKey: string, tier: string) => call<TierChange>("confirm_upgrade", { intentKey, tier }),
   openCredits: () => call<CreditsSheet>("open_credits"),
   quoteCredits: (packs: number) => call<CreditsQuote>("quote_credits", { packs }),
-  buyCredits: (intentKey: string, packs: number) => call<CreditPurchase>("buy_credits", { intentKey, packs }),
+  buyCredits: (intentKey: string, packs: number) => call<PurchaseView>("buy_credits", { intentKey, packs }),
   creditLedger: () => call<LedgerView>("credit_ledger"),
   onSync: (handler: (s: SyncState) => void): Promise<UnlistenFn> => listen<SyncState>("sync", (e) => handler(e.payload)),
 };

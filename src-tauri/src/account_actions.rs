@@ -1,0 +1,96 @@
+//! Commands for acting on quota notices: the banner, the upgrade and credit sheets, the
+//! ledger, and desktop notifications once per threshold per period. The bodies live in
+//! `edgecost_desktop::actions`; these adapt them, pass the clock in, and announce the fresh
+//! dashboard after an action so the dashboard and the banner update at once.
+
+use std::sync::OnceLock;
+
+use edgecost_api::TierChange;
+use edgecost_desktop::{
+    ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds,
+    PurchaseView, UpgradeSheet, actions,
+};
+use tauri::{AppHandle, Emitter, Manager, State};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::commands::AppState;
+
+type Answer<T> = Result<T, ActionFailure>;
+
+/// The intents of this app run: one record per opened sheet, shared by every window.
+fn intents() -> &'static Intents {
+    static INTENTS: OnceLock<Intents> = OnceLock::new();
+    INTENTS.get_or_init(Intents::new)
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// Announces the dashboard synced after an action, like a background sync does.
+fn announce(handle: &AppHandle, view: Option<DashboardView>) {
+    if let Some(view) = view {
+        notify_thresholds(handle, &view);
+        let _ = handle.emit("sync", serde_json::json!({ "state": "done", "dashboard": view }));
+    }
+}
+
+#[tauri::command]
+pub async fn notice_banner(state: State<'_, AppState>) -> Answer<Option<NoticeBanner>> {
+    actions::banner(&state.app).await
+}
+
+#[tauri::command]
+pub async fn open_upgrade(state: State<'_, AppState>) -> Answer<UpgradeSheet> {
+    actions::open_upgrade(&state.app, now()).await
+}
+
+#[tauri::command]
+pub async fn confirm_upgrade(handle: AppHandle, state: State<'_, AppState>, intent_key: String, tier: String) -> Answer<TierChange> {
+    let (change, view) = actions::confirm_upgrade(&state.app, intents(), &intent_key, &tier, now()).await?;
+    announce(&handle, view);
+    Ok(change)
+}
+
+#[tauri::command]
+pub async fn open_credits(state: State<'_, AppState>) -> Answer<CreditsSheet> {
+    actions::open_credits(&state.app, now()).await
+}
+
+#[tauri::command]
+pub async fn quote_credits(state: State<'_, AppState>, packs: u32) -> Answer<CreditsQuote> {
+    actions::quote_credits(&state.app, packs, now()).await
+}
+
+#[tauri::command]
+pub async fn buy_credits(handle: AppHandle, state: State<'_, AppState>, intent_key: String, packs: u32) -> Answer<PurchaseView> {
+    let (purchase, view) = actions::buy_credits(&state.app, intents(), &intent_key, packs, now()).await?;
+    announce(&handle, view);
+    Ok(purchase)
+}
+
+#[tauri::command]
+pub async fn credit_ledger(state: State<'_, AppState>) -> Answer<LedgerView> {
+    actions::ledger(&state.app).await
+}
+
+/// A desktop notification for each threshold not announced yet this period. The record is
+/// kept in the app data folder, so neither a restart nor a background sync repeats one.
+pub fn notify_thresholds(handle: &AppHandle, view: &DashboardView) {
+    let Ok(dir) = handle.path().app_data_dir() else { return };
+    let fresh = match NotifiedThresholds::in_dir(&dir).take_new(view) {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            eprintln!("cannot record announced notices: {e}");
+            return;
+        }
+    };
+    for notice in fresh {
+        let _ = handle
+            .notification()
+            .builder()
+            .title(format!("{} passed {}% of its quota", notice.meter_label, notice.threshold_percent))
+            .body(format!("{} Projected bill {}.", notice.message, notice.projected_bill))
+            .show();
+    }
+}
