@@ -33,7 +33,21 @@ pub struct Estimator {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct RegionSums {
     followers: Contribution,
+    /// The totals of the routes with their own split.
+    others: Contribution,
     own: Vec<Contribution>,
+}
+
+impl RegionSums {
+    fn new(regions: usize) -> RegionSums {
+        RegionSums { followers: Contribution::default(), others: Contribution::default(), own: vec![Contribution::default(); regions] }
+    }
+
+    /// The plan's totals. Every route is in exactly one of the two sums, so a route's
+    /// contribution is added once per route, not once per total kept.
+    fn total(&self) -> Result<Contribution, PlanError> {
+        self.followers.checked_add(&self.others).ok_or(PlanError::Overflow)
+    }
 }
 
 impl Estimator {
@@ -44,7 +58,7 @@ impl Estimator {
         let mut estimator = Estimator {
             book: book.clone(),
             plan_weight: table.weight_of(&plan.regions)?,
-            sums: RegionSums { followers: Contribution::default(), own: vec![Contribution::default(); table.names.len()] },
+            sums: RegionSums::new(table.names.len()),
             table,
             routes: Vec::new(),
             paths: plan.routes.iter().map(|r| r.path.clone()).collect(),
@@ -58,16 +72,15 @@ impl Estimator {
     /// Recomputes every route's contribution and the totals from scratch.
     pub fn reprice_all(&mut self) -> Result<(), PlanError> {
         let mut routes = Vec::with_capacity(self.plan.routes.len());
-        let mut totals = Contribution::default();
-        let mut sums = RegionSums { followers: Contribution::default(), own: vec![Contribution::default(); self.table.names.len()] };
+        let mut sums = RegionSums::new(self.table.names.len());
         let split = self.split();
         for route in &self.plan.routes {
             let usage = route_usage(route, &self.plan.middleware, &split, &self.table)?;
-            add_into(&mut totals, &mut sums, &usage)?;
+            add_into(&mut sums, &usage)?;
             routes.push(usage);
         }
         self.routes = routes;
-        self.totals = totals;
+        self.totals = sums.total()?;
         self.sums = sums;
         Ok(())
     }
@@ -161,7 +174,10 @@ impl Estimator {
         }
         check_route(&route, &self.plan.middleware, &self.book).map_err(|v| *v.error)?;
         let usage = route_usage(&route, &self.plan.middleware, &self.split(), &self.table)?;
-        add_into(&mut self.totals, &mut self.sums, &usage)?;
+        let mut sums = self.sums.clone();
+        add_into(&mut sums, &usage)?;
+        self.totals = sums.total()?;
+        self.sums = sums;
         self.paths.insert(route.path.clone());
         self.plan.routes.push(route);
         self.routes.push(usage);
@@ -171,8 +187,11 @@ impl Estimator {
     /// Removes the route at `index` and returns it.
     pub fn remove_route(&mut self, index: usize) -> Result<Route, PlanError> {
         self.route_at(index)?;
-        let usage = self.routes.remove(index);
-        sub_from(&mut self.totals, &mut self.sums, &usage)?;
+        let mut sums = self.sums.clone();
+        sub_from(&mut sums, &self.routes[index])?;
+        self.totals = sums.total()?;
+        self.sums = sums;
+        self.routes.remove(index);
         let route = self.plan.routes.remove(index);
         self.paths.remove(&route.path);
         Ok(route)
@@ -304,11 +323,10 @@ impl Estimator {
 
     fn swap_usage(&mut self, index: usize, usage: RouteUsage) -> Result<(), PlanError> {
         // Work on copies so an overflow leaves the totals as they were.
-        let mut totals = self.totals;
         let mut sums = self.sums.clone();
-        sub_from(&mut totals, &mut sums, &self.routes[index])?;
-        add_into(&mut totals, &mut sums, &usage)?;
-        self.totals = totals;
+        sub_from(&mut sums, &self.routes[index])?;
+        add_into(&mut sums, &usage)?;
+        self.totals = sums.total()?;
         self.sums = sums;
         self.routes[index] = usage;
         Ok(())
@@ -319,10 +337,11 @@ fn is_zero(c: &Contribution) -> bool {
     c.requests.is_zero() && c.compute_seconds.is_zero() && c.egress_bytes.is_zero()
 }
 
-fn add_into(totals: &mut Contribution, sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
-    *totals = totals.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
+fn add_into(sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
     if usage.follows_plan {
         sums.followers = sums.followers.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
+    } else {
+        sums.others = sums.others.checked_add(&usage.total).ok_or(PlanError::Overflow)?;
     }
     for (i, part) in &usage.regions {
         sums.own[*i] = sums.own[*i].checked_add(part).ok_or(PlanError::Overflow)?;
@@ -330,10 +349,11 @@ fn add_into(totals: &mut Contribution, sums: &mut RegionSums, usage: &RouteUsage
     Ok(())
 }
 
-fn sub_from(totals: &mut Contribution, sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
-    *totals = totals.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
+fn sub_from(sums: &mut RegionSums, usage: &RouteUsage) -> Result<(), PlanError> {
     if usage.follows_plan {
         sums.followers = sums.followers.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
+    } else {
+        sums.others = sums.others.checked_sub(&usage.total).ok_or(PlanError::Overflow)?;
     }
     for (i, part) in &usage.regions {
         sums.own[*i] = sums.own[*i].checked_sub(part).ok_or(PlanError::Overflow)?;
