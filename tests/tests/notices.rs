@@ -162,7 +162,111 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
         "the upgrade bought nothing"
     );
 
+    // The desktop notification for 80% was recorded once for this period.
+    let notified = std::fs::read_to_string(home.path().join(".local/share/dev.edgecost.desktop/notified.json")).unwrap();
+    assert!(notified.contains("requests:80"), "{notified}");
+
     app.close().await.unwrap();
+    home.wait_for_app_exit().await;
+    drop(driver);
+    f.running.shutdown().await.unwrap();
+}
+
+/// Signs in to `f`'s account through the connect door.
+async fn connect(app: &Client, url: &str, token: &str) {
+    wait_for(app, "#server-url").await.send_keys(url).await.unwrap();
+    app.find(Locator::Css("#token")).await.unwrap().send_keys(token).await.unwrap();
+    app.find(Locator::Css("#connect")).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
+    require_session();
+    keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
+    let book = edgecost_pricing::PriceBook::published().clone();
+    let engine = edgecost_engine::Engine::open(&db, book.clone()).await.unwrap();
+    let account = engine.create_account("Acme Shop", "production", Utc::now()).await.unwrap();
+    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
+    let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr: SocketAddr = running.url().trim_start_matches("http://").parse().unwrap();
+    let f = Fixture {
+        _dir: tempfile::tempdir().unwrap(),
+        running,
+        account_id: account.account_id,
+        account_token: account.token,
+        node_id: node.node_id,
+        node_token: node.token,
+    };
+    push_requests(&f, "batch-1", 180_000).await;
+
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    connect(&app, &f.running.url(), &f.account_token).await;
+    wait_for(&app, "#notice-buy-credits").await.click().await.unwrap();
+    let packs = wait_for(&app, "#credit-packs").await;
+    packs.clear().await.unwrap();
+    packs.send_keys("1").await.unwrap();
+    while text_of(&app, "#credits-total").await != "$25.00" {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The server goes away between the quote and the confirmation.
+    let url = f.running.url();
+    f.running.shutdown().await.unwrap();
+    app.find(Locator::Css("#confirm-buy")).await.unwrap().click().await.unwrap();
+    let failure = wait_for(&app, "#credits-sheet .failure").await;
+    assert_eq!(failure.attr("data-charged").await.unwrap().as_deref(), Some("unknown"));
+    let text = failure.text().await.unwrap();
+    assert!(text.contains("Could not reach the server") && text.contains("never charges or upgrades twice"), "{text}");
+    assert_eq!(text_of(&app, "#confirm-buy").await, "Try again");
+
+    // The server is back on the same address; Enter in the pack field retries the same sheet.
+    let engine = edgecost_engine::Engine::open(&db, book).await.unwrap();
+    let running = edgecost_server::spawn(engine, addr).await.unwrap();
+    assert_eq!(running.url(), url);
+    app.find(Locator::Css("#credit-packs")).await.unwrap().send_keys("\u{e007}").await.unwrap();
+    assert_eq!(text_of(&app, "#credits-new-balance").await, "$25.00");
+    let ledger = edgecost_client::Client::new(&url, &f.account_token).unwrap().credits().await.unwrap();
+    assert_eq!(ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(), 1);
+
+    app.close().await.unwrap();
+    home.wait_for_app_exit().await;
+    drop(driver);
+    running.shutdown().await.unwrap();
+    drop(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capped_sandbox_sees_the_upgrade_path_only() {
+    require_session();
+    keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
+    let engine = edgecost_engine::Engine::open(&db, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
+    let account = engine.create_account("Side project", "sandbox", Utc::now()).await.unwrap();
+    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
+    let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let f = Fixture { _dir: dir, running, account_id: account.account_id, account_token: account.token, node_id: node.node_id, node_token: node.token };
+    // 50,000 requests are included on the sandbox: this reaches the cap.
+    push_requests(&f, "batch-1", 50_000).await;
+
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    connect(&app, &f.running.url(), &f.account_token).await;
+    let banner = wait_for(&app, "#notice-banner").await;
+    assert_eq!(banner.attr("data-level").await.unwrap().as_deref(), Some("capped"));
+    assert!(text_of(&app, "#notice-banner .summary").await.contains("capped"));
+    assert_eq!(text_of(&app, "#notice-upgrade").await, "Upgrade to Production");
+    assert!(app.find(Locator::Css("#notice-buy-credits")).await.is_err(), "the sandbox cannot buy credit");
+
+    app.close().await.unwrap();
+    home.wait_for_app_exit().await;
     drop(driver);
     f.running.shutdown().await.unwrap();
 }
