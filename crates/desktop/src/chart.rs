@@ -1,8 +1,11 @@
 //! Charts of the synced snapshot, drawn by `edgecost-charts`, and their exports.
 
 use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries};
-use edgecost_charts::{Bucket, ProjectedTotal, Size, Theme, ThemeMode, TimeRange, UsageChart, UsagePoint, UsageView};
-use edgecost_pricing::{BYTES_PER_GB, Decimal};
+use edgecost_charts::{
+    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange,
+    UsageChart, UsagePoint, UsageView,
+};
+use edgecost_pricing::{BYTES_PER_GB, Decimal, PriceBook, RateOptions, Usage};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
@@ -20,23 +23,168 @@ pub enum ChartId {
     Requests,
     Egress,
     Compute,
+    /// Egress per region over time.
+    Regions,
+    /// Overage cost per route against the span before.
+    Routes,
 }
 
 impl ChartId {
-    pub const ALL: [ChartId; 3] = [ChartId::Requests, ChartId::Egress, ChartId::Compute];
+    pub const ALL: [ChartId; 5] = [ChartId::Requests, ChartId::Egress, ChartId::Compute, ChartId::Regions, ChartId::Routes];
 
-    fn meter(self) -> Meter {
+    fn meter(self) -> Option<Meter> {
         match self {
-            ChartId::Requests => Meter::Requests,
-            ChartId::Egress => Meter::Egress,
-            ChartId::Compute => Meter::Compute,
+            ChartId::Requests => Some(Meter::Requests),
+            ChartId::Egress => Some(Meter::Egress),
+            ChartId::Compute => Some(Meter::Compute),
+            ChartId::Regions | ChartId::Routes => None,
+        }
+    }
+
+    /// The tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            ChartId::Requests => "Requests",
+            ChartId::Egress => "Egress",
+            ChartId::Compute => "Compute",
+            ChartId::Regions => "Egress by region",
+            ChartId::Routes => "Cost by route",
         }
     }
 
     /// The file name stem of an export: `edgecost-requests`.
     pub fn file_stem(self) -> String {
-        format!("edgecost-{}", self.meter().id())
+        let name = match self {
+            ChartId::Regions => "regions",
+            ChartId::Routes => "routes",
+            other => other.meter().map_or("chart", |m| m.id()),
+        };
+        format!("edgecost-{name}")
     }
+}
+
+/// Any of the dashboard's charts, ready to draw or export.
+pub enum DashboardChart {
+    Usage(UsageChart),
+    Regions(RegionEgressChart),
+    Routes(RouteCostChart),
+}
+
+impl DashboardChart {
+    fn svg(&self, theme: &Theme, size: Size) -> Result<String, edgecost_charts::ChartError> {
+        match self {
+            DashboardChart::Usage(c) => c.to_svg(theme, size),
+            DashboardChart::Regions(c) => c.to_svg(theme, size),
+            DashboardChart::Routes(c) => c.to_svg(theme, size),
+        }
+    }
+
+    fn csv(&self) -> Result<String, edgecost_charts::ChartError> {
+        match self {
+            DashboardChart::Usage(c) => c.to_csv(),
+            DashboardChart::Regions(c) => c.to_csv(),
+            DashboardChart::Routes(c) => c.to_csv(),
+        }
+    }
+}
+
+/// Builds chart `id` from the snapshot.
+pub fn dashboard_chart(snapshot: &Snapshot, id: ChartId) -> Result<DashboardChart, DesktopError> {
+    match id {
+        ChartId::Regions => Ok(DashboardChart::Regions(region_chart(snapshot)?)),
+        ChartId::Routes => Ok(DashboardChart::Routes(route_chart(snapshot)?)),
+        _ => Ok(DashboardChart::Usage(usage_chart(snapshot, id)?)),
+    }
+}
+
+fn bucket_of(granularity: Granularity) -> Bucket {
+    match granularity {
+        Granularity::Hour => Bucket::Hour,
+        Granularity::Day => Bucket::Day,
+    }
+}
+
+/// Egress per region over the snapshot's range, in GB.
+pub fn region_chart(snapshot: &Snapshot) -> Result<RegionEgressChart, DesktopError> {
+    let series = &snapshot.usage_by_region;
+    let mut regions: Vec<RegionSeries> = Vec::new();
+    for line in series.lines.iter().filter(|l| l.meter == Meter::Egress) {
+        let points = points_of(line, Meter::Egress).into_iter().collect::<Result<Vec<_>, _>>()?;
+        match regions.iter_mut().find(|r| r.region == line.key) {
+            Some(r) => r.points.extend(points),
+            None => regions.push(RegionSeries { region: line.key.clone(), points }),
+        }
+    }
+    Ok(RegionEgressChart {
+        range: TimeRange::new(series.from.timestamp(), series.to.timestamp()),
+        bucket: bucket_of(snapshot.granularity),
+        now_unix_s: snapshot.synced_at.timestamp(),
+        regions,
+    })
+}
+
+/// Each route's share of the overage its usage would be billed on the account's tier, for
+/// the range and for the span of the same length before it. Both spans are rated the same
+/// way by the pricing core (raw egress bytes, no credit), then each meter's line is split over
+/// the routes by their use of that meter, to the cent (largest remainder).
+pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> {
+    let book = PriceBook::published();
+    let tier = &snapshot.account.tier;
+    let current = route_costs(book, tier, &snapshot.usage_by_route)?;
+    let previous = route_costs(book, tier, &snapshot.previous_by_route)?;
+    let routes = current
+        .into_iter()
+        .map(|(route, cost)| {
+            let previous_cost = previous.iter().find(|(r, _)| *r == route).map(|(_, c)| *c);
+            RouteCost { route, cost, previous_cost }
+        })
+        .collect();
+    let period_label = match snapshot.range {
+        ChartRange::Period => snapshot.account.period.start.format("%B %Y").to_string(),
+        ChartRange::Days7 => "the last 7 days".to_owned(),
+        ChartRange::Days30 => "the last 30 days".to_owned(),
+        ChartRange::Days90 => "the last 90 days".to_owned(),
+    };
+    Ok(RouteCostChart { period_label, routes })
+}
+
+fn route_costs(book: &PriceBook, tier: &str, series: &UsageSeries) -> Result<Vec<(String, Decimal)>, DesktopError> {
+    let requests = totals_by_key(series, Meter::Requests);
+    let mut routes: Vec<String> = requests.iter().map(|(k, _)| k.clone()).collect();
+    for meter in [Meter::Egress, Meter::Compute] {
+        for (key, _) in totals_by_key(series, meter) {
+            if !routes.contains(&key) {
+                routes.push(key);
+            }
+        }
+    }
+    let of = |meter: Meter, route: &str| {
+        totals_by_key(series, meter).iter().find(|(k, _)| k == route).map_or(0, |(_, v)| *v)
+    };
+    let mut sum = [0u64; 3];
+    for route in &routes {
+        sum[0] = sum[0].saturating_add(of(Meter::Requests, route));
+        sum[1] = sum[1].saturating_add(of(Meter::Egress, route));
+        sum[2] = sum[2].saturating_add(of(Meter::Compute, route));
+    }
+    let usage = Usage::from_counters(sum[0], sum[1], sum[2]);
+    let bill = match book.rate(tier, &usage, &RateOptions::default()) {
+        Ok(bill) => bill,
+        // A negotiated tier has no book price to split; the chart then shows no costs.
+        Err(edgecost_pricing::RateError::Negotiated { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut costs = vec![Decimal::new(0, 2); routes.len()];
+    for meter in Meter::ALL {
+        let amount = bill.lines.iter().find(|l| l.meter == meter).map_or(Decimal::ZERO, |l| l.amount);
+        let weights: Vec<Decimal> = routes.iter().map(|r| Decimal::from(of(meter, r))).collect();
+        let shares = edgecost_planner::allocate_cents(amount, &weights)
+            .map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
+        for (cost, share) in costs.iter_mut().zip(shares) {
+            *cost = cost.checked_add(share).ok_or(DesktopError::Chart { detail: "route cost overflow".to_owned() })?;
+        }
+    }
+    Ok(routes.into_iter().zip(costs).collect())
 }
 
 /// Export formats.
@@ -61,14 +209,11 @@ impl ExportFormat {
 /// The usage chart of one meter for the snapshot's range: cumulative against the quota with
 /// the projection to period end for the current period, per bucket for the other ranges.
 pub fn usage_chart(snapshot: &Snapshot, id: ChartId) -> Result<UsageChart, DesktopError> {
-    let meter = id.meter();
+    let meter = id.meter().ok_or(DesktopError::UnknownChart { id: id.file_stem() })?;
     let series = &snapshot.usage_by_meter;
     let now_s = snapshot.synced_at.timestamp();
     let period = &snapshot.account.period;
-    let bucket = match snapshot.granularity {
-        Granularity::Hour => Bucket::Hour,
-        Granularity::Day => Bucket::Day,
-    };
+    let bucket = bucket_of(snapshot.granularity);
     let points = series
         .lines
         .iter()
@@ -122,7 +267,7 @@ fn chart_error(e: edgecost_charts::ChartError) -> DesktopError {
 
 /// The chart as SVG, in the light or dark palette.
 pub fn chart_svg(snapshot: &Snapshot, id: ChartId, dark: bool) -> Result<String, DesktopError> {
-    usage_chart(snapshot, id)?.to_svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
+    dashboard_chart(snapshot, id)?.svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
 }
 
 /// The bytes of an export of the chart.
@@ -130,7 +275,7 @@ pub fn export_bytes(snapshot: &Snapshot, id: ChartId, format: ExportFormat, dark
     match format {
         ExportFormat::Svg => Ok(chart_svg(snapshot, id, dark)?.into_bytes()),
         ExportFormat::Png => edgecost_charts::to_png(&chart_svg(snapshot, id, dark)?, PNG_SCALE).map_err(chart_error),
-        ExportFormat::Csv => Ok(usage_chart(snapshot, id)?.to_csv().map_err(chart_error)?.into_bytes()),
+        ExportFormat::Csv => Ok(dashboard_chart(snapshot, id)?.csv().map_err(chart_error)?.into_bytes()),
     }
 }
 

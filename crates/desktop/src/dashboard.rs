@@ -203,7 +203,7 @@ impl DashboardView {
             granularity: snapshot.granularity,
             charts: ChartId::ALL
                 .iter()
-                .map(|id| ChartTab { id: *id, title: format!("{} over time", chart_meter_label(*id)) })
+                .map(|id| ChartTab { id: *id, title: id.title().to_owned() })
                 .collect(),
             regions: regions(snapshot),
             routes: routes(snapshot),
@@ -239,7 +239,7 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
                 meter: line.meter.id().to_owned(),
                 label: line.meter.label().to_owned(),
                 unit: line.unit.clone(),
-                used: quantity(line.quantity),
+                used: shown_quantity(line.meter, line.quantity),
                 included: line.included.map(quantity),
                 percent,
                 level,
@@ -261,14 +261,6 @@ fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
         days_left: notice.days_left,
         projected_bill: money(notice.projected_bill),
         message: notice.message.clone(),
-    }
-}
-
-fn chart_meter_label(id: ChartId) -> &'static str {
-    match id {
-        ChartId::Requests => "Requests",
-        ChartId::Egress => "Egress",
-        ChartId::Compute => "Compute",
     }
 }
 
@@ -317,4 +309,15 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
             }
         })
         .collect()
+}
+
+/// A meter's quantity as the dashboard shows it: GB to two places and seconds to one, so a
+/// figure reads at a glance; the bill lines keep the exact quantities.
+fn shown_quantity(meter: Meter, value: Decimal) -> String {
+    let places = match meter {
+        Meter::Requests => return quantity(value),
+        Meter::Egress => 2,
+        Meter::Compute => 1,
+    };
+    quantity(value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
 }

@@ -77,7 +77,11 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
         tier: input.tier.clone(),
         bill: BillView::of(&bill),
         tiers: tier_quotes(book, &comparison),
-        negotiated: comparison.negotiated,
+        negotiated: comparison
+            .negotiated
+            .iter()
+            .map(|n| book.tier(n).map(|t| t.display_name().to_owned()).unwrap_or_else(|| n.clone()))
+            .collect(),
         recommendation: comparison.recommendation.map(|r| r.summary),
     })
 }

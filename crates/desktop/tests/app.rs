@@ -164,7 +164,14 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
         let svg = app.chart_svg(ChartId::Requests, dark).await.unwrap();
         assert!(svg.starts_with("<svg") || svg.contains("<svg"), "an SVG document");
     }
+    for id in [ChartId::Regions, ChartId::Routes] {
+        assert!(app.chart_svg(id, false).await.unwrap().contains("<svg"), "{id:?} chart");
+    }
     let out = tempfile::tempdir().unwrap();
+    let regions_csv = out.path().join("regions.csv");
+    app.export_chart(ChartId::Regions, ExportFormat::Csv, false, &regions_csv).await.unwrap();
+    let regions_text = std::fs::read_to_string(&regions_csv).unwrap();
+    assert!(regions_text.starts_with("region,") && regions_text.contains("eu"), "{regions_text:.80}");
     let png = out.path().join("chart.png");
     app.export_chart(ChartId::Egress, ExportFormat::Png, false, &png).await.unwrap();
     assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
