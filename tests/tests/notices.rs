@@ -138,7 +138,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert_eq!(text_of(&app, "#credit-balance").await, money(ledger.balance), "the dashboard shows the new balance");
 
     // The ledger view names the pack.
-    app.find(Locator::Css("#open-ledger")).await.unwrap().click().await.unwrap();
+    app.find(Locator::Css("#notice-ledger")).await.unwrap().click().await.unwrap();
     let row = text_of(&app, "#ledger-rows tr[data-kind=purchase]").await;
     assert!(row.contains("Pack 1") && row.contains("$50.00"), "{row}");
     app.find(Locator::Css("#ledger-sheet button")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
@@ -155,6 +155,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert_eq!(text_of(&app, "#tier").await, "Scale", "the dashboard updated at once");
     app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
     wait_until_gone(&app, "#notice-banner").await;
+    wait_for(&app, "#open-ledger").await; // The ledger stays reachable without a notice.
     let ledger_after = engine.credits().await.unwrap();
     assert_eq!(
         ledger_after.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(),
