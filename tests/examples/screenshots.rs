@@ -4,7 +4,6 @@
 //! `cargo build -p edgecost-app && xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
 //! cargo run -p edgecost-e2e --example screenshots`
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -49,10 +48,14 @@ async fn main() {
     settle(&app).await;
     shoot("dashboard-charts");
 
+    app.find(Locator::Css("#tab-routes")).await.unwrap().click().await.unwrap();
+    settle(&app).await;
+    shoot("dashboard-route-costs");
+
     app.find(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
-    text_of(&app, "#plan-bill [data-testid=total]").await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#planner-back")).await.unwrap();
     settle(&app).await;
     shoot("planner");
     app.close().await.unwrap();
-    let _ = Path::new("");
+    home.wait_for_app_exit().await;
 }
