@@ -58,4 +58,20 @@ async fn main() {
     shoot("planner");
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
+    drop(driver);
+
+    // The dark palette follows the desktop's: WebKitGTK reports `prefers-color-scheme: dark`
+    // under a dark GTK theme.
+    let dark_home = Home::new();
+    let driver = Driver::start_with_env(&dark_home, &[("GTK_THEME", "Adwaita:dark")]);
+    let app = driver.launch().await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+    chart_svg(&app).await;
+    settle(&app).await;
+    app.execute("window.scrollTo(0, 420)", vec![]).await.unwrap();
+    settle(&app).await;
+    shoot("dashboard-dark");
+    app.close().await.unwrap();
+    dark_home.wait_for_app_exit().await;
 }

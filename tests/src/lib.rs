@@ -149,6 +149,11 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(home: &Home) -> Driver {
+        Driver::start_with_env(home, &[])
+    }
+
+    /// As [`Driver::start`], with extra environment for the app (e.g. `GTK_THEME`).
+    pub fn start_with_env(home: &Home, env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(home.log()).unwrap();
@@ -158,6 +163,7 @@ impl Driver {
             .env("XDG_DATA_HOME", home.path().join(".local/share"))
             .env("XDG_CONFIG_HOME", home.path().join(".config"))
             .env("XDG_CACHE_HOME", home.path().join(".cache"))
+            .envs(env.iter().copied())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
