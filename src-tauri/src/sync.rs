@@ -3,21 +3,13 @@
 
 use std::time::Duration;
 
-use edgecost_desktop::{CommandError, DashboardView};
-use serde::Serialize;
+use edgecost_desktop::{DashboardView, SyncEvent};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::commands::AppState;
 
 const SYNC_EVERY: Duration = Duration::from_secs(60);
 
-#[derive(Clone, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-enum SyncEvent {
-    Running,
-    Done { dashboard: DashboardView },
-    Failed { error: CommandError },
-}
 
 pub fn start(handle: AppHandle) {
     tauri::async_runtime::spawn(async move {

@@ -17,6 +17,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::TierChoice::export_all(dir)?;
     crate::ChartRange::export_all(dir)?;
     crate::CommandError::export_all(dir)?;
+    crate::SyncEvent::export_all(dir)?;
     crate::ExportFormat::export_all(dir)?;
     crate::plan_session::write_typescript(dir)?;
     Ok(())

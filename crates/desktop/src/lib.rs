@@ -64,6 +64,15 @@ pub use session::{Session, SessionFile};
 pub use snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
 pub use vault::{KEYRING_SERVICE, TokenVault};
 
+/// What the background sync announces to the UI (the `sync` event).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncEvent {
+    Running,
+    Done { dashboard: DashboardView },
+    Failed { error: CommandError },
+}
+
 /// The `{code, message}` shape every command error takes at the UI boundary.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct CommandError {

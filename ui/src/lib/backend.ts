@@ -11,6 +11,7 @@ import type { Granularity } from "../bindings/desktop/Granularity";
 import type { PlanInput } from "../bindings/desktop/PlanInput";
 import type { PlanQuote } from "../bindings/desktop/PlanQuote";
 import type { Startup } from "../bindings/desktop/Startup";
+import type { SyncEvent } from "../bindings/desktop/SyncEvent";
 import type { TierChoice } from "../bindings/desktop/TierChoice";
 import type { NoticeBanner } from "../bindings/account/NoticeBanner";
 import type { UpgradeSheet } from "../bindings/account/UpgradeSheet";
@@ -34,7 +35,7 @@ export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Gr
 
 
 /** What the background sync is doing, as announced by the `sync` event. */
-export type SyncState = { state: "running" } | { state: "done"; dashboard: DashboardView } | { state: "failed"; error: CommandError };
+export type SyncState = SyncEvent;
 
 export function isCommandError(e: unknown): e is CommandError {
   return typeof e === "object" && e !== null && typeof (e as CommandError).code === "string" && typeof (e as CommandError).message === "string";
