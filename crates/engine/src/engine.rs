@@ -106,7 +106,8 @@ impl Engine {
             tier: tier.to_owned(),
             created_at: now.timestamp(),
         };
-        self.store.insert_account(&account).await?;
+        let store = self.store.clone();
+        let account = detached(async move { store.insert_account(&account).await.map(|()| account) }).await?;
         Ok(CreatedAccount { account_id: account.id, name: account.name, tier: tier.to_owned(), token, created_at: from_unix(account.created_at) })
     }
 
@@ -120,7 +121,8 @@ impl Engine {
             token_hash: token::sha256_hex(token.as_bytes()),
             created_at: now.timestamp(),
         };
-        self.store.insert_node(&node).await?;
+        let store = self.store.clone();
+        let node = detached(async move { store.insert_node(&node).await.map(|()| node) }).await?;
         Ok(CreatedNode { node_id: node.id, name: node.name, token, created_at: from_unix(node.created_at) })
     }
 
@@ -293,7 +295,8 @@ impl Engine {
             };
             Ok(IngestDecision { notices, receipt_json: serde_json::to_string(&receipt).expect("a receipt serializes") })
         };
-        let stored = self.store.ingest(&prepared, &decide).await?;
+        let store = self.store.clone();
+        let stored = detached(async move { store.ingest(&prepared, &decide).await }).await?;
         let (json, replayed) = match stored {
             IngestStored::Fresh(j) => (j, false),
             IngestStored::Replayed(j) => (j, true),
@@ -394,12 +397,12 @@ impl Engine {
             }
             // Staying put cancels a scheduled downgrade.
             let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
-            self.store.set_tier(&account.0, &change, now.timestamp(), false).await?;
+            self.set_tier(account, change, now, false).await?;
             return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
         }
         if to_rank > from_rank {
             let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
-            self.store.set_tier(&account.0, &change, now.timestamp(), true).await?;
+            self.set_tier(account, change, now, true).await?;
             // The period's overage changed with the tier: credit follows it.
             self.settle_credits(account, now).await?;
             return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
@@ -410,8 +413,13 @@ impl Engine {
         }
         let effective_at = s.period.end;
         let change = TierChangeRow { effective_at: effective_at.timestamp(), tier: tier.to_owned() };
-        self.store.set_tier(&account.0, &change, now.timestamp(), false).await?;
+        self.set_tier(account, change, now, false).await?;
         Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at, immediate: false })
+    }
+
+    async fn set_tier(&self, account: &AccountId, change: TierChangeRow, now: DateTime<Utc>, resolve_notices: bool) -> Result<()> {
+        let (store, id) = (self.store.clone(), account.0.clone());
+        detached(async move { store.set_tier(&id, &change, now.timestamp(), resolve_notices).await }).await
     }
 
     // ---------------------------------------------------------------- credits
@@ -445,7 +453,8 @@ impl Engine {
             ledger::settle(&mut chain, entries, period.start_unix(), overage, now);
             Ok(LedgerPlan { entries: chain.planned, response_json: None })
         };
-        self.store.write_ledger(&account.0, None, &decide).await?;
+        let (store, id) = (self.store.clone(), account.0.clone());
+        detached(async move { store.write_ledger(&id, None, &decide).await }).await?;
         Ok(())
     }
 
@@ -511,7 +520,9 @@ impl Engine {
                 response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")),
             })
         };
-        let json = match self.store.write_ledger(&account.0, Some(&claim), &decide).await? {
+        let (store, id) = (self.store.clone(), account.0.clone());
+        let written = detached(async move { store.write_ledger(&id, Some(&claim), &decide).await }).await?;
+        let json = match written {
             LedgerWrite::Written(Some(j)) => {
                 // Usage that committed while this purchase ran was rated before the credit
                 // existed: settle again now that both are visible.
@@ -654,32 +665,28 @@ impl Engine {
             .store
             .usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group)
             .await?;
-        let mut lines: BTreeMap<(String, Meter), Vec<UsagePoint>> = BTreeMap::new();
+        // Rows come ordered by bucket; points are appended per key without re-allocating it.
+        let mut by_key: BTreeMap<String, [Vec<UsagePoint>; 3]> = BTreeMap::new();
         for row in rows {
             let start = from_unix(row.bucket);
-            for (meter, value) in [
-                (Meter::Requests, row.counters.requests),
-                (Meter::Egress, row.counters.egress_bytes),
-                (Meter::Compute, row.counters.compute_ms),
-            ] {
-                let key = if group == GroupColumn::None { meter.id().to_owned() } else { row.key.clone() };
-                lines.entry((key, meter)).or_default().push(UsagePoint { start, quantity: value.max(0) as u64 });
+            let points = match by_key.get_mut(&row.key) {
+                Some(p) => p,
+                None => by_key.entry(row.key.clone()).or_default(),
+            };
+            for (i, value) in [row.counters.requests, row.counters.egress_bytes, row.counters.compute_ms].into_iter().enumerate() {
+                points[i].push(UsagePoint { start, quantity: value.max(0) as u64 });
             }
         }
-        let lines = lines
-            .into_iter()
-            .map(|((key, meter), points)| UsageLine {
-                key,
-                meter,
-                unit: match meter {
-                    Meter::Requests => "requests",
-                    Meter::Egress => "bytes",
-                    Meter::Compute => "ms",
-                }
-                .to_owned(),
-                points,
-            })
-            .collect();
+        let mut lines = Vec::with_capacity(by_key.len() * 3);
+        for (key, points) in by_key {
+            for ((meter, unit), points) in [(Meter::Requests, "requests"), (Meter::Egress, "bytes"), (Meter::Compute, "ms")].into_iter().zip(points) {
+                let key = if group == GroupColumn::None { meter.id().to_owned() } else { key.clone() };
+                lines.push(UsageLine { key, meter, unit: unit.to_owned(), points });
+            }
+        }
+        if group == GroupColumn::None {
+            lines.sort_by(|a, b| a.key.cmp(&b.key));
+        }
         Ok(UsageSeries { from: q.from, to: q.to, granularity: q.granularity, group_by: q.group_by, lines })
     }
 
@@ -730,6 +737,17 @@ impl Engine {
             })
             .collect();
         self.store.insert_records_only(&node.0, &batch.batch_id, now.timestamp(), &rows).await
+    }
+}
+
+/// Runs a write transaction on its own task, so that a caller that goes away (a client that
+/// disconnects, a cancelled request) never cuts a transaction in half: the task runs to its
+/// commit or rollback and the connection returns to the pool clean.
+async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+    match tokio::spawn(work).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => Err(EngineError::Cancelled),
     }
 }
 

@@ -51,6 +51,8 @@ pub enum EngineError {
     CorruptRow { reason: String },
     #[error("too many concurrent writers on the same account; retry")]
     Contention,
+    #[error("the runtime shut down before the write finished")]
+    Cancelled,
     #[error(transparent)]
     Rate(#[from] RateError),
     #[error("amount too large to compute exactly")]
@@ -84,6 +86,7 @@ impl EngineError {
             EngineError::LedgerInconsistent { .. } => "ledger_inconsistent",
             EngineError::CorruptRow { .. } => "corrupt_row",
             EngineError::Contention => "contention",
+            EngineError::Cancelled => "cancelled",
             EngineError::Rate(e) => e.code(),
             EngineError::Overflow => "overflow",
         }
@@ -99,6 +102,7 @@ impl EngineError {
                 | EngineError::LedgerInconsistent { .. }
                 | EngineError::CorruptRow { .. }
                 | EngineError::Contention
+                | EngineError::Cancelled
                 | EngineError::Overflow
         )
     }
