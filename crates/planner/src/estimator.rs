@@ -20,6 +20,9 @@ pub struct Estimator {
     plan: Plan,
     table: RegionTable,
     routes: Vec<RouteUsage>,
+    /// The buffer the next full re-price fills, kept so re-pricing a large plan reuses its
+    /// memory instead of mapping a fresh block each time.
+    spare: Vec<RouteUsage>,
     paths: HashSet<String>,
     /// The billable weight of the plan's split: the sum of share x region weight.
     plan_weight: Decimal,
@@ -61,6 +64,7 @@ impl Estimator {
             sums: RegionSums::new(table.names.len()),
             table,
             routes: Vec::new(),
+            spare: Vec::new(),
             paths: plan.routes.iter().map(|r| r.path.clone()).collect(),
             totals: Contribution::default(),
             plan,
@@ -71,16 +75,28 @@ impl Estimator {
 
     /// Recomputes every route's contribution and the totals from scratch.
     pub fn reprice_all(&mut self) -> Result<(), PlanError> {
-        let mut routes = Vec::with_capacity(self.plan.routes.len());
+        let mut routes = std::mem::take(&mut self.spare);
+        routes.clear();
+        routes.reserve(self.plan.routes.len());
         let mut sums = RegionSums::new(self.table.names.len());
         let split = self.split();
-        for route in &self.plan.routes {
+        let priced = self.plan.routes.iter().try_for_each(|route| {
             let usage = route_usage(route, &self.plan.middleware, &split, &self.table)?;
             add_into(&mut sums, &usage)?;
             routes.push(usage);
-        }
-        self.routes = routes;
-        self.totals = sums.total()?;
+            Ok(())
+        });
+        let totals = priced.and_then(|()| sums.total());
+        let totals = match totals {
+            Ok(t) => t,
+            Err(e) => {
+                // Nothing changes on error; the buffer is kept for the next attempt.
+                self.spare = routes;
+                return Err(e);
+            }
+        };
+        self.spare = std::mem::replace(&mut self.routes, routes);
+        self.totals = totals;
         self.sums = sums;
         Ok(())
     }
