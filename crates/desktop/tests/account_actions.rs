@@ -82,6 +82,13 @@ async fn the_sandbox_sees_the_upgrade_path_only_and_a_capped_banner_at_100_perce
     assert_eq!(banner.upgrade_label.as_deref(), Some("Upgrade to Production"));
     assert!(!banner.can_buy_credits);
 
+    // Past 100% on a tier without a cap, overage is billed and credit can pay it.
+    view.tier = "production".into();
+    view.tier_label = "Production".into();
+    let banner = notice_banner(book(), &view).unwrap();
+    assert_eq!(banner.level, BannerLevel::Over);
+    assert!(banner.can_buy_credits);
+
     view.notices.clear();
     assert_eq!(notice_banner(book(), &view), None, "no notice, no banner");
 }
