@@ -111,7 +111,12 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
             view.tier_label
         ),
         BannerLevel::Over => "Usage past the quota is billed as overage; burst credit pays it first.".to_owned(),
-        BannerLevel::Warning => "At this rate the quota runs out before the period ends.".to_owned(),
+        // Only what is certain: the projection may or may not reach the quota.
+        BannerLevel::Warning if hard_cap => format!(
+            "At 100% the {} tier caps traffic: requests over the quota are refused until the period ends or you upgrade.",
+            view.tier_label
+        ),
+        BannerLevel::Warning => "Past 100%, usage is billed as overage; burst credit pays it first.".to_owned(),
     };
     let next = book.next_tier(&view.tier).filter(|t| !t.custom);
     Some(NoticeBanner {

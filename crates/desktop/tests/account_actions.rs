@@ -67,6 +67,7 @@ async fn the_demo_account_gets_a_warning_banner_with_both_actions() {
     assert!(banner.lines[0].detail.contains("projected bill $"), "{}", banner.lines[0].detail);
     assert_eq!(banner.upgrade_label.as_deref(), Some("Upgrade to Scale"));
     assert!(banner.can_buy_credits);
+    assert!(banner.summary.contains("billed as overage"), "{}", banner.summary);
 }
 
 #[tokio::test]

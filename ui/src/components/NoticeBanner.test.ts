@@ -22,7 +22,7 @@ function banner(over: Partial<NoticeBanner> = {}): NoticeBanner {
         detail: "10 days left · projected bill $31.50",
       },
     ],
-    summary: "At this rate the quota runs out before the period ends.",
+    summary: "Past 100%, usage is billed as overage; burst credit pays it first.",
     upgrade_label: "Upgrade to Scale",
     can_buy_credits: true,
     ...over,
