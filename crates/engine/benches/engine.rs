@@ -6,7 +6,8 @@
 //! - ingest-to-visible latency: from sending a batch to the bill showing it;
 //! - p50/p99 of a 90-day hourly usage query with 1,000 accounts (goal: p99 <= 20 ms).
 //!
-//! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000).
+//! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000);
+//! `EDGECOST_BENCH_BACKENDS=sqlite` or `=postgres` runs one backend.
 //! Run with `cargo bench -p edgecost-engine --bench engine`.
 
 use std::time::{Duration as StdDuration, Instant};
@@ -236,10 +237,21 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let sqlite = |name: &str| Engine::sqlite_url(&dir.path().join(name));
-        let pg = PgServer::start();
-        ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
-        ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
-        query_figures("sqlite", &sqlite("query.db"), true).await;
-        query_figures("postgres", &pg.create_database().await, false).await;
+        // EDGECOST_BENCH_BACKENDS=sqlite or =postgres runs one backend only.
+        let only = std::env::var("EDGECOST_BENCH_BACKENDS").unwrap_or_default();
+        let run = |backend: &str| only.is_empty() || only.split(',').any(|b| b == backend);
+        if run("sqlite") {
+            ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
+        }
+        let pg = run("postgres").then(PgServer::start);
+        if let Some(pg) = &pg {
+            ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
+        }
+        if run("sqlite") {
+            query_figures("sqlite", &sqlite("query.db"), true).await;
+        }
+        if let Some(pg) = &pg {
+            query_figures("postgres", &pg.create_database().await, false).await;
+        }
     });
 }
