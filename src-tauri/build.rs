@@ -31,6 +31,17 @@ fn build_ui() {
         run(Command::new("npm").arg("ci").current_dir(ui), "npm ci");
     }
     run(Command::new("npm").args(["run", "build"]).current_dir(ui), "npm run build");
+    check_dist(&ui.join("dist"));
+}
+
+/// Every file `index.html` loads must exist, or the app would open on a blank page. Two UI
+/// builds racing on the same `ui/dist` (vite empties it first) leave it inconsistent.
+fn check_dist(dist: &Path) {
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("ui/dist/index.html after the UI build");
+    for part in index.split(['"', '\'']).filter(|p| p.starts_with("/assets/")) {
+        let file = dist.join(part.trim_start_matches('/'));
+        assert!(file.exists(), "ui/dist is inconsistent: index.html loads {part} but it is missing; run the build again");
+    }
 }
 
 fn run(cmd: &mut Command, what: &str) {
