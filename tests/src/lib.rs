@@ -85,6 +85,12 @@ pub struct Home {
     dir: TempDir,
 }
 
+impl Default for Home {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Home {
     pub fn new() -> Home {
         let dir = tempfile::tempdir().unwrap();
@@ -207,13 +213,11 @@ impl Drop for Driver {
 pub async fn text_of(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = el.text().await {
-                if !text.trim().is_empty() {
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+                && !text.trim().is_empty() {
                     return text.trim().to_owned();
                 }
-            }
-        }
         assert!(Instant::now() < deadline, "no text at `{css}` after {WAIT:?}; page: {}", client.source().await.unwrap_or_default());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -236,13 +240,12 @@ pub async fn text_until(client: &Client, css: &str, done: impl Fn(&str) -> bool)
 pub async fn chart_svg(client: &Client) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Ok(img) = client.find(Locator::Css("#chart img")).await {
-            if let Ok(Some(src)) = img.attr("src").await {
+        if let Ok(img) = client.find(Locator::Css("#chart img")).await
+            && let Ok(Some(src)) = img.attr("src").await {
                 let prefix = "data:image/svg+xml;charset=utf-8,";
                 assert!(src.starts_with(prefix), "chart is not an SVG image: {}", &src[..src.len().min(60)]);
                 return percent_decode(&src[prefix.len()..]);
             }
-        }
         assert!(Instant::now() < deadline, "no chart after {WAIT:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -253,13 +256,12 @@ pub fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+        if bytes[i] == b'%' && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
                 continue;
             }
-        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -280,13 +282,11 @@ pub fn files_containing(root: &Path, needle: &str, skip: &Path) -> Vec<PathBuf> 
             let Ok(kind) = entry.file_type() else { continue };
             if kind.is_dir() {
                 stack.push(path);
-            } else if kind.is_file() {
-                if let Ok(bytes) = std::fs::read(&path) {
-                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            } else if kind.is_file()
+                && let Ok(bytes) = std::fs::read(&path)
+                    && bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
                         found.push(path);
                     }
-                }
-            }
         }
     }
     found
