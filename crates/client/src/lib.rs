@@ -5,10 +5,10 @@
 //! [`ClientError`], which keeps the server's stable `code` and tells a network failure from a
 //! refused token and from a server error.
 //!
-//! Retries: reads, telemetry batches (deduplicated by their `batch_id`) and credit purchases
-//! (deduplicated by their idempotency key) are retried a bounded number of times when no answer
-//! arrived or a gateway failed. Nothing that charges money is retried without an idempotency
-//! key, so a retry never buys twice.
+//! Retries: reads, telemetry batches (deduplicated by their `batch_id`), credit purchases and
+//! tier changes (deduplicated by their idempotency key) are retried a bounded number of times
+//! when no answer arrived or a gateway failed. Nothing that charges money or changes a tier is
+//! retried without an idempotency key, so a retry never buys or upgrades twice.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), edgecost_client::ClientError> {
@@ -38,7 +38,7 @@ use serde::de::DeserializeOwned;
 
 pub use error::ClientError;
 
-/// The header that makes a purchase safe to repeat.
+/// The header that makes a purchase or a tier change safe to repeat.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 
 /// How often and how patiently a retryable call is repeated.
@@ -59,10 +59,10 @@ impl Default for RetryPolicy {
 /// Whether a call may be repeated when no answer arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Repeat {
-    /// Reads, and writes the server deduplicates (batch id, idempotency key).
+    /// Reads, and writes the server deduplicates (batch id, idempotency key). Every call of
+    /// the API is one of these today; a write that could act twice would need a variant that
+    /// is never repeated.
     Safe,
-    /// Writes that could act twice.
-    Never,
 }
 
 /// A client for one server and one token (an account token, or a node token for
@@ -168,10 +168,17 @@ impl Client {
     }
 
     /// `POST /v1/account/tier`: an upgrade applies at once, a downgrade next period.
-    /// Not repeated on a network failure: read the account to learn whether it applied.
-    pub async fn change_tier(&self, tier: &str) -> Result<TierChange, ClientError> {
+    ///
+    /// `idempotency_key` names this change: make one per intent (one per confirm dialog), and
+    /// send the same key again on a repeat. The server answers a repeated key with the first
+    /// change, never changing the tier twice, and refuses it with `idempotency_key_reused` if
+    /// the tier differs; so the call is repeated on a network failure like a purchase.
+    pub async fn change_tier(&self, tier: &str, idempotency_key: &str) -> Result<TierChange, ClientError> {
         let body = TierChangeRequest { tier: tier.to_owned() };
-        self.call(Method::POST, "v1/account/tier", Repeat::Never, |r| r.json(&body)).await
+        self.call(Method::POST, "v1/account/tier", Repeat::Safe, |r| {
+            r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)
+        })
+        .await
     }
 
     /// `GET /v1/price-book`: the price book the server rates with.
@@ -215,7 +222,6 @@ impl Client {
         let url = self.url(path)?;
         let attempts = match repeat {
             Repeat::Safe => self.retry.attempts.max(1),
-            Repeat::Never => 1,
         };
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;

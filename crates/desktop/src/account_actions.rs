@@ -690,27 +690,23 @@ impl Intents {
         cell
     }
 
-    /// Upgrades to `tier` once for `key`. A repeat of `key` returns the first answer; a retry
-    /// after a failure first reads the account, and an account already on `tier` counts as
-    /// done, so a lost answer never leads to a second change.
+    /// Upgrades to `tier` once for `key`, sending `key` as the idempotency key: a repeat of
+    /// `key` (a double click, a retry after a lost answer, a fresh app run) returns the first
+    /// change, and the engine never changes the tier twice for it. An account another window
+    /// or device already moved to `tier` counts as done.
     pub async fn upgrade(&self, client: &Client, key: &str, tier: &str) -> Result<TierChange, ActionFailure> {
         let cell = self.cell(key);
         let mut settled = cell.lock().await;
         if let Some(Settled::Upgraded(change)) = &*settled {
             return Ok(change.clone());
         }
-        let account = client.account().await.map_err(|e| ActionFailure::of(Action::Upgrade, &e))?;
-        let change = if account.tier == tier && account.scheduled_tier.is_none() {
-            already_on(&account.tier, account.period.start, tier)
-        } else {
-            match client.change_tier(tier).await {
-                Ok(change) => change,
-                // Another window or device made the same change between the read and the call.
-                Err(ClientError::Rejected { code, .. }) if code == "tier_unchanged" => {
-                    already_on(tier, account.period.start, tier)
-                }
-                Err(e) => return Err(ActionFailure::of(Action::Upgrade, &e)),
+        let change = match client.change_tier(tier, key).await {
+            Ok(change) => change,
+            Err(ClientError::Rejected { code, .. }) if code == "tier_unchanged" => {
+                let account = client.account().await.map_err(|e| ActionFailure::of(Action::Upgrade, &e))?;
+                already_on(&account.tier, account.period.start, tier)
             }
+            Err(e) => return Err(ActionFailure::of(Action::Upgrade, &e)),
         };
         *settled = Some(Settled::Upgraded(change.clone()));
         Ok(change)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
     AccountIngestStatus, AccountSummary, BillToDate, CreatedAccount, CreatedNode, CreditLedger, CreditPackOffer,
     CreditPurchase, CreditPurchaseRequest, Granularity, IngestReceipt, LedgerEntry, LedgerEntryKind, MAX_BATCH_ID_CHARS,
-    MAX_BATCH_RECORDS, Notice, NoticeList, NoticeOffer, PaidOverage, ScheduledTierChange, TelemetryBatch, TierChange,
+    MAX_BATCH_RECORDS, Notice, NoticeList, NoticeOffer, PaidOverage, ScheduledTierChange, TelemetryBatch, TierChange, TierChangeRequest,
     UpgradeOffer, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery,
     UsageSeries, UsageTotals,
 };
@@ -20,7 +20,7 @@ use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::store::{
     Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerWrite, NewAccount, NewNode, NoticeRow,
-    PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow,
+    PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow, TierPlan, TierWrite,
 };
 use crate::token::{self, ACCOUNT_TOKEN_PREFIX, NODE_TOKEN_PREFIX};
 use crate::validate::{self, ACCOUNT_ID_CHARS_MAX};
@@ -385,41 +385,78 @@ impl Engine {
     /// Changes the tier. An upgrade applies at once: the new tier rates the whole period and
     /// base fees prorate by day. A downgrade applies from the next period. Either resolves
     /// the account's notices when it takes effect.
-    pub async fn change_tier(&self, account: &AccountId, tier: &str, now: DateTime<Utc>) -> Result<TierChange> {
+    ///
+    /// `idempotency_key` names this change (one per confirmation): the same key with the same
+    /// tier returns the first answer and changes nothing, also when the repeats race or the
+    /// first answer was lost after its commit; the same key with another tier is refused.
+    /// Keys are per account and shared with no other call. A refused change claims no key.
+    pub async fn change_tier(
+        &self,
+        account: &AccountId,
+        idempotency_key: &str,
+        request: &TierChangeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<TierChange> {
         let now = truncate_to_second(now);
-        self.rateable_tier(tier)?;
+        if !validate::is_printable_id(idempotency_key, 128) {
+            return Err(EngineError::InvalidIdempotencyKey);
+        }
+        let claim = PurchaseClaim {
+            key: idempotency_key.to_owned(),
+            request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
+            created_at: now.timestamp(),
+        };
+        let tier = request.tier.clone();
+        self.rateable_tier(&tier)?;
+        // Read before the transaction: a downgrade needs the credit balance, and the period
+        // depends on `now` alone. The tier itself is decided from the rows read inside it.
         let s = self.period_state(account, now).await?;
-        let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
-        let (from_rank, to_rank) = (rank(&s.tier), rank(tier));
-        if tier == s.tier {
-            if s.scheduled.is_none() {
-                return Err(EngineError::TierUnchanged { tier: tier.to_owned() });
+        let period = s.period.clone();
+        let balance_cents = s.balance_cents;
+        let book = self.book.clone();
+        let decide = move |changes: &[TierChangeRow]| -> Result<TierPlan> {
+            let current = rating::tier_at(changes, now)
+                .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?
+                .to_owned();
+            let scheduled = changes.iter().any(|c| c.effective_at > now.timestamp());
+            let rank = |name: &str| book.tiers.iter().position(|t| t.name == name);
+            let plan = |immediate: bool, effective_at: DateTime<Utc>, resolve_notices: bool| {
+                let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at, immediate };
+                TierPlan {
+                    change: TierChangeRow { effective_at: effective_at.timestamp(), tier: tier.clone() },
+                    resolve_notices,
+                    response_json: serde_json::to_string(&answer).expect("a tier change serializes"),
+                }
+            };
+            if tier == current {
+                if !scheduled {
+                    return Err(EngineError::TierUnchanged { tier: tier.clone() });
+                }
+                // Staying put cancels a scheduled downgrade.
+                return Ok(plan(true, now, false));
             }
-            // Staying put cancels a scheduled downgrade.
-            let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
-            self.set_tier(account, change, now, false).await?;
-            return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
-        }
-        if to_rank > from_rank {
-            let change = TierChangeRow { effective_at: now.timestamp(), tier: tier.to_owned() };
-            self.set_tier(account, change, now, true).await?;
-            // The period's overage changed with the tier: credit follows it.
-            self.settle_credits(account, now).await?;
-            return Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at: now, immediate: true });
-        }
-        let target = self.rateable_tier(tier)?;
-        if !target.credit_packs && s.balance_cents > 0 {
-            return Err(EngineError::CreditsHeld { tier: tier.to_owned(), balance: money(ledger::from_cents(s.balance_cents)) });
-        }
-        let effective_at = s.period.end;
-        let change = TierChangeRow { effective_at: effective_at.timestamp(), tier: tier.to_owned() };
-        self.set_tier(account, change, now, false).await?;
-        Ok(TierChange { previous_tier: s.tier, tier: tier.to_owned(), effective_at, immediate: false })
-    }
-
-    async fn set_tier(&self, account: &AccountId, change: TierChangeRow, now: DateTime<Utc>, resolve_notices: bool) -> Result<()> {
+            if rank(&tier) > rank(&current) {
+                return Ok(plan(true, now, true));
+            }
+            let target = book.tier(&tier).expect("checked rateable above");
+            if !target.credit_packs && balance_cents > 0 {
+                return Err(EngineError::CreditsHeld { tier: tier.clone(), balance: money(ledger::from_cents(balance_cents)) });
+            }
+            Ok(plan(false, period.end, false))
+        };
         let (store, id) = (self.store.clone(), account.0.clone());
-        detached(async move { store.set_tier(&id, &change, now.timestamp(), resolve_notices).await }).await
+        let written = detached(async move { store.change_tier(&id, &claim, now.timestamp(), &decide).await }).await?;
+        let json = match written {
+            TierWrite::Written(j) | TierWrite::Replayed(j) => j,
+        };
+        let change: TierChange =
+            serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored tier change: {e}") })?;
+        if change.immediate {
+            // The period's overage changed with the tier: credit follows it. A replay settles
+            // too, which finishes the work of an attempt that crashed after its commit.
+            self.settle_credits(account, now).await?;
+        }
+        Ok(change)
     }
 
     // ---------------------------------------------------------------- credits

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
-    CreditPurchaseRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
+    CreditPurchaseRequest, TierChangeRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
     UsageLogQuery, UsageQuery,
 };
 use edgecost_engine::testing::PgServer;
@@ -51,6 +51,10 @@ fn t(s: &str) -> DateTime<Utc> {
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
+}
+
+fn tier(name: &str) -> TierChangeRequest {
+    TierChangeRequest { tier: name.into() }
 }
 
 const NOW: &str = "2026-11-23T10:02:00Z";
@@ -269,7 +273,7 @@ async fn the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals(db: Db) 
 async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
     let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
     use_requests(&f, "u-1", 300_000, "2026-11-10T12:00:00Z").await;
-    let change = f.engine.change_tier(&f.account, "scale", t("2026-11-11T09:00:00Z")).await.unwrap();
+    let change = f.engine.change_tier(&f.account, "k-1", &tier("scale"), t("2026-11-11T09:00:00Z")).await.unwrap();
     assert!(change.immediate);
     assert_eq!(change.previous_tier, "production");
     let bill = f.engine.bill_to_date(&f.account, t("2026-11-11T10:00:00Z")).await.unwrap();
@@ -285,9 +289,9 @@ async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
     // $19 x 10/30 = 6.33 and $79 x 20/30 = 52.67; the scale quota covers the usage.
     assert_eq!(bill.bill.base_fee, d("59.00"));
     assert_eq!(bill.bill.total, d("59.00"));
-    assert_eq!(f.engine.change_tier(&f.account, "scale", t("2026-11-12T00:00:00Z")).await.unwrap_err().code(), "tier_unchanged");
+    assert_eq!(f.engine.change_tier(&f.account, "k-2", &tier("scale"), t("2026-11-12T00:00:00Z")).await.unwrap_err().code(), "tier_unchanged");
 
-    let down = f.engine.change_tier(&f.account, "production", t("2026-11-20T00:00:00Z")).await.unwrap();
+    let down = f.engine.change_tier(&f.account, "k-3", &tier("production"), t("2026-11-20T00:00:00Z")).await.unwrap();
     assert!(!down.immediate);
     assert_eq!(down.effective_at, t("2026-12-01T00:00:00Z"));
     let summary = f.engine.account_summary(&f.account, t("2026-11-21T00:00:00Z")).await.unwrap();
@@ -298,8 +302,108 @@ async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
     let december_bill = f.engine.bill_to_date(&f.account, t("2026-12-02T00:00:00Z")).await.unwrap();
     assert_eq!(december_bill.bill.base_fee, d("19.00"));
     assert_eq!(december_bill.totals.requests, 0);
-    assert_eq!(f.engine.change_tier(&f.account, "enterprise", t(NOW)).await.unwrap_err().code(), "negotiated_tier");
-    assert_eq!(f.engine.change_tier(&f.account, "gold", t(NOW)).await.unwrap_err().code(), "unknown_tier");
+    assert_eq!(f.engine.change_tier(&f.account, "k-4", &tier("enterprise"), t(NOW)).await.unwrap_err().code(), "negotiated_tier");
+    assert_eq!(f.engine.change_tier(&f.account, "k-5", &tier("gold"), t(NOW)).await.unwrap_err().code(), "unknown_tier");
+}
+
+// ------------------------------------------------------------------------------ idempotent tier changes
+
+async fn a_replayed_upgrade_changes_the_tier_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    use_requests(&f, "r-1", 150_000, "2026-11-10T08:00:00Z").await;
+    let first = f.engine.change_tier(&f.account, "confirm-1", &tier("scale"), t("2026-11-11T09:00:00Z")).await.unwrap();
+    assert_eq!((first.previous_tier.as_str(), first.tier.as_str(), first.immediate), ("production", "scale", true));
+    // A repeat days later (a retry after a lost answer) is the first answer, not a new
+    // change: proration still counts ten days of production.
+    let again = f.engine.change_tier(&f.account, "confirm-1", &tier("scale"), t("2026-11-20T09:00:00Z")).await.unwrap();
+    assert_eq!(again, first);
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-21T00:00:00Z")).await.unwrap();
+    assert_eq!(bill.bill.base_fee, d("59.00"));
+    // A new confirmation of the tier already held is still refused as unchanged.
+    let err = f.engine.change_tier(&f.account, "confirm-2", &tier("scale"), t("2026-11-20T09:00:00Z")).await.unwrap_err();
+    assert_eq!(err.code(), "tier_unchanged");
+    // The refusal claimed nothing: the same key may name a later change.
+    let down = f.engine.change_tier(&f.account, "confirm-2", &tier("production"), t("2026-11-20T10:00:00Z")).await.unwrap();
+    assert!(!down.immediate);
+    assert_eq!(f.engine.change_tier(&f.account, "confirm-2", &tier("production"), t(NOW)).await.unwrap(), down);
+}
+
+async fn a_tier_change_key_reused_for_another_tier_is_refused(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    f.engine.change_tier(&f.account, "confirm-1", &tier("scale"), t(NOW)).await.unwrap();
+    let err = f.engine.change_tier(&f.account, "confirm-1", &tier("production"), t(NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "idempotency_key_reused");
+    let summary = f.engine.account_summary(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(summary.tier, "scale");
+    assert!(summary.scheduled_tier.is_none(), "the refused request scheduled nothing");
+    let err = f.engine.change_tier(&f.account, "", &tier("scale"), t(NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_idempotency_key");
+    // Keys are per account: another account's same key is its own change.
+    let other = f.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let other = f.engine.authenticate_account(&other.token).await.unwrap();
+    let change = f.engine.change_tier(&other, "confirm-1", &tier("scale"), t(NOW)).await.unwrap();
+    assert_eq!(change.previous_tier, "production");
+}
+
+async fn racing_repeats_of_an_upgrade_on_two_replicas_change_it_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    use_requests(&f, "rr-1", 150_000, "2026-11-20T08:00:00Z").await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let account = f.account.clone();
+        tasks.push(tokio::spawn(async move { engine.change_tier(&account, "double-click", &tier("scale"), t(NOW)).await }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap().unwrap());
+    }
+    assert!(answers.iter().all(|a| *a == answers[0]), "every repeat gets the first answer");
+    assert_eq!(answers[0].previous_tier, "production");
+    // Racing confirmations with distinct keys change the tier once; the others find it done.
+    let other = f.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let other = f.engine.authenticate_account(&other.token).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let account = other.clone();
+        tasks.push(tokio::spawn(async move { engine.change_tier(&account, &format!("click-{i}"), &tier("scale"), t(NOW)).await }));
+    }
+    let mut changed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => changed += 1,
+            Err(e) => assert_eq!(e.code(), "tier_unchanged"),
+        }
+    }
+    assert_eq!(changed, 1);
+    assert_eq!(f.engine.account_summary(&other, t(NOW)).await.unwrap().tier, "scale");
+}
+
+async fn a_tier_change_lost_after_its_commit_is_answered_by_the_repeat(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    // The first attempt commits, then its answer is lost and the server restarts.
+    let lost = f.engine.change_tier(&f.account, "confirm-1", &tier("scale"), t("2026-11-11T09:00:00Z")).await.unwrap();
+    let restarted = db.engine().await;
+    let repeat = restarted.change_tier(&f.account, "confirm-1", &tier("scale"), t("2026-11-11T09:00:05Z")).await.unwrap();
+    assert_eq!(repeat, lost);
+    assert_eq!(repeat.previous_tier, "production", "the repeat reports the change it made, not a no-op");
+
+    // An attempt cut off at an arbitrary point (before or after its commit) followed by a
+    // repeat upgrades exactly once and answers as the upgrade from production.
+    for (i, cut_after_us) in [0u64, 200, 1_000, 3_000, 10_000].into_iter().enumerate() {
+        let created = restarted.create_account(&format!("Cut {i}"), "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+        let account = restarted.authenticate_account(&created.token).await.unwrap();
+        let (engine, a) = (restarted.clone(), account.clone());
+        let attempt = tokio::spawn(async move { engine.change_tier(&a, "confirm", &tier("scale"), t(NOW)).await });
+        tokio::time::sleep(std::time::Duration::from_micros(cut_after_us)).await;
+        attempt.abort();
+        let _ = attempt.await;
+        let repeat = restarted.change_tier(&account, "confirm", &tier("scale"), t("2026-11-23T10:02:30Z")).await.unwrap();
+        assert_eq!((repeat.previous_tier.as_str(), repeat.tier.as_str()), ("production", "scale"));
+        assert_eq!(restarted.account_summary(&account, t("2026-11-23T10:03:00Z")).await.unwrap().tier, "scale");
+    }
 }
 
 // ------------------------------------------------------------------------------ notices
@@ -330,7 +434,7 @@ async fn notices_appear_at_80_and_100_percent_and_resolve_on_upgrade(db: Db) {
     assert_eq!(reached, BTreeSet::from([(80, "2026-11-21".into()), (100, "2026-11-22".into())]));
     assert_eq!(f.engine.account_summary(&f.account, t(NOW)).await.unwrap().notices.len(), 2);
 
-    f.engine.change_tier(&f.account, "scale", t(NOW)).await.unwrap();
+    f.engine.change_tier(&f.account, "k-6", &tier("scale"), t(NOW)).await.unwrap();
     assert!(f.engine.notices(&f.account, t(NOW)).await.unwrap().notices.is_empty());
     assert!(f.engine.notices(&f.account, t("2026-12-01T10:00:00Z")).await.unwrap().notices.is_empty());
 }
@@ -380,7 +484,7 @@ async fn a_purchase_is_idempotent_and_pays_overage_from_before_it(db: Db) {
     assert_eq!(f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap().bill.total, d("19.00"));
 
     // Sandbox cannot hold credit: the downgrade is refused while credit remains.
-    assert_eq!(f.engine.change_tier(&f.account, "sandbox", t(NOW)).await.unwrap_err().code(), "credits_held");
+    assert_eq!(f.engine.change_tier(&f.account, "k-7", &tier("sandbox"), t(NOW)).await.unwrap_err().code(), "credits_held");
 }
 
 async fn concurrent_purchases_and_consumption_keep_the_balance_whole(db: Db) {
@@ -542,6 +646,10 @@ conformance!(
     a_sandbox_account_is_capped_and_holds_no_credit,
     the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals,
     an_upgrade_prorates_and_a_downgrade_waits_for_next_period,
+    a_replayed_upgrade_changes_the_tier_once,
+    a_tier_change_key_reused_for_another_tier_is_refused,
+    racing_repeats_of_an_upgrade_on_two_replicas_change_it_once,
+    a_tier_change_lost_after_its_commit_is_answered_by_the_repeat,
     notices_appear_at_80_and_100_percent_and_resolve_on_upgrade,
     a_purchase_is_idempotent_and_pays_overage_from_before_it,
     concurrent_purchases_and_consumption_keep_the_balance_whole,

@@ -141,24 +141,31 @@ pub async fn usage_log(
 }
 
 /// Changes the tier: an upgrade applies at once to the whole period, a downgrade next period.
+/// The `Idempotency-Key` header is required and names the change (one per confirmation): the
+/// same key with the same body returns the first answer without changing anything again, the
+/// same key with a different body is refused with 409. Keys are per account.
 #[utoipa::path(
     post, path = "/v1/account/tier", tag = "account",
     request_body = TierChangeRequest,
     security(("account_token" = [])),
+    params(("Idempotency-Key" = String, Header, description = "1 to 128 visible ASCII characters, one per tier-change intent")),
     responses(
-        (status = 200, description = "The change and when it takes effect", body = TierChange),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 200, description = "The change and when it takes effect (or the first answer for this key)", body = TierChange),
+        (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        (status = 409, description = "The tier is already in effect, or the key was used with a different body", body = ErrorBody),
         (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
     )
 )]
 pub async fn change_tier(
     State(state): State<AppState>,
     auth: AccountAuth,
+    headers: HeaderMap,
     Json(request): Json<TierChangeRequest>,
 ) -> Result<Json<TierChange>, AppError> {
+    let key = idempotency_key(&headers)?;
     let now = state.clock.now();
-    Ok(Json(state.engine.change_tier(&auth.account, &request.tier, now).await?))
+    Ok(Json(state.engine.change_tier(&auth.account, key, &request, now).await?))
 }
 
 /// Buys burst credit packs. The `Idempotency-Key` header names the purchase: the same key

@@ -148,10 +148,16 @@ async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let (status, body) = f.call("DELETE", "/v1/account", Some(&f.alice.token), None).await;
     assert_eq!((status, code(&body)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
 
-    let (status, body) =
-        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "platinum"}))).await;
-    assert!(status.is_client_error(), "{status}");
-    assert!(!code(&body).is_empty());
+    let (status, body) = f
+        .call_with(
+            "POST",
+            "/v1/account/tier",
+            Some(&f.alice.token),
+            Some(json!({"tier": "platinum"})),
+            &[("idempotency-key", "k-platinum")],
+        )
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_tier"));
 }
 
 #[tokio::test]
@@ -270,8 +276,15 @@ async fn credit_purchases_are_idempotent_per_key() {
 #[tokio::test]
 async fn an_upgrade_applies_at_once() {
     let f = Fixture::new().await;
-    let (status, change) =
-        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"}))).await;
+    let (status, change) = f
+        .call_with(
+            "POST",
+            "/v1/account/tier",
+            Some(&f.alice.token),
+            Some(json!({"tier": "scale"})),
+            &[("idempotency-key", "upgrade-1")],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{change}");
     assert_eq!(change["previous_tier"], "production");
     assert_eq!(change["tier"], "scale");
@@ -280,6 +293,42 @@ async fn an_upgrade_applies_at_once() {
     assert_eq!(account["tier"], "scale");
     let (_, bill) = f.call("GET", "/v1/account/bill", Some(&f.alice.token), None).await;
     assert_eq!(bill["bill"]["tier"], "scale");
+}
+
+#[tokio::test]
+async fn tier_changes_are_idempotent_per_key() {
+    let f = Fixture::new().await;
+    let change = |tier: &'static str, key: &'static str| {
+        let f = &f;
+        async move {
+            f.call_with("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": tier})), &[(
+                "idempotency-key",
+                key,
+            )])
+            .await
+        }
+    };
+    let (status, first) = change("scale", "confirm-1").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["previous_tier"], "production");
+    // A double click or a retry after a lost answer: the first answer, not a refusal.
+    let (status, again) = change("scale", "confirm-1").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first);
+
+    let (status, body) = change("production", "confirm-1").await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "idempotency_key_reused"));
+    let (status, body) = change("scale", "confirm-2").await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "tier_unchanged"));
+    let (_, account) = f.call("GET", "/v1/account", Some(&f.alice.token), None).await;
+    assert_eq!(account["tier"], "scale");
+    assert!(account["scheduled_tier"].is_null(), "{account}");
+
+    let (status, body) =
+        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"}))).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
+    let (status, body) = change("scale", "has spaces").await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
 }
 
 #[tokio::test]

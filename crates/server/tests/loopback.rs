@@ -82,8 +82,12 @@ async fn story(f: Fixture) {
     assert_eq!(bob.account().await.unwrap().totals.requests, 0);
 
     // One-click upgrade, and the notice of the old tier resolves.
-    let change = alice.change_tier("scale").await.unwrap();
+    let change = alice.change_tier("scale", "upgrade-1").await.unwrap();
     assert!(change.immediate);
+    // The confirmation repeated (a retry after a lost answer) is the same change, made once.
+    assert_eq!(alice.change_tier("scale", "upgrade-1").await.unwrap(), change);
+    let err = alice.change_tier("production", "upgrade-1").await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(409), "idempotency_key_reused"));
     let account = alice.account().await.unwrap();
     assert_eq!(account.tier, "scale");
     assert!(account.notices.is_empty(), "{:?}", account.notices);
@@ -106,7 +110,7 @@ async fn story(f: Fixture) {
 }
 
 /// Racing repeats, as from a node retrying on a timeout and an impatient double click: the
-/// batch counts once and the purchase happens once, and every racer gets the same answer.
+/// batch counts once, the purchase and the upgrade happen once, and every racer gets the same answer.
 async fn races(f: Fixture) {
     let server = serve(&f).await;
     let url = server.url();
@@ -132,6 +136,15 @@ async fn races(f: Fixture) {
     let ledger = alice.credits().await.unwrap();
     let bought = ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
     assert_eq!(bought, 1);
+
+    let upgrades = (0..6).map(|_| {
+        let alice = alice.clone();
+        tokio::spawn(async move { alice.change_tier("scale", "double-click-upgrade").await })
+    });
+    let changes: Vec<_> = futures_join(upgrades).await;
+    assert!(changes.iter().all(|c| *c == changes[0]), "racers got different answers");
+    assert_eq!(changes[0].previous_tier, "production");
+    assert_eq!(alice.account().await.unwrap().tier, "scale");
     server.shutdown().await.unwrap();
 }
 

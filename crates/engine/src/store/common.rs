@@ -138,14 +138,64 @@ macro_rules! impl_store {
                 Ok(found)
             }
 
-            async fn set_tier(
+            async fn change_tier(
                 &self,
                 account_id: &str,
-                change: &$crate::store::TierChangeRow,
+                claim: &$crate::store::PurchaseClaim,
                 now: i64,
-                resolve_notices: bool,
-            ) -> $crate::error::Result<()> {
+                decide: $crate::store::TierDecide<'_>,
+            ) -> $crate::error::Result<$crate::store::TierWrite> {
+                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
+                // Tier changes of one account run one at a time: a no-op update of a non-key
+                // column holds the account row until commit (PostgreSQL), and SQLite's write
+                // lock already serializes every writer. Ingest's foreign-key checks take a
+                // weaker lock that this one does not block.
+                sqlx::query("UPDATE accounts SET name = name WHERE id = $1")
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // The claim and the change commit together: a crash loses both or neither, and
+                // a racing repeat waits on the key, then finds the first answer.
+                let claimed = sqlx::query(
+                    "INSERT INTO tier_change_claims (account_id, idempotency_key, request_sha256, response, created_at) \
+                     VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(account_id)
+                .bind(&claim.key)
+                .bind(&claim.request_sha256)
+                .bind(claim.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed == 0 {
+                    let row = sqlx::query(
+                        "SELECT request_sha256, response FROM tier_change_claims \
+                         WHERE account_id = $1 AND idempotency_key = $2",
+                    )
+                    .bind(account_id)
+                    .bind(&claim.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    tx.rollback().await?;
+                    let hash: String = row.try_get("request_sha256")?;
+                    if hash != claim.request_sha256 {
+                        return Err($crate::EngineError::IdempotencyKeyReused { key: claim.key.clone() });
+                    }
+                    return Ok($crate::store::TierWrite::Replayed(row.try_get("response")?));
+                }
+                let rows = sqlx::query("SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at")
+                    .bind(account_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let changes = rows
+                    .iter()
+                    .map(|r| {
+                        Ok($crate::store::TierChangeRow { effective_at: r.try_get("effective_at")?, tier: r.try_get("tier")? })
+                    })
+                    .collect::<$crate::error::Result<Vec<_>>>()?;
+                // A refusal rolls the claim back with everything else: only changes are remembered.
+                let plan = decide(&changes)?;
                 sqlx::query("DELETE FROM tier_changes WHERE account_id = $1 AND effective_at > $2")
                     .bind(account_id)
                     .bind(now)
@@ -156,20 +206,26 @@ macro_rules! impl_store {
                      ON CONFLICT (account_id, effective_at) DO UPDATE SET tier = excluded.tier, requested_at = excluded.requested_at",
                 )
                 .bind(account_id)
-                .bind(change.effective_at)
-                .bind(&change.tier)
+                .bind(plan.change.effective_at)
+                .bind(&plan.change.tier)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                if resolve_notices {
+                if plan.resolve_notices {
                     sqlx::query("UPDATE notices SET resolved_at = $2 WHERE account_id = $1 AND resolved_at IS NULL")
                         .bind(account_id)
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
                 }
+                sqlx::query("UPDATE tier_change_claims SET response = $3 WHERE account_id = $1 AND idempotency_key = $2")
+                    .bind(account_id)
+                    .bind(&claim.key)
+                    .bind(&plan.response_json)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok($crate::store::TierWrite::Written(plan.response_json))
             }
 
             async fn ingest(

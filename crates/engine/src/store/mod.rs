@@ -138,6 +138,8 @@ pub(crate) struct LedgerRow {
     pub created_at: i64,
 }
 
+/// An idempotency key claimed for a purchase or a tier change, with the fingerprint of the
+/// request it names.
 pub(crate) struct PurchaseClaim {
     pub key: String,
     pub request_sha256: String,
@@ -148,6 +150,21 @@ pub(crate) struct PurchaseClaim {
 pub(crate) struct LedgerPlan {
     pub entries: Vec<LedgerRow>,
     pub response_json: Option<String>,
+}
+
+/// What a tier change writes: the change, whether it resolves the open notices, and the
+/// answer stored with the claim.
+pub(crate) struct TierPlan {
+    pub change: TierChangeRow,
+    pub resolve_notices: bool,
+    pub response_json: String,
+}
+
+pub(crate) enum TierWrite {
+    /// First time: the answer just stored.
+    Written(String),
+    /// The key was already claimed with the same request: the stored answer.
+    Replayed(String),
 }
 
 pub(crate) enum LedgerWrite {
@@ -183,6 +200,7 @@ pub(crate) struct UsageLogRow {
 
 pub(crate) type IngestDecide<'a> =
     &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
+pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow]) -> Result<TierPlan> + Send + Sync);
 pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow]) -> Result<LedgerPlan> + Send + Sync);
 
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
@@ -200,9 +218,11 @@ pub(crate) trait Store: Send + Sync {
     async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, String>>;
     /// The accounts among `account_ids` that have any ledger entry.
     async fn accounts_with_ledger(&self, account_ids: &[&str]) -> Result<Vec<String>>;
-    /// Drops changes scheduled after `now`, records `change`, and when `resolve_notices`
-    /// resolves the account's open notices, all in one transaction.
-    async fn set_tier(&self, account_id: &str, change: &TierChangeRow, now: i64, resolve_notices: bool) -> Result<()>;
+    /// Claims `claim`, reads the account's tier changes and applies what `decide` plans (drops
+    /// changes scheduled after `now`, records the change, resolves open notices when asked,
+    /// stores the answer with the claim), all in one transaction. A key already claimed is
+    /// answered from the claim without a change, or refused if the request differs.
+    async fn change_tier(&self, account_id: &str, claim: &PurchaseClaim, now: i64, decide: TierDecide<'_>) -> Result<TierWrite>;
     async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
     async fn period_usage(&self, account_id: &str, period_start: i64) -> Result<Vec<RegionCounters>>;
     /// The whole ledger of the account, oldest first.
