@@ -74,7 +74,7 @@ pub struct BillToDate {
     pub projected: Bill,
 }
 
-/// `POST /v1/account/tier`.
+/// `POST /v1/account/tier`, sent with an `Idempotency-Key` header naming the change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierChangeRequest {

@@ -409,6 +409,13 @@ async fn the_openapi_document_lists_every_route() {
     assert_eq!(schemes["account_token"]["scheme"], "bearer");
     assert_eq!(schemes["node_token"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["TelemetryBatch"].is_object());
+    // Both writes that act on money or the tier document their required idempotency key.
+    for path in ["/v1/account/credits", "/v1/account/tier"] {
+        let params = paths[path]["post"]["parameters"].as_array().unwrap();
+        let key = params.iter().find(|p| p["name"] == "Idempotency-Key").unwrap();
+        assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(true)), "{path}");
+        assert!(paths[path]["post"]["responses"]["409"].is_object(), "{path}");
+    }
 }
 
 #[tokio::test]
