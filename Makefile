@@ -2,18 +2,38 @@
 # performance figures. Each target first installs what a fresh Debian 12 machine lacks.
 
 CARGO ?= cargo
+# The end-to-end tests and the keyring tests need a display and a session bus.
+HEADLESS = xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
 
-.PHONY: setup run test bench
+.PHONY: setup run test ui-test bench screenshots
 
 setup:
 	@bash scripts/setup-debian.sh
 
+# The desktop app; src-tauri/build.rs builds the UI into ui/dist.
 run: setup
-	$(CARGO) run --quiet -p edgecost -- tiers
-	$(CARGO) run --quiet -p edgecost -- compare --requests 600k --egress-gb 120 --tier production
+	$(CARGO) run --locked -p edgecost-app
 
-test: setup
-	$(CARGO) test --workspace --locked
+ui-test: setup
+	cd ui && npm test
+
+# Unit, property, PostgreSQL, HTTP and end-to-end tests. The E2E suite drives the built app
+# and the built `edgecost` binary.
+test: setup ui-test
+	$(CARGO) build --locked -p edgecost-app -p edgecost
+	$(HEADLESS) $(CARGO) test --workspace --locked
 
 bench: setup
 	$(CARGO) bench --locked -p edgecost-pricing --bench rating
+	$(CARGO) bench --locked -p edgecost-planner --bench estimator
+	$(CARGO) bench --locked -p edgecost-charts --bench render -- --warm-up-time 1 --measurement-time 2
+	$(CARGO) bench --locked -p edgecost-engine --bench engine
+	$(CARGO) bench --locked -p edgecost-server --bench http
+	$(CARGO) bench --locked -p edgecost-desktop --bench plan_session
+	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
+	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example bench_app
+	EDGECOST_APP=$(CURDIR)/target/release/edgecost-app $(HEADLESS) $(CARGO) bench --locked -p edgecost-e2e --bench planner_latency --profile dev
+
+screenshots: setup
+	$(CARGO) build --locked -p edgecost-app
+	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example screenshots

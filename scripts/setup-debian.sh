@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential pkg-config curl file
-  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev
+  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev libdbus-1-dev
   xvfb xauth webkit2gtk-driver dbus-x11 imagemagick
   gnome-keyring libsecret-tools
   postgresql
@@ -36,6 +36,13 @@ fi
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --quiet
+fi
+
+# The UI's build tools (Vite 7) need Node.js 20.19 or newer.
+node_version=$(node --version 2>/dev/null | tr -d v)
+if ! printf '%s\n%s\n' 20.19.0 "$node_version" | sort -V -C; then
+  echo "setup: Node.js $node_version is too old for the UI build; install Node.js 20.19 or newer" >&2
+  exit 1
 fi
 
 if [ -f ui/package-lock.json ] && [ ! -d ui/node_modules ]; then

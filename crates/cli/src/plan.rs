@@ -83,11 +83,19 @@ pub enum PlanCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["file", "server"]))]
 pub struct FromUsageArgs {
     /// The usage export (JSON lines: route, region, window_start, window_seconds, requests,
     /// compute_ms, egress_bytes).
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
+    /// Read the measured usage from an engine's account API instead (the newest
+    /// 1,000,000 records of the usage log).
+    #[arg(long, value_name = "URL", requires = "token")]
+    pub server: Option<String>,
+    /// The account token for `--server`.
+    #[arg(long, value_name = "TOKEN", env = "EDGECOST_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Write the plan here instead of to standard output.
     #[arg(short, long, value_name = "PLAN")]
     pub output: Option<PathBuf>,
@@ -394,10 +402,36 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
     }
 }
 
+/// Usage records read from the account API calibrate a plan too: at most this many, newest first.
+const ACCOUNT_USAGE_RECORDS_MAX: usize = 1_000_000;
+
+/// The measured usage as JSON lines, and where it came from (for messages and the plan's header).
+fn usage_text(a: &FromUsageArgs) -> Result<(String, String), CliError> {
+    if let (Some(server), Some(token)) = (&a.server, &a.token) {
+        let client = edgecost_client::Client::new(server, token).map_err(CliError::input)?;
+        let records = crate::serve::runtime()?
+            .block_on(client.usage_log_recent(ACCOUNT_USAGE_RECORDS_MAX))
+            .map_err(|e| match e.status() {
+                Some(_) => CliError::input(format!("{server}: {e}")),
+                None => CliError::Failed(anyhow::anyhow!("{server}: {e}")),
+            })?;
+        // The export format is the usage log's record shape, so each record is one line.
+        let mut text = String::new();
+        for r in &records {
+            text.push_str(&serde_json::to_string(r).context("encoding a usage record")?);
+            text.push('\n');
+        }
+        return Ok((text, format!("{server} (account usage log)")));
+    }
+    let path = a.file.as_ref().ok_or_else(|| CliError::input("give a usage file or --server"))?;
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("cannot read {file}: {e}")))?;
+    Ok((text, file))
+}
+
 fn from_usage(a: &FromUsageArgs) -> Result<(), CliError> {
     let book = a.book.load()?;
-    let file = a.file.display().to_string();
-    let text = std::fs::read_to_string(&a.file).map_err(|e| CliError::input(format!("cannot read {file}: {e}")))?;
+    let (text, file) = usage_text(a)?;
     let records = read_usage(&text, &file).map_err(CliError::input)?;
     let first_tier = a.tier.clone().unwrap_or_else(|| "production".to_owned());
     let mut plan = plan_from_usage(&records, &first_tier, &book).map_err(CliError::input)?;

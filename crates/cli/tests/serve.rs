@@ -153,3 +153,42 @@ fn serve_demo_prints_a_working_token() {
     let notices: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(!notices["notices"].as_array().unwrap().is_empty(), "the demo sits past 80% of a quota");
 }
+
+#[test]
+fn plan_from_usage_calibrates_from_an_accounts_usage_log() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", home.path().join("demo.db").display());
+    let served = serve(home.path(), &["--database", &url, "--demo"]);
+    let token = served
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("demo token: "))
+        .expect("a demo token")
+        .trim()
+        .to_owned();
+    let plan_path = home.path().join("measured.yaml");
+    let out = command(home.path())
+        .args(["plan", "from-usage", "--server", &format!("http://{}", served.addr), "--tier", "production", "-o"])
+        .arg(&plan_path)
+        .env("EDGECOST_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(plan.contains("(account usage log)"), "{plan}");
+    assert!(plan.contains("tier: production"), "{plan}");
+    // The calibrated plan is a valid plan the estimator prices.
+    let out = command(home.path()).args(["estimate", "--json"]).arg(&plan_path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let estimate: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests: edgecost_pricing::Decimal = estimate["usage"]["requests"].as_str().unwrap().parse().unwrap();
+    assert!(requests > edgecost_pricing::Decimal::ZERO, "the measured routes carry traffic: {estimate}");
+
+    // A wrong token is refused with a clear message and exit code 2.
+    let out = command(home.path())
+        .args(["plan", "from-usage", "--server", &format!("http://{}", served.addr), "--token", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused the token"));
+}

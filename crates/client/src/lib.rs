@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
-    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogPage, UsageLogQuery,
+    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogEntry, UsageLogPage, UsageLogQuery,
     UsageQuery, UsageSeries,
 };
 use edgecost_pricing::PriceBook;
@@ -40,6 +40,9 @@ pub use error::ClientError;
 
 /// The header that makes a purchase or a tier change safe to repeat.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+
+/// The largest page of the usage log the server returns.
+pub const USAGE_LOG_PAGE_RECORDS_MAX: u32 = 500;
 
 /// How often and how patiently a retryable call is repeated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +141,25 @@ impl Client {
     /// `GET /v1/account/usage/log`: one page of stored records, newest first.
     pub async fn usage_log(&self, query: &UsageLogQuery) -> Result<UsageLogPage, ClientError> {
         self.call(Method::GET, "v1/account/usage/log", Repeat::Safe, |r| r.query(query)).await
+    }
+
+    /// The newest `max_records` records of the usage log (all of them when there are fewer),
+    /// read page by page, newest first. The bound keeps a very large account's log from
+    /// taking unbounded memory and time.
+    pub async fn usage_log_recent(&self, max_records: usize) -> Result<Vec<UsageLogEntry>, ClientError> {
+        let mut records = Vec::new();
+        let mut cursor = None;
+        while records.len() < max_records {
+            let query = UsageLogQuery { cursor, limit: Some(USAGE_LOG_PAGE_RECORDS_MAX) };
+            let page = self.usage_log(&query).await?;
+            records.extend(page.records);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        records.truncate(max_records);
+        Ok(records)
     }
 
     /// `GET /v1/account/notices`: the open quota notices.
