@@ -47,6 +47,9 @@ fi
 
 if [ -f ui/package-lock.json ] && [ ! -d ui/node_modules ]; then
   echo "setup: installing the UI's npm packages"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install --no-save` installs the locked versions and leaves the lock file as it is.
+  # `npm ci` would refuse a lock that records other platforms' optional packages (rollup's
+  # native builds) without their registry addresses, as lock files written here do.
+  (cd ui && npm install --no-save --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ready"

@@ -28,7 +28,8 @@ fn build_ui() {
     }
     let ui = Path::new("../ui");
     if !ui.join("node_modules").exists() {
-        run(Command::new("npm").arg("ci").current_dir(ui), "npm ci");
+        // Installs the locked versions without rewriting the lock (see scripts/setup-debian.sh).
+        run(Command::new("npm").args(["install", "--no-save", "--no-audit", "--no-fund"]).current_dir(ui), "npm install");
     }
     run(Command::new("npm").args(["run", "build"]).current_dir(ui), "npm run build");
     check_dist(&ui.join("dist"));
