@@ -15,6 +15,18 @@ struct Served {
     banner: Vec<String>,
 }
 
+impl Served {
+    /// The token `serve --demo` printed before `listening on`.
+    fn demo_token(&self) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.strip_prefix("demo token: "))
+            .unwrap_or_else(|| panic!("no demo token in {:?}", self.banner))
+            .trim()
+            .to_owned()
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -141,13 +153,7 @@ fn serve_demo_prints_a_working_token() {
     let home = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", home.path().join("demo.db").display());
     let served = serve(home.path(), &["--database", &url, "--demo"]);
-    let token = served
-        .banner
-        .iter()
-        .find_map(|l| l.strip_prefix("demo token: "))
-        .unwrap_or_else(|| panic!("no demo token in {:?}", served.banner))
-        .trim()
-        .to_owned();
+    let token = served.demo_token();
     let (status, body) = get(&served.addr, "/v1/account/notices", Some(&token));
     assert_eq!(status, 200, "{body}");
     let notices: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -159,13 +165,7 @@ fn plan_from_usage_calibrates_from_an_accounts_usage_log() {
     let home = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", home.path().join("demo.db").display());
     let served = serve(home.path(), &["--database", &url, "--demo"]);
-    let token = served
-        .banner
-        .iter()
-        .find_map(|l| l.strip_prefix("demo token: "))
-        .expect("a demo token")
-        .trim()
-        .to_owned();
+    let token = served.demo_token();
     let plan_path = home.path().join("measured.yaml");
     let out = command(home.path())
         .args(["plan", "from-usage", "--server", &format!("http://{}", served.addr), "--tier", "production", "-o"])

@@ -1,5 +1,6 @@
-//! The UI's TypeScript types come from the Rust types; this fails when the committed files in
-//! `ui/src/bindings/desktop/` are stale. Run with `EDGECOST_UPDATE_BINDINGS=1` to rewrite them.
+//! The UI's TypeScript types come from the Rust types; these fail when the committed files in
+//! `ui/src/bindings/desktop/` or `ui/src/bindings/account/` are stale. Run with
+//! `EDGECOST_UPDATE_BINDINGS=1` to rewrite them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,13 +14,15 @@ fn read_dir(dir: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn committed_typescript_bindings_match_the_rust_types() {
-    let committed_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings/desktop");
+/// Generates the bindings into a scratch folder and compares them with `ui/src/bindings/<folder>`.
+fn check_bindings<E: std::fmt::Debug>(folder: &str, expected: &[&str], write: impl Fn(&Path) -> Result<(), E>) {
+    let committed_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings").join(folder);
     let fresh_dir = tempfile::tempdir().unwrap();
-    edgecost_desktop::bindings::write_typescript(fresh_dir.path()).unwrap();
+    write(fresh_dir.path()).unwrap();
     let fresh = read_dir(fresh_dir.path());
-    assert!(fresh.contains_key("DashboardView.ts"), "generated: {:?}", fresh.keys());
+    for name in expected {
+        assert!(fresh.contains_key(*name), "{name} not generated: {:?}", fresh.keys());
+    }
     if std::env::var_os("EDGECOST_UPDATE_BINDINGS").is_some() {
         let _ = std::fs::remove_dir_all(&committed_dir);
         std::fs::create_dir_all(&committed_dir).unwrap();
@@ -30,6 +33,16 @@ fn committed_typescript_bindings_match_the_rust_types() {
     let committed = read_dir(&committed_dir);
     assert!(
         committed == fresh,
-        "ui/src/bindings/desktop is stale; run `EDGECOST_UPDATE_BINDINGS=1 cargo test -p edgecost-desktop --test bindings` and commit"
+        "ui/src/bindings/{folder} is stale; run `EDGECOST_UPDATE_BINDINGS=1 cargo test -p edgecost-desktop --test bindings` and commit"
     );
+}
+
+#[test]
+fn committed_typescript_bindings_match_the_rust_types() {
+    check_bindings("desktop", &["DashboardView.ts"], edgecost_desktop::bindings::write_typescript);
+}
+
+#[test]
+fn committed_account_bindings_match_the_rust_types() {
+    check_bindings("account", &["NoticeBanner.ts", "ActionFailure.ts"], edgecost_desktop::write_account_typescript);
 }
