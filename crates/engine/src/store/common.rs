@@ -543,6 +543,7 @@ macro_rules! impl_store {
                     .collect()
             }
 
+            #[cfg(feature = "testing")]
             async fn insert_records_only(
                 &self,
                 node_id: &str,

@@ -237,5 +237,6 @@ pub(crate) trait Store: Send + Sync {
     async fn usage_log(&self, account_id: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<UsageLogRow>>;
     /// Writes records to the usage log only, in one transaction: the baseline the ingest
     /// benchmark compares against.
+    #[cfg(feature = "testing")]
     async fn insert_records_only(&self, node_id: &str, batch_id: &str, received_at: i64, records: &[RecordRow]) -> Result<()>;
 }
