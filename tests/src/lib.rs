@@ -19,6 +19,9 @@ pub static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
 pub static KEYRING: OnceLock<TempDir> = OnceLock::new();
 
 pub const WAIT: Duration = Duration::from_secs(30);
+/// How long a launch may take: WebKit's first start on a loaded 2-core machine can take far
+/// longer than a page update, so this bound is wider than [`WAIT`].
+pub const LAUNCH_WAIT: Duration = Duration::from_secs(120);
 
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
@@ -194,7 +197,7 @@ impl Driver {
         let mut builder = ClientBuilder::rustls().unwrap();
         builder.capabilities(caps);
         let url = format!("http://127.0.0.1:{}", self.port);
-        tokio::time::timeout(WAIT, builder.connect(&url))
+        tokio::time::timeout(LAUNCH_WAIT, builder.connect(&url))
             .await
             .expect("the app did not start within the wait")
             .expect("a WebDriver session with the app")
