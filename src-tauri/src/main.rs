@@ -10,8 +10,12 @@ mod sync;
 
 use tauri::Manager;
 
+/// Counts the starts of this launch across [`start_again`].
+const START_ATTEMPT: &str = "EDGECOST_START_ATTEMPT";
+const MAX_STARTS: u32 = 5;
+
 fn main() {
-    tauri::Builder::default()
+    let started = tauri::Builder::default()
         // A second launch focuses the running window instead of opening another app.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
             if let Some(window) = app.get_webview_window("main") {
@@ -63,6 +67,41 @@ fn main() {
             planner::plan_check_yaml,
             planner::plan_save,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"))
-        .expect("the app failed to start");
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    match started {
+        Ok(()) => {}
+        // The single-instance name is taken but its owner did not answer: the previous
+        // window is still closing. Once it is gone this launch can be the app.
+        Err(tauri::Error::PluginInitialization(plugin, why)) if plugin == "single-instance" => {
+            start_again(&why);
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Runs this same launch again (same process, arguments and environment) after a pause,
+/// a few times at most.
+fn start_again(why: &str) -> ! {
+    let attempt: u32 = std::env::var(START_ATTEMPT).ok().and_then(|n| n.parse().ok()).unwrap_or(1);
+    if attempt >= MAX_STARTS {
+        fail(&format!("another edgecost window is running but does not answer ({why}); close it and try again"));
+    }
+    eprintln!("edgecost: the previous window is still closing ({why}); starting again");
+    std::thread::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)));
+    let Ok(exe) = std::env::current_exe() else { fail(why) };
+    let mut again = std::process::Command::new(exe);
+    again.args(std::env::args_os().skip(1)).env(START_ATTEMPT, (attempt + 1).to_string());
+    #[cfg(unix)]
+    let err = std::os::unix::process::CommandExt::exec(&mut again);
+    #[cfg(not(unix))]
+    let err = match again.status() {
+        Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+        Err(e) => e,
+    };
+    fail(&format!("could not start again: {err}"))
+}
+
+fn fail(why: &str) -> ! {
+    eprintln!("edgecost could not start: {why}");
+    std::process::exit(1)
 }

@@ -129,13 +129,14 @@ impl Home {
             .collect()
     }
 
-    /// Waits until the app launched with this home has exited; asks it to stop (SIGTERM)
-    /// when closing the session did not end it.
+    /// Waits until the app launched with this home has exited and let go of its
+    /// single-instance name on the session bus; asks it to stop (SIGTERM) when closing the
+    /// session did not end it.
     pub async fn wait_for_app_exit(&self) {
         for attempt in 0..2 {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if self.app_processes().is_empty() {
+                if self.app_processes().is_empty() && single_instance_owner().is_none() {
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -146,14 +147,40 @@ impl Home {
                 }
             }
         }
-        panic!("the app did not exit: {:?}", self.app_processes());
+        let owner = single_instance_owner().map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            format!("{pid} {}", String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        });
+        panic!("the app did not exit: processes {:?}, single-instance name held by {owner:?}", self.app_processes());
     }
+}
+
+/// The app's single-instance name on the session bus (see `tauri.conf.json`'s identifier).
+pub const SINGLE_INSTANCE_NAME: &str = "dev.edgecost.desktop.SingleInstance";
+
+/// The process that owns the app's single-instance name on this session bus, if any.
+pub fn single_instance_owner() -> Option<u32> {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.GetConnectionUnixProcessID",
+            &format!("string:{SINGLE_INSTANCE_NAME}"),
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .expect("dbus-send is needed (apt-get install dbus-bin)");
+    // A held name answers `uint32 <pid>`; a free one answers an error.
+    String::from_utf8_lossy(&out.stdout).split_whitespace().skip_while(|w| *w != "uint32").nth(1)?.parse().ok()
 }
 
 /// tauri-driver (and through it WebKitWebDriver and the app), with the app's output in a log.
 pub struct Driver {
     child: Child,
     port: u16,
+    log: PathBuf,
 }
 
 impl Driver {
@@ -182,7 +209,7 @@ impl Driver {
             assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Driver { child, port }
+        Driver { child, port, log: home.log() }
     }
 
     /// Launches the app and connects to its webview. The app is single-instance, so the
@@ -197,10 +224,20 @@ impl Driver {
         let mut builder = ClientBuilder::rustls().unwrap();
         builder.capabilities(caps);
         let url = format!("http://127.0.0.1:{}", self.port);
-        tokio::time::timeout(LAUNCH_WAIT, builder.connect(&url))
-            .await
-            .expect("the app did not start within the wait")
-            .expect("a WebDriver session with the app")
+        match tokio::time::timeout(LAUNCH_WAIT, builder.connect(&url)).await {
+            Ok(Ok(client)) => client,
+            Ok(Err(e)) => panic!("no WebDriver session with the app: {e}\n{}", self.log_tail()),
+            Err(_) => panic!("the app did not start within {LAUNCH_WAIT:?}\n{}", self.log_tail()),
+        }
+    }
+}
+
+impl Driver {
+    /// The end of the driver's and the app's output, for a failure message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("--- last lines of {} ---\n{}", self.log.display(), lines[lines.len().saturating_sub(60)..].join("\n"))
     }
 }
 

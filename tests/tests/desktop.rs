@@ -77,3 +77,29 @@ async fn the_demo_door_needs_no_server() {
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone() {
+    require_session();
+    keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let home = Home::new();
+    // The name is held by a connection that never answers, as by a window on its way out.
+    let closing = zbus::blocking::connection::Builder::session()
+        .unwrap()
+        .name(SINGLE_INSTANCE_NAME)
+        .unwrap()
+        .build()
+        .expect("the single-instance name is free before the test");
+    let driver = Driver::start(&home);
+    let gone = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        drop(closing);
+    });
+    let app = driver.launch().await;
+    gone.join().unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.expect("the first-run doors show");
+    assert!(driver.log_tail().contains("still closing"), "the launch met the held name: {}", driver.log_tail());
+    app.close().await.unwrap();
+    home.wait_for_app_exit().await;
+}

@@ -58,10 +58,10 @@ impl PriceBook {
         credit_balance: Decimal,
         current: Option<&str>,
     ) -> Result<Comparison, RateError> {
-        if let Some(name) = current {
-            if self.tier(name).is_none() {
-                return Err(RateError::UnknownTier { tier: name.to_owned(), known: self.tier_names() });
-            }
+        if let Some(name) = current
+            && self.tier(name).is_none()
+        {
+            return Err(RateError::UnknownTier { tier: name.to_owned(), known: self.tier_names() });
         }
         let options_in = RateOptions { credit_balance, ..RateOptions::default() };
         let mut options = Vec::new();

@@ -101,10 +101,11 @@ pub fn quantity_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, 
         }
     }
     let v = <Option<Wrapped> as serde::Deserialize>::deserialize(d)?.map(|w| w.0);
-    if let Some(q) = v {
-        if q.is_sign_negative() && !q.is_zero() {
-            return Err(de::Error::custom(format!("quantity {q} must not be negative")));
-        }
+    if let Some(q) = v
+        && q.is_sign_negative()
+        && !q.is_zero()
+    {
+        return Err(de::Error::custom(format!("quantity {q} must not be negative")));
     }
     Ok(v)
 }
