@@ -1,6 +1,6 @@
 //! The engine: accounts, ingest, bills, tiers, credits, notices and usage queries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -173,8 +173,7 @@ impl Engine {
             return Err(EngineError::NodeMismatch { claimed: batch.node_id.clone() });
         }
         let now = truncate_to_second(now);
-        let body = serde_json::to_vec(batch).expect("a batch always serializes");
-        let body_sha256 = token::sha256_hex(&body);
+        let body_sha256 = token::sha256_hex_of_json(batch);
 
         // Accounts are never deleted, so resolving them before the transaction is safe.
         let candidates: Vec<&str> = {
@@ -204,7 +203,9 @@ impl Engine {
             current_period_start: current.start_unix(),
         };
         let mut rejected = Vec::new();
-        let mut deltas: BTreeMap<String, Vec<RegionCounters>> = BTreeMap::new();
+        // Accounts, routes and regions repeat across a batch: each distinct one is allocated
+        // once and shared by the records and the rollup keys.
+        let mut shared = SharedStrings::default();
         for (i, r) in batch.records.iter().enumerate() {
             let known = tiers_known.contains_key(&r.account_id);
             if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
@@ -219,24 +220,14 @@ impl Engine {
             };
             let hour = start - start.rem_euclid(3_600);
             let period_start = Period::containing(r.window_start).start_unix();
-            prepared
-                .hourly
-                .entry((r.account_id.clone(), hour, r.route.clone(), r.region.clone()))
-                .or_default()
-                .add(&counters);
-            prepared.hourly_totals.entry((r.account_id.clone(), hour)).or_default().add(&counters);
-            prepared.period.entry((r.account_id.clone(), period_start, r.region.clone())).or_default().add(&counters);
-            if period_start == current.start_unix() {
-                let regions = deltas.entry(r.account_id.clone()).or_default();
-                match regions.iter_mut().find(|x| x.region == r.region) {
-                    Some(x) => x.counters.add(&counters),
-                    None => regions.push(RegionCounters { region: r.region.clone(), counters }),
-                }
-            }
+            let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
+            prepared.hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
+            prepared.hourly_totals.entry((account.clone(), hour)).or_default().add(&counters);
+            prepared.period.entry((account.clone(), period_start, region.clone())).or_default().add(&counters);
             prepared.records.push(RecordRow {
-                account_id: r.account_id.clone(),
-                route: r.route.clone(),
-                region: r.region.clone(),
+                account_id: account,
+                route,
+                region,
                 window_start: start,
                 window_seconds: i64::from(r.window_seconds),
                 counters,
@@ -411,7 +402,7 @@ impl Engine {
         // Read before the transaction: a downgrade needs the credit balance, and the period
         // depends on `now` alone. The tier itself is decided from the rows read inside it.
         let s = self.period_state(account, now).await?;
-        let period = s.period.clone();
+        let period = s.period;
         let balance_cents = s.balance_cents;
         let book = self.book.clone();
         let decide = move |changes: &[TierChangeRow]| -> Result<TierPlan> {
@@ -761,19 +752,30 @@ impl Engine {
     /// notices. The baseline the ingest benchmark measures against; not for production use.
     #[cfg(feature = "testing")]
     pub async fn insert_records_only(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<()> {
+        let mut shared = SharedStrings::default();
         let rows: Vec<RecordRow> = batch
             .records
             .iter()
             .map(|r| RecordRow {
-                account_id: r.account_id.clone(),
-                route: r.route.clone(),
-                region: r.region.clone(),
+                account_id: shared.get(&r.account_id),
+                route: shared.get(&r.route),
+                region: shared.get(&r.region),
                 window_start: r.window_start.timestamp(),
                 window_seconds: i64::from(r.window_seconds),
                 counters: Counters { requests: r.requests as i64, compute_ms: r.compute_ms as i64, egress_bytes: r.egress_bytes as i64 },
             })
             .collect();
         self.store.insert_records_only(&node.0, &batch.batch_id, now.timestamp(), &rows).await
+    }
+}
+
+/// One shared copy of each distinct string of a batch.
+#[derive(Default)]
+struct SharedStrings<'a>(HashMap<&'a str, Arc<str>>);
+
+impl<'a> SharedStrings<'a> {
+    fn get(&mut self, s: &'a str) -> Arc<str> {
+        self.0.entry(s).or_insert_with(|| Arc::from(s)).clone()
     }
 }
 

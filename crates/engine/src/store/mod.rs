@@ -5,6 +5,7 @@
 //! the rules stay in the engine.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -58,23 +59,24 @@ pub(crate) struct TierChangeRow {
     pub tier: String,
 }
 
-/// One accepted telemetry record, as stored in the usage log.
+/// One accepted telemetry record, as stored in the usage log. Its strings are shared with
+/// the batch's other records and rollup keys.
 #[derive(Clone, Debug)]
 pub(crate) struct RecordRow {
-    pub account_id: String,
-    pub route: String,
-    pub region: String,
+    pub account_id: Arc<str>,
+    pub route: Arc<str>,
+    pub region: Arc<str>,
     pub window_start: i64,
     pub window_seconds: i64,
     pub counters: Counters,
 }
 
 /// (account, hour, route, region)
-pub(crate) type HourlyKey = (String, i64, String, String);
+pub(crate) type HourlyKey = (Arc<str>, i64, Arc<str>, Arc<str>);
 /// (account, period start, region)
-pub(crate) type PeriodKey = (String, i64, String);
+pub(crate) type PeriodKey = (Arc<str>, i64, Arc<str>);
 /// (account, hour)
-pub(crate) type HourKey = (String, i64);
+pub(crate) type HourKey = (Arc<str>, i64);
 
 /// A validated batch, ready to be written in one transaction. The maps are sorted so that
 /// concurrent writers lock rows in one order and cannot deadlock.

@@ -39,9 +39,9 @@ impl PgStore {
         if records.is_empty() {
             return Ok(());
         }
-        let account: Vec<&str> = records.iter().map(|r| r.account_id.as_str()).collect();
-        let route: Vec<&str> = records.iter().map(|r| r.route.as_str()).collect();
-        let region: Vec<&str> = records.iter().map(|r| r.region.as_str()).collect();
+        let account: Vec<&str> = records.iter().map(|r| r.account_id.as_ref()).collect();
+        let route: Vec<&str> = records.iter().map(|r| r.route.as_ref()).collect();
+        let region: Vec<&str> = records.iter().map(|r| r.region.as_ref()).collect();
         let window_start: Vec<i64> = records.iter().map(|r| r.window_start).collect();
         let window_seconds: Vec<i64> = records.iter().map(|r| r.window_seconds).collect();
         let requests: Vec<i64> = records.iter().map(|r| r.counters.requests).collect();
@@ -77,10 +77,10 @@ impl PgStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_str()).collect();
+        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
         let hour: Vec<i64> = rows.keys().map(|k| k.1).collect();
-        let route: Vec<&str> = rows.keys().map(|k| k.2.as_str()).collect();
-        let region: Vec<&str> = rows.keys().map(|k| k.3.as_str()).collect();
+        let route: Vec<&str> = rows.keys().map(|k| k.2.as_ref()).collect();
+        let region: Vec<&str> = rows.keys().map(|k| k.3.as_ref()).collect();
         let (requests, compute, egress) = columns(rows.values());
         sqlx::query(
             "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
@@ -109,7 +109,7 @@ impl PgStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_str()).collect();
+        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
         let hour: Vec<i64> = rows.keys().map(|k| k.1).collect();
         let (requests, compute, egress) = columns(rows.values());
         sqlx::query(
@@ -137,9 +137,9 @@ impl PgStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_str()).collect();
+        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
         let period_start: Vec<i64> = rows.keys().map(|k| k.1).collect();
-        let region: Vec<&str> = rows.keys().map(|k| k.2.as_str()).collect();
+        let region: Vec<&str> = rows.keys().map(|k| k.2.as_ref()).collect();
         let (requests, compute, egress) = columns(rows.values());
         sqlx::query(
             "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) \

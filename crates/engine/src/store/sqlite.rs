@@ -2,20 +2,28 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::common::impl_store;
 use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
-/// SQLite allows 32,766 bound values per statement; 12 columns x 2,000 rows stays below.
-const ROWS_PER_STATEMENT: usize = 2_000;
+/// Pages of the write connection's cache (`cache_size`, in KiB when negative): room for the
+/// hot end of the usage log, its index and the rollups a batch updates.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 pub(crate) struct SqliteStore {
+    /// Reads, and single-statement writes.
     pool: SqlitePool,
+    /// The one connection that runs write transactions. SQLite takes one writer at a time
+    /// anyway; keeping it on one connection means a transaction never starts with a page
+    /// cache that another connection's commit made stale, so it reads the rows it updates
+    /// from memory rather than from the file.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -30,28 +38,26 @@ impl SqliteStore {
             .foreign_keys(true);
         // An in-memory database lives and dies with its one connection: keep exactly one, forever.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let pool = if in_memory {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await?
-        } else {
-            SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
-        };
+        let one_lasting = || SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        if in_memory {
+            let pool = one_lasting().connect_with(options).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            return Ok(SqliteStore { writer: pool.clone(), pool });
+        }
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        let writer = one_lasting().connect_with(options.pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))).await?;
+        Ok(SqliteStore { pool, writer })
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction
     /// that reads before it writes could otherwise fail to upgrade when another writer
     /// commits in between.
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Node, batch and receipt time are bound once per statement, not once per row.
     async fn insert_records(
         tx: &mut Transaction<'static, Sqlite>,
         node_id: &str,
@@ -59,25 +65,31 @@ impl SqliteStore {
         received_at: i64,
         records: &[RecordRow],
     ) -> Result<()> {
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO usage_records (account_id, node_id, batch_id, route, region, window_start, \
-                 window_seconds, requests, compute_ms, egress_bytes, received_at) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(&r.account_id)
-                    .push_bind(node_id)
-                    .push_bind(batch_id)
-                    .push_bind(&r.route)
-                    .push_bind(&r.region)
-                    .push_bind(r.window_start)
-                    .push_bind(r.window_seconds)
-                    .push_bind(r.counters.requests)
-                    .push_bind(r.counters.compute_ms)
-                    .push_bind(r.counters.egress_bytes)
-                    .push_bind(received_at);
+        static SQL: ChunkSql = ChunkSql::new();
+        for chunk in fixed_chunks(records) {
+            let sql = SQL.get(chunk.len(), |rows| {
+                format!(
+                    "INSERT INTO usage_records (account_id, node_id, batch_id, route, region, window_start, \
+                     window_seconds, requests, compute_ms, egress_bytes, received_at) \
+                     SELECT r.column1, b.node_id, b.batch_id, r.column2, r.column3, r.column4, r.column5, r.column6, \
+                     r.column7, r.column8, b.received_at \
+                     FROM (SELECT ? AS node_id, ? AS batch_id, ? AS received_at) AS b, (VALUES {}) AS r",
+                    values_list(rows, 8)
+                )
             });
-            q.build().execute(&mut **tx).await?;
+            let mut q = sqlx::query(sql).bind(node_id).bind(batch_id).bind(received_at);
+            for r in chunk {
+                q = q
+                    .bind(r.account_id.as_ref())
+                    .bind(r.route.as_ref())
+                    .bind(r.region.as_ref())
+                    .bind(r.window_start)
+                    .bind(r.window_seconds)
+                    .bind(r.counters.requests)
+                    .bind(r.counters.compute_ms)
+                    .bind(r.counters.egress_bytes);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -86,26 +98,28 @@ impl SqliteStore {
         tx: &mut Transaction<'static, Sqlite>,
         rows: &BTreeMap<HourlyKey, Counters>,
     ) -> Result<()> {
+        static SQL: ChunkSql = ChunkSql::new();
         let rows: Vec<_> = rows.iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) ",
-            );
-            q.push_values(chunk, |mut b, ((account, hour, route, region), c)| {
-                b.push_bind(account)
-                    .push_bind(*hour)
-                    .push_bind(route)
-                    .push_bind(region)
-                    .push_bind(c.requests)
-                    .push_bind(c.compute_ms)
-                    .push_bind(c.egress_bytes);
+        for chunk in fixed_chunks(&rows) {
+            let sql = SQL.get(chunk.len(), |rows| {
+                format!(
+                    "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
+                     VALUES {} ON CONFLICT (account_id, hour, route, region) DO UPDATE SET {ADD_COUNTERS}",
+                    values_list(rows, 7)
+                )
             });
-            q.push(
-                " ON CONFLICT (account_id, hour, route, region) DO UPDATE SET \
-                 requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
-                 egress_bytes = egress_bytes + excluded.egress_bytes",
-            );
-            q.build().execute(&mut **tx).await?;
+            let mut q = sqlx::query(sql);
+            for ((account, hour, route, region), c) in chunk {
+                q = q
+                    .bind(account.as_ref())
+                    .bind(*hour)
+                    .bind(route.as_ref())
+                    .bind(region.as_ref())
+                    .bind(c.requests)
+                    .bind(c.compute_ms)
+                    .bind(c.egress_bytes);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -114,20 +128,21 @@ impl SqliteStore {
         tx: &mut Transaction<'static, Sqlite>,
         rows: &BTreeMap<HourKey, Counters>,
     ) -> Result<()> {
+        static SQL: ChunkSql = ChunkSql::new();
         let rows: Vec<_> = rows.iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) ",
-            );
-            q.push_values(chunk, |mut b, ((account, hour), c)| {
-                b.push_bind(account).push_bind(*hour).push_bind(c.requests).push_bind(c.compute_ms).push_bind(c.egress_bytes);
+        for chunk in fixed_chunks(&rows) {
+            let sql = SQL.get(chunk.len(), |rows| {
+                format!(
+                    "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
+                     VALUES {} ON CONFLICT (account_id, hour) DO UPDATE SET {ADD_COUNTERS}",
+                    values_list(rows, 5)
+                )
             });
-            q.push(
-                " ON CONFLICT (account_id, hour) DO UPDATE SET \
-                 requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
-                 egress_bytes = egress_bytes + excluded.egress_bytes",
-            );
-            q.build().execute(&mut **tx).await?;
+            let mut q = sqlx::query(sql);
+            for ((account, hour), c) in chunk {
+                q = q.bind(account.as_ref()).bind(*hour).bind(c.requests).bind(c.compute_ms).bind(c.egress_bytes);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
@@ -136,28 +151,70 @@ impl SqliteStore {
         tx: &mut Transaction<'static, Sqlite>,
         rows: &BTreeMap<PeriodKey, Counters>,
     ) -> Result<()> {
+        static SQL: ChunkSql = ChunkSql::new();
         let rows: Vec<_> = rows.iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) ",
-            );
-            q.push_values(chunk, |mut b, ((account, period_start, region), c)| {
-                b.push_bind(account)
-                    .push_bind(*period_start)
-                    .push_bind(region)
-                    .push_bind(c.requests)
-                    .push_bind(c.compute_ms)
-                    .push_bind(c.egress_bytes);
+        for chunk in fixed_chunks(&rows) {
+            let sql = SQL.get(chunk.len(), |rows| {
+                format!(
+                    "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) \
+                     VALUES {} ON CONFLICT (account_id, period_start, region) DO UPDATE SET {ADD_COUNTERS}",
+                    values_list(rows, 6)
+                )
             });
-            q.push(
-                " ON CONFLICT (account_id, period_start, region) DO UPDATE SET \
-                 requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
-                 egress_bytes = egress_bytes + excluded.egress_bytes",
-            );
-            q.build().execute(&mut **tx).await?;
+            let mut q = sqlx::query(sql);
+            for ((account, period_start, region), c) in chunk {
+                q = q
+                    .bind(account.as_ref())
+                    .bind(*period_start)
+                    .bind(region.as_ref())
+                    .bind(c.requests)
+                    .bind(c.compute_ms)
+                    .bind(c.egress_bytes);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
+}
+
+/// The update of a rollup row that already exists.
+const ADD_COUNTERS: &str = "requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
+     egress_bytes = egress_bytes + excluded.egress_bytes";
+
+/// Rows per statement, largest first. Bulk writes use statements of these sizes only, so a
+/// connection prepares a handful of statements per table once and reuses them whatever the
+/// batch size. 1,000 usage records bind 8,003 values, below SQLite's 32,766.
+const CHUNK_ROWS: [usize; 4] = [1_000, 100, 10, 1];
+
+/// `rows` cut into slices of the sizes in [`CHUNK_ROWS`], largest first.
+fn fixed_chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let size = CHUNK_ROWS.iter().copied().find(|&n| n <= rows.len())?;
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
+
+/// The text of one bulk statement per size in [`CHUNK_ROWS`], built on first use.
+struct ChunkSql([OnceLock<String>; CHUNK_ROWS.len()]);
+
+impl ChunkSql {
+    const fn new() -> ChunkSql {
+        ChunkSql([const { OnceLock::new() }; CHUNK_ROWS.len()])
+    }
+
+    fn get(&self, rows: usize, build: impl FnOnce(usize) -> String) -> &str {
+        let slot = CHUNK_ROWS.iter().position(|&n| n == rows).expect("a chunk size");
+        self.0[slot].get_or_init(|| build(rows))
+    }
+}
+
+/// `(?, ..), (?, ..)`: `rows` rows of `width` placeholders. Placeholders stay anonymous: SQLite
+/// looks numbered ones up by a linear search, once per value bound.
+fn values_list(rows: usize, width: usize) -> String {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    vec![row; rows].join(", ")
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
