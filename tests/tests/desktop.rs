@@ -68,6 +68,10 @@ async fn the_demo_door_needs_no_server() {
 
     let total = text_of(&app, "#bill-to-date [data-testid=total]").await;
     assert!(total.starts_with('$'), "bill to date: {total}");
+    // Both projections show: the run rate (P50) and the busy case (P90) from recent days.
+    assert!(text_of(&app, "#projected [data-testid=total]").await.starts_with('$'));
+    assert!(text_of(&app, "#projected-p90 [data-testid=total]").await.starts_with('$'));
+    assert!(text_of(&app, "#projected-p90 [data-testid=note]").await.contains("simulated periods"));
     assert_eq!(text_of(&app, ".demo-badge").await, "Demo");
     // The demo account sits just past 80% of a quota: a meter is marked and a notice shows.
     assert!(app.find(Locator::Css(".meter[data-level=warning], .meter[data-level=over]")).await.is_ok());

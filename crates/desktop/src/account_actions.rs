@@ -388,7 +388,7 @@ fn shares_if_changed_today(snapshot: &Snapshot, target: &str) -> Vec<BaseFeeShar
     kept
 }
 
-fn projected_credit(snapshot: &Snapshot) -> Decimal {
+pub(crate) fn projected_credit(snapshot: &Snapshot) -> Decimal {
     // The engine rates the projection with all credit of the period: spent and unspent.
     snapshot.bill.bill.credits_applied.checked_add(snapshot.account.credit_balance).unwrap_or(Decimal::MAX)
 }

@@ -62,6 +62,40 @@ pub struct BillView {
     pub lines: Vec<BillLineView>,
 }
 
+/// The P90 projection, or why there is none yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct P90View {
+    pub bill: Option<BillView>,
+    /// What the figure rests on, or why it is missing.
+    pub basis: String,
+}
+
+impl P90View {
+    fn of(book: &edgecost_pricing::PriceBook, snapshot: &Snapshot) -> P90View {
+        let credit = crate::account_actions::projected_credit(snapshot);
+        let p90 = snapshot.recent_days.as_ref().and_then(|history| {
+            crate::projection::p90(book, &snapshot.account.tier, &snapshot.bill, history, credit, snapshot.synced_at)
+        });
+        match p90 {
+            Some(p) => P90View {
+                bill: Some(BillView::of(&p.bill)),
+                basis: format!(
+                    "9 in 10 of {} simulated periods end at or below this, drawing days from the last {} days of usage",
+                    quantity(Decimal::from(crate::projection::SIMULATIONS)),
+                    p.history_days
+                ),
+            },
+            None if snapshot.account.period.days_left == 0 && snapshot.bill.period.end <= snapshot.synced_at => {
+                P90View { bill: None, basis: "The period has ended".to_owned() }
+            }
+            None => P90View {
+                bill: None,
+                basis: format!("Shows once the account has {} days of usage", crate::projection::MIN_HISTORY_DAYS),
+            },
+        }
+    }
+}
+
 impl BillView {
     pub(crate) fn of(bill: &Bill) -> BillView {
         let mut lines: Vec<BillLineView> = bill
@@ -162,6 +196,8 @@ pub struct DashboardView {
     pub bill_to_date: BillView,
     /// The projected end-of-period bill at this period's run rate (the P50 estimate).
     pub projected_p50: BillView,
+    /// The bill 9 in 10 simulated periods stay at or below (see [`crate::projection`]).
+    pub projected_p90: P90View,
     pub credit_balance: String,
     pub notices: Vec<NoticeView>,
     pub range: ChartRange,
@@ -197,6 +233,7 @@ impl DashboardView {
             meters: meters(bill),
             bill_to_date: BillView::of(bill),
             projected_p50: BillView::of(&snapshot.bill.projected),
+            projected_p90: P90View::of(book, snapshot),
             credit_balance: money(account.credit_balance),
             notices: account.notices.iter().map(notice_view).collect(),
             range: snapshot.range,

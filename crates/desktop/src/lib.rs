@@ -32,6 +32,7 @@ mod plan_recent;
 mod plan_session;
 mod plan_wire;
 mod planner;
+pub mod projection;
 mod remote;
 mod session;
 mod snapshot;

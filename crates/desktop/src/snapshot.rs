@@ -61,6 +61,10 @@ pub struct Snapshot {
     pub usage_by_route: UsageSeries,
     /// Route usage over the span of the same length just before the range, for "what changed".
     pub previous_by_route: UsageSeries,
+    /// Daily usage by region over the complete days before today, for the P90 projection
+    /// (see [`crate::projection`]); absent in caches written before it was fetched.
+    #[serde(default)]
+    pub recent_days: Option<UsageSeries>,
 }
 
 /// Fetches a fresh snapshot for `range` at `granularity`.
@@ -74,12 +78,14 @@ pub async fn fetch_snapshot(
     let account = connection.account().await?;
     let (from, to) = range.span(account.period.start, now);
     let previous_from = from - (to - from);
-    let (bill, by_meter, by_region, by_route, previous) = tokio::try_join!(
+    let (history_from, history_to) = crate::projection::history_span(now);
+    let (bill, by_meter, by_region, by_route, previous, recent_days) = tokio::try_join!(
         connection.bill(),
         connection.usage(from, to, granularity, UsageGrouping::Meter),
         connection.usage(from, to, granularity, UsageGrouping::Region),
         connection.usage(from, to, granularity, UsageGrouping::Route),
         connection.usage(previous_from, from, granularity, UsageGrouping::Route),
+        connection.usage(history_from, history_to, Granularity::Day, UsageGrouping::Region),
     )?;
     Ok(Snapshot {
         door,
@@ -93,6 +99,7 @@ pub async fn fetch_snapshot(
         usage_by_region: by_region,
         usage_by_route: by_route,
         previous_by_route: previous,
+        recent_days: Some(recent_days),
     })
 }
 

@@ -66,6 +66,11 @@ async fn serve_demo_account(now: DateTime<Utc>) -> Served {
     Served { url: server.url(), _dir: dir, server, token: demo.token }
 }
 
+/// `$1,234.50` as a decimal.
+fn dollars(shown: &str) -> edgecost_pricing::Decimal {
+    shown.trim_start_matches('$').replace(',', "").parse().unwrap()
+}
+
 fn files_containing(root: &Path, needle: &str) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(root).unwrap().flatten() {
@@ -100,6 +105,10 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
     assert_eq!(view.door, Door::Account);
     assert_eq!(view.bill_to_date.total, money(engine_bill.bill.total));
     assert_eq!(view.projected_p50.total, money(engine_bill.projected.total));
+    // The busy case rests on the demo account's recent days and never undercuts the run rate.
+    let p90 = view.projected_p90.bill.as_ref().expect("a P90 from 28 days of demo usage");
+    assert!(dollars(&p90.total) >= engine_bill.projected.total, "P90 {} below P50 {}", p90.total, engine_bill.projected.total);
+    assert!(view.projected_p90.basis.contains("last 28 days"), "{}", view.projected_p90.basis);
     assert_eq!(vault.load(&served.url).unwrap().as_deref(), Some(served.token.as_str()));
     assert!(files_containing(data.path(), &served.token).is_empty(), "the token reached a file");
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barWidth, clockTime, daysLeft, shortDate, syncLabel } from "./format";
+import { barWidth, billLines, clockTime, daysLeft, shortDate, syncLabel } from "./format";
 
 const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
 
@@ -32,5 +32,13 @@ describe("dashboard figures", () => {
   it("shows period days in UTC", () => {
     expect(shortDate("2026-11-01")).toBe("Nov 1");
     expect(shortDate("2026-11-30")).toBe("Nov 30");
+  });
+});
+
+describe("bill lines", () => {
+  it("lists every line with its amount, in order", () => {
+    const line = (label: string, amount: string) => ({ label, amount, explanation: "" });
+    const bill = { total: "$20.73", base_fee: "$19.00", overage_total: "$1.73", credits_applied: "$0.00", lines: [line("Base fee", "$19.00"), line("Requests", "$1.73")] };
+    expect(billLines(bill)).toBe("Base fee $19.00 · Requests $1.73");
   });
 });

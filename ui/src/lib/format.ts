@@ -1,4 +1,5 @@
 import type { SyncView } from "../bindings/desktop/SyncView";
+import type { BillView } from "../bindings/desktop/BillView";
 
 /** `10:42` in the person's time zone (or `timeZone`, for tests). */
 export function clockTime(iso: string, timeZone?: string): string {
@@ -33,4 +34,9 @@ export function shortDate(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) return day;
   return new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" }).format(date);
+}
+
+/** A bill's lines on one line, for a tooltip: "Base fee $19.00 · Requests $1.20". */
+export function billLines(bill: BillView): string {
+  return bill.lines.map((line) => `${line.label} ${line.amount}`).join(" · ");
 }

@@ -6,6 +6,7 @@ import type { Door } from "./Door";
 import type { Granularity } from "./Granularity";
 import type { MeterView } from "./MeterView";
 import type { NoticeView } from "./NoticeView";
+import type { P90View } from "./P90View";
 import type { RegionRow } from "./RegionRow";
 import type { RouteRow } from "./RouteRow";
 import type { SyncView } from "./SyncView";
@@ -21,4 +22,8 @@ period_first_day: string, period_last_day: string, period_day: number, period_da
 /**
  * The projected end-of-period bill at this period's run rate (the P50 estimate).
  */
-projected_p50: BillView, credit_balance: string, notices: Array<NoticeView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, sync: SyncView, };
+projected_p50: BillView, 
+/**
+ * The bill 9 in 10 simulated periods stay at or below (see [`crate::projection`]).
+ */
+projected_p90: P90View, credit_balance: string, notices: Array<NoticeView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, sync: SyncView, };
