@@ -33,6 +33,8 @@ pub const USAGE_QUERY_DAYS_MAX: i64 = 400;
 pub const USAGE_LOG_PAGE_DEFAULT: u32 = 100;
 pub const USAGE_LOG_PAGE_MAX: u32 = 500;
 const NAME_CHARS_MAX: usize = 100;
+/// Batches from this many records get their fingerprint on a second thread.
+const PARALLEL_HASH_RECORDS_MIN: usize = 256;
 
 /// An account, as proven by its token (or just created). Every account call takes one, so
 /// no call can reach another account's data.
@@ -173,8 +175,6 @@ impl Engine {
             return Err(EngineError::NodeMismatch { claimed: batch.node_id.clone() });
         }
         let now = truncate_to_second(now);
-        let body_sha256 = token::sha256_hex_of_json(batch);
-
         // Accounts are never deleted, so resolving them before the transaction is safe.
         let candidates: Vec<&str> = {
             let mut ids: Vec<&str> = batch
@@ -193,7 +193,7 @@ impl Engine {
         let mut prepared = PreparedBatch {
             node_id: node.0.clone(),
             batch_id: batch.batch_id.clone(),
-            body_sha256,
+            body_sha256: String::new(),
             received_at: now.timestamp(),
             records: Vec::with_capacity(batch.records.len()),
             hourly: BTreeMap::new(),
@@ -202,37 +202,47 @@ impl Engine {
             accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
         };
+        // The batch's fingerprint (serializing and hashing all of it) is taken on a second
+        // thread while this one validates the records and rolls them up.
         let mut rejected = Vec::new();
-        // Accounts, routes and regions repeat across a batch: each distinct one is allocated
-        // once and shared by the records and the rollup keys.
-        let mut shared = SharedStrings::default();
-        for (i, r) in batch.records.iter().enumerate() {
-            let known = tiers_known.contains_key(&r.account_id);
-            if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
-                rejected.push(rejection);
-                continue;
+        prepared.body_sha256 = std::thread::scope(|scope| {
+            let hashing =
+                (batch.records.len() >= PARALLEL_HASH_RECORDS_MIN).then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
+            // Accounts, routes and regions repeat across a batch: each distinct one is allocated
+            // once and shared by the records and the rollup keys.
+            let mut shared = SharedStrings::default();
+            for (i, r) in batch.records.iter().enumerate() {
+                let known = tiers_known.contains_key(&r.account_id);
+                if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
+                    rejected.push(rejection);
+                    continue;
+                }
+                let start = r.window_start.timestamp();
+                let counters = Counters {
+                    requests: r.requests as i64,
+                    compute_ms: r.compute_ms as i64,
+                    egress_bytes: r.egress_bytes as i64,
+                };
+                let hour = start - start.rem_euclid(3_600);
+                let period_start = Period::containing(r.window_start).start_unix();
+                let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
+                prepared.hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
+                prepared.hourly_totals.entry((account.clone(), hour)).or_default().add(&counters);
+                prepared.period.entry((account.clone(), period_start, region.clone())).or_default().add(&counters);
+                prepared.records.push(RecordRow {
+                    account_id: account,
+                    route,
+                    region,
+                    window_start: start,
+                    window_seconds: i64::from(r.window_seconds),
+                    counters,
+                });
             }
-            let start = r.window_start.timestamp();
-            let counters = Counters {
-                requests: r.requests as i64,
-                compute_ms: r.compute_ms as i64,
-                egress_bytes: r.egress_bytes as i64,
-            };
-            let hour = start - start.rem_euclid(3_600);
-            let period_start = Period::containing(r.window_start).start_unix();
-            let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
-            prepared.hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
-            prepared.hourly_totals.entry((account.clone(), hour)).or_default().add(&counters);
-            prepared.period.entry((account.clone(), period_start, region.clone())).or_default().add(&counters);
-            prepared.records.push(RecordRow {
-                account_id: account,
-                route,
-                region,
-                window_start: start,
-                window_seconds: i64::from(r.window_seconds),
-                counters,
-            });
-        }
+            match hashing {
+                Some(hashing) => hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => token::sha256_hex_of_json(batch),
+            }
+        });
 
         let accepted = prepared.records.len() as u32;
         let book = self.book.clone();

@@ -595,6 +595,19 @@ async fn usage_series_and_the_log_page_through_everything(db: Db) {
     assert_eq!(f.engine.usage_log(&f.account, &bad_cursor).await.unwrap_err().code(), "invalid_cursor");
 }
 
+async fn the_log_keeps_backslashes_verbatim(db: Db) {
+    // Backslashes are printable and allowed in routes and batch ids; no bulk write path may
+    // read them as escapes.
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let route = r"/files/a\tb\\c\.";
+    let start = (t(NOW) - Duration::minutes(2)).to_rfc3339();
+    let b = batch(&f, r"b\n-1", vec![rec(&f.account_id, route, "eu", &start, 1, 0, 0)]);
+    assert_eq!(f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap().receipt.accepted, 1);
+    let log = f.engine.usage_log(&f.account, &UsageLogQuery::default()).await.unwrap();
+    assert_eq!(log.records.len(), 1);
+    assert_eq!((log.records[0].route.as_str(), log.records[0].batch_id.as_str()), (route, r"b\n-1"));
+}
+
 async fn the_demo_account_sits_just_past_80_percent(db: Db) {
     let engine = db.engine().await;
     let now = t(NOW);
@@ -655,5 +668,6 @@ conformance!(
     concurrent_purchases_and_consumption_keep_the_balance_whole,
     accounts_never_see_each_other,
     usage_series_and_the_log_page_through_everything,
+    the_log_keeps_backslashes_verbatim,
     the_demo_account_sits_just_past_80_percent,
 );

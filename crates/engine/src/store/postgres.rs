@@ -1,7 +1,9 @@
 //! The PostgreSQL backend, for production: several server replicas may share one database,
 //! so every rule is held by keys and transactions in the database itself.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -28,7 +30,8 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
-    /// Bulk writes go through `UNNEST` of one array per column: one statement, any size.
+    /// The usage log takes its rows by `COPY`: PostgreSQL then fills whole heap pages at a
+    /// time (one WAL record per page rather than per row) and runs no statement per row.
     async fn insert_records(
         tx: &mut Transaction<'static, Postgres>,
         node_id: &str,
@@ -39,37 +42,34 @@ impl PgStore {
         if records.is_empty() {
             return Ok(());
         }
-        let account: Vec<&str> = records.iter().map(|r| r.account_id.as_ref()).collect();
-        let route: Vec<&str> = records.iter().map(|r| r.route.as_ref()).collect();
-        let region: Vec<&str> = records.iter().map(|r| r.region.as_ref()).collect();
-        let window_start: Vec<i64> = records.iter().map(|r| r.window_start).collect();
-        let window_seconds: Vec<i64> = records.iter().map(|r| r.window_seconds).collect();
-        let requests: Vec<i64> = records.iter().map(|r| r.counters.requests).collect();
-        let compute: Vec<i64> = records.iter().map(|r| r.counters.compute_ms).collect();
-        let egress: Vec<i64> = records.iter().map(|r| r.counters.egress_bytes).collect();
-        sqlx::query(
-            "INSERT INTO usage_records (account_id, node_id, batch_id, route, region, window_start, window_seconds, \
-             requests, compute_ms, egress_bytes, received_at) \
-             SELECT a, $9, $10, ro, re, ws, wsec, rq, c, e, $11 \
-             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) \
-             AS t(a, ro, re, ws, wsec, rq, c, e)",
-        )
-        .bind(&account)
-        .bind(&route)
-        .bind(&region)
-        .bind(&window_start)
-        .bind(&window_seconds)
-        .bind(&requests)
-        .bind(&compute)
-        .bind(&egress)
-        .bind(node_id)
-        .bind(batch_id)
-        .bind(received_at)
-        .execute(&mut **tx)
-        .await?;
+        let (node_id, batch_id) = (copy_text(node_id), copy_text(batch_id));
+        let mut data = String::with_capacity(records.len() * 160);
+        for r in records {
+            let _ = writeln!(
+                data,
+                "{}\t{node_id}\t{batch_id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{received_at}",
+                copy_text(&r.account_id),
+                copy_text(&r.route),
+                copy_text(&r.region),
+                r.window_start,
+                r.window_seconds,
+                r.counters.requests,
+                r.counters.compute_ms,
+                r.counters.egress_bytes,
+            );
+        }
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY usage_records (account_id, node_id, batch_id, route, region, window_start, window_seconds, \
+                 requests, compute_ms, egress_bytes, received_at) FROM STDIN",
+            )
+            .await?;
+        copy.send(data.into_bytes()).await?;
+        copy.finish().await?;
         Ok(())
     }
 
+    /// The rollups go through `UNNEST` of one array per column: one statement, any size.
     async fn upsert_hourly(
         tx: &mut Transaction<'static, Postgres>,
         rows: &BTreeMap<HourlyKey, Counters>,
@@ -161,6 +161,25 @@ impl PgStore {
     }
 }
 
+/// `text` as a field of `COPY`'s text format, where a backslash starts an escape, a tab
+/// separates fields and a newline ends the row.
+fn copy_text(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\\', '\t', '\n', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn columns<'a>(counters: impl Iterator<Item = &'a Counters>) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
     let mut out = (Vec::new(), Vec::new(), Vec::new());
     for c in counters {
@@ -172,3 +191,14 @@ fn columns<'a>(counters: impl Iterator<Item = &'a Counters>) -> (Vec<i64>, Vec<i
 }
 
 impl_store!(PgStore, sqlx::postgres::PgRow);
+
+#[cfg(test)]
+mod tests {
+    use super::copy_text;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_as_syntax() {
+        assert_eq!(copy_text("/api/orders"), "/api/orders");
+        assert_eq!(copy_text("a\\b\tc\nd\re"), "a\\\\b\\tc\\nd\\re");
+    }
+}
