@@ -409,13 +409,13 @@ impl Engine {
         };
         let tier = request.tier.clone();
         self.rateable_tier(&tier)?;
-        // Read before the transaction: a downgrade needs the credit balance, and the period
-        // depends on `now` alone. The tier itself is decided from the rows read inside it.
-        let s = self.period_state(account, now).await?;
-        let period = s.period;
-        let balance_cents = s.balance_cents;
+        self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        // The tier and the credit balance are decided from the rows read inside the
+        // transaction, which holds the account: a purchase cannot slip in between.
+        let period = Period::containing(now);
         let book = self.book.clone();
-        let decide = move |changes: &[TierChangeRow]| -> Result<TierPlan> {
+        let account_id = account.0.clone();
+        let decide = move |changes: &[TierChangeRow], entries: &[crate::store::LedgerRow]| -> Result<TierPlan> {
             let current = rating::tier_at(changes, now)
                 .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?
                 .to_owned();
@@ -440,6 +440,7 @@ impl Engine {
                 return Ok(plan(true, now, true));
             }
             let target = book.tier(&tier).expect("checked rateable above");
+            let balance_cents = ledger::checked_balance(&account_id, entries)?;
             if !target.credit_packs && balance_cents > 0 {
                 return Err(EngineError::CreditsHeld { tier: tier.clone(), balance: money(ledger::from_cents(balance_cents)) });
             }
@@ -486,7 +487,7 @@ impl Engine {
             return Ok(());
         }
         let account_id = account.0.clone();
-        let decide = move |entries: &[crate::store::LedgerRow]| -> Result<LedgerPlan> {
+        let decide = move |entries: &[crate::store::LedgerRow], _: &[TierChangeRow]| -> Result<LedgerPlan> {
             let mut chain = Chain::after(&account_id, entries)?;
             ledger::settle(&mut chain, entries, period.start_unix(), overage, now);
             Ok(LedgerPlan { entries: chain.planned, response_json: None })
@@ -516,9 +517,7 @@ impl Engine {
             created_at: now.timestamp(),
         };
         let s = self.period_state(account, now).await?;
-        let tier = self.rateable_tier(&s.tier)?;
-        let packs_allowed = tier.credit_packs
-            && s.scheduled.as_ref().is_none_or(|c| self.book.tier(&c.tier).is_some_and(|t| t.credit_packs));
+        self.rateable_tier(&s.tier)?;
         if request.packs == 0 || request.packs > PACKS_PER_PURCHASE_MAX {
             return Err(EngineError::InvalidPackCount { packs: request.packs, max: PACKS_PER_PURCHASE_MAX });
         }
@@ -531,11 +530,17 @@ impl Engine {
         let period_start = s.period.start_unix();
         let account_id = account.0.clone();
         let packs_count = request.packs;
+        let book = self.book.clone();
         // A replay is answered before this rule: the first answer stands whatever changed since.
-        let refused_tier = (!packs_allowed).then(|| s.tier.clone());
-        let decide = move |entries: &[crate::store::LedgerRow]| -> Result<LedgerPlan> {
-            if let Some(tier) = &refused_tier {
-                return Err(EngineError::CreditPacksNotAllowed { tier: tier.clone() });
+        // The rule reads the tier changes inside the transaction, which holds the account
+        // against a racing tier change: packs need a tier that takes them, now and as scheduled.
+        let decide = move |entries: &[crate::store::LedgerRow], changes: &[TierChangeRow]| -> Result<LedgerPlan> {
+            let current = rating::tier_at(changes, now)
+                .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+            let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
+            let scheduled = changes.iter().find(|c| c.effective_at > now.timestamp());
+            if !takes_packs(current) || scheduled.is_some_and(|c| !takes_packs(&c.tier)) {
+                return Err(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
             }
             let mut chain = Chain::after(&account_id, entries)?;
             let purchase_id = chain

@@ -487,6 +487,27 @@ async fn a_purchase_is_idempotent_and_pays_overage_from_before_it(db: Db) {
     assert_eq!(f.engine.change_tier(&f.account, "k-7", &tier("sandbox"), t(NOW)).await.unwrap_err().code(), "credits_held");
 }
 
+async fn a_purchase_racing_a_downgrade_to_a_tier_without_packs_never_both_succeed(db: Db) {
+    // Each side checks the other's rows inside its own transaction, which holds the account:
+    // either the purchase lands first and the downgrade is refused for the credit held, or
+    // the downgrade lands first and the purchase is refused for the scheduled tier.
+    for round in 0..12 {
+        let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+        let other = db.engine().await;
+        let (buy_key, down_key) = (format!("buy-{round}"), format!("down-{round}"));
+        let (one_pack, sandbox) = (CreditPurchaseRequest { packs: 1 }, tier("sandbox"));
+        let (purchase, downgrade) = tokio::join!(
+            f.engine.purchase_credits(&f.account, &buy_key, &one_pack, t(NOW)),
+            other.change_tier(&f.account, &down_key, &sandbox, t(NOW)),
+        );
+        match (purchase, downgrade) {
+            (Ok(_), Err(e)) => assert_eq!(e.code(), "credits_held"),
+            (Err(e), Ok(_)) => assert_eq!(e.code(), "credit_packs_not_allowed"),
+            (p, d) => panic!("round {round}: purchase {p:?}, downgrade {d:?}"),
+        }
+    }
+}
+
 async fn concurrent_purchases_and_consumption_keep_the_balance_whole(db: Db) {
     let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
     let replica = db.engine().await;
@@ -666,6 +687,7 @@ conformance!(
     notices_appear_at_80_and_100_percent_and_resolve_on_upgrade,
     a_purchase_is_idempotent_and_pays_overage_from_before_it,
     concurrent_purchases_and_consumption_keep_the_balance_whole,
+    a_purchase_racing_a_downgrade_to_a_tier_without_packs_never_both_succeed,
     accounts_never_see_each_other,
     usage_series_and_the_log_page_through_everything,
     the_log_keeps_backslashes_verbatim,

@@ -194,8 +194,12 @@ macro_rules! impl_store {
                         Ok($crate::store::TierChangeRow { effective_at: r.try_get("effective_at")?, tier: r.try_get("tier")? })
                     })
                     .collect::<$crate::error::Result<Vec<_>>>()?;
+                // The ledger is read under the account lock too: a downgrade that credit forbids
+                // is refused on the balance as it stands at commit.
+                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
                 // A refusal rolls the claim back with everything else: only changes are remembered.
-                let plan = decide(&changes)?;
+                let plan = decide(&changes, &entries)?;
                 sqlx::query("DELETE FROM tier_changes WHERE account_id = $1 AND effective_at > $2")
                     .bind(account_id)
                     .bind(now)
@@ -360,7 +364,14 @@ macro_rules! impl_store {
                 use sqlx::Row;
                 'attempt: for _ in 0..$crate::store::common::LEDGER_ATTEMPTS_MAX {
                     let mut tx = self.begin_write().await?;
+                    let mut changes = Vec::new();
                     if let Some(c) = claim {
+                        // Held until commit, like a tier change holds it: the tier rules a
+                        // purchase checks cannot change under it.
+                        sqlx::query("UPDATE accounts SET name = name WHERE id = $1")
+                            .bind(account_id)
+                            .execute(&mut *tx)
+                            .await?;
                         let claimed = sqlx::query(
                             "INSERT INTO credit_purchases (account_id, idempotency_key, request_sha256, response, created_at) \
                              VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
@@ -389,9 +400,23 @@ macro_rules! impl_store {
                             return Ok($crate::store::LedgerWrite::Replayed(row.try_get("response")?));
                         }
                     }
+                    if claim.is_some() {
+                        let rows = sqlx::query(
+                            "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at",
+                        )
+                        .bind(account_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                        for r in &rows {
+                            changes.push($crate::store::TierChangeRow {
+                                effective_at: r.try_get("effective_at")?,
+                                tier: r.try_get("tier")?,
+                            });
+                        }
+                    }
                     let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
-                    let plan = decide(&entries)?;
+                    let plan = decide(&entries, &changes)?;
                     for e in &plan.entries {
                         let inserted = sqlx::query(
                             "INSERT INTO ledger_entries (id, account_id, sequence, kind, amount_cents, balance_after_cents, \

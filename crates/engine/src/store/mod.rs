@@ -202,8 +202,8 @@ pub(crate) struct UsageLogRow {
 
 pub(crate) type IngestDecide<'a> =
     &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
-pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow]) -> Result<TierPlan> + Send + Sync);
-pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow]) -> Result<LedgerPlan> + Send + Sync);
+pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow]) -> Result<TierPlan> + Send + Sync);
+pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow], &[TierChangeRow]) -> Result<LedgerPlan> + Send + Sync);
 
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
@@ -220,7 +220,7 @@ pub(crate) trait Store: Send + Sync {
     async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, String>>;
     /// The accounts among `account_ids` that have any ledger entry.
     async fn accounts_with_ledger(&self, account_ids: &[&str]) -> Result<Vec<String>>;
-    /// Claims `claim`, reads the account's tier changes and applies what `decide` plans (drops
+    /// Claims `claim`, reads the account's tier changes and ledger and applies what `decide` plans (drops
     /// changes scheduled after `now`, records the change, resolves open notices when asked,
     /// stores the answer with the claim), all in one transaction. A key already claimed is
     /// answered from the claim without a change, or refused if the request differs.
@@ -231,6 +231,8 @@ pub(crate) trait Store: Send + Sync {
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
     /// Claims `claim` (if any), reads the ledger, and appends what `decide` plans, in one
     /// transaction; retried from the start when a concurrent writer took the same sequence.
+    /// With a claim (a purchase) the transaction holds the account as a tier change does and
+    /// `decide` gets the account's tier changes, read inside it; without, it gets none.
     async fn write_ledger(&self, account_id: &str, claim: Option<&PurchaseClaim>, decide: LedgerDecide<'_>) -> Result<LedgerWrite>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
