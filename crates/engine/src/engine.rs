@@ -211,9 +211,12 @@ impl Engine {
             // Accounts, routes and regions repeat across a batch: each distinct one is allocated
             // once and shared by the records and the rollup keys.
             let mut shared = SharedStrings::default();
+            let at = validate::IngestTime::at(now);
+            // Periods start on the hour: the period of a window is the period of its hour.
+            let mut period_of_hour = (i64::MIN, 0);
             for (i, r) in batch.records.iter().enumerate() {
                 let known = tiers_known.contains_key(&r.account_id);
-                if let Err(rejection) = validate::check_record(i, r, known, &self.book, now) {
+                if let Err(rejection) = validate::check_record(i, r, known, &self.book, &at) {
                     rejected.push(rejection);
                     continue;
                 }
@@ -224,7 +227,10 @@ impl Engine {
                     egress_bytes: r.egress_bytes as i64,
                 };
                 let hour = start - start.rem_euclid(3_600);
-                let period_start = Period::containing(r.window_start).start_unix();
+                if period_of_hour.0 != hour {
+                    period_of_hour = (hour, Period::containing(from_unix(hour)).start_unix());
+                }
+                let period_start = period_of_hour.1;
                 let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
                 prepared.hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
                 prepared.hourly_totals.entry((account.clone(), hour)).or_default().add(&counters);

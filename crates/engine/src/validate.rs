@@ -31,14 +31,27 @@ pub fn earliest_accepted(now: DateTime<Utc>) -> DateTime<Utc> {
     Period::containing(now - Duration::seconds(LATE_RECORD_GRACE_SECONDS)).start
 }
 
+/// The time of ingest and the earliest window start accepted then, worked out once per batch.
+pub(crate) struct IngestTime {
+    now: DateTime<Utc>,
+    earliest: DateTime<Utc>,
+}
+
+impl IngestTime {
+    pub(crate) fn at(now: DateTime<Utc>) -> IngestTime {
+        IngestTime { now, earliest: earliest_accepted(now) }
+    }
+}
+
 /// Checks one record; `account_known` says whether its account exists.
 pub(crate) fn check_record(
     index: usize,
     r: &TelemetryRecord,
     account_known: bool,
     book: &PriceBook,
-    now: DateTime<Utc>,
+    at: &IngestTime,
 ) -> Result<(), RecordRejection> {
+    let now = at.now;
     let reject = |reason: RejectionReason, message: String| RecordRejection {
         index: index as u32,
         account_id: r.account_id.clone(),
@@ -83,10 +96,10 @@ pub(crate) fn check_record(
             format!("the window ends at {end}, after the time of ingest {now}"),
         ));
     }
-    if start < earliest_accepted(now) {
+    if start < at.earliest {
         return Err(reject(
             RejectionReason::PeriodClosed,
-            format!("the billing period of {start} is closed; records are accepted from {}", earliest_accepted(now)),
+            format!("the billing period of {start} is closed; records are accepted from {}", at.earliest),
         ));
     }
     let seconds = u64::from(r.window_seconds);
@@ -128,7 +141,7 @@ mod tests {
     }
 
     fn check(r: &TelemetryRecord, now: &str) -> Option<RejectionReason> {
-        check_record(0, r, true, PriceBook::published(), now.parse().unwrap()).err().map(|e| e.reason)
+        check_record(0, r, true, PriceBook::published(), &IngestTime::at(now.parse().unwrap())).err().map(|e| e.reason)
     }
 
     #[test]
