@@ -15,6 +15,7 @@ const START_ATTEMPT: &str = "EDGECOST_START_ATTEMPT";
 const MAX_STARTS: u32 = 5;
 
 fn main() {
+    render_without_gpu_compositing();
     let started = tauri::Builder::default()
         // A second launch focuses the running window instead of opening another app.
         .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
@@ -76,6 +77,18 @@ fn main() {
             start_again(&why);
         }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// The dashboard and the planner are static pages of text, tables and images: WebKit draws
+/// them well without GPU compositing, which would cost a GL context (and, without a GPU, a
+/// software rasterizer) in both the app and its web process: about 100 MiB. WebKitGTK reads
+/// this before it starts; a value the person set (`=0` to composite) is kept.
+fn render_without_gpu_compositing() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if cfg!(target_os = "linux") && std::env::var_os(VAR).is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var(VAR, "1") };
     }
 }
 

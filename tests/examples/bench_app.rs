@@ -83,11 +83,40 @@ fn memory_kib(pids: &[i32]) -> (u64, u64) {
     (rss, pss)
 }
 
+/// PSS in KiB per process kind (the app, WebKit's web and network processes), as
+/// (anonymous, file-backed, shared memory), summed.
+fn pss_by_kind(root: i32, pids: &[i32]) -> std::collections::BTreeMap<String, [u64; 3]> {
+    let mut kinds = std::collections::BTreeMap::new();
+    for pid in pids {
+        let name = if *pid == root {
+            "app process".to_owned()
+        } else {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned()
+        };
+        let sums: &mut [u64; 3] = kinds.entry(name).or_insert([0; 3]);
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
+        for line in text.lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(key), Some(value)) = (parts.next(), parts.next()) else { continue };
+            let slot = match key {
+                "Pss_Anon:" => 0,
+                "Pss_File:" => 1,
+                "Pss_Shmem:" => 2,
+                _ => continue,
+            };
+            sums[slot] += value.parse::<u64>().unwrap_or(0);
+        }
+    }
+    kinds
+}
+
 struct Figures {
     size_bytes: u64,
     launch_ms: Vec<f64>,
     rss_kib: Vec<u64>,
     pss_kib: Vec<u64>,
+    /// Of the last launch.
+    pss_by_kind: std::collections::BTreeMap<String, [u64; 3]>,
 }
 
 fn median<T: Copy + PartialOrd>(values: &[T]) -> T {
@@ -98,11 +127,11 @@ fn median<T: Copy + PartialOrd>(values: &[T]) -> T {
 
 /// Launches `exe` through WebDriver `LAUNCHES` times; each launch is timed until `ready` holds,
 /// then the app idles and its memory is read.
-async fn measure(exe: &Path, home: &Home, ready: Option<&str>) -> Figures {
+async fn measure(exe: &Path, home: &Home, ready: Option<&str>, env: &[(&str, &str)]) -> Figures {
     // SAFETY: single-threaded at this point of the benchmark; the harness reads it at launch.
     unsafe { std::env::set_var("EDGECOST_APP", exe) };
-    let driver = Driver::start(home);
-    let mut figures = Figures { size_bytes: std::fs::metadata(exe).unwrap().len(), launch_ms: vec![], rss_kib: vec![], pss_kib: vec![] };
+    let driver = Driver::start_with_env(home, env);
+    let mut figures = Figures { size_bytes: std::fs::metadata(exe).unwrap().len(), launch_ms: vec![], rss_kib: vec![], pss_kib: vec![], pss_by_kind: Default::default() };
     for _ in 0..LAUNCHES {
         let started = Instant::now();
         let app = driver.launch().await;
@@ -113,7 +142,9 @@ async fn measure(exe: &Path, home: &Home, ready: Option<&str>) -> Figures {
         tokio::time::sleep(IDLE).await;
         let roots = processes_of(exe);
         assert_eq!(roots.len(), 1, "one running {} expected, found {roots:?}", exe.display());
-        let (rss, pss) = memory_kib(&with_descendants(roots[0]));
+        let tree = with_descendants(roots[0]);
+        let (rss, pss) = memory_kib(&tree);
+        figures.pss_by_kind = pss_by_kind(roots[0], &tree);
         figures.rss_kib.push(rss);
         figures.pss_kib.push(pss);
         app.close().await.unwrap();
@@ -152,8 +183,11 @@ async fn main() {
     }
 
     let minimal_home = Home::new();
-    let minimal = measure(&minimal_exe, &minimal_home, None).await;
-    let app = measure(&app_exe, &home, Some("#bill-to-date [data-testid=total]")).await;
+    let minimal = measure(&minimal_exe, &minimal_home, None, &[]).await;
+    // The app draws without GPU compositing (see src-tauri/src/main.rs); the minimal window
+    // is also measured drawing that way, so the figure of the app's own pages shows too.
+    let flat = measure(&minimal_exe, &minimal_home, None, &[("WEBKIT_DISABLE_COMPOSITING_MODE", "1")]).await;
+    let app = measure(&app_exe, &home, Some("#bill-to-date [data-testid=total]"), &[]).await;
 
     let (app_rss, app_pss) = (median(&app.rss_kib), median(&app.pss_kib));
     let (min_rss, min_pss) = (median(&minimal.rss_kib), median(&minimal.pss_kib));
@@ -171,5 +205,18 @@ async fn main() {
     println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x  <= 1.25x", "idle memory, PSS (all processes)", mib(app_pss), mib(min_pss), app_pss as f64 / min_pss as f64);
     println!("{:<34} {:>11.0} ms {:>13.0} ms {:>7.2}x  app <= 1000 ms", "launch to dashboard (WebDriver)", app_ms, min_ms, app_ms / min_ms);
     println!("(launch times include starting the WebDriver session; the minimal window's is to a blank page)");
+    let (flat_rss, flat_pss) = (median(&flat.rss_kib), median(&flat.pss_kib));
+    println!("minimal window drawn without GPU compositing, like the app:");
+    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x", "  idle memory, RSS", mib(app_rss), mib(flat_rss), app_rss as f64 / flat_rss as f64);
+    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x", "  idle memory, PSS", mib(app_pss), mib(flat_pss), app_pss as f64 / flat_pss as f64);
+    println!("PSS by process, last launch (anonymous + file-backed + shared memory): app, minimal, minimal drawn like the app");
+    let kinds: std::collections::BTreeSet<&String> = app.pss_by_kind.keys().chain(minimal.pss_by_kind.keys()).collect();
+    for kind in kinds {
+        let of = |f: &Figures| {
+            let [anon, file, shmem] = f.pss_by_kind.get(kind).copied().unwrap_or([0; 3]);
+            format!("{:>6.1} + {:>5.1} + {:>5.1} MiB", mib(anon), mib(file), mib(shmem))
+        };
+        println!("  {:<18} {:>28} {:>28} {:>28}", kind, of(&app), of(&minimal), of(&flat));
+    }
     server.running.shutdown().await.unwrap();
 }
