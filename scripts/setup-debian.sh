@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libxdo-dev libdbus-1-dev
-  xvfb xauth webkit2gtk-driver dbus-x11 imagemagick
+  xvfb xauth webkit2gtk-driver dbus-x11 dbus-daemon dbus-bin imagemagick
   gnome-keyring libsecret-tools
   postgresql
   fonts-dejavu-core
