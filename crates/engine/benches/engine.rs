@@ -2,8 +2,10 @@
 //!
 //! - ingest records/s on SQLite and PostgreSQL, beside a raw bulk insert of the same rows
 //!   into the usage log in the same run (goals: >= 200k/s SQLite, >= 100k/s PostgreSQL,
-//!   >= 0.5x raw);
-//! - ingest-to-visible latency: from sending a batch to the bill showing it;
+//!   at least 0.5x raw), twice: until the last answer, and sustained, until the engine's
+//!   background task has also rolled up every batch into the hourly rollups;
+//! - ingest-to-visible latency: from sending a batch to the bill showing it, and to a usage
+//!   query showing it;
 //! - p50/p99 of a 90-day hourly usage query with 1,000 accounts (goal: p99 <= 20 ms).
 //!
 //! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000);
@@ -90,6 +92,12 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
         assert_eq!(r.receipt.accepted as usize, b.records.len(), "{:?}", r.receipt.rejected.first());
     }
     let ingest_rate = records as f64 / started.elapsed().as_secs_f64();
+    // The hourly rollups follow in the background: sustained throughput counts until the
+    // queue is empty (polled, so the figure is the background task's own).
+    while s.engine.rollups_pending().await.unwrap() > 0 {
+        tokio::time::sleep(StdDuration::from_millis(2)).await;
+    }
+    let sustained_rate = records as f64 / started.elapsed().as_secs_f64();
 
     let raw = setup(url_raw, ACCOUNTS_INGEST).await;
     let work = batches(&raw, records, "raw");
@@ -98,21 +106,38 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
         raw.engine.insert_records_only(&raw.node, b, now()).await.unwrap();
     }
     let raw_rate = records as f64 / started.elapsed().as_secs_f64();
+    let goal = |rate: f64| if rate >= goal_per_second && rate >= raw_rate * 0.5 { "met" } else { "NOT met" };
     println!(
-        "{backend:<10} ingest {:>9.0} records/s | raw bulk insert {:>9.0} records/s | ratio {:.2}x (goal >= 0.50x) | goal >= {:.0}/s: {}",
+        "{backend:<10} ingest answered {:>9.0} records/s ({:.2}x raw) | sustained, all rolled up {:>9.0} records/s ({:.2}x raw) | \
+         raw bulk insert {:>9.0} records/s | goal >= {:.0}/s and >= 0.50x raw: answered {}, sustained {}",
         ingest_rate,
-        raw_rate,
         ingest_rate / raw_rate,
+        sustained_rate,
+        sustained_rate / raw_rate,
+        raw_rate,
         goal_per_second,
-        if ingest_rate >= goal_per_second { "met" } else { "NOT met" }
+        goal(ingest_rate),
+        goal(sustained_rate),
     );
 
-    // Ingest-to-visible: from sending a small batch to the bill to date including it.
+    // Ingest-to-visible: from sending a small batch to the bill to date including it, and
+    // to a usage query including it.
     let account = s.accounts[0].clone();
+    let chart = UsageQuery {
+        from: now() - Duration::hours(3),
+        to: now(),
+        granularity: Granularity::Hour,
+        group_by: UsageGrouping::Meter,
+    };
+    let charted = |series: edgecost_api::UsageSeries| -> u64 {
+        series.lines.iter().filter(|l| l.key == "requests").flat_map(|l| l.points.iter()).map(|p| p.quantity).sum()
+    };
     let mut answer = Vec::new();
     let mut visible = Vec::new();
+    let mut visible_in_usage = Vec::new();
     for i in 0..LATENCY_SAMPLES {
         let before = s.engine.bill_to_date(&account, now()).await.unwrap().totals.requests;
+        let before_usage = charted(s.engine.usage(&account, &chart).await.unwrap());
         let b = TelemetryBatch {
             batch_id: format!("latency-{i}"),
             node_id: s.node_id.clone(),
@@ -136,13 +161,22 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
             }
         }
         visible.push(sent.elapsed());
+        loop {
+            if charted(s.engine.usage(&account, &chart).await.unwrap()) > before_usage {
+                break;
+            }
+        }
+        visible_in_usage.push(sent.elapsed());
     }
     println!(
-        "{backend:<10} ingest answer p50 {:>7.2} ms p99 {:>7.2} ms | visible in the bill p50 {:>7.2} ms p99 {:>7.2} ms (goal <= 1000 ms)",
+        "{backend:<10} ingest answer p50 {:>7.2} ms p99 {:>7.2} ms | visible in the bill p50 {:>7.2} ms p99 {:>7.2} ms | \
+         in a usage query p50 {:>7.2} ms p99 {:>7.2} ms (goal <= 1000 ms)",
         ms(percentile(&mut answer, 50)),
         ms(percentile(&mut answer, 99)),
         ms(percentile(&mut visible, 50)),
         ms(percentile(&mut visible, 99)),
+        ms(percentile(&mut visible_in_usage, 50)),
+        ms(percentile(&mut visible_in_usage, 99)),
     );
 }
 

@@ -65,10 +65,64 @@ pub struct Ingested {
 }
 
 /// The billing engine over one database. Cheap to clone; clones share the connection pool.
+///
+/// Hourly rollups (the usage queries' source) are written after the ingest transaction by
+/// a roll-up task the engine runs while any clone of it lives, and by every usage query
+/// before it reads, so a query sees every batch answered before it.
 #[derive(Clone)]
 pub struct Engine {
     store: Arc<dyn Store>,
     book: Arc<PriceBook>,
+    rollups: Arc<RollupTask>,
+}
+
+/// Queued batches one roll-up transaction takes at most.
+const ROLLUP_BATCHES_MAX: i64 = 32;
+/// How often the roll-up task looks for batches queued by other replicas.
+const ROLLUP_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
+/// The least time between the starts of two roll-up passes. An ingest after a quiet spell
+/// is rolled up at once; under load a pass takes the batches of the last 100 ms together,
+/// and batches of the same hours add up to one rollup row per key.
+const ROLLUP_SPACING: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The engine's background roll-up task, woken after each ingest; stopped when the last
+/// clone of the engine goes. Stopping it mid-transaction rolls that transaction back: its
+/// batches stay queued.
+struct RollupTask {
+    wake: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RollupTask {
+    fn start(store: Arc<dyn Store>) -> RollupTask {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let woken = wake.clone();
+        let task = tokio::spawn(async move {
+            let mut last_pass = tokio::time::Instant::now();
+            loop {
+                tokio::select! {
+                    () = woken.notified() => {}
+                    () = tokio::time::sleep(ROLLUP_INTERVAL) => {}
+                }
+                tokio::time::sleep_until(last_pass + ROLLUP_SPACING).await;
+                last_pass = tokio::time::Instant::now();
+                // A failed pass (a connection lost, a database restarting) leaves its batches
+                // queued for the next one.
+                while let Ok(n) = store.roll_up(ROLLUP_BATCHES_MAX, None, false).await {
+                    if n < ROLLUP_BATCHES_MAX as u64 {
+                        break;
+                    }
+                }
+            }
+        });
+        RollupTask { wake, task }
+    }
+}
+
+impl Drop for RollupTask {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Engine {
@@ -81,7 +135,8 @@ impl Engine {
         } else {
             return Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() });
         };
-        Ok(Engine { store, book: Arc::new(book) })
+        let rollups = Arc::new(RollupTask::start(store.clone()));
+        Ok(Engine { store, book: Arc::new(book), rollups })
     }
 
     /// The URL of a SQLite database file at `path`.
@@ -196,15 +251,15 @@ impl Engine {
             body_sha256: String::new(),
             received_at: now.timestamp(),
             records: Vec::with_capacity(batch.records.len()),
-            hourly: BTreeMap::new(),
+            hourly_queued: String::new(),
             period: BTreeMap::new(),
-            hourly_totals: BTreeMap::new(),
             accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
         };
         // The batch's fingerprint (serializing and hashing all of it) is taken on a second
         // thread while this one validates the records and rolls them up.
         let mut rejected = Vec::new();
+        let mut hourly: BTreeMap<crate::store::HourlyKey, Counters> = BTreeMap::new();
         prepared.body_sha256 = std::thread::scope(|scope| {
             let hashing =
                 (batch.records.len() >= PARALLEL_HASH_RECORDS_MIN).then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
@@ -232,8 +287,7 @@ impl Engine {
                 }
                 let period_start = period_of_hour.1;
                 let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
-                prepared.hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
-                prepared.hourly_totals.entry((account.clone(), hour)).or_default().add(&counters);
+                hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
                 prepared.period.entry((account.clone(), period_start, region.clone())).or_default().add(&counters);
                 prepared.records.push(RecordRow {
                     account_id: account,
@@ -244,6 +298,7 @@ impl Engine {
                     counters,
                 });
             }
+            prepared.hourly_queued = crate::store::encode_hourly(&hourly);
             match hashing {
                 Some(hashing) => hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                 None => token::sha256_hex_of_json(batch),
@@ -304,6 +359,8 @@ impl Engine {
         };
         let store = self.store.clone();
         let stored = detached(async move { store.ingest(&prepared, &decide).await }).await?;
+        // The hourly sums just queued are rolled up by the background task right away.
+        self.rollups.wake.notify_one();
         let (json, replayed) = match stored {
             IngestStored::Fresh(j) => (j, false),
             IngestStored::Replayed(j) => (j, true),
@@ -693,6 +750,41 @@ impl Engine {
 
     // ---------------------------------------------------------------- usage
 
+    /// Rolls up every batch queued so far, skipping those another roll-up (another replica)
+    /// holds; answers how many batches this call rolled up. The engine also does this on its
+    /// own, in the background and before each usage query.
+    pub async fn roll_up(&self) -> Result<u64> {
+        let store = self.store.clone();
+        detached(async move {
+            let mut done = 0;
+            loop {
+                let n = store.roll_up(ROLLUP_BATCHES_MAX, None, false).await?;
+                done += n;
+                if n < ROLLUP_BATCHES_MAX as u64 {
+                    return Ok(done);
+                }
+            }
+        })
+        .await
+    }
+
+    /// Batches whose hourly rollups are not written yet.
+    pub async fn rollups_pending(&self) -> Result<u64> {
+        self.store.rollups_pending().await
+    }
+
+    /// Rolls up every batch queued before this call, waiting for those another roll-up holds,
+    /// so that a read after it sees every batch answered before it.
+    async fn catch_up_rollups(&self) -> Result<()> {
+        let store = self.store.clone();
+        detached(async move {
+            let Some(through) = store.rollup_queue_last().await? else { return Ok(()) };
+            while store.roll_up(ROLLUP_BATCHES_MAX, Some(through), true).await? > 0 {}
+            Ok(())
+        })
+        .await
+    }
+
     /// Usage in hourly or daily buckets, one line per meter and group key.
     pub async fn usage(&self, account: &AccountId, q: &UsageQuery) -> Result<UsageSeries> {
         if q.from >= q.to {
@@ -710,6 +802,8 @@ impl Engine {
             UsageGrouping::Route => GroupColumn::Route,
             UsageGrouping::Region => GroupColumn::Region,
         };
+        // The hourly rollups are read only here, and only after catching up with the queue.
+        self.catch_up_rollups().await?;
         let rows = self
             .store
             .usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group)

@@ -3,7 +3,7 @@
 //! Each scenario is a plain async function over a fresh database; the macro at the bottom
 //! instantiates every scenario once per backend.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -650,6 +650,144 @@ async fn the_demo_account_sits_just_past_80_percent(db: Db) {
     assert_eq!(nodes.len(), 3);
 }
 
+// ------------------------------------------------------------------------------ hourly rollups
+
+/// The records of batch `i`: two routes, two regions, three hours, with counters that differ
+/// per batch.
+fn rollup_records(account_id: &str, i: u64) -> Vec<TelemetryRecord> {
+    let mut records = Vec::new();
+    for (h, hour) in ["2026-11-23T07", "2026-11-23T08", "2026-11-23T09"].iter().enumerate() {
+        for (route, region) in [("/api/orders", "eu"), ("/api/search", "na"), ("/api/orders", "na")] {
+            let n = i * 10 + h as u64 + 1;
+            records.push(rec(account_id, route, region, &format!("{hour}:{:02}:00Z", i % 60), n, n * 1_000, n * 3));
+        }
+    }
+    records
+}
+
+/// Sums of `records` per (hour, key), keyed as the usage query answers them.
+fn expected_sums(records: &[TelemetryRecord], key: impl Fn(&TelemetryRecord) -> String) -> BTreeMap<(String, String, String), u64> {
+    let mut sums = BTreeMap::new();
+    for r in records {
+        let hour = r.window_start.timestamp() / 3_600 * 3_600;
+        let hour = DateTime::from_timestamp(hour, 0).unwrap().to_rfc3339();
+        for (meter, value) in [("requests", r.requests), ("egress", r.egress_bytes), ("compute", r.compute_ms)] {
+            *sums.entry((hour.clone(), key(r), meter.to_owned())).or_default() += value;
+        }
+    }
+    sums
+}
+
+/// What the usage query answers for the fixture's account on 2026-11-23, hourly, per group.
+async fn usage_sums(engine: &Engine, account: &AccountId, group_by: UsageGrouping) -> BTreeMap<(String, String, String), u64> {
+    let q = UsageQuery { from: t("2026-11-23T00:00:00Z"), to: t("2026-11-24T00:00:00Z"), granularity: Granularity::Hour, group_by };
+    let series = engine.usage(account, &q).await.unwrap();
+    let mut sums = BTreeMap::new();
+    for line in &series.lines {
+        let meter = match line.meter {
+            Meter::Requests => "requests",
+            Meter::Egress => "egress",
+            Meter::Compute => "compute",
+        };
+        let key = if group_by == UsageGrouping::Meter { String::new() } else { line.key.clone() };
+        for p in &line.points {
+            if p.quantity > 0 {
+                *sums.entry((p.start.to_rfc3339(), key.clone(), meter.to_owned())).or_default() += p.quantity;
+            }
+        }
+    }
+    sums
+}
+
+async fn assert_usage_is_the_records_sums(engine: &Engine, account: &AccountId, records: &[TelemetryRecord]) {
+    assert_eq!(usage_sums(engine, account, UsageGrouping::Meter).await, expected_sums(records, |_| String::new()));
+    assert_eq!(usage_sums(engine, account, UsageGrouping::Route).await, expected_sums(records, |r| r.route.clone()));
+    assert_eq!(usage_sums(engine, account, UsageGrouping::Region).await, expected_sums(records, |r| r.region.clone()));
+}
+
+async fn hourly_rollups_count_each_batch_once_while_two_replicas_roll_up(db: Db) {
+    let f = fixture(&db, "scale", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Both replicas roll up as fast as they can, beside their own background tasks.
+    let mut rollers = Vec::new();
+    for engine in [f.engine.clone(), replica.clone()] {
+        let done = done.clone();
+        rollers.push(tokio::spawn(async move {
+            let mut rolled = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                rolled += engine.roll_up().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            rolled
+        }));
+    }
+    let mut ingests = Vec::new();
+    for i in 0..40u64 {
+        // Each batch is sent to both replicas at once: one stores it, the other replays it.
+        for engine in [f.engine.clone(), replica.clone()] {
+            let b = batch(&f, &format!("roll-{i}"), rollup_records(&f.account_id, i));
+            let node = f.node.clone();
+            ingests.push(tokio::spawn(async move { engine.ingest(&node, &b, t(NOW)).await.unwrap().replayed }));
+        }
+    }
+    let mut fresh = 0;
+    for task in ingests {
+        fresh += u64::from(!task.await.unwrap());
+    }
+    assert_eq!(fresh, 40, "each batch is stored once");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    for roller in rollers {
+        roller.await.unwrap();
+    }
+    let records: Vec<_> = (0..40).flat_map(|i| rollup_records(&f.account_id, i)).collect();
+    for engine in [&f.engine, &replica] {
+        assert_usage_is_the_records_sums(engine, &f.account, &records).await;
+    }
+    assert_eq!(f.engine.rollups_pending().await.unwrap(), 0);
+    // Nothing is left to roll up twice.
+    assert_eq!(f.engine.roll_up().await.unwrap() + replica.roll_up().await.unwrap(), 0);
+    assert_usage_is_the_records_sums(&f.engine, &f.account, &records).await;
+}
+
+async fn a_usage_query_after_an_ingest_answer_sees_the_batch(db: Db) {
+    let f = fixture(&db, "scale", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let roller = {
+        let (replica, done) = (replica.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                replica.roll_up().await.unwrap();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut records = Vec::new();
+    for i in 0..20u64 {
+        let b = batch(&f, &format!("seen-{i}"), rollup_records(&f.account_id, i));
+        records.extend(b.records.iter().cloned());
+        f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+        // Read on either replica, right after the answer, while the other rolls up.
+        let reader = if i % 2 == 0 { &f.engine } else { &replica };
+        assert_eq!(usage_sums(reader, &f.account, UsageGrouping::Meter).await, expected_sums(&records, |_| String::new()), "after batch {i}");
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    roller.await.unwrap();
+    assert_usage_is_the_records_sums(&replica, &f.account, &records).await;
+}
+
+async fn the_background_task_rolls_up_without_a_query(db: Db) {
+    let f = fixture(&db, "scale", "2026-10-01T00:00:00Z").await;
+    f.engine.ingest(&f.node, &batch(&f, "bg-1", rollup_records(&f.account_id, 1)), t(NOW)).await.unwrap();
+    let started = std::time::Instant::now();
+    while f.engine.rollups_pending().await.unwrap() > 0 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "rolled up within a second");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_usage_is_the_records_sums(&f.engine, &f.account, &rollup_records(&f.account_id, 1)).await;
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -692,4 +830,7 @@ conformance!(
     usage_series_and_the_log_page_through_everything,
     the_log_keeps_backslashes_verbatim,
     the_demo_account_sits_just_past_80_percent,
+    hourly_rollups_count_each_batch_once_while_two_replicas_roll_up,
+    a_usage_query_after_an_ingest_answer_sees_the_batch,
+    the_background_task_rolls_up_without_a_query,
 );

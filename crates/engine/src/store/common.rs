@@ -269,8 +269,14 @@ macro_rules! impl_store {
                     });
                 }
                 Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
-                Self::upsert_hourly(&mut tx, &b.hourly).await?;
-                Self::upsert_hourly_totals(&mut tx, &b.hourly_totals).await?;
+                // The hourly rollups are added by a roll-up after this commits (see `roll_up`):
+                // the queue row commits with the claim, so it exists once per batch.
+                sqlx::query("INSERT INTO rollup_queue (node_id, batch_id, hourly) VALUES ($1, $2, $3)")
+                    .bind(&b.node_id)
+                    .bind(&b.batch_id)
+                    .bind(&b.hourly_queued)
+                    .execute(&mut *tx)
+                    .await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
                 let mut totals: std::collections::BTreeMap<String, Vec<$crate::store::RegionCounters>> =
                     b.accounts.iter().map(|a| (a.clone(), Vec::new())).collect();
@@ -320,6 +326,37 @@ macro_rules! impl_store {
                     .await?;
                 tx.commit().await?;
                 Ok($crate::store::IngestStored::Fresh(decision.receipt_json))
+            }
+
+            async fn roll_up(&self, max_batches: i64, through: Option<i64>, wait: bool) -> $crate::error::Result<u64> {
+                let mut tx = self.begin_write().await?;
+                // Deleting the queue rows and adding their sums commit together: a batch is
+                // rolled up once, and a crash in between leaves it queued.
+                let queued = Self::take_queued(&mut tx, max_batches, through.unwrap_or(i64::MAX), wait).await?;
+                if queued.is_empty() {
+                    tx.rollback().await?;
+                    return Ok(0);
+                }
+                let mut hourly = std::collections::BTreeMap::new();
+                let mut totals = std::collections::BTreeMap::new();
+                let mut strings = std::collections::HashSet::new();
+                for q in &queued {
+                    $crate::store::add_queued_hourly(q, &mut hourly, &mut totals, &mut strings)?;
+                }
+                // Sorted keys: concurrent roll-ups lock rollup rows in one order.
+                Self::upsert_hourly(&mut tx, &hourly).await?;
+                Self::upsert_hourly_totals(&mut tx, &totals).await?;
+                tx.commit().await?;
+                Ok(queued.len() as u64)
+            }
+
+            async fn rollup_queue_last(&self) -> $crate::error::Result<Option<i64>> {
+                Ok(sqlx::query_scalar("SELECT MAX(id) FROM rollup_queue").fetch_one(&self.pool).await?)
+            }
+
+            async fn rollups_pending(&self) -> $crate::error::Result<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_queue").fetch_one(&self.pool).await?;
+                Ok(n as u64)
             }
 
             async fn period_usage(

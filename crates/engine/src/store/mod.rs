@@ -86,8 +86,9 @@ pub(crate) struct PreparedBatch {
     pub body_sha256: String,
     pub received_at: i64,
     pub records: Vec<RecordRow>,
-    pub hourly: BTreeMap<HourlyKey, Counters>,
-    pub hourly_totals: BTreeMap<HourKey, Counters>,
+    /// The batch's hourly sums, encoded by [`encode_hourly`]: queued with the claim and
+    /// added to the hourly rollups by a later roll-up.
+    pub hourly_queued: String,
     pub period: BTreeMap<PeriodKey, Counters>,
     /// Accounts whose current-period totals the decision needs.
     pub accounts: Vec<String>,
@@ -205,6 +206,62 @@ pub(crate) type IngestDecide<'a> =
 pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow]) -> Result<TierPlan> + Send + Sync);
 pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow], &[TierChangeRow]) -> Result<LedgerPlan> + Send + Sync);
 
+/// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
+/// per key: account (index into `strings`), hour, route (index), region (index), requests,
+/// compute_ms, egress_bytes. Each distinct string is written once per batch.
+pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
+    let mut strings: Vec<&str> = Vec::new();
+    let mut index: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let mut numbers = Vec::with_capacity(rows.len() * 7);
+    fn id<'a>(s: &'a str, strings: &mut Vec<&'a str>, index: &mut std::collections::HashMap<&'a str, i64>) -> i64 {
+        *index.entry(s).or_insert_with(|| {
+            strings.push(s);
+            strings.len() as i64 - 1
+        })
+    }
+    for ((account, hour, route, region), c) in rows {
+        let a = id(account, &mut strings, &mut index);
+        let r = id(route, &mut strings, &mut index);
+        let g = id(region, &mut strings, &mut index);
+        numbers.extend_from_slice(&[a, *hour, r, g, c.requests, c.compute_ms, c.egress_bytes]);
+    }
+    serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
+}
+
+/// Adds queued hourly sums (see [`encode_hourly`]) to `hourly` and their per-hour totals to
+/// `totals`.
+pub(crate) fn add_queued_hourly(
+    queued: &str,
+    hourly: &mut BTreeMap<HourlyKey, Counters>,
+    totals: &mut BTreeMap<HourKey, Counters>,
+    shared: &mut std::collections::HashSet<Arc<str>>,
+) -> Result<()> {
+    let corrupt = |reason: String| crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") };
+    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt(e.to_string()))?;
+    if numbers.len() % 7 != 0 {
+        return Err(corrupt(format!("{} numbers", numbers.len())));
+    }
+    let strings: Vec<Arc<str>> = strings
+        .into_iter()
+        .map(|s| match shared.get(s.as_str()) {
+            Some(found) => found.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(s);
+                shared.insert(s.clone());
+                s
+            }
+        })
+        .collect();
+    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt(format!("string {i}")));
+    for n in numbers.chunks_exact(7) {
+        let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
+        let account = string(n[0])?;
+        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().add(&c);
+        totals.entry((account, n[1])).or_default().add(&c);
+    }
+    Ok(())
+}
+
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
@@ -225,7 +282,18 @@ pub(crate) trait Store: Send + Sync {
     /// stores the answer with the claim), all in one transaction. A key already claimed is
     /// answered from the claim without a change, or refused if the request differs.
     async fn change_tier(&self, account_id: &str, claim: &PurchaseClaim, now: i64, decide: TierDecide<'_>) -> Result<TierWrite>;
+    /// Claims the batch, writes its records and period totals, queues its hourly sums and
+    /// stores the receipt, in one transaction.
     async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
+    /// Takes up to `max_batches` queued batches of id at most `through` (any, when `None`)
+    /// and adds their hourly sums to the hourly rollups, in one transaction; answers how many
+    /// it took. With `wait`, batches another roll-up holds are waited for (and are then gone)
+    /// rather than skipped.
+    async fn roll_up(&self, max_batches: i64, through: Option<i64>, wait: bool) -> Result<u64>;
+    /// The id of the newest queued batch, if any.
+    async fn rollup_queue_last(&self) -> Result<Option<i64>>;
+    /// Queued batches not rolled up yet.
+    async fn rollups_pending(&self) -> Result<u64>;
     async fn period_usage(&self, account_id: &str, period_start: i64) -> Result<Vec<RegionCounters>>;
     /// The whole ledger of the account, oldest first.
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
@@ -243,4 +311,35 @@ pub(crate) trait Store: Send + Sync {
     /// benchmark compares against.
     #[cfg(feature = "testing")]
     async fn insert_records_only(&self, node_id: &str, batch_id: &str, received_at: i64, records: &[RecordRow]) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_hourly_sums_add_up_to_what_was_queued() {
+        let key = |a: &str, h: i64, r: &str, g: &str| -> HourlyKey { (Arc::from(a), h, Arc::from(r), Arc::from(g)) };
+        let c = |requests, compute_ms, egress_bytes| Counters { requests, compute_ms, egress_bytes };
+        let one = BTreeMap::from([
+            (key("acc_a", 3_600, "/x \"q\"", "eu"), c(1, 2, 3)),
+            (key("acc_a", 7_200, "/y", "eu"), c(4, 5, 6)),
+            (key("acc_b", 3_600, "/x \"q\"", "na"), c(7, 8, 9)),
+        ]);
+        let two = BTreeMap::from([(key("acc_a", 3_600, "/x \"q\"", "eu"), c(10, 20, 30))]);
+        let (mut hourly, mut totals, mut shared) = (BTreeMap::new(), BTreeMap::new(), std::collections::HashSet::new());
+        for queued in [encode_hourly(&one), encode_hourly(&two)] {
+            add_queued_hourly(&queued, &mut hourly, &mut totals, &mut shared).unwrap();
+        }
+        let mut expected = one.clone();
+        expected.get_mut(&key("acc_a", 3_600, "/x \"q\"", "eu")).unwrap().add(&c(10, 20, 30));
+        assert_eq!(hourly, expected);
+        let hour = |a: &str, h: i64| -> HourKey { (Arc::from(a), h) };
+        assert_eq!(totals, BTreeMap::from([
+            (hour("acc_a", 3_600), c(11, 22, 33)),
+            (hour("acc_a", 7_200), c(4, 5, 6)),
+            (hour("acc_b", 3_600), c(7, 8, 9)),
+        ]));
+        assert!(add_queued_hourly("[[\"a\"],[5,0,0,0,1,1,1]]", &mut hourly, &mut totals, &mut shared).is_err());
+    }
 }

@@ -30,6 +30,25 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// Deletes up to `max` queued batches of id at most `through`, oldest first, and answers
+    /// their hourly sums. Rows another roll-up holds are skipped, or with `wait` waited for:
+    /// once that roll-up commits they are gone.
+    async fn take_queued(
+        tx: &mut Transaction<'static, Postgres>,
+        max: i64,
+        through: i64,
+        wait: bool,
+    ) -> Result<Vec<String>> {
+        let sql = if wait {
+            "DELETE FROM rollup_queue WHERE id IN \
+             (SELECT id FROM rollup_queue WHERE id <= $2 ORDER BY id LIMIT $1 FOR UPDATE) RETURNING hourly"
+        } else {
+            "DELETE FROM rollup_queue WHERE id IN \
+             (SELECT id FROM rollup_queue WHERE id <= $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING hourly"
+        };
+        Ok(sqlx::query_scalar(sql).bind(max).bind(through).fetch_all(&mut **tx).await?)
+    }
+
     /// The usage log takes its rows by `COPY`: PostgreSQL then fills whole heap pages at a
     /// time (one WAL record per page rather than per row) and runs no statement per row.
     async fn insert_records(

@@ -69,6 +69,18 @@ impl SqliteStore {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Deletes up to `max` queued batches of id at most `through`, oldest first, and answers
+    /// their hourly sums. The write lock already keeps other roll-ups out (`_wait` is moot).
+    async fn take_queued(tx: &mut Transaction<'static, Sqlite>, max: i64, through: i64, _wait: bool) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "DELETE FROM rollup_queue WHERE id IN (SELECT id FROM rollup_queue WHERE id <= $2 ORDER BY id LIMIT $1) RETURNING hourly",
+        )
+        .bind(max)
+        .bind(through)
+        .fetch_all(&mut **tx)
+        .await?)
+    }
+
     /// Node, batch and receipt time are bound once per statement, not once per row.
     async fn insert_records(
         tx: &mut Transaction<'static, Sqlite>,
