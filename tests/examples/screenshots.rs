@@ -12,7 +12,12 @@ use fantoccini::{Client, Locator};
 
 fn shoot(name: &str) {
     let out = workspace_root().join("docs").join(format!("{name}.png"));
-    let status = Command::new("/usr/bin/import").args(["-window", "root"]).arg(&out).status().expect("ImageMagick's import");
+    // The window sits at the screen's top left, at its configured 1200 x 800.
+    let status = Command::new("/usr/bin/import")
+        .args(["-window", "root", "-crop", "1200x800+0+0", "+repage"])
+        .arg(&out)
+        .status()
+        .expect("ImageMagick's import");
     assert!(status.success(), "import failed for {name}");
     println!("wrote {}", out.display());
 }
