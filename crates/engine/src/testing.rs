@@ -12,11 +12,13 @@
 //! `$EDGECOST_PG_BIN` or `/usr/lib/postgresql/<version>/bin`. Missing binaries are a test
 //! failure with a message saying what to install, never a skip. `initdb` refuses to run as
 //! root, so as root the server runs as the `postgres` system user. Dropping the handle stops
-//! the server and deletes its folder.
+//! the server and deletes its folder; a watchdog does the same when the process dies without
+//! dropping it (killed, timed out, interrupted), so no server or folder outlives its process.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A running PostgreSQL server, stopped on drop.
@@ -25,7 +27,45 @@ pub struct PgServer {
     data: PathBuf,
     port: u16,
     as_postgres_user: bool,
+    // Fields drop in this order: the folder goes first, then the watchdog finds nothing to do.
     _dir: tempfile::TempDir,
+    _watchdog: Watchdog,
+}
+
+/// Stops the server and deletes its folder once the process that started it is gone.
+///
+/// A detached `sh` (its own process group, so a Ctrl-C to the test does not reach it) blocks
+/// reading a pipe whose only writer is this process. The pipe closes when the process exits
+/// however it exits, SIGKILL included, or when the handle is dropped; the watchdog then stops
+/// the server (`pg_ctl -m immediate stop`, as the server's user) and removes the folder if
+/// the folder is still there, and exits.
+struct Watchdog(Child);
+
+const WATCHDOG: &str = r#"
+trap '' HUP INT TERM
+dir=$1; data=$2; shift 2
+while read -r _; do :; done
+if [ -d "$dir" ]; then
+    "$@" -D "$data" -m immediate -w stop
+    rm -rf "$dir"
+fi
+"#;
+
+impl Watchdog {
+    fn spawn(dir: &Path, data: &Path, pg_ctl: &Command) -> Watchdog {
+        let mut sh = Command::new("sh");
+        sh.arg("-c").arg(WATCHDOG).arg("edgecost-pg-watchdog").arg(dir).arg(data);
+        sh.arg(pg_ctl.get_program()).args(pg_ctl.get_args());
+        sh.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
+        Watchdog(sh.spawn().unwrap_or_else(|e| panic!("the PostgreSQL watchdog could not be started: {e}")))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
 }
 
 static DATABASES: AtomicU32 = AtomicU32::new(0);
@@ -72,6 +112,7 @@ impl PgServer {
             run(Command::new("chmod").arg("0755").arg(dir.path()), "chmod");
             run(Command::new("chown").arg("-R").arg("postgres:postgres").arg(dir.path()), "chown");
         }
+        let watchdog = Watchdog::spawn(dir.path(), &data, &pg_command(&bin, "pg_ctl", as_postgres_user));
         let mut initdb = pg_command(&bin, "initdb", as_postgres_user);
         initdb.args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "-D"]).arg(&data);
         run(&mut initdb, "initdb");
@@ -84,7 +125,7 @@ impl PgServer {
         let mut start = pg_command(&bin, "pg_ctl", as_postgres_user);
         start.arg("-D").arg(&data).args(["-w", "-t", "60", "-o", &options, "-l"]).arg(dir.path().join("server.log")).arg("start");
         run(&mut start, "pg_ctl start");
-        PgServer { bin, data, port, as_postgres_user, _dir: dir }
+        PgServer { bin, data, port, as_postgres_user, _dir: dir, _watchdog: watchdog }
     }
 
     /// The URL of the server's `postgres` database.
