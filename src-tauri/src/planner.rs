@@ -85,7 +85,13 @@ pub async fn plan_open(handle: AppHandle, state: State<'_, PlannerState>, count:
 
 /// Asks for an exported usage file and builds the plan from its measured per-route telemetry.
 #[tauri::command]
-pub async fn plan_from_usage(handle: AppHandle, state: State<'_, PlannerState>, tier: String, count: u32) -> Answer<Option<PlanView>> {
+pub async fn plan_from_usage(
+    handle: AppHandle,
+    app_state: State<'_, crate::commands::AppState>,
+    state: State<'_, PlannerState>,
+    count: u32,
+) -> Answer<Option<PlanView>> {
+    let tier = app_state.app.planning_tier().await;
     let picked = handle.dialog().file().add_filter("Usage export", &["jsonl", "json", "ndjson"]).blocking_pick_file();
     let Some(path) = picked_path(picked)? else { return Ok(None) };
     Ok(Some(install(&state, PlanSession::from_usage_file(&path, &tier)?, count)?))

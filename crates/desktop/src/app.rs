@@ -228,6 +228,18 @@ impl App {
         live.connection.as_ref().map(|(_, c)| c.clone()).ok_or(DesktopError::NotSignedIn)
     }
 
+    /// The tier a new plan starts on: the signed-in (or demo) account's tier as last synced,
+    /// or production when there is none or it has no published prices (custom tiers).
+    pub async fn planning_tier(&self) -> String {
+        let book = edgecost_pricing::PriceBook::published();
+        let live = self.live.lock().await;
+        live.snapshot
+            .as_ref()
+            .map(|s| s.account.tier.clone())
+            .filter(|tier| book.tier(tier).is_some_and(|t| t.is_rateable() && !t.custom))
+            .unwrap_or_else(|| "production".to_owned())
+    }
+
     /// Whether a connection is live (an account signed in, or the demo running).
     pub async fn is_connected(&self) -> bool {
         self.live.lock().await.connection.is_some()

@@ -137,6 +137,7 @@ async fn the_credit_sheet_says_how_long_the_packs_last_at_the_run_rate() {
 #[tokio::test]
 async fn a_double_confirmed_upgrade_changes_the_tier_once_and_clears_the_banner() {
     let (_dir, app) = demo_app().await;
+    assert_eq!(app.planning_tier().await, "production", "a plan starts on the account's tier");
     let connection = app.connection().await.unwrap();
     let client = connection.client();
     let intents = Intents::new();
@@ -154,6 +155,7 @@ async fn a_double_confirmed_upgrade_changes_the_tier_once_and_clears_the_banner(
     let view = app.sync(Utc::now()).await.unwrap();
     assert_eq!(view.tier, "scale");
     assert_eq!(notice_banner(book(), &view), None, "the upgrade resolved the notice");
+    assert_eq!(app.planning_tier().await, "scale", "a new plan from a usage file starts on the new tier");
 }
 
 #[tokio::test]
