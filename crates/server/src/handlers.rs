@@ -3,7 +3,6 @@
 //! Each account handler acts on the account of its token only (see [`AccountAuth`]).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody, Granularity,
@@ -11,19 +10,18 @@ use edgecost_api::{
     UsageLogQuery, UsageQuery, UsageSeries,
 };
 
-use edgecost_engine::EngineError;
-
 use crate::auth::{AccountAuth, NodeAuth};
 use crate::error::AppError;
+use crate::idempotency::IdempotentJson;
 use crate::json::{Json, Query};
 use crate::metrics::IngestOutcome;
 use crate::state::AppState;
 
-/// The longest idempotency key accepted, in characters.
-pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
-
-/// The header that makes a purchase safe to repeat.
-pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// The answer of every account endpoint to a request without a valid account token (as
+/// [`AccountAuth`] refuses it), for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "Missing or invalid account token")]
+struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
 
 /// Telemetry from an edge node. Answers only after the batch is durably stored; a replayed
 /// `batch_id` gets the first answer again and is counted once.
@@ -68,7 +66,7 @@ pub async fn ingest(
     security(("account_token" = [])),
     responses(
         (status = 200, description = "The account's overview", body = AccountSummary),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
     )
 )]
 pub async fn account(
@@ -85,7 +83,7 @@ pub async fn account(
     security(("account_token" = [])),
     responses(
         (status = 200, description = "The bill to date and the projected bill", body = BillToDate),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
     )
 )]
 pub async fn bill(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<BillToDate>, AppError> {
@@ -106,7 +104,7 @@ pub async fn bill(State(state): State<AppState>, auth: AccountAuth) -> Result<Js
     responses(
         (status = 200, description = "Usage series", body = UsageSeries),
         (status = 400, description = "Bad query string", body = ErrorBody),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
         (status = 422, description = "A range the engine refuses", body = ErrorBody),
     )
 )]
@@ -129,7 +127,7 @@ pub async fn usage(
     responses(
         (status = 200, description = "One page of the usage log", body = UsageLogPage),
         (status = 400, description = "Bad query string or cursor", body = ErrorBody),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
     )
 )]
 pub async fn usage_log(
@@ -152,7 +150,7 @@ pub async fn usage_log(
     responses(
         (status = 200, description = "The change and when it takes effect (or the first answer for this key)", body = TierChange),
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
         (status = 409, description = "The tier is already in effect, or the key was used with a different body", body = ErrorBody),
         (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
     )
@@ -160,12 +158,10 @@ pub async fn usage_log(
 pub async fn change_tier(
     State(state): State<AppState>,
     auth: AccountAuth,
-    headers: HeaderMap,
-    Json(request): Json<TierChangeRequest>,
+    request: IdempotentJson<TierChangeRequest>,
 ) -> Result<Json<TierChange>, AppError> {
-    let key = idempotency_key(&headers)?;
     let now = state.clock.now();
-    Ok(Json(state.engine.change_tier(&auth.account, key, &request, now).await?))
+    Ok(Json(state.engine.change_tier(&auth.account, &request.key, &request.body, now).await?))
 }
 
 /// Buys burst credit packs. The `Idempotency-Key` header names the purchase: the same key
@@ -178,7 +174,7 @@ pub async fn change_tier(
     responses(
         (status = 200, description = "Bought (or the first answer for this key)", body = CreditPurchase),
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
         (status = 409, description = "The key was used with a different body", body = ErrorBody),
         (status = 422, description = "The tier cannot hold credits", body = ErrorBody),
     )
@@ -186,12 +182,10 @@ pub async fn change_tier(
 pub async fn buy_credits(
     State(state): State<AppState>,
     auth: AccountAuth,
-    headers: HeaderMap,
-    Json(request): Json<CreditPurchaseRequest>,
+    request: IdempotentJson<CreditPurchaseRequest>,
 ) -> Result<Json<CreditPurchase>, AppError> {
-    let key = idempotency_key(&headers)?;
     let now = state.clock.now();
-    Ok(Json(state.engine.purchase_credits(&auth.account, key, &request, now).await?))
+    Ok(Json(state.engine.purchase_credits(&auth.account, &request.key, &request.body, now).await?))
 }
 
 /// Credit balance and every ledger entry.
@@ -200,7 +194,7 @@ pub async fn buy_credits(
     security(("account_token" = [])),
     responses(
         (status = 200, description = "Balance and ledger", body = CreditLedger),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
     )
 )]
 pub async fn credits(
@@ -216,7 +210,7 @@ pub async fn credits(
     security(("account_token" = [])),
     responses(
         (status = 200, description = "Open notices", body = NoticeList),
-        (status = 401, description = "Missing or invalid account token", body = ErrorBody),
+        AccountTokenRefused,
     )
 )]
 pub async fn notices(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<NoticeList>, AppError> {
@@ -252,13 +246,4 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This OpenAPI document", body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     axum::Json(crate::openapi::document())
-}
-
-/// The `Idempotency-Key` header. Its form (1 to 128 visible ASCII characters) is checked by
-/// the engine, so a bad key answers `invalid_idempotency_key` wherever it is used.
-fn idempotency_key(headers: &HeaderMap) -> Result<&str, AppError> {
-    let value = headers
-        .get(IDEMPOTENCY_KEY_HEADER)
-        .ok_or(AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS })?;
-    value.to_str().map_err(|_| AppError::Engine(EngineError::InvalidIdempotencyKey))
 }
