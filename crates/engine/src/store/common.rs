@@ -78,21 +78,8 @@ macro_rules! impl_store {
             }
 
             async fn tier_changes(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
-                    "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at",
-                )
-                .bind(account_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::TierChangeRow {
-                            effective_at: r.try_get("effective_at")?,
-                            tier: r.try_get("tier")?,
-                        })
-                    })
-                    .collect()
+                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&self.pool).await?;
+                rows.iter().map(tier_change_row).collect()
             }
 
             async fn tiers_at(
@@ -145,55 +132,16 @@ macro_rules! impl_store {
                 now: i64,
                 decide: $crate::store::TierDecide<'_>,
             ) -> $crate::error::Result<$crate::store::TierWrite> {
-                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
-                // Tier changes of one account run one at a time: a no-op update of a non-key
-                // column holds the account row until commit (PostgreSQL), and SQLite's write
-                // lock already serializes every writer. Ingest's foreign-key checks take a
-                // weaker lock that this one does not block.
-                sqlx::query("UPDATE accounts SET name = name WHERE id = $1")
-                    .bind(account_id)
-                    .execute(&mut *tx)
-                    .await?;
-                // The claim and the change commit together: a crash loses both or neither, and
-                // a racing repeat waits on the key, then finds the first answer.
-                let claimed = sqlx::query(
-                    "INSERT INTO tier_change_claims (account_id, idempotency_key, request_sha256, response, created_at) \
-                     VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(account_id)
-                .bind(&claim.key)
-                .bind(&claim.request_sha256)
-                .bind(claim.created_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if claimed == 0 {
-                    let row = sqlx::query(
-                        "SELECT request_sha256, response FROM tier_change_claims \
-                         WHERE account_id = $1 AND idempotency_key = $2",
-                    )
-                    .bind(account_id)
-                    .bind(&claim.key)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                // Tier changes of one account run one at a time (see `claim_key`). The claim and
+                // the change commit together: a crash loses both or neither, and a racing repeat
+                // waits on the key, then finds the first answer.
+                if let Some(response) = claim_key(&mut tx, "tier_change_claims", account_id, claim).await? {
                     tx.rollback().await?;
-                    let hash: String = row.try_get("request_sha256")?;
-                    if hash != claim.request_sha256 {
-                        return Err($crate::EngineError::IdempotencyKeyReused { key: claim.key.clone() });
-                    }
-                    return Ok($crate::store::TierWrite::Replayed(row.try_get("response")?));
+                    return Ok($crate::store::TierWrite::Replayed(response));
                 }
-                let rows = sqlx::query("SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at")
-                    .bind(account_id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let changes = rows
-                    .iter()
-                    .map(|r| {
-                        Ok($crate::store::TierChangeRow { effective_at: r.try_get("effective_at")?, tier: r.try_get("tier")? })
-                    })
-                    .collect::<$crate::error::Result<Vec<_>>>()?;
+                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
                 // The ledger is read under the account lock too: a downgrade that credit forbids
                 // is refused on the balance as it stands at commit.
                 let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
@@ -222,12 +170,7 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                sqlx::query("UPDATE tier_change_claims SET response = $3 WHERE account_id = $1 AND idempotency_key = $2")
-                    .bind(account_id)
-                    .bind(&claim.key)
-                    .bind(&plan.response_json)
-                    .execute(&mut *tx)
-                    .await?;
+                answer_claim(&mut tx, "tier_change_claims", account_id, claim, &plan.response_json).await?;
                 tx.commit().await?;
                 Ok($crate::store::TierWrite::Written(plan.response_json))
             }
@@ -294,11 +237,7 @@ macro_rules! impl_store {
                         let account: String = r.try_get("account_id")?;
                         totals.entry(account).or_default().push($crate::store::RegionCounters {
                             region: r.try_get("region")?,
-                            counters: $crate::store::Counters {
-                                requests: r.try_get("requests")?,
-                                compute_ms: r.try_get("compute_ms")?,
-                                egress_bytes: r.try_get("egress_bytes")?,
-                            },
+                            counters: counters(&r)?,
                         });
                     }
                 }
@@ -377,11 +316,7 @@ macro_rules! impl_store {
                     .map(|r| {
                         Ok($crate::store::RegionCounters {
                             region: r.try_get("region")?,
-                            counters: $crate::store::Counters {
-                                requests: r.try_get("requests")?,
-                                compute_ms: r.try_get("compute_ms")?,
-                                egress_bytes: r.try_get("egress_bytes")?,
-                            },
+                            counters: counters(r)?,
                         })
                     })
                     .collect()
@@ -398,58 +333,18 @@ macro_rules! impl_store {
                 claim: Option<&$crate::store::PurchaseClaim>,
                 decide: $crate::store::LedgerDecide<'_>,
             ) -> $crate::error::Result<$crate::store::LedgerWrite> {
-                use sqlx::Row;
                 'attempt: for _ in 0..$crate::store::common::LEDGER_ATTEMPTS_MAX {
                     let mut tx = self.begin_write().await?;
                     let mut changes = Vec::new();
                     if let Some(c) = claim {
-                        // Held until commit, like a tier change holds it: the tier rules a
-                        // purchase checks cannot change under it.
-                        sqlx::query("UPDATE accounts SET name = name WHERE id = $1")
-                            .bind(account_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        let claimed = sqlx::query(
-                            "INSERT INTO credit_purchases (account_id, idempotency_key, request_sha256, response, created_at) \
-                             VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(account_id)
-                        .bind(&c.key)
-                        .bind(&c.request_sha256)
-                        .bind(c.created_at)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                        if claimed == 0 {
+                        // The account is held until commit, as a tier change holds it: the tier
+                        // rules a purchase checks cannot change under it.
+                        if let Some(response) = claim_key(&mut tx, "credit_purchases", account_id, c).await? {
                             tx.rollback().await?;
-                            let row = sqlx::query(
-                                "SELECT request_sha256, response FROM credit_purchases \
-                                 WHERE account_id = $1 AND idempotency_key = $2",
-                            )
-                            .bind(account_id)
-                            .bind(&c.key)
-                            .fetch_one(&self.pool)
-                            .await?;
-                            let hash: String = row.try_get("request_sha256")?;
-                            if hash != c.request_sha256 {
-                                return Err($crate::EngineError::IdempotencyKeyReused { key: c.key.clone() });
-                            }
-                            return Ok($crate::store::LedgerWrite::Replayed(row.try_get("response")?));
+                            return Ok($crate::store::LedgerWrite::Replayed(response));
                         }
-                    }
-                    if claim.is_some() {
-                        let rows = sqlx::query(
-                            "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at",
-                        )
-                        .bind(account_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                        for r in &rows {
-                            changes.push($crate::store::TierChangeRow {
-                                effective_at: r.try_get("effective_at")?,
-                                tier: r.try_get("tier")?,
-                            });
-                        }
+                        let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                        changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
                     }
                     let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
@@ -486,14 +381,7 @@ macro_rules! impl_store {
                         }
                     }
                     if let (Some(c), Some(response)) = (claim, &plan.response_json) {
-                        sqlx::query(
-                            "UPDATE credit_purchases SET response = $3 WHERE account_id = $1 AND idempotency_key = $2",
-                        )
-                        .bind(account_id)
-                        .bind(&c.key)
-                        .bind(response)
-                        .execute(&mut *tx)
-                        .await?;
+                        answer_claim(&mut tx, "credit_purchases", account_id, c, response).await?;
                     }
                     tx.commit().await?;
                     return Ok($crate::store::LedgerWrite::Written(plan.response_json));
@@ -557,11 +445,7 @@ macro_rules! impl_store {
                         Ok($crate::store::BucketRow {
                             bucket: r.try_get("bucket")?,
                             key: r.try_get("grp")?,
-                            counters: $crate::store::Counters {
-                                requests: r.try_get("requests")?,
-                                compute_ms: r.try_get("compute_ms")?,
-                                egress_bytes: r.try_get("egress_bytes")?,
-                            },
+                            counters: counters(r)?,
                         })
                     })
                     .collect()
@@ -594,11 +478,7 @@ macro_rules! impl_store {
                             region: r.try_get("region")?,
                             window_start: r.try_get("window_start")?,
                             window_seconds: r.try_get("window_seconds")?,
-                            counters: $crate::store::Counters {
-                                requests: r.try_get("requests")?,
-                                compute_ms: r.try_get("compute_ms")?,
-                                egress_bytes: r.try_get("egress_bytes")?,
-                            },
+                            counters: counters(r)?,
                             received_at: r.try_get("received_at")?,
                         })
                     })
@@ -640,6 +520,86 @@ macro_rules! impl_store {
                 note: r.try_get("note")?,
                 created_at: r.try_get("created_at")?,
             })
+        }
+
+        const TIER_CHANGES_SELECT: &str =
+            "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at";
+
+        fn tier_change_row(r: &$row) -> $crate::error::Result<$crate::store::TierChangeRow> {
+            use sqlx::Row;
+            Ok($crate::store::TierChangeRow { effective_at: r.try_get("effective_at")?, tier: r.try_get("tier")? })
+        }
+
+        fn counters(r: &$row) -> $crate::error::Result<$crate::store::Counters> {
+            use sqlx::Row;
+            Ok($crate::store::Counters {
+                requests: r.try_get("requests")?,
+                compute_ms: r.try_get("compute_ms")?,
+                egress_bytes: r.try_get("egress_bytes")?,
+            })
+        }
+
+        /// Holds the account row until commit, then claims `claim.key` in `table`
+        /// (`tier_change_claims` or `credit_purchases`). Answers `None` for a fresh claim and
+        /// the stored response for a repeat of the same request; the key with another
+        /// request is refused.
+        ///
+        /// Holding the account makes tier changes and purchases of one account run one at a
+        /// time: a no-op update of a non-key column holds the row until commit (PostgreSQL),
+        /// and SQLite's write lock already serializes every writer. Ingest's foreign-key
+        /// checks take a weaker lock that this one does not block.
+        async fn claim_key(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            table: &str,
+            account_id: &str,
+            claim: &$crate::store::PurchaseClaim,
+        ) -> $crate::error::Result<Option<String>> {
+            use sqlx::Row;
+            sqlx::query("UPDATE accounts SET name = name WHERE id = $1").bind(account_id).execute(&mut **tx).await?;
+            let claimed = sqlx::query(&format!(
+                "INSERT INTO {table} (account_id, idempotency_key, request_sha256, response, created_at) \
+                 VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING"
+            ))
+            .bind(account_id)
+            .bind(&claim.key)
+            .bind(&claim.request_sha256)
+            .bind(claim.created_at)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            if claimed != 0 {
+                return Ok(None);
+            }
+            // The insert waited for a racing first claim to commit: its row is there to read.
+            let row = sqlx::query(&format!(
+                "SELECT request_sha256, response FROM {table} WHERE account_id = $1 AND idempotency_key = $2"
+            ))
+            .bind(account_id)
+            .bind(&claim.key)
+            .fetch_one(&mut **tx)
+            .await?;
+            let hash: String = row.try_get("request_sha256")?;
+            if hash != claim.request_sha256 {
+                return Err($crate::EngineError::IdempotencyKeyReused { key: claim.key.clone() });
+            }
+            Ok(Some(row.try_get("response")?))
+        }
+
+        /// Stores the answer to a claim [`claim_key`] took, in the same transaction.
+        async fn answer_claim(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            table: &str,
+            account_id: &str,
+            claim: &$crate::store::PurchaseClaim,
+            response: &str,
+        ) -> $crate::error::Result<()> {
+            sqlx::query(&format!("UPDATE {table} SET response = $3 WHERE account_id = $1 AND idempotency_key = $2"))
+                .bind(account_id)
+                .bind(&claim.key)
+                .bind(response)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
         }
 
         const USAGE_BY_BUCKET: &str = "SELECT (hour / $4) * $4 AS bucket, CAST('' AS TEXT) AS grp, \
