@@ -462,14 +462,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<TierChange> {
         let now = truncate_to_second(now);
-        if !validate::is_printable_id(idempotency_key, 128) {
-            return Err(EngineError::InvalidIdempotencyKey);
-        }
-        let claim = PurchaseClaim {
-            key: idempotency_key.to_owned(),
-            request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
-            created_at: now.timestamp(),
-        };
+        let claim = idempotency_claim(idempotency_key, request, now)?;
         let tier = request.tier.clone();
         self.rateable_tier(&tier)?;
         self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
@@ -571,14 +564,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<CreditPurchase> {
         let now = truncate_to_second(now);
-        if !validate::is_printable_id(idempotency_key, 128) {
-            return Err(EngineError::InvalidIdempotencyKey);
-        }
-        let claim = PurchaseClaim {
-            key: idempotency_key.to_owned(),
-            request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
-            created_at: now.timestamp(),
-        };
+        let claim = idempotency_claim(idempotency_key, request, now)?;
         let s = self.period_state(account, now).await?;
         self.rateable_tier(&s.tier)?;
         if request.packs == 0 || request.packs > PACKS_PER_PURCHASE_MAX {
@@ -921,6 +907,18 @@ struct PeriodState {
 fn check_name(field: &'static str, name: &str) -> Result<()> {
     let ok = !name.trim().is_empty() && name.chars().count() <= NAME_CHARS_MAX && !name.chars().any(char::is_control);
     if ok { Ok(()) } else { Err(EngineError::InvalidName { field, max: NAME_CHARS_MAX }) }
+}
+
+/// The claim of `idempotency_key` for `request`, which a repeat must match by its hash.
+fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now: DateTime<Utc>) -> Result<PurchaseClaim> {
+    if !validate::is_printable_id(idempotency_key, 128) {
+        return Err(EngineError::InvalidIdempotencyKey);
+    }
+    Ok(PurchaseClaim {
+        key: idempotency_key.to_owned(),
+        request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
+        created_at: now.timestamp(),
+    })
 }
 
 /// Stored times are whole seconds; answers use the same precision so replays match.
