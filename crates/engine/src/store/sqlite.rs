@@ -123,29 +123,17 @@ impl SqliteStore {
         rows: &BTreeMap<HourlyKey, Counters>,
     ) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
-        let rows: Vec<_> = rows.iter().collect();
-        for chunk in fixed_chunks(&rows) {
-            let sql = SQL.get(chunk.len(), |rows| {
-                format!(
-                    "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
-                     VALUES {} ON CONFLICT (account_id, hour, route, region) DO UPDATE SET {ADD_COUNTERS}",
-                    values_list(rows, 7)
-                )
-            });
-            let mut q = sqlx::query(sql);
-            for ((account, hour, route, region), c) in chunk {
-                q = q
-                    .bind(account.as_ref())
-                    .bind(*hour)
-                    .bind(route.as_ref())
-                    .bind(region.as_ref())
-                    .bind(c.requests)
-                    .bind(c.compute_ms)
-                    .bind(c.egress_bytes);
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
+        let statement = |rows| {
+            format!(
+                "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
+                 VALUES {} ON CONFLICT (account_id, hour, route, region) DO UPDATE SET {ADD_COUNTERS}",
+                values_list(rows, 7)
+            )
+        };
+        upsert_rollup(tx, &SQL, rows, statement, |q, (account, hour, route, region)| {
+            q.bind(account.as_ref()).bind(*hour).bind(route.as_ref()).bind(region.as_ref())
+        })
+        .await
     }
 
     async fn upsert_hourly_totals(
@@ -153,22 +141,14 @@ impl SqliteStore {
         rows: &BTreeMap<HourKey, Counters>,
     ) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
-        let rows: Vec<_> = rows.iter().collect();
-        for chunk in fixed_chunks(&rows) {
-            let sql = SQL.get(chunk.len(), |rows| {
-                format!(
-                    "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
-                     VALUES {} ON CONFLICT (account_id, hour) DO UPDATE SET {ADD_COUNTERS}",
-                    values_list(rows, 5)
-                )
-            });
-            let mut q = sqlx::query(sql);
-            for ((account, hour), c) in chunk {
-                q = q.bind(account.as_ref()).bind(*hour).bind(c.requests).bind(c.compute_ms).bind(c.egress_bytes);
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
+        let statement = |rows| {
+            format!(
+                "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
+                 VALUES {} ON CONFLICT (account_id, hour) DO UPDATE SET {ADD_COUNTERS}",
+                values_list(rows, 5)
+            )
+        };
+        upsert_rollup(tx, &SQL, rows, statement, |q, (account, hour)| q.bind(account.as_ref()).bind(*hour)).await
     }
 
     async fn upsert_period(
@@ -176,29 +156,41 @@ impl SqliteStore {
         rows: &BTreeMap<PeriodKey, Counters>,
     ) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
-        let rows: Vec<_> = rows.iter().collect();
-        for chunk in fixed_chunks(&rows) {
-            let sql = SQL.get(chunk.len(), |rows| {
-                format!(
-                    "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) \
-                     VALUES {} ON CONFLICT (account_id, period_start, region) DO UPDATE SET {ADD_COUNTERS}",
-                    values_list(rows, 6)
-                )
-            });
-            let mut q = sqlx::query(sql);
-            for ((account, period_start, region), c) in chunk {
-                q = q
-                    .bind(account.as_ref())
-                    .bind(*period_start)
-                    .bind(region.as_ref())
-                    .bind(c.requests)
-                    .bind(c.compute_ms)
-                    .bind(c.egress_bytes);
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
+        let statement = |rows| {
+            format!(
+                "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) \
+                 VALUES {} ON CONFLICT (account_id, period_start, region) DO UPDATE SET {ADD_COUNTERS}",
+                values_list(rows, 6)
+            )
+        };
+        upsert_rollup(tx, &SQL, rows, statement, |q, (account, period_start, region)| {
+            q.bind(account.as_ref()).bind(*period_start).bind(region.as_ref())
+        })
+        .await
     }
+}
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Adds `rows` to a rollup table in statements of the sizes in [`CHUNK_ROWS`]: `statement`
+/// writes the text for a number of rows, and each row binds its key (`bind_key`), then its
+/// counters.
+async fn upsert_rollup<K>(
+    tx: &mut Transaction<'static, Sqlite>,
+    sql: &ChunkSql,
+    rows: &BTreeMap<K, Counters>,
+    statement: impl Fn(usize) -> String,
+    bind_key: impl for<'q> Fn(SqliteQuery<'q>, &'q K) -> SqliteQuery<'q>,
+) -> Result<()> {
+    let rows: Vec<_> = rows.iter().collect();
+    for chunk in fixed_chunks(&rows) {
+        let mut q = sqlx::query(sql.get(chunk.len(), &statement));
+        for (key, c) in chunk {
+            q = bind_key(q, key).bind(c.requests).bind(c.compute_ms).bind(c.egress_bytes);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// The update of a rollup row that already exists.
