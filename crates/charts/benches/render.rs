@@ -31,6 +31,7 @@ fn chart(meter: Meter, scale: u64) -> UsageChart {
         points,
         included: Some(Decimal::from(2_000_000)),
         projection: Vec::new(),
+        projection_p90: Vec::new(),
     }
 }
 

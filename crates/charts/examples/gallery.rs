@@ -74,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         points: hourly_requests(23 * 24 + 6),
         included: Some(Decimal::from(2_000_000)),
         projection: Vec::new(),
+        projection_p90: Vec::new(),
     };
     usage.projection = usage.linear_projection(period.end_unix_s)?;
     let mut per_bucket = usage.clone();
@@ -92,6 +93,7 @@ fn main() -> anyhow::Result<()> {
             .collect(),
         included: None,
         projection: Vec::new(),
+        projection_p90: Vec::new(),
         ..usage.clone()
     };
     let empty = UsageChart {

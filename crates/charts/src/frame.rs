@@ -223,6 +223,8 @@ fn with_title(svg: String, title: &str) -> String {
 pub(crate) enum KeyStroke {
     Solid,
     Dashed,
+    /// Short thin dashes, for a secondary projection.
+    Dotted,
     /// A filled square, for areas and bars.
     Block,
     /// A short vertical bar, for markers.
@@ -347,6 +349,9 @@ fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<
                     color.stroke_width(2),
                 ))
             }),
+        KeyStroke::Dotted => [0, 7, 14].into_iter().try_for_each(|dx| {
+            root.draw(&PathElement::new([(x + dx, y), (x + dx + 3, y)], color.stroke_width(1)))
+        }),
         KeyStroke::Block => root.draw(&Rectangle::new(
             [(x + 3, y - 6), (x + 15, y + 6)],
             color.filled(),

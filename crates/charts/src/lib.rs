@@ -33,6 +33,7 @@
 //!         .collect(),
 //!     included: Some(Decimal::from(2_000_000)),
 //!     projection: Vec::new(),
+//!     projection_p90: Vec::new(),
 //! };
 //! chart.projection = chart.linear_projection(period.end_unix_s)?;
 //! assert_eq!(chart.projection[0].total, Decimal::from(1_500_000));

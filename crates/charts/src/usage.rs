@@ -69,6 +69,10 @@ pub struct UsageChart {
     /// Projected running totals after `now_unix_s`, drawn dashed; see
     /// [`UsageChart::linear_projection`].
     pub projection: Vec<ProjectedTotal>,
+    /// A busier projection (the P90 of simulated periods), drawn as a thinner dashed line
+    /// above the projection; empty for none.
+    #[serde(default)]
+    pub projection_p90: Vec<ProjectedTotal>,
 }
 
 /// `percent`% of `included`, exact: dividing by 100 only moves the decimal point.
@@ -162,14 +166,10 @@ impl UsageChart {
                 &total.to_string(),
             ])?;
         }
-        for p in &self.projection {
-            table.row(&[
-                "projected",
-                &rfc3339(p.at_unix_s),
-                &p.at_unix_s.to_string(),
-                "",
-                &p.total.to_string(),
-            ])?;
+        for (kind, projection) in [("projected", &self.projection), ("projected_p90", &self.projection_p90)] {
+            for p in projection {
+                table.row(&[kind, &rfc3339(p.at_unix_s), &p.at_unix_s.to_string(), "", &p.total.to_string()])?;
+            }
         }
         if let Some(included) = self.included {
             let end = self.range.end_unix_s;
@@ -231,7 +231,8 @@ impl UsageChart {
             let x = (start + (i as i64 + 1) * bucket_s).min(last_x);
             line.push((x as f64, plot(*t)));
         }
-        let projection = self.projection_line(last_x, total);
+        let projection = projection_line(&self.projection, last_x, total);
+        let busy = projection_line(&self.projection_p90, last_x, total);
         let levels: Vec<(u32, Decimal)> = match self.included {
             Some(included) => THRESHOLDS_PERCENT
                 .iter()
@@ -267,6 +268,12 @@ impl UsageChart {
                 .or_short("Projected"),
             );
         }
+        if let Some(busy_total) = self.projection_p90.iter().map(|p| p.total).max().filter(|_| !busy.is_empty()) {
+            legend.push(
+                LegendEntry::new(format!("P90, busy case ({})", meter_amount(meter, busy_total)), theme.projection, KeyStroke::Dotted)
+                    .or_short("P90"),
+            );
+        }
         for (percent, level) in &levels {
             legend.push(if *percent >= 100 {
                 LegendEntry::new(
@@ -286,7 +293,7 @@ impl UsageChart {
         }
 
         let mut y_max = plot(total);
-        for (_, y) in &projection {
+        for (_, y) in projection.iter().chain(&busy) {
             y_max = y_max.max(*y);
         }
         if let Some(included) = self.included {
@@ -360,6 +367,11 @@ impl UsageChart {
                 theme.series_color(0).plotters().stroke_width(2),
             ))
             .map_err(draw_failed)?;
+        if !busy.is_empty() {
+            chart
+                .draw_series(DashedLineSeries::new(busy, 3, 4, theme.projection.plotters().stroke_width(1)))
+                .map_err(draw_failed)?;
+        }
         if !projection.is_empty() {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -371,26 +383,6 @@ impl UsageChart {
                 .map_err(draw_failed)?;
         }
         Ok(())
-    }
-
-    /// The dashed projection: from the last measured total through each projected total.
-    fn projection_line(&self, last_x: i64, total: Decimal) -> Vec<(f64, f64)> {
-        let mut projected: Vec<&ProjectedTotal> = self
-            .projection
-            .iter()
-            .filter(|p| p.at_unix_s > last_x)
-            .collect();
-        if projected.is_empty() {
-            return Vec::new();
-        }
-        projected.sort_by_key(|p| p.at_unix_s);
-        let mut line = vec![(last_x as f64, plot(total))];
-        line.extend(
-            projected
-                .iter()
-                .map(|p| (p.at_unix_s as f64, plot(p.total))),
-        );
-        line
     }
 
     fn draw_per_bucket(
@@ -525,4 +517,16 @@ impl UsageChart {
         }
         Ok(())
     }
+}
+
+/// A dashed projection line: from the last measured total through each projected total.
+fn projection_line(projection: &[ProjectedTotal], last_x: i64, total: Decimal) -> Vec<(f64, f64)> {
+    let mut projected: Vec<&ProjectedTotal> = projection.iter().filter(|p| p.at_unix_s > last_x).collect();
+    if projected.is_empty() {
+        return Vec::new();
+    }
+    projected.sort_by_key(|p| p.at_unix_s);
+    let mut line = vec![(last_x as f64, plot(total))];
+    line.extend(projected.iter().map(|p| (p.at_unix_s as f64, plot(p.total))));
+    line
 }

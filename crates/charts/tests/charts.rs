@@ -5,7 +5,7 @@
 use edgecost_charts::{
     Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE,
     NO_USAGE_MESSAGE, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost,
-    RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
+    RouteCostChart, Size, Theme, TimeRange, UsageChart, ProjectedTotal, UsagePoint, UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -34,6 +34,7 @@ fn usage_chart() -> UsageChart {
         points,
         included: Some(Decimal::from(2_000_000)),
         projection: Vec::new(),
+        projection_p90: Vec::new(),
     };
     chart.projection = chart.linear_projection(START_UNIX_S + 30 * DAY_S).unwrap();
     chart
@@ -201,6 +202,25 @@ fn the_usage_chart_shows_axes_quota_80_percent_series_and_projection() {
 }
 
 #[test]
+fn a_busy_case_projection_draws_a_second_dashed_line_and_exports_its_total() {
+    let theme = Theme::light();
+    let plain = usage_chart();
+    let mut busy = usage_chart();
+    busy.projection_p90 = vec![ProjectedTotal { at_unix_s: START_UNIX_S + 30 * DAY_S, total: Decimal::from(900_000) }];
+    let svg = parse(&busy.to_svg(&theme, Size::DASHBOARD).unwrap());
+    assert!(svg.has_text("P90, busy case (900k requests)"), "{:?}", svg.texts);
+    assert!(
+        svg.polylines_in(&theme.projection.hex()) > parse(&plain.to_svg(&theme, Size::DASHBOARD).unwrap()).polylines_in(&theme.projection.hex()),
+        "the busy case adds dashes in the projection colour"
+    );
+    let (_, rows) = read_csv(&busy.to_csv().unwrap());
+    let p90 = rows.iter().find(|r| r[0] == "projected_p90").expect("a projected_p90 row");
+    assert_eq!(p90[4], "900000");
+    // Without one, nothing changes.
+    assert!(!parse(&plain.to_svg(&theme, Size::DASHBOARD).unwrap()).has_text("P90, busy case (900k requests)"));
+}
+
+#[test]
 fn the_per_bucket_view_shows_the_even_pace_to_the_quota() {
     let theme = Theme::dark();
     let chart = UsageChart {
@@ -331,6 +351,7 @@ fn empty_data_draws_a_helpful_empty_chart() {
     let usage = UsageChart {
         points: Vec::new(),
         projection: Vec::new(),
+        projection_p90: Vec::new(),
         ..usage_chart()
     };
     let egress = RegionEgressChart {
@@ -580,6 +601,7 @@ fn a_short_range_is_labelled_by_hour() {
         now_unix_s: START_UNIX_S + DAY_S,
         included: None,
         projection: Vec::new(),
+        projection_p90: Vec::new(),
         ..usage_chart()
     };
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());

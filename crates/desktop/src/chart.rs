@@ -227,11 +227,38 @@ pub fn usage_chart(snapshot: &Snapshot, id: ChartId) -> Result<UsageChart, Deskt
     } else {
         (TimeRange::new(series.from.timestamp(), series.to.timestamp()), UsageView::PerBucket, None)
     };
-    let mut chart = UsageChart { meter, range, bucket, view, now_unix_s: now_s, points, included, projection: Vec::new() };
+    let mut chart =
+        UsageChart { meter, range, bucket, view, now_unix_s: now_s, points, included, projection: Vec::new(), projection_p90: Vec::new() };
     if in_period {
         chart.projection = projection(&chart, period.end.timestamp())?;
+        chart.projection_p90 = busy_projection(snapshot, &chart, meter)?;
     }
     Ok(chart)
+}
+
+/// The meter's P90 running total at period end (see [`crate::projection`]): the usage so far
+/// plus the busy case of the rest; never below the run-rate projection. Empty without enough
+/// history.
+fn busy_projection(snapshot: &Snapshot, chart: &UsageChart, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
+    let book = PriceBook::published();
+    let end = snapshot.account.period.end;
+    let Some(rest) = snapshot
+        .recent_days
+        .as_ref()
+        .and_then(|history| crate::projection::remaining_p90(book, history, end, snapshot.synced_at))
+    else {
+        return Ok(Vec::new());
+    };
+    let (quantity, per_unit) = match meter {
+        Meter::Requests => (rest.requests, Decimal::ONE),
+        Meter::Egress => (rest.egress_bytes, Decimal::from(BYTES_PER_GB)),
+        Meter::Compute => (rest.compute_ms, Decimal::from(1000u32)),
+    };
+    let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
+    let so_far = chart.points.iter().try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount)).ok_or_else(overflow)?;
+    let busy = Decimal::from(quantity).checked_div(per_unit).and_then(|r| so_far.checked_add(r)).ok_or_else(overflow)?;
+    let run_rate = chart.projection.iter().map(|p| p.total).max().unwrap_or(so_far);
+    Ok(vec![ProjectedTotal { at_unix_s: end.timestamp(), total: busy.max(run_rate) }])
 }
 
 fn projection(chart: &UsageChart, period_end_s: i64) -> Result<Vec<ProjectedTotal>, DesktopError> {

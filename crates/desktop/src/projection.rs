@@ -37,6 +37,8 @@ pub fn history_span(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 struct Day {
     requests: u64,
     compute_ms: u64,
+    /// Egress as measured, for the usage charts.
+    egress_bytes: u64,
     /// Egress weighted by region, as the price book bills it.
     billable_egress_bytes: Decimal,
 }
@@ -47,6 +49,43 @@ pub struct P90 {
     pub bill: Bill,
     /// The days of history the simulation drew from.
     pub history_days: usize,
+}
+
+/// Each meter's P90 of the usage still to come this period (each meter on its own), in the
+/// engine's units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RemainingP90 {
+    pub requests: u64,
+    pub egress_bytes: u64,
+    pub compute_ms: u64,
+}
+
+/// The usage of the rest of the period in each of [`SIMULATIONS`] simulated periods, and the
+/// days of history drawn from. `None` when there is too little history or no time left.
+fn simulate(book: &PriceBook, history: &UsageSeries, period_end: DateTime<Utc>, now: DateTime<Utc>) -> Option<(Vec<Day>, usize)> {
+    let days = days_of(book, history)?;
+    if days.len() < MIN_HISTORY_DAYS {
+        return None;
+    }
+    let left = (period_end - now).num_seconds();
+    if left <= 0 {
+        return None;
+    }
+    let (whole_days, part_seconds) = (left / DAY_SECONDS, left % DAY_SECONDS);
+    let mut draws = SplitMix64(0x5eed_ec05_7000_0090);
+    let rests = (0..SIMULATIONS)
+        .map(|_| {
+            let mut rest = Day::default();
+            for _ in 0..whole_days {
+                rest.add(&days[draws.below(days.len())], DAY_SECONDS);
+            }
+            if part_seconds > 0 {
+                rest.add(&days[draws.below(days.len())], part_seconds);
+            }
+            rest
+        })
+        .collect();
+    Some((rests, days.len()))
 }
 
 /// The P90 end-of-period bill for `bill` (the engine's bill to date and P50 projection) on
@@ -62,27 +101,11 @@ pub fn p90(
     credit: Decimal,
     now: DateTime<Utc>,
 ) -> Option<P90> {
-    let days = days_of(book, history)?;
-    if days.len() < MIN_HISTORY_DAYS {
-        return None;
-    }
-    let left = (bill.period.end - now).num_seconds();
-    if left <= 0 {
-        return None;
-    }
-    let (whole_days, part_seconds) = (left / DAY_SECONDS, left % DAY_SECONDS);
+    let (rests, history_days) = simulate(book, history, bill.period.end, now)?;
     let options = RateOptions { credit_balance: credit, base_fee_shares: shares_of(&bill.projected) };
     let to_date = &bill.totals;
-    let mut draws = SplitMix64(0x5eed_ec05_7000_0090);
     let mut outcomes = Vec::with_capacity(SIMULATIONS);
-    for _ in 0..SIMULATIONS {
-        let mut rest = Day::default();
-        for _ in 0..whole_days {
-            rest.add(&days[draws.below(days.len())], DAY_SECONDS);
-        }
-        if part_seconds > 0 {
-            rest.add(&days[draws.below(days.len())], part_seconds);
-        }
+    for rest in &rests {
         let usage = Usage {
             requests: Decimal::from(to_date.requests.checked_add(rest.requests)?),
             egress_bytes: to_date.billable_egress_bytes.checked_add(rest.billable_egress_bytes)?,
@@ -94,7 +117,21 @@ pub fn p90(
     let simulated = outcomes.swap_remove(P90_RANK - 1);
     // A period that is running hotter than its recent days: the run rate is the higher bound.
     let bill = if simulated.total >= bill.projected.total { simulated } else { bill.projected.clone() };
-    Some(P90 { bill, history_days: days.len() })
+    Some(P90 { bill, history_days })
+}
+
+/// Each meter's P90 of the usage still to come before `period_end`, drawn as [`p90`] draws.
+pub fn remaining_p90(book: &PriceBook, history: &UsageSeries, period_end: DateTime<Utc>, now: DateTime<Utc>) -> Option<RemainingP90> {
+    let (rests, _) = simulate(book, history, period_end, now)?;
+    let rank = |mut values: Vec<u64>| {
+        values.sort_unstable();
+        values[P90_RANK - 1]
+    };
+    Some(RemainingP90 {
+        requests: rank(rests.iter().map(|d| d.requests).collect()),
+        egress_bytes: rank(rests.iter().map(|d| d.egress_bytes).collect()),
+        compute_ms: rank(rests.iter().map(|d| d.compute_ms).collect()),
+    })
 }
 
 impl Day {
@@ -104,6 +141,7 @@ impl Day {
         let part = |v: u64| (u128::from(v) * seconds as u128 / DAY_SECONDS as u128) as u64;
         self.requests = self.requests.saturating_add(part(day.requests));
         self.compute_ms = self.compute_ms.saturating_add(part(day.compute_ms));
+        self.egress_bytes = self.egress_bytes.saturating_add(part(day.egress_bytes));
         let egress = day.billable_egress_bytes * Decimal::from(seconds) / Decimal::from(DAY_SECONDS);
         self.billable_egress_bytes = self.billable_egress_bytes.saturating_add(egress.floor());
     }
@@ -131,6 +169,7 @@ fn days_of(book: &PriceBook, history: &UsageSeries) -> Option<Vec<Day>> {
                 Meter::Requests => day.requests = day.requests.saturating_add(point.quantity),
                 Meter::Compute => day.compute_ms = day.compute_ms.saturating_add(point.quantity),
                 Meter::Egress => {
+                    day.egress_bytes = day.egress_bytes.saturating_add(point.quantity);
                     day.billable_egress_bytes = day.billable_egress_bytes.checked_add(Decimal::from(point.quantity) * weight)?;
                 }
             }
@@ -234,6 +273,19 @@ mod tests {
     }
 
     #[test]
+    fn each_meters_remaining_p90_lies_between_the_mean_and_the_busiest_days() {
+        let book = PriceBook::published();
+        let now = at("2026-11-21T00:00:00Z");
+        let end = at("2026-12-01T00:00:00Z");
+        let steady = remaining_p90(book, &history(now, &[2_000_000; 20]), end, now).unwrap();
+        assert_eq!(steady, RemainingP90 { requests: 20_000_000, egress_bytes: 0, compute_ms: 0 });
+        let swinging: Vec<u64> = (0..20).map(|i| if i % 4 == 0 { 5_000_000 } else { 1_000_000 }).collect();
+        let busy = remaining_p90(book, &history(now, &swinging), end, now).unwrap();
+        assert!(busy.requests > 20_000_000 && busy.requests < 50_000_000, "{}", busy.requests);
+        assert!(remaining_p90(book, &history(now, &[1; 3]), end, now).is_none());
+    }
+
+    #[test]
     fn too_little_history_or_an_ended_period_gives_no_p90() {
         let book = PriceBook::published();
         let now = at("2026-11-21T00:00:00Z");
@@ -263,6 +315,7 @@ mod tests {
         series.lines[0].key = "apac".into();
         let days = days_of(book, &series).unwrap();
         assert_eq!(days[0].billable_egress_bytes, book.region_weight("apac").unwrap());
+        assert_eq!(days[0].egress_bytes, 1, "the charts get the bytes as measured");
         series.lines[0].key = "atlantis".into();
         assert!(days_of(book, &series).is_none());
     }
@@ -270,8 +323,8 @@ mod tests {
     #[test]
     fn a_part_day_adds_its_share_rounded_down() {
         let mut rest = Day::default();
-        let day = Day { requests: 1_000, compute_ms: 7, billable_egress_bytes: Decimal::from(3) };
+        let day = Day { requests: 1_000, compute_ms: 7, egress_bytes: 3, billable_egress_bytes: Decimal::from(3) };
         rest.add(&day, DAY_SECONDS / 2);
-        assert_eq!(rest, Day { requests: 500, compute_ms: 3, billable_egress_bytes: Decimal::ONE });
+        assert_eq!(rest, Day { requests: 500, compute_ms: 3, egress_bytes: 1, billable_egress_bytes: Decimal::ONE });
     }
 }

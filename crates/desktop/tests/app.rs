@@ -172,6 +172,8 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     for dark in [false, true] {
         let svg = app.chart_svg(ChartId::Requests, dark).await.unwrap();
         assert!(svg.starts_with("<svg") || svg.contains("<svg"), "an SVG document");
+        // The period's usage chart carries the busy case beside the run rate.
+        assert!(svg.contains("Projected to period end") && svg.contains("P90, busy case"), "both projections drawn");
     }
     for id in [ChartId::Regions, ChartId::Routes] {
         assert!(app.chart_svg(id, false).await.unwrap().contains("<svg"), "{id:?} chart");
@@ -188,6 +190,7 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     app.export_chart(ChartId::Requests, ExportFormat::Csv, false, &csv).await.unwrap();
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.lines().count() > 2 && text.starts_with("kind,"), "CSV with a header and rows: {text:.80}");
+    assert!(text.lines().any(|l| l.starts_with("projected_p90,")), "the busy case is exported too");
 
     // A narrower range at hourly granularity re-reads the engine.
     let week = app.set_range(ChartRange::Days7, edgecost_api::Granularity::Hour, now).await.unwrap();
