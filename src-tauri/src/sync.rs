@@ -23,7 +23,7 @@ pub fn start(handle: AppHandle) {
             let event = match app.sync(chrono::Utc::now()).await {
                 Ok(dashboard) => {
                     notify_new_notices(&handle, &dashboard);
-                    SyncEvent::Done { dashboard }
+                    SyncEvent::Done { dashboard: Box::new(dashboard) }
                 }
                 Err(e) => SyncEvent::Failed { error: e.into() },
             };

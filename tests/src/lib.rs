@@ -7,14 +7,16 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use tempfile::TempDir;
 
-/// The app is single-instance per session bus, so the tests take turns.
-pub static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// The app is single-instance per session bus, so the tests take turns. An async lock: each
+/// test holds its turn across the awaits that drive the app (and a failed test does not
+/// poison the next one's turn).
+pub static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The keyring daemon of this test run, unlocked once.
 pub static KEYRING: OnceLock<TempDir> = OnceLock::new();
 

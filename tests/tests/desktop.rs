@@ -13,7 +13,7 @@ use fantoccini::Locator;
 async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_disk() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let server = serve_demo_account().await;
     let url = server.running.url();
     let engine_bill = edgecost_client::Client::new(&url, &server.token).unwrap().bill().await.unwrap();
@@ -60,7 +60,7 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
 async fn the_demo_door_needs_no_server() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let home = Home::new();
     let driver = Driver::start(&home);
     let app = driver.launch().await;
@@ -86,7 +86,7 @@ async fn the_demo_door_needs_no_server() {
 async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let home = Home::new();
     // The name is held by a connection that never answers, as by a window on its way out.
     let closing = zbus::blocking::connection::Builder::session()

@@ -88,7 +88,7 @@ async fn double_click(app: &Client, css: &str) {
 async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade_in_one_click() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let f = production_account().await;
     let url = f.running.url();
     let engine = edgecost_client::Client::new(&url, &f.account_token).unwrap();
@@ -184,7 +184,7 @@ async fn connect(app: &Client, url: &str, token: &str) {
 async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
     let book = edgecost_pricing::PriceBook::published().clone();
@@ -245,7 +245,7 @@ async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
 async fn a_capped_sandbox_sees_the_upgrade_path_only() {
     require_session();
     keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
     let engine = edgecost_engine::Engine::open(&db, edgecost_pricing::PriceBook::published().clone()).await.unwrap();

@@ -6,20 +6,15 @@
 
 mod planner_support;
 
-use std::sync::Mutex;
-
-use edgecost_e2e::{Driver, Home, WAIT, require_session, text_of, workspace_root};
+use edgecost_e2e::{Driver, Home, ONE_APP_AT_A_TIME, WAIT, require_session, text_of, workspace_root};
 use fantoccini::Locator;
 use fantoccini::key::Key;
 use planner_support::{cli_total, open_first_recent_plan, recent_plans, text_becomes};
 
-/// The app is single-instance per session bus, so the tests take turns.
-static ONE_APP_AT_A_TIME: Mutex<()> = Mutex::new(());
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
     require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let home = Home::new();
     let plans = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(workspace_root().join("examples/small-api.yaml")).unwrap();
@@ -87,7 +82,7 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
     require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
     let home = Home::new();
     let plans = tempfile::tempdir().unwrap();
     let plan_path = plans.path().join("busy.yaml");

@@ -604,11 +604,11 @@ pub fn ledger_view(ledger: &CreditLedger) -> Result<LedgerView, DesktopError> {
             LedgerEntryKind::Purchase => Some(e.id.as_str()),
             _ => e.pack_id.as_deref(),
         };
-        if e.kind != LedgerEntryKind::Purchase {
-            if let Some(p) = pack_id.and_then(|id| packs.iter_mut().find(|p| p.0 == id)) {
-                // Spending is negative, a return positive: both move the pack's spent total.
-                p.3 = p.3.checked_sub(e.amount).ok_or(DesktopError::Overflow)?;
-            }
+        if e.kind != LedgerEntryKind::Purchase
+            && let Some(p) = pack_id.and_then(|id| packs.iter_mut().find(|p| p.0 == id))
+        {
+            // Spending is negative, a return positive: both move the pack's spent total.
+            p.3 = p.3.checked_sub(e.amount).ok_or(DesktopError::Overflow)?;
         }
         let paid_for = e.paid_overage.as_ref().map(|p| {
             format!(

@@ -70,7 +70,7 @@ pub use vault::{KEYRING_SERVICE, TokenVault};
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SyncEvent {
     Running,
-    Done { dashboard: DashboardView },
+    Done { dashboard: Box<DashboardView> },
     Failed { error: CommandError },
 }
 

@@ -64,7 +64,7 @@ pub(crate) fn cell(field: &'static str, value: &str) -> Result<Decimal, DesktopE
         return Ok(Decimal::ZERO);
     }
     match Decimal::from_str(&cleaned).or_else(|_| Decimal::from_scientific(&cleaned)) {
-        Ok(v) if !(v.is_sign_negative() && !v.is_zero()) => Ok(v),
+        Ok(v) if !v.is_sign_negative() || v.is_zero() => Ok(v),
         _ => Err(DesktopError::BadQuantity { field, value: value.to_owned() }),
     }
 }
