@@ -24,7 +24,7 @@ impl BookArg {
     /// Loads the chosen book; a malformed file is bad input (exit code 2).
     pub fn load(&self) -> Result<PriceBook, CliError> {
         match &self.price_book {
-            Some(path) => PriceBook::load(path).map_err(|e| CliError::input(e)),
+            Some(path) => PriceBook::load(path).map_err(CliError::input),
             None => Ok(PriceBook::published().clone()),
         }
     }
