@@ -108,9 +108,14 @@ impl RollupTask {
                 last_pass = tokio::time::Instant::now();
                 // A failed pass (a connection lost, a database restarting) leaves its batches
                 // queued for the next one.
-                while let Ok(n) = store.roll_up(ROLLUP_BATCHES_MAX, None, false).await {
-                    if n < ROLLUP_BATCHES_MAX as u64 {
-                        break;
+                loop {
+                    match store.roll_up(ROLLUP_BATCHES_MAX, None, false).await {
+                        Ok(n) if n < ROLLUP_BATCHES_MAX as u64 => break,
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "rolling up hourly usage failed; the batches stay queued for the next pass");
+                            break;
+                        }
                     }
                 }
             }

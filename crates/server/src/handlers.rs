@@ -236,6 +236,12 @@ pub async fn healthz() -> &'static str {
 /// Prometheus metrics in the OpenMetrics text format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "OpenMetrics text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The queue lives in the database, shared by every replica: read it for each scrape. A
+    // failed read keeps the last value; the roll-up task logs its own failures.
+    match state.engine.rollups_pending().await {
+        Ok(batches) => state.metrics.set_rollup_queue(batches),
+        Err(e) => tracing::warn!(error = %e, "reading the rollup queue for /metrics failed"),
+    }
     (
         [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.render(),

@@ -12,6 +12,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -43,6 +44,7 @@ pub struct Metrics {
     latency_seconds: Family<RouteLabels, Histogram>,
     ingest_batches: Family<OutcomeLabels, Counter>,
     ingest_records: Counter,
+    rollup_queue: Gauge,
 }
 
 /// What became of one telemetry batch, for the ingest counters.
@@ -63,6 +65,7 @@ impl Metrics {
         );
         let ingest_batches = Family::<OutcomeLabels, Counter>::default();
         let ingest_records = Counter::default();
+        let rollup_queue = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -71,7 +74,12 @@ impl Metrics {
         );
         registry.register("ingest_batches", "Telemetry batches by outcome", ingest_batches.clone());
         registry.register("ingest_records", "Telemetry records stored", ingest_records.clone());
-        Metrics { registry, requests, latency_seconds, ingest_batches, ingest_records }
+        registry.register(
+            "rollup_queue_batches",
+            "Stored batches whose hourly rollups are not written yet (read at scrape time)",
+            rollup_queue.clone(),
+        );
+        Metrics { registry, requests, latency_seconds, ingest_batches, ingest_records, rollup_queue }
     }
 
     /// Counts one telemetry batch.
@@ -85,6 +93,11 @@ impl Metrics {
             IngestOutcome::Rejected => "rejected",
         };
         self.ingest_batches.get_or_create(&OutcomeLabels { outcome: label }).inc();
+    }
+
+    /// Sets the rollup queue's depth, as read from the database for this scrape.
+    pub fn set_rollup_queue(&self, batches: u64) {
+        self.rollup_queue.set(i64::try_from(batches).unwrap_or(i64::MAX));
     }
 
     /// The metrics in Prometheus' text exposition format.

@@ -435,6 +435,8 @@ async fn health_price_book_and_metrics_answer_without_a_token() {
         "{text}"
     );
     assert!(text.contains("edgecost_http_request_duration_seconds_bucket"), "{text}");
+    // Nothing is waiting to be rolled up on a fresh engine.
+    assert!(text.contains("edgecost_rollup_queue_batches 0"), "{text}");
 }
 
 #[tokio::test]
