@@ -1,7 +1,7 @@
 //! The account overview, the bill to date and tier changes.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Bill;
+use edgecost_pricing::{Bill, Usage};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +32,19 @@ pub struct UsageTotals {
     pub billable_egress_bytes: Decimal,
     #[ts(type = "number")]
     pub compute_ms: u64,
+}
+
+impl UsageTotals {
+    /// The usage the pricing core rates for these totals: egress weighted by region, compute
+    /// in seconds.
+    pub fn usage(&self) -> Usage {
+        Usage {
+            requests: Decimal::from(self.requests),
+            egress_bytes: self.billable_egress_bytes,
+            // Exact: dividing by a power of ten only moves the decimal point.
+            compute_seconds: Decimal::from(self.compute_ms) / Decimal::from(1000u32),
+        }
+    }
 }
 
 /// A downgrade waiting for the next period.

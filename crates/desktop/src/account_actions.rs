@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, Utc};
-use edgecost_api::{CreditLedger, CreditPurchase, LedgerEntryKind, TierChange, UsageTotals};
+use edgecost_api::{CreditLedger, CreditPurchase, LedgerEntryKind, TierChange};
 use edgecost_client::{Client, ClientError};
 use edgecost_pricing::format::money;
 use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook, RateOptions, Usage};
@@ -350,14 +350,6 @@ pub fn new_intent_key(prefix: &str) -> String {
 }
 
 /// The rateable usage of counters, as the engine rates them.
-fn usage_of(t: &UsageTotals) -> Usage {
-    Usage {
-        requests: Decimal::from(t.requests),
-        egress_bytes: t.billable_egress_bytes,
-        compute_seconds: Decimal::from(t.compute_ms) / Decimal::from(1000u32),
-    }
-}
-
 /// Base fee shares if the tier changed to `target` today (`day`, 1-based), keeping the
 /// shares the bill already has for the days before. The day of a change counts for the new
 /// tier, as the engine counts it. Empty when `target` would cover the whole period.
@@ -367,22 +359,20 @@ fn shares_if_changed_today(snapshot: &Snapshot, target: &str) -> Vec<BaseFeeShar
     if day <= 1 {
         return Vec::new();
     }
-    let lines = &snapshot.bill.bill.base_fee_lines;
-    let mut before: Vec<(String, u32)> = if lines.len() > 1 {
-        lines.iter().map(|l| (l.tier.clone(), l.days)).collect()
-    } else {
-        vec![(snapshot.account.tier.clone(), period_days)]
-    };
+    let mut before = snapshot.bill.bill.base_fee_shares();
+    if before.is_empty() {
+        before.push(BaseFeeShare { tier: snapshot.account.tier.clone(), days: period_days, period_days });
+    }
     // Cut the existing segments at the end of yesterday.
     let mut kept = Vec::new();
     let mut days_left_to_keep = day - 1;
-    for (tier, days) in before.drain(..) {
+    for share in before {
         if days_left_to_keep == 0 {
             break;
         }
-        let take = days.min(days_left_to_keep);
+        let take = share.days.min(days_left_to_keep);
         days_left_to_keep -= take;
-        kept.push(BaseFeeShare { tier, days: take, period_days });
+        kept.push(BaseFeeShare { tier: share.tier, days: take, period_days });
     }
     kept.push(BaseFeeShare { tier: target.to_owned(), days: period_days - (day - 1), period_days });
     kept
@@ -398,7 +388,7 @@ pub fn upgrade_sheet(book: &PriceBook, snapshot: &Snapshot, intent_key: String, 
     let current = &snapshot.account.tier;
     let current_tier = book.tier(current).ok_or_else(|| unknown_tier(current))?;
     let target = book.next_tier(current).filter(|t| !t.custom).ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
-    let projected_usage = usage_of(&snapshot.bill.projected_totals);
+    let projected_usage = snapshot.bill.projected_totals.usage();
     let credit = projected_credit(snapshot);
     let start = book.tiers.iter().position(|t| t.name == *current).unwrap_or(0);
     let mut projections = vec![TierProjection {
@@ -473,8 +463,8 @@ pub fn credits_quote(book: &PriceBook, snapshot: &Snapshot, packs: u32, now: Dat
     // Overage before any credit, now and at the end of each remaining day of the period,
     // with usage growing linearly from the totals to the engine's projection.
     let no_credit = RateOptions::default();
-    let totals = usage_of(&snapshot.bill.totals);
-    let projected = usage_of(&snapshot.bill.projected_totals);
+    let totals = snapshot.bill.totals.usage();
+    let projected = snapshot.bill.projected_totals.usage();
     let overage_at = |usage: &Usage| -> Result<Decimal, DesktopError> { Ok(book.rate(tier, usage, &no_credit)?.overage_total) };
     let overage_now = overage_at(&totals)?;
     let paid = snapshot.bill.bill.credits_applied;

@@ -12,8 +12,8 @@
 //! is the bill of one concrete simulated period.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use edgecost_api::{BillToDate, UsageSeries};
-use edgecost_pricing::{BaseFeeShare, Bill, Meter, PriceBook, RateOptions, Usage};
+use edgecost_api::{BillToDate, UsageSeries, UsageTotals};
+use edgecost_pricing::{Bill, Meter, PriceBook, RateOptions};
 use rust_decimal::Decimal;
 
 /// How many complete days before today the simulation draws from.
@@ -102,16 +102,17 @@ pub fn p90(
     now: DateTime<Utc>,
 ) -> Option<P90> {
     let (rests, history_days) = simulate(book, history, bill.period.end, now)?;
-    let options = RateOptions { credit_balance: credit, base_fee_shares: shares_of(&bill.projected) };
+    let options = RateOptions { credit_balance: credit, base_fee_shares: bill.projected.base_fee_shares() };
     let to_date = &bill.totals;
     let mut outcomes = Vec::with_capacity(SIMULATIONS);
     for rest in &rests {
-        let usage = Usage {
-            requests: Decimal::from(to_date.requests.checked_add(rest.requests)?),
-            egress_bytes: to_date.billable_egress_bytes.checked_add(rest.billable_egress_bytes)?,
-            compute_seconds: Decimal::from(to_date.compute_ms.checked_add(rest.compute_ms)?) / Decimal::from(1_000u32),
+        let totals = UsageTotals {
+            requests: to_date.requests.checked_add(rest.requests)?,
+            egress_bytes: to_date.egress_bytes.checked_add(rest.egress_bytes)?,
+            billable_egress_bytes: to_date.billable_egress_bytes.checked_add(rest.billable_egress_bytes)?,
+            compute_ms: to_date.compute_ms.checked_add(rest.compute_ms)?,
         };
-        outcomes.push(book.rate(tier, &usage, &options).ok()?);
+        outcomes.push(book.rate(tier, &totals.usage(), &options).ok()?);
     }
     outcomes.sort_by_key(|b| b.total);
     let simulated = outcomes.swap_remove(P90_RANK - 1);
@@ -178,18 +179,6 @@ fn days_of(book: &PriceBook, history: &UsageSeries) -> Option<Vec<Day>> {
     Some(days.split_off(first_used.min(count)))
 }
 
-/// The base fee shares of a bill whose tier changed during the period (empty otherwise), so a
-/// simulated bill prorates its base fee as the engine's projection does.
-fn shares_of(bill: &Bill) -> Vec<BaseFeeShare> {
-    if bill.base_fee_lines.len() <= 1 {
-        return Vec::new();
-    }
-    bill.base_fee_lines
-        .iter()
-        .map(|l| BaseFeeShare { tier: l.tier.clone(), days: l.days, period_days: l.period_days })
-        .collect()
-}
-
 /// A small, fast generator with a fixed seed: the same history gives the same P90.
 struct SplitMix64(u64);
 
@@ -211,7 +200,8 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use edgecost_api::{BillingPeriod, Granularity, UsageGrouping, UsageLine, UsagePoint, UsageTotals};
+    use edgecost_api::{BillingPeriod, Granularity, UsageGrouping, UsageLine, UsagePoint};
+    use edgecost_pricing::Usage;
 
     fn at(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

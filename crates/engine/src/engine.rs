@@ -323,7 +323,7 @@ impl Engine {
                     tier: tier_name.clone(),
                     known: book.tier_names(),
                 })?;
-                let usage = rating::usage_of(&rating::totals(&book, regions)?);
+                let usage = rating::totals(&book, regions)?.usage();
                 let mut capped_meters = Vec::new();
                 for meter in Meter::ALL {
                     let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
@@ -417,7 +417,7 @@ impl Engine {
         // without credit is the same JSON `edgecost bill` prints.
         let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
         let options = RateOptions { credit_balance, base_fee_shares: state.shares.clone() };
-        Ok(self.book.rate(tier, &rating::usage_of(totals), &options)?)
+        Ok(self.book.rate(tier, &totals.usage(), &options)?)
     }
 
     /// The bill to date (what is left to invoice) and the projected bill at period end.
@@ -693,7 +693,7 @@ impl Engine {
                 changes.push(TierChangeRow { effective_at: now.timestamp(), tier: next.name.clone() });
                 let shares = rating::base_fee_shares(&changes, &s.period, now);
                 let options = RateOptions { credit_balance: ledger::from_cents(available), base_fee_shares: shares };
-                let bill = self.book.rate(&next.name, &rating::usage_of(&s.projected_totals), &options)?;
+                let bill = self.book.rate(&next.name, &s.projected_totals.usage(), &options)?;
                 Some(UpgradeOffer { tier: next.name.clone(), saving: projected.total - bill.total, projected_bill: bill.total })
             }
             None => None,

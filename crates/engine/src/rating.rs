@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use edgecost_api::UsageTotals;
-use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook, Usage};
+use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
@@ -27,16 +27,6 @@ pub(crate) fn totals(book: &PriceBook, regions: &[RegionCounters]) -> Result<Usa
 
 fn nonneg(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|_| EngineError::CorruptRow { reason: format!("negative counter {v}") })
-}
-
-/// The usage the pricing core rates for these totals.
-pub(crate) fn usage_of(t: &UsageTotals) -> Usage {
-    Usage {
-        requests: Decimal::from(t.requests),
-        egress_bytes: t.billable_egress_bytes,
-        // Exact: dividing by a power of ten only moves the decimal point.
-        compute_seconds: Decimal::from(t.compute_ms) / Decimal::from(1000u32),
-    }
 }
 
 /// The tier in effect at `at`.

@@ -118,6 +118,19 @@ pub struct Bill {
 }
 
 impl Bill {
+    /// The base fee shares this bill was rated with: empty when one tier covers the whole
+    /// period (as [`RateOptions::base_fee_shares`] takes them), so rating other usage with
+    /// them prorates the base fee the same way.
+    pub fn base_fee_shares(&self) -> Vec<BaseFeeShare> {
+        if self.base_fee_lines.len() <= 1 {
+            return Vec::new();
+        }
+        self.base_fee_lines
+            .iter()
+            .map(|l| BaseFeeShare { tier: l.tier.clone(), days: l.days, period_days: l.period_days })
+            .collect()
+    }
+
     /// The highest threshold any meter has reached, with that meter.
     pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
         self.utilization
