@@ -78,7 +78,8 @@ pub struct Engine {
 
 /// Queued batches one roll-up transaction takes at most.
 const ROLLUP_BATCHES_MAX: i64 = 32;
-/// How often the roll-up task looks for batches queued by other replicas.
+/// How often the roll-up task looks for batches other replicas queued (PostgreSQL only), and
+/// how soon it retries a failed pass.
 const ROLLUP_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
 /// The least time between the starts of two roll-up passes. An ingest after a quiet spell
 /// is rolled up at once; under load a pass takes the batches of the last 100 ms together,
@@ -94,30 +95,38 @@ struct RollupTask {
 }
 
 impl RollupTask {
-    fn start(store: Arc<dyn Store>) -> RollupTask {
+    /// Starts the task: a first pass at once (batches an earlier run left queued), then a pass
+    /// whenever an ingest wakes it, and every `poll` when other replicas may queue batches
+    /// this engine is never woken for. A failed pass is retried after [`ROLLUP_INTERVAL`].
+    fn start(store: Arc<dyn Store>, poll: Option<std::time::Duration>) -> RollupTask {
         let wake = Arc::new(tokio::sync::Notify::new());
         let woken = wake.clone();
         let task = tokio::spawn(async move {
             let mut last_pass = tokio::time::Instant::now();
             loop {
-                tokio::select! {
-                    () = woken.notified() => {}
-                    () = tokio::time::sleep(ROLLUP_INTERVAL) => {}
-                }
-                tokio::time::sleep_until(last_pass + ROLLUP_SPACING).await;
-                last_pass = tokio::time::Instant::now();
                 // A failed pass (a connection lost, a database restarting) leaves its batches
                 // queued for the next one.
+                let mut failed = false;
                 loop {
                     match store.roll_up(ROLLUP_BATCHES_MAX, None, false).await {
                         Ok(n) if n < ROLLUP_BATCHES_MAX as u64 => break,
                         Ok(_) => {}
                         Err(e) => {
                             tracing::warn!(error = %e, "rolling up hourly usage failed; the batches stay queued for the next pass");
+                            failed = true;
                             break;
                         }
                     }
                 }
+                match poll.or(failed.then_some(ROLLUP_INTERVAL)) {
+                    Some(every) => tokio::select! {
+                        () = woken.notified() => {}
+                        () = tokio::time::sleep(every) => {}
+                    },
+                    None => woken.notified().await,
+                }
+                tokio::time::sleep_until(last_pass + ROLLUP_SPACING).await;
+                last_pass = tokio::time::Instant::now();
             }
         });
         RollupTask { wake, task }
@@ -133,14 +142,17 @@ impl Drop for RollupTask {
 impl Engine {
     /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), migrating it.
     pub async fn open(url: &str, book: PriceBook) -> Result<Engine> {
-        let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-            Arc::new(crate::store::sqlite::SqliteStore::open(url).await?)
+        // A SQLite file has one engine ingesting into it, whose ingests wake the roll-up task;
+        // a PostgreSQL database may be shared by replicas, so the task also polls for batches
+        // a replica queued and did not roll up (it stopped first).
+        let (store, poll): (Arc<dyn Store>, _) = if url.starts_with("sqlite:") {
+            (Arc::new(crate::store::sqlite::SqliteStore::open(url).await?), None)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(crate::store::postgres::PgStore::open(url).await?)
+            (Arc::new(crate::store::postgres::PgStore::open(url).await?), Some(ROLLUP_INTERVAL))
         } else {
             return Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() });
         };
-        let rollups = Arc::new(RollupTask::start(store.clone()));
+        let rollups = Arc::new(RollupTask::start(store.clone(), poll));
         Ok(Engine { store, book: Arc::new(book), rollups })
     }
 
