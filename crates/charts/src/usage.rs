@@ -231,8 +231,9 @@ impl UsageChart {
             let x = (start + (i as i64 + 1) * bucket_s).min(last_x);
             line.push((x as f64, plot(*t)));
         }
-        let projection = projection_line(&self.projection, last_x, total);
-        let busy = projection_line(&self.projection_p90, last_x, total);
+        // The run-rate projection and the busy case, each from the last measured total.
+        let projections = [(&self.projection, &RUN_RATE), (&self.projection_p90, &BUSY_CASE)]
+            .map(|(points, style)| (projection_line(points, last_x, total), points, style));
         let levels: Vec<(u32, Decimal)> = match self.included {
             Some(included) => THRESHOLDS_PERCENT
                 .iter()
@@ -249,30 +250,18 @@ impl UsageChart {
             )
             .or_short("Measured"),
         ];
-        if !projection.is_empty() {
-            let end_total = self
-                .projection
-                .iter()
-                .map(|p| p.total)
-                .max()
-                .unwrap_or(total);
-            legend.push(
-                LegendEntry::new(
-                    format!(
-                        "Projected to period end ({})",
-                        meter_amount(meter, end_total)
-                    ),
-                    theme.projection,
-                    KeyStroke::Dashed,
-                )
-                .or_short("Projected"),
-            );
-        }
-        if let Some(busy_total) = self.projection_p90.iter().map(|p| p.total).max().filter(|_| !busy.is_empty()) {
-            legend.push(
-                LegendEntry::new(format!("P90, busy case ({})", meter_amount(meter, busy_total)), theme.projection, KeyStroke::Dotted)
-                    .or_short("P90"),
-            );
+        for (line, points, style) in &projections {
+            if !line.is_empty() {
+                let end_total = points.iter().map(|p| p.total).max().unwrap_or(total);
+                legend.push(
+                    LegendEntry::new(
+                        format!("{} ({})", style.label, meter_amount(meter, end_total)),
+                        theme.projection,
+                        style.key,
+                    )
+                    .or_short(style.short),
+                );
+            }
         }
         for (percent, level) in &levels {
             legend.push(if *percent >= 100 {
@@ -293,7 +282,7 @@ impl UsageChart {
         }
 
         let mut y_max = plot(total);
-        for (_, y) in projection.iter().chain(&busy) {
+        for (_, y) in projections.iter().flat_map(|(line, ..)| line) {
             y_max = y_max.max(*y);
         }
         if let Some(included) = self.included {
@@ -367,20 +356,18 @@ impl UsageChart {
                 theme.series_color(0).plotters().stroke_width(2),
             ))
             .map_err(draw_failed)?;
-        if !busy.is_empty() {
-            chart
-                .draw_series(DashedLineSeries::new(busy, 3, 4, theme.projection.plotters().stroke_width(1)))
-                .map_err(draw_failed)?;
-        }
-        if !projection.is_empty() {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    projection,
-                    7,
-                    5,
-                    theme.projection.plotters().stroke_width(2),
-                ))
-                .map_err(draw_failed)?;
+        // The busy case first, so the run rate draws over it where they meet.
+        for (line, _, style) in projections.into_iter().rev() {
+            if !line.is_empty() {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        line,
+                        style.dash,
+                        style.gap,
+                        theme.projection.plotters().stroke_width(style.width),
+                    ))
+                    .map_err(draw_failed)?;
+            }
         }
         Ok(())
     }
@@ -518,6 +505,23 @@ impl UsageChart {
         Ok(())
     }
 }
+
+/// How a projection line is drawn and named in the legend.
+struct ProjectionStyle {
+    label: &'static str,
+    short: &'static str,
+    key: KeyStroke,
+    dash: u32,
+    gap: u32,
+    width: u32,
+}
+
+/// The projection at the run rate so far.
+const RUN_RATE: ProjectionStyle =
+    ProjectionStyle { label: "Projected to period end", short: "Projected", key: KeyStroke::Dashed, dash: 7, gap: 5, width: 2 };
+/// The busy case (P90) of simulated periods: thinner, shorter dashes.
+const BUSY_CASE: ProjectionStyle =
+    ProjectionStyle { label: "P90, busy case", short: "P90", key: KeyStroke::Dotted, dash: 3, gap: 4, width: 1 };
 
 /// A dashed projection line: from the last measured total through each projected total.
 fn projection_line(projection: &[ProjectedTotal], last_x: i64, total: Decimal) -> Vec<(f64, f64)> {
