@@ -63,23 +63,25 @@ fn with_descendants(root: i32) -> Vec<i32> {
     tree
 }
 
-/// (RSS, PSS) in KiB summed over `pids`, from `smaps_rollup`.
-fn memory_kib(pids: &[i32]) -> (u64, u64) {
-    let mut rss = 0;
-    let mut pss = 0;
+/// The fields `keys` (e.g. `"Pss:"`) of each process's `smaps_rollup`, in KiB, summed over `pids`.
+fn rollup_kib<const N: usize>(pids: &[i32], keys: [&str; N]) -> [u64; N] {
+    let mut sums = [0; N];
     for pid in pids {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
         for line in text.lines() {
             let mut parts = line.split_whitespace();
             let (Some(key), Some(value)) = (parts.next(), parts.next()) else { continue };
-            let kib: u64 = value.parse().unwrap_or(0);
-            match key {
-                "Rss:" => rss += kib,
-                "Pss:" => pss += kib,
-                _ => {}
+            if let Some(slot) = keys.iter().position(|k| *k == key) {
+                sums[slot] += value.parse::<u64>().unwrap_or(0);
             }
         }
     }
+    sums
+}
+
+/// (RSS, PSS) in KiB summed over `pids`.
+fn memory_kib(pids: &[i32]) -> (u64, u64) {
+    let [rss, pss] = rollup_kib(pids, ["Rss:", "Pss:"]);
     (rss, pss)
 }
 
@@ -94,17 +96,9 @@ fn pss_by_kind(root: i32, pids: &[i32]) -> std::collections::BTreeMap<String, [u
             std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default().trim().to_owned()
         };
         let sums: &mut [u64; 3] = kinds.entry(name).or_insert([0; 3]);
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else { continue };
-        for line in text.lines() {
-            let mut parts = line.split_whitespace();
-            let (Some(key), Some(value)) = (parts.next(), parts.next()) else { continue };
-            let slot = match key {
-                "Pss_Anon:" => 0,
-                "Pss_File:" => 1,
-                "Pss_Shmem:" => 2,
-                _ => continue,
-            };
-            sums[slot] += value.parse::<u64>().unwrap_or(0);
+        let own = rollup_kib(&[*pid], ["Pss_Anon:", "Pss_File:", "Pss_Shmem:"]);
+        for (sum, kib) in sums.iter_mut().zip(own) {
+            *sum += kib;
         }
     }
     kinds
