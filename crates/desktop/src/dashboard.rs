@@ -85,7 +85,7 @@ impl P90View {
                     p.history_days
                 ),
             },
-            None if snapshot.account.period.days_left == 0 && snapshot.bill.period.end <= snapshot.synced_at => {
+            None if snapshot.bill.period.end <= snapshot.synced_at => {
                 P90View { bill: None, basis: "The period has ended".to_owned() }
             }
             None => P90View {
