@@ -42,7 +42,7 @@ pub async fn notice_banner(state: State<'_, AppState>) -> Answer<Option<NoticeBa
 
 #[tauri::command]
 pub async fn open_upgrade(state: State<'_, AppState>) -> Answer<UpgradeSheet> {
-    actions::open_upgrade(&state.app, now()).await
+    actions::open_upgrade(&state.app).await
 }
 
 #[tauri::command]
@@ -54,12 +54,12 @@ pub async fn confirm_upgrade(handle: AppHandle, state: State<'_, AppState>, inte
 
 #[tauri::command]
 pub async fn open_credits(state: State<'_, AppState>) -> Answer<CreditsSheet> {
-    actions::open_credits(&state.app, now()).await
+    actions::open_credits(&state.app).await
 }
 
 #[tauri::command]
 pub async fn quote_credits(state: State<'_, AppState>, packs: u32) -> Answer<CreditsQuote> {
-    actions::quote_credits(&state.app, packs, now()).await
+    actions::quote_credits(&state.app, packs).await
 }
 
 #[tauri::command]

@@ -28,9 +28,9 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
 
     // The dashboard shows the engine's own bill, to the cent.
     let shown = text_of(&app, "#bill-to-date [data-testid=total]").await;
-    assert_eq!(shown, money(engine_bill.bill.total), "bill to date");
+    assert_eq!(shown, money(engine_bill.bill.cost()), "bill to date: what the period has cost so far");
     let projected = text_of(&app, "#projected [data-testid=total]").await;
-    assert_eq!(projected, money(engine_bill.projected.total), "projected bill");
+    assert_eq!(projected, money(engine_bill.projected_cost), "projected cost");
     let svg = chart_svg(&app).await;
     assert!(svg.contains("<svg") && svg.contains("Requests"), "the usage chart is drawn");
     app.close().await.unwrap();
@@ -39,7 +39,7 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
     // A restart opens straight on the dashboard: the token came back from the keyring.
     let app = driver.launch().await;
     let shown_again = text_of(&app, "#bill-to-date [data-testid=total]").await;
-    assert_eq!(shown_again, money(engine_bill.bill.total));
+    assert_eq!(shown_again, money(engine_bill.bill.cost()));
     assert!(app.find(Locator::Css("#server-url")).await.is_err(), "no sign-in form after a restart");
     // The cached dashboard shows at once; the background sync then reports success.
     text_until(&app, "#sync-status", |s| s.starts_with("Synced")).await;
@@ -68,10 +68,26 @@ async fn the_demo_door_needs_no_server() {
 
     let total = text_of(&app, "#bill-to-date [data-testid=total]").await;
     assert!(total.starts_with('$'), "bill to date: {total}");
-    // Both projections show: the run rate (P50) and the busy case (P90) from recent days.
+    // The run-rate projection states its basis; the simulated P50 and P90 come from recent days.
     assert!(text_of(&app, "#projected [data-testid=total]").await.starts_with('$'));
-    assert!(text_of(&app, "#projected-p90 [data-testid=total]").await.starts_with('$'));
+    assert!(text_of(&app, "#projected-basis").await.contains("run rate"));
+    let p50 = text_of(&app, "#projected-p50 [data-testid=total]").await;
+    let p90 = text_of(&app, "#projected-p90 [data-testid=total]").await;
+    assert!(p50.starts_with('$') && p90.starts_with('$'), "P50 {p50}, P90 {p90}");
     assert!(text_of(&app, "#projected-p90 [data-testid=note]").await.contains("simulated periods"));
+
+    // The egress chart draws the billed (region-weighted) quantity the meter card shows.
+    let card = text_of(&app, ".meter[data-meter=egress] .used").await;
+    app.find(Locator::Css("#tab-egress")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut svg = chart_svg(&app).await;
+    while !svg.contains("Egress, cumulative") {
+        assert!(std::time::Instant::now() < deadline, "the egress chart never showed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        svg = chart_svg(&app).await;
+    }
+    assert!(svg.contains(&format!("Measured ({card} GB)")), "the chart's measured egress is the meter card's {card} GB");
+    app.find(Locator::Css("#tab-requests")).await.unwrap().click().await.unwrap();
     assert_eq!(text_of(&app, ".demo-badge").await, "Demo");
     // The demo account sits just past 80% of a quota: a meter is marked and a notice shows.
     assert!(app.find(Locator::Css(".meter[data-level=warning], .meter[data-level=over]")).await.is_ok());

@@ -81,10 +81,20 @@ pub struct BillToDate {
     /// What is left to invoice for the usage so far: the same bill `edgecost bill` prints for
     /// these totals, with the credits already spent on this period's overage applied.
     pub bill: Bill,
-    /// The totals at period end if usage continues at this period's run rate.
+    /// What the period has cost so far before credit: base fee + overage.
+    #[ts(type = "string")]
+    pub cost: Decimal,
+    /// The totals at period end if usage continues at the run rate `basis` describes.
     pub projected_totals: UsageTotals,
-    /// The bill for `projected_totals`, with all credit (spent and unspent) applied.
+    /// The bill for `projected_totals`, with the period's credit (spent and held) applied.
     pub projected: Bill,
+    /// What the period is projected to cost before credit: base fee + overage. Credit the
+    /// account already holds was paid for when it was bought, so it pays part of this cost
+    /// (`projected.credits_applied`) without lowering it.
+    #[ts(type = "string")]
+    pub projected_cost: Decimal,
+    /// The span the run rate is measured over.
+    pub basis: crate::ProjectionBasis,
 }
 
 /// `POST /v1/account/tier`, sent with an `Idempotency-Key` header naming the change.

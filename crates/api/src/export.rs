@@ -16,6 +16,10 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::IngestReceipt::export_all(dir)?;
     crate::AccountSummary::export_all(dir)?;
     crate::BillToDate::export_all(dir)?;
+    crate::OutlookReport::export_all(dir)?;
+    crate::UpgradeQuote::export_all(dir)?;
+    crate::CreditsQuote::export_all(dir)?;
+    crate::RouteCostReport::export_all(dir)?;
     crate::TierChangeRequest::export_all(dir)?;
     crate::TierChange::export_all(dir)?;
     crate::CreateAccountRequest::export_all(dir)?;

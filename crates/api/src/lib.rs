@@ -26,6 +26,7 @@ mod admin;
 mod credits;
 pub mod export;
 mod notices;
+mod outlook;
 mod telemetry;
 mod usage;
 
@@ -33,6 +34,10 @@ pub use account::{AccountSummary, BillToDate, BillingPeriod, ScheduledTierChange
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
 pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
+pub use outlook::{
+    CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport, SHORT_HISTORY_SECONDS,
+    SimulatedBill, TierQuote, UpgradeQuote,
+};
 pub use telemetry::{
     AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,
     RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,

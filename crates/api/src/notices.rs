@@ -5,14 +5,15 @@ use edgecost_pricing::Meter;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// Moving to the next tier, priced for this period's projected usage.
+/// The recommended upgrade (the cheapest higher tier that does not cap the usage), priced for
+/// this period's projected usage as if changed today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UpgradeOffer {
     pub tier: String,
-    /// The projected bill for this period on that tier.
+    /// What this period is projected to cost on that tier before credit.
     #[ts(type = "string")]
     pub projected_bill: Decimal,
-    /// Current projected bill minus the upgrade's: positive saves money, negative costs more.
+    /// Current projected cost minus the upgrade's: positive saves money, negative costs more.
     #[ts(type = "string")]
     pub saving: Decimal,
 }
@@ -48,6 +49,7 @@ pub struct Notice {
     /// The UTC day the threshold was reached.
     pub reached_on: NaiveDate,
     pub days_left: u32,
+    /// What this period is projected to cost before credit, at the run rate.
     #[ts(type = "string")]
     pub projected_bill: Decimal,
     pub offer: NoticeOffer,

@@ -28,7 +28,8 @@ mod error;
 use std::time::Duration;
 
 use edgecost_api::{
-    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody,
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody,
+    OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
     IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogEntry, UsageLogPage, UsageLogQuery,
     UsageQuery, UsageSeries,
 };
@@ -131,6 +132,27 @@ impl Client {
     /// `GET /v1/account/bill`: the bill to date and the projected bill at period end.
     pub async fn bill(&self) -> Result<BillToDate, ClientError> {
         self.call(Method::GET, "v1/account/bill", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/outlook`: the simulated P50/P90 of the period.
+    pub async fn outlook(&self) -> Result<OutlookReport, ClientError> {
+        self.call(Method::GET, "v1/account/outlook", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/upgrade-quote`: every tier priced and the recommended upgrade.
+    pub async fn upgrade_quote(&self) -> Result<UpgradeQuote, ClientError> {
+        self.call(Method::GET, "v1/account/upgrade-quote", Repeat::Safe, |r| r).await
+    }
+
+    /// `GET /v1/account/credits/quote`: what `packs` burst packs pay for. Buys nothing.
+    pub async fn credits_quote(&self, packs: u32) -> Result<CreditsQuote, ClientError> {
+        let query = CreditsQuoteQuery { packs };
+        self.call(Method::GET, "v1/account/credits/quote", Repeat::Safe, |r| r.query(&query)).await
+    }
+
+    /// `GET /v1/account/route-costs`: cost by route per billing period the span touches.
+    pub async fn route_costs(&self, query: &RouteCostQuery) -> Result<RouteCostReport, ClientError> {
+        self.call(Method::GET, "v1/account/route-costs", Repeat::Safe, |r| r.query(query)).await
     }
 
     /// `GET /v1/account/usage`: usage series for charts.

@@ -15,19 +15,17 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, Days, Utc};
-use edgecost_api::{CreditLedger, CreditPurchase, LedgerEntryKind, TierChange};
+use chrono::{DateTime, Utc};
+use edgecost_api::{CreditLedger, CreditPurchase, CreditsQuote as EngineCreditsQuote, LedgerEntryKind, TierChange, UpgradeQuote};
 use edgecost_client::{Client, ClientError};
 use edgecost_pricing::format::money;
-use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook, RateOptions, Usage};
+use edgecost_pricing::{Decimal, PriceBook};
 use rand_core::{OsRng, TryRngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
 use crate::dashboard::{DashboardView, NoticeView};
-use crate::remote::AccountConnection;
 use crate::error::DesktopError;
-use crate::snapshot::Snapshot;
 
 /// At most this many packs in one purchase, as the engine allows.
 pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
@@ -133,9 +131,12 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
 pub struct TierProjection {
     pub tier: String,
     pub label: String,
+    /// What the period is projected to cost on this tier, before credit.
     pub projected_bill: String,
     pub current: bool,
     pub target: bool,
+    /// The tier's hard cap would refuse this usage.
+    pub caps_usage: bool,
 }
 
 /// What the upgrade confirmation shows.
@@ -153,8 +154,10 @@ pub struct UpgradeSheet {
     pub prorated_explanation: String,
     /// The current tier, then each higher tier that can be priced.
     pub projections: Vec<TierProjection>,
-    /// "Saves $12.00 on the projected bill" or "Costs $5.00 more than staying".
+    /// "Saves $12.00 on what the period is projected to cost" or "Costs $5.00 more than staying".
     pub difference: String,
+    /// What the projection rests on.
+    pub basis: String,
 }
 
 /// What the credit pack sheet shows for a number of packs.
@@ -177,6 +180,10 @@ pub struct CreditsQuote {
     pub covers_days: Option<u32>,
     /// "runs out around Dec 14", when it runs out within this period.
     pub runs_out: Option<String>,
+    /// Credit left at period end at the run rate; it carries over to the next period.
+    pub carry_over: String,
+    /// What the run rate rests on.
+    pub basis: String,
 }
 
 /// The credit sheet as opened: its intent key and a first quote.
@@ -349,197 +356,88 @@ pub fn new_intent_key(prefix: &str) -> String {
     format!("{prefix}-{hex}")
 }
 
-/// The rateable usage of counters, as the engine rates them.
-/// Base fee shares if the tier changed to `target` today (`day`, 1-based), keeping the
-/// shares the bill already has for the days before. The day of a change counts for the new
-/// tier, as the engine counts it. Empty when `target` would cover the whole period.
-fn shares_if_changed_today(snapshot: &Snapshot, target: &str) -> Vec<BaseFeeShare> {
-    let period = &snapshot.account.period;
-    let (day, period_days) = (period.day.max(1), period.days);
-    if day <= 1 {
-        return Vec::new();
-    }
-    let mut before = snapshot.bill.bill.base_fee_shares();
-    if before.is_empty() {
-        before.push(BaseFeeShare { tier: snapshot.account.tier.clone(), days: period_days, period_days });
-    }
-    // Cut the existing segments at the end of yesterday.
-    let mut kept = Vec::new();
-    let mut days_left_to_keep = day - 1;
-    for share in before {
-        if days_left_to_keep == 0 {
-            break;
-        }
-        let take = share.days.min(days_left_to_keep);
-        days_left_to_keep -= take;
-        kept.push(BaseFeeShare { tier: share.tier, days: take, period_days });
-    }
-    kept.push(BaseFeeShare { tier: target.to_owned(), days: period_days - (day - 1), period_days });
-    kept
-}
-
-pub(crate) fn projected_credit(snapshot: &Snapshot) -> Decimal {
-    // The engine rates the projection with all credit of the period: spent and unspent.
-    snapshot.bill.bill.credits_applied.checked_add(snapshot.account.credit_balance).unwrap_or(Decimal::MAX)
-}
-
-/// The upgrade confirmation for moving to the next tier, priced by `book`.
-pub fn upgrade_sheet(book: &PriceBook, snapshot: &Snapshot, intent_key: String, now: DateTime<Utc>) -> Result<UpgradeSheet, DesktopError> {
-    let current = &snapshot.account.tier;
-    let current_tier = book.tier(current).ok_or_else(|| unknown_tier(current))?;
-    let target = book.next_tier(current).filter(|t| !t.custom).ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
-    let projected_usage = snapshot.bill.projected_totals.usage();
-    let credit = projected_credit(snapshot);
-    let start = book.tiers.iter().position(|t| t.name == *current).unwrap_or(0);
-    let mut projections = vec![TierProjection {
-        tier: current.clone(),
-        label: current_tier.display_name().to_owned(),
-        projected_bill: money(snapshot.bill.projected.total),
-        current: true,
-        target: false,
-    }];
-    let mut target_total = None;
-    let mut target_fee = None;
-    for tier in book.tiers[start + 1..].iter().filter(|t| t.is_rateable() && !t.custom) {
-        let options = RateOptions {
-            credit_balance: if tier.credit_packs { credit } else { Decimal::ZERO },
-            base_fee_shares: shares_if_changed_today(snapshot, &tier.name),
-        };
-        let bill = book.rate(&tier.name, &projected_usage, &options)?;
-        if tier.name == target.name {
-            target_total = Some(bill.total);
-            let line = bill.base_fee_lines.iter().rev().find(|l| l.tier == target.name);
-            target_fee = Some(match line {
-                Some(l) => (l.amount, l.explanation.clone()),
-                None => (bill.base_fee, format!("{} for the whole period", money(bill.base_fee))),
-            });
-        }
-        projections.push(TierProjection {
-            tier: tier.name.clone(),
-            label: tier.display_name().to_owned(),
-            projected_bill: money(bill.total),
-            current: false,
-            target: tier.name == target.name,
-        });
-    }
-    let (target_total, (fee, fee_explanation)) = target_total.zip(target_fee).ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
-    let saving = snapshot.bill.projected.total.checked_sub(target_total).ok_or(DesktopError::Overflow)?;
-    let difference = if saving.is_sign_positive() && !saving.is_zero() {
-        format!("Saves {} on the projected bill", money(saving))
+/// The upgrade confirmation for the engine's quote: every tier priced for this period's
+/// projected usage, the recommended upgrade as the target.
+pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String) -> Result<UpgradeSheet, DesktopError> {
+    let label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
+    let current = &quote.current_tier;
+    let target = quote.recommended.clone().ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
+    let projections = quote
+        .tiers
+        .iter()
+        .map(|t| TierProjection {
+            tier: t.tier.clone(),
+            label: t.label.clone(),
+            projected_bill: money(t.projected_cost),
+            current: t.current,
+            target: t.tier == target,
+            caps_usage: t.caps_usage,
+        })
+        .collect();
+    let saving = quote.saving.unwrap_or_default();
+    let difference = if saving > Decimal::ZERO {
+        format!("Saves {} on what the period is projected to cost", money(saving))
     } else if saving.is_zero() {
         "Costs the same as staying".to_owned()
     } else {
         format!("Costs {} more than staying", money(-saving))
     };
+    let caveat = if quote.basis.short_history { format!(" {}", quote.basis.explanation) } else { String::new() };
     Ok(UpgradeSheet {
         intent_key,
         current_tier: current.clone(),
-        current_label: current_tier.display_name().to_owned(),
-        target_tier: target.name.clone(),
-        target_label: target.display_name().to_owned(),
-        prorated_base_fee: money(fee),
-        prorated_explanation: format!("{fee_explanation} (from today, {})", now.format("%b %-d")),
+        current_label: label(current),
+        target_label: label(&target),
+        target_tier: target,
+        prorated_base_fee: quote.prorated_base_fee.map(money).unwrap_or_default(),
+        prorated_explanation: quote.prorated_explanation.clone().unwrap_or_default(),
         projections,
-        difference,
+        difference: format!("{difference}.{caveat}"),
+        basis: quote.basis.explanation.clone(),
     })
 }
 
-/// What `packs` burst credit packs cover at this period's run rate.
-pub fn credits_quote(book: &PriceBook, snapshot: &Snapshot, packs: u32, now: DateTime<Utc>) -> Result<CreditsQuote, DesktopError> {
-    if packs == 0 || packs > PACKS_PER_PURCHASE_MAX {
-        return Err(DesktopError::BadPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
-    }
-    let tier = &snapshot.account.tier;
-    if !book.tier(tier).is_some_and(|t| t.credit_packs) {
-        return Err(DesktopError::NoCreditPacks { tier: tier.clone() });
-    }
-    let pack = &book.credit_pack;
-    let count = Decimal::from(packs);
-    let total_price = pack.price.checked_mul(count).ok_or(DesktopError::Overflow)?;
-    let credit_added = pack.credit.checked_mul(count).ok_or(DesktopError::Overflow)?;
-    let balance_now = snapshot.account.credit_balance;
-    let available = balance_now.checked_add(credit_added).ok_or(DesktopError::Overflow)?;
-
-    // Overage before any credit, now and at the end of each remaining day of the period,
-    // with usage growing linearly from the totals to the engine's projection.
-    let no_credit = RateOptions::default();
-    let totals = snapshot.bill.totals.usage();
-    let projected = snapshot.bill.projected_totals.usage();
-    let overage_at = |usage: &Usage| -> Result<Decimal, DesktopError> { Ok(book.rate(tier, usage, &no_credit)?.overage_total) };
-    let overage_now = overage_at(&totals)?;
-    let paid = snapshot.bill.bill.credits_applied;
-    let unpaid_now = overage_now.checked_sub(paid).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO);
-    let balance_after = available.checked_sub(unpaid_now).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO);
-    let overage_end = overage_at(&projected)?;
-    let days_left = snapshot.account.period.days_left;
-    let growth = Usage {
-        requests: projected.requests.checked_sub(totals.requests).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
-        egress_bytes: projected.egress_bytes.checked_sub(totals.egress_bytes).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
-        compute_seconds: projected.compute_seconds.checked_sub(totals.compute_seconds).ok_or(DesktopError::Overflow)?.max(Decimal::ZERO),
-    };
-    let mut runs_out_after = None;
-    // Bounded by the period's length: at most 31 ratings.
-    for d in 1..=days_left {
-        let share = Decimal::from(d) / Decimal::from(days_left);
-        let usage = growth.scaled(share).and_then(|g| totals.checked_add(&g)).ok_or(DesktopError::Overflow)?;
-        let owed = overage_at(&usage)?.checked_sub(paid).ok_or(DesktopError::Overflow)?;
-        if owed > available {
-            runs_out_after = Some(d);
-            break;
-        }
-    }
-    let per_day = if days_left == 0 {
-        Decimal::ZERO
-    } else {
-        let grown = overage_end.checked_sub(overage_now).ok_or(DesktopError::Overflow)?;
-        edgecost_pricing::format::round_to_cents(grown / Decimal::from(days_left))
-    };
-    let (coverage, covers_days, runs_out) = match runs_out_after {
-        Some(d) => {
-            // The credit lasts the whole days before the step that exceeds it, and runs out
-            // during the next one.
-            let covered = d - 1;
-            let day = now.date_naive().checked_add_days(Days::new(u64::from(covered))).ok_or(DesktopError::Overflow)?;
+/// The credit sheet's figures for the engine's quote.
+pub fn credits_quote_view(quote: &EngineCreditsQuote) -> CreditsQuote {
+    let (coverage, runs_out) = match (quote.covers_days, quote.runs_out_on) {
+        (Some(days), Some(day)) => {
             let runs_out = format!("runs out around {}", day.format("%b %-d"));
-            let coverage = match covered {
+            let coverage = match days {
                 0 => format!("Covers less than a day of overage; {runs_out}"),
                 1 => format!("Covers about 1 day of overage; {runs_out}"),
                 n => format!("Covers about {n} days of overage; {runs_out}"),
             };
-            (coverage, Some(covered), Some(runs_out))
+            (coverage, Some(runs_out))
         }
-        None if overage_end.is_zero() => (
+        _ if quote.projected_overage.is_zero() => (
             "No overage is projected this period; the credit stays on the account until overage needs it.".to_owned(),
             None,
+        ),
+        _ => (
+            format!(
+                "Covers the projected overage for the rest of this period; about {} carries over to the next period.",
+                money(quote.projected_carry_over)
+            ),
             None,
         ),
-        None => ("Covers the projected overage for the rest of this period.".to_owned(), None, None),
     };
-    Ok(CreditsQuote {
-        packs,
-        packs_max: PACKS_PER_PURCHASE_MAX,
-        pack_price: money(pack.price),
-        total_price: money(total_price),
-        credit_added: money(credit_added),
-        balance_now: money(balance_now),
-        balance_after: money(balance_after),
-        overage_per_day: format!("{} a day", money(per_day)),
+    CreditsQuote {
+        packs: quote.packs,
+        packs_max: quote.packs_max,
+        pack_price: money(quote.pack_price),
+        total_price: money(quote.total_price),
+        credit_added: money(quote.credit_added),
+        balance_now: money(quote.balance_now),
+        balance_after: money(quote.balance_after),
+        overage_per_day: format!("{} a day", money(quote.overage_per_day)),
         coverage,
-        covers_days,
+        covers_days: quote.covers_days,
         runs_out,
-    })
+        carry_over: money(quote.projected_carry_over),
+        basis: quote.basis.explanation.clone(),
+    }
 }
 
-/// A suggested number of packs: enough for the projected overage not yet covered, at least 1.
-pub fn suggested_packs(book: &PriceBook, snapshot: &Snapshot) -> u32 {
-    let projected = &snapshot.bill.projected;
-    let uncovered = projected.overage_total.checked_sub(projected.credits_applied).unwrap_or_default();
-    edgecost_pricing::packs_to_cover(uncovered, book.credit_pack.credit).clamp(1, PACKS_PER_PURCHASE_MAX)
-}
-
-fn unknown_tier(tier: &str) -> DesktopError {
-    DesktopError::Rate(edgecost_pricing::RateError::UnknownTier { tier: tier.to_owned(), known: String::new() })
-}
 
 /// One row of the ledger view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -723,18 +621,12 @@ pub async fn banner(app: &App) -> Result<Option<NoticeBanner>, ActionFailure> {
     Ok(notice_banner(PriceBook::published(), &view))
 }
 
-/// The server's price book and the last snapshot: what every sheet is priced from.
-async fn priced(app: &App) -> Result<(PriceBook, Snapshot, AccountConnection), ActionFailure> {
+/// Opens the upgrade confirmation with a new intent key, priced by the engine.
+pub async fn open_upgrade(app: &App) -> Result<UpgradeSheet, ActionFailure> {
     let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
-    let book = connection.client().price_book().await.map_err(|e| ActionFailure::of_read(&e))?;
-    let snapshot = app.snapshot().await.map_err(|e| ActionFailure::local(&e))?;
-    Ok((book, snapshot, connection))
-}
-
-/// Opens the upgrade confirmation with a new intent key.
-pub async fn open_upgrade(app: &App, now: DateTime<Utc>) -> Result<UpgradeSheet, ActionFailure> {
-    let (book, snapshot, _) = priced(app).await?;
-    upgrade_sheet(&book, &snapshot, new_intent_key("upgrade"), now).map_err(|e| ActionFailure::local(&e))
+    let client = connection.client();
+    let (book, quote) = tokio::try_join!(client.price_book(), client.upgrade_quote()).map_err(|e| ActionFailure::of_read(&e))?;
+    upgrade_sheet(&book, &quote, new_intent_key("upgrade")).map_err(|e| ActionFailure::local(&e))
 }
 
 /// Confirms the upgrade sheet `intent_key`, then syncs so the dashboard shows the new tier.
@@ -751,18 +643,21 @@ pub async fn confirm_upgrade(
     Ok((change, app.sync(now).await.ok()))
 }
 
-/// Opens the credit sheet with a new intent key, quoting the suggested number of packs.
-pub async fn open_credits(app: &App, now: DateTime<Utc>) -> Result<CreditsSheet, ActionFailure> {
-    let (book, snapshot, _) = priced(app).await?;
-    let packs = suggested_packs(&book, &snapshot);
-    let quote = credits_quote(&book, &snapshot, packs, now).map_err(|e| ActionFailure::local(&e))?;
+/// Opens the credit sheet with a new intent key, quoting one pack: the sheet never suggests
+/// spending more from a projection; the user chooses the count.
+pub async fn open_credits(app: &App) -> Result<CreditsSheet, ActionFailure> {
+    let quote = quote_credits(app, 1).await?;
     Ok(CreditsSheet { intent_key: new_intent_key("credits"), quote })
 }
 
-/// Quotes `packs` packs on the open credit sheet.
-pub async fn quote_credits(app: &App, packs: u32, now: DateTime<Utc>) -> Result<CreditsQuote, ActionFailure> {
-    let (book, snapshot, _) = priced(app).await?;
-    credits_quote(&book, &snapshot, packs, now).map_err(|e| ActionFailure::local(&e))
+/// Quotes `packs` packs on the open credit sheet, as the engine works it out.
+pub async fn quote_credits(app: &App, packs: u32) -> Result<CreditsQuote, ActionFailure> {
+    if packs == 0 || packs > PACKS_PER_PURCHASE_MAX {
+        return Err(ActionFailure::local(&DesktopError::BadPackCount { packs, max: PACKS_PER_PURCHASE_MAX }));
+    }
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let quote = connection.client().credits_quote(packs).await.map_err(|e| ActionFailure::of_read(&e))?;
+    Ok(credits_quote_view(&quote))
 }
 
 /// Confirms the credit sheet `intent_key`, then syncs so the dashboard shows the balance.

@@ -5,7 +5,7 @@ use edgecost_charts::{
     Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange,
     UsageChart, UsagePoint, UsageView,
 };
-use edgecost_pricing::{BYTES_PER_GB, Decimal, PriceBook, RateOptions, Usage};
+use edgecost_pricing::{BYTES_PER_GB, Decimal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
@@ -123,68 +123,29 @@ pub fn region_chart(snapshot: &Snapshot) -> Result<RegionEgressChart, DesktopErr
     })
 }
 
-/// Each route's share of the overage its usage would be billed on the account's tier, for
-/// the range and for the span of the same length before it. Both spans are rated the same
-/// way by the pricing core (raw egress bytes, no credit), then each meter's line is split over
-/// the routes by their use of that meter, to the cent (largest remainder).
+/// Cost by route as the engine attributes the real bills: each route's share of this
+/// period's overage so far, against its share of the previous period's final overage. The
+/// shares add up to the bills' overage lines to the cent.
 pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> {
-    let book = PriceBook::published();
-    let tier = &snapshot.account.tier;
-    let current = route_costs(book, tier, &snapshot.usage_by_route)?;
-    let previous = route_costs(book, tier, &snapshot.previous_by_route)?;
+    let periods = snapshot.route_costs.as_ref().map(|r| r.periods.as_slice()).unwrap_or_default();
+    let Some(current) = periods.iter().find(|p| !p.closed) else {
+        return Ok(RouteCostChart { period_label: snapshot.account.period.start.format("%B %Y").to_string(), routes: Vec::new() });
+    };
+    let previous = periods.iter().rev().find(|p| p.closed && p.end <= current.start);
     let routes = current
-        .into_iter()
-        .map(|(route, cost)| {
-            let previous_cost = previous.iter().find(|(r, _)| *r == route).map(|(_, c)| *c);
-            RouteCost { route, cost, previous_cost }
+        .routes
+        .iter()
+        .map(|r| RouteCost {
+            route: r.route.clone(),
+            cost: r.cost,
+            previous_cost: previous.and_then(|p| p.routes.iter().find(|x| x.route == r.route)).map(|x| x.cost),
         })
         .collect();
-    let period_label = match snapshot.range {
-        ChartRange::Period => snapshot.account.period.start.format("%B %Y").to_string(),
-        ChartRange::Days7 => "the last 7 days".to_owned(),
-        ChartRange::Days30 => "the last 30 days".to_owned(),
-        ChartRange::Days90 => "the last 90 days".to_owned(),
+    let period_label = match previous {
+        Some(p) => format!("{} to date, against {}", current.start.format("%B %Y"), p.start.format("%B %Y")),
+        None => format!("{} to date", current.start.format("%B %Y")),
     };
     Ok(RouteCostChart { period_label, routes })
-}
-
-fn route_costs(book: &PriceBook, tier: &str, series: &UsageSeries) -> Result<Vec<(String, Decimal)>, DesktopError> {
-    let requests = totals_by_key(series, Meter::Requests);
-    let mut routes: Vec<String> = requests.iter().map(|(k, _)| k.clone()).collect();
-    for meter in [Meter::Egress, Meter::Compute] {
-        for (key, _) in totals_by_key(series, meter) {
-            if !routes.contains(&key) {
-                routes.push(key);
-            }
-        }
-    }
-    let of = |meter: Meter, route: &str| {
-        totals_by_key(series, meter).iter().find(|(k, _)| k == route).map_or(0, |(_, v)| *v)
-    };
-    let mut sum = [0u64; 3];
-    for route in &routes {
-        sum[0] = sum[0].saturating_add(of(Meter::Requests, route));
-        sum[1] = sum[1].saturating_add(of(Meter::Egress, route));
-        sum[2] = sum[2].saturating_add(of(Meter::Compute, route));
-    }
-    let usage = Usage::from_counters(sum[0], sum[1], sum[2]);
-    let bill = match book.rate(tier, &usage, &RateOptions::default()) {
-        Ok(bill) => bill,
-        // A negotiated tier has no book price to split; the chart then shows no costs.
-        Err(edgecost_pricing::RateError::Negotiated { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut costs = vec![Decimal::new(0, 2); routes.len()];
-    for meter in Meter::ALL {
-        let amount = bill.lines.iter().find(|l| l.meter == meter).map_or(Decimal::ZERO, |l| l.amount);
-        let weights: Vec<Decimal> = routes.iter().map(|r| Decimal::from(of(meter, r))).collect();
-        let shares = edgecost_planner::allocate_cents(amount, &weights)
-            .map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
-        for (cost, share) in costs.iter_mut().zip(shares) {
-            *cost = cost.checked_add(share).ok_or(DesktopError::Chart { detail: "route cost overflow".to_owned() })?;
-        }
-    }
-    Ok(routes.into_iter().zip(costs).collect())
 }
 
 /// Export formats.
@@ -214,55 +175,79 @@ pub fn usage_chart(snapshot: &Snapshot, id: ChartId) -> Result<UsageChart, Deskt
     let now_s = snapshot.synced_at.timestamp();
     let period = &snapshot.account.period;
     let bucket = bucket_of(snapshot.granularity);
-    let points = series
-        .lines
-        .iter()
-        .filter(|l| l.meter == meter)
-        .flat_map(|l| points_of(l, meter))
-        .collect::<Result<Vec<_>, _>>()?;
+    let points = match meter {
+        // Egress is billed on region-weighted bytes: the chart draws what the quota counts.
+        Meter::Egress => billable_egress_points(snapshot)?,
+        _ => series.lines.iter().filter(|l| l.meter == meter).flat_map(|l| points_of(l, meter)).collect::<Result<Vec<_>, _>>()?,
+    };
     let in_period = snapshot.range == ChartRange::Period;
     let (range, view, included) = if in_period {
         let included = snapshot.bill.bill.lines.iter().find(|l| l.meter == meter).and_then(|l| l.included);
         (TimeRange::new(period.start.timestamp(), period.end.timestamp()), UsageView::Cumulative, included)
     } else {
-        (TimeRange::new(series.from.timestamp(), series.to.timestamp()), UsageView::PerBucket, None)
+        // The first bucket starts at or before the range's start: the chart starts with it,
+        // so every granularity of one range shows the same usage.
+        let first = points.iter().map(|p| p.start_unix_s).min().unwrap_or(i64::MAX).min(series.from.timestamp());
+        (TimeRange::new(first, series.to.timestamp()), UsageView::PerBucket, None)
     };
     let mut chart =
         UsageChart { meter, range, bucket, view, now_unix_s: now_s, points, included, projection: Vec::new(), projection_p90: Vec::new() };
     if in_period {
-        chart.projection = projection(&chart, period.end.timestamp())?;
-        chart.projection_p90 = busy_projection(snapshot, &chart, meter)?;
+        chart.projection = run_rate_projection(snapshot, meter)?;
+        chart.projection_p90 = busy_projection(snapshot, meter)?;
     }
     Ok(chart)
 }
 
-/// The meter's P90 running total at period end (see [`crate::projection`]): the usage so far
-/// plus the busy case of the rest; never below the run-rate projection. Empty without enough
-/// history.
-fn busy_projection(snapshot: &Snapshot, chart: &UsageChart, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
-    let book = PriceBook::published();
-    let end = snapshot.account.period.end;
-    let Some(rest) = snapshot
-        .recent_days
-        .as_ref()
-        .and_then(|history| crate::projection::remaining_p90(book, history, end, snapshot.synced_at))
-    else {
+/// The meter's P90 running total at period end from the engine's outlook: the usage so far
+/// plus the meter's own 90th percentile of the simulated rest of the period. Empty without
+/// an outlook.
+fn busy_projection(snapshot: &Snapshot, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
+    let Some(outlook) = snapshot.outlook.as_ref().and_then(|r| r.outlook.as_ref()) else {
         return Ok(Vec::new());
     };
-    let (quantity, per_unit) = match meter {
-        Meter::Requests => (rest.requests, Decimal::ONE),
-        Meter::Egress => (rest.egress_bytes, Decimal::from(BYTES_PER_GB)),
-        Meter::Compute => (rest.compute_ms, Decimal::from(1000u32)),
-    };
+    let t = &outlook.p90_totals;
     let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
-    let so_far = chart.points.iter().try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount)).ok_or_else(overflow)?;
-    let busy = Decimal::from(quantity).checked_div(per_unit).and_then(|r| so_far.checked_add(r)).ok_or_else(overflow)?;
-    let run_rate = chart.projection.iter().map(|p| p.total).max().unwrap_or(so_far);
-    Ok(vec![ProjectedTotal { at_unix_s: end.timestamp(), total: busy.max(run_rate) }])
+    let total = match meter {
+        Meter::Requests => Decimal::from(t.requests),
+        Meter::Egress => t.billable_egress_bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?,
+        Meter::Compute => Decimal::from(t.compute_ms).checked_div(Decimal::from(1000u32)).ok_or_else(overflow)?,
+    };
+    Ok(vec![ProjectedTotal { at_unix_s: snapshot.account.period.end.timestamp(), total }])
 }
 
-fn projection(chart: &UsageChart, period_end_s: i64) -> Result<Vec<ProjectedTotal>, DesktopError> {
-    chart.linear_projection(period_end_s).map_err(chart_error)
+/// Egress per bucket in billable GB: each region's bytes times its price-book weight.
+fn billable_egress_points(snapshot: &Snapshot) -> Result<Vec<UsagePoint>, DesktopError> {
+    let book = snapshot.book();
+    let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
+    let mut buckets: std::collections::BTreeMap<i64, Decimal> = std::collections::BTreeMap::new();
+    for line in snapshot.usage_by_region.lines.iter().filter(|l| l.meter == Meter::Egress) {
+        let weight = book.region_weight(&line.key).unwrap_or(Decimal::ONE);
+        for p in &line.points {
+            let billable = Decimal::from(p.quantity).checked_mul(weight).ok_or_else(overflow)?;
+            let sum = buckets.entry(p.start.timestamp()).or_default();
+            *sum = sum.checked_add(billable).ok_or_else(overflow)?;
+        }
+    }
+    buckets
+        .into_iter()
+        .map(|(start, bytes)| {
+            let amount = bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?;
+            Ok(UsagePoint { start_unix_s: start, amount })
+        })
+        .collect()
+}
+
+/// The meter's total at period end at the engine's run rate (see the bill's projection basis).
+fn run_rate_projection(snapshot: &Snapshot, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
+    let t = &snapshot.bill.projected_totals;
+    let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
+    let total = match meter {
+        Meter::Requests => Decimal::from(t.requests),
+        Meter::Egress => t.billable_egress_bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?,
+        Meter::Compute => Decimal::from(t.compute_ms).checked_div(Decimal::from(1000u32)).ok_or_else(overflow)?,
+    };
+    Ok(vec![ProjectedTotal { at_unix_s: snapshot.account.period.end.timestamp(), total }])
 }
 
 /// A series line's points in the meter's bill unit (requests, GB, seconds).

@@ -55,6 +55,11 @@ pub struct BillLineView {
 /// A bill with its amounts formatted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct BillView {
+    /// What the period costs before credit: base fee + overage.
+    pub cost: String,
+    /// How much of that prepaid burst credit pays (`$0.00` when none).
+    pub credit_pays: String,
+    /// What is left to invoice: cost minus what credit pays.
     pub total: String,
     pub base_fee: String,
     pub overage_total: String,
@@ -62,36 +67,42 @@ pub struct BillView {
     pub lines: Vec<BillLineView>,
 }
 
-/// The P90 projection, or why there is none yet.
+/// The end-of-period projection at this period's run rate, and what it rests on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct P90View {
-    pub bill: Option<BillView>,
-    /// What the figure rests on, or why it is missing.
+pub struct ProjectionView {
+    pub bill: BillView,
+    /// "At the run rate of the 4 days 6 h since the period start."
+    pub basis: String,
+    /// Under a day of usage: a rough guess, shown with that caveat.
+    pub short_history: bool,
+}
+
+/// The simulated outlook (the median and 90th percentile of simulated periods), or why
+/// there is none yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct OutlookView {
+    pub p50: Option<BillView>,
+    pub p90: Option<BillView>,
+    /// What the figures rest on, or why they are missing.
     pub basis: String,
 }
 
-impl P90View {
-    fn of(book: &edgecost_pricing::PriceBook, snapshot: &Snapshot) -> P90View {
-        let credit = crate::account_actions::projected_credit(snapshot);
-        let p90 = snapshot.recent_days.as_ref().and_then(|history| {
-            crate::projection::p90(book, &snapshot.account.tier, &snapshot.bill, history, credit, snapshot.synced_at)
-        });
-        match p90 {
-            Some(p) => P90View {
-                bill: Some(BillView::of(&p.bill)),
+impl OutlookView {
+    fn of(snapshot: &Snapshot) -> OutlookView {
+        let Some(report) = &snapshot.outlook else {
+            return OutlookView { p50: None, p90: None, basis: "Shows after the next sync".to_owned() };
+        };
+        match &report.outlook {
+            Some(o) => OutlookView {
+                p50: Some(BillView::of(&o.p50.bill)),
+                p90: Some(BillView::of(&o.p90.bill)),
                 basis: format!(
-                    "9 in 10 of {} simulated periods end at or below this, drawing days from the last {} days of usage",
-                    quantity(Decimal::from(crate::projection::SIMULATIONS)),
-                    p.history_days
+                    "Of {} simulated periods drawing days from the last {} days of usage, half cost the P50 or less and 9 in 10 the P90 or less",
+                    quantity(Decimal::from(o.simulations)),
+                    o.history_days
                 ),
             },
-            None if snapshot.bill.period.end <= snapshot.synced_at => {
-                P90View { bill: None, basis: "The period has ended".to_owned() }
-            }
-            None => P90View {
-                bill: None,
-                basis: format!("Shows once the account has {} days of usage", crate::projection::MIN_HISTORY_DAYS),
-            },
+            None => OutlookView { p50: None, p90: None, basis: report.unavailable.clone().unwrap_or_default() },
         }
     }
 }
@@ -101,21 +112,23 @@ impl BillView {
         let mut lines: Vec<BillLineView> = bill
             .base_fee_lines
             .iter()
-            .map(|l| BillLineView { label: "Base fee".to_owned(), amount: money(l.amount), explanation: l.explanation.clone() })
+            .map(|l| BillLineView { label: base_fee_label(&l.tier, bill.base_fee_lines.len()), amount: money(l.amount), explanation: l.explanation.clone() })
             .collect();
+        if lines.is_empty() {
+            lines.push(BillLineView {
+                label: "Base fee".to_owned(),
+                amount: money(bill.base_fee),
+                explanation: "The tier's base fee for the whole period".to_owned(),
+            });
+        }
         lines.extend(bill.lines.iter().map(|l| BillLineView {
             label: l.meter.label().to_owned(),
             amount: money(l.amount),
             explanation: l.explanation.clone(),
         }));
-        if !bill.credits_applied.is_zero() {
-            lines.push(BillLineView {
-                label: "Burst credit".to_owned(),
-                amount: money(-bill.credits_applied),
-                explanation: "Prepaid credit applied to overage".to_owned(),
-            });
-        }
         BillView {
+            cost: money(bill.cost()),
+            credit_pays: money(bill.credits_applied),
             total: money(bill.total),
             base_fee: money(bill.base_fee),
             overage_total: money(bill.overage_total),
@@ -123,6 +136,16 @@ impl BillView {
             lines,
         }
     }
+}
+
+/// "Base fee", or "Base fee (Scale)" when a period has several tiers' shares.
+fn base_fee_label(tier: &str, shares: usize) -> String {
+    if shares <= 1 {
+        return "Base fee".to_owned();
+    }
+    let book = edgecost_pricing::PriceBook::published();
+    let name = book.tier(tier).map_or(tier, |t| t.display_name());
+    format!("Base fee ({name})")
 }
 
 /// An open quota notice.
@@ -194,10 +217,10 @@ pub struct DashboardView {
     pub days_left: u32,
     pub meters: Vec<MeterView>,
     pub bill_to_date: BillView,
-    /// The projected end-of-period bill at this period's run rate (the P50 estimate).
-    pub projected_p50: BillView,
-    /// The bill 9 in 10 simulated periods stay at or below (see [`crate::projection`]).
-    pub projected_p90: P90View,
+    /// The projected end-of-period bill at this period's run rate, with its basis.
+    pub projected: ProjectionView,
+    /// The simulated P50 and P90 of the period.
+    pub outlook: OutlookView,
     pub credit_balance: String,
     pub notices: Vec<NoticeView>,
     pub range: ChartRange,
@@ -232,8 +255,12 @@ impl DashboardView {
             days_left: account.period.days_left,
             meters: meters(bill),
             bill_to_date: BillView::of(bill),
-            projected_p50: BillView::of(&snapshot.bill.projected),
-            projected_p90: P90View::of(book, snapshot),
+            projected: ProjectionView {
+                bill: BillView::of(&snapshot.bill.projected),
+                basis: snapshot.bill.basis.explanation.clone(),
+                short_history: snapshot.bill.basis.short_history,
+            },
+            outlook: OutlookView::of(snapshot),
             credit_balance: money(account.credit_balance),
             notices: account.notices.iter().map(notice_view).collect(),
             range: snapshot.range,

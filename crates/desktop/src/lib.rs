@@ -32,7 +32,6 @@ mod plan_recent;
 mod plan_session;
 mod plan_wire;
 mod planner;
-pub mod projection;
 mod remote;
 mod session;
 mod snapshot;
@@ -40,8 +39,8 @@ mod vault;
 
 pub use account_actions::{
     ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
-    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote, ledger_view,
-    new_intent_key, notice_banner, suggested_packs, upgrade_sheet, write_typescript as write_account_typescript,
+    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote_view, ledger_view,
+    new_intent_key, notice_banner, upgrade_sheet, write_typescript as write_account_typescript,
 };
 /// The bodies of the account action commands.
 pub mod actions {

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{AccountSummary, BillToDate, Granularity, UsageGrouping, UsageQuery, UsageSeries};
+use edgecost_api::{
+    AccountSummary, BillToDate, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UsageGrouping, UsageQuery, UsageSeries,
+};
+use edgecost_pricing::PriceBook;
 use edgecost_client::{Client, ClientError, RetryPolicy};
 
 use crate::error::DesktopError;
@@ -66,6 +69,21 @@ impl AccountConnection {
     /// `GET /v1/account/bill`.
     pub async fn bill(&self) -> Result<BillToDate, DesktopError> {
         self.client.bill().await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account/outlook`: the simulated P50/P90 of the period.
+    pub async fn outlook(&self) -> Result<OutlookReport, DesktopError> {
+        self.client.outlook().await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account/route-costs`: cost by route per billing period of the span.
+    pub async fn route_costs(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<RouteCostReport, DesktopError> {
+        self.client.route_costs(&RouteCostQuery { from, to }).await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/price-book`: the price book the account is billed with.
+    pub async fn price_book(&self) -> Result<PriceBook, DesktopError> {
+        self.client.price_book().await.map_err(|e| self.error(e))
     }
 
     /// `GET /v1/account/usage`.

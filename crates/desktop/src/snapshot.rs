@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use edgecost_api::{AccountSummary, BillToDate, Granularity, UsageGrouping, UsageSeries};
+use edgecost_api::{AccountSummary, BillToDate, Granularity, OutlookReport, RouteCostReport, UsageGrouping, UsageSeries};
+use edgecost_pricing::PriceBook;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
@@ -61,10 +62,24 @@ pub struct Snapshot {
     pub usage_by_route: UsageSeries,
     /// Route usage over the span of the same length just before the range, for "what changed".
     pub previous_by_route: UsageSeries,
-    /// Daily usage by region over the complete days before today, for the P90 projection
-    /// (see [`crate::projection`]); absent in caches written before it was fetched.
+    /// The engine's simulated outlook of the period (P50/P90); absent in caches written
+    /// before it was fetched.
     #[serde(default)]
-    pub recent_days: Option<UsageSeries>,
+    pub outlook: Option<OutlookReport>,
+    /// Cost by route of this period and the one before, as the engine attributes the bills.
+    #[serde(default)]
+    pub route_costs: Option<RouteCostReport>,
+    /// The price book the account is billed with (region weights for the egress charts).
+    #[serde(default)]
+    pub price_book: Option<PriceBook>,
+}
+
+impl Snapshot {
+    /// The price book the account is billed with; the published one for caches written
+    /// before it was fetched.
+    pub fn book(&self) -> &PriceBook {
+        self.price_book.as_ref().unwrap_or_else(|| PriceBook::published())
+    }
 }
 
 /// Fetches a fresh snapshot for `range` at `granularity`.
@@ -78,14 +93,17 @@ pub async fn fetch_snapshot(
     let account = connection.account().await?;
     let (from, to) = range.span(account.period.start, now);
     let previous_from = from - (to - from);
-    let (history_from, history_to) = crate::projection::history_span(now);
-    let (bill, by_meter, by_region, by_route, previous, recent_days) = tokio::try_join!(
+    // Cost by route compares this period with the whole period before it.
+    let previous_period_start = account.period.start - Duration::days(1);
+    let (bill, by_meter, by_region, by_route, previous, outlook, route_costs, price_book) = tokio::try_join!(
         connection.bill(),
         connection.usage(from, to, granularity, UsageGrouping::Meter),
         connection.usage(from, to, granularity, UsageGrouping::Region),
         connection.usage(from, to, granularity, UsageGrouping::Route),
         connection.usage(previous_from, from, granularity, UsageGrouping::Route),
-        connection.usage(history_from, history_to, Granularity::Day, UsageGrouping::Region),
+        connection.outlook(),
+        connection.route_costs(previous_period_start, now.max(previous_period_start + Duration::seconds(1))),
+        connection.price_book(),
     )?;
     Ok(Snapshot {
         door,
@@ -99,7 +117,9 @@ pub async fn fetch_snapshot(
         usage_by_region: by_region,
         usage_by_route: by_route,
         previous_by_route: previous,
-        recent_days: Some(recent_days),
+        outlook: Some(outlook),
+        route_costs: Some(route_costs),
+        price_book: Some(price_book),
     })
 }
 

@@ -5,14 +5,14 @@
 
 use std::net::SocketAddr;
 
-use chrono::{DateTime, TimeZone, Utc};
-use edgecost_api::{BillingPeriod, UsageTotals};
+use chrono::Utc;
 use edgecost_desktop::{
-    App, BannerLevel, Charged, FailureKind, Intents, NotifiedThresholds, Snapshot, TokenVault, credits_quote, ledger_view,
-    new_intent_key, notice_banner, upgrade_sheet,
+    App, BannerLevel, Charged, FailureKind, Intents, NotifiedThresholds, TokenVault, ledger_view,
+    new_intent_key, notice_banner,
 };
 use edgecost_engine::Engine;
-use edgecost_pricing::{PriceBook, RateOptions, Usage};
+use edgecost_pricing::PriceBook;
+use edgecost_pricing::format::money;
 use tempfile::TempDir;
 
 fn book() -> &'static PriceBook {
@@ -26,34 +26,6 @@ async fn demo_app() -> (TempDir, App) {
     let app = App::new(dir.path(), TokenVault::with_service("edgecost-test-account-actions"));
     app.start_demo(Utc::now()).await.unwrap();
     (dir, app)
-}
-
-fn totals(requests: u64) -> UsageTotals {
-    UsageTotals { requests, egress_bytes: 0, billable_egress_bytes: 0.into(), compute_ms: 0 }
-}
-
-/// A hand-worked production period: Nov 11 12:00 of a 30-day month, 300,000 requests so far
-/// ($4.00 of overage) growing by 100,000 a day to 2,200,000 at period end ($80.00).
-fn hand_worked(mut snapshot: Snapshot) -> (Snapshot, DateTime<Utc>) {
-    let now = Utc.with_ymd_and_hms(2026, 11, 11, 12, 0, 0).unwrap();
-    snapshot.account.tier = "production".into();
-    snapshot.account.scheduled_tier = None;
-    snapshot.account.credit_balance = 0.into();
-    snapshot.account.period = BillingPeriod {
-        start: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
-        end: Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-        days: 30,
-        day: 11,
-        days_left: 19,
-    };
-    let rate = |requests: u64| book().rate("production", &Usage::from_counters(requests, 0, 0), &RateOptions::default()).unwrap();
-    snapshot.bill.totals = totals(300_000);
-    snapshot.bill.projected_totals = totals(2_200_000);
-    snapshot.bill.bill = rate(300_000);
-    snapshot.bill.projected = rate(2_200_000);
-    assert_eq!(snapshot.bill.bill.overage_total.to_string(), "4.00");
-    assert_eq!(snapshot.bill.projected.total.to_string(), "99.00");
-    (snapshot, now)
 }
 
 #[tokio::test]
@@ -95,43 +67,38 @@ async fn the_sandbox_sees_the_upgrade_path_only_and_a_capped_banner_at_100_perce
 }
 
 #[tokio::test]
-async fn the_upgrade_sheet_prorates_the_base_fee_from_today_and_projects_each_tier() {
+async fn the_upgrade_sheet_shows_the_engines_quote_for_every_tier() {
     let (_dir, app) = demo_app().await;
-    let (snapshot, now) = hand_worked(app.snapshot().await.unwrap());
-    let sheet = upgrade_sheet(book(), &snapshot, "intent-1".into(), now).unwrap();
-    assert_eq!(sheet.target_tier, "scale");
-    // $79.00 x 20 of 30 days (Nov 11 to Nov 30), rounded half away from zero.
-    assert_eq!(sheet.prorated_base_fee, "$52.67");
-    let bills: Vec<(&str, &str)> = sheet.projections.iter().map(|p| (p.tier.as_str(), p.projected_bill.as_str())).collect();
-    // Scale: $6.33 production base for 10 days + $52.67 + 200,000 requests over at $0.25/10k.
-    assert_eq!(bills, vec![("production", "$99.00"), ("scale", "$64.00")]);
-    assert_eq!(sheet.difference, "Saves $35.00 on the projected bill");
+    let quote = app.connection().await.unwrap().client().upgrade_quote().await.unwrap();
+    let sheet = edgecost_desktop::actions::open_upgrade(&app).await.unwrap();
+    let target = quote.tiers.iter().find(|t| t.recommended).expect("the demo has an upgrade");
+    assert_eq!(sheet.target_tier, target.tier);
+    assert_eq!(sheet.prorated_base_fee, money(quote.prorated_base_fee.unwrap()));
+    let shown: Vec<(&str, &str)> = sheet.projections.iter().map(|p| (p.tier.as_str(), p.projected_bill.as_str())).collect();
+    let quoted: Vec<(String, String)> = quote.tiers.iter().map(|t| (t.tier.clone(), money(t.projected_cost))).collect();
+    let quoted: Vec<(&str, &str)> = quoted.iter().map(|(t, m)| (t.as_str(), m.as_str())).collect();
+    assert_eq!(shown, quoted, "every tier, as the engine priced it");
+    let saving = quote.saving.unwrap();
+    assert!(sheet.difference.contains(&money(saving.abs())), "{} vs {saving}", sheet.difference);
+    assert_eq!(sheet.basis, quote.basis.explanation);
 }
 
 #[tokio::test]
-async fn the_credit_sheet_says_how_long_the_packs_last_at_the_run_rate() {
+async fn the_credit_sheet_opens_on_one_pack_and_quotes_what_the_engine_works_out() {
     let (_dir, app) = demo_app().await;
-    let (snapshot, now) = hand_worked(app.snapshot().await.unwrap());
-
-    // One pack pays the $4.00 owed and then $4.00 a day for 5 days.
-    let one = credits_quote(book(), &snapshot, 1, now).unwrap();
-    assert_eq!((one.total_price.as_str(), one.balance_after.as_str()), ("$25.00", "$21.00"));
-    assert_eq!(one.overage_per_day, "$4.00 a day");
-    assert_eq!(one.covers_days, Some(5));
-    assert_eq!(one.coverage, "Covers about 5 days of overage; runs out around Nov 16");
-
-    let three = credits_quote(book(), &snapshot, 3, now).unwrap();
-    assert_eq!(three.total_price, "$75.00");
-    assert_eq!(three.runs_out.as_deref(), Some("runs out around Nov 28"));
-
-    let five = credits_quote(book(), &snapshot, 5, now).unwrap();
-    assert_eq!(five.runs_out, None);
-    assert_eq!(five.coverage, "Covers the projected overage for the rest of this period.");
-
-    assert_eq!(credits_quote(book(), &snapshot, 0, now).unwrap_err().code(), "bad_pack_count");
-    let mut sandbox = snapshot.clone();
-    sandbox.account.tier = "sandbox".into();
-    assert_eq!(credits_quote(book(), &sandbox, 1, now).unwrap_err().code(), "no_credit_packs");
+    let sheet = edgecost_desktop::actions::open_credits(&app).await.unwrap();
+    assert_eq!(sheet.quote.packs, 1, "never pre-filled with several packs");
+    let client = app.connection().await.unwrap().client().clone();
+    for packs in [1, 3, 100] {
+        let engine = client.credits_quote(packs).await.unwrap();
+        let shown = edgecost_desktop::actions::quote_credits(&app, packs).await.unwrap();
+        assert_eq!(shown.total_price, money(engine.total_price));
+        assert_eq!(shown.balance_after, money(engine.balance_after));
+        assert_eq!(shown.covers_days, engine.covers_days);
+        assert_eq!(shown.carry_over, money(engine.projected_carry_over));
+    }
+    let err = edgecost_desktop::actions::quote_credits(&app, 0).await.unwrap_err();
+    assert_eq!(err.code, "bad_pack_count");
 }
 
 #[tokio::test]

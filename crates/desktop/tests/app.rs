@@ -104,11 +104,18 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
     let view = app.connect(&format!("{}/", served.url), &served.token, now).await.unwrap();
     assert_eq!(view.door, Door::Account);
     assert_eq!(view.bill_to_date.total, money(engine_bill.bill.total));
-    assert_eq!(view.projected_p50.total, money(engine_bill.projected.total));
-    // The busy case rests on the demo account's recent days and never undercuts the run rate.
-    let p90 = view.projected_p90.bill.as_ref().expect("a P90 from 28 days of demo usage");
-    assert!(dollars(&p90.total) >= engine_bill.projected.total, "P90 {} below P50 {}", p90.total, engine_bill.projected.total);
-    assert!(view.projected_p90.basis.contains("last 28 days"), "{}", view.projected_p90.basis);
+    assert_eq!(view.projected.bill.total, money(engine_bill.projected.total));
+    assert_eq!(view.projected.bill.cost, money(engine_bill.projected_cost));
+    assert_eq!(view.projected.basis, engine_bill.basis.explanation);
+    // The outlook is the engine's: the median and the 90th percentile of one simulation.
+    let outlook = edgecost_client::Client::new(&served.url, &served.token).unwrap().outlook().await.unwrap();
+    let engine_outlook = outlook.outlook.expect("an outlook from 28 days of demo usage");
+    let p50 = view.outlook.p50.as_ref().expect("a P50 from 28 days of demo usage");
+    let p90 = view.outlook.p90.as_ref().expect("a P90 from 28 days of demo usage");
+    assert_eq!(p50.cost, money(engine_outlook.p50.cost));
+    assert_eq!(p90.cost, money(engine_outlook.p90.cost));
+    assert!(dollars(&p90.cost) >= dollars(&p50.cost), "P90 {} below P50 {}", p90.cost, p50.cost);
+    assert!(view.outlook.basis.contains("last 28 days"), "{}", view.outlook.basis);
     assert_eq!(vault.load(&served.url).unwrap().as_deref(), Some(served.token.as_str()));
     assert!(files_containing(data.path(), &served.token).is_empty(), "the token reached a file");
 

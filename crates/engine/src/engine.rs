@@ -39,7 +39,7 @@ const PARALLEL_HASH_RECORDS_MIN: usize = 256;
 /// An account, as proven by its token (or just created). Every account call takes one, so
 /// no call can reach another account's data.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AccountId(String);
+pub struct AccountId(pub(crate) String);
 
 impl AccountId {
     pub fn as_str(&self) -> &str {
@@ -71,8 +71,8 @@ pub struct Ingested {
 /// before it reads, so a query sees every batch answered before it.
 #[derive(Clone)]
 pub struct Engine {
-    store: Arc<dyn Store>,
-    book: Arc<PriceBook>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) book: Arc<PriceBook>,
     rollups: Arc<RollupTask>,
 }
 
@@ -402,7 +402,7 @@ impl Engine {
     // ---------------------------------------------------------------- bills and tiers
 
     /// Everything about the account's current period that bills and notices need.
-    async fn period_state(&self, account: &AccountId, now: DateTime<Utc>) -> Result<PeriodState> {
+    pub(crate) async fn period_state(&self, account: &AccountId, now: DateTime<Utc>) -> Result<PeriodState> {
         let row = self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
         let changes = self.store.tier_changes(&account.0).await?;
         let period = Period::containing(now);
@@ -415,16 +415,14 @@ impl Engine {
             .map(|c| ScheduledTierChange { tier: c.tier.clone(), effective_at: from_unix(c.effective_at) });
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
         let totals = rating::totals(&self.book, &regions)?;
-        let since = from_unix(row.created_at);
-        let projected_totals = rating::project(&self.book, &regions, &period, since, now)?;
         let entries = self.store.ledger(&account.0).await?;
         let balance_cents = ledger::checked_balance(&account.0, &entries)?;
         let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
         let shares = rating::base_fee_shares(&changes, &period, now);
-        Ok(PeriodState { name: row.name, tier, scheduled, period, totals, projected_totals, balance_cents, paid_cents, shares, changes })
+        Ok(PeriodState { name: row.name, tier, scheduled, period, regions, totals, balance_cents, paid_cents, shares, changes })
     }
 
-    fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
+    pub(crate) fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
         // No credit rates exactly as the pricing core's default options do, so a bill
         // without credit is the same JSON `edgecost bill` prints.
         let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
@@ -436,14 +434,18 @@ impl Engine {
     pub async fn bill_to_date(&self, account: &AccountId, now: DateTime<Utc>) -> Result<BillToDate> {
         let s = self.period_state(account, now).await?;
         let bill = self.rate(&s.tier, &s.totals, s.paid_cents, &s)?;
-        let projected = self.rate(&s.tier, &s.projected_totals, s.paid_cents + s.balance_cents, &s)?;
+        let (basis, projected_totals) = self.projection(account, &s, now).await?;
+        let projected = self.rate(&s.tier, &projected_totals, s.paid_cents + s.balance_cents, &s)?;
         Ok(BillToDate {
             as_of: now,
             period: s.period.to_api(now),
             totals: s.totals.clone(),
+            cost: bill.cost(),
             bill,
-            projected_totals: s.projected_totals.clone(),
+            projected_totals,
+            projected_cost: projected.cost(),
             projected,
+            basis,
         })
     }
 
@@ -695,24 +697,20 @@ impl Engine {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let available = s.paid_cents + s.balance_cents;
-        let projected = self.rate(&s.tier, &s.projected_totals, available, s)?;
-        let upgrade = match self.book.next_tier(&s.tier) {
-            Some(next) => {
-                // Priced as if upgraded today: prorated base fees, the new tier's rates.
-                let mut changes = s.changes.clone();
-                changes.retain(|c| c.effective_at <= now.timestamp());
-                changes.push(TierChangeRow { effective_at: now.timestamp(), tier: next.name.clone() });
-                let shares = rating::base_fee_shares(&changes, &s.period, now);
-                let options = RateOptions { credit_balance: ledger::from_cents(available), base_fee_shares: shares };
-                let bill = self.book.rate(&next.name, &s.projected_totals.usage(), &options)?;
-                Some(UpgradeOffer { tier: next.name.clone(), saving: projected.total - bill.total, projected_bill: bill.total })
-            }
-            None => None,
-        };
+        let (basis, projected_totals) = self.projection(account, s, now).await?;
+        let tiers = self.tier_quotes(s, &projected_totals, now)?;
+        let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::CorruptRow { reason: format!("tier {} cannot be rated", s.tier) })?;
+        let projected = current.projected.clone();
+        let upgrade = tiers.iter().find(|t| t.recommended).map(|t| UpgradeOffer {
+            tier: t.tier.clone(),
+            saving: current.projected_cost - t.projected_cost,
+            projected_bill: t.projected_cost,
+        });
+        // Packs prepay overage; they are offered only on a projection with a day of usage
+        // behind it, so a rough guess never suggests spending money.
         let uncovered = projected.overage_total - projected.credits_applied;
         let takes_packs = self.book.tier(&s.tier).is_some_and(|t| t.credit_packs);
-        let credit_packs = (takes_packs && uncovered > Decimal::ZERO).then(|| {
+        let credit_packs = (takes_packs && uncovered > Decimal::ZERO && !basis.short_history).then(|| {
             let packs = packs_to_cover(uncovered, self.book.credit_pack.credit);
             CreditPackOffer { packs, price: self.book.credit_pack.price * Decimal::from(packs), projected_overage: uncovered }
         });
@@ -726,7 +724,7 @@ impl Engine {
                 let reached_on = from_unix(r.reached_at).date_naive();
                 let included = tier.included.get(meter).unwrap_or_default();
                 let message = format!(
-                    "{} reached {}% of the {} {} included on {} on {}; {} days left, projected bill {}.",
+                    "{} reached {}% of the {} {} included on {} on {}; {} days left, projected to cost {} this period.",
                     meter.label(),
                     r.threshold_percent,
                     quantity(included),
@@ -734,7 +732,7 @@ impl Engine {
                     tier.display_name(),
                     reached_on.format("%b %-d"),
                     s.period.days_left(now),
-                    money(projected.total)
+                    money(projected.cost())
                 );
                 Ok(Notice {
                     id: r.id,
@@ -743,7 +741,7 @@ impl Engine {
                     tier: r.tier,
                     reached_on,
                     days_left: s.period.days_left(now),
-                    projected_bill: projected.total,
+                    projected_bill: projected.cost(),
                     offer: NoticeOffer { upgrade: upgrade.clone(), credit_packs: credit_packs.clone() },
                     message,
                 })
@@ -778,7 +776,7 @@ impl Engine {
 
     /// Rolls up every batch queued before this call, waiting for those another roll-up holds,
     /// so that a read after it sees every batch answered before it.
-    async fn catch_up_rollups(&self) -> Result<()> {
+    pub(crate) async fn catch_up_rollups(&self) -> Result<()> {
         let store = self.store.clone();
         detached(async move {
             let Some(through) = store.rollup_queue_last().await? else { return Ok(()) };
@@ -908,17 +906,19 @@ async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Sen
     }
 }
 
-struct PeriodState {
-    name: String,
-    tier: String,
-    scheduled: Option<ScheduledTierChange>,
-    period: Period,
-    totals: UsageTotals,
-    projected_totals: UsageTotals,
-    balance_cents: i64,
-    paid_cents: i64,
-    shares: Vec<edgecost_pricing::BaseFeeShare>,
-    changes: Vec<TierChangeRow>,
+/// Everything about the account's current period that bills, quotes and notices need.
+#[derive(Clone)]
+pub(crate) struct PeriodState {
+    pub(crate) name: String,
+    pub(crate) tier: String,
+    pub(crate) scheduled: Option<ScheduledTierChange>,
+    pub(crate) period: Period,
+    pub(crate) regions: Vec<RegionCounters>,
+    pub(crate) totals: UsageTotals,
+    pub(crate) balance_cents: i64,
+    pub(crate) paid_cents: i64,
+    pub(crate) shares: Vec<edgecost_pricing::BaseFeeShare>,
+    pub(crate) changes: Vec<TierChangeRow>,
 }
 
 fn check_name(field: &'static str, name: &str) -> Result<()> {

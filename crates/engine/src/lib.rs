@@ -51,7 +51,9 @@ mod demo;
 mod engine;
 mod error;
 mod ledger;
+mod outlook;
 mod period;
+mod quotes;
 mod rating;
 mod store;
 #[cfg(feature = "testing")]
@@ -66,4 +68,5 @@ pub use engine::{
 };
 pub use error::{EngineError, Result};
 pub use period::Period;
+pub use quotes::ROUTE_COST_PERIODS_MAX;
 pub use validate::{CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, earliest_accepted};

@@ -2,7 +2,7 @@
 //! day-prorated base fees, and run-rate projections. Pure functions of their arguments.
 
 use chrono::{DateTime, Utc};
-use edgecost_api::UsageTotals;
+use edgecost_api::{ProjectionBasis, SHORT_HISTORY_SECONDS, UsageTotals};
 use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
@@ -71,15 +71,61 @@ pub(crate) fn base_fee_shares(changes: &[TierChangeRow], period: &Period, now: D
         .collect()
 }
 
-/// Counters at period end if usage goes on at the run rate since `since` (the later of the
-/// period start and the account's creation); at least one hour is taken as elapsed so a
-/// fresh period does not project from seconds. Rounded down to whole units.
-pub(crate) fn project(book: &PriceBook, regions: &[RegionCounters], period: &Period, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<UsageTotals> {
-    let from = since.max(period.start);
-    let elapsed = (now.min(period.end) - from).num_seconds().max(3_600) as i128;
-    let span = (period.end - from).num_seconds().max(3_600) as i128;
+/// The run rate's measured span: from the later of the period start and `first_usage` (the
+/// start of the account's first hour with usage) to `now`, at least [`MEASURED_SECONDS_MIN`]
+/// so a fresh span does not project from seconds.
+pub(crate) fn projection_basis(period: &Period, first_usage: Option<DateTime<Utc>>, now: DateTime<Utc>) -> ProjectionBasis {
+    let Some(first) = first_usage.filter(|f| *f < period.end) else {
+        return ProjectionBasis {
+            measured_from: None,
+            measured_seconds: 0,
+            short_history: true,
+            explanation: "No usage recorded yet this period: nothing to project from.".to_owned(),
+        };
+    };
+    let from = first.max(period.start);
+    let measured = (now.min(period.end) - from).num_seconds().max(MEASURED_SECONDS_MIN);
+    let measured_seconds = u64::try_from(measured).unwrap_or(0);
+    let short_history = measured_seconds < SHORT_HISTORY_SECONDS;
+    let since = if from == period.start {
+        "the period start".to_owned()
+    } else {
+        format!("the first recorded usage at {}", from.format("%b %-d %H:%M UTC"))
+    };
+    let span = span_text(measured_seconds);
+    let explanation = if short_history {
+        format!("At the run rate of the {span} since {since}: under a day of usage, so this is a rough guess.")
+    } else {
+        format!("At the run rate of the {span} since {since}.")
+    };
+    ProjectionBasis { measured_from: Some(from), measured_seconds, short_history, explanation }
+}
+
+/// The shortest span a run rate is measured over, in seconds.
+pub(crate) const MEASURED_SECONDS_MIN: i64 = 3_600;
+
+fn span_text(seconds: u64) -> String {
+    let hours = seconds / 3_600;
+    match (hours / 24, hours % 24) {
+        (0, 1) => "1 hour".to_owned(),
+        (0, h) => format!("{h} hours"),
+        (1, 0) => "1 day".to_owned(),
+        (d, 0) => format!("{d} days"),
+        (d, h) => format!("{d} days {h} h"),
+    }
+}
+
+/// Counters at period end if usage goes on at the run rate of `basis`: each counter x
+/// (period end - measured start) / measured span, rounded down to whole units, and never
+/// below what was already used.
+pub(crate) fn project(book: &PriceBook, regions: &[RegionCounters], period: &Period, basis: &ProjectionBasis) -> Result<UsageTotals> {
+    let Some(from) = basis.measured_from else {
+        return totals(book, regions);
+    };
+    let elapsed = i128::from(basis.measured_seconds.max(1));
+    let span = i128::from((period.end - from).num_seconds().max(MEASURED_SECONDS_MIN));
     let scale = |v: i64| -> Result<i64> {
-        let projected = i128::from(v) * span / elapsed;
+        let projected = i128::from(v).checked_mul(span).ok_or(EngineError::Overflow)? / elapsed;
         i64::try_from(projected.max(i128::from(v))).map_err(|_| EngineError::Overflow)
     };
     let projected: Vec<RegionCounters> = regions
@@ -127,9 +173,39 @@ mod tests {
         let book = PriceBook::published();
         let period = Period::containing("2026-11-11T00:00:00Z".parse().unwrap());
         let regions = [RegionCounters { region: "apac".into(), counters: Counters { requests: 100, compute_ms: 10, egress_bytes: 1000 } }];
-        let t = project(book, &regions, &period, period.start, "2026-11-11T00:00:00Z".parse().unwrap()).unwrap();
+        let basis = projection_basis(&period, Some(period.start - chrono::Duration::days(40)), "2026-11-11T00:00:00Z".parse().unwrap());
+        assert_eq!(basis.measured_from, Some(period.start), "an established account is measured from the period start");
+        assert!(!basis.short_history);
+        let t = project(book, &regions, &period, &basis).unwrap();
         assert_eq!(t.requests, 300);
         assert_eq!(t.egress_bytes, 3000);
         assert_eq!(t.billable_egress_bytes, Decimal::from(4500));
+    }
+
+    #[test]
+    fn a_new_account_is_measured_from_its_first_usage_not_the_period_start() {
+        let book = PriceBook::published();
+        let period = Period::containing("2026-11-11T00:00:00Z".parse().unwrap());
+        // First usage on Nov 21 00:00, now Nov 26 00:00: 5 days measured, 10 days to go.
+        let first: DateTime<Utc> = "2026-11-21T00:00:00Z".parse().unwrap();
+        let now: DateTime<Utc> = "2026-11-26T00:00:00Z".parse().unwrap();
+        let basis = projection_basis(&period, Some(first), now);
+        assert_eq!(basis.measured_from, Some(first));
+        assert_eq!(basis.measured_seconds, 5 * 86_400);
+        let regions = [RegionCounters { region: "na".into(), counters: Counters { requests: 500, compute_ms: 0, egress_bytes: 0 } }];
+        assert_eq!(project(book, &regions, &period, &basis).unwrap().requests, 1_000);
+    }
+
+    #[test]
+    fn under_a_day_of_usage_is_a_short_history_and_no_usage_projects_nothing() {
+        let period = Period::containing("2026-12-02T00:00:00Z".parse().unwrap());
+        let now: DateTime<Utc> = "2026-12-02T17:33:00Z".parse().unwrap();
+        let basis = projection_basis(&period, Some("2026-12-02T09:00:00Z".parse().unwrap()), now);
+        assert!(basis.short_history, "{basis:?}");
+        assert!(basis.explanation.contains("rough guess"), "{}", basis.explanation);
+        let minutes = projection_basis(&period, Some("2026-12-02T17:00:00Z".parse().unwrap()), now);
+        assert_eq!(minutes.measured_seconds, 3_600, "at least an hour is measured");
+        let none = projection_basis(&period, None, now);
+        assert_eq!((none.measured_from, none.short_history), (None, true));
     }
 }

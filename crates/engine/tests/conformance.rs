@@ -788,6 +788,174 @@ async fn the_background_task_rolls_up_without_a_query(db: Db) {
     assert_usage_is_the_records_sums(&f.engine, &f.account, &rollup_records(&f.account_id, 1)).await;
 }
 
+// ------------------------------------------------------------------------------ projections and quotes
+
+/// A new account whose usage was backfilled from the period start: the run rate is measured
+/// from its first usage window, not from when the account was created.
+async fn a_backfilled_new_account_projects_from_its_first_usage_window(db: Db) {
+    let now = "2026-12-02T17:33:00Z";
+    let f = fixture(&db, "production", now).await;
+    // 10,000 requests in each hour from Dec 1 00:00 to Dec 2 16:00: 41 hours, 410,000 requests.
+    let records: Vec<TelemetryRecord> = (0..41)
+        .map(|h| rec(&f.account_id, "/api", "na", &(t("2026-12-01T00:00:00Z") + Duration::hours(h)).to_rfc3339(), 10_000, 0, 0))
+        .collect();
+    let r = f.engine.ingest(&f.node, &batch(&f, "backfill", records), t(now)).await.unwrap();
+    assert_eq!(r.receipt.accepted, 41, "{:?}", r.receipt.rejected);
+    let bill = f.engine.bill_to_date(&f.account, t(now)).await.unwrap();
+    assert_eq!(bill.basis.measured_from, Some(t("2026-12-01T00:00:00Z")));
+    assert_eq!(bill.basis.measured_seconds, 41 * 3_600 + 33 * 60);
+    assert!(!bill.basis.short_history, "{:?}", bill.basis);
+    // usage x period / covered span, rounded down: 410,000 x 31 days / 41 h 33 min.
+    let expected = 410_000u128 * (31 * 86_400) / (41 * 3_600 + 33 * 60);
+    assert_eq!(u128::from(bill.projected_totals.requests), expected);
+    assert_eq!(bill.projected_totals.requests, 7_341_516);
+    // Production: $19 + (7,341,516 - 200,000) / 10,000 x $0.40 = $19 + $285.66.
+    assert_eq!(bill.projected_cost, d("304.66"));
+
+    // An account with a few hours of usage gets a projection marked as a rough guess, and
+    // no credit packs are suggested from it.
+    let g = fixture(&db, "production", "2026-12-05T09:00:00Z").await;
+    let records = vec![rec(&g.account_id, "/api", "na", "2026-12-05T09:00:00Z", 170_000, 0, 0)];
+    g.engine.ingest(&g.node, &batch(&g, "fresh", records), t("2026-12-05T12:00:00Z")).await.unwrap();
+    let bill = g.engine.bill_to_date(&g.account, t("2026-12-05T12:00:00Z")).await.unwrap();
+    assert!(bill.basis.short_history && bill.basis.explanation.contains("rough guess"), "{:?}", bill.basis);
+    let notices = g.engine.notices(&g.account, t("2026-12-05T12:00:00Z")).await.unwrap().notices;
+    assert!(!notices.is_empty(), "170,000 of 200,000 requests is past 80%");
+    assert!(notices.iter().all(|n| n.offer.credit_packs.is_none()), "no packs suggested from a rough guess");
+}
+
+/// 100,000 requests a day from Nov 1 to Nov 10, quoted at Nov 11 00:00 (day 11 of 30):
+/// 1,000,000 so far, 3,000,000 projected.
+async fn steady_november(db: &Db) -> (Fixture, DateTime<Utc>) {
+    let f = fixture(db, "production", "2026-10-15T00:00:00Z").await;
+    let now = t("2026-11-11T00:00:00Z");
+    let records: Vec<TelemetryRecord> = (0..10)
+        .map(|day| rec(&f.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), 100_000, 0, 0))
+        .collect();
+    f.engine.ingest(&f.node, &batch(&f, "november", records), now).await.unwrap();
+    (f, now)
+}
+
+async fn the_upgrade_quote_prices_every_tier_and_recommends_the_cheapest_that_does_not_cap(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!(bill.projected_totals.requests, 3_000_000);
+    let quote = f.engine.upgrade_quote(&f.account, now).await.unwrap();
+    let costs: Vec<(&str, String, bool, bool)> =
+        quote.tiers.iter().map(|q| (q.tier.as_str(), q.projected_cost.to_string(), q.caps_usage, q.recommended)).collect();
+    assert_eq!(
+        costs,
+        vec![
+            // Production for days 1-10 ($6.33), then the sandbox, which caps this usage.
+            ("sandbox", "6.33".to_owned(), true, false),
+            // $19 + 2,800,000 over at $0.40 per 10,000.
+            ("production", "131.00".to_owned(), false, false),
+            // $6.33 production for 10 days + $52.67 scale for 20 + 1,000,000 over at $0.25.
+            ("scale", "84.00".to_owned(), false, true),
+        ]
+    );
+    assert_eq!(quote.recommended.as_deref(), Some("scale"));
+    assert_eq!(quote.prorated_base_fee, Some(d("52.67")));
+    assert_eq!(quote.saving, Some(d("47.00")));
+
+    // A sandbox account over its cap is offered the cheapest tier that does not cap it.
+    let s = fixture(&db, "sandbox", "2026-10-15T00:00:00Z").await;
+    let records: Vec<TelemetryRecord> = (0..10)
+        .map(|day| rec(&s.account_id, "/api", "na", &(t("2026-11-01T12:00:00Z") + Duration::days(day)).to_rfc3339(), 5_000_000, 0, 0))
+        .collect();
+    s.engine.ingest(&s.node, &batch(&s, "sandbox", records), now).await.unwrap();
+    let quote = s.engine.upgrade_quote(&s.account, now).await.unwrap();
+    let cheapest = quote.tiers.iter().filter(|q| q.upgrade && !q.caps_usage).min_by_key(|q| q.projected_cost).unwrap();
+    assert_eq!(quote.recommended.as_deref(), Some(cheapest.tier.as_str()));
+    assert_eq!(quote.recommended.as_deref(), Some("scale"), "{:?}", quote.tiers.iter().map(|q| (&q.tier, q.projected_cost)).collect::<Vec<_>>());
+}
+
+async fn the_credits_quote_says_how_long_packs_last_and_what_carries_over(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    // $32.00 of overage so far; $112.00 projected; 19 days left; $4.21 a day.
+    let three = f.engine.credits_quote(&f.account, 3, now).await.unwrap();
+    assert_eq!((three.total_price, three.balance_after, three.overage_per_day), (d("75.00"), d("43.00"), d("4.21")));
+    assert_eq!((three.projected_overage, three.projected_carry_over), (d("112.00"), d("0.00")));
+    // $32.00 + $80.00 x d / 19 passes $75.00 on day 11: the credit covers 10 days.
+    assert_eq!(three.covers_days, Some(10));
+    assert_eq!(three.runs_out_on, Some("2026-11-21".parse().unwrap()));
+    let five = f.engine.credits_quote(&f.account, 5, now).await.unwrap();
+    assert_eq!((five.covers_days, five.runs_out_on), (None, None));
+    assert_eq!(five.projected_carry_over, d("13.00"), "$125.00 of credit less $112.00 of overage carries over");
+    let err = f.engine.credits_quote(&f.account, 0, now).await.unwrap_err();
+    assert!(matches!(err, edgecost_engine::EngineError::InvalidPackCount { .. }), "{err:?}");
+
+    // Buying credit does not make the period look cheaper: it pays part of the same cost.
+    let before = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    f.engine.purchase_credits(&f.account, "buy-2", &CreditPurchaseRequest { packs: 2 }, now).await.unwrap();
+    let after = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!(after.projected_cost, before.projected_cost);
+    assert_eq!(after.projected.credits_applied, d("50.00"));
+    assert_eq!(after.projected.total, before.projected.total - d("50.00"));
+}
+
+async fn the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_ordered(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    let report = f.engine.outlook(&f.account, now).await.unwrap();
+    let outlook = report.outlook.expect("10 days of usage give an outlook");
+    assert_eq!((outlook.simulations, outlook.history_days), (1_000, 10));
+    // Every simulated day is the same: both percentiles are the run rate's $131.00.
+    assert_eq!((outlook.p50.cost, outlook.p90.cost), (d("131.00"), d("131.00")));
+    assert_eq!(outlook.p90_totals.requests, 3_000_000);
+
+    // Swinging days spread the outcomes: P50 <= P90, each the bill of one simulated period.
+    let g = fixture(&db, "production", "2026-10-15T00:00:00Z").await;
+    let records: Vec<TelemetryRecord> = (0..10)
+        .map(|day| {
+            let requests = if day % 3 == 0 { 400_000 } else { 50_000 };
+            rec(&g.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), requests, 0, 0)
+        })
+        .collect();
+    g.engine.ingest(&g.node, &batch(&g, "swing", records), now).await.unwrap();
+    let outlook = g.engine.outlook(&g.account, now).await.unwrap().outlook.unwrap();
+    assert!(outlook.p50.cost < outlook.p90.cost, "{} vs {}", outlook.p50.cost, outlook.p90.cost);
+    assert_eq!(outlook.p90.cost, outlook.p90.bill.base_fee + outlook.p90.bill.overage_total);
+    // Too little history: said, not guessed.
+    let h = fixture(&db, "production", "2026-11-09T00:00:00Z").await;
+    use_requests(&h, "new", 1_000, "2026-11-10T10:00:00Z").await;
+    let report = h.engine.outlook(&h.account, now).await.unwrap();
+    assert!(report.outlook.is_none() && report.unavailable.unwrap().contains("7 days"));
+}
+
+async fn cost_by_route_attributes_each_periods_bill_to_the_cent(db: Db) {
+    let f = fixture(&db, "production", "2026-09-20T00:00:00Z").await;
+    let gb = edgecost_pricing::BYTES_PER_GB;
+    // October: /a 600,000 requests and 20 GB in eu; /b 200,000 requests and 100 GB in apac
+    // (billed as 150 GB). Overage: 600,000 requests ($24.00) and 120 GB ($6.00).
+    let october = vec![
+        rec(&f.account_id, "/a", "eu", "2026-10-10T10:00:00Z", 600_000, 20 * gb, 0),
+        rec(&f.account_id, "/b", "apac", "2026-10-10T10:00:00Z", 200_000, 100 * gb, 0),
+    ];
+    f.engine.ingest(&f.node, &batch(&f, "october", october), t("2026-10-10T10:05:00Z")).await.unwrap();
+    let november = vec![rec(&f.account_id, "/a", "eu", "2026-11-05T10:00:00Z", 100_000, 0, 0)];
+    f.engine.ingest(&f.node, &batch(&f, "november", november), t("2026-11-05T10:05:00Z")).await.unwrap();
+
+    let now = t("2026-11-11T00:00:00Z");
+    let report = f.engine.route_costs(&f.account, t("2026-10-01T00:00:00Z"), now, now).await.unwrap();
+    assert_eq!(report.periods.len(), 2);
+    let (oct, nov) = (&report.periods[0], &report.periods[1]);
+    assert!(oct.closed && !nov.closed);
+    assert_eq!(oct.overage, d("30.00"));
+    let costs: Vec<(&str, Decimal)> = oct.routes.iter().map(|r| (r.route.as_str(), r.cost)).collect();
+    // Requests: $18.00 and $6.00. Egress: $6.00 split 20:150, $0.70 and $5.29 with the
+    // leftover cent to the larger remainder (/a).
+    assert_eq!(costs, vec![("/a", d("18.71")), ("/b", d("11.29"))]);
+    assert_eq!(oct.routes.iter().map(|r| r.cost).sum::<Decimal>(), oct.overage);
+    // November so far is inside the quota; at the run rate (10 days measured) /a pays the
+    // projected $4.00 of request overage.
+    assert_eq!(nov.overage, d("0.00"));
+    assert_eq!(nov.projected_overage, Some(d("4.00")));
+    assert_eq!(nov.routes.iter().map(|r| (r.route.as_str(), r.projected_cost)).collect::<Vec<_>>(), vec![("/a", Some(d("4.00")))]);
+    // A span inside one period touches that period only.
+    let one = f.engine.route_costs(&f.account, t("2026-11-04T00:00:00Z"), now, now).await.unwrap();
+    assert_eq!(one.periods.len(), 1);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -833,4 +1001,9 @@ conformance!(
     hourly_rollups_count_each_batch_once_while_two_replicas_roll_up,
     a_usage_query_after_an_ingest_answer_sees_the_batch,
     the_background_task_rolls_up_without_a_query,
+    a_backfilled_new_account_projects_from_its_first_usage_window,
+    the_upgrade_quote_prices_every_tier_and_recommends_the_cheapest_that_does_not_cap,
+    the_credits_quote_says_how_long_packs_last_and_what_carries_over,
+    the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_ordered,
+    cost_by_route_attributes_each_periods_bill_to_the_cent,
 );

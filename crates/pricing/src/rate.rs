@@ -131,6 +131,13 @@ impl Bill {
             .collect()
     }
 
+    /// What the period costs before credit: base fee + overage. Credit was paid for when it
+    /// was bought, so it pays part of this cost without lowering it; `total` is what is left
+    /// to invoice once credit has paid its part. (Rating already formed this sum for `total`.)
+    pub fn cost(&self) -> Decimal {
+        self.base_fee + self.overage_total
+    }
+
     /// The highest threshold any meter has reached, with that meter.
     pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
         self.utilization

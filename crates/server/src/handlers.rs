@@ -5,7 +5,8 @@
 use axum::extract::State;
 use axum::response::IntoResponse;
 use edgecost_api::{
-    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, ErrorBody, Granularity,
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery,
+    ErrorBody, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
     IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageGrouping, UsageLogPage,
     UsageLogQuery, UsageQuery, UsageSeries,
 };
@@ -89,6 +90,80 @@ pub async fn account(
 pub async fn bill(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<BillToDate>, AppError> {
     let now = state.clock.now();
     Ok(Json(state.engine.bill_to_date(&auth.account, now).await?))
+}
+
+/// The simulated outlook of the period: P50 and P90 of 1,000 simulated periods drawn from
+/// the account's last 28 complete days, each rated exactly; or why there is none yet.
+#[utoipa::path(
+    get, path = "/v1/account/outlook", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, description = "The outlook, or why there is none", body = OutlookReport),
+        AccountTokenRefused,
+    )
+)]
+pub async fn outlook(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<OutlookReport>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.outlook(&auth.account, now).await?))
+}
+
+/// Every tier priced for this period's projected usage as if changed today, and the
+/// recommended upgrade: the cheapest higher tier that does not cap the usage.
+#[utoipa::path(
+    get, path = "/v1/account/upgrade-quote", tag = "account",
+    security(("account_token" = [])),
+    responses(
+        (status = 200, description = "Every tier priced, the recommended upgrade", body = UpgradeQuote),
+        AccountTokenRefused,
+        (status = 422, description = "The account is on a negotiated tier", body = ErrorBody),
+    )
+)]
+pub async fn upgrade_quote(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<UpgradeQuote>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.upgrade_quote(&auth.account, now).await?))
+}
+
+/// What buying `packs` burst credit packs pays for at this period's run rate. Nothing is
+/// bought.
+#[utoipa::path(
+    get, path = "/v1/account/credits/quote", tag = "account",
+    security(("account_token" = [])),
+    params(CreditsQuoteQuery),
+    responses(
+        (status = 200, description = "The quote", body = CreditsQuote),
+        (status = 400, description = "Bad query string", body = ErrorBody),
+        AccountTokenRefused,
+        (status = 422, description = "A pack count out of range, or a tier without packs", body = ErrorBody),
+    )
+)]
+pub async fn credits_quote(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Query(query): Query<CreditsQuoteQuery>,
+) -> Result<Json<CreditsQuote>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.credits_quote(&auth.account, query.packs, now).await?))
+}
+
+/// The overage of every billing period the span touches, attributed to routes to the cent.
+#[utoipa::path(
+    get, path = "/v1/account/route-costs", tag = "account",
+    security(("account_token" = [])),
+    params(RouteCostQuery),
+    responses(
+        (status = 200, description = "Cost by route per billing period", body = RouteCostReport),
+        (status = 400, description = "Bad query string", body = ErrorBody),
+        AccountTokenRefused,
+        (status = 422, description = "A span the engine refuses", body = ErrorBody),
+    )
+)]
+pub async fn route_costs(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Query(query): Query<RouteCostQuery>,
+) -> Result<Json<RouteCostReport>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.route_costs(&auth.account, query.from, query.to, now).await?))
 }
 
 /// Usage series by hour or day, grouped by meter, route or region.

@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router {
         // The account of the token (account token).
         .route("/v1/account", get(handlers::account))
         .route("/v1/account/bill", get(handlers::bill))
+        .route("/v1/account/outlook", get(handlers::outlook))
+        .route("/v1/account/upgrade-quote", get(handlers::upgrade_quote))
+        .route("/v1/account/credits/quote", get(handlers::credits_quote))
+        .route("/v1/account/route-costs", get(handlers::route_costs))
         .route("/v1/account/usage", get(handlers::usage))
         .route("/v1/account/usage/log", get(handlers::usage_log))
         .route("/v1/account/tier", post(handlers::change_tier))

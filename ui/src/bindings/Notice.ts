@@ -14,4 +14,8 @@ tier: string,
 /**
  * The UTC day the threshold was reached.
  */
-reached_on: string, days_left: number, projected_bill: string, offer: NoticeOffer, message: string, };
+reached_on: string, days_left: number, 
+/**
+ * What this period is projected to cost before credit, at the run rate.
+ */
+projected_bill: string, offer: NoticeOffer, message: string, };

@@ -64,14 +64,13 @@ macro_rules! impl_store {
 
             async fn account(&self, account_id: &str) -> $crate::error::Result<Option<$crate::store::AccountRow>> {
                 use sqlx::Row;
-                let row = sqlx::query("SELECT name, created_at FROM accounts WHERE id = $1")
+                let row = sqlx::query("SELECT name FROM accounts WHERE id = $1")
                     .bind(account_id)
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(|r| {
                     Ok($crate::store::AccountRow {
                         name: r.try_get("name")?,
-                        created_at: r.try_get("created_at")?,
                     })
                 })
                 .transpose()
@@ -296,6 +295,43 @@ macro_rules! impl_store {
             async fn rollups_pending(&self) -> $crate::error::Result<u64> {
                 let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rollup_queue").fetch_one(&self.pool).await?;
                 Ok(n as u64)
+            }
+
+            async fn route_region_usage(
+                &self,
+                account_id: &str,
+                from: i64,
+                to: i64,
+            ) -> $crate::error::Result<Vec<$crate::store::RouteRegionCounters>> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT route, region, CAST(SUM(requests) AS BIGINT) AS requests, \
+                     CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes \
+                     FROM usage_hourly WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY route, region ORDER BY route, region",
+                )
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::RouteRegionCounters {
+                            route: r.try_get("route")?,
+                            region: r.try_get("region")?,
+                            counters: counters(r)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn first_usage_hour(&self, account_id: &str, before: i64) -> $crate::error::Result<Option<i64>> {
+                // The rollup total's key (account_id, hour) answers this with one index seek.
+                Ok(sqlx::query_scalar("SELECT MIN(hour) FROM usage_hourly_total WHERE account_id = $1 AND hour < $2")
+                    .bind(account_id)
+                    .bind(before)
+                    .fetch_one(&self.pool)
+                    .await?)
             }
 
             async fn period_usage(

@@ -50,7 +50,6 @@ pub(crate) struct NewNode {
 #[derive(Clone, Debug)]
 pub(crate) struct AccountRow {
     pub name: String,
-    pub created_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +92,13 @@ pub(crate) struct PreparedBatch {
     /// Accounts whose current-period totals the decision needs.
     pub accounts: Vec<String>,
     pub current_period_start: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RouteRegionCounters {
+    pub route: String,
+    pub region: String,
+    pub counters: Counters,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -295,6 +301,11 @@ pub(crate) trait Store: Send + Sync {
     /// Queued batches not rolled up yet.
     async fn rollups_pending(&self) -> Result<u64>;
     async fn period_usage(&self, account_id: &str, period_start: i64) -> Result<Vec<RegionCounters>>;
+    /// The start (unix seconds) of the first hour with rolled-up usage of the account before
+    /// `before`, if any: where a run rate is measured from.
+    async fn first_usage_hour(&self, account_id: &str, before: i64) -> Result<Option<i64>>;
+    /// Rolled-up usage of the account per route and region with `from <= hour < to`.
+    async fn route_region_usage(&self, account_id: &str, from: i64, to: i64) -> Result<Vec<RouteRegionCounters>>;
     /// The whole ledger of the account, oldest first.
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
     /// Claims `claim` (if any), reads the ledger, and appends what `decide` plans, in one

@@ -27,4 +27,12 @@ covers_days: number | null,
 /**
  * "runs out around Dec 14", when it runs out within this period.
  */
-runs_out: string | null, };
+runs_out: string | null, 
+/**
+ * Credit left at period end at the run rate; it carries over to the next period.
+ */
+carry_over: string, 
+/**
+ * What the run rate rests on.
+ */
+basis: string, };

@@ -3,4 +3,12 @@
 /**
  * One tier's projected bill for this period's usage.
  */
-export type TierProjection = { tier: string, label: string, projected_bill: string, current: boolean, target: boolean, };
+export type TierProjection = { tier: string, label: string, 
+/**
+ * What the period is projected to cost on this tier, before credit.
+ */
+projected_bill: string, current: boolean, target: boolean, 
+/**
+ * The tier's hard cap would refuse this usage.
+ */
+caps_usage: boolean, };

@@ -22,6 +22,10 @@ prorated_explanation: string,
  */
 projections: Array<TierProjection>, 
 /**
- * "Saves $12.00 on the projected bill" or "Costs $5.00 more than staying".
+ * "Saves $12.00 on what the period is projected to cost" or "Costs $5.00 more than staying".
  */
-difference: string, };
+difference: string, 
+/**
+ * What the projection rests on.
+ */
+basis: string, };

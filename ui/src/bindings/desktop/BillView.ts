@@ -4,4 +4,16 @@ import type { BillLineView } from "./BillLineView";
 /**
  * A bill with its amounts formatted.
  */
-export type BillView = { total: string, base_fee: string, overage_total: string, credits_applied: string, lines: Array<BillLineView>, };
+export type BillView = { 
+/**
+ * What the period costs before credit: base fee + overage.
+ */
+cost: string, 
+/**
+ * How much of that prepaid burst credit pays (`$0.00` when none).
+ */
+credit_pays: string, 
+/**
+ * What is left to invoice: cost minus what credit pays.
+ */
+total: string, base_fee: string, overage_total: string, credits_applied: string, lines: Array<BillLineView>, };

@@ -6,7 +6,8 @@ import type { Door } from "./Door";
 import type { Granularity } from "./Granularity";
 import type { MeterView } from "./MeterView";
 import type { NoticeView } from "./NoticeView";
-import type { P90View } from "./P90View";
+import type { OutlookView } from "./OutlookView";
+import type { ProjectionView } from "./ProjectionView";
 import type { RegionRow } from "./RegionRow";
 import type { RouteRow } from "./RouteRow";
 import type { SyncView } from "./SyncView";
@@ -20,10 +21,10 @@ export type DashboardView = { door: Door, server_url: string, account_name: stri
  */
 period_first_day: string, period_last_day: string, period_day: number, period_days: number, days_left: number, meters: Array<MeterView>, bill_to_date: BillView, 
 /**
- * The projected end-of-period bill at this period's run rate (the P50 estimate).
+ * The projected end-of-period bill at this period's run rate, with its basis.
  */
-projected_p50: BillView, 
+projected: ProjectionView, 
 /**
- * The bill 9 in 10 simulated periods stay at or below (see [`crate::projection`]).
+ * The simulated P50 and P90 of the period.
  */
-projected_p90: P90View, credit_balance: string, notices: Array<NoticeView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, sync: SyncView, };
+outlook: OutlookView, credit_balance: string, notices: Array<NoticeView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, sync: SyncView, };

@@ -1,0 +1,203 @@
+//! What the end-of-period projection rests on, the simulated outlook of the period, and the
+//! quotes the app shows before an upgrade or a credit purchase. The engine computes every
+//! figure here; clients only format them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use edgecost_pricing::Bill;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::account::UsageTotals;
+
+/// The span a run-rate projection is measured over.
+///
+/// The run rate is the usage so far divided by the time it covers: from the later of the
+/// period start and the start of the hour of the account's first recorded usage, to now
+/// (at least one hour). An established account is measured from the period start, a new or
+/// backfilled one from its first usage window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct ProjectionBasis {
+    /// Start of the measured span; `None` when the account has no usage yet.
+    pub measured_from: Option<DateTime<Utc>>,
+    /// Length of the measured span in seconds (0 without usage).
+    #[ts(type = "number")]
+    pub measured_seconds: u64,
+    /// True when the usage covers less than [`SHORT_HISTORY_SECONDS`]: the projection is a
+    /// rough guess, shown with that caveat, and nothing is pre-filled from it.
+    pub short_history: bool,
+    /// One sentence for people: what the projection rests on.
+    pub explanation: String,
+}
+
+/// Usage covering less than this many seconds (one day) makes a projection a rough guess.
+pub const SHORT_HISTORY_SECONDS: u64 = 86_400;
+
+/// One percentile of the simulated end-of-period outcomes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct SimulatedBill {
+    /// The bill of that simulated period, rated exactly with the account's price book, with
+    /// the period's credit (spent and held) applied.
+    pub bill: Bill,
+    /// What that period costs before credit: base fee + overage.
+    #[ts(type = "string")]
+    pub cost: Decimal,
+}
+
+/// The simulated outlook of the period: the rest of the period simulated [`Outlook::simulations`]
+/// times by drawing whole days, with replacement, from the account's recent complete days (a
+/// bootstrap), each outcome rated exactly. P50 and P90 are the median and the 90th percentile
+/// of those outcomes' costs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct Outlook {
+    pub simulations: u32,
+    /// Days of history the simulation drew from.
+    pub history_days: u32,
+    /// Half of the simulated periods cost this or less.
+    pub p50: SimulatedBill,
+    /// Nine in ten of the simulated periods cost this or less.
+    pub p90: SimulatedBill,
+    /// Each meter's own 90th percentile of its end-of-period total (for usage charts; the
+    /// meters are ranked separately, so these totals are not one simulated period).
+    pub p90_totals: UsageTotals,
+}
+
+/// `GET /v1/account/outlook`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct OutlookReport {
+    pub as_of: DateTime<Utc>,
+    /// `None` with `unavailable` saying why (too little history, the period has ended).
+    pub outlook: Option<Outlook>,
+    pub unavailable: Option<String>,
+}
+
+/// One tier priced for this period's projected usage, as if changed to today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct TierQuote {
+    pub tier: String,
+    pub label: String,
+    /// The projected bill on this tier, with the period's credit applied where the tier
+    /// takes packs.
+    pub projected: Bill,
+    /// What the period would cost on this tier before credit: base fee + overage.
+    #[ts(type = "string")]
+    pub projected_cost: Decimal,
+    /// The tier would cap this usage (the sandbox past a quota): never recommended.
+    pub caps_usage: bool,
+    pub current: bool,
+    /// Moving here applies at once (a higher tier) rather than next period.
+    pub upgrade: bool,
+    pub recommended: bool,
+}
+
+/// `GET /v1/account/upgrade-quote`: every rateable tier for this period's projected usage
+/// and the recommended upgrade: the cheapest higher tier that does not cap the usage (ties
+/// go to the lower tier).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct UpgradeQuote {
+    pub current_tier: String,
+    pub basis: ProjectionBasis,
+    pub tiers: Vec<TierQuote>,
+    /// `None` on the last tier.
+    pub recommended: Option<String>,
+    /// Today's prorated base fee of the recommended tier, and how it was worked out.
+    #[ts(type = "string | null")]
+    pub prorated_base_fee: Option<Decimal>,
+    pub prorated_explanation: Option<String>,
+    /// Current projected cost minus the recommended tier's: positive saves money.
+    #[ts(type = "string | null")]
+    pub saving: Option<Decimal>,
+}
+
+/// `GET /v1/account/credits/quote?packs=N`: what buying `packs` burst packs pays for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct CreditsQuote {
+    pub packs: u32,
+    pub packs_max: u32,
+    #[ts(type = "string")]
+    pub pack_price: Decimal,
+    #[ts(type = "string")]
+    pub total_price: Decimal,
+    #[ts(type = "string")]
+    pub credit_added: Decimal,
+    #[ts(type = "string")]
+    pub balance_now: Decimal,
+    /// The balance once the credit has paid this period's overage so far.
+    #[ts(type = "string")]
+    pub balance_after: Decimal,
+    /// Overage added per day at the run rate, before credit.
+    #[ts(type = "string")]
+    pub overage_per_day: Decimal,
+    /// Overage projected for the whole period at the run rate, before credit.
+    #[ts(type = "string")]
+    pub projected_overage: Decimal,
+    /// Credit left at period end at the run rate; it carries over to the next period.
+    #[ts(type = "string")]
+    pub projected_carry_over: Decimal,
+    /// Whole days the credit covers before it runs out; `None` when it lasts the period.
+    pub covers_days: Option<u32>,
+    /// The day the credit runs out at the run rate; `None` when it lasts the period.
+    pub runs_out_on: Option<NaiveDate>,
+    pub basis: ProjectionBasis,
+}
+
+/// One route's share of one period's overage charges.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct RouteCost {
+    pub route: String,
+    /// The route's share of the period's overage so far (for a closed period, of its final
+    /// overage), before credit.
+    #[ts(type = "string")]
+    pub cost: Decimal,
+    /// The route's share of the projected overage at period end; `None` once the period has
+    /// ended.
+    #[ts(type = "string | null")]
+    pub projected_cost: Option<Decimal>,
+}
+
+/// The overage of one billing period attributed to its routes. Each meter's overage line is
+/// split over the routes by their billable use of that meter (requests, compute seconds,
+/// region-weighted egress bytes) in whole cents by the largest remainder method, so the
+/// routes add up to the bill's overage lines to the cent. The base fee is not attributed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct PeriodRouteCosts {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The tier in effect at the end of the period (now, for the open period).
+    pub tier: String,
+    /// The period has ended: its figures are final.
+    pub closed: bool,
+    /// The period's overage before credit: to date for the open period.
+    #[ts(type = "string")]
+    pub overage: Decimal,
+    /// The open period's projected overage at period end, before credit.
+    #[ts(type = "string | null")]
+    pub projected_overage: Option<Decimal>,
+    /// The routes, the most expensive first.
+    pub routes: Vec<RouteCost>,
+}
+
+/// `GET /v1/account/route-costs?from=&to=`: every billing period the span touches, whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct RouteCostReport {
+    pub as_of: DateTime<Utc>,
+    /// Oldest first.
+    pub periods: Vec<PeriodRouteCosts>,
+}
+
+/// The query of `GET /v1/account/credits/quote`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreditsQuoteQuery {
+    /// Packs to quote, 1 to 100.
+    pub packs: u32,
+}
+
+/// The query of `GET /v1/account/route-costs`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RouteCostQuery {
+    /// Start, RFC 3339 UTC, inclusive.
+    pub from: DateTime<Utc>,
+    /// End, RFC 3339 UTC, exclusive.
+    pub to: DateTime<Utc>,
+}

@@ -1,0 +1,358 @@
+//! What the account is projected to cost, and what an upgrade or a credit purchase would do:
+//! the run-rate projection and its basis, every tier priced for this period's projected
+//! usage, the credit quote, the simulated outlook (P50/P90) and cost by route.
+//!
+//! These are the money rules the app shows before the user acts; they live here once, and the
+//! app only formats what they return.
+
+use chrono::{DateTime, Days, Duration, Utc};
+use edgecost_api::{
+    CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport,
+    SimulatedBill, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
+};
+use edgecost_pricing::format::money;
+use edgecost_pricing::{Bill, Decimal, Meter, RateOptions, Usage};
+
+use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState};
+use crate::error::{EngineError, Result};
+use crate::ledger;
+use crate::outlook::{self, P50_RANK, P90_RANK};
+use crate::period::{Period, from_unix};
+use crate::rating;
+use crate::store::TierChangeRow;
+
+/// A cost-by-route report covers at most this many billing periods.
+pub const ROUTE_COST_PERIODS_MAX: usize = 13;
+
+impl Engine {
+    /// The run-rate projection of the period's totals, and the span it is measured over.
+    pub(crate) async fn projection(&self, account: &AccountId, s: &PeriodState, now: DateTime<Utc>) -> Result<(ProjectionBasis, UsageTotals)> {
+        let before = s.period.end.timestamp();
+        let mut first = self.store.first_usage_hour(&account.0, before).await?;
+        if first.is_none() && s.totals != UsageTotals::default() {
+            // Usage is counted in the ingest transaction and rolled up just after the answer:
+            // catch up so the first usage hour is known.
+            self.catch_up_rollups().await?;
+            first = self.store.first_usage_hour(&account.0, before).await?;
+        }
+        let first = first.map(from_unix).or_else(|| (s.totals != UsageTotals::default()).then_some(s.period.start));
+        let basis = rating::projection_basis(&s.period, first, now);
+        let totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
+        Ok((basis, totals))
+    }
+
+    /// Every rateable tier priced for `projected` usage of this period as if moved to today
+    /// (the current tier as it stands), the recommended upgrade marked: the cheapest higher
+    /// tier that does not cap the usage, ties to the lower tier.
+    pub(crate) fn tier_quotes(&self, s: &PeriodState, projected: &UsageTotals, now: DateTime<Utc>) -> Result<Vec<TierQuote>> {
+        let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
+        let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
+        let current_rank = rank(&s.tier);
+        let mut quotes = Vec::new();
+        for tier in self.book.tiers.iter().filter(|t| t.is_rateable() && !t.custom) {
+            let current = tier.name == s.tier;
+            let shares = if current { s.shares.clone() } else { shares_if_changed_today(&s.changes, &s.period, &tier.name, now) };
+            let credit = if tier.credit_packs && credit_cents > 0 { ledger::from_cents(credit_cents) } else { Decimal::ZERO };
+            let options = RateOptions { credit_balance: credit, base_fee_shares: shares };
+            let projected = self.book.rate(&tier.name, &projected.usage(), &options)?;
+            let projected_cost = projected.cost();
+            quotes.push(TierQuote {
+                tier: tier.name.clone(),
+                label: tier.display_name().to_owned(),
+                caps_usage: tier.hard_cap && projected.capped,
+                current,
+                upgrade: rank(&tier.name) > current_rank,
+                recommended: false,
+                projected,
+                projected_cost,
+            });
+        }
+        let best = quotes
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.upgrade && !q.caps_usage)
+            // `min_by_key` keeps the first of equal costs: ties go to the lower tier.
+            .min_by_key(|(_, q)| q.projected_cost)
+            .map(|(i, _)| i);
+        if let Some(i) = best {
+            quotes[i].recommended = true;
+        }
+        Ok(quotes)
+    }
+
+    /// Every tier priced for this period's projected usage and the recommended upgrade, with
+    /// today's prorated base fee of that tier.
+    pub async fn upgrade_quote(&self, account: &AccountId, now: DateTime<Utc>) -> Result<UpgradeQuote> {
+        let s = self.period_state(account, now).await?;
+        let (basis, projected) = self.projection(account, &s, now).await?;
+        let tiers = self.tier_quotes(&s, &projected, now)?;
+        let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::NegotiatedTier { tier: s.tier.clone() })?;
+        let recommended = tiers.iter().find(|t| t.recommended);
+        let (prorated_base_fee, prorated_explanation, saving) = match recommended {
+            Some(r) => {
+                let (fee, explanation) = match r.projected.base_fee_lines.iter().rev().find(|l| l.tier == r.tier) {
+                    Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
+                    None => (r.projected.base_fee, format!("{} for the whole period", money(r.projected.base_fee))),
+                };
+                let saving = current.projected_cost.checked_sub(r.projected_cost).ok_or(EngineError::Overflow)?;
+                (Some(fee), Some(explanation), Some(saving))
+            }
+            None => (None, None, None),
+        };
+        Ok(UpgradeQuote {
+            current_tier: s.tier.clone(),
+            basis,
+            recommended: recommended.map(|r| r.tier.clone()),
+            prorated_base_fee,
+            prorated_explanation,
+            saving,
+            tiers,
+        })
+    }
+
+    /// What buying `packs` burst credit packs pays for at this period's run rate.
+    pub async fn credits_quote(&self, account: &AccountId, packs: u32, now: DateTime<Utc>) -> Result<CreditsQuote> {
+        if packs == 0 || packs > PACKS_PER_PURCHASE_MAX {
+            return Err(EngineError::InvalidPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
+        }
+        let s = self.period_state(account, now).await?;
+        if !self.book.tier(&s.tier).is_some_and(|t| t.credit_packs) {
+            return Err(EngineError::CreditPacksNotAllowed { tier: s.tier.clone() });
+        }
+        let (basis, projected) = self.projection(account, &s, now).await?;
+        let pack = &self.book.credit_pack;
+        let count = Decimal::from(packs);
+        let total_price = pack.price.checked_mul(count).ok_or(EngineError::Overflow)?;
+        let credit_added = pack.credit.checked_mul(count).ok_or(EngineError::Overflow)?;
+        let balance_now = ledger::from_cents(s.balance_cents);
+        let available = balance_now.checked_add(credit_added).ok_or(EngineError::Overflow)?;
+        let paid = ledger::from_cents(s.paid_cents);
+
+        // Overage before any credit, now and at the end of each remaining day of the period,
+        // with usage growing linearly from the totals to the projection.
+        let overage_at = |usage: &Usage| -> Result<Decimal> {
+            let options = RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: s.shares.clone() };
+            Ok(self.book.rate(&s.tier, usage, &options)?.overage_total)
+        };
+        let (totals, end) = (s.totals.usage(), projected.usage());
+        let overage_now = overage_at(&totals)?;
+        let unpaid_now = overage_now.checked_sub(paid).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
+        let balance_after = available.checked_sub(unpaid_now).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
+        let projected_overage = overage_at(&end)?;
+        let days_left = s.period.days_left(now);
+        let growth = Usage {
+            requests: end.requests.checked_sub(totals.requests).ok_or(EngineError::Overflow)?.max(Decimal::ZERO),
+            egress_bytes: end.egress_bytes.checked_sub(totals.egress_bytes).ok_or(EngineError::Overflow)?.max(Decimal::ZERO),
+            compute_seconds: end.compute_seconds.checked_sub(totals.compute_seconds).ok_or(EngineError::Overflow)?.max(Decimal::ZERO),
+        };
+        let mut runs_out_after = None;
+        // Bounded by the period's length: at most 31 ratings.
+        for d in 1..=days_left {
+            let share = Decimal::from(d) / Decimal::from(days_left);
+            let usage = growth.scaled(share).and_then(|g| totals.checked_add(&g)).ok_or(EngineError::Overflow)?;
+            let owed = overage_at(&usage)?.checked_sub(paid).ok_or(EngineError::Overflow)?;
+            if owed > available {
+                runs_out_after = Some(d);
+                break;
+            }
+        }
+        let overage_per_day = if days_left == 0 {
+            Decimal::new(0, 2)
+        } else {
+            let grown = projected_overage.checked_sub(overage_now).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
+            edgecost_pricing::format::round_to_cents(grown / Decimal::from(days_left))
+        };
+        let owed_at_end = projected_overage.checked_sub(paid).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
+        let projected_carry_over = available.checked_sub(owed_at_end).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
+        // The credit lasts the whole days before the day whose overage exceeds it.
+        let covers_days = runs_out_after.map(|d| d - 1);
+        let runs_out_on = match covers_days {
+            Some(days) => Some(now.date_naive().checked_add_days(Days::new(u64::from(days))).ok_or(EngineError::Overflow)?),
+            None => None,
+        };
+        Ok(CreditsQuote {
+            packs,
+            packs_max: PACKS_PER_PURCHASE_MAX,
+            pack_price: cents(pack.price),
+            total_price: cents(total_price),
+            credit_added: cents(credit_added),
+            balance_now: cents(balance_now),
+            balance_after: cents(balance_after),
+            overage_per_day: cents(overage_per_day),
+            projected_overage: cents(projected_overage),
+            projected_carry_over: cents(projected_carry_over),
+            covers_days,
+            runs_out_on,
+            basis,
+        })
+    }
+
+    /// The simulated outlook of the period (P50 and P90 of 1,000 simulated periods), or why
+    /// there is none.
+    pub async fn outlook(&self, account: &AccountId, now: DateTime<Utc>) -> Result<OutlookReport> {
+        let s = self.period_state(account, now).await?;
+        let (from, to) = outlook::history_span(now);
+        let query = UsageQuery { from, to, granularity: Granularity::Day, group_by: UsageGrouping::Region };
+        let history = self.usage(account, &query).await?;
+        let (rests, history_days) = match outlook::simulate_rests(&self.book, &history, s.period.end, now) {
+            Ok(r) => r,
+            Err(why) => return Ok(OutlookReport { as_of: now, outlook: None, unavailable: Some(why.sentence()) }),
+        };
+        let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
+        let mut outcomes: Vec<(Decimal, Bill)> = Vec::with_capacity(rests.len());
+        for rest in &rests {
+            let totals = rest.after(&s.totals).ok_or(EngineError::Overflow)?;
+            let bill = self.rate(&s.tier, &totals, credit_cents, &s)?;
+            outcomes.push((bill.cost(), bill));
+        }
+        // Stable: equal costs keep their simulation order, so the figures never flicker.
+        outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+        let at = |rank: usize| {
+            let (cost, bill) = outcomes[rank - 1].clone();
+            SimulatedBill { bill, cost }
+        };
+        let p90_rest = outlook::rest_p90_per_meter(&rests);
+        let p90_totals = p90_rest.after(&s.totals).ok_or(EngineError::Overflow)?;
+        Ok(OutlookReport {
+            as_of: now,
+            outlook: Some(Outlook {
+                simulations: u32::try_from(rests.len()).unwrap_or(u32::MAX),
+                history_days: u32::try_from(history_days).unwrap_or(u32::MAX),
+                p50: at(P50_RANK),
+                p90: at(P90_RANK),
+                p90_totals,
+            }),
+            unavailable: None,
+        })
+    }
+
+    /// The overage of every billing period that `[from, to)` touches, attributed to routes.
+    pub async fn route_costs(&self, account: &AccountId, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Result<RouteCostReport> {
+        if from >= to {
+            return Err(EngineError::InvalidUsageQuery { reason: "from must be before to".into() });
+        }
+        let mut periods = Vec::new();
+        let mut period = Period::containing(from);
+        while period.start < to && period.start <= now {
+            if periods.len() == ROUTE_COST_PERIODS_MAX {
+                return Err(EngineError::InvalidUsageQuery {
+                    reason: format!("cost by route covers at most {ROUTE_COST_PERIODS_MAX} billing periods"),
+                });
+            }
+            periods.push(period);
+            period = period.next();
+        }
+        self.catch_up_rollups().await?;
+        let current = self.period_state(account, now).await?;
+        let mut report = Vec::with_capacity(periods.len());
+        for period in periods {
+            let open = period == current.period;
+            let state = if open { None } else { Some(self.closed_period_state(account, &current, period).await?) };
+            let s = state.as_ref().unwrap_or(&current);
+            let bill = self.rate(&s.tier, &s.totals, 0, s)?;
+            let projected = if open {
+                let (_, totals) = self.projection(account, s, now).await?;
+                Some(self.rate(&s.tier, &totals, 0, s)?)
+            } else {
+                None
+            };
+            let usage = self.store.route_region_usage(&account.0, period.start_unix(), period.end.timestamp()).await?;
+            let routes = self.attribute_to_routes(&usage, &bill, projected.as_ref())?;
+            report.push(PeriodRouteCosts {
+                start: period.start,
+                end: period.end,
+                tier: s.tier.clone(),
+                closed: !open,
+                overage: bill.overage_total,
+                projected_overage: projected.map(|p| p.overage_total),
+                routes,
+            });
+        }
+        Ok(RouteCostReport { as_of: now, periods: report })
+    }
+
+    /// The state of a past period as its final bill rates it: the tier at its end, its own
+    /// base fee shares and counters. Credit plays no part in cost by route.
+    async fn closed_period_state(&self, account: &AccountId, current: &PeriodState, period: Period) -> Result<PeriodState> {
+        let last_second = period.end - Duration::seconds(1);
+        let tier = rating::tier_at(&current.changes, last_second);
+        let Some(tier) = tier else {
+            // Before the account existed: nothing was billed.
+            return Ok(PeriodState { tier: current.tier.clone(), period, regions: Vec::new(), totals: UsageTotals::default(), shares: Vec::new(), paid_cents: 0, balance_cents: 0, ..current.clone() });
+        };
+        let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
+        let totals = rating::totals(&self.book, &regions)?;
+        Ok(PeriodState {
+            tier: tier.to_owned(),
+            period,
+            totals,
+            regions,
+            shares: rating::base_fee_shares(&current.changes, &period, last_second),
+            paid_cents: 0,
+            balance_cents: 0,
+            ..current.clone()
+        })
+    }
+
+    fn attribute_to_routes(&self, usage: &[crate::store::RouteRegionCounters], bill: &Bill, projected: Option<&Bill>) -> Result<Vec<RouteCost>> {
+        // Billable use per route and meter: [requests, egress, compute], egress weighted by region.
+        let mut routes: Vec<(String, [Decimal; 3])> = Vec::new();
+        for r in usage {
+            let weight = self.book.region_weight(&r.region).unwrap_or(Decimal::ONE);
+            let c = &r.counters;
+            let row = [
+                Decimal::from(c.requests.max(0)),
+                Decimal::from(c.egress_bytes.max(0)).checked_mul(weight).ok_or(EngineError::Overflow)?,
+                Decimal::from(c.compute_ms.max(0)),
+            ];
+            match routes.last_mut() {
+                Some((route, sums)) if *route == r.route => {
+                    for (sum, v) in sums.iter_mut().zip(row) {
+                        *sum = sum.checked_add(v).ok_or(EngineError::Overflow)?;
+                    }
+                }
+                _ => routes.push((r.route.clone(), row)),
+            }
+        }
+        let split = |bill: &Bill| -> Result<Vec<Decimal>> {
+            let mut costs = vec![Decimal::new(0, 2); routes.len()];
+            for (column, meter) in [Meter::Requests, Meter::Egress, Meter::Compute].into_iter().enumerate() {
+                let amount = bill.lines.iter().find(|l| l.meter == meter).map_or(Decimal::ZERO, |l| l.amount);
+                let weights: Vec<Decimal> = routes.iter().map(|(_, w)| w[column]).collect();
+                let shares = edgecost_planner::allocate_cents(amount, &weights).map_err(|_| EngineError::Overflow)?;
+                for (cost, share) in costs.iter_mut().zip(shares) {
+                    *cost = cost.checked_add(share).ok_or(EngineError::Overflow)?;
+                }
+            }
+            Ok(costs)
+        };
+        let costs = split(bill)?;
+        let projected_costs = projected.map(split).transpose()?;
+        let mut out: Vec<RouteCost> = routes
+            .iter()
+            .enumerate()
+            .map(|(i, (route, _))| RouteCost {
+                route: route.clone(),
+                cost: costs[i],
+                projected_cost: projected_costs.as_ref().map(|p| p[i]),
+            })
+            .collect();
+        out.sort_by(|a, b| b.projected_cost.unwrap_or(b.cost).cmp(&a.projected_cost.unwrap_or(a.cost)).then(a.route.cmp(&b.route)));
+        Ok(out)
+    }
+}
+
+/// Base fee shares if the tier changed to `target` at `now`: the shares so far, then the
+/// new tier from today (the day of a change counts for the new tier).
+fn shares_if_changed_today(changes: &[TierChangeRow], period: &Period, target: &str, now: DateTime<Utc>) -> Vec<edgecost_pricing::BaseFeeShare> {
+    let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
+    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned() });
+    rating::base_fee_shares(&changes, period, now)
+}
+
+/// A money amount at two decimal places (whole cents).
+fn cents(amount: Decimal) -> Decimal {
+    let mut a = edgecost_pricing::format::round_to_cents(amount);
+    a.rescale(2);
+    a
+}
