@@ -59,8 +59,52 @@ fn a_bad_value_is_reported_at_its_own_line() {
     let text = PriceBook::published_yaml()
         .replace("requests: { price: \"0.40\", per: 10000 }", "requests: { price: \"0.40\", per: 0 }");
     let (line, _, message) = malformed(&text);
-    assert!(message.contains("must be more than zero"), "{message}");
+    assert!(message.contains("per 0 is out of bounds"), "{message}");
     assert_eq!(line, line_of(&text, "per: 0 }"));
+}
+
+#[test]
+fn prices_a_ledger_stores_must_be_whole_cents() {
+    // A pack priced 25.005 used to load, then panic the engine's ledger on purchase.
+    for (from, to) in [
+        ("price: \"25.00\"", "price: \"25.005\""),
+        ("credit: \"25.00\"", "credit: \"24.999\""),
+        ("base_fee: \"19.00\"", "base_fee: \"19.001\""),
+    ] {
+        let text = PriceBook::published_yaml().replace(from, to);
+        let (line, _, message) = malformed(&text);
+        assert!(message.contains("not a whole number of cents"), "{message}");
+        assert_eq!(line, line_of(&text, to), "{message}");
+    }
+    // Trailing zeros are not fractions of a cent, and whole amounts read with two places.
+    let text = PriceBook::published_yaml()
+        .replace("price: \"25.00\"", "price: \"25.0000\"")
+        .replace("base_fee: \"19.00\"", "base_fee: 19");
+    let book = PriceBook::from_yaml_str(&text, "book.yaml").unwrap();
+    assert_eq!(book.credit_pack.price.to_string(), "25.00");
+    assert_eq!(book.tier("production").unwrap().base_fee.unwrap().to_string(), "19.00");
+    // An overage rate may be a fraction of a cent per unit.
+    let text = PriceBook::published_yaml().replace("{ price: \"0.05\", per: 1 }", "{ price: \"0.0004\", per: 1 }");
+    assert!(PriceBook::from_yaml_str(&text, "book.yaml").is_ok());
+}
+
+#[test]
+fn quantities_and_amounts_past_their_bounds_are_refused_at_their_line() {
+    for (from, to, needle) in [
+        ("requests: 200000", "requests: 2000000000000000000", "above the bound"),
+        ("egress_gb: 200", "egress_gb: \"1e16\"", "above the bound"),
+        ("base_fee: \"79.00\"", "base_fee: \"1000000000000.01\"", "above the bound"),
+        ("{ price: \"0.25\", per: 10000 }", "{ price: \"1000000.01\", per: 10000 }", "above the bound"),
+        ("{ price: \"0.03\", per: 1 }", "{ price: \"0.03\", per: 0.5 }", "out of bounds"),
+        ("af: 2.0", "af: 101", "out of bounds"),
+        ("price: \"25.00\"", "price: \"79228162514264337593543950335\"", "above the bound"),
+    ] {
+        let text = PriceBook::published_yaml().replace(from, to);
+        assert_ne!(text, PriceBook::published_yaml(), "{from}");
+        let (line, _, message) = malformed(&text);
+        assert!(message.contains(needle), "{to}: {message}");
+        assert_eq!(line, line_of(&text, to), "{message}");
+    }
 }
 
 #[test]
