@@ -138,3 +138,48 @@ fn a_missing_file_is_a_read_error() {
     let err = PriceBook::load(std::path::Path::new("/nonexistent/book.yaml")).unwrap_err();
     assert_eq!(err.code(), "price_book_unreadable");
 }
+
+mod extremes {
+    use edgecost_pricing::{PriceBook, RateOptions, Usage};
+    use proptest::prelude::*;
+
+    fn literal() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"79228162514264337593543950335\"".to_owned()),
+            Just("\"-79228162514264337593543950335\"".to_owned()),
+            Just("\"0.0000000000000000000000000001\"".to_owned()),
+            Just("\"7e28\"".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("1e23".to_owned()),
+            Just("1.7976931348623157e308".to_owned()),
+            Just("\"25.005\"".to_owned()),
+            Just("0".to_owned()),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| format!("\"{}\"", rust_decimal::Decimal::new(m, s))),
+            (any::<u32>()).prop_map(|v| v.to_string()),
+        ]
+    }
+
+    proptest! {
+        /// Every numeric field of a book at extreme magnitudes: the book loads and rates, or
+        /// it is refused with a located error; nothing panics.
+        #[test]
+        fn books_with_extreme_values_load_and_rate_or_refuse_cleanly(
+            base in literal(), included in literal(), price in literal(), per in literal(),
+            pack in literal(), weight in literal(), requests in any::<u64>(), bytes in any::<u64>(),
+        ) {
+            let text = format!(
+                "version: 1\ncurrency: USD\ntiers:\n  - name: pro\n    base_fee: {base}\n    included: {{requests: {included}, egress_gb: {included}}}\n    overage:\n      requests: {{price: {price}, per: {per}}}\n      egress_gb: {{price: {price}, per: {per}}}\n    credit_packs: true\ncredit_pack: {{price: {pack}, credit: {pack}}}\nregions: {{na: {weight}}}\n"
+            );
+            match PriceBook::from_yaml_str(&text, "book.yaml") {
+                Ok(book) => {
+                    let usage = Usage::from_counters(requests, bytes, requests);
+                    if let Ok(bill) = book.rate("pro", &usage, &RateOptions::default()) {
+                        prop_assert!(bill.is_consistent());
+                    }
+                    let _ = book.compare(&usage, book.credit_pack.credit, Some("pro"));
+                }
+                Err(e) => prop_assert_eq!(e.code(), "price_book_invalid"),
+            }
+        }
+    }
+}
