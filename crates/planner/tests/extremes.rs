@@ -130,10 +130,11 @@ proptest! {
             let _ = projection::credit_runway(book(), tier, &usage, credit, start, period_days.min(40));
             let _ = projection::project_months(book(), tier, &usage, growth, months.min(24));
         }
-        if let Ok(parts) = allocate_cents(amount, &weights) {
-            if amount >= Decimal::ZERO && weights.iter().any(|w| *w > Decimal::ZERO) {
-                prop_assert_eq!(parts.iter().sum::<Decimal>(), amount.trunc_with_scale(2));
-            }
+        if let Ok(parts) = allocate_cents(amount, &weights)
+            && amount >= Decimal::ZERO
+            && weights.iter().any(|w| *w > Decimal::ZERO)
+        {
+            prop_assert_eq!(parts.iter().sum::<Decimal>(), amount.trunc_with_scale(2));
         }
     }
 
