@@ -37,3 +37,13 @@ bench: setup
 screenshots: setup
 	$(CARGO) build --locked -p edgecost-app
 	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example screenshots
+
+# Property tests at scale over every parser (price books, plan files, usage exports, CLI flags)
+# and every rating path (bills, comparisons, projections, attribution, splits), fed extreme
+# magnitudes: each must answer a value or a clean error, never panic. FUZZ_CASES cases per test,
+# stopped after FUZZ_SECONDS; `make test` runs the same tests at the default 256 cases.
+FUZZ_CASES ?= 20000
+FUZZ_SECONDS ?= 1200
+.PHONY: fuzz
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) $(CARGO) test --locked -p edgecost-pricing -p edgecost-planner -p edgecost -- extreme never_a_panic allocations_always percentages_total

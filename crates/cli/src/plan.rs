@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use edgecost_planner::{
     Change, Estimate, EstimateOptions, Estimator, Plan, PlanDiff, Uncertainty, plan_from_usage, read_usage,
 };
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{meter_quantity, money};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
 use crate::price::BookArg;
@@ -165,29 +165,16 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         meters.row(["Base fee".into(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &e.bill.lines {
-        let unit = |q: Decimal| match line.meter {
-            Meter::Requests => quantity(q),
-            _ => format!("{} {}", quantity(q), line.unit),
-        };
-        let overage = match (line.capped, line.overage.is_zero()) {
-            (true, _) => format!("{} capped", unit(line.overage)),
-            (false, true) => "-".into(),
-            (false, false) => unit(line.overage),
-        };
-        meters.row([
-            line.meter.label().to_owned(),
-            unit(line.quantity),
-            line.included.map_or("unlimited".into(), unit),
-            overage,
-            money(line.amount),
-        ]);
+        meters.row(crate::price::meter_row(line));
     }
-    meters.row(["Total".into(), String::new(), String::new(), String::new(), money(e.bill.total)]);
+    for (label, amount) in crate::price::total_rows(&e.bill) {
+        meters.row([label, String::new(), String::new(), String::new(), amount]);
+    }
     out.push_str(&meters.render());
     out.push_str(&format!(
         "\nEgress served {} GB; billable after region weights {} GB.\n",
-        quantity(e.usage.egress_bytes / Decimal::from(edgecost_pricing::BYTES_PER_GB)),
-        quantity(e.usage.billable_egress_gb)
+        meter_quantity(Meter::Egress, e.usage.egress_bytes / Decimal::from(edgecost_pricing::BYTES_PER_GB)),
+        meter_quantity(Meter::Egress, e.usage.billable_egress_gb)
     ));
 
     out.push_str("\nCost by route (each overage line split by the route's share of that meter)\n");
@@ -213,8 +200,8 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
                 .map_or("not reached".to_owned(), |(d, date)| format!("day {d} ({date})"))
         };
         let included = match meter {
-            Meter::Requests => quantity(first.included),
-            _ => format!("{} {}", quantity(first.included), meter.unit()),
+            Meter::Requests => meter_quantity(meter, first.included),
+            _ => format!("{} {}", meter_quantity(meter, first.included), meter.unit()),
         };
         quotas.row([meter.label().to_owned(), included, at(80), at(100)]);
     }
@@ -244,6 +231,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         Some(r) => out.push_str(&format!("\nRecommendation: {}\n", r.summary)),
         None => out.push_str("\nNo tier in this price book carries this usage without capping it.\n"),
     }
+    out.push_str(&format!("{}\n", e.comparison.ranking));
 
     if let (Some(first), Some(last)) = (e.months.first(), e.months.last()) {
         let growth = if first.usage == last.usage { "flat traffic".to_owned() } else { "the plan's growth".to_owned() };
@@ -257,16 +245,11 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         ]);
         for m in &e.months {
             let bill = if m.capped { format!("{} capped", money(m.total)) } else { money(m.total) };
-            let cheapest = m.cheapest.as_ref().map_or("-".to_owned(), |r| {
-                let packs = if r.packs > 0 { format!(" + {} pack{}", r.packs, if r.packs == 1 { "" } else { "s" }) } else { String::new() };
-                format!("{}{packs}, {}", r.tier, money(r.monthly_cost))
-            });
+            let cheapest = m.cheapest.as_ref().map_or("-".to_owned(), |r| format!("{}, {}", r.tier, money(r.monthly_cost)));
             t.row([
                 m.month.to_string(),
-                // Shown to whole requests and MB, cut rather than rounded so a quota is never
-                // shown as reached before it is.
-                quantity(m.usage.requests.trunc()),
-                quantity((m.usage.quantity(Meter::Egress) * Decimal::ONE_THOUSAND).trunc() / Decimal::ONE_THOUSAND),
+                meter_quantity(Meter::Requests, m.usage.requests),
+                meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
                 bill,
                 cheapest,
             ]);
@@ -282,14 +265,18 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
             (Some(d), Some(date)) => format!("a balance of {} runs out on day {d} ({date})", money(c.credit_balance)),
             _ => format!("a balance of {} lasts the whole period", money(c.credit_balance)),
         };
-        out.push_str(&format!(
-            "Credits: {} of overage this month; {runway}; {} more pack{} ({}) cover{} it.\n",
-            money(c.overage_total),
-            c.packs_needed,
-            if c.packs_needed == 1 { "" } else { "s" },
-            money(c.packs_cost),
-            if c.packs_needed == 1 { "s" } else { "" },
-        ));
+        let prepay = if c.packs_needed > 0 {
+            format!(
+                "; {} pack{} ({}) would prepay the rest, leaving {} of credit for the next period (a prepayment, not a saving)",
+                c.packs_needed,
+                if c.packs_needed == 1 { "" } else { "s" },
+                money(c.packs_cost),
+                money(c.credit_left),
+            )
+        } else {
+            format!("; {} of credit is left for the next period", money(c.credit_left))
+        };
+        out.push_str(&format!("Credits: {} of overage this month; {runway}{prepay}.\n", money(c.overage_total)));
     }
     if let Some(r) = &e.range {
         out.push_str(&format!(
@@ -307,16 +294,21 @@ fn shares_table(what: &str, shares: &[edgecost_planner::CostShare]) -> String {
     let mut t = Table::new(&[
         (what, Align::Left),
         ("Requests", Align::Right),
+        ("Share", Align::Right),
         ("Compute s", Align::Right),
         ("Billable GB", Align::Right),
         ("Cost", Align::Right),
     ]);
-    for s in shares {
+    // Whole percents of the plan's requests that add up to 100.
+    let requests: Vec<Decimal> = shares.iter().map(|s| s.usage.requests).collect();
+    let percents = edgecost_pricing::shares::percentages(&requests).unwrap_or_default();
+    for (i, s) in shares.iter().enumerate() {
         t.row([
             s.name.clone(),
-            quantity(s.usage.requests),
-            quantity(s.usage.compute_seconds),
-            quantity(s.usage.billable_egress_gb),
+            meter_quantity(Meter::Requests, s.usage.requests),
+            percents.get(i).map_or_else(|| "-".to_owned(), |p| format!("{p}%")),
+            meter_quantity(Meter::Compute, s.usage.compute_seconds),
+            meter_quantity(Meter::Egress, s.usage.billable_egress_gb),
             money(s.cost),
         ]);
     }
@@ -379,11 +371,12 @@ fn diff_text(d: &PlanDiff) -> String {
             Change::Changed => "changed",
             Change::Unchanged => "unchanged",
         };
+        let count = |q: Decimal| meter_quantity(Meter::Requests, q);
         let requests = match r.change {
-            Change::Added => quantity(r.new_requests),
-            Change::Removed => quantity(r.old_requests),
-            _ if r.old_requests == r.new_requests => quantity(r.new_requests),
-            _ => format!("{} -> {}", quantity(r.old_requests), quantity(r.new_requests)),
+            Change::Added => count(r.new_requests),
+            Change::Removed => count(r.old_requests),
+            _ if r.old_requests == r.new_requests => count(r.new_requests),
+            _ => format!("{} -> {}", count(r.old_requests), count(r.new_requests)),
         };
         t.row([r.path.clone(), change.into(), requests, money(r.old_cost), money(r.new_cost), signed(r.cost_change)]);
     }

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{meter_quantity, money, percent, quantity};
 use edgecost_pricing::{
-    BYTES_PER_GB, Bill, Comparison, Decimal, Meter, PriceBook, RateOptions, Tier, Usage,
+    BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage,
+    Utilization, shares,
 };
 
 use crate::table::{Align, Table};
@@ -33,14 +34,14 @@ impl BookArg {
 /// A period's usage totals, as flags.
 #[derive(Args, Debug, Clone)]
 pub struct UsageArgs {
-    /// Requests in the month (350000, 350k, 1.2M).
-    #[arg(long, value_name = "N", value_parser = args::quantity)]
+    /// Requests in the month, whole (350000, 350k, 1.2M); at most 10^18.
+    #[arg(long, value_name = "N", value_parser = args::requests)]
     pub requests: Decimal,
-    /// Billable egress in GB (10^9 bytes).
-    #[arg(long, value_name = "GB", value_parser = args::quantity)]
+    /// Billable egress in GB (10^9 bytes); at most 10^15.
+    #[arg(long, value_name = "GB", value_parser = args::egress_gb)]
     pub egress_gb: Decimal,
-    /// Compute seconds in the month.
-    #[arg(long, value_name = "S", value_parser = args::quantity, default_value = "0")]
+    /// Compute seconds in the month; at most 10^15.
+    #[arg(long, value_name = "S", value_parser = args::compute_seconds, default_value = "0")]
     pub compute_seconds: Decimal,
     /// Burst credit balance available to pay overage, in the book's currency.
     #[arg(long, value_name = "USD", value_parser = args::money, default_value = "0")]
@@ -192,32 +193,14 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         t.row(["Base fee".into(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &bill.lines {
-        let unit = |q: Decimal| match line.meter {
-            Meter::Requests => quantity(q),
-            _ => format!("{} {}", quantity(q), line.unit),
-        };
-        let overage = if line.capped {
-            format!("{} capped", unit(line.overage))
-        } else if line.overage.is_zero() {
-            "-".into()
-        } else {
-            unit(line.overage)
-        };
-        t.row([
-            line.meter.label().to_owned(),
-            unit(line.quantity),
-            line.included.map_or("unlimited".into(), unit),
-            overage,
-            money(line.amount),
-        ]);
+        t.row(meter_row(line));
     }
-    if !bill.credits_applied.is_zero() {
-        t.row(["Burst credits".into(), String::new(), String::new(), String::new(), money(-bill.credits_applied)]);
+    for (label, amount) in total_rows(bill) {
+        t.row([label, String::new(), String::new(), String::new(), amount]);
     }
-    t.row(["Total".into(), String::new(), String::new(), String::new(), money(bill.total)]);
 
     let mut out = format!("{label} tier, {} a month\n\n{}", bill.currency, t.render());
-    out.push_str("\nHow each line was worked out:\n");
+    out.push_str("\nHow each line was worked out (exact quantities):\n");
     for base in &bill.base_fee_lines {
         out.push_str(&format!("  {}\n", base.explanation));
     }
@@ -225,16 +208,13 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         out.push_str(&format!("  {}: {}\n", line.meter.label(), line.explanation));
     }
     if !bill.credits_applied.is_zero() {
-        out.push_str(&format!("  Burst credits pay {} of the overage\n", money(bill.credits_applied)));
+        out.push_str(&format!("  Burst credit pays {} of the overage\n", money(bill.credits_applied)));
     }
     let notes: Vec<String> = bill
         .utilization
         .iter()
         .filter(|(_, u)| !u.thresholds_crossed.is_empty())
-        .map(|(m, u)| {
-            let percent = (u.ratio * Decimal::ONE_HUNDRED).trunc();
-            format!("{} at {percent}% of its quota", m.label())
-        })
+        .map(|(m, u)| format!("{} at {} of its quota", m.label(), quota_percent(u)))
         .collect();
     if !notes.is_empty() {
         out.push_str(&format!("\nUtilization: {}.\n", notes.join("; ")));
@@ -243,6 +223,53 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         out.push_str("Usage past a quota is capped on this tier: requests past it are throttled.\n");
     }
     out
+}
+
+/// One meter's row of a bill table, its quantities at the precision a person reads.
+pub(crate) fn meter_row(line: &BillLine) -> [String; 5] {
+    let unit = |q: Decimal| match line.meter {
+        Meter::Requests => meter_quantity(line.meter, q),
+        _ => format!("{} {}", meter_quantity(line.meter, q), line.unit),
+    };
+    let overage = if line.capped {
+        format!("{} capped", unit(line.overage))
+    } else if line.overage.is_zero() {
+        "-".into()
+    } else {
+        unit(line.overage)
+    };
+    [
+        line.meter.label().to_owned(),
+        unit(line.quantity),
+        line.included.map_or("unlimited".into(), unit),
+        overage,
+        money(line.amount),
+    ]
+}
+
+/// The rows under a bill's lines: the total, or with credit the month's cost, what credit
+/// pays and what is left to invoice.
+pub(crate) fn total_rows(bill: &Bill) -> Vec<(String, String)> {
+    if bill.credits_applied.is_zero() {
+        return vec![("Total".into(), money(bill.total))];
+    }
+    let cost = bill.base_fee.checked_add(bill.overage_total).map_or_else(|| "-".to_owned(), money);
+    vec![
+        ("Cost of the month".into(), cost),
+        ("Burst credit pays".into(), money(-bill.credits_applied)),
+        ("Total to invoice".into(), money(bill.total)),
+    ]
+}
+
+/// Used / included in whole percent, rounded half away from zero, except that a threshold not
+/// yet reached is never shown as reached (99.6% reads "just under 100%", not "100%").
+fn quota_percent(u: &Utilization) -> String {
+    let Some(exact) = shares::percent(u.used, u.included, 0) else { return "-".into() };
+    let next = THRESHOLDS_PERCENT.iter().find(|t| !u.thresholds_crossed.contains(t));
+    match next {
+        Some(t) if exact >= Decimal::from(*t) => format!("just under {t}%"),
+        _ => percent(exact, 0),
+    }
 }
 
 pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
@@ -254,19 +281,25 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     if args.json {
         crate::emit(&serde_json::to_string_pretty(&comparison).context("encoding the comparison")?);
     } else {
-        crate::emit(&compare_text(&comparison, args.tier.as_deref()));
+        crate::emit(&compare_text(&comparison, args.tier.as_deref(), args.usage.credits));
     }
     Ok(())
 }
 
-fn compare_text(c: &Comparison, current: Option<&str>) -> String {
-    let mut t = Table::new(&[
+fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal) -> String {
+    let with_credit = credits > Decimal::ZERO;
+    let mut header = vec![
         ("Tier", Align::Left),
         ("Base fee", Align::Right),
         ("Overage", Align::Right),
         ("Cost this month", Align::Right),
-        ("Note", Align::Left),
-    ]);
+    ];
+    if with_credit {
+        header.extend([("Credit pays", Align::Right), ("To invoice", Align::Right)]);
+    }
+    header.push(("Note", Align::Left));
+    let mut t = Table::new(&header);
+    let header_len = header.len();
     for o in &c.options {
         let mut note = Vec::new();
         if current == Some(o.tier.as_str()) {
@@ -274,30 +307,36 @@ fn compare_text(c: &Comparison, current: Option<&str>) -> String {
         }
         if o.caps_usage {
             note.push("caps this usage".to_owned());
-        } else if o.packs_needed > 0 {
-            note.push(match o.packs_needed {
-                1 => "1 burst pack covers the overage".to_owned(),
-                n => format!("{n} burst packs cover the overage"),
-            });
         }
         if c.recommendation.as_ref().is_some_and(|r| r.tier == o.tier) {
             note.push("cheapest".to_owned());
         }
-        let (overage, cost) = if o.caps_usage {
-            ("-".to_owned(), "-".to_owned())
+        let mut row = vec![o.tier.clone(), money(o.bill.base_fee)];
+        if o.caps_usage {
+            row.extend(["-".to_owned(), "-".to_owned()]);
+            if with_credit {
+                row.extend(["-".to_owned(), "-".to_owned()]);
+            }
         } else {
-            (money(o.bill.overage_total), money(o.monthly_cost))
-        };
-        t.row([o.tier.clone(), money(o.bill.base_fee), overage, cost, note.join(", ")]);
+            row.extend([money(o.bill.overage_total), money(o.monthly_cost)]);
+            if with_credit {
+                row.extend([money(-o.credit_pays), money(o.bill.total)]);
+            }
+        }
+        row.push(note.join(", "));
+        t.row(row);
     }
     for name in &c.negotiated {
-        t.row([name.clone(), "negotiated".into(), String::new(), String::new(), "contact sales".into()]);
+        let mut row = vec![name.clone(), "negotiated".into()];
+        row.resize(header_len - 1, String::new());
+        row.push("contact sales".into());
+        t.row(row);
     }
     let advice = match &c.recommendation {
         Some(r) => format!("\nRecommendation: {}\n", r.summary),
         None => "\nNo tier in this price book can carry this usage without capping it.\n".to_owned(),
     };
-    format!("{}{advice}", t.render())
+    format!("{}{advice}\n{}\n", t.render(), c.ranking)
 }
 
 #[cfg(test)]

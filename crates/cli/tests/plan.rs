@@ -61,7 +61,8 @@ fn estimate_prints_tidy_tables_and_the_recommendation() {
     let text = stdout(&edgecost(&["estimate", "examples/busy-multi-region.yaml", "--period-start", "2026-11-01"]));
     let total = text.lines().find(|l| l.starts_with("Total")).unwrap();
     assert!(total.ends_with("$84.54"), "{text}");
-    assert!(text.contains("Recommendation: Move to scale: $79.00 this month, $5.54 less than staying on production."), "{text}");
+    assert!(text.contains("Recommendation: Move to scale: $79.00 this month ($79.00 base fee, no overage), $5.54 less than staying on production."), "{text}");
+    assert!(text.contains("ties go to the lower tier"), "{text}");
     assert!(text.contains("day 3 (2026-11-03)"), "{text}");
     // The bill table's rows all end in the same column.
     let rows: Vec<&str> = text.lines().skip(2).take_while(|l| !l.is_empty()).collect();
@@ -167,4 +168,38 @@ fn plan_schema_is_the_published_one() {
     let published: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("schemas/plan.schema.json")).unwrap()).unwrap();
     assert_eq!(printed, published);
+}
+
+#[test]
+fn estimate_applies_held_credit_as_bill_does() {
+    // `estimate --credits 10` used to print the month's cost as the total, ignoring the credit
+    // that `bill` takes off for the same usage.
+    let e = json(&["estimate", "examples/small-api.yaml", "--json", "--samples", "0", "--credits", "10"]);
+    let bill = json(&[
+        "bill", "--tier", "production", "--requests", "275920", "--egress-gb", "11.502592",
+        "--compute-seconds", "1097.592", "--credits", "10", "--json",
+    ]);
+    assert_eq!(e["bill"], bill);
+    assert_eq!((e["bill"]["credits_applied"].as_str(), e["bill"]["total"].as_str()), (Some("3.04"), Some("19.00")));
+    assert_eq!(e["recommendation"]["credit_pays"], "3.04");
+    let text = stdout(&edgecost(&["estimate", "examples/small-api.yaml", "--samples", "0", "--credits", "10"]));
+    let row = |label: &str| text.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("{label} in {text}")).to_owned();
+    assert!(row("Cost of the month").ends_with("$22.04"), "{text}");
+    assert!(row("Burst credit pays").ends_with("-$3.04"), "{text}");
+    assert!(row("Total to invoice").ends_with("$19.00"), "{text}");
+}
+
+#[test]
+fn estimate_shows_quantities_a_person_reads_and_shares_that_add_up() {
+    let text = stdout(&edgecost(&["estimate", "examples/small-api.yaml", "--samples", "0", "--period-start", "2026-11-01"]));
+    // 11.502592 GB served: shown to the hundredth; 1,097.592 s of compute to the hundredth.
+    assert!(text.contains("Egress served 11.5 GB; billable after region weights 11.5 GB."), "{text}");
+    assert!(!text.contains("11.502592"), "{text}");
+    // Route shares of requests: 150,000 / 100,000 / 25,920 of 275,920 are 54.36%, 36.24%
+    // and 9.39%; cut they read 54 + 36 + 9 = 99, allocated they read 54 + 36 + 10 = 100.
+    let share = |route: &str| {
+        let line = text.lines().find(|l| l.starts_with(route)).unwrap();
+        line.split_whitespace().nth(2).unwrap().to_owned()
+    };
+    assert_eq!([share("/api/orders"), share("/api/products"), share("/healthz")], ["54%", "36%", "10%"]);
 }

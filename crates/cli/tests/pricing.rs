@@ -62,7 +62,143 @@ fn compare_recommends_the_cheapest_tier_that_does_not_cap() {
     assert_eq!(c["recommendation"]["saving"], "12.00");
     let c = json(&["compare", "--requests", "600k", "--egress-gb", "120", "--json"]);
     assert_eq!(c["recommendation"]["tier"], "production");
-    assert_eq!(c["recommendation"]["packs"], 1);
+    assert_eq!(c["recommendation"]["prepay"]["packs"], 1);
+}
+
+#[test]
+fn compare_never_sells_a_burst_pack_as_a_saving() {
+    // It used to say "Stay on production and buy 1 burst pack ($25.00) ... saves" as if the
+    // pack were part of the cheapest option.
+    let out = edgecost(&["compare", "--requests", "600k", "--egress-gb", "120", "--tier", "production"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let advice = text.lines().find(|l| l.starts_with("Recommendation:")).unwrap();
+    assert!(advice.starts_with("Recommendation: Stay on production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than scale."), "{advice}");
+    assert!(!advice.contains(" and buy "), "{advice}");
+    assert!(advice.contains("would prepay the $19.50 of overage so it never reaches the invoice; the $5.50 left carries over to the next period"), "{advice}");
+    assert!(text.contains("ties go to the lower tier"), "{text}");
+    // Held credit shows what it pays on each tier without changing the cheapest tier.
+    let c = json(&["compare", "--requests", "1.725M", "--egress-gb", "0", "--tier", "production", "--credits", "100", "--json"]);
+    assert_eq!(c["recommendation"]["tier"], "scale");
+    assert_eq!(c["options"][1]["credit_pays"], "61.00");
+    assert_eq!(c["options"][1]["bill"]["total"], "19.00");
+}
+
+/// Every money field in a JSON document is a string with exactly two decimal places.
+fn assert_money_has_cents(value: &serde_json::Value, path: &str) {
+    const MONEY: [&str; 26] = [
+        "amount", "base_fee", "overage_total", "credits_applied", "total", "monthly_cost", "credit_pays",
+        "saving", "invoice", "credit_carries_over", "overage_paid", "carries_over", "cost", "requests_cost",
+        "egress_cost", "compute_cost", "credit_balance", "packs_cost", "credit_left", "p50", "p90", "min", "max",
+        "old_total", "new_total", "total_change",
+    ];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{path}.{k}");
+                // An overage rate's price may be a fraction of a cent; it is a rate, not an amount.
+                if k == "rate" {
+                    continue;
+                }
+                if MONEY.contains(&k.as_str()) || (path.ends_with("prepay") && (k == "price" || k == "credit")) {
+                    let text = v.as_str().unwrap_or_else(|| panic!("{here} = {v} is not a string"));
+                    let digits = text.strip_prefix('-').unwrap_or(text);
+                    let ok = digits.split_once('.').is_some_and(|(i, f)| {
+                        !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && f.len() == 2 && f.bytes().all(|b| b.is_ascii_digit())
+                    });
+                    assert!(ok, "{here} = {text:?} does not match ^-?\\d+\\.\\d{{2}}$");
+                } else {
+                    assert_money_has_cents(v, &here);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                assert_money_has_cents(v, &format!("{path}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn zero_amounts_in_json_are_decimal_strings_with_two_places() {
+    // credits_applied, packs_cost, the sandbox total and estimate's credit balance used to
+    // print as "0".
+    let sandbox = json(&["bill", "--tier", "sandbox", "--requests", "0", "--egress-gb", "0", "--json"]);
+    assert_eq!((sandbox["total"].as_str(), sandbox["credits_applied"].as_str()), (Some("0.00"), Some("0.00")));
+    assert_money_has_cents(&sandbox, "bill");
+    for args in [
+        vec!["bill", "--tier", "production", "--requests", "350k", "--egress-gb", "60", "--credits", "10", "--json"],
+        vec!["compare", "--requests", "0", "--egress-gb", "0", "--json"],
+        vec!["compare", "--requests", "600k", "--egress-gb", "120", "--credits", "5", "--tier", "sandbox", "--json"],
+        vec!["estimate", "examples/small-api.yaml", "--json", "--samples", "50"],
+        vec!["estimate", "examples/sandbox-prototype.yaml", "--json", "--samples", "50", "--credits", "0"],
+        vec!["diff", "examples/small-api.yaml", "examples/busy-multi-region.yaml", "--json"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_edgecost"))
+            .args(&args)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_money_has_cents(&value, &args.join(" "));
+    }
+    let e = json(&["estimate", concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/small-api.yaml"), "--json", "--samples", "0"]);
+    assert_eq!(e["credits"]["credit_balance"], "0.00");
+}
+
+#[test]
+fn extreme_and_fractional_usage_exits_2_with_a_message_not_a_panic() {
+    for (args, needle) in [
+        (vec!["bill", "--tier", "production", "--requests", "7e28", "--egress-gb", "1"], "above the bound"),
+        (vec!["bill", "--tier", "production", "--requests", "1.5", "--egress-gb", "1"], "requests are counted whole"),
+        (vec!["bill", "--tier", "production", "--requests", "1", "--egress-gb", "79228162514264337593543950335"], "above the bound"),
+        (vec!["compare", "--requests", "18446744073709551615000", "--egress-gb", "1"], "above the bound"),
+        (vec!["bill", "--tier", "production", "--requests", "1", "--egress-gb", "1", "--credits", "25.005"], "fractions of a cent"),
+    ] {
+        let out = edgecost(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // At the bounds the bill is worked out.
+    let bill = json(&["bill", "--tier", "production", "--requests", "1e18", "--egress-gb", "1e15", "--compute-seconds", "1e15", "--json"]);
+    assert_eq!(bill["lines"][0]["amount"], "39999999999992.00");
+}
+
+#[test]
+fn a_book_with_a_pack_price_in_fractions_of_a_cent_is_refused() {
+    let dir = std::env::temp_dir().join(format!("edgecost-cli-cents-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("book.yaml");
+    let published = String::from_utf8(edgecost(&["tiers", "--json"]).stdout).unwrap();
+    let mut book: serde_json::Value = serde_json::from_str(&published).unwrap();
+    book["credit_pack"]["price"] = "25.005".into();
+    std::fs::write(&path, serde_yaml_text(&book)).unwrap();
+    let out = edgecost(&["tiers", "--price-book", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a whole number of cents"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// JSON is YAML too.
+fn serde_yaml_text(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap()
+}
+
+#[test]
+fn human_bills_show_quantities_a_person_reads() {
+    let out = edgecost(&["bill", "--tier", "production", "--requests", "175341", "--egress-gb", "66.3368240864"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let egress = text.lines().find(|l| l.starts_with("Egress")).unwrap();
+    assert!(egress.contains("66.34 GB") && egress.contains("16.34 GB"), "{egress}");
+    // The worked-out line keeps the exact quantity so the amount can be recomputed.
+    assert!(text.contains("16.3368240864 GB past the 50 GB included x $0.05 per GB = $0.82"), "{text}");
+    // 87.67% of the requests quota reads 88%, not a truncated 87%.
+    assert!(text.contains("Requests at 88% of its quota"), "{text}");
 }
 
 #[test]

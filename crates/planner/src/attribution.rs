@@ -3,53 +3,27 @@
 //! Each meter's overage charge (its bill line) is attributed to routes, and separately to
 //! regions, in proportion to their usage of that meter: requests by requests, compute by compute
 //! seconds, egress by billable egress bytes. The base fee is not attributed: it is owed whatever
-//! the routes do. Shares are whole cents found by the largest remainder method: every share is
-//! first rounded down, then the cents left over go one each to the largest remainders (ties to
-//! the earlier route), so the shares of a line always add up to that line to the cent.
+//! the routes do. Shares are whole cents found by the largest remainder method of
+//! [`edgecost_pricing::shares`]: every share is first rounded down, then the cents left over go
+//! one each to the largest remainders (ties to the earlier route), so the shares of a line
+//! always add up to that line to the cent.
 
+use edgecost_pricing::shares::{largest_remainder, to_decimal, to_units};
 use edgecost_pricing::{Bill, Decimal, Meter};
-use rust_decimal::prelude::ToPrimitive;
 
 use crate::error::PlanError;
-use crate::quantity::QUANTITY_SCALE;
 use crate::usage::Contribution;
 
 /// Splits `amount` (whole cents) in proportion to `weights`; the result adds up to `amount`.
 ///
-/// Weights are fixed-point quantities at [`QUANTITY_SCALE`] places, so the split is done in
-/// exact integer arithmetic. With all weights zero, nothing can be attributed and every share
-/// is zero (a bill line is only non-zero when some usage drove it).
+/// The split is [`edgecost_pricing::shares::largest_remainder`] over the cents, in exact
+/// integer arithmetic. Negative weights count as zero. With all weights zero, nothing can be
+/// attributed and every share is zero (a bill line is only non-zero when some usage drove it).
 pub fn allocate_cents(amount: Decimal, weights: &[Decimal]) -> Result<Vec<Decimal>, PlanError> {
-    let cents = (amount * Decimal::ONE_HUNDRED).trunc().to_i128().ok_or(PlanError::Overflow)?;
-    let scale = Decimal::from(10u64.pow(QUANTITY_SCALE));
-    let units: Vec<i128> = weights
-        .iter()
-        .map(|w| (w.max(&Decimal::ZERO) * scale).trunc().to_i128().ok_or(PlanError::Overflow))
-        .collect::<Result<_, _>>()?;
-    let total: i128 = units.iter().try_fold(0i128, |acc, u| acc.checked_add(*u)).ok_or(PlanError::Overflow)?;
-    if total == 0 || cents == 0 {
-        return Ok(vec![Decimal::new(0, 2); weights.len()]);
-    }
-    let mut shares = Vec::with_capacity(units.len());
-    let mut remainders = Vec::with_capacity(units.len());
-    let mut given: i128 = 0;
-    for (i, u) in units.iter().enumerate() {
-        let product = cents.checked_mul(*u).ok_or(PlanError::Overflow)?;
-        shares.push(product / total);
-        remainders.push((product % total, i));
-        given += product / total;
-    }
-    let left = usize::try_from(cents - given).map_err(|_| PlanError::Overflow)?;
-    // Largest remainder first; equal remainders go to the earlier index.
-    remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, i) in remainders.iter().take(left) {
-        shares[*i] += 1;
-    }
-    debug_assert_eq!(shares.iter().sum::<i128>(), cents);
-    shares
-        .into_iter()
-        .map(|c| i64::try_from(c).map(|c| Decimal::new(c, 2)).map_err(|_| PlanError::Overflow))
-        .collect()
+    let cents = to_units(amount, 2).ok_or(PlanError::Overflow)?;
+    let weights: Vec<Decimal> = weights.iter().map(|w| (*w).max(Decimal::ZERO)).collect();
+    let parts = largest_remainder(&weights, cents).map_err(|_| PlanError::Overflow)?;
+    parts.into_iter().map(|c| to_decimal(c, 2).ok_or(PlanError::Overflow)).collect()
 }
 
 /// The overage charge of each meter attributed over `parts` (routes or regions); the returned
@@ -57,7 +31,7 @@ pub fn allocate_cents(amount: Decimal, weights: &[Decimal]) -> Result<Vec<Decima
 pub fn attribute(bill: &Bill, parts: &[&Contribution]) -> Result<Vec<[Decimal; 3]>, PlanError> {
     let mut rows = vec![[Decimal::new(0, 2); 3]; parts.len()];
     for (column, meter) in Meter::ALL.iter().enumerate() {
-        let amount = bill.lines.iter().find(|l| l.meter == *meter).map_or(Decimal::ZERO, |l| l.amount);
+        let amount = bill.lines.iter().find(|l| l.meter == *meter).map_or(Decimal::new(0, 2), |l| l.amount);
         let weights: Vec<Decimal> = parts
             .iter()
             .map(|c| match meter {
@@ -97,6 +71,16 @@ mod tests {
 
     #[test]
     fn nothing_to_attribute_without_usage() {
-        assert_eq!(allocate_cents(d("5.00"), &[d("0"), d("0")]).unwrap(), vec![d("0"), d("0")]);
+        let none = allocate_cents(d("5.00"), &[d("0"), d("0")]).unwrap();
+        assert_eq!(none.iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["0.00", "0.00"]);
+    }
+
+    #[test]
+    fn extreme_weights_are_an_error_not_a_panic() {
+        // 10^15 requests x 10^12-byte responses used to overflow `weight x 10^6` and panic.
+        let huge = d("1000000000000000000000000000");
+        let shares = allocate_cents(d("5.00"), &[huge, huge, Decimal::MAX]).unwrap();
+        assert_eq!(shares.iter().sum::<Decimal>(), d("5.00"));
+        assert!(allocate_cents(Decimal::MAX, &[Decimal::MAX, d("0.0000000000000000000000000001")]).is_err());
     }
 }

@@ -13,6 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use edgecost_pricing::shares::largest_remainder;
 use edgecost_pricing::{Decimal, PriceBook};
 use rust_decimal::RoundingStrategy;
 use serde::Deserialize;
@@ -155,31 +156,21 @@ pub fn plan_from_usage(records: &[UsageRecord], tier: &str, book: &PriceBook) ->
 }
 
 /// Shares of (requests, egress bytes) per region, by bytes when there are any, to 4 places
-/// adding up to exactly 1.
+/// adding up to exactly 1 (the pricing crate's one largest-remainder split).
 fn shares_of(regions: &BTreeMap<String, (u64, u64)>) -> BTreeMap<String, Decimal> {
     let by_bytes = regions.values().any(|(_, b)| *b > 0);
-    let weights: Vec<u128> = regions.values().map(|(r, b)| u128::from(if by_bytes { *b } else { *r })).collect();
-    let total: u128 = weights.iter().sum();
-    const UNITS: u128 = 10_000;
-    if total == 0 {
-        // No traffic at all: split evenly, the remainder to the first regions.
-        let n = regions.len() as u128;
-        return regions
-            .keys()
-            .enumerate()
-            .map(|(i, k)| {
-                let units = UNITS / n + u128::from((i as u128) < UNITS % n);
-                (k.clone(), Decimal::from_i128_with_scale(units as i128, 4).normalize())
-            })
-            .collect();
-    }
-    let mut units: Vec<u128> = weights.iter().map(|w| w * UNITS / total).collect();
-    let mut order: Vec<(u128, usize)> = weights.iter().enumerate().map(|(i, w)| (w * UNITS % total, i)).collect();
-    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let left = (UNITS - units.iter().sum::<u128>()) as usize;
-    for (_, i) in order.iter().take(left) {
-        units[*i] += 1;
-    }
+    let by_requests = regions.values().any(|(r, _)| *r > 0);
+    // With no traffic at all the split is even (the remainder to the first regions).
+    let weights: Vec<Decimal> = regions
+        .values()
+        .map(|(r, b)| match (by_bytes, by_requests) {
+            (true, _) => Decimal::from(*b),
+            (false, true) => Decimal::from(*r),
+            (false, false) => Decimal::ONE,
+        })
+        .collect();
+    // Whole non-negative weights over 10,000 units never overflow 128 bits.
+    let units = largest_remainder(&weights, 10_000).expect("u64 weights split 10,000 units exactly");
     regions
         .keys()
         .zip(units)

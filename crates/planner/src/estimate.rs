@@ -79,7 +79,8 @@ impl EstimateOptions {
 pub struct Estimate {
     pub tier: String,
     pub usage: UsageSummary,
-    /// The bill on the plan's tier, in the pricing engine's shape.
+    /// The bill on the plan's tier, in the pricing engine's shape, with the options' held
+    /// credit applied: `total` is left to invoice, base fee + overage is the month's cost.
     pub bill: Bill,
     /// Every tier's bill and the cheapest option.
     pub comparison: Comparison,
@@ -100,7 +101,8 @@ impl Estimator {
     pub fn estimate(&self, options: &EstimateOptions) -> Result<Estimate, PlanError> {
         let tier = self.plan().tier.clone();
         let usage = self.totals().to_usage();
-        let bill = self.bill()?;
+        // Held credit pays part of the month, as it does on the real bill.
+        let bill = self.bill_with_credit(options.credit_balance)?;
         let comparison = self.comparison(options.credit_balance)?;
 
         let route_parts: Vec<&Contribution> = self.route_usages().iter().map(|r| &r.total).collect();

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use edgecost_pricing::{Bill, Comparison, Decimal, PriceBook, RateOptions};
 
 use crate::error::PlanError;
-use crate::plan::{Growth, Middleware, Plan, Route, check_route, check_shares};
+use crate::plan::{Growth, Middleware, Plan, Route, check_growth, check_route, check_shares};
 use crate::quantity::fixed;
 use crate::usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};
 
@@ -158,7 +158,14 @@ impl Estimator {
 
     /// The bill for the plan's tier (no credit applied).
     pub fn bill(&self) -> Result<Bill, PlanError> {
-        Ok(self.book.rate(&self.plan.tier, &self.totals.to_usage(), &RateOptions::default())?)
+        self.bill_with_credit(Decimal::ZERO)
+    }
+
+    /// The bill for the plan's tier with `credit_balance` of held credit paying its overage
+    /// (`total` is what is left to invoice; base fee + overage is what the month costs).
+    pub fn bill_with_credit(&self, credit_balance: Decimal) -> Result<Bill, PlanError> {
+        let options = RateOptions { credit_balance, ..RateOptions::default() };
+        Ok(self.book.rate(&self.plan.tier, &self.totals.to_usage(), &options)?)
     }
 
     /// Every tier's bill and the cheapest option, given a credit balance.
@@ -305,14 +312,9 @@ impl Estimator {
 
     /// Changes the growth assumption; the month's usage does not change.
     pub fn set_growth(&mut self, growth: Option<Growth>) -> Result<(), PlanError> {
-        if let Some(g) = &growth
-            && g.monthly_percent <= Decimal::from(-100) {
-                return Err(PlanError::OutOfRange {
-                    field: "growth.monthly_percent".into(),
-                    value: g.monthly_percent.to_string(),
-                    rule: "growth must be above -100 percent",
-                });
-            }
+        if let Some(g) = &growth {
+            check_growth(g)?;
+        }
         self.plan.growth = growth;
         Ok(())
     }

@@ -8,7 +8,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
-use crate::quantity;
+use crate::quantity::{
+    self, COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, REQUESTS_PER_MONTH_MAX, REQUESTS_PER_SECOND_MAX,
+    RESPONSE_BYTES_MAX,
+};
+use edgecost_pricing::bounds::{EGRESS_BYTES_MAX, REQUESTS_MAX};
 
 /// Seconds in the 30-day month a `requests_per_second` rate is multiplied by.
 pub const SECONDS_PER_MONTH: u32 = 30 * 24 * 60 * 60;
@@ -41,22 +45,22 @@ pub struct Plan {
 pub struct Route {
     /// The route's path; unique within a plan.
     pub path: String,
-    /// Requests in a month. Give this or `requests_per_second`.
+    /// Requests in a month, at most 10^18. Give this or `requests_per_second`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "quantity::de_nonnegative_opt", serialize_with = "quantity::ser_opt")]
+    #[serde(deserialize_with = "quantity::de_requests_per_month_opt", serialize_with = "quantity::ser_opt")]
     #[schemars(schema_with = "quantity::schema_opt")]
     pub requests_per_month: Option<Decimal>,
-    /// A steady request rate, multiplied by the seconds of a 30-day month.
+    /// A steady request rate, multiplied by the seconds of a 30-day month; at most 10^11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "quantity::de_nonnegative_opt", serialize_with = "quantity::ser_opt")]
+    #[serde(deserialize_with = "quantity::de_requests_per_second_opt", serialize_with = "quantity::ser_opt")]
     #[schemars(schema_with = "quantity::schema_opt")]
     pub requests_per_second: Option<Decimal>,
-    /// The handler's compute per request, in milliseconds.
-    #[serde(default, deserialize_with = "quantity::de_nonnegative", serialize_with = "quantity::ser")]
+    /// The handler's compute per request, in milliseconds; at most 10^7.
+    #[serde(default, deserialize_with = "quantity::de_compute_ms", serialize_with = "quantity::ser")]
     #[schemars(schema_with = "quantity::schema")]
     pub compute_ms: Decimal,
-    /// The handler's response size, in bytes.
-    #[serde(default, deserialize_with = "quantity::de_nonnegative", serialize_with = "quantity::ser")]
+    /// The handler's response size, in bytes; at most 10^12.
+    #[serde(default, deserialize_with = "quantity::de_response_bytes", serialize_with = "quantity::ser")]
     #[schemars(schema_with = "quantity::schema")]
     pub response_bytes: Decimal,
     /// Middleware from the catalog, in the order it runs.
@@ -73,13 +77,13 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Middleware {
-    /// Compute the middleware adds to every request, in milliseconds.
-    #[serde(default, deserialize_with = "quantity::de_nonnegative", serialize_with = "quantity::ser")]
+    /// Compute the middleware adds to every request, in milliseconds; at most 10^7.
+    #[serde(default, deserialize_with = "quantity::de_compute_ms", serialize_with = "quantity::ser")]
     #[schemars(schema_with = "quantity::schema")]
     pub compute_ms: Decimal,
-    /// Response bytes out per byte in (compression below 1); 1 when absent.
+    /// Response bytes out per byte in (compression below 1); 1 when absent; at most 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "quantity::de_nonnegative_opt", serialize_with = "quantity::ser_opt")]
+    #[serde(deserialize_with = "quantity::de_egress_ratio_opt", serialize_with = "quantity::ser_opt")]
     #[schemars(schema_with = "quantity::schema_opt")]
     pub egress_ratio: Option<Decimal>,
     /// A cache's hit ratio: a hit skips the handler's compute.
@@ -93,19 +97,25 @@ pub struct Middleware {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Growth {
-    /// Percent more traffic each month (negative for decline, above -100).
+    /// Percent more traffic each month (negative for decline): above -100, at most 1000.
     #[serde(deserialize_with = "quantity::de_signed", serialize_with = "quantity::ser")]
     #[schemars(schema_with = "quantity::signed_schema")]
     pub monthly_percent: Decimal,
 }
 
 impl Route {
-    /// Requests a month, from whichever traffic field the route gives.
+    /// Requests a month, from whichever traffic field the route gives; saturates at
+    /// `Decimal::MAX` for a rate past its bound, which validation refuses.
     pub fn monthly_requests(&self) -> Decimal {
+        self.checked_monthly_requests().unwrap_or(Decimal::MAX)
+    }
+
+    /// Requests a month, or `None` when the rate is too large to hold.
+    pub fn checked_monthly_requests(&self) -> Option<Decimal> {
         match (self.requests_per_month, self.requests_per_second) {
-            (Some(m), _) => m,
-            (None, Some(rps)) => rps * Decimal::from(SECONDS_PER_MONTH),
-            (None, None) => Decimal::ZERO,
+            (Some(m), _) => Some(m),
+            (None, Some(rps)) => rps.checked_mul(Decimal::from(SECONDS_PER_MONTH)),
+            (None, None) => Some(Decimal::ZERO),
         }
     }
 }
@@ -196,15 +206,9 @@ impl Plan {
         for (name, mw) in &self.middleware {
             check_middleware(name, mw).map_err(|e| Violation::new(e).at_key(name))?;
         }
-        if let Some(g) = &self.growth
-            && g.monthly_percent <= Decimal::from(-100) {
-                let error = PlanError::OutOfRange {
-                    field: "growth.monthly_percent".into(),
-                    value: g.monthly_percent.to_string(),
-                    rule: "growth must be above -100 percent",
-                };
-                return Err(Violation::new(error).at_key("monthly_percent"));
-            }
+        if let Some(g) = &self.growth {
+            check_growth(g).map_err(|e| Violation::new(e).at_key("monthly_percent"))?;
+        }
         let mut seen = HashSet::with_capacity(self.routes.len());
         for route in &self.routes {
             if !seen.insert(route.path.as_str()) {
@@ -227,20 +231,27 @@ pub(crate) fn check_route(
     if route.requests_per_month.is_some() == route.requests_per_second.is_some() {
         return Err(at(PlanError::Traffic { route: route.path.clone() }));
     }
-    for (field, v) in [
-        ("requests_per_month", route.requests_per_month),
-        ("requests_per_second", route.requests_per_second),
-        ("compute_ms", Some(route.compute_ms)),
-        ("response_bytes", Some(route.response_bytes)),
+    for (field, v, max, rule) in [
+        ("requests_per_month", route.requests_per_month, REQUESTS_PER_MONTH_MAX, "must be from 0 to 10^18"),
+        ("requests_per_second", route.requests_per_second, REQUESTS_PER_SECOND_MAX, "must be from 0 to 10^11"),
+        ("compute_ms", Some(route.compute_ms), COMPUTE_MS_MAX, "must be from 0 to 10^7"),
+        ("response_bytes", Some(route.response_bytes), RESPONSE_BYTES_MAX, "must be from 0 to 10^12"),
     ] {
-        if let Some(v) = v.filter(|v| v.is_sign_negative() && !v.is_zero()) {
-            let error = PlanError::OutOfRange {
-                field: format!("route '{}' {field}", route.path),
-                value: v.to_string(),
-                rule: "must be zero or more",
-            };
+        if let Some(v) = v.filter(|v| (v.is_sign_negative() && !v.is_zero()) || *v > max) {
+            let error = PlanError::OutOfRange { field: format!("route '{}' {field}", route.path), value: v.to_string(), rule };
             return Err(at(error).at_key(field));
         }
+    }
+    // Each field is within its bound; their product, the route's month, must be too.
+    let requests = route.checked_monthly_requests().filter(|r| *r <= REQUESTS_MAX);
+    let egress_bytes = requests.and_then(|r| r.checked_mul(route.response_bytes));
+    if egress_bytes.is_none_or(|b| b > EGRESS_BYTES_MAX) {
+        let error = PlanError::OutOfRange {
+            field: format!("route '{}' egress (requests a month x response_bytes)", route.path),
+            value: egress_bytes.map_or_else(|| "too large to hold".to_owned(), |b| format!("{b} bytes")),
+            rule: "must be at most 10^24 bytes a month",
+        };
+        return Err(at(error).at_key("response_bytes"));
     }
     for name in &route.middleware {
         if !catalog.contains_key(name) {
@@ -259,13 +270,29 @@ pub(crate) fn check_route(
     Ok(())
 }
 
+/// Growth above -100 percent (traffic cannot fall below nothing) and at most ten-fold a month.
+pub(crate) fn check_growth(g: &Growth) -> Result<(), PlanError> {
+    if g.monthly_percent <= Decimal::from(-100) || g.monthly_percent > GROWTH_PERCENT_MAX {
+        return Err(PlanError::OutOfRange {
+            field: "growth.monthly_percent".into(),
+            value: g.monthly_percent.to_string(),
+            rule: "growth must be above -100 percent and at most 1000 percent",
+        });
+    }
+    Ok(())
+}
+
 fn check_middleware(name: &str, mw: &Middleware) -> Result<(), PlanError> {
     let negative = |v: Decimal| v.is_sign_negative() && !v.is_zero();
-    if negative(mw.compute_ms) || mw.egress_ratio.is_some_and(negative) {
+    if negative(mw.compute_ms)
+        || mw.egress_ratio.is_some_and(negative)
+        || mw.compute_ms > COMPUTE_MS_MAX
+        || mw.egress_ratio() > EGRESS_RATIO_MAX
+    {
         return Err(PlanError::OutOfRange {
             field: format!("middleware '{name}'"),
             value: format!("compute_ms {}, egress_ratio {}", mw.compute_ms, mw.egress_ratio()),
-            rule: "compute_ms and egress_ratio must be zero or more",
+            rule: "compute_ms must be from 0 to 10^7 and egress_ratio from 0 to 100",
         });
     }
     if let Some(h) = mw.hit_ratio.filter(|h| *h < Decimal::ZERO || *h > Decimal::ONE) {

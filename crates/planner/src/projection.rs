@@ -4,6 +4,7 @@
 //! `period_days` period is the month's usage x d / period_days.
 
 use chrono::{Days, NaiveDate};
+use edgecost_pricing::format::round_to_cents;
 use edgecost_pricing::{Decimal, Meter, PriceBook, RateOptions, Recommendation, THRESHOLDS_PERCENT, Usage, packs_to_cover};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -62,7 +63,7 @@ pub fn threshold_days(
             } else {
                 let exact = target
                     .checked_mul(Decimal::from(period_days))
-                    .map(|t| t / monthly)
+                    .and_then(|t| t.checked_div(monthly))
                     .ok_or(PlanError::Overflow)?;
                 let day = exact.ceil().max(Decimal::ONE);
                 (day <= Decimal::from(period_days)).then(|| day.try_into().unwrap_or(period_days))
@@ -80,9 +81,13 @@ pub struct CreditRunway {
     /// The month's overage on the tier.
     pub overage_total: Decimal,
     pub credit_balance: Decimal,
-    /// Packs to buy, beyond the balance, so credit covers the whole month's overage.
+    /// Packs that would prepay the overage the balance leaves (a prepayment at face value: it
+    /// keeps overage off the invoice but does not lower the month's cost).
     pub packs_needed: u32,
     pub packs_cost: Decimal,
+    /// Credit left at the end of the period (the balance plus any packs bought, less the
+    /// overage they pay), carried over to the next period.
+    pub credit_left: Decimal,
     /// The first day whose overage to date exceeds the balance; `None` when it lasts.
     pub runs_out_day: Option<u32>,
     pub runs_out_on: Option<NaiveDate>,
@@ -98,13 +103,22 @@ pub fn credit_runway(
     period_days: u32,
 ) -> Result<CreditRunway, PlanError> {
     check_period(period_days)?;
-    let bill = book.rate(tier, usage, &RateOptions::default())?;
+    // Rating with the balance checks it is money a ledger can hold.
+    let bill = book.rate(tier, usage, &RateOptions { credit_balance, ..RateOptions::default() })?;
+    let credit_balance = round_to_cents(credit_balance);
     let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
-    let packs_needed = if takes_packs {
-        packs_to_cover(bill.overage_total - credit_balance, book.credit_pack.credit)
-    } else {
-        0
-    };
+    let uncovered = bill.overage_total.checked_sub(bill.credits_applied).ok_or(PlanError::Overflow)?;
+    let packs_needed = if takes_packs { packs_to_cover(uncovered, book.credit_pack.credit) } else { 0 };
+    let packs = Decimal::from(packs_needed);
+    let packs_cost = book.credit_pack.price.checked_mul(packs).map(round_to_cents).ok_or(PlanError::Overflow)?;
+    let credit_left = book
+        .credit_pack
+        .credit
+        .checked_mul(packs)
+        .and_then(|bought| bought.checked_add(credit_balance))
+        .and_then(|held| held.checked_sub(bill.overage_total))
+        .map(|left| round_to_cents(left.max(Decimal::ZERO)))
+        .ok_or(PlanError::Overflow)?;
     let mut runs_out_day = None;
     if bill.overage_total > credit_balance {
         for day in 1..=period_days {
@@ -121,7 +135,8 @@ pub fn credit_runway(
         overage_total: bill.overage_total,
         credit_balance,
         packs_needed,
-        packs_cost: book.credit_pack.price * Decimal::from(packs_needed),
+        packs_cost,
+        credit_left,
         runs_out_day,
         runs_out_on: runs_out_day.and_then(|d| period_start.checked_add_days(Days::new(u64::from(d - 1)))),
     })

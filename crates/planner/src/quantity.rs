@@ -26,11 +26,25 @@ pub fn fixed(value: Decimal) -> Decimal {
     value.round_dp_with_strategy(QUANTITY_SCALE, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// The most requests a route may take in a month: the pricing core's bound on a period.
+pub const REQUESTS_PER_MONTH_MAX: Decimal = edgecost_pricing::bounds::REQUESTS_MAX;
+/// The highest steady request rate a route may give (10^11 a second, 2.6 x 10^17 a month).
+pub const REQUESTS_PER_SECOND_MAX: Decimal = Decimal::from_parts(1_215_752_192, 23, 0, false, 0);
+/// The most compute one request may take, in milliseconds (10^7 ms, close to three hours).
+pub const COMPUTE_MS_MAX: Decimal = Decimal::from_parts(10_000_000, 0, 0, false, 0);
+/// The largest response one request may send, in bytes (10^12 bytes, a terabyte).
+pub const RESPONSE_BYTES_MAX: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+/// The most a middleware may multiply a response's size by.
+pub const EGRESS_RATIO_MAX: Decimal = Decimal::ONE_HUNDRED;
+/// The fastest monthly growth a plan may assume, in percent (ten-fold a month).
+pub const GROWTH_PERCENT_MAX: Decimal = Decimal::ONE_THOUSAND;
+
 /// What a quantity field accepts besides being a decimal.
 #[derive(Clone, Copy)]
 enum Rule {
-    NonNegative,
     Ratio,
+    /// Zero or more, at most the bound, in the unit named.
+    AtMost(Decimal, &'static str),
 }
 
 /// Reads a decimal and checks its rule inside the visit, so a parser error points at the
@@ -41,11 +55,14 @@ struct QuantityVisitor(Rule);
 impl QuantityVisitor {
     fn check<E: de::Error>(&self, v: Decimal) -> Result<Decimal, E> {
         match self.0 {
-            Rule::NonNegative if v.is_sign_negative() && !v.is_zero() => {
-                Err(E::custom(format!("{v} is negative; expected zero or more")))
-            }
             Rule::Ratio if v < Decimal::ZERO || v > Decimal::ONE => {
                 Err(E::custom(format!("{v} is not a ratio; expected a number from 0 to 1")))
+            }
+            Rule::AtMost(_, _) if v.is_sign_negative() && !v.is_zero() => {
+                Err(E::custom(format!("{v} is negative; expected zero or more")))
+            }
+            Rule::AtMost(max, unit) if v > max => {
+                Err(E::custom(format!("{v} {unit} is above the bound of {max} {unit}")))
             }
             _ => Ok(v),
         }
@@ -57,7 +74,7 @@ impl de::Visitor<'_> for QuantityVisitor {
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str(match self.0 {
-            Rule::NonNegative => "a decimal number, zero or more",
+            Rule::AtMost(_, _) => "a decimal number, zero or more",
             Rule::Ratio => "a decimal number from 0 to 1",
         })
     }
@@ -91,20 +108,40 @@ impl<'de, const RULE: u8> Deserialize<'de> for Exact<RULE> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let rule = match RULE {
             2 => Rule::Ratio,
-            _ => Rule::NonNegative,
+            3 => Rule::AtMost(REQUESTS_PER_MONTH_MAX, "requests a month"),
+            4 => Rule::AtMost(REQUESTS_PER_SECOND_MAX, "requests a second"),
+            5 => Rule::AtMost(COMPUTE_MS_MAX, "ms"),
+            6 => Rule::AtMost(RESPONSE_BYTES_MAX, "bytes"),
+            7 => Rule::AtMost(EGRESS_RATIO_MAX, "x"),
+            _ => unreachable!("every Exact<RULE> in this module names a rule above"),
         };
         d.deserialize_any(QuantityVisitor(rule)).map(Exact)
     }
 }
 
-/// A quantity that must be zero or more.
-pub fn de_nonnegative<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-    Exact::<1>::deserialize(d).map(|e| e.0)
+/// Requests a month: zero or more, at most [`REQUESTS_PER_MONTH_MAX`].
+pub fn de_requests_per_month_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    Ok(Option::<Exact<3>>::deserialize(d)?.map(|e| e.0))
 }
 
-/// An optional quantity that must be zero or more.
-pub fn de_nonnegative_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    Ok(Option::<Exact<1>>::deserialize(d)?.map(|e| e.0))
+/// Requests a second: zero or more, at most [`REQUESTS_PER_SECOND_MAX`].
+pub fn de_requests_per_second_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    Ok(Option::<Exact<4>>::deserialize(d)?.map(|e| e.0))
+}
+
+/// Compute per request in ms: zero or more, at most [`COMPUTE_MS_MAX`].
+pub fn de_compute_ms<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    Exact::<5>::deserialize(d).map(|e| e.0)
+}
+
+/// Response size in bytes: zero or more, at most [`RESPONSE_BYTES_MAX`].
+pub fn de_response_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    Exact::<6>::deserialize(d).map(|e| e.0)
+}
+
+/// A middleware's egress ratio: zero or more, at most [`EGRESS_RATIO_MAX`].
+pub fn de_egress_ratio_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    Ok(Option::<Exact<7>>::deserialize(d)?.map(|e| e.0))
 }
 
 /// A ratio between 0 and 1 inclusive.

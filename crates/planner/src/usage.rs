@@ -122,7 +122,7 @@ pub fn route_usage(
     split: &PlanSplit<'_>,
     table: &RegionTable,
 ) -> Result<RouteUsage, PlanError> {
-    let requests = route.monthly_requests();
+    let requests = route.checked_monthly_requests().ok_or(PlanError::Overflow)?;
     let mut miss = Decimal::ONE;
     let mut middleware_ms = Decimal::ZERO;
     let mut egress_ratio = Decimal::ONE;

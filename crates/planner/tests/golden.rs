@@ -43,8 +43,13 @@ fn small_api_on_production() {
     // 75,920 requests past 200,000 x $0.40 / 10,000 = $3.0368 -> $3.04; egress under 50 GB.
     assert_eq!(e.bill.total, d("22.04"));
     assert_eq!(e.bill.overage_total, d("3.04"));
+    // Production is the cheapest month. One $25 pack would prepay the $3.04 of overage, with
+    // $21.96 carried over: offered as a prepayment, not as part of the advice.
     let rec = e.comparison.recommendation.as_ref().unwrap();
-    assert_eq!((rec.tier.as_str(), rec.packs), ("production", 1));
+    assert_eq!((rec.tier.as_str(), rec.monthly_cost), ("production", d("22.04")));
+    let prepay = rec.prepay.as_ref().unwrap();
+    assert_eq!((prepay.packs, prepay.overage_paid, prepay.carries_over), (1, d("3.04"), d("21.96")));
+    assert!(!rec.summary.contains("buy"), "{}", rec.summary);
     // 304 cents over 150,000 : 100,000 : 25,920 requests = 165.27, 110.18, 28.56 cents:
     // floors 165 + 110 + 28 = 303, the last cent to the largest remainder (/healthz, .56).
     let costs: Vec<_> = e.routes.iter().map(|r| (r.name.as_str(), r.cost)).collect();
@@ -177,6 +182,30 @@ fn credit_balance_runs_out_mid_period() {
     .unwrap();
     assert_eq!(runway.overage_total, d("65.54"));
     assert_eq!(runway.packs_needed, 2, "$40.54 more needs two $25 packs");
+    // $25 held + $50 bought - $65.54 of overage leaves $9.46 for the next period.
+    assert_eq!(runway.credit_left.to_string(), "9.46");
     assert_eq!(runway.runs_out_day, Some(14));
     assert_eq!(runway.runs_out_on, NaiveDate::from_ymd_opt(2026, 11, 14));
+}
+
+#[test]
+fn held_credit_pays_the_estimated_bill_as_it_pays_the_real_one() {
+    // `edgecost estimate --credits 10` used to ignore the credit: the total stayed at the
+    // month's cost while `edgecost bill` with the same usage took the credit off.
+    let book = PriceBook::published();
+    let est = Estimator::new(example("small-api.yaml"), book).unwrap();
+    let options = EstimateOptions { credit_balance: d("10.00"), ..options() };
+    let e = est.estimate(&options).unwrap();
+    let same_usage = book
+        .rate("production", &est.totals().to_usage(), &edgecost_pricing::RateOptions { credit_balance: d("10.00"), ..Default::default() })
+        .unwrap();
+    assert_eq!(e.bill, same_usage);
+    // $19 + $3.04 is what the month costs; credit pays the $3.04 and $19.00 is left to invoice.
+    assert_eq!((e.bill.credits_applied, e.bill.total), (d("3.04"), d("19.00")));
+    let rec = e.comparison.recommendation.as_ref().unwrap();
+    assert_eq!((rec.monthly_cost, rec.credit_pays, rec.invoice, rec.credit_carries_over), (d("22.04"), d("3.04"), d("19.00"), d("6.96")));
+    assert_eq!(rec.prepay, None);
+    assert_eq!((e.credits.credit_balance.to_string(), e.credits.credit_left.to_string()), ("10.00".into(), "6.96".into()));
+    // Route costs attribute the overage lines, which credit does not change.
+    assert_eq!(e.routes.iter().map(|r| r.cost).sum::<Decimal>(), d("3.04"));
 }

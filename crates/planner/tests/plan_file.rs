@@ -244,3 +244,69 @@ fn a_bad_usage_line_is_reported_with_its_number() {
     assert!(err.to_string().starts_with("u.jsonl:2:"), "{err}");
     assert_eq!(read_usage("\n\n", "u.jsonl").unwrap_err().code(), "usage_empty");
 }
+
+#[test]
+fn quantities_past_their_bounds_are_refused_at_their_line() {
+    // `requests_per_second: 1e23` used to panic multiplying by the seconds of a month.
+    for (from, to) in [
+        ("requests_per_second: 0.1", "requests_per_second: 1e23"),
+        ("requests_per_month: 1000000", "requests_per_month: \"79228162514264337593543950335\""),
+        ("response_bytes: 800", "response_bytes: 1000000000001"),
+        ("compute_ms: 2.5", "compute_ms: 10000001"),
+        ("egress_ratio: 0.5", "egress_ratio: 101"),
+    ] {
+        let text = PLAN.replace(from, to);
+        assert_ne!(text, PLAN);
+        let (line, column, code, message) = located(&text);
+        assert_eq!(line, line_of(&text, to), "{to}: {message}");
+        assert!(column > 1, "{column}");
+        assert!(message.contains("above the bound"), "{to}: {message} ({code})");
+    }
+    let text = PLAN.replace("monthly_percent: 10", "monthly_percent: 1001");
+    let (line, _, code, message) = located(&text);
+    assert_eq!((line, code), (line_of(&text, "monthly_percent: 1001"), "value_out_of_range"), "{message}");
+}
+
+#[test]
+fn a_route_whose_month_is_past_the_egress_bound_is_refused_at_the_route() {
+    // 10^15 requests x 10^12-byte responses used to panic in attribution.
+    let text = PLAN
+        .replace("requests_per_month: 1000000", "requests_per_month: 1000000000000000")
+        .replace("response_bytes: 20000", "response_bytes: 1000000000000");
+    let (line, _, code, message) = located(&text);
+    assert_eq!(code, "value_out_of_range", "{message}");
+    assert_eq!(line, line_of(&text, "response_bytes: 1000000000000"), "{message}");
+    assert!(message.contains("10^24 bytes"), "{message}");
+}
+
+#[test]
+fn plans_at_the_bounds_estimate_or_refuse_cleanly() {
+    // Every field at its bound: each route is refused or the estimate is an Ok or an error
+    // with a code, never a panic.
+    for (requests, bytes, ms) in [
+        ("requests_per_second: 100000000000", "response_bytes: 1000000", "compute_ms: 10000000"),
+        ("requests_per_month: 1000000000000000000", "response_bytes: 1000000", "compute_ms: 10000000"),
+        ("requests_per_month: 1000000000000", "response_bytes: 1000000000000", "compute_ms: 10000000"),
+    ] {
+        let text = PLAN
+            .replace("requests_per_second: 0.1", requests)
+            .replace("response_bytes: 800", bytes)
+            .replace("compute_ms: 2.5", ms)
+            .replace("egress_ratio: 0.5", "egress_ratio: 100");
+        match Plan::parse(&text, "plan.yaml", book()) {
+            Ok(plan) => match Estimator::new(plan, book()) {
+                Ok(est) => {
+                    let options = edgecost_planner::EstimateOptions {
+                        uncertainty: Some(edgecost_planner::Uncertainty { samples: 20, ..Default::default() }),
+                        ..edgecost_planner::EstimateOptions::starting(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+                    };
+                    if let Err(e) = est.estimate(&options) {
+                        assert!(!e.code().is_empty());
+                    }
+                }
+                Err(e) => assert!(!e.code().is_empty()),
+            },
+            Err(e) => assert!(!e.code().is_empty()),
+        }
+    }
+}

@@ -24,17 +24,17 @@ const DEFAULT_BOOK_YAML: &str = include_str!("../price-books/default.yaml");
 pub struct MeterQuantities {
     /// Requests a month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[serde(deserialize_with = "decimal::included_requests")]
     #[schemars(schema_with = "decimal::quantity_opt_schema")]
     pub requests: Option<Decimal>,
     /// Billable egress in GB (10^9 bytes) a month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[serde(deserialize_with = "decimal::included_egress_gb")]
     #[schemars(schema_with = "decimal::quantity_opt_schema")]
     pub egress_gb: Option<Decimal>,
     /// Compute seconds a month.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[serde(deserialize_with = "decimal::quantity_opt")]
+    #[serde(deserialize_with = "decimal::included_compute_seconds")]
     #[schemars(schema_with = "decimal::quantity_opt_schema")]
     pub compute_seconds: Option<Decimal>,
 }
@@ -56,11 +56,12 @@ impl MeterQuantities {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverageRate {
-    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    /// The price of one block of `per` units; may be a fraction of a cent.
+    #[serde(deserialize_with = "decimal::rate_price")]
     #[schemars(schema_with = "decimal::money_schema")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub price: Decimal,
-    #[serde(deserialize_with = "decimal::quantity_positive")]
+    #[serde(deserialize_with = "decimal::rate_per")]
     #[schemars(schema_with = "decimal::quantity_schema")]
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub per: Decimal,
@@ -132,7 +133,7 @@ fn is_false(b: &bool) -> bool {
 }
 
 fn money_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-    decimal::money_nonnegative(d).map(Some)
+    decimal::money_cents(d).map(Some)
 }
 
 impl Tier {
@@ -205,13 +206,15 @@ impl Serialize for Tier {
 }
 
 /// A prepaid burst credit pack: pay `price`, receive `credit` to spend on overage.
+///
+/// Both are whole cents (the credit ledger stores cents), at most [`crate::bounds::MONEY_MAX`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPack {
-    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub price: Decimal,
-    #[serde(deserialize_with = "decimal::money_nonnegative")]
+    #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub credit: Decimal,
 }
@@ -237,7 +240,7 @@ pub struct PriceBook {
 /// A region's egress weight, an exact decimal (1.0 for the reference regions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct RegionWeight(#[serde(deserialize_with = "decimal::quantity_positive")] pub Decimal);
+pub struct RegionWeight(#[serde(deserialize_with = "decimal::region_weight")] pub Decimal);
 
 impl PriceBook {
     fn check(&self) -> Result<(), String> {

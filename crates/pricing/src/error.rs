@@ -51,6 +51,12 @@ pub enum RateError {
     NegativeUsage { meter: &'static str, value: String },
     #[error("credit balance is negative ({value})")]
     NegativeCredit { value: String },
+    #[error("credit balance {value} is not a whole number of cents")]
+    CreditNotWholeCents { value: String },
+    #[error("credit balance {value} is above the bound of {max}")]
+    CreditTooLarge { value: String, max: String },
+    #[error("{meter} usage of {value} is above the bound of {max} a period")]
+    UsageTooLarge { meter: &'static str, value: String, max: String },
     #[error("a base fee share of {days}/{period_days} days is not a fraction of a period")]
     BadProration { days: u32, period_days: u32 },
     #[error("amount too large to rate exactly")]
@@ -65,6 +71,9 @@ impl RateError {
             RateError::Negotiated { .. } => "negotiated_tier",
             RateError::NegativeUsage { .. } => "negative_usage",
             RateError::NegativeCredit { .. } => "negative_credit",
+            RateError::CreditNotWholeCents { .. } => "credit_not_whole_cents",
+            RateError::CreditTooLarge { .. } => "credit_too_large",
+            RateError::UsageTooLarge { .. } => "usage_too_large",
             RateError::BadProration { .. } => "bad_proration",
             RateError::Overflow => "overflow",
         }

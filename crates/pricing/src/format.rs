@@ -1,6 +1,13 @@
-//! Text forms of amounts and quantities for people: `$1,234.50`, `2,000,000`.
+//! Text forms of amounts and quantities for people: `$1,234.50`, `2,000,000`, `16.34 GB`, `+18.97%`.
+//!
+//! Amounts are shown to the cent. Quantities shown to people go through [`meter_quantity`]
+//! (whole requests, GB and seconds to two places), rounded half away from zero; exports and
+//! a bill's "how it was worked out" lines keep the exact value ([`quantity`]) so a customer can
+//! recompute every line.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::meter::Meter;
 
 /// Rounds an amount to the cent, half away from zero (0.025 -> 0.03), and keeps two places.
 ///
@@ -28,6 +35,50 @@ pub fn quantity(value: Decimal) -> String {
         None => ("", text.as_str()),
     };
     format!("{sign}{}", group_thousands(digits))
+}
+
+/// A quantity rounded half away from zero to at most `places` decimal places, with thousands
+/// separators and no trailing zeros: `quantity_to(16.3368240864, 2)` is `16.34`,
+/// `quantity_to(175341.728, 0)` is `175,342`.
+pub fn quantity_to(value: Decimal, places: u32) -> String {
+    quantity(value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// Decimal places a person reads a meter's quantity at: whole requests; GB and seconds to
+/// the hundredth.
+pub fn meter_places(meter: Meter) -> u32 {
+    match meter {
+        Meter::Requests => 0,
+        Meter::Egress | Meter::Compute => 2,
+    }
+}
+
+/// A meter's quantity (in the unit bill lines use) as a person reads it, without the unit:
+/// `175,342` requests, `16.34` GB, `1,200.5` seconds.
+pub fn meter_quantity(meter: Meter, value: Decimal) -> String {
+    quantity_to(value, meter_places(meter))
+}
+
+/// A percentage rounded half away from zero to `places` places: `percent(18.965, 2)` is
+/// `18.97%`, `percent(-0.98, 0)` is `-1%`.
+pub fn percent(value_percent: Decimal, places: u32) -> String {
+    let mut rounded = value_percent.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(places);
+    if rounded.is_zero() {
+        // A change that rounds to nothing has no sign: "0%", never "-0%".
+        rounded.set_sign_positive(true);
+    }
+    format!("{rounded}%")
+}
+
+/// [`percent`] with an explicit sign for a change: `+18.97%`, `-0.98%`, `0%`.
+pub fn signed_percent(value_percent: Decimal, places: u32) -> String {
+    let text = percent(value_percent, places);
+    if text.starts_with('-') || text.trim_end_matches('%').parse::<Decimal>().is_ok_and(|v| v.is_zero()) {
+        text
+    } else {
+        format!("+{text}")
+    }
 }
 
 fn group_thousands(digits: &str) -> String {
@@ -76,5 +127,26 @@ mod tests {
         assert_eq!(quantity(d("2000000")), "2,000,000");
         assert_eq!(quantity(d("52.500")), "52.5");
         assert_eq!(quantity(d("999")), "999");
+    }
+
+    #[test]
+    fn people_read_quantities_at_a_sensible_precision() {
+        assert_eq!(meter_quantity(Meter::Egress, d("16.3368240864")), "16.34");
+        assert_eq!(meter_quantity(Meter::Requests, d("175341.728")), "175,342");
+        assert_eq!(meter_quantity(Meter::Requests, d("2985047.5808945111376987914555")), "2,985,048");
+        assert_eq!(meter_quantity(Meter::Compute, d("1200.5")), "1,200.5");
+        assert_eq!(meter_quantity(Meter::Egress, d("60")), "60");
+        assert_eq!(quantity_to(d("0.125"), 2), "0.13");
+    }
+
+    #[test]
+    fn percentages_round_half_away_from_zero_with_a_sign_for_changes() {
+        assert_eq!(signed_percent(d("-0.98"), 0), "-1%");
+        assert_eq!(signed_percent(d("18.97"), 0), "+19%");
+        assert_eq!(signed_percent(d("-0.98"), 2), "-0.98%");
+        assert_eq!(signed_percent(d("18.965"), 2), "+18.97%");
+        assert_eq!(signed_percent(d("-0.004"), 2), "0.00%");
+        assert_eq!(percent(d("87.5"), 0), "88%");
+        assert_eq!(percent(d("87.5"), 1), "87.5%");
     }
 }

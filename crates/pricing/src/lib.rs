@@ -16,18 +16,20 @@
 //! ```
 
 mod book;
+pub mod bounds;
 mod compare;
 mod decimal;
 mod error;
 pub mod format;
 mod meter;
 mod rate;
+pub mod shares;
 
 pub use book::{
     CreditPack, FORMAT_VERSION, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight,
     Tier,
 };
-pub use compare::{Comparison, Recommendation, TierOption, packs_to_cover};
+pub use compare::{Comparison, Prepay, RANKING_RULE, Recommendation, TierOption, packs_to_cover};
 pub use decimal::{money as deserialize_money, parse_decimal, quantity as deserialize_quantity};
 pub use error::{PriceBookError, RateError};
 pub use meter::{BYTES_PER_GB, Meter, Usage};

@@ -5,7 +5,10 @@
 //! - every line is rounded once to the cent, half away from zero; totals add rounded lines;
 //! - bill = base fee + overage lines - credits applied; credits pay overage only and never
 //!   more than the balance;
-//! - a hard-capped tier never bills overage: usage past a quota is reported as capped.
+//! - a hard-capped tier never bills overage: usage past a quota is reported as capped;
+//! - every money field of a bill has exactly two decimal places (`0.00`, never `0`);
+//! - usage past the bounds of [`crate::bounds`] is refused, and every sum and product is
+//!   checked, so rating returns a bill or an error and never panics.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::book::{OverageRate, PriceBook, Tier};
+use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
 use crate::format::{money, quantity, round_to_cents};
 use crate::meter::{Meter, Usage};
@@ -147,14 +151,24 @@ impl Bill {
     }
 
     /// Checks the bill's own arithmetic; rating asserts it before returning.
+    /// Every money field must have exactly two decimal places, and the sums must hold.
     pub fn is_consistent(&self) -> bool {
-        let lines: Decimal = self.lines.iter().map(|l| l.amount).sum();
-        let base: Decimal = self.base_fee_lines.iter().map(|l| l.amount).sum();
-        lines == self.overage_total
-            && base == self.base_fee
+        let lines = checked_sum(self.lines.iter().map(|l| l.amount));
+        let base = checked_sum(self.base_fee_lines.iter().map(|l| l.amount));
+        let total = self
+            .base_fee
+            .checked_add(self.overage_total)
+            .and_then(|c| c.checked_sub(self.credits_applied));
+        let cents = self.lines.iter().map(|l| l.amount)
+            .chain(self.base_fee_lines.iter().map(|l| l.amount))
+            .chain([self.base_fee, self.overage_total, self.credits_applied, self.total])
+            .all(|a| a.scale() == 2);
+        cents
+            && lines == Some(self.overage_total)
+            && base == Some(self.base_fee)
             && self.credits_applied >= Decimal::ZERO
             && self.credits_applied <= self.overage_total
-            && self.total == self.base_fee + self.overage_total - self.credits_applied
+            && total == Some(self.total)
     }
 }
 
@@ -171,24 +185,28 @@ impl PriceBook {
             known: self.tier_names(),
         })?;
         check_usage(usage)?;
-        if options.credit_balance.is_sign_negative() && !options.credit_balance.is_zero() {
-            return Err(RateError::NegativeCredit { value: options.credit_balance.to_string() });
-        }
+        let credit_balance = check_credit(options.credit_balance)?;
         let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares)?;
-        let base_fee: Decimal = base_fee_lines.iter().map(|l| l.amount).sum();
+        let base_fee = sum_cents(base_fee_lines.iter().map(|l| l.amount))?;
 
         let mut lines = Vec::with_capacity(Meter::ALL.len());
         let mut utilization = BTreeMap::new();
         for meter in Meter::ALL {
             let used = usage.quantity(meter);
             lines.push(rate_line(tier, meter, used)?);
-            if let Some(u) = utilization_of(used, tier.included.get(meter)) {
+            if let Some(u) = utilization_of(used, tier.included.get(meter))? {
                 utilization.insert(meter, u);
             }
         }
-        let overage_total: Decimal = lines.iter().map(|l| l.amount).sum();
-        let credits_applied = options.credit_balance.min(overage_total).max(Decimal::ZERO);
-        let total = base_fee + overage_total - credits_applied;
+        let overage_total = sum_cents(lines.iter().map(|l| l.amount))?;
+        // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
+        // (a zero balance reads "0.00", never "0").
+        let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
+        let total = base_fee
+            .checked_add(overage_total)
+            .and_then(|c| c.checked_sub(credits_applied))
+            .map(round_to_cents)
+            .ok_or(RateError::Overflow)?;
         let bill = Bill {
             tier: tier.name.clone(),
             currency: self.currency.clone(),
@@ -257,16 +275,46 @@ impl PriceBook {
 }
 
 fn check_usage(usage: &Usage) -> Result<(), RateError> {
-    for (meter, value) in [
-        ("requests", usage.requests),
-        ("egress", usage.egress_bytes),
-        ("compute", usage.compute_seconds),
+    for (meter, value, max, unit) in [
+        ("requests", usage.requests, REQUESTS_MAX, "requests"),
+        ("egress", usage.egress_bytes, EGRESS_BYTES_MAX, "bytes"),
+        ("compute", usage.compute_seconds, COMPUTE_SECONDS_MAX, "seconds"),
     ] {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(RateError::NegativeUsage { meter, value: value.to_string() });
         }
+        if value > max {
+            return Err(RateError::UsageTooLarge {
+                meter,
+                value: format!("{} {unit}", value.normalize()),
+                max: format!("{max} {unit}"),
+            });
+        }
     }
     Ok(())
+}
+
+/// A credit balance is money a ledger holds: zero or more, whole cents, within the bound.
+fn check_credit(balance: Decimal) -> Result<Decimal, RateError> {
+    if balance.is_sign_negative() && !balance.is_zero() {
+        return Err(RateError::NegativeCredit { value: balance.to_string() });
+    }
+    if !is_whole_cents(balance) {
+        return Err(RateError::CreditNotWholeCents { value: balance.to_string() });
+    }
+    if balance > MONEY_MAX {
+        return Err(RateError::CreditTooLarge { value: balance.to_string(), max: MONEY_MAX.to_string() });
+    }
+    Ok(round_to_cents(balance))
+}
+
+/// The sum of amounts already rounded to the cent, with two places even when empty.
+fn sum_cents(amounts: impl Iterator<Item = Decimal>) -> Result<Decimal, RateError> {
+    checked_sum(amounts).map(round_to_cents).ok_or(RateError::Overflow)
+}
+
+fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    amounts.try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
 }
 
 fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
@@ -274,7 +322,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
     let rate = tier.overage.get(meter).cloned();
     let unit = meter.unit();
     let overage = match (included, &rate) {
-        (Some(inc), _) => (used - inc).max(Decimal::ZERO),
+        (Some(inc), _) => used.checked_sub(inc).ok_or(RateError::Overflow)?.max(Decimal::ZERO),
         // A priced meter with no quota: every unit is overage.
         (None, Some(_)) => used,
         (None, None) => Decimal::ZERO,
@@ -336,16 +384,20 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
     })
 }
 
-fn utilization_of(used: Decimal, included: Option<Decimal>) -> Option<Utilization> {
-    let included = included.filter(|i| *i > Decimal::ZERO)?;
-    let ratio = (used / included)
+fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result<Option<Utilization>, RateError> {
+    let Some(included) = included.filter(|i| *i > Decimal::ZERO) else { return Ok(None) };
+    let ratio = used
+        .checked_div(included)
+        .ok_or(RateError::Overflow)?
         .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
         .normalize();
     // Compare exactly (used x 100 >= included x threshold), not through the rounded ratio.
-    let thresholds_crossed = THRESHOLDS_PERCENT
-        .iter()
-        .copied()
-        .filter(|t| used * Decimal::ONE_HUNDRED >= included * Decimal::from(*t))
-        .collect();
-    Some(Utilization { used: used.normalize(), included: included.normalize(), ratio, thresholds_crossed })
+    let used_percent = used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
+    let mut thresholds_crossed = Vec::with_capacity(THRESHOLDS_PERCENT.len());
+    for t in THRESHOLDS_PERCENT {
+        if used_percent >= included.checked_mul(Decimal::from(t)).ok_or(RateError::Overflow)? {
+            thresholds_crossed.push(t);
+        }
+    }
+    Ok(Some(Utilization { used: used.normalize(), included: included.normalize(), ratio, thresholds_crossed }))
 }

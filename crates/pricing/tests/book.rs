@@ -59,8 +59,52 @@ fn a_bad_value_is_reported_at_its_own_line() {
     let text = PriceBook::published_yaml()
         .replace("requests: { price: \"0.40\", per: 10000 }", "requests: { price: \"0.40\", per: 0 }");
     let (line, _, message) = malformed(&text);
-    assert!(message.contains("must be more than zero"), "{message}");
+    assert!(message.contains("per 0 is out of bounds"), "{message}");
     assert_eq!(line, line_of(&text, "per: 0 }"));
+}
+
+#[test]
+fn prices_a_ledger_stores_must_be_whole_cents() {
+    // A pack priced 25.005 used to load, then panic the engine's ledger on purchase.
+    for (from, to) in [
+        ("price: \"25.00\"", "price: \"25.005\""),
+        ("credit: \"25.00\"", "credit: \"24.999\""),
+        ("base_fee: \"19.00\"", "base_fee: \"19.001\""),
+    ] {
+        let text = PriceBook::published_yaml().replace(from, to);
+        let (line, _, message) = malformed(&text);
+        assert!(message.contains("not a whole number of cents"), "{message}");
+        assert_eq!(line, line_of(&text, to), "{message}");
+    }
+    // Trailing zeros are not fractions of a cent, and whole amounts read with two places.
+    let text = PriceBook::published_yaml()
+        .replace("price: \"25.00\"", "price: \"25.0000\"")
+        .replace("base_fee: \"19.00\"", "base_fee: 19");
+    let book = PriceBook::from_yaml_str(&text, "book.yaml").unwrap();
+    assert_eq!(book.credit_pack.price.to_string(), "25.00");
+    assert_eq!(book.tier("production").unwrap().base_fee.unwrap().to_string(), "19.00");
+    // An overage rate may be a fraction of a cent per unit.
+    let text = PriceBook::published_yaml().replace("{ price: \"0.05\", per: 1 }", "{ price: \"0.0004\", per: 1 }");
+    assert!(PriceBook::from_yaml_str(&text, "book.yaml").is_ok());
+}
+
+#[test]
+fn quantities_and_amounts_past_their_bounds_are_refused_at_their_line() {
+    for (from, to, needle) in [
+        ("requests: 200000", "requests: 2000000000000000000", "above the bound"),
+        ("egress_gb: 200", "egress_gb: \"1e16\"", "above the bound"),
+        ("base_fee: \"79.00\"", "base_fee: \"1000000000000.01\"", "above the bound"),
+        ("{ price: \"0.25\", per: 10000 }", "{ price: \"1000000.01\", per: 10000 }", "above the bound"),
+        ("{ price: \"0.03\", per: 1 }", "{ price: \"0.03\", per: 0.5 }", "out of bounds"),
+        ("af: 2.0", "af: 101", "out of bounds"),
+        ("price: \"25.00\"", "price: \"79228162514264337593543950335\"", "above the bound"),
+    ] {
+        let text = PriceBook::published_yaml().replace(from, to);
+        assert_ne!(text, PriceBook::published_yaml(), "{from}");
+        let (line, _, message) = malformed(&text);
+        assert!(message.contains(needle), "{to}: {message}");
+        assert_eq!(line, line_of(&text, to), "{message}");
+    }
 }
 
 #[test]
@@ -93,4 +137,49 @@ fn unknown_fields_and_syntax_errors_say_what_was_expected() {
 fn a_missing_file_is_a_read_error() {
     let err = PriceBook::load(std::path::Path::new("/nonexistent/book.yaml")).unwrap_err();
     assert_eq!(err.code(), "price_book_unreadable");
+}
+
+mod extremes {
+    use edgecost_pricing::{PriceBook, RateOptions, Usage};
+    use proptest::prelude::*;
+
+    fn literal() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"79228162514264337593543950335\"".to_owned()),
+            Just("\"-79228162514264337593543950335\"".to_owned()),
+            Just("\"0.0000000000000000000000000001\"".to_owned()),
+            Just("\"7e28\"".to_owned()),
+            Just("18446744073709551615".to_owned()),
+            Just("1e23".to_owned()),
+            Just("1.7976931348623157e308".to_owned()),
+            Just("\"25.005\"".to_owned()),
+            Just("0".to_owned()),
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| format!("\"{}\"", rust_decimal::Decimal::new(m, s))),
+            (any::<u32>()).prop_map(|v| v.to_string()),
+        ]
+    }
+
+    proptest! {
+        /// Every numeric field of a book at extreme magnitudes: the book loads and rates, or
+        /// it is refused with a located error; nothing panics.
+        #[test]
+        fn books_with_extreme_values_load_and_rate_or_refuse_cleanly(
+            base in literal(), included in literal(), price in literal(), per in literal(),
+            pack in literal(), weight in literal(), requests in any::<u64>(), bytes in any::<u64>(),
+        ) {
+            let text = format!(
+                "version: 1\ncurrency: USD\ntiers:\n  - name: pro\n    base_fee: {base}\n    included: {{requests: {included}, egress_gb: {included}}}\n    overage:\n      requests: {{price: {price}, per: {per}}}\n      egress_gb: {{price: {price}, per: {per}}}\n    credit_packs: true\ncredit_pack: {{price: {pack}, credit: {pack}}}\nregions: {{na: {weight}}}\n"
+            );
+            match PriceBook::from_yaml_str(&text, "book.yaml") {
+                Ok(book) => {
+                    let usage = Usage::from_counters(requests, bytes, requests);
+                    if let Ok(bill) = book.rate("pro", &usage, &RateOptions::default()) {
+                        prop_assert!(bill.is_consistent());
+                    }
+                    let _ = book.compare(&usage, book.credit_pack.credit, Some("pro"));
+                }
+                Err(e) => prop_assert_eq!(e.code(), "price_book_invalid"),
+            }
+        }
+    }
 }

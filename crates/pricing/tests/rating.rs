@@ -109,28 +109,180 @@ fn unknown_and_negotiated_tiers_are_errors() {
 }
 
 #[test]
-fn compare_recommends_packs_or_a_move() {
+fn compare_ranks_tiers_by_what_the_month_costs() {
     let book = PriceBook::published();
-    // $19.50 overage on production ($38.50) beats scale ($79): stay and buy one pack.
+    // $19.50 overage on production ($38.50) beats scale ($79).
     let c = book.compare(&usage(600_000, "120", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
-    assert_eq!((r.tier.as_str(), r.packs), ("production", 1));
-    assert_eq!(r.saving, d("40.50"));
-    assert!(r.summary.starts_with("Stay on production and buy 1 burst pack"), "{}", r.summary);
+    assert_eq!((r.tier.as_str(), r.monthly_cost, r.saving), ("production", d("38.50"), d("40.50")));
+    assert!(r.summary.starts_with("Stay on production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than scale."), "{}", r.summary);
     // 2M requests: production costs 19 + 72 = $91 > $79 on scale.
     let c = book.compare(&usage(2_000_000, "50", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
-    assert_eq!((r.tier.as_str(), r.packs, r.saving), ("scale", 0, d("12.00")));
+    assert_eq!((r.tier.as_str(), r.saving, r.prepay), ("scale", d("12.00"), None));
     assert!(r.summary.starts_with("Move to scale"), "{}", r.summary);
     // Sandbox would cap 70k requests, so it is never the advice even though it is free.
     let c = book.compare(&usage(70_000, "1", 0), Decimal::ZERO, Some("sandbox")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!(r.tier, "production");
     assert!(r.summary.contains("sandbox would cap this usage"), "{}", r.summary);
-    // Credits on hand reduce the packs to buy.
-    let c = book.compare(&usage(600_000, "120", 0), d("25"), Some("production")).unwrap();
-    assert_eq!(c.recommendation.unwrap().packs, 0);
     assert_eq!(c.negotiated, vec!["enterprise".to_owned()]);
+    assert_eq!(c.ranking, edgecost_pricing::RANKING_RULE);
+}
+
+#[test]
+fn a_burst_pack_is_shown_as_a_prepayment_never_as_a_saving() {
+    let book = PriceBook::published();
+    let c = book.compare(&usage(600_000, "120", 0), Decimal::ZERO, Some("production")).unwrap();
+    let r = c.recommendation.unwrap();
+    // The advice is to stay; packs are optional prepayment of the $19.50 of overage, and the
+    // $5.50 they do not spend this month carries over.
+    assert!(!r.summary.contains(" and buy "), "{}", r.summary);
+    let p = r.prepay.clone().unwrap();
+    assert_eq!((p.packs, p.price, p.credit, p.overage_paid, p.carries_over), (1, d("25.00"), d("25.00"), d("19.50"), d("5.50")));
+    assert!(r.summary.contains("1 burst pack ($25.00) would prepay the $19.50 of overage so it never reaches the invoice; the $5.50 left carries over to the next period"), "{}", r.summary);
+    assert!(r.summary.contains("it does not lower it"), "{}", r.summary);
+    // What the month costs does not move with packs: buying one pays $25 now for $25 of credit.
+    assert_eq!(r.monthly_cost, d("38.50"));
+    let production = c.options.iter().find(|o| o.tier == "production").unwrap();
+    assert_eq!((production.monthly_cost, production.packs_needed), (d("38.50"), 1));
+}
+
+#[test]
+fn held_credit_pays_part_of_the_month_but_does_not_pick_the_tier() {
+    let book = PriceBook::published();
+    // 1.725M requests: production costs $19 + $61 = $80, scale $79 with no overage. $100 of
+    // held credit would leave only $19 to invoice on production, but it is money already
+    // paid, so scale is still the cheaper month.
+    let u = usage(1_725_000, "0", 0);
+    let c = book.compare(&u, d("100.00"), Some("production")).unwrap();
+    let production = c.options.iter().find(|o| o.tier == "production").unwrap();
+    assert_eq!((production.monthly_cost, production.credit_pays, production.bill.total), (d("80.00"), d("61.00"), d("19.00")));
+    let r = c.recommendation.unwrap();
+    assert_eq!((r.tier.as_str(), r.saving, r.credit_pays, r.invoice), ("scale", d("1.00"), d("0.00"), d("79.00")));
+    assert_eq!(r.credit_carries_over, d("100.00"));
+    assert!(r.summary.contains("Held credit of $100.00 pays none of it (there is no overage on scale) and carries over"), "{}", r.summary);
+
+    // Where the cheapest tier has overage, the advice says how much held credit would pay.
+    let c = book.compare(&usage(600_000, "120", 0), d("10.00"), Some("production")).unwrap();
+    let r = c.recommendation.unwrap();
+    assert_eq!((r.tier.as_str(), r.credit_pays, r.invoice, r.credit_carries_over), ("production", d("10.00"), d("28.50"), d("0.00")));
+    assert!(r.summary.contains("Held credit of $10.00 would pay $10.00 of it (the overage), leaving $28.50 to invoice"), "{}", r.summary);
+    // One pack would prepay the $9.50 credit leaves; $15.50 of it carries over.
+    let p = r.prepay.unwrap();
+    assert_eq!((p.packs, p.overage_paid, p.carries_over), (1, d("9.50"), d("15.50")));
+    // With enough credit held, no pack is suggested at all.
+    let c = book.compare(&usage(600_000, "120", 0), d("25.00"), Some("production")).unwrap();
+    assert_eq!(c.recommendation.unwrap().prepay, None);
+}
+
+#[test]
+fn ties_go_to_the_lower_tier_and_say_so() {
+    let book = PriceBook::published();
+    // 1.7M requests: production $19 + $60 = $79, exactly scale's $79.
+    let c = book.compare(&usage(1_700_000, "0", 0), Decimal::ZERO, Some("scale")).unwrap();
+    let r = c.recommendation.unwrap();
+    assert_eq!((r.tier.as_str(), r.saving, r.tied_with.clone()), ("production", d("0.00"), vec!["scale".to_owned()]));
+    assert!(r.summary.contains("scale costs the same, and ties go to the lower tier"), "{}", r.summary);
+}
+
+#[test]
+fn sandbox_is_never_recommended_when_it_would_cap_any_meter() {
+    let book = PriceBook::published();
+    // Requests fit the sandbox, egress does not: sandbox would cap it.
+    let c = book.compare(&usage(10_000, "10.5", 0), Decimal::ZERO, None).unwrap();
+    assert!(c.options[0].caps_usage);
+    assert_eq!(c.recommendation.unwrap().tier, "production");
+    // At exactly the quota nothing is capped, and the free tier is the cheapest.
+    let c = book.compare(&usage(50_000, "10", 0), Decimal::ZERO, None).unwrap();
+    assert_eq!(c.recommendation.unwrap().tier, "sandbox");
+}
+
+/// Every money field of a JSON document: two decimal places, as a string.
+fn assert_money_fields_have_cents(value: &serde_json::Value, path: &str) {
+    const MONEY: [&str; 14] = [
+        "amount", "base_fee", "overage_total", "credits_applied", "total", "monthly_cost", "credit_pays",
+        "saving", "invoice", "credit_carries_over", "price", "credit", "overage_paid", "carries_over",
+    ];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                let here = format!("{path}.{k}");
+                if MONEY.contains(&k.as_str()) && !v.is_object() {
+                    let text = v.as_str().unwrap_or_else(|| panic!("{here} is not a string: {v}"));
+                    let (int, frac) = text.trim_start_matches('-').split_once('.').unwrap_or((text, ""));
+                    assert!(
+                        !int.is_empty() && int.chars().all(|c| c.is_ascii_digit()) && frac.len() == 2 && frac.chars().all(|c| c.is_ascii_digit()),
+                        "{here} is {text:?}, not an amount with two places"
+                    );
+                } else {
+                    assert_money_fields_have_cents(v, &here);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                assert_money_fields_have_cents(v, &format!("{path}[{i}]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn zero_amounts_are_written_with_two_places() {
+    let book = PriceBook::published();
+    // No credit passed as a plain zero, a sandbox bill of nothing, and a whole-dollar credit.
+    for (tier, u, credits) in [
+        ("sandbox", usage(0, "0", 0), Decimal::ZERO),
+        ("production", usage(0, "0", 0), Decimal::ZERO),
+        ("production", usage(600_000, "120", 0), Decimal::from(10)),
+        ("scale", usage(3_000_000, "0", 500), Decimal::ZERO),
+    ] {
+        let bill = book.rate(tier, &u, &RateOptions { credit_balance: credits, ..RateOptions::default() }).unwrap();
+        let json = serde_json::to_value(&bill).unwrap();
+        assert_money_fields_have_cents(&json, tier);
+        let c = book.compare(&u, credits, Some("production")).unwrap();
+        assert_money_fields_have_cents(&serde_json::to_value(&c).unwrap(), "compare");
+    }
+    let sandbox = book.rate("sandbox", &usage(0, "0", 0), &RateOptions::default()).unwrap();
+    assert_eq!(serde_json::to_value(&sandbox).unwrap()["credits_applied"], "0.00");
+    assert_eq!(serde_json::to_value(&sandbox).unwrap()["total"], "0.00");
+}
+
+#[test]
+fn usage_past_its_bound_is_refused_not_a_panic() {
+    let book = PriceBook::published();
+    // 7 x 10^28 requests used to overflow the utilization product and panic.
+    let huge = Usage { requests: d("70000000000000000000000000000"), ..usage(0, "1", 0) };
+    let e = book.rate("production", &huge, &RateOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "usage_too_large");
+    assert!(e.to_string().contains("1000000000000000000 requests"), "{e}");
+    assert_eq!(book.compare(&huge, Decimal::ZERO, None).unwrap_err().code(), "usage_too_large");
+    // Right at the bounds every tier still rates.
+    let at = Usage {
+        requests: edgecost_pricing::bounds::REQUESTS_MAX,
+        egress_bytes: edgecost_pricing::bounds::EGRESS_BYTES_MAX,
+        compute_seconds: edgecost_pricing::bounds::COMPUTE_SECONDS_MAX,
+    };
+    let credit = edgecost_pricing::bounds::MONEY_MAX;
+    let c = book.compare(&at, credit, Some("production")).unwrap();
+    assert_eq!(c.recommendation.unwrap().tier, "scale");
+    // A credit balance a ledger cannot hold is refused.
+    let e = book.rate("production", &usage(1, "1", 0), &RateOptions { credit_balance: d("0.005"), ..RateOptions::default() });
+    assert_eq!(e.unwrap_err().code(), "credit_not_whole_cents");
+}
+
+fn arb_magnitude() -> impl Strategy<Value = Decimal> {
+    prop_oneof![
+        Just(Decimal::MAX),
+        Just(Decimal::MIN),
+        Just(d("70000000000000000000000000000")),
+        Just(Decimal::from(u64::MAX)),
+        Just(d("0.0000000000000000000000000001")),
+        (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+        (any::<u64>(), 0u32..=28).prop_map(|(m, s)| Decimal::from_i128_with_scale(i128::from(m), s)),
+    ]
 }
 
 fn arb_usage() -> impl Strategy<Value = Usage> {
@@ -191,6 +343,26 @@ proptest! {
         let tenths_of_millicents = overage * 40; // charge in 1/10,000 of a cent
         let cents = tenths_of_millicents / 10_000 + u128::from(tenths_of_millicents % 10_000 >= 5_000);
         prop_assert_eq!(bill.lines[0].amount, Decimal::new(cents as i64, 2));
+    }
+
+    #[test]
+    fn rating_and_comparing_extreme_magnitudes_never_panic(
+        requests in arb_magnitude(), egress in arb_magnitude(), compute in arb_magnitude(), credit in arb_magnitude(),
+        days in 0u32..400, period_days in 0u32..400,
+        tier in prop::sample::select(vec!["sandbox", "production", "scale", "enterprise", "gold"])) {
+        let book = PriceBook::published();
+        let u = Usage { requests, egress_bytes: egress, compute_seconds: compute };
+        let shares = vec![BaseFeeShare { tier: tier.to_owned(), days, period_days }];
+        for options in [
+            RateOptions { credit_balance: credit, ..RateOptions::default() },
+            RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares },
+        ] {
+            if let Ok(bill) = book.rate(tier, &u, &options) {
+                prop_assert!(bill.is_consistent());
+            }
+        }
+        let _ = book.compare(&u, credit, Some(tier));
+        let _ = edgecost_pricing::packs_to_cover(requests, egress);
     }
 
     #[test]
