@@ -328,26 +328,18 @@ fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
     }
 }
 
-/// Whole percent of `part` in `whole`, rounded down; 0 when `whole` is 0.
-fn percent_of(part: u64, whole: u64) -> u32 {
-    if whole == 0 {
-        return 0;
-    }
-    u32::try_from(u128::from(part) * 100 / u128::from(whole)).unwrap_or(u32::MAX)
-}
-
 fn regions(snapshot: &Snapshot) -> Vec<RegionRow> {
     let totals = totals_by_key(&snapshot.usage_by_region, Meter::Egress);
-    let all = totals.iter().fold(0u64, |acc, (_, b)| acc.saturating_add(*b));
+    // Whole percentages that add up to 100 (largest remainder).
+    let weights: Vec<Decimal> = totals.iter().map(|(_, bytes)| Decimal::from(*bytes)).collect();
+    let shares = edgecost_pricing::shares::percentages(&weights).unwrap_or_else(|_| vec![0; totals.len()]);
     totals
         .into_iter()
-        .map(|(region, bytes)| RegionRow {
+        .zip(shares)
+        .map(|((region, bytes), share_percent)| RegionRow {
             region,
-            egress_gb: quantity(
-                (Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB))
-                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
-            ),
-            share_percent: percent_of(bytes, all),
+            egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB)),
+            share_percent,
         })
         .collect()
 }
@@ -361,9 +353,12 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
             let change = if before == 0 {
                 "new".to_owned()
             } else {
-                // Signed whole percent, rounded toward zero.
-                let delta = (i128::from(requests) - i128::from(before)) * 100 / i128::from(before);
-                if delta >= 0 { format!("+{delta}%") } else { format!("{delta}%") }
+                // Signed whole percent, rounded half away from zero.
+                let delta = Decimal::from(requests) - Decimal::from(before);
+                match edgecost_pricing::shares::percent(delta, Decimal::from(before), 0) {
+                    Some(p) => edgecost_pricing::format::signed_percent(p, 0),
+                    None => "—".to_owned(),
+                }
             };
             RouteRow {
                 route,
@@ -375,13 +370,8 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
         .collect()
 }
 
-/// A meter's quantity as the dashboard shows it: GB to two places and seconds to one, so a
-/// figure reads at a glance; the bill lines keep the exact quantities.
+/// A meter's quantity as the dashboard shows it: whole requests, GB and seconds to two
+/// places; the bill lines keep the exact quantities.
 fn shown_quantity(meter: Meter, value: Decimal) -> String {
-    let places = match meter {
-        Meter::Requests => return quantity(value),
-        Meter::Egress => 2,
-        Meter::Compute => 1,
-    };
-    quantity(value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero))
+    edgecost_pricing::format::meter_quantity(meter, value)
 }

@@ -74,13 +74,15 @@ describe("UpgradeSheet", () => {
     prorated_base_fee: "$52.67",
     prorated_explanation: "$79.00 x 20 of 30 days (from today, Nov 11)",
     projections: [
-      { tier: "production", label: "Production", projected_bill: "$99.00", current: true, target: false },
-      { tier: "scale", label: "Scale", projected_bill: "$64.00", current: false, target: true },
+      { tier: "sandbox", label: "Sandbox", projected_bill: "$6.33", current: false, target: false, caps_usage: true },
+      { tier: "production", label: "Production", projected_bill: "$99.00", current: true, target: false, caps_usage: false },
+      { tier: "scale", label: "Scale", projected_bill: "$64.00", current: false, target: true, caps_usage: false },
     ],
-    difference: "Saves $35.00 on the projected bill",
+    difference: "Saves $35.00 on what the period is projected to cost.",
+    basis: "At the run rate of the 10 days 12 h since the period start.",
   };
 
-  it("shows the new tier, today's prorated fee and the projected bill under each tier", () => {
+  it("shows the recommended tier, today's prorated fee, every tier's projected cost and the basis", () => {
     const body = html(UpgradeSheetView, { sheet, onclose: noop });
     expect(body).toContain('role="dialog"');
     expect(body).toContain('aria-modal="true"');
@@ -88,8 +90,11 @@ describe("UpgradeSheet", () => {
     expect(body).toContain("$52.67");
     expect(body).toContain("20 of 30 days");
     expect(body).toMatch(/Production \(now\)[\s\S]*\$99\.00/);
-    expect(body).toMatch(/Scale \(new\)[\s\S]*\$64\.00/);
-    expect(body).toContain("Saves $35.00 on the projected bill");
+    expect(body).toMatch(/Scale \(recommended\)[\s\S]*\$64\.00/);
+    expect(body).toMatch(/Sandbox \(caps this usage\)[\s\S]*\$6\.33/);
+    expect(body).toContain("Saves $35.00 on what the period is projected to cost.");
+    expect(body).toContain("At the run rate of the 10 days 12 h since the period start.");
+    expect(body).toContain("Ties go to the lower tier.");
     expect(body).toContain('id="confirm-upgrade"');
   });
 });
@@ -108,6 +113,8 @@ describe("CreditsSheet", () => {
       overage_per_day: "$4.00 a day",
       coverage: "Covers about 17 days of overage; runs out around Nov 28",
       covers_days: 17,
+      carry_over: "$0.00",
+      basis: "At the run rate of the 10 days since the period start.",
       runs_out: "runs out around Nov 28",
     },
   };

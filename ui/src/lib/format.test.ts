@@ -38,7 +38,7 @@ describe("dashboard figures", () => {
 describe("bill lines", () => {
   it("lists every line with its amount, in order", () => {
     const line = (label: string, amount: string) => ({ label, amount, explanation: "" });
-    const bill = { total: "$20.73", base_fee: "$19.00", overage_total: "$1.73", credits_applied: "$0.00", lines: [line("Base fee", "$19.00"), line("Requests", "$1.73")] };
+    const bill = { cost: "$20.73", credit_pays: "$0.00", total: "$20.73", base_fee: "$19.00", overage_total: "$1.73", credits_applied: "$0.00", lines: [line("Base fee", "$19.00"), line("Requests", "$1.73")] };
     expect(billLines(bill)).toBe("Base fee $19.00 · Requests $1.73");
   });
 });
