@@ -1,6 +1,6 @@
 //! Charts of the synced snapshot, drawn by `edgecost-charts`, and their exports.
 
-use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries};
+use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries, UsageTotals};
 use edgecost_charts::{
     Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange,
     UsageChart, UsagePoint, UsageView,
@@ -203,15 +203,19 @@ pub fn usage_chart(snapshot: &Snapshot, id: ChartId) -> Result<UsageChart, Deskt
 /// plus the meter's own 90th percentile of the simulated rest of the period. Empty without
 /// an outlook.
 fn busy_projection(snapshot: &Snapshot, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
-    let Some(outlook) = snapshot.outlook.as_ref().and_then(|r| r.outlook.as_ref()) else {
-        return Ok(Vec::new());
-    };
-    let t = &outlook.p90_totals;
+    match snapshot.outlook.as_ref().and_then(|r| r.outlook.as_ref()) {
+        Some(outlook) => projected_at_period_end(snapshot, &outlook.p90_totals, meter),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `totals` as the meter's running total at period end, in the chart's unit.
+fn projected_at_period_end(snapshot: &Snapshot, totals: &UsageTotals, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
     let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
     let total = match meter {
-        Meter::Requests => Decimal::from(t.requests),
-        Meter::Egress => t.billable_egress_bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?,
-        Meter::Compute => Decimal::from(t.compute_ms).checked_div(Decimal::from(1000u32)).ok_or_else(overflow)?,
+        Meter::Requests => Decimal::from(totals.requests),
+        Meter::Egress => totals.billable_egress_bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?,
+        Meter::Compute => Decimal::from(totals.compute_ms).checked_div(Decimal::from(1000u32)).ok_or_else(overflow)?,
     };
     Ok(vec![ProjectedTotal { at_unix_s: snapshot.account.period.end.timestamp(), total }])
 }
@@ -240,14 +244,7 @@ fn billable_egress_points(snapshot: &Snapshot) -> Result<Vec<UsagePoint>, Deskto
 
 /// The meter's total at period end at the engine's run rate (see the bill's projection basis).
 fn run_rate_projection(snapshot: &Snapshot, meter: Meter) -> Result<Vec<ProjectedTotal>, DesktopError> {
-    let t = &snapshot.bill.projected_totals;
-    let overflow = || DesktopError::Chart { detail: "usage too large to chart".to_owned() };
-    let total = match meter {
-        Meter::Requests => Decimal::from(t.requests),
-        Meter::Egress => t.billable_egress_bytes.checked_div(Decimal::from(BYTES_PER_GB)).ok_or_else(overflow)?,
-        Meter::Compute => Decimal::from(t.compute_ms).checked_div(Decimal::from(1000u32)).ok_or_else(overflow)?,
-    };
-    Ok(vec![ProjectedTotal { at_unix_s: snapshot.account.period.end.timestamp(), total }])
+    projected_at_period_end(snapshot, &snapshot.bill.projected_totals, meter)
 }
 
 /// A series line's points in the meter's bill unit (requests, GB, seconds).

@@ -199,9 +199,25 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     assert!(text.lines().count() > 2 && text.starts_with("kind,"), "CSV with a header and rows: {text:.80}");
     assert!(text.lines().any(|l| l.starts_with("projected_p90,")), "the busy case is exported too");
 
-    // A narrower range at hourly granularity re-reads the engine.
-    let week = app.set_range(ChartRange::Days7, edgecost_api::Granularity::Hour, now).await.unwrap();
-    assert_eq!(week.range, ChartRange::Days7);
+    // A narrower range at hourly granularity re-reads the engine; by day or by hour, the
+    // same 7 days add up to the same usage (the partial first day is kept).
+    let mut sums = Vec::new();
+    for granularity in [edgecost_api::Granularity::Day, edgecost_api::Granularity::Hour] {
+        let week = app.set_range(ChartRange::Days7, granularity, now).await.unwrap();
+        assert_eq!(week.range, ChartRange::Days7);
+        for id in [ChartId::Requests, ChartId::Egress] {
+            app.export_chart(id, ExportFormat::Csv, false, &csv).await.unwrap();
+            let text = std::fs::read_to_string(&csv).unwrap();
+            let sum: edgecost_pricing::Decimal = text
+                .lines()
+                .filter(|l| l.starts_with("measured,"))
+                .map(|l| l.split(',').nth(3).unwrap().parse::<edgecost_pricing::Decimal>().unwrap())
+                .sum();
+            sums.push((id, granularity, sum));
+        }
+    }
+    assert!(sums[0].2 > edgecost_pricing::Decimal::ZERO, "{sums:?}");
+    assert_eq!((sums[0].2, sums[1].2), (sums[2].2, sums[3].2), "day and hour totals of one range: {sums:?}");
     assert!(app.chart_svg(ChartId::Compute, false).await.unwrap().contains("<svg"));
 
     // Leaving the demo stops the engine and forgets the session.

@@ -206,7 +206,7 @@ impl Engine {
             outcomes.push((bill.cost(), bill));
         }
         // Stable: equal costs keep their simulation order, so the figures never flicker.
-        outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+        outcomes.sort_by_key(|o| o.0);
         let at = |rank: usize| {
             let (cost, bill) = outcomes[rank - 1].clone();
             SimulatedBill { bill, cost }

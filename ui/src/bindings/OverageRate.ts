@@ -3,4 +3,8 @@
 /**
  * The price of usage past the included quantity: `price` for every `per` units.
  */
-export type OverageRate = { price: string, per: string, };
+export type OverageRate = { 
+/**
+ * The price of one block of `per` units; may be a fraction of a cent.
+ */
+price: string, per: string, };
