@@ -242,3 +242,15 @@ async fn requests_hyper_refuses_before_routing_get_their_status() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_nobody_reads_does_not_hold_the_connection() {
+    let f = Fixture::new().await;
+    let server = serve(&f, LIMITS).await;
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    // `/healthz` never reads a body; the client promises one and never sends it.
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: edgecost\r\nContent-Length: 1000\r\n\r\n").await.unwrap();
+    let (answer, _) = read_until_closed(&mut stream).await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    server.shutdown().await.unwrap();
+}
