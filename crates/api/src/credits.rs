@@ -4,6 +4,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// The most burst credit packs one purchase or quote may name (at least one).
+pub const MAX_PACKS_PER_PURCHASE: u32 = 100;
+
 /// `POST /v1/account/credits`, sent with an `Idempotency-Key` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -32,22 +32,26 @@ mod usage;
 
 pub use account::{AccountSummary, BillToDate, BillingPeriod, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
-pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
+pub use credits::{MAX_PACKS_PER_PURCHASE, CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport, SHORT_HISTORY_SECONDS,
     SimulatedBill, TierQuote, UpgradeQuote,
 };
 pub use telemetry::{
-    AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,
+    AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS, MAX_WINDOW_SECONDS,
     RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
 };
-pub use usage::{Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
+pub use usage::{DEFAULT_USAGE_LOG_PAGE, MAX_USAGE_LOG_PAGE, Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
 
 /// Re-exported so callers name the same bill types the pricing core produces.
 pub use edgecost_pricing::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};
 
 use serde::{Deserialize, Serialize};
+
+/// The longest `Idempotency-Key` header accepted on tier changes and credit purchases, in
+/// characters (at least one).
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 
 /// The body of every error answer: a stable machine-readable `code` and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]

@@ -11,6 +11,8 @@ pub const MAX_BATCH_RECORDS: usize = 10_000;
 pub const MAX_BATCH_ID_CHARS: usize = 128;
 /// The longest accepted route, in characters.
 pub const MAX_ROUTE_CHARS: usize = 256;
+/// The longest accepted usage window, in seconds (at least one, within one clock hour).
+pub const MAX_WINDOW_SECONDS: u32 = 3600;
 
 /// One batch of usage windows from one edge node. The batch is atomic: every accepted record
 /// is stored, or none is. Its `batch_id` makes retries safe: a replay is counted once.

@@ -61,6 +61,11 @@ pub struct UsageSeries {
     pub lines: Vec<UsageLine>,
 }
 
+/// The most records one page of the usage log may hold (at least one).
+pub const MAX_USAGE_LOG_PAGE: u32 = 500;
+/// Records per page of the usage log when the query names no `limit`.
+pub const DEFAULT_USAGE_LOG_PAGE: u32 = 100;
+
 /// `GET /v1/account/usage/log?cursor=&limit=`: newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

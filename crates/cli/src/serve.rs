@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use edgecost_engine::Engine;
 use edgecost_pricing::PriceBook;
+use edgecost_server::{AppState, RunningServer, metrics_router, router};
 
 use crate::CliError;
 
@@ -20,6 +21,10 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address only; off when not given.
+    /// The counters are platform-wide, so keep it on loopback or an operators' network.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Create the demo account (45 days of telemetry) and print its token before serving.
     #[arg(long)]
     pub demo: bool,
@@ -85,13 +90,25 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
                 .context("creating the demo account")?;
             crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
         }
-        let server = edgecost_server::spawn(engine, args.listen)
-            .await
-            .map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+        let failed = |e: edgecost_server::AppError| CliError::Failed(anyhow::anyhow!("{e}"));
+        let state = AppState::new(engine);
+        // Metrics first, so the `listening on` line (which scripts wait for) comes last.
+        let metrics = match args.metrics_listen {
+            Some(addr) => {
+                let metrics = RunningServer::start(metrics_router(state.clone()), addr).await.map_err(failed)?;
+                crate::emit(&format!("metrics on {}/metrics", metrics.url()));
+                Some(metrics)
+            }
+            None => None,
+        };
+        let server = RunningServer::start(router(state), args.listen).await.map_err(failed)?;
         crate::emit(&format!("listening on {}", server.url()));
         shutdown_signal().await;
         tracing::info!("shutting down");
-        server.shutdown().await.map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+        server.shutdown().await.map_err(failed)?;
+        if let Some(metrics) = metrics {
+            metrics.shutdown().await.map_err(failed)?;
+        }
         Ok(())
     })
 }

@@ -192,3 +192,33 @@ fn plan_from_usage_calibrates_from_an_accounts_usage_log() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused the token"));
 }
+
+#[test]
+fn metrics_are_served_only_on_the_metrics_address() {
+    let home = tempfile::tempdir().unwrap();
+    // Without the flag, no address serves metrics.
+    let plain = serve(home.path(), &[]);
+    let (status, body) = get(&plain.addr, "/metrics", None);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("\"code\":\"unknown_route\""), "{body}");
+    drop(plain);
+
+    let served = serve(home.path(), &["--metrics-listen", "127.0.0.1:0"]);
+    let metrics_addr = served
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("metrics on http://"))
+        .unwrap_or_else(|| panic!("no `metrics on` line in {:?}", served.banner))
+        .trim()
+        .trim_end_matches("/metrics")
+        .to_owned();
+    assert_eq!(get(&served.addr, "/healthz", None).0, 200);
+    let (status, _) = get(&served.addr, "/metrics", None);
+    assert_eq!(status, 404, "the API's address serves no metrics");
+    let (status, text) = get(&metrics_addr, "/metrics", None);
+    assert_eq!(status, 200);
+    // The metrics address counts what the API's address answered.
+    assert!(text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
+    let (status, _) = get(&metrics_addr, "/healthz", None);
+    assert_eq!(status, 404, "the metrics address serves nothing else");
+}

@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use edgecost_api::ErrorBody;
 use edgecost_engine::EngineError;
 
+use crate::serve::BodyReadTimeout;
+
 /// Everything that can go wrong while answering a request or starting the server.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -33,8 +35,16 @@ pub enum AppError {
     NotJson,
     #[error("the request body is larger than {limit_bytes} bytes")]
     BodyTooLarge { limit_bytes: usize },
+    #[error("the request body did not arrive within {timeout_ms} ms")]
+    BodyReadTimeout { timeout_ms: u128 },
+    #[error("the request target is longer than {limit_bytes} bytes")]
+    UriTooLong { limit_bytes: usize },
+    #[error("the request headers are larger than {limit_bytes} bytes")]
+    HeadersTooLarge { limit_bytes: usize },
     #[error("bad query string: {detail}")]
     InvalidQuery { detail: String },
+    #[error("query parameter `{name}` must be {min} to {max}")]
+    QueryOutOfRange { name: &'static str, min: u64, max: u64 },
     #[error("this request needs an `Idempotency-Key` header (1 to {max_len} visible ASCII characters)")]
     MissingIdempotencyKey { max_len: usize },
     /// The engine refused or failed; its own code goes to the client.
@@ -58,7 +68,11 @@ impl AppError {
             AppError::InvalidBody { .. } => "invalid_body",
             AppError::NotJson => "not_json",
             AppError::BodyTooLarge { .. } => "body_too_large",
+            AppError::BodyReadTimeout { .. } => "body_read_timeout",
+            AppError::UriTooLong { .. } => "uri_too_long",
+            AppError::HeadersTooLarge { .. } => "headers_too_large",
             AppError::InvalidQuery { .. } => "invalid_query",
+            AppError::QueryOutOfRange { .. } => "query_out_of_range",
             AppError::MissingIdempotencyKey { .. } => "missing_idempotency_key",
             AppError::Engine(e) => e.code(),
             AppError::Bind { .. } => "bind_failed",
@@ -74,7 +88,11 @@ impl AppError {
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::MalformedJson { .. }
             | AppError::InvalidQuery { .. }
+            | AppError::QueryOutOfRange { .. }
             | AppError::MissingIdempotencyKey { .. } => StatusCode::BAD_REQUEST,
+            AppError::BodyReadTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            AppError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            AppError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -102,6 +120,10 @@ impl IntoResponse for AppError {
             tracing::error!(code = self.code(), error = %self, "request failed");
         } else {
             tracing::debug!(code = self.code(), error = %self, "request refused");
+        }
+        if matches!(self, AppError::BodyReadTimeout { .. }) {
+            // The rest of the body may still come; the connection cannot be reused.
+            return (status, [(axum::http::header::CONNECTION, "close")], Json(self.body())).into_response();
         }
         (status, Json(self.body())).into_response()
     }
@@ -139,6 +161,9 @@ impl From<EngineError> for AppError {
 
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
+        if let Some(late) = body_read_timeout(&rejection) {
+            return AppError::BodyReadTimeout { timeout_ms: late.timeout.as_millis() };
+        }
         match rejection {
             JsonRejection::JsonDataError(e) => AppError::InvalidBody { detail: e.body_text() },
             JsonRejection::JsonSyntaxError(e) => AppError::MalformedJson { detail: e.body_text() },
@@ -149,6 +174,20 @@ impl From<JsonRejection> for AppError {
             other => AppError::MalformedJson { detail: other.body_text() },
         }
     }
+}
+
+/// The [`BodyReadTimeout`] behind a rejected body, if the body came too late.
+fn body_read_timeout(rejection: &JsonRejection) -> Option<&BodyReadTimeout> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    // A rejection wraps its cause a few levels deep; the bound keeps the walk finite.
+    for _ in 0..8 {
+        let error = cause?;
+        if let Some(late) = error.downcast_ref::<BodyReadTimeout>() {
+            return Some(late);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 impl From<QueryRejection> for AppError {

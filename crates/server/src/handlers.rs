@@ -8,7 +8,7 @@ use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery,
     ErrorBody, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
     IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageGrouping, UsageLogPage,
-    UsageLogQuery, UsageQuery, UsageSeries,
+    UsageLogQuery, UsageQuery, UsageSeries, MAX_USAGE_LOG_PAGE,
 };
 
 use crate::auth::{AccountAuth, NodeAuth};
@@ -17,6 +17,9 @@ use crate::idempotency::IdempotentJson;
 use crate::json::{Json, Query};
 use crate::metrics::IngestOutcome;
 use crate::state::AppState;
+
+/// The content type of `/metrics`, as sent and as documented.
+pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The answer of every account endpoint to a request without a valid account token (as
 /// [`AccountAuth`] refuses it), for the OpenAPI document.
@@ -34,7 +37,10 @@ struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; neve
         (status = 200, description = "Stored (or a replay of a stored batch)", body = IngestReceipt),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
         (status = 409, description = "The batch id was used with a different body", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit (`body_too_large`) or holds too many records (`batch_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
         (status = 422, description = "The batch breaks a bound", body = ErrorBody),
     )
 )]
@@ -197,7 +203,7 @@ pub async fn usage(
     security(("account_token" = [])),
     params(
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
-        ("limit" = Option<u32>, Query, description = "Records per page, 1 to 500 (100)"),
+        ("limit" = Option<u32>, Query, description = "Records per page, 1 to 500 (100); outside that range answers 400 `query_out_of_range`"),
     ),
     responses(
         (status = 200, description = "One page of the usage log", body = UsageLogPage),
@@ -210,6 +216,10 @@ pub async fn usage_log(
     auth: AccountAuth,
     Query(query): Query<UsageLogQuery>,
 ) -> Result<Json<UsageLogPage>, AppError> {
+    // The engine would clamp; the document promises a refusal instead.
+    if query.limit.is_some_and(|limit| !(1..=MAX_USAGE_LOG_PAGE).contains(&limit)) {
+        return Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(MAX_USAGE_LOG_PAGE) });
+    }
     Ok(Json(state.engine.usage_log(&auth.account, &query).await?))
 }
 
@@ -227,6 +237,9 @@ pub async fn usage_log(
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The tier is already in effect, or the key was used with a different body", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
         (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
     )
 )]
@@ -251,6 +264,9 @@ pub async fn change_tier(
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The key was used with a different body", body = ErrorBody),
+        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
         (status = 422, description = "The tier cannot hold credits", body = ErrorBody),
     )
 )]
@@ -308,8 +324,12 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Prometheus metrics in the OpenMetrics text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "OpenMetrics text", body = String)))]
+/// Prometheus metrics in the OpenMetrics text format. Served only on the metrics address
+/// (`edgecost serve --metrics-listen`), never on the API's: the counters are platform-wide.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", body = String, content_type = METRICS_CONTENT_TYPE))
+)]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     // The queue lives in the database, shared by every replica: read it for each scrape. A
     // failed read keeps the last value; the roll-up task logs its own failures.
@@ -318,7 +338,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Err(e) => tracing::warn!(error = %e, "reading the rollup queue for /metrics failed"),
     }
     (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(axum::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
         state.metrics.render(),
     )
 }

@@ -8,8 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::error::AppError;
 use crate::json::Json;
 
-/// The longest idempotency key accepted, in characters.
-pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+pub use edgecost_api::MAX_IDEMPOTENCY_KEY_CHARS;
 
 /// The header that makes a purchase safe to repeat.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
@@ -37,11 +36,16 @@ where
     }
 }
 
-/// The `Idempotency-Key` header. Its form (1 to 128 visible ASCII characters) is checked by
-/// the engine, so a bad key answers `invalid_idempotency_key` wherever it is used.
+/// The `Idempotency-Key` header. Its length is checked here against the bound the OpenAPI
+/// document declares; the engine checks its form (visible ASCII) too, so a bad key answers
+/// `invalid_idempotency_key` wherever it is used.
 fn idempotency_key(header: Option<&HeaderValue>) -> Result<&str, AppError> {
     let value = header.ok_or(AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS })?;
-    value.to_str().map_err(|_| AppError::Engine(EngineError::InvalidIdempotencyKey))
+    let key = value.to_str().map_err(|_| AppError::Engine(EngineError::InvalidIdempotencyKey))?;
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+        return Err(AppError::Engine(EngineError::InvalidIdempotencyKey));
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -62,6 +66,11 @@ mod tests {
         assert_eq!(extract(None, "{").await.unwrap_err().code(), "malformed_json");
         assert_eq!(extract(None, "{}").await.unwrap_err().code(), "missing_idempotency_key");
         assert_eq!(extract(Some(b"k\xff"), "{}").await.unwrap_err().code(), "invalid_idempotency_key");
+        let longest = "k".repeat(MAX_IDEMPOTENCY_KEY_CHARS);
+        assert!(extract(Some(longest.as_bytes()), "{}").await.is_ok());
+        let too_long = "k".repeat(MAX_IDEMPOTENCY_KEY_CHARS + 1);
+        assert_eq!(extract(Some(too_long.as_bytes()), "{}").await.unwrap_err().code(), "invalid_idempotency_key");
+        assert_eq!(extract(Some(b""), "{}").await.unwrap_err().code(), "invalid_idempotency_key");
         let ok = extract(Some(b"k-1"), r#"{"a":1}"#).await.unwrap();
         assert_eq!((ok.key.as_str(), ok.body["a"].as_i64()), ("k-1", Some(1)));
     }

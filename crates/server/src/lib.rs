@@ -2,7 +2,9 @@
 //!
 //! [`router`] builds the whole API (the route table reads in one place); [`spawn`] serves it
 //! on a socket with graceful shutdown, as `edgecost serve` does and as the desktop app does on
-//! loopback for its demo. Handlers read the time from the state's [`Clock`] and pass it to the
+//! loopback for its demo. Prometheus metrics are a separate router, [`metrics_router`], meant
+//! for an operator-only address (`edgecost serve --metrics-listen`). Connections are bounded
+//! in number and in the time a client may take to send a request ([`ConnectionLimits`]). Handlers read the time from the state's [`Clock`] and pass it to the
 //! engine; they authenticate with bearer tokens (account tokens for `/v1/account/*`, node
 //! tokens for `/v1/telemetry`). Every error answers `{code, message}` ([`AppError`]).
 //!
@@ -41,8 +43,8 @@ pub use error::AppError;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use metrics::{IngestOutcome, Metrics};
 pub use openapi::document as openapi_document;
-pub use router::{BODY_LIMIT_BYTES, router};
-pub use serve::RunningServer;
+pub use router::{BODY_LIMIT_BYTES, HEAD_BYTES_MAX, URI_BYTES_MAX, metrics_router, router};
+pub use serve::{ConnectionLimits, RunningServer};
 pub use state::AppState;
 
 /// Serves the API over `engine` on `addr` (port 0 picks a free port) with the system clock.

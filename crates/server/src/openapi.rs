@@ -1,6 +1,7 @@
 //! The OpenAPI document served at `/openapi.json`, generated from the handlers' annotations
 //! and the wire types, so it cannot drift from the code.
 
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -59,5 +60,74 @@ impl Modify for BearerSchemes {
 
 /// The OpenAPI document of the whole API.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    declare_bounds(&mut doc);
+    declare_metrics_address(&mut doc);
+    serde_json::from_value(doc).expect("the amended OpenAPI document deserializes")
 }
+
+/// Writes the bounds the server enforces into the document, from the same constants the
+/// checks use. (utoipa's `minimum`/`maximum` attributes take only literals, which would state
+/// each bound a second time.)
+fn declare_bounds(doc: &mut Value) {
+    use edgecost_api::{
+        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
+        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS,
+    };
+    let schemas = &["components", "schemas"];
+    let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
+    bound(at(batch, &["batch_id"]), json!({"minLength": 1, "maxLength": MAX_BATCH_ID_CHARS}));
+    bound(at(batch, &["records"]), json!({"maxItems": MAX_BATCH_RECORDS}));
+    let record = at(at(doc, schemas), &["TelemetryRecord", "properties"]);
+    bound(at(record, &["route"]), json!({"minLength": 1, "maxLength": MAX_ROUTE_CHARS}));
+    bound(at(record, &["window_seconds"]), json!({"minimum": 1, "maximum": MAX_WINDOW_SECONDS}));
+    let purchase = at(at(doc, schemas), &["CreditPurchaseRequest", "properties"]);
+    bound(at(purchase, &["packs"]), json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
+
+    let packs = json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE});
+    bound(parameter_schema(doc, "/v1/account/credits/quote", "get", "packs"), packs);
+    let limit = json!({"minimum": 1, "maximum": MAX_USAGE_LOG_PAGE});
+    bound(parameter_schema(doc, "/v1/account/usage/log", "get", "limit"), limit);
+    for path in ["/v1/account/tier", "/v1/account/credits"] {
+        let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS});
+        bound(parameter_schema(doc, path, "post", "Idempotency-Key"), key);
+    }
+}
+
+/// States that `/metrics` answers on the metrics address, not the API's.
+fn declare_metrics_address(doc: &mut Value) {
+    let item = at(doc, &["paths", "/metrics"]);
+    let object = item.as_object_mut().expect("a path item is an object");
+    object.insert(
+        "servers".to_owned(),
+        json!([{
+            "url": "http://{metrics_listen}",
+            "description": "The metrics address: `edgecost serve --metrics-listen ADDR` (off by default)",
+            "variables": {"metrics_listen": {"default": "127.0.0.1:9090", "description": "The address given to --metrics-listen"}},
+        }]),
+    );
+}
+
+/// The value at `keys` under `value`. Panics when it is missing: a renamed field or route must
+/// fail the document's tests, not leave a bound out silently.
+fn at<'a>(value: &'a mut Value, keys: &[&str]) -> &'a mut Value {
+    keys.iter().fold(value, |v, key| v.get_mut(*key).unwrap_or_else(|| panic!("the OpenAPI document has no `{key}`")))
+}
+
+/// The schema of parameter `name` of `method path`.
+fn parameter_schema<'a>(doc: &'a mut Value, path: &str, method: &str, name: &str) -> &'a mut Value {
+    let parameters = at(doc, &["paths", path, method, "parameters"]).as_array_mut().expect("parameters are a list");
+    let parameter = parameters
+        .iter_mut()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{method} {path} has no parameter `{name}`"));
+    at(parameter, &["schema"])
+}
+
+/// Adds the keywords of `bounds` to `schema`.
+fn bound(schema: &mut Value, bounds: Value) {
+    let schema = schema.as_object_mut().expect("a schema is an object");
+    let Value::Object(bounds) = bounds else { unreachable!("bounds are written as objects") };
+    schema.extend(bounds);
+}
+

@@ -1,7 +1,9 @@
 //! The route table: every endpoint of the API, in one place.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -16,6 +18,14 @@ use crate::state::AppState;
 /// the longest routes and ids (10,000 records of at most about 600 bytes) fits; anything
 /// larger is refused before it is buffered.
 pub const BODY_LIMIT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The longest request target (path and query) accepted; the longest real one, a usage query
+/// with two timestamps, is under 200 bytes.
+pub const URI_BYTES_MAX: usize = 8 * 1024;
+
+/// The most bytes of header names and values accepted in one request. A request above it
+/// (and below the connection's head buffer) answers 431 `headers_too_large`.
+pub const HEAD_BYTES_MAX: usize = 16 * 1024;
 
 /// Builds the whole API over `state`.
 pub fn router(state: AppState) -> Router {
@@ -38,12 +48,12 @@ pub fn router(state: AppState) -> Router {
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))
-        .route("/metrics", get(handlers::metrics))
         .route("/openapi.json", get(handlers::openapi))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversized_head))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         // One span and one line per request at INFO. Headers are left out so tokens never
         // reach the log.
@@ -52,6 +62,30 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO).include_headers(false))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+}
+
+/// Prometheus metrics over the same `state` as [`router`]: `GET /metrics` only. Serve it on
+/// its own (operator-only) address: the counters are platform-wide.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(handlers::metrics))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(refuse_oversized_head))
+}
+
+/// Refuses a request whose target or headers pass the API's bounds, in the error shape.
+async fn refuse_oversized_head(request: Request, next: Next) -> Result<Response, AppError> {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_bytes > URI_BYTES_MAX {
+        return Err(AppError::UriTooLong { limit_bytes: URI_BYTES_MAX });
+    }
+    let head_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if head_bytes > HEAD_BYTES_MAX {
+        return Err(AppError::HeadersTooLarge { limit_bytes: HEAD_BYTES_MAX });
+    }
+    Ok(next.run(request).await)
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> AppError {

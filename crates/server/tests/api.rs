@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{Fixture, batch, hourly_records};
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 fn code(body: &Value) -> &str {
     body["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
@@ -392,14 +393,19 @@ async fn the_openapi_document_lists_every_route() {
     ] {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing");
     }
-    // Every route in the document is really served (none answers `unknown_route`).
-    for path in paths.keys() {
+    // Every route in the document is really served (none answers `unknown_route`): the API's
+    // on the API's router, `/metrics` on the metrics router only.
+    for path in paths.keys().filter(|p| *p != "/metrics") {
         let (status, _) = f.send_raw(Request::get(path.as_str()).body(Body::empty()).unwrap()).await;
         assert_ne!(status, StatusCode::NOT_FOUND, "{path} is documented but not served");
     }
+    assert!(f.call_raw_metrics().await.contains("edgecost_"));
+    let servers = &paths["/metrics"]["servers"];
+    assert!(servers[0]["description"].as_str().unwrap().contains("--metrics-listen"), "{servers}");
     // OpenAPI requires a description on every response.
     for (path, item) in paths {
-        for (method, operation) in item.as_object().unwrap() {
+        let methods = item.as_object().unwrap().iter().filter(|(key, _)| *key != "servers");
+        for (method, operation) in methods {
             for (status, response) in operation["responses"].as_object().unwrap() {
                 assert!(response["description"].is_string(), "{method} {path} {status} has no description");
             }
@@ -416,6 +422,137 @@ async fn the_openapi_document_lists_every_route() {
         assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(true)), "{path}");
         assert!(paths[path]["post"]["responses"]["409"].is_object(), "{path}");
     }
+}
+
+/// The value at a JSON pointer of the OpenAPI document, which must be there.
+fn pointer<'a>(doc: &'a Value, pointer: &str) -> &'a Value {
+    doc.pointer(pointer).unwrap_or_else(|| panic!("the document has nothing at {pointer}"))
+}
+
+/// The schema of parameter `name` of `method path`.
+fn parameter<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+    let params = doc["paths"][path][method]["parameters"].as_array().unwrap();
+    &params.iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path}: no {name}"))["schema"]
+}
+
+#[tokio::test]
+async fn the_openapi_document_declares_the_bounds_the_server_enforces() {
+    use edgecost_api::{
+        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_USAGE_LOG_PAGE,
+        MAX_WINDOW_SECONDS,
+    };
+    let f = Fixture::new().await;
+    let (_, doc) = f.call("GET", "/openapi.json", None, None).await;
+    let schemas = "/components/schemas";
+    let batch_id = pointer(&doc, &format!("{schemas}/TelemetryBatch/properties/batch_id"));
+    assert_eq!((&batch_id["minLength"], &batch_id["maxLength"]), (&json!(1), &json!(MAX_BATCH_ID_CHARS)));
+    let records = pointer(&doc, &format!("{schemas}/TelemetryBatch/properties/records"));
+    assert_eq!(records["maxItems"], json!(MAX_BATCH_RECORDS));
+    let window = pointer(&doc, &format!("{schemas}/TelemetryRecord/properties/window_seconds"));
+    assert_eq!((&window["minimum"], &window["maximum"]), (&json!(1), &json!(MAX_WINDOW_SECONDS)));
+    let packs = pointer(&doc, &format!("{schemas}/CreditPurchaseRequest/properties/packs"));
+    assert_eq!((&packs["minimum"], &packs["maximum"]), (&json!(1), &json!(MAX_PACKS_PER_PURCHASE)));
+    let quote = parameter(&doc, "/v1/account/credits/quote", "get", "packs");
+    assert_eq!((&quote["minimum"], &quote["maximum"]), (&json!(1), &json!(MAX_PACKS_PER_PURCHASE)));
+    let limit = parameter(&doc, "/v1/account/usage/log", "get", "limit");
+    assert_eq!((&limit["minimum"], &limit["maximum"]), (&json!(1), &json!(MAX_USAGE_LOG_PAGE)));
+    for path in ["/v1/account/tier", "/v1/account/credits"] {
+        let key = parameter(&doc, path, "post", "Idempotency-Key");
+        assert_eq!((&key["minLength"], &key["maxLength"]), (&json!(1), &json!(MAX_IDEMPOTENCY_KEY_CHARS)), "{path}");
+    }
+    // The engine refuses past the same bound the document declares.
+    assert_eq!(edgecost_engine::PACKS_PER_PURCHASE_MAX, MAX_PACKS_PER_PURCHASE);
+    assert_eq!(edgecost_engine::USAGE_LOG_PAGE_MAX, MAX_USAGE_LOG_PAGE);
+
+    // Each bound holds at the edge: the maximum is accepted, one more refused.
+    let buy = |packs: u32, key: String| {
+        let f = &f;
+        async move {
+            f.call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": packs})), &[(
+                "idempotency-key",
+                &key,
+            )])
+            .await
+        }
+    };
+    let (status, body) = buy(MAX_PACKS_PER_PURCHASE + 1, "k-over".to_owned()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = buy(1, "k".repeat(MAX_IDEMPOTENCY_KEY_CHARS + 1)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
+    let (status, body) = buy(MAX_PACKS_PER_PURCHASE, "k".repeat(MAX_IDEMPOTENCY_KEY_CHARS)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let mut over = hourly_records(&f.alice.id, 1, 10);
+    over[0].window_seconds = MAX_WINDOW_SECONDS + 1;
+    let (status, receipt) = f.ingest(&batch(&"b".repeat(MAX_BATCH_ID_CHARS), &f.node.id, over)).await;
+    assert_eq!(status, StatusCode::OK, "{receipt}");
+    assert_eq!(receipt["rejected"][0]["reason"], "invalid_window");
+    let (status, body) = f.ingest(&batch(&"b".repeat(MAX_BATCH_ID_CHARS + 1), &f.node.id, vec![])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test]
+async fn the_usage_log_refuses_a_limit_outside_the_documented_range() {
+    let f = Fixture::new().await;
+    let max = edgecost_api::MAX_USAGE_LOG_PAGE;
+    for limit in [0_u64, u64::from(max) + 1, 2_147_483_648] {
+        let (status, body) = f.call("GET", &format!("/v1/account/usage/log?limit={limit}"), Some(&f.alice.token), None).await;
+        assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "query_out_of_range"), "limit={limit}");
+        assert!(body["message"].as_str().unwrap().contains(&max.to_string()), "{body}");
+    }
+    for limit in [1, max] {
+        let (status, body) = f.call("GET", &format!("/v1/account/usage/log?limit={limit}"), Some(&f.alice.token), None).await;
+        assert_eq!(status, StatusCode::OK, "limit={limit}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn json_bodies_document_every_refusal_the_server_answers() {
+    let f = Fixture::new().await;
+    let (_, doc) = f.call("GET", "/openapi.json", None, None).await;
+    for path in ["/v1/telemetry", "/v1/account/tier", "/v1/account/credits"] {
+        let responses = &doc["paths"][path]["post"]["responses"];
+        for status in ["408", "413", "415"] {
+            assert!(responses[status].is_object(), "POST {path} does not document {status}");
+            assert_eq!(
+                responses[status]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "POST {path} {status}"
+            );
+        }
+    }
+    // `/metrics` is documented with the content type it sends.
+    let content = doc["paths"]["/metrics"]["get"]["responses"]["200"]["content"].as_object().unwrap();
+    let documented: Vec<&String> = content.keys().collect();
+    let response = f.metrics.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
+    let sent = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(documented, vec![&sent]);
+    assert!(sent.starts_with("application/openmetrics-text"), "{sent}");
+}
+
+#[tokio::test]
+async fn the_api_router_does_not_serve_metrics() {
+    let f = Fixture::new().await;
+    let (status, body) = f.call("GET", "/metrics", None, None).await;
+    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "unknown_route"));
+    // And the metrics router serves nothing but metrics.
+    let response = f.metrics.clone().oneshot(Request::get("/v1/price-book").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn oversized_targets_and_headers_answer_in_the_error_shape() {
+    let f = Fixture::new().await;
+    let long = format!("/v1/price-book?pad={}", "x".repeat(edgecost_server::URI_BYTES_MAX));
+    let (status, body) = f.send(Request::get(long.as_str()).body(Body::empty()).unwrap()).await;
+    assert_eq!((status, code(&body)), (StatusCode::URI_TOO_LONG, "uri_too_long"));
+    let big = "v".repeat(edgecost_server::HEAD_BYTES_MAX);
+    let request = Request::get("/v1/price-book").header("x-pad", big.as_str()).body(Body::empty()).unwrap();
+    let (status, body) = f.send(request).await;
+    assert_eq!((status, code(&body)), (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large"));
+    // Just under both bounds is served.
+    let request = Request::get("/v1/price-book").header("x-pad", &big[..1024]).body(Body::empty()).unwrap();
+    assert_eq!(f.send_raw(request).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use edgecost_api::{TelemetryBatch, TelemetryRecord};
 use edgecost_engine::Engine;
 use edgecost_pricing::PriceBook;
-use edgecost_server::{AppState, Clock, router};
+use edgecost_server::{AppState, Clock, metrics_router, router};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -25,6 +25,8 @@ pub struct Fixture {
     pub engine: Engine,
     pub clock: Clock,
     pub router: Router,
+    /// The metrics router over the same state, as served on `--metrics-listen`.
+    pub metrics: Router,
     /// A production account.
     pub alice: Party,
     /// Another production account.
@@ -63,8 +65,10 @@ impl Fixture {
         let n = engine.create_node("fra-1", at).await.unwrap();
         let node = Party { id: n.node_id, token: n.token };
         let clock = Clock::manual(now());
-        let router = router(AppState::with_clock(engine.clone(), clock.clone()));
-        Fixture { dir, engine, clock, router, alice, bob, sandy, node }
+        let state = AppState::with_clock(engine.clone(), clock.clone());
+        let router = router(state.clone());
+        let metrics = metrics_router(state);
+        Fixture { dir, engine, clock, router, metrics, alice, bob, sandy, node }
     }
 
     /// Sends one request through the router (no socket) and returns status and JSON body.
@@ -118,11 +122,13 @@ impl Fixture {
         (status, bytes)
     }
 
-    /// The Prometheus text of `/metrics`.
+    /// The Prometheus text of `/metrics`, from the metrics router.
     pub async fn call_raw_metrics(&self) -> String {
-        let (status, body) = self.send_raw(Request::get("/metrics").body(Body::empty()).unwrap()).await;
-        assert_eq!(status, StatusCode::OK);
-        String::from_utf8(body).unwrap()
+        let request = Request::get("/metrics").body(Body::empty()).unwrap();
+        let response = self.metrics.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        String::from_utf8(bytes).unwrap()
     }
 
     /// Posts a telemetry batch with the node's token.
