@@ -26,12 +26,12 @@ use crate::token::{self, ACCOUNT_TOKEN_PREFIX, NODE_TOKEN_PREFIX};
 use crate::validate::{self, ACCOUNT_ID_CHARS_MAX};
 
 /// The most packs one purchase may buy.
-pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
+pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_api::MAX_PACKS_PER_PURCHASE;
 /// The longest span one usage query may cover.
 pub const USAGE_QUERY_DAYS_MAX: i64 = 400;
 /// Usage log page size: default and bound.
 pub const USAGE_LOG_PAGE_DEFAULT: u32 = 100;
-pub const USAGE_LOG_PAGE_MAX: u32 = 500;
+pub const USAGE_LOG_PAGE_MAX: u32 = edgecost_api::MAX_USAGE_LOG_PAGE;
 const NAME_CHARS_MAX: usize = 100;
 /// Batches from this many records get their fingerprint on a second thread.
 const PARALLEL_HASH_RECORDS_MIN: usize = 256;
@@ -928,7 +928,7 @@ fn check_name(field: &'static str, name: &str) -> Result<()> {
 
 /// The claim of `idempotency_key` for `request`, which a repeat must match by its hash.
 fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now: DateTime<Utc>) -> Result<PurchaseClaim> {
-    if !validate::is_printable_id(idempotency_key, 128) {
+    if !validate::is_printable_id(idempotency_key, edgecost_api::MAX_IDEMPOTENCY_KEY_CHARS) {
         return Err(EngineError::InvalidIdempotencyKey);
     }
     Ok(PurchaseClaim {

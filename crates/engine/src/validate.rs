@@ -80,7 +80,7 @@ pub(crate) fn check_record(
     let start = r.window_start;
     let into_hour = i64::from(start.minute() * 60 + start.second());
     if r.window_seconds == 0
-        || r.window_seconds > 3_600
+        || r.window_seconds > edgecost_api::MAX_WINDOW_SECONDS
         || start.nanosecond() != 0
         || into_hour + i64::from(r.window_seconds) > 3_600
     {
