@@ -19,7 +19,7 @@ use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::store::{
-    Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerWrite, NewAccount, NewNode, NoticeRow,
+    Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerState, LedgerWrite, NewAccount, NewNode, NoticeRow,
     PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow, TierPlan, TierWrite,
 };
 use crate::token::{self, ACCOUNT_TOKEN_PREFIX, NODE_TOKEN_PREFIX};
@@ -538,37 +538,31 @@ impl Engine {
 
     // ---------------------------------------------------------------- credits
 
-    /// The period's overage in cents before any credit, on the tier in effect now.
-    async fn overage_cents(&self, account: &AccountId, now: DateTime<Utc>) -> Result<(Period, i64, bool)> {
-        let s = self.period_state(account, now).await?;
-        let bill = self.rate(&s.tier, &s.totals, 0, &s)?;
-        let takes_packs = self.book.tier(&s.tier).is_some_and(|t| t.credit_packs);
-        Ok((s.period, ledger::to_cents(bill.overage_total)?, takes_packs))
-    }
-
     /// Spends credit on the open period's unpaid overage (or returns credit the overage no
-    /// longer needs). Idempotent: it converges on the same ledger however often it runs.
+    /// longer needs). Idempotent: it converges on the same ledger however often it runs. The
+    /// overage is worked out from the usage and tier read inside the ledger's transaction, so a
+    /// settlement never acts on overage that a concurrent batch has changed.
     pub async fn settle_credits(&self, account: &AccountId, now: DateTime<Utc>) -> Result<()> {
         let now = truncate_to_second(now);
+        let period = Period::containing(now);
         let entries = self.store.ledger(&account.0).await?;
         let balance = ledger::checked_balance(&account.0, &entries)?;
-        let paid = ledger::paid_for_period(&entries, Period::containing(now).start_unix());
+        let paid = ledger::paid_for_period(&entries, period.start_unix());
         // Nothing to spend and nothing to return: the common case costs one read.
         if balance == 0 && paid == 0 {
             return Ok(());
         }
-        let (period, overage, takes_packs) = self.overage_cents(account, now).await?;
-        if !takes_packs || paid == overage || (paid < overage && balance == 0) {
-            return Ok(());
-        }
-        let account_id = account.0.clone();
-        let decide = move |entries: &[crate::store::LedgerRow], _: &[TierChangeRow]| -> Result<LedgerPlan> {
-            let mut chain = Chain::after(&account_id, entries)?;
-            ledger::settle(&mut chain, entries, period.start_unix(), overage, now);
+        let (book, account_id) = (self.book.clone(), account.0.clone());
+        let decide = move |state: &LedgerState| -> Result<LedgerPlan> {
+            let (overage, takes_packs) = overage_in(&book, state, &period, now)?;
+            let mut chain = Chain::after(&account_id, &state.entries)?;
+            if takes_packs {
+                ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, now);
+            }
             Ok(LedgerPlan { entries: chain.planned, response_json: None })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
-        detached(async move { store.write_ledger(&id, None, &decide).await }).await?;
+        detached(async move { store.write_ledger(&id, period.start_unix(), None, &decide).await }).await?;
         Ok(())
     }
 
@@ -594,7 +588,7 @@ impl Engine {
         let price_paid = pack.price.checked_mul(packs).ok_or(EngineError::Overflow)?;
         let credit_added = pack.credit.checked_mul(packs).ok_or(EngineError::Overflow)?;
         let credit_cents = ledger::to_cents(credit_added)?;
-        let overage = ledger::to_cents(self.rate(&s.tier, &s.totals, 0, &s)?.overage_total)?;
+        let period = s.period;
         let period_start = s.period.start_unix();
         let account_id = account.0.clone();
         let packs_count = request.packs;
@@ -602,7 +596,8 @@ impl Engine {
         // A replay is answered before this rule: the first answer stands whatever changed since.
         // The rule reads the tier changes inside the transaction, which holds the account
         // against a racing tier change: packs need a tier that takes them, now and as scheduled.
-        let decide = move |entries: &[crate::store::LedgerRow], changes: &[TierChangeRow]| -> Result<LedgerPlan> {
+        let decide = move |state: &LedgerState| -> Result<LedgerPlan> {
+            let (entries, changes) = (&state.entries, &state.changes);
             let current = rating::tier_at(changes, now)
                 .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
             let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
@@ -616,6 +611,7 @@ impl Engine {
                 .id
                 .clone();
             let balance_before_spend = chain.balance;
+            let (overage, _) = overage_in(&book, state, &period, now)?;
             ledger::settle(&mut chain, entries, period_start, overage, now);
             let response = CreditPurchase {
                 purchase_id,
@@ -632,7 +628,7 @@ impl Engine {
             })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
-        let written = detached(async move { store.write_ledger(&id, Some(&claim), &decide).await }).await?;
+        let written = detached(async move { store.write_ledger(&id, period_start, Some(&claim), &decide).await }).await?;
         let json = match written {
             LedgerWrite::Written(Some(j)) => {
                 // Usage that committed while this purchase ran was rated before the credit
@@ -904,6 +900,17 @@ async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Sen
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(_) => Err(EngineError::Cancelled),
     }
+}
+
+/// The overage in cents of `period` before any credit, on the tier in effect at `now`, from
+/// what a ledger decision read inside its transaction; and whether that tier takes packs.
+fn overage_in(book: &PriceBook, state: &LedgerState, period: &Period, now: DateTime<Utc>) -> Result<(i64, bool)> {
+    let tier = rating::tier_at(&state.changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+    let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
+    let totals = rating::totals(book, &state.usage)?;
+    let options = RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: rating::base_fee_shares(&state.changes, period, now) };
+    let bill = book.rate(tier, &totals.usage(), &options)?;
+    Ok((ledger::to_cents(bill.overage_total)?, takes_packs))
 }
 
 /// Everything about the account's current period that bills, quotes and notices need.

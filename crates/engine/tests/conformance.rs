@@ -540,6 +540,38 @@ async fn concurrent_purchases_and_consumption_keep_the_balance_whole(db: Db) {
     assert_eq!(bill.bill.total, d("19.00"));
 }
 
+/// Concurrent bursts of batches for one account that holds credit, on two replicas: however
+/// they interleave, the credit paid on the period's overage ends equal to min(credit, overage)
+/// and no credit is ever returned while the overage only rose.
+async fn credit_settlement_under_concurrent_bursts_pays_min_of_credit_and_overage(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    f.engine.purchase_credits(&f.account, "buy", &CreditPurchaseRequest { packs: 2 }, t(NOW)).await.unwrap();
+    use_requests(&f, "base", 200_000, "2026-11-20T08:00:00Z").await;
+    for round in 0..4 {
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+            let records = vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 50_000, 0, 0)];
+            let (node, b) = (f.node.clone(), batch(&f, &format!("burst-{round}-{i}"), records));
+            tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, t(NOW)).await.map(|_| ()) }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+        let credit = d("50.00");
+        assert_eq!(bill.bill.credits_applied, bill.bill.overage_total.min(credit), "round {round}: {:?}", bill.bill);
+        let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+        assert_eq!(ledger.balance, credit - bill.bill.credits_applied, "round {round}");
+        assert!(
+            ledger.entries.iter().all(|e| e.kind != LedgerEntryKind::Adjustment),
+            "round {round}: credit was returned while the overage only rose: {:?}",
+            ledger.entries
+        );
+    }
+}
+
 // ------------------------------------------------------------------------------ isolation and queries
 
 async fn accounts_never_see_each_other(db: Db) {
@@ -1006,4 +1038,5 @@ conformance!(
     the_credits_quote_says_how_long_packs_last_and_what_carries_over,
     the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_ordered,
     cost_by_route_attributes_each_periods_bill_to_the_cent,
+    credit_settlement_under_concurrent_bursts_pays_min_of_credit_and_overage,
 );

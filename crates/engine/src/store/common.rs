@@ -366,12 +366,13 @@ macro_rules! impl_store {
             async fn write_ledger(
                 &self,
                 account_id: &str,
+                period_start: i64,
                 claim: Option<&$crate::store::PurchaseClaim>,
                 decide: $crate::store::LedgerDecide<'_>,
             ) -> $crate::error::Result<$crate::store::LedgerWrite> {
+                use sqlx::Row;
                 'attempt: for _ in 0..$crate::store::common::LEDGER_ATTEMPTS_MAX {
                     let mut tx = self.begin_write().await?;
-                    let mut changes = Vec::new();
                     if let Some(c) = claim {
                         // The account is held until commit, as a tier change holds it: the tier
                         // rules a purchase checks cannot change under it.
@@ -379,12 +380,21 @@ macro_rules! impl_store {
                             tx.rollback().await?;
                             return Ok($crate::store::LedgerWrite::Replayed(response));
                         }
-                        let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                        changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
                     }
+                    let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                    let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                    let rows = sqlx::query(<$store>::PERIOD_USAGE_FOR_SETTLEMENT)
+                        .bind(account_id)
+                        .bind(period_start)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let usage = rows
+                        .iter()
+                        .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
+                        .collect::<$crate::error::Result<Vec<_>>>()?;
                     let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
-                    let plan = decide(&entries, &changes)?;
+                    let plan = decide(&$crate::store::LedgerState { entries, changes, usage })?;
                     for e in &plan.entries {
                         let inserted = sqlx::query(
                             "INSERT INTO ledger_entries (id, account_id, sequence, kind, amount_cents, balance_after_cents, \

@@ -210,7 +210,17 @@ pub(crate) struct UsageLogRow {
 pub(crate) type IngestDecide<'a> =
     &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
 pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow]) -> Result<TierPlan> + Send + Sync);
-pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&[LedgerRow], &[TierChangeRow]) -> Result<LedgerPlan> + Send + Sync);
+pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&LedgerState) -> Result<LedgerPlan> + Send + Sync);
+
+/// What a ledger decision reads inside its transaction: the ledger, the account's tier changes
+/// and the usage of the period being settled. On PostgreSQL the period's usage rows are read
+/// with a share lock, so no batch can change them until the decision commits: a settlement
+/// never acts on overage that a concurrent batch has already changed.
+pub(crate) struct LedgerState {
+    pub entries: Vec<LedgerRow>,
+    pub changes: Vec<TierChangeRow>,
+    pub usage: Vec<RegionCounters>,
+}
 
 /// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
 /// per key: account (index into `strings`), hour, route (index), region (index), requests,
@@ -308,11 +318,17 @@ pub(crate) trait Store: Send + Sync {
     async fn route_region_usage(&self, account_id: &str, from: i64, to: i64) -> Result<Vec<RouteRegionCounters>>;
     /// The whole ledger of the account, oldest first.
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
-    /// Claims `claim` (if any), reads the ledger, and appends what `decide` plans, in one
-    /// transaction; retried from the start when a concurrent writer took the same sequence.
-    /// With a claim (a purchase) the transaction holds the account as a tier change does and
-    /// `decide` gets the account's tier changes, read inside it; without, it gets none.
-    async fn write_ledger(&self, account_id: &str, claim: Option<&PurchaseClaim>, decide: LedgerDecide<'_>) -> Result<LedgerWrite>;
+    /// Claims `claim` (if any), reads the ledger, the tier changes and the usage of the period
+    /// starting at `period_start`, and appends what `decide` plans, in one transaction;
+    /// retried from the start when a concurrent writer took the same sequence. With a claim (a
+    /// purchase) the transaction holds the account as a tier change does.
+    async fn write_ledger(
+        &self,
+        account_id: &str,
+        period_start: i64,
+        claim: Option<&PurchaseClaim>,
+        decide: LedgerDecide<'_>,
+    ) -> Result<LedgerWrite>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
     async fn usage_buckets(&self, account_id: &str, from: i64, to: i64, bucket_seconds: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;

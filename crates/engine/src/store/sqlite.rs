@@ -233,4 +233,9 @@ fn values_list(rows: usize, width: usize) -> String {
     vec![row; rows].join(", ")
 }
 
+impl SqliteStore {
+    /// The settled period's usage, read inside the ledger decision's transaction.
+    pub(crate) const PERIOD_USAGE_FOR_SETTLEMENT: &'static str = "SELECT region, requests, compute_ms, egress_bytes FROM period_usage WHERE account_id = $1 AND period_start = $2 ORDER BY region";
+}
+
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
