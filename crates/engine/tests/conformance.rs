@@ -1066,6 +1066,35 @@ async fn a_window_at_the_end_of_representable_time_is_refused_not_a_panic(db: Db
     assert!(matches!(reasons[2], (3, RejectionReason::InvalidWindow | RejectionReason::WindowInFuture)), "{reasons:?}");
 }
 
+/// Runs one SQL statement on the database behind `db`, beside the engine.
+async fn execute_sql(db: &Db, sql: &str) {
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+async fn a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it_fails(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    f.engine.purchase_credits(&f.account, "key-1", &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.unwrap();
+    // A ledger that no longer adds up makes the settlement after each batch fail.
+    execute_sql(&db, "UPDATE ledger_entries SET balance_after_cents = balance_after_cents + 1").await;
+    let b = batch(&f, "after-1", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 250_000, 0, 0)]);
+    let first = f.engine.ingest(&f.node, &b, t(NOW)).await.expect("a committed batch gets its receipt");
+    assert_eq!((first.receipt.accepted, first.replayed), (1, false));
+    let again = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    assert_eq!((again.receipt, again.replayed), (first.receipt, true));
+    let q = UsageQuery { from: t("2026-11-23T00:00:00Z"), to: t("2026-11-24T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let series = f.engine.usage(&f.account, &q).await.unwrap();
+    let requests: u64 = series.lines.iter().filter(|l| l.meter == Meter::Requests).flat_map(|l| &l.points).map(|p| p.quantity).sum();
+    assert_eq!(requests, 250_000, "the batch counts once");
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1119,4 +1148,5 @@ conformance!(
     a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_reads,
     control_characters_in_record_strings_are_refused_alike_on_every_backend,
     a_window_at_the_end_of_representable_time_is_refused_not_a_panic,
+    a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it_fails,
 );
