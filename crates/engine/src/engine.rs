@@ -253,7 +253,9 @@ impl Engine {
                 .records
                 .iter()
                 .map(|r| r.account_id.as_str())
-                .filter(|a| !a.is_empty() && a.len() <= ACCOUNT_ID_CHARS_MAX)
+                // Account ids are printable ASCII: anything else (a NUL, which PostgreSQL
+                // cannot even compare) is no account, on every backend, and is never sent to it.
+                .filter(|a| validate::is_printable_id(a, ACCOUNT_ID_CHARS_MAX))
                 .collect();
             ids.sort_unstable();
             ids.dedup();
@@ -393,8 +395,21 @@ impl Engine {
             .filter(|a| self.book.tier(&a.tier).is_some_and(|t| t.credit_packs))
             .map(|a| a.account_id.as_str())
             .collect();
-        for account_id in self.store.accounts_with_ledger(&with_packs).await? {
-            self.settle_credits(&AccountId(account_id), now).await?;
+        //
+        // The batch has committed: a failure here must not answer it with an error, or the
+        // node would never get its acknowledgement for a batch that counts. Settlement is
+        // idempotent and redone by the account's next batch, purchase or tier change.
+        match self.store.accounts_with_ledger(&with_packs).await {
+            Ok(accounts) => {
+                for account_id in accounts {
+                    if let Err(e) = self.settle_credits(&AccountId(account_id.clone()), now).await {
+                        tracing::warn!(account_id, batch_id = %receipt.batch_id, error = %e,
+                            "settling credit after a committed batch failed; it is redone on the account's next write");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(batch_id = %receipt.batch_id, error = %e,
+                "finding accounts to settle after a committed batch failed; settlement is redone on their next write"),
         }
         Ok(Ingested { receipt, replayed })
     }

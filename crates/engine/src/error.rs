@@ -57,6 +57,11 @@ pub enum EngineError {
     Rate(#[from] RateError),
     #[error("amount too large to compute exactly")]
     Overflow,
+    #[error(
+        "the batch would take the {meter} of account {account_id} for the period from {period_start} past {max}; \
+         nothing was stored (drop or split the records)"
+    )]
+    PeriodTotalExceeded { account_id: String, period_start: chrono::DateTime<chrono::Utc>, meter: &'static str, max: i64 },
 }
 
 impl EngineError {
@@ -89,6 +94,7 @@ impl EngineError {
             EngineError::Cancelled => "cancelled",
             EngineError::Rate(e) => e.code(),
             EngineError::Overflow => "overflow",
+            EngineError::PeriodTotalExceeded { .. } => "period_total_exceeded",
         }
     }
 

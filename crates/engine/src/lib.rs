@@ -69,4 +69,7 @@ pub use engine::{
 pub use error::{EngineError, Result};
 pub use period::Period;
 pub use quotes::ROUTE_COST_PERIODS_MAX;
-pub use validate::{CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, earliest_accepted};
+pub use validate::{
+    CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX,
+    PROJECTION_FACTOR_MAX, earliest_accepted,
+};

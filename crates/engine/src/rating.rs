@@ -169,6 +169,37 @@ mod tests {
     }
 
     #[test]
+    fn totals_at_the_period_bounds_project_and_rate_on_every_tier_within_the_pricing_bounds() {
+        use crate::validate::{PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX, PROJECTION_FACTOR_MAX};
+        use edgecost_pricing::{RateError, RateOptions, bounds};
+        // Whatever the price book, a projected total at the engine's bound stays inside the
+        // pricing core's: rating a valid account never answers `usage_too_large`.
+        let factor = Decimal::from(PROJECTION_FACTOR_MAX);
+        assert!(Decimal::from(PERIOD_REQUESTS_MAX) * factor <= bounds::REQUESTS_MAX);
+        assert!(Decimal::from(PERIOD_EGRESS_BYTES_MAX) * factor * bounds::REGION_WEIGHT_MAX <= bounds::EGRESS_BYTES_MAX);
+        assert!(Decimal::from(PERIOD_COMPUTE_MS_MAX) / Decimal::ONE_THOUSAND * factor <= bounds::COMPUTE_SECONDS_MAX);
+
+        // The first hour of a 31-day period, all of it in the heaviest region.
+        let book = PriceBook::published();
+        let now: DateTime<Utc> = "2026-12-01T01:00:00Z".parse().unwrap();
+        let period = Period::containing(now);
+        let basis = projection_basis(&period, Some(period.start), now);
+        let heaviest = book.regions.keys().max_by_key(|r| book.region_weight(r)).unwrap();
+        let counters = Counters { requests: PERIOD_REQUESTS_MAX, compute_ms: PERIOD_COMPUTE_MS_MAX, egress_bytes: PERIOD_EGRESS_BYTES_MAX };
+        let regions = [RegionCounters { region: heaviest.clone(), counters }];
+        let projected = project(book, &regions, &period, &basis).unwrap();
+        assert_eq!(projected.requests, PERIOD_REQUESTS_MAX as u64 * PROJECTION_FACTOR_MAX as u64);
+        assert_eq!(projected.egress_bytes, PERIOD_EGRESS_BYTES_MAX as u64 * PROJECTION_FACTOR_MAX as u64);
+        for tier in &book.tiers {
+            match book.rate(&tier.name, &projected.usage(), &RateOptions::default()) {
+                Ok(bill) => assert!(bill.is_consistent(), "tier {}: {bill:?}", tier.name),
+                Err(RateError::Negotiated { .. }) => {}
+                Err(e) => panic!("tier {}: {e}", tier.name),
+            }
+        }
+    }
+
+    #[test]
     fn the_run_rate_projects_to_period_end() {
         let book = PriceBook::published();
         let period = Period::containing("2026-11-11T00:00:00Z".parse().unwrap());

@@ -13,7 +13,9 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use edgecost_api::{MAX_ROUTE_CHARS, RecordRejection, RejectionReason, TelemetryRecord};
 use edgecost_pricing::PriceBook;
 
+use crate::error::EngineError;
 use crate::period::Period;
+use crate::store::Counters;
 
 /// How long a period accepts late records after it ends.
 pub const LATE_RECORD_GRACE_SECONDS: i64 = 3_600;
@@ -25,6 +27,56 @@ pub const EGRESS_BYTES_PER_SECOND_MAX: u64 = 100_000_000_000;
 pub const COMPUTE_MS_PER_SECOND_MAX: u64 = 1_000_000;
 /// The longest accepted account id, in characters.
 pub const ACCOUNT_ID_CHARS_MAX: usize = 64;
+
+/// Bounds on one account's usage in one billing period, summed over its routes and regions.
+/// Far above any real use, yet low enough that every sum and the projection stay exact in
+/// 64-bit integers: the projection multiplies a total by at most [`PROJECTION_FACTOR_MAX`].
+/// A batch that would take a total past its bound is refused whole (`period_total_exceeded`).
+pub const PERIOD_REQUESTS_MAX: i64 = 1_000_000_000_000_000;
+pub const PERIOD_EGRESS_BYTES_MAX: i64 = 10_000_000_000_000_000;
+pub const PERIOD_COMPUTE_MS_MAX: i64 = 1_000_000_000_000_000;
+/// The most the projection scales a period total by: the longest period (31 days) over the
+/// shortest measured span (one hour).
+pub const PROJECTION_FACTOR_MAX: i64 = 31 * 86_400 / crate::rating::MEASURED_SECONDS_MIN;
+
+// The projection of a total at its bound stays in i64, and so does a total at its bound plus
+// the largest batch one account can send (every record at its per-record maximum): the store
+// adds a batch before it checks the bound, so that sum must not wrap either.
+const _: () = {
+    let batch_records = edgecost_api::MAX_BATCH_RECORDS as i64;
+    let window_max = edgecost_api::MAX_WINDOW_SECONDS as i64;
+    let bounds = [
+        (PERIOD_REQUESTS_MAX, REQUESTS_PER_SECOND_MAX),
+        (PERIOD_EGRESS_BYTES_MAX, EGRESS_BYTES_PER_SECOND_MAX),
+        (PERIOD_COMPUTE_MS_MAX, COMPUTE_MS_PER_SECOND_MAX),
+    ];
+    let mut i = 0;
+    while i < bounds.len() {
+        let (bound, per_second) = bounds[i];
+        assert!(bound <= i64::MAX / PROJECTION_FACTOR_MAX);
+        assert!(per_second as i64 * window_max <= (i64::MAX - bound) / batch_records);
+        i += 1;
+    }
+};
+
+/// Refuses period totals of `account_id` (what is stored plus the batch) past their bounds.
+pub(crate) fn check_period_totals(account_id: &str, period_start: i64, totals: &Counters) -> Result<(), EngineError> {
+    for (meter, value, max) in [
+        ("requests", totals.requests, PERIOD_REQUESTS_MAX),
+        ("egress_bytes", totals.egress_bytes, PERIOD_EGRESS_BYTES_MAX),
+        ("compute_ms", totals.compute_ms, PERIOD_COMPUTE_MS_MAX),
+    ] {
+        if value > max {
+            return Err(EngineError::PeriodTotalExceeded {
+                account_id: account_id.to_owned(),
+                period_start: crate::period::from_unix(period_start),
+                meter,
+                max,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// The earliest window start accepted at `now`.
 pub fn earliest_accepted(now: DateTime<Utc>) -> DateTime<Utc> {
@@ -89,7 +141,10 @@ pub(crate) fn check_record(
             "a window starts on a whole second, lasts 1 to 3600 seconds and stays within one clock hour".into(),
         ));
     }
-    let end = start + Duration::seconds(i64::from(r.window_seconds));
+    // A window ending past the last representable instant is no window at all.
+    let Some(end) = start.checked_add_signed(Duration::seconds(i64::from(r.window_seconds))) else {
+        return Err(reject(RejectionReason::InvalidWindow, "the window ends after the last representable date".into()));
+    };
     if end > now + Duration::seconds(CLOCK_SKEW_SECONDS_MAX) {
         return Err(reject(
             RejectionReason::WindowInFuture,
@@ -168,6 +223,32 @@ mod tests {
         let mut r = record();
         r.requests = 60_000_001;
         assert_eq!(check(&r, now), Some(RejectionReason::AbsurdValue));
+    }
+
+    #[test]
+    fn period_totals_past_a_bound_are_refused_with_the_meter() {
+        let at = |requests, egress_bytes, compute_ms| Counters { requests, compute_ms, egress_bytes };
+        assert!(check_period_totals("acct_1", 0, &at(PERIOD_REQUESTS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_COMPUTE_MS_MAX)).is_ok());
+        for (c, meter) in [
+            (at(PERIOD_REQUESTS_MAX + 1, 0, 0), "requests"),
+            (at(0, PERIOD_EGRESS_BYTES_MAX + 1, 0), "egress_bytes"),
+            (at(0, 0, PERIOD_COMPUTE_MS_MAX + 1), "compute_ms"),
+        ] {
+            match check_period_totals("acct_1", 0, &c) {
+                Err(e @ EngineError::PeriodTotalExceeded { meter: m, .. }) => {
+                    assert_eq!((m, e.code()), (meter, "period_total_exceeded"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_ending_after_the_last_representable_instant_is_invalid() {
+        let mut r = record();
+        r.window_start = DateTime::<Utc>::MAX_UTC - Duration::nanoseconds(999_999_999);
+        r.window_seconds = 1;
+        assert_eq!(check(&r, "2026-11-23T10:02:00Z"), Some(RejectionReason::InvalidWindow));
     }
 
     #[test]

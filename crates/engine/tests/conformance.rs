@@ -988,6 +988,145 @@ async fn cost_by_route_attributes_each_periods_bill_to_the_cent(db: Db) {
     assert_eq!(one.periods.len(), 1);
 }
 
+// ------------------------------------------------------------------------------ bounds
+
+/// One hour of the most egress one node may report for one record: 3600 s at 100 GB/s.
+const RECORD_EGRESS_BYTES_MAX: u64 = 360_000_000_000_000;
+
+fn full_hour(account_id: &str, route: &str, hour: &str, egress_bytes: u64) -> TelemetryRecord {
+    TelemetryRecord { window_seconds: 3_600, ..rec(account_id, route, "eu", hour, 0, egress_bytes, 0) }
+}
+
+async fn a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_reads(db: Db) {
+    // The first hour of a 31-day period, read at its end: the projection scales the totals by
+    // the most it ever does (744).
+    let now = "2026-12-01T01:00:00Z";
+    let hour = "2026-12-01T00:00:00Z";
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let other = f.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let other_account = f.engine.authenticate_account(&other.token).await.unwrap();
+    let fit = (edgecost_engine::PERIOD_EGRESS_BYTES_MAX as u64 / RECORD_EGRESS_BYTES_MAX) as usize;
+    assert_eq!(fit, 27);
+
+    // Up to the bound, record by record at the per-record maximum.
+    let records: Vec<_> = (0..fit).map(|i| full_hour(&f.account_id, &format!("/r{i}"), hour, RECORD_EGRESS_BYTES_MAX)).collect();
+    let first = f.engine.ingest(&f.node, &batch(&f, "max-1", records), t(now)).await.unwrap();
+    assert_eq!(first.receipt.accepted as usize, fit, "{:?}", first.receipt.rejected);
+
+    // One more record would pass the bound: the whole batch is refused, the other account's
+    // record with it, and nothing of it is stored.
+    let over = vec![
+        full_hour(&other.account_id, "/x", hour, 1_000),
+        full_hour(&f.account_id, "/r0", hour, RECORD_EGRESS_BYTES_MAX),
+    ];
+    let e = f.engine.ingest(&f.node, &batch(&f, "max-2", over.clone()), t(now)).await.unwrap_err();
+    assert_eq!(e.code(), "period_total_exceeded", "{e}");
+    assert!(e.is_client_error());
+    assert!(e.to_string().contains(&f.account_id), "{e}");
+    // The refusal claimed nothing: the same batch is refused again, not replayed.
+    let again = f.engine.ingest(&f.node, &batch(&f, "max-2", over), t(now)).await.unwrap_err();
+    assert_eq!(again.code(), "period_total_exceeded");
+
+    // The largest batch a node can send for one hour (the roll-up that once passed bigint).
+    let flood: Vec<_> = (0..edgecost_api::MAX_BATCH_RECORDS)
+        .map(|i| full_hour(&other.account_id, &format!("/f{}", i % 50), hour, RECORD_EGRESS_BYTES_MAX))
+        .collect();
+    for i in 0..3 {
+        let e = f.engine.ingest(&f.node, &batch(&f, &format!("flood-{i}"), flood.clone()), t(now)).await.unwrap_err();
+        assert_eq!(e.code(), "period_total_exceeded");
+    }
+
+    // The other account keeps ingesting, and every read of both answers with exact totals.
+    let ok = f.engine.ingest(&f.node, &batch(&f, "other-1", vec![full_hour(&other.account_id, "/x", hour, 1_000)]), t(now)).await.unwrap();
+    assert_eq!(ok.receipt.accepted, 1);
+    let bill = f.engine.bill_to_date(&f.account, t(now)).await.unwrap();
+    assert_eq!(bill.totals.egress_bytes, fit as u64 * RECORD_EGRESS_BYTES_MAX);
+    assert_eq!(bill.projected_totals.egress_bytes, 744 * fit as u64 * RECORD_EGRESS_BYTES_MAX);
+    assert_eq!(f.engine.account_summary(&f.account, t(now)).await.unwrap().totals.egress_bytes, bill.totals.egress_bytes);
+    f.engine.notices(&f.account, t(now)).await.unwrap();
+    f.engine.upgrade_quote(&f.account, t(now)).await.unwrap();
+    assert_eq!(f.engine.bill_to_date(&other_account, t(now)).await.unwrap().totals.egress_bytes, 1_000);
+    let q = UsageQuery { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-02T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let egress = |series: &edgecost_api::UsageSeries| -> u64 {
+        series.lines.iter().filter(|l| l.meter == Meter::Egress).flat_map(|l| &l.points).map(|p| p.quantity).sum()
+    };
+    assert_eq!(egress(&f.engine.usage(&f.account, &q).await.unwrap()), bill.totals.egress_bytes);
+    assert_eq!(egress(&f.engine.usage(&other_account, &q).await.unwrap()), 1_000);
+    let by_route = UsageQuery { group_by: UsageGrouping::Route, granularity: Granularity::Hour, ..q };
+    assert_eq!(egress(&f.engine.usage(&f.account, &by_route).await.unwrap()), bill.totals.egress_bytes);
+    assert_eq!(f.engine.rollups_pending().await.unwrap(), 0, "the roll-up drained its queue");
+}
+
+async fn control_characters_in_record_strings_are_refused_alike_on_every_backend(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let ok = rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 5, 0, 0);
+    let mut records = vec![ok.clone()];
+    for bad in ["\0", "\u{1}", "\u{7f}"] {
+        let mut r = ok.clone();
+        r.account_id = format!("{}{bad}", f.account_id);
+        records.push(r);
+        let mut r = ok.clone();
+        r.route = format!("/api{bad}orders");
+        records.push(r);
+        let mut r = ok.clone();
+        r.region = format!("eu{bad}");
+        records.push(r);
+    }
+    let receipt = f.engine.ingest(&f.node, &batch(&f, "nul", records), t(NOW)).await.unwrap().receipt;
+    assert_eq!(receipt.accepted, 1);
+    let reasons: Vec<_> = receipt.rejected.iter().map(|r| r.reason).collect();
+    let each = [RejectionReason::UnknownAccount, RejectionReason::InvalidRoute, RejectionReason::UnknownRegion];
+    assert_eq!(reasons, [each, each, each].concat());
+    assert_eq!(f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap().totals.requests, 5);
+}
+
+async fn a_window_at_the_end_of_representable_time_is_refused_not_a_panic(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let ok = rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 5, 0, 0);
+    let last_second = DateTime::<Utc>::MAX_UTC - Duration::nanoseconds(999_999_999);
+    let mut records = vec![ok.clone()];
+    for (start, window_seconds) in [(last_second, 1), (last_second - Duration::seconds(59), 60), (t("+262142-12-31T23:59:59Z"), 1)] {
+        let mut r = ok.clone();
+        r.window_start = start;
+        r.window_seconds = window_seconds;
+        records.push(r);
+    }
+    let receipt = f.engine.ingest(&f.node, &batch(&f, "eot", records), t(NOW)).await.unwrap().receipt;
+    assert_eq!(receipt.accepted, 1);
+    let reasons: Vec<_> = receipt.rejected.iter().map(|r| (r.index, r.reason)).collect();
+    assert_eq!(reasons[..2], [(1, RejectionReason::InvalidWindow), (2, RejectionReason::InvalidWindow)]);
+    assert!(matches!(reasons[2], (3, RejectionReason::InvalidWindow | RejectionReason::WindowInFuture)), "{reasons:?}");
+}
+
+/// Runs one SQL statement on the database behind `db`, beside the engine.
+async fn execute_sql(db: &Db, sql: &str) {
+    if db.url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
+async fn a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it_fails(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    f.engine.purchase_credits(&f.account, "key-1", &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.unwrap();
+    // A ledger that no longer adds up makes the settlement after each batch fail.
+    execute_sql(&db, "UPDATE ledger_entries SET balance_after_cents = balance_after_cents + 1").await;
+    let b = batch(&f, "after-1", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 250_000, 0, 0)]);
+    let first = f.engine.ingest(&f.node, &b, t(NOW)).await.expect("a committed batch gets its receipt");
+    assert_eq!((first.receipt.accepted, first.replayed), (1, false));
+    let again = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
+    assert_eq!((again.receipt, again.replayed), (first.receipt, true));
+    let q = UsageQuery { from: t("2026-11-23T00:00:00Z"), to: t("2026-11-24T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let series = f.engine.usage(&f.account, &q).await.unwrap();
+    let requests: u64 = series.lines.iter().filter(|l| l.meter == Meter::Requests).flat_map(|l| &l.points).map(|p| p.quantity).sum();
+    assert_eq!(requests, 250_000, "the batch counts once");
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1039,4 +1178,8 @@ conformance!(
     the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_ordered,
     cost_by_route_attributes_each_periods_bill_to_the_cent,
     credit_settlement_under_concurrent_bursts_pays_min_of_credit_and_overage,
+    a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_reads,
+    control_characters_in_record_strings_are_refused_alike_on_every_backend,
+    a_window_at_the_end_of_representable_time_is_refused_not_a_panic,
+    a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it_fails,
 );

@@ -233,6 +233,16 @@ mod tests {
                 "unknown_tier",
             ),
             (EngineError::Contention, StatusCode::SERVICE_UNAVAILABLE, "contention"),
+            (
+                EngineError::PeriodTotalExceeded {
+                    account_id: "acct_x".into(),
+                    period_start: chrono::DateTime::UNIX_EPOCH,
+                    meter: "egress_bytes",
+                    max: 1,
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "period_total_exceeded",
+            ),
         ];
         for (engine, status, code) in cases {
             let e = AppError::from(engine);

@@ -41,7 +41,7 @@ struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; neve
         (status = 409, description = "The batch id was used with a different body", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit (`body_too_large`) or holds too many records (`batch_too_large`)", body = ErrorBody),
         (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
-        (status = 422, description = "The batch breaks a bound", body = ErrorBody),
+        (status = 422, description = "The batch breaks a bound (`invalid_batch`), or would take an account's period total past its bound (`period_total_exceeded`: nothing of the batch is stored; split it or drop records)", body = ErrorBody),
     )
 )]
 pub async fn ingest(

@@ -220,13 +220,29 @@ macro_rules! impl_store {
                     .execute(&mut *tx)
                     .await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
+                // The periods the batch adds to (the open one, and the one before it in its
+                // grace hour): their totals with the batch are checked against the period
+                // bounds, and the open period's totals go to the decision.
+                let touched: std::collections::BTreeSet<(&str, i64)> =
+                    b.period.keys().map(|(account, period_start, _)| (account.as_ref(), *period_start)).collect();
+                let mut periods: Vec<i64> = touched.iter().map(|(_, p)| *p).collect();
+                periods.push(b.current_period_start);
+                periods.sort_unstable();
+                periods.dedup();
                 let mut totals: std::collections::BTreeMap<String, Vec<$crate::store::RegionCounters>> =
                     b.accounts.iter().map(|a| (a.clone(), Vec::new())).collect();
+                let mut sums: std::collections::BTreeMap<(String, i64), $crate::store::Counters> =
+                    std::collections::BTreeMap::new();
                 for chunk in b.accounts.chunks($crate::store::common::IN_LIST_MAX) {
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT account_id, region, requests, compute_ms, egress_bytes FROM period_usage WHERE period_start = ",
+                        "SELECT account_id, period_start, region, requests, compute_ms, egress_bytes FROM period_usage \
+                         WHERE period_start IN (",
                     );
-                    q.push_bind(b.current_period_start).push(" AND account_id IN (");
+                    let mut list = q.separated(", ");
+                    for p in &periods {
+                        list.push_bind(*p);
+                    }
+                    q.push(") AND account_id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(id.as_str());
@@ -234,10 +250,28 @@ macro_rules! impl_store {
                     q.push(")");
                     for r in q.build().fetch_all(&mut *tx).await? {
                         let account: String = r.try_get("account_id")?;
-                        totals.entry(account).or_default().push($crate::store::RegionCounters {
-                            region: r.try_get("region")?,
-                            counters: counters(&r)?,
-                        });
+                        let period_start: i64 = r.try_get("period_start")?;
+                        let c = counters(&r)?;
+                        if touched.contains(&(account.as_str(), period_start)) {
+                            // Past i64 is past every bound.
+                            let sum = sums.entry((account.clone(), period_start)).or_default();
+                            if sum.checked_add(&c).is_err() {
+                                *sum = $crate::store::Counters { requests: i64::MAX, compute_ms: i64::MAX, egress_bytes: i64::MAX };
+                            }
+                        }
+                        if period_start == b.current_period_start {
+                            totals.entry(account).or_default().push($crate::store::RegionCounters {
+                                region: r.try_get("region")?,
+                                counters: c,
+                            });
+                        }
+                    }
+                }
+                for ((account, period_start), sum) in &sums {
+                    if let Err(e) = $crate::validate::check_period_totals(account, *period_start, sum) {
+                        // Nothing of the batch is kept: not its records, its claim nor its rollups.
+                        tx.rollback().await?;
+                        return Err(e);
                     }
                 }
                 let decision = decide(&totals)?;

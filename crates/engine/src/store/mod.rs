@@ -24,11 +24,24 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Adds `other`. Within one batch this cannot wrap: per-record bounds times the batch size
+    /// stay far below i64::MAX (asserted at compile time in `validate`).
     pub fn add(&mut self, other: &Counters) {
-        // Bounded inputs (validated per record, bounded batch size) keep these far from i64::MAX.
         self.requests += other.requests;
         self.compute_ms += other.compute_ms;
         self.egress_bytes += other.egress_bytes;
+    }
+
+    /// Adds `other`, or fails with [`crate::EngineError::Overflow`] instead of wrapping: for
+    /// sums of stored counters, which only the period bounds keep in range.
+    pub fn checked_add(&mut self, other: &Counters) -> Result<()> {
+        let add = |a: i64, b: i64| a.checked_add(b).ok_or(crate::EngineError::Overflow);
+        *self = Counters {
+            requests: add(self.requests, other.requests)?,
+            compute_ms: add(self.compute_ms, other.compute_ms)?,
+            egress_bytes: add(self.egress_bytes, other.egress_bytes)?,
+        };
+        Ok(())
     }
 }
 
@@ -272,8 +285,8 @@ pub(crate) fn add_queued_hourly(
     for n in numbers.chunks_exact(7) {
         let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
         let account = string(n[0])?;
-        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().add(&c);
-        totals.entry((account, n[1])).or_default().add(&c);
+        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().checked_add(&c)?;
+        totals.entry((account, n[1])).or_default().checked_add(&c)?;
     }
     Ok(())
 }

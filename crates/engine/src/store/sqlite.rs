@@ -194,6 +194,9 @@ async fn upsert_rollup<K>(
 }
 
 /// The update of a rollup row that already exists.
+// SQLite turns an integer sum past i64 into a float instead of failing. The period bounds
+// checked in every ingest transaction (`validate::check_period_totals`) keep every period
+// total, and so every hourly rollup (a part of one period's total), far below that.
 const ADD_COUNTERS: &str = "requests = requests + excluded.requests, compute_ms = compute_ms + excluded.compute_ms, \
      egress_bytes = egress_bytes + excluded.egress_bytes";
 
