@@ -53,7 +53,7 @@ fn total_line(d: &PlanDiff, arrow: &str) -> String {
 /// first (ties keep the diff's order: new plan's order, then removed routes).
 pub fn changed_routes(d: &PlanDiff) -> Vec<&RouteDiff> {
     let mut routes: Vec<&RouteDiff> = d.routes.iter().filter(|r| r.change != Change::Unchanged).collect();
-    routes.sort_by(|a, b| b.cost_change.abs().cmp(&a.cost_change.abs()));
+    routes.sort_by_key(|r| std::cmp::Reverse(r.cost_change.abs()));
     routes
 }
 
