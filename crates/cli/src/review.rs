@@ -144,11 +144,14 @@ pub fn markdown(r: &Review) -> String {
     } else {
         out.push_str(&format!("**Tier:** {} → {}\n\n", d.old_tier, d.new_tier));
     }
-    let (old_rec, new_rec) = (recommendation_text(r.old_recommendation), recommendation_text(r.new_recommendation));
-    if old_rec == new_rec {
-        out.push_str(&format!("**Recommendation:** {new_rec} (unchanged)\n\n"));
+    // The recommended tier is what a reviewer weighs; the new summary carries the amounts.
+    let tier_of = |rec: Option<&Recommendation>| rec.map_or_else(|| "none".to_owned(), |rec| rec.tier.clone());
+    let (old_best, new_best) = (tier_of(r.old_recommendation), tier_of(r.new_recommendation));
+    let new_rec = recommendation_text(r.new_recommendation);
+    if old_best == new_best {
+        out.push_str(&format!("**Recommendation:** {new_rec}\n\n"));
     } else {
-        out.push_str(&format!("**Recommendation:** {new_rec}\nWas: {old_rec}\n\n"));
+        out.push_str(&format!("**Recommended tier:** {old_best} → {new_best}. {new_rec}\n\n"));
     }
     out.push_str(&format!("**Verdict:** {}\n\n", verdict(r)));
     out.push_str("<sub>Route costs are each route's share of the overage lines; the base fee is not split. ");
