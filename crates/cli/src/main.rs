@@ -35,7 +35,8 @@ enum Command {
     Schema,
     /// Estimate a routing plan: usage, the bill, cost per route, quota days, the cheapest option.
     Estimate(plan::EstimateArgs),
-    /// Compare the monthly cost of two plans, per route; fail a CI check past a limit.
+    /// Compare the monthly cost of two plans (files or git `REV:PATH`), per route, as text, a
+    /// pull-request comment or GitHub annotations; warn or fail a CI check past a limit.
     Diff(plan::DiffArgs),
     /// Build routing plans from measured usage.
     Plan(plan::PlanArgs),
