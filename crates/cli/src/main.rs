@@ -7,6 +7,7 @@ mod admin;
 mod args;
 mod plan;
 mod price;
+mod review;
 mod serve;
 mod table;
 
@@ -34,7 +35,8 @@ enum Command {
     Schema,
     /// Estimate a routing plan: usage, the bill, cost per route, quota days, the cheapest option.
     Estimate(plan::EstimateArgs),
-    /// Compare the monthly cost of two plans, per route; fail a CI check past a limit.
+    /// Compare the monthly cost of two plans (files or git `REV:PATH`), per route, as text, a
+    /// pull-request comment or GitHub annotations; warn or fail a CI check past a limit.
     Diff(plan::DiffArgs),
     /// Build routing plans from measured usage.
     Plan(plan::PlanArgs),
@@ -42,6 +44,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create accounts and edge nodes in the billing engine's database.
     Admin(admin::AdminArgs),
+    /// Print shell completions: `edgecost completions bash > ~/.local/share/bash-completion/completions/edgecost`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_name = "SHELL", value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A command's failure, with the exit code it maps to.
@@ -95,6 +103,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Plan(a) => plan::plan(&a)?,
         Command::Serve(a) => serve::serve(&a)?,
         Command::Admin(a) => admin::admin(&a)?,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "edgecost", &mut script);
+            emit(&String::from_utf8_lossy(&script));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
