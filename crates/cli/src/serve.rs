@@ -83,6 +83,9 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
     init_logging();
     runtime()?.block_on(async {
+        // The handlers are in place before the `listening on` line, so a signal sent as soon
+        // as a script sees it shuts the server down cleanly instead of killing it.
+        let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
         let engine = open_engine(args.database.as_deref()).await?;
         if args.demo {
             let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now())
@@ -103,7 +106,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         };
         let server = RunningServer::start(router(state), args.listen).await.map_err(failed)?;
         crate::emit(&format!("listening on {}", server.url()));
-        shutdown_signal().await;
+        shutdown.received().await;
         tracing::info!("shutting down");
         server.shutdown().await.map_err(failed)?;
         if let Some(metrics) = metrics {
@@ -120,25 +123,35 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C, or SIGTERM on Unix, listened for from the moment it is installed.
+struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> std::io::Result<ShutdownSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignal { terminate: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
+    }
+
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
