@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use edgecost_charts::{
     Bucket, MeterProjection, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost,
-    RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
+    ProjectedTotal, RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -76,7 +76,8 @@ fn main() -> anyhow::Result<()> {
         projection: Vec::new(),
         projection_p90: Vec::new(),
     };
-    usage.projection = usage.linear_projection(period.end_unix_s)?;
+    // A projection to period end as the billing engine sends it.
+    usage.projection = vec![ProjectedTotal { at_unix_s: period.end_unix_s, total: Decimal::from(2_580_000) }];
     let mut per_bucket = usage.clone();
     per_bucket.view = UsageView::PerBucket;
     let ninety_days = TimeRange::last_days(now, 90);

@@ -15,7 +15,7 @@
 //! chart with no data draws a short sentence saying so instead of empty axes.
 //!
 //! ```
-//! use edgecost_charts::{Bucket, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView};
+//! use edgecost_charts::{Bucket, ProjectedTotal, Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView};
 //! use edgecost_pricing::{Decimal, Meter};
 //!
 //! let period = TimeRange::new(1_793_491_200, 1_793_491_200 + 30 * 86_400);
@@ -35,8 +35,8 @@
 //!     projection: Vec::new(),
 //!     projection_p90: Vec::new(),
 //! };
-//! chart.projection = chart.linear_projection(period.end_unix_s)?;
-//! assert_eq!(chart.projection[0].total, Decimal::from(1_500_000));
+//! // The projection is the billing engine's (its run rate to period end); the chart draws it.
+//! chart.projection = vec![ProjectedTotal { at_unix_s: period.end_unix_s, total: Decimal::from(1_500_000) }];
 //!
 //! let svg = chart.to_svg(&Theme::dark(), Size::DASHBOARD)?;
 //! assert!(svg.contains("Included (2M requests)"));

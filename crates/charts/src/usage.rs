@@ -98,38 +98,6 @@ impl UsageChart {
         }
     }
 
-    /// The running total at `now_unix_s` carried on at the average pace so far to
-    /// `period_end_unix_s`: the projection the dashboard shows before the engine has a better
-    /// one.
-    ///
-    /// Empty when no time has passed or the period has ended.
-    pub fn linear_projection(
-        &self,
-        period_end_unix_s: i64,
-    ) -> Result<Vec<ProjectedTotal>, ChartError> {
-        let now = self.now_unix_s.min(self.range.end_unix_s);
-        let elapsed_s = now - self.range.start_unix_s;
-        if elapsed_s <= 0 || period_end_unix_s <= now {
-            return Ok(Vec::new());
-        }
-        let buckets = bucketize(self.point_pairs(), self.range, self.bucket, now)?;
-        let total = running_totals(&buckets.amounts)?
-            .last()
-            .copied()
-            .unwrap_or(Decimal::ZERO);
-        let overflow = ChartError::Overflow { what: "projection" };
-        // total x (period length / elapsed); the division is exact to 28 digits, which is
-        // far finer than a pixel.
-        let projected = total
-            .checked_mul(Decimal::from(period_end_unix_s - self.range.start_unix_s))
-            .and_then(|scaled| scaled.checked_div(Decimal::from(elapsed_s)))
-            .ok_or(overflow)?;
-        Ok(vec![ProjectedTotal {
-            at_unix_s: period_end_unix_s,
-            total: projected,
-        }])
-    }
-
     /// Draws the chart as an SVG document.
     pub fn to_svg(&self, theme: &Theme, size: Size) -> Result<String, ChartError> {
         let title = self.title();
