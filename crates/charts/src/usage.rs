@@ -66,8 +66,8 @@ pub struct UsageChart {
     pub points: Vec<UsagePoint>,
     /// The tier's included quantity over `range`, or `None` to draw no quota.
     pub included: Option<Decimal>,
-    /// Projected running totals after `now_unix_s`, drawn dashed; see
-    /// [`UsageChart::linear_projection`].
+    /// Projected running totals after `now_unix_s` (the billing engine's run rate), drawn
+    /// dashed.
     pub projection: Vec<ProjectedTotal>,
     /// A busier projection (the P90 of simulated periods), drawn as a thinner dashed line
     /// above the projection; empty for none.
