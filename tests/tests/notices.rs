@@ -112,7 +112,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert!(synced.elapsed() < Duration::from_secs(5), "the banner took {:?}", synced.elapsed());
     assert!(headline.starts_with("Requests passed 80% of the Production quota on"), "{headline}");
     let detail = text_of(&app, "#notice-banner .line .detail").await;
-    assert!(detail.contains("left") && detail.contains("projected bill $"), "{detail}");
+    assert!(detail.contains("left") && detail.contains("projected to cost $"), "{detail}");
 
     // Buy credits: two packs, confirmed with a double click, make exactly one purchase.
     app.find(Locator::Css("#notice-buy-credits")).await.unwrap().click().await.unwrap();

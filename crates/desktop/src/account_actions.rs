@@ -53,7 +53,7 @@ pub struct BannerLine {
     pub meter: String,
     /// "Requests passed 80% of the Production quota on Nov 20".
     pub headline: String,
-    /// "10 days left · projected bill $31.50".
+    /// "10 days left · projected to cost $31.50".
     pub detail: String,
 }
 
@@ -100,7 +100,7 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
                 view.tier_label,
                 short_day(&n.reached_on)
             ),
-            detail: format!("{} · projected bill {}", days_left_text(n.days_left), n.projected_bill),
+            detail: format!("{} · projected to cost {}", days_left_text(n.days_left), n.projected_bill),
         })
         .collect();
     let summary = match level {

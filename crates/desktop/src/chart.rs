@@ -124,8 +124,9 @@ pub fn region_chart(snapshot: &Snapshot) -> Result<RegionEgressChart, DesktopErr
 }
 
 /// Cost by route as the engine attributes the real bills: each route's share of this
-/// period's overage so far, against its share of the previous period's final overage. The
-/// shares add up to the bills' overage lines to the cent.
+/// period's overage projected to period end at the run rate (a whole period, comparable with
+/// the last one), against its share of the previous period's final overage. The shares add
+/// up to the bills' overage lines to the cent.
 pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> {
     let periods = snapshot.route_costs.as_ref().map(|r| r.periods.as_slice()).unwrap_or_default();
     let Some(current) = periods.iter().find(|p| !p.closed) else {
@@ -137,13 +138,15 @@ pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> 
         .iter()
         .map(|r| RouteCost {
             route: r.route.clone(),
-            cost: r.cost,
+            cost: r.projected_cost.unwrap_or(r.cost),
             previous_cost: previous.and_then(|p| p.routes.iter().find(|x| x.route == r.route)).map(|x| x.cost),
         })
         .collect();
+    let to_date = edgecost_pricing::format::money(current.overage);
+    let this = format!("{} projected ({to_date} so far)", current.start.format("%B %Y"));
     let period_label = match previous {
-        Some(p) => format!("{} to date, against {}", current.start.format("%B %Y"), p.start.format("%B %Y")),
-        None => format!("{} to date", current.start.format("%B %Y")),
+        Some(p) => format!("{this}, against {}", p.start.format("%B %Y")),
+        None => this,
     };
     Ok(RouteCostChart { period_label, routes })
 }

@@ -12,7 +12,7 @@ use crate::chart::{ChartId, totals_by_key};
 use crate::snapshot::{ChartRange, Door, Snapshot};
 
 /// The share of a quota at which the dashboard marks a meter and the engine raises a notice.
-pub const WARNING_PERCENT: u32 = 80;
+pub const WARNING_PERCENT: u32 = edgecost_pricing::THRESHOLDS_PERCENT[0];
 
 /// How full one meter's quota is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]

@@ -36,7 +36,7 @@ async fn the_demo_account_gets_a_warning_banner_with_both_actions() {
     assert_eq!(banner.level, BannerLevel::Warning);
     assert_eq!(banner.lines[0].meter, "requests");
     assert!(banner.lines[0].headline.starts_with("Requests passed 80% of the Production quota on "), "{}", banner.lines[0].headline);
-    assert!(banner.lines[0].detail.contains("projected bill $"), "{}", banner.lines[0].detail);
+    assert!(banner.lines[0].detail.contains("projected to cost $"), "{}", banner.lines[0].detail);
     assert_eq!(banner.upgrade_label.as_deref(), Some("Upgrade to Scale"));
     assert!(banner.can_buy_credits);
     assert!(banner.summary.contains("billed as overage"), "{}", banner.summary);

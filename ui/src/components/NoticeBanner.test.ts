@@ -19,7 +19,7 @@ function banner(over: Partial<NoticeBanner> = {}): NoticeBanner {
         notice_id: "n1",
         meter: "requests",
         headline: "Requests passed 80% of the Production quota on Nov 20",
-        detail: "10 days left · projected bill $31.50",
+        detail: "10 days left · projected to cost $31.50",
       },
     ],
     summary: "Past 100%, usage is billed as overage; burst credit pays it first.",
@@ -37,7 +37,7 @@ describe("NoticeBanner", () => {
   it("names the meter, when it crossed, days left and the projected bill, with both actions", () => {
     const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop, onledger: noop });
     expect(body).toContain("Requests passed 80% of the Production quota on Nov 20");
-    expect(body).toContain("10 days left · projected bill $31.50");
+    expect(body).toContain("10 days left · projected to cost $31.50");
     expect(body).toContain('id="notice-upgrade"');
     expect(body).toContain("Upgrade to Scale");
     expect(body).toContain('id="notice-buy-credits"');

@@ -9,6 +9,6 @@ export type BannerLine = { notice_id: string, meter: string,
  */
 headline: string, 
 /**
- * "10 days left · projected bill $31.50".
+ * "10 days left · projected to cost $31.50".
  */
 detail: string, };
