@@ -84,8 +84,12 @@ pub struct TierQuote {
     /// The tier would cap this usage (the sandbox past a quota): never recommended.
     pub caps_usage: bool,
     pub current: bool,
-    /// Moving here applies at once (a higher tier) rather than next period.
+    /// Moving here applies at once (a higher tier) rather than next period. A higher tier is
+    /// priced as if upgraded today; a lower one as if the whole period had been on it.
     pub upgrade: bool,
+    /// The upgrade offered: the cheapest higher tier that does not cap the usage.
+    pub offered: bool,
+    /// The offered upgrade costs no more than staying (or the current tier caps the usage).
     pub recommended: bool,
 }
 
@@ -97,13 +101,16 @@ pub struct UpgradeQuote {
     pub current_tier: String,
     pub basis: ProjectionBasis,
     pub tiers: Vec<TierQuote>,
-    /// `None` on the last tier.
+    /// The upgrade offered; `None` on the last tier.
+    pub upgrade_to: Option<String>,
+    /// The offered upgrade when it costs no more than staying (or the current tier caps the
+    /// usage); `None` when staying is cheaper.
     pub recommended: Option<String>,
-    /// Today's prorated base fee of the recommended tier, and how it was worked out.
+    /// Today's prorated base fee of the offered tier, and how it was worked out.
     #[ts(type = "string | null")]
     pub prorated_base_fee: Option<Decimal>,
     pub prorated_explanation: Option<String>,
-    /// Current projected cost minus the recommended tier's: positive saves money.
+    /// Current projected cost minus the offered tier's: positive saves money.
     #[ts(type = "string | null")]
     pub saving: Option<Decimal>,
 }

@@ -134,7 +134,10 @@ pub struct TierProjection {
     /// What the period is projected to cost on this tier, before credit.
     pub projected_bill: String,
     pub current: bool,
+    /// The upgrade this sheet confirms.
     pub target: bool,
+    /// The engine recommends it: it costs no more than staying, or staying caps the usage.
+    pub recommended: bool,
     /// The tier's hard cap would refuse this usage.
     pub caps_usage: bool,
 }
@@ -361,7 +364,7 @@ pub fn new_intent_key(prefix: &str) -> String {
 pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String) -> Result<UpgradeSheet, DesktopError> {
     let label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
     let current = &quote.current_tier;
-    let target = quote.recommended.clone().ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
+    let target = quote.upgrade_to.clone().ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
     let projections = quote
         .tiers
         .iter()
@@ -371,6 +374,7 @@ pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String)
             projected_bill: money(t.projected_cost),
             current: t.current,
             target: t.tier == target,
+            recommended: t.recommended,
             caps_usage: t.caps_usage,
         })
         .collect();

@@ -187,7 +187,11 @@ pub struct RegionRow {
     pub region: String,
     /// Raw egress in GB, before region weights.
     pub egress_gb: String,
-    /// Whole percent of all egress in the range.
+    /// The region's weight in the price book: billable GB = GB sent x weight.
+    pub weight: String,
+    /// Egress as billed (region-weighted), in GB: what the egress meter and chart count.
+    pub billable_gb: String,
+    /// Whole percent of all egress sent in the range.
     pub share_percent: u32,
 }
 
@@ -336,10 +340,16 @@ fn regions(snapshot: &Snapshot) -> Vec<RegionRow> {
     totals
         .into_iter()
         .zip(shares)
-        .map(|((region, bytes), share_percent)| RegionRow {
-            region,
-            egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB)),
-            share_percent,
+        .map(|((region, bytes), share_percent)| {
+            let gb = Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB);
+            let weight = snapshot.book().region_weight(&region).unwrap_or(Decimal::ONE);
+            RegionRow {
+                egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, gb),
+                weight: format!("×{}", weight.normalize()),
+                billable_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, gb.saturating_mul(weight)),
+                region,
+                share_percent,
+            }
         })
         .collect()
 }

@@ -71,7 +71,7 @@ async fn the_upgrade_sheet_shows_the_engines_quote_for_every_tier() {
     let (_dir, app) = demo_app().await;
     let quote = app.connection().await.unwrap().client().upgrade_quote().await.unwrap();
     let sheet = edgecost_desktop::actions::open_upgrade(&app).await.unwrap();
-    let target = quote.tiers.iter().find(|t| t.recommended).expect("the demo has an upgrade");
+    let target = quote.tiers.iter().find(|t| t.offered).expect("the demo has an upgrade");
     assert_eq!(sheet.target_tier, target.tier);
     assert_eq!(sheet.prorated_base_fee, money(quote.prorated_base_fee.unwrap()));
     let shown: Vec<(&str, &str)> = sheet.projections.iter().map(|p| (p.tier.as_str(), p.projected_bill.as_str())).collect();

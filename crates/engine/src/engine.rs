@@ -712,7 +712,7 @@ impl Engine {
         let tiers = self.tier_quotes(s, &projected_totals, now)?;
         let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::CorruptRow { reason: format!("tier {} cannot be rated", s.tier) })?;
         let projected = current.projected.clone();
-        let upgrade = tiers.iter().find(|t| t.recommended).map(|t| UpgradeOffer {
+        let upgrade = tiers.iter().find(|t| t.offered).map(|t| UpgradeOffer {
             tier: t.tier.clone(),
             saving: current.projected_cost - t.projected_cost,
             projected_bill: t.projected_cost,

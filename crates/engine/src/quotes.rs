@@ -41,9 +41,11 @@ impl Engine {
         Ok((basis, totals))
     }
 
-    /// Every rateable tier priced for `projected` usage of this period as if moved to today
-    /// (the current tier as it stands), the recommended upgrade marked: the cheapest higher
-    /// tier that does not cap the usage, ties to the lower tier.
+    /// Every rateable tier priced for `projected` usage of this period: a higher tier as if
+    /// upgraded today, a lower one as if the whole period had been on it (a downgrade takes
+    /// effect next period), the current tier as it stands. The upgrade offered is the cheapest
+    /// higher tier that does not cap the usage (ties to the lower tier); it is recommended only
+    /// when it costs no more than staying, or the current tier caps the usage.
     pub(crate) fn tier_quotes(&self, s: &PeriodState, projected: &UsageTotals, now: DateTime<Utc>) -> Result<Vec<TierQuote>> {
         let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
         let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
@@ -51,7 +53,14 @@ impl Engine {
         let mut quotes = Vec::new();
         for tier in self.book.tiers.iter().filter(|t| t.is_rateable() && !t.custom) {
             let current = tier.name == s.tier;
-            let shares = if current { s.shares.clone() } else { shares_if_changed_today(&s.changes, &s.period, &tier.name, now) };
+            let higher = rank(&tier.name) > current_rank;
+            let shares = if current {
+                s.shares.clone()
+            } else if higher {
+                shares_if_changed_today(&s.changes, &s.period, &tier.name, now)
+            } else {
+                Vec::new()
+            };
             let credit = if tier.credit_packs && credit_cents > 0 { ledger::from_cents(credit_cents) } else { Decimal::ZERO };
             let options = RateOptions { credit_balance: credit, base_fee_shares: shares };
             let projected = self.book.rate(&tier.name, &projected.usage(), &options)?;
@@ -61,7 +70,8 @@ impl Engine {
                 label: tier.display_name().to_owned(),
                 caps_usage: tier.hard_cap && projected.capped,
                 current,
-                upgrade: rank(&tier.name) > current_rank,
+                upgrade: higher,
+                offered: false,
                 recommended: false,
                 projected,
                 projected_cost,
@@ -75,7 +85,10 @@ impl Engine {
             .min_by_key(|(_, q)| q.projected_cost)
             .map(|(i, _)| i);
         if let Some(i) = best {
-            quotes[i].recommended = true;
+            quotes[i].offered = true;
+            let staying = quotes.iter().find(|q| q.current);
+            let worth_it = staying.is_none_or(|c| c.caps_usage || quotes[i].projected_cost <= c.projected_cost);
+            quotes[i].recommended = worth_it;
         }
         Ok(quotes)
     }
@@ -87,8 +100,8 @@ impl Engine {
         let (basis, projected) = self.projection(account, &s, now).await?;
         let tiers = self.tier_quotes(&s, &projected, now)?;
         let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::NegotiatedTier { tier: s.tier.clone() })?;
-        let recommended = tiers.iter().find(|t| t.recommended);
-        let (prorated_base_fee, prorated_explanation, saving) = match recommended {
+        let offered = tiers.iter().find(|t| t.offered);
+        let (prorated_base_fee, prorated_explanation, saving) = match offered {
             Some(r) => {
                 let (fee, explanation) = match r.projected.base_fee_lines.iter().rev().find(|l| l.tier == r.tier) {
                     Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
@@ -102,7 +115,8 @@ impl Engine {
         Ok(UpgradeQuote {
             current_tier: s.tier.clone(),
             basis,
-            recommended: recommended.map(|r| r.tier.clone()),
+            upgrade_to: offered.map(|r| r.tier.clone()),
+            recommended: tiers.iter().find(|t| t.recommended).map(|r| r.tier.clone()),
             prorated_base_fee,
             prorated_explanation,
             saving,

@@ -878,17 +878,26 @@ async fn the_upgrade_quote_prices_every_tier_and_recommends_the_cheapest_that_do
     assert_eq!(
         costs,
         vec![
-            // Production for days 1-10 ($6.33), then the sandbox, which caps this usage.
-            ("sandbox", "6.33".to_owned(), true, false),
+            // A lower tier is priced as if the whole period had been on it: the sandbox caps it.
+            ("sandbox", "0.00".to_owned(), true, false),
             // $19 + 2,800,000 over at $0.40 per 10,000.
             ("production", "131.00".to_owned(), false, false),
             // $6.33 production for 10 days + $52.67 scale for 20 + 1,000,000 over at $0.25.
             ("scale", "84.00".to_owned(), false, true),
         ]
     );
-    assert_eq!(quote.recommended.as_deref(), Some("scale"));
+    assert_eq!((quote.upgrade_to.as_deref(), quote.recommended.as_deref()), (Some("scale"), Some("scale")));
     assert_eq!(quote.prorated_base_fee, Some(d("52.67")));
     assert_eq!(quote.saving, Some(d("47.00")));
+
+    // A light account is offered the upgrade, but it is not recommended: it costs more.
+    let light = fixture(&db, "production", "2026-10-15T00:00:00Z").await;
+    let records = vec![rec(&light.account_id, "/api", "na", "2026-11-01T00:00:00Z", 20_000, 0, 0)];
+    light.engine.ingest(&light.node, &batch(&light, "light", records), now).await.unwrap();
+    let quote = light.engine.upgrade_quote(&light.account, now).await.unwrap();
+    assert_eq!((quote.upgrade_to.as_deref(), quote.recommended), (Some("scale"), None));
+    assert!(quote.saving.unwrap() < Decimal::ZERO, "{:?}", quote.saving);
+    assert!(quote.tiers.iter().all(|t| !t.recommended));
 
     // A sandbox account over its cap is offered the cheapest tier that does not cap it.
     let s = fixture(&db, "sandbox", "2026-10-15T00:00:00Z").await;

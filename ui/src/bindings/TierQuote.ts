@@ -19,6 +19,15 @@ projected_cost: string,
  */
 caps_usage: boolean, current: boolean, 
 /**
- * Moving here applies at once (a higher tier) rather than next period.
+ * Moving here applies at once (a higher tier) rather than next period. A higher tier is
+ * priced as if upgraded today; a lower one as if the whole period had been on it.
  */
-upgrade: boolean, recommended: boolean, };
+upgrade: boolean, 
+/**
+ * The upgrade offered: the cheapest higher tier that does not cap the usage.
+ */
+offered: boolean, 
+/**
+ * The offered upgrade costs no more than staying (or the current tier caps the usage).
+ */
+recommended: boolean, };

@@ -9,14 +9,19 @@ import type { TierQuote } from "./TierQuote";
  */
 export type UpgradeQuote = { current_tier: string, basis: ProjectionBasis, tiers: Array<TierQuote>, 
 /**
- * `None` on the last tier.
+ * The upgrade offered; `None` on the last tier.
+ */
+upgrade_to: string | null, 
+/**
+ * The offered upgrade when it costs no more than staying (or the current tier caps the
+ * usage); `None` when staying is cheaper.
  */
 recommended: string | null, 
 /**
- * Today's prorated base fee of the recommended tier, and how it was worked out.
+ * Today's prorated base fee of the offered tier, and how it was worked out.
  */
 prorated_base_fee: string | null, prorated_explanation: string | null, 
 /**
- * Current projected cost minus the recommended tier's: positive saves money.
+ * Current projected cost minus the offered tier's: positive saves money.
  */
 saving: string | null, };

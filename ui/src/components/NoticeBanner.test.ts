@@ -74,9 +74,9 @@ describe("UpgradeSheet", () => {
     prorated_base_fee: "$52.67",
     prorated_explanation: "$79.00 x 20 of 30 days (from today, Nov 11)",
     projections: [
-      { tier: "sandbox", label: "Sandbox", projected_bill: "$6.33", current: false, target: false, caps_usage: true },
-      { tier: "production", label: "Production", projected_bill: "$99.00", current: true, target: false, caps_usage: false },
-      { tier: "scale", label: "Scale", projected_bill: "$64.00", current: false, target: true, caps_usage: false },
+      { tier: "sandbox", label: "Sandbox", projected_bill: "$0.00", current: false, target: false, recommended: false, caps_usage: true },
+      { tier: "production", label: "Production", projected_bill: "$99.00", current: true, target: false, recommended: false, caps_usage: false },
+      { tier: "scale", label: "Scale", projected_bill: "$64.00", current: false, target: true, recommended: true, caps_usage: false },
     ],
     difference: "Saves $35.00 on what the period is projected to cost.",
     basis: "At the run rate of the 10 days 12 h since the period start.",
@@ -91,11 +91,35 @@ describe("UpgradeSheet", () => {
     expect(body).toContain("20 of 30 days");
     expect(body).toMatch(/Production \(now\)[\s\S]*\$99\.00/);
     expect(body).toMatch(/Scale \(recommended\)[\s\S]*\$64\.00/);
-    expect(body).toMatch(/Sandbox \(caps this usage\)[\s\S]*\$6\.33/);
+    expect(body).toMatch(/Sandbox \(caps this usage\)[\s\S]*\$0\.00/);
     expect(body).toContain("Saves $35.00 on what the period is projected to cost.");
     expect(body).toContain("At the run rate of the 10 days 12 h since the period start.");
     expect(body).toContain("Ties go to the lower tier.");
     expect(body).toContain('id="confirm-upgrade"');
+  });
+});
+
+describe("UpgradeSheet that costs more", () => {
+  it("offers the upgrade without calling it recommended", () => {
+    const dearer: UpgradeSheet = {
+      intent_key: "upgrade-2",
+      current_tier: "production",
+      current_label: "Production",
+      target_tier: "scale",
+      target_label: "Scale",
+      prorated_base_fee: "$68.81",
+      prorated_explanation: "$79.00 x 27 of 31 days (from today, Dec 5)",
+      projections: [
+        { tier: "production", label: "Production", projected_bill: "$52.98", current: true, target: false, recommended: false, caps_usage: false },
+        { tier: "scale", label: "Scale", projected_bill: "$71.26", current: false, target: true, recommended: false, caps_usage: false },
+      ],
+      difference: "Costs $18.28 more than staying.",
+      basis: "At the run rate of the 4 days 21 h since the period start.",
+    };
+    const body = html(UpgradeSheetView, { sheet: dearer, onclose: noop });
+    expect(body).toContain("Scale (upgrade)");
+    expect(body).not.toContain("(recommended)");
+    expect(body).toContain("Costs $18.28 more than staying.");
   });
 });
 

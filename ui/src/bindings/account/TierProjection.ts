@@ -7,7 +7,15 @@ export type TierProjection = { tier: string, label: string,
 /**
  * What the period is projected to cost on this tier, before credit.
  */
-projected_bill: string, current: boolean, target: boolean, 
+projected_bill: string, current: boolean, 
+/**
+ * The upgrade this sheet confirms.
+ */
+target: boolean, 
+/**
+ * The engine recommends it: it costs no more than staying, or staying caps the usage.
+ */
+recommended: boolean, 
 /**
  * The tier's hard cap would refuse this usage.
  */

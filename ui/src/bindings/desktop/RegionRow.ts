@@ -9,6 +9,14 @@ export type RegionRow = { region: string,
  */
 egress_gb: string, 
 /**
- * Whole percent of all egress in the range.
+ * The region's weight in the price book: billable GB = GB sent x weight.
+ */
+weight: string, 
+/**
+ * Egress as billed (region-weighted), in GB: what the egress meter and chart count.
+ */
+billable_gb: string, 
+/**
+ * Whole percent of all egress sent in the range.
  */
 share_percent: number, };
