@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Fixture;
@@ -109,31 +107,10 @@ async fn a_stalled_body_answers_408_in_the_error_shape_and_closes() {
     server.shutdown().await.unwrap();
 }
 
-/// A log sink the test can read back.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn stalled_clients_beyond_the_bound_cannot_lock_others_out() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
     // The current-thread runtime runs the accept loop on this thread, under this subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = common::CapturedLog::install(tracing::Level::WARN);
 
     let f = Fixture::new().await;
     let server = serve(&f, LIMITS).await;
@@ -164,7 +141,7 @@ async fn stalled_clients_beyond_the_bound_cannot_lock_others_out() {
         read_until_closed(s).await;
     }
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let warnings: Vec<&str> = log.lines().filter(|l| l.contains("connection bound reached")).collect();
     assert_eq!(warnings.len(), 1, "one line per minute at most: {log}");
     assert!(warnings[0].contains("WARN") && warnings[0].contains(&LIMITS.connections_max.to_string()), "{log}");

@@ -158,3 +158,32 @@ pub fn hourly_records(account_id: &str, hours: u32, requests_per_hour: u64) -> V
 pub fn batch(batch_id: &str, node_id: &str, records: Vec<TelemetryRecord>) -> TelemetryBatch {
     TelemetryBatch { batch_id: batch_id.to_owned(), node_id: node_id.to_owned(), records }
 }
+
+/// A log the test reads back: the server's tracing output at `level` and above, captured
+/// while the returned guard lives (on this thread, so tests run on a current-thread runtime).
+#[derive(Clone, Default)]
+pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[allow(dead_code, reason = "not every test binary reads logs")]
+impl CapturedLog {
+    pub fn install(level: tracing::Level) -> (CapturedLog, tracing::subscriber::DefaultGuard) {
+        let captured = CapturedLog::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt().with_max_level(level).with_writer(move || sink.clone()).with_ansi(false).finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
