@@ -554,12 +554,21 @@ impl Engine {
     // ---------------------------------------------------------------- credits
 
     /// Spends credit on the open period's unpaid overage (or returns credit the overage no
-    /// longer needs). Idempotent: it converges on the same ledger however often it runs. The
-    /// overage is worked out from the usage and tier read inside the ledger's transaction, so a
-    /// settlement never acts on overage that a concurrent batch has changed.
+    /// longer needs), and during the grace hour after a period ends first on what late records
+    /// added to the period just closed. Idempotent: it converges on the same ledger however
+    /// often it runs. The overage is worked out from the usage and tier read inside the
+    /// ledger's transaction, so a settlement never acts on overage a concurrent batch changed.
     pub async fn settle_credits(&self, account: &AccountId, now: DateTime<Utc>) -> Result<()> {
         let now = truncate_to_second(now);
-        let period = Period::containing(now);
+        let open = Period::containing(now);
+        let closing = Period::containing(now - Duration::seconds(validate::LATE_RECORD_GRACE_SECONDS));
+        if closing != open {
+            self.settle_period(account, closing, now).await?;
+        }
+        self.settle_period(account, open, now).await
+    }
+
+    async fn settle_period(&self, account: &AccountId, period: Period, now: DateTime<Utc>) -> Result<()> {
         let entries = self.store.ledger(&account.0).await?;
         let balance = ledger::checked_balance(&account.0, &entries)?;
         let paid = ledger::paid_for_period(&entries, period.start_unix());
@@ -567,9 +576,11 @@ impl Engine {
         if balance == 0 && paid == 0 {
             return Ok(());
         }
+        // A closed period is rated as its final bill: on the tier at its last second.
+        let at = now.min(period.end - Duration::seconds(1));
         let (book, account_id) = (self.book.clone(), account.0.clone());
         let decide = move |state: &LedgerState| -> Result<LedgerPlan> {
-            let (overage, takes_packs) = overage_in(&book, state, &period, now)?;
+            let (overage, takes_packs) = overage_in(&book, state, &period, at)?;
             let mut chain = Chain::after(&account_id, &state.entries)?;
             if takes_packs {
                 ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, now);

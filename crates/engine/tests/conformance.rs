@@ -572,6 +572,29 @@ async fn credit_settlement_under_concurrent_bursts_pays_min_of_credit_and_overag
     }
 }
 
+/// A December record accepted inside the grace hour raises December's overage; held credit
+/// pays the rise too.
+async fn late_records_in_the_grace_hour_are_paid_by_credit(db: Db) {
+    let f = fixture(&db, "production", "2026-11-01T00:00:00Z").await;
+    // 300,000 requests: $4.00 of overage, paid from one $25.00 pack.
+    use_requests(&f, "dec", 300_000, "2026-12-20T10:00:00Z").await;
+    f.engine.purchase_credits(&f.account, "buy", &CreditPurchaseRequest { packs: 1 }, t("2026-12-20T10:05:00Z")).await.unwrap();
+    assert_eq!(f.engine.credit_ledger(&f.account).await.unwrap().balance, d("21.00"));
+    // Jan 1 00:30: 100,000 more December requests arrive late; December's overage is $8.00.
+    let late = vec![rec(&f.account_id, "/api/orders", "eu", "2026-12-31T23:50:00Z", 100_000, 0, 0)];
+    let r = f.engine.ingest(&f.node, &batch(&f, "late", late), t("2027-01-01T00:30:00Z")).await.unwrap();
+    assert_eq!(r.receipt.accepted, 1, "{:?}", r.receipt.rejected);
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    assert_eq!(ledger.balance, d("17.00"), "{:?}", ledger.entries);
+    let december: Decimal = ledger
+        .entries
+        .iter()
+        .filter(|e| e.paid_overage.as_ref().is_some_and(|p| p.period_start == t("2026-12-01T00:00:00Z")))
+        .map(|e| e.amount)
+        .sum();
+    assert_eq!(december, d("-8.00"));
+}
+
 // ------------------------------------------------------------------------------ isolation and queries
 
 async fn accounts_never_see_each_other(db: Db) {
@@ -1187,6 +1210,7 @@ conformance!(
     the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_ordered,
     cost_by_route_attributes_each_periods_bill_to_the_cent,
     credit_settlement_under_concurrent_bursts_pays_min_of_credit_and_overage,
+    late_records_in_the_grace_hour_are_paid_by_credit,
     a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_reads,
     control_characters_in_record_strings_are_refused_alike_on_every_backend,
     a_window_at_the_end_of_representable_time_is_refused_not_a_panic,
