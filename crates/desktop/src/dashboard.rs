@@ -307,7 +307,7 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
                 meter: line.meter.id().to_owned(),
                 label: line.meter.label().to_owned(),
                 unit: line.unit.clone(),
-                used: shown_quantity(line.meter, line.quantity),
+                used: edgecost_pricing::format::meter_quantity(line.meter, line.quantity),
                 included: line.included.map(quantity),
                 percent,
                 level,
@@ -378,10 +378,4 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
             }
         })
         .collect()
-}
-
-/// A meter's quantity as the dashboard shows it: whole requests, GB and seconds to two
-/// places; the bill lines keep the exact quantities.
-fn shown_quantity(meter: Meter, value: Decimal) -> String {
-    edgecost_pricing::format::meter_quantity(meter, value)
 }

@@ -10,7 +10,7 @@ use edgecost_api::{
     CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport,
     SimulatedBill, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
 };
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, RateOptions, Usage};
 
 use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState};
@@ -28,14 +28,15 @@ impl Engine {
     /// The run-rate projection of the period's totals, and the span it is measured over.
     pub(crate) async fn projection(&self, account: &AccountId, s: &PeriodState, now: DateTime<Utc>) -> Result<(ProjectionBasis, UsageTotals)> {
         let before = s.period.end.timestamp();
+        let used = s.totals != UsageTotals::default();
         let mut first = self.store.first_usage_hour(&account.0, before).await?;
-        if first.is_none() && s.totals != UsageTotals::default() {
+        if first.is_none() && used {
             // Usage is counted in the ingest transaction and rolled up just after the answer:
             // catch up so the first usage hour is known.
             self.catch_up_rollups().await?;
             first = self.store.first_usage_hour(&account.0, before).await?;
         }
-        let first = first.map(from_unix).or_else(|| (s.totals != UsageTotals::default()).then_some(s.period.start));
+        let first = first.map(from_unix).or_else(|| used.then_some(s.period.start));
         let basis = rating::projection_basis(&s.period, first, now);
         let totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
         Ok((basis, totals))
@@ -174,7 +175,7 @@ impl Engine {
             Decimal::new(0, 2)
         } else {
             let grown = projected_overage.checked_sub(overage_now).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
-            edgecost_pricing::format::round_to_cents(grown / Decimal::from(days_left))
+            round_to_cents(grown / Decimal::from(days_left))
         };
         let owed_at_end = projected_overage.checked_sub(paid).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
         let projected_carry_over = available.checked_sub(owed_at_end).ok_or(EngineError::Overflow)?.max(Decimal::ZERO);
@@ -187,14 +188,14 @@ impl Engine {
         Ok(CreditsQuote {
             packs,
             packs_max: PACKS_PER_PURCHASE_MAX,
-            pack_price: cents(pack.price),
-            total_price: cents(total_price),
-            credit_added: cents(credit_added),
-            balance_now: cents(balance_now),
-            balance_after: cents(balance_after),
-            overage_per_day: cents(overage_per_day),
-            projected_overage: cents(projected_overage),
-            projected_carry_over: cents(projected_carry_over),
+            pack_price: round_to_cents(pack.price),
+            total_price: round_to_cents(total_price),
+            credit_added: round_to_cents(credit_added),
+            balance_now: round_to_cents(balance_now),
+            balance_after: round_to_cents(balance_after),
+            overage_per_day: round_to_cents(overage_per_day),
+            projected_overage: round_to_cents(projected_overage),
+            projected_carry_over: round_to_cents(projected_carry_over),
             covers_days,
             runs_out_on,
             basis,
@@ -362,11 +363,4 @@ fn shares_if_changed_today(changes: &[TierChangeRow], period: &Period, target: &
     let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
     changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned() });
     rating::base_fee_shares(&changes, period, now)
-}
-
-/// A money amount at two decimal places (whole cents).
-fn cents(amount: Decimal) -> Decimal {
-    let mut a = edgecost_pricing::format::round_to_cents(amount);
-    a.rescale(2);
-    a
 }
