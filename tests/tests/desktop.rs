@@ -120,8 +120,16 @@ async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone(
         .build()
         .expect("the single-instance name is free before the test");
     let driver = Driver::start(&home);
+    // The name is let go once the launch has met it (or after WAIT, and the assertion below
+    // fails): a fixed delay raced a cold first launch, which may reach the name only later.
+    let log = home.log();
     let gone = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(700));
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline
+            && !std::fs::read_to_string(&log).is_ok_and(|text| text.contains("still closing"))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         drop(closing);
     });
     let app = driver.launch().await;
