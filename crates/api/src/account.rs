@@ -32,17 +32,37 @@ pub struct UsageTotals {
     pub billable_egress_bytes: Decimal,
     #[ts(type = "number")]
     pub compute_ms: u64,
+    /// Usage a hard-capped tier refused earlier in the period (the sandbox past its quota):
+    /// measured and shown in the counters above, never billed, also after an upgrade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub refused_by_cap: Option<RefusedUsage>,
+}
+
+/// Usage refused by a hard cap: what the tier that refused it had counted past its quota
+/// when the account left it. Billable egress is in weighted bytes, rounded up to a whole byte.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct RefusedUsage {
+    /// The hard-capped tier that refused it.
+    pub tier: String,
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub compute_ms: u64,
+    #[ts(type = "string")]
+    pub billable_egress_bytes: Decimal,
 }
 
 impl UsageTotals {
     /// The usage the pricing core rates for these totals: egress weighted by region, compute
-    /// in seconds.
+    /// in seconds, less what a hard cap refused.
     pub fn usage(&self) -> Usage {
+        let refused = self.refused_by_cap.clone().unwrap_or_default();
         Usage {
-            requests: Decimal::from(self.requests),
-            egress_bytes: self.billable_egress_bytes,
+            requests: Decimal::from(self.requests.saturating_sub(refused.requests)),
+            egress_bytes: (self.billable_egress_bytes - refused.billable_egress_bytes).max(Decimal::ZERO),
             // Exact: dividing by a power of ten only moves the decimal point.
-            compute_seconds: Decimal::from(self.compute_ms) / Decimal::from(1000u32),
+            compute_seconds: Decimal::from(self.compute_ms.saturating_sub(refused.compute_ms)) / Decimal::from(1000u32),
         }
     }
 }

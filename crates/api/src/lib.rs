@@ -30,7 +30,7 @@ mod outlook;
 mod telemetry;
 mod usage;
 
-pub use account::{AccountSummary, BillToDate, BillingPeriod, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
+pub use account::{AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
 pub use credits::{MAX_PACKS_PER_PURCHASE, CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};

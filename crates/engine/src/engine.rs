@@ -332,33 +332,16 @@ impl Engine {
             let mut accounts = Vec::new();
             let mut notices = Vec::new();
             for (account_id, regions) in totals {
-                let tier_name = &tiers_known[account_id];
+                let change = &tiers_known[account_id];
+                let tier_name = &change.tier;
                 let tier = book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier {
                     tier: tier_name.clone(),
                     known: book.tier_names(),
                 })?;
-                let usage = rating::totals(&book, regions)?.usage();
-                let mut capped_meters = Vec::new();
-                for meter in Meter::ALL {
-                    let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
-                    let used = usage.quantity(meter);
-                    if tier.hard_cap && used >= included {
-                        capped_meters.push(meter);
-                    }
-                    for threshold in THRESHOLDS_PERCENT {
-                        if used * Decimal::ONE_HUNDRED >= included * Decimal::from(threshold) {
-                            notices.push(NoticeRow {
-                                id: token::random_id("ntc_", 10),
-                                account_id: account_id.clone(),
-                                period_start: current.start_unix(),
-                                tier: tier_name.clone(),
-                                meter: meter.id().to_owned(),
-                                threshold_percent: i64::from(threshold),
-                                reached_at: now.timestamp(),
-                            });
-                        }
-                    }
-                }
+                let mut totals = rating::totals(&book, regions)?;
+                totals.refused_by_cap = rating::refused_in(std::slice::from_ref(change), &current, now);
+                let (capped_meters, raised) = quota_state(tier, &totals.usage(), account_id, current.start_unix(), now);
+                notices.extend(raised);
                 accounts.push(AccountIngestStatus {
                     account_id: account_id.clone(),
                     tier: tier_name.clone(),
@@ -429,7 +412,8 @@ impl Engine {
             .find(|c| c.effective_at > now.timestamp())
             .map(|c| ScheduledTierChange { tier: c.tier.clone(), effective_at: from_unix(c.effective_at) });
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
-        let totals = rating::totals(&self.book, &regions)?;
+        let mut totals = rating::totals(&self.book, &regions)?;
+        totals.refused_by_cap = rating::refused_in(&changes, &period, now);
         let entries = self.store.ledger(&account.0).await?;
         let balance_cents = ledger::checked_balance(&account.0, &entries)?;
         let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
@@ -505,39 +489,61 @@ impl Engine {
         let period = Period::containing(now);
         let book = self.book.clone();
         let account_id = account.0.clone();
-        let decide = move |changes: &[TierChangeRow], entries: &[crate::store::LedgerRow]| -> Result<TierPlan> {
+        let decide = move |changes: &[TierChangeRow], entries: &[crate::store::LedgerRow], usage: &[RegionCounters]| -> Result<TierPlan> {
             let current = rating::tier_at(changes, now)
                 .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?
                 .to_owned();
             let scheduled = changes.iter().any(|c| c.effective_at > now.timestamp());
             let rank = |name: &str| book.tiers.iter().position(|t| t.name == name);
-            let plan = |immediate: bool, effective_at: DateTime<Utc>, resolve_notices: bool| {
-                let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at, immediate };
-                TierPlan {
-                    change: TierChangeRow { effective_at: effective_at.timestamp(), tier: tier.clone() },
+            // A change that applies now leaves the current tier: what a hard cap refused so
+            // far this period stays refused (never billed on the new tier), and the new tier's
+            // notices are raised at once on the period's billable usage.
+            let immediate = |resolve_notices: bool| -> Result<TierPlan> {
+                let from = book.tier(&current).ok_or_else(|| EngineError::UnknownTier { tier: current.clone(), known: book.tier_names() })?;
+                let to = book.tier(&tier).expect("checked rateable above");
+                let mut totals = rating::totals(&book, usage)?;
+                totals.refused_by_cap = rating::refused_in(changes, &period, now);
+                let refused = rating::refused_on_leaving(from, &totals)?;
+                let refused_by = match &totals.refused_by_cap {
+                    Some(earlier) => Some(earlier.tier.clone()),
+                    None => (refused != Counters::default()).then(|| current.clone()),
+                };
+                totals.refused_by_cap = rating::refused_usage(&refused, refused_by.as_deref().unwrap_or_default());
+                let (_, notices) = quota_state(to, &totals.usage(), &account_id, period.start_unix(), now);
+                let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at: now, immediate: true };
+                Ok(TierPlan {
+                    change: TierChangeRow { effective_at: now.timestamp(), tier: tier.clone(), refused, refused_by },
                     resolve_notices,
+                    notices,
                     response_json: serde_json::to_string(&answer).expect("a tier change serializes"),
-                }
+                })
             };
             if tier == current {
                 if !scheduled {
                     return Err(EngineError::TierUnchanged { tier: tier.clone() });
                 }
                 // Staying put cancels a scheduled downgrade.
-                return Ok(plan(true, now, false));
+                return immediate(false);
             }
             if rank(&tier) > rank(&current) {
-                return Ok(plan(true, now, true));
+                return immediate(true);
             }
             let target = book.tier(&tier).expect("checked rateable above");
             let balance_cents = ledger::checked_balance(&account_id, entries)?;
             if !target.credit_packs && balance_cents > 0 {
                 return Err(EngineError::CreditsHeld { tier: tier.clone(), balance: money(ledger::from_cents(balance_cents)) });
             }
-            Ok(plan(false, period.end, false))
+            // A downgrade applies from the next period, which starts with nothing refused.
+            let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at: period.end, immediate: false };
+            Ok(TierPlan {
+                change: TierChangeRow { effective_at: period.end.timestamp(), tier: tier.clone(), ..Default::default() },
+                resolve_notices: false,
+                notices: Vec::new(),
+                response_json: serde_json::to_string(&answer).expect("a tier change serializes"),
+            })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
-        let written = detached(async move { store.change_tier(&id, &claim, now.timestamp(), &decide).await }).await?;
+        let written = detached(async move { store.change_tier(&id, &claim, now.timestamp(), period.start_unix(), &decide).await }).await?;
         let json = match written {
             TierWrite::Written(j) | TierWrite::Replayed(j) => j,
         };
@@ -928,12 +934,41 @@ async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Sen
     }
 }
 
+/// The meters `tier` caps for `usage` (billable usage of the period starting at
+/// `period_start`) and the notices it raises: one per meter and threshold reached.
+fn quota_state(tier: &Tier, usage: &edgecost_pricing::Usage, account_id: &str, period_start: i64, now: DateTime<Utc>) -> (Vec<Meter>, Vec<NoticeRow>) {
+    let mut capped = Vec::new();
+    let mut notices = Vec::new();
+    for meter in Meter::ALL {
+        let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
+        let used = usage.quantity(meter);
+        if tier.hard_cap && used >= included {
+            capped.push(meter);
+        }
+        for threshold in THRESHOLDS_PERCENT {
+            if used * Decimal::ONE_HUNDRED >= included * Decimal::from(threshold) {
+                notices.push(NoticeRow {
+                    id: token::random_id("ntc_", 10),
+                    account_id: account_id.to_owned(),
+                    period_start,
+                    tier: tier.name.clone(),
+                    meter: meter.id().to_owned(),
+                    threshold_percent: i64::from(threshold),
+                    reached_at: now.timestamp(),
+                });
+            }
+        }
+    }
+    (capped, notices)
+}
+
 /// The overage in cents of `period` before any credit, on the tier in effect at `now`, from
 /// what a ledger decision read inside its transaction; and whether that tier takes packs.
 fn overage_in(book: &PriceBook, state: &LedgerState, period: &Period, now: DateTime<Utc>) -> Result<(i64, bool)> {
     let tier = rating::tier_at(&state.changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
     let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
-    let totals = rating::totals(book, &state.usage)?;
+    let mut totals = rating::totals(book, &state.usage)?;
+    totals.refused_by_cap = rating::refused_in(&state.changes, period, now);
     let options = RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: rating::base_fee_shares(&state.changes, period, now) };
     let bill = book.rate(tier, &totals.usage(), &options)?;
     Ok((ledger::to_cents(bill.overage_total)?, takes_packs))

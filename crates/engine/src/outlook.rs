@@ -62,6 +62,7 @@ impl Day {
             egress_bytes: to_date.egress_bytes.checked_add(self.egress_bytes)?,
             billable_egress_bytes: to_date.billable_egress_bytes.checked_add(self.billable_egress_bytes)?,
             compute_ms: to_date.compute_ms.checked_add(self.compute_ms)?,
+            refused_by_cap: to_date.refused_by_cap.clone(),
         })
     }
 }

@@ -38,7 +38,9 @@ impl Engine {
         }
         let first = first.map(from_unix).or_else(|| used.then_some(s.period.start));
         let basis = rating::projection_basis(&s.period, first, now);
-        let totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
+        let mut totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
+        // What a hard cap refused stays refused however far usage runs.
+        totals.refused_by_cap = s.totals.refused_by_cap.clone();
         Ok((basis, totals))
     }
 
@@ -51,6 +53,16 @@ impl Engine {
         let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
         let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
         let current_rank = rank(&s.tier);
+        // An upgrade today keeps refused what the current tier's cap refused so far.
+        let upgraded = {
+            let mut p = projected.clone();
+            if let Some(from) = self.book.tier(&s.tier) {
+                let refused = rating::refused_on_leaving(from, &s.totals)?;
+                let by = s.totals.refused_by_cap.as_ref().map_or(s.tier.as_str(), |r| r.tier.as_str());
+                p.refused_by_cap = rating::refused_usage(&refused, by);
+            }
+            p
+        };
         let mut quotes = Vec::new();
         for tier in self.book.tiers.iter().filter(|t| t.is_rateable() && !t.custom) {
             let current = tier.name == s.tier;
@@ -64,7 +76,8 @@ impl Engine {
             };
             let credit = if tier.credit_packs && credit_cents > 0 { ledger::from_cents(credit_cents) } else { Decimal::ZERO };
             let options = RateOptions { credit_balance: credit, base_fee_shares: shares };
-            let projected = self.book.rate(&tier.name, &projected.usage(), &options)?;
+            let usage = if higher { upgraded.usage() } else { projected.usage() };
+            let projected = self.book.rate(&tier.name, &usage, &options)?;
             let projected_cost = projected.cost();
             quotes.push(TierQuote {
                 tier: tier.name.clone(),
@@ -296,7 +309,8 @@ impl Engine {
             return Ok(PeriodState { tier: current.tier.clone(), period, regions: Vec::new(), totals: UsageTotals::default(), shares: Vec::new(), paid_cents: 0, balance_cents: 0, ..current.clone() });
         };
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
-        let totals = rating::totals(&self.book, &regions)?;
+        let mut totals = rating::totals(&self.book, &regions)?;
+        totals.refused_by_cap = rating::refused_in(&current.changes, &period, last_second);
         Ok(PeriodState {
             tier: tier.to_owned(),
             period,
@@ -361,6 +375,6 @@ impl Engine {
 /// new tier from today (the day of a change counts for the new tier).
 fn shares_if_changed_today(changes: &[TierChangeRow], period: &Period, target: &str, now: DateTime<Utc>) -> Vec<edgecost_pricing::BaseFeeShare> {
     let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
-    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned() });
+    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });
     rating::base_fee_shares(&changes, period, now)
 }

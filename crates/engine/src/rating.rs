@@ -2,8 +2,8 @@
 //! day-prorated base fees, and run-rate projections. Pure functions of their arguments.
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{ProjectionBasis, SHORT_HISTORY_SECONDS, UsageTotals};
-use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook};
+use edgecost_api::{ProjectionBasis, RefusedUsage, SHORT_HISTORY_SECONDS, UsageTotals};
+use edgecost_pricing::{BYTES_PER_GB, BaseFeeShare, Decimal, Meter, PriceBook, Tier};
 
 use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
@@ -27,6 +27,64 @@ pub(crate) fn totals(book: &PriceBook, regions: &[RegionCounters]) -> Result<Usa
 
 fn nonneg(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|_| EngineError::CorruptRow { reason: format!("negative counter {v}") })
+}
+
+/// What a hard cap refused in `period` as of `now`, as the tier change in effect at `now`
+/// recorded it when the account left the capped tier; `None` when nothing was refused.
+/// Each change carries the period's refusals so far, so the latest one has them all.
+pub(crate) fn refused_in(changes: &[TierChangeRow], period: &Period, now: DateTime<Utc>) -> Option<RefusedUsage> {
+    let latest = changes.iter().rev().find(|c| c.effective_at <= now.timestamp())?;
+    if latest.effective_at < period.start_unix() {
+        return None;
+    }
+    refused_usage(&latest.refused, latest.refused_by.as_deref().unwrap_or_default())
+}
+
+/// `refused` as the API shows it, refused by `tier`; `None` when nothing was.
+pub(crate) fn refused_usage(refused: &Counters, tier: &str) -> Option<RefusedUsage> {
+    (*refused != Counters::default()).then(|| RefusedUsage {
+        tier: tier.to_owned(),
+        requests: refused.requests.max(0) as u64,
+        compute_ms: refused.compute_ms.max(0) as u64,
+        billable_egress_bytes: Decimal::from(refused.egress_bytes.max(0)),
+    })
+}
+
+/// What the account has had refused this period once it leaves `tier` with `totals` used:
+/// the refusals already recorded (`totals.refused_by_cap`) plus, when `tier` has a hard cap,
+/// each meter's billable usage past its included quantity (compute in ms and billable egress
+/// in bytes, rounded up, so nothing refused is ever billed). Counters in `Counters` units,
+/// egress as billable bytes.
+pub(crate) fn refused_on_leaving(tier: &Tier, totals: &UsageTotals) -> Result<Counters> {
+    let earlier = totals.refused_by_cap.clone().unwrap_or_default();
+    let mut refused = Counters {
+        requests: i64::try_from(earlier.requests).map_err(|_| EngineError::Overflow)?,
+        compute_ms: i64::try_from(earlier.compute_ms).map_err(|_| EngineError::Overflow)?,
+        egress_bytes: whole_up(earlier.billable_egress_bytes)?,
+    };
+    if !tier.hard_cap {
+        return Ok(refused);
+    }
+    let usage = totals.usage();
+    for meter in Meter::ALL {
+        let Some(included) = tier.included.get(meter) else { continue };
+        let past = usage.quantity(meter) - included;
+        if past <= Decimal::ZERO {
+            continue;
+        }
+        let (slot, unit) = match meter {
+            Meter::Requests => (&mut refused.requests, Decimal::ONE),
+            Meter::Compute => (&mut refused.compute_ms, Decimal::from(1000u32)),
+            Meter::Egress => (&mut refused.egress_bytes, Decimal::from(BYTES_PER_GB)),
+        };
+        let amount = whole_up(past.checked_mul(unit).ok_or(EngineError::Overflow)?)?;
+        *slot = slot.checked_add(amount).ok_or(EngineError::Overflow)?;
+    }
+    Ok(refused)
+}
+
+fn whole_up(v: Decimal) -> Result<i64> {
+    i64::try_from(v.ceil()).map_err(|_| EngineError::Overflow)
 }
 
 /// The tier in effect at `at`.
@@ -149,7 +207,7 @@ mod tests {
     use super::*;
 
     fn change(at: &str, tier: &str) -> TierChangeRow {
-        TierChangeRow { effective_at: at.parse::<DateTime<Utc>>().unwrap().timestamp(), tier: tier.into() }
+        TierChangeRow { effective_at: at.parse::<DateTime<Utc>>().unwrap().timestamp(), tier: tier.into(), ..Default::default() }
     }
 
     #[test]

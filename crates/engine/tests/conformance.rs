@@ -249,6 +249,87 @@ async fn a_sandbox_account_is_capped_and_holds_no_credit(db: Db) {
     assert_eq!(f.engine.credit_ledger(&f.account).await.unwrap().balance, d("0"));
 }
 
+async fn usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade(db: Db) {
+    let f = fixture(&db, "sandbox", "2026-11-01T00:00:00Z").await;
+    // 60,000 requests and 12 GB against the sandbox's 50,000 and 10 GB: capped.
+    let b = batch(&f, "c-1", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-09T10:00:00Z", 60_000, 12_000_000_000, 0)]);
+    let receipt = f.engine.ingest(&f.node, &b, t("2026-11-10T11:00:00Z")).await.unwrap().receipt;
+    assert_eq!(receipt.accounts[0].capped_meters, vec![Meter::Requests, Meter::Egress]);
+    let upgrade = f.engine.change_tier(&f.account, "up-1", &tier("production"), t("2026-11-10T12:00:00Z")).await.unwrap();
+    assert!(upgrade.immediate);
+    let refused = edgecost_api::RefusedUsage {
+        tier: "sandbox".into(),
+        requests: 10_000,
+        compute_ms: 0,
+        billable_egress_bytes: d("2000000000"),
+    };
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-10T12:00:00Z")).await.unwrap();
+    assert_eq!(bill.totals.requests, 60_000, "the counters still show what was measured");
+    assert_eq!(bill.totals.refused_by_cap.as_ref(), Some(&refused));
+    assert_eq!(bill.projected_totals.refused_by_cap.as_ref(), Some(&refused));
+    // 50,000 billable requests are a quarter of production's quota: no notice.
+    assert!(f.engine.notices(&f.account, t("2026-11-10T12:00:00Z")).await.unwrap().notices.is_empty());
+
+    // On production: 250,000 more requests and 45 GB more.
+    let b = batch(&f, "c-2", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-20T10:00:00Z", 250_000, 45_000_000_000, 0)]);
+    let receipt = f.engine.ingest(&f.node, &b, t("2026-11-20T11:00:00Z")).await.unwrap().receipt;
+    assert!(!receipt.accounts[0].capped);
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-20T11:00:00Z")).await.unwrap();
+    assert_eq!(bill.totals.requests, 310_000);
+    // Billable: 300,000 requests and 55 GB. $19 x 21/30 = 13.30; 10 x $0.40 = 4.00 for the
+    // 100,000 requests past 200,000; 5 GB x $0.05 = 0.25. Without the refusal it would be
+    // 18.05 (11 x $0.40 and 7 GB x $0.05).
+    let usage = Usage { requests: d("300000"), egress_bytes: d("55000000000"), compute_seconds: Decimal::ZERO };
+    let shares = vec![
+        BaseFeeShare { tier: "sandbox".into(), days: 9, period_days: 30 },
+        BaseFeeShare { tier: "production".into(), days: 21, period_days: 30 },
+    ];
+    let expected = PriceBook::published()
+        .rate("production", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares })
+        .unwrap();
+    assert_eq!(bill.bill, expected);
+    assert_eq!(bill.bill.total, d("17.55"));
+    let reached: BTreeSet<u32> =
+        f.engine.notices(&f.account, t("2026-11-20T11:00:00Z")).await.unwrap().notices.iter().map(|n| n.threshold_percent).collect();
+    assert_eq!(reached, BTreeSet::from([80, 100]));
+
+    // A second upgrade in the period keeps the refusal; the next period starts with none.
+    f.engine.change_tier(&f.account, "up-2", &tier("scale"), t("2026-11-21T00:00:00Z")).await.unwrap();
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-21T01:00:00Z")).await.unwrap();
+    assert_eq!(bill.totals.refused_by_cap.as_ref(), Some(&refused));
+    assert_eq!(bill.bill.overage_total, Decimal::ZERO);
+    let december = f.engine.bill_to_date(&f.account, t("2026-12-02T00:00:00Z")).await.unwrap();
+    assert_eq!(december.totals.refused_by_cap, None);
+    // What the upgrade quote offered a capped sandbox is what the upgrade then billed.
+    let g = fixture(&db, "sandbox", "2026-11-01T00:00:00Z").await;
+    let b = batch(&g, "q-1", vec![rec(&g.account_id, "/api/orders", "eu", "2026-11-09T10:00:00Z", 60_000, 0, 0)]);
+    g.engine.ingest(&g.node, &b, t("2026-11-10T11:00:00Z")).await.unwrap();
+    let quote = g.engine.upgrade_quote(&g.account, t("2026-11-10T12:00:00Z")).await.unwrap();
+    let production = quote.tiers.iter().find(|q| q.tier == "production").unwrap();
+    g.engine.change_tier(&g.account, "up-1", &tier("production"), t("2026-11-10T12:00:00Z")).await.unwrap();
+    let bill = g.engine.bill_to_date(&g.account, t("2026-11-10T12:00:00Z")).await.unwrap();
+    assert_eq!(production.projected, bill.projected);
+}
+
+async fn an_upgrade_raises_the_new_tiers_notices_at_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    // 1,700,000 requests: past production's quota, 85% of scale's 2,000,000.
+    use_requests(&f, "n-1", 1_700_000, "2026-11-20T08:00:00Z").await;
+    let before: BTreeSet<(String, u32)> =
+        f.engine.notices(&f.account, t(NOW)).await.unwrap().notices.iter().map(|n| (n.tier.clone(), n.threshold_percent)).collect();
+    assert_eq!(before, BTreeSet::from([("production".into(), 80), ("production".into(), 100)]));
+    f.engine.change_tier(&f.account, "up", &tier("scale"), t(NOW)).await.unwrap();
+    // No batch since the upgrade: the notice of the new tier is there at once.
+    let after = f.engine.notices(&f.account, t(NOW)).await.unwrap().notices;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!((after[0].tier.as_str(), after[0].meter, after[0].threshold_percent), ("scale", Meter::Requests, 80));
+    assert_eq!(after[0].reached_on.to_string(), "2026-11-23");
+    assert_eq!(f.engine.account_summary(&f.account, t(NOW)).await.unwrap().notices, after);
+    // Replaying the upgrade raises nothing twice.
+    f.engine.change_tier(&f.account, "up", &tier("scale"), t(NOW)).await.unwrap();
+    assert_eq!(f.engine.notices(&f.account, t(NOW)).await.unwrap().notices, after);
+}
+
 // ------------------------------------------------------------------------------ rating
 
 async fn the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals(db: Db) {
@@ -1187,6 +1268,8 @@ conformance!(
     a_batch_id_reused_with_another_body_is_refused,
     malformed_input_is_refused_with_reasons,
     a_sandbox_account_is_capped_and_holds_no_credit,
+    usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade,
+    an_upgrade_raises_the_new_tiers_notices_at_once,
     the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals,
     an_upgrade_prorates_and_a_downgrade_waits_for_next_period,
     a_replayed_upgrade_changes_the_tier_once,

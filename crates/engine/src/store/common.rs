@@ -85,13 +85,14 @@ macro_rules! impl_store {
                 &self,
                 account_ids: &[&str],
                 at: i64,
-            ) -> $crate::error::Result<std::collections::BTreeMap<String, String>> {
+            ) -> $crate::error::Result<std::collections::BTreeMap<String, $crate::store::TierChangeRow>> {
                 use sqlx::Row;
                 let mut tiers = std::collections::BTreeMap::new();
                 for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
                     // The latest change at or before `at`, per account, in one round trip.
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT c.account_id, c.tier FROM tier_changes c WHERE c.effective_at = \
+                        "SELECT c.account_id, c.effective_at, c.tier, c.refused_requests, c.refused_compute_ms, \
+                         c.refused_egress_bytes, c.refused_by FROM tier_changes c WHERE c.effective_at = \
                          (SELECT MAX(l.effective_at) FROM tier_changes l WHERE l.account_id = c.account_id AND l.effective_at <= ",
                     );
                     q.push_bind(at).push(") AND c.account_id IN (");
@@ -101,7 +102,7 @@ macro_rules! impl_store {
                     }
                     q.push(")");
                     for r in q.build().fetch_all(&self.pool).await? {
-                        tiers.insert(r.try_get("account_id")?, r.try_get("tier")?);
+                        tiers.insert(r.try_get("account_id")?, tier_change_row(&r)?);
                     }
                 }
                 Ok(tiers)
@@ -129,6 +130,7 @@ macro_rules! impl_store {
                 account_id: &str,
                 claim: &$crate::store::PurchaseClaim,
                 now: i64,
+                period_start: i64,
                 decide: $crate::store::TierDecide<'_>,
             ) -> $crate::error::Result<$crate::store::TierWrite> {
                 let mut tx = self.begin_write().await?;
@@ -145,21 +147,31 @@ macro_rules! impl_store {
                 // is refused on the balance as it stands at commit.
                 let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                 let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                // The period's usage, under the same lock as a settlement's: what the capped tier
+                // refused and the new tier's notices are decided on the usage as it commits.
+                let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
                 // A refusal rolls the claim back with everything else: only changes are remembered.
-                let plan = decide(&changes, &entries)?;
+                let plan = decide(&changes, &entries, &usage)?;
                 sqlx::query("DELETE FROM tier_changes WHERE account_id = $1 AND effective_at > $2")
                     .bind(account_id)
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "INSERT INTO tier_changes (account_id, effective_at, tier, requested_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (account_id, effective_at) DO UPDATE SET tier = excluded.tier, requested_at = excluded.requested_at",
+                    "INSERT INTO tier_changes (account_id, effective_at, tier, requested_at, refused_requests, \
+                     refused_compute_ms, refused_egress_bytes, refused_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (account_id, effective_at) DO UPDATE SET tier = excluded.tier, requested_at = excluded.requested_at, \
+                     refused_requests = excluded.refused_requests, refused_compute_ms = excluded.refused_compute_ms, \
+                     refused_egress_bytes = excluded.refused_egress_bytes, refused_by = excluded.refused_by",
                 )
                 .bind(account_id)
                 .bind(plan.change.effective_at)
                 .bind(&plan.change.tier)
                 .bind(now)
+                .bind(plan.change.refused.requests)
+                .bind(plan.change.refused.compute_ms)
+                .bind(plan.change.refused.egress_bytes)
+                .bind(&plan.change.refused_by)
                 .execute(&mut *tx)
                 .await?;
                 if plan.resolve_notices {
@@ -169,6 +181,7 @@ macro_rules! impl_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                insert_notices(&mut tx, &plan.notices).await?;
                 answer_claim(&mut tx, "tier_change_claims", account_id, claim, &plan.response_json).await?;
                 tx.commit().await?;
                 Ok($crate::store::TierWrite::Written(plan.response_json))
@@ -275,21 +288,7 @@ macro_rules! impl_store {
                     }
                 }
                 let decision = decide(&totals)?;
-                for n in &decision.notices {
-                    sqlx::query(
-                        "INSERT INTO notices (id, account_id, period_start, tier, meter, threshold_percent, reached_at, resolved_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(&n.id)
-                    .bind(&n.account_id)
-                    .bind(n.period_start)
-                    .bind(&n.tier)
-                    .bind(&n.meter)
-                    .bind(n.threshold_percent)
-                    .bind(n.reached_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_notices(&mut tx, &decision.notices).await?;
                 sqlx::query("UPDATE batches SET receipt = $3 WHERE node_id = $1 AND batch_id = $2")
                     .bind(&b.node_id)
                     .bind(&b.batch_id)
@@ -404,7 +403,6 @@ macro_rules! impl_store {
                 claim: Option<&$crate::store::PurchaseClaim>,
                 decide: $crate::store::LedgerDecide<'_>,
             ) -> $crate::error::Result<$crate::store::LedgerWrite> {
-                use sqlx::Row;
                 'attempt: for _ in 0..$crate::store::common::LEDGER_ATTEMPTS_MAX {
                     let mut tx = self.begin_write().await?;
                     if let Some(c) = claim {
@@ -417,15 +415,7 @@ macro_rules! impl_store {
                     }
                     let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
-                    let rows = sqlx::query(<$store>::PERIOD_USAGE_FOR_SETTLEMENT)
-                        .bind(account_id)
-                        .bind(period_start)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                    let usage = rows
-                        .iter()
-                        .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
-                        .collect::<$crate::error::Result<Vec<_>>>()?;
+                    let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
                     let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
                     let plan = decide(&$crate::store::LedgerState { entries, changes, usage })?;
@@ -602,12 +592,63 @@ macro_rules! impl_store {
             })
         }
 
-        const TIER_CHANGES_SELECT: &str =
-            "SELECT effective_at, tier FROM tier_changes WHERE account_id = $1 ORDER BY effective_at";
+        const TIER_CHANGES_SELECT: &str = "SELECT effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, \
+             refused_by FROM tier_changes WHERE account_id = $1 ORDER BY effective_at";
 
         fn tier_change_row(r: &$row) -> $crate::error::Result<$crate::store::TierChangeRow> {
             use sqlx::Row;
-            Ok($crate::store::TierChangeRow { effective_at: r.try_get("effective_at")?, tier: r.try_get("tier")? })
+            Ok($crate::store::TierChangeRow {
+                effective_at: r.try_get("effective_at")?,
+                tier: r.try_get("tier")?,
+                refused: $crate::store::Counters {
+                    requests: r.try_get("refused_requests")?,
+                    compute_ms: r.try_get("refused_compute_ms")?,
+                    egress_bytes: r.try_get("refused_egress_bytes")?,
+                },
+                refused_by: r.try_get("refused_by")?,
+            })
+        }
+
+        /// The usage of the account's period starting at `period_start`, read with the
+        /// backend's lock for ledger and tier decisions (a share lock on PostgreSQL).
+        async fn period_usage_locked(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            account_id: &str,
+            period_start: i64,
+        ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>> {
+            use sqlx::Row;
+            let rows = sqlx::query(<$store>::PERIOD_USAGE_FOR_SETTLEMENT)
+                .bind(account_id)
+                .bind(period_start)
+                .fetch_all(&mut **tx)
+                .await?;
+            rows.iter()
+                .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
+                .collect()
+        }
+
+        /// Raises `notices`; one already raised (same account, period, tier, meter and
+        /// threshold) stays as it was.
+        async fn insert_notices(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            notices: &[$crate::store::NoticeRow],
+        ) -> $crate::error::Result<()> {
+            for n in notices {
+                sqlx::query(
+                    "INSERT INTO notices (id, account_id, period_start, tier, meter, threshold_percent, reached_at, resolved_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING",
+                )
+                .bind(&n.id)
+                .bind(&n.account_id)
+                .bind(n.period_start)
+                .bind(&n.tier)
+                .bind(&n.meter)
+                .bind(n.threshold_percent)
+                .bind(n.reached_at)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
         }
 
         fn counters(r: &$row) -> $crate::error::Result<$crate::store::Counters> {

@@ -65,10 +65,15 @@ pub(crate) struct AccountRow {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TierChangeRow {
     pub effective_at: i64,
     pub tier: String,
+    /// What a hard cap refused in this change's period up to the change (carried forward by
+    /// later changes of the same period): requests, compute ms and billable egress bytes.
+    pub refused: Counters,
+    /// The hard-capped tier that refused it.
+    pub refused_by: Option<String>,
 }
 
 /// One accepted telemetry record, as stored in the usage log. Its strings are shared with
@@ -179,6 +184,8 @@ pub(crate) struct LedgerPlan {
 pub(crate) struct TierPlan {
     pub change: TierChangeRow,
     pub resolve_notices: bool,
+    /// Notices the tier in effect after the change raises at once on the period's usage.
+    pub notices: Vec<NoticeRow>,
     pub response_json: String,
 }
 
@@ -222,7 +229,8 @@ pub(crate) struct UsageLogRow {
 
 pub(crate) type IngestDecide<'a> =
     &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
-pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow]) -> Result<TierPlan> + Send + Sync);
+pub(crate) type TierDecide<'a> =
+    &'a (dyn Fn(&[TierChangeRow], &[LedgerRow], &[RegionCounters]) -> Result<TierPlan> + Send + Sync);
 pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&LedgerState) -> Result<LedgerPlan> + Send + Sync);
 
 /// What a ledger decision reads inside its transaction: the ledger, the account's tier changes
@@ -302,15 +310,24 @@ pub(crate) trait Store: Send + Sync {
     async fn account(&self, account_id: &str) -> Result<Option<AccountRow>>;
     /// Every tier change of the account, oldest first.
     async fn tier_changes(&self, account_id: &str) -> Result<Vec<TierChangeRow>>;
-    /// The tier in effect at `at` of each known account among `account_ids`.
-    async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, String>>;
+    /// The tier change in effect at `at` of each known account among `account_ids`.
+    async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, TierChangeRow>>;
     /// The accounts among `account_ids` that have any ledger entry.
     async fn accounts_with_ledger(&self, account_ids: &[&str]) -> Result<Vec<String>>;
-    /// Claims `claim`, reads the account's tier changes and ledger and applies what `decide` plans (drops
-    /// changes scheduled after `now`, records the change, resolves open notices when asked,
-    /// stores the answer with the claim), all in one transaction. A key already claimed is
-    /// answered from the claim without a change, or refused if the request differs.
-    async fn change_tier(&self, account_id: &str, claim: &PurchaseClaim, now: i64, decide: TierDecide<'_>) -> Result<TierWrite>;
+    /// Claims `claim`, reads the account's tier changes, ledger and the usage of the period
+    /// starting at `period_start`, and applies what `decide` plans (drops changes scheduled
+    /// after `now`, records the change, resolves open notices when asked, raises the new
+    /// tier's notices, stores the answer with the claim), all in one transaction. A key
+    /// already claimed is answered from the claim without a change, or refused if the
+    /// request differs.
+    async fn change_tier(
+        &self,
+        account_id: &str,
+        claim: &PurchaseClaim,
+        now: i64,
+        period_start: i64,
+        decide: TierDecide<'_>,
+    ) -> Result<TierWrite>;
     /// Claims the batch, writes its records and period totals, queues its hourly sums and
     /// stores the receipt, in one transaction.
     async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
