@@ -70,7 +70,8 @@ pub const DEFAULT_USAGE_LOG_PAGE: u32 = 100;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsageLogQuery {
-    /// `next_cursor` of the previous page; absent for the first page.
+    /// `next_cursor` of the previous page; absent for the first page. A cursor works only for
+    /// the account it was given to.
     pub cursor: Option<String>,
     /// Records per page, 1 to 500; 100 when absent.
     pub limit: Option<u32>,
@@ -79,6 +80,8 @@ pub struct UsageLogQuery {
 /// One stored telemetry record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UsageLogEntry {
+    /// The record's id: 32 hex digits, stable, unique within the account and opaque (it says
+    /// nothing about other accounts' records or how many there are).
     pub id: String,
     pub batch_id: String,
     pub node_id: String,
@@ -98,6 +101,6 @@ pub struct UsageLogEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UsageLogPage {
     pub records: Vec<UsageLogEntry>,
-    /// Pass as `cursor` for the next page; `None` on the last page.
+    /// Pass as `cursor` for the next page; `None` on the last page. Opaque, like record ids.
     pub next_cursor: Option<String>,
 }

@@ -18,6 +18,7 @@ use crate::error::{EngineError, Result};
 use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::period::{Period, from_unix};
 use crate::rating;
+use crate::record_ids::{self, RecordIds};
 use crate::store::{
     Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerState, LedgerWrite, NewAccount, NewNode, NoticeRow,
     PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow, TierPlan, TierWrite,
@@ -74,6 +75,7 @@ pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) book: Arc<PriceBook>,
     rollups: Arc<RollupTask>,
+    record_ids: RecordIds,
 }
 
 /// Queued batches one roll-up transaction takes at most.
@@ -152,8 +154,14 @@ impl Engine {
         } else {
             return Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() });
         };
+        let candidate = token::random_id("", record_ids::KEY_BYTES);
+        let key = store.engine_key(record_ids::KEY_NAME, &candidate).await?;
+        let key: [u8; record_ids::KEY_BYTES] = hex::decode(&key)
+            .ok()
+            .and_then(|k| k.try_into().ok())
+            .ok_or_else(|| EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
-        Ok(Engine { store, book: Arc::new(book), rollups })
+        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key) })
     }
 
     /// The URL of a SQLite database file at `path`.
@@ -867,16 +875,16 @@ impl Engine {
         let limit = q.limit.unwrap_or(USAGE_LOG_PAGE_DEFAULT).clamp(1, USAGE_LOG_PAGE_MAX);
         let before = match &q.cursor {
             None => None,
-            Some(c) => Some(c.parse::<i64>().ok().filter(|v| *v > 0).ok_or(EngineError::InvalidCursor)?),
+            Some(c) => Some(self.record_ids.number(&account.0, c).ok_or(EngineError::InvalidCursor)?),
         };
         let mut rows = self.store.usage_log(&account.0, before, i64::from(limit) + 1).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = if more { rows.last().map(|r| r.id.to_string()) } else { None };
+        let next_cursor = if more { rows.last().map(|r| self.record_ids.public(&account.0, r.id)) } else { None };
         let records = rows
             .into_iter()
             .map(|r| UsageLogEntry {
-                id: r.id.to_string(),
+                id: self.record_ids.public(&account.0, r.id),
                 batch_id: r.batch_id,
                 node_id: r.node_id,
                 route: r.route,

@@ -55,6 +55,7 @@ mod outlook;
 mod period;
 mod quotes;
 mod rating;
+mod record_ids;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

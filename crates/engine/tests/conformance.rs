@@ -695,12 +695,50 @@ async fn accounts_never_see_each_other(db: Db) {
     assert_eq!(other.credit_added, d("50.00"));
     let a_log = a.engine.usage_log(&a.account, &UsageLogQuery::default()).await.unwrap();
     assert_eq!(a_log.records.len(), 1);
-    let cursor = Some((a_log.records[0].id.parse::<i64>().unwrap() + 1).to_string());
-    let b_log = a.engine.usage_log(&b, &UsageLogQuery { cursor, limit: None }).await.unwrap();
-    assert!(b_log.records.is_empty());
+    // A's record id is no position in B's log.
+    let cursor = Some(a_log.records[0].id.clone());
+    let err = a.engine.usage_log(&b, &UsageLogQuery { cursor, limit: None }).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_cursor");
     let q = UsageQuery { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-01T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
     assert!(a.engine.usage(&b, &q).await.unwrap().lines.is_empty());
     assert_eq!(a.engine.authenticate_account(&b_created.token).await.unwrap(), b);
+}
+
+async fn usage_log_ids_and_cursors_reveal_nothing_about_other_accounts(db: Db) {
+    let a = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let b_created = a.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let b_id = b_created.account_id.clone();
+    let b = a.engine.authenticate_account(&b_created.token).await.unwrap();
+    use_requests(&a, "a-1", 1, NOW).await;
+    // Fifty records of another account between two of A's.
+    let others: Vec<_> = (0..50).map(|i| rec(&b_id, "/b", "eu", "2026-11-23T10:00:00Z", i + 1, 0, 0)).collect();
+    a.engine.ingest(&a.node, &batch(&a, "b-1", others), t(NOW)).await.unwrap();
+    use_requests(&a, "a-2", 2, NOW).await;
+
+    let first = a.engine.usage_log(&a.account, &UsageLogQuery { cursor: None, limit: Some(1) }).await.unwrap();
+    assert_eq!(first.records.len(), 1);
+    assert_eq!(first.records[0].requests, 2);
+    let newer = first.records[0].id.clone();
+    let cursor = first.next_cursor.clone().unwrap();
+    let second = a.engine.usage_log(&a.account, &UsageLogQuery { cursor: Some(cursor.clone()), limit: Some(1) }).await.unwrap();
+    assert_eq!(second.records.iter().map(|r| r.requests).collect::<Vec<_>>(), vec![1]);
+    assert_eq!(second.next_cursor, None);
+    let older = second.records[0].id.clone();
+    // Opaque: 32 hex digits that are no number in a shared sequence, neither close nor ordered.
+    for id in [&newer, &older, &cursor] {
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{id}");
+    }
+    assert_ne!(newer[..8], older[..8]);
+    // A cursor is a position for its own account only; guessed ones are refused.
+    for bad in [cursor.clone(), "1".to_owned(), "0".repeat(32)] {
+        let err = a.engine.usage_log(&b, &UsageLogQuery { cursor: Some(bad.clone()), limit: None }).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_cursor", "{bad}");
+    }
+    // Another replica (or the same engine after a restart) shows the same ids.
+    let replica = db.engine().await;
+    let again = replica.usage_log(&a.account, &UsageLogQuery::default()).await.unwrap();
+    assert_eq!(again.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![newer, older]);
 }
 
 async fn usage_series_and_the_log_page_through_everything(db: Db) {
@@ -1281,6 +1319,7 @@ conformance!(
     concurrent_purchases_and_consumption_keep_the_balance_whole,
     a_purchase_racing_a_downgrade_to_a_tier_without_packs_never_both_succeed,
     accounts_never_see_each_other,
+    usage_log_ids_and_cursors_reveal_nothing_about_other_accounts,
     usage_series_and_the_log_page_through_everything,
     the_log_keeps_backslashes_verbatim,
     the_demo_account_sits_just_past_80_percent,

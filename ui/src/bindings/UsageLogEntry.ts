@@ -3,4 +3,9 @@
 /**
  * One stored telemetry record.
  */
-export type UsageLogEntry = { id: string, batch_id: string, node_id: string, route: string, region: string, window_start: string, window_seconds: number, requests: number, compute_ms: number, egress_bytes: number, received_at: string, };
+export type UsageLogEntry = { 
+/**
+ * The record's id: 32 hex digits, stable, unique within the account and opaque (it says
+ * nothing about other accounts' records or how many there are).
+ */
+id: string, batch_id: string, node_id: string, route: string, region: string, window_start: string, window_seconds: number, requests: number, compute_ms: number, egress_bytes: number, received_at: string, };

@@ -3,6 +3,6 @@ import type { UsageLogEntry } from "./UsageLogEntry";
 
 export type UsageLogPage = { records: Array<UsageLogEntry>, 
 /**
- * Pass as `cursor` for the next page; `None` on the last page.
+ * Pass as `cursor` for the next page; `None` on the last page. Opaque, like record ids.
  */
 next_cursor: string | null, };

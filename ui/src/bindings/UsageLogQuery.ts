@@ -5,7 +5,8 @@
  */
 export type UsageLogQuery = { 
 /**
- * `next_cursor` of the previous page; absent for the first page.
+ * `next_cursor` of the previous page; absent for the first page. A cursor works only for
+ * the account it was given to.
  */
 cursor: string | null, 
 /**

@@ -459,6 +459,21 @@ macro_rules! impl_store {
                 Err($crate::EngineError::Contention)
             }
 
+            async fn engine_key(&self, name: &str, candidate: &str) -> $crate::error::Result<String> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO engine_keys (name, secret) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&mut *tx)
+                    .await?;
+                let secret: String = sqlx::query_scalar("SELECT secret FROM engine_keys WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(secret)
+            }
+
             async fn open_notices(
                 &self,
                 account_id: &str,

@@ -359,6 +359,9 @@ pub(crate) trait Store: Send + Sync {
         claim: Option<&PurchaseClaim>,
         decide: LedgerDecide<'_>,
     ) -> Result<LedgerWrite>;
+    /// The key named `name`: the one stored, or `candidate` (hex) stored now if there is none.
+    /// Every replica gets the same key, whichever stored it first.
+    async fn engine_key(&self, name: &str, candidate: &str) -> Result<String>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
     async fn usage_buckets(&self, account_id: &str, from: i64, to: i64, bucket_seconds: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
