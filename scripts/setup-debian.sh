@@ -2,7 +2,8 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, and the UI's npm packages.
+# tauri-driver, schemathesis (in its own Python virtual environment) for the API's
+# conformance to its OpenAPI document, and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ packages=(
   xvfb xauth webkit2gtk-driver dbus-x11 dbus-daemon dbus-bin imagemagick
   gnome-keyring libsecret-tools
   postgresql
+  python3-venv
   fonts-dejavu-core
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -36,6 +38,15 @@ fi
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --quiet
+fi
+
+# Schemathesis checks the running server against its OpenAPI document (crates/cli/tests/serve.rs).
+schemathesis_version=4.32.5
+venv="${XDG_DATA_HOME:-$HOME/.local/share}/edgecost-dev/venv"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  echo "setup: installing schemathesis $schemathesis_version"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
 
 # The UI's build tools (Vite 7) need Node.js 20.19 or newer.

@@ -42,7 +42,7 @@ pub use telemetry::{
     AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS, MAX_WINDOW_SECONDS,
     RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
 };
-pub use usage::{DEFAULT_USAGE_LOG_PAGE, MAX_USAGE_LOG_PAGE, Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
+pub use usage::{DEFAULT_USAGE_LOG_PAGE, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS, Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
 
 /// Re-exported so callers name the same bill types the pricing core produces.
 pub use edgecost_pricing::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};

@@ -63,6 +63,9 @@ pub struct UsageSeries {
 
 /// The most records one page of the usage log may hold (at least one).
 pub const MAX_USAGE_LOG_PAGE: u32 = 500;
+/// Hex digits of a usage-log record id and cursor.
+pub const USAGE_LOG_ID_HEX_DIGITS: usize = 32;
+
 /// Records per page of the usage log when the query names no `limit`.
 pub const DEFAULT_USAGE_LOG_PAGE: u32 = 100;
 

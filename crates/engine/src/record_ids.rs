@@ -30,7 +30,8 @@ impl RecordIds {
         RecordIds { cipher: Aes128::new(GenericArray::from_slice(key)) }
     }
 
-    /// What `account_id` sees of its record numbered `number`: 32 lowercase hex digits.
+    /// What `account_id` sees of its record numbered `number`: 32 lowercase hex digits
+    /// ([`edgecost_api::USAGE_LOG_ID_HEX_DIGITS`]).
     pub(crate) fn public(&self, account_id: &str, number: i64) -> String {
         let mut block = [0u8; 16];
         block[..8].copy_from_slice(&number.to_be_bytes());
@@ -43,7 +44,7 @@ impl RecordIds {
     /// The record number behind `public` if `account_id` was given it; `None` for anything
     /// else (another account's id, a guess, a tampered id).
     pub(crate) fn number(&self, account_id: &str, public: &str) -> Option<i64> {
-        if public.len() != 32 || !public.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        if public.len() != edgecost_api::USAGE_LOG_ID_HEX_DIGITS || !public.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
         let bytes: [u8; 16] = hex::decode(public).ok()?.try_into().ok()?;

@@ -177,8 +177,8 @@ pub async fn route_costs(
     get, path = "/v1/account/usage", tag = "account",
     security(("account_token" = [])),
     params(
-        ("from" = String, Query, description = "Start, RFC 3339 UTC, inclusive"),
-        ("to" = String, Query, description = "End, RFC 3339 UTC, exclusive"),
+        ("from" = String, Query, format = DateTime, description = "Start, RFC 3339 UTC, inclusive"),
+        ("to" = String, Query, format = DateTime, description = "End, RFC 3339 UTC, exclusive"),
         ("granularity" = Granularity, Query, description = "`hour` or `day`"),
         ("group_by" = UsageGrouping, Query, description = "`meter`, `route` or `region`"),
     ),
@@ -202,7 +202,7 @@ pub async fn usage(
     get, path = "/v1/account/usage/log", tag = "account",
     security(("account_token" = [])),
     params(
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page (32 hex digits, valid for this account only)"),
         ("limit" = Option<u32>, Query, description = "Records per page, 1 to 500 (100); outside that range answers 400 `query_out_of_range`"),
     ),
     responses(

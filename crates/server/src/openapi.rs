@@ -72,7 +72,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 fn declare_bounds(doc: &mut Value) {
     use edgecost_api::{
         MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
-        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS,
+        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
     };
     let schemas = &["components", "schemas"];
     let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
@@ -89,9 +89,15 @@ fn declare_bounds(doc: &mut Value) {
     let limit = json!({"minimum": 1, "maximum": MAX_USAGE_LOG_PAGE});
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "limit"), limit);
     for path in ["/v1/account/tier", "/v1/account/credits"] {
-        let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS});
+        // Visible ASCII, as `invalid_idempotency_key` checks.
+        let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});
         bound(parameter_schema(doc, path, "post", "Idempotency-Key"), key);
     }
+    // Cursors are record ids as the account sees them.
+    let cursor = json!({"pattern": format!("^[0-9a-f]{{{USAGE_LOG_ID_HEX_DIGITS}}}$")});
+    bound(parameter_schema(doc, "/v1/account/usage/log", "get", "cursor"), cursor);
+    let tier = at(at(doc, schemas), &["TierChangeRequest", "properties"]);
+    bound(at(tier, &["tier"]), json!({"minLength": 1}));
 }
 
 /// States that `/metrics` answers on the metrics address, not the API's.
