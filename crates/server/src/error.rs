@@ -41,6 +41,8 @@ pub enum AppError {
     UriTooLong { limit_bytes: usize },
     #[error("the request headers are larger than {limit_bytes} bytes")]
     HeadersTooLarge { limit_bytes: usize },
+    #[error("the request is not valid HTTP/1.1 (a bad request line or version, a header line without a colon, or a missing, doubled or invalid Content-Length)")]
+    MalformedRequest,
     #[error("bad query string: {detail}")]
     InvalidQuery { detail: String },
     #[error("query parameter `{name}` must be {min} to {max}")]
@@ -71,6 +73,7 @@ impl AppError {
             AppError::BodyReadTimeout { .. } => "body_read_timeout",
             AppError::UriTooLong { .. } => "uri_too_long",
             AppError::HeadersTooLarge { .. } => "headers_too_large",
+            AppError::MalformedRequest => "malformed_request",
             AppError::InvalidQuery { .. } => "invalid_query",
             AppError::QueryOutOfRange { .. } => "query_out_of_range",
             AppError::MissingIdempotencyKey { .. } => "missing_idempotency_key",
@@ -87,6 +90,7 @@ impl AppError {
             AppError::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::MalformedJson { .. }
+            | AppError::MalformedRequest
             | AppError::InvalidQuery { .. }
             | AppError::QueryOutOfRange { .. }
             | AppError::MissingIdempotencyKey { .. } => StatusCode::BAD_REQUEST,

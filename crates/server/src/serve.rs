@@ -23,6 +23,7 @@ use axum::body::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
@@ -175,7 +176,7 @@ async fn accept_loop(
             let request = request.map(|body| axum::body::Body::new(DeadlineBody::new(body, body_read_timeout)));
             router.clone().oneshot(request)
         });
-        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = http.serve_connection(TokioIo::new(ErrorShapedIo::new(stream)), service);
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             // Held until the connection closes: the open connection's place under the bound.
@@ -238,5 +239,136 @@ impl HttpBody for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+/// A connection's socket as hyper sees it, which gives the answers hyper writes on its own
+/// the API's `{code, message}` shape. For a request it cannot parse (a header line without a
+/// colon, a doubled `Content-Length`, a head over its buffer) hyper answers 400, 414 or 431
+/// with an empty body and closes, before any of our code sees the request, and has no hook
+/// for that answer. Every error our router sends has a JSON body, so a 400/414/431 head with
+/// `content-length: 0` and nothing after it can only be hyper's: it is rewritten as the same
+/// status with the [`AppError`] body, and the connection still closes.
+struct ErrorShapedIo<S> {
+    inner: S,
+    /// A rewritten answer not yet all written, and how much of it was.
+    pending: Vec<u8>,
+    written: usize,
+}
+
+impl<S> ErrorShapedIo<S> {
+    fn new(inner: S) -> ErrorShapedIo<S> {
+        ErrorShapedIo { inner, pending: Vec::new(), written: 0 }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> ErrorShapedIo<S> {
+    /// Writes what is left of a rewritten answer.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.written < self.pending.len() {
+            let n = std::task::ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.written += n;
+        }
+        self.pending.clear();
+        self.written = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for ErrorShapedIo<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for ErrorShapedIo<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        // Not vectored (the default), so hyper hands over a whole head in one buffer.
+        if let Some(answer) = shaped_answer(buf) {
+            this.pending = answer;
+            // The rest is written by the flush or shutdown that follows.
+            if let Poll::Ready(Err(e)) = this.poll_pending(cx) {
+                return Poll::Ready(Err(e));
+            }
+            return Poll::Ready(Ok(buf.len()));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_pending(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+/// `head` as an answer with the API's error body, if it is one of hyper's own: a 400, 414 or
+/// 431 head alone, with `content-length: 0`.
+fn shaped_answer(head: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(head).ok()?;
+    let headers = text.strip_suffix("\r\n\r\n")?;
+    let (status_line, headers) = headers.split_once("\r\n")?;
+    let error = match status_line.strip_prefix("HTTP/1.1 ")?.get(..3)? {
+        "400" => AppError::MalformedRequest,
+        "414" => AppError::UriTooLong { limit_bytes: HEAD_BUFFER_BYTES_MAX },
+        "431" => AppError::HeadersTooLarge { limit_bytes: HEAD_BUFFER_BYTES_MAX },
+        _ => return None,
+    };
+    let lines: Vec<&str> = headers.split("\r\n").collect();
+    let is_empty_length = |l: &&str| l.split_once(':').is_some_and(|(n, v)| n.trim().eq_ignore_ascii_case("content-length") && v.trim() == "0");
+    if !lines.iter().any(is_empty_length) {
+        return None;
+    }
+    let body = serde_json::to_string(&error.body()).expect("an error body serializes");
+    let mut answer = format!("{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n", body.len());
+    for line in lines.iter().filter(|l| !is_empty_length(l)) {
+        answer.push_str(line);
+        answer.push_str("\r\n");
+    }
+    answer.push_str("\r\n");
+    answer.push_str(&body);
+    Some(answer.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hypers_bare_error_heads_are_reshaped() {
+        let bare = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Sat, 05 Dec 2026 23:26:51 GMT\r\n\r\n";
+        let answer = String::from_utf8(shaped_answer(bare).unwrap()).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"), "{head}");
+        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(head.contains("date: Sat, 05 Dec 2026"), "{head}");
+        assert!(!head.contains("content-length: 0"), "{head}");
+        let json: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(json["code"], "malformed_request");
+        for (status, code) in [("414 URI Too Long", "uri_too_long"), ("431 Request Header Fields Too Large", "headers_too_large")] {
+            let bare = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+            let answer = String::from_utf8(shaped_answer(bare.as_bytes()).unwrap()).unwrap();
+            assert!(answer.contains(&format!("\"code\":\"{code}\"")), "{answer}");
+        }
+        // Our own answers (a body, another status, a HEAD's length) pass untouched.
+        for ours in [
+            "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 52\r\n\r\n{\"code\":\"invalid_query\"}",
+            "HTTP/1.1 400 Bad Request\r\ncontent-length: 52\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n",
+            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n",
+        ] {
+            assert_eq!(shaped_answer(ours.as_bytes()), None, "{ours}");
+        }
     }
 }

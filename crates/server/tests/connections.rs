@@ -194,29 +194,31 @@ async fn metrics_are_served_on_their_own_address_only() {
     metrics.shutdown().await.unwrap();
 }
 
-/// What hyper answers itself, before the router runs: the status is right and the connection
-/// closes, but the body is empty (hyper 1 has no hook for it; see the crate's README). This
-/// pins the behaviour the README states, so a change to it is noticed.
+/// What hyper answers itself, before the router runs, has the API's error shape too, and the
+/// connection closes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_hyper_refuses_before_routing_get_their_status() {
+async fn requests_hyper_refuses_before_routing_answer_in_the_error_shape() {
     let f = Fixture::new().await;
     let server = serve(&f, LIMITS).await;
-    // (A head over the 64 KiB buffer gets a bare 431 too; it is left out because the server
-    // closes with the rest of the head unread, and the reset can race the answer.)
+    // (A head over the 64 KiB buffer gets the same treatment as a 431; it is left out because
+    // the server closes with the rest of the head unread, and the reset can race the answer.)
     let cases = [
-        ("a header line without a colon", "GET /healthz HTTP/1.1\r\nHost: edgecost\r\nNoColon\r\n\r\n".to_owned(), 400),
+        ("a header line without a colon", "GET /healthz HTTP/1.1\r\nHost: edgecost\r\nNoColon\r\n\r\n".to_owned()),
         (
             "conflicting Content-Length headers",
             "POST /v1/telemetry HTTP/1.1\r\nHost: edgecost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n{}".to_owned(),
-            400,
         ),
+        ("a bad HTTP version", "GET /healthz HTTP/9.9\r\nHost: edgecost\r\n\r\n".to_owned()),
     ];
-    for (what, raw, expected) in cases {
+    for (what, raw) in cases {
         let answer = request(server.addr(), &raw).await;
-        let text = String::from_utf8_lossy(&answer);
-        let status: u16 = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{what}: {text}"));
-        assert_eq!(status, expected, "{what}: {text}");
+        let (status, body) = parse(&answer);
+        assert_eq!((status, body["code"].as_str()), (400, Some("malformed_request")), "{what}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| m.contains("HTTP/1.1")), "{what}: {body}");
     }
+    // A request after them on a new connection is answered as usual.
+    let (status, _) = parse(&request(server.addr(), "GET /v1/account HTTP/1.1\r\nHost: edgecost\r\nConnection: close\r\n\r\n").await);
+    assert_eq!(status, 401);
     server.shutdown().await.unwrap();
 }
 
