@@ -34,6 +34,9 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::UsageSeries::export_all(dir)?;
     crate::UsageLogQuery::export_all(dir)?;
     crate::UsageLogPage::export_all(dir)?;
+    crate::InvoiceQuery::export_all(dir)?;
+    crate::InvoicePage::export_all(dir)?;
+    crate::Invoice::export_all(dir)?;
     crate::ErrorBody::export_all(dir)?;
     Ok(())
 }

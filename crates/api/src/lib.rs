@@ -25,6 +25,7 @@ mod account;
 mod admin;
 mod credits;
 pub mod export;
+mod invoices;
 mod notices;
 mod outlook;
 mod telemetry;
@@ -33,6 +34,7 @@ mod usage;
 pub use account::{AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
 pub use credits::{MAX_PACKS_PER_PURCHASE, CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
+pub use invoices::{DEFAULT_INVOICE_PAGE, MAX_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary};
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport, SHORT_HISTORY_SECONDS,

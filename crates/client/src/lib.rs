@@ -165,6 +165,17 @@ impl Client {
         self.call(Method::GET, "v1/account/usage/log", Repeat::Safe, |r| r.query(query)).await
     }
 
+    /// `GET /v1/account/invoices`: one page of invoices, newest period first.
+    pub async fn invoices(&self, query: &edgecost_api::InvoiceQuery) -> Result<edgecost_api::InvoicePage, ClientError> {
+        self.call(Method::GET, "v1/account/invoices", Repeat::Safe, |r| r.query(query)).await
+    }
+
+    /// `GET /v1/account/invoices/{id}`.
+    pub async fn invoice(&self, id: &str) -> Result<edgecost_api::Invoice, ClientError> {
+        let path = format!("v1/account/invoices/{}", urlencoding_path(id));
+        self.call(Method::GET, &path, Repeat::Safe, |r| r).await
+    }
+
     /// The newest `max_records` records of the usage log (all of them when there are fewer),
     /// read page by page, newest first. The bound keeps a very large account's log from
     /// taking unbounded memory and time.
@@ -319,4 +330,14 @@ fn error_from(status: StatusCode, body: &[u8]) -> ClientError {
         s if s.is_server_error() => ClientError::Server { status: s.as_u16(), code, message },
         s => ClientError::Rejected { status: s.as_u16(), code, message },
     }
+}
+
+/// `id` as one path segment: anything but unreserved characters percent-encoded.
+fn urlencoding_path(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -50,6 +50,7 @@
 mod demo;
 mod engine;
 mod error;
+mod invoices;
 mod ledger;
 mod outlook;
 mod period;

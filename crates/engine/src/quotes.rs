@@ -301,7 +301,7 @@ impl Engine {
 
     /// The state of a past period as its final bill rates it: the tier at its end, its own
     /// base fee shares and counters. Credit plays no part in cost by route.
-    async fn closed_period_state(&self, account: &AccountId, current: &PeriodState, period: Period) -> Result<PeriodState> {
+    pub(crate) async fn closed_period_state(&self, account: &AccountId, current: &PeriodState, period: Period) -> Result<PeriodState> {
         let last_second = period.end - Duration::seconds(1);
         let tier = rating::tier_at(&current.changes, last_second);
         let Some(tier) = tier else {

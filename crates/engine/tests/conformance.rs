@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
-    CreditPurchaseRequest, TierChangeRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
+    CreditPurchaseRequest, InvoiceQuery, InvoiceStatus, TierChangeRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
     UsageLogQuery, UsageQuery,
 };
 use edgecost_engine::testing::PgServer;
@@ -328,6 +328,74 @@ async fn an_upgrade_raises_the_new_tiers_notices_at_once(db: Db) {
     // Replaying the upgrade raises nothing twice.
     f.engine.change_tier(&f.account, "up", &tier("scale"), t(NOW)).await.unwrap();
     assert_eq!(f.engine.notices(&f.account, t(NOW)).await.unwrap().notices, after);
+}
+
+// ------------------------------------------------------------------------------ invoices
+
+async fn a_closed_period_becomes_one_invoice_equal_to_its_last_bill(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    // November: 300,000 requests (100,000 past the quota, $4.00 of overage) and a pack.
+    use_requests(&f, "i-1", 300_000, "2026-11-20T08:00:00Z").await;
+    f.engine.purchase_credits(&f.account, "pack-1", &CreditPurchaseRequest { packs: 1 }, t("2026-11-20T09:00:00Z")).await.unwrap();
+    // Before November's grace hour ends, only October is closed.
+    let early = f.engine.invoices(&f.account, &InvoiceQuery::default(), t("2026-12-01T00:10:00Z")).await.unwrap();
+    assert_eq!(early.invoices.iter().map(|i| i.number.as_str()).collect::<Vec<_>>(), vec!["INV-00001"]);
+    assert_eq!(early.invoices[0].period_start, t("2026-10-01T00:00:00Z"));
+    assert_eq!((early.invoices[0].total, early.invoices[0].status), (d("19.00"), InvoiceStatus::Due));
+    // A late November record inside the grace hour is on November's invoice.
+    let late = batch(&f, "i-late", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-30T23:50:00Z", 50_000, 0, 0)]);
+    assert_eq!(f.engine.ingest(&f.node, &late, t("2026-12-01T00:30:00Z")).await.unwrap().receipt.accepted, 1);
+    let last_bill = f.engine.bill_to_date(&f.account, t("2026-11-30T23:59:59Z")).await.unwrap().bill;
+    // $19 + 15 x $0.40 = $25.00 of cost, $6.00 of it paid by the pack: $19.00 due.
+    assert_eq!((last_bill.cost(), last_bill.credits_applied, last_bill.total), (d("25.00"), d("6.00"), d("19.00")));
+
+    let page = f.engine.invoices(&f.account, &InvoiceQuery::default(), t("2026-12-01T01:00:00Z")).await.unwrap();
+    assert_eq!(page.invoices.iter().map(|i| i.number.as_str()).collect::<Vec<_>>(), vec!["INV-00002", "INV-00001"]);
+    let november = f.engine.invoice(&f.account, &page.invoices[0].id, t("2026-12-01T01:00:00Z")).await.unwrap();
+    assert_eq!(november.bill, last_bill);
+    assert_eq!((november.cost, november.paid_by_credit, november.total), (d("25.00"), d("6.00"), d("19.00")));
+    assert_eq!(november.totals.requests, 350_000);
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    let pack = ledger.entries.iter().find(|e| e.kind == LedgerEntryKind::Purchase).unwrap();
+    assert_eq!(november.credits, vec![edgecost_api::InvoiceCredit { pack_id: pack.id.clone(), amount: d("6.00") }]);
+
+    // After the grace hour, late records are refused and the invoice never changes.
+    let too_late = batch(&f, "i-too-late", vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-30T23:55:00Z", 9, 0, 0)]);
+    assert_eq!(f.engine.ingest(&f.node, &too_late, t("2026-12-01T01:00:00Z")).await.unwrap().receipt.accepted, 0);
+    let again = f.engine.invoice(&f.account, &november.id, t("2027-01-15T00:00:00Z")).await.unwrap();
+    assert_eq!(again, november);
+    // Paging: one at a time, newest first; December is closed by mid-January.
+    let first = f.engine.invoices(&f.account, &InvoiceQuery { cursor: None, limit: Some(1) }, t("2027-01-15T00:00:00Z")).await.unwrap();
+    assert_eq!(first.invoices[0].number, "INV-00003");
+    let second = f.engine.invoices(&f.account, &InvoiceQuery { cursor: first.next_cursor, limit: Some(1) }, t("2027-01-15T00:00:00Z")).await.unwrap();
+    assert_eq!(second.invoices[0].number, "INV-00002");
+    let err = f.engine.invoices(&f.account, &InvoiceQuery { cursor: Some("x".into()), limit: None }, t(NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_cursor");
+}
+
+async fn concurrent_closers_issue_each_period_once_and_accounts_see_only_their_own(db: Db) {
+    let f = fixture(&db, "production", "2026-06-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let now = t("2026-12-01T02:00:00Z");
+    // Two replicas close the same six periods at the same time, a few times over.
+    let all = InvoiceQuery::default();
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(f.engine.invoices(&f.account, &all, now), replica.invoices(&f.account, &all, now));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a, b);
+        let numbers: Vec<_> = a.invoices.iter().map(|i| i.number.clone()).collect();
+        assert_eq!(numbers, (1..=6).rev().map(|n| format!("INV-{n:05}")).collect::<Vec<_>>());
+        let starts: BTreeSet<_> = a.invoices.iter().map(|i| i.period_start).collect();
+        assert_eq!(starts.len(), 6);
+    }
+    // Another account's invoice answers as an id that does not exist.
+    let other = f.engine.create_account("Other", "production", t("2026-06-01T00:00:00Z")).await.unwrap();
+    let other = f.engine.authenticate_account(&other.token).await.unwrap();
+    let mine = f.engine.invoices(&f.account, &InvoiceQuery::default(), now).await.unwrap().invoices[0].id.clone();
+    let foreign = f.engine.invoice(&other, &mine, now).await.unwrap_err();
+    let missing = f.engine.invoice(&other, "inv_nothing", now).await.unwrap_err();
+    assert_eq!((foreign.code(), missing.code()), ("not_found", "not_found"));
+    assert_eq!(foreign.to_string(), missing.to_string());
 }
 
 // ------------------------------------------------------------------------------ rating
@@ -1306,6 +1374,8 @@ conformance!(
     a_batch_id_reused_with_another_body_is_refused,
     malformed_input_is_refused_with_reasons,
     a_sandbox_account_is_capped_and_holds_no_credit,
+    a_closed_period_becomes_one_invoice_equal_to_its_last_bill,
+    concurrent_closers_issue_each_period_once_and_accounts_see_only_their_own,
     usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade,
     an_upgrade_raises_the_new_tiers_notices_at_once,
     the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals,

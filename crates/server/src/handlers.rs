@@ -8,7 +8,7 @@ use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery,
     ErrorBody, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
     IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageGrouping, UsageLogPage,
-    UsageLogQuery, UsageQuery, UsageSeries, MAX_USAGE_LOG_PAGE,
+    UsageLogQuery, UsageQuery, UsageSeries, MAX_USAGE_LOG_PAGE, Invoice, InvoicePage, InvoiceQuery, MAX_INVOICE_PAGE,
 };
 
 use crate::auth::{AccountAuth, NodeAuth};
@@ -221,6 +221,54 @@ pub async fn usage_log(
         return Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(MAX_USAGE_LOG_PAGE) });
     }
     Ok(Json(state.engine.usage_log(&auth.account, &query).await?))
+}
+
+/// The account's invoices, newest period first: every period whose grace hour has passed is
+/// closed into an immutable invoice.
+#[utoipa::path(
+    get, path = "/v1/account/invoices", tag = "account",
+    security(("account_token" = [])),
+    params(
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Invoices per page, 1 to 100 (24); outside that range answers 400 `query_out_of_range`"),
+    ),
+    responses(
+        (status = 200, description = "One page of invoices", body = InvoicePage),
+        (status = 400, description = "Bad query string or cursor", body = ErrorBody),
+        AccountTokenRefused,
+    )
+)]
+pub async fn invoices(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Query(query): Query<InvoiceQuery>,
+) -> Result<Json<InvoicePage>, AppError> {
+    if query.limit.is_some_and(|limit| !(1..=MAX_INVOICE_PAGE).contains(&limit)) {
+        return Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(MAX_INVOICE_PAGE) });
+    }
+    let now = state.clock.now();
+    Ok(Json(state.engine.invoices(&auth.account, &query, now).await?))
+}
+
+/// One invoice of the account. An id of another account's invoice answers 404 like an id
+/// that does not exist.
+#[utoipa::path(
+    get, path = "/v1/account/invoices/{id}", tag = "account",
+    security(("account_token" = [])),
+    params(("id" = String, Path, description = "The invoice's id")),
+    responses(
+        (status = 200, description = "The invoice", body = Invoice),
+        (status = 404, description = "No such invoice on this account (`not_found`)", body = ErrorBody),
+        AccountTokenRefused,
+    )
+)]
+pub async fn invoice(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Invoice>, AppError> {
+    let now = state.clock.now();
+    Ok(Json(state.engine.invoice(&auth.account, &id, now).await?))
 }
 
 /// Changes the tier: an upgrade applies at once to the whole period, a downgrade next period.

@@ -24,6 +24,8 @@ use crate::handlers;
         handlers::route_costs,
         handlers::usage,
         handlers::usage_log,
+        handlers::invoices,
+        handlers::invoice,
         handlers::change_tier,
         handlers::buy_credits,
         handlers::credits,
@@ -72,7 +74,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
 fn declare_bounds(doc: &mut Value) {
     use edgecost_api::{
         MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
-        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
+        MAX_INVOICE_PAGE, MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
     };
     let schemas = &["components", "schemas"];
     let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
@@ -88,6 +90,10 @@ fn declare_bounds(doc: &mut Value) {
     bound(parameter_schema(doc, "/v1/account/credits/quote", "get", "packs"), packs);
     let limit = json!({"minimum": 1, "maximum": MAX_USAGE_LOG_PAGE});
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "limit"), limit);
+    let limit = json!({"minimum": 1, "maximum": MAX_INVOICE_PAGE});
+    bound(parameter_schema(doc, "/v1/account/invoices", "get", "limit"), limit);
+    // Invoice cursors are invoice numbers.
+    bound(parameter_schema(doc, "/v1/account/invoices", "get", "cursor"), json!({"pattern": "^[1-9][0-9]{0,17}$"}));
     for path in ["/v1/account/tier", "/v1/account/credits"] {
         // Visible ASCII, as `invalid_idempotency_key` checks.
         let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});

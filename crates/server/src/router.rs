@@ -42,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/route-costs", get(handlers::route_costs))
         .route("/v1/account/usage", get(handlers::usage))
         .route("/v1/account/usage/log", get(handlers::usage_log))
+        .route("/v1/account/invoices", get(handlers::invoices))
+        .route("/v1/account/invoices/{id}", get(handlers::invoice))
         .route("/v1/account/tier", post(handlers::change_tier))
         .route("/v1/account/credits", get(handlers::credits).post(handlers::buy_credits))
         .route("/v1/account/notices", get(handlers::notices))

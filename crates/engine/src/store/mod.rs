@@ -136,6 +136,22 @@ pub(crate) struct NoticeRow {
     pub reached_at: i64,
 }
 
+/// An invoice to issue: its period and its body (the served invoice without its number).
+#[derive(Clone, Debug)]
+pub(crate) struct NewInvoice {
+    pub id: String,
+    pub period_start: i64,
+    pub body: String,
+    pub issued_at: i64,
+}
+
+/// An issued invoice: its number and body.
+#[derive(Clone, Debug)]
+pub(crate) struct InvoiceRow {
+    pub number: i64,
+    pub body: String,
+}
+
 /// What the engine decided inside an ingest transaction.
 pub(crate) struct IngestDecision {
     pub notices: Vec<NoticeRow>,
@@ -362,6 +378,16 @@ pub(crate) trait Store: Send + Sync {
     /// The key named `name`: the one stored, or `candidate` (hex) stored now if there is none.
     /// Every replica gets the same key, whichever stored it first.
     async fn engine_key(&self, name: &str, candidate: &str) -> Result<String>;
+    /// The period starts of the account's issued invoices.
+    async fn invoiced_periods(&self, account_id: &str) -> Result<Vec<i64>>;
+    /// Issues those of `invoices` (in period order) whose period has none yet, numbered after
+    /// the account's last, in one transaction that holds the account: concurrent closers
+    /// issue each period once.
+    async fn issue_invoices(&self, account_id: &str, invoices: &[NewInvoice]) -> Result<()>;
+    /// Up to `limit` invoices numbered below `before` (any, when `None`), newest first.
+    async fn invoices(&self, account_id: &str, before: Option<i64>, limit: i64) -> Result<Vec<InvoiceRow>>;
+    /// The account's invoice `id`; `None` for an id it does not have.
+    async fn invoice(&self, account_id: &str, id: &str) -> Result<Option<InvoiceRow>>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
     async fn usage_buckets(&self, account_id: &str, from: i64, to: i64, bucket_seconds: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
