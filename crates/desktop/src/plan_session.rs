@@ -376,7 +376,8 @@ impl PlanSession {
             PlanEdit::SetMiddleware { name, middleware } => {
                 let name = name.trim().to_owned();
                 if name.is_empty() {
-                    return Err(DesktopError::BadQuantity { field: "middleware name", value: name });
+                    let reason = "a catalog entry needs a name".to_owned();
+                    return Err(DesktopError::BadQuantity { field: "middleware name", value: name, reason });
                 }
                 let old = est.plan().middleware.get(&name).cloned();
                 est.set_middleware(&name, middleware.to_middleware()?)?;
