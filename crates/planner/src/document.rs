@@ -50,6 +50,11 @@ impl PlanDocument {
         PlanDocument::parse(text, &file, book)
     }
 
+    /// A plan that has no text yet, written in the canonical layout of [`Plan::to_yaml`].
+    pub fn canonical(plan: Plan) -> PlanDocument {
+        PlanDocument { text: plan.to_yaml(), plan }
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }
