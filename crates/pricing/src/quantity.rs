@@ -26,9 +26,9 @@ pub enum QuantityError {
 /// bound a quantity has is its field's rule, checked by the caller.
 ///
 /// ```
-/// use edgecost_pricing::parse_quantity;
-/// assert_eq!(parse_quantity("1.2M").unwrap().to_string(), "1200000");
-/// assert_eq!(parse_quantity("350,000").unwrap().to_string(), "350000");
+/// use edgecost_pricing::{Decimal, parse_quantity};
+/// assert_eq!(parse_quantity("1.2M").unwrap(), Decimal::from(1_200_000));
+/// assert_eq!(parse_quantity("350,000").unwrap(), Decimal::from(350_000));
 /// assert!(parse_quantity("abc").is_err());
 /// ```
 pub fn parse_quantity(text: &str) -> Result<Decimal, QuantityError> {
