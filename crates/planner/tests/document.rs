@@ -109,6 +109,23 @@ fn a_one_value_edit_changes_one_line_in_every_example_and_fixture() {
                 m.compute_ms = bump(m.compute_ms);
             });
         }
+        let chained = doc.plan().routes.iter().position(|r| r.middleware.len() >= 2);
+        if let Some(i) = chained {
+            // Reordering a chain: one line as a flow list, the two swapped lines as a block list.
+            let count = if doc.text().contains("middleware: [") { 1 } else { 2 };
+            lines_changed(&file, &doc, "a middleware chain", count, |p| p.routes[i].middleware.swap(0, 1));
+        }
+        let ratios: Vec<String> = doc.plan().middleware.iter().filter(|(_, m)| m.egress_ratio.or(m.hit_ratio).is_some()).map(|(n, _)| n.clone()).collect();
+        for name in ratios {
+            one_line(&file, &doc, &format!("middleware {name}'s ratio"), |p| {
+                let m = p.middleware.get_mut(&name).unwrap();
+                if let Some(r) = m.egress_ratio.as_mut() {
+                    *r = Decimal::new(25, 2);
+                } else if let Some(r) = m.hit_ratio.as_mut() {
+                    *r = Decimal::new(33, 2);
+                }
+            });
+        }
         one_line(&file, &doc, "the tier", |p| p.tier = if p.tier == "scale" { "production".into() } else { "scale".into() });
     }
 }
