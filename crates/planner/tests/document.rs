@@ -259,3 +259,31 @@ fn a_plan_the_patcher_cannot_place_is_written_whole_and_says_so() {
     assert_eq!(rewrite.text, plan.to_yaml());
     assert_eq!(doc.rewrite(doc.plan(), book()).text, text, "nothing changed: the text as it was");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Any value of any route's numeric field, however many digits, is one changed line.
+    #[test]
+    fn any_numeric_value_is_one_changed_line(
+        which in 0usize..6, route in 0usize..3, field in 0u8..3, mantissa in 0i64..100_000_000_000_000, scale in 0u32..8,
+    ) {
+        let all = plans();
+        let (file, text) = &all[which % all.len()];
+        let doc = PlanDocument::parse(text.clone(), file, book()).unwrap();
+        let i = route % doc.plan().routes.len();
+        let value = Decimal::new(mantissa, scale);
+        let mut plan = doc.plan().clone();
+        let r = &mut plan.routes[i];
+        match field {
+            0 if r.requests_per_month.is_some() => r.requests_per_month = Some(value),
+            0 => r.requests_per_second = Some(value),
+            1 => r.compute_ms = value,
+            _ => r.response_bytes = value,
+        }
+        proptest::prop_assume!(plan.check(book()).is_ok() && plan != *doc.plan());
+        let rewrite = doc.rewrite(&plan, book());
+        proptest::prop_assert!(!rewrite.reformatted, "{file}: {value}");
+        proptest::prop_assert_eq!(changed_lines(doc.text(), &rewrite.text).len(), 1);
+        proptest::prop_assert_eq!(Plan::parse(&rewrite.text, file, book()).unwrap(), plan);
+    }
+}
