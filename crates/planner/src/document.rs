@@ -363,6 +363,8 @@ fn patch(text: &str, old: &Plan, new: &Plan) -> Option<String> {
     }
     if old.routes != new.routes {
         match root.get("routes") {
+            // No routes left: the key goes (routes default to none).
+            Some(_) if new.routes.is_empty() => p.remove_entry(&root, "routes")?,
             Some((_, seq)) if seq.items().is_some_and(|i| !i.is_empty()) => routes(&mut p, seq, &old.routes, &new.routes)?,
             _ => return None,
         }

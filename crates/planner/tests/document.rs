@@ -248,6 +248,19 @@ fn catalog_entries_and_middleware_chains_patch_in_place() {
 }
 
 #[test]
+fn deleting_every_route_removes_the_routes_key_only() {
+    for (file, text) in plans() {
+        let doc = PlanDocument::parse(text, &file, book()).unwrap();
+        let mut plan = doc.plan().clone();
+        plan.routes.clear();
+        let rewrite = doc.rewrite(&plan, book());
+        assert!(!rewrite.reformatted, "{file}:\n{}", rewrite.text);
+        assert_eq!(Plan::parse(&rewrite.text, &file, book()).unwrap(), plan);
+        assert!(rewrite.text.contains("middleware"), "{file}: the catalog stays");
+    }
+}
+
+#[test]
 fn a_plan_the_patcher_cannot_place_is_written_whole_and_says_so() {
     // An anchor: the patcher does not follow aliases, so it writes the plan whole.
     let text = "tier: production\nregions: &split {na: 1}\nroutes:\n  - path: /a\n    requests_per_month: 1\n    compute_ms: 1\n    response_bytes: 1\n    regions: *split\n";
