@@ -64,6 +64,12 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(cli_total(&plan_path), cli_after, "the saved file prices as the edited plan");
+    // Saving patched the file: the one edited line changed, its comment and layout stayed.
+    assert_eq!(
+        std::fs::read_to_string(&plan_path).unwrap(),
+        std::fs::read_to_string(&edited_path).unwrap(),
+        "the saved file is the original with the one edited line"
+    );
     app.close().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 

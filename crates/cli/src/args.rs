@@ -2,25 +2,12 @@
 //! [`edgecost_pricing::bounds`] (a value past its bound is bad input: exit code 2).
 
 use edgecost_pricing::bounds::{COMPUTE_SECONDS_MAX, EGRESS_GB_MAX, MONEY_MAX, REQUESTS_MAX};
-use edgecost_pricing::{Decimal, parse_decimal};
+use edgecost_pricing::{Decimal, parse_decimal, parse_quantity};
 
-/// Parses a count or quantity: `350000`, `350_000`, `350,000`, `350k`, `1.2M`, `2B`.
+/// Parses a count or quantity with the one reader plan files and the desktop app use too:
+/// `350000`, `350_000`, `350,000`, `350k`, `1.2M`, `2B`, `1e6`.
 fn quantity(text: &str) -> Result<Decimal, String> {
-    let cleaned = text.trim().replace([',', '_'], "");
-    let (digits, scale) = match cleaned.chars().last() {
-        Some('k' | 'K') => (&cleaned[..cleaned.len() - 1], 1_000u64),
-        Some('m' | 'M') => (&cleaned[..cleaned.len() - 1], 1_000_000),
-        Some('b' | 'B' | 'g' | 'G') => (&cleaned[..cleaned.len() - 1], 1_000_000_000),
-        _ => (cleaned.as_str(), 1),
-    };
-    let value = parse_decimal(digits)
-        .ok_or_else(|| format!("'{text}' is not a number (examples: 350000, 350k, 1.2M)"))?;
-    if value.is_sign_negative() && !value.is_zero() {
-        return Err(format!("'{text}' is negative; usage must be zero or more"));
-    }
-    value
-        .checked_mul(Decimal::from(scale))
-        .ok_or_else(|| format!("'{text}' is too large"))
+    parse_quantity(text).map_err(|e| e.to_string())
 }
 
 fn at_most(text: &str, value: Decimal, max: Decimal, unit: &str) -> Result<Decimal, String> {
@@ -80,6 +67,13 @@ mod tests {
         assert_eq!(egress_gb("60.5").unwrap().to_string(), "60.5");
         assert!(requests("-5").is_err());
         assert!(requests("lots").is_err());
+        // The flags read quantities with the shared reader: its spellings and its messages.
+        for text in ["350k", "350,000", "350_000", "0.35M", "3.5e5"] {
+            assert_eq!(requests(text).unwrap(), Decimal::from(350_000), "{text}");
+        }
+        for text in ["abc", "-5", "k", "1.2.3"] {
+            assert_eq!(requests(text).unwrap_err(), parse_quantity(text).unwrap_err().to_string(), "{text}");
+        }
         assert_eq!(money("$25.50").unwrap().to_string(), "25.50");
         assert_eq!(money("10").unwrap().to_string(), "10.00");
         assert!(money("0.001").is_err());

@@ -218,7 +218,7 @@ fn bad_arguments_and_bad_books_exit_with_code_2_and_say_why() {
 
     let out = edgecost(&["bill", "--tier", "production", "--requests", "lots", "--egress-gb", "1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("'lots' is not a number"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'lots' is not a quantity"));
 
     let dir = std::env::temp_dir().join(format!("edgecost-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -27,8 +27,9 @@ pub enum DesktopError {
     Demo { detail: String },
     #[error("the price book cannot rate this: {0}")]
     Rate(#[from] edgecost_pricing::RateError),
-    #[error("`{field}` is not a non-negative number: {value}")]
-    BadQuantity { field: &'static str, value: String },
+    /// A cell the UI sent that cannot be read; `reason` is the shared quantity reader's message.
+    #[error("{field}: {reason}")]
+    BadQuantity { field: &'static str, value: String, reason: String },
     #[error("no synced data yet")]
     NoSnapshot,
     #[error("cannot draw the chart: {detail}")]

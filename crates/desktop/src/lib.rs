@@ -54,7 +54,7 @@ pub use error::DesktopError;
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
 pub use plan_session::{
-    EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
+    Applied, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
     YamlCheck, check_yaml,
 };
 pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};

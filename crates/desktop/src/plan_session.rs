@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 
 use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeMode};
 use edgecost_planner::projection::{simulate, threshold_days};
-use edgecost_planner::{Contribution, Estimator, Plan, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage};
+use edgecost_planner::{
+    Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage,
+};
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{Bill, BYTES_PER_GB, Decimal, Meter, PriceBook};
 use serde::{Deserialize, Serialize};
@@ -94,6 +96,9 @@ pub struct PlanSummary {
     pub file_name: Option<String>,
     /// The plan differs from the file on disk (or was never saved).
     pub dirty: bool,
+    /// The last save could not keep the file's layout and wrote the plan whole (see
+    /// [`edgecost_planner::PlanDocument`]); cleared by the next edit.
+    pub reformatted: bool,
     pub tier: String,
     pub tier_label: String,
     pub route_count: u32,
@@ -156,7 +161,17 @@ pub struct PlanRows {
 pub struct EditAnswer {
     pub summary: PlanSummary,
     pub inverse: PlanEdit,
+    /// The edit changed the plan. One that did not (the same split sent twice, a cell typed
+    /// back to its value) is no step of undo.
+    pub changed: bool,
     pub rows: PlanRows,
+}
+
+/// An applied edit: the edit that undoes it, and whether the plan changed at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub inverse: PlanEdit,
+    pub changed: bool,
 }
 
 /// An opened plan: its estimate and the first rows of its table.
@@ -216,6 +231,11 @@ struct Saved {
 pub struct PlanSession {
     estimator: Estimator,
     file: Option<PathBuf>,
+    /// The text the plan was read from, last written as, or pasted in the YAML view, with the
+    /// plan it holds: saving patches it, so the file keeps its comments and layout.
+    document: Option<PlanDocument>,
+    /// The last save wrote the plan whole.
+    reformatted: bool,
     saved: Option<Saved>,
     revision: u32,
     /// Per-route `[requests, egress, compute]` overage shares, for one revision.
@@ -246,7 +266,16 @@ impl PlanSession {
     /// A session over `plan`; `file` is where it was read from, and then it counts as saved.
     pub fn new(plan: Plan, file: Option<PathBuf>) -> Result<PlanSession, DesktopError> {
         let estimator = Estimator::new(plan, PriceBook::published())?;
-        let mut session = PlanSession { estimator, file: None, saved: None, revision: 0, costs: None, units: None };
+        let mut session = PlanSession {
+            estimator,
+            file: None,
+            document: None,
+            reformatted: false,
+            saved: None,
+            revision: 0,
+            costs: None,
+            units: None,
+        };
         if let Some(file) = file {
             session.file = Some(file);
             session.mark_saved()?;
@@ -264,10 +293,13 @@ impl PlanSession {
         PlanSession::new(plan, None)
     }
 
-    /// Opens a plan file; errors carry the line and column of the offending value.
+    /// Opens a plan file; errors carry the line and column of the offending value. The file's
+    /// text is kept, so saving changes only what was edited.
     pub fn open(path: &Path) -> Result<PlanSession, DesktopError> {
-        let plan = Plan::load(path, PriceBook::published())?;
-        PlanSession::new(plan, Some(path.to_owned()))
+        let document = PlanDocument::load(path, PriceBook::published())?;
+        let mut session = PlanSession::new(document.plan().clone(), Some(path.to_owned()))?;
+        session.document = Some(document);
+        Ok(session)
     }
 
     /// A plan calibrated from an exported usage file (JSON lines of per-route telemetry), on
@@ -289,19 +321,31 @@ impl PlanSession {
         self.file.as_deref()
     }
 
-    /// The plan as the YAML a plan file holds.
+    /// The plan as the YAML a plan file holds: the opened file's text with the edits patched
+    /// in, or the whole plan in the canonical layout for a plan that has no text yet.
     pub fn yaml(&self) -> String {
-        self.plan().to_yaml()
+        match &self.document {
+            Some(d) => d.rewrite(self.plan(), self.estimator.book()).text,
+            None => self.plan().to_yaml(),
+        }
     }
 
     /// Writes the plan to `path` (or to its own file), atomically; it then counts as saved.
+    /// A plan read from a file is written by patching that file's text, so a one-number edit
+    /// changes one line; [`PlanSummary::reformatted`] tells when that could not be done.
     pub fn save(&mut self, path: Option<&Path>) -> Result<PathBuf, DesktopError> {
         let path = match (path, &self.file) {
             (Some(p), _) => p.to_owned(),
             (None, Some(p)) => p.clone(),
             (None, None) => return Err(DesktopError::Write { path: String::new(), detail: "the plan has no file yet; choose where to save it".into() }),
         };
-        write_atomically(&path, self.yaml().as_bytes())?;
+        let (document, reformatted) = match &self.document {
+            Some(d) => d.rewritten(self.plan(), self.estimator.book()),
+            None => (PlanDocument::canonical(self.plan().clone()), false),
+        };
+        write_atomically(&path, document.text().as_bytes())?;
+        self.document = Some(document);
+        self.reformatted = reformatted;
         self.file = Some(path.clone());
         self.mark_saved()?;
         Ok(path)
@@ -323,21 +367,27 @@ impl PlanSession {
 
     /// Applies `edit` and answers the edit that undoes it. On error the plan is unchanged.
     pub fn apply(&mut self, edit: PlanEdit) -> Result<PlanEdit, DesktopError> {
+        self.apply_edit(edit).map(|a| a.inverse)
+    }
+
+    /// Applies `edit` and answers the edit that undoes it and whether the plan changed.
+    pub fn apply_edit(&mut self, edit: PlanEdit) -> Result<Applied, DesktopError> {
         let one_route = match &edit {
             PlanEdit::SetRoute { index: i, .. } => Some(index(*i)),
             _ => None,
         };
-        let inverse = self.apply_inner(edit)?;
+        let (inverse, changed) = self.apply_inner(edit)?;
+        self.reformatted = false;
         self.revision = self.revision.wrapping_add(1);
         // A keystroke changes one route: update its weights; anything else recounts them all.
         match (one_route, self.units.as_mut()) {
             (Some(i), Some(units)) => units.set(i, &self.estimator.route_usages()[i].total)?,
             _ => self.units = None,
         }
-        Ok(inverse)
+        Ok(Applied { inverse, changed })
     }
 
-    fn apply_inner(&mut self, edit: PlanEdit) -> Result<PlanEdit, DesktopError> {
+    fn apply_inner(&mut self, edit: PlanEdit) -> Result<(PlanEdit, bool), DesktopError> {
         let est = &mut self.estimator;
         let route_at = |est: &Estimator, i: u32| {
             est.plan().routes.get(index(i)).cloned().ok_or_else(|| {
@@ -347,8 +397,10 @@ impl PlanSession {
         Ok(match edit {
             PlanEdit::SetRoute { index: i, route } => {
                 let old = route_at(est, i)?;
-                est.set_route(index(i), route.to_route()?)?;
-                PlanEdit::SetRoute { index: i, route: RouteFields::of(&old) }
+                let new = route.to_route()?;
+                let changed = new != old;
+                est.set_route(index(i), new)?;
+                (PlanEdit::SetRoute { index: i, route: RouteFields::of(&old) }, changed)
             }
             PlanEdit::InsertRoute { index: i, route } => {
                 let at = index(i).min(est.plan().routes.len());
@@ -356,54 +408,66 @@ impl PlanSession {
                 if added != at {
                     est.move_route(added, at)?;
                 }
-                PlanEdit::RemoveRoute { index: at as u32 }
+                (PlanEdit::RemoveRoute { index: at as u32 }, true)
             }
             PlanEdit::DuplicateRoute { index: i } => {
                 let mut copy = route_at(est, i)?;
                 copy.path = unique_copy_path(est.plan(), &copy.path);
                 let added = est.add_route(copy)?;
                 est.move_route(added, index(i) + 1)?;
-                PlanEdit::RemoveRoute { index: i + 1 }
+                (PlanEdit::RemoveRoute { index: i + 1 }, true)
             }
             PlanEdit::RemoveRoute { index: i } => {
                 let old = est.remove_route(index(i))?;
-                PlanEdit::InsertRoute { index: i, route: RouteFields::of(&old) }
+                (PlanEdit::InsertRoute { index: i, route: RouteFields::of(&old) }, true)
             }
             PlanEdit::MoveRoute { from, to } => {
                 est.move_route(index(from), index(to))?;
-                PlanEdit::MoveRoute { from: to, to: from }
+                (PlanEdit::MoveRoute { from: to, to: from }, from != to)
             }
             PlanEdit::SetMiddleware { name, middleware } => {
                 let name = name.trim().to_owned();
                 if name.is_empty() {
-                    return Err(DesktopError::BadQuantity { field: "middleware name", value: name });
+                    let reason = "a catalog entry needs a name".to_owned();
+                    return Err(DesktopError::BadQuantity { field: "middleware name", value: name, reason });
                 }
                 let old = est.plan().middleware.get(&name).cloned();
-                est.set_middleware(&name, middleware.to_middleware()?)?;
+                let new = middleware.to_middleware()?;
+                let changed = old.as_ref() != Some(&new);
+                est.set_middleware(&name, new)?;
                 match old {
-                    Some(old) => PlanEdit::SetMiddleware { name, middleware: MiddlewareFields::of(&old) },
-                    None => PlanEdit::RemoveMiddleware { name },
+                    Some(old) => (PlanEdit::SetMiddleware { name, middleware: MiddlewareFields::of(&old) }, changed),
+                    None => (PlanEdit::RemoveMiddleware { name }, true),
                 }
             }
             PlanEdit::RemoveMiddleware { name } => {
                 let old = est.remove_middleware(&name)?;
-                PlanEdit::SetMiddleware { name, middleware: MiddlewareFields::of(&old) }
+                (PlanEdit::SetMiddleware { name, middleware: MiddlewareFields::of(&old) }, true)
             }
             PlanEdit::SetRegions { shares } => {
                 let old = share_fields(&est.plan().regions);
-                est.set_regions(shares_of(&shares)?)?;
-                PlanEdit::SetRegions { shares: old }
+                let new = shares_of(&shares)?;
+                let changed = new != est.plan().regions;
+                est.set_regions(new)?;
+                (PlanEdit::SetRegions { shares: old }, changed)
             }
             PlanEdit::SetTier { tier } => {
                 let old = est.plan().tier.clone();
+                let changed = old != tier;
                 est.set_tier(&tier)?;
-                PlanEdit::SetTier { tier: old }
+                (PlanEdit::SetTier { tier: old }, changed)
             }
             PlanEdit::ReplaceYaml { yaml } => {
-                let plan = Plan::parse(&yaml, "plan", PriceBook::published())?;
-                let old = est.plan().to_yaml();
-                *est = Estimator::new(plan, PriceBook::published())?;
-                PlanEdit::ReplaceYaml { yaml: old }
+                // The text pasted is kept as written: saving patches it like an opened file.
+                let document = PlanDocument::parse(yaml, "plan", PriceBook::published())?;
+                let old = match &self.document {
+                    Some(d) => d.rewrite(est.plan(), PriceBook::published()).text,
+                    None => est.plan().to_yaml(),
+                };
+                let changed = document.plan() != est.plan() || document.text() != old;
+                *est = Estimator::new(document.plan().clone(), PriceBook::published())?;
+                self.document = Some(document);
+                (PlanEdit::ReplaceYaml { yaml: old }, changed)
             }
         })
     }
@@ -458,6 +522,7 @@ impl PlanSession {
             file: self.file.as_ref().map(|p| p.display().to_string()),
             file_name: self.file.as_deref().map(display_name),
             dirty: self.dirty(),
+            reformatted: self.reformatted,
             tier: plan.tier.clone(),
             tier_label: book.tier(&plan.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| plan.tier.clone()),
             route_count: plan.routes.len() as u32,
@@ -545,8 +610,8 @@ impl PlanSession {
 
     /// Applies `edit` and answers the new summary, the inverse and the rows in the window.
     pub fn edit(&mut self, edit: PlanEdit, offset: u32, count: u32) -> Result<EditAnswer, DesktopError> {
-        let inverse = self.apply(edit)?;
-        Ok(EditAnswer { summary: self.summary()?, inverse, rows: self.rows(offset, count)? })
+        let Applied { inverse, changed } = self.apply_edit(edit)?;
+        Ok(EditAnswer { summary: self.summary()?, inverse, changed, rows: self.rows(offset, count)? })
     }
 
     /// The estimate and rows `offset..offset + count`.

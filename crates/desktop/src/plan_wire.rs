@@ -5,10 +5,8 @@
 //! quantity normalized, so a cell shows `4`, not `4.000000`.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
-
 use edgecost_planner::{Middleware, Route};
-use edgecost_pricing::Decimal;
+use edgecost_pricing::{Decimal, parse_quantity};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
@@ -56,17 +54,14 @@ fn text(v: Decimal) -> String {
     v.normalize().to_string()
 }
 
-/// Reads a cell: thousands separators and surrounding blanks are ignored, an empty cell is
-/// zero, anything negative or not a number is refused by field name.
+/// Reads a cell as typed with the one quantity reader the CLI and plan files use (`350k`,
+/// `1.2M`, `350,000`); an empty cell is zero, so a person can clear a cell and type anew.
+/// Anything else is refused by field name with the reader's message.
 pub(crate) fn cell(field: &'static str, value: &str) -> Result<Decimal, DesktopError> {
-    let cleaned: String = value.trim().chars().filter(|c| !matches!(c, ',' | '_' | ' ')).collect();
-    if cleaned.is_empty() {
+    if value.trim().is_empty() {
         return Ok(Decimal::ZERO);
     }
-    match Decimal::from_str(&cleaned).or_else(|_| Decimal::from_scientific(&cleaned)) {
-        Ok(v) if !v.is_sign_negative() || v.is_zero() => Ok(v),
-        _ => Err(DesktopError::BadQuantity { field, value: value.to_owned() }),
-    }
+    parse_quantity(value).map_err(|e| DesktopError::BadQuantity { field, value: value.to_owned(), reason: e.to_string() })
 }
 
 fn optional_cell(field: &'static str, value: &Option<String>) -> Result<Option<Decimal>, DesktopError> {
@@ -101,7 +96,8 @@ impl RouteFields {
     pub(crate) fn to_route(&self) -> Result<Route, DesktopError> {
         let path = self.path.trim();
         if path.is_empty() {
-            return Err(DesktopError::BadQuantity { field: "path", value: self.path.clone() });
+            let reason = "a route needs a path".to_owned();
+            return Err(DesktopError::BadQuantity { field: "path", value: self.path.clone(), reason });
         }
         let mut requests_per_month = optional_cell("requests_per_month", &self.requests_per_month)?;
         let requests_per_second = optional_cell("requests_per_second", &self.requests_per_second)?;
@@ -150,6 +146,14 @@ mod tests {
         assert_eq!(cell("x", "0.5").unwrap().to_string(), "0.5");
         assert_eq!(cell("x", "-1").unwrap_err().code(), "bad_quantity");
         assert_eq!(cell("x", "ten").unwrap_err().code(), "bad_quantity");
+        // The cells read what the CLI's flags read, and refuse with the same message.
+        assert_eq!(cell("x", "1.2M").unwrap(), Decimal::from(1_200_000));
+        assert_eq!(cell("x", "350k").unwrap(), Decimal::from(350_000));
+        assert_eq!(cell("x", "1e3").unwrap(), Decimal::from(1_000));
+        for bad in ["abc", "-5", "k"] {
+            let want = format!("x: {}", parse_quantity(bad).unwrap_err());
+            assert_eq!(cell("x", bad).unwrap_err().to_string(), want);
+        }
         let route = Route {
             path: "/a".into(),
             requests_per_month: Some("150000.000".parse().unwrap()),

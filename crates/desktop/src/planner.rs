@@ -1,7 +1,5 @@
 //! Offline planning: price entered usage on every tier of the embedded price book.
 
-use std::str::FromStr;
-
 use edgecost_pricing::format::money;
 use edgecost_pricing::{BYTES_PER_GB, Comparison, Decimal, PriceBook, Usage};
 use serde::{Deserialize, Serialize};
@@ -68,7 +66,11 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
         requests: parse("requests", &input.requests)?,
         egress_bytes: egress_gb
             .checked_mul(Decimal::from(BYTES_PER_GB))
-            .ok_or(DesktopError::BadQuantity { field: "egress_gb", value: input.egress_gb.clone() })?,
+            .ok_or_else(|| DesktopError::BadQuantity {
+                field: "egress_gb",
+                value: input.egress_gb.clone(),
+                reason: format!("'{}' is too large to hold exactly", input.egress_gb),
+            })?,
         compute_seconds: parse("compute_seconds", &input.compute_seconds)?,
     };
     let comparison = book.compare(&usage, Decimal::ZERO, Some(&input.tier))?;
@@ -103,17 +105,10 @@ pub(crate) fn tier_quotes(book: &PriceBook, comparison: &Comparison) -> Vec<Tier
         .collect()
 }
 
-/// An empty field counts as zero, so a person can fill in one meter at a time. Thousands
-/// separators are accepted as typed (`350,000`).
+/// An empty field counts as zero, so a person can fill in one meter at a time; anything else
+/// is read like a route editor cell (`350,000`, `350k`).
 fn parse(field: &'static str, text: &str) -> Result<Decimal, DesktopError> {
-    let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_' && *c != ' ').collect();
-    if cleaned.is_empty() {
-        return Ok(Decimal::ZERO);
-    }
-    match Decimal::from_str(&cleaned) {
-        Ok(v) if !v.is_sign_negative() => Ok(v),
-        _ => Err(DesktopError::BadQuantity { field, value: text.to_owned() }),
-    }
+    crate::plan_wire::cell(field, text)
 }
 
 #[cfg(test)]
@@ -129,6 +124,7 @@ mod tests {
         // The crate's own documented example: 350k requests and 60 GB on production = $25.50.
         let quote = quote(&input("350,000", "60", "production")).unwrap();
         assert_eq!(quote.bill.total, "$25.50");
+        assert_eq!(super::quote(&input("350k", "60", "production")).unwrap().bill.total, "$25.50");
         assert!(quote.tiers.iter().any(|t| t.tier == "sandbox" && t.caps_usage));
         assert_eq!(quote.tiers.iter().filter(|t| t.recommended).count(), 1);
         assert!(quote.recommendation.is_some());

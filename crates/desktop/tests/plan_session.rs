@@ -231,3 +231,74 @@ fn rows_come_a_window_at_a_time() {
     assert_eq!(rows.rows[0].fields.path, "/r990");
     assert_eq!(s.rows(0, 10_000).unwrap().rows.len(), edgecost_desktop::ROWS_MAX as usize);
 }
+
+#[test]
+fn saving_a_one_cell_edit_changes_one_line_of_the_file() {
+    let (_dir, path) = scratch_copy("busy-multi-region.yaml");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let mut s = PlanSession::open(&path).unwrap();
+    let row = s.rows(0, 2).unwrap().rows[1].clone();
+    // Typed as the CLI reads it; written as the number the file holds.
+    s.apply(PlanEdit::SetRoute { index: 1, route: with_traffic(&row.fields, "1.2M") }).unwrap();
+    assert_eq!(s.yaml(), original.replace("requests_per_month: 400000", "requests_per_month: 1200000"), "the YAML view shows the file as it will be saved");
+    s.save(None).unwrap();
+    assert!(!s.summary().unwrap().reformatted);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    let changed: Vec<(&str, &str)> = original.lines().zip(saved.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(changed, [("    requests_per_month: 400000", "    requests_per_month: 1200000")]);
+    assert_eq!(original.lines().count(), saved.lines().count());
+
+    // A second edit patches the saved text, comments and flow maps still as written.
+    let shares = vec![
+        RegionShare { region: "apac".into(), share: "0.1".into() },
+        RegionShare { region: "eu".into(), share: "0.4".into() },
+        RegionShare { region: "na".into(), share: "0.5".into() },
+    ];
+    s.apply(PlanEdit::SetRegions { shares }).unwrap();
+    s.save(None).unwrap();
+    let again = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(again, saved.replace("regions: {na: 0.5, eu: 0.3, apac: 0.2}", "regions: {na: 0.5, eu: 0.4, apac: 0.1}"));
+}
+
+#[test]
+fn a_region_share_edit_is_one_undo_step() {
+    let (_dir, path) = scratch_copy("small-api.yaml");
+    let mut s = PlanSession::open(&path).unwrap();
+    let saved = s.plan().clone();
+    let shares = vec![
+        RegionShare { region: "eu".into(), share: "0.3".into() },
+        RegionShare { region: "na".into(), share: "0.7".into() },
+    ];
+    let first = s.edit(PlanEdit::SetRegions { shares: shares.clone() }, 0, 10).unwrap();
+    assert!(first.changed);
+    // The same split sent again (Enter, then the input's change event) changes nothing, and the
+    // UI records no undo step for it.
+    let repeat = s.edit(PlanEdit::SetRegions { shares }, 0, 10).unwrap();
+    assert!(!repeat.changed);
+    // One undo of the edit that changed something is back to the file's split.
+    let undone = s.edit(first.inverse, 0, 10).unwrap();
+    assert!(undone.changed);
+    assert_eq!(*s.plan(), saved);
+    assert!(!undone.summary.dirty);
+    // And one redo forward again.
+    let redone = s.edit(undone.inverse, 0, 10).unwrap();
+    assert!(redone.changed);
+    assert_eq!(s.plan().regions.get("na").unwrap().to_string(), "0.7");
+}
+
+#[test]
+fn cells_read_quantities_as_the_cli_and_plan_files_do() {
+    let (_dir, path) = scratch_copy("small-api.yaml");
+    let mut s = PlanSession::open(&path).unwrap();
+    let row = s.rows(0, 1).unwrap().rows[0].clone();
+    for (typed, want) in [("1.2M", 1_200_000), ("350k", 350_000), ("350,000", 350_000), ("1e6", 1_000_000), ("42", 42)] {
+        s.apply(PlanEdit::SetRoute { index: 0, route: with_traffic(&row.fields, typed) }).unwrap();
+        assert_eq!(s.plan().routes[0].requests_per_month, Some(want.into()), "{typed}");
+    }
+    for bad in ["abc", "-5", "k"] {
+        let err = s.apply(PlanEdit::SetRoute { index: 0, route: with_traffic(&row.fields, bad) }).unwrap_err();
+        assert_eq!(err.code(), "bad_quantity");
+        let want = edgecost_pricing::parse_quantity(bad).unwrap_err().to_string();
+        assert_eq!(err.to_string(), format!("requests_per_month: {want}"));
+    }
+}

@@ -6,7 +6,9 @@
 //! current as single routes or middleware entries change, which is what the desktop editor's
 //! live estimate needs. Around it: threshold days, credit run-out, growth and uncertainty
 //! projections ([`projection`]), per-route and per-region cost attribution, a cost [`diff`] of
-//! two plans, and [`plan_from_usage`] to build a plan from measured telemetry.
+//! two plans, [`plan_from_usage`] to build a plan from measured telemetry, and
+//! [`PlanDocument`], which saves an edited plan by patching its file's text so that a one-number
+//! edit changes one line and comments and layout stay as written.
 //!
 //! Everything here is pure: values in, values out, with the period start and random seeds
 //! passed in.
@@ -36,6 +38,7 @@
 mod attribution;
 mod calibrate;
 mod diff;
+mod document;
 mod error;
 mod estimate;
 mod estimator;
@@ -47,6 +50,7 @@ mod usage;
 pub use attribution::{allocate_cents, attribute};
 pub use calibrate::{MAX_USAGE_RECORDS, UsageRecord, plan_from_usage, read_usage};
 pub use diff::{Change, PlanDiff, RouteDiff, diff};
+pub use document::{PlanDocument, Rewrite};
 pub use error::PlanError;
 pub use estimate::{CostShare, Estimate, EstimateOptions, UsageSummary};
 pub use estimator::Estimator;

@@ -2,12 +2,14 @@
 //!
 //! Plans hold quantities (requests, milliseconds, bytes, ratios), never money, so plain YAML
 //! numbers are accepted; they are read through the pricing crate's exact decimal reader, so
-//! `0.6` is exactly six tenths. Writing emits a plain number when that number reads back to the
+//! `0.6` is exactly six tenths. Quoted values are read by the pricing crate's one quantity
+//! reader, the same the CLI's flags and the desktop app's cells use: `"350k"`, `"1.2M"`,
+//! `"350,000"`. Writing emits a plain number when that number reads back to the
 //! same decimal, and a quoted string otherwise, so a written plan always reads back unchanged.
 
 use std::collections::BTreeMap;
 
-use edgecost_pricing::{Decimal, parse_decimal};
+use edgecost_pricing::{Decimal, parse_decimal, parse_quantity};
 use rust_decimal::RoundingStrategy;
 use rust_decimal::prelude::ToPrimitive;
 use serde::de::{self, Deserializer};
@@ -79,8 +81,10 @@ impl de::Visitor<'_> for QuantityVisitor {
         })
     }
 
+    /// A quoted value is read the way the CLI reads its flags (`"350k"`, `"1.2M"`,
+    /// `"350,000"`), with the same message for a bad spelling.
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
-        let d = parse_decimal(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))?;
+        let d = parse_quantity(v).map_err(E::custom)?;
         self.check(d)
     }
 
@@ -189,6 +193,18 @@ pub fn ser<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&v.to_string())
 }
 
+/// Whether `v` written as a plain YAML number reads back as exactly `v` (see [`ser`]).
+pub(crate) fn plain_number_reads_back(v: Decimal) -> bool {
+    let v = v.normalize();
+    if v.scale() == 0 {
+        return v.to_i64().is_some();
+    }
+    v.to_f64().is_some_and(|f| {
+        let text = format!("{f}");
+        parse_decimal(&text) == Some(v) && text.contains('.')
+    })
+}
+
 /// [`ser`] for an optional field.
 pub fn ser_opt<S: Serializer>(v: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
     match v {
@@ -230,9 +246,9 @@ impl serde::Serialize for Written {
 pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": ["number", "string"],
-        "pattern": "^[0-9]+(\\.[0-9]+)?([eE][0-9]+)?$",
+        "pattern": "^ *[0-9][0-9,_ ]*(\\.[0-9]+)?([eE][0-9]+)? *[kKmMbBgG]? *$",
         "minimum": 0,
-        "description": "A decimal quantity, zero or more; quote it to keep more than 15 digits."
+        "description": "A decimal quantity, zero or more; quote it to keep more than 15 digits, or to write it as the CLI reads it (\"350k\", \"1.2M\", \"350,000\")."
     })
 }
 

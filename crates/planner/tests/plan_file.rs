@@ -81,7 +81,7 @@ fn a_wrong_type_is_reported_at_its_line_and_column() {
     assert_eq!(line, line_of(&text, "compute_ms: fast"));
     assert_eq!(column, 17, "{message}");
     assert_eq!(code, "plan_invalid");
-    assert!(message.contains("decimal number"), "{message}");
+    assert!(message.contains("'fast' is not a quantity"), "{message}");
 }
 
 #[test]
@@ -308,5 +308,24 @@ fn plans_at_the_bounds_estimate_or_refuse_cleanly() {
             },
             Err(e) => assert!(!e.code().is_empty()),
         }
+    }
+}
+
+#[test]
+fn quoted_quantities_read_as_the_cli_reads_them() {
+    let plan = |requests: &str| {
+        format!(
+            "tier: production\nregions: {{na: 1}}\nroutes:\n  - path: /a\n    requests_per_month: {requests}\n    compute_ms: 1\n    response_bytes: 1\n"
+        )
+    };
+    for (text, want) in [("\"350k\"", 350_000), ("'1.2M'", 1_200_000), ("350,000", 350_000), ("\"1e6\"", 1_000_000), ("350000", 350_000)] {
+        let parsed = Plan::parse(&plan(text), "plan.yaml", book()).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(parsed.routes[0].requests_per_month, Some(Decimal::from(want)), "{text}");
+    }
+    for bad in ["abc", "-5", "k"] {
+        let err = Plan::parse(&plan(&format!("\"{bad}\"")), "plan.yaml", book()).unwrap_err().to_string();
+        let want = edgecost_pricing::parse_quantity(bad).unwrap_err().to_string();
+        assert!(err.contains(&want), "{bad}: {err}");
+        assert!(err.starts_with("plan.yaml:5:"), "{bad}: {err}");
     }
 }

@@ -22,6 +22,7 @@ mod decimal;
 mod error;
 pub mod format;
 mod meter;
+mod quantity;
 mod rate;
 pub mod shares;
 
@@ -33,6 +34,7 @@ pub use compare::{Comparison, Prepay, RANKING_RULE, Recommendation, TierOption, 
 pub use decimal::{money as deserialize_money, parse_decimal, quantity as deserialize_quantity};
 pub use error::{PriceBookError, RateError};
 pub use meter::{BYTES_PER_GB, Meter, Usage};
+pub use quantity::{QUANTITY_EXAMPLES, QuantityError, parse_quantity};
 pub use rate::{BaseFeeLine, BaseFeeShare, Bill, BillLine, RateOptions, THRESHOLDS_PERCENT, Utilization};
 
 /// Re-exported so callers name the same decimal type.

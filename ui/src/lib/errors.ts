@@ -23,7 +23,7 @@ const EXPLANATIONS: Record<string, [string, string]> = {
   bad_answer: ["The server's answer could not be read.", "Check that the URL points at an edgecost server of a matching version."],
   demo_failed: ["The demo could not start.", "Try again; if it keeps failing, remove the demo data in the app data folder."],
   rate_error: ["That usage cannot be priced.", "Check the quantities and the tier."],
-  bad_quantity: ["A quantity is not a number.", "Use digits such as 350000 or 350,000; leave a field empty for zero."],
+  bad_quantity: ["A quantity is not a number.", "Write it as 350000, 350,000, 350k or 1.2M; leave a field empty for zero."],
   no_snapshot: ["There is no data yet.", "Wait for the first sync to finish."],
   chart_error: ["The chart could not be drawn.", "Try another range."],
   unknown_chart: ["That chart does not exist.", "Pick a chart from the dashboard."],

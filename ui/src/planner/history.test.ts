@@ -50,6 +50,20 @@ describe("History", () => {
     expect(h.canRedo).toBe(false);
   });
 
+  it("records an edit that changed nothing as no step, so one edit is one undo", async () => {
+    const p = plan("sandbox");
+    const h = new History();
+    h.record(await p.apply({ kind: "set_tier", tier: "production" }), true);
+    // The same edit sent twice (Enter, then the input's change event): the second changes nothing.
+    h.record(await p.apply({ kind: "set_tier", tier: "production" }), false);
+    expect(await h.undo(p.apply)).toBe(true);
+    expect(p.state.tier).toBe("sandbox");
+    expect(h.canUndo).toBe(false);
+    expect(await h.redo(p.apply)).toBe(true);
+    expect(p.state.tier).toBe("production");
+    expect(h.canRedo).toBe(false);
+  });
+
   it("is bounded", () => {
     const h = new History();
     for (let i = 0; i < HISTORY_MAX + 10; i++) h.record({ kind: "remove_route", index: i });

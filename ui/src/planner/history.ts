@@ -10,8 +10,12 @@ export class History {
   private undos: PlanEdit[] = [];
   private redos: PlanEdit[] = [];
 
-  /** Records a new edit by its inverse; a new edit makes the redo stack meaningless. */
-  record(inverse: PlanEdit): void {
+  /**
+   * Records a new edit by its inverse; a new edit makes the redo stack meaningless. An edit
+   * that changed nothing (the Rust side says so) is no step: undoing it would do nothing.
+   */
+  record(inverse: PlanEdit, changed = true): void {
+    if (!changed) return;
     this.undos.push(inverse);
     if (this.undos.length > HISTORY_MAX) this.undos.shift();
     this.redos = [];

@@ -13,7 +13,7 @@ const PLAN_MESSAGES: Record<string, string> = {
   duplicate_route: "Another route already has that path. Paths must be unique.",
   middleware_in_use: "That middleware is still used by a route. Take it out of the routes first.",
   not_found: "That route or middleware is no longer in the plan.",
-  bad_quantity: "That is not a number of zero or more. Use digits such as 150000 or 0.5.",
+  bad_quantity: "That is not a quantity of zero or more. Write it as the CLI reads it: 150000, 150,000, 150k, 1.2M or 0.5.",
   usage_record_invalid: "A line of the usage file cannot be read.",
   usage_empty: "The usage file holds no records.",
   no_plan: "No plan is open. Open or start one.",

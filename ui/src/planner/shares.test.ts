@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addRegion, bpToPercent, bpToShare, percentToBp, rebalance, removeRegion, shareToBp, total, type Share } from "./shares";
+import { addRegion, bpToPercent, bpToShare, percentToBp, rebalance, removeRegion, shareToBp, splitToSend, total, type Share } from "./shares";
 
 const split = (...bps: number[]): Share[] => bps.map((bp, i) => ({ region: ["na", "eu", "apac", "sa"][i], bp }));
 
@@ -51,5 +51,28 @@ describe("linked region shares", () => {
     expect(percentToBp("62,5 %")).toBe(6250);
     expect(percentToBp("lots")).toBeNull();
     expect(bpToPercent(3333)).toBe("33.33");
+  });
+});
+
+describe("splitToSend", () => {
+  const plan = [
+    { region: "na", share: "0.6" },
+    { region: "eu", share: "0.4" },
+  ];
+
+  it("sends a changed split once, however many times the input commits", () => {
+    const local = split(7000, 3000);
+    const first = splitToSend(local, plan, null);
+    expect(first).toEqual([
+      { region: "na", share: "0.7" },
+      { region: "eu", share: "0.3" },
+    ]);
+    // Enter committed it; the change event on leaving the input commits the same split again.
+    expect(splitToSend(local, plan, JSON.stringify(first))).toBeNull();
+  });
+
+  it("sends nothing for the plan's own split or an incomplete one", () => {
+    expect(splitToSend(split(6000, 4000), plan, null)).toBeNull();
+    expect(splitToSend(split(6000, 3000), plan, null)).toBeNull();
   });
 });

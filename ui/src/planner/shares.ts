@@ -77,6 +77,19 @@ export function removeRegion(shares: Share[], index: number): Share[] {
   return zeroed.filter((_, i) => i !== index);
 }
 
+/**
+ * The split to send when a share input commits, or null when there is nothing to send: the
+ * split is incomplete, is the plan's already, or was just sent (Enter commits, and the input's
+ * change event then commits the same split again before the answer arrives).
+ */
+export function splitToSend(local: Share[], current: { region: string; share: string }[], lastSent: string | null): { region: string; share: string }[] | null {
+  if (total(local) !== WHOLE) return null;
+  const next = local.map((s) => ({ region: s.region, share: bpToShare(s.bp) }));
+  const key = JSON.stringify(next);
+  if (key === JSON.stringify(current) || key === lastSent) return null;
+  return next;
+}
+
 export function total(shares: Share[]): number {
   return shares.reduce((sum, s) => sum + s.bp, 0);
 }

@@ -6,4 +6,9 @@ import type { PlanSummary } from "./PlanSummary";
 /**
  * What an edit answers: the new estimate, the edit that undoes it, the rows on screen.
  */
-export type EditAnswer = { summary: PlanSummary, inverse: PlanEdit, rows: PlanRows, };
+export type EditAnswer = { summary: PlanSummary, inverse: PlanEdit, 
+/**
+ * The edit changed the plan. One that did not (the same split sent twice, a cell typed
+ * back to its value) is no step of undo.
+ */
+changed: boolean, rows: PlanRows, };

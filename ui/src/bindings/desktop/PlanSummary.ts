@@ -22,7 +22,12 @@ file: string | null, file_name: string | null,
 /**
  * The plan differs from the file on disk (or was never saved).
  */
-dirty: boolean, tier: string, tier_label: string, route_count: number, usage: PlanUsageView, 
+dirty: boolean, 
+/**
+ * The last save could not keep the file's layout and wrote the plan whole (see
+ * [`edgecost_planner::PlanDocument`]); cleared by the next edit.
+ */
+reformatted: boolean, tier: string, tier_label: string, route_count: number, usage: PlanUsageView, 
 /**
  * The bill on the plan's tier.
  */
