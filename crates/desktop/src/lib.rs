@@ -29,6 +29,7 @@ mod files;
 mod plan_account;
 mod plan_costs;
 mod plan_recent;
+mod plan_recovery;
 mod plan_session;
 mod plan_wire;
 mod planner;
@@ -53,8 +54,9 @@ pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
+pub use plan_recovery::{PlanRecovery, RECOVERY_FILE, RecoveryOffer};
 pub use plan_session::{
-    EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
+    CapView, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
     YamlCheck, check_yaml,
 };
 pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};

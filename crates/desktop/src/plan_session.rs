@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeMode};
-use edgecost_planner::projection::{simulate, threshold_days};
+use edgecost_planner::projection::{cap_outlook, simulate, threshold_days};
 use edgecost_planner::{Contribution, Estimator, Plan, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage};
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{Bill, BYTES_PER_GB, Decimal, Meter, PriceBook};
@@ -94,6 +94,11 @@ pub struct PlanSummary {
     pub file_name: Option<String>,
     /// The plan differs from the file on disk (or was never saved).
     pub dirty: bool,
+    /// Edits that closing the plan would lose: dirty, except a new plan nobody has touched.
+    pub unsaved_edits: bool,
+    /// On a hard-capped tier whose quota the traffic outgrows: when the cap is hit and how
+    /// much of the month's traffic it refuses.
+    pub cap: Option<CapView>,
     pub tier: String,
     pub tier_label: String,
     pub route_count: u32,
@@ -116,6 +121,18 @@ pub struct PlanSummary {
     /// Every region the price book has an egress weight for.
     pub known_regions: Vec<String>,
     pub middleware: Vec<NamedMiddleware>,
+}
+
+/// When a hard-capped tier's cap is hit in the month, and what it refuses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CapView {
+    /// 1-based day of the period the first quota is reached.
+    pub day: u32,
+    pub period_days: u32,
+    /// The quota reached first.
+    pub meter_label: String,
+    /// The share of the month's traffic refused after the cap, e.g. `"37.5%"`.
+    pub refused_percent: String,
 }
 
 /// How a route differs from the last saved version.
@@ -223,6 +240,9 @@ pub struct PlanSession {
     /// Each route's weights for the rows' cost shares; `None` after an edit that touched more
     /// than one route, until the next rows are asked for.
     units: Option<RouteUnits>,
+    /// The plan as a new plan starts, until it is saved: a plan still equal to it has no
+    /// edits worth asking about.
+    pristine: Option<Plan>,
 }
 
 /// The name a plan file is shown by.
@@ -246,7 +266,7 @@ impl PlanSession {
     /// A session over `plan`; `file` is where it was read from, and then it counts as saved.
     pub fn new(plan: Plan, file: Option<PathBuf>) -> Result<PlanSession, DesktopError> {
         let estimator = Estimator::new(plan, PriceBook::published())?;
-        let mut session = PlanSession { estimator, file: None, saved: None, revision: 0, costs: None, units: None };
+        let mut session = PlanSession { estimator, file: None, saved: None, revision: 0, costs: None, units: None, pristine: None };
         if let Some(file) = file {
             session.file = Some(file);
             session.mark_saved()?;
@@ -261,7 +281,14 @@ impl PlanSession {
             "new plan",
             PriceBook::published(),
         )?;
-        PlanSession::new(plan, None)
+        let mut session = PlanSession::new(plan, None)?;
+        session.pristine = Some(session.plan().clone());
+        Ok(session)
+    }
+
+    /// An untitled plan from YAML text, every bit of it unsaved (a recovered copy).
+    pub fn untitled(yaml: &str) -> Result<PlanSession, DesktopError> {
+        PlanSession::new(Plan::parse(yaml, "unsaved plan", PriceBook::published())?, None)
     }
 
     /// Opens a plan file; errors carry the line and column of the offending value.
@@ -308,6 +335,7 @@ impl PlanSession {
     }
 
     fn mark_saved(&mut self) -> Result<(), DesktopError> {
+        self.pristine = None;
         let bill = self.estimator.bill()?;
         let costs = self.route_costs()?.to_vec();
         let routes = self
@@ -424,6 +452,11 @@ impl PlanSession {
         self.saved.as_ref().is_none_or(|s| s.plan != *self.plan())
     }
 
+    /// Whether replacing or closing the plan would lose edits (see [`PlanSummary::unsaved_edits`]).
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.dirty() && self.pristine.as_ref().is_none_or(|p| p != self.plan())
+    }
+
     /// The live estimate.
     pub fn summary(&self) -> Result<PlanSummary, DesktopError> {
         let book = self.estimator.book();
@@ -458,6 +491,8 @@ impl PlanSession {
             file: self.file.as_ref().map(|p| p.display().to_string()),
             file_name: self.file.as_deref().map(display_name),
             dirty: self.dirty(),
+            unsaved_edits: self.has_unsaved_edits(),
+            cap: cap_view(book, &plan.tier, &usage)?,
             tier: plan.tier.clone(),
             tier_label: book.tier(&plan.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| plan.tier.clone()),
             route_count: plan.routes.len() as u32,
@@ -598,6 +633,16 @@ impl PlanSession {
     }
 }
 
+/// The cap of a hard-capped tier, as the headline shows it (see [`cap_outlook`]).
+fn cap_view(book: &PriceBook, tier: &str, usage: &edgecost_pricing::Usage) -> Result<Option<CapView>, DesktopError> {
+    Ok(cap_outlook(book, tier, usage, PLAN_PERIOD_DAYS)?.map(|c| CapView {
+        day: c.day,
+        period_days: PLAN_PERIOD_DAYS,
+        meter_label: c.meter.label().to_owned(),
+        refused_percent: format!("{}%", c.refused_percent.normalize()),
+    }))
+}
+
 fn cost_change(path: &str, change: &str, old: Decimal, new: Decimal) -> (RouteCostChange, Decimal) {
     let delta = new - old;
     (
@@ -685,6 +730,7 @@ pub fn check_yaml(text: &str) -> YamlCheck {
 pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
     EditAnswer::export_all(cfg)?;
+    crate::RecoveryOffer::export_all(cfg)?;
     PlanView::export_all(cfg)?;
     PlanDetails::export_all(cfg)?;
     YamlCheck::export_all(cfg)?;
