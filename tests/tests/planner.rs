@@ -317,8 +317,15 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
             deleteHit: hit(row.querySelector('.delete')),
             duplicateHit: hit(row.querySelector('.row-actions button')),
             pathHit: hit(row.querySelector('input[data-field="path"]')),
-            costClipped: clipped(row.querySelector('.cost')),
-            chipsCut: [...document.querySelectorAll('.route-row .chip')].filter(c => clipped(c) || c.getBoundingClientRect().bottom > c.closest('.route-row').getBoundingClientRect().bottom + 1).length,
+            costClipped: clipped(row.querySelector('.money')),
+            // Every chip whole and inside its cell.
+            chipsCut: [...document.querySelectorAll('.route-row .chip')].filter(c => {
+                const r = c.getBoundingClientRect(), cell = c.closest('.chain').getBoundingClientRect();
+                return clipped(c) || r.top < cell.top - 1 || r.bottom > cell.bottom + 1 || r.right > cell.right + 1;
+            }).length,
+            // Every cell's number shown whole ("400000", not "40000").
+            inputsCut: [...document.querySelectorAll('.route-row input')].filter(clipped).map(i => i.value),
+            fits: (() => { const v = document.querySelector('.route-table .viewport'); return v.scrollWidth <= v.clientWidth; })(),
         };
     "#;
     for (width, height) in [(1200u32, 800u32), (880, 600)] {
@@ -338,6 +345,10 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
         assert_eq!(seen["pathHit"], true, "path cell at {width}x{height}: {seen}");
         assert_eq!(seen["costClipped"], false, "cost cut at {width}x{height}: {seen}");
         assert_eq!(seen["chipsCut"], 0, "middleware chips cut at {width}x{height}: {seen}");
+        assert_eq!(seen["inputsCut"], serde_json::json!([]), "numbers cut at {width}x{height}: {seen}");
+        if width == 1200 {
+            assert_eq!(seen["fits"], true, "the whole table fits the default window: {seen}");
+        }
     }
     // The delete button of the first row works at the smallest window.
     let before = text_of(&app, ".tier-badge").await;
