@@ -350,6 +350,13 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
             assert_eq!(seen["fits"], true, "the whole table fits the default window: {seen}");
         }
     }
+    // The 12-month projection with the plan's growth starts from this month's bill.
+    let total = text_of(&app, "#plan-total").await;
+    let first_month = text_of(&app, r#"#plan-projection tr[data-month="1"] td:last-child"#).await;
+    assert_eq!(first_month, total, "month 1 of the projection is this month's bill");
+    assert!(text_of(&app, "#plan-projection").await.contains("5% more traffic a month"));
+    assert!(app.find(Locator::Css(r#"#plan-projection tr[data-month="12"]"#)).await.is_ok());
+
     // The delete button of the first row works at the smallest window.
     let before = text_of(&app, ".tier-badge").await;
     app.find(Locator::Css(r#".route-row[data-index="0"] .delete"#)).await.unwrap().click().await.unwrap();
@@ -364,5 +371,7 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
     let cap = text_of(&app, "#plan-cap").await;
     assert!(cap.starts_with("Capped on day ") && cap.contains("% of the month's traffic is refused"), "{cap}");
     screenshot("planner-sandbox-880x600.png", 880, 600);
+    app.execute("document.querySelector('#plan-projection').scrollIntoView()", vec![]).await.unwrap();
+    screenshot("planner-projection-880x600.png", 880, 600);
     app.close().await.unwrap();
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeMode};
-use edgecost_planner::projection::{cap_outlook, simulate, threshold_days};
+use edgecost_planner::projection::{cap_outlook, project_months, simulate, threshold_days};
 use edgecost_planner::{Contribution, Estimator, Plan, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage};
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{Bill, BYTES_PER_GB, Decimal, Meter, PriceBook};
@@ -194,6 +194,26 @@ pub struct RouteCostChange {
     pub cost_change: String,
 }
 
+/// The months a growth projection shows.
+pub const PROJECTION_MONTHS: u32 = 12;
+
+/// One month of the growth projection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MonthView {
+    /// 1 for the plan's month as written.
+    pub month: u32,
+    pub requests: String,
+    pub billable_egress_gb: String,
+    /// The bill on the plan's tier.
+    pub bill: String,
+    /// The tier caps this month's usage.
+    pub capped: bool,
+    /// The cheapest tier that does not cap the month, and what it costs: "scale, $79.00".
+    pub cheapest: Option<String>,
+    /// This month's bill as a whole percent of the largest month's (rounded down), for the bars.
+    pub bar_percent: u32,
+}
+
 /// The slower parts of the estimate, asked for when typing pauses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PlanDetails {
@@ -208,6 +228,10 @@ pub struct PlanDetails {
     pub changed_count: u32,
     /// Projected cumulative usage against the quotas, SVG.
     pub chart_svg: String,
+    /// "5% more traffic a month" or "flat traffic".
+    pub growth: String,
+    /// The next [`PROJECTION_MONTHS`] months with the plan's growth, this month first.
+    pub months: Vec<MonthView>,
 }
 
 /// The raw YAML view's check of its text.
@@ -619,7 +643,9 @@ impl PlanSession {
         changes.truncate(CHANGES_SHOWN_MAX);
         let book = self.estimator.book();
         let tier = plan.tier.clone();
+        let growth_percent = plan.growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
         Ok(DetailsWork {
+            growth_percent,
             revision: self.revision,
             book: book.clone(),
             tier_label: book.tier(&tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| tier.clone()),
@@ -679,6 +705,7 @@ pub struct DetailsWork {
     changes: Vec<RouteCostChange>,
     changed_count: u32,
     dark: bool,
+    growth_percent: Decimal,
 }
 
 impl DetailsWork {
@@ -697,6 +724,14 @@ impl DetailsWork {
         let chart = QuotaProjectionChart { tier_label: self.tier_label, period_days: PLAN_PERIOD_DAYS, meters };
         let theme = Theme::for_mode(if self.dark { ThemeMode::Dark } else { ThemeMode::Light });
         let chart_svg = chart.to_svg(&theme, Size::SMALL).map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
+        let months = month_views(&project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
+        let growth = if self.growth_percent.is_zero() {
+            "flat traffic".to_owned()
+        } else if self.growth_percent.is_sign_positive() {
+            format!("{}% more traffic a month", self.growth_percent.normalize())
+        } else {
+            format!("{}% less traffic a month", self.growth_percent.abs().normalize())
+        };
         Ok(PlanDetails {
             revision: self.revision,
             p50: money(range.p50),
@@ -705,8 +740,32 @@ impl DetailsWork {
             changes: self.changes,
             changed_count: self.changed_count,
             chart_svg,
+            growth,
+            months,
         })
     }
+}
+
+/// The projection's months as shown, each bar scaled to the dearest month.
+fn month_views(months: &[edgecost_planner::MonthProjection]) -> Vec<MonthView> {
+    let top = months.iter().map(|m| m.total).max().unwrap_or(Decimal::ZERO);
+    months
+        .iter()
+        .map(|m| MonthView {
+            month: m.month,
+            requests: edgecost_pricing::format::meter_quantity(Meter::Requests, m.usage.requests),
+            billable_egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
+            bill: money(m.total),
+            capped: m.capped,
+            cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", r.tier, money(r.monthly_cost))),
+            // Rounded down, so no month's bar reaches the top before the dearest one's.
+            bar_percent: if top.is_zero() {
+                0
+            } else {
+                (m.total * Decimal::ONE_HUNDRED / top).floor().try_into().unwrap_or(100)
+            },
+        })
+        .collect()
 }
 
 /// Checks YAML text as a plan without applying it, for the raw view's inline errors.
@@ -741,6 +800,25 @@ pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_projection_grows_like_the_plan_and_the_sandbox_headline_names_the_cap() {
+        let yaml = "tier: production\nregions: {na: 1}\ngrowth: {monthly_percent: 10}\nroutes:\n  - {path: /, requests_per_month: 80000, compute_ms: 1, response_bytes: 1000}\n";
+        let mut s = PlanSession::untitled(yaml).unwrap();
+        let details = s.details_work(false).unwrap().run().unwrap();
+        assert_eq!(details.growth, "10% more traffic a month");
+        assert_eq!(details.months.len(), PROJECTION_MONTHS as usize);
+        assert_eq!(details.months[0].requests, "80,000");
+        assert_eq!(details.months[1].requests, "88,000");
+        assert_eq!(details.months.last().unwrap().bar_percent, 100);
+        assert!(details.months.windows(2).all(|w| w[0].bar_percent <= w[1].bar_percent));
+
+        assert_eq!(s.summary().unwrap().cap, None, "production has no cap");
+        s.apply(PlanEdit::SetTier { tier: "sandbox".into() }).unwrap();
+        let cap = s.summary().unwrap().cap.unwrap();
+        // 50,000 of 80,000 requests: reached 62.5% into the month, on day 19; 37.5% refused.
+        assert_eq!((cap.day, cap.meter_label.as_str(), cap.refused_percent.as_str()), (19, "Requests", "37.5%"));
+    }
 
     #[test]
     fn duplicate_paths_count_up() {
