@@ -230,6 +230,8 @@ pub struct PlanDetails {
     pub chart_svg: String,
     /// "5% more traffic a month" or "flat traffic".
     pub growth: String,
+    /// The tier the projection bills on (the plan's, at this revision).
+    pub tier_label: String,
     /// The next [`PROJECTION_MONTHS`] months with the plan's growth, this month first.
     pub months: Vec<MonthView>,
 }
@@ -721,7 +723,7 @@ impl DetailsWork {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
-        let chart = QuotaProjectionChart { tier_label: self.tier_label, period_days: PLAN_PERIOD_DAYS, meters };
+        let chart = QuotaProjectionChart { tier_label: self.tier_label.clone(), period_days: PLAN_PERIOD_DAYS, meters };
         let theme = Theme::for_mode(if self.dark { ThemeMode::Dark } else { ThemeMode::Light });
         let chart_svg = chart.to_svg(&theme, Size::SMALL).map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
         let months = month_views(&project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
@@ -741,6 +743,7 @@ impl DetailsWork {
             changed_count: self.changed_count,
             chart_svg,
             growth,
+            tier_label: self.tier_label.clone(),
             months,
         })
     }

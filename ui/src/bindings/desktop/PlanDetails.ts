@@ -27,6 +27,10 @@ chart_svg: string,
  */
 growth: string, 
 /**
+ * The tier the projection bills on (the plan's, at this revision).
+ */
+tier_label: string, 
+/**
  * The next [`PROJECTION_MONTHS`] months with the plan's growth, this month first.
  */
 months: Array<MonthView>, };
