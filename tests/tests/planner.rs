@@ -190,6 +190,7 @@ async fn new_with_unsaved_edits_asks_first_and_cancel_keeps_them() {
     app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-dialog")).await.expect("the save / discard / cancel question");
     let focused = app.active_element().await.unwrap();
     assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("unsaved-save"), "focus starts on Save");
+    screenshot("unsaved-dialog-1200x800.png", 1200, 800);
     assert!(text_of(&app, "#unsaved-dialog").await.contains("small-api.yaml"));
     app.find(Locator::Css("#unsaved-cancel")).await.unwrap().click().await.unwrap();
     gone(&app, "#unsaved-dialog").await;
@@ -257,6 +258,7 @@ async fn unsaved_edits_survive_a_killed_app() {
     let app = driver.launch().await;
     app.wait().at_most(WAIT).for_element(Locator::Css("#plan")).await.expect("the plan-offline door").click().await.unwrap();
     let offer = app.wait().at_most(WAIT).for_element(Locator::Css("#plan-recover")).await.expect("the recovery offer");
+    screenshot("recovery-offer-1200x800.png", 1200, 800);
     let label = offer.text().await.unwrap();
     assert!(label.starts_with("Recover unsaved plan (edited ") && label.ends_with(", from small-api.yaml)"), "{label}");
     offer.click().await.unwrap();
