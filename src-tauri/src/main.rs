@@ -82,6 +82,7 @@ fn main() {
             planner::plan_recover,
             planner::plan_discard,
             planner::close_window,
+            planner::plan_vs_account,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match started {

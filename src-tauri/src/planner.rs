@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use edgecost_desktop::{
-    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanView,
+    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanVsMeasured, PlanView,
     RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
 };
 use tauri::{AppHandle, Manager, State};
@@ -220,4 +220,12 @@ pub async fn plan_discard(handle: AppHandle, state: State<'_, PlannerState>) -> 
 #[tauri::command]
 pub fn close_window(window: tauri::WebviewWindow) -> Answer<()> {
     window.destroy().map_err(|e| CommandError { code: "internal".into(), message: e.to_string() })
+}
+
+/// The open plan beside the signed-in (or demo) account's measured usage, route by route.
+#[tauri::command]
+pub async fn plan_vs_account(app_state: State<'_, crate::commands::AppState>, state: State<'_, PlannerState>) -> Answer<PlanVsMeasured> {
+    let connection = app_state.app.connection().await?;
+    let records = edgecost_desktop::usage_records(&connection).await?;
+    with_session(&state, |s| edgecost_desktop::plan_vs_measured(s, &records))
 }

@@ -474,6 +474,19 @@ impl PlanSession {
         Ok(&self.costs.as_ref().expect("just computed").1)
     }
 
+    /// Each route's path, monthly requests and cost (its share of the bill's overage).
+    pub(crate) fn route_figures(&mut self) -> Result<Vec<(String, Decimal, Decimal)>, DesktopError> {
+        let costs: Vec<Decimal> = self.route_costs()?.iter().map(|c| c.iter().sum()).collect();
+        Ok(self
+            .plan()
+            .routes
+            .iter()
+            .zip(self.estimator.route_usages())
+            .zip(costs)
+            .map(|((route, usage), cost)| (route.path.clone(), usage.total.requests, cost))
+            .collect())
+    }
+
     fn dirty(&self) -> bool {
         self.saved.as_ref().is_none_or(|s| s.plan != *self.plan())
     }
@@ -793,6 +806,7 @@ pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportE
     use ts_rs::TS;
     EditAnswer::export_all(cfg)?;
     crate::RecoveryOffer::export_all(cfg)?;
+    crate::PlanVsMeasured::export_all(cfg)?;
     PlanView::export_all(cfg)?;
     PlanDetails::export_all(cfg)?;
     YamlCheck::export_all(cfg)?;

@@ -31,6 +31,7 @@ import type { PlanView } from "../bindings/desktop/PlanView";
 import type { RecentPlan } from "../bindings/desktop/RecentPlan";
 import type { YamlCheck } from "../bindings/desktop/YamlCheck";
 import type { RecoveryOffer } from "../bindings/desktop/RecoveryOffer";
+import type { PlanVsMeasured } from "../bindings/desktop/PlanVsMeasured";
 
 export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
 
@@ -87,6 +88,7 @@ export const backend = {
   planRecover: (count: number) => call<PlanView>("plan_recover", { count }),
   planDiscard: () => call<void>("plan_discard"),
   closeWindow: () => call<void>("close_window"),
+  planVsAccount: () => call<PlanVsMeasured>("plan_vs_account"),
   onCloseRequested: (handler: () => void): Promise<UnlistenFn> => listen("plan-close-requested", () => handler()),
   // Acting on notices. A failed upgrade or purchase rejects with an ActionFailure
   // ({code, message, kind, charged}); retry with the same intentKey, never a new one.
