@@ -377,3 +377,59 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
     screenshot("planner-projection-880x600.png", 880, 600);
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_first() {
+    require_session();
+    edgecost_e2e::keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(edgecost_e2e::LAUNCH_WAIT).for_element(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#planner-from-account")).await.unwrap().click().await.unwrap();
+    let total = text_of(&app, "#plan-total").await;
+
+    // Calibrated from the same measured usage: every route's cost matches.
+    app.find(Locator::Css("#plan-vs-account")).await.unwrap().click().await.unwrap();
+    let report = text_of(&app, "#plan-vs-account-report").await;
+    assert!(report.contains(&format!("Plan {total}, measured {total}")), "{report}");
+    let diffs = app.find_all(Locator::Css("#plan-vs-account-report td.diff")).await.unwrap();
+    assert!(!diffs.is_empty());
+    for d in &diffs {
+        assert_eq!(d.text().await.unwrap(), "$0.00");
+    }
+
+    // Plan far less traffic on the first route: it becomes the biggest difference, plan below measured.
+    let path = app
+        .find(Locator::Css(r#".route-row[data-index="0"] input[data-field="path"]"#))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    set_first_traffic(&app, "0").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while text_of(&app, "#plan-total").await == total {
+        assert!(std::time::Instant::now() < deadline, "the edit did not move the total");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.find(Locator::Css("#plan-vs-account")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        // The refreshed report replaces the one on screen, where every difference was $0.00.
+        let first = text_of(&app, "#plan-vs-account-report tbody tr:first-child").await;
+        let diff = text_of(&app, "#plan-vs-account-report tbody tr:first-child td.diff").await;
+        if diff != "$0.00" {
+            assert!(first.starts_with(&path), "{path} is not first: {first}");
+            assert!(diff.starts_with('-'), "{first}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the report did not change: {first}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    screenshot("plan-vs-account-1200x800.png", 1200, 800);
+    app.close().await.unwrap();
+}
