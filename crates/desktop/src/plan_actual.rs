@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::DesktopError;
 use crate::plan_session::{CHANGES_SHOWN_MAX, PlanSession};
 
+/// A route's path, monthly requests and cost.
+type RouteFigures = (String, Decimal, Decimal);
+
 /// One route, as planned and as measured.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RouteVsMeasured {
@@ -50,7 +53,7 @@ pub fn plan_vs_measured(plan: &mut PlanSession, records: &[UsageRecord]) -> Resu
     let planned = plan.route_figures()?;
     let actual = measured.route_figures()?;
 
-    let mut routes: BTreeMap<&str, (Option<&(String, Decimal, Decimal)>, Option<&(String, Decimal, Decimal)>)> = BTreeMap::new();
+    let mut routes: BTreeMap<&str, (Option<&RouteFigures>, Option<&RouteFigures>)> = BTreeMap::new();
     for r in &planned {
         routes.entry(r.0.as_str()).or_default().0 = Some(r);
     }
