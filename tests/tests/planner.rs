@@ -433,3 +433,39 @@ async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_fir
     screenshot("plan-vs-account-1200x800.png", 1200, 800);
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_window_with_unsaved_edits_asks_first() {
+    require_session();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("small-api.yaml");
+    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    set_first_traffic(&app, "900000").await;
+    text_of(&app, "#plan-dirty").await;
+
+    // The window's close button: the app stays, asks, and Cancel keeps the edit.
+    assert_eq!(edgecost_e2e::ask_window_to_close("edgecost"), 1, "one edgecost window");
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-dialog")).await.expect("closing asks first");
+    app.find(Locator::Css("#unsaved-cancel")).await.unwrap().click().await.unwrap();
+    gone(&app, "#unsaved-dialog").await;
+    assert_eq!(first_traffic(&app).await, "900000");
+    assert!(!home.app_processes().is_empty(), "the app is still running after Cancel");
+
+    // Again, and Don't save: the window closes and leaves no recovery copy.
+    assert_eq!(edgecost_e2e::ask_window_to_close("edgecost"), 1);
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-discard")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !home.app_processes().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the app did not close after Don't save");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!data_dir(&home).join("unsaved-plan.json").exists(), "no recovery copy after discarding");
+    assert!(std::fs::read_to_string(&plan_path).unwrap().contains("requests_per_month: 150000"), "the file is untouched");
+    drop(app);
+}
