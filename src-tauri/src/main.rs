@@ -8,7 +8,7 @@ mod commands;
 mod planner;
 mod sync;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// Counts the starts of this launch across [`start_again`].
 const START_ATTEMPT: &str = "EDGECOST_START_ATTEMPT";
@@ -28,6 +28,16 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(planner::PlannerState::default())
+        // Closing the window with unsaved plan edits asks first: the UI answers the event with
+        // save, discard or cancel, and closes the window itself (`close_window`).
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.state::<planner::PlannerState>().has_unsaved_edits()
+            {
+                api.prevent_close();
+                let _ = window.emit(planner::CLOSE_REQUESTED_EVENT, ());
+            }
+        })
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&data_dir)?;
@@ -67,6 +77,12 @@ fn main() {
             planner::plan_yaml,
             planner::plan_check_yaml,
             planner::plan_save,
+            planner::plan_keep_recovery,
+            planner::plan_recovery_offer,
+            planner::plan_recover,
+            planner::plan_discard,
+            planner::close_window,
+            planner::plan_vs_account,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     match started {

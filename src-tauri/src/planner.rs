@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use edgecost_desktop::{
-    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRows, PlanSession, PlanSummary, PlanView,
-    RecentPlan, RecentPlans, YamlCheck,
+    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanVsMeasured, PlanView,
+    RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
 };
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
+
+/// Sent to the UI when the window is asked to close while the plan has unsaved edits.
+pub const CLOSE_REQUESTED_EVENT: &str = "plan-close-requested";
 
 /// The open plan, if any.
 #[derive(Default)]
@@ -27,6 +30,18 @@ fn no_plan() -> CommandError {
 fn recent(handle: &AppHandle) -> Answer<RecentPlans> {
     let dir = handle.path().app_data_dir().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })?;
     Ok(RecentPlans::in_dir(&dir))
+}
+
+fn recovery(handle: &AppHandle) -> Answer<PlanRecovery> {
+    let dir = handle.path().app_data_dir().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })?;
+    Ok(PlanRecovery::in_dir(&dir))
+}
+
+impl PlannerState {
+    /// Whether closing the window now would lose edits to the open plan.
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_some_and(PlanSession::has_unsaved_edits)
+    }
 }
 
 fn with_session<T>(state: &PlannerState, f: impl FnOnce(&mut PlanSession) -> Result<T, DesktopError>) -> Answer<T> {
@@ -150,6 +165,7 @@ pub async fn plan_save(handle: AppHandle, state: State<'_, PlannerState>, choose
         s.summary()
     })?;
     recent(&handle)?.remember(&target)?;
+    recovery(&handle)?.remove()?;
     Ok(Some(summary))
 }
 
@@ -163,4 +179,53 @@ pub async fn plan_from_account(
 ) -> Answer<PlanView> {
     let connection = app_state.app.connection().await?;
     install(&state, PlanSession::from_account(&connection).await?, count)
+}
+
+/// Brings the recovery copy in step with the open plan: written while it has unsaved edits,
+/// removed once it has none. The UI calls it a while after the last edit, never per keystroke.
+#[tauri::command]
+pub async fn plan_keep_recovery(handle: AppHandle, state: State<'_, PlannerState>) -> Answer<()> {
+    let recovery = recovery(&handle)?;
+    let guard = state.session.lock().unwrap_or_else(|p| p.into_inner());
+    match guard.as_ref() {
+        Some(session) => Ok(recovery.keep(session, chrono::Utc::now())?),
+        None => Ok(()),
+    }
+}
+
+/// Unsaved edits left by a run that ended without saving them, offered back while no plan is
+/// open in this run.
+#[tauri::command]
+pub async fn plan_recovery_offer(handle: AppHandle, state: State<'_, PlannerState>) -> Answer<Option<RecoveryOffer>> {
+    if state.session.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+        return Ok(None);
+    }
+    Ok(recovery(&handle)?.offer())
+}
+
+/// Opens the recovered plan, its edits still unsaved.
+#[tauri::command]
+pub async fn plan_recover(handle: AppHandle, state: State<'_, PlannerState>, count: u32) -> Answer<PlanView> {
+    install(&state, recovery(&handle)?.recover()?, count)
+}
+
+/// Drops the open plan's unsaved edits (and the plan with them) and the recovery copy.
+#[tauri::command]
+pub async fn plan_discard(handle: AppHandle, state: State<'_, PlannerState>) -> Answer<()> {
+    *state.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    Ok(recovery(&handle)?.remove()?)
+}
+
+/// Closes the window once the person has answered about unsaved edits (see `main.rs`).
+#[tauri::command]
+pub fn close_window(window: tauri::WebviewWindow) -> Answer<()> {
+    window.destroy().map_err(|e| CommandError { code: "internal".into(), message: e.to_string() })
+}
+
+/// The open plan beside the signed-in (or demo) account's measured usage, route by route.
+#[tauri::command]
+pub async fn plan_vs_account(app_state: State<'_, crate::commands::AppState>, state: State<'_, PlannerState>) -> Answer<PlanVsMeasured> {
+    let connection = app_state.app.connection().await?;
+    let records = edgecost_desktop::usage_records(&connection).await?;
+    with_session(&state, |s| edgecost_desktop::plan_vs_measured(s, &records))
 }

@@ -144,3 +144,334 @@ async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
     assert_eq!(text_of(&app, "#plan-total").await, edited, "the estimate keeps the last valid plan");
     app.close().await.unwrap();
 }
+
+/// The app's data folder in `home`, where the recovery copy of unsaved edits is kept.
+fn data_dir(home: &Home) -> std::path::PathBuf {
+    home.path().join(".local/share/dev.edgecost.desktop")
+}
+
+/// Types `value` into the first route's traffic cell and commits it with Enter.
+async fn set_first_traffic(app: &fantoccini::Client, value: &str) {
+    let cell = app.find(Locator::Css(r#".route-row[data-index="0"] input[data-field="traffic"]"#)).await.unwrap();
+    cell.click().await.unwrap();
+    cell.clear().await.unwrap();
+    cell.send_keys(value).await.unwrap();
+    cell.send_keys(&Key::Enter.to_string()).await.unwrap();
+}
+
+async fn first_traffic(app: &fantoccini::Client) -> String {
+    let cell = app.find(Locator::Css(r#".route-row[data-index="0"] input[data-field="traffic"]"#)).await.unwrap();
+    cell.prop("value").await.unwrap().unwrap_or_default()
+}
+
+async fn gone(app: &fantoccini::Client, css: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.find(Locator::Css(css)).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "`{css}` is still there");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_with_unsaved_edits_asks_first_and_cancel_keeps_them() {
+    require_session();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("small-api.yaml");
+    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
+    let on_disk = std::fs::read_to_string(&plan_path).unwrap();
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    let saved_total = text_of(&app, "#plan-total").await;
+    set_first_traffic(&app, "900000").await;
+    text_of(&app, "#plan-dirty").await;
+    let edited_total = text_of(&app, "#plan-total").await;
+    assert_ne!(edited_total, saved_total);
+
+    // New asks; focus starts on Save, never on Discard; Cancel keeps everything.
+    app.find(Locator::Css("#planner-new")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-dialog")).await.expect("the save / discard / cancel question");
+    let focused = app.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("unsaved-save"), "focus starts on Save");
+    screenshot("unsaved-dialog-1200x800.png", 1200, 800);
+    assert!(text_of(&app, "#unsaved-dialog").await.contains("small-api.yaml"));
+    app.find(Locator::Css("#unsaved-cancel")).await.unwrap().click().await.unwrap();
+    gone(&app, "#unsaved-dialog").await;
+    assert_eq!(first_traffic(&app).await, "900000", "the edit is still there after Cancel");
+    assert_eq!(text_of(&app, "#plan-total").await, edited_total);
+    text_of(&app, "#plan-dirty").await;
+    // Undo history survives too.
+    assert!(app.find(Locator::Css("#plan-undo")).await.unwrap().is_enabled().await.unwrap());
+
+    // Esc is Cancel as well.
+    app.find(Locator::Css("#planner-new")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-dialog")).await.unwrap();
+    app.active_element().await.unwrap().send_keys(&Key::Escape.to_string()).await.unwrap();
+    gone(&app, "#unsaved-dialog").await;
+    assert_eq!(first_traffic(&app).await, "900000", "the edit is still there after Esc");
+
+    // Leaving the planner asks too; Don't save drops the edits, never the file.
+    app.find(Locator::Css("#planner-back")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-discard")).await.unwrap().click().await.unwrap();
+    gone(&app, "#unsaved-dialog").await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan")).await.expect("back on the first-run screen");
+    assert_eq!(std::fs::read_to_string(&plan_path).unwrap(), on_disk, "discarding does not touch the file");
+    assert!(!data_dir(&home).join("unsaved-plan.json").exists(), "no recovery copy after discarding");
+
+    // The start screen is reachable from an open plan: New… with nothing unsaved asks nothing.
+    open_first_recent_plan(&app).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "the file as saved");
+    app.find(Locator::Css("#planner-new")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#planner-from-account")).await.expect("the start screen's doors");
+    assert!(app.find(Locator::Css("#unsaved-dialog")).await.is_err());
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsaved_edits_survive_a_killed_app() {
+    require_session();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("small-api.yaml");
+    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
+    recent_plans(&home, &[&plan_path]);
+    let copy = data_dir(&home).join("unsaved-plan.json");
+    {
+        let driver = Driver::start(&home);
+        let app = driver.launch().await;
+        open_first_recent_plan(&app).await;
+        set_first_traffic(&app, "900000").await;
+        text_of(&app, "#plan-dirty").await;
+        let deadline = std::time::Instant::now() + WAIT;
+        while !std::fs::read_to_string(&copy).is_ok_and(|c| c.contains("900000")) {
+            assert!(std::time::Instant::now() < deadline, "no recovery copy of the edit at {}", copy.display());
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let pids = home.app_processes();
+        assert!(!pids.is_empty());
+        for pid in pids {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        drop(app);
+    }
+    home.wait_for_app_exit().await;
+
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan")).await.expect("the plan-offline door").click().await.unwrap();
+    let offer = app.wait().at_most(WAIT).for_element(Locator::Css("#plan-recover")).await.expect("the recovery offer");
+    screenshot("recovery-offer-1200x800.png", 1200, 800);
+    let label = offer.text().await.unwrap();
+    assert!(label.starts_with("Recover unsaved plan (edited ") && label.ends_with(", from small-api.yaml)"), "{label}");
+    offer.click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan-total")).await.unwrap();
+    assert_eq!(first_traffic(&app).await, "900000", "the edit is back");
+    text_of(&app, "#plan-dirty").await;
+    assert_eq!(text_of(&app, "#plan-file-name").await, "small-api.yaml");
+    assert!(std::fs::read_to_string(&plan_path).unwrap().contains("requests_per_month: 150000"), "the file was not written");
+
+    // Saving writes it and removes the copy.
+    app.find(Locator::Css("#plan-save")).await.unwrap().click().await.unwrap();
+    gone(&app, "#plan-dirty").await;
+    assert!(std::fs::read_to_string(&plan_path).unwrap().contains("900000"));
+    let deadline = std::time::Instant::now() + WAIT;
+    while copy.exists() {
+        assert!(std::time::Instant::now() < deadline, "the recovery copy outlives the save");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.close().await.unwrap();
+}
+
+/// The window's top-left part of the screen as a PNG, when `EDGECOST_SHOTS` names a folder.
+fn screenshot(name: &str, width: u32, height: u32) {
+    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
+    let out = std::path::Path::new(&dir).join(name);
+    let status = std::process::Command::new("/usr/bin/import")
+        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
+        .arg(&out)
+        .status()
+        .expect("ImageMagick's import");
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_smallest() {
+    require_session();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("busy.yaml");
+    std::fs::copy(workspace_root().join("examples/busy-multi-region.yaml"), &plan_path).unwrap();
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    // Where the last row's controls are and whether they are the top element at their centre.
+    let probe = r#"
+        const row = document.querySelector('.route-row[data-index="0"]');
+        const hit = (el) => {
+            const r = el.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            const top = document.elementFromPoint(x, y);
+            return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight && (top === el || el.contains(top));
+        };
+        const clipped = (el) => el.scrollWidth > el.clientWidth + 1;
+        return {
+            width: window.innerWidth,
+            deleteHit: hit(row.querySelector('.delete')),
+            duplicateHit: hit(row.querySelector('.row-actions button')),
+            pathHit: hit(row.querySelector('input[data-field="path"]')),
+            costClipped: clipped(row.querySelector('.money')),
+            // Every chip whole and inside its cell.
+            chipsCut: [...document.querySelectorAll('.route-row .chip')].filter(c => {
+                const r = c.getBoundingClientRect(), cell = c.closest('.chain').getBoundingClientRect();
+                return clipped(c) || r.top < cell.top - 1 || r.bottom > cell.bottom + 1 || r.right > cell.right + 1;
+            }).length,
+            // Every cell's number shown whole ("400000", not "40000").
+            inputsCut: [...document.querySelectorAll('.route-row input')].filter(clipped).map(i => i.value),
+            fits: (() => { const v = document.querySelector('.route-table .viewport'); return v.scrollWidth <= v.clientWidth; })(),
+        };
+    "#;
+    for (width, height) in [(1200u32, 800u32), (880, 600)] {
+        app.set_window_size(width, height).await.unwrap();
+        let deadline = std::time::Instant::now() + WAIT;
+        let seen = loop {
+            let seen = app.execute(probe, vec![]).await.unwrap();
+            let inner = seen["width"].as_u64().unwrap_or(0) as u32;
+            if inner.abs_diff(width) <= 16 || std::time::Instant::now() >= deadline {
+                break seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        screenshot(&format!("planner-{width}x{height}.png"), width, height);
+        assert_eq!(seen["deleteHit"], true, "delete button visible and on top at {width}x{height}: {seen}");
+        assert_eq!(seen["duplicateHit"], true, "duplicate button at {width}x{height}: {seen}");
+        assert_eq!(seen["pathHit"], true, "path cell at {width}x{height}: {seen}");
+        assert_eq!(seen["costClipped"], false, "cost cut at {width}x{height}: {seen}");
+        assert_eq!(seen["chipsCut"], 0, "middleware chips cut at {width}x{height}: {seen}");
+        assert_eq!(seen["inputsCut"], serde_json::json!([]), "numbers cut at {width}x{height}: {seen}");
+        if width == 1200 {
+            assert_eq!(seen["fits"], true, "the whole table fits the default window: {seen}");
+        }
+    }
+    // The 12-month projection with the plan's growth starts from this month's bill.
+    let total = text_of(&app, "#plan-total").await;
+    let first_month = text_of(&app, r#"#plan-projection tr[data-month="1"] td:last-child"#).await;
+    assert_eq!(first_month, total, "month 1 of the projection is this month's bill");
+    assert!(text_of(&app, "#plan-projection").await.contains("5% more traffic a month"));
+    assert!(app.find(Locator::Css(r#"#plan-projection tr[data-month="12"]"#)).await.is_ok());
+
+    // The delete button of the first row works at the smallest window.
+    let before = text_of(&app, ".tier-badge").await;
+    app.find(Locator::Css(r#".route-row[data-index="0"] .delete"#)).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while text_of(&app, ".tier-badge").await == before {
+        assert!(std::time::Instant::now() < deadline, "the delete button did nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // On the sandbox, the headline says when the cap stops the traffic and how much it refuses.
+    app.find(Locator::Css("#plan-tier")).await.unwrap().select_by_value("sandbox").await.unwrap();
+    let cap = text_of(&app, "#plan-cap").await;
+    assert!(cap.starts_with("Capped on day ") && cap.contains("% of the month's traffic is refused"), "{cap}");
+    screenshot("planner-sandbox-880x600.png", 880, 600);
+    app.execute("document.querySelector('#plan-projection').scrollIntoView()", vec![]).await.unwrap();
+    screenshot("planner-projection-880x600.png", 880, 600);
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_first() {
+    require_session();
+    edgecost_e2e::keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(edgecost_e2e::LAUNCH_WAIT).for_element(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#planner-from-account")).await.unwrap().click().await.unwrap();
+    let total = text_of(&app, "#plan-total").await;
+
+    // Calibrated from the same measured usage: every route's cost matches.
+    app.find(Locator::Css("#plan-vs-account")).await.unwrap().click().await.unwrap();
+    let report = text_of(&app, "#plan-vs-account-report").await;
+    assert!(report.contains(&format!("Plan {total}, measured {total}")), "{report}");
+    let diffs = app.find_all(Locator::Css("#plan-vs-account-report td.diff")).await.unwrap();
+    assert!(!diffs.is_empty());
+    for d in &diffs {
+        assert_eq!(d.text().await.unwrap(), "$0.00");
+    }
+
+    // Plan far less traffic on the first route: it becomes the biggest difference, plan below measured.
+    let path = app
+        .find(Locator::Css(r#".route-row[data-index="0"] input[data-field="path"]"#))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    set_first_traffic(&app, "0").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while text_of(&app, "#plan-total").await == total {
+        assert!(std::time::Instant::now() < deadline, "the edit did not move the total");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.find(Locator::Css("#plan-vs-account")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        // The refreshed report replaces the one on screen, where every difference was $0.00.
+        let first = text_of(&app, "#plan-vs-account-report tbody tr:first-child").await;
+        let diff = text_of(&app, "#plan-vs-account-report tbody tr:first-child td.diff").await;
+        if diff != "$0.00" {
+            assert!(first.starts_with(&path), "{path} is not first: {first}");
+            assert!(diff.starts_with('-'), "{first}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the report did not change: {first}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    screenshot("plan-vs-account-1200x800.png", 1200, 800);
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_window_with_unsaved_edits_asks_first() {
+    require_session();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let plans = tempfile::tempdir().unwrap();
+    let plan_path = plans.path().join("small-api.yaml");
+    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
+    recent_plans(&home, &[&plan_path]);
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    set_first_traffic(&app, "900000").await;
+    text_of(&app, "#plan-dirty").await;
+
+    // The window's close button: the app stays, asks, and Cancel keeps the edit.
+    assert_eq!(edgecost_e2e::ask_window_to_close("edgecost"), 1, "one edgecost window");
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-dialog")).await.expect("closing asks first");
+    app.find(Locator::Css("#unsaved-cancel")).await.unwrap().click().await.unwrap();
+    gone(&app, "#unsaved-dialog").await;
+    assert_eq!(first_traffic(&app).await, "900000");
+    assert!(!home.app_processes().is_empty(), "the app is still running after Cancel");
+
+    // Again, and Don't save: the window closes and leaves no recovery copy.
+    assert_eq!(edgecost_e2e::ask_window_to_close("edgecost"), 1);
+    app.wait().at_most(WAIT).for_element(Locator::Css("#unsaved-discard")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !home.app_processes().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the app did not close after Don't save");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!data_dir(&home).join("unsaved-plan.json").exists(), "no recovery copy after discarding");
+    assert!(std::fs::read_to_string(&plan_path).unwrap().contains("requests_per_month: 150000"), "the file is untouched");
+    drop(app);
+}

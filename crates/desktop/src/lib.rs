@@ -27,8 +27,10 @@ mod demo;
 mod error;
 mod files;
 mod plan_account;
+mod plan_actual;
 mod plan_costs;
 mod plan_recent;
+mod plan_recovery;
 mod plan_session;
 mod plan_wire;
 mod planner;
@@ -52,9 +54,11 @@ pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, Dashb
 pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
+pub use plan_actual::{PlanVsMeasured, RouteVsMeasured, plan_vs_measured};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
+pub use plan_recovery::{PlanRecovery, RECOVERY_FILE, RecoveryOffer};
 pub use plan_session::{
-    Applied, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
+    Applied, CapView, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
     YamlCheck, check_yaml,
 };
 pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};

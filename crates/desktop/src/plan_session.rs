@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeMode};
-use edgecost_planner::projection::{simulate, threshold_days};
+use edgecost_planner::projection::{cap_outlook, project_months, simulate, threshold_days};
 use edgecost_planner::{
     Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage,
 };
@@ -99,6 +99,11 @@ pub struct PlanSummary {
     /// The last save could not keep the file's layout and wrote the plan whole (see
     /// [`edgecost_planner::PlanDocument`]); cleared by the next edit.
     pub reformatted: bool,
+    /// Edits that closing the plan would lose: dirty, except a new plan nobody has touched.
+    pub unsaved_edits: bool,
+    /// On a hard-capped tier whose quota the traffic outgrows: when the cap is hit and how
+    /// much of the month's traffic it refuses.
+    pub cap: Option<CapView>,
     pub tier: String,
     pub tier_label: String,
     pub route_count: u32,
@@ -121,6 +126,18 @@ pub struct PlanSummary {
     /// Every region the price book has an egress weight for.
     pub known_regions: Vec<String>,
     pub middleware: Vec<NamedMiddleware>,
+}
+
+/// When a hard-capped tier's cap is hit in the month, and what it refuses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct CapView {
+    /// 1-based day of the period the first quota is reached.
+    pub day: u32,
+    pub period_days: u32,
+    /// The quota reached first.
+    pub meter_label: String,
+    /// The share of the month's traffic refused after the cap, e.g. `"37.5%"`.
+    pub refused_percent: String,
 }
 
 /// How a route differs from the last saved version.
@@ -192,6 +209,26 @@ pub struct RouteCostChange {
     pub cost_change: String,
 }
 
+/// The months a growth projection shows.
+pub const PROJECTION_MONTHS: u32 = 12;
+
+/// One month of the growth projection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct MonthView {
+    /// 1 for the plan's month as written.
+    pub month: u32,
+    pub requests: String,
+    pub billable_egress_gb: String,
+    /// The bill on the plan's tier.
+    pub bill: String,
+    /// The tier caps this month's usage.
+    pub capped: bool,
+    /// The cheapest tier that does not cap the month, and what it costs: "scale, $79.00".
+    pub cheapest: Option<String>,
+    /// This month's bill as a whole percent of the largest month's (rounded down), for the bars.
+    pub bar_percent: u32,
+}
+
 /// The slower parts of the estimate, asked for when typing pauses.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PlanDetails {
@@ -206,6 +243,12 @@ pub struct PlanDetails {
     pub changed_count: u32,
     /// Projected cumulative usage against the quotas, SVG.
     pub chart_svg: String,
+    /// "5% more traffic a month" or "flat traffic".
+    pub growth: String,
+    /// The tier the projection bills on (the plan's, at this revision).
+    pub tier_label: String,
+    /// The next [`PROJECTION_MONTHS`] months with the plan's growth, this month first.
+    pub months: Vec<MonthView>,
 }
 
 /// The raw YAML view's check of its text.
@@ -243,6 +286,9 @@ pub struct PlanSession {
     /// Each route's weights for the rows' cost shares; `None` after an edit that touched more
     /// than one route, until the next rows are asked for.
     units: Option<RouteUnits>,
+    /// The plan as a new plan starts, until it is saved: a plan still equal to it has no
+    /// edits worth asking about.
+    pristine: Option<Plan>,
 }
 
 /// The name a plan file is shown by.
@@ -275,6 +321,7 @@ impl PlanSession {
             revision: 0,
             costs: None,
             units: None,
+            pristine: None,
         };
         if let Some(file) = file {
             session.file = Some(file);
@@ -290,7 +337,14 @@ impl PlanSession {
             "new plan",
             PriceBook::published(),
         )?;
-        PlanSession::new(plan, None)
+        let mut session = PlanSession::new(plan, None)?;
+        session.pristine = Some(session.plan().clone());
+        Ok(session)
+    }
+
+    /// An untitled plan from YAML text, every bit of it unsaved (a recovered copy).
+    pub fn untitled(yaml: &str) -> Result<PlanSession, DesktopError> {
+        PlanSession::new(Plan::parse(yaml, "unsaved plan", PriceBook::published())?, None)
     }
 
     /// Opens a plan file; errors carry the line and column of the offending value. The file's
@@ -352,6 +406,7 @@ impl PlanSession {
     }
 
     fn mark_saved(&mut self) -> Result<(), DesktopError> {
+        self.pristine = None;
         let bill = self.estimator.bill()?;
         let costs = self.route_costs()?.to_vec();
         let routes = self
@@ -484,8 +539,26 @@ impl PlanSession {
         Ok(&self.costs.as_ref().expect("just computed").1)
     }
 
+    /// Each route's path, monthly requests and cost (its share of the bill's overage).
+    pub(crate) fn route_figures(&mut self) -> Result<Vec<(String, Decimal, Decimal)>, DesktopError> {
+        let costs: Vec<Decimal> = self.route_costs()?.iter().map(|c| c.iter().sum()).collect();
+        Ok(self
+            .plan()
+            .routes
+            .iter()
+            .zip(self.estimator.route_usages())
+            .zip(costs)
+            .map(|((route, usage), cost)| (route.path.clone(), usage.total.requests, cost))
+            .collect())
+    }
+
     fn dirty(&self) -> bool {
         self.saved.as_ref().is_none_or(|s| s.plan != *self.plan())
+    }
+
+    /// Whether replacing or closing the plan would lose edits (see [`PlanSummary::unsaved_edits`]).
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.dirty() && self.pristine.as_ref().is_none_or(|p| p != self.plan())
     }
 
     /// The live estimate.
@@ -523,6 +596,8 @@ impl PlanSession {
             file_name: self.file.as_deref().map(display_name),
             dirty: self.dirty(),
             reformatted: self.reformatted,
+            unsaved_edits: self.has_unsaved_edits(),
+            cap: cap_view(book, &plan.tier, &usage)?,
             tier: plan.tier.clone(),
             tier_label: book.tier(&plan.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| plan.tier.clone()),
             route_count: plan.routes.len() as u32,
@@ -649,7 +724,9 @@ impl PlanSession {
         changes.truncate(CHANGES_SHOWN_MAX);
         let book = self.estimator.book();
         let tier = plan.tier.clone();
+        let growth_percent = plan.growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
         Ok(DetailsWork {
+            growth_percent,
             revision: self.revision,
             book: book.clone(),
             tier_label: book.tier(&tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| tier.clone()),
@@ -661,6 +738,16 @@ impl PlanSession {
             dark,
         })
     }
+}
+
+/// The cap of a hard-capped tier, as the headline shows it (see [`cap_outlook`]).
+fn cap_view(book: &PriceBook, tier: &str, usage: &edgecost_pricing::Usage) -> Result<Option<CapView>, DesktopError> {
+    Ok(cap_outlook(book, tier, usage, PLAN_PERIOD_DAYS)?.map(|c| CapView {
+        day: c.day,
+        period_days: PLAN_PERIOD_DAYS,
+        meter_label: c.meter.label().to_owned(),
+        refused_percent: format!("{}%", c.refused_percent.normalize()),
+    }))
 }
 
 fn cost_change(path: &str, change: &str, old: Decimal, new: Decimal) -> (RouteCostChange, Decimal) {
@@ -699,6 +786,7 @@ pub struct DetailsWork {
     changes: Vec<RouteCostChange>,
     changed_count: u32,
     dark: bool,
+    growth_percent: Decimal,
 }
 
 impl DetailsWork {
@@ -714,9 +802,17 @@ impl DetailsWork {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
-        let chart = QuotaProjectionChart { tier_label: self.tier_label, period_days: PLAN_PERIOD_DAYS, meters };
+        let chart = QuotaProjectionChart { tier_label: self.tier_label.clone(), period_days: PLAN_PERIOD_DAYS, meters };
         let theme = Theme::for_mode(if self.dark { ThemeMode::Dark } else { ThemeMode::Light });
         let chart_svg = chart.to_svg(&theme, Size::SMALL).map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
+        let months = month_views(&project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
+        let growth = if self.growth_percent.is_zero() {
+            "flat traffic".to_owned()
+        } else if self.growth_percent.is_sign_positive() {
+            format!("{}% more traffic a month", self.growth_percent.normalize())
+        } else {
+            format!("{}% less traffic a month", self.growth_percent.abs().normalize())
+        };
         Ok(PlanDetails {
             revision: self.revision,
             p50: money(range.p50),
@@ -725,8 +821,33 @@ impl DetailsWork {
             changes: self.changes,
             changed_count: self.changed_count,
             chart_svg,
+            growth,
+            tier_label: self.tier_label.clone(),
+            months,
         })
     }
+}
+
+/// The projection's months as shown, each bar scaled to the dearest month.
+fn month_views(months: &[edgecost_planner::MonthProjection]) -> Vec<MonthView> {
+    let top = months.iter().map(|m| m.total).max().unwrap_or(Decimal::ZERO);
+    months
+        .iter()
+        .map(|m| MonthView {
+            month: m.month,
+            requests: edgecost_pricing::format::meter_quantity(Meter::Requests, m.usage.requests),
+            billable_egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
+            bill: money(m.total),
+            capped: m.capped,
+            cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", r.tier, money(r.monthly_cost))),
+            // Rounded down, so no month's bar reaches the top before the dearest one's.
+            bar_percent: if top.is_zero() {
+                0
+            } else {
+                (m.total * Decimal::ONE_HUNDRED / top).floor().try_into().unwrap_or(100)
+            },
+        })
+        .collect()
 }
 
 /// Checks YAML text as a plan without applying it, for the raw view's inline errors.
@@ -750,6 +871,8 @@ pub fn check_yaml(text: &str) -> YamlCheck {
 pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
     EditAnswer::export_all(cfg)?;
+    crate::RecoveryOffer::export_all(cfg)?;
+    crate::PlanVsMeasured::export_all(cfg)?;
     PlanView::export_all(cfg)?;
     PlanDetails::export_all(cfg)?;
     YamlCheck::export_all(cfg)?;
@@ -760,6 +883,25 @@ pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_projection_grows_like_the_plan_and_the_sandbox_headline_names_the_cap() {
+        let yaml = "tier: production\nregions: {na: 1}\ngrowth: {monthly_percent: 10}\nroutes:\n  - {path: /, requests_per_month: 80000, compute_ms: 1, response_bytes: 1000}\n";
+        let mut s = PlanSession::untitled(yaml).unwrap();
+        let details = s.details_work(false).unwrap().run().unwrap();
+        assert_eq!(details.growth, "10% more traffic a month");
+        assert_eq!(details.months.len(), PROJECTION_MONTHS as usize);
+        assert_eq!(details.months[0].requests, "80,000");
+        assert_eq!(details.months[1].requests, "88,000");
+        assert_eq!(details.months.last().unwrap().bar_percent, 100);
+        assert!(details.months.windows(2).all(|w| w[0].bar_percent <= w[1].bar_percent));
+
+        assert_eq!(s.summary().unwrap().cap, None, "production has no cap");
+        s.apply(PlanEdit::SetTier { tier: "sandbox".into() }).unwrap();
+        let cap = s.summary().unwrap().cap.unwrap();
+        // 50,000 of 80,000 requests: reached 62.5% into the month, on day 19; 37.5% refused.
+        assert_eq!((cap.day, cap.meter_label.as_str(), cap.refused_percent.as_str()), (19, "Requests", "37.5%"));
+    }
 
     #[test]
     fn duplicate_paths_count_up() {

@@ -55,7 +55,7 @@ pub use error::PlanError;
 pub use estimate::{CostShare, Estimate, EstimateOptions, UsageSummary};
 pub use estimator::Estimator;
 pub use plan::{Growth, Middleware, Plan, Route, SECONDS_PER_MONTH};
-pub use projection::{BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
+pub use projection::{BillRange, CapOutlook, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
 pub use quantity::{
     COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, QUANTITY_SCALE, REQUESTS_PER_MONTH_MAX,
     REQUESTS_PER_SECOND_MAX, RESPONSE_BYTES_MAX,

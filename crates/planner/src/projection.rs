@@ -74,6 +74,53 @@ pub fn threshold_days(
     Ok(days)
 }
 
+/// When a hard-capped tier's cap stops a month of steady traffic, and how much it refuses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapOutlook {
+    /// The quota reached first (the one that caps the account).
+    pub meter: Meter,
+    /// 1-based day of the period during which the quota is reached.
+    pub day: u32,
+    /// The share of the month's traffic (requests) refused once capped, in percent, rounded
+    /// half away from zero to one decimal place.
+    pub refused_percent: Decimal,
+}
+
+/// On a hard-capped tier, where steady traffic of `usage` a month outgrows a quota: the cap
+/// is hit at the fraction `included / usage` of the period for the meter reached first, and
+/// every request after that is refused, so the refused share is `1 - that fraction`.
+/// `None` on a tier without a hard cap, or when no quota is exceeded (usage exactly at a quota
+/// is not capped).
+pub fn cap_outlook(book: &PriceBook, tier: &str, usage: &Usage, period_days: u32) -> Result<Option<CapOutlook>, PlanError> {
+    check_period(period_days)?;
+    let tier = book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier {
+        tier: tier.to_owned(),
+        known: book.tier_names(),
+    })?;
+    if !tier.hard_cap {
+        return Ok(None);
+    }
+    // The meter with the smallest served fraction caps first; ties go to the first in Meter::ALL.
+    let mut first: Option<(Meter, Decimal)> = None;
+    for meter in Meter::ALL {
+        let Some(included) = tier.included.get(meter) else { continue };
+        let used = usage.quantity(meter);
+        if used <= included {
+            continue;
+        }
+        let served = included.checked_div(used).ok_or(PlanError::Overflow)?;
+        if first.is_none_or(|(_, f)| served < f) {
+            first = Some((meter, served));
+        }
+    }
+    let Some((meter, served)) = first else { return Ok(None) };
+    // Reached at served x period_days days in: during day ceil(that), at least day 1.
+    let exact_days = served.checked_mul(Decimal::from(period_days)).ok_or(PlanError::Overflow)?;
+    let day = exact_days.ceil().max(Decimal::ONE).try_into().unwrap_or(period_days).min(period_days);
+    let refused_percent = ((Decimal::ONE - served) * Decimal::ONE_HUNDRED).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    Ok(Some(CapOutlook { meter, day, refused_percent }))
+}
+
 /// How long a credit balance lasts against a month's overage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditRunway {
@@ -306,4 +353,40 @@ fn check_period(period_days: u32) -> Result<(), PlanError> {
         return Err(PlanError::Bound { what: "period_days", value: period_days.into(), max: MAX_PERIOD_DAYS.into() });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    fn usage(requests: u64, egress_gb: u64) -> Usage {
+        Usage {
+            requests: Decimal::from(requests),
+            egress_bytes: Decimal::from(egress_gb) * Decimal::from(edgecost_pricing::BYTES_PER_GB),
+            compute_seconds: Decimal::ZERO,
+        }
+    }
+
+    #[test]
+    fn the_sandbox_cap_day_and_refused_share_follow_the_first_quota_reached() {
+        let book = PriceBook::published();
+        // 50,000 requests included; 80,000 a month reach it 62.5% of the way in: day 19 of 30,
+        // and the remaining 37.5% of the traffic is refused.
+        let cap = cap_outlook(book, "sandbox", &usage(80_000, 1), 30).unwrap().unwrap();
+        assert_eq!((cap.meter, cap.day, cap.refused_percent), (Meter::Requests, 19, Decimal::new(375, 1)));
+        // Egress (10 GB included) at 40 GB is reached first, on day 8 (7.5 days in): 75% refused.
+        let cap = cap_outlook(book, "sandbox", &usage(80_000, 40), 30).unwrap().unwrap();
+        assert_eq!((cap.meter, cap.day, cap.refused_percent), (Meter::Egress, 8, Decimal::new(750, 1)));
+        // A thousand times the quota is capped on day 1, refusing 99.9%.
+        let cap = cap_outlook(book, "sandbox", &usage(50_000_000, 0), 30).unwrap().unwrap();
+        assert_eq!((cap.day, cap.refused_percent), (1, Decimal::new(999, 1)));
+    }
+
+    #[test]
+    fn no_cap_at_the_quota_or_on_a_tier_without_one() {
+        let book = PriceBook::published();
+        assert_eq!(cap_outlook(book, "sandbox", &usage(50_000, 10), 30).unwrap(), None);
+        assert_eq!(cap_outlook(book, "production", &usage(80_000_000, 400), 30).unwrap(), None);
+        assert!(cap_outlook(book, "nope", &usage(1, 1), 30).is_err());
+    }
 }

@@ -127,6 +127,7 @@ proptest! {
         let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         for tier in ["sandbox", "production", "scale", "enterprise"] {
             let _ = projection::threshold_days(book(), tier, &usage, period_days);
+            let _ = projection::cap_outlook(book(), tier, &usage, period_days);
             let _ = projection::credit_runway(book(), tier, &usage, credit, start, period_days.min(40));
             let _ = projection::project_months(book(), tier, &usage, growth, months.min(24));
         }

@@ -30,6 +30,8 @@ import type { PlanSummary } from "../bindings/desktop/PlanSummary";
 import type { PlanView } from "../bindings/desktop/PlanView";
 import type { RecentPlan } from "../bindings/desktop/RecentPlan";
 import type { YamlCheck } from "../bindings/desktop/YamlCheck";
+import type { RecoveryOffer } from "../bindings/desktop/RecoveryOffer";
+import type { PlanVsMeasured } from "../bindings/desktop/PlanVsMeasured";
 
 export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
 
@@ -80,6 +82,14 @@ export const backend = {
   planYaml: () => call<string>("plan_yaml"),
   planCheckYaml: (yaml: string) => call<YamlCheck>("plan_check_yaml", { yaml }),
   planSave: (choose: boolean) => call<PlanSummary | null>("plan_save", { choose }),
+  // Unsaved edits: the recovery copy, what a previous run left, dropping edits, closing.
+  planKeepRecovery: () => call<void>("plan_keep_recovery"),
+  planRecoveryOffer: () => call<RecoveryOffer | null>("plan_recovery_offer"),
+  planRecover: (count: number) => call<PlanView>("plan_recover", { count }),
+  planDiscard: () => call<void>("plan_discard"),
+  closeWindow: () => call<void>("close_window"),
+  planVsAccount: () => call<PlanVsMeasured>("plan_vs_account"),
+  onCloseRequested: (handler: () => void): Promise<UnlistenFn> => listen("plan-close-requested", () => handler()),
   // Acting on notices. A failed upgrade or purchase rejects with an ActionFailure
   // ({code, message, kind, charged}); retry with the same intentKey, never a new one.
   noticeBanner: () => call<NoticeBanner | null>("notice_banner"),
