@@ -216,10 +216,7 @@ pub async fn usage_log(
     auth: AccountAuth,
     Query(query): Query<UsageLogQuery>,
 ) -> Result<Json<UsageLogPage>, AppError> {
-    // The engine would clamp; the document promises a refusal instead.
-    if query.limit.is_some_and(|limit| !(1..=MAX_USAGE_LOG_PAGE).contains(&limit)) {
-        return Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(MAX_USAGE_LOG_PAGE) });
-    }
+    page_limit(query.limit, MAX_USAGE_LOG_PAGE)?;
     Ok(Json(state.engine.usage_log(&auth.account, &query).await?))
 }
 
@@ -243,9 +240,7 @@ pub async fn invoices(
     auth: AccountAuth,
     Query(query): Query<InvoiceQuery>,
 ) -> Result<Json<InvoicePage>, AppError> {
-    if query.limit.is_some_and(|limit| !(1..=MAX_INVOICE_PAGE).contains(&limit)) {
-        return Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(MAX_INVOICE_PAGE) });
-    }
+    page_limit(query.limit, MAX_INVOICE_PAGE)?;
     let now = state.clock.now();
     Ok(Json(state.engine.invoices(&auth.account, &query, now).await?))
 }
@@ -395,4 +390,13 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This OpenAPI document", body = Object)))]
 pub async fn openapi() -> impl IntoResponse {
     axum::Json(crate::openapi::document())
+}
+
+/// Refuses a page `limit` outside 1 to `max`: the engine would clamp it, the document promises
+/// a refusal instead.
+fn page_limit(limit: Option<u32>, max: u32) -> Result<(), AppError> {
+    match limit {
+        Some(limit) if !(1..=max).contains(&limit) => Err(AppError::QueryOutOfRange { name: "limit", min: 1, max: u64::from(max) }),
+        _ => Ok(()),
+    }
 }
