@@ -26,6 +26,7 @@ mod dashboard;
 mod demo;
 mod error;
 mod files;
+mod invoices;
 mod plan_account;
 mod plan_actual;
 mod plan_costs;
@@ -53,6 +54,10 @@ pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
+pub use invoices::{
+    INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView, invoice_csv,
+    invoice_detail, invoice_pdf, invoice_row, period_label,
+};
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_actual::{PlanVsMeasured, RouteVsMeasured, plan_vs_measured};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
