@@ -40,3 +40,9 @@ export function shortDate(day: string): string {
 export function billLines(bill: BillView): string {
   return bill.lines.map((line) => `${line.label} ${line.amount}`).join(" · ");
 }
+
+/** The invoice list's freshness: "Fetched 10:42" or "Offline, last fetched 10:42". */
+export function fetchedLabel(list: { fetched_at: string; offline: boolean }, timeZone?: string): string {
+  const at = clockTime(list.fetched_at, timeZone);
+  return list.offline ? `Offline, last fetched ${at}` : `Fetched ${at}`;
+}
