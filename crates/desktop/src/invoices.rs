@@ -172,11 +172,17 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
     let several = bill.base_fee_lines.len() > 1;
     for l in &bill.base_fee_lines {
         let description = if several { format!("Base fee ({})", tier_name(book, &l.tier)) } else { "Base fee".to_owned() };
+        // One tier for the whole period comes as a single line without day counts.
+        let (quantity, unit) = if l.period_days == 0 {
+            ("1".to_owned(), "period".to_owned())
+        } else {
+            (l.days.to_string(), format!("of {} days", l.period_days))
+        };
         lines.push(InvoiceLineView {
             kind: "base_fee".to_owned(),
             description,
-            quantity: l.days.to_string(),
-            unit: format!("of {} days", l.period_days),
+            quantity,
+            unit,
             rate: String::new(),
             amount: money(l.amount),
             explanation: l.explanation.clone(),
@@ -605,6 +611,7 @@ mod tests {
         assert_eq!(v.row.tier, "Production");
         assert_eq!(v.lines.first().unwrap().kind, "base_fee");
         assert_eq!(v.lines.first().unwrap().amount, money(inv.bill.base_fee));
+        assert_eq!((v.lines[0].quantity.as_str(), v.lines[0].unit.as_str()), ("1", "period"));
         let overage: Vec<_> = v.lines.iter().filter(|l| l.kind == "overage").collect();
         assert_eq!(overage.len(), inv.bill.lines.len());
         let requests = overage.iter().find(|l| l.description == "Requests overage").unwrap();
@@ -656,6 +663,10 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("invoice.pdf");
+        // `EDGECOST_SHOTS=DIR` keeps a copy to look at.
+        if let Some(shots) = std::env::var_os("EDGECOST_SHOTS") {
+            std::fs::write(std::path::Path::new(&shots).join("invoice.pdf"), &bytes).unwrap();
+        }
         std::fs::write(&path, &bytes).unwrap();
         let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().unwrap();
         assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
