@@ -112,6 +112,21 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert_eq!(csv.lines().count(), kinds.len() + 1, "{csv}");
     assert!(csv.lines().last().unwrap().contains(&list_total.replace(['$', ','], "")), "{csv}");
 
+    // Reconcile: the dashboard's charts open on the invoice's period.
+    let period = text_of(&app, "#invoice-period").await;
+    app.find(Locator::Css("#invoice-usage-charts")).await.unwrap().click().await.unwrap();
+    let range = wait_for(&app, "#range").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while range.prop("value").await.unwrap().as_deref() != Some("between") {
+        assert!(std::time::Instant::now() < deadline, "the charts did not switch to the invoice's period");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = text_of(&app, "#range option[value=between]").await;
+    let month = period.split(' ').next().unwrap().to_owned();
+    assert!(shown.starts_with(&format!("{month} 1 – ")), "{shown} for {period}");
+    let svg = chart_svg(&app).await;
+    assert!(svg.contains("<svg"), "the usage chart is drawn for the period");
+
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barWidth, billLines, clockTime, daysLeft, fetchedLabel, shortDate, syncLabel } from "./format";
+import { barWidth, billLines, clockTime, daysLeft, fetchedLabel, shortDate, spanLabel, syncLabel } from "./format";
 
 const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
 
@@ -47,5 +47,12 @@ describe("fetchedLabel", () => {
   it("says when the invoice list was fetched, and that it is offline", () => {
     expect(fetchedLabel({ fetched_at: "2026-11-23T10:42:00Z", offline: false }, "UTC")).toBe("Fetched 10:42");
     expect(fetchedLabel({ fetched_at: "2026-11-23T10:42:00Z", offline: true }, "UTC")).toBe("Offline, last fetched 10:42");
+  });
+});
+
+describe("spanLabel", () => {
+  it("names an invoice's period by its first and last day", () => {
+    expect(spanLabel("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")).toBe("Nov 1 – Nov 30");
+    expect(spanLabel("2026-08-14T10:00:00Z", "2026-09-01T00:00:00Z")).toBe("Aug 14 – Aug 31");
   });
 });

@@ -46,3 +46,10 @@ export function fetchedLabel(list: { fetched_at: string; offline: boolean }, tim
   const at = clockTime(list.fetched_at, timeZone);
   return list.offline ? `Offline, last fetched ${at}` : `Fetched ${at}`;
 }
+
+/** A chart span `[from, to)` of UTC instants as its first and last day: "Nov 1 – Nov 30". */
+export function spanLabel(from: string, to: string): string {
+  const last = new Date(Date.parse(to) - 1000);
+  if (Number.isNaN(last.getTime())) return `${from} – ${to}`;
+  return `${shortDate(from.slice(0, 10))} – ${shortDate(last.toISOString().slice(0, 10))}`;
+}
