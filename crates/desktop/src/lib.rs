@@ -1,6 +1,7 @@
 //! The desktop app's logic, without Tauri: sign-in with the token kept in the OS keyring, the
 //! in-process demo engine, background sync with a cached snapshot for offline use, the
-//! dashboard view, offline planning with the embedded price book, and chart exports.
+//! dashboard view, the account's invoices (with CSV and PDF export), offline planning with
+//! the embedded price book, and chart exports.
 //!
 //! The Tauri shell in `src-tauri/` only adapts these calls to commands; tests drive them
 //! against a real engine on loopback with no desktop at all.
