@@ -126,6 +126,9 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert!(shown.starts_with(&format!("{month} 1 – ")), "{shown} for {period}");
     let svg = chart_svg(&app).await;
     assert!(svg.contains("<svg"), "the usage chart is drawn for the period");
+    app.execute("document.querySelector('#range').scrollIntoView()", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    screenshot("invoice-usage-1200x800.png");
 
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
