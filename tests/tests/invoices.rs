@@ -135,7 +135,7 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enter_in_the_credits_sheet_buys_nothing_and_esc_still_closes_it() {
+async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_esc_still_closes_it() {
     require_session();
     keyring();
     let _turn = ONE_APP_AT_A_TIME.lock().await;
@@ -169,6 +169,31 @@ async fn enter_in_the_credits_sheet_buys_nothing_and_esc_still_closes_it() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(ledger_rows(&app).await, before, "the ledger is unchanged");
+
+    // A deliberate keyboard confirm: Tab to the buy button and press Enter. It buys once, focus
+    // moves to Done, and Esc still closes the sheet.
+    wait_for(&app, "#notice-buy-credits").await.click().await.unwrap();
+    wait_for(&app, "#credit-packs").await;
+    assert_eq!(text_of(&app, "#credits-total").await, "$25.00");
+    let mut tabs = 0;
+    loop {
+        let focused = app.active_element().await.unwrap();
+        if focused.attr("id").await.unwrap().as_deref() == Some("confirm-buy") {
+            focused.send_keys("\u{e007}").await.unwrap();
+            break;
+        }
+        assert!(tabs < 8, "Tab never reached the buy button");
+        focused.send_keys("\u{e004}").await.unwrap();
+        tabs += 1;
+    }
+    assert_eq!(text_of(&app, "#credits-new-balance").await, "$25.00");
+    app.active_element().await.unwrap().send_keys("\u{e00c}").await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.find(Locator::Css("#credits-sheet")).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "Esc did not close the sheet after a keyboard confirm");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ledger_rows(&app).await, before + 1, "one purchase");
 
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
