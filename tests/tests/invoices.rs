@@ -10,10 +10,14 @@ use edgecost_e2e::*;
 use fantoccini::{Client, Locator};
 
 fn screenshot(name: &str) {
+    screenshot_of(name, 1200, 800);
+}
+
+fn screenshot_of(name: &str, width: u32, height: u32) {
     let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
     let out = std::path::Path::new(&dir).join(name);
     let status = std::process::Command::new("/usr/bin/import")
-        .args(["-window", "root", "-crop", "1200x800+0+0", "+repage"])
+        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
         .arg(&out)
         .status()
         .expect("ImageMagick's import");
@@ -92,6 +96,22 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert_eq!(kinds.last().map(String::as_str), Some("total"));
     assert_eq!(text_of(&app, "#invoice-lines tr.total [data-testid=amount]").await, list_total);
     screenshot("invoice-1200x800.png");
+
+    // At the smallest window the amounts are still reachable: the table scrolls sideways.
+    app.set_window_size(880, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let probe = r#"
+        const cell = document.querySelector('#invoice-lines tr.total [data-testid=amount]');
+        cell.scrollIntoView({ inline: 'end', block: 'center' });
+        const r = cell.getBoundingClientRect();
+        const x = r.left + r.width / 2, y = r.top + r.height / 2;
+        return [r.right <= window.innerWidth, document.elementFromPoint(x, y) === cell];
+    "#;
+    let seen = app.execute(probe, vec![]).await.unwrap();
+    assert_eq!(seen, serde_json::json!([true, true]), "the total is visible at 880x600");
+    screenshot_of("invoice-880x600.png", 880, 600);
+    app.set_window_size(1200, 800).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Export as PDF: the saved file's text holds the invoice number and its total.
     app.find(Locator::Css("#invoice-export-pdf")).await.unwrap().click().await.unwrap();
