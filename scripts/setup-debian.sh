@@ -15,6 +15,7 @@ packages=(
   postgresql
   python3-venv
   fonts-dejavu-core
+  poppler-utils
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 

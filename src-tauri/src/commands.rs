@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use edgecost_desktop::{
-    App, ChartId, ChartRange, CommandError, DashboardView, ExportFormat, PlanInput, PlanQuote, Startup,
-    TierChoice, TokenVault,
+    App, ChartId, ChartRange, CommandError, DashboardView, ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, PlanInput,
+    PlanQuote, Startup, TierChoice, TokenVault,
 };
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
@@ -91,6 +91,45 @@ pub async fn export_chart(
     let Some(picked) = picked else { return Ok(None) };
     let path = picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?;
     state.app.export_chart(id, format, dark, &path).await?;
+    Ok(Some(path.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn invoices(state: State<'_, AppState>) -> Answer<InvoiceListView> {
+    Ok(state.app.invoices(now()).await?)
+}
+
+#[tauri::command]
+pub async fn invoice(state: State<'_, AppState>, id: String) -> Answer<InvoiceDetailView> {
+    Ok(state.app.invoice(&id).await?)
+}
+
+/// When set, exports are saved into this folder under their suggested name without a save
+/// dialog: for unattended runs (the end-to-end tests read the files there).
+const EXPORT_DIR: &str = "EDGECOST_EXPORT_DIR";
+
+/// Asks where to save invoice `id` as CSV or PDF, then writes it from Rust. Answers the saved
+/// path, or `None` when the person cancelled.
+#[tauri::command]
+pub async fn export_invoice(handle: AppHandle, state: State<'_, AppState>, id: String, number: String, format: InvoiceFormat) -> Answer<Option<String>> {
+    let extension = format.extension();
+    // The invoice number names the file; anything but letters, digits and `-` is dropped.
+    let stem: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
+    let file_name = format!("{}.{extension}", if stem.is_empty() { "invoice" } else { &stem });
+    let path = match std::env::var_os(EXPORT_DIR) {
+        Some(dir) => std::path::PathBuf::from(dir).join(&file_name),
+        None => {
+            let picked = handle
+                .dialog()
+                .file()
+                .set_file_name(&file_name)
+                .add_filter(extension.to_uppercase(), &[extension])
+                .blocking_save_file();
+            let Some(picked) = picked else { return Ok(None) };
+            picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?
+        }
+    };
+    state.app.export_invoice(&id, format, &path).await?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -57,6 +57,19 @@ async fn main() {
     settle(&app).await;
     shoot("dashboard-route-costs");
 
+    app.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    app.find(Locator::Css("#open-invoices")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#invoice-list")).await.unwrap();
+    settle(&app).await;
+    shoot("invoices");
+
+    app.find(Locator::Css("#invoice-list [data-testid=open-invoice]")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#invoice-lines")).await.unwrap();
+    settle(&app).await;
+    shoot("invoice");
+    app.find(Locator::Css("#invoices-close")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+
     app.find(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
     app.wait().at_most(WAIT).for_element(Locator::Css("#planner-back")).await.unwrap();
     settle(&app).await;

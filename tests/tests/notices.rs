@@ -225,11 +225,15 @@ async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
     assert!(text.contains("Could not reach the server") && text.contains("never charges or upgrades twice"), "{text}");
     assert_eq!(text_of(&app, "#confirm-buy").await, "Try again");
 
-    // The server is back on the same address; Enter in the pack field retries the same sheet.
+    // The server is back on the same address; Enter in the pack field does not spend money,
+    // only the confirm button does, and it retries the same sheet.
     let engine = edgecost_engine::Engine::open(&db, book).await.unwrap();
     let running = edgecost_server::spawn(engine, addr).await.unwrap();
     assert_eq!(running.url(), url);
     app.find(Locator::Css("#credit-packs")).await.unwrap().send_keys("\u{e007}").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(app.find(Locator::Css("#credits-done")).await.is_err(), "Enter in the field bought nothing");
+    app.find(Locator::Css("#confirm-buy")).await.unwrap().click().await.unwrap();
     assert_eq!(text_of(&app, "#credits-new-balance").await, "$25.00");
     let ledger = edgecost_client::Client::new(&url, &f.account_token).unwrap().credits().await.unwrap();
     assert_eq!(ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(), 1);

@@ -25,7 +25,7 @@ pub struct ServeArgs {
     /// The counters are platform-wide, so keep it on loopback or an operators' network.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Create the demo account (45 days of telemetry) and print its token before serving.
+    /// Create the demo account (100 days of telemetry) and print its token before serving.
     #[arg(long)]
     pub demo: bool,
 }

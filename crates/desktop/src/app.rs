@@ -11,6 +11,7 @@ use crate::chart::{ChartId, ExportFormat};
 use crate::dashboard::DashboardView;
 use crate::demo::DemoServer;
 use crate::error::DesktopError;
+use crate::invoices::{InvoiceCache, InvoiceDetailView, InvoiceFormat, InvoiceListView};
 use crate::remote::{AccountConnection, normalize_server_url};
 use crate::session::{Session, SessionFile};
 use crate::snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
@@ -34,6 +35,7 @@ pub struct App {
     vault: TokenVault,
     session_file: SessionFile,
     cache: SnapshotCache,
+    invoices: InvoiceCache,
     live: Mutex<Live>,
     demo: Mutex<Option<DemoServer>>,
 }
@@ -54,6 +56,7 @@ impl App {
             vault,
             session_file: SessionFile::in_dir(data_dir),
             cache: SnapshotCache::in_dir(data_dir),
+            invoices: InvoiceCache::in_dir(data_dir),
             live: Mutex::new(Live::default()),
             demo: Mutex::new(None),
         }
@@ -145,6 +148,7 @@ impl App {
         }
         self.session_file.clear()?;
         self.cache.clear()?;
+        self.invoices.clear()?;
         *live = Live::default();
         if let Some(demo) = self.demo.lock().await.take() {
             demo.stop().await?;
@@ -243,5 +247,70 @@ impl App {
     /// Whether a connection is live (an account signed in, or the demo running).
     pub async fn is_connected(&self) -> bool {
         self.live.lock().await.connection.is_some()
+    }
+
+    /// The invoice list, newest first. When the server cannot be reached, the list as last
+    /// fetched, marked offline with its time.
+    pub async fn invoices(&self, now: DateTime<Utc>) -> Result<InvoiceListView, DesktopError> {
+        let (door, connection, period_end) = self.invoice_context().await?;
+        let mut file = self.invoices.load(door, connection.server_url());
+        let book = edgecost_pricing::PriceBook::published();
+        match crate::invoices::fetch_invoice_list(&connection).await {
+            Ok(list) => {
+                file.invoices = list;
+                file.fetched_at = Some(now);
+                // Pack names are a nicety: an invoice still shows its pack ids without them.
+                if let Ok(ledger) = connection.credits().await {
+                    file.packs = crate::invoices::pack_names(&ledger);
+                }
+                self.invoices.save(&file)?;
+                Ok(crate::invoices::list_view(book, &file, period_end, None))
+            }
+            Err(e) if file.fetched_at.is_some() && (e.is_offline() || matches!(e, DesktopError::Server { .. })) => {
+                Ok(crate::invoices::list_view(book, &file, period_end, Some(&e)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One invoice with its lines. Invoices never change once issued, so a fetched one is
+    /// answered from the cache, also offline.
+    pub async fn invoice(&self, id: &str) -> Result<InvoiceDetailView, DesktopError> {
+        let (door, connection, _) = self.invoice_context().await?;
+        let mut file = self.invoices.load(door, connection.server_url());
+        let invoice = match file.details.get(id) {
+            Some(invoice) => invoice.clone(),
+            None => {
+                let invoice = connection.invoice(id).await?;
+                file.details.insert(id.to_owned(), invoice.clone());
+                self.invoices.save(&file)?;
+                invoice
+            }
+        };
+        Ok(crate::invoices::invoice_detail(edgecost_pricing::PriceBook::published(), &invoice, &file.packs))
+    }
+
+    /// Writes invoice `id` as CSV or PDF to `path` (chosen by the person in a save dialog).
+    pub async fn export_invoice(&self, id: &str, format: InvoiceFormat, path: &Path) -> Result<(), DesktopError> {
+        let detail = self.invoice(id).await?;
+        let bytes = match format {
+            InvoiceFormat::Csv => crate::invoices::invoice_csv(&detail)?.into_bytes(),
+            InvoiceFormat::Pdf => {
+                let label = {
+                    let live = self.live.lock().await;
+                    live.snapshot.as_ref().map_or_else(String::new, |s| format!("Account: {} ({})", s.account.name, s.account.account_id))
+                };
+                crate::invoices::invoice_pdf(&detail, &label)
+            }
+        };
+        crate::files::write_atomically(path, &bytes)
+    }
+
+    /// The door and connection invoices are read through, and the current period's end.
+    async fn invoice_context(&self) -> Result<(Door, AccountConnection, Option<DateTime<Utc>>), DesktopError> {
+        let live = self.live.lock().await;
+        let (door, connection) = live.connection.clone().ok_or(DesktopError::NotSignedIn)?;
+        let period_end = live.snapshot.as_ref().map(|s| s.account.period.end);
+        Ok((door, connection, period_end))
     }
 }

@@ -19,6 +19,9 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::CommandError::export_all(dir)?;
     crate::SyncEvent::export_all(dir)?;
     crate::ExportFormat::export_all(dir)?;
+    crate::InvoiceListView::export_all(dir)?;
+    crate::InvoiceDetailView::export_all(dir)?;
+    crate::InvoiceFormat::export_all(dir)?;
     crate::plan_session::write_typescript(dir)?;
     Ok(())
 }

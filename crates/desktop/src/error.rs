@@ -32,6 +32,8 @@ pub enum DesktopError {
     BadQuantity { field: &'static str, value: String, reason: String },
     #[error("no synced data yet")]
     NoSnapshot,
+    #[error("cannot export the invoice: {detail}")]
+    Export { detail: String },
     #[error("cannot draw the chart: {detail}")]
     Chart { detail: String },
     #[error("unknown chart `{id}`")]
@@ -72,6 +74,7 @@ impl DesktopError {
             DesktopError::Rate(_) => "rate_error",
             DesktopError::BadQuantity { .. } => "bad_quantity",
             DesktopError::NoSnapshot => "no_snapshot",
+            DesktopError::Export { .. } => "export_failed",
             DesktopError::Chart { .. } => "chart_error",
             DesktopError::UnknownChart { .. } => "unknown_chart",
             DesktopError::Write { .. } => "write_failed",

@@ -1,6 +1,7 @@
 //! The desktop app's logic, without Tauri: sign-in with the token kept in the OS keyring, the
 //! in-process demo engine, background sync with a cached snapshot for offline use, the
-//! dashboard view, offline planning with the embedded price book, and chart exports.
+//! dashboard view, the account's invoices (with CSV and PDF export), offline planning with
+//! the embedded price book, and chart exports.
 //!
 //! The Tauri shell in `src-tauri/` only adapts these calls to commands; tests drive them
 //! against a real engine on loopback with no desktop at all.
@@ -26,6 +27,7 @@ mod dashboard;
 mod demo;
 mod error;
 mod files;
+mod invoices;
 mod plan_account;
 mod plan_actual;
 mod plan_costs;
@@ -53,6 +55,10 @@ pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use demo::{DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
+pub use invoices::{
+    INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView, invoice_csv,
+    invoice_detail, invoice_pdf, invoice_row, period_label,
+};
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_actual::{PlanVsMeasured, RouteVsMeasured, plan_vs_measured};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};

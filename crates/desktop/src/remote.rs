@@ -98,6 +98,21 @@ impl AccountConnection {
         self.client.usage(&query).await.map_err(|e| self.error(e))
     }
 
+    /// `GET /v1/account/invoices`: one page, newest first.
+    pub async fn invoices(&self, query: &edgecost_api::InvoiceQuery) -> Result<edgecost_api::InvoicePage, DesktopError> {
+        self.client.invoices(query).await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account/invoices/{id}`.
+    pub async fn invoice(&self, id: &str) -> Result<edgecost_api::Invoice, DesktopError> {
+        self.client.invoice(id).await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account/credits`: the credit ledger.
+    pub async fn credits(&self) -> Result<edgecost_api::CreditLedger, DesktopError> {
+        self.client.credits().await.map_err(|e| self.error(e))
+    }
+
     fn error(&self, e: ClientError) -> DesktopError {
         match e {
             ClientError::Network { detail } => DesktopError::Network { url: self.base_url.clone(), detail },

@@ -22,6 +22,9 @@ pub enum ChartRange {
     Days7,
     Days30,
     Days90,
+    /// A span of its own, such as a closed period an invoice bills (to reconcile the invoice
+    /// against its usage).
+    Between { from: DateTime<Utc>, to: DateTime<Utc> },
 }
 
 impl ChartRange {
@@ -32,6 +35,10 @@ impl ChartRange {
             ChartRange::Days7 => now - Duration::days(7),
             ChartRange::Days30 => now - Duration::days(30),
             ChartRange::Days90 => now - Duration::days(90),
+            ChartRange::Between { from, to } => {
+                let to = to.min(now);
+                return (from.min(to), to);
+            }
         };
         (from.min(now), now)
     }
@@ -163,5 +170,23 @@ impl SnapshotCache {
 
     fn write_error(&self, e: impl std::fmt::Display) -> DesktopError {
         DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_of_its_own_is_kept_and_never_reaches_past_now() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let now = t("2026-12-06T00:10:00Z");
+        let november = ChartRange::Between { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-01T00:00:00Z") };
+        assert_eq!(november.span(t("2026-12-01T00:00:00Z"), now), (t("2026-11-01T00:00:00Z"), t("2026-12-01T00:00:00Z")));
+        let later = ChartRange::Between { from: t("2026-12-01T00:00:00Z"), to: t("2027-01-01T00:00:00Z") };
+        assert_eq!(later.span(t("2026-12-01T00:00:00Z"), now), (t("2026-12-01T00:00:00Z"), now));
+        let json = serde_json::to_string(&november).unwrap();
+        assert_eq!(json, r#"{"between":{"from":"2026-11-01T00:00:00Z","to":"2026-12-01T00:00:00Z"}}"#);
+        assert_eq!(serde_json::from_str::<ChartRange>(r#""days7""#).unwrap(), ChartRange::Days7);
     }
 }

@@ -224,3 +224,47 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     app.sign_out().await.unwrap();
     assert!(app.startup().await.door.is_none());
 }
+
+#[tokio::test]
+async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("invoices");
+    let app = App::new(data.path(), vault.clone());
+    app.connect(&served.url, &served.token, now).await.unwrap();
+
+    // The demo's closed months, newest first, each as the engine issued it.
+    let list = app.invoices(now).await.unwrap();
+    assert!(list.rows.len() >= 3, "{} invoices", list.rows.len());
+    assert!(!list.offline);
+    let numbers: Vec<&str> = list.rows.iter().map(|r| r.number.as_str()).collect();
+    let mut sorted = numbers.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(numbers, sorted);
+    let engine_page = edgecost_client::Client::new(&served.url, &served.token).unwrap().invoices(&Default::default()).await.unwrap();
+    assert_eq!(list.rows[0].total, money(engine_page.invoices[0].total));
+    let newest = app.invoice(&list.rows[0].id).await.unwrap();
+    assert_eq!(newest.lines.last().unwrap().amount, list.rows[0].total);
+
+    // The charts open on the invoice's period.
+    let from: DateTime<Utc> = newest.row.period_start.parse().unwrap();
+    let to: DateTime<Utc> = newest.row.period_end.parse().unwrap();
+    let view = app.set_range(ChartRange::Between { from, to }, edgecost_api::Granularity::Day, now).await.unwrap();
+    assert_eq!(view.range, ChartRange::Between { from, to });
+    assert!(app.chart_svg(ChartId::Requests, false).await.unwrap().contains("<svg"));
+
+    let pdf = data.path().join("invoice.pdf");
+    app.export_invoice(&list.rows[0].id, edgecost_desktop::InvoiceFormat::Pdf, &pdf).await.unwrap();
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+
+    // Offline: the list as last fetched, marked offline; an opened invoice still shows whole.
+    served.server.shutdown().await.unwrap();
+    let offline = app.invoices(now + chrono::Duration::minutes(5)).await.unwrap();
+    assert!(offline.offline);
+    assert_eq!(offline.fetched_at, list.fetched_at, "the time shown is the last good fetch");
+    assert_eq!(offline.rows, list.rows);
+    assert_eq!(app.invoice(&list.rows[0].id).await.unwrap(), newest);
+    vault.delete(&served.url).unwrap();
+}

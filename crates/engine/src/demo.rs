@@ -1,5 +1,6 @@
-//! A demo account with 45 days of realistic telemetry, for the app's first run and for
-//! `edgecost serve --demo`.
+//! A demo account with 100 days of realistic telemetry, for the app's first run and for
+//! `edgecost serve --demo`: at least three closed months, so its first run already lists
+//! invoices.
 //!
 //! Traffic follows a diurnal curve (quiet at night UTC, busiest mid-afternoon) and a weekly
 //! one (weekends lighter), spread over three nodes, four routes and three regions with a
@@ -18,7 +19,7 @@ use crate::period::{Period, from_unix};
 /// The demo's seed: the same `now` always yields the same telemetry.
 pub const DEMO_SEED: u64 = 0x0edc_05e7;
 /// Days of history the demo holds.
-pub const DEMO_HISTORY_DAYS: i64 = 45;
+pub const DEMO_HISTORY_DAYS: i64 = 100;
 const DEMO_TIER: &str = "production";
 /// Share of the included requests the current period reaches at `now`, in per mille.
 const TARGET_PER_MILLE: u64 = 830;

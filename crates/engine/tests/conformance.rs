@@ -882,10 +882,14 @@ async fn the_demo_account_sits_just_past_80_percent(db: Db) {
     assert!((0.80..0.90).contains(&ratio), "requests at {ratio} of the quota");
     let thresholds: Vec<_> = summary.notices.iter().map(|n| (n.meter, n.threshold_percent)).collect();
     assert_eq!(thresholds, vec![(Meter::Requests, 80)]);
-    let q = UsageQuery { from: now - Duration::days(60), to: now, granularity: Granularity::Day, group_by: UsageGrouping::Route };
+    let q = UsageQuery { from: now - Duration::days(110), to: now, granularity: Granularity::Day, group_by: UsageGrouping::Route };
     let series = engine.usage(&account, &q).await.unwrap();
     let days: BTreeSet<_> = series.lines.iter().flat_map(|l| l.points.iter().map(|p| p.start)).collect();
-    assert!(days.len() >= 45, "{} days of history", days.len());
+    assert!(days.len() >= 100, "{} days of history", days.len());
+    // Three closed months at least, so the first run already lists invoices.
+    let invoices = engine.invoices(&account, &InvoiceQuery::default(), now).await.unwrap().invoices;
+    assert!(invoices.len() >= 3, "{} invoices", invoices.len());
+    assert!(invoices.iter().all(|i| i.total > Decimal::ZERO && i.tier == "production"));
     assert_eq!(series.lines.iter().map(|l| l.key.as_str()).collect::<BTreeSet<_>>().len(), 4);
     let log = engine.usage_log(&account, &UsageLogQuery { cursor: None, limit: Some(500) }).await.unwrap();
     let nodes: BTreeSet<_> = log.records.iter().map(|r| r.node_id.as_str()).collect();

@@ -32,6 +32,10 @@ import type { RecentPlan } from "../bindings/desktop/RecentPlan";
 import type { YamlCheck } from "../bindings/desktop/YamlCheck";
 import type { RecoveryOffer } from "../bindings/desktop/RecoveryOffer";
 import type { PlanVsMeasured } from "../bindings/desktop/PlanVsMeasured";
+import type { InvoiceListView } from "../bindings/desktop/InvoiceListView";
+import type { InvoiceDetailView } from "../bindings/desktop/InvoiceDetailView";
+import type { InvoiceFormat } from "../bindings/desktop/InvoiceFormat";
+export type { InvoiceListView, InvoiceDetailView, InvoiceFormat };
 
 export type { ChartId, ExportFormat, ChartRange, CommandError, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
 
@@ -66,6 +70,10 @@ export const backend = {
   setRange: (range: ChartRange, granularity: Granularity) => call<DashboardView>("set_range", { range, granularity }),
   chart: (id: ChartId, dark: boolean) => call<string>("chart", { id, dark }),
   exportChart: (id: ChartId, format: ExportFormat, dark: boolean) => call<string | null>("export_chart", { id, format, dark }),
+  // Invoices: the list as last fetched (offline too), one invoice, and its export through a save dialog.
+  invoices: () => call<InvoiceListView>("invoices"),
+  invoice: (id: string) => call<InvoiceDetailView>("invoice", { id }),
+  exportInvoice: (id: string, number: string, format: InvoiceFormat) => call<string | null>("export_invoice", { id, number, format }),
   tierChoices: () => call<TierChoice[]>("tier_choices"),
   quotePlan: (input: PlanInput) => call<PlanQuote>("quote_plan", { input }),
   // The route editor: the open plan lives on the Rust side; `count` is how many rows to answer.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barWidth, billLines, clockTime, daysLeft, shortDate, syncLabel } from "./format";
+import { barWidth, billLines, clockTime, daysLeft, fetchedLabel, shortDate, spanLabel, syncLabel } from "./format";
 
 const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
 
@@ -40,5 +40,19 @@ describe("bill lines", () => {
     const line = (label: string, amount: string) => ({ label, amount, explanation: "" });
     const bill = { cost: "$20.73", credit_pays: "$0.00", total: "$20.73", base_fee: "$19.00", overage_total: "$1.73", credits_applied: "$0.00", lines: [line("Base fee", "$19.00"), line("Requests", "$1.73")] };
     expect(billLines(bill)).toBe("Base fee $19.00 · Requests $1.73");
+  });
+});
+
+describe("fetchedLabel", () => {
+  it("says when the invoice list was fetched, and that it is offline", () => {
+    expect(fetchedLabel({ fetched_at: "2026-11-23T10:42:00Z", offline: false }, "UTC")).toBe("Fetched 10:42");
+    expect(fetchedLabel({ fetched_at: "2026-11-23T10:42:00Z", offline: true }, "UTC")).toBe("Offline, last fetched 10:42");
+  });
+});
+
+describe("spanLabel", () => {
+  it("names an invoice's period by its first and last day", () => {
+    expect(spanLabel("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z")).toBe("Nov 1 – Nov 30");
+    expect(spanLabel("2026-08-14T10:00:00Z", "2026-09-01T00:00:00Z")).toBe("Aug 14 – Aug 31");
   });
 });

@@ -40,3 +40,16 @@ export function shortDate(day: string): string {
 export function billLines(bill: BillView): string {
   return bill.lines.map((line) => `${line.label} ${line.amount}`).join(" · ");
 }
+
+/** The invoice list's freshness: "Fetched 10:42" or "Offline, last fetched 10:42". */
+export function fetchedLabel(list: { fetched_at: string; offline: boolean }, timeZone?: string): string {
+  const at = clockTime(list.fetched_at, timeZone);
+  return list.offline ? `Offline, last fetched ${at}` : `Fetched ${at}`;
+}
+
+/** A chart span `[from, to)` of UTC instants as its first and last day: "Nov 1 – Nov 30". */
+export function spanLabel(from: string, to: string): string {
+  const last = new Date(Date.parse(to) - 1000);
+  if (Number.isNaN(last.getTime())) return `${from} – ${to}`;
+  return `${shortDate(from.slice(0, 10))} – ${shortDate(last.toISOString().slice(0, 10))}`;
+}

@@ -1,16 +1,28 @@
 import { describe, expect, it } from "vitest";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
-import { bannerTitle, canRetry, chargedText, failureTitle, nextFocus, parsePacks, sheetKey } from "./sheets";
+import { bannerTitle, canRetry, chargedText, failureTitle, initialFocus, nextFocus, parsePacks, sheetKey } from "./sheets";
 
 describe("sheet keys", () => {
-  it("closes on Escape and confirms on Enter in a field", () => {
+  it("closes on Escape wherever focus is, also on the body after a confirm disabled its button", () => {
     expect(sheetKey("Escape", false, "INPUT")).toBe("close");
-    expect(sheetKey("Enter", false, "INPUT")).toBe("confirm");
-    expect(sheetKey("Enter", false, "DIV")).toBe("confirm");
+    expect(sheetKey("Escape", false, "BODY")).toBe("close");
+    expect(sheetKey("Escape", false, "BUTTON")).toBe("close");
   });
-  it("leaves Enter on a button to the button, so a confirmation is never sent twice", () => {
-    expect(sheetKey("Enter", false, "BUTTON")).toBeNull();
-    expect(sheetKey("Enter", false, "a")).toBeNull();
+  it("never confirms on Enter: not in a field, not twice, not on the sheet itself", () => {
+    for (const tag of ["INPUT", "DIV", "BODY", "SELECT", "BUTTON", "a"]) {
+      expect(sheetKey("Enter", false, tag)).toBeNull();
+      expect(sheetKey("Enter", true, tag)).toBeNull();
+    }
+  });
+  it("never puts the first focus on a button that spends money", () => {
+    const field = { autofocus: true, spends: false };
+    const cancel = { autofocus: false, spends: false };
+    const buy = { autofocus: false, spends: true };
+    expect(initialFocus([field, cancel, buy])).toBe(0);
+    expect(initialFocus([buy, cancel])).toBe(1);
+    expect(initialFocus([{ autofocus: true, spends: true }, cancel])).toBe(1);
+    expect(initialFocus([buy])).toBe(-1);
+    expect(initialFocus([])).toBe(-1);
   });
   it("keeps Tab inside the sheet in both directions", () => {
     expect(sheetKey("Tab", false, "BUTTON")).toBe("focus-next");

@@ -4,21 +4,32 @@ import type { ActionFailure } from "../bindings/account/ActionFailure";
 import type { BannerLevel } from "../bindings/account/BannerLevel";
 
 /** What a key pressed inside a sheet asks for. */
-export type SheetKey = "close" | "confirm" | "focus-next" | "focus-previous" | null;
+export type SheetKey = "close" | "focus-next" | "focus-previous" | null;
 
 /**
- * Esc closes, Enter confirms, Tab cycles inside the sheet. Enter on a button, link or text
- * area is left to that element (a focused button already clicks on Enter; confirming as
- * well would send the confirmation twice).
+ * Esc closes and Tab cycles inside the sheet. Enter is never a sheet-wide "confirm": a
+ * purchase or a tier change needs one deliberate act on its confirm button (a click, or
+ * Enter or Space while that button has focus), so Enter typed in a field, or pressed
+ * twice, spends nothing.
  */
-export function sheetKey(key: string, shiftKey: boolean, targetTag: string): SheetKey {
+export function sheetKey(key: string, shiftKey: boolean, _targetTag: string): SheetKey {
   if (key === "Escape") return "close";
   if (key === "Tab") return shiftKey ? "focus-previous" : "focus-next";
-  if (key === "Enter") {
-    const tag = targetTag.toUpperCase();
-    return tag === "BUTTON" || tag === "A" || tag === "TEXTAREA" || tag === "SUMMARY" ? null : "confirm";
-  }
   return null;
+}
+
+/** A focusable element of a sheet, as far as choosing the first focus goes. */
+export type FocusCandidate = { autofocus: boolean; spends: boolean };
+
+/**
+ * Where focus goes when a sheet opens (or when it must move back in): the first element
+ * marked to take focus, else the first focusable one, and never a button that spends money
+ * (marked `data-spends`). Answers -1 when there is none.
+ */
+export function initialFocus(candidates: FocusCandidate[]): number {
+  const marked = candidates.findIndex((c) => c.autofocus && !c.spends);
+  if (marked >= 0) return marked;
+  return candidates.findIndex((c) => !c.spends);
 }
 
 /** The index focus moves to among `count` focusable elements, wrapping at both ends. */

@@ -3,4 +3,4 @@
 /**
  * The span of the charts.
  */
-export type ChartRange = "period" | "days7" | "days30" | "days90";
+export type ChartRange = "period" | "days7" | "days30" | "days90" | { "between": { from: string, to: string, } };
