@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -196,6 +197,9 @@ impl Driver {
         let native_port = free_port();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(home.log()).unwrap();
         let child = Command::new(tauri_driver())
+            // Its own process group, which WebKitWebDriver and the app join: dropping the
+            // driver can then stop all three, also when a failed test never closed the app.
+            .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join(".local/share"))
@@ -245,9 +249,13 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver; SIGKILL would orphan it.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        // SIGTERM lets tauri-driver stop WebKitWebDriver and its session first.
+        let group = self.child.id() as i32;
+        unsafe { libc::kill(group, libc::SIGTERM) };
         let _ = self.child.wait();
+        // Whatever of the group is left (an app a failed test never closed) would hold the
+        // single-instance name and keep the next test's app from starting: stop it too.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
     }
 }
 
