@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use edgecost_api::TierChange;
 use edgecost_desktop::{
     ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds,
-    PurchaseView, UpgradeSheet, actions,
+    PlanBillingView, PurchaseView, UpgradeSheet, actions,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
@@ -43,6 +43,24 @@ pub async fn notice_banner(state: State<'_, AppState>) -> Answer<Option<NoticeBa
 #[tauri::command]
 pub async fn open_upgrade(state: State<'_, AppState>) -> Answer<UpgradeSheet> {
     actions::open_upgrade(&state.app).await
+}
+
+/// The confirmation of a move to `tier`: an upgrade now or a downgrade from the next period.
+#[tauri::command]
+pub async fn open_tier_change(state: State<'_, AppState>, tier: String) -> Answer<UpgradeSheet> {
+    actions::open_tier_change(&state.app, Some(&tier)).await
+}
+
+#[tauri::command]
+pub async fn cancel_downgrade(handle: AppHandle, state: State<'_, AppState>, intent_key: String) -> Answer<TierChange> {
+    let (change, view) = actions::cancel_downgrade(&state.app, intents(), &intent_key, now()).await?;
+    announce(&handle, view);
+    Ok(change)
+}
+
+#[tauri::command]
+pub async fn plan_billing(state: State<'_, AppState>) -> Answer<PlanBillingView> {
+    actions::plan_billing(&state.app).await
 }
 
 #[tauri::command]

@@ -38,7 +38,7 @@ pub use invoices::{DEFAULT_INVOICE_PAGE, MAX_INVOICE_PAGE, Invoice, InvoiceCredi
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport, SHORT_HISTORY_SECONDS,
-    SimulatedBill, TierQuote, UpgradeQuote,
+    SimulatedBill, TierMove, TierQuote, UpgradeQuote,
 };
 pub use telemetry::{
     AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS, MAX_WINDOW_SECONDS,

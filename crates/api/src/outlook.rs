@@ -91,6 +91,29 @@ pub struct TierQuote {
     pub offered: bool,
     /// The offered upgrade costs no more than staying (or the current tier caps the usage).
     pub recommended: bool,
+    /// A downgrade to this tier is scheduled for the next period.
+    pub scheduled: bool,
+    /// What moving to this tier would do; `None` for the current tier.
+    pub change: Option<TierMove>,
+}
+
+/// What moving to a tier would do: an upgrade applies at once with today's prorated base fee,
+/// a downgrade from the next period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct TierMove {
+    /// Now for a higher tier; the next period's start for a lower one.
+    pub effective_at: DateTime<Utc>,
+    pub immediate: bool,
+    /// A higher tier's base fee from today to the period's end (the whole period's fee for an
+    /// account that has not been billed a base fee yet this period).
+    #[ts(type = "string | null")]
+    pub base_fee_today: Option<Decimal>,
+    /// One sentence for people: when the move applies and what it charges.
+    pub explanation: String,
+    /// Why the engine would refuse the move now, with the error code it would answer
+    /// (`credits_held`: a tier without burst packs while credit is held).
+    pub refused_code: Option<String>,
+    pub refused_reason: Option<String>,
 }
 
 /// `GET /v1/account/upgrade-quote`: every rateable tier for this period's projected usage

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use edgecost_pricing::format::{meter_quantity, money, percent, quantity};
+use edgecost_pricing::format::{included_text, meter_quantity, money, overage_text, percent, quantity};
 use edgecost_pricing::{
     BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage,
     Utilization, shares,
@@ -148,23 +148,6 @@ fn tiers_table(book: &PriceBook) -> String {
         money(book.credit_pack.credit),
         weights.join(", ")
     )
-}
-
-fn included_text(tier: &Tier, meter: Meter) -> String {
-    match tier.included.get(meter) {
-        Some(q) if meter == Meter::Egress => format!("{} GB", quantity(q)),
-        Some(q) => quantity(q),
-        None => "unlimited".into(),
-    }
-}
-
-fn overage_text(tier: &Tier, meter: Meter) -> String {
-    match tier.overage.get(meter) {
-        Some(r) if r.per == Decimal::ONE => format!("{} / {}", money(r.price), meter.unit().trim_end_matches('s')),
-        Some(r) => format!("{} / {}", money(r.price), quantity(r.per)),
-        None if tier.hard_cap => "capped".into(),
-        None => "-".into(),
-    }
 }
 
 pub fn bill(args: &BillArgs) -> Result<(), CliError> {

@@ -151,9 +151,14 @@ pub struct UpgradeSheet {
     pub current_label: String,
     pub target_tier: String,
     pub target_label: String,
-    /// The new tier's base fee for the rest of the period, today included: `$52.67`.
+    /// An upgrade applies today; a downgrade from the next period.
+    pub immediate: bool,
+    /// The day the change applies: "Dec 6, 2026" today, "Jan 1, 2027" for a downgrade.
+    pub effective_on: String,
+    /// The new tier's base fee for the rest of the period, today included: `$52.67`; empty
+    /// for a downgrade, which charges nothing this period.
     pub prorated_base_fee: String,
-    /// "$79.00 x 20 of 30 days (from today, Nov 11)".
+    /// "$79.00 x 20 of 30 days (from today, Nov 11)", or when a downgrade applies.
     pub prorated_explanation: String,
     /// The current tier, then each higher tier that can be priced.
     pub projections: Vec<TierProjection>,
@@ -303,7 +308,7 @@ impl ActionFailure {
     }
 
     /// A failed read (price book, ledger): nothing was charged whatever happened.
-    fn of_read(e: &ClientError) -> ActionFailure {
+    pub(crate) fn of_read(e: &ClientError) -> ActionFailure {
         let kind = match e {
             ClientError::Network { .. } | ClientError::InvalidUrl { .. } => FailureKind::Offline,
             ClientError::Unauthorized { .. } => FailureKind::SignedOut,
@@ -359,12 +364,20 @@ pub fn new_intent_key(prefix: &str) -> String {
     format!("{prefix}-{hex}")
 }
 
-/// The upgrade confirmation for the engine's quote: every tier priced for this period's
-/// projected usage, the recommended upgrade as the target.
-pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String) -> Result<UpgradeSheet, DesktopError> {
+/// The confirmation of a tier change for the engine's quote: every tier priced for this
+/// period's projected usage, with `target` (the offered upgrade when `None`) as the move.
+pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, target: Option<&str>, intent_key: String) -> Result<UpgradeSheet, DesktopError> {
     let label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
     let current = &quote.current_tier;
-    let target = quote.upgrade_to.clone().ok_or(DesktopError::NoUpgrade { tier: current.clone() })?;
+    let target = match target {
+        Some(t) => t.to_owned(),
+        None => quote.upgrade_to.clone().ok_or(DesktopError::NoUpgrade { tier: label(current) })?,
+    };
+    let target_quote = quote.tiers.iter().find(|t| t.tier == target).ok_or_else(|| DesktopError::NoTierChange { tier: label(&target) })?;
+    let change = target_quote.change.as_ref().ok_or_else(|| DesktopError::NoTierChange { tier: label(&target) })?;
+    if let Some(reason) = &change.refused_reason {
+        return Err(DesktopError::TierChangeRefused { reason: reason.clone() });
+    }
     let projections = quote
         .tiers
         .iter()
@@ -378,8 +391,17 @@ pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String)
             caps_usage: t.caps_usage,
         })
         .collect();
-    let saving = quote.saving.unwrap_or_default();
-    let difference = if saving > Decimal::ZERO {
+    let current_cost = quote.tiers.iter().find(|t| t.current).map(|t| t.projected_cost).unwrap_or_default();
+    let saving = current_cost.checked_sub(target_quote.projected_cost).ok_or(DesktopError::Overflow)?;
+    let difference = if !change.immediate {
+        if saving > Decimal::ZERO {
+            format!("At this period's usage it would cost {} less a period", money(saving))
+        } else if saving.is_zero() {
+            "At this period's usage it would cost the same".to_owned()
+        } else {
+            format!("At this period's usage it would cost {} more a period", money(-saving))
+        }
+    } else if saving > Decimal::ZERO {
         format!("Saves {} on what the period is projected to cost", money(saving))
     } else if saving.is_zero() {
         "Costs the same as staying".to_owned()
@@ -393,8 +415,10 @@ pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, intent_key: String)
         current_label: label(current),
         target_label: label(&target),
         target_tier: target,
-        prorated_base_fee: quote.prorated_base_fee.map(money).unwrap_or_default(),
-        prorated_explanation: quote.prorated_explanation.clone().unwrap_or_default(),
+        immediate: change.immediate,
+        effective_on: change.effective_at.format("%b %-d, %Y").to_string(),
+        prorated_base_fee: change.base_fee_today.map(money).unwrap_or_default(),
+        prorated_explanation: change.explanation.clone(),
         projections,
         difference: format!("{difference}.{caveat}"),
         basis: quote.basis.explanation.clone(),
@@ -627,10 +651,25 @@ pub async fn banner(app: &App) -> Result<Option<NoticeBanner>, ActionFailure> {
 
 /// Opens the upgrade confirmation with a new intent key, priced by the engine.
 pub async fn open_upgrade(app: &App) -> Result<UpgradeSheet, ActionFailure> {
+    open_tier_change(app, None).await
+}
+
+/// Opens the confirmation of a move to `tier` (the offered upgrade when `None`), upgrade or
+/// downgrade, with a new intent key, priced by the engine.
+pub async fn open_tier_change(app: &App, tier: Option<&str>) -> Result<UpgradeSheet, ActionFailure> {
     let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
     let client = connection.client();
     let (book, quote) = tokio::try_join!(client.price_book(), client.upgrade_quote()).map_err(|e| ActionFailure::of_read(&e))?;
-    upgrade_sheet(&book, &quote, new_intent_key("upgrade")).map_err(|e| ActionFailure::local(&e))
+    upgrade_sheet(&book, &quote, tier, new_intent_key("tier")).map_err(|e| ActionFailure::local(&e))
+}
+
+/// Cancels the scheduled downgrade: the account stays on its tier. `intent_key` names the
+/// cancellation so a repeat changes nothing more.
+pub async fn cancel_downgrade(app: &App, intents: &Intents, intent_key: &str, now: DateTime<Utc>) -> Result<(TierChange, Option<DashboardView>), ActionFailure> {
+    let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
+    let account = connection.client().account().await.map_err(|e| ActionFailure::of_read(&e))?;
+    let change = intents.upgrade(connection.client(), intent_key, &account.tier).await?;
+    Ok((change, app.sync(now).await.ok()))
 }
 
 /// Confirms the upgrade sheet `intent_key`, then syncs so the dashboard shows the new tier.
@@ -758,5 +797,6 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     PurchaseView::export_all(&cfg)?;
     ActionFailure::export_all(&cfg)?;
     LedgerView::export_all(&cfg)?;
+    crate::PlanBillingView::export_all(&cfg)?;
     Ok(())
 }

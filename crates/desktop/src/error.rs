@@ -45,6 +45,12 @@ pub enum DesktopError {
     /// The tier is the last one that can be priced: there is nothing to upgrade to.
     #[error("the {tier} tier has no higher tier to upgrade to")]
     NoUpgrade { tier: String },
+    /// The tier is the account's own, or one the engine does not price (negotiated).
+    #[error("there is no move to {tier} to confirm")]
+    NoTierChange { tier: String },
+    /// The engine would refuse the move now.
+    #[error("{reason}")]
+    TierChangeRefused { reason: String },
     /// The tier cannot hold burst credit (the sandbox).
     #[error("the {tier} tier cannot hold burst credit; upgrade to buy credit packs")]
     NoCreditPacks { tier: String },
@@ -80,6 +86,8 @@ impl DesktopError {
             DesktopError::Write { .. } => "write_failed",
             DesktopError::Read { .. } => "read_failed",
             DesktopError::NoUpgrade { .. } => "no_upgrade",
+            DesktopError::NoTierChange { .. } => "no_tier_change",
+            DesktopError::TierChangeRefused { .. } => "tier_change_refused",
             DesktopError::NoCreditPacks { .. } => "no_credit_packs",
             DesktopError::BadPackCount { .. } => "bad_pack_count",
             DesktopError::Overflow => "overflow",

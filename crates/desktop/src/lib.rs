@@ -21,6 +21,7 @@
 
 mod account_actions;
 mod app;
+mod billing_page;
 pub mod bindings;
 mod chart;
 mod dashboard;
@@ -48,9 +49,13 @@ pub use account_actions::{
 };
 /// The bodies of the account action commands.
 pub mod actions {
-    pub use crate::account_actions::{banner, buy_credits, confirm_upgrade, ledger, open_credits, open_upgrade, quote_credits};
+    pub use crate::account_actions::{
+        banner, buy_credits, cancel_downgrade, confirm_upgrade, ledger, open_credits, open_tier_change, open_upgrade, quote_credits,
+    };
+    pub use crate::billing_page::plan_billing;
 }
 pub use app::{App, Startup};
+pub use billing_page::{PlanBillingView, ScheduledView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
 pub use demo::{DEMO_DATABASE, DemoServer};

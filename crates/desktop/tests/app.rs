@@ -268,3 +268,25 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     assert_eq!(app.invoice(&list.rows[0].id).await.unwrap(), newest);
     vault.delete(&served.url).unwrap();
 }
+
+#[tokio::test]
+async fn offline_the_plan_page_shows_the_published_terms_and_the_last_sync() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let app = App::new(data.path(), vault("plan-offline"));
+    app.connect(&served.url, &served.token, now).await.unwrap();
+    let online = edgecost_desktop::actions::plan_billing(&app).await.unwrap();
+    assert_eq!(online.offline, None);
+    served.server.shutdown().await.unwrap();
+
+    let page = edgecost_desktop::actions::plan_billing(&app).await.unwrap();
+    assert!(page.offline.as_deref().unwrap().starts_with("The server could not be reached."), "{:?}", page.offline);
+    assert_eq!((page.current_tier.as_str(), page.credit_balance.as_str()), (online.current_tier.as_str(), online.credit_balance.as_str()));
+    assert_eq!(page.ledger, None);
+    assert!(page.tiers.iter().all(|t| t.projected_cost.is_none()), "no figure the server has not priced");
+    let names = |p: &edgecost_desktop::PlanBillingView| p.tiers.iter().map(|t| (t.tier.clone(), t.base_fee.clone())).collect::<Vec<_>>();
+    assert_eq!(names(&page), names(&online), "the published terms are the same offline");
+    app.sign_out().await.unwrap();
+}

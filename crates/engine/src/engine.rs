@@ -538,8 +538,8 @@ impl Engine {
             }
             let target = book.tier(&tier).expect("checked rateable above");
             let balance_cents = ledger::checked_balance(&account_id, entries)?;
-            if !target.credit_packs && balance_cents > 0 {
-                return Err(EngineError::CreditsHeld { tier: tier.clone(), balance: money(ledger::from_cents(balance_cents)) });
+            if let Some(refusal) = downgrade_refusal(target, balance_cents) {
+                return Err(refusal);
             }
             // A downgrade applies from the next period, which starts with nothing refused.
             let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at: period.end, immediate: false };
@@ -1012,6 +1012,13 @@ fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now
         request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
         created_at: now.timestamp(),
     })
+}
+
+/// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot
+/// start while the account holds credit.
+pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64) -> Option<EngineError> {
+    (!target.credit_packs && balance_cents > 0)
+        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(ledger::from_cents(balance_cents)) })
 }
 
 /// Stored times are whole seconds; answers use the same precision so replays match.

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Days, Duration, Utc};
 use edgecost_api::{
     CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport,
-    SimulatedBill, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
+    SimulatedBill, TierMove, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
 };
 use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, RateOptions, Usage};
@@ -53,6 +53,7 @@ impl Engine {
         let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
         let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
         let current_rank = rank(&s.tier);
+        let current_label = self.book.tier(&s.tier).map_or(s.tier.as_str(), |t| t.display_name());
         // An upgrade today keeps refused what the current tier's cap refused so far.
         let upgraded = {
             let mut p = projected.clone();
@@ -79,6 +80,7 @@ impl Engine {
             let usage = if higher { upgraded.usage() } else { projected.usage() };
             let projected = self.book.rate(&tier.name, &usage, &options)?;
             let projected_cost = projected.cost();
+            let change = if current { None } else { Some(tier_move(tier, higher, &projected, s, current_label, now)?) };
             quotes.push(TierQuote {
                 tier: tier.name.clone(),
                 label: tier.display_name().to_owned(),
@@ -87,6 +89,8 @@ impl Engine {
                 upgrade: higher,
                 offered: false,
                 recommended: false,
+                scheduled: s.scheduled.as_ref().is_some_and(|c| c.tier == tier.name),
+                change,
                 projected,
                 projected_cost,
             });
@@ -117,12 +121,9 @@ impl Engine {
         let offered = tiers.iter().find(|t| t.offered);
         let (prorated_base_fee, prorated_explanation, saving) = match offered {
             Some(r) => {
-                let (fee, explanation) = match r.projected.base_fee_lines.iter().rev().find(|l| l.tier == r.tier) {
-                    Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
-                    None => (r.projected.base_fee, format!("{} for the whole period", money(r.projected.base_fee))),
-                };
+                let change = r.change.as_ref().ok_or(EngineError::Overflow)?;
                 let saving = current.projected_cost.checked_sub(r.projected_cost).ok_or(EngineError::Overflow)?;
-                (Some(fee), Some(explanation), Some(saving))
+                (change.base_fee_today, Some(change.explanation.clone()), Some(saving))
             }
             None => (None, None, None),
         };
@@ -373,6 +374,38 @@ impl Engine {
 
 /// Base fee shares if the tier changed to `target` at `now`: the shares so far, then the
 /// new tier from today (the day of a change counts for the new tier).
+/// What moving to `tier` does: a higher tier applies now and charges its base fee from today
+/// (`projected` is its bill as if changed today), a lower one applies from the next period.
+fn tier_move(tier: &edgecost_pricing::Tier, higher: bool, projected: &Bill, s: &PeriodState, current_label: &str, now: DateTime<Utc>) -> Result<TierMove> {
+    if higher {
+        let (fee, explanation) = match projected.base_fee_lines.iter().rev().find(|l| l.tier == tier.name) {
+            Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
+            None => (projected.base_fee, format!("{} for the whole period", money(projected.base_fee))),
+        };
+        return Ok(TierMove { effective_at: now, immediate: true, base_fee_today: Some(fee), explanation, refused_code: None, refused_reason: None });
+    }
+    let refusal = crate::engine::downgrade_refusal(tier, s.balance_cents);
+    let explanation = format!(
+        "Applies from {}, the start of the next period; this period stays on {} and is billed as it is.",
+        s.period.end.format("%b %-d, %Y"),
+        current_label,
+    );
+    Ok(TierMove {
+        effective_at: s.period.end,
+        immediate: false,
+        base_fee_today: None,
+        explanation,
+        refused_code: refusal.as_ref().map(|e| e.code().to_owned()),
+        refused_reason: refusal.map(|e| match e {
+            EngineError::CreditsHeld { balance, .. } => format!(
+                "{} takes no burst credit and the account holds {balance}; the downgrade can be scheduled once that credit is spent.",
+                tier.display_name()
+            ),
+            other => other.to_string(),
+        }),
+    })
+}
+
 fn shares_if_changed_today(changes: &[TierChangeRow], period: &Period, target: &str, now: DateTime<Utc>) -> Vec<edgecost_pricing::BaseFeeShare> {
     let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
     changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });

@@ -7,6 +7,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::book::Tier;
 use crate::meter::Meter;
 
 /// Rounds an amount to the cent, half away from zero (0.025 -> 0.03), and keeps two places.
@@ -57,6 +58,27 @@ pub fn meter_places(meter: Meter) -> u32 {
 /// `175,342` requests, `16.34` GB, `1,200.5` seconds.
 pub fn meter_quantity(meter: Meter, value: Decimal) -> String {
     quantity_to(value, meter_places(meter))
+}
+
+/// What `tier` includes of `meter` each period: `1,000,000`, `100 GB`, `3,600 seconds`, or
+/// `unlimited` when the tier sets no quota.
+pub fn included_text(tier: &Tier, meter: Meter) -> String {
+    match tier.included.get(meter) {
+        Some(q) if meter == Meter::Requests => quantity(q),
+        Some(q) => format!("{} {}", quantity(q), meter.unit()),
+        None => "unlimited".into(),
+    }
+}
+
+/// `tier`'s price past the quota of `meter`: `$0.08 / GB`, `$0.50 / 10,000`, `capped` on a
+/// hard-capped tier, `-` when usage past it costs nothing.
+pub fn overage_text(tier: &Tier, meter: Meter) -> String {
+    match tier.overage.get(meter) {
+        Some(r) if r.per == Decimal::ONE => format!("{} / {}", money(r.price), meter.unit().trim_end_matches('s')),
+        Some(r) => format!("{} / {}", money(r.price), quantity(r.per)),
+        None if tier.hard_cap => "capped".into(),
+        None => "-".into(),
+    }
 }
 
 /// A percentage rounded half away from zero to `places` places: `percent(18.965, 2)` is

@@ -10,11 +10,20 @@ export type UpgradeSheet = {
  */
 intent_key: string, current_tier: string, current_label: string, target_tier: string, target_label: string, 
 /**
- * The new tier's base fee for the rest of the period, today included: `$52.67`.
+ * An upgrade applies today; a downgrade from the next period.
+ */
+immediate: boolean, 
+/**
+ * The day the change applies: "Dec 6, 2026" today, "Jan 1, 2027" for a downgrade.
+ */
+effective_on: string, 
+/**
+ * The new tier's base fee for the rest of the period, today included: `$52.67`; empty
+ * for a downgrade, which charges nothing this period.
  */
 prorated_base_fee: string, 
 /**
- * "$79.00 x 20 of 30 days (from today, Nov 11)".
+ * "$79.00 x 20 of 30 days (from today, Nov 11)", or when a downgrade applies.
  */
 prorated_explanation: string, 
 /**
