@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use edgecost_api::TierChange;
 use edgecost_desktop::{
     ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds,
-    PlanBillingView, PurchaseView, UpgradeSheet, actions,
+    PlanBillingView, PurchaseView, UpgradeSheet, actions, new_intent_key,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
@@ -52,8 +52,9 @@ pub async fn open_tier_change(state: State<'_, AppState>, tier: String) -> Answe
 }
 
 #[tauri::command]
-pub async fn cancel_downgrade(handle: AppHandle, state: State<'_, AppState>, intent_key: String) -> Answer<TierChange> {
-    let (change, view) = actions::cancel_downgrade(&state.app, intents(), &intent_key, now()).await?;
+pub async fn cancel_downgrade(handle: AppHandle, state: State<'_, AppState>) -> Answer<TierChange> {
+    // Cancelling twice is harmless: the second finds nothing scheduled and reads the tier.
+    let (change, view) = actions::cancel_downgrade(&state.app, intents(), &new_intent_key("cancel"), now()).await?;
     announce(&handle, view);
     Ok(change)
 }

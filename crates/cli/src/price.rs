@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use edgecost_pricing::format::{included_text, meter_quantity, money, overage_text, percent, quantity};
+use edgecost_pricing::format::{included_text, meter_quantity, money, overage_text, percent};
 use edgecost_pricing::{
     BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage,
     Utilization, shares,

@@ -116,7 +116,7 @@ pub fn plan_billing_view(book: &PriceBook, account: &AccountSummary, quote: Opti
             column.recommended = q.recommended;
             if let Some(change) = &q.change {
                 (column.action, column.note) = if q.scheduled {
-                    (TierAction::Scheduled, format!("Scheduled: the account moves here on {}.", change.effective_at.format("%b %-d, %Y")))
+                    (TierAction::Scheduled, format!("The account moves here on {}.", change.effective_at.format("%b %-d, %Y")))
                 } else if let Some(reason) = &change.refused_reason {
                     (TierAction::Unavailable, reason.clone())
                 } else if change.immediate {

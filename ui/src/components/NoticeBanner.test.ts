@@ -71,6 +71,8 @@ describe("UpgradeSheet", () => {
     current_label: "Production",
     target_tier: "scale",
     target_label: "Scale",
+    immediate: true,
+    effective_on: "Nov 11, 2026",
     prorated_base_fee: "$52.67",
     prorated_explanation: "$79.00 x 20 of 30 days (from today, Nov 11)",
     projections: [
@@ -107,6 +109,8 @@ describe("UpgradeSheet that costs more", () => {
       current_label: "Production",
       target_tier: "scale",
       target_label: "Scale",
+      immediate: true,
+      effective_on: "Dec 5, 2026",
       prorated_base_fee: "$68.81",
       prorated_explanation: "$79.00 x 27 of 31 days (from today, Dec 5)",
       projections: [
@@ -150,5 +154,35 @@ describe("CreditsSheet", () => {
     expect(body).toContain("Covers about 17 days of overage; runs out around Nov 28");
     expect(body).toContain("$4.00 a day");
     expect(body).toContain("Buy for $75.00");
+  });
+});
+
+describe("UpgradeSheet for a downgrade", () => {
+  it("says when it applies, charges nothing now and confirms a schedule", () => {
+    const down: UpgradeSheet = {
+      intent_key: "tier-3",
+      current_tier: "scale",
+      current_label: "Scale",
+      target_tier: "production",
+      target_label: "Production",
+      immediate: false,
+      effective_on: "Jan 1, 2027",
+      prorated_base_fee: "",
+      prorated_explanation: "Applies from Jan 1, 2027, the start of the next period; this period stays on Scale and is billed as it is.",
+      projections: [
+        { tier: "production", label: "Production", projected_bill: "$25.50", current: false, target: true, recommended: false, caps_usage: false },
+        { tier: "scale", label: "Scale", projected_bill: "$79.00", current: true, target: false, recommended: false, caps_usage: false },
+      ],
+      difference: "At this period's usage it would cost $53.50 less a period.",
+      basis: "At the run rate of the 5 days since the period start.",
+    };
+    const body = html(UpgradeSheetView, { sheet: down, onclose: noop });
+    expect(body).toContain("Downgrade to Production");
+    expect(body).toMatch(/starting <strong id="downgrade-effective">Jan 1, 2027<\/strong>/);
+    expect(body).toContain("this period stays on Scale");
+    expect(body).toContain("Nothing is charged now.");
+    expect(body).not.toContain("Base fee today");
+    expect(body).toContain("Production (downgrade)");
+    expect(body).toContain("Schedule downgrade to Production");
   });
 });

@@ -21,7 +21,9 @@ import type { LedgerView } from "../bindings/account/LedgerView";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
 import type { TierChange } from "../bindings/TierChange";
 import type { PurchaseView } from "../bindings/account/PurchaseView";
-export type { NoticeBanner, UpgradeSheet, CreditsSheet, CreditsQuote, LedgerView, ActionFailure, TierChange, PurchaseView };
+import type { PlanBillingView } from "../bindings/account/PlanBillingView";
+import type { TierColumn } from "../bindings/account/TierColumn";
+export type { NoticeBanner, UpgradeSheet, CreditsSheet, CreditsQuote, LedgerView, ActionFailure, TierChange, PurchaseView, PlanBillingView, TierColumn };
 import type { EditAnswer } from "../bindings/desktop/EditAnswer";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
@@ -102,6 +104,11 @@ export const backend = {
   // ({code, message, kind, charged}); retry with the same intentKey, never a new one.
   noticeBanner: () => call<NoticeBanner | null>("notice_banner"),
   openUpgrade: () => call<UpgradeSheet>("open_upgrade"),
+  // Plan & billing: every tier side by side; a move to any of them (an upgrade now, a
+  // downgrade from the next period) confirms through the same sheet as the banner's upgrade.
+  planBilling: () => call<PlanBillingView>("plan_billing"),
+  openTierChange: (tier: string) => call<UpgradeSheet>("open_tier_change", { tier }),
+  cancelDowngrade: () => call<TierChange>("cancel_downgrade"),
   confirmUpgrade: (intentKey: string, tier: string) => call<TierChange>("confirm_upgrade", { intentKey, tier }),
   openCredits: () => call<CreditsSheet>("open_credits"),
   quoteCredits: (packs: number) => call<CreditsQuote>("quote_credits", { packs }),

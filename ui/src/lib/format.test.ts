@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barWidth, billLines, clockTime, daysLeft, fetchedLabel, shortDate, spanLabel, syncLabel } from "./format";
+import { barWidth, billLines, clockTime, dateTime, daysLeft, fetchedLabel, shortDate, spanLabel, syncLabel } from "./format";
 
 const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
 
@@ -32,6 +32,11 @@ describe("dashboard figures", () => {
   it("shows period days in UTC", () => {
     expect(shortDate("2026-11-01")).toBe("Nov 1");
     expect(shortDate("2026-11-30")).toBe("Nov 30");
+  });
+  it("shows a ledger time with its date in the person's zone", () => {
+    expect(dateTime("2026-12-06T13:03:09Z", "UTC")).toBe("Dec 6, 2026, 13:03");
+    expect(dateTime("2026-12-31T23:30:00Z", "Asia/Tokyo")).toBe("Jan 1, 2027, 08:30");
+    expect(dateTime("not a time")).toBe("not a time");
   });
 });
 

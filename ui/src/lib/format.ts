@@ -8,6 +8,21 @@ export function clockTime(iso: string, timeZone?: string): string {
   return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone }).format(date);
 }
 
+/** `Dec 6, 2026, 14:03` in the person's time zone (or `timeZone`, for tests). */
+export function dateTime(iso: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat("en-US", {
+    month: "short",
+    day: "numeric",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    timeZone,
+  }).format(date);
+}
+
 /** The sync indicator's words: "Synced 10:42" or "Offline, last synced 10:42". */
 export function syncLabel(sync: SyncView, syncing: boolean, timeZone?: string): string {
   const at = clockTime(sync.synced_at, timeZone);

@@ -1,0 +1,131 @@
+//! End-to-end: the Plan & billing page in the real app on the demo account. Every tier side by
+//! side, an upgrade now, a downgrade that shows as scheduled and is cancelled, and a purchase
+//! from the page that the ledger on the page lists with its time and pack.
+//!
+//! `cargo build -p edgecost-app && xvfb-run -a dbus-run-session -- cargo test --workspace --test billing`.
+//! Set `EDGECOST_SHOTS=DIR` to keep screenshots of the page.
+
+use std::time::Duration;
+
+use edgecost_e2e::*;
+use fantoccini::{Client, Locator};
+
+fn screenshot(name: &str, width: u32, height: u32) {
+    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
+    let out = std::path::Path::new(&dir).join(name);
+    let status = std::process::Command::new("/usr/bin/import")
+        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
+        .arg(&out)
+        .status()
+        .expect("ImageMagick's import");
+    assert!(status.success());
+}
+
+async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
+    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn wait_gone(app: &Client, css: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.find(Locator::Css(css)).await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "{css} never went away");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Clicks a tier's move button in the side-by-side table and confirms the sheet it opens with
+/// one click on the confirm button, then closes the sheet with Done.
+async fn move_to(app: &Client, tier: &str, confirm_label: &str) {
+    wait_for(app, &format!("tr.moves td[data-tier={tier}] [data-testid=tier-move]")).await.click().await.unwrap();
+    let confirm = wait_for(app, "#confirm-upgrade").await;
+    assert_eq!(confirm.text().await.unwrap(), confirm_label);
+    confirm.click().await.unwrap();
+    wait_for(app, "#upgrade-done").await;
+    app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
+    wait_gone(app, "#upgrade-sheet").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_page_upgrades_schedules_a_downgrade_cancels_it_and_lists_a_purchase() {
+    require_session();
+    keyring();
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let home = Home::new();
+    let driver = Driver::start(&home);
+    let app = driver.launch().await;
+    wait_for(&app, "#demo").await.click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+
+    // From the header, at any time.
+    wait_for(&app, "#open-billing").await.click().await.unwrap();
+    wait_for(&app, "#tier-table").await;
+    assert_eq!(text_of(&app, "#billing-tier").await, "Production");
+    let mut columns = Vec::new();
+    for th in app.find_all(Locator::Css("#tier-table thead th")).await.unwrap() {
+        columns.push(th.attr("data-tier").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(columns, ["sandbox", "production", "scale", "enterprise"]);
+    let current = text_of(&app, "#tier-table thead th.current").await;
+    assert!(current.starts_with("Production") && current.contains("Your tier"), "{current}");
+    for tier in ["sandbox", "production", "scale"] {
+        let cost = text_of(&app, &format!("tr.projected td[data-tier={tier}]")).await;
+        assert!(cost.starts_with('$'), "{tier}: {cost}");
+    }
+    assert_eq!(text_of(&app, "tr.projected td[data-tier=enterprise]").await, "—");
+    assert!(wait_for(&app, "#ledger-empty").await.text().await.unwrap().starts_with("No credit bought yet"));
+    screenshot("billing-1200x800.png", 1200, 800);
+
+    // Upgrade now: Scale becomes the tier at once.
+    move_to(&app, "scale", "Upgrade to Scale").await;
+    text_until(&app, "#billing-tier", |t| t == "Scale").await;
+
+    // Downgrade: scheduled for the next period, the account stays on Scale.
+    move_to(&app, "production", "Schedule downgrade to Production").await;
+    let scheduled = text_of(&app, "#scheduled-change").await;
+    assert!(scheduled.contains("moves to Production on"), "{scheduled}");
+    assert_eq!(text_of(&app, "#billing-tier").await, "Scale");
+    assert_eq!(
+        wait_for(&app, "tr.moves td[data-tier=production]").await.attr("data-action").await.unwrap().as_deref(),
+        Some("scheduled")
+    );
+    screenshot("billing-scheduled-1200x800.png", 1200, 800);
+
+    // Cancel it: nothing scheduled, Production is a downgrade again.
+    wait_for(&app, "#cancel-downgrade").await.click().await.unwrap();
+    wait_gone(&app, "#scheduled-change").await;
+    assert!(text_of(&app, "#billing-status").await.contains("stays on Scale"));
+    let production = wait_for(&app, "tr.moves td[data-tier=production]").await;
+    assert_eq!(production.attr("data-action").await.unwrap().as_deref(), Some("downgrade"));
+
+    // Buy a pack from the page: the ledger on the page lists it with its date and pack.
+    wait_for(&app, "#billing-buy").await.click().await.unwrap();
+    wait_for(&app, "#credit-packs").await;
+    wait_for(&app, "#confirm-buy").await.click().await.unwrap();
+    wait_for(&app, "#credits-done").await;
+    app.find(Locator::Css("#credits-sheet button.primary")).await.unwrap().click().await.unwrap();
+    wait_gone(&app, "#credits-sheet").await;
+    wait_for(&app, "#ledger-rows").await;
+    let row = text_of(&app, "#ledger-rows tbody tr[data-kind=purchase]").await;
+    assert!(row.contains("Pack 1") && row.contains("$25.00"), "{row}");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    assert!(row.contains(&year), "the entry shows its date: {row}");
+    assert_eq!(text_of(&app, "#ledger-packs [data-testid=left]").await, "$25.00");
+    assert_eq!(text_of(&app, "#billing-balance").await, "$25.00");
+
+    // A narrow window scrolls the table sideways; the moves stay reachable.
+    app.set_window_size(880, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let probe = r#"
+        const cell = document.querySelector('tr.moves td[data-tier=production] button');
+        cell.scrollIntoView({ inline: 'end', block: 'center' });
+        const r = cell.getBoundingClientRect();
+        return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === cell;
+    "#;
+    assert_eq!(app.execute(probe, vec![]).await.unwrap(), serde_json::json!(true), "the downgrade button is reachable at 880x600");
+    screenshot("billing-880x600.png", 880, 600);
+
+    wait_for(&app, "#billing-close").await.click().await.unwrap();
+    text_until(&app, "#tier", |t| t == "Scale").await;
+    app.close().await.unwrap();
+    home.wait_for_app_exit().await;
+}
