@@ -89,12 +89,23 @@ fn base_fee_prorates_by_day_across_a_tier_change() {
             BaseFeeShare { tier: "production".into(), days: 10, period_days: 30 },
             BaseFeeShare { tier: "scale".into(), days: 20, period_days: 30 },
         ],
+        period_month: Some(11),
     };
     let bill = PriceBook::published().rate("scale", &usage(0, "0", 0), &options).unwrap();
     // 19 x 10/30 = 6.333.. -> 6.33; 79 x 20/30 = 52.666.. -> 52.67.
     let amounts: Vec<String> = bill.base_fee_lines.iter().map(|l| l.amount.to_string()).collect();
     assert_eq!(amounts, ["6.33", "52.67"]);
     assert_eq!(bill.base_fee, d("59.00"));
+    // Each share is named by its tier and the days it covers.
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Base fee, Production (Nov 1–Nov 10)", "Base fee, Scale (Nov 11–Nov 30)"]);
+    let without_month = RateOptions { period_month: None, ..options };
+    let bill = PriceBook::published().rate("scale", &usage(0, "0", 0), &without_month).unwrap();
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Base fee, Production (10 of 30 days)", "Base fee, Scale (20 of 30 days)"]);
+    // A whole period on one tier is one line, "Base fee".
+    let whole = PriceBook::published().rate("scale", &usage(0, "0", 0), &RateOptions::default()).unwrap();
+    assert_eq!(whole.base_fee_lines.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["Base fee"]);
 }
 
 #[test]
@@ -355,7 +366,7 @@ proptest! {
         let shares = vec![BaseFeeShare { tier: tier.to_owned(), days, period_days }];
         for options in [
             RateOptions { credit_balance: credit, ..RateOptions::default() },
-            RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares },
+            RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares, period_month: Some(12) },
         ] {
             if let Ok(bill) = book.rate(tier, &u, &options) {
                 prop_assert!(bill.is_consistent());
