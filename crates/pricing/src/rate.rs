@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{money, quantity, round_to_cents};
+use crate::format::{meter_quantity, money, quantity, round_to_cents};
 use crate::meter::{Meter, Usage};
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
@@ -360,6 +360,10 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         (None, None) => Decimal::ZERO,
     };
     let capped = tier.hard_cap && overage > Decimal::ZERO;
+    // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
+    // cap refused can be recomputed from it; a line without overage charges nothing and reads
+    // its quantities as everywhere else on a bill ("15.41 of 50 GB included").
+    let read = |value: Decimal| meter_quantity(meter, value);
     let (amount, explanation) = match (&rate, capped) {
         (_, true) => (
             round_to_cents(Decimal::ZERO),
@@ -398,8 +402,8 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         _ => (
             round_to_cents(Decimal::ZERO),
             match included {
-                Some(inc) => format!("{} of {} {unit} included", quantity(used), quantity(inc)),
-                None => format!("{} {unit}, not charged on this tier", quantity(used)),
+                Some(inc) => format!("{} of {} {unit} included", read(used), read(inc)),
+                None => format!("{} {unit}, not charged on this tier", read(used)),
             },
         ),
     };

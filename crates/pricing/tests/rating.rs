@@ -31,6 +31,23 @@ fn production_overage_is_prorated_not_rounded_to_blocks() {
 }
 
 #[test]
+fn lines_that_charge_nothing_read_quantities_as_the_rest_of_the_bill() {
+    let u = Usage { requests: d("150000"), egress_bytes: d("15411718500"), compute_seconds: d("1097.592") };
+    let bill = rate("production", &u, "0");
+    let explanations: Vec<&str> = bill.lines.iter().map(|l| l.explanation.as_str()).collect();
+    assert_eq!(
+        explanations,
+        ["150,000 of 200,000 requests included", "15.41 of 50 GB included", "1,097.59 seconds, not charged on this tier"]
+    );
+    // The lines themselves keep the exact quantities.
+    assert_eq!(bill.lines[1].quantity, d("15.4117185"));
+    // A charged line keeps its exact overage, so its amount can be worked out again.
+    let u = Usage { egress_bytes: d("66336824086.4"), ..u };
+    let egress = rate("production", &u, "0").lines.into_iter().find(|l| l.meter == Meter::Egress).unwrap();
+    assert_eq!(egress.explanation, "16.3368240864 GB past the 50 GB included x $0.05 per GB = $0.82");
+}
+
+#[test]
 fn each_line_rounds_half_away_from_zero_once() {
     // 50.5 GB past 50 included = 0.5 GB x $0.05 = $0.025 -> $0.03.
     let bill = rate("production", &usage(0, "50.5", 0), "0");
