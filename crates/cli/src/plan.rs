@@ -188,7 +188,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         ("Amount", Align::Right),
     ]);
     for base in &e.bill.base_fee_lines {
-        meters.row(["Base fee".into(), String::new(), String::new(), String::new(), money(base.amount)]);
+        meters.row([base.label.clone(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &e.bill.lines {
         meters.row(crate::price::meter_row(line));

@@ -112,7 +112,7 @@ impl BillView {
         let mut lines: Vec<BillLineView> = bill
             .base_fee_lines
             .iter()
-            .map(|l| BillLineView { label: base_fee_label(&l.tier, bill.base_fee_lines.len()), amount: money(l.amount), explanation: l.explanation.clone() })
+            .map(|l| BillLineView { label: l.label.clone(), amount: money(l.amount), explanation: l.explanation.clone() })
             .collect();
         if lines.is_empty() {
             lines.push(BillLineView {
@@ -136,16 +136,6 @@ impl BillView {
             lines,
         }
     }
-}
-
-/// "Base fee", or "Base fee (Scale)" when a period has several tiers' shares.
-fn base_fee_label(tier: &str, shares: usize) -> String {
-    if shares <= 1 {
-        return "Base fee".to_owned();
-    }
-    let book = edgecost_pricing::PriceBook::published();
-    let name = book.tier(tier).map_or(tier, |t| t.display_name());
-    format!("Base fee ({name})")
 }
 
 /// An open quota notice.

@@ -169,9 +169,8 @@ pub fn pack_names(ledger: &CreditLedger) -> BTreeMap<String, String> {
 pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<String, String>) -> InvoiceDetailView {
     let bill = &invoice.bill;
     let mut lines = Vec::new();
-    let several = bill.base_fee_lines.len() > 1;
     for l in &bill.base_fee_lines {
-        let description = if several { format!("Base fee ({})", tier_name(book, &l.tier)) } else { "Base fee".to_owned() };
+        let description = l.label.clone();
         // One tier for the whole period comes as a single line without day counts.
         let (quantity, unit) = if l.period_days == 0 {
             ("1".to_owned(), "period".to_owned())
@@ -579,7 +578,7 @@ mod tests {
     fn invoice() -> Invoice {
         let book = PriceBook::published();
         let usage = Usage { requests: d("350000"), egress_bytes: d("60000000000"), compute_seconds: d("0") };
-        let bill = book.rate("production", &usage, &RateOptions { credit_balance: d("1.50"), base_fee_shares: Vec::new() }).unwrap();
+        let bill = book.rate("production", &usage, &RateOptions { credit_balance: d("1.50"), ..RateOptions::default() }).unwrap();
         let start: DateTime<Utc> = "2026-11-01T00:00:00Z".parse().unwrap();
         Invoice {
             id: "inv_abc".into(),

@@ -12,7 +12,7 @@ use edgecost_api::{
     UsageSeries, UsageTotals,
 };
 use edgecost_pricing::format::{money, quantity};
-use edgecost_pricing::{Bill, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, packs_to_cover};
+use edgecost_pricing::{Bill, Decimal, Meter, PriceBook, THRESHOLDS_PERCENT, Tier, packs_to_cover};
 
 use crate::error::{EngineError, Result};
 use crate::ledger::{self, Chain, KIND_PURCHASE};
@@ -433,7 +433,7 @@ impl Engine {
         // No credit rates exactly as the pricing core's default options do, so a bill
         // without credit is the same JSON `edgecost bill` prints.
         let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
-        let options = RateOptions { credit_balance, base_fee_shares: state.shares.clone() };
+        let options = state.period.rate_options(credit_balance, state.shares.clone());
         Ok(self.book.rate(tier, &totals.usage(), &options)?)
     }
 
@@ -977,7 +977,7 @@ fn overage_in(book: &PriceBook, state: &LedgerState, period: &Period, now: DateT
     let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
     let mut totals = rating::totals(book, &state.usage)?;
     totals.refused_by_cap = rating::refused_in(&state.changes, period, now);
-    let options = RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: rating::base_fee_shares(&state.changes, period, now) };
+    let options = period.rate_options(Decimal::ZERO, rating::base_fee_shares(&state.changes, period, now));
     let bill = book.rate(tier, &totals.usage(), &options)?;
     Ok((ledger::to_cents(bill.overage_total)?, takes_packs))
 }

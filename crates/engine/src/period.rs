@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use edgecost_api::BillingPeriod;
+use edgecost_pricing::{BaseFeeShare, Decimal, RateOptions};
 
 /// One calendar month in UTC, `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,6 +40,12 @@ impl Period {
     /// Whole days after the day of `t` until the period ends.
     pub fn days_left(&self, t: DateTime<Utc>) -> u32 {
         self.days() - self.day_of(t)
+    }
+
+    /// Rating options for this period: the credit to spend and the base fee shares, with the
+    /// month so each share's bill line names its dates.
+    pub(crate) fn rate_options(&self, credit_balance: Decimal, base_fee_shares: Vec<BaseFeeShare>) -> RateOptions {
+        RateOptions { credit_balance, base_fee_shares, period_month: Some(self.start.month()) }
     }
 
     pub fn start_unix(&self) -> i64 {

@@ -11,7 +11,7 @@ use edgecost_api::{
     SimulatedBill, TierMove, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
 };
 use edgecost_pricing::format::{money, round_to_cents};
-use edgecost_pricing::{Bill, Decimal, Meter, RateOptions, Usage};
+use edgecost_pricing::{Bill, Decimal, Meter, Usage};
 
 use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState};
 use crate::error::{EngineError, Result};
@@ -76,7 +76,7 @@ impl Engine {
                 Vec::new()
             };
             let credit = if tier.credit_packs && credit_cents > 0 { ledger::from_cents(credit_cents) } else { Decimal::ZERO };
-            let options = RateOptions { credit_balance: credit, base_fee_shares: shares };
+            let options = s.period.rate_options(credit, shares);
             let usage = if higher { upgraded.usage() } else { projected.usage() };
             let projected = self.book.rate(&tier.name, &usage, &options)?;
             let projected_cost = projected.cost();
@@ -160,7 +160,7 @@ impl Engine {
         // Overage before any credit, now and at the end of each remaining day of the period,
         // with usage growing linearly from the totals to the projection.
         let overage_at = |usage: &Usage| -> Result<Decimal> {
-            let options = RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: s.shares.clone() };
+            let options = s.period.rate_options(Decimal::ZERO, s.shares.clone());
             Ok(self.book.rate(&s.tier, usage, &options)?.overage_total)
         };
         let (totals, end) = (s.totals.usage(), projected.usage());

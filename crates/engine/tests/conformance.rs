@@ -285,7 +285,7 @@ async fn usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade(db: Db) {
         BaseFeeShare { tier: "production".into(), days: 21, period_days: 30 },
     ];
     let expected = PriceBook::published()
-        .rate("production", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares })
+        .rate("production", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares, period_month: Some(11) })
         .unwrap();
     assert_eq!(bill.bill, expected);
     assert_eq!(bill.bill.total, d("17.55"));
@@ -432,9 +432,12 @@ async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
     ];
     let usage = Usage { requests: d("300000"), ..Usage::default() };
     let expected = PriceBook::published()
-        .rate("scale", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares })
+        .rate("scale", &usage, &RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares, period_month: Some(11) })
         .unwrap();
     assert_eq!(bill.bill, expected);
+    // Each tier's share names the tier and its days, the day of the change counting for scale.
+    let labels: Vec<&str> = bill.bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Base fee, Production (Nov 1–Nov 10)", "Base fee, Scale (Nov 11–Nov 30)"]);
     // $19 x 10/30 = 6.33 and $79 x 20/30 = 52.67; the scale quota covers the usage.
     assert_eq!(bill.bill.base_fee, d("59.00"));
     assert_eq!(bill.bill.total, d("59.00"));

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{money, quantity, round_to_cents};
+use crate::format::{meter_quantity, money, quantity, round_to_cents};
 use crate::meter::{Meter, Usage};
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
@@ -42,6 +42,9 @@ pub struct RateOptions {
     /// Base fee shares when the tier changed during the period; empty means the rated tier's
     /// whole base fee.
     pub base_fee_shares: Vec<BaseFeeShare>,
+    /// The calendar month (1 to 12) the shares' days fall in, so each share's line names its
+    /// dates ("Dec 1–Dec 9"); without it a share's line names its day count.
+    pub period_month: Option<u32>,
 }
 
 /// One base fee charge of a bill.
@@ -49,12 +52,34 @@ pub struct RateOptions {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeLine {
+    /// What the line is called wherever a bill is shown: "Base fee" for a whole period on one
+    /// tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
+    #[serde(default = "whole_period_label")]
+    pub label: String,
     pub tier: String,
     pub days: u32,
     pub period_days: u32,
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     pub explanation: String,
+}
+
+/// The label of a base fee for the whole period, also for bills stored before lines had one.
+fn whole_period_label() -> String {
+    "Base fee".to_owned()
+}
+
+/// "Base fee, Production (Dec 1–Dec 9)": the tier's name and the days its share covers, from
+/// `first_day` (1-based) for `days` days; "(9 of 31 days)" when the month is not known.
+fn share_label(tier_name: &str, first_day: u32, days: u32, period_days: u32, month: Option<u32>) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let last_day = first_day.saturating_add(days.saturating_sub(1));
+    let span = match month.and_then(|m| MONTHS.get((m as usize).wrapping_sub(1))) {
+        Some(m) if days == 1 => format!("{m} {first_day}"),
+        Some(m) => format!("{m} {first_day}–{m} {last_day}"),
+        None => format!("{days} of {period_days} days"),
+    };
+    format!("Base fee, {tier_name} ({span})")
 }
 
 /// One meter's line of a bill.
@@ -186,7 +211,7 @@ impl PriceBook {
         })?;
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
-        let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares)?;
+        let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares, options.period_month)?;
         let base_fee = sum_cents(base_fee_lines.iter().map(|l| l.amount))?;
 
         let mut lines = Vec::with_capacity(Meter::ALL.len());
@@ -227,11 +252,13 @@ impl PriceBook {
         &self,
         tier: &Tier,
         shares: &[BaseFeeShare],
+        period_month: Option<u32>,
     ) -> Result<Vec<BaseFeeLine>, RateError> {
         if shares.is_empty() {
             let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
             let amount = round_to_cents(fee);
             return Ok(vec![BaseFeeLine {
+                label: whole_period_label(),
                 tier: tier.name.clone(),
                 days: 0,
                 period_days: 0,
@@ -239,6 +266,8 @@ impl PriceBook {
                 explanation: format!("{} base fee {}", tier.display_name(), money(amount)),
             }]);
         }
+        // Shares follow each other through the period in order, the first from day 1.
+        let mut first_day = 1u32;
         shares
             .iter()
             .map(|share| {
@@ -255,7 +284,10 @@ impl PriceBook {
                     .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
                     .ok_or(RateError::Overflow)?;
                 let amount = round_to_cents(exact);
+                let label = share_label(t.display_name(), first_day, share.days, share.period_days, period_month);
+                first_day = first_day.saturating_add(share.days);
                 Ok(BaseFeeLine {
+                    label,
                     tier: t.name.clone(),
                     days: share.days,
                     period_days: share.period_days,
@@ -328,6 +360,10 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         (None, None) => Decimal::ZERO,
     };
     let capped = tier.hard_cap && overage > Decimal::ZERO;
+    // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
+    // cap refused can be recomputed from it; a line without overage charges nothing and reads
+    // its quantities as everywhere else on a bill ("15.41 of 50 GB included").
+    let read = |value: Decimal| meter_quantity(meter, value);
     let (amount, explanation) = match (&rate, capped) {
         (_, true) => (
             round_to_cents(Decimal::ZERO),
@@ -366,8 +402,8 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         _ => (
             round_to_cents(Decimal::ZERO),
             match included {
-                Some(inc) => format!("{} of {} {unit} included", quantity(used), quantity(inc)),
-                None => format!("{} {unit}, not charged on this tier", quantity(used)),
+                Some(inc) => format!("{} of {} {unit} included", read(used), read(inc)),
+                None => format!("{} {unit}, not charged on this tier", read(used)),
             },
         ),
     };

@@ -31,6 +31,23 @@ fn production_overage_is_prorated_not_rounded_to_blocks() {
 }
 
 #[test]
+fn lines_that_charge_nothing_read_quantities_as_the_rest_of_the_bill() {
+    let u = Usage { requests: d("150000"), egress_bytes: d("15411718500"), compute_seconds: d("1097.592") };
+    let bill = rate("production", &u, "0");
+    let explanations: Vec<&str> = bill.lines.iter().map(|l| l.explanation.as_str()).collect();
+    assert_eq!(
+        explanations,
+        ["150,000 of 200,000 requests included", "15.41 of 50 GB included", "1,097.59 seconds, not charged on this tier"]
+    );
+    // The lines themselves keep the exact quantities.
+    assert_eq!(bill.lines[1].quantity, d("15.4117185"));
+    // A charged line keeps its exact overage, so its amount can be worked out again.
+    let u = Usage { egress_bytes: d("66336824086.4"), ..u };
+    let egress = rate("production", &u, "0").lines.into_iter().find(|l| l.meter == Meter::Egress).unwrap();
+    assert_eq!(egress.explanation, "16.3368240864 GB past the 50 GB included x $0.05 per GB = $0.82");
+}
+
+#[test]
 fn each_line_rounds_half_away_from_zero_once() {
     // 50.5 GB past 50 included = 0.5 GB x $0.05 = $0.025 -> $0.03.
     let bill = rate("production", &usage(0, "50.5", 0), "0");
@@ -89,12 +106,23 @@ fn base_fee_prorates_by_day_across_a_tier_change() {
             BaseFeeShare { tier: "production".into(), days: 10, period_days: 30 },
             BaseFeeShare { tier: "scale".into(), days: 20, period_days: 30 },
         ],
+        period_month: Some(11),
     };
     let bill = PriceBook::published().rate("scale", &usage(0, "0", 0), &options).unwrap();
     // 19 x 10/30 = 6.333.. -> 6.33; 79 x 20/30 = 52.666.. -> 52.67.
     let amounts: Vec<String> = bill.base_fee_lines.iter().map(|l| l.amount.to_string()).collect();
     assert_eq!(amounts, ["6.33", "52.67"]);
     assert_eq!(bill.base_fee, d("59.00"));
+    // Each share is named by its tier and the days it covers.
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Base fee, Production (Nov 1–Nov 10)", "Base fee, Scale (Nov 11–Nov 30)"]);
+    let without_month = RateOptions { period_month: None, ..options };
+    let bill = PriceBook::published().rate("scale", &usage(0, "0", 0), &without_month).unwrap();
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Base fee, Production (10 of 30 days)", "Base fee, Scale (20 of 30 days)"]);
+    // A whole period on one tier is one line, "Base fee".
+    let whole = PriceBook::published().rate("scale", &usage(0, "0", 0), &RateOptions::default()).unwrap();
+    assert_eq!(whole.base_fee_lines.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["Base fee"]);
 }
 
 #[test]
@@ -355,7 +383,7 @@ proptest! {
         let shares = vec![BaseFeeShare { tier: tier.to_owned(), days, period_days }];
         for options in [
             RateOptions { credit_balance: credit, ..RateOptions::default() },
-            RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares },
+            RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares, period_month: Some(12) },
         ] {
             if let Ok(bill) = book.rate(tier, &u, &options) {
                 prop_assert!(bill.is_consistent());

@@ -3,4 +3,9 @@
 /**
  * One base fee charge of a bill.
  */
-export type BaseFeeLine = { tier: string, days: number, period_days: number, amount: string, explanation: string, };
+export type BaseFeeLine = { 
+/**
+ * What the line is called wherever a bill is shown: "Base fee" for a whole period on one
+ * tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
+ */
+label: string, tier: string, days: number, period_days: number, amount: string, explanation: string, };
