@@ -50,6 +50,8 @@ fn main() {
             commands::startup,
             commands::connect_account,
             commands::start_demo,
+            commands::reset_demo,
+            commands::last_server_url,
             commands::sign_out,
             commands::sync_now,
             commands::set_range,
