@@ -181,6 +181,15 @@ impl App {
         self.sync_locked(&mut live, now).await
     }
 
+    /// Stops the demo engine and closes its database, as the app quits; the session, the
+    /// caches and the demo's state stay for the next start.
+    pub async fn shut_down(&self) -> Result<(), DesktopError> {
+        match self.demo.lock().await.take() {
+            Some(demo) => demo.stop().await,
+            None => Ok(()),
+        }
+    }
+
     /// Signs out: the token leaves the keyring, the session and the cached data are removed.
     pub async fn sign_out(&self) -> Result<(), DesktopError> {
         let mut live = self.live.lock().await;

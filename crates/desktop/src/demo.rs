@@ -27,6 +27,9 @@ pub const DEMO_ACCOUNT_FILE: &str = "demo-account.json";
 /// The running demo engine.
 pub struct DemoServer {
     running: RunningServer,
+    /// Kept to close the database when the demo stops, so a reset never replaces the file
+    /// under an open connection.
+    engine: Engine,
     token: String,
 }
 
@@ -51,8 +54,8 @@ impl DemoServer {
 
     async fn serve(engine: Engine, account: DemoAccount) -> Result<DemoServer, DesktopError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = edgecost_server::spawn(engine, loopback).await.map_err(|e| demo_error(&e))?;
-        Ok(DemoServer { running, token: account.token })
+        let running = edgecost_server::spawn(engine.clone(), loopback).await.map_err(|e| demo_error(&e))?;
+        Ok(DemoServer { running, engine, token: account.token })
     }
 
     pub fn url(&self) -> String {
@@ -63,9 +66,11 @@ impl DemoServer {
         &self.token
     }
 
-    /// Stops serving; the database stays for the next start.
+    /// Stops serving and closes the database; it stays for the next start.
     pub async fn stop(self) -> Result<(), DesktopError> {
-        self.running.shutdown().await.map_err(|e| demo_error(&e))
+        let stopped = self.running.shutdown().await.map_err(|e| demo_error(&e));
+        self.engine.close().await;
+        stopped
     }
 }
 
@@ -93,14 +98,26 @@ impl DemoFiles {
             return Ok(None);
         }
         let engine = self.open_engine().await?;
-        match engine.authenticate_account(&account.token).await {
-            Ok(_) => {}
-            Err(EngineError::Unauthenticated) => return Ok(None),
-            Err(e) => return Err(demo_error(&e)),
+        let topped = match engine.authenticate_account(&account.token).await {
+            Ok(_) => edgecost_engine::top_up_demo(&engine, &account, now).await.map(Some),
+            Err(EngineError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match topped {
+            Ok(Some(account)) => {
+                write_json(&self.account, &account)?;
+                Ok(Some((engine, account)))
+            }
+            // Closed before the caller seeds a new file in its place.
+            Ok(None) => {
+                engine.close().await;
+                Ok(None)
+            }
+            Err(e) => {
+                engine.close().await;
+                Err(demo_error(&e))
+            }
         }
-        let account = edgecost_engine::top_up_demo(&engine, &account, now).await.map_err(|e| demo_error(&e))?;
-        write_json(&self.account, &account)?;
-        Ok(Some((engine, account)))
     }
 
     /// A fresh demo database seeded at `now`, replacing whatever was there.
@@ -110,9 +127,16 @@ impl DemoFiles {
             remove_if_present(Path::new(&format!("{}{suffix}", self.database.display())))?;
         }
         let engine = self.open_engine().await?;
-        let account = edgecost_engine::seed_demo(&engine, now).await.map_err(|e| demo_error(&e))?;
-        write_json(&self.account, &account)?;
-        Ok((engine, account))
+        match edgecost_engine::seed_demo(&engine, now).await {
+            Ok(account) => {
+                write_json(&self.account, &account)?;
+                Ok((engine, account))
+            }
+            Err(e) => {
+                engine.close().await;
+                Err(demo_error(&e))
+            }
+        }
     }
 
     async fn open_engine(&self) -> Result<Engine, DesktopError> {

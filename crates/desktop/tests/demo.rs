@@ -32,6 +32,8 @@ async fn a_purchase_in_the_demo_is_still_there_after_a_restart_until_the_demo_is
     assert_eq!(purchases(&app).await, vec![purchase.purchase_id.clone()]);
     let requests_before = period_requests(&app).await;
     let account = std::fs::read_to_string(data.path().join(DEMO_ACCOUNT_FILE)).unwrap();
+    // The app quits.
+    app.shut_down().await.unwrap();
     drop(app);
 
     // The app opens again 90 minutes later on the same data folder.
