@@ -45,6 +45,18 @@ pub async fn start_demo(state: State<'_, AppState>) -> Answer<DashboardView> {
     Ok(state.app.start_demo(now()).await?)
 }
 
+/// "Reset demo": the demo starts over on a fresh database.
+#[tauri::command]
+pub async fn reset_demo(state: State<'_, AppState>) -> Answer<DashboardView> {
+    Ok(state.app.reset_demo(now()).await?)
+}
+
+/// The server URL an account was last connected to, for the sign-in form after sign-out.
+#[tauri::command]
+pub fn last_server_url(state: State<'_, AppState>) -> Option<String> {
+    state.app.last_server_url()
+}
+
 #[tauri::command]
 pub async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
     Ok(state.app.sign_out().await?)

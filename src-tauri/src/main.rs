@@ -50,6 +50,8 @@ fn main() {
             commands::startup,
             commands::connect_account,
             commands::start_demo,
+            commands::reset_demo,
+            commands::last_server_url,
             commands::sign_out,
             commands::sync_now,
             commands::set_range,
@@ -90,7 +92,18 @@ fn main() {
             planner::close_window,
             planner::plan_vs_account,
         ])
-        .run(tauri::generate_context!("../tauri.conf.json"));
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .map(|app| {
+            app.run(|handle, event| {
+                // Quitting closes the demo's database cleanly; its state stays for next time.
+                if let tauri::RunEvent::Exit = event {
+                    let app = handle.state::<commands::AppState>().app.clone();
+                    if let Err(e) = tauri::async_runtime::block_on(async move { app.shut_down().await }) {
+                        eprintln!("edgecost: closing the demo failed: {e}");
+                    }
+                }
+            })
+        });
     match started {
         Ok(()) => {}
         // The single-instance name is taken but its owner did not answer: the previous

@@ -70,6 +70,22 @@ async fn main() {
     app.find(Locator::Css("#invoices-close")).await.unwrap().click().await.unwrap();
     text_of(&app, "#bill-to-date [data-testid=total]").await;
 
+    app.find(Locator::Css("#open-billing")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#tier-table")).await.unwrap();
+    settle(&app).await;
+    shoot("billing");
+    // A downgrade scheduled for the next period, as the page shows it until then.
+    app.find(Locator::Css("tr.moves td[data-tier=sandbox] [data-testid=tier-move]")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#confirm-upgrade")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#upgrade-done")).await.unwrap();
+    app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#scheduled-change")).await.unwrap();
+    settle(&app).await;
+    shoot("billing-scheduled");
+    app.find(Locator::Css("#cancel-downgrade")).await.unwrap().click().await.unwrap();
+    app.find(Locator::Css("#billing-close")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+
     app.find(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
     app.wait().at_most(WAIT).for_element(Locator::Css("#planner-back")).await.unwrap();
     settle(&app).await;

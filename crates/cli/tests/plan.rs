@@ -61,7 +61,7 @@ fn estimate_prints_tidy_tables_and_the_recommendation() {
     let text = stdout(&edgecost(&["estimate", "examples/busy-multi-region.yaml", "--period-start", "2026-11-01"]));
     let total = text.lines().find(|l| l.starts_with("Total")).unwrap();
     assert!(total.ends_with("$84.54"), "{text}");
-    assert!(text.contains("Recommendation: Move to scale: $79.00 this month ($79.00 base fee, no overage), $5.54 less than staying on production."), "{text}");
+    assert!(text.contains("Recommendation: Move to Scale: $79.00 this month ($79.00 base fee, no overage), $5.54 less than staying on Production."), "{text}");
     assert!(text.contains("ties go to the lower tier"), "{text}");
     assert!(text.contains("day 3 (2026-11-03)"), "{text}");
     // The bill table's rows all end in the same column.

@@ -67,13 +67,13 @@ fn compare_recommends_the_cheapest_tier_that_does_not_cap() {
 
 #[test]
 fn compare_never_sells_a_burst_pack_as_a_saving() {
-    // It used to say "Stay on production and buy 1 burst pack ($25.00) ... saves" as if the
+    // It used to say "Stay on Production and buy 1 burst pack ($25.00) ... saves" as if the
     // pack were part of the cheapest option.
     let out = edgecost(&["compare", "--requests", "600k", "--egress-gb", "120", "--tier", "production"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let advice = text.lines().find(|l| l.starts_with("Recommendation:")).unwrap();
-    assert!(advice.starts_with("Recommendation: Stay on production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than scale."), "{advice}");
+    assert!(advice.starts_with("Recommendation: Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."), "{advice}");
     assert!(!advice.contains(" and buy "), "{advice}");
     assert!(advice.contains("would prepay the $19.50 of overage so it never reaches the invoice; the $5.50 left carries over to the next period"), "{advice}");
     assert!(text.contains("ties go to the lower tier"), "{text}");

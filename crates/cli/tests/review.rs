@@ -52,7 +52,7 @@ fn markdown_comment_of_a_growing_plan_is_golden() {
     assert_eq!(rows.len(), 6, "{md}");
     assert!(rows[0].starts_with("| `/v1/search` | added |") && rows[0].ends_with("| +$46.65 |"), "{md}");
     assert!(rows[5].starts_with("| `/healthz` | removed |"), "{md}");
-    assert!(md.contains("**Recommended tier:** production → scale. Move to scale: $79.00 this month"), "{md}");
+    assert!(md.contains("**Recommended tier:** production → scale. Move to Scale: $79.00 this month"), "{md}");
     assert!(md.contains("**Verdict:** this change costs $62.50 more a month."), "{md}");
     golden("small-to-busy.md", &md);
 }
@@ -64,7 +64,7 @@ fn markdown_comment_of_a_shrinking_plan_is_golden() {
     let md = text(&out.stdout);
     // -62.50 / 84.54 = -73.929...% -> -73.9%.
     assert!(md.contains("(-$62.50, -73.9%)"), "{md}");
-    assert!(md.contains("**Recommended tier:** scale → production. Stay on production"), "{md}");
+    assert!(md.contains("**Recommended tier:** scale → production. Stay on Production"), "{md}");
     assert!(md.contains("**Verdict:** this change saves $62.50 a month."), "{md}");
     golden("busy-to-small.md", &md);
 }

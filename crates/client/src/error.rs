@@ -10,10 +10,15 @@ pub enum ClientError {
     #[error("bad server URL `{url}`: {detail}")]
     InvalidUrl { url: String, detail: String },
     /// No answer arrived: the server is unreachable, the connection broke, or it timed out.
-    /// A call that charges money may or may not have been carried out; repeat it with the
-    /// same idempotency key to find out without paying twice.
+    /// Unless `unsent`, a call that charges money may or may not have been carried out;
+    /// repeat it with the same idempotency key to find out without paying twice.
     #[error("could not reach the server: {detail}")]
-    Network { detail: String },
+    Network {
+        detail: String,
+        /// No attempt of the call got as far as a connection, so the server never saw it:
+        /// nothing was carried out.
+        unsent: bool,
+    },
     /// The token is missing, wrong or revoked (HTTP 401).
     #[error("the server refused the token ({code}): {message}")]
     Unauthorized { code: String, message: String },

@@ -280,15 +280,22 @@ impl Client {
         };
         let mut backoff = self.retry.first_backoff;
         let mut attempt = 1;
+        // Whether an earlier attempt may have reached the server: then the last attempt's
+        // failing to connect does not mean the call was never carried out.
+        let mut maybe_sent = false;
         loop {
             let request = build(self.http.request(method.clone(), url.clone()).bearer_auth(&self.token));
             match send(request).await {
                 Ok(value) => return Ok(value),
                 Err(e) if attempt < attempts && e.is_transient() => {
                     tracing::debug!(%url, attempt, error = %e, "retrying");
+                    maybe_sent |= !matches!(e, ClientError::Network { unsent: true, .. });
                     tokio::time::sleep(backoff).await;
                     backoff = backoff.saturating_mul(2);
                     attempt += 1;
+                }
+                Err(ClientError::Network { detail, unsent }) => {
+                    return Err(ClientError::Network { detail, unsent: unsent && !maybe_sent });
                 }
                 Err(e) => return Err(e),
             }
@@ -316,7 +323,8 @@ fn network(e: reqwest::Error) -> ClientError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
-    ClientError::Network { detail }
+    // A failed connect means the request never left this machine.
+    ClientError::Network { detail, unsent: e.is_connect() }
 }
 
 fn error_from(status: StatusCode, body: &[u8]) -> ClientError {

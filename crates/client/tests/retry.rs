@@ -113,3 +113,30 @@ fn only_http_urls_are_accepted() {
     assert_eq!(err.code(), "invalid_url");
     assert!(Client::new("not a url", "t").is_err());
 }
+
+#[tokio::test]
+async fn a_purchase_that_never_connected_is_known_unsent() {
+    // A port nothing listens on: every attempt is refused before a byte is sent.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = client(&url).buy_credits(1, "intent-1").await.unwrap_err();
+    assert!(matches!(err, ClientError::Network { unsent: true, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_purchase_whose_connection_broke_may_have_gone_through() {
+    // Accepts the connection, reads the request, then closes without answering.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buffer).await;
+            drop(socket);
+        }
+    });
+    let err = client(&url).buy_credits(1, "intent-1").await.unwrap_err();
+    assert!(matches!(err, ClientError::Network { unsent: false, .. }), "{err:?}");
+}

@@ -263,11 +263,16 @@ impl ActionFailure {
     fn of(action: Action, e: &ClientError) -> ActionFailure {
         let code = e.code().to_owned();
         let (kind, charged, message) = match e {
-            ClientError::Network { .. } => (
+            ClientError::Network { unsent: true, .. } => (
+                FailureKind::Offline,
+                Charged::No,
+                format!("Could not reach the server; nothing was {}. Try again once the connection is back.", action.past()),
+            ),
+            ClientError::Network { unsent: false, .. } => (
                 FailureKind::Offline,
                 Charged::Unknown,
                 format!(
-                    "The server could not be reached, so it is not known whether the {} went through. Try again: this confirmation is sent with the same key, so it never {} twice.",
+                    "The connection to the server broke before it answered, so it is not known whether the {} went through. Try again: this confirmation is sent with the same key, so it never {} twice.",
                     action.noun(),
                     action.verb()
                 ),
@@ -275,7 +280,7 @@ impl ActionFailure {
             ClientError::Unauthorized { .. } => (
                 FailureKind::SignedOut,
                 Charged::No,
-                format!("The server refused the sign-in token; nothing was {}. Sign in again.", action.past()),
+                format!("The server rejected the token; nothing was {}. Enter a new token.", action.past()),
             ),
             ClientError::Rejected { code, message, .. } if code == "idempotency_key_reused" => (
                 FailureKind::Declined,
@@ -307,26 +312,42 @@ impl ActionFailure {
         ActionFailure { code, kind, charged, message }
     }
 
-    /// A failed read (price book, ledger): nothing was charged whatever happened.
+    /// A failed read (price book, ledger): nothing was charged whatever happened. The
+    /// message says what happened in words; the transport's own text stays out of it.
     pub(crate) fn of_read(e: &ClientError) -> ActionFailure {
-        let kind = match e {
-            ClientError::Network { .. } | ClientError::InvalidUrl { .. } => FailureKind::Offline,
-            ClientError::Unauthorized { .. } => FailureKind::SignedOut,
-            ClientError::Rejected { .. } => FailureKind::Declined,
-            ClientError::Server { .. } | ClientError::UnexpectedBody { .. } => FailureKind::ServerError,
+        let (kind, message) = match e {
+            ClientError::Network { .. } => (FailureKind::Offline, OFFLINE_NOTHING_CHARGED.to_owned()),
+            ClientError::InvalidUrl { .. } => (FailureKind::Offline, "The server address is not usable; nothing was charged.".to_owned()),
+            ClientError::Unauthorized { .. } => (FailureKind::SignedOut, TOKEN_REJECTED_NOTHING_CHARGED.to_owned()),
+            ClientError::Rejected { message, .. } => (FailureKind::Declined, format!("The server refused: {message}. Nothing was charged.")),
+            ClientError::Server { status, .. } => {
+                (FailureKind::ServerError, format!("The server failed (HTTP {status}); nothing was charged. Try again in a minute."))
+            }
+            ClientError::UnexpectedBody { .. } => {
+                (FailureKind::ServerError, "The server's answer could not be read; nothing was charged.".to_owned())
+            }
         };
-        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message: format!("{e}; nothing was charged.") }
+        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message }
     }
 
     /// A failure before anything was sent.
     pub fn local(e: &DesktopError) -> ActionFailure {
-        let kind = match e {
-            DesktopError::NotSignedIn | DesktopError::Unauthorized { .. } => FailureKind::SignedOut,
-            DesktopError::Network { .. } => FailureKind::Offline,
-            _ => FailureKind::Declined,
+        let (kind, message) = match e {
+            DesktopError::NotSignedIn => (FailureKind::SignedOut, "You are signed out; nothing was charged.".to_owned()),
+            DesktopError::Unauthorized { .. } => (FailureKind::SignedOut, TOKEN_REJECTED_NOTHING_CHARGED.to_owned()),
+            DesktopError::Network { .. } => (FailureKind::Offline, OFFLINE_NOTHING_CHARGED.to_owned()),
+            _ => (FailureKind::Declined, format!("{}; nothing was charged.", capitalized(&e.to_string()))),
         };
-        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message: format!("{e}; nothing was charged.") }
+        ActionFailure { code: e.code().to_owned(), kind, charged: Charged::No, message }
     }
+}
+
+const OFFLINE_NOTHING_CHARGED: &str = "Could not reach the server; nothing was charged.";
+const TOKEN_REJECTED_NOTHING_CHARGED: &str = "The server rejected the token; nothing was charged. Enter a new token.";
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 #[derive(Clone, Copy)]
@@ -751,10 +772,7 @@ impl NotifiedThresholds {
     /// The notices of `view` not announced yet this period, recorded as announced. A record
     /// of an earlier period is dropped, so the file never grows past one period's thresholds.
     pub fn take_new(&self, view: &DashboardView) -> Result<Vec<NoticeView>, DesktopError> {
-        let mut file: NotifiedFile = std::fs::read(&self.path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let mut file: NotifiedFile = crate::files::read_json(&self.path).unwrap_or_default();
         if file.period != view.period_first_day {
             file = NotifiedFile { period: view.period_first_day.clone(), announced: BTreeSet::new() };
         }
@@ -765,8 +783,7 @@ impl NotifiedThresholds {
             .cloned()
             .collect();
         if !fresh.is_empty() {
-            let json = serde_json::to_vec(&file).map_err(|e| DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() })?;
-            crate::files::write_atomically(&self.path, &json)?;
+            crate::files::write_json(&self.path, &file)?;
         }
         Ok(fresh)
     }
@@ -799,4 +816,34 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     LedgerView::export_all(&cfg)?;
     crate::PlanBillingView::export_all(&cfg)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_say_what_happened_and_whether_money_moved_without_transport_text() {
+        let refused = ClientError::Network { detail: "error sending request: tcp connect error: Connection refused (os error 111)".into(), unsent: true };
+        let buy = ActionFailure::of(Action::Purchase, &refused);
+        assert_eq!((buy.kind, buy.charged), (FailureKind::Offline, Charged::No));
+        assert!(buy.message.starts_with("Could not reach the server; nothing was charged."), "{}", buy.message);
+        let read = ActionFailure::of_read(&refused);
+        assert_eq!((read.charged, read.message.as_str()), (Charged::No, OFFLINE_NOTHING_CHARGED));
+
+        let broke = ClientError::Network { detail: "connection reset".into(), unsent: false };
+        let buy = ActionFailure::of(Action::Purchase, &broke);
+        assert_eq!(buy.charged, Charged::Unknown);
+        assert!(buy.message.contains("same key"), "{}", buy.message);
+
+        let local = ActionFailure::local(&DesktopError::Network { url: "http://127.0.0.1:1".into(), detail: "tcp connect error".into() });
+        assert_eq!(local.message, OFFLINE_NOTHING_CHARGED);
+        let revoked = ActionFailure::of_read(&ClientError::Unauthorized { code: "invalid_token".into(), message: "no".into() });
+        assert_eq!((revoked.kind, revoked.message.as_str()), (FailureKind::SignedOut, TOKEN_REJECTED_NOTHING_CHARGED));
+        let packs = ActionFailure::local(&DesktopError::BadPackCount { packs: 0, max: 100 });
+        assert_eq!(packs.message, "0 packs: buy 1 to 100 packs at a time; nothing was charged.");
+        for f in [buy, read, local, revoked, packs] {
+            assert!(!f.message.contains("os error") && !f.message.contains("tcp"), "{}", f.message);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use crate::demo::DemoServer;
 use crate::error::DesktopError;
 use crate::invoices::{InvoiceCache, InvoiceDetailView, InvoiceFormat, InvoiceListView};
 use crate::remote::{AccountConnection, normalize_server_url};
-use crate::session::{Session, SessionFile};
+use crate::session::{LastServer, Session, SessionFile};
 use crate::snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
 use crate::vault::TokenVault;
 
@@ -27,6 +27,9 @@ pub struct Startup {
     /// Why a remembered sign-in could not be restored (e.g. the keyring is locked).
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// The server URL an account was last connected to, also after sign-out: the sign-in
+    /// form starts with it.
+    pub server_url: Option<String>,
 }
 
 /// Where the app's data lives and what it is connected to now.
@@ -34,6 +37,7 @@ pub struct App {
     data_dir: PathBuf,
     vault: TokenVault,
     session_file: SessionFile,
+    last_server: LastServer,
     cache: SnapshotCache,
     invoices: InvoiceCache,
     live: Mutex<Live>,
@@ -55,6 +59,7 @@ impl App {
             data_dir: data_dir.to_owned(),
             vault,
             session_file: SessionFile::in_dir(data_dir),
+            last_server: LastServer::in_dir(data_dir),
             cache: SnapshotCache::in_dir(data_dir),
             invoices: InvoiceCache::in_dir(data_dir),
             live: Mutex::new(Live::default()),
@@ -70,8 +75,9 @@ impl App {
     /// from the keyring. Never touches the network.
     pub async fn startup(&self) -> Startup {
         let mut live = self.live.lock().await;
+        let server_url = self.last_server_url();
         let Some(session) = self.session_file.load() else {
-            return Startup { door: None, dashboard: None, error_code: None, error_message: None };
+            return Startup { door: None, dashboard: None, error_code: None, error_message: None, server_url };
         };
         let cached = self.cache.load().filter(|s| s.door == session.door);
         live.snapshot = cached.clone();
@@ -89,6 +95,7 @@ impl App {
                     dashboard: cached.as_ref().map(|s| DashboardView::of(s, None)),
                     error_code: None,
                     error_message: None,
+                    server_url,
                 }
             }
             Err(e) => Startup {
@@ -96,8 +103,14 @@ impl App {
                 dashboard: None,
                 error_code: Some(e.code().to_owned()),
                 error_message: Some(e.to_string()),
+                server_url,
             },
         }
+    }
+
+    /// The server URL an account was last connected to, kept after sign-out.
+    pub fn last_server_url(&self) -> Option<String> {
+        self.last_server.load()
     }
 
     fn restore_account(&self, url: &str) -> Result<Option<AccountConnection>, DesktopError> {
@@ -106,18 +119,22 @@ impl App {
     }
 
     /// Door 1: checks `token` against the server, then stores it in the keyring. Nothing is
-    /// stored when the check or the keyring fails.
+    /// stored when the check or the keyring fails. The server URL is normalized first (see
+    /// [`normalize_server_url`]) and remembered for the sign-in form.
     pub async fn connect(&self, server_url: &str, token: &str, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
         let url = normalize_server_url(server_url)?;
         let connection = AccountConnection::new(&url, token)?;
-        connection.account().await?;
+        connection.check().await?;
         self.vault.store(&url, token.trim())?;
+        self.last_server.save(&url)?;
         self.session_file.save(&Session { door: Door::Account, server_url: Some(url) })?;
         self.open(Door::Account, connection, now).await
     }
 
-    /// Door 2 (and reopening the demo): starts the engine in-process, seeded at `now`, and
-    /// opens its demo account. Starting it again while it runs reuses the running engine.
+    /// Door 2 (and reopening the demo): starts the engine in-process on the demo database as
+    /// the last run left it (seeded at `now` the first time, its traffic topped up to `now`
+    /// after), and opens its demo account. Starting it again while it runs reuses the running
+    /// engine.
     pub async fn start_demo(&self, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
         let connection = {
             let mut demo = self.demo.lock().await;
@@ -131,6 +148,30 @@ impl App {
         self.open(Door::Demo, connection, now).await
     }
 
+    /// "Reset demo": stops the demo engine, starts it over on a fresh database seeded at
+    /// `now`, and opens it. Purchases and upgrades made in the demo are gone.
+    pub async fn reset_demo(&self, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
+        let connection = {
+            let mut demo = self.demo.lock().await;
+            if let Some(running) = demo.take() {
+                running.stop().await?;
+            }
+            let server = DemoServer::reset(&self.data_dir, now).await?;
+            let connection = AccountConnection::new(&server.url(), server.token())?;
+            *demo = Some(server);
+            connection
+        };
+        self.invoices.clear()?;
+        {
+            // The last demo's figures must not show while the new one syncs, nor stay offline.
+            let mut live = self.live.lock().await;
+            live.snapshot = None;
+            live.last_failure = None;
+        }
+        self.session_file.save(&Session { door: Door::Demo, server_url: None })?;
+        self.open(Door::Demo, connection, now).await
+    }
+
     async fn open(&self, door: Door, connection: AccountConnection, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
         let mut live = self.live.lock().await;
         if live.snapshot.as_ref().is_some_and(|s| s.door != door || s.server_url != connection.server_url()) {
@@ -138,6 +179,15 @@ impl App {
         }
         live.connection = Some((door, connection));
         self.sync_locked(&mut live, now).await
+    }
+
+    /// Stops the demo engine and closes its database, as the app quits; the session, the
+    /// caches and the demo's state stay for the next start.
+    pub async fn shut_down(&self) -> Result<(), DesktopError> {
+        match self.demo.lock().await.take() {
+            Some(demo) => demo.stop().await,
+            None => Ok(()),
+        }
     }
 
     /// Signs out: the token leaves the keyring, the session and the cached data are removed.
@@ -163,8 +213,9 @@ impl App {
         self.sync_locked(&mut live, now).await
     }
 
-    /// Fetches a fresh snapshot. When the server cannot be reached and a snapshot is cached,
-    /// the answer is that snapshot marked offline, not an error.
+    /// Fetches a fresh snapshot. When the server cannot be reached, fails, or rejects the token
+    /// and a snapshot is cached, the answer is that snapshot marked with the failure (offline,
+    /// or token rejected), not an error.
     pub async fn sync(&self, now: DateTime<Utc>) -> Result<DashboardView, DesktopError> {
         let mut live = self.live.lock().await;
         self.sync_locked(&mut live, now).await
@@ -187,7 +238,7 @@ impl App {
                 Ok(view)
             }
             Err(e) => match &live.snapshot {
-                Some(snapshot) if e.is_offline() || matches!(e, DesktopError::Server { .. }) => {
+                Some(snapshot) if e.is_offline() || matches!(e, DesktopError::Server { .. } | DesktopError::Unauthorized { .. }) => {
                     let view = DashboardView::of(snapshot, Some(&e));
                     live.last_failure = Some(e);
                     Ok(view)
@@ -226,9 +277,13 @@ impl App {
         crate::files::write_atomically(path, &bytes)
     }
 
-    /// The live connection, for actions on the account (upgrades, credit purchases).
+    /// The live connection, for actions on the account (upgrades, credit purchases). Refused
+    /// while the server rejects the token: no money action starts until a new token is in.
     pub async fn connection(&self) -> Result<AccountConnection, DesktopError> {
         let live = self.live.lock().await;
+        if let Some(DesktopError::Unauthorized { code }) = &live.last_failure {
+            return Err(DesktopError::Unauthorized { code: code.clone() });
+        }
         live.connection.as_ref().map(|(_, c)| c.clone()).ok_or(DesktopError::NotSignedIn)
     }
 

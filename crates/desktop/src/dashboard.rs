@@ -162,6 +162,9 @@ pub struct SyncView {
     /// The last sync attempt's error code, when it failed.
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// The server rejected the token at the last sync (revoked, or the account is gone): the
+    /// figures are as last synced, and money actions wait for a new token.
+    pub token_rejected: bool,
 }
 
 /// A chart the dashboard can draw.
@@ -270,6 +273,7 @@ impl DashboardView {
                 offline: failure.is_some_and(|e| e.is_offline()),
                 error_code: failure.map(|e| e.code().to_owned()),
                 error_message: failure.map(|e| e.to_string()),
+                token_rejected: failure.is_some_and(|e| matches!(e, crate::DesktopError::Unauthorized { .. })),
             },
         }
     }

@@ -7,6 +7,9 @@ use thiserror::Error;
 pub enum DesktopError {
     #[error("the server URL `{url}` is not an http(s) URL")]
     BadServerUrl { url: String },
+    /// The address answers, but not as an edgecost server (the account route is not there).
+    #[error("no edgecost server at {url}")]
+    NoServer { url: String },
     #[error("the API token is empty")]
     EmptyToken,
     #[error("no OS keyring is available ({detail}); the token is only ever kept in the keyring")]
@@ -68,6 +71,7 @@ impl DesktopError {
     pub fn code(&self) -> &'static str {
         match self {
             DesktopError::BadServerUrl { .. } => "bad_server_url",
+            DesktopError::NoServer { .. } => "no_server",
             DesktopError::EmptyToken => "empty_token",
             DesktopError::KeyringUnavailable { .. } => "keyring_unavailable",
             DesktopError::Keyring { .. } => "keyring_error",

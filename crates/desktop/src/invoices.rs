@@ -507,7 +507,7 @@ impl InvoiceCache {
     /// The cache for `door` and `server_url`; an empty one when there is none, it is
     /// unreadable, or it belongs to another account.
     pub fn load(&self, door: Door, server_url: &str) -> InvoiceCacheFile {
-        let file: Option<InvoiceCacheFile> = std::fs::read(&self.path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let file: Option<InvoiceCacheFile> = crate::files::read_json(&self.path);
         match file {
             Some(f) if f.door == Some(door) && f.server_url == server_url => f,
             _ => InvoiceCacheFile { door: Some(door), server_url: server_url.to_owned(), ..InvoiceCacheFile::default() },
@@ -515,16 +515,11 @@ impl InvoiceCache {
     }
 
     pub fn save(&self, file: &InvoiceCacheFile) -> Result<(), DesktopError> {
-        let json = serde_json::to_vec(file).map_err(|e| DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() })?;
-        crate::files::write_atomically(&self.path, &json)
+        crate::files::write_json(&self.path, file)
     }
 
     pub fn clear(&self) -> Result<(), DesktopError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }),
-        }
+        crate::files::remove_if_present(&self.path)
     }
 }
 

@@ -58,7 +58,7 @@ pub use app::{App, Startup};
 pub use billing_page::{PlanBillingView, ScheduledView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
-pub use demo::{DEMO_DATABASE, DemoServer};
+pub use demo::{DEMO_ACCOUNT_FILE, DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
 pub use invoices::{
     INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView, invoice_csv,
@@ -75,7 +75,7 @@ pub use plan_session::{
 pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};
 pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};
 pub use remote::{AccountConnection, normalize_server_url};
-pub use session::{Session, SessionFile};
+pub use session::{LastServer, Session, SessionFile};
 pub use snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
 pub use vault::{KEYRING_SERVICE, TokenVault};
 

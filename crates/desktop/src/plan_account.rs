@@ -17,7 +17,7 @@ pub const USAGE_LOG_PAGES_MAX: usize = 2_000;
 
 fn client_error(url: &str, e: ClientError) -> DesktopError {
     match e {
-        ClientError::Network { detail } => DesktopError::Network { url: url.to_owned(), detail },
+        ClientError::Network { detail, .. } => DesktopError::Network { url: url.to_owned(), detail },
         ClientError::Unauthorized { code, .. } => DesktopError::Unauthorized { code },
         ClientError::InvalidUrl { .. } => DesktopError::BadServerUrl { url: url.to_owned() },
         ClientError::Rejected { status, code, message } | ClientError::Server { status, code, message } => {

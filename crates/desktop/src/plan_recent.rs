@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
-use crate::files::write_atomically;
+use crate::files::{read_json, write_json};
 
 /// The file the list is kept in, inside the app's data folder.
 pub const RECENT_PLANS_FILE: &str = "recent-plans.json";
@@ -34,10 +34,7 @@ impl RecentPlans {
     fn paths(&self) -> Vec<PathBuf> {
         // A missing or unreadable list is an empty one: it is a convenience, never a reason
         // to refuse to open the planner.
-        std::fs::read(&self.file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Vec<PathBuf>>(&bytes).ok())
-            .unwrap_or_default()
+        read_json::<Vec<PathBuf>>(&self.file).unwrap_or_default()
     }
 
     /// The list as shown.
@@ -60,8 +57,7 @@ impl RecentPlans {
         paths.retain(|p| *p != path);
         paths.insert(0, path);
         paths.truncate(RECENT_PLANS_MAX);
-        let bytes = serde_json::to_vec_pretty(&paths).expect("paths serialize");
-        write_atomically(&self.file, &bytes)?;
+        write_json(&self.file, &paths)?;
         Ok(self.list())
     }
 }

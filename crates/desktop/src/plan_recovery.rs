@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
-use crate::files::write_atomically;
+use crate::files::{read_json, remove_if_present, write_json};
 use crate::plan_session::{PlanEdit, PlanSession};
 
 /// The file the copy is kept in, inside the app's data folder.
@@ -73,23 +73,17 @@ impl PlanRecovery {
             return self.remove();
         }
         let copy = Copy { yaml: session.yaml(), file: session.file().map(Path::to_owned), edited_at: now };
-        let bytes = serde_json::to_vec(&copy).expect("a plan copy serializes");
-        write_atomically(&self.path, &bytes)
+        write_json(&self.path, &copy)
     }
 
     /// Removes the copy: its edits were saved or discarded. A missing copy is fine.
     pub fn remove(&self) -> Result<(), DesktopError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }),
-        }
+        remove_if_present(&self.path)
     }
 
     /// A readable copy, if there is one. An unreadable one is no copy: it cannot be offered back.
     fn read(&self) -> Option<Copy> {
-        let bytes = std::fs::read(&self.path).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        read_json(&self.path)
     }
 
     /// What the planner offers at start, when a copy is there.

@@ -223,7 +223,7 @@ pub struct MonthView {
     pub bill: String,
     /// The tier caps this month's usage.
     pub capped: bool,
-    /// The cheapest tier that does not cap the month, and what it costs: "scale, $79.00".
+    /// The cheapest tier that does not cap the month, and what it costs: "Scale, $79.00".
     pub cheapest: Option<String>,
     /// This month's bill as a whole percent of the largest month's (rounded down), for the bars.
     pub bar_percent: u32,
@@ -599,7 +599,7 @@ impl PlanSession {
             unsaved_edits: self.has_unsaved_edits(),
             cap: cap_view(book, &plan.tier, &usage)?,
             tier: plan.tier.clone(),
-            tier_label: book.tier(&plan.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| plan.tier.clone()),
+            tier_label: tier_label(book, &plan.tier),
             route_count: plan.routes.len() as u32,
             usage: PlanUsageView {
                 requests: quantity(totals.requests),
@@ -609,7 +609,7 @@ impl PlanSession {
             },
             bill: BillView::of(&bill),
             tiers: tier_quotes(book, &comparison),
-            negotiated: comparison.negotiated.clone(),
+            negotiated: comparison.negotiated.iter().map(|t| tier_label(book, t)).collect(),
             recommendation: recommendation.map(|r| r.summary.clone()),
             recommended_tier: recommendation.map(|r| r.tier.clone()),
             saving: recommendation.filter(|r| r.saving > Decimal::ZERO).map(|r| money(r.saving)),
@@ -805,7 +805,7 @@ impl DetailsWork {
         let chart = QuotaProjectionChart { tier_label: self.tier_label.clone(), period_days: PLAN_PERIOD_DAYS, meters };
         let theme = Theme::for_mode(if self.dark { ThemeMode::Dark } else { ThemeMode::Light });
         let chart_svg = chart.to_svg(&theme, Size::SMALL).map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
-        let months = month_views(&project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
+        let months = month_views(&self.book, &project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
         let growth = if self.growth_percent.is_zero() {
             "flat traffic".to_owned()
         } else if self.growth_percent.is_sign_positive() {
@@ -828,8 +828,14 @@ impl DetailsWork {
     }
 }
 
+/// A tier as people read it: its display name ("Enterprise"), or the id of a tier the book
+/// does not know.
+fn tier_label(book: &PriceBook, tier: &str) -> String {
+    book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned())
+}
+
 /// The projection's months as shown, each bar scaled to the dearest month.
-fn month_views(months: &[edgecost_planner::MonthProjection]) -> Vec<MonthView> {
+fn month_views(book: &PriceBook, months: &[edgecost_planner::MonthProjection]) -> Vec<MonthView> {
     let top = months.iter().map(|m| m.total).max().unwrap_or(Decimal::ZERO);
     months
         .iter()
@@ -839,7 +845,7 @@ fn month_views(months: &[edgecost_planner::MonthProjection]) -> Vec<MonthView> {
             billable_egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
             bill: money(m.total),
             capped: m.capped,
-            cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", r.tier, money(r.monthly_cost))),
+            cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", tier_label(book, &r.tier), money(r.monthly_cost))),
             // Rounded down, so no month's bar reaches the top before the dearest one's.
             bar_percent: if top.is_zero() {
                 0

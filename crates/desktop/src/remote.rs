@@ -22,15 +22,53 @@ pub struct AccountConnection {
     client: Client,
 }
 
-/// Checks and normalizes a server URL as typed by a person: trims it and drops a trailing `/`.
+/// Checks and normalizes a server URL as typed by a person, into the server's base address:
+///
+/// - spaces around it and trailing `/` are dropped;
+/// - without a scheme, a loopback host (`127.0.0.1:18777`, `localhost:8080`, `[::1]:8080`)
+///   gets `http://` (a server on this computer rarely has a certificate) and any other host
+///   `https://`;
+/// - a trailing `/v1` is dropped: the API's version is part of each route, not of the address.
+///
+/// Anything but an http(s) URL with a host is refused with `bad_server_url`.
 pub fn normalize_server_url(url: &str) -> Result<String, DesktopError> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|_| DesktopError::BadServerUrl { url: trimmed.to_owned() })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(DesktopError::BadServerUrl { url: trimmed.to_owned() });
+    let typed = url.trim();
+    let bad = || DesktopError::BadServerUrl { url: typed.to_owned() };
+    let has_scheme = typed.contains("://");
+    let mut base = typed.trim_end_matches('/').to_owned();
+    if base.is_empty() {
+        return Err(bad());
     }
-    Ok(trimmed.to_owned())
+    if !has_scheme {
+        let host = base.split(['/', '?', '#']).next().unwrap_or_default();
+        let scheme = if is_loopback_authority(host) { "http" } else { "https" };
+        base = format!("{scheme}://{base}");
+    }
+    if let Some(stripped) = base.strip_suffix("/v1") {
+        base = stripped.trim_end_matches('/').to_owned();
+    }
+    let parsed = reqwest::Url::parse(&base).map_err(|_| bad())?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none_or(str::is_empty)
+        || !parsed.username().is_empty()
+        || parsed.password().is_some()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(base)
+}
+
+/// Whether `authority` (`host` or `host:port`) names this computer.
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        // `[::1]:8080`
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl AccountConnection {
@@ -61,9 +99,19 @@ impl AccountConnection {
         &self.client
     }
 
-    /// `GET /v1/account`: also how a new token is checked before it is stored.
+    /// `GET /v1/account`.
     pub async fn account(&self) -> Result<AccountSummary, DesktopError> {
         self.client.account().await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account` for a server URL and token a person just typed, before the token is
+    /// stored. Every edgecost server answers this route, so a 404 means the address is not
+    /// one (a web site, another service, a wrong path), not that the server failed.
+    pub async fn check(&self) -> Result<AccountSummary, DesktopError> {
+        self.client.account().await.map_err(|e| match e.status() {
+            Some(404) => DesktopError::NoServer { url: self.base_url.clone() },
+            _ => self.error(e),
+        })
     }
 
     /// `GET /v1/account/bill`.
@@ -115,7 +163,7 @@ impl AccountConnection {
 
     fn error(&self, e: ClientError) -> DesktopError {
         match e {
-            ClientError::Network { detail } => DesktopError::Network { url: self.base_url.clone(), detail },
+            ClientError::Network { detail, .. } => DesktopError::Network { url: self.base_url.clone(), detail },
             ClientError::Unauthorized { code, .. } => DesktopError::Unauthorized { code },
             ClientError::InvalidUrl { .. } => DesktopError::BadServerUrl { url: self.base_url.clone() },
             ClientError::Rejected { status, code, message } | ClientError::Server { status, code, message } => {
@@ -124,6 +172,41 @@ impl AccountConnection {
             ClientError::UnexpectedBody { status, detail } => {
                 DesktopError::BadAnswer { detail: format!("HTTP {status}: {detail}") }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_server_url;
+
+    #[test]
+    fn a_typed_address_becomes_the_servers_base_url() {
+        for (typed, base) in [
+            ("http://127.0.0.1:18777", "http://127.0.0.1:18777"),
+            ("  https://billing.example.com/  ", "https://billing.example.com"),
+            // No scheme: http on this computer, https anywhere else.
+            ("127.0.0.1:18777", "http://127.0.0.1:18777"),
+            ("localhost:8080/", "http://localhost:8080"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            ("billing.example.com", "https://billing.example.com"),
+            ("billing.example.com:8443", "https://billing.example.com:8443"),
+            // The API's version is not part of the address.
+            ("http://127.0.0.1:18777/v1", "http://127.0.0.1:18777"),
+            ("http://127.0.0.1:18777/v1/", "http://127.0.0.1:18777"),
+            ("billing.example.com/edge/v1", "https://billing.example.com/edge"),
+            // A scheme typed by the person is kept, also for a loopback host.
+            ("https://localhost:8443", "https://localhost:8443"),
+        ] {
+            assert_eq!(normalize_server_url(typed).unwrap(), base, "{typed}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_an_http_address_is_refused() {
+        for typed in ["", "   ", "/", "ftp://billing.example.com", "http://", "https://billing.example.com/?a=1", "mailto:a@b.c"] {
+            let err = normalize_server_url(typed).unwrap_err();
+            assert_eq!(err.code(), "bad_server_url", "{typed}");
         }
     }
 }

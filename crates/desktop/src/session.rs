@@ -28,22 +28,42 @@ impl SessionFile {
 
     /// The remembered session, `None` on first run or after sign-out.
     pub fn load(&self) -> Option<Session> {
-        serde_json::from_slice(&std::fs::read(&self.path).ok()?).ok()
+        crate::files::read_json(&self.path)
     }
 
     pub fn save(&self, session: &Session) -> Result<(), DesktopError> {
-        let json = serde_json::to_vec_pretty(session).map_err(|e| DesktopError::Write {
-            path: self.path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        crate::files::write_atomically(&self.path, &json)
+        crate::files::write_json(&self.path, session)
     }
 
     pub fn clear(&self) -> Result<(), DesktopError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }),
-        }
+        crate::files::remove_if_present(&self.path)
+    }
+}
+
+/// The server URL an account was last connected to, kept in `server.json` in the app data
+/// folder. Unlike the session it stays after sign-out, so the sign-in form offers the address
+/// again. It never holds the token.
+#[derive(Clone, Debug)]
+pub struct LastServer {
+    path: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LastServerFile {
+    server_url: String,
+}
+
+impl LastServer {
+    pub fn in_dir(data_dir: &Path) -> LastServer {
+        LastServer { path: data_dir.join("server.json") }
+    }
+
+    /// The remembered URL, `None` before the first connection.
+    pub fn load(&self) -> Option<String> {
+        crate::files::read_json::<LastServerFile>(&self.path).map(|f| f.server_url)
+    }
+
+    pub fn save(&self, server_url: &str) -> Result<(), DesktopError> {
+        crate::files::write_json(&self.path, &LastServerFile { server_url: server_url.to_owned() })
     }
 }

@@ -149,27 +149,17 @@ impl SnapshotCache {
     /// The cached snapshot; `None` when there is none or it is unreadable (a cache from an
     /// older version is simply replaced at the next sync).
     pub fn load(&self) -> Option<Snapshot> {
-        let bytes = std::fs::read(&self.path).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        crate::files::read_json(&self.path)
     }
 
     /// Writes the snapshot atomically: a crash mid-write leaves the previous one in place.
     pub fn save(&self, snapshot: &Snapshot) -> Result<(), DesktopError> {
-        let json = serde_json::to_vec(snapshot).map_err(|e| self.write_error(e))?;
-        crate::files::write_atomically(&self.path, &json)
+        crate::files::write_json(&self.path, snapshot)
     }
 
     /// Removes the cache, as on sign-out.
     pub fn clear(&self) -> Result<(), DesktopError> {
-        match std::fs::remove_file(&self.path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(self.write_error(e)),
-        }
-    }
-
-    fn write_error(&self, e: impl std::fmt::Display) -> DesktopError {
-        DesktopError::Write { path: self.path.display().to_string(), detail: e.to_string() }
+        crate::files::remove_if_present(&self.path)
     }
 }
 

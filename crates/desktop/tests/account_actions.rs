@@ -169,15 +169,17 @@ async fn failures_say_whether_anything_was_charged() {
     assert_eq!(declined.code, "credit_packs_not_allowed");
     assert!(declined.message.contains("nothing was charged"), "{}", declined.message);
 
-    // Offline: nothing listens, so whether it went through is unknown and a retry is safe.
+    // Offline: nothing listens, so the purchase never left the machine: nothing was charged,
+    // said in words rather than the transport's error, and trying again is allowed.
     let url = server.url();
     server.shutdown().await.unwrap();
     let client = edgecost_client::Client::new(&url, &sandbox.token)
         .unwrap()
         .with_retry(edgecost_client::RetryPolicy { attempts: 1, first_backoff: std::time::Duration::ZERO });
     let offline = Intents::new().buy(&client, &new_intent_key("credits"), 1).await.unwrap_err();
-    assert_eq!((offline.kind, offline.charged), (FailureKind::Offline, Charged::Unknown));
-    assert!(offline.message.contains("same key"), "{}", offline.message);
+    assert_eq!((offline.kind, offline.charged), (FailureKind::Offline, Charged::No));
+    assert!(offline.message.starts_with("Could not reach the server; nothing was charged."), "{}", offline.message);
+    assert!(!offline.message.contains("os error"), "{}", offline.message);
     let offline = Intents::new().upgrade(&client, &new_intent_key("upgrade"), "production").await.unwrap_err();
     assert_eq!(offline.kind, FailureKind::Offline);
 }

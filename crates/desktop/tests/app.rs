@@ -128,11 +128,17 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
     let synced = app.sync(now).await.unwrap();
     assert!(!synced.sync.offline);
 
-    // Sign-out removes the token, the session and the cached data.
+    // Sign-out removes the token, the session and the cached data; only the server URL stays,
+    // for the sign-in form.
     app.sign_out().await.unwrap();
     assert_eq!(vault.load(&served.url).unwrap(), None);
-    assert!(std::fs::read_dir(data.path()).unwrap().next().is_none(), "data folder is empty after sign-out");
-    assert!(App::new(data.path(), vault).startup().await.door.is_none());
+    let left: Vec<_> = std::fs::read_dir(data.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["server.json"], "only the remembered server URL is left after sign-out");
+    assert!(files_containing(data.path(), &served.token).is_empty(), "the token reached a file");
+    assert_eq!(app.last_server_url().as_deref(), Some(served.url.as_str()));
+    let startup = App::new(data.path(), vault).startup().await;
+    assert!(startup.door.is_none());
+    assert_eq!(startup.server_url.as_deref(), Some(served.url.as_str()));
     served.server.shutdown().await.unwrap();
 }
 
@@ -267,6 +273,75 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     assert_eq!(offline.rows, list.rows);
     assert_eq!(app.invoice(&list.rows[0].id).await.unwrap(), newest);
     vault.delete(&served.url).unwrap();
+}
+
+#[tokio::test]
+async fn a_token_rejected_mid_session_keeps_the_figures_blocks_money_actions_and_a_new_token_mends_it() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("rejected");
+    let app = App::new(data.path(), vault.clone());
+    let online = app.connect(&served.url, &served.token, now).await.unwrap();
+    assert!(!online.sync.token_rejected);
+    edgecost_desktop::actions::open_credits(&app).await.expect("money actions are open while the token is good");
+
+    // The same address now answers with an engine that does not know the token (as after the
+    // token was revoked): the next sync says so and keeps the last figures.
+    let addr: SocketAddr = served.url.trim_start_matches("http://").parse().unwrap();
+    served.server.shutdown().await.unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let engine = Engine::open(&Engine::sqlite_url(&other.path().join("engine.db")), PriceBook::published().clone()).await.unwrap();
+    let account = engine.create_account("Acme Shop", "production", now).await.unwrap();
+    let server = edgecost_server::spawn(engine, addr).await.unwrap();
+    let later = now + chrono::Duration::minutes(3);
+    let rejected = app.sync(later).await.expect("the cached figures, marked, rather than an error");
+    assert!(rejected.sync.token_rejected);
+    assert!(!rejected.sync.offline);
+    assert_eq!(rejected.sync.error_code.as_deref(), Some("unauthorized"));
+    assert_eq!(rejected.sync.synced_at, online.sync.synced_at, "the time shown is the last good sync");
+    assert_eq!(rejected.bill_to_date, online.bill_to_date);
+    assert!(app.dashboard().await.unwrap().sync.token_rejected, "the state stays until a new token is in");
+
+    // Money actions are refused before anything is sent, saying nothing was charged.
+    let refused = edgecost_desktop::actions::open_credits(&app).await.unwrap_err();
+    assert_eq!((refused.kind, refused.charged), (edgecost_desktop::FailureKind::SignedOut, edgecost_desktop::Charged::No));
+    assert!(refused.message.contains("Enter a new token"), "{}", refused.message);
+    assert_eq!(app.connection().await.unwrap_err().code(), "unauthorized");
+
+    // A new token for the same server: the dashboard is live again and actions open.
+    let mended = app.connect(&served.url, &account.token, later).await.unwrap();
+    assert!(!mended.sync.token_rejected && mended.sync.error_code.is_none());
+    assert_eq!(mended.account_name, "Acme Shop");
+    edgecost_desktop::actions::open_credits(&app).await.expect("money actions open again");
+    assert_eq!(vault.load(&served.url).unwrap().as_deref(), Some(account.token.as_str()));
+    vault.delete(&served.url).unwrap();
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_typed_server_address_is_normalized_and_a_wrong_path_says_no_server_is_there() {
+    keyring();
+    let now = Utc::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("typed-url");
+    let app = App::new(data.path(), vault.clone());
+
+    // A path that is not an edgecost server's: its 404 says so, and nothing is stored.
+    let err = app.connect(&format!("{}/billing", served.url), &served.token, now).await.unwrap_err();
+    assert_eq!(err.code(), "no_server", "{err}");
+    assert!(app.last_server_url().is_none());
+
+    // No scheme on a loopback address, and the API version on the end: both normalized.
+    let typed = format!("{}/v1/", served.url.trim_start_matches("http://"));
+    let view = app.connect(&typed, &served.token, now).await.unwrap();
+    assert_eq!(view.server_url, served.url);
+    assert_eq!(app.last_server_url().as_deref(), Some(served.url.as_str()));
+    assert_eq!(vault.load(&served.url).unwrap().as_deref(), Some(served.token.as_str()));
+    vault.delete(&served.url).unwrap();
+    served.server.shutdown().await.unwrap();
 }
 
 #[tokio::test]

@@ -24,11 +24,20 @@ const DEMO_TIER: &str = "production";
 /// Share of the included requests the current period reaches at `now`, in per mille.
 const TARGET_PER_MILLE: u64 = 830;
 
-/// The demo account's id and its token (shown once).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The demo account as created: what is needed to open it again and keep its traffic going
+/// (see [`top_up_demo`]). The app keeps it beside the demo database; it holds tokens, so it
+/// never leaves the demo's own folder.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DemoAccount {
     pub account_id: String,
     pub token: String,
+    /// The tokens of the demo's edge nodes, in the order of their names.
+    pub node_tokens: Vec<String>,
+    /// Requests per unit of hour weight, in millionths: the traffic level set when the demo
+    /// was seeded, which top-ups keep.
+    pub requests_per_weight_micro: u64,
+    /// The end of the telemetry sent so far.
+    pub recorded_until: DateTime<Utc>,
 }
 
 /// (route, share of requests in per mille, bytes per request, compute ms per request)
@@ -60,23 +69,12 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
     let now = from_unix(now.timestamp());
     let first_hour = from_unix((now - Duration::days(DEMO_HISTORY_DAYS)).timestamp() / 3_600 * 3_600);
     let account = engine.create_account("Demo storefront", DEMO_TIER, first_hour - Duration::days(1)).await?;
-    let nodes = {
-        let mut ids = Vec::new();
-        for name in NODES {
-            let node = engine.create_node(name, first_hour - Duration::days(1)).await?;
-            ids.push((engine.authenticate_node(&node.token).await?, node.node_id));
-        }
-        ids
-    };
-
-    // Hours with their length in seconds: whole hours, and the started hour `now` is in.
-    let mut hours = Vec::new();
-    let mut h = first_hour;
-    while h < now {
-        let seconds = (now - h).num_seconds().min(3_600) as u64;
-        hours.push((h, seconds));
-        h += Duration::hours(1);
+    let mut node_tokens = Vec::new();
+    for name in NODES {
+        node_tokens.push(engine.create_node(name, first_hour - Duration::days(1)).await?.token);
     }
+
+    let windows = windows(first_hour, now);
     let period = Period::containing(now);
     let included = engine
         .book()
@@ -85,22 +83,81 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
         .and_then(|d| rust_decimal::prelude::ToPrimitive::to_u64(&d))
         .unwrap_or(200_000);
     let period_weight: u64 =
-        hours.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
+        windows.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
     // Requests per unit of weight, in millionths, so that the period lands on the target.
     let target = included * TARGET_PER_MILLE / 1000;
     let per_weight_micro = target * 1_000_000 / period_weight.max(1);
 
+    let demo = DemoAccount {
+        account_id: account.account_id,
+        token: account.token,
+        node_tokens,
+        requests_per_weight_micro: per_weight_micro,
+        recorded_until: now,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(DEMO_SEED ^ now.timestamp() as u64);
-    // One batch per node per day, sent a minute after the day's last window (or at `now`).
+    send_traffic(engine, &demo, &windows, "demo", &mut rng, now).await?;
+    Ok(demo)
+}
+
+/// Sends the demo's traffic from where it stopped to `now`, at the level it was seeded with,
+/// so a demo opened again days later shows a live current period. Time the engine no longer
+/// accepts (periods closed past their grace hour) is skipped: those periods stay as closed.
+/// Answers the demo with its new `recorded_until`; a demo already up to `now` is unchanged.
+pub async fn top_up_demo(engine: &Engine, demo: &DemoAccount, now: DateTime<Utc>) -> Result<DemoAccount> {
+    let now = from_unix(now.timestamp());
+    let from = demo.recorded_until.max(crate::validate::earliest_accepted(now));
+    if from >= now {
+        return Ok(demo.clone());
+    }
+    let windows = windows(from, now);
+    let mut rng = ChaCha8Rng::seed_from_u64(DEMO_SEED ^ from.timestamp() as u64 ^ (now.timestamp() as u64).rotate_left(32));
+    // Batch ids name the top-up's start, so they never collide with an earlier batch's.
+    let prefix = format!("demo-{}", from.format("%Y%m%d%H%M%S"));
+    send_traffic(engine, demo, &windows, &prefix, &mut rng, now).await?;
+    Ok(DemoAccount { recorded_until: now, ..demo.clone() })
+}
+
+/// Telemetry windows from `from` to `to`, each within one clock hour: `(start, seconds)`.
+/// The first and last may be part of an hour.
+fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, u64)> {
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start < to {
+        let hour_end = from_unix(start.timestamp() / 3_600 * 3_600 + 3_600);
+        let end = hour_end.min(to);
+        windows.push((start, (end - start).num_seconds() as u64));
+        start = end;
+    }
+    windows
+}
+
+/// Ingests the demo's traffic over `windows` (in order): one batch per node per day, sent a
+/// minute after the day's last window (or at `now`).
+async fn send_traffic(
+    engine: &Engine,
+    demo: &DemoAccount,
+    windows: &[(DateTime<Utc>, u64)],
+    batch_prefix: &str,
+    rng: &mut ChaCha8Rng,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut nodes = Vec::with_capacity(demo.node_tokens.len());
+    for token in &demo.node_tokens {
+        let node = engine.authenticate_node(token).await?;
+        let node_id = node.as_str().to_owned();
+        nodes.push((node, node_id));
+    }
+    let per_weight_micro = demo.requests_per_weight_micro;
     let mut day_start = 0;
-    while day_start < hours.len() {
-        let day = hours[day_start].0.date_naive();
-        let day_end = hours[day_start..].iter().position(|(h, _)| h.date_naive() != day).map_or(hours.len(), |n| day_start + n);
-        let last = hours[day_end - 1];
+    while day_start < windows.len() {
+        let day = windows[day_start].0.date_naive();
+        let day_end = windows[day_start..].iter().position(|(h, _)| h.date_naive() != day).map_or(windows.len(), |n| day_start + n);
+        let last = windows[day_end - 1];
         let sent_at = (last.0 + Duration::seconds(last.1 as i64 + 60)).min(now);
         for (node_index, (node, node_id)) in nodes.iter().enumerate() {
             let mut records = Vec::new();
-            for (hour, seconds) in &hours[day_start..day_end] {
+            for (hour, seconds) in &windows[day_start..day_end] {
                 // requests = hour weight x share of the hour x route share x region share x
                 // noise / nodes, rounded at random (not down) so the sum keeps its target.
                 let hour_scaled = u128::from(hour_weight(*hour)) * u128::from(*seconds) * u128::from(per_weight_micro);
@@ -109,11 +166,11 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
                         // Noise of +-6% keeps the lines from looking drawn.
                         let noise = u128::from(940 + rng.next_u64() % 121);
                         let numerator = hour_scaled * u128::from(route_share) * u128::from(region_share) * noise;
-                        let denominator = 3_600u128 * 1_000_000 * 1_000 * 1_000 * 1_000 * NODES.len() as u128;
+                        let denominator = 3_600u128 * 1_000_000 * 1_000 * 1_000 * 1_000 * nodes.len() as u128;
                         let dither = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())) % denominator;
                         let requests = ((numerator + dither) / denominator) as u64;
                         records.push(TelemetryRecord {
-                            account_id: account.account_id.clone(),
+                            account_id: demo.account_id.clone(),
                             route: route.to_owned(),
                             region: region.to_owned(),
                             window_start: *hour,
@@ -126,7 +183,7 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
                 }
             }
             let batch = TelemetryBatch {
-                batch_id: format!("demo-{}-{}", day.format("%Y%m%d"), node_index),
+                batch_id: format!("{batch_prefix}-{}-{}", day.format("%Y%m%d"), node_index),
                 node_id: node_id.clone(),
                 records,
             };
@@ -134,5 +191,5 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
         }
         day_start = day_end;
     }
-    Ok(DemoAccount { account_id: account.account_id, token: account.token })
+    Ok(())
 }

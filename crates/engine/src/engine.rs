@@ -164,6 +164,15 @@ impl Engine {
         Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key) })
     }
 
+    /// Closes the database for every clone of this engine: the roll-up task stops and the
+    /// connections close once the calls using them are done; calls after this fail. For an app
+    /// that replaces its SQLite file (the demo's "Reset demo"): an open connection must not
+    /// outlive the file it was opened on.
+    pub async fn close(&self) {
+        self.rollups.task.abort();
+        self.store.close().await;
+    }
+
     /// The URL of a SQLite database file at `path`.
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}", path.display())

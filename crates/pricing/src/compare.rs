@@ -166,10 +166,12 @@ impl PriceBook {
         let credit_carries_over = round_to_cents(held.checked_sub(credit_pays).ok_or(RateError::Overflow)?);
         let prepay = self.prepay(best)?;
 
+        // The sentence names tiers as people read them ("Scale"), not by their ids.
+        let name = |tier: &str| self.tier(tier).map_or(tier, |t| t.display_name()).to_owned();
         let mut summary = match current {
-            Some(c) if c == best.tier => format!("Stay on {}", best.tier),
-            Some(_) => format!("Move to {}", best.tier),
-            None => format!("Choose {}", best.tier),
+            Some(c) if c == best.tier => format!("Stay on {}", name(&best.tier)),
+            Some(_) => format!("Move to {}", name(&best.tier)),
+            None => format!("Choose {}", name(&best.tier)),
         };
         let parts = if best.bill.overage_total.is_zero() {
             format!("{} base fee, no overage", money(best.bill.base_fee))
@@ -179,12 +181,12 @@ impl PriceBook {
         summary.push_str(&format!(": {} this month ({parts})", money(best.monthly_cost)));
         if let Some(a) = against {
             let cause = match current_option {
-                Some(c) if c.tier == a.tier && c.caps_usage => format!("; {} would cap this usage", a.tier),
+                Some(c) if c.tier == a.tier && c.caps_usage => format!("; {} would cap this usage", name(&a.tier)),
                 _ if saving.is_zero() => {
-                    format!("; {} costs the same, and ties go to the lower tier", a.tier)
+                    format!("; {} costs the same, and ties go to the lower tier", name(&a.tier))
                 }
-                Some(c) if c.tier == a.tier => format!(", {} less than staying on {}", money(saving), a.tier),
-                _ => format!(", {} less than {}", money(saving), a.tier),
+                Some(c) if c.tier == a.tier => format!(", {} less than staying on {}", money(saving), name(&a.tier)),
+                _ => format!(", {} less than {}", money(saving), name(&a.tier)),
             };
             summary.push_str(&cause);
         }
@@ -194,7 +196,7 @@ impl PriceBook {
                 summary.push_str(&format!(
                     " Held credit of {} pays none of it (there is no overage on {}) and carries over to the next period.",
                     money(held),
-                    best.tier
+                    name(&best.tier)
                 ));
             } else {
                 summary.push_str(&format!(

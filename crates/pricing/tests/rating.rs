@@ -143,17 +143,17 @@ fn compare_ranks_tiers_by_what_the_month_costs() {
     let c = book.compare(&usage(600_000, "120", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!((r.tier.as_str(), r.monthly_cost, r.saving), ("production", d("38.50"), d("40.50")));
-    assert!(r.summary.starts_with("Stay on production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than scale."), "{}", r.summary);
+    assert!(r.summary.starts_with("Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."), "{}", r.summary);
     // 2M requests: production costs 19 + 72 = $91 > $79 on scale.
     let c = book.compare(&usage(2_000_000, "50", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!((r.tier.as_str(), r.saving, r.prepay), ("scale", d("12.00"), None));
-    assert!(r.summary.starts_with("Move to scale"), "{}", r.summary);
+    assert!(r.summary.starts_with("Move to Scale"), "{}", r.summary);
     // Sandbox would cap 70k requests, so it is never the advice even though it is free.
     let c = book.compare(&usage(70_000, "1", 0), Decimal::ZERO, Some("sandbox")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!(r.tier, "production");
-    assert!(r.summary.contains("sandbox would cap this usage"), "{}", r.summary);
+    assert!(r.summary.contains("Sandbox would cap this usage"), "{}", r.summary);
     assert_eq!(c.negotiated, vec!["enterprise".to_owned()]);
     assert_eq!(c.ranking, edgecost_pricing::RANKING_RULE);
 }
@@ -189,7 +189,7 @@ fn held_credit_pays_part_of_the_month_but_does_not_pick_the_tier() {
     let r = c.recommendation.unwrap();
     assert_eq!((r.tier.as_str(), r.saving, r.credit_pays, r.invoice), ("scale", d("1.00"), d("0.00"), d("79.00")));
     assert_eq!(r.credit_carries_over, d("100.00"));
-    assert!(r.summary.contains("Held credit of $100.00 pays none of it (there is no overage on scale) and carries over"), "{}", r.summary);
+    assert!(r.summary.contains("Held credit of $100.00 pays none of it (there is no overage on Scale) and carries over"), "{}", r.summary);
 
     // Where the cheapest tier has overage, the advice says how much held credit would pay.
     let c = book.compare(&usage(600_000, "120", 0), d("10.00"), Some("production")).unwrap();
@@ -211,7 +211,7 @@ fn ties_go_to_the_lower_tier_and_say_so() {
     let c = book.compare(&usage(1_700_000, "0", 0), Decimal::ZERO, Some("scale")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!((r.tier.as_str(), r.saving, r.tied_with.clone()), ("production", d("0.00"), vec!["scale".to_owned()]));
-    assert!(r.summary.contains("scale costs the same, and ties go to the lower tier"), "{}", r.summary);
+    assert!(r.summary.contains("Scale costs the same, and ties go to the lower tier"), "{}", r.summary);
 }
 
 #[test]

@@ -10,8 +10,13 @@ describe("errors for people", () => {
     expect(e.detail).toBe("no secret service");
   });
   it("tells a network failure apart from a rejected token", () => {
-    expect(explain({ code: "network", message: "" }).what).toMatch(/cannot be reached/);
-    expect(explain({ code: "unauthorized", message: "" }).what).toMatch(/rejected this token/);
+    expect(explain({ code: "network", message: "" }).what).toMatch(/Could not reach/);
+    expect(explain({ code: "unauthorized", message: "" }).what).toMatch(/token was rejected/);
+    expect(explain({ code: "unauthorized", message: "" }).todo).toMatch(/Enter a new token/);
+  });
+  it("says a wrong address is no edgecost server rather than a server problem", () => {
+    expect(explain({ code: "no_server", message: "" }).what).toBe("No edgecost server at this address.");
+    expect(explain({ code: "bad_server_url", message: "" }).todo).toMatch(/127\.0\.0\.1:8080 \(http/);
   });
   it("falls back to the message for codes it does not know", () => {
     const e = explain({ code: "brand_new", message: "detail here" });

@@ -9,7 +9,11 @@ export interface Explained {
 }
 
 const EXPLANATIONS: Record<string, [string, string]> = {
-  bad_server_url: ["That server URL is not valid.", "Enter the full address, for example https://billing.example.com or http://127.0.0.1:8080."],
+  bad_server_url: [
+    "That server URL is not valid.",
+    "Enter the server's address, for example billing.example.com (https is assumed) or 127.0.0.1:8080 (http, on this computer).",
+  ],
+  no_server: ["No edgecost server at this address.", "Check the server URL: it is the server's address, without a path such as /v1."],
   empty_token: ["The API token is empty.", "Paste the account token you were given when the account was created."],
   keyring_unavailable: [
     "No system keyring is available, so the token cannot be stored safely.",
@@ -17,8 +21,8 @@ const EXPLANATIONS: Record<string, [string, string]> = {
   ],
   keyring_error: ["The system keyring refused to store or read the token.", "Unlock the keyring and try again."],
   not_signed_in: ["You are signed out.", "Connect your account again with its token."],
-  network: ["The server cannot be reached.", "Check the server URL and your network. The dashboard keeps showing the last synced data."],
-  unauthorized: ["The server rejected this token.", "Check that the token belongs to this server, or ask for a new one."],
+  network: ["Could not reach the server.", "Check the server URL and your network. The dashboard keeps showing the last synced data."],
+  unauthorized: ["Your token was rejected.", "It may have been revoked or belong to another server. Enter a new token."],
   server_error: ["The server ran into a problem.", "Try again in a minute. Nothing was changed."],
   bad_answer: ["The server's answer could not be read.", "Check that the URL points at an edgecost server of a matching version."],
   demo_failed: ["The demo could not start.", "Try again; if it keeps failing, remove the demo data in the app data folder."],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { barWidth, billLines, clockTime, dateTime, daysLeft, fetchedLabel, shortDate, spanLabel, syncLabel } from "./format";
 
-const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null };
+const sync = { synced_at: "2026-11-24T10:42:09Z", offline: false, error_code: null, error_message: null, token_rejected: false };
 
 describe("sync indicator", () => {
   it("shows the time of the last sync in the person's clock", () => {
@@ -13,8 +13,12 @@ describe("sync indicator", () => {
     expect(syncLabel({ ...sync, offline: true, error_code: "network", error_message: "x" }, false, "UTC")).toBe("Offline, last synced 10:42");
   });
   it("says a sync failed for other errors, and shows progress while syncing", () => {
-    expect(syncLabel({ ...sync, error_code: "unauthorized", error_message: "x" }, false, "UTC")).toBe("Sync failed, last synced 10:42");
+    expect(syncLabel({ ...sync, error_code: "server_error", error_message: "x" }, false, "UTC")).toBe("Sync failed, last synced 10:42");
     expect(syncLabel(sync, true, "UTC")).toBe("Syncing… (last synced 10:42)");
+  });
+  it("never says synced once the server rejected the token", () => {
+    const rejected = { ...sync, error_code: "unauthorized", error_message: "x", token_rejected: true };
+    expect(syncLabel(rejected, false, "UTC")).toBe("Token rejected, last synced 10:42");
   });
 });
 

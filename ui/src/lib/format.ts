@@ -27,6 +27,7 @@ export function dateTime(iso: string, timeZone?: string): string {
 export function syncLabel(sync: SyncView, syncing: boolean, timeZone?: string): string {
   const at = clockTime(sync.synced_at, timeZone);
   if (syncing) return `Syncing… (last synced ${at})`;
+  if (sync.token_rejected) return `Token rejected, last synced ${at}`;
   if (sync.offline) return `Offline, last synced ${at}`;
   if (sync.error_code) return `Sync failed, last synced ${at}`;
   return `Synced ${at}`;

@@ -47,27 +47,6 @@ export function parsePacks(text: string, max: number): number | null {
   return n >= 1 && n <= max ? n : null;
 }
 
-/** The sentence that says whether a failed action charged anything. */
-export function chargedText(failure: ActionFailure): string {
-  return failure.charged === "no"
-    ? "Nothing was charged."
-    : "It may have gone through. Trying again is safe: it never charges or upgrades twice.";
-}
-
-/** The headline of a failed action. */
-export function failureTitle(failure: ActionFailure): string {
-  switch (failure.kind) {
-    case "declined":
-      return "Declined";
-    case "offline":
-      return "Could not reach the server";
-    case "server_error":
-      return "The server failed";
-    case "signed_out":
-      return "Signed out";
-  }
-}
-
 /** Whether a failure can be retried with the same confirmation. */
 export function canRetry(failure: ActionFailure): boolean {
   return failure.kind === "offline" || failure.kind === "server_error";

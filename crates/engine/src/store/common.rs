@@ -15,6 +15,10 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
+            async fn close(&self) {
+                self.close_pools().await;
+            }
+
             async fn insert_account(&self, a: &$crate::store::NewAccount) -> $crate::error::Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO accounts (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)")

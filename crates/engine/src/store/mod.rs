@@ -319,6 +319,9 @@ pub(crate) fn add_queued_hourly(
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
 pub(crate) trait Store: Send + Sync {
+    /// Closes the connections, waiting for those in use to be given back; every later call
+    /// fails. A SQLite file is then no longer open, so it may be removed or replaced.
+    async fn close(&self);
     async fn insert_account(&self, account: &NewAccount) -> Result<()>;
     async fn insert_node(&self, node: &NewNode) -> Result<()>;
     async fn account_id_by_token(&self, token_hash: &str) -> Result<Option<String>>;

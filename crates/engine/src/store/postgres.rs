@@ -210,6 +210,10 @@ fn columns<'a>(counters: impl Iterator<Item = &'a Counters>) -> (Vec<i64>, Vec<i
 }
 
 impl PgStore {
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
+
     /// The settled period's usage, read inside the ledger decision's transaction.
     /// The share lock keeps batches from changing it until the decision commits.
     pub(crate) const PERIOD_USAGE_FOR_SETTLEMENT: &'static str = "SELECT region, requests, compute_ms, egress_bytes FROM period_usage WHERE account_id = $1 AND period_start = $2 ORDER BY region FOR SHARE";

@@ -237,6 +237,11 @@ fn values_list(rows: usize, width: usize) -> String {
 }
 
 impl SqliteStore {
+    async fn close_pools(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+
     /// The settled period's usage, read inside the ledger decision's transaction.
     pub(crate) const PERIOD_USAGE_FOR_SETTLEMENT: &'static str = "SELECT region, requests, compute_ms, egress_bytes FROM period_usage WHERE account_id = $1 AND period_start = $2 ORDER BY region";
 }

@@ -17,7 +17,7 @@ bill: string,
  */
 capped: boolean, 
 /**
- * The cheapest tier that does not cap the month, and what it costs: "scale, $79.00".
+ * The cheapest tier that does not cap the month, and what it costs: "Scale, $79.00".
  */
 cheapest: string | null, 
 /**

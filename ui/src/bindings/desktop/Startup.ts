@@ -17,4 +17,9 @@ dashboard: DashboardView | null,
 /**
  * Why a remembered sign-in could not be restored (e.g. the keyring is locked).
  */
-error_code: string | null, error_message: string | null, };
+error_code: string | null, error_message: string | null, 
+/**
+ * The server URL an account was last connected to, also after sign-out: the sign-in
+ * form starts with it.
+ */
+server_url: string | null, };

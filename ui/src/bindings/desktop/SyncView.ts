@@ -15,4 +15,9 @@ offline: boolean,
 /**
  * The last sync attempt's error code, when it failed.
  */
-error_code: string | null, error_message: string | null, };
+error_code: string | null, error_message: string | null, 
+/**
+ * The server rejected the token at the last sync (revoked, or the account is gone): the
+ * figures are as last synced, and money actions wait for a new token.
+ */
+token_rejected: boolean, };

@@ -1,0 +1,94 @@
+//! The demo door across restarts, against the real engine on a temporary data folder: what a
+//! person did in the demo is still there when the app opens again, its traffic goes on from
+//! where it stopped, and only "Reset demo" starts it over. The demo needs no keyring.
+
+use chrono::{Datelike, Duration, Utc};
+use edgecost_api::LedgerEntryKind;
+use edgecost_desktop::{App, DEMO_ACCOUNT_FILE, DEMO_DATABASE, Door, Intents, TokenVault, actions, new_intent_key};
+
+fn vault() -> TokenVault {
+    TokenVault::with_service("edgecost-test-demo-unused")
+}
+
+/// The purchases in the connected account's credit ledger, by id.
+async fn purchases(app: &App) -> Vec<String> {
+    let connection = app.connection().await.unwrap();
+    let ledger = connection.client().credits().await.unwrap();
+    ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).map(|e| e.id.clone()).collect()
+}
+
+async fn period_requests(app: &App) -> u64 {
+    let connection = app.connection().await.unwrap();
+    connection.client().bill().await.unwrap().totals.requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_in_the_demo_is_still_there_after_a_restart_until_the_demo_is_reset() {
+    let data = tempfile::tempdir().unwrap();
+    let now = Utc::now();
+    let app = App::new(data.path(), vault());
+    app.start_demo(now).await.unwrap();
+    let (purchase, _) = actions::buy_credits(&app, &Intents::new(), &new_intent_key("credits"), 2, now).await.unwrap();
+    assert_eq!(purchases(&app).await, vec![purchase.purchase_id.clone()]);
+    let requests_before = period_requests(&app).await;
+    let account = std::fs::read_to_string(data.path().join(DEMO_ACCOUNT_FILE)).unwrap();
+    // The app quits.
+    app.shut_down().await.unwrap();
+    drop(app);
+
+    // The app opens again 90 minutes later on the same data folder.
+    let later = now + Duration::minutes(90);
+    let app = App::new(data.path(), vault());
+    let startup = app.startup().await;
+    assert_eq!(startup.door, Some(Door::Demo));
+    assert!(startup.error_code.is_none(), "{:?}", startup.error_code);
+    assert!(startup.dashboard.is_some(), "the cached demo dashboard shows at once");
+    let view = app.start_demo(later).await.unwrap();
+    assert_eq!(view.door, Door::Demo);
+    assert_eq!(purchases(&app).await, vec![purchase.purchase_id.clone()], "the purchase survived the restart");
+    // The same demo account, its traffic topped up over the 90 minutes.
+    let reopened: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.path().join(DEMO_ACCOUNT_FILE)).unwrap()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&account).unwrap();
+    assert_eq!(reopened["token"], first["token"]);
+    assert_ne!(reopened["recorded_until"], first["recorded_until"]);
+    // (Across a month's end the new period starts from zero, so compare within one.)
+    if later.month() == now.month() {
+        let requests_after = period_requests(&app).await;
+        assert!(requests_after > requests_before, "requests went from {requests_before} to {requests_after}");
+    }
+
+    // "Reset demo" starts over: a new account with no purchase.
+    let reset = app.reset_demo(later).await.unwrap();
+    assert_eq!(reset.door, Door::Demo);
+    assert_eq!(reset.credit_balance, "$0.00");
+    assert!(purchases(&app).await.is_empty(), "the reset demo has no purchase");
+    let fresh: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.path().join(DEMO_ACCOUNT_FILE)).unwrap()).unwrap();
+    assert_ne!(fresh["token"], first["token"]);
+    assert!(data.path().join(DEMO_DATABASE).is_file());
+
+    // Leaving the demo keeps it: opening it again finds the reset state, not a new seed.
+    let token = fresh["token"].clone();
+    app.sign_out().await.unwrap();
+    app.start_demo(later).await.unwrap();
+    let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(data.path().join(DEMO_ACCOUNT_FILE)).unwrap()).unwrap();
+    assert_eq!(again["token"], token);
+    app.sign_out().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_whose_account_file_is_gone_is_seeded_afresh() {
+    let data = tempfile::tempdir().unwrap();
+    let now = Utc::now();
+    let app = App::new(data.path(), vault());
+    app.start_demo(now).await.unwrap();
+    actions::buy_credits(&app, &Intents::new(), &new_intent_key("credits"), 1, now).await.unwrap();
+    app.sign_out().await.unwrap();
+    std::fs::remove_file(data.path().join(DEMO_ACCOUNT_FILE)).unwrap();
+
+    let app = App::new(data.path(), vault());
+    let view = app.start_demo(now).await.unwrap();
+    assert_eq!(view.credit_balance, "$0.00");
+    assert!(purchases(&app).await.is_empty());
+    assert!(data.path().join(DEMO_ACCOUNT_FILE).is_file());
+    app.sign_out().await.unwrap();
+}
