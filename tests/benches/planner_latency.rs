@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use edgecost_e2e::{Driver, Home, WAIT, require_session};
-use planner_support::{open_first_recent_plan, recent_plans};
+use edgecost_e2e::{Driver, Home, WAIT, open_first_recent_plan, recent_plans, require_session};
 
 /// Keystrokes measured per plan.
 const KEYSTROKES: usize = 120;

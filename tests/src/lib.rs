@@ -259,6 +259,71 @@ impl Drop for Driver {
     }
 }
 
+/// This test's turn to run the app (held while the guard lives) and a fresh home: how every
+/// test that launches the app starts. Checks for a display and a session bus first.
+pub async fn app_turn() -> (tokio::sync::MutexGuard<'static, ()>, Home) {
+    require_session();
+    (ONE_APP_AT_A_TIME.lock().await, Home::new())
+}
+
+/// [`app_turn`] for a test that needs the keyring, unlocked before its turn.
+pub async fn app_turn_with_keyring() -> (tokio::sync::MutexGuard<'static, ()>, Home) {
+    require_session();
+    keyring();
+    (ONE_APP_AT_A_TIME.lock().await, Home::new())
+}
+
+/// Takes the demo door of the first-run screen and answers the dashboard's bill to date once
+/// it shows.
+pub async fn open_demo(app: &Client) -> String {
+    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.expect("the demo door").click().await.unwrap();
+    text_of(app, "#bill-to-date [data-testid=total]").await
+}
+
+/// Lists `plans` as the app's recent plan files (most recent first) in its data folder.
+pub fn recent_plans(home: &Home, plans: &[&Path]) {
+    let data_dir = home.path().join(".local/share/dev.edgecost.desktop");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    std::fs::write(data_dir.join("recent-plans.json"), serde_json::to_vec(&plans).unwrap()).unwrap();
+}
+
+/// A copy of `examples/{example}` saved as `name` in a scratch folder of its own (kept while
+/// the returned folder lives), listed as the home's only recent plan.
+pub fn recent_example_plan(home: &Home, example: &str, name: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::copy(workspace_root().join("examples").join(example), &path).unwrap();
+    recent_plans(home, &[&path]);
+    (dir, path)
+}
+
+/// Opens the planner from the first-run screen, and the first recent plan from there.
+pub async fn open_first_recent_plan(app: &Client) {
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan")).await.expect("the plan-offline door").click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css(".recent-plan")).await.expect("a recent plan").click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan-total")).await.expect("the estimate");
+}
+
+/// Launches the app and opens its first recent plan.
+pub async fn launch_on_recent_plan(driver: &Driver) -> Client {
+    let app = driver.launch().await;
+    open_first_recent_plan(&app).await;
+    app
+}
+
+/// The top-left `width` x `height` of the screen as a PNG named `name`, when `EDGECOST_SHOTS`
+/// names a folder to keep screenshots in.
+pub fn screenshot(name: &str, width: u32, height: u32) {
+    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
+    let out = Path::new(&dir).join(name);
+    let status = Command::new("/usr/bin/import")
+        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
+        .arg(&out)
+        .status()
+        .expect("ImageMagick's import");
+    assert!(status.success());
+}
+
 /// Waits for `css` and answers its text once it is not empty.
 pub async fn text_of(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + WAIT;

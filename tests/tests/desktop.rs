@@ -11,13 +11,10 @@ use fantoccini::Locator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_disk() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let (_turn, home) = app_turn_with_keyring().await;
     let server = serve_demo_account().await;
     let url = server.running.url();
     let engine_bill = edgecost_client::Client::new(&url, &server.token).unwrap().bill().await.unwrap();
-    let home = Home::new();
     let driver = Driver::start(&home);
 
     // First run: the connect door.
@@ -58,15 +55,10 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_door_needs_no_server() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     let driver = Driver::start(&home);
     let app = driver.launch().await;
-    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
-
-    let total = text_of(&app, "#bill-to-date [data-testid=total]").await;
+    let total = open_demo(&app).await;
     assert!(total.starts_with('$'), "bill to date: {total}");
     // The run-rate projection states its basis; the simulated P50 and P90 come from recent days.
     assert!(text_of(&app, "#projected [data-testid=total]").await.starts_with('$'));
@@ -108,10 +100,7 @@ async fn the_demo_door_needs_no_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     // The name is held by a connection that never answers, as by a window on its way out.
     let closing = zbus::blocking::connection::Builder::session()
         .unwrap()

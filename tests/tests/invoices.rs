@@ -9,21 +9,6 @@ use std::time::Duration;
 use edgecost_e2e::*;
 use fantoccini::{Client, Locator};
 
-fn screenshot(name: &str) {
-    screenshot_of(name, 1200, 800);
-}
-
-fn screenshot_of(name: &str, width: u32, height: u32) {
-    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
-    let out = std::path::Path::new(&dir).join(name);
-    let status = std::process::Command::new("/usr/bin/import")
-        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
-        .arg(&out)
-        .status()
-        .expect("ImageMagick's import");
-    assert!(status.success());
-}
-
 async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
     app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
 }
@@ -53,16 +38,12 @@ async fn ledger_rows(app: &Client) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_total() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     let exports = tempfile::tempdir().unwrap();
     let export_dir = exports.path().display().to_string();
     let driver = Driver::start_with_env(&home, &[("EDGECOST_EXPORT_DIR", &export_dir)]);
     let app = driver.launch().await;
-    wait_for(&app, "#demo").await.click().await.unwrap();
-    text_of(&app, "#bill-to-date [data-testid=total]").await;
+    open_demo(&app).await;
 
     // The header opens the invoices: the demo's 100 days hold three closed months at least.
     wait_for(&app, "#open-invoices").await.click().await.unwrap();
@@ -77,7 +58,7 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     newest_first.sort_by(|a, b| b.cmp(a));
     assert_eq!(numbers, newest_first, "newest first");
     assert!(text_of(&app, "#invoices-fetched").await.starts_with("Fetched"));
-    screenshot("invoices-1200x800.png");
+    screenshot("invoices-1200x800.png", 1200, 800);
 
     // The newest invoice: its bill lines end in the total the list shows.
     let list_total = rows[0].find(Locator::Css("[data-testid=total]")).await.unwrap().text().await.unwrap();
@@ -95,7 +76,7 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert!(kinds.iter().any(|k| k == "overage"), "{kinds:?}");
     assert_eq!(kinds.last().map(String::as_str), Some("total"));
     assert_eq!(text_of(&app, "#invoice-lines tr.total [data-testid=amount]").await, list_total);
-    screenshot("invoice-1200x800.png");
+    screenshot("invoice-1200x800.png", 1200, 800);
 
     // At the smallest window the amounts are still reachable: the table scrolls sideways.
     app.set_window_size(880, 600).await.unwrap();
@@ -109,7 +90,7 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     "#;
     let seen = app.execute(probe, vec![]).await.unwrap();
     assert_eq!(seen, serde_json::json!([true, true]), "the total is visible at 880x600");
-    screenshot_of("invoice-880x600.png", 880, 600);
+    screenshot("invoice-880x600.png", 880, 600);
     app.set_window_size(1200, 800).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -148,7 +129,7 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert!(svg.contains("<svg"), "the usage chart is drawn for the period");
     app.execute("document.querySelector('#range').scrollIntoView()", vec![]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    screenshot("invoice-usage-1200x800.png");
+    screenshot("invoice-usage-1200x800.png", 1200, 800);
 
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
@@ -156,13 +137,10 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_esc_still_closes_it() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     let driver = Driver::start(&home);
     let app = driver.launch().await;
-    wait_for(&app, "#demo").await.click().await.unwrap();
+    open_demo(&app).await;
     wait_for(&app, "#notice-banner").await;
     let before = ledger_rows(&app).await;
 

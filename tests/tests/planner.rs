@@ -6,16 +6,17 @@
 
 mod planner_support;
 
-use edgecost_e2e::{Driver, Home, ONE_APP_AT_A_TIME, WAIT, require_session, text_of, workspace_root};
+use edgecost_e2e::{
+    Driver, Home, WAIT, app_turn, app_turn_with_keyring, launch_on_recent_plan, open_first_recent_plan, recent_example_plan, recent_plans, screenshot,
+    text_of, workspace_root,
+};
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use planner_support::{cli_total, open_first_recent_plan, recent_plans, text_becomes};
+use planner_support::{cli_total, text_becomes};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn().await;
     let plans = tempfile::tempdir().unwrap();
     let original = std::fs::read_to_string(workspace_root().join("examples/small-api.yaml")).unwrap();
     let plan_path = plans.path().join("small-api.yaml");
@@ -30,8 +31,7 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
 
     recent_plans(&home, &[&plan_path]);
     let driver = Driver::start(&home);
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     assert_eq!(text_becomes(&app, "#plan-total", &cli_before).await, cli_before, "the opened plan's total");
     assert_eq!(text_of(&app, "#plan-file-name").await, "small-api.yaml");
     assert!(app.find(Locator::Css("#plan-dirty")).await.is_err(), "a freshly opened plan has no unsaved changes");
@@ -74,8 +74,7 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     // Reopen in a new app session: the same numbers.
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "the reopened plan's total");
     assert_eq!(text_of(&app, "#plan-tiers").await, tiers, "every tier side by side, as before saving");
     assert_eq!(text_of(&app, "#plan-regions").await, regions, "per-region costs, as before saving");
@@ -87,17 +86,11 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
-    let plans = tempfile::tempdir().unwrap();
-    let plan_path = plans.path().join("busy.yaml");
-    std::fs::copy(workspace_root().join("examples/busy-multi-region.yaml"), &plan_path).unwrap();
+    let (_turn, home) = app_turn().await;
+    let (_plans, plan_path) = recent_example_plan(&home, "busy-multi-region.yaml", "busy.yaml");
     let saved_total = cli_total(&plan_path);
-    recent_plans(&home, &[&plan_path]);
     let driver = Driver::start(&home);
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
 
     // Keyboard only: type into a cell, Enter commits, Ctrl+Z undoes, Ctrl+Shift+Z redoes.
@@ -174,17 +167,11 @@ async fn gone(app: &fantoccini::Client, css: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_with_unsaved_edits_asks_first_and_cancel_keeps_them() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
-    let plans = tempfile::tempdir().unwrap();
-    let plan_path = plans.path().join("small-api.yaml");
-    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
+    let (_turn, home) = app_turn().await;
+    let (_plans, plan_path) = recent_example_plan(&home, "small-api.yaml", "small-api.yaml");
     let on_disk = std::fs::read_to_string(&plan_path).unwrap();
-    recent_plans(&home, &[&plan_path]);
     let driver = Driver::start(&home);
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     let saved_total = text_of(&app, "#plan-total").await;
     set_first_traffic(&app, "900000").await;
     text_of(&app, "#plan-dirty").await;
@@ -232,18 +219,12 @@ async fn new_with_unsaved_edits_asks_first_and_cancel_keeps_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsaved_edits_survive_a_killed_app() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
-    let plans = tempfile::tempdir().unwrap();
-    let plan_path = plans.path().join("small-api.yaml");
-    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
-    recent_plans(&home, &[&plan_path]);
+    let (_turn, home) = app_turn().await;
+    let (_plans, plan_path) = recent_example_plan(&home, "small-api.yaml", "small-api.yaml");
     let copy = data_dir(&home).join("unsaved-plan.json");
     {
         let driver = Driver::start(&home);
-        let app = driver.launch().await;
-        open_first_recent_plan(&app).await;
+        let app = launch_on_recent_plan(&driver).await;
         set_first_traffic(&app, "900000").await;
         text_of(&app, "#plan-dirty").await;
         let deadline = std::time::Instant::now() + WAIT;
@@ -286,30 +267,12 @@ async fn unsaved_edits_survive_a_killed_app() {
     app.close().await.unwrap();
 }
 
-/// The window's top-left part of the screen as a PNG, when `EDGECOST_SHOTS` names a folder.
-fn screenshot(name: &str, width: u32, height: u32) {
-    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
-    let out = std::path::Path::new(&dir).join(name);
-    let status = std::process::Command::new("/usr/bin/import")
-        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
-        .arg(&out)
-        .status()
-        .expect("ImageMagick's import");
-    assert!(status.success());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_smallest() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
-    let plans = tempfile::tempdir().unwrap();
-    let plan_path = plans.path().join("busy.yaml");
-    std::fs::copy(workspace_root().join("examples/busy-multi-region.yaml"), &plan_path).unwrap();
-    recent_plans(&home, &[&plan_path]);
+    let (_turn, home) = app_turn().await;
+    let (_plans, _) = recent_example_plan(&home, "busy-multi-region.yaml", "busy.yaml");
     let driver = Driver::start(&home);
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     // Where the last row's controls are and whether they are the top element at their centre.
     let probe = r#"
         const row = document.querySelector('.route-row[data-index="0"]');
@@ -386,10 +349,7 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_first() {
-    require_session();
-    edgecost_e2e::keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     let driver = Driver::start(&home);
     let app = driver.launch().await;
     app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
@@ -442,16 +402,10 @@ async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_fir
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_the_window_with_unsaved_edits_asks_first() {
-    require_session();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
-    let plans = tempfile::tempdir().unwrap();
-    let plan_path = plans.path().join("small-api.yaml");
-    std::fs::copy(workspace_root().join("examples/small-api.yaml"), &plan_path).unwrap();
-    recent_plans(&home, &[&plan_path]);
+    let (_turn, home) = app_turn().await;
+    let (_plans, plan_path) = recent_example_plan(&home, "small-api.yaml", "small-api.yaml");
     let driver = Driver::start(&home);
-    let app = driver.launch().await;
-    open_first_recent_plan(&app).await;
+    let app = launch_on_recent_plan(&driver).await;
     set_first_traffic(&app, "900000").await;
     text_of(&app, "#plan-dirty").await;
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use edgecost_e2e::{Home, WAIT, text_of, workspace_root};
-use fantoccini::{Client, Locator};
+use edgecost_e2e::{WAIT, text_of, workspace_root};
+use fantoccini::Client;
 
 /// The `edgecost` CLI, whose `estimate` the editor's numbers are checked against.
 pub fn cli_binary() -> PathBuf {
@@ -21,13 +21,6 @@ pub fn cli_binary() -> PathBuf {
     path
 }
 
-/// Lists `plans` as the app's recent plan files (most recent first) in its data folder.
-pub fn recent_plans(home: &Home, plans: &[&Path]) {
-    let data_dir = home.path().join(".local/share/dev.edgecost.desktop");
-    std::fs::create_dir_all(&data_dir).unwrap();
-    std::fs::write(data_dir.join("recent-plans.json"), serde_json::to_vec(&plans).unwrap()).unwrap();
-}
-
 /// Waits until the text at `css` is `want`, and answers the last text seen either way.
 pub async fn text_becomes(client: &Client, css: &str, want: &str) -> String {
     let deadline = Instant::now() + WAIT;
@@ -38,13 +31,6 @@ pub async fn text_becomes(client: &Client, css: &str, want: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Opens the planner from the first-run screen, and the first recent plan from there.
-pub async fn open_first_recent_plan(app: &Client) {
-    app.wait().at_most(WAIT).for_element(Locator::Css("#plan")).await.expect("the plan-offline door").click().await.unwrap();
-    app.wait().at_most(WAIT).for_element(Locator::Css(".recent-plan")).await.expect("a recent plan").click().await.unwrap();
-    app.wait().at_most(WAIT).for_element(Locator::Css("#plan-total")).await.expect("the estimate");
 }
 
 /// What `edgecost estimate PLAN --json` prints as the bill's total, formatted as the app shows
