@@ -324,6 +324,20 @@ pub fn screenshot(name: &str, width: u32, height: u32) {
     assert!(status.success());
 }
 
+/// Waits for an element matching `css`.
+pub async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
+    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+/// Waits until nothing matches `css` (a sheet closed, a notice gone).
+pub async fn wait_gone(app: &Client, css: &str) {
+    let deadline = Instant::now() + WAIT;
+    while app.find(Locator::Css(css)).await.is_ok() {
+        assert!(Instant::now() < deadline, "{css} never went away");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits for `css` and answers its text once it is not empty.
 pub async fn text_of(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + WAIT;

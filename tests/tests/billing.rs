@@ -10,29 +10,6 @@ use std::time::Duration;
 use edgecost_e2e::*;
 use fantoccini::{Client, Locator};
 
-fn screenshot(name: &str, width: u32, height: u32) {
-    let Some(dir) = std::env::var_os("EDGECOST_SHOTS") else { return };
-    let out = std::path::Path::new(&dir).join(name);
-    let status = std::process::Command::new("/usr/bin/import")
-        .args(["-window", "root", "-crop", &format!("{width}x{height}+0+0"), "+repage"])
-        .arg(&out)
-        .status()
-        .expect("ImageMagick's import");
-    assert!(status.success());
-}
-
-async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
-    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
-async fn wait_gone(app: &Client, css: &str) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while app.find(Locator::Css(css)).await.is_ok() {
-        assert!(std::time::Instant::now() < deadline, "{css} never went away");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Clicks a tier's move button in the side-by-side table and confirms the sheet it opens with
 /// one click on the confirm button, then closes the sheet with Done.
 async fn move_to(app: &Client, tier: &str, confirm_label: &str) {
@@ -47,14 +24,10 @@ async fn move_to(app: &Client, tier: &str, confirm_label: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_page_upgrades_schedules_a_downgrade_cancels_it_and_lists_a_purchase() {
-    require_session();
-    keyring();
-    let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let home = Home::new();
+    let (_turn, home) = app_turn_with_keyring().await;
     let driver = Driver::start(&home);
     let app = driver.launch().await;
-    wait_for(&app, "#demo").await.click().await.unwrap();
-    text_of(&app, "#bill-to-date [data-testid=total]").await;
+    open_demo(&app).await;
 
     // From the header, at any time.
     wait_for(&app, "#open-billing").await.click().await.unwrap();

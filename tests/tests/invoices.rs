@@ -9,10 +9,6 @@ use std::time::Duration;
 use edgecost_e2e::*;
 use fantoccini::{Client, Locator};
 
-async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
-    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
 /// The ledger's entries as the app lists them (none: `#ledger-empty`).
 async fn ledger_rows(app: &Client) -> usize {
     wait_for(app, "#notice-ledger").await.click().await.unwrap();

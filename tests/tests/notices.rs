@@ -66,18 +66,6 @@ async fn push_requests(f: &Fixture, batch: &str, requests: u64) {
     assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
 }
 
-async fn wait_for(app: &Client, css: &str) -> fantoccini::elements::Element {
-    app.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no `{css}`: {e}"))
-}
-
-async fn wait_until_gone(app: &Client, css: &str) {
-    let deadline = Instant::now() + WAIT;
-    while app.find(Locator::Css(css)).await.is_ok() {
-        assert!(Instant::now() < deadline, "`{css}` is still shown after {WAIT:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Two clicks in the same task, before the page can redraw: the fastest double click.
 async fn double_click(app: &Client, css: &str) {
     let script = "const b = document.querySelector(arguments[0]); b.click(); b.click();";
@@ -134,7 +122,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert_eq!(purchases[0].amount.to_string(), "50.00");
     assert_eq!(new_balance, money(ledger.balance), "the sheet shows the engine's balance");
     app.find(Locator::Css("#credits-sheet button.primary")).await.unwrap().click().await.unwrap();
-    wait_until_gone(&app, "#credits-sheet").await;
+    wait_gone(&app, "#credits-sheet").await;
     assert_eq!(text_of(&app, "#credit-balance").await, money(ledger.balance), "the dashboard shows the new balance");
 
     // The ledger view names the pack.
@@ -142,7 +130,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     let row = text_of(&app, "#ledger-rows tr[data-kind=purchase]").await;
     assert!(row.contains("Pack 1") && row.contains("$50.00"), "{row}");
     app.find(Locator::Css("#ledger-sheet button")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
-    wait_until_gone(&app, "#ledger-sheet").await;
+    wait_gone(&app, "#ledger-sheet").await;
 
     // Upgrade: the sheet shows the prorated fee and each tier's projection; one click upgrades.
     app.find(Locator::Css("#notice-upgrade")).await.unwrap().click().await.unwrap();
@@ -154,7 +142,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert_eq!(engine.account().await.unwrap().tier, "scale", "the engine's tier changed");
     assert_eq!(text_of(&app, "#tier").await, "Scale", "the dashboard updated at once");
     app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
-    wait_until_gone(&app, "#notice-banner").await;
+    wait_gone(&app, "#notice-banner").await;
     wait_for(&app, "#open-ledger").await; // The ledger stays reachable without a notice.
     let ledger_after = engine.credits().await.unwrap();
     assert_eq!(
