@@ -9,9 +9,7 @@ fn main() {
     println!("cargo:rerun-if-changed=../capabilities");
     println!("cargo:rerun-if-changed=../tauri.conf.json");
     tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .config_path("../tauri.conf.json")
-            .capabilities_path_pattern("../capabilities/*.json"),
+        tauri_build::Attributes::new().config_path("../tauri.conf.json").capabilities_path_pattern("../capabilities/*.json"),
     )
     .expect("tauri build");
 }

@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use edgecost_api::TierChange;
 use edgecost_desktop::{
-    ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds,
-    PlanBillingView, PurchaseView, UpgradeSheet, actions, new_intent_key,
+    ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds, PlanBillingView,
+    PurchaseView, UpgradeSheet, actions, new_intent_key,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;

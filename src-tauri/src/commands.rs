@@ -70,11 +70,7 @@ pub async fn sync_now(handle: AppHandle, state: State<'_, AppState>) -> Answer<D
 }
 
 #[tauri::command]
-pub async fn set_range(
-    state: State<'_, AppState>,
-    range: ChartRange,
-    granularity: edgecost_api::Granularity,
-) -> Answer<DashboardView> {
+pub async fn set_range(state: State<'_, AppState>, range: ChartRange, granularity: edgecost_api::Granularity) -> Answer<DashboardView> {
     Ok(state.app.set_range(range, granularity, now()).await?)
 }
 
@@ -123,7 +119,13 @@ const EXPORT_DIR: &str = "EDGECOST_EXPORT_DIR";
 /// Asks where to save invoice `id` as CSV or PDF, then writes it from Rust. Answers the saved
 /// path, or `None` when the person cancelled.
 #[tauri::command]
-pub async fn export_invoice(handle: AppHandle, state: State<'_, AppState>, id: String, number: String, format: InvoiceFormat) -> Answer<Option<String>> {
+pub async fn export_invoice(
+    handle: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    number: String,
+    format: InvoiceFormat,
+) -> Answer<Option<String>> {
     let extension = format.extension();
     // The invoice number names the file; anything but letters, digits and `-` is dropped.
     let stem: String = number.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
@@ -131,12 +133,8 @@ pub async fn export_invoice(handle: AppHandle, state: State<'_, AppState>, id: S
     let path = match std::env::var_os(EXPORT_DIR) {
         Some(dir) => std::path::PathBuf::from(dir).join(&file_name),
         None => {
-            let picked = handle
-                .dialog()
-                .file()
-                .set_file_name(&file_name)
-                .add_filter(extension.to_uppercase(), &[extension])
-                .blocking_save_file();
+            let picked =
+                handle.dialog().file().set_file_name(&file_name).add_filter(extension.to_uppercase(), &[extension]).blocking_save_file();
             let Some(picked) = picked else { return Ok(None) };
             picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?
         }

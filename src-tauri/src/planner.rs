@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use edgecost_desktop::{
-    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanVsMeasured, PlanView,
-    RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
+    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanView,
+    PlanVsMeasured, RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
 };
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -58,9 +58,7 @@ fn install(state: &PlannerState, mut session: PlanSession, count: u32) -> Answer
 }
 
 fn picked_path(picked: Option<tauri_plugin_dialog::FilePath>) -> Answer<Option<PathBuf>> {
-    picked
-        .map(|p| p.into_path().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() }))
-        .transpose()
+    picked.map(|p| p.into_path().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })).transpose()
 }
 
 #[tauri::command]

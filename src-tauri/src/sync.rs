@@ -10,7 +10,6 @@ use crate::commands::AppState;
 
 const SYNC_EVERY: Duration = Duration::from_secs(60);
 
-
 pub fn start(handle: AppHandle) {
     tauri::async_runtime::spawn(async move {
         loop {

@@ -13,9 +13,9 @@ mod planner_support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use edgecost_e2e::{Driver, Home, WAIT, open_first_recent_plan, recent_plans, require_session};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use edgecost_e2e::{Driver, Home, WAIT, open_first_recent_plan, recent_plans, require_session};
 
 /// Keystrokes measured per plan.
 const KEYSTROKES: usize = 120;
@@ -107,12 +107,7 @@ fn main() {
         let large = run(&driver, &home, &big).await;
         println!("route editor: keystroke to updated total, {KEYSTROKES} keystrokes each, measured in the webview");
         for (name, s) in [("10 routes (baseline)", &baseline), ("10,000 routes", &large)] {
-            println!(
-                "  {name:<22} p50 {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms",
-                percentile(s, 50),
-                percentile(s, 95),
-                s[s.len() - 1]
-            );
+            println!("  {name:<22} p50 {:>6.1} ms   p95 {:>6.1} ms   max {:>6.1} ms", percentile(s, 50), percentile(s, 95), s[s.len() - 1]);
         }
         let p95 = percentile(&large, 95);
         println!(

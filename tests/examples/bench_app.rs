@@ -125,7 +125,13 @@ async fn measure(exe: &Path, home: &Home, ready: Option<&str>, env: &[(&str, &st
     // SAFETY: single-threaded at this point of the benchmark; the harness reads it at launch.
     unsafe { std::env::set_var("EDGECOST_APP", exe) };
     let driver = Driver::start_with_env(home, env);
-    let mut figures = Figures { size_bytes: std::fs::metadata(exe).unwrap().len(), launch_ms: vec![], rss_kib: vec![], pss_kib: vec![], pss_by_kind: Default::default() };
+    let mut figures = Figures {
+        size_bytes: std::fs::metadata(exe).unwrap().len(),
+        launch_ms: vec![],
+        rss_kib: vec![],
+        pss_kib: vec![],
+        pss_by_kind: Default::default(),
+    };
     for _ in 0..LAUNCHES {
         let started = Instant::now();
         let app = driver.launch().await;
@@ -195,14 +201,38 @@ async fn main() {
         minimal.size_bytes as f64 / 1e6,
         app.size_bytes as f64 / minimal.size_bytes as f64
     );
-    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x  <= 1.25x", "idle memory, RSS (all processes)", mib(app_rss), mib(min_rss), app_rss as f64 / min_rss as f64);
-    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x  <= 1.25x", "idle memory, PSS (all processes)", mib(app_pss), mib(min_pss), app_pss as f64 / min_pss as f64);
+    println!(
+        "{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x  <= 1.25x",
+        "idle memory, RSS (all processes)",
+        mib(app_rss),
+        mib(min_rss),
+        app_rss as f64 / min_rss as f64
+    );
+    println!(
+        "{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x  <= 1.25x",
+        "idle memory, PSS (all processes)",
+        mib(app_pss),
+        mib(min_pss),
+        app_pss as f64 / min_pss as f64
+    );
     println!("{:<34} {:>11.0} ms {:>13.0} ms {:>7.2}x  app <= 1000 ms", "launch to dashboard (WebDriver)", app_ms, min_ms, app_ms / min_ms);
     println!("(launch times include starting the WebDriver session; the minimal window's is to a blank page)");
     let (flat_rss, flat_pss) = (median(&flat.rss_kib), median(&flat.pss_kib));
     println!("minimal window drawn without GPU compositing, like the app:");
-    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x", "  idle memory, RSS", mib(app_rss), mib(flat_rss), app_rss as f64 / flat_rss as f64);
-    println!("{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x", "  idle memory, PSS", mib(app_pss), mib(flat_pss), app_pss as f64 / flat_pss as f64);
+    println!(
+        "{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x",
+        "  idle memory, RSS",
+        mib(app_rss),
+        mib(flat_rss),
+        app_rss as f64 / flat_rss as f64
+    );
+    println!(
+        "{:<34} {:>10.0} MiB {:>12.0} MiB {:>7.2}x",
+        "  idle memory, PSS",
+        mib(app_pss),
+        mib(flat_pss),
+        app_pss as f64 / flat_pss as f64
+    );
     println!("PSS by process, last launch (anonymous + file-backed + shared memory): app, minimal, minimal drawn like the app");
     let kinds: std::collections::BTreeSet<&String> = app.pss_by_kind.keys().chain(minimal.pss_by_kind.keys()).collect();
     for kind in kinds {

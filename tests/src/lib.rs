@@ -5,8 +5,8 @@
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -126,8 +126,7 @@ impl Home {
             .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
             .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe.display().to_string().starts_with(&app)))
             .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
+                std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()))
             })
             .collect()
     }
@@ -344,9 +343,10 @@ pub async fn text_of(client: &Client, css: &str) -> String {
     loop {
         if let Ok(el) = client.find(Locator::Css(css)).await
             && let Ok(text) = el.text().await
-                && !text.trim().is_empty() {
-                    return text.trim().to_owned();
-                }
+            && !text.trim().is_empty()
+        {
+            return text.trim().to_owned();
+        }
         assert!(Instant::now() < deadline, "no text at `{css}` after {WAIT:?}; page: {}", client.source().await.unwrap_or_default());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -370,11 +370,12 @@ pub async fn chart_svg(client: &Client) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Ok(img) = client.find(Locator::Css("#chart img")).await
-            && let Ok(Some(src)) = img.attr("src").await {
-                let prefix = "data:image/svg+xml;charset=utf-8,";
-                assert!(src.starts_with(prefix), "chart is not an SVG image: {}", &src[..src.len().min(60)]);
-                return percent_decode(&src[prefix.len()..]);
-            }
+            && let Ok(Some(src)) = img.attr("src").await
+        {
+            let prefix = "data:image/svg+xml;charset=utf-8,";
+            assert!(src.starts_with(prefix), "chart is not an SVG image: {}", &src[..src.len().min(60)]);
+            return percent_decode(&src[prefix.len()..]);
+        }
         assert!(Instant::now() < deadline, "no chart after {WAIT:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -385,12 +386,14 @@ pub fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len()
-            && let Ok(v) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -413,9 +416,10 @@ pub fn files_containing(root: &Path, needle: &str, skip: &Path) -> Vec<PathBuf> 
                 stack.push(path);
             } else if kind.is_file()
                 && let Ok(bytes) = std::fs::read(&path)
-                    && bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                        found.push(path);
-                    }
+                && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            {
+                found.push(path);
+            }
         }
     }
     found
@@ -438,7 +442,6 @@ pub async fn serve_demo_account() -> Server {
     let running = edgecost_server::spawn(engine, addr).await.expect("server on loopback");
     Server { _dir: dir, running, token: demo.token }
 }
-
 
 /// Asks the top-level window titled `title` to close, as a window manager's close button does:
 /// an X11 `WM_DELETE_WINDOW` client message (Xvfb has no window manager to send it). Answers

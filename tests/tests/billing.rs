@@ -57,10 +57,7 @@ async fn the_plan_page_upgrades_schedules_a_downgrade_cancels_it_and_lists_a_pur
     let scheduled = text_of(&app, "#scheduled-change").await;
     assert!(scheduled.contains("moves to Production on"), "{scheduled}");
     assert_eq!(text_of(&app, "#billing-tier").await, "Scale");
-    assert_eq!(
-        wait_for(&app, "tr.moves td[data-tier=production]").await.attr("data-action").await.unwrap().as_deref(),
-        Some("scheduled")
-    );
+    assert_eq!(wait_for(&app, "tr.moves td[data-tier=production]").await.attr("data-action").await.unwrap().as_deref(), Some("scheduled"));
     screenshot("billing-scheduled-1200x800.png", 1200, 800);
 
     // Cancel it: nothing scheduled, Production is a downgrade again.

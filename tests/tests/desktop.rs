@@ -114,9 +114,7 @@ async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone(
     let log = home.log();
     let gone = std::thread::spawn(move || {
         let deadline = std::time::Instant::now() + WAIT;
-        while std::time::Instant::now() < deadline
-            && !std::fs::read_to_string(&log).is_ok_and(|text| text.contains("still closing"))
-        {
+        while std::time::Instant::now() < deadline && !std::fs::read_to_string(&log).is_ok_and(|text| text.contains("still closing")) {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         drop(closing);

@@ -145,11 +145,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     wait_gone(&app, "#notice-banner").await;
     wait_for(&app, "#open-ledger").await; // The ledger stays reachable without a notice.
     let ledger_after = engine.credits().await.unwrap();
-    assert_eq!(
-        ledger_after.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(),
-        1,
-        "the upgrade bought nothing"
-    );
+    assert_eq!(ledger_after.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(), 1, "the upgrade bought nothing");
 
     // The desktop notification for 80% was recorded once for this period.
     let notified = std::fs::read_to_string(home.path().join(".local/share/dev.edgecost.desktop/notified.json")).unwrap();
@@ -246,7 +242,14 @@ async fn a_capped_sandbox_sees_the_upgrade_path_only() {
     let account = engine.create_account("Side project", "sandbox", Utc::now()).await.unwrap();
     let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
     let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let f = Fixture { _dir: dir, running, account_id: account.account_id, account_token: account.token, node_id: node.node_id, node_token: node.token };
+    let f = Fixture {
+        _dir: dir,
+        running,
+        account_id: account.account_id,
+        account_token: account.token,
+        node_id: node.node_id,
+        node_token: node.token,
+    };
     // 50,000 requests are included on the sandbox: this reaches the cap.
     push_requests(&f, "batch-1", 50_000).await;
 

@@ -7,8 +7,8 @@
 mod planner_support;
 
 use edgecost_e2e::{
-    Driver, Home, WAIT, app_turn, app_turn_with_keyring, launch_on_recent_plan, open_first_recent_plan, recent_example_plan, recent_plans, screenshot,
-    text_of, workspace_root,
+    Driver, Home, WAIT, app_turn, app_turn_with_keyring, launch_on_recent_plan, open_first_recent_plan, recent_example_plan, recent_plans,
+    screenshot, text_of, workspace_root,
 };
 use fantoccini::Locator;
 use fantoccini::key::Key;
@@ -43,7 +43,11 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
     cell.clear().await.unwrap();
     cell.send_keys("900000").await.unwrap();
     cell.send_keys(&Key::Enter.to_string()).await.unwrap();
-    assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "the live total equals `edgecost estimate` of the edited plan");
+    assert_eq!(
+        text_becomes(&app, "#plan-total", &cli_after).await,
+        cli_after,
+        "the live total equals `edgecost estimate` of the edited plan"
+    );
     text_of(&app, "#plan-dirty").await;
     let change = text_of(&app, "#plan-change").await;
     assert!(change.starts_with('+'), "the change against the saved version: {change}");

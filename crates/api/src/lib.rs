@@ -31,20 +31,27 @@ mod outlook;
 mod telemetry;
 mod usage;
 
-pub use account::{AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
+pub use account::{
+    AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals,
+};
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
-pub use credits::{MAX_PACKS_PER_PURCHASE, CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
-pub use invoices::{DEFAULT_INVOICE_PAGE, MAX_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary};
+pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, MAX_PACKS_PER_PURCHASE, PaidOverage};
+pub use invoices::{
+    DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary, MAX_INVOICE_PAGE,
+};
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use outlook::{
-    CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport, SHORT_HISTORY_SECONDS,
-    SimulatedBill, TierMove, TierQuote, UpgradeQuote,
+    CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport,
+    SHORT_HISTORY_SECONDS, SimulatedBill, TierMove, TierQuote, UpgradeQuote,
 };
 pub use telemetry::{
-    AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS, MAX_WINDOW_SECONDS,
-    RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
+    AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS, MAX_WINDOW_SECONDS, RecordRejection,
+    RejectionReason, TelemetryBatch, TelemetryRecord,
 };
-pub use usage::{DEFAULT_USAGE_LOG_PAGE, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS, Granularity, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries};
+pub use usage::{
+    DEFAULT_USAGE_LOG_PAGE, Granularity, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS, UsageGrouping, UsageLine, UsageLogEntry,
+    UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries,
+};
 
 /// Re-exported so callers name the same bill types the pricing core produces.
 pub use edgecost_pricing::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};

@@ -61,4 +61,3 @@ pub struct Notice {
 pub struct NoticeList {
     pub notices: Vec<Notice>,
 }
-

@@ -41,11 +41,7 @@ fn typescript_bindings_are_fresh() {
         for (name, text) in &fresh {
             fs::write(committed_dir.join(name), text).unwrap();
         }
-        let changed: Vec<_> = fresh
-            .keys()
-            .chain(committed.keys())
-            .filter(|n| fresh.get(*n) != committed.get(*n))
-            .collect();
+        let changed: Vec<_> = fresh.keys().chain(committed.keys()).filter(|n| fresh.get(*n) != committed.get(*n)).collect();
         panic!("ui/src/bindings was stale and has been regenerated ({changed:?}); commit it");
     }
 }
@@ -64,8 +60,7 @@ fn telemetry_schema_is_fresh() {
 
 #[test]
 fn the_schema_describes_the_documented_telemetry_body() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&edgecost_api::export::telemetry_schema()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&edgecost_api::export::telemetry_schema()).unwrap();
     let required = schema["required"].as_array().unwrap();
     for field in ["batch_id", "node_id", "records"] {
         assert!(required.iter().any(|r| r == field), "{field} must be required");

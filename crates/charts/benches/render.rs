@@ -38,20 +38,13 @@ fn chart(meter: Meter, scale: u64) -> UsageChart {
 /// The floor any SVG line chart pays: map each point to pixels and format it.
 fn bare_polyline(chart: &UsageChart, size: Size) -> String {
     let mut total = 0f64;
-    let max = chart
-        .points
-        .iter()
-        .map(|p| p.amount)
-        .sum::<Decimal>()
-        .to_f64()
-        .unwrap_or(1.0);
+    let max = chart.points.iter().map(|p| p.amount).sum::<Decimal>().to_f64().unwrap_or(1.0);
     let mut svg = String::with_capacity(64 * 1024);
     svg.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\"><polyline fill=\"none\" points=\"");
     let span = (chart.range.end_unix_s - chart.range.start_unix_s) as f64;
     for p in &chart.points {
         total += p.amount.to_f64().unwrap_or(0.0);
-        let x =
-            (p.start_unix_s - chart.range.start_unix_s) as f64 / span * f64::from(size.width_px);
+        let x = (p.start_unix_s - chart.range.start_unix_s) as f64 / span * f64::from(size.width_px);
         let y = f64::from(size.height_px) * (1.0 - total / max);
         let _ = write!(svg, "{},{} ", x.round() as i32, y.round() as i32);
     }
@@ -104,20 +97,11 @@ fn summary(charts: &[UsageChart], theme: &Theme) {
         baseline.as_secs_f64() * 1e3,
         full.as_secs_f64() / baseline.as_secs_f64().max(1e-9),
     );
-    println!(
-        "PNG export of one usage chart at 2x ({} x {} px): {:.1} ms",
-        size.width_px * 2,
-        size.height_px * 2,
-        png.as_secs_f64() * 1e3
-    );
+    println!("PNG export of one usage chart at 2x ({} x {} px): {:.1} ms", size.width_px * 2, size.height_px * 2, png.as_secs_f64() * 1e3);
 }
 
 fn render(c: &mut Criterion) {
-    let charts = [
-        chart(Meter::Requests, 900),
-        chart(Meter::Egress, 1),
-        chart(Meter::Compute, 40),
-    ];
+    let charts = [chart(Meter::Requests, 900), chart(Meter::Egress, 1), chart(Meter::Compute, 40)];
     let theme = Theme::dark();
     summary(&charts, &theme);
     let mut group = c.benchmark_group("usage_chart_90_days_hourly_3_series");
@@ -131,11 +115,7 @@ fn render(c: &mut Criterion) {
     group.bench_function("to_svg", |b| {
         b.iter(|| {
             for chart in &charts {
-                black_box(
-                    chart
-                        .to_svg(&theme, Size::DASHBOARD)
-                        .expect("chart renders"),
-                );
+                black_box(chart.to_svg(&theme, Size::DASHBOARD).expect("chart renders"));
             }
         })
     });

@@ -11,15 +11,8 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ChartError {
     /// The requested image is too small to hold a labelled chart or too large to render.
-    #[error(
-        "a chart must be between {min_px} and {max_px} pixels on each side, not {width_px} x {height_px}"
-    )]
-    InvalidSize {
-        width_px: u32,
-        height_px: u32,
-        min_px: u32,
-        max_px: u32,
-    },
+    #[error("a chart must be between {min_px} and {max_px} pixels on each side, not {width_px} x {height_px}")]
+    InvalidSize { width_px: u32, height_px: u32, min_px: u32, max_px: u32 },
     /// The time range ends before it starts.
     #[error("the time range ends ({end_unix_s}) before it starts ({start_unix_s})")]
     InvalidRange { start_unix_s: i64, end_unix_s: i64 },
@@ -37,11 +30,7 @@ pub enum ChartError {
     InvalidScale { scale: String },
     /// The PNG would be larger than [`crate::PNG_SIDE_MAX_PX`] on a side.
     #[error("a {width_px} x {height_px} PNG is larger than {max_px} pixels on a side")]
-    ImageTooLarge {
-        width_px: u32,
-        height_px: u32,
-        max_px: u32,
-    },
+    ImageTooLarge { width_px: u32, height_px: u32, max_px: u32 },
     /// The rendered pixels could not be encoded as PNG.
     #[error("could not encode the PNG: {reason}")]
     PngEncode { reason: String },
@@ -69,9 +58,7 @@ impl ChartError {
 
 /// Turns any plotters drawing failure into [`ChartError::Draw`].
 pub(crate) fn draw_failed(error: impl std::fmt::Display) -> ChartError {
-    ChartError::Draw {
-        reason: error.to_string(),
-    }
+    ChartError::Draw { reason: error.to_string() }
 }
 
 #[cfg(test)]
@@ -81,35 +68,15 @@ mod tests {
     #[test]
     fn codes_are_stable_and_distinct() {
         let errors = [
-            ChartError::InvalidSize {
-                width_px: 1,
-                height_px: 1,
-                min_px: 2,
-                max_px: 3,
-            },
-            ChartError::InvalidRange {
-                start_unix_s: 2,
-                end_unix_s: 1,
-            },
+            ChartError::InvalidSize { width_px: 1, height_px: 1, min_px: 2, max_px: 3 },
+            ChartError::InvalidRange { start_unix_s: 2, end_unix_s: 1 },
             ChartError::Overflow { what: "sum" },
-            ChartError::Draw {
-                reason: String::new(),
-            },
-            ChartError::InvalidSvg {
-                reason: String::new(),
-            },
+            ChartError::Draw { reason: String::new() },
+            ChartError::InvalidSvg { reason: String::new() },
             ChartError::InvalidScale { scale: "0".into() },
-            ChartError::ImageTooLarge {
-                width_px: 1,
-                height_px: 1,
-                max_px: 0,
-            },
-            ChartError::PngEncode {
-                reason: String::new(),
-            },
-            ChartError::Csv {
-                reason: String::new(),
-            },
+            ChartError::ImageTooLarge { width_px: 1, height_px: 1, max_px: 0 },
+            ChartError::PngEncode { reason: String::new() },
+            ChartError::Csv { reason: String::new() },
         ];
         let mut codes: Vec<&str> = errors.iter().map(ChartError::code).collect();
         assert!(codes.iter().all(|c| c.starts_with("chart.")));

@@ -40,22 +40,13 @@ impl Size {
     /// Largest side drawn; larger images belong to [`crate::to_png`]'s scale.
     pub const SIDE_MAX_PX: u32 = 4_096;
     /// A dashboard card.
-    pub const DASHBOARD: Size = Size {
-        width_px: 720,
-        height_px: 320,
-    };
+    pub const DASHBOARD: Size = Size { width_px: 720, height_px: 320 };
     /// The planner's small chart beside the estimate.
-    pub const SMALL: Size = Size {
-        width_px: 480,
-        height_px: 240,
-    };
+    pub const SMALL: Size = Size { width_px: 480, height_px: 240 };
 
     /// A size of `width_px` x `height_px`; checked when a chart is drawn.
     pub fn new(width_px: u32, height_px: u32) -> Size {
-        Size {
-            width_px,
-            height_px,
-        }
+        Size { width_px, height_px }
     }
 
     pub(crate) fn check(self) -> Result<Size, ChartError> {
@@ -91,28 +82,19 @@ pub struct TimeRange {
 impl TimeRange {
     /// The range from `start_unix_s` up to, not including, `end_unix_s`.
     pub fn new(start_unix_s: i64, end_unix_s: i64) -> TimeRange {
-        TimeRange {
-            start_unix_s,
-            end_unix_s,
-        }
+        TimeRange { start_unix_s, end_unix_s }
     }
 
     /// The `days` days that end at `end_unix_s`, as the 7/30/90-day range picker selects.
     pub fn last_days(end_unix_s: i64, days: u32) -> TimeRange {
-        TimeRange {
-            start_unix_s: end_unix_s - i64::from(days) * SECONDS_PER_DAY,
-            end_unix_s,
-        }
+        TimeRange { start_unix_s: end_unix_s - i64::from(days) * SECONDS_PER_DAY, end_unix_s }
     }
 
     pub(crate) fn check(self) -> Result<TimeRange, ChartError> {
         if self.end_unix_s > self.start_unix_s {
             Ok(self)
         } else {
-            Err(ChartError::InvalidRange {
-                start_unix_s: self.start_unix_s,
-                end_unix_s: self.end_unix_s,
-            })
+            Err(ChartError::InvalidRange { start_unix_s: self.start_unix_s, end_unix_s: self.end_unix_s })
         }
     }
 
@@ -159,19 +141,14 @@ pub(crate) fn bucket_count(range: TimeRange, bucket: Bucket) -> Result<usize, Ch
     let count = (range.length_s() + bucket.seconds() - 1) / bucket.seconds();
     let count = usize::try_from(count).unwrap_or(usize::MAX);
     if count > BUCKETS_MAX {
-        return Err(ChartError::InvalidRange {
-            start_unix_s: range.start_unix_s,
-            end_unix_s: range.end_unix_s,
-        });
+        return Err(ChartError::InvalidRange { start_unix_s: range.start_unix_s, end_unix_s: range.end_unix_s });
     }
     Ok(count)
 }
 
 /// A text style in real pixels.
 pub(crate) fn text(color: Rgb, px: f64) -> TextStyle<'static> {
-    (FONT_FAMILY, px * SVG_FONT_SCALE)
-        .into_font()
-        .color(&color.plotters())
+    (FONT_FAMILY, px * SVG_FONT_SCALE).into_font().color(&color.plotters())
 }
 
 /// Draws a chart into an SVG document of `size` on the theme's background, with `title` as
@@ -185,10 +162,8 @@ pub(crate) fn svg_document(
     let size = size.check()?;
     let mut svg = String::with_capacity(96 * 1024);
     {
-        let root =
-            SVGBackend::with_string(&mut svg, (size.width_px, size.height_px)).into_drawing_area();
-        root.fill(&theme.background.plotters())
-            .map_err(draw_failed)?;
+        let root = SVGBackend::with_string(&mut svg, (size.width_px, size.height_px)).into_drawing_area();
+        root.fill(&theme.background.plotters()).map_err(draw_failed)?;
         draw(&root)?;
         root.present().map_err(draw_failed)?;
     }
@@ -243,12 +218,7 @@ pub(crate) struct LegendEntry {
 
 impl LegendEntry {
     pub fn new(label: impl Into<String>, color: Rgb, stroke: KeyStroke) -> LegendEntry {
-        LegendEntry {
-            label: label.into(),
-            short: None,
-            color,
-            stroke,
-        }
+        LegendEntry { label: label.into(), short: None, color, stroke }
     }
 
     /// The same entry with a shorter label for small charts.
@@ -282,11 +252,7 @@ fn legend_layout(legend: &[LegendEntry], right_px: i32, short: bool) -> (Vec<(i3
         at.push((x, y));
         x += width;
     }
-    let bottom = if legend.is_empty() {
-        32
-    } else {
-        y + LEGEND_ROW_PX / 2 + 4
-    };
+    let bottom = if legend.is_empty() { 32 } else { y + LEGEND_ROW_PX / 2 + 4 };
     (at, bottom)
 }
 
@@ -300,20 +266,11 @@ const LEGEND_ROW_PX: i32 = 18;
 
 /// Draws the title and, beneath it, the legend in rows across the chart's width (never over
 /// the data), and returns the area left for the plot.
-pub(crate) fn header<'b>(
-    root: &Root<'b>,
-    theme: &Theme,
-    title: &str,
-    legend: &[LegendEntry],
-) -> Result<Root<'b>, ChartError> {
+pub(crate) fn header<'b>(root: &Root<'b>, theme: &Theme, title: &str, legend: &[LegendEntry]) -> Result<Root<'b>, ChartError> {
     let (width_px, height_px) = root.dim_in_pixel();
     let right_px = width_px as i32 - HEADER_LEFT_PX;
-    root.draw(&Text::new(
-        title.to_string(),
-        (HEADER_LEFT_PX, 10),
-        text(theme.text, TITLE_PX).pos(Pos::new(HPos::Left, VPos::Top)),
-    ))
-    .map_err(draw_failed)?;
+    root.draw(&Text::new(title.to_string(), (HEADER_LEFT_PX, 10), text(theme.text, TITLE_PX).pos(Pos::new(HPos::Left, VPos::Top))))
+        .map_err(draw_failed)?;
     let (mut at, mut bottom) = legend_layout(legend, right_px, false);
     let short = f64::from(bottom - 32) > f64::from(height_px) * LEGEND_HEIGHT_SHARE_MAX;
     if short {
@@ -334,51 +291,25 @@ pub(crate) fn header<'b>(
 fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<(), ChartError> {
     let color = entry.color.plotters();
     let result = match entry.stroke {
-        KeyStroke::Solid => root.draw(&PathElement::new(
-            [(x, y), (x + 18, y)],
-            color.stroke_width(2),
-        )),
+        KeyStroke::Solid => root.draw(&PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))),
         KeyStroke::Dashed => root
-            .draw(&PathElement::new(
-                [(x, y), (x + 7, y)],
-                color.stroke_width(2),
-            ))
-            .and_then(|()| {
-                root.draw(&PathElement::new(
-                    [(x + 11, y), (x + 18, y)],
-                    color.stroke_width(2),
-                ))
-            }),
-        KeyStroke::Dotted => [0, 7, 14].into_iter().try_for_each(|dx| {
-            root.draw(&PathElement::new([(x + dx, y), (x + dx + 3, y)], color.stroke_width(1)))
-        }),
-        KeyStroke::Block => root.draw(&Rectangle::new(
-            [(x + 3, y - 6), (x + 15, y + 6)],
-            color.filled(),
-        )),
-        KeyStroke::Tick => root.draw(&PathElement::new(
-            [(x + 9, y - 7), (x + 9, y + 7)],
-            color.stroke_width(2),
-        )),
+            .draw(&PathElement::new([(x, y), (x + 7, y)], color.stroke_width(2)))
+            .and_then(|()| root.draw(&PathElement::new([(x + 11, y), (x + 18, y)], color.stroke_width(2)))),
+        KeyStroke::Dotted => {
+            [0, 7, 14].into_iter().try_for_each(|dx| root.draw(&PathElement::new([(x + dx, y), (x + dx + 3, y)], color.stroke_width(1))))
+        }
+        KeyStroke::Block => root.draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], color.filled())),
+        KeyStroke::Tick => root.draw(&PathElement::new([(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))),
     };
     result.map_err(draw_failed)
 }
 
 /// The empty state: the title, a quiet frame, and a sentence saying why there is nothing.
-pub(crate) fn draw_empty(
-    root: &Root<'_>,
-    theme: &Theme,
-    title: &str,
-    message: &str,
-) -> Result<(), ChartError> {
+pub(crate) fn draw_empty(root: &Root<'_>, theme: &Theme, title: &str, message: &str) -> Result<(), ChartError> {
     let (width_px, height_px) = root.dim_in_pixel();
     let (w, h) = (width_px as i32, height_px as i32);
     header(root, theme, title, &[])?;
-    root.draw(&Rectangle::new(
-        [(16, 40), (w - 16, h - 16)],
-        theme.grid.plotters().stroke_width(1),
-    ))
-    .map_err(draw_failed)?;
+    root.draw(&Rectangle::new([(16, 40), (w - 16, h - 16)], theme.grid.plotters().stroke_width(1))).map_err(draw_failed)?;
     root.draw(&Text::new(
         message.to_string(),
         (w / 2, (h + 24) / 2),
@@ -395,31 +326,16 @@ mod tests {
     #[test]
     fn sizes_and_ranges_are_checked() {
         assert!(Size::new(720, 320).check().is_ok());
-        assert_eq!(
-            Size::new(10, 320).check().unwrap_err().code(),
-            "chart.invalid_size"
-        );
-        assert_eq!(
-            TimeRange::new(10, 10).check().unwrap_err().code(),
-            "chart.invalid_range"
-        );
-        assert_eq!(
-            bucket_count(TimeRange::last_days(0, 90), Bucket::Hour).unwrap(),
-            2_160
-        );
-        assert_eq!(
-            bucket_count(TimeRange::new(0, 3_601), Bucket::Hour).unwrap(),
-            2
-        );
+        assert_eq!(Size::new(10, 320).check().unwrap_err().code(), "chart.invalid_size");
+        assert_eq!(TimeRange::new(10, 10).check().unwrap_err().code(), "chart.invalid_range");
+        assert_eq!(bucket_count(TimeRange::last_days(0, 90), Bucket::Hour).unwrap(), 2_160);
+        assert_eq!(bucket_count(TimeRange::new(0, 3_601), Bucket::Hour).unwrap(), 2);
         assert!(bucket_count(TimeRange::last_days(0, 400), Bucket::Hour).is_err());
     }
 
     #[test]
     fn the_title_is_escaped_into_the_document() {
         let svg = with_title(String::from("<svg a=\"1\">\n</svg>"), "Cost & usage");
-        assert_eq!(
-            svg,
-            "<svg a=\"1\">\n<title>Cost &amp; usage</title>\n</svg>"
-        );
+        assert_eq!(svg, "<svg a=\"1\">\n<title>Cost &amp; usage</title>\n</svg>");
     }
 }

@@ -40,17 +40,9 @@ pub(crate) fn compact(value: f64) -> String {
         2
     };
     let text = format!("{scaled:.places$}");
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
     // "-0" reads as a glitch on an axis.
-    let text = if text == "-0" {
-        String::from("0")
-    } else {
-        text
-    };
+    let text = if text == "-0" { String::from("0") } else { text };
     format!("{text}{suffix}")
 }
 
@@ -97,11 +89,7 @@ pub(crate) fn money_tick(value: f64) -> String {
 
 /// `+$3.20`, `-$1.05` or `$0.00`: the change of an amount already in cents.
 pub(crate) fn money_delta(delta: Decimal) -> String {
-    if delta > Decimal::ZERO {
-        format!("+{}", money(delta))
-    } else {
-        money(delta)
-    }
+    if delta > Decimal::ZERO { format!("+{}", money(delta)) } else { money(delta) }
 }
 
 fn utc(at_unix_s: i64) -> Option<DateTime<Utc>> {
@@ -110,9 +98,7 @@ fn utc(at_unix_s: i64) -> Option<DateTime<Utc>> {
 
 /// `2026-11-24T06:00:00Z`, for CSV.
 pub(crate) fn rfc3339(at_unix_s: i64) -> String {
-    utc(at_unix_s)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    utc(at_unix_s).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
 }
 
 /// Tick instants for a time axis from `start_unix_s` to `end_unix_s`, at most `max_ticks`
@@ -134,22 +120,11 @@ pub(crate) fn time_ticks(start_unix_s: i64, end_unix_s: i64, max_ticks: usize) -
     ];
     let span_s = (end_unix_s - start_unix_s).max(1);
     let max_ticks = max_ticks.max(2) as i64;
-    let step_s = STEPS_S
-        .iter()
-        .copied()
-        .find(|step| span_s / step < max_ticks)
-        .unwrap_or(STEPS_S[STEPS_S.len() - 1]);
-    let anchor_s = if step_s >= 7 * SECONDS_PER_DAY {
-        FIRST_MONDAY_UNIX_S
-    } else {
-        0
-    };
+    let step_s = STEPS_S.iter().copied().find(|step| span_s / step < max_ticks).unwrap_or(STEPS_S[STEPS_S.len() - 1]);
+    let anchor_s = if step_s >= 7 * SECONDS_PER_DAY { FIRST_MONDAY_UNIX_S } else { 0 };
     let first = start_unix_s + (anchor_s - start_unix_s).rem_euclid(step_s);
     // Bounded by the step choice above: at most `max_ticks` instants.
-    let ticks = (0..max_ticks)
-        .map(|i| first + i * step_s)
-        .take_while(|t| *t <= end_unix_s)
-        .collect();
+    let ticks = (0..max_ticks).map(|i| first + i * step_s).take_while(|t| *t <= end_unix_s).collect();
     (ticks, step_s)
 }
 
@@ -192,10 +167,7 @@ mod tests {
         assert_eq!(meter_tick(Meter::Egress, 0.5), "500 MB");
         assert_eq!(meter_tick(Meter::Egress, 1_200.0), "1.2 TB");
         assert_eq!(meter_tick(Meter::Compute, 12_000.0), "12k s");
-        assert_eq!(
-            meter_amount(Meter::Requests, Decimal::from(1_200_000)),
-            "1.2M requests"
-        );
+        assert_eq!(meter_amount(Meter::Requests, Decimal::from(1_200_000)), "1.2M requests");
         assert_eq!(money_tick(12.5), "$12.50");
         assert_eq!(money_delta(Decimal::from_str("3.20").unwrap()), "+$3.20");
         assert_eq!(money_delta(Decimal::from_str("-1.05").unwrap()), "-$1.05");
@@ -221,9 +193,6 @@ mod tests {
     #[test]
     fn long_names_are_cut_with_an_ellipsis() {
         assert_eq!(truncate("/v1/short", 20), "/v1/short");
-        assert_eq!(
-            truncate("/v1/a-very-long-route-name", 10),
-            "/v1/a-ver\u{2026}"
-        );
+        assert_eq!(truncate("/v1/a-very-long-route-name", 10), "/v1/a-ver\u{2026}");
     }
 }

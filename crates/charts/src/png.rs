@@ -27,10 +27,7 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
             if db.is_empty() {
                 db.load_fonts_dir(DEJAVU_DIR);
             }
-            let installed = |family: &str| {
-                db.faces()
-                    .any(|face| face.families.iter().any(|(name, _)| name == family))
-            };
+            let installed = |family: &str| db.faces().any(|face| face.families.iter().any(|(name, _)| name == family));
             if let Some(family) = SANS_SERIF_FAMILIES.into_iter().find(|f| installed(f)) {
                 db.set_sans_serif_family(family);
             }
@@ -46,17 +43,10 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 /// without its text.
 pub fn to_png(svg: &str, scale: f32) -> Result<Vec<u8>, ChartError> {
     if !scale.is_finite() || scale <= 0.0 {
-        return Err(ChartError::InvalidScale {
-            scale: scale.to_string(),
-        });
+        return Err(ChartError::InvalidScale { scale: scale.to_string() });
     }
-    let options = usvg::Options {
-        fontdb: fonts(),
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| ChartError::InvalidSvg {
-        reason: e.to_string(),
-    })?;
+    let options = usvg::Options { fontdb: fonts(), ..usvg::Options::default() };
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| ChartError::InvalidSvg { reason: e.to_string() })?;
     let size = tree.size();
     let width_px = (size.width() * scale).round();
     let height_px = (size.height() * scale).round();
@@ -70,17 +60,7 @@ pub fn to_png(svg: &str, scale: f32) -> Result<Vec<u8>, ChartError> {
     }
     let (width_px, height_px) = (width_px.max(1.0) as u32, height_px.max(1.0) as u32);
     let mut pixmap =
-        tiny_skia::Pixmap::new(width_px, height_px).ok_or(ChartError::ImageTooLarge {
-            width_px,
-            height_px,
-            max_px: PNG_SIDE_MAX_PX,
-        })?;
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::from_scale(scale, scale),
-        &mut pixmap.as_mut(),
-    );
-    pixmap.encode_png().map_err(|e| ChartError::PngEncode {
-        reason: e.to_string(),
-    })
+        tiny_skia::Pixmap::new(width_px, height_px).ok_or(ChartError::ImageTooLarge { width_px, height_px, max_px: PNG_SIDE_MAX_PX })?;
+    resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| ChartError::PngEncode { reason: e.to_string() })
 }

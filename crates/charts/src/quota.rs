@@ -10,9 +10,7 @@ use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT};
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{
-    KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text,
-};
+use crate::frame::{KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text};
 use crate::labels::compact;
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
@@ -36,12 +34,7 @@ pub struct MeterProjection {
 
 impl MeterProjection {
     /// Usage spread evenly over the period: `period_total` x day / `period_days` each day.
-    pub fn linear(
-        meter: Meter,
-        period_total: Decimal,
-        included: Option<Decimal>,
-        period_days: u32,
-    ) -> Result<MeterProjection, ChartError> {
+    pub fn linear(meter: Meter, period_total: Decimal, included: Option<Decimal>, period_days: u32) -> Result<MeterProjection, ChartError> {
         let days = period_days.min(PERIOD_DAYS_MAX);
         let cumulative_by_day = (1..=days)
             .map(|day| {
@@ -51,11 +44,7 @@ impl MeterProjection {
                     .ok_or(ChartError::Overflow { what: "projection" })
             })
             .collect::<Result<_, _>>()?;
-        Ok(MeterProjection {
-            meter,
-            included,
-            cumulative_by_day,
-        })
+        Ok(MeterProjection { meter, included, cumulative_by_day })
     }
 
     /// The first day (1-based) whose projected total reaches `percent` of the quota.
@@ -106,10 +95,7 @@ impl QuotaProjectionChart {
             .meters
             .iter()
             .enumerate()
-            .filter(|(_, m)| {
-                m.included.is_some_and(|i| i > Decimal::ZERO)
-                    && m.cumulative_by_day.iter().any(|v| !v.is_zero())
-            })
+            .filter(|(_, m)| m.included.is_some_and(|i| i > Decimal::ZERO) && m.cumulative_by_day.iter().any(|v| !v.is_zero()))
             .collect();
         svg_document(size, theme, &title, |root| {
             if drawn.is_empty() || days == 0 {
@@ -124,66 +110,30 @@ impl QuotaProjectionChart {
         let mut table = Table::new(&["meter", "unit", "day", "cumulative", "included"]);
         for m in &self.meters {
             let included = m.included.map(|i| i.to_string()).unwrap_or_default();
-            for (d, value) in m
-                .cumulative_by_day
-                .iter()
-                .enumerate()
-                .take(PERIOD_DAYS_MAX as usize)
-            {
-                table.row(&[
-                    m.meter.id(),
-                    m.meter.unit(),
-                    &(d + 1).to_string(),
-                    &value.to_string(),
-                    &included,
-                ])?;
+            for (d, value) in m.cumulative_by_day.iter().enumerate().take(PERIOD_DAYS_MAX as usize) {
+                table.row(&[m.meter.id(), m.meter.unit(), &(d + 1).to_string(), &value.to_string(), &included])?;
             }
         }
         table.finish()
     }
 
-    fn draw(
-        &self,
-        root: &Root<'_>,
-        theme: &Theme,
-        title: &str,
-        days: u32,
-        drawn: &[(usize, &MeterProjection)],
-    ) -> Result<(), ChartError> {
+    fn draw(&self, root: &Root<'_>, theme: &Theme, title: &str, days: u32, drawn: &[(usize, &MeterProjection)]) -> Result<(), ChartError> {
         let mut legend = Vec::with_capacity(drawn.len() + 2);
         for (i, m) in drawn {
-            let reached: Vec<String> = THRESHOLDS_PERCENT
-                .iter()
-                .filter_map(|p| m.day_reaching(*p).map(|d| format!("{p}% on day {d}")))
-                .collect();
-            let note = if reached.is_empty() {
-                String::from("stays under 80%")
-            } else {
-                reached.join(", ")
-            };
+            let reached: Vec<String> =
+                THRESHOLDS_PERCENT.iter().filter_map(|p| m.day_reaching(*p).map(|d| format!("{p}% on day {d}"))).collect();
+            let note = if reached.is_empty() { String::from("stays under 80%") } else { reached.join(", ") };
             legend.push(
-                LegendEntry::new(
-                    format!("{}: {note}", m.meter.label()),
-                    theme.series_color(*i),
-                    KeyStroke::Solid,
-                )
-                .or_short(m.meter.label()),
+                LegendEntry::new(format!("{}: {note}", m.meter.label()), theme.series_color(*i), KeyStroke::Solid)
+                    .or_short(m.meter.label()),
             );
         }
-        let unquoted: Vec<&str> = self
-            .meters
-            .iter()
-            .filter(|m| m.included.is_none_or(|i| i <= Decimal::ZERO))
-            .map(|m| m.meter.label())
-            .collect();
+        let unquoted: Vec<&str> =
+            self.meters.iter().filter(|m| m.included.is_none_or(|i| i <= Decimal::ZERO)).map(|m| m.meter.label()).collect();
         if !unquoted.is_empty() {
             legend.push(
-                LegendEntry::new(
-                    format!("No quota on this tier: {}", unquoted.join(", ")),
-                    theme.muted_text,
-                    KeyStroke::Tick,
-                )
-                .or_short(format!("No quota: {}", unquoted.join(", "))),
+                LegendEntry::new(format!("No quota on this tier: {}", unquoted.join(", ")), theme.muted_text, KeyStroke::Tick)
+                    .or_short(format!("No quota: {}", unquoted.join(", "))),
             );
         }
         let plot_area = header(root, theme, title, &legend)?;
@@ -202,10 +152,7 @@ impl QuotaProjectionChart {
                 (*i, line)
             })
             .collect();
-        let top = lines
-            .iter()
-            .flat_map(|(_, l)| l.iter().map(|(_, y)| *y))
-            .fold(100.0, f64::max);
+        let top = lines.iter().flat_map(|(_, l)| l.iter().map(|(_, y)| *y)).fold(100.0, f64::max);
 
         let step = match days {
             0..=10 => 1,
@@ -213,19 +160,14 @@ impl QuotaProjectionChart {
             36..=100 => 10,
             _ => 30,
         };
-        let x = TickAxis {
-            start: 0.0,
-            end: f64::from(days),
-            ticks: (0..=days).step_by(step).map(f64::from).collect(),
-        };
-        let mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<TickAxis, RangedCoordf64>> =
-            ChartBuilder::on(&plot_area)
-                .margin(10)
-                .margin_right(24)
-                .x_label_area_size(44)
-                .y_label_area_size(64)
-                .build_cartesian_2d(x, 0f64..top * 1.12)
-                .map_err(draw_failed)?;
+        let x = TickAxis { start: 0.0, end: f64::from(days), ticks: (0..=days).step_by(step).map(f64::from).collect() };
+        let mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<TickAxis, RangedCoordf64>> = ChartBuilder::on(&plot_area)
+            .margin(10)
+            .margin_right(24)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x, 0f64..top * 1.12)
+            .map_err(draw_failed)?;
         let x_tick = |x: &f64| format!("{x:.0}");
         let y_tick = |y: &f64| format!("{}%", compact(*y));
         chart
@@ -249,55 +191,27 @@ impl QuotaProjectionChart {
         let crowded = gap_px.abs() < TAG_GAP_MIN_PX;
         for percent in THRESHOLDS_PERCENT {
             let y = f64::from(percent);
-            let (color, width) = if percent >= 100 {
-                (theme.quota, 2)
-            } else {
-                (theme.warning, 1)
-            };
+            let (color, width) = if percent >= 100 { (theme.quota, 2) } else { (theme.warning, 1) };
             chart
-                .draw_series(DashedLineSeries::new(
-                    [(0.0, y), (x_end, y)],
-                    6,
-                    4,
-                    color.plotters().stroke_width(width),
-                ))
+                .draw_series(DashedLineSeries::new([(0.0, y), (x_end, y)], 6, 4, color.plotters().stroke_width(width)))
                 .map_err(draw_failed)?;
             // Upper left stays clear: every line starts at zero there. When the marks are
             // closer than a line of text, the lower tag goes under its line.
             let below = crowded && percent < 100;
-            let (v_pos, dy) = if below {
-                (VPos::Top, 3)
-            } else {
-                (VPos::Bottom, -2)
-            };
+            let (v_pos, dy) = if below { (VPos::Top, 3) } else { (VPos::Bottom, -2) };
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((0.0, y))
-                        + Text::new(
-                            format!("{percent}%"),
-                            (6, dy),
-                            text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos)),
-                        ),
+                        + Text::new(format!("{percent}%"), (6, dy), text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos))),
                 ))
                 .map_err(draw_failed)?;
         }
         for (i, line) in &lines {
             let color = theme.series_color(*i).plotters();
             // Where the line crosses each mark, found on the drawn line itself.
-            let crossings: Vec<(f64, f64)> = THRESHOLDS_PERCENT
-                .iter()
-                .filter_map(|p| crossing(line, f64::from(*p)))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))
-                .map_err(draw_failed)?;
-            chart
-                .draw_series(
-                    crossings
-                        .into_iter()
-                        .map(|c| Circle::new(c, 4, color.filled())),
-                )
-                .map_err(draw_failed)?;
+            let crossings: Vec<(f64, f64)> = THRESHOLDS_PERCENT.iter().filter_map(|p| crossing(line, f64::from(*p))).collect();
+            chart.draw_series(LineSeries::new(line.clone(), color.stroke_width(2))).map_err(draw_failed)?;
+            chart.draw_series(crossings.into_iter().map(|c| Circle::new(c, 4, color.filled()))).map_err(draw_failed)?;
         }
         Ok(())
     }
@@ -323,30 +237,18 @@ mod tests {
     #[test]
     fn a_linear_projection_reaches_the_marks_on_the_expected_days() {
         // 3M requests over 30 days against 2M included: 100k a day, 1.6M on day 16, 2M on 20.
-        let m = MeterProjection::linear(
-            Meter::Requests,
-            Decimal::from(3_000_000),
-            Some(Decimal::from(2_000_000)),
-            30,
-        )
-        .unwrap();
+        let m = MeterProjection::linear(Meter::Requests, Decimal::from(3_000_000), Some(Decimal::from(2_000_000)), 30).unwrap();
         assert_eq!(m.cumulative_by_day.len(), 30);
         assert_eq!(m.cumulative_by_day[29], Decimal::from(3_000_000));
         assert_eq!(m.day_reaching(80), Some(16));
         assert_eq!(m.day_reaching(100), Some(20));
-        let none = MeterProjection {
-            included: None,
-            ..m
-        };
+        let none = MeterProjection { included: None, ..m };
         assert_eq!(none.day_reaching(80), None);
     }
 
     #[test]
     fn crossings_are_interpolated() {
-        assert_eq!(
-            crossing(&[(0.0, 0.0), (2.0, 100.0)], 80.0),
-            Some((1.6, 80.0))
-        );
+        assert_eq!(crossing(&[(0.0, 0.0), (2.0, 100.0)], 80.0), Some((1.6, 80.0)));
         assert_eq!(crossing(&[(0.0, 0.0), (2.0, 50.0)], 80.0), None);
     }
 }

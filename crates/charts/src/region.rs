@@ -7,9 +7,7 @@ use edgecost_pricing::{Decimal, Meter};
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{
-    Bucket, KeyStroke, LegendEntry, Root, Size, TimeRange, draw_empty, svg_document,
-};
+use crate::frame::{Bucket, KeyStroke, LegendEntry, Root, Size, TimeRange, draw_empty, svg_document};
 use crate::labels::{meter_amount, meter_tick, rfc3339};
 use crate::theme::Theme;
 use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, time_header};
@@ -76,24 +74,14 @@ impl RegionEgressChart {
             let buckets = self.bucketize(series)?;
             for (i, amount) in buckets.amounts.iter().enumerate() {
                 let start = self.range.start_unix_s + i as i64 * self.bucket.seconds();
-                table.row(&[
-                    &series.region,
-                    &rfc3339(start),
-                    &start.to_string(),
-                    &amount.to_string(),
-                ])?;
+                table.row(&[&series.region, &rfc3339(start), &start.to_string(), &amount.to_string()])?;
             }
         }
         table.finish()
     }
 
     fn bucketize(&self, series: &RegionSeries) -> Result<crate::time_axis::Buckets, ChartError> {
-        bucketize(
-            series.points.iter().map(|p| (p.start_unix_s, p.amount)),
-            self.range,
-            self.bucket,
-            self.now_unix_s,
-        )
+        bucketize(series.points.iter().map(|p| (p.start_unix_s, p.amount)), self.range, self.bucket, self.now_unix_s)
     }
 
     /// Layers from the largest region down, with the smallest ones folded into one.
@@ -103,15 +91,8 @@ impl RegionEgressChart {
         for series in &self.regions {
             let buckets = self.bucketize(series)?;
             any_point |= buckets.any_point;
-            let total = running_totals(&buckets.amounts)?
-                .last()
-                .copied()
-                .unwrap_or(Decimal::ZERO);
-            layers.push(Layer {
-                name: series.region.clone(),
-                amounts: buckets.amounts,
-                total,
-            });
+            let total = running_totals(&buckets.amounts)?.last().copied().unwrap_or(Decimal::ZERO);
+            layers.push(Layer { name: series.region.clone(), amounts: buckets.amounts, total });
         }
         layers.sort_by(|a, b| b.total.cmp(&a.total).then_with(|| a.name.cmp(&b.name)));
         if layers.len() > REGIONS_SHOWN_MAX + 1 {
@@ -123,29 +104,16 @@ impl RegionEgressChart {
             };
             for layer in rest {
                 for (sum, amount) in other.amounts.iter_mut().zip(&layer.amounts) {
-                    *sum = sum.checked_add(*amount).ok_or(ChartError::Overflow {
-                        what: "other regions",
-                    })?;
+                    *sum = sum.checked_add(*amount).ok_or(ChartError::Overflow { what: "other regions" })?;
                 }
-                other.total = other
-                    .total
-                    .checked_add(layer.total)
-                    .ok_or(ChartError::Overflow {
-                        what: "other regions",
-                    })?;
+                other.total = other.total.checked_add(layer.total).ok_or(ChartError::Overflow { what: "other regions" })?;
             }
             layers.push(other);
         }
         Ok((layers, any_point))
     }
 
-    fn draw(
-        &self,
-        root: &Root<'_>,
-        theme: &Theme,
-        title: &str,
-        layers: &[Layer],
-    ) -> Result<(), ChartError> {
+    fn draw(&self, root: &Root<'_>, theme: &Theme, title: &str, layers: &[Layer]) -> Result<(), ChartError> {
         let bucket_s = self.bucket.seconds();
         let start = self.range.start_unix_s;
         let buckets = layers.first().map_or(0, |l| l.amounts.len());
@@ -154,11 +122,7 @@ impl RegionEgressChart {
         let mut stacks: Vec<Vec<f64>> = Vec::with_capacity(layers.len());
         let mut below = vec![0f64; buckets];
         for layer in layers {
-            let top: Vec<f64> = below
-                .iter()
-                .zip(&layer.amounts)
-                .map(|(b, a)| b + plot(*a))
-                .collect();
+            let top: Vec<f64> = below.iter().zip(&layer.amounts).map(|(b, a)| b + plot(*a)).collect();
             below.clone_from(&top);
             stacks.push(top);
         }
@@ -168,32 +132,21 @@ impl RegionEgressChart {
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                LegendEntry::new(
-                    format!("{} ({})", l.name, meter_amount(Meter::Egress, l.total)),
-                    theme.series_color(i),
-                    KeyStroke::Block,
-                )
-                .or_short(l.name.clone())
+                LegendEntry::new(format!("{} ({})", l.name, meter_amount(Meter::Egress, l.total)), theme.series_color(i), KeyStroke::Block)
+                    .or_short(l.name.clone())
             })
             .collect();
         // The ticks carry the unit: MB, GB or TB with the scale.
         let y_desc = format!("egress per {}", self.bucket.noun());
         let y_tick = |y: f64| meter_tick(Meter::Egress, y);
-        let axes = TimeAxes {
-            range: self.range,
-            y_max: y_max * 1.1,
-            y_desc: &y_desc,
-            y_tick: &y_tick,
-        };
+        let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
         let plot_area = time_header(root, theme, title, &legend)?;
         let mut chart = time_chart(&plot_area, theme, &axes)?;
 
         // Each bucket is drawn as a step across its whole width, so a bucket's area is its
         // amount, and the last one ends where measurement ends.
         let x_of = |b: usize| (start + b as i64 * bucket_s) as f64;
-        let end_x = (x_of(buckets))
-            .min(self.now_unix_s as f64)
-            .min(self.range.end_unix_s as f64);
+        let end_x = (x_of(buckets)).min(self.now_unix_s as f64).min(self.range.end_unix_s as f64);
         let steps = |top: &[f64]| -> Vec<(f64, f64)> {
             let mut points = Vec::with_capacity(top.len() * 2);
             for (b, y) in top.iter().enumerate() {
@@ -207,10 +160,7 @@ impl RegionEgressChart {
             let color = theme.series_color(i);
             let fill = color.over(theme.background, 0.55).plotters();
             chart
-                .draw_series(
-                    AreaSeries::new(steps(top), 0.0, fill.filled())
-                        .border_style(color.plotters().stroke_width(1)),
-                )
+                .draw_series(AreaSeries::new(steps(top), 0.0, fill.filled()).border_style(color.plotters().stroke_width(1)))
                 .map_err(draw_failed)?;
         }
         Ok(())

@@ -10,10 +10,7 @@ use edgecost_pricing::format::money;
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{
-    KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text,
-    text_width_px,
-};
+use crate::frame::{KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text, text_width_px};
 use crate::labels::{money_delta, money_tick, truncate};
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
@@ -59,34 +56,16 @@ struct Bar {
 }
 
 impl Bar {
-    fn new(
-        label: String,
-        cost: Decimal,
-        previous_cost: Option<Decimal>,
-    ) -> Result<Bar, ChartError> {
-        let change = previous_cost
-            .map(|p| {
-                cost.checked_sub(p)
-                    .ok_or(ChartError::Overflow { what: "change" })
-            })
-            .transpose()?;
-        Ok(Bar {
-            label,
-            cost,
-            previous_cost,
-            change,
-        })
+    fn new(label: String, cost: Decimal, previous_cost: Option<Decimal>) -> Result<Bar, ChartError> {
+        let change = previous_cost.map(|p| cost.checked_sub(p).ok_or(ChartError::Overflow { what: "change" })).transpose()?;
+        Ok(Bar { label, cost, previous_cost, change })
     }
 }
 
 impl RouteCostChart {
     /// `Cost by route, November 2026`.
     pub fn title(&self) -> String {
-        if self.period_label.is_empty() {
-            String::from("Cost by route")
-        } else {
-            format!("Cost by route, {}", self.period_label)
-        }
+        if self.period_label.is_empty() { String::from("Cost by route") } else { format!("Cost by route, {}", self.period_label) }
     }
 
     /// Draws the chart as an SVG document.
@@ -108,11 +87,7 @@ impl RouteCostChart {
         for r in &self.routes {
             let previous = r.previous_cost.map(|p| p.to_string()).unwrap_or_default();
             let change = match r.previous_cost {
-                Some(p) => r
-                    .cost
-                    .checked_sub(p)
-                    .ok_or(ChartError::Overflow { what: "change" })?
-                    .to_string(),
+                Some(p) => r.cost.checked_sub(p).ok_or(ChartError::Overflow { what: "change" })?.to_string(),
                 None => String::new(),
             };
             table.row(&[&r.route, &r.cost.to_string(), &previous, &change])?;
@@ -123,40 +98,22 @@ impl RouteCostChart {
     fn bars(&self) -> Result<Vec<Bar>, ChartError> {
         let mut routes: Vec<&RouteCost> = self.routes.iter().collect();
         routes.sort_by(|a, b| b.cost.cmp(&a.cost).then_with(|| a.route.cmp(&b.route)));
-        let shown = if routes.len() > ROUTES_SHOWN_MAX + 1 {
-            ROUTES_SHOWN_MAX
-        } else {
-            routes.len()
-        };
+        let shown = if routes.len() > ROUTES_SHOWN_MAX + 1 { ROUTES_SHOWN_MAX } else { routes.len() };
         let mut bars: Vec<Bar> = routes[..shown]
             .iter()
-            .map(|r| {
-                Bar::new(
-                    truncate(&r.route, ROUTE_LABEL_CHARS_MAX),
-                    r.cost,
-                    r.previous_cost,
-                )
-            })
+            .map(|r| Bar::new(truncate(&r.route, ROUTE_LABEL_CHARS_MAX), r.cost, r.previous_cost))
             .collect::<Result<_, _>>()?;
         let rest = &routes[shown..];
         if !rest.is_empty() {
-            let overflow = || ChartError::Overflow {
-                what: "other routes",
-            };
+            let overflow = || ChartError::Overflow { what: "other routes" };
             let mut cost = Decimal::ZERO;
             let mut previous = Decimal::ZERO;
             for r in rest {
                 cost = cost.checked_add(r.cost).ok_or_else(overflow)?;
                 // A route new this period cost nothing in the previous one.
-                previous = previous
-                    .checked_add(r.previous_cost.unwrap_or(Decimal::ZERO))
-                    .ok_or_else(overflow)?;
+                previous = previous.checked_add(r.previous_cost.unwrap_or(Decimal::ZERO)).ok_or_else(overflow)?;
             }
-            bars.push(Bar::new(
-                format!("{} other routes", rest.len()),
-                cost,
-                Some(previous),
-            )?);
+            bars.push(Bar::new(format!("{} other routes", rest.len()), cost, Some(previous))?);
         }
         Ok(bars)
     }
@@ -185,55 +142,28 @@ fn draw(root: &Root<'_>, theme: &Theme, title: &str, bars: &[Bar]) -> Result<(),
     ];
     let plot_area = header(root, theme, title, &legend)?;
     let n = bars.len();
-    let x_max = bars
-        .iter()
-        .map(|b| plot(b.cost).max(b.previous_cost.map_or(0.0, plot)))
-        .fold(0.0, f64::max);
+    let x_max = bars.iter().map(|b| plot(b.cost).max(b.previous_cost.map_or(0.0, plot))).fold(0.0, f64::max);
     // Room on the right for the widest "$1,234.50 ▲ +$12.00" label.
-    let label_px = bars
-        .iter()
-        .map(|b| {
-            text_width_px(&money(b.cost), LABEL_PX)
-                + text_width_px(&change(b, theme).0, NOTE_PX)
-                + 24
-        })
-        .max()
-        .unwrap_or(0);
+    let label_px =
+        bars.iter().map(|b| text_width_px(&money(b.cost), LABEL_PX) + text_width_px(&change(b, theme).0, NOTE_PX) + 24).max().unwrap_or(0);
     let (width_px, _) = plot_area.dim_in_pixel();
-    let axis_px = bars
-        .iter()
-        .map(|b| text_width_px(&b.label, LABEL_PX))
-        .max()
-        .unwrap_or(40)
-        + 12;
+    let axis_px = bars.iter().map(|b| text_width_px(&b.label, LABEL_PX)).max().unwrap_or(40) + 12;
     let plot_px = (width_px as i32 - axis_px - label_px - 24).max(40);
-    let x_max = if x_max > 0.0 {
-        x_max * (1.0 + f64::from(label_px) / f64::from(plot_px))
-    } else {
-        1.0
-    };
+    let x_max = if x_max > 0.0 { x_max * (1.0 + f64::from(label_px) / f64::from(plot_px)) } else { 1.0 };
 
     let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
-    let bands = TickAxis {
-        start: 0.0,
-        end: n as f64,
-        ticks: (0..n).map(|i| i as f64 + 0.5).collect(),
-    };
-    let mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, TickAxis>> =
-        ChartBuilder::on(&plot_area)
-            .margin(10)
-            .margin_right(16)
-            .x_label_area_size(44)
-            .y_label_area_size(axis_px as u32)
-            .build_cartesian_2d(0f64..x_max, bands)
-            .map_err(draw_failed)?;
+    let bands = TickAxis { start: 0.0, end: n as f64, ticks: (0..n).map(|i| i as f64 + 0.5).collect() };
+    let mut chart: ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, TickAxis>> = ChartBuilder::on(&plot_area)
+        .margin(10)
+        .margin_right(16)
+        .x_label_area_size(44)
+        .y_label_area_size(axis_px as u32)
+        .build_cartesian_2d(0f64..x_max, bands)
+        .map_err(draw_failed)?;
     // Bar i sits in band n-1-i so the most expensive route is on top.
     let y_label = |y: &f64| {
         let band = (*y - 0.5).round().max(0.0) as usize;
-        labels
-            .get(n.saturating_sub(band + 1))
-            .cloned()
-            .unwrap_or_default()
+        labels.get(n.saturating_sub(band + 1)).cloned().unwrap_or_default()
     };
     let x_tick = |x: &f64| money_tick(*x);
     chart
@@ -257,18 +187,12 @@ fn draw(root: &Root<'_>, theme: &Theme, title: &str, bars: &[Bar]) -> Result<(),
         let band = (n - 1 - i) as f64;
         let cost = plot(bar.cost);
         chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(0.0, band + 0.22), (cost, band + 0.78)],
-                bar_color.filled(),
-            )))
+            .draw_series(std::iter::once(Rectangle::new([(0.0, band + 0.22), (cost, band + 0.78)], bar_color.filled())))
             .map_err(draw_failed)?;
         if let Some(previous) = bar.previous_cost {
             let x = plot(previous);
             chart
-                .draw_series(std::iter::once(PathElement::new(
-                    [(x, band + 0.1), (x, band + 0.9)],
-                    theme.text.plotters().stroke_width(2),
-                )))
+                .draw_series(std::iter::once(PathElement::new([(x, band + 0.1), (x, band + 0.9)], theme.text.plotters().stroke_width(2))))
                 .map_err(draw_failed)?;
         }
         let amount = money(bar.cost);
@@ -280,11 +204,7 @@ fn draw(root: &Root<'_>, theme: &Theme, title: &str, bars: &[Bar]) -> Result<(),
             .draw_series(std::iter::once(
                 EmptyElement::at((label_x, band + 0.5))
                     + Text::new(amount, (8, 0), text(theme.text, LABEL_PX).pos(centre))
-                    + Text::new(
-                        delta,
-                        (14 + amount_px, 0),
-                        text(delta_color, NOTE_PX).pos(centre),
-                    ),
+                    + Text::new(delta, (14 + amount_px, 0), text(delta_color, NOTE_PX).pos(centre)),
             ))
             .map_err(draw_failed)?;
     }

@@ -18,14 +18,8 @@ impl Rgb {
     /// Stacked areas use opaque blends so a layer drawn over another does not tint it.
     pub fn over(self, under: Rgb, alpha: f64) -> Rgb {
         let alpha = alpha.clamp(0.0, 1.0);
-        let mix = |top: u8, bottom: u8| {
-            (f64::from(top) * alpha + f64::from(bottom) * (1.0 - alpha)).round() as u8
-        };
-        Rgb(
-            mix(self.0, under.0),
-            mix(self.1, under.1),
-            mix(self.2, under.2),
-        )
+        let mix = |top: u8, bottom: u8| (f64::from(top) * alpha + f64::from(bottom) * (1.0 - alpha)).round() as u8;
+        Rgb(mix(self.0, under.0), mix(self.1, under.1), mix(self.2, under.2))
     }
 
     pub(crate) fn plotters(self) -> RGBColor {
@@ -145,11 +139,7 @@ impl Theme {
 pub fn contrast_ratio(a: Rgb, b: Rgb) -> f64 {
     fn channel(c: u8) -> f64 {
         let c = f64::from(c) / 255.0;
-        if c <= 0.039_28 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
+        if c <= 0.039_28 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
     }
     fn luminance(c: Rgb) -> f64 {
         0.2126 * channel(c.0) + 0.7152 * channel(c.1) + 0.0722 * channel(c.2)
@@ -167,26 +157,12 @@ mod tests {
     fn both_palettes_keep_text_and_series_legible() {
         for theme in [Theme::light(), Theme::dark()] {
             let bg = theme.background;
-            assert!(
-                contrast_ratio(theme.text, bg) >= 7.0,
-                "{:?} text",
-                theme.mode
-            );
-            assert!(
-                contrast_ratio(theme.muted_text, bg) >= 4.5,
-                "{:?} muted",
-                theme.mode
-            );
+            assert!(contrast_ratio(theme.text, bg) >= 7.0, "{:?} text", theme.mode);
+            assert!(contrast_ratio(theme.muted_text, bg) >= 4.5, "{:?} muted", theme.mode);
             for (i, c) in theme.series.iter().enumerate() {
                 assert!(contrast_ratio(*c, bg) >= 3.0, "{:?} series {i}", theme.mode);
             }
-            for c in [
-                theme.quota,
-                theme.warning,
-                theme.projection,
-                theme.increase,
-                theme.decrease,
-            ] {
+            for c in [theme.quota, theme.warning, theme.projection, theme.increase, theme.decrease] {
                 assert!(contrast_ratio(c, bg) >= 3.0, "{:?} {c:?}", theme.mode);
             }
         }
@@ -194,10 +170,7 @@ mod tests {
 
     #[test]
     fn blends_are_opaque_mixes() {
-        assert_eq!(
-            Rgb(255, 255, 255).over(Rgb(0, 0, 0), 0.5),
-            Rgb(128, 128, 128)
-        );
+        assert_eq!(Rgb(255, 255, 255).over(Rgb(0, 0, 0), 0.5), Rgb(128, 128, 128));
         assert_eq!(Rgb(10, 20, 30).over(Rgb(0, 0, 0), 1.0), Rgb(10, 20, 30));
         assert_eq!(Rgb(10, 20, 30).hex(), "#0A141E");
     }

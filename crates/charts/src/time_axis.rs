@@ -14,8 +14,7 @@ use crate::theme::Theme;
 use edgecost_pricing::Decimal;
 
 /// A chart with time on x (UTC seconds) and a quantity on y.
-pub(crate) type TimeChart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickAxis, RangedCoordf64>>;
+pub(crate) type TimeChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickAxis, RangedCoordf64>>;
 
 /// An axis whose grid lines and labels fall on the given ticks: whole hours, midnights and
 /// Mondays on a time axis (rather than round numbers of seconds), the middle of each bar on a
@@ -61,11 +60,7 @@ pub(crate) struct TimeAxes<'f> {
 }
 
 /// Builds the plot area, grid, ticks and axis descriptions of a time chart.
-pub(crate) fn time_chart<'a, 'b>(
-    plot_area: &'a Root<'b>,
-    theme: &Theme,
-    axes: &TimeAxes<'_>,
-) -> Result<TimeChart<'a, 'b>, ChartError> {
+pub(crate) fn time_chart<'a, 'b>(plot_area: &'a Root<'b>, theme: &Theme, axes: &TimeAxes<'_>) -> Result<TimeChart<'a, 'b>, ChartError> {
     let (width_px, _) = plot_area.dim_in_pixel();
     // About one date label per 90 px keeps "Nov 24" labels from touching.
     let max_ticks = (width_px / 90).max(2) as usize;
@@ -75,11 +70,7 @@ pub(crate) fn time_chart<'a, 'b>(
         end: axes.range.end_unix_s as f64,
         ticks: ticks.iter().map(|t| *t as f64).collect(),
     };
-    let y_max = if axes.y_max.is_finite() && axes.y_max > 0.0 {
-        axes.y_max
-    } else {
-        1.0
-    };
+    let y_max = if axes.y_max.is_finite() && axes.y_max > 0.0 { axes.y_max } else { 1.0 };
 
     let mut chart = ChartBuilder::on(plot_area)
         .margin(10)
@@ -108,12 +99,7 @@ pub(crate) fn time_chart<'a, 'b>(
 }
 
 /// Draws the header of a time chart and returns the area for its plot.
-pub(crate) fn time_header<'b>(
-    root: &Root<'b>,
-    theme: &Theme,
-    title: &str,
-    legend: &[LegendEntry],
-) -> Result<Root<'b>, ChartError> {
+pub(crate) fn time_header<'b>(root: &Root<'b>, theme: &Theme, title: &str, legend: &[LegendEntry]) -> Result<Root<'b>, ChartError> {
     header(root, theme, title, legend)
 }
 
@@ -136,23 +122,18 @@ pub(crate) fn bucketize(
     let count = bucket_count(range, bucket)?;
     let bucket_s = bucket.seconds();
     let elapsed_s = now_unix_s.clamp(range.start_unix_s, range.end_unix_s) - range.start_unix_s;
-    let measured = usize::try_from((elapsed_s + bucket_s - 1) / bucket_s)
-        .unwrap_or(0)
-        .min(count);
+    let measured = usize::try_from((elapsed_s + bucket_s - 1) / bucket_s).unwrap_or(0).min(count);
     let mut amounts = vec![Decimal::ZERO; measured];
     let mut any_point = false;
     for (start_unix_s, amount) in points {
         if start_unix_s < range.start_unix_s || start_unix_s >= range.end_unix_s {
             continue;
         }
-        let index =
-            usize::try_from((start_unix_s - range.start_unix_s) / bucket_s).unwrap_or(usize::MAX);
+        let index = usize::try_from((start_unix_s - range.start_unix_s) / bucket_s).unwrap_or(usize::MAX);
         let Some(slot) = amounts.get_mut(index) else {
             continue;
         };
-        *slot = slot
-            .checked_add(amount)
-            .ok_or(ChartError::Overflow { what: "bucket sum" })?;
+        *slot = slot.checked_add(amount).ok_or(ChartError::Overflow { what: "bucket sum" })?;
         any_point = true;
     }
     Ok(Buckets { amounts, any_point })
@@ -164,9 +145,7 @@ pub(crate) fn running_totals(amounts: &[Decimal]) -> Result<Vec<Decimal>, ChartE
     amounts
         .iter()
         .map(|amount| {
-            total = total.checked_add(*amount).ok_or(ChartError::Overflow {
-                what: "running total",
-            })?;
+            total = total.checked_add(*amount).ok_or(ChartError::Overflow { what: "running total" })?;
             Ok(total)
         })
         .collect()
@@ -184,21 +163,8 @@ mod tests {
     #[test]
     fn points_are_summed_into_started_buckets_only() {
         let range = TimeRange::new(0, 10 * 3_600);
-        let points = [
-            (0, 1),
-            (1_800, 2),
-            (3_600, 4),
-            (7 * 3_600, 8),
-            (-5, 16),
-            (36_000, 32),
-        ];
-        let buckets = bucketize(
-            points.iter().map(|(t, a)| (*t, Decimal::from(*a))),
-            range,
-            Bucket::Hour,
-            5 * 3_600 + 1,
-        )
-        .unwrap();
+        let points = [(0, 1), (1_800, 2), (3_600, 4), (7 * 3_600, 8), (-5, 16), (36_000, 32)];
+        let buckets = bucketize(points.iter().map(|(t, a)| (*t, Decimal::from(*a))), range, Bucket::Hour, 5 * 3_600 + 1).unwrap();
         let amounts: Vec<String> = buckets.amounts.iter().map(Decimal::to_string).collect();
         assert_eq!(amounts, ["3", "4", "0", "0", "0", "0"]);
         assert!(buckets.any_point);

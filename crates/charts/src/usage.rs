@@ -8,9 +8,7 @@ use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT};
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{
-    Bucket, KeyStroke, LegendEntry, NOTE_PX, Size, TimeRange, draw_empty, svg_document, text,
-};
+use crate::frame::{Bucket, KeyStroke, LegendEntry, NOTE_PX, Size, TimeRange, draw_empty, svg_document, text};
 use crate::labels::{meter_amount, meter_tick, rfc3339};
 use crate::theme::Theme;
 use crate::time_axis::{TimeAxes, bucketize, plot, running_totals, time_chart, time_header};
@@ -107,9 +105,7 @@ impl UsageChart {
                 return draw_empty(root, theme, &title, NO_USAGE_MESSAGE);
             }
             match self.view {
-                UsageView::Cumulative => {
-                    self.draw_cumulative(root, theme, &title, &buckets.amounts)
-                }
+                UsageView::Cumulative => self.draw_cumulative(root, theme, &title, &buckets.amounts),
                 UsageView::PerBucket => self.draw_per_bucket(root, theme, &title, &buckets.amounts),
             }
         })
@@ -126,13 +122,7 @@ impl UsageChart {
         let totals = running_totals(&buckets.amounts)?;
         for (i, (amount, total)) in buckets.amounts.iter().zip(&totals).enumerate() {
             let start = self.range.start_unix_s + i as i64 * self.bucket.seconds();
-            table.row(&[
-                "measured",
-                &rfc3339(start),
-                &start.to_string(),
-                &amount.to_string(),
-                &total.to_string(),
-            ])?;
+            table.row(&["measured", &rfc3339(start), &start.to_string(), &amount.to_string(), &total.to_string()])?;
         }
         for (kind, projection) in [("projected", &self.projection), ("projected_p90", &self.projection_p90)] {
             for p in projection {
@@ -141,13 +131,7 @@ impl UsageChart {
         }
         if let Some(included) = self.included {
             let end = self.range.end_unix_s;
-            table.row(&[
-                "included",
-                &rfc3339(end),
-                &end.to_string(),
-                "",
-                &included.to_string(),
-            ])?;
+            table.row(&["included", &rfc3339(end), &end.to_string(), "", &included.to_string()])?;
         }
         table.finish()
     }
@@ -178,13 +162,7 @@ impl UsageChart {
         }
     }
 
-    fn draw_cumulative(
-        &self,
-        root: &crate::frame::Root<'_>,
-        theme: &Theme,
-        title: &str,
-        amounts: &[Decimal],
-    ) -> Result<(), ChartError> {
+    fn draw_cumulative(&self, root: &crate::frame::Root<'_>, theme: &Theme, title: &str, amounts: &[Decimal]) -> Result<(), ChartError> {
         let totals = running_totals(amounts)?;
         let bucket_s = self.bucket.seconds();
         let start = self.range.start_unix_s;
@@ -203,49 +181,29 @@ impl UsageChart {
         let projections = [(&self.projection, &RUN_RATE), (&self.projection_p90, &BUSY_CASE)]
             .map(|(points, style)| (projection_line(points, last_x, total), points, style));
         let levels: Vec<(u32, Decimal)> = match self.included {
-            Some(included) => THRESHOLDS_PERCENT
-                .iter()
-                .map(|p| Ok((*p, percent_of(included, *p)?)))
-                .collect::<Result<_, ChartError>>()?,
+            Some(included) => THRESHOLDS_PERCENT.iter().map(|p| Ok((*p, percent_of(included, *p)?))).collect::<Result<_, ChartError>>()?,
             None => Vec::new(),
         };
 
         let mut legend = vec![
-            LegendEntry::new(
-                format!("Measured ({})", meter_amount(meter, total)),
-                theme.series_color(0),
-                KeyStroke::Solid,
-            )
-            .or_short("Measured"),
+            LegendEntry::new(format!("Measured ({})", meter_amount(meter, total)), theme.series_color(0), KeyStroke::Solid)
+                .or_short("Measured"),
         ];
         for (line, points, style) in &projections {
             if !line.is_empty() {
                 let end_total = points.iter().map(|p| p.total).max().unwrap_or(total);
                 legend.push(
-                    LegendEntry::new(
-                        format!("{} ({})", style.label, meter_amount(meter, end_total)),
-                        theme.projection,
-                        style.key,
-                    )
-                    .or_short(style.short),
+                    LegendEntry::new(format!("{} ({})", style.label, meter_amount(meter, end_total)), theme.projection, style.key)
+                        .or_short(style.short),
                 );
             }
         }
         for (percent, level) in &levels {
             legend.push(if *percent >= 100 {
-                LegendEntry::new(
-                    format!("Included ({})", meter_amount(meter, *level)),
-                    theme.quota,
-                    KeyStroke::Solid,
-                )
-                .or_short("Included")
+                LegendEntry::new(format!("Included ({})", meter_amount(meter, *level)), theme.quota, KeyStroke::Solid).or_short("Included")
             } else {
-                LegendEntry::new(
-                    format!("{percent}% notice ({})", meter_amount(meter, *level)),
-                    theme.warning,
-                    KeyStroke::Dashed,
-                )
-                .or_short(format!("{percent}%"))
+                LegendEntry::new(format!("{percent}% notice ({})", meter_amount(meter, *level)), theme.warning, KeyStroke::Dashed)
+                    .or_short(format!("{percent}%"))
             });
         }
 
@@ -258,125 +216,64 @@ impl UsageChart {
         }
         let y_desc = self.y_desc();
         let y_tick = move |y: f64| meter_tick(meter, y);
-        let axes = TimeAxes {
-            range: self.range,
-            y_max: y_max * 1.1,
-            y_desc: &y_desc,
-            y_tick: &y_tick,
-        };
+        let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
         let plot_area = time_header(root, theme, title, &legend)?;
         let mut chart = time_chart(&plot_area, theme, &axes)?;
         let (x0, x1) = (start as f64, self.range.end_unix_s as f64);
 
         // Tags sit at the left end, which a running total from zero leaves clear; when the
         // two marks are closer than a line of text, the lower tag goes under its line.
-        let level_px: Vec<i32> = levels
-            .iter()
-            .map(|(_, l)| chart.backend_coord(&(x0, plot(*l))).1)
-            .collect();
-        let crowded = level_px
-            .windows(2)
-            .any(|w| (w[0] - w[1]).abs() < TAG_GAP_MIN_PX);
+        let level_px: Vec<i32> = levels.iter().map(|(_, l)| chart.backend_coord(&(x0, plot(*l))).1).collect();
+        let crowded = level_px.windows(2).any(|w| (w[0] - w[1]).abs() < TAG_GAP_MIN_PX);
         for (percent, level) in &levels {
             let y = plot(*level);
-            let (color, tag) = if *percent >= 100 {
-                (theme.quota, String::from("100%"))
-            } else {
-                (theme.warning, format!("{percent}%"))
-            };
+            let (color, tag) = if *percent >= 100 { (theme.quota, String::from("100%")) } else { (theme.warning, format!("{percent}%")) };
             if *percent >= 100 {
-                chart
-                    .draw_series(LineSeries::new(
-                        [(x0, y), (x1, y)],
-                        color.plotters().stroke_width(2),
-                    ))
-                    .map_err(draw_failed)?;
+                chart.draw_series(LineSeries::new([(x0, y), (x1, y)], color.plotters().stroke_width(2))).map_err(draw_failed)?;
             } else {
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        [(x0, y), (x1, y)],
-                        6,
-                        4,
-                        color.plotters().stroke_width(1),
-                    ))
+                    .draw_series(DashedLineSeries::new([(x0, y), (x1, y)], 6, 4, color.plotters().stroke_width(1)))
                     .map_err(draw_failed)?;
             }
             let below = crowded && *percent < 100;
-            let (v_pos, dy) = if below {
-                (VPos::Top, 3)
-            } else {
-                (VPos::Bottom, -2)
-            };
+            let (v_pos, dy) = if below { (VPos::Top, 3) } else { (VPos::Bottom, -2) };
             chart
                 .draw_series(std::iter::once(
-                    EmptyElement::at((x0, y))
-                        + Text::new(
-                            tag,
-                            (6, dy),
-                            text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos)),
-                        ),
+                    EmptyElement::at((x0, y)) + Text::new(tag, (6, dy), text(color, NOTE_PX).pos(Pos::new(HPos::Left, v_pos))),
                 ))
                 .map_err(draw_failed)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                line,
-                theme.series_color(0).plotters().stroke_width(2),
-            ))
-            .map_err(draw_failed)?;
+        chart.draw_series(LineSeries::new(line, theme.series_color(0).plotters().stroke_width(2))).map_err(draw_failed)?;
         // The busy case first, so the run rate draws over it where they meet.
         for (line, _, style) in projections.into_iter().rev() {
             if !line.is_empty() {
                 chart
-                    .draw_series(DashedLineSeries::new(
-                        line,
-                        style.dash,
-                        style.gap,
-                        theme.projection.plotters().stroke_width(style.width),
-                    ))
+                    .draw_series(DashedLineSeries::new(line, style.dash, style.gap, theme.projection.plotters().stroke_width(style.width)))
                     .map_err(draw_failed)?;
             }
         }
         Ok(())
     }
 
-    fn draw_per_bucket(
-        &self,
-        root: &crate::frame::Root<'_>,
-        theme: &Theme,
-        title: &str,
-        amounts: &[Decimal],
-    ) -> Result<(), ChartError> {
+    fn draw_per_bucket(&self, root: &crate::frame::Root<'_>, theme: &Theme, title: &str, amounts: &[Decimal]) -> Result<(), ChartError> {
         let bucket_s = self.bucket.seconds();
         let start = self.range.start_unix_s;
         let half = bucket_s as f64 / 2.0;
         let meter = self.meter;
         let noun = self.bucket.noun();
-        let line: Vec<(f64, f64)> = amounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| ((start + i as i64 * bucket_s) as f64 + half, plot(*a)))
-            .collect();
-        let total = running_totals(amounts)?
-            .last()
-            .copied()
-            .unwrap_or(Decimal::ZERO);
+        let line: Vec<(f64, f64)> =
+            amounts.iter().enumerate().map(|(i, a)| ((start + i as i64 * bucket_s) as f64 + half, plot(*a))).collect();
+        let total = running_totals(amounts)?.last().copied().unwrap_or(Decimal::ZERO);
         let last_x = self.measured_end(amounts.len());
 
         // The pace that would use exactly the included quantity by the end of the range.
-        let pace = self.included.and_then(|included| {
-            included
-                .checked_mul(Decimal::from(bucket_s))?
-                .checked_div(Decimal::from(self.range.length_s()))
-        });
+        let pace = self
+            .included
+            .and_then(|included| included.checked_mul(Decimal::from(bucket_s))?.checked_div(Decimal::from(self.range.length_s())));
         // Projected totals become the per-bucket rate each segment implies.
         let mut rates: Vec<(f64, f64, f64)> = Vec::new();
         let mut from = (last_x, total);
-        let mut projected: Vec<&ProjectedTotal> = self
-            .projection
-            .iter()
-            .filter(|p| p.at_unix_s > last_x)
-            .collect();
+        let mut projected: Vec<&ProjectedTotal> = self.projection.iter().filter(|p| p.at_unix_s > last_x).collect();
         projected.sort_by_key(|p| p.at_unix_s);
         for p in projected {
             let span_s = p.at_unix_s - from.0;
@@ -385,38 +282,22 @@ impl UsageChart {
                 .checked_sub(from.1)
                 .and_then(|added| added.checked_mul(Decimal::from(bucket_s)))
                 .and_then(|r| r.checked_div(Decimal::from(span_s)))
-                .ok_or(ChartError::Overflow {
-                    what: "projected rate",
-                })?;
+                .ok_or(ChartError::Overflow { what: "projected rate" })?;
             rates.push((from.0 as f64, p.at_unix_s as f64, plot(rate).max(0.0)));
             from = (p.at_unix_s, p.total);
         }
 
         let mut legend = vec![
-            LegendEntry::new(
-                format!("Measured ({} in range)", meter_amount(meter, total)),
-                theme.series_color(0),
-                KeyStroke::Solid,
-            )
-            .or_short("Measured"),
+            LegendEntry::new(format!("Measured ({} in range)", meter_amount(meter, total)), theme.series_color(0), KeyStroke::Solid)
+                .or_short("Measured"),
         ];
         if !rates.is_empty() {
-            legend.push(
-                LegendEntry::new(
-                    "Projected pace to period end",
-                    theme.projection,
-                    KeyStroke::Dashed,
-                )
-                .or_short("Projected"),
-            );
+            legend.push(LegendEntry::new("Projected pace to period end", theme.projection, KeyStroke::Dashed).or_short("Projected"));
         }
         if let Some(pace) = pace {
             legend.push(
                 LegendEntry::new(
-                    format!(
-                        "Even pace to the quota ({} per {noun})",
-                        meter_amount(meter, pace)
-                    ),
+                    format!("Even pace to the quota ({} per {noun})", meter_amount(meter, pace)),
                     theme.quota,
                     KeyStroke::Dashed,
                 )
@@ -433,12 +314,7 @@ impl UsageChart {
         }
         let y_desc = self.y_desc();
         let y_tick = move |y: f64| meter_tick(meter, y);
-        let axes = TimeAxes {
-            range: self.range,
-            y_max: y_max * 1.1,
-            y_desc: &y_desc,
-            y_tick: &y_tick,
-        };
+        let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
         let plot_area = time_header(root, theme, title, &legend)?;
         let mut chart = time_chart(&plot_area, theme, &axes)?;
         let (x0, x1) = (start as f64, self.range.end_unix_s as f64);
@@ -446,28 +322,13 @@ impl UsageChart {
         if let Some(pace) = pace {
             let y = plot(pace);
             chart
-                .draw_series(DashedLineSeries::new(
-                    [(x0, y), (x1, y)],
-                    6,
-                    4,
-                    theme.quota.plotters().stroke_width(1),
-                ))
+                .draw_series(DashedLineSeries::new([(x0, y), (x1, y)], 6, 4, theme.quota.plotters().stroke_width(1)))
                 .map_err(draw_failed)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                line,
-                theme.series_color(0).plotters().stroke_width(2),
-            ))
-            .map_err(draw_failed)?;
+        chart.draw_series(LineSeries::new(line, theme.series_color(0).plotters().stroke_width(2))).map_err(draw_failed)?;
         for (from_x, to_x, rate) in rates {
             chart
-                .draw_series(DashedLineSeries::new(
-                    [(from_x, rate), (to_x, rate)],
-                    7,
-                    5,
-                    theme.projection.plotters().stroke_width(2),
-                ))
+                .draw_series(DashedLineSeries::new([(from_x, rate), (to_x, rate)], 7, 5, theme.projection.plotters().stroke_width(2)))
                 .map_err(draw_failed)?;
         }
         Ok(())

@@ -3,9 +3,9 @@
 //! back to the same numbers, and a helpful empty state.
 
 use edgecost_charts::{
-    Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE,
-    NO_USAGE_MESSAGE, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost,
-    RouteCostChart, Size, Theme, TimeRange, UsageChart, ProjectedTotal, UsagePoint, UsageView, to_png,
+    Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE, NO_USAGE_MESSAGE, ProjectedTotal,
+    QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint,
+    UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -19,12 +19,7 @@ fn d(text: &str) -> Decimal {
 
 /// Ten days of hourly requests, 1,000 to 1,023 an hour, in a 30-day period with 2M included.
 fn usage_chart() -> UsageChart {
-    let points = (0..240)
-        .map(|h| UsagePoint {
-            start_unix_s: START_UNIX_S + h * 3_600,
-            amount: Decimal::from(1_000 + h % 24),
-        })
-        .collect();
+    let points = (0..240).map(|h| UsagePoint { start_unix_s: START_UNIX_S + h * 3_600, amount: Decimal::from(1_000 + h % 24) }).collect();
     let mut chart = UsageChart {
         meter: Meter::Requests,
         range: TimeRange::new(START_UNIX_S, START_UNIX_S + 30 * DAY_S),
@@ -44,21 +39,9 @@ fn route_chart() -> RouteCostChart {
     RouteCostChart {
         period_label: String::from("November 2026"),
         routes: vec![
-            RouteCost {
-                route: String::from("/v1/search"),
-                cost: d("12.40"),
-                previous_cost: Some(d("9.20")),
-            },
-            RouteCost {
-                route: String::from("/v1/images, \"resize\""),
-                cost: d("8.75"),
-                previous_cost: Some(d("10.10")),
-            },
-            RouteCost {
-                route: String::from("/v2/new"),
-                cost: d("2.30"),
-                previous_cost: None,
-            },
+            RouteCost { route: String::from("/v1/search"), cost: d("12.40"), previous_cost: Some(d("9.20")) },
+            RouteCost { route: String::from("/v1/images, \"resize\""), cost: d("8.75"), previous_cost: Some(d("10.10")) },
+            RouteCost { route: String::from("/v2/new"), cost: d("2.30"), previous_cost: None },
         ],
     }
 }
@@ -66,12 +49,7 @@ fn route_chart() -> RouteCostChart {
 fn egress_chart() -> RegionEgressChart {
     let region = |name: &str, gb: &str| RegionSeries {
         region: name.to_string(),
-        points: (0..7)
-            .map(|day| UsagePoint {
-                start_unix_s: START_UNIX_S + day * DAY_S,
-                amount: d(gb),
-            })
-            .collect(),
+        points: (0..7).map(|day| UsagePoint { start_unix_s: START_UNIX_S + day * DAY_S, amount: d(gb) }).collect(),
     };
     RegionEgressChart {
         range: TimeRange::new(START_UNIX_S, START_UNIX_S + 7 * DAY_S),
@@ -86,20 +64,8 @@ fn quota_chart() -> QuotaProjectionChart {
         tier_label: String::from("Production"),
         period_days: 30,
         meters: vec![
-            MeterProjection::linear(
-                Meter::Requests,
-                Decimal::from(300_000),
-                Some(Decimal::from(200_000)),
-                30,
-            )
-            .unwrap(),
-            MeterProjection::linear(
-                Meter::Egress,
-                Decimal::from(30),
-                Some(Decimal::from(50)),
-                30,
-            )
-            .unwrap(),
+            MeterProjection::linear(Meter::Requests, Decimal::from(300_000), Some(Decimal::from(200_000)), 30).unwrap(),
+            MeterProjection::linear(Meter::Egress, Decimal::from(30), Some(Decimal::from(50)), 30).unwrap(),
             MeterProjection::linear(Meter::Compute, Decimal::from(900), None, 30).unwrap(),
         ],
     }
@@ -128,15 +94,10 @@ fn parse(svg: &str) -> Svg {
     };
     for node in doc.descendants().filter(|n| n.is_element()) {
         match node.tag_name().name() {
-            "text" | "title" => parsed
-                .texts
-                .push(node.text().unwrap_or_default().trim().to_string()),
+            "text" | "title" => parsed.texts.push(node.text().unwrap_or_default().trim().to_string()),
             "polyline" => parsed.polylines.push((
                 node.attribute("stroke").unwrap_or_default().to_string(),
-                node.attribute("points")
-                    .unwrap_or_default()
-                    .split_whitespace()
-                    .count(),
+                node.attribute("points").unwrap_or_default().split_whitespace().count(),
             )),
             _ => {}
         }
@@ -153,12 +114,7 @@ impl Svg {
     }
 
     fn longest_polyline(&self, stroke: &str) -> usize {
-        self.polylines
-            .iter()
-            .filter(|(s, _)| s == stroke)
-            .map(|(_, n)| *n)
-            .max()
-            .unwrap_or(0)
+        self.polylines.iter().filter(|(s, _)| s == stroke).map(|(_, n)| *n).max().unwrap_or(0)
     }
 
     fn polylines_in(&self, stroke: &str) -> usize {
@@ -177,19 +133,11 @@ fn the_usage_chart_shows_axes_quota_80_percent_series_and_projection() {
     assert!(svg.has_text("Date (UTC)"));
     assert!(svg.has_text("requests"));
     assert!(svg.has_text("Nov 9"), "date ticks: {:?}", svg.texts);
-    assert!(
-        svg.has_text("1M") && svg.has_text("2M"),
-        "quantity ticks: {:?}",
-        svg.texts
-    );
+    assert!(svg.has_text("1M") && svg.has_text("2M"), "quantity ticks: {:?}", svg.texts);
 
     // 240 hours of ~1,011.5 requests: 242,760 so far, projected x3 to 728,280.
     assert!(svg.has_text("Measured (243k requests)"), "{:?}", svg.texts);
-    assert!(
-        svg.has_text("Projected to period end (728k requests)"),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.has_text("Projected to period end (728k requests)"), "{:?}", svg.texts);
     assert!(svg.has_text("Included (2M requests)"));
     assert!(svg.has_text("80% notice (1.6M requests)"));
 
@@ -210,7 +158,8 @@ fn a_busy_case_projection_draws_a_second_dashed_line_and_exports_its_total() {
     let svg = parse(&busy.to_svg(&theme, Size::DASHBOARD).unwrap());
     assert!(svg.has_text("P90, busy case (900k requests)"), "{:?}", svg.texts);
     assert!(
-        svg.polylines_in(&theme.projection.hex()) > parse(&plain.to_svg(&theme, Size::DASHBOARD).unwrap()).polylines_in(&theme.projection.hex()),
+        svg.polylines_in(&theme.projection.hex())
+            > parse(&plain.to_svg(&theme, Size::DASHBOARD).unwrap()).polylines_in(&theme.projection.hex()),
         "the busy case adds dashes in the projection colour"
     );
     let (_, rows) = read_csv(&busy.to_csv().unwrap());
@@ -223,18 +172,11 @@ fn a_busy_case_projection_draws_a_second_dashed_line_and_exports_its_total() {
 #[test]
 fn the_per_bucket_view_shows_the_even_pace_to_the_quota() {
     let theme = Theme::dark();
-    let chart = UsageChart {
-        view: UsageView::PerBucket,
-        ..usage_chart()
-    };
+    let chart = UsageChart { view: UsageView::PerBucket, ..usage_chart() };
     let svg = parse(&chart.to_svg(&theme, Size::DASHBOARD).unwrap());
     assert!(svg.has_text("Requests per hour") && svg.has_text("requests per hour"));
     // 2M over 720 hours.
-    assert!(
-        svg.has_text("Even pace to the quota (2.78k requests per hour)"),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.has_text("Even pace to the quota (2.78k requests per hour)"), "{:?}", svg.texts);
     assert!(svg.has_text("Projected pace to period end"));
     assert_eq!(svg.longest_polyline(&theme.series[0].hex()), 240);
 }
@@ -246,22 +188,12 @@ fn egress_and_compute_ticks_carry_their_units() {
     chart.included = Some(Decimal::from(50));
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
     assert!(svg.has_text("Egress, cumulative") && svg.has_text("egress"));
-    assert!(
-        svg.texts
-            .iter()
-            .any(|t| t.ends_with(" GB") || t.ends_with(" TB")),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.texts.iter().any(|t| t.ends_with(" GB") || t.ends_with(" TB")), "{:?}", svg.texts);
 
     chart.meter = Meter::Compute;
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
     assert!(svg.has_text("Compute, cumulative") && svg.has_text("seconds"));
-    assert!(
-        svg.texts.iter().any(|t| t.ends_with(" s")),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.texts.iter().any(|t| t.ends_with(" s")), "{:?}", svg.texts);
 }
 
 #[test]
@@ -297,16 +229,9 @@ fn the_route_chart_shows_each_cost_and_its_change() {
 #[test]
 fn many_routes_fold_into_one_bar_with_their_sums() {
     let routes = (0..15)
-        .map(|i| RouteCost {
-            route: format!("/r{i:02}"),
-            cost: Decimal::from(100 - i),
-            previous_cost: Some(Decimal::from(100 - i)),
-        })
+        .map(|i| RouteCost { route: format!("/r{i:02}"), cost: Decimal::from(100 - i), previous_cost: Some(Decimal::from(100 - i)) })
         .collect();
-    let chart = RouteCostChart {
-        period_label: String::new(),
-        routes,
-    };
+    let chart = RouteCostChart { period_label: String::new(), routes };
     let svg = parse(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
     assert!(svg.has_text("/r00") && svg.has_text("/r09") && !svg.has_text("/r10"));
     // Routes 10 to 14: 90 + 89 + 88 + 87 + 86.
@@ -334,11 +259,7 @@ fn the_quota_projection_marks_the_days_quotas_are_reached() {
     let svg = parse(&quota_chart().to_svg(&Theme::light(), Size::SMALL).unwrap());
     assert!(svg.has_text("Projected usage of the Production quotas"));
     // 10k requests a day against 200k included: 160k on day 16, 200k on day 20.
-    assert!(
-        svg.has_text("Requests: 80% on day 16, 100% on day 20"),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.has_text("Requests: 80% on day 16, 100% on day 20"), "{:?}", svg.texts);
     assert!(svg.has_text("Egress: stays under 80%"));
     assert!(svg.has_text("No quota on this tier: Compute"));
     assert!(svg.has_text("Day of the billing period") && svg.has_text("% of included quota"));
@@ -348,31 +269,14 @@ fn the_quota_projection_marks_the_days_quotas_are_reached() {
 #[test]
 fn empty_data_draws_a_helpful_empty_chart() {
     let theme = Theme::dark();
-    let usage = UsageChart {
-        points: Vec::new(),
-        projection: Vec::new(),
-        projection_p90: Vec::new(),
-        ..usage_chart()
-    };
-    let egress = RegionEgressChart {
-        regions: Vec::new(),
-        ..egress_chart()
-    };
-    let routes = RouteCostChart {
-        routes: Vec::new(),
-        ..route_chart()
-    };
-    let quotas = QuotaProjectionChart {
-        meters: Vec::new(),
-        ..quota_chart()
-    };
+    let usage = UsageChart { points: Vec::new(), projection: Vec::new(), projection_p90: Vec::new(), ..usage_chart() };
+    let egress = RegionEgressChart { regions: Vec::new(), ..egress_chart() };
+    let routes = RouteCostChart { routes: Vec::new(), ..route_chart() };
+    let quotas = QuotaProjectionChart { meters: Vec::new(), ..quota_chart() };
     let cases = [
         (usage.to_svg(&theme, Size::DASHBOARD), NO_USAGE_MESSAGE),
         (egress.to_svg(&theme, Size::DASHBOARD), NO_EGRESS_MESSAGE),
-        (
-            routes.to_svg(&theme, Size::DASHBOARD),
-            NO_ROUTE_COSTS_MESSAGE,
-        ),
+        (routes.to_svg(&theme, Size::DASHBOARD), NO_ROUTE_COSTS_MESSAGE),
         (quotas.to_svg(&theme, Size::SMALL), NO_PROJECTION_MESSAGE),
     ];
     for (svg, message) in cases {
@@ -381,46 +285,20 @@ fn empty_data_draws_a_helpful_empty_chart() {
     }
     assert_eq!(NO_USAGE_MESSAGE, "No usage in this range yet");
     // A range in the future has nothing measured yet either.
-    let future = UsageChart {
-        now_unix_s: START_UNIX_S - 1,
-        ..usage_chart()
-    };
+    let future = UsageChart { now_unix_s: START_UNIX_S - 1, ..usage_chart() };
     assert!(parse(&future.to_svg(&theme, Size::DASHBOARD).unwrap()).has_text(NO_USAGE_MESSAGE));
     assert!(usage.to_csv().unwrap().lines().count() >= 1);
 }
 
 #[test]
 fn bad_input_is_refused_with_a_stable_code() {
-    let reversed = UsageChart {
-        range: TimeRange::new(START_UNIX_S, START_UNIX_S - 1),
-        ..usage_chart()
-    };
-    assert_eq!(
-        reversed
-            .to_svg(&Theme::light(), Size::DASHBOARD)
-            .unwrap_err()
-            .code(),
-        "chart.invalid_range"
-    );
-    assert_eq!(
-        usage_chart()
-            .to_svg(&Theme::light(), Size::new(10, 10))
-            .unwrap_err()
-            .code(),
-        "chart.invalid_size"
-    );
+    let reversed = UsageChart { range: TimeRange::new(START_UNIX_S, START_UNIX_S - 1), ..usage_chart() };
+    assert_eq!(reversed.to_svg(&Theme::light(), Size::DASHBOARD).unwrap_err().code(), "chart.invalid_range");
+    assert_eq!(usage_chart().to_svg(&Theme::light(), Size::new(10, 10)).unwrap_err().code(), "chart.invalid_size");
     assert_eq!(to_png("<svg", 1.0).unwrap_err().code(), "chart.invalid_svg");
-    assert_eq!(
-        to_png("<svg/>", 0.0).unwrap_err().code(),
-        "chart.invalid_scale"
-    );
-    let svg = usage_chart()
-        .to_svg(&Theme::light(), Size::DASHBOARD)
-        .unwrap();
-    assert_eq!(
-        to_png(&svg, 100.0).unwrap_err().code(),
-        "chart.image_too_large"
-    );
+    assert_eq!(to_png("<svg/>", 0.0).unwrap_err().code(), "chart.invalid_scale");
+    let svg = usage_chart().to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
+    assert_eq!(to_png(&svg, 100.0).unwrap_err().code(), "chart.image_too_large");
 }
 
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
@@ -434,20 +312,12 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 #[test]
 fn png_export_has_the_scaled_size_and_differs_by_theme() {
     let chart = usage_chart();
-    let light = to_png(
-        &chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap(),
-        2.0,
-    )
-    .unwrap();
+    let light = to_png(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap(), 2.0).unwrap();
     let dark = to_png(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap(), 1.0).unwrap();
     assert_eq!(png_size(&light), (1_440, 640));
     assert_eq!(png_size(&dark), (720, 320));
     assert!(light.ends_with(&[0xAE, 0x42, 0x60, 0x82]), "IEND chunk");
-    let route = to_png(
-        &route_chart().to_svg(&Theme::dark(), Size::SMALL).unwrap(),
-        1.5,
-    )
-    .unwrap();
+    let route = to_png(&route_chart().to_svg(&Theme::dark(), Size::SMALL).unwrap(), 1.5).unwrap();
     assert_eq!(png_size(&route), (720, 360));
 }
 
@@ -455,10 +325,7 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     assert!(text.ends_with("\r\n"), "RFC 4180 line ends");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
     (header, rows)
 }
 
@@ -466,31 +333,13 @@ fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 fn usage_csv_reads_back_to_the_same_points_and_projection() {
     let chart = usage_chart();
     let (header, rows) = read_csv(&chart.to_csv().unwrap());
-    assert_eq!(
-        header,
-        [
-            "kind",
-            "time_utc",
-            "unix_s",
-            "requests",
-            "cumulative_requests"
-        ]
-    );
-    let measured: Vec<UsagePoint> = rows
-        .iter()
-        .filter(|r| r[0] == "measured")
-        .map(|r| UsagePoint {
-            start_unix_s: r[2].parse().unwrap(),
-            amount: d(&r[3]),
-        })
-        .collect();
+    assert_eq!(header, ["kind", "time_utc", "unix_s", "requests", "cumulative_requests"]);
+    let measured: Vec<UsagePoint> =
+        rows.iter().filter(|r| r[0] == "measured").map(|r| UsagePoint { start_unix_s: r[2].parse().unwrap(), amount: d(&r[3]) }).collect();
     assert_eq!(measured, chart.points);
     assert_eq!(rows[0][1], "2026-11-01T00:00:00Z");
     let last = rows.iter().rfind(|r| r[0] == "measured").unwrap();
-    assert_eq!(
-        d(&last[4]),
-        chart.points.iter().map(|p| p.amount).sum::<Decimal>()
-    );
+    assert_eq!(d(&last[4]), chart.points.iter().map(|p| p.amount).sum::<Decimal>());
     let projected: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "projected").collect();
     assert_eq!(projected.len(), 1);
     assert_eq!(d(&projected[0][4]), chart.projection[0].total);
@@ -507,15 +356,7 @@ fn route_csv_quotes_names_and_reads_back_exactly() {
     assert_eq!(header, ["route", "cost", "previous_cost", "change"]);
     let back: Vec<RouteCost> = rows
         .iter()
-        .map(|r| RouteCost {
-            route: r[0].clone(),
-            cost: d(&r[1]),
-            previous_cost: if r[2].is_empty() {
-                None
-            } else {
-                Some(d(&r[2]))
-            },
-        })
+        .map(|r| RouteCost { route: r[0].clone(), cost: d(&r[1]), previous_cost: if r[2].is_empty() { None } else { Some(d(&r[2])) } })
         .collect();
     assert_eq!(back, chart.routes);
     assert_eq!(rows[0][3], "3.20");
@@ -532,10 +373,7 @@ fn egress_and_projection_csv_read_back_exactly() {
         let back: Vec<UsagePoint> = rows
             .iter()
             .filter(|r| r[0] == series.region)
-            .map(|r| UsagePoint {
-                start_unix_s: r[2].parse().unwrap(),
-                amount: d(&r[3]),
-            })
+            .map(|r| UsagePoint { start_unix_s: r[2].parse().unwrap(), amount: d(&r[3]) })
             .collect();
         assert_eq!(back, series.points);
     }
@@ -544,11 +382,7 @@ fn egress_and_projection_csv_read_back_exactly() {
     let (header, rows) = read_csv(&chart.to_csv().unwrap());
     assert_eq!(header, ["meter", "unit", "day", "cumulative", "included"]);
     for m in &chart.meters {
-        let back: Vec<Decimal> = rows
-            .iter()
-            .filter(|r| r[0] == m.meter.id())
-            .map(|r| d(&r[3]))
-            .collect();
+        let back: Vec<Decimal> = rows.iter().filter(|r| r[0] == m.meter.id()).map(|r| d(&r[3])).collect();
         assert_eq!(back, m.cumulative_by_day);
     }
     assert_eq!(rows.iter().find(|r| r[0] == "compute").unwrap()[4], "");
@@ -564,25 +398,17 @@ fn chart_values_cross_a_json_boundary_unchanged() {
     let back: UsageChart = serde_json::from_str(&json).unwrap();
     assert_eq!(back, chart);
     let routes = route_chart();
-    let back: RouteCostChart =
-        serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
+    let back: RouteCostChart = serde_json::from_str(&serde_json::to_string(&routes).unwrap()).unwrap();
     assert_eq!(back, routes);
 }
 
 #[test]
 fn every_chart_draws_at_the_smallest_and_largest_sizes() {
     let theme = Theme::light();
-    for size in [
-        Size::new(Size::SIDE_MIN_PX, Size::SIDE_MIN_PX),
-        Size::new(Size::SIDE_MAX_PX, 1_200),
-    ] {
+    for size in [Size::new(Size::SIDE_MIN_PX, Size::SIDE_MIN_PX), Size::new(Size::SIDE_MAX_PX, 1_200)] {
         for svg in [
             usage_chart().to_svg(&theme, size),
-            UsageChart {
-                view: UsageView::PerBucket,
-                ..usage_chart()
-            }
-            .to_svg(&theme, size),
+            UsageChart { view: UsageView::PerBucket, ..usage_chart() }.to_svg(&theme, size),
             egress_chart().to_svg(&theme, size),
             route_chart().to_svg(&theme, size),
             quota_chart().to_svg(&theme, size),
@@ -605,21 +431,14 @@ fn a_short_range_is_labelled_by_hour() {
         ..usage_chart()
     };
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
-    assert!(
-        svg.has_text("Nov 1") && svg.has_text("06:00") && svg.has_text("12:00"),
-        "{:?}",
-        svg.texts
-    );
+    assert!(svg.has_text("Nov 1") && svg.has_text("06:00") && svg.has_text("12:00"), "{:?}", svg.texts);
 }
 
 #[test]
 fn png_export_draws_the_text_with_system_fonts() {
     // The empty chart is a frame and one sentence: ink inside the frame's middle band is text.
     let theme = Theme::light();
-    let empty = UsageChart {
-        points: Vec::new(),
-        ..usage_chart()
-    };
+    let empty = UsageChart { points: Vec::new(), ..usage_chart() };
     let png = to_png(&empty.to_svg(&theme, Size::DASHBOARD).unwrap(), 1.0).unwrap();
     let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
     let bg = theme.background;
@@ -632,31 +451,14 @@ fn png_export_draws_the_text_with_system_fonts() {
             }
         }
     }
-    assert!(
-        inked > 300,
-        "the empty-state sentence should be drawn (install fonts-dejavu-core): {inked} pixels"
-    );
+    assert!(inked > 300, "the empty-state sentence should be drawn (install fonts-dejavu-core): {inked} pixels");
 }
 
 #[test]
 fn a_small_chart_keeps_its_plot_by_shortening_the_legend() {
-    let small = parse(
-        &usage_chart()
-            .to_svg(&Theme::dark(), Size::new(360, 220))
-            .unwrap(),
-    );
-    assert!(
-        small.has_text("Measured") && small.has_text("Projected") && small.has_text("Included")
-    );
-    assert!(
-        !small.texts.iter().any(|t| t.starts_with("Measured (")),
-        "{:?}",
-        small.texts
-    );
-    let large = parse(
-        &usage_chart()
-            .to_svg(&Theme::dark(), Size::DASHBOARD)
-            .unwrap(),
-    );
+    let small = parse(&usage_chart().to_svg(&Theme::dark(), Size::new(360, 220)).unwrap());
+    assert!(small.has_text("Measured") && small.has_text("Projected") && small.has_text("Included"));
+    assert!(!small.texts.iter().any(|t| t.starts_with("Measured (")), "{:?}", small.texts);
+    let large = parse(&usage_chart().to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
     assert!(large.texts.iter().any(|t| t.starts_with("Measured (")));
 }

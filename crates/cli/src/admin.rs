@@ -49,8 +49,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
         match &args.command {
             AdminCommand::CreateAccount { name, tier, database, json } => {
                 let engine = open_engine(database.as_deref()).await?;
-                let created =
-                    engine.create_account(name, tier, chrono::Utc::now()).await.map_err(engine_error)?;
+                let created = engine.create_account(name, tier, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&created).context("encoding JSON")?);
                 } else {

@@ -40,8 +40,7 @@ pub fn compute_seconds(text: &str) -> Result<Decimal, String> {
 /// kept with two places.
 pub fn money(text: &str) -> Result<Decimal, String> {
     let cleaned = text.trim().trim_start_matches('$').replace([',', '_'], "");
-    let value = parse_decimal(&cleaned)
-        .ok_or_else(|| format!("'{text}' is not an amount (example: 25.50)"))?;
+    let value = parse_decimal(&cleaned).ok_or_else(|| format!("'{text}' is not an amount (example: 25.50)"))?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(format!("'{text}' is negative"));
     }

@@ -94,10 +94,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Tiers(a) => price::tiers(&a)?,
         Command::Bill(a) => price::bill(&a)?,
         Command::Compare(a) => price::compare(&a)?,
-        Command::Schema => emit(
-            &serde_json::to_string_pretty(&edgecost_pricing::PriceBook::json_schema())
-                .expect("a schema always encodes"),
-        ),
+        Command::Schema => {
+            emit(&serde_json::to_string_pretty(&edgecost_pricing::PriceBook::json_schema()).expect("a schema always encodes"))
+        }
         Command::Estimate(a) => plan::estimate(&a)?,
         Command::Diff(a) => return plan::diff(&a),
         Command::Plan(a) => plan::plan(&a)?,

@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate};
 use clap::{Args, Subcommand};
-use edgecost_planner::{
-    Change, Estimate, EstimateOptions, Estimator, Plan, PlanDiff, Uncertainty, plan_from_usage, read_usage,
-};
+use edgecost_planner::{Change, Estimate, EstimateOptions, Estimator, Plan, PlanDiff, Uncertainty, plan_from_usage, read_usage};
 use edgecost_pricing::format::{meter_quantity, money};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
@@ -142,9 +140,7 @@ fn estimate_plan(plan: Plan, book: &PriceBook, options: &EstimateOptions) -> Res
 }
 
 fn first_of_this_month() -> NaiveDate {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let today = DateTime::from_timestamp(seconds, 0).unwrap_or_default().date_naive();
     today.with_day(1).unwrap_or(today)
 }
@@ -210,10 +206,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         out.push_str(&shares_table("Region", &e.regions));
     }
 
-    out.push_str(&format!(
-        "\nQuotas over a {}-day period from {}\n",
-        options.period_days, options.period_start
-    ));
+    out.push_str(&format!("\nQuotas over a {}-day period from {}\n", options.period_days, options.period_start));
     let mut quotas = Table::new(&[("Meter", Align::Left), ("Included", Align::Right), ("80%", Align::Right), ("100%", Align::Right)]);
     for meter in Meter::ALL {
         let days: Vec<_> = e.thresholds.iter().filter(|t| t.meter == meter).collect();
@@ -464,12 +457,8 @@ fn limits_passed(d: &PlanDiff, above: Option<Decimal>, increase: Option<Decimal>
 
 fn diff_text(d: &PlanDiff) -> String {
     let tiers = if d.old_tier == d.new_tier { d.new_tier.clone() } else { format!("{} -> {}", d.old_tier, d.new_tier) };
-    let mut out = format!(
-        "Monthly bill: {} -> {} ({}) on {tiers}\n\n",
-        money(d.old_total),
-        money(d.new_total),
-        signed_money(d.total_change)
-    );
+    let mut out =
+        format!("Monthly bill: {} -> {} ({}) on {tiers}\n\n", money(d.old_total), money(d.new_total), signed_money(d.total_change));
     let mut t = Table::new(&[
         ("Route", Align::Left),
         ("Change", Align::Left),
@@ -516,9 +505,8 @@ const ACCOUNT_USAGE_RECORDS_MAX: usize = 1_000_000;
 fn usage_text(a: &FromUsageArgs) -> Result<(String, String), CliError> {
     if let (Some(server), Some(token)) = (&a.server, &a.token) {
         let client = edgecost_client::Client::new(server, token).map_err(CliError::input)?;
-        let records = crate::serve::runtime()?
-            .block_on(client.usage_log_recent(ACCOUNT_USAGE_RECORDS_MAX))
-            .map_err(|e| match e.status() {
+        let records =
+            crate::serve::runtime()?.block_on(client.usage_log_recent(ACCOUNT_USAGE_RECORDS_MAX)).map_err(|e| match e.status() {
                 Some(_) => CliError::input(format!("{server}: {e}")),
                 None => CliError::Failed(anyhow::anyhow!("{server}: {e}")),
             })?;

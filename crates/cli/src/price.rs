@@ -6,8 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use edgecost_pricing::format::{included_text, meter_quantity, money, overage_text, percent};
 use edgecost_pricing::{
-    BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage,
-    Utilization, shares,
+    BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage, Utilization, shares,
 };
 
 use crate::table::{Align, Table};
@@ -50,10 +49,8 @@ pub struct UsageArgs {
 
 impl UsageArgs {
     fn usage(&self) -> Result<Usage, CliError> {
-        let egress_bytes = self
-            .egress_gb
-            .checked_mul(Decimal::from(BYTES_PER_GB))
-            .ok_or_else(|| CliError::input("--egress-gb is too large"))?;
+        let egress_bytes =
+            self.egress_gb.checked_mul(Decimal::from(BYTES_PER_GB)).ok_or_else(|| CliError::input("--egress-gb is too large"))?;
         Ok(Usage { requests: self.requests, egress_bytes, compute_seconds: self.compute_seconds })
     }
 }
@@ -118,11 +115,8 @@ fn tiers_table(book: &PriceBook) -> String {
     let mut negotiated = String::new();
     for tier in &book.tiers {
         if !tier.is_rateable() {
-            let features = if tier.features.is_empty() {
-                String::new()
-            } else {
-                format!(", with {}", tier.features.join(", ").replace('_', " "))
-            };
+            let features =
+                if tier.features.is_empty() { String::new() } else { format!(", with {}", tier.features.join(", ").replace('_', " ")) };
             negotiated.push_str(&format!("{}: negotiated rates per account{features}.\n", tier.name));
             continue;
         }
@@ -136,11 +130,7 @@ fn tiers_table(book: &PriceBook) -> String {
             if tier.credit_packs { "yes".into() } else { "no".into() },
         ]);
     }
-    let weights: Vec<String> = book
-        .regions
-        .iter()
-        .map(|(region, w)| format!("{region} x{}", w.0.normalize()))
-        .collect();
+    let weights: Vec<String> = book.regions.iter().map(|(region, w)| format!("{region} x{}", w.0.normalize())).collect();
     format!(
         "{}{negotiated}\nBurst credit pack: {} buys {} of overage credit, on tiers marked yes.\nEgress region weights: {}\n",
         t.render(),
@@ -221,13 +211,7 @@ pub(crate) fn meter_row(line: &BillLine) -> [String; 5] {
     } else {
         unit(line.overage)
     };
-    [
-        line.meter.label().to_owned(),
-        unit(line.quantity),
-        line.included.map_or("unlimited".into(), unit),
-        overage,
-        money(line.amount),
-    ]
+    [line.meter.label().to_owned(), unit(line.quantity), line.included.map_or("unlimited".into(), unit), overage, money(line.amount)]
 }
 
 /// The rows under a bill's lines: the total, or with credit the month's cost, what credit
@@ -258,9 +242,7 @@ fn quota_percent(u: &Utilization) -> String {
 pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let book = args.book.load()?;
     let usage = args.usage.usage()?;
-    let comparison = book
-        .compare(&usage, args.usage.credits, args.tier.as_deref())
-        .map_err(CliError::input)?;
+    let comparison = book.compare(&usage, args.usage.credits, args.tier.as_deref()).map_err(CliError::input)?;
     if args.json {
         crate::emit(&serde_json::to_string_pretty(&comparison).context("encoding the comparison")?);
     } else {
@@ -271,12 +253,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
 
 fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal) -> String {
     let with_credit = credits > Decimal::ZERO;
-    let mut header = vec![
-        ("Tier", Align::Left),
-        ("Base fee", Align::Right),
-        ("Overage", Align::Right),
-        ("Cost this month", Align::Right),
-    ];
+    let mut header = vec![("Tier", Align::Left), ("Base fee", Align::Right), ("Overage", Align::Right), ("Cost this month", Align::Right)];
     if with_credit {
         header.extend([("Credit pays", Align::Right), ("To invoice", Align::Right)]);
     }

@@ -32,8 +32,7 @@ pub struct ServeArgs {
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
 pub fn default_database_path() -> Result<PathBuf, CliError> {
-    let data = dirs::data_dir()
-        .ok_or_else(|| CliError::input("cannot find the user's data folder; pass --database URL"))?;
+    let data = dirs::data_dir().ok_or_else(|| CliError::input("cannot find the user's data folder; pass --database URL"))?;
     Ok(data.join("edgecost").join("edgecost.db"))
 }
 
@@ -44,8 +43,7 @@ pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
     }
     let path = default_database_path()?;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating the data folder {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating the data folder {}", parent.display()))?;
     }
     Ok(Engine::sqlite_url(&path))
 }
@@ -74,10 +72,7 @@ fn redact(url: &str) -> String {
 
 /// A multi-threaded runtime for the engine and the server.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?)
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?)
 }
 
 pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
@@ -88,9 +83,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
         let engine = open_engine(args.database.as_deref()).await?;
         if args.demo {
-            let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now())
-                .await
-                .context("creating the demo account")?;
+            let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.context("creating the demo account")?;
             crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
         }
         let failed = |e: edgecost_server::AppError| CliError::Failed(anyhow::anyhow!("{e}"));
@@ -118,8 +111,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
 
 /// Logs to stderr; `RUST_LOG` overrides the default level.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 

@@ -16,10 +16,7 @@ pub struct Table {
 impl Table {
     /// A table whose first row is `header`.
     pub fn new(header: &[(&str, Align)]) -> Table {
-        Table {
-            aligns: header.iter().map(|(_, a)| *a).collect(),
-            rows: vec![header.iter().map(|(h, _)| (*h).to_owned()).collect()],
-        }
+        Table { aligns: header.iter().map(|(_, a)| *a).collect(), rows: vec![header.iter().map(|(h, _)| (*h).to_owned()).collect()] }
     }
 
     /// Appends a row; missing trailing cells print empty.
@@ -34,16 +31,8 @@ impl Table {
     /// The table as text, one line per row, without trailing spaces.
     pub fn render(&self) -> String {
         let columns = self.aligns.len();
-        let widths: Vec<usize> = (0..columns)
-            .map(|c| {
-                self.rows
-                    .iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
+        let widths: Vec<usize> =
+            (0..columns).map(|c| self.rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0)).collect();
         let mut out = String::new();
         for row in &self.rows {
             let mut line = String::new();
@@ -73,9 +62,6 @@ mod tests {
         let mut t = Table::new(&[("Tier", Align::Left), ("Total", Align::Right)]);
         t.row(["production", "$25.50"]);
         t.row(["scale", "$79.00"]);
-        assert_eq!(
-            t.render(),
-            "Tier         Total\nproduction  $25.50\nscale       $79.00\n"
-        );
+        assert_eq!(t.render(), "Tier         Total\nproduction  $25.50\nscale       $79.00\n");
     }
 }

@@ -15,7 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use edgecost_api::{CreditPurchaseRequest, Invoice, InvoicePage, InvoiceQuery, MAX_INVOICE_PAGE, TelemetryBatch, TelemetryRecord, TierChangeRequest};
+use edgecost_api::{
+    CreditPurchaseRequest, Invoice, InvoicePage, InvoiceQuery, MAX_INVOICE_PAGE, TelemetryBatch, TelemetryRecord, TierChangeRequest,
+};
 use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine};
 use edgecost_pricing::PriceBook;

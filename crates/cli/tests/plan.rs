@@ -4,11 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn edgecost(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_edgecost"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("edgecost runs")
+    Command::new(env!("CARGO_BIN_EXE_edgecost")).args(args).current_dir(root()).output().expect("edgecost runs")
 }
 
 fn root() -> PathBuf {
@@ -42,7 +38,18 @@ fn estimate_json_has_usage_and_the_pricing_bill() {
     assert_eq!(e["usage"]["egress_bytes"], "11502592000");
     assert_eq!(e["usage"]["billable_egress_gb"], "11.502592");
     // The bill has the same shape `edgecost bill --json` prints.
-    let bill = json(&["bill", "--tier", "production", "--requests", "275920", "--egress-gb", "11.502592", "--compute-seconds", "1097.592", "--json"]);
+    let bill = json(&[
+        "bill",
+        "--tier",
+        "production",
+        "--requests",
+        "275920",
+        "--egress-gb",
+        "11.502592",
+        "--compute-seconds",
+        "1097.592",
+        "--json",
+    ]);
     assert_eq!(e["bill"], bill);
     assert_eq!(e["bill"]["total"], "22.04");
     assert_eq!(e["routes"][0]["name"], "/api/orders");
@@ -61,7 +68,12 @@ fn estimate_prints_tidy_tables_and_the_recommendation() {
     let text = stdout(&edgecost(&["estimate", "examples/busy-multi-region.yaml", "--period-start", "2026-11-01"]));
     let total = text.lines().find(|l| l.starts_with("Total")).unwrap();
     assert!(total.ends_with("$84.54"), "{text}");
-    assert!(text.contains("Recommendation: Move to Scale: $79.00 this month ($79.00 base fee, no overage), $5.54 less than staying on Production."), "{text}");
+    assert!(
+        text.contains(
+            "Recommendation: Move to Scale: $79.00 this month ($79.00 base fee, no overage), $5.54 less than staying on Production."
+        ),
+        "{text}"
+    );
     assert!(text.contains("ties go to the lower tier"), "{text}");
     assert!(text.contains("day 3 (2026-11-03)"), "{text}");
     // The bill table's rows all end in the same column.
@@ -75,7 +87,8 @@ fn estimate_prints_tidy_tables_and_the_recommendation() {
 
 #[test]
 fn the_simulated_range_is_reproducible_by_seed() {
-    let run = |seed: &str| json(&["estimate", "examples/busy-multi-region.yaml", "--json", "--seed", seed, "--samples", "300"])["range"].clone();
+    let run =
+        |seed: &str| json(&["estimate", "examples/busy-multi-region.yaml", "--json", "--seed", seed, "--samples", "300"])["range"].clone();
     assert_eq!(run("42"), run("42"));
     assert_ne!(run("42"), run("43"));
 }
@@ -98,10 +111,10 @@ fn bad_plans_and_arguments_exit_2_with_a_located_message() {
 fn diff_shows_the_change_per_route_and_gates_ci() {
     // Double /api/orders and drop /healthz, add /api/search.
     let text = std::fs::read_to_string(root().join("examples/small-api.yaml")).unwrap();
-    let new = text
-        .replace("requests_per_month: 150000", "requests_per_month: 300000")
-        .replace("  - path: /healthz\n    requests_per_second: 0.01\n    compute_ms: 0.1\n    response_bytes: 100\n",
-                 "  - path: /api/search\n    requests_per_month: 50000\n    compute_ms: 8\n    response_bytes: 5000\n");
+    let new = text.replace("requests_per_month: 150000", "requests_per_month: 300000").replace(
+        "  - path: /healthz\n    requests_per_second: 0.01\n    compute_ms: 0.1\n    response_bytes: 100\n",
+        "  - path: /api/search\n    requests_per_month: 50000\n    compute_ms: 8\n    response_bytes: 5000\n",
+    );
     let new_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("small-api-new.yaml");
     std::fs::write(&new_path, new).unwrap();
     let new_arg = new_path.to_str().unwrap();
@@ -112,15 +125,21 @@ fn diff_shows_the_change_per_route_and_gates_ci() {
     assert_eq!(d["old_total"], "22.04");
     assert_eq!(d["new_total"], "29.00");
     assert_eq!(d["total_change"], "6.96");
-    let changes: Vec<(String, String)> = d["routes"].as_array().unwrap().iter()
+    let changes: Vec<(String, String)> = d["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|r| (r["path"].as_str().unwrap().to_owned(), r["change"].as_str().unwrap().to_owned()))
         .collect();
-    assert_eq!(changes, [
-        ("/api/orders".to_owned(), "changed".to_owned()),
-        ("/api/products".to_owned(), "changed".to_owned()),
-        ("/api/search".to_owned(), "added".to_owned()),
-        ("/healthz".to_owned(), "removed".to_owned()),
-    ]);
+    assert_eq!(
+        changes,
+        [
+            ("/api/orders".to_owned(), "changed".to_owned()),
+            ("/api/products".to_owned(), "changed".to_owned()),
+            ("/api/search".to_owned(), "added".to_owned()),
+            ("/healthz".to_owned(), "removed".to_owned()),
+        ]
+    );
     // $10.00 over 300,000 : 100,000 : 50,000 requests = $6.67, $2.22, $1.11 (the odd cent to
     // the largest remainder, /api/orders at .67 of a cent).
     assert_eq!(d["routes"][0]["new_cost"], "6.67");
@@ -176,8 +195,18 @@ fn estimate_applies_held_credit_as_bill_does() {
     // that `bill` takes off for the same usage.
     let e = json(&["estimate", "examples/small-api.yaml", "--json", "--samples", "0", "--credits", "10"]);
     let bill = json(&[
-        "bill", "--tier", "production", "--requests", "275920", "--egress-gb", "11.502592",
-        "--compute-seconds", "1097.592", "--credits", "10", "--json",
+        "bill",
+        "--tier",
+        "production",
+        "--requests",
+        "275920",
+        "--egress-gb",
+        "11.502592",
+        "--compute-seconds",
+        "1097.592",
+        "--credits",
+        "10",
+        "--json",
     ]);
     assert_eq!(e["bill"], bill);
     assert_eq!((e["bill"]["credits_applied"].as_str(), e["bill"]["total"].as_str()), (Some("3.04"), Some("19.00")));

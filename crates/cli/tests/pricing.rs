@@ -15,8 +15,18 @@ fn json(args: &[&str]) -> serde_json::Value {
 #[test]
 fn bill_json_has_the_documented_shape_and_exact_amounts() {
     let bill = json(&[
-        "bill", "--tier", "production", "--requests", "350000", "--egress-gb", "60.5",
-        "--compute-seconds", "1200", "--credits", "2.00", "--json",
+        "bill",
+        "--tier",
+        "production",
+        "--requests",
+        "350000",
+        "--egress-gb",
+        "60.5",
+        "--compute-seconds",
+        "1200",
+        "--credits",
+        "2.00",
+        "--json",
     ]);
     assert_eq!(bill["tier"], "production");
     assert_eq!(bill["currency"], "USD");
@@ -73,9 +83,18 @@ fn compare_never_sells_a_burst_pack_as_a_saving() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let advice = text.lines().find(|l| l.starts_with("Recommendation:")).unwrap();
-    assert!(advice.starts_with("Recommendation: Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."), "{advice}");
+    assert!(
+        advice.starts_with(
+            "Recommendation: Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."
+        ),
+        "{advice}"
+    );
     assert!(!advice.contains(" and buy "), "{advice}");
-    assert!(advice.contains("would prepay the $19.50 of overage so it never reaches the invoice; the $5.50 left carries over to the next period"), "{advice}");
+    assert!(
+        advice
+            .contains("would prepay the $19.50 of overage so it never reaches the invoice; the $5.50 left carries over to the next period"),
+        "{advice}"
+    );
     assert!(text.contains("ties go to the lower tier"), "{text}");
     // Held credit shows what it pays on each tier without changing the cheapest tier.
     let c = json(&["compare", "--requests", "1.725M", "--egress-gb", "0", "--tier", "production", "--credits", "100", "--json"]);
@@ -87,10 +106,32 @@ fn compare_never_sells_a_burst_pack_as_a_saving() {
 /// Every money field in a JSON document is a string with exactly two decimal places.
 fn assert_money_has_cents(value: &serde_json::Value, path: &str) {
     const MONEY: [&str; 26] = [
-        "amount", "base_fee", "overage_total", "credits_applied", "total", "monthly_cost", "credit_pays",
-        "saving", "invoice", "credit_carries_over", "overage_paid", "carries_over", "cost", "requests_cost",
-        "egress_cost", "compute_cost", "credit_balance", "packs_cost", "credit_left", "p50", "p90", "min", "max",
-        "old_total", "new_total", "total_change",
+        "amount",
+        "base_fee",
+        "overage_total",
+        "credits_applied",
+        "total",
+        "monthly_cost",
+        "credit_pays",
+        "saving",
+        "invoice",
+        "credit_carries_over",
+        "overage_paid",
+        "carries_over",
+        "cost",
+        "requests_cost",
+        "egress_cost",
+        "compute_cost",
+        "credit_balance",
+        "packs_cost",
+        "credit_left",
+        "p50",
+        "p90",
+        "min",
+        "max",
+        "old_total",
+        "new_total",
+        "total_change",
     ];
     match value {
         serde_json::Value::Object(map) => {
@@ -241,8 +282,18 @@ fn a_custom_book_prices_compute_seconds() {
     book["tiers"][1]["overage"]["compute_seconds"] = serde_json::json!({"price": "0.01", "per": 100});
     std::fs::write(&path, book.to_string()).unwrap();
     let bill = json(&[
-        "bill", "--tier", "production", "--requests", "0", "--egress-gb", "0",
-        "--compute-seconds", "12345", "--price-book", path.to_str().unwrap(), "--json",
+        "bill",
+        "--tier",
+        "production",
+        "--requests",
+        "0",
+        "--egress-gb",
+        "0",
+        "--compute-seconds",
+        "12345",
+        "--price-book",
+        path.to_str().unwrap(),
+        "--json",
     ]);
     // No quota: every second is charged, 12,345 x $0.01 / 100 = $1.2345 -> $1.23.
     assert_eq!(bill["lines"][2]["amount"], "1.23");

@@ -31,8 +31,8 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with EDGECOST_UPDATE_GOLDEN=1 to write it", path.display()));
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; run with EDGECOST_UPDATE_GOLDEN=1 to write it", path.display()));
     assert!(
         expected == actual,
         "{} is stale; review the output below and run with EDGECOST_UPDATE_GOLDEN=1 to rewrite it\n--- expected\n{expected}\n--- actual\n{actual}",
@@ -72,8 +72,15 @@ fn markdown_comment_of_a_shrinking_plan_is_golden() {
 #[test]
 fn github_format_annotates_warnings_and_failures_and_is_golden() {
     let out = edgecost(&[
-        "diff", "examples/small-api.yaml", "examples/busy-multi-region.yaml", "--format", "github",
-        "--warn-increase", "10", "--fail-above", "80",
+        "diff",
+        "examples/small-api.yaml",
+        "examples/busy-multi-region.yaml",
+        "--format",
+        "github",
+        "--warn-increase",
+        "10",
+        "--fail-above",
+        "80",
     ]);
     // A failed limit still exits 1; the warning alone would not.
     assert_eq!(out.status.code(), Some(1));
@@ -122,12 +129,19 @@ fn warnings_exit_0_and_failures_exit_1() {
 #[test]
 fn only_if_changed_is_silent_when_the_bill_does_not_move() {
     let same = edgecost(&[
-        "diff", "examples/small-api.yaml", "examples/small-api.yaml", "--only-if-changed", "--format", "markdown",
-        "--fail-above", "1",
+        "diff",
+        "examples/small-api.yaml",
+        "examples/small-api.yaml",
+        "--only-if-changed",
+        "--format",
+        "markdown",
+        "--fail-above",
+        "1",
     ]);
     assert_eq!(same.status.code(), Some(0));
     assert!(same.stdout.is_empty() && same.stderr.is_empty(), "{}", text(&same.stdout));
-    let changed = edgecost(&["diff", "examples/small-api.yaml", "examples/busy-multi-region.yaml", "--only-if-changed", "--format", "markdown"]);
+    let changed =
+        edgecost(&["diff", "examples/small-api.yaml", "examples/busy-multi-region.yaml", "--only-if-changed", "--format", "markdown"]);
     assert!(text(&changed.stdout).starts_with("### Cost review"));
 }
 

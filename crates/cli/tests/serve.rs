@@ -107,17 +107,7 @@ fn an_account_created_by_admin_signs_in_to_serve() {
     let home = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", home.path().join("admin.db").display());
     let output = command(home.path())
-        .args([
-            "admin",
-            "create-account",
-            "--name",
-            "Acme",
-            "--tier",
-            "production",
-            "--json",
-            "--database",
-            &url,
-        ])
+        .args(["admin", "create-account", "--name", "Acme", "--tier", "production", "--json", "--database", &url])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -125,18 +115,13 @@ fn an_account_created_by_admin_signs_in_to_serve() {
     let token = created["token"].as_str().unwrap();
     assert_eq!(created["tier"], "production");
 
-    let output = command(home.path())
-        .args(["admin", "create-node", "--name", "fra-1", "--json", "--database", &url])
-        .output()
-        .unwrap();
+    let output = command(home.path()).args(["admin", "create-node", "--name", "fra-1", "--json", "--database", &url]).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let node: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(node["token"].as_str().unwrap() != token);
 
-    let output = command(home.path())
-        .args(["admin", "create-account", "--name", "Acme", "--tier", "gold", "--database", &url])
-        .output()
-        .unwrap();
+    let output =
+        command(home.path()).args(["admin", "create-account", "--name", "Acme", "--tier", "gold", "--database", &url]).output().unwrap();
     assert_eq!(output.status.code(), Some(2), "an unknown tier is the user's mistake");
     assert!(String::from_utf8_lossy(&output.stderr).contains("gold"));
 

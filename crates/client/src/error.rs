@@ -41,9 +41,7 @@ impl ClientError {
         match self {
             ClientError::InvalidUrl { .. } => "invalid_url",
             ClientError::Network { .. } => "network",
-            ClientError::Unauthorized { code, .. }
-            | ClientError::Rejected { code, .. }
-            | ClientError::Server { code, .. } => code,
+            ClientError::Unauthorized { code, .. } | ClientError::Rejected { code, .. } | ClientError::Server { code, .. } => code,
             ClientError::UnexpectedBody { .. } => "unexpected_body",
         }
     }
@@ -52,9 +50,9 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Unauthorized { .. } => Some(StatusCode::UNAUTHORIZED.as_u16()),
-            ClientError::Rejected { status, .. }
-            | ClientError::Server { status, .. }
-            | ClientError::UnexpectedBody { status, .. } => Some(*status),
+            ClientError::Rejected { status, .. } | ClientError::Server { status, .. } | ClientError::UnexpectedBody { status, .. } => {
+                Some(*status)
+            }
             ClientError::InvalidUrl { .. } | ClientError::Network { .. } => None,
         }
     }

@@ -29,9 +29,8 @@ use std::time::Duration;
 
 use edgecost_api::{
     AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody,
-    OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
-    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageLogEntry, UsageLogPage, UsageLogQuery,
-    UsageQuery, UsageSeries,
+    IngestReceipt, NoticeList, OutlookReport, RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote,
+    UsageLogEntry, UsageLogPage, UsageLogQuery, UsageQuery, UsageSeries,
 };
 use edgecost_pricing::PriceBook;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -81,10 +80,7 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.base_url.as_str())
-            .field("retry", &self.retry)
-            .finish_non_exhaustive()
+        f.debug_struct("Client").field("base_url", &self.base_url.as_str()).field("retry", &self.retry).finish_non_exhaustive()
     }
 }
 
@@ -210,16 +206,9 @@ impl Client {
     /// `idempotency_key` names this purchase: make one per intent (one per confirm dialog),
     /// and send the same key again on a repeat. The server answers a repeated key with the
     /// first purchase and refuses it with `idempotency_key_reused` if the packs differ.
-    pub async fn buy_credits(
-        &self,
-        packs: u32,
-        idempotency_key: &str,
-    ) -> Result<CreditPurchase, ClientError> {
+    pub async fn buy_credits(&self, packs: u32, idempotency_key: &str) -> Result<CreditPurchase, ClientError> {
         let body = CreditPurchaseRequest { packs };
-        self.call(Method::POST, "v1/account/credits", Repeat::Safe, |r| {
-            r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)
-        })
-        .await
+        self.call(Method::POST, "v1/account/credits", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)).await
     }
 
     /// `POST /v1/account/tier`: an upgrade applies at once, a downgrade next period.
@@ -230,10 +219,7 @@ impl Client {
     /// the tier differs; so the call is repeated on a network failure like a purchase.
     pub async fn change_tier(&self, tier: &str, idempotency_key: &str) -> Result<TierChange, ClientError> {
         let body = TierChangeRequest { tier: tier.to_owned() };
-        self.call(Method::POST, "v1/account/tier", Repeat::Safe, |r| {
-            r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)
-        })
-        .await
+        self.call(Method::POST, "v1/account/tier", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)).await
     }
 
     /// `GET /v1/price-book`: the price book the server rates with.
@@ -259,10 +245,7 @@ impl Client {
     }
 
     fn url(&self, path: &str) -> Result<reqwest::Url, ClientError> {
-        self.base_url.join(path).map_err(|e| ClientError::InvalidUrl {
-            url: format!("{}{path}", self.base_url),
-            detail: e.to_string(),
-        })
+        self.base_url.join(path).map_err(|e| ClientError::InvalidUrl { url: format!("{}{path}", self.base_url), detail: e.to_string() })
     }
 
     /// Sends one request, repeating it per the retry policy when `repeat` allows, and decodes
@@ -310,8 +293,7 @@ async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientE
     if !status.is_success() {
         return Err(error_from(status, &body));
     }
-    serde_json::from_slice(&body)
-        .map_err(|e| ClientError::UnexpectedBody { status: status.as_u16(), detail: e.to_string() })
+    serde_json::from_slice(&body).map_err(|e| ClientError::UnexpectedBody { status: status.as_u16(), detail: e.to_string() })
 }
 
 fn network(e: reqwest::Error) -> ClientError {

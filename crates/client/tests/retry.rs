@@ -39,10 +39,7 @@ async fn start(failures: u32) -> (String, Flaky) {
         .route("/v1/account/credits", get(move |h: HeaderMap| async move { answer(a, h, ledger) }))
         .route("/v1/account/credits", post(move |h: HeaderMap| async move { answer(b, h, purchase) }))
         .route("/v1/account/tier", post(move |h: HeaderMap| async move { answer(c, h, change) }))
-        .route(
-            "/v1/account",
-            get(|| async { (StatusCode::UNAUTHORIZED, r#"{"code":"invalid_token","message":"no"}"#) }),
-        )
+        .route("/v1/account", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"code":"invalid_token","message":"no"}"#) }))
         .route("/v1/account/bill", get(|| async { (StatusCode::BAD_GATEWAY, "<html>proxy error</html>") }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -51,9 +48,7 @@ async fn start(failures: u32) -> (String, Flaky) {
 }
 
 fn client(url: &str) -> Client {
-    Client::new(url, "ec_acct_x")
-        .unwrap()
-        .with_retry(RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(5) })
+    Client::new(url, "ec_acct_x").unwrap().with_retry(RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(5) })
 }
 
 #[tokio::test]

@@ -54,7 +54,8 @@ fn main() {
         r
     };
 
-    let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
+    let mut c =
+        Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
     c.bench_function("editor keystroke: edit + summary + 40 rows (10,000 routes)", |b| {
         let mut i = 0u32;
         b.iter(|| {

@@ -104,10 +104,9 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
         })
         .collect();
     let summary = match level {
-        BannerLevel::Capped => format!(
-            "The {} tier is capped: traffic over the quota is refused until the period ends or you upgrade.",
-            view.tier_label
-        ),
+        BannerLevel::Capped => {
+            format!("The {} tier is capped: traffic over the quota is refused until the period ends or you upgrade.", view.tier_label)
+        }
         BannerLevel::Over => "Usage past the quota is billed as overage; burst credit pays it first.".to_owned(),
         // Only what is certain: the projection may or may not reach the quota.
         BannerLevel::Warning if hard_cap => format!(
@@ -303,11 +302,9 @@ impl ActionFailure {
                     action.verb()
                 ),
             ),
-            ClientError::InvalidUrl { .. } => (
-                FailureKind::Offline,
-                Charged::No,
-                format!("The server address is not usable; nothing was {}.", action.past()),
-            ),
+            ClientError::InvalidUrl { .. } => {
+                (FailureKind::Offline, Charged::No, format!("The server address is not usable; nothing was {}.", action.past()))
+            }
         };
         ActionFailure { code, kind, charged, message }
     }
@@ -319,7 +316,9 @@ impl ActionFailure {
             ClientError::Network { .. } => (FailureKind::Offline, OFFLINE_NOTHING_CHARGED.to_owned()),
             ClientError::InvalidUrl { .. } => (FailureKind::Offline, "The server address is not usable; nothing was charged.".to_owned()),
             ClientError::Unauthorized { .. } => (FailureKind::SignedOut, TOKEN_REJECTED_NOTHING_CHARGED.to_owned()),
-            ClientError::Rejected { message, .. } => (FailureKind::Declined, format!("The server refused: {message}. Nothing was charged.")),
+            ClientError::Rejected { message, .. } => {
+                (FailureKind::Declined, format!("The server refused: {message}. Nothing was charged."))
+            }
             ClientError::Server { status, .. } => {
                 (FailureKind::ServerError, format!("The server failed (HTTP {status}); nothing was charged. Try again in a minute."))
             }
@@ -387,7 +386,12 @@ pub fn new_intent_key(prefix: &str) -> String {
 
 /// The confirmation of a tier change for the engine's quote: every tier priced for this
 /// period's projected usage, with `target` (the offered upgrade when `None`) as the move.
-pub fn upgrade_sheet(book: &PriceBook, quote: &UpgradeQuote, target: Option<&str>, intent_key: String) -> Result<UpgradeSheet, DesktopError> {
+pub fn upgrade_sheet(
+    book: &PriceBook,
+    quote: &UpgradeQuote,
+    target: Option<&str>,
+    intent_key: String,
+) -> Result<UpgradeSheet, DesktopError> {
     let label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
     let current = &quote.current_tier;
     let target = match target {
@@ -458,10 +462,9 @@ pub fn credits_quote_view(quote: &EngineCreditsQuote) -> CreditsQuote {
             };
             (coverage, Some(runs_out))
         }
-        _ if quote.projected_overage.is_zero() => (
-            "No overage is projected this period; the credit stays on the account until overage needs it.".to_owned(),
-            None,
-        ),
+        _ if quote.projected_overage.is_zero() => {
+            ("No overage is projected this period; the credit stays on the account until overage needs it.".to_owned(), None)
+        }
         _ => (
             format!(
                 "Covers the projected overage for the rest of this period; about {} carries over to the next period.",
@@ -486,7 +489,6 @@ pub fn credits_quote_view(quote: &EngineCreditsQuote) -> CreditsQuote {
         basis: quote.basis.explanation.clone(),
     }
 }
-
 
 /// One row of the ledger view.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -686,7 +688,12 @@ pub async fn open_tier_change(app: &App, tier: Option<&str>) -> Result<UpgradeSh
 
 /// Cancels the scheduled downgrade: the account stays on its tier. `intent_key` names the
 /// cancellation so a repeat changes nothing more.
-pub async fn cancel_downgrade(app: &App, intents: &Intents, intent_key: &str, now: DateTime<Utc>) -> Result<(TierChange, Option<DashboardView>), ActionFailure> {
+pub async fn cancel_downgrade(
+    app: &App,
+    intents: &Intents,
+    intent_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(TierChange, Option<DashboardView>), ActionFailure> {
     let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
     let account = connection.client().account().await.map_err(|e| ActionFailure::of_read(&e))?;
     let change = intents.upgrade(connection.client(), intent_key, &account.tier).await?;
@@ -776,12 +783,8 @@ impl NotifiedThresholds {
         if file.period != view.period_first_day {
             file = NotifiedFile { period: view.period_first_day.clone(), announced: BTreeSet::new() };
         }
-        let fresh: Vec<NoticeView> = view
-            .notices
-            .iter()
-            .filter(|n| file.announced.insert(format!("{}:{}", n.meter, n.threshold_percent)))
-            .cloned()
-            .collect();
+        let fresh: Vec<NoticeView> =
+            view.notices.iter().filter(|n| file.announced.insert(format!("{}:{}", n.meter, n.threshold_percent))).cloned().collect();
         if !fresh.is_empty() {
             crate::files::write_json(&self.path, &file)?;
         }
@@ -824,7 +827,10 @@ mod tests {
 
     #[test]
     fn failures_say_what_happened_and_whether_money_moved_without_transport_text() {
-        let refused = ClientError::Network { detail: "error sending request: tcp connect error: Connection refused (os error 111)".into(), unsent: true };
+        let refused = ClientError::Network {
+            detail: "error sending request: tcp connect error: Connection refused (os error 111)".into(),
+            unsent: true,
+        };
         let buy = ActionFailure::of(Action::Purchase, &refused);
         assert_eq!((buy.kind, buy.charged), (FailureKind::Offline, Charged::No));
         assert!(buy.message.starts_with("Could not reach the server; nothing was charged."), "{}", buy.message);

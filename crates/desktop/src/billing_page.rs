@@ -99,7 +99,12 @@ pub struct PlanBillingView {
 
 /// The page for the engine's answers: `quote` is `None` on a negotiated tier, which the
 /// engine does not price.
-pub fn plan_billing_view(book: &PriceBook, account: &AccountSummary, quote: Option<&UpgradeQuote>, ledger: &CreditLedger) -> Result<PlanBillingView, DesktopError> {
+pub fn plan_billing_view(
+    book: &PriceBook,
+    account: &AccountSummary,
+    quote: Option<&UpgradeQuote>,
+    ledger: &CreditLedger,
+) -> Result<PlanBillingView, DesktopError> {
     let scheduled = account.scheduled_tier.as_ref().map(|s| ScheduledView {
         tier: s.tier.clone(),
         label: label(book, &s.tier),
@@ -215,7 +220,9 @@ pub async fn plan_billing(app: &App) -> Result<PlanBillingView, ActionFailure> {
         }
     };
     match tokio::try_join!(client.price_book(), client.account(), quote, client.credits()) {
-        Ok((book, account, quote, ledger)) => plan_billing_view(&book, &account, quote.as_ref(), &ledger).map_err(|e| ActionFailure::local(&e)),
+        Ok((book, account, quote, ledger)) => {
+            plan_billing_view(&book, &account, quote.as_ref(), &ledger).map_err(|e| ActionFailure::local(&e))
+        }
         Err(e @ (ClientError::Network { .. } | ClientError::InvalidUrl { .. })) => {
             let dashboard = app.dashboard().await.map_err(|_| ActionFailure::of_read(&e))?;
             Ok(offline_view(PriceBook::published(), &dashboard, "The server could not be reached."))

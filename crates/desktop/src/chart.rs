@@ -2,8 +2,8 @@
 
 use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries, UsageTotals};
 use edgecost_charts::{
-    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange,
-    UsageChart, UsagePoint, UsageView,
+    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange, UsageChart,
+    UsagePoint, UsageView,
 };
 use edgecost_pricing::{BYTES_PER_GB, Decimal};
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{Bill, Granularity, Meter};
-use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::Decimal;
+use edgecost_pricing::format::{money, quantity};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
@@ -234,10 +234,7 @@ impl DashboardView {
         let book = edgecost_pricing::PriceBook::published();
         let account = &snapshot.account;
         let bill = &snapshot.bill.bill;
-        let tier_label = book
-            .tier(&account.tier)
-            .map(|t| t.display_name().to_owned())
-            .unwrap_or_else(|| account.tier.clone());
+        let tier_label = book.tier(&account.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| account.tier.clone());
         let last_day = account.period.end - chrono::Duration::days(1);
         DashboardView {
             door: snapshot.door,
@@ -262,10 +259,7 @@ impl DashboardView {
             notices: account.notices.iter().map(notice_view).collect(),
             range: snapshot.range,
             granularity: snapshot.granularity,
-            charts: ChartId::ALL
-                .iter()
-                .map(|id| ChartTab { id: *id, title: id.title().to_owned() })
-                .collect(),
+            charts: ChartId::ALL.iter().map(|id| ChartTab { id: *id, title: id.title().to_owned() }).collect(),
             regions: regions(snapshot),
             routes: routes(snapshot),
             sync: SyncView {
@@ -289,9 +283,7 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
         .map(|line| {
             let utilization = bill.utilization.get(&line.meter);
             // ratio is rounded toward zero by the pricing core; the floor keeps "80%" honest.
-            let percent = utilization.map(|u| {
-                (u.ratio * Decimal::ONE_HUNDRED).floor().to_u32().unwrap_or(u32::MAX)
-            });
+            let percent = utilization.map(|u| (u.ratio * Decimal::ONE_HUNDRED).floor().to_u32().unwrap_or(u32::MAX));
             let level = match utilization.and_then(|u| u.thresholds_crossed.last().copied()) {
                 Some(t) if t >= 100 => MeterLevel::Over,
                 Some(t) if t >= WARNING_PERCENT => MeterLevel::Warning,
@@ -364,12 +356,7 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
                     None => "—".to_owned(),
                 }
             };
-            RouteRow {
-                route,
-                requests: quantity(Decimal::from(requests)),
-                previous_requests: quantity(Decimal::from(before)),
-                change,
-            }
+            RouteRow { route, requests: quantity(Decimal::from(requests)), previous_requests: quantity(Decimal::from(before)), change }
         })
         .collect()
 }

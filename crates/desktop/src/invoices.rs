@@ -122,11 +122,7 @@ pub fn period_label(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     use chrono::Datelike;
     let last_day = end - Duration::seconds(1);
     let whole_month = start.day() == 1 && start.time() == chrono::NaiveTime::MIN && last_day.month() == start.month() && (end.day() == 1);
-    if whole_month {
-        start.format("%b %Y").to_string()
-    } else {
-        format!("{} - {}", start.format("%b %-d"), last_day.format("%b %-d, %Y"))
-    }
+    if whole_month { start.format("%b %Y").to_string() } else { format!("{} - {}", start.format("%b %-d"), last_day.format("%b %-d, %Y")) }
 }
 
 fn status(status: InvoiceStatus) -> (&'static str, &'static str) {
@@ -200,7 +196,8 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
     }
     for l in &bill.lines {
         let rate = l.rate.as_ref().map_or_else(String::new, |r| {
-            let per = if r.per == Decimal::ONE { l.unit.trim_end_matches('s').to_owned() } else { format!("{} {}", quantity(r.per), l.unit) };
+            let per =
+                if r.per == Decimal::ONE { l.unit.trim_end_matches('s').to_owned() } else { format!("{} {}", quantity(r.per), l.unit) };
             format!("{} per {per}", money(r.price))
         });
         lines.push(InvoiceLineView {
@@ -540,7 +537,12 @@ pub async fn fetch_invoice_list(connection: &AccountConnection) -> Result<Vec<In
 }
 
 /// The list view of `file`; `failure` says why it could not be refreshed.
-pub fn list_view(book: &PriceBook, file: &InvoiceCacheFile, current_period_end: Option<DateTime<Utc>>, failure: Option<&DesktopError>) -> InvoiceListView {
+pub fn list_view(
+    book: &PriceBook,
+    file: &InvoiceCacheFile,
+    current_period_end: Option<DateTime<Utc>>,
+    failure: Option<&DesktopError>,
+) -> InvoiceListView {
     let empty_note = match current_period_end {
         Some(end) => format!(
             "No invoices yet: the first one is issued when this period ends ({}, {} UTC)",
@@ -581,7 +583,13 @@ mod tests {
             period_start: start,
             period_end: "2026-12-01T00:00:00Z".parse().unwrap(),
             tier: "production".into(),
-            totals: UsageTotals { requests: 350_000, egress_bytes: 60_000_000_000, billable_egress_bytes: d("60000000000"), compute_ms: 0, refused_by_cap: None },
+            totals: UsageTotals {
+                requests: 350_000,
+                egress_bytes: 60_000_000_000,
+                billable_egress_bytes: d("60000000000"),
+                compute_ms: 0,
+                refused_by_cap: None,
+            },
             cost: bill.cost(),
             paid_by_credit: bill.credits_applied,
             total: bill.total,

@@ -44,8 +44,8 @@ mod vault;
 
 pub use account_actions::{
     ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
-    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote_view, ledger_view,
-    new_intent_key, notice_banner, upgrade_sheet, write_typescript as write_account_typescript,
+    NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote_view,
+    ledger_view, new_intent_key, notice_banner, upgrade_sheet, write_typescript as write_account_typescript,
 };
 /// The bodies of the account action commands.
 pub mod actions {
@@ -57,20 +57,22 @@ pub mod actions {
 pub use app::{App, Startup};
 pub use billing_page::{PlanBillingView, ScheduledView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
-pub use dashboard::{ChartTab, RegionRow, RouteRow, BillLineView, BillView, DashboardView, MeterLevel, MeterView, NoticeView, SyncView, WARNING_PERCENT};
+pub use dashboard::{
+    BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, WARNING_PERCENT,
+};
 pub use demo::{DEMO_ACCOUNT_FILE, DEMO_DATABASE, DemoServer};
 pub use error::DesktopError;
 pub use invoices::{
-    INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView, invoice_csv,
-    invoice_detail, invoice_pdf, invoice_row, period_label,
+    INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView,
+    invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
 };
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_actual::{PlanVsMeasured, RouteVsMeasured, plan_vs_measured};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
 pub use plan_recovery::{PlanRecovery, RECOVERY_FILE, RecoveryOffer};
 pub use plan_session::{
-    Applied, CapView, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange, RouteStatus,
-    YamlCheck, check_yaml,
+    Applied, CapView, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange,
+    RouteStatus, YamlCheck, check_yaml,
 };
 pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};
 pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};

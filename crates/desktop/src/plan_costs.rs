@@ -102,10 +102,7 @@ impl RouteUnits {
                 cents_out[k] += floor + i128::from(extra);
             }
         }
-        cents_out
-            .into_iter()
-            .map(|c| i64::try_from(c).map(|c| Decimal::new(c, 2)).map_err(|_| PlanError::Overflow))
-            .collect()
+        cents_out.into_iter().map(|c| i64::try_from(c).map(|c| Decimal::new(c, 2)).map_err(|_| PlanError::Overflow)).collect()
     }
 }
 
@@ -123,7 +120,10 @@ mod tests {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let requests = if i % 3 == 0 { 33_333 } else { (x >> 33) % 2_000_000 };
             let bytes = (x >> 20) % 300_000;
-            yaml.push_str(&format!("  - {{path: /r{i}, requests_per_month: {requests}, compute_ms: {}, response_bytes: {bytes}}}\n", (x >> 40) % 50));
+            yaml.push_str(&format!(
+                "  - {{path: /r{i}, requests_per_month: {requests}, compute_ms: {}, response_bytes: {bytes}}}\n",
+                (x >> 40) % 50
+            ));
         }
         Plan::parse(&yaml, "t", PriceBook::published()).unwrap()
     }

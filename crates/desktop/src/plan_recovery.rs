@@ -100,10 +100,9 @@ impl PlanRecovery {
     /// there, the file is the saved version it is compared against; otherwise it is untitled.
     /// The copy stays until the plan is saved or discarded.
     pub fn recover(&self) -> Result<PlanSession, DesktopError> {
-        let copy = self.read().ok_or_else(|| DesktopError::Read {
-            path: self.path.display().to_string(),
-            detail: "no unsaved plan to recover".into(),
-        })?;
+        let copy = self
+            .read()
+            .ok_or_else(|| DesktopError::Read { path: self.path.display().to_string(), detail: "no unsaved plan to recover".into() })?;
         let mut session = match copy.file.as_deref().filter(|f| f.is_file()) {
             Some(file) => PlanSession::open(file)?,
             None => PlanSession::untitled(&copy.yaml)?,

@@ -17,7 +17,7 @@ use edgecost_planner::{
     Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage,
 };
 use edgecost_pricing::format::{money, quantity};
-use edgecost_pricing::{Bill, BYTES_PER_GB, Decimal, Meter, PriceBook};
+use edgecost_pricing::{BYTES_PER_GB, Bill, Decimal, Meter, PriceBook};
 use serde::{Deserialize, Serialize};
 
 use crate::dashboard::BillView;
@@ -39,23 +39,47 @@ pub const CHANGES_SHOWN_MAX: usize = 50;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlanEdit {
     /// Replaces the route at `index` (any of its cells).
-    SetRoute { index: u32, route: RouteFields },
+    SetRoute {
+        index: u32,
+        route: RouteFields,
+    },
     /// Inserts a route so that it ends up at `index`.
-    InsertRoute { index: u32, route: RouteFields },
+    InsertRoute {
+        index: u32,
+        route: RouteFields,
+    },
     /// Copies the route at `index` to `index + 1` under a new, unique path.
-    DuplicateRoute { index: u32 },
-    RemoveRoute { index: u32 },
+    DuplicateRoute {
+        index: u32,
+    },
+    RemoveRoute {
+        index: u32,
+    },
     /// Moves a route in the table; totals do not change.
-    MoveRoute { from: u32, to: u32 },
+    MoveRoute {
+        from: u32,
+        to: u32,
+    },
     /// Adds or changes a catalog entry, re-pricing the routes that run it.
-    SetMiddleware { name: String, middleware: MiddlewareFields },
+    SetMiddleware {
+        name: String,
+        middleware: MiddlewareFields,
+    },
     /// Removes a catalog entry no route runs.
-    RemoveMiddleware { name: String },
+    RemoveMiddleware {
+        name: String,
+    },
     /// The plan-wide region split, re-pricing the routes that follow it.
-    SetRegions { shares: Vec<RegionShare> },
-    SetTier { tier: String },
+    SetRegions {
+        shares: Vec<RegionShare>,
+    },
+    SetTier {
+        tier: String,
+    },
     /// The whole plan from YAML text (the raw view).
-    ReplaceYaml { yaml: String },
+    ReplaceYaml {
+        yaml: String,
+    },
 }
 
 /// The month's usage of the plan, formatted.
@@ -359,8 +383,8 @@ impl PlanSession {
     /// A plan calibrated from an exported usage file (JSON lines of per-route telemetry), on
     /// `tier`. It has no file until it is saved.
     pub fn from_usage_file(path: &Path, tier: &str) -> Result<PlanSession, DesktopError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| DesktopError::Read { path: path.display().to_string(), detail: e.to_string() })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| DesktopError::Read { path: path.display().to_string(), detail: e.to_string() })?;
         let records = read_usage(&text, &path.display().to_string())?;
         let plan = plan_from_usage(&records, tier, PriceBook::published())?;
         PlanSession::new(plan, None)
@@ -391,7 +415,12 @@ impl PlanSession {
         let path = match (path, &self.file) {
             (Some(p), _) => p.to_owned(),
             (None, Some(p)) => p.clone(),
-            (None, None) => return Err(DesktopError::Write { path: String::new(), detail: "the plan has no file yet; choose where to save it".into() }),
+            (None, None) => {
+                return Err(DesktopError::Write {
+                    path: String::new(),
+                    detail: "the plan has no file yet; choose where to save it".into(),
+                });
+            }
         };
         let (document, reformatted) = match &self.document {
             Some(d) => d.rewritten(self.plan(), self.estimator.book()),
@@ -409,13 +438,7 @@ impl PlanSession {
         self.pristine = None;
         let bill = self.estimator.bill()?;
         let costs = self.route_costs()?.to_vec();
-        let routes = self
-            .plan()
-            .routes
-            .iter()
-            .zip(costs)
-            .map(|(r, c)| (r.path.clone(), (r.clone(), c.iter().sum())))
-            .collect();
+        let routes = self.plan().routes.iter().zip(costs).map(|(r, c)| (r.path.clone(), (r.clone(), c.iter().sum()))).collect();
         self.saved = Some(Saved { plan: self.plan().clone(), total: bill.total, routes });
         Ok(())
     }
@@ -445,9 +468,11 @@ impl PlanSession {
     fn apply_inner(&mut self, edit: PlanEdit) -> Result<(PlanEdit, bool), DesktopError> {
         let est = &mut self.estimator;
         let route_at = |est: &Estimator, i: u32| {
-            est.plan().routes.get(index(i)).cloned().ok_or_else(|| {
-                DesktopError::Plan(PlanError::NotFound { what: "route at index", name: i.to_string() })
-            })
+            est.plan()
+                .routes
+                .get(index(i))
+                .cloned()
+                .ok_or_else(|| DesktopError::Plan(PlanError::NotFound { what: "route at index", name: i.to_string() }))
         };
         Ok(match edit {
             PlanEdit::SetRoute { index: i, route } => {
@@ -847,11 +872,7 @@ fn month_views(book: &PriceBook, months: &[edgecost_planner::MonthProjection]) -
             capped: m.capped,
             cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", tier_label(book, &r.tier), money(r.monthly_cost))),
             // Rounded down, so no month's bar reaches the top before the dearest one's.
-            bar_percent: if top.is_zero() {
-                0
-            } else {
-                (m.total * Decimal::ONE_HUNDRED / top).floor().try_into().unwrap_or(100)
-            },
+            bar_percent: if top.is_zero() { 0 } else { (m.total * Decimal::ONE_HUNDRED / top).floor().try_into().unwrap_or(100) },
         })
         .collect()
 }

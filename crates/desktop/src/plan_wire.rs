@@ -4,10 +4,10 @@
 //! is read here with the same exact reader the plan files use. Converting back writes each
 //! quantity normalized, so a cell shows `4`, not `4.000000`.
 
-use std::collections::BTreeMap;
 use edgecost_planner::{Middleware, Route};
 use edgecost_pricing::{Decimal, parse_quantity};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::error::DesktopError;
 
@@ -119,11 +119,7 @@ impl RouteFields {
 
 impl MiddlewareFields {
     pub(crate) fn of(m: &Middleware) -> MiddlewareFields {
-        MiddlewareFields {
-            compute_ms: text(m.compute_ms),
-            egress_ratio: m.egress_ratio.map(text),
-            hit_ratio: m.hit_ratio.map(text),
-        }
+        MiddlewareFields { compute_ms: text(m.compute_ms), egress_ratio: m.egress_ratio.map(text), hit_ratio: m.hit_ratio.map(text) }
     }
 
     pub(crate) fn to_middleware(&self) -> Result<Middleware, DesktopError> {

@@ -64,13 +64,11 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
     let egress_gb = parse("egress_gb", &input.egress_gb)?;
     let usage = Usage {
         requests: parse("requests", &input.requests)?,
-        egress_bytes: egress_gb
-            .checked_mul(Decimal::from(BYTES_PER_GB))
-            .ok_or_else(|| DesktopError::BadQuantity {
-                field: "egress_gb",
-                value: input.egress_gb.clone(),
-                reason: format!("'{}' is too large to hold exactly", input.egress_gb),
-            })?,
+        egress_bytes: egress_gb.checked_mul(Decimal::from(BYTES_PER_GB)).ok_or_else(|| DesktopError::BadQuantity {
+            field: "egress_gb",
+            value: input.egress_gb.clone(),
+            reason: format!("'{}' is too large to hold exactly", input.egress_gb),
+        })?,
         compute_seconds: parse("compute_seconds", &input.compute_seconds)?,
     };
     let comparison = book.compare(&usage, Decimal::ZERO, Some(&input.tier))?;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use edgecost_api::{
     AccountSummary, BillToDate, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UsageGrouping, UsageQuery, UsageSeries,
 };
-use edgecost_pricing::PriceBook;
 use edgecost_client::{Client, ClientError, RetryPolicy};
+use edgecost_pricing::PriceBook;
 
 use crate::error::DesktopError;
 
@@ -67,8 +67,7 @@ fn is_loopback_authority(authority: &str) -> bool {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
         None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
     };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl AccountConnection {
@@ -169,9 +168,7 @@ impl AccountConnection {
             ClientError::Rejected { status, code, message } | ClientError::Server { status, code, message } => {
                 DesktopError::Server { status, code, message }
             }
-            ClientError::UnexpectedBody { status, detail } => {
-                DesktopError::BadAnswer { detail: format!("HTTP {status}: {detail}") }
-            }
+            ClientError::UnexpectedBody { status, detail } => DesktopError::BadAnswer { detail: format!("HTTP {status}: {detail}") },
         }
     }
 }

@@ -24,7 +24,10 @@ pub enum ChartRange {
     Days90,
     /// A span of its own, such as a closed period an invoice bills (to reconcile the invoice
     /// against its usage).
-    Between { from: DateTime<Utc>, to: DateTime<Utc> },
+    Between {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    },
 }
 
 impl ChartRange {

@@ -56,12 +56,8 @@ impl TokenVault {
 
 fn keyring_error(e: keyring::Error) -> DesktopError {
     match e {
-        keyring::Error::PlatformFailure(inner) => {
-            DesktopError::KeyringUnavailable { detail: inner.to_string() }
-        }
-        keyring::Error::NoStorageAccess(inner) => {
-            DesktopError::KeyringUnavailable { detail: inner.to_string() }
-        }
+        keyring::Error::PlatformFailure(inner) => DesktopError::KeyringUnavailable { detail: inner.to_string() },
+        keyring::Error::NoStorageAccess(inner) => DesktopError::KeyringUnavailable { detail: inner.to_string() },
         other => DesktopError::Keyring { detail: other.to_string() },
     }
 }

@@ -7,8 +7,7 @@ use std::net::SocketAddr;
 
 use chrono::Utc;
 use edgecost_desktop::{
-    App, BannerLevel, Charged, FailureKind, Intents, NotifiedThresholds, TokenVault, ledger_view,
-    new_intent_key, notice_banner,
+    App, BannerLevel, Charged, FailureKind, Intents, NotifiedThresholds, TokenVault, ledger_view, new_intent_key, notice_banner,
 };
 use edgecost_engine::Engine;
 use edgecost_pricing::PriceBook;

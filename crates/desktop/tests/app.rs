@@ -57,9 +57,7 @@ struct Served {
 
 async fn serve_demo_account(now: DateTime<Utc>) -> Served {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), PriceBook::published().clone())
-        .await
-        .unwrap();
+    let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), PriceBook::published().clone()).await.unwrap();
     let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let server = edgecost_server::spawn(engine, addr).await.unwrap();

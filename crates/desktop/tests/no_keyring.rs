@@ -3,7 +3,6 @@
 
 use std::net::SocketAddr;
 
-
 use chrono::Utc;
 use edgecost_desktop::{App, TokenVault};
 use edgecost_engine::Engine;

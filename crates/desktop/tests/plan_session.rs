@@ -151,8 +151,10 @@ fn saved_plans_reopen_with_the_same_numbers_and_read_as_plan_files() {
     assert_eq!(summary.bill, edited.bill);
     assert_eq!(summary.tiers, edited.tiers);
     assert_eq!(summary.regions, edited.regions);
-    assert_eq!(reopened.rows(0, 10).unwrap().rows.iter().map(|r| &r.cost).collect::<Vec<_>>(),
-        s.rows(0, 10).unwrap().rows.iter().map(|r| &r.cost).collect::<Vec<_>>());
+    assert_eq!(
+        reopened.rows(0, 10).unwrap().rows.iter().map(|r| &r.cost).collect::<Vec<_>>(),
+        s.rows(0, 10).unwrap().rows.iter().map(|r| &r.cost).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -240,7 +242,11 @@ fn saving_a_one_cell_edit_changes_one_line_of_the_file() {
     let row = s.rows(0, 2).unwrap().rows[1].clone();
     // Typed as the CLI reads it; written as the number the file holds.
     s.apply(PlanEdit::SetRoute { index: 1, route: with_traffic(&row.fields, "1.2M") }).unwrap();
-    assert_eq!(s.yaml(), original.replace("requests_per_month: 400000", "requests_per_month: 1200000"), "the YAML view shows the file as it will be saved");
+    assert_eq!(
+        s.yaml(),
+        original.replace("requests_per_month: 400000", "requests_per_month: 1200000"),
+        "the YAML view shows the file as it will be saved"
+    );
     s.save(None).unwrap();
     assert!(!s.summary().unwrap().reformatted);
     let saved = std::fs::read_to_string(&path).unwrap();
@@ -265,10 +271,7 @@ fn a_region_share_edit_is_one_undo_step() {
     let (_dir, path) = scratch_copy("small-api.yaml");
     let mut s = PlanSession::open(&path).unwrap();
     let saved = s.plan().clone();
-    let shares = vec![
-        RegionShare { region: "eu".into(), share: "0.3".into() },
-        RegionShare { region: "na".into(), share: "0.7".into() },
-    ];
+    let shares = vec![RegionShare { region: "eu".into(), share: "0.3".into() }, RegionShare { region: "na".into(), share: "0.7".into() }];
     let first = s.edit(PlanEdit::SetRegions { shares: shares.clone() }, 0, 10).unwrap();
     assert!(first.changed);
     // The same split sent again (Enter, then the input's change event) changes nothing, and the

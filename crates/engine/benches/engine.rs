@@ -123,12 +123,7 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
     // Ingest-to-visible: from sending a small batch to the bill to date including it, and
     // to a usage query including it.
     let account = s.accounts[0].clone();
-    let chart = UsageQuery {
-        from: now() - Duration::hours(3),
-        to: now(),
-        granularity: Granularity::Hour,
-        group_by: UsageGrouping::Meter,
-    };
+    let chart = UsageQuery { from: now() - Duration::hours(3), to: now(), granularity: Granularity::Hour, group_by: UsageGrouping::Meter };
     let charted = |series: edgecost_api::UsageSeries| -> u64 {
         series.lines.iter().filter(|l| l.key == "requests").flat_map(|l| l.points.iter()).map(|p| p.quantity).sum()
     };

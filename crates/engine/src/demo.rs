@@ -41,21 +41,16 @@ pub struct DemoAccount {
 }
 
 /// (route, share of requests in per mille, bytes per request, compute ms per request)
-const ROUTES: [(&str, u64, u64, u64); 4] = [
-    ("/api/orders", 350, 6_000, 12),
-    ("/api/search", 300, 12_000, 25),
-    ("/api/users", 200, 3_000, 6),
-    ("/static/assets", 150, 60_000, 1),
-];
+const ROUTES: [(&str, u64, u64, u64); 4] =
+    [("/api/orders", 350, 6_000, 12), ("/api/search", 300, 12_000, 25), ("/api/users", 200, 3_000, 6), ("/static/assets", 150, 60_000, 1)];
 /// (region, share of requests in per mille)
 const REGIONS: [(&str, u64); 3] = [("na", 450), ("eu", 400), ("apac", 150)];
 const NODES: [&str; 3] = ["edge-iad-1", "edge-fra-1", "edge-sin-1"];
 
 /// Relative traffic in one hour, in per mille of the peak: diurnal times weekly shape.
 fn hour_weight(t: DateTime<Utc>) -> u64 {
-    const DIURNAL: [u64; 24] = [
-        220, 180, 150, 140, 150, 200, 300, 450, 600, 720, 800, 860, 900, 940, 1000, 980, 920, 850, 760, 650, 540, 430, 340, 270,
-    ];
+    const DIURNAL: [u64; 24] =
+        [220, 180, 150, 140, 150, 200, 300, 450, 600, 720, 800, 860, 900, 940, 1000, 980, 920, 850, 760, 650, 540, 430, 340, 270];
     let weekly = match t.weekday().num_days_from_monday() {
         5 => 550,
         6 => 500,
@@ -82,8 +77,7 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
         .and_then(|t| t.included.requests)
         .and_then(|d| rust_decimal::prelude::ToPrimitive::to_u64(&d))
         .unwrap_or(200_000);
-    let period_weight: u64 =
-        windows.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
+    let period_weight: u64 = windows.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
     // Requests per unit of weight, in millionths, so that the period lands on the target.
     let target = included * TARGET_PER_MILLE / 1000;
     let per_weight_micro = target * 1_000_000 / period_weight.max(1);

@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
-    AccountIngestStatus, AccountSummary, BillToDate, CreatedAccount, CreatedNode, CreditLedger, CreditPackOffer,
-    CreditPurchase, CreditPurchaseRequest, Granularity, IngestReceipt, LedgerEntry, LedgerEntryKind, MAX_BATCH_ID_CHARS,
-    MAX_BATCH_RECORDS, Notice, NoticeList, NoticeOffer, PaidOverage, ScheduledTierChange, TelemetryBatch, TierChange, TierChangeRequest,
-    UpgradeOffer, UsageGrouping, UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery,
-    UsageSeries, UsageTotals,
+    AccountIngestStatus, AccountSummary, BillToDate, CreatedAccount, CreatedNode, CreditLedger, CreditPackOffer, CreditPurchase,
+    CreditPurchaseRequest, Granularity, IngestReceipt, LedgerEntry, LedgerEntryKind, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, Notice,
+    NoticeList, NoticeOffer, PaidOverage, ScheduledTierChange, TelemetryBatch, TierChange, TierChangeRequest, UpgradeOffer, UsageGrouping,
+    UsageLine, UsageLogEntry, UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries, UsageTotals,
 };
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{Bill, Decimal, Meter, PriceBook, THRESHOLDS_PERCENT, Tier, packs_to_cover};
@@ -156,10 +155,9 @@ impl Engine {
         };
         let candidate = token::random_id("", record_ids::KEY_BYTES);
         let key = store.engine_key(record_ids::KEY_NAME, &candidate).await?;
-        let key: [u8; record_ids::KEY_BYTES] = hex::decode(&key)
-            .ok()
-            .and_then(|k| k.try_into().ok())
-            .ok_or_else(|| EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) })?;
+        let key: [u8; record_ids::KEY_BYTES] = hex::decode(&key).ok().and_then(|k| k.try_into().ok()).ok_or_else(|| {
+            EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) }
+        })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
         Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key) })
     }
@@ -199,7 +197,13 @@ impl Engine {
         };
         let store = self.store.clone();
         let account = detached(async move { store.insert_account(&account).await.map(|()| account) }).await?;
-        Ok(CreatedAccount { account_id: account.id, name: account.name, tier: tier.to_owned(), token, created_at: from_unix(account.created_at) })
+        Ok(CreatedAccount {
+            account_id: account.id,
+            name: account.name,
+            tier: tier.to_owned(),
+            token,
+            created_at: from_unix(account.created_at),
+        })
     }
 
     /// Creates an edge node; the token in the answer is shown this once.
@@ -236,10 +240,7 @@ impl Engine {
     }
 
     fn rateable_tier(&self, name: &str) -> Result<&Tier> {
-        let tier = self
-            .book
-            .tier(name)
-            .ok_or_else(|| EngineError::UnknownTier { tier: name.to_owned(), known: self.book.tier_names() })?;
+        let tier = self.book.tier(name).ok_or_else(|| EngineError::UnknownTier { tier: name.to_owned(), known: self.book.tier_names() })?;
         if !tier.is_rateable() {
             return Err(EngineError::NegotiatedTier { tier: name.to_owned() });
         }
@@ -297,8 +298,7 @@ impl Engine {
         let mut rejected = Vec::new();
         let mut hourly: BTreeMap<crate::store::HourlyKey, Counters> = BTreeMap::new();
         prepared.body_sha256 = std::thread::scope(|scope| {
-            let hashing =
-                (batch.records.len() >= PARALLEL_HASH_RECORDS_MIN).then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
+            let hashing = (batch.records.len() >= PARALLEL_HASH_RECORDS_MIN).then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
             // Accounts, routes and regions repeat across a batch: each distinct one is allocated
             // once and shared by the records and the rollup keys.
             let mut shared = SharedStrings::default();
@@ -312,11 +312,8 @@ impl Engine {
                     continue;
                 }
                 let start = r.window_start.timestamp();
-                let counters = Counters {
-                    requests: r.requests as i64,
-                    compute_ms: r.compute_ms as i64,
-                    egress_bytes: r.egress_bytes as i64,
-                };
+                let counters =
+                    Counters { requests: r.requests as i64, compute_ms: r.compute_ms as i64, egress_bytes: r.egress_bytes as i64 };
                 let hour = start - start.rem_euclid(3_600);
                 if period_of_hour.0 != hour {
                     period_of_hour = (hour, Period::containing(from_unix(hour)).start_unix());
@@ -351,10 +348,8 @@ impl Engine {
             for (account_id, regions) in totals {
                 let change = &tiers_known[account_id];
                 let tier_name = &change.tier;
-                let tier = book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier {
-                    tier: tier_name.clone(),
-                    known: book.tier_names(),
-                })?;
+                let tier =
+                    book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier { tier: tier_name.clone(), known: book.tier_names() })?;
                 let mut totals = rating::totals(&book, regions)?;
                 totals.refused_by_cap = rating::refused_in(std::slice::from_ref(change), &current, now);
                 let (capped_meters, raised) = quota_state(tier, &totals.usage(), account_id, current.start_unix(), now);
@@ -516,7 +511,8 @@ impl Engine {
             // far this period stays refused (never billed on the new tier), and the new tier's
             // notices are raised at once on the period's billable usage.
             let immediate = |resolve_notices: bool| -> Result<TierPlan> {
-                let from = book.tier(&current).ok_or_else(|| EngineError::UnknownTier { tier: current.clone(), known: book.tier_names() })?;
+                let from =
+                    book.tier(&current).ok_or_else(|| EngineError::UnknownTier { tier: current.clone(), known: book.tier_names() })?;
                 let to = book.tier(&tier).expect("checked rateable above");
                 let mut totals = rating::totals(&book, usage)?;
                 totals.refused_by_cap = rating::refused_in(changes, &period, now);
@@ -647,8 +643,8 @@ impl Engine {
         // against a racing tier change: packs need a tier that takes them, now and as scheduled.
         let decide = move |state: &LedgerState| -> Result<LedgerPlan> {
             let (entries, changes) = (&state.entries, &state.changes);
-            let current = rating::tier_at(changes, now)
-                .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+            let current =
+                rating::tier_at(changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
             let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
             let scheduled = changes.iter().find(|c| c.effective_at > now.timestamp());
             if !takes_packs(current) || scheduled.is_some_and(|c| !takes_packs(&c.tier)) {
@@ -656,7 +652,14 @@ impl Engine {
             }
             let mut chain = Chain::after(&account_id, entries)?;
             let purchase_id = chain
-                .push(KIND_PURCHASE, credit_cents, None, None, format!("bought {packs_count} pack(s) for {}", money(price_paid)), now.timestamp())
+                .push(
+                    KIND_PURCHASE,
+                    credit_cents,
+                    None,
+                    None,
+                    format!("bought {packs_count} pack(s) for {}", money(price_paid)),
+                    now.timestamp(),
+                )
                 .id
                 .clone();
             let balance_before_spend = chain.balance;
@@ -671,10 +674,7 @@ impl Engine {
                 balance: ledger::from_cents(chain.balance),
                 purchased_at: now,
             };
-            Ok(LedgerPlan {
-                entries: chain.planned,
-                response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")),
-            })
+            Ok(LedgerPlan { entries: chain.planned, response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")) })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
         let written = detached(async move { store.write_ledger(&id, period_start, Some(&claim), &decide).await }).await?;
@@ -744,7 +744,10 @@ impl Engine {
         }
         let (basis, projected_totals) = self.projection(account, s, now).await?;
         let tiers = self.tier_quotes(s, &projected_totals, now)?;
-        let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::CorruptRow { reason: format!("tier {} cannot be rated", s.tier) })?;
+        let current = tiers
+            .iter()
+            .find(|t| t.current)
+            .ok_or_else(|| EngineError::CorruptRow { reason: format!("tier {} cannot be rated", s.tier) })?;
         let projected = current.projected.clone();
         let upgrade = tiers.iter().find(|t| t.offered).map(|t| UpgradeOffer {
             tier: t.tier.clone(),
@@ -850,10 +853,7 @@ impl Engine {
         };
         // The hourly rollups are read only here, and only after catching up with the queue.
         self.catch_up_rollups().await?;
-        let rows = self
-            .store
-            .usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group)
-            .await?;
+        let rows = self.store.usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group).await?;
         // Rows come ordered by bucket; points are appended per key without re-allocating it.
         let mut by_key: BTreeMap<String, [Vec<UsagePoint>; 3]> = BTreeMap::new();
         for row in rows {
@@ -868,7 +868,9 @@ impl Engine {
         }
         let mut lines = Vec::with_capacity(by_key.len() * 3);
         for (key, points) in by_key {
-            for ((meter, unit), points) in [(Meter::Requests, "requests"), (Meter::Egress, "bytes"), (Meter::Compute, "ms")].into_iter().zip(points) {
+            for ((meter, unit), points) in
+                [(Meter::Requests, "requests"), (Meter::Egress, "bytes"), (Meter::Compute, "ms")].into_iter().zip(points)
+            {
                 let key = if group == GroupColumn::None { meter.id().to_owned() } else { key.clone() };
                 lines.push(UsageLine { key, meter, unit: unit.to_owned(), points });
             }
@@ -953,7 +955,13 @@ async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Sen
 
 /// The meters `tier` caps for `usage` (billable usage of the period starting at
 /// `period_start`) and the notices it raises: one per meter and threshold reached.
-fn quota_state(tier: &Tier, usage: &edgecost_pricing::Usage, account_id: &str, period_start: i64, now: DateTime<Utc>) -> (Vec<Meter>, Vec<NoticeRow>) {
+fn quota_state(
+    tier: &Tier,
+    usage: &edgecost_pricing::Usage,
+    account_id: &str,
+    period_start: i64,
+    now: DateTime<Utc>,
+) -> (Vec<Meter>, Vec<NoticeRow>) {
     let mut capped = Vec::new();
     let mut notices = Vec::new();
     for meter in Meter::ALL {
@@ -1034,4 +1042,3 @@ pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: 
 fn truncate_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
     from_unix(t.timestamp())
 }
-

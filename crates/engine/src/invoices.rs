@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use edgecost_api::{Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, DEFAULT_INVOICE_PAGE, MAX_INVOICE_PAGE};
+use edgecost_api::{DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, MAX_INVOICE_PAGE};
 use edgecost_pricing::Decimal;
 
 use crate::engine::{AccountId, Engine};

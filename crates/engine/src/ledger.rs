@@ -41,10 +41,7 @@ pub(crate) fn checked_balance(account_id: &str, entries: &[LedgerRow]) -> Result
         }
         balance = balance.checked_add(e.amount_cents).ok_or(EngineError::Overflow)?;
         if balance != e.balance_after_cents {
-            return Err(broken(format!(
-                "entry {} says balance {} but the entries sum to {}",
-                e.sequence, e.balance_after_cents, balance
-            )));
+            return Err(broken(format!("entry {} says balance {} but the entries sum to {}", e.sequence, e.balance_after_cents, balance)));
         }
         if balance < 0 {
             return Err(broken(format!("balance is negative after entry {}", e.sequence)));
@@ -55,11 +52,7 @@ pub(crate) fn checked_balance(account_id: &str, entries: &[LedgerRow]) -> Result
 
 /// Net credit spent on the overage of the period starting at `period_start`.
 pub(crate) fn paid_for_period(entries: &[LedgerRow], period_start: i64) -> i64 {
-    -entries
-        .iter()
-        .filter(|e| e.kind != KIND_PURCHASE && e.period_start == Some(period_start))
-        .map(|e| e.amount_cents)
-        .sum::<i64>()
+    -entries.iter().filter(|e| e.kind != KIND_PURCHASE && e.period_start == Some(period_start)).map(|e| e.amount_cents).sum::<i64>()
 }
 
 /// Credit left in each pack (purchase entry id), oldest pack first.
@@ -74,7 +67,13 @@ fn pack_remaining(entries: &[LedgerRow]) -> Vec<(String, i64)> {
             *left.entry(pack).or_default() += e.amount_cents;
         }
     }
-    order.into_iter().map(|id| { let l = left[id.as_str()]; (id, l) }).collect()
+    order
+        .into_iter()
+        .map(|id| {
+            let l = left[id.as_str()];
+            (id, l)
+        })
+        .collect()
 }
 
 /// Appends entries to a chain, keeping sequence and running balance. Panics when a planned
@@ -92,7 +91,15 @@ impl Chain {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn push(&mut self, kind: &str, amount_cents: i64, pack_id: Option<String>, paid: Option<(i64, i64, i64, i64)>, note: String, now: i64) -> &LedgerRow {
+    pub fn push(
+        &mut self,
+        kind: &str,
+        amount_cents: i64,
+        pack_id: Option<String>,
+        paid: Option<(i64, i64, i64, i64)>,
+        note: String,
+        now: i64,
+    ) -> &LedgerRow {
         let balance_after = self.balance.checked_add(amount_cents).expect("ledger amounts stay far below i64");
         assert!(balance_after >= 0, "a ledger entry would make the balance negative");
         let entry = LedgerRow {
@@ -119,13 +126,7 @@ impl Chain {
 /// Plans the entries that bring the credit spent on a period's overage to
 /// `min(overage, paid + balance)`: consumption from the oldest packs first, or, when the
 /// overage fell (an upgrade lowers it), credit returned to the packs it came from.
-pub(crate) fn settle(
-    chain: &mut Chain,
-    existing: &[LedgerRow],
-    period_start: i64,
-    overage_cents: i64,
-    now: DateTime<Utc>,
-) {
+pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i64, overage_cents: i64, now: DateTime<Utc>) {
     let all: Vec<LedgerRow> = existing.iter().chain(chain.planned.iter()).cloned().collect();
     let paid = paid_for_period(&all, period_start);
     let at = now.timestamp();

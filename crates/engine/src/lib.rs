@@ -65,8 +65,7 @@ mod validate;
 
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
 pub use engine::{
-    AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX,
-    USAGE_QUERY_DAYS_MAX,
+    AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX,
 };
 pub use error::{EngineError, Result};
 pub use period::Period;

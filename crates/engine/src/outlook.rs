@@ -176,11 +176,8 @@ mod tests {
     fn history(now: DateTime<Utc>, requests: &[u64]) -> UsageSeries {
         let (from, to) = history_span(now);
         let start = to - Duration::days(requests.len() as i64);
-        let points = requests
-            .iter()
-            .enumerate()
-            .map(|(i, q)| UsagePoint { start: start + Duration::days(i as i64), quantity: *q })
-            .collect();
+        let points =
+            requests.iter().enumerate().map(|(i, q)| UsagePoint { start: start + Duration::days(i as i64), quantity: *q }).collect();
         UsageSeries {
             from,
             to,

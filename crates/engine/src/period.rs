@@ -54,13 +54,7 @@ impl Period {
 
     /// The period as the API shows it on the day of `now`.
     pub fn to_api(&self, now: DateTime<Utc>) -> BillingPeriod {
-        BillingPeriod {
-            start: self.start,
-            end: self.end,
-            days: self.days(),
-            day: self.day_of(now),
-            days_left: self.days_left(now),
-        }
+        BillingPeriod { start: self.start, end: self.end, days: self.days(), day: self.day_of(now), days_left: self.days_left(now) }
     }
 }
 

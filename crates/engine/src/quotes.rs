@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Days, Duration, Utc};
 use edgecost_api::{
-    CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport,
-    SimulatedBill, TierMove, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
+    CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport, SimulatedBill,
+    TierMove, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
 };
 use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, Usage};
@@ -26,7 +26,12 @@ pub const ROUTE_COST_PERIODS_MAX: usize = 13;
 
 impl Engine {
     /// The run-rate projection of the period's totals, and the span it is measured over.
-    pub(crate) async fn projection(&self, account: &AccountId, s: &PeriodState, now: DateTime<Utc>) -> Result<(ProjectionBasis, UsageTotals)> {
+    pub(crate) async fn projection(
+        &self,
+        account: &AccountId,
+        s: &PeriodState,
+        now: DateTime<Utc>,
+    ) -> Result<(ProjectionBasis, UsageTotals)> {
         let before = s.period.end.timestamp();
         let used = s.totals != UsageTotals::default();
         let mut first = self.store.first_usage_hour(&account.0, before).await?;
@@ -256,7 +261,13 @@ impl Engine {
     }
 
     /// The overage of every billing period that `[from, to)` touches, attributed to routes.
-    pub async fn route_costs(&self, account: &AccountId, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> Result<RouteCostReport> {
+    pub async fn route_costs(
+        &self,
+        account: &AccountId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<RouteCostReport> {
         if from >= to {
             return Err(EngineError::InvalidUsageQuery { reason: "from must be before to".into() });
         }
@@ -307,7 +318,16 @@ impl Engine {
         let tier = rating::tier_at(&current.changes, last_second);
         let Some(tier) = tier else {
             // Before the account existed: nothing was billed.
-            return Ok(PeriodState { tier: current.tier.clone(), period, regions: Vec::new(), totals: UsageTotals::default(), shares: Vec::new(), paid_cents: 0, balance_cents: 0, ..current.clone() });
+            return Ok(PeriodState {
+                tier: current.tier.clone(),
+                period,
+                regions: Vec::new(),
+                totals: UsageTotals::default(),
+                shares: Vec::new(),
+                paid_cents: 0,
+                balance_cents: 0,
+                ..current.clone()
+            });
         };
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
         let mut totals = rating::totals(&self.book, &regions)?;
@@ -324,7 +344,12 @@ impl Engine {
         })
     }
 
-    fn attribute_to_routes(&self, usage: &[crate::store::RouteRegionCounters], bill: &Bill, projected: Option<&Bill>) -> Result<Vec<RouteCost>> {
+    fn attribute_to_routes(
+        &self,
+        usage: &[crate::store::RouteRegionCounters],
+        bill: &Bill,
+        projected: Option<&Bill>,
+    ) -> Result<Vec<RouteCost>> {
         // Billable use per route and meter: [requests, egress, compute], egress weighted by region.
         let mut routes: Vec<(String, [Decimal; 3])> = Vec::new();
         for r in usage {
@@ -376,13 +401,27 @@ impl Engine {
 /// new tier from today (the day of a change counts for the new tier).
 /// What moving to `tier` does: a higher tier applies now and charges its base fee from today
 /// (`projected` is its bill as if changed today), a lower one applies from the next period.
-fn tier_move(tier: &edgecost_pricing::Tier, higher: bool, projected: &Bill, s: &PeriodState, current_label: &str, now: DateTime<Utc>) -> Result<TierMove> {
+fn tier_move(
+    tier: &edgecost_pricing::Tier,
+    higher: bool,
+    projected: &Bill,
+    s: &PeriodState,
+    current_label: &str,
+    now: DateTime<Utc>,
+) -> Result<TierMove> {
     if higher {
         let (fee, explanation) = match projected.base_fee_lines.iter().rev().find(|l| l.tier == tier.name) {
             Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
             None => (projected.base_fee, format!("{} for the whole period", money(projected.base_fee))),
         };
-        return Ok(TierMove { effective_at: now, immediate: true, base_fee_today: Some(fee), explanation, refused_code: None, refused_reason: None });
+        return Ok(TierMove {
+            effective_at: now,
+            immediate: true,
+            base_fee_today: Some(fee),
+            explanation,
+            refused_code: None,
+            refused_reason: None,
+        });
     }
     let refusal = crate::engine::downgrade_refusal(tier, s.balance_cents);
     let explanation = format!(
@@ -406,7 +445,12 @@ fn tier_move(tier: &edgecost_pricing::Tier, higher: bool, projected: &Bill, s: &
     })
 }
 
-fn shares_if_changed_today(changes: &[TierChangeRow], period: &Period, target: &str, now: DateTime<Utc>) -> Vec<edgecost_pricing::BaseFeeShare> {
+fn shares_if_changed_today(
+    changes: &[TierChangeRow],
+    period: &Period,
+    target: &str,
+    now: DateTime<Utc>,
+) -> Vec<edgecost_pricing::BaseFeeShare> {
     let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
     changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });
     rating::base_fee_shares(&changes, period, now)

@@ -46,9 +46,7 @@ pub(crate) const NODE_TOKEN_PREFIX: &str = "ec_node_";
 
 /// Whether text has the shape of a token with `prefix`, checked before any lookup.
 pub(crate) fn looks_like_token(token: &str, prefix: &str) -> bool {
-    token.strip_prefix(prefix).is_some_and(|rest| {
-        rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    token.strip_prefix(prefix).is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -113,9 +113,7 @@ pub(crate) fn check_record(
     if !account_known {
         return Err(reject(RejectionReason::UnknownAccount, format!("no account '{}'", r.account_id)));
     }
-    let route_ok = r.route.starts_with('/')
-        && r.route.chars().count() <= MAX_ROUTE_CHARS
-        && !r.route.chars().any(char::is_control);
+    let route_ok = r.route.starts_with('/') && r.route.chars().count() <= MAX_ROUTE_CHARS && !r.route.chars().any(char::is_control);
     if !route_ok {
         return Err(reject(
             RejectionReason::InvalidRoute,
@@ -146,10 +144,7 @@ pub(crate) fn check_record(
         return Err(reject(RejectionReason::InvalidWindow, "the window ends after the last representable date".into()));
     };
     if end > now + Duration::seconds(CLOCK_SKEW_SECONDS_MAX) {
-        return Err(reject(
-            RejectionReason::WindowInFuture,
-            format!("the window ends at {end}, after the time of ingest {now}"),
-        ));
+        return Err(reject(RejectionReason::WindowInFuture, format!("the window ends at {end}, after the time of ingest {now}")));
     }
     if start < at.earliest {
         return Err(reject(

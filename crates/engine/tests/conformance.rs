@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
-    CreditPurchaseRequest, InvoiceQuery, InvoiceStatus, TierChangeRequest, Granularity, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, UsageGrouping,
-    UsageLogQuery, UsageQuery,
+    CreditPurchaseRequest, Granularity, InvoiceQuery, InvoiceStatus, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord,
+    TierChangeRequest, UsageGrouping, UsageLogQuery, UsageQuery,
 };
 use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine, NodeId};
@@ -105,10 +105,14 @@ async fn use_requests(f: &Fixture, id: &str, requests: u64, now: &str) {
 
 async fn a_replayed_batch_is_counted_once_and_answered_the_same(db: Db) {
     let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
-    let b = batch(&f, "b-1", vec![
-        rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 1200, 9_600_000, 5400),
-        rec(&f.account_id, "/api/search", "na", "2026-11-23T10:00:00Z", 300, 1_000, 100),
-    ]);
+    let b = batch(
+        &f,
+        "b-1",
+        vec![
+            rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 1200, 9_600_000, 5400),
+            rec(&f.account_id, "/api/search", "na", "2026-11-23T10:00:00Z", 300, 1_000, 100),
+        ],
+    );
     let first = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
     assert!(!first.replayed);
     assert_eq!(first.receipt.accepted, 2);
@@ -240,11 +244,7 @@ async fn a_sandbox_account_is_capped_and_holds_no_credit(db: Db) {
     let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
     assert!(bill.bill.capped);
     assert_eq!(bill.bill.total, d("0.00"));
-    let err = f
-        .engine
-        .purchase_credits(&f.account, "k", &CreditPurchaseRequest { packs: 1 }, t(NOW))
-        .await
-        .unwrap_err();
+    let err = f.engine.purchase_credits(&f.account, "k", &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.unwrap_err();
     assert_eq!(err.code(), "credit_packs_not_allowed");
     assert_eq!(f.engine.credit_ledger(&f.account).await.unwrap().balance, d("0"));
 }
@@ -257,12 +257,8 @@ async fn usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade(db: Db) {
     assert_eq!(receipt.accounts[0].capped_meters, vec![Meter::Requests, Meter::Egress]);
     let upgrade = f.engine.change_tier(&f.account, "up-1", &tier("production"), t("2026-11-10T12:00:00Z")).await.unwrap();
     assert!(upgrade.immediate);
-    let refused = edgecost_api::RefusedUsage {
-        tier: "sandbox".into(),
-        requests: 10_000,
-        compute_ms: 0,
-        billable_egress_bytes: d("2000000000"),
-    };
+    let refused =
+        edgecost_api::RefusedUsage { tier: "sandbox".into(), requests: 10_000, compute_ms: 0, billable_egress_bytes: d("2000000000") };
     let bill = f.engine.bill_to_date(&f.account, t("2026-11-10T12:00:00Z")).await.unwrap();
     assert_eq!(bill.totals.requests, 60_000, "the counters still show what was measured");
     assert_eq!(bill.totals.refused_by_cap.as_ref(), Some(&refused));
@@ -367,7 +363,11 @@ async fn a_closed_period_becomes_one_invoice_equal_to_its_last_bill(db: Db) {
     // Paging: one at a time, newest first; December is closed by mid-January.
     let first = f.engine.invoices(&f.account, &InvoiceQuery { cursor: None, limit: Some(1) }, t("2027-01-15T00:00:00Z")).await.unwrap();
     assert_eq!(first.invoices[0].number, "INV-00003");
-    let second = f.engine.invoices(&f.account, &InvoiceQuery { cursor: first.next_cursor, limit: Some(1) }, t("2027-01-15T00:00:00Z")).await.unwrap();
+    let second = f
+        .engine
+        .invoices(&f.account, &InvoiceQuery { cursor: first.next_cursor, limit: Some(1) }, t("2027-01-15T00:00:00Z"))
+        .await
+        .unwrap();
     assert_eq!(second.invoices[0].number, "INV-00002");
     let err = f.engine.invoices(&f.account, &InvoiceQuery { cursor: Some("x".into()), limit: None }, t(NOW)).await.unwrap_err();
     assert_eq!(err.code(), "invalid_cursor");
@@ -402,10 +402,14 @@ async fn concurrent_closers_issue_each_period_once_and_accounts_see_only_their_o
 
 async fn the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals(db: Db) {
     let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
-    let b = batch(&f, "r-1", vec![
-        rec(&f.account_id, "/api/orders", "eu", "2026-11-02T10:00:00Z", 150_000, 30_000_000_000, 1_000),
-        rec(&f.account_id, "/api/orders", "apac", "2026-11-23T09:00:00Z", 200_001, 20_000_000_001, 2_345),
-    ]);
+    let b = batch(
+        &f,
+        "r-1",
+        vec![
+            rec(&f.account_id, "/api/orders", "eu", "2026-11-02T10:00:00Z", 150_000, 30_000_000_000, 1_000),
+            rec(&f.account_id, "/api/orders", "apac", "2026-11-23T09:00:00Z", 200_001, 20_000_000_001, 2_345),
+        ],
+    );
     f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
     let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
     // Billable egress: 30 GB in eu (x1.0) + 20.000000001 GB in apac (x1.5).
@@ -441,7 +445,10 @@ async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
     // $19 x 10/30 = 6.33 and $79 x 20/30 = 52.67; the scale quota covers the usage.
     assert_eq!(bill.bill.base_fee, d("59.00"));
     assert_eq!(bill.bill.total, d("59.00"));
-    assert_eq!(f.engine.change_tier(&f.account, "k-2", &tier("scale"), t("2026-11-12T00:00:00Z")).await.unwrap_err().code(), "tier_unchanged");
+    assert_eq!(
+        f.engine.change_tier(&f.account, "k-2", &tier("scale"), t("2026-11-12T00:00:00Z")).await.unwrap_err().code(),
+        "tier_unchanged"
+    );
 
     let down = f.engine.change_tier(&f.account, "k-3", &tier("production"), t("2026-11-20T00:00:00Z")).await.unwrap();
     assert!(!down.immediate);
@@ -608,11 +615,7 @@ async fn a_purchase_is_idempotent_and_pays_overage_from_before_it(db: Db) {
 
     let again = f.engine.purchase_credits(&f.account, "key-1", &req, t("2026-11-23T11:00:00Z")).await.unwrap();
     assert_eq!(again, first);
-    let err = f
-        .engine
-        .purchase_credits(&f.account, "key-1", &CreditPurchaseRequest { packs: 2 }, t(NOW))
-        .await
-        .unwrap_err();
+    let err = f.engine.purchase_credits(&f.account, "key-1", &CreditPurchaseRequest { packs: 2 }, t(NOW)).await.unwrap_err();
     assert_eq!(err.code(), "idempotency_key_reused");
     assert_eq!(f.engine.purchase_credits(&f.account, "", &req, t(NOW)).await.unwrap_err().code(), "invalid_idempotency_key");
     assert_eq!(
@@ -672,7 +675,10 @@ async fn concurrent_purchases_and_consumption_keep_the_balance_whole(db: Db) {
             engine.purchase_credits(&account, &format!("buy-{i}"), &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.map(|_| ())
         }));
         let engine = if i % 2 == 0 { replica.clone() } else { f.engine.clone() };
-        let (node, b) = (f.node.clone(), batch(&f, &format!("cc-{}", i + 1), vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 100_000, 0, 0)]));
+        let (node, b) = (
+            f.node.clone(),
+            batch(&f, &format!("cc-{}", i + 1), vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 100_000, 0, 0)]),
+        );
         tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, t(NOW)).await.map(|_| ()) }));
     }
     for task in tasks {
@@ -755,10 +761,7 @@ async fn accounts_never_see_each_other(db: Db) {
     let b = a.engine.authenticate_account(&b_created.token).await.unwrap();
     assert_ne!(a.account, b);
     use_requests(&a, "iso-1", 5_000, NOW).await;
-    a.engine
-        .purchase_credits(&a.account, "shared-key", &CreditPurchaseRequest { packs: 1 }, t(NOW))
-        .await
-        .unwrap();
+    a.engine.purchase_credits(&a.account, "shared-key", &CreditPurchaseRequest { packs: 1 }, t(NOW)).await.unwrap();
     assert_eq!(a.engine.account_summary(&b, t(NOW)).await.unwrap().totals.requests, 0);
     assert_eq!(a.engine.credit_ledger(&b).await.unwrap().entries.len(), 0);
     // The same idempotency key on another account is that account's own purchase.
@@ -770,7 +773,12 @@ async fn accounts_never_see_each_other(db: Db) {
     let cursor = Some(a_log.records[0].id.clone());
     let err = a.engine.usage_log(&b, &UsageLogQuery { cursor, limit: None }).await.unwrap_err();
     assert_eq!(err.code(), "invalid_cursor");
-    let q = UsageQuery { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-01T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let q = UsageQuery {
+        from: t("2026-11-01T00:00:00Z"),
+        to: t("2026-12-01T00:00:00Z"),
+        granularity: Granularity::Day,
+        group_by: UsageGrouping::Meter,
+    };
     assert!(a.engine.usage(&b, &q).await.unwrap().lines.is_empty());
     assert_eq!(a.engine.authenticate_account(&b_created.token).await.unwrap(), b);
 }
@@ -828,18 +836,26 @@ async fn usage_series_and_the_log_page_through_everything(db: Db) {
     let hourly = f.engine.usage(&f.account, &q(Granularity::Hour, UsageGrouping::Meter)).await.unwrap();
     let requests = hourly.lines.iter().find(|l| l.meter == Meter::Requests).unwrap();
     let points: Vec<_> = requests.points.iter().map(|p| (p.start.to_rfc3339(), p.quantity)).collect();
-    assert_eq!(points, vec![
-        ("2026-11-22T08:00:00+00:00".to_owned(), 303),
-        ("2026-11-22T09:00:00+00:00".to_owned(), 603),
-        ("2026-11-23T08:00:00+00:00".to_owned(), 903),
-    ]);
+    assert_eq!(
+        points,
+        vec![
+            ("2026-11-22T08:00:00+00:00".to_owned(), 303),
+            ("2026-11-22T09:00:00+00:00".to_owned(), 603),
+            ("2026-11-23T08:00:00+00:00".to_owned(), 903),
+        ]
+    );
     let daily = f.engine.usage(&f.account, &q(Granularity::Day, UsageGrouping::Region)).await.unwrap();
     let eu = daily.lines.iter().find(|l| l.key == "eu" && l.meter == Meter::Requests).unwrap();
     assert_eq!(eu.points.iter().map(|p| p.quantity).collect::<Vec<_>>(), vec![302, 301]);
     let by_route = f.engine.usage(&f.account, &q(Granularity::Day, UsageGrouping::Route)).await.unwrap();
     let keys: BTreeSet<_> = by_route.lines.iter().map(|l| l.key.as_str()).collect();
     assert_eq!(keys, BTreeSet::from(["/api/orders", "/api/search"]));
-    let bad = UsageQuery { from: t("2026-11-24T00:00:00Z"), to: t("2026-11-22T00:00:00Z"), granularity: Granularity::Hour, group_by: UsageGrouping::Meter };
+    let bad = UsageQuery {
+        from: t("2026-11-24T00:00:00Z"),
+        to: t("2026-11-22T00:00:00Z"),
+        granularity: Granularity::Hour,
+        group_by: UsageGrouping::Meter,
+    };
     assert_eq!(f.engine.usage(&f.account, &bad).await.unwrap_err().code(), "invalid_usage_query");
 
     let mut seen = BTreeSet::new();
@@ -1019,7 +1035,11 @@ async fn a_usage_query_after_an_ingest_answer_sees_the_batch(db: Db) {
         f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
         // Read on either replica, right after the answer, while the other rolls up.
         let reader = if i % 2 == 0 { &f.engine } else { &replica };
-        assert_eq!(usage_sums(reader, &f.account, UsageGrouping::Meter).await, expected_sums(&records, |_| String::new()), "after batch {i}");
+        assert_eq!(
+            usage_sums(reader, &f.account, UsageGrouping::Meter).await,
+            expected_sums(&records, |_| String::new()),
+            "after batch {i}"
+        );
     }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     roller.await.unwrap();
@@ -1125,7 +1145,12 @@ async fn the_upgrade_quote_prices_every_tier_and_recommends_the_cheapest_that_do
     let quote = s.engine.upgrade_quote(&s.account, now).await.unwrap();
     let cheapest = quote.tiers.iter().filter(|q| q.upgrade && !q.caps_usage).min_by_key(|q| q.projected_cost).unwrap();
     assert_eq!(quote.recommended.as_deref(), Some(cheapest.tier.as_str()));
-    assert_eq!(quote.recommended.as_deref(), Some("scale"), "{:?}", quote.tiers.iter().map(|q| (&q.tier, q.projected_cost)).collect::<Vec<_>>());
+    assert_eq!(
+        quote.recommended.as_deref(),
+        Some("scale"),
+        "{:?}",
+        quote.tiers.iter().map(|q| (&q.tier, q.projected_cost)).collect::<Vec<_>>()
+    );
 }
 
 async fn the_credits_quote_says_how_long_packs_last_and_what_carries_over(db: Db) {
@@ -1241,10 +1266,7 @@ async fn a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_re
 
     // One more record would pass the bound: the whole batch is refused, the other account's
     // record with it, and nothing of it is stored.
-    let over = vec![
-        full_hour(&other.account_id, "/x", hour, 1_000),
-        full_hour(&f.account_id, "/r0", hour, RECORD_EGRESS_BYTES_MAX),
-    ];
+    let over = vec![full_hour(&other.account_id, "/x", hour, 1_000), full_hour(&f.account_id, "/r0", hour, RECORD_EGRESS_BYTES_MAX)];
     let e = f.engine.ingest(&f.node, &batch(&f, "max-2", over.clone()), t(now)).await.unwrap_err();
     assert_eq!(e.code(), "period_total_exceeded", "{e}");
     assert!(e.is_client_error());
@@ -1272,7 +1294,12 @@ async fn a_batch_past_a_period_bound_is_refused_whole_and_every_account_still_re
     f.engine.notices(&f.account, t(now)).await.unwrap();
     f.engine.upgrade_quote(&f.account, t(now)).await.unwrap();
     assert_eq!(f.engine.bill_to_date(&other_account, t(now)).await.unwrap().totals.egress_bytes, 1_000);
-    let q = UsageQuery { from: t("2026-11-01T00:00:00Z"), to: t("2026-12-02T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let q = UsageQuery {
+        from: t("2026-11-01T00:00:00Z"),
+        to: t("2026-12-02T00:00:00Z"),
+        granularity: Granularity::Day,
+        group_by: UsageGrouping::Meter,
+    };
     let egress = |series: &edgecost_api::UsageSeries| -> u64 {
         series.lines.iter().filter(|l| l.meter == Meter::Egress).flat_map(|l| &l.points).map(|p| p.quantity).sum()
     };
@@ -1347,7 +1374,12 @@ async fn a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it
     assert_eq!((first.receipt.accepted, first.replayed), (1, false));
     let again = f.engine.ingest(&f.node, &b, t(NOW)).await.unwrap();
     assert_eq!((again.receipt, again.replayed), (first.receipt, true));
-    let q = UsageQuery { from: t("2026-11-23T00:00:00Z"), to: t("2026-11-24T00:00:00Z"), granularity: Granularity::Day, group_by: UsageGrouping::Meter };
+    let q = UsageQuery {
+        from: t("2026-11-23T00:00:00Z"),
+        to: t("2026-11-24T00:00:00Z"),
+        granularity: Granularity::Day,
+        group_by: UsageGrouping::Meter,
+    };
     let series = f.engine.usage(&f.account, &q).await.unwrap();
     let requests: u64 = series.lines.iter().filter(|l| l.meter == Meter::Requests).flat_map(|l| &l.points).map(|p| p.quantity).sum();
     assert_eq!(requests, 250_000, "the batch counts once");

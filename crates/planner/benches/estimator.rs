@@ -50,9 +50,7 @@ fn big_plan() -> Plan {
 /// rounding to fixed point, no checks. The floor a full re-price is compared against.
 fn bare_totals(plan: &Plan, book: &PriceBook) -> [Decimal; 4] {
     let seconds = Decimal::from(edgecost_planner::SECONDS_PER_MONTH);
-    let weight = |shares: &BTreeMap<String, Decimal>| -> Decimal {
-        shares.iter().map(|(r, s)| *s * book.region_weight(r).unwrap()).sum()
-    };
+    let weight = |shares: &BTreeMap<String, Decimal>| -> Decimal { shares.iter().map(|(r, s)| *s * book.region_weight(r).unwrap()).sum() };
     let plan_weight = weight(&plan.regions);
     let (mut requests, mut compute, mut egress, mut billable) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for r in &plan.routes {

@@ -65,11 +65,7 @@ pub fn read_usage(text: &str, file: &str) -> Result<Vec<UsageRecord>, PlanError>
             continue;
         }
         if records.len() == MAX_USAGE_RECORDS {
-            return Err(PlanError::Bound {
-                what: "usage records",
-                value: (MAX_USAGE_RECORDS + 1) as u64,
-                max: MAX_USAGE_RECORDS as u64,
-            });
+            return Err(PlanError::Bound { what: "usage records", value: (MAX_USAGE_RECORDS + 1) as u64, max: MAX_USAGE_RECORDS as u64 });
         }
         let record: UsageRecord = serde_json::from_str(line).map_err(|e| PlanError::UsageRecord {
             file: file.to_owned(),
@@ -109,8 +105,7 @@ struct Measured {
 /// egress), to 4 places, adjusted by the largest remainder so they add up to exactly 1; a route
 /// keeps its own split only when it differs from the plan's.
 pub fn plan_from_usage(records: &[UsageRecord], tier: &str, book: &PriceBook) -> Result<Plan, PlanError> {
-    let windows: BTreeSet<(&str, u32)> =
-        records.iter().map(|r| (r.window_start.as_str(), r.window_seconds)).collect();
+    let windows: BTreeSet<(&str, u32)> = records.iter().map(|r| (r.window_start.as_str(), r.window_seconds)).collect();
     let observed_seconds: u64 = windows.iter().map(|(_, s)| u64::from(*s)).sum();
     let mut routes: BTreeMap<&str, Measured> = BTreeMap::new();
     let mut plan_regions: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -134,9 +129,7 @@ pub fn plan_from_usage(records: &[UsageRecord], tier: &str, book: &PriceBook) ->
             if m.requests == 0 {
                 Decimal::ZERO
             } else {
-                (Decimal::from(v) / requests)
-                    .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero)
-                    .normalize()
+                (Decimal::from(v) / requests).round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero).normalize()
             }
         };
         let own = shares_of(&m.regions);

@@ -277,8 +277,7 @@ impl<'t> Patch<'t> {
     /// The edits inside `start..end` applied to that part of the text; `None` when an edit
     /// straddles its edge.
     fn apply(&self, start: usize, end: usize) -> Option<String> {
-        let mut edits: Vec<&(usize, usize, String)> =
-            self.edits.iter().filter(|(s, e, _)| *s >= start && *e <= end).collect();
+        let mut edits: Vec<&(usize, usize, String)> = self.edits.iter().filter(|(s, e, _)| *s >= start && *e <= end).collect();
         if self.edits.iter().any(|(s, e, _)| (*s < start && *e > start) || (*s < end && *e > end)) {
             return None;
         }
@@ -374,7 +373,10 @@ fn patch(text: &str, old: &Plan, new: &Plan) -> Option<String> {
             Some(_) if new.middleware.is_empty() => p.remove_entry(&root, "middleware")?,
             Some((_, map)) => catalog(&mut p, map, &old.middleware, &new.middleware)?,
             None => {
-                let value = format!("{{{}}}", new.middleware.iter().map(|(n, m)| format!("{n}: {}", middleware_flow(m))).collect::<Vec<_>>().join(", "));
+                let value = format!(
+                    "{{{}}}",
+                    new.middleware.iter().map(|(n, m)| format!("{n}: {}", middleware_flow(m))).collect::<Vec<_>>().join(", ")
+                );
                 p.insert_entry(&root, "middleware", &value)?;
             }
         }
@@ -383,7 +385,9 @@ fn patch(text: &str, old: &Plan, new: &Plan) -> Option<String> {
         match (&new.growth, root.get("growth")) {
             (Some(g), Some((_, map))) => p.set_number(&map.get("monthly_percent")?.1, g.monthly_percent),
             (None, Some(_)) => p.remove_entry(&root, "growth")?,
-            (Some(g), None) => p.insert_entry(&root, "growth", &format!("{{monthly_percent: {}}}", number_text(g.monthly_percent, ScalarStyle::Plain)))?,
+            (Some(g), None) => {
+                p.insert_entry(&root, "growth", &format!("{{monthly_percent: {}}}", number_text(g.monthly_percent, ScalarStyle::Plain)))?
+            }
             (None, None) => {}
         }
     }
@@ -588,7 +592,8 @@ fn fresh_route(p: &Patch, sibling: &Node, route: &Route) -> Option<String> {
             let dash = sibling
                 .get("middleware")
                 .and_then(|(_, m)| m.items()?.first().map(|f| p.text[p.line_start(f.start)..f.start].to_owned()))?;
-            let names: Vec<String> = route.middleware.iter().map(|m| format!("{dash}{}", string_text(m, ScalarStyle::Plain, false))).collect();
+            let names: Vec<String> =
+                route.middleware.iter().map(|m| format!("{dash}{}", string_text(m, ScalarStyle::Plain, false))).collect();
             format!("{}{}", p.newline, names.join(p.newline))
         } else {
             list_text(&route.middleware)

@@ -8,8 +8,7 @@ use crate::attribution::attribute;
 use crate::error::PlanError;
 use crate::estimator::Estimator;
 use crate::projection::{
-    BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, credit_runway, project_months, simulate,
-    threshold_days,
+    BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, credit_runway, project_months, simulate, threshold_days,
 };
 use crate::usage::Contribution;
 
@@ -107,23 +106,13 @@ impl Estimator {
 
         let route_parts: Vec<&Contribution> = self.route_usages().iter().map(|r| &r.total).collect();
         let route_rows = attribute(&bill, &route_parts)?;
-        let routes = self
-            .plan()
-            .routes
-            .iter()
-            .zip(&route_parts)
-            .zip(route_rows)
-            .map(|((route, part), row)| share(&route.path, part, row))
-            .collect();
+        let routes =
+            self.plan().routes.iter().zip(&route_parts).zip(route_rows).map(|((route, part), row)| share(&route.path, part, row)).collect();
 
         let regions_in_use = self.region_totals()?;
         let region_parts: Vec<&Contribution> = regions_in_use.iter().map(|(_, c)| c).collect();
         let region_rows = attribute(&bill, &region_parts)?;
-        let regions = regions_in_use
-            .iter()
-            .zip(region_rows)
-            .map(|((name, part), row)| share(name, part, row))
-            .collect();
+        let regions = regions_in_use.iter().zip(region_rows).map(|((name, part), row)| share(name, part, row)).collect();
 
         let book = self.book();
         let thresholds = threshold_days(book, &tier, &usage, options.period_days)?;
@@ -137,18 +126,7 @@ impl Estimator {
         };
         let growth = self.plan().growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
         let months = project_months(book, &tier, &usage, growth, options.months)?;
-        Ok(Estimate {
-            months,
-            tier,
-            usage: self.totals().into(),
-            bill,
-            comparison,
-            routes,
-            regions,
-            thresholds,
-            credits,
-            range,
-        })
+        Ok(Estimate { months, tier, usage: self.totals().into(), bill, comparison, routes, regions, thresholds, credits, range })
     }
 }
 

@@ -237,22 +237,11 @@ impl Estimator {
         let mut probe = BTreeMap::new();
         probe.insert(name.to_owned(), middleware.clone());
         // Reuse the plan rule for one entry by checking a catalog holding only it.
-        let check = Plan {
-            tier: self.plan.tier.clone(),
-            regions: self.plan.regions.clone(),
-            routes: Vec::new(),
-            middleware: probe,
-            growth: None,
-        };
+        let check =
+            Plan { tier: self.plan.tier.clone(), regions: self.plan.regions.clone(), routes: Vec::new(), middleware: probe, growth: None };
         check.check(&self.book)?;
-        let users: Vec<usize> = self
-            .plan
-            .routes
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.middleware.iter().any(|m| m == name))
-            .map(|(i, _)| i)
-            .collect();
+        let users: Vec<usize> =
+            self.plan.routes.iter().enumerate().filter(|(_, r)| r.middleware.iter().any(|m| m == name)).map(|(i, _)| i).collect();
         let old = self.plan.middleware.insert(name.to_owned(), middleware);
         if let Err(e) = self.reprice(&users) {
             match old {
@@ -269,23 +258,13 @@ impl Estimator {
         if let Some(route) = self.plan.routes.iter().find(|r| r.middleware.iter().any(|m| m == name)) {
             return Err(PlanError::MiddlewareInUse { middleware: name.to_owned(), route: route.path.clone() });
         }
-        self.plan
-            .middleware
-            .remove(name)
-            .ok_or_else(|| PlanError::NotFound { what: "middleware", name: name.to_owned() })
+        self.plan.middleware.remove(name).ok_or_else(|| PlanError::NotFound { what: "middleware", name: name.to_owned() })
     }
 
     /// Changes the plan-wide region split and re-prices the routes that follow it.
     pub fn set_regions(&mut self, shares: BTreeMap<String, Decimal>) -> Result<Vec<usize>, PlanError> {
         check_shares("plan regions", &shares, &self.book)?;
-        let followers: Vec<usize> = self
-            .plan
-            .routes
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.regions.is_none())
-            .map(|(i, _)| i)
-            .collect();
+        let followers: Vec<usize> = self.plan.routes.iter().enumerate().filter(|(_, r)| r.regions.is_none()).map(|(i, _)| i).collect();
         let weight = self.table.weight_of(&shares)?;
         let old = std::mem::replace(&mut self.plan.regions, shares);
         let old_weight = std::mem::replace(&mut self.plan_weight, weight);
@@ -300,11 +279,7 @@ impl Estimator {
     /// Changes the tier the plan is priced on; usage does not change.
     pub fn set_tier(&mut self, tier: &str) -> Result<(), PlanError> {
         if self.book.tier(tier).is_none() {
-            return Err(edgecost_pricing::RateError::UnknownTier {
-                tier: tier.to_owned(),
-                known: self.book.tier_names(),
-            }
-            .into());
+            return Err(edgecost_pricing::RateError::UnknownTier { tier: tier.to_owned(), known: self.book.tier_names() }.into());
         }
         self.plan.tier = tier.to_owned();
         Ok(())
@@ -320,10 +295,7 @@ impl Estimator {
     }
 
     fn route_at(&self, index: usize) -> Result<&Route, PlanError> {
-        self.plan
-            .routes
-            .get(index)
-            .ok_or_else(|| PlanError::NotFound { what: "route at index", name: index.to_string() })
+        self.plan.routes.get(index).ok_or_else(|| PlanError::NotFound { what: "route at index", name: index.to_string() })
     }
 
     /// Re-prices the given routes; on error nothing changes.

@@ -57,7 +57,7 @@ pub use estimator::Estimator;
 pub use plan::{Growth, Middleware, Plan, Route, SECONDS_PER_MONTH};
 pub use projection::{BillRange, CapOutlook, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
 pub use quantity::{
-    COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, QUANTITY_SCALE, REQUESTS_PER_MONTH_MAX,
-    REQUESTS_PER_SECOND_MAX, RESPONSE_BYTES_MAX,
+    COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, QUANTITY_SCALE, REQUESTS_PER_MONTH_MAX, REQUESTS_PER_SECOND_MAX,
+    RESPONSE_BYTES_MAX,
 };
 pub use usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
 use crate::quantity::{
-    self, COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, REQUESTS_PER_MONTH_MAX, REQUESTS_PER_SECOND_MAX,
-    RESPONSE_BYTES_MAX,
+    self, COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, REQUESTS_PER_MONTH_MAX, REQUESTS_PER_SECOND_MAX, RESPONSE_BYTES_MAX,
 };
 use edgecost_pricing::bounds::{EGRESS_BYTES_MAX, REQUESTS_MAX};
 
@@ -156,12 +155,7 @@ impl Plan {
             let message = e.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
             match e.location() {
-                Some(at) => PlanError::Malformed {
-                    file: file.to_owned(),
-                    line: at.line(),
-                    column: at.column(),
-                    message,
-                },
+                Some(at) => PlanError::Malformed { file: file.to_owned(), line: at.line(), column: at.column(), message },
                 None => PlanError::Invalid { file: file.to_owned(), message },
             }
         })?;
@@ -172,8 +166,7 @@ impl Plan {
     /// Reads and validates a plan file.
     pub fn load(path: &Path, book: &PriceBook) -> Result<Plan, PlanError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PlanError::Read { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: file.clone(), source })?;
         Plan::parse(&text, &file, book)
     }
 
@@ -222,11 +215,7 @@ impl Plan {
 }
 
 /// The rules of one route against the catalog and the book.
-pub(crate) fn check_route(
-    route: &Route,
-    catalog: &BTreeMap<String, Middleware>,
-    book: &PriceBook,
-) -> Result<(), Violation> {
+pub(crate) fn check_route(route: &Route, catalog: &BTreeMap<String, Middleware>, book: &PriceBook) -> Result<(), Violation> {
     let at = |e: PlanError| Violation::new(e).at_route(&route.path);
     if route.requests_per_month.is_some() == route.requests_per_second.is_some() {
         return Err(at(PlanError::Traffic { route: route.path.clone() }));
@@ -255,17 +244,12 @@ pub(crate) fn check_route(
     }
     for name in &route.middleware {
         if !catalog.contains_key(name) {
-            let error = PlanError::UnknownMiddleware {
-                route: route.path.clone(),
-                middleware: name.clone(),
-                known: names(catalog.keys()),
-            };
+            let error = PlanError::UnknownMiddleware { route: route.path.clone(), middleware: name.clone(), known: names(catalog.keys()) };
             return Err(at(error).at_key(name));
         }
     }
     if let Some(shares) = &route.regions {
-        check_shares(&format!("route '{}' regions", route.path), shares, book)
-            .map_err(|e| at(e).at_key("regions"))?;
+        check_shares(&format!("route '{}' regions", route.path), shares, book).map_err(|e| at(e).at_key("regions"))?;
     }
     Ok(())
 }
@@ -306,17 +290,10 @@ fn check_middleware(name: &str, mw: &Middleware) -> Result<(), PlanError> {
 }
 
 /// Region shares: known to the book, each from 0 to 1, adding up to exactly 1.
-pub(crate) fn check_shares(
-    owner: &str,
-    shares: &BTreeMap<String, Decimal>,
-    book: &PriceBook,
-) -> Result<(), PlanError> {
+pub(crate) fn check_shares(owner: &str, shares: &BTreeMap<String, Decimal>, book: &PriceBook) -> Result<(), PlanError> {
     for (region, share) in shares {
         if book.region_weight(region).is_none() {
-            return Err(PlanError::UnknownRegion {
-                region: region.clone(),
-                known: names(book.regions.keys()),
-            });
+            return Err(PlanError::UnknownRegion { region: region.clone(), known: names(book.regions.keys()) });
         }
         if *share < Decimal::ZERO || *share > Decimal::ONE {
             return Err(PlanError::OutOfRange {
@@ -346,17 +323,15 @@ fn locate(v: Violation, text: &str, file: &str) -> PlanError {
     let mut from = 0;
     let mut found = None;
     if let Some(path) = &v.route
-        && let Some(i) = lines.iter().position(|l| holds_key_value(l, "path", path)) {
-            from = i;
-            found = Some((i, column_of(lines[i], "path")));
-        }
+        && let Some(i) = lines.iter().position(|l| holds_key_value(l, "path", path))
+    {
+        from = i;
+        found = Some((i, column_of(lines[i], "path")));
+    }
     if let Some(key) = &v.key {
         // Within a route, stop at the next route's `path`; elsewhere search the whole text.
         let end = if v.route.is_some() {
-            lines[from + 1..]
-                .iter()
-                .position(|l| holds_key(l, "path"))
-                .map_or(lines.len(), |p| from + 1 + p)
+            lines[from + 1..].iter().position(|l| holds_key(l, "path")).map_or(lines.len(), |p| from + 1 + p)
         } else {
             lines.len()
         };
@@ -372,13 +347,9 @@ fn locate(v: Violation, text: &str, file: &str) -> PlanError {
         }
     }
     match found {
-        Some((line, column)) => PlanError::At {
-            file: file.to_owned(),
-            line: line + 1,
-            column,
-            message: v.error.to_string(),
-            rule: v.error.code(),
-        },
+        Some((line, column)) => {
+            PlanError::At { file: file.to_owned(), line: line + 1, column, message: v.error.to_string(), rule: v.error.code() }
+        }
         None => PlanError::Invalid { file: file.to_owned(), message: v.error.to_string() },
     }
 }
@@ -397,14 +368,12 @@ fn holds_key(line: &str, key: &str) -> bool {
 }
 
 fn holds_key_value(line: &str, key: &str, value: &str) -> bool {
-    holds_key(line, key)
-        && line.split_once(':').is_some_and(|(_, v)| unquote(v.split('#').next().unwrap_or(v)) == value)
+    holds_key(line, key) && line.split_once(':').is_some_and(|(_, v)| unquote(v.split('#').next().unwrap_or(v)) == value)
 }
 
 fn mentions(line: &str, word: &str) -> bool {
     let code = line.split(" #").next().unwrap_or(line);
-    code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '/' || c == '.'))
-        .any(|w| w == word)
+    code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-' || c == '/' || c == '.')).any(|w| w == word)
 }
 
 fn column_of(line: &str, word: &str) -> usize {

@@ -37,34 +37,22 @@ pub struct ThresholdDay {
 }
 
 /// For each metered quota of `tier`, the day usage reaches each of [`THRESHOLDS_PERCENT`].
-pub fn threshold_days(
-    book: &PriceBook,
-    tier: &str,
-    usage: &Usage,
-    period_days: u32,
-) -> Result<Vec<ThresholdDay>, PlanError> {
+pub fn threshold_days(book: &PriceBook, tier: &str, usage: &Usage, period_days: u32) -> Result<Vec<ThresholdDay>, PlanError> {
     check_period(period_days)?;
-    let tier = book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier {
-        tier: tier.to_owned(),
-        known: book.tier_names(),
-    })?;
+    let tier =
+        book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier { tier: tier.to_owned(), known: book.tier_names() })?;
     let mut days = Vec::new();
     for meter in Meter::ALL {
         let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
         let monthly = usage.quantity(meter);
         for percent in THRESHOLDS_PERCENT {
-            let target = included
-                .checked_mul(Decimal::from(percent))
-                .map(|t| t / Decimal::ONE_HUNDRED)
-                .ok_or(PlanError::Overflow)?;
+            let target = included.checked_mul(Decimal::from(percent)).map(|t| t / Decimal::ONE_HUNDRED).ok_or(PlanError::Overflow)?;
             // used(d) = monthly x d / period_days >= target  <=>  d >= target x period_days / monthly.
             let day = if monthly.is_zero() {
                 None
             } else {
-                let exact = target
-                    .checked_mul(Decimal::from(period_days))
-                    .and_then(|t| t.checked_div(monthly))
-                    .ok_or(PlanError::Overflow)?;
+                let exact =
+                    target.checked_mul(Decimal::from(period_days)).and_then(|t| t.checked_div(monthly)).ok_or(PlanError::Overflow)?;
                 let day = exact.ceil().max(Decimal::ONE);
                 (day <= Decimal::from(period_days)).then(|| day.try_into().unwrap_or(period_days))
             };
@@ -93,10 +81,8 @@ pub struct CapOutlook {
 /// is not capped).
 pub fn cap_outlook(book: &PriceBook, tier: &str, usage: &Usage, period_days: u32) -> Result<Option<CapOutlook>, PlanError> {
     check_period(period_days)?;
-    let tier = book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier {
-        tier: tier.to_owned(),
-        known: book.tier_names(),
-    })?;
+    let tier =
+        book.tier(tier).ok_or_else(|| edgecost_pricing::RateError::UnknownTier { tier: tier.to_owned(), known: book.tier_names() })?;
     if !tier.hard_cap {
         return Ok(None);
     }
@@ -117,7 +103,8 @@ pub fn cap_outlook(book: &PriceBook, tier: &str, usage: &Usage, period_days: u32
     // Reached at served x period_days days in: during day ceil(that), at least day 1.
     let exact_days = served.checked_mul(Decimal::from(period_days)).ok_or(PlanError::Overflow)?;
     let day = exact_days.ceil().max(Decimal::ONE).try_into().unwrap_or(period_days).min(period_days);
-    let refused_percent = ((Decimal::ONE - served) * Decimal::ONE_HUNDRED).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    let refused_percent =
+        ((Decimal::ONE - served) * Decimal::ONE_HUNDRED).round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
     Ok(Some(CapOutlook { meter, day, refused_percent }))
 }
 
@@ -263,12 +250,7 @@ pub struct BillRange {
 ///
 /// The draws are traffic multipliers only; each is taken to four decimal places and the
 /// usage and money stay exact decimals. The same seed gives the same answer.
-pub fn simulate(
-    book: &PriceBook,
-    tier: &str,
-    routes: &[Contribution],
-    uncertainty: &Uncertainty,
-) -> Result<BillRange, PlanError> {
+pub fn simulate(book: &PriceBook, tier: &str, routes: &[Contribution], uncertainty: &Uncertainty) -> Result<BillRange, PlanError> {
     let samples = uncertainty.samples;
     if samples == 0 || samples > MAX_SAMPLES {
         return Err(PlanError::Bound { what: "samples", value: samples.into(), max: MAX_SAMPLES.into() });
@@ -287,12 +269,9 @@ pub fn simulate(
             // Exact: a 6-place quantity times a 4-place multiplier has 10 places.
             let scaled = |v: Decimal| v.checked_mul(m).ok_or(PlanError::Overflow);
             sum.requests = sum.requests.checked_add(scaled(route.requests)?).ok_or(PlanError::Overflow)?;
-            sum.compute_seconds =
-                sum.compute_seconds.checked_add(scaled(route.compute_seconds)?).ok_or(PlanError::Overflow)?;
-            sum.billable_egress_bytes = sum
-                .billable_egress_bytes
-                .checked_add(scaled(route.billable_egress_bytes)?)
-                .ok_or(PlanError::Overflow)?;
+            sum.compute_seconds = sum.compute_seconds.checked_add(scaled(route.compute_seconds)?).ok_or(PlanError::Overflow)?;
+            sum.billable_egress_bytes =
+                sum.billable_egress_bytes.checked_add(scaled(route.billable_egress_bytes)?).ok_or(PlanError::Overflow)?;
         }
         let whole = |v: Decimal| v.checked_mul(plan_factor).map(fixed).ok_or(PlanError::Overflow);
         let usage = Usage {
@@ -303,13 +282,7 @@ pub fn simulate(
         totals.push(book.rate(tier, &usage, &RateOptions::default())?.total);
     }
     totals.sort_unstable();
-    Ok(BillRange {
-        samples,
-        p50: nearest_rank(&totals, 50),
-        p90: nearest_rank(&totals, 90),
-        min: totals[0],
-        max: totals[totals.len() - 1],
-    })
+    Ok(BillRange { samples, p50: nearest_rank(&totals, 50), p90: nearest_rank(&totals, 90), min: totals[0], max: totals[totals.len() - 1] })
 }
 
 /// The nearest-rank percentile of sorted values.
@@ -338,14 +311,8 @@ fn multiplier(rng: &mut ChaCha8Rng, sigma: f64) -> Result<Decimal, PlanError> {
 }
 
 fn usage_to_day(usage: &Usage, day: u32, period_days: u32) -> Result<Usage, PlanError> {
-    let part = |v: Decimal| {
-        v.checked_mul(Decimal::from(day)).map(|x| fixed(x / Decimal::from(period_days))).ok_or(PlanError::Overflow)
-    };
-    Ok(Usage {
-        requests: part(usage.requests)?,
-        egress_bytes: part(usage.egress_bytes)?,
-        compute_seconds: part(usage.compute_seconds)?,
-    })
+    let part = |v: Decimal| v.checked_mul(Decimal::from(day)).map(|x| fixed(x / Decimal::from(period_days))).ok_or(PlanError::Overflow);
+    Ok(Usage { requests: part(usage.requests)?, egress_bytes: part(usage.egress_bytes)?, compute_seconds: part(usage.compute_seconds)? })
 }
 
 fn check_period(period_days: u32) -> Result<(), PlanError> {

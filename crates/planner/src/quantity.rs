@@ -60,12 +60,8 @@ impl QuantityVisitor {
             Rule::Ratio if v < Decimal::ZERO || v > Decimal::ONE => {
                 Err(E::custom(format!("{v} is not a ratio; expected a number from 0 to 1")))
             }
-            Rule::AtMost(_, _) if v.is_sign_negative() && !v.is_zero() => {
-                Err(E::custom(format!("{v} is negative; expected zero or more")))
-            }
-            Rule::AtMost(max, unit) if v > max => {
-                Err(E::custom(format!("{v} {unit} is above the bound of {max} {unit}")))
-            }
+            Rule::AtMost(_, _) if v.is_sign_negative() && !v.is_zero() => Err(E::custom(format!("{v} is negative; expected zero or more"))),
+            Rule::AtMost(max, unit) if v > max => Err(E::custom(format!("{v} {unit} is above the bound of {max} {unit}"))),
             _ => Ok(v),
         }
     }
@@ -165,9 +161,7 @@ pub fn de_shares<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Dec
 }
 
 /// Optional region shares.
-pub fn de_shares_opt<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<BTreeMap<String, Decimal>>, D::Error> {
+pub fn de_shares_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, Decimal>>, D::Error> {
     struct Shares(BTreeMap<String, Decimal>);
     impl<'de> Deserialize<'de> for Shares {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -181,9 +175,10 @@ pub fn de_shares_opt<'de, D: Deserializer<'de>>(
 pub fn ser<S: Serializer>(v: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     let v = v.normalize();
     if v.scale() == 0
-        && let Some(i) = v.to_i64() {
-            return s.serialize_i64(i);
-        }
+        && let Some(i) = v.to_i64()
+    {
+        return s.serialize_i64(i);
+    }
     if let Some(f) = v.to_f64() {
         let text = format!("{f}");
         if edgecost_pricing::parse_decimal(&text) == Some(v) && text.contains('.') {
@@ -224,10 +219,7 @@ pub fn ser_shares<S: Serializer>(v: &BTreeMap<String, Decimal>, s: S) -> Result<
 }
 
 /// [`ser_shares`] for an optional field.
-pub fn ser_shares_opt<S: Serializer>(
-    v: &Option<BTreeMap<String, Decimal>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub fn ser_shares_opt<S: Serializer>(v: &Option<BTreeMap<String, Decimal>>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(v) => ser_shares(v, s),
         None => s.serialize_none(),

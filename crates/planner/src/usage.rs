@@ -53,11 +53,7 @@ impl Contribution {
 
     /// The usage the pricing engine rates: billable egress goes on the egress meter.
     pub fn to_usage(&self) -> Usage {
-        Usage {
-            requests: self.requests,
-            egress_bytes: self.billable_egress_bytes,
-            compute_seconds: self.compute_seconds,
-        }
+        Usage { requests: self.requests, egress_bytes: self.billable_egress_bytes, compute_seconds: self.compute_seconds }
     }
 
     /// Billable egress in GB (10^9 bytes), exact.
@@ -99,10 +95,7 @@ impl RegionTable {
     /// The billable weight of a split: the sum of share x region weight.
     pub fn weight_of(&self, shares: &BTreeMap<String, Decimal>) -> Result<Decimal, PlanError> {
         shares.iter().try_fold(Decimal::ZERO, |acc, (name, share)| {
-            let i = self.index(name).ok_or_else(|| PlanError::UnknownRegion {
-                region: name.clone(),
-                known: self.names.join(", "),
-            })?;
+            let i = self.index(name).ok_or_else(|| PlanError::UnknownRegion { region: name.clone(), known: self.names.join(", ") })?;
             share.checked_mul(self.weights[i]).and_then(|w| acc.checked_add(w)).ok_or(PlanError::Overflow)
         })
     }
@@ -146,10 +139,7 @@ pub fn route_usage(
         .and_then(|ms| ms.checked_mul(requests))
         .and_then(|ms| ms.checked_mul(MS_TO_SECONDS))
         .ok_or(PlanError::Overflow)?;
-    let egress_bytes = requests
-        .checked_mul(route.response_bytes)
-        .and_then(|b| b.checked_mul(egress_ratio))
-        .ok_or(PlanError::Overflow)?;
+    let egress_bytes = requests.checked_mul(route.response_bytes).and_then(|b| b.checked_mul(egress_ratio)).ok_or(PlanError::Overflow)?;
 
     let Some(shares) = &route.regions else {
         let billable = egress_bytes.checked_mul(split.weight).ok_or(PlanError::Overflow)?;
@@ -167,16 +157,10 @@ pub fn route_usage(
     let mut regions = Vec::with_capacity(shares.len());
     let mut billable = Decimal::ZERO;
     for (name, share) in shares {
-        let index = table.index(name).ok_or_else(|| PlanError::UnknownRegion {
-            region: name.clone(),
-            known: table.names.join(", "),
-        })?;
+        let index = table.index(name).ok_or_else(|| PlanError::UnknownRegion { region: name.clone(), known: table.names.join(", ") })?;
         let part = |v: Decimal| v.checked_mul(*share).map(fixed).ok_or(PlanError::Overflow);
-        let region_billable = egress_bytes
-            .checked_mul(*share)
-            .and_then(|b| b.checked_mul(table.weights[index]))
-            .map(fixed)
-            .ok_or(PlanError::Overflow)?;
+        let region_billable =
+            egress_bytes.checked_mul(*share).and_then(|b| b.checked_mul(table.weights[index])).map(fixed).ok_or(PlanError::Overflow)?;
         billable = billable.checked_add(region_billable).ok_or(PlanError::Overflow)?;
         regions.push((
             index,

@@ -80,9 +80,7 @@ fn a_one_value_edit_changes_one_line_in_every_example_and_fixture() {
                 }
             });
             one_line(&file, &doc, &format!("route {i} compute_ms"), |p| p.routes[i].compute_ms = bump(p.routes[i].compute_ms));
-            one_line(&file, &doc, &format!("route {i} response_bytes"), |p| {
-                p.routes[i].response_bytes = bump(p.routes[i].response_bytes)
-            });
+            one_line(&file, &doc, &format!("route {i} response_bytes"), |p| p.routes[i].response_bytes = bump(p.routes[i].response_bytes));
             one_line(&file, &doc, &format!("route {i} path"), |p| p.routes[i].path.push_str("-v2"));
         }
         // Moving a share from one region to another is two values: one line in a flow map.
@@ -115,7 +113,8 @@ fn a_one_value_edit_changes_one_line_in_every_example_and_fixture() {
             let count = if doc.text().contains("middleware: [") { 1 } else { 2 };
             lines_changed(&file, &doc, "a middleware chain", count, |p| p.routes[i].middleware.swap(0, 1));
         }
-        let ratios: Vec<String> = doc.plan().middleware.iter().filter(|(_, m)| m.egress_ratio.or(m.hit_ratio).is_some()).map(|(n, _)| n.clone()).collect();
+        let ratios: Vec<String> =
+            doc.plan().middleware.iter().filter(|(_, m)| m.egress_ratio.or(m.hit_ratio).is_some()).map(|(n, _)| n.clone()).collect();
         for name in ratios {
             one_line(&file, &doc, &format!("middleware {name}'s ratio"), |p| {
                 let m = p.middleware.get_mut(&name).unwrap();
@@ -141,10 +140,13 @@ fn block_region_shares_change_in_place() {
     let rewrite = doc.rewrite(&plan, book());
     assert!(!rewrite.reformatted);
     let changed = changed_lines(doc.text(), &rewrite.text);
-    assert_eq!(changed, [
-        ("  na: 0.7   # most users\n".to_owned(), "  na: 0.6   # most users\n".to_owned()),
-        ("  eu: 0.3\n".to_owned(), "  eu: 0.4\n".to_owned()),
-    ]);
+    assert_eq!(
+        changed,
+        [
+            ("  na: 0.7   # most users\n".to_owned(), "  na: 0.6   # most users\n".to_owned()),
+            ("  eu: 0.3\n".to_owned(), "  eu: 0.4\n".to_owned()),
+        ]
+    );
 }
 
 /// Whether `small` is `big` with some lines taken out, in order; answers the lines taken out.
@@ -233,7 +235,8 @@ fn catalog_entries_and_middleware_chains_patch_in_place() {
     for (file, text) in plans() {
         let doc = PlanDocument::parse(text, &file, book()).unwrap();
         let mut plan = doc.plan().clone();
-        plan.middleware.insert("waf".into(), edgecost_planner::Middleware { compute_ms: Decimal::ONE, egress_ratio: None, hit_ratio: None });
+        plan.middleware
+            .insert("waf".into(), edgecost_planner::Middleware { compute_ms: Decimal::ONE, egress_ratio: None, hit_ratio: None });
         let rewrite = doc.rewrite(&plan, book());
         assert!(!rewrite.reformatted, "{file}: adding a catalog entry:\n{}", rewrite.text);
         assert_eq!(Plan::parse(&rewrite.text, &file, book()).unwrap(), plan);

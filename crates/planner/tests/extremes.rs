@@ -8,8 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use edgecost_planner::{
-    EstimateOptions, Estimator, Growth, Middleware, Plan, Route, Uncertainty, allocate_cents, plan_from_usage, projection,
-    read_usage,
+    EstimateOptions, Estimator, Growth, Middleware, Plan, Route, Uncertainty, allocate_cents, plan_from_usage, projection, read_usage,
 };
 use edgecost_pricing::{Decimal, PriceBook, Usage};
 use proptest::prelude::*;

@@ -171,15 +171,9 @@ fn credit_balance_runs_out_mid_period() {
     // 59,866.67 a day; past 200,000 from day 4. A $25 balance covers 625,000 extra requests,
     // i.e. 825,000 in all, reached on day ceil(825,000 x 30 / 1,796,000) = ceil(13.78) = 14
     // (egress overage starts only on day 18, so it does not move the day).
-    let runway = projection::credit_runway(
-        book,
-        "production",
-        &est.totals().to_usage(),
-        d("25"),
-        NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-        30,
-    )
-    .unwrap();
+    let runway =
+        projection::credit_runway(book, "production", &est.totals().to_usage(), d("25"), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(), 30)
+            .unwrap();
     assert_eq!(runway.overage_total, d("65.54"));
     assert_eq!(runway.packs_needed, 2, "$40.54 more needs two $25 packs");
     // $25 held + $50 bought - $65.54 of overage leaves $9.46 for the next period.

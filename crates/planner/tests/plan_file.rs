@@ -39,8 +39,7 @@ fn located(text: &str) -> (usize, usize, &'static str, String) {
         Err(e @ PlanError::At { .. }) | Err(e @ PlanError::Malformed { .. }) => {
             let code = e.code();
             match e {
-                PlanError::At { file, line, column, message, .. }
-                | PlanError::Malformed { file, line, column, message } => {
+                PlanError::At { file, line, column, message, .. } | PlanError::Malformed { file, line, column, message } => {
                     assert_eq!(file, "plan.yaml");
                     (line, column, code, message)
                 }
@@ -184,10 +183,7 @@ fn assert_fresh(file: &str, schema: serde_json::Value) {
         std::fs::write(&path, &fresh).unwrap();
     }
     let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        published == fresh,
-        "schemas/{file} is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file"
-    );
+    assert!(published == fresh, "schemas/{file} is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file");
 }
 
 #[test]

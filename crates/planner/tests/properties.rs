@@ -13,10 +13,7 @@ fn dec(units: u64, scale: u32) -> Decimal {
 fn catalog(auth_ms: Decimal, compress_ratio: Decimal, hit: Decimal) -> BTreeMap<String, Middleware> {
     let mut m = BTreeMap::new();
     m.insert("auth".into(), Middleware { compute_ms: auth_ms, egress_ratio: None, hit_ratio: None });
-    m.insert(
-        "compress".into(),
-        Middleware { compute_ms: dec(1, 0), egress_ratio: Some(compress_ratio), hit_ratio: None },
-    );
+    m.insert("compress".into(), Middleware { compute_ms: dec(1, 0), egress_ratio: Some(compress_ratio), hit_ratio: None });
     m.insert("cache".into(), Middleware { compute_ms: dec(2, 1), egress_ratio: None, hit_ratio: Some(hit) });
     m
 }
@@ -37,9 +34,7 @@ fn route_strategy() -> impl Strategy<Value = Route> {
             compute_ms: dec(compute_micro, 3),
             response_bytes: dec(bytes, 0),
             middleware: mw.into_iter().map(String::from).collect(),
-            regions: na_percent.map(|p| {
-                BTreeMap::from([("na".to_owned(), dec(p, 2)), ("apac".to_owned(), dec(100 - p, 2))])
-            }),
+            regions: na_percent.map(|p| BTreeMap::from([("na".to_owned(), dec(p, 2)), ("apac".to_owned(), dec(100 - p, 2))])),
         })
 }
 
@@ -51,10 +46,7 @@ fn plan_strategy() -> impl Strategy<Value = Plan> {
             }
             Plan {
                 tier: "production".into(),
-                regions: BTreeMap::from([
-                    ("eu".to_owned(), dec(eu_permille, 3)),
-                    ("sa".to_owned(), dec(1000 - eu_permille, 3)),
-                ]),
+                regions: BTreeMap::from([("eu".to_owned(), dec(eu_permille, 3)), ("sa".to_owned(), dec(1000 - eu_permille, 3))]),
                 routes,
                 middleware: catalog(dec(5, 1), dec(ratio_percent, 2), dec(hit_percent, 2)),
                 growth: None,
@@ -85,8 +77,7 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
         (any::<usize>(), 0u64..10_000_000).prop_map(|(i, v)| Edit::Traffic(i, v)),
         (any::<usize>(), 0u64..50_000).prop_map(|(i, v)| Edit::Compute(i, v)),
         (any::<usize>(), 0u64..5_000_000).prop_map(|(i, v)| Edit::Size(i, v)),
-        (any::<usize>(), prop::sample::subsequence(vec!["auth", "compress", "cache"], 0..=3))
-            .prop_map(|(i, c)| Edit::Chain(i, c)),
+        (any::<usize>(), prop::sample::subsequence(vec!["auth", "compress", "cache"], 0..=3)).prop_map(|(i, c)| Edit::Chain(i, c)),
         (any::<usize>(), prop::option::of(0u64..=100)).prop_map(|(i, p)| Edit::Regions(i, p)),
         (0u64..=100).prop_map(Edit::Catalog),
         (0u64..=1000).prop_map(Edit::PlanRegions),
@@ -112,15 +103,15 @@ fn apply(est: &mut Estimator, edit: Edit, counter: &mut usize) -> Result<(), Pla
         Edit::Compute(i, v) => with_route(i, &|r| r.compute_ms = dec(v, 2)),
         Edit::Size(i, v) => with_route(i, &|r| r.response_bytes = dec(v, 0)),
         Edit::Chain(i, c) => with_route(i, &|r| r.middleware = c.iter().map(|s| s.to_string()).collect()),
-        Edit::Regions(i, p) => with_route(i, &|r| {
-            r.regions = p.map(|p| BTreeMap::from([("me".to_owned(), dec(p, 2)), ("na".to_owned(), dec(100 - p, 2))]))
-        }),
+        Edit::Regions(i, p) => {
+            with_route(i, &|r| r.regions = p.map(|p| BTreeMap::from([("me".to_owned(), dec(p, 2)), ("na".to_owned(), dec(100 - p, 2))])))
+        }
         Edit::Catalog(h) => est
             .set_middleware("cache", Middleware { compute_ms: dec(h, 1), egress_ratio: Some(dec(h, 2)), hit_ratio: Some(dec(h, 2)) })
             .map(|_| ()),
-        Edit::PlanRegions(p) => est
-            .set_regions(BTreeMap::from([("af".to_owned(), dec(p, 3)), ("eu".to_owned(), dec(1000 - p, 3))]))
-            .map(|_| ()),
+        Edit::PlanRegions(p) => {
+            est.set_regions(BTreeMap::from([("af".to_owned(), dec(p, 3)), ("eu".to_owned(), dec(1000 - p, 3))])).map(|_| ())
+        }
         Edit::Add(mut r) => {
             *counter += 1;
             r.path = format!("/added/{counter}");
@@ -272,9 +263,8 @@ fn editing_a_catalog_entry_reprices_only_its_users() {
     let mut est = Estimator::new(plan, book()).unwrap();
     // /a: 1000 x 10 x 0.5 ms = 5 s; /b: 10 s; /c: 1000 x (5 + 1) ms = 6 s.
     assert_eq!(est.totals().compute_seconds, Decimal::from(21));
-    let touched = est
-        .set_middleware("cache", Middleware { compute_ms: Decimal::ZERO, egress_ratio: None, hit_ratio: Some(dec(9, 1)) })
-        .unwrap();
+    let touched =
+        est.set_middleware("cache", Middleware { compute_ms: Decimal::ZERO, egress_ratio: None, hit_ratio: Some(dec(9, 1)) }).unwrap();
     assert_eq!(touched, vec![0, 2]);
     // /a: 1 s, /b: 10 s, /c: 1 + 1 = 2 s.
     assert_eq!(est.totals().compute_seconds, Decimal::from(13));

@@ -16,9 +16,7 @@ fn snapshots() -> Vec<Usage> {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
         state >> 33
     };
-    (0..SNAPSHOTS)
-        .map(|_| Usage::from_counters(next() % 5_000_000, next() % 400_000_000_000, next() % 5_000_000))
-        .collect()
+    (0..SNAPSHOTS).map(|_| Usage::from_counters(next() % 5_000_000, next() % 400_000_000_000, next() % 5_000_000)).collect()
 }
 
 fn best_of(mut f: impl FnMut() -> Decimal) -> (Duration, Decimal) {
@@ -38,19 +36,16 @@ fn main() {
     let tiers = ["sandbox", "production", "scale"];
     let options = RateOptions { credit_balance: Decimal::new(2500, 2), ..RateOptions::default() };
 
-    let (baseline, _) = best_of(|| {
-        usage.iter().fold(Decimal::ZERO, |acc, u| acc + u.requests + u.egress_bytes + u.compute_seconds)
-    });
-    let (rating, total) = best_of(|| {
-        usage
-            .iter()
-            .enumerate()
-            .map(|(i, u)| book.rate(tiers[i % tiers.len()], black_box(u), &options).unwrap().total)
-            .sum()
-    });
+    let (baseline, _) = best_of(|| usage.iter().fold(Decimal::ZERO, |acc, u| acc + u.requests + u.egress_bytes + u.compute_seconds));
+    let (rating, total) =
+        best_of(|| usage.iter().enumerate().map(|(i, u)| book.rate(tiers[i % tiers.len()], black_box(u), &options).unwrap().total).sum());
     let per_second = |d: Duration| SNAPSHOTS as f64 / d.as_secs_f64();
     println!("rating: {SNAPSHOTS} usage snapshots, best of {RUNS} runs");
-    println!("  rate into itemized bills  {:>10.0} snapshots/s  ({:.1} ms, total billed {total})", per_second(rating), rating.as_secs_f64() * 1e3);
+    println!(
+        "  rate into itemized bills  {:>10.0} snapshots/s  ({:.1} ms, total billed {total})",
+        per_second(rating),
+        rating.as_secs_f64() * 1e3
+    );
     println!("  baseline: sum counters    {:>10.0} snapshots/s  ({:.1} ms)", per_second(baseline), baseline.as_secs_f64() * 1e3);
     println!("  rating costs {:.1}x the bare summation", rating.as_secs_f64() / baseline.as_secs_f64());
 }

@@ -148,31 +148,19 @@ impl Tier {
     }
 
     fn check(&self) -> Result<(), String> {
-        let name_ok = !self.name.is_empty()
-            && self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        let name_ok =
+            !self.name.is_empty() && self.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
         if !name_ok {
-            return Err(format!(
-                "tier name '{}' must be lower-case letters, digits, '-' or '_'",
-                self.name
-            ));
+            return Err(format!("tier name '{}' must be lower-case letters, digits, '-' or '_'", self.name));
         }
         if self.base_fee.is_none() && !self.custom {
-            return Err(format!(
-                "tier '{}': base_fee is missing (only a custom tier may leave it out)",
-                self.name
-            ));
+            return Err(format!("tier '{}': base_fee is missing (only a custom tier may leave it out)", self.name));
         }
         for meter in Meter::ALL {
             let key = meter.book_key();
             if self.overage.get(meter).is_some() {
                 if self.hard_cap {
-                    return Err(format!(
-                        "tier '{}': a hard-capped tier cannot have an overage rate for {key}",
-                        self.name
-                    ));
+                    return Err(format!("tier '{}': a hard-capped tier cannot have an overage rate for {key}", self.name));
                 }
             } else if self.included.get(meter).is_some() && !self.hard_cap && self.is_rateable() {
                 return Err(format!(
@@ -182,10 +170,7 @@ impl Tier {
             }
         }
         if self.hard_cap && self.credit_packs {
-            return Err(format!(
-                "tier '{}': a hard-capped tier cannot hold burst credit packs",
-                self.name
-            ));
+            return Err(format!("tier '{}': a hard-capped tier cannot hold burst credit packs", self.name));
         }
         Ok(())
     }
@@ -245,10 +230,7 @@ pub struct RegionWeight(#[serde(deserialize_with = "decimal::region_weight")] pu
 impl PriceBook {
     fn check(&self) -> Result<(), String> {
         if self.version != FORMAT_VERSION {
-            return Err(format!(
-                "version {} is not supported; this release reads version {FORMAT_VERSION}",
-                self.version
-            ));
+            return Err(format!("version {} is not supported; this release reads version {FORMAT_VERSION}", self.version));
         }
         if self.currency.len() != 3 || !self.currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(format!("currency '{}' must be a three-letter code such as USD", self.currency));
@@ -299,16 +281,9 @@ impl PriceBook {
     /// Reads a book from a file: JSON when the name ends in `.json`, YAML otherwise.
     pub fn load(path: &Path) -> Result<PriceBook, PriceBookError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| PriceBookError::Read {
-            file: file.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PriceBookError::Read { file: file.clone(), source })?;
         let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_json {
-            Self::from_json_str(&text, &file)
-        } else {
-            Self::from_yaml_str(&text, &file)
-        }
+        if is_json { Self::from_json_str(&text, &file) } else { Self::from_yaml_str(&text, &file) }
     }
 
     /// The book as YAML text.
@@ -368,21 +343,11 @@ fn yaml_error(e: &serde_yaml_ng::Error, source: &str, file: &str) -> PriceBookEr
     let message = text.split(" at line ").next().unwrap_or(&text).to_owned();
     // A rule that spans a whole tier is reported by the parser at the start of the list;
     // point at the tier's own `name:` line instead.
-    let tier_at = message
-        .split("tier '")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .and_then(|name| find_key_line(source, "name", name));
+    let tier_at =
+        message.split("tier '").nth(1).and_then(|rest| rest.split('\'').next()).and_then(|name| find_key_line(source, "name", name));
     match (tier_at, e.location()) {
-        (Some((line, column)), _) => {
-            PriceBookError::Malformed { file: file.to_owned(), line, column, message }
-        }
-        (None, Some(at)) => PriceBookError::Malformed {
-            file: file.to_owned(),
-            line: at.line(),
-            column: at.column(),
-            message,
-        },
+        (Some((line, column)), _) => PriceBookError::Malformed { file: file.to_owned(), line, column, message },
+        (None, Some(at)) => PriceBookError::Malformed { file: file.to_owned(), line: at.line(), column: at.column(), message },
         (None, None) => PriceBookError::Invalid { file: file.to_owned(), message },
     }
 }

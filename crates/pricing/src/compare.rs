@@ -96,12 +96,7 @@ impl PriceBook {
     /// held: it pays part of the month on any tier but does not change the ranking. With
     /// `current`, the recommendation reads as "stay" or "move" and the saving is measured
     /// against the current tier.
-    pub fn compare(
-        &self,
-        usage: &Usage,
-        credit_balance: Decimal,
-        current: Option<&str>,
-    ) -> Result<Comparison, RateError> {
+    pub fn compare(&self, usage: &Usage, credit_balance: Decimal, current: Option<&str>) -> Result<Comparison, RateError> {
         if let Some(name) = current
             && self.tier(name).is_none()
         {
@@ -144,15 +139,10 @@ impl PriceBook {
         let current_option = current.and_then(|c| options.iter().find(|o| o.tier == c));
         let against = match current_option {
             Some(c) if c.tier != best.tier => Some(c),
-            _ => options
-                .iter()
-                .filter(|o| !o.caps_usage && o.tier != best.tier)
-                .min_by_key(|o| o.monthly_cost),
+            _ => options.iter().filter(|o| !o.caps_usage && o.tier != best.tier).min_by_key(|o| o.monthly_cost),
         };
         let saving = match against {
-            Some(a) if !a.caps_usage => {
-                round_to_cents(a.monthly_cost.checked_sub(best.monthly_cost).ok_or(RateError::Overflow)?)
-            }
+            Some(a) if !a.caps_usage => round_to_cents(a.monthly_cost.checked_sub(best.monthly_cost).ok_or(RateError::Overflow)?),
             _ => Decimal::new(0, 2),
         };
         let tied_with: Vec<String> = options
@@ -241,8 +231,7 @@ impl PriceBook {
         let packs = Decimal::from(option.packs_needed);
         let price = self.credit_pack.price.checked_mul(packs).ok_or(RateError::Overflow)?;
         let credit = self.credit_pack.credit.checked_mul(packs).ok_or(RateError::Overflow)?;
-        let overage_paid =
-            option.bill.overage_total.checked_sub(option.credit_pays).ok_or(RateError::Overflow)?;
+        let overage_paid = option.bill.overage_total.checked_sub(option.credit_pays).ok_or(RateError::Overflow)?;
         let carries_over = credit.checked_sub(overage_paid).ok_or(RateError::Overflow)?;
         Ok(Some(Prepay {
             packs: option.packs_needed,
@@ -260,8 +249,5 @@ pub fn packs_to_cover(amount: Decimal, credit_per_pack: Decimal) -> u32 {
     if amount <= Decimal::ZERO || credit_per_pack <= Decimal::ZERO {
         return 0;
     }
-    amount
-        .checked_div(credit_per_pack)
-        .and_then(|p| p.ceil().to_u32())
-        .unwrap_or(u32::MAX)
+    amount.checked_div(credit_per_pack).and_then(|p| p.ceil().to_u32()).unwrap_or(u32::MAX)
 }

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 
 use crate::bounds::{
-    COMPUTE_SECONDS_MAX, EGRESS_GB_MAX, MONEY_MAX, RATE_PER_MAX, RATE_PER_MIN, RATE_PRICE_MAX, REGION_WEIGHT_MAX,
-    REQUESTS_MAX, is_whole_cents,
+    COMPUTE_SECONDS_MAX, EGRESS_GB_MAX, MONEY_MAX, RATE_PER_MAX, RATE_PER_MIN, RATE_PRICE_MAX, REGION_WEIGHT_MAX, REQUESTS_MAX,
+    is_whole_cents,
 };
 
 /// Parses decimal text such as `"0.40"`, `"-3"` or `"1e9"` exactly.
@@ -22,9 +22,7 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if text.is_empty() {
         return None;
     }
-    Decimal::from_str(&text)
-        .ok()
-        .or_else(|| Decimal::from_scientific(&text).ok())
+    Decimal::from_str(&text).ok().or_else(|| Decimal::from_scientific(&text).ok())
 }
 
 /// A rule a decimal must meet besides parsing; returns the value to keep or why it is refused.
@@ -69,9 +67,7 @@ impl Visitor<'_> for DecimalVisitor {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Decimal, E> {
         if !self.allow_float {
-            return Err(E::custom(format!(
-                "money must be written as a quoted string to stay exact: write \"{v}\" instead of {v}"
-            )));
+            return Err(E::custom(format!("money must be written as a quoted string to stay exact: write \"{v}\" instead of {v}")));
         }
         if !v.is_finite() {
             return Err(E::invalid_value(de::Unexpected::Float(v), &self));
@@ -107,9 +103,7 @@ fn nonnegative(v: Decimal) -> Result<Decimal, String> {
 fn whole_cents(v: Decimal) -> Result<Decimal, String> {
     let v = nonnegative(v)?;
     if !is_whole_cents(v) {
-        return Err(format!(
-            "amount {v} is not a whole number of cents; amounts a ledger stores have at most two decimal places"
-        ));
+        return Err(format!("amount {v} is not a whole number of cents; amounts a ledger stores have at most two decimal places"));
     }
     if v > MONEY_MAX {
         return Err(format!("amount {v} is above the bound of {MONEY_MAX}"));

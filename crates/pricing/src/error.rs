@@ -8,12 +8,7 @@
 pub enum PriceBookError {
     /// The text does not parse, or a value breaks a rule; `line` and `column` are 1-based.
     #[error("{file}:{line}:{column}: {message}")]
-    Malformed {
-        file: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Malformed { file: String, line: usize, column: usize, message: String },
     /// A rule was broken somewhere the parser could not place.
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
@@ -30,9 +25,7 @@ impl PriceBookError {
     /// A stable, machine-readable code for the error.
     pub fn code(&self) -> &'static str {
         match self {
-            PriceBookError::Malformed { .. } | PriceBookError::Invalid { .. } => {
-                "price_book_invalid"
-            }
+            PriceBookError::Malformed { .. } | PriceBookError::Invalid { .. } => "price_book_invalid",
             PriceBookError::Read { .. } => "price_book_unreadable",
         }
     }
@@ -43,9 +36,7 @@ impl PriceBookError {
 pub enum RateError {
     #[error("no tier named '{tier}' in the price book (known tiers: {known})")]
     UnknownTier { tier: String, known: String },
-    #[error(
-        "tier '{tier}' has negotiated pricing; rate it with a price book that holds the contract's rates"
-    )]
+    #[error("tier '{tier}' has negotiated pricing; rate it with a price book that holds the contract's rates")]
     Negotiated { tier: String },
     #[error("{meter} usage is negative ({value}); usage must be zero or more")]
     NegativeUsage { meter: &'static str, value: String },

@@ -14,8 +14,7 @@ use crate::meter::Meter;
 ///
 /// This is the only rounding on a money path: each bill line goes through it exactly once.
 pub fn round_to_cents(amount: Decimal) -> Decimal {
-    let mut cents =
-        amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let mut cents = amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     cents.rescale(2);
     cents
 }

@@ -154,10 +154,7 @@ impl Bill {
         if self.base_fee_lines.len() <= 1 {
             return Vec::new();
         }
-        self.base_fee_lines
-            .iter()
-            .map(|l| BaseFeeShare { tier: l.tier.clone(), days: l.days, period_days: l.period_days })
-            .collect()
+        self.base_fee_lines.iter().map(|l| BaseFeeShare { tier: l.tier.clone(), days: l.days, period_days: l.period_days }).collect()
     }
 
     /// What the period costs before credit: base fee + overage. Credit was paid for when it
@@ -169,10 +166,7 @@ impl Bill {
 
     /// The highest threshold any meter has reached, with that meter.
     pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
-        self.utilization
-            .iter()
-            .filter_map(|(m, u)| u.thresholds_crossed.last().map(|t| (*m, *t)))
-            .max_by_key(|(_, t)| *t)
+        self.utilization.iter().filter_map(|(m, u)| u.thresholds_crossed.last().map(|t| (*m, *t))).max_by_key(|(_, t)| *t)
     }
 
     /// Checks the bill's own arithmetic; rating asserts it before returning.
@@ -180,11 +174,11 @@ impl Bill {
     pub fn is_consistent(&self) -> bool {
         let lines = checked_sum(self.lines.iter().map(|l| l.amount));
         let base = checked_sum(self.base_fee_lines.iter().map(|l| l.amount));
-        let total = self
-            .base_fee
-            .checked_add(self.overage_total)
-            .and_then(|c| c.checked_sub(self.credits_applied));
-        let cents = self.lines.iter().map(|l| l.amount)
+        let total = self.base_fee.checked_add(self.overage_total).and_then(|c| c.checked_sub(self.credits_applied));
+        let cents = self
+            .lines
+            .iter()
+            .map(|l| l.amount)
             .chain(self.base_fee_lines.iter().map(|l| l.amount))
             .chain([self.base_fee, self.overage_total, self.credits_applied, self.total])
             .all(|a| a.scale() == 2);
@@ -199,16 +193,8 @@ impl Bill {
 
 impl PriceBook {
     /// Rates `usage` on tier `tier_name`.
-    pub fn rate(
-        &self,
-        tier_name: &str,
-        usage: &Usage,
-        options: &RateOptions,
-    ) -> Result<Bill, RateError> {
-        let tier = self.tier(tier_name).ok_or_else(|| RateError::UnknownTier {
-            tier: tier_name.to_owned(),
-            known: self.tier_names(),
-        })?;
+    pub fn rate(&self, tier_name: &str, usage: &Usage, options: &RateOptions) -> Result<Bill, RateError> {
+        let tier = self.tier(tier_name).ok_or_else(|| RateError::UnknownTier { tier: tier_name.to_owned(), known: self.tier_names() })?;
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
         let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares, options.period_month)?;
@@ -248,12 +234,7 @@ impl PriceBook {
         Ok(bill)
     }
 
-    fn base_fee_lines(
-        &self,
-        tier: &Tier,
-        shares: &[BaseFeeShare],
-        period_month: Option<u32>,
-    ) -> Result<Vec<BaseFeeLine>, RateError> {
+    fn base_fee_lines(&self, tier: &Tier, shares: &[BaseFeeShare], period_month: Option<u32>) -> Result<Vec<BaseFeeLine>, RateError> {
         if shares.is_empty() {
             let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
             let amount = round_to_cents(fee);
@@ -274,10 +255,8 @@ impl PriceBook {
                 if share.period_days == 0 || share.days > share.period_days {
                     return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
                 }
-                let t = self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier {
-                    tier: share.tier.clone(),
-                    known: self.tier_names(),
-                })?;
+                let t =
+                    self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier { tier: share.tier.clone(), known: self.tier_names() })?;
                 let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
                 let exact = fee
                     .checked_mul(Decimal::from(share.days))
@@ -316,11 +295,7 @@ fn check_usage(usage: &Usage) -> Result<(), RateError> {
             return Err(RateError::NegativeUsage { meter, value: value.to_string() });
         }
         if value > max {
-            return Err(RateError::UsageTooLarge {
-                meter,
-                value: format!("{} {unit}", value.normalize()),
-                max: format!("{max} {unit}"),
-            });
+            return Err(RateError::UsageTooLarge { meter, value: format!("{} {unit}", value.normalize()), max: format!("{max} {unit}") });
         }
     }
     Ok(())
@@ -367,37 +342,18 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
     let (amount, explanation) = match (&rate, capped) {
         (_, true) => (
             round_to_cents(Decimal::ZERO),
-            format!(
-                "{} {unit} past the {} {unit} included: capped, not billed",
-                quantity(overage),
-                quantity(included.unwrap_or_default())
-            ),
+            format!("{} {unit} past the {} {unit} included: capped, not billed", quantity(overage), quantity(included.unwrap_or_default())),
         ),
         (Some(r), false) if overage > Decimal::ZERO => {
             // Multiply before dividing so a price per 10,000 stays exact.
-            let exact = overage
-                .checked_mul(r.price)
-                .and_then(|x| x.checked_div(r.per))
-                .ok_or(RateError::Overflow)?;
+            let exact = overage.checked_mul(r.price).and_then(|x| x.checked_div(r.per)).ok_or(RateError::Overflow)?;
             let amount = round_to_cents(exact);
-            let per = if r.per == Decimal::ONE {
-                unit.trim_end_matches('s').to_owned()
-            } else {
-                format!("{} {unit}", quantity(r.per))
-            };
+            let per = if r.per == Decimal::ONE { unit.trim_end_matches('s').to_owned() } else { format!("{} {unit}", quantity(r.per)) };
             let past = match included {
                 Some(inc) => format!(" past the {} {unit} included", quantity(inc)),
                 None => String::new(),
             };
-            (
-                amount,
-                format!(
-                    "{} {unit}{past} x {} per {per} = {}",
-                    quantity(overage),
-                    money(r.price),
-                    money(amount)
-                ),
-            )
+            (amount, format!("{} {unit}{past} x {} per {per} = {}", quantity(overage), money(r.price), money(amount)))
         }
         _ => (
             round_to_cents(Decimal::ZERO),

@@ -56,8 +56,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn a_bad_value_is_reported_at_its_own_line() {
-    let text = PriceBook::published_yaml()
-        .replace("requests: { price: \"0.40\", per: 10000 }", "requests: { price: \"0.40\", per: 0 }");
+    let text = PriceBook::published_yaml().replace("requests: { price: \"0.40\", per: 10000 }", "requests: { price: \"0.40\", per: 0 }");
     let (line, _, message) = malformed(&text);
     assert!(message.contains("per 0 is out of bounds"), "{message}");
     assert_eq!(line, line_of(&text, "per: 0 }"));
@@ -77,9 +76,7 @@ fn prices_a_ledger_stores_must_be_whole_cents() {
         assert_eq!(line, line_of(&text, to), "{message}");
     }
     // Trailing zeros are not fractions of a cent, and whole amounts read with two places.
-    let text = PriceBook::published_yaml()
-        .replace("price: \"25.00\"", "price: \"25.0000\"")
-        .replace("base_fee: \"19.00\"", "base_fee: 19");
+    let text = PriceBook::published_yaml().replace("price: \"25.00\"", "price: \"25.0000\"").replace("base_fee: \"19.00\"", "base_fee: 19");
     let book = PriceBook::from_yaml_str(&text, "book.yaml").unwrap();
     assert_eq!(book.credit_pack.price.to_string(), "25.00");
     assert_eq!(book.tier("production").unwrap().base_fee.unwrap().to_string(), "19.00");
@@ -109,10 +106,7 @@ fn quantities_and_amounts_past_their_bounds_are_refused_at_their_line() {
 
 #[test]
 fn a_rule_spanning_a_tier_is_reported_at_that_tier() {
-    let text = PriceBook::published_yaml().replace(
-        "      egress_gb: { price: \"0.05\", per: 1 }\n",
-        "",
-    );
+    let text = PriceBook::published_yaml().replace("      egress_gb: { price: \"0.05\", per: 1 }\n", "");
     let (line, column, message) = malformed(&text);
     assert!(message.contains("egress_gb has an included quantity but no overage rate"), "{message}");
     assert_eq!((line, column), (line_of(&text, "name: production"), 5));

@@ -130,10 +130,7 @@ fn unknown_and_negotiated_tiers_are_errors() {
     let book = PriceBook::published();
     let u = usage(1, "1", 1);
     assert_eq!(book.rate("gold", &u, &RateOptions::default()).unwrap_err().code(), "unknown_tier");
-    assert!(matches!(
-        book.rate("enterprise", &u, &RateOptions::default()),
-        Err(RateError::Negotiated { .. })
-    ));
+    assert!(matches!(book.rate("enterprise", &u, &RateOptions::default()), Err(RateError::Negotiated { .. })));
 }
 
 #[test]
@@ -143,7 +140,11 @@ fn compare_ranks_tiers_by_what_the_month_costs() {
     let c = book.compare(&usage(600_000, "120", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
     assert_eq!((r.tier.as_str(), r.monthly_cost, r.saving), ("production", d("38.50"), d("40.50")));
-    assert!(r.summary.starts_with("Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."), "{}", r.summary);
+    assert!(
+        r.summary.starts_with("Stay on Production: $38.50 this month ($19.00 base fee + $19.50 overage), $40.50 less than Scale."),
+        "{}",
+        r.summary
+    );
     // 2M requests: production costs 19 + 72 = $91 > $79 on scale.
     let c = book.compare(&usage(2_000_000, "50", 0), Decimal::ZERO, Some("production")).unwrap();
     let r = c.recommendation.unwrap();
@@ -229,8 +230,20 @@ fn sandbox_is_never_recommended_when_it_would_cap_any_meter() {
 /// Every money field of a JSON document: two decimal places, as a string.
 fn assert_money_fields_have_cents(value: &serde_json::Value, path: &str) {
     const MONEY: [&str; 14] = [
-        "amount", "base_fee", "overage_total", "credits_applied", "total", "monthly_cost", "credit_pays",
-        "saving", "invoice", "credit_carries_over", "price", "credit", "overage_paid", "carries_over",
+        "amount",
+        "base_fee",
+        "overage_total",
+        "credits_applied",
+        "total",
+        "monthly_cost",
+        "credit_pays",
+        "saving",
+        "invoice",
+        "credit_carries_over",
+        "price",
+        "credit",
+        "overage_paid",
+        "carries_over",
     ];
     match value {
         serde_json::Value::Object(map) => {
@@ -240,7 +253,10 @@ fn assert_money_fields_have_cents(value: &serde_json::Value, path: &str) {
                     let text = v.as_str().unwrap_or_else(|| panic!("{here} is not a string: {v}"));
                     let (int, frac) = text.trim_start_matches('-').split_once('.').unwrap_or((text, ""));
                     assert!(
-                        !int.is_empty() && int.chars().all(|c| c.is_ascii_digit()) && frac.len() == 2 && frac.chars().all(|c| c.is_ascii_digit()),
+                        !int.is_empty()
+                            && int.chars().all(|c| c.is_ascii_digit())
+                            && frac.len() == 2
+                            && frac.chars().all(|c| c.is_ascii_digit()),
                         "{here} is {text:?}, not an amount with two places"
                     );
                 } else {
@@ -314,9 +330,7 @@ fn arb_magnitude() -> impl Strategy<Value = Decimal> {
 }
 
 fn arb_usage() -> impl Strategy<Value = Usage> {
-    (0u64..50_000_000, 0u64..2_000_000_000_000, 0u64..10_000_000).prop_map(|(r, e, c)| {
-        Usage::from_counters(r, e, c)
-    })
+    (0u64..50_000_000, 0u64..2_000_000_000_000, 0u64..10_000_000).prop_map(|(r, e, c)| Usage::from_counters(r, e, c))
 }
 
 fn arb_credits() -> impl Strategy<Value = Decimal> {

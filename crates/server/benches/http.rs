@@ -51,15 +51,7 @@ async fn setup(url: &str) -> Setup {
         account_ids.push(a.account_id);
         account_tokens.push(a.token);
     }
-    Setup {
-        engine,
-        node: node_id,
-        node_id: node.node_id,
-        node_token: node.token,
-        account_ids,
-        accounts,
-        account_tokens,
-    }
+    Setup { engine, node: node_id, node_id: node.node_id, node_token: node.token, account_ids, accounts, account_tokens }
 }
 
 /// Deterministic batches spread over accounts, routes, regions and this period's minutes,
@@ -207,8 +199,7 @@ async fn bench_backend(label: &str, direct_url: &str, http_url: &str, records: u
 }
 
 fn main() {
-    let records: usize =
-        std::env::var("EDGECOST_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let records: usize = std::env::var("EDGECOST_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         let dir = tempfile::tempdir().unwrap();

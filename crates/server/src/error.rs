@@ -41,7 +41,9 @@ pub enum AppError {
     UriTooLong { limit_bytes: usize },
     #[error("the request headers are larger than {limit_bytes} bytes")]
     HeadersTooLarge { limit_bytes: usize },
-    #[error("the request is not valid HTTP/1.1 (a bad request line or version, a header line without a colon, or a missing, doubled or invalid Content-Length)")]
+    #[error(
+        "the request is not valid HTTP/1.1 (a bad request line or version, a header line without a colon, or a missing, doubled or invalid Content-Length)"
+    )]
     MalformedRequest,
     #[error("bad query string: {detail}")]
     InvalidQuery { detail: String },
@@ -142,10 +144,7 @@ fn engine_status(e: &EngineError) -> StatusCode {
         E::InvalidIdempotencyKey | E::InvalidCursor => StatusCode::BAD_REQUEST,
         // The request is well formed but the account's state forbids it, or it repeats a
         // key or batch id with a different body.
-        E::TierUnchanged { .. }
-        | E::CreditsHeld { .. }
-        | E::BatchIdReused { .. }
-        | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
+        E::TierUnchanged { .. } | E::CreditsHeld { .. } | E::BatchIdReused { .. } | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
         E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         E::Contention => StatusCode::SERVICE_UNAVAILABLE,
         e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
@@ -220,22 +219,10 @@ mod tests {
     fn engine_refusals_keep_their_code_and_get_a_client_status() {
         let cases = [
             (EngineError::Unauthenticated, StatusCode::UNAUTHORIZED, "invalid_token"),
-            (
-                EngineError::IdempotencyKeyReused { key: "k".into() },
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-            ),
+            (EngineError::IdempotencyKeyReused { key: "k".into() }, StatusCode::CONFLICT, "idempotency_key_reused"),
             (EngineError::BatchIdReused { batch_id: "b".into() }, StatusCode::CONFLICT, "batch_id_reused"),
-            (
-                EngineError::BatchTooLarge { records: 2, max: 1 },
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "batch_too_large",
-            ),
-            (
-                EngineError::UnknownTier { tier: "x".into(), known: "a".into() },
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_tier",
-            ),
+            (EngineError::BatchTooLarge { records: 2, max: 1 }, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
+            (EngineError::UnknownTier { tier: "x".into(), known: "a".into() }, StatusCode::UNPROCESSABLE_ENTITY, "unknown_tier"),
             (EngineError::Contention, StatusCode::SERVICE_UNAVAILABLE, "contention"),
             (
                 EngineError::PeriodTotalExceeded {

@@ -5,10 +5,10 @@
 use axum::extract::State;
 use axum::response::IntoResponse;
 use edgecost_api::{
-    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery,
-    ErrorBody, Granularity, OutlookReport, RouteCostQuery, RouteCostReport, UpgradeQuote,
-    IngestReceipt, NoticeList, TelemetryBatch, TierChange, TierChangeRequest, UsageGrouping, UsageLogPage,
-    UsageLogQuery, UsageQuery, UsageSeries, MAX_USAGE_LOG_PAGE, Invoice, InvoicePage, InvoiceQuery, MAX_INVOICE_PAGE,
+    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody,
+    Granularity, IngestReceipt, Invoice, InvoicePage, InvoiceQuery, MAX_INVOICE_PAGE, MAX_USAGE_LOG_PAGE, NoticeList, OutlookReport,
+    RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote, UsageGrouping, UsageLogPage,
+    UsageLogQuery, UsageQuery, UsageSeries,
 };
 
 use crate::auth::{AccountAuth, NodeAuth};
@@ -76,10 +76,7 @@ pub async fn ingest(
         AccountTokenRefused,
     )
 )]
-pub async fn account(
-    State(state): State<AppState>,
-    auth: AccountAuth,
-) -> Result<Json<AccountSummary>, AppError> {
+pub async fn account(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<AccountSummary>, AppError> {
     let now = state.clock.now();
     Ok(Json(state.engine.account_summary(&auth.account, now).await?))
 }
@@ -331,10 +328,7 @@ pub async fn buy_credits(
         AccountTokenRefused,
     )
 )]
-pub async fn credits(
-    State(state): State<AppState>,
-    auth: AccountAuth,
-) -> Result<Json<CreditLedger>, AppError> {
+pub async fn credits(State(state): State<AppState>, auth: AccountAuth) -> Result<Json<CreditLedger>, AppError> {
     Ok(Json(state.engine.credit_ledger(&auth.account).await?))
 }
 
@@ -380,10 +374,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         Ok(batches) => state.metrics.set_rollup_queue(batches),
         Err(e) => tracing::warn!(error = %e, "reading the rollup queue for /metrics failed"),
     }
-    (
-        [(axum::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
-        state.metrics.render(),
-    )
+    ([(axum::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], state.metrics.render())
 }
 
 /// This document.

@@ -67,11 +67,7 @@ impl Metrics {
         let ingest_records = Counter::default();
         let rollup_queue = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register(
-            "http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            latency_seconds.clone(),
-        );
+        registry.register("http_request_duration_seconds", "Time to answer an HTTP request", latency_seconds.clone());
         registry.register("ingest_batches", "Telemetry batches by outcome", ingest_batches.clone());
         registry.register("ingest_records", "Telemetry records stored", ingest_records.clone());
         registry.register(
@@ -104,8 +100,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut text = String::new();
         // Writing into a String cannot fail.
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("encoding metrics into a String");
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).expect("encoding metrics into a String");
         text
     }
 }
@@ -121,19 +116,10 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let started = Instant::now();
     let method = request.method().as_str().to_owned();
     // Unmatched paths share one label so scanners cannot grow the label set.
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    metrics
-        .requests
-        .get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status })
-        .inc();
-    metrics
-        .latency_seconds
-        .get_or_create(&RouteLabels { method, route })
-        .observe(started.elapsed().as_secs_f64());
+    metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();
+    metrics.latency_seconds.get_or_create(&RouteLabels { method, route }).observe(started.elapsed().as_secs_f64());
     response
 }

@@ -52,9 +52,7 @@ impl Modify for BearerSchemes {
         ] {
             components.add_security_scheme(
                 name,
-                SecurityScheme::Http(
-                    HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(what)).build(),
-                ),
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(what)).build()),
             );
         }
     }
@@ -73,8 +71,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// each bound a second time.)
 fn declare_bounds(doc: &mut Value) {
     use edgecost_api::{
-        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
-        MAX_INVOICE_PAGE, MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
+        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_INVOICE_PAGE, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
+        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
     };
     let schemas = &["components", "schemas"];
     let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
@@ -129,10 +127,8 @@ fn at<'a>(value: &'a mut Value, keys: &[&str]) -> &'a mut Value {
 /// The schema of parameter `name` of `method path`.
 fn parameter_schema<'a>(doc: &'a mut Value, path: &str, method: &str, name: &str) -> &'a mut Value {
     let parameters = at(doc, &["paths", path, method, "parameters"]).as_array_mut().expect("parameters are a list");
-    let parameter = parameters
-        .iter_mut()
-        .find(|p| p["name"] == name)
-        .unwrap_or_else(|| panic!("{method} {path} has no parameter `{name}`"));
+    let parameter =
+        parameters.iter_mut().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path} has no parameter `{name}`"));
     at(parameter, &["schema"])
 }
 
@@ -142,4 +138,3 @@ fn bound(schema: &mut Value, bounds: Value) {
     let Value::Object(bounds) = bounds else { unreachable!("bounds are written as objects") };
     schema.extend(bounds);
 }
-

@@ -2,9 +2,9 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;

@@ -60,11 +60,7 @@ impl Default for ConnectionLimits {
     /// 15 s for a head; 60 s for a body (the largest, 8 MiB, then needs about 140 KB/s);
     /// 512 connections.
     fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(15),
-            body_read_timeout: Duration::from_secs(60),
-            connections_max: 512,
-        }
+        ConnectionLimits { header_read_timeout: Duration::from_secs(15), body_read_timeout: Duration::from_secs(60), connections_max: 512 }
     }
 }
 
@@ -83,11 +79,7 @@ impl RunningServer {
     }
 
     /// As [`RunningServer::start`], with the given limits.
-    pub async fn start_with(
-        router: axum::Router,
-        addr: SocketAddr,
-        limits: ConnectionLimits,
-    ) -> Result<RunningServer, AppError> {
+    pub async fn start_with(router: axum::Router, addr: SocketAddr, limits: ConnectionLimits) -> Result<RunningServer, AppError> {
         assert!(limits.connections_max > 0, "a server must accept at least one connection");
         assert!(u32::try_from(limits.connections_max).is_ok(), "connections_max fits a semaphore");
         let listener = TcpListener::bind(addr).await.map_err(|source| AppError::Bind { addr, source })?;
@@ -113,9 +105,7 @@ impl RunningServer {
         // Dropping the sender is the signal.
         drop(self.stop.take());
         match self.task.take() {
-            Some(task) => task
-                .await
-                .map_err(|e| AppError::Internal { detail: format!("server task failed: {e}") }),
+            Some(task) => task.await.map_err(|e| AppError::Internal { detail: format!("server task failed: {e}") }),
             None => Ok(()),
         }
     }
@@ -129,17 +119,10 @@ impl Drop for RunningServer {
 
 /// Accepts connections while fewer than `connections_max` are open, each served on its own
 /// task, until `stopped` fires; then waits for the open ones to finish.
-async fn accept_loop(
-    listener: TcpListener,
-    router: axum::Router,
-    limits: ConnectionLimits,
-    mut stopped: watch::Receiver<()>,
-) {
+async fn accept_loop(listener: TcpListener, router: axum::Router, limits: ConnectionLimits, mut stopped: watch::Receiver<()>) {
     let permits = Arc::new(Semaphore::new(limits.connections_max));
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_buf_size(HEAD_BUFFER_BYTES_MAX);
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_buf_size(HEAD_BUFFER_BYTES_MAX);
     let mut warned_at: Option<Instant> = None;
     loop {
         let permit = match permits.clone().try_acquire_owned() {
@@ -326,7 +309,8 @@ fn shaped_answer(head: &[u8]) -> Option<Vec<u8>> {
         _ => return None,
     };
     let lines: Vec<&str> = headers.split("\r\n").collect();
-    let is_empty_length = |l: &&str| l.split_once(':').is_some_and(|(n, v)| n.trim().eq_ignore_ascii_case("content-length") && v.trim() == "0");
+    let is_empty_length =
+        |l: &&str| l.split_once(':').is_some_and(|(n, v)| n.trim().eq_ignore_ascii_case("content-length") && v.trim() == "0");
     if !lines.iter().any(is_empty_length) {
         return None;
     }

@@ -17,13 +17,7 @@ fn code(body: &Value) -> &str {
 #[tokio::test]
 async fn account_endpoints_refuse_missing_and_wrong_tokens() {
     let f = Fixture::new().await;
-    for path in [
-        "/v1/account",
-        "/v1/account/bill",
-        "/v1/account/credits",
-        "/v1/account/notices",
-        "/v1/account/usage/log",
-    ] {
+    for path in ["/v1/account", "/v1/account/bill", "/v1/account/credits", "/v1/account/notices", "/v1/account/usage/log"] {
         let (status, body) = f.call("GET", path, None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(code(&body), "missing_token");
@@ -39,8 +33,7 @@ async fn account_endpoints_refuse_missing_and_wrong_tokens() {
     }
     // An account token is not a node token.
     let b = batch("b-auth", &f.node.id, hourly_records(&f.alice.id, 1, 10));
-    let (status, body) =
-        f.call("POST", "/v1/telemetry", Some(&f.alice.token), Some(serde_json::to_value(&b).unwrap())).await;
+    let (status, body) = f.call("POST", "/v1/telemetry", Some(&f.alice.token), Some(serde_json::to_value(&b).unwrap())).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(code(&body), "invalid_token");
     // Nothing was stored by the refused batch.
@@ -71,14 +64,8 @@ async fn each_token_sees_its_own_account_only() {
     let buy = |token: String, packs: u32| {
         let f = &f;
         async move {
-            f.call_with(
-                "POST",
-                "/v1/account/credits",
-                Some(&token),
-                Some(json!({"packs": packs})),
-                &[("idempotency-key", "same-key")],
-            )
-            .await
+            f.call_with("POST", "/v1/account/credits", Some(&token), Some(json!({"packs": packs})), &[("idempotency-key", "same-key")])
+                .await
         }
     };
     let (status, bob_buy) = buy(f.bob.token.clone(), 2).await;
@@ -96,20 +83,14 @@ async fn each_token_sees_its_own_account_only() {
     let (s2, fake) = f.call("GET", "/v1/accounts/acct_nobody", Some(&f.alice.token), None).await;
     assert_eq!((s1, s2), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
     assert_eq!(code(&real), code(&fake));
-    assert_eq!(
-        real["message"].as_str().unwrap().replace(&f.bob.id, "X"),
-        fake["message"].as_str().unwrap().replace("acct_nobody", "X")
-    );
+    assert_eq!(real["message"].as_str().unwrap().replace(&f.bob.id, "X"), fake["message"].as_str().unwrap().replace("acct_nobody", "X"));
 }
 
 #[tokio::test]
 async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let f = Fixture::new().await;
     let post = |body: &'static str, content_type: Option<&'static str>| {
-        let mut r = Request::builder()
-            .method("POST")
-            .uri("/v1/telemetry")
-            .header("authorization", format!("Bearer {}", f.node.token));
+        let mut r = Request::builder().method("POST").uri("/v1/telemetry").header("authorization", format!("Bearer {}", f.node.token));
         if let Some(ct) = content_type {
             r = r.header("content-type", ct);
         }
@@ -121,9 +102,7 @@ async fn malformed_requests_get_stable_codes_in_the_error_shape() {
     let (status, body) = f.send(post("{\"batch_id\": 7}", Some("application/json"))).await;
     assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
-    let (status, body) = f
-        .send(post(r#"{"batch_id":"b","node_id":"n","records":[],"extra":1}"#, Some("application/json")))
-        .await;
+    let (status, body) = f.send(post(r#"{"batch_id":"b","node_id":"n","records":[],"extra":1}"#, Some("application/json"))).await;
     assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
 
     let (status, body) = f.send(post("{}", None)).await;
@@ -226,14 +205,8 @@ async fn credit_purchases_are_idempotent_per_key() {
     let buy = |packs: u32, key: &'static str| {
         let f = &f;
         async move {
-            f.call_with(
-                "POST",
-                "/v1/account/credits",
-                Some(&f.alice.token),
-                Some(json!({"packs": packs})),
-                &[("idempotency-key", key)],
-            )
-            .await
+            f.call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": packs})), &[("idempotency-key", key)])
+                .await
         }
     };
     let (status, first) = buy(2, "k-1").await;
@@ -249,25 +222,17 @@ async fn credit_purchases_are_idempotent_per_key() {
 
     let (_, ledger) = f.call("GET", "/v1/account/credits", Some(&f.alice.token), None).await;
     assert_eq!(ledger["balance"], "50.00");
-    let purchases: Vec<_> =
-        ledger["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "purchase").collect();
+    let purchases: Vec<_> = ledger["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "purchase").collect();
     assert_eq!(purchases.len(), 1);
 
-    let (status, body) =
-        f.call("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1}))).await;
+    let (status, body) = f.call("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1}))).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
     let (status, body) = buy(1, "has spaces").await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
 
     // Sandbox accounts cannot hold credits.
     let (status, body) = f
-        .call_with(
-            "POST",
-            "/v1/account/credits",
-            Some(&f.sandy.token),
-            Some(json!({"packs": 1})),
-            &[("idempotency-key", "k-sandbox")],
-        )
+        .call_with("POST", "/v1/account/credits", Some(&f.sandy.token), Some(json!({"packs": 1})), &[("idempotency-key", "k-sandbox")])
         .await;
     assert!(status.is_client_error(), "{status} {body}");
     let (_, ledger) = f.call("GET", "/v1/account/credits", Some(&f.sandy.token), None).await;
@@ -278,13 +243,7 @@ async fn credit_purchases_are_idempotent_per_key() {
 async fn an_upgrade_applies_at_once() {
     let f = Fixture::new().await;
     let (status, change) = f
-        .call_with(
-            "POST",
-            "/v1/account/tier",
-            Some(&f.alice.token),
-            Some(json!({"tier": "scale"})),
-            &[("idempotency-key", "upgrade-1")],
-        )
+        .call_with("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"})), &[("idempotency-key", "upgrade-1")])
         .await;
     assert_eq!(status, StatusCode::OK, "{change}");
     assert_eq!(change["previous_tier"], "production");
@@ -302,11 +261,7 @@ async fn tier_changes_are_idempotent_per_key() {
     let change = |tier: &'static str, key: &'static str| {
         let f = &f;
         async move {
-            f.call_with("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": tier})), &[(
-                "idempotency-key",
-                key,
-            )])
-            .await
+            f.call_with("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": tier})), &[("idempotency-key", key)]).await
         }
     };
     let (status, first) = change("scale", "confirm-1").await;
@@ -325,8 +280,7 @@ async fn tier_changes_are_idempotent_per_key() {
     assert_eq!(account["tier"], "scale");
     assert!(account["scheduled_tier"].is_null(), "{account}");
 
-    let (status, body) =
-        f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"}))).await;
+    let (status, body) = f.call("POST", "/v1/account/tier", Some(&f.alice.token), Some(json!({"tier": "scale"}))).await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
     let (status, body) = change("scale", "has spaces").await;
     assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "invalid_idempotency_key"));
@@ -438,8 +392,7 @@ fn parameter<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Va
 #[tokio::test]
 async fn the_openapi_document_declares_the_bounds_the_server_enforces() {
     use edgecost_api::{
-        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_USAGE_LOG_PAGE,
-        MAX_WINDOW_SECONDS,
+        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PACKS_PER_PURCHASE, MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS,
     };
     let f = Fixture::new().await;
     let (_, doc) = f.call("GET", "/openapi.json", None, None).await;
@@ -468,11 +421,8 @@ async fn the_openapi_document_declares_the_bounds_the_server_enforces() {
     let buy = |packs: u32, key: String| {
         let f = &f;
         async move {
-            f.call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": packs})), &[(
-                "idempotency-key",
-                &key,
-            )])
-            .await
+            f.call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": packs})), &[("idempotency-key", &key)])
+                .await
         }
     };
     let (status, body) = buy(MAX_PACKS_PER_PURCHASE + 1, "k-over".to_owned()).await;
@@ -515,8 +465,7 @@ async fn json_bodies_document_every_refusal_the_server_answers() {
         for status in ["408", "413", "415"] {
             assert!(responses[status].is_object(), "POST {path} does not document {status}");
             assert_eq!(
-                responses[status]["content"]["application/json"]["schema"]["$ref"],
-                "#/components/schemas/ErrorBody",
+                responses[status]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
                 "POST {path} {status}"
             );
         }
@@ -567,10 +516,7 @@ async fn health_price_book_and_metrics_answer_without_a_token() {
     assert_eq!(book, published);
 
     let text = f.call_raw_metrics().await;
-    assert!(
-        text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"),
-        "{text}"
-    );
+    assert!(text.contains("edgecost_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{text}");
     assert!(text.contains("edgecost_http_request_duration_seconds_bucket"), "{text}");
     // Nothing is waiting to be rolled up on a fresh engine.
     assert!(text.contains("edgecost_rollup_queue_batches 0"), "{text}");

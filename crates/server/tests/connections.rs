@@ -13,11 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Short limits so each test runs in seconds.
-const LIMITS: ConnectionLimits = ConnectionLimits {
-    header_read_timeout: Duration::from_millis(800),
-    body_read_timeout: Duration::from_millis(800),
-    connections_max: 4,
-};
+const LIMITS: ConnectionLimits =
+    ConnectionLimits { header_read_timeout: Duration::from_millis(800), body_read_timeout: Duration::from_millis(800), connections_max: 4 };
 
 /// The longest any single exchange in these tests may take.
 const EXCHANGE_DEADLINE: Duration = Duration::from_secs(15);
@@ -153,18 +150,13 @@ async fn oversized_heads_answer_in_the_error_shape_on_the_socket() {
     let f = Fixture::new().await;
     let server = serve(&f, LIMITS).await;
     let pad = "v".repeat(edgecost_server::HEAD_BYTES_MAX + 1024);
-    let answer = request(
-        server.addr(),
-        &format!("GET /healthz HTTP/1.1\r\nHost: edgecost\r\nX-Pad: {pad}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let answer =
+        request(server.addr(), &format!("GET /healthz HTTP/1.1\r\nHost: edgecost\r\nX-Pad: {pad}\r\nConnection: close\r\n\r\n")).await;
     let (status, body) = parse(&answer);
     assert_eq!((status, body["code"].as_str()), (431, Some("headers_too_large")), "{body}");
 
     let long = "x".repeat(edgecost_server::URI_BYTES_MAX + 1);
-    let answer =
-        request(server.addr(), &format!("GET /healthz?pad={long} HTTP/1.1\r\nHost: edgecost\r\nConnection: close\r\n\r\n"))
-            .await;
+    let answer = request(server.addr(), &format!("GET /healthz?pad={long} HTTP/1.1\r\nHost: edgecost\r\nConnection: close\r\n\r\n")).await;
     let (status, body) = parse(&answer);
     assert_eq!((status, body["code"].as_str()), (414, Some("uri_too_long")), "{body}");
     server.shutdown().await.unwrap();

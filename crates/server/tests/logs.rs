@@ -2,7 +2,6 @@
 
 mod common;
 
-
 use axum::http::StatusCode;
 use common::{Fixture, batch, hourly_records};
 use serde_json::json;
@@ -17,15 +16,8 @@ async fn no_token_appears_in_the_trace_log() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = f.call("GET", "/v1/account", Some(&f.alice.token), None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = f
-        .call_with(
-            "POST",
-            "/v1/account/credits",
-            Some(&f.alice.token),
-            Some(json!({"packs": 1})),
-            &[("idempotency-key", "k-log")],
-        )
-        .await;
+    let (status, _) =
+        f.call_with("POST", "/v1/account/credits", Some(&f.alice.token), Some(json!({"packs": 1})), &[("idempotency-key", "k-log")]).await;
     assert_eq!(status, StatusCode::OK);
     // The token with its last hex digit changed (a fixed digit would leave it whole one time in 16).
     let (head, last) = f.alice.token.split_at(f.alice.token.len() - 1);

@@ -53,17 +53,12 @@ async fn story(f: Fixture) {
         })
         .await
         .unwrap();
-    let requests: u64 = series
-        .lines
-        .iter()
-        .filter(|l| l.meter == edgecost_api::Meter::Requests)
-        .flat_map(|l| l.points.iter().map(|p| p.quantity))
-        .sum();
+    let requests: u64 =
+        series.lines.iter().filter(|l| l.meter == edgecost_api::Meter::Requests).flat_map(|l| l.points.iter().map(|p| p.quantity)).sum();
     assert_eq!(requests, 170_000);
     let page = alice.usage_log(&UsageLogQuery { cursor: None, limit: Some(4) }).await.unwrap();
     assert_eq!(page.records.len(), 4);
-    let rest =
-        alice.usage_log(&UsageLogQuery { cursor: page.next_cursor.clone(), limit: Some(100) }).await.unwrap();
+    let rest = alice.usage_log(&UsageLogQuery { cursor: page.next_cursor.clone(), limit: Some(100) }).await.unwrap();
     assert_eq!(rest.records.len(), 6);
     assert!(rest.next_cursor.is_none());
 
@@ -73,8 +68,7 @@ async fn story(f: Fixture) {
     let err = alice.buy_credits(1, "app-purchase-1").await.unwrap_err();
     assert_eq!((err.status(), err.code()), (Some(409), "idempotency_key_reused"));
     let ledger = alice.credits().await.unwrap();
-    let purchases =
-        ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
+    let purchases = ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
     assert_eq!(purchases, 1);
     assert_eq!(ledger.balance, first.balance);
     // Bob sees none of it.
@@ -101,9 +95,7 @@ async fn story(f: Fixture) {
     assert!(err.is_auth(), "{err:?}");
     assert_eq!(err.code(), "invalid_token");
     server.shutdown().await.unwrap();
-    let offline = alice
-        .clone()
-        .with_retry(RetryPolicy { attempts: 2, first_backoff: std::time::Duration::from_millis(10) });
+    let offline = alice.clone().with_retry(RetryPolicy { attempts: 2, first_backoff: std::time::Duration::from_millis(10) });
     let err = offline.account().await.unwrap_err();
     assert!(matches!(err, ClientError::Network { .. }), "{err:?}");
     assert_eq!(err.code(), "network");
@@ -149,9 +141,7 @@ async fn races(f: Fixture) {
 }
 
 /// Awaits spawned calls, failing the test on any error.
-async fn futures_join<T, E: std::fmt::Debug>(
-    handles: impl Iterator<Item = tokio::task::JoinHandle<Result<T, E>>>,
-) -> Vec<T> {
+async fn futures_join<T, E: std::fmt::Debug>(handles: impl Iterator<Item = tokio::task::JoinHandle<Result<T, E>>>) -> Vec<T> {
     let mut out = Vec::new();
     for h in handles {
         out.push(h.await.unwrap().unwrap());

@@ -243,10 +243,8 @@ pub(crate) struct UsageLogRow {
     pub received_at: i64,
 }
 
-pub(crate) type IngestDecide<'a> =
-    &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
-pub(crate) type TierDecide<'a> =
-    &'a (dyn Fn(&[TierChangeRow], &[LedgerRow], &[RegionCounters]) -> Result<TierPlan> + Send + Sync);
+pub(crate) type IngestDecide<'a> = &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
+pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow], &[RegionCounters]) -> Result<TierPlan> + Send + Sync);
 pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&LedgerState) -> Result<LedgerPlan> + Send + Sync);
 
 /// What a ledger decision reads inside its transaction: the ledger, the account's tier changes
@@ -424,11 +422,12 @@ mod tests {
         expected.get_mut(&key("acc_a", 3_600, "/x \"q\"", "eu")).unwrap().add(&c(10, 20, 30));
         assert_eq!(hourly, expected);
         let hour = |a: &str, h: i64| -> HourKey { (Arc::from(a), h) };
-        assert_eq!(totals, BTreeMap::from([
-            (hour("acc_a", 3_600), c(11, 22, 33)),
-            (hour("acc_a", 7_200), c(4, 5, 6)),
-            (hour("acc_b", 3_600), c(7, 8, 9)),
-        ]));
+        assert_eq!(
+            totals,
+            BTreeMap::from(
+                [(hour("acc_a", 3_600), c(11, 22, 33)), (hour("acc_a", 7_200), c(4, 5, 6)), (hour("acc_b", 3_600), c(7, 8, 9)),]
+            )
+        );
         assert!(add_queued_hourly("[[\"a\"],[5,0,0,0,1,1,1]]", &mut hourly, &mut totals, &mut shared).is_err());
     }
 }

@@ -33,12 +33,7 @@ impl PgStore {
     /// Deletes up to `max` queued batches of id at most `through`, oldest first, and answers
     /// their hourly sums. Rows another roll-up holds are skipped, or with `wait` waited for:
     /// once that roll-up commits they are gone.
-    async fn take_queued(
-        tx: &mut Transaction<'static, Postgres>,
-        max: i64,
-        through: i64,
-        wait: bool,
-    ) -> Result<Vec<String>> {
+    async fn take_queued(tx: &mut Transaction<'static, Postgres>, max: i64, through: i64, wait: bool) -> Result<Vec<String>> {
         let sql = if wait {
             "DELETE FROM rollup_queue WHERE id IN \
              (SELECT id FROM rollup_queue WHERE id <= $2 ORDER BY id LIMIT $1 FOR UPDATE) RETURNING hourly"
@@ -89,10 +84,7 @@ impl PgStore {
     }
 
     /// The rollups go through `UNNEST` of one array per column: one statement, any size.
-    async fn upsert_hourly(
-        tx: &mut Transaction<'static, Postgres>,
-        rows: &BTreeMap<HourlyKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_hourly(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<HourlyKey, Counters>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -121,10 +113,7 @@ impl PgStore {
         Ok(())
     }
 
-    async fn upsert_hourly_totals(
-        tx: &mut Transaction<'static, Postgres>,
-        rows: &BTreeMap<HourKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_hourly_totals(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<HourKey, Counters>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -149,10 +138,7 @@ impl PgStore {
         Ok(())
     }
 
-    async fn upsert_period(
-        tx: &mut Transaction<'static, Postgres>,
-        rows: &BTreeMap<PeriodKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_period(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<PeriodKey, Counters>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }

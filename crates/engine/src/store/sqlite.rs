@@ -54,9 +54,7 @@ impl SqliteStore {
         // often. Commits stay durable: each still syncs the WAL.
         let writer = one_lasting()
             .connect_with(
-                options
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string()),
+                options.pragma("cache_size", format!("-{WRITER_CACHE_KIB}")).pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string()),
             )
             .await?;
         Ok(SqliteStore { pool, writer })
@@ -118,10 +116,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn upsert_hourly(
-        tx: &mut Transaction<'static, Sqlite>,
-        rows: &BTreeMap<HourlyKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_hourly(tx: &mut Transaction<'static, Sqlite>, rows: &BTreeMap<HourlyKey, Counters>) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
         let statement = |rows| {
             format!(
@@ -136,10 +131,7 @@ impl SqliteStore {
         .await
     }
 
-    async fn upsert_hourly_totals(
-        tx: &mut Transaction<'static, Sqlite>,
-        rows: &BTreeMap<HourKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_hourly_totals(tx: &mut Transaction<'static, Sqlite>, rows: &BTreeMap<HourKey, Counters>) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
         let statement = |rows| {
             format!(
@@ -151,10 +143,7 @@ impl SqliteStore {
         upsert_rollup(tx, &SQL, rows, statement, |q, (account, hour)| q.bind(account.as_ref()).bind(*hour)).await
     }
 
-    async fn upsert_period(
-        tx: &mut Transaction<'static, Sqlite>,
-        rows: &BTreeMap<PeriodKey, Counters>,
-    ) -> Result<()> {
+    async fn upsert_period(tx: &mut Transaction<'static, Sqlite>, rows: &BTreeMap<PeriodKey, Counters>) -> Result<()> {
         static SQL: ChunkSql = ChunkSql::new();
         let statement = |rows| {
             format!(
@@ -243,7 +232,8 @@ impl SqliteStore {
     }
 
     /// The settled period's usage, read inside the ledger decision's transaction.
-    pub(crate) const PERIOD_USAGE_FOR_SETTLEMENT: &'static str = "SELECT region, requests, compute_ms, egress_bytes FROM period_usage WHERE account_id = $1 AND period_start = $2 ORDER BY region";
+    pub(crate) const PERIOD_USAGE_FOR_SETTLEMENT: &'static str =
+        "SELECT region, requests, compute_ms, egress_bytes FROM period_usage WHERE account_id = $1 AND period_start = $2 ORDER BY region";
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -72,13 +72,7 @@ impl Fixture {
     }
 
     /// Sends one request through the router (no socket) and returns status and JSON body.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
         self.call_with(method, path, token, body, &[]).await
     }
 
@@ -98,10 +92,7 @@ impl Fixture {
             builder = builder.header(*name, *value);
         }
         let request = match body {
-            Some(b) => builder
-                .header("content-type", "application/json")
-                .body(Body::from(serde_json::to_vec(&b).unwrap()))
-                .unwrap(),
+            Some(b) => builder.header("content-type", "application/json").body(Body::from(serde_json::to_vec(&b).unwrap())).unwrap(),
             None => builder.body(Body::empty()).unwrap(),
         };
         self.send(request).await
@@ -110,8 +101,8 @@ impl Fixture {
     /// Sends a prepared request and returns status and JSON body.
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
         let (status, bytes) = self.send_raw(request).await;
-        let json = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| panic!("answer is not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+        let json =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("answer is not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
         (status, json)
     }
 
