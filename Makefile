@@ -20,6 +20,7 @@ ui-test: setup
 # Unit, property, PostgreSQL, HTTP and end-to-end tests. The E2E suite drives the built app
 # and the built `edgecost` binary.
 test: setup ui-test
+	$(CARGO) fmt --all --check
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
 
