@@ -165,6 +165,9 @@ pub struct UpgradeSheet {
     pub difference: String,
     /// What the projection rests on.
     pub basis: String,
+    /// What the change does beyond its price: the target caps this usage, or an upgrade
+    /// cancels a scheduled downgrade.
+    pub warnings: Vec<String>,
 }
 
 /// What the credit pack sheet shows for a number of packs.
@@ -419,13 +422,14 @@ pub fn upgrade_sheet(
     let current_cost = quote.tiers.iter().find(|t| t.current).map(|t| t.projected_cost).unwrap_or_default();
     let saving = current_cost.checked_sub(target_quote.projected_cost).ok_or(DesktopError::Overflow)?;
     let difference = if !change.immediate {
-        if saving > Decimal::ZERO {
-            format!("At this period's usage it would cost {} less a period", money(saving))
-        } else if saving.is_zero() {
-            "At this period's usage it would cost the same".to_owned()
-        } else {
-            format!("At this period's usage it would cost {} more a period", money(-saving))
-        }
+        // Both figures are this period's projected cost: the lower tier as if the whole period
+        // had been on it, the current one as it stands (prorated shares included).
+        format!(
+            "On {}, this period's usage would cost {} instead of {}",
+            label(&target),
+            money(target_quote.projected_cost),
+            money(current_cost)
+        )
     } else if saving > Decimal::ZERO {
         format!("Saves {} on what the period is projected to cost", money(saving))
     } else if saving.is_zero() {
@@ -434,6 +438,13 @@ pub fn upgrade_sheet(
         format!("Costs {} more than staying", money(-saving))
     };
     let caveat = if quote.basis.short_history { format!(" {}", quote.basis.explanation) } else { String::new() };
+    let mut warnings = Vec::new();
+    if target_quote.caps_usage {
+        warnings.push(format!("{} caps this usage: traffic past its quotas would be refused, not billed.", label(&target)));
+    }
+    if let Some(scheduled) = quote.tiers.iter().find(|t| t.scheduled).filter(|_| change.immediate) {
+        warnings.push(format!("This also cancels the downgrade to {} scheduled for next period.", scheduled.label));
+    }
     Ok(UpgradeSheet {
         intent_key,
         current_tier: current.clone(),
@@ -447,6 +458,7 @@ pub fn upgrade_sheet(
         projections,
         difference: format!("{difference}.{caveat}"),
         basis: quote.basis.explanation.clone(),
+        warnings,
     })
 }
 

@@ -88,8 +88,10 @@ pub struct PlanBillingView {
     /// What the projections rest on.
     pub basis: Option<String>,
     pub credit_balance: String,
-    /// The current tier takes burst credit packs.
+    /// Burst credit packs can be bought now.
     pub can_buy_credits: bool,
+    /// Why they cannot, when they cannot.
+    pub credits_unavailable: Option<String>,
     /// `None` offline.
     pub ledger: Option<LedgerView>,
     /// Set when the server could not be reached: the page shows the last sync and the
@@ -133,7 +135,15 @@ pub fn plan_billing_view(
             column
         })
         .collect();
-    let tier = book.tier(&account.tier);
+    let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
+    let credits_unavailable = if !takes_packs(&account.tier) {
+        Some(format!("{} takes no burst credit packs; upgrade to buy them.", label(book, &account.tier)))
+    } else {
+        scheduled
+            .as_ref()
+            .filter(|s| !takes_packs(&s.tier))
+            .map(|s| format!("A downgrade to {0} is scheduled and {0} takes no burst credit; cancel the downgrade to buy packs.", s.label))
+    };
     Ok(PlanBillingView {
         current_tier: account.tier.clone(),
         current_label: label(book, &account.tier),
@@ -141,7 +151,8 @@ pub fn plan_billing_view(
         tiers,
         basis: quote.map(|q| q.basis.explanation.clone()),
         credit_balance: money(account.credit_balance),
-        can_buy_credits: tier.is_some_and(|t| t.credit_packs),
+        can_buy_credits: credits_unavailable.is_none(),
+        credits_unavailable,
         ledger: Some(ledger_view(ledger)?),
         offline: None,
     })
@@ -157,6 +168,7 @@ pub fn offline_view(book: &PriceBook, dashboard: &DashboardView, why: &str) -> P
         basis: None,
         credit_balance: dashboard.credit_balance.clone(),
         can_buy_credits: book.tier(&dashboard.tier).is_some_and(|t| t.credit_packs),
+        credits_unavailable: None,
         ledger: None,
         offline: Some(format!(
             "{why} This page shows the published prices and the balance as last synced; tier changes and purchases need the server."
@@ -177,8 +189,8 @@ fn terms(tier: &Tier, current: &str) -> TierColumn {
             .map(|&m| TierMeterTerms {
                 meter: m.id().to_owned(),
                 label: m.label().to_owned(),
-                included: if tier.custom { "negotiated".to_owned() } else { included_text(tier, m) },
-                overage: if tier.custom { "negotiated".to_owned() } else { overage_text(tier, m) },
+                included: if tier.custom { "Negotiated".to_owned() } else { included_text(tier, m) },
+                overage: if tier.custom { "Negotiated".to_owned() } else { overage_text(tier, m) },
             })
             .collect(),
         credit_packs: tier.credit_packs,

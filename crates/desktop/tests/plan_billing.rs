@@ -73,6 +73,7 @@ async fn a_downgrade_is_scheduled_for_the_next_period_and_can_be_cancelled() {
     let intents = Intents::new();
     let upgrade = actions::open_tier_change(&app, Some("scale")).await.unwrap();
     assert!(upgrade.immediate);
+    assert!(upgrade.warnings.is_empty(), "{:?}", upgrade.warnings);
     actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, &upgrade.target_tier, Utc::now()).await.unwrap();
 
     let sheet = actions::open_tier_change(&app, Some("production")).await.unwrap();
@@ -123,4 +124,49 @@ async fn a_downgrade_the_engine_would_refuse_says_why_before_anything_is_sent() 
     assert_eq!(ledger.packs.len(), 1);
     assert_eq!(ledger.packs[0].pack, "Pack 1");
     assert!(ledger.rows[ledger.rows.len() - 1].at.ends_with('Z'), "times are exact UTC instants for the UI to show locally");
+}
+
+#[tokio::test]
+async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_says_it_cancels_it() {
+    let (_dir, app) = demo_app().await;
+    let intents = Intents::new();
+    let sheet = actions::open_tier_change(&app, Some("sandbox")).await.unwrap();
+    assert!(
+        sheet.warnings.iter().any(|w| w == "Sandbox caps this usage: traffic past its quotas would be refused, not billed."),
+        "{:?}",
+        sheet.warnings
+    );
+    let sandbox = sheet.projections.iter().find(|p| p.tier == "sandbox").unwrap();
+    let production = sheet.projections.iter().find(|p| p.current).unwrap();
+    assert_eq!(
+        sheet.difference,
+        format!("On Sandbox, this period's usage would cost {} instead of {}.", sandbox.projected_bill, production.projected_bill)
+    );
+    actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "sandbox", Utc::now()).await.unwrap();
+
+    // Credit bought now could never be spent on the sandbox: the page says so, the sheet
+    // does not open, and the engine refuses a purchase with the same reason.
+    let page = actions::plan_billing(&app).await.unwrap();
+    assert!(!page.can_buy_credits);
+    assert_eq!(
+        page.credits_unavailable.as_deref(),
+        Some("A downgrade to Sandbox is scheduled and Sandbox takes no burst credit; cancel the downgrade to buy packs.")
+    );
+    let refused = actions::open_credits(&app).await.unwrap_err();
+    assert_eq!(refused.code, "credit_packs_not_allowed");
+    assert!(refused.message.contains("a downgrade to Sandbox is scheduled"), "{}", refused.message);
+    let bought = actions::buy_credits(&app, &intents, &new_intent_key("credits"), 1, Utc::now()).await.unwrap_err();
+    assert_eq!(bought.code, "credit_packs_not_allowed");
+
+    // An upgrade drops the scheduled downgrade, and its sheet says so first.
+    let upgrade = actions::open_tier_change(&app, Some("scale")).await.unwrap();
+    assert!(
+        upgrade.warnings.contains(&"This also cancels the downgrade to Sandbox scheduled for next period.".to_owned()),
+        "{:?}",
+        upgrade.warnings
+    );
+    actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, "scale", Utc::now()).await.unwrap();
+    let page = actions::plan_billing(&app).await.unwrap();
+    assert_eq!((page.current_tier.as_str(), page.scheduled.as_ref()), ("scale", None));
+    assert!(page.can_buy_credits);
 }

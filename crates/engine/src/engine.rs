@@ -645,10 +645,9 @@ impl Engine {
             let (entries, changes) = (&state.entries, &state.changes);
             let current =
                 rating::tier_at(changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
-            let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
             let scheduled = changes.iter().find(|c| c.effective_at > now.timestamp());
-            if !takes_packs(current) || scheduled.is_some_and(|c| !takes_packs(&c.tier)) {
-                return Err(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
+            if let Some(refusal) = packs_refusal(&book, current, scheduled.map(|c| c.tier.as_str())) {
+                return Err(refusal);
             }
             let mut chain = Chain::after(&account_id, entries)?;
             let purchase_id = chain
@@ -1029,6 +1028,18 @@ fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now
         request_sha256: token::sha256_hex(&serde_json::to_vec(request).expect("a request serializes")),
         created_at: now.timestamp(),
     })
+}
+
+/// Why burst packs cannot be bought now: the tier takes none, or a downgrade to a tier that
+/// takes none is scheduled (its credit could never be spent there).
+pub(crate) fn packs_refusal(book: &PriceBook, current: &str, scheduled: Option<&str>) -> Option<EngineError> {
+    let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
+    if !takes_packs(current) {
+        return Some(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
+    }
+    let scheduled = scheduled.filter(|t| !takes_packs(t))?;
+    let label = book.tier(scheduled).map_or(scheduled, |t| t.display_name());
+    Some(EngineError::CreditPacksScheduledOut { scheduled: label.to_owned() })
 }
 
 /// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot

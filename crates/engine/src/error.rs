@@ -39,6 +39,8 @@ pub enum EngineError {
     IdempotencyKeyReused { key: String },
     #[error("tier '{tier}' cannot buy burst credit packs")]
     CreditPacksNotAllowed { tier: String },
+    #[error("a downgrade to {scheduled} is scheduled, and {scheduled} takes no burst credit; cancel the downgrade to buy credit packs")]
+    CreditPacksScheduledOut { scheduled: String },
     #[error("packs must be 1 to {max}; got {packs}")]
     InvalidPackCount { packs: u32, max: u32 },
     #[error("invalid usage query: {reason}")]
@@ -84,7 +86,7 @@ impl EngineError {
             EngineError::BatchIdReused { .. } => "batch_id_reused",
             EngineError::InvalidIdempotencyKey => "invalid_idempotency_key",
             EngineError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
-            EngineError::CreditPacksNotAllowed { .. } => "credit_packs_not_allowed",
+            EngineError::CreditPacksNotAllowed { .. } | EngineError::CreditPacksScheduledOut { .. } => "credit_packs_not_allowed",
             EngineError::InvalidPackCount { .. } => "invalid_pack_count",
             EngineError::InvalidUsageQuery { .. } => "invalid_usage_query",
             EngineError::InvalidCursor => "invalid_cursor",

@@ -150,8 +150,8 @@ impl Engine {
             return Err(EngineError::InvalidPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
         }
         let s = self.period_state(account, now).await?;
-        if !self.book.tier(&s.tier).is_some_and(|t| t.credit_packs) {
-            return Err(EngineError::CreditPacksNotAllowed { tier: s.tier.clone() });
+        if let Some(refusal) = crate::engine::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
+            return Err(refusal);
         }
         let (basis, projected) = self.projection(account, &s, now).await?;
         let pack = &self.book.credit_pack;

@@ -70,12 +70,13 @@ pub fn included_text(tier: &Tier, meter: Meter) -> String {
 }
 
 /// `tier`'s price past the quota of `meter`: `$0.08 / GB`, `$0.50 / 10,000`, `capped` on a
-/// hard-capped tier, `-` when usage past it costs nothing.
+/// hard-capped tier with a quota, `-` when there is no quota to pass or usage past it costs
+/// nothing.
 pub fn overage_text(tier: &Tier, meter: Meter) -> String {
     match tier.overage.get(meter) {
         Some(r) if r.per == Decimal::ONE => format!("{} / {}", money(r.price), meter.unit().trim_end_matches('s')),
         Some(r) => format!("{} / {}", money(r.price), quantity(r.per)),
-        None if tier.hard_cap => "capped".into(),
+        None if tier.hard_cap && tier.included.get(meter).is_some() => "capped".into(),
         None => "-".into(),
     }
 }

@@ -82,6 +82,7 @@ describe("UpgradeSheet", () => {
     ],
     difference: "Saves $35.00 on what the period is projected to cost.",
     basis: "At the run rate of the 10 days 12 h since the period start.",
+    warnings: [],
   };
 
   it("shows the recommended tier, today's prorated fee, every tier's projected cost and the basis", () => {
@@ -93,7 +94,7 @@ describe("UpgradeSheet", () => {
     expect(body).toContain("20 of 30 days");
     expect(body).toMatch(/Production \(now\)[\s\S]*\$99\.00/);
     expect(body).toMatch(/Scale \(recommended\)[\s\S]*\$64\.00/);
-    expect(body).toMatch(/Sandbox \(caps this usage\)[\s\S]*\$0\.00/);
+    expect(body).toMatch(/Sandbox · caps this usage[\s\S]*\$0\.00/);
     expect(body).toContain("Saves $35.00 on what the period is projected to cost.");
     expect(body).toContain("At the run rate of the 10 days 12 h since the period start.");
     expect(body).toContain("Ties go to the lower tier.");
@@ -119,11 +120,13 @@ describe("UpgradeSheet that costs more", () => {
       ],
       difference: "Costs $18.28 more than staying.",
       basis: "At the run rate of the 4 days 21 h since the period start.",
+      warnings: ["This also cancels the downgrade to Sandbox scheduled for next period."],
     };
     const body = html(UpgradeSheetView, { sheet: dearer, onclose: noop });
     expect(body).toContain("Scale (upgrade)");
     expect(body).not.toContain("(recommended)");
     expect(body).toContain("Costs $18.28 more than staying.");
+    expect(body).toContain("This also cancels the downgrade to Sandbox");
   });
 });
 
@@ -173,8 +176,9 @@ describe("UpgradeSheet for a downgrade", () => {
         { tier: "production", label: "Production", projected_bill: "$25.50", current: false, target: true, recommended: false, caps_usage: false },
         { tier: "scale", label: "Scale", projected_bill: "$79.00", current: true, target: false, recommended: false, caps_usage: false },
       ],
-      difference: "At this period's usage it would cost $53.50 less a period.",
+      difference: "On Production, this period's usage would cost $25.50 instead of $79.00.",
       basis: "At the run rate of the 5 days since the period start.",
+      warnings: ["Production caps this usage: traffic past its quotas would be refused, not billed."],
     };
     const body = html(UpgradeSheetView, { sheet: down, onclose: noop });
     expect(body).toContain("Downgrade to Production");
@@ -184,5 +188,6 @@ describe("UpgradeSheet for a downgrade", () => {
     expect(body).not.toContain("Base fee today");
     expect(body).toContain("Production (downgrade)");
     expect(body).toContain("Schedule downgrade to Production");
+    expect(body).toContain("traffic past its quotas would be refused");
   });
 });

@@ -6,6 +6,9 @@ describe("sheet keys", () => {
   it("closes on Escape wherever focus is, also on the body after a confirm disabled its button", () => {
     expect(sheetKey("Escape", false, "INPUT")).toBe("close");
     expect(sheetKey("Escape", false, "BODY")).toBe("close");
+    // Shift+Tab as WebKitGTK reports it still moves focus backwards inside the sheet.
+    expect(sheetKey("Unidentified", true, "INPUT", "Tab")).toBe("focus-previous");
+    expect(sheetKey("Unidentified", false, "INPUT", "KeyA")).toBe(null);
     expect(sheetKey("Escape", false, "BUTTON")).toBe("close");
   });
   it("never confirms on Enter: not in a field, not twice, not on the sheet itself", () => {

@@ -12,9 +12,10 @@ export type SheetKey = "close" | "focus-next" | "focus-previous" | null;
  * Enter or Space while that button has focus), so Enter typed in a field, or pressed
  * twice, spends nothing.
  */
-export function sheetKey(key: string, shiftKey: boolean, _targetTag: string): SheetKey {
+export function sheetKey(key: string, shiftKey: boolean, _targetTag: string, code = ""): SheetKey {
   if (key === "Escape") return "close";
-  if (key === "Tab") return shiftKey ? "focus-previous" : "focus-next";
+  // WebKitGTK reports Shift+Tab (GTK's ISO_Left_Tab) as key "Unidentified" with code "Tab".
+  if (key === "Tab" || (key === "Unidentified" && code === "Tab")) return shiftKey ? "focus-previous" : "focus-next";
   return null;
 }
 

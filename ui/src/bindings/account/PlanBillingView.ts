@@ -16,9 +16,13 @@ tiers: Array<TierColumn>,
  */
 basis: string | null, credit_balance: string, 
 /**
- * The current tier takes burst credit packs.
+ * Burst credit packs can be bought now.
  */
 can_buy_credits: boolean, 
+/**
+ * Why they cannot, when they cannot.
+ */
+credits_unavailable: string | null, 
 /**
  * `None` offline.
  */

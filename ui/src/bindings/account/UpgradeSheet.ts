@@ -37,4 +37,9 @@ difference: string,
 /**
  * What the projection rests on.
  */
-basis: string, };
+basis: string, 
+/**
+ * What the change does beyond its price: the target caps this usage, or an upgrade
+ * cancels a scheduled downgrade.
+ */
+warnings: Array<string>, };
