@@ -11,6 +11,10 @@ describe("errors for people", () => {
   });
   it("tells a network failure apart from a rejected token", () => {
     expect(explain({ code: "network", message: "" }).what).toMatch(/Could not reach/);
+    // On the sign-in form nothing has synced yet, so it never speaks of kept data.
+    const signIn = explain({ code: "network", message: "" }, "sign-in");
+    expect(signIn.todo).toContain("the server is running");
+    expect(signIn.todo).not.toContain("last synced");
     expect(explain({ code: "unauthorized", message: "" }).what).toMatch(/token was rejected/);
     expect(explain({ code: "unauthorized", message: "" }).todo).toMatch(/Enter a new token/);
   });

@@ -35,8 +35,15 @@ const EXPLANATIONS: Record<string, [string, string]> = {
   read_failed: ["A file could not be read.", "Check that it still exists."],
 };
 
-export function explain(error: CommandError): Explained {
-  const known = EXPLANATIONS[error.code];
+/** Where an error shows: on the sign-in form nothing has synced yet, so nothing is kept. */
+export type ErrorContext = "app" | "sign-in";
+
+const SIGN_IN: Record<string, [string, string]> = {
+  network: ["Could not reach the server.", "Check the address and that the server is running, then connect again. Nothing was saved."],
+};
+
+export function explain(error: CommandError, context: ErrorContext = "app"): Explained {
+  const known = (context === "sign-in" ? SIGN_IN[error.code] : undefined) ?? EXPLANATIONS[error.code];
   if (known) return { code: error.code, what: known[0], todo: known[1], detail: error.message };
   return { code: error.code, what: "Something went wrong.", todo: "Try again. If it keeps happening, report the detail below.", detail: error.message };
 }
