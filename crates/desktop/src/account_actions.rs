@@ -121,7 +121,9 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
         lines,
         summary,
         upgrade_label: next.map(|t| format!("Upgrade to {}", t.display_name())),
-        can_buy_credits: tier.is_some_and(|t| t.credit_packs),
+        // Credit bought before a scheduled move to a tier without packs could never be spent.
+        can_buy_credits: tier.is_some_and(|t| t.credit_packs)
+            && view.scheduled.as_ref().is_none_or(|s| book.tier(&s.tier).is_some_and(|t| t.credit_packs)),
     })
 }
 

@@ -5,7 +5,7 @@
 //! The engine prices every tier and says what each move would do; this module only arranges
 //! those figures and the price book's quotas as text.
 
-use edgecost_api::{AccountSummary, CreditLedger, UpgradeQuote};
+use edgecost_api::{AccountSummary, CreditLedger, ScheduledTierChange, UpgradeQuote};
 use edgecost_client::ClientError;
 use edgecost_pricing::format::{included_text, money, overage_text};
 use edgecost_pricing::{Meter, PriceBook, Tier};
@@ -107,11 +107,7 @@ pub fn plan_billing_view(
     quote: Option<&UpgradeQuote>,
     ledger: &CreditLedger,
 ) -> Result<PlanBillingView, DesktopError> {
-    let scheduled = account.scheduled_tier.as_ref().map(|s| ScheduledView {
-        tier: s.tier.clone(),
-        label: label(book, &s.tier),
-        effective_on: s.effective_at.format("%b %-d, %Y").to_string(),
-    });
+    let scheduled = account.scheduled_tier.as_ref().map(|s| scheduled_view(book, s));
     let tiers = book
         .tiers
         .iter()
@@ -163,7 +159,7 @@ pub fn offline_view(book: &PriceBook, dashboard: &DashboardView, why: &str) -> P
     PlanBillingView {
         current_tier: dashboard.tier.clone(),
         current_label: label(book, &dashboard.tier),
-        scheduled: None,
+        scheduled: dashboard.scheduled.clone(),
         tiers: book.tiers.iter().map(|t| terms(t, &dashboard.tier)).collect(),
         basis: None,
         credit_balance: dashboard.credit_balance.clone(),
@@ -212,6 +208,15 @@ fn terms(tier: &Tier, current: &str) -> TierColumn {
         } else {
             String::new()
         },
+    }
+}
+
+/// A scheduled downgrade as the dashboard and this page show it.
+pub(crate) fn scheduled_view(book: &PriceBook, change: &ScheduledTierChange) -> ScheduledView {
+    ScheduledView {
+        tier: change.tier.clone(),
+        label: label(book, &change.tier),
+        effective_on: change.effective_at.format("%b %-d, %Y").to_string(),
     }
 }
 

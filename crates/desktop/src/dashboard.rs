@@ -206,6 +206,8 @@ pub struct DashboardView {
     pub account_name: String,
     pub tier: String,
     pub tier_label: String,
+    /// A downgrade waiting for the next period.
+    pub scheduled: Option<crate::ScheduledView>,
     /// `YYYY-MM-DD` of the first and last day of the period (UTC).
     pub period_first_day: String,
     pub period_last_day: String,
@@ -242,6 +244,7 @@ impl DashboardView {
             account_name: account.name.clone(),
             tier: account.tier.clone(),
             tier_label,
+            scheduled: account.scheduled_tier.as_ref().map(|c| crate::billing_page::scheduled_view(book, c)),
             period_first_day: account.period.start.format("%Y-%m-%d").to_string(),
             period_last_day: last_day.format("%Y-%m-%d").to_string(),
             period_day: account.period.day,

@@ -152,6 +152,11 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
         page.credits_unavailable.as_deref(),
         Some("A downgrade to Sandbox is scheduled and Sandbox takes no burst credit; cancel the downgrade to buy packs.")
     );
+    let dashboard = app.dashboard().await.unwrap();
+    let scheduled = dashboard.scheduled.as_ref().expect("the dashboard shows the scheduled downgrade");
+    assert_eq!((scheduled.label.as_str(), scheduled.effective_on.as_str()), ("Sandbox", first_of_next_month().as_str()));
+    let banner = edgecost_desktop::notice_banner(PriceBook::published(), &dashboard).expect("the demo is past 80%");
+    assert!(!banner.can_buy_credits, "the banner offers no purchase either");
     let refused = actions::open_credits(&app).await.unwrap_err();
     assert_eq!(refused.code, "credit_packs_not_allowed");
     assert!(refused.message.contains("a downgrade to Sandbox is scheduled"), "{}", refused.message);

@@ -10,12 +10,17 @@ import type { OutlookView } from "./OutlookView";
 import type { ProjectionView } from "./ProjectionView";
 import type { RegionRow } from "./RegionRow";
 import type { RouteRow } from "./RouteRow";
+import type { ScheduledView } from "./ScheduledView";
 import type { SyncView } from "./SyncView";
 
 /**
  * The whole dashboard.
  */
 export type DashboardView = { door: Door, server_url: string, account_name: string, tier: string, tier_label: string, 
+/**
+ * A downgrade waiting for the next period.
+ */
+scheduled: ScheduledView | null, 
 /**
  * `YYYY-MM-DD` of the first and last day of the period (UTC).
  */
