@@ -21,6 +21,7 @@ ui-test: setup
 # and the built `edgecost` binary.
 test: setup ui-test
 	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
 
