@@ -11,7 +11,7 @@
 //! makes a repeat safe: a second confirm of the same intent waits for the first and returns
 //! its answer, and a retry after a lost answer first reads the account's tier.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -544,13 +544,13 @@ pub struct LedgerView {
 
 /// The ledger view of `ledger`: every entry names its pack by purchase order.
 pub fn ledger_view(ledger: &CreditLedger) -> Result<LedgerView, DesktopError> {
-    let mut pack_names: BTreeMap<&str, String> = BTreeMap::new();
-    let mut packs: Vec<(String, String, Decimal, Decimal)> = Vec::new();
-    for e in ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase) {
-        let name = format!("Pack {}", pack_names.len() + 1);
-        pack_names.insert(e.id.as_str(), name.clone());
-        packs.push((e.id.clone(), e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), e.amount, Decimal::ZERO));
-    }
+    let pack_names = crate::invoices::pack_names(ledger);
+    let mut packs: Vec<(String, String, Decimal, Decimal)> = ledger
+        .entries
+        .iter()
+        .filter(|e| e.kind == LedgerEntryKind::Purchase)
+        .map(|e| (e.id.clone(), e.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), e.amount, Decimal::ZERO))
+        .collect();
     let mut rows = Vec::with_capacity(ledger.entries.len());
     for e in &ledger.entries {
         let pack_id = match e.kind {
