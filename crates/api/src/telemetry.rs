@@ -123,3 +123,26 @@ pub struct IngestReceipt {
     /// One entry per known account in the batch, sorted by id.
     pub accounts: Vec<AccountIngestStatus>,
 }
+
+/// An event or data point that was not counted, by its position in the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct EventRefusal {
+    /// Zero-based index of the event in the request (0 for a single event).
+    pub index: u32,
+    /// A stable code: `invalid_event`, or a record's reason (`unknown_account`, ...).
+    pub code: String,
+    pub message: String,
+}
+
+/// The answer to CloudEvents (`POST /v1/events`), sent after the counted events are stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct EventsReceipt {
+    /// Events counted now.
+    pub accepted: u32,
+    /// Events counted by an earlier request (same `source` and `id`): not counted again.
+    pub duplicates: u32,
+    /// Events not counted, each with its reason.
+    pub rejected: Vec<EventRefusal>,
+    /// One entry per known account the counted events touched, sorted by id.
+    pub accounts: Vec<AccountIngestStatus>,
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use edgecost_engine::Engine;
+use edgecost_engine::otlp::OtlpMapping;
 use edgecost_pricing::PriceBook;
 use edgecost_server::{AppState, RunningServer, metrics_router, router};
 
@@ -28,6 +29,13 @@ pub struct ServeArgs {
     /// Create the demo account (100 days of telemetry) and print its token before serving.
     #[arg(long)]
     pub demo: bool,
+    /// The OpenTelemetry attribute (of a data point or its resource) that names the account
+    /// a point's usage belongs to (`POST /v1/metrics`).
+    #[arg(long, value_name = "NAME", default_value = "edgecost.account.id")]
+    pub otlp_account_attribute: String,
+    /// The OpenTelemetry attribute that names a point's region of the price book.
+    #[arg(long, value_name = "NAME", default_value = "edgecost.region")]
+    pub otlp_region_attribute: String,
 }
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
@@ -87,7 +95,10 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
         }
         let failed = |e: edgecost_server::AppError| CliError::Failed(anyhow::anyhow!("{e}"));
-        let state = AppState::new(engine);
+        let state = AppState::new(engine).with_otlp_mapping(OtlpMapping {
+            account_attribute: args.otlp_account_attribute.clone(),
+            region_attribute: args.otlp_region_attribute.clone(),
+        });
         // Metrics first, so the `listening on` line (which scripts wait for) comes last.
         let metrics = match args.metrics_listen {
             Some(addr) => {

@@ -57,6 +57,15 @@ impl NodeId {
     }
 }
 
+/// What a batch claims besides its batch id (see [`Engine::ingest_claiming`]).
+#[derive(Default)]
+pub(crate) struct Claims {
+    pub points: Vec<crate::store::PointRow>,
+    /// (source, id) of each event, by the index of the record it is: claimed only when
+    /// the record is accepted, so a refused event is judged again when it is resent.
+    pub events: Vec<(usize, (String, String))>,
+}
+
 /// The answer to a batch and whether it was a replay of a stored batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingested {
@@ -253,6 +262,18 @@ impl Engine {
     /// stored batch (same node, same batch id, same body) is answered with the stored receipt
     /// and counted once; the same id with another body is refused.
     pub async fn ingest(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<Ingested> {
+        self.ingest_claiming(node, batch, Claims::default(), now).await
+    }
+
+    /// [`Engine::ingest`], also claiming OpenTelemetry points and CloudEvents in the batch's
+    /// transaction: a claim another writer holds fails it with [`EngineError::Contention`].
+    pub(crate) async fn ingest_claiming(
+        &self,
+        node: &NodeId,
+        batch: &TelemetryBatch,
+        claims: Claims,
+        now: DateTime<Utc>,
+    ) -> Result<Ingested> {
         if batch.records.len() > MAX_BATCH_RECORDS {
             return Err(EngineError::BatchTooLarge { records: batch.records.len(), max: MAX_BATCH_RECORDS });
         }
@@ -292,6 +313,8 @@ impl Engine {
             period: BTreeMap::new(),
             accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
+            points: claims.points,
+            events: Vec::new(),
         };
         // The batch's fingerprint (serializing and hashing all of it) is taken on a second
         // thread while this one validates the records and rolls them up.
@@ -338,6 +361,8 @@ impl Engine {
             }
         });
 
+        let refused: std::collections::HashSet<u32> = rejected.iter().map(|r| r.index).collect();
+        prepared.events = claims.events.into_iter().filter(|(i, _)| !refused.contains(&(*i as u32))).map(|(_, key)| key).collect();
         let accepted = prepared.records.len() as u32;
         let book = self.book.clone();
         let batch_id = batch.batch_id.clone();

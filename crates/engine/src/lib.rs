@@ -50,10 +50,13 @@
 mod demo;
 mod engine;
 mod error;
+pub mod events;
 mod invoices;
 mod ledger;
+pub mod otlp;
 mod outlook;
 mod period;
+mod points;
 mod quotes;
 mod rating;
 mod record_ids;
@@ -69,6 +72,7 @@ pub use engine::{
 };
 pub use error::{EngineError, Result};
 pub use period::Period;
+pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};
 pub use quotes::ROUTE_COST_PERIODS_MAX;
 pub use validate::{
     CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX,

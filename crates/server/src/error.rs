@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use edgecost_api::ErrorBody;
@@ -33,6 +33,12 @@ pub enum AppError {
     InvalidBody { detail: String },
     #[error("the request body must be JSON (`Content-Type: application/json`)")]
     NotJson,
+    #[error("`Content-Type: {got}` is not accepted here; send {expected}")]
+    UnsupportedContentType { got: String, expected: &'static str },
+    #[error("`Content-Encoding: {got}` is not accepted; send the body as is, gzip- or deflate-compressed")]
+    UnsupportedContentEncoding { got: String },
+    #[error("the request body could not be read: {detail}")]
+    MalformedBody { detail: String },
     #[error("the request body is larger than {limit_bytes} bytes")]
     BodyTooLarge { limit_bytes: usize },
     #[error("the request body did not arrive within {timeout_ms} ms")]
@@ -71,6 +77,9 @@ impl AppError {
             AppError::MalformedJson { .. } => "malformed_json",
             AppError::InvalidBody { .. } => "invalid_body",
             AppError::NotJson => "not_json",
+            AppError::UnsupportedContentType { .. } => "unsupported_content_type",
+            AppError::UnsupportedContentEncoding { .. } => "unsupported_content_encoding",
+            AppError::MalformedBody { .. } => "malformed_body",
             AppError::BodyTooLarge { .. } => "body_too_large",
             AppError::BodyReadTimeout { .. } => "body_read_timeout",
             AppError::UriTooLong { .. } => "uri_too_long",
@@ -92,6 +101,7 @@ impl AppError {
             AppError::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::MalformedJson { .. }
+            | AppError::MalformedBody { .. }
             | AppError::MalformedRequest
             | AppError::InvalidQuery { .. }
             | AppError::QueryOutOfRange { .. }
@@ -100,7 +110,9 @@ impl AppError {
             AppError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             AppError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             AppError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NotJson | AppError::UnsupportedContentType { .. } | AppError::UnsupportedContentEncoding { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Engine(e) => engine_status(e),
             AppError::Bind { .. } | AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -179,8 +191,20 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+impl From<BytesRejection> for AppError {
+    fn from(rejection: BytesRejection) -> Self {
+        if let Some(late) = body_read_timeout(&rejection) {
+            return AppError::BodyReadTimeout { timeout_ms: late.timeout.as_millis() };
+        }
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return AppError::BodyTooLarge { limit_bytes: crate::router::BODY_LIMIT_BYTES };
+        }
+        AppError::MalformedBody { detail: rejection.body_text() }
+    }
+}
+
 /// The [`BodyReadTimeout`] behind a rejected body, if the body came too late.
-fn body_read_timeout(rejection: &JsonRejection) -> Option<&BodyReadTimeout> {
+fn body_read_timeout<'a>(rejection: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyReadTimeout> {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
     // A rejection wraps its cause a few levels deep; the bound keeps the walk finite.
     for _ in 0..8 {

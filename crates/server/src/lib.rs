@@ -24,6 +24,7 @@
 mod auth;
 mod clock;
 mod error;
+mod formats;
 mod handlers;
 mod idempotency;
 mod json;

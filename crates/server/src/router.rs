@@ -10,6 +10,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::AppError;
+use crate::formats;
 use crate::handlers;
 use crate::metrics;
 use crate::state::AppState;
@@ -33,6 +34,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         // Edge nodes (node token).
         .route("/v1/telemetry", post(handlers::ingest))
+        .route("/v1/metrics", post(formats::otlp_metrics))
+        .route("/v1/events", post(formats::cloud_events))
         // The account of the token (account token).
         .route("/v1/account", get(handlers::account))
         .route("/v1/account/bill", get(handlers::bill))

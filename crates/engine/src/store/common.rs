@@ -236,6 +236,17 @@ macro_rules! impl_store {
                     .bind(&b.hourly_queued)
                     .execute(&mut *tx)
                     .await?;
+                // A point or event another writer claimed first: the caller reads again and
+                // counts what is left.
+                if let Err(e) = insert_claims(&mut tx, b).await {
+                    if let $crate::EngineError::Database(d) = &e
+                        && $crate::store::common::is_unique_violation(d)
+                    {
+                        tx.rollback().await?;
+                        return Err($crate::EngineError::Contention);
+                    }
+                    return Err(e);
+                }
                 Self::upsert_period(&mut tx, &b.period).await?;
                 // The periods the batch adds to (the open one, and the one before it in its
                 // grace hour): their totals with the batch are checked against the period
@@ -323,6 +334,87 @@ macro_rules! impl_store {
                 Self::upsert_hourly_totals(&mut tx, &totals).await?;
                 tx.commit().await?;
                 Ok(queued.len() as u64)
+            }
+
+            async fn latest_points(&self, node_id: &str, series: &[&str]) -> $crate::error::Result<Vec<$crate::store::PointRow>> {
+                let mut out = Vec::new();
+                for chunk in series.chunks($crate::store::common::IN_LIST_MAX) {
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes FROM usage_points p \
+                         WHERE node_id = ",
+                    );
+                    q.push_bind(node_id).push(" AND series IN (");
+                    let mut list = q.separated(", ");
+                    for s in chunk {
+                        list.push_bind(*s);
+                    }
+                    q.push(
+                        ") AND NOT EXISTS (SELECT 1 FROM usage_points n \
+                         WHERE n.node_id = p.node_id AND n.series = p.series AND n.time_ns > p.time_ns)",
+                    );
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        out.push(point_row(&r)?);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn stored_points(&self, node_id: &str, points: &[(&str, i64)]) -> $crate::error::Result<Vec<(String, i64)>> {
+                use sqlx::Row;
+                let mut out = Vec::new();
+                for chunk in points.chunks($crate::store::common::IN_LIST_MAX / 2) {
+                    // A superset by series and by time, narrowed to the exact pairs below.
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT series, time_ns FROM usage_points WHERE node_id = ",
+                    );
+                    q.push_bind(node_id).push(" AND series IN (");
+                    let mut list = q.separated(", ");
+                    for (s, _) in chunk {
+                        list.push_bind(*s);
+                    }
+                    q.push(") AND time_ns IN (");
+                    let mut list = q.separated(", ");
+                    for (_, t) in chunk {
+                        list.push_bind(*t);
+                    }
+                    q.push(")");
+                    let wanted: std::collections::HashSet<(&str, i64)> = chunk.iter().copied().collect();
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        let (series, time): (String, i64) = (r.try_get("series")?, r.try_get("time_ns")?);
+                        if wanted.contains(&(series.as_str(), time)) {
+                            out.push((series, time));
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn stored_events(&self, events: &[(&str, &str)]) -> $crate::error::Result<Vec<(String, String)>> {
+                use sqlx::Row;
+                let mut out = Vec::new();
+                for chunk in events.chunks($crate::store::common::IN_LIST_MAX / 2) {
+                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                        "SELECT source, id FROM usage_events WHERE source IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for (source, _) in chunk {
+                        list.push_bind(*source);
+                    }
+                    q.push(") AND id IN (");
+                    let mut list = q.separated(", ");
+                    for (_, id) in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    let wanted: std::collections::HashSet<(&str, &str)> = chunk.iter().copied().collect();
+                    for r in q.build().fetch_all(&self.pool).await? {
+                        let (source, id): (String, String) = (r.try_get("source")?, r.try_get("id")?);
+                        if wanted.contains(&(source.as_str(), id.as_str())) {
+                            out.push((source, id));
+                        }
+                    }
+                }
+                Ok(out)
             }
 
             async fn rollup_queue_last(&self) -> $crate::error::Result<Option<i64>> {
@@ -694,6 +786,50 @@ macro_rules! impl_store {
                 },
                 refused_by: r.try_get("refused_by")?,
             })
+        }
+
+        fn point_row(r: &$row) -> $crate::error::Result<$crate::store::PointRow> {
+            use sqlx::Row;
+            Ok($crate::store::PointRow {
+                series: r.try_get("series")?,
+                start_ns: r.try_get("start_ns")?,
+                time_ns: r.try_get("time_ns")?,
+                prev_ns: r.try_get("prev_ns")?,
+                counters: counters(r)?,
+            })
+        }
+
+        /// Claims the batch's OpenTelemetry points and CloudEvents. A plain insert: a point or
+        /// event claimed already fails it with a unique violation.
+        async fn insert_claims(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            b: &$crate::store::PreparedBatch,
+        ) -> $crate::error::Result<()> {
+            // Eight values per point; far below both backends' bound-value limits.
+            for chunk in b.points.chunks($crate::store::common::IN_LIST_MAX / 8) {
+                let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                    "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) ",
+                );
+                q.push_values(chunk, |mut row, p| {
+                    row.push_bind(&b.node_id)
+                        .push_bind(&p.series)
+                        .push_bind(p.start_ns)
+                        .push_bind(p.time_ns)
+                        .push_bind(p.prev_ns)
+                        .push_bind(p.counters.requests)
+                        .push_bind(p.counters.compute_ms)
+                        .push_bind(p.counters.egress_bytes);
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            for chunk in b.events.chunks($crate::store::common::IN_LIST_MAX / 2) {
+                let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new("INSERT INTO usage_events (source, id) ");
+                q.push_values(chunk, |mut row, (source, id)| {
+                    row.push_bind(source).push_bind(id);
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            Ok(())
         }
 
         /// The usage of the account's period starting at `period_start`, read with the

@@ -110,6 +110,22 @@ pub(crate) struct PreparedBatch {
     /// Accounts whose current-period totals the decision needs.
     pub accounts: Vec<String>,
     pub current_period_start: i64,
+    /// OpenTelemetry data points the batch counts: claimed with it, so a point is counted
+    /// once however often it is resent. A point another writer claimed first fails the
+    /// transaction with [`crate::EngineError::Contention`].
+    pub points: Vec<PointRow>,
+    /// CloudEvents (source, id) the batch counts, claimed likewise.
+    pub events: Vec<(String, String)>,
+}
+
+/// One OpenTelemetry data point as stored (see the `usage_points` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PointRow {
+    pub series: String,
+    pub start_ns: i64,
+    pub time_ns: i64,
+    pub prev_ns: i64,
+    pub counters: Counters,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -348,6 +364,12 @@ pub(crate) trait Store: Send + Sync {
     /// Claims the batch, writes its records and period totals, queues its hourly sums and
     /// stores the receipt, in one transaction.
     async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
+    /// The latest stored point (by time) of each of `series` sent by `node_id`.
+    async fn latest_points(&self, node_id: &str, series: &[&str]) -> Result<Vec<PointRow>>;
+    /// Which of the (series, time) pairs `node_id` has stored points for.
+    async fn stored_points(&self, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>>;
+    /// Which of the (source, id) pairs were counted already.
+    async fn stored_events(&self, events: &[(&str, &str)]) -> Result<Vec<(String, String)>>;
     /// Takes up to `max_batches` queued batches of id at most `through` (any, when `None`)
     /// and adds their hourly sums to the hourly rollups, in one transaction; answers how many
     /// it took. With `wait`, batches another roll-up holds are waited for (and are then gone)
