@@ -2,8 +2,8 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, schemathesis (in its own Python virtual environment) for the API's
-# conformance to its OpenAPI document, and the UI's npm packages.
+# tauri-driver, Python test tools (schemathesis, the OpenTelemetry and CloudEvents SDKs; in
+# their own virtual environment), and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,14 +41,20 @@ if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-d
   cargo install tauri-driver --locked --quiet
 fi
 
-# Schemathesis checks the running server against its OpenAPI document (crates/cli/tests/serve.rs).
-schemathesis_version=4.32.5
+# Test tools in their own Python virtual environment: schemathesis checks the running server
+# against its OpenAPI document (crates/cli/tests/serve.rs); the official OpenTelemetry and
+# CloudEvents SDKs send it usage (crates/cli/tests/otel.rs).
+python_tools=(schemathesis==4.32.5 opentelemetry-sdk==1.45.2 opentelemetry-exporter-otlp-proto-http==1.45.2 cloudevents==2.2.0)
 venv="${XDG_DATA_HOME:-$HOME/.local/share}/edgecost-dev/venv"
-if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
-  echo "setup: installing schemathesis $schemathesis_version"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
-fi
+installed=$("$venv/bin/pip" freeze --disable-pip-version-check 2>/dev/null || true)
+for tool in "${python_tools[@]}"; do
+  if ! grep -qix "$tool" <<<"$installed"; then
+    echo "setup: installing the Python test tools (${python_tools[*]})"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
+    break
+  fi
+done
 
 # The UI's build tools (Vite 7) need Node.js 20.19 or newer.
 node_version=$(node --version 2>/dev/null | tr -d v)
