@@ -6,7 +6,10 @@
 //!   background task has also rolled up every batch into the hourly rollups;
 //! - ingest-to-visible latency: from sending a batch to the bill showing it, and to a usage
 //!   query showing it;
-//! - p50/p99 of a 90-day hourly usage query with 1,000 accounts (goal: p99 <= 20 ms).
+//! - p50/p99 of a 90-day hourly usage query with 1,000 accounts (goal: p99 <= 20 ms);
+//! - OpenTelemetry data points/s through `POST /v1/metrics`'s path (protobuf decoding, the
+//!   metric mapping and the per-point claims), beside the native batch format's records/s on
+//!   the same data in the same run (goal: >= 0.7x native).
 //!
 //! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000);
 //! `EDGECOST_BENCH_BACKENDS=sqlite` or `=postgres` runs one backend.
@@ -77,6 +80,119 @@ fn batches(s: &Setup, records: usize, tag: &str) -> Vec<TelemetryBatch> {
                 .collect(),
         })
         .collect()
+}
+
+/// The same traffic as [`batches`], as OTLP/HTTP protobuf bodies: per record, one delta point
+/// of `http.server.request.duration` (requests and, by the resource's say, compute) and one of
+/// `http.server.response.body.size` (egress).
+fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        AggregationTemporality, Histogram, HistogramDataPoint, Metric, ResourceMetrics, ScopeMetrics, metric,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use prost::Message;
+    let kv = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }),
+        ..Default::default()
+    };
+    batches
+        .iter()
+        .map(|b| {
+            let point = |r: &TelemetryRecord, count: u64, sum: f64| {
+                let start = r.window_start.timestamp_nanos_opt().unwrap() as u64;
+                HistogramDataPoint {
+                    attributes: vec![
+                        kv("http.route", &r.route),
+                        kv("edgecost.account.id", &r.account_id),
+                        kv("edgecost.region", &r.region),
+                    ],
+                    start_time_unix_nano: start,
+                    time_unix_nano: start + u64::from(r.window_seconds) * 1_000_000_000,
+                    count,
+                    sum: Some(sum),
+                    ..Default::default()
+                }
+            };
+            let histogram = |name: &str, unit: &str, data_points| Metric {
+                name: name.into(),
+                unit: unit.into(),
+                data: Some(metric::Data::Histogram(Histogram {
+                    data_points,
+                    aggregation_temporality: AggregationTemporality::Delta as i32,
+                })),
+                ..Default::default()
+            };
+            let metrics = vec![
+                histogram(
+                    "http.server.request.duration",
+                    "s",
+                    b.records.iter().map(|r| point(r, r.requests, r.compute_ms as f64 / 1_000.0)).collect(),
+                ),
+                histogram(
+                    "http.server.response.body.size",
+                    "By",
+                    b.records.iter().map(|r| point(r, r.requests, r.egress_bytes as f64)).collect(),
+                ),
+            ];
+            ExportMetricsServiceRequest {
+                resource_metrics: vec![ResourceMetrics {
+                    resource: Some(Resource {
+                        attributes: vec![kv("edgecost.compute.source", "http.server.request.duration")],
+                        ..Default::default()
+                    }),
+                    scope_metrics: vec![ScopeMetrics { metrics, ..Default::default() }],
+                    ..Default::default()
+                }],
+            }
+            .encode_to_vec()
+        })
+        .collect()
+}
+
+/// OTLP data points/s beside native records/s, on the same traffic, each into its own database.
+async fn otlp_figures(backend: &str, url_native: &str, url_otlp: &str, records: usize) {
+    use edgecost_engine::otlp::{self, OtlpEncoding, OtlpMapping};
+    let native = setup(url_native, ACCOUNTS_INGEST).await;
+    let work = batches(&native, records, "native");
+    let started = Instant::now();
+    for b in &work {
+        native.engine.ingest(&native.node, b, now()).await.unwrap();
+    }
+    let native_rate = records as f64 / started.elapsed().as_secs_f64();
+
+    let s = setup(url_otlp, ACCOUNTS_INGEST).await;
+    let bodies = otlp_bodies(&batches(&s, records, "otlp"));
+    let mapping = OtlpMapping::default();
+    let mut points_sent = 0;
+    let started = Instant::now();
+    for body in &bodies {
+        let request = otlp::decode(body, OtlpEncoding::Protobuf).unwrap();
+        let (points, refused, _) = otlp::points(&request, &mapping);
+        assert!(refused.is_empty(), "{:?}", refused.first());
+        let counted = s.engine.ingest_points(&s.node, &points, now()).await.unwrap();
+        assert_eq!(counted.counted, points.len(), "{:?}", counted.refused.first());
+        points_sent += points.len();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // The same usage per second: a native record carries what two points do.
+    let otlp_rate = records as f64 / elapsed;
+    let bill = |setup: &Setup| {
+        let (engine, account) = (setup.engine.clone(), setup.accounts[0].clone());
+        async move { engine.bill_to_date(&account, now()).await.unwrap().totals }
+    };
+    assert_eq!(bill(&native).await, bill(&s).await, "both formats bill the same usage");
+    println!(
+        "{backend:<10} OTLP/HTTP metrics {:>9.0} points/s (protobuf decoded, mapped, claimed), {:>9.0} records' worth/s | \
+         native batches {:>9.0} records/s | {:.2}x native for the same usage (goal >= 0.70x: {})",
+        points_sent as f64 / elapsed,
+        otlp_rate,
+        native_rate,
+        otlp_rate / native_rate,
+        if otlp_rate >= 0.7 * native_rate { "met" } else { "NOT met" },
+    );
 }
 
 fn from_minutes(minutes: i64) -> DateTime<Utc> {
@@ -275,6 +391,12 @@ fn main() {
         let pg = run("postgres").then(PgServer::start);
         if let Some(pg) = &pg {
             ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
+        }
+        if run("sqlite") {
+            otlp_figures("sqlite", &sqlite("native.db"), &sqlite("otlp.db"), records).await;
+        }
+        if let Some(pg) = &pg {
+            otlp_figures("postgres", &pg.create_database().await, &pg.create_database().await, records).await;
         }
         if run("sqlite") {
             query_figures("sqlite", &sqlite("query.db"), true).await;

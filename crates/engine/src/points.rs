@@ -167,18 +167,26 @@ impl Engine {
                 Err(r) => prepared.refused.push(r),
             }
         }
+        // Cumulative series chain from their latest stored point; delta points stand alone.
         let series: Vec<&str> = {
-            let mut s: Vec<&str> = usable.iter().map(|p| p.series.as_str()).collect();
+            let mut s: Vec<&str> = usable.iter().filter(|p| p.temporality == Temporality::Cumulative).map(|p| p.series.as_str()).collect();
             s.sort_unstable();
             s.dedup();
             s
         };
-        let latest: HashMap<String, PointRow> =
-            self.store.latest_points(node.as_str(), &series).await?.into_iter().map(|p| (p.series.clone(), p)).collect();
-        // Points at or before their series' latest stored point may have been stored already.
+        let latest: HashMap<String, PointRow> = if series.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.latest_points(node.as_str(), &series).await?.into_iter().map(|p| (p.series.clone(), p)).collect()
+        };
+        // A delta point, or a cumulative one at or before its series' latest stored point, may
+        // have been stored already.
         let maybe_stored: Vec<(&str, i64)> = usable
             .iter()
-            .filter(|p| latest.get(&p.series).is_some_and(|l| p.time_ns as i64 <= l.time_ns))
+            .filter(|p| match p.temporality {
+                Temporality::Delta => true,
+                Temporality::Cumulative => latest.get(&p.series).is_some_and(|l| p.time_ns as i64 <= l.time_ns),
+            })
             .map(|p| (p.series.as_str(), p.time_ns as i64))
             .collect();
         let stored: HashSet<(String, i64)> = if maybe_stored.is_empty() {

@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use edgecost_api::{EventRefusal, EventsReceipt};
+use edgecost_api::{ErrorBody, EventRefusal, EventsReceipt};
 use edgecost_engine::otlp::{self, OtlpEncoding};
 use edgecost_engine::{PointsIngested, Refusal, events};
 use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse};
@@ -29,9 +29,25 @@ const INFLATED_BYTES_MAX: usize = crate::router::BODY_LIMIT_BYTES;
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
 
-/// OTLP/HTTP metrics export. Answers `ExportMetricsServiceResponse` in the request's
-/// encoding; points not counted are reported as its partial success, saying why. A failure
-/// answers a `google.rpc.Status` whose `ErrorInfo` detail carries the stable code.
+/// OpenTelemetry metrics from an edge node (OTLP/HTTP, as the Collector's `otlphttp` exporter
+/// and the SDKs send them): `ExportMetricsServiceRequest` in protobuf or JSON, optionally
+/// gzip- or deflate-compressed. The answer is `ExportMetricsServiceResponse` in the request's
+/// encoding; points that are not counted are reported as its partial success, with why. A
+/// failure answers a `google.rpc.Status` whose `ErrorInfo` detail carries the stable code.
+/// `docs/telemetry.md` gives the mapping of metrics to usage.
+#[utoipa::path(
+    post, path = "/v1/metrics", tag = "telemetry",
+    request_body(content = Vec<u8>, description = "An OTLP `ExportMetricsServiceRequest` (or the same as OTLP/JSON with `Content-Type: application/json`)", content_type = "application/x-protobuf"),
+    security(("node_token" = [])),
+    responses(
+        (status = 200, description = "Counted, each point once; refused points in `partialSuccess` (`ExportMetricsServiceResponse` in the request's encoding)", content_type = "application/x-protobuf"),
+        (status = 400, description = "Not an OTLP metrics request (`malformed_body`): a `google.rpc.Status`"),
+        (status = 401, description = "Missing or invalid node token: a `google.rpc.Status`"),
+        (status = 413, description = "The body, once inflated, is larger than the limit (`body_too_large`)"),
+        (status = 415, description = "Another content type or encoding (`unsupported_content_type`, `unsupported_content_encoding`)"),
+        (status = 503, description = "Contention: retry (`contention`)"),
+    )
+)]
 pub async fn otlp_metrics(
     State(state): State<AppState>,
     node: Result<NodeAuth, AppError>,
@@ -82,9 +98,24 @@ async fn export(
     Ok(ExportMetricsServiceResponse { partial_success })
 }
 
-/// CloudEvents 1.0 over HTTP: structured mode (`application/cloudevents+json`), batched mode
+/// Usage as CloudEvents 1.0 (type `edgecost.usage`, `subject` the account, `data` the usage;
+/// see `docs/telemetry.md`): structured mode (`application/cloudevents+json`), batched mode
 /// (`application/cloudevents-batch+json`) or binary mode (`ce-*` headers with a JSON body).
 /// Each event is counted once per (`source`, `id`).
+#[utoipa::path(
+    post, path = "/v1/events", tag = "telemetry",
+    request_body(content = Value, description = "A JSON array of CloudEvents (or one, as `application/cloudevents+json`, or binary mode: `ce-*` headers and `application/json` data)", content_type = "application/cloudevents-batch+json"),
+    security(("node_token" = [])),
+    responses(
+        (status = 200, description = "Counted, each event once", body = EventsReceipt),
+        (status = 400, description = "Malformed JSON (`malformed_json`)", body = ErrorBody),
+        (status = 401, description = "Missing or invalid node token", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit (`body_too_large`) or holds too many events (`batch_too_large`)", body = ErrorBody),
+        (status = 415, description = "Another content type (`unsupported_content_type`)", body = ErrorBody),
+        (status = 422, description = "A batch that is not an array (`invalid_body`)", body = ErrorBody),
+        (status = 503, description = "Contention: retry (`contention`)", body = ErrorBody),
+    )
+)]
 pub async fn cloud_events(
     State(state): State<AppState>,
     node: NodeAuth,

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::handlers;
+use crate::{formats, handlers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,8 @@ use crate::handlers;
     ),
     paths(
         handlers::ingest,
+        formats::otlp_metrics,
+        formats::cloud_events,
         handlers::account,
         handlers::bill,
         handlers::outlook,

@@ -332,6 +332,8 @@ async fn the_openapi_document_lists_every_route() {
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in [
         ("/v1/telemetry", "post"),
+        ("/v1/metrics", "post"),
+        ("/v1/events", "post"),
         ("/v1/account", "get"),
         ("/v1/account/bill", "get"),
         ("/v1/account/usage", "get"),

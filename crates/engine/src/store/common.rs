@@ -339,19 +339,18 @@ macro_rules! impl_store {
             async fn latest_points(&self, node_id: &str, series: &[&str]) -> $crate::error::Result<Vec<$crate::store::PointRow>> {
                 let mut out = Vec::new();
                 for chunk in series.chunks($crate::store::common::IN_LIST_MAX) {
+                    // The primary key (node, series, time) finds each series' latest time.
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes FROM usage_points p \
-                         WHERE node_id = ",
+                        "SELECT p.series, p.start_ns, p.time_ns, p.prev_ns, p.requests, p.compute_ms, p.egress_bytes \
+                         FROM usage_points p JOIN (SELECT series, MAX(time_ns) AS latest FROM usage_points WHERE node_id = ",
                     );
                     q.push_bind(node_id).push(" AND series IN (");
                     let mut list = q.separated(", ");
                     for s in chunk {
                         list.push_bind(*s);
                     }
-                    q.push(
-                        ") AND NOT EXISTS (SELECT 1 FROM usage_points n \
-                         WHERE n.node_id = p.node_id AND n.series = p.series AND n.time_ns > p.time_ns)",
-                    );
+                    q.push(") GROUP BY series) m ON p.series = m.series AND p.time_ns = m.latest WHERE p.node_id = ");
+                    q.push_bind(node_id);
                     for r in q.build().fetch_all(&self.pool).await? {
                         out.push(point_row(&r)?);
                     }
@@ -363,27 +362,16 @@ macro_rules! impl_store {
                 use sqlx::Row;
                 let mut out = Vec::new();
                 for chunk in points.chunks($crate::store::common::IN_LIST_MAX / 2) {
-                    // A superset by series and by time, narrowed to the exact pairs below.
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT series, time_ns FROM usage_points WHERE node_id = ",
+                        "SELECT p.series, p.time_ns FROM usage_points p JOIN (",
                     );
-                    q.push_bind(node_id).push(" AND series IN (");
-                    let mut list = q.separated(", ");
-                    for (s, _) in chunk {
-                        list.push_bind(*s);
-                    }
-                    q.push(") AND time_ns IN (");
-                    let mut list = q.separated(", ");
-                    for (_, t) in chunk {
-                        list.push_bind(*t);
-                    }
-                    q.push(")");
-                    let wanted: std::collections::HashSet<(&str, i64)> = chunk.iter().copied().collect();
+                    q.push_values(chunk, |mut row, (series, time)| {
+                        row.push_bind(*series).push_bind(*time);
+                    });
+                    q.push(") AS k ON p.series = k.column1 AND p.time_ns = k.column2 WHERE p.node_id = ");
+                    q.push_bind(node_id);
                     for r in q.build().fetch_all(&self.pool).await? {
-                        let (series, time): (String, i64) = (r.try_get("series")?, r.try_get("time_ns")?);
-                        if wanted.contains(&(series.as_str(), time)) {
-                            out.push((series, time));
-                        }
+                        out.push((r.try_get("series")?, r.try_get("time_ns")?));
                     }
                 }
                 Ok(out)
