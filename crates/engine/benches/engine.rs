@@ -385,11 +385,13 @@ fn main() {
         // EDGECOST_BENCH_BACKENDS=sqlite or =postgres runs one backend only.
         let only = std::env::var("EDGECOST_BENCH_BACKENDS").unwrap_or_default();
         let run = |backend: &str| only.is_empty() || only.split(',').any(|b| b == backend);
-        if run("sqlite") {
+        // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone.
+        let otlp_only = std::env::var("EDGECOST_BENCH_ONLY").is_ok_and(|v| v == "otlp");
+        if run("sqlite") && !otlp_only {
             ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
         }
         let pg = run("postgres").then(PgServer::start);
-        if let Some(pg) = &pg {
+        if let Some(pg) = pg.as_ref().filter(|_| !otlp_only) {
             ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
         }
         if run("sqlite") {
@@ -398,10 +400,10 @@ fn main() {
         if let Some(pg) = &pg {
             otlp_figures("postgres", &pg.create_database().await, &pg.create_database().await, records).await;
         }
-        if run("sqlite") {
+        if run("sqlite") && !otlp_only {
             query_figures("sqlite", &sqlite("query.db"), true).await;
         }
-        if let Some(pg) = &pg {
+        if let Some(pg) = pg.as_ref().filter(|_| !otlp_only) {
             query_figures("postgres", &pg.create_database().await, false).await;
         }
     });

@@ -114,10 +114,16 @@ pub fn points(request: &ExportMetricsServiceRequest, mapping: &OtlpMapping) -> (
                         continue;
                     }
                 };
+                let metric = MetricContext {
+                    name: &m.name,
+                    meters,
+                    compute_ms_per_unit,
+                    identity: metric_identity(&m.name, &m.unit, resource, scope_name, scope_version),
+                };
                 for p in raw {
                     let this = index;
                     index += 1;
-                    match point(this, &p, &meters, compute_ms_per_unit, resource, mapping, (&m.name, &m.unit, scope_name, scope_version)) {
+                    match point(this, &p, &metric, resource, mapping) {
                         Ok(Some(sp)) => out.push(sp),
                         Ok(None) => {}
                         Err(r) => refused.push(r),
@@ -231,15 +237,24 @@ fn raw_points(data: Option<&metric::Data>) -> Vec<RawPoint<'_>> {
     }
 }
 
+/// What a metric's points share.
+struct MetricContext<'a> {
+    name: &'a str,
+    meters: Meters,
+    compute_ms_per_unit: f64,
+    /// [`metric_identity`] of the metric.
+    identity: Sha256,
+}
+
 fn point(
     index: usize,
     p: &RawPoint<'_>,
-    meters: &Meters,
-    compute_ms_per_unit: f64,
+    metric: &MetricContext<'_>,
     resource: &[KeyValue],
     mapping: &OtlpMapping,
-    (name, unit, scope_name, scope_version): (&str, &str, &str, &str),
 ) -> Result<Option<SeriesPoint>, Refusal> {
+    let MetricContext { name, meters, compute_ms_per_unit, identity } = metric;
+    let (name, compute_ms_per_unit) = (*name, *compute_ms_per_unit);
     if let Some(why) = p.unsupported {
         return Err(Refusal::new(index, "unsupported_metric_type", format!("metric '{name}': {why}")));
     }
@@ -275,14 +290,14 @@ fn point(
     let whole = |v: f64| -> Result<u64, Refusal> {
         let v = v.round();
         // 2^63: anything at or past it is beyond every bound the engine accepts.
-        if v >= 9.223_372_036_854_775_808e18 {
+        if v >= i64::MAX as f64 {
             return Err(Refusal::new(index, "absurd_value", format!("metric '{name}' has a value beyond what one series can count")));
         }
         Ok(v as u64)
     };
     Ok(Some(SeriesPoint {
         index,
-        series: series_id(name, unit, resource, scope_name, scope_version, p.attributes),
+        series: series_id(identity, p.attributes),
         account_id,
         route,
         region,
@@ -308,28 +323,36 @@ fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// A series' identity: the metric, its resource, its scope and its attributes (order of
-/// attributes does not matter).
-fn series_id(name: &str, unit: &str, resource: &[KeyValue], scope: &str, version: &str, attributes: &[KeyValue]) -> String {
-    let canonical = |kvs: &[KeyValue]| -> BTreeMap<String, String> {
-        kvs.iter().map(|kv| (kv.key.clone(), kv.value.as_ref().map(value_text).unwrap_or_default())).collect()
-    };
+/// What identifies every series of one metric: the metric, its resource and its scope,
+/// hashed once; [`series_id`] adds a point's attributes.
+fn metric_identity(name: &str, unit: &str, resource: &[KeyValue], scope: &str, version: &str) -> Sha256 {
     let mut h = Sha256::new();
     for part in [name, unit, scope, version] {
         h.update(part.len().to_be_bytes());
         h.update(part.as_bytes());
     }
-    for kvs in [resource, attributes] {
-        let map = canonical(kvs);
-        h.update(map.len().to_be_bytes());
-        for (k, v) in map {
-            h.update(k.len().to_be_bytes());
-            h.update(k.as_bytes());
-            h.update(v.len().to_be_bytes());
-            h.update(v.as_bytes());
-        }
-    }
+    hash_attributes(&mut h, resource);
+    h
+}
+
+/// A series' identity: its metric's and its attributes (their order does not matter).
+fn series_id(metric: &Sha256, attributes: &[KeyValue]) -> String {
+    let mut h = metric.clone();
+    hash_attributes(&mut h, attributes);
     hex::encode(&h.finalize()[..16])
+}
+
+fn hash_attributes(h: &mut Sha256, attributes: &[KeyValue]) {
+    let mut sorted: Vec<&KeyValue> = attributes.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+    h.update(sorted.len().to_be_bytes());
+    for kv in sorted {
+        let value = kv.value.as_ref().map(value_text).unwrap_or_default();
+        h.update(kv.key.len().to_be_bytes());
+        h.update(kv.key.as_bytes());
+        h.update(value.len().to_be_bytes());
+        h.update(value.as_bytes());
+    }
 }
 
 /// An attribute value in a form that tells different values apart.

@@ -199,7 +199,9 @@ impl Engine {
         usable.sort_by(|a, b| (&a.series, a.time_ns, a.index).cmp(&(&b.series, b.time_ns, b.index)));
         let mut last: HashMap<&str, PointRow> = latest.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let mut claimed: HashSet<(&str, i64)> = HashSet::new();
-        let mut records: BTreeMap<(String, String, String, i64, u32), (Counters, Vec<usize>)> = BTreeMap::new();
+        // (account, route, region, window start, window seconds): the usage and the points in it.
+        type RecordKey = (String, String, String, i64, u32);
+        let mut records: BTreeMap<RecordKey, (Counters, Vec<usize>)> = BTreeMap::new();
         for p in usable {
             let time = p.time_ns as i64;
             if stored.contains(&(p.series.clone(), time)) || !claimed.insert((p.series.as_str(), time)) {

@@ -359,22 +359,7 @@ macro_rules! impl_store {
             }
 
             async fn stored_points(&self, node_id: &str, points: &[(&str, i64)]) -> $crate::error::Result<Vec<(String, i64)>> {
-                use sqlx::Row;
-                let mut out = Vec::new();
-                for chunk in points.chunks($crate::store::common::IN_LIST_MAX / 2) {
-                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT p.series, p.time_ns FROM usage_points p JOIN (",
-                    );
-                    q.push_values(chunk, |mut row, (series, time)| {
-                        row.push_bind(*series).push_bind(*time);
-                    });
-                    q.push(") AS k ON p.series = k.column1 AND p.time_ns = k.column2 WHERE p.node_id = ");
-                    q.push_bind(node_id);
-                    for r in q.build().fetch_all(&self.pool).await? {
-                        out.push((r.try_get("series")?, r.try_get("time_ns")?));
-                    }
-                }
-                Ok(out)
+                <$store>::find_stored_points(&self.pool, node_id, points).await
             }
 
             async fn stored_events(&self, events: &[(&str, &str)]) -> $crate::error::Result<Vec<(String, String)>> {
@@ -793,23 +778,7 @@ macro_rules! impl_store {
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
             b: &$crate::store::PreparedBatch,
         ) -> $crate::error::Result<()> {
-            // Eight values per point; far below both backends' bound-value limits.
-            for chunk in b.points.chunks($crate::store::common::IN_LIST_MAX / 8) {
-                let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                    "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) ",
-                );
-                q.push_values(chunk, |mut row, p| {
-                    row.push_bind(&b.node_id)
-                        .push_bind(&p.series)
-                        .push_bind(p.start_ns)
-                        .push_bind(p.time_ns)
-                        .push_bind(p.prev_ns)
-                        .push_bind(p.counters.requests)
-                        .push_bind(p.counters.compute_ms)
-                        .push_bind(p.counters.egress_bytes);
-                });
-                q.build().execute(&mut **tx).await?;
-            }
+            <$store>::insert_points(tx, &b.node_id, &b.points).await?;
             for chunk in b.events.chunks($crate::store::common::IN_LIST_MAX / 2) {
                 let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new("INSERT INTO usage_events (source, id) ");
                 q.push_values(chunk, |mut row, (source, id)| {

@@ -196,6 +196,50 @@ fn columns<'a>(counters: impl Iterator<Item = &'a Counters>) -> (Vec<i64>, Vec<i
 }
 
 impl PgStore {
+    /// Claims OpenTelemetry points by `COPY`, one statement however many. A point claimed
+    /// already fails it with a unique violation.
+    async fn insert_points(tx: &mut Transaction<'static, Postgres>, node_id: &str, points: &[super::PointRow]) -> Result<()> {
+        if points.is_empty() {
+            return Ok(());
+        }
+        let node_id = copy_text(node_id);
+        let mut data = String::with_capacity(points.len() * 100);
+        for p in points {
+            let c = &p.counters;
+            let _ = writeln!(
+                data,
+                "{node_id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                copy_text(&p.series),
+                p.start_ns,
+                p.time_ns,
+                p.prev_ns,
+                c.requests,
+                c.compute_ms,
+                c.egress_bytes
+            );
+        }
+        let mut copy = tx
+            .copy_in_raw("COPY usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) FROM STDIN")
+            .await?;
+        copy.send(data.into_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+
+    /// Which (series, time) pairs `node_id` has stored: one statement over two arrays.
+    async fn find_stored_points(pool: &PgPool, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>> {
+        let (series, times): (Vec<&str>, Vec<i64>) = points.iter().copied().unzip();
+        Ok(sqlx::query_as(
+            "SELECT p.series, p.time_ns FROM usage_points p JOIN UNNEST($2::text[], $3::bigint[]) AS k(series, time_ns) \
+             ON p.series = k.series AND p.time_ns = k.time_ns WHERE p.node_id = $1",
+        )
+        .bind(node_id)
+        .bind(series)
+        .bind(times)
+        .fetch_all(pool)
+        .await?)
+    }
+
     async fn close_pools(&self) {
         self.pool.close().await;
     }

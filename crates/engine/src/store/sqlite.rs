@@ -226,6 +226,46 @@ fn values_list(rows: usize, width: usize) -> String {
 }
 
 impl SqliteStore {
+    /// Claims OpenTelemetry points, eight values per row, in statements far below SQLite's
+    /// bound-value limit. A point claimed already fails with a unique violation.
+    async fn insert_points(tx: &mut Transaction<'static, Sqlite>, node_id: &str, points: &[super::PointRow]) -> Result<()> {
+        for chunk in points.chunks(super::common::IN_LIST_MAX / 8) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) ",
+            );
+            q.push_values(chunk, |mut row, p| {
+                row.push_bind(node_id)
+                    .push_bind(&p.series)
+                    .push_bind(p.start_ns)
+                    .push_bind(p.time_ns)
+                    .push_bind(p.prev_ns)
+                    .push_bind(p.counters.requests)
+                    .push_bind(p.counters.compute_ms)
+                    .push_bind(p.counters.egress_bytes);
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Which (series, time) pairs `node_id` has stored, by a join on the pairs.
+    async fn find_stored_points(pool: &sqlx::SqlitePool, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>> {
+        use sqlx::Row;
+        let mut out = Vec::new();
+        for chunk in points.chunks(super::common::IN_LIST_MAX / 2) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT p.series, p.time_ns FROM usage_points p JOIN (");
+            q.push_values(chunk, |mut row, (series, time)| {
+                row.push_bind(*series).push_bind(*time);
+            });
+            q.push(") AS k ON p.series = k.column1 AND p.time_ns = k.column2 WHERE p.node_id = ");
+            q.push_bind(node_id);
+            for r in q.build().fetch_all(pool).await? {
+                out.push((r.try_get("series")?, r.try_get("time_ns")?));
+            }
+        }
+        Ok(out)
+    }
+
     async fn close_pools(&self) {
         self.writer.close().await;
         self.pool.close().await;
