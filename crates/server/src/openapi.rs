@@ -65,6 +65,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
     declare_bounds(&mut doc);
     declare_metrics_address(&mut doc);
+    declare_usage_formats(&mut doc);
     serde_json::from_value(doc).expect("the amended OpenAPI document deserializes")
 }
 
@@ -104,6 +105,15 @@ fn declare_bounds(doc: &mut Value) {
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "cursor"), cursor);
     let tier = at(at(doc, schemas), &["TierChangeRequest", "properties"]);
     bound(at(tier, &["tier"]), json!({"minLength": 1}));
+}
+
+/// The bodies of `/v1/metrics` and `/v1/events` are specified by OTLP and CloudEvents, not by
+/// this document: an opaque protobuf message, and a JSON array of event objects.
+fn declare_usage_formats(doc: &mut Value) {
+    *at(doc, &["paths", "/v1/metrics", "post", "requestBody", "content", "application/x-protobuf"]) =
+        json!({"schema": {"type": "string", "format": "binary"}});
+    *at(doc, &["paths", "/v1/events", "post", "requestBody", "content", "application/cloudevents-batch+json"]) =
+        json!({"schema": {"type": "array", "items": {"type": "object"}}});
 }
 
 /// States that `/metrics` answers on the metrics address, not the API's.
