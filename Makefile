@@ -15,7 +15,7 @@ run: setup
 	$(CARGO) run --locked -p edgecost-app
 
 ui-test: setup
-	cd ui && npm test
+	cd ui && npm run check && npm test
 
 # Unit, property, PostgreSQL, HTTP and end-to-end tests. The E2E suite drives the built app
 # and the built `edgecost` binary.

@@ -57,7 +57,10 @@ if ! printf '%s\n%s\n' 20.19.0 "$node_version" | sort -V -C; then
   exit 1
 fi
 
-if [ -f ui/package-lock.json ] && [ ! -d ui/node_modules ]; then
+# Also when ui/node_modules predates a package added to the lock (npm records what it
+# installed in node_modules/.package-lock.json).
+if [ -f ui/package-lock.json ] && { [ ! -d ui/node_modules ] ||
+  [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; }; then
   echo "setup: installing the UI's npm packages"
   # `npm install --no-save` installs the locked versions and leaves the lock file as it is.
   # `npm ci` would refuse a lock that records other platforms' optional packages (rollup's
