@@ -22,6 +22,7 @@ ui-test: setup
 test: setup ui-test
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) machete
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
 

@@ -2,7 +2,7 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, schemathesis (in its own Python virtual environment) for the API's
+# tauri-driver, cargo-machete, schemathesis (in its own Python virtual environment) for the API's
 # conformance to its OpenAPI document, and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,11 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo is missing; install Rust with rustup first" >&2
   exit 1
+fi
+
+if ! command -v cargo-machete >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo-machete" ]; then
+  echo "setup: installing cargo-machete"
+  cargo install cargo-machete --version 0.9.2 --locked --quiet
 fi
 
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
