@@ -76,7 +76,7 @@ fn main() {
             planner::plan_current,
             planner::plan_new,
             planner::plan_open,
-            planner::plan_open_path,
+            planner::plan_open_recent,
             planner::plan_from_usage,
             planner::plan_from_account,
             planner::plan_edit,

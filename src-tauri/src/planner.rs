@@ -78,11 +78,13 @@ pub async fn plan_new(state: State<'_, PlannerState>, count: u32) -> Answer<Plan
     install(&state, PlanSession::blank()?, count)
 }
 
+/// Opens a plan of the recent list. The UI names it by id: it never hands the app a path.
 #[tauri::command]
-pub async fn plan_open_path(handle: AppHandle, state: State<'_, PlannerState>, path: String, count: u32) -> Answer<PlanView> {
-    let path = PathBuf::from(path);
+pub async fn plan_open_recent(handle: AppHandle, state: State<'_, PlannerState>, id: String, count: u32) -> Answer<PlanView> {
+    let recent = recent(&handle)?;
+    let path = recent.path_of(&id)?;
     let view = install(&state, PlanSession::open(&path)?, count)?;
-    recent(&handle)?.remember(&path)?;
+    recent.remember(&path)?;
     Ok(view)
 }
 

@@ -61,6 +61,9 @@ pub enum DesktopError {
     BadPackCount { packs: u32, max: u32 },
     #[error("an amount is too large to compute exactly")]
     Overflow,
+    /// The UI named a recent plan the list no longer holds.
+    #[error("that plan is not in the recent plans list")]
+    UnknownRecentPlan,
     /// A plan file or a plan edit the planner refused; the code is the planner's own.
     #[error(transparent)]
     Plan(#[from] edgecost_planner::PlanError),
@@ -242,6 +245,7 @@ impl DesktopError {
             DesktopError::NoCreditPacks { .. } => ErrorCode::NoCreditPacks,
             DesktopError::BadPackCount { .. } => ErrorCode::BadPackCount,
             DesktopError::Overflow => ErrorCode::Overflow,
+            DesktopError::UnknownRecentPlan => ErrorCode::UnknownRecentPlan,
             DesktopError::Plan(e) => return e.code(),
         };
         code.as_str()

@@ -138,7 +138,8 @@ commands! {
     plan_new(count: u32) -> PlanView, CommandError;
     /// Asks which plan file to open; `null` when cancelled.
     plan_open(count: u32) -> Option<PlanView>, CommandError;
-    plan_open_path(path: String, count: u32) -> PlanView, CommandError;
+    /// Opens the recent plan with this id (`RecentPlan::id`).
+    plan_open_recent(id: String, count: u32) -> PlanView, CommandError;
     /// Asks for a usage export and builds the plan from it; `null` when cancelled.
     plan_from_usage(count: u32) -> Option<PlanView>, CommandError;
     plan_from_account(count: u32) -> PlanView, CommandError;

@@ -97,8 +97,8 @@ export function commands(invoke: Invoke) {
     planNew: (count: number) => invoke<PlanView>("plan_new", { count }),
     /** Asks which plan file to open; `null` when cancelled. Rejects with CommandError. */
     planOpen: (count: number) => invoke<PlanView | null>("plan_open", { count }),
-    /** Rejects with CommandError. */
-    planOpenPath: (path: string, count: number) => invoke<PlanView>("plan_open_path", { path, count }),
+    /** Opens the recent plan with this id (`RecentPlan::id`). Rejects with CommandError. */
+    planOpenRecent: (id: string, count: number) => invoke<PlanView>("plan_open_recent", { id, count }),
     /** Asks for a usage export and builds the plan from it; `null` when cancelled. Rejects with CommandError. */
     planFromUsage: (count: number) => invoke<PlanView | null>("plan_from_usage", { count }),
     /** Rejects with CommandError. */

@@ -18,6 +18,7 @@ const PLAN_MESSAGES: Partial<Record<ErrorCode, string>> = {
   usage_record_invalid: "A line of the usage file cannot be read.",
   usage_empty: "The usage file holds no records.",
   no_plan: "No plan is open. Open or start one.",
+  unknown_recent_plan: "That plan is no longer in the recent plans list. Open its file from the start screen instead.",
   not_signed_in: "No account is connected. Connect one or open the demo from the first screen, or start from a usage file.",
   overflow: "A number is too large to compute exactly.",
 };
