@@ -1,7 +1,7 @@
 //! The UI's TypeScript types and command wrappers come from the Rust types and the IPC tables
 //! (`edgecost_desktop::ipc`); these fail when the committed files in `ui/src/bindings/desktop/`,
 //! `ui/src/bindings/account/` or `ui/src/lib/commands.generated.ts` are stale, or when the tables
-//! differ from the shell's commands. Run with `EDGECOST_UPDATE_BINDINGS=1` to rewrite the files.
+//! differ from the shell's commands. `make codegen` (`EDGECOST_CODEGEN=1`) rewrites the files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ fn check_bindings<E: std::fmt::Debug>(folder: &str, expected: &[&str], write: im
     for name in expected {
         assert!(fresh.contains_key(*name), "{name} not generated: {:?}", fresh.keys());
     }
-    if std::env::var_os("EDGECOST_UPDATE_BINDINGS").is_some() {
+    if std::env::var_os("EDGECOST_CODEGEN").is_some() {
         let _ = std::fs::remove_dir_all(&committed_dir);
         std::fs::create_dir_all(&committed_dir).unwrap();
         for (name, text) in &fresh {
@@ -32,10 +32,7 @@ fn check_bindings<E: std::fmt::Debug>(folder: &str, expected: &[&str], write: im
         }
     }
     let committed = read_dir(&committed_dir);
-    assert!(
-        committed == fresh,
-        "ui/src/bindings/{folder} is stale; run `EDGECOST_UPDATE_BINDINGS=1 cargo test -p edgecost-desktop --test bindings` and commit"
-    );
+    assert!(committed == fresh, "ui/src/bindings/{folder} is stale; run `make codegen` and commit");
 }
 
 #[test]
@@ -62,14 +59,11 @@ fn locate(name: &str) -> String {
 fn committed_command_wrappers_match_the_ipc_tables() {
     let committed_file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/commands.generated.ts");
     let fresh = edgecost_desktop::ipc::typescript(locate);
-    if std::env::var_os("EDGECOST_UPDATE_BINDINGS").is_some() {
+    if std::env::var_os("EDGECOST_CODEGEN").is_some() {
         std::fs::write(&committed_file, &fresh).unwrap();
     }
     let committed = std::fs::read_to_string(&committed_file).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "ui/src/lib/commands.generated.ts is stale; run `EDGECOST_UPDATE_BINDINGS=1 cargo test -p edgecost-desktop --test bindings` and commit"
-    );
+    assert!(committed == fresh, "ui/src/lib/commands.generated.ts is stale; run `make codegen` and commit");
 }
 
 /// A `#[tauri::command]` function of the shell: its name, its arguments the UI passes (the
