@@ -31,7 +31,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 fn announce(handle: &AppHandle, view: Option<DashboardView>) {
     if let Some(view) = view {
         notify_thresholds(handle, &view);
-        let _ = handle.emit(ipc::SYNC_EVENT, SyncEvent::Done { dashboard: Box::new(view) });
+        let _ = ipc::SYNC.send(SyncEvent::Done { dashboard: Box::new(view) }, |name, payload| handle.emit(name, payload));
     }
 }
 

@@ -12,9 +12,6 @@ use edgecost_desktop::{
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 
-/// Sent to the UI when the window is asked to close while the plan has unsaved edits.
-pub use edgecost_desktop::ipc::CLOSE_REQUESTED_EVENT;
-
 /// The open plan, if any.
 #[derive(Default)]
 pub struct PlannerState {

@@ -18,7 +18,7 @@ pub fn start(handle: AppHandle) {
             if !app.is_connected().await {
                 continue;
             }
-            let _ = handle.emit(ipc::SYNC_EVENT, SyncEvent::Running);
+            let _ = ipc::SYNC.send(SyncEvent::Running, |name, payload| handle.emit(name, payload));
             let event = match app.sync(chrono::Utc::now()).await {
                 Ok(dashboard) => {
                     notify_new_notices(&handle, &dashboard);
@@ -26,7 +26,7 @@ pub fn start(handle: AppHandle) {
                 }
                 Err(e) => SyncEvent::Failed { error: e.into() },
             };
-            let _ = handle.emit(ipc::SYNC_EVENT, event);
+            let _ = ipc::SYNC.send(event, |name, payload| handle.emit(name, payload));
         }
     });
 }

@@ -8,6 +8,7 @@
 use std::any::TypeId;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::marker::PhantomData;
 
 use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
@@ -19,10 +20,28 @@ use crate::{
 };
 use edgecost_api::{Granularity, TierChange};
 
-/// The event the background sync (and an account action's fresh dashboard) is announced with.
-pub const SYNC_EVENT: &str = "sync";
+/// An event the shell sends, with the type of its payload: the shell sends it through
+/// [`Event::send`], so the payload cannot differ from what the UI's listener is typed with.
+pub struct Event<P> {
+    pub name: &'static str,
+    payload: PhantomData<fn(P)>,
+}
+
+impl<P> Event<P> {
+    const fn new(name: &'static str) -> Event<P> {
+        Event { name, payload: PhantomData }
+    }
+
+    /// Sends `payload` with this event's name through `emit` (the shell's `Emitter::emit`).
+    pub fn send<R>(&self, payload: P, emit: impl FnOnce(&'static str, P) -> R) -> R {
+        emit(self.name, payload)
+    }
+}
+
+/// The background sync's progress (and an account action's fresh dashboard).
+pub const SYNC: Event<SyncEvent> = Event::new("sync");
 /// Sent when the window is asked to close while the plan has unsaved edits.
-pub const CLOSE_REQUESTED_EVENT: &str = "plan-close-requested";
+pub const CLOSE_REQUESTED: Event<()> = Event::new("plan-close-requested");
 
 /// A TypeScript type as the generated wrappers write it, with the Rust type it stands for.
 #[derive(Clone, Debug)]
@@ -79,6 +98,12 @@ pub struct IpcEvent {
     pub handler: &'static str,
     pub name: &'static str,
     pub payload: IpcType,
+}
+
+impl IpcEvent {
+    fn of<P: TS + 'static>(handler: &'static str, event: &Event<P>, cfg: &Config) -> IpcEvent {
+        IpcEvent { handler, name: event.name, payload: IpcType::of::<P>(std::any::type_name::<P>(), cfg) }
+    }
 }
 
 macro_rules! commands {
@@ -160,10 +185,7 @@ commands! {
 
 /// Every event the shell sends.
 pub fn events(cfg: &Config) -> Vec<IpcEvent> {
-    vec![
-        IpcEvent { handler: "onSync", name: SYNC_EVENT, payload: IpcType::of::<SyncEvent>("SyncEvent", cfg) },
-        IpcEvent { handler: "onPlanCloseRequested", name: CLOSE_REQUESTED_EVENT, payload: IpcType::of::<()>("()", cfg) },
-    ]
+    vec![IpcEvent::of("onSync", &SYNC, cfg), IpcEvent::of("onPlanCloseRequested", &CLOSE_REQUESTED, cfg)]
 }
 
 /// `connect_account` → `connectAccount`.
