@@ -15,15 +15,27 @@ run: setup
 	$(CARGO) run --locked -p edgecost-app
 
 ui-test: setup
-	cd ui && npm test
+	cd ui && npm run check && npm test
 
 # Unit, property, PostgreSQL, HTTP and end-to-end tests. The E2E suite drives the built app
 # and the built `edgecost` binary.
 test: setup ui-test
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) machete
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
+
+# Rewrites every committed generated file: the UI's TypeScript bindings and command wrappers
+# (ui/src/bindings, ui/src/lib/commands.generated.ts) and the JSON schemas (schemas/). The same
+# tests fail in `make test` when a file is stale. The API's bindings go first: the desktop's
+# command wrappers import from them.
+.PHONY: codegen
+codegen:
+	EDGECOST_CODEGEN=1 $(CARGO) test --locked -p edgecost-api --test generated
+	EDGECOST_CODEGEN=1 $(CARGO) test --locked -p edgecost-pricing --test schema
+	EDGECOST_CODEGEN=1 $(CARGO) test --locked -p edgecost-planner --test plan_file
+	EDGECOST_CODEGEN=1 $(CARGO) test --locked -p edgecost-desktop --test bindings
 
 bench: setup
 	$(CARGO) bench --locked -p edgecost-pricing --bench rating

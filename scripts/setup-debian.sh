@@ -2,8 +2,8 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, Python test tools (schemathesis, the OpenTelemetry and CloudEvents SDKs; in
-# their own virtual environment), and the UI's npm packages.
+# tauri-driver, cargo-machete, Python test tools (schemathesis, the OpenTelemetry and CloudEvents
+# SDKs; in their own virtual environment), and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+if ! command -v cargo-machete >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/cargo-machete" ]; then
+  echo "setup: installing cargo-machete"
+  cargo install cargo-machete --version 0.9.2 --locked --quiet
+fi
+
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --quiet
@@ -63,7 +68,10 @@ if ! printf '%s\n%s\n' 20.19.0 "$node_version" | sort -V -C; then
   exit 1
 fi
 
-if [ -f ui/package-lock.json ] && [ ! -d ui/node_modules ]; then
+# Also when ui/node_modules predates a package added to the lock (npm records what it
+# installed in node_modules/.package-lock.json).
+if [ -f ui/package-lock.json ] && { [ ! -d ui/node_modules ] ||
+  [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; }; then
   echo "setup: installing the UI's npm packages"
   # `npm install --no-save` installs the locked versions and leaves the lock file as it is.
   # `npm ci` would refuse a lock that records other platforms' optional packages (rollup's

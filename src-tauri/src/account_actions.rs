@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use edgecost_api::TierChange;
 use edgecost_desktop::{
     ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds, PlanBillingView,
-    PurchaseView, UpgradeSheet, actions, new_intent_key,
+    PurchaseView, SyncEvent, UpgradeSheet, actions, ipc, new_intent_key,
 };
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
@@ -31,7 +31,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 fn announce(handle: &AppHandle, view: Option<DashboardView>) {
     if let Some(view) = view {
         notify_thresholds(handle, &view);
-        let _ = handle.emit("sync", serde_json::json!({ "state": "done", "dashboard": view }));
+        let _ = ipc::SYNC.send(SyncEvent::Done { dashboard: Box::new(view) }, |name, payload| handle.emit(name, payload));
     }
 }
 

@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use edgecost_desktop::{
-    App, ChartId, ChartRange, CommandError, DashboardView, ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, PlanInput,
-    PlanQuote, Startup, TierChoice, TokenVault,
+    App, ChartId, ChartRange, CommandError, DashboardView, ErrorCode, ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView,
+    PlanInput, PlanQuote, Startup, TierChoice, TokenVault,
 };
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
@@ -97,7 +97,7 @@ pub async fn export_chart(
         .add_filter(extension.to_uppercase(), &[extension])
         .blocking_save_file();
     let Some(picked) = picked else { return Ok(None) };
-    let path = picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?;
+    let path = picked.into_path().map_err(|e| CommandError::new(ErrorCode::WriteFailed, e.to_string()))?;
     state.app.export_chart(id, format, dark, &path).await?;
     Ok(Some(path.display().to_string()))
 }
@@ -136,7 +136,7 @@ pub async fn export_invoice(
             let picked =
                 handle.dialog().file().set_file_name(&file_name).add_filter(extension.to_uppercase(), &[extension]).blocking_save_file();
             let Some(picked) = picked else { return Ok(None) };
-            picked.into_path().map_err(|e| CommandError { code: "write_failed".into(), message: e.to_string() })?
+            picked.into_path().map_err(|e| CommandError::new(ErrorCode::WriteFailed, e.to_string()))?
         }
     };
     state.app.export_invoice(&id, format, &path).await?;

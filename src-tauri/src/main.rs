@@ -8,6 +8,7 @@ mod commands;
 mod planner;
 mod sync;
 
+use edgecost_desktop::ipc;
 use tauri::{Emitter, Manager};
 
 /// Counts the starts of this launch across [`start_again`].
@@ -35,7 +36,7 @@ fn main() {
                 && window.state::<planner::PlannerState>().has_unsaved_edits()
             {
                 api.prevent_close();
-                let _ = window.emit(planner::CLOSE_REQUESTED_EVENT, ());
+                let _ = ipc::CLOSE_REQUESTED.send((), |name, payload| window.emit(name, payload));
             }
         })
         .setup(|app| {
@@ -76,7 +77,7 @@ fn main() {
             planner::plan_current,
             planner::plan_new,
             planner::plan_open,
-            planner::plan_open_path,
+            planner::plan_open_recent,
             planner::plan_from_usage,
             planner::plan_from_account,
             planner::plan_edit,

@@ -6,14 +6,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use edgecost_desktop::{
-    CommandError, DesktopError, EditAnswer, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanView,
+    CommandError, DesktopError, EditAnswer, ErrorCode, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanView,
     PlanVsMeasured, RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
 };
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
-
-/// Sent to the UI when the window is asked to close while the plan has unsaved edits.
-pub const CLOSE_REQUESTED_EVENT: &str = "plan-close-requested";
 
 /// The open plan, if any.
 #[derive(Default)]
@@ -24,16 +21,16 @@ pub struct PlannerState {
 type Answer<T> = Result<T, CommandError>;
 
 fn no_plan() -> CommandError {
-    CommandError { code: "no_plan".into(), message: "no plan is open".into() }
+    CommandError::new(ErrorCode::NoPlan, "no plan is open")
 }
 
 fn recent(handle: &AppHandle) -> Answer<RecentPlans> {
-    let dir = handle.path().app_data_dir().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })?;
+    let dir = handle.path().app_data_dir().map_err(|e| CommandError::new(ErrorCode::ReadFailed, e.to_string()))?;
     Ok(RecentPlans::in_dir(&dir))
 }
 
 fn recovery(handle: &AppHandle) -> Answer<PlanRecovery> {
-    let dir = handle.path().app_data_dir().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })?;
+    let dir = handle.path().app_data_dir().map_err(|e| CommandError::new(ErrorCode::ReadFailed, e.to_string()))?;
     Ok(PlanRecovery::in_dir(&dir))
 }
 
@@ -58,7 +55,7 @@ fn install(state: &PlannerState, mut session: PlanSession, count: u32) -> Answer
 }
 
 fn picked_path(picked: Option<tauri_plugin_dialog::FilePath>) -> Answer<Option<PathBuf>> {
-    picked.map(|p| p.into_path().map_err(|e| CommandError { code: "read_failed".into(), message: e.to_string() })).transpose()
+    picked.map(|p| p.into_path().map_err(|e| CommandError::new(ErrorCode::ReadFailed, e.to_string()))).transpose()
 }
 
 #[tauri::command]
@@ -78,11 +75,13 @@ pub async fn plan_new(state: State<'_, PlannerState>, count: u32) -> Answer<Plan
     install(&state, PlanSession::blank()?, count)
 }
 
+/// Opens a plan of the recent list. The UI names it by id: it never hands the app a path.
 #[tauri::command]
-pub async fn plan_open_path(handle: AppHandle, state: State<'_, PlannerState>, path: String, count: u32) -> Answer<PlanView> {
-    let path = PathBuf::from(path);
+pub async fn plan_open_recent(handle: AppHandle, state: State<'_, PlannerState>, id: String, count: u32) -> Answer<PlanView> {
+    let recent = recent(&handle)?;
+    let path = recent.path_of(&id)?;
     let view = install(&state, PlanSession::open(&path)?, count)?;
-    recent(&handle)?.remember(&path)?;
+    recent.remember(&path)?;
     Ok(view)
 }
 
@@ -126,7 +125,7 @@ pub async fn plan_details(state: State<'_, PlannerState>, dark: bool) -> Answer<
     let work = with_session(&state, |s| s.details_work(dark))?;
     let details = tauri::async_runtime::spawn_blocking(move || work.run())
         .await
-        .map_err(|e| CommandError { code: "internal".into(), message: e.to_string() })?;
+        .map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))?;
     Ok(details?)
 }
 
@@ -217,7 +216,7 @@ pub async fn plan_discard(handle: AppHandle, state: State<'_, PlannerState>) -> 
 /// Closes the window once the person has answered about unsaved edits (see `main.rs`).
 #[tauri::command]
 pub fn close_window(window: tauri::WebviewWindow) -> Answer<()> {
-    window.destroy().map_err(|e| CommandError { code: "internal".into(), message: e.to_string() })
+    window.destroy().map_err(|e| CommandError::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// The open plan beside the signed-in (or demo) account's measured usage, route by route.

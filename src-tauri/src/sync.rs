@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use edgecost_desktop::{DashboardView, SyncEvent};
+use edgecost_desktop::{DashboardView, SyncEvent, ipc};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::commands::AppState;
@@ -18,7 +18,7 @@ pub fn start(handle: AppHandle) {
             if !app.is_connected().await {
                 continue;
             }
-            let _ = handle.emit("sync", SyncEvent::Running);
+            let _ = ipc::SYNC.send(SyncEvent::Running, |name, payload| handle.emit(name, payload));
             let event = match app.sync(chrono::Utc::now()).await {
                 Ok(dashboard) => {
                     notify_new_notices(&handle, &dashboard);
@@ -26,7 +26,7 @@ pub fn start(handle: AppHandle) {
                 }
                 Err(e) => SyncEvent::Failed { error: e.into() },
             };
-            let _ = handle.emit("sync", event);
+            let _ = ipc::SYNC.send(event, |name, payload| handle.emit(name, payload));
         }
     });
 }

@@ -17,6 +17,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::TierChoice::export_all(dir)?;
     crate::ChartRange::export_all(dir)?;
     crate::CommandError::export_all(dir)?;
+    crate::ErrorCode::export_all(dir)?;
     crate::SyncEvent::export_all(dir)?;
     crate::ExportFormat::export_all(dir)?;
     crate::InvoiceListView::export_all(dir)?;

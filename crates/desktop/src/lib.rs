@@ -29,6 +29,7 @@ mod demo;
 mod error;
 mod files;
 mod invoices;
+pub mod ipc;
 mod plan_account;
 mod plan_actual;
 mod plan_costs;
@@ -61,7 +62,7 @@ pub use dashboard::{
     BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, WARNING_PERCENT,
 };
 pub use demo::{DEMO_ACCOUNT_FILE, DEMO_DATABASE, DemoServer};
-pub use error::DesktopError;
+pub use error::{DesktopError, ErrorCode};
 pub use invoices::{
     INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView,
     invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
@@ -95,6 +96,12 @@ pub enum SyncEvent {
 pub struct CommandError {
     pub code: String,
     pub message: String,
+}
+
+impl CommandError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> CommandError {
+        CommandError { code: code.as_str().to_owned(), message: message.into() }
+    }
 }
 
 impl From<DesktopError> for CommandError {

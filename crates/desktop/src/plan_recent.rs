@@ -1,4 +1,5 @@
-//! The list of recently opened plan files, kept in the app's data folder.
+//! The list of recently opened plan files, kept in the app's data folder. The UI names an entry
+//! by its id and never by its path, so the web view can only open a plan the person picked.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,8 @@ pub const RECENT_PLANS_MAX: usize = 10;
 /// A recently opened plan file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RecentPlan {
+    /// What the UI passes back to open this plan (see [`RecentPlans::path_of`]).
+    pub id: String,
     pub path: String,
     pub name: String,
     /// Whether the file is still there.
@@ -43,11 +46,17 @@ impl RecentPlans {
             .into_iter()
             .take(RECENT_PLANS_MAX)
             .map(|p| RecentPlan {
+                id: recent_id(&p),
                 name: p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 exists: p.is_file(),
                 path: p.display().to_string(),
             })
             .collect()
+    }
+
+    /// The file of the entry with id `id`, while the list holds it.
+    pub fn path_of(&self, id: &str) -> Result<PathBuf, DesktopError> {
+        self.paths().into_iter().take(RECENT_PLANS_MAX).find(|p| recent_id(p) == id).ok_or(DesktopError::UnknownRecentPlan)
     }
 
     /// Puts `path` first, dropping its older entry and the oldest past the bound.
@@ -60,6 +69,16 @@ impl RecentPlans {
         write_json(&self.file, &paths)?;
         Ok(self.list())
     }
+}
+
+/// A stable id of a listed path: its FNV-1a hash, in hex.
+fn recent_id(path: &Path) -> String {
+    let hash = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 #[cfg(test)]
@@ -80,5 +99,19 @@ mod tests {
         assert_eq!(list[1].name, "plan-11.yaml");
         assert_eq!(list.iter().filter(|p| p.name == "plan-5.yaml").count(), 1);
         assert!(!list[0].exists);
+    }
+
+    #[test]
+    fn an_id_names_a_listed_plan_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let recent = RecentPlans::in_dir(dir.path());
+        let a = dir.path().join("a.yaml");
+        recent.remember(&a).unwrap();
+        let list = recent.remember(&dir.path().join("b.yaml")).unwrap();
+        assert_ne!(list[0].id, list[1].id);
+        assert_eq!(recent.path_of(&list[1].id).unwrap(), a);
+        assert_eq!(recent.list(), list, "ids are stable");
+        assert!(matches!(recent.path_of("/etc/passwd"), Err(DesktopError::UnknownRecentPlan)));
+        assert!(matches!(recent.path_of(""), Err(DesktopError::UnknownRecentPlan)));
     }
 }

@@ -179,11 +179,11 @@ fn a_hit_ratio_above_one_is_refused() {
 fn assert_fresh(file: &str, schema: serde_json::Value) {
     let path = root().join("schemas").join(file);
     let fresh = serde_json::to_string_pretty(&schema).unwrap() + "\n";
-    if std::env::var_os("EDGECOST_WRITE_SCHEMAS").is_some() {
+    if std::env::var_os("EDGECOST_CODEGEN").is_some() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let published = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(published == fresh, "schemas/{file} is stale; run EDGECOST_WRITE_SCHEMAS=1 cargo test -p edgecost-planner --test plan_file");
+    assert!(published == fresh, "schemas/{file} is stale; run `make codegen` and commit");
 }
 
 #[test]

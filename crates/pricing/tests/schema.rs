@@ -6,14 +6,11 @@ use edgecost_pricing::PriceBook;
 fn published_schema_file_is_current() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/price-book.schema.json");
     let fresh = serde_json::to_string_pretty(&PriceBook::json_schema()).unwrap() + "\n";
-    if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+    if std::env::var_os("EDGECOST_CODEGEN").is_some() {
         std::fs::write(path, &fresh).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "schemas/price-book.schema.json is stale; run `UPDATE_SCHEMAS=1 cargo test -p edgecost-pricing --test schema`"
-    );
+    assert!(committed == fresh, "schemas/price-book.schema.json is stale; run `make codegen` and commit");
     let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
     let required = schema["required"].as_array().unwrap();
     for field in ["version", "currency", "tiers", "credit_pack"] {

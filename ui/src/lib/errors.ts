@@ -1,4 +1,5 @@
 import type { CommandError } from "../bindings/desktop/CommandError";
+import type { ErrorCode } from "../bindings/desktop/ErrorCode";
 
 /** An error as a person reads it: what happened, then what to do about it. */
 export interface Explained {
@@ -8,7 +9,7 @@ export interface Explained {
   detail: string;
 }
 
-const EXPLANATIONS: Record<string, [string, string]> = {
+const EXPLANATIONS: Partial<Record<ErrorCode, [string, string]>> = {
   bad_server_url: [
     "That server URL is not valid.",
     "Enter the server's address, for example billing.example.com (https is assumed) or 127.0.0.1:8080 (http, on this computer).",
@@ -38,12 +39,22 @@ const EXPLANATIONS: Record<string, [string, string]> = {
 /** Where an error shows: on the sign-in form nothing has synced yet, so nothing is kept. */
 export type ErrorContext = "app" | "sign-in";
 
-const SIGN_IN: Record<string, [string, string]> = {
+const SIGN_IN: Partial<Record<ErrorCode, [string, string]>> = {
   network: ["Could not reach the server.", "Check the address and that the server is running, then connect again. Nothing was saved."],
 };
 
+/** The entry of `table` for `code`, when the code is one of its keys. */
+export function lookup<T>(table: Partial<Record<ErrorCode, T>>, code: string): T | undefined {
+  return Object.hasOwn(table, code) ? table[code as ErrorCode] : undefined;
+}
+
+/** Whether `error` has the code `code`. */
+export function hasCode(error: { code: string } | null | undefined, code: ErrorCode): boolean {
+  return error?.code === code;
+}
+
 export function explain(error: CommandError, context: ErrorContext = "app"): Explained {
-  const known = (context === "sign-in" ? SIGN_IN[error.code] : undefined) ?? EXPLANATIONS[error.code];
+  const known = (context === "sign-in" ? lookup(SIGN_IN, error.code) : undefined) ?? lookup(EXPLANATIONS, error.code);
   if (known) return { code: error.code, what: known[0], todo: known[1], detail: error.message };
   return { code: error.code, what: "Something went wrong.", todo: "Try again. If it keeps happening, report the detail below.", detail: error.message };
 }

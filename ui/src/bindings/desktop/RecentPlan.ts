@@ -3,7 +3,11 @@
 /**
  * A recently opened plan file.
  */
-export type RecentPlan = { path: string, name: string, 
+export type RecentPlan = { 
+/**
+ * What the UI passes back to open this plan (see [`RecentPlans::path_of`]).
+ */
+id: string, path: string, name: string, 
 /**
  * Whether the file is still there.
  */
