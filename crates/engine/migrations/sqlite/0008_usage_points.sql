@@ -15,7 +15,7 @@ CREATE TABLE usage_points (
     egress_bytes  INTEGER NOT NULL,
     PRIMARY KEY (node_id, series, time_ns),
     UNIQUE (node_id, series, prev_ns)
-);
+) WITHOUT ROWID;
 
 -- CloudEvents counted, by source and id: a resent event is counted once.
 CREATE TABLE usage_events (

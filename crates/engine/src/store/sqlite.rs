@@ -226,10 +226,11 @@ fn values_list(rows: usize, width: usize) -> String {
 }
 
 impl SqliteStore {
-    /// Claims OpenTelemetry points, eight values per row, in statements far below SQLite's
-    /// bound-value limit. A point claimed already fails with a unique violation.
+    /// Claims OpenTelemetry points, eight values per row, in statements of up to 4,000 rows
+    /// (below SQLite's 32,766 bound values). A point claimed already fails with a unique
+    /// violation.
     async fn insert_points(tx: &mut Transaction<'static, Sqlite>, node_id: &str, points: &[super::PointRow]) -> Result<()> {
-        for chunk in points.chunks(super::common::IN_LIST_MAX / 8) {
+        for chunk in points.chunks(4_000) {
             let mut q = sqlx::QueryBuilder::<Sqlite>::new(
                 "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) ",
             );
@@ -252,7 +253,7 @@ impl SqliteStore {
     async fn find_stored_points(pool: &sqlx::SqlitePool, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>> {
         use sqlx::Row;
         let mut out = Vec::new();
-        for chunk in points.chunks(super::common::IN_LIST_MAX / 2) {
+        for chunk in points.chunks(16_000) {
             let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT p.series, p.time_ns FROM usage_points p JOIN (");
             q.push_values(chunk, |mut row, (series, time)| {
                 row.push_bind(*series).push_bind(*time);
