@@ -112,7 +112,7 @@ async fn export(
         (status = 401, description = "Missing or invalid node token", body = ErrorBody),
         (status = 413, description = "The body is larger than the limit (`body_too_large`) or holds too many events (`batch_too_large`)", body = ErrorBody),
         (status = 415, description = "Another content type (`unsupported_content_type`)", body = ErrorBody),
-        (status = 422, description = "A batch that is not an array (`invalid_body`)", body = ErrorBody),
+        (status = 422, description = "A batch that is not an array, or an event that is not an object (`invalid_body`)", body = ErrorBody),
         (status = 503, description = "Contention: retry (`contention`)", body = ErrorBody),
     )
 )]
@@ -140,6 +140,9 @@ pub async fn cloud_events(
             });
         }
     };
+    if let Some(i) = events.iter().position(|e| !e.is_object()) {
+        return Err(AppError::InvalidBody { detail: format!("event {i} is not a JSON object; a CloudEvent is one") });
+    }
     let (usage, mut refused) = events::usage_events(&events);
     let ingested = state.engine.ingest_events(&node.node, &usage, state.clock.now()).await.inspect_err(|_| {
         state.metrics.record_ingest(IngestOutcome::Rejected);

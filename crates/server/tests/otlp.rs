@@ -355,8 +355,10 @@ async fn cloud_events_count_once_per_source_and_id_and_refuse_bad_ones() {
         // Malformed JSON, a batch that is no array, a content type CloudEvents does not use.
         let (status, body) = events(&f, "application/cloudevents-batch+json", "[{").await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_json")));
-        let (status, body) = events(&f, "application/cloudevents-batch+json", "{}").await;
-        assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")));
+        for not_events in ["{}", "[1, {}]", "[[]]"] {
+            let (status, body) = events(&f, "application/cloudevents-batch+json", not_events).await;
+            assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")), "{not_events}");
+        }
         let (status, body) = events(&f, "text/csv", "a,b").await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_content_type")));
         assert_eq!(totals(&f, &f.alice.token).await, (150, 0, 2000));
