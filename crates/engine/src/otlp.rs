@@ -164,6 +164,25 @@ struct RawPoint<'a> {
     unsupported: Option<&'static str>,
 }
 
+/// The points of a histogram, explicit-bucket or exponential alike: their count and sum.
+macro_rules! histogram_points {
+    ($h:expr) => {
+        $h.data_points
+            .iter()
+            .map(|p| RawPoint {
+                attributes: &p.attributes,
+                start_ns: p.start_time_unix_nano,
+                time_ns: p.time_unix_nano,
+                flags: p.flags,
+                temporality: $h.aggregation_temporality,
+                count: Some(p.count),
+                sum: p.sum,
+                unsupported: None,
+            })
+            .collect()
+    };
+}
+
 fn raw_points(data: Option<&metric::Data>) -> Vec<RawPoint<'_>> {
     use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
     let unsupported = |attributes, start_ns, time_ns, why| RawPoint {
@@ -178,34 +197,8 @@ fn raw_points(data: Option<&metric::Data>) -> Vec<RawPoint<'_>> {
     };
     match data {
         None => Vec::new(),
-        Some(metric::Data::Histogram(h)) => h
-            .data_points
-            .iter()
-            .map(|p| RawPoint {
-                attributes: &p.attributes,
-                start_ns: p.start_time_unix_nano,
-                time_ns: p.time_unix_nano,
-                flags: p.flags,
-                temporality: h.aggregation_temporality,
-                count: Some(p.count),
-                sum: p.sum,
-                unsupported: None,
-            })
-            .collect(),
-        Some(metric::Data::ExponentialHistogram(h)) => h
-            .data_points
-            .iter()
-            .map(|p| RawPoint {
-                attributes: &p.attributes,
-                start_ns: p.start_time_unix_nano,
-                time_ns: p.time_unix_nano,
-                flags: p.flags,
-                temporality: h.aggregation_temporality,
-                count: Some(p.count),
-                sum: p.sum,
-                unsupported: None,
-            })
-            .collect(),
+        Some(metric::Data::Histogram(h)) => histogram_points!(h),
+        Some(metric::Data::ExponentialHistogram(h)) => histogram_points!(h),
         Some(metric::Data::Sum(s)) => s
             .data_points
             .iter()

@@ -94,6 +94,7 @@ pub struct PointsIngested {
 
 /// What one attempt prepared: records to count, what claims them, and which request items
 /// each record came from.
+#[derive(Default)]
 struct Prepared {
     records: Vec<TelemetryRecord>,
     origins: Vec<Vec<usize>>,
@@ -123,14 +124,7 @@ impl Engine {
         for _ in 0..CLAIM_ATTEMPTS_MAX {
             let keys: Vec<(&str, &str)> = events.iter().map(|e| (e.source.as_str(), e.id.as_str())).collect();
             let stored: HashSet<(String, String)> = self.store.stored_events(&keys).await?.into_iter().collect();
-            let mut prepared = Prepared {
-                records: Vec::new(),
-                origins: Vec::new(),
-                claims: Claims::default(),
-                counted: 0,
-                duplicates: 0,
-                refused: Vec::new(),
-            };
+            let mut prepared = Prepared::default();
             let mut seen = HashSet::new();
             for e in events {
                 let key = (e.source.clone(), e.id.clone());
@@ -152,14 +146,7 @@ impl Engine {
 
     /// Reads the series' stored state and turns the points into records and claims.
     async fn prepare_points(&self, node: &NodeId, points: &[SeriesPoint]) -> Result<Prepared> {
-        let mut prepared = Prepared {
-            records: Vec::new(),
-            origins: Vec::new(),
-            claims: Claims::default(),
-            counted: 0,
-            duplicates: 0,
-            refused: Vec::new(),
-        };
+        let mut prepared = Prepared::default();
         let mut usable = Vec::with_capacity(points.len());
         for p in points {
             match check_point(p) {
