@@ -88,7 +88,7 @@ installed=$(dpkg -L edgecost)
 
 # The installed app, on a display and a session bus of its own, through tauri-driver.
 EDGECOST_APP=/usr/bin/edgecost-app xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  cargo test --locked -p edgecost-e2e --test installed_package -- --ignored
+  cargo test --locked --workspace --test installed_package -- --ignored
 
 "${sudo_cmd[@]}" dpkg -r edgecost
 trap - EXIT

@@ -1,7 +1,7 @@
 //! The app as its .deb installs it. `scripts/package-test.sh` installs the package and runs this
 //! test (ignored otherwise) against the installed binary:
-//! `EDGECOST_APP=/usr/bin/edgecost-app xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e
-//! --test installed_package -- --ignored`.
+//! `EDGECOST_APP=/usr/bin/edgecost-app xvfb-run -a dbus-run-session -- cargo test --workspace
+//! --test installed_package -- --ignored` (the whole workspace, to reuse `make test`'s build).
 
 use edgecost_e2e::*;
 use fantoccini::Locator;
