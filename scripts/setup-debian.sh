@@ -46,7 +46,7 @@ fi
 # The Tauri CLI bundles the app into its .deb and AppImage (`make package`), at the version
 # of the workspace's tauri crates (Cargo.lock).
 tauri_cli_version=2.12.4
-if ! cargo tauri --version 2>/dev/null | grep -qx "tauri-cli $tauri_cli_version"; then
+if ! cargo tauri --version 2>/dev/null | grep -qF " $tauri_cli_version"; then
   echo "setup: installing tauri-cli $tauri_cli_version"
   cargo install tauri-cli --version "$tauri_cli_version" --locked --quiet
 fi
