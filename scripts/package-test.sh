@@ -40,20 +40,20 @@ done
 field Description | grep -q "edge traffic" || fail "Description: $(field Description)"
 
 # --- What it installs ---
-contents=$(dpkg-deb --contents "$deb" | awk '{print $6}' | sed 's|^\./|/|; s|/$||')
+contents=$(dpkg-deb --contents "$deb" | awk '{print $6}' | sed 's|^\./||; s|^|/|; s|/$||' | grep -vx /)
 for path in /usr/bin/edgecost-app /usr/bin/edgecost /usr/share/applications/edgecost.desktop; do
   has_line "$contents" "$path" "contents"
 done
-# Every icon in icons/, at its size (a @2x file in the @2 folder of its logical size).
+# Every icon in icons/, in the folder of its size (a @2x file's with @2 after it).
 for icon in icons/*.png; do
   read -r w h < <(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print(*struct.unpack(">II", d[16:24]))' "$icon")
   dir="${w}x${h}"
-  [[ "$icon" == *@2x.png ]] && dir="$((w / 2))x$((h / 2))@2"
+  if [[ "$icon" == *@2x.png ]]; then dir="$dir@2"; fi
   has_line "$contents" "/usr/share/icons/hicolor/$dir/apps/edgecost-app.png" "icon $icon"
 done
 
 scratch=$(mktemp -d)
-dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$scratch" ./usr/share/applications/edgecost.desktop
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$scratch" --wildcards '*usr/share/applications/edgecost.desktop'
 desktop="$scratch/usr/share/applications/edgecost.desktop"
 cat "$desktop"
 entry=$(cat "$desktop")
