@@ -1,11 +1,12 @@
 # edgecost: `make run` opens the app, `make test` runs every test, `make bench` prints the
-# performance figures. Each target first installs what a fresh Debian 12 machine lacks.
+# performance figures, `make package` bundles the .deb. Each target first installs what a
+# fresh Debian 12 machine lacks.
 
 CARGO ?= cargo
 # The end-to-end tests and the keyring tests need a display and a session bus.
 HEADLESS = xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
 
-.PHONY: setup run test ui-test bench screenshots
+.PHONY: setup run test ui-test bench screenshots package package-test
 
 setup:
 	@bash scripts/setup-debian.sh
@@ -25,6 +26,21 @@ test: setup ui-test
 	$(CARGO) machete
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
+	bash scripts/package.sh debug
+	bash scripts/package-test.sh debug
+
+# The installable app, bundled by the Tauri CLI from a release build into target/release/bundle/:
+# a .deb (the app and the `edgecost` command line) and, where the bundler can fetch its tools,
+# an AppImage.
+package: setup
+	$(CARGO) build --locked --release -p edgecost-app -p edgecost --features edgecost-app/custom-protocol
+	bash scripts/package.sh release
+
+# Checks the .deb, installs it, opens the installed app on its first screen and removes it
+# (as root, or through sudo). `make test` runs the same test on a package of the debug build it
+# has just made, which holds the same files, so that it needs no release build.
+package-test: package
+	bash scripts/package-test.sh release
 
 # Rewrites every committed generated file: the UI's TypeScript bindings and command wrappers
 # (ui/src/bindings, ui/src/lib/commands.generated.ts) and the JSON schemas (schemas/). The same

@@ -2,8 +2,9 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, cargo-machete, Python test tools (schemathesis, the OpenTelemetry and CloudEvents
-# SDKs; in their own virtual environment), and the UI's npm packages.
+# tauri-driver, cargo-machete, the Tauri CLI and desktop-file-utils for the .deb, Python test
+# tools (schemathesis, the OpenTelemetry and CloudEvents SDKs; in their own virtual
+# environment), and the UI's npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ packages=(
   python3-venv
   fonts-dejavu-core
   poppler-utils
+  desktop-file-utils
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 
@@ -44,6 +46,14 @@ fi
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --quiet
+fi
+
+# The Tauri CLI bundles the app into its .deb and AppImage (`make package`), at the version
+# of the workspace's tauri crates (Cargo.lock).
+tauri_cli_version=2.12.4
+if ! cargo tauri --version 2>/dev/null | grep -qF " $tauri_cli_version"; then
+  echo "setup: installing tauri-cli $tauri_cli_version"
+  cargo install tauri-cli --version "$tauri_cli_version" --locked --quiet
 fi
 
 # Test tools in their own Python virtual environment: schemathesis checks the running server
