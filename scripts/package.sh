@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bundles the built app into a .deb and an AppImage with the Tauri CLI (`cargo tauri bundle`).
+# Bundles the built app into a .deb and an AppImage with the Tauri CLI (`tauri bundle`, the
+# official CLI's npm distribution, pinned in ui/package.json).
 # Usage: scripts/package.sh [release|debug]; `make package` builds the binaries first.
 #
 # The CLI takes the app crate's folder, src-tauri/, for the project: its tauri.conf.json is a
@@ -33,7 +34,7 @@ EOF
 )
 
 bundle() {
-  (cd src-tauri && cargo tauri bundle --ci "${profile_flags[@]}" --config "$config" --bundles "$1")
+  (cd src-tauri && ../ui/node_modules/.bin/tauri bundle --ci "${profile_flags[@]}" --config "$config" --bundles "$1")
 }
 
 rm -rf "$out/bundle/deb" "$out/bundle/appimage"

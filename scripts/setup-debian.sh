@@ -2,7 +2,7 @@
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
 # end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
-# tauri-driver, cargo-machete, the Tauri CLI and desktop-file-utils for the .deb, Python test
+# tauri-driver, cargo-machete, desktop-file-utils for the .deb, Python test
 # tools (schemathesis, the OpenTelemetry and CloudEvents SDKs; in their own virtual
 # environment), and the UI's npm packages.
 set -euo pipefail
@@ -48,14 +48,6 @@ if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-d
   cargo install tauri-driver --locked --quiet
 fi
 
-# The Tauri CLI bundles the app into its .deb and AppImage (`make package`), at the version
-# of the workspace's tauri crates (Cargo.lock).
-tauri_cli_version=2.12.4
-if ! cargo tauri --version 2>/dev/null | grep -qF " $tauri_cli_version"; then
-  echo "setup: installing tauri-cli $tauri_cli_version"
-  cargo install tauri-cli --version "$tauri_cli_version" --locked --quiet
-fi
-
 # Test tools in their own Python virtual environment: schemathesis checks the running server
 # against its OpenAPI document (crates/cli/tests/serve.rs); the official OpenTelemetry and
 # CloudEvents SDKs send it usage (crates/cli/tests/otel.rs).
@@ -80,6 +72,7 @@ fi
 
 # Also when ui/node_modules predates a package added to the lock (npm records what it
 # installed in node_modules/.package-lock.json).
+# The UI's packages include the Tauri CLI that bundles the .deb (`make package`).
 if [ -f ui/package-lock.json ] && { [ ! -d ui/node_modules ] ||
   [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; }; then
   echo "setup: installing the UI's npm packages"
