@@ -108,7 +108,30 @@ impl Engine {
     /// Counts data points of usage series sent by `node` (see the module documentation).
     /// `refused` are the request's points refused before this (by the decoder); they are
     /// returned with the others.
+    /// A request of more points than one batch holds is counted in batches of consecutive
+    /// times, each its own transaction, so an exporter's large request is never refused whole.
     pub async fn ingest_points(&self, node: &NodeId, points: &[SeriesPoint], now: DateTime<Utc>) -> Result<PointsIngested> {
+        if points.len() <= MAX_BATCH_RECORDS {
+            return self.ingest_point_batch(node, points, now).await;
+        }
+        let mut by_time = points.to_vec();
+        by_time.sort_by_key(|p| (p.time_ns, p.index));
+        let mut total = PointsIngested::default();
+        let mut accounts = BTreeMap::new();
+        for chunk in by_time.chunks(MAX_BATCH_RECORDS) {
+            let part = self.ingest_point_batch(node, chunk, now).await?;
+            total.counted += part.counted;
+            total.duplicates += part.duplicates;
+            total.refused.extend(part.refused);
+            // The latest status of each account: later batches see the earlier ones' usage.
+            accounts.extend(part.accounts.into_iter().map(|a| (a.account_id.clone(), a)));
+        }
+        total.refused.sort_by_key(|r| r.index);
+        total.accounts = accounts.into_values().collect();
+        Ok(total)
+    }
+
+    async fn ingest_point_batch(&self, node: &NodeId, points: &[SeriesPoint], now: DateTime<Utc>) -> Result<PointsIngested> {
         for _ in 0..CLAIM_ATTEMPTS_MAX {
             let prepared = self.prepare_points(node, points).await?;
             match self.count_prepared(node, "otlp", prepared, now).await {

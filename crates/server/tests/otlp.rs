@@ -205,6 +205,28 @@ async fn delta_points_and_egress_count_as_sent() {
 }
 
 #[tokio::test]
+async fn a_request_larger_than_one_batch_is_counted_whole() {
+    on_both_backends(|f| async move {
+        // 25,000 delta points of one series each (distinct routes), more than one batch holds.
+        let points: Vec<HistogramDataPoint> = (0..25_000u64)
+            .map(|i| HistogramDataPoint {
+                attributes: vec![kv("http.route", &format!("/api/r{i}"))],
+                ..duration_point(nanos(10), nanos(5), 2, 0.5)
+            })
+            .collect();
+        let r =
+            request(resource_of(&f.alice.id), vec![histogram("http.server.request.duration", "s", AggregationTemporality::Delta, points)]);
+        let answer = export_ok(&f, &r).await;
+        assert_eq!(answer.partial_success, None);
+        assert_eq!(totals(&f, &f.alice.token).await, (50_000, 12_500_000, 0));
+        // Sent again whole: nothing more counts.
+        export_ok(&f, &r).await;
+        assert_eq!(totals(&f, &f.alice.token).await, (50_000, 12_500_000, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn otlp_bad_input_is_refused_with_codes_and_nothing_half_stored() {
     on_both_backends(|f| async move {
         let delta = AggregationTemporality::Delta;
