@@ -199,11 +199,9 @@ impl Engine {
             })
             .map(|p| (p.series.as_str(), p.time_ns as i64))
             .collect();
-        let stored: HashSet<(String, i64)> = if maybe_stored.is_empty() {
-            HashSet::new()
-        } else {
-            self.store.stored_points(node.as_str(), &maybe_stored).await?.into_iter().collect()
-        };
+        let stored_rows = if maybe_stored.is_empty() { Vec::new() } else { self.store.stored_points(node.as_str(), &maybe_stored).await? };
+        // Looked up by the request's own strings: no copy of a series id per point.
+        let stored: HashSet<(&str, i64)> = stored_rows.iter().map(|(series, time)| (series.as_str(), *time)).collect();
 
         // Each series in time order, chained from its latest stored point.
         usable.sort_by(|a, b| (&a.series, a.time_ns, a.index).cmp(&(&b.series, b.time_ns, b.index)));
@@ -214,7 +212,7 @@ impl Engine {
         let mut records: BTreeMap<RecordKey, (Counters, Vec<usize>)> = BTreeMap::new();
         for p in usable {
             let time = p.time_ns as i64;
-            if stored.contains(&(p.series.clone(), time)) || !claimed.insert((p.series.as_str(), time)) {
+            if stored.contains(&(p.series.as_str(), time)) || !claimed.insert((p.series.as_str(), time)) {
                 prepared.duplicates += 1;
                 continue;
             }
