@@ -74,6 +74,12 @@ pub struct LedgerEntry {
     pub pack_id: Option<String>,
     pub paid_overage: Option<PaidOverage>,
     pub note: String,
+    /// For a purchase made by automatic top-up: the sequence of the entry after which the
+    /// balance was below the top-up threshold (the crossing that caused it; 0 when the balance
+    /// was below it from the start). `None` for a purchase the owner made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub auto_top_up_after: Option<u32>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -30,6 +30,8 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::CreditPurchase::export_all(dir)?;
     crate::CreditLedger::export_all(dir)?;
     crate::NoticeList::export_all(dir)?;
+    crate::BudgetStatus::export_all(dir)?;
+    crate::AutoTopUpStatus::export_all(dir)?;
     crate::UsageQuery::export_all(dir)?;
     crate::UsageSeries::export_all(dir)?;
     crate::UsageLogQuery::export_all(dir)?;

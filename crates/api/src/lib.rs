@@ -23,6 +23,7 @@
 
 mod account;
 mod admin;
+mod controls;
 mod credits;
 pub mod export;
 mod invoices;
@@ -35,6 +36,10 @@ pub use account::{
     AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals,
 };
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
+pub use controls::{
+    AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetForecast, BudgetSettings, BudgetStatus,
+    DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD,
+};
 pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, MAX_PACKS_PER_PURCHASE, PaidOverage};
 pub use invoices::{
     DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary, MAX_INVOICE_PAGE,

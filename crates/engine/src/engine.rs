@@ -13,6 +13,7 @@ use edgecost_api::{
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{Bill, Decimal, Meter, PriceBook, THRESHOLDS_PERCENT, Tier, packs_to_cover};
 
+use crate::controls;
 use crate::error::{EngineError, Result};
 use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::period::{Period, from_unix};
@@ -84,6 +85,9 @@ pub struct Engine {
     pub(crate) book: Arc<PriceBook>,
     rollups: Arc<RollupTask>,
     record_ids: RecordIds,
+    /// When each account's budget forecasts were last worked out after a batch (unix seconds
+    /// of the batch's `now`).
+    pub(crate) forecasts_checked: Arc<std::sync::Mutex<HashMap<String, i64>>>,
 }
 
 /// Queued batches one roll-up transaction takes at most.
@@ -168,7 +172,7 @@ impl Engine {
             EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) }
         })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
-        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key) })
+        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key), forecasts_checked: Arc::default() })
     }
 
     /// Closes the database for every clone of this engine: the roll-up task stops and the
@@ -431,6 +435,8 @@ impl Engine {
             Err(e) => tracing::warn!(batch_id = %receipt.batch_id, error = %e,
                 "finding accounts to settle after a committed batch failed; settlement is redone on their next write"),
         }
+        let touched: Vec<&str> = receipt.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        self.follow_up_budgets(&touched, now).await;
         Ok(Ingested { receipt, replayed })
     }
 
@@ -616,8 +622,10 @@ impl Engine {
         let entries = self.store.ledger(&account.0).await?;
         let balance = ledger::checked_balance(&account.0, &entries)?;
         let paid = ledger::paid_for_period(&entries, period.start_unix());
-        // Nothing to spend and nothing to return: the common case costs one read.
-        if balance == 0 && paid == 0 {
+        // Automatic top-up buys for the open period only.
+        let open = period == Period::containing(now);
+        // Nothing to spend, nothing to return and nothing to buy: the common case costs a read.
+        if balance == 0 && paid == 0 && !(open && self.store.controls(&account.0).await?.is_some_and(|c| c.top_up.is_some())) {
             return Ok(());
         }
         // A closed period is rated as its final bill: on the tier at its last second.
@@ -629,7 +637,11 @@ impl Engine {
             if takes_packs {
                 ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, now);
             }
-            Ok(LedgerPlan { entries: chain.planned, response_json: None })
+            let alerts = match (&state.top_up, open) {
+                (Some(top_up), true) => controls::plan_top_up(&book, &mut chain, state, top_up, &period, overage, &account_id, now)?,
+                _ => Vec::new(),
+            };
+            Ok(LedgerPlan { entries: chain.planned, response_json: None, alerts })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
         detached(async move { store.write_ledger(&id, period.start_unix(), None, &decide).await }).await?;
@@ -698,7 +710,11 @@ impl Engine {
                 balance: ledger::from_cents(chain.balance),
                 purchased_at: now,
             };
-            Ok(LedgerPlan { entries: chain.planned, response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")) })
+            Ok(LedgerPlan {
+                entries: chain.planned,
+                response_json: Some(serde_json::to_string(&response).expect("a purchase serializes")),
+                alerts: Vec::new(),
+            })
         };
         let (store, id) = (self.store.clone(), account.0.clone());
         let written = detached(async move { store.write_ledger(&id, period_start, Some(&claim), &decide).await }).await?;
@@ -745,6 +761,7 @@ impl Engine {
                     pack_id: r.pack_id,
                     paid_overage,
                     note: r.note,
+                    auto_top_up_after: r.auto_after_sequence.map(|s| s as u32),
                     created_at: from_unix(r.created_at),
                 }
             })
@@ -1044,7 +1061,7 @@ fn check_name(field: &'static str, name: &str) -> Result<()> {
 }
 
 /// The claim of `idempotency_key` for `request`, which a repeat must match by its hash.
-fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now: DateTime<Utc>) -> Result<PurchaseClaim> {
+pub(crate) fn idempotency_claim(idempotency_key: &str, request: &impl serde::Serialize, now: DateTime<Utc>) -> Result<PurchaseClaim> {
     if !validate::is_printable_id(idempotency_key, edgecost_api::MAX_IDEMPOTENCY_KEY_CHARS) {
         return Err(EngineError::InvalidIdempotencyKey);
     }
@@ -1075,6 +1092,6 @@ pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: 
 }
 
 /// Stored times are whole seconds; answers use the same precision so replays match.
-fn truncate_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn truncate_to_second(t: DateTime<Utc>) -> DateTime<Utc> {
     from_unix(t.timestamp())
 }

@@ -41,6 +41,8 @@ pub enum EngineError {
     CreditPacksNotAllowed { tier: String },
     #[error("a downgrade to {scheduled} is scheduled, and {scheduled} takes no burst credit; cancel the downgrade to buy credit packs")]
     CreditPacksScheduledOut { scheduled: String },
+    #[error("{reason}")]
+    InvalidControls { reason: String },
     #[error("packs must be 1 to {max}; got {packs}")]
     InvalidPackCount { packs: u32, max: u32 },
     #[error("invalid usage query: {reason}")]
@@ -88,6 +90,7 @@ impl EngineError {
             EngineError::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             EngineError::CreditPacksNotAllowed { .. } | EngineError::CreditPacksScheduledOut { .. } => "credit_packs_not_allowed",
             EngineError::InvalidPackCount { .. } => "invalid_pack_count",
+            EngineError::InvalidControls { .. } => "invalid_controls",
             EngineError::InvalidUsageQuery { .. } => "invalid_usage_query",
             EngineError::InvalidCursor => "invalid_cursor",
             EngineError::LedgerInconsistent { .. } => "ledger_inconsistent",

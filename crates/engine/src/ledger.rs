@@ -115,6 +115,7 @@ impl Chain {
             usage_through: paid.map(|p| p.3),
             note,
             created_at: now,
+            auto_after_sequence: None,
         };
         self.next_sequence += 1;
         self.balance = balance_after;

@@ -47,6 +47,7 @@
 //! # });
 //! ```
 
+mod controls;
 mod demo;
 mod engine;
 mod error;
@@ -66,6 +67,7 @@ pub mod testing;
 mod token;
 mod validate;
 
+pub use controls::FORECAST_EVERY_SECONDS;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
 pub use engine::{
     AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX,

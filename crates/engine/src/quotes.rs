@@ -21,6 +21,14 @@ use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::store::TierChangeRow;
 
+/// The simulated periods of an outlook: (cost, bill, totals) sorted by cost, the simulated
+/// rests of the period, and the days of history drawn from.
+pub(crate) struct Simulated {
+    pub outcomes: Vec<(Decimal, Bill, UsageTotals)>,
+    pub rests: Vec<outlook::Day>,
+    pub history_days: usize,
+}
+
 /// A cost-by-route report covers at most this many billing periods.
 pub const ROUTE_COST_PERIODS_MAX: usize = 13;
 
@@ -225,24 +233,12 @@ impl Engine {
     /// there is none.
     pub async fn outlook(&self, account: &AccountId, now: DateTime<Utc>) -> Result<OutlookReport> {
         let s = self.period_state(account, now).await?;
-        let (from, to) = outlook::history_span(now);
-        let query = UsageQuery { from, to, granularity: Granularity::Day, group_by: UsageGrouping::Region };
-        let history = self.usage(account, &query).await?;
-        let (rests, history_days) = match outlook::simulate_rests(&self.book, &history, s.period.end, now) {
-            Ok(r) => r,
+        let Simulated { outcomes, rests, history_days } = match self.simulated(account, &s, now).await? {
+            Ok(simulated) => simulated,
             Err(why) => return Ok(OutlookReport { as_of: now, outlook: None, unavailable: Some(why.sentence()) }),
         };
-        let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
-        let mut outcomes: Vec<(Decimal, Bill)> = Vec::with_capacity(rests.len());
-        for rest in &rests {
-            let totals = rest.after(&s.totals).ok_or(EngineError::Overflow)?;
-            let bill = self.rate(&s.tier, &totals, credit_cents, &s)?;
-            outcomes.push((bill.cost(), bill));
-        }
-        // Stable: equal costs keep their simulation order, so the figures never flicker.
-        outcomes.sort_by_key(|o| o.0);
         let at = |rank: usize| {
-            let (cost, bill) = outcomes[rank - 1].clone();
+            let (cost, bill, _) = outcomes[rank - 1].clone();
             SimulatedBill { bill, cost }
         };
         let p90_rest = outlook::rest_p90_per_meter(&rests);
@@ -258,6 +254,33 @@ impl Engine {
             }),
             unavailable: None,
         })
+    }
+
+    /// The period's simulated outcomes, sorted by cost (equal costs keep their simulation
+    /// order, so the figures never flicker), each with its bill and totals; or why there are
+    /// none.
+    pub(crate) async fn simulated(
+        &self,
+        account: &AccountId,
+        s: &PeriodState,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<Simulated, outlook::NoOutlook>> {
+        let (from, to) = outlook::history_span(now);
+        let query = UsageQuery { from, to, granularity: Granularity::Day, group_by: UsageGrouping::Region };
+        let history = self.usage(account, &query).await?;
+        let (rests, history_days) = match outlook::simulate_rests(&self.book, &history, s.period.end, now) {
+            Ok(r) => r,
+            Err(why) => return Ok(Err(why)),
+        };
+        let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
+        let mut outcomes = Vec::with_capacity(rests.len());
+        for rest in &rests {
+            let totals = rest.after(&s.totals).ok_or(EngineError::Overflow)?;
+            let bill = self.rate(&s.tier, &totals, credit_cents, s)?;
+            outcomes.push((bill.cost(), bill, totals));
+        }
+        outcomes.sort_by_key(|o| o.0);
+        Ok(Ok(Simulated { outcomes, rests, history_days }))
     }
 
     /// The overage of every billing period that `[from, to)` touches, attributed to routes.

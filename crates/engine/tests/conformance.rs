@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
-    CreditPurchaseRequest, Granularity, InvoiceQuery, InvoiceStatus, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord,
-    TierChangeRequest, UsageGrouping, UsageLogQuery, UsageQuery,
+    AccountAlert, AlertKind, AutoTopUpSettings, BudgetSettings, CreditPurchaseRequest, ForecastBasis, Granularity, InvoiceQuery,
+    InvoiceStatus, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, TierChangeRequest, UsageGrouping, UsageLogQuery,
+    UsageQuery,
 };
 use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine, NodeId};
@@ -1385,6 +1386,172 @@ async fn a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it
     assert_eq!(requests, 250_000, "the batch counts once");
 }
 
+// ------------------------------------------------------------------------------ controls
+
+fn budget(amount: &str) -> BudgetSettings {
+    BudgetSettings { monthly_budget: Some(d(amount)), ..Default::default() }
+}
+
+fn top_up(below: &str, packs: u32, max: u32) -> AutoTopUpSettings {
+    AutoTopUpSettings { enabled: true, below: d(below), packs, max_packs_per_period: max }
+}
+
+fn alert_messages(alerts: &[AccountAlert], kind: AlertKind) -> Vec<String> {
+    alerts.iter().filter(|a| a.kind == kind).map(|a| a.message.clone()).collect()
+}
+
+/// Spend alerts fire once per threshold as the bill to date crosses 50, 75, 90 and 100% of the
+/// budget, however often the budget is read or usage arrives.
+async fn budget_alerts_fire_once_per_threshold(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let set = f.engine.set_budget(&f.account, "b-1", &budget("30.00"), t("2026-11-02T00:00:00Z")).await.unwrap();
+    // The $19.00 base fee is 63% of $30.00.
+    assert_eq!((set.spend_to_date, set.budget_used_percent), (d("19.00"), Some(63)));
+    assert_eq!(alert_messages(&set.alerts, AlertKind::BudgetSpend).len(), 1);
+    assert!(set.alerts[0].message.contains("50% of the $30.00 budget"), "{:?}", set.alerts);
+    // 200,000 included, then 100,000 more: $4.00 overage, $23.00 is 76%.
+    use_requests(&f, "c-1", 300_000, "2026-11-05T10:00:00Z").await;
+    let status = f.engine.budget(&f.account, t("2026-11-05T10:00:00Z")).await.unwrap();
+    assert_eq!(status.budget_used_percent, Some(76));
+    assert_eq!(alert_messages(&status.alerts, AlertKind::BudgetSpend).len(), 2);
+    // $9.00 of overage is 93%, then $12.40 is 104%: the 90% and 100% alerts, once each.
+    use_requests(&f, "c-2", 125_000, "2026-11-06T10:00:00Z").await;
+    use_requests(&f, "c-3", 75_000, "2026-11-07T10:00:00Z").await;
+    use_requests(&f, "c-4", 10_000, "2026-11-07T11:00:00Z").await;
+    for _ in 0..3 {
+        f.engine.budget(&f.account, t("2026-11-07T12:00:00Z")).await.unwrap();
+    }
+    let status = f.engine.budget(&f.account, t("2026-11-07T12:00:00Z")).await.unwrap();
+    let spend = alert_messages(&status.alerts, AlertKind::BudgetSpend);
+    assert_eq!(spend.len(), 4, "{spend:?}");
+    for (message, percent) in spend.iter().zip([50, 75, 90, 100]) {
+        assert!(message.contains(&format!("{percent}% of the $30.00 budget")), "{message}");
+    }
+    // A new budget resolves the old amount's alerts and raises its own.
+    let status = f.engine.set_budget(&f.account, "b-2", &budget("60.00"), t("2026-11-07T12:00:00Z")).await.unwrap();
+    assert_eq!(status.budget_used_percent, Some(52));
+    let spend = alert_messages(&status.alerts, AlertKind::BudgetSpend);
+    assert_eq!(spend.len(), 1, "{spend:?}");
+    assert!(spend[0].contains("50% of the $60.00 budget"));
+    // The same key again changes nothing; with other settings it is refused.
+    f.engine.set_budget(&f.account, "b-2", &budget("60.00"), t("2026-11-07T12:00:00Z")).await.unwrap();
+    let reused = f.engine.set_budget(&f.account, "b-2", &budget("70.00"), t("2026-11-07T12:00:00Z")).await.unwrap_err();
+    assert_eq!(reused.code(), "idempotency_key_reused");
+    for bad in [budget("0"), budget("12.345"), BudgetSettings { alert_percents: vec![0, 50], ..budget("10") }] {
+        let refused = f.engine.set_budget(&f.account, "bad", &bad, t("2026-11-07T12:00:00Z")).await.unwrap_err();
+        assert_eq!(refused.code(), "invalid_controls", "{bad:?}");
+    }
+    assert_eq!(f.engine.budget(&f.account, t("2026-11-07T12:00:00Z")).await.unwrap().settings, budget("60.00"));
+}
+
+/// A projection past the budget alerts before the spend gets there, with the day it is
+/// expected to: steady 100,000 requests a day reach $100.00 on Nov 23.
+async fn a_projection_past_the_budget_alerts_with_the_day_it_gets_there(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    let status = f.engine.set_budget(&f.account, "b", &budget("100.00"), now).await.unwrap();
+    assert_eq!(status.spend_to_date, d("51.00"));
+    let on = |basis| status.forecasts.iter().find(|f| f.basis == basis).unwrap();
+    for basis in [ForecastBasis::RunRate, ForecastBasis::P50, ForecastBasis::P90] {
+        assert_eq!(on(basis).projected_cost, d("131.00"), "{basis:?}");
+        // Nov 22 ends at 2,200,000 requests ($99.00), Nov 23 at 2,300,000 ($103.00).
+        assert_eq!(on(basis).reaches_budget_on, Some("2026-11-23".parse().unwrap()), "{basis:?}");
+    }
+    // With an outlook, the P50 alerts (not the run rate as well); the P90 only when asked.
+    let forecast = alert_messages(&status.alerts, AlertKind::BudgetForecast);
+    assert_eq!(forecast.len(), 1, "{forecast:?}");
+    assert!(forecast[0].contains("P50") && forecast[0].contains("$131.00") && forecast[0].contains("Nov 23"), "{}", forecast[0]);
+    let both = BudgetSettings { alert_on_p90: true, ..budget("100.00") };
+    let status = f.engine.set_budget(&f.account, "b-p90", &both, now).await.unwrap();
+    assert_eq!(alert_messages(&status.alerts, AlertKind::BudgetForecast).len(), 2);
+    // A budget the projection stays under raises nothing, and has no day.
+    let status = f.engine.set_budget(&f.account, "b-high", &budget("200.00"), now).await.unwrap();
+    assert!(status.alerts.is_empty(), "{:?}", status.alerts);
+    assert!(status.forecasts.iter().all(|f| f.reaches_budget_on.is_none()));
+}
+
+/// Two hundred batches on two replicas take the balance below the threshold together: one
+/// automatic purchase, marked as automatic with the crossing that caused it.
+async fn concurrent_ingest_crossing_the_top_up_threshold_buys_exactly_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let now = t(NOW);
+    f.engine.purchase_credits(&f.account, "first", &CreditPurchaseRequest { packs: 1 }, now).await.unwrap();
+    f.engine.set_auto_top_up(&f.account, "auto", &top_up("10.00", 2, 4), now).await.unwrap();
+    use_requests(&f, "quota", 200_000, "2026-11-20T08:00:00Z").await;
+    // 200 x 2,500 requests past the quota: $20.00 of overage; $25.00 falls below $10.00 once.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let records = vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 2_500, 0, 0)];
+        let (node, b) = (f.node.clone(), batch(&f, &format!("burst-{i}"), records));
+        tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, now).await.map(|_| ()) }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // A settlement that gave up under contention is redone by the account's next write.
+    f.engine.settle_credits(&f.account, now).await.unwrap();
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    let automatic: Vec<_> = ledger.entries.iter().filter(|e| e.auto_top_up_after.is_some()).collect();
+    assert_eq!(automatic.len(), 1, "{:?}", ledger.entries);
+    assert_eq!((automatic[0].kind, automatic[0].amount), (LedgerEntryKind::Purchase, d("50.00")));
+    let crossing = automatic[0].auto_top_up_after.unwrap() as usize;
+    assert!(ledger.entries[crossing - 1].balance_after < d("10.00"), "the crossing took the balance below $10.00");
+    assert!(automatic[0].note.contains("automatic top-up"), "{}", automatic[0].note);
+    assert_eq!(ledger.balance, d("55.00"));
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!((bill.bill.overage_total, bill.bill.credits_applied), (d("20.00"), d("20.00")));
+    let status = f.engine.auto_top_up(&f.account, now).await.unwrap();
+    assert_eq!((status.packs_this_period, status.spent_this_period, status.packs_left_this_period), (2, d("50.00"), 2));
+    assert_eq!(alert_messages(&status.alerts, AlertKind::TopUpBought).len(), 1);
+}
+
+/// Automatic top-up buys at most its ceiling per period and then says so; a downgrade to a
+/// tier without packs makes it fail with nothing charged; the sandbox cannot set it up.
+async fn automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let now = t(NOW);
+    f.engine.set_auto_top_up(&f.account, "auto", &top_up("10.00", 2, 4), now).await.unwrap();
+    use_requests(&f, "quota", 200_000, "2026-11-20T08:00:00Z").await;
+    // $150.00 of overage in $30.00 steps: 2 packs, 2 more, then the ceiling.
+    for i in 0..5 {
+        use_requests(&f, &format!("big-{i}"), 750_000, "2026-11-23T10:00:00Z").await;
+    }
+    let ledger = f.engine.credit_ledger(&f.account).await.unwrap();
+    let bought: Decimal = ledger.entries.iter().filter(|e| e.auto_top_up_after.is_some()).map(|e| e.amount).sum();
+    assert_eq!(bought, d("100.00"), "{:?}", ledger.entries);
+    assert_eq!(ledger.balance, Decimal::ZERO);
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!((bill.bill.overage_total, bill.bill.credits_applied, bill.bill.total), (d("150.00"), d("100.00"), d("69.00")));
+    let status = f.engine.auto_top_up(&f.account, now).await.unwrap();
+    assert_eq!((status.packs_this_period, status.packs_left_this_period), (4, 0));
+    let ceiling = alert_messages(&status.alerts, AlertKind::TopUpCeiling);
+    assert_eq!(ceiling.len(), 1, "{:?}", status.alerts);
+    assert!(ceiling[0].contains("4 packs"), "{}", ceiling[0]);
+
+    // A downgrade to the sandbox is scheduled: no purchase, an alert, nothing charged.
+    let g = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    g.engine.set_auto_top_up(&g.account, "auto", &top_up("10.00", 1, 2), now).await.unwrap();
+    g.engine.change_tier(&g.account, "down", &tier("sandbox"), now).await.unwrap();
+    use_requests(&g, "over", 300_000, NOW).await;
+    let status = g.engine.auto_top_up(&g.account, now).await.unwrap();
+    assert_eq!((status.packs_this_period, status.balance), (0, Decimal::ZERO));
+    let failed = alert_messages(&status.alerts, AlertKind::TopUpFailed);
+    assert_eq!(failed.len(), 1, "{:?}", status.alerts);
+    assert!(failed[0].contains("Nothing was charged"), "{}", failed[0]);
+
+    let sandbox = fixture(&db, "sandbox", "2026-10-01T00:00:00Z").await;
+    let refused = sandbox.engine.set_auto_top_up(&sandbox.account, "auto", &top_up("10.00", 1, 2), now).await.unwrap_err();
+    assert_eq!(refused.code(), "credit_packs_not_allowed");
+    let bad = f.engine.set_auto_top_up(&f.account, "bad", &top_up("10.00", 3, 2), now).await.unwrap_err();
+    assert_eq!(bad.code(), "invalid_controls");
+    // Switched off: the figures are kept, nothing more is bought.
+    let off = AutoTopUpSettings { enabled: false, ..top_up("10.00", 2, 4) };
+    let status = f.engine.set_auto_top_up(&f.account, "off", &off, now).await.unwrap();
+    assert_eq!(status.settings, Some(off));
+    assert!(status.alerts.is_empty(), "a new setting starts without the old one's alerts");
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1446,4 +1613,8 @@ conformance!(
     control_characters_in_record_strings_are_refused_alike_on_every_backend,
     a_window_at_the_end_of_representable_time_is_refused_not_a_panic,
     a_committed_batch_is_answered_with_its_receipt_when_settlement_after_it_fails,
+    budget_alerts_fire_once_per_threshold,
+    a_projection_past_the_budget_alerts_with_the_day_it_gets_there,
+    concurrent_ingest_crossing_the_top_up_threshold_buys_exactly_once,
+    automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy,
 );

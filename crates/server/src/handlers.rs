@@ -25,7 +25,7 @@ pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.
 /// [`AccountAuth`] refuses it), for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 401, description = "Missing or invalid account token")]
-struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
+pub(crate) struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
 
 /// Telemetry from an edge node. Answers only after the batch is durably stored; a replayed
 /// `batch_id` gets the first answer again and is counted once.

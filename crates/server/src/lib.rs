@@ -23,6 +23,7 @@
 
 mod auth;
 mod clock;
+mod controls;
 mod error;
 mod formats;
 mod handlers;

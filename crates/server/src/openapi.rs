@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{formats, handlers};
+use crate::{controls, formats, handlers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,10 @@ use crate::{formats, handlers};
         handlers::buy_credits,
         handlers::credits,
         handlers::notices,
+        controls::budget,
+        controls::set_budget,
+        controls::auto_top_up,
+        controls::set_auto_top_up,
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,

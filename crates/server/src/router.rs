@@ -6,6 +6,8 @@ use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
+
+use crate::controls;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/tier", post(handlers::change_tier))
         .route("/v1/account/credits", get(handlers::credits).post(handlers::buy_credits))
         .route("/v1/account/notices", get(handlers::notices))
+        .route("/v1/account/budget", get(controls::budget).put(controls::set_budget))
+        .route("/v1/account/auto-top-up", get(controls::auto_top_up).put(controls::set_auto_top_up))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))

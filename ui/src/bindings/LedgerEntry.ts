@@ -17,4 +17,10 @@ amount: string, balance_after: string,
 /**
  * For a consumption or a return: the purchase entry the credit belongs to.
  */
-pack_id: string | null, paid_overage: PaidOverage | null, note: string, created_at: string, };
+pack_id: string | null, paid_overage: PaidOverage | null, note: string, 
+/**
+ * For a purchase made by automatic top-up: the sequence of the entry after which the
+ * balance was below the top-up threshold (the crossing that caused it; 0 when the balance
+ * was below it from the start). `None` for a purchase the owner made.
+ */
+auto_top_up_after?: number, created_at: string, };

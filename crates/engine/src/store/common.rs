@@ -115,9 +115,15 @@ macro_rules! impl_store {
             async fn accounts_with_ledger(&self, account_ids: &[&str]) -> $crate::error::Result<Vec<String>> {
                 let mut found = Vec::new();
                 for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
+                    // Accounts with automatic top-up settle too: they may have no credit yet.
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT DISTINCT account_id FROM ledger_entries WHERE account_id IN (",
+                        "SELECT account_id FROM ledger_entries WHERE account_id IN (",
                     );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(") UNION SELECT account_id FROM account_controls WHERE top_up_enabled AND account_id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
@@ -487,12 +493,14 @@ macro_rules! impl_store {
                     let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
                     let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
-                    let plan = decide(&$crate::store::LedgerState { entries, changes, usage })?;
+                    let controls = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
+                    let top_up = controls.as_ref().map(controls_row).transpose()?.and_then(|c| c.top_up);
+                    let plan = decide(&$crate::store::LedgerState { entries, changes, usage, top_up })?;
                     for e in &plan.entries {
                         let inserted = sqlx::query(
                             "INSERT INTO ledger_entries (id, account_id, sequence, kind, amount_cents, balance_after_cents, \
-                             pack_id, period_start, overage_from_cents, overage_to_cents, usage_through, note, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                             pack_id, period_start, overage_from_cents, overage_to_cents, usage_through, note, created_at, auto_after_sequence) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                         )
                         .bind(&e.id)
                         .bind(account_id)
@@ -507,6 +515,7 @@ macro_rules! impl_store {
                         .bind(e.usage_through)
                         .bind(&e.note)
                         .bind(e.created_at)
+                        .bind(e.auto_after_sequence)
                         .execute(&mut *tx)
                         .await;
                         match inserted {
@@ -518,6 +527,9 @@ macro_rules! impl_store {
                             }
                             Err(e) => return Err(e.into()),
                         }
+                    }
+                    for alert in &plan.alerts {
+                        insert_alert(&mut tx, alert).await?;
                     }
                     if let (Some(c), Some(response)) = (claim, &plan.response_json) {
                         answer_claim(&mut tx, "credit_purchases", account_id, c, response).await?;
@@ -723,7 +735,7 @@ macro_rules! impl_store {
         }
 
         const LEDGER_SELECT: &str = "SELECT id, sequence, kind, amount_cents, balance_after_cents, pack_id, period_start, \
-             overage_from_cents, overage_to_cents, usage_through, note, created_at FROM ledger_entries \
+             overage_from_cents, overage_to_cents, usage_through, note, created_at, auto_after_sequence FROM ledger_entries \
              WHERE account_id = $1 ORDER BY sequence";
 
         fn ledger_row(r: &$row) -> $crate::error::Result<$crate::store::LedgerRow> {
@@ -741,6 +753,7 @@ macro_rules! impl_store {
                 usage_through: r.try_get("usage_through")?,
                 note: r.try_get("note")?,
                 created_at: r.try_get("created_at")?,
+                auto_after_sequence: r.try_get("auto_after_sequence")?,
             })
         }
 

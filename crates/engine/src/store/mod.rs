@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::error::Result;
 
 mod common;
+pub(crate) mod controls;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
@@ -195,6 +196,8 @@ pub(crate) struct LedgerRow {
     pub usage_through: Option<i64>,
     pub note: String,
     pub created_at: i64,
+    /// An automatic purchase: the sequence after which the balance was below the threshold.
+    pub auto_after_sequence: Option<i64>,
 }
 
 /// An idempotency key claimed for a purchase or a tier change, with the fingerprint of the
@@ -205,10 +208,12 @@ pub(crate) struct PurchaseClaim {
     pub created_at: i64,
 }
 
-/// Entries to append after the tail the plan saw, and the answer to store with a claim.
+/// Entries to append after the tail the plan saw, the answer to store with a claim, and alerts.
 pub(crate) struct LedgerPlan {
     pub entries: Vec<LedgerRow>,
     pub response_json: Option<String>,
+    /// Alerts raised with the entries (automatic top-up), each stored once.
+    pub alerts: Vec<controls::AlertRow>,
 }
 
 /// What a tier change writes: the change, whether it resolves the open notices, and the
@@ -271,6 +276,8 @@ pub(crate) struct LedgerState {
     pub entries: Vec<LedgerRow>,
     pub changes: Vec<TierChangeRow>,
     pub usage: Vec<RegionCounters>,
+    /// The account's automatic top-up, when switched on.
+    pub top_up: Option<controls::TopUpRow>,
 }
 
 /// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
@@ -332,7 +339,7 @@ pub(crate) fn add_queued_hourly(
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
-pub(crate) trait Store: Send + Sync {
+pub(crate) trait Store: controls::ControlsStore + Send + Sync {
     /// Closes the connections, waiting for those in use to be given back; every later call
     /// fails. A SQLite file is then no longer open, so it may be removed or replaced.
     async fn close(&self);
@@ -345,7 +352,7 @@ pub(crate) trait Store: Send + Sync {
     async fn tier_changes(&self, account_id: &str) -> Result<Vec<TierChangeRow>>;
     /// The tier change in effect at `at` of each known account among `account_ids`.
     async fn tiers_at(&self, account_ids: &[&str], at: i64) -> Result<BTreeMap<String, TierChangeRow>>;
-    /// The accounts among `account_ids` that have any ledger entry.
+    /// The accounts among `account_ids` that have any ledger entry or automatic top-up.
     async fn accounts_with_ledger(&self, account_ids: &[&str]) -> Result<Vec<String>>;
     /// Claims `claim`, reads the account's tier changes, ledger and the usage of the period
     /// starting at `period_start`, and applies what `decide` plans (drops changes scheduled

@@ -9,6 +9,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::common::impl_store;
+use super::controls::impl_controls_store;
 use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
@@ -250,6 +251,7 @@ impl PgStore {
 }
 
 impl_store!(PgStore, sqlx::postgres::PgRow);
+impl_controls_store!(PgStore, sqlx::postgres::PgRow);
 
 #[cfg(test)]
 mod tests {

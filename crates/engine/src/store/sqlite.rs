@@ -9,6 +9,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use super::common::impl_store;
+use super::controls::impl_controls_store;
 use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
@@ -278,3 +279,4 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -1,0 +1,47 @@
+-- What an account owner set to control spend: a monthly budget and its alerts, a spend cap,
+-- and automatic top-up of burst credit. One row per account that set any; amounts are cents.
+CREATE TABLE account_controls (
+    account_id             TEXT PRIMARY KEY REFERENCES accounts(id),
+    budget_cents           BIGINT CHECK (budget_cents > 0),
+    -- Percentages of the budget that raise an alert on spend to date, ascending, comma-separated.
+    budget_alert_percents  TEXT NOT NULL,
+    -- Also alert when the P90 outlook passes the budget (the run rate and the P50 always do).
+    budget_alert_p90       BOOLEAN NOT NULL,
+    spend_cap_cents        BIGINT CHECK (spend_cap_cents > 0),
+    top_up_below_cents     BIGINT CHECK (top_up_below_cents >= 0),
+    top_up_packs           BIGINT CHECK (top_up_packs >= 1),
+    top_up_max_packs       BIGINT CHECK (top_up_max_packs >= 1),
+    -- Switched off: the figures are kept for when it is switched on again.
+    top_up_enabled         BOOLEAN NOT NULL,
+    updated_at             BIGINT NOT NULL
+);
+
+-- Idempotency keys of changes to the controls, claimed with the change and holding its answer.
+-- `idempotency_key` is prefixed by the resource it changed ("budget:", "auto-top-up:").
+CREATE TABLE control_claims (
+    account_id       TEXT NOT NULL REFERENCES accounts(id),
+    idempotency_key  TEXT NOT NULL,
+    request_sha256   TEXT NOT NULL,
+    response         TEXT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    PRIMARY KEY (account_id, idempotency_key)
+);
+
+-- Alerts about spend and credit (budget thresholds, projections past the budget, automatic
+-- top-up that failed or reached its ceiling), raised once per account, period, kind and key.
+-- `key` names what was crossed (the threshold and the budget it is of, the ledger crossing).
+CREATE TABLE account_alerts (
+    id            TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id),
+    period_start  BIGINT NOT NULL,
+    kind          TEXT NOT NULL,
+    key           TEXT NOT NULL,
+    message       TEXT NOT NULL,
+    raised_at     BIGINT NOT NULL,
+    resolved_at   BIGINT,
+    UNIQUE (account_id, period_start, kind, key)
+);
+
+-- An automatic purchase names the crossing that caused it: the ledger sequence after which
+-- the balance was below the top-up threshold. NULL for a purchase the owner made.
+ALTER TABLE ledger_entries ADD COLUMN auto_after_sequence BIGINT;

@@ -1,0 +1,557 @@
+//! Controls over spend that act: a monthly budget whose alerts watch the spend to date and
+//! the projected bill, and automatic top-up of burst credit.
+//!
+//! Budget alerts are worked out from the bill and its projections whenever the account's
+//! usage changes (after each batch, the forecasts at most every [`FORECAST_EVERY_SECONDS`])
+//! and whenever the budget is read; each is stored once per period, kind and crossing, so
+//! working them out again never raises one twice.
+//!
+//! Automatic top-up is a rule of the ledger's own transaction: when paying the open period's
+//! overage leaves the balance below the threshold, the same transaction appends the purchase.
+//! Writers that race on one account collide on the ledger's (account, sequence) key and the
+//! loser decides again on the chain the winner wrote, so one crossing buys once, however many
+//! replicas settle at the same moment.
+
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
+use edgecost_api::{
+    AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis,
+    MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, UsageTotals,
+};
+use edgecost_pricing::Decimal;
+use edgecost_pricing::format::{money, round_to_cents};
+
+use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState, idempotency_claim, packs_refusal, truncate_to_second};
+use crate::error::{EngineError, Result};
+use crate::ledger::{self, Chain, KIND_PURCHASE};
+use crate::outlook::{P50_RANK, P90_RANK};
+use crate::period::{Period, from_unix};
+use crate::rating;
+use crate::store::controls::{AlertRow, ControlsPlan, ControlsRow, TopUpRow};
+use crate::store::{LedgerRow, LedgerState};
+use crate::token;
+
+/// The forecasts (run rate, P50, P90) are worked out after a batch at most this often per
+/// account; a read of the budget always works them out.
+pub const FORECAST_EVERY_SECONDS: i64 = 600;
+
+pub(crate) const ALERT_BUDGET_SPEND: &str = "budget_spend";
+pub(crate) const ALERT_BUDGET_FORECAST: &str = "budget_forecast";
+pub(crate) const ALERT_TOP_UP_BOUGHT: &str = "top_up_bought";
+pub(crate) const ALERT_TOP_UP_FAILED: &str = "top_up_failed";
+pub(crate) const ALERT_TOP_UP_CEILING: &str = "top_up_ceiling";
+const TOP_UP_KINDS: [&str; 3] = [ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_FAILED, ALERT_TOP_UP_CEILING];
+
+impl Engine {
+    // ---------------------------------------------------------------- budget
+
+    /// The budget, the spend against it, its forecasts and the open alerts; raises the alerts
+    /// due now.
+    pub async fn budget(&self, account: &AccountId, now: DateTime<Utc>) -> Result<BudgetStatus> {
+        let now = truncate_to_second(now);
+        let controls = self.store.controls(&account.0).await?.unwrap_or_else(default_controls);
+        let s = self.period_state(account, now).await?;
+        self.budget_status(account, &s, &controls, now, true).await
+    }
+
+    /// Sets the budget, its alerts and the spend cap. `idempotency_key` names this change: a
+    /// repeat with the same settings changes nothing; with other settings it is refused.
+    /// Alerts about another budget amount are resolved; the new amount's are raised at once.
+    pub async fn set_budget(
+        &self,
+        account: &AccountId,
+        idempotency_key: &str,
+        settings: &BudgetSettings,
+        now: DateTime<Utc>,
+    ) -> Result<BudgetStatus> {
+        let now = truncate_to_second(now);
+        let claim = idempotency_claim(&format!("budget:{idempotency_key}"), settings, now)?;
+        let row = checked_budget(settings)?;
+        self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        let period = Period::containing(now);
+        let decide = move |stored: Option<ControlsRow>| -> Result<ControlsPlan> {
+            let mut next = stored.unwrap_or_else(default_controls);
+            next.budget_cents = row.budget_cents;
+            next.budget_alert_percents = row.budget_alert_percents.clone();
+            next.budget_alert_p90 = row.budget_alert_p90;
+            next.spend_cap_cents = row.spend_cap_cents;
+            // Alerts about another amount no longer hold; those about this one stay.
+            let keep = row.budget_cents.map_or_else(|| "-".to_owned(), |c| format!("{c}:"));
+            let resolve = vec![(ALERT_BUDGET_SPEND, keep.clone()), (ALERT_BUDGET_FORECAST, keep)];
+            Ok(ControlsPlan { row: next, resolve })
+        };
+        self.store.write_controls(&account.0, &claim, period.start_unix(), now.timestamp(), &decide).await?;
+        self.budget(account, now).await
+    }
+
+    /// Works out the budget alerts of the accounts among `account_ids` that have a budget,
+    /// after their usage changed. A failure is logged: the next batch or read does it again.
+    pub(crate) async fn follow_up_budgets(&self, account_ids: &[&str], now: DateTime<Utc>) {
+        let budgeted = match self.store.accounts_with_budget(account_ids).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "finding accounts with a budget after a batch failed; their alerts wait for the next batch");
+                return;
+            }
+        };
+        for account_id in budgeted {
+            let forecasts = {
+                let mut last = self.forecasts_checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let due = last.get(&account_id).is_none_or(|at| now.timestamp() - at >= FORECAST_EVERY_SECONDS);
+                if due {
+                    last.insert(account_id.clone(), now.timestamp());
+                }
+                due
+            };
+            let account = AccountId(account_id);
+            let checked = async {
+                let controls = self.store.controls(&account.0).await?.unwrap_or_else(default_controls);
+                let s = self.period_state(&account, now).await?;
+                self.budget_status(&account, &s, &controls, now, forecasts).await
+            };
+            if let Err(e) = checked.await {
+                tracing::warn!(account_id = %account.0, error = %e, "budget alerts after a batch failed; the next batch or read works them out again");
+            }
+        }
+    }
+
+    async fn budget_status(
+        &self,
+        account: &AccountId,
+        s: &PeriodState,
+        controls: &ControlsRow,
+        now: DateTime<Utc>,
+        with_forecasts: bool,
+    ) -> Result<BudgetStatus> {
+        let spend = self.rate(&s.tier, &s.totals, 0, s)?.cost();
+        let mut alerts = Vec::new();
+        let mut forecasts = Vec::new();
+        let alert = |kind: &str, key: String, message: String| AlertRow {
+            id: token::random_id("alr_", 10),
+            account_id: account.0.clone(),
+            period_start: s.period.start_unix(),
+            kind: kind.to_owned(),
+            key,
+            message,
+            raised_at: now.timestamp(),
+        };
+        let mut used_percent = None;
+        if let Some(budget_cents) = controls.budget_cents {
+            let budget = ledger::from_cents(budget_cents);
+            used_percent = Some(whole_percent(spend, budget));
+            for &percent in &controls.budget_alert_percents {
+                if spend * Decimal::ONE_HUNDRED >= budget * Decimal::from(percent) {
+                    alerts.push(alert(
+                        ALERT_BUDGET_SPEND,
+                        format!("{budget_cents}:{percent}"),
+                        format!(
+                            "Spend reached {percent}% of the {} budget: {} so far this period, on {}.",
+                            money(budget),
+                            money(spend),
+                            now.format("%b %-d")
+                        ),
+                    ));
+                }
+            }
+            if with_forecasts {
+                forecasts = self.forecasts(account, s, budget, now).await?;
+                // The P50 alerts when the account has the history for an outlook, the run rate
+                // otherwise (but a rough guess suggests nothing); the P90 when asked for.
+                let outlook = forecasts.iter().any(|f| f.forecast.basis == ForecastBasis::P50);
+                for f in &forecasts {
+                    let alerts_on = match f.forecast.basis {
+                        ForecastBasis::RunRate => !outlook && !f.short_history,
+                        ForecastBasis::P50 => true,
+                        ForecastBasis::P90 => controls.budget_alert_p90,
+                    };
+                    if alerts_on && f.forecast.projected_cost > budget && spend < budget {
+                        let when = f
+                            .forecast
+                            .reaches_budget_on
+                            .map(|d| format!(", reaching it around {}", d.format("%b %-d")))
+                            .unwrap_or_default();
+                        alerts.push(alert(
+                            ALERT_BUDGET_FORECAST,
+                            format!("{budget_cents}:{}", basis_id(f.forecast.basis)),
+                            format!(
+                                "{} the period is projected to cost {}, past the {} budget{when}.",
+                                basis_text(f.forecast.basis),
+                                money(f.forecast.projected_cost),
+                                money(budget)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        self.store.raise_alerts(&alerts).await?;
+        let open = self.store.open_alerts(&account.0, s.period.start_unix()).await?;
+        Ok(BudgetStatus {
+            settings: budget_settings(controls),
+            as_of: now,
+            spend_to_date: spend,
+            budget_used_percent: used_percent,
+            forecasts: forecasts.into_iter().map(|f| f.forecast).collect(),
+            capped: false,
+            alerts: open.iter().filter(|a| !TOP_UP_KINDS.contains(&a.kind.as_str())).map(to_api_alert).collect::<Result<_>>()?,
+        })
+    }
+
+    /// The run-rate projection and, with the history for one, the P50 and P90 outlook, each
+    /// with the day the spend is expected to reach `budget`.
+    async fn forecasts(&self, account: &AccountId, s: &PeriodState, budget: Decimal, now: DateTime<Utc>) -> Result<Vec<Forecast>> {
+        let (basis, run_rate) = self.projection(account, s, now).await?;
+        let mut projected = vec![(ForecastBasis::RunRate, run_rate, basis.short_history)];
+        if let Ok(simulated) = self.simulated(account, s, now).await? {
+            for (forecast, rank) in [(ForecastBasis::P50, P50_RANK), (ForecastBasis::P90, P90_RANK)] {
+                projected.push((forecast, simulated.outcomes[rank - 1].2.clone(), false));
+            }
+        }
+        projected
+            .into_iter()
+            .map(|(basis, totals, short_history)| {
+                let projected_cost = self.rate(&s.tier, &totals, 0, s)?.cost();
+                let reaches_budget_on = self.reaches_budget_on(s, &totals, budget, now)?;
+                Ok(Forecast { forecast: BudgetForecast { basis, projected_cost, reaches_budget_on }, short_history })
+            })
+            .collect()
+    }
+
+    /// The UTC day the spend reaches `budget` if usage grows evenly from today's totals to
+    /// `projected` by period end: the first day whose end (or the period's end) rates at the
+    /// budget or more. Today when the spend is there already; `None` when it never is.
+    fn reaches_budget_on(
+        &self,
+        s: &PeriodState,
+        projected: &UsageTotals,
+        budget: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<Option<NaiveDate>> {
+        let total = (s.period.end - now).num_seconds();
+        let mut day = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+        loop {
+            let end = (day + Duration::days(1)).min(s.period.end);
+            let elapsed = (end - now).num_seconds().max(0);
+            let totals = if total <= 0 { s.totals.clone() } else { between(&s.totals, projected, elapsed, total)? };
+            if self.rate(&s.tier, &totals, 0, s)?.cost() >= budget {
+                return Ok(Some(day.date_naive()));
+            }
+            if end >= s.period.end {
+                return Ok(None);
+            }
+            day += Duration::days(1);
+        }
+    }
+
+    // ---------------------------------------------------------------- automatic top-up
+
+    /// The account's automatic top-up, what it bought this period and its open alerts.
+    pub async fn auto_top_up(&self, account: &AccountId, now: DateTime<Utc>) -> Result<AutoTopUpStatus> {
+        let now = truncate_to_second(now);
+        let controls = self.store.controls(&account.0).await?;
+        self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        let entries = self.store.ledger(&account.0).await?;
+        let balance = ledger::checked_balance(&account.0, &entries)?;
+        let period = Period::containing(now);
+        let bought = auto_packs_in(&entries, &period, self.book.credit_pack.credit)?;
+        let settings = controls.as_ref().and_then(|c| {
+            c.top_up.map(|t| (t, true)).or(c.top_up_disabled.map(|t| (t, false))).map(|(t, enabled)| AutoTopUpSettings {
+                enabled,
+                below: ledger::from_cents(t.below_cents),
+                packs: t.packs as u32,
+                max_packs_per_period: t.max_packs as u32,
+            })
+        });
+        let max = controls.as_ref().and_then(|c| c.top_up).map_or(0, |t| t.max_packs);
+        let open = self.store.open_alerts(&account.0, period.start_unix()).await?;
+        Ok(AutoTopUpStatus {
+            settings,
+            packs_this_period: bought as u32,
+            spent_this_period: round_to_cents(self.book.credit_pack.price * Decimal::from(bought)),
+            packs_left_this_period: (max - bought).max(0) as u32,
+            balance: ledger::from_cents(balance),
+            alerts: open.iter().filter(|a| TOP_UP_KINDS.contains(&a.kind.as_str())).map(to_api_alert).collect::<Result<_>>()?,
+        })
+    }
+
+    /// Sets up, changes or switches off automatic top-up. `idempotency_key` names this change
+    /// as for [`Engine::set_budget`]. Switching it on settles at once: a balance already below
+    /// the threshold while the period has overage buys right away.
+    pub async fn set_auto_top_up(
+        &self,
+        account: &AccountId,
+        idempotency_key: &str,
+        settings: &AutoTopUpSettings,
+        now: DateTime<Utc>,
+    ) -> Result<AutoTopUpStatus> {
+        let now = truncate_to_second(now);
+        let claim = idempotency_claim(&format!("auto-top-up:{idempotency_key}"), settings, now)?;
+        let top_up = checked_top_up(settings)?;
+        let s = self.period_state(account, now).await?;
+        if settings.enabled {
+            let scheduled = s.scheduled.as_ref().map(|c| c.tier.as_str());
+            if let Some(refusal) = packs_refusal(&self.book, &s.tier, scheduled) {
+                return Err(refusal);
+            }
+        }
+        let enabled = settings.enabled;
+        let decide = move |stored: Option<ControlsRow>| -> Result<ControlsPlan> {
+            let mut next = stored.unwrap_or_else(default_controls);
+            (next.top_up, next.top_up_disabled) = if enabled { (Some(top_up), None) } else { (None, Some(top_up)) };
+            // A new setting starts with no top-up alerts: they were about the old one.
+            let resolve = TOP_UP_KINDS.iter().map(|k| (*k, "-".to_owned())).collect();
+            Ok(ControlsPlan { row: next, resolve })
+        };
+        self.store.write_controls(&account.0, &claim, s.period.start_unix(), now.timestamp(), &decide).await?;
+        if enabled {
+            self.settle_credits(account, now).await?;
+        }
+        self.auto_top_up(account, now).await
+    }
+}
+
+/// What the ledger's transaction decides about automatic top-up for the open `period`, after
+/// the overage was paid from the chain: a purchase appended to `chain` (then the overage paid
+/// again from it) or an alert that it could not buy. Nothing when the balance is at or above
+/// the threshold or the period has no overage.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan_top_up(
+    book: &edgecost_pricing::PriceBook,
+    chain: &mut Chain,
+    state: &LedgerState,
+    top_up: &TopUpRow,
+    period: &Period,
+    overage_cents: i64,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<AlertRow>> {
+    if overage_cents == 0 || chain.balance >= top_up.below_cents {
+        return Ok(Vec::new());
+    }
+    let all: Vec<LedgerRow> = state.entries.iter().chain(chain.planned.iter()).cloned().collect();
+    let alert = |kind: &str, key: String, message: String| AlertRow {
+        id: token::random_id("alr_", 10),
+        account_id: account_id.to_owned(),
+        period_start: period.start_unix(),
+        kind: kind.to_owned(),
+        key,
+        message,
+        raised_at: now.timestamp(),
+    };
+    let (below, balance) = (money(ledger::from_cents(top_up.below_cents)), money(ledger::from_cents(chain.balance)));
+    let current =
+        rating::tier_at(&state.changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+    let scheduled = state.changes.iter().find(|c| c.effective_at > now.timestamp()).map(|c| c.tier.as_str());
+    if let Some(refusal) = packs_refusal(book, current, scheduled) {
+        return Ok(vec![alert(
+            ALERT_TOP_UP_FAILED,
+            refusal.code().to_owned(),
+            format!("Automatic top-up could not buy credit: {refusal}. Nothing was charged; the balance is {balance}."),
+        )]);
+    }
+    let bought = auto_packs_in(&all, period, book.credit_pack.credit)?;
+    let packs = top_up.packs.min(top_up.max_packs - bought);
+    if packs <= 0 {
+        return Ok(vec![alert(
+            ALERT_TOP_UP_CEILING,
+            top_up.max_packs.to_string(),
+            format!(
+                "Automatic top-up has bought its {} packs for this period and buys no more; the balance is {balance}, below {below}. \
+                 Buy packs or raise the ceiling to keep overage paid by credit.",
+                top_up.max_packs
+            ),
+        )]);
+    }
+    let count = Decimal::from(packs);
+    let price = book.credit_pack.price.checked_mul(count).ok_or(EngineError::Overflow)?;
+    let credit_cents = ledger::to_cents(book.credit_pack.credit.checked_mul(count).ok_or(EngineError::Overflow)?)?;
+    let after = chain.next_sequence - 1;
+    let note = format!("automatic top-up: bought {packs} pack(s) for {}: the balance was {balance}, below {below}", money(price));
+    let message = format!(
+        "Automatic top-up bought {packs} pack(s) for {}: the balance was {balance}, below {below}. Bought {} of {} packs this period.",
+        money(price),
+        bought + packs,
+        top_up.max_packs
+    );
+    chain.push(KIND_PURCHASE, credit_cents, None, None, note, now.timestamp());
+    chain.planned.last_mut().expect("just pushed").auto_after_sequence = Some(after);
+    ledger::settle(chain, &state.entries, period.start_unix(), overage_cents, now);
+    Ok(vec![alert(ALERT_TOP_UP_BOUGHT, format!("after:{after}"), message)])
+}
+
+/// Packs bought automatically within `period`.
+fn auto_packs_in(entries: &[LedgerRow], period: &Period, pack_credit: Decimal) -> Result<i64> {
+    let pack_cents = ledger::to_cents(pack_credit)?;
+    let credit: i64 = entries
+        .iter()
+        .filter(|e| e.auto_after_sequence.is_some() && e.created_at >= period.start_unix() && e.created_at < period.end.timestamp())
+        .map(|e| e.amount_cents)
+        .sum();
+    Ok(if pack_cents > 0 { credit / pack_cents } else { 0 })
+}
+
+struct Forecast {
+    forecast: BudgetForecast,
+    short_history: bool,
+}
+
+/// Totals `elapsed / total` of the way from `from` to `to`, each counter rounded down.
+fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Result<UsageTotals> {
+    let (elapsed, total) = (i128::from(elapsed.min(total)), i128::from(total));
+    let step = |a: u64, b: u64| -> Result<u64> {
+        let grown = i128::from(b.saturating_sub(a)) * elapsed / total;
+        u64::try_from(i128::from(a) + grown).map_err(|_| EngineError::Overflow)
+    };
+    let egress_growth = (to.billable_egress_bytes - from.billable_egress_bytes).max(Decimal::ZERO);
+    let egress = (egress_growth.checked_mul(Decimal::from(elapsed)).ok_or(EngineError::Overflow)? / Decimal::from(total)).floor();
+    Ok(UsageTotals {
+        requests: step(from.requests, to.requests)?,
+        egress_bytes: step(from.egress_bytes, to.egress_bytes)?,
+        billable_egress_bytes: from.billable_egress_bytes + egress,
+        compute_ms: step(from.compute_ms, to.compute_ms)?,
+        refused_by_cap: from.refused_by_cap.clone(),
+    })
+}
+
+/// `part` as a whole percentage of `whole`, rounded down.
+fn whole_percent(part: Decimal, whole: Decimal) -> u32 {
+    use rust_decimal::prelude::ToPrimitive;
+    if whole <= Decimal::ZERO {
+        return 0;
+    }
+    (part * Decimal::ONE_HUNDRED / whole).floor().to_u32().unwrap_or(u32::MAX)
+}
+
+fn basis_id(basis: ForecastBasis) -> &'static str {
+    match basis {
+        ForecastBasis::RunRate => "run_rate",
+        ForecastBasis::P50 => "p50",
+        ForecastBasis::P90 => "p90",
+    }
+}
+
+fn basis_text(basis: ForecastBasis) -> &'static str {
+    match basis {
+        ForecastBasis::RunRate => "At the run rate,",
+        ForecastBasis::P50 => "At the outlook's P50,",
+        ForecastBasis::P90 => "At the outlook's P90,",
+    }
+}
+
+fn default_controls() -> ControlsRow {
+    ControlsRow { budget_alert_percents: edgecost_api::DEFAULT_BUDGET_ALERT_PERCENTS.to_vec(), ..Default::default() }
+}
+
+fn budget_settings(c: &ControlsRow) -> BudgetSettings {
+    BudgetSettings {
+        monthly_budget: c.budget_cents.map(ledger::from_cents),
+        alert_percents: c.budget_alert_percents.clone(),
+        alert_on_p90: c.budget_alert_p90,
+        spend_cap: c.spend_cap_cents.map(ledger::from_cents),
+    }
+}
+
+fn to_api_alert(a: &AlertRow) -> Result<AccountAlert> {
+    let kind = match a.kind.as_str() {
+        ALERT_BUDGET_SPEND => AlertKind::BudgetSpend,
+        ALERT_BUDGET_FORECAST => AlertKind::BudgetForecast,
+        ALERT_TOP_UP_BOUGHT => AlertKind::TopUpBought,
+        ALERT_TOP_UP_FAILED => AlertKind::TopUpFailed,
+        ALERT_TOP_UP_CEILING => AlertKind::TopUpCeiling,
+        other => return Err(EngineError::CorruptRow { reason: format!("alert kind {other}") }),
+    };
+    Ok(AccountAlert {
+        id: a.id.clone(),
+        kind,
+        message: a.message.clone(),
+        raised_at: from_unix(a.raised_at),
+        period_start: from_unix(a.period_start),
+    })
+}
+
+/// An amount of money a control takes: above zero (or at least zero), whole cents, at most
+/// [`MAX_CONTROL_AMOUNT`]; in cents.
+fn checked_amount(field: &str, amount: Decimal, zero_allowed: bool) -> Result<i64> {
+    let refuse = |why: &str| EngineError::InvalidControls { reason: format!("{field} {why}; got {amount}") };
+    if amount < Decimal::ZERO || (!zero_allowed && amount.is_zero()) {
+        return Err(refuse(if zero_allowed { "must not be negative" } else { "must be above zero" }));
+    }
+    if amount > Decimal::from(MAX_CONTROL_AMOUNT) {
+        return Err(refuse(&format!("must be at most {}", money(Decimal::from(MAX_CONTROL_AMOUNT)))));
+    }
+    if amount.normalize().scale() > 2 {
+        return Err(refuse("must be whole cents"));
+    }
+    ledger::to_cents(round_to_cents(amount))
+}
+
+fn checked_budget(settings: &BudgetSettings) -> Result<ControlsRow> {
+    let budget_cents = settings.monthly_budget.map(|b| checked_amount("monthly_budget", b, false)).transpose()?;
+    let spend_cap_cents = settings.spend_cap.map(|c| checked_amount("spend_cap", c, false)).transpose()?;
+    let percents = &settings.alert_percents;
+    if percents.len() > MAX_BUDGET_ALERTS {
+        return Err(EngineError::InvalidControls { reason: format!("alert_percents holds at most {MAX_BUDGET_ALERTS} percentages") });
+    }
+    if percents.iter().any(|p| !(1..=100).contains(p)) {
+        return Err(EngineError::InvalidControls { reason: "alert_percents must each be 1 to 100".into() });
+    }
+    let mut sorted = percents.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    Ok(ControlsRow {
+        budget_cents,
+        budget_alert_percents: sorted,
+        budget_alert_p90: settings.alert_on_p90,
+        spend_cap_cents,
+        ..Default::default()
+    })
+}
+
+fn checked_top_up(settings: &AutoTopUpSettings) -> Result<TopUpRow> {
+    let below_cents = checked_amount("below", settings.below, true)?;
+    if settings.packs == 0 || settings.packs > PACKS_PER_PURCHASE_MAX {
+        return Err(EngineError::InvalidPackCount { packs: settings.packs, max: PACKS_PER_PURCHASE_MAX });
+    }
+    if settings.max_packs_per_period < settings.packs || settings.max_packs_per_period > MAX_TOP_UP_PACKS_PER_PERIOD {
+        return Err(EngineError::InvalidControls {
+            reason: format!(
+                "max_packs_per_period must be from packs ({}) to {MAX_TOP_UP_PACKS_PER_PERIOD}; got {}",
+                settings.packs, settings.max_packs_per_period
+            ),
+        });
+    }
+    Ok(TopUpRow { below_cents, packs: i64::from(settings.packs), max_packs: i64::from(settings.max_packs_per_period) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn totals(requests: u64, egress: u64) -> UsageTotals {
+        UsageTotals { requests, egress_bytes: egress, billable_egress_bytes: Decimal::from(egress), compute_ms: 0, refused_by_cap: None }
+    }
+
+    #[test]
+    fn usage_grows_evenly_and_rounds_down() {
+        let t = between(&totals(100, 1_000), &totals(400, 2_001), 1, 3).unwrap();
+        assert_eq!((t.requests, t.egress_bytes, t.billable_egress_bytes), (200, 1_333, Decimal::from(1_333)));
+        assert_eq!(between(&totals(100, 10), &totals(400, 20), 3, 3).unwrap(), totals(400, 20));
+        assert_eq!(between(&totals(100, 10), &totals(400, 20), 0, 3).unwrap(), totals(100, 10));
+    }
+
+    #[test]
+    fn percentages_round_down() {
+        assert_eq!(whole_percent("149.99".parse().unwrap(), Decimal::from(200)), 74);
+        assert_eq!(whole_percent(Decimal::from(150), Decimal::from(200)), 75);
+    }
+
+    #[test]
+    fn amounts_are_whole_cents_within_bounds() {
+        assert_eq!(checked_amount("x", "12.50".parse().unwrap(), false).unwrap(), 1250);
+        assert_eq!(checked_amount("x", "12.5".parse().unwrap(), false).unwrap(), 1250);
+        assert!(checked_amount("x", "12.505".parse().unwrap(), false).is_err());
+        assert!(checked_amount("x", Decimal::ZERO, false).is_err());
+        assert_eq!(checked_amount("x", Decimal::ZERO, true).unwrap(), 0);
+        assert!(checked_amount("x", Decimal::from(-1), true).is_err());
+        assert!(checked_amount("x", Decimal::from(MAX_CONTROL_AMOUNT + 1), true).is_err());
+    }
+}
