@@ -22,6 +22,7 @@ pub struct BudgetSettings {
     /// What the owner means to spend per billing period (base fee + overage, before credit);
     /// `null` for no budget.
     #[ts(type = "string | null")]
+    #[serde(with = "rust_decimal::serde::str_option")]
     pub monthly_budget: Option<Decimal>,
     /// Percentages of the budget (1 to 100, at most 10) whose crossing by the spend to date
     /// raises an alert. Defaults to 50, 75, 90 and 100.
@@ -34,7 +35,7 @@ pub struct BudgetSettings {
     /// The most the period may cost: once the spend to date reaches it, usage that would cost
     /// more is refused and never billed. `null` for no cap.
     #[ts(type = "string | null")]
-    #[serde(default)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
     pub spend_cap: Option<Decimal>,
 }
 
@@ -128,6 +129,7 @@ pub struct AutoTopUpSettings {
     pub enabled: bool,
     /// Buy when paying overage leaves the credit balance below this.
     #[ts(type = "string")]
+    #[serde(with = "rust_decimal::serde::str")]
     pub below: Decimal,
     /// Packs each automatic purchase buys (1 to 100).
     pub packs: u32,

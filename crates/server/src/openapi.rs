@@ -78,8 +78,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// each bound a second time.)
 fn declare_bounds(doc: &mut Value) {
     use edgecost_api::{
-        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_INVOICE_PAGE, MAX_PACKS_PER_PURCHASE, MAX_ROUTE_CHARS,
-        MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
+        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_BUDGET_ALERTS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_INVOICE_PAGE, MAX_PACKS_PER_PURCHASE,
+        MAX_ROUTE_CHARS, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
     };
     let schemas = &["components", "schemas"];
     let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
@@ -99,11 +99,19 @@ fn declare_bounds(doc: &mut Value) {
     bound(parameter_schema(doc, "/v1/account/invoices", "get", "limit"), limit);
     // Invoice cursors are invoice numbers.
     bound(parameter_schema(doc, "/v1/account/invoices", "get", "cursor"), json!({"pattern": "^[1-9][0-9]{0,17}$"}));
-    for path in ["/v1/account/tier", "/v1/account/credits"] {
+    for (path, method) in
+        [("/v1/account/tier", "post"), ("/v1/account/credits", "post"), ("/v1/account/budget", "put"), ("/v1/account/auto-top-up", "put")]
+    {
         // Visible ASCII, as `invalid_idempotency_key` checks.
         let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});
-        bound(parameter_schema(doc, path, "post", "Idempotency-Key"), key);
+        bound(parameter_schema(doc, path, method, "Idempotency-Key"), key);
     }
+    let budget = at(at(doc, schemas), &["BudgetSettings", "properties"]);
+    bound(at(budget, &["alert_percents"]), json!({"maxItems": MAX_BUDGET_ALERTS}));
+    bound(at(budget, &["alert_percents", "items"]), json!({"minimum": 1, "maximum": 100}));
+    let top_up = at(at(doc, schemas), &["AutoTopUpSettings", "properties"]);
+    bound(at(top_up, &["packs"]), json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
+    bound(at(top_up, &["max_packs_per_period"]), json!({"minimum": 1, "maximum": MAX_TOP_UP_PACKS_PER_PERIOD}));
     // Cursors are record ids as the account sees them.
     let cursor = json!({"pattern": format!("^[0-9a-f]{{{USAGE_LOG_ID_HEX_DIGITS}}}$")});
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "cursor"), cursor);

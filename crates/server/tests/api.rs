@@ -342,6 +342,10 @@ async fn the_openapi_document_lists_every_route() {
         ("/v1/account/credits", "get"),
         ("/v1/account/credits", "post"),
         ("/v1/account/notices", "get"),
+        ("/v1/account/budget", "get"),
+        ("/v1/account/budget", "put"),
+        ("/v1/account/auto-top-up", "get"),
+        ("/v1/account/auto-top-up", "put"),
         ("/v1/price-book", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
@@ -371,12 +375,15 @@ async fn the_openapi_document_lists_every_route() {
     assert_eq!(schemes["account_token"]["scheme"], "bearer");
     assert_eq!(schemes["node_token"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["TelemetryBatch"].is_object());
-    // Both writes that act on money or the tier document their required idempotency key.
-    for path in ["/v1/account/credits", "/v1/account/tier"] {
-        let params = paths[path]["post"]["parameters"].as_array().unwrap();
+    // Every write that acts on money, the tier or the spend controls documents its required
+    // idempotency key.
+    for (path, method) in
+        [("/v1/account/credits", "post"), ("/v1/account/tier", "post"), ("/v1/account/budget", "put"), ("/v1/account/auto-top-up", "put")]
+    {
+        let params = paths[path][method]["parameters"].as_array().unwrap();
         let key = params.iter().find(|p| p["name"] == "Idempotency-Key").unwrap();
         assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(true)), "{path}");
-        assert!(paths[path]["post"]["responses"]["409"].is_object(), "{path}");
+        assert!(paths[path][method]["responses"]["409"].is_object(), "{path}");
     }
 }
 
@@ -546,4 +553,47 @@ async fn the_largest_valid_batch_fits_the_body_limit() {
     over.push(records[0].clone());
     let (status, body) = f.ingest(&batch("b-over", &f.node.id, over)).await;
     assert_eq!((status, code(&body)), (StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"));
+}
+
+#[tokio::test]
+async fn budgets_and_automatic_top_up_are_set_once_per_key_and_read_back() {
+    let f = Fixture::new().await;
+    let put = |path: &'static str, token: &str, body: Value, key: &'static str| {
+        let (f, token) = (&f, token.to_owned());
+        async move { f.call_with("PUT", path, Some(&token), Some(body), &[("idempotency-key", key)]).await }
+    };
+    let budget = json!({"monthly_budget": "30.00", "spend_cap": null});
+    let (status, set) = put("/v1/account/budget", &f.alice.token, budget.clone(), "b-1").await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["settings"]["monthly_budget"], "30.00");
+    assert_eq!(set["settings"]["alert_percents"], json!([50, 75, 90, 100]));
+    // The base fee alone is 63% of $30.00: the 50% alert is there at once.
+    assert_eq!((&set["spend_to_date"], &set["budget_used_percent"]), (&json!("19.00"), &json!(63)));
+    assert_eq!(set["alerts"][0]["kind"], "budget_spend", "{set}");
+    let (status, again) = put("/v1/account/budget", &f.alice.token, budget.clone(), "b-1").await;
+    assert_eq!((status, &again["settings"]), (StatusCode::OK, &set["settings"]));
+    let (status, body) = put("/v1/account/budget", &f.alice.token, json!({"monthly_budget": "40.00"}), "b-1").await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "idempotency_key_reused"));
+    let (status, body) = put("/v1/account/budget", &f.alice.token, json!({"monthly_budget": "-5"}), "b-2").await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_controls"), "{body}");
+    let (status, body) = f.call("PUT", "/v1/account/budget", Some(&f.alice.token), Some(budget)).await;
+    assert_eq!((status, code(&body)), (StatusCode::BAD_REQUEST, "missing_idempotency_key"));
+    let (status, read) = f.call("GET", "/v1/account/budget", Some(&f.alice.token), None).await;
+    assert_eq!((status, &read["settings"]), (StatusCode::OK, &set["settings"]));
+    // Another account sees its own (no) budget.
+    let (_, other) = f.call("GET", "/v1/account/budget", Some(&f.bob.token), None).await;
+    assert_eq!((&other["settings"]["monthly_budget"], &other["alerts"]), (&Value::Null, &json!([])));
+
+    let top_up = json!({"enabled": true, "below": "10.00", "packs": 2, "max_packs_per_period": 4});
+    let (status, set) = put("/v1/account/auto-top-up", &f.alice.token, top_up.clone(), "t-1").await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["settings"], top_up);
+    assert_eq!((&set["packs_this_period"], &set["packs_left_this_period"]), (&json!(0), &json!(4)));
+    let (_, read) = f.call("GET", "/v1/account/auto-top-up", Some(&f.alice.token), None).await;
+    assert_eq!(read["settings"], top_up);
+    let (status, body) = put("/v1/account/auto-top-up", &f.sandy.token, top_up, "t-1").await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "credit_packs_not_allowed"), "{body}");
+    let too_many = json!({"enabled": true, "below": "10.00", "packs": 5, "max_packs_per_period": 4});
+    let (status, body) = put("/v1/account/auto-top-up", &f.alice.token, too_many, "t-2").await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_controls"), "{body}");
 }
