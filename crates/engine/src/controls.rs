@@ -27,7 +27,7 @@ use crate::outlook::{P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::store::controls::{AlertRow, ControlsPlan, ControlsRow, TopUpRow};
-use crate::store::{LedgerRow, LedgerState};
+use crate::store::{ClaimScope, LedgerRow, LedgerState};
 use crate::token;
 
 /// The forecasts (run rate, P50, P90) are worked out after a batch at most this often per
@@ -64,7 +64,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<BudgetStatus> {
         let now = truncate_to_second(now);
-        let claim = idempotency_claim(&format!("budget:{idempotency_key}"), settings, now)?;
+        let claim = idempotency_claim(idempotency_key, settings, now)?;
         let row = checked_budget(settings)?;
         self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
         let period = Period::containing(now);
@@ -79,7 +79,7 @@ impl Engine {
             let resolve = vec![(ALERT_BUDGET_SPEND, keep.clone()), (ALERT_BUDGET_FORECAST, keep)];
             Ok(ControlsPlan { row: next, resolve })
         };
-        self.store.write_controls(&account.0, &claim, period.start_unix(), now.timestamp(), &decide).await?;
+        self.store.write_controls(&account.0, ClaimScope::Budget, &claim, period.start_unix(), now.timestamp(), &decide).await?;
         self.budget(account, now).await
     }
 
@@ -284,7 +284,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<AutoTopUpStatus> {
         let now = truncate_to_second(now);
-        let claim = idempotency_claim(&format!("auto-top-up:{idempotency_key}"), settings, now)?;
+        let claim = idempotency_claim(idempotency_key, settings, now)?;
         let top_up = checked_top_up(settings)?;
         let s = self.period_state(account, now).await?;
         if settings.enabled {
@@ -301,7 +301,7 @@ impl Engine {
             let resolve = TOP_UP_KINDS.iter().map(|k| (*k, "-".to_owned())).collect();
             Ok(ControlsPlan { row: next, resolve })
         };
-        self.store.write_controls(&account.0, &claim, s.period.start_unix(), now.timestamp(), &decide).await?;
+        self.store.write_controls(&account.0, ClaimScope::AutoTopUp, &claim, s.period.start_unix(), now.timestamp(), &decide).await?;
         if enabled {
             self.settle_credits(account, now).await?;
         }

@@ -16,16 +16,24 @@ CREATE TABLE account_controls (
     updated_at             BIGINT NOT NULL
 );
 
--- Idempotency keys of changes to the controls, claimed with the change and holding its answer.
--- `idempotency_key` is prefixed by the resource it changed ("budget:", "auto-top-up:").
-CREATE TABLE control_claims (
+-- Every idempotency key an account's changes claim, in one table: tier changes, credit
+-- purchases, and changes to the controls. A key is claimed in the transaction of the change it
+-- names, with the answer; `scope` keeps each call's keys apart.
+CREATE TABLE idempotency_claims (
     account_id       TEXT NOT NULL REFERENCES accounts(id),
+    scope            TEXT NOT NULL,
     idempotency_key  TEXT NOT NULL,
     request_sha256   TEXT NOT NULL,
     response         TEXT NOT NULL,
     created_at       BIGINT NOT NULL,
-    PRIMARY KEY (account_id, idempotency_key)
+    PRIMARY KEY (account_id, scope, idempotency_key)
 );
+INSERT INTO idempotency_claims (account_id, scope, idempotency_key, request_sha256, response, created_at)
+    SELECT account_id, 'credit_purchase', idempotency_key, request_sha256, response, created_at FROM credit_purchases;
+INSERT INTO idempotency_claims (account_id, scope, idempotency_key, request_sha256, response, created_at)
+    SELECT account_id, 'tier_change', idempotency_key, request_sha256, response, created_at FROM tier_change_claims;
+DROP TABLE credit_purchases;
+DROP TABLE tier_change_claims;
 
 -- Alerts about spend and credit (budget thresholds, projections past the budget, automatic
 -- top-up that failed or reached its ceiling), raised once per account, period, kind and key.

@@ -147,7 +147,7 @@ macro_rules! impl_store {
                 // Tier changes of one account run one at a time (see `claim_key`). The claim and
                 // the change commit together: a crash loses both or neither, and a racing repeat
                 // waits on the key, then finds the first answer.
-                if let Some(response) = claim_key(&mut tx, "tier_change_claims", account_id, claim).await? {
+                if let Some(response) = claim_key(&mut tx, $crate::store::ClaimScope::TierChange, account_id, claim).await? {
                     tx.rollback().await?;
                     return Ok($crate::store::TierWrite::Replayed(response));
                 }
@@ -192,7 +192,7 @@ macro_rules! impl_store {
                         .await?;
                 }
                 insert_notices(&mut tx, &plan.notices).await?;
-                answer_claim(&mut tx, "tier_change_claims", account_id, claim, &plan.response_json).await?;
+                answer_claim(&mut tx, $crate::store::ClaimScope::TierChange, account_id, claim, &plan.response_json).await?;
                 tx.commit().await?;
                 Ok($crate::store::TierWrite::Written(plan.response_json))
             }
@@ -483,7 +483,7 @@ macro_rules! impl_store {
                     if let Some(c) = claim {
                         // The account is held until commit, as a tier change holds it: the tier
                         // rules a purchase checks cannot change under it.
-                        if let Some(response) = claim_key(&mut tx, "credit_purchases", account_id, c).await? {
+                        if let Some(response) = claim_key(&mut tx, $crate::store::ClaimScope::CreditPurchase, account_id, c).await? {
                             tx.rollback().await?;
                             return Ok($crate::store::LedgerWrite::Replayed(response));
                         }
@@ -532,7 +532,7 @@ macro_rules! impl_store {
                         insert_alert(&mut tx, alert).await?;
                     }
                     if let (Some(c), Some(response)) = (claim, &plan.response_json) {
-                        answer_claim(&mut tx, "credit_purchases", account_id, c, response).await?;
+                        answer_claim(&mut tx, $crate::store::ClaimScope::CreditPurchase, account_id, c, response).await?;
                     }
                     tx.commit().await?;
                     return Ok($crate::store::LedgerWrite::Written(plan.response_json));
@@ -854,7 +854,7 @@ macro_rules! impl_store {
         }
 
         /// Holds the account row until commit, then claims `claim.key` in `table`
-        /// (`tier_change_claims` or `credit_purchases`). Answers `None` for a fresh claim and
+        /// (in `scope`). Answers `None` for a fresh claim and
         /// the stored response for a repeat of the same request; the key with another
         /// request is refused.
         ///
@@ -864,17 +864,18 @@ macro_rules! impl_store {
         /// checks take a weaker lock that this one does not block.
         async fn claim_key(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
-            table: &str,
+            scope: $crate::store::ClaimScope,
             account_id: &str,
             claim: &$crate::store::PurchaseClaim,
         ) -> $crate::error::Result<Option<String>> {
             use sqlx::Row;
             sqlx::query("UPDATE accounts SET name = name WHERE id = $1").bind(account_id).execute(&mut **tx).await?;
-            let claimed = sqlx::query(&format!(
-                "INSERT INTO {table} (account_id, idempotency_key, request_sha256, response, created_at) \
-                 VALUES ($1, $2, $3, '', $4) ON CONFLICT DO NOTHING"
-            ))
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_claims (account_id, scope, idempotency_key, request_sha256, response, created_at) \
+                 VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT DO NOTHING",
+            )
             .bind(account_id)
+            .bind(scope.as_str())
             .bind(&claim.key)
             .bind(&claim.request_sha256)
             .bind(claim.created_at)
@@ -885,10 +886,12 @@ macro_rules! impl_store {
                 return Ok(None);
             }
             // The insert waited for a racing first claim to commit: its row is there to read.
-            let row = sqlx::query(&format!(
-                "SELECT request_sha256, response FROM {table} WHERE account_id = $1 AND idempotency_key = $2"
-            ))
+            let row = sqlx::query(
+                "SELECT request_sha256, response FROM idempotency_claims \
+                 WHERE account_id = $1 AND scope = $2 AND idempotency_key = $3",
+            )
             .bind(account_id)
+            .bind(scope.as_str())
             .bind(&claim.key)
             .fetch_one(&mut **tx)
             .await?;
@@ -902,13 +905,14 @@ macro_rules! impl_store {
         /// Stores the answer to a claim [`claim_key`] took, in the same transaction.
         async fn answer_claim(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
-            table: &str,
+            scope: $crate::store::ClaimScope,
             account_id: &str,
             claim: &$crate::store::PurchaseClaim,
             response: &str,
         ) -> $crate::error::Result<()> {
-            sqlx::query(&format!("UPDATE {table} SET response = $3 WHERE account_id = $1 AND idempotency_key = $2"))
+            sqlx::query("UPDATE idempotency_claims SET response = $4 WHERE account_id = $1 AND scope = $2 AND idempotency_key = $3")
                 .bind(account_id)
+                .bind(scope.as_str())
                 .bind(&claim.key)
                 .bind(response)
                 .execute(&mut **tx)

@@ -59,6 +59,7 @@ pub(crate) trait ControlsStore: Send + Sync {
     async fn write_controls(
         &self,
         account_id: &str,
+        scope: super::ClaimScope,
         claim: &super::PurchaseClaim,
         period_start: i64,
         now: i64,
@@ -147,13 +148,14 @@ macro_rules! impl_controls_store {
             async fn write_controls(
                 &self,
                 account_id: &str,
+                scope: $crate::store::ClaimScope,
                 claim: &$crate::store::PurchaseClaim,
                 period_start: i64,
                 now: i64,
                 decide: $crate::store::controls::ControlsDecide<'_>,
             ) -> $crate::error::Result<()> {
                 let mut tx = self.begin_write().await?;
-                if claim_key(&mut tx, "control_claims", account_id, claim).await?.is_some() {
+                if claim_key(&mut tx, scope, account_id, claim).await?.is_some() {
                     tx.rollback().await?;
                     return Ok(());
                 }
@@ -197,7 +199,7 @@ macro_rules! impl_controls_store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                answer_claim(&mut tx, "control_claims", account_id, claim, "{}").await?;
+                answer_claim(&mut tx, scope, account_id, claim, "{}").await?;
                 tx.commit().await?;
                 Ok(())
             }

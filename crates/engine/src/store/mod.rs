@@ -200,8 +200,28 @@ pub(crate) struct LedgerRow {
     pub auto_after_sequence: Option<i64>,
 }
 
-/// An idempotency key claimed for a purchase or a tier change, with the fingerprint of the
-/// request it names.
+/// Which call an idempotency key names: each call's keys are its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClaimScope {
+    TierChange,
+    CreditPurchase,
+    Budget,
+    AutoTopUp,
+}
+
+impl ClaimScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimScope::TierChange => "tier_change",
+            ClaimScope::CreditPurchase => "credit_purchase",
+            ClaimScope::Budget => "budget",
+            ClaimScope::AutoTopUp => "auto_top_up",
+        }
+    }
+}
+
+/// An idempotency key claimed for a change (a purchase, a tier change, the controls), with
+/// the fingerprint of the request it names.
 pub(crate) struct PurchaseClaim {
     pub key: String,
     pub request_sha256: String,
