@@ -6,7 +6,7 @@ CARGO ?= cargo
 # The end-to-end tests and the keyring tests need a display and a session bus.
 HEADLESS = xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --
 
-.PHONY: setup run test ui-test bench screenshots package package-test
+.PHONY: setup run test ui-test bench soak screenshots package package-test
 
 setup:
 	@bash scripts/setup-debian.sh
@@ -63,6 +63,11 @@ bench: setup
 	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
 	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example bench_app
 	EDGECOST_APP=$(CURDIR)/target/release/edgecost-app $(HEADLESS) $(CARGO) bench --locked -p edgecost-e2e --bench planner_latency --profile dev
+
+# Five minutes of sustained ingest (10,000 records/s) against `edgecost serve` while four
+# readers ask for bills and 90-day usage: per-minute p50/p99 and the server's memory.
+soak: setup
+	$(CARGO) bench --locked -p edgecost --bench soak
 
 screenshots: setup
 	$(CARGO) build --locked -p edgecost-app

@@ -296,58 +296,11 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
 }
 
 /// Fills 90 days of hourly rollups (two routes an hour) for every account in one statement.
-async fn fill_rollups(url: &str, sqlite: bool) {
-    let first_hour = (now() - Duration::days(QUERY_DAYS)).timestamp() / 3_600 * 3_600;
-    let hours = QUERY_DAYS * 24;
-    if sqlite {
-        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
-        sqlx::query(
-            "WITH RECURSIVE h(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM h WHERE j < $2 - 1) \
-             INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
-             SELECT a.id, $1 + h.j * 3600, r.route, 'eu', 100 + (h.j % 24) * 10, 500, 200000 \
-             FROM accounts a, h, (SELECT '/api/orders' AS route UNION ALL SELECT '/api/search') r",
-        )
-        .bind(first_hour)
-        .bind(hours)
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
-             SELECT account_id, hour, SUM(requests), SUM(compute_ms), SUM(egress_bytes) FROM usage_hourly GROUP BY account_id, hour",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query("ANALYZE").execute(&pool).await.unwrap();
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.unwrap();
-        sqlx::query(
-            "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
-             SELECT a.id, $1 + j * 3600, r.route, 'eu', 100 + (j % 24) * 10, 500, 200000 \
-             FROM accounts a, generate_series(0::bigint, $2 - 1) j, (VALUES ('/api/orders'), ('/api/search')) r(route)",
-        )
-        .bind(first_hour)
-        .bind(hours)
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
-             SELECT account_id, hour, SUM(requests), SUM(compute_ms), SUM(egress_bytes) FROM usage_hourly GROUP BY account_id, hour",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        // As autovacuum would: the visibility map lets the chart query read the index alone.
-        sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
-    }
-}
-
-async fn query_figures(backend: &str, url: &str, sqlite: bool) {
+async fn query_figures(backend: &str, url: &str) {
     let s = setup(url, ACCOUNTS_QUERY).await;
     let filled = Instant::now();
-    fill_rollups(url, sqlite).await;
+    let first_hour = (now() - Duration::days(QUERY_DAYS)).timestamp() / 3_600 * 3_600;
+    edgecost_engine::testing::fill_hourly_history(url, first_hour, QUERY_DAYS * 24).await;
     let rows = ACCOUNTS_QUERY as i64 * QUERY_DAYS * 24 * 2;
     let fill_s = filled.elapsed().as_secs_f64();
     for group_by in [UsageGrouping::Meter, UsageGrouping::Route] {
@@ -405,10 +358,10 @@ fn main() {
             otlp_figures("postgres", &pg.create_database().await, &pg.create_database().await, records).await;
         }
         if run("sqlite") && !otlp_only {
-            query_figures("sqlite", &sqlite("query.db"), true).await;
+            query_figures("sqlite", &sqlite("query.db")).await;
         }
         if let Some(pg) = pg.as_ref().filter(|_| !otlp_only) {
-            query_figures("postgres", &pg.create_database().await, false).await;
+            query_figures("postgres", &pg.create_database().await).await;
         }
     });
 }
