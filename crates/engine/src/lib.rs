@@ -66,6 +66,7 @@ mod store;
 pub mod testing;
 mod token;
 mod validate;
+pub mod webhooks;
 
 pub use controls::FORECAST_EVERY_SECONDS;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
