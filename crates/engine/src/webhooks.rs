@@ -68,6 +68,8 @@ pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Events one claim takes at most.
 const CLAIM_MAX: usize = 32;
+/// Bytes of a receiver's answer read at most.
+const DRAIN_BYTES_MAX: usize = 64 * 1024;
 
 /// How the delivery task runs. The defaults make 10 attempts over about a day: retries after
 /// 3, 6, 12, ... minutes (the 10th attempt about 25.5 hours after the first).
@@ -568,8 +570,17 @@ async fn deliver(store: &Arc<dyn Store>, client: &reqwest::Client, options: &Web
         .send()
         .await;
     let (status_code, error) = match sent {
-        Ok(response) => {
+        Ok(mut response) => {
             let status = response.status();
+            // Some of the answer is read (within the timeout), so the connection can serve the
+            // next delivery; its content is not kept.
+            let mut drained = 0;
+            while drained < DRAIN_BYTES_MAX {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => drained += chunk.len(),
+                    Ok(None) | Err(_) => break,
+                }
+            }
             (Some(status.as_u16()), (!status.is_success()).then(|| format!("the receiver answered {status}")))
         }
         Err(e) => (None, Some(describe(&e, options.timeout))),
@@ -582,7 +593,11 @@ async fn deliver(store: &Arc<dyn Store>, client: &reqwest::Client, options: &Web
     } else if attempts >= options.attempts_max {
         EventNext::Failed
     } else {
-        let delay = i64::try_from(options.retry_delay(attempts).as_millis()).unwrap_or(i64::MAX);
+        // Up to a tenth more, at random: events that failed together (a receiver that was
+        // down) are not all retried in the same instant.
+        let delay = options.retry_delay(attempts);
+        let jitter = delay.mul_f64(f64::from(token::random_u32() % 1_000) / 10_000.0);
+        let delay = i64::try_from((delay + jitter).as_millis()).unwrap_or(i64::MAX);
         EventNext::Retry(now_ms().saturating_add(delay))
     };
     let record = DeliveryRecord {

@@ -445,3 +445,34 @@ async fn replicas_sharing_one_postgresql_never_post_one_event_at_once() {
     assert_eq!(received.len(), 40, "each event POSTed once: {:?}", received.iter().map(|r| &r.event_id).collect::<Vec<_>>());
     assert_eq!(receiver.state.overlaps.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_receiver_never_holds_up_ingest() {
+    on_both_backends(|f| async move {
+        fast(&f.engine);
+        // Each POST takes a second (within the two-second timeout of `fast`).
+        let receiver = Receiver::start(0, Duration::from_secs(1)).await;
+        let (status, body) = put(&f, &f.alice.token, "r-1", json!({"url": receiver.url()})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let mut ids = BTreeSet::new();
+        for n in 0..20 {
+            let event =
+                WebhookEvent::new(&f.alice.id, WebhookEventType::TopUpSucceeded, format!("top-up:{n}"), json!({"n": n}), common::now());
+            ids.insert(f.engine.raise_event(&event).await.unwrap().unwrap());
+        }
+        let in_flight = || receiver.state.in_flight.lock().unwrap().values().sum::<usize>();
+        eventually("POSTs in flight", || in_flight() > 0).await;
+        // While the receiver holds its POSTs, batches are stored and answered as fast as ever.
+        let started = Instant::now();
+        for n in 0..5 {
+            let (status, receipt) = f.ingest(&batch(&format!("b-slow-{n}"), &f.node.id, hourly_records(&f.alice.id, 1, 10))).await;
+            assert_eq!((status, receipt["accepted"].as_u64()), (StatusCode::OK, Some(1)), "{receipt}");
+        }
+        assert!(started.elapsed() < Duration::from_millis(800), "ingest took {:?}", started.elapsed());
+        assert!(in_flight() > 0, "the deliveries were still in flight");
+        eventually("every event delivered", || receiver.delivered() == ids).await;
+        // Once each: no attempt timed out and was tried again.
+        assert_eq!(receiver.received().len(), 20);
+    })
+    .await;
+}
