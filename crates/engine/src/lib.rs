@@ -7,7 +7,8 @@
 //! a gapless chain keyed by (account, sequence) with a non-negative balance check, and
 //! idempotency keys are claimed with the answer they produce. There are no in-process locks.
 //!
-//! Time is always passed in (`now`); the engine never reads the clock.
+//! Time is always passed in (`now`); the engine never reads the clock, except in the
+//! webhook delivery task ([`webhooks`]), which schedules and signs real network attempts.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

@@ -68,6 +68,9 @@ pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Events one claim takes at most.
 const CLAIM_MAX: usize = 32;
+/// How often the delivery task prunes the log, and how many events one prune takes at most.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
+const PRUNE_EVENTS_MAX: i64 = 1_000;
 /// Bytes of a receiver's answer read at most.
 const DRAIN_BYTES_MAX: usize = 64 * 1024;
 
@@ -89,6 +92,9 @@ pub struct WebhookOptions {
     pub poll_interval: Duration,
     /// POSTs in flight at most.
     pub concurrency: usize,
+    /// How long events that are no longer pending (and their delivery attempts) are kept,
+    /// counted from the event's `created_at`; until then its dedup key also holds.
+    pub log_retention: Duration,
 }
 
 impl Default for WebhookOptions {
@@ -100,6 +106,7 @@ impl Default for WebhookOptions {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
             concurrency: 16,
+            log_retention: Duration::from_secs(35 * 86_400),
         }
     }
 }
@@ -465,6 +472,7 @@ impl DeliveryTask {
             let mut client: Option<reqwest::Client> = None;
             let mut slots = Arc::new(Semaphore::new(watched.borrow().concurrency.max(1)));
             let mut concurrency = watched.borrow().concurrency.max(1);
+            let mut last_prune: Option<Instant> = None;
             loop {
                 let options = watched.borrow_and_update().clone();
                 if options.concurrency.max(1) != concurrency {
@@ -473,6 +481,10 @@ impl DeliveryTask {
                     slots = Arc::new(Semaphore::new(concurrency));
                 }
                 let mut wait = options.poll_interval;
+                if options.enabled && last_prune.is_none_or(|at| at.elapsed() >= PRUNE_INTERVAL) {
+                    last_prune = Some(Instant::now());
+                    prune(&store, &options).await;
+                }
                 if options.enabled {
                     match pass(&store, &options, &slots, &mut client, &woken).await {
                         Ok(Some(due_in)) => wait = wait.min(due_in),
@@ -540,6 +552,23 @@ async fn pass(
                 drop(permit);
                 wake.notify_one();
             });
+        }
+    }
+}
+
+/// Deletes the events (and their attempts) older than the retention that are no longer
+/// pending, a bounded number per transaction.
+async fn prune(store: &Arc<dyn Store>, options: &WebhookOptions) {
+    let retention = i64::try_from(options.log_retention.as_secs()).unwrap_or(i64::MAX);
+    let before = (now_ms() / 1_000).saturating_sub(retention);
+    loop {
+        match store.prune_webhook_events(before, PRUNE_EVENTS_MAX).await {
+            Ok(n) if n < PRUNE_EVENTS_MAX as u64 => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "pruning the webhook log failed; retrying at the next prune");
+                return;
+            }
         }
     }
 }
@@ -780,11 +809,18 @@ mod tests {
         assert_eq!(shown.recent_deliveries.iter().map(|d| d.attempt).collect::<Vec<_>>(), [2, 1]);
         let e = &shown.recent_events[0];
         assert_eq!((e.state, e.attempts, e.next_attempt_at), (WebhookEventState::Pending, 2, Some(from_unix_ms(t + 5_000))));
+        // A pending event is never pruned, however old.
+        assert_eq!(store.prune_webhook_events(i64::MAX, 10).await.unwrap(), 0);
         // Deleting the webhook cancels it; nothing is due any more.
         let deleted = engine.delete_webhook(&account, "k-2", now).await.unwrap();
         assert_eq!(deleted.cancelled_events, 1);
         assert_eq!(store.next_event_due().await.unwrap(), None);
         assert!(store.claim_events(t + 10_000, t + 20_000, "lease-c", 10).await.unwrap().is_empty());
+        // Past its retention it goes, with its attempts; then its dedup key is free again.
+        assert_eq!(store.prune_webhook_events(now.timestamp(), 10).await.unwrap(), 0);
+        assert_eq!(store.prune_webhook_events(now.timestamp() + 1, 10).await.unwrap(), 1);
+        assert!(store.webhook_events(account.as_str(), 10).await.unwrap().is_empty());
+        assert!(store.webhook_deliveries(account.as_str(), 10).await.unwrap().is_empty());
         engine.close().await;
     }
 

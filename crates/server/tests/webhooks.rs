@@ -267,7 +267,7 @@ async fn quota_notices_arrive_signed_and_are_retried_after_500_until_delivered()
             assert_eq!(d["event_type"], "notice.raised");
             assert!(d["duration_ms"].is_u64());
         }
-        let times: Vec<&str> = log.iter().map(|d| d["attempted_at"].as_str().unwrap()).collect();
+        let times: Vec<chrono::DateTime<Utc>> = log.iter().map(|d| d["attempted_at"].as_str().unwrap().parse().unwrap()).collect();
         assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
 
         // Bob has no webhook: nothing for him was queued or sent.

@@ -126,6 +126,9 @@ pub(crate) trait WebhookStore: Send + Sync {
     async fn claim_events(&self, now_ms: i64, lease_until_ms: i64, lease: &str, limit: i64) -> Result<Vec<ClaimedEvent>>;
     /// Logs an attempt and, if its lease still holds the event, moves the event on.
     async fn record_delivery(&self, delivery: &DeliveryRecord) -> Result<()>;
+    /// Deletes up to `limit` events no longer pending that were raised before `before` (unix
+    /// seconds), with their delivery attempts, in one transaction; answers how many.
+    async fn prune_webhook_events(&self, before: i64, limit: i64) -> Result<u64>;
     /// The account's latest events, newest first.
     async fn webhook_events(&self, account_id: &str, limit: i64) -> Result<Vec<EventStatusRow>>;
     /// The account's latest delivery attempts, newest first.
@@ -338,6 +341,30 @@ macro_rules! impl_webhook_store {
                     .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn prune_webhook_events(&self, before: i64, limit: i64) -> $crate::error::Result<u64> {
+                let mut tx = self.begin_write().await?;
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT id FROM webhook_events WHERE state <> 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                for chunk in ids.chunks($crate::store::common::IN_LIST_MAX) {
+                    for table_and_key in ["webhook_deliveries WHERE event_id", "webhook_events WHERE id"] {
+                        let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(format!("DELETE FROM {table_and_key} IN ("));
+                        let mut list = q.separated(", ");
+                        for id in chunk {
+                            list.push_bind(id.as_str());
+                        }
+                        q.push(")");
+                        q.build().execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(ids.len() as u64)
             }
 
             async fn webhook_events(
