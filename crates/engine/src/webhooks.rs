@@ -462,13 +462,21 @@ pub(crate) struct DeliveryTask {
 }
 
 impl DeliveryTask {
-    /// Starts the task: a pass at once (events an earlier run left due), then one whenever it
-    /// is woken, an event falls due, a delivery ends, or every poll interval.
+    /// Starts the task: a first pass after one poll interval (or as soon as it is woken or
+    /// its options change), then one whenever it is woken, an event falls due, a delivery
+    /// ends, or every poll interval. The first pass waits so that a short-lived engine (an
+    /// `edgecost admin` command) exits before it claims events it would never deliver.
     pub(crate) fn start(store: Arc<dyn Store>) -> DeliveryTask {
         let (options, mut watched) = watch::channel(WebhookOptions::default());
         let wake = Arc::new(Notify::new());
         let woken = wake.clone();
         let task = tokio::spawn(async move {
+            let first_wait = watched.borrow().poll_interval;
+            tokio::select! {
+                () = woken.notified() => {}
+                () = tokio::time::sleep(first_wait) => {}
+                changed = watched.changed() => if changed.is_err() { return },
+            }
             let mut client: Option<reqwest::Client> = None;
             let mut slots = Arc::new(Semaphore::new(watched.borrow().concurrency.max(1)));
             let mut concurrency = watched.borrow().concurrency.max(1);
