@@ -71,6 +71,8 @@ const CLAIM_MAX: usize = 32;
 /// How often the delivery task prunes the log, and how many events one prune takes at most.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3_600);
 const PRUNE_EVENTS_MAX: i64 = 1_000;
+/// The shortest wait between two passes, whatever the options say.
+const POLL_INTERVAL_MIN: Duration = Duration::from_millis(5);
 /// Bytes of a receiver's answer read at most.
 const DRAIN_BYTES_MAX: usize = 64 * 1024;
 
@@ -488,7 +490,7 @@ impl DeliveryTask {
                     concurrency = options.concurrency.max(1);
                     slots = Arc::new(Semaphore::new(concurrency));
                 }
-                let mut wait = options.poll_interval;
+                let mut wait = options.poll_interval.max(POLL_INTERVAL_MIN);
                 if options.enabled && last_prune.is_none_or(|at| at.elapsed() >= PRUNE_INTERVAL) {
                     last_prune = Some(Instant::now());
                     prune(&store, &options).await;
