@@ -60,8 +60,8 @@ pub use usage::{
 };
 
 pub use webhooks::{
-    MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery, WebhookEventState,
-    WebhookEventStatus, WebhookEventType, WebhookPayload, WebhookRegistration, WebhookRequest,
+    AlertRaisedData, MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery,
+    WebhookEventState, WebhookEventStatus, WebhookEventType, WebhookPayload, WebhookRegistration, WebhookRequest,
 };
 
 /// Re-exported so callers name the same bill types the pricing core produces.

@@ -47,17 +47,21 @@ pub enum WebhookEventType {
     /// An automatic credit top-up failed; nothing was charged.
     #[serde(rename = "top_up.failed")]
     TopUpFailed,
+    /// Automatic top-up reached its ceiling for the period and buys no more.
+    #[serde(rename = "top_up.ceiling")]
+    TopUpCeiling,
 }
 
 impl WebhookEventType {
     /// Every event type, as delivered to every registered webhook.
-    pub const ALL: [WebhookEventType; 6] = [
+    pub const ALL: [WebhookEventType; 7] = [
         WebhookEventType::NoticeRaised,
         WebhookEventType::BudgetAlert,
         WebhookEventType::SpendCapReached,
         WebhookEventType::SpendCapLifted,
         WebhookEventType::TopUpSucceeded,
         WebhookEventType::TopUpFailed,
+        WebhookEventType::TopUpCeiling,
     ];
 
     /// The name in payloads and in the `Edgecost-Event-Type` header.
@@ -69,6 +73,7 @@ impl WebhookEventType {
             WebhookEventType::SpendCapLifted => "spend_cap.lifted",
             WebhookEventType::TopUpSucceeded => "top_up.succeeded",
             WebhookEventType::TopUpFailed => "top_up.failed",
+            WebhookEventType::TopUpCeiling => "top_up.ceiling",
         }
     }
 
@@ -194,4 +199,21 @@ pub struct NoticeRaisedData {
     pub tier: String,
     pub period_start: DateTime<Utc>,
     pub reached_at: DateTime<Utc>,
+}
+
+/// `data` of the events of account alerts (`budget.alert`, `spend_cap.reached`,
+/// `top_up.succeeded`, `top_up.failed`, `top_up.ceiling`): the alert as
+/// `GET /v1/account/budget` and `GET /v1/account/auto-top-up` show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct AlertRaisedData {
+    pub alert_id: String,
+    /// The alert's kind (`budget_spend`, `budget_forecast`, `spend_cap_reached`,
+    /// `top_up_bought`, `top_up_failed`, `top_up_ceiling`).
+    pub kind: String,
+    /// What crossing raised it, e.g. the budget percentage: the alert is raised once per kind
+    /// and key in a period.
+    pub key: String,
+    pub message: String,
+    pub period_start: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
 }

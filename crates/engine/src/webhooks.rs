@@ -38,8 +38,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{
-    MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery, WebhookEventState,
-    WebhookEventStatus, WebhookPayload, WebhookRegistration, WebhookRequest,
+    AlertRaisedData, MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery,
+    WebhookEventState, WebhookEventStatus, WebhookPayload, WebhookRegistration, WebhookRequest,
 };
 use edgecost_pricing::Meter;
 use hmac::{Hmac, Mac};
@@ -51,6 +51,7 @@ pub use edgecost_api::WebhookEventType;
 use crate::engine::{AccountId, Engine, detached, idempotency_claim};
 use crate::error::{EngineError, Result};
 use crate::period::from_unix;
+use crate::store::controls::AlertRow;
 use crate::store::webhooks::{ClaimedEvent, DeliveryRecord, EventNext, OutboxRow, WebhookRow};
 use crate::store::{NoticeRow, Store, TierWrite};
 use crate::token;
@@ -296,6 +297,29 @@ pub(crate) fn notice_raised(n: &NoticeRow) -> Result<OutboxRow> {
     };
     let event = WebhookEvent::new(&n.account_id, WebhookEventType::NoticeRaised, format!("notice:{}", n.id), data, from_unix(n.reached_at));
     Ok(event.to_outbox())
+}
+
+/// The event of an account alert just raised (budgets, the spend cap, automatic top-up), ready
+/// to queue in its transaction; `None` for a kind no event type carries.
+pub(crate) fn alert_raised(a: &AlertRow) -> Option<OutboxRow> {
+    let event_type = match a.kind.as_str() {
+        "budget_spend" | "budget_forecast" => WebhookEventType::BudgetAlert,
+        "spend_cap_reached" => WebhookEventType::SpendCapReached,
+        "top_up_bought" => WebhookEventType::TopUpSucceeded,
+        "top_up_failed" => WebhookEventType::TopUpFailed,
+        "top_up_ceiling" => WebhookEventType::TopUpCeiling,
+        _ => return None,
+    };
+    let data = AlertRaisedData {
+        alert_id: a.id.clone(),
+        kind: a.kind.clone(),
+        key: a.key.clone(),
+        message: a.message.clone(),
+        period_start: from_unix(a.period_start),
+        raised_at: from_unix(a.raised_at),
+    };
+    let event = WebhookEvent::new(&a.account_id, event_type, format!("alert:{}", a.id), data, from_unix(a.raised_at));
+    Some(event.to_outbox())
 }
 
 impl Engine {
@@ -752,6 +776,37 @@ mod tests {
         let total: Duration = (1..o.attempts_max).map(|n| o.retry_delay(n)).sum();
         assert!(total > Duration::from_secs(20 * 3600) && total < Duration::from_secs(30 * 3600), "{total:?}");
         assert_eq!(WebhookOptions { retry_base: Duration::from_millis(100), ..o }.retry_delay(4), Duration::from_millis(800));
+    }
+
+    #[test]
+    fn account_alerts_map_to_their_event_types() {
+        let alert = |kind: &str| AlertRow {
+            id: "alr_1".into(),
+            account_id: "acct_1".into(),
+            period_start: 1_793_491_200,
+            kind: kind.into(),
+            key: "75".into(),
+            message: "Spend reached 75% of the budget.".into(),
+            raised_at: 1_795_435_200,
+        };
+        for (kind, event_type) in [
+            ("budget_spend", "budget.alert"),
+            ("budget_forecast", "budget.alert"),
+            ("spend_cap_reached", "spend_cap.reached"),
+            ("top_up_bought", "top_up.succeeded"),
+            ("top_up_failed", "top_up.failed"),
+            ("top_up_ceiling", "top_up.ceiling"),
+        ] {
+            let row = alert_raised(&alert(kind)).unwrap();
+            assert_eq!((row.event_type.as_str(), row.dedup_key.as_str()), (event_type, "alert:alr_1"));
+            let body: serde_json::Value = serde_json::from_str(&row.body).unwrap();
+            assert_eq!(
+                body["data"],
+                serde_json::json!({"alert_id": "alr_1", "kind": kind, "key": "75", "message": "Spend reached 75% of the budget.",
+                    "period_start": "2026-11-01T00:00:00Z", "raised_at": "2026-11-23T12:00:00Z"})
+            );
+        }
+        assert!(alert_raised(&alert("something_new")).is_none());
     }
 
     #[test]

@@ -51,6 +51,7 @@ use crate::{controls, formats, handlers, webhooks};
         // What a webhook receives (docs/webhooks.md); no route answers with it.
         edgecost_api::WebhookPayload,
         edgecost_api::NoticeRaisedData,
+        edgecost_api::AlertRaisedData,
     )),
     modifiers(&BearerSchemes),
 )]

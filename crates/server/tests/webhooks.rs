@@ -244,7 +244,7 @@ async fn quota_notices_arrive_signed_and_are_retried_after_500_until_delivered()
         }
         assert_eq!(webhook["url"], receiver.url());
         assert!(webhook.get("secret").is_none());
-        assert_eq!(webhook["event_types"].as_array().unwrap().len(), 6);
+        assert_eq!(webhook["event_types"].as_array().unwrap().len(), 7);
         let events = webhook["recent_events"].as_array().unwrap();
         assert_eq!(events.len(), 2, "{webhook}");
         for e in events {
@@ -344,7 +344,15 @@ async fn registrations_are_checked_idempotent_and_keep_their_secret() {
         assert!(shown.get("secret").is_none());
         assert_eq!(
             shown["event_types"],
-            json!(["notice.raised", "budget.alert", "spend_cap.reached", "spend_cap.lifted", "top_up.succeeded", "top_up.failed"])
+            json!([
+                "notice.raised",
+                "budget.alert",
+                "spend_cap.reached",
+                "spend_cap.lifted",
+                "top_up.succeeded",
+                "top_up.failed",
+                "top_up.ceiling"
+            ])
         );
 
         // A deletion, idempotent too; a key used to register cannot delete.
@@ -473,6 +481,39 @@ async fn a_slow_receiver_never_holds_up_ingest() {
         eventually("every event delivered", || receiver.delivered() == ids).await;
         // Once each: no attempt timed out and was tried again.
         assert_eq!(receiver.received().len(), 20);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_alerts_arrive_as_budget_alert_events() {
+    on_both_backends(|f| async move {
+        fast(&f.engine);
+        let receiver = Receiver::start(0, Duration::ZERO).await;
+        let (status, body) = put(&f, &f.alice.token, "r-1", json!({"url": receiver.url()})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let secret = body["secret"].as_str().unwrap().to_owned();
+        // The base fee alone is 63% of $30.00: setting the budget raises its 50% alert at once.
+        let budget = json!({"monthly_budget": "30.00"});
+        let (status, set) =
+            f.call_with("PUT", "/v1/account/budget", Some(&f.alice.token), Some(budget.clone()), &[("idempotency-key", "b-1")]).await;
+        assert_eq!(status, StatusCode::OK, "{set}");
+        let alerts = set["alerts"].as_array().unwrap();
+        assert_eq!(alerts.len(), 1, "{set}");
+        eventually("the alert delivered", || receiver.delivered().len() == 1).await;
+        // The same request again raises nothing new.
+        let (status, _) = f.call_with("PUT", "/v1/account/budget", Some(&f.alice.token), Some(budget), &[("idempotency-key", "b-1")]).await;
+        assert_eq!(status, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let received = receiver.received();
+        assert_eq!(received.len(), 1);
+        assert!(signature_is_valid(&secret, &received[0].signature, &received[0].body));
+        assert_eq!(received[0].event_type, "budget.alert");
+        let body: Value = serde_json::from_slice(&received[0].body).unwrap();
+        assert_eq!((body["type"].as_str(), body["account_id"].as_str()), (Some("budget.alert"), Some(f.alice.id.as_str())));
+        let data = &body["data"];
+        assert_eq!((&data["alert_id"], &data["message"]), (&alerts[0]["id"], &alerts[0]["message"]));
+        assert_eq!((data["kind"].as_str(), data["period_start"].as_str()), (Some("budget_spend"), Some("2026-11-01T00:00:00Z")));
     })
     .await;
 }

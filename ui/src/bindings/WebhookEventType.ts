@@ -3,4 +3,4 @@
 /**
  * What an event is about. Each event's `type` in its payload.
  */
-export type WebhookEventType = "notice.raised" | "budget.alert" | "spend_cap.reached" | "spend_cap.lifted" | "top_up.succeeded" | "top_up.failed";
+export type WebhookEventType = "notice.raised" | "budget.alert" | "spend_cap.reached" | "spend_cap.lifted" | "top_up.succeeded" | "top_up.failed" | "top_up.ceiling";
