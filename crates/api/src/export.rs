@@ -39,6 +39,10 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::InvoiceQuery::export_all(dir)?;
     crate::InvoicePage::export_all(dir)?;
     crate::Invoice::export_all(dir)?;
+    crate::WebhookRequest::export_all(dir)?;
+    crate::WebhookRegistration::export_all(dir)?;
+    crate::Webhook::export_all(dir)?;
+    crate::WebhookDeletion::export_all(dir)?;
     crate::ErrorBody::export_all(dir)?;
     Ok(())
 }

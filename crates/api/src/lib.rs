@@ -31,6 +31,7 @@ mod notices;
 mod outlook;
 mod telemetry;
 mod usage;
+mod webhooks;
 
 pub use account::{
     AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals,
@@ -56,6 +57,11 @@ pub use telemetry::{
 pub use usage::{
     DEFAULT_USAGE_LOG_PAGE, Granularity, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS, UsageGrouping, UsageLine, UsageLogEntry,
     UsageLogPage, UsageLogQuery, UsagePoint, UsageQuery, UsageSeries,
+};
+
+pub use webhooks::{
+    AlertRaisedData, MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery,
+    WebhookEventState, WebhookEventStatus, WebhookEventType, WebhookPayload, WebhookRegistration, WebhookRequest,
 };
 
 /// Re-exported so callers name the same bill types the pricing core produces.

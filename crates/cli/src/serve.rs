@@ -36,6 +36,13 @@ pub struct ServeArgs {
     /// The OpenTelemetry attribute that names a point's region of the price book.
     #[arg(long, value_name = "NAME", default_value = "edgecost.region")]
     pub otlp_region_attribute: String,
+    /// The wait before a failed webhook delivery is retried the first time, in milliseconds;
+    /// each later retry waits twice the one before (docs/webhooks.md).
+    #[arg(long, value_name = "MS", default_value_t = 180_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_ms: u64,
+    /// Delivery attempts per webhook event, the first included.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub webhook_attempts: u32,
 }
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
@@ -90,6 +97,11 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         // as a script sees it shuts the server down cleanly instead of killing it.
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
         let engine = open_engine(args.database.as_deref()).await?;
+        engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
+            retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),
+            attempts_max: args.webhook_attempts,
+            ..engine.webhook_options()
+        });
         if args.demo {
             let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.context("creating the demo account")?;
             crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));

@@ -84,6 +84,7 @@ pub struct Engine {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) book: Arc<PriceBook>,
     rollups: Arc<RollupTask>,
+    pub(crate) webhooks: Arc<crate::webhooks::DeliveryTask>,
     record_ids: RecordIds,
     /// When each account's budget forecasts were last worked out after a batch (unix seconds
     /// of the batch's `now`).
@@ -172,7 +173,8 @@ impl Engine {
             EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) }
         })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
-        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key), forecasts_checked: Arc::default() })
+        let webhooks = Arc::new(crate::webhooks::DeliveryTask::start(store.clone()));
+        Ok(Engine { store, book: Arc::new(book), rollups, webhooks, record_ids: RecordIds::new(&key), forecasts_checked: Arc::default() })
     }
 
     /// Closes the database for every clone of this engine: the roll-up task stops and the
@@ -181,6 +183,7 @@ impl Engine {
     /// outlive the file it was opened on.
     pub async fn close(&self) {
         self.rollups.task.abort();
+        self.webhooks.abort();
         self.store.close().await;
     }
 
@@ -986,7 +989,7 @@ impl<'a> SharedStrings<'a> {
 /// Runs a write transaction on its own task, so that a caller that goes away (a client that
 /// disconnects, a cancelled request) never cuts a transaction in half: the task runs to its
 /// commit or rollback and the connection returns to the pool clean.
-async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+pub(crate) async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
     match tokio::spawn(work).await {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),

@@ -66,6 +66,8 @@ pub enum EngineError {
          nothing was stored (drop or split the records)"
     )]
     PeriodTotalExceeded { account_id: String, period_start: chrono::DateTime<chrono::Utc>, meter: &'static str, max: i64 },
+    #[error(transparent)]
+    Webhook(#[from] crate::webhooks::WebhookError),
 }
 
 impl EngineError {
@@ -100,6 +102,7 @@ impl EngineError {
             EngineError::Rate(e) => e.code(),
             EngineError::Overflow => "overflow",
             EngineError::PeriodTotalExceeded { .. } => "period_total_exceeded",
+            EngineError::Webhook(e) => e.code(),
         }
     }
 

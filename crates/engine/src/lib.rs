@@ -7,7 +7,8 @@
 //! a gapless chain keyed by (account, sequence) with a non-negative balance check, and
 //! idempotency keys are claimed with the answer they produce. There are no in-process locks.
 //!
-//! Time is always passed in (`now`); the engine never reads the clock.
+//! Time is always passed in (`now`); the engine never reads the clock, except in the
+//! webhook delivery task ([`webhooks`]), which schedules and signs real network attempts.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -66,6 +67,7 @@ mod store;
 pub mod testing;
 mod token;
 mod validate;
+pub mod webhooks;
 
 pub use controls::FORECAST_EVERY_SECONDS;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};

@@ -10,6 +10,11 @@ pub(crate) fn random_id(prefix: &str, bytes: usize) -> String {
     format!("{prefix}{}", hex::encode(buf))
 }
 
+/// A random number from the operating system.
+pub(crate) fn random_u32() -> u32 {
+    OsRng.try_next_u32().expect("the operating system's random source works")
+}
+
 /// A new secret token: 256 random bits behind a prefix that says what it opens.
 pub(crate) fn new_token(prefix: &str) -> String {
     random_id(prefix, 32)

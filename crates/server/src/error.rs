@@ -159,6 +159,7 @@ fn engine_status(e: &EngineError) -> StatusCode {
         E::TierUnchanged { .. } | E::CreditsHeld { .. } | E::BatchIdReused { .. } | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
         E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         E::Contention => StatusCode::SERVICE_UNAVAILABLE,
+        E::Webhook(w) if w.is_not_found() => StatusCode::NOT_FOUND,
         e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

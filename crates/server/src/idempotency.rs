@@ -39,7 +39,7 @@ where
 /// The `Idempotency-Key` header. Its length is checked here against the bound the OpenAPI
 /// document declares; the engine checks its form (visible ASCII) too, so a bad key answers
 /// `invalid_idempotency_key` wherever it is used.
-fn idempotency_key(header: Option<&HeaderValue>) -> Result<&str, AppError> {
+pub(crate) fn idempotency_key(header: Option<&HeaderValue>) -> Result<&str, AppError> {
     let value = header.ok_or(AppError::MissingIdempotencyKey { max_len: MAX_IDEMPOTENCY_KEY_CHARS })?;
     let key = value.to_str().map_err(|_| AppError::Engine(EngineError::InvalidIdempotencyKey))?;
     if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {

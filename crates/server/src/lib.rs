@@ -34,6 +34,7 @@ mod openapi;
 mod router;
 mod serve;
 mod state;
+mod webhooks;
 
 use std::net::SocketAddr;
 

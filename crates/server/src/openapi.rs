@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{controls, formats, handlers};
+use crate::{controls, formats, handlers, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -36,12 +36,23 @@ use crate::{controls, formats, handlers};
         controls::set_budget,
         controls::auto_top_up,
         controls::set_auto_top_up,
+        webhooks::get_webhook,
+        webhooks::put_webhook,
+        webhooks::delete_webhook,
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,
         handlers::openapi,
     ),
-    components(schemas(edgecost_api::Granularity, edgecost_api::UsageGrouping, edgecost_api::ErrorBody)),
+    components(schemas(
+        edgecost_api::Granularity,
+        edgecost_api::UsageGrouping,
+        edgecost_api::ErrorBody,
+        // What a webhook receives (docs/webhooks.md); no route answers with it.
+        edgecost_api::WebhookPayload,
+        edgecost_api::NoticeRaisedData,
+        edgecost_api::AlertRaisedData,
+    )),
     modifiers(&BearerSchemes),
 )]
 struct ApiDoc;
@@ -112,6 +123,12 @@ fn declare_bounds(doc: &mut Value) {
     let top_up = at(at(doc, schemas), &["AutoTopUpSettings", "properties"]);
     bound(at(top_up, &["packs"]), json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
     bound(at(top_up, &["max_packs_per_period"]), json!({"minimum": 1, "maximum": MAX_TOP_UP_PACKS_PER_PERIOD}));
+    for method in ["put", "delete"] {
+        let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});
+        bound(parameter_schema(doc, "/v1/account/webhooks", method, "Idempotency-Key"), key);
+    }
+    let webhook = at(at(doc, schemas), &["WebhookRequest", "properties"]);
+    bound(at(webhook, &["url"]), json!({"minLength": 1, "maxLength": edgecost_api::MAX_WEBHOOK_URL_CHARS}));
     // Cursors are record ids as the account sees them.
     let cursor = json!({"pattern": format!("^[0-9a-f]{{{USAGE_LOG_ID_HEX_DIGITS}}}$")});
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "cursor"), cursor);

@@ -16,6 +16,7 @@ use crate::formats;
 use crate::handlers;
 use crate::metrics;
 use crate::state::AppState;
+use crate::webhooks;
 
 /// The largest request body accepted. A telemetry batch of the maximum record count with
 /// the longest routes and ids (10,000 records of at most about 600 bytes) fits; anything
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/notices", get(handlers::notices))
         .route("/v1/account/budget", get(controls::budget).put(controls::set_budget))
         .route("/v1/account/auto-top-up", get(controls::auto_top_up).put(controls::set_auto_top_up))
+        .route("/v1/account/webhooks", get(webhooks::get_webhook).put(webhooks::put_webhook).delete(webhooks::delete_webhook))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))

@@ -821,13 +821,14 @@ macro_rules! impl_store {
         }
 
         /// Raises `notices`; one already raised (same account, period, tier, meter and
-        /// threshold) stays as it was.
+        /// threshold) stays as it was. Each notice raised here is queued for the account's
+        /// webhook in the same transaction.
         async fn insert_notices(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
             notices: &[$crate::store::NoticeRow],
         ) -> $crate::error::Result<()> {
             for n in notices {
-                sqlx::query(
+                let raised = sqlx::query(
                     "INSERT INTO notices (id, account_id, period_start, tier, meter, threshold_percent, reached_at, resolved_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT DO NOTHING",
                 )
@@ -839,7 +840,11 @@ macro_rules! impl_store {
                 .bind(n.threshold_percent)
                 .bind(n.reached_at)
                 .execute(&mut **tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if raised == 1 {
+                    enqueue_webhook_event(tx, &$crate::webhooks::notice_raised(n)?).await?;
+                }
             }
             Ok(())
         }

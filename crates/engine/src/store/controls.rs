@@ -93,7 +93,8 @@ pub(crate) const CONTROLS_SELECT: &str = "SELECT budget_cents, budget_alert_perc
 
 macro_rules! impl_controls_store {
     ($store:ty, $row:ty) => {
-        /// Stores `a` unless it was raised before; answers whether it is new.
+        /// Stores `a` unless it was raised before; answers whether it is new. A new alert is
+        /// queued for the account's webhook in the same transaction.
         async fn insert_alert(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
             a: &$crate::store::controls::AlertRow,
@@ -112,6 +113,9 @@ macro_rules! impl_controls_store {
             .execute(&mut **tx)
             .await?
             .rows_affected();
+            if let Some(event) = $crate::webhooks::alert_raised(a).filter(|_| inserted > 0) {
+                enqueue_webhook_event(tx, &event).await?;
+            }
             Ok(inserted > 0)
         }
 

@@ -15,6 +15,7 @@ mod common;
 pub(crate) mod controls;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+pub(crate) mod webhooks;
 
 /// Usage counters, as stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -207,6 +208,8 @@ pub(crate) enum ClaimScope {
     CreditPurchase,
     Budget,
     AutoTopUp,
+    /// Registering and deleting the account's webhook.
+    Webhook,
 }
 
 impl ClaimScope {
@@ -216,6 +219,7 @@ impl ClaimScope {
             ClaimScope::CreditPurchase => "credit_purchase",
             ClaimScope::Budget => "budget",
             ClaimScope::AutoTopUp => "auto_top_up",
+            ClaimScope::Webhook => "webhook",
         }
     }
 }
@@ -359,7 +363,7 @@ pub(crate) fn add_queued_hourly(
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
-pub(crate) trait Store: controls::ControlsStore + Send + Sync {
+pub(crate) trait Store: controls::ControlsStore + webhooks::WebhookStore + Send + Sync {
     /// Closes the connections, waiting for those in use to be given back; every later call
     /// fails. A SQLite file is then no longer open, so it may be removed or replaced.
     async fn close(&self);

@@ -252,6 +252,7 @@ impl PgStore {
 
 impl_store!(PgStore, sqlx::postgres::PgRow);
 impl_controls_store!(PgStore, sqlx::postgres::PgRow);
+super::webhooks::impl_webhook_store!(PgStore, sqlx::postgres::PgRow, "FOR UPDATE OF e SKIP LOCKED");
 
 #[cfg(test)]
 mod tests {

@@ -280,3 +280,4 @@ impl SqliteStore {
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::webhooks::impl_webhook_store!(SqliteStore, sqlx::sqlite::SqliteRow, "");
