@@ -346,6 +346,9 @@ async fn the_openapi_document_lists_every_route() {
         ("/v1/account/budget", "put"),
         ("/v1/account/auto-top-up", "get"),
         ("/v1/account/auto-top-up", "put"),
+        ("/v1/account/webhooks", "get"),
+        ("/v1/account/webhooks", "put"),
+        ("/v1/account/webhooks", "delete"),
         ("/v1/price-book", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
@@ -377,9 +380,14 @@ async fn the_openapi_document_lists_every_route() {
     assert!(doc["components"]["schemas"]["TelemetryBatch"].is_object());
     // Every write that acts on money, the tier or the spend controls documents its required
     // idempotency key.
-    for (path, method) in
-        [("/v1/account/credits", "post"), ("/v1/account/tier", "post"), ("/v1/account/budget", "put"), ("/v1/account/auto-top-up", "put")]
-    {
+    for (path, method) in [
+        ("/v1/account/credits", "post"),
+        ("/v1/account/tier", "post"),
+        ("/v1/account/budget", "put"),
+        ("/v1/account/auto-top-up", "put"),
+        ("/v1/account/webhooks", "put"),
+        ("/v1/account/webhooks", "delete"),
+    ] {
         let params = paths[path][method]["parameters"].as_array().unwrap();
         let key = params.iter().find(|p| p["name"] == "Idempotency-Key").unwrap();
         assert_eq!((key["in"].as_str(), key["required"].as_bool()), (Some("header"), Some(true)), "{path}");
