@@ -6,7 +6,7 @@ use edgecost_api::{AutoTopUpSettings, AutoTopUpStatus, BudgetSettings, BudgetSta
 
 use crate::auth::AccountAuth;
 use crate::error::AppError;
-use crate::handlers::AccountTokenRefused;
+use crate::handlers::{AccountTokenRefused, JsonBodyRefused};
 use crate::idempotency::IdempotentJson;
 use crate::json::Json;
 use crate::state::AppState;
@@ -36,9 +36,7 @@ pub async fn budget(State(state): State<AppState>, auth: AccountAuth) -> Result<
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The key was used with a different body", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 422, description = "An amount or percentage out of range (`invalid_controls`)", body = ErrorBody),
     )
 )]
@@ -76,9 +74,7 @@ pub async fn auto_top_up(State(state): State<AppState>, auth: AccountAuth) -> Re
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The key was used with a different body", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 422, description = "Figures out of range (`invalid_controls`, `invalid_pack_count`), or the tier takes no packs (`credit_packs_not_allowed`)", body = ErrorBody),
     )
 )]

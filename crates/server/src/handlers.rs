@@ -27,6 +27,19 @@ pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.
 #[response(status = 401, description = "Missing or invalid account token")]
 pub(crate) struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
 
+/// How the server refuses a JSON body before any handler reads it, for the OpenAPI document of
+/// every route that takes one.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code, reason = "describes the bodies; never built")]
+pub(crate) enum JsonBodyRefused {
+    #[response(status = 408, description = "The body did not arrive in time (`body_read_timeout`)")]
+    Timeout(ErrorBody),
+    #[response(status = 413, description = "The body is larger than the limit (`body_too_large`)")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)")]
+    NotJson(ErrorBody),
+}
+
 /// Telemetry from an edge node. Answers only after the batch is durably stored; a replayed
 /// `batch_id` gets the first answer again and is counted once.
 #[utoipa::path(
@@ -277,9 +290,7 @@ pub async fn invoice(
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The tier is already in effect, or the key was used with a different body", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 422, description = "Unknown or unavailable tier", body = ErrorBody),
     )
 )]
@@ -304,9 +315,7 @@ pub async fn change_tier(
         (status = 400, description = "Malformed body or missing key", body = ErrorBody),
         AccountTokenRefused,
         (status = 409, description = "The key was used with a different body", body = ErrorBody),
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 422, description = "The tier cannot hold credits", body = ErrorBody),
     )
 )]

@@ -7,7 +7,7 @@ use edgecost_api::{ErrorBody, Webhook, WebhookDeletion, WebhookRegistration, Web
 
 use crate::auth::AccountAuth;
 use crate::error::AppError;
-use crate::handlers::AccountTokenRefused;
+use crate::handlers::{AccountTokenRefused, JsonBodyRefused};
 use crate::idempotency::{IDEMPOTENCY_KEY_HEADER, IdempotentJson, idempotency_key};
 use crate::json::Json;
 use crate::state::AppState;
@@ -54,10 +54,8 @@ pub async fn get_webhook(State(state): State<AppState>, auth: AccountAuth) -> Re
         (status = 200, description = "Registered (or the first answer for this key)", body = WebhookRegistration),
         (status = 400, description = "Malformed body, or a missing or invalid key", body = ErrorBody),
         AccountTokenRefused,
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 409, description = "The key was used with a different request (`idempotency_key_reused`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
         (status = 422, description = "A body without the expected fields (`invalid_body`), a URL that is not one (`invalid_webhook_url`), or plain http:// to a host that is not loopback (`webhook_url_not_https`)", body = ErrorBody),
     )
 )]
