@@ -60,7 +60,8 @@ impl NodeId {
 /// What a batch claims besides its batch id (see [`Engine::ingest_claiming`]).
 #[derive(Default)]
 pub(crate) struct Claims {
-    pub points: Vec<crate::store::PointRow>,
+    /// The shards of series of OpenTelemetry data points counted, as they are to be written.
+    pub series: Vec<crate::store::ShardClaim>,
     /// (source, id) of each event, by the index of the record it is: claimed only when
     /// the record is accepted, so a refused event is judged again when it is resent.
     pub events: Vec<(usize, (String, String))>,
@@ -84,6 +85,8 @@ pub struct Engine {
     pub(crate) book: Arc<PriceBook>,
     rollups: Arc<RollupTask>,
     record_ids: RecordIds,
+    /// Shards of OpenTelemetry series this engine last read or wrote (see `points`).
+    pub(crate) shard_cache: Arc<std::sync::Mutex<crate::points::ShardCache>>,
 }
 
 /// Queued batches one roll-up transaction takes at most.
@@ -168,7 +171,7 @@ impl Engine {
             EngineError::CorruptRow { reason: format!("engine key {} is not {} hex bytes", record_ids::KEY_NAME, record_ids::KEY_BYTES) }
         })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
-        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key) })
+        Ok(Engine { store, book: Arc::new(book), rollups, record_ids: RecordIds::new(&key), shard_cache: Default::default() })
     }
 
     /// Closes the database for every clone of this engine: the roll-up task stops and the
@@ -313,7 +316,7 @@ impl Engine {
             period: BTreeMap::new(),
             accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
-            points: claims.points,
+            series: claims.series,
             events: Vec::new(),
         };
         // The batch's fingerprint (serializing and hashing all of it) is taken on a second
