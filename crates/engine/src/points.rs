@@ -131,7 +131,12 @@ impl ShardCache {
         taken
     }
 
+    /// Keeps `series` as the shard at `version`, unless a later version is kept already (a
+    /// concurrent request wrote it after this one read).
     fn put(&mut self, node: &str, shard: i64, version: i64, series: Arc<Vec<SeriesRow>>) {
+        if self.shards.get(&(node.to_owned(), shard)).is_some_and(|(kept, _)| *kept > version) {
+            return;
+        }
         if self.series + series.len() > CACHED_SERIES_MAX {
             self.shards.clear();
             self.series = 0;
@@ -285,7 +290,7 @@ impl Engine {
 
         // (account, route, region, window start, window seconds): the usage and the points in it.
         type RecordKey<'a> = (&'a str, &'a str, &'a str, i64, u32);
-        let mut records: BTreeMap<RecordKey, (Counters, Vec<usize>)> = BTreeMap::new();
+        let mut records: HashMap<RecordKey, (Counters, Vec<usize>)> = HashMap::new();
         let mut claimed_points = Sha256::new();
         for group in usable.chunk_by(|a, b| a.series == b.series) {
             let key = group[0].series;
@@ -402,6 +407,9 @@ impl Engine {
             }
         }
         prepared.claimed_points = hex::encode(claimed_points.finalize());
+        // In key order: the same points give the same batch.
+        let mut records: Vec<(RecordKey, (Counters, Vec<usize>))> = records.into_iter().collect();
+        records.sort_unstable_by_key(|r| r.0);
         for ((account_id, route, region, window_start, window_seconds), (c, origin)) in records {
             prepared.records.push(TelemetryRecord {
                 account_id: account_id.to_owned(),

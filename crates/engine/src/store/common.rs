@@ -234,17 +234,8 @@ macro_rules! impl_store {
                         $crate::EngineError::CorruptRow { reason: format!("batch {} has no stored receipt", b.batch_id) }
                     });
                 }
-                Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
-                // The hourly rollups are added by a roll-up after this commits (see `roll_up`):
-                // the queue row commits with the claim, so it exists once per batch.
-                sqlx::query("INSERT INTO rollup_queue (node_id, batch_id, hourly) VALUES ($1, $2, $3)")
-                    .bind(&b.node_id)
-                    .bind(&b.batch_id)
-                    .bind(&b.hourly_queued)
-                    .execute(&mut *tx)
-                    .await?;
                 // A point or event another writer claimed first: the caller reads again and
-                // counts what is left.
+                // counts what is left. Checked first, so that an attempt that lost does no more.
                 if let Err(e) = insert_claims(&mut tx, b).await {
                     let contended = match &e {
                         $crate::EngineError::Contention => true,
@@ -257,6 +248,15 @@ macro_rules! impl_store {
                     }
                     return Err(e);
                 }
+                Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
+                // The hourly rollups are added by a roll-up after this commits (see `roll_up`):
+                // the queue row commits with the claim, so it exists once per batch.
+                sqlx::query("INSERT INTO rollup_queue (node_id, batch_id, hourly) VALUES ($1, $2, $3)")
+                    .bind(&b.node_id)
+                    .bind(&b.batch_id)
+                    .bind(&b.hourly_queued)
+                    .execute(&mut *tx)
+                    .await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
                 // The periods the batch adds to (the open one, and the one before it in its
                 // grace hour): their totals with the batch are checked against the period
