@@ -529,6 +529,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_shard_reads_back_as_written_and_its_series_remember_their_latest_times() {
+        let mut a = SeriesRow { series: [1; 16], ..SeriesRow::default() };
+        for t in 1..=70 {
+            a.remember(t * 10);
+        }
+        assert_eq!((a.points, a.recent.len(), a.forgotten_ns, a.recent[0]), (70, RECENT_POINTS, 60, 70));
+        // Later than the forgotten times, earlier than every remembered one: counted, and
+        // forgotten at once.
+        a.remember(65);
+        assert_eq!((a.points, a.forgotten_ns, a.recent[0]), (71, 65, 70));
+
+        let b = SeriesRow {
+            series: [2; 16],
+            points: 1,
+            start_ns: 5,
+            time_ns: 9,
+            counters: Counters { requests: 1, compute_ms: 2, egress_bytes: 3 },
+            forgotten_ns: 0,
+            recent: vec![9],
+        };
+        let shard = vec![a.clone(), b.clone()];
+        assert_eq!(decode_shard(&encode_shard(&shard)).unwrap(), shard);
+        assert!(decode_shard(&encode_shard(&[b, a])).is_err(), "series out of order");
+        assert!(decode_shard(&encode_shard(&shard)[..100]).is_err(), "cut short");
+        assert_eq!(decode_shard(&[]).unwrap(), Vec::new());
+    }
+
+    #[test]
     fn queued_hourly_sums_add_up_to_what_was_queued() {
         let key = |a: &str, h: i64, r: &str, g: &str| -> HourlyKey { (Arc::from(a), h, Arc::from(r), Arc::from(g)) };
         let c = |requests, compute_ms, egress_bytes| Counters { requests, compute_ms, egress_bytes };
