@@ -16,15 +16,17 @@
 -- both count the same point nor both count from the same previous point.
 --
 -- Rows are rewritten far more often than added: pages are left half empty, so that a row's
--- new version fits beside the old one and the key index is left alone (a HOT update). The
--- series are stored uncompressed: they hardly compress, and every write would try.
+-- new version fits beside the old one and the key index is left alone (a HOT update). A row
+-- stays in the table up to a whole page (`toast_tuple_target`) rather than being moved out in
+-- pieces past 2 kB, which costs a write per piece. The series are stored uncompressed: they
+-- hardly compress, and every write would try.
 CREATE TABLE usage_series (
     node_id  TEXT NOT NULL,
     shard    BIGINT NOT NULL,
     version  BIGINT NOT NULL,
     series   BYTEA NOT NULL,
     PRIMARY KEY (node_id, shard)
-) WITH (fillfactor = 50);
+) WITH (fillfactor = 50, toast_tuple_target = 8160);
 ALTER TABLE usage_series ALTER COLUMN series SET STORAGE EXTERNAL;
 
 -- Each series of the points stored so far (their series ids are the hex of the identity).
