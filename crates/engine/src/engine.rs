@@ -61,7 +61,8 @@ impl NodeId {
 /// What a batch claims besides its batch id (see [`Engine::ingest_claiming`]).
 #[derive(Default)]
 pub(crate) struct Claims {
-    pub points: Vec<crate::store::PointRow>,
+    /// The shards of series of OpenTelemetry data points counted, as they are to be written.
+    pub series: Vec<crate::store::ShardClaim>,
     /// (source, id) of each event, by the index of the record it is: claimed only when
     /// the record is accepted, so a refused event is judged again when it is resent.
     pub events: Vec<(usize, (String, String))>,
@@ -89,6 +90,8 @@ pub struct Engine {
     /// When each account's budget forecasts were last worked out after a batch (unix seconds
     /// of the batch's `now`).
     pub(crate) forecasts_checked: Arc<std::sync::Mutex<HashMap<String, i64>>>,
+    /// Shards of OpenTelemetry series this engine last read or wrote (see `points`).
+    pub(crate) shard_cache: Arc<std::sync::Mutex<crate::points::ShardCache>>,
 }
 
 /// Queued batches one roll-up transaction takes at most.
@@ -174,7 +177,15 @@ impl Engine {
         })?;
         let rollups = Arc::new(RollupTask::start(store.clone(), poll));
         let webhooks = Arc::new(crate::webhooks::DeliveryTask::start(store.clone()));
-        Ok(Engine { store, book: Arc::new(book), rollups, webhooks, record_ids: RecordIds::new(&key), forecasts_checked: Arc::default() })
+        Ok(Engine {
+            store,
+            book: Arc::new(book),
+            rollups,
+            webhooks,
+            record_ids: RecordIds::new(&key),
+            forecasts_checked: Arc::default(),
+            shard_cache: Default::default(),
+        })
     }
 
     /// Closes the database for every clone of this engine: the roll-up task stops and the
@@ -320,7 +331,7 @@ impl Engine {
             period: BTreeMap::new(),
             accounts: tiers_known.keys().cloned().collect(),
             current_period_start: current.start_unix(),
-            points: claims.points,
+            series: claims.series,
             events: Vec::new(),
         };
         // The batch's fingerprint (serializing and hashing all of it) is taken on a second

@@ -14,7 +14,9 @@
 //! cumulative series is rounded on its running total, so its deltas add up to the rounded
 //! total.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -71,6 +73,7 @@ pub fn points(request: &ExportMetricsServiceRequest, mapping: &OtlpMapping) -> (
     let mut out = Vec::new();
     let mut refused = Vec::new();
     let mut index = 0usize;
+    let mut shared = SharedText::default();
     for rm in &request.resource_metrics {
         let resource: &[KeyValue] = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or_default();
         let compute_from_duration = attribute(resource, COMPUTE_SOURCE_ATTRIBUTE).as_deref() == Some(REQUEST_DURATION);
@@ -123,7 +126,7 @@ pub fn points(request: &ExportMetricsServiceRequest, mapping: &OtlpMapping) -> (
                 for p in raw {
                     let this = index;
                     index += 1;
-                    match point(this, &p, &metric, resource, mapping) {
+                    match point(this, &p, &metric, resource, mapping, &mut shared) {
                         Ok(Some(sp)) => out.push(sp),
                         Ok(None) => {}
                         Err(r) => refused.push(r),
@@ -245,6 +248,7 @@ fn point(
     metric: &MetricContext<'_>,
     resource: &[KeyValue],
     mapping: &OtlpMapping,
+    shared: &mut SharedText,
 ) -> Result<Option<SeriesPoint>, Refusal> {
     let MetricContext { name, meters, compute_ms_per_unit, identity } = metric;
     let (name, compute_ms_per_unit) = (*name, *compute_ms_per_unit);
@@ -291,9 +295,9 @@ fn point(
     Ok(Some(SeriesPoint {
         index,
         series: series_id(identity, p.attributes),
-        account_id,
-        route,
-        region,
+        account_id: shared.get(&account_id),
+        route: shared.get(&route),
+        region: shared.get(&region),
         temporality,
         start_ns: p.start_ns,
         time_ns: p.time_ns,
@@ -305,15 +309,31 @@ fn point(
 
 /// The attribute's value as text (strings, integers and booleans); `None` when absent or
 /// empty.
-fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
+fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<Cow<'a, str>> {
     let value = attributes.iter().find(|kv| kv.key == key)?.value.as_ref()?;
     let text = match value.value.as_ref()? {
-        any_value::Value::StringValue(s) => s.clone(),
-        any_value::Value::IntValue(i) => i.to_string(),
-        any_value::Value::BoolValue(b) => b.to_string(),
+        any_value::Value::StringValue(s) => Cow::Borrowed(s.as_str()),
+        any_value::Value::IntValue(i) => Cow::Owned(i.to_string()),
+        any_value::Value::BoolValue(b) => Cow::Owned(b.to_string()),
         _ => return None,
     };
     (!text.is_empty()).then_some(text)
+}
+
+/// Accounts, routes and regions repeat across a request's points: each distinct one is
+/// allocated once and shared.
+#[derive(Default)]
+struct SharedText(HashMap<String, Arc<str>>);
+
+impl SharedText {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(text.to_owned(), shared.clone());
+        shared
+    }
 }
 
 /// What identifies every series of one metric: the metric, its resource and its scope,
@@ -329,22 +349,50 @@ fn metric_identity(name: &str, unit: &str, resource: &[KeyValue], scope: &str, v
 }
 
 /// A series' identity: its metric's and its attributes (their order does not matter).
-fn series_id(metric: &Sha256, attributes: &[KeyValue]) -> String {
+fn series_id(metric: &Sha256, attributes: &[KeyValue]) -> [u8; 16] {
     let mut h = metric.clone();
     hash_attributes(&mut h, attributes);
-    hex::encode(&h.finalize()[..16])
+    h.finalize()[..16].try_into().expect("16 bytes")
 }
 
 fn hash_attributes(h: &mut Sha256, attributes: &[KeyValue]) {
-    let mut sorted: Vec<&KeyValue> = attributes.iter().collect();
-    sorted.sort_by(|a, b| a.key.cmp(&b.key));
-    h.update(sorted.len().to_be_bytes());
-    for kv in sorted {
-        let value = kv.value.as_ref().map(value_text).unwrap_or_default();
+    // Sorted by key; a point's few attributes are sorted on the stack.
+    const ON_STACK: usize = 16;
+    let mut stack = [0usize; ON_STACK];
+    let mut heap = Vec::new();
+    let order: &mut [usize] = if attributes.len() <= ON_STACK {
+        &mut stack[..attributes.len()]
+    } else {
+        heap.resize(attributes.len(), 0);
+        &mut heap
+    };
+    for (i, slot) in order.iter_mut().enumerate() {
+        *slot = i;
+    }
+    order.sort_by(|&a, &b| attributes[a].key.cmp(&attributes[b].key));
+    h.update(order.len().to_be_bytes());
+    for &i in order.iter() {
+        let kv = &attributes[i];
         h.update(kv.key.len().to_be_bytes());
         h.update(kv.key.as_bytes());
-        h.update(value.len().to_be_bytes());
-        h.update(value.as_bytes());
+        hash_value(h, kv.value.as_ref());
+    }
+}
+
+/// Hashes an attribute value as its length and [`value_text`], without allocating the text
+/// for a string (the common case).
+fn hash_value(h: &mut Sha256, v: Option<&AnyValue>) {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => {
+            h.update((s.len() + 2).to_be_bytes());
+            h.update(b"s:");
+            h.update(s.as_bytes());
+        }
+        _ => {
+            let text = v.map(value_text).unwrap_or_default();
+            h.update(text.len().to_be_bytes());
+            h.update(text.as_bytes());
+        }
     }
 }
 
@@ -372,4 +420,46 @@ pub fn summary(refused: &[Refusal]) -> String {
         .map(|(code, (n, first))| format!("{n} point{} {code}: {first}", if *n == 1 { "" } else { "s" }))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Series identities are stored: hashing must give the same bytes as it always has (each
+    /// attribute as its key and `value_text`, sorted by key).
+    #[test]
+    fn series_identities_are_hashed_as_they_always_were() {
+        fn before(h: &mut Sha256, attributes: &[KeyValue]) {
+            let mut sorted: Vec<&KeyValue> = attributes.iter().collect();
+            sorted.sort_by(|a, b| a.key.cmp(&b.key));
+            h.update(sorted.len().to_be_bytes());
+            for kv in sorted {
+                let value = kv.value.as_ref().map(value_text).unwrap_or_default();
+                h.update(kv.key.len().to_be_bytes());
+                h.update(kv.key.as_bytes());
+                h.update(value.len().to_be_bytes());
+                h.update(value.as_bytes());
+            }
+        }
+        let kv = |key: &str, value: Option<any_value::Value>| KeyValue {
+            key: key.into(),
+            value: value.map(|v| AnyValue { value: Some(v) }),
+            ..Default::default()
+        };
+        let text = |s: &str| Some(any_value::Value::StringValue(s.into()));
+        let many: Vec<KeyValue> = (0..20).map(|i| kv(&format!("k{}", 19 - i), text("v"))).collect();
+        for attributes in [
+            vec![],
+            vec![kv("http.route", text("/api/orders")), kv("edgecost.account.id", text("acct_1")), kv("edgecost.region", text(""))],
+            vec![kv("b", Some(any_value::Value::IntValue(-4))), kv("a", Some(any_value::Value::BoolValue(true))), kv("c", None)],
+            vec![kv("d", Some(any_value::Value::DoubleValue(1.5))), kv("a", text("x")), kv("a", text("y"))],
+            many,
+        ] {
+            let metric = metric_identity("http.server.request.duration", "s", &attributes, "scope", "1.0");
+            let mut reference = metric.clone();
+            before(&mut reference, &attributes);
+            assert_eq!(series_id(&metric, &attributes)[..], reference.finalize()[..16]);
+        }
+    }
 }

@@ -2,12 +2,22 @@
 //! (CloudEvents), counted exactly once however often it is resent.
 //!
 //! Both become ordinary telemetry records and go through the same batch transaction as the
-//! native format; what differs is the idempotency key. A point is claimed by (node, series,
-//! time), an event by (source, id), in the transaction that counts it. A cumulative series is
-//! turned into deltas against its latest stored point; the claim also records which point the
-//! delta was taken from, and that is unique per series, so two requests racing with points of
-//! one series cannot both count from the same point: the loser's transaction fails, and it
-//! reads again and counts what is left.
+//! native format; what differs is the idempotency key. An event is claimed by (source, id) in
+//! the transaction that counts it. Points are claimed per series (node, series identity): each
+//! series keeps its latest point, the number of points it has counted, and the times of its
+//! latest points (`RECENT_POINTS`, 64). A node's series are kept in 256 shards by the first
+//! byte of their identity, one stored row each (`usage_series`), so a request reads and writes
+//! a row per shard it has points in, not one per point or series. A request reads its shards
+//! once, decides every point against them, and writes them back in the transaction that counts
+//! the points, each only if it still has the version it was read at: a retry (a time among the
+//! recent ones) is not counted again, a cumulative series is turned into deltas against its
+//! latest point, and of two requests racing with points of one shard the second's transaction
+//! fails, so it reads again and counts what is left.
+//!
+//! Points may arrive out of order (an exporter's queue has several consumers, and retries
+//! come late): a delta point later than the series' forgotten times counts, wherever it falls
+//! among the recent ones. A point at or before the latest time that dropped out of the recent
+//! ones cannot be told from a retry, and is refused as `too_old`.
 //!
 //! Where a point's window lies: usage is counted at the point's time. Its record's window ends
 //! at that time (rounded up to the second) and starts at the previous point of the series (for
@@ -15,6 +25,7 @@
 //! the point's time falls in; a record needs at least one second.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountIngestStatus, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
@@ -23,7 +34,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::{Claims, Engine, NodeId};
 use crate::error::{EngineError, Result};
 use crate::period::from_unix;
-use crate::store::{Counters, PointRow};
+use crate::store::{Counters, RECENT_POINTS, SeriesRow, ShardClaim, ShardRow, decode_shard, encode_shard, shard_of};
 
 /// Attempts when other writers keep claiming the same points first.
 const CLAIM_ATTEMPTS_MAX: u32 = 8;
@@ -42,11 +53,11 @@ pub enum Temporality {
 pub struct SeriesPoint {
     /// Index of the point in the request, for refusals.
     pub index: usize,
-    /// Identity of the series (metric, resource and attributes), unique per node.
-    pub series: String,
-    pub account_id: String,
-    pub route: String,
-    pub region: String,
+    /// Identity of the series (metric, resource and attributes; 128 bits), unique per node.
+    pub series: [u8; 16],
+    pub account_id: Arc<str>,
+    pub route: Arc<str>,
+    pub region: Arc<str>,
     pub temporality: Temporality,
     /// Start of the series (cumulative) or of the point's window (delta); 0 when unknown.
     pub start_ns: u64,
@@ -92,6 +103,57 @@ pub struct PointsIngested {
     pub accounts: Vec<AccountIngestStatus>,
 }
 
+/// A shard's version and its series, sorted.
+type CachedShard = (i64, Arc<Vec<SeriesRow>>);
+
+/// Series kept in memory at most: beyond it the cache starts again empty.
+const CACHED_SERIES_MAX: usize = 100_000;
+
+/// The shards of series (see the module documentation) this engine last read or wrote, by
+/// node and shard, with their versions: a request reads from the database only the shards it
+/// has no copy of. A copy another replica has since changed is found out when the request
+/// writes the shard (its version no longer matches): the attempt fails, the copy is dropped,
+/// and the next attempt reads the shard again.
+#[derive(Default)]
+pub(crate) struct ShardCache {
+    shards: HashMap<(String, i64), CachedShard>,
+    series: usize,
+}
+
+impl ShardCache {
+    /// Takes the copy of a shard out: the request that took it puts it back as it stored it
+    /// (a concurrent request of the node reads the shard meanwhile).
+    fn take(&mut self, node: &str, shard: i64) -> Option<CachedShard> {
+        let taken = self.shards.remove(&(node.to_owned(), shard));
+        if let Some((_, series)) = &taken {
+            self.series -= series.len();
+        }
+        taken
+    }
+
+    /// Keeps `series` as the shard at `version`, unless a later version is kept already (a
+    /// concurrent request wrote it after this one read).
+    fn put(&mut self, node: &str, shard: i64, version: i64, series: Arc<Vec<SeriesRow>>) {
+        if self.shards.get(&(node.to_owned(), shard)).is_some_and(|(kept, _)| *kept > version) {
+            return;
+        }
+        if self.series + series.len() > CACHED_SERIES_MAX {
+            self.shards.clear();
+            self.series = 0;
+        }
+        self.series += series.len();
+        if let Some((_, old)) = self.shards.insert((node.to_owned(), shard), (version, series)) {
+            self.series -= old.len();
+        }
+    }
+
+    fn forget(&mut self, node: &str, shard: i64) {
+        if let Some((_, old)) = self.shards.remove(&(node.to_owned(), shard)) {
+            self.series -= old.len();
+        }
+    }
+}
+
 /// What one attempt prepared: records to count, what claims them, and which request items
 /// each record came from.
 #[derive(Default)]
@@ -99,6 +161,10 @@ struct Prepared {
     records: Vec<TelemetryRecord>,
     origins: Vec<Vec<usize>>,
     claims: Claims,
+    /// A digest of the points claimed (series and time), for the batch id.
+    claimed_points: String,
+    /// The shards as the claims write them: (shard, version, series).
+    written_shards: Vec<(i64, i64, Arc<Vec<SeriesRow>>)>,
     counted: usize,
     duplicates: usize,
     refused: Vec<Refusal>,
@@ -133,10 +199,27 @@ impl Engine {
 
     async fn ingest_point_batch(&self, node: &NodeId, points: &[SeriesPoint], now: DateTime<Utc>) -> Result<PointsIngested> {
         for _ in 0..CLAIM_ATTEMPTS_MAX {
-            let prepared = self.prepare_points(node, points).await?;
-            match self.count_prepared(node, "otlp", prepared, now).await {
+            let mut prepared = self.prepare_points(node, points).await?;
+            let written = std::mem::take(&mut prepared.written_shards);
+            let outcome = self.count_prepared(node, "otlp", prepared, now).await;
+            let mut cache = self.shard_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match &outcome {
+                // Written as prepared: the next request of the node starts from these.
+                Ok((_, false)) => {
+                    for (shard, version, series) in written {
+                        cache.put(node.as_str(), shard, version, series);
+                    }
+                }
+                // Not written by this attempt, whatever is stored now: read again next time.
+                _ => {
+                    for (shard, _, _) in written {
+                        cache.forget(node.as_str(), shard);
+                    }
+                }
+            }
+            match outcome {
                 Err(EngineError::Contention) => continue,
-                other => return other,
+                other => return other.map(|(ingested, _)| ingested),
             }
         }
         Err(EngineError::Contention)
@@ -161,7 +244,7 @@ impl Engine {
             }
             match self.count_prepared(node, "events", prepared, now).await {
                 Err(EngineError::Contention) => continue,
-                other => return other,
+                other => return other.map(|(ingested, _)| ingested),
             }
         }
         Err(EngineError::Contention)
@@ -177,107 +260,161 @@ impl Engine {
                 Err(r) => prepared.refused.push(r),
             }
         }
-        // Cumulative series chain from their latest stored point; delta points stand alone.
-        let series: Vec<&str> = {
-            let mut s: Vec<&str> = usable.iter().filter(|p| p.temporality == Temporality::Cumulative).map(|p| p.series.as_str()).collect();
-            s.sort_unstable();
-            s.dedup();
-            s
+        // Each series in time order; the shards they are kept in, read once.
+        usable.sort_unstable_by_key(|p| (p.series, p.time_ns, p.index));
+        let shards: Vec<i64> = {
+            let mut shards: Vec<i64> = usable.iter().map(|p| shard_of(&p.series)).collect();
+            shards.dedup();
+            shards
         };
-        let latest: HashMap<String, PointRow> = if series.is_empty() {
-            HashMap::new()
-        } else {
-            self.store.latest_points(node.as_str(), &series).await?.into_iter().map(|p| (p.series.clone(), p)).collect()
-        };
-        // A delta point, or a cumulative one at or before its series' latest stored point, may
-        // have been stored already.
-        let maybe_stored: Vec<(&str, i64)> = usable
-            .iter()
-            .filter(|p| match p.temporality {
-                Temporality::Delta => true,
-                Temporality::Cumulative => latest.get(&p.series).is_some_and(|l| p.time_ns as i64 <= l.time_ns),
-            })
-            .map(|p| (p.series.as_str(), p.time_ns as i64))
-            .collect();
-        let stored_rows = if maybe_stored.is_empty() { Vec::new() } else { self.store.stored_points(node.as_str(), &maybe_stored).await? };
-        // Looked up by the request's own strings: no copy of a series id per point.
-        let stored: HashSet<(&str, i64)> = stored_rows.iter().map(|(series, time)| (series.as_str(), *time)).collect();
-
-        // Each series in time order, chained from its latest stored point.
-        usable.sort_by(|a, b| (&a.series, a.time_ns, a.index).cmp(&(&b.series, b.time_ns, b.index)));
-        let mut last: HashMap<&str, PointRow> = latest.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let mut claimed: HashSet<(&str, i64)> = HashSet::new();
-        // (account, route, region, window start, window seconds): the usage and the points in it.
-        type RecordKey = (String, String, String, i64, u32);
-        let mut records: BTreeMap<RecordKey, (Counters, Vec<usize>)> = BTreeMap::new();
-        for p in usable {
-            let time = p.time_ns as i64;
-            if stored.contains(&(p.series.as_str(), time)) || !claimed.insert((p.series.as_str(), time)) {
-                prepared.duplicates += 1;
-                continue;
-            }
-            let values = Counters { requests: p.requests as i64, compute_ms: p.compute_ms as i64, egress_bytes: p.egress_bytes as i64 };
-            let start = p.start_ns as i64;
-            let (row, usage, from_ns) = match p.temporality {
-                Temporality::Delta => {
-                    // Delta points chain to nothing: their `prev_ns` is their negated time, unique
-                    // per series like the time itself.
-                    let from = if start > 0 && start < time { start } else { time - NANOS_PER_SECOND };
-                    (PointRow { series: p.series.clone(), start_ns: start, time_ns: time, prev_ns: -time, counters: values }, values, from)
+        // Per shard: the version read (0: none stored) and its series, sorted.
+        let mut stored: BTreeMap<i64, (i64, Vec<SeriesRow>)> = BTreeMap::new();
+        let mut missing = Vec::new();
+        {
+            let mut cache = self.shard_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for &shard in &shards {
+                match cache.take(node.as_str(), shard) {
+                    Some((version, series)) => {
+                        stored.insert(shard, (version, Arc::unwrap_or_clone(series)));
+                    }
+                    None => missing.push(shard),
                 }
-                Temporality::Cumulative => {
-                    let previous = last.get(p.series.as_str());
-                    let (prev_ns, base) = match previous {
-                        Some(l) if l.start_ns == start && l.time_ns < time => (l.time_ns, l.counters),
-                        Some(l) if l.time_ns >= time => {
+            }
+        }
+        if !missing.is_empty() {
+            for row in self.store.series_shards(node.as_str(), &missing).await? {
+                stored.insert(row.shard, (row.version, decode_shard(&row.series)?));
+            }
+        }
+        let mut touched: Vec<i64> = Vec::new();
+
+        // (account, route, region, window start, window seconds): the usage and the points in it.
+        type RecordKey<'a> = (&'a str, &'a str, &'a str, i64, u32);
+        let mut records: HashMap<RecordKey, (Counters, Vec<usize>)> = HashMap::new();
+        let mut claimed_points = Sha256::new();
+        for group in usable.chunk_by(|a, b| a.series == b.series) {
+            let key = group[0].series;
+            let shard = shard_of(&key);
+            let (_, series) = stored.entry(shard).or_insert_with(|| (0, Vec::new()));
+            let at = match series.binary_search_by(|s| s.series.cmp(&key)) {
+                Ok(at) => at,
+                Err(at) => {
+                    series.insert(at, SeriesRow { series: key, ..SeriesRow::default() });
+                    at
+                }
+            };
+            let row = &mut series[at];
+            let read_points = row.points;
+            for &p in group {
+                let time = p.time_ns as i64;
+                if row.recent.binary_search(&time).is_ok() {
+                    prepared.duplicates += 1;
+                    continue;
+                }
+                if time <= row.forgotten_ns {
+                    prepared.refused.push(Refusal::new(
+                        p.index,
+                        "too_old",
+                        format!(
+                            "the point at {} is older than the {RECENT_POINTS} latest points of its series, which are all that is \
+                             remembered of it: it cannot be told from a retry of a point counted already, and is not counted",
+                            nanos_text(time)
+                        ),
+                    ));
+                    continue;
+                }
+                let values = Counters { requests: p.requests as i64, compute_ms: p.compute_ms as i64, egress_bytes: p.egress_bytes as i64 };
+                let start = p.start_ns as i64;
+                // Whether the series has a latest point (every point claimed moves it or is older).
+                let has_latest = row.points > 0;
+                let (usage, from_ns) = match p.temporality {
+                    Temporality::Delta => (values, if start > 0 && start < time { start } else { time - NANOS_PER_SECOND }),
+                    Temporality::Cumulative => {
+                        if has_latest && row.time_ns > time {
                             prepared.refused.push(Refusal::new(
                                 p.index,
                                 "out_of_order",
                                 format!(
                                     "a cumulative point at {} arrived after the series' point at {}; points of a cumulative series must arrive in time order",
                                     nanos_text(time),
-                                    nanos_text(l.time_ns)
+                                    nanos_text(row.time_ns)
                                 ),
                             ));
                             continue;
                         }
                         // A new start time: the series restarted and counts from zero again.
-                        _ => (start, Counters::default()),
-                    };
-                    let delta = Counters {
-                        requests: values.requests - base.requests,
-                        compute_ms: values.compute_ms - base.compute_ms,
-                        egress_bytes: values.egress_bytes - base.egress_bytes,
-                    };
-                    if delta.requests < 0 || delta.compute_ms < 0 || delta.egress_bytes < 0 {
-                        prepared.refused.push(Refusal::new(
-                            p.index,
-                            "counter_decreased",
-                            "a cumulative value went down without a new start time; a restarted series must send a new start time",
-                        ));
-                        continue;
+                        let (base, from) =
+                            if has_latest && row.start_ns == start { (row.counters, row.time_ns) } else { (Counters::default(), start) };
+                        let delta = Counters {
+                            requests: values.requests - base.requests,
+                            compute_ms: values.compute_ms - base.compute_ms,
+                            egress_bytes: values.egress_bytes - base.egress_bytes,
+                        };
+                        if delta.requests < 0 || delta.compute_ms < 0 || delta.egress_bytes < 0 {
+                            prepared.refused.push(Refusal::new(
+                                p.index,
+                                "counter_decreased",
+                                "a cumulative value went down without a new start time; a restarted series must send a new start time",
+                            ));
+                            continue;
+                        }
+                        (delta, from)
                     }
-                    (PointRow { series: p.series.clone(), start_ns: start, time_ns: time, prev_ns, counters: values }, delta, prev_ns)
+                };
+                if !has_latest || time > row.time_ns {
+                    row.start_ns = start;
+                    row.time_ns = time;
+                    row.counters = values;
                 }
-            };
-            last.insert(p.series.as_str(), row.clone());
-            prepared.claims.points.push(row);
-            if usage == Counters::default() {
-                prepared.counted += 1;
-                continue;
+                row.remember(time);
+                claimed_points.update(key);
+                claimed_points.update(time.to_be_bytes());
+                if usage == Counters::default() {
+                    prepared.counted += 1;
+                    continue;
+                }
+                let (window_start, window_seconds) = window(from_ns, time);
+                let entry = records
+                    .entry((&*p.account_id, &*p.route, &*p.region, window_start, window_seconds))
+                    .or_insert_with(|| (Counters::default(), Vec::new()));
+                entry.0.checked_add(&usage)?;
+                entry.1.push(p.index);
             }
-            let (window_start, window_seconds) = window(from_ns, time);
-            let entry = records
-                .entry((p.account_id.clone(), p.route.clone(), p.region.clone(), window_start, window_seconds))
-                .or_insert_with(|| (Counters::default(), Vec::new()));
-            entry.0.checked_add(&usage)?;
-            entry.1.push(p.index);
+            if row.points == 0 {
+                // A new series none of whose points counted: not stored.
+                series.remove(at);
+            } else if row.points != read_points && touched.last() != Some(&shard) {
+                touched.push(shard);
+            }
         }
+        for shard in touched {
+            let (read_version, series) = stored.remove(&shard).expect("a touched shard was read");
+            claimed_points.update(shard.to_be_bytes());
+            claimed_points.update(read_version.to_be_bytes());
+            prepared
+                .claims
+                .series
+                .push(ShardClaim { read_version, row: ShardRow { shard, version: read_version + 1, series: encode_shard(&series) } });
+            prepared.written_shards.push((shard, read_version + 1, Arc::new(series)));
+        }
+        // The shards read but not written, as read: kept for the next request.
+        {
+            let mut cache = self.shard_cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (shard, (version, series)) in stored {
+                if version > 0 {
+                    cache.put(node.as_str(), shard, version, Arc::new(series));
+                }
+            }
+        }
+        prepared.claimed_points = hex::encode(claimed_points.finalize());
+        // In key order: the same points give the same batch.
+        let mut records: Vec<(RecordKey, (Counters, Vec<usize>))> = records.into_iter().collect();
+        records.sort_unstable_by_key(|r| r.0);
         for ((account_id, route, region, window_start, window_seconds), (c, origin)) in records {
             prepared.records.push(TelemetryRecord {
-                account_id,
-                route,
-                region,
+                account_id: account_id.to_owned(),
+                route: route.to_owned(),
+                region: region.to_owned(),
                 window_start: from_unix(window_start),
                 window_seconds,
                 requests: c.requests as u64,
@@ -289,16 +426,20 @@ impl Engine {
         Ok(prepared)
     }
 
-    /// Counts the prepared records with their claims in one batch transaction.
-    async fn count_prepared(&self, node: &NodeId, kind: &str, p: Prepared, now: DateTime<Utc>) -> Result<PointsIngested> {
-        let Prepared { records, origins, claims, mut counted, duplicates, mut refused } = p;
+    /// Counts the prepared records with their claims in one batch transaction; answers also
+    /// whether the batch had been stored already (and nothing was written now).
+    async fn count_prepared(&self, node: &NodeId, kind: &str, p: Prepared, now: DateTime<Utc>) -> Result<(PointsIngested, bool)> {
+        let Prepared { records, origins, claims, claimed_points, written_shards: _, mut counted, duplicates, mut refused } = p;
         if records.len() > MAX_BATCH_RECORDS {
             return Err(EngineError::BatchTooLarge { records: records.len(), max: MAX_BATCH_RECORDS });
         }
         let mut accounts = Vec::new();
-        if !claims.points.is_empty() || !claims.events.is_empty() {
-            let batch = TelemetryBatch { batch_id: batch_id(kind, &claims), node_id: node.as_str().to_owned(), records };
-            let receipt = self.ingest_claiming(node, &batch, claims, now).await?.receipt;
+        let mut replayed = false;
+        if !claims.series.is_empty() || !claims.events.is_empty() {
+            let batch = TelemetryBatch { batch_id: batch_id(kind, &claimed_points, &claims), node_id: node.as_str().to_owned(), records };
+            let ingested = self.ingest_claiming(node, &batch, claims, now).await?;
+            replayed = ingested.replayed;
+            let receipt = ingested.receipt;
             let mut rejected = vec![false; origins.len()];
             for r in &receipt.rejected {
                 let i = r.index as usize;
@@ -309,7 +450,7 @@ impl Engine {
             accounts = receipt.accounts;
         }
         refused.sort_by_key(|r| r.index);
-        Ok(PointsIngested { counted, duplicates, refused, accounts })
+        Ok((PointsIngested { counted, duplicates, refused, accounts }, replayed))
     }
 }
 
@@ -342,12 +483,9 @@ fn window(from_ns: i64, to_ns: i64) -> (i64, u32) {
 }
 
 /// A batch id for the claims: the same claims give the same id.
-fn batch_id(kind: &str, claims: &Claims) -> String {
+fn batch_id(kind: &str, claimed_points: &str, claims: &Claims) -> String {
     let mut h = Sha256::new();
-    for p in &claims.points {
-        h.update(p.series.as_bytes());
-        h.update(p.time_ns.to_be_bytes());
-    }
+    h.update(claimed_points.as_bytes());
     for (_, (source, id)) in &claims.events {
         h.update(source.len().to_be_bytes());
         h.update(source.as_bytes());

@@ -13,7 +13,7 @@ use edgecost_api::{
     UsageQuery,
 };
 use edgecost_engine::testing::PgServer;
-use edgecost_engine::{AccountId, Engine, NodeId};
+use edgecost_engine::{AccountId, Engine, EngineError, NodeId, PointsIngested, SeriesPoint, Temporality};
 use edgecost_pricing::{BaseFeeShare, Decimal, Meter, PriceBook, RateOptions, Usage};
 
 enum Guard {
@@ -1552,6 +1552,210 @@ async fn automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy(db: Db) 
     assert!(status.alerts.is_empty(), "a new setting starts without the old one's alerts");
 }
 
+// ------------------------------------------------------------------------------ data points
+
+fn nanos(at: DateTime<Utc>) -> u64 {
+    at.timestamp_nanos_opt().unwrap() as u64
+}
+
+/// A point of series `series` of the fixture's account, on `/api/orders` in `eu`.
+fn series_point(
+    f: &Fixture,
+    index: usize,
+    series: u8,
+    temporality: Temporality,
+    start: DateTime<Utc>,
+    time: DateTime<Utc>,
+    requests: u64,
+) -> SeriesPoint {
+    SeriesPoint {
+        index,
+        series: [series; 16],
+        account_id: f.account_id.as_str().into(),
+        route: "/api/orders".into(),
+        region: "eu".into(),
+        temporality,
+        start_ns: nanos(start),
+        time_ns: nanos(time),
+        requests,
+        compute_ms: 0,
+        egress_bytes: 0,
+    }
+}
+
+/// Sends `points` as an exporter does: again while the engine answers contention.
+async fn send_points(engine: &Engine, node: &NodeId, points: &[SeriesPoint]) -> PointsIngested {
+    loop {
+        match engine.ingest_points(node, points, t(NOW)).await {
+            Err(EngineError::Contention) => continue,
+            other => return other.unwrap(),
+        }
+    }
+}
+
+async fn points_racing_on_two_replicas_count_each_once(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let first = t("2026-11-23T09:10:00Z");
+    // A cumulative series whose running total grows by 10 requests a minute, and a delta
+    // series of 1 request a minute: 40 points each.
+    let points: Vec<SeriesPoint> = (0..40usize)
+        .flat_map(|i| {
+            let time = first + Duration::minutes(i as i64 + 1);
+            [
+                series_point(&f, 2 * i, 1, Temporality::Cumulative, first, time, 10 * (i as u64 + 1)),
+                series_point(&f, 2 * i + 1, 2, Temporality::Delta, time - Duration::minutes(1), time, 1),
+            ]
+        })
+        .collect();
+    // Twelve requests racing on two replicas, each with points another request also carries,
+    // some newest first.
+    let mut tasks = Vec::new();
+    for k in 0..12usize {
+        let engine = if k % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let node = f.node.clone();
+        let mut slice: Vec<SeriesPoint> = points[(6 * k).min(points.len() - 24)..][..24].to_vec();
+        if k % 3 == 0 {
+            slice.reverse();
+        }
+        tasks.push(tokio::spawn(async move { send_points(&engine, &node, &slice).await }));
+    }
+    for task in tasks {
+        let answer = task.await.unwrap();
+        for r in &answer.refused {
+            assert_eq!(r.code, "out_of_order", "{r:?}");
+        }
+    }
+    // Everything once more: nothing counts twice, and whatever was out of order is in the
+    // cumulative series' later points.
+    let again = send_points(&f.engine, &f.node, &points).await;
+    assert_eq!(again.counted + again.duplicates + again.refused.len(), points.len());
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 400 + 40, "the cumulative series' last total and every delta point, once");
+}
+
+async fn a_point_older_than_its_series_remembers_is_refused_as_too_old(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let first = t("2026-11-23T09:00:00Z");
+    let at = |seconds: i64| first + Duration::seconds(seconds);
+    let delta = |index, seconds| series_point(&f, index, 7, Temporality::Delta, at(seconds - 30), at(seconds), 1);
+    // 70 points of one series, 30 s apart: all count, and the series remembers the 64 latest.
+    let points: Vec<SeriesPoint> = (0..70).map(|i| delta(i, 30 * (i as i64 + 1))).collect();
+    let answer = send_points(&f.engine, &f.node, &points).await;
+    assert_eq!((answer.counted, answer.duplicates, answer.refused.len()), (70, 0, 0));
+
+    // A retry of the six oldest cannot be told from new points: refused, and not counted.
+    let answer = send_points(&f.engine, &f.node, &points[..7]).await;
+    assert_eq!(answer.refused.iter().map(|r| (r.index, r.code)).collect::<Vec<_>>(), (0..6).map(|i| (i, "too_old")).collect::<Vec<_>>());
+    assert!(answer.refused[0].message.contains("2026-11-23T09:00:30Z"), "{}", answer.refused[0].message);
+    // The seventh is remembered: a duplicate.
+    assert_eq!((answer.counted, answer.duplicates), (0, 1));
+
+    // A point between the forgotten and the remembered ones is new: it counts, and is the
+    // oldest of the 65 it would take to remember it, so a retry of it is refused.
+    let late = delta(100, 30 * 6 + 15);
+    let answer = send_points(&f.engine, &f.node, std::slice::from_ref(&late)).await;
+    assert_eq!((answer.counted, answer.duplicates, answer.refused.len()), (1, 0, 0));
+    let answer = send_points(&f.engine, &f.node, &[late]).await;
+    assert_eq!(answer.refused.iter().map(|r| r.code).collect::<Vec<_>>(), ["too_old"]);
+
+    let bill = f.engine.bill_to_date(&f.account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 71);
+}
+
+/// Points stored one row each (before series were kept in shards) are remembered after the
+/// upgrade: a retry of one is not counted again, and a cumulative series goes on from its latest.
+async fn points_stored_before_the_upgrade_are_remembered(db: Db) {
+    use sha2::{Digest, Sha256};
+    // The database as it was, with one node.
+    let sqlite = db.url.starts_with("sqlite:");
+    let (mut migrator, before) =
+        if sqlite { (sqlx::migrate!("./migrations/sqlite"), 8) } else { (sqlx::migrate!("./migrations/postgres"), 11) };
+    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= before).cloned().collect::<Vec<_>>().into();
+    let token = format!("ec_node_{}", "ab".repeat(32));
+    let token_hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let minute = |m: i64| (t("2026-11-23T09:00:00Z") + Duration::minutes(m)).timestamp_nanos_opt().unwrap();
+    // Series 0x11..: cumulative, started at 09:00, points at 09:01 (100) and 09:02 (250).
+    // Series 0x22..: delta, 70 points a minute apart from 08:00 (the oldest 6 forgotten).
+    let mut rows: Vec<(String, i64, i64, i64, i64)> =
+        vec![("11".repeat(16), minute(0), minute(1), minute(0), 100), ("11".repeat(16), minute(0), minute(2), minute(1), 250)];
+    for i in 0..70 {
+        rows.push(("22".repeat(16), minute(i - 61), minute(i - 60), -minute(i - 60), 1));
+    }
+    macro_rules! seed {
+        ($pool:expr) => {{
+            let pool = $pool;
+            migrator.run(&pool).await.unwrap();
+            sqlx::query("INSERT INTO nodes (id, name, token_hash, created_at) VALUES ('node_before', 'edge', $1, 0)")
+                .bind(&token_hash)
+                .execute(&pool)
+                .await
+                .unwrap();
+            for (series, start, time, prev, requests) in &rows {
+                sqlx::query(
+                    "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) \
+                     VALUES ('node_before', $1, $2, $3, $4, $5, 0, 0)",
+                )
+                .bind(series)
+                .bind(start)
+                .bind(time)
+                .bind(prev)
+                .bind(requests)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+            pool.close().await;
+        }};
+    }
+    if sqlite {
+        let options: sqlx::sqlite::SqliteConnectOptions = db.url.parse().unwrap();
+        seed!(sqlx::SqlitePool::connect_with(options.create_if_missing(true)).await.unwrap());
+    } else {
+        seed!(sqlx::PgPool::connect(&db.url).await.unwrap());
+    }
+
+    // Upgraded.
+    let engine = db.engine().await;
+    let node = engine.authenticate_node(&token).await.unwrap();
+    let created = engine.create_account("Acme", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let account = engine.authenticate_account(&created.token).await.unwrap();
+    let at = |m: i64| t("2026-11-23T09:00:00Z") + Duration::minutes(m);
+    let point = |index, series: u8, temporality, start: i64, time: i64, requests| SeriesPoint {
+        index,
+        series: [series * 17; 16],
+        account_id: created.account_id.as_str().into(),
+        route: "/api/orders".into(),
+        region: "eu".into(),
+        temporality,
+        start_ns: nanos(at(start)),
+        time_ns: nanos(at(time)),
+        requests,
+        compute_ms: 0,
+        egress_bytes: 0,
+    };
+    let answer = send_points(
+        &engine,
+        &node,
+        &[
+            // Retries of stored points.
+            point(0, 1, Temporality::Cumulative, 0, 1, 100),
+            point(1, 1, Temporality::Cumulative, 0, 2, 250),
+            point(2, 2, Temporality::Delta, 8, 9, 1),
+            // Older than the 64 points remembered.
+            point(3, 2, Temporality::Delta, -61, -60, 1),
+            // New: the cumulative series goes on from 250; a delta point after the stored ones.
+            point(4, 1, Temporality::Cumulative, 0, 3, 400),
+            point(5, 2, Temporality::Delta, 9, 10, 1),
+        ],
+    )
+    .await;
+    assert_eq!(answer.refused.iter().map(|r| (r.index, r.code)).collect::<Vec<_>>(), [(3, "too_old")]);
+    assert_eq!((answer.counted, answer.duplicates), (2, 3));
+    let bill = engine.bill_to_date(&account, t(NOW)).await.unwrap();
+    assert_eq!(bill.totals.requests, 150 + 1);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -1617,4 +1821,7 @@ conformance!(
     a_projection_past_the_budget_alerts_with_the_day_it_gets_there,
     concurrent_ingest_crossing_the_top_up_threshold_buys_exactly_once,
     automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy,
+    points_racing_on_two_replicas_count_each_once,
+    a_point_older_than_its_series_remembers_is_refused_as_too_old,
+    points_stored_before_the_upgrade_are_remembered,
 );

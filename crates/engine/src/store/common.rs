@@ -11,6 +11,13 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// A claim another writer holds: its key taken first (a unique violation), or its rows
+/// locked in the other order by a concurrent writer (a PostgreSQL deadlock, which fails one
+/// of the two).
+pub(crate) fn is_claim_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation() || d.code().as_deref() == Some("40P01"))
+}
+
 macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         #[async_trait::async_trait]
@@ -233,6 +240,20 @@ macro_rules! impl_store {
                         $crate::EngineError::CorruptRow { reason: format!("batch {} has no stored receipt", b.batch_id) }
                     });
                 }
+                // A point or event another writer claimed first: the caller reads again and
+                // counts what is left. Checked first, so that an attempt that lost does no more.
+                if let Err(e) = insert_claims(&mut tx, b).await {
+                    let contended = match &e {
+                        $crate::EngineError::Contention => true,
+                        $crate::EngineError::Database(d) => $crate::store::common::is_claim_conflict(d),
+                        _ => false,
+                    };
+                    if contended {
+                        tx.rollback().await?;
+                        return Err($crate::EngineError::Contention);
+                    }
+                    return Err(e);
+                }
                 Self::insert_records(&mut tx, &b.node_id, &b.batch_id, b.received_at, &b.records).await?;
                 // The hourly rollups are added by a roll-up after this commits (see `roll_up`):
                 // the queue row commits with the claim, so it exists once per batch.
@@ -242,17 +263,6 @@ macro_rules! impl_store {
                     .bind(&b.hourly_queued)
                     .execute(&mut *tx)
                     .await?;
-                // A point or event another writer claimed first: the caller reads again and
-                // counts what is left.
-                if let Err(e) = insert_claims(&mut tx, b).await {
-                    if let $crate::EngineError::Database(d) = &e
-                        && $crate::store::common::is_unique_violation(d)
-                    {
-                        tx.rollback().await?;
-                        return Err($crate::EngineError::Contention);
-                    }
-                    return Err(e);
-                }
                 Self::upsert_period(&mut tx, &b.period).await?;
                 // The periods the batch adds to (the open one, and the one before it in its
                 // grace hour): their totals with the batch are checked against the period
@@ -342,30 +352,14 @@ macro_rules! impl_store {
                 Ok(queued.len() as u64)
             }
 
-            async fn latest_points(&self, node_id: &str, series: &[&str]) -> $crate::error::Result<Vec<$crate::store::PointRow>> {
-                let mut out = Vec::new();
-                for chunk in series.chunks($crate::store::common::IN_LIST_MAX) {
-                    // The primary key (node, series, time) finds each series' latest time.
-                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT p.series, p.start_ns, p.time_ns, p.prev_ns, p.requests, p.compute_ms, p.egress_bytes \
-                         FROM usage_points p JOIN (SELECT series, MAX(time_ns) AS latest FROM usage_points WHERE node_id = ",
-                    );
-                    q.push_bind(node_id).push(" AND series IN (");
-                    let mut list = q.separated(", ");
-                    for s in chunk {
-                        list.push_bind(*s);
-                    }
-                    q.push(") GROUP BY series) m ON p.series = m.series AND p.time_ns = m.latest WHERE p.node_id = ");
-                    q.push_bind(node_id);
-                    for r in q.build().fetch_all(&self.pool).await? {
-                        out.push(point_row(&r)?);
-                    }
-                }
-                Ok(out)
-            }
-
-            async fn stored_points(&self, node_id: &str, points: &[(&str, i64)]) -> $crate::error::Result<Vec<(String, i64)>> {
-                <$store>::find_stored_points(&self.pool, node_id, points).await
+            async fn series_shards(&self, node_id: &str, shards: &[i64]) -> $crate::error::Result<Vec<$crate::store::ShardRow>> {
+                use sqlx::Row;
+                let rows = sqlx::query(<$store>::SHARDS_SELECT).bind(node_id).bind(<$store>::shard_list(shards)).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::store::ShardRow { shard: r.try_get("shard")?, version: r.try_get("version")?, series: r.try_get("series")? })
+                    })
+                    .collect()
             }
 
             async fn stored_events(&self, events: &[(&str, &str)]) -> $crate::error::Result<Vec<(String, String)>> {
@@ -774,24 +768,14 @@ macro_rules! impl_store {
             })
         }
 
-        fn point_row(r: &$row) -> $crate::error::Result<$crate::store::PointRow> {
-            use sqlx::Row;
-            Ok($crate::store::PointRow {
-                series: r.try_get("series")?,
-                start_ns: r.try_get("start_ns")?,
-                time_ns: r.try_get("time_ns")?,
-                prev_ns: r.try_get("prev_ns")?,
-                counters: counters(r)?,
-            })
-        }
-
-        /// Claims the batch's OpenTelemetry points and CloudEvents. A plain insert: a point or
-        /// event claimed already fails it with a unique violation.
+        /// Claims the batch's OpenTelemetry points and CloudEvents. A shard of series another
+        /// writer changed since it was read fails with [`crate::EngineError::Contention`]; an event
+        /// claimed already, with a unique violation (a plain insert).
         async fn insert_claims(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
             b: &$crate::store::PreparedBatch,
         ) -> $crate::error::Result<()> {
-            <$store>::insert_points(tx, &b.node_id, &b.points).await?;
+            <$store>::claim_shards(tx, &b.node_id, &b.series).await?;
             for chunk in b.events.chunks($crate::store::common::IN_LIST_MAX / 2) {
                 let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new("INSERT INTO usage_events (source, id) ");
                 q.push_values(chunk, |mut row, (source, id)| {

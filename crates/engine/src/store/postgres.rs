@@ -197,48 +197,58 @@ fn columns<'a>(counters: impl Iterator<Item = &'a Counters>) -> (Vec<i64>, Vec<i
 }
 
 impl PgStore {
-    /// Claims OpenTelemetry points by `COPY`, one statement however many. A point claimed
-    /// already fails it with a unique violation.
-    async fn insert_points(tx: &mut Transaction<'static, Postgres>, node_id: &str, points: &[super::PointRow]) -> Result<()> {
-        if points.is_empty() {
-            return Ok(());
-        }
-        let node_id = copy_text(node_id);
-        let mut data = String::with_capacity(points.len() * 100);
-        for p in points {
-            let c = &p.counters;
-            let _ = writeln!(
-                data,
-                "{node_id}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                copy_text(&p.series),
-                p.start_ns,
-                p.time_ns,
-                p.prev_ns,
-                c.requests,
-                c.compute_ms,
-                c.egress_bytes
-            );
-        }
-        let mut copy = tx
-            .copy_in_raw("COPY usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) FROM STDIN")
-            .await?;
-        copy.send(data.into_bytes()).await?;
-        copy.finish().await?;
-        Ok(())
+    /// The stored shards of a node's series among a list (`shard_list`), by `series_shards`.
+    pub(crate) const SHARDS_SELECT: &'static str = "SELECT shard, version, series FROM usage_series WHERE node_id = $1 AND shard = ANY($2)";
+
+    /// Shard numbers as one bound value: an array.
+    pub(crate) fn shard_list(shards: &[i64]) -> Vec<i64> {
+        shards.to_vec()
     }
 
-    /// Which (series, time) pairs `node_id` has stored: one statement over two arrays.
-    async fn find_stored_points(pool: &PgPool, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>> {
-        let (series, times): (Vec<&str>, Vec<i64>) = points.iter().copied().unzip();
-        Ok(sqlx::query_as(
-            "SELECT p.series, p.time_ns FROM usage_points p JOIN UNNEST($2::text[], $3::bigint[]) AS k(series, time_ns) \
-             ON p.series = k.series AND p.time_ns = k.time_ns WHERE p.node_id = $1",
+    /// Writes the shards of series a batch claims points in, each at the next version of the
+    /// one it was read at. The stored ones are locked first, in shard order as by every
+    /// writer, and their versions checked: a shard another writer changed since it was read
+    /// fails with [`crate::EngineError::Contention`], and one another writer stored first
+    /// fails the insert with a unique violation.
+    async fn claim_shards(tx: &mut Transaction<'static, Postgres>, node_id: &str, claims: &[super::ShardClaim]) -> Result<()> {
+        if claims.is_empty() {
+            return Ok(());
+        }
+        let shards: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
+        let stored: std::collections::HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT shard, version FROM usage_series WHERE node_id = $1 AND shard = ANY($2) ORDER BY shard FOR UPDATE",
         )
         .bind(node_id)
-        .bind(series)
-        .bind(times)
-        .fetch_all(pool)
-        .await?)
+        .bind(&shards)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+        if claims.iter().any(|c| stored.get(&c.row.shard).copied().unwrap_or(0) != c.read_version) {
+            return Err(crate::EngineError::Contention);
+        }
+        for (sql, claims) in [
+            (
+                "UPDATE usage_series s SET version = v.version, series = v.series \
+                 FROM UNNEST($2::bigint[], $3::bigint[], $4::bytea[]) AS v(shard, version, series) \
+                 WHERE s.node_id = $1 AND s.shard = v.shard",
+                claims.iter().filter(|c| c.read_version > 0).collect::<Vec<_>>(),
+            ),
+            (
+                "INSERT INTO usage_series (node_id, shard, version, series) \
+                 SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bytea[])",
+                claims.iter().filter(|c| c.read_version == 0).collect::<Vec<_>>(),
+            ),
+        ] {
+            if claims.is_empty() {
+                continue;
+            }
+            let shard: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
+            let version: Vec<i64> = claims.iter().map(|c| c.row.version).collect();
+            let series: Vec<&[u8]> = claims.iter().map(|c| &c.row.series[..]).collect();
+            sqlx::query(sql).bind(node_id).bind(shard).bind(version).bind(series).execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     async fn close_pools(&self) {

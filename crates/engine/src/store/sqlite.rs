@@ -227,45 +227,56 @@ fn values_list(rows: usize, width: usize) -> String {
 }
 
 impl SqliteStore {
-    /// Claims OpenTelemetry points, eight values per row, in statements of up to 4,000 rows
-    /// (below SQLite's 32,766 bound values). A point claimed already fails with a unique
-    /// violation.
-    async fn insert_points(tx: &mut Transaction<'static, Sqlite>, node_id: &str, points: &[super::PointRow]) -> Result<()> {
-        for chunk in points.chunks(4_000) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO usage_points (node_id, series, start_ns, time_ns, prev_ns, requests, compute_ms, egress_bytes) ",
-            );
-            q.push_values(chunk, |mut row, p| {
-                row.push_bind(node_id)
-                    .push_bind(&p.series)
-                    .push_bind(p.start_ns)
-                    .push_bind(p.time_ns)
-                    .push_bind(p.prev_ns)
-                    .push_bind(p.counters.requests)
-                    .push_bind(p.counters.compute_ms)
-                    .push_bind(p.counters.egress_bytes);
-            });
-            q.build().execute(&mut **tx).await?;
-        }
-        Ok(())
+    /// The stored shards of a node's series among a list (`shard_list`), by `series_shards`.
+    pub(crate) const SHARDS_SELECT: &'static str =
+        "SELECT shard, version, series FROM usage_series WHERE node_id = $1 AND shard IN (SELECT value FROM json_each($2))";
+
+    /// Shard numbers as one bound value: a JSON array.
+    pub(crate) fn shard_list(shards: &[i64]) -> String {
+        serde_json::to_string(shards).expect("numbers serialize")
     }
 
-    /// Which (series, time) pairs `node_id` has stored, by a join on the pairs.
-    async fn find_stored_points(pool: &sqlx::SqlitePool, node_id: &str, points: &[(&str, i64)]) -> Result<Vec<(String, i64)>> {
-        use sqlx::Row;
-        let mut out = Vec::new();
-        for chunk in points.chunks(16_000) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT p.series, p.time_ns FROM usage_points p JOIN (");
-            q.push_values(chunk, |mut row, (series, time)| {
-                row.push_bind(*series).push_bind(*time);
-            });
-            q.push(") AS k ON p.series = k.column1 AND p.time_ns = k.column2 WHERE p.node_id = ");
-            q.push_bind(node_id);
-            for r in q.build().fetch_all(pool).await? {
-                out.push((r.try_get("series")?, r.try_get("time_ns")?));
-            }
+    /// Writes the shards of series a batch claims points in, each at the next version of the
+    /// one it was read at. The write lock is held, so the versions checked first stay until
+    /// commit: a shard another writer changed (or stored) since it was read fails with
+    /// [`crate::EngineError::Contention`].
+    async fn claim_shards(tx: &mut Transaction<'static, Sqlite>, node_id: &str, claims: &[super::ShardClaim]) -> Result<()> {
+        if claims.is_empty() {
+            return Ok(());
         }
-        Ok(out)
+        let shards: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
+        let stored: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(shard, version)) FROM usage_series \
+             WHERE node_id = $1 AND shard IN (SELECT value FROM json_each($2))",
+        )
+        .bind(node_id)
+        .bind(Self::shard_list(&shards))
+        .fetch_one(&mut **tx)
+        .await?;
+        let stored: std::collections::HashMap<i64, i64> = serde_json::from_str::<Vec<(i64, i64)>>(&stored)
+            .map_err(|e| crate::EngineError::CorruptRow { reason: format!("usage_series versions: {e}") })?
+            .into_iter()
+            .collect();
+        if claims.iter().any(|c| stored.get(&c.row.shard).copied().unwrap_or(0) != c.read_version) {
+            return Err(crate::EngineError::Contention);
+        }
+        static SQL: ChunkSql = ChunkSql::new();
+        for chunk in fixed_chunks(claims) {
+            let sql = SQL.get(chunk.len(), |rows| {
+                format!(
+                    "INSERT INTO usage_series (node_id, shard, version, series) \
+                     SELECT b.node_id, r.column1, r.column2, r.column3 FROM (SELECT ? AS node_id) AS b, (VALUES {}) AS r WHERE true \
+                     ON CONFLICT (node_id, shard) DO UPDATE SET version = excluded.version, series = excluded.series",
+                    values_list(rows, 3)
+                )
+            });
+            let mut q = sqlx::query(sql).bind(node_id);
+            for c in chunk {
+                q = q.bind(c.row.shard).bind(c.row.version).bind(&c.row.series[..]);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     async fn close_pools(&self) {
