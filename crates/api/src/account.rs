@@ -37,6 +37,62 @@ pub struct UsageTotals {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub refused_by_cap: Option<RefusedUsage>,
+    /// The account's spend cap this period: what it refuses while it holds and what it
+    /// refused before it was raised or removed. Measured and shown above, never billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub spend_cap: Option<SpendCapUsage>,
+}
+
+/// Amounts of the three meters in the counters' units (billable egress in weighted bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct MeterAmounts {
+    #[ts(type = "number")]
+    pub requests: u64,
+    #[ts(type = "number")]
+    pub compute_ms: u64,
+    #[ts(type = "string")]
+    pub billable_egress_bytes: Decimal,
+}
+
+/// What a spend cap does to a period's usage (see "Spend cap" in the billing rules).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct SpendCapUsage {
+    /// When the cap was reached; `None` while it is not.
+    pub capped_at: Option<DateTime<Utc>>,
+    /// The cap that was reached.
+    #[ts(type = "string | null")]
+    pub cap: Option<Decimal>,
+    /// While the cap holds: the measured usage of each meter past which usage is refused.
+    /// `None` for a meter the tier bills nothing for.
+    #[ts(type = "number | null")]
+    pub limit_requests: Option<u64>,
+    #[ts(type = "number | null")]
+    pub limit_compute_ms: Option<u64>,
+    #[ts(type = "string | null")]
+    pub limit_billable_egress_bytes: Option<Decimal>,
+    /// Usage refused this period by a cap since raised or removed.
+    pub refused_earlier: MeterAmounts,
+}
+
+impl SpendCapUsage {
+    /// Whether the cap holds now.
+    pub fn holds(&self) -> bool {
+        self.capped_at.is_some()
+    }
+
+    /// What the cap refuses of `measured`: what it refused earlier, plus each meter's usage
+    /// past its limit while it holds.
+    pub fn refused(&self, measured: &UsageTotals) -> MeterAmounts {
+        let past = |used: u64, limit: Option<u64>| limit.map_or(0, |l| used.saturating_sub(l));
+        let past_egress =
+            self.limit_billable_egress_bytes.map_or(Decimal::ZERO, |l| (measured.billable_egress_bytes - l).max(Decimal::ZERO));
+        MeterAmounts {
+            requests: self.refused_earlier.requests.saturating_add(past(measured.requests, self.limit_requests)),
+            compute_ms: self.refused_earlier.compute_ms.saturating_add(past(measured.compute_ms, self.limit_compute_ms)),
+            billable_egress_bytes: self.refused_earlier.billable_egress_bytes + past_egress,
+        }
+    }
 }
 
 /// Usage refused by a hard cap: what the tier that refused it had counted past its quota
@@ -55,14 +111,18 @@ pub struct RefusedUsage {
 
 impl UsageTotals {
     /// The usage the pricing core rates for these totals: egress weighted by region, compute
-    /// in seconds, less what a hard cap refused.
+    /// in seconds, less what a hard cap and the spend cap refused.
     pub fn usage(&self) -> Usage {
         let refused = self.refused_by_cap.clone().unwrap_or_default();
+        let by_spend_cap = self.spend_cap.as_ref().map(|c| c.refused(self)).unwrap_or_default();
+        let requests = self.requests.saturating_sub(refused.requests).saturating_sub(by_spend_cap.requests);
+        let compute_ms = self.compute_ms.saturating_sub(refused.compute_ms).saturating_sub(by_spend_cap.compute_ms);
         Usage {
-            requests: Decimal::from(self.requests.saturating_sub(refused.requests)),
-            egress_bytes: (self.billable_egress_bytes - refused.billable_egress_bytes).max(Decimal::ZERO),
+            requests: Decimal::from(requests),
+            egress_bytes: (self.billable_egress_bytes - refused.billable_egress_bytes - by_spend_cap.billable_egress_bytes)
+                .max(Decimal::ZERO),
             // Exact: dividing by a power of ten only moves the decimal point.
-            compute_seconds: Decimal::from(self.compute_ms.saturating_sub(refused.compute_ms)) / Decimal::from(1000u32),
+            compute_seconds: Decimal::from(compute_ms) / Decimal::from(1000u32),
         }
     }
 }

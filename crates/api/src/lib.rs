@@ -34,7 +34,8 @@ mod usage;
 mod webhooks;
 
 pub use account::{
-    AccountSummary, BillToDate, BillingPeriod, RefusedUsage, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals,
+    AccountSummary, BillToDate, BillingPeriod, MeterAmounts, RefusedUsage, ScheduledTierChange, SpendCapUsage, TierChange,
+    TierChangeRequest, UsageTotals,
 };
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
 pub use controls::{

@@ -102,10 +102,15 @@ pub struct RecordRejection {
 pub struct AccountIngestStatus {
     pub account_id: String,
     pub tier: String,
-    /// A hard-capped (sandbox) account has used up a quota: serve no more of that meter.
+    /// Serve no more of the meters in `capped_meters`: a hard-capped (sandbox) account has
+    /// used up their quota, or the account's spend cap was reached.
     pub capped: bool,
-    /// The meters whose quota is used up on a hard-capped tier.
+    /// The meters whose usage is refused from now on: quotas used up on a hard-capped tier,
+    /// and while the spend cap holds every meter that would bill overage.
     pub capped_meters: Vec<Meter>,
+    /// The account's spend cap was reached this period (and not since raised or removed).
+    #[serde(default)]
+    pub spend_capped: bool,
 }
 
 /// The answer to a batch, sent only after it is durably stored. A replay of the same batch

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use edgecost_api::{
     AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis,
-    MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, UsageTotals,
+    MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, UsageTotals, WebhookEventType,
 };
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::{money, round_to_cents};
@@ -26,9 +26,11 @@ use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::outlook::{P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
 use crate::rating;
-use crate::store::controls::{AlertRow, ControlsPlan, ControlsRow, TopUpRow};
+use crate::spend_cap;
+use crate::store::controls::{AlertRow, ControlsPlan, ControlsRead, ControlsRow, SpendCapRow, TopUpRow};
 use crate::store::{ClaimScope, LedgerRow, LedgerState};
 use crate::token;
+use crate::webhooks::WebhookEvent;
 
 /// The forecasts (run rate, P50, P90) are worked out after a batch at most this often per
 /// account; a read of the budget always works them out.
@@ -39,6 +41,7 @@ pub(crate) const ALERT_BUDGET_FORECAST: &str = "budget_forecast";
 pub(crate) const ALERT_TOP_UP_BOUGHT: &str = "top_up_bought";
 pub(crate) const ALERT_TOP_UP_FAILED: &str = "top_up_failed";
 pub(crate) const ALERT_TOP_UP_CEILING: &str = "top_up_ceiling";
+pub(crate) const ALERT_SPEND_CAP: &str = "spend_cap_reached";
 const TOP_UP_KINDS: [&str; 3] = [ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_FAILED, ALERT_TOP_UP_CEILING];
 
 impl Engine {
@@ -68,19 +71,57 @@ impl Engine {
         let row = checked_budget(settings)?;
         self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
         let period = Period::containing(now);
-        let decide = move |stored: Option<ControlsRow>| -> Result<ControlsPlan> {
-            let mut next = stored.unwrap_or_else(default_controls);
+        let book = self.book.clone();
+        let account_id = account.0.clone();
+        let decide = move |read: ControlsRead| -> Result<ControlsPlan> {
+            let mut next = read.stored.clone().unwrap_or_else(default_controls);
+            let previous_cap = next.spend_cap_cents;
             next.budget_cents = row.budget_cents;
             next.budget_alert_percents = row.budget_alert_percents.clone();
             next.budget_alert_p90 = row.budget_alert_p90;
             next.spend_cap_cents = row.spend_cap_cents;
             // Alerts about another amount no longer hold; those about this one stay.
             let keep = row.budget_cents.map_or_else(|| "-".to_owned(), |c| format!("{c}:"));
-            let resolve = vec![(ALERT_BUDGET_SPEND, keep.clone()), (ALERT_BUDGET_FORECAST, keep)];
-            Ok(ControlsPlan { row: next, resolve })
+            let mut resolve = vec![(ALERT_BUDGET_SPEND, keep.clone()), (ALERT_BUDGET_FORECAST, keep)];
+            let (spend_cap, alerts) = if previous_cap == row.spend_cap_cents {
+                (None, Vec::new())
+            } else {
+                // A new cap (or none) lifts the old one: the cap alerts it raised are resolved.
+                resolve.push((ALERT_SPEND_CAP, "-".to_owned()));
+                new_spend_cap(&book, &read, row.spend_cap_cents, &period, &account_id, now)?
+            };
+            Ok(ControlsPlan { row: next, resolve, spend_cap, alerts })
         };
+        let before = self.store.spend_cap(&account.0, period.start_unix()).await?;
         self.store.write_controls(&account.0, ClaimScope::Budget, &claim, period.start_unix(), now.timestamp(), &decide).await?;
+        let after = self.store.spend_cap(&account.0, period.start_unix()).await?;
+        if let Some(held) = before.filter(|b| b.capped_at.is_some() && after.as_ref().and_then(|a| a.capped_at) != b.capped_at) {
+            self.raise_cap_lifted(account, &held, settings, period.start_unix(), now).await;
+        }
         self.budget(account, now).await
+    }
+
+    /// The `spend_cap.lifted` event: the cap that held (`held`) was raised or removed. Its
+    /// failure is logged, not answered: the change has committed.
+    async fn raise_cap_lifted(
+        &self,
+        account: &AccountId,
+        held: &SpendCapRow,
+        settings: &BudgetSettings,
+        period_start: i64,
+        now: DateTime<Utc>,
+    ) {
+        let data = serde_json::json!({
+            "previous_cap": held.cap_cents.map(|c| ledger::from_cents(c).to_string()),
+            "spend_cap": settings.spend_cap.map(|c| c.to_string()),
+            "capped_at": held.capped_at.map(from_unix),
+            "period_start": from_unix(period_start),
+        });
+        let dedup = format!("spend_cap_lifted:{}:{}:{}", account.0, held.capped_at.unwrap_or_default(), now.timestamp());
+        let event = WebhookEvent::new(account.0.clone(), WebhookEventType::SpendCapLifted, dedup, data, now);
+        if let Err(e) = self.raise_event(&event).await {
+            tracing::warn!(account_id = %account.0, error = %e, "queuing the spend_cap.lifted event failed");
+        }
     }
 
     /// Works out the budget alerts of the accounts among `account_ids` that have a budget,
@@ -191,7 +232,7 @@ impl Engine {
             spend_to_date: spend,
             budget_used_percent: used_percent,
             forecasts: forecasts.into_iter().map(|f| f.forecast).collect(),
-            capped: false,
+            capped: s.totals.spend_cap.as_ref().is_some_and(|c| c.holds()),
             alerts: open.iter().filter(|a| !TOP_UP_KINDS.contains(&a.kind.as_str())).map(to_api_alert).collect::<Result<_>>()?,
         })
     }
@@ -294,12 +335,12 @@ impl Engine {
             }
         }
         let enabled = settings.enabled;
-        let decide = move |stored: Option<ControlsRow>| -> Result<ControlsPlan> {
-            let mut next = stored.unwrap_or_else(default_controls);
+        let decide = move |read: ControlsRead| -> Result<ControlsPlan> {
+            let mut next = read.stored.unwrap_or_else(default_controls);
             (next.top_up, next.top_up_disabled) = if enabled { (Some(top_up), None) } else { (None, Some(top_up)) };
             // A new setting starts with no top-up alerts: they were about the old one.
             let resolve = TOP_UP_KINDS.iter().map(|k| (*k, "-".to_owned())).collect();
-            Ok(ControlsPlan { row: next, resolve })
+            Ok(ControlsPlan { row: next, resolve, spend_cap: None, alerts: Vec::new() })
         };
         self.store.write_controls(&account.0, ClaimScope::AutoTopUp, &claim, s.period.start_unix(), now.timestamp(), &decide).await?;
         if enabled {
@@ -307,6 +348,39 @@ impl Engine {
         }
         self.auto_top_up(account, now).await
     }
+}
+
+/// The period's spend cap state when the cap becomes `cap_cents` (or none): the old cap lifted
+/// (what it refused stays refused), and the new one reached at once when the spend already
+/// is at it, with its alert.
+fn new_spend_cap(
+    book: &edgecost_pricing::PriceBook,
+    read: &ControlsRead,
+    cap_cents: Option<i64>,
+    period: &Period,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<SpendCapRow>, Vec<AlertRow>)> {
+    let Some(tier_name) = rating::tier_at(&read.changes, now) else { return Ok((None, Vec::new())) };
+    let mut totals = rating::totals(book, &read.usage)?;
+    totals.refused_by_cap = rating::refused_in(&read.changes, period, now);
+    let old = spend_cap::state_of(read.spend_cap.as_ref())?.unwrap_or_default();
+    let state = spend_cap::lifted(&old, &totals);
+    let mut alerts = Vec::new();
+    let mut next = state.clone();
+    if let Some(cap_cents) = cap_cents {
+        let cap = ledger::from_cents(cap_cents);
+        let with = UsageTotals { spend_cap: Some(state.clone()), ..totals.clone() };
+        let spent = spend_cap::spend(book, &read.changes, period, &with, now)?;
+        if spent >= cap {
+            let tier =
+                book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier { tier: tier_name.to_owned(), known: book.tier_names() })?;
+            next = spend_cap::capped(tier, &state, &totals, cap, now)?;
+            alerts.push(spend_cap::reached_alert(account_id, period, cap, spent, now)?);
+        }
+    }
+    let unchanged = read.spend_cap.is_none() && next == edgecost_api::SpendCapUsage::default();
+    Ok((if unchanged { None } else { Some(spend_cap::to_row(&next)?) }, alerts))
 }
 
 /// What the ledger's transaction decides about automatic top-up for the open `period`, after
@@ -409,6 +483,7 @@ fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Re
         billable_egress_bytes: from.billable_egress_bytes + egress,
         compute_ms: step(from.compute_ms, to.compute_ms)?,
         refused_by_cap: from.refused_by_cap.clone(),
+        spend_cap: from.spend_cap.clone(),
     })
 }
 
@@ -457,6 +532,7 @@ fn to_api_alert(a: &AlertRow) -> Result<AccountAlert> {
         ALERT_TOP_UP_BOUGHT => AlertKind::TopUpBought,
         ALERT_TOP_UP_FAILED => AlertKind::TopUpFailed,
         ALERT_TOP_UP_CEILING => AlertKind::TopUpCeiling,
+        ALERT_SPEND_CAP => AlertKind::SpendCapReached,
         other => return Err(EngineError::CorruptRow { reason: format!("alert kind {other}") }),
     };
     Ok(AccountAlert {
@@ -527,7 +603,13 @@ mod tests {
     use super::*;
 
     fn totals(requests: u64, egress: u64) -> UsageTotals {
-        UsageTotals { requests, egress_bytes: egress, billable_egress_bytes: Decimal::from(egress), compute_ms: 0, refused_by_cap: None }
+        UsageTotals {
+            requests,
+            egress_bytes: egress,
+            billable_egress_bytes: Decimal::from(egress),
+            compute_ms: 0,
+            ..UsageTotals::default()
+        }
     }
 
     #[test]

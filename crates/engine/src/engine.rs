@@ -19,6 +19,8 @@ use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::record_ids::{self, RecordIds};
+use crate::spend_cap;
+use crate::store::controls::CapContext;
 use crate::store::{
     Counters, GroupColumn, IngestDecision, IngestStored, LedgerPlan, LedgerState, LedgerWrite, NewAccount, NewNode, NoticeRow,
     PreparedBatch, PurchaseClaim, RecordRow, RegionCounters, Store, TierChangeRow, TierPlan, TierWrite,
@@ -385,9 +387,20 @@ impl Engine {
         let book = self.book.clone();
         let batch_id = batch.batch_id.clone();
         let node_id = node.0.clone();
-        let decide = move |totals: &BTreeMap<String, Vec<RegionCounters>>| -> Result<IngestDecision> {
+        // What the batch adds to each account's open period, by region: the totals without it
+        // are what a spend cap reached by this batch caps at.
+        let mut added: BTreeMap<&str, Vec<RegionCounters>> = BTreeMap::new();
+        for ((account, period_start, region), c) in &prepared.period {
+            if *period_start == current.start_unix() {
+                added.entry(account).or_default().push(RegionCounters { region: region.to_string(), counters: *c });
+            }
+        }
+        let added: BTreeMap<String, Vec<RegionCounters>> = added.into_iter().map(|(a, r)| (a.to_owned(), r)).collect();
+        let decide = move |totals: &BTreeMap<String, Vec<RegionCounters>>, caps: &BTreeMap<String, CapContext>| -> Result<IngestDecision> {
             let mut accounts = Vec::new();
             let mut notices = Vec::new();
+            let mut spend_caps = Vec::new();
+            let mut alerts = Vec::new();
             for (account_id, regions) in totals {
                 let change = &tiers_known[account_id];
                 let tier_name = &change.tier;
@@ -395,13 +408,43 @@ impl Engine {
                     book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier { tier: tier_name.clone(), known: book.tier_names() })?;
                 let mut totals = rating::totals(&book, regions)?;
                 totals.refused_by_cap = rating::refused_in(std::slice::from_ref(change), &current, now);
-                let (capped_meters, raised) = quota_state(tier, &totals.usage(), account_id, current.start_unix(), now);
+                let mut spend_capped = false;
+                let mut refused_meters = Vec::new();
+                if let Some(ctx) = caps.get(account_id) {
+                    let mut before = rating::totals(&book, &rating::without(regions, added.get(account_id).map_or(&[][..], |a| a))?)?;
+                    before.refused_by_cap = totals.refused_by_cap.clone();
+                    let check = spend_cap::check_after_batch(
+                        &book,
+                        &ctx.changes,
+                        &current,
+                        ctx.row.as_ref(),
+                        ctx.cap_cents,
+                        &before,
+                        &totals,
+                        account_id,
+                        now,
+                    )?;
+                    if let Some((row, alert)) = check.reached {
+                        spend_caps.push((account_id.clone(), row));
+                        alerts.push(alert);
+                    }
+                    if let Some(state) = &check.state {
+                        spend_capped = state.holds();
+                        refused_meters = spend_cap::capped_meters(state, &totals);
+                    }
+                    totals.spend_cap = check.state;
+                }
+                let (mut capped_meters, raised) = quota_state(tier, &totals.usage(), account_id, current.start_unix(), now);
                 notices.extend(raised);
+                capped_meters.extend(refused_meters);
+                capped_meters.sort();
+                capped_meters.dedup();
                 accounts.push(AccountIngestStatus {
                     account_id: account_id.clone(),
                     tier: tier_name.clone(),
                     capped: !capped_meters.is_empty(),
                     capped_meters,
+                    spend_capped,
                 });
             }
             let receipt = IngestReceipt {
@@ -412,7 +455,7 @@ impl Engine {
                 rejected: rejected.clone(),
                 accounts,
             };
-            Ok(IngestDecision { notices, receipt_json: serde_json::to_string(&receipt).expect("a receipt serializes") })
+            Ok(IngestDecision { notices, receipt_json: serde_json::to_string(&receipt).expect("a receipt serializes"), spend_caps, alerts })
         };
         let store = self.store.clone();
         let stored = detached(async move { store.ingest(&prepared, &decide).await }).await?;
@@ -471,6 +514,7 @@ impl Engine {
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
         let mut totals = rating::totals(&self.book, &regions)?;
         totals.refused_by_cap = rating::refused_in(&changes, &period, now);
+        totals.spend_cap = spend_cap::state_of(self.store.spend_cap(&account.0, period.start_unix()).await?.as_ref())?;
         let entries = self.store.ledger(&account.0).await?;
         let balance_cents = ledger::checked_balance(&account.0, &entries)?;
         let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
@@ -1049,6 +1093,7 @@ fn overage_in(book: &PriceBook, state: &LedgerState, period: &Period, now: DateT
     let takes_packs = book.tier(tier).is_some_and(|t| t.credit_packs);
     let mut totals = rating::totals(book, &state.usage)?;
     totals.refused_by_cap = rating::refused_in(&state.changes, period, now);
+    totals.spend_cap = spend_cap::state_of(state.spend_cap.as_ref())?;
     let options = period.rate_options(Decimal::ZERO, rating::base_fee_shares(&state.changes, period, now));
     let bill = book.rate(tier, &totals.usage(), &options)?;
     Ok((ledger::to_cents(bill.overage_total)?, takes_packs))

@@ -62,6 +62,7 @@ mod points;
 mod quotes;
 mod rating;
 mod record_ids;
+mod spend_cap;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -63,6 +63,7 @@ impl Day {
             billable_egress_bytes: to_date.billable_egress_bytes.checked_add(self.billable_egress_bytes)?,
             compute_ms: to_date.compute_ms.checked_add(self.compute_ms)?,
             refused_by_cap: to_date.refused_by_cap.clone(),
+            spend_cap: to_date.spend_cap.clone(),
         })
     }
 }

@@ -54,6 +54,8 @@ impl Engine {
         let mut totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
         // What a hard cap refused stays refused however far usage runs.
         totals.refused_by_cap = s.totals.refused_by_cap.clone();
+        // So does what the spend cap refused, and while it holds it refuses the rest too.
+        totals.spend_cap = s.totals.spend_cap.clone();
         Ok((basis, totals))
     }
 
@@ -355,6 +357,7 @@ impl Engine {
         let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
         let mut totals = rating::totals(&self.book, &regions)?;
         totals.refused_by_cap = rating::refused_in(&current.changes, &period, last_second);
+        totals.spend_cap = crate::spend_cap::state_of(self.store.spend_cap(&account.0, period.start_unix()).await?.as_ref())?;
         Ok(PeriodState {
             tier: tier.to_owned(),
             period,

@@ -25,6 +25,25 @@ pub(crate) fn totals(book: &PriceBook, regions: &[RegionCounters]) -> Result<Usa
     Ok(t)
 }
 
+/// `totals` less `added`, region by region: a period's counters without a batch.
+pub(crate) fn without(totals: &[RegionCounters], added: &[RegionCounters]) -> Result<Vec<RegionCounters>> {
+    totals
+        .iter()
+        .map(|r| {
+            let mut c = r.counters;
+            if let Some(a) = added.iter().find(|a| a.region == r.region) {
+                let sub = |x: i64, y: i64| x.checked_sub(y).filter(|v| *v >= 0).ok_or(EngineError::Overflow);
+                c = Counters {
+                    requests: sub(c.requests, a.counters.requests)?,
+                    compute_ms: sub(c.compute_ms, a.counters.compute_ms)?,
+                    egress_bytes: sub(c.egress_bytes, a.counters.egress_bytes)?,
+                };
+            }
+            Ok(RegionCounters { region: r.region.clone(), counters: c })
+        })
+        .collect()
+}
+
 fn nonneg(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|_| EngineError::CorruptRow { reason: format!("negative counter {v}") })
 }

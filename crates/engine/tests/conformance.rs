@@ -1469,6 +1469,112 @@ async fn a_projection_past_the_budget_alerts_with_the_day_it_gets_there(db: Db) 
     assert!(status.forecasts.iter().all(|f| f.reaches_budget_on.is_none()));
 }
 
+fn cap(amount: &str) -> BudgetSettings {
+    BudgetSettings { spend_cap: Some(d(amount)), ..Default::default() }
+}
+
+const GB: u64 = 1_000_000_000;
+
+/// Production: $19.00 a month, 200,000 requests and 50 GB included, then $0.40 per 10,000
+/// requests and $0.05 per GB. A $30.00 cap leaves $11.00 for overage.
+async fn the_spend_cap_refuses_what_would_cost_more_and_never_bills_it(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let f = &f;
+    let send = |id: &'static str, requests: u64, egress_gb: u64, at: &'static str| {
+        let start = (t(at) - Duration::minutes(2)).to_rfc3339();
+        let b = batch(f, id, vec![rec(&f.account_id, "/api/orders", "eu", &start, requests, egress_gb * GB, 0)]);
+        async move { f.engine.ingest(&f.node, &b, t(at)).await.unwrap().receipt.accounts.remove(0) }
+    };
+    f.engine.purchase_credits(&f.account, "pack", &CreditPurchaseRequest { packs: 1 }, t("2026-11-01T12:00:00Z")).await.unwrap();
+    let set = f.engine.set_budget(&f.account, "cap-30", &cap("30.00"), t("2026-11-02T00:00:00Z")).await.unwrap();
+    assert!(!set.capped && set.alerts.is_empty(), "{set:?}");
+    // 300,000 then 150,000 requests: $4.00, then $10.00 of overage. $29.00 spent, not capped.
+    assert!(!send("c-1", 300_000, 0, "2026-11-03T10:00:00Z").await.spend_capped);
+    let status = send("c-2", 150_000, 0, "2026-11-04T10:00:00Z").await;
+    assert!(!status.capped && !status.spend_capped, "{status:?}");
+    // 50,000 more would make $31.00: the batch's requests are refused, its 10 GB (inside the
+    // quota) still count, and requests are capped from now on. Egress is not, yet: 40 GB of
+    // its quota are left.
+    let status = send("c-3", 50_000, 10, "2026-11-05T10:00:00Z").await;
+    assert!(status.capped && status.spend_capped, "{status:?}");
+    assert_eq!(status.capped_meters, vec![Meter::Requests]);
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-05T10:00:00Z")).await.unwrap();
+    assert_eq!((bill.cost, bill.bill.overage_total), (d("29.00"), d("10.00")));
+    let spend_cap = bill.totals.spend_cap.clone().unwrap();
+    assert_eq!((spend_cap.limit_requests, spend_cap.limit_billable_egress_bytes), (Some(450_000), Some(d("50000000000"))));
+    assert_eq!(spend_cap.limit_compute_ms, None, "production bills no compute: it is never refused");
+    // Past both limits now: 150,000 requests and 5 GB refused, the bill unchanged.
+    let status = send("c-4", 100_000, 45, "2026-11-06T10:00:00Z").await;
+    assert_eq!(status.capped_meters, vec![Meter::Requests, Meter::Egress]);
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-06T10:00:00Z")).await.unwrap();
+    assert_eq!((bill.totals.requests, bill.totals.egress_bytes), (600_000, 55 * GB));
+    assert_eq!((bill.cost, bill.bill.credits_applied), (d("29.00"), d("10.00")));
+    // The ledger paid only what was billed: $10.00 of the $25.00 pack.
+    assert_eq!(f.engine.credit_ledger(&f.account).await.unwrap().balance, d("15.00"));
+    let status = f.engine.budget(&f.account, t("2026-11-06T10:00:00Z")).await.unwrap();
+    assert!(status.capped);
+    let reached = alert_messages(&status.alerts, AlertKind::SpendCapReached);
+    assert_eq!(reached.len(), 1, "{:?}", status.alerts);
+    assert!(reached[0].contains("$30.00 spend cap was reached on Nov 5 with $29.00 spent"), "{}", reached[0]);
+    // Raising the cap lifts it at once; what it refused stays refused.
+    let status = f.engine.set_budget(&f.account, "cap-40", &cap("40.00"), t("2026-11-07T00:00:00Z")).await.unwrap();
+    assert!(!status.capped && alert_messages(&status.alerts, AlertKind::SpendCapReached).is_empty(), "{status:?}");
+    let status = send("c-5", 100_000, 0, "2026-11-08T10:00:00Z").await;
+    assert!(!status.capped, "{status:?}");
+    let bill = f.engine.bill_to_date(&f.account, t("2026-11-08T10:00:00Z")).await.unwrap();
+    // 700,000 measured, 150,000 refused: 350,000 past the quota, $14.00; 55 GB, 5 refused.
+    assert_eq!((bill.cost, bill.bill.overage_total), (d("33.00"), d("14.00")));
+    let refused = bill.totals.spend_cap.as_ref().unwrap().refused_earlier.clone();
+    assert_eq!((refused.requests, refused.billable_egress_bytes), (150_000, d("5000000000")));
+    // A cap set below the spend caps at once, from the usage measured then.
+    let status = f.engine.set_budget(&f.account, "cap-20", &cap("20.00"), t("2026-11-09T00:00:00Z")).await.unwrap();
+    assert!(status.capped);
+    assert_eq!(alert_messages(&status.alerts, AlertKind::SpendCapReached).len(), 1);
+    assert!(send("c-6", 10_000, 0, "2026-11-10T10:00:00Z").await.spend_capped);
+    let last = f.engine.bill_to_date(&f.account, t("2026-11-30T23:59:59Z")).await.unwrap();
+    assert_eq!(last.cost, d("33.00"));
+    // The projection runs no further than the cap lets usage go.
+    assert_eq!(last.projected_cost, d("33.00"));
+    // November's invoice is the last bill; December starts uncapped.
+    let page = f.engine.invoices(&f.account, &InvoiceQuery::default(), t("2026-12-02T00:00:00Z")).await.unwrap();
+    let november = page.invoices.iter().find(|i| i.period_start == t("2026-11-01T00:00:00Z")).unwrap();
+    assert_eq!((november.cost, november.total), (d("33.00"), d("19.00")));
+    let december = send("c-7", 10_000, 0, "2026-12-02T10:00:00Z").await;
+    assert!(!december.spend_capped, "{december:?}");
+    // Removing the cap lifts it too.
+    let status = f.engine.set_budget(&f.account, "no-cap", &BudgetSettings::default(), t("2026-12-02T11:00:00Z")).await.unwrap();
+    assert!(!status.capped);
+}
+
+/// Two hundred batches on two replicas race past a $30.00 cap: whatever their order, the
+/// spend stops exactly at the cap and everything past it is refused.
+async fn concurrent_ingest_stops_at_the_spend_cap(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let replica = db.engine().await;
+    let now = t(NOW);
+    use_requests(&f, "quota", 200_000, "2026-11-20T08:00:00Z").await;
+    f.engine.set_budget(&f.account, "cap", &cap("30.00"), now).await.unwrap();
+    // Each batch is 2,500 requests past the quota, $0.10: the 110th reaches $30.00 exactly.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let records = vec![rec(&f.account_id, "/api/orders", "eu", "2026-11-23T10:00:00Z", 2_500, 0, 0)];
+        let (node, b) = (f.node.clone(), batch(&f, &format!("burst-{i}"), records));
+        tasks.push(tokio::spawn(async move { engine.ingest(&node, &b, now).await.map(|r| r.receipt.accounts[0].spend_capped) }));
+    }
+    let mut capped = 0;
+    for task in tasks {
+        capped += usize::from(task.await.unwrap().unwrap());
+    }
+    assert_eq!(capped, 91, "the 110th batch and the 90 after it are answered capped");
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!(bill.totals.requests, 700_000);
+    assert_eq!((bill.cost, bill.bill.overage_total), (d("30.00"), d("11.00")));
+    assert_eq!(bill.totals.spend_cap.unwrap().limit_requests, Some(475_000));
+    let status = f.engine.budget(&f.account, now).await.unwrap();
+    assert_eq!(alert_messages(&status.alerts, AlertKind::SpendCapReached).len(), 1);
+}
+
 /// Two hundred batches on two replicas take the balance below the threshold together: one
 /// automatic purchase, marked as automatic with the crossing that caused it.
 async fn concurrent_ingest_crossing_the_top_up_threshold_buys_exactly_once(db: Db) {
@@ -1821,6 +1927,8 @@ conformance!(
     a_projection_past_the_budget_alerts_with_the_day_it_gets_there,
     concurrent_ingest_crossing_the_top_up_threshold_buys_exactly_once,
     automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy,
+    the_spend_cap_refuses_what_would_cost_more_and_never_bills_it,
+    concurrent_ingest_stops_at_the_spend_cap,
     points_racing_on_two_replicas_count_each_once,
     a_point_older_than_its_series_remembers_is_refused_as_too_old,
     points_stored_before_the_upgrade_are_remembered,

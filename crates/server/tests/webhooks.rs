@@ -517,3 +517,45 @@ async fn budget_alerts_arrive_as_budget_alert_events() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_spend_cap_reached_and_lifted_arrive_as_events() {
+    on_both_backends(|f| async move {
+        fast(&f.engine);
+        let receiver = Receiver::start(0, Duration::ZERO).await;
+        let (status, body) = put(&f, &f.alice.token, "r-1", json!({"url": receiver.url()})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The $19.00 base fee is past a $10.00 cap: it is reached at once.
+        let (status, set) = f
+            .call_with(
+                "PUT",
+                "/v1/account/budget",
+                Some(&f.alice.token),
+                Some(json!({"monthly_budget": null, "spend_cap": "10.00"})),
+                &[("idempotency-key", "cap-1")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{set}");
+        assert_eq!(set["capped"], json!(true), "{set}");
+        let (_, account) = f.call_with("GET", "/v1/account", Some(&f.alice.token), None, &[]).await;
+        assert!(account["totals"]["spend_cap"]["capped_at"].is_string(), "{account}");
+        // Removing it lifts it.
+        let (status, set) = f
+            .call_with(
+                "PUT",
+                "/v1/account/budget",
+                Some(&f.alice.token),
+                Some(json!({"monthly_budget": null})),
+                &[("idempotency-key", "cap-2")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{set}");
+        assert_eq!(set["capped"], json!(false), "{set}");
+        eventually("both events delivered", || receiver.delivered().len() == 2).await;
+        let types: Vec<String> = receiver.received().iter().map(|r| r.event_type.clone()).collect();
+        assert_eq!(types, vec!["spend_cap.reached", "spend_cap.lifted"]);
+        let lifted: Value = serde_json::from_slice(&receiver.received()[1].body).unwrap();
+        assert_eq!((lifted["data"]["previous_cap"].as_str(), &lifted["data"]["spend_cap"]), (Some("10.00"), &Value::Null));
+    })
+    .await;
+}

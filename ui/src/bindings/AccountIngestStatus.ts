@@ -6,10 +6,16 @@ import type { Meter } from "./Meter";
  */
 export type AccountIngestStatus = { account_id: string, tier: string, 
 /**
- * A hard-capped (sandbox) account has used up a quota: serve no more of that meter.
+ * Serve no more of the meters in `capped_meters`: a hard-capped (sandbox) account has
+ * used up their quota, or the account's spend cap was reached.
  */
 capped: boolean, 
 /**
- * The meters whose quota is used up on a hard-capped tier.
+ * The meters whose usage is refused from now on: quotas used up on a hard-capped tier,
+ * and while the spend cap holds every meter that would bill overage.
  */
-capped_meters: Array<Meter>, };
+capped_meters: Array<Meter>, 
+/**
+ * The account's spend cap was reached this period (and not since raised or removed).
+ */
+spend_capped: boolean, };

@@ -263,6 +263,9 @@ macro_rules! impl_store {
                     .bind(&b.hourly_queued)
                     .execute(&mut *tx)
                     .await?;
+                // Accounts with a spend cap are held before their usage rows, in the order a
+                // change of the controls takes them, so the two never wait on each other.
+                let caps = hold_capped_accounts(&mut tx, &b.accounts, b.current_period_start).await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
                 // The periods the batch adds to (the open one, and the one before it in its
                 // grace hour): their totals with the batch are checked against the period
@@ -318,8 +321,14 @@ macro_rules! impl_store {
                         return Err(e);
                     }
                 }
-                let decision = decide(&totals)?;
+                let decision = decide(&totals, &caps)?;
                 insert_notices(&mut tx, &decision.notices).await?;
+                for (account_id, c) in &decision.spend_caps {
+                    upsert_spend_cap(&mut tx, account_id, b.current_period_start, c).await?;
+                }
+                for a in &decision.alerts {
+                    insert_alert(&mut tx, a).await?;
+                }
                 sqlx::query("UPDATE batches SET receipt = $3 WHERE node_id = $1 AND batch_id = $2")
                     .bind(&b.node_id)
                     .bind(&b.batch_id)
@@ -489,7 +498,8 @@ macro_rules! impl_store {
                     let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
                     let controls = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
                     let top_up = controls.as_ref().map(controls_row).transpose()?.and_then(|c| c.top_up);
-                    let plan = decide(&$crate::store::LedgerState { entries, changes, usage, top_up })?;
+                    let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
+                    let plan = decide(&$crate::store::LedgerState { entries, changes, usage, top_up, spend_cap })?;
                     for e in &plan.entries {
                         let inserted = sqlx::query(
                             "INSERT INTO ledger_entries (id, account_id, sequence, kind, amount_cents, balance_after_cents, \

@@ -39,15 +39,53 @@ pub(crate) struct AlertRow {
     pub raised_at: i64,
 }
 
-/// What a change of the controls writes: the new row, and which open alerts of the period it
+/// What an account's spend cap did in one period, as stored (see the `spend_cap_periods`
+/// table and [`crate::spend_cap`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct SpendCapRow {
+    pub cap_cents: Option<i64>,
+    pub capped_at: Option<i64>,
+    pub limit_requests: Option<i64>,
+    pub limit_compute_ms: Option<i64>,
+    pub limit_egress: Option<String>,
+    pub refused_requests: i64,
+    pub refused_compute_ms: i64,
+    pub refused_egress: String,
+}
+
+/// The columns of [`SpendCapRow`].
+pub(crate) const SPEND_CAP_COLUMNS: &str = "cap_cents, capped_at, limit_requests, limit_compute_ms, limit_egress, \
+     refused_requests, refused_compute_ms, refused_egress";
+
+/// What a change of the controls reads in its transaction: the stored row and, for the spend
+/// cap, the open period's usage, tier changes and cap state.
+pub(crate) struct ControlsRead {
+    pub stored: Option<ControlsRow>,
+    pub usage: Vec<super::RegionCounters>,
+    pub changes: Vec<super::TierChangeRow>,
+    pub spend_cap: Option<SpendCapRow>,
+}
+
+/// What a change of the controls writes: the new row, which open alerts of the period it
 /// resolves (kinds, with the key prefix they keep: alerts of those kinds whose key does not
-/// start with it are resolved).
+/// start with it are resolved), the period's spend cap state when it changes, and alerts to
+/// raise.
 pub(crate) struct ControlsPlan {
     pub row: ControlsRow,
     pub resolve: Vec<(&'static str, String)>,
+    pub spend_cap: Option<SpendCapRow>,
+    pub alerts: Vec<AlertRow>,
 }
 
-pub(crate) type ControlsDecide<'a> = &'a (dyn Fn(Option<ControlsRow>) -> Result<ControlsPlan> + Send + Sync);
+pub(crate) type ControlsDecide<'a> = &'a (dyn Fn(ControlsRead) -> Result<ControlsPlan> + Send + Sync);
+
+/// What an ingest reads about an account with a spend cap, holding the account until commit.
+#[derive(Clone, Debug)]
+pub(crate) struct CapContext {
+    pub cap_cents: i64,
+    pub row: Option<SpendCapRow>,
+    pub changes: Vec<super::TierChangeRow>,
+}
 
 #[async_trait]
 pub(crate) trait ControlsStore: Send + Sync {
@@ -72,6 +110,8 @@ pub(crate) trait ControlsStore: Send + Sync {
     async fn open_alerts(&self, account_id: &str, period_start: i64) -> Result<Vec<AlertRow>>;
     /// The accounts among `account_ids` that have a budget.
     async fn accounts_with_budget(&self, account_ids: &[&str]) -> Result<Vec<String>>;
+    /// What the account's spend cap did in the period starting at `period_start`.
+    async fn spend_cap(&self, account_id: &str, period_start: i64) -> Result<Option<SpendCapRow>>;
 }
 
 pub(crate) fn encode_percents(percents: &[u32]) -> String {
@@ -117,6 +157,89 @@ macro_rules! impl_controls_store {
                 enqueue_webhook_event(tx, &event).await?;
             }
             Ok(inserted > 0)
+        }
+
+        /// Stores the spend cap state of the account's period starting at `period_start`.
+        async fn upsert_spend_cap(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            account_id: &str,
+            period_start: i64,
+            c: &$crate::store::controls::SpendCapRow,
+        ) -> $crate::error::Result<()> {
+            sqlx::query(
+                "INSERT INTO spend_cap_periods (account_id, period_start, cap_cents, capped_at, limit_requests, limit_compute_ms, \
+                 limit_egress, refused_requests, refused_compute_ms, refused_egress) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (account_id, period_start) DO UPDATE SET cap_cents = excluded.cap_cents, capped_at = excluded.capped_at, \
+                 limit_requests = excluded.limit_requests, limit_compute_ms = excluded.limit_compute_ms, \
+                 limit_egress = excluded.limit_egress, refused_requests = excluded.refused_requests, \
+                 refused_compute_ms = excluded.refused_compute_ms, refused_egress = excluded.refused_egress",
+            )
+            .bind(account_id)
+            .bind(period_start)
+            .bind(c.cap_cents)
+            .bind(c.capped_at)
+            .bind(c.limit_requests)
+            .bind(c.limit_compute_ms)
+            .bind(&c.limit_egress)
+            .bind(c.refused_requests)
+            .bind(c.refused_compute_ms)
+            .bind(&c.refused_egress)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
+        async fn spend_cap_row<'e, E>(
+            executor: E,
+            account_id: &str,
+            period_start: i64,
+        ) -> $crate::error::Result<Option<$crate::store::controls::SpendCapRow>>
+        where
+            E: sqlx::Executor<'e, Database = <$row as sqlx::Row>::Database>,
+        {
+            let sql = format!(
+                "SELECT {} FROM spend_cap_periods WHERE account_id = $1 AND period_start = $2",
+                $crate::store::controls::SPEND_CAP_COLUMNS
+            );
+            Ok(sqlx::query_as(&sql).bind(account_id).bind(period_start).fetch_optional(executor).await?)
+        }
+
+        /// The accounts among `account_ids` with a spend cap, each held until commit (in
+        /// id order, as every writer that holds accounts takes them), with what deciding on
+        /// the cap needs: read after the hold, so a concurrent change of the cap is seen
+        /// whole or not at all.
+        async fn hold_capped_accounts(
+            tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
+            account_ids: &[String],
+            period_start: i64,
+        ) -> $crate::error::Result<std::collections::BTreeMap<String, $crate::store::controls::CapContext>> {
+            let mut capped: Vec<String> = Vec::new();
+            for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
+                let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
+                    "SELECT account_id FROM account_controls WHERE spend_cap_cents IS NOT NULL AND account_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                q.push(")");
+                capped.extend(q.build_query_scalar::<String>().fetch_all(&mut **tx).await?);
+            }
+            capped.sort_unstable();
+            let mut found = std::collections::BTreeMap::new();
+            for account_id in capped {
+                sqlx::query("UPDATE accounts SET name = name WHERE id = $1").bind(&account_id).execute(&mut **tx).await?;
+                let cap: Option<Option<i64>> = sqlx::query_scalar("SELECT spend_cap_cents FROM account_controls WHERE account_id = $1")
+                    .bind(&account_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                let Some(Some(cap_cents)) = cap else { continue };
+                let row = spend_cap_row(&mut **tx, &account_id, period_start).await?;
+                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(&account_id).fetch_all(&mut **tx).await?;
+                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                found.insert(account_id, $crate::store::controls::CapContext { cap_cents, row, changes });
+            }
+            Ok(found)
         }
 
         /// The `top_up_*` columns keep the figures also while top-up is switched off.
@@ -165,7 +288,14 @@ macro_rules! impl_controls_store {
                 }
                 let stored = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
                 let stored = stored.as_ref().map(controls_row).transpose()?;
-                let plan = decide(stored)?;
+                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
+                let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
+                let plan = decide($crate::store::controls::ControlsRead { stored, usage, changes, spend_cap })?;
+                if let Some(c) = &plan.spend_cap {
+                    upsert_spend_cap(&mut tx, account_id, period_start, c).await?;
+                }
                 let row = &plan.row;
                 let top_up = row.top_up.or(row.top_up_disabled);
                 sqlx::query(
@@ -202,6 +332,9 @@ macro_rules! impl_controls_store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                }
+                for a in &plan.alerts {
+                    insert_alert(&mut tx, a).await?;
                 }
                 answer_claim(&mut tx, scope, account_id, claim, "{}").await?;
                 tx.commit().await?;
@@ -269,6 +402,14 @@ macro_rules! impl_controls_store {
                     found.extend(q.build_query_scalar::<String>().fetch_all(&self.pool).await?);
                 }
                 Ok(found)
+            }
+
+            async fn spend_cap(
+                &self,
+                account_id: &str,
+                period_start: i64,
+            ) -> $crate::error::Result<Option<$crate::store::controls::SpendCapRow>> {
+                spend_cap_row(&self.pool, account_id, period_start).await
             }
         }
     };

@@ -278,6 +278,9 @@ pub(crate) struct InvoiceRow {
 pub(crate) struct IngestDecision {
     pub notices: Vec<NoticeRow>,
     pub receipt_json: String,
+    /// Spend cap states of the open period the batch changed (accounts it capped).
+    pub spend_caps: Vec<(String, controls::SpendCapRow)>,
+    pub alerts: Vec<controls::AlertRow>,
 }
 
 pub(crate) enum IngestStored {
@@ -392,7 +395,10 @@ pub(crate) struct UsageLogRow {
     pub received_at: i64,
 }
 
-pub(crate) type IngestDecide<'a> = &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>) -> Result<IngestDecision> + Send + Sync);
+/// Decides on a batch from the open period's totals of the accounts it touched (with the
+/// batch) and what the accounts with a spend cap need (see [`controls::CapContext`]).
+pub(crate) type IngestDecide<'a> =
+    &'a (dyn Fn(&BTreeMap<String, Vec<RegionCounters>>, &BTreeMap<String, controls::CapContext>) -> Result<IngestDecision> + Send + Sync);
 pub(crate) type TierDecide<'a> = &'a (dyn Fn(&[TierChangeRow], &[LedgerRow], &[RegionCounters]) -> Result<TierPlan> + Send + Sync);
 pub(crate) type LedgerDecide<'a> = &'a (dyn Fn(&LedgerState) -> Result<LedgerPlan> + Send + Sync);
 
@@ -406,6 +412,8 @@ pub(crate) struct LedgerState {
     pub usage: Vec<RegionCounters>,
     /// The account's automatic top-up, when switched on.
     pub top_up: Option<controls::TopUpRow>,
+    /// What the spend cap did in the period read.
+    pub spend_cap: Option<controls::SpendCapRow>,
 }
 
 /// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
