@@ -344,19 +344,21 @@ fn main() {
         // EDGECOST_BENCH_BACKENDS=sqlite or =postgres runs one backend only.
         let only = std::env::var("EDGECOST_BENCH_BACKENDS").unwrap_or_default();
         let run = |backend: &str| only.is_empty() || only.split(',').any(|b| b == backend);
-        // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone.
-        let otlp_only = std::env::var("EDGECOST_BENCH_ONLY").is_ok_and(|v| v == "otlp");
-        if run("sqlite") && !otlp_only {
+        // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone, =query the usage queries alone.
+        let only_part = std::env::var("EDGECOST_BENCH_ONLY").unwrap_or_default();
+        let otlp_only = only_part == "otlp";
+        let query_only = only_part == "query";
+        if run("sqlite") && !otlp_only && !query_only {
             ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
         }
         let pg = run("postgres").then(PgServer::start);
-        if let Some(pg) = pg.as_ref().filter(|_| !otlp_only) {
+        if let Some(pg) = pg.as_ref().filter(|_| !otlp_only && !query_only) {
             ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
         }
-        if run("sqlite") {
+        if run("sqlite") && !query_only {
             otlp_figures("sqlite", &sqlite("native.db"), &sqlite("otlp.db"), records).await;
         }
-        if let Some(pg) = &pg {
+        if let Some(pg) = pg.as_ref().filter(|_| !query_only) {
             otlp_figures("postgres", &pg.create_database().await, &pg.create_database().await, records).await;
         }
         if run("sqlite") && !otlp_only {

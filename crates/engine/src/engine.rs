@@ -950,19 +950,24 @@ impl Engine {
             UsageGrouping::Route => GroupColumn::Route,
             UsageGrouping::Region => GroupColumn::Region,
         };
-        // The hourly rollups are read only here, and only after catching up with the queue.
-        self.catch_up_rollups().await?;
-        let rows = self.store.usage_buckets(&account.0, q.from.timestamp(), q.to.timestamp(), bucket_seconds, group).await?;
-        // Rows come ordered by bucket; points are appended per key without re-allocating it.
+        let rows = self.store.usage_hours(&account.0, q.from.timestamp(), q.to.timestamp(), group).await?;
+        // Rows come ordered by hour (an hour may come more than once: rolled up and still
+        // queued), so each key's buckets come in order: an hour adds to the key's last bucket
+        // or starts the next one.
         let mut by_key: BTreeMap<String, [Vec<UsagePoint>; 3]> = BTreeMap::new();
         for row in rows {
-            let start = from_unix(row.bucket);
+            let bucket = row.hour - row.hour.rem_euclid(bucket_seconds);
+            let start = from_unix(bucket);
             let points = match by_key.get_mut(&row.key) {
                 Some(p) => p,
                 None => by_key.entry(row.key.clone()).or_default(),
             };
             for (i, value) in [row.counters.requests, row.counters.egress_bytes, row.counters.compute_ms].into_iter().enumerate() {
-                points[i].push(UsagePoint { start, quantity: value.max(0) as u64 });
+                let quantity = value.max(0) as u64;
+                match points[i].last_mut() {
+                    Some(last) if last.start == start => last.quantity = last.quantity.saturating_add(quantity),
+                    _ => points[i].push(UsagePoint { start, quantity }),
+                }
             }
         }
         let mut lines = Vec::with_capacity(by_key.len() * 3);

@@ -657,36 +657,47 @@ macro_rules! impl_store {
                     .collect()
             }
 
-            async fn usage_buckets(
+            async fn usage_hours(
                 &self,
                 account_id: &str,
                 from: i64,
                 to: i64,
-                bucket_seconds: i64,
                 group: $crate::store::GroupColumn,
             ) -> $crate::error::Result<Vec<$crate::store::BucketRow>> {
                 use sqlx::Row;
                 let sql = match group {
-                    $crate::store::GroupColumn::None => USAGE_BY_BUCKET,
+                    $crate::store::GroupColumn::None => USAGE_BY_HOUR,
                     $crate::store::GroupColumn::Route => USAGE_BY_ROUTE,
                     $crate::store::GroupColumn::Region => USAGE_BY_REGION,
                 };
-                let rows = sqlx::query(sql)
-                    .bind(account_id)
-                    .bind(from)
-                    .bind(to)
-                    .bind(bucket_seconds)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.iter()
+                // The rollups and the batches queued for them, in one snapshot: a roll-up moves
+                // a batch from the queue to the rollups in one transaction, so each batch is
+                // read once, from one or the other, without waiting for (or doing) a roll-up.
+                let mut tx = self.begin_read().await?;
+                let rows = sqlx::query(sql).bind(account_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
+                let queued: Vec<String> = sqlx::query_scalar("SELECT hourly FROM rollup_queue ORDER BY id").fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                let mut hours = rows
+                    .iter()
                     .map(|r| {
                         Ok($crate::store::BucketRow {
-                            bucket: r.try_get("bucket")?,
-                            key: r.try_get("grp")?,
-                            counters: counters(r)?,
+                            hour: r.try_get(0)?,
+                            key: r.try_get(1)?,
+                            counters: $crate::store::Counters {
+                                requests: r.try_get(2)?,
+                                compute_ms: r.try_get(3)?,
+                                egress_bytes: r.try_get(4)?,
+                            },
                         })
                     })
-                    .collect()
+                    .collect::<$crate::error::Result<Vec<_>>>()?;
+                if !queued.is_empty() {
+                    for q in &queued {
+                        $crate::store::queued_hours_of(q, account_id, from, to, group, &mut hours)?;
+                    }
+                    hours.sort_by(|a, b| (a.hour, &a.key).cmp(&(b.hour, &b.key)));
+                }
+                Ok(hours)
             }
 
             async fn usage_log(
@@ -919,18 +930,18 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        const USAGE_BY_BUCKET: &str = "SELECT (hour / $4) * $4 AS bucket, CAST('' AS TEXT) AS grp, \
-             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
-             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly_total \
-             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1 ORDER BY 1";
-        const USAGE_BY_ROUTE: &str = "SELECT (hour / $4) * $4 AS bucket, route AS grp, \
-             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
-             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
-             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1, 2 ORDER BY 1, 2";
-        const USAGE_BY_REGION: &str = "SELECT (hour / $4) * $4 AS bucket, region AS grp, \
+        // Hourly rows in primary-key order: the totals need no grouping, routes group on
+        // (hour, route) as the key runs (account, hour, route, region), so neither sorts.
+        const USAGE_BY_HOUR: &str = "SELECT hour, CAST('' AS TEXT) AS grp, requests, compute_ms, egress_bytes \
+             FROM usage_hourly_total WHERE account_id = $1 AND hour >= $2 AND hour < $3 ORDER BY hour";
+        const USAGE_BY_ROUTE: &str = "SELECT hour, route AS grp, \
              CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
              CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
-             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY 1, 2 ORDER BY 1, 2";
+             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour, route ORDER BY hour, route";
+        const USAGE_BY_REGION: &str = "SELECT hour, region AS grp, \
+             CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, \
+             CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes FROM usage_hourly \
+             WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY hour, region ORDER BY hour, region";
     };
 }
 

@@ -369,9 +369,9 @@ pub(crate) enum LedgerWrite {
     Replayed(String),
 }
 
-/// One bucket of usage for one group key.
+/// One hour of usage for one group key.
 pub(crate) struct BucketRow {
-    pub bucket: i64,
+    pub hour: i64,
     pub key: String,
     pub counters: Counters,
 }
@@ -436,6 +436,37 @@ pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
         numbers.extend_from_slice(&[a, *hour, r, g, c.requests, c.compute_ms, c.egress_bytes]);
     }
     serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
+}
+
+/// Appends the hours of `account_id` within `[from, to)` from queued hourly sums (see
+/// [`encode_hourly`]) to `hours`, keyed by `group`; one row per queued sum.
+pub(crate) fn queued_hours_of(
+    queued: &str,
+    account_id: &str,
+    from: i64,
+    to: i64,
+    group: GroupColumn,
+    hours: &mut Vec<BucketRow>,
+) -> Result<()> {
+    let corrupt = |reason: String| crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") };
+    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt(e.to_string()))?;
+    if numbers.len() % 7 != 0 {
+        return Err(corrupt(format!("{} numbers", numbers.len())));
+    }
+    let Some(account) = strings.iter().position(|s| s == account_id) else { return Ok(()) };
+    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).ok_or_else(|| corrupt(format!("string {i}")));
+    for n in numbers.chunks_exact(7) {
+        if n[0] != account as i64 || n[1] < from || n[1] >= to {
+            continue;
+        }
+        let key = match group {
+            GroupColumn::None => String::new(),
+            GroupColumn::Route => string(n[2])?.clone(),
+            GroupColumn::Region => string(n[3])?.clone(),
+        };
+        hours.push(BucketRow { hour: n[1], key, counters: Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] } });
+    }
+    Ok(())
 }
 
 /// Adds queued hourly sums (see [`encode_hourly`]) to `hourly` and their per-hour totals to
@@ -554,7 +585,9 @@ pub(crate) trait Store: controls::ControlsStore + webhooks::WebhookStore + Send 
     async fn invoice(&self, account_id: &str, id: &str) -> Result<Option<InvoiceRow>>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
-    async fn usage_buckets(&self, account_id: &str, from: i64, to: i64, bucket_seconds: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
+    /// Hourly usage of `[from, to)` per group key, ordered by hour (and by key within an hour
+    /// for routes), in the order of the rollups' primary keys so no query sorts.
+    async fn usage_hours(&self, account_id: &str, from: i64, to: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
     /// Newest first, ids below `before_id`.
     async fn usage_log(&self, account_id: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<UsageLogRow>>;
     /// Writes records to the usage log only, in one transaction: the baseline the ingest
@@ -566,6 +599,32 @@ pub(crate) trait Store: controls::ControlsStore + webhooks::WebhookStore + Send 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queued_hours_are_read_for_one_account_and_span_by_the_group_asked() {
+        let c = |requests| Counters { requests, compute_ms: 2 * requests, egress_bytes: 3 * requests };
+        let key = |a: &str, hour, route: &str, region: &str| -> HourlyKey { (a.into(), hour, route.into(), region.into()) };
+        let rows: BTreeMap<HourlyKey, Counters> = [
+            (key("acme", 3_600, "/a", "eu"), c(1)),
+            (key("acme", 3_600, "/b", "us"), c(2)),
+            (key("acme", 7_200, "/a", "eu"), c(4)),
+            (key("globex", 3_600, "/a", "eu"), c(8)),
+        ]
+        .into_iter()
+        .collect();
+        let queued = encode_hourly(&rows);
+        let read = |group, from, to| {
+            let mut hours = Vec::new();
+            queued_hours_of(&queued, "acme", from, to, group, &mut hours).unwrap();
+            hours.iter().map(|h| (h.hour, h.key.clone(), h.counters.requests, h.counters.egress_bytes)).collect::<Vec<_>>()
+        };
+        assert_eq!(read(GroupColumn::Route, 0, 7_200), vec![(3_600, "/a".into(), 1, 3), (3_600, "/b".into(), 2, 6)]);
+        assert_eq!(read(GroupColumn::Region, 7_200, 10_800), vec![(7_200, "eu".into(), 4, 12)]);
+        assert_eq!(read(GroupColumn::None, 0, 10_800).len(), 3);
+        let mut none = Vec::new();
+        queued_hours_of(&queued, "initech", 0, 10_800, GroupColumn::None, &mut none).unwrap();
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn a_shard_reads_back_as_written_and_its_series_remember_their_latest_times() {

@@ -31,6 +31,11 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// A read-only transaction whose reads all see one snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
+    }
+
     /// Deletes up to `max` queued batches of id at most `through`, oldest first, and answers
     /// their hourly sums. Rows another roll-up holds are skipped, or with `wait` waited for:
     /// once that roll-up commits they are gone.

@@ -61,6 +61,12 @@ impl SqliteStore {
         Ok(SqliteStore { pool, writer })
     }
 
+    /// A read transaction on a reader connection: in WAL mode its reads all see the snapshot
+    /// of its first, and it never waits for the writer.
+    async fn begin_read(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN DEFERRED").await?)
+    }
+
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction
     /// that reads before it writes could otherwise fail to upgrade when another writer
     /// commits in between.
