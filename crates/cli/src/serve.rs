@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// Delivery attempts per webhook event, the first included.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=30))]
     pub webhook_attempts: u32,
+    /// Deliver webhooks to receivers at private addresses too (10.0.0.0/8, 192.168.0.0/16,
+    /// link-local, ...): for an engine whose accounts are all inside one trusted network.
+    #[arg(long)]
+    pub webhook_private_targets: bool,
 }
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
@@ -100,6 +104,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
             retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),
             attempts_max: args.webhook_attempts,
+            private_targets: args.webhook_private_targets,
             ..engine.webhook_options()
         });
         if args.demo {

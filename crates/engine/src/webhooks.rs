@@ -98,6 +98,10 @@ pub struct WebhookOptions {
     /// How long events that are no longer pending (and their delivery attempts) are kept,
     /// counted from the event's `created_at`; until then its dedup key also holds.
     pub log_retention: Duration,
+    /// Whether receivers may be at private addresses (`10.0.0.0/8`, `192.168.0.0/16`,
+    /// link-local, unique local and the like). Off by default, so an account cannot make the
+    /// engine POST into the network it runs in; loopback receivers are always allowed.
+    pub private_targets: bool,
 }
 
 impl Default for WebhookOptions {
@@ -110,6 +114,7 @@ impl Default for WebhookOptions {
             poll_interval: Duration::from_secs(1),
             concurrency: 16,
             log_retention: Duration::from_secs(35 * 86_400),
+            private_targets: false,
         }
     }
 }
@@ -503,7 +508,7 @@ impl DeliveryTask {
                 () = tokio::time::sleep(first_wait) => {}
                 changed = watched.changed() => if changed.is_err() { return },
             }
-            let mut client: Option<reqwest::Client> = None;
+            let mut client: Option<(reqwest::Client, bool)> = None;
             let mut slots = Arc::new(Semaphore::new(watched.borrow().concurrency.max(1)));
             let mut concurrency = watched.borrow().concurrency.max(1);
             let mut last_prune: Option<Instant> = None;
@@ -553,7 +558,7 @@ async fn pass(
     store: &Arc<dyn Store>,
     options: &WebhookOptions,
     slots: &Arc<Semaphore>,
-    client: &mut Option<reqwest::Client>,
+    client: &mut Option<(reqwest::Client, bool)>,
     wake: &Arc<Notify>,
 ) -> Result<Option<Duration>> {
     loop {
@@ -575,8 +580,8 @@ async fn pass(
             return Ok(None);
         }
         let client = match client {
-            Some(c) => c.clone(),
-            None => client.insert(http_client()?).clone(),
+            Some((c, private_targets)) if *private_targets == options.private_targets => c.clone(),
+            _ => client.insert((http_client(options.private_targets)?, options.private_targets)).0.clone(),
         };
         for event in claimed {
             let permit = slots.clone().try_acquire_owned().expect("claimed no more events than free slots");
@@ -607,10 +612,80 @@ async fn prune(store: &Arc<dyn Store>, options: &WebhookOptions) {
     }
 }
 
-fn http_client() -> Result<reqwest::Client> {
+/// Whether a webhook may be delivered to `ip`: a public address, loopback (a receiver on the
+/// engine's own host), or, with `private_targets`, any unicast address.
+pub fn target_allowed(ip: std::net::IpAddr, private_targets: bool) -> bool {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    if ip.is_loopback() {
+        return true;
+    }
+    if ip.is_unspecified() || ip.is_multicast() {
+        return false;
+    }
+    if private_targets {
+        return true;
+    }
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+                || (a == 100 && (64..128).contains(&b))
+                // "This network", 0.0.0.0/8, and the reserved 240.0.0.0/4.
+                || a == 0
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            // Unique local fc00::/7, link-local fe80::/10, documentation 2001:db8::/32.
+            !((first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+        }
+    }
+}
+
+/// Why a webhook cannot be delivered to `url`'s host, when it is an address that is not
+/// allowed (a name is checked as it resolves, by [`TargetResolver`]).
+fn literal_refusal(url: &str, private_targets: bool) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    // The parser writes IPv6 hosts in brackets; a name does not parse as an address.
+    let ip: std::net::IpAddr = parsed.host_str()?.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    (!target_allowed(ip, private_targets)).then(|| format!("not delivered: {ip} is a private address, and receivers must be public"))
+}
+
+/// Resolves receivers' host names keeping only the addresses webhooks may go to, so a name
+/// that points into a private network is never connected to.
+struct TargetResolver {
+    private_targets: bool,
+}
+
+impl reqwest::dns::Resolve for TargetResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let private_targets = self.private_targets;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept: Vec<std::net::SocketAddr> = found.iter().copied().filter(|a| target_allowed(a.ip(), private_targets)).collect();
+            if kept.is_empty() && !found.is_empty() {
+                let message = format!("not delivered: {host} resolves only to private addresses, and receivers must be public");
+                return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, message).into());
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn http_client(private_targets: bool) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         // A redirect is an answer like any other non-2xx: the receiver's URL is the one registered.
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(TargetResolver { private_targets }))
         .user_agent(concat!("edgecost-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| EngineError::CorruptRow { reason: format!("the webhook HTTP client could not be built: {e}") })
@@ -621,19 +696,26 @@ async fn deliver(store: &Arc<dyn Store>, client: &reqwest::Client, options: &Web
     let delivery_id = token::random_id("dlv_", 12);
     let attempted_ms = now_ms();
     let started = Instant::now();
-    let sent = client
-        .post(&event.url)
-        .timeout(options.timeout)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(DELIVERY_HEADER, &delivery_id)
-        .header(EVENT_ID_HEADER, &event.id)
-        .header(EVENT_TYPE_HEADER, &event.event_type)
-        .header(SIGNATURE_HEADER, signature(&event.secret, attempted_ms.div_euclid(1000), event.body.as_bytes()))
-        .body(event.body.clone())
-        .send()
-        .await;
+    let refused = literal_refusal(&event.url, options.private_targets);
+    let sent = match &refused {
+        Some(_) => None,
+        None => Some(
+            client
+                .post(&event.url)
+                .timeout(options.timeout)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(DELIVERY_HEADER, &delivery_id)
+                .header(EVENT_ID_HEADER, &event.id)
+                .header(EVENT_TYPE_HEADER, &event.event_type)
+                .header(SIGNATURE_HEADER, signature(&event.secret, attempted_ms.div_euclid(1000), event.body.as_bytes()))
+                .body(event.body.clone())
+                .send()
+                .await,
+        ),
+    };
     let (status_code, error) = match sent {
-        Ok(mut response) => {
+        None => (None, refused),
+        Some(Ok(mut response)) => {
             let status = response.status();
             // Some of the answer is read (within the timeout), so the connection can serve the
             // next delivery; its content is not kept.
@@ -646,7 +728,7 @@ async fn deliver(store: &Arc<dyn Store>, client: &reqwest::Client, options: &Web
             }
             (Some(status.as_u16()), (!status.is_success()).then(|| format!("the receiver answered {status}")))
         }
-        Err(e) => (None, Some(describe(&e, options.timeout))),
+        Some(Err(e)) => (None, Some(describe(&e, options.timeout))),
     };
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let succeeded = error.is_none();
@@ -702,6 +784,50 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn receivers_must_be_public_or_loopback_unless_private_targets_are_allowed() {
+        let allowed = |ip: &str, private: bool| target_allowed(ip.parse().unwrap(), private);
+        for public in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "100.128.0.1", "172.32.0.1"] {
+            assert!(allowed(public, false), "{public}");
+        }
+        for local in ["127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"] {
+            assert!(allowed(local, false), "{local}");
+        }
+        for private in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.1.2.3",
+            "255.255.255.255",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!allowed(private, false), "{private}");
+        }
+        assert!(allowed("10.1.2.3", true) && allowed("fd00::1", true));
+        for never in ["0.0.0.0", "::", "224.0.0.1", "ff02::1"] {
+            assert!(!allowed(never, true), "{never}");
+        }
+        let refusal = literal_refusal("https://169.254.169.254/latest/meta-data", false).unwrap();
+        assert!(refusal.contains("169.254.169.254 is a private address"), "{refusal}");
+        assert_eq!(literal_refusal("https://[fd00::1]:8443/hook", true), None);
+        assert!(literal_refusal("https://[fd00::1]:8443/hook", false).is_some());
+        assert_eq!(literal_refusal("https://hooks.example.com/x", false), None, "names are checked as they resolve");
+        assert_eq!(literal_refusal("http://127.0.0.1:9000/x", false), None);
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_only_to_loopback_is_kept_and_one_with_no_allowed_address_refused() {
+        use reqwest::dns::Resolve;
+        let resolver = TargetResolver { private_targets: false };
+        let kept: Vec<_> = resolver.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        assert!(!kept.is_empty() && kept.iter().all(|a| a.ip().is_loopback()), "{kept:?}");
+    }
 
     #[test]
     fn urls_are_https_or_loopback_http() {
