@@ -76,6 +76,13 @@ async fn fill(app: &Client, css: &str, text: &str) {
     input.send_keys(text).await.unwrap();
 }
 
+/// Scrolls the element `css` to the top of the window, and lets it paint.
+async fn scroll_to(app: &Client, css: &str) {
+    let script = "document.querySelector(arguments[0]).scrollIntoView({ block: 'start' });";
+    app.execute(script, vec![serde_json::json!(css)]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifies_once() {
     require_session();
@@ -133,6 +140,15 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     wait_for(&app, "#billing-close").await.click().await.unwrap();
     assert_eq!(text_of(&app, "#dashboard-budget-amount").await, money(budget));
     assert!(app.find(Locator::Css("#dashboard-alerts")).await.is_err(), "no alert yet");
+    // The spend chart draws the budget as a line, named with its exact amount.
+    wait_for(&app, "#tab-spend").await.click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !chart_svg(&app).await.contains(&format!("Budget ({})", money(budget))) {
+        assert!(std::time::Instant::now() < deadline, "the spend chart has no budget line");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scroll_to(&app, "#chart").await;
+    screenshot("dashboard-spend-chart-1200x800.png", 1200, 800);
 
     // The node's next batch takes the bill $6.00 past the base fee: past the budget.
     push_requests(&f, "batch-2", 250_000).await;
@@ -142,6 +158,7 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     let status = engine.budget().await.unwrap();
     let raised: Vec<_> = status.alerts.iter().filter(|a| a.kind == AlertKind::BudgetSpend).collect();
     assert_eq!(raised.len(), 2, "90% and 100% each alert once: {:?}", status.alerts);
+    screenshot("dashboard-alerts-1200x800.png", 1200, 800);
     let shown = app.find_all(Locator::Css("#dashboard-alerts li")).await.unwrap().len();
     assert_eq!(shown, status.alerts.len(), "the dashboard shows every open alert");
 
@@ -169,7 +186,18 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     assert_eq!(registered.url, "http://127.0.0.1:9/edgecost");
     assert!(secret.len() >= 16, "{secret}");
     assert!(text_of(&app, "#webhook-current").await.contains("http://127.0.0.1:9/edgecost"));
+    scroll_to(&app, "#spend-controls").await;
     screenshot("spend-controls-1200x800.png", 1200, 800);
+
+    // At the smallest window the section still fits: nothing runs off to the side.
+    app.set_window_size(880, 600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    scroll_to(&app, "#budget-form").await;
+    let overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    assert_eq!(app.execute(overflow, vec![]).await.unwrap(), serde_json::json!(0), "no sideways scroll at 880x600");
+    screenshot("spend-controls-880x600.png", 880, 600);
+    scroll_to(&app, "#webhook-form").await;
+    screenshot("spend-controls-webhook-880x600.png", 880, 600);
 
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
