@@ -453,8 +453,10 @@ fn basis_id(basis: ForecastBasis) -> (&'static str, &'static str) {
     }
 }
 
-/// The budget part for the engine's answer.
-pub fn budget_view(status: &BudgetStatus) -> BudgetView {
+/// The budget part for the engine's answer. `rough_run_rate` when the run-rate projection
+/// rests on under a day of usage (the bill's basis says so): it is then labelled a rough guess
+/// and, as the engine does, never taken for a crossing.
+pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
     let s = &status.settings;
     let budget = s.monthly_budget;
     let forecasts: Vec<ForecastView> = status
@@ -462,9 +464,10 @@ pub fn budget_view(status: &BudgetStatus) -> BudgetView {
         .iter()
         .map(|f| {
             let (id, label) = basis_id(f.basis);
+            let rough = rough_run_rate && f.basis == ForecastBasis::RunRate;
             ForecastView {
                 basis: id.to_owned(),
-                label: label.to_owned(),
+                label: if rough { format!("{label} (rough guess: under a day of usage)") } else { label.to_owned() },
                 projected_cost: money(f.projected_cost),
                 reaches_budget_on: f.reaches_budget_on.map(day),
                 passes: budget.is_some_and(|b| f.projected_cost > b),
@@ -497,7 +500,7 @@ pub fn budget_view(status: &BudgetStatus) -> BudgetView {
         spend_to_date: money(status.spend_to_date),
         used_percent: status.budget_used_percent,
         summary,
-        crossing: crossing(status),
+        crossing: crossing(status, rough_run_rate),
         forecasts,
         spend_cap: s.spend_cap.map(money),
         capped: status.capped,
@@ -513,8 +516,9 @@ fn percents_text(percents: &[u32]) -> String {
 /// "Projected to pass the $100.00 budget on 2026-12-21": the earliest day a projection the
 /// engine alerts on (the P50 with an outlook, else the run rate; the P90 when asked for)
 /// expects the spend to reach the budget. `None` without a budget, once the spend already
-/// passed it, or when no projection reaches it.
-pub fn crossing(status: &BudgetStatus) -> Option<String> {
+/// passed it, or when no projection reaches it. A `rough_run_rate` (under a day of usage)
+/// suggests nothing.
+pub fn crossing(status: &BudgetStatus, rough_run_rate: bool) -> Option<String> {
     let budget = status.settings.monthly_budget?;
     if status.spend_to_date >= budget {
         return None;
@@ -524,7 +528,7 @@ pub fn crossing(status: &BudgetStatus) -> Option<String> {
         .forecasts
         .iter()
         .filter(|f| match f.basis {
-            ForecastBasis::RunRate => !outlook,
+            ForecastBasis::RunRate => !outlook && !rough_run_rate,
             ForecastBasis::P50 => true,
             ForecastBasis::P90 => status.settings.alert_on_p90,
         })
@@ -690,7 +694,8 @@ pub struct DashboardBudgetView {
 }
 
 /// The dashboard's budget line; `None` when the account has neither a budget nor a cap.
-pub fn dashboard_budget(status: &BudgetStatus) -> Option<DashboardBudgetView> {
+/// `rough_run_rate` as for [`budget_view`].
+pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool) -> Option<DashboardBudgetView> {
     let s = &status.settings;
     if s.monthly_budget.is_none() && s.spend_cap.is_none() {
         return None;
@@ -699,7 +704,7 @@ pub fn dashboard_budget(status: &BudgetStatus) -> Option<DashboardBudgetView> {
         budget: s.monthly_budget.map(money),
         spend_to_date: money(status.spend_to_date),
         used_percent: status.budget_used_percent,
-        crossing: crossing(status),
+        crossing: crossing(status, rough_run_rate),
         spend_cap: s.spend_cap.map(money),
         capped: status.capped,
     })
@@ -712,9 +717,10 @@ pub fn spend_controls_view(
     webhook: Option<&Webhook>,
     book: &PriceBook,
     tier: &str,
+    rough_run_rate: bool,
 ) -> SpendControlsView {
     SpendControlsView {
-        budget: budget_view(budget),
+        budget: budget_view(budget, rough_run_rate),
         top_up: top_up_view(top_up, book, tier),
         webhook: webhook.map(webhook_view),
         alerts: alert_views(Some(budget), Some(top_up)),
@@ -731,10 +737,10 @@ async fn connection_client(app: &App) -> Result<Client, ControlsFailure> {
 }
 
 async fn fetch(client: &Client) -> Result<SpendControlsView, ControlsFailure> {
-    let (budget, top_up, webhook, account, book) =
-        tokio::try_join!(client.budget(), client.auto_top_up(), client.webhook(), client.account(), client.price_book())
+    let (budget, top_up, webhook, account, book, bill) =
+        tokio::try_join!(client.budget(), client.auto_top_up(), client.webhook(), client.account(), client.price_book(), client.bill())
             .map_err(|e| ControlsFailure::of_read(&e))?;
-    Ok(spend_controls_view(&budget, &top_up, webhook.as_ref(), &book, &account.tier))
+    Ok(spend_controls_view(&budget, &top_up, webhook.as_ref(), &book, &account.tier, bill.basis.short_history))
 }
 
 /// The section for the connected account.
@@ -935,7 +941,7 @@ mod tests {
 
     #[test]
     fn without_a_budget_the_section_says_how_to_set_one_and_nothing_is_projected() {
-        let view = budget_view(&status(None, "31.40", Vec::new()));
+        let view = budget_view(&status(None, "31.40", Vec::new()), false);
         assert_eq!(view.summary, "No budget set: set one to be alerted before the bill passes it.");
         assert_eq!((view.budget, view.crossing, view.cap_note), (None, None, None));
         assert_eq!(view.form.alert_percents, "50, 75, 90, 100", "the default alerts start the form");
@@ -950,7 +956,7 @@ mod tests {
             "40.00",
             vec![(RunRate, "90.00", None), (P50, "130.00", Some("2026-12-21")), (P90, "180.00", Some("2026-12-15"))],
         );
-        let view = budget_view(&s);
+        let view = budget_view(&s, false);
         assert_eq!(view.crossing.as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-21"), "the P90 alerts only when asked");
         assert_eq!(view.summary, "$40.00 of the $100.00 budget spent (40%)");
         assert_eq!(
@@ -959,22 +965,25 @@ mod tests {
         );
         let mut p90 = s.clone();
         p90.settings.alert_on_p90 = true;
-        assert_eq!(crossing(&p90).as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-15"));
+        assert_eq!(crossing(&p90, false).as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-15"));
         // Without an outlook the run rate speaks.
         let run_rate = status(Some("50"), "10", vec![(RunRate, "75.50", Some("2026-12-28"))]);
-        assert_eq!(crossing(&run_rate).as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
+        assert_eq!(crossing(&run_rate, false).as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
+        // Under a day of usage the run rate is a rough guess: labelled so, and no crossing.
+        assert_eq!(crossing(&run_rate, true), None);
+        assert_eq!(budget_view(&run_rate, true).forecasts[0].label, "Run rate (rough guess: under a day of usage)");
         // Already past: nothing is projected any more; the spend alerts say so.
-        assert_eq!(crossing(&status(Some("50"), "50.00", vec![(RunRate, "80", Some("2026-12-06"))])), None);
-        assert_eq!(crossing(&status(Some("500"), "10", vec![(P50, "90", None)])), None);
+        assert_eq!(crossing(&status(Some("50"), "50.00", vec![(RunRate, "80", Some("2026-12-06"))]), false), None);
+        assert_eq!(crossing(&status(Some("500"), "10", vec![(P50, "90", None)]), false), None);
     }
 
     #[test]
     fn a_reached_cap_reads_capped_plainly() {
         let mut s = status(Some("100"), "150.00", Vec::new());
         s.settings.spend_cap = Some(dec("150"));
-        assert!(budget_view(&s).cap_note.unwrap().starts_with("Once this period's bill reaches $150.00"));
+        assert!(budget_view(&s, false).cap_note.unwrap().starts_with("Once this period's bill reaches $150.00"));
         s.capped = true;
-        let view = budget_view(&s);
+        let view = budget_view(&s, false);
         assert!(view.capped);
         assert!(view.cap_note.unwrap().starts_with("Capped: this period's bill reached the $150.00 spend cap"));
         assert_eq!(view.form.spend_cap, "150.00");

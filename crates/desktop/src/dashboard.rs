@@ -264,7 +264,7 @@ impl DashboardView {
             outlook: OutlookView::of(snapshot),
             credit_balance: money(account.credit_balance),
             notices: account.notices.iter().map(notice_view).collect(),
-            budget: snapshot.budget.as_ref().and_then(crate::dashboard_budget),
+            budget: snapshot.budget.as_ref().and_then(|b| crate::dashboard_budget(b, snapshot.bill.basis.short_history)),
             alerts: crate::alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
             granularity: snapshot.granularity,
