@@ -300,6 +300,8 @@ pub struct ForecastView {
     pub basis: String,
     /// "Run rate", "P50", "P90".
     pub label: String,
+    /// Why a projection is only a rough guess (the run rate on under a day of usage).
+    pub note: Option<String>,
     pub projected_cost: String,
     /// `YYYY-MM-DD` (UTC) the spend is expected to reach the budget; `None` when it is not.
     pub reaches_budget_on: Option<String>,
@@ -467,7 +469,8 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
             let rough = rough_run_rate && f.basis == ForecastBasis::RunRate;
             ForecastView {
                 basis: id.to_owned(),
-                label: if rough { format!("{label} (rough guess: under a day of usage)") } else { label.to_owned() },
+                label: label.to_owned(),
+                note: rough.then(|| "a rough guess: under a day of usage".to_owned()),
                 projected_cost: money(f.projected_cost),
                 reaches_budget_on: f.reaches_budget_on.map(day),
                 passes: budget.is_some_and(|b| f.projected_cost > b),
@@ -971,7 +974,7 @@ mod tests {
         assert_eq!(crossing(&run_rate, false).as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
         // Under a day of usage the run rate is a rough guess: labelled so, and no crossing.
         assert_eq!(crossing(&run_rate, true), None);
-        assert_eq!(budget_view(&run_rate, true).forecasts[0].label, "Run rate (rough guess: under a day of usage)");
+        assert_eq!(budget_view(&run_rate, true).forecasts[0].note.as_deref(), Some("a rough guess: under a day of usage"));
         // Already past: nothing is projected any more; the spend alerts say so.
         assert_eq!(crossing(&status(Some("50"), "50.00", vec![(RunRate, "80", Some("2026-12-06"))]), false), None);
         assert_eq!(crossing(&status(Some("500"), "10", vec![(P50, "90", None)]), false), None);

@@ -11,7 +11,11 @@ basis: string,
 /**
  * "Run rate", "P50", "P90".
  */
-label: string, projected_cost: string, 
+label: string, 
+/**
+ * Why a projection is only a rough guess (the run rate on under a day of usage).
+ */
+note: string | null, projected_cost: string, 
 /**
  * `YYYY-MM-DD` (UTC) the spend is expected to reach the budget; `None` when it is not.
  */
