@@ -186,6 +186,23 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     assert_eq!(registered.url, "http://127.0.0.1:9/edgecost");
     assert!(secret.len() >= 16, "{secret}");
     assert!(text_of(&app, "#webhook-current").await.contains("http://127.0.0.1:9/edgecost"));
+
+    // A lower budget raises new alerts, each an event for the webhook; nothing listens on
+    // port 9, so its deliveries fail and the log on the page says so.
+    fill(&app, "#budget-amount", &(budget - Decimal::ONE).to_string()).await;
+    wait_for(&app, "#save-budget").await.click().await.unwrap();
+    wait_for(&app, "#budget-saved").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        wait_for(&app, "#billing-refresh:not([disabled])").await.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if app.find(Locator::Css("#webhook-deliveries tbody tr.failed")).await.is_ok() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no delivery attempt in the log");
+    }
+    let event = text_of(&app, "#webhook-events tbody tr").await;
+    assert!(event.contains("budget.alert"), "{event}");
     scroll_to(&app, "#spend-controls").await;
     screenshot("spend-controls-1200x800.png", 1200, 800);
 
