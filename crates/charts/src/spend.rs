@@ -27,7 +27,8 @@ pub struct SpendProjection {
 /// The period's spend (base fee + overage, before credit) against the budget.
 ///
 /// The chart is pure data and reads no clock: the spend to date is drawn at `now_unix_s`, and
-/// each projection as a dashed line from it to the end of `range`.
+/// each projection as a dashed line from it to the end of `range`. The budget is drawn in the
+/// warning colour, the spend cap (which refuses usage) in the quota's.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpendChart {
     /// The billing period.
@@ -72,7 +73,7 @@ impl SpendChart {
                 legend.push(LegendEntry::new(format!("{} ({})", p.label, money(p.cost)), theme.projection, key).or_short(p.label.clone()));
             }
             let lines: Vec<(&str, Decimal, crate::theme::Rgb)> =
-                [("Budget", self.budget, theme.quota), ("Spend cap", self.spend_cap, theme.warning)]
+                [("Budget", self.budget, theme.warning), ("Spend cap", self.spend_cap, theme.quota)]
                     .into_iter()
                     .filter_map(|(label, amount, color)| amount.map(|a| (label, a, color)))
                     .collect();
@@ -88,7 +89,9 @@ impl SpendChart {
                 y_max = y_max.max(plot(*amount));
             }
             let y_tick = |y: f64| money_tick(y);
-            let axes = TimeAxes { range, y_max: y_max * 1.1, y_desc: "USD", y_tick: &y_tick };
+            // The ticks are dollar amounts and the title says what they are: a description
+            // beside ticks as wide as "$2,000.00" would run into them.
+            let axes = TimeAxes { range, y_max: y_max * 1.1, y_desc: "", y_tick: &y_tick };
             let plot_area = time_header(root, theme, &title, &legend)?;
             let mut chart = time_chart(&plot_area, theme, &axes)?;
 
