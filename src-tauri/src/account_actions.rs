@@ -30,7 +30,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 /// Announces the dashboard synced after an action, like a background sync does.
 fn announce(handle: &AppHandle, view: Option<DashboardView>) {
     if let Some(view) = view {
-        notify_thresholds(handle, &view);
+        crate::sync::notify_new_notices(handle, &view);
         let _ = ipc::SYNC.send(SyncEvent::Done { dashboard: Box::new(view) }, |name, payload| handle.emit(name, payload));
     }
 }

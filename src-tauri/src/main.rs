@@ -5,6 +5,7 @@
 
 mod account_actions;
 mod commands;
+mod controls;
 mod planner;
 mod sync;
 
@@ -73,6 +74,11 @@ fn main() {
             account_actions::quote_credits,
             account_actions::buy_credits,
             account_actions::credit_ledger,
+            controls::spend_controls,
+            controls::save_budget,
+            controls::save_auto_top_up,
+            controls::save_webhook,
+            controls::delete_webhook,
             planner::plan_recent,
             planner::plan_current,
             planner::plan_new,

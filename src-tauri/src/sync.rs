@@ -1,5 +1,6 @@
 //! Background sync: every minute while connected, with `sync` events the UI shows as the
-//! progress and last-synced indicator, and a desktop notification for each new notice.
+//! progress and last-synced indicator, and a desktop notification for each new notice and
+//! spend alert.
 
 use std::time::Duration;
 
@@ -31,8 +32,10 @@ pub fn start(handle: AppHandle) {
     });
 }
 
-/// A desktop notification for each threshold not announced yet this period; the record of
-/// what was announced lives in the app data folder, so a restart does not repeat one.
+/// A desktop notification for each threshold and each spend alert not announced yet this
+/// period; the record of what was announced lives in the app data folder, so a restart does
+/// not repeat one.
 pub fn notify_new_notices(handle: &AppHandle, view: &DashboardView) {
     crate::account_actions::notify_thresholds(handle, view);
+    crate::controls::notify_alerts(handle, view);
 }

@@ -83,6 +83,14 @@ async fn main() {
     settle(&app).await;
     shoot("billing-scheduled");
     app.find(Locator::Css("#cancel-downgrade")).await.unwrap().click().await.unwrap();
+    // Spend controls with a budget the projections pass, so the crossing day shows.
+    let budget = app.wait().at_most(WAIT).for_element(Locator::Css("#budget-amount")).await.unwrap();
+    budget.send_keys("40").await.unwrap();
+    budget.send_keys("\u{e007}").await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#budget-saved")).await.unwrap();
+    app.execute("document.querySelector('#spend-controls').scrollIntoView({ block: 'start' })", vec![]).await.unwrap();
+    settle(&app).await;
+    shoot("billing-spend-controls");
     app.find(Locator::Css("#billing-close")).await.unwrap().click().await.unwrap();
     text_of(&app, "#bill-to-date [data-testid=total]").await;
 

@@ -10,6 +10,7 @@
 //! - [`RegionEgressChart`]: egress by region over time, stacked.
 //! - [`RouteCostChart`]: each route's cost this period with its change since the last one.
 //! - [`QuotaProjectionChart`]: the planner's projected usage against every quota.
+//! - [`SpendChart`]: the period's spend and its projections against the budget and the spend cap.
 //!
 //! Both [`Theme::light`] and [`Theme::dark`] keep text and lines at a legible contrast, and a
 //! chart with no data draws a short sentence saying so instead of empty axes.
@@ -58,6 +59,7 @@ mod png;
 mod quota;
 mod region;
 mod route;
+mod spend;
 mod theme;
 mod time_axis;
 mod usage;
@@ -68,5 +70,6 @@ pub use png::{PNG_SIDE_MAX_PX, to_png};
 pub use quota::{MeterProjection, NO_PROJECTION_MESSAGE, PERIOD_DAYS_MAX, QuotaProjectionChart};
 pub use region::{NO_EGRESS_MESSAGE, REGIONS_SHOWN_MAX, RegionEgressChart, RegionSeries};
 pub use route::{NO_ROUTE_COSTS_MESSAGE, ROUTES_SHOWN_MAX, RouteCost, RouteCostChart};
+pub use spend::{SpendChart, SpendProjection};
 pub use theme::{Rgb, Theme, ThemeMode, contrast_ratio};
 pub use usage::{NO_USAGE_MESSAGE, ProjectedTotal, UsageChart, UsagePoint, UsageView};

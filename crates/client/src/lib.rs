@@ -5,8 +5,9 @@
 //! [`ClientError`], which keeps the server's stable `code` and tells a network failure from a
 //! refused token and from a server error.
 //!
-//! Retries: reads, telemetry batches (deduplicated by their `batch_id`), credit purchases and
-//! tier changes (deduplicated by their idempotency key) are retried a bounded number of times
+//! Retries: reads, telemetry batches (deduplicated by their `batch_id`), credit purchases, tier
+//! changes and changes to the spend controls and the webhook (deduplicated by their idempotency
+//! key) are retried a bounded number of times
 //! when no answer arrived or a gateway failed. Nothing that charges money or changes a tier is
 //! retried without an idempotency key, so a retry never buys or upgrades twice.
 //!
@@ -28,9 +29,10 @@ mod error;
 use std::time::Duration;
 
 use edgecost_api::{
-    AccountSummary, BillToDate, CreditLedger, CreditPurchase, CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody,
-    IngestReceipt, NoticeList, OutlookReport, RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote,
-    UsageLogEntry, UsageLogPage, UsageLogQuery, UsageQuery, UsageSeries,
+    AccountSummary, AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, CreditLedger, CreditPurchase,
+    CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NoticeList, OutlookReport, RouteCostQuery,
+    RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote, UsageLogEntry, UsageLogPage, UsageLogQuery, UsageQuery,
+    UsageSeries, Webhook, WebhookDeletion, WebhookRegistration, WebhookRequest,
 };
 use edgecost_pricing::PriceBook;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -220,6 +222,57 @@ impl Client {
     pub async fn change_tier(&self, tier: &str, idempotency_key: &str) -> Result<TierChange, ClientError> {
         let body = TierChangeRequest { tier: tier.to_owned() };
         self.call(Method::POST, "v1/account/tier", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(&body)).await
+    }
+
+    /// `GET /v1/account/budget`: the budget, the spend against it, its forecasts and the open
+    /// budget alerts.
+    pub async fn budget(&self) -> Result<BudgetStatus, ClientError> {
+        self.call(Method::GET, "v1/account/budget", Repeat::Safe, |r| r).await
+    }
+
+    /// `PUT /v1/account/budget`: sets the budget, its alerts and the spend cap.
+    ///
+    /// `idempotency_key` names this change (one per submitted form); a repeat with the same
+    /// key answers the first change, so the call is repeated on a network failure.
+    pub async fn set_budget(&self, settings: &BudgetSettings, idempotency_key: &str) -> Result<BudgetStatus, ClientError> {
+        self.call(Method::PUT, "v1/account/budget", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(settings))
+            .await
+    }
+
+    /// `GET /v1/account/auto-top-up`: automatic top-up and what it bought this period.
+    pub async fn auto_top_up(&self) -> Result<AutoTopUpStatus, ClientError> {
+        self.call(Method::GET, "v1/account/auto-top-up", Repeat::Safe, |r| r).await
+    }
+
+    /// `PUT /v1/account/auto-top-up`: sets up, changes or switches off automatic top-up.
+    /// Switching it on below the threshold may buy packs at once, so like a purchase it is
+    /// keyed: a repeat of `idempotency_key` never buys twice.
+    pub async fn set_auto_top_up(&self, settings: &AutoTopUpSettings, idempotency_key: &str) -> Result<AutoTopUpStatus, ClientError> {
+        self.call(Method::PUT, "v1/account/auto-top-up", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(settings))
+            .await
+    }
+
+    /// `GET /v1/account/webhooks`: the webhook and its delivery log; `None` when no webhook
+    /// is registered.
+    pub async fn webhook(&self) -> Result<Option<Webhook>, ClientError> {
+        match self.call(Method::GET, "v1/account/webhooks", Repeat::Safe, |r| r).await {
+            Ok(webhook) => Ok(Some(webhook)),
+            Err(ClientError::Rejected { code, .. }) if code == "webhook_not_registered" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /v1/account/webhooks`: registers the webhook or replaces its URL, and answers with
+    /// the signing secret. A repeat of `idempotency_key` answers the first registration.
+    pub async fn put_webhook(&self, request: &WebhookRequest, idempotency_key: &str) -> Result<WebhookRegistration, ClientError> {
+        self.call(Method::PUT, "v1/account/webhooks", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key).json(request))
+            .await
+    }
+
+    /// `DELETE /v1/account/webhooks`: nothing more is delivered. A repeat of
+    /// `idempotency_key` answers the first deletion.
+    pub async fn delete_webhook(&self, idempotency_key: &str) -> Result<WebhookDeletion, ClientError> {
+        self.call(Method::DELETE, "v1/account/webhooks", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key)).await
     }
 
     /// `GET /v1/price-book`: the price book the server rates with.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use edgecost_client::{Client, ClientError, RetryPolicy};
 
 /// Answers 503 with an error body to the first `failures` requests of every route, counting
@@ -34,11 +34,21 @@ async fn start(failures: u32) -> (String, Flaky) {
     let purchase = r#"{"purchase_id":"p1","packs":1,"price_paid":"25.00","credit_added":"25.00",
         "consumed_now":"0","balance":"25.00","purchased_at":"2026-11-23T12:00:00Z"}"#;
     let change = r#"{"previous_tier":"production","tier":"scale","effective_at":"2026-11-23T12:00:00Z","immediate":true}"#;
+    let top_up = r#"{"settings":{"enabled":true,"below":"10.00","packs":1,"max_packs_per_period":4},"packs_this_period":0,
+        "spent_this_period":"0","packs_left_this_period":4,"balance":"0","alerts":[]}"#;
+    let deletion = r#"{"url":"https://hooks.example.com/e","deleted_at":"2026-11-23T12:00:00Z","cancelled_events":0}"#;
     let (a, b, c) = (flaky.clone(), flaky.clone(), flaky.clone());
+    let (d, e) = (flaky.clone(), flaky.clone());
     let app = Router::new()
         .route("/v1/account/credits", get(move |h: HeaderMap| async move { answer(a, h, ledger) }))
         .route("/v1/account/credits", post(move |h: HeaderMap| async move { answer(b, h, purchase) }))
         .route("/v1/account/tier", post(move |h: HeaderMap| async move { answer(c, h, change) }))
+        .route("/v1/account/auto-top-up", put(move |h: HeaderMap| async move { answer(d, h, top_up) }))
+        .route(
+            "/v1/account/webhooks",
+            delete(move |h: HeaderMap| async move { answer(e, h, deletion) })
+                .get(|| async { (StatusCode::NOT_FOUND, r#"{"code":"webhook_not_registered","message":"none"}"#) }),
+        )
         .route("/v1/account", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"code":"invalid_token","message":"no"}"#) }))
         .route("/v1/account/bill", get(|| async { (StatusCode::BAD_GATEWAY, "<html>proxy error</html>") }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -73,6 +83,24 @@ async fn a_tier_change_is_repeated_only_with_its_own_key() {
     let change = client(&url).change_tier("scale", "confirm-9").await.unwrap();
     assert_eq!((change.previous_tier.as_str(), change.tier.as_str()), ("production", "scale"));
     assert_eq!(*flaky.keys.lock().unwrap(), vec!["confirm-9".to_owned(), "confirm-9".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_top_up_change_that_may_buy_is_repeated_only_with_its_own_key() {
+    let (url, flaky) = start(1).await;
+    let settings = edgecost_api::AutoTopUpSettings { enabled: true, below: "10.00".parse().unwrap(), packs: 1, max_packs_per_period: 4 };
+    let status = client(&url).set_auto_top_up(&settings, "top-up-7").await.unwrap();
+    assert_eq!(status.packs_left_this_period, 4);
+    assert_eq!(*flaky.keys.lock().unwrap(), vec!["top-up-7".to_owned(), "top-up-7".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_webhook_deletion_carries_its_key_and_no_webhook_reads_as_none() {
+    let (url, flaky) = start(0).await;
+    let client = client(&url);
+    assert_eq!(client.webhook().await.unwrap(), None, "404 webhook_not_registered is no webhook, not a failure");
+    assert_eq!(client.delete_webhook("delete-3").await.unwrap().cancelled_events, 0);
+    assert_eq!(*flaky.keys.lock().unwrap(), vec!["delete-3".to_owned()]);
 }
 
 #[tokio::test]

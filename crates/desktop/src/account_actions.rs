@@ -780,7 +780,7 @@ pub struct NotifiedThresholds {
 struct NotifiedFile {
     /// The period these entries belong to (`YYYY-MM-DD` of its first day).
     period: String,
-    /// `meter:threshold`, e.g. `requests:80`.
+    /// `meter:threshold`, e.g. `requests:80`, and `alert:<id>` for spend alerts.
     announced: BTreeSet<String>,
 }
 
@@ -793,12 +793,18 @@ impl NotifiedThresholds {
     /// The notices of `view` not announced yet this period, recorded as announced. A record
     /// of an earlier period is dropped, so the file never grows past one period's thresholds.
     pub fn take_new(&self, view: &DashboardView) -> Result<Vec<NoticeView>, DesktopError> {
+        let keys: Vec<String> = view.notices.iter().map(|n| format!("{}:{}", n.meter, n.threshold_percent)).collect();
+        let fresh = self.take_new_keys(&view.period_first_day, &keys)?;
+        Ok(view.notices.iter().zip(keys).filter(|(_, k)| fresh.contains(k)).map(|(n, _)| n.clone()).collect())
+    }
+
+    /// Which of `keys` were not announced yet in `period`, recorded as announced.
+    pub(crate) fn take_new_keys(&self, period: &str, keys: &[String]) -> Result<BTreeSet<String>, DesktopError> {
         let mut file: NotifiedFile = crate::files::read_json(&self.path).unwrap_or_default();
-        if file.period != view.period_first_day {
-            file = NotifiedFile { period: view.period_first_day.clone(), announced: BTreeSet::new() };
+        if file.period != period {
+            file = NotifiedFile { period: period.to_owned(), announced: BTreeSet::new() };
         }
-        let fresh: Vec<NoticeView> =
-            view.notices.iter().filter(|n| file.announced.insert(format!("{}:{}", n.meter, n.threshold_percent))).cloned().collect();
+        let fresh: BTreeSet<String> = keys.iter().filter(|k| file.announced.insert((*k).clone())).cloned().collect();
         if !fresh.is_empty() {
             crate::files::write_json(&self.path, &file)?;
         }
@@ -832,6 +838,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     ActionFailure::export_all(&cfg)?;
     LedgerView::export_all(&cfg)?;
     crate::PlanBillingView::export_all(&cfg)?;
+    crate::controls::write_typescript(&cfg)?;
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 
 use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries, UsageTotals};
 use edgecost_charts::{
-    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, ThemeMode, TimeRange, UsageChart,
-    UsagePoint, UsageView,
+    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, SpendChart, SpendProjection, Theme,
+    ThemeMode, TimeRange, UsageChart, UsagePoint, UsageView,
 };
 use edgecost_pricing::{BYTES_PER_GB, Decimal};
 use serde::{Deserialize, Serialize};
@@ -27,17 +27,19 @@ pub enum ChartId {
     Regions,
     /// Overage cost per route against the span before.
     Routes,
+    /// The period's spend and its projections against the budget and the spend cap.
+    Spend,
 }
 
 impl ChartId {
-    pub const ALL: [ChartId; 5] = [ChartId::Requests, ChartId::Egress, ChartId::Compute, ChartId::Regions, ChartId::Routes];
+    pub const ALL: [ChartId; 6] = [ChartId::Requests, ChartId::Egress, ChartId::Compute, ChartId::Regions, ChartId::Routes, ChartId::Spend];
 
     fn meter(self) -> Option<Meter> {
         match self {
             ChartId::Requests => Some(Meter::Requests),
             ChartId::Egress => Some(Meter::Egress),
             ChartId::Compute => Some(Meter::Compute),
-            ChartId::Regions | ChartId::Routes => None,
+            ChartId::Regions | ChartId::Routes | ChartId::Spend => None,
         }
     }
 
@@ -49,6 +51,7 @@ impl ChartId {
             ChartId::Compute => "Compute",
             ChartId::Regions => "Egress by region",
             ChartId::Routes => "Cost by route",
+            ChartId::Spend => "Spend vs budget",
         }
     }
 
@@ -57,6 +60,7 @@ impl ChartId {
         let name = match self {
             ChartId::Regions => "regions",
             ChartId::Routes => "routes",
+            ChartId::Spend => "spend",
             other => other.meter().map_or("chart", |m| m.id()),
         };
         format!("edgecost-{name}")
@@ -68,6 +72,7 @@ pub enum DashboardChart {
     Usage(UsageChart),
     Regions(RegionEgressChart),
     Routes(RouteCostChart),
+    Spend(SpendChart),
 }
 
 impl DashboardChart {
@@ -76,6 +81,7 @@ impl DashboardChart {
             DashboardChart::Usage(c) => c.to_svg(theme, size),
             DashboardChart::Regions(c) => c.to_svg(theme, size),
             DashboardChart::Routes(c) => c.to_svg(theme, size),
+            DashboardChart::Spend(c) => c.to_svg(theme, size),
         }
     }
 
@@ -84,6 +90,7 @@ impl DashboardChart {
             DashboardChart::Usage(c) => c.to_csv(),
             DashboardChart::Regions(c) => c.to_csv(),
             DashboardChart::Routes(c) => c.to_csv(),
+            DashboardChart::Spend(c) => c.to_csv(),
         }
     }
 }
@@ -93,6 +100,7 @@ pub fn dashboard_chart(snapshot: &Snapshot, id: ChartId) -> Result<DashboardChar
     match id {
         ChartId::Regions => Ok(DashboardChart::Regions(region_chart(snapshot)?)),
         ChartId::Routes => Ok(DashboardChart::Routes(route_chart(snapshot)?)),
+        ChartId::Spend => Ok(DashboardChart::Spend(spend_chart(snapshot))),
         _ => Ok(DashboardChart::Usage(usage_chart(snapshot, id)?)),
     }
 }
@@ -149,6 +157,27 @@ pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> 
         None => this,
     };
     Ok(RouteCostChart { period_label, routes })
+}
+
+/// The period's spend as the bill to date shows it, the run-rate projection and the simulated
+/// P50 and P90 at period end (the figures of the dashboard's bill cards), against the budget
+/// and the spend cap as last synced. Always the current period, whatever the chart range.
+pub fn spend_chart(snapshot: &Snapshot) -> SpendChart {
+    let period = &snapshot.account.period;
+    let mut projections = vec![SpendProjection { label: "Run rate".to_owned(), cost: snapshot.bill.projected.cost() }];
+    if let Some(outlook) = snapshot.outlook.as_ref().and_then(|r| r.outlook.as_ref()) {
+        projections.push(SpendProjection { label: "P50".to_owned(), cost: outlook.p50.bill.cost() });
+        projections.push(SpendProjection { label: "P90".to_owned(), cost: outlook.p90.bill.cost() });
+    }
+    let settings = snapshot.budget.as_ref().map(|b| &b.settings);
+    SpendChart {
+        range: TimeRange::new(period.start.timestamp(), period.end.timestamp()),
+        now_unix_s: snapshot.synced_at.timestamp(),
+        spend_to_date: snapshot.bill.bill.cost(),
+        projections,
+        budget: settings.and_then(|s| s.monthly_budget),
+        spend_cap: settings.and_then(|s| s.spend_cap),
+    }
 }
 
 /// Export formats.

@@ -222,6 +222,10 @@ pub struct DashboardView {
     pub outlook: OutlookView,
     pub credit_balance: String,
     pub notices: Vec<NoticeView>,
+    /// The budget and spend cap; `None` when neither is set.
+    pub budget: Option<crate::DashboardBudgetView>,
+    /// Open spend alerts (budget, spend cap, automatic top-up), oldest first.
+    pub alerts: Vec<crate::AlertView>,
     pub range: ChartRange,
     pub granularity: Granularity,
     pub charts: Vec<ChartTab>,
@@ -260,6 +264,8 @@ impl DashboardView {
             outlook: OutlookView::of(snapshot),
             credit_balance: money(account.credit_balance),
             notices: account.notices.iter().map(notice_view).collect(),
+            budget: snapshot.budget.as_ref().and_then(|b| crate::dashboard_budget(b, snapshot.bill.basis.short_history)),
+            alerts: crate::alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
             granularity: snapshot.granularity,
             charts: ChartId::ALL.iter().map(|id| ChartTab { id: *id, title: id.title().to_owned() }).collect(),

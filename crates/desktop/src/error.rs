@@ -102,6 +102,9 @@ pub enum ErrorCode {
     NoCreditPacks,
     BadPackCount,
     Overflow,
+    /// A spend control (budget, alert percentages, spend cap, automatic top-up, webhook URL)
+    /// the app or the engine refused; the engine's own code for it too.
+    InvalidControls,
     /// No plan is open in the route editor.
     NoPlan,
     /// The recent-plan id names no plan of the list.
@@ -125,7 +128,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 40] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::BadServerUrl,
         ErrorCode::NoServer,
         ErrorCode::EmptyToken,
@@ -151,6 +154,7 @@ impl ErrorCode {
         ErrorCode::NoCreditPacks,
         ErrorCode::BadPackCount,
         ErrorCode::Overflow,
+        ErrorCode::InvalidControls,
         ErrorCode::NoPlan,
         ErrorCode::UnknownRecentPlan,
         ErrorCode::Internal,
@@ -196,6 +200,7 @@ impl ErrorCode {
             ErrorCode::NoCreditPacks => "no_credit_packs",
             ErrorCode::BadPackCount => "bad_pack_count",
             ErrorCode::Overflow => "overflow",
+            ErrorCode::InvalidControls => "invalid_controls",
             ErrorCode::NoPlan => "no_plan",
             ErrorCode::UnknownRecentPlan => "unknown_recent_plan",
             ErrorCode::Internal => "internal",

@@ -13,10 +13,10 @@ use std::marker::PhantomData;
 use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
 use crate::{
-    ActionFailure, ChartId, ChartRange, CommandError, CreditsQuote, CreditsSheet, DashboardView, EditAnswer, ExportFormat,
-    InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, PlanBillingView, PlanDetails, PlanEdit, PlanInput,
-    PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured, PurchaseView, RecentPlan, RecoveryOffer, Startup, SyncEvent, TierChoice,
-    UpgradeSheet, YamlCheck,
+    ActionFailure, BudgetForm, ChartId, ChartRange, CommandError, ControlsFailure, CreditsQuote, CreditsSheet, DashboardView, EditAnswer,
+    ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, PlanBillingView, PlanDetails, PlanEdit,
+    PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured, PurchaseView, RecentPlan, RecoveryOffer, SpendControlsView,
+    Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved, YamlCheck,
 };
 use edgecost_api::{Granularity, TierChange};
 
@@ -157,6 +157,15 @@ commands! {
     /// Retry a failed purchase with the same `intent_key`, never a new one.
     buy_credits(intent_key: String, packs: u32) -> PurchaseView, ActionFailure;
     credit_ledger() -> LedgerView, ActionFailure;
+    /// The Spend controls of the Plan & billing page: budget, spend cap, automatic top-up, webhook.
+    spend_controls() -> SpendControlsView, ControlsFailure;
+    /// Retry a failed save with the same `intent_key`: the same form is then applied once.
+    save_budget(intent_key: String, form: BudgetForm) -> SpendControlsView, ControlsFailure;
+    /// Switching top-up on below its threshold may buy at once; a retry with the same `intent_key` never buys twice.
+    save_auto_top_up(intent_key: String, form: TopUpForm) -> SpendControlsView, ControlsFailure;
+    /// Registers the webhook or replaces its URL; the answer holds a new signing secret this once.
+    save_webhook(intent_key: String, url: String, rotate_secret: bool) -> WebhookSaved, ControlsFailure;
+    delete_webhook(intent_key: String) -> SpendControlsView, ControlsFailure;
     plan_recent() -> Vec<RecentPlan>, CommandError;
     /// The plan already open, when the planner screen comes back.
     plan_current(count: u32) -> Option<PlanView>, CommandError;

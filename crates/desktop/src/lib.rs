@@ -1,6 +1,6 @@
 //! The desktop app's logic, without Tauri: sign-in with the token kept in the OS keyring, the
 //! in-process demo engine, background sync with a cached snapshot for offline use, the
-//! dashboard view, the account's invoices (with CSV and PDF export), offline planning with
+//! dashboard view, the spend controls (budget, spend cap, automatic top-up, webhook), the account's invoices (with CSV and PDF export), offline planning with
 //! the embedded price book, and chart exports.
 //!
 //! The Tauri shell in `src-tauri/` only adapts these calls to commands; tests drive them
@@ -24,6 +24,7 @@ mod app;
 mod billing_page;
 pub mod bindings;
 mod chart;
+mod controls;
 mod dashboard;
 mod demo;
 mod error;
@@ -54,10 +55,17 @@ pub mod actions {
         banner, buy_credits, cancel_downgrade, confirm_upgrade, ledger, open_credits, open_tier_change, open_upgrade, quote_credits,
     };
     pub use crate::billing_page::plan_billing;
+    pub use crate::controls::{delete_webhook, save_budget, save_top_up, save_webhook, spend_controls};
 }
 pub use app::{App, Startup};
 pub use billing_page::{PlanBillingView, ScheduledView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
+pub use controls::{
+    AlertView, BudgetForm, BudgetView, ControlField, ControlsFailure, DashboardBudgetView, ForecastView, SpendControlsView, TopUpForm,
+    TopUpView, WebhookDeliveryRow, WebhookEventRow, WebhookSaved, WebhookSecretView, WebhookView, alert_view, alert_views, budget_settings,
+    budget_view, change_key, crossing, dashboard_budget, spend_controls_view, top_up_settings, top_up_view, webhook_request,
+    webhook_secret_view, webhook_view,
+};
 pub use dashboard::{
     BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, WARNING_PERCENT,
 };

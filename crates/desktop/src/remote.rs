@@ -155,6 +155,16 @@ impl AccountConnection {
         self.client.invoice(id).await.map_err(|e| self.error(e))
     }
 
+    /// `GET /v1/account/budget`: the budget, its forecasts and the open budget alerts.
+    pub async fn budget(&self) -> Result<edgecost_api::BudgetStatus, DesktopError> {
+        self.client.budget().await.map_err(|e| self.error(e))
+    }
+
+    /// `GET /v1/account/auto-top-up`: automatic top-up and its open alerts.
+    pub async fn auto_top_up(&self) -> Result<edgecost_api::AutoTopUpStatus, DesktopError> {
+        self.client.auto_top_up().await.map_err(|e| self.error(e))
+    }
+
     /// `GET /v1/account/credits`: the credit ledger.
     pub async fn credits(&self) -> Result<edgecost_api::CreditLedger, DesktopError> {
         self.client.credits().await.map_err(|e| self.error(e))

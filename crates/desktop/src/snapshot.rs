@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use edgecost_api::{AccountSummary, BillToDate, Granularity, OutlookReport, RouteCostReport, UsageGrouping, UsageSeries};
+use edgecost_api::{
+    AccountSummary, AutoTopUpStatus, BillToDate, BudgetStatus, Granularity, OutlookReport, RouteCostReport, UsageGrouping, UsageSeries,
+};
 use edgecost_pricing::PriceBook;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,13 @@ pub struct Snapshot {
     /// The price book the account is billed with (region weights for the egress charts).
     #[serde(default)]
     pub price_book: Option<PriceBook>,
+    /// The budget with its forecasts and open alerts; absent in caches written before it was
+    /// fetched, and from a server without spend controls.
+    #[serde(default)]
+    pub budget: Option<BudgetStatus>,
+    /// Automatic top-up with its open alerts; absent as the budget is.
+    #[serde(default)]
+    pub auto_top_up: Option<AutoTopUpStatus>,
 }
 
 impl Snapshot {
@@ -105,7 +114,9 @@ pub async fn fetch_snapshot(
     let previous_from = from - (to - from);
     // Cost by route compares this period with the whole period before it.
     let previous_period_start = account.period.start - Duration::days(1);
-    let (bill, by_meter, by_region, by_route, previous, outlook, route_costs, price_book) = tokio::try_join!(
+    // The spend controls are pulled with every sync, so their alerts reach the dashboard and
+    // the desktop notifications; a server without them answers 404 and the dashboard has none.
+    let (bill, by_meter, by_region, by_route, previous, outlook, route_costs, price_book, budget, auto_top_up) = tokio::try_join!(
         connection.bill(),
         connection.usage(from, to, granularity, UsageGrouping::Meter),
         connection.usage(from, to, granularity, UsageGrouping::Region),
@@ -114,6 +125,8 @@ pub async fn fetch_snapshot(
         connection.outlook(),
         connection.route_costs(previous_period_start, now.max(previous_period_start + Duration::seconds(1))),
         connection.price_book(),
+        absent_when_missing(connection.budget()),
+        absent_when_missing(connection.auto_top_up()),
     )?;
     Ok(Snapshot {
         door,
@@ -130,7 +143,18 @@ pub async fn fetch_snapshot(
         outlook: Some(outlook),
         route_costs: Some(route_costs),
         price_book: Some(price_book),
+        budget,
+        auto_top_up,
     })
+}
+
+/// `None` for a route the server does not have (HTTP 404).
+async fn absent_when_missing<T>(read: impl std::future::Future<Output = Result<T, DesktopError>>) -> Result<Option<T>, DesktopError> {
+    match read.await {
+        Ok(value) => Ok(Some(value)),
+        Err(DesktopError::Server { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The last snapshot on disk.

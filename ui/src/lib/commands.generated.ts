@@ -1,9 +1,11 @@
 // Generated from crates/desktop/src/ipc.rs by `cargo test -p edgecost-desktop --test bindings`; do not edit.
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
+import type { BudgetForm } from "../bindings/account/BudgetForm";
 import type { ChartId } from "../bindings/desktop/ChartId";
 import type { ChartRange } from "../bindings/desktop/ChartRange";
 import type { CommandError } from "../bindings/desktop/CommandError";
+import type { ControlsFailure } from "../bindings/account/ControlsFailure";
 import type { CreditsQuote } from "../bindings/account/CreditsQuote";
 import type { CreditsSheet } from "../bindings/account/CreditsSheet";
 import type { DashboardView } from "../bindings/desktop/DashboardView";
@@ -27,11 +29,14 @@ import type { PlanVsMeasured } from "../bindings/desktop/PlanVsMeasured";
 import type { PurchaseView } from "../bindings/account/PurchaseView";
 import type { RecentPlan } from "../bindings/desktop/RecentPlan";
 import type { RecoveryOffer } from "../bindings/desktop/RecoveryOffer";
+import type { SpendControlsView } from "../bindings/account/SpendControlsView";
 import type { Startup } from "../bindings/desktop/Startup";
 import type { SyncEvent } from "../bindings/desktop/SyncEvent";
 import type { TierChange } from "../bindings/TierChange";
 import type { TierChoice } from "../bindings/desktop/TierChoice";
+import type { TopUpForm } from "../bindings/account/TopUpForm";
 import type { UpgradeSheet } from "../bindings/account/UpgradeSheet";
+import type { WebhookSaved } from "../bindings/account/WebhookSaved";
 import type { YamlCheck } from "../bindings/desktop/YamlCheck";
 
 /** Calls a command by name with its arguments (in camelCase); rejects with what the command rejects with. */
@@ -89,6 +94,16 @@ export function commands(invoke: Invoke) {
     buyCredits: (intentKey: string, packs: number) => invoke<PurchaseView>("buy_credits", { intentKey, packs }),
     /** Rejects with ActionFailure. */
     creditLedger: () => invoke<LedgerView>("credit_ledger"),
+    /** The Spend controls of the Plan & billing page: budget, spend cap, automatic top-up, webhook. Rejects with ControlsFailure. */
+    spendControls: () => invoke<SpendControlsView>("spend_controls"),
+    /** Retry a failed save with the same `intent_key`: the same form is then applied once. Rejects with ControlsFailure. */
+    saveBudget: (intentKey: string, form: BudgetForm) => invoke<SpendControlsView>("save_budget", { intentKey, form }),
+    /** Switching top-up on below its threshold may buy at once; a retry with the same `intent_key` never buys twice. Rejects with ControlsFailure. */
+    saveAutoTopUp: (intentKey: string, form: TopUpForm) => invoke<SpendControlsView>("save_auto_top_up", { intentKey, form }),
+    /** Registers the webhook or replaces its URL; the answer holds a new signing secret this once. Rejects with ControlsFailure. */
+    saveWebhook: (intentKey: string, url: string, rotateSecret: boolean) => invoke<WebhookSaved>("save_webhook", { intentKey, url, rotateSecret }),
+    /** Rejects with ControlsFailure. */
+    deleteWebhook: (intentKey: string) => invoke<SpendControlsView>("delete_webhook", { intentKey }),
     /** Rejects with CommandError. */
     planRecent: () => invoke<Array<RecentPlan>>("plan_recent"),
     /** The plan already open, when the planner screen comes back. Rejects with CommandError. */

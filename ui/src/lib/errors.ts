@@ -34,6 +34,10 @@ const EXPLANATIONS: Partial<Record<ErrorCode, [string, string]>> = {
   unknown_chart: ["That chart does not exist.", "Pick a chart from the dashboard."],
   write_failed: ["The file could not be saved.", "Pick a folder you can write to and try again."],
   read_failed: ["A file could not be read.", "Check that it still exists."],
+  invalid_controls: [
+    "A spend control was refused.",
+    "Amounts are dollars and cents (100 or 1,250.50), alert percentages whole numbers from 1 to 100.",
+  ],
 };
 
 /** Where an error shows: on the sign-in form nothing has synced yet, so nothing is kept. */

@@ -3,4 +3,4 @@
 /**
  * A chart the dashboard offers.
  */
-export type ChartId = "requests" | "egress" | "compute" | "regions" | "routes";
+export type ChartId = "requests" | "egress" | "compute" | "regions" | "routes" | "spend";
