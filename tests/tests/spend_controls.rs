@@ -46,7 +46,7 @@ async fn production_account() -> Fixture {
 }
 
 /// The node reports `requests` for the account in the last full minute, through the ingest API.
-async fn push_requests(f: &Fixture, batch: &str, requests: u64) {
+async fn push_requests(f: &Fixture, batch: &str, requests: u64) -> edgecost_api::AccountIngestStatus {
     let window_start = (Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(1)).unwrap();
     let node = edgecost_client::Client::new(&f.running.url(), &f.node_token).unwrap();
     let receipt = node
@@ -67,6 +67,7 @@ async fn push_requests(f: &Fixture, batch: &str, requests: u64) {
         .await
         .unwrap();
     assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
+    receipt.accounts.into_iter().next().expect("the account's status")
 }
 
 /// Replaces the text of the input `css` with `text`.
@@ -205,6 +206,30 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     assert!(event.contains("budget.alert"), "{event}");
     scroll_to(&app, "#spend-controls").await;
     screenshot("spend-controls-1200x800.png", 1200, 800);
+
+    // A spend cap at the spend so far caps at once: the page says so plainly, the node's next
+    // batch is answered capped, and what it reports is never billed.
+    let before = engine.bill().await.unwrap();
+    fill(&app, "#budget-cap", &before.cost.to_string()).await;
+    wait_for(&app, "#save-budget").await.click().await.unwrap();
+    wait_for(&app, "#budget-saved").await;
+    let capped = text_of(&app, "#budget-capped").await;
+    assert!(capped.to_lowercase().starts_with("capped:") && capped.contains(&money(before.cost)), "{capped}");
+    let status = push_requests(&f, "batch-3", 50_000).await;
+    assert!(status.spend_capped && status.capped_meters.contains(&edgecost_api::Meter::Requests), "{status:?}");
+    let after = engine.bill().await.unwrap();
+    assert_eq!((after.cost, after.totals.requests), (before.cost, before.totals.requests + 50_000), "measured, not billed");
+    app.find(Locator::Css("#billing-close")).await.unwrap().click().await.unwrap();
+    app.find(Locator::Css("#sync-now")).await.unwrap().click().await.unwrap();
+    let alert = text_of(&app, "#dashboard-alerts li[data-kind=spend_cap_reached]").await;
+    assert!(alert.contains("spend cap was reached"), "{alert}");
+    let cap_alert = engine.budget().await.unwrap().alerts.into_iter().find(|a| a.kind == AlertKind::SpendCapReached).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while !std::fs::read_to_string(&record).unwrap_or_default().contains(&format!("alert:{}", cap_alert.id)) {
+        assert!(std::time::Instant::now() < deadline, "the cap alert was never notified");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(&app, "#open-billing").await.click().await.unwrap();
 
     // At the smallest window the section still fits: nothing runs off to the side.
     app.set_window_size(880, 600).await.unwrap();

@@ -485,7 +485,7 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
     let cap_note = s.spend_cap.map(|cap| {
         if status.capped {
             format!(
-                "Capped: this period's bill reached the {} spend cap, so usage that would cost more is refused. Raise or remove the cap to accept it again.",
+                "this period's bill reached the {} spend cap, so usage that would cost more is refused and never billed. Raise or remove the cap to accept it again.",
                 money(cap)
             )
         } else {
@@ -988,7 +988,7 @@ mod tests {
         s.capped = true;
         let view = budget_view(&s, false);
         assert!(view.capped);
-        assert!(view.cap_note.unwrap().starts_with("Capped: this period's bill reached the $150.00 spend cap"));
+        assert!(view.cap_note.unwrap().starts_with("this period's bill reached the $150.00 spend cap"));
         assert_eq!(view.form.spend_cap, "150.00");
     }
 

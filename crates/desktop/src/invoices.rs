@@ -588,7 +588,7 @@ mod tests {
                 egress_bytes: 60_000_000_000,
                 billable_egress_bytes: d("60000000000"),
                 compute_ms: 0,
-                refused_by_cap: None,
+                ..Default::default()
             },
             cost: bill.cost(),
             paid_by_credit: bill.credits_applied,
