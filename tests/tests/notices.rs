@@ -8,63 +8,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use chrono::{DurationRound, Utc};
-use edgecost_api::{LedgerEntryKind, TelemetryBatch, TelemetryRecord};
+use edgecost_api::LedgerEntryKind;
 use edgecost_e2e::*;
 use edgecost_pricing::format::money;
 use fantoccini::{Client, Locator};
-
-/// An engine with one production account (200,000 requests included) and one edge node.
-struct Fixture {
-    _dir: tempfile::TempDir,
-    running: edgecost_server::RunningServer,
-    account_id: String,
-    account_token: String,
-    node_id: String,
-    node_token: String,
-}
-
-async fn production_account() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-    let engine = edgecost_engine::Engine::open(&url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
-    let account = engine.create_account("Acme Shop", "production", Utc::now()).await.unwrap();
-    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let running = edgecost_server::spawn(engine, addr).await.unwrap();
-    Fixture {
-        _dir: dir,
-        running,
-        account_id: account.account_id,
-        account_token: account.token,
-        node_id: node.node_id,
-        node_token: node.token,
-    }
-}
-
-/// The node reports `requests` for the account in the last full minute.
-async fn push_requests(f: &Fixture, batch: &str, requests: u64) {
-    let window_start = (Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(1)).unwrap();
-    let node = edgecost_client::Client::new(&f.running.url(), &f.node_token).unwrap();
-    let receipt = node
-        .send_telemetry(&TelemetryBatch {
-            batch_id: batch.to_owned(),
-            node_id: f.node_id.clone(),
-            records: vec![TelemetryRecord {
-                account_id: f.account_id.clone(),
-                route: "/api/orders".into(),
-                region: "eu".into(),
-                window_start,
-                window_seconds: 60,
-                requests,
-                compute_ms: requests * 4,
-                egress_bytes: requests * 2_000,
-            }],
-        })
-        .await
-        .unwrap();
-    assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
-}
 
 /// Two clicks in the same task, before the page can redraw: the fastest double click.
 async fn double_click(app: &Client, css: &str) {
@@ -77,10 +24,10 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     require_session();
     keyring();
     let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let f = production_account().await;
+    let f = LiveAccount::production().await;
     let url = f.running.url();
     let engine = edgecost_client::Client::new(&url, &f.account_token).unwrap();
-    push_requests(&f, "batch-1", 100_000).await;
+    f.push_requests("batch-1", 100_000).await;
 
     let home = Home::new();
     let driver = Driver::start(&home);
@@ -92,7 +39,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert!(app.find(Locator::Css("#notice-banner")).await.is_err(), "50% of the quota raises no banner");
 
     // The node's next batch takes requests to 85% of the quota; the next sync shows the banner.
-    push_requests(&f, "batch-2", 70_000).await;
+    f.push_requests("batch-2", 70_000).await;
     assert_eq!(engine.notices().await.unwrap().notices.len(), 1, "the engine raised the notice");
     let synced = Instant::now();
     app.find(Locator::Css("#sync-now")).await.unwrap().click().await.unwrap();
@@ -169,23 +116,10 @@ async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
     require_session();
     keyring();
     let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-    let book = edgecost_pricing::PriceBook::published().clone();
-    let engine = edgecost_engine::Engine::open(&db, book.clone()).await.unwrap();
-    let account = engine.create_account("Acme Shop", "production", Utc::now()).await.unwrap();
-    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
-    let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr: SocketAddr = running.url().trim_start_matches("http://").parse().unwrap();
-    let f = Fixture {
-        _dir: tempfile::tempdir().unwrap(),
-        running,
-        account_id: account.account_id,
-        account_token: account.token,
-        node_id: node.node_id,
-        node_token: node.token,
-    };
-    push_requests(&f, "batch-1", 180_000).await;
+    let f = LiveAccount::production().await;
+    let (db, book) = (f.database_url(), edgecost_pricing::PriceBook::published().clone());
+    let addr: SocketAddr = f.running.url().trim_start_matches("http://").parse().unwrap();
+    f.push_requests("batch-1", 180_000).await;
 
     let home = Home::new();
     let driver = Driver::start(&home);
@@ -228,7 +162,6 @@ async fn a_purchase_that_met_a_dead_server_says_so_and_its_retry_buys_once() {
     home.wait_for_app_exit().await;
     drop(driver);
     running.shutdown().await.unwrap();
-    drop(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,22 +169,9 @@ async fn a_capped_sandbox_sees_the_upgrade_path_only() {
     require_session();
     keyring();
     let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let db = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-    let engine = edgecost_engine::Engine::open(&db, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
-    let account = engine.create_account("Side project", "sandbox", Utc::now()).await.unwrap();
-    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
-    let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let f = Fixture {
-        _dir: dir,
-        running,
-        account_id: account.account_id,
-        account_token: account.token,
-        node_id: node.node_id,
-        node_token: node.token,
-    };
+    let f = LiveAccount::on_tier("Side project", "sandbox").await;
     // 50,000 requests are included on the sandbox: this reaches the cap.
-    push_requests(&f, "batch-1", 50_000).await;
+    f.push_requests("batch-1", 50_000).await;
 
     let home = Home::new();
     let driver = Driver::start(&home);

@@ -10,65 +10,11 @@
 
 use std::time::Duration;
 
-use chrono::{DurationRound, Utc};
-use edgecost_api::{AlertKind, TelemetryBatch, TelemetryRecord};
+use edgecost_api::AlertKind;
 use edgecost_e2e::*;
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::money;
 use fantoccini::{Client, Locator};
-
-/// An engine with one production account (200,000 requests included, $0.40 per 10,000 past
-/// them) and one edge node, served on loopback.
-struct Fixture {
-    _dir: tempfile::TempDir,
-    running: edgecost_server::RunningServer,
-    account_id: String,
-    account_token: String,
-    node_id: String,
-    node_token: String,
-}
-
-async fn production_account() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-    let engine = edgecost_engine::Engine::open(&url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
-    let account = engine.create_account("Acme Shop", "production", Utc::now()).await.unwrap();
-    let node = engine.create_node("edge-fra-1", Utc::now()).await.unwrap();
-    let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    Fixture {
-        _dir: dir,
-        running,
-        account_id: account.account_id,
-        account_token: account.token,
-        node_id: node.node_id,
-        node_token: node.token,
-    }
-}
-
-/// The node reports `requests` for the account in the last full minute, through the ingest API.
-async fn push_requests(f: &Fixture, batch: &str, requests: u64) -> edgecost_api::AccountIngestStatus {
-    let window_start = (Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(1)).unwrap();
-    let node = edgecost_client::Client::new(&f.running.url(), &f.node_token).unwrap();
-    let receipt = node
-        .send_telemetry(&TelemetryBatch {
-            batch_id: batch.to_owned(),
-            node_id: f.node_id.clone(),
-            records: vec![TelemetryRecord {
-                account_id: f.account_id.clone(),
-                route: "/api/orders".into(),
-                region: "eu".into(),
-                window_start,
-                window_seconds: 60,
-                requests,
-                compute_ms: requests * 4,
-                egress_bytes: requests * 2_000,
-            }],
-        })
-        .await
-        .unwrap();
-    assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
-    receipt.accounts.into_iter().next().expect("the account's status")
-}
 
 /// Replaces the text of the input `css` with `text`.
 async fn fill(app: &Client, css: &str, text: &str) {
@@ -89,10 +35,10 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     require_session();
     keyring();
     let _turn = ONE_APP_AT_A_TIME.lock().await;
-    let f = production_account().await;
+    let f = LiveAccount::production().await;
     let url = f.running.url();
     let engine = edgecost_client::Client::new(&url, &f.account_token).unwrap();
-    push_requests(&f, "batch-1", 100_000).await;
+    f.push_requests("batch-1", 100_000).await;
     // The base fee so far; the budget leaves $4.00 of room above it (10,000 requests of
     // overage cost $0.40, so 100,000 past the quota reach the budget exactly).
     let spend = engine.budget().await.unwrap().spend_to_date;
@@ -152,7 +98,7 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     screenshot("dashboard-spend-chart-1200x800.png", 1200, 800);
 
     // The node's next batch takes the bill $6.00 past the base fee: past the budget.
-    push_requests(&f, "batch-2", 250_000).await;
+    f.push_requests("batch-2", 250_000).await;
     app.find(Locator::Css("#sync-now")).await.unwrap().click().await.unwrap();
     let alert = text_of(&app, "#dashboard-alerts li[data-kind=budget_spend]").await;
     assert!(alert.starts_with("Budget:") && alert.contains(&money(budget)), "{alert}");
@@ -215,7 +161,7 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     wait_for(&app, "#budget-saved").await;
     let capped = text_of(&app, "#budget-capped").await;
     assert!(capped.to_lowercase().starts_with("capped:") && capped.contains(&money(before.cost)), "{capped}");
-    let status = push_requests(&f, "batch-3", 50_000).await;
+    let status = f.push_requests("batch-3", 50_000).await;
     assert!(status.spend_capped && status.capped_meters.contains(&edgecost_api::Meter::Requests), "{status:?}");
     let after = engine.bill().await.unwrap();
     assert_eq!((after.cost, after.totals.requests), (before.cost, before.totals.requests + 50_000), "measured, not billed");
