@@ -469,7 +469,7 @@ struct Forecast {
 }
 
 /// Totals `elapsed / total` of the way from `from` to `to`, each counter rounded down.
-fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Result<UsageTotals> {
+pub(crate) fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Result<UsageTotals> {
     let (elapsed, total) = (i128::from(elapsed.min(total)), i128::from(total));
     let step = |a: u64, b: u64| -> Result<u64> {
         let grown = i128::from(b.saturating_sub(a)) * elapsed / total;

@@ -54,8 +54,14 @@ impl Engine {
         let mut totals = rating::project(&self.book, &s.regions, &s.period, &basis)?;
         // What a hard cap refused stays refused however far usage runs.
         totals.refused_by_cap = s.totals.refused_by_cap.clone();
-        // So does what the spend cap refused, and while it holds it refuses the rest too.
+        // So does what the spend cap refused, and while it holds it refuses the rest too; a
+        // cap not reached yet stops the projection where it would be.
         totals.spend_cap = s.totals.spend_cap.clone();
+        let holds = totals.spend_cap.as_ref().is_some_and(|c| c.holds());
+        let cap = if holds { None } else { self.store.controls(&account.0).await?.and_then(|c| c.spend_cap_cents) };
+        if let Some(cap_cents) = cap {
+            totals = crate::spend_cap::projected_under_cap(&self.book, s, &totals, ledger::from_cents(cap_cents), now)?;
+        }
         Ok((basis, totals))
     }
 

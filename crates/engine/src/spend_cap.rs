@@ -13,6 +13,10 @@
 //!   usage from then on counts again (until a new cap is reached). A cap set at or below the
 //!   spend already reached caps at once, from the usage measured then.
 //! - A cap holds for its billing period; the next period starts uncapped.
+//! - A run-rate projection that passes a cap not reached yet stops at it: usage grows evenly
+//!   from today's totals to the projected ones (as for the day a budget is reached), and the
+//!   cap is reached with the usage at the end of the last UTC day whose end costs at most the
+//!   cap; past that day's limits the projected usage is refused.
 //!
 //! Pure functions of their arguments; the engine calls them inside the transactions that read
 //! the usage they decide on.
@@ -195,4 +199,41 @@ pub(crate) fn check_after_batch(
     let next = capped(tier, &state, at, cap, now)?;
     let alert = reached_alert(account_id, period, cap, spend_at, now)?;
     Ok(CapCheck { reached: Some((to_row(&next)?, alert)), state: Some(next) })
+}
+
+/// `projected` (the period's run-rate totals) as the cap of `cap` would leave them when the
+/// cap has not been reached yet: unchanged when they cost at most the cap, otherwise capped
+/// at the end of the last UTC day whose end costs at most the cap (usage growing evenly from
+/// `state.totals` to `projected`), or at today's totals when even today's end passes it.
+pub(crate) fn projected_under_cap(
+    book: &PriceBook,
+    state: &crate::engine::PeriodState,
+    projected: &UsageTotals,
+    cap: Decimal,
+    now: DateTime<Utc>,
+) -> Result<UsageTotals> {
+    use chrono::{Duration, DurationRound};
+    let period = &state.period;
+    let spend_of = |t: &UsageTotals| spend(book, &state.changes, period, t, now);
+    if spend_of(projected)? <= cap {
+        return Ok(projected.clone());
+    }
+    let total = (period.end - now).num_seconds();
+    let mut day = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    let (mut last_under, mut reached_at) = (state.totals.clone(), now);
+    if total > 0 {
+        loop {
+            let end = (day + Duration::days(1)).min(period.end);
+            let at = crate::controls::between(&state.totals, projected, (end - now).num_seconds().max(0), total)?;
+            if spend_of(&at)? > cap || end >= period.end {
+                break;
+            }
+            (last_under, reached_at) = (at, end);
+            day += Duration::days(1);
+        }
+    }
+    let tier = book.tier(&state.tier).ok_or_else(|| EngineError::UnknownTier { tier: state.tier.clone(), known: book.tier_names() })?;
+    let held = projected.spend_cap.clone().unwrap_or_default();
+    let capped = capped(tier, &held, &last_under, cap, reached_at)?;
+    Ok(UsageTotals { spend_cap: Some(capped), ..projected.clone() })
 }

@@ -1546,6 +1546,24 @@ async fn the_spend_cap_refuses_what_would_cost_more_and_never_bills_it(db: Db) {
     assert!(!status.capped);
 }
 
+/// A run rate that would pass a cap not reached yet stops at it: steady 100,000 requests a day
+/// project 3,000,000 ($131.00); a $100.00 cap is reached on Nov 23 ($103.00 at its end), so the
+/// projection stops at Nov 22's end, 2,200,000 requests, $99.00.
+async fn the_projection_stops_where_the_spend_cap_would_be_reached(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    let with_budget = BudgetSettings { monthly_budget: Some(d("100.00")), spend_cap: Some(d("100.00")), ..Default::default() };
+    let status = f.engine.set_budget(&f.account, "cap", &with_budget, now).await.unwrap();
+    assert!(!status.capped);
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!((bill.cost, bill.projected_cost), (d("51.00"), d("99.00")));
+    assert_eq!(bill.projected_totals.requests, 3_000_000, "the projection still shows what would be measured");
+    let cap = bill.projected_totals.spend_cap.unwrap();
+    assert_eq!((cap.limit_requests, cap.capped_at), (Some(2_200_000), Some(t("2026-11-23T00:00:00Z"))));
+    // Without a cap the same account projects the whole run rate.
+    f.engine.set_budget(&f.account, "no-cap", &budget("100.00"), now).await.unwrap();
+    assert_eq!(f.engine.bill_to_date(&f.account, now).await.unwrap().projected_cost, d("131.00"));
+}
+
 /// Two hundred batches on two replicas race past a $30.00 cap: whatever their order, the
 /// spend stops exactly at the cap and everything past it is refused.
 async fn concurrent_ingest_stops_at_the_spend_cap(db: Db) {
@@ -1929,6 +1947,7 @@ conformance!(
     automatic_top_up_holds_its_ceiling_and_says_when_it_cannot_buy,
     the_spend_cap_refuses_what_would_cost_more_and_never_bills_it,
     concurrent_ingest_stops_at_the_spend_cap,
+    the_projection_stops_where_the_spend_cap_would_be_reached,
     points_racing_on_two_replicas_count_each_once,
     a_point_older_than_its_series_remembers_is_refused_as_too_old,
     points_stored_before_the_upgrade_are_remembered,

@@ -552,9 +552,13 @@ async fn the_spend_cap_reached_and_lifted_arrive_as_events() {
         assert_eq!(status, StatusCode::OK, "{set}");
         assert_eq!(set["capped"], json!(false), "{set}");
         eventually("both events delivered", || receiver.delivered().len() == 2).await;
-        let types: Vec<String> = receiver.received().iter().map(|r| r.event_type.clone()).collect();
-        assert_eq!(types, vec!["spend_cap.reached", "spend_cap.lifted"]);
-        let lifted: Value = serde_json::from_slice(&receiver.received()[1].body).unwrap();
+        // Deliveries run side by side: the two may arrive in either order.
+        let received = receiver.received();
+        let mut types: Vec<&str> = received.iter().map(|r| r.event_type.as_str()).collect();
+        types.sort_unstable();
+        assert_eq!(types, vec!["spend_cap.lifted", "spend_cap.reached"]);
+        let lifted = received.iter().find(|r| r.event_type == "spend_cap.lifted").unwrap();
+        let lifted: Value = serde_json::from_slice(&lifted.body).unwrap();
         assert_eq!((lifted["data"]["previous_cap"].as_str(), &lifted["data"]["spend_cap"]), (Some("10.00"), &Value::Null));
     })
     .await;
