@@ -75,6 +75,8 @@ pub(crate) fn month_metrics(
         }
         infrastructure_cost = Some(sum);
     }
+    let mrr = cents(mrr);
+    let infrastructure_cost = infrastructure_cost.map(cents);
     let gross_margin = infrastructure_cost.map(|c| mrr - c);
     let (upgrades, downgrades) = tier_moves(book, fleet, period, now);
 
@@ -90,7 +92,7 @@ pub(crate) fn month_metrics(
         nrr_percent: percent(cohort_now, cohort_before),
         grr_percent: percent(cohort_kept, cohort_before),
         logo_churn: ratio(churned.len(), cohort.len()),
-        churned_revenue,
+        churned_revenue: cents(churned_revenue),
         revenue_churn_percent: percent(churned_revenue, cohort_before),
         sandbox_conversion: sandbox_conversion(book, fleet, period, now),
         upgrades: count(upgrades),
@@ -138,11 +140,14 @@ fn revenue_by_tier(book: &PriceBook, current: &BTreeMap<usize, AccountMonth>) ->
     by_tier.into_values().map(with_cents).collect()
 }
 
-fn with_cents(mut t: TierRevenue) -> TierRevenue {
-    for v in [&mut t.base_fees, &mut t.overage, &mut t.revenue] {
-        v.rescale(v.scale().max(2));
-    }
-    t
+fn with_cents(t: TierRevenue) -> TierRevenue {
+    TierRevenue { base_fees: cents(t.base_fees), overage: cents(t.overage), revenue: cents(t.revenue), ..t }
+}
+
+/// A sum of amounts in cents written with two places also when it is zero (`0.00`).
+pub(crate) fn cents(mut amount: Decimal) -> Decimal {
+    amount.rescale(amount.scale().max(2));
+    amount
 }
 
 /// The tier's place in the book's order (smallest first).
@@ -271,11 +276,11 @@ fn margin_report(
         }
     }
     let (revenue, cost) = tiers.values().fold((Decimal::ZERO, Decimal::ZERO), |(r, c), t| (r + t.0, c + t.1));
-    let by_tier = tiers.into_iter().map(|(tier, (r, c))| TierMargin { tier, margin: margin(r, c) }).collect();
+    let by_tier = tiers.into_iter().map(|(tier, (r, c))| TierMargin { tier, margin: margin(cents(r), cents(c)) }).collect();
     let mut by_account: Vec<AccountMargin> = accounts
         .into_iter()
         .map(|(a, (tier, r, c))| {
-            let m = margin(r, c);
+            let m = margin(cents(r), cents(c));
             let account = &fleet.accounts[a];
             AccountMargin {
                 account_id: account.id.clone(),
@@ -286,7 +291,9 @@ fn margin_report(
             }
         })
         .collect();
-    // Lowest margin first; no revenue (no percentage) first of all; ties by account id.
-    by_account.sort_by(|x, y| x.margin.margin_percent.cmp(&y.margin.margin_percent).then_with(|| x.account_id.cmp(&y.account_id)));
-    Ok(MarginReport { threshold_percent, total: margin(revenue, cost), by_tier, by_account })
+    // Lowest margin first; no revenue (no percentage) first of all; ties by name, then id.
+    by_account.sort_by(|x, y| {
+        x.margin.margin_percent.cmp(&y.margin.margin_percent).then_with(|| (&x.name, &x.account_id).cmp(&(&y.name, &y.account_id)))
+    });
+    Ok(MarginReport { threshold_percent, total: margin(cents(revenue), cents(cost)), by_tier, by_account })
 }

@@ -9,7 +9,7 @@ use edgecost_pricing::{Decimal, InfrastructureCost, PriceBook, RateError};
 
 use super::fleet::{Fleet, account_month, judged_at, month_label, month_usage};
 use super::margin::{margin, percent, usage_cost};
-use super::metrics::tier_rank;
+use super::metrics::{cents, tier_rank};
 use crate::error::{EngineError, Result};
 use crate::period::Period;
 
@@ -97,9 +97,12 @@ pub(crate) fn what_if(
             revenue: change(s.before, s.after),
         })
         .collect();
-    accounts.sort_by(|x, y| y.revenue.change.cmp(&x.revenue.change).then_with(|| x.account_id.cmp(&y.account_id)));
+    // Largest rise first; equal changes by name, then id, so the order is the same wherever ids differ.
+    accounts.sort_by(|x, y| y.revenue.change.cmp(&x.revenue.change).then_with(|| (&x.name, &x.account_id).cmp(&(&y.name, &y.account_id))));
     let rises: Vec<WhatIfAccount> = accounts.iter().filter(|a| a.revenue.change > Decimal::ZERO).take(MOVERS_LISTED).cloned().collect();
-    let falls: Vec<WhatIfAccount> = accounts.iter().rev().filter(|a| a.revenue.change < Decimal::ZERO).take(MOVERS_LISTED).cloned().collect();
+    let mut falls: Vec<WhatIfAccount> = accounts.iter().filter(|a| a.revenue.change < Decimal::ZERO).cloned().collect();
+    falls.sort_by(|x, y| x.revenue.change.cmp(&y.revenue.change).then_with(|| (&x.name, &x.account_id).cmp(&(&y.name, &y.account_id))));
+    falls.truncate(MOVERS_LISTED);
 
     let cheapest_tier_changes = sums
         .iter()
@@ -127,8 +130,8 @@ pub(crate) fn what_if(
         rises,
         falls,
         cheapest_tier_changes,
-        margin_before: with_costs.then(|| margin(revenue_before, sums.values().map(|s| s.cost_before).sum())),
-        margin_after: with_costs.then(|| margin(revenue_after, sums.values().map(|s| s.cost_after).sum())),
+        margin_before: with_costs.then(|| margin(cents(revenue_before), cents(sums.values().map(|s| s.cost_before).sum()))),
+        margin_after: with_costs.then(|| margin(cents(revenue_after), cents(sums.values().map(|s| s.cost_after).sum()))),
         unrated,
     })
 }
@@ -143,10 +146,8 @@ fn cheapest(book: &PriceBook, usage: &edgecost_pricing::Usage) -> Result<Option<
 }
 
 /// Before and after, with the change and its percentage.
-fn change(mut before: Decimal, mut after: Decimal) -> RevenueChange {
-    for v in [&mut before, &mut after] {
-        v.rescale(v.scale().max(2));
-    }
+fn change(before: Decimal, after: Decimal) -> RevenueChange {
+    let (before, after) = (cents(before), cents(after));
     let change = after - before;
     RevenueChange { before, after, change, change_percent: percent(change, before) }
 }
