@@ -180,8 +180,13 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
     }
     out.push_str(&format!("\nCheapest tier changes: {}\n", r.cheapest_tier_changes.len()));
     if !r.cheapest_tier_changes.is_empty() {
-        let mut t =
-            Table::new(&[("Account", Align::Left), ("Name", Align::Left), ("Tier", Align::Left), ("Cheapest before", Align::Left), ("After", Align::Left)]);
+        let mut t = Table::new(&[
+            ("Account", Align::Left),
+            ("Name", Align::Left),
+            ("Tier", Align::Left),
+            ("Cheapest before", Align::Left),
+            ("After", Align::Left),
+        ]);
         for c in &r.cheapest_tier_changes {
             let none = || "-".to_owned();
             t.row([
@@ -195,15 +200,13 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         out.push_str(&t.render());
     }
     match (&r.margin_before, &r.margin_after) {
-        (Some(b), Some(a)) => out.push_str(&format!("\nGross margin before: {}\nGross margin after:  {}\n", margin_text(b), margin_text(a))),
+        (Some(b), Some(a)) => {
+            out.push_str(&format!("\nGross margin before: {}\nGross margin after:  {}\n", margin_text(b), margin_text(a)))
+        }
         _ => out.push_str("\nNo gross margin: neither price book carries infrastructure cost.\n"),
     }
     if !r.unrated.is_empty() {
-        out.push_str(&format!(
-            "\nLeft out ({}): their tier is not priced in the new book: {}\n",
-            r.unrated.len(),
-            r.unrated.join(", ")
-        ));
+        out.push_str(&format!("\nLeft out ({}): their tier is not priced in the new book: {}\n", r.unrated.len(), r.unrated.join(", ")));
     }
     out
 }

@@ -42,17 +42,27 @@ fn the_report_and_the_what_if_read_the_fleet_and_change_nothing() {
     // The three seeded months have all twelve accounts; their MRR is the sum of the tiers'.
     for m in &months[2..5] {
         assert_eq!(m["accounts"], 12, "{m}");
-        let tiers: f64 = m["revenue_by_tier"].as_array().unwrap().iter().map(|t| t["revenue"].as_str().unwrap().parse::<f64>().unwrap()).sum();
+        let tiers: f64 =
+            m["revenue_by_tier"].as_array().unwrap().iter().map(|t| t["revenue"].as_str().unwrap().parse::<f64>().unwrap()).sum();
         assert!((tiers - m["mrr"].as_str().unwrap().parse::<f64>().unwrap()).abs() < 0.001, "{m}");
     }
     assert!(report["margin"].is_null(), "the published book carries no infrastructure cost");
 
     let costs = home.path().join("costs.yaml");
-    std::fs::write(&costs, format!("{}\ninfrastructure_cost:\n  egress_gb: {{ default: \"0.05\" }}\n", PriceBook::published_yaml())).unwrap();
+    std::fs::write(&costs, format!("{}\ninfrastructure_cost:\n  egress_gb: {{ default: \"0.05\" }}\n", PriceBook::published_yaml()))
+        .unwrap();
     let costs = costs.display().to_string();
     let (code, out, err) = run(home.path(), &["admin", "report", "--costs", &costs, "--margin-below", "95", "--database", &url]);
     assert_eq!(code, Some(0), "{err}");
-    for expected in ["Operator report as of", "MRR", "NRR", "80%->upgrade", "Revenue by tier", "Gross margin over the months", "Accounts below 95% margin"] {
+    for expected in [
+        "Operator report as of",
+        "MRR",
+        "NRR",
+        "80%->upgrade",
+        "Revenue by tier",
+        "Gross margin over the months",
+        "Accounts below 95% margin",
+    ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
 

@@ -344,7 +344,10 @@ async fn what_if_figures(url: &str) {
     const ACCOUNTS: usize = 1_000;
     const MONTHS: u32 = 3;
     const RUNS: usize = 7;
-    let yaml = format!("{}\ninfrastructure_cost:\n  requests_per_10k: \"0.02\"\n  egress_gb: {{ default: \"0.04\" }}\n", PriceBook::published_yaml());
+    let yaml = format!(
+        "{}\ninfrastructure_cost:\n  requests_per_10k: \"0.02\"\n  egress_gb: {{ default: \"0.04\" }}\n",
+        PriceBook::published_yaml()
+    );
     let book = PriceBook::from_yaml_str(&yaml, "costed.yaml").unwrap();
     let engine = Engine::open(url, book).await.unwrap();
     let seeding = Instant::now();

@@ -111,7 +111,8 @@ impl Engine {
 /// after the current month.
 pub fn report_months(from: Option<&str>, to: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Period>> {
     let refuse = |reason: String| EngineError::InvalidReportRange { reason };
-    let month = |text: &str, name: &str| fleet::parse_month(text).ok_or_else(|| refuse(format!("{name} '{text}' is not a month (YYYY-MM)")));
+    let month =
+        |text: &str, name: &str| fleet::parse_month(text).ok_or_else(|| refuse(format!("{name} '{text}' is not a month (YYYY-MM)")));
     let current = Period::containing(now);
     let last = match to {
         Some(t) => month(t, "to")?,

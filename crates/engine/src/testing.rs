@@ -283,7 +283,8 @@ pub async fn seed_fleet(engine: &crate::Engine, accounts: usize, months: u32, no
             })
             .collect();
         for (c, chunk) in records.chunks(MAX_BATCH_RECORDS).enumerate() {
-            let batch = TelemetryBatch { batch_id: format!("fleet-{m}-{c}"), node_id: node_id.as_str().to_owned(), records: chunk.to_vec() };
+            let batch =
+                TelemetryBatch { batch_id: format!("fleet-{m}-{c}"), node_id: node_id.as_str().to_owned(), records: chunk.to_vec() };
             engine.ingest(&node_id, &batch, at).await.unwrap();
         }
         let later = at + Duration::hours(1);

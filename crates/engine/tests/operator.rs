@@ -24,7 +24,9 @@ fn book() -> PriceBook {
 
 /// Production at $25, scale at $59.
 fn proposed() -> PriceBook {
-    let yaml = PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: \"25.00\"").replace("base_fee: \"79.00\"", "base_fee: \"59.00\"");
+    let yaml = PriceBook::published_yaml()
+        .replace("base_fee: \"19.00\"", "base_fee: \"25.00\"")
+        .replace("base_fee: \"79.00\"", "base_fee: \"59.00\"");
     PriceBook::from_yaml_str(&yaml, "proposed.yaml").unwrap()
 }
 

@@ -49,11 +49,8 @@ pub(crate) struct Fleet {
 impl Fleet {
     /// Groups stored rows by account. Rows of an account the list does not hold are corrupt.
     pub fn from_rows(rows: FleetRows) -> Result<Fleet> {
-        let mut accounts: BTreeMap<String, FleetAccount> = rows
-            .accounts
-            .into_iter()
-            .map(|a| (a.id.clone(), FleetAccount { id: a.id, name: a.name, ..FleetAccount::default() }))
-            .collect();
+        let mut accounts: BTreeMap<String, FleetAccount> =
+            rows.accounts.into_iter().map(|a| (a.id.clone(), FleetAccount { id: a.id, name: a.name, ..FleetAccount::default() })).collect();
         let missing = |what: &str, id: &str| EngineError::CorruptRow { reason: format!("{what} of unknown account {id}") };
         for c in rows.changes {
             let a = accounts.get_mut(&c.account_id).ok_or_else(|| missing("a tier change", &c.account_id))?;
@@ -161,7 +158,13 @@ pub(crate) fn account_month(
     }
     let (totals, shares) = month_usage(book, account, period, at)?;
     let bill = book.rate(tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares))?;
-    Ok(Some(AccountMonth { account: index, tier: tier.to_owned(), base_fee: bill.base_fee, overage: bill.overage_total, capped: bill.capped }))
+    Ok(Some(AccountMonth {
+        account: index,
+        tier: tier.to_owned(),
+        base_fee: bill.base_fee,
+        overage: bill.overage_total,
+        capped: bill.capped,
+    }))
 }
 
 /// Every existing account's month, by account index.

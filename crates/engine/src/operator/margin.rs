@@ -75,7 +75,10 @@ mod tests {
             egress_gb: [("default".to_owned(), UnitCost(d("0.01"))), ("apac".to_owned(), UnitCost(d("0.025")))].into(),
         };
         let regions = [
-            RegionCounters { region: "eu".into(), counters: Counters { requests: 150_000, compute_ms: 500_000, egress_bytes: 40_000_000_000 } },
+            RegionCounters {
+                region: "eu".into(),
+                counters: Counters { requests: 150_000, compute_ms: 500_000, egress_bytes: 40_000_000_000 },
+            },
             RegionCounters { region: "apac".into(), counters: Counters { requests: 50_000, compute_ms: 0, egress_bytes: 3_000_000_000 } },
         ];
         // eu: 40 GB x 0.01 = 0.40; 15 x 0.015 = 0.225; 500 s x 0.00002 = 0.01

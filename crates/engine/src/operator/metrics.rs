@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use edgecost_api::{
-    AccountMargin, CreditPackActivity, MarginReport, MonthMetrics, OperatorReport, Ratio, TierMargin, TierRevenue,
-};
+use edgecost_api::{AccountMargin, CreditPackActivity, MarginReport, MonthMetrics, OperatorReport, Ratio, TierMargin, TierRevenue};
 use edgecost_pricing::{Decimal, InfrastructureCost, PriceBook};
 
 use super::fleet::{AccountMonth, Fleet, FleetAccount, fleet_month, judged_at, month_label};

@@ -141,10 +141,11 @@ fn fleet() -> Fleet {
             .usage("2026-09", 10_000, 1)
             .usage("2026-10", 10_000, 1)
             .usage("2026-11", 10_000, 1),
-        Account::new("a07", &[(CREATED, "sandbox")])
-            .usage("2026-08", 60_000, 12)
-            .usage("2026-09", 30_000, 3)
-            .notice_80("2026-08", "2026-08-05T00:00:00Z", "sandbox"),
+        Account::new("a07", &[(CREATED, "sandbox")]).usage("2026-08", 60_000, 12).usage("2026-09", 30_000, 3).notice_80(
+            "2026-08",
+            "2026-08-05T00:00:00Z",
+            "sandbox",
+        ),
         // Sep: 20 x 0.40 = 8.00 + 50 GB x 0.05 = 2.50: 29.50, of which packs paid 10.50.
         // Oct: 10 x 0.40 = 4.00: 23.00, all paid by packs.
         Account::new("a08", &[(CREATED, "production")])
@@ -414,8 +415,11 @@ fn what_if_rerates_the_last_three_months_under_the_proposed_book() {
     // 75 x 3 + 25 + 82.50 + 160 + 87.50 + 50 + 188.50 + 38.71 = 857.21; +5.79 = +0.68%.
     assert_eq!((r.total.before, r.total.after, r.total.change), (d("851.42"), d("857.21"), d("5.79")));
     assert_eq!(r.total.change_percent, Some(d("0.68")));
-    let tiers: Vec<(&str, u32, Decimal, Decimal, Option<Decimal>)> =
-        r.by_tier.iter().map(|t| (t.tier.as_str(), t.account_months, t.revenue.before, t.revenue.after, t.revenue.change_percent)).collect();
+    let tiers: Vec<(&str, u32, Decimal, Decimal, Option<Decimal>)> = r
+        .by_tier
+        .iter()
+        .map(|t| (t.tier.as_str(), t.account_months, t.revenue.before, t.revenue.after, t.revenue.change_percent))
+        .collect();
     // production account-months: 6 in Sep, 7 in Oct and Nov; scale: a03 and a11 each month.
     // production after: 160 + 166.21 + 182.50 = 508.71 (+112.79 on 395.92 = +28.49%);
     // scale after: 101 + 118 + 129.50 = 348.50 (-107 on 455.50 = -23.49%).

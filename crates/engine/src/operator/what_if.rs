@@ -84,8 +84,10 @@ pub(crate) fn what_if(
     }
 
     let total = change(sums.values().map(|s| s.before).sum(), sums.values().map(|s| s.after).sum());
-    let mut by_tier: Vec<WhatIfTier> =
-        tiers.into_iter().map(|(tier, (n, before, after))| WhatIfTier { tier, account_months: n, revenue: change(before, after) }).collect();
+    let mut by_tier: Vec<WhatIfTier> = tiers
+        .into_iter()
+        .map(|(tier, (n, before, after))| WhatIfTier { tier, account_months: n, revenue: change(before, after) })
+        .collect();
     by_tier.sort_by_key(|t| (tier_rank(current, &t.tier).unwrap_or(usize::MAX), t.tier.clone()));
 
     let mut accounts: Vec<WhatIfAccount> = sums

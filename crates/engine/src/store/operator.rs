@@ -112,10 +112,7 @@ macro_rules! impl_operator_store {
             }
 
             async fn operator_id_by_token(&self, token_hash: &str) -> $crate::error::Result<Option<String>> {
-                Ok(sqlx::query_scalar("SELECT id FROM operators WHERE token_hash = $1")
-                    .bind(token_hash)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                Ok(sqlx::query_scalar("SELECT id FROM operators WHERE token_hash = $1").bind(token_hash).fetch_optional(&self.pool).await?)
             }
 
             async fn fleet(&self, from: i64, to: i64) -> $crate::error::Result<$crate::store::operator::FleetRows> {
