@@ -43,6 +43,10 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::WebhookRegistration::export_all(dir)?;
     crate::Webhook::export_all(dir)?;
     crate::WebhookDeletion::export_all(dir)?;
+    crate::CreatedOperator::export_all(dir)?;
+    crate::OperatorReportQuery::export_all(dir)?;
+    crate::OperatorReport::export_all(dir)?;
+    crate::WhatIfReport::export_all(dir)?;
     crate::ErrorBody::export_all(dir)?;
     Ok(())
 }

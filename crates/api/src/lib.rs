@@ -28,6 +28,7 @@ mod credits;
 pub mod export;
 mod invoices;
 mod notices;
+mod operator;
 mod outlook;
 mod telemetry;
 mod usage;
@@ -47,6 +48,10 @@ pub use invoices::{
     DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary, MAX_INVOICE_PAGE,
 };
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
+pub use operator::{
+    AccountMargin, CheapestTierChange, CreatedOperator, CreditPackActivity, MAX_REPORT_MONTHS, Margin, MarginReport, MonthMetrics,
+    OperatorReport, OperatorReportQuery, Ratio, RevenueChange, TierMargin, TierRevenue, WhatIfAccount, WhatIfReport, WhatIfTier,
+};
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport,
     SHORT_HISTORY_SECONDS, SimulatedBill, TierMove, TierQuote, UpgradeQuote,

@@ -1,9 +1,14 @@
-//! `edgecost admin`: create accounts and edge nodes in the engine's database.
+//! `edgecost admin`: create accounts, edge nodes and operators in the engine's database, and
+//! read the operator's report and price-book what-if from it.
+
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use edgecost_api::OperatorReportQuery;
 use edgecost_engine::EngineError;
+use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::CliError;
 use crate::serve::{open_engine, runtime};
@@ -42,6 +47,52 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create an operator and print its id and token (shown once): it opens `/v1/admin/...`
+    /// and nothing else.
+    CreateOperator {
+        /// Who the token is for, such as `billing-team`.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The service's figures month by month: MRR and revenue by tier, NRR, churn, conversion,
+    /// upgrades, burst packs, the 80%-to-upgrade funnel, capped accounts and gross margin.
+    Report {
+        /// The first month, YYYY-MM (default: five months before --to).
+        #[arg(long, value_name = "YYYY-MM")]
+        from: Option<String>,
+        /// The last month, YYYY-MM, included (default: the current month).
+        #[arg(long, value_name = "YYYY-MM")]
+        to: Option<String>,
+        /// A price book whose `infrastructure_cost` prices the gross margin.
+        #[arg(long, value_name = "FILE")]
+        costs: Option<PathBuf>,
+        /// Flag accounts whose gross margin is below this percentage.
+        #[arg(long, value_name = "PERCENT", default_value = "50")]
+        margin_below: Decimal,
+        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-rate the recorded usage of the last closed months under another price book and show
+    /// revenue before and after per tier, the accounts whose bill moves most, the accounts
+    /// whose cheapest tier changes and gross margin. Read-only: no bill changes.
+    WhatIf {
+        /// The price book to try (YAML, or JSON by its extension).
+        #[arg(long, value_name = "FILE")]
+        price_book: PathBuf,
+        /// How many closed months to re-rate, newest last.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(edgecost_api::MAX_REPORT_MONTHS)))]
+        months: u32,
+        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
@@ -69,6 +120,40 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                         "node {} ({})\ntoken: {}\nThe token is shown only now; store it safely.",
                         created.node_id, created.name, created.token
                     ));
+                }
+            }
+            AdminCommand::CreateOperator { name, database, json } => {
+                let engine = open_engine(database.as_deref()).await?;
+                let created = engine.create_operator(name, chrono::Utc::now()).await.map_err(engine_error)?;
+                if *json {
+                    crate::emit(&serde_json::to_string_pretty(&created).context("encoding JSON")?);
+                } else {
+                    crate::emit(&format!(
+                        "operator {} ({})\ntoken: {}\nThe token is shown only now; store it safely.",
+                        created.operator_id, created.name, created.token
+                    ));
+                }
+            }
+            AdminCommand::Report { from, to, costs, margin_below, database, json } => {
+                let costs = costs.as_deref().map(PriceBook::load).transpose().map_err(CliError::input)?;
+                let engine = open_engine(database.as_deref()).await?;
+                let query = OperatorReportQuery { from: from.clone(), to: to.clone(), margin_below: Some(*margin_below) };
+                let costs = costs.as_ref().and_then(|b| b.infrastructure_cost.as_ref()).or(engine.book().infrastructure_cost.as_ref());
+                let report = engine.operator_report(&query, costs, chrono::Utc::now()).await.map_err(engine_error)?;
+                if *json {
+                    crate::emit(&serde_json::to_string_pretty(&report).context("encoding JSON")?);
+                } else {
+                    crate::emit(&crate::operator::report_text(&report));
+                }
+            }
+            AdminCommand::WhatIf { price_book, months, database, json } => {
+                let proposed = PriceBook::load(price_book).map_err(CliError::input)?;
+                let engine = open_engine(database.as_deref()).await?;
+                let report = engine.what_if(&proposed, *months, chrono::Utc::now()).await.map_err(engine_error)?;
+                if *json {
+                    crate::emit(&serde_json::to_string_pretty(&report).context("encoding JSON")?);
+                } else {
+                    crate::emit(&crate::operator::what_if_text(&report));
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod args;
+mod operator;
 mod plan;
 mod price;
 mod review;
@@ -42,7 +43,8 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Run the billing engine's HTTP API (telemetry ingest and the account API).
     Serve(serve::ServeArgs),
-    /// Create accounts and edge nodes in the billing engine's database.
+    /// Create accounts, edge nodes and operators in the billing engine's database; the
+    /// operator's report and price-book what-if.
     Admin(admin::AdminArgs),
     /// Print shell completions: `edgecost completions bash > ~/.local/share/bash-completion/completions/edgecost`.
     Completions {

@@ -13,6 +13,9 @@
 //!   records/s on the same data in the same run (goal: >= 0.7x native). Every batch has a point
 //!   of each of 10,000 series (5,000 per metric), one minute after the last.
 //!
+//! - the operator's price-book what-if over 1,000 accounts x 3 closed months on SQLite (goal:
+//!   under a second), beside the operator's report over the same fleet.
+//!
 //! `EDGECOST_BENCH_RECORDS` sets the records ingested per backend (default 200,000);
 //! `EDGECOST_BENCH_BACKENDS=sqlite` or `=postgres` runs one backend.
 //! Run with `cargo bench -p edgecost-engine --bench engine`.
@@ -335,6 +338,55 @@ fn ms(d: StdDuration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
+/// The what-if an operator runs interactively: every account's last three closed months
+/// re-rated under another book, read from a SQLite file (median and slowest of several runs).
+async fn what_if_figures(url: &str) {
+    const ACCOUNTS: usize = 1_000;
+    const MONTHS: u32 = 3;
+    const RUNS: usize = 7;
+    let yaml = format!(
+        "{}\ninfrastructure_cost:\n  requests_per_10k: \"0.02\"\n  egress_gb: {{ default: \"0.04\" }}\n",
+        PriceBook::published_yaml()
+    );
+    let book = PriceBook::from_yaml_str(&yaml, "costed.yaml").unwrap();
+    let engine = Engine::open(url, book).await.unwrap();
+    let seeding = Instant::now();
+    edgecost_engine::testing::seed_fleet(&engine, ACCOUNTS, MONTHS, now()).await;
+    let seeded = seeding.elapsed();
+    let proposed_yaml = PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: \"25.00\"");
+    let proposed = PriceBook::from_yaml_str(&proposed_yaml, "proposed.yaml").unwrap();
+    let time = |samples: &mut Vec<StdDuration>| {
+        samples.sort();
+        (samples[samples.len() / 2], samples[samples.len() - 1])
+    };
+    let mut what_if = Vec::with_capacity(RUNS);
+    let mut rated = 0;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let r = engine.what_if(&proposed, MONTHS, now()).await.unwrap();
+        what_if.push(started.elapsed());
+        rated = r.by_tier.iter().map(|t| t.account_months).sum::<u32>();
+    }
+    let mut report = Vec::with_capacity(RUNS);
+    let query = edgecost_api::OperatorReportQuery { from: None, to: None, margin_below: None };
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        engine.operator_report(&query, engine.book().infrastructure_cost.as_ref(), now()).await.unwrap();
+        report.push(started.elapsed());
+    }
+    let ((wi_median, wi_max), (r_median, r_max)) = (time(&mut what_if), time(&mut report));
+    println!(
+        "what-if on sqlite, {ACCOUNTS} accounts x {MONTHS} months ({rated} account-months re-rated): median {:.0} ms, slowest {:.0} ms of {RUNS} \
+         (goal < 1000 ms); operator report, 6 months: median {:.0} ms, slowest {:.0} ms (fleet seeded in {:.1} s)",
+        wi_median.as_secs_f64() * 1e3,
+        wi_max.as_secs_f64() * 1e3,
+        r_median.as_secs_f64() * 1e3,
+        r_max.as_secs_f64() * 1e3,
+        seeded.as_secs_f64(),
+    );
+    engine.close().await;
+}
+
 fn main() {
     let records: usize = std::env::var("EDGECOST_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -344,8 +396,13 @@ fn main() {
         // EDGECOST_BENCH_BACKENDS=sqlite or =postgres runs one backend only.
         let only = std::env::var("EDGECOST_BENCH_BACKENDS").unwrap_or_default();
         let run = |backend: &str| only.is_empty() || only.split(',').any(|b| b == backend);
-        // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone, =query the usage queries alone.
+        // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone, =query the usage queries
+        // alone, =what-if the what-if's.
         let only_part = std::env::var("EDGECOST_BENCH_ONLY").unwrap_or_default();
+        if only_part == "what-if" {
+            what_if_figures(&sqlite("what-if.db")).await;
+            return;
+        }
         let otlp_only = only_part == "otlp";
         let query_only = only_part == "query";
         if run("sqlite") && !otlp_only && !query_only {
@@ -366,6 +423,9 @@ fn main() {
         }
         if let Some(pg) = pg.as_ref().filter(|_| !otlp_only) {
             query_figures("postgres", &pg.create_database().await).await;
+        }
+        if run("sqlite") && !otlp_only && !query_only {
+            what_if_figures(&sqlite("what-if.db")).await;
         }
     });
 }

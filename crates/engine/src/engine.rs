@@ -1119,7 +1119,7 @@ pub(crate) struct PeriodState {
     pub(crate) changes: Vec<TierChangeRow>,
 }
 
-fn check_name(field: &'static str, name: &str) -> Result<()> {
+pub(crate) fn check_name(field: &'static str, name: &str) -> Result<()> {
     let ok = !name.trim().is_empty() && name.chars().count() <= NAME_CHARS_MAX && !name.chars().any(char::is_control);
     if ok { Ok(()) } else { Err(EngineError::InvalidName { field, max: NAME_CHARS_MAX }) }
 }

@@ -47,6 +47,8 @@ pub enum EngineError {
     InvalidPackCount { packs: u32, max: u32 },
     #[error("invalid usage query: {reason}")]
     InvalidUsageQuery { reason: String },
+    #[error("invalid report range: {reason}")]
+    InvalidReportRange { reason: String },
     #[error("the cursor is not one this API returned")]
     InvalidCursor,
     #[error("the credit ledger of account {account_id} does not add up: {reason}")]
@@ -94,6 +96,7 @@ impl EngineError {
             EngineError::InvalidPackCount { .. } => "invalid_pack_count",
             EngineError::InvalidControls { .. } => "invalid_controls",
             EngineError::InvalidUsageQuery { .. } => "invalid_usage_query",
+            EngineError::InvalidReportRange { .. } => "invalid_report_range",
             EngineError::InvalidCursor => "invalid_cursor",
             EngineError::LedgerInconsistent { .. } => "ledger_inconsistent",
             EngineError::CorruptRow { .. } => "corrupt_row",

@@ -55,6 +55,7 @@ mod error;
 pub mod events;
 mod invoices;
 mod ledger;
+mod operator;
 pub mod otlp;
 mod outlook;
 mod period;
@@ -76,6 +77,7 @@ pub use engine::{
     AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX,
 };
 pub use error::{EngineError, Result};
+pub use operator::{FUNNEL_DAYS, MARGIN_THRESHOLD_PERCENT_DEFAULT, OperatorId, REPORT_MONTHS_DEFAULT, report_months};
 pub use period::Period;
 pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};
 pub use quotes::ROUTE_COST_PERIODS_MAX;

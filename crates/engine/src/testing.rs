@@ -223,3 +223,85 @@ pub async fn fill_hourly_history(url: &str, first_hour: i64, hours: i64) {
         sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
     }
 }
+
+/// Accounts a fleet seeded by [`seed_fleet`] is named after: `fleet-0000`, `fleet-0001`, ...
+pub const FLEET_NAME_PREFIX: &str = "fleet-";
+
+/// Seeds a deterministic fleet for the operator's report, its tests and its benchmark:
+/// `accounts` accounts created at the start of the month `months` months before `now`'s
+/// (sandbox, production, production, scale in turn), with one hour of usage in each of those
+/// months (an account's region, requests, egress and compute follow from its index, and grow
+/// month by month), a burst pack bought in the first month by every fifth production account,
+/// and tier moves in the second month: every tenth account from production to scale, every
+/// eighth from sandbox to production, and every twelfth from scale down to production from the
+/// next month. Every call on the engine takes its `now` inside the month it acts on, so the
+/// fleet is the same on every backend. Answers the accounts in index order.
+pub async fn seed_fleet(engine: &crate::Engine, accounts: usize, months: u32, now: chrono::DateTime<chrono::Utc>) -> Vec<crate::AccountId> {
+    use chrono::Duration;
+    use edgecost_api::{CreditPurchaseRequest, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord, TierChangeRequest};
+
+    use crate::Period;
+    let mut periods = Vec::new();
+    let mut p = Period::containing(now);
+    for _ in 0..months {
+        p = Period::containing(p.start - Duration::seconds(1));
+        periods.push(p);
+    }
+    periods.reverse();
+    let Some(first) = periods.first() else { return Vec::new() };
+    let created = first.start;
+    let node = engine.create_node("fleet-node", created).await.unwrap();
+    let node_id = engine.authenticate_node(&node.token).await.unwrap();
+    let tier_of = |i: usize| match i % 4 {
+        0 => "sandbox",
+        3 => "scale",
+        _ => "production",
+    };
+    let mut ids = Vec::with_capacity(accounts);
+    for i in 0..accounts {
+        let a = engine.create_account(&format!("{FLEET_NAME_PREFIX}{i:04}"), tier_of(i), created).await.unwrap();
+        ids.push(engine.authenticate_account(&a.token).await.unwrap());
+    }
+    for (m, period) in periods.iter().enumerate() {
+        let window_start = period.start + Duration::days(9);
+        let at = period.start + Duration::days(19);
+        let records: Vec<TelemetryRecord> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let requests = ((i as u64 * 7_919) % 300_000 + 10_000) * (m as u64 + 2) / 2;
+                TelemetryRecord {
+                    account_id: id.as_str().to_owned(),
+                    route: "/api".to_owned(),
+                    region: ["na", "eu", "apac", "sa"][i % 4].to_owned(),
+                    window_start,
+                    window_seconds: 3_600,
+                    requests,
+                    compute_ms: requests * 3,
+                    egress_bytes: requests * 150_000,
+                }
+            })
+            .collect();
+        for (c, chunk) in records.chunks(MAX_BATCH_RECORDS).enumerate() {
+            let batch =
+                TelemetryBatch { batch_id: format!("fleet-{m}-{c}"), node_id: node_id.as_str().to_owned(), records: chunk.to_vec() };
+            engine.ingest(&node_id, &batch, at).await.unwrap();
+        }
+        let later = at + Duration::hours(1);
+        for (i, id) in ids.iter().enumerate() {
+            if m == 0 && i % 5 == 2 && tier_of(i) == "production" {
+                engine.purchase_credits(id, "fleet-pack", &CreditPurchaseRequest { packs: 1 }, later).await.unwrap();
+            }
+            let to = match (m, tier_of(i)) {
+                (1, "production") if i % 10 == 1 => Some("scale"),
+                (1, "sandbox") if i % 8 == 0 => Some("production"),
+                (1, "scale") if i % 12 == 3 => Some("production"),
+                _ => None,
+            };
+            if let Some(tier) = to {
+                engine.change_tier(id, "fleet-move", &TierChangeRequest { tier: tier.to_owned() }, later).await.unwrap();
+            }
+        }
+    }
+    ids
+}

@@ -220,6 +220,44 @@ pub struct PriceBook {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, f64>")]
     pub regions: BTreeMap<String, RegionWeight>,
+    /// What serving each meter costs the operator, for gross margin. Internal: the book
+    /// accounts see ([`PriceBook::published_terms`]) leaves it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infrastructure_cost: Option<InfrastructureCost>,
+}
+
+/// The operator's own cost of serving usage, per unit of each meter. A meter left out costs
+/// nothing. Each price may be a fraction of a cent; a cost is rounded to the cent only where
+/// it is summed for an account's month.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InfrastructureCost {
+    /// Per compute second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub compute_second: Option<UnitCost>,
+    /// Per 10,000 requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub requests_per_10k: Option<UnitCost>,
+    /// Per GB (10^9 bytes actually served, not region-weighted) by region; `default` prices
+    /// the regions not listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub egress_gb: BTreeMap<String, UnitCost>,
+}
+
+/// One unit's infrastructure cost: an exact decimal amount, zero or more, at most the bound of
+/// an overage rate's price.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UnitCost(#[serde(deserialize_with = "decimal::rate_price")] pub Decimal);
+
+impl InfrastructureCost {
+    /// The cost of one GB served from `region`: its own price, else `default`'s, else none.
+    pub fn egress_gb_in(&self, region: &str) -> Option<Decimal> {
+        self.egress_gb.get(region).or_else(|| self.egress_gb.get("default")).map(|c| c.0)
+    }
 }
 
 /// A region's egress weight, an exact decimal (1.0 for the reference regions).
@@ -256,6 +294,11 @@ impl PriceBook {
             PriceBook::from_yaml_str(DEFAULT_BOOK_YAML, "<published price book>")
                 .expect("the embedded price book is valid; a unit test checks it")
         })
+    }
+
+    /// The book as accounts see it: the same terms without the operator's infrastructure cost.
+    pub fn published_terms(&self) -> PriceBook {
+        PriceBook { infrastructure_cost: None, ..self.clone() }
     }
 
     /// The YAML text of the published book, as shipped.

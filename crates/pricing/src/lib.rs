@@ -26,7 +26,9 @@ mod quantity;
 mod rate;
 pub mod shares;
 
-pub use book::{CreditPack, FORMAT_VERSION, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight, Tier};
+pub use book::{
+    CreditPack, FORMAT_VERSION, InfrastructureCost, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight, Tier, UnitCost,
+};
 pub use compare::{Comparison, Prepay, RANKING_RULE, Recommendation, TierOption, packs_to_cover};
 pub use decimal::{money as deserialize_money, parse_decimal, quantity as deserialize_quantity};
 pub use error::{PriceBookError, RateError};

@@ -177,3 +177,28 @@ mod extremes {
         }
     }
 }
+
+#[test]
+fn infrastructure_cost_is_read_exactly_and_left_out_of_the_published_terms() {
+    let yaml = format!(
+        "{}\ninfrastructure_cost:\n  compute_second: \"0.00001\"\n  requests_per_10k: \"0.01\"\n  egress_gb: {{ default: \"0.05\", apac: \"0.10\" }}\n",
+        PriceBook::published_yaml()
+    );
+    let book = PriceBook::from_yaml_str(&yaml, "costed.yaml").unwrap();
+    let costs = book.infrastructure_cost.as_ref().unwrap();
+    assert_eq!(costs.compute_second.unwrap().0.to_string(), "0.00001");
+    assert_eq!(costs.egress_gb_in("apac").unwrap().to_string(), "0.10");
+    assert_eq!(costs.egress_gb_in("sa").unwrap().to_string(), "0.05", "unlisted regions take default");
+    assert_eq!(PriceBook::from_json_str(&book.to_json(), "costed.json").unwrap(), book, "round-trips");
+    let terms = book.published_terms();
+    assert!(terms.infrastructure_cost.is_none());
+    assert!(!terms.to_json().contains("infrastructure_cost"));
+    assert_eq!(terms.tiers, book.tiers);
+
+    // Money stays exact: a bare float, a negative cost and an unknown meter are refused.
+    for bad in ["compute_second: 0.00001", "compute_second: \"-0.01\"", "egress_bytes: \"0.01\""] {
+        let yaml = format!("{}\ninfrastructure_cost:\n  {bad}\n", PriceBook::published_yaml());
+        assert!(PriceBook::from_yaml_str(&yaml, "bad.yaml").is_err(), "{bad}");
+    }
+    assert!(PriceBook::published().infrastructure_cost.is_none());
+}

@@ -1,4 +1,6 @@
-//! Bearer-token extractors: one for account tokens, one for edge-node tokens.
+//! Bearer-token extractors: one for account tokens, one for edge-node tokens, one for
+//! operator tokens. Each kind opens its own routes only: the engine tells them apart by prefix
+//! and keeps them in separate tables.
 //!
 //! A handler that takes [`AccountAuth`] runs only for a valid account token and then acts on
 //! that account alone: no route takes an account id from the client, so another account's data
@@ -7,7 +9,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use edgecost_engine::{AccountId, NodeId};
+use edgecost_engine::{AccountId, NodeId, OperatorId};
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -25,6 +27,12 @@ pub struct AccountAuth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeAuth {
     pub node: NodeId,
+}
+
+/// The operator the request's token belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorAuth {
+    pub operator: OperatorId,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -59,6 +67,16 @@ impl FromRequestParts<AppState> for NodeAuth {
         let token = bearer_token(parts)?;
         let node = state.engine.authenticate_node(token).await?;
         Ok(NodeAuth { node })
+    }
+}
+
+impl FromRequestParts<AppState> for OperatorAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer_token(parts)?;
+        let operator = state.engine.authenticate_operator(token).await?;
+        Ok(OperatorAuth { operator })
     }
 }
 

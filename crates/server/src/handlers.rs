@@ -355,13 +355,14 @@ pub async fn notices(State(state): State<AppState>, auth: AccountAuth) -> Result
     Ok(Json(state.engine.notices(&auth.account, now).await?))
 }
 
-/// The price book the engine rates with (no token needed: prices are public).
+/// The price book the engine rates with (no token needed: prices are public), without the
+/// operator's infrastructure cost.
 #[utoipa::path(
     get, path = "/v1/price-book", tag = "pricing",
     responses((status = 200, description = "The price book in its JSON form", body = Object))
 )]
 pub async fn price_book(State(state): State<AppState>) -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], state.engine.book().to_json())
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], state.engine.book().published_terms().to_json())
 }
 
 /// Liveness: the process answers.

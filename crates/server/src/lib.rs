@@ -6,7 +6,7 @@
 //! for an operator-only address (`edgecost serve --metrics-listen`). Connections are bounded
 //! in number and in the time a client may take to send a request ([`ConnectionLimits`]). Handlers read the time from the state's [`Clock`] and pass it to the
 //! engine; they authenticate with bearer tokens (account tokens for `/v1/account/*`, node
-//! tokens for `/v1/telemetry`). Every error answers `{code, message}` ([`AppError`]).
+//! tokens for `/v1/telemetry`, operator tokens for `/v1/admin/*`). Every error answers `{code, message}` ([`AppError`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod auth;
 mod clock;
 mod controls;
@@ -40,7 +41,7 @@ use std::net::SocketAddr;
 
 use edgecost_engine::Engine;
 
-pub use auth::{AccountAuth, NodeAuth};
+pub use auth::{AccountAuth, NodeAuth, OperatorAuth};
 pub use clock::Clock;
 pub use error::AppError;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{controls, formats, handlers, webhooks};
+use crate::{admin, controls, formats, handlers, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,7 @@ use crate::{controls, formats, handlers, webhooks};
         webhooks::get_webhook,
         webhooks::put_webhook,
         webhooks::delete_webhook,
+        admin::report,
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,
@@ -57,7 +58,7 @@ use crate::{controls, formats, handlers, webhooks};
 )]
 struct ApiDoc;
 
-/// Declares the two kinds of bearer token the paths refer to.
+/// Declares the three kinds of bearer token the paths refer to.
 struct BearerSchemes;
 
 impl Modify for BearerSchemes {
@@ -66,6 +67,7 @@ impl Modify for BearerSchemes {
         for (name, what) in [
             ("account_token", "An account token from `edgecost admin create-account`"),
             ("node_token", "An edge-node token from `edgecost admin create-node`"),
+            ("operator_token", "An operator token from `edgecost admin create-operator`"),
         ] {
             components.add_security_scheme(
                 name,

@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post};
 
+use crate::admin;
 use crate::controls;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -56,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/budget", get(controls::budget).put(controls::set_budget))
         .route("/v1/account/auto-top-up", get(controls::auto_top_up).put(controls::set_auto_top_up))
         .route("/v1/account/webhooks", get(webhooks::get_webhook).put(webhooks::put_webhook).delete(webhooks::delete_webhook))
+        // The service's operator (operator token).
+        .route("/v1/admin/report", get(admin::report))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))

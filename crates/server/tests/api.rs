@@ -349,6 +349,7 @@ async fn the_openapi_document_lists_every_route() {
         ("/v1/account/webhooks", "get"),
         ("/v1/account/webhooks", "put"),
         ("/v1/account/webhooks", "delete"),
+        ("/v1/admin/report", "get"),
         ("/v1/price-book", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
@@ -377,6 +378,7 @@ async fn the_openapi_document_lists_every_route() {
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["account_token"]["scheme"], "bearer");
     assert_eq!(schemes["node_token"]["scheme"], "bearer");
+    assert_eq!(schemes["operator_token"]["scheme"], "bearer");
     assert!(doc["components"]["schemas"]["TelemetryBatch"].is_object());
     // Every write that acts on money, the tier or the spend controls documents its required
     // idempotency key.

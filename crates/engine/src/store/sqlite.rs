@@ -296,5 +296,6 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::operator::impl_operator_store!(SqliteStore);
 impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 super::webhooks::impl_webhook_store!(SqliteStore, sqlx::sqlite::SqliteRow, "");
