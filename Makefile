@@ -61,6 +61,9 @@ bench: setup
 	$(CARGO) bench --locked -p edgecost-server --bench http
 	$(CARGO) bench --locked -p edgecost-desktop --bench plan_session
 	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
+	$(CARGO) build --locked --release -p edgecost --bin edgecost
+	@echo "release binaries (what the package installs):"
+	@stat -c '%s %n' target/release/edgecost-app target/release/edgecost | awk '{ printf "  %-28s %6.1f MiB\n", $$2, $$1 / 1048576 }'
 	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example bench_app
 	EDGECOST_APP=$(CURDIR)/target/release/edgecost-app $(HEADLESS) $(CARGO) bench --locked -p edgecost-e2e --bench planner_latency --profile dev
 
