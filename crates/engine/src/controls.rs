@@ -361,7 +361,9 @@ fn new_spend_cap(
     account_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(Option<SpendCapRow>, Vec<AlertRow>)> {
-    let Some(tier_name) = rating::tier_at(&read.changes, now) else { return Ok((None, Vec::new())) };
+    if rating::tier_at(&read.changes, now).is_none() {
+        return Ok((None, Vec::new()));
+    }
     let mut totals = rating::totals(book, &read.usage)?;
     totals.refused_by_cap = rating::refused_in(&read.changes, period, now);
     let old = spend_cap::state_of(read.spend_cap.as_ref())?.unwrap_or_default();
@@ -373,9 +375,7 @@ fn new_spend_cap(
         let with = UsageTotals { spend_cap: Some(state.clone()), ..totals.clone() };
         let spent = spend_cap::spend(book, &read.changes, period, &with, now)?;
         if spent >= cap {
-            let tier =
-                book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier { tier: tier_name.to_owned(), known: book.tier_names() })?;
-            next = spend_cap::capped(tier, &state, &totals, cap, now)?;
+            next = spend_cap::capped(spend_cap::tier_in_effect(book, &read.changes, now)?, &state, &totals, cap, now)?;
             alerts.push(spend_cap::reached_alert(account_id, period, cap, spent, now)?);
         }
     }

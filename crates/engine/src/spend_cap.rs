@@ -44,9 +44,15 @@ pub(crate) fn spend(
     totals: &UsageTotals,
     now: DateTime<Utc>,
 ) -> Result<Decimal> {
-    let tier = rating::tier_at(changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+    let tier = tier_in_effect(book, changes, now)?;
     let options = period.rate_options(Decimal::ZERO, rating::base_fee_shares(changes, period, now));
-    Ok(book.rate(tier, &totals.usage(), &options)?.cost())
+    Ok(book.rate(&tier.name, &totals.usage(), &options)?.cost())
+}
+
+/// The tier of `book` in effect at `now`.
+pub(crate) fn tier_in_effect<'b>(book: &'b PriceBook, changes: &[TierChangeRow], now: DateTime<Utc>) -> Result<&'b Tier> {
+    let name = rating::tier_at(changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
+    book.tier(name).ok_or_else(|| EngineError::UnknownTier { tier: name.to_owned(), known: book.tier_names() })
 }
 
 /// `state` capped at `now` with the usage `at` measured: each meter `tier` bills overage for
@@ -193,8 +199,7 @@ pub(crate) fn check_after_batch(
     if spend_after < cap {
         return Ok(CapCheck { state: row.is_some().then_some(state), reached: None });
     }
-    let tier_name = rating::tier_at(changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
-    let tier = book.tier(tier_name).ok_or_else(|| EngineError::UnknownTier { tier: tier_name.to_owned(), known: book.tier_names() })?;
+    let tier = tier_in_effect(book, changes, now)?;
     let (at, spend_at) = if spend_after > cap { (before, spend(book, changes, period, &with(before), now)?) } else { (after, spend_after) };
     let next = capped(tier, &state, at, cap, now)?;
     let alert = reached_alert(account_id, period, cap, spend_at, now)?;

@@ -439,6 +439,20 @@ pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
     serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
 }
 
+fn corrupt_queued(reason: String) -> crate::EngineError {
+    crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") }
+}
+
+/// Queued hourly sums (see [`encode_hourly`]) as their strings and their numbers, seven per
+/// key; checked to hold whole keys.
+fn decode_queued(queued: &str) -> Result<(Vec<String>, Vec<i64>)> {
+    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt_queued(e.to_string()))?;
+    if numbers.len() % 7 != 0 {
+        return Err(corrupt_queued(format!("{} numbers", numbers.len())));
+    }
+    Ok((strings, numbers))
+}
+
 /// Appends the hours of `account_id` within `[from, to)` from queued hourly sums (see
 /// [`encode_hourly`]) to `hours`, keyed by `group`; one row per queued sum.
 pub(crate) fn queued_hours_of(
@@ -449,13 +463,9 @@ pub(crate) fn queued_hours_of(
     group: GroupColumn,
     hours: &mut Vec<BucketRow>,
 ) -> Result<()> {
-    let corrupt = |reason: String| crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") };
-    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt(e.to_string()))?;
-    if numbers.len() % 7 != 0 {
-        return Err(corrupt(format!("{} numbers", numbers.len())));
-    }
+    let (strings, numbers) = decode_queued(queued)?;
     let Some(account) = strings.iter().position(|s| s == account_id) else { return Ok(()) };
-    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).ok_or_else(|| corrupt(format!("string {i}")));
+    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).ok_or_else(|| corrupt_queued(format!("string {i}")));
     for n in numbers.chunks_exact(7) {
         if n[0] != account as i64 || n[1] < from || n[1] >= to {
             continue;
@@ -478,11 +488,7 @@ pub(crate) fn add_queued_hourly(
     totals: &mut BTreeMap<HourKey, Counters>,
     shared: &mut std::collections::HashSet<Arc<str>>,
 ) -> Result<()> {
-    let corrupt = |reason: String| crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") };
-    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt(e.to_string()))?;
-    if numbers.len() % 7 != 0 {
-        return Err(corrupt(format!("{} numbers", numbers.len())));
-    }
+    let (strings, numbers) = decode_queued(queued)?;
     let strings: Vec<Arc<str>> = strings
         .into_iter()
         .map(|s| match shared.get(s.as_str()) {
@@ -494,7 +500,8 @@ pub(crate) fn add_queued_hourly(
             }
         })
         .collect();
-    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt(format!("string {i}")));
+    let string =
+        |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt_queued(format!("string {i}")));
     for n in numbers.chunks_exact(7) {
         let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
         let account = string(n[0])?;
