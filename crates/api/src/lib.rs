@@ -57,8 +57,8 @@ pub use outlook::{
     SHORT_HISTORY_SECONDS, SimulatedBill, TierMove, TierQuote, UpgradeQuote,
 };
 pub use telemetry::{
-    AccountIngestStatus, EventRefusal, EventsReceipt, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,
-    MAX_WINDOW_SECONDS, RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
+    AccountIngestStatus, AccountLimits, EventRefusal, EventsReceipt, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,
+    MAX_WINDOW_SECONDS, NodeLimits, RecordRejection, RejectionReason, TelemetryBatch, TelemetryRecord,
 };
 pub use usage::{
     DEFAULT_USAGE_LOG_PAGE, Granularity, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS, UsageGrouping, UsageLine, UsageLogEntry,

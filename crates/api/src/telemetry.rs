@@ -113,6 +113,34 @@ pub struct AccountIngestStatus {
     pub spend_capped: bool,
 }
 
+/// What the edge must enforce for the accounts it serves: `GET /v1/nodes/limits`. Every node
+/// may serve any account; an account that is not listed has nothing to enforce.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct NodeLimits {
+    /// The start of the billing period the caps below belong to.
+    pub period_start: DateTime<Utc>,
+    /// Accounts with a rate limit, capped meters or a spend cap, by account id.
+    pub accounts: Vec<AccountLimits>,
+}
+
+/// One account's limits at the edge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct AccountLimits {
+    pub account_id: String,
+    pub tier: String,
+    /// Requests a second the account may send, across every node; answer more with 429.
+    /// `null`: no rate limit.
+    pub requests_per_second: Option<u32>,
+    /// Serve no more of these meters this period (as in the ingest receipt).
+    pub capped_meters: Vec<Meter>,
+    /// The account's spend cap for the period, a decimal amount, if it set one.
+    #[ts(type = "string | null")]
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub spend_cap: Option<rust_decimal::Decimal>,
+    /// The spend cap was reached this period (and not since raised or removed).
+    pub spend_capped: bool,
+}
+
 /// The answer to a batch, sent only after it is durably stored. A replay of the same batch
 /// gets this same answer again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]

@@ -47,6 +47,16 @@ pub struct ServeArgs {
     /// link-local, ...): for an engine whose accounts are all inside one trusted network.
     #[arg(long)]
     pub webhook_private_targets: bool,
+    /// Days raw usage records (the usage log) are kept after their billing period closes; never
+    /// longer than the tier's metric retention. Period totals, invoices and the credit ledger
+    /// are kept forever (docs/billing-rules.md, "Data retention").
+    #[arg(long, value_name = "DAYS", default_value_t = edgecost_engine::retention::RAW_RETENTION_DAYS_DEFAULT,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub raw_retention_days: u32,
+    /// Minutes between two runs of the job that removes usage past its retention; 0 never
+    /// runs it.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub expire_every_minutes: u64,
 }
 
 /// The SQLite file used when no `--database` is given: `<data dir>/edgecost/edgecost.db`.
@@ -111,6 +121,12 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.context("creating the demo account")?;
             crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
         }
+        let expiry = (args.expire_every_minutes > 0).then(|| {
+            engine.start_expiry(
+                edgecost_engine::retention::RetentionSettings { raw_days: args.raw_retention_days },
+                std::time::Duration::from_secs(args.expire_every_minutes.saturating_mul(60)),
+            )
+        });
         let failed = |e: edgecost_server::AppError| CliError::Failed(anyhow::anyhow!("{e}"));
         let state = AppState::new(engine).with_otlp_mapping(OtlpMapping {
             account_attribute: args.otlp_account_attribute.clone(),
@@ -129,6 +145,9 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         crate::emit(&format!("listening on {}", server.url()));
         shutdown.received().await;
         tracing::info!("shutting down");
+        if let Some(expiry) = expiry {
+            expiry.abort();
+        }
         server.shutdown().await.map_err(failed)?;
         if let Some(metrics) = metrics {
             metrics.shutdown().await.map_err(failed)?;

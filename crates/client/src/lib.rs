@@ -30,9 +30,9 @@ use std::time::Duration;
 
 use edgecost_api::{
     AccountSummary, AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, CreditLedger, CreditPurchase,
-    CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NoticeList, OutlookReport, RouteCostQuery,
-    RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote, UsageLogEntry, UsageLogPage, UsageLogQuery, UsageQuery,
-    UsageSeries, Webhook, WebhookDeletion, WebhookRegistration, WebhookRequest,
+    CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NodeLimits, NoticeList, OutlookReport,
+    RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote, UsageLogEntry, UsageLogPage,
+    UsageLogQuery, UsageQuery, UsageSeries, Webhook, WebhookDeletion, WebhookRegistration, WebhookRequest,
 };
 use edgecost_pricing::PriceBook;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -284,6 +284,29 @@ impl Client {
     /// `batch_id` once and answers a replay with the first receipt.
     pub async fn send_telemetry(&self, batch: &TelemetryBatch) -> Result<IngestReceipt, ClientError> {
         self.call(Method::POST, "v1/telemetry", Repeat::Safe, |r| r.json(batch)).await
+    }
+
+    /// `GET /v1/nodes/limits` with a node token: the limits to enforce and their `ETag`. Given
+    /// the `ETag` of the limits already held, answers `None` while they are unchanged. Not
+    /// repeated on failure: a node polls again anyway.
+    pub async fn node_limits(&self, etag: Option<&str>) -> Result<Option<(NodeLimits, String)>, ClientError> {
+        let mut request = self.http.get(self.url("v1/nodes/limits")?).bearer_auth(&self.token);
+        if let Some(tag) = etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
+        let response = request.send().await.map_err(network)?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let tag = response.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = response.bytes().await.map_err(network)?;
+        if !status.is_success() {
+            return Err(error_from(status, &body));
+        }
+        let limits =
+            serde_json::from_slice(&body).map_err(|e| ClientError::UnexpectedBody { status: status.as_u16(), detail: e.to_string() })?;
+        Ok(Some((limits, tag)))
     }
 
     /// `GET /healthz`: whether the server answers at all (no token needed).

@@ -1066,14 +1066,11 @@ fn quota_state(
     period_start: i64,
     now: DateTime<Utc>,
 ) -> (Vec<Meter>, Vec<NoticeRow>) {
-    let mut capped = Vec::new();
+    let capped = crate::limits::hard_capped_meters(tier, usage);
     let mut notices = Vec::new();
     for meter in Meter::ALL {
         let Some(included) = tier.included.get(meter).filter(|i| *i > Decimal::ZERO) else { continue };
         let used = usage.quantity(meter);
-        if tier.hard_cap && used >= included {
-            capped.push(meter);
-        }
         for threshold in THRESHOLDS_PERCENT {
             if used * Decimal::ONE_HUNDRED >= included * Decimal::from(threshold) {
                 notices.push(NoticeRow {

@@ -55,6 +55,7 @@ mod error;
 pub mod events;
 mod invoices;
 mod ledger;
+mod limits;
 mod operator;
 pub mod otlp;
 mod outlook;
@@ -63,6 +64,7 @@ mod points;
 mod quotes;
 mod rating;
 mod record_ids;
+pub mod retention;
 mod spend_cap;
 mod store;
 #[cfg(feature = "testing")]

@@ -9,98 +9,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
     AccountAlert, AlertKind, AutoTopUpSettings, BudgetSettings, CreditPurchaseRequest, ForecastBasis, Granularity, InvoiceQuery,
-    InvoiceStatus, LedgerEntryKind, RejectionReason, TelemetryBatch, TelemetryRecord, TierChangeRequest, UsageGrouping, UsageLogQuery,
-    UsageQuery,
+    InvoiceStatus, LedgerEntryKind, RejectionReason, TelemetryRecord, UsageGrouping, UsageLogQuery, UsageQuery,
 };
-use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine, EngineError, NodeId, PointsIngested, SeriesPoint, Temporality};
 use edgecost_pricing::{BaseFeeShare, Decimal, Meter, PriceBook, RateOptions, Usage};
 
-enum Guard {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgServer),
-}
-
-struct Db {
-    url: String,
-    _guard: Guard,
-}
-
-impl Db {
-    async fn sqlite() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let url = Engine::sqlite_url(&dir.path().join("billing.db"));
-        Db { url, _guard: Guard::Sqlite(dir) }
-    }
-
-    async fn postgres() -> Db {
-        let server = PgServer::start_with(false);
-        let url = server.create_database().await;
-        Db { url, _guard: Guard::Postgres(server) }
-    }
-
-    /// A new engine on the same database: a second server replica, or the same server after
-    /// a restart.
-    async fn engine(&self) -> Engine {
-        Engine::open(&self.url, PriceBook::published().clone()).await.unwrap()
-    }
-}
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn d(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
-
-fn tier(name: &str) -> TierChangeRequest {
-    TierChangeRequest { tier: name.into() }
-}
-
-const NOW: &str = "2026-11-23T10:02:00Z";
-
-struct Fixture {
-    engine: Engine,
-    account: AccountId,
-    account_id: String,
-    node: NodeId,
-    node_id: String,
-}
-
-async fn fixture(db: &Db, tier: &str, created: &str) -> Fixture {
-    let engine = db.engine().await;
-    let created = engine.create_account("Acme", tier, t(created)).await.unwrap();
-    let account = engine.authenticate_account(&created.token).await.unwrap();
-    let node_created = engine.create_node("edge-fra-1", created.created_at).await.unwrap();
-    let node = engine.authenticate_node(&node_created.token).await.unwrap();
-    Fixture { engine, account, account_id: created.account_id, node, node_id: node_created.node_id }
-}
-
-fn rec(account_id: &str, route: &str, region: &str, start: &str, requests: u64, egress_bytes: u64, compute_ms: u64) -> TelemetryRecord {
-    TelemetryRecord {
-        account_id: account_id.into(),
-        route: route.into(),
-        region: region.into(),
-        window_start: t(start),
-        window_seconds: 60,
-        requests,
-        compute_ms,
-        egress_bytes,
-    }
-}
-
-fn batch(f: &Fixture, id: &str, records: Vec<TelemetryRecord>) -> TelemetryBatch {
-    TelemetryBatch { batch_id: id.into(), node_id: f.node_id.clone(), records }
-}
-
-/// Ingests `requests` for the fixture's account in one record per call, at `now`.
-async fn use_requests(f: &Fixture, id: &str, requests: u64, now: &str) {
-    let start = (t(now) - Duration::minutes(2)).to_rfc3339();
-    let b = batch(f, id, vec![rec(&f.account_id, "/api/orders", "eu", &start, requests, 0, 0)]);
-    let r = f.engine.ingest(&f.node, &b, t(now)).await.unwrap();
-    assert_eq!(r.receipt.accepted, 1, "{:?}", r.receipt.rejected);
-}
+mod common;
+use common::*;
 
 // ------------------------------------------------------------------------------ ingest
 
@@ -1880,28 +1795,7 @@ async fn points_stored_before_the_upgrade_are_remembered(db: Db) {
     assert_eq!(bill.totals.requests, 150 + 1);
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Db::sqlite().await).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(super::Db::postgres().await).await
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+scenarios!(
     a_replayed_batch_is_counted_once_and_answered_the_same,
     racing_replays_on_two_replicas_count_once,
     a_crash_between_commit_and_answer_is_healed_by_the_replay,

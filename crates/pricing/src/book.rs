@@ -126,6 +126,42 @@ pub struct Tier {
     pub custom: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
+    /// What the edge enforces and the engine keeps for accounts on this tier.
+    #[serde(default, skip_serializing_if = "TierLimits::is_empty")]
+    pub limits: TierLimits,
+}
+
+/// A tier's operating limits: a request rate the edge nodes enforce (requests past it are
+/// answered 429 at the edge, never billed) and how long the engine keeps the account's usage
+/// metrics. Absent means no rate limit and the engine's default retention.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierLimits {
+    /// Requests a second an account may send through the edge, across every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1_000_000_000))]
+    pub requests_per_second: Option<u32>,
+    /// Days the account's usage metrics (hourly usage and raw records) are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3_650))]
+    pub metric_retention_days: Option<u32>,
+}
+
+impl TierLimits {
+    fn is_empty(&self) -> bool {
+        self.requests_per_second.is_none() && self.metric_retention_days.is_none()
+    }
+
+    fn check(&self, tier: &str) -> Result<(), String> {
+        use crate::bounds::{METRIC_RETENTION_DAYS_MAX, RATE_LIMIT_RPS_MAX};
+        if let Some(rps) = self.requests_per_second.filter(|r| *r == 0 || *r > RATE_LIMIT_RPS_MAX) {
+            return Err(format!("tier '{tier}': requests_per_second {rps} is out of bounds (1 to {RATE_LIMIT_RPS_MAX})"));
+        }
+        if let Some(days) = self.metric_retention_days.filter(|d| *d == 0 || *d > METRIC_RETENTION_DAYS_MAX) {
+            return Err(format!("tier '{tier}': metric_retention_days {days} is out of bounds (1 to {METRIC_RETENTION_DAYS_MAX})"));
+        }
+        Ok(())
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -172,7 +208,7 @@ impl Tier {
         if self.hard_cap && self.credit_packs {
             return Err(format!("tier '{}': a hard-capped tier cannot hold burst credit packs", self.name));
         }
-        Ok(())
+        self.limits.check(&self.name)
     }
 }
 

@@ -31,6 +31,11 @@ pub const RATE_PER_MAX: Decimal = REQUESTS_MAX;
 /// A region's egress weight (at most 100; more than zero).
 pub const REGION_WEIGHT_MAX: Decimal = Decimal::ONE_HUNDRED;
 
+/// A tier's request-rate limit, in requests a second (at most 10^9).
+pub const RATE_LIMIT_RPS_MAX: u32 = 1_000_000_000;
+/// A tier's metric retention, in days (at most ten years).
+pub const METRIC_RETENTION_DAYS_MAX: u32 = 3_650;
+
 /// The bound of one meter's quantity per period, in the unit bill lines use (egress in GB).
 pub fn meter_max(meter: Meter) -> Decimal {
     match meter {

@@ -202,3 +202,27 @@ fn infrastructure_cost_is_read_exactly_and_left_out_of_the_published_terms() {
     }
     assert!(PriceBook::published().infrastructure_cost.is_none());
 }
+
+#[test]
+fn the_sandbox_carries_its_rate_limit_and_metric_retention() {
+    let sandbox = PriceBook::published().tier("sandbox").unwrap();
+    assert_eq!((sandbox.limits.requests_per_second, sandbox.limits.metric_retention_days), (Some(50), Some(30)));
+    let production = PriceBook::published().tier("production").unwrap();
+    assert_eq!(production.limits, Default::default(), "paid tiers keep the engine's default retention and have no rate limit");
+}
+
+#[test]
+fn a_limit_out_of_bounds_is_refused_at_its_tier() {
+    for (from, to, says) in [
+        ("requests_per_second: 50", "requests_per_second: 0", "requests_per_second 0 is out of bounds"),
+        ("metric_retention_days: 30", "metric_retention_days: 4000", "metric_retention_days 4000 is out of bounds"),
+    ] {
+        let text = PriceBook::published_yaml().replace(from, to);
+        let (line, _, message) = malformed(&text);
+        assert!(message.contains(says), "{message}");
+        assert_eq!(line, line_of(&text, "name: sandbox"), "{message}");
+    }
+    let text = PriceBook::published_yaml().replace("requests_per_second: 50", "requests_per_second: 50\n      burst: 10");
+    let (line, _, message) = malformed(&text);
+    assert_eq!(line, line_of(&text, "burst: 10"), "{message}");
+}

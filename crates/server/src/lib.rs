@@ -31,6 +31,7 @@ mod handlers;
 mod idempotency;
 mod json;
 mod metrics;
+mod nodes;
 mod openapi;
 mod router;
 mod serve;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, controls, formats, handlers, webhooks};
+use crate::{admin, controls, formats, handlers, nodes, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,7 @@ use crate::{admin, controls, formats, handlers, webhooks};
         handlers::ingest,
         formats::otlp_metrics,
         formats::cloud_events,
+        nodes::limits,
         handlers::account,
         handlers::bill,
         handlers::outlook,

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::formats;
 use crate::handlers;
 use crate::metrics;
+use crate::nodes;
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/telemetry", post(handlers::ingest))
         .route("/v1/metrics", post(formats::otlp_metrics))
         .route("/v1/events", post(formats::cloud_events))
+        .route("/v1/nodes/limits", get(nodes::limits))
         // The account of the token (account token).
         .route("/v1/account", get(handlers::account))
         .route("/v1/account/bill", get(handlers::bill))

@@ -89,6 +89,23 @@ async fn story(f: Fixture) {
     let book = alice.price_book().await.unwrap();
     assert_eq!(&book, edgecost_pricing::PriceBook::published());
 
+    // The node polls the limits it enforces: the sandbox account's 50 requests a second, and
+    // nothing for the production accounts. Polling again with the ETag costs a 304.
+    let (limits, etag) = node.node_limits(None).await.unwrap().unwrap();
+    let listed: Vec<(&str, Option<u32>)> = limits.accounts.iter().map(|a| (a.account_id.as_str(), a.requests_per_second)).collect();
+    assert_eq!(listed, vec![(f.sandy.id.as_str(), Some(50))]);
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag}");
+    assert_eq!(node.node_limits(Some(&etag)).await.unwrap(), None);
+    // Sandy uses up her 50,000 requests: the limits change, and say requests are closed.
+    let b = batch("loop-sandy", &f.node.id, hourly_records(&f.sandy.id, 2, 25_000));
+    assert_eq!(node.send_telemetry(&b).await.unwrap().accepted, 2);
+    let (limits, changed) = node.node_limits(Some(&etag)).await.unwrap().expect("changed limits");
+    assert_ne!(changed, etag);
+    assert_eq!(limits.accounts[0].capped_meters, vec![edgecost_api::Meter::Requests]);
+    // Only node tokens read them.
+    let err = alice.node_limits(None).await.unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(401), "invalid_token"));
+
     // Wrong credentials and a dead server fail in ways the app can tell apart.
     let stranger = Client::new(&url, "ec_acct_0000").unwrap();
     let err = stranger.account().await.unwrap_err();

@@ -54,12 +54,7 @@ impl Fleet {
         let missing = |what: &str, id: &str| EngineError::CorruptRow { reason: format!("{what} of unknown account {id}") };
         for c in rows.changes {
             let a = accounts.get_mut(&c.account_id).ok_or_else(|| missing("a tier change", &c.account_id))?;
-            a.changes.push(TierChangeRow {
-                effective_at: c.effective_at,
-                tier: c.tier,
-                refused: Counters { requests: c.refused_requests, compute_ms: c.refused_compute_ms, egress_bytes: c.refused_egress_bytes },
-                refused_by: c.refused_by,
-            });
+            a.changes.push(TierChangeRow::from(c));
         }
         for u in rows.usage {
             // Period usage is written by ingest for any account id a node names; only known

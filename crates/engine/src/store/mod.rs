@@ -13,6 +13,7 @@ use crate::error::Result;
 
 mod common;
 pub(crate) mod controls;
+pub(crate) mod lifecycle;
 pub(crate) mod operator;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
@@ -514,7 +515,9 @@ pub(crate) fn add_queued_hourly(
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
-pub(crate) trait Store: controls::ControlsStore + operator::OperatorStore + webhooks::WebhookStore + Send + Sync {
+pub(crate) trait Store:
+    controls::ControlsStore + lifecycle::LifecycleStore + operator::OperatorStore + webhooks::WebhookStore + Send + Sync
+{
     /// Closes the connections, waiting for those in use to be given back; every later call
     /// fails. A SQLite file is then no longer open, so it may be removed or replaced.
     async fn close(&self);

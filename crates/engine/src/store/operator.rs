@@ -34,6 +34,21 @@ pub(crate) struct FleetTierChangeRow {
     pub refused_by: Option<String>,
 }
 
+impl From<FleetTierChangeRow> for super::TierChangeRow {
+    fn from(c: FleetTierChangeRow) -> Self {
+        super::TierChangeRow {
+            effective_at: c.effective_at,
+            tier: c.tier,
+            refused: super::Counters {
+                requests: c.refused_requests,
+                compute_ms: c.refused_compute_ms,
+                egress_bytes: c.refused_egress_bytes,
+            },
+            refused_by: c.refused_by,
+        }
+    }
+}
+
 /// One account's usage of one period in one region, as the period totals hold it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct FleetUsageRow {

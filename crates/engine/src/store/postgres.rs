@@ -266,6 +266,7 @@ impl PgStore {
 }
 
 impl_store!(PgStore, sqlx::postgres::PgRow);
+super::lifecycle::impl_lifecycle_store!(PgStore, pool);
 super::operator::impl_operator_store!(PgStore);
 impl_controls_store!(PgStore, sqlx::postgres::PgRow);
 super::webhooks::impl_webhook_store!(PgStore, sqlx::postgres::PgRow, "FOR UPDATE OF e SKIP LOCKED");

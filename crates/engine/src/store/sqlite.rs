@@ -296,6 +296,7 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::lifecycle::impl_lifecycle_store!(SqliteStore, writer);
 super::operator::impl_operator_store!(SqliteStore);
 impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 super::webhooks::impl_webhook_store!(SqliteStore, sqlx::sqlite::SqliteRow, "");
