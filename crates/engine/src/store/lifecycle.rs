@@ -74,19 +74,13 @@ macro_rules! impl_lifecycle_store {
                 use $crate::store::lifecycle::*;
                 use $crate::store::operator::{FleetTierChangeRow, FleetUsageRow};
                 let mut tx = self.pool.begin().await?;
-                let changes: Vec<FleetTierChangeRow> = sqlx::query_as(
-                    "SELECT account_id, effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, refused_by \
-                     FROM tier_changes ORDER BY account_id, effective_at",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                let usage: Vec<FleetUsageRow> = sqlx::query_as(
-                    "SELECT account_id, period_start, region, requests, compute_ms, egress_bytes FROM period_usage \
-                     WHERE period_start = $1 ORDER BY account_id, region",
-                )
-                .bind(period_start)
-                .fetch_all(&mut *tx)
-                .await?;
+                let changes: Vec<FleetTierChangeRow> =
+                    sqlx::query_as($crate::store::operator::ALL_TIER_CHANGES).fetch_all(&mut *tx).await?;
+                let usage: Vec<FleetUsageRow> = sqlx::query_as($crate::store::operator::PERIOD_USAGE_FROM_TO)
+                    .bind(period_start)
+                    .bind(period_start + 1)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 // The period's cap row where there is one (`in_period`); its counters read 0 where
                 // there is none.
                 let caps: Vec<CapSettingRow> = sqlx::query_as(

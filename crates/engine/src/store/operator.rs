@@ -89,6 +89,15 @@ pub(crate) struct FleetNoticeRow {
     pub reached_at: i64,
 }
 
+/// Every account's tier changes, as [`FleetTierChangeRow`]s by account then time.
+pub(crate) const ALL_TIER_CHANGES: &str = "SELECT account_id, effective_at, tier, refused_requests, refused_compute_ms, \
+     refused_egress_bytes, refused_by FROM tier_changes ORDER BY account_id, effective_at";
+
+/// Period usage of periods starting in `[$1, $2)`, as [`FleetUsageRow`]s by account, period
+/// and region.
+pub(crate) const PERIOD_USAGE_FROM_TO: &str = "SELECT account_id, period_start, region, requests, compute_ms, egress_bytes \
+     FROM period_usage WHERE period_start >= $1 AND period_start < $2 ORDER BY account_id, period_start, region";
+
 /// Everything the report reads, for periods starting in `[from, to)`: every account and tier
 /// change, and the usage, invoices, notices and ledger entries of those periods (ledger
 /// entries also when they were written in the span).
@@ -137,20 +146,10 @@ macro_rules! impl_operator_store {
                 let mut tx = self.pool.begin().await?;
                 let accounts: Vec<FleetAccountRow> =
                     sqlx::query_as("SELECT id, name, created_at FROM accounts ORDER BY id").fetch_all(&mut *tx).await?;
-                let changes: Vec<FleetTierChangeRow> = sqlx::query_as(
-                    "SELECT account_id, effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, refused_by \
-                     FROM tier_changes ORDER BY account_id, effective_at",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                let usage: Vec<FleetUsageRow> = sqlx::query_as(
-                    "SELECT account_id, period_start, region, requests, compute_ms, egress_bytes FROM period_usage \
-                     WHERE period_start >= $1 AND period_start < $2 ORDER BY account_id, period_start, region",
-                )
-                .bind(from)
-                .bind(to)
-                .fetch_all(&mut *tx)
-                .await?;
+                let changes: Vec<FleetTierChangeRow> =
+                    sqlx::query_as($crate::store::operator::ALL_TIER_CHANGES).fetch_all(&mut *tx).await?;
+                let usage: Vec<FleetUsageRow> =
+                    sqlx::query_as($crate::store::operator::PERIOD_USAGE_FROM_TO).bind(from).bind(to).fetch_all(&mut *tx).await?;
                 let invoices: Vec<FleetInvoiceRow> = sqlx::query_as(
                     "SELECT account_id, period_start, body FROM invoices \
                      WHERE period_start >= $1 AND period_start < $2 ORDER BY account_id, period_start",
