@@ -79,6 +79,23 @@ impl Engine {
     /// deletes, and answers what went.
     pub async fn expire_usage(&self, settings: &RetentionSettings, now: DateTime<Utc>) -> Result<RetentionReport> {
         let mut report = RetentionReport::default();
+        // PostgreSQL: next month's partitions before its data, and whole months past every
+        // account's retention dropped at once.
+        let open = Period::containing(now);
+        self.store.prepare_partitions(&[open, open.next()]).await?;
+        // Raw records of periods closed `raw_days` ago are expired on every tier.
+        let records_before =
+            Period::containing(from_unix(now.timestamp() - i64::from(settings.raw_days) * DAY)).start_unix().min(open.start_unix());
+        let hours_before = self
+            .book
+            .tiers
+            .iter()
+            .map(|t| cutoffs(settings, t.limits.metric_retention_days, now).1)
+            .min()
+            .unwrap_or(cutoffs(settings, None, now).1);
+        let dropped = self.store.drop_partitions_before(records_before, hours_before).await?;
+        report.records += dropped.records;
+        report.hourly_rows += dropped.hourly_rows;
         for account in self.store.account_tiers(now.timestamp()).await? {
             let days = self.book.tier(&account.tier).and_then(|t| t.limits.metric_retention_days);
             let (raw, hours) = cutoffs(settings, days, now);

@@ -224,6 +224,26 @@ pub async fn fill_hourly_history(url: &str, first_hour: i64, hours: i64) {
     }
 }
 
+/// The monthly partitions of the usage tables on a PostgreSQL database, by name (none on
+/// SQLite, which has none).
+pub async fn usage_partitions(url: &str) -> Vec<String> {
+    if url.starts_with("sqlite:") {
+        return Vec::new();
+    }
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let names = sqlx::query_scalar(
+        "SELECT c.relname::TEXT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         JOIN pg_class p ON p.oid = i.inhparent \
+         WHERE p.relname IN ('usage_records', 'usage_hourly', 'usage_hourly_total') AND c.relname NOT LIKE '%_default' \
+         ORDER BY c.relname",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    names
+}
+
 /// Accounts a fleet seeded by [`seed_fleet`] is named after: `fleet-0000`, `fleet-0001`, ...
 pub const FLEET_NAME_PREFIX: &str = "fleet-";
 

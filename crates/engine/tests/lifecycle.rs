@@ -102,6 +102,12 @@ async fn expiry_removes_old_usage_and_never_changes_a_bill_or_invoice(db: Db) {
     let f = fixture(&db, "production", "2026-07-01T00:00:00Z").await;
     let (twin, twin_id) = another(&f, "Twin", "production", "2026-07-01T00:00:00Z").await;
     let (sandbox, sandbox_id) = another(&f, "Proto", "sandbox", "2026-10-01T00:00:00Z").await;
+    // The job as it ran on the first of some months: on PostgreSQL it created that month's
+    // partitions and the next's, ahead of their data; there was nothing to expire.
+    let settings = RetentionSettings::default();
+    for day in ["2026-07-01", "2026-09-01", "2026-10-01"] {
+        assert_eq!(f.engine.expire_usage(&settings, t(&format!("{day}T00:00:00Z"))).await.unwrap(), Default::default());
+    }
     for (i, day) in ["2026-07-10", "2026-08-10", "2026-09-10", "2026-11-10"].iter().enumerate() {
         let start = format!("{day}T10:00:00Z");
         let now = format!("{day}T10:05:00Z");
@@ -124,13 +130,27 @@ async fn expiry_removes_old_usage_and_never_changes_a_bill_or_invoice(db: Db) {
 
     // Every batch is rolled up, so expiry sees the hours it may remove.
     f.engine.roll_up().await.unwrap();
-    let report = f.engine.expire_usage(&RetentionSettings::default(), t(now)).await.unwrap();
+    let report = f.engine.expire_usage(&settings, t(now)).await.unwrap();
     // Paid: raw records of periods closed over 90 days ago (July, August) go, two per account;
     // hourly usage stays 13 months. Sandbox: 30 days, so Oct 20 goes from the log and the charts.
     assert_eq!(report.records, 2 + 2 + 1, "{report:?}");
     assert_eq!(report.hourly_rows, 2, "the sandbox's Oct 20 hour, by route and in total: {report:?}");
     assert_eq!(report.batches, 2, "the batches of July and August");
     assert_eq!(log_windows(&f.engine, &f.account).await, vec!["2026-09-10", "2026-11-10"]);
+    // On PostgreSQL July's and August's records went with their partitions; the rollups'
+    // partitions stay (13 months). October's has the sandbox's row deleted from it. December's
+    // data came before the job did, so it stays in the default partition.
+    if db.url.starts_with("postgres") {
+        let parts = edgecost_engine::testing::usage_partitions(&db.url).await;
+        let records: Vec<&str> = parts.iter().filter(|p| p.starts_with("usage_records_p")).map(|p| p.as_str()).collect();
+        assert_eq!(
+            records,
+            vec!["usage_records_p202609", "usage_records_p202610", "usage_records_p202611", "usage_records_p202701"],
+            "no December partition: the default one already held the Dec 2 record, which stays there"
+        );
+        assert!(parts.contains(&"usage_hourly_p202607".to_owned()), "{parts:?}");
+        assert!(parts.contains(&"usage_hourly_total_p202701".to_owned()), "{parts:?}");
+    }
     assert_eq!(log_windows(&f.engine, &sandbox).await, vec!["2026-11-20", "2026-12-02"]);
     let paid_days = daily_requests(&f.engine, &f.account, "2026-07-01T00:00:00Z", "2026-12-06T00:00:00Z").await;
     assert_eq!(paid_days.len(), 4, "hourly usage of paid tiers is kept: {paid_days:?}");
@@ -150,7 +170,7 @@ async fn expiry_removes_old_usage_and_never_changes_a_bill_or_invoice(db: Db) {
 
     // A second run finds nothing; a batch claim whose records went is forgotten, and the batch
     // sent again is refused record by record as too late: nothing counts twice.
-    assert_eq!(f.engine.expire_usage(&RetentionSettings::default(), t(now)).await.unwrap(), Default::default());
+    assert_eq!(f.engine.expire_usage(&settings, t(now)).await.unwrap(), Default::default());
     let again = batch(&f, "p-0", vec![rec(&f.account_id, "/api/orders", "eu", "2026-07-10T10:00:00Z", 250_000, 60_000_000_000, 1_000)]);
     let receipt = f.engine.ingest(&f.node, &again, t(now)).await.unwrap().receipt;
     assert_eq!(receipt.accepted, 0);

@@ -63,7 +63,8 @@ async fn postgres_schema(url: &str) -> Schema {
     let mut schema = Schema::new();
     let columns = sqlx::query(
         "SELECT table_name::text AS t, column_name::text AS c, is_nullable = 'NO' AS not_null FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' \
+         AND table_name NOT IN (SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid)",
     )
     .fetch_all(&pool)
     .await
@@ -77,7 +78,8 @@ async fn postgres_schema(url: &str) -> Schema {
         "SELECT t.relname::text AS t, i.indisprimary AS pk, array_agg(a.attname::text ORDER BY a.attname) AS cols \
          FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY((i.indkey::int2[])[0:i.indnkeyatts - 1]) \
-         WHERE n.nspname = 'public' AND i.indisunique AND t.relname NOT LIKE '_sqlx%' GROUP BY t.relname, i.indexrelid, i.indisprimary",
+         WHERE n.nspname = 'public' AND i.indisunique AND t.relname NOT LIKE '_sqlx%' \
+         AND t.oid NOT IN (SELECT inhrelid FROM pg_inherits) GROUP BY t.relname, i.indexrelid, i.indisprimary",
     )
     .fetch_all(&pool)
     .await
@@ -110,9 +112,15 @@ async fn sqlite_and_postgresql_migrate_to_the_same_tables_columns_and_keys() {
     assert_eq!(names(&sqlite), names(&postgres), "the same tables");
     let (mut sqlite, mut postgres) = (sqlite, postgres);
     // The one deliberate difference: PostgreSQL keys the usage log by (account_id, id), the
-    // order it is read in, to keep one index per record; SQLite keeps its rowid `id` and an
-    // index on (account_id, id). Either way `id` alone is unique.
-    let records = ("usage_records", BTreeSet::from(["id".to_owned()]), BTreeSet::from(["account_id".to_owned(), "id".to_owned()]));
+    // order it is read in, to keep one index per record, and by the month it is partitioned on
+    // (`window_start`), as a partitioned table's keys must; SQLite keeps its rowid `id` and an
+    // index on (account_id, id). Either way `id` alone is unique (one sequence). Partitions
+    // (PostgreSQL's monthly usage tables) are the partitioned table's, not tables of their own.
+    let records = (
+        "usage_records",
+        BTreeSet::from(["id".to_owned()]),
+        BTreeSet::from(["account_id".to_owned(), "id".to_owned(), "window_start".to_owned()]),
+    );
     assert_eq!(sqlite[records.0].primary_key, records.1);
     assert_eq!(postgres[records.0].primary_key, records.2);
     for schema in [&mut sqlite, &mut postgres] {

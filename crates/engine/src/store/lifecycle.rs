@@ -104,7 +104,7 @@ macro_rules! impl_lifecycle_store {
 
             async fn delete_records_before(&self, account_id: &str, before: i64, max: i64) -> $crate::error::Result<u64> {
                 let done = sqlx::query(
-                    "DELETE FROM usage_records WHERE id IN \
+                    "DELETE FROM usage_records WHERE account_id = $1 AND id IN \
                      (SELECT id FROM usage_records WHERE account_id = $1 AND window_start < $2 ORDER BY id LIMIT $3)",
                 )
                 .bind(account_id)

@@ -15,6 +15,7 @@ mod common;
 pub(crate) mod controls;
 pub(crate) mod lifecycle;
 pub(crate) mod operator;
+pub(crate) mod partitions;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod webhooks;
@@ -516,7 +517,13 @@ pub(crate) fn add_queued_hourly(
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
 pub(crate) trait Store:
-    controls::ControlsStore + lifecycle::LifecycleStore + operator::OperatorStore + webhooks::WebhookStore + Send + Sync
+    controls::ControlsStore
+    + lifecycle::LifecycleStore
+    + operator::OperatorStore
+    + partitions::PartitionStore
+    + webhooks::WebhookStore
+    + Send
+    + Sync
 {
     /// Closes the connections, waiting for those in use to be given back; every later call
     /// fails. A SQLite file is then no longer open, so it may be removed or replaced.

@@ -14,7 +14,7 @@ use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
 pub(crate) struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 impl PgStore {
