@@ -223,6 +223,7 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
         tokio::time::sleep(StdDuration::from_millis(2)).await;
     }
     let sustained_rate = records as f64 / started.elapsed().as_secs_f64();
+    storage_figures(backend, url_ingest, records).await;
 
     let raw = setup(url_raw, ACCOUNTS_INGEST).await;
     let work = batches(&raw, records, "raw");
@@ -297,6 +298,65 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
         ms(percentile(&mut visible, 99)),
         ms(percentile(&mut visible_in_usage, 50)),
         ms(percentile(&mut visible_in_usage, 99)),
+    );
+}
+
+/// What `records` ingested records take on disk, per million: the usage log (with its key),
+/// the hourly rollups, and the whole database.
+async fn storage_figures(backend: &str, url: &str, records: usize) {
+    let (log, rollups, total): (i64, i64, i64) = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+        let pages: i64 = sqlx::query_scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        // This SQLite build has no per-table sizes (dbstat): the log is the file less a copy of
+        // the database without it.
+        let copy = url.replace(".db", "-without-log.db");
+        let path = copy.trim_start_matches("sqlite://");
+        sqlx::query(&format!("VACUUM INTO '{path}'")).execute(&pool).await.unwrap();
+        pool.close().await;
+        let without = sqlx::SqlitePool::connect(&copy).await.unwrap();
+        sqlx::query("DELETE FROM usage_records").execute(&without).await.unwrap();
+        sqlx::query("VACUUM").execute(&without).await.unwrap();
+        let rest: i64 = sqlx::query_scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+            .fetch_one(&without)
+            .await
+            .unwrap();
+        without.close().await;
+        (pages - rest, -1, pages)
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query("VACUUM ANALYZE").execute(&pool).await.unwrap();
+        let size = |relation: &'static str| {
+            let pool = pool.clone();
+            async move {
+                // A partitioned table's size is its partitions'.
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
+                     WHERE c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass) OR c.oid = $1::regclass",
+                )
+                .bind(relation)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        let log = size("usage_records").await;
+        let rollups = size("usage_hourly").await + size("usage_hourly_total").await;
+        let total: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        (log, rollups, total)
+    };
+    let per_million = |bytes: i64| bytes as f64 / records as f64 * 1e6 / 1e6;
+    let rollups = if rollups < 0 { "(in the rest)".to_owned() } else { format!("{:.1} MB", per_million(rollups)) };
+    println!(
+        "{backend:<10} storage per million records: usage log {:.1} MB ({:.0} bytes a record) | hourly rollups {rollups} | \
+         whole database {:.1} MB",
+        per_million(log),
+        log as f64 / records as f64,
+        per_million(total),
     );
 }
 
@@ -397,7 +457,7 @@ fn main() {
         let only = std::env::var("EDGECOST_BENCH_BACKENDS").unwrap_or_default();
         let run = |backend: &str| only.is_empty() || only.split(',').any(|b| b == backend);
         // EDGECOST_BENCH_ONLY=otlp prints the OTLP figures alone, =query the usage queries
-        // alone, =what-if the what-if's.
+        // alone, =what-if the what-if's, =ingest the ingest and storage figures.
         let only_part = std::env::var("EDGECOST_BENCH_ONLY").unwrap_or_default();
         if only_part == "what-if" {
             what_if_figures(&sqlite("what-if.db")).await;
@@ -405,12 +465,16 @@ fn main() {
         }
         let otlp_only = only_part == "otlp";
         let query_only = only_part == "query";
+        let ingest_only = only_part == "ingest";
         if run("sqlite") && !otlp_only && !query_only {
             ingest_figures("sqlite", &sqlite("ingest.db"), &sqlite("raw.db"), records, 200_000.0).await;
         }
         let pg = run("postgres").then(PgServer::start);
         if let Some(pg) = pg.as_ref().filter(|_| !otlp_only && !query_only) {
             ingest_figures("postgres", &pg.create_database().await, &pg.create_database().await, records, 100_000.0).await;
+        }
+        if ingest_only {
+            return;
         }
         if run("sqlite") && !query_only {
             otlp_figures("sqlite", &sqlite("native.db"), &sqlite("otlp.db"), records).await;
