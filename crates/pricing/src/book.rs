@@ -208,6 +208,14 @@ impl Tier {
         if self.hard_cap && self.credit_packs {
             return Err(format!("tier '{}': a hard-capped tier cannot hold burst credit packs", self.name));
         }
+        if self.limits.requests_per_second.is_some() && self.overage.requests.is_some() {
+            // Requests past the limit that a node still serves are counted but must never be
+            // billed: a tier that bills request overage cannot tell them apart.
+            return Err(format!(
+                "tier '{}': a request-rate limit is only for a tier that bills no request overage (hard-capped, or without an overage rate for requests)",
+                self.name
+            ));
+        }
         self.limits.check(&self.name)
     }
 }

@@ -222,6 +222,14 @@ fn a_limit_out_of_bounds_is_refused_at_its_tier() {
         assert!(message.contains(says), "{message}");
         assert_eq!(line, line_of(&text, "name: sandbox"), "{message}");
     }
+    // Production bills request overage: requests a node served past a limit would be billed.
+    let text = PriceBook::published_yaml().replace(
+        "    credit_packs: true\n\n  - name: scale",
+        "    credit_packs: true\n    limits: { requests_per_second: 500 }\n\n  - name: scale",
+    );
+    let (line, _, message) = malformed(&text);
+    assert!(message.contains("only for a tier that bills no request overage"), "{message}");
+    assert_eq!(line, line_of(&text, "name: production"), "{message}");
     let text = PriceBook::published_yaml().replace("requests_per_second: 50", "requests_per_second: 50\n      burst: 10");
     let (line, _, message) = malformed(&text);
     assert_eq!(line, line_of(&text, "burst: 10"), "{message}");
