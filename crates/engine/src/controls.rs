@@ -20,7 +20,9 @@ use edgecost_api::{
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::{money, round_to_cents};
 
-use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState, idempotency_claim, packs_refusal, truncate_to_second};
+use crate::billing::{PeriodState, packs_refusal};
+use crate::credits::PACKS_PER_PURCHASE_MAX;
+use crate::engine::{AccountId, Engine, idempotency_claim, truncate_to_second};
 use crate::error::{EngineError, Result};
 use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::outlook::{P50_RANK, P90_RANK};

@@ -48,14 +48,18 @@
 //! # });
 //! ```
 
+mod billing;
 mod controls;
+mod credits;
 mod demo;
 mod engine;
 mod error;
 pub mod events;
+mod ingest;
 mod invoices;
 mod ledger;
 mod limits;
+mod notices;
 mod operator;
 pub mod otlp;
 mod outlook;
@@ -70,19 +74,21 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+mod usage;
 mod validate;
 pub mod webhooks;
 
 pub use controls::FORECAST_EVERY_SECONDS;
+pub use credits::PACKS_PER_PURCHASE_MAX;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
-pub use engine::{
-    AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX,
-};
+pub use engine::{AccountId, Engine, NodeId};
 pub use error::{EngineError, Result};
+pub use ingest::Ingested;
 pub use operator::{FUNNEL_DAYS, MARGIN_THRESHOLD_PERCENT_DEFAULT, OperatorId, REPORT_MONTHS_DEFAULT, report_months};
 pub use period::Period;
 pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};
 pub use quotes::ROUTE_COST_PERIODS_MAX;
+pub use usage::{USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX};
 pub use validate::{
     CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX,
     PROJECTION_FACTOR_MAX, earliest_accepted,

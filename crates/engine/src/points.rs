@@ -31,8 +31,9 @@ use chrono::{DateTime, Utc};
 use edgecost_api::{AccountIngestStatus, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Claims, Engine, NodeId};
+use crate::engine::{Engine, NodeId};
 use crate::error::{EngineError, Result};
+use crate::ingest::Claims;
 use crate::period::from_unix;
 use crate::store::{Counters, RECENT_POINTS, SeriesRow, ShardClaim, ShardRow, decode_shard, encode_shard, shard_of};
 

@@ -13,7 +13,9 @@ use edgecost_api::{
 use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, Usage};
 
-use crate::engine::{AccountId, Engine, PACKS_PER_PURCHASE_MAX, PeriodState};
+use crate::billing::PeriodState;
+use crate::credits::PACKS_PER_PURCHASE_MAX;
+use crate::engine::{AccountId, Engine};
 use crate::error::{EngineError, Result};
 use crate::ledger;
 use crate::outlook::{self, P50_RANK, P90_RANK};
@@ -166,7 +168,7 @@ impl Engine {
             return Err(EngineError::InvalidPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
         }
         let s = self.period_state(account, now).await?;
-        if let Some(refusal) = crate::engine::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
+        if let Some(refusal) = crate::billing::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
             return Err(refusal);
         }
         let (basis, projected) = self.projection(account, &s, now).await?;
@@ -455,7 +457,7 @@ fn tier_move(
             refused_reason: None,
         });
     }
-    let refusal = crate::engine::downgrade_refusal(tier, s.balance_cents);
+    let refusal = crate::billing::downgrade_refusal(tier, s.balance_cents);
     let explanation = format!(
         "Applies from {}, the start of the next period; this period stays on {} and is billed as it is.",
         s.period.end.format("%b %-d, %Y"),

@@ -212,7 +212,7 @@ pub(crate) fn check_after_batch(
 /// `state.totals` to `projected`), or at today's totals when even today's end passes it.
 pub(crate) fn projected_under_cap(
     book: &PriceBook,
-    state: &crate::engine::PeriodState,
+    state: &crate::billing::PeriodState,
     projected: &UsageTotals,
     cap: Decimal,
     now: DateTime<Utc>,

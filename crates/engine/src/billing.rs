@@ -1,0 +1,212 @@
+//! Bills and tiers: the period's state, the bill to date, the account summary and tier changes.
+
+use chrono::{DateTime, Utc};
+use edgecost_api::{AccountSummary, BillToDate, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
+use edgecost_pricing::format::money;
+use edgecost_pricing::{Bill, Decimal, PriceBook};
+
+use crate::error::{EngineError, Result};
+use crate::ledger::{self};
+use crate::period::{Period, from_unix};
+use crate::rating;
+use crate::spend_cap;
+use crate::store::{Counters, RegionCounters, TierChangeRow, TierPlan, TierWrite};
+
+use crate::engine::{AccountId, Engine, detached, idempotency_claim, truncate_to_second};
+use crate::ingest::quota_state;
+
+impl Engine {
+    /// Everything about the account's current period that bills and notices need.
+    pub(crate) async fn period_state(&self, account: &AccountId, now: DateTime<Utc>) -> Result<PeriodState> {
+        let row = self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        let changes = self.store.tier_changes(&account.0).await?;
+        let period = Period::containing(now);
+        let tier = rating::tier_at(&changes, now)
+            .ok_or_else(|| EngineError::CorruptRow { reason: format!("account {} has no tier", account.0) })?
+            .to_owned();
+        let scheduled = changes
+            .iter()
+            .find(|c| c.effective_at > now.timestamp())
+            .map(|c| ScheduledTierChange { tier: c.tier.clone(), effective_at: from_unix(c.effective_at) });
+        let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
+        let mut totals = rating::totals(&self.book, &regions)?;
+        totals.refused_by_cap = rating::refused_in(&changes, &period, now);
+        totals.spend_cap = spend_cap::state_of(self.store.spend_cap(&account.0, period.start_unix()).await?.as_ref())?;
+        let entries = self.store.ledger(&account.0).await?;
+        let balance_cents = ledger::checked_balance(&account.0, &entries)?;
+        let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
+        let shares = rating::base_fee_shares(&changes, &period, now);
+        Ok(PeriodState { name: row.name, tier, scheduled, period, regions, totals, balance_cents, paid_cents, shares, changes })
+    }
+
+    pub(crate) fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
+        // No credit rates exactly as the pricing core's default options do, so a bill
+        // without credit is the same JSON `edgecost bill` prints.
+        let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
+        let options = state.period.rate_options(credit_balance, state.shares.clone());
+        Ok(self.book.rate(tier, &totals.usage(), &options)?)
+    }
+
+    /// The bill to date (what is left to invoice) and the projected bill at period end.
+    pub async fn bill_to_date(&self, account: &AccountId, now: DateTime<Utc>) -> Result<BillToDate> {
+        let s = self.period_state(account, now).await?;
+        let bill = self.rate(&s.tier, &s.totals, s.paid_cents, &s)?;
+        let (basis, projected_totals) = self.projection(account, &s, now).await?;
+        let projected = self.rate(&s.tier, &projected_totals, s.paid_cents + s.balance_cents, &s)?;
+        Ok(BillToDate {
+            as_of: now,
+            period: s.period.to_api(now),
+            totals: s.totals.clone(),
+            cost: bill.cost(),
+            bill,
+            projected_totals,
+            projected_cost: projected.cost(),
+            projected,
+            basis,
+        })
+    }
+
+    /// The account overview.
+    pub async fn account_summary(&self, account: &AccountId, now: DateTime<Utc>) -> Result<AccountSummary> {
+        let s = self.period_state(account, now).await?;
+        let notices = self.notices_of(account, &s, now).await?;
+        Ok(AccountSummary {
+            account_id: account.0.clone(),
+            name: s.name.clone(),
+            tier: s.tier.clone(),
+            scheduled_tier: s.scheduled.clone(),
+            period: s.period.to_api(now),
+            totals: s.totals.clone(),
+            credit_balance: ledger::from_cents(s.balance_cents),
+            notices,
+        })
+    }
+
+    /// Changes the tier. An upgrade applies at once: the new tier rates the whole period and
+    /// base fees prorate by day. A downgrade applies from the next period. Either resolves
+    /// the account's notices when it takes effect.
+    ///
+    /// `idempotency_key` names this change (one per confirmation): the same key with the same
+    /// tier returns the first answer and changes nothing, also when the repeats race or the
+    /// first answer was lost after its commit; the same key with another tier is refused.
+    /// Keys are per account and shared with no other call. A refused change claims no key.
+    pub async fn change_tier(
+        &self,
+        account: &AccountId,
+        idempotency_key: &str,
+        request: &TierChangeRequest,
+        now: DateTime<Utc>,
+    ) -> Result<TierChange> {
+        let now = truncate_to_second(now);
+        let claim = idempotency_claim(idempotency_key, request, now)?;
+        let tier = request.tier.clone();
+        self.rateable_tier(&tier)?;
+        self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
+        // The tier and the credit balance are decided from the rows read inside the
+        // transaction, which holds the account: a purchase cannot slip in between.
+        let period = Period::containing(now);
+        let book = self.book.clone();
+        let account_id = account.0.clone();
+        let decide = move |changes: &[TierChangeRow], entries: &[crate::store::LedgerRow], usage: &[RegionCounters]| -> Result<TierPlan> {
+            let current = rating::tier_at(changes, now)
+                .ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?
+                .to_owned();
+            let scheduled = changes.iter().any(|c| c.effective_at > now.timestamp());
+            let rank = |name: &str| book.tiers.iter().position(|t| t.name == name);
+            // A change that applies now leaves the current tier: what a hard cap refused so
+            // far this period stays refused (never billed on the new tier), and the new tier's
+            // notices are raised at once on the period's billable usage.
+            let immediate = |resolve_notices: bool| -> Result<TierPlan> {
+                let from =
+                    book.tier(&current).ok_or_else(|| EngineError::UnknownTier { tier: current.clone(), known: book.tier_names() })?;
+                let to = book.tier(&tier).expect("checked rateable above");
+                let mut totals = rating::totals(&book, usage)?;
+                totals.refused_by_cap = rating::refused_in(changes, &period, now);
+                let refused = rating::refused_on_leaving(from, &totals)?;
+                let refused_by = match &totals.refused_by_cap {
+                    Some(earlier) => Some(earlier.tier.clone()),
+                    None => (refused != Counters::default()).then(|| current.clone()),
+                };
+                totals.refused_by_cap = rating::refused_usage(&refused, refused_by.as_deref().unwrap_or_default());
+                let (_, notices) = quota_state(to, &totals.usage(), &account_id, period.start_unix(), now);
+                let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at: now, immediate: true };
+                Ok(TierPlan {
+                    change: TierChangeRow { effective_at: now.timestamp(), tier: tier.clone(), refused, refused_by },
+                    resolve_notices,
+                    notices,
+                    response_json: serde_json::to_string(&answer).expect("a tier change serializes"),
+                })
+            };
+            if tier == current {
+                if !scheduled {
+                    return Err(EngineError::TierUnchanged { tier: tier.clone() });
+                }
+                // Staying put cancels a scheduled downgrade.
+                return immediate(false);
+            }
+            if rank(&tier) > rank(&current) {
+                return immediate(true);
+            }
+            let target = book.tier(&tier).expect("checked rateable above");
+            let balance_cents = ledger::checked_balance(&account_id, entries)?;
+            if let Some(refusal) = downgrade_refusal(target, balance_cents) {
+                return Err(refusal);
+            }
+            // A downgrade applies from the next period, which starts with nothing refused.
+            let answer = TierChange { previous_tier: current.clone(), tier: tier.clone(), effective_at: period.end, immediate: false };
+            Ok(TierPlan {
+                change: TierChangeRow { effective_at: period.end.timestamp(), tier: tier.clone(), ..Default::default() },
+                resolve_notices: false,
+                notices: Vec::new(),
+                response_json: serde_json::to_string(&answer).expect("a tier change serializes"),
+            })
+        };
+        let (store, id) = (self.store.clone(), account.0.clone());
+        let written = detached(async move { store.change_tier(&id, &claim, now.timestamp(), period.start_unix(), &decide).await }).await?;
+        let json = match written {
+            TierWrite::Written(j) | TierWrite::Replayed(j) => j,
+        };
+        let change: TierChange =
+            serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored tier change: {e}") })?;
+        if change.immediate {
+            // The period's overage changed with the tier: credit follows it. A replay settles
+            // too, which finishes the work of an attempt that crashed after its commit.
+            self.settle_credits(account, now).await?;
+        }
+        Ok(change)
+    }
+}
+
+/// Everything about the account's current period that bills, quotes and notices need.
+#[derive(Clone)]
+pub(crate) struct PeriodState {
+    pub(crate) name: String,
+    pub(crate) tier: String,
+    pub(crate) scheduled: Option<ScheduledTierChange>,
+    pub(crate) period: Period,
+    pub(crate) regions: Vec<RegionCounters>,
+    pub(crate) totals: UsageTotals,
+    pub(crate) balance_cents: i64,
+    pub(crate) paid_cents: i64,
+    pub(crate) shares: Vec<edgecost_pricing::BaseFeeShare>,
+    pub(crate) changes: Vec<TierChangeRow>,
+}
+
+/// Why burst packs cannot be bought now: the tier takes none, or a downgrade to a tier that
+/// takes none is scheduled (its credit could never be spent there).
+pub(crate) fn packs_refusal(book: &PriceBook, current: &str, scheduled: Option<&str>) -> Option<EngineError> {
+    let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
+    if !takes_packs(current) {
+        return Some(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
+    }
+    let scheduled = scheduled.filter(|t| !takes_packs(t))?;
+    let label = book.tier(scheduled).map_or(scheduled, |t| t.display_name());
+    Some(EngineError::CreditPacksScheduledOut { scheduled: label.to_owned() })
+}
+
+/// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot
+/// start while the account holds credit.
+pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64) -> Option<EngineError> {
+    (!target.credit_packs && balance_cents > 0)
+        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(ledger::from_cents(balance_cents)) })
+}
