@@ -5,13 +5,13 @@ use edgecost_api::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEn
 use edgecost_pricing::format::money;
 use edgecost_pricing::{Decimal, PriceBook};
 
-use crate::controls;
 use crate::error::{EngineError, Result};
 use crate::ledger::{self, Chain, KIND_PURCHASE};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::spend_cap;
 use crate::store::{LedgerPlan, LedgerState, LedgerWrite};
+use crate::top_up;
 use crate::validate::{self};
 
 use crate::billing::packs_refusal;
@@ -56,7 +56,7 @@ impl Engine {
                 ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, now);
             }
             let alerts = match (&state.top_up, open) {
-                (Some(top_up), true) => controls::plan_top_up(&book, &mut chain, state, top_up, &period, overage, &account_id, now)?,
+                (Some(top_up), true) => top_up::plan_top_up(&book, &mut chain, state, top_up, &period, overage, &account_id, now)?,
                 _ => Vec::new(),
             };
             Ok(LedgerPlan { entries: chain.planned, response_json: None, alerts })

@@ -74,6 +74,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod token;
+mod top_up;
 mod usage;
 mod validate;
 pub mod webhooks;
