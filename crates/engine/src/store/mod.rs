@@ -17,8 +17,13 @@ pub(crate) mod lifecycle;
 pub(crate) mod operator;
 pub(crate) mod partitions;
 pub(crate) mod postgres;
+mod queued;
+mod series;
 pub(crate) mod sqlite;
 pub(crate) mod webhooks;
+
+pub(crate) use queued::*;
+pub(crate) use series::*;
 
 /// Usage counters, as stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -122,119 +127,6 @@ pub(crate) struct PreparedBatch {
     pub series: Vec<ShardClaim>,
     /// CloudEvents (source, id) the batch counts, claimed likewise.
     pub events: Vec<(String, String)>,
-}
-
-/// The identity of a series of OpenTelemetry data points (128 bits), unique per node.
-pub(crate) type SeriesKey = [u8; 16];
-
-/// The shards a node's series are kept in, by the first byte of their identity: a request
-/// reads and writes a row per shard it has points of, not one per series.
-pub(crate) fn shard_of(series: &SeriesKey) -> i64 {
-    i64::from(series[0])
-}
-
-/// One series of OpenTelemetry data points, as kept in its shard (see `usage_series`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SeriesRow {
-    pub series: SeriesKey,
-    /// Points the series has counted.
-    pub points: i64,
-    /// The latest point: its start, time and values.
-    pub start_ns: i64,
-    pub time_ns: i64,
-    pub counters: Counters,
-    /// The latest time no longer in `recent` (0 when none is).
-    pub forgotten_ns: i64,
-    /// The times of the latest points, ascending.
-    pub recent: Vec<i64>,
-}
-
-/// The times of a series' latest points that it keeps (see `usage_series`).
-pub(crate) const RECENT_POINTS: usize = 64;
-
-/// Bytes of a series in a shard before its recent times.
-const SERIES_HEAD_BYTES: usize = 16 + 7 * 8 + 1;
-
-impl SeriesRow {
-    /// Counts a point claimed at `time` (not among `recent`, later than `forgotten_ns`) and
-    /// keeps its time among the [`RECENT_POINTS`] latest; an earlier time that drops out moves
-    /// `forgotten_ns` up to it.
-    pub fn remember(&mut self, time: i64) {
-        let at = self.recent.partition_point(|&t| t < time);
-        self.recent.insert(at, time);
-        if self.recent.len() > RECENT_POINTS {
-            let dropped = self.recent.remove(0);
-            self.forgotten_ns = self.forgotten_ns.max(dropped);
-        }
-        self.points += 1;
-    }
-}
-
-/// A shard's series (sorted by identity) as stored: per series its identity (16 bytes), then
-/// points, start, time, requests, compute ms, egress bytes and forgotten time (8 bytes each,
-/// big-endian), the number of recent times (1 byte) and those times (8 bytes each, ascending).
-pub(crate) fn encode_shard(series: &[SeriesRow]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(series.iter().map(|s| SERIES_HEAD_BYTES + 8 * s.recent.len()).sum());
-    for s in series {
-        out.extend_from_slice(&s.series);
-        let c = &s.counters;
-        for v in [s.points, s.start_ns, s.time_ns, c.requests, c.compute_ms, c.egress_bytes, s.forgotten_ns] {
-            out.extend_from_slice(&v.to_be_bytes());
-        }
-        out.push(s.recent.len() as u8);
-        for t in &s.recent {
-            out.extend_from_slice(&t.to_be_bytes());
-        }
-    }
-    out
-}
-
-/// Reads a shard written by [`encode_shard`].
-pub(crate) fn decode_shard(mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
-    let corrupt = |reason: &str| crate::EngineError::CorruptRow { reason: format!("a shard of usage_series: {reason}") };
-    let number = |b: &[u8], i: usize| i64::from_be_bytes(b[16 + 8 * i..24 + 8 * i].try_into().expect("8 bytes"));
-    let mut out = Vec::new();
-    while !bytes.is_empty() {
-        if bytes.len() < SERIES_HEAD_BYTES {
-            return Err(corrupt("a series cut short"));
-        }
-        let recent = usize::from(bytes[SERIES_HEAD_BYTES - 1]);
-        let len = SERIES_HEAD_BYTES + 8 * recent;
-        if bytes.len() < len || recent > RECENT_POINTS {
-            return Err(corrupt("recent times cut short"));
-        }
-        let (b, rest) = bytes.split_at(len);
-        out.push(SeriesRow {
-            series: b[..16].try_into().expect("16 bytes"),
-            points: number(b, 0),
-            start_ns: number(b, 1),
-            time_ns: number(b, 2),
-            counters: Counters { requests: number(b, 3), compute_ms: number(b, 4), egress_bytes: number(b, 5) },
-            forgotten_ns: number(b, 6),
-            recent: b[SERIES_HEAD_BYTES..].chunks_exact(8).map(|t| i64::from_be_bytes(t.try_into().expect("8 bytes"))).collect(),
-        });
-        bytes = rest;
-    }
-    if !out.is_sorted_by(|a, b| a.series < b.series) {
-        return Err(corrupt("series out of order"));
-    }
-    Ok(out)
-}
-
-/// A shard of a node's series, as read: its version and its encoded series.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ShardRow {
-    pub shard: i64,
-    pub version: i64,
-    pub series: Vec<u8>,
-}
-
-/// A shard a batch claims points in: the version it was read at (0: not stored yet) and its
-/// series as they are to be written, at the next version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ShardClaim {
-    pub read_version: i64,
-    pub row: ShardRow,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -419,100 +311,6 @@ pub(crate) struct LedgerState {
     pub spend_cap: Option<controls::SpendCapRow>,
 }
 
-/// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
-/// per key: account (index into `strings`), hour, route (index), region (index), requests,
-/// compute_ms, egress_bytes. Each distinct string is written once per batch.
-pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
-    let mut strings: Vec<&str> = Vec::new();
-    let mut index: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-    let mut numbers = Vec::with_capacity(rows.len() * 7);
-    fn id<'a>(s: &'a str, strings: &mut Vec<&'a str>, index: &mut std::collections::HashMap<&'a str, i64>) -> i64 {
-        *index.entry(s).or_insert_with(|| {
-            strings.push(s);
-            strings.len() as i64 - 1
-        })
-    }
-    for ((account, hour, route, region), c) in rows {
-        let a = id(account, &mut strings, &mut index);
-        let r = id(route, &mut strings, &mut index);
-        let g = id(region, &mut strings, &mut index);
-        numbers.extend_from_slice(&[a, *hour, r, g, c.requests, c.compute_ms, c.egress_bytes]);
-    }
-    serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
-}
-
-fn corrupt_queued(reason: String) -> crate::EngineError {
-    crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") }
-}
-
-/// Queued hourly sums (see [`encode_hourly`]) as their strings and their numbers, seven per
-/// key; checked to hold whole keys.
-fn decode_queued(queued: &str) -> Result<(Vec<String>, Vec<i64>)> {
-    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt_queued(e.to_string()))?;
-    if numbers.len() % 7 != 0 {
-        return Err(corrupt_queued(format!("{} numbers", numbers.len())));
-    }
-    Ok((strings, numbers))
-}
-
-/// Appends the hours of `account_id` within `[from, to)` from queued hourly sums (see
-/// [`encode_hourly`]) to `hours`, keyed by `group`; one row per queued sum.
-pub(crate) fn queued_hours_of(
-    queued: &str,
-    account_id: &str,
-    from: i64,
-    to: i64,
-    group: GroupColumn,
-    hours: &mut Vec<BucketRow>,
-) -> Result<()> {
-    let (strings, numbers) = decode_queued(queued)?;
-    let Some(account) = strings.iter().position(|s| s == account_id) else { return Ok(()) };
-    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).ok_or_else(|| corrupt_queued(format!("string {i}")));
-    for n in numbers.chunks_exact(7) {
-        if n[0] != account as i64 || n[1] < from || n[1] >= to {
-            continue;
-        }
-        let key = match group {
-            GroupColumn::None => String::new(),
-            GroupColumn::Route => string(n[2])?.clone(),
-            GroupColumn::Region => string(n[3])?.clone(),
-        };
-        hours.push(BucketRow { hour: n[1], key, counters: Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] } });
-    }
-    Ok(())
-}
-
-/// Adds queued hourly sums (see [`encode_hourly`]) to `hourly` and their per-hour totals to
-/// `totals`.
-pub(crate) fn add_queued_hourly(
-    queued: &str,
-    hourly: &mut BTreeMap<HourlyKey, Counters>,
-    totals: &mut BTreeMap<HourKey, Counters>,
-    shared: &mut std::collections::HashSet<Arc<str>>,
-) -> Result<()> {
-    let (strings, numbers) = decode_queued(queued)?;
-    let strings: Vec<Arc<str>> = strings
-        .into_iter()
-        .map(|s| match shared.get(s.as_str()) {
-            Some(found) => found.clone(),
-            None => {
-                let s: Arc<str> = Arc::from(s);
-                shared.insert(s.clone());
-                s
-            }
-        })
-        .collect();
-    let string =
-        |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt_queued(format!("string {i}")));
-    for n in numbers.chunks_exact(7) {
-        let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
-        let account = string(n[0])?;
-        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().checked_add(&c)?;
-        totals.entry((account, n[1])).or_default().checked_add(&c)?;
-    }
-    Ok(())
-}
-
 /// The engine's storage. Implemented by [`sqlite::SqliteStore`] and [`postgres::PgStore`]; the
 /// conformance suite in `tests/` runs the same story on both.
 #[async_trait]
@@ -612,90 +410,4 @@ pub(crate) trait Store:
     /// benchmark compares against.
     #[cfg(feature = "testing")]
     async fn insert_records_only(&self, node_id: &str, batch_id: &str, received_at: i64, records: &[RecordRow]) -> Result<()>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queued_hours_are_read_for_one_account_and_span_by_the_group_asked() {
-        let c = |requests| Counters { requests, compute_ms: 2 * requests, egress_bytes: 3 * requests };
-        let key = |a: &str, hour, route: &str, region: &str| -> HourlyKey { (a.into(), hour, route.into(), region.into()) };
-        let rows: BTreeMap<HourlyKey, Counters> = [
-            (key("acme", 3_600, "/a", "eu"), c(1)),
-            (key("acme", 3_600, "/b", "us"), c(2)),
-            (key("acme", 7_200, "/a", "eu"), c(4)),
-            (key("globex", 3_600, "/a", "eu"), c(8)),
-        ]
-        .into_iter()
-        .collect();
-        let queued = encode_hourly(&rows);
-        let read = |group, from, to| {
-            let mut hours = Vec::new();
-            queued_hours_of(&queued, "acme", from, to, group, &mut hours).unwrap();
-            hours.iter().map(|h| (h.hour, h.key.clone(), h.counters.requests, h.counters.egress_bytes)).collect::<Vec<_>>()
-        };
-        assert_eq!(read(GroupColumn::Route, 0, 7_200), vec![(3_600, "/a".into(), 1, 3), (3_600, "/b".into(), 2, 6)]);
-        assert_eq!(read(GroupColumn::Region, 7_200, 10_800), vec![(7_200, "eu".into(), 4, 12)]);
-        assert_eq!(read(GroupColumn::None, 0, 10_800).len(), 3);
-        let mut none = Vec::new();
-        queued_hours_of(&queued, "initech", 0, 10_800, GroupColumn::None, &mut none).unwrap();
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn a_shard_reads_back_as_written_and_its_series_remember_their_latest_times() {
-        let mut a = SeriesRow { series: [1; 16], ..SeriesRow::default() };
-        for t in 1..=70 {
-            a.remember(t * 10);
-        }
-        assert_eq!((a.points, a.recent.len(), a.forgotten_ns, a.recent[0]), (70, RECENT_POINTS, 60, 70));
-        // Later than the forgotten times, earlier than every remembered one: counted, and
-        // forgotten at once.
-        a.remember(65);
-        assert_eq!((a.points, a.forgotten_ns, a.recent[0]), (71, 65, 70));
-
-        let b = SeriesRow {
-            series: [2; 16],
-            points: 1,
-            start_ns: 5,
-            time_ns: 9,
-            counters: Counters { requests: 1, compute_ms: 2, egress_bytes: 3 },
-            forgotten_ns: 0,
-            recent: vec![9],
-        };
-        let shard = vec![a.clone(), b.clone()];
-        assert_eq!(decode_shard(&encode_shard(&shard)).unwrap(), shard);
-        assert!(decode_shard(&encode_shard(&[b, a])).is_err(), "series out of order");
-        assert!(decode_shard(&encode_shard(&shard)[..100]).is_err(), "cut short");
-        assert_eq!(decode_shard(&[]).unwrap(), Vec::new());
-    }
-
-    #[test]
-    fn queued_hourly_sums_add_up_to_what_was_queued() {
-        let key = |a: &str, h: i64, r: &str, g: &str| -> HourlyKey { (Arc::from(a), h, Arc::from(r), Arc::from(g)) };
-        let c = |requests, compute_ms, egress_bytes| Counters { requests, compute_ms, egress_bytes };
-        let one = BTreeMap::from([
-            (key("acc_a", 3_600, "/x \"q\"", "eu"), c(1, 2, 3)),
-            (key("acc_a", 7_200, "/y", "eu"), c(4, 5, 6)),
-            (key("acc_b", 3_600, "/x \"q\"", "na"), c(7, 8, 9)),
-        ]);
-        let two = BTreeMap::from([(key("acc_a", 3_600, "/x \"q\"", "eu"), c(10, 20, 30))]);
-        let (mut hourly, mut totals, mut shared) = (BTreeMap::new(), BTreeMap::new(), std::collections::HashSet::new());
-        for queued in [encode_hourly(&one), encode_hourly(&two)] {
-            add_queued_hourly(&queued, &mut hourly, &mut totals, &mut shared).unwrap();
-        }
-        let mut expected = one.clone();
-        expected.get_mut(&key("acc_a", 3_600, "/x \"q\"", "eu")).unwrap().add(&c(10, 20, 30));
-        assert_eq!(hourly, expected);
-        let hour = |a: &str, h: i64| -> HourKey { (Arc::from(a), h) };
-        assert_eq!(
-            totals,
-            BTreeMap::from(
-                [(hour("acc_a", 3_600), c(11, 22, 33)), (hour("acc_a", 7_200), c(4, 5, 6)), (hour("acc_b", 3_600), c(7, 8, 9)),]
-            )
-        );
-        assert!(add_queued_hourly("[[\"a\"],[5,0,0,0,1,1,1]]", &mut hourly, &mut totals, &mut shared).is_err());
-    }
 }

@@ -1,0 +1,161 @@
+//! The queue of hourly sums a batch leaves for the roll-up (`rollup_queue.hourly`): written by
+//! the ingest transaction, read by the roll-up and by usage queries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{BucketRow, Counters, GroupColumn, HourKey, HourlyKey};
+use crate::error::Result;
+
+/// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
+/// per key: account (index into `strings`), hour, route (index), region (index), requests,
+/// compute_ms, egress_bytes. Each distinct string is written once per batch.
+pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
+    let mut strings: Vec<&str> = Vec::new();
+    let mut index: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let mut numbers = Vec::with_capacity(rows.len() * 7);
+    fn id<'a>(s: &'a str, strings: &mut Vec<&'a str>, index: &mut std::collections::HashMap<&'a str, i64>) -> i64 {
+        *index.entry(s).or_insert_with(|| {
+            strings.push(s);
+            strings.len() as i64 - 1
+        })
+    }
+    for ((account, hour, route, region), c) in rows {
+        let a = id(account, &mut strings, &mut index);
+        let r = id(route, &mut strings, &mut index);
+        let g = id(region, &mut strings, &mut index);
+        numbers.extend_from_slice(&[a, *hour, r, g, c.requests, c.compute_ms, c.egress_bytes]);
+    }
+    serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
+}
+
+fn corrupt_queued(reason: String) -> crate::EngineError {
+    crate::EngineError::CorruptRow { reason: format!("queued hourly sums: {reason}") }
+}
+
+/// Queued hourly sums (see [`encode_hourly`]) as their strings and their numbers, seven per
+/// key; checked to hold whole keys.
+fn decode_queued(queued: &str) -> Result<(Vec<String>, Vec<i64>)> {
+    let (strings, numbers): (Vec<String>, Vec<i64>) = serde_json::from_str(queued).map_err(|e| corrupt_queued(e.to_string()))?;
+    if numbers.len() % 7 != 0 {
+        return Err(corrupt_queued(format!("{} numbers", numbers.len())));
+    }
+    Ok((strings, numbers))
+}
+
+/// Appends the hours of `account_id` within `[from, to)` from queued hourly sums (see
+/// [`encode_hourly`]) to `hours`, keyed by `group`; one row per queued sum.
+pub(crate) fn queued_hours_of(
+    queued: &str,
+    account_id: &str,
+    from: i64,
+    to: i64,
+    group: GroupColumn,
+    hours: &mut Vec<BucketRow>,
+) -> Result<()> {
+    let (strings, numbers) = decode_queued(queued)?;
+    let Some(account) = strings.iter().position(|s| s == account_id) else { return Ok(()) };
+    let string = |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).ok_or_else(|| corrupt_queued(format!("string {i}")));
+    for n in numbers.chunks_exact(7) {
+        if n[0] != account as i64 || n[1] < from || n[1] >= to {
+            continue;
+        }
+        let key = match group {
+            GroupColumn::None => String::new(),
+            GroupColumn::Route => string(n[2])?.clone(),
+            GroupColumn::Region => string(n[3])?.clone(),
+        };
+        hours.push(BucketRow { hour: n[1], key, counters: Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] } });
+    }
+    Ok(())
+}
+
+/// Adds queued hourly sums (see [`encode_hourly`]) to `hourly` and their per-hour totals to
+/// `totals`.
+pub(crate) fn add_queued_hourly(
+    queued: &str,
+    hourly: &mut BTreeMap<HourlyKey, Counters>,
+    totals: &mut BTreeMap<HourKey, Counters>,
+    shared: &mut std::collections::HashSet<Arc<str>>,
+) -> Result<()> {
+    let (strings, numbers) = decode_queued(queued)?;
+    let strings: Vec<Arc<str>> = strings
+        .into_iter()
+        .map(|s| match shared.get(s.as_str()) {
+            Some(found) => found.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(s);
+                shared.insert(s.clone());
+                s
+            }
+        })
+        .collect();
+    let string =
+        |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt_queued(format!("string {i}")));
+    for n in numbers.chunks_exact(7) {
+        let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
+        let account = string(n[0])?;
+        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().checked_add(&c)?;
+        totals.entry((account, n[1])).or_default().checked_add(&c)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+
+    #[test]
+    fn queued_hours_are_read_for_one_account_and_span_by_the_group_asked() {
+        let c = |requests| Counters { requests, compute_ms: 2 * requests, egress_bytes: 3 * requests };
+        let key = |a: &str, hour, route: &str, region: &str| -> HourlyKey { (a.into(), hour, route.into(), region.into()) };
+        let rows: BTreeMap<HourlyKey, Counters> = [
+            (key("acme", 3_600, "/a", "eu"), c(1)),
+            (key("acme", 3_600, "/b", "us"), c(2)),
+            (key("acme", 7_200, "/a", "eu"), c(4)),
+            (key("globex", 3_600, "/a", "eu"), c(8)),
+        ]
+        .into_iter()
+        .collect();
+        let queued = encode_hourly(&rows);
+        let read = |group, from, to| {
+            let mut hours = Vec::new();
+            queued_hours_of(&queued, "acme", from, to, group, &mut hours).unwrap();
+            hours.iter().map(|h| (h.hour, h.key.clone(), h.counters.requests, h.counters.egress_bytes)).collect::<Vec<_>>()
+        };
+        assert_eq!(read(GroupColumn::Route, 0, 7_200), vec![(3_600, "/a".into(), 1, 3), (3_600, "/b".into(), 2, 6)]);
+        assert_eq!(read(GroupColumn::Region, 7_200, 10_800), vec![(7_200, "eu".into(), 4, 12)]);
+        assert_eq!(read(GroupColumn::None, 0, 10_800).len(), 3);
+        let mut none = Vec::new();
+        queued_hours_of(&queued, "initech", 0, 10_800, GroupColumn::None, &mut none).unwrap();
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn queued_hourly_sums_add_up_to_what_was_queued() {
+        let key = |a: &str, h: i64, r: &str, g: &str| -> HourlyKey { (Arc::from(a), h, Arc::from(r), Arc::from(g)) };
+        let c = |requests, compute_ms, egress_bytes| Counters { requests, compute_ms, egress_bytes };
+        let one = BTreeMap::from([
+            (key("acc_a", 3_600, "/x \"q\"", "eu"), c(1, 2, 3)),
+            (key("acc_a", 7_200, "/y", "eu"), c(4, 5, 6)),
+            (key("acc_b", 3_600, "/x \"q\"", "na"), c(7, 8, 9)),
+        ]);
+        let two = BTreeMap::from([(key("acc_a", 3_600, "/x \"q\"", "eu"), c(10, 20, 30))]);
+        let (mut hourly, mut totals, mut shared) = (BTreeMap::new(), BTreeMap::new(), std::collections::HashSet::new());
+        for queued in [encode_hourly(&one), encode_hourly(&two)] {
+            add_queued_hourly(&queued, &mut hourly, &mut totals, &mut shared).unwrap();
+        }
+        let mut expected = one.clone();
+        expected.get_mut(&key("acc_a", 3_600, "/x \"q\"", "eu")).unwrap().add(&c(10, 20, 30));
+        assert_eq!(hourly, expected);
+        let hour = |a: &str, h: i64| -> HourKey { (Arc::from(a), h) };
+        assert_eq!(
+            totals,
+            BTreeMap::from(
+                [(hour("acc_a", 3_600), c(11, 22, 33)), (hour("acc_a", 7_200), c(4, 5, 6)), (hour("acc_b", 3_600), c(7, 8, 9)),]
+            )
+        );
+        assert!(add_queued_hourly("[[\"a\"],[5,0,0,0,1,1,1]]", &mut hourly, &mut totals, &mut shared).is_err());
+    }
+}
