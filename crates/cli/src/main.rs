@@ -7,6 +7,7 @@ mod admin;
 mod args;
 mod operator;
 mod plan;
+mod plan_diff;
 mod price;
 mod review;
 mod serve;
@@ -38,7 +39,7 @@ enum Command {
     Estimate(plan::EstimateArgs),
     /// Compare the monthly cost of two plans (files or git `REV:PATH`), per route, as text, a
     /// pull-request comment or GitHub annotations; warn or fail a CI check past a limit.
-    Diff(plan::DiffArgs),
+    Diff(plan_diff::DiffArgs),
     /// Build routing plans from measured usage.
     Plan(plan::PlanArgs),
     /// Run the billing engine's HTTP API (telemetry ingest and the account API).
@@ -100,7 +101,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             emit(&serde_json::to_string_pretty(&edgecost_pricing::PriceBook::json_schema()).expect("a schema always encodes"))
         }
         Command::Estimate(a) => plan::estimate(&a)?,
-        Command::Diff(a) => return plan::diff(&a),
+        Command::Diff(a) => return plan_diff::diff(&a),
         Command::Plan(a) => plan::plan(&a)?,
         Command::Serve(a) => serve::serve(&a)?,
         Command::Admin(a) => admin::admin(&a)?,

@@ -1,18 +1,16 @@
-//! `edgecost estimate`, `edgecost diff` and `edgecost plan from-usage`: the planner on the
+//! `edgecost estimate` and `edgecost plan from-usage` (`edgecost diff` is in `plan_diff`): the planner on the
 //! command line, for people and for CI cost checks.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate};
 use clap::{Args, Subcommand};
-use edgecost_planner::{Change, Estimate, EstimateOptions, Estimator, Plan, PlanDiff, Uncertainty, plan_from_usage, read_usage};
+use edgecost_planner::{Estimate, EstimateOptions, Estimator, Plan, Uncertainty, plan_from_usage, read_usage};
 use edgecost_pricing::format::{meter_quantity, money};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
 use crate::price::BookArg;
-use crate::review::{self, Review, signed_money};
 use crate::table::{Align, Table};
 use crate::{CliError, args};
 
@@ -43,52 +41,6 @@ pub struct EstimateArgs {
     pub seed: u64,
     /// Print the estimate as one JSON object.
     #[arg(long)]
-    pub json: bool,
-}
-
-/// How `edgecost diff` prints the change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DiffFormat {
-    /// Aligned tables for a terminal.
-    Text,
-    /// A pull-request comment: totals, a table of changed routes, tier, recommendation, verdict.
-    Markdown,
-    /// GitHub Actions annotations (`::notice`, `::warning`, `::error`) and the text summary.
-    Github,
-}
-
-#[derive(Args, Debug)]
-pub struct DiffArgs {
-    /// The plan before the change: a file, or `REV:PATH` to read PATH at a git revision
-    /// (`main:plans/api.yaml`, PATH from the repository root; a file by that name wins).
-    #[arg(value_name = "OLD")]
-    pub old: PathBuf,
-    /// The plan after the change: a file or `REV:PATH`.
-    #[arg(value_name = "NEW")]
-    pub new: PathBuf,
-    #[command(flatten)]
-    pub book: BookArg,
-    /// Exit with code 1 when the new plan's monthly bill is above this amount.
-    #[arg(long, value_name = "USD", value_parser = args::money)]
-    pub fail_above: Option<Decimal>,
-    /// Exit with code 1 when the monthly bill grows by more than this amount.
-    #[arg(long, value_name = "USD", value_parser = args::money)]
-    pub fail_increase: Option<Decimal>,
-    /// Warn (exit code 0) when the new plan's monthly bill is above this amount.
-    #[arg(long, value_name = "USD", value_parser = args::money)]
-    pub warn_above: Option<Decimal>,
-    /// Warn (exit code 0) when the monthly bill grows by more than this amount.
-    #[arg(long, value_name = "USD", value_parser = args::money)]
-    pub warn_increase: Option<Decimal>,
-    /// Print nothing and exit 0 when the monthly bill and the tier do not change (limits are
-    /// not checked then: the change did not move the bill).
-    #[arg(long)]
-    pub only_if_changed: bool,
-    /// How to print the change.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
-    /// Print the diff as one JSON object (same as the text format's data, with the checks).
-    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 }
 
@@ -130,16 +82,16 @@ pub struct FromUsageArgs {
     pub book: BookArg,
 }
 
-fn load_plan(path: &Path, book: &PriceBook) -> Result<Plan, CliError> {
+pub(crate) fn load_plan(path: &Path, book: &PriceBook) -> Result<Plan, CliError> {
     Plan::load(path, book).map_err(CliError::input)
 }
 
-fn estimate_plan(plan: Plan, book: &PriceBook, options: &EstimateOptions) -> Result<Estimate, CliError> {
+pub(crate) fn estimate_plan(plan: Plan, book: &PriceBook, options: &EstimateOptions) -> Result<Estimate, CliError> {
     let estimator = Estimator::new(plan, book).map_err(CliError::input)?;
     estimator.estimate(options).map_err(CliError::input)
 }
 
-fn first_of_this_month() -> NaiveDate {
+pub(crate) fn first_of_this_month() -> NaiveDate {
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let today = DateTime::from_timestamp(seconds, 0).unwrap_or_default().date_naive();
     today.with_day(1).unwrap_or(today)
@@ -332,160 +284,6 @@ fn shares_table(what: &str, shares: &[edgecost_planner::CostShare]) -> String {
         ]);
     }
     t.render()
-}
-
-/// Where a plan comes from: a file, or a path at a git revision (`REV:PATH`).
-enum PlanSource<'a> {
-    File(&'a Path),
-    Git { revision: &'a str, path: &'a str },
-}
-
-impl<'a> PlanSource<'a> {
-    /// A file that exists is a file even when its name has a colon; otherwise `REV:PATH` with a
-    /// non-empty revision and path is read from git.
-    fn of(arg: &'a Path) -> PlanSource<'a> {
-        if !arg.exists()
-            && let Some((revision, path)) = arg.to_str().and_then(|s| s.split_once(':'))
-            && !revision.is_empty()
-            && !path.is_empty()
-        {
-            return PlanSource::Git { revision, path };
-        }
-        PlanSource::File(arg)
-    }
-
-    /// The plan's name in output and errors: the path, or `REV:PATH`.
-    fn label(&self) -> String {
-        match self {
-            PlanSource::File(p) => p.display().to_string(),
-            PlanSource::Git { revision, path } => format!("{revision}:{path}"),
-        }
-    }
-}
-
-/// Reads `REV:PATH` with `git show` in the current directory; any failure is bad input.
-fn git_show(revision: &str, path: &str) -> Result<String, CliError> {
-    let spec = format!("{revision}:{path}");
-    let out = std::process::Command::new("git")
-        .args(["show", "--no-textconv", &spec])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| CliError::input(format!("cannot read {spec}: running git: {e}")))?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let reason = stderr.trim();
-        let reason = if reason.is_empty() { "git show failed" } else { reason };
-        return Err(CliError::input(format!("cannot read {spec} from git: {reason}")));
-    }
-    String::from_utf8(out.stdout).map_err(|_| CliError::input(format!("{spec} is not UTF-8 text")))
-}
-
-fn load_source(source: &PlanSource, book: &PriceBook) -> Result<Plan, CliError> {
-    match source {
-        PlanSource::File(path) => load_plan(path, book),
-        PlanSource::Git { revision, path } => {
-            let text = git_show(revision, path)?;
-            Plan::parse(&text, &source.label(), book).map_err(CliError::input)
-        }
-    }
-}
-
-pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
-    let book = a.book.load()?;
-    let (old_source, new_source) = (PlanSource::of(&a.old), PlanSource::of(&a.new));
-    let old = load_source(&old_source, &book)?;
-    let new = load_source(&new_source, &book)?;
-    let options = EstimateOptions { uncertainty: None, months: 0, ..EstimateOptions::starting(first_of_this_month()) };
-    let (old_estimate, new_estimate) = (estimate_plan(old, &book, &options)?, estimate_plan(new, &book, &options)?);
-    let d = edgecost_planner::diff(&old_estimate, &new_estimate);
-    if a.only_if_changed && d.total_change.is_zero() && d.old_tier == d.new_tier {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let failures = limits_passed(&d, a.fail_above, a.fail_increase);
-    let warnings = limits_passed(&d, a.warn_above, a.warn_increase);
-    let (old_label, new_label) = (old_source.label(), new_source.label());
-    let review = Review {
-        old_label: &old_label,
-        new_label: &new_label,
-        diff: &d,
-        old_recommendation: old_estimate.comparison.recommendation.as_ref(),
-        new_recommendation: new_estimate.comparison.recommendation.as_ref(),
-        warnings: &warnings,
-        failures: &failures,
-    };
-    if a.json {
-        let mut value = serde_json::to_value(&d).context("encoding the diff")?;
-        value["failed_checks"] = failures.clone().into();
-        value["warnings"] = warnings.clone().into();
-        crate::emit(&serde_json::to_string_pretty(&value).context("encoding the diff")?);
-    } else {
-        match a.format {
-            DiffFormat::Text => crate::emit(&diff_text(&d)),
-            DiffFormat::Markdown => crate::emit(&review::markdown(&review)),
-            DiffFormat::Github => {
-                let file = match new_source {
-                    PlanSource::File(p) => p.to_str(),
-                    PlanSource::Git { .. } => None,
-                };
-                crate::emit(&review::github(&review, file, &diff_text(&d)));
-            }
-        }
-    }
-    for w in &warnings {
-        eprintln!("cost warning: {w}");
-    }
-    if failures.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    for f in &failures {
-        eprintln!("cost check failed: {f}");
-    }
-    Ok(ExitCode::from(1))
-}
-
-/// The limits the diff passes: above an amount for the new bill, more than an amount of growth.
-fn limits_passed(d: &PlanDiff, above: Option<Decimal>, increase: Option<Decimal>) -> Vec<String> {
-    let mut passed = Vec::new();
-    if let Some(limit) = above.filter(|l| d.new_total > *l) {
-        passed.push(format!("the new monthly bill {} is above {}", money(d.new_total), money(limit)));
-    }
-    if let Some(limit) = increase.filter(|l| d.total_change > *l) {
-        passed.push(format!("the monthly bill grows by {}, more than {}", money(d.total_change), money(limit)));
-    }
-    passed
-}
-
-fn diff_text(d: &PlanDiff) -> String {
-    let tiers = if d.old_tier == d.new_tier { d.new_tier.clone() } else { format!("{} -> {}", d.old_tier, d.new_tier) };
-    let mut out =
-        format!("Monthly bill: {} -> {} ({}) on {tiers}\n\n", money(d.old_total), money(d.new_total), signed_money(d.total_change));
-    let mut t = Table::new(&[
-        ("Route", Align::Left),
-        ("Change", Align::Left),
-        ("Requests", Align::Right),
-        ("Old cost", Align::Right),
-        ("New cost", Align::Right),
-        ("Cost change", Align::Right),
-    ]);
-    for r in &d.routes {
-        let change = match r.change {
-            Change::Added => "added",
-            Change::Removed => "removed",
-            Change::Changed => "changed",
-            Change::Unchanged => "unchanged",
-        };
-        let count = |q: Decimal| meter_quantity(Meter::Requests, q);
-        let requests = match r.change {
-            Change::Added => count(r.new_requests),
-            Change::Removed => count(r.old_requests),
-            _ if r.old_requests == r.new_requests => count(r.new_requests),
-            _ => format!("{} -> {}", count(r.old_requests), count(r.new_requests)),
-        };
-        t.row([r.path.clone(), change.into(), requests, money(r.old_cost), money(r.new_cost), signed_money(r.cost_change)]);
-    }
-    out.push_str(&t.render());
-    out.push_str("\nRoute costs are each route's share of the overage lines; the base fee is not split.\n");
-    out
 }
 
 pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
