@@ -13,7 +13,7 @@ use edgecost_desktop::{
 use tauri::{AppHandle, Emitter, Manager, State};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 type Answer<T> = Result<T, ActionFailure>;
 

@@ -1,28 +1,16 @@
 //! Tauri commands: each one calls into `edgecost-desktop` and passes the clock in. Errors
 //! cross to the UI as `{code, message}`.
 
-use std::path::Path;
-use std::sync::Arc;
-
 use edgecost_desktop::{
-    App, ChartId, ChartRange, CommandError, DashboardView, ErrorCode, ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView,
-    PlanInput, PlanQuote, Startup, TierChoice, TokenVault,
+    ChartId, ChartRange, CommandError, DashboardView, ErrorCode, ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView,
+    PlanInput, PlanQuote, Startup, TierChoice,
 };
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::sync;
 
-/// What every command shares.
-pub struct AppState {
-    pub app: Arc<App>,
-}
-
-impl AppState {
-    pub fn new(data_dir: &Path) -> AppState {
-        AppState { app: Arc::new(App::new(data_dir, TokenVault::default())) }
-    }
-}
+pub use crate::state::AppState;
 
 type Answer<T> = Result<T, CommandError>;
 

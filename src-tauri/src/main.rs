@@ -7,6 +7,7 @@ mod account_actions;
 mod commands;
 mod controls;
 mod planner;
+mod state;
 mod sync;
 
 use edgecost_desktop::ipc;
@@ -43,7 +44,7 @@ fn main() {
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&data_dir)?;
-            let state = commands::AppState::new(&data_dir);
+            let state = state::AppState::new(&data_dir);
             app.manage(state);
             sync::start(app.handle().clone());
             Ok(())
@@ -104,7 +105,7 @@ fn main() {
             app.run(|handle, event| {
                 // Quitting closes the demo's database cleanly; its state stays for next time.
                 if let tauri::RunEvent::Exit = event {
-                    let app = handle.state::<commands::AppState>().app.clone();
+                    let app = handle.state::<state::AppState>().app.clone();
                     if let Err(e) = tauri::async_runtime::block_on(async move { app.shut_down().await }) {
                         eprintln!("edgecost: closing the demo failed: {e}");
                     }

@@ -99,7 +99,7 @@ pub async fn plan_open(handle: AppHandle, state: State<'_, PlannerState>, count:
 #[tauri::command]
 pub async fn plan_from_usage(
     handle: AppHandle,
-    app_state: State<'_, crate::commands::AppState>,
+    app_state: State<'_, crate::state::AppState>,
     state: State<'_, PlannerState>,
     count: u32,
 ) -> Answer<Option<PlanView>> {
@@ -170,7 +170,7 @@ pub async fn plan_save(handle: AppHandle, state: State<'_, PlannerState>, choose
 /// per-route usage.
 #[tauri::command]
 pub async fn plan_from_account(
-    app_state: State<'_, crate::commands::AppState>,
+    app_state: State<'_, crate::state::AppState>,
     state: State<'_, PlannerState>,
     count: u32,
 ) -> Answer<PlanView> {
@@ -221,7 +221,7 @@ pub fn close_window(window: tauri::WebviewWindow) -> Answer<()> {
 
 /// The open plan beside the signed-in (or demo) account's measured usage, route by route.
 #[tauri::command]
-pub async fn plan_vs_account(app_state: State<'_, crate::commands::AppState>, state: State<'_, PlannerState>) -> Answer<PlanVsMeasured> {
+pub async fn plan_vs_account(app_state: State<'_, crate::state::AppState>, state: State<'_, PlannerState>) -> Answer<PlanVsMeasured> {
     let connection = app_state.app.connection().await?;
     let records = edgecost_desktop::usage_records(&connection).await?;
     with_session(&state, |s| edgecost_desktop::plan_vs_measured(s, &records))

@@ -7,7 +7,7 @@ use std::time::Duration;
 use edgecost_desktop::{DashboardView, SyncEvent, ipc};
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 const SYNC_EVERY: Duration = Duration::from_secs(60);
 
