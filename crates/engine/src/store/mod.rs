@@ -14,6 +14,7 @@ use crate::error::Result;
 mod common;
 pub(crate) mod controls;
 pub(crate) mod operator;
+mod pg_hosts;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod webhooks;
