@@ -157,7 +157,9 @@ struct Log {
     retried_batches: u64,
     unavailable: u64,
     connection_errors: u64,
-    /// The longest a client went from a failure to the next answer: writers, readers.
+    /// The longest a client waited from sending a request to its answer, across the retries
+    /// of a failed one (a batch until it was acknowledged; a read until one was answered):
+    /// writers, readers.
     longest_gap: [Duration; 2],
     killed_at: Option<Instant>,
     /// Per replica, the first answered write after the kill.
@@ -171,10 +173,10 @@ impl Log {
 
     /// A write sent at `sent` through `replica` was acknowledged.
     fn write_answered(&mut self, replica: usize, sent: Instant) {
-        if let (Some(killed), None) = (self.killed_at, self.back[replica]) {
-            if sent > killed {
-                self.back[replica] = Some(Instant::now());
-            }
+        if let (Some(killed), None) = (self.killed_at, self.back[replica])
+            && sent > killed
+        {
+            self.back[replica] = Some(Instant::now());
         }
     }
 }
@@ -225,7 +227,7 @@ fn writer(w: usize, addrs: &[String], token: &str, node_id: &str, account_id: &s
         let batch = TelemetryBatch { batch_id: format!("w{w}-{seq}"), node_id: node_id.to_owned(), records };
         let body = serde_json::to_string(&batch).unwrap();
         let mut tries = 0usize;
-        let mut failing_since: Option<Instant> = None;
+        let first_sent = Instant::now();
         let deadline = Instant::now() + Duration::from_secs(90);
         let receipt: IngestReceipt = loop {
             let replica = (seq as usize + tries) % addrs.len();
@@ -240,13 +242,10 @@ fn writer(w: usize, addrs: &[String], token: &str, node_id: &str, account_id: &s
                 Outcome::Answered(answer) => {
                     let mut log = log.lock().unwrap();
                     log.write_answered(replica, sent);
-                    if let Some(since) = failing_since {
-                        log.longest_gap[0] = log.longest_gap[0].max(since.elapsed());
-                    }
+                    log.longest_gap[0] = log.longest_gap[0].max(first_sent.elapsed());
                     break serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
                 }
                 Outcome::Retry => {
-                    failing_since.get_or_insert_with(Instant::now);
                     assert!(Instant::now() < deadline, "batch {} was not acknowledged in 90 s", batch.batch_id);
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(100));
@@ -272,16 +271,17 @@ fn reader(r: usize, addrs: &[String], token: &str, stop: &AtomicBool, log: &Mute
     while !stop.load(Ordering::SeqCst) {
         i += 1;
         let addr = &addrs[i % addrs.len()];
-        let request = format!("GET /v1/account/bill HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+        let request =
+            format!("GET /v1/account/bill HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+        let sent = Instant::now();
         match attempt(addr, &request, log) {
             Outcome::Answered(_) => {
-                if let Some(since) = failing_since.take() {
-                    let mut log = log.lock().unwrap();
-                    log.longest_gap[1] = log.longest_gap[1].max(since.elapsed());
-                }
+                let since = failing_since.take().unwrap_or(sent);
+                let mut log = log.lock().unwrap();
+                log.longest_gap[1] = log.longest_gap[1].max(since.elapsed());
             }
             Outcome::Retry => {
-                failing_since.get_or_insert_with(Instant::now);
+                failing_since.get_or_insert(sent);
             }
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -308,7 +308,9 @@ mod tests {
 
     #[test]
     fn host_lists_keep_every_other_setting_per_host() {
-        let h = hosts("postgres://app:s%40cret@10.0.0.1:6001,10.0.0.2,[::1]:6003/billing?sslmode=disable&target_session_attrs=read-write&application_name=edgecost");
+        let h = hosts(
+            "postgres://app:s%40cret@10.0.0.1:6001,10.0.0.2,[::1]:6003/billing?sslmode=disable&target_session_attrs=read-write&application_name=edgecost",
+        );
         assert_eq!(h.names, ["10.0.0.1:6001", "10.0.0.2:5432", "[::1]:6003"]);
         assert_eq!(h.attrs, SessionAttrs::ReadWrite);
         let ports: Vec<u16> = h.options.iter().map(|o| o.get_port()).collect();
