@@ -140,7 +140,12 @@ fn replicas_follow_a_postgres_failover_and_lose_nothing() {
         "the engine's totals against the acknowledged batches"
     );
     rt.block_on(engine.close());
-    eprintln!("the test took {:.1} s", started.elapsed().as_secs_f64());
+    let checked = started.elapsed();
+    drop(log);
+    drop(replicas);
+    drop(ha);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    eprintln!("the test took {:.1} s, {:.1} s of it stopping the servers", started.elapsed().as_secs_f64(), (started.elapsed() - checked).as_secs_f64());
 }
 
 #[derive(Default)]
