@@ -145,7 +145,11 @@ fn replicas_follow_a_postgres_failover_and_lose_nothing() {
     drop(replicas);
     drop(ha);
     rt.shutdown_timeout(Duration::from_secs(5));
-    eprintln!("the test took {:.1} s, {:.1} s of it stopping the servers", started.elapsed().as_secs_f64(), (started.elapsed() - checked).as_secs_f64());
+    eprintln!(
+        "the test took {:.1} s, {:.1} s of it stopping the servers",
+        started.elapsed().as_secs_f64(),
+        (started.elapsed() - checked).as_secs_f64()
+    );
 }
 
 #[derive(Default)]

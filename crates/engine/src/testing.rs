@@ -316,16 +316,17 @@ pub async fn seed_fleet(engine: &crate::Engine, accounts: usize, months: u32, no
 /// The monitor is tuned to fail over within seconds (health checks every second, a node
 /// unhealthy after 2 s, no wait for a dead primary to demote itself); the defaults take about
 /// a minute. Dropping the handle stops every keeper and server and deletes the folder; a
-/// watchdog does the same when the process dies without dropping it.
+/// watchdog does the same when the process dies without dropping it, and deletes the folder.
 pub struct PgAutoFailover {
-    dir: tempfile::TempDir,
+    /// Deleted by the watchdog, in the background.
+    dir: PathBuf,
     as_postgres_user: bool,
     bin: PathBuf,
     monitor_port: u16,
     node_ports: [u16; 2],
     /// `pg_autoctl run` of the monitor and of each node, each leading its process group.
     keepers: Vec<Child>,
-    _watchdog: Child,
+    watchdog: Child,
 }
 
 /// Kills every process group listed in `$dir/groups` (SIGQUIT first: PostgreSQL and
@@ -383,13 +384,13 @@ impl PgAutoFailover {
         sh.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0);
         let watchdog = sh.spawn().unwrap_or_else(|e| panic!("the watchdog could not be started: {e}"));
         let mut ha = PgAutoFailover {
-            dir,
+            dir: dir.keep(),
             as_postgres_user,
             bin,
             monitor_port: free_port(),
             node_ports: [free_port(), free_port()],
             keepers: Vec::new(),
-            _watchdog: watchdog,
+            watchdog,
         };
         let port = ha.monitor_port.to_string();
         let mut create = ha.autoctl(&["create", "monitor", "--pgport", &port]);
@@ -482,7 +483,7 @@ impl PgAutoFailover {
                 std::time::Instant::now() < deadline,
                 "the nodes did not reach {wanted:?} in {timeout:?}; the monitor says:\n{}\nlogs in {}",
                 self.state(),
-                self.dir.path().display()
+                self.dir.as_path().display()
             );
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
@@ -516,7 +517,7 @@ impl PgAutoFailover {
     }
 
     fn pgdata(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.as_path().join(name)
     }
 
     /// `pg_autoctl ARGS` as the servers' user, with its configuration and state in the folder.
@@ -530,27 +531,27 @@ impl PgAutoFailover {
         };
         let path = format!("PATH={}:{}", self.bin.display(), std::env::var("PATH").unwrap_or_default());
         for (var, sub) in [("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "share"), ("XDG_RUNTIME_DIR", "run")] {
-            c.arg(format!("{var}={}", self.dir.path().join(sub).display()));
+            c.arg(format!("{var}={}", self.dir.as_path().join(sub).display()));
         }
         c.arg(format!("PG_CONFIG={}", self.bin.join("pg_config").display())).arg(path).arg("pg_autoctl").args(args);
         c
     }
 
     fn run_logged(&self, command: &mut Command, name: &str) {
-        let log = self.dir.path().join(format!("{name}.log"));
+        let log = self.dir.as_path().join(format!("{name}.log"));
         let out = command.output().unwrap_or_else(|e| panic!("pg_autoctl could not be started: {e}"));
         std::fs::write(&log, [&out.stdout[..], &out.stderr[..]].concat()).ok();
         assert!(out.status.success(), "{name} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
 
     fn run_keeper(&mut self, name: &str) {
-        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).expect("a log file");
+        let log = std::fs::File::create(self.dir.as_path().join(format!("{name}.log"))).expect("a log file");
         let mut run = self.autoctl(&["run"]);
         run.arg("--pgdata").arg(self.pgdata(name));
         run.stdin(Stdio::null()).stdout(log.try_clone().expect("a log file")).stderr(log).process_group(0);
         let child = run.spawn().unwrap_or_else(|e| panic!("pg_autoctl run could not be started: {e}"));
         use std::io::Write as _;
-        let mut groups = std::fs::OpenOptions::new().append(true).open(self.dir.path().join("groups")).expect("the group list");
+        let mut groups = std::fs::OpenOptions::new().append(true).open(self.dir.as_path().join("groups")).expect("the group list");
         writeln!(groups, "{}", child.id()).expect("the group list");
         self.keepers.push(child);
     }
@@ -569,6 +570,9 @@ impl Drop for PgAutoFailover {
         for keeper in &mut self.keepers {
             let _ = keeper.wait();
         }
+        // The watchdog deletes the folder once its pipe closes, as the handle drops: deleting
+        // the servers' 200 MB can take seconds on a disk that discards on delete.
+        drop(self.watchdog.stdin.take());
     }
 }
 
