@@ -263,15 +263,19 @@ async fn watch(pool: PgPool, shared: Arc<Shared>, mut current: usize, conn: PgCo
             }
             match probe_all(&shared).await {
                 Ok((i, c)) => {
-                    shared.switched_ms.store(shared.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
-                    pool.set_connect_options(shared.hosts.options[i].clone());
+                    // Back on the same server (its watching connection broke, or it came back
+                    // read-write), the pool's connections to it are as good as before.
+                    let host = &shared.hosts.names[i];
+                    let after_ms = lost.elapsed().as_millis() as u64;
+                    if i == current {
+                        tracing::warn!(%host, after_ms, "PostgreSQL: the same server accepts writes again");
+                    } else {
+                        shared.switched_ms.store(shared.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+                        pool.set_connect_options(shared.hosts.options[i].clone());
+                        tracing::warn!(%host, after_ms, "PostgreSQL: switched to the server that accepts writes");
+                    }
                     current = i;
                     conn = Some(c);
-                    tracing::warn!(
-                        host = %shared.hosts.names[i],
-                        after_ms = lost.elapsed().as_millis() as u64,
-                        "PostgreSQL: switched to the server that accepts writes"
-                    );
                     break;
                 }
                 Err(failures) => {
