@@ -31,8 +31,11 @@ const READERS: usize = 2;
 const RECORDS_PER_BATCH: u64 = 20;
 /// Load before the kill, and after both replicas answer again.
 const STEADY: Duration = Duration::from_secs(4);
-/// The most a client may go without an answer across the failover.
-const MAX_GAP: Duration = Duration::from_secs(15);
+/// The most a client may wait for an answer across the failover: pg_auto_failover promotes
+/// the secondary in 4-6 s here, sometimes 10 s.
+const MAX_GAP: Duration = Duration::from_secs(30);
+/// The most the replicas may take past the promotion before clients get answers again.
+const MAX_LAG: Duration = Duration::from_secs(5);
 
 #[test]
 fn replicas_follow_a_postgres_failover_and_lose_nothing() {
@@ -127,7 +130,10 @@ fn replicas_follow_a_postgres_failover_and_lose_nothing() {
         log.acked.batches,
         log.retried_batches,
     );
-    assert!(log.longest_gap[0] <= MAX_GAP && log.longest_gap[1] <= MAX_GAP, "clients waited longer than {MAX_GAP:?}");
+    for gap in log.longest_gap {
+        assert!(gap <= MAX_GAP, "a client waited {gap:?} for an answer, more than {MAX_GAP:?}");
+        assert!(gap <= promoted + MAX_LAG, "a client waited {gap:?}, more than {MAX_LAG:?} past the promotion ({promoted:?})");
+    }
 
     // Everything acknowledged is there once, also through a fresh engine on the same URL,
     // which finds the new primary by itself.
