@@ -324,8 +324,9 @@ pub struct PgAutoFailover {
     bin: PathBuf,
     monitor_port: u16,
     node_ports: [u16; 2],
-    /// `pg_autoctl run` of the monitor and of each node, each leading its process group.
-    keepers: Vec<Child>,
+    /// `pg_autoctl run` of the monitor and of each node, each leading its process group, and
+    /// whether it is still running (not killed by [`PgAutoFailover::kill_node`]).
+    keepers: Vec<(Child, bool)>,
     watchdog: Child,
 }
 
@@ -453,11 +454,15 @@ impl PgAutoFailover {
     /// Kills node `node`'s keeper and server with SIGKILL, as a crash would: nothing restarts
     /// the server in place, so the monitor fails over to the other node.
     pub fn kill_node(&mut self, node: usize) {
-        let keeper = &mut self.keepers[node + 1];
-        let group = keeper.id() as i32;
+        let (keeper, running) = &mut self.keepers[node + 1];
+        let group = keeper.id();
         let out = Command::new("kill").args(["-KILL", "--", &format!("-{group}")]).output().expect("kill");
         assert!(out.status.success(), "kill -9 -{group}: {}", String::from_utf8_lossy(&out.stderr));
         let _ = keeper.wait();
+        *running = false;
+        // Once reaped, its id may be reused: neither the handle nor the watchdog signals it again.
+        let groups: String = self.keepers.iter().filter(|(_, running)| *running).map(|(k, _)| format!("{}\n", k.id())).collect();
+        std::fs::write(self.dir.join("groups"), groups).expect("the group list");
     }
 
     /// `pg_autoctl show state`, for messages.
@@ -553,21 +558,21 @@ impl PgAutoFailover {
         use std::io::Write as _;
         let mut groups = std::fs::OpenOptions::new().append(true).open(self.dir.as_path().join("groups")).expect("the group list");
         writeln!(groups, "{}", child.id()).expect("the group list");
-        self.keepers.push(child);
+        self.keepers.push((child, true));
     }
 }
 
 impl Drop for PgAutoFailover {
     fn drop(&mut self) {
         for signal in ["-QUIT", "-KILL"] {
-            for keeper in &self.keepers {
+            for (keeper, _) in self.keepers.iter().filter(|(_, running)| *running) {
                 let _ = Command::new("kill").args([signal, "--", &format!("-{}", keeper.id())]).output();
             }
             if signal == "-QUIT" {
                 std::thread::sleep(std::time::Duration::from_secs(1));
             }
         }
-        for keeper in &mut self.keepers {
+        for (keeper, _) in &mut self.keepers {
             let _ = keeper.wait();
         }
         // The watchdog deletes the folder once its pipe closes, as the handle drops: deleting
