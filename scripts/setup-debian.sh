@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing edgecost needs on Debian 12, skipping what is
 # already there: system libraries for the desktop app, Xvfb and WebKit's WebDriver for the
-# end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests,
+# end-to-end tests, gnome-keyring for the OS keyring, PostgreSQL for the storage tests and
+# pg_auto_failover for the failover test (crates/cli/tests/failover.rs),
 # tauri-driver, cargo-machete, desktop-file-utils for the .deb, Python test
 # tools (schemathesis, the OpenTelemetry and CloudEvents SDKs; in their own virtual
 # environment), and the UI's npm packages.
@@ -14,6 +15,7 @@ packages=(
   xvfb xauth webkit2gtk-driver dbus-x11 dbus-daemon dbus-bin imagemagick
   gnome-keyring libsecret-tools
   postgresql
+  pg-auto-failover-cli postgresql-15-auto-failover
   python3-venv
   fonts-dejavu-core
   poppler-utils

@@ -15,7 +15,9 @@ use crate::CliError;
 /// Options of `edgecost serve`.
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`.
+    /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`; for a
+    /// PostgreSQL group that fails over, every host and the read-write one wanted:
+    /// `postgres://user@h1:5432,h2:5432/db?target_session_attrs=read-write`.
     /// Default: a SQLite file in the user's data folder.
     #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,

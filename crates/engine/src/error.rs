@@ -7,8 +7,17 @@ use edgecost_pricing::RateError;
 pub enum EngineError {
     #[error("database URL '{url}' is not supported: use sqlite://PATH or postgres://...")]
     UnsupportedDatabaseUrl { url: String },
+    #[error("database URL '{url}' is not valid: {reason}")]
+    InvalidDatabaseUrl { url: String, reason: String },
+    #[error("no host of the database URL {wanted} ({failures})")]
+    NoDatabaseHost { wanted: &'static str, failures: String },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database could not be reached, lost the connection, or answered that it cannot
+    /// write right now (a standby, a server shutting down): while PostgreSQL fails over, for
+    /// instance. Nothing was changed that the caller was told of; retrying is safe.
+    #[error("the database is unavailable for now (connection lost, or failing over); retry")]
+    Unavailable(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the token is missing, malformed or unknown")]
@@ -77,7 +86,11 @@ impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::UnsupportedDatabaseUrl { .. } => "unsupported_database_url",
+            EngineError::InvalidDatabaseUrl { .. } => "invalid_database_url",
+            EngineError::NoDatabaseHost { .. } => "no_database_host",
             EngineError::Database(_) => "database",
+            // Clients already retry `contention`; an unavailable database asks the same of them.
+            EngineError::Unavailable(_) => "contention",
             EngineError::Migration(_) => "migration",
             EngineError::Unauthenticated => "unauthenticated",
             EngineError::NotFound => "not_found",
@@ -114,7 +127,10 @@ impl EngineError {
         !matches!(
             self,
             EngineError::UnsupportedDatabaseUrl { .. }
+                | EngineError::InvalidDatabaseUrl { .. }
+                | EngineError::NoDatabaseHost { .. }
                 | EngineError::Database(_)
+                | EngineError::Unavailable(_)
                 | EngineError::Migration(_)
                 | EngineError::LedgerInconsistent { .. }
                 | EngineError::CorruptRow { .. }
@@ -122,6 +138,25 @@ impl EngineError {
                 | EngineError::Cancelled
                 | EngineError::Overflow
         )
+    }
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) { EngineError::Unavailable(e) } else { EngineError::Database(e) }
+    }
+}
+
+/// Whether a database error says the database cannot be used right now rather than that the
+/// request or the data is wrong: no connection (refused, reset, timed out, no free connection in
+/// the pool), or PostgreSQL's connection exceptions (SQLSTATE class 08), a server shutting down
+/// or starting up (57P01, 57P02, 57P03), and a write sent to a read-only server (25006), as a
+/// demoted primary or a standby answers.
+pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03" | "25006")),
+        _ => false,
     }
 }
 

@@ -134,7 +134,10 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        if let AppError::Engine(EngineError::Unavailable(cause)) = &self {
+            // Expected while the database fails over; the client is told to retry.
+            tracing::warn!(code = self.code(), error = %self, %cause, "request failed");
+        } else if status.is_server_error() {
             tracing::error!(code = self.code(), error = %self, "request failed");
         } else {
             tracing::debug!(code = self.code(), error = %self, "request refused");
@@ -158,7 +161,8 @@ fn engine_status(e: &EngineError) -> StatusCode {
         // key or batch id with a different body.
         E::TierUnchanged { .. } | E::CreditsHeld { .. } | E::BatchIdReused { .. } | E::IdempotencyKeyReused { .. } => StatusCode::CONFLICT,
         E::BatchTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        E::Contention => StatusCode::SERVICE_UNAVAILABLE,
+        // Both are passing: a writer on the same rows, or a database failing over.
+        E::Contention | E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         E::Webhook(w) if w.is_not_found() => StatusCode::NOT_FOUND,
         e if e.is_client_error() => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -249,6 +253,12 @@ mod tests {
             (EngineError::BatchTooLarge { records: 2, max: 1 }, StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large"),
             (EngineError::UnknownTier { tier: "x".into(), known: "a".into() }, StatusCode::UNPROCESSABLE_ENTITY, "unknown_tier"),
             (EngineError::Contention, StatusCode::SERVICE_UNAVAILABLE, "contention"),
+            (EngineError::from(sqlx::Error::PoolTimedOut), StatusCode::SERVICE_UNAVAILABLE, "contention"),
+            (
+                EngineError::from(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contention",
+            ),
             (
                 EngineError::PeriodTotalExceeded {
                     account_id: "acct_x".into(),
@@ -266,5 +276,9 @@ mod tests {
         }
         // A 503 tells the client to retry.
         assert!(AppError::from(EngineError::Contention).body().message.contains("retry"));
+        assert!(AppError::from(EngineError::from(sqlx::Error::PoolTimedOut)).body().message.contains("retry"));
+        // Other database failures stay 500s with their detail in the log.
+        let e = AppError::from(EngineError::from(sqlx::Error::RowNotFound));
+        assert_eq!((e.status(), e.code()), (StatusCode::INTERNAL_SERVER_ERROR, "database"));
     }
 }

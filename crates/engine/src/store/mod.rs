@@ -16,6 +16,7 @@ pub(crate) mod controls;
 pub(crate) mod lifecycle;
 pub(crate) mod operator;
 pub(crate) mod partitions;
+mod pg_hosts;
 pub(crate) mod postgres;
 mod queued;
 mod series;

@@ -13,14 +13,21 @@ use super::controls::impl_controls_store;
 use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
+const MAX_CONNECTIONS: u32 = 16;
+
 pub(crate) struct PgStore {
     pub(super) pool: PgPool,
 }
 
 impl PgStore {
-    /// Connects to `url` (`postgres://...`) and migrates the database.
+    /// Connects to `url` (`postgres://...`) and migrates the database. A URL with several
+    /// hosts (`postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`) connects to the
+    /// one that accepts writes and follows it when it fails over (see [`super::pg_hosts`]).
     pub(crate) async fn open(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new().max_connections(16).connect(url).await?;
+        let pool = match super::pg_hosts::parse(url)? {
+            Some(hosts) => super::pg_hosts::connect(hosts, MAX_CONNECTIONS).await?,
+            None => PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?,
+        };
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }
