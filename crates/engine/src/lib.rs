@@ -50,6 +50,7 @@
 
 mod controls;
 mod demo;
+mod demo_fleet;
 mod engine;
 mod error;
 pub mod events;
@@ -73,6 +74,10 @@ pub mod webhooks;
 
 pub use controls::FORECAST_EVERY_SECONDS;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
+pub use demo_fleet::{
+    DEMO_FLEET, DEMO_FLEET_COMPUTE_MS_PER_REQUEST, DEMO_FLEET_MONTHS, DEMO_INFRASTRUCTURE_COST_YAML, FleetAction, FleetMember, FleetStep,
+    demo_fleet_months, demo_price_book, seed_demo_fleet, step_time,
+};
 pub use engine::{
     AccountId, Engine, Ingested, NodeId, PACKS_PER_PURCHASE_MAX, USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX,
 };
