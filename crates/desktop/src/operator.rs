@@ -180,9 +180,16 @@ fn margin_cells(m: &Margin) -> (String, String, String, String) {
     (money(m.revenue), money(m.cost), money(m.margin), pct(m.margin_percent))
 }
 
+/// The months shown: the report's, from the first in which any account existed (the months
+/// before the service had accounts would only draw empty bars and dashes).
+fn shown_months(report: &OperatorReport) -> &[MonthMetrics] {
+    let first = report.months.iter().position(|m| m.accounts > 0).unwrap_or(report.months.len());
+    &report.months[first..]
+}
+
 /// The month the headline shows: the last closed month, or the open one when none closed.
-fn headline_index(report: &OperatorReport) -> Option<usize> {
-    report.months.iter().rposition(|m| m.closed).or_else(|| report.months.len().checked_sub(1))
+fn headline_index(months: &[MonthMetrics]) -> Option<usize> {
+    months.iter().rposition(|m| m.closed).or_else(|| months.len().checked_sub(1))
 }
 
 impl OperatorView {
@@ -190,9 +197,10 @@ impl OperatorView {
     /// tiers.
     pub fn of(report: &OperatorReport, book: &PriceBook, door: Door, server_url: &str) -> OperatorView {
         let tier_label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
-        let index = headline_index(report);
-        let month = index.map(|i| &report.months[i]);
-        let before = index.and_then(|i| i.checked_sub(1)).map(|i| &report.months[i]);
+        let shown = shown_months(report);
+        let index = headline_index(shown);
+        let month = index.map(|i| &shown[i]);
+        let before = index.and_then(|i| i.checked_sub(1)).map(|i| &shown[i]);
         let headline = match month {
             Some(m) => OperatorHeadline {
                 month_label: if m.closed { m.start.format("%B %Y").to_string() } else { format!("{} (to date)", m.start.format("%B %Y")) },
@@ -234,9 +242,8 @@ impl OperatorView {
                 gross_margin: None,
             },
         };
-        let open = report.months.last().filter(|m| !m.closed && month.is_some_and(|h| h.closed));
-        let months = report
-            .months
+        let open = shown.last().filter(|m| !m.closed && month.is_some_and(|h| h.closed));
+        let months = shown
             .iter()
             .map(|m| OperatorMonthRow {
                 month: m.month.clone(),
@@ -273,8 +280,7 @@ impl OperatorView {
                     .collect()
             })
             .unwrap_or_default();
-        let funnel = report
-            .months
+        let funnel = shown
             .iter()
             .map(|m| FunnelRow {
                 label: short_label(m),
@@ -301,7 +307,7 @@ impl OperatorView {
                 flagged: r.by_account.iter().filter(|a| a.below_threshold).count() as u32,
             }
         });
-        let span = match (report.months.first(), report.months.last()) {
+        let span = match (shown.first(), shown.last()) {
             (Some(a), Some(b)) if a.month != b.month => format!("{} – {}", a.start.format("%b %Y"), b.start.format("%b %Y")),
             (Some(a), _) => a.start.format("%b %Y").to_string(),
             _ => String::new(),
@@ -325,10 +331,11 @@ impl OperatorView {
 
 /// Chart `id` of `report`, one point per month.
 pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorChartId) -> MonthlyChart {
-    let months: Vec<String> = report.months.iter().map(|m| m.start.format("%b %Y").to_string()).collect();
+    let shown = shown_months(report);
+    let months: Vec<String> = shown.iter().map(|m| m.start.format("%b %Y").to_string()).collect();
     let series = |label: &str, value: &dyn Fn(&MonthMetrics) -> Option<Decimal>| MonthSeries {
         label: label.to_owned(),
-        values: report.months.iter().map(value).collect(),
+        values: shown.iter().map(value).collect(),
     };
     let percent_chart = |title: &str, series: Vec<MonthSeries>, reference: Option<(String, Decimal)>| MonthlyChart {
         title: title.to_owned(),
@@ -340,14 +347,14 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
     match id {
         OperatorChartId::Revenue => {
             // Every tier of any month, in the price book's order.
-            let mut tiers: Vec<&str> = report.months.iter().flat_map(|m| m.revenue_by_tier.iter().map(|t| t.tier.as_str())).collect();
+            let mut tiers: Vec<&str> = shown.iter().flat_map(|m| m.revenue_by_tier.iter().map(|t| t.tier.as_str())).collect();
             tiers.sort_by_key(|t| (book.tiers.iter().position(|b| b.name == *t).unwrap_or(usize::MAX), *t));
             tiers.dedup();
             let series = tiers
                 .iter()
                 .map(|tier| MonthSeries {
                     label: book.tier(tier).map_or_else(|| (*tier).to_owned(), |t| t.display_name().to_owned()),
-                    values: report.months.iter().map(|m| m.revenue_by_tier.iter().find(|t| t.tier == *tier).map(|t| t.revenue)).collect(),
+                    values: shown.iter().map(|m| m.revenue_by_tier.iter().find(|t| t.tier == *tier).map(|t| t.revenue)).collect(),
                 })
                 .collect();
             MonthlyChart { title: "MRR by tier".to_owned(), months: months.clone(), unit: MonthlyUnit::Money, series, reference: None }

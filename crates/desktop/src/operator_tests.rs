@@ -147,3 +147,16 @@ fn the_charts_carry_a_value_per_month_in_the_books_tier_order() {
         assert!(svg.contains("Nov 2026"), "{id:?}");
     }
 }
+
+#[test]
+fn months_before_the_first_account_are_left_out() {
+    let mut r = report();
+    let mut empty = month("2026-09", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", true, "0.00", None);
+    empty.accounts = 0;
+    empty.revenue_by_tier.clear();
+    r.months.insert(0, empty);
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.months.first().map(|m| m.month.as_str()), Some("2026-10"));
+    assert_eq!(view.span, "Oct 2026 – Dec 2026");
+    assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Churn).months.len(), 3);
+}
