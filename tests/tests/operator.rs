@@ -94,7 +94,7 @@ fn tiers_in(member: &FleetMember, month: usize) -> (&'static str, Option<(&'stat
         let FleetAction::MoveTo { tier: to } = step.action else { continue };
         let upgrade = rank(to) > rank(tier);
         let effective_month = if upgrade { step.month } else { step.month + 1 };
-        if effective_month < month || (effective_month == month && upgrade && step.day == 0) || (effective_month == month && !upgrade) {
+        if effective_month < month || (effective_month == month && (!upgrade || step.day == 0)) {
             tier = to;
         } else if effective_month == month {
             change = Some((to, step.day));
@@ -198,7 +198,7 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     assert!(churn.starts_with(&format!("{churned} of {}", cohort.len() + 1)), "{churn}");
 
     // Conversion, moves, packs and caps month by month.
-    for m in 0..DEMO_FLEET_MONTHS {
+    for (m, &month_days) in days.iter().enumerate() {
         let month = key(m);
         let free_at_start: Vec<&FleetMember> = DEMO_FLEET.iter().filter(|a| terms(tiers_in(a, m).0).0.is_zero()).collect();
         let converted = free_at_start.iter().filter(|a| !terms(tier_at_end(a, m)).0.is_zero()).count();
@@ -229,7 +229,7 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
         let used: Decimal = DEMO_FLEET
             .iter()
             .filter(|a| a.steps.iter().any(|s| s.month <= m && matches!(s.action, FleetAction::BuyPacks { .. })))
-            .map(|a| revenue(a, m, days[m]) - terms(tier_at_end(a, m)).0)
+            .map(|a| revenue(a, m, month_days) - terms(tier_at_end(a, m)).0)
             .sum();
         assert_eq!(cell(&app, &month, "packs").await, format!("{sold} sold, {} used", money(used)), "month {m}");
     }
@@ -269,16 +269,16 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     let mut scale_before = Decimal::ZERO;
     let mut scale_after = Decimal::ZERO;
     let mut change = Decimal::ZERO;
-    for m in 0..DEMO_FLEET_MONTHS {
+    for (m, &month_days) in days.iter().enumerate() {
         for a in &DEMO_FLEET {
             let end = tier_at_end(a, m);
-            let before = revenue(a, m, days[m]);
+            let before = revenue(a, m, month_days);
             let (base, egress) = match end {
                 "production" => (d("24.00"), terms(end).4),
                 "scale" => (terms(end).0, d("0.05")),
                 _ => (terms(end).0, terms(end).4),
             };
-            let after = revenue_with(a, m, days[m], base, egress);
+            let after = revenue_with(a, m, month_days, base, egress);
             if end == "scale" {
                 scale_before += before;
                 scale_after += after;
@@ -296,6 +296,20 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     assert!(text_of(&app, "#what-if-margin-before").await.contains("revenue"));
     app.execute("document.querySelector('#what-if').scrollIntoView()", vec![]).await.unwrap();
     screenshot("operator-what-if-1200x800.png", 1200, 800);
+
+    // At the smallest window the page never runs wider than the window: the months table
+    // scrolls inside its card, and every figure above stays in view.
+    app.set_window_size(880, 600).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let wider = "return document.documentElement.scrollWidth > document.documentElement.clientWidth";
+    assert_eq!(app.execute(wider, vec![]).await.unwrap(), serde_json::json!(false), "the page is wider than 880 px");
+    app.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    screenshot("operator-880x600.png", 880, 600);
+    app.execute("document.querySelector('#operator-margin').scrollIntoView()", vec![]).await.unwrap();
+    screenshot("operator-margin-880x600.png", 880, 600);
+    app.execute("document.querySelector('#what-if').scrollIntoView()", vec![]).await.unwrap();
+    screenshot("operator-what-if-880x600.png", 880, 600);
+    app.set_window_size(1200, 800).await.unwrap();
 
     // Back to the demo account's own dashboard.
     wait_for(&app, "#operator-back").await.click().await.unwrap();

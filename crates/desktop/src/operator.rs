@@ -350,6 +350,10 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
             let mut tiers: Vec<&str> = shown.iter().flat_map(|m| m.revenue_by_tier.iter().map(|t| t.tier.as_str())).collect();
             tiers.sort_by_key(|t| (book.tiers.iter().position(|b| b.name == *t).unwrap_or(usize::MAX), *t));
             tiers.dedup();
+            // A tier that earned nothing in any month (the free sandbox) would be a legend
+            // entry without a bar.
+            let earned = |tier: &str| shown.iter().flat_map(|m| &m.revenue_by_tier).any(|t| t.tier == tier && !t.revenue.is_zero());
+            tiers.retain(|t| earned(t));
             let series = tiers
                 .iter()
                 .map(|tier| MonthSeries {

@@ -228,7 +228,7 @@ mod tests {
         std::fs::write(&good, PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: \"24.00\"")).unwrap();
         let picked = PickedPriceBook::read(&good).unwrap();
         assert_eq!(picked.file_name, "next.yaml");
-        assert_eq!(PriceBook::from_json_str(&picked.text, "sent").unwrap().tier("production").unwrap().base_fee, d("24.00"));
+        assert_eq!(PriceBook::from_json_str(&picked.text, "sent").unwrap().tier("production").unwrap().base_fee, Some(d("24.00")));
 
         let bad = dir.path().join("bad.yaml");
         std::fs::write(&bad, "version: 1\ncurrency: USD\ntiers: [\n").unwrap();
