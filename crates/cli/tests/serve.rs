@@ -221,6 +221,7 @@ fn schemathesis_finds_nothing_the_openapi_document_does_not_say() {
     };
     let account = create(&["create-account", "--name", "Acme", "--tier", "production"]);
     let node = create(&["create-node", "--name", "fra-1"]);
+    let operator = create(&["create-operator", "--name", "ops"]);
     let served = serve(home.path(), &["--database", &url]);
 
     // Account routes with an account token; the node route with a node token. `/metrics`
@@ -235,6 +236,10 @@ fn schemathesis_finds_nothing_the_openapi_document_does_not_say() {
     assert!(text.contains("passed"), "{text}");
     let (ok, text) = run_schemathesis(home.path(), &served, &node, &["--include-path", "/v1/telemetry", "--include-path", "/v1/events"]);
     assert!(ok, "schemathesis found failures on the telemetry route:\n{text}");
+    assert!(text.contains("passed"), "{text}");
+    // The operator's routes (the report and the what-if) with an operator token.
+    let (ok, text) = run_schemathesis(home.path(), &served, &operator, &["--include-path-regex", "^/v1/admin/"]);
+    assert!(ok, "schemathesis found failures on the operator's routes:\n{text}");
     assert!(text.contains("passed"), "{text}");
     // The server is still healthy after both runs.
     assert_eq!(get(&served.addr, "/healthz", None), (200, "ok".to_owned()));
