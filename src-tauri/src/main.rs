@@ -6,6 +6,7 @@
 mod account_actions;
 mod commands;
 mod controls;
+mod operator;
 mod planner;
 mod state;
 mod sync;
@@ -52,6 +53,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::connect_account,
+            operator::sign_in,
             commands::start_demo,
             commands::reset_demo,
             commands::last_server_url,
@@ -63,6 +65,10 @@ fn main() {
             commands::invoices,
             commands::invoice,
             commands::export_invoice,
+            operator::open_demo_operator,
+            operator::operator_view,
+            operator::operator_chart,
+            operator::what_if,
             commands::tier_choices,
             commands::quote_plan,
             account_actions::notice_banner,

@@ -34,7 +34,9 @@ async fn main() {
     keyring();
     std::fs::create_dir_all(workspace_root().join("docs")).unwrap();
     let home = Home::new();
-    let driver = Driver::start(&home);
+    // The operator's what-if opens this book without a file dialog.
+    let proposal = workspace_root().join("examples/price-book-proposal.yaml").display().to_string();
+    let driver = Driver::start_with_env(&home, &[("EDGECOST_OPEN_PRICE_BOOK", &proposal)]);
     let app = driver.launch().await;
 
     app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap();
@@ -92,6 +94,21 @@ async fn main() {
     settle(&app).await;
     shoot("billing-spend-controls");
     app.find(Locator::Css("#billing-close")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#bill-to-date [data-testid=total]").await;
+
+    // The demo's operator: the fleet's figures, then a price book tried on them.
+    app.find(Locator::Css("#open-operator")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#operator-mrr").await;
+    app.wait().at_most(WAIT).for_element(Locator::Css("#operator-chart img")).await.unwrap();
+    settle(&app).await;
+    shoot("operator");
+    app.find(Locator::Css("#what-if-pick")).await.unwrap().click().await.unwrap();
+    text_of(&app, "#what-if-total").await;
+    app.execute("document.querySelector('#what-if').scrollIntoView({ block: 'start' })", vec![]).await.unwrap();
+    settle(&app).await;
+    shoot("operator-what-if");
+    app.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    app.find(Locator::Css("#operator-back")).await.unwrap().click().await.unwrap();
     text_of(&app, "#bill-to-date [data-testid=total]").await;
 
     app.find(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();

@@ -46,6 +46,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::CreatedOperator::export_all(dir)?;
     crate::OperatorReportQuery::export_all(dir)?;
     crate::OperatorReport::export_all(dir)?;
+    crate::WhatIfRequest::export_all(dir)?;
     crate::WhatIfReport::export_all(dir)?;
     crate::ErrorBody::export_all(dir)?;
     Ok(())

@@ -49,8 +49,9 @@ pub use invoices::{
 };
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use operator::{
-    AccountMargin, CheapestTierChange, CreatedOperator, CreditPackActivity, MAX_REPORT_MONTHS, Margin, MarginReport, MonthMetrics,
-    OperatorReport, OperatorReportQuery, Ratio, RevenueChange, TierMargin, TierRevenue, WhatIfAccount, WhatIfReport, WhatIfTier,
+    AccountMargin, CheapestTierChange, CreatedOperator, CreditPackActivity, DEFAULT_WHAT_IF_MONTHS, MAX_REPORT_MONTHS, Margin,
+    MarginReport, MonthMetrics, OPERATOR_TOKEN_PREFIX, OperatorReport, OperatorReportQuery, Ratio, RevenueChange, TierMargin, TierRevenue,
+    WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
 };
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport,
@@ -85,4 +86,19 @@ pub struct ErrorBody {
     /// Stable, machine-readable; clients match on this, never on `message`.
     pub code: String,
     pub message: String,
+    /// Where in a document the request carried the error is (1-based), when the parser could
+    /// place it: a price book's line and column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub column: Option<u32>,
+}
+
+impl ErrorBody {
+    /// A body with a code and a message, and no position.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> ErrorBody {
+        ErrorBody { code: code.into(), message: message.into(), line: None, column: None }
+    }
 }

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 /// The most months one report or what-if covers.
 pub const MAX_REPORT_MONTHS: u32 = 36;
+/// Closed months a what-if re-rates when the request names none.
+pub const DEFAULT_WHAT_IF_MONTHS: u32 = 3;
+/// How an operator token starts; account and node tokens start otherwise.
+pub const OPERATOR_TOKEN_PREFIX: &str = "ec_oper_";
 
 /// `GET /v1/admin/report?from=&to=&margin_below=`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::IntoParams)]
@@ -217,7 +221,31 @@ pub struct CheapestTierChange {
     pub after: Option<String>,
 }
 
-/// `edgecost admin what-if`: the recorded usage of past months re-rated under another book.
+/// `POST /v1/admin/what-if`: the price book to try and how many closed months to re-rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIfRequest {
+    /// The price book to try: its text as `edgecost admin what-if --price-book` reads a file
+    /// (YAML, or JSON), or the book itself as a JSON object.
+    #[ts(type = "string | Record<string, unknown>")]
+    #[schema(schema_with = price_book_source_schema)]
+    pub price_book: serde_json::Value,
+    /// Closed months to re-rate, newest last: 1 to [`MAX_REPORT_MONTHS`]; 3 when absent.
+    #[serde(default)]
+    pub months: Option<u32>,
+}
+
+/// A price book as text (YAML or JSON) or as a JSON object (`schemas/price-book.schema.json`).
+fn price_book_source_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).description(Some("The price book's text, YAML or JSON")))
+        .item(ObjectBuilder::new().schema_type(Type::Object).description(Some("The price book as JSON (schemas/price-book.schema.json)")))
+        .build();
+    Schema::OneOf(one_of)
+}
+
+/// `edgecost admin what-if` and `POST /v1/admin/what-if`: the recorded usage of past months re-rated under another book.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct WhatIfReport {
     pub as_of: DateTime<Utc>,

@@ -11,6 +11,8 @@
 //! - [`RouteCostChart`]: each route's cost this period with its change since the last one.
 //! - [`QuotaProjectionChart`]: the planner's projected usage against every quota.
 //! - [`SpendChart`]: the period's spend and its projections against the budget and the spend cap.
+//! - [`MonthlyChart`]: the operator's figures month by month: revenue stacked by tier, or
+//!   percentages such as retention, churn and conversion.
 //!
 //! Both [`Theme::light`] and [`Theme::dark`] keep text and lines at a legible contrast, and a
 //! chart with no data draws a short sentence saying so instead of empty axes.
@@ -55,6 +57,7 @@ mod csv_out;
 mod error;
 mod frame;
 mod labels;
+mod monthly;
 mod png;
 mod quota;
 mod region;
@@ -66,6 +69,7 @@ mod usage;
 
 pub use error::ChartError;
 pub use frame::{BUCKETS_MAX, Bucket, Size, TimeRange};
+pub use monthly::{MONTHS_SHOWN_MAX, MonthSeries, MonthlyChart, MonthlyUnit, NO_MONTHLY_VALUES_MESSAGE};
 pub use png::{PNG_SIDE_MAX_PX, to_png};
 pub use quota::{MeterProjection, NO_PROJECTION_MESSAGE, PERIOD_DAYS_MAX, QuotaProjectionChart};
 pub use region::{NO_EGRESS_MESSAGE, REGIONS_SHOWN_MAX, RegionEgressChart, RegionSeries};

@@ -28,7 +28,14 @@ pub struct ServeArgs {
     /// The counters are platform-wide, so keep it on loopback or an operators' network.
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<SocketAddr>,
-    /// Create the demo account (100 days of telemetry) and print its token before serving.
+    /// The price book every bill is rated with (YAML, or JSON by its extension); its
+    /// `infrastructure_cost` prices the operator's gross margin. Default: the published book.
+    /// Accounts read it at `/v1/price-book` without the infrastructure cost.
+    #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+    pub price_book: Option<PathBuf>,
+    /// Create the demo account (100 days of telemetry) beside a small fleet of accounts over
+    /// the last three closed months, and print the demo account's and the operator's tokens
+    /// before serving.
     #[arg(long)]
     pub demo: bool,
     /// The OpenTelemetry attribute (of a data point or its resource) that names the account
@@ -81,10 +88,13 @@ pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
 
 /// Opens (and migrates) the engine's database; bills are rated with the published price book.
 pub async fn open_engine(database: Option<&str>) -> Result<Engine, CliError> {
+    open_engine_with(database, PriceBook::published().clone()).await
+}
+
+/// Opens (and migrates) the engine's database; bills are rated with `book`.
+pub async fn open_engine_with(database: Option<&str>, book: PriceBook) -> Result<Engine, CliError> {
     let url = database_url(database)?;
-    Engine::open(&url, PriceBook::published().clone())
-        .await
-        .map_err(|e| CliError::Failed(anyhow::anyhow!("opening the database {}: {e}", redact(&url))))
+    Engine::open(&url, book).await.map_err(|e| CliError::Failed(anyhow::anyhow!("opening the database {}: {e}", redact(&url))))
 }
 
 /// The URL without its user and password, fit for messages and logs.
@@ -112,7 +122,11 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         // The handlers are in place before the `listening on` line, so a signal sent as soon
         // as a script sees it shuts the server down cleanly instead of killing it.
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
-        let engine = open_engine(args.database.as_deref()).await?;
+        let book = match &args.price_book {
+            Some(path) => PriceBook::load(path).map_err(CliError::input)?,
+            None => PriceBook::published().clone(),
+        };
+        let engine = open_engine_with(args.database.as_deref(), book).await?;
         engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
             retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),
             attempts_max: args.webhook_attempts,
@@ -120,8 +134,10 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             ..engine.webhook_options()
         });
         if args.demo {
-            let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.context("creating the demo account")?;
-            crate::emit(&format!("demo account: {}\ndemo token: {}", demo.account_id, demo.token));
+            let now = chrono::Utc::now();
+            let operator = edgecost_engine::seed_demo_fleet(&engine, now).await.context("creating the demo fleet")?;
+            let demo = edgecost_engine::seed_demo(&engine, now).await.context("creating the demo account")?;
+            crate::emit(&format!("demo account: {}\ndemo token: {}\ndemo operator token: {operator}", demo.account_id, demo.token));
         }
         let expiry = (args.expire_every_minutes > 0).then(|| {
             engine.start_expiry(

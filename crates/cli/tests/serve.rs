@@ -62,6 +62,43 @@ fn an_account_created_by_admin_signs_in_to_serve() {
     assert_eq!(account["account_id"], created["account_id"]);
 }
 
+/// `serve --price-book` rates with a book that carries infrastructure cost: the operator's
+/// report has its margin, and accounts read the book without the cost.
+#[test]
+fn serve_rates_with_a_price_book_that_carries_infrastructure_cost() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", home.path().join("costed.db").display());
+    let book = home.path().join("costed.yaml");
+    let costs = "infrastructure_cost:\n  requests_per_10k: \"0.01\"\n  egress_gb: { default: \"0.02\", apac: \"0.20\" }\n";
+    std::fs::write(&book, format!("{}\n{costs}", edgecost_pricing::PriceBook::published_yaml())).unwrap();
+    let book = book.display().to_string();
+    let served = serve(home.path(), &["--database", &url, "--price-book", &book, "--demo"]);
+    let operator = served
+        .banner
+        .iter()
+        .find_map(|l| l.strip_prefix("demo operator token: "))
+        .unwrap_or_else(|| panic!("no operator token in {:?}", served.banner))
+        .trim()
+        .to_owned();
+    let (status, body) = get(&served.addr, "/v1/admin/report", Some(&operator));
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let margin = &report["margin"];
+    assert!(margin["total"]["cost"].as_str().is_some_and(|c| c != "0.00"), "margin is priced: {margin}");
+    // The demo account and the fleet's eight.
+    assert_eq!(report["months"].as_array().unwrap().last().unwrap()["accounts"], 9, "{body}");
+    let (status, body) = get(&served.addr, "/v1/price-book", None);
+    assert_eq!(status, 200);
+    assert!(!body.contains("infrastructure_cost"), "{body}");
+
+    // A book that does not parse is the user's mistake, with its line.
+    let bad = home.path().join("bad.yaml");
+    std::fs::write(&bad, "version: 1\ncurrency: [\n").unwrap();
+    let out = command(home.path()).args(["serve", "--database", &url, "--price-book"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn serve_demo_prints_a_working_token() {
     let home = tempfile::tempdir().unwrap();
@@ -184,6 +221,7 @@ fn schemathesis_finds_nothing_the_openapi_document_does_not_say() {
     };
     let account = create(&["create-account", "--name", "Acme", "--tier", "production"]);
     let node = create(&["create-node", "--name", "fra-1"]);
+    let operator = create(&["create-operator", "--name", "ops"]);
     let served = serve(home.path(), &["--database", &url]);
 
     // Account routes with an account token; the node routes with a node token. `/metrics`
@@ -214,6 +252,10 @@ fn schemathesis_finds_nothing_the_openapi_document_does_not_say() {
         &["--include-path", "/v1/telemetry", "--include-path", "/v1/events", "--include-path", "/v1/nodes/limits"],
     );
     assert!(ok, "schemathesis found failures on the telemetry route:\n{text}");
+    assert!(text.contains("passed"), "{text}");
+    // The operator's routes (the report and the what-if) with an operator token.
+    let (ok, text) = run_schemathesis(home.path(), &served, &operator, &["--include-path-regex", "^/v1/admin/"]);
+    assert!(ok, "schemathesis found failures on the operator's routes:\n{text}");
     assert!(text.contains("passed"), "{text}");
     // The server is still healthy after both runs.
     assert_eq!(get(&served.addr, "/healthz", None), (200, "ok".to_owned()));

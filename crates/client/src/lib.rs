@@ -1,4 +1,5 @@
-//! An HTTP client for the billing engine's account API.
+//! An HTTP client for the billing engine's account API (and, with an operator token, the
+//! operator's report and what-if).
 //!
 //! [`Client`] speaks to `edgecost serve` (or the engine the desktop app runs in-process) with a
 //! bearer token and returns the wire types of `edgecost_api`. Failures come back as
@@ -30,9 +31,10 @@ use std::time::Duration;
 
 use edgecost_api::{
     AccountSummary, AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, CreditLedger, CreditPurchase,
-    CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NodeLimits, NoticeList, OutlookReport,
-    RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote, UsageLogEntry, UsageLogPage,
-    UsageLogQuery, UsageQuery, UsageSeries, Webhook, WebhookDeletion, WebhookRegistration, WebhookRequest,
+    CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NodeLimits, NoticeList, OperatorReport,
+    OperatorReportQuery, OutlookReport, RouteCostQuery, RouteCostReport, TelemetryBatch, TierChange, TierChangeRequest, UpgradeQuote,
+    UsageLogEntry, UsageLogPage, UsageLogQuery, UsageQuery, UsageSeries, Webhook, WebhookDeletion, WebhookRegistration, WebhookRequest,
+    WhatIfReport, WhatIfRequest,
 };
 use edgecost_pricing::PriceBook;
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -275,6 +277,17 @@ impl Client {
         self.call(Method::DELETE, "v1/account/webhooks", Repeat::Safe, |r| r.header(IDEMPOTENCY_KEY_HEADER, idempotency_key)).await
     }
 
+    /// `GET /v1/admin/report` with an operator token: the service's figures month by month.
+    pub async fn operator_report(&self, query: &OperatorReportQuery) -> Result<OperatorReport, ClientError> {
+        self.call(Method::GET, "v1/admin/report", Repeat::Safe, |r| r.query(query)).await
+    }
+
+    /// `POST /v1/admin/what-if` with an operator token: past months re-rated under another
+    /// price book. It only reads, so it is repeated like a read.
+    pub async fn what_if(&self, request: &WhatIfRequest) -> Result<WhatIfReport, ClientError> {
+        self.call(Method::POST, "v1/admin/what-if", Repeat::Safe, |r| r.json(request)).await
+    }
+
     /// `GET /v1/price-book`: the price book the server rates with.
     pub async fn price_book(&self) -> Result<PriceBook, ClientError> {
         self.call(Method::GET, "v1/price-book", Repeat::Safe, |r| r).await
@@ -387,7 +400,7 @@ fn network(e: reqwest::Error) -> ClientError {
 
 fn error_from(status: StatusCode, body: &[u8]) -> ClientError {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let Some(ErrorBody { code, message }) = parsed else {
+    let Some(ErrorBody { code, message, .. }) = parsed else {
         let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         return ClientError::UnexpectedBody { status: status.as_u16(), detail: text };
     };

@@ -12,10 +12,13 @@ use crate::dashboard::DashboardView;
 use crate::demo::DemoServer;
 use crate::error::DesktopError;
 use crate::invoices::{InvoiceCache, InvoiceDetailView, InvoiceFormat, InvoiceListView};
+use crate::operator::{OperatorChartId, OperatorView};
+use crate::operator_session::{Opened, OperatorLive, is_operator_token};
 use crate::remote::{AccountConnection, normalize_server_url};
 use crate::session::{LastServer, Session, SessionFile};
 use crate::snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
 use crate::vault::TokenVault;
+use crate::what_if::WhatIfView;
 
 /// What the app shows first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -42,6 +45,7 @@ pub struct App {
     invoices: InvoiceCache,
     live: Mutex<Live>,
     demo: Mutex<Option<DemoServer>>,
+    operator: Mutex<OperatorLive>,
 }
 
 #[derive(Default)]
@@ -64,6 +68,7 @@ impl App {
             invoices: InvoiceCache::in_dir(data_dir),
             live: Mutex::new(Live::default()),
             demo: Mutex::new(None),
+            operator: Mutex::new(OperatorLive::default()),
         }
     }
 
@@ -83,9 +88,16 @@ impl App {
         live.snapshot = cached.clone();
         let restored = match (session.door, session.server_url.as_deref()) {
             (Door::Account, Some(url)) => self.restore_account(url),
+            (Door::Operator, Some(url)) => self.restore_account(url).map(|connection| {
+                // The operator's dashboard reads its report when it opens; no sync runs.
+                if let Some(connection) = connection {
+                    self.operator.try_lock().expect("nothing else runs at startup").restore(Door::Operator, connection);
+                }
+                None
+            }),
             // The demo engine is started again by `start_demo`; it never needs a stored token.
             (Door::Demo, _) => Ok(None),
-            (Door::Account, None) => Err(DesktopError::NotSignedIn),
+            (Door::Account | Door::Operator, None) => Err(DesktopError::NotSignedIn),
         };
         match restored {
             Ok(connection) => {
@@ -129,6 +141,66 @@ impl App {
         self.last_server.save(&url)?;
         self.session_file.save(&Session { door: Door::Account, server_url: Some(url) })?;
         self.open(Door::Account, connection, now).await
+    }
+
+    /// The sign-in form: an operator token opens the operator's dashboard
+    /// ([`App::connect_operator`]), any other the account's ([`App::connect`]).
+    pub async fn sign_in(&self, server_url: &str, token: &str, now: DateTime<Utc>) -> Result<Opened, DesktopError> {
+        if is_operator_token(token) {
+            Ok(Opened::Operator { operator: Box::new(self.connect_operator(server_url, token).await?) })
+        } else {
+            Ok(Opened::Account { dashboard: Box::new(self.connect(server_url, token, now).await?) })
+        }
+    }
+
+    /// Signs in as the service's operator: reads the report with `token`, then stores the
+    /// token in the keyring. Nothing is stored when the report or the keyring fails.
+    pub async fn connect_operator(&self, server_url: &str, token: &str) -> Result<OperatorView, DesktopError> {
+        let url = normalize_server_url(server_url)?;
+        let connection = AccountConnection::new(&url, token)?;
+        let mut operator = self.operator.lock().await;
+        let view = operator.open(Door::Operator, connection).await?;
+        let stored = self
+            .vault
+            .store(&url, token.trim())
+            .and_then(|()| self.last_server.save(&url))
+            .and_then(|()| self.session_file.save(&Session { door: Door::Operator, server_url: Some(url) }));
+        if let Err(e) = stored {
+            operator.clear();
+            return Err(e);
+        }
+        Ok(view)
+    }
+
+    /// The demo's operator: the operator's dashboard over the demo engine (started when it
+    /// is not running). The demo stays the remembered door.
+    pub async fn open_demo_operator(&self, now: DateTime<Utc>) -> Result<OperatorView, DesktopError> {
+        let connection = {
+            let mut demo = self.demo.lock().await;
+            if demo.is_none() {
+                *demo = Some(DemoServer::start(&self.data_dir, now).await?);
+            }
+            let server = demo.as_ref().expect("started above");
+            let token = server.operator_token().ok_or(DesktopError::DemoWithoutOperator)?;
+            AccountConnection::new(&server.url(), token)?
+        };
+        self.operator.lock().await.open(Door::Demo, connection).await
+    }
+
+    /// The operator's dashboard with the report read again.
+    pub async fn operator_view(&self) -> Result<OperatorView, DesktopError> {
+        self.operator.lock().await.refresh().await
+    }
+
+    /// Chart `id` of the operator's dashboard as SVG.
+    pub async fn operator_chart(&self, id: OperatorChartId, dark: bool) -> Result<String, DesktopError> {
+        self.operator.lock().await.chart_svg(id, dark)
+    }
+
+    /// The what-if of the price book file at `path` (picked by the person in a file dialog)
+    /// over the last `months` closed months.
+    pub async fn what_if(&self, path: &Path, months: u32) -> Result<WhatIfView, DesktopError> {
+        self.operator.lock().await.what_if(path, months).await
     }
 
     /// Door 2 (and reopening the demo): starts the engine in-process on the demo database as
@@ -200,6 +272,7 @@ impl App {
         self.cache.clear()?;
         self.invoices.clear()?;
         *live = Live::default();
+        self.operator.lock().await.clear();
         if let Some(demo) = self.demo.lock().await.take() {
             demo.stop().await?;
         }

@@ -23,6 +23,10 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::InvoiceListView::export_all(dir)?;
     crate::InvoiceDetailView::export_all(dir)?;
     crate::InvoiceFormat::export_all(dir)?;
+    crate::Opened::export_all(dir)?;
+    crate::OperatorView::export_all(dir)?;
+    crate::OperatorChartId::export_all(dir)?;
+    crate::WhatIfView::export_all(dir)?;
     crate::plan_session::write_typescript(dir)?;
     Ok(())
 }

@@ -311,6 +311,11 @@ pub fn chart_svg(snapshot: &Snapshot, id: ChartId, dark: bool) -> Result<String,
     dashboard_chart(snapshot, id)?.svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
 }
 
+/// A chart of the operator's dashboard as SVG, at the dashboard's size.
+pub(crate) fn monthly_svg(chart: &edgecost_charts::MonthlyChart, dark: bool) -> Result<String, DesktopError> {
+    chart.to_svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
+}
+
 /// The bytes of an export of the chart.
 pub fn export_bytes(snapshot: &Snapshot, id: ChartId, format: ExportFormat, dark: bool) -> Result<Vec<u8>, DesktopError> {
     match format {

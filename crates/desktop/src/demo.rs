@@ -1,6 +1,8 @@
 //! Door 2: the billing engine inside the app, on a SQLite file in the app data folder,
-//! seeded with the engine's demo account and served on loopback so the dashboard reads it
-//! exactly as it reads a real server.
+//! seeded with the engine's demo account and a small fleet of accounts beside it, and served
+//! on loopback so the dashboard (and the operator's view, with the demo's operator token)
+//! reads it exactly as it reads a real server. Its price book is the published one with the
+//! demo's infrastructure costs, so the operator's view shows gross margin.
 //!
 //! The demo keeps its state across restarts: what a person bought or upgraded is still there
 //! when the app opens again, and the traffic is topped up from where it stopped, so the
@@ -11,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use edgecost_engine::{DemoAccount, Engine, EngineError};
-use edgecost_pricing::PriceBook;
 use edgecost_server::RunningServer;
 
 use crate::error::DesktopError;
@@ -31,6 +32,8 @@ pub struct DemoServer {
     /// under an open connection.
     engine: Engine,
     token: String,
+    /// The demo operator's token; `None` for a demo seeded before it had a fleet.
+    operator_token: Option<String>,
 }
 
 impl DemoServer {
@@ -55,7 +58,7 @@ impl DemoServer {
     async fn serve(engine: Engine, account: DemoAccount) -> Result<DemoServer, DesktopError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let running = edgecost_server::spawn(engine.clone(), loopback).await.map_err(|e| demo_error(&e))?;
-        Ok(DemoServer { running, engine, token: account.token })
+        Ok(DemoServer { running, engine, token: account.token, operator_token: account.operator_token })
     }
 
     pub fn url(&self) -> String {
@@ -64,6 +67,10 @@ impl DemoServer {
 
     pub(crate) fn token(&self) -> &str {
         &self.token
+    }
+
+    pub(crate) fn operator_token(&self) -> Option<&str> {
+        self.operator_token.as_deref()
     }
 
     /// Stops serving and closes the database; it stays for the next start.
@@ -127,7 +134,13 @@ impl DemoFiles {
             remove_if_present(Path::new(&format!("{}{suffix}", self.database.display())))?;
         }
         let engine = self.open_engine().await?;
-        match edgecost_engine::seed_demo(&engine, now).await {
+        let seeded = match edgecost_engine::seed_demo_fleet(&engine, now).await {
+            Ok(operator_token) => edgecost_engine::seed_demo(&engine, now)
+                .await
+                .map(|account| edgecost_engine::DemoAccount { operator_token: Some(operator_token), ..account }),
+            Err(e) => Err(e),
+        };
+        match seeded {
             Ok(account) => {
                 write_json(&self.account, &account)?;
                 Ok((engine, account))
@@ -142,6 +155,7 @@ impl DemoFiles {
     async fn open_engine(&self) -> Result<Engine, DesktopError> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| DesktopError::Write { path: self.dir.display().to_string(), detail: e.to_string() })?;
-        Engine::open(&Engine::sqlite_url(&self.database), PriceBook::published().clone()).await.map_err(|e| demo_error(&e))
+        let book = edgecost_engine::demo_price_book().map_err(|e| demo_error(&e))?;
+        Engine::open(&Engine::sqlite_url(&self.database), book).await.map_err(|e| demo_error(&e))
     }
 }

@@ -64,6 +64,13 @@ pub enum DesktopError {
     /// The UI named a recent plan the list no longer holds.
     #[error("that plan is not in the recent plans list")]
     UnknownRecentPlan,
+    /// A price book file the what-if cannot read as a price book; the detail names its line
+    /// and column where the parser places them.
+    #[error("{detail}")]
+    PriceBook { detail: String },
+    /// The demo was seeded before it had a fleet and an operator: "Reset demo" seeds both.
+    #[error("this demo has no operator yet; reset the demo to add its fleet of accounts and the operator's view")]
+    DemoWithoutOperator,
     /// A plan file or a plan edit the planner refused; the code is the planner's own.
     #[error(transparent)]
     Plan(#[from] edgecost_planner::PlanError),
@@ -111,6 +118,10 @@ pub enum ErrorCode {
     UnknownRecentPlan,
     /// A failure inside the app itself (a task that stopped, a window that would not close).
     Internal,
+    /// A price book file (for the operator's what-if) that does not parse or breaks a rule.
+    PriceBookInvalid,
+    /// The demo has no operator yet (seeded before it had a fleet).
+    DemoWithoutOperator,
     // The planner's codes (`edgecost_planner::PlanError::code`).
     PlanInvalid,
     PlanUnreadable,
@@ -128,7 +139,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 41] = [
+    pub const ALL: [ErrorCode; 43] = [
         ErrorCode::BadServerUrl,
         ErrorCode::NoServer,
         ErrorCode::EmptyToken,
@@ -158,6 +169,8 @@ impl ErrorCode {
         ErrorCode::NoPlan,
         ErrorCode::UnknownRecentPlan,
         ErrorCode::Internal,
+        ErrorCode::PriceBookInvalid,
+        ErrorCode::DemoWithoutOperator,
         ErrorCode::PlanInvalid,
         ErrorCode::PlanUnreadable,
         ErrorCode::UnknownMiddleware,
@@ -204,6 +217,8 @@ impl ErrorCode {
             ErrorCode::NoPlan => "no_plan",
             ErrorCode::UnknownRecentPlan => "unknown_recent_plan",
             ErrorCode::Internal => "internal",
+            ErrorCode::PriceBookInvalid => "price_book_invalid",
+            ErrorCode::DemoWithoutOperator => "demo_without_operator",
             ErrorCode::PlanInvalid => "plan_invalid",
             ErrorCode::PlanUnreadable => "plan_unreadable",
             ErrorCode::UnknownMiddleware => "unknown_middleware",
@@ -251,6 +266,8 @@ impl DesktopError {
             DesktopError::BadPackCount { .. } => ErrorCode::BadPackCount,
             DesktopError::Overflow => ErrorCode::Overflow,
             DesktopError::UnknownRecentPlan => ErrorCode::UnknownRecentPlan,
+            DesktopError::PriceBook { .. } => ErrorCode::PriceBookInvalid,
+            DesktopError::DemoWithoutOperator => ErrorCode::DemoWithoutOperator,
             DesktopError::Plan(e) => return e.code(),
         };
         code.as_str()

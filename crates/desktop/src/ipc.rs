@@ -14,9 +14,10 @@ use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
 use crate::{
     ActionFailure, BudgetForm, ChartId, ChartRange, CommandError, ControlsFailure, CreditsQuote, CreditsSheet, DashboardView, EditAnswer,
-    ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, PlanBillingView, PlanDetails, PlanEdit,
-    PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured, PurchaseView, RecentPlan, RecoveryOffer, SpendControlsView,
-    Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved, YamlCheck,
+    ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, Opened, OperatorChartId, OperatorView,
+    PlanBillingView, PlanDetails, PlanEdit, PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured, PurchaseView,
+    RecentPlan, RecoveryOffer, SpendControlsView, Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved, WhatIfView,
+    YamlCheck,
 };
 use edgecost_api::{Granularity, TierChange};
 
@@ -126,6 +127,8 @@ macro_rules! commands {
 commands! {
     startup() -> Startup, CommandError;
     connect_account(server_url: String, token: String) -> DashboardView, CommandError;
+    /// The sign-in form: an operator token (`ec_oper_...`) opens the operator's dashboard, any other the account's.
+    sign_in(server_url: String, token: String) -> Opened, CommandError;
     start_demo() -> DashboardView, CommandError;
     /// "Reset demo": the demo starts over on a fresh database.
     reset_demo() -> DashboardView, CommandError;
@@ -142,6 +145,13 @@ commands! {
     invoice(id: String) -> InvoiceDetailView, CommandError;
     /// Asks where to save the invoice, then writes it; the saved path, or `null` when cancelled.
     export_invoice(id: String, number: String, format: InvoiceFormat) -> Option<String>, CommandError;
+    /// The demo's operator: the operator's dashboard over the demo's fleet.
+    open_demo_operator() -> OperatorView, CommandError;
+    /// The operator's dashboard with the report read again.
+    operator_view() -> OperatorView, CommandError;
+    operator_chart(id: OperatorChartId, dark: bool) -> String, CommandError;
+    /// Asks for a price book file and re-rates the last `months` closed months under it; `null` when cancelled.
+    what_if(months: u32) -> Option<WhatIfView>, CommandError;
     tier_choices() -> Vec<TierChoice>;
     quote_plan(input: PlanInput) -> PlanQuote, CommandError;
     notice_banner() -> Option<NoticeBanner>, ActionFailure;

@@ -1,6 +1,6 @@
 //! The desktop app's logic, without Tauri: sign-in with the token kept in the OS keyring, the
 //! in-process demo engine, background sync with a cached snapshot for offline use, the
-//! dashboard view, the spend controls (budget, spend cap, automatic top-up, webhook), the account's invoices (with CSV and PDF export), offline planning with
+//! dashboard view, the operator's dashboard and price-book what-if, the spend controls (budget, spend cap, automatic top-up, webhook), the account's invoices (with CSV and PDF export), offline planning with
 //! the embedded price book, and chart exports.
 //!
 //! The Tauri shell in `src-tauri/` only adapts these calls to commands; tests drive them
@@ -31,6 +31,8 @@ mod error;
 mod files;
 mod invoices;
 pub mod ipc;
+mod operator;
+mod operator_session;
 mod plan_account;
 mod plan_actual;
 mod plan_costs;
@@ -43,6 +45,7 @@ mod remote;
 mod session;
 mod snapshot;
 mod vault;
+mod what_if;
 
 pub use account_actions::{
     ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
@@ -75,6 +78,11 @@ pub use invoices::{
     INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView, InvoiceRowView,
     invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
 };
+pub use operator::{
+    FunnelRow, MarginRow, MarginView, OperatorChartId, OperatorChartTab, OperatorHeadline, OperatorMonthRow, OperatorView, TierRevenueRow,
+    operator_chart,
+};
+pub use operator_session::{Opened, is_operator_token};
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};
 pub use plan_actual::{PlanVsMeasured, RouteVsMeasured, plan_vs_measured};
 pub use plan_recent::{RECENT_PLANS_FILE, RecentPlan, RecentPlans};
@@ -89,6 +97,7 @@ pub use remote::{AccountConnection, normalize_server_url};
 pub use session::{LastServer, Session, SessionFile};
 pub use snapshot::{ChartRange, Door, Snapshot, SnapshotCache, fetch_snapshot};
 pub use vault::{KEYRING_SERVICE, TokenVault};
+pub use what_if::{ChangeRow, CheapestChangeRow, PRICE_BOOK_BYTES_MAX, PickedPriceBook, WhatIfView};
 
 /// What the background sync announces to the UI (the `sync` event).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]

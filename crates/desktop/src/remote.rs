@@ -170,6 +170,20 @@ impl AccountConnection {
         self.client.credits().await.map_err(|e| self.error(e))
     }
 
+    /// `GET /v1/admin/report` with an operator token: the default months (the current one
+    /// and the five before). A 404 means the address is not an edgecost server.
+    pub async fn operator_report(&self) -> Result<edgecost_api::OperatorReport, DesktopError> {
+        self.client.operator_report(&edgecost_api::OperatorReportQuery::default()).await.map_err(|e| match e.status() {
+            Some(404) => DesktopError::NoServer { url: self.base_url.clone() },
+            _ => self.error(e),
+        })
+    }
+
+    /// `POST /v1/admin/what-if` with an operator token.
+    pub async fn what_if(&self, request: &edgecost_api::WhatIfRequest) -> Result<edgecost_api::WhatIfReport, DesktopError> {
+        self.client.what_if(request).await.map_err(|e| self.error(e))
+    }
+
     fn error(&self, e: ClientError) -> DesktopError {
         match e {
             ClientError::Network { detail, .. } => DesktopError::Network { url: self.base_url.clone(), detail },

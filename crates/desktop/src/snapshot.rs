@@ -57,6 +57,8 @@ pub enum Door {
     Account,
     /// The demo engine running inside the app.
     Demo,
+    /// An operator signed in on a server with an operator token: the operator's dashboard.
+    Operator,
 }
 
 /// Everything the dashboard shows, as the server answered it at `synced_at`.

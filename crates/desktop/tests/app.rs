@@ -363,3 +363,46 @@ async fn offline_the_plan_page_shows_the_published_terms_and_the_last_sync() {
     assert_eq!(names(&page), names(&online), "the published terms are the same offline");
     app.sign_out().await.unwrap();
 }
+
+/// The sign-in form takes an operator token too: it opens the operator's dashboard, the token
+/// lives in the keyring only, a restart goes back to it, and signing out removes it. An
+/// account token through the same form opens the account's dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_token_opens_the_operators_dashboard_and_lives_in_the_keyring_only() {
+    keyring();
+    let now = Utc::now();
+    let served = tempfile::tempdir().unwrap();
+    let engine =
+        Engine::open(&Engine::sqlite_url(&served.path().join("engine.db")), edgecost_engine::demo_price_book().unwrap()).await.unwrap();
+    let operator = edgecost_engine::seed_demo_fleet(&engine, now).await.unwrap();
+    let account = engine.create_account("Acme", "production", now).await.unwrap();
+    let server = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let app = App::new(data.path(), vault("operator"));
+    let wrong = format!("ec_oper_{}", "0".repeat(64));
+    assert_eq!(app.sign_in(&server.url(), &wrong, now).await.unwrap_err().code(), "unauthorized");
+    assert_eq!(app.startup().await.door, None, "nothing is kept after a refused token");
+
+    let edgecost_desktop::Opened::Operator { operator: view } = app.sign_in(&server.url(), &operator, now).await.unwrap() else {
+        panic!("an operator token opens the operator's dashboard");
+    };
+    assert_eq!(view.door, Door::Operator);
+    assert!(view.margin.as_ref().is_some_and(|m| m.flagged > 0), "the server's book prices margin");
+    assert!(files_containing(data.path(), &operator).is_empty(), "the token is in no file");
+
+    let again = App::new(data.path(), vault("operator"));
+    let startup = again.startup().await;
+    assert_eq!((startup.door, startup.dashboard.is_none()), (Some(Door::Operator), true));
+    assert_eq!(again.operator_view().await.unwrap().headline, view.headline);
+    again.sign_out().await.unwrap();
+    assert_eq!(App::new(data.path(), vault("operator")).startup().await.door, None);
+    assert_eq!(vault("operator").load(&server.url()).unwrap(), None, "signing out removes the token");
+
+    let other = tempfile::tempdir().unwrap();
+    let app = App::new(other.path(), vault("operator-account"));
+    let opened = app.sign_in(&server.url(), &account.token, now).await.unwrap();
+    assert!(matches!(opened, edgecost_desktop::Opened::Account { .. }), "{opened:?}");
+    app.sign_out().await.unwrap();
+    server.shutdown().await.unwrap();
+}

@@ -92,3 +92,37 @@ async fn a_demo_whose_account_file_is_gone_is_seeded_afresh() {
     assert!(data.path().join(DEMO_ACCOUNT_FILE).is_file());
     app.sign_out().await.unwrap();
 }
+
+/// The demo's operator reads the fleet beside the demo account, flags the account whose APAC
+/// egress costs more than it pays for, and tries a price book from a file; a book with a
+/// mistake says where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_operator_sees_the_fleet_and_tries_a_price_book_file() {
+    let data = tempfile::tempdir().unwrap();
+    let now = Utc::now();
+    let app = App::new(data.path(), vault());
+    app.start_demo(now).await.unwrap();
+    let view = app.open_demo_operator(now).await.unwrap();
+    assert_eq!(view.door, Door::Demo);
+    let last = view.months.iter().rev().find(|m| m.closed).unwrap();
+    // The eight accounts of the fleet and the demo account.
+    assert_eq!(last.accounts, 9);
+    let margin = view.margin.as_ref().expect("the demo's book carries infrastructure cost");
+    assert!(margin.accounts.iter().any(|a| a.name == "Ironbark Logistics" && a.flagged), "{:?}", margin.accounts);
+    assert!(app.operator_chart(edgecost_desktop::OperatorChartId::Retention, false).await.unwrap().contains("NRR"));
+    // The demo stays the remembered door.
+    assert_eq!(app.startup().await.door, Some(Door::Demo));
+
+    let book = data.path().join("proposal.yaml");
+    std::fs::write(&book, edgecost_pricing::PriceBook::published_yaml().replacen("base_fee: \"19.00\"", "base_fee: \"24.00\"", 1)).unwrap();
+    let what_if = app.what_if(&book, 3).await.unwrap();
+    assert_eq!(what_if.file_name, "proposal.yaml");
+    let production = what_if.tiers.iter().find(|t| t.key == "production").unwrap();
+    assert_eq!(production.direction, "up");
+    assert!(what_if.falls.is_empty(), "a higher base fee lowers no bill: {:?}", what_if.falls);
+
+    std::fs::write(&book, "version: 1\ncurrency: USD\ntiers: [\n").unwrap();
+    let err = app.what_if(&book, 3).await.unwrap_err();
+    assert_eq!(err.code(), "price_book_invalid");
+    assert!(err.to_string().starts_with("proposal.yaml:"), "{err}");
+}

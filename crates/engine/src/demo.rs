@@ -38,6 +38,10 @@ pub struct DemoAccount {
     pub requests_per_weight_micro: u64,
     /// The end of the telemetry sent so far.
     pub recorded_until: DateTime<Utc>,
+    /// The token of the demo's operator, when the demo was seeded with its fleet
+    /// ([`crate::seed_demo_fleet`]); a demo seeded before the fleet existed has none.
+    #[serde(default)]
+    pub operator_token: Option<String>,
 }
 
 /// (route, share of requests in per mille, bytes per request, compute ms per request)
@@ -88,6 +92,7 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
         node_tokens,
         requests_per_weight_micro: per_weight_micro,
         recorded_until: now,
+        operator_token: None,
     };
     let mut rng = ChaCha8Rng::seed_from_u64(DEMO_SEED ^ now.timestamp() as u64);
     send_traffic(engine, &demo, &windows, "demo", &mut rng, now).await?;

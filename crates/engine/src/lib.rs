@@ -52,6 +52,7 @@ mod billing;
 mod controls;
 mod credits;
 mod demo;
+mod demo_fleet;
 mod engine;
 mod error;
 pub mod events;
@@ -82,6 +83,10 @@ pub mod webhooks;
 pub use controls::FORECAST_EVERY_SECONDS;
 pub use credits::PACKS_PER_PURCHASE_MAX;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
+pub use demo_fleet::{
+    DEMO_FLEET, DEMO_FLEET_COMPUTE_MS_PER_REQUEST, DEMO_FLEET_MONTHS, DEMO_INFRASTRUCTURE_COST_YAML, FleetAction, FleetMember, FleetStep,
+    demo_fleet_months, demo_price_book, seed_demo_fleet, step_time,
+};
 pub use engine::{AccountId, Engine, NodeId};
 pub use error::{EngineError, Result};
 pub use ingest::Ingested;

@@ -48,7 +48,7 @@ pub(crate) fn sha256_hex_of_json(value: &impl serde::Serialize) -> String {
 
 pub(crate) const ACCOUNT_TOKEN_PREFIX: &str = "ec_acct_";
 pub(crate) const NODE_TOKEN_PREFIX: &str = "ec_node_";
-pub(crate) const OPERATOR_TOKEN_PREFIX: &str = "ec_oper_";
+pub(crate) const OPERATOR_TOKEN_PREFIX: &str = edgecost_api::OPERATOR_TOKEN_PREFIX;
 
 /// Whether text has the shape of a token with `prefix`, checked before any lookup.
 pub(crate) fn looks_like_token(token: &str, prefix: &str) -> bool {

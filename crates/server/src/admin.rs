@@ -1,8 +1,10 @@
 //! The operator's routes (`/v1/admin/...`, operator token): the service's figures month by
-//! month. Thin adapters over the engine, like [`crate::handlers`].
+//! month, and a price book's effect on past bills. Thin adapters over the engine, like
+//! [`crate::handlers`].
 
 use axum::extract::State;
-use edgecost_api::{ErrorBody, OperatorReport, OperatorReportQuery};
+use edgecost_api::{DEFAULT_WHAT_IF_MONTHS, ErrorBody, OperatorReport, OperatorReportQuery, WhatIfReport, WhatIfRequest};
+use edgecost_pricing::{PriceBook, PriceBookError};
 
 use crate::auth::OperatorAuth;
 use crate::error::AppError;
@@ -37,4 +39,50 @@ pub async fn report(
     let now = state.clock.now();
     let costs = state.engine.book().infrastructure_cost.clone();
     Ok(Json(state.engine.operator_report(&query, costs.as_ref(), now).await?))
+}
+
+/// The last `months` closed months of every account re-rated under the price book in the
+/// body, beside what they were billed: revenue before and after per tier and in total, the
+/// largest rises and falls, cheapest-tier changes and gross margin under each book
+/// (`docs/operator-metrics.md`). Reads only: no bill changes.
+#[utoipa::path(
+    post, path = "/v1/admin/what-if", tag = "operator",
+    security(("operator_token" = [])),
+    request_body = WhatIfRequest,
+    responses(
+        (status = 200, description = "The what-if", body = WhatIfReport),
+        (status = 400, description = "The body is not JSON (`malformed_json`)", body = ErrorBody),
+        OperatorTokenRefused,
+        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
+        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        (status = 422, description = "A price book that does not parse or breaks a rule (`price_book_invalid`, with `line` and `column` where the parser places it), a body without the expected fields (`invalid_body`), or months out of range (`invalid_report_range`)", body = ErrorBody),
+    )
+)]
+pub async fn what_if(
+    State(state): State<AppState>,
+    _operator: OperatorAuth,
+    Json(request): Json<WhatIfRequest>,
+) -> Result<Json<WhatIfReport>, AppError> {
+    let now = state.clock.now();
+    let proposed = price_book(request.price_book)?;
+    let months = request.months.unwrap_or(DEFAULT_WHAT_IF_MONTHS);
+    Ok(Json(state.engine.what_if(&proposed, months, now).await?))
+}
+
+/// The name a price book of a request goes by in errors.
+const REQUEST_BOOK: &str = "price_book";
+
+/// The book of a what-if request: text read as the CLI reads a file (JSON when it opens with
+/// `{`, YAML otherwise, either with line and column in errors), or a JSON object.
+fn price_book(source: serde_json::Value) -> Result<PriceBook, AppError> {
+    match source {
+        serde_json::Value::String(text) if text.trim_start().starts_with('{') => {
+            PriceBook::from_json_str(&text, REQUEST_BOOK).map_err(AppError::PriceBook)
+        }
+        serde_json::Value::String(text) => PriceBook::from_yaml_str(&text, REQUEST_BOOK).map_err(AppError::PriceBook),
+        object @ serde_json::Value::Object(_) => serde_json::from_value(object)
+            .map_err(|e| AppError::PriceBook(PriceBookError::Invalid { file: REQUEST_BOOK.to_owned(), message: e.to_string() })),
+        _ => Err(AppError::InvalidBody { detail: "price_book must be the book's text or a JSON object".to_owned() }),
+    }
 }

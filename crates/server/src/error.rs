@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use edgecost_api::ErrorBody;
 use edgecost_engine::EngineError;
+use edgecost_pricing::PriceBookError;
 
 use crate::serve::BodyReadTimeout;
 
@@ -57,6 +58,9 @@ pub enum AppError {
     QueryOutOfRange { name: &'static str, min: u64, max: u64 },
     #[error("this request needs an `Idempotency-Key` header (1 to {max_len} visible ASCII characters)")]
     MissingIdempotencyKey { max_len: usize },
+    /// A price book in the request that does not parse or breaks a rule of the format.
+    #[error(transparent)]
+    PriceBook(PriceBookError),
     /// The engine refused or failed; its own code goes to the client.
     #[error(transparent)]
     Engine(EngineError),
@@ -88,6 +92,7 @@ impl AppError {
             AppError::InvalidQuery { .. } => "invalid_query",
             AppError::QueryOutOfRange { .. } => "query_out_of_range",
             AppError::MissingIdempotencyKey { .. } => "missing_idempotency_key",
+            AppError::PriceBook(e) => e.code(),
             AppError::Engine(e) => e.code(),
             AppError::Bind { .. } => "bind_failed",
             AppError::Internal { .. } => "internal",
@@ -109,7 +114,7 @@ impl AppError {
             AppError::BodyReadTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             AppError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             AppError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            AppError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidBody { .. } | AppError::PriceBook(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NotJson | AppError::UnsupportedContentType { .. } | AppError::UnsupportedContentEncoding { .. } => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
@@ -127,7 +132,12 @@ impl AppError {
         } else {
             self.to_string()
         };
-        ErrorBody { code: self.code().to_owned(), message }
+        let mut body = ErrorBody::new(self.code(), message);
+        if let AppError::PriceBook(PriceBookError::Malformed { line, column, .. }) = self {
+            body.line = u32::try_from(*line).ok();
+            body.column = u32::try_from(*column).ok();
+        }
+        body
     }
 }
 

@@ -41,6 +41,7 @@ use crate::{admin, controls, formats, handlers, nodes, webhooks};
         webhooks::put_webhook,
         webhooks::delete_webhook,
         admin::report,
+        admin::what_if,
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,

@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/account/webhooks", get(webhooks::get_webhook).put(webhooks::put_webhook).delete(webhooks::delete_webhook))
         // The service's operator (operator token).
         .route("/v1/admin/report", get(admin::report))
+        .route("/v1/admin/what-if", post(admin::what_if))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))

@@ -7,4 +7,9 @@ export type ErrorBody = {
 /**
  * Stable, machine-readable; clients match on this, never on `message`.
  */
-code: string, message: string, };
+code: string, message: string, 
+/**
+ * Where in a document the request carried the error is (1-based), when the parser could
+ * place it: a price book's line and column.
+ */
+line?: number, column?: number, };

@@ -6,7 +6,7 @@ import type { WhatIfAccount } from "./WhatIfAccount";
 import type { WhatIfTier } from "./WhatIfTier";
 
 /**
- * `edgecost admin what-if`: the recorded usage of past months re-rated under another book.
+ * `edgecost admin what-if` and `POST /v1/admin/what-if`: the recorded usage of past months re-rated under another book.
  */
 export type WhatIfReport = { as_of: string, 
 /**

@@ -37,6 +37,11 @@ import type { InvoiceListView } from "../bindings/desktop/InvoiceListView";
 import type { InvoiceDetailView } from "../bindings/desktop/InvoiceDetailView";
 import type { InvoiceFormat } from "../bindings/desktop/InvoiceFormat";
 export type { InvoiceListView, InvoiceDetailView, InvoiceFormat };
+import type { Opened } from "../bindings/desktop/Opened";
+import type { OperatorView } from "../bindings/desktop/OperatorView";
+import type { OperatorChartId } from "../bindings/desktop/OperatorChartId";
+import type { WhatIfView } from "../bindings/desktop/WhatIfView";
+export type { Opened, OperatorView, OperatorChartId, WhatIfView };
 
 export type { ChartId, ExportFormat, ChartRange, CommandError, ErrorCode, DashboardView, Granularity, PlanInput, PlanQuote, Startup, TierChoice };
 

@@ -17,6 +17,9 @@ import type { InvoiceFormat } from "../bindings/desktop/InvoiceFormat";
 import type { InvoiceListView } from "../bindings/desktop/InvoiceListView";
 import type { LedgerView } from "../bindings/account/LedgerView";
 import type { NoticeBanner } from "../bindings/account/NoticeBanner";
+import type { Opened } from "../bindings/desktop/Opened";
+import type { OperatorChartId } from "../bindings/desktop/OperatorChartId";
+import type { OperatorView } from "../bindings/desktop/OperatorView";
 import type { PlanBillingView } from "../bindings/account/PlanBillingView";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
@@ -37,6 +40,7 @@ import type { TierChoice } from "../bindings/desktop/TierChoice";
 import type { TopUpForm } from "../bindings/account/TopUpForm";
 import type { UpgradeSheet } from "../bindings/account/UpgradeSheet";
 import type { WebhookSaved } from "../bindings/account/WebhookSaved";
+import type { WhatIfView } from "../bindings/desktop/WhatIfView";
 import type { YamlCheck } from "../bindings/desktop/YamlCheck";
 
 /** Calls a command by name with its arguments (in camelCase); rejects with what the command rejects with. */
@@ -49,6 +53,8 @@ export function commands(invoke: Invoke) {
     startup: () => invoke<Startup>("startup"),
     /** Rejects with CommandError. */
     connectAccount: (serverUrl: string, token: string) => invoke<DashboardView>("connect_account", { serverUrl, token }),
+    /** The sign-in form: an operator token (`ec_oper_...`) opens the operator's dashboard, any other the account's. Rejects with CommandError. */
+    signIn: (serverUrl: string, token: string) => invoke<Opened>("sign_in", { serverUrl, token }),
     /** Rejects with CommandError. */
     startDemo: () => invoke<DashboardView>("start_demo"),
     /** "Reset demo": the demo starts over on a fresh database. Rejects with CommandError. */
@@ -71,6 +77,14 @@ export function commands(invoke: Invoke) {
     invoice: (id: string) => invoke<InvoiceDetailView>("invoice", { id }),
     /** Asks where to save the invoice, then writes it; the saved path, or `null` when cancelled. Rejects with CommandError. */
     exportInvoice: (id: string, number: string, format: InvoiceFormat) => invoke<string | null>("export_invoice", { id, number, format }),
+    /** The demo's operator: the operator's dashboard over the demo's fleet. Rejects with CommandError. */
+    openDemoOperator: () => invoke<OperatorView>("open_demo_operator"),
+    /** The operator's dashboard with the report read again. Rejects with CommandError. */
+    operatorView: () => invoke<OperatorView>("operator_view"),
+    /** Rejects with CommandError. */
+    operatorChart: (id: OperatorChartId, dark: boolean) => invoke<string>("operator_chart", { id, dark }),
+    /** Asks for a price book file and re-rates the last `months` closed months under it; `null` when cancelled. Rejects with CommandError. */
+    whatIf: (months: number) => invoke<WhatIfView | null>("what_if", { months }),
     tierChoices: () => invoke<Array<TierChoice>>("tier_choices"),
     /** Rejects with CommandError. */
     quotePlan: (input: PlanInput) => invoke<PlanQuote>("quote_plan", { input }),

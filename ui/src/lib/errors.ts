@@ -34,6 +34,14 @@ const EXPLANATIONS: Partial<Record<ErrorCode, [string, string]>> = {
   unknown_chart: ["That chart does not exist.", "Pick a chart from the dashboard."],
   write_failed: ["The file could not be saved.", "Pick a folder you can write to and try again."],
   read_failed: ["A file could not be read.", "Check that it still exists."],
+  price_book_invalid: [
+    "That file is not a price book the engine can read.",
+    "Fix the line and column named below (the format is in schemas/price-book.schema.json) and pick the file again.",
+  ],
+  demo_without_operator: [
+    "This demo has no operator's view yet.",
+    "Reset the demo from its dashboard: it starts over with a fleet of accounts and the operator's view.",
+  ],
   invalid_controls: [
     "A spend control was refused.",
     "Amounts are dollars and cents (100 or 1,250.50), alert percentages whole numbers from 1 to 100.",

@@ -3,4 +3,4 @@
 /**
  * Which door the data came through.
  */
-export type Door = "account" | "demo";
+export type Door = "account" | "demo" | "operator";

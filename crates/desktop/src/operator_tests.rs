@@ -1,0 +1,162 @@
+//! The operator's dashboard on a hand-made report: the headline is the last closed month, the
+//! open month shows to date beside it, margin rows keep the engine's flags, and the charts
+//! carry one value per month.
+
+use chrono::{DateTime, Utc};
+use edgecost_api::{AccountMargin, CreditPackActivity, Margin, MarginReport, MonthMetrics, OperatorReport, Ratio, TierMargin, TierRevenue};
+use edgecost_charts::MonthlyUnit;
+use edgecost_pricing::{Decimal, PriceBook};
+
+use super::*;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn ratio(count: u32, of: u32, percent: Option<&str>) -> Ratio {
+    Ratio { count, of, percent: percent.map(d) }
+}
+
+fn month(m: &str, start: &str, end: &str, closed: bool, mrr: &str, nrr: Option<&str>) -> MonthMetrics {
+    MonthMetrics {
+        month: m.into(),
+        start: at(start),
+        end: at(end),
+        closed,
+        accounts: 4,
+        paying_accounts: 3,
+        mrr: d(mrr),
+        revenue_by_tier: vec![
+            TierRevenue { tier: "production".into(), accounts: 2, base_fees: d("38.00"), overage: d("4.00"), revenue: d("42.00") },
+            TierRevenue { tier: "scale".into(), accounts: 1, base_fees: d("79.00"), overage: d("0.00"), revenue: d("79.00") },
+        ],
+        nrr_percent: nrr.map(d),
+        grr_percent: nrr.map(|_| d("95.5")),
+        logo_churn: ratio(1, 4, Some("25.00")),
+        churned_revenue: d("19.00"),
+        revenue_churn_percent: Some(d("12.34")),
+        sandbox_conversion: ratio(1, 2, Some("50.00")),
+        upgrades: 1,
+        downgrades: 0,
+        credit_packs: CreditPackActivity { packs_sold: 2, credit_sold: d("50.00"), credit_consumed: d("13.50") },
+        quota_funnel: ratio(1, 4, Some("25.00")),
+        capped_accounts: 1,
+        infrastructure_cost: Some(d("40.00")),
+        gross_margin: Some(d("81.00")),
+        gross_margin_percent: Some(d("66.94")),
+    }
+}
+
+fn margin(revenue: &str, cost: &str, percent: Option<&str>) -> Margin {
+    let (r, c) = (d(revenue), d(cost));
+    Margin { revenue: r, cost: c, margin: r - c, margin_percent: percent.map(d) }
+}
+
+fn report() -> OperatorReport {
+    OperatorReport {
+        as_of: at("2026-12-06T15:04:00Z"),
+        currency: "USD".into(),
+        months: vec![
+            month("2026-10", "2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z", true, "100.00", None),
+            month("2026-11", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", true, "121.00", Some("104.25")),
+            month("2026-12", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z", false, "98.00", Some("80")),
+        ],
+        margin: Some(MarginReport {
+            threshold_percent: d("50"),
+            total: margin("319.00", "120.00", Some("62.38")),
+            by_tier: vec![TierMargin { tier: "scale".into(), margin: margin("237.00", "110.00", Some("53.59")) }],
+            by_account: vec![
+                AccountMargin {
+                    account_id: "acct_s".into(),
+                    name: "Sandy".into(),
+                    tier: "sandbox".into(),
+                    margin: margin("0.00", "0.40", None),
+                    below_threshold: true,
+                },
+                AccountMargin {
+                    account_id: "acct_i".into(),
+                    name: "Ironbark".into(),
+                    tier: "scale".into(),
+                    margin: margin("352.00", "243.66", Some("30.78")),
+                    below_threshold: true,
+                },
+            ],
+        }),
+    }
+}
+
+#[test]
+fn the_headline_is_the_last_closed_month_with_the_open_one_to_date() {
+    let view = OperatorView::of(&report(), PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.headline.month_label, "November 2026");
+    assert_eq!(view.headline.mrr, "$121.00");
+    assert_eq!(view.headline.mrr_change.as_deref(), Some("+$21.00 (+21.0%) on October"));
+    assert_eq!(view.headline.nrr, "104.3%");
+    assert_eq!(view.headline.logo_churn, "1 of 4 (25.0%)");
+    assert_eq!(view.headline.gross_margin.as_deref(), Some("$81.00 (66.9%)"));
+    assert_eq!((view.month_to_date.as_deref(), view.month_to_date_label.as_deref()), (Some("$98.00"), Some("December to date")));
+    assert_eq!(view.span, "Oct 2026 – Dec 2026");
+    assert_eq!(view.as_of, "Dec 6, 2026 15:04 UTC");
+    // October has no month before it in the report: no retention, shown as a dash.
+    assert_eq!((view.months[0].nrr.as_str(), view.months[2].label.as_str()), ("—", "Dec 2026 (to date)"));
+    assert_eq!(view.months[1].packs, "2 sold, $13.50 used");
+    let tiers: Vec<(&str, &str)> = view.tiers.iter().map(|t| (t.label.as_str(), t.revenue.as_str())).collect();
+    assert_eq!(tiers, [("Production", "$42.00"), ("Scale", "$79.00")]);
+    assert_eq!((view.funnel[1].reached, view.funnel[1].upgraded, view.funnel[1].percent.as_str()), (4, 1, "25.0%"));
+
+    let margin = view.margin.unwrap();
+    assert_eq!((margin.threshold.as_str(), margin.flagged), ("50%", 2));
+    let ironbark = &margin.accounts[1];
+    assert_eq!((ironbark.revenue.as_str(), ironbark.cost.as_str(), ironbark.margin.as_str()), ("$352.00", "$243.66", "$108.34"));
+    assert_eq!((ironbark.margin_percent.as_str(), ironbark.tier.as_str(), ironbark.flagged), ("30.8%", "Scale", true));
+    assert_eq!(margin.accounts[0].margin_percent, "—");
+    assert_eq!(view.charts.len(), 4);
+}
+
+#[test]
+fn a_report_with_only_the_open_month_heads_with_it_and_an_empty_one_says_so() {
+    let mut r = report();
+    r.months.drain(..2);
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Operator, "https://billing.example.com");
+    assert_eq!(view.headline.month_label, "December 2026 (to date)");
+    assert_eq!(view.month_to_date, None);
+    r.months.clear();
+    r.margin = None;
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Operator, "https://billing.example.com");
+    assert_eq!((view.headline.month_label.as_str(), view.headline.mrr.as_str()), ("No months", "$0.00"));
+    assert!(view.months.is_empty() && view.tiers.is_empty() && view.margin.is_none());
+}
+
+#[test]
+fn the_charts_carry_a_value_per_month_in_the_books_tier_order() {
+    let r = report();
+    let revenue = operator_chart(&r, PriceBook::published(), OperatorChartId::Revenue);
+    assert_eq!(revenue.unit, MonthlyUnit::Money);
+    let labels: Vec<&str> = revenue.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["Production", "Scale"]);
+    assert_eq!(revenue.series[1].values, vec![Some(d("79.00")); 3]);
+    let retention = operator_chart(&r, PriceBook::published(), OperatorChartId::Retention);
+    assert_eq!(retention.series[0].values, vec![None, Some(d("104.25")), Some(d("80"))]);
+    assert_eq!(retention.reference, Some(("100%".to_owned(), Decimal::ONE_HUNDRED)));
+    for id in OperatorChartId::ALL {
+        let svg = crate::chart::monthly_svg(&operator_chart(&r, PriceBook::published(), id), false).unwrap();
+        assert!(svg.contains("Nov 2026"), "{id:?}");
+    }
+}
+
+#[test]
+fn months_before_the_first_account_are_left_out() {
+    let mut r = report();
+    let mut empty = month("2026-09", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", true, "0.00", None);
+    empty.accounts = 0;
+    empty.revenue_by_tier.clear();
+    r.months.insert(0, empty);
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.months.first().map(|m| m.month.as_str()), Some("2026-10"));
+    assert_eq!(view.span, "Oct 2026 – Dec 2026");
+    assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Churn).months.len(), 3);
+}
