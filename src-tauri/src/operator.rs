@@ -5,7 +5,7 @@ use edgecost_desktop::{CommandError, ErrorCode, Opened, OperatorChartId, Operato
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 type Answer<T> = Result<T, CommandError>;
 

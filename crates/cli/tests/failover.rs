@@ -11,9 +11,8 @@
 //! acknowledged, and the engine's totals equal the sum of the acknowledged batches: nothing
 //! lost, nothing counted twice.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +23,11 @@ use edgecost_engine::Engine;
 use edgecost_engine::testing::PgAutoFailover;
 use edgecost_pricing::PriceBook;
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgecost");
+mod support;
+use support::serve_logging;
+
+/// The replicas' log: their warnings show when they lose the primary and find the new one.
+const REPLICA_LOG: &str = "off,edgecost_engine::store::pg_hosts=warn";
 
 const WRITERS: usize = 4;
 const READERS: usize = 2;
@@ -59,7 +62,8 @@ fn replicas_follow_a_postgres_failover_and_lose_nothing() {
     rt.block_on(engine.close());
 
     let home = tempfile::tempdir().unwrap();
-    let mut replicas = [serve(&uri, home.path()), serve(&uri, home.path())];
+    let mut replicas =
+        [serve_logging(home.path(), &["--database", &uri], REPLICA_LOG), serve_logging(home.path(), &["--database", &uri], REPLICA_LOG)];
     let addrs: Vec<String> = replicas.iter().map(|r| r.addr.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -110,7 +114,7 @@ fn replicas_follow_a_postgres_failover_and_lose_nothing() {
 
     // The replicas were never restarted.
     for r in &mut replicas {
-        assert!(r.child_running(), "a replica exited");
+        assert!(r.running(), "a replica exited");
     }
     let log = log.lock().unwrap();
     let after = log.back_after_kill();
@@ -313,48 +317,4 @@ fn http(addr: &str, request: &str) -> std::io::Result<(u16, String)> {
     let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| std::io::Error::other("no status line"))?;
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
-}
-
-/// A running `edgecost serve`, killed on drop.
-struct Served {
-    child: Child,
-    addr: String,
-}
-
-impl Served {
-    fn child_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(url: &str, home: &std::path::Path) -> Served {
-    let child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        // The replicas' warnings show when they lose the primary and find the new one.
-        .env("RUST_LOG", "off,edgecost_engine::store::pg_hosts=warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("edgecost starts");
-    let mut served = Served { child, addr: String::new() };
-    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while served.addr.is_empty() {
-        assert!(Instant::now() < deadline, "no `listening on` line");
-        let line = lines.next().expect("serve printed `listening on` before exiting").unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            served.addr = addr.trim().to_owned();
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    served
 }

@@ -8,10 +8,9 @@
 //! `INV-00001`.. per account in period order without gaps, equal to the bill the engine gives
 //! for the period's last second, to the cent.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -22,7 +21,8 @@ use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine};
 use edgecost_pricing::PriceBook;
 
-const BIN: &str = env!("CARGO_BIN_EXE_edgecost");
+mod support;
+use support::serve_logging;
 
 /// Kill rounds before the server is left to finish. Each round brings a new group of accounts
 /// due to be closed, beside those earlier kills left open.
@@ -77,7 +77,7 @@ fn close_under_kill_9(url: &str, home: &Path) {
         let group = &accounts[..(round + 1) * GROUP];
         let pending: Vec<&Account> = group.iter().filter(|a| invoiced(&rt, &engine, a, first) == 0).collect();
         let closed_before = rt.block_on(probe.closed_accounts());
-        let mut served = serve(url, home);
+        let mut served = serve_logging(home, &["--database", url], "error");
         let readers: Vec<_> = pending
             .iter()
             .map(|a| {
@@ -118,7 +118,7 @@ fn close_under_kill_9(url: &str, home: &Path) {
     assert!(kills_mid_close >= 1, "no kill in {KILL_ROUNDS} rounds landed while accounts were being closed");
 
     // Restarted and left alone, the server closes whatever the kills left open.
-    let served = serve(url, home);
+    let served = serve_logging(home, &["--database", url], "error");
     let before = Utc::now();
     for a in &accounts {
         let page: InvoicePage = get_json(&served.addr, &format!("/v1/account/invoices?limit={MAX_INVOICE_PAGE}"), &a.token);
@@ -240,53 +240,6 @@ fn month_start(t: DateTime<Utc>) -> DateTime<Utc> {
 fn add_months(t: DateTime<Utc>, months: i32) -> DateTime<Utc> {
     let index = t.year() * 12 + t.month0() as i32 + months;
     Utc.with_ymd_and_hms(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1, 0, 0, 0).unwrap()
-}
-
-/// A running `edgecost serve`; killed with SIGKILL on drop if still running.
-struct Served {
-    child: Child,
-    addr: String,
-}
-
-impl Served {
-    /// SIGKILL, as `kill -9` sends it: no handler runs, no transaction is finished.
-    fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status:?}");
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(url: &str, home: &Path) -> Served {
-    let child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", url])
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("edgecost starts");
-    let mut served = Served { child, addr: String::new() };
-    let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while served.addr.is_empty() {
-        assert!(Instant::now() < deadline, "no `listening on` line");
-        let line = lines.next().expect("serve printed `listening on` before exiting").unwrap();
-        if let Some(addr) = line.strip_prefix("listening on http://") {
-            served.addr = addr.trim().to_owned();
-        }
-    }
-    // Keep reading, so the server never writes to a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    served
 }
 
 /// A minimal HTTP/1.1 GET with a bearer token: status code and body.

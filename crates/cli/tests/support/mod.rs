@@ -17,6 +17,18 @@ pub struct Served {
 }
 
 impl Served {
+    /// SIGKILL, as `kill -9` sends it: no handler runs, no transaction is finished.
+    pub fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        let status = self.child.wait().unwrap();
+        assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status:?}");
+    }
+
+    /// Whether the process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// The token `serve --demo` printed before `listening on`.
     pub fn demo_token(&self) -> String {
         self.banner
@@ -43,10 +55,15 @@ pub fn command(home: &std::path::Path) -> Command {
 }
 
 pub fn serve(home: &std::path::Path, extra: &[&str]) -> Served {
+    serve_logging(home, extra, "warn")
+}
+
+/// `serve` with `rust_log` as its `RUST_LOG`.
+pub fn serve_logging(home: &std::path::Path, extra: &[&str], rust_log: &str) -> Served {
     let child = command(home)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -60,6 +77,8 @@ pub fn serve(home: &std::path::Path, extra: &[&str]) -> Served {
         let line = lines.next().expect("serve printed `listening on` before exiting").unwrap();
         if let Some(url) = line.strip_prefix("listening on http://") {
             served.addr = url.trim().to_owned();
+            // Keep reading, so the server never writes to a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
             return served;
         }
         served.banner.push(line);
