@@ -37,7 +37,10 @@ depends=$(field Depends | tr ',' '\n' | sed 's/^ *//; s/ *$//')
 for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libdbus-1-3 "gnome-keyring | libkf5wallet-bin (>= 5.97) | keepassxc"; do
   has_line "$depends" "$dep" "Depends"
 done
-field Description | grep -q "edge traffic" || fail "Description: $(field Description)"
+# (Matched in the shell: `grep -q` would stop reading early, and pipefail would count the
+# writer's broken pipe as a failure.)
+description=$(field Description)
+[[ "$description" == *"edge traffic"* ]] || fail "Description: $description"
 
 # --- What it installs ---
 contents=$(dpkg-deb --contents "$deb" | awk '{print $6}' | sed 's|^\./||; s|^|/|; s|/$||' | grep -vx /)

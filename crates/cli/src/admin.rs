@@ -11,7 +11,7 @@ use edgecost_engine::EngineError;
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::CliError;
-use crate::serve::{open_engine, runtime};
+use crate::serve::{open_engine, open_engine_with, runtime};
 
 /// Options of `edgecost admin`.
 #[derive(Args, Debug)]
@@ -67,7 +67,11 @@ pub enum AdminCommand {
         /// The last month, YYYY-MM, included (default: the current month).
         #[arg(long, value_name = "YYYY-MM")]
         to: Option<String>,
-        /// A price book whose `infrastructure_cost` prices the gross margin.
+        /// The price book the engine bills with, as given to `edgecost serve --price-book`
+        /// (default: the published one); its `infrastructure_cost` prices the gross margin.
+        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+        price_book: Option<PathBuf>,
+        /// A price book whose `infrastructure_cost` prices the gross margin instead.
         #[arg(long, value_name = "FILE")]
         costs: Option<PathBuf>,
         /// Flag accounts whose gross margin is below this percentage.
@@ -85,6 +89,10 @@ pub enum AdminCommand {
         /// The price book to try (YAML, or JSON by its extension).
         #[arg(long, value_name = "FILE")]
         price_book: PathBuf,
+        /// The price book the engine bills with now, as given to `edgecost serve --price-book`
+        /// (default: the published one): the "before" of the comparison.
+        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+        current: Option<PathBuf>,
         /// How many closed months to re-rate, newest last.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(edgecost_api::MAX_REPORT_MONTHS)))]
         months: u32,
@@ -134,9 +142,9 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     ));
                 }
             }
-            AdminCommand::Report { from, to, costs, margin_below, database, json } => {
+            AdminCommand::Report { from, to, price_book, costs, margin_below, database, json } => {
                 let costs = costs.as_deref().map(PriceBook::load).transpose().map_err(CliError::input)?;
-                let engine = open_engine(database.as_deref()).await?;
+                let engine = open_engine_with(database.as_deref(), billed_with(price_book.as_deref())?).await?;
                 let query = OperatorReportQuery { from: from.clone(), to: to.clone(), margin_below: Some(*margin_below) };
                 let costs = costs.as_ref().and_then(|b| b.infrastructure_cost.as_ref()).or(engine.book().infrastructure_cost.as_ref());
                 let report = engine.operator_report(&query, costs, chrono::Utc::now()).await.map_err(engine_error)?;
@@ -146,9 +154,9 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     crate::emit(&crate::operator::report_text(&report));
                 }
             }
-            AdminCommand::WhatIf { price_book, months, database, json } => {
+            AdminCommand::WhatIf { price_book, current, months, database, json } => {
                 let proposed = PriceBook::load(price_book).map_err(CliError::input)?;
-                let engine = open_engine(database.as_deref()).await?;
+                let engine = open_engine_with(database.as_deref(), billed_with(current.as_deref())?).await?;
                 let report = engine.what_if(&proposed, *months, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&report).context("encoding JSON")?);
@@ -159,6 +167,14 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
         }
         Ok(())
     })
+}
+
+/// The price book the engine bills with: `path`'s, or the published one.
+pub(crate) fn billed_with(path: Option<&std::path::Path>) -> Result<PriceBook, CliError> {
+    match path {
+        Some(path) => PriceBook::load(path).map_err(CliError::input),
+        None => Ok(PriceBook::published().clone()),
+    }
 }
 
 /// A refusal (unknown tier, bad name) is the user's mistake (exit 2); anything else is a failure.

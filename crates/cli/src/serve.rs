@@ -122,10 +122,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         // The handlers are in place before the `listening on` line, so a signal sent as soon
         // as a script sees it shuts the server down cleanly instead of killing it.
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
-        let book = match &args.price_book {
-            Some(path) => PriceBook::load(path).map_err(CliError::input)?,
-            None => PriceBook::published().clone(),
-        };
+        let book = crate::admin::billed_with(args.price_book.as_deref())?;
         let engine = open_engine_with(args.database.as_deref(), book).await?;
         engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
             retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),

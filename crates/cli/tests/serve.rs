@@ -70,7 +70,9 @@ fn serve_rates_with_a_price_book_that_carries_infrastructure_cost() {
     let url = format!("sqlite://{}", home.path().join("costed.db").display());
     let book = home.path().join("costed.yaml");
     let costs = "infrastructure_cost:\n  requests_per_10k: \"0.01\"\n  egress_gb: { default: \"0.02\", apac: \"0.20\" }\n";
-    std::fs::write(&book, format!("{}\n{costs}", edgecost_pricing::PriceBook::published_yaml())).unwrap();
+    // Production at $24.00 instead of the published $19.00.
+    let terms = edgecost_pricing::PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: \"24.00\"");
+    std::fs::write(&book, format!("{terms}\n{costs}")).unwrap();
     let book = book.display().to_string();
     let served = serve(home.path(), &["--database", &url, "--price-book", &book, "--demo"]);
     let operator = served
@@ -90,6 +92,20 @@ fn serve_rates_with_a_price_book_that_carries_infrastructure_cost() {
     let (status, body) = get(&served.addr, "/v1/price-book", None);
     assert_eq!(status, 200);
     assert!(!body.contains("infrastructure_cost"), "{body}");
+
+    // The command line's report of the same database is the served one when it is given the
+    // same book, and prices production at $19.00 without it.
+    let cli_report = |extra: &[&str]| -> serde_json::Value {
+        let out = command(home.path()).args(["admin", "report", "--json", "--database", &url]).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("as_of");
+        report
+    };
+    let mut served_report = report.clone();
+    served_report.as_object_mut().unwrap().remove("as_of");
+    assert_eq!(cli_report(&["--price-book", &book]), served_report);
+    assert_ne!(cli_report(&[])["months"], served_report["months"], "the published book bills production at $19.00");
 
     // A book that does not parse is the user's mistake, with its line.
     let bad = home.path().join("bad.yaml");

@@ -161,12 +161,12 @@ pub struct OperatorView {
 }
 
 fn pct(p: Option<Decimal>) -> String {
-    p.map_or_else(|| "—".to_owned(), |p| percent(p, 1))
+    p.map_or_else(|| "—".to_owned(), |p| percent(p, 2))
 }
 
 fn ratio(r: &Ratio) -> String {
     match r.percent {
-        Some(p) => format!("{} of {} ({})", r.count, r.of, percent(p, 1)),
+        Some(p) => format!("{} of {} ({})", r.count, r.of, percent(p, 2)),
         None => "—".to_owned(),
     }
 }
@@ -211,7 +211,7 @@ impl OperatorView {
                     let share = if b.mrr.is_zero() {
                         String::new()
                     } else {
-                        format!(" ({})", signed_percent(change * Decimal::ONE_HUNDRED / b.mrr, 1))
+                        format!(" ({})", signed_percent(change * Decimal::ONE_HUNDRED / b.mrr, 2))
                     };
                     format!("{signed}{share} on {}", b.start.format("%B"))
                 }),

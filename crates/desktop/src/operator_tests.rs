@@ -94,10 +94,11 @@ fn the_headline_is_the_last_closed_month_with_the_open_one_to_date() {
     let view = OperatorView::of(&report(), PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
     assert_eq!(view.headline.month_label, "November 2026");
     assert_eq!(view.headline.mrr, "$121.00");
-    assert_eq!(view.headline.mrr_change.as_deref(), Some("+$21.00 (+21.0%) on October"));
-    assert_eq!(view.headline.nrr, "104.3%");
-    assert_eq!(view.headline.logo_churn, "1 of 4 (25.0%)");
-    assert_eq!(view.headline.gross_margin.as_deref(), Some("$81.00 (66.9%)"));
+    assert_eq!(view.headline.mrr_change.as_deref(), Some("+$21.00 (+21.00%) on October"));
+    // The engine's percentages are shown as they come, to two places: never rounded twice.
+    assert_eq!(view.headline.nrr, "104.25%");
+    assert_eq!(view.headline.logo_churn, "1 of 4 (25.00%)");
+    assert_eq!(view.headline.gross_margin.as_deref(), Some("$81.00 (66.94%)"));
     assert_eq!((view.month_to_date.as_deref(), view.month_to_date_label.as_deref()), (Some("$98.00"), Some("December to date")));
     assert_eq!(view.span, "Oct 2026 – Dec 2026");
     assert_eq!(view.as_of, "Dec 6, 2026 15:04 UTC");
@@ -106,13 +107,13 @@ fn the_headline_is_the_last_closed_month_with_the_open_one_to_date() {
     assert_eq!(view.months[1].packs, "2 sold, $13.50 used");
     let tiers: Vec<(&str, &str)> = view.tiers.iter().map(|t| (t.label.as_str(), t.revenue.as_str())).collect();
     assert_eq!(tiers, [("Production", "$42.00"), ("Scale", "$79.00")]);
-    assert_eq!((view.funnel[1].reached, view.funnel[1].upgraded, view.funnel[1].percent.as_str()), (4, 1, "25.0%"));
+    assert_eq!((view.funnel[1].reached, view.funnel[1].upgraded, view.funnel[1].percent.as_str()), (4, 1, "25.00%"));
 
     let margin = view.margin.unwrap();
     assert_eq!((margin.threshold.as_str(), margin.flagged), ("50%", 2));
     let ironbark = &margin.accounts[1];
     assert_eq!((ironbark.revenue.as_str(), ironbark.cost.as_str(), ironbark.margin.as_str()), ("$352.00", "$243.66", "$108.34"));
-    assert_eq!((ironbark.margin_percent.as_str(), ironbark.tier.as_str(), ironbark.flagged), ("30.8%", "Scale", true));
+    assert_eq!((ironbark.margin_percent.as_str(), ironbark.tier.as_str(), ironbark.flagged), ("30.78%", "Scale", true));
     assert_eq!(margin.accounts[0].margin_percent, "—");
     assert_eq!(view.charts.len(), 4);
 }

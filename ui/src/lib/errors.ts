@@ -36,7 +36,7 @@ const EXPLANATIONS: Partial<Record<ErrorCode, [string, string]>> = {
   read_failed: ["A file could not be read.", "Check that it still exists."],
   price_book_invalid: [
     "That file is not a price book the engine can read.",
-    "Fix the line and column named below (the format is in schemas/price-book.schema.json) and pick the file again.",
+    "Fix the line and column named below and pick the file again (`edgecost schema` prints the format).",
   ],
   demo_without_operator: [
     "This demo has no operator's view yet.",
