@@ -35,7 +35,7 @@ async fn main() {
     std::fs::create_dir_all(workspace_root().join("docs")).unwrap();
     let home = Home::new();
     // The operator's what-if opens this book without a file dialog.
-    let proposal = workspace_root().join("examples/price-book-proposal.yaml").display().to_string();
+    let proposal = workspace_root().join("examples/price-books/proposal.yaml").display().to_string();
     let driver = Driver::start_with_env(&home, &[("EDGECOST_OPEN_PRICE_BOOK", &proposal)]);
     let app = driver.launch().await;
 
