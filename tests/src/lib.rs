@@ -339,7 +339,11 @@ pub async fn wait_gone(app: &Client, css: &str) {
 
 /// Waits for `css` and answers its text once it is not empty.
 pub async fn text_of(client: &Client, css: &str) -> String {
-    let deadline = Instant::now() + WAIT;
+    text_by(client, css, Instant::now() + WAIT).await
+}
+
+/// Like [`text_of`], failing once `deadline` has passed.
+pub async fn text_by(client: &Client, css: &str, deadline: Instant) -> String {
     loop {
         if let Ok(el) = client.find(Locator::Css(css)).await
             && let Ok(text) = el.text().await
@@ -347,7 +351,7 @@ pub async fn text_of(client: &Client, css: &str) -> String {
         {
             return text.trim().to_owned();
         }
-        assert!(Instant::now() < deadline, "no text at `{css}` after {WAIT:?}; page: {}", client.source().await.unwrap_or_default());
+        assert!(Instant::now() < deadline, "no text at `{css}` by the deadline; page: {}", client.source().await.unwrap_or_default());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -31,6 +31,9 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
 
     let home = Home::new();
     let driver = Driver::start(&home);
+    // The app syncs by itself every 60 s, first 60 s after it starts: a banner seen before
+    // then came from "Sync now".
+    let launched = Instant::now();
     let app = driver.launch().await;
     wait_for(&app, "#server-url").await.send_keys(&url).await.unwrap();
     app.find(Locator::Css("#token")).await.unwrap().send_keys(&f.account_token).await.unwrap();
@@ -41,10 +44,8 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     // The node's next batch takes requests to 85% of the quota; the next sync shows the banner.
     f.push_requests("batch-2", 70_000).await;
     assert_eq!(engine.notices().await.unwrap().notices.len(), 1, "the engine raised the notice");
-    let synced = Instant::now();
     app.find(Locator::Css("#sync-now")).await.unwrap().click().await.unwrap();
-    let headline = text_of(&app, "#notice-banner .line[data-meter=requests] .headline").await;
-    assert!(synced.elapsed() < Duration::from_secs(5), "the banner took {:?}", synced.elapsed());
+    let headline = text_by(&app, "#notice-banner .line[data-meter=requests] .headline", launched + Duration::from_secs(55)).await;
     assert!(headline.starts_with("Requests passed 80% of the Production quota on"), "{headline}");
     let detail = text_of(&app, "#notice-banner .line .detail").await;
     assert!(detail.contains("left") && detail.contains("projected to cost $"), "{detail}");

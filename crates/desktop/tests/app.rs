@@ -177,17 +177,31 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     assert_eq!(requests.level, MeterLevel::Warning, "the demo sits just past 80% of its request quota");
     assert!(requests.percent.unwrap() >= 80);
     assert!(!view.notices.is_empty(), "the 80% notice shows");
-    assert!(view.bill_to_date.total.starts_with('$'));
+    // The bill shown is the one the in-process engine answers over HTTP, to the cent.
+    let served_bill = app.connection().await.unwrap().client().bill().await.unwrap();
+    assert_eq!(view.bill_to_date.total, money(served_bill.bill.total));
     assert!(!view.regions.is_empty() && !view.routes.is_empty());
 
+    let mut themes = Vec::new();
     for dark in [false, true] {
         let svg = app.chart_svg(ChartId::Requests, dark).await.unwrap();
-        assert!(svg.starts_with("<svg") || svg.contains("<svg"), "an SVG document");
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "one whole SVG document");
         // The period's usage chart carries the busy case beside the run rate.
         assert!(svg.contains("Projected to period end") && svg.contains("P90, busy case"), "both projections drawn");
+        themes.push(svg);
     }
-    for id in [ChartId::Regions, ChartId::Routes] {
-        assert!(app.chart_svg(id, false).await.unwrap().contains("<svg"), "{id:?} chart");
+    assert_ne!(themes[0], themes[1], "the dark chart is drawn in the dark theme");
+    // The breakdown charts name every region and route the dashboard lists.
+    let regions = app.chart_svg(ChartId::Regions, false).await.unwrap();
+    let routes = app.chart_svg(ChartId::Routes, false).await.unwrap();
+    for (svg, names) in [
+        (&regions, view.regions.iter().map(|r| r.region.as_str()).collect::<Vec<_>>()),
+        (&routes, view.routes.iter().map(|r| r.route.as_str()).collect()),
+    ] {
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "one whole SVG document");
+        for name in names {
+            assert!(svg.contains(name), "{name} is drawn");
+        }
     }
     let out = tempfile::tempdir().unwrap();
     let regions_csv = out.path().join("regions.csv");

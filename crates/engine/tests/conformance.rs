@@ -965,9 +965,11 @@ async fn a_usage_query_after_an_ingest_answer_sees_the_batch(db: Db) {
 async fn the_background_task_rolls_up_without_a_query(db: Db) {
     let f = fixture(&db, "scale", "2026-10-01T00:00:00Z").await;
     f.engine.ingest(&f.node, &batch(&f, "bg-1", rollup_records(&f.account_id, 1)), t(NOW)).await.unwrap();
-    let started = std::time::Instant::now();
+    // Nothing here asks for usage: only the background task can empty the queue. The deadline
+    // is far past its pace (a pass every 150 ms), so a loaded machine cannot fail this.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while f.engine.rollups_pending().await.unwrap() > 0 {
-        assert!(started.elapsed() < std::time::Duration::from_secs(1), "rolled up within a second");
+        assert!(std::time::Instant::now() < deadline, "the background task rolled nothing up in 20 s");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     assert_usage_is_the_records_sums(&f.engine, &f.account, &rollup_records(&f.account_id, 1)).await;

@@ -276,9 +276,9 @@ fn a_route_whose_month_is_past_the_egress_bound_is_refused_at_the_route() {
 }
 
 #[test]
-fn plans_at_the_bounds_estimate_or_refuse_cleanly() {
-    // Every field at its bound: each route is refused or the estimate is an Ok or an error
-    // with a code, never a panic.
+fn plans_at_the_bounds_are_refused_with_the_bound_they_pass() {
+    // Every field at its bound: the plan is accepted, and the estimate refuses its month of
+    // usage by name, never with a panic or an inexact total.
     for (requests, bytes, ms) in [
         ("requests_per_second: 100000000000", "response_bytes: 1000000", "compute_ms: 10000000"),
         ("requests_per_month: 1000000000000000000", "response_bytes: 1000000", "compute_ms: 10000000"),
@@ -289,21 +289,16 @@ fn plans_at_the_bounds_estimate_or_refuse_cleanly() {
             .replace("response_bytes: 800", bytes)
             .replace("compute_ms: 2.5", ms)
             .replace("egress_ratio: 0.5", "egress_ratio: 100");
-        match Plan::parse(&text, "plan.yaml", book()) {
-            Ok(plan) => match Estimator::new(plan, book()) {
-                Ok(est) => {
-                    let options = edgecost_planner::EstimateOptions {
-                        uncertainty: Some(edgecost_planner::Uncertainty { samples: 20, ..Default::default() }),
-                        ..edgecost_planner::EstimateOptions::starting(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
-                    };
-                    if let Err(e) = est.estimate(&options) {
-                        assert!(!e.code().is_empty());
-                    }
-                }
-                Err(e) => assert!(!e.code().is_empty()),
-            },
-            Err(e) => assert!(!e.code().is_empty()),
-        }
+        // Each plan is valid, and its month of usage passes the bound pricing rates exactly.
+        let plan = Plan::parse(&text, "plan.yaml", book()).unwrap_or_else(|e| panic!("{requests}: {e}"));
+        let est = Estimator::new(plan, book()).unwrap_or_else(|e| panic!("{requests}: {e}"));
+        let options = edgecost_planner::EstimateOptions {
+            uncertainty: Some(edgecost_planner::Uncertainty { samples: 20, ..Default::default() }),
+            ..edgecost_planner::EstimateOptions::starting(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+        };
+        let refused = est.estimate(&options).expect_err(requests);
+        assert_eq!(refused.code(), "usage_too_large", "{requests}: {refused}");
+        assert!(refused.to_string().contains("above the bound"), "{requests}: {refused}");
     }
 }
 
