@@ -82,9 +82,14 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
 
     // Upgrade: the sheet shows the prorated fee and each tier's projection; one click upgrades.
     app.find(Locator::Css("#notice-upgrade")).await.unwrap().click().await.unwrap();
-    let fee = text_of(&app, "#upgrade-prorated-fee").await;
-    assert!(fee.starts_with('$'), "{fee}");
-    assert!(text_of(&app, "#upgrade-projections tr[data-tier=scale]").await.contains('$'));
+    // The prorated fee is the engine's quote, to the cent. The projection moves with every
+    // second of the run rate, so it is checked against the tier's floor: Scale's $79.00 base fee.
+    let quote = engine.upgrade_quote().await.unwrap();
+    assert_eq!(text_of(&app, "#upgrade-prorated-fee").await, money(quote.prorated_base_fee.expect("a fee for Scale")));
+    let row = text_of(&app, "#upgrade-projections tr[data-tier=scale] td.num").await;
+    let projected: edgecost_pricing::Decimal =
+        row.trim_start_matches('$').replace(',', "").parse().unwrap_or_else(|e| panic!("{row}: {e}"));
+    assert!(row.starts_with('$') && projected >= edgecost_pricing::Decimal::new(79_00, 2), "Scale projected at {row}");
     double_click(&app, "#confirm-upgrade").await;
     wait_for(&app, "#upgrade-done").await;
     assert_eq!(engine.account().await.unwrap().tier, "scale", "the engine's tier changed");
