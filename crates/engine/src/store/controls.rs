@@ -28,7 +28,7 @@ pub(crate) struct TopUpRow {
 }
 
 /// An alert as stored (see the `account_alerts` table).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct AlertRow {
     pub id: String,
     pub account_id: String,
@@ -125,6 +125,39 @@ pub(crate) fn decode_percents(text: &str) -> Result<Vec<u32>> {
     text.split(',')
         .map(|p| p.parse().map_err(|_| crate::EngineError::CorruptRow { reason: format!("budget alert percents {text:?}") }))
         .collect()
+}
+
+/// The `account_controls` columns as stored. The `top_up_*` columns keep the figures also
+/// while top-up is switched off.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredControls {
+    budget_cents: Option<i64>,
+    budget_alert_percents: String,
+    budget_alert_p90: bool,
+    spend_cap_cents: Option<i64>,
+    top_up_below_cents: Option<i64>,
+    top_up_packs: Option<i64>,
+    top_up_max_packs: Option<i64>,
+    top_up_enabled: bool,
+}
+
+impl TryFrom<StoredControls> for ControlsRow {
+    type Error = crate::EngineError;
+
+    fn try_from(r: StoredControls) -> Result<ControlsRow> {
+        let figures = match (r.top_up_below_cents, r.top_up_packs, r.top_up_max_packs) {
+            (Some(below_cents), Some(packs), Some(max_packs)) => Some(TopUpRow { below_cents, packs, max_packs }),
+            _ => None,
+        };
+        Ok(ControlsRow {
+            budget_cents: r.budget_cents,
+            budget_alert_percents: decode_percents(&r.budget_alert_percents)?,
+            budget_alert_p90: r.budget_alert_p90,
+            spend_cap_cents: r.spend_cap_cents,
+            top_up: figures.filter(|_| r.top_up_enabled),
+            top_up_disabled: figures.filter(|_| !r.top_up_enabled),
+        })
+    }
 }
 
 /// The SELECT of an account's controls row.
@@ -242,27 +275,8 @@ macro_rules! impl_controls_store {
             Ok(found)
         }
 
-        /// The `top_up_*` columns keep the figures also while top-up is switched off.
         fn controls_row(r: &$row) -> $crate::error::Result<$crate::store::controls::ControlsRow> {
-            use sqlx::Row;
-            use $crate::store::controls::TopUpRow;
-            let percents: String = r.try_get("budget_alert_percents")?;
-            let below: Option<i64> = r.try_get("top_up_below_cents")?;
-            let packs: Option<i64> = r.try_get("top_up_packs")?;
-            let max: Option<i64> = r.try_get("top_up_max_packs")?;
-            let figures = match (below, packs, max) {
-                (Some(below_cents), Some(packs), Some(max_packs)) => Some(TopUpRow { below_cents, packs, max_packs }),
-                _ => None,
-            };
-            let enabled: bool = r.try_get("top_up_enabled")?;
-            Ok($crate::store::controls::ControlsRow {
-                budget_cents: r.try_get("budget_cents")?,
-                budget_alert_percents: $crate::store::controls::decode_percents(&percents)?,
-                budget_alert_p90: r.try_get("budget_alert_p90")?,
-                spend_cap_cents: r.try_get("spend_cap_cents")?,
-                top_up: figures.filter(|_| enabled),
-                top_up_disabled: figures.filter(|_| !enabled),
-            })
+            <$crate::store::controls::StoredControls as sqlx::FromRow<$row>>::from_row(r)?.try_into()
         }
 
         #[async_trait::async_trait]
@@ -364,28 +378,14 @@ macro_rules! impl_controls_store {
                 account_id: &str,
                 period_start: i64,
             ) -> $crate::error::Result<Vec<$crate::store::controls::AlertRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT id, account_id, period_start, kind, key, message, raised_at FROM account_alerts \
                      WHERE account_id = $1 AND period_start = $2 AND resolved_at IS NULL ORDER BY raised_at, kind, key",
                 )
                 .bind(account_id)
                 .bind(period_start)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::controls::AlertRow {
-                            id: r.try_get("id")?,
-                            account_id: r.try_get("account_id")?,
-                            period_start: r.try_get("period_start")?,
-                            kind: r.try_get("kind")?,
-                            key: r.try_get("key")?,
-                            message: r.try_get("message")?,
-                            raised_at: r.try_get("raised_at")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn accounts_with_budget(&self, account_ids: &[&str]) -> $crate::error::Result<Vec<String>> {

@@ -12,7 +12,7 @@ use super::{PurchaseClaim, TierWrite};
 use crate::error::Result;
 
 /// An account's registered webhook.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct WebhookRow {
     pub url: String,
     pub secret: String,
@@ -75,9 +75,10 @@ pub(crate) struct DeliveryRecord {
 }
 
 /// An event as the account sees it in the webhook's status.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct EventStatusRow {
     pub id: String,
+    #[sqlx(rename = "type")]
     pub event_type: String,
     pub created_at: i64,
     pub state: String,
@@ -86,10 +87,11 @@ pub(crate) struct EventStatusRow {
 }
 
 /// One logged attempt, with its event's type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct DeliveryRow {
     pub id: String,
     pub event_id: String,
+    #[sqlx(rename = "type")]
     pub event_type: String,
     pub attempt: i64,
     pub url: String,
@@ -166,13 +168,7 @@ macro_rules! impl_webhook_store {
         }
 
         fn webhook_row(r: &$row) -> $crate::error::Result<$crate::store::webhooks::WebhookRow> {
-            use sqlx::Row;
-            Ok($crate::store::webhooks::WebhookRow {
-                url: r.try_get("url")?,
-                secret: r.try_get("secret")?,
-                created_at: r.try_get("created_at")?,
-                updated_at: r.try_get("updated_at")?,
-            })
+            Ok(sqlx::FromRow::from_row(r)?)
         }
 
         const WEBHOOK_SELECT: &str = "SELECT url, secret, created_at, updated_at FROM webhooks WHERE account_id = $1";
@@ -271,9 +267,8 @@ macro_rules! impl_webhook_store {
                 lease: &str,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::webhooks::ClaimedEvent>> {
-                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
-                let rows = sqlx::query(concat!(
+                let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(concat!(
                     "UPDATE webhook_events SET next_attempt_ms = $2, lease = $3, attempts = attempts + 1 WHERE id IN \
                      (SELECT e.id FROM webhook_events e WHERE e.next_attempt_ms <= $1 \
                      AND EXISTS (SELECT 1 FROM webhooks w WHERE w.account_id = e.account_id) \
@@ -288,17 +283,16 @@ macro_rules! impl_webhook_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let mut claimed = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let account_id: String = r.try_get("account_id")?;
+                for (id, account_id, event_type, body, attempt) in rows {
                     // Read in the claim's transaction: the webhook exists (the claim checked).
                     let hook = sqlx::query(WEBHOOK_SELECT).bind(&account_id).fetch_optional(&mut *tx).await?;
                     let Some(hook) = hook.as_ref().map(webhook_row).transpose()? else { continue };
                     claimed.push($crate::store::webhooks::ClaimedEvent {
-                        id: r.try_get("id")?,
+                        id,
                         account_id,
-                        event_type: r.try_get("type")?,
-                        body: r.try_get("body")?,
-                        attempt: r.try_get("attempts")?,
+                        event_type,
+                        body,
+                        attempt,
                         url: hook.url,
                         secret: hook.secret,
                         lease: lease.to_owned(),
@@ -372,27 +366,14 @@ macro_rules! impl_webhook_store {
                 account_id: &str,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::webhooks::EventStatusRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT id, type, created_at, state, attempts, next_attempt_ms FROM webhook_events WHERE account_id = $1 \
                      ORDER BY created_at DESC, id DESC LIMIT $2",
                 )
                 .bind(account_id)
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::webhooks::EventStatusRow {
-                            id: r.try_get("id")?,
-                            event_type: r.try_get("type")?,
-                            created_at: r.try_get("created_at")?,
-                            state: r.try_get("state")?,
-                            attempts: r.try_get("attempts")?,
-                            next_attempt_ms: r.try_get("next_attempt_ms")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn webhook_deliveries(
@@ -400,8 +381,7 @@ macro_rules! impl_webhook_store {
                 account_id: &str,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::webhooks::DeliveryRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT d.id, d.event_id, e.type, d.attempt, d.url, d.attempted_ms, d.status_code, d.error, d.duration_ms, \
                      d.succeeded FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.account_id = $1 \
                      ORDER BY d.attempted_ms DESC, d.attempt DESC, d.id DESC LIMIT $2",
@@ -409,23 +389,7 @@ macro_rules! impl_webhook_store {
                 .bind(account_id)
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::webhooks::DeliveryRow {
-                            id: r.try_get("id")?,
-                            event_id: r.try_get("event_id")?,
-                            event_type: r.try_get("type")?,
-                            attempt: r.try_get("attempt")?,
-                            url: r.try_get("url")?,
-                            attempted_ms: r.try_get("attempted_ms")?,
-                            status_code: r.try_get("status_code")?,
-                            error: r.try_get("error")?,
-                            duration_ms: r.try_get("duration_ms")?,
-                            succeeded: r.try_get("succeeded")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
         }
     };
