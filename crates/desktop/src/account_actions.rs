@@ -404,20 +404,17 @@ fn already_on(previous: &str, effective_at: DateTime<Utc>, tier: &str) -> TierCh
     TierChange { previous_tier: previous.to_owned(), tier: tier.to_owned(), effective_at, immediate: true }
 }
 
-/// Writes the TypeScript declarations of the views and failures above into `dir`
-/// (committed under `ui/src/bindings/account/`).
-pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
+/// Writes the TypeScript declarations of the views and failures above with `cfg` (committed
+/// under `ui/src/bindings/account/` by [`crate::bindings::write_account_typescript`]).
+pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
-    let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
-    NoticeBanner::export_all(&cfg)?;
-    UpgradeSheet::export_all(&cfg)?;
-    CreditsSheet::export_all(&cfg)?;
-    CreditsQuote::export_all(&cfg)?;
-    PurchaseView::export_all(&cfg)?;
-    ActionFailure::export_all(&cfg)?;
-    LedgerView::export_all(&cfg)?;
-    crate::PlanBillingView::export_all(&cfg)?;
-    crate::controls::write_typescript(&cfg)?;
+    NoticeBanner::export_all(cfg)?;
+    UpgradeSheet::export_all(cfg)?;
+    CreditsSheet::export_all(cfg)?;
+    CreditsQuote::export_all(cfg)?;
+    PurchaseView::export_all(cfg)?;
+    ActionFailure::export_all(cfg)?;
+    LedgerView::export_all(cfg)?;
     Ok(())
 }
 
