@@ -5,11 +5,12 @@
 //! server's price book, and reaches the UI as text, so the UI never does money arithmetic.
 //!
 //! Upgrades and purchases are keyed by an *intent*: one key per opened sheet, made when the
-//! sheet opens and sent again on every retry of that sheet's confirm. A purchase sends it as
-//! the `Idempotency-Key` header, so the engine itself answers a repeat with the first
-//! purchase. The tier endpoint takes no key, so for an upgrade the intent's record is what
-//! makes a repeat safe: a second confirm of the same intent waits for the first and returns
-//! its answer, and a retry after a lost answer first reads the account's tier.
+//! sheet opens and sent again on every retry of that sheet's confirm. Both send it as the
+//! `Idempotency-Key` header, so the engine itself answers a repeat with the first tier change
+//! or purchase, whether or not the first answer arrived. The intent's record adds what the
+//! engine cannot know: a second confirm of the same intent in this app run waits for the
+//! first and returns its answer, and an upgrade refused as `tier_unchanged` (another window
+//! or device moved the account already) reads the account's tier and counts as done.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
