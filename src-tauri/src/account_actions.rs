@@ -7,10 +7,10 @@ use std::sync::OnceLock;
 
 use edgecost_api::TierChange;
 use edgecost_desktop::{
-    ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, PlanBillingView,
-    PurchaseView, SyncEvent, UpgradeSheet, actions, ipc, new_intent_key,
+    ActionFailure, CreditsQuote, CreditsSheet, Intents, LedgerView, NoticeBanner, PlanBillingView, PurchaseView, UpgradeSheet, actions,
+    new_intent_key,
 };
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, State};
 
 use crate::notify::announce;
 use crate::state::AppState;

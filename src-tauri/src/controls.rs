@@ -3,10 +3,8 @@
 //! `edgecost_desktop::actions`; these adapt them, pass the clock in, and announce the fresh
 //! dashboard after a change so its budget line and alerts update at once.
 
-use edgecost_desktop::{
-    BudgetForm, ControlsFailure, DashboardView, SpendControlsView, SyncEvent, TopUpForm, WebhookSaved, actions, ipc,
-};
-use tauri::{AppHandle, Emitter, Manager, State};
+use edgecost_desktop::{BudgetForm, ControlsFailure, SpendControlsView, TopUpForm, WebhookSaved, actions};
+use tauri::{AppHandle, State};
 
 use crate::notify::announce;
 use crate::state::AppState;
