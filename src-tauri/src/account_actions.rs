@@ -7,12 +7,12 @@ use std::sync::OnceLock;
 
 use edgecost_api::TierChange;
 use edgecost_desktop::{
-    ActionFailure, CreditsQuote, CreditsSheet, DashboardView, Intents, LedgerView, NoticeBanner, NotifiedThresholds, PlanBillingView,
-    PurchaseView, SyncEvent, UpgradeSheet, actions, ipc, new_intent_key,
+    ActionFailure, CreditsQuote, CreditsSheet, Intents, LedgerView, NoticeBanner, PlanBillingView, PurchaseView, UpgradeSheet, actions,
+    new_intent_key,
 };
-use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_notification::NotificationExt;
+use tauri::{AppHandle, State};
 
+use crate::notify::announce;
 use crate::state::AppState;
 
 type Answer<T> = Result<T, ActionFailure>;
@@ -25,14 +25,6 @@ fn intents() -> &'static Intents {
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-/// Announces the dashboard synced after an action, like a background sync does.
-fn announce(handle: &AppHandle, view: Option<DashboardView>) {
-    if let Some(view) = view {
-        crate::sync::notify_new_notices(handle, &view);
-        let _ = ipc::SYNC.send(SyncEvent::Done { dashboard: Box::new(view) }, |name, payload| handle.emit(name, payload));
-    }
 }
 
 #[tauri::command]
@@ -91,25 +83,4 @@ pub async fn buy_credits(handle: AppHandle, state: State<'_, AppState>, intent_k
 #[tauri::command]
 pub async fn credit_ledger(state: State<'_, AppState>) -> Answer<LedgerView> {
     actions::ledger(&state.app).await
-}
-
-/// A desktop notification for each threshold not announced yet this period. The record is
-/// kept in the app data folder, so neither a restart nor a background sync repeats one.
-pub fn notify_thresholds(handle: &AppHandle, view: &DashboardView) {
-    let Ok(dir) = handle.path().app_data_dir() else { return };
-    let fresh = match NotifiedThresholds::in_dir(&dir).take_new(view) {
-        Ok(fresh) => fresh,
-        Err(e) => {
-            eprintln!("cannot record announced notices: {e}");
-            return;
-        }
-    };
-    for notice in fresh {
-        let _ = handle
-            .notification()
-            .builder()
-            .title(format!("{} passed {}% of its quota", notice.meter_label, notice.threshold_percent))
-            .body(format!("{} Projected bill {}.", notice.message, notice.projected_bill))
-            .show();
-    }
 }

@@ -8,7 +8,7 @@ use edgecost_desktop::{
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::sync;
+use crate::notify;
 
 pub use crate::state::AppState;
 
@@ -53,7 +53,7 @@ pub async fn sign_out(state: State<'_, AppState>) -> Answer<()> {
 #[tauri::command]
 pub async fn sync_now(handle: AppHandle, state: State<'_, AppState>) -> Answer<DashboardView> {
     let view = state.app.sync(now()).await?;
-    sync::notify_new_notices(&handle, &view);
+    notify::notify_new_notices(&handle, &view);
     Ok(view)
 }
 

@@ -3,23 +3,13 @@
 //! `edgecost_desktop::actions`; these adapt them, pass the clock in, and announce the fresh
 //! dashboard after a change so its budget line and alerts update at once.
 
-use edgecost_desktop::{
-    BudgetForm, ControlsFailure, DashboardView, NotifiedThresholds, SpendControlsView, SyncEvent, TopUpForm, WebhookSaved, actions, ipc,
-};
-use tauri::{AppHandle, Emitter, Manager, State};
-use tauri_plugin_notification::NotificationExt;
+use edgecost_desktop::{BudgetForm, ControlsFailure, SpendControlsView, TopUpForm, WebhookSaved, actions};
+use tauri::{AppHandle, State};
 
+use crate::notify::announce;
 use crate::state::AppState;
 
 type Answer<T> = Result<T, ControlsFailure>;
-
-/// Announces the dashboard synced after a change, like a background sync does.
-fn announce(handle: &AppHandle, view: Option<DashboardView>) {
-    if let Some(view) = view {
-        crate::sync::notify_new_notices(handle, &view);
-        let _ = ipc::SYNC.send(SyncEvent::Done { dashboard: Box::new(view) }, |name, payload| handle.emit(name, payload));
-    }
-}
 
 #[tauri::command]
 pub async fn spend_controls(state: State<'_, AppState>) -> Answer<SpendControlsView> {
@@ -53,20 +43,4 @@ pub async fn save_webhook(state: State<'_, AppState>, intent_key: String, url: S
 #[tauri::command]
 pub async fn delete_webhook(state: State<'_, AppState>, intent_key: String) -> Answer<SpendControlsView> {
     actions::delete_webhook(&state.app, &intent_key).await
-}
-
-/// A desktop notification for each spend alert (budget, spend cap, automatic top-up) not
-/// announced yet, by alert id, in the same record as the quota notices.
-pub fn notify_alerts(handle: &AppHandle, view: &DashboardView) {
-    let Ok(dir) = handle.path().app_data_dir() else { return };
-    let fresh = match NotifiedThresholds::in_dir(&dir).take_new_alerts(view) {
-        Ok(fresh) => fresh,
-        Err(e) => {
-            eprintln!("cannot record announced alerts: {e}");
-            return;
-        }
-    };
-    for alert in fresh {
-        let _ = handle.notification().builder().title(alert.title).body(alert.message).show();
-    }
 }

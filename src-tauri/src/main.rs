@@ -6,6 +6,7 @@
 mod account_actions;
 mod commands;
 mod controls;
+mod notify;
 mod operator;
 mod planner;
 mod state;

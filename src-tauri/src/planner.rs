@@ -1,6 +1,8 @@
 //! The route editor's commands: thin adapters over `edgecost_desktop::PlanSession`, which holds
-//! the open plan and its incremental estimator in the app's state. File dialogs are shown from
-//! Rust, so the UI never gets file-system access.
+//! the open plan and its incremental estimator in the app's state. The UI never names a path:
+//! a plan or usage file is chosen in a dialog shown from Rust, or a recent plan by its id, and
+//! the recent list and the copy of unsaved edits live in the app's data folder. The window has
+//! no file-system permission of its own (`capabilities/main.json`).
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
-use edgecost_desktop::{DashboardView, SyncEvent, ipc};
+use edgecost_desktop::{SyncEvent, ipc};
 use tauri::{AppHandle, Emitter, Manager};
 
+use crate::notify::notify_new_notices;
 use crate::state::AppState;
 
 const SYNC_EVERY: Duration = Duration::from_secs(60);
@@ -30,12 +31,4 @@ pub fn start(handle: AppHandle) {
             let _ = ipc::SYNC.send(event, |name, payload| handle.emit(name, payload));
         }
     });
-}
-
-/// A desktop notification for each threshold and each spend alert not announced yet this
-/// period; the record of what was announced lives in the app data folder, so a restart does
-/// not repeat one.
-pub fn notify_new_notices(handle: &AppHandle, view: &DashboardView) {
-    crate::account_actions::notify_thresholds(handle, view);
-    crate::controls::notify_alerts(handle, view);
 }

@@ -4,7 +4,7 @@
 //! Needs `DISPLAY` and a session bus: run under `xvfb-run -a dbus-run-session --`.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +13,12 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use tempfile::TempDir;
+
+mod server;
+mod window;
+
+pub use server::{LiveAccount, Server, serve_demo_account};
+pub use window::ask_window_to_close;
 
 /// The app is single-instance per session bus, so the tests take turns. An async lock: each
 /// test holds its turn across the awaits that drive the app (and a failed test does not
@@ -427,174 +433,4 @@ pub fn files_containing(root: &Path, needle: &str, skip: &Path) -> Vec<PathBuf> 
         }
     }
     found
-}
-
-/// The engine on a SQLite file, seeded with the demo account, served on loopback.
-pub struct Server {
-    _dir: TempDir,
-    pub running: edgecost_server::RunningServer,
-    pub token: String,
-}
-
-pub async fn serve_demo_account() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-    let book = edgecost_pricing::PriceBook::published().clone();
-    let engine = edgecost_engine::Engine::open(&url, book).await.expect("engine on SQLite");
-    let demo = edgecost_engine::seed_demo(&engine, chrono::Utc::now()).await.expect("demo data");
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let running = edgecost_server::spawn(engine, addr).await.expect("server on loopback");
-    Server { _dir: dir, running, token: demo.token }
-}
-
-/// Asks the top-level window titled `title` to close, as a window manager's close button does:
-/// an X11 `WM_DELETE_WINDOW` client message (Xvfb has no window manager to send it). Answers
-/// how many windows were asked.
-pub fn ask_window_to_close(title: &str) -> usize {
-    use std::ffi::{CStr, CString, c_char, c_int, c_long, c_uint, c_ulong, c_void};
-
-    #[repr(C)]
-    struct ClientMessage {
-        kind: c_int,
-        serial: c_ulong,
-        send_event: c_int,
-        display: *mut c_void,
-        window: c_ulong,
-        message_type: c_ulong,
-        format: c_int,
-        data: [c_long; 5],
-        // XEvent is 24 longs; the client message uses fewer.
-        _pad: [c_long; 12],
-    }
-    #[link(name = "X11")]
-    unsafe extern "C" {
-        fn XOpenDisplay(name: *const c_char) -> *mut c_void;
-        fn XCloseDisplay(display: *mut c_void) -> c_int;
-        fn XDefaultRootWindow(display: *mut c_void) -> c_ulong;
-        fn XInternAtom(display: *mut c_void, name: *const c_char, only_if_exists: c_int) -> c_ulong;
-        fn XQueryTree(
-            display: *mut c_void,
-            window: c_ulong,
-            root: *mut c_ulong,
-            parent: *mut c_ulong,
-            children: *mut *mut c_ulong,
-            count: *mut c_uint,
-        ) -> c_int;
-        fn XFetchName(display: *mut c_void, window: c_ulong, name: *mut *mut c_char) -> c_int;
-        fn XFree(data: *mut c_void) -> c_int;
-        fn XSendEvent(display: *mut c_void, window: c_ulong, propagate: c_int, mask: c_long, event: *mut ClientMessage) -> c_int;
-        fn XFlush(display: *mut c_void) -> c_int;
-    }
-    const CLIENT_MESSAGE: c_int = 33;
-    // SAFETY: plain Xlib calls on a display opened here and closed before returning; every
-    // pointer Xlib hands back is freed with XFree.
-    unsafe {
-        let display = XOpenDisplay(std::ptr::null());
-        assert!(!display.is_null(), "no X display (DISPLAY)");
-        let protocols = XInternAtom(display, c"WM_PROTOCOLS".as_ptr(), 0);
-        let delete = XInternAtom(display, c"WM_DELETE_WINDOW".as_ptr(), 0);
-        let (mut root, mut parent, mut children, mut count) = (0, 0, std::ptr::null_mut(), 0);
-        XQueryTree(display, XDefaultRootWindow(display), &mut root, &mut parent, &mut children, &mut count);
-        let want = CString::new(title).unwrap();
-        let mut asked = 0;
-        for i in 0..count as usize {
-            let window = *children.add(i);
-            let mut name: *mut c_char = std::ptr::null_mut();
-            if XFetchName(display, window, &mut name) == 0 || name.is_null() {
-                continue;
-            }
-            let matches = CStr::from_ptr(name) == want.as_c_str();
-            XFree(name.cast());
-            if matches {
-                let mut event = ClientMessage {
-                    kind: CLIENT_MESSAGE,
-                    serial: 0,
-                    send_event: 1,
-                    display,
-                    window,
-                    message_type: protocols,
-                    format: 32,
-                    data: [delete as c_long, 0, 0, 0, 0],
-                    _pad: [0; 12],
-                };
-                XSendEvent(display, window, 0, 0, &mut event);
-                asked += 1;
-            }
-        }
-        if !children.is_null() {
-            XFree(children.cast());
-        }
-        XFlush(display);
-        XCloseDisplay(display);
-        asked
-    }
-}
-
-/// An engine on a SQLite file with one production account (200,000 requests included, $0.40
-/// per 10,000 past them) and one edge node, served on loopback.
-pub struct LiveAccount {
-    _dir: TempDir,
-    pub running: edgecost_server::RunningServer,
-    pub account_id: String,
-    pub account_token: String,
-    pub node_id: String,
-    pub node_token: String,
-}
-
-impl LiveAccount {
-    pub async fn production() -> LiveAccount {
-        LiveAccount::on_tier("Acme Shop", "production").await
-    }
-
-    /// An account named `name` on `tier` of the published price book.
-    pub async fn on_tier(name: &str, tier: &str) -> LiveAccount {
-        let dir = tempfile::tempdir().unwrap();
-        let url = edgecost_engine::Engine::sqlite_url(&dir.path().join("engine.db"));
-        let engine = edgecost_engine::Engine::open(&url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
-        let now = chrono::Utc::now();
-        let account = engine.create_account(name, tier, now).await.unwrap();
-        let node = engine.create_node("edge-fra-1", now).await.unwrap();
-        let running = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-        LiveAccount {
-            _dir: dir,
-            running,
-            account_id: account.account_id,
-            account_token: account.token,
-            node_id: node.node_id,
-            node_token: node.token,
-        }
-    }
-
-    /// The engine's database, to open it again after the server is shut down.
-    pub fn database_url(&self) -> String {
-        edgecost_engine::Engine::sqlite_url(&self._dir.path().join("engine.db"))
-    }
-
-    /// The node reports `requests` for the account in the last full minute (4 ms of compute
-    /// and 2,000 bytes each) through the real ingest API; answers the account's status in the
-    /// receipt.
-    pub async fn push_requests(&self, batch: &str, requests: u64) -> edgecost_api::AccountIngestStatus {
-        use chrono::DurationRound;
-        let window_start = (chrono::Utc::now() - chrono::Duration::minutes(2)).duration_trunc(chrono::Duration::minutes(1)).unwrap();
-        let node = edgecost_client::Client::new(&self.running.url(), &self.node_token).unwrap();
-        let receipt = node
-            .send_telemetry(&edgecost_api::TelemetryBatch {
-                batch_id: batch.to_owned(),
-                node_id: self.node_id.clone(),
-                records: vec![edgecost_api::TelemetryRecord {
-                    account_id: self.account_id.clone(),
-                    route: "/api/orders".into(),
-                    region: "eu".into(),
-                    window_start,
-                    window_seconds: 60,
-                    requests,
-                    compute_ms: requests * 4,
-                    egress_bytes: requests * 2_000,
-                }],
-            })
-            .await
-            .unwrap();
-        assert_eq!((receipt.accepted, receipt.rejected.len()), (1, 0), "{receipt:?}");
-        receipt.accounts.into_iter().next().expect("the account's status")
-    }
 }

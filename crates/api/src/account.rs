@@ -1,4 +1,4 @@
-//! The account overview, the bill to date and tier changes.
+//! The account overview, the bill to date with what its projection rests on, and tier changes.
 
 use chrono::{DateTime, Utc};
 use edgecost_pricing::{Bill, Usage};
@@ -174,7 +174,7 @@ pub struct BillToDate {
     #[ts(type = "string")]
     pub projected_cost: Decimal,
     /// The span the run rate is measured over.
-    pub basis: crate::ProjectionBasis,
+    pub basis: ProjectionBasis,
 }
 
 /// `POST /v1/account/tier`, sent with an `Idempotency-Key` header naming the change.
@@ -193,3 +193,26 @@ pub struct TierChange {
     /// True for an upgrade, which rates this whole period on the new tier.
     pub immediate: bool,
 }
+
+/// The span a run-rate projection is measured over.
+///
+/// The run rate is the usage so far divided by the time it covers: from the later of the
+/// period start and the start of the hour of the account's first recorded usage, to now
+/// (at least one hour). An established account is measured from the period start, a new or
+/// backfilled one from its first usage window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct ProjectionBasis {
+    /// Start of the measured span; `None` when the account has no usage yet.
+    pub measured_from: Option<DateTime<Utc>>,
+    /// Length of the measured span in seconds (0 without usage).
+    #[ts(type = "number")]
+    pub measured_seconds: u64,
+    /// True when the usage covers less than [`SHORT_HISTORY_SECONDS`]: the projection is a
+    /// rough guess, shown with that caveat, and nothing is pre-filled from it.
+    pub short_history: bool,
+    /// One sentence for people: what the projection rests on.
+    pub explanation: String,
+}
+
+/// Usage covering less than this many seconds (one day) makes a projection a rough guess.
+pub const SHORT_HISTORY_SECONDS: u64 = 86_400;

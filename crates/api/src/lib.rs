@@ -35,8 +35,8 @@ mod usage;
 mod webhooks;
 
 pub use account::{
-    AccountSummary, BillToDate, BillingPeriod, MeterAmounts, RefusedUsage, ScheduledTierChange, SpendCapUsage, TierChange,
-    TierChangeRequest, UsageTotals,
+    AccountSummary, BillToDate, BillingPeriod, MeterAmounts, ProjectionBasis, RefusedUsage, SHORT_HISTORY_SECONDS, ScheduledTierChange,
+    SpendCapUsage, TierChange, TierChangeRequest, UsageTotals,
 };
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
 pub use controls::{
@@ -54,8 +54,8 @@ pub use operator::{
     WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
 };
 pub use outlook::{
-    CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostQuery, RouteCostReport,
-    SHORT_HISTORY_SECONDS, SimulatedBill, TierMove, TierQuote, UpgradeQuote,
+    CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, RouteCost, RouteCostQuery, RouteCostReport, SimulatedBill,
+    TierMove, TierQuote, UpgradeQuote,
 };
 pub use telemetry::{
     AccountIngestStatus, AccountLimits, EventRefusal, EventsReceipt, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_ROUTE_CHARS,

@@ -1,36 +1,12 @@
-//! What the end-of-period projection rests on, the simulated outlook of the period, and the
-//! quotes the app shows before an upgrade or a credit purchase. The engine computes every
-//! figure here; clients only format them.
+//! The simulated outlook of the period and the quotes the app shows before an upgrade or a
+//! credit purchase. The engine computes every figure here; clients only format them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use edgecost_pricing::Bill;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::account::UsageTotals;
-
-/// The span a run-rate projection is measured over.
-///
-/// The run rate is the usage so far divided by the time it covers: from the later of the
-/// period start and the start of the hour of the account's first recorded usage, to now
-/// (at least one hour). An established account is measured from the period start, a new or
-/// backfilled one from its first usage window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
-pub struct ProjectionBasis {
-    /// Start of the measured span; `None` when the account has no usage yet.
-    pub measured_from: Option<DateTime<Utc>>,
-    /// Length of the measured span in seconds (0 without usage).
-    #[ts(type = "number")]
-    pub measured_seconds: u64,
-    /// True when the usage covers less than [`SHORT_HISTORY_SECONDS`]: the projection is a
-    /// rough guess, shown with that caveat, and nothing is pre-filled from it.
-    pub short_history: bool,
-    /// One sentence for people: what the projection rests on.
-    pub explanation: String,
-}
-
-/// Usage covering less than this many seconds (one day) makes a projection a rough guess.
-pub const SHORT_HISTORY_SECONDS: u64 = 86_400;
+use crate::account::{ProjectionBasis, UsageTotals};
 
 /// One percentile of the simulated end-of-period outcomes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]

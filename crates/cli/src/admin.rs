@@ -11,7 +11,7 @@ use edgecost_engine::EngineError;
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::CliError;
-use crate::serve::{open_engine, open_engine_with, runtime};
+use crate::serve::{billed_with, open_engine, open_engine_with, runtime};
 
 /// Options of `edgecost admin`.
 #[derive(Args, Debug)]
@@ -167,14 +167,6 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
         }
         Ok(())
     })
-}
-
-/// The price book the engine bills with: `path`'s, or the published one.
-pub(crate) fn billed_with(path: Option<&std::path::Path>) -> Result<PriceBook, CliError> {
-    match path {
-        Some(path) => PriceBook::load(path).map_err(CliError::input),
-        None => Ok(PriceBook::published().clone()),
-    }
 }
 
 /// A refusal (unknown tier, bad name) is the user's mistake (exit 2); anything else is a failure.

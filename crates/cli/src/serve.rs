@@ -91,6 +91,14 @@ pub async fn open_engine(database: Option<&str>) -> Result<Engine, CliError> {
     open_engine_with(database, PriceBook::published().clone()).await
 }
 
+/// The price book the engine bills with: `path`'s, or the published one.
+pub(crate) fn billed_with(path: Option<&std::path::Path>) -> Result<PriceBook, CliError> {
+    match path {
+        Some(path) => PriceBook::load(path).map_err(CliError::input),
+        None => Ok(PriceBook::published().clone()),
+    }
+}
+
 /// Opens (and migrates) the engine's database; bills are rated with `book`.
 pub async fn open_engine_with(database: Option<&str>, book: PriceBook) -> Result<Engine, CliError> {
     let url = database_url(database)?;
@@ -122,7 +130,7 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         // The handlers are in place before the `listening on` line, so a signal sent as soon
         // as a script sees it shuts the server down cleanly instead of killing it.
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
-        let book = crate::admin::billed_with(args.price_book.as_deref())?;
+        let book = billed_with(args.price_book.as_deref())?;
         let engine = open_engine_with(args.database.as_deref(), book).await?;
         engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
             retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),

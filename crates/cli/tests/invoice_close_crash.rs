@@ -42,7 +42,7 @@ fn sqlite_invoice_close_survives_kill_9() {
 #[test]
 fn postgres_invoice_close_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let server = PgServer::start_with(false);
+    let server = PgServer::shared();
     let rt = runtime();
     let url = rt.block_on(server.create_database());
     drop(rt);

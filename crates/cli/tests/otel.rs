@@ -132,7 +132,7 @@ fn opentelemetry_and_cloudevents_sdks_are_billed_exactly_on_sqlite() {
 
 #[test]
 fn opentelemetry_and_cloudevents_sdks_are_billed_exactly_on_postgres() {
-    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let pg = edgecost_engine::testing::PgServer::shared();
     let url = tokio::runtime::Runtime::new().unwrap().block_on(pg.create_database());
     sdks_are_billed_exactly(&url);
 }

@@ -5,11 +5,12 @@
 //! server's price book, and reaches the UI as text, so the UI never does money arithmetic.
 //!
 //! Upgrades and purchases are keyed by an *intent*: one key per opened sheet, made when the
-//! sheet opens and sent again on every retry of that sheet's confirm. A purchase sends it as
-//! the `Idempotency-Key` header, so the engine itself answers a repeat with the first
-//! purchase. The tier endpoint takes no key, so for an upgrade the intent's record is what
-//! makes a repeat safe: a second confirm of the same intent waits for the first and returns
-//! its answer, and a retry after a lost answer first reads the account's tier.
+//! sheet opens and sent again on every retry of that sheet's confirm. Both send it as the
+//! `Idempotency-Key` header, so the engine itself answers a repeat with the first tier change
+//! or purchase, whether or not the first answer arrived. The intent's record adds what the
+//! engine cannot know: a second confirm of the same intent in this app run waits for the
+//! first and returns its answer, and an upgrade refused as `tier_unchanged` (another window
+//! or device moved the account already) reads the account's tier and counts as done.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -404,20 +405,17 @@ fn already_on(previous: &str, effective_at: DateTime<Utc>, tier: &str) -> TierCh
     TierChange { previous_tier: previous.to_owned(), tier: tier.to_owned(), effective_at, immediate: true }
 }
 
-/// Writes the TypeScript declarations of the views and failures above into `dir`
-/// (committed under `ui/src/bindings/account/`).
-pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
+/// Writes the TypeScript declarations of the views and failures above with `cfg` (committed
+/// under `ui/src/bindings/account/` by [`crate::bindings::write_account_typescript`]).
+pub(crate) fn write_typescript(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
-    let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
-    NoticeBanner::export_all(&cfg)?;
-    UpgradeSheet::export_all(&cfg)?;
-    CreditsSheet::export_all(&cfg)?;
-    CreditsQuote::export_all(&cfg)?;
-    PurchaseView::export_all(&cfg)?;
-    ActionFailure::export_all(&cfg)?;
-    LedgerView::export_all(&cfg)?;
-    crate::PlanBillingView::export_all(&cfg)?;
-    crate::controls::write_typescript(&cfg)?;
+    NoticeBanner::export_all(cfg)?;
+    UpgradeSheet::export_all(cfg)?;
+    CreditsSheet::export_all(cfg)?;
+    CreditsQuote::export_all(cfg)?;
+    PurchaseView::export_all(cfg)?;
+    ActionFailure::export_all(cfg)?;
+    LedgerView::export_all(cfg)?;
     Ok(())
 }
 

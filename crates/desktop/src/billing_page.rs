@@ -5,13 +5,14 @@
 //! The engine prices every tier and says what each move would do; this module only arranges
 //! those figures and the price book's quotas as text.
 
-use edgecost_api::{AccountSummary, CreditLedger, ScheduledTierChange, UpgradeQuote};
+use edgecost_api::{AccountSummary, CreditLedger, UpgradeQuote};
 use edgecost_client::ClientError;
 use edgecost_pricing::format::{included_text, money, overage_text};
 use edgecost_pricing::{Meter, PriceBook, Tier};
 use serde::{Deserialize, Serialize};
 
 use crate::account_actions::{ActionFailure, LedgerView, ledger_view};
+use crate::account_status::{ScheduledView, label, scheduled_view};
 use crate::app::App;
 use crate::dashboard::DashboardView;
 use crate::error::DesktopError;
@@ -66,15 +67,6 @@ pub struct TierColumn {
     pub action: TierAction,
     /// When the move applies and what it charges, or why it is refused.
     pub note: String,
-}
-
-/// A downgrade waiting for the next period.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-pub struct ScheduledView {
-    pub tier: String,
-    pub label: String,
-    /// "Jan 1, 2027".
-    pub effective_on: String,
 }
 
 /// The Plan & billing page.
@@ -209,19 +201,6 @@ fn terms(tier: &Tier, current: &str) -> TierColumn {
             String::new()
         },
     }
-}
-
-/// A scheduled downgrade as the dashboard and this page show it.
-pub(crate) fn scheduled_view(book: &PriceBook, change: &ScheduledTierChange) -> ScheduledView {
-    ScheduledView {
-        tier: change.tier.clone(),
-        label: label(book, &change.tier),
-        effective_on: change.effective_at.format("%b %-d, %Y").to_string(),
-    }
-}
-
-fn label(book: &PriceBook, tier: &str) -> String {
-    book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned())
 }
 
 /// The page for the connected account; offline it falls back to the last sync.

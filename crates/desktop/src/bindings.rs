@@ -27,6 +27,23 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::OperatorView::export_all(dir)?;
     crate::OperatorChartId::export_all(dir)?;
     crate::WhatIfView::export_all(dir)?;
-    crate::plan_session::write_typescript(dir)?;
+    // The route editor's.
+    crate::EditAnswer::export_all(dir)?;
+    crate::RecoveryOffer::export_all(dir)?;
+    crate::PlanVsMeasured::export_all(dir)?;
+    crate::PlanView::export_all(dir)?;
+    crate::PlanDetails::export_all(dir)?;
+    crate::YamlCheck::export_all(dir)?;
+    crate::RecentPlan::export_all(dir)?;
+    Ok(())
+}
+
+/// Writes the account pages' types (the notice banner, the upgrade and credit sheets, the Plan
+/// & billing page and its spend controls) into `dir`, committed under `ui/src/bindings/account/`.
+pub fn write_account_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    let cfg = ts_rs::Config::new().with_out_dir(dir).with_large_int("number");
+    crate::account_actions::write_typescript(&cfg)?;
+    crate::PlanBillingView::export_all(&cfg)?;
+    crate::controls::write_typescript(&cfg)?;
     Ok(())
 }

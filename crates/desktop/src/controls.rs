@@ -13,11 +13,11 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use edgecost_api::{
-    AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS,
-    ForecastBasis, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery,
-    WebhookEventState, WebhookEventStatus, WebhookRegistration, WebhookRequest,
+    AutoTopUpSettings, AutoTopUpStatus, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS,
+    MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery, WebhookEventState,
+    WebhookEventStatus, WebhookRegistration, WebhookRequest,
 };
 use edgecost_client::{Client, ClientError};
 use edgecost_pricing::format::money;
@@ -25,6 +25,7 @@ use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
 use crate::account_actions::{Charged, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, new_intent_key};
+use crate::account_status::{AlertView, alert_views, at, crossing, day};
 use crate::app::App;
 use crate::dashboard::DashboardView;
 use crate::error::{DesktopError, ErrorCode};

@@ -8,6 +8,7 @@ use edgecost_pricing::format::{money, quantity};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
+use crate::account_status::{AlertView, DashboardBudgetView, ScheduledView, alert_views, dashboard_budget, scheduled_view};
 use crate::chart::{ChartId, totals_by_key};
 use crate::snapshot::{ChartRange, Door, Snapshot};
 
@@ -207,7 +208,7 @@ pub struct DashboardView {
     pub tier: String,
     pub tier_label: String,
     /// A downgrade waiting for the next period.
-    pub scheduled: Option<crate::ScheduledView>,
+    pub scheduled: Option<ScheduledView>,
     /// `YYYY-MM-DD` of the first and last day of the period (UTC).
     pub period_first_day: String,
     pub period_last_day: String,
@@ -223,9 +224,9 @@ pub struct DashboardView {
     pub credit_balance: String,
     pub notices: Vec<NoticeView>,
     /// The budget and spend cap; `None` when neither is set.
-    pub budget: Option<crate::DashboardBudgetView>,
+    pub budget: Option<DashboardBudgetView>,
     /// Open spend alerts (budget, spend cap, automatic top-up), oldest first.
-    pub alerts: Vec<crate::AlertView>,
+    pub alerts: Vec<AlertView>,
     pub range: ChartRange,
     pub granularity: Granularity,
     pub charts: Vec<ChartTab>,
@@ -248,7 +249,7 @@ impl DashboardView {
             account_name: account.name.clone(),
             tier: account.tier.clone(),
             tier_label,
-            scheduled: account.scheduled_tier.as_ref().map(|c| crate::billing_page::scheduled_view(book, c)),
+            scheduled: account.scheduled_tier.as_ref().map(|c| scheduled_view(book, c)),
             period_first_day: account.period.start.format("%Y-%m-%d").to_string(),
             period_last_day: last_day.format("%Y-%m-%d").to_string(),
             period_day: account.period.day,
@@ -264,8 +265,8 @@ impl DashboardView {
             outlook: OutlookView::of(snapshot),
             credit_balance: money(account.credit_balance),
             notices: account.notices.iter().map(notice_view).collect(),
-            budget: snapshot.budget.as_ref().and_then(|b| crate::dashboard_budget(b, snapshot.bill.basis.short_history)),
-            alerts: crate::alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
+            budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history)),
+            alerts: alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
             granularity: snapshot.granularity,
             charts: ChartId::ALL.iter().map(|id| ChartTab { id: *id, title: id.title().to_owned() }).collect(),

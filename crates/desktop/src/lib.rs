@@ -20,6 +20,7 @@
 //! ```
 
 mod account_actions;
+mod account_status;
 mod app;
 mod billing_page;
 pub mod bindings;
@@ -50,7 +51,7 @@ mod what_if;
 pub use account_actions::{
     ActionFailure, BannerLevel, BannerLine, Charged, CreditsQuote, CreditsSheet, FailureKind, Intents, LedgerRowView, LedgerView,
     NoticeBanner, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, PackView, PurchaseView, TierProjection, UpgradeSheet, credits_quote_view,
-    ledger_view, new_intent_key, notice_banner, upgrade_sheet, write_typescript as write_account_typescript,
+    ledger_view, new_intent_key, notice_banner, upgrade_sheet,
 };
 /// The bodies of the account action commands.
 pub mod actions {
@@ -60,14 +61,15 @@ pub mod actions {
     pub use crate::billing_page::plan_billing;
     pub use crate::controls::{delete_webhook, save_budget, save_top_up, save_webhook, spend_controls};
 }
+pub use account_status::{AlertView, DashboardBudgetView, ScheduledView, alert_view, alert_views, crossing, dashboard_budget};
 pub use app::{App, Startup};
-pub use billing_page::{PlanBillingView, ScheduledView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
+pub use billing_page::{PlanBillingView, TierAction, TierColumn, TierMeterTerms, offline_view, plan_billing_view};
+pub use bindings::write_account_typescript;
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use controls::{
-    AlertView, BudgetForm, BudgetView, ControlField, ControlsFailure, DashboardBudgetView, ForecastView, SpendControlsView, TopUpForm,
-    TopUpView, WebhookDeliveryRow, WebhookEventRow, WebhookSaved, WebhookSecretView, WebhookView, alert_view, alert_views, budget_settings,
-    budget_view, change_key, crossing, dashboard_budget, spend_controls_view, top_up_settings, top_up_view, webhook_request,
-    webhook_secret_view, webhook_view,
+    BudgetForm, BudgetView, ControlField, ControlsFailure, ForecastView, SpendControlsView, TopUpForm, TopUpView, WebhookDeliveryRow,
+    WebhookEventRow, WebhookSaved, WebhookSecretView, WebhookView, budget_settings, budget_view, change_key, spend_controls_view,
+    top_up_settings, top_up_view, webhook_request, webhook_secret_view, webhook_view,
 };
 pub use dashboard::{
     BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, WARNING_PERCENT,

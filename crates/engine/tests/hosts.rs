@@ -3,6 +3,9 @@
 //! roles swap without being reopened, skips a host that does not answer, and refuses a bad
 //! host list with a clear error. The whole failover under load, with pg_auto_failover, is
 //! `crates/cli/tests/failover.rs`.
+//!
+//! These tests start servers of their own rather than share the test binary's: they change
+//! server-wide settings (`ALTER SYSTEM`) and write to each server's `postgres` database.
 
 use std::time::{Duration, Instant};
 

@@ -65,7 +65,7 @@ async fn seeded(url: &str) -> (Engine, Vec<AccountId>) {
 async fn the_report_and_the_what_if_are_the_same_on_sqlite_and_postgresql() {
     let dir = tempfile::tempdir().unwrap();
     let (sqlite, sqlite_ids) = seeded(&Engine::sqlite_url(&dir.path().join("fleet.db"))).await;
-    let server = PgServer::start_with(false);
+    let server = PgServer::shared();
     let (postgres, postgres_ids) = seeded(&server.create_database().await).await;
     let (report, what_if) = figures(&sqlite, &sqlite_ids).await;
     assert_eq!(figures(&postgres, &postgres_ids).await, (report.clone(), what_if.clone()));

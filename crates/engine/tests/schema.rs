@@ -101,7 +101,7 @@ async fn postgres_schema(url: &str) -> Schema {
 async fn sqlite_and_postgresql_migrate_to_the_same_tables_columns_and_keys() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite_url = Engine::sqlite_url(&dir.path().join("schema.db"));
-    let server = PgServer::start_with(false);
+    let server = PgServer::shared();
     let pg_url = server.create_database().await;
     for url in [&sqlite_url, &pg_url] {
         Engine::open(url, PriceBook::published().clone()).await.unwrap().close().await;

@@ -15,7 +15,7 @@ use edgecost_api::ErrorBody;
 use edgecost_engine::EngineError;
 use edgecost_pricing::PriceBookError;
 
-use crate::serve::BodyReadTimeout;
+use crate::limits::{BODY_LIMIT_BYTES, BodyReadTimeout};
 
 /// Everything that can go wrong while answering a request or starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -199,7 +199,7 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonSyntaxError(e) => AppError::MalformedJson { detail: e.body_text() },
             JsonRejection::MissingJsonContentType(_) => AppError::NotJson,
             JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                AppError::BodyTooLarge { limit_bytes: crate::router::BODY_LIMIT_BYTES }
+                AppError::BodyTooLarge { limit_bytes: BODY_LIMIT_BYTES }
             }
             other => AppError::MalformedJson { detail: other.body_text() },
         }
@@ -212,7 +212,7 @@ impl From<BytesRejection> for AppError {
             return AppError::BodyReadTimeout { timeout_ms: late.timeout.as_millis() };
         }
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return AppError::BodyTooLarge { limit_bytes: crate::router::BODY_LIMIT_BYTES };
+            return AppError::BodyTooLarge { limit_bytes: BODY_LIMIT_BYTES };
         }
         AppError::MalformedBody { detail: rejection.body_text() }
     }

@@ -25,7 +25,7 @@ use crate::state::AppState;
 
 /// The most bytes a gzip body may inflate to: a compressed body gets no more room than the
 /// limit an uncompressed one has.
-const INFLATED_BYTES_MAX: usize = crate::router::BODY_LIMIT_BYTES;
+const INFLATED_BYTES_MAX: usize = crate::limits::BODY_LIMIT_BYTES;
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
 

@@ -387,12 +387,6 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(axum::http::header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], state.metrics.render())
 }
 
-/// This document.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This OpenAPI document", body = Object)))]
-pub async fn openapi() -> impl IntoResponse {
-    axum::Json(crate::openapi::document())
-}
-
 /// Refuses a page `limit` outside 1 to `max`: the engine would clamp it, the document promises
 /// a refusal instead.
 fn page_limit(limit: Option<u32>, max: u32) -> Result<(), AppError> {

@@ -1,6 +1,7 @@
 //! The OpenAPI document served at `/openapi.json`, generated from the handlers' annotations
 //! and the wire types, so it cannot drift from the code.
 
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,7 +46,7 @@ use crate::{admin, controls, formats, handlers, nodes, webhooks};
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,
-        handlers::openapi,
+        openapi,
     ),
     components(schemas(
         edgecost_api::Granularity,
@@ -77,6 +78,12 @@ impl Modify for BearerSchemes {
             );
         }
     }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "This OpenAPI document", body = Object)))]
+pub async fn openapi() -> impl IntoResponse {
+    axum::Json(document())
 }
 
 /// The OpenAPI document of the whole API.

@@ -15,23 +15,12 @@ use tracing::Level;
 use crate::error::AppError;
 use crate::formats;
 use crate::handlers;
+use crate::limits::{BODY_LIMIT_BYTES, HEAD_BYTES_MAX, URI_BYTES_MAX};
 use crate::metrics;
 use crate::nodes;
+use crate::openapi;
 use crate::state::AppState;
 use crate::webhooks;
-
-/// The largest request body accepted. A telemetry batch of the maximum record count with
-/// the longest routes and ids (10,000 records of at most about 600 bytes) fits; anything
-/// larger is refused before it is buffered.
-pub const BODY_LIMIT_BYTES: usize = 8 * 1024 * 1024;
-
-/// The longest request target (path and query) accepted; the longest real one, a usage query
-/// with two timestamps, is under 200 bytes.
-pub const URI_BYTES_MAX: usize = 8 * 1024;
-
-/// The most bytes of header names and values accepted in one request. A request above it
-/// (and below the connection's head buffer) answers 431 `headers_too_large`.
-pub const HEAD_BYTES_MAX: usize = 16 * 1024;
 
 /// Builds the whole API over `state`.
 pub fn router(state: AppState) -> Router {
@@ -65,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz))
-        .route("/openapi.json", get(handlers::openapi))
+        .route("/openapi.json", get(openapi::openapi))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -31,9 +31,10 @@ use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
 use crate::error::AppError;
+use crate::limits::BodyReadTimeout;
 
 /// The most bytes of a request head hyper buffers. Heads above the API's own limits
-/// ([`crate::router::HEAD_BYTES_MAX`]) but below this one are refused by the router with a
+/// ([`crate::limits::HEAD_BYTES_MAX`]) but below this one are refused by the router with a
 /// `{code, message}` body; only heads above this one get hyper's bare 431.
 const HEAD_BUFFER_BYTES_MAX: usize = 64 * 1024;
 
@@ -181,13 +182,6 @@ async fn accept_loop(listener: TcpListener, router: axum::Router, limits: Connec
     // Every connection holds a permit until it closes: all permits back means all closed.
     let all = u32::try_from(limits.connections_max).expect("checked at start");
     let _ = permits.acquire_many(all).await;
-}
-
-/// The error a request body yields once its deadline has passed.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive within {} ms", timeout.as_millis())]
-pub(crate) struct BodyReadTimeout {
-    pub(crate) timeout: Duration,
 }
 
 /// A request body that fails with [`BodyReadTimeout`] once its deadline has passed.

@@ -1,4 +1,8 @@
 //! The account and telemetry API driven through the router, on a real SQLite engine.
+//!
+//! One file past 500 lines on purpose: every test is a short request-and-answer story over the
+//! same fixture, and each file under `tests/` is a test binary of its own that links the engine
+//! and the server again; the endpoints' stories stay in one binary.
 
 mod common;
 

@@ -173,11 +173,10 @@ async fn races_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn races_on_postgres() {
-    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let pg = edgecost_engine::testing::PgServer::shared();
     let url = pg.create_database().await;
     let engine = Engine::open(&url, PriceBook::published().clone()).await.unwrap();
     races(Fixture::over(tempfile::tempdir().unwrap(), engine).await).await;
-    drop(pg);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -187,12 +186,11 @@ async fn the_story_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_story_on_postgres() {
-    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let pg = edgecost_engine::testing::PgServer::shared();
     let url = pg.create_database().await;
     let engine = Engine::open(&url, PriceBook::published().clone()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     story(Fixture::over(dir, engine).await).await;
-    drop(pg);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -93,7 +93,7 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     test(Fixture::new().await).await;
-    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let pg = edgecost_engine::testing::PgServer::shared();
     let engine = Engine::open(&pg.create_database().await, PriceBook::published().clone()).await.unwrap();
     test(Fixture::over(tempfile::tempdir().unwrap(), engine).await).await;
 }

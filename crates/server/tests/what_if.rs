@@ -111,9 +111,8 @@ async fn the_what_if_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_what_if_on_postgres() {
-    let pg = edgecost_engine::testing::PgServer::start_with(false);
+    let pg = edgecost_engine::testing::PgServer::shared();
     let url = pg.create_database().await;
     let (f, operator) = fleet(tempfile::tempdir().unwrap(), &url).await;
     what_if_story(f, operator).await;
-    drop(pg);
 }

@@ -1,4 +1,5 @@
 use super::*;
+use edgecost_api::{AccountAlert, AlertKind};
 
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap()

@@ -13,6 +13,8 @@ use crate::error::Result;
 
 mod common;
 pub(crate) mod controls;
+pub(crate) mod ingest;
+pub(crate) mod invoices;
 pub(crate) mod lifecycle;
 pub(crate) mod operator;
 pub(crate) mod partitions;
@@ -21,6 +23,7 @@ pub(crate) mod postgres;
 mod queued;
 mod series;
 pub(crate) mod sqlite;
+pub(crate) mod usage;
 pub(crate) mod webhooks;
 
 pub(crate) use queued::*;
@@ -317,9 +320,12 @@ pub(crate) struct LedgerState {
 #[async_trait]
 pub(crate) trait Store:
     controls::ControlsStore
+    + ingest::IngestStore
+    + invoices::InvoiceStore
     + lifecycle::LifecycleStore
     + operator::OperatorStore
     + partitions::PartitionStore
+    + usage::UsageStore
     + webhooks::WebhookStore
     + Send
     + Sync
@@ -352,28 +358,6 @@ pub(crate) trait Store:
         period_start: i64,
         decide: TierDecide<'_>,
     ) -> Result<TierWrite>;
-    /// Claims the batch, writes its records and period totals, queues its hourly sums and
-    /// stores the receipt, in one transaction.
-    async fn ingest(&self, batch: &PreparedBatch, decide: IngestDecide<'_>) -> Result<IngestStored>;
-    /// The stored shards among `shards` (sorted, distinct) of the series sent by `node_id`.
-    async fn series_shards(&self, node_id: &str, shards: &[i64]) -> Result<Vec<ShardRow>>;
-    /// Which of the (source, id) pairs were counted already.
-    async fn stored_events(&self, events: &[(&str, &str)]) -> Result<Vec<(String, String)>>;
-    /// Takes up to `max_batches` queued batches of id at most `through` (any, when `None`)
-    /// and adds their hourly sums to the hourly rollups, in one transaction; answers how many
-    /// it took. With `wait`, batches another roll-up holds are waited for (and are then gone)
-    /// rather than skipped.
-    async fn roll_up(&self, max_batches: i64, through: Option<i64>, wait: bool) -> Result<u64>;
-    /// The id of the newest queued batch, if any.
-    async fn rollup_queue_last(&self) -> Result<Option<i64>>;
-    /// Queued batches not rolled up yet.
-    async fn rollups_pending(&self) -> Result<u64>;
-    async fn period_usage(&self, account_id: &str, period_start: i64) -> Result<Vec<RegionCounters>>;
-    /// The start (unix seconds) of the first hour with rolled-up usage of the account before
-    /// `before`, if any: where a run rate is measured from.
-    async fn first_usage_hour(&self, account_id: &str, before: i64) -> Result<Option<i64>>;
-    /// Rolled-up usage of the account per route and region with `from <= hour < to`.
-    async fn route_region_usage(&self, account_id: &str, from: i64, to: i64) -> Result<Vec<RouteRegionCounters>>;
     /// The whole ledger of the account, oldest first.
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
     /// Claims `claim` (if any), reads the ledger, the tier changes and the usage of the period
@@ -390,25 +374,6 @@ pub(crate) trait Store:
     /// The key named `name`: the one stored, or `candidate` (hex) stored now if there is none.
     /// Every replica gets the same key, whichever stored it first.
     async fn engine_key(&self, name: &str, candidate: &str) -> Result<String>;
-    /// The period starts of the account's issued invoices.
-    async fn invoiced_periods(&self, account_id: &str) -> Result<Vec<i64>>;
-    /// Issues those of `invoices` (in period order) whose period has none yet, numbered after
-    /// the account's last, in one transaction that holds the account: concurrent closers
-    /// issue each period once.
-    async fn issue_invoices(&self, account_id: &str, invoices: &[NewInvoice]) -> Result<()>;
-    /// Up to `limit` invoices numbered below `before` (any, when `None`), newest first.
-    async fn invoices(&self, account_id: &str, before: Option<i64>, limit: i64) -> Result<Vec<InvoiceRow>>;
-    /// The account's invoice `id`; `None` for an id it does not have.
-    async fn invoice(&self, account_id: &str, id: &str) -> Result<Option<InvoiceRow>>;
     /// Open notices of the account for the period starting at `period_start`.
     async fn open_notices(&self, account_id: &str, period_start: i64) -> Result<Vec<NoticeRow>>;
-    /// Hourly usage of `[from, to)` per group key, ordered by hour (and by key within an hour
-    /// for routes), in the order of the rollups' primary keys so no query sorts.
-    async fn usage_hours(&self, account_id: &str, from: i64, to: i64, group: GroupColumn) -> Result<Vec<BucketRow>>;
-    /// Newest first, ids below `before_id`.
-    async fn usage_log(&self, account_id: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<UsageLogRow>>;
-    /// Writes records to the usage log only, in one transaction: the baseline the ingest
-    /// benchmark compares against.
-    #[cfg(feature = "testing")]
-    async fn insert_records_only(&self, node_id: &str, batch_id: &str, received_at: i64, records: &[RecordRow]) -> Result<()>;
 }

@@ -273,6 +273,9 @@ impl PgStore {
 }
 
 impl_store!(PgStore, sqlx::postgres::PgRow);
+super::ingest::impl_ingest_store!(PgStore, sqlx::postgres::PgRow);
+super::usage::impl_usage_store!(PgStore, sqlx::postgres::PgRow);
+super::invoices::impl_invoice_store!(PgStore, sqlx::postgres::PgRow);
 super::lifecycle::impl_lifecycle_store!(PgStore, pool);
 super::operator::impl_operator_store!(PgStore);
 impl_controls_store!(PgStore, sqlx::postgres::PgRow);

@@ -296,6 +296,9 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::ingest::impl_ingest_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::usage::impl_usage_store!(SqliteStore, sqlx::sqlite::SqliteRow);
+super::invoices::impl_invoice_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 super::lifecycle::impl_lifecycle_store!(SqliteStore, writer);
 super::operator::impl_operator_store!(SqliteStore);
 impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -236,6 +236,6 @@ async fn leases_on(url: &str) {
 async fn a_claimed_event_is_held_by_its_lease_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     leases_on(&Engine::sqlite_url(&dir.path().join("leases.db"))).await;
-    let pg = crate::testing::PgServer::start_with(false);
+    let pg = crate::testing::PgServer::shared();
     leases_on(&pg.create_database().await).await;
 }

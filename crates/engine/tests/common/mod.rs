@@ -1,5 +1,6 @@
 //! The harness the engine's scenario tests share: a fresh database per scenario on SQLite
-//! or on a throwaway PostgreSQL server, an account with a node, and telemetry helpers.
+//! or on the throwaway PostgreSQL server the test binary shares, an account with a node, and
+//! telemetry helpers.
 #![allow(dead_code, reason = "each test binary uses the part it needs")]
 
 use chrono::{DateTime, Duration, Utc};
@@ -8,9 +9,11 @@ use edgecost_engine::testing::PgServer;
 use edgecost_engine::{AccountId, Engine, NodeId};
 use edgecost_pricing::{Decimal, PriceBook};
 
+/// What keeps a database alive: a SQLite file's folder, or nothing for a database on the
+/// server the process shares.
 pub enum Guard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] PgServer),
+    Postgres,
 }
 
 pub struct Db {
@@ -26,9 +29,8 @@ impl Db {
     }
 
     pub async fn postgres() -> Db {
-        let server = PgServer::start_with(false);
-        let url = server.create_database().await;
-        Db { url, _guard: Guard::Postgres(server) }
+        let url = PgServer::shared().create_database().await;
+        Db { url, _guard: Guard::Postgres }
     }
 
     /// A new engine on the same database: a second server replica, or the same server after
