@@ -15,13 +15,14 @@
 //! total.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags, metric};
 use prost::Message;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::points::{Refusal, SeriesPoint, Temporality};
@@ -242,13 +243,13 @@ struct MetricContext<'a> {
     identity: Sha256,
 }
 
-fn point(
+fn point<'a>(
     index: usize,
-    p: &RawPoint<'_>,
+    p: &RawPoint<'a>,
     metric: &MetricContext<'_>,
-    resource: &[KeyValue],
+    resource: &'a [KeyValue],
     mapping: &OtlpMapping,
-    shared: &mut SharedText,
+    shared: &mut SharedText<'a>,
 ) -> Result<Option<SeriesPoint>, Refusal> {
     let MetricContext { name, meters, compute_ms_per_unit, identity } = metric;
     let (name, compute_ms_per_unit) = (*name, *compute_ms_per_unit);
@@ -295,9 +296,9 @@ fn point(
     Ok(Some(SeriesPoint {
         index,
         series: series_id(identity, p.attributes),
-        account_id: shared.get(&account_id),
-        route: shared.get(&route),
-        region: shared.get(&region),
+        account_id: shared.get(account_id),
+        route: shared.get(route),
+        region: shared.get(region),
         temporality,
         start_ns: p.start_ns,
         time_ns: p.time_ns,
@@ -323,15 +324,15 @@ fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<Cow<'a, str>> 
 /// Accounts, routes and regions repeat across a request's points: each distinct one is
 /// allocated once and shared.
 #[derive(Default)]
-struct SharedText(HashMap<String, Arc<str>>);
+struct SharedText<'a>(FxHashMap<Cow<'a, str>, Arc<str>>);
 
-impl SharedText {
-    fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
+impl<'a> SharedText<'a> {
+    fn get(&mut self, text: Cow<'a, str>) -> Arc<str> {
+        if let Some(shared) = self.0.get(&*text) {
             return shared.clone();
         }
-        let shared: Arc<str> = Arc::from(text);
-        self.0.insert(text.to_owned(), shared.clone());
+        let shared: Arc<str> = Arc::from(&*text);
+        self.0.insert(text, shared.clone());
         shared
     }
 }
