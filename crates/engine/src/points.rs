@@ -319,8 +319,10 @@ impl Engine {
                     row.counters = values;
                 }
                 row.remember(time);
-                claimed_points.update(key);
-                claimed_points.update(time.to_be_bytes());
+                let mut claimed = [0u8; 24];
+                claimed[..16].copy_from_slice(&key);
+                claimed[16..].copy_from_slice(&time.to_be_bytes());
+                claimed_points.update(claimed);
                 if usage == Counters::default() {
                     prepared.counted += 1;
                     continue;
