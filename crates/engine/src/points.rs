@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rustc_hash::FxHashMap;
 use edgecost_api::{AccountIngestStatus, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, NodeId};
@@ -345,10 +345,10 @@ impl Engine {
             let (read_version, series) = stored.remove(&shard).expect("a touched shard was read");
             claimed_points.update(shard.to_be_bytes());
             claimed_points.update(read_version.to_be_bytes());
-            prepared
-                .claims
-                .series
-                .push(ShardClaim { read_version, row: ShardRow { shard, version: read_version + 1, series: encode_shard(shard, &series) } });
+            prepared.claims.series.push(ShardClaim {
+                read_version,
+                row: ShardRow { shard, version: read_version + 1, series: encode_shard(shard, &series) },
+            });
             prepared.written_shards.push((shard, read_version + 1, Arc::new(series)));
         }
         // The shards read but not written, as read: kept for the next request.
