@@ -366,7 +366,7 @@ mod tests {
         }
         // A series reporting every minute, in whole seconds, with all its recent times:
         // about 2 bytes a time instead of 8.
-        let compact = encode_shard(7, &[regular.clone()]).len();
+        let compact = encode_shard(7, std::slice::from_ref(&regular)).len();
         assert!(compact < 16 + 40 + 2 * RECENT_POINTS, "{compact} bytes");
     }
 }
