@@ -15,13 +15,14 @@
 //! total.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags, metric};
 use prost::Message;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::points::{Refusal, SeriesPoint, Temporality};
@@ -242,13 +243,13 @@ struct MetricContext<'a> {
     identity: Sha256,
 }
 
-fn point(
+fn point<'a>(
     index: usize,
-    p: &RawPoint<'_>,
+    p: &RawPoint<'a>,
     metric: &MetricContext<'_>,
-    resource: &[KeyValue],
+    resource: &'a [KeyValue],
     mapping: &OtlpMapping,
-    shared: &mut SharedText,
+    shared: &mut SharedText<'a>,
 ) -> Result<Option<SeriesPoint>, Refusal> {
     let MetricContext { name, meters, compute_ms_per_unit, identity } = metric;
     let (name, compute_ms_per_unit) = (*name, *compute_ms_per_unit);
@@ -295,9 +296,9 @@ fn point(
     Ok(Some(SeriesPoint {
         index,
         series: series_id(identity, p.attributes),
-        account_id: shared.get(&account_id),
-        route: shared.get(&route),
-        region: shared.get(&region),
+        account_id: shared.get(account_id),
+        route: shared.get(route),
+        region: shared.get(region),
         temporality,
         start_ns: p.start_ns,
         time_ns: p.time_ns,
@@ -323,15 +324,15 @@ fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<Cow<'a, str>> 
 /// Accounts, routes and regions repeat across a request's points: each distinct one is
 /// allocated once and shared.
 #[derive(Default)]
-struct SharedText(HashMap<String, Arc<str>>);
+struct SharedText<'a>(FxHashMap<Cow<'a, str>, Arc<str>>);
 
-impl SharedText {
-    fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
+impl<'a> SharedText<'a> {
+    fn get(&mut self, text: Cow<'a, str>) -> Arc<str> {
+        if let Some(shared) = self.0.get(&*text) {
             return shared.clone();
         }
-        let shared: Arc<str> = Arc::from(text);
-        self.0.insert(text.to_owned(), shared.clone());
+        let shared: Arc<str> = Arc::from(&*text);
+        self.0.insert(text, shared.clone());
         shared
     }
 }
@@ -370,27 +371,60 @@ fn hash_attributes(h: &mut Sha256, attributes: &[KeyValue]) {
         *slot = i;
     }
     order.sort_by(|&a, &b| attributes[a].key.cmp(&attributes[b].key));
-    h.update(order.len().to_be_bytes());
+    // A point's attributes come to a few short pieces: gathered on the stack, they reach the
+    // hash in one piece rather than a dozen.
+    let mut h = Gathered { h, buf: [0; GATHERED_BYTES], len: 0 };
+    h.update(&order.len().to_be_bytes());
     for &i in order.iter() {
         let kv = &attributes[i];
-        h.update(kv.key.len().to_be_bytes());
+        h.update(&kv.key.len().to_be_bytes());
         h.update(kv.key.as_bytes());
-        hash_value(h, kv.value.as_ref());
+        hash_value(&mut h, kv.value.as_ref());
+    }
+    h.flush();
+}
+
+const GATHERED_BYTES: usize = 256;
+
+/// Bytes on their way to a hash, gathered so that it gets them in few pieces (the same bytes
+/// in the same order: the same digest).
+struct Gathered<'h> {
+    h: &'h mut Sha256,
+    buf: [u8; GATHERED_BYTES],
+    len: usize,
+}
+
+impl Gathered<'_> {
+    fn update(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > GATHERED_BYTES {
+            self.flush();
+            if bytes.len() > GATHERED_BYTES {
+                self.h.update(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    fn flush(&mut self) {
+        self.h.update(&self.buf[..self.len]);
+        self.len = 0;
     }
 }
 
 /// Hashes an attribute value as its length and [`value_text`], without allocating the text
 /// for a string (the common case).
-fn hash_value(h: &mut Sha256, v: Option<&AnyValue>) {
+fn hash_value(h: &mut Gathered<'_>, v: Option<&AnyValue>) {
     match v.and_then(|v| v.value.as_ref()) {
         Some(any_value::Value::StringValue(s)) => {
-            h.update((s.len() + 2).to_be_bytes());
+            h.update(&(s.len() + 2).to_be_bytes());
             h.update(b"s:");
             h.update(s.as_bytes());
         }
         _ => {
             let text = v.map(value_text).unwrap_or_default();
-            h.update(text.len().to_be_bytes());
+            h.update(&text.len().to_be_bytes());
             h.update(text.as_bytes());
         }
     }
@@ -455,6 +489,8 @@ mod tests {
             vec![kv("b", Some(any_value::Value::IntValue(-4))), kv("a", Some(any_value::Value::BoolValue(true))), kv("c", None)],
             vec![kv("d", Some(any_value::Value::DoubleValue(1.5))), kv("a", text("x")), kv("a", text("y"))],
             many,
+            // Longer than what is gathered before hashing, and just short of it.
+            vec![kv("long", text(&"x".repeat(700))), kv("a", text(&"y".repeat(200))), kv("b", text(&"z".repeat(230)))],
         ] {
             let metric = metric_identity("http.server.request.duration", "s", &attributes, "scope", "1.0");
             let mut reference = metric.clone();

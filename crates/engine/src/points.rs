@@ -24,11 +24,12 @@
 //! a cumulative series), or at the point's start time (delta), but never before the clock hour
 //! the point's time falls in; a record needs at least one second.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountIngestStatus, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, NodeId};
@@ -211,7 +212,7 @@ impl Engine {
             }
         }
         // Each series in time order; the shards they are kept in, read once.
-        usable.sort_unstable_by_key(|p| (p.series, p.time_ns, p.index));
+        usable.sort_unstable_by_key(|p| (u128::from_be_bytes(p.series), p.time_ns, p.index));
         let shards: Vec<i64> = {
             let mut shards: Vec<i64> = usable.iter().map(|p| shard_of(&p.series)).collect();
             shards.dedup();
@@ -233,14 +234,15 @@ impl Engine {
         }
         if !missing.is_empty() {
             for row in self.store.series_shards(node.as_str(), &missing).await? {
-                stored.insert(row.shard, (row.version, decode_shard(&row.series)?));
+                stored.insert(row.shard, (row.version, decode_shard(row.shard, &row.series)?));
             }
         }
         let mut touched: Vec<i64> = Vec::new();
 
         // (account, route, region, window start, window seconds): the usage and the points in it.
         type RecordKey<'a> = (&'a str, &'a str, &'a str, i64, u32);
-        let mut records: HashMap<RecordKey, (Counters, Vec<usize>)> = HashMap::new();
+        let mut records: FxHashMap<RecordKey, (Counters, Vec<usize>)> = FxHashMap::default();
+        records.reserve(usable.len() / 2);
         let mut claimed_points = Sha256::new();
         for group in usable.chunk_by(|a, b| a.series == b.series) {
             let key = group[0].series;
@@ -317,8 +319,10 @@ impl Engine {
                     row.counters = values;
                 }
                 row.remember(time);
-                claimed_points.update(key);
-                claimed_points.update(time.to_be_bytes());
+                let mut claimed = [0u8; 24];
+                claimed[..16].copy_from_slice(&key);
+                claimed[16..].copy_from_slice(&time.to_be_bytes());
+                claimed_points.update(claimed);
                 if usage == Counters::default() {
                     prepared.counted += 1;
                     continue;
@@ -341,10 +345,10 @@ impl Engine {
             let (read_version, series) = stored.remove(&shard).expect("a touched shard was read");
             claimed_points.update(shard.to_be_bytes());
             claimed_points.update(read_version.to_be_bytes());
-            prepared
-                .claims
-                .series
-                .push(ShardClaim { read_version, row: ShardRow { shard, version: read_version + 1, series: encode_shard(&series) } });
+            prepared.claims.series.push(ShardClaim {
+                read_version,
+                row: ShardRow { shard, version: read_version + 1, series: encode_shard(shard, &series) },
+            });
             prepared.written_shards.push((shard, read_version + 1, Arc::new(series)));
         }
         // The shards read but not written, as read: kept for the next request.

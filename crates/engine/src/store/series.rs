@@ -32,7 +32,7 @@ pub(crate) struct SeriesRow {
 /// The times of a series' latest points that it keeps (see `usage_series`).
 pub(crate) const RECENT_POINTS: usize = 64;
 
-/// Bytes of a series in a shard before its recent times.
+/// Bytes of a series in a shard before its recent times, in the first encoding.
 const SERIES_HEAD_BYTES: usize = 16 + 7 * 8 + 1;
 
 impl SeriesRow {
@@ -50,28 +50,196 @@ impl SeriesRow {
     }
 }
 
-/// A shard's series (sorted by identity) as stored: per series its identity (16 bytes), then
-/// points, start, time, requests, compute ms, egress bytes and forgotten time (8 bytes each,
-/// big-endian), the number of recent times (1 byte) and those times (8 bytes each, ascending).
-pub(crate) fn encode_shard(series: &[SeriesRow]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(series.iter().map(|s| SERIES_HEAD_BYTES + 8 * s.recent.len()).sum());
+/// A shard's series (sorted by identity, all of `shard`) as stored, compactly: a shard is
+/// rewritten whole by every request with points in it, so its size is what a request of points
+/// costs the database beyond its records.
+///
+/// The first byte is the complement of the shard number, which tells this encoding from the
+/// first one (whose shards begin with their series' first byte, the shard number). Then per
+/// series: the last 15 bytes of its identity (the first is the shard number); a byte with the
+/// number of recent times (low 7 bits) and whether a time has been forgotten (high bit); then
+/// numbers, each as [`put_number`] writes it: points, the latest time, the latest time minus
+/// the latest start, requests, compute ms, egress bytes, the recent times from the latest down
+/// (each as its distance from the one before, the first from the latest time), and the
+/// forgotten time as its distance from the earliest recent time (from the latest time when
+/// there is none). Differences wrap, so any values read back exactly.
+pub(crate) fn encode_shard(shard: i64, series: &[SeriesRow]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + series.iter().map(|s| 40 + 3 * s.recent.len()).sum::<usize>());
+    out.push(!(shard as u8));
     for s in series {
-        out.extend_from_slice(&s.series);
+        debug_assert_eq!(shard_of(&s.series), shard, "a series kept in another shard");
+        debug_assert!(s.recent.len() <= RECENT_POINTS);
+        out.extend_from_slice(&s.series[1..]);
+        out.push(s.recent.len() as u8 | if s.forgotten_ns != 0 { 0x80 } else { 0 });
         let c = &s.counters;
-        for v in [s.points, s.start_ns, s.time_ns, c.requests, c.compute_ms, c.egress_bytes, s.forgotten_ns] {
-            out.extend_from_slice(&v.to_be_bytes());
+        for v in [s.points, s.time_ns, s.time_ns.wrapping_sub(s.start_ns), c.requests, c.compute_ms, c.egress_bytes] {
+            put_number(&mut out, v);
         }
-        out.push(s.recent.len() as u8);
-        for t in &s.recent {
-            out.extend_from_slice(&t.to_be_bytes());
+        let mut before = s.time_ns;
+        for &t in s.recent.iter().rev() {
+            put_number(&mut out, before.wrapping_sub(t));
+            before = t;
+        }
+        if s.forgotten_ns != 0 {
+            put_number(&mut out, before.wrapping_sub(s.forgotten_ns));
         }
     }
     out
 }
 
-/// Reads a shard written by [`encode_shard`].
-pub(crate) fn decode_shard(mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
-    let corrupt = |reason: &str| crate::EngineError::CorruptRow { reason: format!("a shard of usage_series: {reason}") };
+/// Reads a shard written by [`encode_shard`], or in the first encoding (see `usage_series`).
+pub(crate) fn decode_shard(shard: i64, bytes: &[u8]) -> Result<Vec<SeriesRow>> {
+    let out = match bytes.first() {
+        Some(&first) if first == !(shard as u8) => decode_compact(shard, &bytes[1..])?,
+        _ => decode_first_encoding(bytes)?,
+    };
+    if !out.is_sorted_by(|a, b| a.series < b.series) {
+        return Err(corrupt("series out of order"));
+    }
+    if out.iter().any(|s| shard_of(&s.series) != shard) {
+        return Err(corrupt("a series of another shard"));
+    }
+    Ok(out)
+}
+
+fn corrupt(reason: &str) -> crate::EngineError {
+    crate::EngineError::CorruptRow { reason: format!("a shard of usage_series: {reason}") }
+}
+
+fn decode_compact(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        if bytes.len() < 16 {
+            return Err(corrupt("a series cut short"));
+        }
+        let mut series = [shard as u8; 16];
+        series[1..].copy_from_slice(&bytes[..15]);
+        let (recent, forgotten) = (usize::from(bytes[15] & 0x7f), bytes[15] & 0x80 != 0);
+        if recent > RECENT_POINTS {
+            return Err(corrupt("too many recent times"));
+        }
+        bytes = &bytes[16..];
+        let mut numbers = [0i64; 6];
+        for n in &mut numbers {
+            *n = take_number(&mut bytes)?;
+        }
+        let [points, time_ns, since_start, requests, compute_ms, egress_bytes] = numbers;
+        let mut row = SeriesRow {
+            series,
+            points,
+            start_ns: time_ns.wrapping_sub(since_start),
+            time_ns,
+            counters: Counters { requests, compute_ms, egress_bytes },
+            forgotten_ns: 0,
+            recent: vec![0; recent],
+        };
+        let mut before = time_ns;
+        for t in row.recent.iter_mut().rev() {
+            *t = before.wrapping_sub(take_number(&mut bytes)?);
+            before = *t;
+        }
+        if forgotten {
+            row.forgotten_ns = before.wrapping_sub(take_number(&mut bytes)?);
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// Decimal exponents a number's trailing zeros are taken out as (see [`put_number`]); 15
+/// marks a number written whole.
+const POWERS_OF_TEN: [i64; 15] = {
+    let mut p = [1i64; 15];
+    let mut i = 1;
+    while i < 15 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// Writes `v` in few bytes when it is small or round: with its trailing decimal zeros taken
+/// out (times in whole seconds or milliseconds, round byte counts), as `m × 10^k`, the
+/// zigzag of `m` shifted left by four bits and `k` in those bits, as a LEB128 varint; a
+/// number that does not fit so is written as `k = 15` and its 8 bytes, big-endian.
+fn put_number(out: &mut Vec<u8>, v: i64) {
+    let (m, k) = decimal_zeros_out(v);
+    let zigzag = ((m << 1) ^ (m >> 63)) as u64;
+    if zigzag >> 60 != 0 {
+        out.push(15);
+        out.extend_from_slice(&v.to_be_bytes());
+        return;
+    }
+    let mut u = zigzag << 4 | k as u64;
+    while u >= 0x80 {
+        out.push(u as u8 | 0x80);
+        u >>= 7;
+    }
+    out.push(u as u8);
+}
+
+/// `v` as `m × 10^k` with `k` as large as it goes up to 14. Divisions by constants (a
+/// multiplication each) in steps of 8, 4, 2 and 1 zeros: this runs for every number of every
+/// shard a request writes.
+fn decimal_zeros_out(v: i64) -> (i64, usize) {
+    if v == 0 {
+        return (0, 0);
+    }
+    let (mut m, mut k) = (v, 0);
+    if m % 100_000_000 == 0 {
+        (m, k) = (m / 100_000_000, k + 8);
+    }
+    if m % 10_000 == 0 {
+        (m, k) = (m / 10_000, k + 4);
+    }
+    if m % 100 == 0 {
+        (m, k) = (m / 100, k + 2);
+    }
+    if m % 10 == 0 {
+        (m, k) = (m / 10, k + 1);
+    }
+    if k == 15 {
+        // 15 marks a number written whole: one zero stays in `m` (which cannot overflow, as
+        // `v` itself is `m × 10`).
+        (m, k) = (m * 10, 14);
+    }
+    (m, k)
+}
+
+/// Reads a number written by [`put_number`].
+fn take_number(bytes: &mut &[u8]) -> Result<i64> {
+    let mut u = 0u64;
+    let mut shift = 0;
+    loop {
+        let (&b, rest) = bytes.split_first().ok_or_else(|| corrupt("a number cut short"))?;
+        *bytes = rest;
+        if shift > 63 {
+            return Err(corrupt("a number too long"));
+        }
+        u |= u64::from(b & 0x7f) << shift;
+        shift += 7;
+        if b < 0x80 {
+            break;
+        }
+    }
+    let k = (u & 15) as usize;
+    if k == 15 {
+        if u != 15 || bytes.len() < 8 {
+            return Err(corrupt("a whole number cut short"));
+        }
+        let (whole, rest) = bytes.split_at(8);
+        *bytes = rest;
+        return Ok(i64::from_be_bytes(whole.try_into().expect("8 bytes")));
+    }
+    let zigzag = u >> 4;
+    let m = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
+    m.checked_mul(POWERS_OF_TEN[k]).ok_or_else(|| corrupt("a number out of range"))
+}
+
+/// Reads a shard in the first encoding: per series its identity (16 bytes), then points,
+/// start, time, requests, compute ms, egress bytes and forgotten time (8 bytes each,
+/// big-endian), the number of recent times (1 byte) and those times (8 bytes each, ascending).
+fn decode_first_encoding(mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     let number = |b: &[u8], i: usize| i64::from_be_bytes(b[16 + 8 * i..24 + 8 * i].try_into().expect("8 bytes"));
     let mut out = Vec::new();
     while !bytes.is_empty() {
@@ -94,9 +262,6 @@ pub(crate) fn decode_shard(mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
             recent: b[SERIES_HEAD_BYTES..].chunks_exact(8).map(|t| i64::from_be_bytes(t.try_into().expect("8 bytes"))).collect(),
         });
         bytes = rest;
-    }
-    if !out.is_sorted_by(|a, b| a.series < b.series) {
-        return Err(corrupt("series out of order"));
     }
     Ok(out)
 }
@@ -134,7 +299,7 @@ mod tests {
         assert_eq!((a.points, a.forgotten_ns, a.recent[0]), (71, 65, 70));
 
         let b = SeriesRow {
-            series: [2; 16],
+            series: [1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2],
             points: 1,
             start_ns: 5,
             time_ns: 9,
@@ -143,9 +308,65 @@ mod tests {
             recent: vec![9],
         };
         let shard = vec![a.clone(), b.clone()];
-        assert_eq!(decode_shard(&encode_shard(&shard)).unwrap(), shard);
-        assert!(decode_shard(&encode_shard(&[b, a])).is_err(), "series out of order");
-        assert!(decode_shard(&encode_shard(&shard)[..100]).is_err(), "cut short");
-        assert_eq!(decode_shard(&[]).unwrap(), Vec::new());
+        let encoded = encode_shard(1, &shard);
+        assert_eq!(decode_shard(1, &encoded).unwrap(), shard);
+        assert!(decode_shard(1, &encode_shard(1, &[b.clone(), a.clone()])).is_err(), "series out of order");
+        assert!(decode_shard(1, &encoded[..100]).is_err(), "cut short");
+        assert!(decode_shard(2, &encoded).is_err(), "another shard's");
+        assert_eq!(decode_shard(1, &[]).unwrap(), Vec::new());
+        assert_eq!(decode_shard(1, &encode_shard(1, &[])).unwrap(), Vec::new());
+
+        // Shards written in the first encoding read as they always did.
+        let mut first = Vec::new();
+        for s in &shard {
+            first.extend_from_slice(&s.series);
+            let c = &s.counters;
+            for v in [s.points, s.start_ns, s.time_ns, c.requests, c.compute_ms, c.egress_bytes, s.forgotten_ns] {
+                first.extend_from_slice(&v.to_be_bytes());
+            }
+            first.push(s.recent.len() as u8);
+            for t in &s.recent {
+                first.extend_from_slice(&t.to_be_bytes());
+            }
+        }
+        assert_eq!(decode_shard(1, &first).unwrap(), shard);
+        assert!(decode_shard(1, &first[..100]).is_err(), "cut short");
+    }
+
+    #[test]
+    fn any_numbers_read_back_exactly_and_round_times_take_few_bytes() {
+        let minute_ns = 60_000_000_000;
+        let time_ns = 1_800_000_000 * 1_000_000_000;
+        let series = |key: u8, start_ns: i64, time_ns: i64, counters: [i64; 3], forgotten_ns: i64, recent: Vec<i64>| SeriesRow {
+            series: [7, key, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, key],
+            points: recent.len() as i64 + 3,
+            start_ns,
+            time_ns,
+            counters: Counters { requests: counters[0], compute_ms: counters[1], egress_bytes: counters[2] },
+            forgotten_ns,
+            recent,
+        };
+        let recent: Vec<i64> = (0..RECENT_POINTS as i64).map(|i| time_ns - (RECENT_POINTS as i64 - 1 - i) * minute_ns).collect();
+        let regular = series(1, time_ns - minute_ns, time_ns, [10, 50, 20_000], recent[0] - minute_ns, recent);
+        let shard = vec![
+            regular.clone(),
+            series(2, 0, i64::MAX, [i64::MAX, i64::MIN, -1], i64::MIN, vec![i64::MIN, -7, 0, 123_456_789_012_345_678, i64::MAX]),
+            series(3, i64::MAX, 1, [0, 0, 0], 0, vec![]),
+            series(4, i64::MIN, i64::MIN, [1_000_000_000_000_000_000, 999_999_999_999_999_999, 5], 1, vec![1]),
+            series(5, 3, 1_000_000_000_000_000_001, [i64::MIN + 1, i64::MAX - 1, 1 << 60], 0, vec![2, 4]),
+        ];
+        let encoded = encode_shard(7, &shard);
+        assert_eq!(decode_shard(7, &encoded).unwrap(), shard);
+        for n in [0, 1, -1, 9, 10, 60_000_000_000, time_ns, 1 << 59, 1 << 60, -(1 << 60), i64::MAX, i64::MIN, i64::MIN + 1] {
+            let mut bytes = Vec::new();
+            put_number(&mut bytes, n);
+            let mut read = &bytes[..];
+            assert_eq!(take_number(&mut read).unwrap(), n);
+            assert!(read.is_empty());
+        }
+        // A series reporting every minute, in whole seconds, with all its recent times:
+        // about 2 bytes a time instead of 8.
+        let compact = encode_shard(7, std::slice::from_ref(&regular)).len();
+        assert!(compact < 16 + 40 + 2 * RECENT_POINTS, "{compact} bytes");
     }
 }
