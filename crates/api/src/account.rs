@@ -1,10 +1,11 @@
 //! The account overview, the bill to date and tier changes.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::{Bill, Usage};
+use edgecost_pricing::Usage;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::bill::Bill;
 use crate::notices::Notice;
 
 /// A billing period: one calendar month in UTC, `[start, end)`.

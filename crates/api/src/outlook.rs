@@ -3,11 +3,11 @@
 //! figure here; clients only format them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use edgecost_pricing::Bill;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::UsageTotals;
+use crate::bill::Bill;
 
 /// The span a run-rate projection is measured over.
 ///

@@ -1,9 +1,10 @@
 //! What edge nodes send (`POST /v1/telemetry`) and the receipt they get back.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Meter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 /// The most records one batch may carry; a larger batch is refused whole.
 pub const MAX_BATCH_RECORDS: usize = 10_000;

@@ -4,8 +4,9 @@
 //! See `docs/webhooks.md` for the payload, the headers and how to verify a signature.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Meter;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 /// The longest webhook URL accepted, in characters.
 pub const MAX_WEBHOOK_URL_CHARS: usize = 2048;

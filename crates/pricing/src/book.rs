@@ -53,17 +53,13 @@ impl MeterQuantities {
 /// The price of usage past the included quantity: `price` for every `per` units.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverageRate {
     /// The price of one block of `per` units; may be a fraction of a cent.
     #[serde(deserialize_with = "decimal::rate_price")]
     #[schemars(schema_with = "decimal::money_schema")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub price: Decimal,
     #[serde(deserialize_with = "decimal::rate_per")]
     #[schemars(schema_with = "decimal::quantity_schema")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub per: Decimal,
 }
 

@@ -9,8 +9,6 @@ pub const BYTES_PER_GB: u64 = 1_000_000_000;
 /// Something the service measures and may charge for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Meter {
     Requests,
     Egress,

@@ -26,8 +26,6 @@ pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
 
 /// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeShare {
     pub tier: String,
     pub days: u32,
@@ -49,8 +47,6 @@ pub struct RateOptions {
 
 /// One base fee charge of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeLine {
     /// What the line is called wherever a bill is shown: "Base fee" for a whole period on one
     /// tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
@@ -59,7 +55,6 @@ pub struct BaseFeeLine {
     pub tier: String,
     pub days: u32,
     pub period_days: u32,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     pub explanation: String,
 }
@@ -84,23 +79,17 @@ fn share_label(tier_name: &str, first_day: u32, days: u32, period_days: u32, mon
 
 /// One meter's line of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillLine {
     pub meter: Meter,
     /// Unit of `quantity`, `included` and `overage`.
     pub unit: String,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub quantity: Decimal,
     /// `None` when the tier sets no quota for this meter.
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub included: Option<Decimal>,
     /// Usage past the included quantity (on a hard-capped tier: usage that was capped).
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage: Decimal,
     pub rate: Option<OverageRate>,
     /// The line's charge, rounded once to the cent.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
     pub capped: bool,
     pub explanation: String,
@@ -108,15 +97,10 @@ pub struct BillLine {
 
 /// One meter's use of its included quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Utilization {
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub used: Decimal,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub included: Decimal,
     /// used / included, four places, rounded toward zero so a ratio never overstates.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub ratio: Decimal,
     /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
     pub thresholds_crossed: Vec<u32>,
@@ -124,22 +108,16 @@ pub struct Utilization {
 
 /// An itemized bill for one period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bill {
     pub tier: String,
     pub currency: String,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub base_fee: Decimal,
     pub base_fee_lines: Vec<BaseFeeLine>,
     pub lines: Vec<BillLine>,
     /// Sum of the rounded meter lines.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage_total: Decimal,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub credits_applied: Decimal,
     /// base_fee + overage_total - credits_applied.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
     /// Some usage went past a hard cap.
     pub capped: bool,
