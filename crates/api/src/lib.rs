@@ -43,7 +43,8 @@ pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, Created
 pub use bill::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};
 pub use controls::{
     AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetForecast, BudgetSettings, BudgetStatus,
-    DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD,
+    DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT,
+    MAX_TOP_UP_PACKS_PER_PERIOD,
 };
 pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, MAX_PACKS_PER_PURCHASE, PaidOverage};
 pub use invoices::{
