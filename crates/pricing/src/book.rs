@@ -58,7 +58,7 @@ pub struct OverageRate {
     #[serde(deserialize_with = "decimal::rate_price")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub price: Decimal,
-    /// How many units of the meter's billing unit one `price` buys.
+    /// How many units of the meter's billing unit one `price` buys; quote it to keep every digit.
     #[serde(deserialize_with = "decimal::rate_per")]
     #[schemars(schema_with = "decimal::quantity_schema")]
     pub per: Decimal,
@@ -243,11 +243,11 @@ impl Serialize for Tier {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPack {
-    /// What one pack costs.
+    /// What one pack costs, in the book's currency; quote it ("25.00") to keep it exact.
     #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub price: Decimal,
-    /// The credit one pack adds to the balance.
+    /// The credit one pack adds to the balance, quoted like `price`.
     #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub credit: Decimal,
