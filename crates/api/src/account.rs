@@ -1,10 +1,12 @@
 //! The account overview, the bill to date with what its projection rests on, and tier changes.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::{Bill, Usage};
+use edgecost_pricing::Usage;
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::bill::Bill;
 use crate::notices::Notice;
 
 /// A billing period: one calendar month in UTC, `[start, end)`.
@@ -178,9 +180,11 @@ pub struct BillToDate {
 }
 
 /// `POST /v1/account/tier`, sent with an `Idempotency-Key` header naming the change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierChangeRequest {
+    /// The tier to move to, as the price book names it (`production`).
+    #[schemars(length(min = 1))]
     pub tier: String,
 }
 

@@ -3,12 +3,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The budget alert percentages when none are given.
 pub const DEFAULT_BUDGET_ALERT_PERCENTS: [u32; 4] = [50, 75, 90, 100];
 /// The most alert percentages one budget may carry.
 pub const MAX_BUDGET_ALERTS: usize = 10;
+/// The highest budget alert percentage; the lowest is 1.
+pub const MAX_BUDGET_ALERT_PERCENT: u32 = 100;
 /// The largest budget, spend cap or top-up threshold accepted.
 pub const MAX_CONTROL_AMOUNT: u64 = 10_000_000;
 /// The most packs automatic top-up may buy in one billing period.
@@ -16,17 +19,19 @@ pub const MAX_TOP_UP_PACKS_PER_PERIOD: u32 = 1_000;
 
 /// `PUT /v1/account/budget` (with an `Idempotency-Key` header), and the settings part of
 /// `GET /v1/account/budget`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetSettings {
     /// What the owner means to spend per billing period (base fee + overage, before credit);
     /// `null` for no budget.
     #[ts(type = "string | null")]
     #[serde(with = "rust_decimal::serde::str_option")]
+    #[schemars(with = "Option<String>")]
     pub monthly_budget: Option<Decimal>,
     /// Percentages of the budget (1 to 100, at most 10) whose crossing by the spend to date
     /// raises an alert. Defaults to 50, 75, 90 and 100.
     #[serde(default = "default_alert_percents")]
+    #[schemars(length(max = MAX_BUDGET_ALERTS), inner(range(min = 1, max = MAX_BUDGET_ALERT_PERCENT)))]
     pub alert_percents: Vec<u32>,
     /// Also alert when the P90 outlook passes the budget; the run-rate projection and the P50
     /// always alert.
@@ -36,6 +41,7 @@ pub struct BudgetSettings {
     /// more is refused and never billed. `null` for no cap.
     #[ts(type = "string | null")]
     #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schemars(with = "Option<String>")]
     pub spend_cap: Option<Decimal>,
 }
 
@@ -123,17 +129,20 @@ pub struct BudgetStatus {
 
 /// `PUT /v1/account/auto-top-up` (with an `Idempotency-Key` header), and the settings part of
 /// `GET /v1/account/auto-top-up`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoTopUpSettings {
     pub enabled: bool,
     /// Buy when paying overage leaves the credit balance below this.
     #[ts(type = "string")]
     #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
     pub below: Decimal,
     /// Packs each automatic purchase buys (1 to 100).
+    #[schemars(range(min = 1, max = crate::MAX_PACKS_PER_PURCHASE))]
     pub packs: u32,
     /// The most packs automatic purchases may buy in one billing period.
+    #[schemars(range(min = 1, max = MAX_TOP_UP_PACKS_PER_PERIOD))]
     pub max_packs_per_period: u32,
 }
 

@@ -2,16 +2,18 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The most burst credit packs one purchase or quote may name (at least one).
 pub const MAX_PACKS_PER_PURCHASE: u32 = 100;
 
 /// `POST /v1/account/credits`, sent with an `Idempotency-Key` header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPurchaseRequest {
     /// Packs to buy, 1 to 100.
+    #[schemars(range(min = 1, max = MAX_PACKS_PER_PURCHASE))]
     pub packs: u32,
 }
 

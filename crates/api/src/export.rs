@@ -1,10 +1,12 @@
-//! Generated artifacts: the TypeScript bindings and the telemetry JSON Schema.
+//! Generated artifacts: the TypeScript bindings, the telemetry JSON Schema and the bounds of
+//! request bodies that the server's OpenAPI document declares.
 //!
 //! The files are committed; `cargo test -p edgecost-api` regenerates them and fails when the
 //! committed copies differ, so the app and the nodes never drift from these types.
 
 use std::path::Path;
 
+use serde_json::{Map, Value};
 use ts_rs::TS;
 
 /// Writes a `.ts` declaration for every wire type (and the types they use) into `dir`.
@@ -58,4 +60,56 @@ pub fn telemetry_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
     text.push('\n');
     text
+}
+
+/// The JSON Schema keywords that bound a value, which JSON Schema and OpenAPI 3.1 share.
+const BOUND_KEYWORDS: [&str; 7] = ["minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "pattern"];
+
+/// The bounds the fields of request bodies declare, keyed by schema name and then property:
+/// `{"TelemetryBatch": {"batch_id": {"minLength": 1, "maxLength": 128}}, ...}`. A bound on
+/// the items of a list sits under `"items"`.
+///
+/// Each bound is declared once, as a `#[schemars(length(..))]` or `#[schemars(range(..))]`
+/// attribute naming the constant the server checks against; this reads them back out of the
+/// JSON Schema so the server's OpenAPI document can carry the same bounds. (utoipa's own
+/// bound attributes take only literals, which would state each bound a second time.)
+pub fn body_bounds() -> Map<String, Value> {
+    let bodies = [
+        ("TelemetryBatch", schemars::schema_for!(crate::TelemetryBatch)),
+        ("CreditPurchaseRequest", schemars::schema_for!(crate::CreditPurchaseRequest)),
+        ("TierChangeRequest", schemars::schema_for!(crate::TierChangeRequest)),
+        ("BudgetSettings", schemars::schema_for!(crate::BudgetSettings)),
+        ("AutoTopUpSettings", schemars::schema_for!(crate::AutoTopUpSettings)),
+        ("WebhookRequest", schemars::schema_for!(crate::WebhookRequest)),
+    ];
+    let mut bounds = Map::new();
+    for (name, schema) in bodies {
+        let schema = schema.to_value();
+        // The types a body holds (a batch's records) are definitions of its schema.
+        let definitions = schema.get("$defs").and_then(Value::as_object).into_iter().flatten();
+        for (name, schema) in [(name, &schema)].into_iter().chain(definitions.map(|(n, s)| (n.as_str(), s))) {
+            let properties = schema.get("properties").and_then(Value::as_object).into_iter().flatten();
+            let bounded: Map<String, Value> =
+                properties.filter_map(|(property, schema)| bounds_of(schema).map(|b| (property.clone(), b))).collect();
+            if !bounded.is_empty() {
+                bounds.insert(name.to_owned(), Value::Object(bounded));
+            }
+        }
+    }
+    bounds
+}
+
+/// The bound keywords of one property's schema (and of its items), or `None` when it has
+/// none. Unsigned integers always carry `"minimum": 0`; that says nothing the type does not,
+/// so such a property counts as bounded only with a bound of its own.
+fn bounds_of(schema: &Value) -> Option<Value> {
+    let mut bounds: Map<String, Value> =
+        BOUND_KEYWORDS.iter().filter_map(|k| schema.get(*k).map(|v| ((*k).to_owned(), v.clone()))).collect();
+    if bounds.len() == 1 && bounds.get("minimum") == Some(&Value::from(0)) {
+        bounds.clear();
+    }
+    if let Some(items) = schema.get("items").and_then(bounds_of) {
+        bounds.insert("items".to_owned(), items);
+    }
+    (!bounds.is_empty()).then_some(Value::Object(bounds))
 }

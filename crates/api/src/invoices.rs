@@ -1,11 +1,11 @@
 //! Invoices: closed billing periods, each frozen once its grace hour has passed.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Bill;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::UsageTotals;
+use crate::bill::Bill;
 
 /// Invoices per page when the query names no `limit`.
 pub const DEFAULT_INVOICE_PAGE: u32 = 24;

@@ -23,6 +23,7 @@
 
 mod account;
 mod admin;
+mod bill;
 mod controls;
 mod credits;
 pub mod export;
@@ -39,9 +40,11 @@ pub use account::{
     SpendCapUsage, TierChange, TierChangeRequest, UsageTotals,
 };
 pub use admin::{CreateAccountRequest, CreateNodeRequest, CreatedAccount, CreatedNode};
+pub use bill::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};
 pub use controls::{
     AccountAlert, AlertKind, AutoTopUpSettings, AutoTopUpStatus, BudgetForecast, BudgetSettings, BudgetStatus,
-    DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD,
+    DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT,
+    MAX_TOP_UP_PACKS_PER_PERIOD,
 };
 pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, MAX_PACKS_PER_PURCHASE, PaidOverage};
 pub use invoices::{
@@ -70,9 +73,6 @@ pub use webhooks::{
     AlertRaisedData, MAX_WEBHOOK_URL_CHARS, NoticeRaisedData, WEBHOOK_LOG_ENTRIES, Webhook, WebhookDeletion, WebhookDelivery,
     WebhookEventState, WebhookEventStatus, WebhookEventType, WebhookPayload, WebhookRegistration, WebhookRequest,
 };
-
-/// Re-exported so callers name the same bill types the pricing core produces.
-pub use edgecost_pricing::{BaseFeeLine, Bill, BillLine, Meter, OverageRate, Utilization};
 
 use serde::{Deserialize, Serialize};
 

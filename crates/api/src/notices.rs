@@ -1,9 +1,10 @@
 //! Quota notices and the offer each one carries.
 
 use chrono::NaiveDate;
-use edgecost_pricing::Meter;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 /// The recommended upgrade (the cheapest higher tier that does not cap the usage), priced for
 /// this period's projected usage as if changed today.

@@ -2,11 +2,11 @@
 //! credit purchase. The engine computes every figure here; clients only format them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use edgecost_pricing::Bill;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::{ProjectionBasis, UsageTotals};
+use crate::bill::Bill;
 
 /// One percentile of the simulated end-of-period outcomes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]

@@ -1,9 +1,10 @@
 //! What edge nodes send (`POST /v1/telemetry`) and the receipt they get back.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Meter;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 /// The most records one batch may carry; a larger batch is refused whole.
 pub const MAX_BATCH_RECORDS: usize = 10_000;
@@ -20,12 +21,12 @@ pub const MAX_WINDOW_SECONDS: u32 = 3600;
 #[serde(deny_unknown_fields)]
 pub struct TelemetryBatch {
     /// Chosen by the node, unique per batch; 1 to 128 characters.
-    #[schemars(length(min = 1, max = 128))]
+    #[schemars(length(min = 1, max = MAX_BATCH_ID_CHARS))]
     pub batch_id: String,
     /// The sending node's id; must be the node the token belongs to.
     pub node_id: String,
     /// At most 10,000 records.
-    #[schemars(length(max = 10000))]
+    #[schemars(length(max = MAX_BATCH_RECORDS))]
     pub records: Vec<TelemetryRecord>,
 }
 
@@ -35,14 +36,14 @@ pub struct TelemetryBatch {
 pub struct TelemetryRecord {
     pub account_id: String,
     /// The routed path, such as `/api/orders`; starts with `/`.
-    #[schemars(length(min = 1, max = 256))]
+    #[schemars(length(min = 1, max = MAX_ROUTE_CHARS))]
     pub route: String,
     /// A region of the price book (`na`, `eu`, `apac`, ...).
     pub region: String,
     /// Start of the window, UTC.
     pub window_start: DateTime<Utc>,
     /// Length of the window: 1 to 3600 seconds, within one clock hour.
-    #[schemars(range(min = 1, max = 3600))]
+    #[schemars(range(min = 1, max = MAX_WINDOW_SECONDS))]
     pub window_seconds: u32,
     #[ts(type = "number")]
     pub requests: u64,

@@ -1,8 +1,9 @@
 //! Usage series for charts and the raw usage log.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Meter;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -4,8 +4,10 @@
 //! See `docs/webhooks.md` for the payload, the headers and how to verify a signature.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Meter;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::bill::Meter;
 
 /// The longest webhook URL accepted, in characters.
 pub const MAX_WEBHOOK_URL_CHARS: usize = 2048;
@@ -14,11 +16,12 @@ pub const WEBHOOK_LOG_ENTRIES: u32 = 100;
 
 /// `PUT /v1/account/webhooks`, sent with an `Idempotency-Key` header: registers the account's
 /// webhook, or replaces its URL.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRequest {
     /// Where events are POSTed: an `https://` URL, or `http://` to a loopback host
     /// (`127.0.0.0/8`, `[::1]`, `localhost`). No user name, password or fragment.
+    #[schemars(length(min = 1, max = MAX_WEBHOOK_URL_CHARS))]
     pub url: String,
     /// Draw a new signing secret. Without it a replaced URL keeps the current secret.
     #[serde(default)]

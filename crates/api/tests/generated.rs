@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -93,4 +95,26 @@ fn wire_json_is_snake_case_with_exact_decimal_strings() {
 fn unknown_fields_in_a_batch_are_refused() {
     let body = r#"{"batch_id": "b", "node_id": "n", "records": [], "extra": 1}"#;
     assert!(serde_json::from_str::<edgecost_api::TelemetryBatch>(body).is_err());
+}
+
+#[test]
+fn body_bounds_come_from_the_constants_the_server_checks() {
+    use edgecost_api::*;
+    use serde_json::json;
+    let bounds = Value::Object(edgecost_api::export::body_bounds());
+    assert_eq!(bounds["TelemetryBatch"]["batch_id"], json!({"minLength": 1, "maxLength": MAX_BATCH_ID_CHARS}));
+    assert_eq!(bounds["TelemetryBatch"]["records"], json!({"maxItems": MAX_BATCH_RECORDS}));
+    assert_eq!(bounds["TelemetryRecord"]["route"], json!({"minLength": 1, "maxLength": MAX_ROUTE_CHARS}));
+    assert_eq!(bounds["TelemetryRecord"]["window_seconds"], json!({"minimum": 1, "maximum": MAX_WINDOW_SECONDS}));
+    assert_eq!(bounds["CreditPurchaseRequest"]["packs"], json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
+    assert_eq!(bounds["TierChangeRequest"]["tier"], json!({"minLength": 1}));
+    assert_eq!(
+        bounds["BudgetSettings"]["alert_percents"],
+        json!({"maxItems": MAX_BUDGET_ALERTS, "items": {"minimum": 1, "maximum": MAX_BUDGET_ALERT_PERCENT}})
+    );
+    assert_eq!(bounds["AutoTopUpSettings"]["packs"], json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
+    assert_eq!(bounds["AutoTopUpSettings"]["max_packs_per_period"], json!({"minimum": 1, "maximum": MAX_TOP_UP_PACKS_PER_PERIOD}));
+    assert_eq!(bounds["WebhookRequest"]["url"], json!({"minLength": 1, "maxLength": MAX_WEBHOOK_URL_CHARS}));
+    // Counters without a bound of their own carry none.
+    assert!(bounds["TelemetryRecord"].get("requests").is_none(), "{bounds}");
 }

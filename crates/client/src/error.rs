@@ -8,12 +8,18 @@ use reqwest::StatusCode;
 pub enum ClientError {
     /// The base URL cannot be used.
     #[error("bad server URL `{url}`: {detail}")]
-    InvalidUrl { url: String, detail: String },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it cannot be used.
+        detail: String,
+    },
     /// No answer arrived: the server is unreachable, the connection broke, or it timed out.
     /// Unless `unsent`, a call that charges money may or may not have been carried out;
     /// repeat it with the same idempotency key to find out without paying twice.
     #[error("could not reach the server: {detail}")]
     Network {
+        /// What the HTTP stack reported.
         detail: String,
         /// No attempt of the call got as far as a connection, so the server never saw it:
         /// nothing was carried out.
@@ -21,17 +27,41 @@ pub enum ClientError {
     },
     /// The token is missing, wrong or revoked (HTTP 401).
     #[error("the server refused the token ({code}): {message}")]
-    Unauthorized { code: String, message: String },
+    Unauthorized {
+        /// The server's error code (`invalid_token`).
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
     /// The server refused the request (another 4xx) and did nothing.
     #[error("the server refused the request ({status}, {code}): {message}")]
-    Rejected { status: u16, code: String, message: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
     /// The server failed (5xx).
     #[error("the server failed ({status}, {code}): {message}")]
-    Server { status: u16, code: String, message: String },
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
     /// An answer arrived but is not what this client understands (a different server version,
     /// or a proxy's page).
     #[error("unexpected answer ({status}): {detail}")]
-    UnexpectedBody { status: u16, detail: String },
+    UnexpectedBody {
+        /// The HTTP status.
+        status: u16,
+        /// Why the body could not be read, or its first 200 bytes.
+        detail: String,
+    },
 }
 
 impl ClientError {

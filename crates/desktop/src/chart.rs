@@ -222,8 +222,17 @@ pub fn usage_chart(snapshot: &Snapshot, id: ChartId) -> Result<UsageChart, Deskt
         let first = points.iter().map(|p| p.start_unix_s).min().unwrap_or(i64::MAX).min(series.from.timestamp());
         (TimeRange::new(first, series.to.timestamp()), UsageView::PerBucket, None)
     };
-    let mut chart =
-        UsageChart { meter, range, bucket, view, now_unix_s: now_s, points, included, projection: Vec::new(), projection_p90: Vec::new() };
+    let mut chart = UsageChart {
+        meter: meter.into(),
+        range,
+        bucket,
+        view,
+        now_unix_s: now_s,
+        points,
+        included,
+        projection: Vec::new(),
+        projection_p90: Vec::new(),
+    };
     if in_period {
         chart.projection = run_rate_projection(snapshot, meter)?;
         chart.projection_p90 = busy_projection(snapshot, meter)?;

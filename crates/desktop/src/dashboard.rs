@@ -303,7 +303,7 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
                 meter: line.meter.id().to_owned(),
                 label: line.meter.label().to_owned(),
                 unit: line.unit.clone(),
-                used: edgecost_pricing::format::meter_quantity(line.meter, line.quantity),
+                used: edgecost_pricing::format::meter_quantity(line.meter.into(), line.quantity),
                 included: line.included.map(quantity),
                 percent,
                 level,
@@ -340,9 +340,9 @@ fn regions(snapshot: &Snapshot) -> Vec<RegionRow> {
             let gb = Decimal::from(bytes) / Decimal::from(edgecost_pricing::BYTES_PER_GB);
             let weight = snapshot.book().region_weight(&region).unwrap_or(Decimal::ONE);
             RegionRow {
-                egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, gb),
+                egress_gb: edgecost_pricing::format::meter_quantity(edgecost_pricing::Meter::Egress, gb),
                 weight: format!("×{}", weight.normalize()),
-                billable_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, gb.saturating_mul(weight)),
+                billable_gb: edgecost_pricing::format::meter_quantity(edgecost_pricing::Meter::Egress, gb.saturating_mul(weight)),
                 region,
                 share_percent,
             }

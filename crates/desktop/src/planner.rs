@@ -75,7 +75,7 @@ pub fn quote(input: &PlanInput) -> Result<PlanQuote, DesktopError> {
     let bill = book.rate(&input.tier, &usage, &Default::default())?;
     Ok(PlanQuote {
         tier: input.tier.clone(),
-        bill: BillView::of(&bill),
+        bill: BillView::of(&(&bill).into()),
         tiers: tier_quotes(book, &comparison),
         negotiated: comparison
             .negotiated

@@ -58,10 +58,10 @@ impl Engine {
             period: s.period.to_api(now),
             totals: s.totals.clone(),
             cost: bill.cost(),
-            bill,
+            bill: bill.into(),
             projected_totals,
             projected_cost: projected.cost(),
-            projected,
+            projected: projected.into(),
             basis,
         })
     }

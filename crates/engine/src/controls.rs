@@ -14,8 +14,8 @@
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use edgecost_api::{
-    AccountAlert, AlertKind, BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis, MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT,
-    UsageTotals, WebhookEventType,
+    AccountAlert, AlertKind, BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS,
+    MAX_CONTROL_AMOUNT, UsageTotals, WebhookEventType,
 };
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::{money, round_to_cents};
@@ -422,8 +422,8 @@ fn checked_budget(settings: &BudgetSettings) -> Result<ControlsRow> {
     if percents.len() > MAX_BUDGET_ALERTS {
         return Err(EngineError::InvalidControls { reason: format!("alert_percents holds at most {MAX_BUDGET_ALERTS} percentages") });
     }
-    if percents.iter().any(|p| !(1..=100).contains(p)) {
-        return Err(EngineError::InvalidControls { reason: "alert_percents must each be 1 to 100".into() });
+    if percents.iter().any(|p| !(1..=MAX_BUDGET_ALERT_PERCENT).contains(p)) {
+        return Err(EngineError::InvalidControls { reason: format!("alert_percents must each be 1 to {MAX_BUDGET_ALERT_PERCENT}") });
     }
     let mut sorted = percents.clone();
     sorted.sort_unstable();

@@ -205,7 +205,7 @@ impl Engine {
                     account_id: account_id.clone(),
                     tier: tier_name.clone(),
                     capped: !capped_meters.is_empty(),
-                    capped_meters,
+                    capped_meters: capped_meters.into_iter().map(Into::into).collect(),
                     spend_capped,
                 });
             }

@@ -91,7 +91,7 @@ impl Engine {
                 cost: bill.cost(),
                 paid_by_credit: bill.credits_applied,
                 total: bill.total,
-                bill,
+                bill: bill.into(),
                 credits,
                 status,
                 issued_at: from_unix(issued_at),

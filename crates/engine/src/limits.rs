@@ -75,7 +75,7 @@ impl Engine {
                 account_id: account_id.clone(),
                 tier: tier_name.to_owned(),
                 requests_per_second,
-                capped_meters,
+                capped_meters: capped_meters.into_iter().map(Into::into).collect(),
                 spend_cap,
                 spend_capped,
             });

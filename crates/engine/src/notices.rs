@@ -62,16 +62,16 @@ impl Engine {
                     tier.display_name(),
                     reached_on.format("%b %-d"),
                     s.period.days_left(now),
-                    money(projected.cost())
+                    money(current.projected_cost)
                 );
                 Ok(Notice {
                     id: r.id,
-                    meter,
+                    meter: meter.into(),
                     threshold_percent: r.threshold_percent as u32,
                     tier: r.tier,
                     reached_on,
                     days_left: s.period.days_left(now),
-                    projected_bill: projected.cost(),
+                    projected_bill: current.projected_cost,
                     offer: NoticeOffer { upgrade: upgrade.clone(), credit_packs: credit_packs.clone() },
                     message,
                 })

@@ -11,8 +11,8 @@
 //! always gives the same figures and each is the bill of one concrete simulated period.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use edgecost_api::{UsageSeries, UsageTotals};
-use edgecost_pricing::{Decimal, Meter, PriceBook};
+use edgecost_api::{Meter, UsageSeries, UsageTotals};
+use edgecost_pricing::{Decimal, PriceBook};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 

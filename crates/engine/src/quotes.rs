@@ -114,7 +114,7 @@ impl Engine {
                 recommended: false,
                 scheduled: s.scheduled.as_ref().is_some_and(|c| c.tier == tier.name),
                 change,
-                projected,
+                projected: projected.into(),
                 projected_cost,
             });
         }
@@ -249,7 +249,7 @@ impl Engine {
         };
         let at = |rank: usize| {
             let (cost, bill, _) = outcomes[rank - 1].clone();
-            SimulatedBill { bill, cost }
+            SimulatedBill { bill: bill.into(), cost }
         };
         let p90_rest = outlook::rest_p90_per_meter(&rests);
         let p90_totals = p90_rest.after(&s.totals).ok_or(EngineError::Overflow)?;

@@ -99,7 +99,7 @@ impl Engine {
                 [(Meter::Requests, "requests"), (Meter::Egress, "bytes"), (Meter::Compute, "ms")].into_iter().zip(points)
             {
                 let key = if group == GroupColumn::None { meter.id().to_owned() } else { key.clone() };
-                lines.push(UsageLine { key, meter, unit: unit.to_owned(), points });
+                lines.push(UsageLine { key, meter: meter.into(), unit: unit.to_owned(), points });
             }
         }
         if group == GroupColumn::None {

@@ -294,7 +294,7 @@ pub(crate) fn notice_raised(n: &NoticeRow) -> Result<OutboxRow> {
         .ok_or_else(|| EngineError::CorruptRow { reason: format!("notice meter {}", n.meter) })?;
     let data = NoticeRaisedData {
         notice_id: n.id.clone(),
-        meter,
+        meter: meter.into(),
         threshold_percent: u32::try_from(n.threshold_percent).unwrap_or(0),
         tier: n.tier.clone(),
         period_start: from_unix(n.period_start),

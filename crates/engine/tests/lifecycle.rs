@@ -2,11 +2,10 @@
 //! usage past its retention, which must never change a bill or an invoice.
 
 use edgecost_api::{
-    BudgetSettings, Granularity, Invoice, InvoiceQuery, RejectionReason, TelemetryRecord, UsageGrouping, UsageLogQuery, UsageQuery,
+    BudgetSettings, Granularity, Invoice, InvoiceQuery, Meter, RejectionReason, TelemetryRecord, UsageGrouping, UsageLogQuery, UsageQuery,
 };
 use edgecost_engine::retention::RetentionSettings;
 use edgecost_engine::{AccountId, Engine};
-use edgecost_pricing::Meter;
 
 mod common;
 use common::*;

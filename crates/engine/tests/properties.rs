@@ -3,9 +3,9 @@
 //! overage lines to the cent.
 
 use chrono::{DateTime, Duration, Utc};
-use edgecost_api::{Granularity, TelemetryBatch, TelemetryRecord, UsageGrouping, UsageQuery};
+use edgecost_api::{Granularity, Meter, TelemetryBatch, TelemetryRecord, UsageGrouping, UsageQuery};
 use edgecost_engine::Engine;
-use edgecost_pricing::{Decimal, Meter, PriceBook};
+use edgecost_pricing::{Decimal, PriceBook};
 use proptest::prelude::*;
 
 fn t(s: &str) -> DateTime<Utc> {

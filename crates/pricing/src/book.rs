@@ -53,17 +53,14 @@ impl MeterQuantities {
 /// The price of usage past the included quantity: `price` for every `per` units.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverageRate {
     /// The price of one block of `per` units; may be a fraction of a cent.
     #[serde(deserialize_with = "decimal::rate_price")]
     #[schemars(schema_with = "decimal::money_schema")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub price: Decimal,
+    /// How many units of the meter's billing unit one `price` buys; quote it to keep every digit.
     #[serde(deserialize_with = "decimal::rate_per")]
     #[schemars(schema_with = "decimal::quantity_schema")]
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub per: Decimal,
 }
 
@@ -71,10 +68,13 @@ pub struct OverageRate {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeterRates {
+    /// The rate for requests past the quota.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<OverageRate>,
+    /// The rate for billable egress past the quota, per GB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub egress_gb: Option<OverageRate>,
+    /// The rate for compute past the quota, per second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute_seconds: Option<OverageRate>,
 }
@@ -114,8 +114,10 @@ pub struct Tier {
     /// Usage past a quota is capped (throttled), never billed.
     #[serde(default, skip_serializing_if = "is_false")]
     pub hard_cap: bool,
+    /// What the base fee includes each month, per meter.
     #[serde(default)]
     pub included: MeterQuantities,
+    /// What usage past the included quantities costs, per meter.
     #[serde(default, skip_serializing_if = "MeterRates::is_empty")]
     pub overage: MeterRates,
     /// Whether accounts on this tier may buy burst credit packs.
@@ -124,6 +126,7 @@ pub struct Tier {
     /// Pricing is negotiated per account.
     #[serde(default, skip_serializing_if = "is_false")]
     pub custom: bool,
+    /// What the tier offers beyond its quotas, as ids (`sla`, `sso`); shown, never rated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
     /// What the edge enforces and the engine keeps for accounts on this tier.
@@ -240,9 +243,11 @@ impl Serialize for Tier {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreditPack {
+    /// What one pack costs, in the book's currency; quote it ("25.00") to keep it exact.
     #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub price: Decimal,
+    /// The credit one pack adds to the balance, quoted like `price`.
     #[serde(deserialize_with = "decimal::money_cents")]
     #[schemars(schema_with = "decimal::money_schema")]
     pub credit: Decimal,
@@ -259,6 +264,7 @@ pub struct PriceBook {
     pub currency: String,
     /// Tiers from the smallest to the largest; "the next tier" follows this order.
     pub tiers: Vec<Tier>,
+    /// The one burst credit pack on sale, to tiers that take packs.
     pub credit_pack: CreditPack,
     /// Egress weight per region: billable egress = bytes served there x weight.
     #[serde(default)]

@@ -25,6 +25,7 @@ Burst packs prepay overage at face value: they never lower a bill.";
 /// One tier priced for the usage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierOption {
+    /// The tier's name in the book.
     pub tier: String,
     /// The bill, with held credit applied (`bill.total` is what is left to invoice).
     pub bill: Bill,
@@ -43,6 +44,7 @@ pub struct TierOption {
 /// Prepaying a tier's overage with burst packs: an option shown for what it is, never a saving.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prepay {
+    /// Packs to buy.
     pub packs: u32,
     /// What buying them costs now: packs x the pack's price.
     pub price: Decimal,
@@ -57,6 +59,7 @@ pub struct Prepay {
 /// The cheapest tier for the usage, by what the month costs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendation {
+    /// The recommended tier's name in the book.
     pub tier: String,
     /// What the month costs on that tier: base fee + overage, before credit.
     pub monthly_cost: Decimal,
@@ -76,15 +79,18 @@ pub struct Recommendation {
     /// Packs that would prepay the overage held credit leaves; `None` when there is none or
     /// the tier takes no packs. Optional: buying them does not lower the month's cost.
     pub prepay: Option<Prepay>,
+    /// The recommendation in a sentence for people, with the saving.
     pub summary: String,
 }
 
 /// Every tier's bill for one usage, and the recommendation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// Every rateable tier, in the book's order.
     pub options: Vec<TierOption>,
     /// Tiers with negotiated pricing, which cannot be priced from the book.
     pub negotiated: Vec<String>,
+    /// The cheapest tier that does not cap the usage; `None` when every tier caps it.
     pub recommendation: Option<Recommendation>,
     /// How the options were ranked: [`RANKING_RULE`].
     pub ranking: String,

@@ -15,6 +15,8 @@
 //! assert_eq!(bill.total.to_string(), "25.50");
 //! ```
 
+#![warn(missing_docs)]
+
 mod book;
 pub mod bounds;
 mod compare;

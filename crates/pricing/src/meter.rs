@@ -9,11 +9,12 @@ pub const BYTES_PER_GB: u64 = 1_000_000_000;
 /// Something the service measures and may charge for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Meter {
+    /// Requests served, counted one by one.
     Requests,
+    /// Bytes sent to clients, billed in GB (10^9 bytes) after region weights.
     Egress,
+    /// Compute time, billed in seconds.
     Compute,
 }
 
@@ -68,8 +69,11 @@ impl std::fmt::Display for Meter {
 /// region (see [`crate::PriceBook::region_weight`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Requests served.
     pub requests: Decimal,
+    /// Billable egress in bytes (already weighted by region; may hold a fraction).
     pub egress_bytes: Decimal,
+    /// Compute time in seconds.
     pub compute_seconds: Decimal,
 }
 

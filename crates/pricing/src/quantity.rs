@@ -12,12 +12,24 @@ pub const QUANTITY_EXAMPLES: &str = "350000, 350,000, 350k, 1.2M, 2B, 1e6";
 /// Why a quantity's text was refused. The text is quoted as given.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
+    /// The text is no number this parser reads.
     #[error("'{text}' is not a quantity (examples: {QUANTITY_EXAMPLES})")]
-    NotAQuantity { text: String },
+    NotAQuantity {
+        /// The text as given.
+        text: String,
+    },
+    /// The number is below zero.
     #[error("'{text}' is negative; a quantity is zero or more")]
-    Negative { text: String },
+    Negative {
+        /// The text as given.
+        text: String,
+    },
+    /// The number does not fit a 96-bit decimal.
     #[error("'{text}' is too large to hold exactly")]
-    TooLarge { text: String },
+    TooLarge {
+        /// The text as given.
+        text: String,
+    },
 }
 
 /// Reads a quantity exactly: a plain or scientific decimal (`350000`, `0.5`, `1e6`) with

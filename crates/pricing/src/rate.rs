@@ -26,11 +26,12 @@ pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
 
 /// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeShare {
+    /// The tier the account was on for these days.
     pub tier: String,
+    /// Days of the period on that tier.
     pub days: u32,
+    /// Days in the whole period.
     pub period_days: u32,
 }
 
@@ -49,18 +50,20 @@ pub struct RateOptions {
 
 /// One base fee charge of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaseFeeLine {
     /// What the line is called wherever a bill is shown: "Base fee" for a whole period on one
     /// tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
     #[serde(default = "whole_period_label")]
     pub label: String,
+    /// The tier whose base fee this is.
     pub tier: String,
+    /// Days of the period this share covers; 0 for a whole period on one tier.
     pub days: u32,
+    /// Days in the period; 0 for a whole period on one tier.
     pub period_days: u32,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// The charge, rounded once to the cent (half away from zero).
     pub amount: Decimal,
+    /// How the amount was reached, in a sentence for people.
     pub explanation: String,
 }
 
@@ -84,39 +87,35 @@ fn share_label(tier_name: &str, first_day: u32, days: u32, period_days: u32, mon
 
 /// One meter's line of a bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillLine {
+    /// The meter this line charges for.
     pub meter: Meter,
     /// Unit of `quantity`, `included` and `overage`.
     pub unit: String,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// Usage rated, in `unit`.
     pub quantity: Decimal,
     /// `None` when the tier sets no quota for this meter.
-    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub included: Option<Decimal>,
     /// Usage past the included quantity (on a hard-capped tier: usage that was capped).
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage: Decimal,
+    /// The tier's overage rate; `None` when usage past the quota is never charged.
     pub rate: Option<OverageRate>,
     /// The line's charge, rounded once to the cent.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub amount: Decimal,
+    /// Usage went past a hard cap: the overage was refused, not charged.
     pub capped: bool,
+    /// How the amount was reached, in a sentence for people.
     pub explanation: String,
 }
 
 /// One meter's use of its included quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Utilization {
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// Usage, in the meter's billing unit.
     pub used: Decimal,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// The tier's included quantity, in the same unit.
     pub included: Decimal,
     /// used / included, four places, rounded toward zero so a ratio never overstates.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub ratio: Decimal,
     /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
     pub thresholds_crossed: Vec<u32>,
@@ -124,25 +123,26 @@ pub struct Utilization {
 
 /// An itemized bill for one period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bill {
+    /// The tier rated.
     pub tier: String,
+    /// The book's ISO 4217 currency.
     pub currency: String,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// Sum of the rounded base fee lines.
     pub base_fee: Decimal,
+    /// One line per tier the period was on, in order.
     pub base_fee_lines: Vec<BaseFeeLine>,
+    /// One line per meter, in [`Meter::ALL`] order.
     pub lines: Vec<BillLine>,
     /// Sum of the rounded meter lines.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub overage_total: Decimal,
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    /// Credit spent on overage: at most the balance and at most `overage_total`.
     pub credits_applied: Decimal,
     /// base_fee + overage_total - credits_applied.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub total: Decimal,
     /// Some usage went past a hard cap.
     pub capped: bool,
+    /// Use of the included quantity, for each meter the tier sets a quota for.
     pub utilization: BTreeMap<Meter, Utilization>,
 }
 

@@ -25,7 +25,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 pub enum ShareError {
     /// A weight below zero; a part of a whole is never negative.
     #[error("weight {value} is negative; a share must be zero or more")]
-    NegativeWeight { value: String },
+    NegativeWeight {
+        /// The weight as given.
+        value: String,
+    },
     /// The weights or the total are too large to split in exact integer arithmetic.
     #[error("the weights or the total are too large to split exactly")]
     Overflow,

@@ -96,22 +96,18 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// Writes the bounds the server enforces into the document, from the same constants the
-/// checks use. (utoipa's `minimum`/`maximum` attributes take only literals, which would state
-/// each bound a second time.)
+/// checks use. Those of request bodies are read from the JSON Schema attributes of the wire
+/// types ([`edgecost_api::export::body_bounds`]); those of parameters and headers are stated
+/// here. (utoipa's `minimum`/`maximum` attributes take only literals, which would state each
+/// bound a second time.)
 fn declare_bounds(doc: &mut Value) {
-    use edgecost_api::{
-        MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, MAX_BUDGET_ALERTS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_INVOICE_PAGE, MAX_PACKS_PER_PURCHASE,
-        MAX_ROUTE_CHARS, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_USAGE_LOG_PAGE, MAX_WINDOW_SECONDS, USAGE_LOG_ID_HEX_DIGITS,
-    };
-    let schemas = &["components", "schemas"];
-    let batch = at(at(doc, schemas), &["TelemetryBatch", "properties"]);
-    bound(at(batch, &["batch_id"]), json!({"minLength": 1, "maxLength": MAX_BATCH_ID_CHARS}));
-    bound(at(batch, &["records"]), json!({"maxItems": MAX_BATCH_RECORDS}));
-    let record = at(at(doc, schemas), &["TelemetryRecord", "properties"]);
-    bound(at(record, &["route"]), json!({"minLength": 1, "maxLength": MAX_ROUTE_CHARS}));
-    bound(at(record, &["window_seconds"]), json!({"minimum": 1, "maximum": MAX_WINDOW_SECONDS}));
-    let purchase = at(at(doc, schemas), &["CreditPurchaseRequest", "properties"]);
-    bound(at(purchase, &["packs"]), json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
+    use edgecost_api::{MAX_IDEMPOTENCY_KEY_CHARS, MAX_INVOICE_PAGE, MAX_PACKS_PER_PURCHASE, MAX_USAGE_LOG_PAGE, USAGE_LOG_ID_HEX_DIGITS};
+    for (schema, properties) in edgecost_api::export::body_bounds() {
+        let Value::Object(properties) = properties else { unreachable!("body bounds are objects by property") };
+        for (property, bounds) in properties {
+            bound(at(doc, &["components", "schemas", &schema, "properties", &property]), bounds);
+        }
+    }
 
     let packs = json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE});
     bound(parameter_schema(doc, "/v1/account/credits/quote", "get", "packs"), packs);
@@ -128,23 +124,13 @@ fn declare_bounds(doc: &mut Value) {
         let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});
         bound(parameter_schema(doc, path, method, "Idempotency-Key"), key);
     }
-    let budget = at(at(doc, schemas), &["BudgetSettings", "properties"]);
-    bound(at(budget, &["alert_percents"]), json!({"maxItems": MAX_BUDGET_ALERTS}));
-    bound(at(budget, &["alert_percents", "items"]), json!({"minimum": 1, "maximum": 100}));
-    let top_up = at(at(doc, schemas), &["AutoTopUpSettings", "properties"]);
-    bound(at(top_up, &["packs"]), json!({"minimum": 1, "maximum": MAX_PACKS_PER_PURCHASE}));
-    bound(at(top_up, &["max_packs_per_period"]), json!({"minimum": 1, "maximum": MAX_TOP_UP_PACKS_PER_PERIOD}));
     for method in ["put", "delete"] {
         let key = json!({"minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_CHARS, "pattern": "^[!-~]+$"});
         bound(parameter_schema(doc, "/v1/account/webhooks", method, "Idempotency-Key"), key);
     }
-    let webhook = at(at(doc, schemas), &["WebhookRequest", "properties"]);
-    bound(at(webhook, &["url"]), json!({"minLength": 1, "maxLength": edgecost_api::MAX_WEBHOOK_URL_CHARS}));
     // Cursors are record ids as the account sees them.
     let cursor = json!({"pattern": format!("^[0-9a-f]{{{USAGE_LOG_ID_HEX_DIGITS}}}$")});
     bound(parameter_schema(doc, "/v1/account/usage/log", "get", "cursor"), cursor);
-    let tier = at(at(doc, schemas), &["TierChangeRequest", "properties"]);
-    bound(at(tier, &["tier"]), json!({"minLength": 1}));
 }
 
 /// The bodies of `/v1/metrics` and `/v1/events` are specified by OTLP and CloudEvents, not by
@@ -184,9 +170,17 @@ fn parameter_schema<'a>(doc: &'a mut Value, path: &str, method: &str, name: &str
     at(parameter, &["schema"])
 }
 
-/// Adds the keywords of `bounds` to `schema`.
+/// Adds the keywords of `bounds` to `schema`; the bounds of a list's items (under `"items"`)
+/// go into the schema of its items.
 fn bound(schema: &mut Value, bounds: Value) {
     let schema = schema.as_object_mut().expect("a schema is an object");
     let Value::Object(bounds) = bounds else { unreachable!("bounds are written as objects") };
-    schema.extend(bounds);
+    for (keyword, value) in bounds {
+        match schema.get_mut(&keyword) {
+            Some(inner @ Value::Object(_)) if value.is_object() => bound(inner, value),
+            _ => {
+                schema.insert(keyword, value);
+            }
+        }
+    }
 }

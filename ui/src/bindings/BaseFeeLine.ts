@@ -8,4 +8,24 @@ export type BaseFeeLine = {
  * What the line is called wherever a bill is shown: "Base fee" for a whole period on one
  * tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
  */
-label: string, tier: string, days: number, period_days: number, amount: string, explanation: string, };
+label: string, 
+/**
+ * The tier whose base fee this is.
+ */
+tier: string, 
+/**
+ * Days of the period this tier's share covers; 0 when one tier covers the whole period.
+ */
+days: number, 
+/**
+ * Days in the period; 0 when one tier covers the whole period.
+ */
+period_days: number, 
+/**
+ * The charge, rounded once to the cent.
+ */
+amount: string, 
+/**
+ * How the amount was reached, in a sentence for people.
+ */
+explanation: string, };

@@ -7,11 +7,35 @@ import type { Utilization } from "./Utilization";
 /**
  * An itemized bill for one period.
  */
-export type Bill = { tier: string, currency: string, base_fee: string, base_fee_lines: Array<BaseFeeLine>, lines: Array<BillLine>, 
+export type Bill = { 
+/**
+ * The tier the period was rated on.
+ */
+tier: string, 
+/**
+ * ISO 4217 code of every amount, such as `USD`.
+ */
+currency: string, 
+/**
+ * Sum of the rounded base fee lines.
+ */
+base_fee: string, 
+/**
+ * One line per tier the period was on, in the order the tiers held.
+ */
+base_fee_lines: Array<BaseFeeLine>, 
+/**
+ * One line per meter.
+ */
+lines: Array<BillLine>, 
 /**
  * Sum of the rounded meter lines.
  */
-overage_total: string, credits_applied: string, 
+overage_total: string, 
+/**
+ * Burst credit spent on overage; never more than `overage_total`.
+ */
+credits_applied: string, 
 /**
  * base_fee + overage_total - credits_applied.
  */
@@ -19,4 +43,8 @@ total: string,
 /**
  * Some usage went past a hard cap.
  */
-capped: boolean, utilization: { [key in Meter]?: Utilization }, };
+capped: boolean, 
+/**
+ * Use of the included quantities, for each meter the tier sets a quota for.
+ */
+utilization: { [key in Meter]?: Utilization }, };

@@ -5,11 +5,19 @@ import type { OverageRate } from "./OverageRate";
 /**
  * One meter's line of a bill.
  */
-export type BillLine = { meter: Meter, 
+export type BillLine = { 
+/**
+ * The meter this line charges for.
+ */
+meter: Meter, 
 /**
  * Unit of `quantity`, `included` and `overage`.
  */
-unit: string, quantity: string, 
+unit: string, 
+/**
+ * Usage rated this period, in `unit`.
+ */
+quantity: string, 
 /**
  * `None` when the tier sets no quota for this meter.
  */
@@ -17,8 +25,20 @@ included: string | null,
 /**
  * Usage past the included quantity (on a hard-capped tier: usage that was capped).
  */
-overage: string, rate: OverageRate | null, 
+overage: string, 
+/**
+ * The tier's rate for overage; `null` when the tier never charges past the quota.
+ */
+rate: OverageRate | null, 
 /**
  * The line's charge, rounded once to the cent.
  */
-amount: string, capped: boolean, explanation: string, };
+amount: string, 
+/**
+ * Usage went past a hard cap: the overage was refused, not charged.
+ */
+capped: boolean, 
+/**
+ * How the amount was reached, in a sentence for people.
+ */
+explanation: string, };

@@ -7,4 +7,8 @@ export type OverageRate = {
 /**
  * The price of one block of `per` units; may be a fraction of a cent.
  */
-price: string, per: string, };
+price: string, 
+/**
+ * How many units (of the line's `unit`) one `price` buys.
+ */
+per: string, };

@@ -3,4 +3,8 @@
 /**
  * `POST /v1/account/tier`, sent with an `Idempotency-Key` header naming the change.
  */
-export type TierChangeRequest = { tier: string, };
+export type TierChangeRequest = { 
+/**
+ * The tier to move to, as the price book names it (`production`).
+ */
+tier: string, };

@@ -3,12 +3,20 @@
 /**
  * One meter's use of its included quantity.
  */
-export type Utilization = { used: string, included: string, 
+export type Utilization = { 
+/**
+ * Usage this period, in the meter's billing unit.
+ */
+used: string, 
+/**
+ * The tier's included quantity, in the same unit.
+ */
+included: string, 
 /**
  * used / included, four places, rounded toward zero so a ratio never overstates.
  */
 ratio: string, 
 /**
- * Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
+ * The notice thresholds (80 and 100, in percent of `included`) that usage has reached.
  */
 thresholds_crossed: Array<number>, };

@@ -31,7 +31,7 @@ fn invoice() -> Invoice {
         paid_by_credit: bill.credits_applied,
         total: bill.total,
         credits: vec![InvoiceCredit { pack_id: "led_1".into(), amount: bill.credits_applied }],
-        bill,
+        bill: bill.into(),
         status: InvoiceStatus::Due,
         issued_at: "2026-12-01T01:00:05Z".parse().unwrap(),
     }

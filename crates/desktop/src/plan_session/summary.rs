@@ -50,7 +50,7 @@ impl PlanSession {
                 egress_gb: quantity(gb(totals.egress_bytes)),
                 billable_egress_gb: quantity(totals.billable_egress_gb()),
             },
-            bill: BillView::of(&bill),
+            bill: BillView::of(&(&bill).into()),
             tiers: tier_quotes(book, &comparison),
             negotiated: comparison.negotiated.iter().map(|t| tier_label(book, t)).collect(),
             recommendation: recommendation.map(|r| r.summary.clone()),
