@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{meter_quantity, money, quantity, round_to_cents};
+use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_dp, round_to_cents};
+use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
@@ -203,7 +204,7 @@ impl PriceBook {
         let mut lines = Vec::with_capacity(Meter::ALL.len());
         let mut utilization = BTreeMap::new();
         for meter in Meter::ALL {
-            let used = usage.quantity(meter);
+            let used = line_quantity(usage, meter);
             lines.push(rate_line(tier, meter, used)?);
             if let Some(u) = utilization_of(used, tier.included.get(meter))? {
                 utilization.insert(meter, u);
@@ -244,7 +245,13 @@ impl PriceBook {
                 days: 0,
                 period_days: 0,
                 amount,
-                explanation: format!("{} base fee {}", tier.display_name(), money(amount)),
+                explanation: {
+                    let mut text = String::with_capacity(EXPLANATION_CAPACITY);
+                    text.push_str(tier.display_name());
+                    text.push_str(" base fee ");
+                    push_money(&mut text, amount);
+                    text
+                },
             }]);
         }
         // Shares follow each other through the period in order, the first from day 1.
@@ -324,44 +331,87 @@ fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
     amounts.try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
 }
 
+/// Room for the longest explanation a line usually gets, so writing one allocates once.
+const EXPLANATION_CAPACITY: usize = 96;
+
+/// A meter's quantity in the unit bill lines use, as [`Usage::quantity`] gives it.
+fn line_quantity(usage: &Usage, meter: Meter) -> Decimal {
+    if meter != Meter::Egress {
+        return usage.quantity(meter);
+    }
+    // Bytes to GB divides by 10^9, which only moves the decimal point: the same value as
+    // the division, without one. A scale past the maximum falls back to dividing.
+    let mut gb = usage.egress_bytes;
+    match gb.set_scale(usage.egress_bytes.scale() + 9) {
+        Ok(()) => gb,
+        Err(_) => usage.egress_bytes / Decimal::from(BYTES_PER_GB),
+    }
+}
+
 fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
     let included = tier.included.get(meter);
-    let rate = tier.overage.get(meter).cloned();
+    let rate = tier.overage.get(meter);
     let unit = meter.unit();
-    let overage = match (included, &rate) {
+    let overage = match (included, rate) {
         (Some(inc), _) => used.checked_sub(inc).ok_or(RateError::Overflow)?.max(Decimal::ZERO),
         // A priced meter with no quota: every unit is overage.
         (None, Some(_)) => used,
         (None, None) => Decimal::ZERO,
     };
-    let capped = tier.hard_cap && overage > Decimal::ZERO;
+    let capped = tier.hard_cap && is_positive(overage);
     // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
     // cap refused can be recomputed from it; a line without overage charges nothing and reads
     // its quantities as everywhere else on a bill ("15.41 of 50 GB included").
-    let read = |value: Decimal| meter_quantity(meter, value);
-    let (amount, explanation) = match (&rate, capped) {
-        (_, true) => (
-            round_to_cents(Decimal::ZERO),
-            format!("{} {unit} past the {} {unit} included: capped, not billed", quantity(overage), quantity(included.unwrap_or_default())),
-        ),
-        (Some(r), false) if overage > Decimal::ZERO => {
+    // The explanation is written piece by piece into one buffer: rating runs on every bill
+    // read and projection sample, and formatting was most of its cost.
+    let mut text = String::with_capacity(EXPLANATION_CAPACITY);
+    let amount = match (rate, capped) {
+        (_, true) => {
+            // "{overage} {unit} past the {included} {unit} included: capped, not billed"
+            push_quantity(&mut text, overage);
+            push_words(&mut text, &[" ", unit, " past the "]);
+            push_quantity(&mut text, included.unwrap_or_default());
+            push_words(&mut text, &[" ", unit, " included: capped, not billed"]);
+            round_to_cents(Decimal::ZERO)
+        }
+        (Some(r), false) if is_positive(overage) => {
             // Multiply before dividing so a price per 10,000 stays exact.
             let exact = overage.checked_mul(r.price).and_then(|x| x.checked_div(r.per)).ok_or(RateError::Overflow)?;
             let amount = round_to_cents(exact);
-            let per = if r.per == Decimal::ONE { unit.trim_end_matches('s').to_owned() } else { format!("{} {unit}", quantity(r.per)) };
-            let past = match included {
-                Some(inc) => format!(" past the {} {unit} included", quantity(inc)),
-                None => String::new(),
-            };
-            (amount, format!("{} {unit}{past} x {} per {per} = {}", quantity(overage), money(r.price), money(amount)))
+            // "{overage} {unit}[ past the {included} {unit} included] x {price} per {per} = {amount}"
+            push_quantity(&mut text, overage);
+            push_words(&mut text, &[" ", unit]);
+            if let Some(inc) = included {
+                text.push_str(" past the ");
+                push_quantity(&mut text, inc);
+                push_words(&mut text, &[" ", unit, " included"]);
+            }
+            text.push_str(" x ");
+            push_money(&mut text, r.price);
+            text.push_str(" per ");
+            if r.per == Decimal::ONE {
+                text.push_str(unit.trim_end_matches('s'));
+            } else {
+                push_quantity(&mut text, r.per);
+                push_words(&mut text, &[" ", unit]);
+            }
+            text.push_str(" = ");
+            push_money(&mut text, amount);
+            amount
         }
-        _ => (
-            round_to_cents(Decimal::ZERO),
+        _ => {
+            // "{used} of {included} {unit} included" or "{used} {unit}, not charged on this tier"
+            push_meter_quantity(&mut text, meter, used);
             match included {
-                Some(inc) => format!("{} of {} {unit} included", read(used), read(inc)),
-                None => format!("{} {unit}, not charged on this tier", read(used)),
-            },
-        ),
+                Some(inc) => {
+                    text.push_str(" of ");
+                    push_meter_quantity(&mut text, meter, inc);
+                    push_words(&mut text, &[" ", unit, " included"]);
+                }
+                None => push_words(&mut text, &[" ", unit, ", not charged on this tier"]),
+            }
+            round_to_cents(Decimal::ZERO)
+        }
     };
     Ok(BillLine {
         meter,
@@ -369,23 +419,32 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         quantity: used.normalize(),
         included: included.map(|i| i.normalize()),
         overage: overage.normalize(),
-        rate,
+        rate: rate.cloned(),
         amount,
         capped,
-        explanation,
+        explanation: text,
     })
+}
+
+/// `value > 0`, without the general comparison's rescaling.
+fn is_positive(value: Decimal) -> bool {
+    !value.is_zero() && value.is_sign_positive()
+}
+
+fn push_words(text: &mut String, words: &[&str]) {
+    for w in words {
+        text.push_str(w);
+    }
 }
 
 fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result<Option<Utilization>, RateError> {
     let Some(included) = included.filter(|i| *i > Decimal::ZERO) else { return Ok(None) };
-    let ratio = used
-        .checked_div(included)
-        .ok_or(RateError::Overflow)?
-        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
-        .normalize();
+    let exact = used.checked_div(included).ok_or(RateError::Overflow)?;
+    let ratio = round_dp(exact, 4, rust_decimal::RoundingStrategy::ToZero).normalize();
     // Compare exactly (used x 100 >= included x threshold), not through the rounded ratio.
     let used_percent = used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
-    let mut thresholds_crossed = Vec::with_capacity(THRESHOLDS_PERCENT.len());
+    // Most meters cross no threshold: an empty list allocates nothing.
+    let mut thresholds_crossed = Vec::new();
     for t in THRESHOLDS_PERCENT {
         if used_percent >= included.checked_mul(Decimal::from(t)).ok_or(RateError::Overflow)? {
             thresholds_crossed.push(t);
