@@ -165,6 +165,17 @@ impl Bill {
         self.base_fee + self.overage_total
     }
 
+    /// The bill's money figures.
+    pub fn totals(&self) -> BillTotals {
+        BillTotals {
+            base_fee: self.base_fee,
+            overage_total: self.overage_total,
+            credits_applied: self.credits_applied,
+            total: self.total,
+            capped: self.capped,
+        }
+    }
+
     /// The highest threshold any meter has reached, with that meter.
     pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
         self.utilization.iter().filter_map(|(m, u)| u.thresholds_crossed.last().map(|t| (*m, *t))).max_by_key(|(_, t)| *t)
@@ -192,10 +203,30 @@ impl Bill {
     }
 }
 
+/// The money figures of a bill, as [`PriceBook::rate_totals`] works them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BillTotals {
+    pub base_fee: Decimal,
+    /// Sum of the rounded meter lines.
+    pub overage_total: Decimal,
+    pub credits_applied: Decimal,
+    /// base_fee + overage_total - credits_applied.
+    pub total: Decimal,
+    /// Some usage went past a hard cap.
+    pub capped: bool,
+}
+
+impl BillTotals {
+    /// What the period costs before credit, as [`Bill::cost`].
+    pub fn cost(&self) -> Decimal {
+        self.base_fee + self.overage_total
+    }
+}
+
 impl PriceBook {
     /// Rates `usage` on tier `tier_name`.
     pub fn rate(&self, tier_name: &str, usage: &Usage, options: &RateOptions) -> Result<Bill, RateError> {
-        let tier = self.tier(tier_name).ok_or_else(|| RateError::UnknownTier { tier: tier_name.to_owned(), known: self.tier_names() })?;
+        let tier = self.rated_tier(tier_name)?;
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
         let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares, options.period_month)?;
@@ -211,14 +242,7 @@ impl PriceBook {
             }
         }
         let overage_total = sum_cents(lines.iter().map(|l| l.amount))?;
-        // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
-        // (a zero balance reads "0.00", never "0").
-        let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
-        let total = base_fee
-            .checked_add(overage_total)
-            .and_then(|c| c.checked_sub(credits_applied))
-            .map(round_to_cents)
-            .ok_or(RateError::Overflow)?;
+        let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
         let bill = Bill {
             tier: tier.name.clone(),
             currency: self.currency.clone(),
@@ -235,10 +259,59 @@ impl PriceBook {
         Ok(bill)
     }
 
+    /// The money of the bill [`PriceBook::rate`] gives, to the cent, without its lines' text:
+    /// for callers that rate many times and keep only the amounts (projection samples, a
+    /// what-if over a fleet, spend against a budget or a cap). The same arguments are
+    /// refused with the same errors, and the figures are worked out by the same code as the
+    /// bill's, so `rate_totals(..)` equals `rate(..).totals()`.
+    pub fn rate_totals(&self, tier_name: &str, usage: &Usage, options: &RateOptions) -> Result<BillTotals, RateError> {
+        let tier = self.rated_tier(tier_name)?;
+        check_usage(usage)?;
+        let credit_balance = check_credit(options.credit_balance)?;
+        let base_fee = if options.base_fee_shares.is_empty() {
+            sum_cents(std::iter::once(whole_base_fee(tier)?))?
+        } else {
+            // Every share is checked before the sum, as the bill's lines are.
+            let amounts =
+                options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<Vec<_>, RateError>>()?;
+            sum_cents(amounts.into_iter())?
+        };
+        let mut amounts = [Decimal::ZERO; 3];
+        let mut capped = false;
+        for (slot, meter) in amounts.iter_mut().zip(Meter::ALL) {
+            let used = line_quantity(usage, meter);
+            let charge = line_charge(tier, meter, used)?;
+            // Rating refuses what the utilization figures cannot hold; so does this.
+            check_utilization(used, tier.included.get(meter))?;
+            *slot = charge.amount;
+            capped |= charge.capped;
+        }
+        let overage_total = sum_cents(amounts.into_iter())?;
+        let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
+        Ok(BillTotals { base_fee, overage_total, credits_applied, total, capped })
+    }
+
+    fn rated_tier(&self, tier_name: &str) -> Result<&Tier, RateError> {
+        self.tier(tier_name).ok_or_else(|| RateError::UnknownTier { tier: tier_name.to_owned(), known: self.tier_names() })
+    }
+
+    /// A share's tier, that tier's base fee, and the share's amount rounded to the cent.
+    fn share_amount(&self, share: &BaseFeeShare) -> Result<(&Tier, Decimal, Decimal), RateError> {
+        if share.period_days == 0 || share.days > share.period_days {
+            return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
+        }
+        let t = self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier { tier: share.tier.clone(), known: self.tier_names() })?;
+        let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
+        let exact = fee
+            .checked_mul(Decimal::from(share.days))
+            .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
+            .ok_or(RateError::Overflow)?;
+        Ok((t, fee, round_to_cents(exact)))
+    }
+
     fn base_fee_lines(&self, tier: &Tier, shares: &[BaseFeeShare], period_month: Option<u32>) -> Result<Vec<BaseFeeLine>, RateError> {
         if shares.is_empty() {
-            let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
-            let amount = round_to_cents(fee);
+            let amount = whole_base_fee(tier)?;
             return Ok(vec![BaseFeeLine {
                 label: whole_period_label(),
                 tier: tier.name.clone(),
@@ -259,17 +332,7 @@ impl PriceBook {
         shares
             .iter()
             .map(|share| {
-                if share.period_days == 0 || share.days > share.period_days {
-                    return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
-                }
-                let t =
-                    self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier { tier: share.tier.clone(), known: self.tier_names() })?;
-                let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
-                let exact = fee
-                    .checked_mul(Decimal::from(share.days))
-                    .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
-                    .ok_or(RateError::Overflow)?;
-                let amount = round_to_cents(exact);
+                let (t, fee, amount) = self.share_amount(share)?;
                 let label = share_label(t.display_name(), first_day, share.days, share.period_days, period_month);
                 first_day = first_day.saturating_add(share.days);
                 Ok(BaseFeeLine {
@@ -290,6 +353,22 @@ impl PriceBook {
             })
             .collect()
     }
+}
+
+/// The base fee of a whole period on `tier`, rounded to the cent.
+fn whole_base_fee(tier: &Tier) -> Result<Decimal, RateError> {
+    let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
+    Ok(round_to_cents(fee))
+}
+
+/// The credit applied and the total: credit pays overage only, never more than the balance.
+fn apply_credit(base_fee: Decimal, overage_total: Decimal, credit_balance: Decimal) -> Result<(Decimal, Decimal), RateError> {
+    // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
+    // (a zero balance reads "0.00", never "0").
+    let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
+    let total =
+        base_fee.checked_add(overage_total).and_then(|c| c.checked_sub(credits_applied)).map(round_to_cents).ok_or(RateError::Overflow)?;
+    Ok((credits_applied, total))
 }
 
 fn check_usage(usage: &Usage) -> Result<(), RateError> {
@@ -348,10 +427,18 @@ fn line_quantity(usage: &Usage, meter: Meter) -> Decimal {
     }
 }
 
-fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+/// What one meter's line charges: the figures of a [`BillLine`] without its text.
+struct LineCharge<'a> {
+    included: Option<Decimal>,
+    rate: Option<&'a OverageRate>,
+    overage: Decimal,
+    amount: Decimal,
+    capped: bool,
+}
+
+fn line_charge(tier: &Tier, meter: Meter, used: Decimal) -> Result<LineCharge<'_>, RateError> {
     let included = tier.included.get(meter);
     let rate = tier.overage.get(meter);
-    let unit = meter.unit();
     let overage = match (included, rate) {
         (Some(inc), _) => used.checked_sub(inc).ok_or(RateError::Overflow)?.max(Decimal::ZERO),
         // A priced meter with no quota: every unit is overage.
@@ -359,25 +446,34 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         (None, None) => Decimal::ZERO,
     };
     let capped = tier.hard_cap && is_positive(overage);
+    let amount = match (rate, capped) {
+        // Multiply before dividing so a price per 10,000 stays exact.
+        (Some(r), false) if is_positive(overage) => {
+            round_to_cents(overage.checked_mul(r.price).and_then(|x| divide_by_block(x, r.per)).ok_or(RateError::Overflow)?)
+        }
+        _ => round_to_cents(Decimal::ZERO),
+    };
+    Ok(LineCharge { included, rate, overage, amount, capped })
+}
+
+fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+    let LineCharge { included, rate, overage, amount, capped } = line_charge(tier, meter, used)?;
+    let unit = meter.unit();
     // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
     // cap refused can be recomputed from it; a line without overage charges nothing and reads
     // its quantities as everywhere else on a bill ("15.41 of 50 GB included").
     // The explanation is written piece by piece into one buffer: rating runs on every bill
     // read and projection sample, and formatting was most of its cost.
     let mut text = String::with_capacity(EXPLANATION_CAPACITY);
-    let amount = match (rate, capped) {
+    match (rate, capped) {
         (_, true) => {
             // "{overage} {unit} past the {included} {unit} included: capped, not billed"
             push_quantity(&mut text, overage);
             push_words(&mut text, &[" ", unit, " past the "]);
             push_quantity(&mut text, included.unwrap_or_default());
             push_words(&mut text, &[" ", unit, " included: capped, not billed"]);
-            round_to_cents(Decimal::ZERO)
         }
         (Some(r), false) if is_positive(overage) => {
-            // Multiply before dividing so a price per 10,000 stays exact.
-            let exact = overage.checked_mul(r.price).and_then(|x| x.checked_div(r.per)).ok_or(RateError::Overflow)?;
-            let amount = round_to_cents(exact);
             // "{overage} {unit}[ past the {included} {unit} included] x {price} per {per} = {amount}"
             push_quantity(&mut text, overage);
             push_words(&mut text, &[" ", unit]);
@@ -397,7 +493,6 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
             }
             text.push_str(" = ");
             push_money(&mut text, amount);
-            amount
         }
         _ => {
             // "{used} of {included} {unit} included" or "{used} {unit}, not charged on this tier"
@@ -410,9 +505,8 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
                 }
                 None => push_words(&mut text, &[" ", unit, ", not charged on this tier"]),
             }
-            round_to_cents(Decimal::ZERO)
         }
-    };
+    }
     Ok(BillLine {
         meter,
         unit: unit.to_owned(),
@@ -424,6 +518,48 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
         capped,
         explanation: text,
     })
+}
+
+/// `value / per`, the same value `checked_div` gives: a block of one unit or of a power of
+/// ten (10,000 requests) only moves the decimal point, which is exact and much cheaper than
+/// dividing. Anything else, or a scale past the maximum, divides.
+fn divide_by_block(value: Decimal, per: Decimal) -> Option<Decimal> {
+    if per == Decimal::ONE {
+        return Some(value);
+    }
+    let places = match (per.scale(), u64::try_from(per.mantissa())) {
+        (0, Ok(m)) => power_of_ten(m),
+        _ => None,
+    };
+    let mut shifted = value;
+    match places {
+        Some(k) if shifted.set_scale(value.scale() + k).is_ok() => Some(shifted),
+        _ => value.checked_div(per),
+    }
+}
+
+/// `k` when `n` is 10^k.
+fn power_of_ten(mut n: u64) -> Option<u32> {
+    let mut k = 0;
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+        k += 1;
+    }
+    (n == 1).then_some(k)
+}
+
+/// Refuses what [`utilization_of`] refuses, without working the figures out when they
+/// cannot fail: with at least one unit included the ratio is no larger than the usage, which
+/// [`check_usage`] bounds far inside a decimal.
+fn check_utilization(used: Decimal, included: Option<Decimal>) -> Result<(), RateError> {
+    match included {
+        Some(inc) if inc >= Decimal::ONE => {
+            used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
+            inc.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
+            Ok(())
+        }
+        _ => utilization_of(used, included).map(|_| ()),
+    }
 }
 
 /// `value > 0`, without the general comparison's rescaling.
