@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountSummary, BillToDate, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
 use edgecost_pricing::format::money;
-use edgecost_pricing::{Bill, Decimal, PriceBook};
+use edgecost_pricing::{Bill, BillTotals, Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
 use crate::ledger::{self};
@@ -45,6 +45,13 @@ impl Engine {
         let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
         let options = state.period.rate_options(credit_balance, state.shares.clone());
         Ok(self.book.rate(tier, &totals.usage(), &options)?)
+    }
+
+    /// [`Engine::rate`]'s money figures alone (see [`PriceBook::rate_totals`]).
+    pub(crate) fn rate_totals(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<BillTotals> {
+        let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
+        let options = state.period.rate_options(credit_balance, state.shares.clone());
+        Ok(self.book.rate_totals(tier, &totals.usage(), &options)?)
     }
 
     /// The bill to date (what is left to invoice) and the projected bill at period end.

@@ -184,7 +184,7 @@ impl Engine {
         // with usage growing linearly from the totals to the projection.
         let overage_at = |usage: &Usage| -> Result<Decimal> {
             let options = s.period.rate_options(Decimal::ZERO, s.shares.clone());
-            Ok(self.book.rate(&s.tier, usage, &options)?.overage_total)
+            Ok(self.book.rate_totals(&s.tier, usage, &options)?.overage_total)
         };
         let (totals, end) = (s.totals.usage(), projected.usage());
         let overage_now = overage_at(&totals)?;

@@ -108,7 +108,7 @@ fn push_grouped(out: &mut String, mantissa: u128, scale: u32) {
     let int_len = len - scale;
     out.reserve(len + int_len / 3 + 1);
     for i in 0..int_len {
-        if i > 0 && (int_len - i) % 3 == 0 {
+        if i > 0 && (int_len - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(char::from(digits[len - 1 - i]));

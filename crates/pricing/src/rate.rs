@@ -541,7 +541,7 @@ fn divide_by_block(value: Decimal, per: Decimal) -> Option<Decimal> {
 /// `k` when `n` is 10^k.
 fn power_of_ten(mut n: u64) -> Option<u32> {
     let mut k = 0;
-    while n >= 10 && n % 10 == 0 {
+    while n >= 10 && n.is_multiple_of(10) {
         n /= 10;
         k += 1;
     }

@@ -180,8 +180,8 @@ pub(crate) struct IngestDecision {
 }
 
 pub(crate) enum IngestStored {
-    /// First time: the receipt just stored.
-    Fresh(String),
+    /// First time: the receipt just stored, and the accounts to follow up.
+    Fresh { receipt_json: String, follow_ups: controls::FollowUps },
     /// The batch id was already claimed with the same body: the stored receipt.
     Replayed(String),
 }
