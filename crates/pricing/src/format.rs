@@ -59,11 +59,10 @@ pub(crate) fn push_money(out: &mut String, amount: Decimal) {
         out.push('-');
     }
     out.push('$');
-    // At least two places: the mantissa of a scale-0 or scale-1 amount gains the missing zeros,
-    // which cannot overflow (a mantissa has 96 bits, the u128 holds 100 times that).
-    let scale = amount.scale();
-    let mantissa = amount.mantissa().unsigned_abs() * 10u128.pow(2u32.saturating_sub(scale));
-    push_grouped(out, mantissa, scale.max(2));
+    // At least two places, where the mantissa can hold them (`rescale` keeps what fits).
+    let mut abs = amount.abs();
+    abs.rescale(abs.scale().max(2));
+    push_grouped(out, abs.mantissa().unsigned_abs(), abs.scale());
 }
 
 /// A quantity with thousands separators and no trailing zeros: `2,000,000`, `52.5`.
@@ -236,6 +235,65 @@ mod tests {
         assert_eq!(meter_quantity(Meter::Compute, d("1200.5")), "1,200.5");
         assert_eq!(meter_quantity(Meter::Egress, d("60")), "60");
         assert_eq!(quantity_to(d("0.125"), 2), "0.13");
+    }
+
+    /// The text forms as they were first written (through `to_string`), which the digit
+    /// writer must give exactly.
+    fn grouped_as_written(digits: &str) -> String {
+        let (int, frac) = match digits.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (digits, None),
+        };
+        let mut out = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if let Some(frac) = frac {
+            out.push('.');
+            out.push_str(frac);
+        }
+        out
+    }
+
+    fn arb_decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+            (any::<i128>(), 0u32..=28).prop_map(|(m, s)| Decimal::from_i128_with_scale(m % 79_228_162_514_264_337_593_543_950_335, s)),
+            (0i64..1_000_000, 0u32..=6).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0u32..=28).prop_map(|s| {
+                let mut z = Decimal::new(0, s);
+                z.set_sign_negative(true);
+                z
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_are_written_as_to_string_would(value in arb_decimal()) {
+            let normal = value.normalize().to_string();
+            let (sign, digits) = normal.strip_prefix('-').map_or(("", normal.as_str()), |d| ("-", d));
+            proptest::prop_assert_eq!(quantity(value), format!("{sign}{}", grouped_as_written(digits)));
+            let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
+            let mut abs = value.abs();
+            abs.rescale(abs.scale().max(2));
+            proptest::prop_assert_eq!(money(value), format!("{sign}${}", grouped_as_written(&abs.to_string())));
+        }
+
+        #[test]
+        fn rounding_on_64_bits_is_rust_decimals(value in arb_decimal(), places in 0u32..=28) {
+            for strategy in [RoundingStrategy::MidpointAwayFromZero, RoundingStrategy::ToZero, RoundingStrategy::MidpointNearestEven] {
+                let ours = round_dp(value, places, strategy);
+                let theirs = value.round_dp_with_strategy(places, strategy);
+                // Debug shows the scale and the sign of a zero, so both must match too.
+                proptest::prop_assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+                proptest::prop_assert_eq!(ours.is_sign_negative(), theirs.is_sign_negative());
+            }
+        }
     }
 
     #[test]

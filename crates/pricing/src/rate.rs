@@ -184,23 +184,24 @@ impl Bill {
     /// Checks the bill's own arithmetic; rating asserts it before returning.
     /// Every money field must have exactly two decimal places, and the sums must hold.
     pub fn is_consistent(&self) -> bool {
-        let lines = checked_sum(self.lines.iter().map(|l| l.amount));
-        let base = checked_sum(self.base_fee_lines.iter().map(|l| l.amount));
-        let total = self.base_fee.checked_add(self.overage_total).and_then(|c| c.checked_sub(self.credits_applied));
-        let cents = self
-            .lines
-            .iter()
-            .map(|l| l.amount)
-            .chain(self.base_fee_lines.iter().map(|l| l.amount))
-            .chain([self.base_fee, self.overage_total, self.credits_applied, self.total])
-            .all(|a| a.scale() == 2);
-        cents
-            && lines == Some(self.overage_total)
-            && base == Some(self.base_fee)
-            && self.credits_applied >= Decimal::ZERO
-            && self.credits_applied <= self.overage_total
-            && total == Some(self.total)
+        figures_hold(self.lines.iter().map(|l| l.amount), self.base_fee_lines.iter().map(|l| l.amount), &self.totals())
     }
+}
+
+/// A bill's arithmetic from its line amounts, base fee amounts and totals: every amount in
+/// cents, the sums, and credit within the overage. [`Bill::is_consistent`] and
+/// [`PriceBook::rate_totals`] check the same property.
+fn figures_hold(lines: impl Iterator<Item = Decimal> + Clone, base: impl Iterator<Item = Decimal> + Clone, t: &BillTotals) -> bool {
+    let lines_sum = checked_sum(lines.clone());
+    let base_sum = checked_sum(base.clone());
+    let total = t.base_fee.checked_add(t.overage_total).and_then(|c| c.checked_sub(t.credits_applied));
+    let cents = lines.chain(base).chain([t.base_fee, t.overage_total, t.credits_applied, t.total]).all(|a| a.scale() == 2);
+    cents
+        && lines_sum == Some(t.overage_total)
+        && base_sum == Some(t.base_fee)
+        && t.credits_applied >= Decimal::ZERO
+        && t.credits_applied <= t.overage_total
+        && total == Some(t.total)
 }
 
 /// The money figures of a bill, as [`PriceBook::rate_totals`] works them out.
@@ -268,14 +269,13 @@ impl PriceBook {
         let tier = self.rated_tier(tier_name)?;
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
-        let base_fee = if options.base_fee_shares.is_empty() {
-            sum_cents(std::iter::once(whole_base_fee(tier)?))?
+        // Every share is checked before the sum, as the bill's lines are.
+        let base_amounts: Vec<Decimal> = if options.base_fee_shares.is_empty() {
+            vec![whole_base_fee(tier)?]
         } else {
-            // Every share is checked before the sum, as the bill's lines are.
-            let amounts =
-                options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<Vec<_>, RateError>>()?;
-            sum_cents(amounts.into_iter())?
+            options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<_, RateError>>()?
         };
+        let base_fee = sum_cents(base_amounts.iter().copied())?;
         let mut amounts = [Decimal::ZERO; 3];
         let mut capped = false;
         for (slot, meter) in amounts.iter_mut().zip(Meter::ALL) {
@@ -288,7 +288,9 @@ impl PriceBook {
         }
         let overage_total = sum_cents(amounts.into_iter())?;
         let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
-        Ok(BillTotals { base_fee, overage_total, credits_applied, total, capped })
+        let totals = BillTotals { base_fee, overage_total, credits_applied, total, capped };
+        assert!(figures_hold(amounts.into_iter(), base_amounts.into_iter(), &totals), "bill arithmetic broke: {totals:?}");
+        Ok(totals)
     }
 
     fn rated_tier(&self, tier_name: &str) -> Result<&Tier, RateError> {
