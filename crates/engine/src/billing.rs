@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountSummary, BillToDate, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
 use edgecost_pricing::format::money;
-use edgecost_pricing::{Bill, Decimal, PriceBook};
+use edgecost_pricing::{Bill, BillTotals, Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
 use crate::ledger::{self};
@@ -21,6 +21,25 @@ impl Engine {
         let row = self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
         let changes = self.store.tier_changes(&account.0).await?;
         let period = Period::containing(now);
+        let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
+        let spend_cap = self.store.spend_cap(&account.0, period.start_unix()).await?;
+        let entries = self.store.ledger(&account.0).await?;
+        self.period_state_of(account, row.name, changes, regions, spend_cap.as_ref(), &entries, now)
+    }
+
+    /// [`Engine::period_state`] from rows already read.
+    #[allow(clippy::too_many_arguments)]
+    fn period_state_of(
+        &self,
+        account: &AccountId,
+        name: String,
+        changes: Vec<TierChangeRow>,
+        regions: Vec<RegionCounters>,
+        spend_cap: Option<&crate::store::controls::SpendCapRow>,
+        entries: &[crate::store::LedgerRow],
+        now: DateTime<Utc>,
+    ) -> Result<PeriodState> {
+        let period = Period::containing(now);
         let tier = rating::tier_at(&changes, now)
             .ok_or_else(|| EngineError::CorruptRow { reason: format!("account {} has no tier", account.0) })?
             .to_owned();
@@ -28,15 +47,13 @@ impl Engine {
             .iter()
             .find(|c| c.effective_at > now.timestamp())
             .map(|c| ScheduledTierChange { tier: c.tier.clone(), effective_at: from_unix(c.effective_at) });
-        let regions = self.store.period_usage(&account.0, period.start_unix()).await?;
         let mut totals = rating::totals(&self.book, &regions)?;
         totals.refused_by_cap = rating::refused_in(&changes, &period, now);
-        totals.spend_cap = spend_cap::state_of(self.store.spend_cap(&account.0, period.start_unix()).await?.as_ref())?;
-        let entries = self.store.ledger(&account.0).await?;
-        let balance_cents = ledger::checked_balance(&account.0, &entries)?;
-        let paid_cents = ledger::paid_for_period(&entries, period.start_unix());
+        totals.spend_cap = spend_cap::state_of(spend_cap)?;
+        let balance_cents = ledger::checked_balance(&account.0, entries)?;
+        let paid_cents = ledger::paid_for_period(entries, period.start_unix());
         let shares = rating::base_fee_shares(&changes, &period, now);
-        Ok(PeriodState { name: row.name, tier, scheduled, period, regions, totals, balance_cents, paid_cents, shares, changes })
+        Ok(PeriodState { name, tier, scheduled, period, regions, totals, balance_cents, paid_cents, shares, changes })
     }
 
     pub(crate) fn rate(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<Bill> {
@@ -47,11 +64,22 @@ impl Engine {
         Ok(self.book.rate(tier, &totals.usage(), &options)?)
     }
 
+    /// [`Engine::rate`]'s money figures alone (see [`PriceBook::rate_totals`]).
+    pub(crate) fn rate_totals(&self, tier: &str, totals: &UsageTotals, credit_cents: i64, state: &PeriodState) -> Result<BillTotals> {
+        let credit_balance = if credit_cents == 0 { Decimal::ZERO } else { ledger::from_cents(credit_cents) };
+        let options = state.period.rate_options(credit_balance, state.shares.clone());
+        Ok(self.book.rate_totals(tier, &totals.usage(), &options)?)
+    }
+
     /// The bill to date (what is left to invoice) and the projected bill at period end.
     pub async fn bill_to_date(&self, account: &AccountId, now: DateTime<Utc>) -> Result<BillToDate> {
-        let s = self.period_state(account, now).await?;
+        // The period's state and what the projection reads come from one snapshot.
+        let period = Period::containing(now);
+        let reads = self.store.bill_reads(&account.0, period.start_unix(), period.end.timestamp()).await?.ok_or(EngineError::NotFound)?;
+        let s =
+            self.period_state_of(account, reads.account.name, reads.changes, reads.usage, reads.spend_cap.as_ref(), &reads.ledger, now)?;
         let bill = self.rate(&s.tier, &s.totals, s.paid_cents, &s)?;
-        let (basis, projected_totals) = self.projection(account, &s, now).await?;
+        let (basis, projected_totals) = self.projection_from(account, &s, reads.first_usage_hour, reads.spend_cap_cents, now).await?;
         let projected = self.rate(&s.tier, &projected_totals, s.paid_cents + s.balance_cents, &s)?;
         Ok(BillToDate {
             as_of: now,

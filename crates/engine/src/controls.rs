@@ -125,16 +125,9 @@ impl Engine {
         }
     }
 
-    /// Works out the budget alerts of the accounts among `account_ids` that have a budget,
-    /// after their usage changed. A failure is logged: the next batch or read does it again.
-    pub(crate) async fn follow_up_budgets(&self, account_ids: &[&str], now: DateTime<Utc>) {
-        let budgeted = match self.store.accounts_with_budget(account_ids).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "finding accounts with a budget after a batch failed; their alerts wait for the next batch");
-                return;
-            }
-        };
+    /// Works out the budget alerts of `budgeted` (accounts with a budget) after their usage
+    /// changed. A failure is logged: the next batch or read does it again.
+    pub(crate) async fn follow_up_budgeted(&self, budgeted: Vec<String>, now: DateTime<Utc>) {
         for account_id in budgeted {
             let forecasts = {
                 let mut last = self.forecasts_checked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -164,7 +157,7 @@ impl Engine {
         now: DateTime<Utc>,
         with_forecasts: bool,
     ) -> Result<BudgetStatus> {
-        let spend = self.rate(&s.tier, &s.totals, 0, s)?.cost();
+        let spend = self.rate_totals(&s.tier, &s.totals, 0, s)?.cost();
         let mut alerts = Vec::new();
         let mut forecasts = Vec::new();
         let alert = |kind: &str, key: String, message: String| AlertRow {
@@ -251,7 +244,7 @@ impl Engine {
         projected
             .into_iter()
             .map(|(basis, totals, short_history)| {
-                let projected_cost = self.rate(&s.tier, &totals, 0, s)?.cost();
+                let projected_cost = self.rate_totals(&s.tier, &totals, 0, s)?.cost();
                 let reaches_budget_on = self.reaches_budget_on(s, &totals, budget, now)?;
                 Ok(Forecast { forecast: BudgetForecast { basis, projected_cost, reaches_budget_on }, short_history })
             })
@@ -274,7 +267,7 @@ impl Engine {
             let end = (day + Duration::days(1)).min(s.period.end);
             let elapsed = (end - now).num_seconds().max(0);
             let totals = if total <= 0 { s.totals.clone() } else { between(&s.totals, projected, elapsed, total)? };
-            if self.rate(&s.tier, &totals, 0, s)?.cost() >= budget {
+            if self.rate_totals(&s.tier, &totals, 0, s)?.cost() >= budget {
                 return Ok(Some(day.date_naive()));
             }
             if end >= s.period.end {

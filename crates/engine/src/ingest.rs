@@ -12,7 +12,7 @@ use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::spend_cap;
-use crate::store::controls::CapContext;
+use crate::store::controls::{CapContext, FollowUps};
 use crate::store::{Counters, IngestDecision, IngestStored, NoticeRow, PreparedBatch, RecordRow, RegionCounters};
 use crate::token;
 use crate::validate::{self, ACCOUNT_ID_CHARS_MAX};
@@ -223,40 +223,55 @@ impl Engine {
         let stored = detached(async move { store.ingest(&prepared, &decide).await }).await?;
         // The hourly sums just queued are rolled up by the background task right away.
         self.rollups.wake.notify_one();
-        let (json, replayed) = match stored {
-            IngestStored::Fresh(j) => (j, false),
-            IngestStored::Replayed(j) => (j, true),
+        let (json, replayed, follow_ups) = match stored {
+            IngestStored::Fresh { receipt_json, follow_ups } => (receipt_json, false, Some(follow_ups)),
+            IngestStored::Replayed(j) => (j, true, None),
         };
         let receipt: IngestReceipt =
             serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored receipt: {e}") })?;
-        // Credit pays new overage right away. A replay settles too, which also finishes the
-        // work of an attempt that crashed after its commit. Only accounts with a ledger can
-        // have credit to spend or to return.
-        let with_packs: Vec<&str> = receipt
-            .accounts
-            .iter()
-            .filter(|a| self.book.tier(&a.tier).is_some_and(|t| t.credit_packs))
-            .map(|a| a.account_id.as_str())
-            .collect();
         //
         // The batch has committed: a failure here must not answer it with an error, or the
         // node would never get its acknowledgement for a batch that counts. Settlement is
         // idempotent and redone by the account's next batch, purchase or tier change.
-        match self.store.accounts_with_ledger(&with_packs).await {
-            Ok(accounts) => {
-                for account_id in accounts {
-                    if let Err(e) = self.settle_credits(&AccountId(account_id.clone()), now).await {
-                        tracing::warn!(account_id, batch_id = %receipt.batch_id, error = %e,
-                            "settling credit after a committed batch failed; it is redone on the account's next write");
-                    }
-                }
+        let follow_ups = match follow_ups {
+            Some(f) => f,
+            // A replay was never decided here: look the accounts up as the first attempt did.
+            None => self.follow_ups_of(&receipt).await,
+        };
+        // Credit pays new overage right away. A replay settles too, which also finishes the
+        // work of an attempt that crashed after its commit. Only accounts whose tier holds
+        // credit packs and that have a ledger (or automatic top-up) have credit to spend or
+        // to return.
+        let tier_of: BTreeMap<&str, &str> = receipt.accounts.iter().map(|a| (a.account_id.as_str(), a.tier.as_str())).collect();
+        for account_id in &follow_ups.settle {
+            let with_packs = tier_of.get(account_id.as_str()).and_then(|t| self.book.tier(t)).is_some_and(|t| t.credit_packs);
+            if !with_packs {
+                continue;
             }
-            Err(e) => tracing::warn!(batch_id = %receipt.batch_id, error = %e,
-                "finding accounts to settle after a committed batch failed; settlement is redone on their next write"),
+            if let Err(e) = self.settle_credits(&AccountId(account_id.clone()), now).await {
+                tracing::warn!(account_id, batch_id = %receipt.batch_id, error = %e,
+                    "settling credit after a committed batch failed; it is redone on the account's next write");
+            }
         }
-        let touched: Vec<&str> = receipt.accounts.iter().map(|a| a.account_id.as_str()).collect();
-        self.follow_up_budgets(&touched, now).await;
+        self.follow_up_budgeted(follow_ups.budgeted, now).await;
         Ok(Ingested { receipt, replayed })
+    }
+
+    /// The accounts of a replayed batch to follow up, looked up after the fact. A failed
+    /// lookup is logged and follows up none: their next batch or read does it.
+    async fn follow_ups_of(&self, receipt: &IngestReceipt) -> FollowUps {
+        let ids: Vec<&str> = receipt.accounts.iter().map(|a| a.account_id.as_str()).collect();
+        let settle = self.store.accounts_with_ledger(&ids).await.unwrap_or_else(|e| {
+            tracing::warn!(batch_id = %receipt.batch_id, error = %e,
+                "finding accounts to settle after a committed batch failed; settlement is redone on their next write");
+            Vec::new()
+        });
+        let budgeted = self.store.accounts_with_budget(&ids).await.unwrap_or_else(|e| {
+            tracing::warn!(batch_id = %receipt.batch_id, error = %e,
+                "finding accounts with a budget after a batch failed; their alerts wait for the next batch");
+            Vec::new()
+        });
+        FollowUps { settle, budgeted }
     }
 
     /// Writes telemetry records to the usage log only: no batch claim, no rollups, no

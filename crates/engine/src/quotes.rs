@@ -42,9 +42,24 @@ impl Engine {
         s: &PeriodState,
         now: DateTime<Utc>,
     ) -> Result<(ProjectionBasis, UsageTotals)> {
+        let first = self.store.first_usage_hour(&account.0, s.period.end.timestamp()).await?;
+        let holds = s.totals.spend_cap.as_ref().is_some_and(|c| c.holds());
+        let cap = if holds { None } else { self.store.controls(&account.0).await?.and_then(|c| c.spend_cap_cents) };
+        self.projection_from(account, s, first, cap, now).await
+    }
+
+    /// [`Engine::projection`] from the first usage hour before the period's end and the
+    /// account's spend cap setting, already read.
+    pub(crate) async fn projection_from(
+        &self,
+        account: &AccountId,
+        s: &PeriodState,
+        mut first: Option<i64>,
+        spend_cap_cents: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(ProjectionBasis, UsageTotals)> {
         let before = s.period.end.timestamp();
         let used = s.totals != UsageTotals::default();
-        let mut first = self.store.first_usage_hour(&account.0, before).await?;
         if first.is_none() && used {
             // Usage is counted in the ingest transaction and rolled up just after the answer:
             // catch up so the first usage hour is known.
@@ -60,7 +75,7 @@ impl Engine {
         // cap not reached yet stops the projection where it would be.
         totals.spend_cap = s.totals.spend_cap.clone();
         let holds = totals.spend_cap.as_ref().is_some_and(|c| c.holds());
-        let cap = if holds { None } else { self.store.controls(&account.0).await?.and_then(|c| c.spend_cap_cents) };
+        let cap = if holds { None } else { spend_cap_cents };
         if let Some(cap_cents) = cap {
             totals = crate::spend_cap::projected_under_cap(&self.book, s, &totals, ledger::from_cents(cap_cents), now)?;
         }
@@ -184,7 +199,7 @@ impl Engine {
         // with usage growing linearly from the totals to the projection.
         let overage_at = |usage: &Usage| -> Result<Decimal> {
             let options = s.period.rate_options(Decimal::ZERO, s.shares.clone());
-            Ok(self.book.rate(&s.tier, usage, &options)?.overage_total)
+            Ok(self.book.rate_totals(&s.tier, usage, &options)?.overage_total)
         };
         let (totals, end) = (s.totals.usage(), projected.usage());
         let overage_now = overage_at(&totals)?;

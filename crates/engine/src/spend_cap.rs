@@ -46,7 +46,7 @@ pub(crate) fn spend(
 ) -> Result<Decimal> {
     let tier = tier_in_effect(book, changes, now)?;
     let options = period.rate_options(Decimal::ZERO, rating::base_fee_shares(changes, period, now));
-    Ok(book.rate(&tier.name, &totals.usage(), &options)?.cost())
+    Ok(book.rate_totals(&tier.name, &totals.usage(), &options)?.cost())
 }
 
 /// The tier of `book` in effect at `now`.

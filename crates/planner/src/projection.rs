@@ -279,7 +279,7 @@ pub fn simulate(book: &PriceBook, tier: &str, routes: &[Contribution], uncertain
             egress_bytes: whole(sum.billable_egress_bytes)?,
             compute_seconds: whole(sum.compute_seconds)?,
         };
-        totals.push(book.rate(tier, &usage, &RateOptions::default())?.total);
+        totals.push(book.rate_totals(tier, &usage, &RateOptions::default())?.total);
     }
     totals.sort_unstable();
     Ok(BillRange { samples, p50: nearest_rank(&totals, 50), p90: nearest_rank(&totals, 90), min: totals[0], max: totals[totals.len() - 1] })

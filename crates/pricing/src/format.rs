@@ -14,34 +14,124 @@ use crate::meter::Meter;
 ///
 /// This is the only rounding on a money path: each bill line goes through it exactly once.
 pub fn round_to_cents(amount: Decimal) -> Decimal {
-    let mut cents = amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let mut cents = round_dp(amount, 2, RoundingStrategy::MidpointAwayFromZero);
     cents.rescale(2);
     cents
 }
 
+/// `value.round_dp_with_strategy(places, strategy)`, the same value with the same scale and
+/// sign, computed on 64 bits for the common case: a positive value whose mantissa fits them,
+/// rounded half away from zero or toward zero. Every other case goes to `rust_decimal`.
+pub(crate) fn round_dp(value: Decimal, places: u32, strategy: RoundingStrategy) -> Decimal {
+    let scale = value.scale();
+    if scale <= places {
+        return value;
+    }
+    let away = match strategy {
+        RoundingStrategy::MidpointAwayFromZero => true,
+        RoundingStrategy::ToZero => false,
+        _ => return value.round_dp_with_strategy(places, strategy),
+    };
+    let (Ok(mantissa), false) = (u64::try_from(value.mantissa()), value.is_sign_negative()) else {
+        return value.round_dp_with_strategy(places, strategy);
+    };
+    // A mantissa under 2^64 has at most 20 digits, so a divisor past 10^19 leaves zero.
+    let Some(divisor) = 10u64.checked_pow(scale - places) else {
+        return value.round_dp_with_strategy(places, strategy);
+    };
+    let (quotient, remainder) = (mantissa / divisor, mantissa % divisor);
+    // Half away from zero: a remainder of at least half the divisor rounds up. The doubled
+    // remainder is compared as a u128 so it cannot overflow.
+    let up = away && u128::from(remainder) * 2 >= u128::from(divisor);
+    Decimal::from_i128_with_scale(i128::from(quotient) + i128::from(up), places)
+}
+
 /// `$1,234.50` for an amount already rounded to cents (`-$3.00` for a negative one).
 pub fn money(amount: Decimal) -> String {
-    let sign = if amount.is_sign_negative() && !amount.is_zero() { "-" } else { "" };
+    let mut out = String::with_capacity(16);
+    push_money(&mut out, amount);
+    out
+}
+
+/// Appends [`money`]'s text to `out`, so a line's explanation is written into one buffer.
+pub(crate) fn push_money(out: &mut String, amount: Decimal) {
+    if amount.is_sign_negative() && !amount.is_zero() {
+        out.push('-');
+    }
+    out.push('$');
+    // At least two places, where the mantissa can hold them (`rescale` keeps what fits).
     let mut abs = amount.abs();
     abs.rescale(abs.scale().max(2));
-    format!("{sign}${}", group_thousands(&abs.to_string()))
+    push_grouped(out, abs.mantissa().unsigned_abs(), abs.scale());
 }
 
 /// A quantity with thousands separators and no trailing zeros: `2,000,000`, `52.5`.
 pub fn quantity(value: Decimal) -> String {
-    let text = value.normalize().to_string();
-    let (sign, digits) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
-    };
-    format!("{sign}{}", group_thousands(digits))
+    let mut out = String::with_capacity(16);
+    push_quantity(&mut out, value);
+    out
+}
+
+/// Appends [`quantity`]'s text to `out`.
+pub(crate) fn push_quantity(out: &mut String, value: Decimal) {
+    // `normalize` strips trailing zeros and gives zero a positive sign ("0", never "-0").
+    let value = value.normalize();
+    if value.is_sign_negative() {
+        out.push('-');
+    }
+    push_grouped(out, value.mantissa().unsigned_abs(), value.scale());
+}
+
+/// Appends `mantissa` x 10^-`scale` as decimal text: every fractional digit the scale holds,
+/// at least one integer digit, and a comma between each group of three integer digits.
+fn push_grouped(out: &mut String, mantissa: u128, scale: u32) {
+    // A Decimal has at most 29 digits and a scale of at most 28; 40 digits hold any of them.
+    let mut digits = [b'0'; 40];
+    let mut len = 0;
+    // Most quantities fit 64 bits, whose division by ten is a multiplication.
+    let mut rest = mantissa;
+    while rest > u128::from(u64::MAX) && len < digits.len() {
+        digits[len] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
+    }
+    let mut rest = rest as u64;
+    while rest > 0 && len < digits.len() {
+        digits[len] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        len += 1;
+    }
+    let scale = scale as usize;
+    // Leading zeros of the fraction, and the "0" before the point, are already in the buffer.
+    let len = len.max(scale + 1).min(digits.len());
+    let int_len = len - scale;
+    out.reserve(len + int_len / 3 + 1);
+    for i in 0..int_len {
+        if i > 0 && (int_len - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(char::from(digits[len - 1 - i]));
+    }
+    if scale > 0 {
+        out.push('.');
+        for i in int_len..len {
+            out.push(char::from(digits[len - 1 - i]));
+        }
+    }
 }
 
 /// A quantity rounded half away from zero to at most `places` decimal places, with thousands
 /// separators and no trailing zeros: `quantity_to(16.3368240864, 2)` is `16.34`,
 /// `quantity_to(175341.728, 0)` is `175,342`.
 pub fn quantity_to(value: Decimal, places: u32) -> String {
-    quantity(value.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero))
+    let mut out = String::with_capacity(16);
+    push_quantity_to(&mut out, value, places);
+    out
+}
+
+/// Appends [`quantity_to`]'s text to `out`.
+pub(crate) fn push_quantity_to(out: &mut String, value: Decimal, places: u32) {
+    push_quantity(out, round_dp(value, places, RoundingStrategy::MidpointAwayFromZero));
 }
 
 /// Decimal places a person reads a meter's quantity at: whole requests; GB and seconds to
@@ -57,6 +147,11 @@ pub fn meter_places(meter: Meter) -> u32 {
 /// `175,342` requests, `16.34` GB, `1,200.5` seconds.
 pub fn meter_quantity(meter: Meter, value: Decimal) -> String {
     quantity_to(value, meter_places(meter))
+}
+
+/// Appends [`meter_quantity`]'s text to `out`.
+pub(crate) fn push_meter_quantity(out: &mut String, meter: Meter, value: Decimal) {
+    push_quantity_to(out, value, meter_places(meter));
 }
 
 /// What `tier` includes of `meter` each period: `1,000,000`, `100 GB`, `3,600 seconds`, or
@@ -103,25 +198,6 @@ pub fn signed_percent(value_percent: Decimal, places: u32) -> String {
     }
 }
 
-fn group_thousands(digits: &str) -> String {
-    let (int, frac) = match digits.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (digits, None),
-    };
-    let mut out = String::with_capacity(digits.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(frac) = frac {
-        out.push('.');
-        out.push_str(frac);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +235,65 @@ mod tests {
         assert_eq!(meter_quantity(Meter::Compute, d("1200.5")), "1,200.5");
         assert_eq!(meter_quantity(Meter::Egress, d("60")), "60");
         assert_eq!(quantity_to(d("0.125"), 2), "0.13");
+    }
+
+    /// The text forms as they were first written (through `to_string`), which the digit
+    /// writer must give exactly.
+    fn grouped_as_written(digits: &str) -> String {
+        let (int, frac) = match digits.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (digits, None),
+        };
+        let mut out = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if let Some(frac) = frac {
+            out.push('.');
+            out.push_str(frac);
+        }
+        out
+    }
+
+    fn arb_decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (any::<i64>(), 0u32..=28).prop_map(|(m, s)| Decimal::new(m, s)),
+            (any::<i128>(), 0u32..=28).prop_map(|(m, s)| Decimal::from_i128_with_scale(m % 79_228_162_514_264_337_593_543_950_335, s)),
+            (0i64..1_000_000, 0u32..=6).prop_map(|(m, s)| Decimal::new(m, s)),
+            (0u32..=28).prop_map(|s| {
+                let mut z = Decimal::new(0, s);
+                z.set_sign_negative(true);
+                z
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_are_written_as_to_string_would(value in arb_decimal()) {
+            let normal = value.normalize().to_string();
+            let (sign, digits) = normal.strip_prefix('-').map_or(("", normal.as_str()), |d| ("-", d));
+            proptest::prop_assert_eq!(quantity(value), format!("{sign}{}", grouped_as_written(digits)));
+            let sign = if value.is_sign_negative() && !value.is_zero() { "-" } else { "" };
+            let mut abs = value.abs();
+            abs.rescale(abs.scale().max(2));
+            proptest::prop_assert_eq!(money(value), format!("{sign}${}", grouped_as_written(&abs.to_string())));
+        }
+
+        #[test]
+        fn rounding_on_64_bits_is_rust_decimals(value in arb_decimal(), places in 0u32..=28) {
+            for strategy in [RoundingStrategy::MidpointAwayFromZero, RoundingStrategy::ToZero, RoundingStrategy::MidpointNearestEven] {
+                let ours = round_dp(value, places, strategy);
+                let theirs = value.round_dp_with_strategy(places, strategy);
+                // Debug shows the scale and the sign of a zero, so both must match too.
+                proptest::prop_assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+                proptest::prop_assert_eq!(ours.is_sign_negative(), theirs.is_sign_negative());
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{meter_quantity, money, quantity, round_to_cents};
+use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_dp, round_to_cents};
+use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
@@ -164,6 +165,17 @@ impl Bill {
         self.base_fee + self.overage_total
     }
 
+    /// The bill's money figures.
+    pub fn totals(&self) -> BillTotals {
+        BillTotals {
+            base_fee: self.base_fee,
+            overage_total: self.overage_total,
+            credits_applied: self.credits_applied,
+            total: self.total,
+            capped: self.capped,
+        }
+    }
+
     /// The highest threshold any meter has reached, with that meter.
     pub fn highest_threshold(&self) -> Option<(Meter, u32)> {
         self.utilization.iter().filter_map(|(m, u)| u.thresholds_crossed.last().map(|t| (*m, *t))).max_by_key(|(_, t)| *t)
@@ -172,29 +184,52 @@ impl Bill {
     /// Checks the bill's own arithmetic; rating asserts it before returning.
     /// Every money field must have exactly two decimal places, and the sums must hold.
     pub fn is_consistent(&self) -> bool {
-        let lines = checked_sum(self.lines.iter().map(|l| l.amount));
-        let base = checked_sum(self.base_fee_lines.iter().map(|l| l.amount));
-        let total = self.base_fee.checked_add(self.overage_total).and_then(|c| c.checked_sub(self.credits_applied));
-        let cents = self
-            .lines
-            .iter()
-            .map(|l| l.amount)
-            .chain(self.base_fee_lines.iter().map(|l| l.amount))
-            .chain([self.base_fee, self.overage_total, self.credits_applied, self.total])
-            .all(|a| a.scale() == 2);
-        cents
-            && lines == Some(self.overage_total)
-            && base == Some(self.base_fee)
-            && self.credits_applied >= Decimal::ZERO
-            && self.credits_applied <= self.overage_total
-            && total == Some(self.total)
+        figures_hold(self.lines.iter().map(|l| l.amount), self.base_fee_lines.iter().map(|l| l.amount), &self.totals())
+    }
+}
+
+/// A bill's arithmetic from its line amounts, base fee amounts and totals: every amount in
+/// cents, the sums, and credit within the overage. [`Bill::is_consistent`] and
+/// [`PriceBook::rate_totals`] check the same property.
+fn figures_hold(lines: impl Iterator<Item = Decimal> + Clone, base: impl Iterator<Item = Decimal> + Clone, t: &BillTotals) -> bool {
+    let lines_sum = checked_sum(lines.clone());
+    let base_sum = checked_sum(base.clone());
+    let total = t.base_fee.checked_add(t.overage_total).and_then(|c| c.checked_sub(t.credits_applied));
+    let cents = lines.chain(base).chain([t.base_fee, t.overage_total, t.credits_applied, t.total]).all(|a| a.scale() == 2);
+    cents
+        && lines_sum == Some(t.overage_total)
+        && base_sum == Some(t.base_fee)
+        && t.credits_applied >= Decimal::ZERO
+        && t.credits_applied <= t.overage_total
+        && total == Some(t.total)
+}
+
+/// The money figures of a bill, as [`PriceBook::rate_totals`] works them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BillTotals {
+    /// The tier's base fee for the period (prorated shares summed), in dollars and cents.
+    pub base_fee: Decimal,
+    /// Sum of the rounded meter lines.
+    pub overage_total: Decimal,
+    /// Burst credit paid toward the overage: at most the overage and the balance offered.
+    pub credits_applied: Decimal,
+    /// base_fee + overage_total - credits_applied.
+    pub total: Decimal,
+    /// Some usage went past a hard cap.
+    pub capped: bool,
+}
+
+impl BillTotals {
+    /// What the period costs before credit, as [`Bill::cost`].
+    pub fn cost(&self) -> Decimal {
+        self.base_fee + self.overage_total
     }
 }
 
 impl PriceBook {
     /// Rates `usage` on tier `tier_name`.
     pub fn rate(&self, tier_name: &str, usage: &Usage, options: &RateOptions) -> Result<Bill, RateError> {
-        let tier = self.tier(tier_name).ok_or_else(|| RateError::UnknownTier { tier: tier_name.to_owned(), known: self.tier_names() })?;
+        let tier = self.rated_tier(tier_name)?;
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
         let base_fee_lines = self.base_fee_lines(tier, &options.base_fee_shares, options.period_month)?;
@@ -203,21 +238,14 @@ impl PriceBook {
         let mut lines = Vec::with_capacity(Meter::ALL.len());
         let mut utilization = BTreeMap::new();
         for meter in Meter::ALL {
-            let used = usage.quantity(meter);
+            let used = line_quantity(usage, meter);
             lines.push(rate_line(tier, meter, used)?);
             if let Some(u) = utilization_of(used, tier.included.get(meter))? {
                 utilization.insert(meter, u);
             }
         }
         let overage_total = sum_cents(lines.iter().map(|l| l.amount))?;
-        // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
-        // (a zero balance reads "0.00", never "0").
-        let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
-        let total = base_fee
-            .checked_add(overage_total)
-            .and_then(|c| c.checked_sub(credits_applied))
-            .map(round_to_cents)
-            .ok_or(RateError::Overflow)?;
+        let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
         let bill = Bill {
             tier: tier.name.clone(),
             currency: self.currency.clone(),
@@ -234,17 +262,73 @@ impl PriceBook {
         Ok(bill)
     }
 
+    /// The money of the bill [`PriceBook::rate`] gives, to the cent, without its lines' text:
+    /// for callers that rate many times and keep only the amounts (projection samples, a
+    /// what-if over a fleet, spend against a budget or a cap). The same arguments are
+    /// refused with the same errors, and the figures are worked out by the same code as the
+    /// bill's, so `rate_totals(..)` equals `rate(..).totals()`.
+    pub fn rate_totals(&self, tier_name: &str, usage: &Usage, options: &RateOptions) -> Result<BillTotals, RateError> {
+        let tier = self.rated_tier(tier_name)?;
+        check_usage(usage)?;
+        let credit_balance = check_credit(options.credit_balance)?;
+        // Every share is checked before the sum, as the bill's lines are.
+        let base_amounts: Vec<Decimal> = if options.base_fee_shares.is_empty() {
+            vec![whole_base_fee(tier)?]
+        } else {
+            options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<_, RateError>>()?
+        };
+        let base_fee = sum_cents(base_amounts.iter().copied())?;
+        let mut amounts = [Decimal::ZERO; 3];
+        let mut capped = false;
+        for (slot, meter) in amounts.iter_mut().zip(Meter::ALL) {
+            let used = line_quantity(usage, meter);
+            let charge = line_charge(tier, meter, used)?;
+            // Rating refuses what the utilization figures cannot hold; so does this.
+            check_utilization(used, tier.included.get(meter))?;
+            *slot = charge.amount;
+            capped |= charge.capped;
+        }
+        let overage_total = sum_cents(amounts.into_iter())?;
+        let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
+        let totals = BillTotals { base_fee, overage_total, credits_applied, total, capped };
+        assert!(figures_hold(amounts.into_iter(), base_amounts.into_iter(), &totals), "bill arithmetic broke: {totals:?}");
+        Ok(totals)
+    }
+
+    fn rated_tier(&self, tier_name: &str) -> Result<&Tier, RateError> {
+        self.tier(tier_name).ok_or_else(|| RateError::UnknownTier { tier: tier_name.to_owned(), known: self.tier_names() })
+    }
+
+    /// A share's tier, that tier's base fee, and the share's amount rounded to the cent.
+    fn share_amount(&self, share: &BaseFeeShare) -> Result<(&Tier, Decimal, Decimal), RateError> {
+        if share.period_days == 0 || share.days > share.period_days {
+            return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
+        }
+        let t = self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier { tier: share.tier.clone(), known: self.tier_names() })?;
+        let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
+        let exact = fee
+            .checked_mul(Decimal::from(share.days))
+            .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
+            .ok_or(RateError::Overflow)?;
+        Ok((t, fee, round_to_cents(exact)))
+    }
+
     fn base_fee_lines(&self, tier: &Tier, shares: &[BaseFeeShare], period_month: Option<u32>) -> Result<Vec<BaseFeeLine>, RateError> {
         if shares.is_empty() {
-            let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
-            let amount = round_to_cents(fee);
+            let amount = whole_base_fee(tier)?;
             return Ok(vec![BaseFeeLine {
                 label: whole_period_label(),
                 tier: tier.name.clone(),
                 days: 0,
                 period_days: 0,
                 amount,
-                explanation: format!("{} base fee {}", tier.display_name(), money(amount)),
+                explanation: {
+                    let mut text = String::with_capacity(EXPLANATION_CAPACITY);
+                    text.push_str(tier.display_name());
+                    text.push_str(" base fee ");
+                    push_money(&mut text, amount);
+                    text
+                },
             }]);
         }
         // Shares follow each other through the period in order, the first from day 1.
@@ -252,17 +336,7 @@ impl PriceBook {
         shares
             .iter()
             .map(|share| {
-                if share.period_days == 0 || share.days > share.period_days {
-                    return Err(RateError::BadProration { days: share.days, period_days: share.period_days });
-                }
-                let t =
-                    self.tier(&share.tier).ok_or_else(|| RateError::UnknownTier { tier: share.tier.clone(), known: self.tier_names() })?;
-                let fee = t.base_fee.ok_or_else(|| RateError::Negotiated { tier: t.name.clone() })?;
-                let exact = fee
-                    .checked_mul(Decimal::from(share.days))
-                    .and_then(|x| x.checked_div(Decimal::from(share.period_days)))
-                    .ok_or(RateError::Overflow)?;
-                let amount = round_to_cents(exact);
+                let (t, fee, amount) = self.share_amount(share)?;
                 let label = share_label(t.display_name(), first_day, share.days, share.period_days, period_month);
                 first_day = first_day.saturating_add(share.days);
                 Ok(BaseFeeLine {
@@ -283,6 +357,22 @@ impl PriceBook {
             })
             .collect()
     }
+}
+
+/// The base fee of a whole period on `tier`, rounded to the cent.
+fn whole_base_fee(tier: &Tier) -> Result<Decimal, RateError> {
+    let fee = tier.base_fee.ok_or_else(|| RateError::Negotiated { tier: tier.name.clone() })?;
+    Ok(round_to_cents(fee))
+}
+
+/// The credit applied and the total: credit pays overage only, never more than the balance.
+fn apply_credit(base_fee: Decimal, overage_total: Decimal, credit_balance: Decimal) -> Result<(Decimal, Decimal), RateError> {
+    // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
+    // (a zero balance reads "0.00", never "0").
+    let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
+    let total =
+        base_fee.checked_add(overage_total).and_then(|c| c.checked_sub(credits_applied)).map(round_to_cents).ok_or(RateError::Overflow)?;
+    Ok((credits_applied, total))
 }
 
 fn check_usage(usage: &Usage) -> Result<(), RateError> {
@@ -324,68 +414,177 @@ fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
     amounts.try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
 }
 
-fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+/// Room for the longest explanation a line usually gets, so writing one allocates once.
+const EXPLANATION_CAPACITY: usize = 96;
+
+/// A meter's quantity in the unit bill lines use, as [`Usage::quantity`] gives it.
+fn line_quantity(usage: &Usage, meter: Meter) -> Decimal {
+    if meter != Meter::Egress {
+        return usage.quantity(meter);
+    }
+    // Bytes to GB divides by 10^9, which only moves the decimal point: the same value as
+    // the division, without one. A scale past the maximum falls back to dividing.
+    let mut gb = usage.egress_bytes;
+    match gb.set_scale(usage.egress_bytes.scale() + 9) {
+        Ok(()) => gb,
+        Err(_) => usage.egress_bytes / Decimal::from(BYTES_PER_GB),
+    }
+}
+
+/// What one meter's line charges: the figures of a [`BillLine`] without its text.
+struct LineCharge<'a> {
+    included: Option<Decimal>,
+    rate: Option<&'a OverageRate>,
+    overage: Decimal,
+    amount: Decimal,
+    capped: bool,
+}
+
+fn line_charge(tier: &Tier, meter: Meter, used: Decimal) -> Result<LineCharge<'_>, RateError> {
     let included = tier.included.get(meter);
-    let rate = tier.overage.get(meter).cloned();
-    let unit = meter.unit();
-    let overage = match (included, &rate) {
+    let rate = tier.overage.get(meter);
+    let overage = match (included, rate) {
         (Some(inc), _) => used.checked_sub(inc).ok_or(RateError::Overflow)?.max(Decimal::ZERO),
         // A priced meter with no quota: every unit is overage.
         (None, Some(_)) => used,
         (None, None) => Decimal::ZERO,
     };
-    let capped = tier.hard_cap && overage > Decimal::ZERO;
+    let capped = tier.hard_cap && is_positive(overage);
+    let amount = match (rate, capped) {
+        // Multiply before dividing so a price per 10,000 stays exact.
+        (Some(r), false) if is_positive(overage) => {
+            round_to_cents(overage.checked_mul(r.price).and_then(|x| divide_by_block(x, r.per)).ok_or(RateError::Overflow)?)
+        }
+        _ => round_to_cents(Decimal::ZERO),
+    };
+    Ok(LineCharge { included, rate, overage, amount, capped })
+}
+
+fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+    let LineCharge { included, rate, overage, amount, capped } = line_charge(tier, meter, used)?;
+    let unit = meter.unit();
     // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
     // cap refused can be recomputed from it; a line without overage charges nothing and reads
     // its quantities as everywhere else on a bill ("15.41 of 50 GB included").
-    let read = |value: Decimal| meter_quantity(meter, value);
-    let (amount, explanation) = match (&rate, capped) {
-        (_, true) => (
-            round_to_cents(Decimal::ZERO),
-            format!("{} {unit} past the {} {unit} included: capped, not billed", quantity(overage), quantity(included.unwrap_or_default())),
-        ),
-        (Some(r), false) if overage > Decimal::ZERO => {
-            // Multiply before dividing so a price per 10,000 stays exact.
-            let exact = overage.checked_mul(r.price).and_then(|x| x.checked_div(r.per)).ok_or(RateError::Overflow)?;
-            let amount = round_to_cents(exact);
-            let per = if r.per == Decimal::ONE { unit.trim_end_matches('s').to_owned() } else { format!("{} {unit}", quantity(r.per)) };
-            let past = match included {
-                Some(inc) => format!(" past the {} {unit} included", quantity(inc)),
-                None => String::new(),
-            };
-            (amount, format!("{} {unit}{past} x {} per {per} = {}", quantity(overage), money(r.price), money(amount)))
+    // The explanation is written piece by piece into one buffer: rating runs on every bill
+    // read and projection sample, and formatting was most of its cost.
+    let mut text = String::with_capacity(EXPLANATION_CAPACITY);
+    match (rate, capped) {
+        (_, true) => {
+            // "{overage} {unit} past the {included} {unit} included: capped, not billed"
+            push_quantity(&mut text, overage);
+            push_words(&mut text, &[" ", unit, " past the "]);
+            push_quantity(&mut text, included.unwrap_or_default());
+            push_words(&mut text, &[" ", unit, " included: capped, not billed"]);
         }
-        _ => (
-            round_to_cents(Decimal::ZERO),
+        (Some(r), false) if is_positive(overage) => {
+            // "{overage} {unit}[ past the {included} {unit} included] x {price} per {per} = {amount}"
+            push_quantity(&mut text, overage);
+            push_words(&mut text, &[" ", unit]);
+            if let Some(inc) = included {
+                text.push_str(" past the ");
+                push_quantity(&mut text, inc);
+                push_words(&mut text, &[" ", unit, " included"]);
+            }
+            text.push_str(" x ");
+            push_money(&mut text, r.price);
+            text.push_str(" per ");
+            if r.per == Decimal::ONE {
+                text.push_str(unit.trim_end_matches('s'));
+            } else {
+                push_quantity(&mut text, r.per);
+                push_words(&mut text, &[" ", unit]);
+            }
+            text.push_str(" = ");
+            push_money(&mut text, amount);
+        }
+        _ => {
+            // "{used} of {included} {unit} included" or "{used} {unit}, not charged on this tier"
+            push_meter_quantity(&mut text, meter, used);
             match included {
-                Some(inc) => format!("{} of {} {unit} included", read(used), read(inc)),
-                None => format!("{} {unit}, not charged on this tier", read(used)),
-            },
-        ),
-    };
+                Some(inc) => {
+                    text.push_str(" of ");
+                    push_meter_quantity(&mut text, meter, inc);
+                    push_words(&mut text, &[" ", unit, " included"]);
+                }
+                None => push_words(&mut text, &[" ", unit, ", not charged on this tier"]),
+            }
+        }
+    }
     Ok(BillLine {
         meter,
         unit: unit.to_owned(),
         quantity: used.normalize(),
         included: included.map(|i| i.normalize()),
         overage: overage.normalize(),
-        rate,
+        rate: rate.cloned(),
         amount,
         capped,
-        explanation,
+        explanation: text,
     })
+}
+
+/// `value / per`, the same value `checked_div` gives: a block of one unit or of a power of
+/// ten (10,000 requests) only moves the decimal point, which is exact and much cheaper than
+/// dividing. Anything else, or a scale past the maximum, divides.
+fn divide_by_block(value: Decimal, per: Decimal) -> Option<Decimal> {
+    if per == Decimal::ONE {
+        return Some(value);
+    }
+    let places = match (per.scale(), u64::try_from(per.mantissa())) {
+        (0, Ok(m)) => power_of_ten(m),
+        _ => None,
+    };
+    let mut shifted = value;
+    match places {
+        Some(k) if shifted.set_scale(value.scale() + k).is_ok() => Some(shifted),
+        _ => value.checked_div(per),
+    }
+}
+
+/// `k` when `n` is 10^k.
+fn power_of_ten(mut n: u64) -> Option<u32> {
+    let mut k = 0;
+    while n >= 10 && n.is_multiple_of(10) {
+        n /= 10;
+        k += 1;
+    }
+    (n == 1).then_some(k)
+}
+
+/// Refuses what [`utilization_of`] refuses, without working the figures out when they
+/// cannot fail: with at least one unit included the ratio is no larger than the usage, which
+/// [`check_usage`] bounds far inside a decimal.
+fn check_utilization(used: Decimal, included: Option<Decimal>) -> Result<(), RateError> {
+    match included {
+        Some(inc) if inc >= Decimal::ONE => {
+            used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
+            inc.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
+            Ok(())
+        }
+        _ => utilization_of(used, included).map(|_| ()),
+    }
+}
+
+/// `value > 0`, without the general comparison's rescaling.
+fn is_positive(value: Decimal) -> bool {
+    !value.is_zero() && value.is_sign_positive()
+}
+
+fn push_words(text: &mut String, words: &[&str]) {
+    for w in words {
+        text.push_str(w);
+    }
 }
 
 fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result<Option<Utilization>, RateError> {
     let Some(included) = included.filter(|i| *i > Decimal::ZERO) else { return Ok(None) };
-    let ratio = used
-        .checked_div(included)
-        .ok_or(RateError::Overflow)?
-        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::ToZero)
-        .normalize();
+    let exact = used.checked_div(included).ok_or(RateError::Overflow)?;
+    let ratio = round_dp(exact, 4, rust_decimal::RoundingStrategy::ToZero).normalize();
     // Compare exactly (used x 100 >= included x threshold), not through the rounded ratio.
     let used_percent = used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
-    let mut thresholds_crossed = Vec::with_capacity(THRESHOLDS_PERCENT.len());
+    // Most meters cross no threshold: an empty list allocates nothing.
+    let mut thresholds_crossed = Vec::new();
     for t in THRESHOLDS_PERCENT {
         if used_percent >= included.checked_mul(Decimal::from(t)).ok_or(RateError::Overflow)? {
             thresholds_crossed.push(t);

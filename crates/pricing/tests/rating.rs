@@ -408,6 +408,33 @@ proptest! {
     }
 
     #[test]
+    fn money_figures_alone_are_the_bills_own(
+        requests in arb_magnitude(), egress in arb_magnitude(), compute in arb_magnitude(), credit in arb_magnitude(),
+        small in arb_usage(), included_gb in 0u64..1_000_000_000_000_000, per_places in 0u32..8, per_any in 1u64..30_000,
+        days in 0u32..40, tier in prop::sample::select(vec!["sandbox", "production", "scale", "enterprise", "gold"])) {
+        // Blocks of a power of ten and of any size, and any quota, beside the published terms.
+        let mut book = PriceBook::published().clone();
+        book.tiers[1].overage.requests.as_mut().unwrap().per = Decimal::from(10u64.pow(per_places));
+        book.tiers[2].overage.requests.as_mut().unwrap().per = Decimal::from(per_any);
+        book.tiers[2].included.egress_gb = Some(Decimal::new(included_gb as i64, 3));
+        let shares = vec![BaseFeeShare { tier: "production".into(), days, period_days: 30 }, BaseFeeShare { tier: tier.to_owned(), days: 3, period_days: 30 }];
+        for u in [Usage { requests, egress_bytes: egress, compute_seconds: compute }, small] {
+            for options in [
+                RateOptions { credit_balance: credit, ..RateOptions::default() },
+                RateOptions { credit_balance: Decimal::new(2500, 2), ..RateOptions::default() },
+                RateOptions { credit_balance: Decimal::ZERO, base_fee_shares: shares.clone(), period_month: Some(11) },
+            ] {
+                // Debug shows each figure's scale too: "19.00" and "19" would differ.
+                match (book.rate(tier, &u, &options), book.rate_totals(tier, &u, &options)) {
+                    (Ok(bill), Ok(totals)) => prop_assert_eq!(format!("{:?}", bill.totals()), format!("{totals:?}")),
+                    (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                    (a, b) => prop_assert!(false, "rate {a:?}, rate_totals {b:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn price_books_survive_parse_serialize_parse(base_cents in 0i64..1_000_000, price_cents in 0i64..10_000,
                                                  per in 1u64..1_000_000, included in 0u64..10_000_000) {
         let mut book = PriceBook::published().clone();

@@ -152,7 +152,7 @@ pub(crate) fn account_month(
         }));
     }
     let (totals, shares) = month_usage(book, account, period, at)?;
-    let bill = book.rate(tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares))?;
+    let bill = book.rate_totals(tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares))?;
     Ok(Some(AccountMonth {
         account: index,
         tier: tier.to_owned(),

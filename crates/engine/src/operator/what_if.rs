@@ -52,7 +52,7 @@ pub(crate) fn what_if(
             let Some(billed) = account_month(current, fleet, index, period, now)? else { continue };
             let at = judged_at(period, now);
             let (totals, shares) = month_usage(proposed, account, period, at)?;
-            let after = match proposed.rate(&billed.tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares)) {
+            let after = match proposed.rate_totals(&billed.tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares)) {
                 Ok(bill) => bill.cost(),
                 Err(RateError::UnknownTier { .. } | RateError::Negotiated { .. }) => {
                     unrated.push(account.id.clone());

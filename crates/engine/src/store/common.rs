@@ -207,6 +207,64 @@ macro_rules! impl_store {
                 Ok($crate::store::TierWrite::Written(plan.response_json))
             }
 
+            async fn bill_reads(
+                &self,
+                account_id: &str,
+                period_start: i64,
+                before: i64,
+            ) -> $crate::error::Result<Option<$crate::store::BillReads>> {
+                use sqlx::Row;
+                // One connection and one snapshot: the figures of one bill never mix two
+                // moments, and a busy pool is waited for once rather than seven times.
+                let mut tx = self.begin_read().await?;
+                let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM accounts WHERE id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                else {
+                    tx.commit().await?;
+                    return Ok(None);
+                };
+                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let rows = sqlx::query(
+                    "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
+                     WHERE account_id = $1 AND period_start = $2 ORDER BY region",
+                )
+                .bind(account_id)
+                .bind(period_start)
+                .fetch_all(&mut *tx)
+                .await?;
+                let usage = rows
+                    .iter()
+                    .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
+                    .collect::<$crate::error::Result<Vec<_>>>()?;
+                let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
+                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let ledger = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let first_usage_hour: Option<i64> =
+                    sqlx::query_scalar("SELECT MIN(hour) FROM usage_hourly_total WHERE account_id = $1 AND hour < $2")
+                        .bind(account_id)
+                        .bind(before)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let spend_cap_cents: Option<Option<i64>> =
+                    sqlx::query_scalar("SELECT spend_cap_cents FROM account_controls WHERE account_id = $1")
+                        .bind(account_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(Some($crate::store::BillReads {
+                    account: $crate::store::AccountRow { name },
+                    changes,
+                    usage,
+                    spend_cap,
+                    ledger,
+                    first_usage_hour,
+                    spend_cap_cents: spend_cap_cents.flatten(),
+                }))
+            }
+
             async fn ledger(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::LedgerRow>> {
                 let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&self.pool).await?;
                 rows.iter().map(ledger_row).collect()

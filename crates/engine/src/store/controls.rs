@@ -87,6 +87,17 @@ pub(crate) struct CapContext {
     pub changes: Vec<super::TierChangeRow>,
 }
 
+/// What happens after an ingest commits, for the accounts of the batch, read with the spend
+/// caps in the ingest's transaction: one look at the controls per batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FollowUps {
+    /// Accounts with a ledger or automatic top-up switched on, in id order: credit is settled
+    /// for them.
+    pub settle: Vec<String>,
+    /// Accounts with a budget, in id order: their alerts are worked out again.
+    pub budgeted: Vec<String>,
+}
+
 #[async_trait]
 pub(crate) trait ControlsStore: Send + Sync {
     /// The account's controls; `None` when it never set any.
@@ -240,23 +251,49 @@ macro_rules! impl_controls_store {
         /// The accounts among `account_ids` with a spend cap, each held until commit (in
         /// id order, as every writer that holds accounts takes them), with what deciding on
         /// the cap needs: read after the hold, so a concurrent change of the cap is seen
-        /// whole or not at all.
+        /// whole or not at all. Also answers, from the same lookup of the controls, which of
+        /// the accounts the ingest follows up after its commit.
         async fn hold_capped_accounts(
             tx: &mut sqlx::Transaction<'static, <$row as sqlx::Row>::Database>,
             account_ids: &[String],
             period_start: i64,
-        ) -> $crate::error::Result<std::collections::BTreeMap<String, $crate::store::controls::CapContext>> {
+        ) -> $crate::error::Result<(
+            std::collections::BTreeMap<String, $crate::store::controls::CapContext>,
+            $crate::store::controls::FollowUps,
+        )> {
+            use sqlx::Row;
             let mut capped: Vec<String> = Vec::new();
+            let mut settle = std::collections::BTreeSet::new();
+            let mut budgeted = std::collections::BTreeSet::new();
             for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
+                // One row per account with controls, and one per account with a ledger entry
+                // (found by the ledger's (account_id, sequence) key, one seek each).
                 let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                    "SELECT account_id FROM account_controls WHERE spend_cap_cents IS NOT NULL AND account_id IN (",
+                    "SELECT account_id, spend_cap_cents IS NOT NULL AS capped, budget_cents IS NOT NULL AS budgeted, \
+                     top_up_enabled AS settles FROM account_controls WHERE account_id IN (",
                 );
                 let mut list = q.separated(", ");
                 for id in chunk {
                     list.push_bind(id.as_str());
                 }
-                q.push(")");
-                capped.extend(q.build_query_scalar::<String>().fetch_all(&mut **tx).await?);
+                q.push(") UNION ALL SELECT a.id, FALSE, FALSE, TRUE FROM accounts a WHERE a.id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.as_str());
+                }
+                q.push(") AND EXISTS (SELECT 1 FROM ledger_entries l WHERE l.account_id = a.id)");
+                for r in q.build().fetch_all(&mut **tx).await? {
+                    let account_id: String = r.try_get(0)?;
+                    if r.try_get::<bool, _>(1)? {
+                        capped.push(account_id.clone());
+                    }
+                    if r.try_get::<bool, _>(2)? {
+                        budgeted.insert(account_id.clone());
+                    }
+                    if r.try_get::<bool, _>(3)? {
+                        settle.insert(account_id);
+                    }
+                }
             }
             capped.sort_unstable();
             let mut found = std::collections::BTreeMap::new();
@@ -272,7 +309,11 @@ macro_rules! impl_controls_store {
                 let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
                 found.insert(account_id, $crate::store::controls::CapContext { cap_cents, row, changes });
             }
-            Ok(found)
+            let follow_ups = $crate::store::controls::FollowUps {
+                settle: settle.into_iter().collect(),
+                budgeted: budgeted.into_iter().collect(),
+            };
+            Ok((found, follow_ups))
         }
 
         fn controls_row(r: &$row) -> $crate::error::Result<$crate::store::controls::ControlsRow> {

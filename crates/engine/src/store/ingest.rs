@@ -105,7 +105,7 @@ macro_rules! impl_ingest_store {
                     .await?;
                 // Accounts with a spend cap are held before their usage rows, in the order a
                 // change of the controls takes them, so the two never wait on each other.
-                let caps = hold_capped_accounts(&mut tx, &b.accounts, b.current_period_start).await?;
+                let (caps, follow_ups) = hold_capped_accounts(&mut tx, &b.accounts, b.current_period_start).await?;
                 Self::upsert_period(&mut tx, &b.period).await?;
                 // The periods the batch adds to (the open one, and the one before it in its
                 // grace hour): their totals with the batch are checked against the period
@@ -175,7 +175,7 @@ macro_rules! impl_ingest_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok($crate::store::IngestStored::Fresh(decision.receipt_json))
+                Ok($crate::store::IngestStored::Fresh { receipt_json: decision.receipt_json, follow_ups })
             }
 
             #[cfg(feature = "testing")]

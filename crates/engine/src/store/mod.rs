@@ -182,9 +182,22 @@ pub(crate) struct IngestDecision {
     pub alerts: Vec<controls::AlertRow>,
 }
 
+/// What the bill to date reads (see [`Store::bill_reads`]), each as its own call answers it.
+pub(crate) struct BillReads {
+    pub account: AccountRow,
+    pub changes: Vec<TierChangeRow>,
+    pub usage: Vec<RegionCounters>,
+    pub spend_cap: Option<controls::SpendCapRow>,
+    pub ledger: Vec<LedgerRow>,
+    /// The first usage hour before `before` ([`Store::first_usage_hour`]).
+    pub first_usage_hour: Option<i64>,
+    /// The account's spend cap setting, if it has controls and a cap.
+    pub spend_cap_cents: Option<i64>,
+}
+
 pub(crate) enum IngestStored {
-    /// First time: the receipt just stored.
-    Fresh(String),
+    /// First time: the receipt just stored, and the accounts to follow up.
+    Fresh { receipt_json: String, follow_ups: controls::FollowUps },
     /// The batch id was already claimed with the same body: the stored receipt.
     Replayed(String),
 }
@@ -360,6 +373,9 @@ pub(crate) trait Store:
     ) -> Result<TierWrite>;
     /// The whole ledger of the account, oldest first.
     async fn ledger(&self, account_id: &str) -> Result<Vec<LedgerRow>>;
+    /// Everything the bill to date of the period starting at `period_start` reads, from one
+    /// read snapshot on one connection; `None` when there is no such account.
+    async fn bill_reads(&self, account_id: &str, period_start: i64, before: i64) -> Result<Option<BillReads>>;
     /// Claims `claim` (if any), reads the ledger, the tier changes and the usage of the period
     /// starting at `period_start`, and appends what `decide` plans, in one transaction;
     /// retried from the start when a concurrent writer took the same sequence. With a claim (a
