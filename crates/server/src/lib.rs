@@ -32,7 +32,10 @@ mod idempotency;
 mod json;
 mod metrics;
 mod nodes;
+#[cfg(feature = "openapi")]
 mod openapi;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod router;
 mod serve;
 mod state;
@@ -47,6 +50,7 @@ pub use clock::Clock;
 pub use error::AppError;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use metrics::{IngestOutcome, Metrics};
+#[cfg(feature = "openapi")]
 pub use openapi::document as openapi_document;
 pub use router::{BODY_LIMIT_BYTES, HEAD_BYTES_MAX, URI_BYTES_MAX, metrics_router, router};
 pub use serve::{ConnectionLimits, RunningServer};
