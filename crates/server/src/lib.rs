@@ -8,6 +8,10 @@
 //! engine; they authenticate with bearer tokens (account tokens for `/v1/account/*`, node
 //! tokens for `/v1/telemetry`, operator tokens for `/v1/admin/*`). Every error answers `{code, message}` ([`AppError`]).
 //!
+//! Features (both default): `otlp` serves `POST /v1/metrics` (OpenTelemetry metrics over
+//! OTLP/HTTP) and `openapi` serves `GET /openapi.json`. The desktop app's demo server is built
+//! without them, so the app links neither the protobuf definitions nor the OpenAPI document.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use edgecost_engine::Engine;
