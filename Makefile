@@ -31,9 +31,11 @@ test: setup ui-test
 
 # The installable app, bundled by the Tauri CLI from a release build into target/release/bundle/:
 # a .deb (the app and the `edgecost` command line) and, where the bundler can fetch its tools,
-# an AppImage.
+# an AppImage. The app and the command line are built apart: one build of both would unify their
+# features, and the app would link the PostgreSQL driver and the OpenAPI stack the CLI asks for.
 package: setup
-	$(CARGO) build --locked --release -p edgecost-app -p edgecost --features edgecost-app/custom-protocol
+	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol
+	$(CARGO) build --locked --release -p edgecost
 	bash scripts/package.sh release
 
 # Checks the .deb, installs it, opens the installed app on its first screen and removes it

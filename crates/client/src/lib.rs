@@ -31,6 +31,7 @@ mod error;
 
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use edgecost_api::{
     AccountSummary, AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, CreditLedger, CreditPurchase,
     CreditPurchaseRequest, CreditsQuote, CreditsQuoteQuery, ErrorBody, IngestReceipt, NodeLimits, NoticeList, OperatorReport,
@@ -352,28 +353,34 @@ impl Client {
         let attempts = match repeat {
             Repeat::Safe => self.retry.attempts.max(1),
         };
-        let mut backoff = self.retry.first_backoff;
-        let mut attempt = 1;
         // Whether an earlier attempt may have reached the server: then the last attempt's
         // failing to connect does not mean the call was never carried out.
         let mut maybe_sent = false;
-        loop {
-            let request = build(self.http.request(method.clone(), url.clone()).bearer_auth(&self.token));
-            match send(request).await {
-                Ok(value) => return Ok(value),
-                Err(e) if attempt < attempts && e.is_transient() => {
-                    tracing::debug!(%url, attempt, error = %e, "retrying");
-                    maybe_sent |= !matches!(e, ClientError::Network { unsent: true, .. });
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2);
-                    attempt += 1;
-                }
-                Err(ClientError::Network { detail, unsent }) => {
-                    return Err(ClientError::Network { detail, unsent: unsent && !maybe_sent });
-                }
-                Err(e) => return Err(e),
-            }
+        let mut attempt = 1_u32;
+        // A failure is repeated only while it is transient and the schedule has a wait left;
+        // `notify` runs before each wait, so it sees every failure that is repeated.
+        let result = (|| send(build(self.http.request(method.clone(), url.clone()).bearer_auth(&self.token))))
+            .retry(self.retry.backoff(attempts))
+            .when(ClientError::is_transient)
+            .notify(|e: &ClientError, wait: Duration| {
+                tracing::debug!(%url, attempt, ?wait, error = %e, "retrying");
+                maybe_sent |= !matches!(e, ClientError::Network { unsent: true, .. });
+                attempt += 1;
+            })
+            .await;
+        match result {
+            Err(ClientError::Network { detail, unsent }) => Err(ClientError::Network { detail, unsent: unsent && !maybe_sent }),
+            other => other,
         }
+    }
+}
+
+impl RetryPolicy {
+    /// The waits between `attempts` attempts: `first_backoff`, then doubled each time, with
+    /// no jitter and no cap, so the policy reads the same as its fields say.
+    fn backoff(&self, attempts: u32) -> ExponentialBuilder {
+        let retries = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
+        ExponentialBuilder::new().with_min_delay(self.first_backoff).with_factor(2.0).without_max_delay().with_max_times(retries)
     }
 }
 
@@ -421,4 +428,30 @@ fn urlencoding_path(id: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use backon::BackoffBuilder;
+
+    use super::RetryPolicy;
+
+    /// The waits of a policy, rounded to whole milliseconds (the crate doubles in `f32`).
+    fn waits_ms(policy: RetryPolicy) -> Vec<u64> {
+        policy.backoff(policy.attempts).build().map(|wait| (wait.as_secs_f64() * 1000.0).round() as u64).collect()
+    }
+
+    #[test]
+    fn the_first_backoff_doubles_between_the_attempts() {
+        assert_eq!(waits_ms(RetryPolicy::default()), vec![200, 400], "three attempts: two waits");
+        assert_eq!(waits_ms(RetryPolicy { attempts: 5, first_backoff: Duration::from_millis(150) }), vec![150, 300, 600, 1200]);
+    }
+
+    #[test]
+    fn one_attempt_never_waits() {
+        assert_eq!(waits_ms(RetryPolicy { attempts: 1, first_backoff: Duration::from_secs(1) }), Vec::<u64>::new());
+        assert_eq!(waits_ms(RetryPolicy { attempts: 0, first_backoff: Duration::from_secs(1) }), Vec::<u64>::new());
+    }
 }

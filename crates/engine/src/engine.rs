@@ -120,8 +120,21 @@ impl Drop for RollupTask {
     }
 }
 
+/// The PostgreSQL store at `url`, migrated.
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(crate::store::postgres::PgStore::open(url).await?))
+}
+
+/// Built without the `postgres` feature (the desktop app), the engine opens SQLite only.
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
+    Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() })
+}
+
 impl Engine {
-    /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), migrating it.
+    /// Opens the database at `url` (`sqlite://PATH`, or `postgres://...` with the `postgres`
+    /// feature), migrating it.
     pub async fn open(url: &str, book: PriceBook) -> Result<Engine> {
         // A SQLite file has one engine ingesting into it, whose ingests wake the roll-up task;
         // a PostgreSQL database may be shared by replicas, so the task also polls for batches
@@ -129,7 +142,7 @@ impl Engine {
         let (store, poll): (Arc<dyn Store>, _) = if url.starts_with("sqlite:") {
             (Arc::new(crate::store::sqlite::SqliteStore::open(url).await?), None)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Arc::new(crate::store::postgres::PgStore::open(url).await?), Some(ROLLUP_INTERVAL))
+            (open_postgres(url).await?, Some(ROLLUP_INTERVAL))
         } else {
             return Err(EngineError::UnsupportedDatabaseUrl { url: url.to_owned() });
         };

@@ -5,7 +5,8 @@ use edgecost_pricing::RateError;
 /// Everything the engine can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("database URL '{url}' is not supported: use sqlite://PATH or postgres://...")]
+    #[cfg_attr(feature = "postgres", error("database URL '{url}' is not supported: use sqlite://PATH or postgres://..."))]
+    #[cfg_attr(not(feature = "postgres"), error("database URL '{url}' is not supported: this build opens sqlite://PATH only"))]
     UnsupportedDatabaseUrl { url: String },
     #[error("database URL '{url}' is not valid: {reason}")]
     InvalidDatabaseUrl { url: String, reason: String },

@@ -10,6 +10,10 @@
 //! Time is always passed in (`now`); the engine never reads the clock, except in the
 //! webhook delivery task ([`webhooks`]), which schedules and signs real network attempts.
 //!
+//! Features: `postgres` (default) links the PostgreSQL backend; without it [`Engine::open`]
+//! takes `sqlite:` URLs only, as the desktop app's demo does. `testing` adds a throwaway
+//! PostgreSQL server for tests.
+//!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use edgecost_api::{TelemetryBatch, TelemetryRecord};

@@ -14,7 +14,8 @@ use crate::state::AppState;
 /// How the server refuses a token on an operator route, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 401, description = "Missing or invalid operator token (an account or node token is refused)")]
-pub(crate) struct OperatorTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
+#[allow(dead_code, reason = "describes the body; never built, and named only by the OpenAPI document")]
+pub(crate) struct OperatorTokenRefused(ErrorBody);
 
 /// MRR and revenue by tier, NRR and gross revenue retention, logo and revenue churn,
 /// sandbox-to-paid conversion, upgrades and downgrades, burst packs, the 80%-to-upgrade funnel,

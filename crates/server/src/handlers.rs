@@ -25,7 +25,8 @@ pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.
 /// [`AccountAuth`] refuses it), for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 401, description = "Missing or invalid account token")]
-pub(crate) struct AccountTokenRefused(#[allow(dead_code, reason = "describes the body; never built")] ErrorBody);
+#[allow(dead_code, reason = "describes the body; never built, and named only by the OpenAPI document")]
+pub(crate) struct AccountTokenRefused(ErrorBody);
 
 /// How the server refuses a JSON body before any handler reads it, for the OpenAPI document of
 /// every route that takes one.

@@ -8,6 +8,10 @@
 //! engine; they authenticate with bearer tokens (account tokens for `/v1/account/*`, node
 //! tokens for `/v1/telemetry`, operator tokens for `/v1/admin/*`). Every error answers `{code, message}` ([`AppError`]).
 //!
+//! Features (both default): `otlp` serves `POST /v1/metrics` (OpenTelemetry metrics over
+//! OTLP/HTTP) and `openapi` serves `GET /openapi.json`. The desktop app's demo server is built
+//! without them, so the app links neither the protobuf definitions nor the OpenAPI document.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! use edgecost_engine::Engine;
@@ -33,7 +37,10 @@ mod json;
 mod limits;
 mod metrics;
 mod nodes;
+#[cfg(feature = "openapi")]
 mod openapi;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod router;
 mod serve;
 mod state;
@@ -49,6 +56,7 @@ pub use error::AppError;
 pub use idempotency::{IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use limits::{BODY_LIMIT_BYTES, HEAD_BYTES_MAX, URI_BYTES_MAX};
 pub use metrics::{IngestOutcome, Metrics};
+#[cfg(feature = "openapi")]
 pub use openapi::document as openapi_document;
 pub use router::{metrics_router, router};
 pub use serve::{ConnectionLimits, RunningServer};

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{admin, controls, formats, handlers, nodes, webhooks};
+use crate::{admin, controls, formats, handlers, nodes, otlp, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +17,7 @@ use crate::{admin, controls, formats, handlers, nodes, webhooks};
     ),
     paths(
         handlers::ingest,
-        formats::otlp_metrics,
+        otlp::otlp_metrics,
         formats::cloud_events,
         nodes::limits,
         handlers::account,

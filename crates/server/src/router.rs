@@ -25,10 +25,9 @@ use crate::webhooks;
 /// Builds the whole API over `state`.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
-    Router::new()
+    let api = Router::new()
         // Edge nodes (node token).
         .route("/v1/telemetry", post(handlers::ingest))
-        .route("/v1/metrics", post(formats::otlp_metrics))
         .route("/v1/events", post(formats::cloud_events))
         .route("/v1/nodes/limits", get(nodes::limits))
         // The account of the token (account token).
@@ -53,9 +52,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/what-if", post(admin::what_if))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
-        .route("/healthz", get(handlers::healthz))
-        .route("/openapi.json", get(openapi::openapi))
-        .fallback(unknown_route)
+        .route("/healthz", get(handlers::healthz));
+    // OTLP needs the protobuf definitions of OpenTelemetry, and the OpenAPI document is for
+    // integrators of the published server: the desktop app's in-process demo server goes
+    // without both.
+    #[cfg(feature = "otlp")]
+    let api = api.route("/v1/metrics", post(crate::otlp::otlp_metrics));
+    #[cfg(feature = "openapi")]
+    let api = api.route("/openapi.json", get(openapi::openapi));
+    api.fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

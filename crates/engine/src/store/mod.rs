@@ -18,7 +18,9 @@ pub(crate) mod invoices;
 pub(crate) mod lifecycle;
 pub(crate) mod operator;
 pub(crate) mod partitions;
+#[cfg(feature = "postgres")]
 mod pg_hosts;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 mod queued;
 mod series;

@@ -3,23 +3,29 @@
 //! dropped whole. SQLite keeps one table each and deletes rows instead.
 
 use async_trait::async_trait;
+#[cfg(feature = "postgres")]
 use chrono::Datelike;
 
 use crate::error::Result;
-use crate::period::{Period, from_unix};
+use crate::period::Period;
+#[cfg(feature = "postgres")]
+use crate::period::from_unix;
 
 /// The partitioned tables and the column each is partitioned on.
+#[cfg(feature = "postgres")]
 pub(crate) const PARTITIONED: [(&str, &str); 3] =
     [("usage_records", "window_start"), ("usage_hourly", "hour"), ("usage_hourly_total", "hour")];
 
 /// The name of `table`'s partition for the month starting at `start` (Unix seconds):
 /// `usage_hourly_p202612`.
+#[cfg(feature = "postgres")]
 pub(crate) fn partition_name(table: &str, start: i64) -> String {
     let at = from_unix(start);
     format!("{table}_p{:04}{:02}", at.year(), at.month())
 }
 
 /// The month a partition name stands for, as its period; `None` for the default partition.
+#[cfg(feature = "postgres")]
 pub(crate) fn partition_month(table: &str, name: &str) -> Option<Period> {
     let digits = name.strip_prefix(table)?.strip_prefix("_p")?;
     if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -55,6 +61,7 @@ pub(crate) trait PartitionStore: Send + Sync {
 
 impl PartitionStore for super::sqlite::SqliteStore {}
 
+#[cfg(feature = "postgres")]
 #[async_trait]
 impl PartitionStore for super::postgres::PgStore {
     async fn prepare_partitions(&self, months: &[Period]) -> Result<()> {
@@ -126,7 +133,7 @@ impl PartitionStore for super::postgres::PgStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests {
     use super::*;
 
