@@ -18,7 +18,6 @@ use crate::handlers;
 use crate::limits::{BODY_LIMIT_BYTES, HEAD_BYTES_MAX, URI_BYTES_MAX};
 use crate::metrics;
 use crate::nodes;
-use crate::openapi;
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -59,7 +58,7 @@ pub fn router(state: AppState) -> Router {
     #[cfg(feature = "otlp")]
     let api = api.route("/v1/metrics", post(crate::otlp::otlp_metrics));
     #[cfg(feature = "openapi")]
-    let api = api.route("/openapi.json", get(openapi::openapi));
+    let api = api.route("/openapi.json", get(crate::openapi::openapi));
     api.fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
