@@ -11,35 +11,53 @@ use crate::estimate::{CostShare, Estimate};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
+    /// A route only the new plan has.
     Added,
+    /// A route only the old plan has.
     Removed,
+    /// A route in both plans whose cost or usage differs.
     Changed,
+    /// A route in both plans with the same cost and usage.
     Unchanged,
 }
 
 /// One route's monthly cost before and after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteDiff {
+    /// The route's path.
     pub path: String,
+    /// What happened to the route between the plans.
     pub change: Change,
+    /// The route's monthly cost in the old plan (0 when added).
     pub old_cost: Decimal,
+    /// The route's monthly cost in the new plan (0 when removed).
     pub new_cost: Decimal,
     /// new_cost - old_cost.
     pub cost_change: Decimal,
+    /// Requests a month in the old plan.
     pub old_requests: Decimal,
+    /// Requests a month in the new plan.
     pub new_requests: Decimal,
+    /// Billable egress in GB (region-weighted) in the old plan.
     pub old_billable_egress_gb: Decimal,
+    /// Billable egress in GB (region-weighted) in the new plan.
     pub new_billable_egress_gb: Decimal,
+    /// Compute seconds a month in the old plan.
     pub old_compute_seconds: Decimal,
+    /// Compute seconds a month in the new plan.
     pub new_compute_seconds: Decimal,
 }
 
 /// The monthly cost change between two estimates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanDiff {
+    /// The old plan's tier.
     pub old_tier: String,
+    /// The new plan's tier.
     pub new_tier: String,
+    /// The old plan's monthly bill.
     pub old_total: Decimal,
+    /// The new plan's monthly bill.
     pub new_total: Decimal,
     /// new_total - old_total.
     pub total_change: Decimal,

@@ -28,6 +28,7 @@ pub struct PlanDocument {
 /// New text for a plan file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rewrite {
+    /// The whole new text of the file.
     pub text: String,
     /// The layout could not be kept: the plan was written whole, in the canonical layout.
     pub reformatted: bool,
@@ -52,10 +53,12 @@ impl PlanDocument {
         PlanDocument { text: plan.to_yaml(), plan }
     }
 
+    /// The text as it stands, as the file would hold it.
     pub fn text(&self) -> &str {
         &self.text
     }
 
+    /// The plan the text parses to.
     pub fn plan(&self) -> &Plan {
         &self.plan
     }

@@ -10,53 +10,137 @@ use edgecost_pricing::RateError;
 pub enum PlanError {
     /// The text does not parse or a value breaks a rule; `line` and `column` are 1-based.
     #[error("{file}:{line}:{column}: {message}")]
-    Malformed { file: String, line: usize, column: usize, message: String },
+    Malformed {
+        /// The file, as named to the reader.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, for people.
+        message: String,
+    },
     /// A plan rule (see [`PlanError::code`] of the rule) broken at a place in the text.
     #[error("{file}:{line}:{column}: {message}")]
-    At { file: String, line: usize, column: usize, message: String, rule: &'static str },
+    At {
+        /// The file, as named to the reader.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, for people.
+        message: String,
+        /// The stable code of the rule broken.
+        rule: &'static str,
+    },
     /// A rule was broken somewhere the parser could not place.
     #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
+    Invalid {
+        /// The file, as named to the reader.
+        file: String,
+        /// What is wrong, for people.
+        message: String,
+    },
     /// The file could not be read or written.
     #[error("cannot read {file}: {source}")]
     Read {
+        /// The file, as named to the reader.
         file: String,
+        /// Why the system refused.
         #[source]
         source: std::io::Error,
     },
     /// A route names middleware the catalog does not define.
     #[error("route '{route}' uses middleware '{middleware}', which the catalog does not define (known: {known})")]
-    UnknownMiddleware { route: String, middleware: String, known: String },
+    UnknownMiddleware {
+        /// The route's path.
+        route: String,
+        /// The middleware's name.
+        middleware: String,
+        /// The names that are known, comma-separated.
+        known: String,
+    },
     /// A region the price book has no egress weight for.
     #[error("region '{region}' is not in the price book (known regions: {known})")]
-    UnknownRegion { region: String, known: String },
+    UnknownRegion {
+        /// The region as written.
+        region: String,
+        /// The names that are known, comma-separated.
+        known: String,
+    },
     /// Region shares that do not add up to exactly 1.
     #[error("{owner}: region shares add up to {sum}, they must add up to exactly 1")]
-    SharesNotOne { owner: String, sum: String },
+    SharesNotOne {
+        /// Whose shares: the plan, or a route's path.
+        owner: String,
+        /// What the shares add up to.
+        sum: String,
+    },
     /// A negative or out-of-range quantity.
     #[error("{field} is {value}: {rule}")]
-    OutOfRange { field: String, value: String, rule: &'static str },
+    OutOfRange {
+        /// The field, as a path into the plan.
+        field: String,
+        /// The value given.
+        value: String,
+        /// The stable code of the rule broken.
+        rule: &'static str,
+    },
     /// A route gives neither or both of `requests_per_month` and `requests_per_second`.
     #[error("route '{route}': give exactly one of requests_per_month and requests_per_second")]
-    Traffic { route: String },
+    Traffic {
+        /// The route's path.
+        route: String,
+    },
     /// A catalog entry cannot be removed while a route uses it.
     #[error("middleware '{middleware}' is used by route '{route}'; take it out of the route first")]
-    MiddlewareInUse { middleware: String, route: String },
+    MiddlewareInUse {
+        /// The middleware's name.
+        middleware: String,
+        /// The route's path.
+        route: String,
+    },
     /// Two routes share one path.
     #[error("route '{route}' is defined twice; paths must be unique")]
-    DuplicateRoute { route: String },
+    DuplicateRoute {
+        /// The route's path.
+        route: String,
+    },
     /// An edit named a route or middleware that is not in the plan.
     #[error("no {what} '{name}' in the plan")]
-    NotFound { what: &'static str, name: String },
+    NotFound {
+        /// What was named or asked for.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
     /// A projection or simulation was asked for more than its bound.
     #[error("{what} is {value}, at most {max} is allowed")]
-    Bound { what: &'static str, value: u64, max: u64 },
+    Bound {
+        /// What was named or asked for.
+        what: &'static str,
+        /// The amount asked for.
+        value: u64,
+        /// The most allowed.
+        max: u64,
+    },
     /// A line of a usage export that cannot be used.
     #[error("{file}:{line}: {message}")]
-    UsageRecord { file: String, line: usize, message: String },
+    UsageRecord {
+        /// The file, as named to the reader.
+        file: String,
+        /// 1-based line of the export.
+        line: usize,
+        /// What is wrong, for people.
+        message: String,
+    },
     /// A usage export without a single usable record.
     #[error("{file}: no usage records")]
-    NoUsage { file: String },
+    NoUsage {
+        /// The file, as named to the reader.
+        file: String,
+    },
     /// The pricing engine refused the totals.
     #[error(transparent)]
     Rate(#[from] RateError),

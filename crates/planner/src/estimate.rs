@@ -15,10 +15,15 @@ use crate::usage::Contribution;
 /// The month's usage totals as reported: raw and billable egress side by side.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageSummary {
+    /// Requests in the month.
     pub requests: Decimal,
+    /// Compute seconds in the month.
     pub compute_seconds: Decimal,
+    /// Egress bytes sent, before region weights.
     pub egress_bytes: Decimal,
+    /// Egress bytes x each region's weight: what the egress meter counts.
     pub billable_egress_bytes: Decimal,
+    /// The billable egress in GB (10^9 bytes).
     pub billable_egress_gb: Decimal,
 }
 
@@ -39,9 +44,13 @@ impl From<&Contribution> for UsageSummary {
 pub struct CostShare {
     /// The route's path or the region's name.
     pub name: String,
+    /// What this part adds to the month's meters.
     pub usage: UsageSummary,
+    /// Its share of the request overage line.
     pub requests_cost: Decimal,
+    /// Its share of the egress overage line.
     pub egress_cost: Decimal,
+    /// Its share of the compute overage line.
     pub compute_cost: Decimal,
     /// The sum of the three: this part's share of the bill's overage.
     pub cost: Decimal,
@@ -50,8 +59,11 @@ pub struct CostShare {
 /// Inputs of an estimate besides the plan.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EstimateOptions {
+    /// Burst credit held at the start of the period, applied to the overage.
     pub credit_balance: Decimal,
+    /// The first day of the period estimated.
     pub period_start: NaiveDate,
+    /// The period's length in days (thresholds and the credit runway count days of it).
     pub period_days: u32,
     /// `None` skips the simulation.
     pub uncertainty: Option<Uncertainty>,
@@ -76,7 +88,9 @@ impl EstimateOptions {
 /// A full estimate of the plan on its tier.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The tier the plan is estimated on.
     pub tier: String,
+    /// The month's usage totals.
     pub usage: UsageSummary,
     /// The bill on the plan's tier, in the pricing engine's shape, with the options' held
     /// credit applied: `total` is left to invoice, base fee + overage is the month's cost.
@@ -87,8 +101,11 @@ pub struct Estimate {
     pub routes: Vec<CostShare>,
     /// Per region with traffic; the costs of each meter add up to that bill line.
     pub regions: Vec<CostShare>,
+    /// The day each meter reaches 80% and 100% of its included quantity.
     pub thresholds: Vec<ThresholdDay>,
+    /// How long the held credit lasts against the overage, and the packs that would cover the rest.
     pub credits: CreditRunway,
+    /// The simulated range of the bill; `None` when the options skip the simulation.
     pub range: Option<BillRange>,
     /// Month by month with the plan's growth, starting with this month.
     pub months: Vec<MonthProjection>,

@@ -35,6 +35,8 @@
 //! assert_eq!(estimator.bill().unwrap().total.to_string(), "19.00");
 //! ```
 
+#![warn(missing_docs)]
+
 mod attribution;
 mod calibrate;
 mod diff;

@@ -28,8 +28,11 @@ pub const MAX_ROUTE_DRAWS: u64 = 50_000_000;
 /// The day of the period a meter reaches a threshold of its included quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThresholdDay {
+    /// The meter.
     pub meter: Meter,
+    /// The threshold, in percent of the included quantity (80 or 100).
     pub percent: u32,
+    /// The tier's included quantity of the meter.
     pub included: Decimal,
     /// 1-based day of the period at whose end usage reaches the threshold; `None` when it
     /// does not within the period.
@@ -111,19 +114,23 @@ pub fn cap_outlook(book: &PriceBook, tier: &str, usage: &Usage, period_days: u32
 /// How long a credit balance lasts against a month's overage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditRunway {
+    /// The tier the runway is worked out on.
     pub tier: String,
     /// The month's overage on the tier.
     pub overage_total: Decimal,
+    /// The credit balance held at the start of the period.
     pub credit_balance: Decimal,
     /// Packs that would prepay the overage the balance leaves (a prepayment at face value: it
     /// keeps overage off the invoice but does not lower the month's cost).
     pub packs_needed: u32,
+    /// What `packs_needed` packs cost at the book's pack price.
     pub packs_cost: Decimal,
     /// Credit left at the end of the period (the balance plus any packs bought, less the
     /// overage they pay), carried over to the next period.
     pub credit_left: Decimal,
     /// The first day whose overage to date exceeds the balance; `None` when it lasts.
     pub runs_out_day: Option<u32>,
+    /// The calendar date of `runs_out_day`.
     pub runs_out_on: Option<NaiveDate>,
 }
 
@@ -181,10 +188,13 @@ pub fn credit_runway(
 pub struct MonthProjection {
     /// 1 for the plan's month as written.
     pub month: u32,
+    /// The month's usage after growth.
     pub usage: Usage,
     /// The bill on the plan's tier.
     pub total: Decimal,
+    /// The tier caps some of this usage (a hard quota).
     pub capped: bool,
+    /// The price book's recommendation for this month's usage (a cheaper tier), if any.
     pub cheapest: Option<Recommendation>,
 }
 
@@ -226,7 +236,9 @@ pub struct Uncertainty {
     pub plan_sigma: f64,
     /// Spread of each route's own multiplier, drawn independently.
     pub route_sigma: f64,
+    /// Simulated months drawn (at most the simulation bound).
     pub samples: u32,
+    /// Seed of the random draws: the same seed gives the same range.
     pub seed: u64,
 }
 
@@ -239,10 +251,15 @@ impl Default for Uncertainty {
 /// Percentiles of the simulated monthly bill.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillRange {
+    /// Simulated months drawn.
     pub samples: u32,
+    /// The median simulated bill.
     pub p50: Decimal,
+    /// The 90th percentile of the simulated bills: the busy case.
     pub p90: Decimal,
+    /// The lowest simulated bill.
     pub min: Decimal,
+    /// The highest simulated bill.
     pub max: Decimal,
 }
 

@@ -23,8 +23,11 @@ use crate::quantity::fixed;
 /// What one route, or one region of it, adds to the month's meters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contribution {
+    /// Requests in the month.
     pub requests: Decimal,
+    /// Compute seconds in the month.
     pub compute_seconds: Decimal,
+    /// Egress bytes sent, before region weights.
     pub egress_bytes: Decimal,
     /// Egress bytes x the region weight: what the egress meter counts.
     pub billable_egress_bytes: Decimal,
@@ -67,15 +70,20 @@ impl Contribution {
 /// carries none, since its region parts are the plan's shares of its total.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RouteUsage {
+    /// The route's whole contribution.
     pub total: Contribution,
+    /// Its parts per region (index into the region table, part), when the route has its own split.
     pub regions: Vec<(usize, Contribution)>,
+    /// The route follows the plan's region split and carries no parts of its own.
     pub follows_plan: bool,
 }
 
 /// Region names with their book weights, in a fixed order, so routes refer to regions by index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionTable {
+    /// Region names, sorted.
     pub names: Vec<String>,
+    /// Each region's egress weight from the price book, in the order of `names`.
     pub weights: Vec<Decimal>,
 }
 
@@ -104,7 +112,9 @@ impl RegionTable {
 /// The plan-wide region split with its billable weight, computed once per split.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanSplit<'a> {
+    /// Each region's share of traffic; the shares add up to exactly 1.
     pub shares: &'a BTreeMap<String, Decimal>,
+    /// The split's billable weight: the sum of share x region weight.
     pub weight: Decimal,
 }
 
