@@ -8,6 +8,7 @@ use edgecost_pricing::{PriceBook, PriceBookError};
 
 use crate::auth::OperatorAuth;
 use crate::error::AppError;
+use crate::handlers::JsonBodyRefused;
 use crate::json::{Json, Query};
 use crate::state::AppState;
 
@@ -54,9 +55,7 @@ pub async fn report(
         (status = 200, description = "The what-if", body = WhatIfReport),
         (status = 400, description = "The body is not JSON (`malformed_json`)", body = ErrorBody),
         OperatorTokenRefused,
-        (status = 408, description = "The body did not arrive in time (`body_read_timeout`)", body = ErrorBody),
-        (status = 413, description = "The body is larger than the limit (`body_too_large`)", body = ErrorBody),
-        (status = 415, description = "The body is not `Content-Type: application/json` (`not_json`)", body = ErrorBody),
+        JsonBodyRefused,
         (status = 422, description = "A price book that does not parse or breaks a rule (`price_book_invalid`, with `line` and `column` where the parser places it), a body without the expected fields (`invalid_body`), or months out of range (`invalid_report_range`)", body = ErrorBody),
     )
 )]
