@@ -218,47 +218,36 @@ impl PgStore {
     }
 
     /// Writes the shards of series a batch claims points in, each at the next version of the
-    /// one it was read at. The stored ones are locked first, in shard order as by every
-    /// writer, and their versions checked: a shard another writer changed since it was read
-    /// fails with [`crate::EngineError::Contention`], and one another writer stored first
-    /// fails the insert with a unique violation.
+    /// one it was read at, locking them in shard order as every writer does. A shard another
+    /// writer changed or stored since it was read fails with [`crate::EngineError::Contention`].
     async fn claim_shards(tx: &mut Transaction<'static, Postgres>, node_id: &str, claims: &[super::ShardClaim]) -> Result<()> {
         if claims.is_empty() {
             return Ok(());
         }
-        let shards: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
-        let stored: std::collections::HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT shard, version FROM usage_series WHERE node_id = $1 AND shard = ANY($2) ORDER BY shard FOR UPDATE",
+        // One statement checks and writes: a stored row is replaced only at the version the
+        // batch read (the next version less one), and a new row is inserted only where none
+        // is stored. Under READ COMMITTED a row another writer changed is checked again at
+        // its committed version, so a claim that lost changes fewer rows than it holds.
+        debug_assert!(claims.iter().all(|c| c.row.version == c.read_version + 1));
+        debug_assert!(claims.windows(2).all(|w| w[0].row.shard < w[1].row.shard), "in shard order, the order rows are locked in");
+        let shard: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
+        let version: Vec<i64> = claims.iter().map(|c| c.row.version).collect();
+        let series: Vec<&[u8]> = claims.iter().map(|c| &c.row.series[..]).collect();
+        let written = sqlx::query(
+            "INSERT INTO usage_series AS s (node_id, shard, version, series) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bytea[]) \
+             ON CONFLICT (node_id, shard) DO UPDATE SET version = EXCLUDED.version, series = EXCLUDED.series \
+             WHERE s.version = EXCLUDED.version - 1",
         )
         .bind(node_id)
-        .bind(&shards)
-        .fetch_all(&mut **tx)
+        .bind(shard)
+        .bind(version)
+        .bind(series)
+        .execute(&mut **tx)
         .await?
-        .into_iter()
-        .collect();
-        if claims.iter().any(|c| stored.get(&c.row.shard).copied().unwrap_or(0) != c.read_version) {
+        .rows_affected();
+        if written != claims.len() as u64 {
             return Err(crate::EngineError::Contention);
-        }
-        for (sql, claims) in [
-            (
-                "UPDATE usage_series s SET version = v.version, series = v.series \
-                 FROM UNNEST($2::bigint[], $3::bigint[], $4::bytea[]) AS v(shard, version, series) \
-                 WHERE s.node_id = $1 AND s.shard = v.shard",
-                claims.iter().filter(|c| c.read_version > 0).collect::<Vec<_>>(),
-            ),
-            (
-                "INSERT INTO usage_series (node_id, shard, version, series) \
-                 SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bytea[])",
-                claims.iter().filter(|c| c.read_version == 0).collect::<Vec<_>>(),
-            ),
-        ] {
-            if claims.is_empty() {
-                continue;
-            }
-            let shard: Vec<i64> = claims.iter().map(|c| c.row.shard).collect();
-            let version: Vec<i64> = claims.iter().map(|c| c.row.version).collect();
-            let series: Vec<&[u8]> = claims.iter().map(|c| &c.row.series[..]).collect();
-            sqlx::query(sql).bind(node_id).bind(shard).bind(version).bind(series).execute(&mut **tx).await?;
         }
         Ok(())
     }
