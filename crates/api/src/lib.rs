@@ -21,6 +21,8 @@
 //! assert_eq!(batch.records[0].requests, 1200);
 //! ```
 
+#![warn(missing_docs)]
+
 mod account;
 mod admin;
 mod bill;
