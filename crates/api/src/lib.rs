@@ -87,12 +87,14 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 pub struct ErrorBody {
     /// Stable, machine-readable; clients match on this, never on `message`.
     pub code: String,
+    /// One or two sentences for people: what was wrong and, where it helps, what to change.
     pub message: String,
     /// Where in a document the request carried the error is (1-based), when the parser could
     /// place it: a price book's line and column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub line: Option<u32>,
+    /// The column of the error on `line` (1-based), when the parser could place it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub column: Option<u32>,
