@@ -7,8 +7,8 @@
 //! Each type derives [`ts_rs::TS`] (TypeScript for the app, committed under
 //! `ui/src/bindings/`), [`utoipa::ToSchema`] (the server's OpenAPI document) and, for the
 //! telemetry batch the edge nodes send, [`schemars::JsonSchema`] (published as
-//! `schemas/telemetry.schema.json`). A test in this crate regenerates both and fails when the
-//! committed files are stale.
+//! `schemas/telemetry.schema.json`). A test in this crate fails when the committed files are
+//! stale; `make codegen` rewrites them. Doc comments become descriptions in all three.
 //!
 //! ```
 //! use edgecost_api::TelemetryBatch;
