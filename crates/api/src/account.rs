@@ -12,7 +12,9 @@ use crate::notices::Notice;
 /// A billing period: one calendar month in UTC, `[start, end)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct BillingPeriod {
+    /// The 1st of the month at 00:00 UTC, the first instant of the period.
     pub start: DateTime<Utc>,
+    /// The 1st of the next month at 00:00 UTC, the first instant after the period.
     pub end: DateTime<Utc>,
     /// Days in the month.
     pub days: u32,
@@ -26,12 +28,17 @@ pub struct BillingPeriod {
 /// the price book's region weight; the bill rates that figure.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UsageTotals {
+    /// Requests served, as measured.
     #[ts(type = "number")]
     pub requests: u64,
+    /// Raw egress bytes over all regions, before region weights.
     #[ts(type = "number")]
     pub egress_bytes: u64,
+    /// Egress bytes weighted by region (a decimal string; a GB is 10^9 of them): what the
+    /// egress meter, its quota and the bill count.
     #[ts(type = "string")]
     pub billable_egress_bytes: Decimal,
+    /// Compute time in milliseconds; the bill rates it in seconds.
     #[ts(type = "number")]
     pub compute_ms: u64,
     /// Usage a hard-capped tier refused earlier in the period (the sandbox past its quota):
@@ -49,10 +56,13 @@ pub struct UsageTotals {
 /// Amounts of the three meters in the counters' units (billable egress in weighted bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct MeterAmounts {
+    /// Requests.
     #[ts(type = "number")]
     pub requests: u64,
+    /// Compute time in milliseconds.
     #[ts(type = "number")]
     pub compute_ms: u64,
+    /// Region-weighted egress bytes, as a decimal string.
     #[ts(type = "string")]
     pub billable_egress_bytes: Decimal,
 }
@@ -62,15 +72,19 @@ pub struct MeterAmounts {
 pub struct SpendCapUsage {
     /// When the cap was reached; `None` while it is not.
     pub capped_at: Option<DateTime<Utc>>,
-    /// The cap that was reached.
+    /// The cap that was reached; `None` while it is not.
     #[ts(type = "string | null")]
     pub cap: Option<Decimal>,
-    /// While the cap holds: the measured usage of each meter past which usage is refused.
-    /// `None` for a meter the tier bills nothing for.
+    /// While the cap holds: the measured requests past which requests are refused. `None`
+    /// while the cap does not hold, or when the tier bills nothing for requests.
     #[ts(type = "number | null")]
     pub limit_requests: Option<u64>,
+    /// While the cap holds: the measured compute milliseconds past which compute is refused
+    /// (whole milliseconds, rounded down). `None` as for `limit_requests`.
     #[ts(type = "number | null")]
     pub limit_compute_ms: Option<u64>,
+    /// While the cap holds: the measured region-weighted egress bytes past which egress is
+    /// refused. `None` as for `limit_requests`.
     #[ts(type = "string | null")]
     pub limit_billable_egress_bytes: Option<Decimal>,
     /// Usage refused this period by a cap since raised or removed.
@@ -103,10 +117,13 @@ impl SpendCapUsage {
 pub struct RefusedUsage {
     /// The hard-capped tier that refused it.
     pub tier: String,
+    /// Requests refused, exactly.
     #[ts(type = "number")]
     pub requests: u64,
+    /// Compute milliseconds refused, exactly.
     #[ts(type = "number")]
     pub compute_ms: u64,
+    /// Region-weighted egress bytes refused, rounded up to a whole byte.
     #[ts(type = "string")]
     pub billable_egress_bytes: Decimal,
 }
@@ -132,18 +149,24 @@ impl UsageTotals {
 /// A downgrade waiting for the next period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct ScheduledTierChange {
+    /// The lower tier the account moves to.
     pub tier: String,
+    /// When it applies: the start of the next period.
     pub effective_at: DateTime<Utc>,
 }
 
 /// `GET /v1/account`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct AccountSummary {
+    /// The account's id (`acct_` and 20 hex digits for accounts created by `edgecost admin`).
     pub account_id: String,
+    /// The account's display name, as given when it was created.
     pub name: String,
     /// The tier in effect now.
     pub tier: String,
+    /// A downgrade waiting for the next period; `None` when none is scheduled.
     pub scheduled_tier: Option<ScheduledTierChange>,
+    /// The open billing period.
     pub period: BillingPeriod,
     /// Usage so far this period.
     pub totals: UsageTotals,
@@ -157,8 +180,11 @@ pub struct AccountSummary {
 /// `GET /v1/account/bill`: the bill to date and the projected bill at period end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct BillToDate {
+    /// The instant the bill and the projection were computed at.
     pub as_of: DateTime<Utc>,
+    /// The open billing period.
     pub period: BillingPeriod,
+    /// Usage so far this period, as measured (what caps refused included).
     pub totals: UsageTotals,
     /// What is left to invoice for the usage so far: the same bill `edgecost bill` prints for
     /// these totals, with the credits already spent on this period's overage applied.
@@ -191,8 +217,12 @@ pub struct TierChangeRequest {
 /// The outcome of a tier change: an upgrade applies at once, a downgrade next period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct TierChange {
+    /// The tier in effect before the change.
     pub previous_tier: String,
+    /// The tier asked for.
     pub tier: String,
+    /// When the new tier applies: now for an upgrade, the start of the next period for a
+    /// downgrade.
     pub effective_at: DateTime<Utc>,
     /// True for an upgrade, which rates this whole period on the new tier.
     pub immediate: bool,

@@ -70,6 +70,7 @@ pub enum ForecastBasis {
 /// Where one projection of the period's bill stands against the budget.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct BudgetForecast {
+    /// Which projection this is.
     pub basis: ForecastBasis,
     /// What the period is projected to cost on this basis (base fee + overage).
     #[ts(type = "string")]
@@ -101,17 +102,24 @@ pub enum AlertKind {
 /// the period ends or the setting it is about changes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct AccountAlert {
+    /// The alert's id (`alr_` and 20 hex digits).
     pub id: String,
+    /// What the alert is about.
     pub kind: AlertKind,
+    /// One sentence for people, with the amounts it is about.
     pub message: String,
+    /// When the alert was raised.
     pub raised_at: DateTime<Utc>,
+    /// The start of the billing period the alert belongs to.
     pub period_start: DateTime<Utc>,
 }
 
 /// `GET /v1/account/budget` and the answer to `PUT`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct BudgetStatus {
+    /// The budget, alert percentages and spend cap in force (the defaults when never set).
     pub settings: BudgetSettings,
+    /// The instant the spend and the forecasts were computed at.
     pub as_of: DateTime<Utc>,
     /// What the period costs so far (base fee + overage, before credit).
     #[ts(type = "string")]
@@ -132,8 +140,11 @@ pub struct BudgetStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoTopUpSettings {
+    /// Whether automatic top-up buys; when false the other settings are kept and nothing is
+    /// bought.
     pub enabled: bool,
-    /// Buy when paying overage leaves the credit balance below this.
+    /// Buy when paying overage leaves the credit balance below this amount (a decimal string,
+    /// in whole cents, at most [`MAX_CONTROL_AMOUNT`]).
     #[ts(type = "string")]
     #[serde(with = "rust_decimal::serde::str")]
     #[schemars(with = "String")]
@@ -151,12 +162,14 @@ pub struct AutoTopUpSettings {
 pub struct AutoTopUpStatus {
     /// `None` when the account never set up automatic top-up.
     pub settings: Option<AutoTopUpSettings>,
-    /// Packs bought automatically this period, and what they cost.
+    /// Packs bought automatically this period.
     pub packs_this_period: u32,
+    /// What the packs bought automatically this period cost.
     #[ts(type = "string")]
     pub spent_this_period: Decimal,
     /// Packs automatic top-up may still buy this period.
     pub packs_left_this_period: u32,
+    /// The credit balance now, after paying the period's overage so far.
     #[ts(type = "string")]
     pub balance: Decimal,
     /// Open top-up alerts of the period (bought, failed, ceiling), oldest first.

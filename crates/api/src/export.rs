@@ -1,8 +1,9 @@
 //! Generated artifacts: the TypeScript bindings, the telemetry JSON Schema and the bounds of
 //! request bodies that the server's OpenAPI document declares.
 //!
-//! The files are committed; `cargo test -p edgecost-api` regenerates them and fails when the
-//! committed copies differ, so the app and the nodes never drift from these types.
+//! The files are committed; `cargo test -p edgecost-api` fails when the committed copies differ
+//! from what these functions generate, and `make codegen` rewrites them, so the app and the
+//! nodes never drift from these types.
 
 use std::path::Path;
 

@@ -37,6 +37,7 @@ pub enum InvoiceStatus {
 pub struct InvoiceCredit {
     /// The purchase entry of the pack in the credit ledger.
     pub pack_id: String,
+    /// What the pack's credit paid of the period's overage.
     #[ts(type = "string")]
     pub amount: Decimal,
 }
@@ -45,10 +46,13 @@ pub struct InvoiceCredit {
 /// refused after the grace hour, so nothing can change it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Invoice {
+    /// The invoice's id (`inv_` and 20 hex digits), for `GET /v1/account/invoices/{id}`.
     pub id: String,
     /// `INV-00001`, `INV-00002`, ... per account, in period order, without gaps.
     pub number: String,
+    /// The first instant of the billed period (the 1st of the month, 00:00 UTC).
     pub period_start: DateTime<Utc>,
+    /// The first instant after the billed period (the 1st of the next month, 00:00 UTC).
     pub period_end: DateTime<Utc>,
     /// The tier in effect at the period's end; `bill.base_fee_lines` has each tier's share.
     pub tier: String,
@@ -68,29 +72,40 @@ pub struct Invoice {
     /// Due after credit.
     #[ts(type = "string")]
     pub total: Decimal,
+    /// `due` when `total` is above zero, `paid_by_credit` otherwise.
     pub status: InvoiceStatus,
     /// When the engine closed the period into this invoice.
     pub issued_at: DateTime<Utc>,
 }
 
-/// One line of the invoice list.
+/// One line of the invoice list: the [`Invoice`] without its usage, bill and credits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct InvoiceSummary {
+    /// The invoice's id, for `GET /v1/account/invoices/{id}`.
     pub id: String,
+    /// `INV-00001`, `INV-00002`, ... per account, in period order.
     pub number: String,
+    /// The first instant of the billed period.
     pub period_start: DateTime<Utc>,
+    /// The first instant after the billed period.
     pub period_end: DateTime<Utc>,
+    /// The tier in effect at the period's end.
     pub tier: String,
+    /// Before credit: base fees plus overage.
     #[ts(type = "string")]
     pub cost: Decimal,
+    /// Paid from burst credit.
     #[ts(type = "string")]
     pub paid_by_credit: Decimal,
+    /// Due after credit.
     #[ts(type = "string")]
     pub total: Decimal,
+    /// `due` when `total` is above zero, `paid_by_credit` otherwise.
     pub status: InvoiceStatus,
 }
 
 impl Invoice {
+    /// The invoice's line in the invoice list.
     pub fn summary(&self) -> InvoiceSummary {
         InvoiceSummary {
             id: self.id.clone(),
@@ -106,6 +121,7 @@ impl Invoice {
     }
 }
 
+/// `GET /v1/account/invoices`: one page of the account's invoices.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct InvoicePage {
     /// Newest period first.

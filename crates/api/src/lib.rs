@@ -7,8 +7,8 @@
 //! Each type derives [`ts_rs::TS`] (TypeScript for the app, committed under
 //! `ui/src/bindings/`), [`utoipa::ToSchema`] (the server's OpenAPI document) and, for the
 //! telemetry batch the edge nodes send, [`schemars::JsonSchema`] (published as
-//! `schemas/telemetry.schema.json`). A test in this crate regenerates both and fails when the
-//! committed files are stale.
+//! `schemas/telemetry.schema.json`). A test in this crate fails when the committed files are
+//! stale; `make codegen` rewrites them. Doc comments become descriptions in all three.
 //!
 //! ```
 //! use edgecost_api::TelemetryBatch;
@@ -20,6 +20,8 @@
 //! let batch: TelemetryBatch = serde_json::from_str(body).unwrap();
 //! assert_eq!(batch.records[0].requests, 1200);
 //! ```
+
+#![warn(missing_docs)]
 
 mod account;
 mod admin;
@@ -85,12 +87,14 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 pub struct ErrorBody {
     /// Stable, machine-readable; clients match on this, never on `message`.
     pub code: String,
+    /// One or two sentences for people: what was wrong and, where it helps, what to change.
     pub message: String,
     /// Where in a document the request carried the error is (1-based), when the parser could
     /// place it: a price book's line and column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub line: Option<u32>,
+    /// The column of the error on `line` (1-based), when the parser could place it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub column: Option<u32>,

@@ -10,6 +10,7 @@ use crate::bill::Meter;
 /// this period's projected usage as if changed today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UpgradeOffer {
+    /// The tier offered.
     pub tier: String,
     /// What this period is projected to cost on that tier before credit.
     #[ts(type = "string")]
@@ -22,7 +23,9 @@ pub struct UpgradeOffer {
 /// Prepaying the projected overage with burst credit packs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct CreditPackOffer {
+    /// The fewest packs whose credit covers `projected_overage`.
     pub packs: u32,
+    /// What those packs cost together.
     #[ts(type = "string")]
     pub price: Decimal,
     /// The projected overage not yet covered by credit.
@@ -30,11 +33,13 @@ pub struct CreditPackOffer {
     pub projected_overage: Decimal,
 }
 
+/// What a notice suggests: an upgrade, burst credit packs, both or neither.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct NoticeOffer {
-    /// `None` on the last tier.
+    /// `None` when no higher tier would leave the usage uncapped (on the last tier, say).
     pub upgrade: Option<UpgradeOffer>,
-    /// `None` when the tier takes no packs or no overage is projected.
+    /// `None` when the tier takes no packs, when credit already covers the projected overage,
+    /// or when the projection is a rough guess (under a day of usage).
     pub credit_packs: Option<CreditPackOffer>,
 }
 
@@ -42,23 +47,31 @@ pub struct NoticeOffer {
 /// the tier changes or the period ends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Notice {
+    /// The notice's id (`ntc_` and 20 hex digits).
     pub id: String,
+    /// The meter that reached the threshold.
     pub meter: Meter,
+    /// 80 or 100: the share of the tier's included quantity reached.
     pub threshold_percent: u32,
     /// The tier whose quota was reached.
     pub tier: String,
     /// The UTC day the threshold was reached.
     pub reached_on: NaiveDate,
+    /// Days after today until the period ends.
     pub days_left: u32,
     /// What this period is projected to cost before credit, at the run rate.
     #[ts(type = "string")]
     pub projected_bill: Decimal,
+    /// What the notice suggests doing about it.
     pub offer: NoticeOffer,
+    /// One sentence for people ("Requests reached 80% of the 200,000 requests included on
+    /// Production on Nov 18; 12 days left, projected to cost $23.00 this period.").
     pub message: String,
 }
 
 /// `GET /v1/account/notices`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct NoticeList {
+    /// The open notices of this period, oldest first.
     pub notices: Vec<Notice>,
 }

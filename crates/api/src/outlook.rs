@@ -25,6 +25,7 @@ pub struct SimulatedBill {
 /// of those outcomes' costs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Outlook {
+    /// How many periods were simulated (1,000).
     pub simulations: u32,
     /// Days of history the simulation drew from.
     pub history_days: u32,
@@ -40,16 +41,21 @@ pub struct Outlook {
 /// `GET /v1/account/outlook`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct OutlookReport {
+    /// The instant the outlook was computed at.
     pub as_of: DateTime<Utc>,
     /// `None` with `unavailable` saying why (too little history, the period has ended).
     pub outlook: Option<Outlook>,
+    /// One sentence for people saying why there is no outlook (fewer than 7 days of usage,
+    /// say); `None` when there is one.
     pub unavailable: Option<String>,
 }
 
 /// One tier priced for this period's projected usage, as if changed to today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct TierQuote {
+    /// The tier, as the price book names it (`production`).
     pub tier: String,
+    /// The tier's name for people (`Production`): its label in the price book, or its name.
     pub label: String,
     /// The projected bill on this tier, with the period's credit applied where the tier
     /// takes packs.
@@ -59,6 +65,7 @@ pub struct TierQuote {
     pub projected_cost: Decimal,
     /// The tier would cap this usage (the sandbox past a quota): never recommended.
     pub caps_usage: bool,
+    /// The account is on this tier now.
     pub current: bool,
     /// Moving here applies at once (a higher tier) rather than next period. A higher tier is
     /// priced as if upgraded today; a lower one as if the whole period had been on it.
@@ -79,6 +86,7 @@ pub struct TierQuote {
 pub struct TierMove {
     /// Now for a higher tier; the next period's start for a lower one.
     pub effective_at: DateTime<Utc>,
+    /// True for a higher tier, which applies at once and rates this whole period on it.
     pub immediate: bool,
     /// A higher tier's base fee from today to the period's end (the whole period's fee for an
     /// account that has not been billed a base fee yet this period).
@@ -86,9 +94,12 @@ pub struct TierMove {
     pub base_fee_today: Option<Decimal>,
     /// One sentence for people: when the move applies and what it charges.
     pub explanation: String,
-    /// Why the engine would refuse the move now, with the error code it would answer
-    /// (`credits_held`: a tier without burst packs while credit is held).
+    /// The error code the engine would answer if the move were asked for now
+    /// (`credits_held`: a tier without burst packs while credit is held); `None` when it
+    /// would be accepted.
     pub refused_code: Option<String>,
+    /// One sentence for people saying why the move would be refused and what would allow
+    /// it; `None` when it would be accepted.
     pub refused_reason: Option<String>,
 }
 
@@ -97,19 +108,26 @@ pub struct TierMove {
 /// go to the lower tier).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UpgradeQuote {
+    /// The tier the account is on now.
     pub current_tier: String,
+    /// What the projection every tier is priced for rests on.
     pub basis: ProjectionBasis,
+    /// Every rateable tier, in the price book's order (smallest first).
     pub tiers: Vec<TierQuote>,
-    /// The upgrade offered; `None` on the last tier.
+    /// The upgrade offered; `None` when no higher tier would leave the usage uncapped (on
+    /// the last tier, say).
     pub upgrade_to: Option<String>,
     /// The offered upgrade when it costs no more than staying (or the current tier caps the
     /// usage); `None` when staying is cheaper.
     pub recommended: Option<String>,
-    /// Today's prorated base fee of the offered tier, and how it was worked out.
+    /// The offered tier's base fee from today to the period's end; `None` without an offer.
     #[ts(type = "string | null")]
     pub prorated_base_fee: Option<Decimal>,
+    /// How `prorated_base_fee` was worked out ("$79.00 x 20 of 30 days (from today, Nov
+    /// 11)"); `None` without an offer.
     pub prorated_explanation: Option<String>,
-    /// Current projected cost minus the offered tier's: positive saves money.
+    /// Current projected cost minus the offered tier's, before credit: positive saves money.
+    /// `None` without an offer.
     #[ts(type = "string | null")]
     pub saving: Option<Decimal>,
 }
@@ -117,20 +135,27 @@ pub struct UpgradeQuote {
 /// `GET /v1/account/credits/quote?packs=N`: what buying `packs` burst packs pays for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct CreditsQuote {
+    /// Packs quoted.
     pub packs: u32,
+    /// The most packs one purchase may buy ([`crate::MAX_PACKS_PER_PURCHASE`]).
     pub packs_max: u32,
+    /// What one pack costs.
     #[ts(type = "string")]
     pub pack_price: Decimal,
+    /// What the quoted packs cost together.
     #[ts(type = "string")]
     pub total_price: Decimal,
+    /// Credit the quoted packs add, at face value.
     #[ts(type = "string")]
     pub credit_added: Decimal,
+    /// The credit balance now, before the purchase.
     #[ts(type = "string")]
     pub balance_now: Decimal,
     /// The balance once the credit has paid this period's overage so far.
     #[ts(type = "string")]
     pub balance_after: Decimal,
-    /// Overage added per day at the run rate, before credit.
+    /// Overage added per day at the run rate, before credit: the projected overage growth
+    /// over the days left, to the cent.
     #[ts(type = "string")]
     pub overage_per_day: Decimal,
     /// Overage projected for the whole period at the run rate, before credit.
@@ -143,12 +168,14 @@ pub struct CreditsQuote {
     pub covers_days: Option<u32>,
     /// The day the credit runs out at the run rate; `None` when it lasts the period.
     pub runs_out_on: Option<NaiveDate>,
+    /// What the run rate rests on.
     pub basis: ProjectionBasis,
 }
 
 /// One route's share of one period's overage charges.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct RouteCost {
+    /// The route as the edge nodes report it (`/api/orders`).
     pub route: String,
     /// The route's share of the period's overage so far (for a closed period, of its final
     /// overage), before credit.
@@ -166,7 +193,9 @@ pub struct RouteCost {
 /// routes add up to the bill's overage lines to the cent. The base fee is not attributed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct PeriodRouteCosts {
+    /// The period's first instant (the 1st, 00:00 UTC).
     pub start: DateTime<Utc>,
+    /// The first instant after the period (the 1st of the next month, 00:00 UTC).
     pub end: DateTime<Utc>,
     /// The tier in effect at the end of the period (now, for the open period).
     pub tier: String,
@@ -175,7 +204,8 @@ pub struct PeriodRouteCosts {
     /// The period's overage before credit: to date for the open period.
     #[ts(type = "string")]
     pub overage: Decimal,
-    /// The open period's projected overage at period end, before credit.
+    /// The open period's projected overage at period end, before credit; `None` once the
+    /// period has ended.
     #[ts(type = "string | null")]
     pub projected_overage: Option<Decimal>,
     /// The routes, the most expensive first.
@@ -185,6 +215,7 @@ pub struct PeriodRouteCosts {
 /// `GET /v1/account/route-costs?from=&to=`: every billing period the span touches, whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct RouteCostReport {
+    /// The instant the figures were computed at: the open period's are to this instant.
     pub as_of: DateTime<Utc>,
     /// Oldest first.
     pub periods: Vec<PeriodRouteCosts>,

@@ -34,6 +34,7 @@ pub struct TelemetryBatch {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetryRecord {
+    /// The account the usage is billed to (`unknown_account` when no account has this id).
     pub account_id: String,
     /// The routed path, such as `/api/orders`; starts with `/`.
     #[schemars(length(min = 1, max = MAX_ROUTE_CHARS))]
@@ -42,13 +43,19 @@ pub struct TelemetryRecord {
     pub region: String,
     /// Start of the window, UTC.
     pub window_start: DateTime<Utc>,
-    /// Length of the window: 1 to 3600 seconds, within one clock hour.
+    /// Length of the window: 1 to 3600 seconds, within one clock hour (a window starts on a
+    /// whole second).
     #[schemars(range(min = 1, max = MAX_WINDOW_SECONDS))]
     pub window_seconds: u32,
+    /// Requests served in the window: at most 1,000,000 per second of window.
     #[ts(type = "number")]
     pub requests: u64,
+    /// Compute time spent in the window, in milliseconds: at most 1,000,000 per second of
+    /// window.
     #[ts(type = "number")]
     pub compute_ms: u64,
+    /// Response bytes sent in the window, before region weights: at most 100,000,000,000
+    /// (100 GB) per second of window.
     #[ts(type = "number")]
     pub egress_bytes: u64,
 }
@@ -61,15 +68,19 @@ pub enum RejectionReason {
     UnknownAccount,
     /// The price book has no such region.
     UnknownRegion,
-    /// The route is empty, too long, or does not start with `/`.
+    /// The route does not start with `/`, is longer than [`MAX_ROUTE_CHARS`] characters, or
+    /// holds a control character.
     InvalidRoute,
-    /// `window_seconds` is 0, above 3600, or the window crosses a clock hour.
+    /// `window_seconds` is 0 or above 3600, the window does not start on a whole second,
+    /// crosses a clock hour, or ends after the last date the engine can represent.
     InvalidWindow,
-    /// The window starts after the time of ingest.
+    /// The window ends more than 5 minutes (the clock skew allowed) after the time of ingest.
     WindowInFuture,
-    /// The window lies in a billing period that has closed; see the engine's late-record policy.
+    /// The window starts in a billing period closed for good: records are accepted until one
+    /// hour after their period ends.
     PeriodClosed,
-    /// A counter is beyond what one node can serve in one window.
+    /// A counter is beyond what one node can serve in one window (see the per-second bounds
+    /// on [`TelemetryRecord`]).
     AbsurdValue,
 }
 
@@ -93,15 +104,20 @@ impl RejectionReason {
 pub struct RecordRejection {
     /// Zero-based index of the record in `records`.
     pub index: u32,
+    /// The record's `account_id`, as sent.
     pub account_id: String,
+    /// Why it was not counted.
     pub reason: RejectionReason,
+    /// One sentence for people, naming the bound or value at fault.
     pub message: String,
 }
 
 /// Per account touched by the batch: whether its usage is capped, so nodes can throttle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct AccountIngestStatus {
+    /// The account's id.
     pub account_id: String,
+    /// The tier in effect for the account now.
     pub tier: String,
     /// Serve no more of the meters in `capped_meters`: a hard-capped (sandbox) account has
     /// used up their quota, or the account's spend cap was reached.
@@ -127,7 +143,9 @@ pub struct NodeLimits {
 /// One account's limits at the edge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct AccountLimits {
+    /// The account's id.
     pub account_id: String,
+    /// The tier in effect for the account now.
     pub tier: String,
     /// Requests a second the account may send, across every node; answer more with 429.
     /// `null`: no rate limit.
@@ -146,7 +164,9 @@ pub struct AccountLimits {
 /// gets this same answer again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct IngestReceipt {
+    /// The batch's `batch_id`, as sent.
     pub batch_id: String,
+    /// The sending node's id.
     pub node_id: String,
     /// When the batch was first stored.
     pub received_at: DateTime<Utc>,
@@ -165,6 +185,7 @@ pub struct EventRefusal {
     pub index: u32,
     /// A stable code: `invalid_event`, or a record's reason (`unknown_account`, ...).
     pub code: String,
+    /// One sentence for people saying what was wrong with the event.
     pub message: String,
 }
 

@@ -90,14 +90,18 @@ impl WebhookEventType {
 /// same idempotency key returns this same answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct WebhookRegistration {
+    /// The URL events are POSTed to.
     pub url: String,
     /// The key of every delivery's `Edgecost-Signature` (HMAC-SHA256 over `<t>.<body>`, with
     /// these bytes as the key). Kept when the URL is replaced, unless `rotate_secret`.
     pub secret: String,
     /// Whether this request drew the secret (a first registration or `rotate_secret`).
     pub secret_is_new: bool,
+    /// When the webhook was first registered (kept when its URL is replaced).
     pub created_at: DateTime<Utc>,
+    /// When the registration was last written (its latest `PUT`).
     pub updated_at: DateTime<Utc>,
+    /// The event types the webhook receives: every one ([`WebhookEventType::ALL`]).
     pub event_types: Vec<WebhookEventType>,
 }
 
@@ -118,15 +122,19 @@ pub enum WebhookEventState {
 /// One event queued for the webhook, and where its delivery stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct WebhookEventStatus {
+    /// The event id (`evt_...`), as in the payload and the `Edgecost-Event-Id` header.
     pub id: String,
+    /// What the event is about.
     #[serde(rename = "type")]
     #[ts(rename = "type")]
     pub event_type: WebhookEventType,
+    /// When the event was raised: the payload's `created_at`.
     pub created_at: DateTime<Utc>,
+    /// Where its delivery stands.
     pub state: WebhookEventState,
     /// Attempts made so far.
     pub attempts: u32,
-    /// When a pending event is tried next.
+    /// When a pending event is tried next; `None` once it is no longer pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -135,16 +143,22 @@ pub struct WebhookEventStatus {
 pub struct WebhookDelivery {
     /// Sent as the `Edgecost-Delivery` header.
     pub delivery_id: String,
+    /// The event POSTed: the payload's `id`.
     pub event_id: String,
+    /// The event's type.
     pub event_type: WebhookEventType,
     /// 1 for the first attempt of the event, 2 for its first retry, ...
     pub attempt: u32,
+    /// The URL the attempt POSTed to (the one registered then).
     pub url: String,
+    /// When the attempt was sent: the `t` of its signature.
     pub attempted_at: DateTime<Utc>,
     /// The receiver's HTTP status; absent when none came (see `error`).
     pub status_code: Option<u16>,
     /// Why no 2xx came: a timeout, a refused connection, a TLS failure, a non-2xx status.
+    /// `None` for an attempt that succeeded.
     pub error: Option<String>,
+    /// How long the attempt took, in milliseconds, until the answer or the failure.
     pub duration_ms: u64,
     /// Whether the receiver answered with a 2xx status.
     pub succeeded: bool,
@@ -154,9 +168,13 @@ pub struct WebhookDelivery {
 /// the latest delivery attempts, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Webhook {
+    /// The URL events are POSTed to.
     pub url: String,
+    /// When the webhook was first registered.
     pub created_at: DateTime<Utc>,
+    /// When the registration was last written (its latest `PUT`).
     pub updated_at: DateTime<Utc>,
+    /// The event types the webhook receives: every one ([`WebhookEventType::ALL`]).
     pub event_types: Vec<WebhookEventType>,
     /// Up to 100 events, newest first.
     pub recent_events: Vec<WebhookEventStatus>,
@@ -170,6 +188,7 @@ pub struct Webhook {
 pub struct WebhookDeletion {
     /// The URL that was registered.
     pub url: String,
+    /// When the webhook was deleted.
     pub deleted_at: DateTime<Utc>,
     /// Events still pending that will not be delivered.
     pub cancelled_events: u32,
@@ -181,11 +200,17 @@ pub struct WebhookDeletion {
 pub struct WebhookPayload {
     /// The event id: the same in every retry of the event, so receivers deduplicate on it.
     pub id: String,
+    /// What the event is about; also the `Edgecost-Event-Type` header.
     #[serde(rename = "type")]
     #[ts(rename = "type")]
     pub event_type: WebhookEventType,
+    /// The account the event is about.
     pub account_id: String,
+    /// When the event happened.
     pub created_at: DateTime<Utc>,
+    /// The event's details: [`NoticeRaisedData`] for `notice.raised`, [`AlertRaisedData`]
+    /// for the alert events, `previous_cap`, `spend_cap`, `capped_at` and `period_start` for
+    /// `spend_cap.lifted`.
     #[ts(type = "Record<string, unknown>")]
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -196,11 +221,15 @@ pub struct WebhookPayload {
 pub struct NoticeRaisedData {
     /// The notice's id, as in `GET /v1/account/notices`.
     pub notice_id: String,
+    /// The meter that reached the threshold.
     pub meter: Meter,
+    /// 80 or 100: the share of the tier's included quantity reached.
     pub threshold_percent: u32,
     /// The tier whose quota was reached.
     pub tier: String,
+    /// The start of the billing period the notice belongs to.
     pub period_start: DateTime<Utc>,
+    /// When the usage that reached the threshold was stored.
     pub reached_at: DateTime<Utc>,
 }
 
@@ -209,6 +238,7 @@ pub struct NoticeRaisedData {
 /// `GET /v1/account/budget` and `GET /v1/account/auto-top-up` show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct AlertRaisedData {
+    /// The alert's id (`alr_...`), as in `GET /v1/account/budget`.
     pub alert_id: String,
     /// The alert's kind (`budget_spend`, `budget_forecast`, `spend_cap_reached`,
     /// `top_up_bought`, `top_up_failed`, `top_up_ceiling`).
@@ -216,7 +246,10 @@ pub struct AlertRaisedData {
     /// What crossing raised it, e.g. the budget percentage: the alert is raised once per kind
     /// and key in a period.
     pub key: String,
+    /// One sentence for people, with the amounts the alert is about.
     pub message: String,
+    /// The start of the billing period the alert belongs to.
     pub period_start: DateTime<Utc>,
+    /// When the alert was raised.
     pub raised_at: DateTime<Utc>,
 }

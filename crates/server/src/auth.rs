@@ -20,18 +20,21 @@ const MAX_TOKEN_CHARS: usize = 256;
 /// The account the request's token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountAuth {
+    /// The account the handler acts on, and on no other.
     pub account: AccountId,
 }
 
 /// The edge node the request's token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeAuth {
+    /// The node sending usage; a batch naming another `node_id` is refused.
     pub node: NodeId,
 }
 
 /// The operator the request's token belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OperatorAuth {
+    /// The operator reading the service-wide figures.
     pub operator: OperatorId,
 }
 

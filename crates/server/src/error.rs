@@ -19,55 +19,151 @@ use crate::limits::{BODY_LIMIT_BYTES, BodyReadTimeout};
 
 /// Everything that can go wrong while answering a request or starting the server.
 #[derive(Debug, thiserror::Error)]
+///
+/// Each variant's doc gives its `code` and HTTP status.
 pub enum AppError {
+    /// `missing_token`, 401: no `Authorization: Bearer` header on an endpoint that needs one.
     #[error("this endpoint needs an `Authorization: Bearer <token>` header")]
     MissingToken,
+    /// `invalid_token`, 401: the token is malformed, unknown, or of the wrong kind for the
+    /// endpoint (an account token on `/v1/telemetry`, say).
     #[error("the bearer token is not valid")]
     InvalidToken,
+    /// `unknown_route`, 404: no endpoint has this path.
     #[error("no such route: {method} {path}")]
-    UnknownRoute { method: String, path: String },
+    UnknownRoute {
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+    /// `method_not_allowed`, 405: the path exists, but not with this method.
     #[error("method {method} is not allowed on {path}")]
-    MethodNotAllowed { method: String, path: String },
+    MethodNotAllowed {
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+    /// `malformed_json`, 400: the body is not JSON at all.
     #[error("the request body is not valid JSON: {detail}")]
-    MalformedJson { detail: String },
+    MalformedJson {
+        /// The parser's account of what is wrong, with its position.
+        detail: String,
+    },
+    /// `invalid_body`, 422: the body is JSON but not the request's shape (a missing or
+    /// unknown field, a value of the wrong type).
     #[error("the request body does not have the expected fields: {detail}")]
-    InvalidBody { detail: String },
+    InvalidBody {
+        /// Which field is wrong and how.
+        detail: String,
+    },
+    /// `not_json`, 415: a JSON endpoint got no `Content-Type: application/json`.
     #[error("the request body must be JSON (`Content-Type: application/json`)")]
     NotJson,
+    /// `unsupported_content_type`, 415: an endpoint that takes several formats (OTLP,
+    /// CloudEvents) got none of them.
     #[error("`Content-Type: {got}` is not accepted here; send {expected}")]
-    UnsupportedContentType { got: String, expected: &'static str },
+    UnsupportedContentType {
+        /// The `Content-Type` sent.
+        got: String,
+        /// The types the endpoint takes, for the message.
+        expected: &'static str,
+    },
+    /// `unsupported_content_encoding`, 415: a `Content-Encoding` other than gzip, deflate or
+    /// identity.
     #[error("`Content-Encoding: {got}` is not accepted; send the body as is, gzip- or deflate-compressed")]
-    UnsupportedContentEncoding { got: String },
+    UnsupportedContentEncoding {
+        /// The `Content-Encoding` sent.
+        got: String,
+    },
+    /// `malformed_body`, 400: the body could not be read or decoded (a broken compressed
+    /// stream, a protobuf that does not decode).
     #[error("the request body could not be read: {detail}")]
-    MalformedBody { detail: String },
+    MalformedBody {
+        /// What failed.
+        detail: String,
+    },
+    /// `body_too_large`, 413: the body, once inflated, passes [`crate::BODY_LIMIT_BYTES`].
     #[error("the request body is larger than {limit_bytes} bytes")]
-    BodyTooLarge { limit_bytes: usize },
+    BodyTooLarge {
+        /// The bound passed, in bytes.
+        limit_bytes: usize,
+    },
+    /// `body_read_timeout`, 408: the client took too long to send the body; the connection
+    /// is closed.
     #[error("the request body did not arrive within {timeout_ms} ms")]
-    BodyReadTimeout { timeout_ms: u128 },
+    BodyReadTimeout {
+        /// The time the body was given, in milliseconds.
+        timeout_ms: u128,
+    },
+    /// `uri_too_long`, 414: the path and query pass [`crate::URI_BYTES_MAX`] (or the
+    /// connection's head buffer, before any handler runs).
     #[error("the request target is longer than {limit_bytes} bytes")]
-    UriTooLong { limit_bytes: usize },
+    UriTooLong {
+        /// The bound passed, in bytes.
+        limit_bytes: usize,
+    },
+    /// `headers_too_large`, 431: the header names and values together pass
+    /// [`crate::HEAD_BYTES_MAX`] (or the connection's head buffer).
     #[error("the request headers are larger than {limit_bytes} bytes")]
-    HeadersTooLarge { limit_bytes: usize },
+    HeadersTooLarge {
+        /// The bound passed, in bytes.
+        limit_bytes: usize,
+    },
+    /// `malformed_request`, 400: the connection sent something that is not an HTTP/1.1
+    /// request; answered before any handler runs.
     #[error(
         "the request is not valid HTTP/1.1 (a bad request line or version, a header line without a colon, or a missing, doubled or invalid Content-Length)"
     )]
     MalformedRequest,
+    /// `invalid_query`, 400: the query string does not parse into the endpoint's parameters.
     #[error("bad query string: {detail}")]
-    InvalidQuery { detail: String },
+    InvalidQuery {
+        /// Which parameter is wrong and how.
+        detail: String,
+    },
+    /// `query_out_of_range`, 400: a numeric query parameter is outside its bounds.
     #[error("query parameter `{name}` must be {min} to {max}")]
-    QueryOutOfRange { name: &'static str, min: u64, max: u64 },
+    QueryOutOfRange {
+        /// The parameter (`limit`).
+        name: &'static str,
+        /// Its least accepted value.
+        min: u64,
+        /// Its greatest accepted value.
+        max: u64,
+    },
+    /// `missing_idempotency_key`, 400: a changing request without an `Idempotency-Key`
+    /// header.
     #[error("this request needs an `Idempotency-Key` header (1 to {max_len} visible ASCII characters)")]
-    MissingIdempotencyKey { max_len: usize },
-    /// A price book in the request that does not parse or breaks a rule of the format.
+    MissingIdempotencyKey {
+        /// The longest key accepted, in characters ([`crate::MAX_IDEMPOTENCY_KEY_CHARS`]).
+        max_len: usize,
+    },
+    /// A price book in the request that does not parse or breaks a rule of the format: 422
+    /// with the book's own code, and the line and column when the parser could place it.
     #[error(transparent)]
     PriceBook(PriceBookError),
-    /// The engine refused or failed; its own code goes to the client.
+    /// The engine refused or failed; its own code goes to the client, with a 4xx status for
+    /// the caller's mistakes, 503 (`contention`) for a passing failure worth retrying, and
+    /// 500 otherwise.
     #[error(transparent)]
     Engine(EngineError),
+    /// `bind_failed`: the server could not listen on its address. Only [`crate::spawn`] and
+    /// [`crate::RunningServer::start`] return it; no client sees it.
     #[error("could not listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// `internal`, 500: a failure of the server itself. The detail goes to the log only.
     #[error("the server could not answer: {detail}")]
-    Internal { detail: String },
+    Internal {
+        /// What failed, for the log.
+        detail: String,
+    },
 }
 
 impl AppError {

@@ -25,6 +25,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod admin;
 mod auth;
 mod clock;

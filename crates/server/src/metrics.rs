@@ -47,15 +47,23 @@ pub struct Metrics {
     rollup_queue: Gauge,
 }
 
-/// What became of one telemetry batch, for the ingest counters.
+/// What became of one telemetry batch (or OTLP or CloudEvents request), for the ingest
+/// counters: `edgecost_ingest_batches_total{outcome="stored|replayed|rejected"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IngestOutcome {
-    Stored { records: u64 },
+    /// Stored now; `edgecost_ingest_records_total` grows by its counted records.
+    Stored {
+        /// Records (or points and events) counted, rejected records left out.
+        records: u64,
+    },
+    /// Counted before: a resent batch id, or only points and events already counted.
     Replayed,
+    /// Refused whole with an error answer; nothing of it was stored.
     Rejected,
 }
 
 impl Metrics {
+    /// Empty counters in a registry of their own, with the `edgecost_` prefix.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("edgecost");
         let requests = Family::<RequestLabels, Counter>::default();

@@ -5,4 +5,24 @@ import type { AlertKind } from "./AlertKind";
  * An alert about spend or credit: raised once per kind and crossing per period, open until
  * the period ends or the setting it is about changes.
  */
-export type AccountAlert = { id: string, kind: AlertKind, message: string, raised_at: string, period_start: string, };
+export type AccountAlert = { 
+/**
+ * The alert's id (`alr_` and 20 hex digits).
+ */
+id: string, 
+/**
+ * What the alert is about.
+ */
+kind: AlertKind, 
+/**
+ * One sentence for people, with the amounts it is about.
+ */
+message: string, 
+/**
+ * When the alert was raised.
+ */
+raised_at: string, 
+/**
+ * The start of the billing period the alert belongs to.
+ */
+period_start: string, };

@@ -4,7 +4,15 @@ import type { Meter } from "./Meter";
 /**
  * Per account touched by the batch: whether its usage is capped, so nodes can throttle.
  */
-export type AccountIngestStatus = { account_id: string, tier: string, 
+export type AccountIngestStatus = { 
+/**
+ * The account's id.
+ */
+account_id: string, 
+/**
+ * The tier in effect for the account now.
+ */
+tier: string, 
 /**
  * Serve no more of the meters in `capped_meters`: a hard-capped (sandbox) account has
  * used up their quota, or the account's spend cap was reached.

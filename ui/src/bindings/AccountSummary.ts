@@ -7,11 +7,27 @@ import type { UsageTotals } from "./UsageTotals";
 /**
  * `GET /v1/account`.
  */
-export type AccountSummary = { account_id: string, name: string, 
+export type AccountSummary = { 
+/**
+ * The account's id (`acct_` and 20 hex digits for accounts created by `edgecost admin`).
+ */
+account_id: string, 
+/**
+ * The account's display name, as given when it was created.
+ */
+name: string, 
 /**
  * The tier in effect now.
  */
-tier: string, scheduled_tier: ScheduledTierChange | null, period: BillingPeriod, 
+tier: string, 
+/**
+ * A downgrade waiting for the next period; `None` when none is scheduled.
+ */
+scheduled_tier: ScheduledTierChange | null, 
+/**
+ * The open billing period.
+ */
+period: BillingPeriod, 
 /**
  * Usage so far this period.
  */

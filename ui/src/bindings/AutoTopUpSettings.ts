@@ -4,9 +4,15 @@
  * `PUT /v1/account/auto-top-up` (with an `Idempotency-Key` header), and the settings part of
  * `GET /v1/account/auto-top-up`.
  */
-export type AutoTopUpSettings = { enabled: boolean, 
+export type AutoTopUpSettings = { 
 /**
- * Buy when paying overage leaves the credit balance below this.
+ * Whether automatic top-up buys; when false the other settings are kept and nothing is
+ * bought.
+ */
+enabled: boolean, 
+/**
+ * Buy when paying overage leaves the credit balance below this amount (a decimal string,
+ * in whole cents, at most [`MAX_CONTROL_AMOUNT`]).
  */
 below: string, 
 /**

@@ -11,13 +11,21 @@ export type AutoTopUpStatus = {
  */
 settings: AutoTopUpSettings | null, 
 /**
- * Packs bought automatically this period, and what they cost.
+ * Packs bought automatically this period.
  */
-packs_this_period: number, spent_this_period: string, 
+packs_this_period: number, 
+/**
+ * What the packs bought automatically this period cost.
+ */
+spent_this_period: string, 
 /**
  * Packs automatic top-up may still buy this period.
  */
-packs_left_this_period: number, balance: string, 
+packs_left_this_period: number, 
+/**
+ * The credit balance now, after paying the period's overage so far.
+ */
+balance: string, 
 /**
  * Open top-up alerts of the period (bought, failed, ceiling), oldest first.
  */

@@ -7,7 +7,19 @@ import type { UsageTotals } from "./UsageTotals";
 /**
  * `GET /v1/account/bill`: the bill to date and the projected bill at period end.
  */
-export type BillToDate = { as_of: string, period: BillingPeriod, totals: UsageTotals, 
+export type BillToDate = { 
+/**
+ * The instant the bill and the projection were computed at.
+ */
+as_of: string, 
+/**
+ * The open billing period.
+ */
+period: BillingPeriod, 
+/**
+ * Usage so far this period, as measured (what caps refused included).
+ */
+totals: UsageTotals, 
 /**
  * What is left to invoice for the usage so far: the same bill `edgecost bill` prints for
  * these totals, with the credits already spent on this period's overage applied.

@@ -3,7 +3,15 @@
 /**
  * A billing period: one calendar month in UTC, `[start, end)`.
  */
-export type BillingPeriod = { start: string, end: string, 
+export type BillingPeriod = { 
+/**
+ * The 1st of the month at 00:00 UTC, the first instant of the period.
+ */
+start: string, 
+/**
+ * The 1st of the next month at 00:00 UTC, the first instant after the period.
+ */
+end: string, 
 /**
  * Days in the month.
  */

@@ -4,7 +4,11 @@ import type { ForecastBasis } from "./ForecastBasis";
 /**
  * Where one projection of the period's bill stands against the budget.
  */
-export type BudgetForecast = { basis: ForecastBasis, 
+export type BudgetForecast = { 
+/**
+ * Which projection this is.
+ */
+basis: ForecastBasis, 
 /**
  * What the period is projected to cost on this basis (base fee + overage).
  */

@@ -6,7 +6,15 @@ import type { BudgetSettings } from "./BudgetSettings";
 /**
  * `GET /v1/account/budget` and the answer to `PUT`.
  */
-export type BudgetStatus = { settings: BudgetSettings, as_of: string, 
+export type BudgetStatus = { 
+/**
+ * The budget, alert percentages and spend cap in force (the defaults when never set).
+ */
+settings: BudgetSettings, 
+/**
+ * The instant the spend and the forecasts were computed at.
+ */
+as_of: string, 
 /**
  * What the period costs so far (base fee + overage, before credit).
  */

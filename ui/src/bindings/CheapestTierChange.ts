@@ -3,12 +3,25 @@
 /**
  * An account whose cheapest tier for its latest month differs under the new book.
  */
-export type CheapestTierChange = { account_id: string, name: string, 
+export type CheapestTierChange = { 
+/**
+ * The account's id.
+ */
+account_id: string, 
+/**
+ * The account's display name.
+ */
+name: string, 
 /**
  * The tier it is billed on.
  */
 tier: string, 
 /**
- * The cheapest tier that does not cap its usage, under each book.
+ * The cheapest tier that does not cap its usage under the current book; `None` when
+ * every tier caps it.
  */
-before: string | null, after: string | null, };
+before: string | null, 
+/**
+ * The same under the new book.
+ */
+after: string | null, };

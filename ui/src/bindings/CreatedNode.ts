@@ -3,4 +3,22 @@
 /**
  * A new edge node and its token, shown once.
  */
-export type CreatedNode = { node_id: string, name: string, token: string, created_at: string, };
+export type CreatedNode = { 
+/**
+ * The new node's id (`node_` and 20 random hex digits), which its telemetry batches
+ * must name.
+ */
+node_id: string, 
+/**
+ * The display name given.
+ */
+name: string, 
+/**
+ * The bearer token for `/v1/telemetry` and `/v1/metrics` (`ec_node_...`). Only its hash
+ * is stored.
+ */
+token: string, 
+/**
+ * When the node was created.
+ */
+created_at: string, };

@@ -3,4 +3,21 @@
 /**
  * A new operator and its token, shown once.
  */
-export type CreatedOperator = { operator_id: string, name: string, token: string, created_at: string, };
+export type CreatedOperator = { 
+/**
+ * The new operator's id (`op_` and 20 random hex digits).
+ */
+operator_id: string, 
+/**
+ * Who the token is for, as given (`billing-team`).
+ */
+name: string, 
+/**
+ * The bearer token for `/v1/admin/*` and nothing else ([`OPERATOR_TOKEN_PREFIX`]...).
+ * Only its hash is stored.
+ */
+token: string, 
+/**
+ * When the operator was created.
+ */
+created_at: string, };

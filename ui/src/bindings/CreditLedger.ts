@@ -4,7 +4,11 @@ import type { LedgerEntry } from "./LedgerEntry";
 /**
  * `GET /v1/account/credits`.
  */
-export type CreditLedger = { balance: string, 
+export type CreditLedger = { 
+/**
+ * Unspent credit: the sum of all entries.
+ */
+balance: string, 
 /**
  * Oldest first.
  */

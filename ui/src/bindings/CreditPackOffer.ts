@@ -3,7 +3,15 @@
 /**
  * Prepaying the projected overage with burst credit packs.
  */
-export type CreditPackOffer = { packs: number, price: string, 
+export type CreditPackOffer = { 
+/**
+ * The fewest packs whose credit covers `projected_overage`.
+ */
+packs: number, 
+/**
+ * What those packs cost together.
+ */
+price: string, 
 /**
  * The projected overage not yet covered by credit.
  */

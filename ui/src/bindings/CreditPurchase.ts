@@ -7,7 +7,19 @@ export type CreditPurchase = {
 /**
  * The ledger entry of the purchase; consumption entries name it as their pack.
  */
-purchase_id: string, packs: number, price_paid: string, credit_added: string, 
+purchase_id: string, 
+/**
+ * Packs bought.
+ */
+packs: number, 
+/**
+ * What the packs cost: the pack price times `packs`.
+ */
+price_paid: string, 
+/**
+ * Credit the packs added at face value: the pack credit times `packs`.
+ */
+credit_added: string, 
 /**
  * Credit spent at once on this period's unpaid overage.
  */
@@ -15,4 +27,8 @@ consumed_now: string,
 /**
  * Balance right after the purchase and that consumption.
  */
-balance: string, purchased_at: string, };
+balance: string, 
+/**
+ * When the purchase was made (the first time, for a repeated idempotency key).
+ */
+purchased_at: string, };

@@ -4,13 +4,38 @@ import type { ProjectionBasis } from "./ProjectionBasis";
 /**
  * `GET /v1/account/credits/quote?packs=N`: what buying `packs` burst packs pays for.
  */
-export type CreditsQuote = { packs: number, packs_max: number, pack_price: string, total_price: string, credit_added: string, balance_now: string, 
+export type CreditsQuote = { 
+/**
+ * Packs quoted.
+ */
+packs: number, 
+/**
+ * The most packs one purchase may buy ([`crate::MAX_PACKS_PER_PURCHASE`]).
+ */
+packs_max: number, 
+/**
+ * What one pack costs.
+ */
+pack_price: string, 
+/**
+ * What the quoted packs cost together.
+ */
+total_price: string, 
+/**
+ * Credit the quoted packs add, at face value.
+ */
+credit_added: string, 
+/**
+ * The credit balance now, before the purchase.
+ */
+balance_now: string, 
 /**
  * The balance once the credit has paid this period's overage so far.
  */
 balance_after: string, 
 /**
- * Overage added per day at the run rate, before credit.
+ * Overage added per day at the run rate, before credit: the projected overage growth
+ * over the days left, to the cent.
  */
 overage_per_day: string, 
 /**
@@ -28,4 +53,8 @@ covers_days: number | null,
 /**
  * The day the credit runs out at the run rate; `None` when it lasts the period.
  */
-runs_out_on: string | null, basis: ProjectionBasis, };
+runs_out_on: string | null, 
+/**
+ * What the run rate rests on.
+ */
+basis: ProjectionBasis, };

@@ -7,9 +7,17 @@ export type ErrorBody = {
 /**
  * Stable, machine-readable; clients match on this, never on `message`.
  */
-code: string, message: string, 
+code: string, 
+/**
+ * One or two sentences for people: what was wrong and, where it helps, what to change.
+ */
+message: string, 
 /**
  * Where in a document the request carried the error is (1-based), when the parser could
  * place it: a price book's line and column.
  */
-line?: number, column?: number, };
+line?: number, 
+/**
+ * The column of the error on `line` (1-based), when the parser could place it.
+ */
+column?: number, };

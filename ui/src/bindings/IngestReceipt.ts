@@ -6,7 +6,15 @@ import type { RecordRejection } from "./RecordRejection";
  * The answer to a batch, sent only after it is durably stored. A replay of the same batch
  * gets this same answer again.
  */
-export type IngestReceipt = { batch_id: string, node_id: string, 
+export type IngestReceipt = { 
+/**
+ * The batch's `batch_id`, as sent.
+ */
+batch_id: string, 
+/**
+ * The sending node's id.
+ */
+node_id: string, 
 /**
  * When the batch was first stored.
  */

@@ -8,11 +8,23 @@ import type { UsageTotals } from "./UsageTotals";
  * A closed period as the account was billed for it. Immutable once issued: late records are
  * refused after the grace hour, so nothing can change it.
  */
-export type Invoice = { id: string, 
+export type Invoice = { 
+/**
+ * The invoice's id (`inv_` and 20 hex digits), for `GET /v1/account/invoices/{id}`.
+ */
+id: string, 
 /**
  * `INV-00001`, `INV-00002`, ... per account, in period order, without gaps.
  */
-number: string, period_start: string, period_end: string, 
+number: string, 
+/**
+ * The first instant of the billed period (the 1st of the month, 00:00 UTC).
+ */
+period_start: string, 
+/**
+ * The first instant after the billed period (the 1st of the next month, 00:00 UTC).
+ */
+period_end: string, 
 /**
  * The tier in effect at the period's end; `bill.base_fee_lines` has each tier's share.
  */
@@ -41,7 +53,11 @@ paid_by_credit: string,
 /**
  * Due after credit.
  */
-total: string, status: InvoiceStatus, 
+total: string, 
+/**
+ * `due` when `total` is above zero, `paid_by_credit` otherwise.
+ */
+status: InvoiceStatus, 
 /**
  * When the engine closed the period into this invoice.
  */

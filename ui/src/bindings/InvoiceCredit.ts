@@ -7,4 +7,8 @@ export type InvoiceCredit = {
 /**
  * The purchase entry of the pack in the credit ledger.
  */
-pack_id: string, amount: string, };
+pack_id: string, 
+/**
+ * What the pack's credit paid of the period's overage.
+ */
+amount: string, };

@@ -2,6 +2,42 @@
 import type { InvoiceStatus } from "./InvoiceStatus";
 
 /**
- * One line of the invoice list.
+ * One line of the invoice list: the [`Invoice`] without its usage, bill and credits.
  */
-export type InvoiceSummary = { id: string, number: string, period_start: string, period_end: string, tier: string, cost: string, paid_by_credit: string, total: string, status: InvoiceStatus, };
+export type InvoiceSummary = { 
+/**
+ * The invoice's id, for `GET /v1/account/invoices/{id}`.
+ */
+id: string, 
+/**
+ * `INV-00001`, `INV-00002`, ... per account, in period order.
+ */
+number: string, 
+/**
+ * The first instant of the billed period.
+ */
+period_start: string, 
+/**
+ * The first instant after the billed period.
+ */
+period_end: string, 
+/**
+ * The tier in effect at the period's end.
+ */
+tier: string, 
+/**
+ * Before credit: base fees plus overage.
+ */
+cost: string, 
+/**
+ * Paid from burst credit.
+ */
+paid_by_credit: string, 
+/**
+ * Due after credit.
+ */
+total: string, 
+/**
+ * `due` when `total` is above zero, `paid_by_credit` otherwise.
+ */
+status: InvoiceStatus, };

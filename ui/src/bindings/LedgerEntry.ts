@@ -5,22 +5,49 @@ import type { PaidOverage } from "./PaidOverage";
 /**
  * One movement of credit. The balance is the sum of all entries and never negative.
  */
-export type LedgerEntry = { id: string, 
+export type LedgerEntry = { 
+/**
+ * The entry's id (`led_` and 24 hex digits).
+ */
+id: string, 
 /**
  * 1, 2, 3, ... per account, without gaps.
  */
-sequence: number, kind: LedgerEntryKind, 
+sequence: number, 
+/**
+ * What the entry records.
+ */
+kind: LedgerEntryKind, 
 /**
  * Signed: positive adds credit, negative spends it.
  */
-amount: string, balance_after: string, 
+amount: string, 
 /**
- * For a consumption or a return: the purchase entry the credit belongs to.
+ * The balance once this entry is counted: the sum of the entries up to it.
  */
-pack_id: string | null, paid_overage: PaidOverage | null, note: string, 
+balance_after: string, 
+/**
+ * For a consumption or a return: the purchase entry the credit belongs to. `None` for a
+ * purchase.
+ */
+pack_id: string | null, 
+/**
+ * For a consumption or a return: the slice of overage it paid or gave back. `None` for a
+ * purchase.
+ */
+paid_overage: PaidOverage | null, 
+/**
+ * One line for people: what was bought or paid ("paid overage $0.00 to $3.20 of this
+ * period").
+ */
+note: string, 
 /**
  * For a purchase made by automatic top-up: the sequence of the entry after which the
  * balance was below the top-up threshold (the crossing that caused it; 0 when the balance
  * was below it from the start). `None` for a purchase the owner made.
  */
-auto_top_up_after?: number, created_at: string, };
+auto_top_up_after?: number, 
+/**
+ * When the entry was written.
+ */
+created_at: string, };

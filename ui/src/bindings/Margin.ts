@@ -3,12 +3,20 @@
 /**
  * Revenue, cost and margin of a tier or an account over the report's months.
  */
-export type Margin = { revenue: string, cost: string, 
+export type Margin = { 
+/**
+ * Base fees plus overage, before credit.
+ */
+revenue: string, 
+/**
+ * Infrastructure cost of everything measured (billed, included or refused), to the cent.
+ */
+cost: string, 
 /**
  * revenue - cost.
  */
 margin: string, 
 /**
- * margin / revenue; `None` without revenue.
+ * margin / revenue in percent, to two places; `None` without revenue.
  */
 margin_percent: string | null, };

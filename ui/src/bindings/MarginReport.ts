@@ -6,4 +6,21 @@ import type { TierMargin } from "./TierMargin";
 /**
  * Gross margin over the report's months, per tier and per account (lowest margin first).
  */
-export type MarginReport = { threshold_percent: string, total: Margin, by_tier: Array<TierMargin>, by_account: Array<AccountMargin>, };
+export type MarginReport = { 
+/**
+ * The margin percentage below which an account is flagged (`margin_below`, 50 by
+ * default).
+ */
+threshold_percent: string, 
+/**
+ * All accounts over all the report's months.
+ */
+total: Margin, 
+/**
+ * Per tier, lowest margin first.
+ */
+by_tier: Array<TierMargin>, 
+/**
+ * Per account, lowest margin first.
+ */
+by_account: Array<AccountMargin>, };

@@ -3,4 +3,16 @@
 /**
  * Amounts of the three meters in the counters' units (billable egress in weighted bytes).
  */
-export type MeterAmounts = { requests: number, compute_ms: number, billable_egress_bytes: string, };
+export type MeterAmounts = { 
+/**
+ * Requests.
+ */
+requests: number, 
+/**
+ * Compute time in milliseconds.
+ */
+compute_ms: number, 
+/**
+ * Region-weighted egress bytes, as a decimal string.
+ */
+billable_egress_bytes: string, };

@@ -10,7 +10,15 @@ export type MonthMetrics = {
 /**
  * `YYYY-MM`.
  */
-month: string, start: string, end: string, 
+month: string, 
+/**
+ * The month's first instant (the 1st, 00:00 UTC).
+ */
+start: string, 
+/**
+ * The first instant after the month (the 1st of the next month, 00:00 UTC).
+ */
+end: string, 
 /**
  * The month has ended; an open month's figures are to date.
  */
@@ -26,13 +34,19 @@ paying_accounts: number,
 /**
  * Monthly recurring revenue: every account's base fees plus overage for the month.
  */
-mrr: string, revenue_by_tier: Array<TierRevenue>, 
+mrr: string, 
 /**
- * Net revenue retention against last month's paying accounts.
+ * Revenue per tier, each account on its month's tier; the tiers add up to `mrr`.
+ */
+revenue_by_tier: Array<TierRevenue>, 
+/**
+ * Net revenue retention against last month's paying accounts, in percent; `None` when
+ * no account paid last month.
  */
 nrr_percent: string | null, 
 /**
- * Gross revenue retention: NRR with each account's growth left out.
+ * Gross revenue retention: NRR with each account's growth left out (at most 100); `None`
+ * as for `nrr_percent`.
  */
 grr_percent: string | null, 
 /**
@@ -44,13 +58,27 @@ logo_churn: Ratio,
  */
 churned_revenue: string, 
 /**
- * `churned_revenue` as a percentage of last month's revenue.
+ * `churned_revenue` as a percentage of last month's revenue of last month's paying
+ * accounts; `None` as for `nrr_percent`.
  */
 revenue_churn_percent: string | null, 
 /**
  * Accounts on a free tier at the month's start (or when created in it) that end it on a paid tier.
  */
-sandbox_conversion: Ratio, upgrades: number, downgrades: number, credit_packs: CreditPackActivity, 
+sandbox_conversion: Ratio, 
+/**
+ * Tier changes to a later tier in the price book's order that took effect in the month.
+ */
+upgrades: number, 
+/**
+ * Tier changes to an earlier tier that took effect in the month (the 1st of the month
+ * after the one they were asked for in).
+ */
+downgrades: number, 
+/**
+ * Burst credit packs sold in the month and credit spent on its overage.
+ */
+credit_packs: CreditPackActivity, 
 /**
  * Accounts that reached 80% of a quota, and how many of them upgraded within 14 days.
  */
@@ -64,6 +92,10 @@ capped_accounts: number,
  */
 infrastructure_cost: string | null, 
 /**
- * mrr - infrastructure_cost.
+ * mrr - infrastructure_cost; `None` as for `infrastructure_cost`.
  */
-gross_margin: string | null, gross_margin_percent: string | null, };
+gross_margin: string | null, 
+/**
+ * gross_margin / mrr in percent; `None` without infrastructure cost or without revenue.
+ */
+gross_margin_percent: string | null, };

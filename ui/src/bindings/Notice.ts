@@ -6,7 +6,19 @@ import type { NoticeOffer } from "./NoticeOffer";
  * A meter reached 80% or 100% of its included quantity this period. The notice stays until
  * the tier changes or the period ends.
  */
-export type Notice = { id: string, meter: Meter, threshold_percent: number, 
+export type Notice = { 
+/**
+ * The notice's id (`ntc_` and 20 hex digits).
+ */
+id: string, 
+/**
+ * The meter that reached the threshold.
+ */
+meter: Meter, 
+/**
+ * 80 or 100: the share of the tier's included quantity reached.
+ */
+threshold_percent: number, 
 /**
  * The tier whose quota was reached.
  */
@@ -14,8 +26,21 @@ tier: string,
 /**
  * The UTC day the threshold was reached.
  */
-reached_on: string, days_left: number, 
+reached_on: string, 
+/**
+ * Days after today until the period ends.
+ */
+days_left: number, 
 /**
  * What this period is projected to cost before credit, at the run rate.
  */
-projected_bill: string, offer: NoticeOffer, message: string, };
+projected_bill: string, 
+/**
+ * What the notice suggests doing about it.
+ */
+offer: NoticeOffer, 
+/**
+ * One sentence for people ("Requests reached 80% of the 200,000 requests included on
+ * Production on Nov 18; 12 days left, projected to cost $23.00 this period.").
+ */
+message: string, };

@@ -4,4 +4,8 @@ import type { Notice } from "./Notice";
 /**
  * `GET /v1/account/notices`.
  */
-export type NoticeList = { notices: Array<Notice>, };
+export type NoticeList = { 
+/**
+ * The open notices of this period, oldest first.
+ */
+notices: Array<Notice>, };

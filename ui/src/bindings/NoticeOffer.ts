@@ -2,12 +2,16 @@
 import type { CreditPackOffer } from "./CreditPackOffer";
 import type { UpgradeOffer } from "./UpgradeOffer";
 
+/**
+ * What a notice suggests: an upgrade, burst credit packs, both or neither.
+ */
 export type NoticeOffer = { 
 /**
- * `None` on the last tier.
+ * `None` when no higher tier would leave the usage uncapped (on the last tier, say).
  */
 upgrade: UpgradeOffer | null, 
 /**
- * `None` when the tier takes no packs or no overage is projected.
+ * `None` when the tier takes no packs, when credit already covers the projected overage,
+ * or when the projection is a rough guess (under a day of usage).
  */
 credit_packs: CreditPackOffer | null, };

@@ -5,7 +5,19 @@ import type { MonthMetrics } from "./MonthMetrics";
 /**
  * `GET /v1/admin/report`: the service's figures month by month.
  */
-export type OperatorReport = { as_of: string, currency: string, months: Array<MonthMetrics>, 
+export type OperatorReport = { 
+/**
+ * The instant the report was computed at; the open month is reported to this instant.
+ */
+as_of: string, 
+/**
+ * The ISO 4217 currency of every amount (the price book's).
+ */
+currency: string, 
+/**
+ * The months from `from` to `to`, oldest first.
+ */
+months: Array<MonthMetrics>, 
 /**
  * `None` when the price book carries no infrastructure cost.
  */

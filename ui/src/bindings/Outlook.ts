@@ -8,7 +8,11 @@ import type { UsageTotals } from "./UsageTotals";
  * bootstrap), each outcome rated exactly. P50 and P90 are the median and the 90th percentile
  * of those outcomes' costs.
  */
-export type Outlook = { simulations: number, 
+export type Outlook = { 
+/**
+ * How many periods were simulated (1,000).
+ */
+simulations: number, 
 /**
  * Days of history the simulation drew from.
  */

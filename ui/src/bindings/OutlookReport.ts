@@ -4,8 +4,17 @@ import type { Outlook } from "./Outlook";
 /**
  * `GET /v1/account/outlook`.
  */
-export type OutlookReport = { as_of: string, 
+export type OutlookReport = { 
+/**
+ * The instant the outlook was computed at.
+ */
+as_of: string, 
 /**
  * `None` with `unavailable` saying why (too little history, the period has ended).
  */
-outlook: Outlook | null, unavailable: string | null, };
+outlook: Outlook | null, 
+/**
+ * One sentence for people saying why there is no outlook (fewer than 7 days of usage,
+ * say); `None` when there is one.
+ */
+unavailable: string | null, };

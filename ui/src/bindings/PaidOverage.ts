@@ -4,4 +4,20 @@
  * The slice of a period's overage a consumption paid: overage amounts `from` to `to` of the
  * period starting `period_start`, as rated with usage up to `usage_through`.
  */
-export type PaidOverage = { period_start: string, from: string, to: string, usage_through: string, };
+export type PaidOverage = { 
+/**
+ * The start of the billing period whose overage was paid.
+ */
+period_start: string, 
+/**
+ * How much of the period's overage was already paid before this entry.
+ */
+from: string, 
+/**
+ * How much of the period's overage is paid once this entry is counted.
+ */
+to: string, 
+/**
+ * The instant the period's usage was rated at when the overage was paid.
+ */
+usage_through: string, };

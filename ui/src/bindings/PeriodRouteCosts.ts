@@ -7,7 +7,15 @@ import type { RouteCost } from "./RouteCost";
  * region-weighted egress bytes) in whole cents by the largest remainder method, so the
  * routes add up to the bill's overage lines to the cent. The base fee is not attributed.
  */
-export type PeriodRouteCosts = { start: string, end: string, 
+export type PeriodRouteCosts = { 
+/**
+ * The period's first instant (the 1st, 00:00 UTC).
+ */
+start: string, 
+/**
+ * The first instant after the period (the 1st of the next month, 00:00 UTC).
+ */
+end: string, 
 /**
  * The tier in effect at the end of the period (now, for the open period).
  */
@@ -21,7 +29,8 @@ closed: boolean,
  */
 overage: string, 
 /**
- * The open period's projected overage at period end, before credit.
+ * The open period's projected overage at period end, before credit; `None` once the
+ * period has ended.
  */
 projected_overage: string | null, 
 /**

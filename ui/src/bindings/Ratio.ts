@@ -4,4 +4,16 @@
  * A count out of a base, with its percentage (two places, half away from zero; `None` when
  * the base is zero).
  */
-export type Ratio = { count: number, of: number, percent: string | null, };
+export type Ratio = { 
+/**
+ * The accounts counted.
+ */
+count: number, 
+/**
+ * The accounts they are counted out of.
+ */
+of: number, 
+/**
+ * `100 x count / of`, to two places; `None` when `of` is zero.
+ */
+percent: string | null, };

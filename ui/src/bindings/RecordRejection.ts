@@ -8,4 +8,16 @@ export type RecordRejection = {
 /**
  * Zero-based index of the record in `records`.
  */
-index: number, account_id: string, reason: RejectionReason, message: string, };
+index: number, 
+/**
+ * The record's `account_id`, as sent.
+ */
+account_id: string, 
+/**
+ * Why it was not counted.
+ */
+reason: RejectionReason, 
+/**
+ * One sentence for people, naming the bound or value at fault.
+ */
+message: string, };

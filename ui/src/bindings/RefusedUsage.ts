@@ -8,4 +8,16 @@ export type RefusedUsage = {
 /**
  * The hard-capped tier that refused it.
  */
-tier: string, requests: number, compute_ms: number, billable_egress_bytes: string, };
+tier: string, 
+/**
+ * Requests refused, exactly.
+ */
+requests: number, 
+/**
+ * Compute milliseconds refused, exactly.
+ */
+compute_ms: number, 
+/**
+ * Region-weighted egress bytes refused, rounded up to a whole byte.
+ */
+billable_egress_bytes: string, };

@@ -3,12 +3,20 @@
 /**
  * Revenue before and after a price-book change.
  */
-export type RevenueChange = { before: string, after: string, 
+export type RevenueChange = { 
+/**
+ * Revenue as billed: the invoices, or the bills the current book rates.
+ */
+before: string, 
+/**
+ * Revenue with the same recorded usage rated under the new book, on the same tiers.
+ */
+after: string, 
 /**
  * after - before.
  */
 change: string, 
 /**
- * change / before; `None` when before is zero.
+ * change / before in percent, to two places; `None` when before is zero.
  */
 change_percent: string | null, };

@@ -3,7 +3,11 @@
 /**
  * One route's share of one period's overage charges.
  */
-export type RouteCost = { route: string, 
+export type RouteCost = { 
+/**
+ * The route as the edge nodes report it (`/api/orders`).
+ */
+route: string, 
 /**
  * The route's share of the period's overage so far (for a closed period, of its final
  * overage), before credit.

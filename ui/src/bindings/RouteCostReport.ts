@@ -4,7 +4,11 @@ import type { PeriodRouteCosts } from "./PeriodRouteCosts";
 /**
  * `GET /v1/account/route-costs?from=&to=`: every billing period the span touches, whole.
  */
-export type RouteCostReport = { as_of: string, 
+export type RouteCostReport = { 
+/**
+ * The instant the figures were computed at: the open period's are to this instant.
+ */
+as_of: string, 
 /**
  * Oldest first.
  */

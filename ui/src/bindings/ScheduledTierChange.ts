@@ -3,4 +3,12 @@
 /**
  * A downgrade waiting for the next period.
  */
-export type ScheduledTierChange = { tier: string, effective_at: string, };
+export type ScheduledTierChange = { 
+/**
+ * The lower tier the account moves to.
+ */
+tier: string, 
+/**
+ * When it applies: the start of the next period.
+ */
+effective_at: string, };

@@ -10,14 +10,24 @@ export type SpendCapUsage = {
  */
 capped_at: string | null, 
 /**
- * The cap that was reached.
+ * The cap that was reached; `None` while it is not.
  */
 cap: string | null, 
 /**
- * While the cap holds: the measured usage of each meter past which usage is refused.
- * `None` for a meter the tier bills nothing for.
+ * While the cap holds: the measured requests past which requests are refused. `None`
+ * while the cap does not hold, or when the tier bills nothing for requests.
  */
-limit_requests: number | null, limit_compute_ms: number | null, limit_billable_egress_bytes: string | null, 
+limit_requests: number | null, 
+/**
+ * While the cap holds: the measured compute milliseconds past which compute is refused
+ * (whole milliseconds, rounded down). `None` as for `limit_requests`.
+ */
+limit_compute_ms: number | null, 
+/**
+ * While the cap holds: the measured region-weighted egress bytes past which egress is
+ * refused. `None` as for `limit_requests`.
+ */
+limit_billable_egress_bytes: string | null, 
 /**
  * Usage refused this period by a cap since raised or removed.
  */

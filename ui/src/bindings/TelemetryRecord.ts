@@ -3,7 +3,11 @@
 /**
  * Usage of one account on one route in one region during one window.
  */
-export type TelemetryRecord = { account_id: string, 
+export type TelemetryRecord = { 
+/**
+ * The account the usage is billed to (`unknown_account` when no account has this id).
+ */
+account_id: string, 
 /**
  * The routed path, such as `/api/orders`; starts with `/`.
  */
@@ -17,6 +21,21 @@ region: string,
  */
 window_start: string, 
 /**
- * Length of the window: 1 to 3600 seconds, within one clock hour.
+ * Length of the window: 1 to 3600 seconds, within one clock hour (a window starts on a
+ * whole second).
  */
-window_seconds: number, requests: number, compute_ms: number, egress_bytes: number, };
+window_seconds: number, 
+/**
+ * Requests served in the window: at most 1,000,000 per second of window.
+ */
+requests: number, 
+/**
+ * Compute time spent in the window, in milliseconds: at most 1,000,000 per second of
+ * window.
+ */
+compute_ms: number, 
+/**
+ * Response bytes sent in the window, before region weights: at most 100,000,000,000
+ * (100 GB) per second of window.
+ */
+egress_bytes: number, };

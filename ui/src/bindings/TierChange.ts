@@ -3,7 +3,20 @@
 /**
  * The outcome of a tier change: an upgrade applies at once, a downgrade next period.
  */
-export type TierChange = { previous_tier: string, tier: string, effective_at: string, 
+export type TierChange = { 
+/**
+ * The tier in effect before the change.
+ */
+previous_tier: string, 
+/**
+ * The tier asked for.
+ */
+tier: string, 
+/**
+ * When the new tier applies: now for an upgrade, the start of the next period for a
+ * downgrade.
+ */
+effective_at: string, 
 /**
  * True for an upgrade, which rates this whole period on the new tier.
  */

@@ -8,7 +8,11 @@ export type TierMove = {
 /**
  * Now for a higher tier; the next period's start for a lower one.
  */
-effective_at: string, immediate: boolean, 
+effective_at: string, 
+/**
+ * True for a higher tier, which applies at once and rates this whole period on it.
+ */
+immediate: boolean, 
 /**
  * A higher tier's base fee from today to the period's end (the whole period's fee for an
  * account that has not been billed a base fee yet this period).
@@ -19,7 +23,13 @@ base_fee_today: string | null,
  */
 explanation: string, 
 /**
- * Why the engine would refuse the move now, with the error code it would answer
- * (`credits_held`: a tier without burst packs while credit is held).
+ * The error code the engine would answer if the move were asked for now
+ * (`credits_held`: a tier without burst packs while credit is held); `None` when it
+ * would be accepted.
  */
-refused_code: string | null, refused_reason: string | null, };
+refused_code: string | null, 
+/**
+ * One sentence for people saying why the move would be refused and what would allow
+ * it; `None` when it would be accepted.
+ */
+refused_reason: string | null, };

@@ -5,7 +5,15 @@ import type { TierMove } from "./TierMove";
 /**
  * One tier priced for this period's projected usage, as if changed to today.
  */
-export type TierQuote = { tier: string, label: string, 
+export type TierQuote = { 
+/**
+ * The tier, as the price book names it (`production`).
+ */
+tier: string, 
+/**
+ * The tier's name for people (`Production`): its label in the price book, or its name.
+ */
+label: string, 
 /**
  * The projected bill on this tier, with the period's credit applied where the tier
  * takes packs.
@@ -18,7 +26,11 @@ projected_cost: string,
 /**
  * The tier would cap this usage (the sandbox past a quota): never recommended.
  */
-caps_usage: boolean, current: boolean, 
+caps_usage: boolean, 
+/**
+ * The account is on this tier now.
+ */
+current: boolean, 
 /**
  * Moving here applies at once (a higher tier) rather than next period. A higher tier is
  * priced as if upgraded today; a lower one as if the whole period had been on it.

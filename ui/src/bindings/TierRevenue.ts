@@ -3,11 +3,23 @@
 /**
  * One tier's revenue in one month.
  */
-export type TierRevenue = { tier: string, 
+export type TierRevenue = { 
+/**
+ * The tier, as the price book names it.
+ */
+tier: string, 
 /**
  * Accounts whose month was billed on this tier (the tier at the month's end).
  */
-accounts: number, base_fees: string, overage: string, 
+accounts: number, 
+/**
+ * Those accounts' base fees for the month, prorated by day where the tier changed.
+ */
+base_fees: string, 
+/**
+ * Those accounts' overage for the month, before credit.
+ */
+overage: string, 
 /**
  * base_fees + overage.
  */

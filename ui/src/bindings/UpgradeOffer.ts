@@ -4,7 +4,11 @@
  * The recommended upgrade (the cheapest higher tier that does not cap the usage), priced for
  * this period's projected usage as if changed today.
  */
-export type UpgradeOffer = { tier: string, 
+export type UpgradeOffer = { 
+/**
+ * The tier offered.
+ */
+tier: string, 
 /**
  * What this period is projected to cost on that tier before credit.
  */

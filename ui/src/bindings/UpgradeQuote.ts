@@ -7,9 +7,22 @@ import type { TierQuote } from "./TierQuote";
  * and the recommended upgrade: the cheapest higher tier that does not cap the usage (ties
  * go to the lower tier).
  */
-export type UpgradeQuote = { current_tier: string, basis: ProjectionBasis, tiers: Array<TierQuote>, 
+export type UpgradeQuote = { 
 /**
- * The upgrade offered; `None` on the last tier.
+ * The tier the account is on now.
+ */
+current_tier: string, 
+/**
+ * What the projection every tier is priced for rests on.
+ */
+basis: ProjectionBasis, 
+/**
+ * Every rateable tier, in the price book's order (smallest first).
+ */
+tiers: Array<TierQuote>, 
+/**
+ * The upgrade offered; `None` when no higher tier would leave the usage uncapped (on
+ * the last tier, say).
  */
 upgrade_to: string | null, 
 /**
@@ -18,10 +31,16 @@ upgrade_to: string | null,
  */
 recommended: string | null, 
 /**
- * Today's prorated base fee of the offered tier, and how it was worked out.
+ * The offered tier's base fee from today to the period's end; `None` without an offer.
  */
-prorated_base_fee: string | null, prorated_explanation: string | null, 
+prorated_base_fee: string | null, 
 /**
- * Current projected cost minus the offered tier's: positive saves money.
+ * How `prorated_base_fee` was worked out ("$79.00 x 20 of 30 days (from today, Nov
+ * 11)"); `None` without an offer.
+ */
+prorated_explanation: string | null, 
+/**
+ * Current projected cost minus the offered tier's, before credit: positive saves money.
+ * `None` without an offer.
  */
 saving: string | null, };

@@ -9,8 +9,16 @@ export type UsageLine = {
 /**
  * The meter id, the route or the region, by grouping.
  */
-key: string, meter: Meter, 
+key: string, 
+/**
+ * The meter the buckets count.
+ */
+meter: Meter, 
 /**
  * `requests`, `bytes` (raw egress) or `ms` (compute).
  */
-unit: string, points: Array<UsagePoint>, };
+unit: string, 
+/**
+ * The buckets with usage, oldest first.
+ */
+points: Array<UsagePoint>, };

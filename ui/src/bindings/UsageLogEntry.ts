@@ -8,4 +8,45 @@ export type UsageLogEntry = {
  * The record's id: 32 hex digits, stable, unique within the account and opaque (it says
  * nothing about other accounts' records or how many there are).
  */
-id: string, batch_id: string, node_id: string, route: string, region: string, window_start: string, window_seconds: number, requests: number, compute_ms: number, egress_bytes: number, received_at: string, };
+id: string, 
+/**
+ * The batch that carried the record: the node's `batch_id`, or one the server derived
+ * for OTLP points and CloudEvents (`otlp-...`, `events-...`).
+ */
+batch_id: string, 
+/**
+ * The node that sent the record.
+ */
+node_id: string, 
+/**
+ * The route, as sent.
+ */
+route: string, 
+/**
+ * The region, as sent.
+ */
+region: string, 
+/**
+ * Start of the window, UTC.
+ */
+window_start: string, 
+/**
+ * Length of the window in seconds.
+ */
+window_seconds: number, 
+/**
+ * Requests served in the window.
+ */
+requests: number, 
+/**
+ * Compute time in the window, in milliseconds.
+ */
+compute_ms: number, 
+/**
+ * Raw response bytes in the window, before region weights.
+ */
+egress_bytes: number, 
+/**
+ * When the record's batch was stored.
+ */
+received_at: string, };

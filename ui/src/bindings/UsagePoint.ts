@@ -3,4 +3,12 @@
 /**
  * One bucket of a line.
  */
-export type UsagePoint = { start: string, quantity: number, };
+export type UsagePoint = { 
+/**
+ * The bucket's first instant (an hour, or a day at 00:00 UTC).
+ */
+start: string, 
+/**
+ * The meter's usage in the bucket, in the line's `unit`.
+ */
+quantity: number, };

@@ -5,4 +5,21 @@ import type { UsageGrouping } from "./UsageGrouping";
 /**
  * `GET /v1/account/usage?from=&to=&granularity=hour|day&group_by=meter|route|region`.
  */
-export type UsageQuery = { from: string, to: string, granularity: Granularity, group_by: UsageGrouping, };
+export type UsageQuery = { 
+/**
+ * Start of the span, inclusive; usage counts by the hour its window starts in. Must be
+ * before `to`, and the span at most 400 days.
+ */
+from: string, 
+/**
+ * End of the span, exclusive.
+ */
+to: string, 
+/**
+ * How long each bucket is.
+ */
+granularity: Granularity, 
+/**
+ * What each line stands for.
+ */
+group_by: UsageGrouping, };

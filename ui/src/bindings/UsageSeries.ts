@@ -3,4 +3,28 @@ import type { Granularity } from "./Granularity";
 import type { UsageGrouping } from "./UsageGrouping";
 import type { UsageLine } from "./UsageLine";
 
-export type UsageSeries = { from: string, to: string, granularity: Granularity, group_by: UsageGrouping, lines: Array<UsageLine>, };
+/**
+ * The answer to `GET /v1/account/usage`: the query as it was read, and its lines.
+ */
+export type UsageSeries = { 
+/**
+ * Start of the span, inclusive, as asked for.
+ */
+from: string, 
+/**
+ * End of the span, exclusive, as asked for.
+ */
+to: string, 
+/**
+ * How long each bucket is.
+ */
+granularity: Granularity, 
+/**
+ * What each line stands for.
+ */
+group_by: UsageGrouping, 
+/**
+ * By meter: one line per meter, sorted by meter id. By route or region: three lines per
+ * key (requests, egress, compute), keys sorted.
+ */
+lines: Array<UsageLine>, };

@@ -6,7 +6,24 @@ import type { SpendCapUsage } from "./SpendCapUsage";
  * Usage counters summed over a span. `billable_egress_bytes` weighs each region's bytes by
  * the price book's region weight; the bill rates that figure.
  */
-export type UsageTotals = { requests: number, egress_bytes: number, billable_egress_bytes: string, compute_ms: number, 
+export type UsageTotals = { 
+/**
+ * Requests served, as measured.
+ */
+requests: number, 
+/**
+ * Raw egress bytes over all regions, before region weights.
+ */
+egress_bytes: number, 
+/**
+ * Egress bytes weighted by region (a decimal string; a GB is 10^9 of them): what the
+ * egress meter, its quota and the bill count.
+ */
+billable_egress_bytes: string, 
+/**
+ * Compute time in milliseconds; the bill rates it in seconds.
+ */
+compute_ms: number, 
 /**
  * Usage a hard-capped tier refused earlier in the period (the sandbox past its quota):
  * measured and shown in the counters above, never billed, also after an upgrade.

@@ -7,7 +7,23 @@ import type { WebhookEventType } from "./WebhookEventType";
  * `GET /v1/account/webhooks`: the registration (without its secret), the latest events and
  * the latest delivery attempts, newest first.
  */
-export type Webhook = { url: string, created_at: string, updated_at: string, event_types: Array<WebhookEventType>, 
+export type Webhook = { 
+/**
+ * The URL events are POSTed to.
+ */
+url: string, 
+/**
+ * When the webhook was first registered.
+ */
+created_at: string, 
+/**
+ * When the registration was last written (its latest `PUT`).
+ */
+updated_at: string, 
+/**
+ * The event types the webhook receives: every one ([`WebhookEventType::ALL`]).
+ */
+event_types: Array<WebhookEventType>, 
 /**
  * Up to 100 events, newest first.
  */

@@ -8,7 +8,11 @@ export type WebhookDeletion = {
 /**
  * The URL that was registered.
  */
-url: string, deleted_at: string, 
+url: string, 
+/**
+ * When the webhook was deleted.
+ */
+deleted_at: string, 
 /**
  * Events still pending that will not be delivered.
  */

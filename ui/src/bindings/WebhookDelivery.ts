@@ -8,19 +8,40 @@ export type WebhookDelivery = {
 /**
  * Sent as the `Edgecost-Delivery` header.
  */
-delivery_id: string, event_id: string, event_type: WebhookEventType, 
+delivery_id: string, 
+/**
+ * The event POSTed: the payload's `id`.
+ */
+event_id: string, 
+/**
+ * The event's type.
+ */
+event_type: WebhookEventType, 
 /**
  * 1 for the first attempt of the event, 2 for its first retry, ...
  */
-attempt: number, url: string, attempted_at: string, 
+attempt: number, 
+/**
+ * The URL the attempt POSTed to (the one registered then).
+ */
+url: string, 
+/**
+ * When the attempt was sent: the `t` of its signature.
+ */
+attempted_at: string, 
 /**
  * The receiver's HTTP status; absent when none came (see `error`).
  */
 status_code: number | null, 
 /**
  * Why no 2xx came: a timeout, a refused connection, a TLS failure, a non-2xx status.
+ * `None` for an attempt that succeeded.
  */
-error: string | null, duration_ms: number, 
+error: string | null, 
+/**
+ * How long the attempt took, in milliseconds, until the answer or the failure.
+ */
+duration_ms: number, 
 /**
  * Whether the receiver answered with a 2xx status.
  */

@@ -5,12 +5,28 @@ import type { WebhookEventType } from "./WebhookEventType";
 /**
  * One event queued for the webhook, and where its delivery stands.
  */
-export type WebhookEventStatus = { id: string, type: WebhookEventType, created_at: string, state: WebhookEventState, 
+export type WebhookEventStatus = { 
+/**
+ * The event id (`evt_...`), as in the payload and the `Edgecost-Event-Id` header.
+ */
+id: string, 
+/**
+ * What the event is about.
+ */
+type: WebhookEventType, 
+/**
+ * When the event was raised: the payload's `created_at`.
+ */
+created_at: string, 
+/**
+ * Where its delivery stands.
+ */
+state: WebhookEventState, 
 /**
  * Attempts made so far.
  */
 attempts: number, 
 /**
- * When a pending event is tried next.
+ * When a pending event is tried next; `None` once it is no longer pending.
  */
 next_attempt_at: string | null, };

@@ -5,7 +5,11 @@ import type { WebhookEventType } from "./WebhookEventType";
  * The answer to `PUT /v1/account/webhooks`: the registration and its signing secret. The
  * same idempotency key returns this same answer.
  */
-export type WebhookRegistration = { url: string, 
+export type WebhookRegistration = { 
+/**
+ * The URL events are POSTed to.
+ */
+url: string, 
 /**
  * The key of every delivery's `Edgecost-Signature` (HMAC-SHA256 over `<t>.<body>`, with
  * these bytes as the key). Kept when the URL is replaced, unless `rotate_secret`.
@@ -14,4 +18,16 @@ secret: string,
 /**
  * Whether this request drew the secret (a first registration or `rotate_secret`).
  */
-secret_is_new: boolean, created_at: string, updated_at: string, event_types: Array<WebhookEventType>, };
+secret_is_new: boolean, 
+/**
+ * When the webhook was first registered (kept when its URL is replaced).
+ */
+created_at: string, 
+/**
+ * When the registration was last written (its latest `PUT`).
+ */
+updated_at: string, 
+/**
+ * The event types the webhook receives: every one ([`WebhookEventType::ALL`]).
+ */
+event_types: Array<WebhookEventType>, };

@@ -4,4 +4,20 @@ import type { RevenueChange } from "./RevenueChange";
 /**
  * One account's bills over the months, before and after.
  */
-export type WhatIfAccount = { account_id: string, name: string, tier: string, revenue: RevenueChange, };
+export type WhatIfAccount = { 
+/**
+ * The account's id.
+ */
+account_id: string, 
+/**
+ * The account's display name.
+ */
+name: string, 
+/**
+ * The tier of the account's latest re-rated month.
+ */
+tier: string, 
+/**
+ * The account's revenue over the re-rated months, before and after.
+ */
+revenue: RevenueChange, };

@@ -8,11 +8,28 @@ import type { WhatIfTier } from "./WhatIfTier";
 /**
  * `edgecost admin what-if` and `POST /v1/admin/what-if`: the recorded usage of past months re-rated under another book.
  */
-export type WhatIfReport = { as_of: string, 
+export type WhatIfReport = { 
+/**
+ * The instant the what-if was computed at; the months re-rated are the closed ones
+ * before it.
+ */
+as_of: string, 
 /**
  * The months re-rated, `YYYY-MM`, oldest first.
  */
-months: Array<string>, currency: string, total: RevenueChange, by_tier: Array<WhatIfTier>, 
+months: Array<string>, 
+/**
+ * The ISO 4217 currency of every amount.
+ */
+currency: string, 
+/**
+ * Revenue of all rated accounts over the months, before and after.
+ */
+total: RevenueChange, 
+/**
+ * Revenue per tier, before and after.
+ */
+by_tier: Array<WhatIfTier>, 
 /**
  * The accounts whose bills rise most, largest rise first (at most ten).
  */
@@ -20,11 +37,20 @@ rises: Array<WhatIfAccount>,
 /**
  * The accounts whose bills fall most, largest fall first (at most ten).
  */
-falls: Array<WhatIfAccount>, cheapest_tier_changes: Array<CheapestTierChange>, 
+falls: Array<WhatIfAccount>, 
 /**
- * Gross margin under each book; `None` when neither book carries infrastructure cost.
+ * The accounts whose cheapest tier for their latest month differs between the books.
  */
-margin_before: Margin | null, margin_after: Margin | null, 
+cheapest_tier_changes: Array<CheapestTierChange>, 
+/**
+ * Gross margin under the current book; `None` when neither book carries infrastructure
+ * cost.
+ */
+margin_before: Margin | null, 
+/**
+ * Gross margin under the new book; `None` as for `margin_before`.
+ */
+margin_after: Margin | null, 
 /**
  * Accounts whose tier the new book does not have (or cannot price): left out of every sum.
  */
