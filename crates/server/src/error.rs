@@ -18,9 +18,9 @@ use edgecost_pricing::PriceBookError;
 use crate::limits::{BODY_LIMIT_BYTES, BodyReadTimeout};
 
 /// Everything that can go wrong while answering a request or starting the server.
-#[derive(Debug, thiserror::Error)]
 ///
 /// Each variant's doc gives its `code` and HTTP status.
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// `missing_token`, 401: no `Authorization: Bearer` header on an endpoint that needs one.
     #[error("this endpoint needs an `Authorization: Bearer <token>` header")]
