@@ -52,6 +52,7 @@
 //! # });
 //! ```
 
+mod alerts;
 mod billing;
 mod controls;
 mod credits;
@@ -74,6 +75,7 @@ mod quotes;
 mod rating;
 mod record_ids;
 pub mod retention;
+mod shard_cache;
 mod spend_cap;
 mod store;
 #[cfg(feature = "testing")]
@@ -82,10 +84,10 @@ mod token;
 mod top_up;
 mod usage;
 mod validate;
+mod webhook_ops;
 pub mod webhooks;
 
 pub use controls::FORECAST_EVERY_SECONDS;
-pub use credits::PACKS_PER_PURCHASE_MAX;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
 pub use demo_fleet::{
     DEMO_FLEET, DEMO_FLEET_COMPUTE_MS_PER_REQUEST, DEMO_FLEET_MONTHS, DEMO_INFRASTRUCTURE_COST_YAML, FleetAction, FleetMember, FleetStep,
@@ -100,6 +102,6 @@ pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};
 pub use quotes::ROUTE_COST_PERIODS_MAX;
 pub use usage::{USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX};
 pub use validate::{
-    CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX,
-    PROJECTION_FACTOR_MAX, earliest_accepted,
+    CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PACKS_PER_PURCHASE_MAX, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX,
+    PERIOD_REQUESTS_MAX, PROJECTION_FACTOR_MAX, earliest_accepted,
 };

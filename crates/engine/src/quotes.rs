@@ -13,15 +13,15 @@ use edgecost_api::{
 use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, Usage};
 
-use crate::billing::PeriodState;
-use crate::credits::PACKS_PER_PURCHASE_MAX;
 use crate::engine::{AccountId, Engine};
 use crate::error::{EngineError, Result};
 use crate::ledger;
 use crate::outlook::{self, P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
 use crate::rating;
+use crate::rating::PeriodState;
 use crate::store::TierChangeRow;
+use crate::validate::PACKS_PER_PURCHASE_MAX;
 
 /// The simulated periods of an outlook: (cost, bill, totals) sorted by cost, the simulated
 /// rests of the period, and the days of history drawn from.
@@ -183,7 +183,7 @@ impl Engine {
             return Err(EngineError::InvalidPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
         }
         let s = self.period_state(account, now).await?;
-        if let Some(refusal) = crate::billing::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
+        if let Some(refusal) = ledger::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
             return Err(refusal);
         }
         let (basis, projected) = self.projection(account, &s, now).await?;
@@ -472,7 +472,7 @@ fn tier_move(
             refused_reason: None,
         });
     }
-    let refusal = crate::billing::downgrade_refusal(tier, s.balance_cents);
+    let refusal = ledger::downgrade_refusal(tier, s.balance_cents);
     let explanation = format!(
         "Applies from {}, the start of the next period; this period stays on {} and is billed as it is.",
         s.period.end.format("%b %-d, %Y"),
