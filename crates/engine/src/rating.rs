@@ -253,6 +253,19 @@ pub(crate) fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total:
     })
 }
 
+/// Base fee shares if the tier changed to `target` at `now`: the shares so far, then the
+/// new tier from today (the day of a change counts for the new tier).
+pub(crate) fn shares_if_changed_today(
+    changes: &[TierChangeRow],
+    period: &Period,
+    target: &str,
+    now: DateTime<Utc>,
+) -> Vec<edgecost_pricing::BaseFeeShare> {
+    let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
+    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });
+    base_fee_shares(&changes, period, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
