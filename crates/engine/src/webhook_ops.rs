@@ -166,5 +166,6 @@ fn stored_answer<T: serde::de::DeserializeOwned>(written: TierWrite) -> Result<T
     serde_json::from_str(&json).map_err(|e| EngineError::CorruptRow { reason: format!("stored webhook answer: {e}") })
 }
 
-#[cfg(test)]
+// The tests open engines on PostgreSQL too.
+#[cfg(all(test, feature = "testing"))]
 mod tests;

@@ -7,7 +7,6 @@ use crate::webhooks::now_ms;
 /// The store's claims on one backend: a held event is not claimed twice, a holder that
 /// died gives it up when its lease ends, and a late outcome under an old lease moves
 /// nothing.
-#[cfg(feature = "testing")]
 async fn leases_on(url: &str) {
     use crate::store::webhooks::EventNext;
     let engine = Engine::open(url, edgecost_pricing::PriceBook::published().clone()).await.unwrap();
@@ -69,7 +68,6 @@ async fn leases_on(url: &str) {
     engine.close().await;
 }
 
-#[cfg(feature = "testing")]
 #[tokio::test]
 async fn a_claimed_event_is_held_by_its_lease_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
