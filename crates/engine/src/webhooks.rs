@@ -29,6 +29,10 @@
 //! # let _ = queued; Ok(()) }
 //! ```
 //!
+//! This module holds what the engine's operations build on (events, signing, the delivery
+//! task) and names none of them; the [`Engine`](crate::Engine) methods that register, show and
+//! delete an account's webhook and raise events sit above it, with the other operations.
+//!
 //! Time: events carry the `now` of the change that raised them, as everything else in the
 //! engine. The delivery task alone reads the system clock: it schedules real network attempts
 //! and signs them with the time they are sent.
