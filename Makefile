@@ -24,6 +24,7 @@ test: setup ui-test
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) machete
+	python3 scripts/module-cycles.py
 	$(CARGO) build --locked -p edgecost-app -p edgecost
 	$(HEADLESS) $(CARGO) test --workspace --locked
 	bash scripts/package.sh debug

@@ -2,13 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountSummary, BillToDate, ScheduledTierChange, TierChange, TierChangeRequest, UsageTotals};
-use edgecost_pricing::format::money;
-use edgecost_pricing::{Bill, BillTotals, Decimal, PriceBook};
+use edgecost_pricing::{Bill, BillTotals, Decimal};
 
 use crate::error::{EngineError, Result};
-use crate::ledger::{self};
+use crate::ledger::{self, downgrade_refusal};
 use crate::period::{Period, from_unix};
-use crate::rating;
+use crate::rating::{self, PeriodState};
 use crate::spend_cap;
 use crate::store::{Counters, RegionCounters, TierChangeRow, TierPlan, TierWrite};
 
@@ -203,38 +202,4 @@ impl Engine {
         }
         Ok(change)
     }
-}
-
-/// Everything about the account's current period that bills, quotes and notices need.
-#[derive(Clone)]
-pub(crate) struct PeriodState {
-    pub(crate) name: String,
-    pub(crate) tier: String,
-    pub(crate) scheduled: Option<ScheduledTierChange>,
-    pub(crate) period: Period,
-    pub(crate) regions: Vec<RegionCounters>,
-    pub(crate) totals: UsageTotals,
-    pub(crate) balance_cents: i64,
-    pub(crate) paid_cents: i64,
-    pub(crate) shares: Vec<edgecost_pricing::BaseFeeShare>,
-    pub(crate) changes: Vec<TierChangeRow>,
-}
-
-/// Why burst packs cannot be bought now: the tier takes none, or a downgrade to a tier that
-/// takes none is scheduled (its credit could never be spent there).
-pub(crate) fn packs_refusal(book: &PriceBook, current: &str, scheduled: Option<&str>) -> Option<EngineError> {
-    let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
-    if !takes_packs(current) {
-        return Some(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
-    }
-    let scheduled = scheduled.filter(|t| !takes_packs(t))?;
-    let label = book.tier(scheduled).map_or(scheduled, |t| t.display_name());
-    Some(EngineError::CreditPacksScheduledOut { scheduled: label.to_owned() })
-}
-
-/// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot
-/// start while the account holds credit.
-pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64) -> Option<EngineError> {
-    (!target.credit_packs && balance_cents > 0)
-        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(ledger::from_cents(balance_cents)) })
 }

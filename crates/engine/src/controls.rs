@@ -14,36 +14,28 @@
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use edgecost_api::{
-    AccountAlert, AlertKind, BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS,
-    MAX_CONTROL_AMOUNT, UsageTotals, WebhookEventType,
+    BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS, UsageTotals, WebhookEventType,
 };
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::format::money;
 
-use crate::billing::PeriodState;
+use crate::alerts::{ALERT_BUDGET_FORECAST, ALERT_BUDGET_SPEND, ALERT_SPEND_CAP, TOP_UP_KINDS, default_controls, to_api_alert};
 use crate::engine::{AccountId, Engine, idempotency_claim, truncate_to_second};
 use crate::error::{EngineError, Result};
 use crate::ledger::{self};
 use crate::outlook::{P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
-use crate::rating;
+use crate::rating::{self, PeriodState, between};
 use crate::spend_cap;
 use crate::store::ClaimScope;
 use crate::store::controls::{AlertRow, ControlsPlan, ControlsRead, ControlsRow, SpendCapRow};
 use crate::token;
-use crate::top_up::TOP_UP_KINDS;
+use crate::validate::checked_amount;
 use crate::webhooks::WebhookEvent;
 
 /// The forecasts (run rate, P50, P90) are worked out after a batch at most this often per
 /// account; a read of the budget always works them out.
 pub const FORECAST_EVERY_SECONDS: i64 = 600;
-
-pub(crate) const ALERT_BUDGET_SPEND: &str = "budget_spend";
-pub(crate) const ALERT_BUDGET_FORECAST: &str = "budget_forecast";
-pub(crate) const ALERT_TOP_UP_BOUGHT: &str = "top_up_bought";
-pub(crate) const ALERT_TOP_UP_FAILED: &str = "top_up_failed";
-pub(crate) const ALERT_TOP_UP_CEILING: &str = "top_up_ceiling";
-pub(crate) const ALERT_SPEND_CAP: &str = "spend_cap_reached";
 
 impl Engine {
     // ---------------------------------------------------------------- budget
@@ -316,25 +308,6 @@ struct Forecast {
     short_history: bool,
 }
 
-/// Totals `elapsed / total` of the way from `from` to `to`, each counter rounded down.
-pub(crate) fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Result<UsageTotals> {
-    let (elapsed, total) = (i128::from(elapsed.min(total)), i128::from(total));
-    let step = |a: u64, b: u64| -> Result<u64> {
-        let grown = i128::from(b.saturating_sub(a)) * elapsed / total;
-        u64::try_from(i128::from(a) + grown).map_err(|_| EngineError::Overflow)
-    };
-    let egress_growth = (to.billable_egress_bytes - from.billable_egress_bytes).max(Decimal::ZERO);
-    let egress = (egress_growth.checked_mul(Decimal::from(elapsed)).ok_or(EngineError::Overflow)? / Decimal::from(total)).floor();
-    Ok(UsageTotals {
-        requests: step(from.requests, to.requests)?,
-        egress_bytes: step(from.egress_bytes, to.egress_bytes)?,
-        billable_egress_bytes: from.billable_egress_bytes + egress,
-        compute_ms: step(from.compute_ms, to.compute_ms)?,
-        refused_by_cap: from.refused_by_cap.clone(),
-        spend_cap: from.spend_cap.clone(),
-    })
-}
-
 /// `part` as a whole percentage of `whole`, rounded down.
 fn whole_percent(part: Decimal, whole: Decimal) -> u32 {
     use rust_decimal::prelude::ToPrimitive;
@@ -360,10 +333,6 @@ fn basis_text(basis: ForecastBasis) -> &'static str {
     }
 }
 
-pub(crate) fn default_controls() -> ControlsRow {
-    ControlsRow { budget_alert_percents: edgecost_api::DEFAULT_BUDGET_ALERT_PERCENTS.to_vec(), ..Default::default() }
-}
-
 fn budget_settings(c: &ControlsRow) -> BudgetSettings {
     BudgetSettings {
         monthly_budget: c.budget_cents.map(ledger::from_cents),
@@ -371,41 +340,6 @@ fn budget_settings(c: &ControlsRow) -> BudgetSettings {
         alert_on_p90: c.budget_alert_p90,
         spend_cap: c.spend_cap_cents.map(ledger::from_cents),
     }
-}
-
-pub(crate) fn to_api_alert(a: &AlertRow) -> Result<AccountAlert> {
-    let kind = match a.kind.as_str() {
-        ALERT_BUDGET_SPEND => AlertKind::BudgetSpend,
-        ALERT_BUDGET_FORECAST => AlertKind::BudgetForecast,
-        ALERT_TOP_UP_BOUGHT => AlertKind::TopUpBought,
-        ALERT_TOP_UP_FAILED => AlertKind::TopUpFailed,
-        ALERT_TOP_UP_CEILING => AlertKind::TopUpCeiling,
-        ALERT_SPEND_CAP => AlertKind::SpendCapReached,
-        other => return Err(EngineError::CorruptRow { reason: format!("alert kind {other}") }),
-    };
-    Ok(AccountAlert {
-        id: a.id.clone(),
-        kind,
-        message: a.message.clone(),
-        raised_at: from_unix(a.raised_at),
-        period_start: from_unix(a.period_start),
-    })
-}
-
-/// An amount of money a control takes: above zero (or at least zero), whole cents, at most
-/// [`MAX_CONTROL_AMOUNT`]; in cents.
-pub(crate) fn checked_amount(field: &str, amount: Decimal, zero_allowed: bool) -> Result<i64> {
-    let refuse = |why: &str| EngineError::InvalidControls { reason: format!("{field} {why}; got {amount}") };
-    if amount < Decimal::ZERO || (!zero_allowed && amount.is_zero()) {
-        return Err(refuse(if zero_allowed { "must not be negative" } else { "must be above zero" }));
-    }
-    if amount > Decimal::from(MAX_CONTROL_AMOUNT) {
-        return Err(refuse(&format!("must be at most {}", money(Decimal::from(MAX_CONTROL_AMOUNT)))));
-    }
-    if amount.normalize().scale() > 2 {
-        return Err(refuse("must be whole cents"));
-    }
-    ledger::to_cents(round_to_cents(amount))
 }
 
 fn checked_budget(settings: &BudgetSettings) -> Result<ControlsRow> {
@@ -434,38 +368,9 @@ fn checked_budget(settings: &BudgetSettings) -> Result<ControlsRow> {
 mod tests {
     use super::*;
 
-    fn totals(requests: u64, egress: u64) -> UsageTotals {
-        UsageTotals {
-            requests,
-            egress_bytes: egress,
-            billable_egress_bytes: Decimal::from(egress),
-            compute_ms: 0,
-            ..UsageTotals::default()
-        }
-    }
-
-    #[test]
-    fn usage_grows_evenly_and_rounds_down() {
-        let t = between(&totals(100, 1_000), &totals(400, 2_001), 1, 3).unwrap();
-        assert_eq!((t.requests, t.egress_bytes, t.billable_egress_bytes), (200, 1_333, Decimal::from(1_333)));
-        assert_eq!(between(&totals(100, 10), &totals(400, 20), 3, 3).unwrap(), totals(400, 20));
-        assert_eq!(between(&totals(100, 10), &totals(400, 20), 0, 3).unwrap(), totals(100, 10));
-    }
-
     #[test]
     fn percentages_round_down() {
         assert_eq!(whole_percent("149.99".parse().unwrap(), Decimal::from(200)), 74);
         assert_eq!(whole_percent(Decimal::from(150), Decimal::from(200)), 75);
-    }
-
-    #[test]
-    fn amounts_are_whole_cents_within_bounds() {
-        assert_eq!(checked_amount("x", "12.50".parse().unwrap(), false).unwrap(), 1250);
-        assert_eq!(checked_amount("x", "12.5".parse().unwrap(), false).unwrap(), 1250);
-        assert!(checked_amount("x", "12.505".parse().unwrap(), false).is_err());
-        assert!(checked_amount("x", Decimal::ZERO, false).is_err());
-        assert_eq!(checked_amount("x", Decimal::ZERO, true).unwrap(), 0);
-        assert!(checked_amount("x", Decimal::from(-1), true).is_err());
-        assert!(checked_amount("x", Decimal::from(MAX_CONTROL_AMOUNT + 1), true).is_err());
     }
 }

@@ -6,19 +6,15 @@ use edgecost_pricing::format::money;
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
-use crate::ledger::{self, Chain, KIND_PURCHASE};
+use crate::ledger::{self, Chain, KIND_PURCHASE, packs_refusal};
 use crate::period::{Period, from_unix};
 use crate::rating;
 use crate::spend_cap;
 use crate::store::{LedgerPlan, LedgerState, LedgerWrite};
 use crate::top_up;
-use crate::validate::{self};
+use crate::validate::{self, PACKS_PER_PURCHASE_MAX};
 
-use crate::billing::packs_refusal;
 use crate::engine::{AccountId, Engine, detached, idempotency_claim, truncate_to_second};
-
-/// The most packs one purchase may buy.
-pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_api::MAX_PACKS_PER_PURCHASE;
 
 impl Engine {
     /// Spends credit on the open period's unpaid overage (or returns credit the overage no

@@ -54,7 +54,7 @@ pub struct Engine {
     /// of the batch's `now`).
     pub(crate) forecasts_checked: Arc<std::sync::Mutex<HashMap<String, i64>>>,
     /// Shards of OpenTelemetry series this engine last read or wrote (see `points`).
-    pub(crate) shard_cache: Arc<std::sync::Mutex<crate::points::ShardCache>>,
+    pub(crate) shard_cache: Arc<std::sync::Mutex<crate::shard_cache::ShardCache>>,
 }
 
 /// Queued batches one roll-up transaction takes at most.

@@ -79,7 +79,7 @@ pub enum EngineError {
     )]
     PeriodTotalExceeded { account_id: String, period_start: chrono::DateTime<chrono::Utc>, meter: &'static str, max: i64 },
     #[error(transparent)]
-    Webhook(#[from] crate::webhooks::WebhookError),
+    Webhook(#[from] WebhookError),
 }
 
 impl EngineError {
@@ -163,3 +163,30 @@ pub(crate) fn is_unavailable(e: &sqlx::Error) -> bool {
 
 /// Results of the engine.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Why a webhook request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("the webhook URL is not valid: {reason}")]
+    InvalidUrl { reason: String },
+    #[error("the webhook URL must use https:// (plain http:// is accepted for loopback hosts only; got host '{host}')")]
+    NotHttps { host: String },
+    #[error("the account has no webhook registered")]
+    NotRegistered,
+}
+
+impl WebhookError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebhookError::InvalidUrl { .. } => "invalid_webhook_url",
+            WebhookError::NotHttps { .. } => "webhook_url_not_https",
+            WebhookError::NotRegistered => "webhook_not_registered",
+        }
+    }
+
+    /// Whether it means "there is nothing there" (a 404) rather than a bad request.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, WebhookError::NotRegistered)
+    }
+}

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::Decimal;
 use edgecost_pricing::format::round_to_cents;
+use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
 use crate::store::LedgerRow;
@@ -190,6 +190,25 @@ pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i6
 
 fn money(cents: i64) -> String {
     edgecost_pricing::format::money(from_cents(cents))
+}
+
+/// Why burst packs cannot be bought now: the tier takes none, or a downgrade to a tier that
+/// takes none is scheduled (its credit could never be spent there).
+pub(crate) fn packs_refusal(book: &PriceBook, current: &str, scheduled: Option<&str>) -> Option<EngineError> {
+    let takes_packs = |name: &str| book.tier(name).is_some_and(|t| t.credit_packs);
+    if !takes_packs(current) {
+        return Some(EngineError::CreditPacksNotAllowed { tier: current.to_owned() });
+    }
+    let scheduled = scheduled.filter(|t| !takes_packs(t))?;
+    let label = book.tier(scheduled).map_or(scheduled, |t| t.display_name());
+    Some(EngineError::CreditPacksScheduledOut { scheduled: label.to_owned() })
+}
+
+/// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot
+/// start while the account holds credit.
+pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64) -> Option<EngineError> {
+    (!target.credit_packs && balance_cents > 0)
+        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(balance_cents) })
 }
 
 #[cfg(test)]

@@ -10,6 +10,27 @@
 //! Time is always passed in (`now`); the engine never reads the clock, except in the
 //! webhook delivery task ([`webhooks`]), which schedules and signs real network attempts.
 //!
+//! Layers: a module names only modules of its own layer or below, never one above, so the
+//! crate has no module cycle (`scripts/module-cycles.py` checks it, at every folder's level
+//! too). From the bottom:
+//! 1. Foundations, naming no other module: errors ([`EngineError`], with the webhook refusals),
+//!    periods, tokens, record ids, the outlook's simulation.
+//! 2. The store: the backends' trait, rows and SQL.
+//! 3. Rules over rows, pure or nearly: validation and its bounds, rating (period totals and
+//!    projections, the period state), the credit ledger, alerts, the spend cap, webhook events
+//!    with their signing and delivery task, the cache of OpenTelemetry series shards.
+//! 4. The [`Engine`] handle (`engine`): the store, the price book and the background tasks it
+//!    holds, accounts and nodes, and the helpers every operation uses.
+//! 5. The operations: one module per feature (ingest, billing, credits, controls, top-up,
+//!    webhook operations, quotes, usage, invoices, operator reports...), each an
+//!    `impl Engine` block. One operation may use another of its layer (billing reads ingest's
+//!    quota state, credits plan top-ups), never in a circle.
+//! 6. Front doors over the operations: OpenTelemetry and CloudEvents input, and the test
+//!    fixtures of the `testing` feature.
+//!
+//! An item a lower module needs lives in that module or below it, not beside the operation
+//! that also uses it: the alert kinds are in `alerts`, not in `controls`.
+//!
 //! Features: `postgres` (default) links the PostgreSQL backend; without it [`Engine::open`]
 //! takes `sqlite:` URLs only, as the desktop app's demo does. `testing` adds a throwaway
 //! PostgreSQL server for tests.
@@ -52,40 +73,53 @@
 //! # });
 //! ```
 
+// Foundations.
+mod error;
+mod outlook;
+mod period;
+mod record_ids;
+mod token;
+
+// The store.
+mod store;
+
+// Rules over rows.
+mod alerts;
+mod ledger;
+mod rating;
+mod shard_cache;
+mod spend_cap;
+mod validate;
+pub mod webhooks;
+
+// The engine handle.
+mod engine;
+
+// The operations.
 mod billing;
 mod controls;
 mod credits;
 mod demo;
 mod demo_fleet;
-mod engine;
-mod error;
-pub mod events;
 mod ingest;
 mod invoices;
-mod ledger;
 mod limits;
 mod notices;
 mod operator;
-pub mod otlp;
-mod outlook;
-mod period;
 mod points;
 mod quotes;
-mod rating;
-mod record_ids;
 pub mod retention;
-mod spend_cap;
-mod store;
-#[cfg(feature = "testing")]
-pub mod testing;
-mod token;
 mod top_up;
 mod usage;
-mod validate;
-pub mod webhooks;
+mod webhook_ops;
+
+// Front doors and test fixtures.
+pub mod events;
+pub mod otlp;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use controls::FORECAST_EVERY_SECONDS;
-pub use credits::PACKS_PER_PURCHASE_MAX;
 pub use demo::{DemoAccount, seed_demo, top_up_demo};
 pub use demo_fleet::{
     DEMO_FLEET, DEMO_FLEET_COMPUTE_MS_PER_REQUEST, DEMO_FLEET_MONTHS, DEMO_INFRASTRUCTURE_COST_YAML, FleetAction, FleetMember, FleetStep,
@@ -100,6 +134,6 @@ pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};
 pub use quotes::ROUTE_COST_PERIODS_MAX;
 pub use usage::{USAGE_LOG_PAGE_DEFAULT, USAGE_LOG_PAGE_MAX, USAGE_QUERY_DAYS_MAX};
 pub use validate::{
-    CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX, PERIOD_REQUESTS_MAX,
-    PROJECTION_FACTOR_MAX, earliest_accepted,
+    CLOCK_SKEW_SECONDS_MAX, LATE_RECORD_GRACE_SECONDS, PACKS_PER_PURCHASE_MAX, PERIOD_COMPUTE_MS_MAX, PERIOD_EGRESS_BYTES_MAX,
+    PERIOD_REQUESTS_MAX, PROJECTION_FACTOR_MAX, earliest_accepted,
 };

@@ -8,8 +8,8 @@ use edgecost_pricing::{Decimal, Meter, packs_to_cover};
 use crate::error::{EngineError, Result};
 use crate::period::from_unix;
 
-use crate::billing::PeriodState;
 use crate::engine::{AccountId, Engine};
+use crate::rating::PeriodState;
 
 impl Engine {
     /// The account's open notices for the current period.

@@ -453,10 +453,6 @@ fn nanos_text(ns: i64) -> String {
     DateTime::<Utc>::from_timestamp_nanos(ns).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-mod cache;
-
-pub(crate) use cache::ShardCache;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,15 +13,13 @@ use edgecost_api::{
 use edgecost_pricing::format::{money, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, Usage};
 
-use crate::billing::PeriodState;
-use crate::credits::PACKS_PER_PURCHASE_MAX;
 use crate::engine::{AccountId, Engine};
 use crate::error::{EngineError, Result};
 use crate::ledger;
 use crate::outlook::{self, P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
-use crate::rating;
-use crate::store::TierChangeRow;
+use crate::rating::{self, PeriodState};
+use crate::validate::PACKS_PER_PURCHASE_MAX;
 
 /// The simulated periods of an outlook: (cost, bill, totals) sorted by cost, the simulated
 /// rests of the period, and the days of history drawn from.
@@ -109,7 +107,7 @@ impl Engine {
             let shares = if current {
                 s.shares.clone()
             } else if higher {
-                shares_if_changed_today(&s.changes, &s.period, &tier.name, now)
+                rating::shares_if_changed_today(&s.changes, &s.period, &tier.name, now)
             } else {
                 Vec::new()
             };
@@ -183,7 +181,7 @@ impl Engine {
             return Err(EngineError::InvalidPackCount { packs, max: PACKS_PER_PURCHASE_MAX });
         }
         let s = self.period_state(account, now).await?;
-        if let Some(refusal) = crate::billing::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
+        if let Some(refusal) = ledger::packs_refusal(&self.book, &s.tier, s.scheduled.as_ref().map(|c| c.tier.as_str())) {
             return Err(refusal);
         }
         let (basis, projected) = self.projection(account, &s, now).await?;
@@ -446,8 +444,6 @@ impl Engine {
     }
 }
 
-/// Base fee shares if the tier changed to `target` at `now`: the shares so far, then the
-/// new tier from today (the day of a change counts for the new tier).
 /// What moving to `tier` does: a higher tier applies now and charges its base fee from today
 /// (`projected` is its bill as if changed today), a lower one applies from the next period.
 fn tier_move(
@@ -472,7 +468,7 @@ fn tier_move(
             refused_reason: None,
         });
     }
-    let refusal = crate::billing::downgrade_refusal(tier, s.balance_cents);
+    let refusal = ledger::downgrade_refusal(tier, s.balance_cents);
     let explanation = format!(
         "Applies from {}, the start of the next period; this period stays on {} and is billed as it is.",
         s.period.end.format("%b %-d, %Y"),
@@ -492,15 +488,4 @@ fn tier_move(
             other => other.to_string(),
         }),
     })
-}
-
-fn shares_if_changed_today(
-    changes: &[TierChangeRow],
-    period: &Period,
-    target: &str,
-    now: DateTime<Utc>,
-) -> Vec<edgecost_pricing::BaseFeeShare> {
-    let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
-    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });
-    rating::base_fee_shares(&changes, period, now)
 }

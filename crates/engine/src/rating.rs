@@ -2,12 +2,28 @@
 //! day-prorated base fees, and run-rate projections. Pure functions of their arguments.
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{ProjectionBasis, RefusedUsage, SHORT_HISTORY_SECONDS, UsageTotals};
+use edgecost_api::{ProjectionBasis, RefusedUsage, SHORT_HISTORY_SECONDS, ScheduledTierChange, UsageTotals};
 use edgecost_pricing::{BYTES_PER_GB, BaseFeeShare, Decimal, Meter, PriceBook, Tier};
 
 use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
 use crate::store::{Counters, RegionCounters, TierChangeRow};
+use crate::validate::MEASURED_SECONDS_MIN;
+
+/// Everything about the account's current period that bills, quotes and notices need.
+#[derive(Clone)]
+pub(crate) struct PeriodState {
+    pub(crate) name: String,
+    pub(crate) tier: String,
+    pub(crate) scheduled: Option<ScheduledTierChange>,
+    pub(crate) period: Period,
+    pub(crate) regions: Vec<RegionCounters>,
+    pub(crate) totals: UsageTotals,
+    pub(crate) balance_cents: i64,
+    pub(crate) paid_cents: i64,
+    pub(crate) shares: Vec<edgecost_pricing::BaseFeeShare>,
+    pub(crate) changes: Vec<TierChangeRow>,
+}
 
 /// Period totals from per-region counters; billable egress weighs each region's bytes.
 pub(crate) fn totals(book: &PriceBook, regions: &[RegionCounters]) -> Result<UsageTotals> {
@@ -178,9 +194,6 @@ pub(crate) fn projection_basis(period: &Period, first_usage: Option<DateTime<Utc
     ProjectionBasis { measured_from: Some(from), measured_seconds, short_history, explanation }
 }
 
-/// The shortest span a run rate is measured over, in seconds.
-pub(crate) const MEASURED_SECONDS_MIN: i64 = 3_600;
-
 fn span_text(seconds: u64) -> String {
     let hours = seconds / 3_600;
     match (hours / 24, hours % 24) {
@@ -221,9 +234,59 @@ pub(crate) fn project(book: &PriceBook, regions: &[RegionCounters], period: &Per
     totals(book, &projected)
 }
 
+/// Totals `elapsed / total` of the way from `from` to `to`, each counter rounded down.
+pub(crate) fn between(from: &UsageTotals, to: &UsageTotals, elapsed: i64, total: i64) -> Result<UsageTotals> {
+    let (elapsed, total) = (i128::from(elapsed.min(total)), i128::from(total));
+    let step = |a: u64, b: u64| -> Result<u64> {
+        let grown = i128::from(b.saturating_sub(a)) * elapsed / total;
+        u64::try_from(i128::from(a) + grown).map_err(|_| EngineError::Overflow)
+    };
+    let egress_growth = (to.billable_egress_bytes - from.billable_egress_bytes).max(Decimal::ZERO);
+    let egress = (egress_growth.checked_mul(Decimal::from(elapsed)).ok_or(EngineError::Overflow)? / Decimal::from(total)).floor();
+    Ok(UsageTotals {
+        requests: step(from.requests, to.requests)?,
+        egress_bytes: step(from.egress_bytes, to.egress_bytes)?,
+        billable_egress_bytes: from.billable_egress_bytes + egress,
+        compute_ms: step(from.compute_ms, to.compute_ms)?,
+        refused_by_cap: from.refused_by_cap.clone(),
+        spend_cap: from.spend_cap.clone(),
+    })
+}
+
+/// Base fee shares if the tier changed to `target` at `now`: the shares so far, then the
+/// new tier from today (the day of a change counts for the new tier).
+pub(crate) fn shares_if_changed_today(
+    changes: &[TierChangeRow],
+    period: &Period,
+    target: &str,
+    now: DateTime<Utc>,
+) -> Vec<edgecost_pricing::BaseFeeShare> {
+    let mut changes: Vec<TierChangeRow> = changes.iter().filter(|c| c.effective_at <= now.timestamp()).cloned().collect();
+    changes.push(TierChangeRow { effective_at: now.timestamp(), tier: target.to_owned(), ..Default::default() });
+    base_fee_shares(&changes, period, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn usage(requests: u64, egress: u64) -> UsageTotals {
+        UsageTotals {
+            requests,
+            egress_bytes: egress,
+            billable_egress_bytes: Decimal::from(egress),
+            compute_ms: 0,
+            ..UsageTotals::default()
+        }
+    }
+
+    #[test]
+    fn usage_grows_evenly_and_rounds_down() {
+        let t = between(&usage(100, 1_000), &usage(400, 2_001), 1, 3).unwrap();
+        assert_eq!((t.requests, t.egress_bytes, t.billable_egress_bytes), (200, 1_333, Decimal::from(1_333)));
+        assert_eq!(between(&usage(100, 10), &usage(400, 20), 3, 3).unwrap(), usage(400, 20));
+        assert_eq!(between(&usage(100, 10), &usage(400, 20), 0, 3).unwrap(), usage(100, 10));
+    }
 
     fn change(at: &str, tier: &str) -> TierChangeRow {
         TierChangeRow { effective_at: at.parse::<DateTime<Utc>>().unwrap().timestamp(), tier: tier.into(), ..Default::default() }

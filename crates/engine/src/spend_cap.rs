@@ -26,7 +26,7 @@ use edgecost_api::{MeterAmounts, SpendCapUsage, UsageTotals};
 use edgecost_pricing::format::money;
 use edgecost_pricing::{BYTES_PER_GB, Decimal, Meter, PriceBook, Tier};
 
-use crate::controls::ALERT_SPEND_CAP;
+use crate::alerts::ALERT_SPEND_CAP;
 use crate::error::{EngineError, Result};
 use crate::ledger;
 use crate::period::{Period, from_unix};
@@ -212,7 +212,7 @@ pub(crate) fn check_after_batch(
 /// `state.totals` to `projected`), or at today's totals when even today's end passes it.
 pub(crate) fn projected_under_cap(
     book: &PriceBook,
-    state: &crate::billing::PeriodState,
+    state: &rating::PeriodState,
     projected: &UsageTotals,
     cap: Decimal,
     now: DateTime<Utc>,
@@ -229,7 +229,7 @@ pub(crate) fn projected_under_cap(
     if total > 0 {
         loop {
             let end = (day + Duration::days(1)).min(period.end);
-            let at = crate::controls::between(&state.totals, projected, (end - now).num_seconds().max(0), total)?;
+            let at = rating::between(&state.totals, projected, (end - now).num_seconds().max(0), total)?;
             if spend_of(&at)? > cap || end >= period.end {
                 break;
             }

@@ -6,19 +6,16 @@ use edgecost_api::{AutoTopUpSettings, AutoTopUpStatus, MAX_TOP_UP_PACKS_PER_PERI
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::{money, round_to_cents};
 
-use crate::billing::packs_refusal;
-use crate::controls::{ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_CEILING, ALERT_TOP_UP_FAILED, checked_amount, default_controls, to_api_alert};
-use crate::credits::PACKS_PER_PURCHASE_MAX;
+use crate::alerts::{ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_CEILING, ALERT_TOP_UP_FAILED, TOP_UP_KINDS, default_controls, to_api_alert};
 use crate::engine::{AccountId, Engine, idempotency_claim, truncate_to_second};
 use crate::error::{EngineError, Result};
-use crate::ledger::{self, Chain, KIND_PURCHASE};
+use crate::ledger::{self, Chain, KIND_PURCHASE, packs_refusal};
 use crate::period::Period;
 use crate::rating;
 use crate::store::controls::{AlertRow, ControlsPlan, ControlsRead, TopUpRow};
 use crate::store::{ClaimScope, LedgerRow, LedgerState};
 use crate::token;
-
-pub(crate) const TOP_UP_KINDS: [&str; 3] = [ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_FAILED, ALERT_TOP_UP_CEILING];
+use crate::validate::{PACKS_PER_PURCHASE_MAX, checked_amount};
 
 impl Engine {
     /// The account's automatic top-up, what it bought this period and its open alerts.

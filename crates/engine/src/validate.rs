@@ -10,10 +10,12 @@
 //! `period_closed`; the bill of a closed period never changes.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
-use edgecost_api::{MAX_ROUTE_CHARS, RecordRejection, RejectionReason, TelemetryRecord};
-use edgecost_pricing::PriceBook;
+use edgecost_api::{MAX_CONTROL_AMOUNT, MAX_ROUTE_CHARS, RecordRejection, RejectionReason, TelemetryRecord};
+use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::{Decimal, PriceBook};
 
-use crate::error::EngineError;
+use crate::error::{EngineError, Result};
+use crate::ledger;
 use crate::period::Period;
 use crate::store::Counters;
 
@@ -35,9 +37,11 @@ pub const ACCOUNT_ID_CHARS_MAX: usize = 64;
 pub const PERIOD_REQUESTS_MAX: i64 = 1_000_000_000_000_000;
 pub const PERIOD_EGRESS_BYTES_MAX: i64 = 10_000_000_000_000_000;
 pub const PERIOD_COMPUTE_MS_MAX: i64 = 1_000_000_000_000_000;
+/// The shortest span a run rate is measured over, in seconds (see `rating`).
+pub(crate) const MEASURED_SECONDS_MIN: i64 = 3_600;
 /// The most the projection scales a period total by: the longest period (31 days) over the
 /// shortest measured span (one hour).
-pub const PROJECTION_FACTOR_MAX: i64 = 31 * 86_400 / crate::rating::MEASURED_SECONDS_MIN;
+pub const PROJECTION_FACTOR_MAX: i64 = 31 * 86_400 / MEASURED_SECONDS_MIN;
 
 // The projection of a total at its bound stays in i64, and so does a total at its bound plus
 // the largest batch one account can send (every record at its per-record maximum): the store
@@ -173,6 +177,25 @@ pub(crate) fn is_printable_id(id: &str, max: usize) -> bool {
     !id.is_empty() && id.len() <= max && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// The most packs one purchase may buy.
+pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_api::MAX_PACKS_PER_PURCHASE;
+
+/// An amount of money a control takes: above zero (or at least zero), whole cents, at most
+/// [`MAX_CONTROL_AMOUNT`]; in cents.
+pub(crate) fn checked_amount(field: &str, amount: Decimal, zero_allowed: bool) -> Result<i64> {
+    let refuse = |why: &str| EngineError::InvalidControls { reason: format!("{field} {why}; got {amount}") };
+    if amount < Decimal::ZERO || (!zero_allowed && amount.is_zero()) {
+        return Err(refuse(if zero_allowed { "must not be negative" } else { "must be above zero" }));
+    }
+    if amount > Decimal::from(MAX_CONTROL_AMOUNT) {
+        return Err(refuse(&format!("must be at most {}", money(Decimal::from(MAX_CONTROL_AMOUNT)))));
+    }
+    if amount.normalize().scale() > 2 {
+        return Err(refuse("must be whole cents"));
+    }
+    ledger::to_cents(round_to_cents(amount))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +275,16 @@ mod tests {
         r.window_start = "2026-11-30T23:59:00Z".parse().unwrap();
         assert_eq!(check(&r, "2026-12-01T00:30:00Z"), None);
         assert_eq!(check(&r, "2026-12-01T01:00:01Z"), Some(RejectionReason::PeriodClosed));
+    }
+
+    #[test]
+    fn amounts_are_whole_cents_within_bounds() {
+        assert_eq!(checked_amount("x", "12.50".parse().unwrap(), false).unwrap(), 1250);
+        assert_eq!(checked_amount("x", "12.5".parse().unwrap(), false).unwrap(), 1250);
+        assert!(checked_amount("x", "12.505".parse().unwrap(), false).is_err());
+        assert!(checked_amount("x", Decimal::ZERO, false).is_err());
+        assert_eq!(checked_amount("x", Decimal::ZERO, true).unwrap(), 0);
+        assert!(checked_amount("x", Decimal::from(-1), true).is_err());
+        assert!(checked_amount("x", Decimal::from(MAX_CONTROL_AMOUNT + 1), true).is_err());
     }
 }

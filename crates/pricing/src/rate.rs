@@ -9,6 +9,9 @@
 //! - every money field of a bill has exactly two decimal places (`0.00`, never `0`);
 //! - usage past the bounds of [`crate::bounds`] is refused, and every sum and product is
 //!   checked, so rating returns a bill or an error and never panics.
+//!
+//! One file past 500 lines on purpose: the bill's types and the rating that builds them are
+//! the contract above, kept together so that it reads in one place.
 
 use std::collections::BTreeMap;
 

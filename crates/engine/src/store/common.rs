@@ -4,6 +4,9 @@
 //! changes, the ledger and notices, with the row helpers and claims the other parts use.
 //! Ingest, usage and invoices have their own traits and macros beside it
 //! ([`super::ingest`], [`super::usage`], [`super::invoices`]).
+//!
+//! One file past 500 lines on purpose: `impl_store!` writes one `impl Store` block, and one
+//! trait's impl cannot be split across macros or files.
 
 /// Attempts of a ledger transaction before giving up with [`crate::EngineError::Contention`].
 pub(crate) const LEDGER_ATTEMPTS_MAX: u32 = 64;

@@ -5,8 +5,8 @@ use super::*;
 
 /// The engine's delivery task; stopped when the last clone of the engine goes.
 pub(crate) struct DeliveryTask {
-    pub(super) options: watch::Sender<WebhookOptions>,
-    pub(super) wake: Arc<Notify>,
+    pub(crate) options: watch::Sender<WebhookOptions>,
+    pub(crate) wake: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
 }
 
