@@ -29,7 +29,9 @@ const TARGET_PER_MILLE: u64 = 830;
 /// never leaves the demo's own folder.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DemoAccount {
+    /// The demo account's id.
     pub account_id: String,
+    /// The demo account's API token (`ec_acct_` prefix).
     pub token: String,
     /// The tokens of the demo's edge nodes, in the order of their names.
     pub node_tokens: Vec<String>,

@@ -41,32 +41,51 @@ pub fn demo_price_book() -> std::result::Result<PriceBook, PriceBookError> {
 /// UTC plus `hour` hours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FleetStep {
+    /// The closed month, 0 the oldest.
     pub month: usize,
+    /// The day of the month, 0 the first.
     pub day: u32,
+    /// Hours after 00:00 UTC of that day.
     pub hour: u32,
+    /// What the account does at that time.
     pub action: FleetAction,
 }
 
+/// What a fleet account does at one [`FleetStep`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FleetAction {
     /// One hour of traffic from the account's region, starting at the step's time, sent an
     /// hour after it starts: requests and raw egress in GB (10^9 bytes), with
     /// [`DEMO_FLEET_COMPUTE_MS_PER_REQUEST`] of compute per request.
-    Traffic { requests: u64, egress_gb: u64 },
+    Traffic {
+        /// Requests in the hour.
+        requests: u64,
+        /// Raw egress in the hour, in GB (10^9 bytes).
+        egress_gb: u64,
+    },
     /// A tier change asked for at the step's time: an upgrade applies at once, a downgrade
     /// from the next month.
-    MoveTo { tier: &'static str },
+    MoveTo {
+        /// The tier's name in the price book.
+        tier: &'static str,
+    },
     /// Burst credit packs bought at the step's time.
-    BuyPacks { packs: u32 },
+    BuyPacks {
+        /// The number of packs bought.
+        packs: u32,
+    },
 }
 
 /// An account of the fleet, created at the first second of the oldest month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FleetMember {
+    /// The account's name.
     pub name: &'static str,
+    /// The tier it is created on.
     pub tier: &'static str,
     /// The region all its traffic is served from.
     pub region: &'static str,
+    /// Its story, in time order.
     pub steps: &'static [FleetStep],
 }
 

@@ -23,6 +23,7 @@ const NAME_CHARS_MAX: usize = 100;
 pub struct AccountId(pub(crate) String);
 
 impl AccountId {
+    /// The account's id, as in the API (`acct_` and 20 hex digits).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -33,6 +34,7 @@ impl AccountId {
 pub struct NodeId(pub(crate) String);
 
 impl NodeId {
+    /// The node's id, as in the API.
     pub fn as_str(&self) -> &str {
         &self.0
     }

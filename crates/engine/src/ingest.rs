@@ -35,7 +35,9 @@ pub(crate) struct Claims {
 /// The answer to a batch and whether it was a replay of a stored batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingested {
+    /// The batch's receipt; for a replay, the receipt stored when it was first accepted.
     pub receipt: IngestReceipt,
+    /// Whether the batch was a replay of a stored one, so nothing of it was counted again.
     pub replayed: bool,
 }
 

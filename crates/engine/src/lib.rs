@@ -73,6 +73,8 @@
 //! # });
 //! ```
 
+#![warn(missing_docs)]
+
 // Foundations.
 mod error;
 mod outlook;

@@ -33,6 +33,7 @@ pub const REPORT_MONTHS_DEFAULT: u32 = 6;
 pub struct OperatorId(String);
 
 impl OperatorId {
+    /// The operator's id.
     pub fn as_str(&self) -> &str {
         &self.0
     }

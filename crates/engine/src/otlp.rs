@@ -41,7 +41,11 @@ pub const ROUTE_ATTRIBUTE: &str = "http.route";
 /// Which attributes name the account and the region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtlpMapping {
+    /// The attribute (of the point or its resource) holding the account id;
+    /// `edgecost.account.id` by default.
     pub account_attribute: String,
+    /// The attribute (of the point or its resource) holding the region;
+    /// `edgecost.region` by default.
     pub region_attribute: String,
 }
 
@@ -54,7 +58,9 @@ impl Default for OtlpMapping {
 /// How the body of an OTLP/HTTP request is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OtlpEncoding {
+    /// Binary protobuf (`application/x-protobuf`).
     Protobuf,
+    /// The OTLP JSON mapping of the protobuf messages (`application/json`).
     Json,
 }
 

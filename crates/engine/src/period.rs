@@ -7,7 +7,9 @@ use edgecost_pricing::{BaseFeeShare, Decimal, RateOptions};
 /// One calendar month in UTC, `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Period {
+    /// The first instant of the month, 00:00 UTC on its first day.
     pub start: DateTime<Utc>,
+    /// The first instant of the next month: not part of the period.
     pub end: DateTime<Utc>,
 }
 
@@ -48,6 +50,7 @@ impl Period {
         RateOptions { credit_balance, base_fee_shares, period_month: Some(self.start.month()) }
     }
 
+    /// The start in unix seconds, as the store keys periods.
     pub fn start_unix(&self) -> i64 {
         self.start.timestamp()
     }

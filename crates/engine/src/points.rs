@@ -46,7 +46,10 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 /// since the series' start time (cumulative).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Temporality {
+    /// Each point counts the usage of its own window.
     Delta,
+    /// Each point counts everything since the series' start; what counts is the difference
+    /// from the series' latest point.
     Cumulative,
 }
 
@@ -57,15 +60,23 @@ pub struct SeriesPoint {
     pub index: usize,
     /// Identity of the series (metric, resource and attributes; 128 bits), unique per node.
     pub series: [u8; 16],
+    /// The account the usage is billed to.
     pub account_id: Arc<str>,
+    /// The route served, as in a telemetry record.
     pub route: Arc<str>,
+    /// The region served from, as in a telemetry record.
     pub region: Arc<str>,
+    /// How the point's values relate to the series' earlier points.
     pub temporality: Temporality,
     /// Start of the series (cumulative) or of the point's window (delta); 0 when unknown.
     pub start_ns: u64,
+    /// The point's time, in unix nanoseconds: where its usage is counted.
     pub time_ns: u64,
+    /// Requests, as of the point (delta: in its window; cumulative: since the series' start).
     pub requests: u64,
+    /// Compute time in milliseconds, counted as `requests` is.
     pub compute_ms: u64,
+    /// Egress in bytes, counted as `requests` is.
     pub egress_bytes: u64,
 }
 
@@ -74,20 +85,28 @@ pub struct SeriesPoint {
 pub struct UsageEvent {
     /// Index of the event in the request, for refusals.
     pub index: usize,
+    /// The event's `source`: with `id`, what makes it count once.
     pub source: String,
+    /// The event's `id`, unique within its `source`.
     pub id: String,
+    /// The usage the event reports.
     pub record: TelemetryRecord,
 }
 
 /// Why a point or event was not counted; `code` is stable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// Index of the point or event in the request.
     pub index: usize,
+    /// The reason, as a stable snake_case code (`too_old`, `missing_account`, a record's
+    /// reason such as `unknown_account`...).
     pub code: &'static str,
+    /// The reason, for a person.
     pub message: String,
 }
 
 impl Refusal {
+    /// The refusal of the item at `index` for `code`, explained by `message`.
     pub fn new(index: usize, code: &'static str, message: impl Into<String>) -> Refusal {
         Refusal { index, code, message: message.into() }
     }
@@ -100,6 +119,7 @@ pub struct PointsIngested {
     pub counted: usize,
     /// Points or events counted by an earlier request: not counted again.
     pub duplicates: usize,
+    /// Points or events not counted, and why, in request order.
     pub refused: Vec<Refusal>,
     /// Per known account touched, whether it is capped (as in the batch receipt).
     pub accounts: Vec<AccountIngestStatus>,

@@ -1,7 +1,7 @@
 //! How long usage is kept, and the bounded job that removes what is past it.
 //!
 //! - Hourly usage (the charts and cost by route) is kept for the account's tier's metric
-//!   retention ([`edgecost_pricing::TierLimits::metric_retention_days`]), 13 months
+//!   retention (`metric_retention_days` in [`edgecost_pricing::Tier::limits`]), 13 months
 //!   ([`HOURLY_RETENTION_DAYS_DEFAULT`]) where the tier sets none.
 //! - Raw usage records (the usage log) are kept [`RetentionSettings::raw_days`] after their
 //!   period closes, and never longer than the tier's metric retention.

@@ -16,8 +16,9 @@ use crate::engine::{AccountId, Engine, ROLLUP_BATCHES_MAX, detached};
 
 /// The longest span one usage query may cover.
 pub const USAGE_QUERY_DAYS_MAX: i64 = 400;
-/// Usage log page size: default and bound.
+/// Usage log entries per page when the request names no limit.
 pub const USAGE_LOG_PAGE_DEFAULT: u32 = 100;
+/// The most usage log entries one page holds; a larger limit is lowered to it.
 pub const USAGE_LOG_PAGE_MAX: u32 = edgecost_api::MAX_USAGE_LOG_PAGE;
 
 impl Engine {

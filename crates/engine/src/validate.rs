@@ -25,7 +25,9 @@ pub const LATE_RECORD_GRACE_SECONDS: i64 = 3_600;
 pub const CLOCK_SKEW_SECONDS_MAX: i64 = 300;
 /// Bounds per second of window for one node: what no single edge node can serve.
 pub const REQUESTS_PER_SECOND_MAX: u64 = 1_000_000;
+/// Egress bytes per second of window for one node (see [`REQUESTS_PER_SECOND_MAX`]).
 pub const EGRESS_BYTES_PER_SECOND_MAX: u64 = 100_000_000_000;
+/// Compute milliseconds per second of window for one node (see [`REQUESTS_PER_SECOND_MAX`]).
 pub const COMPUTE_MS_PER_SECOND_MAX: u64 = 1_000_000;
 /// The longest accepted account id, in characters.
 pub const ACCOUNT_ID_CHARS_MAX: usize = 64;
@@ -35,7 +37,9 @@ pub const ACCOUNT_ID_CHARS_MAX: usize = 64;
 /// 64-bit integers: the projection multiplies a total by at most [`PROJECTION_FACTOR_MAX`].
 /// A batch that would take a total past its bound is refused whole (`period_total_exceeded`).
 pub const PERIOD_REQUESTS_MAX: i64 = 1_000_000_000_000_000;
+/// The bound on one account's egress bytes in one period (see [`PERIOD_REQUESTS_MAX`]).
 pub const PERIOD_EGRESS_BYTES_MAX: i64 = 10_000_000_000_000_000;
+/// The bound on one account's compute milliseconds in one period (see [`PERIOD_REQUESTS_MAX`]).
 pub const PERIOD_COMPUTE_MS_MAX: i64 = 1_000_000_000_000_000;
 /// The shortest span a run rate is measured over, in seconds (see `rating`).
 pub(crate) const MEASURED_SECONDS_MIN: i64 = 3_600;

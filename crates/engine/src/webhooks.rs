@@ -9,8 +9,8 @@
 //!
 //! Raising an event from another part of the engine: build a [`WebhookEvent`] and either call
 //! [`Engine::raise_event`](crate::Engine::raise_event) once the change that raised it has committed, or queue its
-//! [`WebhookEvent::to_outbox`] row with the backend's `enqueue_webhook_event` inside the
-//! store transaction that makes the change. The dedup key makes a retried operation queue
+//! outbox row (the crate-private `WebhookEvent::to_outbox`) with the backend's
+//! `enqueue_webhook_event` inside the store transaction that makes the change. The dedup key makes a retried operation queue
 //! its event once.
 //!
 //! ```no_run
@@ -210,7 +210,9 @@ pub fn verify_signature(secret: &str, header: &str, body: &[u8], now: DateTime<U
 /// parts of the engine build to raise one (see the module documentation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WebhookEvent {
+    /// The account whose webhook receives it.
     pub account_id: String,
+    /// What happened: the payload's `type`.
     pub event_type: WebhookEventType,
     /// Names the occurrence: an event with a dedup key the account queued before is not
     /// queued again (a retried operation raises its event once). For example
@@ -223,6 +225,12 @@ pub struct WebhookEvent {
 }
 
 impl WebhookEvent {
+    /// The event `event_type` of `account_id`, named by `dedup_key`, with `data` as the
+    /// payload's `data`.
+    ///
+    /// # Panics
+    ///
+    /// If `data` does not serialize to JSON (a map with keys that are not strings, say).
     pub fn new(
         account_id: impl Into<String>,
         event_type: WebhookEventType,

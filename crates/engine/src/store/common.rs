@@ -80,22 +80,14 @@ macro_rules! impl_store {
             }
 
             async fn account(&self, account_id: &str) -> $crate::error::Result<Option<$crate::store::AccountRow>> {
-                use sqlx::Row;
-                let row = sqlx::query("SELECT name FROM accounts WHERE id = $1")
+                Ok(sqlx::query_as("SELECT name FROM accounts WHERE id = $1")
                     .bind(account_id)
                     .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| {
-                    Ok($crate::store::AccountRow {
-                        name: r.try_get("name")?,
-                    })
-                })
-                .transpose()
+                    .await?)
             }
 
             async fn tier_changes(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>> {
-                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&self.pool).await?;
-                rows.iter().map(tier_change_row).collect()
+                read_tier_changes(&self.pool, account_id).await
             }
 
             async fn tiers_at(
@@ -103,7 +95,6 @@ macro_rules! impl_store {
                 account_ids: &[&str],
                 at: i64,
             ) -> $crate::error::Result<std::collections::BTreeMap<String, $crate::store::TierChangeRow>> {
-                use sqlx::Row;
                 let mut tiers = std::collections::BTreeMap::new();
                 for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
                     // The latest change at or before `at`, per account, in one round trip.
@@ -118,9 +109,8 @@ macro_rules! impl_store {
                         list.push_bind(*id);
                     }
                     q.push(")");
-                    for r in q.build().fetch_all(&self.pool).await? {
-                        tiers.insert(r.try_get("account_id")?, tier_change_row(&r)?);
-                    }
+                    let rows: Vec<$crate::store::StoredAccountTierChange> = q.build_query_as().fetch_all(&self.pool).await?;
+                    tiers.extend(rows.into_iter().map(|r| (r.account_id, r.change.into())));
                 }
                 Ok(tiers)
             }
@@ -164,12 +154,10 @@ macro_rules! impl_store {
                     tx.rollback().await?;
                     return Ok($crate::store::TierWrite::Replayed(response));
                 }
-                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let changes = read_tier_changes(&mut *tx, account_id).await?;
                 // The ledger is read under the account lock too: a downgrade that credit forbids
                 // is refused on the balance as it stands at commit.
-                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let entries: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                 // The period's usage, under the same lock as a settlement's: what the capped tier
                 // refused and the new tier's notices are decided on the usage as it commits.
                 let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
@@ -216,7 +204,6 @@ macro_rules! impl_store {
                 period_start: i64,
                 before: i64,
             ) -> $crate::error::Result<Option<$crate::store::BillReads>> {
-                use sqlx::Row;
                 // One connection and one snapshot: the figures of one bill never mix two
                 // moments, and a busy pool is waited for once rather than seven times.
                 let mut tx = self.begin_read().await?;
@@ -228,9 +215,8 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     return Ok(None);
                 };
-                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
-                let rows = sqlx::query(
+                let changes = read_tier_changes(&mut *tx, account_id).await?;
+                let usage: Vec<$crate::store::RegionCounters> = sqlx::query_as(
                     "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
                      WHERE account_id = $1 AND period_start = $2 ORDER BY region",
                 )
@@ -238,13 +224,8 @@ macro_rules! impl_store {
                 .bind(period_start)
                 .fetch_all(&mut *tx)
                 .await?;
-                let usage = rows
-                    .iter()
-                    .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
-                    .collect::<$crate::error::Result<Vec<_>>>()?;
                 let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
-                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let ledger = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let ledger: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                 let first_usage_hour: Option<i64> =
                     sqlx::query_scalar("SELECT MIN(hour) FROM usage_hourly_total WHERE account_id = $1 AND hour < $2")
                         .bind(account_id)
@@ -269,8 +250,7 @@ macro_rules! impl_store {
             }
 
             async fn ledger(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::LedgerRow>> {
-                let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&self.pool).await?;
-                rows.iter().map(ledger_row).collect()
+                Ok(sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&self.pool).await?)
             }
 
             async fn write_ledger(
@@ -290,11 +270,9 @@ macro_rules! impl_store {
                             return Ok($crate::store::LedgerWrite::Replayed(response));
                         }
                     }
-                    let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                    let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                    let changes = read_tier_changes(&mut *tx, account_id).await?;
                     let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
-                    let rows = sqlx::query(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                    let entries = rows.iter().map(ledger_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                    let entries: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
                     let controls = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
                     let top_up = controls.as_ref().map(controls_row).transpose()?.and_then(|c| c.top_up);
                     let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
@@ -363,8 +341,7 @@ macro_rules! impl_store {
                 account_id: &str,
                 period_start: i64,
             ) -> $crate::error::Result<Vec<$crate::store::NoticeRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT id, account_id, period_start, tier, meter, threshold_percent, reached_at FROM notices \
                      WHERE account_id = $1 AND period_start = $2 AND resolved_at IS NULL \
                      ORDER BY reached_at, meter, threshold_percent",
@@ -372,20 +349,7 @@ macro_rules! impl_store {
                 .bind(account_id)
                 .bind(period_start)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::NoticeRow {
-                            id: r.try_get("id")?,
-                            account_id: r.try_get("account_id")?,
-                            period_start: r.try_get("period_start")?,
-                            tier: r.try_get("tier")?,
-                            meter: r.try_get("meter")?,
-                            threshold_percent: r.try_get("threshold_percent")?,
-                            reached_at: r.try_get("reached_at")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
         }
 
@@ -393,40 +357,16 @@ macro_rules! impl_store {
              overage_from_cents, overage_to_cents, usage_through, note, created_at, auto_after_sequence FROM ledger_entries \
              WHERE account_id = $1 ORDER BY sequence";
 
-        fn ledger_row(r: &$row) -> $crate::error::Result<$crate::store::LedgerRow> {
-            use sqlx::Row;
-            Ok($crate::store::LedgerRow {
-                id: r.try_get("id")?,
-                sequence: r.try_get("sequence")?,
-                kind: r.try_get("kind")?,
-                amount_cents: r.try_get("amount_cents")?,
-                balance_after_cents: r.try_get("balance_after_cents")?,
-                pack_id: r.try_get("pack_id")?,
-                period_start: r.try_get("period_start")?,
-                overage_from_cents: r.try_get("overage_from_cents")?,
-                overage_to_cents: r.try_get("overage_to_cents")?,
-                usage_through: r.try_get("usage_through")?,
-                note: r.try_get("note")?,
-                created_at: r.try_get("created_at")?,
-                auto_after_sequence: r.try_get("auto_after_sequence")?,
-            })
-        }
-
         const TIER_CHANGES_SELECT: &str = "SELECT effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, \
              refused_by FROM tier_changes WHERE account_id = $1 ORDER BY effective_at";
 
-        fn tier_change_row(r: &$row) -> $crate::error::Result<$crate::store::TierChangeRow> {
-            use sqlx::Row;
-            Ok($crate::store::TierChangeRow {
-                effective_at: r.try_get("effective_at")?,
-                tier: r.try_get("tier")?,
-                refused: $crate::store::Counters {
-                    requests: r.try_get("refused_requests")?,
-                    compute_ms: r.try_get("refused_compute_ms")?,
-                    egress_bytes: r.try_get("refused_egress_bytes")?,
-                },
-                refused_by: r.try_get("refused_by")?,
-            })
+        /// Every tier change of the account, oldest first.
+        async fn read_tier_changes<'e, E>(executor: E, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>>
+        where
+            E: sqlx::Executor<'e, Database = <$row as sqlx::Row>::Database>,
+        {
+            let rows: Vec<$crate::store::StoredTierChange> = sqlx::query_as(TIER_CHANGES_SELECT).bind(account_id).fetch_all(executor).await?;
+            Ok(rows.into_iter().map(Into::into).collect())
         }
 
         /// The usage of the account's period starting at `period_start`, read with the
@@ -436,15 +376,11 @@ macro_rules! impl_store {
             account_id: &str,
             period_start: i64,
         ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>> {
-            use sqlx::Row;
-            let rows = sqlx::query(<$store>::PERIOD_USAGE_FOR_SETTLEMENT)
+            Ok(sqlx::query_as(<$store>::PERIOD_USAGE_FOR_SETTLEMENT)
                 .bind(account_id)
                 .bind(period_start)
                 .fetch_all(&mut **tx)
-                .await?;
-            rows.iter()
-                .map(|r| Ok($crate::store::RegionCounters { region: r.try_get("region")?, counters: counters(r)? }))
-                .collect()
+                .await?)
         }
 
         /// Raises `notices`; one already raised (same account, period, tier, meter and
@@ -476,15 +412,6 @@ macro_rules! impl_store {
             Ok(())
         }
 
-        fn counters(r: &$row) -> $crate::error::Result<$crate::store::Counters> {
-            use sqlx::Row;
-            Ok($crate::store::Counters {
-                requests: r.try_get("requests")?,
-                compute_ms: r.try_get("compute_ms")?,
-                egress_bytes: r.try_get("egress_bytes")?,
-            })
-        }
-
         /// Holds the account row until commit, then claims `claim.key` in `table`
         /// (in `scope`). Answers `None` for a fresh claim and
         /// the stored response for a repeat of the same request; the key with another
@@ -500,7 +427,6 @@ macro_rules! impl_store {
             account_id: &str,
             claim: &$crate::store::PurchaseClaim,
         ) -> $crate::error::Result<Option<String>> {
-            use sqlx::Row;
             sqlx::query("UPDATE accounts SET name = name WHERE id = $1").bind(account_id).execute(&mut **tx).await?;
             let claimed = sqlx::query(
                 "INSERT INTO idempotency_claims (account_id, scope, idempotency_key, request_sha256, response, created_at) \
@@ -518,7 +444,7 @@ macro_rules! impl_store {
                 return Ok(None);
             }
             // The insert waited for a racing first claim to commit: its row is there to read.
-            let row = sqlx::query(
+            let (hash, response): (String, String) = sqlx::query_as(
                 "SELECT request_sha256, response FROM idempotency_claims \
                  WHERE account_id = $1 AND scope = $2 AND idempotency_key = $3",
             )
@@ -527,11 +453,10 @@ macro_rules! impl_store {
             .bind(&claim.key)
             .fetch_one(&mut **tx)
             .await?;
-            let hash: String = row.try_get("request_sha256")?;
             if hash != claim.request_sha256 {
                 return Err($crate::EngineError::IdempotencyKeyReused { key: claim.key.clone() });
             }
-            Ok(Some(row.try_get("response")?))
+            Ok(Some(response))
         }
 
         /// Stores the answer to a claim [`claim_key`] took, in the same transaction.

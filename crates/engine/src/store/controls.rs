@@ -98,6 +98,16 @@ pub(crate) struct FollowUps {
     pub budgeted: Vec<String>,
 }
 
+/// What an ingest looks up per account of its batch (see [`FollowUps`]): whether the account
+/// has a spend cap, a budget, and credit to settle (a ledger entry or automatic top-up).
+#[derive(sqlx::FromRow)]
+pub(crate) struct FollowUpFlags {
+    pub account_id: String,
+    pub capped: bool,
+    pub budgeted: bool,
+    pub settles: bool,
+}
+
 #[async_trait]
 pub(crate) trait ControlsStore: Send + Sync {
     /// The account's controls; `None` when it never set any.
@@ -261,7 +271,6 @@ macro_rules! impl_controls_store {
             std::collections::BTreeMap<String, $crate::store::controls::CapContext>,
             $crate::store::controls::FollowUps,
         )> {
-            use sqlx::Row;
             let mut capped: Vec<String> = Vec::new();
             let mut settle = std::collections::BTreeSet::new();
             let mut budgeted = std::collections::BTreeSet::new();
@@ -282,16 +291,16 @@ macro_rules! impl_controls_store {
                     list.push_bind(id.as_str());
                 }
                 q.push(") AND EXISTS (SELECT 1 FROM ledger_entries l WHERE l.account_id = a.id)");
-                for r in q.build().fetch_all(&mut **tx).await? {
-                    let account_id: String = r.try_get(0)?;
-                    if r.try_get::<bool, _>(1)? {
-                        capped.push(account_id.clone());
+                let rows: Vec<$crate::store::controls::FollowUpFlags> = q.build_query_as().fetch_all(&mut **tx).await?;
+                for r in rows {
+                    if r.capped {
+                        capped.push(r.account_id.clone());
                     }
-                    if r.try_get::<bool, _>(2)? {
-                        budgeted.insert(account_id.clone());
+                    if r.budgeted {
+                        budgeted.insert(r.account_id.clone());
                     }
-                    if r.try_get::<bool, _>(3)? {
-                        settle.insert(account_id);
+                    if r.settles {
+                        settle.insert(r.account_id);
                     }
                 }
             }
@@ -305,8 +314,7 @@ macro_rules! impl_controls_store {
                     .await?;
                 let Some(Some(cap_cents)) = cap else { continue };
                 let row = spend_cap_row(&mut **tx, &account_id, period_start).await?;
-                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(&account_id).fetch_all(&mut **tx).await?;
-                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let changes = read_tier_changes(&mut **tx, &account_id).await?;
                 found.insert(account_id, $crate::store::controls::CapContext { cap_cents, row, changes });
             }
             let follow_ups = $crate::store::controls::FollowUps {
@@ -343,8 +351,7 @@ macro_rules! impl_controls_store {
                 }
                 let stored = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
                 let stored = stored.as_ref().map(controls_row).transpose()?;
-                let rows = sqlx::query(TIER_CHANGES_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let changes = rows.iter().map(tier_change_row).collect::<$crate::error::Result<Vec<_>>>()?;
+                let changes = read_tier_changes(&mut *tx, account_id).await?;
                 let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
                 let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
                 let plan = decide($crate::store::controls::ControlsRead { stored, usage, changes, spend_cap })?;

@@ -49,7 +49,6 @@ macro_rules! impl_ingest_store {
                 b: &$crate::store::PreparedBatch,
                 decide: $crate::store::IngestDecide<'_>,
             ) -> $crate::error::Result<$crate::store::IngestStored> {
-                use sqlx::Row;
                 let mut tx = self.begin_write().await?;
                 // The claim and the usage commit together: a crash loses both or neither.
                 let claimed = sqlx::query(
@@ -66,16 +65,15 @@ macro_rules! impl_ingest_store {
                 if claimed == 0 {
                     tx.rollback().await?;
                     // A racing first attempt has committed by now: the insert above waited for it.
-                    let row = sqlx::query("SELECT body_sha256, receipt FROM batches WHERE node_id = $1 AND batch_id = $2")
-                        .bind(&b.node_id)
-                        .bind(&b.batch_id)
-                        .fetch_one(&self.pool)
-                        .await?;
-                    let hash: String = row.try_get("body_sha256")?;
+                    let (hash, receipt): (String, Option<String>) =
+                        sqlx::query_as("SELECT body_sha256, receipt FROM batches WHERE node_id = $1 AND batch_id = $2")
+                            .bind(&b.node_id)
+                            .bind(&b.batch_id)
+                            .fetch_one(&self.pool)
+                            .await?;
                     if hash != b.body_sha256 {
                         return Err($crate::EngineError::BatchIdReused { batch_id: b.batch_id.clone() });
                     }
-                    let receipt: Option<String> = row.try_get("receipt")?;
                     return receipt
                         .map($crate::store::IngestStored::Replayed)
                         .ok_or_else(|| $crate::EngineError::CorruptRow { reason: format!("batch {} has no stored receipt", b.batch_id) });
@@ -134,10 +132,9 @@ macro_rules! impl_ingest_store {
                         list.push_bind(id.as_str());
                     }
                     q.push(")");
-                    for r in q.build().fetch_all(&mut *tx).await? {
-                        let account: String = r.try_get("account_id")?;
-                        let period_start: i64 = r.try_get("period_start")?;
-                        let c = counters(&r)?;
+                    let rows: Vec<$crate::store::PeriodUsageRow> = q.build_query_as().fetch_all(&mut *tx).await?;
+                    for $crate::store::PeriodUsageRow { account_id: account, period_start, usage } in rows {
+                        let c = usage.counters;
                         if touched.contains(&(account.as_str(), period_start)) {
                             // Past i64 is past every bound.
                             let sum = sums.entry((account.clone(), period_start)).or_default();
@@ -146,10 +143,7 @@ macro_rules! impl_ingest_store {
                             }
                         }
                         if period_start == b.current_period_start {
-                            totals
-                                .entry(account)
-                                .or_default()
-                                .push($crate::store::RegionCounters { region: r.try_get("region")?, counters: c });
+                            totals.entry(account).or_default().push(usage);
                         }
                     }
                 }

@@ -69,25 +69,20 @@ macro_rules! impl_invoice_store {
                 before: Option<i64>,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::InvoiceRow>> {
-                use sqlx::Row;
-                let rows =
-                    sqlx::query("SELECT number, body FROM invoices WHERE account_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3")
+                Ok(sqlx::query_as("SELECT number, body FROM invoices WHERE account_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3")
                         .bind(account_id)
                         .bind(before.unwrap_or(i64::MAX))
                         .bind(limit)
                         .fetch_all(&self.pool)
-                        .await?;
-                rows.iter().map(|r| Ok($crate::store::InvoiceRow { number: r.try_get("number")?, body: r.try_get("body")? })).collect()
+                        .await?)
             }
 
             async fn invoice(&self, account_id: &str, id: &str) -> $crate::error::Result<Option<$crate::store::InvoiceRow>> {
-                use sqlx::Row;
-                let row = sqlx::query("SELECT number, body FROM invoices WHERE account_id = $1 AND id = $2")
+                Ok(sqlx::query_as("SELECT number, body FROM invoices WHERE account_id = $1 AND id = $2")
                     .bind(account_id)
                     .bind(id)
                     .fetch_optional(&self.pool)
-                    .await?;
-                row.map(|r| Ok($crate::store::InvoiceRow { number: r.try_get("number")?, body: r.try_get("body")? })).transpose()
+                    .await?)
             }
         }
     };

@@ -31,8 +31,8 @@ pub(crate) mod webhooks;
 pub(crate) use queued::*;
 pub(crate) use series::*;
 
-/// Usage counters, as stored.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Usage counters, as stored (the `requests`, `compute_ms` and `egress_bytes` columns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct Counters {
     pub requests: i64,
     pub compute_ms: i64,
@@ -76,7 +76,7 @@ pub(crate) struct NewNode {
     pub created_at: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct AccountRow {
     pub name: String,
 }
@@ -90,6 +90,37 @@ pub(crate) struct TierChangeRow {
     pub refused: Counters,
     /// The hard-capped tier that refused it.
     pub refused_by: Option<String>,
+}
+
+/// The `tier_changes` columns of a [`TierChangeRow`] as stored, with the refused counters
+/// in columns of their own.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredTierChange {
+    effective_at: i64,
+    tier: String,
+    refused_requests: i64,
+    refused_compute_ms: i64,
+    refused_egress_bytes: i64,
+    refused_by: Option<String>,
+}
+
+impl From<StoredTierChange> for TierChangeRow {
+    fn from(r: StoredTierChange) -> TierChangeRow {
+        TierChangeRow {
+            effective_at: r.effective_at,
+            tier: r.tier,
+            refused: Counters { requests: r.refused_requests, compute_ms: r.refused_compute_ms, egress_bytes: r.refused_egress_bytes },
+            refused_by: r.refused_by,
+        }
+    }
+}
+
+/// A [`StoredTierChange`] with its account, as the tiers of several accounts are read.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredAccountTierChange {
+    pub account_id: String,
+    #[sqlx(flatten)]
+    pub change: StoredTierChange,
 }
 
 /// One accepted telemetry record, as stored in the usage log. Its strings are shared with
@@ -135,20 +166,31 @@ pub(crate) struct PreparedBatch {
     pub events: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub(crate) struct RouteRegionCounters {
     pub route: String,
     pub region: String,
+    #[sqlx(flatten)]
     pub counters: Counters,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
 pub(crate) struct RegionCounters {
     pub region: String,
+    #[sqlx(flatten)]
     pub counters: Counters,
 }
 
-#[derive(Clone, Debug)]
+/// A [`RegionCounters`] of `period_usage` with its account and period, as an ingest reads them.
+#[derive(sqlx::FromRow)]
+pub(crate) struct PeriodUsageRow {
+    pub account_id: String,
+    pub period_start: i64,
+    #[sqlx(flatten)]
+    pub usage: RegionCounters,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct NoticeRow {
     pub id: String,
     pub account_id: String,
@@ -169,7 +211,7 @@ pub(crate) struct NewInvoice {
 }
 
 /// An issued invoice: its number and body.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct InvoiceRow {
     pub number: i64,
     pub body: String,
@@ -204,7 +246,7 @@ pub(crate) enum IngestStored {
     Replayed(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct LedgerRow {
     pub id: String,
     pub sequence: i64,
@@ -283,10 +325,13 @@ pub(crate) enum LedgerWrite {
     Replayed(String),
 }
 
-/// One hour of usage for one group key.
+/// One hour of usage for one group key (the `grp` column).
+#[derive(sqlx::FromRow)]
 pub(crate) struct BucketRow {
     pub hour: i64,
+    #[sqlx(rename = "grp")]
     pub key: String,
+    #[sqlx(flatten)]
     pub counters: Counters,
 }
 
@@ -297,6 +342,7 @@ pub(crate) enum GroupColumn {
     Region,
 }
 
+#[derive(sqlx::FromRow)]
 pub(crate) struct UsageLogRow {
     pub id: i64,
     pub batch_id: String,
@@ -305,6 +351,7 @@ pub(crate) struct UsageLogRow {
     pub region: String,
     pub window_start: i64,
     pub window_seconds: i64,
+    #[sqlx(flatten)]
     pub counters: Counters,
     pub received_at: i64,
 }

@@ -267,7 +267,7 @@ fn decode_first_encoding(mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
 }
 
 /// A shard of a node's series, as read: its version and its encoded series.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct ShardRow {
     pub shard: i64,
     pub version: i64,

@@ -77,17 +77,10 @@ macro_rules! impl_usage_store {
             }
 
             async fn series_shards(&self, node_id: &str, shards: &[i64]) -> $crate::error::Result<Vec<$crate::store::ShardRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(<$store>::SHARDS_SELECT).bind(node_id).bind(<$store>::shard_list(shards)).fetch_all(&self.pool).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::ShardRow { shard: r.try_get("shard")?, version: r.try_get("version")?, series: r.try_get("series")? })
-                    })
-                    .collect()
+                Ok(sqlx::query_as(<$store>::SHARDS_SELECT).bind(node_id).bind(<$store>::shard_list(shards)).fetch_all(&self.pool).await?)
             }
 
             async fn stored_events(&self, events: &[(&str, &str)]) -> $crate::error::Result<Vec<(String, String)>> {
-                use sqlx::Row;
                 let mut out = Vec::new();
                 for chunk in events.chunks($crate::store::common::IN_LIST_MAX / 2) {
                     let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
@@ -104,8 +97,8 @@ macro_rules! impl_usage_store {
                     }
                     q.push(")");
                     let wanted: std::collections::HashSet<(&str, &str)> = chunk.iter().copied().collect();
-                    for r in q.build().fetch_all(&self.pool).await? {
-                        let (source, id): (String, String) = (r.try_get("source")?, r.try_get("id")?);
+                    let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&self.pool).await?;
+                    for (source, id) in rows {
                         if wanted.contains(&(source.as_str(), id.as_str())) {
                             out.push((source, id));
                         }
@@ -129,8 +122,7 @@ macro_rules! impl_usage_store {
                 from: i64,
                 to: i64,
             ) -> $crate::error::Result<Vec<$crate::store::RouteRegionCounters>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT route, region, CAST(SUM(requests) AS BIGINT) AS requests, \
                      CAST(SUM(compute_ms) AS BIGINT) AS compute_ms, CAST(SUM(egress_bytes) AS BIGINT) AS egress_bytes \
                      FROM usage_hourly WHERE account_id = $1 AND hour >= $2 AND hour < $3 GROUP BY route, region ORDER BY route, region",
@@ -139,16 +131,7 @@ macro_rules! impl_usage_store {
                 .bind(from)
                 .bind(to)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::RouteRegionCounters {
-                            route: r.try_get("route")?,
-                            region: r.try_get("region")?,
-                            counters: counters(r)?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn first_usage_hour(&self, account_id: &str, before: i64) -> $crate::error::Result<Option<i64>> {
@@ -165,23 +148,14 @@ macro_rules! impl_usage_store {
                 account_id: &str,
                 period_start: i64,
             ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
                      WHERE account_id = $1 AND period_start = $2 ORDER BY region",
                 )
                 .bind(account_id)
                 .bind(period_start)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::RegionCounters {
-                            region: r.try_get("region")?,
-                            counters: counters(r)?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
 
             async fn usage_hours(
@@ -191,7 +165,6 @@ macro_rules! impl_usage_store {
                 to: i64,
                 group: $crate::store::GroupColumn,
             ) -> $crate::error::Result<Vec<$crate::store::BucketRow>> {
-                use sqlx::Row;
                 let sql = match group {
                     $crate::store::GroupColumn::None => USAGE_BY_HOUR,
                     $crate::store::GroupColumn::Route => USAGE_BY_ROUTE,
@@ -201,23 +174,9 @@ macro_rules! impl_usage_store {
                 // a batch from the queue to the rollups in one transaction, so each batch is
                 // read once, from one or the other, without waiting for (or doing) a roll-up.
                 let mut tx = self.begin_read().await?;
-                let rows = sqlx::query(sql).bind(account_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
+                let mut hours: Vec<$crate::store::BucketRow> = sqlx::query_as(sql).bind(account_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
                 let queued: Vec<String> = sqlx::query_scalar("SELECT hourly FROM rollup_queue ORDER BY id").fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                let mut hours = rows
-                    .iter()
-                    .map(|r| {
-                        Ok($crate::store::BucketRow {
-                            hour: r.try_get(0)?,
-                            key: r.try_get(1)?,
-                            counters: $crate::store::Counters {
-                                requests: r.try_get(2)?,
-                                compute_ms: r.try_get(3)?,
-                                egress_bytes: r.try_get(4)?,
-                            },
-                        })
-                    })
-                    .collect::<$crate::error::Result<Vec<_>>>()?;
                 if !queued.is_empty() {
                     for q in &queued {
                         $crate::store::queued_hours_of(q, account_id, from, to, group, &mut hours)?;
@@ -233,8 +192,7 @@ macro_rules! impl_usage_store {
                 before_id: Option<i64>,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::UsageLogRow>> {
-                use sqlx::Row;
-                let rows = sqlx::query(
+                Ok(sqlx::query_as(
                     "SELECT id, batch_id, node_id, route, region, window_start, window_seconds, requests, compute_ms, \
                      egress_bytes, received_at FROM usage_records WHERE account_id = $1 AND id < $2 \
                      ORDER BY id DESC LIMIT $3",
@@ -243,22 +201,7 @@ macro_rules! impl_usage_store {
                 .bind(before_id.unwrap_or(i64::MAX))
                 .bind(limit)
                 .fetch_all(&self.pool)
-                .await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::store::UsageLogRow {
-                            id: r.try_get("id")?,
-                            batch_id: r.try_get("batch_id")?,
-                            node_id: r.try_get("node_id")?,
-                            route: r.try_get("route")?,
-                            region: r.try_get("region")?,
-                            window_start: r.try_get("window_start")?,
-                            window_seconds: r.try_get("window_seconds")?,
-                            counters: counters(r)?,
-                            received_at: r.try_get("received_at")?,
-                        })
-                    })
-                    .collect()
+                .await?)
             }
         }
     };

@@ -130,6 +130,7 @@ impl PgServer {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// The TCP port the server listens on, on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
     }
