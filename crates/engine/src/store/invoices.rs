@@ -70,11 +70,11 @@ macro_rules! impl_invoice_store {
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::store::InvoiceRow>> {
                 Ok(sqlx::query_as("SELECT number, body FROM invoices WHERE account_id = $1 AND number < $2 ORDER BY number DESC LIMIT $3")
-                        .bind(account_id)
-                        .bind(before.unwrap_or(i64::MAX))
-                        .bind(limit)
-                        .fetch_all(&self.pool)
-                        .await?)
+                    .bind(account_id)
+                    .bind(before.unwrap_or(i64::MAX))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
             }
 
             async fn invoice(&self, account_id: &str, id: &str) -> $crate::error::Result<Option<$crate::store::InvoiceRow>> {
