@@ -6,7 +6,11 @@
 //! suite at another instant (a month's first minute, say), set `EDGECOST_TEST_NOW` to an
 //! RFC 3339 time:
 //! `EDGECOST_TEST_NOW=2026-12-01T00:01:00Z dbus-run-session -- cargo test -p edgecost-desktop`.
-//! The variable is read here, by the tests, and nowhere in the app.
+//! The variable is read here, by the tests, and nowhere in the app. Many tests describe the
+//! demo in the middle of its period (past 80% of its requests with no overage yet, a prorated
+//! upgrade, a projection over days of history), which a period's first day does not show;
+//! what must hold on a period's edge is checked at [`MONTH_FIRST_MINUTE`] and
+//! [`HOUR_FIRST_MINUTE`] by `tests/demo.rs` whatever the variable says.
 
 // Each test file uses the part of this module it needs.
 #![allow(dead_code)]
