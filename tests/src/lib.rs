@@ -285,6 +285,21 @@ pub async fn open_demo(app: &Client) -> String {
     text_of(app, "#bill-to-date [data-testid=total]").await
 }
 
+/// The app's own demo account, read from its data folder: its tokens and the instant its
+/// traffic was recorded until.
+pub fn demo_account(home: &Home) -> edgecost_engine::DemoAccount {
+    let file = home.path().join(".local/share/dev.edgecost.desktop/demo-account.json");
+    serde_json::from_slice(&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))).expect("the demo's account file")
+}
+
+/// The instant the app seeded (or last topped up) its demo at. The app is the real binary and
+/// reads the system clock, which no test can pin; a test that works out the demo's figures
+/// does so at this instant, the one the app's engine used, and never at a `Utc::now()` of its
+/// own taken later, which past a month's end lies in the next period.
+pub fn demo_seeded_at(home: &Home) -> chrono::DateTime<chrono::Utc> {
+    demo_account(home).recorded_until
+}
+
 /// Lists `plans` as the app's recent plan files (most recent first) in its data folder.
 pub fn recent_plans(home: &Home, plans: &[&Path]) {
     let data_dir = home.path().join(".local/share/dev.edgecost.desktop");

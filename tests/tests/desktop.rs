@@ -61,7 +61,7 @@ async fn the_demo_door_needs_no_server() {
     let total = open_demo(&app).await;
     // The bill shown is the in-app engine's: read its database beside the running app.
     let data_dir = home.path().join(".local/share/dev.edgecost.desktop");
-    let demo: edgecost_engine::DemoAccount = serde_json::from_slice(&std::fs::read(data_dir.join("demo-account.json")).unwrap()).unwrap();
+    let demo = demo_account(&home);
     let engine = edgecost_engine::Engine::open(
         &edgecost_engine::Engine::sqlite_url(&data_dir.join("demo.sqlite")),
         edgecost_pricing::PriceBook::published().clone(),
@@ -69,7 +69,9 @@ async fn the_demo_door_needs_no_server() {
     .await
     .unwrap();
     let account = engine.authenticate_account(&demo.token).await.unwrap();
-    let bill = engine.bill_to_date(&account, chrono::Utc::now()).await.unwrap();
+    // At the instant the app's engine seeded the demo and answered: past a month's end a
+    // later wall-clock time would ask for the next period's bill.
+    let bill = engine.bill_to_date(&account, demo.recorded_until).await.unwrap();
     engine.close().await;
     assert_eq!(total, money(bill.bill.total), "bill to date");
     // The run-rate projection states its basis; the simulated P50 and P90 come from recent days.

@@ -6,7 +6,6 @@
 //! `cargo build -p edgecost-app && xvfb-run -a dbus-run-session -- cargo test -p edgecost-e2e --test operator`.
 //! Set `EDGECOST_SHOTS=DIR` to keep screenshots of the dashboard and the what-if.
 
-use chrono::Utc;
 use edgecost_e2e::*;
 use edgecost_engine::{DEMO_FLEET, DEMO_FLEET_COMPUTE_MS_PER_REQUEST, DEMO_FLEET_MONTHS, FleetAction, FleetMember, demo_fleet_months};
 use edgecost_pricing::Decimal;
@@ -142,12 +141,6 @@ fn member(name: &str) -> &'static FleetMember {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
-    let now = Utc::now();
-    let months = demo_fleet_months(now);
-    let days: Vec<u32> = months.iter().map(|p| (p.end - p.start).num_days() as u32).collect();
-    let key = |m: usize| months[m].start.format("%Y-%m").to_string();
-    let last = DEMO_FLEET_MONTHS - 1;
-
     // The price book tried: production at $24, scale's egress overage at $0.05.
     let books = tempfile::tempdir().unwrap();
     let book = books.path().join("next-year.yaml");
@@ -165,6 +158,12 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     let driver = Driver::start_with_env(&home, &[("EDGECOST_OPEN_PRICE_BOOK", &book_path)]);
     let app = driver.launch().await;
     open_demo(&app).await;
+    // The fleet's months as of the instant the app seeded its demo at: the app reads the
+    // system clock, and a wall-clock time of the test's own could lie a month later.
+    let months = demo_fleet_months(demo_seeded_at(&home));
+    let days: Vec<u32> = months.iter().map(|p| (p.end - p.start).num_days() as u32).collect();
+    let key = |m: usize| months[m].start.format("%Y-%m").to_string();
+    let last = DEMO_FLEET_MONTHS - 1;
     wait_for(&app, "#open-operator").await.click().await.unwrap();
     let mrr = text_of(&app, "#operator-mrr").await;
     assert!(mrr.starts_with('$'), "{mrr}");

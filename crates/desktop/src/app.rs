@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use edgecost_api::Granularity;
+use edgecost_server::Clock;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
@@ -46,6 +47,8 @@ pub struct App {
     live: Mutex<Live>,
     demo: Mutex<Option<DemoServer>>,
     operator: Mutex<OperatorLive>,
+    /// What the demo engine's API reads as the time.
+    clock: Clock,
 }
 
 #[derive(Default)]
@@ -57,8 +60,18 @@ struct Live {
 }
 
 impl App {
-    /// The app over `data_dir` (created when missing), with tokens in `vault`.
+    /// The app over `data_dir` (created when missing), with tokens in `vault`; its demo engine
+    /// reads the system clock.
     pub fn new(data_dir: &Path, vault: TokenVault) -> App {
+        App::with_clock(data_dir, vault, Clock::system())
+    }
+
+    /// [`App::new`] with the demo engine's API reading the time from `clock`. The app's own
+    /// operations take `now` from their caller; a test pins both to one instant (a
+    /// [`Clock::manual`] at the `now` it passes), so the demo it seeds and the figures its
+    /// server answers belong to the same period whenever the test runs. The desktop shell
+    /// always uses [`App::new`]: nothing a person sets moves the demo's time.
+    pub fn with_clock(data_dir: &Path, vault: TokenVault, clock: Clock) -> App {
         App {
             data_dir: data_dir.to_owned(),
             vault,
@@ -69,6 +82,7 @@ impl App {
             live: Mutex::new(Live::default()),
             demo: Mutex::new(None),
             operator: Mutex::new(OperatorLive::default()),
+            clock,
         }
     }
 
@@ -178,7 +192,7 @@ impl App {
         let connection = {
             let mut demo = self.demo.lock().await;
             if demo.is_none() {
-                *demo = Some(DemoServer::start(&self.data_dir, now).await?);
+                *demo = Some(DemoServer::start(&self.data_dir, now, self.clock.clone()).await?);
             }
             let server = demo.as_ref().expect("started above");
             let token = server.operator_token().ok_or(DesktopError::DemoWithoutOperator)?;
@@ -211,7 +225,7 @@ impl App {
         let connection = {
             let mut demo = self.demo.lock().await;
             if demo.is_none() {
-                *demo = Some(DemoServer::start(&self.data_dir, now).await?);
+                *demo = Some(DemoServer::start(&self.data_dir, now, self.clock.clone()).await?);
             }
             let server = demo.as_ref().expect("started above");
             AccountConnection::new(&server.url(), server.token())?
@@ -228,7 +242,7 @@ impl App {
             if let Some(running) = demo.take() {
                 running.stop().await?;
             }
-            let server = DemoServer::reset(&self.data_dir, now).await?;
+            let server = DemoServer::reset(&self.data_dir, now, self.clock.clone()).await?;
             let connection = AccountConnection::new(&server.url(), server.token())?;
             *demo = Some(server);
             connection

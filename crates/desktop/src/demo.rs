@@ -7,13 +7,17 @@
 //! The demo keeps its state across restarts: what a person bought or upgraded is still there
 //! when the app opens again, and the traffic is topped up from where it stopped, so the
 //! current period stays live. Only "Reset demo" starts it over.
+//!
+//! The served engine reads the time from the [`Clock`] it is started with: the app passes the
+//! system clock, so the demo's figures are the present's; tests pass a manual clock pinned at
+//! the `now` they seed with, so what they assert never depends on when they run.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use edgecost_engine::{DemoAccount, Engine, EngineError};
-use edgecost_server::RunningServer;
+use edgecost_server::{AppState, Clock, RunningServer};
 
 use crate::error::DesktopError;
 use crate::files::{read_json, remove_if_present, write_json};
@@ -39,25 +43,28 @@ pub struct DemoServer {
 impl DemoServer {
     /// Starts the engine on the demo database in `data_dir` as the last run left it, with its
     /// traffic topped up to `now`; on a fresh demo database seeded at `now` when there is none
-    /// (first run, or the files were removed or do not belong together).
-    pub async fn start(data_dir: &Path, now: DateTime<Utc>) -> Result<DemoServer, DesktopError> {
+    /// (first run, or the files were removed or do not belong together). The served API reads
+    /// the time from `clock` ([`Clock::system`] in the app).
+    pub async fn start(data_dir: &Path, now: DateTime<Utc>, clock: Clock) -> Result<DemoServer, DesktopError> {
         let files = DemoFiles::in_dir(data_dir);
         let (engine, account) = match files.reopen(now).await? {
             Some(reopened) => reopened,
             None => files.seed(now).await?,
         };
-        DemoServer::serve(engine, account).await
+        DemoServer::serve(engine, account, clock).await
     }
 
-    /// Starts the demo over: a fresh database seeded at `now`, whatever the last run left.
-    pub async fn reset(data_dir: &Path, now: DateTime<Utc>) -> Result<DemoServer, DesktopError> {
+    /// Starts the demo over: a fresh database seeded at `now`, whatever the last run left,
+    /// served with the time read from `clock`.
+    pub async fn reset(data_dir: &Path, now: DateTime<Utc>, clock: Clock) -> Result<DemoServer, DesktopError> {
         let (engine, account) = DemoFiles::in_dir(data_dir).seed(now).await?;
-        DemoServer::serve(engine, account).await
+        DemoServer::serve(engine, account, clock).await
     }
 
-    async fn serve(engine: Engine, account: DemoAccount) -> Result<DemoServer, DesktopError> {
+    async fn serve(engine: Engine, account: DemoAccount, clock: Clock) -> Result<DemoServer, DesktopError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = edgecost_server::spawn(engine.clone(), loopback).await.map_err(|e| demo_error(&e))?;
+        let router = edgecost_server::router(AppState::with_clock(engine.clone(), clock));
+        let running = RunningServer::start(router, loopback).await.map_err(|e| demo_error(&e))?;
         Ok(DemoServer { running, engine, token: account.token, operator_token: account.operator_token })
     }
 

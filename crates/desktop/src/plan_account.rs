@@ -79,7 +79,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_plan_starts_from_the_demo_accounts_measured_routes() {
         let dir = tempfile::tempdir().unwrap();
-        let demo = crate::DemoServer::start(dir.path(), chrono::Utc::now()).await.unwrap();
+        // A pinned mid-month instant: the demo's figures never depend on when the test runs.
+        let now = chrono::DateTime::parse_from_rfc3339("2026-06-17T14:25:00Z").unwrap().to_utc();
+        let demo = crate::DemoServer::start(dir.path(), now, edgecost_server::Clock::manual(now)).await.unwrap();
         let connection = AccountConnection::new(&demo.url(), demo.token()).unwrap();
         let records = usage_records(&connection).await.unwrap();
         assert!(records.len() > USAGE_LOG_PAGE_RECORDS as usize, "the log is read past its first page");

@@ -3,9 +3,11 @@
 //! it is confirmed, failures that say whether anything was charged, and notifications once
 //! per threshold per period. The demo door needs no keyring.
 
+mod common;
+
 use std::net::SocketAddr;
 
-use chrono::Utc;
+use common::{now, pinned_app};
 use edgecost_desktop::{
     App, BannerLevel, Charged, FailureKind, Intents, NotifiedThresholds, TokenVault, ledger_view, new_intent_key, notice_banner,
 };
@@ -22,8 +24,8 @@ fn book() -> &'static PriceBook {
 /// production tier's requests.
 async fn demo_app() -> (TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(dir.path(), TokenVault::with_service("edgecost-test-account-actions"));
-    app.start_demo(Utc::now()).await.unwrap();
+    let app = pinned_app(dir.path(), TokenVault::with_service("edgecost-test-account-actions"), now());
+    app.start_demo(now()).await.unwrap();
     (dir, app)
 }
 
@@ -118,7 +120,7 @@ async fn a_double_confirmed_upgrade_changes_the_tier_once_and_clears_the_banner(
     let again = Intents::new().upgrade(client, &key, "scale").await.unwrap();
     assert_eq!(again, a);
 
-    let view = app.sync(Utc::now()).await.unwrap();
+    let view = app.sync(now()).await.unwrap();
     assert_eq!(view.tier, "scale");
     assert_eq!(notice_banner(book(), &view), None, "the upgrade resolved the notice");
     assert_eq!(app.planning_tier().await, "scale", "a new plan from a usage file starts on the new tier");
@@ -146,7 +148,7 @@ async fn buying_twice_with_one_intent_buys_once_and_the_ledger_names_the_pack() 
     assert_eq!((view.packs[0].pack.as_str(), view.packs[0].credit.as_str(), view.packs[0].left.as_str()), ("Pack 1", "$50.00", "$50.00"));
     assert_eq!(view.rows[0].pack.as_deref(), Some("Pack 1"));
 
-    let dashboard = app.sync(Utc::now()).await.unwrap();
+    let dashboard = app.sync(now()).await.unwrap();
     assert_eq!(dashboard.credit_balance, "$50.00");
 
     // The same key with another pack count is refused, and says nothing more was charged.
@@ -159,9 +161,9 @@ async fn failures_say_whether_anything_was_charged() {
     // Declined: the sandbox cannot hold credit.
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), book().clone()).await.unwrap();
-    let sandbox = engine.create_account("Side project", "sandbox", Utc::now()).await.unwrap();
+    let sandbox = engine.create_account("Side project", "sandbox", now()).await.unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = edgecost_server::spawn(engine, addr).await.unwrap();
+    let server = common::serve_at(engine, addr, now()).await;
     let client = edgecost_client::Client::new(&server.url(), &sandbox.token).unwrap();
     let declined = Intents::new().buy(&client, &new_intent_key("credits"), 1).await.unwrap_err();
     assert_eq!((declined.kind, declined.charged), (FailureKind::Declined, Charged::No));

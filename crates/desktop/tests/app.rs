@@ -4,6 +4,8 @@
 //! Needs a session bus with gnome-keyring available:
 //! `dbus-run-session -- cargo test -p edgecost-desktop`.
 
+mod common;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -11,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
-use edgecost_desktop::{App, ChartId, ChartRange, Door, ExportFormat, MeterLevel, TokenVault};
+use common::pinned_app;
+use edgecost_desktop::{ChartId, ChartRange, Door, ExportFormat, MeterLevel, TokenVault};
 use edgecost_engine::Engine;
 use edgecost_pricing::PriceBook;
 use edgecost_pricing::format::money;
@@ -60,7 +63,7 @@ async fn serve_demo_account(now: DateTime<Utc>) -> Served {
     let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), PriceBook::published().clone()).await.unwrap();
     let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = edgecost_server::spawn(engine, addr).await.unwrap();
+    let server = common::serve_at(engine, addr, now).await;
     Served { url: server.url(), _dir: dir, server, token: demo.token }
 }
 
@@ -85,12 +88,12 @@ fn files_containing(root: &Path, needle: &str) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_a_restart() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let engine_bill = edgecost_client::Client::new(&served.url, &served.token).unwrap().bill().await.unwrap();
     let data = tempfile::tempdir().unwrap();
     let vault = vault("connect");
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
 
     // A wrong token is refused by the server and nothing is stored.
     let err = app.connect(&served.url, "ec_wrong_token", now).await.unwrap_err();
@@ -119,7 +122,7 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
 
     // A restart opens on the cached dashboard and is still signed in.
     drop(app);
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
     let startup = app.startup().await;
     assert_eq!(startup.door, Some(Door::Account));
     assert_eq!(startup.dashboard.unwrap().bill_to_date.total, money(engine_bill.bill.total));
@@ -134,7 +137,7 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
     assert_eq!(left, ["server.json"], "only the remembered server URL is left after sign-out");
     assert!(files_containing(data.path(), &served.token).is_empty(), "the token reached a file");
     assert_eq!(app.last_server_url().as_deref(), Some(served.url.as_str()));
-    let startup = App::new(data.path(), vault).startup().await;
+    let startup = pinned_app(data.path(), vault, now).startup().await;
     assert!(startup.door.is_none());
     assert_eq!(startup.server_url.as_deref(), Some(served.url.as_str()));
     served.server.shutdown().await.unwrap();
@@ -143,11 +146,11 @@ async fn connect_checks_the_token_keeps_it_in_the_keyring_and_restores_it_after_
 #[tokio::test]
 async fn without_the_server_the_cached_dashboard_shows_offline_with_its_sync_time() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let data = tempfile::tempdir().unwrap();
     let vault = vault("offline");
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
     let online = app.connect(&served.url, &served.token, now).await.unwrap();
     served.server.shutdown().await.unwrap();
 
@@ -159,17 +162,17 @@ async fn without_the_server_the_cached_dashboard_shows_offline_with_its_sync_tim
     assert_eq!(offline.bill_to_date, online.bill_to_date);
 
     // Opening the app offline shows the cache at once.
-    let reopened = App::new(data.path(), vault.clone()).startup().await;
+    let reopened = pinned_app(data.path(), vault.clone(), now).startup().await;
     assert_eq!(reopened.dashboard.unwrap().bill_to_date, online.bill_to_date);
     vault.delete(&served.url).unwrap();
 }
 
 #[tokio::test]
 async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
-    let now = Utc::now();
+    let now = common::now();
     let data = tempfile::tempdir().unwrap();
     // The demo never touches the keyring: it works where none is installed.
-    let app = App::new(data.path(), vault("demo-unused"));
+    let app = pinned_app(data.path(), vault("demo-unused"), now);
     let view = app.start_demo(now).await.unwrap();
     assert_eq!(view.door, Door::Demo);
     assert!(data.path().join(edgecost_desktop::DEMO_DATABASE).exists());
@@ -246,11 +249,11 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
 #[tokio::test]
 async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let data = tempfile::tempdir().unwrap();
     let vault = vault("invoices");
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
     app.connect(&served.url, &served.token, now).await.unwrap();
 
     // The demo's closed months, newest first, each as the engine issued it.
@@ -290,11 +293,11 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
 #[tokio::test]
 async fn a_token_rejected_mid_session_keeps_the_figures_blocks_money_actions_and_a_new_token_mends_it() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let data = tempfile::tempdir().unwrap();
     let vault = vault("rejected");
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
     let online = app.connect(&served.url, &served.token, now).await.unwrap();
     assert!(!online.sync.token_rejected);
     edgecost_desktop::actions::open_credits(&app).await.expect("money actions are open while the token is good");
@@ -306,8 +309,8 @@ async fn a_token_rejected_mid_session_keeps_the_figures_blocks_money_actions_and
     let other = tempfile::tempdir().unwrap();
     let engine = Engine::open(&Engine::sqlite_url(&other.path().join("engine.db")), PriceBook::published().clone()).await.unwrap();
     let account = engine.create_account("Acme Shop", "production", now).await.unwrap();
-    let server = edgecost_server::spawn(engine, addr).await.unwrap();
     let later = now + chrono::Duration::minutes(3);
+    let server = common::serve_at(engine, addr, later).await;
     let rejected = app.sync(later).await.expect("the cached figures, marked, rather than an error");
     assert!(rejected.sync.token_rejected);
     assert!(!rejected.sync.offline);
@@ -335,11 +338,11 @@ async fn a_token_rejected_mid_session_keeps_the_figures_blocks_money_actions_and
 #[tokio::test]
 async fn a_typed_server_address_is_normalized_and_a_wrong_path_says_no_server_is_there() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let data = tempfile::tempdir().unwrap();
     let vault = vault("typed-url");
-    let app = App::new(data.path(), vault.clone());
+    let app = pinned_app(data.path(), vault.clone(), now);
 
     // A path that is not an edgecost server's: its 404 says so, and nothing is stored.
     let err = app.connect(&format!("{}/billing", served.url), &served.token, now).await.unwrap_err();
@@ -359,10 +362,10 @@ async fn a_typed_server_address_is_normalized_and_a_wrong_path_says_no_server_is
 #[tokio::test]
 async fn offline_the_plan_page_shows_the_published_terms_and_the_last_sync() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = serve_demo_account(now).await;
     let data = tempfile::tempdir().unwrap();
-    let app = App::new(data.path(), vault("plan-offline"));
+    let app = pinned_app(data.path(), vault("plan-offline"), now);
     app.connect(&served.url, &served.token, now).await.unwrap();
     let online = edgecost_desktop::actions::plan_billing(&app).await.unwrap();
     assert_eq!(online.offline, None);
@@ -384,16 +387,16 @@ async fn offline_the_plan_page_shows_the_published_terms_and_the_last_sync() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_token_opens_the_operators_dashboard_and_lives_in_the_keyring_only() {
     keyring();
-    let now = Utc::now();
+    let now = common::now();
     let served = tempfile::tempdir().unwrap();
     let engine =
         Engine::open(&Engine::sqlite_url(&served.path().join("engine.db")), edgecost_engine::demo_price_book().unwrap()).await.unwrap();
     let operator = edgecost_engine::seed_demo_fleet(&engine, now).await.unwrap();
     let account = engine.create_account("Acme", "production", now).await.unwrap();
-    let server = edgecost_server::spawn(engine, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let server = common::serve_at(engine, "127.0.0.1:0".parse().unwrap(), now).await;
 
     let data = tempfile::tempdir().unwrap();
-    let app = App::new(data.path(), vault("operator"));
+    let app = pinned_app(data.path(), vault("operator"), now);
     let wrong = format!("ec_oper_{}", "0".repeat(64));
     assert_eq!(app.sign_in(&server.url(), &wrong, now).await.unwrap_err().code(), "unauthorized");
     assert_eq!(app.startup().await.door, None, "nothing is kept after a refused token");
@@ -405,16 +408,16 @@ async fn an_operator_token_opens_the_operators_dashboard_and_lives_in_the_keyrin
     assert!(view.margin.as_ref().is_some_and(|m| m.flagged > 0), "the server's book prices margin");
     assert!(files_containing(data.path(), &operator).is_empty(), "the token is in no file");
 
-    let again = App::new(data.path(), vault("operator"));
+    let again = pinned_app(data.path(), vault("operator"), now);
     let startup = again.startup().await;
     assert_eq!((startup.door, startup.dashboard.is_none()), (Some(Door::Operator), true));
     assert_eq!(again.operator_view().await.unwrap().headline, view.headline);
     again.sign_out().await.unwrap();
-    assert_eq!(App::new(data.path(), vault("operator")).startup().await.door, None);
+    assert_eq!(pinned_app(data.path(), vault("operator"), now).startup().await.door, None);
     assert_eq!(vault("operator").load(&server.url()).unwrap(), None, "signing out removes the token");
 
     let other = tempfile::tempdir().unwrap();
-    let app = App::new(other.path(), vault("operator-account"));
+    let app = pinned_app(other.path(), vault("operator-account"), now);
     let opened = app.sign_in(&server.url(), &account.token, now).await.unwrap();
     assert!(matches!(opened, edgecost_desktop::Opened::Account { .. }), "{opened:?}");
     app.sign_out().await.unwrap();

@@ -1,10 +1,11 @@
 //! With no Secret Service reachable, signing in fails with a clear error and the token is
 //! written nowhere: there is no plaintext fallback.
 
+mod common;
+
 use std::net::SocketAddr;
 
-use chrono::Utc;
-use edgecost_desktop::{App, TokenVault};
+use edgecost_desktop::TokenVault;
 use edgecost_engine::Engine;
 use edgecost_pricing::PriceBook;
 
@@ -13,15 +14,15 @@ async fn no_keyring_means_a_clear_error_and_no_token_on_disk() {
     // This test binary holds this one test, so changing the process environment is safe:
     // point the session bus at nothing.
     unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/edgecost-no-bus") };
-    let now = Utc::now();
+    let now = common::now();
     let db = tempfile::tempdir().unwrap();
     let engine = Engine::open(&Engine::sqlite_url(&db.path().join("e.db")), PriceBook::published().clone()).await.unwrap();
     let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = edgecost_server::spawn(engine, addr).await.unwrap();
+    let server = common::serve_at(engine, addr, now).await;
 
     let data = tempfile::tempdir().unwrap();
-    let app = App::new(data.path(), TokenVault::with_service("edgecost-test-no-keyring"));
+    let app = common::pinned_app(data.path(), TokenVault::with_service("edgecost-test-no-keyring"), now);
     let err = app.connect(&server.url(), &demo.token, now).await.unwrap_err();
     assert_eq!(err.code(), "keyring_unavailable", "{err}");
     assert!(err.to_string().contains("keyring"));

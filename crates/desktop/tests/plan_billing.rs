@@ -2,7 +2,10 @@
 //! the engine's figures and the published terms, an upgrade now, a downgrade scheduled for the
 //! next period and cancelled, a downgrade the engine would refuse, and the ledger.
 
-use chrono::{Datelike, Utc};
+mod common;
+
+use chrono::Datelike;
+use common::{now, pinned_app};
 use edgecost_desktop::{App, Intents, TierAction, TokenVault, actions, new_intent_key};
 use edgecost_pricing::format::{included_text, money, overage_text};
 use edgecost_pricing::{Meter, PriceBook};
@@ -10,13 +13,13 @@ use tempfile::TempDir;
 
 async fn demo_app() -> (TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(dir.path(), TokenVault::with_service("edgecost-test-plan-billing"));
-    app.start_demo(Utc::now()).await.unwrap();
+    let app = pinned_app(dir.path(), TokenVault::with_service("edgecost-test-plan-billing"), now());
+    app.start_demo(now()).await.unwrap();
     (dir, app)
 }
 
 fn first_of_next_month() -> String {
-    let today = Utc::now().date_naive();
+    let today = now().date_naive();
     let next = if today.month() == 12 {
         chrono::NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
     } else {
@@ -74,14 +77,14 @@ async fn a_downgrade_is_scheduled_for_the_next_period_and_can_be_cancelled() {
     let upgrade = actions::open_tier_change(&app, Some("scale")).await.unwrap();
     assert!(upgrade.immediate);
     assert!(upgrade.warnings.is_empty(), "{:?}", upgrade.warnings);
-    actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, &upgrade.target_tier, Utc::now()).await.unwrap();
+    actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, &upgrade.target_tier, now()).await.unwrap();
 
     let sheet = actions::open_tier_change(&app, Some("production")).await.unwrap();
     assert!(!sheet.immediate, "a downgrade waits for the next period");
     assert_eq!(sheet.effective_on, first_of_next_month());
     assert_eq!(sheet.prorated_base_fee, "", "nothing is charged this period");
     assert!(sheet.prorated_explanation.contains("this period stays on Scale"), "{}", sheet.prorated_explanation);
-    let (change, view) = actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "production", Utc::now()).await.unwrap();
+    let (change, view) = actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "production", now()).await.unwrap();
     assert!(!change.immediate);
     assert_eq!(view.unwrap().tier, "scale", "the account stays on Scale until then");
 
@@ -95,10 +98,8 @@ async fn a_downgrade_is_scheduled_for_the_next_period_and_can_be_cancelled() {
     // Cancelling twice (a double click sends two keys) leaves the account on Scale with
     // nothing scheduled.
     let (first, second) = (new_intent_key("cancel"), new_intent_key("cancel"));
-    let (a, b) = tokio::join!(
-        actions::cancel_downgrade(&app, &intents, &first, Utc::now()),
-        actions::cancel_downgrade(&app, &intents, &second, Utc::now()),
-    );
+    let (a, b) =
+        tokio::join!(actions::cancel_downgrade(&app, &intents, &first, now()), actions::cancel_downgrade(&app, &intents, &second, now()),);
     assert_eq!(a.unwrap().0.tier, "scale");
     assert_eq!(b.unwrap().0.tier, "scale");
     let page = actions::plan_billing(&app).await.unwrap();
@@ -111,7 +112,7 @@ async fn a_downgrade_is_scheduled_for_the_next_period_and_can_be_cancelled() {
 async fn a_downgrade_the_engine_would_refuse_says_why_before_anything_is_sent() {
     let (_dir, app) = demo_app().await;
     let intents = Intents::new();
-    actions::buy_credits(&app, &intents, &new_intent_key("credits"), 1, Utc::now()).await.unwrap();
+    actions::buy_credits(&app, &intents, &new_intent_key("credits"), 1, now()).await.unwrap();
     let page = actions::plan_billing(&app).await.unwrap();
     let sandbox = page.tiers.iter().find(|t| t.tier == "sandbox").unwrap();
     assert_eq!(sandbox.action, TierAction::Unavailable);
@@ -142,7 +143,7 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
         sheet.difference,
         format!("On Sandbox, this period's usage would cost {} instead of {}.", sandbox.projected_bill, production.projected_bill)
     );
-    actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "sandbox", Utc::now()).await.unwrap();
+    actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "sandbox", now()).await.unwrap();
 
     // Credit bought now could never be spent on the sandbox: the page says so, the sheet
     // does not open, and the engine refuses a purchase with the same reason.
@@ -160,7 +161,7 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
     let refused = actions::open_credits(&app).await.unwrap_err();
     assert_eq!(refused.code, "credit_packs_not_allowed");
     assert!(refused.message.contains("a downgrade to Sandbox is scheduled"), "{}", refused.message);
-    let bought = actions::buy_credits(&app, &intents, &new_intent_key("credits"), 1, Utc::now()).await.unwrap_err();
+    let bought = actions::buy_credits(&app, &intents, &new_intent_key("credits"), 1, now()).await.unwrap_err();
     assert_eq!(bought.code, "credit_packs_not_allowed");
 
     // An upgrade drops the scheduled downgrade, and its sheet says so first.
@@ -170,7 +171,7 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
         "{:?}",
         upgrade.warnings
     );
-    actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, "scale", Utc::now()).await.unwrap();
+    actions::confirm_upgrade(&app, &intents, &upgrade.intent_key, "scale", now()).await.unwrap();
     let page = actions::plan_billing(&app).await.unwrap();
     assert_eq!((page.current_tier.as_str(), page.scheduled.as_ref()), ("scale", None));
     assert!(page.can_buy_credits);

@@ -3,7 +3,9 @@
 //! each alert is notified once, a form the app refuses sends nothing, a repeated save is
 //! applied once, and a webhook shows its secret once and can be deleted.
 
-use chrono::Utc;
+mod common;
+
+use common::{now, pinned_app};
 use edgecost_desktop::{App, BudgetForm, ControlField, NotifiedThresholds, TokenVault, TopUpForm, actions};
 use edgecost_pricing::Decimal;
 use edgecost_pricing::format::money;
@@ -11,8 +13,8 @@ use tempfile::TempDir;
 
 async fn demo_app() -> (TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(dir.path(), TokenVault::with_service("edgecost-test-spend-controls"));
-    app.start_demo(Utc::now()).await.unwrap();
+    let app = pinned_app(dir.path(), TokenVault::with_service("edgecost-test-spend-controls"), now());
+    app.start_demo(now()).await.unwrap();
     (dir, app)
 }
 
@@ -31,7 +33,7 @@ async fn a_budget_below_the_spend_alerts_on_the_dashboard_and_notifies_each_aler
     // Half of what the period costs so far: 50% and 100% of it are both passed.
     let spend = client.budget().await.unwrap().spend_to_date;
     let half = (spend / Decimal::from(2)).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
-    let (section, dashboard) = actions::save_budget(&app, &view.budget_key, &budget_form(&half.to_string()), Utc::now()).await.unwrap();
+    let (section, dashboard) = actions::save_budget(&app, &view.budget_key, &budget_form(&half.to_string()), now()).await.unwrap();
     assert_eq!(section.budget.budget, Some(money(half)));
     assert!(section.alerts.iter().any(|a| a.kind == "budget_spend" && a.message.contains("100%")), "{:?}", section.alerts);
     let dashboard = dashboard.expect("the save syncs the dashboard");
@@ -42,7 +44,7 @@ async fn a_budget_below_the_spend_alerts_on_the_dashboard_and_notifies_each_aler
     let record = NotifiedThresholds::in_dir(dir.path());
     let first = record.take_new_alerts(&dashboard).unwrap();
     assert_eq!(first.len(), dashboard.alerts.len(), "each alert is announced");
-    assert!(record.take_new_alerts(&app.sync(Utc::now()).await.unwrap()).unwrap().is_empty(), "and never twice");
+    assert!(record.take_new_alerts(&app.sync(now()).await.unwrap()).unwrap().is_empty(), "and never twice");
 }
 
 #[tokio::test]
@@ -53,7 +55,7 @@ async fn a_budget_the_projection_passes_shows_the_day_it_is_expected_to() {
     // A budget just above the spend, which every projection of the whole period passes.
     let budget = status.spend_to_date + Decimal::ONE;
     let view = actions::spend_controls(&app).await.unwrap();
-    let (section, dashboard) = actions::save_budget(&app, &view.budget_key, &budget_form(&budget.to_string()), Utc::now()).await.unwrap();
+    let (section, dashboard) = actions::save_budget(&app, &view.budget_key, &budget_form(&budget.to_string()), now()).await.unwrap();
     let crossing = section.budget.crossing.expect("a projection passes the budget");
     assert!(crossing.starts_with(&format!("Projected to pass the {} budget on 20", money(budget))), "{crossing}");
     assert_eq!(dashboard.unwrap().budget.unwrap().crossing, Some(crossing));
@@ -65,20 +67,20 @@ async fn a_form_the_app_refuses_sends_nothing_and_a_repeated_save_is_applied_onc
     let client = app.connection().await.unwrap().client().clone();
     let view = actions::spend_controls(&app).await.unwrap();
 
-    let refused = actions::save_budget(&app, &view.budget_key, &budget_form("12.345"), Utc::now()).await.unwrap_err();
+    let refused = actions::save_budget(&app, &view.budget_key, &budget_form("12.345"), now()).await.unwrap_err();
     assert_eq!((refused.code.as_str(), refused.field), ("invalid_controls", Some(ControlField::MonthlyBudget)));
     assert_eq!(client.budget().await.unwrap().settings.monthly_budget, None, "nothing was sent");
 
     // The same form twice with one intent: the second is the engine's first answer, not a 409.
     let form = budget_form("1,000");
-    actions::save_budget(&app, &view.budget_key, &form, Utc::now()).await.unwrap();
-    actions::save_budget(&app, &view.budget_key, &form, Utc::now()).await.unwrap();
+    actions::save_budget(&app, &view.budget_key, &form, now()).await.unwrap();
+    actions::save_budget(&app, &view.budget_key, &form, now()).await.unwrap();
     // An edited form with the same intent is a change of its own.
-    actions::save_budget(&app, &view.budget_key, &budget_form("1200.50"), Utc::now()).await.unwrap();
+    actions::save_budget(&app, &view.budget_key, &budget_form("1200.50"), now()).await.unwrap();
     assert_eq!(client.budget().await.unwrap().settings.monthly_budget, Some("1200.50".parse().unwrap()));
 
     let top_up = TopUpForm { enabled: true, below: "5".into(), packs: "1".into(), max_packs_per_period: "2".into() };
-    let (section, _) = actions::save_top_up(&app, &view.top_up_key, &top_up, Utc::now()).await.unwrap();
+    let (section, _) = actions::save_top_up(&app, &view.top_up_key, &top_up, now()).await.unwrap();
     assert!(section.top_up.enabled);
     assert_eq!(section.top_up.form.max_packs_per_period, "2");
     assert!(section.top_up.packs_this_period <= 2, "the ceiling holds");
