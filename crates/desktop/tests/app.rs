@@ -178,7 +178,7 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     assert!(data.path().join(edgecost_desktop::DEMO_DATABASE).exists());
     let requests = view.meters.iter().find(|m| m.meter == "requests").unwrap();
     assert_eq!(requests.level, MeterLevel::Warning, "the demo sits just past 80% of its request quota");
-    assert!(requests.percent.unwrap() >= 80);
+    assert!((80..100).contains(&requests.percent.unwrap()), "{:?}", requests.percent);
     assert!(!view.notices.is_empty(), "the 80% notice shows");
     // The bill shown is the one the in-process engine answers over HTTP, to the cent.
     let served_bill = app.connection().await.unwrap().client().bill().await.unwrap();

@@ -83,10 +83,14 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
         .and_then(|t| t.included.requests)
         .and_then(|d| rust_decimal::prelude::ToPrimitive::to_u64(&d))
         .unwrap_or(200_000);
-    let period_weight: u64 = windows.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s / 3_600).sum();
-    // Requests per unit of weight, in millionths, so that the period lands on the target.
+    // Weight x seconds over the period so far, divided by the hour's seconds once: a period
+    // only minutes old still lands on the target (a window's share rounded down on its own
+    // would leave almost nothing, and the level would overshoot).
+    let period_weight_seconds: u64 = windows.iter().filter(|(h, _)| *h >= period.start).map(|(h, s)| hour_weight(*h) * s).sum();
+    // Requests per unit of weight (an hour at weight 1), in millionths, so that the period
+    // lands on the target.
     let target = included * TARGET_PER_MILLE / 1000;
-    let per_weight_micro = target * 1_000_000 / period_weight.max(1);
+    let per_weight_micro = target * 1_000_000 * 3_600 / period_weight_seconds.max(1);
 
     let demo = DemoAccount {
         account_id: account.account_id,
