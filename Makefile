@@ -34,8 +34,9 @@ test: setup ui-test
 # a .deb (the app and the `edgecost` command line) and, where the bundler can fetch its tools,
 # an AppImage. The app and the command line are built apart: one build of both would unify their
 # features, and the app would link the PostgreSQL driver and the OpenAPI stack the CLI asks for.
+# The app is built for size (the `release-app` profile in Cargo.toml), the command line for speed.
 package: setup
-	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol
+	$(CARGO) build --locked --profile release-app -p edgecost-app --features custom-protocol
 	$(CARGO) build --locked --release -p edgecost
 	bash scripts/package.sh release
 
@@ -63,12 +64,12 @@ bench: setup
 	$(CARGO) bench --locked -p edgecost-engine --bench engine
 	$(CARGO) bench --locked -p edgecost-server --bench http
 	$(CARGO) bench --locked -p edgecost-desktop --bench plan_session
-	$(CARGO) build --locked --release -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
+	$(CARGO) build --locked --profile release-app -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
 	$(CARGO) build --locked --release -p edgecost --bin edgecost
 	@echo "release binaries (what the package installs):"
-	@stat -c '%s %n' target/release/edgecost-app target/release/edgecost | awk '{ printf "  %-28s %6.1f MiB\n", $$2, $$1 / 1048576 }'
+	@stat -c '%s %n' target/release-app/edgecost-app target/release/edgecost | awk '{ printf "  %-32s %6.1f MiB\n", $$2, $$1 / 1048576 }'
 	$(HEADLESS) $(CARGO) run --locked -p edgecost-e2e --example bench_app
-	EDGECOST_APP=$(CURDIR)/target/release/edgecost-app $(HEADLESS) $(CARGO) bench --locked -p edgecost-e2e --bench planner_latency --profile dev
+	EDGECOST_APP=$(CURDIR)/target/release-app/edgecost-app $(HEADLESS) $(CARGO) bench --locked -p edgecost-e2e --bench planner_latency --profile dev
 
 # Five minutes of sustained ingest (10,000 records/s) against `edgecost serve` while four
 # readers ask for bills and 90-day usage: per-minute p50/p99 and the server's memory.

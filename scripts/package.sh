@@ -19,6 +19,13 @@ esac
 
 target_dir=$(cargo metadata --locked --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 out="$target_dir/$profile"
+# A release package carries the app built for size (the `release-app` profile, see Cargo.toml);
+# the bundler takes it from beside the command line.
+if [ "$profile" = release ]; then
+  app="$target_dir/release-app/edgecost-app"
+  [ -x "$app" ] || { echo "package: $app is missing: build it first (make package)" >&2; exit 1; }
+  mkdir -p "$out" && install -m 755 "$app" "$out/edgecost-app"
+fi
 for bin in edgecost-app edgecost; do
   [ -x "$out/$bin" ] || { echo "package: $out/$bin is missing: build it first (make package)" >&2; exit 1; }
 done

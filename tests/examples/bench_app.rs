@@ -3,7 +3,7 @@
 //! window measured the same way in the same run.
 //!
 //! ```text
-//! cargo build --release -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
+//! cargo build --profile release-app -p edgecost-app --features custom-protocol --bin edgecost-app --example minimal_window
 //! xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo run -p edgecost-e2e --example bench_app
 //! ```
 //! Goals: idle memory <= 1.25x the minimal window; launch to dashboard <= 1 s.
@@ -19,9 +19,10 @@ const LAUNCHES: usize = 5;
 /// How long an app sits idle before its memory is read.
 const IDLE: Duration = Duration::from_secs(5);
 
+/// Where the `release-app` profile (the app as packaged) puts its binaries.
 fn release_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    target.join("release")
+    target.join("release-app")
 }
 
 fn binary(path: PathBuf) -> PathBuf {
