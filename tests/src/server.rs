@@ -13,15 +13,14 @@
 
 use std::net::SocketAddr;
 
-use chrono::{DateTime, Datelike, Duration, DurationRound, TimeZone, Utc};
-use edgecost_server::{AppState, Clock, RunningServer};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use edgecost_server::{Clock, RunningServer};
 use tempfile::TempDir;
 
 /// Serves `engine` on a free loopback port, its clock pinned at `now`.
 async fn serve_at(engine: edgecost_engine::Engine, now: DateTime<Utc>) -> RunningServer {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let state = AppState::with_clock(engine, Clock::manual(now));
-    RunningServer::start(edgecost_server::router(state), addr).await.expect("server on loopback")
+    edgecost_server::spawn_with_clock(engine, addr, Clock::manual(now)).await.expect("server on loopback")
 }
 
 /// The start of the one-minute telemetry window an edge node reports at `now`: the last full
@@ -31,8 +30,7 @@ async fn serve_at(engine: edgecost_engine::Engine, now: DateTime<Utc>) -> Runnin
 /// ends more than a minute after `now`, well inside the engine's clock-skew allowance.
 pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     let minute = (now - Duration::minutes(2)).duration_trunc(Duration::minutes(1)).unwrap();
-    let period_start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).unwrap();
-    minute.max(period_start)
+    minute.max(edgecost_engine::Period::containing(now).start)
 }
 
 /// The engine on a SQLite file, seeded with the demo account, served on loopback.

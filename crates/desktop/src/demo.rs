@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use edgecost_engine::{DemoAccount, Engine, EngineError};
-use edgecost_server::{AppState, Clock, RunningServer};
+use edgecost_server::{Clock, RunningServer};
 
 use crate::error::DesktopError;
 use crate::files::{read_json, remove_if_present, write_json};
@@ -63,8 +63,7 @@ impl DemoServer {
 
     async fn serve(engine: Engine, account: DemoAccount, clock: Clock) -> Result<DemoServer, DesktopError> {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let router = edgecost_server::router(AppState::with_clock(engine.clone(), clock));
-        let running = RunningServer::start(router, loopback).await.map_err(|e| demo_error(&e))?;
+        let running = edgecost_server::spawn_with_clock(engine.clone(), loopback, clock).await.map_err(|e| demo_error(&e))?;
         Ok(DemoServer { running, engine, token: account.token, operator_token: account.operator_token })
     }
 

@@ -67,5 +67,10 @@ pub use state::AppState;
 /// Serves the API over `engine` on `addr` (port 0 picks a free port) with the system clock.
 /// The returned handle knows the bound address and shuts the server down gracefully.
 pub async fn spawn(engine: Engine, addr: SocketAddr) -> Result<RunningServer, AppError> {
-    RunningServer::start(router(AppState::new(engine)), addr).await
+    spawn_with_clock(engine, addr, Clock::system()).await
+}
+
+/// [`spawn`], with the handlers reading the time from `clock` (a [`Clock::manual`] pins it).
+pub async fn spawn_with_clock(engine: Engine, addr: SocketAddr, clock: Clock) -> Result<RunningServer, AppError> {
+    RunningServer::start(router(AppState::with_clock(engine, clock)), addr).await
 }

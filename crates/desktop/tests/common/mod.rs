@@ -47,6 +47,5 @@ pub fn pinned_app(data_dir: &Path, vault: TokenVault, now: DateTime<Utc>) -> App
 
 /// Serves `engine` on `addr` (port 0 picks one) with its API's clock pinned at `now`.
 pub async fn serve_at(engine: edgecost_engine::Engine, addr: std::net::SocketAddr, now: DateTime<Utc>) -> edgecost_server::RunningServer {
-    let state = edgecost_server::AppState::with_clock(engine, Clock::manual(now));
-    edgecost_server::RunningServer::start(edgecost_server::router(state), addr).await.expect("a server on loopback")
+    edgecost_server::spawn_with_clock(engine, addr, Clock::manual(now)).await.expect("a server on loopback")
 }
