@@ -108,6 +108,11 @@ fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
         .map(|b| {
             let point = |r: &TelemetryRecord, count: u64, sum: f64| {
                 let start = r.window_start.timestamp_nanos_opt().unwrap() as u64;
+                // An SDK stamps a point when it collects it, to the nanosecond: a few
+                // milliseconds after the minute, different for every series and minute.
+                let mut jitter = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&(&r.account_id, &r.route, &r.region, start), &mut jitter);
+                let jitter = std::hash::Hasher::finish(&jitter) % 5_000_000;
                 HistogramDataPoint {
                     attributes: vec![
                         kv("http.route", &r.route),
@@ -115,7 +120,7 @@ fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
                         kv("edgecost.region", &r.region),
                     ],
                     start_time_unix_nano: start,
-                    time_unix_nano: start + u64::from(r.window_seconds) * 1_000_000_000,
+                    time_unix_nano: start + u64::from(r.window_seconds) * 1_000_000_000 + jitter,
                     count,
                     sum: Some(sum),
                     ..Default::default()
@@ -158,15 +163,23 @@ fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
 }
 
 /// OTLP data points/s beside native records/s, on the same traffic, each into its own database.
+/// Both start from a request body, as the server gets them: the native batch's JSON is parsed,
+/// the OTLP protobuf decoded and mapped.
 async fn otlp_figures(backend: &str, url_native: &str, url_otlp: &str, records: usize) {
     use edgecost_engine::otlp::{self, OtlpEncoding, OtlpMapping};
     let native = setup(url_native, ACCOUNTS_INGEST).await;
-    let work = batches(&native, records, "native");
+    // Each batch from its body, as the server gets it: parsed, then counted.
+    let bodies: Vec<Vec<u8>> = batches(&native, records, "native").iter().map(|b| serde_json::to_vec(b).unwrap()).collect();
+    let mut parsing = StdDuration::ZERO;
     let started = Instant::now();
-    for b in &work {
-        native.engine.ingest(&native.node, b, now()).await.unwrap();
+    for body in &bodies {
+        let parse_started = Instant::now();
+        let batch: TelemetryBatch = serde_json::from_slice(body).unwrap();
+        parsing += parse_started.elapsed();
+        native.engine.ingest(&native.node, &batch, now()).await.unwrap();
     }
-    let native_rate = records as f64 / started.elapsed().as_secs_f64();
+    let native_elapsed = started.elapsed().as_secs_f64();
+    let native_rate = records as f64 / native_elapsed;
 
     let s = setup(url_otlp, ACCOUNTS_INGEST).await;
     let bodies = otlp_bodies(&batches(&s, records, "otlp"));
@@ -194,13 +207,15 @@ async fn otlp_figures(backend: &str, url_native: &str, url_otlp: &str, records: 
     assert_eq!(bill(&native).await, bill(&s).await, "both formats bill the same usage");
     println!(
         "{backend:<10} OTLP/HTTP metrics {:>9.0} points/s (protobuf decoded, mapped, claimed), {:>9.0} records' worth/s | \
-         native batches {:>9.0} records/s | {:.2}x native for the same usage (goal >= 0.70x: {}) | decoding and mapping {:.0}% of the time",
+         native batches {:>9.0} records/s (JSON parsed, counted) | {:.2}x native for the same usage (goal >= 0.70x: {}) | \
+         decoding and mapping {:.0}% of the OTLP time, parsing {:.0}% of the native time",
         points_sent as f64 / elapsed,
         otlp_rate,
         native_rate,
         otlp_rate / native_rate,
         if otlp_rate >= 0.7 * native_rate { "met" } else { "NOT met" },
         100.0 * decoding.as_secs_f64() / elapsed,
+        100.0 * parsing.as_secs_f64() / native_elapsed,
     );
 }
 

@@ -30,6 +30,9 @@ pub(crate) struct Claims {
     /// (source, id) of each event, by the index of the record it is: claimed only when
     /// the record is accepted, so a refused event is judged again when it is resent.
     pub events: Vec<(usize, (String, String))>,
+    /// The fingerprint of a batch made from claims, which the claims decide (its id is a
+    /// digest of them): stored in place of the digest of the batch's JSON, which is not taken.
+    pub fingerprint: Option<String>,
 }
 
 /// The answer to a batch and whether it was a replay of a stored batch.
@@ -104,8 +107,10 @@ impl Engine {
         // thread while this one validates the records and rolls them up.
         let mut rejected = Vec::new();
         let mut hourly: BTreeMap<crate::store::HourlyKey, Counters> = BTreeMap::new();
+        let fingerprint = claims.fingerprint;
         prepared.body_sha256 = std::thread::scope(|scope| {
-            let hashing = (batch.records.len() >= PARALLEL_HASH_RECORDS_MIN).then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
+            let hashing = (fingerprint.is_none() && batch.records.len() >= PARALLEL_HASH_RECORDS_MIN)
+                .then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
             // Accounts, routes and regions repeat across a batch: each distinct one is allocated
             // once and shared by the records and the rollup keys.
             let mut shared = SharedStrings::default();
@@ -139,9 +144,10 @@ impl Engine {
                 });
             }
             prepared.hourly_queued = crate::store::encode_hourly(&hourly);
-            match hashing {
-                Some(hashing) => hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => token::sha256_hex_of_json(batch),
+            match (fingerprint, hashing) {
+                (Some(fingerprint), _) => fingerprint,
+                (None, Some(hashing)) => hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                (None, None) => token::sha256_hex_of_json(batch),
             }
         });
 

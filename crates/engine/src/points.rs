@@ -410,7 +410,11 @@ impl Engine {
         let mut accounts = Vec::new();
         let mut replayed = false;
         if !claims.series.is_empty() || !claims.events.is_empty() {
-            let batch = TelemetryBatch { batch_id: batch_id(kind, &claimed_points, &claims), node_id: node.as_str().to_owned(), records };
+            let mut claims = claims;
+            let digest = claims_digest(&claimed_points, &claims);
+            let batch_id = format!("{kind}-{}", &digest[..40]);
+            claims.fingerprint = Some(digest);
+            let batch = TelemetryBatch { batch_id, node_id: node.as_str().to_owned(), records };
             let ingested = self.ingest_claiming(node, &batch, claims, now).await?;
             replayed = ingested.replayed;
             let receipt = ingested.receipt;
@@ -456,8 +460,9 @@ fn window(from_ns: i64, to_ns: i64) -> (i64, u32) {
     (start, (end - start) as u32)
 }
 
-/// A batch id for the claims: the same claims give the same id.
-fn batch_id(kind: &str, claimed_points: &str, claims: &Claims) -> String {
+/// A digest of the claims (hex), which decide the batch they are counted in: its id is
+/// the first 40 digits, and the whole is its fingerprint. The same claims give the same batch.
+fn claims_digest(claimed_points: &str, claims: &Claims) -> String {
     let mut h = Sha256::new();
     h.update(claimed_points.as_bytes());
     for (_, (source, id)) in &claims.events {
@@ -466,7 +471,7 @@ fn batch_id(kind: &str, claimed_points: &str, claims: &Claims) -> String {
         h.update(id.len().to_be_bytes());
         h.update(id.as_bytes());
     }
-    format!("{kind}-{}", &hex::encode(h.finalize())[..40])
+    hex::encode(h.finalize())
 }
 
 fn nanos_text(ns: i64) -> String {
