@@ -120,6 +120,21 @@ impl Home {
         self.path().join("driver-and-app.log")
     }
 
+    /// `program` run with this home (and its XDG folders), its output appended to
+    /// [`Home::log`]: the app itself, as a launcher starts it, or tauri-driver.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log()).unwrap();
+        let mut command = Command::new(program);
+        command
+            .env("HOME", self.path())
+            .env("XDG_DATA_HOME", self.path().join(".local/share"))
+            .env("XDG_CONFIG_HOME", self.path().join(".config"))
+            .env("XDG_CACHE_HOME", self.path().join(".cache"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        command
+    }
+
     /// Ids of the app processes running with this home (other runs on the machine have
     /// other homes, and are left alone).
     pub fn app_processes(&self) -> Vec<i32> {
@@ -200,19 +215,13 @@ impl Driver {
     pub fn start_with_env(home: &Home, env: &[(&str, &str)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(home.log()).unwrap();
-        let child = Command::new(tauri_driver())
+        let child = home
+            .command(tauri_driver())
             // Its own process group, which WebKitWebDriver and the app join: dropping the
             // driver can then stop all three, also when a failed test never closed the app.
             .process_group(0)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .env("HOME", home.path())
-            .env("XDG_DATA_HOME", home.path().join(".local/share"))
-            .env("XDG_CONFIG_HOME", home.path().join(".config"))
-            .env("XDG_CACHE_HOME", home.path().join(".cache"))
             .envs(env.iter().copied())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
             .spawn()
             .expect("tauri-driver is needed (cargo install tauri-driver --locked)");
         let deadline = Instant::now() + WAIT;

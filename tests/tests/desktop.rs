@@ -125,21 +125,31 @@ async fn a_launch_while_the_last_window_is_still_closing_starts_once_it_is_gone(
         .unwrap()
         .build()
         .expect("the single-instance name is free before the test");
-    let driver = Driver::start(&home);
-    // The name is let go once the launch has met it (or after WAIT, and the assertion below
-    // fails): a fixed delay raced a cold first launch, which may reach the name only later.
-    let log = home.log();
-    let gone = std::thread::spawn(move || {
-        let deadline = std::time::Instant::now() + WAIT;
-        while std::time::Instant::now() < deadline && !std::fs::read_to_string(&log).is_ok_and(|text| text.contains("still closing")) {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+    let mut incoming = zbus::blocking::MessageIterator::from(&closing);
+    // Launched as a launcher does, not through WebDriver: what is tested is the process
+    // waiting its turn and becoming the app (it runs itself again in the same process).
+    let mut app = home.command(app_binary()).spawn().expect("the app starts");
+    // The launch calls the window holding the name, which never answers; once the call has
+    // come, the holder goes away (its call then fails), as a closing window does.
+    let (called, met) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let call = incoming.find(|m| m.as_ref().is_ok_and(|m| m.message_type() == zbus::message::Type::MethodCall));
+        drop(incoming);
         drop(closing);
+        let _ = called.send(call.is_some());
     });
-    let app = driver.launch().await;
-    gone.join().unwrap();
-    app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.expect("the first-run doors show");
-    assert!(driver.log_tail().contains("still closing"), "the launch met the held name: {}", driver.log_tail());
-    app.close().await.unwrap();
+    let met = met.recv_timeout(LAUNCH_WAIT).unwrap_or(false);
+    let tail = || std::fs::read_to_string(home.log()).unwrap_or_default();
+    assert!(met, "the launch called the window holding the name: {}", tail());
+    // Once the name is free the same process takes it, and its window shows; asking that
+    // window to close, as its close button does, ends the app.
+    let deadline = std::time::Instant::now() + LAUNCH_WAIT;
+    while single_instance_owner() != Some(app.id()) || ask_window_to_close("edgecost") == 0 {
+        assert!(app.try_wait().unwrap().is_none(), "the app ended instead of starting: {}", tail());
+        assert!(std::time::Instant::now() < deadline, "the app did not start once the name was free: {}", tail());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     home.wait_for_app_exit().await;
+    assert!(app.wait().unwrap().success(), "the app closed cleanly: {}", tail());
+    assert!(tail().contains("still closing"), "the launch said it waited for the closing window: {}", tail());
 }
