@@ -740,6 +740,31 @@ async fn usage_log_ids_and_cursors_reveal_nothing_about_other_accounts(db: Db) {
     assert_eq!(again.records.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), vec![newer, older]);
 }
 
+/// Routes are any printable text: quotes, backslashes, spaces and other scripts come back
+/// from a usage query by route exactly as sent, whether the hour is rolled up or still queued.
+async fn routes_of_any_printable_text_come_back_from_usage_by_route(db: Db) {
+    let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
+    let routes = ["/q\"uoted\"", "/back\\slash", "/caf\u{e9}/\u{2615}", "/a b/[id]", "/\u{65e5}\u{672c}"];
+    let records: Vec<_> = routes
+        .iter()
+        .enumerate()
+        .map(|(i, route)| rec(&f.account_id, route, "eu", "2026-11-23T08:00:00Z", 10 + i as u64, 1_000, 10))
+        .collect();
+    f.engine.ingest(&f.node, &batch(&f, "r-1", records.clone()), t(NOW)).await.unwrap();
+    // Once from the queue, once from the rollups.
+    assert_usage_is_the_records_sums(&f.engine, &f.account, &records).await;
+    while f.engine.roll_up().await.unwrap() > 0 {}
+    assert_usage_is_the_records_sums(&f.engine, &f.account, &records).await;
+    let q = UsageQuery {
+        from: t("2026-11-23T00:00:00Z"),
+        to: t("2026-11-24T00:00:00Z"),
+        granularity: Granularity::Hour,
+        group_by: UsageGrouping::Route,
+    };
+    let keys: BTreeSet<String> = f.engine.usage(&f.account, &q).await.unwrap().lines.into_iter().map(|l| l.key).collect();
+    assert_eq!(keys, routes.iter().map(|r| r.to_string()).collect());
+}
+
 async fn usage_series_and_the_log_page_through_everything(db: Db) {
     let f = fixture(&db, "production", "2026-10-01T00:00:00Z").await;
     let mut records = Vec::new();
@@ -1803,6 +1828,7 @@ async fn points_stored_before_the_upgrade_are_remembered(db: Db) {
 
 scenarios!(
     a_replayed_batch_is_counted_once_and_answered_the_same,
+    routes_of_any_printable_text_come_back_from_usage_by_route,
     racing_replays_on_two_replicas_count_once,
     a_crash_between_commit_and_answer_is_healed_by_the_replay,
     a_batch_id_reused_with_another_body_is_refused,

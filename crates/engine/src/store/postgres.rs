@@ -43,6 +43,17 @@ impl PgStore {
         Ok(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)
     }
 
+    /// The rows of an hourly usage query (`sql` over account, from, to).
+    async fn hour_rows(
+        tx: &mut Transaction<'static, Postgres>,
+        sql: &str,
+        account_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<super::BucketRow>> {
+        Ok(sqlx::query_as(sql).bind(account_id).bind(from).bind(to).fetch_all(&mut **tx).await?)
+    }
+
     /// Deletes up to `max` queued batches of id at most `through`, oldest first, and answers
     /// their hourly sums. Rows another roll-up holds are skipped, or with `wait` waited for:
     /// once that roll-up commits they are gone.

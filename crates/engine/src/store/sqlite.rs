@@ -67,6 +67,40 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN DEFERRED").await?)
     }
 
+    /// The rows of an hourly usage query (`sql` over account, from, to), packed by SQLite
+    /// into one JSON array: 90 days by route are thousands of rows, and handing them over one
+    /// by one took several times what SQLite took to find them (p99 22.5 ms against 3.5 ms
+    /// packed, in the engine bench).
+    async fn hour_rows(
+        tx: &mut Transaction<'static, Sqlite>,
+        sql: &str,
+        account_id: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<super::BucketRow>> {
+        let packed: String =
+            sqlx::query_scalar(&format!("SELECT json_group_array(json_array(hour, grp, requests, compute_ms, egress_bytes)) FROM ({sql})"))
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .fetch_one(&mut **tx)
+                .await?;
+        let rows: Vec<(i64, String, i64, i64, i64)> = serde_json::from_str(&packed)
+            .map_err(|e| crate::EngineError::CorruptRow { reason: format!("hourly usage packed by SQLite: {e}") })?;
+        let mut rows: Vec<super::BucketRow> = rows
+            .into_iter()
+            .map(|(hour, key, requests, compute_ms, egress_bytes)| super::BucketRow {
+                hour,
+                key,
+                counters: super::Counters { requests, compute_ms, egress_bytes },
+            })
+            .collect();
+        if !rows.is_sorted_by(|a, b| (a.hour, &a.key) <= (b.hour, &b.key)) {
+            rows.sort_by(|a, b| (a.hour, &a.key).cmp(&(b.hour, &b.key)));
+        }
+        Ok(rows)
+    }
+
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction
     /// that reads before it writes could otherwise fail to upgrade when another writer
     /// commits in between.

@@ -174,7 +174,7 @@ macro_rules! impl_usage_store {
                 // a batch from the queue to the rollups in one transaction, so each batch is
                 // read once, from one or the other, without waiting for (or doing) a roll-up.
                 let mut tx = self.begin_read().await?;
-                let mut hours: Vec<$crate::store::BucketRow> = sqlx::query_as(sql).bind(account_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
+                let mut hours = <$store>::hour_rows(&mut tx, sql, account_id, from, to).await?;
                 let queued: Vec<String> = sqlx::query_scalar("SELECT hourly FROM rollup_queue ORDER BY id").fetch_all(&mut *tx).await?;
                 tx.commit().await?;
                 if !queued.is_empty() {
