@@ -207,11 +207,18 @@ macro_rules! impl_store {
                 // One connection and one snapshot: the figures of one bill never mix two
                 // moments, and a busy pool is waited for once rather than seven times.
                 let mut tx = self.begin_read().await?;
-                let Some(name) = sqlx::query_scalar::<_, String>("SELECT name FROM accounts WHERE id = $1")
-                    .bind(account_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                else {
+                // The account's name (none: no such account), its first usage hour and its spend
+                // cap setting, in one statement.
+                let (name, first_usage_hour, spend_cap_cents): (Option<String>, Option<i64>, Option<i64>) = sqlx::query_as(
+                    "SELECT (SELECT name FROM accounts WHERE id = $1), \
+                     (SELECT MIN(hour) FROM usage_hourly_total WHERE account_id = $1 AND hour < $2), \
+                     (SELECT spend_cap_cents FROM account_controls WHERE account_id = $1)",
+                )
+                .bind(account_id)
+                .bind(before)
+                .fetch_one(&mut *tx)
+                .await?;
+                let Some(name) = name else {
                     tx.commit().await?;
                     return Ok(None);
                 };
@@ -226,17 +233,6 @@ macro_rules! impl_store {
                 .await?;
                 let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
                 let ledger: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
-                let first_usage_hour: Option<i64> =
-                    sqlx::query_scalar("SELECT MIN(hour) FROM usage_hourly_total WHERE account_id = $1 AND hour < $2")
-                        .bind(account_id)
-                        .bind(before)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                let spend_cap_cents: Option<Option<i64>> =
-                    sqlx::query_scalar("SELECT spend_cap_cents FROM account_controls WHERE account_id = $1")
-                        .bind(account_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
                 tx.commit().await?;
                 Ok(Some($crate::store::BillReads {
                     account: $crate::store::AccountRow { name },
@@ -245,7 +241,7 @@ macro_rules! impl_store {
                     spend_cap,
                     ledger,
                     first_usage_hour,
-                    spend_cap_cents: spend_cap_cents.flatten(),
+                    spend_cap_cents,
                 }))
             }
 
