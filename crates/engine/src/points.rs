@@ -403,14 +403,13 @@ impl Engine {
     /// Counts the prepared records with their claims in one batch transaction; answers also
     /// whether the batch had been stored already (and nothing was written now).
     async fn count_prepared(&self, node: &NodeId, kind: &str, p: Prepared, now: DateTime<Utc>) -> Result<(PointsIngested, bool)> {
-        let Prepared { records, origins, claims, claimed_points, written_shards: _, mut counted, duplicates, mut refused } = p;
+        let Prepared { records, origins, mut claims, claimed_points, written_shards: _, mut counted, duplicates, mut refused } = p;
         if records.len() > MAX_BATCH_RECORDS {
             return Err(EngineError::BatchTooLarge { records: records.len(), max: MAX_BATCH_RECORDS });
         }
         let mut accounts = Vec::new();
         let mut replayed = false;
         if !claims.series.is_empty() || !claims.events.is_empty() {
-            let mut claims = claims;
             let digest = claims_digest(&claimed_points, &claims);
             let batch_id = format!("{kind}-{}", &digest[..40]);
             claims.fingerprint = Some(digest);

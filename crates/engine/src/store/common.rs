@@ -157,7 +157,7 @@ macro_rules! impl_store {
                 let changes = read_tier_changes(&mut *tx, account_id).await?;
                 // The ledger is read under the account lock too: a downgrade that credit forbids
                 // is refused on the balance as it stands at commit.
-                let entries: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let entries = read_ledger(&mut *tx, account_id).await?;
                 // The period's usage, under the same lock as a settlement's: what the capped tier
                 // refused and the new tier's notices are decided on the usage as it commits.
                 let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
@@ -223,16 +223,9 @@ macro_rules! impl_store {
                     return Ok(None);
                 };
                 let changes = read_tier_changes(&mut *tx, account_id).await?;
-                let usage: Vec<$crate::store::RegionCounters> = sqlx::query_as(
-                    "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
-                     WHERE account_id = $1 AND period_start = $2 ORDER BY region",
-                )
-                .bind(account_id)
-                .bind(period_start)
-                .fetch_all(&mut *tx)
-                .await?;
+                let usage = read_period_usage(&mut *tx, account_id, period_start).await?;
                 let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
-                let ledger: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                let ledger = read_ledger(&mut *tx, account_id).await?;
                 tx.commit().await?;
                 Ok(Some($crate::store::BillReads {
                     account: $crate::store::AccountRow { name },
@@ -246,7 +239,7 @@ macro_rules! impl_store {
             }
 
             async fn ledger(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::LedgerRow>> {
-                Ok(sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&self.pool).await?)
+                read_ledger(&self.pool, account_id).await
             }
 
             async fn write_ledger(
@@ -268,7 +261,7 @@ macro_rules! impl_store {
                     }
                     let changes = read_tier_changes(&mut *tx, account_id).await?;
                     let usage = period_usage_locked(&mut tx, account_id, period_start).await?;
-                    let entries: Vec<$crate::store::LedgerRow> = sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(&mut *tx).await?;
+                    let entries = read_ledger(&mut *tx, account_id).await?;
                     let controls = sqlx::query($crate::store::controls::CONTROLS_SELECT).bind(account_id).fetch_optional(&mut *tx).await?;
                     let top_up = controls.as_ref().map(controls_row).transpose()?.and_then(|c| c.top_up);
                     let spend_cap = spend_cap_row(&mut *tx, account_id, period_start).await?;
@@ -355,6 +348,33 @@ macro_rules! impl_store {
 
         const TIER_CHANGES_SELECT: &str = "SELECT effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, \
              refused_by FROM tier_changes WHERE account_id = $1 ORDER BY effective_at";
+
+        /// The account's credit ledger, in sequence order.
+        async fn read_ledger<'e, E>(executor: E, account_id: &str) -> $crate::error::Result<Vec<$crate::store::LedgerRow>>
+        where
+            E: sqlx::Executor<'e, Database = <$row as sqlx::Row>::Database>,
+        {
+            Ok(sqlx::query_as(LEDGER_SELECT).bind(account_id).fetch_all(executor).await?)
+        }
+
+        /// The usage of the account's period starting at `period_start`, per region.
+        async fn read_period_usage<'e, E>(
+            executor: E,
+            account_id: &str,
+            period_start: i64,
+        ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>>
+        where
+            E: sqlx::Executor<'e, Database = <$row as sqlx::Row>::Database>,
+        {
+            Ok(sqlx::query_as(
+                "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
+                 WHERE account_id = $1 AND period_start = $2 ORDER BY region",
+            )
+            .bind(account_id)
+            .bind(period_start)
+            .fetch_all(executor)
+            .await?)
+        }
 
         /// Every tier change of the account, oldest first.
         async fn read_tier_changes<'e, E>(executor: E, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>>

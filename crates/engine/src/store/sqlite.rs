@@ -87,18 +87,15 @@ impl SqliteStore {
                 .await?;
         let rows: Vec<(i64, String, i64, i64, i64)> = serde_json::from_str(&packed)
             .map_err(|e| crate::EngineError::CorruptRow { reason: format!("hourly usage packed by SQLite: {e}") })?;
-        let mut rows: Vec<super::BucketRow> = rows
+        // The usage read puts them in (hour, key) order if the aggregate did not keep it.
+        Ok(rows
             .into_iter()
             .map(|(hour, key, requests, compute_ms, egress_bytes)| super::BucketRow {
                 hour,
                 key,
                 counters: super::Counters { requests, compute_ms, egress_bytes },
             })
-            .collect();
-        if !rows.is_sorted_by(|a, b| (a.hour, &a.key) <= (b.hour, &b.key)) {
-            rows.sort_by(|a, b| (a.hour, &a.key).cmp(&(b.hour, &b.key)));
-        }
-        Ok(rows)
+            .collect())
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction

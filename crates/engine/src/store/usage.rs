@@ -148,14 +148,7 @@ macro_rules! impl_usage_store {
                 account_id: &str,
                 period_start: i64,
             ) -> $crate::error::Result<Vec<$crate::store::RegionCounters>> {
-                Ok(sqlx::query_as(
-                    "SELECT region, requests, compute_ms, egress_bytes FROM period_usage \
-                     WHERE account_id = $1 AND period_start = $2 ORDER BY region",
-                )
-                .bind(account_id)
-                .bind(period_start)
-                .fetch_all(&self.pool)
-                .await?)
+                read_period_usage(&self.pool, account_id, period_start).await
             }
 
             async fn usage_hours(
@@ -177,10 +170,12 @@ macro_rules! impl_usage_store {
                 let mut hours = <$store>::hour_rows(&mut tx, sql, account_id, from, to).await?;
                 let queued: Vec<String> = sqlx::query_scalar("SELECT hourly FROM rollup_queue ORDER BY id").fetch_all(&mut *tx).await?;
                 tx.commit().await?;
-                if !queued.is_empty() {
-                    for q in &queued {
-                        $crate::store::queued_hours_of(q, account_id, from, to, group, &mut hours)?;
-                    }
+                for q in &queued {
+                    $crate::store::queued_hours_of(q, account_id, from, to, group, &mut hours)?;
+                }
+                // In (hour, key) order, which the queued hours (and a backend's packed rows) may
+                // not keep.
+                if !hours.is_sorted_by(|a, b| (a.hour, &a.key) <= (b.hour, &b.key)) {
                     hours.sort_by(|a, b| (a.hour, &a.key).cmp(&(b.hour, &b.key)));
                 }
                 Ok(hours)
