@@ -106,12 +106,14 @@ fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
     batches
         .iter()
         .map(|b| {
-            let point = |r: &TelemetryRecord, count: u64, sum: f64| {
+            let point = |instrument: &str, r: &TelemetryRecord, count: u64, sum: f64| {
                 let start = r.window_start.timestamp_nanos_opt().unwrap() as u64;
-                // An SDK stamps a point when it collects it, to the nanosecond: a few
-                // milliseconds after the minute, different for every series and minute.
+                // An SDK stamps the points of a collection when it collects them, to the
+                // nanosecond: a few milliseconds after the minute, the same for every series
+                // of an instrument (the Go SDK reads the clock per instrument, the Python SDK
+                // once per collection).
                 let mut jitter = std::hash::DefaultHasher::new();
-                std::hash::Hash::hash(&(&r.account_id, &r.route, &r.region, start), &mut jitter);
+                std::hash::Hash::hash(&(instrument, start), &mut jitter);
                 let jitter = std::hash::Hasher::finish(&jitter) % 5_000_000;
                 HistogramDataPoint {
                     attributes: vec![
@@ -139,12 +141,12 @@ fn otlp_bodies(batches: &[TelemetryBatch]) -> Vec<Vec<u8>> {
                 histogram(
                     "http.server.request.duration",
                     "s",
-                    b.records.iter().map(|r| point(r, r.requests, r.compute_ms as f64 / 1_000.0)).collect(),
+                    b.records.iter().map(|r| point("duration", r, r.requests, r.compute_ms as f64 / 1_000.0)).collect(),
                 ),
                 histogram(
                     "http.server.response.body.size",
                     "By",
-                    b.records.iter().map(|r| point(r, r.requests, r.egress_bytes as f64)).collect(),
+                    b.records.iter().map(|r| point("body.size", r, r.requests, r.egress_bytes as f64)).collect(),
                 ),
             ];
             ExportMetricsServiceRequest {

@@ -50,46 +50,121 @@ impl SeriesRow {
     }
 }
 
+/// Recent-time lists a series can refer to in [`encode_shard`]: the latest written in full.
+const SHARED_LISTS: usize = 15;
+/// In a series' reference byte: its forgotten time is the referred series' one.
+const SAME_FORGOTTEN: u8 = 0x10;
+/// What the first byte of a shard is xor-ed with in the third encoding (the second uses the
+/// complement of the shard number, the first begins with it).
+const THIRD_ENCODING: u8 = 0x5a;
+
 /// A shard's series (sorted by identity, all of `shard`) as stored, compactly: a shard is
 /// rewritten whole by every request with points in it, so its size is what a request of points
 /// costs the database beyond its records.
 ///
-/// The first byte is the complement of the shard number, which tells this encoding from the
-/// first one (whose shards begin with their series' first byte, the shard number). Then per
-/// series: the last 15 bytes of its identity (the first is the shard number); a byte with the
-/// number of recent times (low 7 bits) and whether a time has been forgotten (high bit); then
-/// numbers, each as [`put_number`] writes it: points, the latest time, the latest time minus
-/// the latest start, requests, compute ms, egress bytes, the recent times from the latest down
-/// (each as its distance from the one before, the first from the latest time), and the
-/// forgotten time as its distance from the earliest recent time (from the latest time when
-/// there is none). Differences wrap, so any values read back exactly.
+/// Series of one exporter share their point times (an SDK stamps a collection once, for every
+/// series in it), so a series' recent times are most often those of a series before it: it
+/// then refers to them in one byte instead of writing them again.
+///
+/// The first byte is the shard number xor 0x5a, which tells this encoding from the earlier two
+/// (see [`decode_shard`]). Then per series: the last 15 bytes of its identity (the first is the
+/// shard number); a byte with the number of recent times (low 7 bits) and whether a time has
+/// been forgotten (high bit); a reference byte: 0 when its recent times follow, or `r` (1 to
+/// 15) when they are those of the `r`-th latest series whose times were written out, plus 0x10
+/// when its forgotten time is that series' too. Then, each number as [`put_number`] writes it:
+/// the recent times when they follow (the latest; the distance to the next; then each distance
+/// less the one before, which is 0 for a steady interval); points; the latest time as its
+/// distance from the latest recent time (itself when there is none); the latest time minus the
+/// latest start; requests, compute ms and egress bytes; and the forgotten time, unless referred
+/// to, as its distance from the earliest recent time (from the latest time when there is none).
+/// Differences wrap, so any values read back exactly.
 pub(crate) fn encode_shard(shard: i64, series: &[SeriesRow]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + series.iter().map(|s| 40 + 3 * s.recent.len()).sum::<usize>());
-    out.push(!(shard as u8));
+    let mut out = Vec::with_capacity(1 + 48 * series.len());
+    out.push(shard as u8 ^ THIRD_ENCODING);
+    // The series whose recent times were written out, latest last.
+    let mut written: Vec<&SeriesRow> = Vec::new();
     for s in series {
         debug_assert_eq!(shard_of(&s.series), shard, "a series kept in another shard");
         debug_assert!(s.recent.len() <= RECENT_POINTS);
         out.extend_from_slice(&s.series[1..]);
         out.push(s.recent.len() as u8 | if s.forgotten_ns != 0 { 0x80 } else { 0 });
+        let referred = if s.recent.is_empty() {
+            None
+        } else {
+            written
+                .iter()
+                .rev()
+                .take(SHARED_LISTS)
+                .position(|w| w.recent == s.recent)
+                .map(|back| (back + 1, written[written.len() - 1 - back]))
+        };
+        let same_forgotten = referred.is_some_and(|(_, w)| s.forgotten_ns != 0 && w.forgotten_ns == s.forgotten_ns);
+        match referred {
+            Some((r, _)) => out.push(r as u8 | if same_forgotten { SAME_FORGOTTEN } else { 0 }),
+            None => {
+                out.push(0);
+                put_times(&mut out, &s.recent);
+                if !s.recent.is_empty() {
+                    written.push(s);
+                }
+            }
+        }
+        let latest_recent = s.recent.last().copied().unwrap_or(0);
         let c = &s.counters;
-        for v in [s.points, s.time_ns, s.time_ns.wrapping_sub(s.start_ns), c.requests, c.compute_ms, c.egress_bytes] {
+        for v in
+            [s.points, s.time_ns.wrapping_sub(latest_recent), s.time_ns.wrapping_sub(s.start_ns), c.requests, c.compute_ms, c.egress_bytes]
+        {
             put_number(&mut out, v);
         }
-        let mut before = s.time_ns;
-        for &t in s.recent.iter().rev() {
-            put_number(&mut out, before.wrapping_sub(t));
-            before = t;
-        }
-        if s.forgotten_ns != 0 {
-            put_number(&mut out, before.wrapping_sub(s.forgotten_ns));
+        if s.forgotten_ns != 0 && !same_forgotten {
+            put_number(&mut out, s.recent.first().copied().unwrap_or(s.time_ns).wrapping_sub(s.forgotten_ns));
         }
     }
     out
 }
 
-/// Reads a shard written by [`encode_shard`], or in the first encoding (see `usage_series`).
+/// Writes ascending times from the latest down: the latest, the distance to the next, then
+/// each distance less the one before.
+fn put_times(out: &mut Vec<u8>, times: &[i64]) {
+    let mut rev = times.iter().rev();
+    let Some(&latest) = rev.next() else { return };
+    put_number(out, latest);
+    let (mut before, mut distance) = (latest, 0i64);
+    for (i, &t) in rev.enumerate() {
+        let d = before.wrapping_sub(t);
+        put_number(out, if i == 0 { d } else { d.wrapping_sub(distance) });
+        (before, distance) = (t, d);
+    }
+}
+
+/// Reads `n` times written by [`put_times`], ascending.
+fn take_times(bytes: &mut &[u8], n: usize) -> Result<Vec<i64>> {
+    let mut times = vec![0; n];
+    let (mut before, mut distance) = (0i64, 0i64);
+    for (i, t) in times.iter_mut().rev().enumerate() {
+        let v = take_number(bytes)?;
+        *t = match i {
+            0 => v,
+            1 => {
+                distance = v;
+                before.wrapping_sub(v)
+            }
+            _ => {
+                distance = distance.wrapping_add(v);
+                before.wrapping_sub(distance)
+            }
+        };
+        before = *t;
+    }
+    Ok(times)
+}
+
+/// Reads a shard written by [`encode_shard`], or in the second encoding (the shard number's
+/// complement first, then every series' recent times written out as distances) or the first
+/// (see `usage_series`).
 pub(crate) fn decode_shard(shard: i64, bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     let out = match bytes.first() {
+        Some(&first) if first == shard as u8 ^ THIRD_ENCODING => decode_third(shard, &bytes[1..])?,
         Some(&first) if first == !(shard as u8) => decode_compact(shard, &bytes[1..])?,
         _ => decode_first_encoding(bytes)?,
     };
@@ -102,10 +177,78 @@ pub(crate) fn decode_shard(shard: i64, bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     Ok(out)
 }
 
+fn decode_third(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
+    let mut out: Vec<SeriesRow> = Vec::new();
+    // Indexes in `out` of the series whose recent times were written out, latest last.
+    let mut written: Vec<usize> = Vec::new();
+    while !bytes.is_empty() {
+        if bytes.len() < 17 {
+            return Err(corrupt("a series cut short"));
+        }
+        let mut series = [shard as u8; 16];
+        series[1..].copy_from_slice(&bytes[..15]);
+        let (count, forgotten) = (usize::from(bytes[15] & 0x7f), bytes[15] & 0x80 != 0);
+        let reference = bytes[16];
+        bytes = &bytes[17..];
+        if count > RECENT_POINTS {
+            return Err(corrupt("too many recent times"));
+        }
+        let r = usize::from(reference & 0x0f);
+        if reference & !(0x0f | SAME_FORGOTTEN) != 0 || (r == 0 && reference != 0) || r > written.len() {
+            return Err(corrupt("a reference to no series"));
+        }
+        let (recent, referred_forgotten) = if r == 0 {
+            let recent = take_times(&mut bytes, count)?;
+            if count > 0 {
+                written.push(out.len());
+            }
+            (recent, None)
+        } else {
+            let w = &out[written[written.len() - r]];
+            (w.recent.clone(), Some(w.forgotten_ns))
+        };
+        if recent.len() != count {
+            return Err(corrupt("a reference to times of another number"));
+        }
+        let mut numbers = [0i64; 6];
+        for n in &mut numbers {
+            *n = take_number(&mut bytes)?;
+        }
+        let [points, since_recent, since_start, requests, compute_ms, egress_bytes] = numbers;
+        let time_ns = recent.last().copied().unwrap_or(0).wrapping_add(since_recent);
+        let forgotten_ns = match (forgotten, reference & SAME_FORGOTTEN != 0) {
+            (false, false) => 0,
+            (true, true) => referred_forgotten.unwrap_or(0),
+            (true, false) => recent.first().copied().unwrap_or(time_ns).wrapping_sub(take_number(&mut bytes)?),
+            (false, true) => return Err(corrupt("a forgotten time referred to but none kept")),
+        };
+        if forgotten && forgotten_ns == 0 {
+            return Err(corrupt("a forgotten time of 0"));
+        }
+        out.push(SeriesRow {
+            series,
+            points,
+            start_ns: time_ns.wrapping_sub(since_start),
+            time_ns,
+            counters: Counters { requests, compute_ms, egress_bytes },
+            forgotten_ns,
+            recent,
+        });
+    }
+    Ok(out)
+}
+
 fn corrupt(reason: &str) -> crate::EngineError {
     crate::EngineError::CorruptRow { reason: format!("a shard of usage_series: {reason}") }
 }
 
+/// Reads a shard in the second encoding: after the complement of the shard number, per series
+/// the last 15 bytes of its identity, the byte of the number of recent times and whether one
+/// was forgotten, then as [`put_number`] writes them: points, the latest time, the latest time
+/// minus the latest start, requests, compute ms, egress bytes, the recent times from the
+/// latest down (each as its distance from the one before, the first from the latest time), and
+/// the forgotten time as its distance from the earliest recent time (from the latest time when
+/// there is none).
 fn decode_compact(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
@@ -286,6 +429,28 @@ pub(crate) struct ShardClaim {
 mod tests {
     use super::*;
 
+    /// A shard in the second encoding, as it was written before the third.
+    fn encode_second(shard: i64, series: &[SeriesRow]) -> Vec<u8> {
+        let mut out = vec![!(shard as u8)];
+        for s in series {
+            out.extend_from_slice(&s.series[1..]);
+            out.push(s.recent.len() as u8 | if s.forgotten_ns != 0 { 0x80 } else { 0 });
+            let c = &s.counters;
+            for v in [s.points, s.time_ns, s.time_ns.wrapping_sub(s.start_ns), c.requests, c.compute_ms, c.egress_bytes] {
+                put_number(&mut out, v);
+            }
+            let mut before = s.time_ns;
+            for &t in s.recent.iter().rev() {
+                put_number(&mut out, before.wrapping_sub(t));
+                before = t;
+            }
+            if s.forgotten_ns != 0 {
+                put_number(&mut out, before.wrapping_sub(s.forgotten_ns));
+            }
+        }
+        out
+    }
+
     #[test]
     fn a_shard_reads_back_as_written_and_its_series_remember_their_latest_times() {
         let mut a = SeriesRow { series: [1; 16], ..SeriesRow::default() };
@@ -331,6 +496,12 @@ mod tests {
         }
         assert_eq!(decode_shard(1, &first).unwrap(), shard);
         assert!(decode_shard(1, &first[..100]).is_err(), "cut short");
+
+        // And those written in the second.
+        let second = encode_second(1, &shard);
+        assert_eq!(decode_shard(1, &second).unwrap(), shard);
+        assert!(decode_shard(1, &second[..100]).is_err(), "cut short");
+        assert!(decode_shard(2, &second).is_err(), "another shard's");
     }
 
     #[test]
@@ -365,8 +536,118 @@ mod tests {
             assert!(read.is_empty());
         }
         // A series reporting every minute, in whole seconds, with all its recent times:
-        // about 2 bytes a time instead of 8.
+        // a byte a time instead of 8.
         let compact = encode_shard(7, std::slice::from_ref(&regular)).len();
-        assert!(compact < 16 + 40 + 2 * RECENT_POINTS, "{compact} bytes");
+        assert!(compact < 16 + 40 + RECENT_POINTS, "{compact} bytes");
+        assert_eq!(decode_shard(7, &encode_second(7, &shard)).unwrap(), shard);
+    }
+
+    /// A little deterministic randomness (xorshift).
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn series_sharing_their_times_write_them_once() {
+        let minute_ns = 60_000_000_000;
+        let base = 1_800_000_000 * 1_000_000_000;
+        let mut rng = 0x9e37_79b9_7f4a_7c15;
+        // Two instruments of one SDK: each collection stamps every series of an instrument
+        // with one time, to the nanosecond, a little after the minute.
+        let times = |instrument: i64, rng: &mut u64| -> Vec<i64> {
+            (0..RECENT_POINTS as i64).map(|m| base + m * minute_ns + instrument * 41_000 + (next(rng) % 5_000_000) as i64).collect()
+        };
+        let lists = [times(0, &mut rng), times(1, &mut rng)];
+        let series: Vec<SeriesRow> = (0..40u8)
+            .map(|i| {
+                let recent = lists[usize::from(i % 2)].clone();
+                SeriesRow {
+                    series: [3, i, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, i],
+                    points: 500 + i64::from(i),
+                    start_ns: recent[RECENT_POINTS - 2],
+                    time_ns: recent[RECENT_POINTS - 1],
+                    counters: Counters { requests: 10 + i64::from(i), compute_ms: 1_234, egress_bytes: 20_480 },
+                    // Series that counted as long have forgotten the same time.
+                    forgotten_ns: recent[0] - minute_ns - i64::from(i % 3 == 0),
+                    recent,
+                }
+            })
+            .collect();
+        let encoded = encode_shard(3, &series);
+        assert_eq!(decode_shard(3, &encoded).unwrap(), series);
+        // Two lists written out, every other series refers to one: under 48 bytes a series
+        // beyond those two lists, against about 430 with every list written out.
+        assert!(encoded.len() < 2 * 4 * RECENT_POINTS + 48 * series.len(), "{} bytes", encoded.len());
+        assert!(encode_second(3, &series).len() > 5 * encoded.len());
+
+        // Every series stamped on its own: each list written out, 4 bytes a time or less.
+        let own: Vec<SeriesRow> = (0..40u8)
+            .map(|i| SeriesRow {
+                series: [3, i, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                recent: times(0, &mut rng),
+                ..series[0].clone()
+            })
+            .collect();
+        let encoded = encode_shard(3, &own);
+        assert_eq!(decode_shard(3, &encoded).unwrap(), own);
+        assert!(encoded.len() < own.len() * (48 + 4 * RECENT_POINTS), "{} bytes", encoded.len());
+    }
+
+    #[test]
+    fn shards_of_random_series_read_back_exactly_and_bad_references_are_refused() {
+        let mut rng = 7u64;
+        for round in 0..300 {
+            // A pool of lists, some shared by many series, some by few; lists further back
+            // than a reference reaches are written out again.
+            let pool: Vec<Vec<i64>> = (0..1 + round % 24)
+                .map(|_| {
+                    let n = (next(&mut rng) % (RECENT_POINTS as u64 + 1)) as usize;
+                    let mut t: Vec<i64> = (0..n).map(|_| next(&mut rng) as i64 >> (next(&mut rng) % 64)).collect();
+                    t.sort_unstable();
+                    t.dedup();
+                    t
+                })
+                .collect();
+            let mut series: Vec<SeriesRow> = (0..1 + next(&mut rng) % 60)
+                .map(|_| {
+                    let mut key = [0u8; 16];
+                    key.iter_mut().for_each(|b| *b = next(&mut rng) as u8);
+                    key[0] = 5;
+                    let recent = pool[(next(&mut rng) % pool.len() as u64) as usize].clone();
+                    let pick = |rng: &mut u64| match next(rng) % 4 {
+                        0 => 0,
+                        1 => recent.first().copied().unwrap_or(1).wrapping_sub(60),
+                        _ => next(rng) as i64,
+                    };
+                    SeriesRow {
+                        series: key,
+                        points: next(&mut rng) as i64,
+                        start_ns: pick(&mut rng),
+                        time_ns: recent.last().copied().unwrap_or_else(|| next(&mut rng) as i64),
+                        counters: Counters { requests: pick(&mut rng), compute_ms: pick(&mut rng), egress_bytes: pick(&mut rng) },
+                        forgotten_ns: pick(&mut rng),
+                        recent,
+                    }
+                })
+                .collect();
+            series.sort_by_key(|s| s.series);
+            series.dedup_by_key(|s| s.series);
+            let encoded = encode_shard(5, &series);
+            assert_eq!(decode_shard(5, &encoded).unwrap(), series, "round {round}");
+            // Cut anywhere: refused, or (cut between two series) the series before the cut.
+            for cut in (1..encoded.len()).step_by(1 + encoded.len() / 200) {
+                if let Ok(read) = decode_shard(5, &encoded[..cut]) {
+                    assert_eq!(read[..], series[..read.len()], "round {round}, cut at {cut}");
+                }
+            }
+        }
+        // A reference before any list was written.
+        let mut bad = vec![5 ^ THIRD_ENCODING];
+        bad.extend_from_slice(&[1; 15]);
+        bad.extend_from_slice(&[1, 1, 0, 0, 0, 0, 0, 0]);
+        assert!(decode_shard(5, &bad).is_err());
     }
 }
