@@ -79,11 +79,9 @@ async fn export(
     let node = node?;
     let body = inflate(headers, body?)?;
     let request = otlp::decode(&body, encoding).map_err(|detail| AppError::MalformedBody { detail })?;
-    let (points, mut refused, _) = otlp::points(&request, state.otlp_mapping());
-    let ingested = state.engine.ingest_points(&node.node, &points, state.clock.now()).await?;
+    let ingested = state.engine.ingest_otlp(&node.node, request, state.otlp_mapping(), state.clock.now()).await?;
     record(state, &ingested);
-    refused.extend(ingested.refused);
-    refused.sort_by_key(|r| r.index);
+    let refused = ingested.refused;
     let partial_success = (!refused.is_empty())
         .then(|| ExportMetricsPartialSuccess { rejected_data_points: refused.len() as i64, error_message: otlp::summary(&refused) });
     Ok(ExportMetricsServiceResponse { partial_success })
