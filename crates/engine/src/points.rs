@@ -38,7 +38,7 @@ use crate::error::{EngineError, Result};
 use crate::ingest::Claims;
 use crate::otlp::OtlpMapping;
 use crate::period::from_unix;
-use crate::store::{Counters, RECENT_POINTS, SeriesRow, ShardClaim, ShardRow, decode_shard, encode_shard, shard_of};
+use crate::store::{Counters, RECENT_POINTS, RecentLists, SeriesRow, ShardClaim, ShardRow, decode_shard, encode_shard, shard_of};
 
 /// Attempts when other writers keep claiming the same points first.
 const CLAIM_ATTEMPTS_MAX: u32 = 8;
@@ -292,6 +292,7 @@ impl Engine {
         let mut records: FxHashMap<RecordKey, (Counters, Vec<usize>)> = FxHashMap::default();
         records.reserve(usable.len() / 2);
         let mut claimed_points = Sha256::new();
+        let mut lists = RecentLists::default();
         for group in usable.chunk_by(|a, b| a.series == b.series) {
             let key = group[0].series;
             let shard = shard_of(&key);
@@ -366,7 +367,7 @@ impl Engine {
                     row.time_ns = time;
                     row.counters = values;
                 }
-                row.remember(time);
+                row.remember(time, &mut lists);
                 let mut claimed = [0u8; 24];
                 claimed[..16].copy_from_slice(&key);
                 claimed[16..].copy_from_slice(&time.to_be_bytes());

@@ -1,6 +1,8 @@
 //! The stored state of OpenTelemetry series: a node's series in 256 shards, each one row of
 //! packed bytes (see `crate::points`).
 
+use std::sync::Arc;
+
 use super::Counters;
 use crate::error::Result;
 
@@ -25,8 +27,9 @@ pub(crate) struct SeriesRow {
     pub counters: Counters,
     /// The latest time no longer in `recent` (0 when none is).
     pub forgotten_ns: i64,
-    /// The times of the latest points, ascending.
-    pub recent: Vec<i64>,
+    /// The times of the latest points, ascending. Series that got points at the same times
+    /// share them (see [`RecentLists`]).
+    pub recent: Arc<[i64]>,
 }
 
 /// The times of a series' latest points that it keeps (see `usage_series`).
@@ -35,17 +38,50 @@ pub(crate) const RECENT_POINTS: usize = 64;
 /// Bytes of a series in a shard before its recent times, in the first encoding.
 const SERIES_HEAD_BYTES: usize = 16 + 7 * 8 + 1;
 
+/// Lists of recent times made by one request, by what each was made from: a series whose
+/// recent times are those of another's and that gets a point at the same time gets the same
+/// new list, made once. Series of one exporter share their point times, so most series of a
+/// request share a few lists, which keeps them few in memory and quick to update.
+#[derive(Default)]
+pub(crate) struct RecentLists {
+    /// (the times before, the time added, the times after), the latest last.
+    made: Vec<(Arc<[i64]>, i64, Arc<[i64]>)>,
+}
+
+/// Lists a [`RecentLists`] keeps, beyond which it forgets the earliest made.
+const RECENT_LISTS_KEPT: usize = 8;
+
 impl SeriesRow {
     /// Counts a point claimed at `time` (not among `recent`, later than `forgotten_ns`) and
     /// keeps its time among the [`RECENT_POINTS`] latest; an earlier time that drops out moves
     /// `forgotten_ns` up to it.
-    pub fn remember(&mut self, time: i64) {
-        let at = self.recent.partition_point(|&t| t < time);
-        self.recent.insert(at, time);
-        if self.recent.len() > RECENT_POINTS {
-            let dropped = self.recent.remove(0);
-            self.forgotten_ns = self.forgotten_ns.max(dropped);
+    pub fn remember(&mut self, time: i64, lists: &mut RecentLists) {
+        if self.recent.len() >= RECENT_POINTS {
+            // The earliest of the times and the new one drops out.
+            self.forgotten_ns = self.forgotten_ns.max(self.recent[0].min(time));
         }
+        let made = lists
+            .made
+            .iter()
+            .rev()
+            .find(|(before, t, _)| *t == time && (Arc::ptr_eq(before, &self.recent) || **before == *self.recent))
+            .map(|(_, _, after)| after.clone());
+        self.recent = match made {
+            Some(after) => after,
+            None => {
+                let at = self.recent.partition_point(|&t| t < time);
+                let mut times = Vec::with_capacity(self.recent.len() + 1);
+                times.extend_from_slice(&self.recent[..at]);
+                times.push(time);
+                times.extend_from_slice(&self.recent[at..]);
+                let after: Arc<[i64]> = Arc::from(&times[times.len().saturating_sub(RECENT_POINTS)..]);
+                if lists.made.len() == RECENT_LISTS_KEPT {
+                    lists.made.remove(0);
+                }
+                lists.made.push((self.recent.clone(), time, after.clone()));
+                after
+            }
+        };
         self.points += 1;
     }
 }
@@ -95,7 +131,7 @@ pub(crate) fn encode_shard(shard: i64, series: &[SeriesRow]) -> Vec<u8> {
                 .iter()
                 .rev()
                 .take(SHARED_LISTS)
-                .position(|w| w.recent == s.recent)
+                .position(|w| Arc::ptr_eq(&w.recent, &s.recent) || w.recent == s.recent)
                 .map(|back| (back + 1, written[written.len() - 1 - back]))
         };
         let same_forgotten = referred.is_some_and(|(_, w)| s.forgotten_ns != 0 && w.forgotten_ns == s.forgotten_ns);
@@ -198,7 +234,7 @@ fn decode_third(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
             return Err(corrupt("a reference to no series"));
         }
         let (recent, referred_forgotten) = if r == 0 {
-            let recent = take_times(&mut bytes, count)?;
+            let recent: Arc<[i64]> = take_times(&mut bytes, count)?.into();
             if count > 0 {
                 written.push(out.len());
             }
@@ -267,24 +303,22 @@ fn decode_compact(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
             *n = take_number(&mut bytes)?;
         }
         let [points, time_ns, since_start, requests, compute_ms, egress_bytes] = numbers;
-        let mut row = SeriesRow {
+        let mut times = vec![0; recent];
+        let mut before = time_ns;
+        for t in times.iter_mut().rev() {
+            *t = before.wrapping_sub(take_number(&mut bytes)?);
+            before = *t;
+        }
+        let forgotten_ns = if forgotten { before.wrapping_sub(take_number(&mut bytes)?) } else { 0 };
+        out.push(SeriesRow {
             series,
             points,
             start_ns: time_ns.wrapping_sub(since_start),
             time_ns,
             counters: Counters { requests, compute_ms, egress_bytes },
-            forgotten_ns: 0,
-            recent: vec![0; recent],
-        };
-        let mut before = time_ns;
-        for t in row.recent.iter_mut().rev() {
-            *t = before.wrapping_sub(take_number(&mut bytes)?);
-            before = *t;
-        }
-        if forgotten {
-            row.forgotten_ns = before.wrapping_sub(take_number(&mut bytes)?);
-        }
-        out.push(row);
+            forgotten_ns,
+            recent: times.into(),
+        });
     }
     Ok(out)
 }
@@ -455,12 +489,12 @@ mod tests {
     fn a_shard_reads_back_as_written_and_its_series_remember_their_latest_times() {
         let mut a = SeriesRow { series: [1; 16], ..SeriesRow::default() };
         for t in 1..=70 {
-            a.remember(t * 10);
+            a.remember(t * 10, &mut RecentLists::default());
         }
         assert_eq!((a.points, a.recent.len(), a.forgotten_ns, a.recent[0]), (70, RECENT_POINTS, 60, 70));
         // Later than the forgotten times, earlier than every remembered one: counted, and
         // forgotten at once.
-        a.remember(65);
+        a.remember(65, &mut RecentLists::default());
         assert_eq!((a.points, a.forgotten_ns, a.recent[0]), (71, 65, 70));
 
         let b = SeriesRow {
@@ -470,7 +504,7 @@ mod tests {
             time_ns: 9,
             counters: Counters { requests: 1, compute_ms: 2, egress_bytes: 3 },
             forgotten_ns: 0,
-            recent: vec![9],
+            recent: vec![9].into(),
         };
         let shard = vec![a.clone(), b.clone()];
         let encoded = encode_shard(1, &shard);
@@ -490,7 +524,7 @@ mod tests {
                 first.extend_from_slice(&v.to_be_bytes());
             }
             first.push(s.recent.len() as u8);
-            for t in &s.recent {
+            for t in s.recent.iter() {
                 first.extend_from_slice(&t.to_be_bytes());
             }
         }
@@ -505,6 +539,32 @@ mod tests {
     }
 
     #[test]
+    fn series_getting_points_at_the_same_times_share_their_recent_times() {
+        // Three series of two histories (two share one), with points in and out of order,
+        // remembered with one request's lists: each ends as remembered alone, and series of
+        // one history share one list.
+        let mut rng = 11u64;
+        let mut shared = [SeriesRow::default(), SeriesRow::default(), SeriesRow::default()];
+        let mut alone = shared.clone();
+        for round in 0..200i64 {
+            let mut lists = RecentLists::default();
+            let late = (next(&mut rng) % 3) as i64 * 7;
+            for (i, (s, a)) in shared.iter_mut().zip(alone.iter_mut()).enumerate() {
+                let time = round * 100 - late + if i == 2 { 1 } else { 0 };
+                if s.recent.binary_search(&time).is_ok() || time <= s.forgotten_ns {
+                    continue;
+                }
+                s.remember(time, &mut lists);
+                a.remember(time, &mut RecentLists::default());
+            }
+            assert_eq!(shared, alone, "round {round}");
+            assert!(Arc::ptr_eq(&shared[0].recent, &shared[1].recent), "round {round}");
+            assert!(alone[0].recent.is_empty() || !Arc::ptr_eq(&alone[0].recent, &alone[1].recent));
+        }
+        assert_eq!((shared[0].recent.len(), shared[2].points), (RECENT_POINTS, 200));
+    }
+
+    #[test]
     fn any_numbers_read_back_exactly_and_round_times_take_few_bytes() {
         let minute_ns = 60_000_000_000;
         let time_ns = 1_800_000_000 * 1_000_000_000;
@@ -515,7 +575,7 @@ mod tests {
             time_ns,
             counters: Counters { requests: counters[0], compute_ms: counters[1], egress_bytes: counters[2] },
             forgotten_ns,
-            recent,
+            recent: recent.into(),
         };
         let recent: Vec<i64> = (0..RECENT_POINTS as i64).map(|i| time_ns - (RECENT_POINTS as i64 - 1 - i) * minute_ns).collect();
         let regular = series(1, time_ns - minute_ns, time_ns, [10, 50, 20_000], recent[0] - minute_ns, recent);
@@ -572,7 +632,7 @@ mod tests {
                     counters: Counters { requests: 10 + i64::from(i), compute_ms: 1_234, egress_bytes: 20_480 },
                     // Series that counted as long have forgotten the same time.
                     forgotten_ns: recent[0] - minute_ns - i64::from(i % 3 == 0),
-                    recent,
+                    recent: recent.into(),
                 }
             })
             .collect();
@@ -587,7 +647,7 @@ mod tests {
         let own: Vec<SeriesRow> = (0..40u8)
             .map(|i| SeriesRow {
                 series: [3, i, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
-                recent: times(0, &mut rng),
+                recent: times(0, &mut rng).into(),
                 ..series[0].clone()
             })
             .collect();
@@ -629,7 +689,7 @@ mod tests {
                         time_ns: recent.last().copied().unwrap_or_else(|| next(&mut rng) as i64),
                         counters: Counters { requests: pick(&mut rng), compute_ms: pick(&mut rng), egress_bytes: pick(&mut rng) },
                         forgotten_ns: pick(&mut rng),
-                        recent,
+                        recent: recent.into(),
                     }
                 })
                 .collect();
