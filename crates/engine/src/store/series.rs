@@ -44,8 +44,15 @@ const SERIES_HEAD_BYTES: usize = 16 + 7 * 8 + 1;
 /// request share a few lists, which keeps them few in memory and quick to update.
 #[derive(Default)]
 pub(crate) struct RecentLists {
-    /// (the times before, the time added, the times after), the latest last.
-    made: Vec<(Arc<[i64]>, i64, Arc<[i64]>)>,
+    /// The lists made, the latest last.
+    made: Vec<MadeList>,
+}
+
+/// A list of recent times made from another by adding a time.
+struct MadeList {
+    before: Arc<[i64]>,
+    time: i64,
+    after: Arc<[i64]>,
 }
 
 /// Lists a [`RecentLists`] keeps, beyond which it forgets the earliest made.
@@ -64,8 +71,8 @@ impl SeriesRow {
             .made
             .iter()
             .rev()
-            .find(|(before, t, _)| *t == time && (Arc::ptr_eq(before, &self.recent) || **before == *self.recent))
-            .map(|(_, _, after)| after.clone());
+            .find(|m| m.time == time && (Arc::ptr_eq(&m.before, &self.recent) || *m.before == *self.recent))
+            .map(|m| m.after.clone());
         self.recent = match made {
             Some(after) => after,
             None => {
@@ -78,7 +85,7 @@ impl SeriesRow {
                 if lists.made.len() == RECENT_LISTS_KEPT {
                     lists.made.remove(0);
                 }
-                lists.made.push((self.recent.clone(), time, after.clone()));
+                lists.made.push(MadeList { before: self.recent.clone(), time, after: after.clone() });
                 after
             }
         };
