@@ -25,7 +25,11 @@ use prost::Message;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use crate::points::{Refusal, SeriesPoint, Temporality};
+use chrono::{DateTime, Utc};
+
+use crate::engine::{Engine, NodeId};
+use crate::error::Result;
+use crate::points::{PointsIngested, Refusal, SeriesPoint, Temporality};
 
 /// The request duration histogram: its count is requests.
 pub const REQUEST_DURATION: &str = "http.server.request.duration";
@@ -62,6 +66,34 @@ pub enum OtlpEncoding {
     Protobuf,
     /// The OTLP JSON mapping of the protobuf messages (`application/json`).
     Json,
+}
+
+impl Engine {
+    /// Counts the usage in a decoded OTLP metrics request (see the module documentation): its points
+    /// that count, and the others refused, all in `refused` by index. The request is freed
+    /// while the database counts its points rather than after: a large one is tens of
+    /// thousands of small allocations.
+    pub async fn ingest_otlp(
+        &self,
+        node: &NodeId,
+        request: ExportMetricsServiceRequest,
+        mapping: &OtlpMapping,
+        now: DateTime<Utc>,
+    ) -> Result<PointsIngested> {
+        let (points, refused, _) = points(&request, mapping);
+        let free = async move {
+            // After counting has started (and waits on the database).
+            tokio::task::yield_now().await;
+            drop(request);
+        };
+        let (ingested, ()) = tokio::join!(self.ingest_points(node, &points, now), free);
+        let mut ingested = ingested?;
+        if !refused.is_empty() {
+            ingested.refused.extend(refused);
+            ingested.refused.sort_by_key(|r| r.index);
+        }
+        Ok(ingested)
+    }
 }
 
 /// Decodes an OTLP/HTTP metrics request body; the error says what is wrong with it.

@@ -29,14 +29,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountIngestStatus, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, NodeId};
 use crate::error::{EngineError, Result};
 use crate::ingest::Claims;
-use crate::otlp::OtlpMapping;
 use crate::period::from_unix;
 use crate::store::{Counters, RECENT_POINTS, RecentLists, SeriesRow, ShardClaim, ShardRow, decode_shard, encode_shard, shard_of};
 
@@ -168,32 +166,6 @@ impl Engine {
         total.refused.sort_by_key(|r| r.index);
         total.accounts = accounts.into_values().collect();
         Ok(total)
-    }
-
-    /// Counts the usage in a decoded OTLP metrics request (see [`crate::otlp`]): its points
-    /// that count, and the others refused, all in `refused` by index. The request is freed
-    /// while the database counts its points rather than after: a large one is tens of
-    /// thousands of small allocations.
-    pub async fn ingest_otlp(
-        &self,
-        node: &NodeId,
-        request: ExportMetricsServiceRequest,
-        mapping: &OtlpMapping,
-        now: DateTime<Utc>,
-    ) -> Result<PointsIngested> {
-        let (points, refused, _) = crate::otlp::points(&request, mapping);
-        let free = async move {
-            // After counting has started (and waits on the database).
-            tokio::task::yield_now().await;
-            drop(request);
-        };
-        let (ingested, ()) = tokio::join!(self.ingest_points(node, &points, now), free);
-        let mut ingested = ingested?;
-        if !refused.is_empty() {
-            ingested.refused.extend(refused);
-            ingested.refused.sort_by_key(|r| r.index);
-        }
-        Ok(ingested)
     }
 
     async fn ingest_point_batch(&self, node: &NodeId, points: &[SeriesPoint], now: DateTime<Utc>) -> Result<PointsIngested> {
