@@ -48,7 +48,15 @@ pub struct MonthlyChart {
     pub series: Vec<MonthSeries>,
     /// A horizontal reference line and its label, such as 100% for retention.
     pub reference: Option<(String, Decimal)>,
+    /// The last month is still open, its figures to date: its bars are drawn faint with an
+    /// outline, its line markers hollow, and its figures read "to date", so that a month half
+    /// gone is not read as a month that fell.
+    #[serde(default)]
+    pub open_last: bool,
 }
+
+/// How strongly an open month's bars are filled, against 1 for a closed month's.
+const OPEN_MONTH_OPACITY: f64 = 0.35;
 
 /// The message of a monthly chart with no value at all.
 pub const NO_MONTHLY_VALUES_MESSAGE: &str = "No figures for these months yet";
@@ -84,6 +92,11 @@ impl MonthlyChart {
             table.row(&refs)?;
         }
         table.finish()
+    }
+
+    /// Whether month `m` is the open one (see `open_last`).
+    fn is_open(&self, m: usize) -> bool {
+        self.open_last && m + 1 == self.months.len()
     }
 
     fn value(&self, series: usize, month: usize) -> Option<Decimal> {
@@ -168,6 +181,7 @@ type MonthContext<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<TickAxi
 fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), ChartError> {
     for m in 0..chart.months.len() {
         let x = m as f64;
+        let open = chart.is_open(m);
         let mut bottom = 0.0;
         let mut total = Decimal::ZERO;
         for s in 0..chart.series.len() {
@@ -178,11 +192,20 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
                 continue;
             }
             let color = theme.series_color(s).plotters();
-            ctx.draw_series(std::iter::once(Rectangle::new([(x + 0.2, bottom), (x + 0.8, bottom + height)], color.filled())))
-                .map_err(draw_failed)?;
+            let corners = [(x + 0.2, bottom), (x + 0.8, bottom + height)];
+            if open {
+                let faint = theme.series_color(s).over(theme.background, OPEN_MONTH_OPACITY).plotters();
+                ctx.draw_series([Rectangle::new(corners, faint.filled()), Rectangle::new(corners, color.stroke_width(1))])
+                    .map_err(draw_failed)?;
+            } else {
+                ctx.draw_series(std::iter::once(Rectangle::new(corners, color.filled()))).map_err(draw_failed)?;
+            }
             bottom += height;
         }
-        let label = edgecost_pricing::format::money(total);
+        let mut label = edgecost_pricing::format::money(total);
+        if open {
+            label.push_str(" to date");
+        }
         ctx.draw_series(std::iter::once(Text::new(
             label,
             (x + 0.5, bottom),
@@ -210,10 +233,20 @@ fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChar
             segment.push(*p);
         }
         ctx.draw_series(std::iter::once(PathElement::new(segment, color.stroke_width(2)))).map_err(draw_failed)?;
-        ctx.draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled()))).map_err(draw_failed)?;
+        let open_x = chart.open_last.then(|| chart.months.len() as f64 - 0.5);
+        ctx.draw_series(points.iter().map(|p| {
+            let style = if Some(p.0) == open_x { theme.background.plotters().filled() } else { color.filled() };
+            Circle::new(*p, 4, style)
+        }))
+        .map_err(draw_failed)?;
+        // The open month's marker is hollow: its figure is to date.
+        if let Some(p) = points.iter().find(|p| Some(p.0) == open_x) {
+            ctx.draw_series(std::iter::once(Circle::new(*p, 4, color.stroke_width(2)))).map_err(draw_failed)?;
+        }
         for (m, value) in (0..chart.months.len()).filter_map(|m| chart.value(s, m).map(|v| (m, v))) {
+            let to_date = if chart.is_open(m) { " to date" } else { "" };
             ctx.draw_series(std::iter::once(Text::new(
-                format!("{}%", value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()),
+                format!("{}%{to_date}", value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()),
                 (m as f64 + 0.5, plot(value)),
                 text(theme.text, NOTE_PX).pos(Pos::new(HPos::Center, if s % 2 == 0 { VPos::Bottom } else { VPos::Top })),
             )))
@@ -242,6 +275,7 @@ mod tests {
                 MonthSeries { label: "scale".into(), values: vec![d("158.00"), None] },
             ],
             reference: None,
+            open_last: false,
         };
         let svg = bars.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("$253.00") && svg.contains("$114.50"), "each month's total above its bar");
@@ -254,11 +288,58 @@ mod tests {
             unit: MonthlyUnit::Percent,
             series: vec![MonthSeries { label: "NRR".into(), values: vec![None, d("104.25"), d("98.5")] }],
             reference: Some((String::from("100%"), Decimal::ONE_HUNDRED)),
+            open_last: false,
         };
         let svg = lines.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("104.3%") && svg.contains("98.5%"), "{svg}");
 
         let empty = MonthlyChart { series: vec![MonthSeries { label: "NRR".into(), values: vec![None, None, None] }], ..lines };
         assert!(empty.to_svg(&Theme::light(), Size::DASHBOARD).unwrap().contains(NO_MONTHLY_VALUES_MESSAGE));
+    }
+
+    #[test]
+    fn an_open_month_is_drawn_as_figures_to_date() {
+        let theme = Theme::light();
+        let mut bars = MonthlyChart {
+            title: String::from("MRR by tier"),
+            months: vec!["Nov 2026".into(), "Dec 2026".into()],
+            unit: MonthlyUnit::Money,
+            series: vec![MonthSeries { label: "production".into(), values: vec![d("114.50"), d("40.00")] }],
+            reference: None,
+            open_last: false,
+        };
+        let color = theme.series_color(0);
+        let faint = color.over(theme.background, OPEN_MONTH_OPACITY).hex();
+        let closed = bars.to_svg(&theme, Size::DASHBOARD).unwrap();
+        assert!(closed.contains("$40.00") && !closed.contains("to date") && !closed.to_lowercase().contains(&faint.to_lowercase()));
+        bars.open_last = true;
+        let open = bars.to_svg(&theme, Size::DASHBOARD).unwrap();
+        // The closed month as before; the open one faint, outlined, its total to date.
+        assert!(open.contains("$114.50") && open.contains("$40.00 to date"), "{open}");
+        assert!(open.to_lowercase().contains(&faint.to_lowercase()), "a faint fill for the open month");
+        // The CSV keeps the numbers as they are.
+        assert_eq!(bars.to_csv().unwrap(), "month,production\r\nNov 2026,114.50\r\nDec 2026,40.00\r\n");
+
+        let mut lines = MonthlyChart {
+            title: String::from("Retention"),
+            months: vec!["Nov".into(), "Dec".into()],
+            unit: MonthlyUnit::Percent,
+            series: vec![MonthSeries { label: "NRR".into(), values: vec![d("104.25"), d("61.5")] }],
+            reference: None,
+            open_last: false,
+        };
+        let closed = lines.to_svg(&theme, Size::DASHBOARD).unwrap();
+        lines.open_last = true;
+        let open = lines.to_svg(&theme, Size::DASHBOARD).unwrap();
+        assert!(open.contains("61.5% to date") && !closed.contains("to date"), "{open}");
+        let circles = |svg: &str| svg.lines().filter(|l| l.contains("<circle")).map(str::to_owned).collect::<Vec<_>>();
+        let (closed, open) = (circles(&closed), circles(&open));
+        let series_fill = format!("fill=\"{}\"", color.hex());
+        assert!(closed.len() == 2 && closed.iter().all(|c| c.contains(&series_fill)), "{closed:?}");
+        // The open month's marker: a ring in the series' colour over the background.
+        assert_eq!(open.len(), 3, "{open:?}");
+        assert!(open[0].contains(&series_fill), "the closed month as before: {open:?}");
+        assert!(open[1].contains(&format!("fill=\"{}\"", theme.background.hex())), "{open:?}");
+        assert!(open[2].contains("fill=\"none\"") && open[2].contains(&format!("stroke=\"{}\"", color.hex())), "{open:?}");
     }
 }

@@ -333,6 +333,8 @@ impl OperatorView {
 pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorChartId) -> MonthlyChart {
     let shown = shown_months(report);
     let months: Vec<String> = shown.iter().map(|m| m.start.format("%b %Y").to_string()).collect();
+    // The current month is drawn as figures to date.
+    let open_last = shown.last().is_some_and(|m| !m.closed);
     let series = |label: &str, value: &dyn Fn(&MonthMetrics) -> Option<Decimal>| MonthSeries {
         label: label.to_owned(),
         values: shown.iter().map(value).collect(),
@@ -343,6 +345,7 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
         unit: MonthlyUnit::Percent,
         series,
         reference,
+        open_last,
     };
     match id {
         OperatorChartId::Revenue => {
@@ -361,7 +364,14 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
                     values: shown.iter().map(|m| m.revenue_by_tier.iter().find(|t| t.tier == *tier).map(|t| t.revenue)).collect(),
                 })
                 .collect();
-            MonthlyChart { title: "MRR by tier".to_owned(), months: months.clone(), unit: MonthlyUnit::Money, series, reference: None }
+            MonthlyChart {
+                title: "MRR by tier".to_owned(),
+                months: months.clone(),
+                unit: MonthlyUnit::Money,
+                series,
+                reference: None,
+                open_last,
+            }
         }
         OperatorChartId::Retention => percent_chart(
             "Net and gross revenue retention",

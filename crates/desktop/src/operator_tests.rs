@@ -147,6 +147,13 @@ fn the_charts_carry_a_value_per_month_in_the_books_tier_order() {
         let svg = crate::chart::monthly_svg(&operator_chart(&r, PriceBook::published(), id), false).unwrap();
         assert!(svg.contains("Nov 2026"), "{id:?}");
     }
+    // December is open: every chart draws it as figures to date, the revenue bars saying so.
+    assert!(OperatorChartId::ALL.iter().all(|&id| operator_chart(&r, PriceBook::published(), id).open_last));
+    let svg = crate::chart::monthly_svg(&revenue, false).unwrap();
+    assert!(svg.contains("to date"), "{svg}");
+    let mut closed = r.clone();
+    closed.months.last_mut().unwrap().closed = true;
+    assert!(!operator_chart(&closed, PriceBook::published(), OperatorChartId::Revenue).open_last);
 }
 
 #[test]
