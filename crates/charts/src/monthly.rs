@@ -233,7 +233,7 @@ fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChar
             segment.push(*p);
         }
         ctx.draw_series(std::iter::once(PathElement::new(segment, color.stroke_width(2)))).map_err(draw_failed)?;
-        let open_x = chart.open_last.then(|| chart.months.len() as f64 - 0.5);
+        let open_x = chart.open_last.then_some(chart.months.len() as f64 - 0.5);
         ctx.draw_series(points.iter().map(|p| {
             let style = if Some(p.0) == open_x { theme.background.plotters().filled() } else { color.filled() };
             Circle::new(*p, 4, style)
