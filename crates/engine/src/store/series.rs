@@ -225,17 +225,9 @@ fn decode_third(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     // Indexes in `out` of the series whose recent times were written out, latest last.
     let mut written: Vec<usize> = Vec::new();
     while !bytes.is_empty() {
-        if bytes.len() < 17 {
-            return Err(corrupt("a series cut short"));
-        }
-        let mut series = [shard as u8; 16];
-        series[1..].copy_from_slice(&bytes[..15]);
-        let (count, forgotten) = (usize::from(bytes[15] & 0x7f), bytes[15] & 0x80 != 0);
-        let reference = bytes[16];
-        bytes = &bytes[17..];
-        if count > RECENT_POINTS {
-            return Err(corrupt("too many recent times"));
-        }
+        let (series, count, forgotten) = take_series_head(shard, &mut bytes)?;
+        let (&reference, rest) = bytes.split_first().ok_or_else(|| corrupt("a series cut short"))?;
+        bytes = rest;
         let r = usize::from(reference & 0x0f);
         if reference & !(0x0f | SAME_FORGOTTEN) != 0 || (r == 0 && reference != 0) || r > written.len() {
             return Err(corrupt("a reference to no series"));
@@ -253,11 +245,7 @@ fn decode_third(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
         if recent.len() != count {
             return Err(corrupt("a reference to times of another number"));
         }
-        let mut numbers = [0i64; 6];
-        for n in &mut numbers {
-            *n = take_number(&mut bytes)?;
-        }
-        let [points, since_recent, since_start, requests, compute_ms, egress_bytes] = numbers;
+        let [points, since_recent, since_start, requests, compute_ms, egress_bytes] = take_numbers(&mut bytes)?;
         let time_ns = recent.last().copied().unwrap_or(0).wrapping_add(since_recent);
         let forgotten_ns = match (forgotten, reference & SAME_FORGOTTEN != 0) {
             (false, false) => 0,
@@ -281,6 +269,32 @@ fn decode_third(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     Ok(out)
 }
 
+/// Reads what a series begins with in the second and third encodings: the last 15 bytes of
+/// its identity (the first is the shard number), and a byte with its number of recent times
+/// (low 7 bits) and whether a time has been forgotten (high bit).
+fn take_series_head(shard: i64, bytes: &mut &[u8]) -> Result<(SeriesKey, usize, bool)> {
+    if bytes.len() < 16 {
+        return Err(corrupt("a series cut short"));
+    }
+    let mut series = [shard as u8; 16];
+    series[1..].copy_from_slice(&bytes[..15]);
+    let (count, forgotten) = (usize::from(bytes[15] & 0x7f), bytes[15] & 0x80 != 0);
+    if count > RECENT_POINTS {
+        return Err(corrupt("too many recent times"));
+    }
+    *bytes = &bytes[16..];
+    Ok((series, count, forgotten))
+}
+
+/// Reads `N` numbers written by [`put_number`].
+fn take_numbers<const N: usize>(bytes: &mut &[u8]) -> Result<[i64; N]> {
+    let mut numbers = [0i64; N];
+    for n in &mut numbers {
+        *n = take_number(bytes)?;
+    }
+    Ok(numbers)
+}
+
 fn corrupt(reason: &str) -> crate::EngineError {
     crate::EngineError::CorruptRow { reason: format!("a shard of usage_series: {reason}") }
 }
@@ -295,21 +309,8 @@ fn corrupt(reason: &str) -> crate::EngineError {
 fn decode_compact(shard: i64, mut bytes: &[u8]) -> Result<Vec<SeriesRow>> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
-        if bytes.len() < 16 {
-            return Err(corrupt("a series cut short"));
-        }
-        let mut series = [shard as u8; 16];
-        series[1..].copy_from_slice(&bytes[..15]);
-        let (recent, forgotten) = (usize::from(bytes[15] & 0x7f), bytes[15] & 0x80 != 0);
-        if recent > RECENT_POINTS {
-            return Err(corrupt("too many recent times"));
-        }
-        bytes = &bytes[16..];
-        let mut numbers = [0i64; 6];
-        for n in &mut numbers {
-            *n = take_number(&mut bytes)?;
-        }
-        let [points, time_ns, since_start, requests, compute_ms, egress_bytes] = numbers;
+        let (series, recent, forgotten) = take_series_head(shard, &mut bytes)?;
+        let [points, time_ns, since_start, requests, compute_ms, egress_bytes] = take_numbers(&mut bytes)?;
         let mut times = vec![0; recent];
         let mut before = time_ns;
         for t in times.iter_mut().rev() {
