@@ -219,6 +219,10 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
 /// A line per series through the months that have a value, a marker on each, and the
 /// value's label beside the last one.
 fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), ChartError> {
+    let open_x = chart.open_last.then_some(chart.months.len() as f64 - 0.5);
+    // The open month's markers are hollow rings, drawn over every series' markers so that
+    // series meeting at one value all keep theirs.
+    let mut rings = Vec::new();
     for s in 0..chart.series.len() {
         let color = theme.series_color(s).plotters();
         let points: Vec<(f64, f64)> =
@@ -233,16 +237,12 @@ fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChar
             segment.push(*p);
         }
         ctx.draw_series(std::iter::once(PathElement::new(segment, color.stroke_width(2)))).map_err(draw_failed)?;
-        let open_x = chart.open_last.then_some(chart.months.len() as f64 - 0.5);
         ctx.draw_series(points.iter().map(|p| {
             let style = if Some(p.0) == open_x { theme.background.plotters().filled() } else { color.filled() };
             Circle::new(*p, 4, style)
         }))
         .map_err(draw_failed)?;
-        // The open month's marker is hollow: its figure is to date.
-        if let Some(p) = points.iter().find(|p| Some(p.0) == open_x) {
-            ctx.draw_series(std::iter::once(Circle::new(*p, 4, color.stroke_width(2)))).map_err(draw_failed)?;
-        }
+        rings.extend(points.iter().filter(|p| Some(p.0) == open_x).map(|p| Circle::new(*p, 4, color.stroke_width(2))));
         for (m, value) in (0..chart.months.len()).filter_map(|m| chart.value(s, m).map(|v| (m, v))) {
             let to_date = if chart.is_open(m) { " to date" } else { "" };
             ctx.draw_series(std::iter::once(Text::new(
@@ -253,6 +253,7 @@ fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChar
             .map_err(draw_failed)?;
         }
     }
+    ctx.draw_series(rings).map_err(draw_failed)?;
     Ok(())
 }
 
@@ -341,5 +342,12 @@ mod tests {
         assert!(open[0].contains(&series_fill), "the closed month as before: {open:?}");
         assert!(open[1].contains(&format!("fill=\"{}\"", theme.background.hex())), "{open:?}");
         assert!(open[2].contains("fill=\"none\"") && open[2].contains(&format!("stroke=\"{}\"", color.hex())), "{open:?}");
+
+        // Two series meeting at the open month: both rings show, over both markers.
+        lines.series.push(MonthSeries { label: "GRR".into(), values: vec![d("99"), d("61.5")] });
+        let both = circles(&lines.to_svg(&theme, Size::DASHBOARD).unwrap());
+        let last_two: Vec<&String> = both.iter().rev().take(2).collect();
+        assert!(last_two.iter().all(|c| c.contains("fill=\"none\"")), "{both:?}");
+        assert!(last_two.iter().any(|c| c.contains(&format!("stroke=\"{}\"", color.hex()))), "{both:?}");
     }
 }
