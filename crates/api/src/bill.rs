@@ -6,6 +6,7 @@
 //! destructure every domain type whole: a field added in pricing must be mapped (or dropped)
 //! here on purpose.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use edgecost_pricing as pricing;
@@ -89,7 +90,7 @@ pub struct BaseFeeLine {
     /// What the line is called wherever a bill is shown: "Base fee" for a whole period on one
     /// tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
     #[serde(default = "whole_period_label")]
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// The tier whose base fee this is.
     pub tier: String,
     /// Days of the period this tier's share covers; 0 when one tier covers the whole period.
@@ -104,8 +105,8 @@ pub struct BaseFeeLine {
 }
 
 /// The label of a base fee for the whole period, also for bills sent before lines had one.
-fn whole_period_label() -> String {
-    "Base fee".to_owned()
+fn whole_period_label() -> Cow<'static, str> {
+    Cow::Borrowed("Base fee")
 }
 
 impl From<pricing::BaseFeeLine> for BaseFeeLine {
@@ -121,7 +122,7 @@ pub struct BillLine {
     /// The meter this line charges for.
     pub meter: Meter,
     /// Unit of `quantity`, `included` and `overage`.
-    pub unit: String,
+    pub unit: Cow<'static, str>,
     /// Usage rated this period, in `unit`.
     #[ts(type = "string")]
     pub quantity: Decimal,

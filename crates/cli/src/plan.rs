@@ -136,7 +136,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         ("Amount", Align::Right),
     ]);
     for base in &e.bill.base_fee_lines {
-        meters.row([base.label.clone(), String::new(), String::new(), String::new(), money(base.amount)]);
+        meters.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &e.bill.lines {
         meters.row(crate::price::meter_row(line));

@@ -163,7 +163,7 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         ("Amount", Align::Right),
     ]);
     for base in &bill.base_fee_lines {
-        t.row([base.label.clone(), String::new(), String::new(), String::new(), money(base.amount)]);
+        t.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &bill.lines {
         t.row(meter_row(line));

@@ -113,7 +113,7 @@ impl BillView {
         let mut lines: Vec<BillLineView> = bill
             .base_fee_lines
             .iter()
-            .map(|l| BillLineView { label: l.label.clone(), amount: money(l.amount), explanation: l.explanation.clone() })
+            .map(|l| BillLineView { label: l.label.to_string(), amount: money(l.amount), explanation: l.explanation.clone() })
             .collect();
         if lines.is_empty() {
             lines.push(BillLineView {
@@ -302,7 +302,7 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
             MeterView {
                 meter: line.meter.id().to_owned(),
                 label: line.meter.label().to_owned(),
-                unit: line.unit.clone(),
+                unit: line.unit.to_string(),
                 used: edgecost_pricing::format::meter_quantity(line.meter.into(), line.quantity),
                 included: line.included.map(quantity),
                 percent,

@@ -166,7 +166,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
     let bill = &invoice.bill;
     let mut lines = Vec::new();
     for l in &bill.base_fee_lines {
-        let description = l.label.clone();
+        let description = l.label.to_string();
         // One tier for the whole period comes as a single line without day counts.
         let (quantity, unit) = if l.period_days == 0 {
             ("1".to_owned(), "period".to_owned())
@@ -204,7 +204,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             kind: "overage".to_owned(),
             description: format!("{} overage", l.meter.label()),
             quantity: quantity(l.overage),
-            unit: l.unit.clone(),
+            unit: l.unit.to_string(),
             rate,
             amount: money(l.amount),
             explanation: l.explanation.clone(),

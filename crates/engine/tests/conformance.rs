@@ -360,7 +360,7 @@ async fn an_upgrade_prorates_and_a_downgrade_waits_for_next_period(db: Db) {
         .unwrap();
     assert_eq!(bill.bill, expected.into());
     // Each tier's share names the tier and its days, the day of the change counting for scale.
-    let labels: Vec<&str> = bill.bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    let labels: Vec<&str> = bill.bill.base_fee_lines.iter().map(|l| l.label.as_ref()).collect();
     assert_eq!(labels, ["Base fee, Production (Nov 1–Nov 10)", "Base fee, Scale (Nov 11–Nov 30)"]);
     // $19 x 10/30 = 6.33 and $79 x 20/30 = 52.67; the scale quota covers the usage.
     assert_eq!(bill.bill.base_fee, d("59.00"));

@@ -27,6 +27,7 @@ mod meter;
 mod quantity;
 mod rate;
 pub mod shares;
+mod utilization;
 
 pub use book::{
     CreditPack, FORMAT_VERSION, InfrastructureCost, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight, Tier, UnitCost,

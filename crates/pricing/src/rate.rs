@@ -13,6 +13,7 @@
 //! One file past 500 lines on purpose: the bill's types and the rating that builds them are
 //! the contract above, kept together so that it reads in one place.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
@@ -21,9 +22,10 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_dp, round_to_cents};
+use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_to_cents};
 use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
+use crate::utilization::{check_utilization, utilization_of};
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
 pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
@@ -58,7 +60,7 @@ pub struct BaseFeeLine {
     /// What the line is called wherever a bill is shown: "Base fee" for a whole period on one
     /// tier, "Base fee, Production (Dec 1–Dec 9)" for one tier's share of a period.
     #[serde(default = "whole_period_label")]
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// The tier whose base fee this is.
     pub tier: String,
     /// Days of the period this share covers; 0 for a whole period on one tier.
@@ -72,8 +74,8 @@ pub struct BaseFeeLine {
 }
 
 /// The label of a base fee for the whole period, also for bills stored before lines had one.
-fn whole_period_label() -> String {
-    "Base fee".to_owned()
+fn whole_period_label() -> Cow<'static, str> {
+    Cow::Borrowed("Base fee")
 }
 
 /// "Base fee, Production (Dec 1–Dec 9)": the tier's name and the days its share covers, from
@@ -95,7 +97,7 @@ pub struct BillLine {
     /// The meter this line charges for.
     pub meter: Meter,
     /// Unit of `quantity`, `included` and `overage`.
-    pub unit: String,
+    pub unit: Cow<'static, str>,
     /// Usage rated, in `unit`.
     pub quantity: Decimal,
     /// `None` when the tier sets no quota for this meter.
@@ -343,7 +345,7 @@ impl PriceBook {
                 let label = share_label(t.display_name(), first_day, share.days, share.period_days, period_month);
                 first_day = first_day.saturating_add(share.days);
                 Ok(BaseFeeLine {
-                    label,
+                    label: Cow::Owned(label),
                     tier: t.name.clone(),
                     days: share.days,
                     period_days: share.period_days,
@@ -516,7 +518,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
     }
     Ok(BillLine {
         meter,
-        unit: unit.to_owned(),
+        unit: Cow::Borrowed(unit),
         quantity: used.normalize(),
         included: included.map(|i| i.normalize()),
         overage: overage.normalize(),
@@ -555,22 +557,8 @@ fn power_of_ten(mut n: u64) -> Option<u32> {
     (n == 1).then_some(k)
 }
 
-/// Refuses what [`utilization_of`] refuses, without working the figures out when they
-/// cannot fail: with at least one unit included the ratio is no larger than the usage, which
-/// [`check_usage`] bounds far inside a decimal.
-fn check_utilization(used: Decimal, included: Option<Decimal>) -> Result<(), RateError> {
-    match included {
-        Some(inc) if inc >= Decimal::ONE => {
-            used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
-            inc.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
-            Ok(())
-        }
-        _ => utilization_of(used, included).map(|_| ()),
-    }
-}
-
 /// `value > 0`, without the general comparison's rescaling.
-fn is_positive(value: Decimal) -> bool {
+pub(crate) fn is_positive(value: Decimal) -> bool {
     !value.is_zero() && value.is_sign_positive()
 }
 
@@ -578,20 +566,4 @@ fn push_words(text: &mut String, words: &[&str]) {
     for w in words {
         text.push_str(w);
     }
-}
-
-fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result<Option<Utilization>, RateError> {
-    let Some(included) = included.filter(|i| *i > Decimal::ZERO) else { return Ok(None) };
-    let exact = used.checked_div(included).ok_or(RateError::Overflow)?;
-    let ratio = round_dp(exact, 4, rust_decimal::RoundingStrategy::ToZero).normalize();
-    // Compare exactly (used x 100 >= included x threshold), not through the rounded ratio.
-    let used_percent = used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
-    // Most meters cross no threshold: an empty list allocates nothing.
-    let mut thresholds_crossed = Vec::new();
-    for t in THRESHOLDS_PERCENT {
-        if used_percent >= included.checked_mul(Decimal::from(t)).ok_or(RateError::Overflow)? {
-            thresholds_crossed.push(t);
-        }
-    }
-    Ok(Some(Utilization { used: used.normalize(), included: included.normalize(), ratio, thresholds_crossed }))
 }

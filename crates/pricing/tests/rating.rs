@@ -114,15 +114,15 @@ fn base_fee_prorates_by_day_across_a_tier_change() {
     assert_eq!(amounts, ["6.33", "52.67"]);
     assert_eq!(bill.base_fee, d("59.00"));
     // Each share is named by its tier and the days it covers.
-    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_ref()).collect();
     assert_eq!(labels, ["Base fee, Production (Nov 1–Nov 10)", "Base fee, Scale (Nov 11–Nov 30)"]);
     let without_month = RateOptions { period_month: None, ..options };
     let bill = PriceBook::published().rate("scale", &usage(0, "0", 0), &without_month).unwrap();
-    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_str()).collect();
+    let labels: Vec<&str> = bill.base_fee_lines.iter().map(|l| l.label.as_ref()).collect();
     assert_eq!(labels, ["Base fee, Production (10 of 30 days)", "Base fee, Scale (20 of 30 days)"]);
     // A whole period on one tier is one line, "Base fee".
     let whole = PriceBook::published().rate("scale", &usage(0, "0", 0), &RateOptions::default()).unwrap();
-    assert_eq!(whole.base_fee_lines.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["Base fee"]);
+    assert_eq!(whole.base_fee_lines.iter().map(|l| l.label.as_ref()).collect::<Vec<_>>(), ["Base fee"]);
 }
 
 #[test]
