@@ -11,7 +11,8 @@
 //!
 //! Goals (issue: engine speed): usage reads p99 <= 50 ms and the bill p99 <= 10 ms under this
 //! load, and memory flat. `EDGECOST_SOAK_SECONDS` (default 300), `EDGECOST_SOAK_ACCOUNTS`
-//! (default 1,000), `EDGECOST_SOAK_BATCHES_PER_SECOND` (default 10) and
+//! (default 1,000), `EDGECOST_SOAK_BATCHES_PER_SECOND` (default 10), `EDGECOST_SOAK_READERS`
+//! (default 4) and
 //! `EDGECOST_BENCH_BACKENDS=sqlite` or `=postgres` change the run.
 //! Run with `make soak` (or `cargo bench -p edgecost --bench soak`).
 
@@ -30,7 +31,8 @@ use edgecost_engine::testing::PgServer;
 use edgecost_pricing::PriceBook;
 
 const RECORDS_PER_BATCH: usize = 1_000;
-const READERS: usize = 4;
+/// Readers by default; `EDGECOST_SOAK_READERS` changes it (0 measures ingest alone).
+const READERS: u64 = 4;
 const HISTORY_DAYS: i64 = 90;
 const ROUTES: [&str; 6] = ["/api/orders", "/api/search", "/api/users", "/api/cart", "/api/checkout", "/static/assets"];
 const REGIONS: [&str; 3] = ["na", "eu", "apac"];
@@ -117,11 +119,12 @@ async fn soak(backend: &str, url: &str, home: &std::path::Path) {
     let seconds = env_number("EDGECOST_SOAK_SECONDS", 300);
     let accounts = env_number("EDGECOST_SOAK_ACCOUNTS", 1_000) as usize;
     let per_second = env_number("EDGECOST_SOAK_BATCHES_PER_SECOND", 10);
+    let reader_count = env_number("EDGECOST_SOAK_READERS", READERS) as usize;
     let seeding = Instant::now();
     let (node_id, node_token, tokens) = seed(url, accounts).await;
     println!(
         "{backend:<10} soak: {accounts} accounts with {HISTORY_DAYS} days of hourly history (seeded in {:.1} s); \
-         ingest {} records/s in batches of {RECORDS_PER_BATCH}, {READERS} readers, {seconds} s",
+         ingest {} records/s in batches of {RECORDS_PER_BATCH}, {reader_count} readers, {seconds} s",
         seeding.elapsed().as_secs_f64(),
         per_second * RECORDS_PER_BATCH as u64
     );
@@ -156,14 +159,14 @@ async fn soak(backend: &str, url: &str, home: &std::path::Path) {
             }
         })
     };
-    let readers: Vec<_> = (0..READERS)
+    let readers: Vec<_> = (0..reader_count)
         .map(|r| {
             let (shared, tokens, base) = (shared.clone(), tokens.clone(), base.clone());
             tokio::spawn(async move {
                 let mut i = r;
                 while Instant::now() < deadline {
                     let client = Client::new(&base, &tokens[(i * 7919) % tokens.len()].1).unwrap();
-                    i += READERS;
+                    i += reader_count;
                     let started = Instant::now();
                     let bill = client.bill().await;
                     record(&shared, "bill", started.elapsed());

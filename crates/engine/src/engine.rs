@@ -65,9 +65,12 @@ pub(crate) const ROLLUP_BATCHES_MAX: i64 = 32;
 /// how soon it retries a failed pass.
 const ROLLUP_INTERVAL: std::time::Duration = std::time::Duration::from_millis(150);
 /// The least time between the starts of two roll-up passes. An ingest after a quiet spell
-/// is rolled up at once; under load a pass takes the batches of the last 100 ms together,
-/// and batches of the same hours add up to one rollup row per key.
-const ROLLUP_SPACING: std::time::Duration = std::time::Duration::from_millis(100);
+/// is rolled up at once; under load a pass takes the batches of the last half second
+/// together, and batches of the same hours add up to one rollup row per key. Each pass
+/// rewrites every rollup row its batches touch (on SQLite, a page per account and hour
+/// when batches cover many accounts), so taking five batches at a time writes about a
+/// fifth of what taking each alone does; reads add the few batches still queued.
+const ROLLUP_SPACING: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The engine's background roll-up task, woken after each ingest; stopped when the last
 /// clone of the engine goes. Stopping it mid-transaction rolls that transaction back: its

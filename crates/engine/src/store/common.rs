@@ -98,19 +98,27 @@ macro_rules! impl_store {
                 let mut tiers = std::collections::BTreeMap::new();
                 for chunk in account_ids.chunks($crate::store::common::IN_LIST_MAX) {
                     // The latest change at or before `at`, per account, in one round trip.
-                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT c.account_id, c.effective_at, c.tier, c.refused_requests, c.refused_compute_ms, \
-                         c.refused_egress_bytes, c.refused_by FROM tier_changes c WHERE c.effective_at = \
-                         (SELECT MAX(l.effective_at) FROM tier_changes l WHERE l.account_id = c.account_id AND l.effective_at <= ",
-                    );
-                    q.push_bind(at).push(") AND c.account_id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    let rows: Vec<$crate::store::StoredAccountTierChange> = q.build_query_as().fetch_all(&self.pool).await?;
-                    tiers.extend(rows.into_iter().map(|r| (r.account_id, r.change.into())));
+                    let rows: Vec<(String, i64, String, i64, i64, i64, Option<String>)> = <$store>::fetch_many(
+                        &self.pool,
+                        "account_id, effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, refused_by",
+                        |q| {
+                            q.push(
+                                "FROM tier_changes c WHERE c.effective_at = \
+                                 (SELECT MAX(l.effective_at) FROM tier_changes l WHERE l.account_id = c.account_id AND l.effective_at <= ",
+                            );
+                            q.push_bind(at).push(") AND c.account_id IN (");
+                            let mut list = q.separated(", ");
+                            for id in chunk {
+                                list.push_bind(*id);
+                            }
+                            q.push(")");
+                        },
+                    )
+                    .await?;
+                    tiers.extend(rows.into_iter().map(|(account_id, effective_at, tier, requests, compute_ms, egress_bytes, refused_by)| {
+                        let refused = $crate::store::Counters { requests, compute_ms, egress_bytes };
+                        (account_id, $crate::store::TierChangeRow { effective_at, tier, refused, refused_by })
+                    }));
                 }
                 Ok(tiers)
             }

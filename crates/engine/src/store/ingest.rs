@@ -118,23 +118,23 @@ macro_rules! impl_ingest_store {
                     b.accounts.iter().map(|a| (a.clone(), Vec::new())).collect();
                 let mut sums: std::collections::BTreeMap<(String, i64), $crate::store::Counters> = std::collections::BTreeMap::new();
                 for chunk in b.accounts.chunks($crate::store::common::IN_LIST_MAX) {
-                    let mut q = sqlx::QueryBuilder::<<$row as sqlx::Row>::Database>::new(
-                        "SELECT account_id, period_start, region, requests, compute_ms, egress_bytes FROM period_usage \
-                         WHERE period_start IN (",
-                    );
-                    let mut list = q.separated(", ");
-                    for p in &periods {
-                        list.push_bind(*p);
-                    }
-                    q.push(") AND account_id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(id.as_str());
-                    }
-                    q.push(")");
-                    let rows: Vec<$crate::store::PeriodUsageRow> = q.build_query_as().fetch_all(&mut *tx).await?;
-                    for $crate::store::PeriodUsageRow { account_id: account, period_start, usage } in rows {
-                        let c = usage.counters;
+                    let rows: Vec<(String, i64, String, i64, i64, i64)> =
+                        <$store>::fetch_many(&mut *tx, "account_id, period_start, region, requests, compute_ms, egress_bytes", |q| {
+                            q.push("FROM period_usage WHERE period_start IN (");
+                            let mut list = q.separated(", ");
+                            for p in &periods {
+                                list.push_bind(*p);
+                            }
+                            q.push(") AND account_id IN (");
+                            let mut list = q.separated(", ");
+                            for id in chunk {
+                                list.push_bind(id.as_str());
+                            }
+                            q.push(")");
+                        })
+                        .await?;
+                    for (account, period_start, region, requests, compute_ms, egress_bytes) in rows {
+                        let c = $crate::store::Counters { requests, compute_ms, egress_bytes };
                         if touched.contains(&(account.as_str(), period_start)) {
                             // Past i64 is past every bound.
                             let sum = sums.entry((account.clone(), period_start)).or_default();
@@ -143,7 +143,7 @@ macro_rules! impl_ingest_store {
                             }
                         }
                         if period_start == b.current_period_start {
-                            totals.entry(account).or_default().push(usage);
+                            totals.entry(account).or_default().push($crate::store::RegionCounters { region, counters: c });
                         }
                     }
                 }

@@ -115,14 +115,6 @@ impl From<StoredTierChange> for TierChangeRow {
     }
 }
 
-/// A [`StoredTierChange`] with its account, as the tiers of several accounts are read.
-#[derive(sqlx::FromRow)]
-pub(crate) struct StoredAccountTierChange {
-    pub account_id: String,
-    #[sqlx(flatten)]
-    pub change: StoredTierChange,
-}
-
 /// One accepted telemetry record, as stored in the usage log. Its strings are shared with
 /// the batch's other records and rollup keys.
 #[derive(Clone, Debug)]
@@ -179,15 +171,6 @@ pub(crate) struct RegionCounters {
     pub region: String,
     #[sqlx(flatten)]
     pub counters: Counters,
-}
-
-/// A [`RegionCounters`] of `period_usage` with its account and period, as an ingest reads them.
-#[derive(sqlx::FromRow)]
-pub(crate) struct PeriodUsageRow {
-    pub account_id: String,
-    pub period_start: i64,
-    #[sqlx(flatten)]
-    pub usage: RegionCounters,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

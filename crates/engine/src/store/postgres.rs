@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::common::impl_store;
 use super::controls::impl_controls_store;
@@ -36,6 +36,22 @@ impl PgStore {
     /// the second writer wait for the first and then see its row.
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>> {
         Ok(self.pool.begin().await?)
+    }
+
+    /// Rows of `columns` from `SELECT {columns} ` and what `rest` writes after it, as `T`s (a
+    /// tuple of the columns). The SQLite backend packs them; PostgreSQL hands rows over fast.
+    pub(crate) async fn fetch_many<'q, 'c, T, E>(
+        executor: E,
+        columns: &str,
+        rest: impl FnOnce(&mut QueryBuilder<'q, Postgres>),
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        E: sqlx::Executor<'c, Database = Postgres>,
+    {
+        let mut q = QueryBuilder::new(format!("SELECT {columns} "));
+        rest(&mut q);
+        Ok(q.build_query_as().fetch_all(executor).await?)
     }
 
     /// A read-only transaction whose reads all see one snapshot.

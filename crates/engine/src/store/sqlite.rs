@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::common::impl_store;
 use super::controls::impl_controls_store;
@@ -96,6 +96,26 @@ impl SqliteStore {
                 counters: super::Counters { requests, compute_ms, egress_bytes },
             })
             .collect())
+    }
+
+    /// Rows of `columns` from `SELECT {columns} ` and what `rest` writes after it (`FROM ..
+    /// WHERE ..`), packed by SQLite into one JSON array and read back as `T`s (a tuple of the
+    /// columns). Handed over one by one, the thousand accounts of a batch took several times
+    /// what SQLite took to find them (period totals: 15 ms against 3 ms packed).
+    pub(crate) async fn fetch_many<'q, 'c, T, E>(
+        executor: E,
+        columns: &str,
+        rest: impl FnOnce(&mut QueryBuilder<'q, Sqlite>),
+    ) -> Result<Vec<T>>
+    where
+        T: serde::de::DeserializeOwned,
+        E: sqlx::Executor<'c, Database = Sqlite>,
+    {
+        let mut q = QueryBuilder::new(format!("SELECT json_group_array(json_array({columns})) FROM (SELECT {columns} "));
+        rest(&mut q);
+        q.push(")");
+        let packed: String = q.build_query_scalar().fetch_one(executor).await?;
+        serde_json::from_str(&packed).map_err(|e| crate::EngineError::CorruptRow { reason: format!("rows packed by SQLite: {e}") })
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction
