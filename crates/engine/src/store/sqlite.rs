@@ -16,8 +16,11 @@ use crate::error::Result;
 /// Pages of the write connection's cache (`cache_size`, in KiB when negative): room for the
 /// hot end of the usage log, its index and the rollups a batch updates.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// WAL pages between automatic checkpoints (4 KiB pages: about 40 MiB).
+/// WAL pages past which the writer checkpoints after a commit (4 KiB pages: about 40 MiB).
 const WAL_CHECKPOINT_PAGES: u32 = 10_000;
+/// How often the WAL is checkpointed into the database file beside the writer (see
+/// [`checkpoints`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 pub(crate) struct SqliteStore {
     /// Reads, and single-statement writes.
@@ -27,6 +30,8 @@ pub(crate) struct SqliteStore {
     /// cache that another connection's commit made stale, so it reads the rows it updates
     /// from memory rather than from the file.
     writer: SqlitePool,
+    /// The task that checkpoints the WAL; stopped with the pools.
+    checkpoints: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SqliteStore {
@@ -45,20 +50,25 @@ impl SqliteStore {
         if in_memory {
             let pool = one_lasting().connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            return Ok(SqliteStore { writer: pool.clone(), pool });
+            return Ok(SqliteStore { writer: pool.clone(), pool, checkpoints: None });
         }
+        // Readers (and their single-statement writes) never checkpoint. The writer does once
+        // the WAL passes WAL_CHECKPOINT_PAGES rather than SQLite's 1,000, and by then the
+        // `checkpoints` task has copied nearly all of it: the commit that crosses the mark
+        // copies what is left and lets the next transaction start the WAL over (a checkpoint
+        // beside a busy writer rarely catches up with it, and the WAL grew past 2 GB in a
+        // soak without this). Pages rewritten between checkpoints are copied once. Commits
+        // stay durable: each still syncs the WAL.
+        let options = options.pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        // The writer checkpoints the WAL into the database file every WAL_CHECKPOINT_PAGES
-        // pages rather than SQLite's 1,000: pages every batch rewrites (rollups, index leaves,
-        // the log's last page) are copied once per checkpoint, and the file is synced less
-        // often. Commits stay durable: each still syncs the WAL.
         let writer = one_lasting()
             .connect_with(
                 options.pragma("cache_size", format!("-{WRITER_CACHE_KIB}")).pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string()),
             )
             .await?;
-        Ok(SqliteStore { pool, writer })
+        let checkpoints = Some(tokio::spawn(checkpoints(pool.clone())));
+        Ok(SqliteStore { pool, writer, checkpoints })
     }
 
     /// A read transaction on a reader connection: in WAL mode its reads all see the snapshot
@@ -217,6 +227,41 @@ impl SqliteStore {
     }
 }
 
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some(task) = &self.checkpoints {
+            task.abort();
+        }
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`], on a reader connection. A passive
+/// checkpoint takes no write lock: it copies the frames no reader still needs into the
+/// database file while the writer goes on appending, so the writer's own checkpoint finds
+/// little left to copy. A failed checkpoint (the disk full, say) leaves the frames in the
+/// WAL, where they stay readable and durable, for the next one.
+async fn checkpoints(pool: SqlitePool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            // Said once when it starts failing, and once when it works again.
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "checkpointing the SQLite WAL failed; retrying every {CHECKPOINT_EVERY:?}");
+                failing = true;
+            }
+            Err(_) => {}
+            Ok(_) if failing => {
+                tracing::info!("checkpointing the SQLite WAL works again");
+                failing = false;
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Adds `rows` to a rollup table in statements of the sizes in [`CHUNK_ROWS`]: `statement`
@@ -337,6 +382,9 @@ impl SqliteStore {
     }
 
     async fn close_pools(&self) {
+        if let Some(task) = &self.checkpoints {
+            task.abort();
+        }
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -354,3 +402,39 @@ super::lifecycle::impl_lifecycle_store!(SqliteStore, writer);
 super::operator::impl_operator_store!(SqliteStore);
 impl_controls_store!(SqliteStore, sqlx::sqlite::SqliteRow);
 super::webhooks::impl_webhook_store!(SqliteStore, sqlx::sqlite::SqliteRow, "");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit reaches the database file itself within a few checkpoints, long before the WAL
+    /// holds the writer's WAL_CHECKPOINT_PAGES: a copy of the file alone (as a file-level backup
+    /// taken without the WAL would be) holds it.
+    #[tokio::test]
+    async fn commits_reach_the_database_file_without_waiting_for_a_full_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let mut tx = store.begin_write().await.unwrap();
+        sqlx::query("INSERT INTO engine_keys (name, secret) VALUES ('checkpointed', 'yes')").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let copy = dir.path().join("copy.db");
+        let in_file_alone = || async {
+            std::fs::copy(&path, &copy).unwrap();
+            let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+            let pool = SqlitePool::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+            let found: Option<String> = sqlx::query_scalar("SELECT secret FROM engine_keys WHERE name = 'checkpointed'")
+                .fetch_optional(&pool)
+                .await
+                .unwrap_or(None);
+            pool.close().await;
+            found.is_some()
+        };
+        let deadline = tokio::time::Instant::now() + 20 * CHECKPOINT_EVERY;
+        while !in_file_alone().await {
+            assert!(tokio::time::Instant::now() < deadline, "the commit is still only in the WAL after {:?}", 20 * CHECKPOINT_EVERY);
+            tokio::time::sleep(CHECKPOINT_EVERY / 2).await;
+        }
+        store.close_pools().await;
+    }
+}
