@@ -37,7 +37,8 @@ pub use decimal::{money as deserialize_money, parse_decimal, quantity as deseria
 pub use error::{PriceBookError, RateError};
 pub use meter::{BYTES_PER_GB, Meter, Usage};
 pub use quantity::{QUANTITY_EXAMPLES, QuantityError, parse_quantity};
-pub use rate::{BaseFeeLine, BaseFeeShare, Bill, BillLine, BillTotals, RateOptions, THRESHOLDS_PERCENT, Utilization};
+pub use rate::{BaseFeeLine, BaseFeeShare, Bill, BillLine, BillTotals, RateOptions};
+pub use utilization::{THRESHOLDS_PERCENT, Utilization};
 
 /// Re-exported so callers name the same decimal type.
 pub use rust_decimal::Decimal;

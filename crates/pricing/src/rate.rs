@@ -25,10 +25,7 @@ use crate::error::RateError;
 use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_to_cents};
 use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
-use crate::utilization::{check_utilization, utilization_of};
-
-/// Utilization thresholds, in percent of an included quantity, that raise a notice.
-pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
+use crate::utilization::{Utilization, check_utilization, is_positive, utilization_of};
 
 /// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,19 +109,6 @@ pub struct BillLine {
     pub capped: bool,
     /// How the amount was reached, in a sentence for people.
     pub explanation: String,
-}
-
-/// One meter's use of its included quantity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Utilization {
-    /// Usage, in the meter's billing unit.
-    pub used: Decimal,
-    /// The tier's included quantity, in the same unit.
-    pub included: Decimal,
-    /// used / included, four places, rounded toward zero so a ratio never overstates.
-    pub ratio: Decimal,
-    /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
-    pub thresholds_crossed: Vec<u32>,
 }
 
 /// An itemized bill for one period.
@@ -555,11 +539,6 @@ fn power_of_ten(mut n: u64) -> Option<u32> {
         k += 1;
     }
     (n == 1).then_some(k)
-}
-
-/// `value > 0`, without the general comparison's rescaling.
-pub(crate) fn is_positive(value: Decimal) -> bool {
-    !value.is_zero() && value.is_sign_positive()
 }
 
 fn push_words(text: &mut String, words: &[&str]) {

@@ -8,10 +8,31 @@
 //! values.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::error::RateError;
 use crate::format::round_dp;
-use crate::rate::{THRESHOLDS_PERCENT, Utilization, is_positive};
+
+/// Utilization thresholds, in percent of an included quantity, that raise a notice.
+pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
+
+/// One meter's use of its included quantity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utilization {
+    /// Usage, in the meter's billing unit.
+    pub used: Decimal,
+    /// The tier's included quantity, in the same unit.
+    pub included: Decimal,
+    /// used / included, four places, rounded toward zero so a ratio never overstates.
+    pub ratio: Decimal,
+    /// Thresholds from [`THRESHOLDS_PERCENT`] that usage has reached.
+    pub thresholds_crossed: Vec<u32>,
+}
+
+/// `value > 0`, without the general comparison's rescaling.
+pub(crate) fn is_positive(value: Decimal) -> bool {
+    !value.is_zero() && value.is_sign_positive()
+}
 
 /// How `used` stands against `included`; `None` when there is no quota (none, or zero).
 pub(crate) fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result<Option<Utilization>, RateError> {
