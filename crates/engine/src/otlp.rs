@@ -18,14 +18,13 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags, metric};
 use prost::Message;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
-
-use chrono::{DateTime, Utc};
 
 use crate::engine::{Engine, NodeId};
 use crate::error::Result;

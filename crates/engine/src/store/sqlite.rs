@@ -229,9 +229,7 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        if let Some(task) = &self.checkpoints {
-            task.abort();
-        }
+        self.stop_checkpoints();
     }
 }
 
@@ -381,10 +379,15 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn close_pools(&self) {
+    /// Stops the `checkpoints` task: when the pools close, and when the store goes.
+    fn stop_checkpoints(&self) {
         if let Some(task) = &self.checkpoints {
             task.abort();
         }
+    }
+
+    async fn close_pools(&self) {
+        self.stop_checkpoints();
         self.writer.close().await;
         self.pool.close().await;
     }
