@@ -9,6 +9,7 @@ use edgecost_api::{CreatedAccount, CreatedNode};
 use edgecost_pricing::{PriceBook, Tier};
 
 use crate::error::{EngineError, Result};
+use crate::known_tokens::TokenKind;
 use crate::period::from_unix;
 use crate::record_ids::{self, RecordIds};
 use crate::store::{NewAccount, NewNode, PurchaseClaim, Store};
@@ -57,6 +58,8 @@ pub struct Engine {
     pub(crate) forecasts_checked: Arc<std::sync::Mutex<HashMap<String, i64>>>,
     /// Shards of OpenTelemetry series this engine last read or wrote (see `points`).
     pub(crate) shard_cache: Arc<std::sync::Mutex<crate::shard_cache::ShardCache>>,
+    /// Tokens already looked up, and what each opens.
+    pub(crate) known_tokens: Arc<crate::known_tokens::KnownTokens>,
 }
 
 /// Queued batches one roll-up transaction takes at most.
@@ -166,6 +169,7 @@ impl Engine {
             record_ids: RecordIds::new(&key),
             forecasts_checked: Arc::default(),
             shard_cache: Default::default(),
+            known_tokens: Default::default(),
         })
     }
 
@@ -234,8 +238,7 @@ impl Engine {
         if !token::looks_like_token(token, ACCOUNT_TOKEN_PREFIX) {
             return Err(EngineError::Unauthenticated);
         }
-        let id = self.store.account_id_by_token(&token::sha256_hex(token.as_bytes())).await?;
-        id.map(AccountId).ok_or(EngineError::Unauthenticated)
+        self.token_id(TokenKind::Account, token).await.map(AccountId)
     }
 
     /// The node an edge-node token belongs to.
@@ -243,8 +246,23 @@ impl Engine {
         if !token::looks_like_token(token, NODE_TOKEN_PREFIX) {
             return Err(EngineError::Unauthenticated);
         }
-        let id = self.store.node_id_by_token(&token::sha256_hex(token.as_bytes())).await?;
-        id.map(NodeId).ok_or(EngineError::Unauthenticated)
+        self.token_id(TokenKind::Node, token).await.map(NodeId)
+    }
+
+    /// The id a token of `kind` opens: remembered once found (see [`crate::known_tokens`]),
+    /// which spares every request after an account's or node's first a round trip.
+    async fn token_id(&self, kind: TokenKind, token: &str) -> Result<String> {
+        let hash = token::sha256_hex(token.as_bytes());
+        if let Some(id) = self.known_tokens.get(kind, &hash) {
+            return Ok(id);
+        }
+        let id = match kind {
+            TokenKind::Account => self.store.account_id_by_token(&hash).await?,
+            TokenKind::Node => self.store.node_id_by_token(&hash).await?,
+        };
+        let id = id.ok_or(EngineError::Unauthenticated)?;
+        self.known_tokens.put(kind, hash, id.clone());
+        Ok(id)
     }
 
     pub(crate) fn rateable_tier(&self, name: &str) -> Result<&Tier> {

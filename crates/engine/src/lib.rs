@@ -87,6 +87,7 @@ mod store;
 
 // Rules over rows.
 mod alerts;
+mod known_tokens;
 mod ledger;
 mod rating;
 mod shard_cache;

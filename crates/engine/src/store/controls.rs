@@ -41,7 +41,7 @@ pub(crate) struct AlertRow {
 
 /// What an account's spend cap did in one period, as stored (see the `spend_cap_periods`
 /// table and [`crate::spend_cap`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct SpendCapRow {
     pub cap_cents: Option<i64>,
     pub capped_at: Option<i64>,

@@ -94,7 +94,7 @@ pub(crate) struct TierChangeRow {
 
 /// The `tier_changes` columns of a [`TierChangeRow`] as stored, with the refused counters
 /// in columns of their own.
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct StoredTierChange {
     effective_at: i64,
     tier: String,
@@ -173,6 +173,21 @@ pub(crate) struct RegionCounters {
     pub counters: Counters,
 }
 
+/// The columns of a [`RegionCounters`], in the order of its fields.
+pub(crate) const REGION_COUNTER_COLUMNS: &str = "region, requests, compute_ms, egress_bytes";
+
+impl From<(String, i64, i64, i64)> for RegionCounters {
+    fn from((region, requests, compute_ms, egress_bytes): (String, i64, i64, i64)) -> RegionCounters {
+        RegionCounters { region, counters: Counters { requests, compute_ms, egress_bytes } }
+    }
+}
+
+/// Rows a backend packed into one JSON array of arrays (see `packed_rows` of each store), each
+/// array read as a `T` whose fields are the packed columns in order.
+pub(crate) fn unpack_rows<T: serde::de::DeserializeOwned>(packed: &str) -> Result<Vec<T>> {
+    serde_json::from_str(packed).map_err(|e| crate::EngineError::CorruptRow { reason: format!("packed rows: {e}") })
+}
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub(crate) struct NoticeRow {
     pub id: String,
@@ -229,7 +244,7 @@ pub(crate) enum IngestStored {
     Replayed(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct LedgerRow {
     pub id: String,
     pub sequence: i64,

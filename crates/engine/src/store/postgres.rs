@@ -54,6 +54,13 @@ impl PgStore {
         Ok(q.build_query_as().fetch_all(executor).await?)
     }
 
+    /// A subquery that packs the rows of `columns` `from` (`FROM .. WHERE ..`), ordered by
+    /// `order`, into one JSON array of arrays (`[]` for none), read back by
+    /// [`super::unpack_rows`].
+    pub(crate) fn packed_rows(columns: &str, from: &str, order: &str) -> String {
+        format!("(SELECT COALESCE(json_agg(json_build_array({columns}) ORDER BY {order}), '[]')::text {from})")
+    }
+
     /// A read-only transaction whose reads all see one snapshot.
     async fn begin_read(&self) -> Result<Transaction<'static, Postgres>> {
         Ok(self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?)

@@ -125,7 +125,14 @@ impl SqliteStore {
         rest(&mut q);
         q.push(")");
         let packed: String = q.build_query_scalar().fetch_one(executor).await?;
-        serde_json::from_str(&packed).map_err(|e| crate::EngineError::CorruptRow { reason: format!("rows packed by SQLite: {e}") })
+        super::unpack_rows(&packed)
+    }
+
+    /// A subquery that packs the rows of `columns` `from` (`FROM .. WHERE ..`), ordered by
+    /// `order`, into one JSON array of arrays (`[]` for none), read back by
+    /// [`super::unpack_rows`].
+    pub(crate) fn packed_rows(columns: &str, from: &str, order: &str) -> String {
+        format!("(SELECT json_group_array(json_array({columns}) ORDER BY {order}) {from})")
     }
 
     /// A write transaction that takes SQLite's write lock up front. A deferred transaction
