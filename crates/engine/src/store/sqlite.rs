@@ -21,6 +21,10 @@ const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 /// How often the WAL is checkpointed into the database file beside the writer (see
 /// [`checkpoints`]).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// The longest wait between two checkpoints while nothing is written: the wait doubles from
+/// [`CHECKPOINT_EVERY`] up to this after each checkpoint that found no new frames, so an idle
+/// engine (the app's, on a laptop) is not woken four times a second.
+const CHECKPOINT_IDLE_MAX: Duration = Duration::from_secs(4);
 
 pub(crate) struct SqliteStore {
     /// Reads, and single-statement writes.
@@ -240,29 +244,37 @@ impl Drop for SqliteStore {
     }
 }
 
-/// Checkpoints the WAL every [`CHECKPOINT_EVERY`], on a reader connection. A passive
-/// checkpoint takes no write lock: it copies the frames no reader still needs into the
-/// database file while the writer goes on appending, so the writer's own checkpoint finds
-/// little left to copy. A failed checkpoint (the disk full, say) leaves the frames in the
-/// WAL, where they stay readable and durable, for the next one.
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] while it grows, on a reader connection,
+/// and less often while it does not (up to [`CHECKPOINT_IDLE_MAX`]). A passive checkpoint
+/// takes no write lock: it copies the frames no reader still needs into the database file
+/// while the writer goes on appending, so the writer's own checkpoint finds little left to
+/// copy. A failed checkpoint (the disk full, say) leaves the frames in the WAL, where they
+/// stay readable and durable, for the next one.
 async fn checkpoints(pool: SqlitePool) {
-    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut wait = CHECKPOINT_EVERY;
     let mut failing = false;
+    // The WAL's length in frames at the last checkpoint: a new length means new writes.
+    let mut last_frames = None;
     loop {
-        every.tick().await;
-        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+        tokio::time::sleep(wait).await;
+        let checkpoint: std::result::Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await;
+        match checkpoint {
             // Said once when it starts failing, and once when it works again.
-            Err(e) if !failing => {
-                tracing::warn!(error = %e, "checkpointing the SQLite WAL failed; retrying every {CHECKPOINT_EVERY:?}");
-                failing = true;
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "checkpointing the SQLite WAL failed; retrying every {CHECKPOINT_EVERY:?}");
+                    failing = true;
+                }
+                wait = CHECKPOINT_EVERY;
             }
-            Err(_) => {}
-            Ok(_) if failing => {
-                tracing::info!("checkpointing the SQLite WAL works again");
-                failing = false;
+            Ok((_busy, frames, _copied)) => {
+                if failing {
+                    tracing::info!("checkpointing the SQLite WAL works again");
+                    failing = false;
+                }
+                wait = if last_frames == Some(frames) { (wait * 2).min(CHECKPOINT_IDLE_MAX) } else { CHECKPOINT_EVERY };
+                last_frames = Some(frames);
             }
-            Ok(_) => {}
         }
     }
 }
@@ -425,26 +437,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("engine.db");
         let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let mut tx = store.begin_write().await.unwrap();
-        sqlx::query("INSERT INTO engine_keys (name, secret) VALUES ('checkpointed', 'yes')").execute(&mut *tx).await.unwrap();
-        tx.commit().await.unwrap();
-        let copy = dir.path().join("copy.db");
-        let in_file_alone = || async {
-            std::fs::copy(&path, &copy).unwrap();
-            let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
-            let pool = SqlitePool::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
-            let found: Option<String> = sqlx::query_scalar("SELECT secret FROM engine_keys WHERE name = 'checkpointed'")
-                .fetch_optional(&pool)
-                .await
-                .unwrap_or(None);
-            pool.close().await;
-            found.is_some()
+        // Commits a key and waits for it to be in the database file alone (a copy without
+        // the WAL), for at most `within`.
+        let commit_and_wait = |name: &'static str, within: Duration| {
+            let (store, dir, path) = (&store, &dir, &path);
+            async move {
+                let mut tx = store.begin_write().await.unwrap();
+                sqlx::query("INSERT INTO engine_keys (name, secret) VALUES ($1, 'yes')").bind(name).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                let copy = dir.path().join("copy.db");
+                let in_file_alone = || async {
+                    std::fs::copy(path, &copy).unwrap();
+                    let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+                    let pool = SqlitePool::connect(&format!("sqlite://{}", copy.display())).await.unwrap();
+                    let found: Option<String> = sqlx::query_scalar("SELECT secret FROM engine_keys WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&pool)
+                        .await
+                        .unwrap_or(None);
+                    pool.close().await;
+                    found.is_some()
+                };
+                let deadline = tokio::time::Instant::now() + within;
+                while !in_file_alone().await {
+                    assert!(tokio::time::Instant::now() < deadline, "{name} is still only in the WAL after {within:?}");
+                    tokio::time::sleep(CHECKPOINT_EVERY / 2).await;
+                }
+            }
         };
-        let deadline = tokio::time::Instant::now() + 20 * CHECKPOINT_EVERY;
-        while !in_file_alone().await {
-            assert!(tokio::time::Instant::now() < deadline, "the commit is still only in the WAL after {:?}", 20 * CHECKPOINT_EVERY);
-            tokio::time::sleep(CHECKPOINT_EVERY / 2).await;
-        }
+        commit_and_wait("busy", 20 * CHECKPOINT_EVERY).await;
+        // After a quiet spell the checkpoints come less often, but still come.
+        tokio::time::sleep(2 * CHECKPOINT_IDLE_MAX).await;
+        commit_and_wait("after a quiet spell", 2 * CHECKPOINT_IDLE_MAX).await;
         store.close_pools().await;
     }
 }
