@@ -353,11 +353,11 @@ macro_rules! impl_store {
             }
         }
 
-        /// The columns of a [`$crate::store::LedgerRow`].
+        /// The columns of a `LedgerRow`, in the order of its fields.
         const LEDGER_COLUMNS: &str = "id, sequence, kind, amount_cents, balance_after_cents, pack_id, period_start, \
              overage_from_cents, overage_to_cents, usage_through, note, created_at, auto_after_sequence";
 
-        /// The columns of a [`$crate::store::StoredTierChange`].
+        /// The columns of a `StoredTierChange`, in the order of its fields.
         const TIER_CHANGE_COLUMNS: &str = "effective_at, tier, refused_requests, refused_compute_ms, refused_egress_bytes, refused_by";
 
         /// The account's credit ledger, in sequence order.
