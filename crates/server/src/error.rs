@@ -237,16 +237,30 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// How loudly an answered error is logged (once, here; the request's trace line logs
+    /// failures only at DEBUG). ERROR is for what someone must look at: a server fault. A
+    /// 503 is expected and the client is told to retry (a race another writer won, or the
+    /// database failing over): WARN. A refused request is the client's: DEBUG.
+    fn log_level(&self) -> tracing::Level {
+        match self {
+            AppError::Engine(EngineError::Unavailable(_) | EngineError::Contention) => tracing::Level::WARN,
+            _ if self.status().is_server_error() => tracing::Level::ERROR,
+            _ => tracing::Level::DEBUG,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let AppError::Engine(EngineError::Unavailable(cause)) = &self {
-            // Expected while the database fails over; the client is told to retry.
-            tracing::warn!(code = self.code(), error = %self, %cause, "request failed");
-        } else if status.is_server_error() {
-            tracing::error!(code = self.code(), error = %self, "request failed");
-        } else {
-            tracing::debug!(code = self.code(), error = %self, "request refused");
+        match (self.log_level(), &self) {
+            (tracing::Level::WARN, AppError::Engine(EngineError::Unavailable(cause))) => {
+                tracing::warn!(code = self.code(), error = %self, %cause, "request failed");
+            }
+            (tracing::Level::WARN, _) => tracing::warn!(code = self.code(), error = %self, "request failed"),
+            (tracing::Level::ERROR, _) => tracing::error!(code = self.code(), error = %self, "request failed"),
+            _ => tracing::debug!(code = self.code(), error = %self, "request refused"),
         }
         if matches!(self, AppError::BodyReadTimeout { .. }) {
             // The rest of the body may still come; the connection cannot be reused.
@@ -348,6 +362,25 @@ mod tests {
         let e = AppError::from(EngineError::CorruptRow { reason: "ledger row 7 of acct_x".to_owned() });
         assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!e.body().message.contains("acct_x"));
+    }
+
+    #[test]
+    fn only_server_faults_are_logged_as_errors() {
+        let io = || EngineError::from(sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)));
+        let cases = [
+            (AppError::Internal { detail: "disk full".to_owned() }, tracing::Level::ERROR),
+            (AppError::from(EngineError::CorruptRow { reason: "ledger row 7".to_owned() }), tracing::Level::ERROR),
+            (AppError::from(EngineError::Contention), tracing::Level::WARN),
+            (AppError::from(EngineError::from(sqlx::Error::PoolTimedOut)), tracing::Level::WARN),
+            (AppError::from(io()), tracing::Level::WARN),
+            (AppError::from(EngineError::Unauthenticated), tracing::Level::DEBUG),
+            (AppError::from(EngineError::BatchIdReused { batch_id: "b".into() }), tracing::Level::DEBUG),
+        ];
+        for (e, level) in cases {
+            assert_eq!(e.log_level(), level, "{e:?}");
+            // Every 503 is a warning, every other 5xx an error.
+            assert_eq!(e.status() == StatusCode::SERVICE_UNAVAILABLE, level == tracing::Level::WARN, "{e:?}");
+        }
     }
 
     #[test]

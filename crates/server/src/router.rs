@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 
 use crate::admin;
 use crate::controls;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::AppError;
@@ -66,11 +66,13 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refuse_oversized_head))
         .layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         // One span and one line per request at INFO. Headers are left out so tokens never
-        // reach the log.
+        // reach the log. A failed request's error is logged once, where it is answered, at the
+        // level its kind deserves (see `AppError`): the trace's own failure line is DEBUG.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO).include_headers(false))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
 }
 
