@@ -56,7 +56,7 @@ pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer
 pub use operator::{
     AccountMargin, CheapestTierChange, CreatedOperator, CreditPackActivity, DEFAULT_WHAT_IF_MONTHS, MAX_REPORT_MONTHS, Margin,
     MarginReport, MonthMetrics, OPERATOR_TOKEN_PREFIX, OperatorReport, OperatorReportQuery, Ratio, RevenueChange, TierMargin, TierRevenue,
-    WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
+    UnratedAccount, WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
 };
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, RouteCost, RouteCostQuery, RouteCostReport, SimulatedBill,

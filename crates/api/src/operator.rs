@@ -323,5 +323,16 @@ pub struct WhatIfReport {
     /// Gross margin under the new book; `None` as for `margin_before`.
     pub margin_after: Option<Margin>,
     /// Accounts whose tier the new book does not have (or cannot price): left out of every sum.
-    pub unrated: Vec<String>,
+    pub unrated: Vec<UnratedAccount>,
+}
+
+/// An account a what-if leaves out: the new book cannot price its tier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct UnratedAccount {
+    /// The account's id.
+    pub account_id: String,
+    /// The account's display name.
+    pub name: String,
+    /// The tier it was billed on, which the new book lacks (or prices by contract only).
+    pub tier: String,
 }

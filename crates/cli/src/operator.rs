@@ -206,7 +206,8 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         _ => out.push_str("\nNo gross margin: neither price book carries infrastructure cost.\n"),
     }
     if !r.unrated.is_empty() {
-        out.push_str(&format!("\nLeft out ({}): their tier is not priced in the new book: {}\n", r.unrated.len(), r.unrated.join(", ")));
+        let left_out: Vec<String> = r.unrated.iter().map(|u| format!("{} ({}, {})", u.name, u.account_id, u.tier)).collect();
+        out.push_str(&format!("\nLeft out ({}): their tier is not priced in the new book: {}\n", r.unrated.len(), left_out.join(", ")));
     }
     out
 }

@@ -79,6 +79,13 @@ fn the_report_and_the_what_if_read_the_fleet_and_change_nothing() {
     let (code, text, err) = run(home.path(), &["admin", "what-if", "--price-book", &proposed, "--months", "2", "--database", &url]);
     assert_eq!(code, Some(0), "{err}");
     assert!(text.contains("nothing was changed") && text.contains("Largest rises"), "{text}");
+    // A book without the scale tier leaves its accounts out, each named with its id and tier.
+    let renamed = home.path().join("renamed.yaml");
+    std::fs::write(&renamed, PriceBook::published_yaml().replace("name: scale", "name: growth")).unwrap();
+    let (code, text, err) = run(home.path(), &["admin", "what-if", "--price-book", &renamed.display().to_string(), "--database", &url]);
+    assert_eq!(code, Some(0), "{err}");
+    let left_out = text.lines().find(|l| l.starts_with("Left out")).unwrap_or_else(|| panic!("no account left out:\n{text}"));
+    assert!(left_out.contains(", scale)") && left_out.contains("(acct_"), "{left_out}");
 
     // Read-only: the report after the what-if is the report before it.
     let (_, again, _) = run(home.path(), &["admin", "report", "--json", "--database", &url]);

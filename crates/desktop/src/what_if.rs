@@ -69,6 +69,14 @@ pub struct CheapestChangeRow {
     pub after: String,
 }
 
+/// An account the what-if left out, with the tier (its label) the tried book cannot price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct UnratedRow {
+    pub account_id: String,
+    pub name: String,
+    pub tier: String,
+}
+
 /// The what-if as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct WhatIfView {
@@ -85,7 +93,7 @@ pub struct WhatIfView {
     pub margin_before: Option<String>,
     pub margin_after: Option<String>,
     /// Accounts left out: their tier is not priced in the tried book.
-    pub unrated: Vec<String>,
+    pub unrated: Vec<UnratedRow>,
 }
 
 fn signed_money(amount: Decimal) -> String {
@@ -151,7 +159,11 @@ impl WhatIfView {
                 .collect(),
             margin_before: report.margin_before.as_ref().map(margin_text),
             margin_after: report.margin_after.as_ref().map(margin_text),
-            unrated: report.unrated.clone(),
+            unrated: report
+                .unrated
+                .iter()
+                .map(|u| UnratedRow { account_id: u.account_id.clone(), name: u.name.clone(), tier: tier_label(&u.tier) })
+                .collect(),
         }
     }
 }
@@ -209,7 +221,7 @@ mod tests {
             }],
             margin_before: Some(Margin { revenue: d("100.00"), cost: d("40.00"), margin: d("60.00"), margin_percent: Some(d("60.00")) }),
             margin_after: None,
-            unrated: vec![],
+            unrated: vec![edgecost_api::UnratedAccount { account_id: "acct_3".into(), name: "Ada".into(), tier: "scale".into() }],
         };
         let view = WhatIfView::of(&report, PriceBook::published(), "next.yaml");
         assert_eq!(view.months, "Sep 2026 – Nov 2026");
@@ -219,6 +231,8 @@ mod tests {
         assert_eq!((view.falls[0].change.as_str(), view.falls[0].direction.as_str()), ("-$5.00", "down"));
         assert_eq!((view.cheapest_tier_changes[0].before.as_str(), view.cheapest_tier_changes[0].after.as_str()), ("Production", "—"));
         assert_eq!(view.margin_before.as_deref(), Some("$100.00 revenue − $40.00 cost = $60.00 (60.0%)"));
+        // A left-out account reads by its name and its tier's label.
+        assert_eq!(view.unrated, [UnratedRow { account_id: "acct_3".into(), name: "Ada".into(), tier: "Scale".into() }]);
     }
 
     #[test]

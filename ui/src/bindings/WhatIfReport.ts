@@ -2,6 +2,7 @@
 import type { CheapestTierChange } from "./CheapestTierChange";
 import type { Margin } from "./Margin";
 import type { RevenueChange } from "./RevenueChange";
+import type { UnratedAccount } from "./UnratedAccount";
 import type { WhatIfAccount } from "./WhatIfAccount";
 import type { WhatIfTier } from "./WhatIfTier";
 
@@ -54,4 +55,4 @@ margin_after: Margin | null,
 /**
  * Accounts whose tier the new book does not have (or cannot price): left out of every sum.
  */
-unrated: Array<string>, };
+unrated: Array<UnratedAccount>, };

@@ -464,7 +464,9 @@ fn what_if_leaves_out_accounts_whose_tier_the_proposed_book_lacks() {
     let yaml = PriceBook::published_yaml().replace("name: scale", "name: growth");
     let proposed = PriceBook::from_yaml_str(&yaml, "renamed.yaml").unwrap();
     let r = what_if::what_if(PriceBook::published(), &proposed, &fleet(), &months("2026-11", "2026-11"), now()).unwrap();
-    assert_eq!(r.unrated, ["a03", "a11"]);
+    // Each is named with the tier the proposed book lacks, so the operator knows whom and why.
+    let left_out: Vec<(&str, &str, &str)> = r.unrated.iter().map(|u| (u.account_id.as_str(), u.name.as_str(), u.tier.as_str())).collect();
+    assert_eq!(left_out, [("a03", "Account a03", "scale"), ("a11", "Account a11", "scale")]);
     // Nothing else changed: November without a03 and a11 is 310.50 - 79 - 90.50 = 141.00 either way.
     assert_eq!((r.total.before, r.total.after), (d("141.00"), d("141.00")));
     assert!(r.margin_before.is_none(), "neither book carries cost");

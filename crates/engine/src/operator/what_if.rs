@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{CheapestTierChange, RevenueChange, WhatIfAccount, WhatIfReport, WhatIfTier};
+use edgecost_api::{CheapestTierChange, RevenueChange, UnratedAccount, WhatIfAccount, WhatIfReport, WhatIfTier};
 use edgecost_pricing::{Decimal, InfrastructureCost, PriceBook, RateError};
 
 use super::fleet::{Fleet, account_month, judged_at, month_label, month_usage};
@@ -55,7 +55,7 @@ pub(crate) fn what_if(
             let after = match proposed.rate_totals(&billed.tier, &totals.usage(), &period.rate_options(Decimal::ZERO, shares)) {
                 Ok(bill) => bill.cost(),
                 Err(RateError::UnknownTier { .. } | RateError::Negotiated { .. }) => {
-                    unrated.push(account.id.clone());
+                    unrated.push(UnratedAccount { account_id: account.id.clone(), name: account.name.clone(), tier: billed.tier.clone() });
                     continue 'accounts;
                 }
                 Err(e) => return Err(EngineError::Rate(e)),
