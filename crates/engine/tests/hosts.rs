@@ -1,7 +1,8 @@
 //! A multi-host PostgreSQL URL (`postgres://h1,h2/db?target_session_attrs=read-write`) on two
 //! throwaway servers: the engine writes to the one that accepts writes, follows it when the
 //! roles swap without being reopened, skips a host that does not answer, and refuses a bad
-//! host list with a clear error. The whole failover under load, with pg_auto_failover, is
+//! host list with a clear error. On one server: connections the server cut are replaced before
+//! a request takes them. The whole failover under load, with pg_auto_failover, is
 //! `crates/cli/tests/failover.rs`.
 //!
 //! These tests start servers of their own rather than share the test binary's: they change
@@ -91,4 +92,32 @@ async fn a_bad_host_list_is_refused_with_what_is_wrong() {
     let message = err.to_string();
     assert!(message.contains("'port' is not a port") && !message.contains("secret"), "{message}");
     assert_eq!(err.code(), "invalid_database_url");
+}
+
+#[tokio::test]
+async fn connections_cut_while_idle_are_replaced_before_use() {
+    let server = PgServer::start_with(false);
+    let url = server.create_database().await;
+    let database = url.rsplit('/').next().unwrap().to_owned();
+    let engine = Engine::open(&url, book()).await.unwrap();
+    let created = engine.create_account("idle", "production", Utc::now()).await.unwrap();
+    let account = engine.authenticate_account(&created.token).await.unwrap();
+    engine.bill_to_date(&account, Utc::now()).await.unwrap();
+    // The pool's connections sit idle long enough to be checked, and meanwhile the server
+    // ends every one of them (as a restart or a network cut would).
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let admin = sqlx::PgPool::connect(&server.admin_url()).await.unwrap();
+    let cut: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+            .bind(&database)
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+    admin.close().await;
+    assert!(!cut.is_empty(), "the engine held connections to cut");
+    // Every read after the cut is answered: no dead connection is handed out.
+    for _ in 0..cut.len() + 2 {
+        engine.bill_to_date(&account, Utc::now()).await.unwrap();
+    }
+    engine.close().await;
 }

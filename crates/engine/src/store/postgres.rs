@@ -14,6 +14,10 @@ use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
 use crate::error::Result;
 
 const MAX_CONNECTIONS: u32 = 16;
+// Each connection is pinged as it leaves the pool (sqlx's default): a round trip, but a
+// connection the server ended (a restart, a network cut) is replaced rather than failing the
+// request that took it, also when background tasks kept it busy until then
+// (`tests/hosts.rs`).
 
 pub(crate) struct PgStore {
     pub(super) pool: PgPool,

@@ -50,7 +50,11 @@ impl SqliteStore {
             .foreign_keys(true);
         // An in-memory database lives and dies with its one connection: keep exactly one, forever.
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let one_lasting = || SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        // sqlx pings a connection each time it leaves the pool by default, a trip to the
+        // connection's thread and back before every statement; a connection to a local file
+        // has no far end that could have gone away.
+        let pool_options = || SqlitePoolOptions::new().test_before_acquire(false);
+        let one_lasting = || pool_options().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
         if in_memory {
             let pool = one_lasting().connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -64,7 +68,7 @@ impl SqliteStore {
         // soak without this). Pages rewritten between checkpoints are copied once. Commits
         // stay durable: each still syncs the WAL.
         let options = options.pragma("wal_autocheckpoint", "0");
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+        let pool = pool_options().max_connections(8).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let writer = one_lasting()
             .connect_with(
