@@ -235,15 +235,15 @@ macro_rules! impl_store {
                 let (name, first_usage_hour, spend_cap_cents, changes, usage, spend_cap, ledger): Packed =
                     sqlx::query_as(&SQL).bind(account_id).bind(before).bind(period_start).fetch_one(&self.pool).await?;
                 let Some(name) = name else { return Ok(None) };
-                let changes: Vec<$crate::store::StoredTierChange> = $crate::store::unpack_rows(&changes)?;
-                let usage: Vec<(String, i64, i64, i64)> = $crate::store::unpack_rows(&usage)?;
-                let spend_cap: Vec<$crate::store::controls::SpendCapRow> = $crate::store::unpack_rows(&spend_cap)?;
+                let changes: Vec<$crate::store::StoredTierChange> = $crate::store::unpack_rows(&changes, "tier changes")?;
+                let usage: Vec<(String, i64, i64, i64)> = $crate::store::unpack_rows(&usage, "period usage")?;
+                let spend_cap: Vec<$crate::store::controls::SpendCapRow> = $crate::store::unpack_rows(&spend_cap, "spend cap")?;
                 Ok(Some($crate::store::BillReads {
                     account: $crate::store::AccountRow { name },
                     changes: changes.into_iter().map(Into::into).collect(),
                     usage: usage.into_iter().map($crate::store::RegionCounters::from).collect(),
                     spend_cap: spend_cap.into_iter().next(),
-                    ledger: $crate::store::unpack_rows(&ledger)?,
+                    ledger: $crate::store::unpack_rows(&ledger, "ledger entries")?,
                     first_usage_hour,
                     spend_cap_cents,
                 }))

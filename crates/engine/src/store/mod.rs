@@ -183,9 +183,10 @@ impl From<(String, i64, i64, i64)> for RegionCounters {
 }
 
 /// Rows a backend packed into one JSON array of arrays (see `packed_rows` of each store), each
-/// array read as a `T` whose fields are the packed columns in order.
-pub(crate) fn unpack_rows<T: serde::de::DeserializeOwned>(packed: &str) -> Result<Vec<T>> {
-    serde_json::from_str(packed).map_err(|e| crate::EngineError::CorruptRow { reason: format!("packed rows: {e}") })
+/// array read as a `T` whose fields are the packed columns in order; `what` names the rows in
+/// the error should they not read.
+pub(crate) fn unpack_rows<T: serde::de::DeserializeOwned>(packed: &str, what: &str) -> Result<Vec<T>> {
+    serde_json::from_str(packed).map_err(|e| crate::EngineError::CorruptRow { reason: format!("{what} as packed: {e}") })
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -103,8 +103,7 @@ impl SqliteStore {
                 .bind(to)
                 .fetch_one(&mut **tx)
                 .await?;
-        let rows: Vec<(i64, String, i64, i64, i64)> = serde_json::from_str(&packed)
-            .map_err(|e| crate::EngineError::CorruptRow { reason: format!("hourly usage packed by SQLite: {e}") })?;
+        let rows: Vec<(i64, String, i64, i64, i64)> = super::unpack_rows(&packed, "hourly usage")?;
         // The usage read puts them in (hour, key) order if the aggregate did not keep it.
         Ok(rows
             .into_iter()
@@ -133,7 +132,7 @@ impl SqliteStore {
         rest(&mut q);
         q.push(")");
         let packed: String = q.build_query_scalar().fetch_one(executor).await?;
-        super::unpack_rows(&packed)
+        super::unpack_rows(&packed, "rows")
     }
 
     /// A subquery that packs the rows of `columns` `from` (`FROM .. WHERE ..`), ordered by
