@@ -1,12 +1,13 @@
 //! Ingest: a batch of telemetry stored atomically, its receipt, and the follow-up work after
 //! its commit (credit settlement, budget checks).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, TelemetryBatch};
+use edgecost_api::{AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
 use edgecost_pricing::{Decimal, Meter, THRESHOLDS_PERCENT, Tier};
+use rustc_hash::FxHashMap;
 
 use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
@@ -106,14 +107,15 @@ impl Engine {
         // The batch's fingerprint (serializing and hashing all of it) is taken on a second
         // thread while this one validates the records and rolls them up.
         let mut rejected = Vec::new();
-        let mut hourly: BTreeMap<crate::store::HourlyKey, Counters> = BTreeMap::new();
         let fingerprint = claims.fingerprint;
         prepared.body_sha256 = std::thread::scope(|scope| {
             let hashing = (fingerprint.is_none() && batch.records.len() >= PARALLEL_HASH_RECORDS_MIN)
-                .then(|| scope.spawn(|| token::sha256_hex_of_json(batch)));
+                .then(|| scope.spawn(|| batch_fingerprint(batch)));
             // Accounts, routes and regions repeat across a batch: each distinct one is allocated
-            // once and shared by the records and the rollup keys.
-            let mut shared = SharedStrings::default();
+            // once, shared by the records, and numbered for the sums' keys.
+            let mut strings = BatchStrings::default();
+            let mut hourly: FxHashMap<(u32, i64, u32, u32), Counters> = FxHashMap::default();
+            let mut period: FxHashMap<(u32, i64, u32), Counters> = FxHashMap::default();
             let at = validate::IngestTime::at(now);
             // Periods start on the hour: the period of a window is the period of its hour.
             let mut period_of_hour = (i64::MIN, 0);
@@ -131,23 +133,24 @@ impl Engine {
                     period_of_hour = (hour, Period::containing(from_unix(hour)).start_unix());
                 }
                 let period_start = period_of_hour.1;
-                let (account, route, region) = (shared.get(&r.account_id), shared.get(&r.route), shared.get(&r.region));
-                hourly.entry((account.clone(), hour, route.clone(), region.clone())).or_default().add(&counters);
-                prepared.period.entry((account.clone(), period_start, region.clone())).or_default().add(&counters);
+                let (account, route, region) = (strings.id(&r.account_id), strings.id(&r.route), strings.id(&r.region));
+                hourly.entry((account, hour, route, region)).or_default().add(&counters);
+                period.entry((account, period_start, region)).or_default().add(&counters);
                 prepared.records.push(RecordRow {
-                    account_id: account,
-                    route,
-                    region,
+                    account_id: strings.shared(account),
+                    route: strings.shared(route),
+                    region: strings.shared(region),
                     window_start: start,
                     window_seconds: i64::from(r.window_seconds),
                     counters,
                 });
             }
-            prepared.hourly_queued = crate::store::encode_hourly(&hourly);
+            prepared.hourly_queued = crate::store::encode_hourly(&strings.texts, hourly);
+            prepared.period = period.into_iter().map(|((a, p, g), c)| ((strings.shared(a), p, strings.shared(g)), c)).collect();
             match (fingerprint, hashing) {
                 (Some(fingerprint), _) => fingerprint,
                 (None, Some(hashing)) => hashing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                (None, None) => token::sha256_hex_of_json(batch),
+                (None, None) => batch_fingerprint(batch),
             }
         });
 
@@ -286,14 +289,18 @@ impl Engine {
     /// notices. The baseline the ingest benchmark measures against; not for production use.
     #[cfg(feature = "testing")]
     pub async fn insert_records_only(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<()> {
-        let mut shared = SharedStrings::default();
+        let mut strings = BatchStrings::default();
+        let mut shared = |s| {
+            let id = strings.id(s);
+            strings.shared(id)
+        };
         let rows: Vec<RecordRow> = batch
             .records
             .iter()
             .map(|r| RecordRow {
-                account_id: shared.get(&r.account_id),
-                route: shared.get(&r.route),
-                region: shared.get(&r.region),
+                account_id: shared(&r.account_id),
+                route: shared(&r.route),
+                region: shared(&r.region),
                 window_start: r.window_start.timestamp(),
                 window_seconds: i64::from(r.window_seconds),
                 counters: Counters { requests: r.requests as i64, compute_ms: r.compute_ms as i64, egress_bytes: r.egress_bytes as i64 },
@@ -303,13 +310,94 @@ impl Engine {
     }
 }
 
-/// One shared copy of each distinct string of a batch.
-#[derive(Default)]
-struct SharedStrings<'a>(HashMap<&'a str, Arc<str>>);
+/// The batch's fingerprint: the SHA-256 of its JSON, the bytes `serde_json::to_vec(batch)`
+/// gives. A batch's records share a few window starts, so each one's text is written once
+/// and reused, which is most of the time serializing takes.
+fn batch_fingerprint(batch: &TelemetryBatch) -> String {
+    use serde::ser::{SerializeSeq, SerializeStruct};
 
-impl<'a> SharedStrings<'a> {
-    fn get(&mut self, s: &'a str) -> Arc<str> {
-        self.0.entry(s).or_insert_with(|| Arc::from(s)).clone()
+    struct Batch<'a>(&'a TelemetryBatch);
+    struct Records<'a>(&'a [TelemetryRecord]);
+    impl serde::Serialize for Batch<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            let TelemetryBatch { batch_id, node_id, records } = self.0;
+            let mut s = serializer.serialize_struct("TelemetryBatch", 3)?;
+            s.serialize_field("batch_id", batch_id)?;
+            s.serialize_field("node_id", node_id)?;
+            s.serialize_field("records", &Records(records))?;
+            s.end()
+        }
+    }
+    impl serde::Serialize for Records<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+            // The last window start and its text, as chrono writes it into JSON.
+            let mut last: Option<(DateTime<Utc>, String)> = None;
+            let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+            for r in self.0 {
+                let TelemetryRecord { account_id, route, region, window_start, window_seconds, requests, compute_ms, egress_bytes } = r;
+                let start = match &last {
+                    Some((at, text)) if at == window_start => text,
+                    _ => {
+                        let text = match serde_json::to_value(window_start) {
+                            Ok(serde_json::Value::String(text)) => text,
+                            _ => return Err(serde::ser::Error::custom("a window start serializes as a string")),
+                        };
+                        &last.insert((*window_start, text)).1
+                    }
+                };
+                seq.serialize_element(&Record {
+                    account_id,
+                    route,
+                    region,
+                    window_start: start,
+                    window_seconds,
+                    requests,
+                    compute_ms,
+                    egress_bytes,
+                })?;
+            }
+            seq.end()
+        }
+    }
+    /// A record as it serializes, with the window start's text already written.
+    #[derive(serde::Serialize)]
+    #[serde(rename = "TelemetryRecord")]
+    struct Record<'a> {
+        account_id: &'a str,
+        route: &'a str,
+        region: &'a str,
+        window_start: &'a str,
+        window_seconds: &'a u32,
+        requests: &'a u64,
+        compute_ms: &'a u64,
+        egress_bytes: &'a u64,
+    }
+    token::sha256_hex_of_json(&Batch(batch))
+}
+
+/// The distinct strings of a batch, numbered in the order first seen, each with one shared
+/// copy. Sums keyed by the numbers add up without comparing or hashing text again.
+#[derive(Default)]
+struct BatchStrings<'a> {
+    ids: FxHashMap<&'a str, u32>,
+    texts: Vec<&'a str>,
+    shared: Vec<Arc<str>>,
+}
+
+impl<'a> BatchStrings<'a> {
+    /// The number of `s`; a batch holds far fewer than 2^32 distinct strings.
+    fn id(&mut self, s: &'a str) -> u32 {
+        let next = self.texts.len() as u32;
+        *self.ids.entry(s).or_insert_with(|| {
+            self.texts.push(s);
+            self.shared.push(Arc::from(s));
+            next
+        })
+    }
+
+    /// The shared copy of the string numbered `id`.
+    fn shared(&self, id: u32) -> Arc<str> {
+        self.shared[id as usize].clone()
     }
 }
 
@@ -342,4 +430,34 @@ pub(crate) fn quota_state(
         }
     }
     (capped, notices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch's fingerprint is the digest of its JSON, whatever its records hold: the one
+    /// stored with a batch must match the one its replay gets, and stored batches were
+    /// fingerprinted by serializing them whole.
+    #[test]
+    fn the_fingerprint_is_the_digest_of_the_batch_json() {
+        let record = |account: &str, route: &str, start: &str, n: u64| TelemetryRecord {
+            account_id: account.into(),
+            route: route.into(),
+            region: "eu".into(),
+            window_start: start.parse().unwrap(),
+            window_seconds: 60,
+            requests: n,
+            compute_ms: n * 7,
+            egress_bytes: u64::MAX - n,
+        };
+        let starts = ["2026-11-23T09:00:00Z", "2026-11-23T09:01:00Z", "2026-11-23T09:00:00Z", "1999-12-31T23:59:59Z"];
+        let mut records: Vec<TelemetryRecord> =
+            (0..300).map(|i| record(&format!("acct_{}", i % 7), &format!("/r/{}", i % 3), starts[i % starts.len()], i as u64)).collect();
+        records.push(record("acct \"quoted\" \\ é \u{1}", "/ünï/\"x\"", "2026-11-23T09:00:00.5Z", 0));
+        let batch = TelemetryBatch { batch_id: "b-\"1\"".into(), node_id: "node é".into(), records };
+        assert_eq!(batch_fingerprint(&batch), token::sha256_hex(&serde_json::to_vec(&batch).unwrap()));
+        let empty = TelemetryBatch { batch_id: "b".into(), node_id: "n".into(), records: Vec::new() };
+        assert_eq!(batch_fingerprint(&empty), token::sha256_hex(&serde_json::to_vec(&empty).unwrap()));
+    }
 }

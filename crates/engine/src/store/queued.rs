@@ -10,21 +10,24 @@ use crate::error::Result;
 /// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
 /// per key: account (index into `strings`), hour, route (index), region (index), requests,
 /// compute_ms, egress_bytes. Each distinct string is written once per batch.
-pub(crate) fn encode_hourly(rows: &BTreeMap<HourlyKey, Counters>) -> String {
-    let mut strings: Vec<&str> = Vec::new();
-    let mut index: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-    let mut numbers = Vec::with_capacity(rows.len() * 7);
-    fn id<'a>(s: &'a str, strings: &mut Vec<&'a str>, index: &mut std::collections::HashMap<&'a str, i64>) -> i64 {
-        *index.entry(s).or_insert_with(|| {
-            strings.push(s);
-            strings.len() as i64 - 1
-        })
-    }
-    for ((account, hour, route, region), c) in rows {
-        let a = id(account, &mut strings, &mut index);
-        let r = id(route, &mut strings, &mut index);
-        let g = id(region, &mut strings, &mut index);
-        numbers.extend_from_slice(&[a, *hour, r, g, c.requests, c.compute_ms, c.egress_bytes]);
+///
+/// `sums` are keyed by (account, hour, route, region) with the strings as their indexes in
+/// `strings`, as ingest numbers them.
+pub(crate) fn encode_hourly(strings: &[&str], sums: impl IntoIterator<Item = ((u32, i64, u32, u32), Counters)>) -> String {
+    // Sorted by key, so the same batch queues the same text.
+    let mut sums: Vec<_> = sums.into_iter().collect();
+    sums.sort_unstable_by_key(|(key, _)| *key);
+    let mut numbers = Vec::with_capacity(sums.len() * 7);
+    for ((account, hour, route, region), c) in sums {
+        numbers.extend_from_slice(&[
+            i64::from(account),
+            hour,
+            i64::from(route),
+            i64::from(region),
+            c.requests,
+            c.compute_ms,
+            c.egress_bytes,
+        ]);
     }
     serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
 }
@@ -106,6 +109,21 @@ mod tests {
 
     use super::*;
 
+    /// Queues `rows` as ingest does, numbering their strings.
+    fn encode(rows: &BTreeMap<HourlyKey, Counters>) -> String {
+        let mut strings: Vec<&str> = Vec::new();
+        for (a, _, r, g) in rows.keys() {
+            for s in [a, r, g] {
+                if !strings.contains(&s.as_ref()) {
+                    strings.push(s);
+                }
+            }
+        }
+        let id = |s: &Arc<str>| strings.iter().position(|t| *t == s.as_ref()).unwrap() as u32;
+        let sums: Vec<_> = rows.iter().map(|((a, h, r, g), c)| ((id(a), *h, id(r), id(g)), *c)).collect();
+        encode_hourly(&strings, sums)
+    }
+
     #[test]
     fn queued_hours_are_read_for_one_account_and_span_by_the_group_asked() {
         let c = |requests| Counters { requests, compute_ms: 2 * requests, egress_bytes: 3 * requests };
@@ -118,7 +136,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let queued = encode_hourly(&rows);
+        let queued = encode(&rows);
         let read = |group, from, to| {
             let mut hours = Vec::new();
             queued_hours_of(&queued, "acme", from, to, group, &mut hours).unwrap();
@@ -143,7 +161,7 @@ mod tests {
         ]);
         let two = BTreeMap::from([(key("acc_a", 3_600, "/x \"q\"", "eu"), c(10, 20, 30))]);
         let (mut hourly, mut totals, mut shared) = (BTreeMap::new(), BTreeMap::new(), std::collections::HashSet::new());
-        for queued in [encode_hourly(&one), encode_hourly(&two)] {
+        for queued in [encode(&one), encode(&two)] {
             add_queued_hourly(&queued, &mut hourly, &mut totals, &mut shared).unwrap();
         }
         let mut expected = one.clone();
