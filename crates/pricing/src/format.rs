@@ -75,7 +75,7 @@ pub fn quantity(value: Decimal) -> String {
 /// Appends [`quantity`]'s text to `out`.
 pub(crate) fn push_quantity(out: &mut String, value: Decimal) {
     // `normalize` strips trailing zeros and gives zero a positive sign ("0", never "-0").
-    let value = value.normalize();
+    let value = crate::whole::normalize(value);
     if value.is_sign_negative() {
         out.push('-');
     }
@@ -85,39 +85,53 @@ pub(crate) fn push_quantity(out: &mut String, value: Decimal) {
 /// Appends `mantissa` x 10^-`scale` as decimal text: every fractional digit the scale holds,
 /// at least one integer digit, and a comma between each group of three integer digits.
 fn push_grouped(out: &mut String, mantissa: u128, scale: u32) {
-    // A Decimal has at most 29 digits and a scale of at most 28; 40 digits hold any of them.
-    let mut digits = [b'0'; 40];
-    let mut len = 0;
-    // Most quantities fit 64 bits, whose division by ten is a multiplication.
+    // A Decimal has at most 29 digits and a scale of at most 28: with the "0" before the point,
+    // the point and a comma between each group of three, the text fits 48 bytes. It is written
+    // from its last digit back, then appended at once.
+    let mut text = [0u8; 48];
+    let mut at = text.len();
+    let mut put = |b: u8| {
+        at -= 1;
+        text[at] = b;
+    };
     let mut rest = mantissa;
-    while rest > u128::from(u64::MAX) && len < digits.len() {
-        digits[len] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        len += 1;
-    }
-    let mut rest = rest as u64;
-    while rest > 0 && len < digits.len() {
-        digits[len] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        len += 1;
-    }
-    let scale = scale as usize;
-    // Leading zeros of the fraction, and the "0" before the point, are already in the buffer.
-    let len = len.max(scale + 1).min(digits.len());
-    let int_len = len - scale;
-    out.reserve(len + int_len / 3 + 1);
-    for i in 0..int_len {
-        if i > 0 && (int_len - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(char::from(digits[len - 1 - i]));
+    for _ in 0..scale {
+        put(next_digit(&mut rest));
     }
     if scale > 0 {
-        out.push('.');
-        for i in int_len..len {
-            out.push(char::from(digits[len - 1 - i]));
+        put(b'.');
+    }
+    // At least one integer digit, and a comma before each further group of three.
+    let mut in_group = 0;
+    loop {
+        if in_group == 3 {
+            put(b',');
+            in_group = 0;
+        }
+        put(next_digit(&mut rest));
+        in_group += 1;
+        if rest == 0 {
+            break;
         }
     }
+    out.push_str(std::str::from_utf8(&text[at..]).unwrap_or_default());
+}
+
+/// The last decimal digit of `rest`, as text, taking it off `rest`.
+fn next_digit(rest: &mut u128) -> u8 {
+    // Most values fit 64 bits, whose division by ten is a multiplication.
+    let digit = match u64::try_from(*rest) {
+        Ok(small) => {
+            *rest = u128::from(small / 10);
+            small % 10
+        }
+        Err(_) => {
+            let digit = (*rest % 10) as u64;
+            *rest /= 10;
+            digit
+        }
+    };
+    b'0' + digit as u8
 }
 
 /// A quantity rounded half away from zero to at most `places` decimal places, with thousands
@@ -293,6 +307,15 @@ mod tests {
                 proptest::prop_assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
                 proptest::prop_assert_eq!(ours.is_sign_negative(), theirs.is_sign_negative());
             }
+        }
+
+        #[test]
+        fn cents_are_rust_decimals_rounding_with_two_places(value in arb_decimal()) {
+            let ours = round_to_cents(value);
+            let mut theirs = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            theirs.rescale(2);
+            proptest::prop_assert_eq!(format!("{ours:?}"), format!("{theirs:?}"));
+            proptest::prop_assert_eq!(ours.is_sign_negative(), theirs.is_sign_negative());
         }
     }
 

@@ -28,6 +28,7 @@ mod quantity;
 mod rate;
 pub mod shares;
 mod utilization;
+mod whole;
 
 pub use book::{
     CreditPack, FORMAT_VERSION, InfrastructureCost, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight, Tier, UnitCost,

@@ -26,6 +26,7 @@ use crate::format::{money, push_meter_quantity, push_money, push_quantity, round
 use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
 use crate::utilization::{Utilization, check_utilization, is_positive, utilization_of};
+use crate::whole;
 
 /// How much of a base fee a period owes: the tier's fee x `days` / `period_days`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,16 +182,15 @@ impl Bill {
 /// cents, the sums, and credit within the overage. [`Bill::is_consistent`] and
 /// [`PriceBook::rate_totals`] check the same property.
 fn figures_hold(lines: impl Iterator<Item = Decimal> + Clone, base: impl Iterator<Item = Decimal> + Clone, t: &BillTotals) -> bool {
-    let lines_sum = checked_sum(lines.clone());
-    let base_sum = checked_sum(base.clone());
-    let total = t.base_fee.checked_add(t.overage_total).and_then(|c| c.checked_sub(t.credits_applied));
-    let cents = lines.chain(base).chain([t.base_fee, t.overage_total, t.credits_applied, t.total]).all(|a| a.scale() == 2);
+    let cents = lines.clone().chain(base.clone()).chain([t.base_fee, t.overage_total, t.credits_applied, t.total]).all(|a| a.scale() == 2);
+    // Every amount has two places, so its mantissa is its cents.
+    let [base_fee, overage, credits, total] = [t.base_fee, t.overage_total, t.credits_applied, t.total].map(|a| a.mantissa());
     cents
-        && lines_sum == Some(t.overage_total)
-        && base_sum == Some(t.base_fee)
-        && t.credits_applied >= Decimal::ZERO
-        && t.credits_applied <= t.overage_total
-        && total == Some(t.total)
+        && cents_sum(lines) == Some(overage)
+        && cents_sum(base) == Some(base_fee)
+        && credits >= 0
+        && credits <= overage
+        && base_fee.checked_add(overage).and_then(|c| c.checked_sub(credits)) == Some(total)
 }
 
 /// The money figures of a bill, as [`PriceBook::rate_totals`] works them out.
@@ -358,10 +358,10 @@ fn whole_base_fee(tier: &Tier) -> Result<Decimal, RateError> {
 fn apply_credit(base_fee: Decimal, overage_total: Decimal, credit_balance: Decimal) -> Result<(Decimal, Decimal), RateError> {
     // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
     // (a zero balance reads "0.00", never "0").
-    let credits_applied = round_to_cents(credit_balance.min(overage_total).max(Decimal::ZERO));
-    let total =
-        base_fee.checked_add(overage_total).and_then(|c| c.checked_sub(credits_applied)).map(round_to_cents).ok_or(RateError::Overflow)?;
-    Ok((credits_applied, total))
+    let [base, overage, balance] = [base_fee, overage_total, credit_balance].map(cents);
+    let credits = balance.min(overage).max(0);
+    let total = base.checked_add(overage).and_then(|c| c.checked_sub(credits)).ok_or(RateError::Overflow)?;
+    Ok((from_cents(credits)?, from_cents(total)?))
 }
 
 fn check_usage(usage: &Usage) -> Result<(), RateError> {
@@ -373,7 +373,7 @@ fn check_usage(usage: &Usage) -> Result<(), RateError> {
         if value.is_sign_negative() && !value.is_zero() {
             return Err(RateError::NegativeUsage { meter, value: value.to_string() });
         }
-        if value > max {
+        if whole::cmp(value, max).is_gt() {
             return Err(RateError::UsageTooLarge { meter, value: format!("{} {unit}", value.normalize()), max: format!("{max} {unit}") });
         }
     }
@@ -385,10 +385,10 @@ fn check_credit(balance: Decimal) -> Result<Decimal, RateError> {
     if balance.is_sign_negative() && !balance.is_zero() {
         return Err(RateError::NegativeCredit { value: balance.to_string() });
     }
-    if !is_whole_cents(balance) {
+    if balance.scale() > 2 && !is_whole_cents(balance) {
         return Err(RateError::CreditNotWholeCents { value: balance.to_string() });
     }
-    if balance > MONEY_MAX {
+    if whole::cmp(balance, MONEY_MAX).is_gt() {
         return Err(RateError::CreditTooLarge { value: balance.to_string(), max: MONEY_MAX.to_string() });
     }
     Ok(round_to_cents(balance))
@@ -396,11 +396,25 @@ fn check_credit(balance: Decimal) -> Result<Decimal, RateError> {
 
 /// The sum of amounts already rounded to the cent, with two places even when empty.
 fn sum_cents(amounts: impl Iterator<Item = Decimal>) -> Result<Decimal, RateError> {
-    checked_sum(amounts).map(round_to_cents).ok_or(RateError::Overflow)
+    from_cents(cents_sum(amounts).ok_or(RateError::Overflow)?)
 }
 
-fn checked_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<Decimal> {
-    amounts.try_fold(Decimal::ZERO, |acc, a| acc.checked_add(a))
+/// The cents of amounts with two places, added; `None` past 128 bits.
+fn cents_sum(mut amounts: impl Iterator<Item = Decimal>) -> Option<i128> {
+    amounts.try_fold(0i128, |acc, a| acc.checked_add(a.mantissa()))
+}
+
+/// The cents of an amount [`round_to_cents`] gave: its mantissa, as it has two places. Within
+/// the bounds of [`crate::bounds`] every rounded amount keeps them, which the bill's
+/// arithmetic check asserts.
+fn cents(amount: Decimal) -> i128 {
+    debug_assert_eq!(amount.scale(), 2, "an amount in cents: {amount}");
+    amount.mantissa()
+}
+
+/// An amount of `cents` cents, with two places.
+fn from_cents(cents: i128) -> Result<Decimal, RateError> {
+    Decimal::try_from_i128_with_scale(cents, 2).map_err(|_| RateError::Overflow)
 }
 
 /// Room for the longest explanation a line usually gets, so writing one allocates once.
@@ -433,7 +447,10 @@ fn line_charge(tier: &Tier, meter: Meter, used: Decimal) -> Result<LineCharge<'_
     let included = tier.included.get(meter);
     let rate = tier.overage.get(meter);
     let overage = match (included, rate) {
-        (Some(inc), _) => used.checked_sub(inc).ok_or(RateError::Overflow)?.max(Decimal::ZERO),
+        (Some(inc), _) => match whole::checked_sub(used, inc).ok_or(RateError::Overflow)? {
+            over if is_positive(over) => over,
+            _ => Decimal::ZERO,
+        },
         // A priced meter with no quota: every unit is overage.
         (None, Some(_)) => used,
         (None, None) => Decimal::ZERO,
@@ -441,9 +458,10 @@ fn line_charge(tier: &Tier, meter: Meter, used: Decimal) -> Result<LineCharge<'_
     let capped = tier.hard_cap && is_positive(overage);
     let amount = match (rate, capped) {
         // Multiply before dividing so a price per 10,000 stays exact.
-        (Some(r), false) if is_positive(overage) => {
-            round_to_cents(overage.checked_mul(r.price).and_then(|x| divide_by_block(x, r.per)).ok_or(RateError::Overflow)?)
-        }
+        (Some(r), false) if is_positive(overage) => match whole::charge_cents(overage, r.price, r.per) {
+            Some(c) => from_cents(c)?,
+            None => round_to_cents(overage.checked_mul(r.price).and_then(|x| divide_by_block(x, r.per)).ok_or(RateError::Overflow)?),
+        },
         _ => round_to_cents(Decimal::ZERO),
     };
     Ok(LineCharge { included, rate, overage, amount, capped })
@@ -503,9 +521,9 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
     Ok(BillLine {
         meter,
         unit: Cow::Borrowed(unit),
-        quantity: used.normalize(),
-        included: included.map(|i| i.normalize()),
-        overage: overage.normalize(),
+        quantity: whole::normalize(used),
+        included: included.map(whole::normalize),
+        overage: whole::normalize(overage),
         rate: rate.cloned(),
         amount,
         capped,
@@ -521,7 +539,7 @@ fn divide_by_block(value: Decimal, per: Decimal) -> Option<Decimal> {
         return Some(value);
     }
     let places = match (per.scale(), u64::try_from(per.mantissa())) {
-        (0, Ok(m)) => power_of_ten(m),
+        (0, Ok(m)) => whole::power_of_ten(m),
         _ => None,
     };
     let mut shifted = value;
@@ -529,16 +547,6 @@ fn divide_by_block(value: Decimal, per: Decimal) -> Option<Decimal> {
         Some(k) if shifted.set_scale(value.scale() + k).is_ok() => Some(shifted),
         _ => value.checked_div(per),
     }
-}
-
-/// `k` when `n` is 10^k.
-fn power_of_ten(mut n: u64) -> Option<u32> {
-    let mut k = 0;
-    while n >= 10 && n.is_multiple_of(10) {
-        n /= 10;
-        k += 1;
-    }
-    (n == 1).then_some(k)
 }
 
 fn push_words(text: &mut String, words: &[&str]) {

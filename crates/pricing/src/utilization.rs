@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::RateError;
 use crate::format::round_dp;
+use crate::whole;
 
 /// Utilization thresholds, in percent of an included quantity, that raise a notice.
 pub const THRESHOLDS_PERCENT: [u32; 2] = [80, 100];
@@ -43,7 +44,7 @@ pub(crate) fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result
     };
     // Most meters cross no threshold: an empty list allocates nothing.
     let thresholds_crossed = THRESHOLDS_PERCENT.into_iter().zip(reached).filter_map(|(t, r)| r.then_some(t)).collect();
-    Ok(Some(Utilization { used: used.normalize(), included: included.normalize(), ratio, thresholds_crossed }))
+    Ok(Some(Utilization { used: whole::normalize(used), included: whole::normalize(included), ratio, thresholds_crossed }))
 }
 
 /// Refuses what [`utilization_of`] refuses, without working the figures out when they
@@ -86,15 +87,22 @@ fn whole_figures(used: Decimal, included: Decimal) -> Option<Figures> {
     if used.is_sign_negative() && !used.is_zero() {
         return None;
     }
-    let (u, i) = (u128::from(u64::try_from(used.mantissa()).ok()?), u128::from(u64::try_from(included.mantissa()).ok()?));
+    let (u, i) = (u64::try_from(used.mantissa()).ok()?, u64::try_from(included.mantissa()).ok()?);
     let scale = used.scale().max(included.scale());
-    let u = u.checked_mul(10u128.checked_pow(scale - used.scale())?)?;
-    let i = i.checked_mul(10u128.checked_pow(scale - included.scale())?)?;
+    // A 64-bit mantissa times 10^19 or less fits 128 bits.
+    let widen = |m: u64, places: u32| Some(u128::from(m) * u128::from(10u64.checked_pow(places)?));
+    let (u, i) = (widen(u, scale - used.scale())?, widen(i, scale - included.scale())?);
     if u >= WHOLE_LIMIT || i >= WHOLE_LIMIT {
         return None;
     }
     // floor(used / included x 10^4): rounded toward zero to four places.
-    let ratio = Decimal::try_from_i128_with_scale(i128::try_from(u.checked_mul(10_000)? / i).ok()?, 4).ok()?.normalize();
+    // Most quotients are of 64-bit numbers, whose division is much cheaper.
+    let scaled = u.checked_mul(10_000)?;
+    let quotient = match (u64::try_from(scaled), u64::try_from(i)) {
+        (Ok(x), Ok(y)) => u128::from(x / y),
+        _ => scaled / i,
+    };
+    let ratio = whole::normalize(Decimal::try_from_i128_with_scale(i128::try_from(quotient).ok()?, 4).ok()?);
     let percent = u.checked_mul(100)?;
     // A quota x threshold past 128 bits is more than any usage x 100 here.
     let reached = THRESHOLDS_PERCENT.map(|t| i.checked_mul(u128::from(t)).is_some_and(|x| percent >= x));
