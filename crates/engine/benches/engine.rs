@@ -2,7 +2,7 @@
 //!
 //! - ingest records/s on SQLite and PostgreSQL, beside a raw bulk insert of the same rows
 //!   into the usage log in the same run (goals: >= 200k/s SQLite, >= 100k/s PostgreSQL,
-//!   at least 0.5x raw), twice: until the last answer, and sustained, until the engine's
+//!   at least 0.8x raw), twice: until the last answer, and sustained, until the engine's
 //!   background task has also rolled up every batch into the hourly rollups;
 //! - ingest-to-visible latency: from sending a batch to the bill showing it, and to a usage
 //!   query showing it;
@@ -222,6 +222,9 @@ fn from_minutes(minutes: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(minutes * 60, 0).unwrap()
 }
 
+/// Ingest with dedup, period totals and notices, against the raw bulk insert of the same rows.
+const RAW_RATIO_GOAL: f64 = 0.8;
+
 async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records: usize, goal_per_second: f64) {
     let s = setup(url_ingest, ACCOUNTS_INGEST).await;
     let work = batches(&s, records, "ingest");
@@ -246,10 +249,10 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
         raw.engine.insert_records_only(&raw.node, b, now()).await.unwrap();
     }
     let raw_rate = records as f64 / started.elapsed().as_secs_f64();
-    let goal = |rate: f64| if rate >= goal_per_second && rate >= raw_rate * 0.5 { "met" } else { "NOT met" };
+    let goal = |rate: f64| if rate >= goal_per_second && rate >= raw_rate * RAW_RATIO_GOAL { "met" } else { "NOT met" };
     println!(
         "{backend:<10} ingest answered {:>9.0} records/s ({:.2}x raw) | sustained, all rolled up {:>9.0} records/s ({:.2}x raw) | \
-         raw bulk insert {:>9.0} records/s | goal >= {:.0}/s and >= 0.50x raw: answered {}, sustained {}",
+         raw bulk insert {:>9.0} records/s | goal >= {:.0}/s and >= {RAW_RATIO_GOAL:.2}x raw: answered {}, sustained {}",
         ingest_rate,
         ingest_rate / raw_rate,
         sustained_rate,

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use super::{BucketRow, Counters, GroupColumn, HourKey, HourlyKey};
 use crate::error::Result;
 
@@ -73,35 +75,50 @@ pub(crate) fn queued_hours_of(
     Ok(())
 }
 
-/// Adds queued hourly sums (see [`encode_hourly`]) to `hourly` and their per-hour totals to
-/// `totals`.
-pub(crate) fn add_queued_hourly(
-    queued: &str,
-    hourly: &mut BTreeMap<HourlyKey, Counters>,
-    totals: &mut BTreeMap<HourKey, Counters>,
-    shared: &mut std::collections::HashSet<Arc<str>>,
-) -> Result<()> {
-    let (strings, numbers) = decode_queued(queued)?;
-    let strings: Vec<Arc<str>> = strings
-        .into_iter()
-        .map(|s| match shared.get(s.as_str()) {
-            Some(found) => found.clone(),
-            None => {
-                let s: Arc<str> = Arc::from(s);
-                shared.insert(s.clone());
-                s
-            }
-        })
-        .collect();
-    let string =
-        |i: i64| strings.get(usize::try_from(i).unwrap_or(usize::MAX)).cloned().ok_or_else(|| corrupt_queued(format!("string {i}")));
-    for n in numbers.chunks_exact(7) {
-        let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
-        let account = string(n[0])?;
-        hourly.entry((account.clone(), n[1], string(n[2])?, string(n[3])?)).or_default().checked_add(&c)?;
-        totals.entry((account, n[1])).or_default().checked_add(&c)?;
+/// The hourly sums of queued batches added up for a roll-up: keyed by numbered strings while
+/// they add, so each key is hashed as numbers rather than compared as text.
+#[derive(Default)]
+pub(crate) struct QueuedSums {
+    ids: FxHashMap<String, u32>,
+    strings: Vec<Arc<str>>,
+    hourly: FxHashMap<(u32, i64, u32, u32), Counters>,
+    totals: FxHashMap<(u32, i64), Counters>,
+}
+
+impl QueuedSums {
+    /// Adds one batch's queued hourly sums (see [`encode_hourly`]), and their per-hour totals.
+    pub(crate) fn add(&mut self, queued: &str) -> Result<()> {
+        let (strings, numbers) = decode_queued(queued)?;
+        // The batch's string numbers, as numbered across every batch added.
+        let ids: Vec<u32> = strings
+            .into_iter()
+            .map(|s| match self.ids.get(&s) {
+                Some(id) => *id,
+                None => {
+                    let id = self.strings.len() as u32;
+                    self.strings.push(Arc::from(s.as_str()));
+                    self.ids.insert(s, id);
+                    id
+                }
+            })
+            .collect();
+        let id = |i: i64| ids.get(usize::try_from(i).unwrap_or(usize::MAX)).copied().ok_or_else(|| corrupt_queued(format!("string {i}")));
+        for n in numbers.chunks_exact(7) {
+            let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
+            let account = id(n[0])?;
+            self.hourly.entry((account, n[1], id(n[2])?, id(n[3])?)).or_default().checked_add(&c)?;
+            self.totals.entry((account, n[1])).or_default().checked_add(&c)?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// The hourly sums and the per-hour totals, sorted by key.
+    pub(crate) fn into_sorted(self) -> (BTreeMap<HourlyKey, Counters>, BTreeMap<HourKey, Counters>) {
+        let s = |id: u32| self.strings[id as usize].clone();
+        let hourly = self.hourly.into_iter().map(|((a, h, r, g), c)| ((s(a), h, s(r), s(g)), c)).collect();
+        let totals = self.totals.into_iter().map(|((a, h), c)| ((s(a), h), c)).collect();
+        (hourly, totals)
+    }
 }
 
 #[cfg(test)]
@@ -160,10 +177,11 @@ mod tests {
             (key("acc_b", 3_600, "/x \"q\"", "na"), c(7, 8, 9)),
         ]);
         let two = BTreeMap::from([(key("acc_a", 3_600, "/x \"q\"", "eu"), c(10, 20, 30))]);
-        let (mut hourly, mut totals, mut shared) = (BTreeMap::new(), BTreeMap::new(), std::collections::HashSet::new());
+        let mut sums = QueuedSums::default();
         for queued in [encode(&one), encode(&two)] {
-            add_queued_hourly(&queued, &mut hourly, &mut totals, &mut shared).unwrap();
+            sums.add(&queued).unwrap();
         }
+        let (hourly, totals) = sums.into_sorted();
         let mut expected = one.clone();
         expected.get_mut(&key("acc_a", 3_600, "/x \"q\"", "eu")).unwrap().add(&c(10, 20, 30));
         assert_eq!(hourly, expected);
@@ -174,6 +192,6 @@ mod tests {
                 [(hour("acc_a", 3_600), c(11, 22, 33)), (hour("acc_a", 7_200), c(4, 5, 6)), (hour("acc_b", 3_600), c(7, 8, 9)),]
             )
         );
-        assert!(add_queued_hourly("[[\"a\"],[5,0,0,0,1,1,1]]", &mut hourly, &mut totals, &mut shared).is_err());
+        assert!(QueuedSums::default().add("[[\"a\"],[5,0,0,0,1,1,1]]").is_err());
     }
 }

@@ -63,12 +63,11 @@ macro_rules! impl_usage_store {
                     tx.rollback().await?;
                     return Ok(0);
                 }
-                let mut hourly = std::collections::BTreeMap::new();
-                let mut totals = std::collections::BTreeMap::new();
-                let mut strings = std::collections::HashSet::new();
+                let mut sums = $crate::store::QueuedSums::default();
                 for q in &queued {
-                    $crate::store::add_queued_hourly(q, &mut hourly, &mut totals, &mut strings)?;
+                    sums.add(q)?;
                 }
+                let (hourly, totals) = sums.into_sorted();
                 // Sorted keys: concurrent roll-ups lock rollup rows in one order.
                 Self::upsert_hourly(&mut tx, &hourly).await?;
                 Self::upsert_hourly_totals(&mut tx, &totals).await?;
