@@ -356,8 +356,8 @@ fn whole_base_fee(tier: &Tier) -> Result<Decimal, RateError> {
 
 /// The credit applied and the total: credit pays overage only, never more than the balance.
 fn apply_credit(base_fee: Decimal, overage_total: Decimal, credit_balance: Decimal) -> Result<(Decimal, Decimal), RateError> {
-    // Both are whole cents, so the smaller one is too; the rescale only fixes the scale
-    // (a zero balance reads "0.00", never "0").
+    // All three have two places (`check_credit` and `sum_cents` leave them so), so the credit
+    // and the total are worked out in cents, and read "0.00" when zero, never "0".
     let [base, overage, balance] = [base_fee, overage_total, credit_balance].map(cents);
     let credits = balance.min(overage).max(0);
     let total = base.checked_add(overage).and_then(|c| c.checked_sub(credits)).ok_or(RateError::Overflow)?;
@@ -394,7 +394,9 @@ fn check_credit(balance: Decimal) -> Result<Decimal, RateError> {
     Ok(round_to_cents(balance))
 }
 
-/// The sum of amounts already rounded to the cent, with two places even when empty.
+/// The sum of amounts already rounded to the cent (two places each, as [`round_to_cents`]
+/// leaves them), with two places even when empty. An amount of another scale would make the
+/// bill's arithmetic check fail, which rating asserts.
 fn sum_cents(amounts: impl Iterator<Item = Decimal>) -> Result<Decimal, RateError> {
     from_cents(cents_sum(amounts).ok_or(RateError::Overflow)?)
 }
