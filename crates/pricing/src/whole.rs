@@ -140,6 +140,9 @@ mod tests {
     }
 
     proptest! {
+        // Cheap cases, and money rides on them: many more than the default.
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
         #[test]
         fn normalize_agrees_with_decimal(d in any_decimal()) {
             let (ours, theirs) = (normalize(d), d.normalize());
