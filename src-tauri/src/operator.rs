@@ -1,7 +1,7 @@
 //! The operator's commands: thin adapters over `edgecost_desktop::App`. The price book of a
 //! what-if is picked in a file dialog shown from Rust, so the UI never names a path.
 
-use edgecost_desktop::{CommandError, ErrorCode, Opened, OperatorChartId, OperatorView, WhatIfView};
+use edgecost_desktop::{CommandError, ErrorCode, Opened, OperatorChartId, OperatorChartImage, OperatorView, WhatIfView};
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
@@ -29,8 +29,8 @@ pub async fn operator_view(state: State<'_, AppState>) -> Answer<OperatorView> {
 }
 
 #[tauri::command]
-pub async fn operator_chart(state: State<'_, AppState>, id: OperatorChartId, dark: bool) -> Answer<String> {
-    Ok(state.app.operator_chart(id, dark).await?)
+pub async fn operator_chart(state: State<'_, AppState>, id: OperatorChartId, dark: bool, width_px: u32) -> Answer<OperatorChartImage> {
+    Ok(state.app.operator_chart(id, dark, width_px).await?)
 }
 
 /// Asks for a price book file, then re-rates the last `months` closed months under it.

@@ -302,6 +302,32 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let wider = "return document.documentElement.scrollWidth > document.documentElement.clientWidth";
     assert_eq!(app.execute(wider, vec![]).await.unwrap(), serde_json::json!(false), "the page is wider than 880 px");
+    // The chart is drawn at the width it is shown, so its text keeps the size it was drawn at,
+    // and its alternative text says what it shows; the months table keeps a scrollbar in view
+    // inside its card.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let layout = app
+        .execute(
+            "const img = document.querySelector('#operator-chart img'); \
+             const region = document.querySelector('#operator-months').parentElement; \
+             const card = region.closest('section').getBoundingClientRect(); \
+             return { drawn: img.naturalWidth, shown: img.getBoundingClientRect().width, alt: img.alt, \
+                      scrolls: region.scrollWidth > region.clientWidth, scrollbar: region.offsetHeight - region.clientHeight, \
+                      inside: region.getBoundingClientRect().right <= card.right };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let drawn = layout["drawn"].as_f64().unwrap();
+    assert!((drawn - layout["shown"].as_f64().unwrap()).abs() < 1.0, "{layout}");
+    assert!(layout["alt"].as_str().unwrap().contains(&months[last].start.format("%b %Y").to_string()), "{layout}");
+    assert_eq!((&layout["scrolls"], &layout["inside"]), (&serde_json::json!(true), &serde_json::json!(true)), "{layout}");
+    assert!(layout["scrollbar"].as_f64().unwrap() > 0.0, "a scrollbar in view: {layout}");
+    // Refresh keeps the keyboard's focus while it reads and after.
+    wait_for(&app, "#operator-refresh").await.send_keys("\u{E007}").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let focused = app.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, serde_json::json!("operator-refresh"));
     app.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     screenshot("operator-880x600.png", 880, 600);
     app.execute("document.querySelector('#operator-margin').scrollIntoView()", vec![]).await.unwrap();

@@ -55,8 +55,8 @@ pub use invoices::{
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use operator::{
     AccountMargin, CheapestTierChange, CreatedOperator, CreditPackActivity, DEFAULT_WHAT_IF_MONTHS, MAX_REPORT_MONTHS, Margin,
-    MarginReport, MonthMetrics, OPERATOR_TOKEN_PREFIX, OperatorReport, OperatorReportQuery, Ratio, RevenueChange, TierMargin, TierRevenue,
-    UnratedAccount, WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
+    MarginReport, MonthMetrics, OPERATOR_TOKEN_PREFIX, OperatorReport, OperatorReportQuery, RETENTION_BASE_MIN, Ratio, RevenueChange,
+    TierMargin, TierRevenue, UnratedAccount, WhatIfAccount, WhatIfReport, WhatIfRequest, WhatIfTier,
 };
 pub use outlook::{
     CreditsQuote, CreditsQuoteQuery, Outlook, OutlookReport, PeriodRouteCosts, RouteCost, RouteCostQuery, RouteCostReport, SimulatedBill,

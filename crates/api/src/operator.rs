@@ -147,6 +147,27 @@ pub struct MonthMetrics {
     pub gross_margin_percent: Option<Decimal>,
 }
 
+/// The fewest accounts in a month's retention base (the accounts paying the month before,
+/// `C(m)` in `docs/operator-metrics.md`) for NRR and GRR to be read without a caveat. Below it
+/// one account's upgrade or churn swings the rates by tens of points, which reads as a fleet's
+/// trend when it is one customer's story.
+pub const RETENTION_BASE_MIN: u32 = 5;
+
+impl MonthMetrics {
+    /// Why this month's NRR and GRR say little, to show beside them: their base holds fewer
+    /// than [`RETENTION_BASE_MIN`] accounts. `None` with enough, or with no base (the rates are
+    /// then absent, with nothing to qualify).
+    pub fn retention_caveat(&self) -> Option<String> {
+        // Logo churn counts out of the same base: the accounts paying the month before.
+        let base = self.logo_churn.of;
+        if base == 0 || base >= RETENTION_BASE_MIN || self.nrr_percent.is_none() {
+            return None;
+        }
+        let accounts = if base == 1 { "1 account".to_owned() } else { format!("{base} accounts") };
+        Some(format!("Based on {accounts} paying the month before: too few to read as a trend."))
+    }
+}
+
 /// Revenue, cost and margin of a tier or an account over the report's months.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct Margin {

@@ -204,6 +204,12 @@ pub(crate) enum KeyStroke {
     Block,
     /// A short vertical bar, for markers.
     Tick,
+    /// A faintly filled, outlined square: bars of figures to date.
+    Faint {
+        fill: Rgb,
+    },
+    /// A hollow ring: line markers of figures to date.
+    Ring,
 }
 
 /// One entry of a chart's legend.
@@ -300,6 +306,10 @@ fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<
         }
         KeyStroke::Block => root.draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], color.filled())),
         KeyStroke::Tick => root.draw(&PathElement::new([(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))),
+        KeyStroke::Faint { fill } => root
+            .draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], fill.plotters().filled()))
+            .and_then(|()| root.draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], color.stroke_width(1)))),
+        KeyStroke::Ring => root.draw(&Circle::new((x + 9, y), 4, color.stroke_width(2))),
     };
     result.map_err(draw_failed)
 }

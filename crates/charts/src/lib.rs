@@ -66,6 +66,7 @@ mod spend;
 mod theme;
 mod time_axis;
 mod usage;
+mod value_labels;
 
 pub use error::ChartError;
 pub use frame::{BUCKETS_MAX, Bucket, Size, TimeRange};

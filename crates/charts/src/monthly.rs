@@ -10,10 +10,11 @@ use edgecost_pricing::Decimal;
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
-use crate::frame::{KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text};
+use crate::frame::{KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text, text_width_px};
 use crate::labels::{compact, money_tick};
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
+use crate::value_labels::{Area, MARKER_RADIUS_PX, Obstacles, Side, Wanted, place};
 
 /// What a monthly chart's values are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,9 @@ pub struct MonthlyChart {
     /// gone is not read as a month that fell.
     #[serde(default)]
     pub open_last: bool,
+    /// A sentence drawn under the plot, such as why the first months have no rate.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// How strongly an open month's bars are filled, against 1 for a closed month's.
@@ -63,6 +67,17 @@ pub const NO_MONTHLY_VALUES_MESSAGE: &str = "No figures for these months yet";
 
 /// The most months one chart draws; the report itself covers at most 36.
 pub const MONTHS_SHOWN_MAX: usize = 36;
+
+/// The blank margin right of the plot.
+const PLOT_MARGIN_RIGHT_PX: i32 = 24;
+
+/// The height of the line a note takes under the plot.
+const NOTE_ROW_PX: u32 = 24;
+
+/// A percentage as its label reads, to one place: `104.3%`.
+fn percent_label(value: Decimal) -> String {
+    format!("{}%", value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize())
+}
 
 impl MonthlyChart {
     /// Draws the chart as an SVG document.
@@ -92,6 +107,56 @@ impl MonthlyChart {
             table.row(&refs)?;
         }
         table.finish()
+    }
+
+    /// A short text of what the chart shows, for a screen reader or an image's alternative
+    /// text: the title and months, the figures of the latest month with any (and of the
+    /// last closed month before an open one), and the note.
+    pub fn summary(&self) -> String {
+        let mut text = self.title.clone();
+        match (self.months.first(), self.months.last()) {
+            (Some(first), Some(last)) if first != last => text.push_str(&format!(", {first} to {last}.")),
+            (Some(first), _) => text.push_str(&format!(", {first}.")),
+            _ => text.push('.'),
+        }
+        let has_value = |m: usize| (0..self.series.len()).any(|s| self.value(s, m).is_some());
+        let latest = (0..self.months.len()).rev().find(|m| has_value(*m));
+        match latest {
+            None => text.push_str(&format!(" {NO_MONTHLY_VALUES_MESSAGE}.")),
+            Some(m) => {
+                let closed_before = if self.is_open(m) { (0..m).rev().find(|m| has_value(*m)) } else { None };
+                for month in closed_before.into_iter().chain(std::iter::once(m)) {
+                    text.push(' ');
+                    text.push_str(&self.month_summary(month));
+                }
+            }
+        }
+        if let Some(note) = &self.note {
+            text.push(' ');
+            text.push_str(note);
+        }
+        text
+    }
+
+    /// `Nov 2026: NRR 104.3%, GRR 95.5%.`, or `Dec 2026 to date: $40.00 (production $40.00).`
+    fn month_summary(&self, m: usize) -> String {
+        let label = if self.is_open(m) { format!("{} to date", self.months[m]) } else { self.months[m].clone() };
+        let values: Vec<(&str, Decimal)> =
+            self.series.iter().enumerate().filter_map(|(s, series)| self.value(s, m).map(|v| (series.label.as_str(), v))).collect();
+        match self.unit {
+            MonthlyUnit::Percent => {
+                let parts: Vec<String> = values.iter().map(|(name, v)| format!("{name} {}", percent_label(*v))).collect();
+                format!("{label}: {}.", parts.join(", "))
+            }
+            MonthlyUnit::Money => {
+                let total = values.iter().try_fold(Decimal::ZERO, |sum, (_, v)| sum.checked_add(*v));
+                let parts: Vec<String> = values.iter().map(|(name, v)| format!("{name} {}", edgecost_pricing::format::money(*v))).collect();
+                match total {
+                    Some(total) => format!("{label}: {} ({}).", edgecost_pricing::format::money(total), parts.join(", ")),
+                    None => format!("{label}: {}.", parts.join(", ")),
+                }
+            }
+        }
     }
 
     /// Whether month `m` is the open one (see `open_last`).
@@ -130,13 +195,33 @@ fn draw(root: &Root<'_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), Char
     if let Some((label, _)) = &chart.reference {
         legend.push(LegendEntry::new(label.clone(), theme.muted_text, KeyStroke::Dashed));
     }
+    // The open month's style needs a key of its own: faint outlined bars or hollow markers
+    // would otherwise read as a different series.
+    if let Some(last) = chart.months.last().filter(|_| chart.open_last) {
+        let key = match chart.unit {
+            MonthlyUnit::Money => KeyStroke::Faint { fill: theme.muted_text.over(theme.background, OPEN_MONTH_OPACITY) },
+            MonthlyUnit::Percent => KeyStroke::Ring,
+        };
+        legend.push(LegendEntry::new(format!("{last} to date"), theme.muted_text, key));
+    }
     let plot_area = header(root, theme, &chart.title, &legend)?;
+    let plot_area = match &chart.note {
+        Some(note) => {
+            let (_, height_px) = plot_area.dim_in_pixel();
+            let (above, below) = plot_area.split_vertically(height_px.saturating_sub(NOTE_ROW_PX));
+            below
+                .draw(&Text::new(note.clone(), (16, 4), text(theme.muted_text, NOTE_PX).pos(Pos::new(HPos::Left, VPos::Top))))
+                .map_err(draw_failed)?;
+            above
+        }
+        None => plot_area,
+    };
     let n = chart.months.len();
     let bands = TickAxis { start: 0.0, end: n as f64, ticks: (0..n).map(|i| i as f64 + 0.5).collect() };
     let y_max = chart.y_max();
     let mut ctx: ChartContext<'_, SVGBackend<'_>, Cartesian2d<TickAxis, RangedCoordf64>> = ChartBuilder::on(&plot_area)
         .margin(10)
-        .margin_right(24)
+        .margin_right(PLOT_MARGIN_RIGHT_PX as u32)
         .x_label_area_size(36)
         .y_label_area_size(64)
         .build_cartesian_2d(bands, 0f64..y_max)
@@ -216,44 +301,106 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
     Ok(())
 }
 
-/// A line per series through the months that have a value, a marker on each, and the
-/// value's label beside the last one.
+/// A line per series through the months that have a value, a marker on each, and each
+/// value's label beside its marker where it is clear of the lines, the markers and the other
+/// labels (see `value_labels`). Series that meet at one value share one label.
 fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), ChartError> {
     let open_x = chart.open_last.then_some(chart.months.len() as f64 - 0.5);
+    let pixel = |ctx: &MonthContext<'_, '_>, p: (f64, f64)| {
+        let (x, y) = ctx.backend_coord(&p);
+        (f64::from(x), f64::from(y))
+    };
+    let mut obstacles = Obstacles::default();
+    if let Some((_, value)) = &chart.reference {
+        let y = plot(*value);
+        obstacles.segments.push((pixel(ctx, (0.0, y)), pixel(ctx, (chart.months.len() as f64, y))));
+    }
+    // Each label's text, month and place on its line, in the order they are placed.
+    let mut wanted: Vec<(String, usize, Wanted)> = Vec::new();
     // The open month's markers are hollow rings, drawn over every series' markers so that
     // series meeting at one value all keep theirs.
     let mut rings = Vec::new();
     for s in 0..chart.series.len() {
         let color = theme.series_color(s).plotters();
-        let points: Vec<(f64, f64)> =
-            (0..chart.months.len()).filter_map(|m| chart.value(s, m).map(|v| (m as f64 + 0.5, plot(v)))).collect();
+        let points: Vec<(usize, (f64, f64))> =
+            (0..chart.months.len()).filter_map(|m| chart.value(s, m).map(|v| (m, (m as f64 + 0.5, plot(v))))).collect();
         // A gap (a month without a value) breaks the line: consecutive months only.
         let mut segment: Vec<(f64, f64)> = Vec::new();
-        for p in &points {
+        for (_, p) in &points {
             if segment.last().is_some_and(|last| p.0 - last.0 > 1.01) {
                 ctx.draw_series(std::iter::once(PathElement::new(std::mem::take(&mut segment), color.stroke_width(2))))
                     .map_err(draw_failed)?;
             }
+            if let Some(last) = segment.last() {
+                obstacles.segments.push((pixel(ctx, *last), pixel(ctx, *p)));
+            }
             segment.push(*p);
         }
         ctx.draw_series(std::iter::once(PathElement::new(segment, color.stroke_width(2)))).map_err(draw_failed)?;
-        ctx.draw_series(points.iter().map(|p| {
+        ctx.draw_series(points.iter().map(|(_, p)| {
             let style = if Some(p.0) == open_x { theme.background.plotters().filled() } else { color.filled() };
-            Circle::new(*p, 4, style)
+            Circle::new(*p, MARKER_RADIUS_PX as u32, style)
         }))
         .map_err(draw_failed)?;
-        rings.extend(points.iter().filter(|p| Some(p.0) == open_x).map(|p| Circle::new(*p, 4, color.stroke_width(2))));
-        for (m, value) in (0..chart.months.len()).filter_map(|m| chart.value(s, m).map(|v| (m, v))) {
-            let to_date = if chart.is_open(m) { " to date" } else { "" };
-            ctx.draw_series(std::iter::once(Text::new(
-                format!("{}%{to_date}", value.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero).normalize()),
-                (m as f64 + 0.5, plot(value)),
-                text(theme.text, NOTE_PX).pos(Pos::new(HPos::Center, if s % 2 == 0 { VPos::Bottom } else { VPos::Top })),
-            )))
-            .map_err(draw_failed)?;
+        rings.extend(
+            points
+                .iter()
+                .filter(|(_, p)| Some(p.0) == open_x)
+                .map(|(_, p)| Circle::new(*p, MARKER_RADIUS_PX as u32, color.stroke_width(2))),
+        );
+        let side = MARKER_RADIUS_PX * 2.0 + 2.0;
+        obstacles.markers.extend(points.iter().map(|(_, p)| Area::around(pixel(ctx, *p), side, side)));
+        for (i, (m, p)) in points.iter().enumerate() {
+            let Some(value) = chart.value(s, *m) else { continue };
+            let to_date = if chart.is_open(*m) { " to date" } else { "" };
+            let label = format!("{}{to_date}", percent_label(value));
+            // Two series at one value in one month: their markers coincide, one label serves.
+            if wanted.iter().any(|(text, month, _)| *month == *m && *text == label) {
+                continue;
+            }
+            // Neighbours on the line: only the months it joins this point to.
+            let joined = |q: Option<&(usize, (f64, f64))>| q.filter(|(n, _)| n.abs_diff(*m) == 1).map(|(_, q)| pixel(ctx, *q));
+            let at = pixel(ctx, *p);
+            let height = (NOTE_PX * 1.3).ceil();
+            // Other series' markers this month close enough for their labels to meet.
+            let close: Vec<f64> = (0..chart.series.len())
+                .filter(|o| *o != s)
+                .filter_map(|o| chart.value(o, *m))
+                .filter(|v| *v != value)
+                .map(|v| pixel(ctx, (p.0, plot(v))).1)
+                .filter(|y| (y - at.1).abs() < 2.0 * height)
+                .collect();
+            let side = match (close.iter().any(|y| *y > at.1), close.iter().any(|y| *y < at.1)) {
+                (true, false) => Some(Side::Above),
+                (false, true) => Some(Side::Below),
+                _ => None,
+            };
+            let place = Wanted {
+                at,
+                width: f64::from(text_width_px(&label, NOTE_PX)),
+                height,
+                before: joined(i.checked_sub(1).and_then(|j| points.get(j))),
+                after: joined(points.get(i + 1)),
+                side,
+            };
+            wanted.push((label, *m, place));
         }
     }
     ctx.draw_series(rings).map_err(draw_failed)?;
+
+    let (xs, ys) = ctx.plotting_area().get_pixel_range();
+    // Labels may use the blank margin right of the plot: the last month's label, "to date"
+    // and all, then fits beside a line that falls into it.
+    let right = f64::from(xs.end + PLOT_MARGIN_RIGHT_PX - 4);
+    let bounds = Area { left: f64::from(xs.start), top: f64::from(ys.start), right, bottom: f64::from(ys.end) };
+    let places: Vec<Wanted> = wanted.iter().map(|(_, _, w)| *w).collect();
+    let boxes = place(&places, &obstacles, bounds);
+    let area = ctx.plotting_area().strip_coord_spec();
+    let (base_x, base_y) = area.get_base_pixel();
+    for ((label, _, _), at) in wanted.into_iter().zip(boxes) {
+        let centre = (((at.left + at.right) / 2.0).round() as i32 - base_x, ((at.top + at.bottom) / 2.0).round() as i32 - base_y);
+        area.draw(&Text::new(label, centre, text(theme.text, NOTE_PX).pos(Pos::new(HPos::Center, VPos::Center)))).map_err(draw_failed)?;
+    }
     Ok(())
 }
 
@@ -277,6 +424,7 @@ mod tests {
             ],
             reference: None,
             open_last: false,
+            note: None,
         };
         let svg = bars.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("$253.00") && svg.contains("$114.50"), "each month's total above its bar");
@@ -290,6 +438,7 @@ mod tests {
             series: vec![MonthSeries { label: "NRR".into(), values: vec![None, d("104.25"), d("98.5")] }],
             reference: Some((String::from("100%"), Decimal::ONE_HUNDRED)),
             open_last: false,
+            note: None,
         };
         let svg = lines.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("104.3%") && svg.contains("98.5%"), "{svg}");
@@ -308,6 +457,7 @@ mod tests {
             series: vec![MonthSeries { label: "production".into(), values: vec![d("114.50"), d("40.00")] }],
             reference: None,
             open_last: false,
+            note: None,
         };
         let color = theme.series_color(0);
         let faint = color.over(theme.background, OPEN_MONTH_OPACITY).hex();
@@ -328,12 +478,16 @@ mod tests {
             series: vec![MonthSeries { label: "NRR".into(), values: vec![d("104.25"), d("61.5")] }],
             reference: None,
             open_last: false,
+            note: None,
         };
         let closed = lines.to_svg(&theme, Size::DASHBOARD).unwrap();
         lines.open_last = true;
         let open = lines.to_svg(&theme, Size::DASHBOARD).unwrap();
         assert!(open.contains("61.5% to date") && !closed.contains("to date"), "{open}");
-        let circles = |svg: &str| svg.lines().filter(|l| l.contains("<circle")).map(str::to_owned).collect::<Vec<_>>();
+        // The markers, without the legend's sample of an open month's marker.
+        let legend_ring = format!("stroke=\"{}\"", theme.muted_text.hex());
+        let circles =
+            |svg: &str| svg.lines().filter(|l| l.contains("<circle") && !l.contains(&legend_ring)).map(str::to_owned).collect::<Vec<_>>();
         let (closed, open) = (circles(&closed), circles(&open));
         let series_fill = format!("fill=\"{}\"", color.hex());
         assert!(closed.len() == 2 && closed.iter().all(|c| c.contains(&series_fill)), "{closed:?}");
@@ -349,5 +503,282 @@ mod tests {
         let last_two: Vec<&String> = both.iter().rev().take(2).collect();
         assert!(last_two.iter().all(|c| c.contains("fill=\"none\"")), "{both:?}");
         assert!(last_two.iter().any(|c| c.contains(&format!("stroke=\"{}\"", color.hex()))), "{both:?}");
+    }
+
+    /// A text of the SVG: what it says, its box (estimated generously, as the layout does) and
+    /// its size in pixels.
+    #[derive(Debug)]
+    struct SvgText {
+        text: String,
+        area: Area,
+        font_px: f64,
+        anchor: String,
+        dy: String,
+    }
+
+    fn attr(tag: &str, name: &str) -> String {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key).map(|i| i + key.len()).unwrap_or_else(|| panic!("{name} in {tag}"));
+        tag[start..].split('"').next().unwrap().to_owned()
+    }
+
+    fn num(tag: &str, name: &str) -> f64 {
+        attr(tag, name).parse().unwrap()
+    }
+
+    fn texts(svg: &str) -> Vec<SvgText> {
+        svg.split("<text")
+            .skip(1)
+            .map(|rest| {
+                let (tag, body) = rest.split_once('>').unwrap();
+                let text = body.split("</text>").next().unwrap().trim().to_owned();
+                let (x, y, font_px) = (num(tag, "x"), num(tag, "y"), num(tag, "font-size"));
+                let (width, height) = (f64::from(text_width_px(&text, font_px)), font_px * 1.2);
+                let left = match attr(tag, "text-anchor").as_str() {
+                    "start" => x,
+                    "end" => x - width,
+                    _ => x - width / 2.0,
+                };
+                let top = match attr(tag, "dy").as_str() {
+                    "0.76em" => y,
+                    "-0.5ex" => y - height,
+                    _ => y - height / 2.0,
+                };
+                SvgText {
+                    text,
+                    area: Area { left, top, right: left + width, bottom: top + height },
+                    font_px,
+                    anchor: attr(tag, "text-anchor"),
+                    dy: attr(tag, "dy"),
+                }
+            })
+            .collect()
+    }
+
+    /// The series lines' segments: polylines two pixels wide, longer than a legend key.
+    fn line_segments(svg: &str) -> Vec<((f64, f64), (f64, f64))> {
+        svg.lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains("stroke-width=\"2\""))
+            .flat_map(|l| {
+                let points: Vec<(f64, f64)> = attr(l, "points")
+                    .split_whitespace()
+                    .map(|p| p.split_once(',').map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap())).unwrap())
+                    .collect();
+                points.windows(2).map(|w| (w[0], w[1])).collect::<Vec<_>>()
+            })
+            .filter(|(a, b)| (b.0 - a.0).abs() > 20.0 || a.1 != b.1)
+            .collect()
+    }
+
+    fn markers(svg: &str) -> Vec<Area> {
+        svg.lines()
+            .filter(|l| l.starts_with("<circle"))
+            .map(|l| Area::around((num(l, "cx"), num(l, "cy")), 2.0 * num(l, "r"), 2.0 * num(l, "r")))
+            .collect()
+    }
+
+    /// The value labels: centred on both axes (legend entries start at their key, ticks are
+    /// right-aligned or hang below the axis).
+    fn value_labels(texts: &[SvgText]) -> Vec<&SvgText> {
+        texts.iter().filter(|t| t.anchor == "middle" && t.dy == "0.5ex").collect()
+    }
+
+    fn months(n: usize) -> Vec<String> {
+        ["Aug 2026", "Sep 2026", "Oct 2026", "Nov 2026", "Dec 2026", "Jan 2027"].iter().take(n).map(|m| (*m).to_owned()).collect()
+    }
+
+    /// Charts of the shapes the operator's view draws: rates at zero on the x axis, equal rates
+    /// in one month, close rates, steep rises and falls, a reference line, an open month.
+    fn crowded_charts() -> Vec<MonthlyChart> {
+        let series = |label: &str, values: &[Option<&str>]| MonthSeries {
+            label: label.to_owned(),
+            values: values.iter().map(|v| v.and_then(d)).collect(),
+        };
+        let chart = |title: &str, series: Vec<MonthSeries>, reference: Option<(String, Decimal)>| MonthlyChart {
+            title: title.to_owned(),
+            months: months(series[0].values.len()),
+            unit: MonthlyUnit::Percent,
+            series,
+            reference,
+            open_last: true,
+            note: None,
+        };
+        vec![
+            chart(
+                "Logo and revenue churn",
+                vec![
+                    series("Logo churn", &[None, Some("0"), Some("0"), Some("12.5"), Some("0")]),
+                    series("Revenue churn", &[None, Some("0"), Some("0"), Some("5.89"), Some("0")]),
+                ],
+                None,
+            ),
+            chart(
+                "Net and gross revenue retention",
+                vec![
+                    series("NRR", &[None, Some("228.47"), Some("105.73"), Some("109.38"), Some("88.72")]),
+                    series("GRR", &[None, Some("100"), Some("100"), Some("90.76"), Some("88.72")]),
+                ],
+                Some(("100%".to_owned(), Decimal::ONE_HUNDRED)),
+            ),
+            chart(
+                "Conversion",
+                vec![
+                    series("Sandbox to paid", &[Some("0"), Some("0"), Some("50"), Some("0"), Some("0"), Some("0")]),
+                    series("80% to upgrade in 14 days", &[None, Some("100"), Some("50"), Some("50"), Some("0"), None]),
+                ],
+                None,
+            ),
+        ]
+    }
+
+    #[test]
+    fn value_labels_clear_their_lines_the_markers_the_month_names_and_each_other() {
+        let theme = Theme::light();
+        for chart in crowded_charts() {
+            for size in [Size::new(780, 360), Size::new(1100, 360), Size::DASHBOARD] {
+                let svg = chart.to_svg(&theme, size).unwrap();
+                let texts = texts(&svg);
+                let labels = value_labels(&texts);
+                // Every text apart from every other, a pixel between them.
+                for (i, a) in texts.iter().enumerate() {
+                    let grown =
+                        Area { left: a.area.left - 1.0, top: a.area.top - 1.0, right: a.area.right + 1.0, bottom: a.area.bottom + 1.0 };
+                    for b in &texts[i + 1..] {
+                        assert!(!grown.overlaps(&b.area), "{} {size:?}: {a:?} touches {b:?}", chart.title);
+                    }
+                }
+                let segments = line_segments(&svg);
+                let markers = markers(&svg);
+                assert!(!segments.is_empty() && !markers.is_empty());
+                // The x axis: the month names hang below it; every value label stays above.
+                let axis_y = texts.iter().filter(|t| chart.months.contains(&t.text)).map(|t| t.area.top).fold(f64::MAX, f64::min);
+                for label in &labels {
+                    assert!(
+                        segments.iter().all(|(p, q)| !label.area.crossed_by(*p, *q)),
+                        "{} {size:?}: a line through {label:?}",
+                        chart.title
+                    );
+                    assert!(markers.iter().all(|m| !m.overlaps(&label.area)), "{} {size:?}: a marker under {label:?}", chart.title);
+                    assert!(label.area.bottom < axis_y, "{} {size:?}: {label:?} below the axis", chart.title);
+                }
+                // One label per value and month: two series at one value share it.
+                let expected: usize = (0..chart.months.len())
+                    .map(|m| {
+                        let mut shown: Vec<String> = (0..chart.series.len()).filter_map(|s| chart.value(s, m)).map(percent_label).collect();
+                        shown.dedup();
+                        shown.len()
+                    })
+                    .sum();
+                assert_eq!(labels.len(), expected, "{} {size:?}: {labels:?}", chart.title);
+            }
+        }
+    }
+
+    #[test]
+    fn labels_of_close_values_in_one_month_read_in_the_markers_order() {
+        // October: NRR 105.7% just above GRR 100%, NRR's line in a trough there.
+        let chart = crowded_charts().remove(1);
+        for size in [Size::new(780, 360), Size::new(1100, 360)] {
+            let texts = texts(&chart.to_svg(&Theme::light(), size).unwrap());
+            let centre = |t: &SvgText| (t.area.left + t.area.right) / 2.0;
+            let october = texts.iter().find(|t| t.text == "Oct 2026").map(centre).unwrap();
+            // The label of `text` nearest October.
+            let label = |text: &str| {
+                let nearest = value_labels(&texts)
+                    .into_iter()
+                    .filter(|t| t.text == text)
+                    .min_by(|a, b| (centre(a) - october).abs().total_cmp(&(centre(b) - october).abs()));
+                nearest.map(|t| t.area.top).unwrap()
+            };
+            assert!(label("105.7%") < label("100%"), "{size:?}: {texts:?}");
+        }
+    }
+
+    #[test]
+    fn chart_text_is_at_least_eleven_pixels() {
+        for chart in crowded_charts() {
+            let svg = chart.to_svg(&Theme::dark(), Size::new(780, 360)).unwrap();
+            let texts = texts(&svg);
+            assert!(texts.len() > 10);
+            assert!(texts.iter().all(|t| t.font_px >= 11.0), "{texts:?}");
+        }
+    }
+
+    #[test]
+    fn an_open_month_has_a_legend_entry_for_its_style() {
+        let theme = Theme::light();
+        let legend_entry = |svg: &str| texts(svg).into_iter().find(|t| t.text == "Dec 2026 to date" && t.anchor == "start");
+        let mut lines = crowded_charts().remove(0);
+        let ring_in_legend = |svg: &str, y: f64| {
+            markers(svg).iter().any(|m| (m.top + m.bottom) / 2.0 == y)
+                && svg.contains(&format!("fill=\"none\" stroke=\"{}\"", theme.muted_text.hex()))
+        };
+        let open = lines.to_svg(&theme, Size::new(780, 360)).unwrap();
+        let entry = legend_entry(&open).expect("the open month's legend entry");
+        assert!(ring_in_legend(&open, (entry.area.top + entry.area.bottom) / 2.0), "a hollow marker beside it: {open}");
+        lines.open_last = false;
+        assert!(legend_entry(&lines.to_svg(&theme, Size::new(780, 360)).unwrap()).is_none());
+
+        let mut bars = MonthlyChart {
+            title: String::from("MRR by tier"),
+            months: months(5),
+            unit: MonthlyUnit::Money,
+            series: vec![MonthSeries { label: "production".into(), values: vec![d("19"), d("95"), d("114.50"), d("120"), d("40")] }],
+            reference: None,
+            open_last: true,
+            note: None,
+        };
+        let open = bars.to_svg(&theme, Size::new(780, 360)).unwrap();
+        assert!(legend_entry(&open).is_some(), "{open}");
+        let faint = theme.muted_text.over(theme.background, OPEN_MONTH_OPACITY).hex();
+        assert!(open.contains(&format!("fill=\"{faint}\"")), "a faint sample: {open}");
+        bars.open_last = false;
+        let closed = bars.to_svg(&theme, Size::new(780, 360)).unwrap();
+        assert!(legend_entry(&closed).is_none() && !closed.contains(&faint));
+    }
+
+    #[test]
+    fn a_note_is_drawn_under_the_month_names() {
+        let mut chart = crowded_charts().remove(1);
+        let note = "Rates start in Sep 2026: each needs the month before as its base.";
+        assert!(!chart.to_svg(&Theme::light(), Size::new(780, 360)).unwrap().contains(note));
+        chart.note = Some(note.to_owned());
+        let texts = texts(&chart.to_svg(&Theme::light(), Size::new(780, 360)).unwrap());
+        let drawn = texts.iter().find(|t| t.text == note).expect("the note");
+        let month_names_bottom = texts.iter().filter(|t| chart.months.contains(&t.text)).map(|t| t.area.bottom).fold(0.0, f64::max);
+        assert!(drawn.area.top > month_names_bottom, "{drawn:?}");
+        assert!(drawn.area.bottom <= 360.0);
+    }
+
+    #[test]
+    fn the_summary_reads_the_latest_figures_from_the_chart() {
+        let mut chart = crowded_charts().remove(1);
+        let summary = chart.summary();
+        assert!(summary.starts_with("Net and gross revenue retention, Aug 2026 to Dec 2026."), "{summary}");
+        // The last closed month, then the open one to date; each value as its label reads.
+        let closed = format!("Nov 2026: NRR {}, GRR {}.", percent_label(d("109.38").unwrap()), percent_label(d("90.76").unwrap()));
+        assert!(summary.contains(&closed), "{summary}");
+        assert!(summary.contains("Dec 2026 to date: NRR 88.7%, GRR 88.7%."), "{summary}");
+        chart.open_last = false;
+        chart.note = Some(String::from("Rates start in Sep 2026."));
+        let summary = chart.summary();
+        assert!(
+            !summary.contains("Nov 2026") && summary.contains("Dec 2026: NRR 88.7%") && summary.ends_with("Rates start in Sep 2026."),
+            "{summary}"
+        );
+
+        let bars = MonthlyChart {
+            title: String::from("MRR by tier"),
+            months: months(2),
+            unit: MonthlyUnit::Money,
+            series: vec![
+                MonthSeries { label: "Production".into(), values: vec![d("95.00"), d("114.50")] },
+                MonthSeries { label: "Scale".into(), values: vec![d("158.00"), d("79.00")] },
+            ],
+            reference: None,
+            open_last: false,
+            note: None,
+        };
+        assert_eq!(bars.summary(), "MRR by tier, Aug 2026 to Sep 2026. Sep 2026: $193.50 (Production $114.50, Scale $79.00).");
     }
 }

@@ -39,15 +39,24 @@ pub fn report_text(r: &OperatorReport) -> String {
         ("Capped", Align::Right),
         ("Margin", Align::Right),
     ]);
+    // NRR and GRR of a month with too small a base are marked, and the reason follows the table.
+    let mut caveats = Vec::new();
     for m in &r.months {
         let month = if m.closed { m.month.clone() } else { format!("{} (to date)", m.month) };
+        let mark = match m.retention_caveat() {
+            Some(caveat) => {
+                caveats.push(format!("* NRR and GRR of {}: {caveat}\n", m.month));
+                "*"
+            }
+            None => "",
+        };
         t.row([
             month,
             m.accounts.to_string(),
             m.paying_accounts.to_string(),
             money(m.mrr),
-            pct(m.nrr_percent),
-            pct(m.grr_percent),
+            format!("{}{mark}", pct(m.nrr_percent)),
+            format!("{}{mark}", pct(m.grr_percent)),
             ratio(&m.logo_churn),
             pct(m.revenue_churn_percent),
             ratio(&m.sandbox_conversion),
@@ -60,6 +69,7 @@ pub fn report_text(r: &OperatorReport) -> String {
         ]);
     }
     out.push_str(&t.render());
+    out.extend(caveats);
 
     out.push_str("\nRevenue by tier\n");
     let mut t = Table::new(&[
@@ -210,4 +220,57 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         out.push_str(&format!("\nLeft out ({}): their tier is not priced in the new book: {}\n", r.unrated.len(), left_out.join(", ")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use edgecost_api::{CreditPackActivity, MonthMetrics, RETENTION_BASE_MIN};
+
+    fn month(name: &str, base: u32) -> MonthMetrics {
+        let ratio = |count, of| Ratio { count, of, percent: (of > 0).then(|| Decimal::from(100 * count) / Decimal::from(of)) };
+        MonthMetrics {
+            month: name.into(),
+            start: "2026-10-01T00:00:00Z".parse().unwrap(),
+            end: "2026-11-01T00:00:00Z".parse().unwrap(),
+            closed: true,
+            accounts: base + 1,
+            paying_accounts: base,
+            mrr: Decimal::new(4300, 2),
+            revenue_by_tier: Vec::new(),
+            nrr_percent: (base > 0).then(|| Decimal::new(22_832, 2)),
+            grr_percent: (base > 0).then_some(Decimal::ONE_HUNDRED),
+            logo_churn: ratio(0, base),
+            churned_revenue: Decimal::ZERO,
+            revenue_churn_percent: (base > 0).then_some(Decimal::ZERO),
+            sandbox_conversion: ratio(0, 0),
+            upgrades: 0,
+            downgrades: 0,
+            credit_packs: CreditPackActivity { packs_sold: 0, credit_sold: Decimal::ZERO, credit_consumed: Decimal::ZERO },
+            quota_funnel: ratio(0, 0),
+            capped_accounts: 0,
+            infrastructure_cost: None,
+            gross_margin: None,
+            gross_margin_percent: None,
+        }
+    }
+
+    #[test]
+    fn retention_of_a_small_base_is_marked_and_explained_under_the_table() {
+        let report = OperatorReport {
+            as_of: "2026-12-06T15:04:00Z".parse().unwrap(),
+            currency: "USD".into(),
+            months: vec![month("2026-09", 0), month("2026-10", 1), month("2026-11", RETENTION_BASE_MIN)],
+            margin: None,
+        };
+        let text = report_text(&report);
+        let row = |m: &str| text.lines().find(|l| l.starts_with(m)).unwrap_or_else(|| panic!("no {m} row:\n{text}"));
+        assert!(row("2026-10").contains("228.3%*") && row("2026-10").contains("100.0%*"), "{text}");
+        assert!(!row("2026-11").contains('*') && !row("2026-09").contains('*'), "{text}");
+        assert!(
+            text.contains("* NRR and GRR of 2026-10: Based on 1 account paying the month before: too few to read as a trend."),
+            "{text}"
+        );
+        assert_eq!(text.matches("* NRR and GRR of").count(), 1, "{text}");
+    }
 }

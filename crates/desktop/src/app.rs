@@ -13,7 +13,7 @@ use crate::dashboard::DashboardView;
 use crate::demo::DemoServer;
 use crate::error::DesktopError;
 use crate::invoices::{InvoiceCache, InvoiceDetailView, InvoiceFormat, InvoiceListView};
-use crate::operator::{OperatorChartId, OperatorView};
+use crate::operator::{OperatorChartId, OperatorChartImage, OperatorView};
 use crate::operator_session::{Opened, OperatorLive, is_operator_token};
 use crate::remote::{AccountConnection, normalize_server_url};
 use crate::session::{LastServer, Session, SessionFile};
@@ -206,9 +206,10 @@ impl App {
         self.operator.lock().await.refresh().await
     }
 
-    /// Chart `id` of the operator's dashboard as SVG.
-    pub async fn operator_chart(&self, id: OperatorChartId, dark: bool) -> Result<String, DesktopError> {
-        self.operator.lock().await.chart_svg(id, dark)
+    /// Chart `id` of the operator's dashboard drawn `width_px` wide (the width the UI shows it
+    /// at), with a text of what it shows.
+    pub async fn operator_chart(&self, id: OperatorChartId, dark: bool, width_px: u32) -> Result<OperatorChartImage, DesktopError> {
+        self.operator.lock().await.chart_image(id, dark, width_px)
     }
 
     /// The what-if of the price book file at `path` (picked by the person in a file dialog)

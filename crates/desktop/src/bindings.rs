@@ -26,6 +26,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::Opened::export_all(dir)?;
     crate::OperatorView::export_all(dir)?;
     crate::OperatorChartId::export_all(dir)?;
+    crate::OperatorChartImage::export_all(dir)?;
     crate::WhatIfView::export_all(dir)?;
     // The route editor's.
     crate::EditAnswer::export_all(dir)?;

@@ -320,9 +320,20 @@ pub fn chart_svg(snapshot: &Snapshot, id: ChartId, dark: bool) -> Result<String,
     dashboard_chart(snapshot, id)?.svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
 }
 
-/// A chart of the operator's dashboard as SVG, at the dashboard's size.
-pub(crate) fn monthly_svg(chart: &edgecost_charts::MonthlyChart, dark: bool) -> Result<String, DesktopError> {
-    chart.to_svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
+/// The narrowest and widest a chart of the operator's dashboard is drawn. The UI asks for the
+/// width it shows the chart at; below the narrowest the months would crowd, so a narrower
+/// column scales the image down instead.
+pub const MONTHLY_WIDTH_MIN_PX: u32 = 480;
+pub const MONTHLY_WIDTH_MAX_PX: u32 = 1_600;
+
+/// The size a chart of the operator's dashboard is drawn at for a column `width_px` wide.
+pub(crate) fn monthly_size(width_px: u32) -> Size {
+    Size::new(width_px.clamp(MONTHLY_WIDTH_MIN_PX, MONTHLY_WIDTH_MAX_PX), CHART_SIZE.1)
+}
+
+/// A chart of the operator's dashboard as SVG, drawn for a column `width_px` wide.
+pub(crate) fn monthly_svg(chart: &edgecost_charts::MonthlyChart, dark: bool, width_px: u32) -> Result<String, DesktopError> {
+    chart.to_svg(&theme(dark), monthly_size(width_px)).map_err(chart_error)
 }
 
 /// The bytes of an export of the chart.

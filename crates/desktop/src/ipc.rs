@@ -14,10 +14,10 @@ use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
 use crate::{
     ActionFailure, BudgetForm, ChartId, ChartRange, CommandError, ControlsFailure, CreditsQuote, CreditsSheet, DashboardView, EditAnswer,
-    ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, Opened, OperatorChartId, OperatorView,
-    PlanBillingView, PlanDetails, PlanEdit, PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured, PurchaseView,
-    RecentPlan, RecoveryOffer, SpendControlsView, Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved, WhatIfView,
-    YamlCheck,
+    ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, Opened, OperatorChartId, OperatorChartImage,
+    OperatorView, PlanBillingView, PlanDetails, PlanEdit, PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured,
+    PurchaseView, RecentPlan, RecoveryOffer, SpendControlsView, Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved,
+    WhatIfView, YamlCheck,
 };
 use edgecost_api::{Granularity, TierChange};
 
@@ -149,7 +149,8 @@ commands! {
     open_demo_operator() -> OperatorView, CommandError;
     /// The operator's dashboard with the report read again.
     operator_view() -> OperatorView, CommandError;
-    operator_chart(id: OperatorChartId, dark: bool) -> String, CommandError;
+    /// Chart `id` drawn `width_px` wide, the width it is shown at, with a summary for its alternative text.
+    operator_chart(id: OperatorChartId, dark: bool, width_px: u32) -> OperatorChartImage, CommandError;
     /// Asks for a price book file and re-rates the last `months` closed months under it; `null` when cancelled.
     what_if(months: u32) -> Option<WhatIfView>, CommandError;
     tier_choices() -> Vec<TierChoice>;

@@ -81,8 +81,8 @@ pub use invoices::{
     invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
 };
 pub use operator::{
-    FunnelRow, MarginRow, MarginView, OperatorChartId, OperatorChartTab, OperatorHeadline, OperatorMonthRow, OperatorView, TierRevenueRow,
-    operator_chart,
+    FunnelRow, MarginRow, MarginView, OperatorChartId, OperatorChartImage, OperatorChartTab, OperatorHeadline, OperatorMonthRow,
+    OperatorView, TierRevenueRow, operator_chart, operator_chart_image,
 };
 pub use operator_session::{Opened, is_operator_token};
 pub use plan_account::{USAGE_LOG_PAGES_MAX, usage_records};

@@ -57,6 +57,8 @@ pub struct OperatorHeadline {
     pub paying_accounts: u32,
     pub nrr: String,
     pub grr: String,
+    /// Why NRR and GRR say little this month (a base of too few accounts), shown beside them.
+    pub retention_note: Option<String>,
     pub logo_churn: String,
     pub revenue_churn: String,
     pub conversion: String,
@@ -79,6 +81,8 @@ pub struct OperatorMonthRow {
     pub mrr: String,
     pub nrr: String,
     pub grr: String,
+    /// As [`OperatorHeadline::retention_note`], for this month.
+    pub retention_note: Option<String>,
     pub logo_churn: String,
     pub revenue_churn: String,
     pub conversion: String,
@@ -160,6 +164,16 @@ pub struct OperatorView {
     pub charts: Vec<OperatorChartTab>,
 }
 
+/// A chart of the operator's dashboard drawn for the UI, with a short text of what it shows
+/// for screen readers (the image's alternative text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct OperatorChartImage {
+    pub svg: String,
+    /// The title, the months, and the latest figures: `Net and gross revenue retention, Sep
+    /// 2026 to Dec 2026. Nov 2026: NRR 109.4%, GRR 90.8%. ...`
+    pub summary: String,
+}
+
 fn pct(p: Option<Decimal>) -> String {
     p.map_or_else(|| "—".to_owned(), |p| percent(p, 2))
 }
@@ -219,6 +233,7 @@ impl OperatorView {
                 paying_accounts: m.paying_accounts,
                 nrr: pct(m.nrr_percent),
                 grr: pct(m.grr_percent),
+                retention_note: m.retention_caveat(),
                 logo_churn: ratio(&m.logo_churn),
                 revenue_churn: pct(m.revenue_churn_percent),
                 conversion: ratio(&m.sandbox_conversion),
@@ -234,6 +249,7 @@ impl OperatorView {
                 paying_accounts: 0,
                 nrr: pct(None),
                 grr: pct(None),
+                retention_note: None,
                 logo_churn: pct(None),
                 revenue_churn: pct(None),
                 conversion: pct(None),
@@ -254,6 +270,7 @@ impl OperatorView {
                 mrr: money(m.mrr),
                 nrr: pct(m.nrr_percent),
                 grr: pct(m.grr_percent),
+                retention_note: m.retention_caveat(),
                 logo_churn: ratio(&m.logo_churn),
                 revenue_churn: pct(m.revenue_churn_percent),
                 conversion: ratio(&m.sandbox_conversion),
@@ -339,14 +356,14 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
         label: label.to_owned(),
         values: shown.iter().map(value).collect(),
     };
-    let percent_chart = |title: &str, series: Vec<MonthSeries>, reference: Option<(String, Decimal)>| MonthlyChart {
-        title: title.to_owned(),
-        months: months.clone(),
-        unit: MonthlyUnit::Percent,
-        series,
-        reference,
-        open_last,
+    // A rate is absent while its base is empty: say where the rates start and why, rather
+    // than leave the first months blank.
+    let percent_chart = |title: &str, series: Vec<MonthSeries>, reference: Option<(String, Decimal)>, why: &str| {
+        let first = (0..months.len()).find(|m| series.iter().any(|s| s.values.get(*m).is_some_and(Option::is_some)));
+        let note = first.filter(|m| *m > 0).map(|m| format!("Rates start in {}: {why}.", months[m]));
+        MonthlyChart { title: title.to_owned(), months: months.clone(), unit: MonthlyUnit::Percent, series, reference, open_last, note }
     };
+    const NEEDS_MONTH_BEFORE: &str = "each needs the month before, with paying accounts, as its base";
     match id {
         OperatorChartId::Revenue => {
             // Every tier of any month, in the price book's order.
@@ -371,17 +388,20 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
                 series,
                 reference: None,
                 open_last,
+                note: None,
             }
         }
         OperatorChartId::Retention => percent_chart(
             "Net and gross revenue retention",
             vec![series("NRR", &|m| m.nrr_percent), series("GRR", &|m| m.grr_percent)],
             Some(("100%".to_owned(), Decimal::ONE_HUNDRED)),
+            NEEDS_MONTH_BEFORE,
         ),
         OperatorChartId::Churn => percent_chart(
             "Logo and revenue churn",
             vec![series("Logo churn", &|m| m.logo_churn.percent), series("Revenue churn", &|m| m.revenue_churn_percent)],
             None,
+            NEEDS_MONTH_BEFORE,
         ),
         OperatorChartId::Conversion => percent_chart(
             "Sandbox-to-paid conversion and the 80%-to-upgrade funnel",
@@ -390,8 +410,22 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
                 series("80% to upgrade in 14 days", &|m| m.quota_funnel.percent),
             ],
             None,
+            "before it, no account started a month on a free tier or reached 80% of a quota",
         ),
     }
+}
+
+/// Chart `id` of `report` drawn `width_px` wide (the width the UI shows it at, so that its
+/// text is drawn at its real size), with its summary.
+pub fn operator_chart_image(
+    report: &OperatorReport,
+    book: &PriceBook,
+    id: OperatorChartId,
+    dark: bool,
+    width_px: u32,
+) -> Result<OperatorChartImage, crate::DesktopError> {
+    let chart = operator_chart(report, book, id);
+    Ok(OperatorChartImage { svg: crate::chart::monthly_svg(&chart, dark, width_px)?, summary: chart.summary() })
 }
 
 #[cfg(test)]

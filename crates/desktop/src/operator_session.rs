@@ -9,7 +9,7 @@ use edgecost_pricing::PriceBook;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DesktopError;
-use crate::operator::{OperatorChartId, OperatorView, operator_chart};
+use crate::operator::{OperatorChartId, OperatorChartImage, OperatorView, operator_chart_image};
 use crate::remote::AccountConnection;
 use crate::snapshot::Door;
 use crate::what_if::{PickedPriceBook, WhatIfView};
@@ -60,10 +60,10 @@ impl OperatorLive {
         *self = OperatorLive::default();
     }
 
-    /// Chart `id` of the last report as SVG.
-    pub(crate) fn chart_svg(&self, id: OperatorChartId, dark: bool) -> Result<String, DesktopError> {
+    /// Chart `id` of the last report, drawn `width_px` wide, with its summary.
+    pub(crate) fn chart_image(&self, id: OperatorChartId, dark: bool, width_px: u32) -> Result<OperatorChartImage, DesktopError> {
         let (report, book) = self.report.as_ref().zip(self.book.as_ref()).ok_or(DesktopError::NoSnapshot)?;
-        crate::chart::monthly_svg(&operator_chart(report, book, id), dark)
+        operator_chart_image(report, book, id, dark, width_px)
     }
 
     /// The what-if of the price book at `path` over the last `months` closed months.

@@ -3,7 +3,10 @@
 //! carry one value per month.
 
 use chrono::{DateTime, Utc};
-use edgecost_api::{AccountMargin, CreditPackActivity, Margin, MarginReport, MonthMetrics, OperatorReport, Ratio, TierMargin, TierRevenue};
+use edgecost_api::{
+    AccountMargin, CreditPackActivity, Margin, MarginReport, MonthMetrics, OperatorReport, RETENTION_BASE_MIN, Ratio, TierMargin,
+    TierRevenue,
+};
 use edgecost_charts::MonthlyUnit;
 use edgecost_pricing::{Decimal, PriceBook};
 
@@ -144,12 +147,12 @@ fn the_charts_carry_a_value_per_month_in_the_books_tier_order() {
     assert_eq!(retention.series[0].values, vec![None, Some(d("104.25")), Some(d("80"))]);
     assert_eq!(retention.reference, Some(("100%".to_owned(), Decimal::ONE_HUNDRED)));
     for id in OperatorChartId::ALL {
-        let svg = crate::chart::monthly_svg(&operator_chart(&r, PriceBook::published(), id), false).unwrap();
+        let svg = crate::chart::monthly_svg(&operator_chart(&r, PriceBook::published(), id), false, 960).unwrap();
         assert!(svg.contains("Nov 2026"), "{id:?}");
     }
     // December is open: every chart draws it as figures to date, the revenue bars saying so.
     assert!(OperatorChartId::ALL.iter().all(|&id| operator_chart(&r, PriceBook::published(), id).open_last));
-    let svg = crate::chart::monthly_svg(&revenue, false).unwrap();
+    let svg = crate::chart::monthly_svg(&revenue, false, 960).unwrap();
     assert!(svg.contains("to date"), "{svg}");
     let mut closed = r.clone();
     closed.months.last_mut().unwrap().closed = true;
@@ -167,4 +170,73 @@ fn months_before_the_first_account_are_left_out() {
     assert_eq!(view.months.first().map(|m| m.month.as_str()), Some("2026-10"));
     assert_eq!(view.span, "Oct 2026 – Dec 2026");
     assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Churn).months.len(), 3);
+}
+
+/// The `(width, font sizes)` of an SVG document as plotters writes it.
+fn svg_width_and_font_sizes(svg: &str) -> (f64, Vec<f64>) {
+    let number_after = |text: &str, key: &str| -> f64 {
+        let start = text.find(key).unwrap() + key.len();
+        text[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let width = number_after(svg, "<svg width=\"");
+    let sizes = svg.split("font-size=\"").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
+    (width, sizes)
+}
+
+#[test]
+fn charts_are_drawn_at_the_width_they_are_shown_so_their_text_keeps_its_size() {
+    let r = report();
+    // The chart column of an 880 x 600 window is about 780 px wide: the image is drawn at that
+    // width and shown unscaled, so each text is as many pixels tall as the SVG says.
+    for (shown_px, drawn_px) in [(780, 780.0), (1100, 1100.0), (200, 480.0), (5_000, 1_600.0)] {
+        for id in OperatorChartId::ALL {
+            let image = operator_chart_image(&r, PriceBook::published(), id, true, shown_px).unwrap();
+            let (width, sizes) = svg_width_and_font_sizes(&image.svg);
+            assert_eq!(width, drawn_px, "{id:?}");
+            let shown_scale = (f64::from(shown_px) / width).min(1.0);
+            if shown_px >= crate::chart::MONTHLY_WIDTH_MIN_PX {
+                assert!(!sizes.is_empty() && sizes.iter().all(|px| px * shown_scale >= 11.0), "{id:?} at {shown_px}: {sizes:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_rate_chart_says_where_its_rates_start_and_its_summary_reads_the_latest_months() {
+    let r = report();
+    // October is the report's first month: no month before it, so no retention.
+    let retention = operator_chart(&r, PriceBook::published(), OperatorChartId::Retention);
+    let note = retention.note.clone().expect("a note on the empty first month");
+    assert!(note.starts_with("Rates start in Nov 2026: each needs the month before"), "{note}");
+    let image = operator_chart_image(&r, PriceBook::published(), OperatorChartId::Retention, false, 800).unwrap();
+    assert!(image.svg.contains(&note));
+    // The summary: the last closed month and the open one to date, from the report's figures.
+    assert!(image.summary.starts_with("Net and gross revenue retention, Oct 2026 to Dec 2026."), "{}", image.summary);
+    assert!(image.summary.contains("Nov 2026: NRR 104.3%, GRR 95.5%."), "{}", image.summary);
+    assert!(image.summary.contains("Dec 2026 to date: NRR 80%, GRR 95.5%."), "{}", image.summary);
+    assert!(image.summary.ends_with(&note), "{}", image.summary);
+    // Every month has a conversion rate: nothing to explain. Revenue has no rates at all.
+    assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Conversion).note, None);
+    assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Revenue).note, None);
+    let revenue = operator_chart_image(&r, PriceBook::published(), OperatorChartId::Revenue, false, 800).unwrap();
+    assert!(revenue.summary.contains("Nov 2026: $121.00 (Production $42.00, Scale $79.00)."), "{}", revenue.summary);
+}
+
+#[test]
+fn retention_of_a_small_base_carries_a_caveat() {
+    let mut r = report();
+    // November's base: the four accounts of the fixture's logo churn ("1 of 4").
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    let caveat = "Based on 4 accounts paying the month before: too few to read as a trend.";
+    assert_eq!(view.headline.retention_note.as_deref(), Some(caveat));
+    assert_eq!(view.months[1].retention_note.as_deref(), Some(caveat));
+    // October has no retention at all: nothing to qualify.
+    assert_eq!(view.months[0].retention_note, None);
+
+    r.months[1].logo_churn = ratio(0, 1, Some("0.00"));
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.headline.retention_note.as_deref(), Some("Based on 1 account paying the month before: too few to read as a trend."));
+    r.months[1].logo_churn = ratio(1, RETENTION_BASE_MIN, Some("20.00"));
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.headline.retention_note, None, "a base of {RETENTION_BASE_MIN} is read as it is");
 }

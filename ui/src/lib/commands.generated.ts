@@ -19,6 +19,7 @@ import type { LedgerView } from "../bindings/account/LedgerView";
 import type { NoticeBanner } from "../bindings/account/NoticeBanner";
 import type { Opened } from "../bindings/desktop/Opened";
 import type { OperatorChartId } from "../bindings/desktop/OperatorChartId";
+import type { OperatorChartImage } from "../bindings/desktop/OperatorChartImage";
 import type { OperatorView } from "../bindings/desktop/OperatorView";
 import type { PlanBillingView } from "../bindings/account/PlanBillingView";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
@@ -81,8 +82,8 @@ export function commands(invoke: Invoke) {
     openDemoOperator: () => invoke<OperatorView>("open_demo_operator"),
     /** The operator's dashboard with the report read again. Rejects with CommandError. */
     operatorView: () => invoke<OperatorView>("operator_view"),
-    /** Rejects with CommandError. */
-    operatorChart: (id: OperatorChartId, dark: boolean) => invoke<string>("operator_chart", { id, dark }),
+    /** Chart `id` drawn `width_px` wide, the width it is shown at, with a summary for its alternative text. Rejects with CommandError. */
+    operatorChart: (id: OperatorChartId, dark: boolean, widthPx: number) => invoke<OperatorChartImage>("operator_chart", { id, dark, widthPx }),
     /** Asks for a price book file and re-rates the last `months` closed months under it; `null` when cancelled. Rejects with CommandError. */
     whatIf: (months: number) => invoke<WhatIfView | null>("what_if", { months }),
     tierChoices: () => invoke<Array<TierChoice>>("tier_choices"),

@@ -11,7 +11,11 @@ month_label: string, mrr: string,
 /**
  * `+$12.00 (+1.2%) on October`; `None` without a month before.
  */
-mrr_change: string | null, accounts: number, paying_accounts: number, nrr: string, grr: string, logo_churn: string, revenue_churn: string, conversion: string, funnel: string, capped_accounts: number, 
+mrr_change: string | null, accounts: number, paying_accounts: number, nrr: string, grr: string, 
+/**
+ * Why NRR and GRR say little this month (a base of too few accounts), shown beside them.
+ */
+retention_note: string | null, logo_churn: string, revenue_churn: string, conversion: string, funnel: string, capped_accounts: number, 
 /**
  * The month's gross margin, `$1,234.56 (62.5%)`; `None` without infrastructure cost.
  */

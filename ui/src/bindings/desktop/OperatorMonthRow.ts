@@ -11,7 +11,11 @@ month: string,
 /**
  * `Nov 2026`, or `Dec 2026 (to date)`.
  */
-label: string, closed: boolean, accounts: number, paying_accounts: number, mrr: string, nrr: string, grr: string, logo_churn: string, revenue_churn: string, conversion: string, upgrades: number, downgrades: number, 
+label: string, closed: boolean, accounts: number, paying_accounts: number, mrr: string, nrr: string, grr: string, 
+/**
+ * As [`OperatorHeadline::retention_note`], for this month.
+ */
+retention_note: string | null, logo_churn: string, revenue_churn: string, conversion: string, upgrades: number, downgrades: number, 
 /**
  * `2 sold, $13.50 used`.
  */
