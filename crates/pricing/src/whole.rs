@@ -81,7 +81,7 @@ pub(crate) fn checked_sub(a: Decimal, b: Decimal) -> Option<Decimal> {
 
 /// The cents of `value` x `price` / `per`, rounded half away from zero: a meter's charge for
 /// `value` units past its quota at `price` per block of `per` units. `None` when this cannot
-/// answer as [`crate::format::round_to_cents`] of the decimal product and quotient would,
+/// answer as rounding the decimal product and quotient to the cent would,
 /// which is whenever a value is negative, the block is not a whole power of ten, or the
 /// product does not fit a decimal exactly.
 pub(crate) fn charge_cents(value: Decimal, price: Decimal, per: Decimal) -> Option<i128> {
@@ -120,8 +120,8 @@ pub(crate) fn power_of_ten(mut n: u64) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::round_to_cents;
     use proptest::prelude::*;
+    use rust_decimal::RoundingStrategy;
 
     fn decimal(mantissa: i128, scale: u32) -> Decimal {
         Decimal::from_i128_with_scale(mantissa, scale)
@@ -134,9 +134,13 @@ mod tests {
         (mantissa, 0u32..=SCALE_MAX, any::<bool>()).prop_map(|(m, s, negative)| decimal(if negative { -m } else { m }, s))
     }
 
-    /// What rating does without this module: the decimal product, moved or divided, rounded.
+    /// What rating does without this module: the decimal product, moved or divided, rounded
+    /// to the cent half away from zero with two places.
     fn charge_by_decimals(value: Decimal, price: Decimal, per: Decimal) -> Option<Decimal> {
-        value.checked_mul(price).and_then(|x| x.checked_div(per)).map(round_to_cents)
+        let exact = value.checked_mul(price).and_then(|x| x.checked_div(per))?;
+        let mut cents = exact.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        cents.rescale(2);
+        Some(cents)
     }
 
     proptest! {
