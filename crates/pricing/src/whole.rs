@@ -81,9 +81,8 @@ pub(crate) fn checked_sub(a: Decimal, b: Decimal) -> Option<Decimal> {
 
 /// The cents of `value` x `price` / `per`, rounded half away from zero: a meter's charge for
 /// `value` units past its quota at `price` per block of `per` units. `None` when this cannot
-/// answer as rounding the decimal product and quotient to the cent would,
-/// which is whenever a value is negative, the block is not a whole power of ten, or the
-/// product does not fit a decimal exactly.
+/// answer as rounding the decimal product and quotient to the cent would: a negative value,
+/// a block that is not a whole power of ten, or a product a decimal does not hold exactly.
 pub(crate) fn charge_cents(value: Decimal, price: Decimal, per: Decimal) -> Option<i128> {
     let (Ok(v), Ok(p)) = (u128::try_from(value.mantissa()), u128::try_from(price.mantissa())) else { return None };
     // A block of 10^k units: dividing by it moves the decimal point by k places.
