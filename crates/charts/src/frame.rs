@@ -296,6 +296,8 @@ pub(crate) fn header<'b>(root: &Root<'b>, theme: &Theme, title: &str, legend: &[
 
 fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<(), ChartError> {
     let color = entry.color.plotters();
+    // The sample of a bar, filled or faint.
+    let square = [(x + 3, y - 6), (x + 15, y + 6)];
     let result = match entry.stroke {
         KeyStroke::Solid => root.draw(&PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))),
         KeyStroke::Dashed => root
@@ -304,11 +306,11 @@ fn draw_key(root: &Root<'_>, entry: &LegendEntry, (x, y): (i32, i32)) -> Result<
         KeyStroke::Dotted => {
             [0, 7, 14].into_iter().try_for_each(|dx| root.draw(&PathElement::new([(x + dx, y), (x + dx + 3, y)], color.stroke_width(1))))
         }
-        KeyStroke::Block => root.draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], color.filled())),
+        KeyStroke::Block => root.draw(&Rectangle::new(square, color.filled())),
         KeyStroke::Tick => root.draw(&PathElement::new([(x + 9, y - 7), (x + 9, y + 7)], color.stroke_width(2))),
         KeyStroke::Faint { fill } => root
-            .draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], fill.plotters().filled()))
-            .and_then(|()| root.draw(&Rectangle::new([(x + 3, y - 6), (x + 15, y + 6)], color.stroke_width(1)))),
+            .draw(&Rectangle::new(square, fill.plotters().filled()))
+            .and_then(|()| root.draw(&Rectangle::new(square, color.stroke_width(1)))),
         KeyStroke::Ring => root.draw(&Circle::new((x + 9, y), 4, color.stroke_width(2))),
     };
     result.map_err(draw_failed)

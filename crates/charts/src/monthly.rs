@@ -119,12 +119,11 @@ impl MonthlyChart {
             (Some(first), _) => text.push_str(&format!(", {first}.")),
             _ => text.push('.'),
         }
-        let has_value = |m: usize| (0..self.series.len()).any(|s| self.value(s, m).is_some());
-        let latest = (0..self.months.len()).rev().find(|m| has_value(*m));
+        let latest = (0..self.months.len()).rev().find(|m| self.has_values(*m));
         match latest {
             None => text.push_str(&format!(" {NO_MONTHLY_VALUES_MESSAGE}.")),
             Some(m) => {
-                let closed_before = if self.is_open(m) { (0..m).rev().find(|m| has_value(*m)) } else { None };
+                let closed_before = if self.is_open(m) { (0..m).rev().find(|m| self.has_values(*m)) } else { None };
                 for month in closed_before.into_iter().chain(std::iter::once(m)) {
                     text.push(' ');
                     text.push_str(&self.month_summary(month));
@@ -140,7 +139,7 @@ impl MonthlyChart {
 
     /// `Nov 2026: NRR 104.3%, GRR 95.5%.`, or `Dec 2026 to date: $40.00 (production $40.00).`
     fn month_summary(&self, m: usize) -> String {
-        let label = if self.is_open(m) { format!("{} to date", self.months[m]) } else { self.months[m].clone() };
+        let label = self.to_date(m, self.months[m].clone());
         let values: Vec<(&str, Decimal)> =
             self.series.iter().enumerate().filter_map(|(s, series)| self.value(s, m).map(|v| (series.label.as_str(), v))).collect();
         match self.unit {
@@ -149,9 +148,8 @@ impl MonthlyChart {
                 format!("{label}: {}.", parts.join(", "))
             }
             MonthlyUnit::Money => {
-                let total = values.iter().try_fold(Decimal::ZERO, |sum, (_, v)| sum.checked_add(*v));
                 let parts: Vec<String> = values.iter().map(|(name, v)| format!("{name} {}", edgecost_pricing::format::money(*v))).collect();
-                match total {
+                match self.month_total(m) {
                     Some(total) => format!("{label}: {} ({}).", edgecost_pricing::format::money(total), parts.join(", ")),
                     None => format!("{label}: {}.", parts.join(", ")),
                 }
@@ -162,6 +160,22 @@ impl MonthlyChart {
     /// Whether month `m` is the open one (see `open_last`).
     fn is_open(&self, m: usize) -> bool {
         self.open_last && m + 1 == self.months.len()
+    }
+
+    /// `text` about month `m`, followed by "to date" when the month is the open one.
+    fn to_date(&self, m: usize, text: String) -> String {
+        if self.is_open(m) { format!("{text} to date") } else { text }
+    }
+
+    /// Whether any series has a value in month `m`.
+    pub fn has_values(&self, m: usize) -> bool {
+        (0..self.series.len()).any(|s| self.value(s, m).is_some())
+    }
+
+    /// The sum of the series' values in month `m` (a stacked bar's height); `None` past what
+    /// a decimal holds.
+    fn month_total(&self, m: usize) -> Option<Decimal> {
+        (0..self.series.len()).filter_map(|s| self.value(s, m)).try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v))
     }
 
     fn value(&self, series: usize, month: usize) -> Option<Decimal> {
@@ -197,12 +211,12 @@ fn draw(root: &Root<'_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), Char
     }
     // The open month's style needs a key of its own: faint outlined bars or hollow markers
     // would otherwise read as a different series.
-    if let Some(last) = chart.months.last().filter(|_| chart.open_last) {
+    if let Some(last) = chart.months.len().checked_sub(1).filter(|m| chart.is_open(*m)) {
         let key = match chart.unit {
             MonthlyUnit::Money => KeyStroke::Faint { fill: theme.muted_text.over(theme.background, OPEN_MONTH_OPACITY) },
             MonthlyUnit::Percent => KeyStroke::Ring,
         };
-        legend.push(LegendEntry::new(format!("{last} to date"), theme.muted_text, key));
+        legend.push(LegendEntry::new(chart.to_date(last, chart.months[last].clone()), theme.muted_text, key));
     }
     let plot_area = header(root, theme, &chart.title, &legend)?;
     let plot_area = match &chart.note {
@@ -268,10 +282,9 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
         let x = m as f64;
         let open = chart.is_open(m);
         let mut bottom = 0.0;
-        let mut total = Decimal::ZERO;
+        let total = chart.month_total(m).ok_or(ChartError::Overflow { what: "monthly total" })?;
         for s in 0..chart.series.len() {
             let Some(value) = chart.value(s, m) else { continue };
-            total = total.checked_add(value).ok_or(ChartError::Overflow { what: "monthly total" })?;
             let height = plot(value);
             if height <= 0.0 {
                 continue;
@@ -287,10 +300,7 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
             }
             bottom += height;
         }
-        let mut label = edgecost_pricing::format::money(total);
-        if open {
-            label.push_str(" to date");
-        }
+        let label = chart.to_date(m, edgecost_pricing::format::money(total));
         ctx.draw_series(std::iter::once(Text::new(
             label,
             (x + 0.5, bottom),
@@ -348,12 +358,11 @@ fn draw_lines(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChar
                 .filter(|(_, p)| Some(p.0) == open_x)
                 .map(|(_, p)| Circle::new(*p, MARKER_RADIUS_PX as u32, color.stroke_width(2))),
         );
-        let side = MARKER_RADIUS_PX * 2.0 + 2.0;
-        obstacles.markers.extend(points.iter().map(|(_, p)| Area::around(pixel(ctx, *p), side, side)));
+        let marker_box = MARKER_RADIUS_PX * 2.0 + 2.0;
+        obstacles.markers.extend(points.iter().map(|(_, p)| Area::around(pixel(ctx, *p), marker_box, marker_box)));
         for (i, (m, p)) in points.iter().enumerate() {
             let Some(value) = chart.value(s, *m) else { continue };
-            let to_date = if chart.is_open(*m) { " to date" } else { "" };
-            let label = format!("{}{to_date}", percent_label(value));
+            let label = chart.to_date(*m, percent_label(value));
             // Two series at one value in one month: their markers coincide, one label serves.
             if wanted.iter().any(|(text, month, _)| *month == *m && *text == label) {
                 continue;

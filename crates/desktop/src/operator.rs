@@ -359,9 +359,18 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
     // A rate is absent while its base is empty: say where the rates start and why, rather
     // than leave the first months blank.
     let percent_chart = |title: &str, series: Vec<MonthSeries>, reference: Option<(String, Decimal)>, why: &str| {
-        let first = (0..months.len()).find(|m| series.iter().any(|s| s.values.get(*m).is_some_and(Option::is_some)));
-        let note = first.filter(|m| *m > 0).map(|m| format!("Rates start in {}: {why}.", months[m]));
-        MonthlyChart { title: title.to_owned(), months: months.clone(), unit: MonthlyUnit::Percent, series, reference, open_last, note }
+        let mut chart = MonthlyChart {
+            title: title.to_owned(),
+            months: months.clone(),
+            unit: MonthlyUnit::Percent,
+            series,
+            reference,
+            open_last,
+            note: None,
+        };
+        let first = (0..months.len()).find(|m| chart.has_values(*m));
+        chart.note = first.filter(|m| *m > 0).map(|m| format!("Rates start in {}: {why}.", months[m]));
+        chart
     };
     const NEEDS_MONTH_BEFORE: &str = "each needs the month before, with paying accounts, as its base";
     match id {
