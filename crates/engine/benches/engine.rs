@@ -222,6 +222,14 @@ fn from_minutes(minutes: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(minutes * 60, 0).unwrap()
 }
 
+/// Rolls up every queued batch now, and waits for any the background roll-up holds.
+async fn rolled_up(engine: &Engine) {
+    engine.roll_up().await.unwrap();
+    while engine.rollups_pending().await.unwrap() > 0 {
+        tokio::time::sleep(StdDuration::from_millis(2)).await;
+    }
+}
+
 /// Ingest with dedup, period totals and notices, against the raw bulk insert of the same rows.
 const RAW_RATIO_GOAL: f64 = 0.8;
 
@@ -238,10 +246,7 @@ async fn ingest_figures(backend: &str, url_ingest: &str, url_raw: &str, records:
     // queue is empty. The background task spaces its passes (half a second) so that a pass
     // takes the batches of that time together; once the last batch is answered, what is left
     // is rolled up at once rather than after the spacing, which would count idle time.
-    s.engine.roll_up().await.unwrap();
-    while s.engine.rollups_pending().await.unwrap() > 0 {
-        tokio::time::sleep(StdDuration::from_millis(2)).await;
-    }
+    rolled_up(&s.engine).await;
     let sustained_rate = records as f64 / started.elapsed().as_secs_f64();
     storage_figures(backend, url_ingest, records).await;
 
@@ -413,8 +418,7 @@ async fn query_figures(backend: &str, url: &str) {
     for b in batches(&s, ACCOUNTS_QUERY * 3, "bill") {
         s.engine.ingest(&s.node, &b, now()).await.unwrap();
     }
-    // The roll-up of those batches runs just after their answers: let it finish.
-    tokio::time::sleep(StdDuration::from_secs(2)).await;
+    rolled_up(&s.engine).await;
     let mut samples = Vec::new();
     for i in 0..QUERIES {
         let account = &s.accounts[(i * 7919) % s.accounts.len()];
