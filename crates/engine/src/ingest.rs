@@ -2,7 +2,6 @@
 //! its commit (credit settlement, budget checks).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{AccountIngestStatus, IngestReceipt, MAX_BATCH_ID_CHARS, MAX_BATCH_RECORDS, TelemetryBatch, TelemetryRecord};
@@ -12,6 +11,7 @@ use rustc_hash::FxHashMap;
 use crate::error::{EngineError, Result};
 use crate::period::{Period, from_unix};
 use crate::rating;
+use crate::shared_strings::SharedStrings;
 use crate::spend_cap;
 use crate::store::controls::{CapContext, FollowUps};
 use crate::store::{Counters, IngestDecision, IngestStored, NoticeRow, PreparedBatch, RecordRow, RegionCounters};
@@ -113,7 +113,7 @@ impl Engine {
                 .then(|| scope.spawn(|| batch_fingerprint(batch)));
             // Accounts, routes and regions repeat across a batch: each distinct one is allocated
             // once, shared by the records, and numbered for the sums' keys.
-            let mut strings = BatchStrings::default();
+            let mut strings = SharedStrings::default();
             let mut hourly: FxHashMap<(u32, i64, u32, u32), Counters> = FxHashMap::default();
             let mut period: FxHashMap<(u32, i64, u32), Counters> = FxHashMap::default();
             let at = validate::IngestTime::at(now);
@@ -133,7 +133,8 @@ impl Engine {
                     period_of_hour = (hour, Period::containing(from_unix(hour)).start_unix());
                 }
                 let period_start = period_of_hour.1;
-                let (account, route, region) = (strings.id(&r.account_id), strings.id(&r.route), strings.id(&r.region));
+                let (account, route, region) =
+                    (strings.id(r.account_id.as_str()), strings.id(r.route.as_str()), strings.id(r.region.as_str()));
                 hourly.entry((account, hour, route, region)).or_default().add(&counters);
                 period.entry((account, period_start, region)).or_default().add(&counters);
                 prepared.records.push(RecordRow {
@@ -145,7 +146,7 @@ impl Engine {
                     counters,
                 });
             }
-            prepared.hourly_queued = crate::store::encode_hourly(&strings.texts, hourly);
+            prepared.hourly_queued = crate::store::encode_hourly(&strings, hourly);
             prepared.period = period.into_iter().map(|((a, p, g), c)| ((strings.shared(a), p, strings.shared(g)), c)).collect();
             match (fingerprint, hashing) {
                 (Some(fingerprint), _) => fingerprint,
@@ -289,18 +290,14 @@ impl Engine {
     /// notices. The baseline the ingest benchmark measures against; not for production use.
     #[cfg(feature = "testing")]
     pub async fn insert_records_only(&self, node: &NodeId, batch: &TelemetryBatch, now: DateTime<Utc>) -> Result<()> {
-        let mut strings = BatchStrings::default();
-        let mut shared = |s| {
-            let id = strings.id(s);
-            strings.shared(id)
-        };
+        let mut strings = SharedStrings::default();
         let rows: Vec<RecordRow> = batch
             .records
             .iter()
             .map(|r| RecordRow {
-                account_id: shared(&r.account_id),
-                route: shared(&r.route),
-                region: shared(&r.region),
+                account_id: strings.get(r.account_id.as_str()),
+                route: strings.get(r.route.as_str()),
+                region: strings.get(r.region.as_str()),
                 window_start: r.window_start.timestamp(),
                 window_seconds: i64::from(r.window_seconds),
                 counters: Counters { requests: r.requests as i64, compute_ms: r.compute_ms as i64, egress_bytes: r.egress_bytes as i64 },
@@ -373,32 +370,6 @@ fn batch_fingerprint(batch: &TelemetryBatch) -> String {
         egress_bytes: &'a u64,
     }
     token::sha256_hex_of_json(&Batch(batch))
-}
-
-/// The distinct strings of a batch, numbered in the order first seen, each with one shared
-/// copy. Sums keyed by the numbers add up without comparing or hashing text again.
-#[derive(Default)]
-struct BatchStrings<'a> {
-    ids: FxHashMap<&'a str, u32>,
-    texts: Vec<&'a str>,
-    shared: Vec<Arc<str>>,
-}
-
-impl<'a> BatchStrings<'a> {
-    /// The number of `s`; a batch holds far fewer than 2^32 distinct strings.
-    fn id(&mut self, s: &'a str) -> u32 {
-        let next = self.texts.len() as u32;
-        *self.ids.entry(s).or_insert_with(|| {
-            self.texts.push(s);
-            self.shared.push(Arc::from(s));
-            next
-        })
-    }
-
-    /// The shared copy of the string numbered `id`.
-    fn shared(&self, id: u32) -> Arc<str> {
-        self.shared[id as usize].clone()
-    }
 }
 
 /// The meters `tier` caps for `usage` (billable usage of the period starting at

@@ -91,6 +91,7 @@ mod known_tokens;
 mod ledger;
 mod rating;
 mod shard_cache;
+mod shared_strings;
 mod spend_cap;
 mod validate;
 pub mod webhooks;

@@ -16,19 +16,18 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, DataPointFlags, metric};
 use prost::Message;
-use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, NodeId};
 use crate::error::Result;
 use crate::points::{PointsIngested, Refusal, SeriesPoint, Temporality};
+use crate::shared_strings::SharedStrings;
 
 /// The request duration histogram: its count is requests.
 pub const REQUEST_DURATION: &str = "http.server.request.duration";
@@ -111,7 +110,8 @@ pub fn points(request: &ExportMetricsServiceRequest, mapping: &OtlpMapping) -> (
     let mut out = Vec::new();
     let mut refused = Vec::new();
     let mut index = 0usize;
-    let mut shared = SharedText::default();
+    // Accounts, routes and regions repeat across a request's points: each is allocated once.
+    let mut shared = SharedStrings::default();
     for rm in &request.resource_metrics {
         let resource: &[KeyValue] = rm.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or_default();
         let compute_from_duration = attribute(resource, COMPUTE_SOURCE_ATTRIBUTE).as_deref() == Some(REQUEST_DURATION);
@@ -286,7 +286,7 @@ fn point<'a>(
     metric: &MetricContext<'_>,
     resource: &'a [KeyValue],
     mapping: &OtlpMapping,
-    shared: &mut SharedText<'a>,
+    shared: &mut SharedStrings<'a>,
 ) -> Result<Option<SeriesPoint>, Refusal> {
     let MetricContext { name, meters, compute_ms_per_unit, identity } = metric;
     let (name, compute_ms_per_unit) = (*name, *compute_ms_per_unit);
@@ -356,22 +356,6 @@ fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<Cow<'a, str>> 
         _ => return None,
     };
     (!text.is_empty()).then_some(text)
-}
-
-/// Accounts, routes and regions repeat across a request's points: each distinct one is
-/// allocated once and shared.
-#[derive(Default)]
-struct SharedText<'a>(FxHashMap<Cow<'a, str>, Arc<str>>);
-
-impl<'a> SharedText<'a> {
-    fn get(&mut self, text: Cow<'a, str>) -> Arc<str> {
-        if let Some(shared) = self.0.get(&*text) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = Arc::from(&*text);
-        self.0.insert(text, shared.clone());
-        shared
-    }
 }
 
 /// What identifies every series of one metric: the metric, its resource and its scope,

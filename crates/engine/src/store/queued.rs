@@ -2,20 +2,20 @@
 //! the ingest transaction, read by the roll-up and by usage queries.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::{BucketRow, Counters, GroupColumn, HourKey, HourlyKey};
 use crate::error::Result;
+use crate::shared_strings::SharedStrings;
 
 /// Hourly sums as queued: the JSON pair `[strings, numbers]`, where `numbers` holds seven
 /// per key: account (index into `strings`), hour, route (index), region (index), requests,
 /// compute_ms, egress_bytes. Each distinct string is written once per batch.
 ///
-/// `sums` are keyed by (account, hour, route, region) with the strings as their indexes in
+/// `sums` are keyed by (account, hour, route, region) with the strings as their numbers in
 /// `strings`, as ingest numbers them.
-pub(crate) fn encode_hourly(strings: &[&str], sums: impl IntoIterator<Item = ((u32, i64, u32, u32), Counters)>) -> String {
+pub(crate) fn encode_hourly(strings: &SharedStrings<'_>, sums: impl IntoIterator<Item = ((u32, i64, u32, u32), Counters)>) -> String {
     // Sorted by key, so the same batch queues the same text.
     let mut sums: Vec<_> = sums.into_iter().collect();
     sums.sort_unstable_by_key(|(key, _)| *key);
@@ -31,7 +31,7 @@ pub(crate) fn encode_hourly(strings: &[&str], sums: impl IntoIterator<Item = ((u
             c.egress_bytes,
         ]);
     }
-    serde_json::to_string(&(strings, numbers)).expect("hourly sums serialize")
+    serde_json::to_string(&(strings.texts().collect::<Vec<_>>(), numbers)).expect("hourly sums serialize")
 }
 
 fn corrupt_queued(reason: String) -> crate::EngineError {
@@ -79,8 +79,7 @@ pub(crate) fn queued_hours_of(
 /// they add, so each key is hashed as numbers rather than compared as text.
 #[derive(Default)]
 pub(crate) struct QueuedSums {
-    ids: FxHashMap<String, u32>,
-    strings: Vec<Arc<str>>,
+    strings: SharedStrings<'static>,
     hourly: FxHashMap<(u32, i64, u32, u32), Counters>,
     totals: FxHashMap<(u32, i64), Counters>,
 }
@@ -90,18 +89,7 @@ impl QueuedSums {
     pub(crate) fn add(&mut self, queued: &str) -> Result<()> {
         let (strings, numbers) = decode_queued(queued)?;
         // The batch's string numbers, as numbered across every batch added.
-        let ids: Vec<u32> = strings
-            .into_iter()
-            .map(|s| match self.ids.get(&s) {
-                Some(id) => *id,
-                None => {
-                    let id = self.strings.len() as u32;
-                    self.strings.push(Arc::from(s.as_str()));
-                    self.ids.insert(s, id);
-                    id
-                }
-            })
-            .collect();
+        let ids: Vec<u32> = strings.into_iter().map(|s| self.strings.id(s)).collect();
         let id = |i: i64| ids.get(usize::try_from(i).unwrap_or(usize::MAX)).copied().ok_or_else(|| corrupt_queued(format!("string {i}")));
         for n in numbers.chunks_exact(7) {
             let c = Counters { requests: n[4], compute_ms: n[5], egress_bytes: n[6] };
@@ -114,7 +102,7 @@ impl QueuedSums {
 
     /// The hourly sums and the per-hour totals, sorted by key.
     pub(crate) fn into_sorted(self) -> (BTreeMap<HourlyKey, Counters>, BTreeMap<HourKey, Counters>) {
-        let s = |id: u32| self.strings[id as usize].clone();
+        let s = |id: u32| self.strings.shared(id);
         let hourly = self.hourly.into_iter().map(|((a, h, r, g), c)| ((s(a), h, s(r), s(g)), c)).collect();
         let totals = self.totals.into_iter().map(|((a, h), c)| ((s(a), h), c)).collect();
         (hourly, totals)
@@ -123,21 +111,14 @@ impl QueuedSums {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
 
     use super::*;
 
     /// Queues `rows` as ingest does, numbering their strings.
     fn encode(rows: &BTreeMap<HourlyKey, Counters>) -> String {
-        let mut strings: Vec<&str> = Vec::new();
-        for (a, _, r, g) in rows.keys() {
-            for s in [a, r, g] {
-                if !strings.contains(&s.as_ref()) {
-                    strings.push(s);
-                }
-            }
-        }
-        let id = |s: &Arc<str>| strings.iter().position(|t| *t == s.as_ref()).unwrap() as u32;
-        let sums: Vec<_> = rows.iter().map(|((a, h, r, g), c)| ((id(a), *h, id(r), id(g)), *c)).collect();
+        let mut strings = SharedStrings::default();
+        let sums: Vec<_> = rows.iter().map(|((a, h, r, g), c)| ((strings.id(&**a), *h, strings.id(&**r), strings.id(&**g)), *c)).collect();
         encode_hourly(&strings, sums)
     }
 
