@@ -79,19 +79,16 @@ fn decimal_figures(used: Decimal, included: Decimal) -> Result<Figures, RateErro
 /// round it across a fourth place, which the integers never do; both stay far below it here.
 const WHOLE_LIMIT: u128 = 10u128.pow(22);
 
-/// The figures with integers, when usage and a positive quota both have 64-bit mantissas
-/// and stay under [`WHOLE_LIMIT`] once counted in the finer unit of the two; `None`
-/// otherwise. Under the limit, a quotient that is not on a fourth place is at least
+/// The figures with integers, when usage and a positive quota both stay under
+/// [`WHOLE_LIMIT`] once counted in the finer unit of the two; `None` otherwise. Under the limit, a quotient that is not on a fourth place is at least
 /// 1 / (quota x 10^4) from one, more than a decimal quotient's rounding can move it.
 fn whole_figures(used: Decimal, included: Decimal) -> Option<Figures> {
     if used.is_sign_negative() && !used.is_zero() {
         return None;
     }
-    let (u, i) = (u64::try_from(used.mantissa()).ok()?, u64::try_from(included.mantissa()).ok()?);
-    let scale = used.scale().max(included.scale());
-    // A 64-bit mantissa times 10^19 or less fits 128 bits.
-    let widen = |m: u64, places: u32| Some(u128::from(m) * u128::from(10u64.checked_pow(places)?));
-    let (u, i) = (widen(u, scale - used.scale())?, widen(i, scale - included.scale())?);
+    // Both counted in the finer unit of the two; neither is negative.
+    let (u, i, _) = whole::aligned(used, included)?;
+    let (u, i) = (u128::try_from(u).ok()?, u128::try_from(i).ok()?);
     if u >= WHOLE_LIMIT || i >= WHOLE_LIMIT {
         return None;
     }

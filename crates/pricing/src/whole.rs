@@ -41,7 +41,7 @@ pub(crate) fn cmp(a: Decimal, b: Decimal) -> Ordering {
 
 /// Both mantissas at the larger of the two scales, and that scale; `None` when one does not
 /// fit 128 bits there.
-fn aligned(a: Decimal, b: Decimal) -> Option<(i128, i128, u32)> {
+pub(crate) fn aligned(a: Decimal, b: Decimal) -> Option<(i128, i128, u32)> {
     let (sa, sb) = (a.scale(), b.scale());
     if sa == sb {
         return Some((a.mantissa(), b.mantissa(), sa));
