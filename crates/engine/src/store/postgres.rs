@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
@@ -134,87 +135,72 @@ impl PgStore {
         Ok(())
     }
 
-    /// The rollups go through `UNNEST` of one array per column: one statement, any size.
     async fn upsert_hourly(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<HourlyKey, Counters>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
-        let hour: Vec<i64> = rows.keys().map(|k| k.1).collect();
-        let route: Vec<&str> = rows.keys().map(|k| k.2.as_ref()).collect();
-        let region: Vec<&str> = rows.keys().map(|k| k.3.as_ref()).collect();
-        let (requests, compute, egress) = columns(rows.values());
-        sqlx::query(
-            "INSERT INTO usage_hourly (account_id, hour, route, region, requests, compute_ms, egress_bytes) \
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) \
-             ON CONFLICT (account_id, hour, route, region) DO UPDATE SET \
-             requests = usage_hourly.requests + excluded.requests, \
-             compute_ms = usage_hourly.compute_ms + excluded.compute_ms, \
-             egress_bytes = usage_hourly.egress_bytes + excluded.egress_bytes",
-        )
-        .bind(&account)
-        .bind(&hour)
-        .bind(&route)
-        .bind(&region)
-        .bind(&requests)
-        .bind(&compute)
-        .bind(&egress)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            add_counters_sql("usage_hourly", &[("account_id", "text"), ("hour", "bigint"), ("route", "text"), ("region", "text")])
+        });
+        add_counters(tx, &SQL, rows, |q, keys| {
+            q.bind(keys.clone().map(|k| k.0.as_ref()).collect::<Vec<&str>>())
+                .bind(keys.clone().map(|k| k.1).collect::<Vec<i64>>())
+                .bind(keys.clone().map(|k| k.2.as_ref()).collect::<Vec<&str>>())
+                .bind(keys.map(|k| k.3.as_ref()).collect::<Vec<&str>>())
+        })
+        .await
     }
 
     async fn upsert_hourly_totals(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<HourKey, Counters>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
-        let hour: Vec<i64> = rows.keys().map(|k| k.1).collect();
-        let (requests, compute, egress) = columns(rows.values());
-        sqlx::query(
-            "INSERT INTO usage_hourly_total (account_id, hour, requests, compute_ms, egress_bytes) \
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) \
-             ON CONFLICT (account_id, hour) DO UPDATE SET \
-             requests = usage_hourly_total.requests + excluded.requests, \
-             compute_ms = usage_hourly_total.compute_ms + excluded.compute_ms, \
-             egress_bytes = usage_hourly_total.egress_bytes + excluded.egress_bytes",
-        )
-        .bind(&account)
-        .bind(&hour)
-        .bind(&requests)
-        .bind(&compute)
-        .bind(&egress)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| add_counters_sql("usage_hourly_total", &[("account_id", "text"), ("hour", "bigint")]));
+        add_counters(tx, &SQL, rows, |q, keys| {
+            q.bind(keys.clone().map(|k| k.0.as_ref()).collect::<Vec<&str>>()).bind(keys.map(|k| k.1).collect::<Vec<i64>>())
+        })
+        .await
     }
 
     async fn upsert_period(tx: &mut Transaction<'static, Postgres>, rows: &BTreeMap<PeriodKey, Counters>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let account: Vec<&str> = rows.keys().map(|k| k.0.as_ref()).collect();
-        let period_start: Vec<i64> = rows.keys().map(|k| k.1).collect();
-        let region: Vec<&str> = rows.keys().map(|k| k.2.as_ref()).collect();
-        let (requests, compute, egress) = columns(rows.values());
-        sqlx::query(
-            "INSERT INTO period_usage (account_id, period_start, region, requests, compute_ms, egress_bytes) \
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[]) \
-             ON CONFLICT (account_id, period_start, region) DO UPDATE SET \
-             requests = period_usage.requests + excluded.requests, \
-             compute_ms = period_usage.compute_ms + excluded.compute_ms, \
-             egress_bytes = period_usage.egress_bytes + excluded.egress_bytes",
-        )
-        .bind(&account)
-        .bind(&period_start)
-        .bind(&region)
-        .bind(&requests)
-        .bind(&compute)
-        .bind(&egress)
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        static SQL: LazyLock<String> =
+            LazyLock::new(|| add_counters_sql("period_usage", &[("account_id", "text"), ("period_start", "bigint"), ("region", "text")]));
+        add_counters(tx, &SQL, rows, |q, keys| {
+            q.bind(keys.clone().map(|k| k.0.as_ref()).collect::<Vec<&str>>())
+                .bind(keys.clone().map(|k| k.1).collect::<Vec<i64>>())
+                .bind(keys.map(|k| k.2.as_ref()).collect::<Vec<&str>>())
+        })
+        .await
     }
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+/// The statement that adds counters to the rollup `table`, keyed by `keys` (each column with
+/// its PostgreSQL type): the rows come as one array per column through `UNNEST`, so one
+/// statement takes any number of them.
+fn add_counters_sql(table: &str, keys: &[(&str, &str)]) -> String {
+    let names: Vec<&str> = keys.iter().map(|(name, _)| *name).collect();
+    let arrays: Vec<String> =
+        keys.iter().map(|(_, ty)| *ty).chain(["bigint"; 3]).enumerate().map(|(i, ty)| format!("${}::{ty}[]", i + 1)).collect();
+    let names = names.join(", ");
+    format!(
+        "INSERT INTO {table} ({names}, requests, compute_ms, egress_bytes) SELECT * FROM UNNEST({}) \
+         ON CONFLICT ({names}) DO UPDATE SET requests = {table}.requests + excluded.requests, \
+         compute_ms = {table}.compute_ms + excluded.compute_ms, egress_bytes = {table}.egress_bytes + excluded.egress_bytes",
+        arrays.join(", ")
+    )
+}
+
+/// Adds `rows` to a rollup with `sql` (from [`add_counters_sql`]): `bind_keys` binds the
+/// keys' columns, in the statement's order, from the rows' keys.
+async fn add_counters<'q, K>(
+    tx: &mut Transaction<'static, Postgres>,
+    sql: &'q str,
+    rows: &'q BTreeMap<K, Counters>,
+    bind_keys: impl FnOnce(PgQuery<'q>, std::collections::btree_map::Keys<'q, K, Counters>) -> PgQuery<'q>,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (requests, compute, egress) = columns(rows.values());
+    bind_keys(sqlx::query(sql), rows.keys()).bind(requests).bind(compute).bind(egress).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// `text` as a field of `COPY`'s text format, where a backslash starts an escape, a tab
