@@ -63,8 +63,8 @@ pub async fn set_range(state: State<'_, AppState>, range: ChartRange, granularit
 }
 
 #[tauri::command]
-pub async fn chart(state: State<'_, AppState>, id: ChartId, dark: bool) -> Answer<String> {
-    Ok(state.app.chart_svg(id, dark).await?)
+pub async fn chart(state: State<'_, AppState>, id: ChartId, dark: bool, width_px: u32) -> Answer<String> {
+    Ok(state.app.chart_svg(id, dark, width_px).await?)
 }
 
 /// Asks where to save, then writes the file from Rust: the UI gets no file-system access.

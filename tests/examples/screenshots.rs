@@ -97,6 +97,7 @@ async fn main() {
     text_of(&app, "#bill-to-date [data-testid=total]").await;
 
     // The demo's operator: the fleet's figures, then a price book tried on them.
+    wait_synced(&app).await;
     app.find(Locator::Css("#open-operator")).await.unwrap().click().await.unwrap();
     text_of(&app, "#operator-mrr").await;
     app.wait().at_most(WAIT).for_element(Locator::Css("#operator-chart img")).await.unwrap();

@@ -294,6 +294,13 @@ pub async fn open_demo(app: &Client) -> String {
     text_of(app, "#bill-to-date [data-testid=total]").await
 }
 
+/// Waits until the dashboard's sync has settled ("Synced 10:42", not "Syncing…") and answers
+/// the status: the first sync after opening a dashboard is done, so what it disables (Sync now,
+/// Reset demo) is enabled again and the figures are the ones it fetched.
+pub async fn wait_synced(app: &Client) -> String {
+    text_until(app, "#sync-status", |s| s.starts_with("Synced")).await
+}
+
 /// The app's own demo account, read from its data folder: its tokens and the instant its
 /// traffic was recorded until.
 pub fn demo_account(home: &Home) -> edgecost_engine::DemoAccount {

@@ -7,7 +7,70 @@
 
 use edgecost_e2e::*;
 use edgecost_pricing::format::money;
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
+
+/// What the sync status can say, each with whether it is set as a warning: the header is
+/// measured with each of them in place of what the status says now.
+const SYNC_STATUSES: [(&str, bool); 6] = [
+    ("", false),
+    ("Synced 10:42", false),
+    ("Syncing\u{2026} (last synced 10:42)", false),
+    ("Offline, last synced 10:42", true),
+    ("Sync failed, last synced 10:42", false),
+    ("Token rejected, last synced 10:42", false),
+];
+
+/// The dashboard header with each of [`SYNC_STATUSES`] in the status's place: for each, the
+/// status's left and right edges, the buttons' boxes, whether any two items of the header
+/// overlap, and whether the header keeps inside the window. The status's own text node is put
+/// back afterwards, so the page goes on updating it.
+async fn header_with_each_status(app: &Client) -> serde_json::Value {
+    let probe = r#"
+        const status = document.querySelector('#sync-status');
+        const own = [...status.childNodes];
+        const wasOffline = status.classList.contains('offline');
+        const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const seen = [];
+        for (const [text, offline] of arguments[0]) {
+            status.textContent = text;
+            status.classList.toggle('offline', offline);
+            const items = [...document.querySelectorAll('.topbar .who > *, .topbar .actions > *')].map(box);
+            const overlap = items.some((a, i) => items.some((b, j) => j > i
+                && a[0] < b[2] - 0.5 && b[0] < a[2] - 0.5 && a[1] < b[3] - 0.5 && b[1] < a[3] - 0.5));
+            const inside = items.every((b) => b[0] >= 0 && b[2] <= document.documentElement.clientWidth);
+            seen.push({
+                text,
+                status: [status.getBoundingClientRect().left, status.getBoundingClientRect().right],
+                buttons: [...document.querySelectorAll('.topbar .actions button')].map((b) => [b.id, ...box(b)]),
+                overlap,
+                inside,
+            });
+        }
+        status.replaceChildren(...own);
+        status.classList.toggle('offline', wasOffline);
+        return seen;
+    "#;
+    let statuses: Vec<serde_json::Value> = SYNC_STATUSES.iter().map(|(text, offline)| serde_json::json!([text, offline])).collect();
+    app.execute(probe, vec![serde_json::Value::Array(statuses)]).await.unwrap()
+}
+
+/// Waits until the dashboard's chart is drawn as wide as it is shown, and answers that width.
+async fn chart_drawn_as_shown(app: &Client) -> f64 {
+    let probe = "const img = document.querySelector('#chart img'); \
+                 return img && img.complete ? [img.naturalWidth, img.getBoundingClientRect().width] : null;";
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let seen = app.execute(probe, vec![]).await.unwrap();
+        if let Some([drawn, shown]) = seen.as_array().map(|v| [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()])
+            && drawn > 0.0
+            && (drawn - shown).abs() < 1.0
+        {
+            return drawn;
+        }
+        assert!(std::time::Instant::now() < deadline, "the chart is not drawn as wide as it is shown: {seen}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_disk() {
@@ -39,7 +102,7 @@ async fn connect_see_the_engines_bill_restart_still_signed_in_and_no_token_on_di
     assert_eq!(shown_again, money(engine_bill.bill.cost()));
     assert!(app.find(Locator::Css("#server-url")).await.is_err(), "no sign-in form after a restart");
     // The cached dashboard shows at once; the background sync then reports success.
-    text_until(&app, "#sync-status", |s| s.starts_with("Synced")).await;
+    wait_synced(&app).await;
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
     drop(driver);
@@ -111,6 +174,36 @@ async fn the_demo_door_needs_no_server() {
     assert!(text_of(&app, "#notice-banner").await.contains("80%"), "the 80% banner shows");
     let svg = chart_svg(&app).await;
     assert!(svg.starts_with("<svg") && svg.contains("Projected to period end"), "the requests chart: {}", &svg[..svg.len().min(200)]);
+
+    // At the default window and at the smallest: the chart is drawn as wide as it is shown,
+    // so its text is as large as it was drawn; the header's buttons keep their places whatever
+    // the sync status says, with nothing overlapping or outside the window.
+    wait_synced(&app).await;
+    for (width, height) in [(1200, 800), (880, 600)] {
+        app.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+        app.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let drawn = chart_drawn_as_shown(&app).await;
+        let svg = chart_svg(&app).await;
+        assert!(svg.contains(&format!("<svg width=\"{drawn}\"")), "at {width}x{height}: drawn {drawn} px wide");
+        let sizes: Vec<f64> = svg.split("font-size=\"").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
+        assert!(!sizes.is_empty() && sizes.iter().all(|px| *px >= 11.0), "at {width}x{height}: {sizes:?}");
+        let seen = header_with_each_status(&app).await;
+        let seen = seen.as_array().unwrap();
+        for status in seen {
+            // The status keeps its place whatever it says: the longest words fit in it.
+            assert_eq!(status["status"], seen[0]["status"], "at {width}x{height}, the status changed width: {status}");
+            assert_eq!(status["buttons"], seen[0]["buttons"], "at {width}x{height}, the buttons moved: {status}");
+            let sound = status["overlap"] == false && status["inside"] == true;
+            assert!(sound, "at {width}x{height}, the header crowds: {status}");
+        }
+        let wider = "return document.documentElement.scrollWidth > document.documentElement.clientWidth";
+        assert_eq!(app.execute(wider, vec![]).await.unwrap(), serde_json::json!(false), "the page is wider than {width} px");
+        screenshot(&format!("dashboard-{width}x{height}.png"), width, height);
+        app.execute("document.querySelector('#chart').scrollIntoView({ block: 'center' })", vec![]).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        screenshot(&format!("dashboard-chart-{width}x{height}.png"), width, height);
+    }
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
 }

@@ -158,6 +158,8 @@ async fn the_demo_operator_sees_the_fleets_figures_and_tries_a_price_book() {
     let driver = Driver::start_with_env(&home, &[("EDGECOST_OPEN_PRICE_BOOK", &book_path)]);
     let app = driver.launch().await;
     open_demo(&app).await;
+    // The dashboard's first sync is over before a header button is pressed.
+    wait_synced(&app).await;
     // The fleet's months as of the instant the app seeded its demo at: the app reads the
     // system clock, and a wall-clock time of the test's own could lie a month later.
     let months = demo_fleet_months(demo_seeded_at(&home));

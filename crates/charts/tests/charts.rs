@@ -4,8 +4,8 @@
 
 use edgecost_charts::{
     Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE, NO_USAGE_MESSAGE, ProjectedTotal,
-    QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme, TimeRange, UsageChart, UsagePoint,
-    UsageView, to_png,
+    QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, SpendChart, SpendProjection, Theme, TimeRange,
+    UsageChart, UsagePoint, UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -461,4 +461,79 @@ fn a_small_chart_keeps_its_plot_by_shortening_the_legend() {
     assert!(!small.texts.iter().any(|t| t.starts_with("Measured (")), "{:?}", small.texts);
     let large = parse(&usage_chart().to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
     assert!(large.texts.iter().any(|t| t.starts_with("Measured (")));
+}
+
+/// Five days into a 30-day period, with a budget the projections pass.
+fn spend_chart() -> SpendChart {
+    SpendChart {
+        range: TimeRange::new(START_UNIX_S, START_UNIX_S + 30 * DAY_S),
+        now_unix_s: START_UNIX_S + 5 * DAY_S,
+        spend_to_date: d("40.00"),
+        projections: vec![
+            SpendProjection { label: String::from("Run rate"), cost: d("130.00") },
+            SpendProjection { label: String::from("P90"), cost: d("180.50") },
+        ],
+        budget: Some(d("150")),
+        spend_cap: Some(d("200")),
+    }
+}
+
+/// A text of a chart: its words, its size in pixels, the point it is anchored at and how.
+struct Label {
+    text: String,
+    px: f64,
+    x: f64,
+    y: f64,
+    anchor: String,
+}
+
+fn labels(svg: &str) -> Vec<Label> {
+    let doc = roxmltree::Document::parse(svg).expect("the chart is well-formed XML");
+    let number = |node: roxmltree::Node<'_, '_>, name: &str| node.attribute(name).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| Label {
+            text: n.text().unwrap_or_default().trim().to_string(),
+            px: number(n, "font-size"),
+            x: number(n, "x"),
+            y: number(n, "y"),
+            anchor: n.attribute("text-anchor").unwrap_or("start").to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn text_keeps_its_size_and_dates_stay_apart_at_every_width_the_app_draws() {
+    // The app draws a chart as wide as it shows it, from 480 to 1,600 px (the dashboard's
+    // column is about 780 px wide in an 880 x 600 window): the text is drawn at the same size
+    // at every width, and a narrower chart labels fewer dates rather than crowding them.
+    let theme = Theme::dark();
+    for width_px in [480, 780, 1_100, 1_600] {
+        let size = Size::new(width_px, 360);
+        for (name, svg) in [
+            ("usage", usage_chart().to_svg(&theme, size)),
+            ("per bucket", UsageChart { view: UsageView::PerBucket, ..usage_chart() }.to_svg(&theme, size)),
+            ("egress", egress_chart().to_svg(&theme, size)),
+            ("routes", route_chart().to_svg(&theme, size)),
+            ("spend", spend_chart().to_svg(&theme, size)),
+        ] {
+            let svg = svg.unwrap();
+            assert_eq!(parse(&svg).width, width_px.to_string(), "{name}");
+            let labels = labels(&svg);
+            assert!(!labels.is_empty() && labels.iter().all(|l| l.px >= 11.0), "{name} at {width_px} px: text under 11 px");
+            // Centred labels on one line (the dates under a time axis) leave room for their
+            // words: 0.62 em a character is more than DejaVu Sans takes.
+            let mut centred: Vec<&Label> = labels.iter().filter(|l| l.anchor == "middle").collect();
+            centred.sort_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+            for pair in centred.windows(2).filter(|p| p[0].y == p[1].y) {
+                let half = |l: &Label| l.text.chars().count() as f64 * l.px * 0.62 / 2.0;
+                assert!(
+                    pair[1].x - pair[0].x >= half(pair[0]) + half(pair[1]),
+                    "{name} at {width_px} px: `{}` and `{}` overlap",
+                    pair[0].text,
+                    pair[1].text
+                );
+            }
+        }
+    }
 }

@@ -348,11 +348,12 @@ impl App {
         self.live.lock().await.snapshot.clone().ok_or(DesktopError::NoSnapshot)
     }
 
-    /// The chart `id` of the last snapshot as SVG.
-    pub async fn chart_svg(&self, id: ChartId, dark: bool) -> Result<String, DesktopError> {
+    /// The chart `id` of the last snapshot as SVG, drawn `width_px` wide (the width the UI
+    /// shows it at).
+    pub async fn chart_svg(&self, id: ChartId, dark: bool, width_px: u32) -> Result<String, DesktopError> {
         let live = self.live.lock().await;
         let snapshot = live.snapshot.as_ref().ok_or(DesktopError::NoSnapshot)?;
-        crate::chart::chart_svg(snapshot, id, dark)
+        crate::chart::chart_svg(snapshot, id, dark, width_px)
     }
 
     /// Writes an export of chart `id` to `path` (chosen by the person in a save dialog).

@@ -11,10 +11,24 @@ use serde::{Deserialize, Serialize};
 use crate::error::DesktopError;
 use crate::snapshot::{ChartRange, Snapshot};
 
-/// The size charts are drawn at; the UI scales the SVG to its column.
-const CHART_SIZE: (u32, u32) = (960, 360);
+/// The height every chart of the app is drawn at; its width follows the column it is shown in.
+const CHART_HEIGHT_PX: u32 = 360;
+/// The narrowest and widest a chart is drawn on screen. The UI asks for the width it shows the
+/// chart at, so that its text is drawn at its real size rather than scaled with the image;
+/// below the narrowest the axis labels, months and legends would crowd, so a narrower column
+/// scales the image down instead.
+pub const CHART_WIDTH_MIN_PX: u32 = 480;
+pub const CHART_WIDTH_MAX_PX: u32 = 1_600;
+/// Exports are drawn at one width whatever the window they are saved from.
+const EXPORT_WIDTH_PX: u32 = 960;
 /// PNG exports are drawn at twice the size, crisp on high-density screens.
 const PNG_SCALE: f32 = 2.0;
+
+/// The size a chart (the account's dashboard's or the operator's) is drawn at for a column
+/// `width_px` wide.
+pub(crate) fn chart_size(width_px: u32) -> Size {
+    Size::new(width_px.clamp(CHART_WIDTH_MIN_PX, CHART_WIDTH_MAX_PX), CHART_HEIGHT_PX)
+}
 
 /// A chart the dashboard offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -315,32 +329,23 @@ fn chart_error(e: edgecost_charts::ChartError) -> DesktopError {
     DesktopError::Chart { detail: e.to_string() }
 }
 
-/// The chart as SVG, in the light or dark palette.
-pub fn chart_svg(snapshot: &Snapshot, id: ChartId, dark: bool) -> Result<String, DesktopError> {
-    dashboard_chart(snapshot, id)?.svg(&theme(dark), Size::new(CHART_SIZE.0, CHART_SIZE.1)).map_err(chart_error)
-}
-
-/// The narrowest and widest a chart of the operator's dashboard is drawn. The UI asks for the
-/// width it shows the chart at; below the narrowest the months would crowd, so a narrower
-/// column scales the image down instead.
-pub const MONTHLY_WIDTH_MIN_PX: u32 = 480;
-pub const MONTHLY_WIDTH_MAX_PX: u32 = 1_600;
-
-/// The size a chart of the operator's dashboard is drawn at for a column `width_px` wide.
-pub(crate) fn monthly_size(width_px: u32) -> Size {
-    Size::new(width_px.clamp(MONTHLY_WIDTH_MIN_PX, MONTHLY_WIDTH_MAX_PX), CHART_SIZE.1)
+/// Chart `id` of the snapshot as SVG, in the light or dark palette, drawn for a column
+/// `width_px` wide (see [`chart_size`]).
+pub fn chart_svg(snapshot: &Snapshot, id: ChartId, dark: bool, width_px: u32) -> Result<String, DesktopError> {
+    dashboard_chart(snapshot, id)?.svg(&theme(dark), chart_size(width_px)).map_err(chart_error)
 }
 
 /// A chart of the operator's dashboard as SVG, drawn for a column `width_px` wide.
 pub(crate) fn monthly_svg(chart: &edgecost_charts::MonthlyChart, dark: bool, width_px: u32) -> Result<String, DesktopError> {
-    chart.to_svg(&theme(dark), monthly_size(width_px)).map_err(chart_error)
+    chart.to_svg(&theme(dark), chart_size(width_px)).map_err(chart_error)
 }
 
 /// The bytes of an export of the chart.
 pub fn export_bytes(snapshot: &Snapshot, id: ChartId, format: ExportFormat, dark: bool) -> Result<Vec<u8>, DesktopError> {
+    let svg = || chart_svg(snapshot, id, dark, EXPORT_WIDTH_PX);
     match format {
-        ExportFormat::Svg => Ok(chart_svg(snapshot, id, dark)?.into_bytes()),
-        ExportFormat::Png => edgecost_charts::to_png(&chart_svg(snapshot, id, dark)?, PNG_SCALE).map_err(chart_error),
+        ExportFormat::Svg => Ok(svg()?.into_bytes()),
+        ExportFormat::Png => edgecost_charts::to_png(&svg()?, PNG_SCALE).map_err(chart_error),
         ExportFormat::Csv => Ok(dashboard_chart(snapshot, id)?.csv().map_err(chart_error)?.into_bytes()),
     }
 }
@@ -357,4 +362,23 @@ pub(crate) fn totals_by_key(series: &UsageSeries, meter: Meter) -> Vec<(String, 
     }
     totals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     totals
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_is_drawn_at_its_columns_width_within_bounds() {
+        // The chart column of an 880 x 600 window is about 780 px wide, of a 1200 x 800 one
+        // about 1,100: both are drawn as wide as they are shown.
+        for width_px in [780, 1_100, CHART_WIDTH_MIN_PX, CHART_WIDTH_MAX_PX] {
+            assert_eq!(chart_size(width_px), Size::new(width_px, CHART_HEIGHT_PX));
+        }
+        // A column not laid out yet (0) or too narrow to draw in is drawn at the narrowest and
+        // scaled down; one wider than the widest leaves a margin beside the image.
+        assert_eq!(chart_size(0).width_px, CHART_WIDTH_MIN_PX);
+        assert_eq!(chart_size(200).width_px, CHART_WIDTH_MIN_PX);
+        assert_eq!(chart_size(u32::MAX).width_px, CHART_WIDTH_MAX_PX);
+    }
 }

@@ -137,7 +137,8 @@ commands! {
     sign_out() -> (), CommandError;
     sync_now() -> DashboardView, CommandError;
     set_range(range: ChartRange, granularity: Granularity) -> DashboardView, CommandError;
-    chart(id: ChartId, dark: bool) -> String, CommandError;
+    /// Chart `id` as SVG, drawn `width_px` wide, the width it is shown at.
+    chart(id: ChartId, dark: bool, width_px: u32) -> String, CommandError;
     /// Asks where to save, then writes the chart; the saved path, or `null` when cancelled.
     export_chart(id: ChartId, format: ExportFormat, dark: bool) -> Option<String>, CommandError;
     /// The invoice list as last fetched (offline too).

@@ -194,7 +194,7 @@ fn charts_are_drawn_at_the_width_they_are_shown_so_their_text_keeps_its_size() {
             let (width, sizes) = svg_width_and_font_sizes(&image.svg);
             assert_eq!(width, drawn_px, "{id:?}");
             let shown_scale = (f64::from(shown_px) / width).min(1.0);
-            if shown_px >= crate::chart::MONTHLY_WIDTH_MIN_PX {
+            if shown_px >= crate::chart::CHART_WIDTH_MIN_PX {
                 assert!(!sizes.is_empty() && sizes.iter().all(|px| px * shown_scale >= 11.0), "{id:?} at {shown_px}: {sizes:?}");
             }
         }

@@ -187,16 +187,29 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
 
     let mut themes = Vec::new();
     for dark in [false, true] {
-        let svg = app.chart_svg(ChartId::Requests, dark).await.unwrap();
+        let svg = app.chart_svg(ChartId::Requests, dark, 960).await.unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "one whole SVG document");
         // The period's usage chart carries the busy case beside the run rate.
         assert!(svg.contains("Projected to period end") && svg.contains("P90, busy case"), "both projections drawn");
         themes.push(svg);
     }
     assert_ne!(themes[0], themes[1], "the dark chart is drawn in the dark theme");
+    // Every chart is drawn at the width the UI shows it, between the narrowest and widest a
+    // chart is drawn (480 and 1,600 px), so that it is shown unscaled and its text keeps its
+    // size: the chart column of an 880 x 600 window is about 780 px wide.
+    for id in ChartId::ALL {
+        for (shown_px, drawn_px) in [(780, 780.0), (1_100, 1_100.0), (200, 480.0), (5_000, 1_600.0)] {
+            let svg = app.chart_svg(id, true, shown_px).await.unwrap();
+            let (width, sizes) = common::svg_width_and_font_sizes(&svg);
+            assert_eq!(width, drawn_px, "{id:?} shown {shown_px} px wide");
+            if f64::from(shown_px) >= width {
+                assert!(!sizes.is_empty() && sizes.iter().all(|px| *px >= 11.0), "{id:?} at {shown_px}: {sizes:?}");
+            }
+        }
+    }
     // The breakdown charts name every region and route the dashboard lists.
-    let regions = app.chart_svg(ChartId::Regions, false).await.unwrap();
-    let routes = app.chart_svg(ChartId::Routes, false).await.unwrap();
+    let regions = app.chart_svg(ChartId::Regions, false, 960).await.unwrap();
+    let routes = app.chart_svg(ChartId::Routes, false, 960).await.unwrap();
     for (svg, names) in [
         (&regions, view.regions.iter().map(|r| r.region.as_str()).collect::<Vec<_>>()),
         (&routes, view.routes.iter().map(|r| r.route.as_str()).collect()),
@@ -239,7 +252,7 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     }
     assert!(sums[0].2 > edgecost_pricing::Decimal::ZERO, "{sums:?}");
     assert_eq!((sums[0].2, sums[1].2), (sums[2].2, sums[3].2), "day and hour totals of one range: {sums:?}");
-    assert!(app.chart_svg(ChartId::Compute, false).await.unwrap().contains("<svg"));
+    assert!(app.chart_svg(ChartId::Compute, false, 960).await.unwrap().contains("<svg"));
 
     // Leaving the demo stops the engine and forgets the session.
     app.sign_out().await.unwrap();
@@ -274,7 +287,7 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     let to: DateTime<Utc> = newest.row.period_end.parse().unwrap();
     let view = app.set_range(ChartRange::Between { from, to }, edgecost_api::Granularity::Day, now).await.unwrap();
     assert_eq!(view.range, ChartRange::Between { from, to });
-    assert!(app.chart_svg(ChartId::Requests, false).await.unwrap().contains("<svg"));
+    assert!(app.chart_svg(ChartId::Requests, false, 960).await.unwrap().contains("<svg"));
 
     let pdf = data.path().join("invoice.pdf");
     app.export_invoice(&list.rows[0].id, edgecost_desktop::InvoiceFormat::Pdf, &pdf).await.unwrap();

@@ -68,8 +68,8 @@ export function commands(invoke: Invoke) {
     syncNow: () => invoke<DashboardView>("sync_now"),
     /** Rejects with CommandError. */
     setRange: (range: ChartRange, granularity: Granularity) => invoke<DashboardView>("set_range", { range, granularity }),
-    /** Rejects with CommandError. */
-    chart: (id: ChartId, dark: boolean) => invoke<string>("chart", { id, dark }),
+    /** Chart `id` as SVG, drawn `width_px` wide, the width it is shown at. Rejects with CommandError. */
+    chart: (id: ChartId, dark: boolean, widthPx: number) => invoke<string>("chart", { id, dark, widthPx }),
     /** Asks where to save, then writes the chart; the saved path, or `null` when cancelled. Rejects with CommandError. */
     exportChart: (id: ChartId, format: ExportFormat, dark: boolean) => invoke<string | null>("export_chart", { id, format, dark }),
     /** The invoice list as last fetched (offline too). Rejects with CommandError. */
