@@ -11,7 +11,7 @@ use edgecost_engine::EngineError;
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::CliError;
-use crate::serve::{billed_with, open_engine, open_engine_with, runtime};
+use crate::serve::{billed_with, database_to_write, existing_database, open_engine, open_engine_with, runtime};
 
 /// Options of `edgecost admin`.
 #[derive(Args, Debug)]
@@ -107,7 +107,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
     runtime()?.block_on(async {
         match &args.command {
             AdminCommand::CreateAccount { name, tier, database, json } => {
-                let engine = open_engine(database.as_deref()).await?;
+                let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_account(name, tier, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&created).context("encoding JSON")?);
@@ -119,7 +119,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                 }
             }
             AdminCommand::CreateNode { name, database, json } => {
-                let engine = open_engine(database.as_deref()).await?;
+                let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_node(name, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&created).context("encoding JSON")?);
@@ -131,7 +131,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                 }
             }
             AdminCommand::CreateOperator { name, database, json } => {
-                let engine = open_engine(database.as_deref()).await?;
+                let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_operator(name, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&created).context("encoding JSON")?);
@@ -144,7 +144,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
             }
             AdminCommand::Report { from, to, price_book, costs, margin_below, database, json } => {
                 let costs = costs.as_deref().map(PriceBook::load).transpose().map_err(CliError::input)?;
-                let engine = open_engine_with(database.as_deref(), billed_with(price_book.as_deref())?).await?;
+                let engine = open_engine_with(Some(&existing_database(database.as_deref())?), billed_with(price_book.as_deref())?).await?;
                 let query = OperatorReportQuery { from: from.clone(), to: to.clone(), margin_below: Some(*margin_below) };
                 let costs = costs.as_ref().and_then(|b| b.infrastructure_cost.as_ref()).or(engine.book().infrastructure_cost.as_ref());
                 let report = engine.operator_report(&query, costs, chrono::Utc::now()).await.map_err(engine_error)?;
@@ -156,7 +156,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
             }
             AdminCommand::WhatIf { price_book, current, months, database, json } => {
                 let proposed = PriceBook::load(price_book).map_err(CliError::input)?;
-                let engine = open_engine_with(database.as_deref(), billed_with(current.as_deref())?).await?;
+                let engine = open_engine_with(Some(&existing_database(database.as_deref())?), billed_with(current.as_deref())?).await?;
                 let report = engine.what_if(&proposed, *months, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
                     crate::emit(&serde_json::to_string_pretty(&report).context("encoding JSON")?);

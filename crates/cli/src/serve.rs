@@ -35,7 +35,8 @@ pub struct ServeArgs {
     pub price_book: Option<PathBuf>,
     /// Create the demo account (100 days of telemetry) beside a small fleet of accounts over
     /// the last three closed months, and print the demo account's and the operator's tokens
-    /// before serving.
+    /// before serving. Without `--database` the demo has a database of its own, started over
+    /// each time; a database given must hold no accounts yet.
     #[arg(long)]
     pub demo: bool,
     /// The OpenTelemetry attribute (of a data point or its resource) that names the account
@@ -86,6 +87,60 @@ pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
     Ok(Engine::sqlite_url(&path))
 }
 
+/// The database `serve --demo` seeds when no `--database` is given: `<data dir>/edgecost/
+/// demo.db`, apart from the default database, removed first so that the demo starts over
+/// with its traffic up to now.
+fn fresh_demo_database() -> Result<String, CliError> {
+    let path = default_database_path()?.with_file_name("demo.db");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating the data folder {}", parent.display()))?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(anyhow::anyhow!("removing the previous demo database {}: {e}", file.display()).into());
+            }
+            _ => {}
+        }
+    }
+    Ok(Engine::sqlite_url(&path))
+}
+
+/// The file of a SQLite database URL (`sqlite://PATH`, `sqlite:PATH`, options after `?`);
+/// `None` for an in-memory database or another backend.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:" && !url.contains("mode=memory")).then(|| PathBuf::from(path))
+}
+
+/// `--database` (or the default) for a command that only reads: a SQLite file that does not
+/// exist is a mistyped path (or a server never started), not an empty fleet to report on.
+pub(crate) fn existing_database(database: Option<&str>) -> Result<String, CliError> {
+    let url = database_url(database)?;
+    match sqlite_file(&url) {
+        Some(path) if !path.exists() => Err(CliError::input(match database {
+            Some(_) => format!("there is no database at {}: check --database (a SQLite URL is sqlite:///path/to/file.db)", path.display()),
+            None => format!(
+                "there is no database at {} (the default) yet: pass --database URL, or start `edgecost serve` once to create it",
+                path.display()
+            ),
+        })),
+        _ => Ok(url),
+    }
+}
+
+/// `--database` (or the default) for a command that writes: a SQLite file that does not exist
+/// yet is created, and said so on stderr, where a mistyped path shows at once.
+pub(crate) fn database_to_write(database: Option<&str>) -> Result<String, CliError> {
+    let url = database_url(database)?;
+    if let Some(path) = sqlite_file(&url).filter(|p| !p.exists()) {
+        eprintln!("note: creating a new database at {}", path.display());
+    }
+    Ok(url)
+}
+
 /// Opens (and migrates) the engine's database; bills are rated with the published price book.
 pub async fn open_engine(database: Option<&str>) -> Result<Engine, CliError> {
     open_engine_with(database, PriceBook::published().clone()).await
@@ -131,7 +186,11 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
         // as a script sees it shuts the server down cleanly instead of killing it.
         let shutdown = ShutdownSignal::install().context("listening for shutdown signals")?;
         let book = billed_with(args.price_book.as_deref())?;
-        let engine = open_engine_with(args.database.as_deref(), book).await?;
+        let demo_database = match (&args.database, args.demo) {
+            (None, true) => Some(fresh_demo_database()?),
+            _ => None,
+        };
+        let engine = open_engine_with(args.database.as_deref().or(demo_database.as_deref()), book).await?;
         engine.set_webhook_options(edgecost_engine::webhooks::WebhookOptions {
             retry_base: std::time::Duration::from_millis(args.webhook_retry_base_ms),
             attempts_max: args.webhook_attempts,
@@ -139,6 +198,21 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
             ..engine.webhook_options()
         });
         if args.demo {
+            // The demo's accounts would count in a real fleet's figures (its revenue, churn
+            // and margin): they go into a database of their own, or one that holds none yet.
+            if let Some(url) = args.database.as_deref() {
+                let accounts = engine.account_count().await.context("counting the database's accounts")?;
+                if accounts > 0 {
+                    return Err(CliError::input(format!(
+                        "--demo seeds a demo account and fleet into a database without accounts, and {} holds {accounts} \
+                         already; give --database a new SQLite file, or leave it out for the demo's own database",
+                        redact(url)
+                    )));
+                }
+            }
+            if let Some(url) = &demo_database {
+                crate::emit(&format!("demo database: {url} (started over by each `serve --demo`)"));
+            }
             let now = chrono::Utc::now();
             let operator = edgecost_engine::seed_demo_fleet(&engine, now).await.context("creating the demo fleet")?;
             let demo = edgecost_engine::seed_demo(&engine, now).await.context("creating the demo account")?;

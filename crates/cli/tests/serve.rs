@@ -127,6 +127,84 @@ fn serve_demo_prints_a_working_token() {
     assert!(!notices["notices"].as_array().unwrap().is_empty(), "the demo sits past 80% of a quota");
 }
 
+/// The demo's accounts never mix with real ones: `--demo` refuses a database that holds
+/// accounts, and without `--database` seeds a database of its own, started over each time.
+#[test]
+fn serve_demo_keeps_to_a_database_of_its_own() {
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", home.path().join("real.db").display());
+    let out = command(home.path())
+        .args(["admin", "create-account", "--name", "Acme", "--tier", "production", "--database", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let accounts_in = |url: &str| -> u64 {
+        let out = command(home.path()).args(["admin", "report", "--json", "--database", url]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["months"].as_array().unwrap().last().unwrap()["accounts"].as_u64().unwrap()
+    };
+    assert_eq!(accounts_in(&url), 1);
+    let out = command(home.path()).args(["serve", "--listen", "127.0.0.1:0", "--demo", "--database", &url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("holds 1 already"), "{said}");
+    assert_eq!(accounts_in(&url), 1, "the real database gained no demo account");
+
+    // Without --database: the demo's own file, beside (not in) the default database, and a
+    // second start begins again rather than adding a second fleet.
+    let demo_url = format!("sqlite://{}", home.path().join("data/edgecost/demo.db").display());
+    for _ in 0..2 {
+        let served = serve(home.path(), &["--demo"]);
+        assert!(served.banner.iter().any(|l| l.starts_with("demo database: ") && l.contains("demo.db")), "{:?}", served.banner);
+        drop(served);
+        // The demo account and the fleet's eight.
+        assert_eq!(accounts_in(&demo_url), 9);
+    }
+    assert!(!home.path().join("data/edgecost/edgecost.db").exists(), "the default database was left alone");
+}
+
+/// A command that only reads refuses a database that is not there (a mistyped path) instead of
+/// creating an empty one and reporting on it; one that writes says it creates one.
+#[test]
+fn admin_reads_only_an_existing_database_and_says_when_it_creates_one() {
+    let home = tempfile::tempdir().unwrap();
+    let typo = home.path().join("typo.db");
+    let book = home.path().join("book.yaml");
+    std::fs::write(&book, edgecost_pricing::PriceBook::published_yaml()).unwrap();
+    let book = book.display().to_string();
+    for args in [&["admin", "report"][..], &["admin", "what-if", "--price-book", &book][..]] {
+        let out = command(home.path()).args(args).args(["--database", &format!("sqlite://{}", typo.display())]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains(&format!("there is no database at {}", typo.display())), "{args:?}: {said}");
+        assert!(!typo.exists(), "{args:?} created nothing");
+    }
+
+    let fresh = home.path().join("fresh.db");
+    let out = command(home.path())
+        .args(["admin", "create-node", "--name", "fra-1", "--database", &format!("sqlite://{}", fresh.display())])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("creating a new database at {}", fresh.display())));
+    assert!(fresh.exists());
+}
+
+/// A PostgreSQL server that refuses the connection is named at once, not after the pool's
+/// wait, and not as a connection lost.
+#[test]
+fn a_postgresql_server_that_refuses_is_named_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = command(home.path()).args(["admin", "report", "--database", "postgres://nobody@127.0.0.1:1/db"]).output().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("127.0.0.1:1") && said.contains("refused"), "{said}");
+    assert!(!said.contains("failing over"), "{said}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+}
+
 #[test]
 fn plan_from_usage_calibrates_from_an_accounts_usage_log() {
     let home = tempfile::tempdir().unwrap();

@@ -91,6 +91,54 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// A server's address as a person types it, as the server's base URL:
+///
+/// - spaces around it and trailing `/` are dropped;
+/// - without a scheme, a loopback host (`127.0.0.1:18777`, `localhost:8080`, `[::1]:8080`)
+///   gets `http://` (a server on this computer rarely has a certificate) and any other host
+///   `https://`;
+/// - a trailing `/v1` is dropped: the API's version is part of each route, not of the address.
+///
+/// Anything but an http(s) URL with a host (and no user, query or fragment) is refused.
+pub fn base_url(typed: &str) -> Result<String, ClientError> {
+    let typed = typed.trim();
+    let invalid = |detail: &str| ClientError::InvalidUrl { url: typed.to_owned(), detail: detail.to_owned() };
+    let has_scheme = typed.contains("://");
+    let mut base = typed.trim_end_matches('/').to_owned();
+    if base.is_empty() {
+        return Err(invalid("the address is empty"));
+    }
+    if !has_scheme {
+        let host = base.split(['/', '?', '#']).next().unwrap_or_default();
+        let scheme = if is_loopback_authority(host) { "http" } else { "https" };
+        base = format!("{scheme}://{base}");
+    }
+    if let Some(stripped) = base.strip_suffix("/v1") {
+        base = stripped.trim_end_matches('/').to_owned();
+    }
+    let parsed = reqwest::Url::parse(&base).map_err(|e| ClientError::InvalidUrl { url: typed.to_owned(), detail: e.to_string() })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("the address has no host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(invalid("a server address holds no user, password, query or fragment"));
+    }
+    Ok(base)
+}
+
+/// Whether `authority` (`host` or `host:port`) names this computer.
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = match authority.strip_prefix('[') {
+        // `[::1]:8080`
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 impl Client {
     /// A client for the server at `base_url` (such as `http://127.0.0.1:8080`), with a
     /// 30-second timeout per attempt and the default retry policy.
@@ -105,14 +153,12 @@ impl Client {
     }
 
     /// A client over a configured `reqwest::Client` (own timeouts, proxies, certificates).
+    /// `base_url` is taken as a person types it (see [`base_url`]).
     pub fn with_http(http: reqwest::Client, base_url: &str, token: &str) -> Result<Client, ClientError> {
-        let invalid = |detail: String| ClientError::InvalidUrl { url: base_url.to_owned(), detail };
+        let base = self::base_url(base_url)?;
         // A trailing slash makes `join` keep any path prefix the server is mounted under.
-        let with_slash = if base_url.ends_with('/') { base_url.to_owned() } else { format!("{base_url}/") };
-        let base_url = reqwest::Url::parse(&with_slash).map_err(|e| invalid(e.to_string()))?;
-        if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(invalid("the scheme must be http or https".to_owned()));
-        }
+        let base_url = reqwest::Url::parse(&format!("{base}/"))
+            .map_err(|e| ClientError::InvalidUrl { url: base_url.to_owned(), detail: e.to_string() })?;
         Ok(Client { http, base_url, token: token.to_owned(), retry: RetryPolicy::default() })
     }
 
@@ -436,7 +482,38 @@ mod tests {
 
     use backon::BackoffBuilder;
 
-    use super::RetryPolicy;
+    use super::{ClientError, RetryPolicy, base_url};
+
+    #[test]
+    fn a_typed_address_becomes_the_servers_base_url() {
+        for (typed, base) in [
+            ("http://127.0.0.1:18777", "http://127.0.0.1:18777"),
+            ("  https://billing.example.com/  ", "https://billing.example.com"),
+            // No scheme: http on this computer, https anywhere else.
+            ("127.0.0.1:18777", "http://127.0.0.1:18777"),
+            ("localhost:8080/", "http://localhost:8080"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            ("billing.example.com", "https://billing.example.com"),
+            ("billing.example.com:8443", "https://billing.example.com:8443"),
+            // The API's version is not part of the address.
+            ("http://127.0.0.1:18777/v1", "http://127.0.0.1:18777"),
+            ("http://127.0.0.1:18777/v1/", "http://127.0.0.1:18777"),
+            ("billing.example.com/edge/v1", "https://billing.example.com/edge"),
+            // A scheme typed by the person is kept, also for a loopback host.
+            ("https://localhost:8443", "https://localhost:8443"),
+        ] {
+            assert_eq!(base_url(typed).unwrap(), base, "{typed}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_an_http_address_is_refused() {
+        for typed in
+            ["", "   ", "/", "ftp://billing.example.com", "http://", "https://billing.example.com/?a=1", "mailto:a@b.c", "http://u:p@h"]
+        {
+            assert!(matches!(base_url(typed), Err(ClientError::InvalidUrl { .. })), "{typed}");
+        }
+    }
 
     /// The waits of a policy, rounded to whole milliseconds (the crate doubles in `f32`).
     fn waits_ms(policy: RetryPolicy) -> Vec<u64> {

@@ -218,6 +218,13 @@ impl Engine {
         })
     }
 
+    /// How many accounts the engine's database holds.
+    pub async fn account_count(&self) -> Result<u64> {
+        let store = self.store.clone();
+        let count = detached(async move { store.account_count().await }).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// Creates an edge node; the token in the answer is shown this once.
     pub async fn create_node(&self, name: &str, now: DateTime<Utc>) -> Result<CreatedNode> {
         check_name("name", name)?;

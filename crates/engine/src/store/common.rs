@@ -86,6 +86,10 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn account_count(&self) -> $crate::error::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&self.pool).await?)
+            }
+
             async fn tier_changes(&self, account_id: &str) -> $crate::error::Result<Vec<$crate::store::TierChangeRow>> {
                 read_tier_changes(&self.pool, account_id).await
             }

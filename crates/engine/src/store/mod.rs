@@ -399,6 +399,8 @@ pub(crate) trait Store:
     async fn account_id_by_token(&self, token_hash: &str) -> Result<Option<String>>;
     async fn node_id_by_token(&self, token_hash: &str) -> Result<Option<String>>;
     async fn account(&self, account_id: &str) -> Result<Option<AccountRow>>;
+    /// How many accounts the database holds.
+    async fn account_count(&self) -> Result<i64>;
     /// Every tier change of the account, oldest first.
     async fn tier_changes(&self, account_id: &str) -> Result<Vec<TierChangeRow>>;
     /// The tier change in effect at `at` of each known account among `account_ids`.

@@ -5,20 +5,44 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::LazyLock;
+use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::common::impl_store;
 use super::controls::impl_controls_store;
 use super::{Counters, HourKey, HourlyKey, PeriodKey, RecordRow};
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 
 const MAX_CONNECTIONS: u32 = 16;
 // Each connection is pinged as it leaves the pool (sqlx's default): a round trip, but a
 // connection the server ended (a restart, a network cut) is replaced rather than failing the
 // request that took it, also when background tasks kept it busy until then
 // (`tests/hosts.rs`).
+
+/// The longest a first connection may take to answer when the store opens.
+const FIRST_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects once before the pool does: a server that refuses, a host that cannot be found or
+/// does not answer is said at once and by name, rather than after the pool's wait for a
+/// connection, which would read as a connection lost. Another failure (a password refused, a
+/// database that does not exist) is the server's own answer and passes through.
+async fn first_connection(options: &PgConnectOptions) -> Result<()> {
+    let host = format!("{}:{}", options.get_host(), options.get_port());
+    let unreachable = |why: String| EngineError::NoDatabaseHost { wanted: "answers", failures: format!("{host}: {why}") };
+    match tokio::time::timeout(FIRST_CONNECT_TIMEOUT, PgConnection::connect_with(options)).await {
+        Err(_) => Err(unreachable(format!("no answer within {} s", FIRST_CONNECT_TIMEOUT.as_secs()))),
+        Ok(Err(e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_)))) => Err(unreachable(e.to_string())),
+        Ok(Err(e)) => Err(e.into()),
+        Ok(Ok(conn)) => {
+            // Closing politely can only fail on a connection already gone; the pool opens its own.
+            let _ = conn.close().await;
+            Ok(())
+        }
+    }
+}
 
 pub(crate) struct PgStore {
     pub(super) pool: PgPool,
@@ -31,7 +55,11 @@ impl PgStore {
     pub(crate) async fn open(url: &str) -> Result<PgStore> {
         let pool = match super::pg_hosts::parse(url)? {
             Some(hosts) => super::pg_hosts::connect(hosts, MAX_CONNECTIONS).await?,
-            None => PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?,
+            None => {
+                let options: PgConnectOptions = url.parse()?;
+                first_connection(&options).await?;
+                PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?
+            }
         };
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
