@@ -229,6 +229,20 @@ fn plan_from_usage_calibrates_from_an_accounts_usage_log() {
     let requests: edgecost_pricing::Decimal = estimate["usage"]["requests"].as_str().unwrap().parse().unwrap();
     assert!(requests > edgecost_pricing::Decimal::ZERO, "the measured routes carry traffic: {estimate}");
 
+    // The address as a person types it, as the app's sign-in takes it: no scheme, and with
+    // the API's version on the end.
+    for (n, typed) in [served.addr.clone(), format!("http://{}/v1/", served.addr)].iter().enumerate() {
+        let again = home.path().join(format!("typed-{n}.yaml"));
+        let out = command(home.path())
+            .args(["plan", "from-usage", "--server", typed, "--tier", "production", "-o"])
+            .arg(&again)
+            .env("EDGECOST_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{typed}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(std::fs::read_to_string(&again).unwrap().contains("(account usage log)"), "{typed}");
+    }
+
     // A wrong token is refused with a clear message and exit code 2.
     let out = command(home.path())
         .args(["plan", "from-usage", "--server", &format!("http://{}", served.addr), "--token", "nope"])
