@@ -20,9 +20,22 @@ pub struct AdminArgs {
     pub command: AdminCommand,
 }
 
+/// The database an admin command works on, and how it answers.
+#[derive(Args, Debug)]
+pub struct Target {
+    /// Database URL (`sqlite:///path/to/file.db` or `postgres://user@host/db`); default: the
+    /// SQLite file `edgecost serve` uses.
+    #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Create an account and print its id and token (the token is shown once).
+    #[command(after_help = "Examples:\n  edgecost admin create-account --name \"Acme Corp\" --tier production\n  edgecost admin create-account --name Acme --tier scale --json --database postgres://billing@db/edgecost")]
     CreateAccount {
         /// The account's display name.
         #[arg(long)]
@@ -30,36 +43,31 @@ pub enum AdminCommand {
         /// Its tier, such as `sandbox`, `production` or `scale`.
         #[arg(long)]
         tier: String,
-        /// Database URL; default: the SQLite file `edgecost serve` uses.
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
-        database: Option<String>,
-        /// Print JSON instead of text.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Target,
     },
     /// Create an edge node and print its id and token (the token is shown once).
+    #[command(after_help = "Examples:\n  edgecost admin create-node --name fra-1")]
     CreateNode {
         /// The node's name, such as `fra-1`.
         #[arg(long)]
         name: String,
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
-        database: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Target,
     },
     /// Create an operator and print its id and token (shown once): it opens `/v1/admin/...`
     /// and nothing else.
+    #[command(after_help = "Examples:\n  edgecost admin create-operator --name billing-team")]
     CreateOperator {
         /// Who the token is for, such as `billing-team`.
         #[arg(long)]
         name: String,
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
-        database: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Target,
     },
     /// The service's figures month by month: MRR and revenue by tier, NRR, churn, conversion,
     /// upgrades, burst packs, the 80%-to-upgrade funnel, capped accounts and gross margin.
+    #[command(after_help = "Examples:\n  edgecost admin report\n  edgecost admin report --from 2026-07 --to 2026-12 --margin-below 40\n  edgecost admin report --costs infra-costs.yaml --json > report.json")]
     Report {
         /// The first month, YYYY-MM (default: five months before --to).
         #[arg(long, value_name = "YYYY-MM")]
@@ -69,7 +77,7 @@ pub enum AdminCommand {
         to: Option<String>,
         /// The price book the engine bills with, as given to `edgecost serve --price-book`
         /// (default: the published one); its `infrastructure_cost` prices the gross margin.
-        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK", hide_env_values = true)]
         price_book: Option<PathBuf>,
         /// A price book whose `infrastructure_cost` prices the gross margin instead.
         #[arg(long, value_name = "FILE")]
@@ -77,36 +85,33 @@ pub enum AdminCommand {
         /// Flag accounts whose gross margin is below this percentage.
         #[arg(long, value_name = "PERCENT", default_value = "50")]
         margin_below: Decimal,
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
-        database: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Target,
     },
     /// Re-rate the recorded usage of the last closed months under another price book and show
     /// revenue before and after per tier, the accounts whose bill moves most, the accounts
     /// whose cheapest tier changes and gross margin. Read-only: no bill changes.
+    #[command(after_help = "Examples:\n  edgecost admin what-if --price-book next-year.yaml\n  edgecost admin what-if --price-book next-year.yaml --months 6 --json")]
     WhatIf {
         /// The price book to try (YAML, or JSON by its extension).
         #[arg(long, value_name = "FILE")]
         price_book: PathBuf,
         /// The price book the engine bills with now, as given to `edgecost serve --price-book`
         /// (default: the published one): the "before" of the comparison.
-        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK", hide_env_values = true)]
         current: Option<PathBuf>,
         /// How many closed months to re-rate, newest last.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=i64::from(edgecost_api::MAX_REPORT_MONTHS)))]
         months: u32,
-        #[arg(long, value_name = "URL", env = "EDGECOST_DATABASE_URL", hide_env_values = true)]
-        database: Option<String>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: Target,
     },
 }
 
 pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
     runtime()?.block_on(async {
         match &args.command {
-            AdminCommand::CreateAccount { name, tier, database, json } => {
+            AdminCommand::CreateAccount { name, tier, out: Target { database, json } } => {
                 let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_account(name, tier, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
@@ -118,7 +123,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     ));
                 }
             }
-            AdminCommand::CreateNode { name, database, json } => {
+            AdminCommand::CreateNode { name, out: Target { database, json } } => {
                 let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_node(name, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
@@ -130,7 +135,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     ));
                 }
             }
-            AdminCommand::CreateOperator { name, database, json } => {
+            AdminCommand::CreateOperator { name, out: Target { database, json } } => {
                 let engine = open_engine(Some(&database_to_write(database.as_deref())?)).await?;
                 let created = engine.create_operator(name, chrono::Utc::now()).await.map_err(engine_error)?;
                 if *json {
@@ -142,7 +147,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     ));
                 }
             }
-            AdminCommand::Report { from, to, price_book, costs, margin_below, database, json } => {
+            AdminCommand::Report { from, to, price_book, costs, margin_below, out: Target { database, json } } => {
                 let costs = costs.as_deref().map(PriceBook::load).transpose().map_err(CliError::input)?;
                 let engine = open_engine_with(Some(&existing_database(database.as_deref())?), billed_with(price_book.as_deref())?).await?;
                 let query = OperatorReportQuery { from: from.clone(), to: to.clone(), margin_below: Some(*margin_below) };
@@ -154,7 +159,7 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     crate::emit(&crate::operator::report_text(&report));
                 }
             }
-            AdminCommand::WhatIf { price_book, current, months, database, json } => {
+            AdminCommand::WhatIf { price_book, current, months, out: Target { database, json } } => {
                 let proposed = PriceBook::load(price_book).map_err(CliError::input)?;
                 let engine = open_engine_with(Some(&existing_database(database.as_deref())?), billed_with(current.as_deref())?).await?;
                 let report = engine.what_if(&proposed, *months, chrono::Utc::now()).await.map_err(engine_error)?;

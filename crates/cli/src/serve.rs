@@ -14,6 +14,8 @@ use crate::CliError;
 
 /// Options of `edgecost serve`.
 #[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  edgecost serve --demo\n  edgecost serve --database sqlite:///var/lib/edgecost/edgecost.db --listen 0.0.0.0:8080\n  \
+EDGECOST_DATABASE_URL=postgres://billing@db/edgecost edgecost serve --price-book book.yaml --metrics-listen 127.0.0.1:9090")]
 pub struct ServeArgs {
     /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`; for a
     /// PostgreSQL group that fails over, every host and the read-write one wanted:
@@ -31,7 +33,7 @@ pub struct ServeArgs {
     /// The price book every bill is rated with (YAML, or JSON by its extension); its
     /// `infrastructure_cost` prices the operator's gross margin. Default: the published book.
     /// Accounts read it at `/v1/price-book` without the infrastructure cost.
-    #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK")]
+    #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK", hide_env_values = true)]
     pub price_book: Option<PathBuf>,
     /// Create the demo account (100 days of telemetry) beside a small fleet of accounts over
     /// the last three closed months, and print the demo account's and the operator's tokens
@@ -256,7 +258,9 @@ pub fn serve(args: &ServeArgs) -> Result<(), CliError> {
 /// Logs to stderr; `RUST_LOG` overrides the default level.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colours only on a terminal: a log file or a journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 /// Ctrl-C, or SIGTERM on Unix, listened for from the moment it is installed.
