@@ -97,6 +97,9 @@ fn the_report_and_the_what_if_read_the_fleet_and_change_nothing() {
 fn bad_months_and_price_books_are_the_users_mistake() {
     let home = tempfile::tempdir().unwrap();
     let url = Engine::sqlite_url(&home.path().join("empty.db"));
+    // A database with no account: the months and books are what is wrong, not the database.
+    let (code, _, err) = run(home.path(), &["admin", "create-node", "--name", "fra-1", "--database", &url]);
+    assert_eq!(code, Some(0), "{err}");
     let (code, _, err) = run(home.path(), &["admin", "report", "--from", "2026-13", "--database", &url]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("YYYY-MM"), "{err}");
