@@ -35,7 +35,9 @@ pub struct Target {
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Create an account and print its id and token (the token is shown once).
-    #[command(after_help = "Examples:\n  edgecost admin create-account --name \"Acme Corp\" --tier production\n  edgecost admin create-account --name Acme --tier scale --json --database postgres://billing@db/edgecost")]
+    #[command(
+        after_help = "Examples:\n  edgecost admin create-account --name \"Acme Corp\" --tier production\n  edgecost admin create-account --name Acme --tier scale --json --database postgres://billing@db/edgecost"
+    )]
     CreateAccount {
         /// The account's display name.
         #[arg(long)]
@@ -67,7 +69,9 @@ pub enum AdminCommand {
     },
     /// The service's figures month by month: MRR and revenue by tier, NRR, churn, conversion,
     /// upgrades, burst packs, the 80%-to-upgrade funnel, capped accounts and gross margin.
-    #[command(after_help = "Examples:\n  edgecost admin report\n  edgecost admin report --from 2026-07 --to 2026-12 --margin-below 40\n  edgecost admin report --costs infra-costs.yaml --json > report.json")]
+    #[command(
+        after_help = "Examples:\n  edgecost admin report\n  edgecost admin report --from 2026-07 --to 2026-12 --margin-below 40\n  edgecost admin report --costs infra-costs.yaml --json > report.json"
+    )]
     Report {
         /// The first month, YYYY-MM (default: five months before --to).
         #[arg(long, value_name = "YYYY-MM")]
@@ -91,7 +95,9 @@ pub enum AdminCommand {
     /// Re-rate the recorded usage of the last closed months under another price book and show
     /// revenue before and after per tier, the accounts whose bill moves most, the accounts
     /// whose cheapest tier changes and gross margin. Read-only: no bill changes.
-    #[command(after_help = "Examples:\n  edgecost admin what-if --price-book next-year.yaml\n  edgecost admin what-if --price-book next-year.yaml --months 6 --json")]
+    #[command(
+        after_help = "Examples:\n  edgecost admin what-if --price-book next-year.yaml\n  edgecost admin what-if --price-book next-year.yaml --months 6 --json"
+    )]
     WhatIf {
         /// The price book to try (YAML, or JSON by its extension).
         #[arg(long, value_name = "FILE")]

@@ -14,8 +14,10 @@ use crate::CliError;
 
 /// Options of `edgecost serve`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  edgecost serve --demo\n  edgecost serve --database sqlite:///var/lib/edgecost/edgecost.db --listen 0.0.0.0:8080\n  \
-EDGECOST_DATABASE_URL=postgres://billing@db/edgecost edgecost serve --price-book book.yaml --metrics-listen 127.0.0.1:9090")]
+#[command(
+    after_help = "Examples:\n  edgecost serve --demo\n  edgecost serve --database sqlite:///var/lib/edgecost/edgecost.db --listen 0.0.0.0:8080\n  \
+EDGECOST_DATABASE_URL=postgres://billing@db/edgecost edgecost serve --price-book book.yaml --metrics-listen 127.0.0.1:9090"
+)]
 pub struct ServeArgs {
     /// Database URL: `sqlite:///path/to/file.db` or `postgres://user@host/db`; for a
     /// PostgreSQL group that fails over, every host and the read-write one wanted:
