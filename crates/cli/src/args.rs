@@ -2,10 +2,11 @@
 //! [`edgecost_pricing::bounds`] (a value past its bound is bad input: exit code 2).
 
 use edgecost_pricing::bounds::{COMPUTE_SECONDS_MAX, EGRESS_GB_MAX, MONEY_MAX, REQUESTS_MAX};
-use edgecost_pricing::{Decimal, parse_decimal, parse_quantity};
+use edgecost_pricing::{Decimal, parse_amount, parse_quantity};
 
 /// Parses a count or quantity with the one reader plan files and the desktop app use too:
-/// `350000`, `350_000`, `350,000`, `350k`, `1.2M`, `2B`, `1e6`.
+/// `350000`, `350_000`, `350,000`, `350k`, `1.2M`, `2B`, `1e6`. A separator only groups
+/// thousands (`51,5` is refused, never read as 515).
 fn quantity(text: &str) -> Result<Decimal, String> {
     parse_quantity(text).map_err(|e| e.to_string())
 }
@@ -36,11 +37,11 @@ pub fn compute_seconds(text: &str) -> Result<Decimal, String> {
     at_most(text, quantity(text)?, COMPUTE_SECONDS_MAX, "seconds")
 }
 
-/// Parses a money amount such as `25`, `25.50` or `$25.50`: whole cents, at most 10^12,
-/// kept with two places.
+/// Parses a money amount such as `25`, `25.50`, `$25.50` or `1,250.50` with the pricing core's
+/// reader (its thousands-separator rule included): whole cents, at most 10^12, kept with two
+/// places.
 pub fn money(text: &str) -> Result<Decimal, String> {
-    let cleaned = text.trim().trim_start_matches('$').replace([',', '_'], "");
-    let value = parse_decimal(&cleaned).ok_or_else(|| format!("'{text}' is not an amount (example: 25.50)"))?;
+    let value = parse_amount(text).map_err(|e| e.to_string())?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(format!("'{text}' is negative"));
     }
@@ -76,6 +77,18 @@ mod tests {
         assert_eq!(money("$25.50").unwrap().to_string(), "25.50");
         assert_eq!(money("10").unwrap().to_string(), "10.00");
         assert!(money("0.001").is_err());
+        assert_eq!(money("$1,250.50").unwrap().to_string(), "1250.50");
+    }
+
+    #[test]
+    fn a_separator_only_groups_thousands() {
+        assert_eq!(egress_gb("51,5").unwrap_err(), "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5");
+        assert_eq!(requests("12,34").unwrap_err(), parse_quantity("12,34").unwrap_err().to_string());
+        assert!(requests("1,2,3").unwrap_err().contains("groups of exactly 3"));
+        assert!(money("1,2,5").unwrap_err().contains("groups of exactly 3"));
+        assert_eq!(money("25,50").unwrap_err(), "'25,50': a comma only groups thousands (350,000); write decimals with a point: 25.50");
+        assert_eq!(egress_gb("51.5").unwrap().to_string(), "51.5");
+        assert_eq!(requests("1 234 567").unwrap(), Decimal::from(1_234_567));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use edgecost_api::{Margin, OperatorReport, Ratio, RevenueChange, WhatIfAccount, WhatIfReport};
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::{money, percent, signed_percent};
+use edgecost_pricing::format::{money_in, percent, signed_percent};
 
 use crate::table::{Align, Table};
 
@@ -21,6 +21,7 @@ fn ratio(r: &Ratio) -> String {
 /// The report: one row per month, revenue by tier per month, then margin by tier and the
 /// accounts below the margin threshold.
 pub fn report_text(r: &OperatorReport) -> String {
+    let money = |amount: Decimal| money_in(amount, &r.currency);
     let mut out = format!("Operator report as of {} ({})\n\n", r.as_of.format("%Y-%m-%d %H:%M UTC"), r.currency);
     let mut t = Table::new(&[
         ("Month", Align::Left),
@@ -97,10 +98,10 @@ pub fn report_text(r: &OperatorReport) -> String {
     match &r.margin {
         None => out.push_str("\nNo gross margin: the price book carries no infrastructure cost (see --costs).\n"),
         Some(m) => {
-            out.push_str(&format!("\nGross margin over the months: {}\n", margin_text(&m.total)));
+            out.push_str(&format!("\nGross margin over the months: {}\n", margin_text(&m.total, &r.currency)));
             let mut t = Table::new(&[("Tier", Align::Left), ("Revenue", Align::Right), ("Cost", Align::Right), ("Margin", Align::Right)]);
             for tier in &m.by_tier {
-                t.row([tier.tier.clone(), money(tier.margin.revenue), money(tier.margin.cost), margin_cell(&tier.margin)]);
+                t.row([tier.tier.clone(), money(tier.margin.revenue), money(tier.margin.cost), margin_cell(&tier.margin, &r.currency)]);
             }
             out.push_str(&t.render());
             let flagged: Vec<_> = m.by_account.iter().filter(|a| a.below_threshold).collect();
@@ -121,7 +122,7 @@ pub fn report_text(r: &OperatorReport) -> String {
                         a.tier.clone(),
                         money(a.margin.revenue),
                         money(a.margin.cost),
-                        margin_cell(&a.margin),
+                        margin_cell(&a.margin, &r.currency),
                     ]);
                 }
                 out.push_str(&t.render());
@@ -131,19 +132,21 @@ pub fn report_text(r: &OperatorReport) -> String {
     out
 }
 
-fn margin_cell(m: &Margin) -> String {
-    format!("{} ({})", money(m.margin), pct(m.margin_percent))
+fn margin_cell(m: &Margin, currency: &str) -> String {
+    format!("{} ({})", money_in(m.margin, currency), pct(m.margin_percent))
 }
 
-fn margin_text(m: &Margin) -> String {
+fn margin_text(m: &Margin, currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     format!("{} revenue - {} cost = {} ({})", money(m.revenue), money(m.cost), money(m.margin), pct(m.margin_percent))
 }
 
-fn change_cells(c: &RevenueChange) -> [String; 4] {
+fn change_cells(c: &RevenueChange, currency: &str) -> [String; 4] {
+    let money = |amount: Decimal| money_in(amount, currency);
     [money(c.before), money(c.after), money(c.change), c.change_percent.map_or_else(|| "-".to_owned(), |p| signed_percent(p, 1))]
 }
 
-fn accounts_table(accounts: &[WhatIfAccount]) -> String {
+fn accounts_table(accounts: &[WhatIfAccount], currency: &str) -> String {
     let mut t = Table::new(&[
         ("Account", Align::Left),
         ("Name", Align::Left),
@@ -154,7 +157,7 @@ fn accounts_table(accounts: &[WhatIfAccount]) -> String {
         ("", Align::Right),
     ]);
     for a in accounts {
-        let [b, af, c, p] = change_cells(&a.revenue);
+        let [b, af, c, p] = change_cells(&a.revenue, currency);
         t.row([a.account_id.clone(), a.name.clone(), a.tier.clone(), b, af, c, p]);
     }
     t.render()
@@ -167,7 +170,7 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         (Some(a), _) => a.clone(),
         _ => "no month".to_owned(),
     };
-    let [b, a, c, p] = change_cells(&r.total);
+    let [b, a, c, p] = change_cells(&r.total, &r.currency);
     let mut out = format!("Re-rated {span} under the new price book (nothing was changed)\n\nRevenue {b} -> {a}: {c} ({p})\n\n");
     let mut t = Table::new(&[
         ("Tier", Align::Left),
@@ -178,14 +181,14 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         ("", Align::Right),
     ]);
     for tier in &r.by_tier {
-        let [b, a, c, p] = change_cells(&tier.revenue);
+        let [b, a, c, p] = change_cells(&tier.revenue, &r.currency);
         t.row([tier.tier.clone(), tier.account_months.to_string(), b, a, c, p]);
     }
     out.push_str(&t.render());
     for (title, list) in [("Largest rises", &r.rises), ("Largest falls", &r.falls)] {
         out.push_str(&format!("\n{title}: {}\n", list.len()));
         if !list.is_empty() {
-            out.push_str(&accounts_table(list));
+            out.push_str(&accounts_table(list, &r.currency));
         }
     }
     out.push_str(&format!("\nCheapest tier changes: {}\n", r.cheapest_tier_changes.len()));
@@ -210,9 +213,11 @@ pub fn what_if_text(r: &WhatIfReport) -> String {
         out.push_str(&t.render());
     }
     match (&r.margin_before, &r.margin_after) {
-        (Some(b), Some(a)) => {
-            out.push_str(&format!("\nGross margin before: {}\nGross margin after:  {}\n", margin_text(b), margin_text(a)))
-        }
+        (Some(b), Some(a)) => out.push_str(&format!(
+            "\nGross margin before: {}\nGross margin after:  {}\n",
+            margin_text(b, &r.currency),
+            margin_text(a, &r.currency)
+        )),
         _ => out.push_str("\nNo gross margin: neither price book carries infrastructure cost.\n"),
     }
     if !r.unrated.is_empty() {

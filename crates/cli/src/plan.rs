@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate};
 use clap::{Args, Subcommand};
 use edgecost_planner::{Estimate, EstimateOptions, Estimator, Plan, Uncertainty, plan_from_usage, read_usage};
-use edgecost_pricing::format::{meter_quantity, money};
+use edgecost_pricing::format::{meter_quantity, money_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
 use crate::price::BookArg;
@@ -72,9 +72,13 @@ pub struct FromUsageArgs {
     /// The account token for `--server`.
     #[arg(long, value_name = "TOKEN", env = "EDGECOST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Write the plan here instead of to standard output.
+    /// Write the plan here instead of to standard output. An existing file is kept unless
+    /// `--force` is given; the usage file itself is never overwritten.
     #[arg(short, long, value_name = "PLAN")]
     pub output: Option<PathBuf>,
+    /// Replace the `--output` file when it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
     /// The plan's tier; the cheapest tier for the measured usage by default.
     #[arg(long, value_name = "NAME")]
     pub tier: Option<String>,
@@ -120,13 +124,17 @@ pub fn estimate(a: &EstimateArgs) -> Result<(), CliError> {
         value["period_days"] = options.period_days.into();
         crate::emit(&serde_json::to_string_pretty(&value).context("encoding the estimate")?);
     } else {
-        crate::emit(&estimate_text(&a.plan, &e, &options));
+        crate::emit(&estimate_text(&a.plan, &e, &options, &book));
     }
     Ok(())
 }
 
-fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String {
+fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &PriceBook) -> String {
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let mut out = format!("Plan {} on {}, {} a month\n\n", path.display(), e.tier, e.bill.currency);
+    if let Some(cap) = &e.cap {
+        out.push_str(&format!("{}\n\n", cap_headline(cap, options.period_days, book, &e.tier)));
+    }
 
     let mut meters = Table::new(&[
         ("Meter", Align::Left),
@@ -139,7 +147,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
         meters.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &e.bill.lines {
-        meters.row(crate::price::meter_row(line));
+        meters.row(crate::price::meter_row(line, &book.currency));
     }
     for (label, amount) in crate::price::total_rows(&e.bill) {
         meters.row([label, String::new(), String::new(), String::new(), amount]);
@@ -152,10 +160,10 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
     ));
 
     out.push_str("\nCost by route (each overage line split by the route's share of that meter)\n");
-    out.push_str(&shares_table("Route", &e.routes));
+    out.push_str(&shares_table("Route", &e.routes, &book.currency));
     if !e.regions.is_empty() {
         out.push_str("\nCost by region\n");
-        out.push_str(&shares_table("Region", &e.regions));
+        out.push_str(&shares_table("Region", &e.regions, &book.currency));
     }
 
     out.push_str(&format!("\nQuotas over a {}-day period from {}\n", options.period_days, options.period_start));
@@ -261,7 +269,20 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions) -> String
     out
 }
 
-fn shares_table(what: &str, shares: &[edgecost_planner::CostShare]) -> String {
+/// The cap outlook in the desktop planner's words: "Capped on day 19 of 30: 37.5% of the
+/// month's traffic is refused once the requests quota is reached. Sandbox bills nothing past it."
+fn cap_headline(cap: &edgecost_planner::CapOutlook, period_days: u32, book: &PriceBook, tier: &str) -> String {
+    let tier_label = book.tier(tier).map_or(tier, |t| t.display_name());
+    format!(
+        "Capped on day {} of {period_days}: {}% of the month's traffic is refused once the {} quota is reached. {tier_label} bills nothing past it.",
+        cap.day,
+        cap.refused_percent.normalize(),
+        cap.meter.label().to_lowercase(),
+    )
+}
+
+fn shares_table(what: &str, shares: &[edgecost_planner::CostShare], currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     let mut t = Table::new(&[
         (what, Align::Left),
         ("Requests", Align::Right),
@@ -342,10 +363,94 @@ fn from_usage(a: &FromUsageArgs) -> Result<(), CliError> {
     );
     match &a.output {
         Some(path) => {
-            std::fs::write(path, yaml).with_context(|| format!("writing {}", path.display()))?;
+            let inputs: Vec<&Path> = a.file.iter().map(PathBuf::as_path).collect();
+            write_output(path, &yaml, a.force, &inputs)?;
             eprintln!("wrote {} ({} routes, tier {})", path.display(), plan.routes.len(), plan.tier);
         }
         None => crate::emit(&yaml),
     }
     Ok(())
+}
+
+/// Writes a command's output file without ever losing what was there: an existing file is
+/// refused unless `force` (exit code 2, naming the file), a file the command reads (`inputs`,
+/// compared by canonical path, so `./u.jsonl`, a symlink or a hard-to-spot `../` all count) is
+/// always refused, and the text goes to a temporary file in the same folder that is then
+/// renamed over the target, so a crash leaves either the old file or the whole new one.
+pub(crate) fn write_output(path: &Path, text: &str, force: bool, inputs: &[&Path]) -> Result<(), CliError> {
+    let shown = path.display();
+    let target = canonical_target(path).map_err(|e| CliError::input(format!("cannot write {shown}: {e}")))?;
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|i| i == target) {
+            return Err(CliError::input(format!("{shown} is the file being read ({}); write the output to another file", input.display())));
+        }
+    }
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        return Err(CliError::input(format!("{shown} already exists; pass --force to replace it")));
+    }
+    let folder = target.parent().ok_or_else(|| CliError::input(format!("cannot write {shown}: it has no folder")))?;
+    let temporary = write_temporary(folder, &target, text).with_context(|| format!("writing {shown}"))?;
+    // Replacing keeps the old file's permissions; a new file gets the usual ones.
+    if let Ok(old) = std::fs::metadata(&target) {
+        let _ = std::fs::set_permissions(&temporary, old.permissions());
+    }
+    let placed = if force {
+        std::fs::rename(&temporary, &target)
+    } else {
+        // A hard link never replaces a file, so one created since the check above is kept too.
+        match std::fs::hard_link(&temporary, &target) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&temporary);
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            // A file system without hard links: the check above is the guard.
+            Err(_) => std::fs::rename(&temporary, &target),
+        }
+    };
+    if let Err(e) = placed {
+        let _ = std::fs::remove_file(&temporary);
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            return Err(CliError::input(format!("{shown} already exists; pass --force to replace it")));
+        }
+        return Err(CliError::Failed(anyhow::anyhow!("writing {shown}: {e}")));
+    }
+    Ok(())
+}
+
+/// The canonical path `path` names: itself when it exists (following symlinks), otherwise its
+/// canonical folder joined with its file name.
+fn canonical_target(path: &Path) -> std::io::Result<PathBuf> {
+    if let Ok(existing) = std::fs::canonicalize(path) {
+        return Ok(existing);
+    }
+    let name = path.file_name().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Ok(std::fs::canonicalize(folder)?.join(name))
+}
+
+/// Writes `text` to a new, uniquely named file beside `target` and flushes it to disk.
+fn write_temporary(folder: &Path, target: &Path, text: &str) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    let name = target.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    // A bounded number of names: the pid and a counter make a clash unlikely already.
+    for attempt in 0..100u32 {
+        let temporary = folder.join(format!(".{name}.{}.{attempt}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&temporary) {
+            Ok(mut file) => {
+                let written = file.write_all(text.as_bytes()).and_then(|()| file.sync_all());
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(&temporary);
+                    return Err(e);
+                }
+                return Ok(temporary);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free temporary file name"))
 }

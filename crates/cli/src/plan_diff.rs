@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use edgecost_planner::{Change, EstimateOptions, Plan, PlanDiff};
-use edgecost_pricing::format::{meter_quantity, money};
+use edgecost_pricing::format::{meter_quantity, money_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
 use crate::price::BookArg;
@@ -124,18 +124,19 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
     let old = load_source(&old_source, &book)?;
     let new = load_source(&new_source, &book)?;
     let options = EstimateOptions { uncertainty: None, months: 0, ..EstimateOptions::starting(first_of_this_month()) };
-    let (old_estimate, new_estimate) = (estimate_plan(old, &book, &options)?, estimate_plan(new, &book, &options)?);
-    let d = edgecost_planner::diff(&old_estimate, &new_estimate);
+    let (old_estimate, new_estimate) = (estimate_plan(old.clone(), &book, &options)?, estimate_plan(new.clone(), &book, &options)?);
+    let d = edgecost_planner::diff(&old, &old_estimate, &new, &new_estimate);
     if a.only_if_changed && d.total_change.is_zero() && d.old_tier == d.new_tier {
         return Ok(ExitCode::SUCCESS);
     }
-    let failures = limits_passed(&d, a.fail_above, a.fail_increase);
-    let warnings = limits_passed(&d, a.warn_above, a.warn_increase);
+    let failures = limits_passed(&d, a.fail_above, a.fail_increase, &book.currency);
+    let warnings = limits_passed(&d, a.warn_above, a.warn_increase, &book.currency);
     let (old_label, new_label) = (old_source.label(), new_source.label());
     let review = Review {
         old_label: &old_label,
         new_label: &new_label,
         diff: &d,
+        currency: &book.currency,
         old_recommendation: old_estimate.comparison.recommendation.as_ref(),
         new_recommendation: new_estimate.comparison.recommendation.as_ref(),
         warnings: &warnings,
@@ -148,14 +149,14 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
         crate::emit(&serde_json::to_string_pretty(&value).context("encoding the diff")?);
     } else {
         match a.format {
-            DiffFormat::Text => crate::emit(&diff_text(&d)),
+            DiffFormat::Text => crate::emit(&diff_text(&d, &book.currency)),
             DiffFormat::Markdown => crate::emit(&review::markdown(&review)),
             DiffFormat::Github => {
                 let file = match new_source {
                     PlanSource::File(p) => p.to_str(),
                     PlanSource::Git { .. } => None,
                 };
-                crate::emit(&review::github(&review, file, &diff_text(&d)));
+                crate::emit(&review::github(&review, file, &diff_text(&d, &book.currency)));
             }
         }
     }
@@ -172,7 +173,8 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
 }
 
 /// The limits the diff passes: above an amount for the new bill, more than an amount of growth.
-fn limits_passed(d: &PlanDiff, above: Option<Decimal>, increase: Option<Decimal>) -> Vec<String> {
+fn limits_passed(d: &PlanDiff, above: Option<Decimal>, increase: Option<Decimal>, currency: &str) -> Vec<String> {
+    let money = |amount: Decimal| money_in(amount, currency);
     let mut passed = Vec::new();
     if let Some(limit) = above.filter(|l| d.new_total > *l) {
         passed.push(format!("the new monthly bill {} is above {}", money(d.new_total), money(limit)));
@@ -183,10 +185,15 @@ fn limits_passed(d: &PlanDiff, above: Option<Decimal>, increase: Option<Decimal>
     passed
 }
 
-fn diff_text(d: &PlanDiff) -> String {
+fn diff_text(d: &PlanDiff, currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     let tiers = if d.old_tier == d.new_tier { d.new_tier.clone() } else { format!("{} -> {}", d.old_tier, d.new_tier) };
-    let mut out =
-        format!("Monthly bill: {} -> {} ({}) on {tiers}\n\n", money(d.old_total), money(d.new_total), signed_money(d.total_change));
+    let mut out = format!(
+        "Monthly bill: {} -> {} ({}) on {tiers}\n\n",
+        money(d.old_total),
+        money(d.new_total),
+        signed_money(d.total_change, currency)
+    );
     let mut t = Table::new(&[
         ("Route", Align::Left),
         ("Change", Align::Left),
@@ -196,12 +203,7 @@ fn diff_text(d: &PlanDiff) -> String {
         ("Cost change", Align::Right),
     ]);
     for r in &d.routes {
-        let change = match r.change {
-            Change::Added => "added",
-            Change::Removed => "removed",
-            Change::Changed => "changed",
-            Change::Unchanged => "unchanged",
-        };
+        let change = review::change_label(r);
         let count = |q: Decimal| meter_quantity(Meter::Requests, q);
         let requests = match r.change {
             Change::Added => count(r.new_requests),
@@ -209,9 +211,13 @@ fn diff_text(d: &PlanDiff) -> String {
             _ if r.old_requests == r.new_requests => count(r.new_requests),
             _ => format!("{} -> {}", count(r.old_requests), count(r.new_requests)),
         };
-        t.row([r.path.clone(), change.into(), requests, money(r.old_cost), money(r.new_cost), signed_money(r.cost_change)]);
+        t.row([r.path.clone(), change, requests, money(r.old_cost), money(r.new_cost), signed_money(r.cost_change, currency)]);
     }
     out.push_str(&t.render());
     out.push_str("\nRoute costs are each route's share of the overage lines; the base fee is not split.\n");
+    if d.routes.iter().any(|r| r.change == Change::CostMoved) {
+        out.push_str(review::COST_MOVED_NOTE);
+        out.push('\n');
+    }
     out
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use edgecost_pricing::format::{included_text, meter_quantity, money, overage_text, percent};
+use edgecost_pricing::format::{included_text, meter_quantity, money_in, overage_text_in, percent};
 use edgecost_pricing::{
     BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage, Utilization, shares,
 };
@@ -33,16 +33,19 @@ impl BookArg {
 /// A period's usage totals, as flags.
 #[derive(Args, Debug, Clone)]
 pub struct UsageArgs {
-    /// Requests in the month, whole (350000, 350k, 1.2M); at most 10^18.
+    /// Requests in the month, whole (350000, 350,000, 350k, 1.2M); at most 10^18. A comma,
+    /// underscore or space only groups thousands (350,000); decimals take a point.
     #[arg(long, value_name = "N", value_parser = args::requests)]
     pub requests: Decimal,
-    /// Billable egress in GB (10^9 bytes); at most 10^15.
+    /// Billable egress in GB (10^9 bytes), such as 60 or 51.5 (a decimal point, never a comma);
+    /// at most 10^15.
     #[arg(long, value_name = "GB", value_parser = args::egress_gb)]
     pub egress_gb: Decimal,
     /// Compute seconds in the month; at most 10^15.
     #[arg(long, value_name = "S", value_parser = args::compute_seconds, default_value = "0")]
     pub compute_seconds: Decimal,
-    /// Burst credit balance available to pay overage, in the book's currency.
+    /// Burst credit balance available to pay overage, in the book's currency, in whole cents
+    /// (25, 25.50, 1,250.50).
     #[arg(long, value_name = "USD", value_parser = args::money, default_value = "0")]
     pub credits: Decimal,
 }
@@ -103,6 +106,7 @@ pub fn tiers(args: &TiersArgs) -> Result<(), CliError> {
 }
 
 fn tiers_table(book: &PriceBook) -> String {
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let mut t = Table::new(&[
         ("Tier", Align::Left),
         ("Base fee", Align::Right),
@@ -125,8 +129,8 @@ fn tiers_table(book: &PriceBook) -> String {
             money(tier.base_fee.unwrap_or_default()),
             included_text(tier, Meter::Requests),
             included_text(tier, Meter::Egress),
-            overage_text(tier, Meter::Requests),
-            overage_text(tier, Meter::Egress),
+            overage_text_in(tier, Meter::Requests, &book.currency),
+            overage_text_in(tier, Meter::Egress, &book.currency),
             if tier.credit_packs { "yes".into() } else { "no".into() },
         ]);
     }
@@ -154,6 +158,7 @@ pub fn bill(args: &BillArgs) -> Result<(), CliError> {
 }
 
 fn bill_text(book: &PriceBook, bill: &Bill) -> String {
+    let money = |amount: Decimal| money_in(amount, &bill.currency);
     let label = book.tier(&bill.tier).map_or(bill.tier.as_str(), Tier::display_name);
     let mut t = Table::new(&[
         ("Line", Align::Left),
@@ -166,7 +171,7 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         t.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
     }
     for line in &bill.lines {
-        t.row(meter_row(line));
+        t.row(meter_row(line, &bill.currency));
     }
     for (label, amount) in total_rows(bill) {
         t.row([label, String::new(), String::new(), String::new(), amount]);
@@ -198,8 +203,9 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
     out
 }
 
-/// One meter's row of a bill table, its quantities at the precision a person reads.
-pub(crate) fn meter_row(line: &BillLine) -> [String; 5] {
+/// One meter's row of a bill table, its quantities at the precision a person reads and its
+/// amount in `currency`.
+pub(crate) fn meter_row(line: &BillLine, currency: &str) -> [String; 5] {
     let unit = |q: Decimal| match line.meter {
         Meter::Requests => meter_quantity(line.meter, q),
         _ => format!("{} {}", meter_quantity(line.meter, q), line.unit),
@@ -211,12 +217,19 @@ pub(crate) fn meter_row(line: &BillLine) -> [String; 5] {
     } else {
         unit(line.overage)
     };
-    [line.meter.label().to_owned(), unit(line.quantity), line.included.map_or("unlimited".into(), unit), overage, money(line.amount)]
+    [
+        line.meter.label().to_owned(),
+        unit(line.quantity),
+        line.included.map_or("unlimited".into(), unit),
+        overage,
+        money_in(line.amount, currency),
+    ]
 }
 
 /// The rows under a bill's lines: the total, or with credit the month's cost, what credit
 /// pays and what is left to invoice.
 pub(crate) fn total_rows(bill: &Bill) -> Vec<(String, String)> {
+    let money = |amount: Decimal| money_in(amount, &bill.currency);
     if bill.credits_applied.is_zero() {
         return vec![("Total".into(), money(bill.total))];
     }
@@ -246,12 +259,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     if args.json {
         crate::emit(&serde_json::to_string_pretty(&comparison).context("encoding the comparison")?);
     } else {
-        crate::emit(&compare_text(&comparison, args.tier.as_deref(), args.usage.credits));
+        crate::emit(&compare_text(&comparison, args.tier.as_deref(), args.usage.credits, &book.currency));
     }
     Ok(())
 }
 
-fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal) -> String {
+fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal, currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     let with_credit = credits > Decimal::ZERO;
     let mut header = vec![("Tier", Align::Left), ("Base fee", Align::Right), ("Overage", Align::Right), ("Cost this month", Align::Right)];
     if with_credit {
@@ -309,5 +323,16 @@ mod tests {
         for needle in ["sandbox", "production", "$19.00", "$0.40 / 10,000", "$0.05 / GB", "negotiated", "capped"] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn tiers_table_writes_the_books_currency() {
+        let mut book = PriceBook::published().clone();
+        book.currency = "EUR".into();
+        let text = tiers_table(&book);
+        for needle in ["€19.00", "€0.40 / 10,000", "€0.05 / GB", "€25.00 buys €25.00"] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+        assert!(!text.contains('$'), "{text}");
     }
 }

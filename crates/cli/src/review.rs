@@ -3,7 +3,7 @@
 
 use edgecost_planner::{Change, PlanDiff, RouteDiff};
 use edgecost_pricing::Recommendation;
-use edgecost_pricing::format::{meter_quantity, money, signed_percent};
+use edgecost_pricing::format::{meter_quantity, money_in, signed_percent};
 use edgecost_pricing::{Decimal, Meter};
 
 /// Everything a review says: the diff, what it compares, and the checks that tripped.
@@ -12,6 +12,8 @@ pub struct Review<'a> {
     pub old_label: &'a str,
     pub new_label: &'a str,
     pub diff: &'a PlanDiff,
+    /// The price book's currency, which every amount is written in.
+    pub currency: &'a str,
     pub old_recommendation: Option<&'a Recommendation>,
     pub new_recommendation: Option<&'a Recommendation>,
     /// `--warn-*` limits passed: reported, exit code 0.
@@ -35,26 +37,47 @@ pub fn percent_change(d: &PlanDiff) -> Option<String> {
     Some(signed_percent(ratio, PERCENT_PLACES))
 }
 
-/// `+$6.96` for an increase, `-$0.29` for a decrease, `$0.00` for none.
-pub fn signed_money(amount: Decimal) -> String {
-    if amount > Decimal::ZERO { format!("+{}", money(amount)) } else { money(amount) }
+/// `+$6.96` for an increase, `-$0.29` for a decrease, `$0.00` for none, in `currency`.
+pub fn signed_money(amount: Decimal, currency: &str) -> String {
+    let text = money_in(amount, currency);
+    if amount > Decimal::ZERO { format!("+{text}") } else { text }
 }
 
 /// `$22.04 -> $29.00 (+$6.96, +31.6%)`.
-fn total_line(d: &PlanDiff, arrow: &str) -> String {
+fn total_line(d: &PlanDiff, arrow: &str, currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     let change = match percent_change(d) {
-        Some(p) => format!("{}, {p}", signed_money(d.total_change)),
-        None => signed_money(d.total_change),
+        Some(p) => format!("{}, {p}", signed_money(d.total_change, currency)),
+        None => signed_money(d.total_change, currency),
     };
     format!("{} {arrow} {} ({change})", money(d.old_total), money(d.new_total))
 }
 
-/// The routes a reviewer reads: added, removed and changed ones, biggest absolute cost change
-/// first (ties keep the diff's order: new plan's order, then removed routes).
-pub fn changed_routes(d: &PlanDiff) -> Vec<&RouteDiff> {
-    let mut routes: Vec<&RouteDiff> = d.routes.iter().filter(|r| r.change != Change::Unchanged).collect();
+/// The routes whose plan entry the change touched: added, removed and edited ones, biggest
+/// absolute cost change first (ties keep the diff's order: new plan's order, then removed routes).
+pub fn edited_routes(d: &PlanDiff) -> Vec<&RouteDiff> {
+    routes_where(d, |c| matches!(c, Change::Added | Change::Removed | Change::Edited))
+}
+
+/// The routes nobody edited whose cost moved all the same (the overage split again, another
+/// tier, a shared middleware entry or region split), biggest absolute cost change first.
+pub fn moved_routes(d: &PlanDiff) -> Vec<&RouteDiff> {
+    routes_where(d, |c| c == Change::CostMoved)
+}
+
+fn routes_where(d: &PlanDiff, keep: impl Fn(Change) -> bool) -> Vec<&RouteDiff> {
+    let mut routes: Vec<&RouteDiff> = d.routes.iter().filter(|r| keep(r.change)).collect();
     routes.sort_by_key(|r| std::cmp::Reverse(r.cost_change.abs()));
     routes
+}
+
+/// Why a route that nobody edited shows a cost change, for every format that lists one.
+pub const COST_MOVED_NOTE: &str = "\"cost moved\": the route's entry was not edited; its share of the overage moved with other \
+     routes' edits, the tier, or a middleware entry or region split it uses.";
+
+/// How a route changed, as every format of the diff words it (the planner's wording).
+pub fn change_label(r: &RouteDiff) -> String {
+    edgecost_planner::change_label(r.change, &r.edited)
 }
 
 /// The one-line verdict: failures first, then warnings, then the direction of the change.
@@ -66,21 +89,13 @@ pub fn verdict(r: &Review) -> String {
         return format!("passes with a warning: {}.", r.warnings.join("; "));
     }
     let d = r.diff;
+    let money = |amount: Decimal| money_in(amount, r.currency);
     if d.total_change > Decimal::ZERO {
         format!("this change costs {} more a month.", money(d.total_change))
     } else if d.total_change < Decimal::ZERO {
         format!("this change saves {} a month.", money(d.total_change.abs()))
     } else {
         "no change to the monthly bill.".to_owned()
-    }
-}
-
-fn change_word(c: Change) -> &'static str {
-    match c {
-        Change::Added => "added",
-        Change::Removed => "removed",
-        Change::Changed => "changed",
-        Change::Unchanged => "unchanged",
     }
 }
 
@@ -107,30 +122,45 @@ fn recommendation_text(r: Option<&Recommendation>) -> String {
     r.map_or_else(|| "no tier carries this usage without capping it".to_owned(), |r| r.summary.clone())
 }
 
+/// A Markdown table of routes with their change and cost, ending with a blank line.
+fn route_table(routes: &[&RouteDiff], currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
+    let mut out = String::from("| Route | Change | Requests | Old cost | New cost | Cost change |\n");
+    out.push_str("| --- | --- | ---: | ---: | ---: | ---: |\n");
+    for route in routes {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            md_code(&route.path),
+            change_label(route).replace('|', "\\|"),
+            requests_cell(route),
+            money(route.old_cost),
+            money(route.new_cost),
+            signed_money(route.cost_change, currency)
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 /// The pull-request comment.
 pub fn markdown(r: &Review) -> String {
     let d = r.diff;
+    let money = |amount: Decimal| money_in(amount, r.currency);
     let mut out = format!("### Cost review: {} → {}\n\n", md_code(r.old_label), md_code(r.new_label));
-    out.push_str(&format!("**Monthly bill:** {}\n\n", total_line(d, "→")));
+    out.push_str(&format!("**Monthly bill:** {}\n\n", total_line(d, "→", r.currency)));
 
-    let routes = changed_routes(d);
+    let routes = edited_routes(d);
     if routes.is_empty() {
-        out.push_str("No route changed.\n\n");
+        out.push_str("No route edited.\n\n");
     } else {
-        out.push_str("| Route | Change | Requests | Old cost | New cost | Cost change |\n");
-        out.push_str("| --- | --- | ---: | ---: | ---: | ---: |\n");
-        for route in &routes {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                md_code(&route.path),
-                change_word(route.change),
-                requests_cell(route),
-                money(route.old_cost),
-                money(route.new_cost),
-                signed_money(route.cost_change)
-            ));
-        }
-        out.push('\n');
+        out.push_str(&route_table(&routes, r.currency));
+    }
+    let moved = moved_routes(d);
+    if !moved.is_empty() {
+        let s = if moved.len() == 1 { "" } else { "s" };
+        out.push_str(&format!("**Not edited, cost moved** ({} route{s}):\n\n", moved.len()));
+        out.push_str(&route_table(&moved, r.currency));
+        out.push_str(&format!("{COST_MOVED_NOTE}\n\n"));
     }
     let unchanged: Vec<&RouteDiff> = d.routes.iter().filter(|r| r.change == Change::Unchanged).collect();
     if !unchanged.is_empty() {
@@ -183,7 +213,7 @@ pub fn github(r: &Review, file: Option<&str>, summary: &str) -> String {
         "notice",
         file,
         "edgecost cost diff",
-        &format!("{}: monthly bill {} on {}", r.new_label, total_line(d, "->"), d.new_tier),
+        &format!("{}: monthly bill {} on {}", r.new_label, total_line(d, "->", r.currency), d.new_tier),
     );
     for w in r.warnings {
         out.push_str(&annotation("warning", file, "edgecost cost warning", w));

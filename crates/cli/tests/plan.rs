@@ -134,8 +134,9 @@ fn diff_shows_the_change_per_route_and_gates_ci() {
     assert_eq!(
         changes,
         [
-            ("/api/orders".to_owned(), "changed".to_owned()),
-            ("/api/products".to_owned(), "changed".to_owned()),
+            ("/api/orders".to_owned(), "edited".to_owned()),
+            // Not edited: its share of the larger overage moved.
+            ("/api/products".to_owned(), "cost_moved".to_owned()),
             ("/api/search".to_owned(), "added".to_owned()),
             ("/healthz".to_owned(), "removed".to_owned()),
         ]
@@ -231,4 +232,139 @@ fn estimate_shows_quantities_a_person_reads_and_shares_that_add_up() {
         line.split_whitespace().nth(2).unwrap().to_owned()
     };
     assert_eq!([share("/api/orders"), share("/api/products"), share("/healthz")], ["54%", "36%", "10%"]);
+}
+
+/// A scratch folder of its own for a test that writes files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn plan_from_usage_never_overwrites_a_file_unless_forced_and_never_its_input() {
+    let dir = scratch("from-usage-output");
+    let usage = dir.join("u.jsonl");
+    let usage_text = std::fs::read_to_string(root().join("examples/usage-sample.jsonl")).unwrap();
+    std::fs::write(&usage, &usage_text).unwrap();
+    let precious = dir.join("precious.yaml");
+    let hand_written = "# Written by hand; keep these comments.\ntier: production\nregions: {na: 1}\n";
+    std::fs::write(&precious, hand_written).unwrap();
+    let (usage_arg, precious_arg) = (usage.to_str().unwrap(), precious.to_str().unwrap());
+
+    // An existing file is refused as bad input (exit 2), named, and left as it was.
+    let out = edgecost(&["plan", "from-usage", usage_arg, "-o", precious_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{precious_arg} already exists; pass --force to replace it")), "{err}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), hand_written);
+
+    // --force replaces it with the plan, whole.
+    let out = edgecost(&["plan", "from-usage", usage_arg, "-o", precious_arg, "--force"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = std::fs::read_to_string(&precious).unwrap();
+    assert!(plan.starts_with("# Built by `edgecost plan from-usage`") && plan.contains("routes:"), "{plan}");
+    assert_eq!(json(&["estimate", precious_arg, "--json", "--samples", "0"])["bill"]["total"], "21.08");
+
+    // The input itself is refused, with or without --force, however the path is spelled.
+    let spelled_otherwise = dir.join(".").join("u.jsonl");
+    for output in [usage_arg, spelled_otherwise.to_str().unwrap()] {
+        for force in [&[][..], &["--force"][..]] {
+            let out = edgecost(&[&["plan", "from-usage", usage_arg, "-o", output][..], force].concat());
+            assert_eq!(out.status.code(), Some(2), "{output} {force:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("is the file being read"), "{err}");
+            assert_eq!(std::fs::read_to_string(&usage).unwrap(), usage_text);
+        }
+    }
+
+    // A new file is written; no temporary file is left beside it.
+    let fresh = dir.join("fresh.yaml");
+    let out = edgecost(&["plan", "from-usage", usage_arg, "-o", fresh.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["fresh.yaml", "precious.yaml", "u.jsonl"]);
+    // --force without an output file is a usage error.
+    assert_eq!(edgecost(&["plan", "from-usage", usage_arg, "--force"]).status.code(), Some(2));
+}
+
+#[test]
+fn estimate_says_when_a_sandbox_plan_hits_its_cap() {
+    // The billing rules' example: 80,000 requests a month on the sandbox, 50,000 included.
+    // Steady traffic reaches the quota at 50,000 / 80,000 = 0.625 of the 30-day period, 18.75
+    // days in, so during day ceil(18.75) = 19; every request after that is refused:
+    // 1 - 0.625 = 37.5% of the month's traffic. Egress (80,000 x 1,000 B = 0.08 GB of 10 GB)
+    // and compute (80 s) stay inside their quotas. The sandbox bills nothing: $0.00.
+    let dir = scratch("sandbox-cap");
+    let plan = dir.join("sandbox.yaml");
+    std::fs::write(
+        &plan,
+        "tier: sandbox\nregions: {eu: 1}\nroutes:\n  - {path: /api/prototype, requests_per_month: 80000, compute_ms: 1, response_bytes: 1000}\n",
+    )
+    .unwrap();
+    let plan_arg = plan.to_str().unwrap();
+    let text = stdout(&edgecost(&["estimate", plan_arg, "--samples", "0"]));
+    assert!(
+        text.contains(
+            "Capped on day 19 of 30: 37.5% of the month's traffic is refused once the requests quota is reached. Sandbox bills nothing past it."
+        ),
+        "{text}"
+    );
+    assert!(text.lines().find(|l| l.starts_with("Total")).is_some_and(|l| l.ends_with("$0.00")), "{text}");
+    let e = json(&["estimate", plan_arg, "--json", "--samples", "0"]);
+    assert_eq!(e["cap"], serde_json::json!({"meter": "requests", "day": 19, "refused_percent": "37.5"}));
+    assert_eq!(e["bill"]["total"], "0.00");
+    // Under the quota, or on a tier without a hard cap, there is no cap to tell of.
+    let small = json(&["estimate", "examples/sandbox-prototype.yaml", "--json", "--samples", "0"]);
+    assert!(small["cap"].is_null(), "{small}");
+    let paid = json(&["estimate", plan_arg, "--tier", "production", "--json", "--samples", "0"]);
+    assert!(paid["cap"].is_null());
+    assert!(!stdout(&edgecost(&["estimate", "examples/small-api.yaml", "--samples", "0"])).contains("Capped"));
+}
+
+#[test]
+fn diff_tells_edited_routes_from_routes_whose_cost_only_moved() {
+    // Only /api/orders is edited (150,000 -> 300,000 requests). The overage grows from
+    // 75,920 to 225,920 requests past the quota: $3.04 -> $9.04, split again over every
+    // route by requests, so /api/products and /healthz pay more without being touched.
+    let orders = edited("small-api.yaml", "requests_per_month: 150000", "requests_per_month: 300000", "diff-orders.yaml");
+    let d = json(&["diff", "examples/small-api.yaml", orders.to_str().unwrap(), "--json"]);
+    let route = |path: &str| d["routes"].as_array().unwrap().iter().find(|r| r["path"] == path).unwrap().clone();
+    assert_eq!(
+        (route("/api/orders")["change"].as_str(), route("/api/orders")["edited"].clone()),
+        (Some("edited"), serde_json::json!(["requests_per_month"]))
+    );
+    for path in ["/api/products", "/healthz"] {
+        assert_eq!(route(path)["change"], "cost_moved", "{path}");
+        assert_eq!(route(path)["edited"], serde_json::json!([]), "{path}");
+        assert!(route(path)["cost_change"].as_str().unwrap().parse::<f64>().unwrap() > 0.0, "{path}");
+    }
+    let text = stdout(&edgecost(&["diff", "examples/small-api.yaml", orders.to_str().unwrap()]));
+    let row = |path: &str| text.lines().find(|l| l.starts_with(path)).unwrap().to_owned();
+    assert!(row("/api/orders").contains("edited (requests_per_month)"), "{text}");
+    assert!(row("/api/products").contains("cost moved") && !row("/api/products").contains("edited"), "{text}");
+    assert!(text.contains("\"cost moved\": the route's entry was not edited"), "{text}");
+    // The pull-request comment lists the edit in its table and the moved routes apart.
+    let md = stdout(&edgecost(&["diff", "examples/small-api.yaml", orders.to_str().unwrap(), "--format", "markdown"]));
+    let (edits, moved) = md.split_once("**Not edited, cost moved** (2 routes)").expect("a section of moved routes");
+    assert!(edits.contains("| `/api/orders` | edited (requests_per_month) |") && !edits.contains("/healthz"), "{md}");
+    assert!(moved.contains("| `/api/products` | cost moved |") && moved.contains("| `/healthz` | cost moved |"), "{md}");
+
+    // Only the tier changes, production -> scale: the bill rises from $22.04 to $79.00 (scale's
+    // base fee; its quotas hold this usage), and every route's share of the overage falls to
+    // $0.00. No route was edited.
+    let scale = edited("small-api.yaml", "tier: production", "tier: scale", "diff-scale.yaml");
+    let d = json(&["diff", "examples/small-api.yaml", scale.to_str().unwrap(), "--json"]);
+    assert_eq!(d["total_change"], "56.96");
+    for r in d["routes"].as_array().unwrap() {
+        assert_eq!(r["change"], "cost_moved", "{r}");
+        assert_eq!(r["new_cost"], "0.00", "{r}");
+    }
+    let md = stdout(&edgecost(&["diff", "examples/small-api.yaml", scale.to_str().unwrap(), "--format", "markdown"]));
+    assert!(md.contains("No route edited.") && md.contains("**Not edited, cost moved** (3 routes)"), "{md}");
+    assert!(!md.contains("| edited"), "{md}");
+    let log = stdout(&edgecost(&["diff", "examples/small-api.yaml", scale.to_str().unwrap(), "--format", "github"]));
+    assert!(log.lines().filter(|l| l.starts_with('/')).all(|l| l.contains("cost moved")), "{log}");
 }

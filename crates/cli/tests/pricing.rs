@@ -299,3 +299,89 @@ fn a_custom_book_prices_compute_seconds() {
     assert_eq!(bill["lines"][2]["amount"], "1.23");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_comma_only_groups_thousands_so_a_decimal_comma_is_refused_not_misread() {
+    // `51,5` is a European 51.5 GB: it must never be billed as 515 GB.
+    let out = edgecost(&["bill", "--tier", "production", "--requests", "5", "--egress-gb", "51,5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(err.contains("'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5"), "{err}");
+    for (flag, value, needle) in [
+        ("--requests", "12,34", "write decimals with a point: 12.34"),
+        ("--requests", "1,2,3", "groups of exactly 3"),
+        ("--credits", "1,2,5", "groups of exactly 3"),
+        ("--egress-gb", "1,000_000", "one kind of separator"),
+        ("--egress-gb", "0.5,0", "before the decimal point"),
+    ] {
+        let mut args = vec!["bill", "--tier", "production", "--requests", "5", "--egress-gb", "1"];
+        match flag {
+            "--credits" => args.extend(["--credits", value]),
+            _ => {
+                let at = args.iter().position(|a| *a == flag).unwrap();
+                args[at + 1] = value;
+            }
+        }
+        let out = edgecost(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(value) && err.contains(needle), "{flag} {value}: {err}");
+    }
+    // Well-grouped thousands and a decimal point read as written.
+    let bill = json(&["bill", "--tier", "production", "--requests", "350,000", "--egress-gb", "51.5", "--credits", "1,000.00", "--json"]);
+    assert_eq!(bill["lines"][0]["quantity"], "350000");
+    assert_eq!(bill["lines"][1]["overage"], "1.5");
+}
+
+/// A price book file: the published one with `currency` for its currency.
+fn book_in(currency: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("edgecost-cli-{currency}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("book.json");
+    let mut book = json(&["tiers", "--json"]);
+    book["currency"] = currency.into();
+    std::fs::write(&path, book.to_string()).unwrap();
+    (dir, path)
+}
+
+fn text(args: &[&str]) -> String {
+    let out = edgecost(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn amounts_are_written_in_the_price_books_currency() {
+    let usage = ["--requests", "350k", "--egress-gb", "60", "--credits", "5"];
+    for (currency, symbol) in [("EUR", "€"), ("GBP", "£"), ("CHF", "CHF ")] {
+        let (dir, path) = book_in(currency);
+        let book = path.to_str().unwrap();
+        let bill = text(&[&["bill", "--tier", "production", "--price-book", book][..], &usage[..]].concat());
+        assert!(bill.starts_with(&format!("Production tier, {currency} a month")), "{bill}");
+        for needle in [
+            format!("{symbol}19.00"),
+            format!("Production base fee {symbol}19.00"),
+            format!("150,000 requests past the 200,000 requests included x {symbol}0.40 per 10,000 requests = {symbol}6.00"),
+            format!("Burst credit pays {symbol}5.00 of the overage"),
+            format!("-{symbol}5.00"),
+            format!("{symbol}20.50"),
+        ] {
+            assert!(bill.contains(&needle), "{needle} missing from\n{bill}");
+        }
+        let tiers = text(&["tiers", "--price-book", book]);
+        for needle in [format!("{symbol}79.00"), format!("{symbol}0.40 / 10,000"), format!("{symbol}25.00 buys {symbol}25.00")] {
+            assert!(tiers.contains(&needle), "{needle} missing from\n{tiers}");
+        }
+        let compare = text(&[&["compare", "--tier", "production", "--price-book", book][..], &usage[..]].concat());
+        assert!(compare.contains(&format!("{symbol}25.50 this month")), "{compare}");
+        assert!(compare.contains(&format!("{symbol}79.00")), "{compare}");
+        for output in [&bill, &tiers, &compare] {
+            assert!(!output.contains('$'), "a dollar sign in a {currency} book's output:\n{output}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    // The published book is in US dollars and reads as it always has.
+    let bill = text(&[&["bill", "--tier", "production"][..], &usage[..]].concat());
+    assert!(bill.contains("Production base fee $19.00") && bill.contains("-$5.00") && !bill.contains('€'), "{bill}");
+}

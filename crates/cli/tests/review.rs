@@ -157,7 +157,7 @@ fn markdown_summarises_unchanged_routes_in_one_line() {
     let md = text(&edgecost(&["diff", "examples/small-api.yaml", path.to_str().unwrap(), "--format", "markdown"]).stdout);
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
     assert_eq!(rows.len(), 1, "{md}");
-    assert_eq!(rows[0], "| `/healthz` | changed | 25,920 | $0.29 | $0.29 | $0.00 |", "{md}");
+    assert_eq!(rows[0], "| `/healthz` | edited (compute_ms) | 25,920 | $0.29 | $0.29 | $0.00 |", "{md}");
     // $1.65 + $1.10 for /api/orders and /api/products.
     assert!(md.contains("2 unchanged routes ($2.75 a month) not shown."), "{md}");
     assert!(md.contains("**Verdict:** no change to the monthly bill."), "{md}");

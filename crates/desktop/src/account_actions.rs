@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use edgecost_api::{CreditLedger, CreditPurchase, CreditsQuote as EngineCreditsQuote, LedgerEntryKind, TierChange, UpgradeQuote};
 use edgecost_client::{Client, ClientError};
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::{money, money_in};
 use edgecost_pricing::{Decimal, PriceBook};
 use rand_core::{OsRng, TryRngCore};
 use serde::{Deserialize, Serialize};
@@ -249,6 +249,7 @@ pub fn upgrade_sheet(
     intent_key: String,
 ) -> Result<UpgradeSheet, DesktopError> {
     let label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let current = &quote.current_tier;
     let target = match target {
         Some(t) => t.to_owned(),

@@ -7,8 +7,8 @@
 
 use edgecost_api::{AccountSummary, CreditLedger, UpgradeQuote};
 use edgecost_client::ClientError;
-use edgecost_pricing::format::{included_text, money, overage_text};
-use edgecost_pricing::{Meter, PriceBook, Tier};
+use edgecost_pricing::format::{included_text, money_in, overage_text_in};
+use edgecost_pricing::{Decimal, Meter, PriceBook, Tier};
 use serde::{Deserialize, Serialize};
 
 use crate::account_actions::{ActionFailure, LedgerView, ledger_view};
@@ -99,12 +99,13 @@ pub fn plan_billing_view(
     quote: Option<&UpgradeQuote>,
     ledger: &CreditLedger,
 ) -> Result<PlanBillingView, DesktopError> {
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let scheduled = account.scheduled_tier.as_ref().map(|s| scheduled_view(book, s));
     let tiers = book
         .tiers
         .iter()
         .map(|tier| {
-            let mut column = terms(tier, &account.tier);
+            let mut column = terms(tier, &account.tier, &book.currency);
             let Some(q) = quote.and_then(|q| q.tiers.iter().find(|t| t.tier == tier.name)) else { return column };
             column.projected_cost = Some(money(q.projected_cost));
             column.caps_usage = q.caps_usage;
@@ -152,7 +153,7 @@ pub fn offline_view(book: &PriceBook, dashboard: &DashboardView, why: &str) -> P
         current_tier: dashboard.tier.clone(),
         current_label: label(book, &dashboard.tier),
         scheduled: dashboard.scheduled.clone(),
-        tiers: book.tiers.iter().map(|t| terms(t, &dashboard.tier)).collect(),
+        tiers: book.tiers.iter().map(|t| terms(t, &dashboard.tier, &book.currency)).collect(),
         basis: None,
         credit_balance: dashboard.credit_balance.clone(),
         can_buy_credits: book.tier(&dashboard.tier).is_some_and(|t| t.credit_packs),
@@ -165,20 +166,20 @@ pub fn offline_view(book: &PriceBook, dashboard: &DashboardView, why: &str) -> P
 }
 
 /// A tier's published terms, before the engine has priced anything.
-fn terms(tier: &Tier, current: &str) -> TierColumn {
+fn terms(tier: &Tier, current: &str, currency: &str) -> TierColumn {
     let is_current = tier.name == current;
     TierColumn {
         tier: tier.name.clone(),
         label: tier.display_name().to_owned(),
         purpose: tier.purpose.clone(),
-        base_fee: tier.base_fee.map_or_else(|| "Negotiated".to_owned(), |fee| format!("{} a month", money(fee))),
+        base_fee: tier.base_fee.map_or_else(|| "Negotiated".to_owned(), |fee| format!("{} a month", money_in(fee, currency))),
         meters: Meter::ALL
             .iter()
             .map(|&m| TierMeterTerms {
                 meter: m.id().to_owned(),
                 label: m.label().to_owned(),
                 included: if tier.custom { "Negotiated".to_owned() } else { included_text(tier, m) },
-                overage: if tier.custom { "Negotiated".to_owned() } else { overage_text(tier, m) },
+                overage: if tier.custom { "Negotiated".to_owned() } else { overage_text_in(tier, m, currency) },
             })
             .collect(),
         credit_packs: tier.credit_packs,

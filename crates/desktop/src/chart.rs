@@ -164,7 +164,7 @@ pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> 
             previous_cost: previous.and_then(|p| p.routes.iter().find(|x| x.route == r.route)).map(|x| x.cost),
         })
         .collect();
-    let to_date = edgecost_pricing::format::money(current.overage);
+    let to_date = edgecost_pricing::format::money_in(current.overage, &snapshot.book().currency);
     let this = format!("{} projected ({to_date} so far)", current.start.format("%B %Y"));
     let period_label = match previous {
         Some(p) => format!("{this}, against {}", p.start.format("%B %Y")),

@@ -21,7 +21,7 @@ use edgecost_api::{
 };
 use edgecost_client::{Client, ClientError};
 use edgecost_pricing::format::money;
-use edgecost_pricing::{Decimal, PriceBook};
+use edgecost_pricing::{Decimal, PriceBook, QuantityError};
 use serde::{Deserialize, Serialize};
 
 use crate::account_actions::{Charged, NotifiedThresholds, PACKS_PER_PURCHASE_MAX, new_intent_key};
@@ -171,8 +171,9 @@ fn field_named_in(message: &str) -> Option<ControlField> {
     .map(|(_, field)| field)
 }
 
-/// An amount typed in a form: digits with at most one `.`, optionally a leading `$` and `,`
-/// between groups of three digits. `None` when empty. Read exactly, never through a float.
+/// An amount typed in a form, read by the pricing core's reader (`$1,250.50`; a separator
+/// only groups thousands, so `12,50` is refused, never read as 1250), in plain digits with
+/// at most one `.`: no exponent. `None` when empty. Read exactly, never through a float.
 fn read_amount(field: ControlField, label: &str, text: &str, zero_allowed: bool) -> Result<Option<Decimal>, ControlsFailure> {
     let typed = text.trim();
     let bare = typed.strip_prefix('$').unwrap_or(typed).trim();
@@ -183,19 +184,21 @@ fn read_amount(field: ControlField, label: &str, text: &str, zero_allowed: bool)
     if bare.starts_with('-') {
         return Err(refuse(format!("must not be negative; got {typed}")));
     }
-    let (whole, cents) = bare.split_once('.').unwrap_or((bare, ""));
-    let groups: Vec<&str> = whole.split(',').collect();
-    let grouped_well = groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() || !groups.iter().all(|g| !g.is_empty() && digits(g)) || !grouped_well || !digits(cents) {
+    let too_large = || refuse(format!("must be at most {}; got {typed}", money(Decimal::from(MAX_CONTROL_AMOUNT))));
+    if bare.contains(['e', 'E', '+']) {
         return Err(refuse(format!("write an amount in dollars such as 100 or 1,250.50; got {typed}")));
     }
-    if cents.len() > 2 && cents[2..].chars().any(|c| c != '0') {
+    let amount = match edgecost_pricing::parse_amount(bare) {
+        Ok(amount) => amount,
+        Err(QuantityError::TooLarge { .. }) => return Err(too_large()),
+        Err(QuantityError::NotAnAmount { .. }) => {
+            return Err(refuse(format!("write an amount in dollars such as 100 or 1,250.50; got {typed}")));
+        }
+        Err(e) => return Err(refuse(e.to_string())),
+    };
+    if !edgecost_pricing::bounds::is_whole_cents(amount) {
         return Err(refuse(format!("must be whole cents (at most 2 decimals); got {typed}")));
     }
-    let plain = format!("{}.{}", groups.concat(), if cents.is_empty() { "0" } else { cents });
-    let too_large = || refuse(format!("must be at most {}; got {typed}", money(Decimal::from(MAX_CONTROL_AMOUNT))));
-    let amount: Decimal = plain.parse().map_err(|_| too_large())?;
     if amount > Decimal::from(MAX_CONTROL_AMOUNT) {
         return Err(too_large());
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use edgecost_api::{Bill, Granularity, Meter};
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{money_in, quantity};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,7 @@ impl OutlookView {
 
 impl BillView {
     pub(crate) fn of(bill: &Bill) -> BillView {
+        let money = |amount: Decimal| money_in(amount, &bill.currency);
         let mut lines: Vec<BillLineView> = bill
             .base_fee_lines
             .iter()
@@ -263,8 +264,8 @@ impl DashboardView {
                 short_history: snapshot.bill.basis.short_history,
             },
             outlook: OutlookView::of(snapshot),
-            credit_balance: money(account.credit_balance),
-            notices: account.notices.iter().map(notice_view).collect(),
+            credit_balance: money_in(account.credit_balance, &bill.currency),
+            notices: account.notices.iter().map(|n| notice_view(n, &bill.currency)).collect(),
             budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history)),
             alerts: alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
@@ -307,14 +308,14 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
                 included: line.included.map(quantity),
                 percent,
                 level,
-                overage_amount: money(line.amount),
+                overage_amount: money_in(line.amount, &bill.currency),
                 explanation: line.explanation.clone(),
             }
         })
         .collect()
 }
 
-fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
+fn notice_view(notice: &edgecost_api::Notice, currency: &str) -> NoticeView {
     let meter: Meter = notice.meter;
     NoticeView {
         id: notice.id.clone(),
@@ -323,7 +324,7 @@ fn notice_view(notice: &edgecost_api::Notice) -> NoticeView {
         threshold_percent: notice.threshold_percent,
         reached_on: notice.reached_on.format("%Y-%m-%d").to_string(),
         days_left: notice.days_left,
-        projected_bill: money(notice.projected_bill),
+        projected_bill: money_in(notice.projected_bill, currency),
         message: notice.message.clone(),
     }
 }

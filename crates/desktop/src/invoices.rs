@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use edgecost_api::{CreditLedger, Invoice, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary, LedgerEntryKind, MAX_INVOICE_PAGE};
-use edgecost_pricing::format::{meter_quantity, money, quantity};
+use edgecost_pricing::format::{meter_quantity, money_in, quantity};
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +134,7 @@ fn status(status: InvoiceStatus) -> (&'static str, &'static str) {
 
 /// The list row of `summary`.
 pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView {
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let (code, label) = status(summary.status);
     InvoiceRowView {
         id: summary.id.clone(),
@@ -164,6 +165,7 @@ pub fn pack_names(ledger: &CreditLedger) -> BTreeMap<String, String> {
 /// The detail view of `invoice`; `packs` names the packs that paid credit (their ids otherwise).
 pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<String, String>) -> InvoiceDetailView {
     let bill = &invoice.bill;
+    let money = |amount: Decimal| money_in(amount, &bill.currency);
     let mut lines = Vec::new();
     for l in &bill.base_fee_lines {
         let description = l.label.to_string();
@@ -269,9 +271,9 @@ pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
     String::from_utf8(bytes).map_err(|e| DesktopError::Export { detail: e.to_string() })
 }
 
-/// `-1234.50` for `-$1,234.50`.
+/// `-1234.50` for `-$1,234.50`, `-€1,234.50` or `-CHF 1,234.50`: the sign, digits and point.
 fn plain_amount(money_text: &str) -> String {
-    money_text.chars().filter(|c| *c != '$' && *c != ',').collect()
+    money_text.chars().filter(|c| c.is_ascii_digit() || matches!(c, '-' | '.')).collect()
 }
 
 /// The invoice list and every invoice fetched, as the server answered them.

@@ -4,7 +4,7 @@
 
 use edgecost_api::{Margin, MonthMetrics, OperatorReport, Ratio};
 use edgecost_charts::{MonthSeries, MonthlyChart, MonthlyUnit};
-use edgecost_pricing::format::{money, percent, signed_percent};
+use edgecost_pricing::format::{money_in, percent, signed_percent};
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
@@ -190,7 +190,8 @@ fn short_label(m: &MonthMetrics) -> String {
     if m.closed { label } else { format!("{label} (to date)") }
 }
 
-fn margin_cells(m: &Margin) -> (String, String, String, String) {
+fn margin_cells(m: &Margin, currency: &str) -> (String, String, String, String) {
+    let money = |amount: Decimal| money_in(amount, currency);
     (money(m.revenue), money(m.cost), money(m.margin), pct(m.margin_percent))
 }
 
@@ -211,6 +212,8 @@ impl OperatorView {
     /// tiers.
     pub fn of(report: &OperatorReport, book: &PriceBook, door: Door, server_url: &str) -> OperatorView {
         let tier_label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
+        // Amounts are in the report's currency, the price book's.
+        let money = |amount: Decimal| money_in(amount, &report.currency);
         let shown = shown_months(report);
         let index = headline_index(shown);
         let month = index.map(|i| &shown[i]);
@@ -308,7 +311,7 @@ impl OperatorView {
             .collect();
         let margin = report.margin.as_ref().map(|r| {
             let row = |key: &str, name: String, tier: String, m: &Margin, flagged: bool| {
-                let (revenue, cost, margin, margin_percent) = margin_cells(m);
+                let (revenue, cost, margin, margin_percent) = margin_cells(m, &report.currency);
                 MarginRow { key: key.to_owned(), name, tier, revenue, cost, margin, margin_percent, flagged }
             };
             let below = |m: &Margin| m.margin_percent.is_some_and(|p| p < r.threshold_percent);

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeMode};
 use edgecost_planner::projection::{cap_outlook, project_months, simulate, threshold_days};
 use edgecost_planner::{
-    Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, plan_from_usage, read_usage,
+    Change, Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, change_label, edited_fields,
+    plan_from_usage, read_usage,
 };
 use edgecost_pricing::format::{money, quantity};
 use edgecost_pricing::{BYTES_PER_GB, Bill, Decimal, Meter, PriceBook};

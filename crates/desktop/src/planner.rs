@@ -1,6 +1,6 @@
 //! Offline planning: price entered usage on every tier of the embedded price book.
 
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 use edgecost_pricing::{BYTES_PER_GB, Comparison, Decimal, PriceBook, Usage};
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +95,7 @@ pub(crate) fn tier_quotes(book: &PriceBook, comparison: &Comparison) -> Vec<Tier
         .map(|o| TierQuote {
             tier: o.tier.clone(),
             label: book.tier(&o.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| o.tier.clone()),
-            monthly_cost: money(o.monthly_cost),
+            monthly_cost: money_in(o.monthly_cost, &book.currency),
             caps_usage: o.caps_usage,
             packs_needed: o.packs_needed,
             recommended: recommended == Some(o.tier.as_str()),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use edgecost_api::{Margin, RevenueChange, WhatIfAccount, WhatIfReport};
-use edgecost_pricing::format::{money, percent, signed_percent};
+use edgecost_pricing::format::{money_in, percent, signed_percent};
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
@@ -96,11 +96,12 @@ pub struct WhatIfView {
     pub unrated: Vec<UnratedRow>,
 }
 
-fn signed_money(amount: Decimal) -> String {
-    if amount > Decimal::ZERO { format!("+{}", money(amount)) } else { money(amount) }
+fn signed_money(amount: Decimal, currency: &str) -> String {
+    let text = money_in(amount, currency);
+    if amount > Decimal::ZERO { format!("+{text}") } else { text }
 }
 
-fn change_row(key: &str, label: String, tier: String, account_months: Option<u32>, c: &RevenueChange) -> ChangeRow {
+fn change_row(currency: &str, key: &str, label: String, tier: String, account_months: Option<u32>, c: &RevenueChange) -> ChangeRow {
     let direction = match c.change.cmp(&Decimal::ZERO) {
         std::cmp::Ordering::Greater => "up",
         std::cmp::Ordering::Less => "down",
@@ -111,15 +112,16 @@ fn change_row(key: &str, label: String, tier: String, account_months: Option<u32
         label,
         tier,
         account_months,
-        before: money(c.before),
-        after: money(c.after),
-        change: signed_money(c.change),
+        before: money_in(c.before, currency),
+        after: money_in(c.after, currency),
+        change: signed_money(c.change, currency),
         change_percent: c.change_percent.map_or_else(|| "—".to_owned(), |p| signed_percent(p, 1)),
         direction: direction.to_owned(),
     }
 }
 
-fn margin_text(m: &Margin) -> String {
+fn margin_text(m: &Margin, currency: &str) -> String {
+    let money = |amount: Decimal| money_in(amount, currency);
     let share = m.margin_percent.map_or_else(|| "—".to_owned(), |p| percent(p, 1));
     format!("{} revenue − {} cost = {} ({share})", money(m.revenue), money(m.cost), money(m.margin))
 }
@@ -128,7 +130,8 @@ impl WhatIfView {
     /// The view of `report`, for the book in `file_name`; `book` names the tiers.
     pub fn of(report: &WhatIfReport, book: &PriceBook, file_name: &str) -> WhatIfView {
         let tier_label = |tier: &str| book.tier(tier).map_or_else(|| tier.to_owned(), |t| t.display_name().to_owned());
-        let account = |a: &WhatIfAccount| change_row(&a.account_id, a.name.clone(), tier_label(&a.tier), None, &a.revenue);
+        let account =
+            |a: &WhatIfAccount| change_row(&report.currency, &a.account_id, a.name.clone(), tier_label(&a.tier), None, &a.revenue);
         let months = match (report.months.first(), report.months.last()) {
             (Some(a), Some(b)) if a != b => format!("{} – {}", month_label(a), month_label(b)),
             (Some(a), _) => month_label(a),
@@ -138,11 +141,11 @@ impl WhatIfView {
         WhatIfView {
             file_name: file_name.to_owned(),
             months,
-            total: change_row("total", "Total".to_owned(), String::new(), None, &report.total),
+            total: change_row(&report.currency, "total", "Total".to_owned(), String::new(), None, &report.total),
             tiers: report
                 .by_tier
                 .iter()
-                .map(|t| change_row(&t.tier, tier_label(&t.tier), t.tier.clone(), Some(t.account_months), &t.revenue))
+                .map(|t| change_row(&report.currency, &t.tier, tier_label(&t.tier), t.tier.clone(), Some(t.account_months), &t.revenue))
                 .collect(),
             rises: report.rises.iter().map(account).collect(),
             falls: report.falls.iter().map(account).collect(),
@@ -157,8 +160,8 @@ impl WhatIfView {
                     after: c.after.as_deref().map_or_else(none, tier_label),
                 })
                 .collect(),
-            margin_before: report.margin_before.as_ref().map(margin_text),
-            margin_after: report.margin_after.as_ref().map(margin_text),
+            margin_before: report.margin_before.as_ref().map(|m| margin_text(m, &report.currency)),
+            margin_after: report.margin_after.as_ref().map(|m| margin_text(m, &report.currency)),
             unrated: report
                 .unrated
                 .iter()

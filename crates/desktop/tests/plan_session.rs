@@ -168,11 +168,14 @@ fn details_list_the_cost_diff_against_the_saved_version_and_the_bill_range() {
     s.apply(PlanEdit::RemoveRoute { index: 2 }).unwrap();
     let details = s.details_work(true).unwrap().run().unwrap();
     // /api/products is untouched but pays a different share of the larger overage, so its
-    // cost changed too: three lines in the diff.
+    // cost moved too: three lines in the diff, and only /api/orders reads as an edit.
     assert_eq!(details.changed_count, 3);
     let orders = details.changes.iter().find(|c| c.path == "/api/orders").unwrap();
-    assert_eq!(orders.change, "changed");
+    assert_eq!(orders.change, "edited (requests_per_month)");
     assert!(orders.cost_change.starts_with('+'));
+    let products = details.changes.iter().find(|c| c.path == "/api/products").unwrap();
+    assert_eq!(products.change, "cost moved");
+    assert!(products.cost_change.starts_with('+'));
     assert!(details.changes.iter().any(|c| c.path == "/healthz" && c.change == "removed"));
     // Seeded: the same plan gives the same range, P50 at most P90.
     let again = s.details_work(true).unwrap().run().unwrap();

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{money_in, quantity};
 use edgecost_pricing::{Decimal, Meter, packs_to_cover};
 
 use crate::error::{EngineError, Result};
@@ -62,7 +62,7 @@ impl Engine {
                     tier.display_name(),
                     reached_on.format("%b %-d"),
                     s.period.days_left(now),
-                    money(current.projected_cost)
+                    money_in(current.projected_cost, &self.book.currency)
                 );
                 Ok(Notice {
                     id: r.id,

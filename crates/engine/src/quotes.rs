@@ -10,7 +10,7 @@ use edgecost_api::{
     CreditsQuote, Granularity, Outlook, OutlookReport, PeriodRouteCosts, ProjectionBasis, RouteCost, RouteCostReport, SimulatedBill,
     TierMove, TierQuote, UpgradeQuote, UsageGrouping, UsageQuery, UsageTotals,
 };
-use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::format::{money_in, round_to_cents};
 use edgecost_pricing::{Bill, Decimal, Meter, Usage};
 
 use crate::engine::{AccountId, Engine};
@@ -457,7 +457,7 @@ fn tier_move(
     if higher {
         let (fee, explanation) = match projected.base_fee_lines.iter().rev().find(|l| l.tier == tier.name) {
             Some(line) => (line.amount, format!("{} (from today, {})", line.explanation, now.format("%b %-d"))),
-            None => (projected.base_fee, format!("{} for the whole period", money(projected.base_fee))),
+            None => (projected.base_fee, format!("{} for the whole period", money_in(projected.base_fee, &projected.currency))),
         };
         return Ok(TierMove {
             effective_at: now,

@@ -8,7 +8,8 @@ use crate::attribution::attribute;
 use crate::error::PlanError;
 use crate::estimator::Estimator;
 use crate::projection::{
-    BillRange, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, credit_runway, project_months, simulate, threshold_days,
+    BillRange, CapOutlook, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, cap_outlook, credit_runway, project_months, simulate,
+    threshold_days,
 };
 use crate::usage::Contribution;
 
@@ -103,6 +104,9 @@ pub struct Estimate {
     pub regions: Vec<CostShare>,
     /// The day each meter reaches 80% and 100% of its included quantity.
     pub thresholds: Vec<ThresholdDay>,
+    /// On a hard-capped tier whose quota this traffic outgrows: the day the cap is hit and the
+    /// share of the month's traffic it refuses ([`cap_outlook`]); `None` otherwise.
+    pub cap: Option<CapOutlook>,
     /// How long the held credit lasts against the overage, and the packs that would cover the rest.
     pub credits: CreditRunway,
     /// The simulated range of the bill; `None` when the options skip the simulation.
@@ -133,6 +137,7 @@ impl Estimator {
 
         let book = self.book();
         let thresholds = threshold_days(book, &tier, &usage, options.period_days)?;
+        let cap = cap_outlook(book, &tier, &usage, options.period_days)?;
         let credits = credit_runway(book, &tier, &usage, options.credit_balance, options.period_start, options.period_days)?;
         let range = match &options.uncertainty {
             Some(u) => {
@@ -143,7 +148,7 @@ impl Estimator {
         };
         let growth = self.plan().growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
         let months = project_months(book, &tier, &usage, growth, options.months)?;
-        Ok(Estimate { months, tier, usage: self.totals().into(), bill, comparison, routes, regions, thresholds, credits, range })
+        Ok(Estimate { months, tier, usage: self.totals().into(), bill, comparison, routes, regions, thresholds, cap, credits, range })
     }
 }
 

@@ -51,7 +51,7 @@ mod usage;
 
 pub use attribution::{allocate_cents, attribute};
 pub use calibrate::{MAX_USAGE_RECORDS, UsageRecord, plan_from_usage, read_usage};
-pub use diff::{Change, PlanDiff, RouteDiff, diff};
+pub use diff::{Change, PlanDiff, RouteDiff, change_label, diff, edited_fields};
 pub use document::{PlanDocument, Rewrite};
 pub use error::PlanError;
 pub use estimate::{CostShare, Estimate, EstimateOptions, UsageSummary};

@@ -313,7 +313,9 @@ fn quoted_quantities_read_as_the_cli_reads_them() {
         let parsed = Plan::parse(&plan(text), "plan.yaml", book()).unwrap_or_else(|e| panic!("{text}: {e}"));
         assert_eq!(parsed.routes[0].requests_per_month, Some(Decimal::from(want)), "{text}");
     }
-    for bad in ["abc", "-5", "k"] {
+    // A separator only groups thousands: `51,5`, `12,34` and `1,2,3` are refused, never read as
+    // 515, 1,234 or 123, with the CLI's message.
+    for bad in ["abc", "-5", "k", "51,5", "12,34", "1,2,3", "1_0", "0.5_0"] {
         let err = Plan::parse(&plan(&format!("\"{bad}\"")), "plan.yaml", book()).unwrap_err().to_string();
         let want = edgecost_pricing::parse_quantity(bad).unwrap_err().to_string();
         assert!(err.contains(&want), "{bad}: {err}");

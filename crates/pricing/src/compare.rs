@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::PriceBook;
 use crate::error::RateError;
-use crate::format::{money, round_to_cents};
+use crate::format::{money_in, round_to_cents};
 use crate::meter::Usage;
 use crate::rate::{Bill, RateOptions};
 
@@ -162,6 +162,8 @@ impl PriceBook {
         let credit_carries_over = round_to_cents(held.checked_sub(credit_pays).ok_or(RateError::Overflow)?);
         let prepay = self.prepay(best)?;
 
+        // Amounts are written in the book's currency.
+        let money = |amount: Decimal| money_in(amount, &self.currency);
         // The sentence names tiers as people read them ("Scale"), not by their ids.
         let name = |tier: &str| self.tier(tier).map_or(tier, |t| t.display_name()).to_owned();
         let mut summary = match current {

@@ -16,9 +16,11 @@ use crate::bounds::{
     is_whole_cents,
 };
 
-/// Parses decimal text such as `"0.40"`, `"-3"` or `"1e9"` exactly.
+/// Parses decimal text such as `"0.40"`, `"-3"`, `"1e9"` or `"1_000"` exactly. Thousands
+/// separators follow the one rule of [`crate::parse_quantity`]: between groups of three digits
+/// of the integer part only, so `"1_0"` and `"0.4_0"` are refused, never read as 10 or 0.40.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim().replace('_', "");
+    let text = crate::quantity::ungroup(text.trim()).ok()?;
     if text.is_empty() {
         return None;
     }
@@ -238,6 +240,8 @@ mod tests {
         assert_eq!(parse_decimal("1_000"), Some(Decimal::from(1000)));
         assert_eq!(parse_decimal("1e9"), Some(Decimal::from(1_000_000_000)));
         assert_eq!(parse_decimal("abc"), None);
+        assert_eq!(parse_decimal("1_0"), None);
+        assert_eq!(parse_decimal("0.4_0"), None);
         assert_eq!(parse_decimal(""), None);
     }
 }

@@ -1,5 +1,10 @@
 //! Text forms of amounts and quantities for people: `$1,234.50`, `2,000,000`, `16.34 GB`, `+18.97%`.
 //!
+//! Amounts are written in their price book's currency ([`money_in`]): with its symbol for the
+//! common ones (USD `$1,234.50`, EUR `€1,234.50`, GBP `£1,234.50`), otherwise with its ISO code
+//! before the amount (`CHF 1,234.50`). [`money`] writes US dollars, for amounts whose book is
+//! not at hand.
+//!
 //! Amounts are shown to the cent. Quantities shown to people go through [`meter_quantity`]
 //! (whole requests, GB and seconds to two places), rounded half away from zero; exports and
 //! a bill's "how it was worked out" lines keep the exact value ([`quantity`]) so a customer can
@@ -46,19 +51,46 @@ pub(crate) fn round_dp(value: Decimal, places: u32, strategy: RoundingStrategy) 
     Decimal::from_i128_with_scale(i128::from(quotient) + i128::from(up), places)
 }
 
-/// `$1,234.50` for an amount already rounded to cents (`-$3.00` for a negative one).
+/// `$1,234.50` for an amount in US dollars already rounded to cents (`-$3.00` for a negative
+/// one). An amount from a price book is written with [`money_in`] and the book's currency.
 pub fn money(amount: Decimal) -> String {
+    money_in(amount, "USD")
+}
+
+/// An amount in `currency` (an ISO 4217 code, as a price book names it): `$1,234.50` for USD,
+/// `€1,234.50` for EUR, `£1,234.50` for GBP, `CHF 1,234.50` for any other; `-€3.00` and
+/// `-CHF 3.00` for a negative one.
+///
+/// ```
+/// use edgecost_pricing::{Decimal, format::money_in};
+/// assert_eq!(money_in(Decimal::new(1900, 2), "EUR"), "€19.00");
+/// assert_eq!(money_in(Decimal::new(-300, 2), "CHF"), "-CHF 3.00");
+/// ```
+pub fn money_in(amount: Decimal, currency: &str) -> String {
     let mut out = String::with_capacity(16);
-    push_money(&mut out, amount);
+    push_money(&mut out, amount, currency);
     out
 }
 
-/// Appends [`money`]'s text to `out`, so a line's explanation is written into one buffer.
-pub(crate) fn push_money(out: &mut String, amount: Decimal) {
+/// What an amount in `currency` is written after: its symbol, or its code and a space.
+fn push_currency(out: &mut String, currency: &str) {
+    match currency {
+        "USD" => out.push('$'),
+        "EUR" => out.push('€'),
+        "GBP" => out.push('£'),
+        code => {
+            out.push_str(code);
+            out.push(' ');
+        }
+    }
+}
+
+/// Appends [`money_in`]'s text to `out`, so a line's explanation is written into one buffer.
+pub(crate) fn push_money(out: &mut String, amount: Decimal, currency: &str) {
     if amount.is_sign_negative() && !amount.is_zero() {
         out.push('-');
     }
-    out.push('$');
+    push_currency(out, currency);
     // At least two places, where the mantissa can hold them (`rescale` keeps what fits).
     let mut abs = amount.abs();
     abs.rescale(abs.scale().max(2));
@@ -178,13 +210,18 @@ pub fn included_text(tier: &Tier, meter: Meter) -> String {
     }
 }
 
-/// `tier`'s price past the quota of `meter`: `$0.08 / GB`, `$0.50 / 10,000`, `capped` on a
-/// hard-capped tier with a quota, `-` when there is no quota to pass or usage past it costs
-/// nothing.
+/// `tier`'s price past the quota of `meter` in US dollars: `$0.08 / GB`, `$0.50 / 10,000`,
+/// `capped` on a hard-capped tier with a quota, `-` when there is no quota to pass or usage
+/// past it costs nothing. [`overage_text_in`] writes it in the book's currency.
 pub fn overage_text(tier: &Tier, meter: Meter) -> String {
+    overage_text_in(tier, meter, "USD")
+}
+
+/// [`overage_text`] in `currency`, the tier's price book's: `€0.08 / GB`, `CHF 0.50 / 10,000`.
+pub fn overage_text_in(tier: &Tier, meter: Meter, currency: &str) -> String {
     match tier.overage.get(meter) {
-        Some(r) if r.per == Decimal::ONE => format!("{} / {}", money(r.price), meter.unit().trim_end_matches('s')),
-        Some(r) => format!("{} / {}", money(r.price), quantity(r.per)),
+        Some(r) if r.per == Decimal::ONE => format!("{} / {}", money_in(r.price, currency), meter.unit().trim_end_matches('s')),
+        Some(r) => format!("{} / {}", money_in(r.price, currency), quantity(r.per)),
         None if tier.hard_cap && tier.included.get(meter).is_some() => "capped".into(),
         None => "-".into(),
     }
@@ -236,6 +273,11 @@ mod tests {
         assert_eq!(money(d("1234.50")), "$1,234.50");
         assert_eq!(money(d("0.00")), "$0.00");
         assert_eq!(money(d("-3.00")), "-$3.00");
+        assert_eq!(money_in(d("1234.50"), "USD"), "$1,234.50");
+        assert_eq!(money_in(d("1234.50"), "EUR"), "€1,234.50");
+        assert_eq!(money_in(d("-3.00"), "GBP"), "-£3.00");
+        assert_eq!(money_in(d("19.00"), "CHF"), "CHF 19.00");
+        assert_eq!(money_in(d("-0.50"), "JPY"), "-JPY 0.50");
         assert_eq!(quantity(d("2000000")), "2,000,000");
         assert_eq!(quantity(d("52.500")), "52.5");
         assert_eq!(quantity(d("999")), "999");

@@ -1,6 +1,15 @@
-//! The one reader of quantities as people write them: command-line flags, plan files and the
-//! desktop app's cells all go through [`parse_quantity`], so `350k` means the same everywhere
-//! and a bad spelling is refused with the same message everywhere.
+//! The one reader of numbers as people write them: command-line flags, plan files and the
+//! desktop app's cells all go through [`parse_quantity`] (amounts through [`parse_amount`]),
+//! so `350k` means the same everywhere and a bad spelling is refused with the same message
+//! everywhere.
+//!
+//! **Separators.** A comma, an underscore or a space may group the thousands of a number's
+//! integer part and nothing else: 1 to 3 leading digits (not starting with 0), then groups of
+//! exactly 3 digits, one kind of separator per number (`350,000`, `1_250_000.5`, `350 000`).
+//! A separator anywhere else is refused, never dropped: `51,5` is not 515 (nor 51.5, which
+//! is written `51.5`), `1,2,3` is not 123, and the fraction and the exponent take none.
+
+use std::borrow::Cow;
 
 use rust_decimal::Decimal;
 
@@ -9,12 +18,59 @@ use crate::decimal::parse_decimal;
 /// Spellings a quantity may take, quoted in every refusal.
 pub const QUANTITY_EXAMPLES: &str = "350000, 350,000, 350k, 1.2M, 2B, 1e6";
 
-/// Why a quantity's text was refused. The text is quoted as given.
+/// The characters that may group thousands.
+const SEPARATORS: [char; 3] = [',', '_', ' '];
+
+/// Why a quantity's or an amount's text was refused. The text is quoted as given.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
     /// The text is no number this parser reads.
     #[error("'{text}' is not a quantity (examples: {QUANTITY_EXAMPLES})")]
     NotAQuantity {
+        /// The text as given.
+        text: String,
+    },
+    /// The text is no amount this parser reads.
+    #[error("'{text}' is not an amount (examples: 25, 25.50, $1,250.50)")]
+    NotAnAmount {
+        /// The text as given.
+        text: String,
+    },
+    /// A comma sits where it can only have been meant as a decimal point (`51,5`).
+    #[error("'{text}': a comma only groups thousands (350,000); write decimals with a point: {decimal}")]
+    DecimalComma {
+        /// The text as given.
+        text: String,
+        /// The text with a point for the comma, which is what to write for a decimal.
+        decimal: String,
+    },
+    /// A separator is not between groups of three digits of the integer part (`1,2,3`, `1_0`).
+    #[error(
+        "'{text}': {} only groups thousands, 1 to 3 digits then groups of exactly 3 ({}); write the number without it or grouped so",
+        separator_name(*.separator),
+        separator_example(*.separator)
+    )]
+    Misgrouped {
+        /// The text as given.
+        text: String,
+        /// The separator that is out of place.
+        separator: char,
+    },
+    /// A separator sits in the fraction or the exponent (`0.000_1`, `1.234,5`).
+    #[error(
+        "'{text}': {} only groups the thousands before the decimal point ({}.5); write the digits after the point without it",
+        separator_name(*.separator),
+        separator_example(*.separator)
+    )]
+    SeparatorInFraction {
+        /// The text as given.
+        text: String,
+        /// The separator after the point.
+        separator: char,
+    },
+    /// Two kinds of separator in one number (`1,000_000`).
+    #[error("'{text}': a number groups its thousands with one kind of separator (350,000 or 350_000 or 350 000), not several")]
+    MixedSeparators {
         /// The text as given.
         text: String,
     },
@@ -32,36 +88,169 @@ pub enum QuantityError {
     },
 }
 
+fn separator_name(separator: char) -> &'static str {
+    match separator {
+        ',' => "a comma",
+        '_' => "an underscore",
+        _ => "a space",
+    }
+}
+
+fn separator_example(separator: char) -> &'static str {
+    match separator {
+        ',' => "350,000",
+        '_' => "350_000",
+        _ => "350 000",
+    }
+}
+
+/// How a number's separators break the grouping rule, before the text is attached.
+pub(crate) enum Grouping {
+    DecimalComma(String),
+    Misgrouped(char),
+    InFraction(char),
+    Mixed,
+}
+
+impl Grouping {
+    /// The refusal of `text`, whose number was followed by `suffix` (`k`, `M`, ...).
+    fn into_error(self, text: &str, suffix: &str) -> QuantityError {
+        let text = text.to_owned();
+        match self {
+            Grouping::DecimalComma(decimal) => QuantityError::DecimalComma { text, decimal: format!("{decimal}{suffix}") },
+            Grouping::Misgrouped(separator) => QuantityError::Misgrouped { text, separator },
+            Grouping::InFraction(separator) => QuantityError::SeparatorInFraction { text, separator },
+            Grouping::Mixed => QuantityError::MixedSeparators { text },
+        }
+    }
+}
+
+/// `number` (a sign, digits, a fraction, an exponent; no suffix) with its thousands
+/// separators taken out, or how they break the rule. Text that is no number at all (`12
+/// apples`) is returned as it is, for the decimal parser to refuse.
+pub(crate) fn ungroup(number: &str) -> Result<Cow<'_, str>, Grouping> {
+    if !number.contains(SEPARATORS) {
+        return Ok(Cow::Borrowed(number));
+    }
+    let unsigned = number.trim_start_matches(['-', '+']);
+    let sign = &number[..number.len() - unsigned.len()];
+    let mantissa_end = unsigned.find(['e', 'E']).unwrap_or(unsigned.len());
+    let (mantissa, exponent) = unsigned.split_at(mantissa_end);
+    let (integer, fraction) = mantissa.split_once('.').map_or((mantissa, None), |(i, f)| (i, Some(f)));
+    let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // A word among the digits makes this no number; that is the decimal parser's message.
+    let words = |s: &str| s.split(SEPARATORS).any(|part| !part.is_empty() && !is_digits(part));
+    let exponent_digits = exponent.get(1..).unwrap_or("").trim_start_matches(['-', '+']);
+    // An `e` without digits after it is no exponent (`1,5e`): no number either.
+    let bare_exponent = !exponent.is_empty() && exponent_digits.is_empty();
+    if words(integer) || fraction.is_some_and(words) || words(exponent_digits) || bare_exponent {
+        return Ok(Cow::Borrowed(number));
+    }
+    if let Some(separator) = fraction.into_iter().chain([exponent]).flat_map(str::chars).find(|c| SEPARATORS.contains(c)) {
+        return Err(Grouping::InFraction(separator));
+    }
+    let mut kinds = SEPARATORS.into_iter().filter(|s| integer.contains(*s));
+    let Some(separator) = kinds.next() else {
+        return Ok(Cow::Borrowed(number));
+    };
+    if kinds.next().is_some() {
+        return Err(Grouping::Mixed);
+    }
+    let groups: Vec<&str> = integer.split(separator).collect();
+    let first = groups[0];
+    let well_grouped = (1..=3).contains(&first.len())
+        && !first.starts_with('0')
+        && groups[1..].iter().all(|g| g.len() == 3 && is_digits(g))
+        && is_digits(first);
+    if well_grouped {
+        return Ok(Cow::Owned(format!("{sign}{}{}{exponent}", groups.concat(), fraction.map_or(String::new(), |f| format!(".{f}")))));
+    }
+    // One comma in a number without a point, not before exactly three digits or after a
+    // leading zero, can only have been meant as a decimal point (`51,5`, `0,500`).
+    let decimal_comma = separator == ',' && groups.len() == 2 && fraction.is_none() && (groups[1].len() != 3 || first.starts_with('0'));
+    if decimal_comma && is_digits(first) && is_digits(groups[1]) {
+        return Err(Grouping::DecimalComma(format!("{sign}{first}.{}{exponent}", groups[1])));
+    }
+    Err(Grouping::Misgrouped(separator))
+}
+
 /// Reads a quantity exactly: a plain or scientific decimal (`350000`, `0.5`, `1e6`) with
-/// optional thousands separators (`350,000`, `350_000`, `350 000`) and an optional suffix for
-/// thousands (`k`), millions (`M`) or billions (`B`, or `G`), either case. Zero or more; what
-/// bound a quantity has is its field's rule, checked by the caller.
+/// optional thousands separators (`350,000`, `350_000`, `350 000`, grouped as the module
+/// documentation says) and an optional suffix for thousands (`k`), millions (`M`) or billions
+/// (`B`, or `G`), either case. Zero or more; what bound a quantity has is its field's rule,
+/// checked by the caller.
 ///
 /// ```
 /// use edgecost_pricing::{Decimal, parse_quantity};
 /// assert_eq!(parse_quantity("1.2M").unwrap(), Decimal::from(1_200_000));
 /// assert_eq!(parse_quantity("350,000").unwrap(), Decimal::from(350_000));
+/// assert_eq!(
+///     parse_quantity("51,5").unwrap_err().to_string(),
+///     "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5"
+/// );
 /// assert!(parse_quantity("abc").is_err());
 /// ```
 pub fn parse_quantity(text: &str) -> Result<Decimal, QuantityError> {
-    let cleaned: String = text.trim().chars().filter(|c| !matches!(c, ',' | '_' | ' ')).collect();
-    let (digits, scale) = match cleaned.chars().last() {
-        Some('k' | 'K') => (&cleaned[..cleaned.len() - 1], 1_000u64),
-        Some('m' | 'M') => (&cleaned[..cleaned.len() - 1], 1_000_000),
-        Some('b' | 'B' | 'g' | 'G') => (&cleaned[..cleaned.len() - 1], 1_000_000_000),
-        _ => (cleaned.as_str(), 1),
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.chars().last() {
+        Some('k' | 'K') => (&trimmed[..trimmed.len() - 1], 1_000u64),
+        Some('m' | 'M') => (&trimmed[..trimmed.len() - 1], 1_000_000),
+        Some('b' | 'B' | 'g' | 'G') => (&trimmed[..trimmed.len() - 1], 1_000_000_000),
+        _ => (trimmed, 1),
     };
+    // A space may stand between the number and its suffix (`350 k`).
+    let suffix = &trimmed[number.len()..];
+    let number = ungroup(number.trim_end()).map_err(|g| g.into_error(text, suffix))?;
     // A sign or a suffix alone is not a number; `parse_decimal` refuses both.
-    let value = parse_decimal(digits).ok_or_else(|| QuantityError::NotAQuantity { text: text.to_owned() })?;
+    let value = parse_decimal(&number).ok_or_else(|| {
+        if is_plain_number(&number) {
+            QuantityError::TooLarge { text: text.to_owned() }
+        } else {
+            QuantityError::NotAQuantity { text: text.to_owned() }
+        }
+    })?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(QuantityError::Negative { text: text.to_owned() });
     }
     value.checked_mul(Decimal::from(scale)).ok_or_else(|| QuantityError::TooLarge { text: text.to_owned() })
 }
 
+/// Reads an amount of money exactly as people write it: an optional leading `$`, then a plain
+/// or scientific decimal with optional thousands separators under the same rule as
+/// [`parse_quantity`] (`25`, `25.50`, `$1,250.50`), and no suffix. The sign is kept; what an
+/// amount may be (zero or more, whole cents, a bound) is its field's rule, checked by the
+/// caller.
+///
+/// ```
+/// use edgecost_pricing::{Decimal, parse_amount};
+/// assert_eq!(parse_amount("$1,250.50").unwrap(), Decimal::new(125050, 2));
+/// assert!(parse_amount("12,50").is_err());
+/// ```
+pub fn parse_amount(text: &str) -> Result<Decimal, QuantityError> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_prefix('$').unwrap_or(trimmed).trim_start();
+    let number = ungroup(number).map_err(|g| g.into_error(text, ""))?;
+    parse_decimal(&number).ok_or_else(|| {
+        if is_plain_number(&number) {
+            QuantityError::TooLarge { text: text.to_owned() }
+        } else {
+            QuantityError::NotAnAmount { text: text.to_owned() }
+        }
+    })
+}
+
+/// Whether `text` is a sign, digits and an optional fraction: a number that only fails to
+/// parse because it is too large.
+fn is_plain_number(text: &str) -> bool {
+    let unsigned = text.trim_start_matches(['-', '+']);
+    let (integer, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    !integer.is_empty() && integer.bytes().all(|b| b.is_ascii_digit()) && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Every spelling the CLI, plan files and the app's cells share, and what it reads as.
     const ACCEPTED: &[(&str, &str)] = &[
@@ -69,18 +258,26 @@ mod tests {
         ("350,000", "350000"),
         ("350_000", "350000"),
         (" 350 000 ", "350000"),
+        ("1,234,567.891", "1234567.891"),
+        ("12,345", "12345"),
+        ("999,999", "999999"),
+        ("1_000_000", "1000000"),
         ("350k", "350000"),
+        ("350 k", "350000"),
         ("350K", "350000"),
         ("1.2M", "1200000"),
         ("1.2m", "1200000"),
         ("2B", "2000000000"),
         ("2G", "2000000000"),
         ("1.5k", "1500"),
+        ("1,500k", "1500000"),
         ("0.5", "0.5"),
         ("1e6", "1000000"),
         ("1E3", "1000"),
+        ("1,000e3", "1000000"),
         ("0", "0"),
         ("-0", "0"),
+        ("0012", "12"),
     ];
 
     /// Every spelling they all refuse, with the one message.
@@ -90,9 +287,44 @@ mod tests {
         ("k", "'k' is not a quantity (examples: 350000, 350,000, 350k, 1.2M, 2B, 1e6)"),
         ("12 apples", "'12 apples' is not a quantity (examples: 350000, 350,000, 350k, 1.2M, 2B, 1e6)"),
         ("1.2.3", "'1.2.3' is not a quantity (examples: 350000, 350,000, 350k, 1.2M, 2B, 1e6)"),
+        ("1,5e", "'1,5e' is not a quantity (examples: 350000, 350,000, 350k, 1.2M, 2B, 1e6)"),
+        ("51,5", "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5"),
+        ("12,34", "'12,34': a comma only groups thousands (350,000); write decimals with a point: 12.34"),
+        ("0,500", "'0,500': a comma only groups thousands (350,000); write decimals with a point: 0.500"),
+        ("1,5k", "'1,5k': a comma only groups thousands (350,000); write decimals with a point: 1.5k"),
+        (
+            "1,2,3",
+            "'1,2,3': a comma only groups thousands, 1 to 3 digits then groups of exactly 3 (350,000); write the number without it or grouped so",
+        ),
+        (
+            "1234,567",
+            "'1234,567': a comma only groups thousands, 1 to 3 digits then groups of exactly 3 (350,000); write the number without it or grouped so",
+        ),
+        (
+            "1_0",
+            "'1_0': an underscore only groups thousands, 1 to 3 digits then groups of exactly 3 (350_000); write the number without it or grouped so",
+        ),
+        (
+            "35 00",
+            "'35 00': a space only groups thousands, 1 to 3 digits then groups of exactly 3 (350 000); write the number without it or grouped so",
+        ),
+        (
+            "1,000,",
+            "'1,000,': a comma only groups thousands, 1 to 3 digits then groups of exactly 3 (350,000); write the number without it or grouped so",
+        ),
+        (
+            "0.000_1",
+            "'0.000_1': an underscore only groups the thousands before the decimal point (350_000.5); write the digits after the point without it",
+        ),
+        (
+            "1.234,5",
+            "'1.234,5': a comma only groups the thousands before the decimal point (350,000.5); write the digits after the point without it",
+        ),
+        ("1,000_000", "'1,000_000': a number groups its thousands with one kind of separator (350,000 or 350_000 or 350 000), not several"),
         ("-5", "'-5' is negative; a quantity is zero or more"),
         ("-1k", "'-1k' is negative; a quantity is zero or more"),
         ("79228162514264337593543950335B", "'79228162514264337593543950335B' is too large to hold exactly"),
+        ("99,999,999,999,999,999,999,999,999,999", "'99,999,999,999,999,999,999,999,999,999' is too large to hold exactly"),
     ];
 
     #[test]
@@ -103,6 +335,78 @@ mod tests {
         }
         for (text, want) in REFUSED {
             assert_eq!(parse_quantity(text).unwrap_err().to_string(), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn amounts_follow_the_same_separator_rule() {
+        assert_eq!(parse_amount("$1,250.50").unwrap(), Decimal::new(125_050, 2));
+        assert_eq!(parse_amount(" 25 ").unwrap(), Decimal::from(25));
+        assert_eq!(parse_amount("-3.00").unwrap(), Decimal::new(-300, 2));
+        assert_eq!(
+            parse_amount("12,50").unwrap_err().to_string(),
+            "'12,50': a comma only groups thousands (350,000); write decimals with a point: 12.50"
+        );
+        assert!(matches!(parse_amount("1,2,5"), Err(QuantityError::Misgrouped { separator: ',', .. })));
+        assert_eq!(parse_amount("25k").unwrap_err().to_string(), "'25k' is not an amount (examples: 25, 25.50, $1,250.50)");
+        assert!(matches!(parse_amount("99999999999999999999999999999999"), Err(QuantityError::TooLarge { .. })));
+    }
+
+    /// `digits` with `separator` between each group of three, counted from the right.
+    fn grouped(digits: &str, separator: char) -> String {
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(separator);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn a_well_grouped_number_reads_as_its_value(
+            whole in any::<u64>(), fraction in proptest::option::of("[0-9]{1,6}"),
+            separator in prop::sample::select(SEPARATORS.to_vec()), suffix in prop::sample::select(vec![("", 1u64), ("k", 1_000), ("M", 1_000_000)]),
+        ) {
+            let plain = format!("{whole}{}", fraction.as_deref().map_or(String::new(), |f| format!(".{f}")));
+            let text = format!("{}{}{}", grouped(&whole.to_string(), separator), fraction.map_or(String::new(), |f| format!(".{f}")), suffix.0);
+            let want = plain.parse::<Decimal>().unwrap() * Decimal::from(suffix.1);
+            prop_assert_eq!(parse_quantity(&text), Ok(want));
+            prop_assert_eq!(parse_decimal(&grouped(&whole.to_string(), separator)), Some(Decimal::from(whole)));
+        }
+
+        #[test]
+        fn a_misplaced_separator_is_refused_never_dropped(
+            whole in 10u64.., at in any::<prop::sample::Index>(), separator in prop::sample::select(SEPARATORS.to_vec()),
+        ) {
+            let digits = whole.to_string();
+            // A separator after `cut` digits is well placed only when a multiple of 3 digits
+            // follow it; every other place is refused.
+            let cut = 1 + at.index(digits.len() - 1);
+            prop_assume!(!(digits.len() - cut).is_multiple_of(3));
+            let text = format!("{}{separator}{}", &digits[..cut], &digits[cut..]);
+            prop_assert!(parse_quantity(&text).is_err(), "{} was read", text);
+            prop_assert!(parse_amount(&text).is_err(), "{} was read", text);
+            prop_assert!(parse_decimal(&text).is_none(), "{} was read", text);
+        }
+
+        #[test]
+        fn a_separator_in_the_fraction_is_refused(
+            whole in any::<u32>(), fraction in "[0-9]{2,8}", at in any::<prop::sample::Index>(),
+            separator in prop::sample::select(SEPARATORS.to_vec()),
+        ) {
+            let cut = 1 + at.index(fraction.len() - 1);
+            let text = format!("{whole}.{}{separator}{}", &fraction[..cut], &fraction[cut..]);
+            prop_assert!(matches!(parse_quantity(&text), Err(QuantityError::SeparatorInFraction { .. })), "{}", text);
+        }
+
+        #[test]
+        fn any_text_gets_a_value_or_a_message_never_a_panic(text in "[0-9,_ .eEkM+-]{0,16}|\\PC{0,24}") {
+            let _ = parse_quantity(&text);
+            let _ = parse_amount(&text);
+            let _ = parse_decimal(&text);
         }
     }
 }

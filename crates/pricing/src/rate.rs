@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::{OverageRate, PriceBook, Tier};
 use crate::bounds::{COMPUTE_SECONDS_MAX, EGRESS_BYTES_MAX, MONEY_MAX, REQUESTS_MAX, is_whole_cents};
 use crate::error::RateError;
-use crate::format::{money, push_meter_quantity, push_money, push_quantity, round_to_cents};
+use crate::format::{money_in, push_meter_quantity, push_money, push_quantity, round_to_cents};
 use crate::meter::BYTES_PER_GB;
 use crate::meter::{Meter, Usage};
 use crate::utilization::{Utilization, check_utilization, is_positive, utilization_of};
@@ -228,7 +228,7 @@ impl PriceBook {
         let mut utilization = BTreeMap::new();
         for meter in Meter::ALL {
             let used = line_quantity(usage, meter);
-            lines.push(rate_line(tier, meter, used)?);
+            lines.push(rate_line(tier, meter, used, &self.currency)?);
             if let Some(u) = utilization_of(used, tier.included.get(meter))? {
                 utilization.insert(meter, u);
             }
@@ -315,7 +315,7 @@ impl PriceBook {
                     let mut text = String::with_capacity(EXPLANATION_CAPACITY);
                     text.push_str(tier.display_name());
                     text.push_str(" base fee ");
-                    push_money(&mut text, amount);
+                    push_money(&mut text, amount, &self.currency);
                     text
                 },
             }]);
@@ -337,10 +337,10 @@ impl PriceBook {
                     explanation: format!(
                         "{} base fee {} x {}/{} days = {}",
                         t.display_name(),
-                        money(round_to_cents(fee)),
+                        money_in(round_to_cents(fee), &self.currency),
                         share.days,
                         share.period_days,
-                        money(amount)
+                        money_in(amount, &self.currency)
                     ),
                 })
             })
@@ -469,7 +469,7 @@ fn line_charge(tier: &Tier, meter: Meter, used: Decimal) -> Result<LineCharge<'_
     Ok(LineCharge { included, rate, overage, amount, capped })
 }
 
-fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateError> {
+fn rate_line(tier: &Tier, meter: Meter, used: Decimal, currency: &str) -> Result<BillLine, RateError> {
     let LineCharge { included, rate, overage, amount, capped } = line_charge(tier, meter, used)?;
     let unit = meter.unit();
     // A line with overage (charged or capped) keeps the exact overage, so its amount or what a
@@ -496,7 +496,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
                 push_words(&mut text, &[" ", unit, " included"]);
             }
             text.push_str(" x ");
-            push_money(&mut text, r.price);
+            push_money(&mut text, r.price, currency);
             text.push_str(" per ");
             if r.per == Decimal::ONE {
                 text.push_str(unit.trim_end_matches('s'));
@@ -505,7 +505,7 @@ fn rate_line(tier: &Tier, meter: Meter, used: Decimal) -> Result<BillLine, RateE
                 push_words(&mut text, &[" ", unit]);
             }
             text.push_str(" = ");
-            push_money(&mut text, amount);
+            push_money(&mut text, amount, currency);
         }
         _ => {
             // "{used} of {included} {unit} included" or "{used} {unit}, not charged on this tier"

@@ -450,3 +450,41 @@ proptest! {
         prop_assert_eq!(&json, &book);
     }
 }
+
+/// The published book with another currency, as an operator outside the US would publish it.
+fn book_in(currency: &str) -> PriceBook {
+    let mut book = PriceBook::published().clone();
+    book.currency = currency.to_owned();
+    book
+}
+
+#[test]
+fn explanations_write_amounts_in_the_books_currency() {
+    let u = usage(350_000, "60", 0);
+    let options = RateOptions { credit_balance: d("25"), ..RateOptions::default() };
+    for (currency, fee, overage) in [
+        ("USD", "Production base fee $19.00", "150,000 requests past the 200,000 requests included x $0.40 per 10,000 requests = $6.00"),
+        ("EUR", "Production base fee €19.00", "150,000 requests past the 200,000 requests included x €0.40 per 10,000 requests = €6.00"),
+        ("GBP", "Production base fee £19.00", "150,000 requests past the 200,000 requests included x £0.40 per 10,000 requests = £6.00"),
+        (
+            "CHF",
+            "Production base fee CHF 19.00",
+            "150,000 requests past the 200,000 requests included x CHF 0.40 per 10,000 requests = CHF 6.00",
+        ),
+    ] {
+        let book = book_in(currency);
+        let bill = book.rate("production", &u, &options).unwrap();
+        assert_eq!(bill.base_fee_lines[0].explanation, fee);
+        assert_eq!(bill.lines[0].explanation, overage);
+        let summary = book.compare(&u, d("25"), Some("production")).unwrap().recommendation.unwrap().summary;
+        let symbol = match currency {
+            "USD" => "$",
+            "EUR" => "€",
+            "GBP" => "£",
+            _ => "CHF ",
+        };
+        assert!(summary.contains(&format!("{symbol}25.50 this month")), "{summary}");
+        let others: String = ["$", "€", "£", "CHF "].into_iter().filter(|s| *s != symbol).collect::<Vec<_>>().join("|");
+        assert!(others.split('|').all(|s| !summary.contains(s)), "{summary}");
+    }
+}

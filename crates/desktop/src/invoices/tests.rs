@@ -1,6 +1,7 @@
 use super::pdf::{win_ansi, wrap};
 use super::*;
 use edgecost_api::{InvoiceCredit, UsageTotals};
+use edgecost_pricing::format::money;
 use edgecost_pricing::{RateOptions, Usage};
 use std::str::FromStr;
 
@@ -62,6 +63,24 @@ fn the_detail_lists_base_fee_overage_credit_and_total_as_the_engine_billed() {
     let total = v.lines.last().unwrap();
     assert_eq!((total.kind.as_str(), total.amount.clone()), ("total", money(inv.total)));
     assert_eq!(v.row.total, "$24.00");
+}
+
+#[test]
+fn an_invoice_from_a_euro_book_shows_euros_and_exports_plain_numbers() {
+    let mut book = PriceBook::published().clone();
+    book.currency = "EUR".into();
+    let mut inv = invoice();
+    inv.bill.currency = "EUR".into();
+    let packs = BTreeMap::from([("led_1".to_owned(), "Pack 1".to_owned())]);
+    let v = invoice_detail(&book, &inv, &packs);
+    assert_eq!(v.row.total, "€24.00");
+    assert_eq!(v.lines.first().unwrap().amount, "€19.00");
+    assert_eq!(v.lines.iter().find(|l| l.kind == "credit").unwrap().amount, "-€1.50");
+    assert!(v.lines.iter().all(|l| !l.amount.contains('$') && !l.rate.contains('$')), "{:?}", v.lines);
+    let text = invoice_csv(&v).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect();
+    assert_eq!(&rows[rows.len() - 1][7], "24.00");
+    assert_eq!(&rows[rows.len() - 2][7], "-1.50");
 }
 
 #[test]

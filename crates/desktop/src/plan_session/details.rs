@@ -15,17 +15,24 @@ impl PlanSession {
             for (route, cost) in plan.routes.iter().zip(&costs) {
                 seen.insert(route.path.as_str());
                 match saved.routes.get(&route.path) {
-                    None => changes.push(cost_change(&route.path, "added", Decimal::ZERO, *cost)),
-                    Some((old, old_cost)) if old != route || old_cost != cost => {
-                        changes.push(cost_change(&route.path, "changed", *old_cost, *cost))
+                    None => changes.push(cost_change(&route.path, &change_label(Change::Added, &[]), Decimal::ZERO, *cost)),
+                    // An entry nobody edited whose share of the overage moved is told apart
+                    // from an edit, in the words of `edgecost diff`.
+                    Some((old, old_cost)) => {
+                        let edited = edited_fields(old, route);
+                        let change = match (edited.is_empty(), old_cost != cost) {
+                            (false, _) => Change::Edited,
+                            (true, true) => Change::CostMoved,
+                            (true, false) => continue,
+                        };
+                        changes.push(cost_change(&route.path, &change_label(change, &edited), *old_cost, *cost));
                     }
-                    Some(_) => {}
                 }
             }
             for old in &saved.plan.routes {
                 if !seen.contains(old.path.as_str()) {
                     let old_cost = saved.routes.get(&old.path).map_or(Decimal::ZERO, |r| r.1);
-                    changes.push(cost_change(&old.path, "removed", old_cost, Decimal::ZERO));
+                    changes.push(cost_change(&old.path, &change_label(Change::Removed, &[]), old_cost, Decimal::ZERO));
                 }
             }
         }

@@ -105,9 +105,9 @@ impl PlanSession {
                     // A plan never saved: everything is new, with nothing to compare against.
                     None => (RouteStatus::Added, None),
                     Some(None) => (RouteStatus::Added, Some(signed_money(cost))),
-                    Some(Some((old, old_cost))) if old == route && *old_cost == cost => (RouteStatus::Unchanged, None),
+                    // Edited by the diff's rule: a number rewritten to the same value is no edit.
                     Some(Some((old, old_cost))) => (
-                        if old == route { RouteStatus::Unchanged } else { RouteStatus::Changed },
+                        if edited_fields(old, route).is_empty() { RouteStatus::Unchanged } else { RouteStatus::Changed },
                         (*old_cost != cost).then(|| signed_money(cost - *old_cost)),
                     ),
                 };

@@ -194,7 +194,8 @@ pub struct PlanView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct RouteCostChange {
     pub path: String,
-    /// `added`, `removed` or `changed`.
+    /// `added`, `removed`, `edited (compute_ms, ...)` naming the fields edited, or `cost moved`
+    /// for a route nobody edited whose share of the overage moved (as `edgecost diff` words it).
     pub change: String,
     pub old_cost: String,
     pub new_cost: String,

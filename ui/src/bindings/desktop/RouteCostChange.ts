@@ -5,6 +5,7 @@
  */
 export type RouteCostChange = { path: string, 
 /**
- * `added`, `removed` or `changed`.
+ * `added`, `removed`, `edited (compute_ms, ...)` naming the fields edited, or `cost moved`
+ * for a route nobody edited whose share of the overage moved (as `edgecost diff` words it).
  */
 change: string, old_cost: string, new_cost: string, cost_change: string, };
