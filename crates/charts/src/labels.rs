@@ -87,11 +87,6 @@ pub(crate) fn money_tick(value: f64) -> String {
     }
 }
 
-/// `+$3.20`, `-$1.05` or `$0.00`: the change of an amount already in cents.
-pub(crate) fn money_delta(delta: Decimal) -> String {
-    if delta > Decimal::ZERO { format!("+{}", money(delta)) } else { money(delta) }
-}
-
 fn utc(at_unix_s: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(at_unix_s, 0)
 }
@@ -169,8 +164,6 @@ mod tests {
         assert_eq!(meter_tick(Meter::Compute, 12_000.0), "12k s");
         assert_eq!(meter_amount(Meter::Requests, Decimal::from(1_200_000)), "1.2M requests");
         assert_eq!(money_tick(12.5), "$12.50");
-        assert_eq!(money_delta(Decimal::from_str("3.20").unwrap()), "+$3.20");
-        assert_eq!(money_delta(Decimal::from_str("-1.05").unwrap()), "-$1.05");
     }
 
     #[test]

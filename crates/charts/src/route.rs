@@ -6,12 +6,12 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::{money, signed_money};
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
 use crate::frame::{KeyStroke, LABEL_PX, LegendEntry, NOTE_PX, Root, Size, draw_empty, header, svg_document, text, text_width_px};
-use crate::labels::{money_delta, money_tick, truncate};
+use crate::labels::{money_tick, truncate};
 use crate::theme::Theme;
 use crate::time_axis::{TickAxis, plot};
 
@@ -125,9 +125,9 @@ fn change(bar: &Bar, theme: &Theme) -> (String, crate::theme::Rgb) {
         None => (String::from("new"), theme.muted_text),
         Some(delta) => {
             if delta > Decimal::ZERO {
-                (format!("\u{25B2} {}", money_delta(delta)), theme.increase)
+                (format!("\u{25B2} {}", signed_money(delta)), theme.increase)
             } else if delta < Decimal::ZERO {
-                (format!("\u{25BC} {}", money_delta(delta)), theme.decrease)
+                (format!("\u{25BC} {}", signed_money(delta)), theme.decrease)
             } else {
                 (String::from("no change"), theme.muted_text)
             }

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use edgecost_planner::{Change, EstimateOptions, Plan, PlanDiff};
-use edgecost_pricing::format::{meter_quantity, money_in};
+use edgecost_pricing::format::{meter_quantity, money_in, signed_money_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
 use crate::price::BookArg;
-use crate::review::{self, Review, signed_money};
+use crate::review::{self, Review};
 use crate::table::{Align, Table};
 use crate::{CliError, args};
 
@@ -192,7 +192,7 @@ fn diff_text(d: &PlanDiff, currency: &str) -> String {
         "Monthly bill: {} -> {} ({}) on {tiers}\n\n",
         money(d.old_total),
         money(d.new_total),
-        signed_money(d.total_change, currency)
+        signed_money_in(d.total_change, currency)
     );
     let mut t = Table::new(&[
         ("Route", Align::Left),
@@ -211,7 +211,7 @@ fn diff_text(d: &PlanDiff, currency: &str) -> String {
             _ if r.old_requests == r.new_requests => count(r.new_requests),
             _ => format!("{} -> {}", count(r.old_requests), count(r.new_requests)),
         };
-        t.row([r.path.clone(), change, requests, money(r.old_cost), money(r.new_cost), signed_money(r.cost_change, currency)]);
+        t.row([r.path.clone(), change, requests, money(r.old_cost), money(r.new_cost), signed_money_in(r.cost_change, currency)]);
     }
     out.push_str(&t.render());
     out.push_str("\nRoute costs are each route's share of the overage lines; the base fee is not split.\n");

@@ -3,7 +3,7 @@
 
 use edgecost_planner::{Change, PlanDiff, RouteDiff};
 use edgecost_pricing::Recommendation;
-use edgecost_pricing::format::{meter_quantity, money_in, signed_percent};
+use edgecost_pricing::format::{meter_quantity, money_in, signed_money_in, signed_percent};
 use edgecost_pricing::{Decimal, Meter};
 
 /// Everything a review says: the diff, what it compares, and the checks that tripped.
@@ -37,18 +37,12 @@ pub fn percent_change(d: &PlanDiff) -> Option<String> {
     Some(signed_percent(ratio, PERCENT_PLACES))
 }
 
-/// `+$6.96` for an increase, `-$0.29` for a decrease, `$0.00` for none, in `currency`.
-pub fn signed_money(amount: Decimal, currency: &str) -> String {
-    let text = money_in(amount, currency);
-    if amount > Decimal::ZERO { format!("+{text}") } else { text }
-}
-
 /// `$22.04 -> $29.00 (+$6.96, +31.6%)`.
 fn total_line(d: &PlanDiff, arrow: &str, currency: &str) -> String {
     let money = |amount: Decimal| money_in(amount, currency);
     let change = match percent_change(d) {
-        Some(p) => format!("{}, {p}", signed_money(d.total_change, currency)),
-        None => signed_money(d.total_change, currency),
+        Some(p) => format!("{}, {p}", signed_money_in(d.total_change, currency)),
+        None => signed_money_in(d.total_change, currency),
     };
     format!("{} {arrow} {} ({change})", money(d.old_total), money(d.new_total))
 }
@@ -135,7 +129,7 @@ fn route_table(routes: &[&RouteDiff], currency: &str) -> String {
             requests_cell(route),
             money(route.old_cost),
             money(route.new_cost),
-            signed_money(route.cost_change, currency)
+            signed_money_in(route.cost_change, currency)
         ));
     }
     out.push('\n');

@@ -4,7 +4,7 @@
 
 use edgecost_api::{Margin, MonthMetrics, OperatorReport, Ratio};
 use edgecost_charts::{MonthSeries, MonthlyChart, MonthlyUnit};
-use edgecost_pricing::format::{money_in, percent, signed_percent};
+use edgecost_pricing::format::{money_in, percent, signed_money_in, signed_percent};
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +224,7 @@ impl OperatorView {
                 mrr: money(m.mrr),
                 mrr_change: before.map(|b| {
                     let change = m.mrr - b.mrr;
-                    let signed = if change > Decimal::ZERO { format!("+{}", money(change)) } else { money(change) };
+                    let signed = signed_money_in(change, &report.currency);
                     let share = if b.mrr.is_zero() {
                         String::new()
                     } else {

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use edgecost_planner::{UsageRecord, plan_from_usage};
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{money_in, quantity, signed_money_in};
 use edgecost_pricing::{Decimal, PriceBook};
 use rust_decimal::RoundingStrategy;
 use serde::{Deserialize, Serialize};
@@ -71,9 +71,9 @@ pub fn plan_vs_measured(plan: &mut PlanSession, records: &[UsageRecord]) -> Resu
                 path: path.to_owned(),
                 plan_requests: p_req.map(quantity),
                 measured_requests: m_req.map(quantity),
-                plan_cost: money(p_cost),
-                measured_cost: money(m_cost),
-                cost_difference: if cost_delta > Decimal::ZERO { format!("+{}", money(cost_delta)) } else { money(cost_delta) },
+                plan_cost: money_in(p_cost, &book.currency),
+                measured_cost: money_in(m_cost, &book.currency),
+                cost_difference: signed_money_in(cost_delta, &book.currency),
             };
             (cost_delta.abs(), req_delta.abs(), row)
         })

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use edgecost_api::{Margin, RevenueChange, WhatIfAccount, WhatIfReport};
-use edgecost_pricing::format::{money_in, percent, signed_percent};
+use edgecost_pricing::format::{money_in, percent, signed_money_in, signed_percent};
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
@@ -96,11 +96,6 @@ pub struct WhatIfView {
     pub unrated: Vec<UnratedRow>,
 }
 
-fn signed_money(amount: Decimal, currency: &str) -> String {
-    let text = money_in(amount, currency);
-    if amount > Decimal::ZERO { format!("+{text}") } else { text }
-}
-
 fn change_row(currency: &str, key: &str, label: String, tier: String, account_months: Option<u32>, c: &RevenueChange) -> ChangeRow {
     let direction = match c.change.cmp(&Decimal::ZERO) {
         std::cmp::Ordering::Greater => "up",
@@ -114,7 +109,7 @@ fn change_row(currency: &str, key: &str, label: String, tier: String, account_mo
         account_months,
         before: money_in(c.before, currency),
         after: money_in(c.after, currency),
-        change: signed_money(c.change, currency),
+        change: signed_money_in(c.change, currency),
         change_percent: c.change_percent.map_or_else(|| "—".to_owned(), |p| signed_percent(p, 1)),
         direction: direction.to_owned(),
     }

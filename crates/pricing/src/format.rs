@@ -72,6 +72,25 @@ pub fn money_in(amount: Decimal, currency: &str) -> String {
     out
 }
 
+/// The change of an amount in `currency`: `+$6.96` for a rise, `-$0.29` for a fall, `$0.00`
+/// for none.
+///
+/// ```
+/// use edgecost_pricing::{Decimal, format::signed_money_in};
+/// assert_eq!(signed_money_in(Decimal::new(696, 2), "USD"), "+$6.96");
+/// assert_eq!(signed_money_in(Decimal::new(-29, 2), "EUR"), "-€0.29");
+/// assert_eq!(signed_money_in(Decimal::new(0, 2), "USD"), "$0.00");
+/// ```
+pub fn signed_money_in(amount: Decimal, currency: &str) -> String {
+    let text = money_in(amount, currency);
+    if amount > Decimal::ZERO { format!("+{text}") } else { text }
+}
+
+/// [`signed_money_in`] in US dollars, for a change whose book is not at hand.
+pub fn signed_money(amount: Decimal) -> String {
+    signed_money_in(amount, "USD")
+}
+
 /// What an amount in `currency` is written after: its symbol, or its code and a space.
 fn push_currency(out: &mut String, currency: &str) {
     match currency {
