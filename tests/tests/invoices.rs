@@ -90,11 +90,20 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     app.set_window_size(1200, 800).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    // Export as PDF: the saved file's text holds the invoice number and its total.
-    app.find(Locator::Css("#invoice-export-pdf")).await.unwrap().click().await.unwrap();
+    // Export as PDF: the saved file's text holds the invoice number and its total. While that
+    // export runs, the export buttons are busy: a second press in the same instant (a stray
+    // Enter on the CSV button) starts nothing, and they come back once it ends.
+    let press_both = "document.querySelector('#invoice-export-pdf').click(); document.querySelector('#invoice-export-csv').click();";
+    app.execute(press_both, vec![]).await.unwrap();
     let saved = text_of(&app, "#invoice-saved").await;
     let path = exports.path().join(format!("{}.pdf", numbers[0]));
     assert!(saved.contains(&path.display().to_string()), "{saved}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!exports.path().join(format!("{}.csv", numbers[0])).exists(), "a press during an export started another");
+    for id in ["#invoice-export-pdf", "#invoice-export-csv"] {
+        let busy = wait_for(&app, id).await.attr("aria-disabled").await.unwrap();
+        assert_eq!(busy.as_deref(), Some("false"), "{id} is back once the export ended");
+    }
     let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().expect("pdftotext (poppler-utils)");
     assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
     let text = String::from_utf8(text.stdout).unwrap();
@@ -155,6 +164,25 @@ async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_es
     assert_eq!(text_of(&app, "#confirm-buy").await, "Buy for $25.00");
     let focused = app.active_element().await.unwrap();
     assert_ne!(focused.attr("id").await.unwrap().as_deref(), Some("confirm-buy"), "focus never lands on the buy button");
+    // A count that is not valid shows no amount of another count: "101" and "2.5" pass
+    // through the valid prefixes "10" and "2", whose quotes must not show beside them.
+    for typed in ["101", "2.5"] {
+        let field = wait_for(&app, "#credit-packs").await;
+        field.clear().await.unwrap();
+        field.send_keys(typed).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(text_of(&app, "#credits-total").await, "—", "{typed}");
+        assert!(app.find(Locator::Css("#credits-coverage")).await.is_err(), "{typed}: no coverage of another count");
+        let buy = wait_for(&app, "#confirm-buy").await;
+        assert_eq!((buy.text().await.unwrap().as_str(), buy.is_enabled().await.unwrap()), ("Buy", false), "{typed}");
+        screenshot(&format!("credits-sheet-invalid-{}-1200x800.png", typed.replace('.', "_")), 1200, 800);
+    }
+    // A valid count brings its own amounts back.
+    let field = wait_for(&app, "#credit-packs").await;
+    field.clear().await.unwrap();
+    field.send_keys("2").await.unwrap();
+    text_until(&app, "#credits-total", |t| t == "$50.00").await;
+    text_until(&app, "#confirm-buy", |t| t == "Buy for $50.00").await;
     // Esc closes the sheet, and the ledger is as it was.
     focused.send_keys("\u{e00c}").await.unwrap();
     let deadline = std::time::Instant::now() + WAIT;

@@ -82,6 +82,17 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     assert!(set.alerts.is_empty(), "under the budget, no alert: {:?}", set.alerts);
     let summary = text_of(&app, "#budget-summary").await;
     assert!(summary.starts_with(&format!("{} of the {} budget spent", money(spend), money(budget))), "{summary}");
+    // A spend cap the app refuses says why and sends nothing; nothing was saved, so the
+    // button keeps its label: there is nothing to save "again".
+    for (typed, says) in [("51,5", "51.5"), ("-10", "negative"), ("abc", "abc")] {
+        fill(&app, "#budget-cap", typed).await;
+        wait_for(&app, "#save-budget").await.click().await.unwrap();
+        let failure = text_until(&app, "#budget-failure", |t| t.starts_with("Spend cap:") && t.contains(says)).await;
+        assert_eq!(text_of(&app, "#save-budget").await, "Save budget", "{typed}: {failure}");
+        assert_eq!(engine.budget().await.unwrap().settings.spend_cap, None, "{typed}: nothing was sent");
+    }
+    let empty = "const i = document.querySelector('#budget-cap'); i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true }));";
+    app.execute(empty, vec![]).await.unwrap();
 
     // Back on the dashboard the budget shows beside the bill.
     wait_for(&app, "#billing-close").await.click().await.unwrap();
@@ -153,12 +164,44 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     scroll_to(&app, "#spend-controls").await;
     screenshot("spend-controls-1200x800.png", 1200, 800);
 
-    // A spend cap at the spend so far caps at once: the page says so plainly, the node's next
-    // batch is answered capped, and what it reports is never billed.
+    // A spend cap at the spend so far would cap at once, so the page asks first, saying what
+    // it does with the bill the engine holds. Cancel has the focus and sends nothing; Esc
+    // closes the sheet too.
     let before = engine.bill().await.unwrap();
+    let settings_before = engine.budget().await.unwrap().settings;
     fill(&app, "#budget-cap", &before.cost.to_string()).await;
+    for close in ["cancel", "esc"] {
+        wait_for(&app, "#save-budget").await.click().await.unwrap();
+        let question = text_of(&app, "#spend-cap-question").await;
+        let bill = money(before.cost);
+        assert!(
+            question.starts_with(&format!("This period's bill is already {bill}, so a {bill} spend cap caps the account")),
+            "{question}"
+        );
+        assert!(question.contains("usage that would cost more is refused"), "{question}");
+        let focused = app.active_element().await.unwrap();
+        assert_eq!(focused.text().await.unwrap(), "Cancel", "focus starts on Cancel");
+        if close == "cancel" {
+            screenshot("spend-cap-sheet-1200x800.png", 1200, 800);
+        }
+        if close == "cancel" {
+            focused.click().await.unwrap();
+        } else {
+            focused.send_keys("\u{e00c}").await.unwrap();
+        }
+        wait_gone(&app, "#spend-cap-sheet").await;
+        assert_eq!(engine.budget().await.unwrap().settings, settings_before, "{close}: nothing was sent");
+        assert!(app.find(Locator::Css("#budget-capped")).await.is_err(), "{close}: not capped");
+        assert!(app.find(Locator::Css("#budget-saved")).await.is_err(), "{close}: nothing saved");
+        assert_eq!(text_of(&app, "#save-budget").await, "Save budget");
+    }
+    // Confirmed, the cap acts at once: the page says so plainly, the node's next batch is
+    // answered capped, and what it reports is never billed.
     wait_for(&app, "#save-budget").await.click().await.unwrap();
+    wait_for(&app, "#confirm-spend-cap").await.click().await.unwrap();
     wait_for(&app, "#budget-saved").await;
+    wait_gone(&app, "#spend-cap-sheet").await;
+    assert_eq!(engine.budget().await.unwrap().settings.spend_cap, Some(before.cost));
     let capped = text_of(&app, "#budget-capped").await;
     assert!(capped.to_lowercase().starts_with("capped:") && capped.contains(&money(before.cost)), "{capped}");
     let status = f.push_requests("batch-3", 50_000).await;

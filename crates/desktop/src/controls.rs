@@ -48,7 +48,15 @@ pub struct BudgetForm {
     pub alert_on_p90: bool,
     /// Empty for no cap.
     pub spend_cap: String,
+    /// The person has confirmed a spend cap at or below this period's spend so far, which
+    /// caps the account as soon as it is saved. Without it such a cap is not sent: the save
+    /// answers [`CONFIRM_SPEND_CAP`] with what the cap would do. It is never sent to the engine.
+    pub confirm_cap_now: bool,
 }
+
+/// The code of a budget save held back to ask first: its spend cap is at or below this
+/// period's spend so far, so saving it caps the account at once. The message says so.
+pub const CONFIRM_SPEND_CAP: &str = "confirm_spend_cap";
 
 /// The automatic top-up form as typed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -253,6 +261,23 @@ pub fn budget_settings(form: &BudgetForm) -> Result<BudgetSettings, ControlsFail
     })
 }
 
+/// What saving `settings` over the engine's `status` does that must be confirmed first: a new
+/// spend cap at or below this period's spend so far caps the account at once (the engine caps
+/// "from the usage measured then"; see docs/billing-rules.md, "Spend cap"). `None` when
+/// nothing needs asking, also when the cap is the one already in force.
+pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus) -> Option<ControlsFailure> {
+    let cap = settings.spend_cap?;
+    if status.settings.spend_cap == Some(cap) || status.spend_to_date < cap {
+        return None;
+    }
+    let message = format!(
+        "This period's bill is already {spend}, so a {cap} spend cap caps the account as soon as it is saved: from then on, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up). It stays capped until the period ends or you raise or remove the cap.",
+        spend = money(status.spend_to_date),
+        cap = money(cap),
+    );
+    Some(ControlsFailure { code: CONFIRM_SPEND_CAP.to_owned(), field: None, message, charged: Charged::No })
+}
+
 /// The automatic top-up settings the form asks for, or what is wrong with it.
 pub fn top_up_settings(form: &TopUpForm) -> Result<AutoTopUpSettings, ControlsFailure> {
     let below = read_amount(ControlField::Below, "Buy below", &form.below, true)?
@@ -315,7 +340,9 @@ pub async fn spend_controls(app: &App) -> Result<SpendControlsView, ControlsFail
 }
 
 /// Saves the budget form, then reads the section and syncs the dashboard (its budget line and
-/// alerts). The dashboard is `None` when the save went through but the sync failed.
+/// alerts). The dashboard is `None` when the save went through but the sync failed. A new
+/// spend cap at or below the spend so far is only sent once confirmed (`confirm_cap_now`);
+/// before that the answer is a [`CONFIRM_SPEND_CAP`] failure and nothing is sent.
 pub async fn save_budget(
     app: &App,
     intent_key: &str,
@@ -324,6 +351,12 @@ pub async fn save_budget(
 ) -> Result<(SpendControlsView, Option<DashboardView>), ControlsFailure> {
     let settings = budget_settings(form)?;
     let client = connection_client(app).await?;
+    if settings.spend_cap.is_some() && !form.confirm_cap_now {
+        let status = client.budget().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
+        if let Some(question) = spend_cap_question(&settings, &status) {
+            return Err(question);
+        }
+    }
     client.set_budget(&settings, &change_key(intent_key, &settings)).await.map_err(|e| ControlsFailure::of_change(&e, false))?;
     Ok((fetch(&client).await?, app.sync(now).await.ok()))
 }

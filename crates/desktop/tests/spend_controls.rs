@@ -19,7 +19,13 @@ async fn demo_app() -> (TempDir, App) {
 }
 
 fn budget_form(amount: &str) -> BudgetForm {
-    BudgetForm { monthly_budget: amount.into(), alert_percents: "50, 75, 90, 100".into(), alert_on_p90: false, spend_cap: String::new() }
+    BudgetForm {
+        monthly_budget: amount.into(),
+        alert_percents: "50, 75, 90, 100".into(),
+        alert_on_p90: false,
+        spend_cap: String::new(),
+        confirm_cap_now: false,
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
-import { bannerTitle, canRetry, initialFocus, nextFocus, parsePacks, sheetKey } from "./sheets";
+import { bannerTitle, buyLabel, canRetry, initialFocus, nextFocus, parsePacks, quoteForPacks, sheetKey } from "./sheets";
 
 describe("sheet keys", () => {
   it("closes on Escape wherever focus is, also on the body after a confirm disabled its button", () => {
@@ -43,6 +43,21 @@ describe("pack count", () => {
     expect(parsePacks(" 3 ", 100)).toBe(3);
     expect(parsePacks("100", 100)).toBe(100);
     for (const bad of ["0", "101", "2.5", "-1", "", "1e2", "abc"]) expect(parsePacks(bad, 100)).toBeNull();
+  });
+  it("shows no figures of another pack count while the typed count is invalid or being quoted", () => {
+    // The quote for 10 packs is what "10" left behind; "101" and "2.5" must not show it.
+    const ten = { packs: 10, total_price: "$250.00" };
+    for (const typed of ["101", "2.5", "", "abc"]) {
+      const shown = quoteForPacks(parsePacks(typed, 100), ten);
+      expect(shown).toBeNull();
+      expect(buyLabel(shown?.total_price ?? null)).toBe("Buy");
+    }
+    // A valid count whose quote has not come back yet shows nothing either.
+    expect(quoteForPacks(parsePacks("2", 100), ten)).toBeNull();
+    // Once the count and its quote agree, the amounts come back.
+    const shown = quoteForPacks(parsePacks("10", 100), ten);
+    expect(shown).toBe(ten);
+    expect(buyLabel(shown?.total_price ?? null)).toBe("Buy for $250.00");
   });
 });
 

@@ -48,6 +48,20 @@ export function parsePacks(text: string, max: number): number | null {
   return n >= 1 && n <= max ? n : null;
 }
 
+/**
+ * The quote whose figures may show beside the pack count typed: the one for exactly that
+ * count. While the count is invalid, or its own quote is still on the way, the last quote
+ * is for another count, so this answers `null` and the sheet shows no amount at all.
+ */
+export function quoteForPacks<Q extends { packs: number }>(packs: number | null, quote: Q): Q | null {
+  return packs !== null && packs === quote.packs ? quote : null;
+}
+
+/** The buy button's label: with the total of the quote shown, else a plain "Buy". */
+export function buyLabel(total: string | null): string {
+  return total === null ? "Buy" : `Buy for ${total}`;
+}
+
 /** Whether a failure can be retried with the same confirmation. */
 export function canRetry(failure: ActionFailure): boolean {
   return failure.kind === "offline" || failure.kind === "server_error";

@@ -6,7 +6,13 @@ fn dec(s: &str) -> Decimal {
 }
 
 fn form(budget: &str, percents: &str, cap: &str) -> BudgetForm {
-    BudgetForm { monthly_budget: budget.into(), alert_percents: percents.into(), alert_on_p90: false, spend_cap: cap.into() }
+    BudgetForm {
+        monthly_budget: budget.into(),
+        alert_percents: percents.into(),
+        alert_on_p90: false,
+        spend_cap: cap.into(),
+        confirm_cap_now: false,
+    }
 }
 
 #[test]
@@ -231,4 +237,23 @@ fn alerts_of_both_answers_are_listed_once_oldest_first() {
         [("alr_1", "Automatic top-up failed"), ("alr_2", "Budget")]
     );
     assert_eq!(views[0].raised_at, "Dec 4, 09:30 UTC");
+}
+
+#[test]
+fn a_cap_at_or_below_the_spend_so_far_is_asked_about_first() {
+    let asked = |cap: &str, current_cap: Option<&str>| {
+        let settings = budget_settings(&form("100", "50", cap)).unwrap();
+        let mut s = status(Some("100"), "67.39", Vec::new());
+        s.settings.spend_cap = current_cap.map(dec);
+        spend_cap_question(&settings, &s)
+    };
+    let q = asked("50", None).expect("a cap below the bill caps at once");
+    assert_eq!((q.code.as_str(), q.field, q.charged), (CONFIRM_SPEND_CAP, None, Charged::No));
+    assert!(q.message.starts_with("This period's bill is already $67.39, so a $50.00 spend cap caps the account"), "{}", q.message);
+    assert!(q.message.contains("until the period ends or you raise or remove the cap"), "{}", q.message);
+    assert!(asked("67.39", None).is_some(), "at the bill it caps at once too");
+    assert!(asked("67.40", None).is_none(), "above the bill nothing happens yet");
+    assert!(asked("", None).is_none(), "no cap");
+    assert!(asked("50", Some("50")).is_none(), "the cap in force already: nothing new");
+    assert!(asked("60", Some("50")).is_some(), "a raised cap still below the bill caps again");
 }

@@ -186,6 +186,7 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
             alert_percents: percents_text(&s.alert_percents),
             alert_on_p90: s.alert_on_p90,
             spend_cap: s.spend_cap.map(plain_amount).unwrap_or_default(),
+            confirm_cap_now: false,
         },
         budget: budget.map(money),
         spend_to_date: money(status.spend_to_date),

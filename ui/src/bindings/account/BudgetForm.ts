@@ -15,4 +15,10 @@ alert_percents: string, alert_on_p90: boolean,
 /**
  * Empty for no cap.
  */
-spend_cap: string, };
+spend_cap: string, 
+/**
+ * The person has confirmed a spend cap at or below this period's spend so far, which
+ * caps the account as soon as it is saved. Without it such a cap is not sent: the save
+ * answers [`CONFIRM_SPEND_CAP`] with what the cap would do. It is never sent to the engine.
+ */
+confirm_cap_now: boolean, };
