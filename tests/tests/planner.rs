@@ -252,7 +252,19 @@ async fn unsaved_edits_survive_a_killed_app() {
     screenshot("recovery-offer-1200x800.png", 1200, 800);
     let label = offer.text().await.unwrap();
     assert!(label.starts_with("Recover unsaved plan (edited ") && label.ends_with(", from small-api.yaml)"), "{label}");
-    offer.click().await.unwrap();
+
+    // Another door (here the recent plan) asks first, with Cancel focused; Esc keeps the offer.
+    app.find(Locator::Css(".recent-plan")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#recovery-dialog")).await.expect("the recover / discard / cancel question");
+    let focused = app.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("recovery-cancel"), "focus starts on Cancel");
+    screenshot("recovery-question-1200x800.png", 1200, 800);
+    focused.send_keys(&Key::Escape.to_string()).await.unwrap();
+    gone(&app, "#recovery-dialog").await;
+    assert!(copy.exists(), "Esc keeps the recovery copy");
+    // Recover from the question opens the recovered plan, not the door that was taken.
+    app.find(Locator::Css(".recent-plan")).await.unwrap().click().await.unwrap();
+    app.wait().at_most(WAIT).for_element(Locator::Css("#recovery-recover")).await.unwrap().click().await.unwrap();
     app.wait().at_most(WAIT).for_element(Locator::Css("#plan-total")).await.unwrap();
     assert_eq!(first_traffic(&app).await, "900000", "the edit is back");
     text_of(&app, "#plan-dirty").await;
@@ -432,4 +444,168 @@ async fn closing_the_window_with_unsaved_edits_asks_first() {
     assert!(!data_dir(&home).join("unsaved-plan.json").exists(), "no recovery copy after discarding");
     assert!(std::fs::read_to_string(&plan_path).unwrap().contains("requests_per_month: 150000"), "the file is untouched");
     drop(app);
+}
+
+/// The first route's traffic cell.
+const FIRST_TRAFFIC: &str = r#".route-row[data-index="0"] input[data-field="traffic"]"#;
+
+/// Waits until `css` says `want`, or fails saying what it says.
+async fn status_says(app: &fantoccini::Client, want: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(el) = app.find(Locator::Css("#plan-status")).await {
+            let text = el.text().await.unwrap_or_default();
+            if text.contains(want) {
+                return text;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "#plan-status never said {want:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cell_keeps_no_prefix_of_text_that_does_not_read() {
+    let (_turn, home) = app_turn().await;
+    let (_plans, plan_path) = recent_example_plan(&home, "small-api.yaml", "small-api.yaml");
+    let saved_total = cli_total(&plan_path);
+    let driver = Driver::start(&home);
+    let app = launch_on_recent_plan(&driver).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
+    let before = first_traffic(&app).await;
+
+    // Typed key by key: "5" and "51" read, "51,5" does not. The plan goes back to the value
+    // before editing, never to the prefix "51".
+    let cell = app.find(Locator::Css(FIRST_TRAFFIC)).await.unwrap();
+    cell.click().await.unwrap();
+    cell.clear().await.unwrap();
+    cell.send_keys("51,5").await.unwrap();
+    status_says(&app, "51,5").await;
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "the estimate is the plan before editing");
+
+    // Enter refuses it: the text stays, with the reason, in the focused cell.
+    cell.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(first_traffic(&app).await, "51,5");
+    let focused = app.active_element().await.unwrap();
+    assert_eq!(focused.attr("data-field").await.unwrap().as_deref(), Some("traffic"), "focus stays in the cell");
+    status_says(&app, "a comma only groups thousands").await;
+    screenshot("planner-refused-cell-1200x800.png", 1200, 800);
+
+    // Esc reverts the cell and clears the error; every door is usable again.
+    focused.send_keys(&Key::Escape.to_string()).await.unwrap();
+    gone(&app, "#plan-status").await;
+    assert_eq!(first_traffic(&app).await, before);
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
+    for door in ["#planner-new", "#planner-open", "#plan-vs-account"] {
+        assert!(app.find(Locator::Css(door)).await.unwrap().is_enabled().await.unwrap(), "{door} enabled");
+    }
+
+    // Leaving a cell on text that does not read puts the value before editing back and says why.
+    for refused in ["1e30", "999999999999999999999", "12,34"] {
+        cell.click().await.unwrap();
+        cell.clear().await.unwrap();
+        cell.send_keys(refused).await.unwrap();
+        status_says(&app, refused).await;
+        cell.send_keys(&Key::Tab.to_string()).await.unwrap();
+        status_says(&app, "back to its value before editing").await;
+        assert_eq!(first_traffic(&app).await, before, "{refused}");
+        assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "{refused}");
+    }
+
+    // A value that reads is taken whole, and saved as typed.
+    set_first_traffic(&app, "51.5k").await;
+    text_of(&app, "#plan-dirty").await;
+    assert_eq!(first_traffic(&app).await, "51500");
+    app.find(Locator::Css("#plan-save")).await.unwrap().click().await.unwrap();
+    gone(&app, "#plan-dirty").await;
+    let saved = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(saved.contains("requests_per_month: 51500"), "{saved}");
+    assert_eq!(text_of(&app, "#plan-total").await, cli_total(&plan_path), "the estimate is what the CLI reads");
+
+    // "+ Route" puts focus on the new row's path, selected, so typing names the route.
+    let routes = text_of(&app, ".tier-badge").await;
+    app.find(Locator::Css("#route-add")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let focused = loop {
+        let focused = app.active_element().await.unwrap();
+        if focused.attr("data-field").await.unwrap().as_deref() == Some("path") {
+            break focused;
+        }
+        assert!(std::time::Instant::now() < deadline, "focus stayed on + Route");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_ne!(text_of(&app, ".tier-badge").await, routes);
+    let selected = app
+        .execute("const a = document.activeElement; return [a.closest('.route-row').dataset.index, a.selectionStart, a.selectionEnd, a.value.length]", vec![])
+        .await
+        .unwrap();
+    assert_eq!(selected[1], 0, "the whole path is selected: {selected}");
+    assert_eq!(selected[2], selected[3], "the whole path is selected: {selected}");
+    focused.send_keys(&format!("/typed{}", Key::Enter)).await.unwrap();
+    let index = selected[0].as_str().unwrap().to_owned();
+    let path = format!(r#".route-row[data-index="{index}"] input[data-field="path"]"#);
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.find(Locator::Css(&path)).await.unwrap().prop("value").await.unwrap().as_deref() != Some("/typed") {
+        assert!(std::time::Instant::now() < deadline, "the typed path did not land in the new row");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_amounts_are_never_clipped() {
+    let (_turn, home) = app_turn().await;
+    let (_plans, _) = recent_example_plan(&home, "busy-multi-region.yaml", "busy.yaml");
+    let driver = Driver::start(&home);
+    let app = launch_on_recent_plan(&driver).await;
+    let saved_total = text_of(&app, "#plan-total").await;
+    // The second route counts its traffic per month.
+    let cell = app.find(Locator::Css(r#".route-row[data-index="1"] input[data-field="traffic"]"#)).await.unwrap();
+    cell.click().await.unwrap();
+    cell.clear().await.unwrap();
+    cell.send_keys(&format!("123456789012{}", Key::Enter)).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while text_of(&app, "#plan-total").await == saved_total {
+        assert!(std::time::Instant::now() < deadline, "the edit did not move the total");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // P50/P90 arrive after a pause.
+    app.wait().at_most(WAIT).for_element(Locator::Css("#plan-range strong")).await.unwrap();
+    // Every figure whole: nothing wider than its box, nothing past the panel's edge.
+    let probe = r#"
+        const clipped = (el) => el.scrollWidth > el.clientWidth + 1;
+        const panel = document.querySelector('aside.estimate');
+        const edge = panel.getBoundingClientRect().right;
+        const figures = [...panel.querySelectorAll('td, strong, .total')];
+        return {
+            width: window.innerWidth,
+            money: [...document.querySelectorAll('.route-row .money, .route-row .money > span')].filter(clipped).map(e => e.innerText),
+            inputs: [...document.querySelectorAll('.route-row input')].filter(clipped).map(i => i.value),
+            panel: clipped(panel),
+            pastEdge: figures.filter(e => clipped(e) || e.getBoundingClientRect().right > edge + 1).map(e => e.innerText),
+        };
+    "#;
+    for (width, height) in [(1200u32, 800u32), (880, 600)] {
+        app.set_window_size(width, height).await.unwrap();
+        let deadline = std::time::Instant::now() + WAIT;
+        let seen = loop {
+            let seen = app.execute(probe, vec![]).await.unwrap();
+            let inner = seen["width"].as_u64().unwrap_or(0) as u32;
+            if inner.abs_diff(width) <= 16 || std::time::Instant::now() >= deadline {
+                break seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        screenshot(&format!("planner-large-amounts-{width}x{height}.png"), width, height);
+        assert_eq!(seen["money"], serde_json::json!([]), "money cut in the table at {width}x{height}: {seen}");
+        assert_eq!(seen["inputs"], serde_json::json!([]), "numbers cut at {width}x{height}: {seen}");
+        assert_eq!(seen["panel"], false, "the estimate panel scrolls sideways at {width}x{height}: {seen}");
+        assert_eq!(seen["pastEdge"], serde_json::json!([]), "figures cut in the panel at {width}x{height}: {seen}");
+    }
+    app.set_window_size(1200, 800).await.unwrap();
+    app.execute("document.querySelector('aside.estimate').scrollTop = 700", vec![]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    screenshot("planner-large-amounts-panel-1200x800.png", 1200, 800);
+    app.close().await.unwrap();
 }

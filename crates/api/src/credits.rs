@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The most burst credit packs one purchase or quote may name (at least one).
-pub const MAX_PACKS_PER_PURCHASE: u32 = 100;
+pub const MAX_PACKS_PER_PURCHASE: u32 = edgecost_pricing::PACKS_PER_PURCHASE_MAX;
 
 /// `POST /v1/account/credits`, sent with an `Idempotency-Key` header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]

@@ -147,7 +147,6 @@ pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     #[test]
     fn numbers_read_like_people_write_them() {

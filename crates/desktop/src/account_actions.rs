@@ -29,7 +29,7 @@ use crate::dashboard::{DashboardView, NoticeView};
 use crate::error::DesktopError;
 
 /// At most this many packs in one purchase, as the engine allows.
-pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
+pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_pricing::PACKS_PER_PURCHASE_MAX;
 
 /// Intents remembered at once; the oldest is forgotten first. A forgotten intent only loses
 /// the in-app record: purchases stay deduplicated by the engine.

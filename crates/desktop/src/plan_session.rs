@@ -17,7 +17,7 @@ use edgecost_planner::{
     Change, Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, change_label, edited_fields,
     plan_from_usage, read_usage,
 };
-use edgecost_pricing::format::{money, quantity};
+use edgecost_pricing::format::{meter_quantity, money};
 use edgecost_pricing::{BYTES_PER_GB, Bill, Decimal, Meter, PriceBook};
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! Offline planning: price entered usage on every tier of the embedded price book.
 
-use edgecost_pricing::format::money_in;
+use edgecost_pricing::format::{money_in, quantity};
 use edgecost_pricing::{BYTES_PER_GB, Comparison, Decimal, PriceBook, Usage};
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,9 @@ pub struct TierQuote {
     /// The tier would cap this usage (a hard-capped sandbox).
     pub caps_usage: bool,
     pub packs_needed: u32,
+    /// `packs_needed` as shown beside the tier, grouped like every count (`"1,237 packs"`);
+    /// empty when no pack would be needed.
+    pub packs_note: String,
     pub recommended: bool,
 }
 
@@ -98,9 +101,19 @@ pub(crate) fn tier_quotes(book: &PriceBook, comparison: &Comparison) -> Vec<Tier
             monthly_cost: money_in(o.monthly_cost, &book.currency),
             caps_usage: o.caps_usage,
             packs_needed: o.packs_needed,
+            packs_note: packs_note(o.packs_needed),
             recommended: recommended == Some(o.tier.as_str()),
         })
         .collect()
+}
+
+/// How many burst packs would prepay a tier's overage, as a person reads a count.
+fn packs_note(packs: u32) -> String {
+    match packs {
+        0 => String::new(),
+        1 => "1 pack".to_owned(),
+        n => format!("{} packs", quantity(Decimal::from(n))),
+    }
 }
 
 /// An empty field counts as zero, so a person can fill in one meter at a time; anything else
@@ -134,6 +147,17 @@ mod tests {
         assert_eq!(err.code(), "bad_quantity");
         let err = quote(&input("10", "lots", "production")).unwrap_err();
         assert!(err.to_string().contains("egress_gb"));
+    }
+
+    #[test]
+    fn packs_beside_a_tier_are_counted_with_thousands_separators() {
+        // 5 billion requests on production: $199,992.00 of request overage, 7,999.68 packs.
+        let quote = quote(&input("5B", "0", "production")).unwrap();
+        let production = quote.tiers.iter().find(|t| t.tier == "production").unwrap();
+        assert_eq!(production.packs_needed, 8_000);
+        assert_eq!(production.packs_note, "8,000 packs");
+        assert_eq!(packs_note(1), "1 pack");
+        assert_eq!(packs_note(0), "");
     }
 
     #[test]

@@ -266,7 +266,8 @@ pub struct BillRange {
 /// P50 and P90 of the bill on `tier` when each route's traffic is uncertain.
 ///
 /// The draws are traffic multipliers only; each is taken to four decimal places and the
-/// usage and money stay exact decimals. The same seed gives the same answer.
+/// usage and money stay exact decimals. The same seed gives the same answer, whatever the
+/// order of `routes`: moving a route in a plan changes nothing deployed, so no figure moves.
 pub fn simulate(book: &PriceBook, tier: &str, routes: &[Contribution], uncertainty: &Uncertainty) -> Result<BillRange, PlanError> {
     let samples = uncertainty.samples;
     if samples == 0 || samples > MAX_SAMPLES {
@@ -276,12 +277,13 @@ pub fn simulate(book: &PriceBook, tier: &str, routes: &[Contribution], uncertain
     if draws > MAX_ROUTE_DRAWS {
         return Err(PlanError::Bound { what: "samples x routes", value: draws, max: MAX_ROUTE_DRAWS });
     }
+    let routes = canonical_order(routes);
     let mut rng = ChaCha8Rng::seed_from_u64(uncertainty.seed);
     let mut totals = Vec::with_capacity(samples as usize);
     for _ in 0..samples {
         let plan_factor = multiplier(&mut rng, uncertainty.plan_sigma)?;
         let mut sum = Contribution::default();
-        for route in routes {
+        for route in &routes {
             let m = multiplier(&mut rng, uncertainty.route_sigma)?;
             // Exact: a 6-place quantity times a 4-place multiplier has 10 places.
             let scaled = |v: Decimal| v.checked_mul(m).ok_or(PlanError::Overflow);
@@ -300,6 +302,23 @@ pub fn simulate(book: &PriceBook, tier: &str, routes: &[Contribution], uncertain
     }
     totals.sort_unstable();
     Ok(BillRange { samples, p50: nearest_rank(&totals, 50), p90: nearest_rank(&totals, 90), min: totals[0], max: totals[totals.len() - 1] })
+}
+
+/// The routes in the order the simulation draws their multipliers: by what they add to the
+/// meters, never by their place in the plan. The draws follow one random stream, so drawing in
+/// plan order would hand another route's multiplier to each route that moved. Routes that add
+/// the same to every meter are interchangeable, so any order among them gives the same sums.
+fn canonical_order(routes: &[Contribution]) -> Vec<&Contribution> {
+    let mut ordered: Vec<&Contribution> = routes.iter().collect();
+    ordered.sort_unstable_by(|a, b| {
+        (a.requests, a.compute_seconds, a.billable_egress_bytes, a.egress_bytes).cmp(&(
+            b.requests,
+            b.compute_seconds,
+            b.billable_egress_bytes,
+            b.egress_bytes,
+        ))
+    });
+    ordered
 }
 
 /// The nearest-rank percentile of sorted values.

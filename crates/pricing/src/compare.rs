@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::PriceBook;
 use crate::error::RateError;
-use crate::format::{money_in, round_to_cents};
+use crate::format::{money_in, quantity, round_to_cents};
 use crate::meter::Usage;
 use crate::rate::{Bill, RateOptions};
 
@@ -21,6 +21,11 @@ use crate::rate::{Bill, RateOptions};
 pub const RANKING_RULE: &str = "Tiers are ranked by what the month costs (base fee + overage, before any credit); \
 a tier that would cap the usage is never recommended; ties go to the lower tier. \
 Burst packs prepay overage at face value: they never lower a bill.";
+
+/// The most burst packs one purchase buys (docs/billing-rules.md, "Upgrades and burst credit
+/// quotes"): the billing engine refuses more, so advice that needs more says how many
+/// purchases it takes.
+pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
 
 /// One tier priced for the usage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +51,8 @@ pub struct TierOption {
 pub struct Prepay {
     /// Packs to buy.
     pub packs: u32,
+    /// Purchases they take, at most [`PACKS_PER_PURCHASE_MAX`] packs each.
+    pub purchases: u32,
     /// What buying them costs now: packs x the pack's price.
     pub price: Decimal,
     /// The credit they add: packs x the pack's credit.
@@ -207,9 +214,16 @@ impl PriceBook {
             }
         }
         if let Some(p) = &prepay {
+            // Counts are grouped like every count shown (1,237); one purchase buys at most
+            // PACKS_PER_PURCHASE_MAX packs, so more are never advised as if one purchase.
+            let purchases = if p.purchases > 1 {
+                format!(", bought in {} purchases of at most {PACKS_PER_PURCHASE_MAX}", quantity(p.purchases.into()))
+            } else {
+                String::new()
+            };
             summary.push_str(&format!(
-                " Optionally, {} burst pack{} ({}) would prepay the {} of overage{} so it never reaches the invoice; the {} left carries over to the next period. A pack prepays the bill at face value, it does not lower it.",
-                p.packs,
+                " Optionally, {} burst pack{} ({}{purchases}) would prepay the {} of overage{} so it never reaches the invoice; the {} left carries over to the next period. A pack prepays the bill at face value, it does not lower it.",
+                quantity(p.packs.into()),
                 if p.packs == 1 { "" } else { "s" },
                 money(p.price),
                 money(p.overage_paid),
@@ -243,6 +257,7 @@ impl PriceBook {
         let carries_over = credit.checked_sub(overage_paid).ok_or(RateError::Overflow)?;
         Ok(Some(Prepay {
             packs: option.packs_needed,
+            purchases: option.packs_needed.div_ceil(PACKS_PER_PURCHASE_MAX),
             price: round_to_cents(price),
             credit: round_to_cents(credit),
             overage_paid: round_to_cents(overage_paid),

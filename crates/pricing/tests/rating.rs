@@ -178,6 +178,27 @@ fn a_burst_pack_is_shown_as_a_prepayment_never_as_a_saving() {
 }
 
 #[test]
+fn packs_past_one_purchase_are_counted_in_purchases_and_grouped() {
+    let book = PriceBook::published();
+    // 5 billion requests: scale is cheapest, $79 + 499,800 x $0.25 = $124,950.00 of overage,
+    // 4,998 packs. One purchase buys at most 100, so they take 50 purchases.
+    let r = book.compare(&usage(5_000_000_000, "0", 0), Decimal::ZERO, None).unwrap().recommendation.unwrap();
+    let p = r.prepay.clone().unwrap();
+    assert_eq!((r.tier.as_str(), p.packs, p.purchases, p.price), ("scale", 4_998, 50, d("124950.00")));
+    assert!(
+        r.summary.contains(
+            "Optionally, 4,998 burst packs ($124,950.00, bought in 50 purchases of at most 100) would prepay the $124,950.00 of overage"
+        ),
+        "{}",
+        r.summary
+    );
+    // Up to one purchase's worth, the advice names no purchases.
+    let r = book.compare(&usage(600_000, "120", 0), Decimal::ZERO, Some("production")).unwrap().recommendation.unwrap();
+    assert_eq!(r.prepay.unwrap().purchases, 1);
+    assert!(!r.summary.contains("purchases"), "{}", r.summary);
+}
+
+#[test]
 fn held_credit_pays_part_of_the_month_but_does_not_pick_the_tier() {
     let book = PriceBook::published();
     // 1.725M requests: production costs $19 + $61 = $80, scale $79 with no overage. $100 of

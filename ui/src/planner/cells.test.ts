@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellValue, moveInChain, newRoute, trafficUnit, withCell, withUnit } from "./cells";
+import { cellValue, moveInChain, newRoute, figureEm, trafficUnit, widestFigureEm, withCell, withUnit } from "./cells";
 import type { RouteFields } from "../bindings/desktop/RouteFields";
 
 const r: RouteFields = { path: "/a", requests_per_month: "1000", requests_per_second: null, compute_ms: "4", response_bytes: "20000", middleware: ["auth", "cache", "compress"], regions: null };
@@ -22,5 +22,13 @@ describe("route cells", () => {
   it("give a new route a free path", () => {
     const taken = new Set(["/new", "/new-2"]);
     expect(newRoute((p) => taken.has(p)).path).toBe("/new-3");
+  });
+
+  it("size a figure column from its widest figure, never below its least width", () => {
+    expect(figureEm("$4,944,433.91")).toBeCloseTo(10 * 0.68 + 3 * 0.38);
+    expect(figureEm("+$2.09")).toBeCloseTo(0.84 + 4 * 0.68 + 0.38);
+    expect(widestFigureEm(["$6.75", null, "+$2.09"], 5)).toBe(5);
+    expect(widestFigureEm(["$6.75", "$4,944,433.91", undefined], 5)).toBeCloseTo(7.94);
+    expect(widestFigureEm([], 3)).toBe(3);
   });
 });

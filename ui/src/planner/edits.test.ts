@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EditQueue } from "./edits";
+import { CellTyping, EditQueue } from "./edits";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
 import type { RouteFields } from "../bindings/desktop/RouteFields";
 
@@ -55,5 +55,79 @@ describe("EditQueue", () => {
     await expect(q.submit({ kind: "remove_route", index: 9 })).rejects.toEqual({ code: "not_found", message: "no route" });
     expect(await q.submit(set(0, "1"))).toBe("ok");
     await q.settled();
+  });
+});
+
+describe("CellTyping", () => {
+  // A stand-in for the Rust side: a plan of one route whose traffic reads as digits only.
+  function plan(start: string) {
+    let requests = start;
+    const sent: string[] = [];
+    const queue = new EditQueue(async (e: PlanEdit) => {
+      await new Promise((r) => setTimeout(r, 1));
+      if (e.kind !== "set_route") throw new Error("not in this test");
+      const typed = e.route.requests_per_month!;
+      sent.push(typed);
+      if (!/^\d+$/.test(typed)) throw { code: "invalid_quantity", message: `'${typed}' is not a quantity` };
+      const inverse: PlanEdit = set(e.index, requests);
+      requests = typed;
+      return { inverse };
+    });
+    const shown: string[] = [];
+    const typing = new CellTyping(queue, () => shown.push(requests));
+    return { typing, sent, shown, requests: () => requests };
+  }
+
+  it("never leaves a prefix of refused text in the plan", async () => {
+    const p = plan("300000");
+    for (const text of ["5", "51", "51,", "51,5"]) {
+      await p.typing.preview(0, set(0, text));
+    }
+    expect(p.requests()).toBe("300000");
+    expect(p.typing.refused(0)).toEqual({ code: "invalid_quantity", message: "'51,5' is not a quantity" });
+    // Enter on the refused text commits nothing and leaves the cell being edited.
+    expect(await p.typing.end(0)).toBe(false);
+    expect(p.typing.typing).toBe(true);
+    expect(p.requests()).toBe("300000");
+  });
+
+  it("takes the text again once it reads, and undoes to the value before editing", async () => {
+    const p = plan("300000");
+    for (const text of ["5", "51", "51,", "515"]) {
+      await p.typing.preview(0, set(0, text));
+    }
+    expect(p.requests()).toBe("515");
+    expect(p.typing.refused(0)).toBeUndefined();
+    expect(await p.typing.end(0)).toEqual(set(0, "300000"));
+    expect(p.typing.typing).toBe(false);
+  });
+
+  it("restores only when no newer keystroke follows the refused one", async () => {
+    const p = plan("300000");
+    await p.typing.preview(0, set(0, "1"));
+    // Typed quickly: the refusal of "1e" arrives after "12" was already sent.
+    const refused = p.typing.preview(0, set(0, "1e"));
+    const later = p.typing.preview(0, set(0, "12"));
+    expect(await refused).toBe("refused");
+    expect(await later).toBe("shown");
+    await p.typing.end(0);
+    expect(p.requests()).toBe("12");
+    expect(p.sent).toEqual(["1", "1e", "12"]);
+  });
+
+  it("cancelling forgets the refusal and answers how to go back", async () => {
+    const p = plan("300000");
+    await p.typing.preview(0, set(0, "7"));
+    await p.typing.preview(0, set(0, "7x"));
+    expect(p.typing.take()).toEqual(set(0, "300000"));
+    expect(p.typing.refused(0)).toBeUndefined();
+  });
+
+  it("refuses pasted text that never read, with the plan untouched", async () => {
+    const p = plan("300000");
+    expect(await p.typing.preview(0, set(0, "12,34"))).toBe("refused");
+    expect(await p.typing.end(0)).toBe(false);
+    expect(p.requests()).toBe("300000");
+    expect(p.typing.take()).toBeNull();
   });
 });

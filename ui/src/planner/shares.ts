@@ -24,11 +24,78 @@ export function bpToShare(bp: number): string {
   return `0.${String(bp).padStart(4, "0")}`.replace(/0+$/, "");
 }
 
-/** A typed percentage ("62.5", "62,5 %") as basis points; null when it is not a number. */
+/** A typed percentage read: its basis points, or why it was refused (`error` set, `bp` null). */
+export interface PercentReading {
+  bp: number | null;
+  /** The refusal in the words of the app's one number reader; null for a number or an empty field. */
+  error: string | null;
+}
+
+const SEPARATORS = [",", "_", " "];
+const SEPARATOR_NAME: Record<string, [string, string]> = {
+  ",": ["a comma", "350,000"],
+  "_": ["an underscore", "350_000"],
+  " ": ["a space", "350 000"],
+};
+
+/**
+ * Reads a typed percentage ("62.5", "62.5 %", "60") by the rule every number field follows
+ * (docs/billing-rules.md, "Numbers as you type them"): decimals take a point, and a comma, an
+ * underscore or a space only groups thousands, so "51,5" is refused, never read as 51.5 or 515.
+ * The wording of each refusal is the pricing core's (`edgecost_pricing::parse_quantity`). An
+ * empty field is no number yet and no error. The result is clamped to 0-100%.
+ */
+export function readPercent(text: string): PercentReading {
+  const number = text.trim().replace(/\s*%$/, "").trim();
+  if (number === "") return { bp: null, error: null };
+  const refused = (error: string): PercentReading => ({ bp: null, error });
+  const plain = ungroup(number);
+  if (typeof plain !== "string") return refused(plain.error);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(plain)) return refused(`'${number}' is not a percentage (examples: 60, 62.5)`);
+  const v = Number(plain);
+  if (!Number.isFinite(v)) return refused(`'${number}' is not a percentage (examples: 60, 62.5)`);
+  return { bp: Math.max(0, Math.min(WHOLE, Math.round(v * 100))), error: null };
+}
+
+/** A typed percentage as basis points; null when it is empty or refused (see {@link readPercent}). */
 export function percentToBp(text: string): number | null {
-  const v = Number(text.replace(",", ".").replace("%", "").trim());
-  if (text.trim() === "" || !Number.isFinite(v)) return null;
-  return Math.max(0, Math.min(WHOLE, Math.round(v * 100)));
+  return readPercent(text).bp;
+}
+
+/** `number` with its thousands separators taken out, or the refusal of how they break the rule. */
+function ungroup(number: string): string | { error: string } {
+  if (!SEPARATORS.some((c) => number.includes(c))) return number;
+  const unsigned = number.replace(/^[+-]+/, "");
+  const sign = number.slice(0, number.length - unsigned.length);
+  const point = unsigned.indexOf(".");
+  const integer = point < 0 ? unsigned : unsigned.slice(0, point);
+  const fraction = point < 0 ? null : unsigned.slice(point + 1);
+  const digits = (s: string) => /^\d+$/.test(s);
+  // A word among the digits makes this no number: the caller's "not a percentage".
+  const words = (s: string) => s.split(/[,_ ]/).some((part) => part !== "" && !digits(part));
+  if (words(integer) || (fraction !== null && words(fraction))) return number;
+  const inFraction = fraction === null ? undefined : [...fraction].find((c) => SEPARATORS.includes(c));
+  if (inFraction !== undefined) {
+    const [name, example] = SEPARATOR_NAME[inFraction];
+    return { error: `'${number}': ${name} only groups the thousands before the decimal point (${example}.5); write the digits after the point without it` };
+  }
+  const kinds = SEPARATORS.filter((c) => integer.includes(c));
+  if (kinds.length > 1) {
+    return { error: `'${number}': a number groups its thousands with one kind of separator (350,000 or 350_000 or 350 000), not several` };
+  }
+  const separator = kinds[0];
+  const groups = integer.split(separator);
+  const first = groups[0];
+  const wellGrouped = first.length >= 1 && first.length <= 3 && !first.startsWith("0") && digits(first) && groups.slice(1).every((g) => g.length === 3 && digits(g));
+  if (wellGrouped) return `${sign}${groups.join("")}${fraction === null ? "" : `.${fraction}`}`;
+  // One comma in a number without a point, not before exactly three digits or after a leading
+  // zero, can only have been meant as a decimal point.
+  const decimalComma = separator === "," && groups.length === 2 && fraction === null && (groups[1].length !== 3 || first.startsWith("0"));
+  if (decimalComma && digits(first) && digits(groups[1])) {
+    return { error: `'${number}': a comma only groups thousands (350,000); write decimals with a point: ${sign}${first}.${groups[1]}` };
+  }
+  const [name, example] = SEPARATOR_NAME[separator];
+  return { error: `'${number}': ${name} only groups thousands, 1 to 3 digits then groups of exactly 3 (${example}); write the number without it or grouped so` };
 }
 
 /** Basis points as a percentage for an input: 6000 -> "60", 3333 -> "33.33". */

@@ -44,11 +44,13 @@ impl PlanSession {
             tier: plan.tier.clone(),
             tier_label: tier_label(book, &plan.tier),
             route_count: plan.routes.len() as u32,
+            // Read at the precision people read meters at (docs/billing-rules.md, "Rounding and
+            // percentages"): whole requests, GB and seconds to the hundredth.
             usage: PlanUsageView {
-                requests: quantity(totals.requests),
-                compute_seconds: quantity(totals.compute_seconds),
-                egress_gb: quantity(gb(totals.egress_bytes)),
-                billable_egress_gb: quantity(totals.billable_egress_gb()),
+                requests: meter_quantity(Meter::Requests, totals.requests),
+                compute_seconds: meter_quantity(Meter::Compute, totals.compute_seconds),
+                egress_gb: meter_quantity(Meter::Egress, gb(totals.egress_bytes)),
+                billable_egress_gb: meter_quantity(Meter::Egress, totals.billable_egress_gb()),
             },
             bill: BillView::of(&(&bill).into()),
             tiers: tier_quotes(book, &comparison),
@@ -75,8 +77,8 @@ impl PlanSession {
             .zip(rows)
             .map(|((name, c), row)| RegionCostView {
                 region: (*name).to_owned(),
-                requests: quantity(c.requests),
-                billable_egress_gb: quantity(c.billable_egress_gb()),
+                requests: meter_quantity(Meter::Requests, c.requests),
+                billable_egress_gb: meter_quantity(Meter::Egress, c.billable_egress_gb()),
                 cost: money(row.iter().sum()),
             })
             .collect())
@@ -114,9 +116,9 @@ impl PlanSession {
                 PlanRow {
                     index: i as u32,
                     fields: RouteFields::of(route),
-                    requests: quantity(usage.total.requests),
-                    compute_seconds: quantity(usage.total.compute_seconds),
-                    billable_egress_gb: quantity(usage.total.billable_egress_gb()),
+                    requests: meter_quantity(Meter::Requests, usage.total.requests),
+                    compute_seconds: meter_quantity(Meter::Compute, usage.total.compute_seconds),
+                    billable_egress_gb: meter_quantity(Meter::Egress, usage.total.billable_egress_gb()),
                     cost: money(cost),
                     cost_change: change,
                     status,
@@ -146,4 +148,31 @@ fn cap_view(book: &PriceBook, tier: &str, usage: &edgecost_pricing::Usage) -> Re
         meter_label: c.meter.label().to_owned(),
         refused_percent: format!("{}%", c.refused_percent.normalize()),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_is_shown_at_the_precision_people_read_meters_at() {
+        // 123,457 requests x 94,447 bytes = 11.660143279 GB, half of it from apac (weight 1.5):
+        // 14.57517909875 GB billable; 123,457 x 80.583 ms = 9,948.535431 s.
+        let yaml = "tier: production\nregions: {na: 0.5, apac: 0.5}\nroutes:\n  - {path: /a, requests_per_month: 123457, compute_ms: 80.583, response_bytes: 94447}\n";
+        let mut s = PlanSession::untitled(yaml).unwrap();
+        let summary = s.summary().unwrap();
+        let usage = &summary.usage;
+        assert_eq!(
+            (usage.requests.as_str(), usage.compute_seconds.as_str(), usage.egress_gb.as_str(), usage.billable_egress_gb.as_str()),
+            ("123,457", "9,948.54", "11.66", "14.58")
+        );
+        let regions: Vec<(&str, &str, &str)> =
+            summary.regions.iter().map(|r| (r.region.as_str(), r.requests.as_str(), r.billable_egress_gb.as_str())).collect();
+        assert_eq!(regions, [("apac", "61,729", "8.75"), ("na", "61,729", "5.83")]);
+        let row = s.rows(0, 1).unwrap().rows.remove(0);
+        assert_eq!(
+            (row.requests.as_str(), row.compute_seconds.as_str(), row.billable_egress_gb.as_str()),
+            ("123,457", "9,948.54", "14.58")
+        );
+    }
 }

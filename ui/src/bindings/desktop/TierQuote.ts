@@ -11,4 +11,9 @@ monthly_cost: string,
 /**
  * The tier would cap this usage (a hard-capped sandbox).
  */
-caps_usage: boolean, packs_needed: number, recommended: boolean, };
+caps_usage: boolean, packs_needed: number, 
+/**
+ * `packs_needed` as shown beside the tier, grouped like every count (`"1,237 packs"`);
+ * empty when no pack would be needed.
+ */
+packs_note: string, recommended: boolean, };
