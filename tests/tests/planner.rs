@@ -316,16 +316,7 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
         };
     "#;
     for (width, height) in [(1200u32, 800u32), (880, 600)] {
-        app.set_window_size(width, height).await.unwrap();
-        let deadline = std::time::Instant::now() + WAIT;
-        let seen = loop {
-            let seen = app.execute(probe, vec![]).await.unwrap();
-            let inner = seen["width"].as_u64().unwrap_or(0) as u32;
-            if inner.abs_diff(width) <= 16 || std::time::Instant::now() >= deadline {
-                break seen;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
+        let seen = probe_at_size(&app, probe, width, height).await;
         screenshot(&format!("planner-{width}x{height}.png"), width, height);
         assert_eq!(seen["deleteHit"], true, "delete button visible and on top at {width}x{height}: {seen}");
         assert_eq!(seen["duplicateHit"], true, "duplicate button at {width}x{height}: {seen}");
@@ -450,6 +441,21 @@ async fn closing_the_window_with_unsaved_edits_asks_first() {
 const FIRST_TRAFFIC: &str = r#".route-row[data-index="0"] input[data-field="traffic"]"#;
 
 /// Waits until `css` says `want`, or fails saying what it says.
+/// Sizes the window to `width` x `height` and runs `probe` (a script answering an object with
+/// the page's `width`) until the page has taken the new width, then answers what it saw.
+async fn probe_at_size(app: &fantoccini::Client, probe: &str, width: u32, height: u32) -> serde_json::Value {
+    app.set_window_size(width, height).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let seen = app.execute(probe, vec![]).await.unwrap();
+        let inner = seen["width"].as_u64().unwrap_or(0) as u32;
+        if inner.abs_diff(width) <= 16 || std::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn status_says(app: &fantoccini::Client, want: &str) -> String {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
@@ -587,16 +593,7 @@ async fn large_amounts_are_never_clipped() {
         };
     "#;
     for (width, height) in [(1200u32, 800u32), (880, 600)] {
-        app.set_window_size(width, height).await.unwrap();
-        let deadline = std::time::Instant::now() + WAIT;
-        let seen = loop {
-            let seen = app.execute(probe, vec![]).await.unwrap();
-            let inner = seen["width"].as_u64().unwrap_or(0) as u32;
-            if inner.abs_diff(width) <= 16 || std::time::Instant::now() >= deadline {
-                break seen;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
+        let seen = probe_at_size(&app, probe, width, height).await;
         screenshot(&format!("planner-large-amounts-{width}x{height}.png"), width, height);
         assert_eq!(seen["money"], serde_json::json!([]), "money cut in the table at {width}x{height}: {seen}");
         assert_eq!(seen["inputs"], serde_json::json!([]), "numbers cut at {width}x{height}: {seen}");

@@ -20,7 +20,7 @@ use crate::bounds::{
 /// separators follow the one rule of [`crate::parse_quantity`]: between groups of three digits
 /// of the integer part only, so `"1_0"` and `"0.4_0"` are refused, never read as 10 or 0.40.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let text = crate::quantity::ungroup(text.trim()).ok()?;
+    let text = crate::grouping::ungroup(text.trim()).ok()?;
     if text.is_empty() {
         return None;
     }

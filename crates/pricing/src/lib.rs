@@ -23,6 +23,7 @@ mod compare;
 mod decimal;
 mod error;
 pub mod format;
+mod grouping;
 mod meter;
 mod quantity;
 mod rate;
