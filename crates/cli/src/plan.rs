@@ -367,9 +367,11 @@ fn from_usage(a: &FromUsageArgs) -> Result<(), CliError> {
         }
     }
     let yaml = format!(
-        "# Built by `edgecost plan from-usage` from {file}: {} records, {} routes.\n{}",
+        "# Built by `edgecost plan from-usage` from {file}: {} record{}, {} route{}.\n{}",
         records.len(),
+        if records.len() == 1 { "" } else { "s" },
         plan.routes.len(),
+        if plan.routes.len() == 1 { "" } else { "s" },
         plan.to_yaml()
     );
     match &a.output {

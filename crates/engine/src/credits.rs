@@ -107,7 +107,7 @@ impl Engine {
                     credit_cents,
                     None,
                     None,
-                    format!("bought {packs_count} pack(s) for {}", money(price_paid)),
+                    format!("bought {packs_count} pack{} for {}", if packs_count == 1 { "" } else { "s" }, money(price_paid)),
                     now.timestamp(),
                 )
                 .id

@@ -139,9 +139,10 @@ pub(crate) fn plan_top_up(
     let price = book.credit_pack.price.checked_mul(count).ok_or(EngineError::Overflow)?;
     let credit_cents = ledger::to_cents(book.credit_pack.credit.checked_mul(count).ok_or(EngineError::Overflow)?)?;
     let after = chain.next_sequence - 1;
-    let note = format!("automatic top-up: bought {packs} pack(s) for {}: the balance was {balance}, below {below}", money(price));
+    let plural = if packs == 1 { "" } else { "s" };
+    let note = format!("automatic top-up: bought {packs} pack{plural} for {}: the balance was {balance}, below {below}", money(price));
     let message = format!(
-        "Automatic top-up bought {packs} pack(s) for {}: the balance was {balance}, below {below}. Bought {} of {} packs this period.",
+        "Automatic top-up bought {packs} pack{plural} for {}: the balance was {balance}, below {below}. Bought {} of {} packs this period.",
         money(price),
         bought + packs,
         top_up.max_packs
