@@ -8,7 +8,7 @@ mod planner_support;
 
 use edgecost_e2e::{
     Driver, Home, WAIT, app_turn, app_turn_with_keyring, launch_on_recent_plan, open_first_recent_plan, recent_example_plan, recent_plans,
-    screenshot, text_of, workspace_root,
+    screenshot, text_of, text_until, workspace_root,
 };
 use fantoccini::Locator;
 use fantoccini::key::Key;
@@ -457,17 +457,7 @@ async fn probe_at_size(app: &fantoccini::Client, probe: &str, width: u32, height
 }
 
 async fn status_says(app: &fantoccini::Client, want: &str) -> String {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        if let Ok(el) = app.find(Locator::Css("#plan-status")).await {
-            let text = el.text().await.unwrap_or_default();
-            if text.contains(want) {
-                return text;
-            }
-        }
-        assert!(std::time::Instant::now() < deadline, "#plan-status never said {want:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    text_until(app, "#plan-status", |text| text.contains(want)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

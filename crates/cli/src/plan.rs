@@ -245,22 +245,12 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &Pr
             _ => format!("a balance of {} lasts the whole period", money(c.credit_balance)),
         };
         let prepay = if c.packs_needed > 0 {
-            // One purchase buys at most PACKS_PER_PURCHASE_MAX packs.
-            let purchases = c.packs_needed.div_ceil(edgecost_pricing::PACKS_PER_PURCHASE_MAX);
             format!(
                 "; {} pack{} ({}{}) would prepay the rest, leaving {} of credit for the next period (a prepayment, not a saving)",
                 edgecost_pricing::format::quantity(c.packs_needed.into()),
                 if c.packs_needed == 1 { "" } else { "s" },
                 money(c.packs_cost),
-                if purchases > 1 {
-                    format!(
-                        ", bought in {} purchases of at most {}",
-                        edgecost_pricing::format::quantity(purchases.into()),
-                        edgecost_pricing::PACKS_PER_PURCHASE_MAX
-                    )
-                } else {
-                    String::new()
-                },
+                edgecost_pricing::purchases_note(c.packs_needed),
                 money(c.credit_left),
             )
         } else {

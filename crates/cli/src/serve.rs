@@ -79,26 +79,27 @@ pub fn default_database_path() -> Result<PathBuf, CliError> {
     Ok(data.join("edgecost").join("edgecost.db"))
 }
 
-/// `--database`, or the default SQLite file (its folder created).
-pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
-    if let Some(url) = database {
-        return Ok(url.to_owned());
-    }
-    let path = default_database_path()?;
+/// `path` (a file of the data folder) once its folder exists.
+fn with_folder(path: PathBuf) -> Result<PathBuf, CliError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("creating the data folder {}", parent.display()))?;
     }
-    Ok(Engine::sqlite_url(&path))
+    Ok(path)
+}
+
+/// `--database`, or the default SQLite file (its folder created).
+pub fn database_url(database: Option<&str>) -> Result<String, CliError> {
+    match database {
+        Some(url) => Ok(url.to_owned()),
+        None => Ok(Engine::sqlite_url(&with_folder(default_database_path()?)?)),
+    }
 }
 
 /// The database `serve --demo` seeds when no `--database` is given: `<data dir>/edgecost/
 /// demo.db`, apart from the default database, removed first so that the demo starts over
 /// with its traffic up to now.
 fn fresh_demo_database() -> Result<String, CliError> {
-    let path = default_database_path()?.with_file_name("demo.db");
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating the data folder {}", parent.display()))?;
-    }
+    let path = with_folder(default_database_path()?.with_file_name("demo.db"))?;
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         match std::fs::remove_file(&file) {
@@ -122,7 +123,11 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// `--database` (or the default) for a command that only reads: a SQLite file that does not
 /// exist is a mistyped path (or a server never started), not an empty fleet to report on.
 pub(crate) fn existing_database(database: Option<&str>) -> Result<String, CliError> {
-    let url = database_url(database)?;
+    // Only read: the default's folder is not created for it.
+    let url = match database {
+        Some(url) => url.to_owned(),
+        None => Engine::sqlite_url(&default_database_path()?),
+    };
     match sqlite_file(&url) {
         Some(path) if !path.exists() => Err(CliError::input(match database {
             Some(_) => format!("there is no database at {}: check --database (a SQLite URL is sqlite:///path/to/file.db)", path.display()),

@@ -27,6 +27,21 @@ Burst packs prepay overage at face value: they never lower a bill.";
 /// purchases it takes.
 pub const PACKS_PER_PURCHASE_MAX: u32 = 100;
 
+/// The purchases `packs` burst packs take, at most [`PACKS_PER_PURCHASE_MAX`] each.
+pub fn purchases_for(packs: u32) -> u32 {
+    packs.div_ceil(PACKS_PER_PURCHASE_MAX)
+}
+
+/// What pack advice adds after the price it quotes: `, bought in 50 purchases of at most 100`
+/// when `packs` take more than one purchase, so more are never advised as if one; empty
+/// otherwise.
+pub fn purchases_note(packs: u32) -> String {
+    match purchases_for(packs) {
+        0 | 1 => String::new(),
+        n => format!(", bought in {} purchases of at most {PACKS_PER_PURCHASE_MAX}", quantity(n.into())),
+    }
+}
+
 /// One tier priced for the usage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierOption {
@@ -214,13 +229,8 @@ impl PriceBook {
             }
         }
         if let Some(p) = &prepay {
-            // Counts are grouped like every count shown (1,237); one purchase buys at most
-            // PACKS_PER_PURCHASE_MAX packs, so more are never advised as if one purchase.
-            let purchases = if p.purchases > 1 {
-                format!(", bought in {} purchases of at most {PACKS_PER_PURCHASE_MAX}", quantity(p.purchases.into()))
-            } else {
-                String::new()
-            };
+            // Counts are grouped like every count shown (1,237).
+            let purchases = purchases_note(p.packs);
             summary.push_str(&format!(
                 " Optionally, {} burst pack{} ({}{purchases}) would prepay the {} of overage{} so it never reaches the invoice; the {} left carries over to the next period. A pack prepays the bill at face value, it does not lower it.",
                 quantity(p.packs.into()),
@@ -257,7 +267,7 @@ impl PriceBook {
         let carries_over = credit.checked_sub(overage_paid).ok_or(RateError::Overflow)?;
         Ok(Some(Prepay {
             packs: option.packs_needed,
-            purchases: option.packs_needed.div_ceil(PACKS_PER_PURCHASE_MAX),
+            purchases: purchases_for(option.packs_needed),
             price: round_to_cents(price),
             credit: round_to_cents(credit),
             overage_paid: round_to_cents(overage_paid),

@@ -34,7 +34,9 @@ mod whole;
 pub use book::{
     CreditPack, FORMAT_VERSION, InfrastructureCost, MeterQuantities, MeterRates, OverageRate, PriceBook, RegionWeight, Tier, UnitCost,
 };
-pub use compare::{Comparison, PACKS_PER_PURCHASE_MAX, Prepay, RANKING_RULE, Recommendation, TierOption, packs_to_cover};
+pub use compare::{
+    Comparison, PACKS_PER_PURCHASE_MAX, Prepay, RANKING_RULE, Recommendation, TierOption, packs_to_cover, purchases_for, purchases_note,
+};
 pub use decimal::{money as deserialize_money, parse_decimal, quantity as deserialize_quantity};
 pub use error::{PriceBookError, RateError};
 pub use meter::{BYTES_PER_GB, Meter, Usage};
