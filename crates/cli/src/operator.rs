@@ -7,13 +7,16 @@ use edgecost_pricing::format::{money_in, percent, signed_percent};
 
 use crate::table::{Align, Table};
 
+/// Percentages as the engine works them out: two places (`docs/operator-metrics.md`).
+const PERCENT_PLACES: u32 = 2;
+
 fn pct(p: Option<Decimal>) -> String {
-    p.map_or_else(|| "-".to_owned(), |p| percent(p, 1))
+    p.map_or_else(|| "-".to_owned(), |p| percent(p, PERCENT_PLACES))
 }
 
 fn ratio(r: &Ratio) -> String {
     match r.percent {
-        Some(p) => format!("{}/{} ({})", r.count, r.of, percent(p, 0)),
+        Some(p) => format!("{}/{} ({})", r.count, r.of, percent(p, PERCENT_PLACES)),
         None => "-".to_owned(),
     }
 }
@@ -105,7 +108,7 @@ pub fn report_text(r: &OperatorReport) -> String {
             }
             out.push_str(&t.render());
             let flagged: Vec<_> = m.by_account.iter().filter(|a| a.below_threshold).collect();
-            out.push_str(&format!("\nAccounts below {} margin: {}\n", percent(m.threshold_percent, 0), flagged.len()));
+            out.push_str(&format!("\nAccounts below {} margin: {}\n", format!("{}%", m.threshold_percent.normalize()), flagged.len()));
             if !flagged.is_empty() {
                 let mut t = Table::new(&[
                     ("Account", Align::Left),
@@ -143,7 +146,12 @@ fn margin_text(m: &Margin, currency: &str) -> String {
 
 fn change_cells(c: &RevenueChange, currency: &str) -> [String; 4] {
     let money = |amount: Decimal| money_in(amount, currency);
-    [money(c.before), money(c.after), money(c.change), c.change_percent.map_or_else(|| "-".to_owned(), |p| signed_percent(p, 1))]
+    [
+        money(c.before),
+        money(c.after),
+        money(c.change),
+        c.change_percent.map_or_else(|| "-".to_owned(), |p| signed_percent(p, PERCENT_PLACES)),
+    ]
 }
 
 fn accounts_table(accounts: &[WhatIfAccount], currency: &str) -> String {

@@ -65,6 +65,18 @@ fn the_report_and_the_what_if_read_the_fleet_and_change_nothing() {
     ] {
         assert!(out.contains(expected), "{expected} missing from:\n{out}");
     }
+    // Every percentage reads as the engine worked it out, to two places, never rounded again.
+    let mut percentages = 0;
+    for m in months {
+        for p in [&m["nrr_percent"], &m["grr_percent"], &m["logo_churn"]["percent"], &m["sandbox_conversion"]["percent"]] {
+            if let Some(p) = p.as_str() {
+                assert_eq!(p.split_once('.').map(|(_, places)| places.len()), Some(2), "{p}");
+                assert!(out.contains(&format!("{p}%")), "{p}% missing from:\n{out}");
+                percentages += 1;
+            }
+        }
+    }
+    assert!(percentages >= 6, "the seeded months have retention and churn figures: {percentages}");
 
     let proposed = home.path().join("proposed.yaml");
     std::fs::write(&proposed, PriceBook::published_yaml().replace("base_fee: \"19.00\"", "base_fee: \"25.00\"")).unwrap();

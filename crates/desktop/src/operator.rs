@@ -225,11 +225,9 @@ impl OperatorView {
                 mrr_change: before.map(|b| {
                     let change = m.mrr - b.mrr;
                     let signed = signed_money_in(change, &report.currency);
-                    let share = if b.mrr.is_zero() {
-                        String::new()
-                    } else {
-                        format!(" ({})", signed_percent(change * Decimal::ONE_HUNDRED / b.mrr, 2))
-                    };
+                    // The percentage rule of docs/operator-metrics.md: 100 x part / whole, two places.
+                    let share = edgecost_pricing::shares::percent(change, b.mrr, 2)
+                        .map_or_else(String::new, |p| format!(" ({})", signed_percent(p, 2)));
                     format!("{signed}{share} on {}", b.start.format("%B"))
                 }),
                 accounts: m.accounts,
