@@ -186,7 +186,18 @@ async fn a_capped_sandbox_sees_the_upgrade_path_only() {
     let banner = wait_for(&app, "#notice-banner").await;
     assert_eq!(banner.attr("data-level").await.unwrap().as_deref(), Some("capped"));
     assert!(text_of(&app, "#notice-banner .summary").await.contains("capped"));
-    assert_eq!(text_of(&app, "#notice-upgrade").await, "Upgrade to Production");
+    // The button names the engine's offer (the cheapest tier above that does not cap the
+    // usage), the tier its sheet opens on, and beside it what that tier would cost this
+    // period: a capped sandbox pays nothing, so any upgrade costs more than staying.
+    let account = edgecost_client::Client::new(&f.running.url(), &f.account_token).unwrap().account().await.unwrap();
+    let offer = account.notices[0].offer.upgrade.clone().expect("the engine offers an upgrade to a capped sandbox");
+    let label = edgecost_pricing::PriceBook::published().tier(&offer.tier).unwrap().display_name().to_owned();
+    assert_eq!(text_of(&app, "#notice-upgrade").await, format!("Upgrade to {label}"));
+    let hint = text_of(&app, "#notice-upgrade-hint").await;
+    let projected = edgecost_pricing::format::money(offer.projected_bill);
+    assert_eq!(hint, format!("{label}: projected {projected} this period, {projected} more than staying"));
+    app.find(Locator::Css("#notice-upgrade")).await.unwrap().click().await.unwrap();
+    assert!(text_of(&app, "#upgrade-sheet").await.contains(&format!("Upgrade to {label}")), "the sheet opens on the offered tier");
     assert!(app.find(Locator::Css("#notice-buy-credits")).await.is_err(), "the sandbox cannot buy credit");
 
     app.close().await.unwrap();

@@ -152,6 +152,18 @@ pub struct NoticeView {
     pub days_left: u32,
     pub projected_bill: String,
     pub message: String,
+    /// The upgrade the engine offers with this notice (the cheapest higher tier that does
+    /// not cap the usage); `None` when no higher tier would leave the usage uncapped.
+    pub upgrade: Option<UpgradeHint>,
+}
+
+/// The engine's upgrade offer as the banner shows it beside its button.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct UpgradeHint {
+    /// The tier offered, e.g. `scale`.
+    pub tier: String,
+    /// "Scale: projected $98.00 this period, $12.40 more than staying".
+    pub text: String,
 }
 
 /// Freshness of the data on screen.
@@ -265,7 +277,7 @@ impl DashboardView {
             },
             outlook: OutlookView::of(snapshot),
             credit_balance: money_in(account.credit_balance, &bill.currency),
-            notices: account.notices.iter().map(|n| notice_view(n, &bill.currency)).collect(),
+            notices: account.notices.iter().map(|n| notice_view(book, n, &bill.currency)).collect(),
             budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history)),
             alerts: alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
@@ -315,9 +327,21 @@ fn meters(bill: &Bill) -> Vec<MeterView> {
         .collect()
 }
 
-fn notice_view(notice: &edgecost_api::Notice, currency: &str) -> NoticeView {
+fn notice_view(book: &edgecost_pricing::PriceBook, notice: &edgecost_api::Notice, currency: &str) -> NoticeView {
     let meter: Meter = notice.meter;
+    let money = |amount: Decimal| money_in(amount, currency);
+    let upgrade = notice.offer.upgrade.as_ref().map(|offer| {
+        let label = book.tier(&offer.tier).map_or(offer.tier.as_str(), |t| t.display_name());
+        // The engine's saving is the current projected cost minus the upgrade's, before credit.
+        let against = match offer.saving.cmp(&Decimal::ZERO) {
+            std::cmp::Ordering::Greater => format!("{} less than staying", money(offer.saving)),
+            std::cmp::Ordering::Equal => "the same as staying".to_owned(),
+            std::cmp::Ordering::Less => format!("{} more than staying", money(-offer.saving)),
+        };
+        UpgradeHint { tier: offer.tier.clone(), text: format!("{label}: projected {} this period, {against}", money(offer.projected_bill)) }
+    });
     NoticeView {
+        upgrade,
         id: notice.id.clone(),
         meter: meter.id().to_owned(),
         meter_label: meter.label().to_owned(),

@@ -72,7 +72,8 @@ pub use controls::{
     top_up_settings, top_up_view, webhook_request, webhook_secret_view, webhook_view,
 };
 pub use dashboard::{
-    BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, WARNING_PERCENT,
+    BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, UpgradeHint,
+    WARNING_PERCENT,
 };
 pub use demo::{DEMO_ACCOUNT_FILE, DEMO_DATABASE, DemoServer};
 pub use error::{DesktopError, ErrorCode};

@@ -41,6 +41,17 @@ async fn the_demo_account_gets_a_warning_banner_with_both_actions() {
     assert_eq!(banner.upgrade_label.as_deref(), Some("Upgrade to Scale"));
     assert!(banner.can_buy_credits);
     assert!(banner.summary.contains("billed as overage"), "{}", banner.summary);
+
+    // Beside the button, what the upgrade costs this period against staying, as the engine's
+    // offer with the notice prices it.
+    let account = app.connection().await.unwrap().client().account().await.unwrap();
+    let offer = account.notices[0].offer.upgrade.clone().expect("the engine offers scale");
+    let against = match offer.saving.cmp(&edgecost_pricing::Decimal::ZERO) {
+        std::cmp::Ordering::Less => format!("{} more than staying", money(-offer.saving)),
+        std::cmp::Ordering::Equal => "the same as staying".to_owned(),
+        std::cmp::Ordering::Greater => format!("{} less than staying", money(offer.saving)),
+    };
+    assert_eq!(banner.upgrade_hint, Some(format!("Scale: projected {} this period, {against}", money(offer.projected_bill))));
 }
 
 #[tokio::test]
@@ -50,6 +61,9 @@ async fn the_sandbox_sees_the_upgrade_path_only_and_a_capped_banner_at_100_perce
     view.tier = "sandbox".into();
     view.tier_label = "Sandbox".into();
     view.notices[0].threshold_percent = 100;
+    // The sandbox's offer, as the engine would make it: production does not cap.
+    view.notices[0].upgrade =
+        Some(edgecost_desktop::UpgradeHint { tier: "production".into(), text: "Production: projected $19.00 this period".into() });
     let banner = notice_banner(book(), &view).unwrap();
     assert_eq!(banner.level, BannerLevel::Capped);
     assert!(banner.summary.contains("capped"), "{}", banner.summary);
@@ -62,6 +76,11 @@ async fn the_sandbox_sees_the_upgrade_path_only_and_a_capped_banner_at_100_perce
     let banner = notice_banner(book(), &view).unwrap();
     assert_eq!(banner.level, BannerLevel::Over);
     assert!(banner.can_buy_credits);
+
+    // On the last tier the engine offers no upgrade, and the banner has no upgrade button.
+    view.notices[0].upgrade = None;
+    let banner = notice_banner(book(), &view).unwrap();
+    assert_eq!((banner.upgrade_label, banner.upgrade_hint), (None, None));
 
     view.notices.clear();
     assert_eq!(notice_banner(book(), &view), None, "no notice, no banner");

@@ -24,6 +24,7 @@ function banner(over: Partial<NoticeBanner> = {}): NoticeBanner {
     ],
     summary: "Past 100%, usage is billed as overage; burst credit pays it first.",
     upgrade_label: "Upgrade to Scale",
+    upgrade_hint: "Scale: projected $98.00 this period, $12.40 more than staying",
     can_buy_credits: true,
     ...over,
   };
@@ -40,6 +41,8 @@ describe("NoticeBanner", () => {
     expect(body).toContain("10 days left · projected to cost $31.50");
     expect(body).toContain('id="notice-upgrade"');
     expect(body).toContain("Upgrade to Scale");
+    expect(body).toContain("Scale: projected $98.00 this period, $12.40 more than staying");
+    expect(body).toContain('aria-describedby="notice-upgrade-hint"');
     expect(body).toContain('id="notice-buy-credits"');
     expect(body).toContain('data-level="warning"');
     expect(body).not.toMatch(/dismiss|×/i);
@@ -58,8 +61,14 @@ describe("NoticeBanner", () => {
   });
 
   it("offers no upgrade on the last tier", () => {
-    const body = html(NoticeBannerView, { banner: banner({ level: "over", upgrade_label: null }), onupgrade: noop, onbuy: noop, onledger: noop });
+    const body = html(NoticeBannerView, {
+      banner: banner({ level: "over", upgrade_label: null, upgrade_hint: null }),
+      onupgrade: noop,
+      onbuy: noop,
+      onledger: noop,
+    });
     expect(body).not.toContain('id="notice-upgrade"');
+    expect(body).not.toContain("more than staying");
     expect(body).toContain("overage is being billed");
   });
 });

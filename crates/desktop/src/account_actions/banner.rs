@@ -35,8 +35,11 @@ pub struct NoticeBanner {
     pub lines: Vec<BannerLine>,
     /// What the level means for the account, in one sentence.
     pub summary: String,
-    /// "Upgrade to Scale"; `None` on the last tier.
+    /// "Upgrade to Scale": the engine's offer with the strongest notice; `None` when no
+    /// higher tier would leave the usage uncapped (the last tier).
     pub upgrade_label: Option<String>,
+    /// What the offered upgrade would cost this period against staying, beside its button.
+    pub upgrade_hint: Option<String>,
     /// Whether the tier takes burst credit packs (the sandbox does not).
     pub can_buy_credits: bool,
 }
@@ -84,12 +87,14 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
         ),
         BannerLevel::Warning => "Past 100%, usage is billed as overage; burst credit pays it first.".to_owned(),
     };
-    let next = book.next_tier(&view.tier).filter(|t| !t.custom);
+    // The upgrade is the engine's offer (the one the sheet opens on), never a second rule here.
+    let offer = notices[0].upgrade.as_ref();
     Some(NoticeBanner {
         level,
         lines,
         summary,
-        upgrade_label: next.map(|t| format!("Upgrade to {}", t.display_name())),
+        upgrade_label: offer.map(|o| format!("Upgrade to {}", book.tier(&o.tier).map_or(o.tier.as_str(), |t| t.display_name()))),
+        upgrade_hint: offer.map(|o| o.text.clone()),
         // Credit bought before a scheduled move to a tier without packs could never be spent.
         can_buy_credits: tier.is_some_and(|t| t.credit_packs)
             && view.scheduled.as_ref().is_none_or(|s| book.tier(&s.tier).is_some_and(|t| t.credit_packs)),

@@ -16,9 +16,14 @@ lines: Array<BannerLine>,
  */
 summary: string, 
 /**
- * "Upgrade to Scale"; `None` on the last tier.
+ * "Upgrade to Scale": the engine's offer with the strongest notice; `None` when no
+ * higher tier would leave the usage uncapped (the last tier).
  */
 upgrade_label: string | null, 
+/**
+ * What the offered upgrade would cost this period against staying, beside its button.
+ */
+upgrade_hint: string | null, 
 /**
  * Whether the tier takes burst credit packs (the sandbox does not).
  */
