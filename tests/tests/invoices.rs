@@ -177,6 +177,10 @@ async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_es
         assert_eq!((buy.text().await.unwrap().as_str(), buy.is_enabled().await.unwrap()), ("Buy", false), "{typed}");
         screenshot(&format!("credits-sheet-invalid-{}-1200x800.png", typed.replace('.', "_")), 1200, 800);
     }
+    // + steps from what is typed: from "2.5" to 3 packs, not from the last count quoted.
+    wait_for(&app, "button[aria-label='One pack more']").await.click().await.unwrap();
+    text_until(&app, "#credits-total", |t| t == "$75.00").await;
+    assert_eq!(wait_for(&app, "#credit-packs").await.prop("value").await.unwrap().as_deref(), Some("3"));
     // A valid count brings its own amounts back.
     let field = wait_for(&app, "#credit-packs").await;
     field.clear().await.unwrap();

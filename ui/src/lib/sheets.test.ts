@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ActionFailure } from "../bindings/account/ActionFailure";
-import { bannerTitle, buyLabel, canRetry, initialFocus, nextFocus, parsePacks, quoteForPacks, sheetKey } from "./sheets";
+import { bannerTitle, buyLabel, canRetry, initialFocus, nextFocus, parsePacks, quoteForPacks, sheetKey, steppedPacks } from "./sheets";
 
 describe("sheet keys", () => {
   it("closes on Escape wherever focus is, also on the body after a confirm disabled its button", () => {
@@ -43,6 +43,18 @@ describe("pack count", () => {
     expect(parsePacks(" 3 ", 100)).toBe(3);
     expect(parsePacks("100", 100)).toBe(100);
     for (const bad of ["0", "101", "2.5", "-1", "", "1e2", "abc"]) expect(parsePacks(bad, 100)).toBeNull();
+  });
+  it("steps − and + from what is typed, never from an older quote's count", () => {
+    // The last quote was for 10 packs; the text typed since decides the step.
+    const step = (text: string, s: 1 | -1) => steppedPacks(text, 100, 10, s);
+    expect([step("3", -1), step("3", 1)]).toEqual([2, 4]);
+    expect([step("101", -1), step("101", 1)]).toEqual([100, null]);
+    expect([step("500", -1), step("2.5", -1), step("2.5", 1)]).toEqual([100, 2, 3]);
+    expect([step("1", -1), step("100", 1), step("0", 1), step("0", -1)]).toEqual([null, null, 1, null]);
+    // Two quick clicks on + before the first quote comes back: the second steps from the first.
+    expect(step(String(step("10", 1)), 1)).toBe(12);
+    // No number typed: from the last quote.
+    expect([step("abc", -1), step("", 1)]).toEqual([9, 11]);
   });
   it("shows no figures of another pack count while the typed count is invalid or being quoted", () => {
     // The quote for 10 packs is what "10" left behind; "101" and "2.5" must not show it.

@@ -49,6 +49,23 @@ export function parsePacks(text: string, max: number): number | null {
 }
 
 /**
+ * The count the − (`step` -1) or + (`step` 1) button steps to from the text typed, or `null`
+ * when it cannot step that way within 1 to `max`. It steps from the number typed, also one
+ * out of range or with a fraction (101 − gives 100, 2.5 + gives 3, 500 − gives `max`), and
+ * from `fallback` (the last count quoted) when the text is no number at all.
+ */
+export function steppedPacks(text: string, max: number, fallback: number, step: 1 | -1): number | null {
+  const typed = text.trim();
+  const n = /^\d+(\.\d+)?$/.test(typed) ? Number(typed) : fallback;
+  if (step > 0) {
+    const next = Math.max(1, Math.floor(n) + 1);
+    return next <= max ? next : null;
+  }
+  const next = Math.min(max, Math.ceil(n) - 1);
+  return next >= 1 ? next : null;
+}
+
+/**
  * The quote whose figures may show beside the pack count typed: the one for exactly that
  * count. While the count is invalid, or its own quote is still on the way, the last quote
  * is for another count, so this answers `null` and the sheet shows no amount at all.
