@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use edgecost_api::{AccountAlert, AlertKind, AutoTopUpStatus, BudgetStatus, ForecastBasis, ScheduledTierChange};
-use edgecost_pricing::PriceBook;
-use edgecost_pricing::format::money;
+use edgecost_pricing::{Decimal, PriceBook};
+use edgecost_pricing::format::money_in;
 use serde::{Deserialize, Serialize};
 
 /// A downgrade waiting for the next period.
@@ -90,7 +90,8 @@ pub struct DashboardBudgetView {
 
 /// The dashboard's budget line; `None` when the account has neither a budget nor a cap.
 /// `rough_run_rate` as for [`crate::budget_view`].
-pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool) -> Option<DashboardBudgetView> {
+pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool, currency: &str) -> Option<DashboardBudgetView> {
+    let money = |amount: Decimal| money_in(amount, currency);
     let s = &status.settings;
     if s.monthly_budget.is_none() && s.spend_cap.is_none() {
         return None;
@@ -99,7 +100,7 @@ pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool) -> Option<D
         budget: s.monthly_budget.map(money),
         spend_to_date: money(status.spend_to_date),
         used_percent: status.budget_used_percent,
-        crossing: crossing(status, rough_run_rate),
+        crossing: crossing(status, rough_run_rate, currency),
         spend_cap: s.spend_cap.map(money),
         capped: status.capped,
     })
@@ -109,8 +110,8 @@ pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool) -> Option<D
 /// engine alerts on (the P50 with an outlook, else the run rate; the P90 when asked for)
 /// expects the spend to reach the budget. `None` without a budget, once the spend already
 /// passed it, or when no projection reaches it. A `rough_run_rate` (under a day of usage)
-/// suggests nothing.
-pub fn crossing(status: &BudgetStatus, rough_run_rate: bool) -> Option<String> {
+/// suggests nothing. Amounts are written in `currency`, the price book's.
+pub fn crossing(status: &BudgetStatus, rough_run_rate: bool, currency: &str) -> Option<String> {
     let budget = status.settings.monthly_budget?;
     if status.spend_to_date >= budget {
         return None;
@@ -127,7 +128,7 @@ pub fn crossing(status: &BudgetStatus, rough_run_rate: bool) -> Option<String> {
         .filter(|f| f.projected_cost > budget)
         .filter_map(|f| f.reaches_budget_on)
         .min()?;
-    Some(format!("Projected to pass the {} budget on {}", money(budget), day(first)))
+    Some(format!("Projected to pass the {} budget on {}", money_in(budget, currency), day(first)))
 }
 
 pub(crate) fn day(date: NaiveDate) -> String {

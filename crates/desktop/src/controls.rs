@@ -20,7 +20,7 @@ use edgecost_api::{
     WebhookEventStatus, WebhookRegistration, WebhookRequest,
 };
 use edgecost_client::{Client, ClientError};
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 use edgecost_pricing::{Decimal, PriceBook, QuantityError};
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +41,8 @@ const WEBHOOK_ROWS_MAX: usize = 20;
 /// The budget form as typed. Amounts are text, read as exact decimals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct BudgetForm {
-    /// "100", "100.00", "$1,250.50"; empty for no budget.
+    /// "100", "100.00", "$1,250.50" (with the sign of the account's currency, or none); empty
+    /// for no budget.
     pub monthly_budget: String,
     /// "50, 75, 90, 100".
     pub alert_percents: String,
@@ -179,12 +180,27 @@ fn field_named_in(message: &str) -> Option<ControlField> {
     .map(|(_, field)| field)
 }
 
-/// An amount typed in a form, read by the pricing core's reader (`$1,250.50`; a separator
-/// only groups thousands, so `12,50` is refused, never read as 1250), in plain digits with
-/// at most one `.`: no exponent. `None` when empty. Read exactly, never through a float.
-fn read_amount(field: ControlField, label: &str, text: &str, zero_allowed: bool) -> Result<Option<Decimal>, ControlsFailure> {
+/// What amounts in `currency` are written after, as the pricing core writes them: `$`, `€`,
+/// `£`, or the ISO code (`CHF`). The forms are labelled with it and take an amount typed with it.
+pub(crate) fn currency_sign(currency: &str) -> String {
+    let zero = money_in(Decimal::ZERO, currency);
+    zero.strip_suffix("0.00").unwrap_or(&zero).trim_end().to_owned()
+}
+
+/// An amount in `currency` typed in a form, read by the pricing core's reader (`$1,250.50`,
+/// `€1,250.50`; a separator only groups thousands, so `12,50` is refused, never read as 1250),
+/// in plain digits with at most one `.`: no exponent. `None` when empty. Read exactly, never
+/// through a float.
+fn read_amount(
+    field: ControlField,
+    label: &str,
+    text: &str,
+    zero_allowed: bool,
+    currency: &str,
+) -> Result<Option<Decimal>, ControlsFailure> {
     let typed = text.trim();
-    let bare = typed.strip_prefix('$').unwrap_or(typed).trim();
+    let sign = currency_sign(currency);
+    let bare = typed.strip_prefix(sign.as_str()).unwrap_or(typed).trim();
     if bare.is_empty() {
         return Ok(None);
     }
@@ -192,16 +208,17 @@ fn read_amount(field: ControlField, label: &str, text: &str, zero_allowed: bool)
     if bare.starts_with('-') {
         return Err(refuse(format!("must not be negative; got {typed}")));
     }
-    let too_large = || refuse(format!("must be at most {}; got {typed}", money(Decimal::from(MAX_CONTROL_AMOUNT))));
-    if bare.contains(['e', 'E', '+']) {
-        return Err(refuse(format!("write an amount in dollars such as 100 or 1,250.50; got {typed}")));
+    let too_large = || refuse(format!("must be at most {}; got {typed}", money_in(Decimal::from(MAX_CONTROL_AMOUNT), currency)));
+    let not_an_amount = || refuse(format!("write an amount in {currency} such as 100 or 1,250.50; got {typed}"));
+    // Only the account's sign is taken: the reader would take a `$` of its own, which on an
+    // account in another currency is not what the amount is in.
+    if bare.contains(['e', 'E', '+']) || bare.starts_with('$') {
+        return Err(not_an_amount());
     }
     let amount = match edgecost_pricing::parse_amount(bare) {
         Ok(amount) => amount,
         Err(QuantityError::TooLarge { .. }) => return Err(too_large()),
-        Err(QuantityError::NotAnAmount { .. }) => {
-            return Err(refuse(format!("write an amount in dollars such as 100 or 1,250.50; got {typed}")));
-        }
+        Err(QuantityError::NotAnAmount { .. }) => return Err(not_an_amount()),
         Err(e) => return Err(refuse(e.to_string())),
     };
     if !edgecost_pricing::bounds::is_whole_cents(amount) {
@@ -211,7 +228,7 @@ fn read_amount(field: ControlField, label: &str, text: &str, zero_allowed: bool)
         return Err(too_large());
     }
     if amount.is_zero() && !zero_allowed {
-        return Err(refuse("must be above $0.00; leave it empty for none".to_owned()));
+        return Err(refuse(format!("must be above {}; leave it empty for none", money_in(Decimal::ZERO, currency))));
     }
     Ok(Some(amount))
 }
@@ -251,36 +268,39 @@ fn read_percents(text: &str) -> Result<Vec<u32>, ControlsFailure> {
     Ok(percents.into_iter().collect())
 }
 
-/// The budget settings the form asks for, or what is wrong with it.
-pub fn budget_settings(form: &BudgetForm) -> Result<BudgetSettings, ControlsFailure> {
+/// The budget settings the form asks for, its amounts in `currency` (the account's price
+/// book's), or what is wrong with it.
+pub fn budget_settings(form: &BudgetForm, currency: &str) -> Result<BudgetSettings, ControlsFailure> {
     Ok(BudgetSettings {
-        monthly_budget: read_amount(ControlField::MonthlyBudget, "Monthly budget", &form.monthly_budget, false)?,
+        monthly_budget: read_amount(ControlField::MonthlyBudget, "Monthly budget", &form.monthly_budget, false, currency)?,
         alert_percents: read_percents(&form.alert_percents)?,
         alert_on_p90: form.alert_on_p90,
-        spend_cap: read_amount(ControlField::SpendCap, "Spend cap", &form.spend_cap, false)?,
+        spend_cap: read_amount(ControlField::SpendCap, "Spend cap", &form.spend_cap, false, currency)?,
     })
 }
 
 /// What saving `settings` over the engine's `status` does that must be confirmed first: a new
 /// spend cap at or below this period's spend so far caps the account at once (the engine caps
 /// "from the usage measured then"; see docs/billing-rules.md, "Spend cap"). `None` when
-/// nothing needs asking, also when the cap is the one already in force.
-pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus) -> Option<ControlsFailure> {
+/// nothing needs asking, also when the cap is the one already in force. Amounts are written in
+/// `currency`, the account's price book's.
+pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus, currency: &str) -> Option<ControlsFailure> {
     let cap = settings.spend_cap?;
     if status.settings.spend_cap == Some(cap) || status.spend_to_date < cap {
         return None;
     }
     let message = format!(
         "This period's bill is already {spend}, so a {cap} spend cap caps the account as soon as it is saved: from then on, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up). It stays capped until the period ends or you raise or remove the cap.",
-        spend = money(status.spend_to_date),
-        cap = money(cap),
+        spend = money_in(status.spend_to_date, currency),
+        cap = money_in(cap, currency),
     );
     Some(ControlsFailure { code: CONFIRM_SPEND_CAP.to_owned(), field: None, message, charged: Charged::No })
 }
 
-/// The automatic top-up settings the form asks for, or what is wrong with it.
-pub fn top_up_settings(form: &TopUpForm) -> Result<AutoTopUpSettings, ControlsFailure> {
-    let below = read_amount(ControlField::Below, "Buy below", &form.below, true)?
+/// The automatic top-up settings the form asks for, its amount in `currency` (the account's
+/// price book's), or what is wrong with it.
+pub fn top_up_settings(form: &TopUpForm, currency: &str) -> Result<AutoTopUpSettings, ControlsFailure> {
+    let below = read_amount(ControlField::Below, "Buy below", &form.below, true, currency)?
         .ok_or_else(|| ControlsFailure::invalid(ControlField::Below, "Buy below: give the balance under which to buy, such as 10.00"))?;
     let packs = read_count(ControlField::Packs, "Packs per top-up", &form.packs, 1, PACKS_PER_PURCHASE_MAX)?;
     let max =
@@ -334,6 +354,14 @@ async fn fetch(client: &Client) -> Result<SpendControlsView, ControlsFailure> {
     Ok(spend_controls_view(&budget, &top_up, webhook.as_ref(), &book, &account.tier, bill.basis.short_history))
 }
 
+/// The client of the connected account and the currency its forms' amounts are in, its price
+/// book's. A failure to read the book is a change that was not made.
+async fn client_and_currency(app: &App) -> Result<(Client, String), ControlsFailure> {
+    let client = connection_client(app).await?;
+    let book = client.price_book().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
+    Ok((client, book.currency))
+}
+
 /// The section for the connected account.
 pub async fn spend_controls(app: &App) -> Result<SpendControlsView, ControlsFailure> {
     fetch(&connection_client(app).await?).await
@@ -349,11 +377,11 @@ pub async fn save_budget(
     form: &BudgetForm,
     now: DateTime<Utc>,
 ) -> Result<(SpendControlsView, Option<DashboardView>), ControlsFailure> {
-    let settings = budget_settings(form)?;
-    let client = connection_client(app).await?;
+    let (client, currency) = client_and_currency(app).await?;
+    let settings = budget_settings(form, &currency)?;
     if settings.spend_cap.is_some() && !form.confirm_cap_now {
         let status = client.budget().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
-        if let Some(question) = spend_cap_question(&settings, &status) {
+        if let Some(question) = spend_cap_question(&settings, &status, &currency) {
             return Err(question);
         }
     }
@@ -368,8 +396,8 @@ pub async fn save_top_up(
     form: &TopUpForm,
     now: DateTime<Utc>,
 ) -> Result<(SpendControlsView, Option<DashboardView>), ControlsFailure> {
-    let settings = top_up_settings(form)?;
-    let client = connection_client(app).await?;
+    let (client, currency) = client_and_currency(app).await?;
+    let settings = top_up_settings(form, &currency)?;
     client.set_auto_top_up(&settings, &change_key(intent_key, &settings)).await.map_err(|e| ControlsFailure::of_change(&e, true))?;
     Ok((fetch(&client).await?, app.sync(now).await.ok()))
 }

@@ -278,7 +278,7 @@ impl DashboardView {
             outlook: OutlookView::of(snapshot),
             credit_balance: money_in(account.credit_balance, &bill.currency),
             notices: account.notices.iter().map(|n| notice_view(book, n, &bill.currency)).collect(),
-            budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history)),
+            budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history, &bill.currency)),
             alerts: alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
             granularity: snapshot.granularity,

@@ -176,7 +176,7 @@ impl Engine {
             }
             let target = book.tier(&tier).expect("checked rateable above");
             let balance_cents = ledger::checked_balance(&account_id, entries)?;
-            if let Some(refusal) = downgrade_refusal(target, balance_cents) {
+            if let Some(refusal) = downgrade_refusal(target, balance_cents, &book.currency) {
                 return Err(refusal);
             }
             // A downgrade applies from the next period, which starts with nothing refused.

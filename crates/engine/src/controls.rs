@@ -17,7 +17,7 @@ use edgecost_api::{
     BudgetForecast, BudgetSettings, BudgetStatus, ForecastBasis, MAX_BUDGET_ALERT_PERCENT, MAX_BUDGET_ALERTS, UsageTotals, WebhookEventType,
 };
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 
 use crate::alerts::{ALERT_BUDGET_FORECAST, ALERT_BUDGET_SPEND, ALERT_SPEND_CAP, TOP_UP_KINDS, default_controls, to_api_alert};
 use crate::engine::{AccountId, Engine, idempotency_claim, truncate_to_second};
@@ -61,7 +61,7 @@ impl Engine {
     ) -> Result<BudgetStatus> {
         let now = truncate_to_second(now);
         let claim = idempotency_claim(idempotency_key, settings, now)?;
-        let row = checked_budget(settings)?;
+        let row = checked_budget(settings, &self.book.currency)?;
         self.store.account(&account.0).await?.ok_or(EngineError::NotFound)?;
         let period = Period::containing(now);
         let book = self.book.clone();
@@ -161,6 +161,7 @@ impl Engine {
             message,
             raised_at: now.timestamp(),
         };
+        let money = |amount: Decimal| money_in(amount, &self.book.currency);
         let mut used_percent = None;
         if let Some(budget_cents) = controls.budget_cents {
             let budget = ledger::from_cents(budget_cents);
@@ -296,7 +297,7 @@ fn new_spend_cap(
         let spent = spend_cap::spend(book, &read.changes, period, &with, now)?;
         if spent >= cap {
             next = spend_cap::capped(spend_cap::tier_in_effect(book, &read.changes, now)?, &state, &totals, cap, now)?;
-            alerts.push(spend_cap::reached_alert(account_id, period, cap, spent, now)?);
+            alerts.push(spend_cap::reached_alert(account_id, period, cap, spent, &book.currency, now)?);
         }
     }
     let unchanged = read.spend_cap.is_none() && next == edgecost_api::SpendCapUsage::default();
@@ -342,9 +343,10 @@ fn budget_settings(c: &ControlsRow) -> BudgetSettings {
     }
 }
 
-fn checked_budget(settings: &BudgetSettings) -> Result<ControlsRow> {
-    let budget_cents = settings.monthly_budget.map(|b| checked_amount("monthly_budget", b, false)).transpose()?;
-    let spend_cap_cents = settings.spend_cap.map(|c| checked_amount("spend_cap", c, false)).transpose()?;
+/// The stored settings of `settings`, or why they are refused (amounts written in `currency`).
+fn checked_budget(settings: &BudgetSettings, currency: &str) -> Result<ControlsRow> {
+    let budget_cents = settings.monthly_budget.map(|b| checked_amount("monthly_budget", b, false, currency)).transpose()?;
+    let spend_cap_cents = settings.spend_cap.map(|c| checked_amount("spend_cap", c, false, currency)).transpose()?;
     let percents = &settings.alert_percents;
     if percents.len() > MAX_BUDGET_ALERTS {
         return Err(EngineError::InvalidControls { reason: format!("alert_percents holds at most {MAX_BUDGET_ALERTS} percentages") });

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, PaidOverage};
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
@@ -49,7 +49,7 @@ impl Engine {
             let (overage, takes_packs) = overage_in(&book, state, &period, at)?;
             let mut chain = Chain::after(&account_id, &state.entries)?;
             if takes_packs {
-                ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, now);
+                ledger::settle(&mut chain, &state.entries, period.start_unix(), overage, &book.currency, now);
             }
             let alerts = match (&state.top_up, open) {
                 (Some(top_up), true) => top_up::plan_top_up(&book, &mut chain, state, top_up, &period, overage, &account_id, now)?,
@@ -107,14 +107,18 @@ impl Engine {
                     credit_cents,
                     None,
                     None,
-                    format!("bought {packs_count} pack{} for {}", if packs_count == 1 { "" } else { "s" }, money(price_paid)),
+                    format!(
+                        "bought {packs_count} pack{} for {}",
+                        if packs_count == 1 { "" } else { "s" },
+                        money_in(price_paid, &book.currency)
+                    ),
                     now.timestamp(),
                 )
                 .id
                 .clone();
             let balance_before_spend = chain.balance;
             let (overage, _) = overage_in(&book, state, &period, now)?;
-            ledger::settle(&mut chain, entries, period_start, overage, now);
+            ledger::settle(&mut chain, entries, period_start, overage, &book.currency, now);
             let response = CreditPurchase {
                 purchase_id,
                 packs: packs_count,

@@ -80,7 +80,7 @@ pub enum EngineError {
     CreditsHeld {
         /// The tier asked for.
         tier: String,
-        /// The credit balance, as a decimal amount (`"12.50"`).
+        /// The credit balance as people read it, in the book's currency (`"$12.50"`, `"€12.50"`).
         balance: String,
     },
     #[error("a batch holds at most {max} records; this one holds {records}")]

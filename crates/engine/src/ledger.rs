@@ -126,8 +126,9 @@ impl Chain {
 
 /// Plans the entries that bring the credit spent on a period's overage to
 /// `min(overage, paid + balance)`: consumption from the oldest packs first, or, when the
-/// overage fell (an upgrade lowers it), credit returned to the packs it came from.
-pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i64, overage_cents: i64, now: DateTime<Utc>) {
+/// overage fell (an upgrade lowers it), credit returned to the packs it came from. Their notes
+/// write amounts in `currency`, the price book's.
+pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i64, overage_cents: i64, currency: &str, now: DateTime<Utc>) {
     let all: Vec<LedgerRow> = existing.iter().chain(chain.planned.iter()).cloned().collect();
     let paid = paid_for_period(&all, period_start);
     let at = now.timestamp();
@@ -154,7 +155,7 @@ pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i6
                 back,
                 Some(pack),
                 Some((period_start, to - back, to, at)),
-                format!("returned {}: the period's overage fell to {}", money(back), money(overage_cents)),
+                format!("returned {}: the period's overage fell to {}", money(back, currency), money(overage_cents, currency)),
                 at,
             );
             to -= back;
@@ -180,7 +181,7 @@ pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i6
             -take,
             Some(pack),
             Some((period_start, from, from + take, at)),
-            format!("paid overage {} to {} of this period", money(from), money(from + take)),
+            format!("paid overage {} to {} of this period", money(from, currency), money(from + take, currency)),
             at,
         );
         from += take;
@@ -188,8 +189,9 @@ pub(crate) fn settle(chain: &mut Chain, existing: &[LedgerRow], period_start: i6
     }
 }
 
-fn money(cents: i64) -> String {
-    edgecost_pricing::format::money(from_cents(cents))
+/// An amount of integer cents as people read it in `currency`: `$12.34`, `€12.34`.
+fn money(cents: i64, currency: &str) -> String {
+    edgecost_pricing::format::money_in(from_cents(cents), currency)
 }
 
 /// Why burst packs cannot be bought now: the tier takes none, or a downgrade to a tier that
@@ -205,10 +207,10 @@ pub(crate) fn packs_refusal(book: &PriceBook, current: &str, scheduled: Option<&
 }
 
 /// Why a downgrade to `target` is refused now: a tier that takes no burst packs cannot
-/// start while the account holds credit.
-pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64) -> Option<EngineError> {
+/// start while the account holds credit. The balance is written in `currency`, the book's.
+pub(crate) fn downgrade_refusal(target: &edgecost_pricing::Tier, balance_cents: i64, currency: &str) -> Option<EngineError> {
     (!target.credit_packs && balance_cents > 0)
-        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(balance_cents) })
+        .then(|| EngineError::CreditsHeld { tier: target.name.clone(), balance: money(balance_cents, currency) })
 }
 
 #[cfg(test)]
@@ -233,7 +235,7 @@ mod tests {
         chain.push(KIND_PURCHASE, 2500, None, None, "1 pack".into(), 0);
         let existing = std::mem::take(&mut chain.planned);
         let mut chain = Chain::after("a", &existing).unwrap();
-        settle(&mut chain, &existing, 100, 3000, t());
+        settle(&mut chain, &existing, 100, 3000, "USD", t());
         assert_eq!(chain.planned.len(), 2);
         assert_eq!(chain.planned[0].amount_cents, -2500);
         assert_eq!(chain.planned[1].amount_cents, -500);
@@ -243,11 +245,36 @@ mod tests {
 
         // The overage fell to $10: $20 comes back, first to the newest pack.
         let mut chain = Chain::after("a", &all).unwrap();
-        settle(&mut chain, &all, 100, 1000, t());
+        settle(&mut chain, &all, 100, 1000, "USD", t());
         let back: i64 = chain.planned.iter().map(|e| e.amount_cents).sum();
         assert_eq!(back, 2000);
         assert_eq!(chain.planned[0].pack_id.as_deref(), Some(existing[1].id.as_str()));
         assert_eq!(chain.balance, 4000);
+    }
+
+    #[test]
+    fn notes_and_the_held_balance_are_written_in_the_books_currency() {
+        let mut chain = Chain::after("a", &[]).unwrap();
+        chain.push(KIND_PURCHASE, 2500, None, None, "1 pack".into(), 0);
+        let existing = std::mem::take(&mut chain.planned);
+        let mut chain = Chain::after("a", &existing).unwrap();
+        settle(&mut chain, &existing, 100, 1250, "EUR", t());
+        assert_eq!(chain.planned[0].note, "paid overage €0.00 to €12.50 of this period");
+        let all: Vec<_> = existing.iter().chain(chain.planned.iter()).cloned().collect();
+        let mut chain = Chain::after("a", &all).unwrap();
+        settle(&mut chain, &all, 100, 1000, "GBP", t());
+        assert_eq!(chain.planned[0].note, "returned £2.50: the period's overage fell to £10.00");
+
+        let sandbox = PriceBook::published().tier("sandbox").unwrap();
+        match downgrade_refusal(sandbox, 1500, "CHF") {
+            Some(EngineError::CreditsHeld { balance, .. }) => assert_eq!(balance, "CHF 15.00"),
+            other => panic!("{other:?}"),
+        }
+        match downgrade_refusal(sandbox, 1500, "USD") {
+            Some(EngineError::CreditsHeld { balance, .. }) => assert_eq!(balance, "$15.00"),
+            other => panic!("{other:?}"),
+        }
+        assert!(downgrade_refusal(sandbox, 0, "EUR").is_none(), "no credit, nothing held");
     }
 
     #[test]

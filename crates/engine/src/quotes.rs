@@ -468,7 +468,7 @@ fn tier_move(
             refused_reason: None,
         });
     }
-    let refusal = ledger::downgrade_refusal(tier, s.balance_cents);
+    let refusal = ledger::downgrade_refusal(tier, s.balance_cents, &projected.currency);
     let explanation = format!(
         "Applies from {}, the start of the next period; this period stays on {} and is billed as it is.",
         s.period.end.format("%b %-d, %Y"),

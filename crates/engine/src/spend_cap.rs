@@ -23,7 +23,7 @@
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{MeterAmounts, SpendCapUsage, UsageTotals};
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 use edgecost_pricing::{BYTES_PER_GB, Decimal, Meter, PriceBook, Tier};
 
 use crate::alerts::ALERT_SPEND_CAP;
@@ -109,8 +109,15 @@ pub(crate) fn capped_meters(state: &SpendCapUsage, measured: &UsageTotals) -> Ve
     meters
 }
 
-/// The alert that the cap was reached.
-pub(crate) fn reached_alert(account_id: &str, period: &Period, cap: Decimal, spend: Decimal, now: DateTime<Utc>) -> Result<AlertRow> {
+/// The alert that the cap was reached, its amounts written in `currency` (the book's).
+pub(crate) fn reached_alert(
+    account_id: &str,
+    period: &Period,
+    cap: Decimal,
+    spend: Decimal,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> Result<AlertRow> {
     Ok(AlertRow {
         id: token::random_id("alr_", 10),
         account_id: account_id.to_owned(),
@@ -120,9 +127,9 @@ pub(crate) fn reached_alert(account_id: &str, period: &Period, cap: Decimal, spe
         key: format!("{}:{}", ledger::to_cents(cap)?, now.timestamp()),
         message: format!(
             "The {} spend cap was reached on {} with {} spent: usage that would cost more is refused and not billed until the cap is raised or removed.",
-            money(cap),
+            money_in(cap, currency),
             now.format("%b %-d"),
-            money(spend)
+            money_in(spend, currency)
         ),
         raised_at: now.timestamp(),
     })
@@ -202,7 +209,7 @@ pub(crate) fn check_after_batch(
     let tier = tier_in_effect(book, changes, now)?;
     let (at, spend_at) = if spend_after > cap { (before, spend(book, changes, period, &with(before), now)?) } else { (after, spend_after) };
     let next = capped(tier, &state, at, cap, now)?;
-    let alert = reached_alert(account_id, period, cap, spend_at, now)?;
+    let alert = reached_alert(account_id, period, cap, spend_at, &book.currency, now)?;
     Ok(CapCheck { reached: Some((to_row(&next)?, alert)), state: Some(next) })
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use edgecost_api::{AutoTopUpSettings, AutoTopUpStatus, MAX_TOP_UP_PACKS_PER_PERIOD};
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::format::{money_in, round_to_cents};
 
 use crate::alerts::{ALERT_TOP_UP_BOUGHT, ALERT_TOP_UP_CEILING, ALERT_TOP_UP_FAILED, TOP_UP_KINDS, default_controls, to_api_alert};
 use crate::engine::{AccountId, Engine, idempotency_claim, truncate_to_second};
@@ -59,7 +59,7 @@ impl Engine {
     ) -> Result<AutoTopUpStatus> {
         let now = truncate_to_second(now);
         let claim = idempotency_claim(idempotency_key, settings, now)?;
-        let top_up = checked_top_up(settings)?;
+        let top_up = checked_top_up(settings, &self.book.currency)?;
         let s = self.period_state(account, now).await?;
         if settings.enabled {
             let scheduled = s.scheduled.as_ref().map(|c| c.tier.as_str());
@@ -111,6 +111,7 @@ pub(crate) fn plan_top_up(
         message,
         raised_at: now.timestamp(),
     };
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let (below, balance) = (money(ledger::from_cents(top_up.below_cents)), money(ledger::from_cents(chain.balance)));
     let current =
         rating::tier_at(&state.changes, now).ok_or_else(|| EngineError::CorruptRow { reason: "an account has no tier".into() })?;
@@ -149,7 +150,7 @@ pub(crate) fn plan_top_up(
     );
     chain.push(KIND_PURCHASE, credit_cents, None, None, note, now.timestamp());
     chain.planned.last_mut().expect("just pushed").auto_after_sequence = Some(after);
-    ledger::settle(chain, &state.entries, period.start_unix(), overage_cents, now);
+    ledger::settle(chain, &state.entries, period.start_unix(), overage_cents, &book.currency, now);
     Ok(vec![alert(ALERT_TOP_UP_BOUGHT, format!("after:{after}"), message)])
 }
 
@@ -164,8 +165,9 @@ fn auto_packs_in(entries: &[LedgerRow], period: &Period, pack_credit: Decimal) -
     Ok(if pack_cents > 0 { credit / pack_cents } else { 0 })
 }
 
-fn checked_top_up(settings: &AutoTopUpSettings) -> Result<TopUpRow> {
-    let below_cents = checked_amount("below", settings.below, true)?;
+/// The stored setting of `settings`, or why it is refused (amounts written in `currency`).
+fn checked_top_up(settings: &AutoTopUpSettings, currency: &str) -> Result<TopUpRow> {
+    let below_cents = checked_amount("below", settings.below, true, currency)?;
     if settings.packs == 0 || settings.packs > PACKS_PER_PURCHASE_MAX {
         return Err(EngineError::InvalidPackCount { packs: settings.packs, max: PACKS_PER_PURCHASE_MAX });
     }

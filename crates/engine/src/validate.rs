@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use edgecost_api::{MAX_CONTROL_AMOUNT, MAX_ROUTE_CHARS, RecordRejection, RejectionReason, TelemetryRecord};
-use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::format::{money_in, round_to_cents};
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::error::{EngineError, Result};
@@ -185,14 +185,14 @@ pub(crate) fn is_printable_id(id: &str, max: usize) -> bool {
 pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_api::MAX_PACKS_PER_PURCHASE;
 
 /// An amount of money a control takes: above zero (or at least zero), whole cents, at most
-/// [`MAX_CONTROL_AMOUNT`]; in cents.
-pub(crate) fn checked_amount(field: &str, amount: Decimal, zero_allowed: bool) -> Result<i64> {
+/// [`MAX_CONTROL_AMOUNT`]; in cents. A refusal writes amounts in `currency`, the book's.
+pub(crate) fn checked_amount(field: &str, amount: Decimal, zero_allowed: bool, currency: &str) -> Result<i64> {
     let refuse = |why: &str| EngineError::InvalidControls { reason: format!("{field} {why}; got {amount}") };
     if amount < Decimal::ZERO || (!zero_allowed && amount.is_zero()) {
         return Err(refuse(if zero_allowed { "must not be negative" } else { "must be above zero" }));
     }
     if amount > Decimal::from(MAX_CONTROL_AMOUNT) {
-        return Err(refuse(&format!("must be at most {}", money(Decimal::from(MAX_CONTROL_AMOUNT)))));
+        return Err(refuse(&format!("must be at most {}", money_in(Decimal::from(MAX_CONTROL_AMOUNT), currency))));
     }
     if amount.normalize().scale() > 2 {
         return Err(refuse("must be whole cents"));
@@ -283,12 +283,24 @@ mod tests {
 
     #[test]
     fn amounts_are_whole_cents_within_bounds() {
-        assert_eq!(checked_amount("x", "12.50".parse().unwrap(), false).unwrap(), 1250);
-        assert_eq!(checked_amount("x", "12.5".parse().unwrap(), false).unwrap(), 1250);
-        assert!(checked_amount("x", "12.505".parse().unwrap(), false).is_err());
-        assert!(checked_amount("x", Decimal::ZERO, false).is_err());
-        assert_eq!(checked_amount("x", Decimal::ZERO, true).unwrap(), 0);
-        assert!(checked_amount("x", Decimal::from(-1), true).is_err());
-        assert!(checked_amount("x", Decimal::from(MAX_CONTROL_AMOUNT + 1), true).is_err());
+        let checked = |amount: Decimal, zero_allowed| checked_amount("x", amount, zero_allowed, "USD");
+        assert_eq!(checked("12.50".parse().unwrap(), false).unwrap(), 1250);
+        assert_eq!(checked("12.5".parse().unwrap(), false).unwrap(), 1250);
+        assert!(checked("12.505".parse().unwrap(), false).is_err());
+        assert!(checked(Decimal::ZERO, false).is_err());
+        assert_eq!(checked(Decimal::ZERO, true).unwrap(), 0);
+        assert!(checked(Decimal::from(-1), true).is_err());
+        assert!(checked(Decimal::from(MAX_CONTROL_AMOUNT + 1), true).is_err());
+    }
+
+    #[test]
+    fn an_amount_past_the_bound_is_refused_in_the_books_currency() {
+        let reason = |currency| match checked_amount("spend_cap", Decimal::from(MAX_CONTROL_AMOUNT + 1), false, currency) {
+            Err(EngineError::InvalidControls { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(reason("USD"), "spend_cap must be at most $10,000,000.00; got 10000001");
+        assert_eq!(reason("EUR"), "spend_cap must be at most €10,000,000.00; got 10000001");
+        assert_eq!(reason("CHF"), "spend_cap must be at most CHF 10,000,000.00; got 10000001");
     }
 }

@@ -44,7 +44,7 @@ const EXPLANATIONS: Partial<Record<ErrorCode, [string, string]>> = {
   ],
   invalid_controls: [
     "A spend control was refused.",
-    "Amounts are dollars and cents (100 or 1,250.50), alert percentages whole numbers from 1 to 100.",
+    "Amounts are in the account's currency, to the cent (100 or 1,250.50), alert percentages whole numbers from 1 to 100.",
   ],
 };
 

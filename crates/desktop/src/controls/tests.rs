@@ -17,7 +17,7 @@ fn form(budget: &str, percents: &str, cap: &str) -> BudgetForm {
 
 #[test]
 fn amounts_are_read_as_exact_dollars_and_cents() {
-    let read = |s: &str| budget_settings(&form(s, "50", "")).map(|b| b.monthly_budget);
+    let read = |s: &str| budget_settings(&form(s, "50", ""), "USD").map(|b| b.monthly_budget);
     assert_eq!(read("100").unwrap(), Some(dec("100")));
     assert_eq!(read(" $1,250.50 ").unwrap(), Some(dec("1250.50")));
     assert_eq!(read("0.10").unwrap(), Some(dec("0.10")));
@@ -34,25 +34,61 @@ fn a_bad_amount_says_what_is_wrong_and_which_field() {
         ("12.345", "whole cents"),
         ("-5", "negative"),
         ("0", "above $0.00"),
-        ("abc", "amount in dollars"),
+        ("abc", "write an amount in USD such as 100 or 1,250.50; got abc"),
         ("1,00", "a comma only groups thousands (350,000); write decimals with a point: 1.00"),
         ("12,50", "write decimals with a point: 12.50"),
         ("1,2,5", "groups of exactly 3"),
-        ("1e3", "amount in dollars"),
+        ("1e3", "write an amount in USD such as 100 or 1,250.50; got 1e3"),
         ("10000000.01", "at most $10,000,000.00"),
         ("99999999999999999999999999999999", "at most"),
     ] {
-        let e = budget_settings(&form(typed, "50", "")).unwrap_err();
+        let e = budget_settings(&form(typed, "50", ""), "USD").unwrap_err();
         assert_eq!((e.code.as_str(), e.field), ("invalid_controls", Some(ControlField::MonthlyBudget)), "{typed}");
         assert!(e.message.starts_with("Monthly budget: ") && e.message.contains(says), "{typed}: {}", e.message);
     }
-    let e = budget_settings(&form("100", "50", "0.001")).unwrap_err();
+    let e = budget_settings(&form("100", "50", "0.001"), "USD").unwrap_err();
     assert_eq!(e.field, Some(ControlField::SpendCap), "{}", e.message);
 }
 
 #[test]
+fn amounts_are_read_and_refused_in_the_accounts_currency() {
+    let read = |s: &str, currency: &str| budget_settings(&form(s, "50", ""), currency).map(|b| b.monthly_budget);
+    assert_eq!(read(" €1,250.50 ", "EUR").unwrap(), Some(dec("1250.50")), "the euro sign is the account's");
+    assert_eq!(read("CHF 1,250.50", "CHF").unwrap(), Some(dec("1250.50")));
+    assert_eq!(read("£", "GBP").unwrap(), None, "a sign alone is no budget");
+    let refused = |s: &str, currency: &str| read(s, currency).unwrap_err().message;
+    assert_eq!(refused("abc", "EUR"), "Monthly budget: write an amount in EUR such as 100 or 1,250.50; got abc");
+    assert_eq!(refused("$100", "EUR"), "Monthly budget: write an amount in EUR such as 100 or 1,250.50; got $100");
+    assert_eq!(refused("€100", "USD"), "Monthly budget: write an amount in USD such as 100 or 1,250.50; got €100");
+    assert_eq!(refused("0", "EUR"), "Monthly budget: must be above €0.00; leave it empty for none");
+    assert_eq!(refused("10000000.01", "CHF"), "Monthly budget: must be at most CHF 10,000,000.00; got 10000000.01");
+    let below = |s: &str| {
+        top_up_settings(&TopUpForm { enabled: true, below: s.into(), packs: "1".into(), max_packs_per_period: "1".into() }, "GBP")
+    };
+    assert_eq!(below("£10").unwrap().below, dec("10"));
+    assert_eq!(below("-1").unwrap_err().message, "Buy below: must not be negative; got -1");
+}
+
+#[test]
+fn the_forms_are_labelled_in_the_accounts_currency() {
+    let top_up = AutoTopUpStatus {
+        settings: None,
+        packs_this_period: 0,
+        spent_this_period: Decimal::ZERO,
+        packs_left_this_period: 0,
+        balance: Decimal::ZERO,
+        alerts: Vec::new(),
+    };
+    let sign = |currency: &str| {
+        let book = PriceBook { currency: currency.into(), ..PriceBook::published().clone() };
+        spend_controls_view(&status(None, "0", Vec::new()), &top_up, None, &book, "production", false).currency_sign
+    };
+    assert_eq!((sign("USD"), sign("EUR"), sign("GBP"), sign("CHF")), ("$".into(), "€".into(), "£".into(), "CHF".into()));
+}
+
+#[test]
 fn alert_percentages_are_whole_1_to_100_sorted_and_once() {
-    let read = |s: &str| budget_settings(&form("100", s, "")).map(|b| b.alert_percents);
+    let read = |s: &str| budget_settings(&form("100", s, ""), "USD").map(|b| b.alert_percents);
     assert_eq!(read("90, 50,75 100").unwrap(), vec![50, 75, 90, 100]);
     assert_eq!(read("80%, 80").unwrap(), vec![80]);
     for bad in ["0", "101", "50.5", "half", "", "1,2,3,4,5,6,7,8,9,10,11"] {
@@ -70,6 +106,7 @@ fn top_up_packs_are_bounded_and_the_ceiling_holds_one_top_up() {
         packs: packs.into(),
         max_packs_per_period: max.into(),
     };
+    let top_up_settings = |form: &TopUpForm| top_up_settings(form, "USD");
     let s = top_up_settings(&f("10", "2", "6")).unwrap();
     assert_eq!((s.below, s.packs, s.max_packs_per_period, s.enabled), (dec("10"), 2, 6, true));
     assert_eq!(top_up_settings(&f("0", "1", "1")).unwrap().below, Decimal::ZERO, "buying at zero balance is allowed");
@@ -93,9 +130,9 @@ fn a_webhook_url_is_http_and_not_empty() {
 
 #[test]
 fn the_same_form_repeats_its_key_and_an_edited_form_gets_another() {
-    let a = budget_settings(&form("100", "50", "")).unwrap();
-    let b = budget_settings(&form("$100.00", "50%", "")).unwrap();
-    let c = budget_settings(&form("120", "50", "")).unwrap();
+    let a = budget_settings(&form("100", "50", ""), "USD").unwrap();
+    let b = budget_settings(&form("$100.00", "50%", ""), "USD").unwrap();
+    let c = budget_settings(&form("120", "50", ""), "USD").unwrap();
     let key = |s: &BudgetSettings| change_key("budget-0123", s);
     assert_eq!(key(&a), key(&a));
     assert_ne!(key(&a), key(&c));
@@ -128,7 +165,7 @@ fn status(budget: Option<&str>, spend: &str, forecasts: Vec<(ForecastBasis, &str
 
 #[test]
 fn without_a_budget_the_section_says_how_to_set_one_and_nothing_is_projected() {
-    let view = budget_view(&status(None, "31.40", Vec::new()), false);
+    let view = budget_view(&status(None, "31.40", Vec::new()), false, "USD");
     assert_eq!(view.summary, "No budget set: set one to be alerted before the bill passes it.");
     assert_eq!((view.budget, view.crossing, view.cap_note), (None, None, None));
     assert_eq!(view.form.alert_percents, "50, 75, 90, 100", "the default alerts start the form");
@@ -143,7 +180,7 @@ fn the_crossing_is_the_earliest_day_of_a_projection_that_alerts() {
         "40.00",
         vec![(RunRate, "90.00", None), (P50, "130.00", Some("2026-12-21")), (P90, "180.00", Some("2026-12-15"))],
     );
-    let view = budget_view(&s, false);
+    let view = budget_view(&s, false, "USD");
     assert_eq!(view.crossing.as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-21"), "the P90 alerts only when asked");
     assert_eq!(view.summary, "$40.00 of the $100.00 budget spent (40%)");
     assert_eq!(
@@ -152,25 +189,25 @@ fn the_crossing_is_the_earliest_day_of_a_projection_that_alerts() {
     );
     let mut p90 = s.clone();
     p90.settings.alert_on_p90 = true;
-    assert_eq!(crossing(&p90, false).as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-15"));
+    assert_eq!(crossing(&p90, false, "USD").as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-15"));
     // Without an outlook the run rate speaks.
     let run_rate = status(Some("50"), "10", vec![(RunRate, "75.50", Some("2026-12-28"))]);
-    assert_eq!(crossing(&run_rate, false).as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
+    assert_eq!(crossing(&run_rate, false, "USD").as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
     // Under a day of usage the run rate is a rough guess: labelled so, and no crossing.
-    assert_eq!(crossing(&run_rate, true), None);
-    assert_eq!(budget_view(&run_rate, true).forecasts[0].note.as_deref(), Some("a rough guess: under a day of usage"));
+    assert_eq!(crossing(&run_rate, true, "USD"), None);
+    assert_eq!(budget_view(&run_rate, true, "USD").forecasts[0].note.as_deref(), Some("a rough guess: under a day of usage"));
     // Already past: nothing is projected any more; the spend alerts say so.
-    assert_eq!(crossing(&status(Some("50"), "50.00", vec![(RunRate, "80", Some("2026-12-06"))]), false), None);
-    assert_eq!(crossing(&status(Some("500"), "10", vec![(P50, "90", None)]), false), None);
+    assert_eq!(crossing(&status(Some("50"), "50.00", vec![(RunRate, "80", Some("2026-12-06"))]), false, "USD"), None);
+    assert_eq!(crossing(&status(Some("500"), "10", vec![(P50, "90", None)]), false, "USD"), None);
 }
 
 #[test]
 fn a_reached_cap_reads_capped_plainly() {
     let mut s = status(Some("100"), "150.00", Vec::new());
     s.settings.spend_cap = Some(dec("150"));
-    assert!(budget_view(&s, false).cap_note.unwrap().starts_with("Once this period's bill reaches $150.00"));
+    assert!(budget_view(&s, false, "USD").cap_note.unwrap().starts_with("Once this period's bill reaches $150.00"));
     s.capped = true;
-    let view = budget_view(&s, false);
+    let view = budget_view(&s, false, "USD");
     assert!(view.capped);
     assert!(view.cap_note.unwrap().starts_with("this period's bill reached the $150.00 spend cap"));
     assert_eq!(view.form.spend_cap, "150.00");
@@ -197,6 +234,15 @@ fn top_up_shows_what_it_does_and_what_it_bought() {
     let sandbox = top_up_view(&never, book, "sandbox");
     assert!(sandbox.unavailable.unwrap().contains("takes no burst credit packs"));
     assert!(!sandbox.form.enabled && sandbox.form.below == "10.00", "sensible defaults: {:?}", sandbox.form);
+    // A book in euros writes the same figures in euros.
+    let euros = PriceBook { currency: "EUR".into(), ..book.clone() };
+    let view = top_up_view(&AutoTopUpStatus { settings: status_settings(), ..never }, &euros, "production");
+    assert_eq!(view.summary, "When the credit balance falls below €10.00, buys 2 packs (€50.00), at most 6 packs a period.");
+    assert_eq!((view.balance.as_str(), view.pack_price.as_str()), ("€41.25", "€25.00"));
+}
+
+fn status_settings() -> Option<AutoTopUpSettings> {
+    Some(AutoTopUpSettings { enabled: true, below: dec("10"), packs: 2, max_packs_per_period: 6 })
 }
 
 #[test]
@@ -241,12 +287,13 @@ fn alerts_of_both_answers_are_listed_once_oldest_first() {
 
 #[test]
 fn a_cap_at_or_below_the_spend_so_far_is_asked_about_first() {
-    let asked = |cap: &str, current_cap: Option<&str>| {
-        let settings = budget_settings(&form("100", "50", cap)).unwrap();
+    let asked_in = |currency: &str, cap: &str, current_cap: Option<&str>| {
+        let settings = budget_settings(&form("100", "50", cap), currency).unwrap();
         let mut s = status(Some("100"), "67.39", Vec::new());
         s.settings.spend_cap = current_cap.map(dec);
-        spend_cap_question(&settings, &s)
+        spend_cap_question(&settings, &s, currency)
     };
+    let asked = |cap: &str, current_cap: Option<&str>| asked_in("USD", cap, current_cap);
     let q = asked("50", None).expect("a cap below the bill caps at once");
     assert_eq!((q.code.as_str(), q.field, q.charged), (CONFIRM_SPEND_CAP, None, Charged::No));
     assert!(q.message.starts_with("This period's bill is already $67.39, so a $50.00 spend cap caps the account"), "{}", q.message);
@@ -256,4 +303,24 @@ fn a_cap_at_or_below_the_spend_so_far_is_asked_about_first() {
     assert!(asked("", None).is_none(), "no cap");
     assert!(asked("50", Some("50")).is_none(), "the cap in force already: nothing new");
     assert!(asked("60", Some("50")).is_some(), "a raised cap still below the bill caps again");
+    let in_euros = asked_in("EUR", "50", None).unwrap().message;
+    assert!(in_euros.starts_with("This period's bill is already €67.39, so a €50.00 spend cap caps the account"), "{in_euros}");
+}
+
+#[test]
+fn the_section_and_the_dashboard_line_write_amounts_in_the_accounts_currency() {
+    use ForecastBasis::*;
+    let mut s = status(Some("100"), "40.00", vec![(P50, "130.00", Some("2026-12-21"))]);
+    s.settings.spend_cap = Some(dec("150"));
+    let view = budget_view(&s, false, "EUR");
+    assert_eq!(view.summary, "€40.00 of the €100.00 budget spent (40%)");
+    assert_eq!(view.crossing.as_deref(), Some("Projected to pass the €100.00 budget on 2026-12-21"));
+    assert_eq!((view.budget.as_deref(), view.spend_cap.as_deref()), (Some("€100.00"), Some("€150.00")));
+    assert_eq!(view.forecasts[0].projected_cost, "€130.00");
+    assert!(view.cap_note.unwrap().starts_with("Once this period's bill reaches €150.00"));
+    // The form keeps plain amounts, which the reader takes in any currency.
+    assert_eq!(view.form.monthly_budget, "100.00");
+    let line = crate::account_status::dashboard_budget(&s, false, "CHF").unwrap();
+    assert_eq!((line.budget.as_deref(), line.spend_to_date.as_str()), (Some("CHF 100.00"), "CHF 40.00"));
+    assert_eq!(line.crossing.as_deref(), Some("Projected to pass the CHF 100.00 budget on 2026-12-21"));
 }

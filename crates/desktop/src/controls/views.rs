@@ -2,6 +2,7 @@
 //! automatic top-up, the webhook and its deliveries, and the alerts, as the engine answered them.
 
 use super::*;
+use edgecost_pricing::format::money_in;
 
 /// One projection of the period's bill against the budget.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -121,6 +122,9 @@ pub struct SpendControlsView {
     pub webhook_key: String,
     /// "As of Dec 6, 14:03 UTC".
     pub as_of: String,
+    /// What the forms' amounts are in, as amounts are written: `$`, `€`, `£`, or the ISO code
+    /// (`CHF`) of the account's currency.
+    pub currency_sign: String,
 }
 
 /// The answer to saving the webhook: its secret once, and the section as it now stands.
@@ -146,7 +150,8 @@ fn basis_id(basis: ForecastBasis) -> (&'static str, &'static str) {
 /// The budget part for the engine's answer. `rough_run_rate` when the run-rate projection
 /// rests on under a day of usage (the bill's basis says so): it is then labelled a rough guess
 /// and, as the engine does, never taken for a crossing.
-pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
+pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool, currency: &str) -> BudgetView {
+    let money = |amount: Decimal| money_in(amount, currency);
     let s = &status.settings;
     let budget = s.monthly_budget;
     let forecasts: Vec<ForecastView> = status
@@ -192,7 +197,7 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool) -> BudgetView {
         spend_to_date: money(status.spend_to_date),
         used_percent: status.budget_used_percent,
         summary,
-        crossing: crossing(status, rough_run_rate),
+        crossing: crossing(status, rough_run_rate, currency),
         forecasts,
         spend_cap: s.spend_cap.map(money),
         capped: status.capped,
@@ -207,6 +212,7 @@ fn percents_text(percents: &[u32]) -> String {
 
 /// Automatic top-up for the engine's answer; `book` prices the packs, `tier` is the account's.
 pub fn top_up_view(status: &AutoTopUpStatus, book: &PriceBook, tier: &str) -> TopUpView {
+    let money = |amount: Decimal| money_in(amount, &book.currency);
     let pack = &book.credit_pack;
     let form = match &status.settings {
         Some(s) => TopUpForm {
@@ -330,7 +336,7 @@ pub fn spend_controls_view(
     rough_run_rate: bool,
 ) -> SpendControlsView {
     SpendControlsView {
-        budget: budget_view(budget, rough_run_rate),
+        budget: budget_view(budget, rough_run_rate, &book.currency),
         top_up: top_up_view(top_up, book, tier),
         webhook: webhook.map(webhook_view),
         alerts: alert_views(Some(budget), Some(top_up)),
@@ -338,5 +344,6 @@ pub fn spend_controls_view(
         top_up_key: new_intent_key("top-up"),
         webhook_key: new_intent_key("webhook"),
         as_of: format!("As of {}", at(budget.as_of)),
+        currency_sign: currency_sign(&book.currency),
     }
 }

@@ -5,7 +5,8 @@
  */
 export type BudgetForm = { 
 /**
- * "100", "100.00", "$1,250.50"; empty for no budget.
+ * "100", "100.00", "$1,250.50" (with the sign of the account's currency, or none); empty
+ * for no budget.
  */
 monthly_budget: string, 
 /**

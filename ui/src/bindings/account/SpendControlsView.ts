@@ -23,4 +23,9 @@ budget_key: string, top_up_key: string, webhook_key: string,
 /**
  * "As of Dec 6, 14:03 UTC".
  */
-as_of: string, };
+as_of: string, 
+/**
+ * What the forms' amounts are in, as amounts are written: `$`, `€`, `£`, or the ISO code
+ * (`CHF`) of the account's currency.
+ */
+currency_sign: string, };
