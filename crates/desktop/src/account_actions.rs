@@ -319,8 +319,8 @@ pub fn upgrade_sheet(
 /// The banner over the dashboard as last synced.
 pub async fn banner(app: &App) -> Result<Option<NoticeBanner>, ActionFailure> {
     let view = app.dashboard().await.map_err(|e| ActionFailure::local(&e))?;
-    // The published book names tiers and caps; the sheets price with the server's own book.
-    Ok(notice_banner(PriceBook::published(), &view))
+    // The account's book, as last synced, names its tiers and says which caps.
+    Ok(notice_banner(&app.account_book().await, &view))
 }
 
 /// Opens the upgrade confirmation with a new intent key, priced by the engine.

@@ -376,9 +376,17 @@ impl App {
         live.connection.as_ref().map(|(_, c)| c.clone()).ok_or(DesktopError::NotSignedIn)
     }
 
+    /// The price book the account is billed with, as last synced (tier names, hard caps, the
+    /// currency of invoices); the published one before the first sync.
+    pub async fn account_book(&self) -> edgecost_pricing::PriceBook {
+        let live = self.live.lock().await;
+        live.snapshot.as_ref().map_or_else(|| edgecost_pricing::PriceBook::published().clone(), |s| s.book().clone())
+    }
+
     /// The tier a new plan starts on: the signed-in (or demo) account's tier as last synced,
     /// or production when there is none or it has no published prices (custom tiers).
     pub async fn planning_tier(&self) -> String {
+        // Plans are priced with the published book, so the tier must be one of its own.
         let book = edgecost_pricing::PriceBook::published();
         let live = self.live.lock().await;
         live.snapshot
@@ -398,7 +406,7 @@ impl App {
     pub async fn invoices(&self, now: DateTime<Utc>) -> Result<InvoiceListView, DesktopError> {
         let (door, connection, period_end) = self.invoice_context().await?;
         let mut file = self.invoices.load(door, connection.server_url());
-        let book = edgecost_pricing::PriceBook::published();
+        let book = &self.account_book().await;
         match crate::invoices::fetch_invoice_list(&connection).await {
             Ok(list) => {
                 file.invoices = list;
@@ -431,7 +439,7 @@ impl App {
                 invoice
             }
         };
-        Ok(crate::invoices::invoice_detail(edgecost_pricing::PriceBook::published(), &invoice, &file.packs))
+        Ok(crate::invoices::invoice_detail(&self.account_book().await, &invoice, &file.packs))
     }
 
     /// Writes invoice `id` as CSV or PDF to `path` (chosen by the person in a save dialog).

@@ -222,7 +222,7 @@ pub async fn plan_billing(app: &App) -> Result<PlanBillingView, ActionFailure> {
         }
         Err(e @ (ClientError::Network { .. } | ClientError::InvalidUrl { .. })) => {
             let dashboard = app.dashboard().await.map_err(|_| ActionFailure::of_read(&e))?;
-            Ok(offline_view(PriceBook::published(), &dashboard, "The server could not be reached."))
+            Ok(offline_view(&app.account_book().await, &dashboard, "The server could not be reached."))
         }
         Err(e) => Err(ActionFailure::of_read(&e)),
     }

@@ -251,7 +251,7 @@ pub struct DashboardView {
 impl DashboardView {
     /// Builds the view of `snapshot`; `failure` is the error of the last sync attempt, if it failed.
     pub fn of(snapshot: &Snapshot, failure: Option<&crate::DesktopError>) -> DashboardView {
-        let book = edgecost_pricing::PriceBook::published();
+        let book = snapshot.book();
         let account = &snapshot.account;
         let bill = &snapshot.bill.bill;
         let tier_label = book.tier(&account.tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| account.tier.clone());

@@ -304,6 +304,48 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
 }
 
 #[tokio::test]
+async fn an_account_billed_in_euros_reads_in_euros_on_the_dashboard_banner_invoices_and_billing_page() {
+    keyring();
+    let now = common::now();
+    let dir = tempfile::tempdir().unwrap();
+    let book = PriceBook { currency: "EUR".into(), ..PriceBook::published().clone() };
+    let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), book).await.unwrap();
+    let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
+    let server = common::serve_at(engine, "127.0.0.1:0".parse().unwrap(), now).await;
+    let url = server.url();
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("euros");
+    let app = pinned_app(data.path(), vault.clone(), now);
+    let euros = |amount: edgecost_pricing::Decimal| edgecost_pricing::format::money_in(amount, "EUR");
+
+    let view = app.connect(&server.url(), &demo.token, now).await.unwrap();
+    let engine_bill = edgecost_client::Client::new(&server.url(), &demo.token).unwrap().bill().await.unwrap();
+    assert_eq!(view.bill_to_date.total, euros(engine_bill.bill.total));
+    assert!(view.credit_balance.starts_with('€'), "{}", view.credit_balance);
+    let banner = edgecost_desktop::actions::banner(&app).await.unwrap().expect("the demo sits past 80%");
+    assert!(banner.lines[0].detail.contains("projected to cost €"), "{}", banner.lines[0].detail);
+    let hint = banner.upgrade_hint.expect("an upgrade is offered");
+    assert!(hint.contains("projected €") && !hint.contains('$'), "{hint}");
+
+    // Invoices are written in the account's currency, in the list and line by line.
+    let list = app.invoices(now).await.unwrap();
+    let engine_page = edgecost_client::Client::new(&server.url(), &demo.token).unwrap().invoices(&Default::default()).await.unwrap();
+    assert_eq!(list.rows[0].total, euros(engine_page.invoices[0].total));
+    let detail = app.invoice(&list.rows[0].id).await.unwrap();
+    assert!(detail.lines.iter().all(|l| !l.amount.contains('$')), "{:?}", detail.lines);
+    assert!(detail.lines.iter().any(|l| l.amount.starts_with('€')), "{:?}", detail.lines);
+
+    // Offline, the billing page is drawn from the last sync, in euros too.
+    server.shutdown().await.unwrap();
+    let mut page = edgecost_desktop::actions::plan_billing(&app).await.unwrap();
+    // A tier's purpose is the book's own text, written for the published book's dollars.
+    page.tiers.iter_mut().for_each(|t| t.purpose = None);
+    let shown = serde_json::to_string(&page).unwrap();
+    assert!(shown.contains('€') && !shown.contains('$'), "{shown}");
+    vault.delete(&url).unwrap();
+}
+
+#[tokio::test]
 async fn a_token_rejected_mid_session_keeps_the_figures_blocks_money_actions_and_a_new_token_mends_it() {
     keyring();
     let now = common::now();
