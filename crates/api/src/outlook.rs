@@ -190,7 +190,9 @@ pub struct RouteCost {
 /// The overage of one billing period attributed to its routes. Each meter's overage line is
 /// split over the routes by their billable use of that meter (requests, compute seconds,
 /// region-weighted egress bytes) in whole cents by the largest remainder method, so the
-/// routes add up to the bill's overage lines to the cent. The base fee is not attributed.
+/// routes add up to the bill's overage lines to the cent. The base fee is not attributed; it is
+/// given beside the routes, with what the whole period costs, so the routes' overage is never
+/// read as the period's cost.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct PeriodRouteCosts {
     /// The period's first instant (the 1st, 00:00 UTC).
@@ -208,6 +210,16 @@ pub struct PeriodRouteCosts {
     /// period has ended.
     #[ts(type = "string | null")]
     pub projected_overage: Option<Decimal>,
+    /// The period's base fee (every tier's share by day), which no route carries.
+    #[ts(type = "string")]
+    pub base_fee: Decimal,
+    /// What the period costs before credit, base fee + overage: to date for the open period.
+    #[ts(type = "string")]
+    pub cost: Decimal,
+    /// What the open period is projected to cost at period end, base fee + projected
+    /// overage, before credit; `None` once the period has ended.
+    #[ts(type = "string | null")]
+    pub projected_cost: Option<Decimal>,
     /// The routes, the most expensive first.
     pub routes: Vec<RouteCost>,
 }

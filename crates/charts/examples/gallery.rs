@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use edgecost_charts::{
-    Bucket, MeterProjection, ProjectedTotal, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, Theme,
-    TimeRange, UsageChart, UsagePoint, UsageView, to_png,
+    Bucket, MeterProjection, PeriodCost, ProjectedTotal, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart,
+    Size, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -97,6 +97,7 @@ fn main() -> anyhow::Result<()> {
     };
     let routes = RouteCostChart {
         period_label: String::from("November 2026"),
+        currency: String::from("USD"),
         routes: vec![
             RouteCost { route: String::from("/v1/search"), cost: cents("12.40"), previous_cost: Some(cents("9.20")) },
             RouteCost { route: String::from("/v1/images/resize"), cost: cents("8.75"), previous_cost: Some(cents("10.10")) },
@@ -104,6 +105,18 @@ fn main() -> anyhow::Result<()> {
             RouteCost { route: String::from("/v2/recommendations/personalized"), cost: cents("2.30"), previous_cost: None },
             RouteCost { route: String::from("/health"), cost: cents("0.15"), previous_cost: Some(cents("0.12")) },
         ],
+        period_cost: Some(PeriodCost {
+            label: String::from("November 2026"),
+            base_fee: cents("19.00"),
+            overage: cents("27.65"),
+            cost: cents("46.65"),
+        }),
+        previous_period_cost: Some(PeriodCost {
+            label: String::from("October 2026"),
+            base_fee: cents("19.00"),
+            overage: cents("23.47"),
+            cost: cents("42.47"),
+        }),
     };
     let quotas = QuotaProjectionChart {
         tier_label: String::from("Production"),

@@ -4,7 +4,7 @@
 //! path. Amounts shown in legends come from the exact `Decimal` values.
 
 use chrono::{DateTime, Utc};
-use edgecost_pricing::format::{money, round_to_cents};
+use edgecost_pricing::format::{money_in, round_to_cents};
 use edgecost_pricing::{Decimal, Meter};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 
@@ -79,10 +79,11 @@ pub(crate) fn meter_amount(meter: Meter, value: Decimal) -> String {
     }
 }
 
-/// A money tick: the axis position rounded to the cent and written as `$12.50`.
-pub(crate) fn money_tick(value: f64) -> String {
+/// A money tick: the axis position rounded to the cent and written in `currency` (an ISO 4217
+/// code, as the price book names it): `$12.50`, `€12.50`.
+pub(crate) fn money_tick(value: f64, currency: &str) -> String {
     match Decimal::from_f64(value) {
-        Some(amount) => money(round_to_cents(amount)),
+        Some(amount) => money_in(round_to_cents(amount), currency),
         None => String::from("-"),
     }
 }
@@ -162,7 +163,9 @@ mod tests {
         assert_eq!(meter_tick(Meter::Egress, 1_200.0), "1.2 TB");
         assert_eq!(meter_tick(Meter::Compute, 12_000.0), "12k s");
         assert_eq!(meter_amount(Meter::Requests, Decimal::from(1_200_000)), "1.2M requests");
-        assert_eq!(money_tick(12.5), "$12.50");
+        assert_eq!(money_tick(12.5, "USD"), "$12.50");
+        assert_eq!(money_tick(12.5, "EUR"), "\u{20AC}12.50");
+        assert_eq!(money_tick(1_234.0, "CHF"), "CHF 1,234.00");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`UsageChart`]: one meter over time, cumulative or per hour/day, with the included
 //!   quota, the 80% notice mark and a dashed projection to the end of the period.
 //! - [`RegionEgressChart`]: egress by region over time, stacked.
-//! - [`RouteCostChart`]: each route's cost this period with its change since the last one.
+//! - [`RouteCostChart`]: each route's overage this period with its change since the last one,
+//!   and a note with each period's base fee (which no route carries) and whole cost.
 //! - [`QuotaProjectionChart`]: the planner's projected usage against every quota.
 //! - [`SpendChart`]: the period's spend and its projections against the budget and the spend cap.
 //! - [`MonthlyChart`]: the operator's figures month by month: revenue stacked by tier, or
@@ -74,7 +75,9 @@ pub use monthly::{MONTHS_SHOWN_MAX, MonthSeries, MonthlyChart, MonthlyUnit, NO_M
 pub use png::{PNG_SIDE_MAX_PX, to_png};
 pub use quota::{MeterProjection, NO_PROJECTION_MESSAGE, PERIOD_DAYS_MAX, QuotaProjectionChart};
 pub use region::{NO_EGRESS_MESSAGE, REGIONS_SHOWN_MAX, RegionEgressChart, RegionSeries};
-pub use route::{NO_ROUTE_COSTS_MESSAGE, ROUTES_SHOWN_MAX, RouteCost, RouteCostChart};
+pub use route::{
+    BASE_FEE_NOTE, CSV_BASE_FEE_ROW, CSV_PERIOD_COST_ROW, NO_ROUTE_COSTS_MESSAGE, PeriodCost, ROUTES_SHOWN_MAX, RouteCost, RouteCostChart,
+};
 pub use spend::{SpendChart, SpendProjection};
 pub use theme::{Rgb, Theme, ThemeMode, contrast_ratio};
 pub use usage::{NO_USAGE_MESSAGE, ProjectedTotal, UsageChart, UsagePoint, UsageView};

@@ -57,6 +57,9 @@ pub struct MonthlyChart {
     /// A sentence drawn under the plot, such as why the first months have no rate.
     #[serde(default)]
     pub note: Option<String>,
+    /// The ISO 4217 code the amounts are in (the price book's), such as `USD`: money is
+    /// written with its symbol or code (`$40.00`, `EUR` as `€40.00`).
+    pub currency: String,
 }
 
 /// How strongly an open month's bars are filled, against 1 for a closed month's.
@@ -148,9 +151,10 @@ impl MonthlyChart {
                 format!("{label}: {}.", parts.join(", "))
             }
             MonthlyUnit::Money => {
-                let parts: Vec<String> = values.iter().map(|(name, v)| format!("{name} {}", edgecost_pricing::format::money(*v))).collect();
+                let money = |amount: Decimal| edgecost_pricing::format::money_in(amount, &self.currency);
+                let parts: Vec<String> = values.iter().map(|(name, v)| format!("{name} {}", money(*v))).collect();
                 match self.month_total(m) {
-                    Some(total) => format!("{label}: {} ({}).", edgecost_pricing::format::money(total), parts.join(", ")),
+                    Some(total) => format!("{label}: {} ({}).", money(total), parts.join(", ")),
                     None => format!("{label}: {}.", parts.join(", ")),
                 }
             }
@@ -243,8 +247,9 @@ fn draw(root: &Root<'_>, theme: &Theme, chart: &MonthlyChart) -> Result<(), Char
     let months = chart.months.clone();
     let x_label = move |x: &f64| months.get((*x - 0.5).round().max(0.0) as usize).cloned().unwrap_or_default();
     let unit = chart.unit;
+    let currency = chart.currency.as_str();
     let y_label = move |y: &f64| match unit {
-        MonthlyUnit::Money => money_tick(*y),
+        MonthlyUnit::Money => money_tick(*y, currency),
         MonthlyUnit::Percent => format!("{}%", compact(*y)),
     };
     ctx.configure_mesh()
@@ -300,7 +305,7 @@ fn draw_bars(ctx: &mut MonthContext<'_, '_>, theme: &Theme, chart: &MonthlyChart
             }
             bottom += height;
         }
-        let label = chart.to_date(m, edgecost_pricing::format::money(total));
+        let label = chart.to_date(m, edgecost_pricing::format::money_in(total, &chart.currency));
         ctx.draw_series(std::iter::once(Text::new(
             label,
             (x + 0.5, bottom),
@@ -434,6 +439,7 @@ mod tests {
             reference: None,
             open_last: false,
             note: None,
+            currency: String::from("USD"),
         };
         let svg = bars.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("$253.00") && svg.contains("$114.50"), "each month's total above its bar");
@@ -448,6 +454,7 @@ mod tests {
             reference: Some((String::from("100%"), Decimal::ONE_HUNDRED)),
             open_last: false,
             note: None,
+            currency: String::from("USD"),
         };
         let svg = lines.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap();
         assert!(svg.contains("104.3%") && svg.contains("98.5%"), "{svg}");
@@ -467,6 +474,7 @@ mod tests {
             reference: None,
             open_last: false,
             note: None,
+            currency: String::from("USD"),
         };
         let color = theme.series_color(0);
         let faint = color.over(theme.background, OPEN_MONTH_OPACITY).hex();
@@ -488,6 +496,7 @@ mod tests {
             reference: None,
             open_last: false,
             note: None,
+            currency: String::from("USD"),
         };
         let closed = lines.to_svg(&theme, Size::DASHBOARD).unwrap();
         lines.open_last = true;
@@ -611,6 +620,7 @@ mod tests {
             reference,
             open_last: true,
             note: None,
+            currency: String::from("USD"),
         };
         vec![
             chart(
@@ -736,6 +746,7 @@ mod tests {
             reference: None,
             open_last: true,
             note: None,
+            currency: String::from("USD"),
         };
         let open = bars.to_svg(&theme, Size::new(780, 360)).unwrap();
         assert!(legend_entry(&open).is_some(), "{open}");
@@ -787,7 +798,21 @@ mod tests {
             reference: None,
             open_last: false,
             note: None,
+            currency: String::from("USD"),
         };
         assert_eq!(bars.summary(), "MRR by tier, Aug 2026 to Sep 2026. Sep 2026: $193.50 (Production $114.50, Scale $79.00).");
+        // A book in euros writes every amount in euros: the totals, the ticks and the summary.
+        let euros = MonthlyChart { currency: String::from("EUR"), ..bars };
+        assert_eq!(
+            euros.summary(),
+            "MRR by tier, Aug 2026 to Sep 2026. Sep 2026: \u{20AC}193.50 (Production \u{20AC}114.50, Scale \u{20AC}79.00)."
+        );
+        let svg = euros.to_svg(&Theme::light(), Size::new(780, 360)).unwrap();
+        let texts = texts(&svg);
+        assert!(
+            texts.iter().any(|t| t.text == "\u{20AC}253.00") && texts.iter().any(|t| t.text == "\u{20AC}0.00"),
+            "total and ticks in euros"
+        );
+        assert!(!svg.contains('$'), "no dollar sign in a chart in euros");
     }
 }

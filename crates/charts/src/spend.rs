@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use edgecost_pricing::Decimal;
-use edgecost_pricing::format::money;
+use edgecost_pricing::format::money_in;
 
 use crate::csv_out::Table;
 use crate::error::{ChartError, draw_failed};
@@ -43,6 +43,8 @@ pub struct SpendChart {
     pub budget: Option<Decimal>,
     /// The spend cap, drawn as a horizontal line; `None` for none.
     pub spend_cap: Option<Decimal>,
+    /// The ISO 4217 code every amount is in (the price book's), such as `USD`.
+    pub currency: String,
 }
 
 /// Dashes of each projection, the run rate boldest.
@@ -63,6 +65,7 @@ impl SpendChart {
             let now = self.now_unix_s.clamp(start, range.end_unix_s);
             let (x0, x1) = (start as f64, range.end_unix_s as f64);
             let spent = plot(self.spend_to_date);
+            let money = |amount: Decimal| money_in(amount, &self.currency);
 
             let mut legend = vec![
                 LegendEntry::new(format!("Spend to date ({})", money(self.spend_to_date)), theme.series_color(0), KeyStroke::Solid)
@@ -88,7 +91,7 @@ impl SpendChart {
             for (_, amount, _) in &lines {
                 y_max = y_max.max(plot(*amount));
             }
-            let y_tick = |y: f64| money_tick(y);
+            let y_tick = |y: f64| money_tick(y, &self.currency);
             // The ticks are dollar amounts and the title says what they are: a description
             // beside ticks as wide as "$2,000.00" would run into them.
             let axes = TimeAxes { range, y_max: y_max * 1.1, y_desc: "", y_tick: &y_tick };
@@ -124,7 +127,9 @@ impl SpendChart {
     /// The data behind the chart as CSV: the spend to date, each projection at the period's
     /// end, the budget and the spend cap.
     pub fn to_csv(&self) -> Result<String, ChartError> {
-        let mut table = Table::new(&["kind", "time_utc", "unix_s", "usd"]);
+        // The amount column is named by the currency's code: `usd`, `eur`.
+        let amount_column = self.currency.to_ascii_lowercase();
+        let mut table = Table::new(&["kind", "time_utc", "unix_s", &amount_column]);
         table.row(&["spend_to_date", &rfc3339(self.now_unix_s), &self.now_unix_s.to_string(), &self.spend_to_date.to_string()])?;
         let end = self.range.end_unix_s;
         for p in &self.projections {
@@ -156,6 +161,7 @@ mod tests {
             ],
             budget: budget.map(|b| b.parse().unwrap()),
             spend_cap: None,
+            currency: "USD".into(),
         }
     }
 
@@ -167,6 +173,17 @@ mod tests {
         assert!(svg.contains("Run rate ($130.00)") && svg.contains("P90 ($180.50)"));
         let none = chart(None).to_svg(&Theme::dark(), Size::DASHBOARD).unwrap();
         assert!(!none.contains("Budget"), "no budget, no line");
+    }
+
+    #[test]
+    fn amounts_are_written_in_the_books_currency() {
+        let euros = SpendChart { currency: "EUR".into(), ..chart(Some("100")) };
+        let svg = euros.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
+        assert!(svg.contains("Budget (\u{20AC}100.00)") && svg.contains("Run rate (\u{20AC}130.00)"), "legend in euros");
+        assert!(svg.contains("Spend to date (\u{20AC}40.00)"));
+        assert!(svg.contains("\u{20AC}0.00"), "ticks in euros");
+        assert!(!svg.contains('$'), "no dollar sign in a euro chart");
+        assert!(euros.to_csv().unwrap().starts_with("kind,time_utc,unix_s,eur\r\n"));
     }
 
     #[test]

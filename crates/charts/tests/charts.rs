@@ -3,9 +3,9 @@
 //! back to the same numbers, and a helpful empty state.
 
 use edgecost_charts::{
-    Bucket, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE, NO_ROUTE_COSTS_MESSAGE, NO_USAGE_MESSAGE, ProjectedTotal,
-    QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, SpendChart, SpendProjection, Theme, TimeRange,
-    UsageChart, UsagePoint, UsageView, to_png,
+    BASE_FEE_NOTE, Bucket, CSV_BASE_FEE_ROW, CSV_PERIOD_COST_ROW, MeterProjection, NO_EGRESS_MESSAGE, NO_PROJECTION_MESSAGE,
+    NO_ROUTE_COSTS_MESSAGE, NO_USAGE_MESSAGE, PeriodCost, ProjectedTotal, QuotaProjectionChart, RegionEgressChart, RegionSeries, RouteCost,
+    RouteCostChart, Size, SpendChart, SpendProjection, Theme, TimeRange, UsageChart, UsagePoint, UsageView, to_png,
 };
 use edgecost_pricing::{Decimal, Meter};
 
@@ -38,6 +38,9 @@ fn usage_chart() -> UsageChart {
 fn route_chart() -> RouteCostChart {
     RouteCostChart {
         period_label: String::from("November 2026"),
+        currency: String::from("USD"),
+        period_cost: None,
+        previous_period_cost: None,
         routes: vec![
             RouteCost { route: String::from("/v1/search"), cost: d("12.40"), previous_cost: Some(d("9.20")) },
             RouteCost { route: String::from("/v1/images, \"resize\""), cost: d("8.75"), previous_cost: Some(d("10.10")) },
@@ -213,8 +216,10 @@ fn dark_and_light_themes_differ_in_colour_but_not_in_content() {
 fn the_route_chart_shows_each_cost_and_its_change() {
     let theme = Theme::light();
     let svg = parse(&route_chart().to_svg(&theme, Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Cost by route, November 2026"));
-    assert!(svg.has_text("Cost this period (USD)"));
+    assert!(svg.has_text("Overage by route, November 2026"));
+    assert!(svg.has_text("Overage this period (USD)"));
+    // Routes carry overage only, and the chart says so even without the periods' bills.
+    assert!(svg.has_text(BASE_FEE_NOTE), "{:?}", svg.texts);
     for route in ["/v1/search", "/v1/images, \"resize\"", "/v2/new"] {
         assert!(svg.has_text(route), "{route} in {:?}", svg.texts);
     }
@@ -231,7 +236,7 @@ fn many_routes_fold_into_one_bar_with_their_sums() {
     let routes = (0..15)
         .map(|i| RouteCost { route: format!("/r{i:02}"), cost: Decimal::from(100 - i), previous_cost: Some(Decimal::from(100 - i)) })
         .collect();
-    let chart = RouteCostChart { period_label: String::new(), routes };
+    let chart = RouteCostChart { period_label: String::new(), routes, ..route_chart() };
     let svg = parse(&chart.to_svg(&Theme::dark(), Size::DASHBOARD).unwrap());
     assert!(svg.has_text("/r00") && svg.has_text("/r09") && !svg.has_text("/r10"));
     // Routes 10 to 14: 90 + 89 + 88 + 87 + 86.
@@ -475,7 +480,94 @@ fn spend_chart() -> SpendChart {
         ],
         budget: Some(d("150")),
         spend_cap: Some(d("200")),
+        currency: String::from("USD"),
     }
+}
+
+/// December after an upgrade from Production to Scale on day 11: the higher base fee takes in
+/// usage November paid as overage, so every route's overage falls while the period costs more.
+fn upgrade_route_chart() -> RouteCostChart {
+    RouteCostChart {
+        period_label: String::from("December 2026 projected, against November 2026"),
+        currency: String::from("USD"),
+        routes: vec![
+            RouteCost { route: String::from("/v1/search"), cost: d("3.10"), previous_cost: Some(d("18.71")) },
+            RouteCost { route: String::from("/v1/images"), cost: d("0.90"), previous_cost: Some(d("11.29")) },
+        ],
+        // $19.00 x 10/31 + $79.00 x 21/31 = $6.13 + $53.52.
+        period_cost: Some(PeriodCost {
+            label: String::from("December 2026, projected"),
+            base_fee: d("59.65"),
+            overage: d("4.00"),
+            cost: d("63.65"),
+        }),
+        previous_period_cost: Some(PeriodCost {
+            label: String::from("November 2026"),
+            base_fee: d("19.00"),
+            overage: d("30.00"),
+            cost: d("49.00"),
+        }),
+    }
+}
+
+#[test]
+fn after_an_upgrade_the_route_chart_says_the_period_cost_more_though_every_route_fell() {
+    let theme = Theme::light();
+    let chart = upgrade_route_chart();
+    assert_eq!(
+        chart.note().unwrap(),
+        vec![
+            BASE_FEE_NOTE.to_string(),
+            String::from("December 2026, projected: base fee $59.65 + overage $4.00 = $63.65, \u{25B2} +$14.65."),
+            String::from("November 2026: base fee $19.00 + overage $30.00 = $49.00."),
+        ]
+    );
+    for width_px in [480, 780, 1_100] {
+        let svg = chart.to_svg(&theme, Size::new(width_px, 360)).unwrap();
+        let parsed = parse(&svg);
+        assert!(parsed.has_text("Overage by route, December 2026 projected, against November 2026"));
+        // Each route's overage fell, and says so.
+        assert!(parsed.has_text("\u{25BC} -$15.61") && parsed.has_text("\u{25BC} -$10.39"), "{:?}", parsed.texts);
+        // The note, wrapped to the chart's width, says what the bars leave out and that the
+        // period cost more: every word of it is drawn, in order.
+        let labels = labels(&svg);
+        // The note sits under the axis description, never over the bars.
+        let axis = labels.iter().find(|l| l.text == "Overage this period (USD)").expect("the axis description");
+        let note: Vec<&Label> = labels.iter().filter(|l| (l.px - 11.0).abs() < 0.01 && l.y > axis.y).collect();
+        let words: Vec<&str> = note.iter().flat_map(|l| l.text.split(' ')).collect();
+        let expected: Vec<String> = chart.note().unwrap().join(" ").split(' ').map(str::to_owned).collect();
+        assert_eq!(words, expected, "at {width_px} px");
+        for line in &note {
+            // 0.62 em a character is more than DejaVu Sans takes: no line runs off the chart.
+            let width = line.text.chars().count() as f64 * line.px * 0.62;
+            assert!(line.x >= 0.0 && line.x + width <= f64::from(width_px), "at {width_px} px `{}` runs off the chart", line.text);
+            assert!(line.y + line.px <= 360.0, "at {width_px} px `{}` is below the chart", line.text);
+        }
+    }
+    // The CSV holds the figures of the note: the base fee and the whole period's cost.
+    let csv = chart.to_csv().unwrap();
+    assert!(csv.ends_with(&format!("{CSV_BASE_FEE_ROW},59.65,19.00,40.65\r\n{CSV_PERIOD_COST_ROW},63.65,49.00,14.65\r\n")), "{csv}");
+    // Without a previous period the note gives this period's bill alone.
+    let first = RouteCostChart { previous_period_cost: None, ..chart };
+    assert_eq!(first.note().unwrap()[1..], [String::from("December 2026, projected: base fee $59.65 + overage $4.00 = $63.65.")]);
+}
+
+#[test]
+fn the_route_chart_writes_amounts_in_the_books_currency() {
+    let euros = RouteCostChart { currency: String::from("EUR"), ..upgrade_route_chart() };
+    let svg = euros.to_svg(&Theme::dark(), Size::new(780, 360)).unwrap();
+    let parsed = parse(&svg);
+    assert!(parsed.has_text("\u{20AC}3.10") && parsed.has_text("\u{25BC} -\u{20AC}15.61"), "{:?}", parsed.texts);
+    assert!(parsed.has_text("Overage this period (EUR)"));
+    assert!(parsed.texts.iter().any(|t| t.contains("base fee \u{20AC}59.65 + overage \u{20AC}4.00 = \u{20AC}63.65")), "{:?}", parsed.texts);
+    assert!(parsed.has_text("\u{20AC}0.00"), "ticks in euros: {:?}", parsed.texts);
+    assert!(!svg.contains('$'), "no dollar sign in a chart in euros");
+    let francs = RouteCostChart { currency: String::from("CHF"), ..upgrade_route_chart() };
+    assert!(parse(&francs.to_svg(&Theme::dark(), Size::new(780, 360)).unwrap()).has_text("CHF 3.10"));
+    // The spend chart too.
+    let spend = SpendChart { currency: String::from("GBP"), ..spend_chart() };
+    let spend_svg = spend.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
+    assert!(spend_svg.contains("Budget (\u{00A3}150.00)") && !spend_svg.contains('$'), "{spend_svg}");
 }
 
 /// A text of a chart: its words, its size in pixels, the point it is anchored at and how.
@@ -515,6 +607,7 @@ fn text_keeps_its_size_and_dates_stay_apart_at_every_width_the_app_draws() {
             ("per bucket", UsageChart { view: UsageView::PerBucket, ..usage_chart() }.to_svg(&theme, size)),
             ("egress", egress_chart().to_svg(&theme, size)),
             ("routes", route_chart().to_svg(&theme, size)),
+            ("routes after an upgrade", upgrade_route_chart().to_svg(&theme, size)),
             ("spend", spend_chart().to_svg(&theme, size)),
         ] {
             let svg = svg.unwrap();

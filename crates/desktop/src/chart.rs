@@ -1,9 +1,10 @@
 //! Charts of the synced snapshot, drawn by `edgecost-charts`, and their exports.
 
+use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{Granularity, Meter, UsageLine, UsageSeries, UsageTotals};
 use edgecost_charts::{
-    Bucket, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, SpendChart, SpendProjection, Theme,
-    ThemeMode, TimeRange, UsageChart, UsagePoint, UsageView,
+    Bucket, PeriodCost, ProjectedTotal, RegionEgressChart, RegionSeries, RouteCost, RouteCostChart, Size, SpendChart, SpendProjection,
+    Theme, ThemeMode, TimeRange, UsageChart, UsagePoint, UsageView,
 };
 use edgecost_pricing::{BYTES_PER_GB, Decimal};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,8 @@ pub enum ChartId {
     Compute,
     /// Egress per region over time.
     Regions,
-    /// Overage cost per route against the span before.
+    /// Each route's share of the period's overage (projected to period end) against the
+    /// previous period's, with both periods' base fee and whole cost in a note.
     Routes,
     /// The period's spend and its projections against the budget and the spend cap.
     Spend,
@@ -64,7 +66,7 @@ impl ChartId {
             ChartId::Egress => "Egress",
             ChartId::Compute => "Compute",
             ChartId::Regions => "Egress by region",
-            ChartId::Routes => "Cost by route",
+            ChartId::Routes => "Overage by route",
             ChartId::Spend => "Spend vs budget",
         }
     }
@@ -145,14 +147,23 @@ pub fn region_chart(snapshot: &Snapshot) -> Result<RegionEgressChart, DesktopErr
     })
 }
 
-/// Cost by route as the engine attributes the real bills: each route's share of this
+/// Overage by route as the engine attributes the real bills: each route's share of this
 /// period's overage projected to period end at the run rate (a whole period, comparable with
 /// the last one), against its share of the previous period's final overage. The shares add
-/// up to the bills' overage lines to the cent.
+/// up to the bills' overage lines to the cent. The base fee is no route's: the chart's note
+/// gives each period's base fee, overage and whole cost as the engine's bills have them, so a
+/// tier change that trades overage for a higher base fee does not read as a saving.
 pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> {
+    let currency = snapshot.bill.bill.currency.clone();
     let periods = snapshot.route_costs.as_ref().map(|r| r.periods.as_slice()).unwrap_or_default();
     let Some(current) = periods.iter().find(|p| !p.closed) else {
-        return Ok(RouteCostChart { period_label: snapshot.account.period.start.format("%B %Y").to_string(), routes: Vec::new() });
+        return Ok(RouteCostChart {
+            period_label: snapshot.account.period.start.format("%b %Y").to_string(),
+            currency,
+            routes: Vec::new(),
+            period_cost: None,
+            previous_period_cost: None,
+        });
     };
     let previous = periods.iter().rev().find(|p| p.closed && p.end <= current.start);
     let routes = current
@@ -164,13 +175,84 @@ pub fn route_chart(snapshot: &Snapshot) -> Result<RouteCostChart, DesktopError> 
             previous_cost: previous.and_then(|p| p.routes.iter().find(|x| x.route == r.route)).map(|x| x.cost),
         })
         .collect();
-    let to_date = edgecost_pricing::format::money_in(current.overage, &snapshot.book().currency);
-    let this = format!("{} projected ({to_date} so far)", current.start.format("%B %Y"));
+    // The bars are the projection wherever the engine made one; the note says the same.
+    let projected = current.projected_overage.is_some() && current.projected_cost.is_some();
+    let period_cost = PeriodCost {
+        label: if projected { format!("{}, projected", current.start.format("%B %Y")) } else { current.start.format("%B %Y").to_string() },
+        base_fee: current.base_fee,
+        overage: current.projected_overage.unwrap_or(current.overage),
+        cost: current.projected_cost.unwrap_or(current.cost),
+    };
+    let previous_period_cost =
+        previous.map(|p| PeriodCost { label: p.start.format("%B %Y").to_string(), base_fee: p.base_fee, overage: p.overage, cost: p.cost });
+    // Short month names keep the title on one line in the narrowest column.
+    let this = if projected { format!("{} projected", current.start.format("%b %Y")) } else { current.start.format("%b %Y").to_string() };
     let period_label = match previous {
-        Some(p) => format!("{this}, against {}", p.start.format("%B %Y")),
+        Some(p) => format!("{this} vs {}", p.start.format("%b %Y")),
         None => this,
     };
-    Ok(RouteCostChart { period_label, routes })
+    Ok(RouteCostChart { period_label, currency, routes, period_cost: Some(period_cost), previous_period_cost })
+}
+
+/// The note under the table of requests by route, when the span it compares against (the
+/// span of the same length just before the range) does not hold usage from its start: the
+/// account or its traffic began inside it, or the tier's metric retention removed its start.
+/// Its requests then cover only part of the span, and a route would look as if it grew.
+/// `None` when the span before has usage from (about) its start.
+///
+/// `The span before (Nov 23 – Nov 30) has usage from Nov 27 only, so a change against it
+/// overstates growth.`
+pub fn earlier_span_note(snapshot: &Snapshot) -> Option<String> {
+    let before = &snapshot.previous_by_route;
+    // Buckets start at or before the span's start (a day bucket at midnight): the usage
+    // starts no earlier than the span.
+    let first = before.lines.iter().flat_map(|l| &l.points).filter(|p| p.quantity > 0).map(|p| p.start.max(before.from)).min();
+    // The engine's retention rule (docs/billing-rules.md, "Tier limits and data retention").
+    let retention = snapshot.book().tier(&snapshot.account.tier).map(|tier| {
+        let days = tier.limits.metric_retention_days;
+        let kept_from = edgecost_engine::retention::hourly_usage_kept_from(days, snapshot.synced_at);
+        (
+            tier.display_name().to_owned(),
+            days.unwrap_or(edgecost_engine::retention::HOURLY_RETENTION_DAYS_DEFAULT),
+            DateTime::from_timestamp(kept_from, 0).unwrap_or(snapshot.synced_at),
+        )
+    });
+    span_note(before.from, before.to, first, retention)
+}
+
+/// [`earlier_span_note`] of the span `[from, to)` whose first usage is at `first`, for a
+/// tier (its name, its retention in days, the first hour it keeps).
+fn span_note(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    first: Option<DateTime<Utc>>,
+    retention: Option<(String, u32, DateTime<Utc>)>,
+) -> Option<String> {
+    if to <= from {
+        return None;
+    }
+    let span = to - from;
+    let short = span < Duration::days(2);
+    let at = |t: DateTime<Utc>| if short { t.format("%b %-d %H:%M").to_string() } else { t.format("%b %-d").to_string() };
+    // A span of days is named by its first and last day, as the range picker names one.
+    let last = if short { to } else { to - Duration::seconds(1) };
+    let span_text = format!("{} \u{2013} {}", at(from), at(last));
+    // The tier's retention is named when it removed the span's start.
+    let with_reason = |text: String| match &retention {
+        Some((tier, days, kept_from)) if *kept_from > from => format!("{text} {tier} keeps hourly usage for {days} days."),
+        _ => text,
+    };
+    // A quiet first hour or two is traffic, not a gap: a start later by a day, or by a quarter
+    // of a shorter span (at least an hour), is.
+    let gap = (span / 4).clamp(Duration::hours(1), Duration::days(1));
+    match first {
+        None => Some(with_reason(format!("The span before ({span_text}) has no usage to compare with."))),
+        Some(first) if first - from >= gap => Some(with_reason(format!(
+            "The span before ({span_text}) has usage from {} only, so a change against it overstates growth.",
+            at(first)
+        ))),
+        Some(_) => None,
+    }
 }
 
 /// The period's spend as the bill to date shows it, the run-rate projection and the simulated
@@ -191,6 +273,7 @@ pub fn spend_chart(snapshot: &Snapshot) -> SpendChart {
         projections,
         budget: settings.and_then(|s| s.monthly_budget),
         spend_cap: settings.and_then(|s| s.spend_cap),
+        currency: snapshot.bill.bill.currency.clone(),
     }
 }
 
@@ -367,6 +450,56 @@ pub(crate) fn totals_by_key(series: &UsageSeries, meter: Meter) -> Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_span_before_with_usage_from_part_of_it_only_says_so() {
+        // The 7 days before the last 7, on Dec 7 at 16:00.
+        let (from, to) = (t("2026-11-23T16:00:00Z"), t("2026-11-30T16:00:00Z"));
+        let production = Some((String::from("Production"), 395, t("2025-11-07T16:00:00Z")));
+        // Usage from its first hours: a like-for-like comparison, nothing to say.
+        assert_eq!(span_note(from, to, Some(t("2026-11-23T18:00:00Z")), production.clone()), None);
+        // The account's usage began on Nov 27: the span holds 3 of its 7 days.
+        assert_eq!(
+            span_note(from, to, Some(t("2026-11-27T09:00:00Z")), production.clone()).as_deref(),
+            Some("The span before (Nov 23 \u{2013} Nov 30) has usage from Nov 27 only, so a change against it overstates growth.")
+        );
+        assert_eq!(
+            span_note(from, to, None, production).as_deref(),
+            Some("The span before (Nov 23 \u{2013} Nov 30) has no usage to compare with.")
+        );
+        // A Sandbox account keeps 30 days: the 30 days before the last 30 are gone, and the
+        // note says why.
+        let (from, to) = (t("2026-10-08T16:00:00Z"), t("2026-11-07T16:00:00Z"));
+        let sandbox = Some((String::from("Sandbox"), 30, t("2026-11-07T16:00:00Z")));
+        assert_eq!(
+            span_note(from, to, None, sandbox).as_deref(),
+            Some("The span before (Oct 8 \u{2013} Nov 7) has no usage to compare with. Sandbox keeps hourly usage for 30 days.")
+        );
+        // One that kept part of it, from Oct 20 on.
+        let partly = Some((String::from("Sandbox"), 30, t("2026-10-20T16:00:00Z")));
+        assert_eq!(
+            span_note(from, to, Some(t("2026-10-20T16:00:00Z")), partly).as_deref(),
+            Some(
+                "The span before (Oct 8 \u{2013} Nov 7) has usage from Oct 20 only, so a change against it overstates growth. \
+                 Sandbox keeps hourly usage for 30 days."
+            )
+        );
+        // A short span (the period's first day) is named to the minute, and an hour's gap
+        // at its start is a gap.
+        let (from, to) = (t("2026-11-30T08:00:00Z"), t("2026-12-01T00:00:00Z"));
+        assert_eq!(span_note(from, to, Some(t("2026-11-30T08:30:00Z")), None), None);
+        assert_eq!(
+            span_note(from, to, Some(t("2026-11-30T14:00:00Z")), None).as_deref(),
+            Some(
+                "The span before (Nov 30 08:00 \u{2013} Dec 1 00:00) has usage from Nov 30 14:00 only, so a change against it \
+                 overstates growth."
+            )
+        );
+    }
 
     #[test]
     fn a_chart_is_drawn_at_its_columns_width_within_bounds() {

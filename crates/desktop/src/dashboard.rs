@@ -245,6 +245,9 @@ pub struct DashboardView {
     pub charts: Vec<ChartTab>,
     pub regions: Vec<RegionRow>,
     pub routes: Vec<RouteRow>,
+    /// Why the routes' span before cannot stand for a whole span (it has usage from part of
+    /// it only); `None` when it can.
+    pub routes_note: Option<String>,
     pub sync: SyncView,
 }
 
@@ -285,6 +288,7 @@ impl DashboardView {
             charts: ChartId::ALL.iter().map(|id| ChartTab { id: *id, title: id.title().to_owned() }).collect(),
             regions: regions(snapshot),
             routes: routes(snapshot),
+            routes_note: crate::chart::earlier_span_note(snapshot),
             sync: SyncView {
                 synced_at: rfc3339(snapshot.synced_at),
                 offline: failure.is_some_and(|e| e.is_offline()),

@@ -368,6 +368,7 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
             reference,
             open_last,
             note: None,
+            currency: report.currency.clone(),
         };
         let first = (0..months.len()).find(|m| chart.has_values(*m));
         chart.note = first.filter(|m| *m > 0).map(|m| format!("Rates start in {}: {why}.", months[m]));
@@ -399,6 +400,7 @@ pub fn operator_chart(report: &OperatorReport, book: &PriceBook, id: OperatorCha
                 reference: None,
                 open_last,
                 note: None,
+                currency: report.currency.clone(),
             }
         }
         OperatorChartId::Retention => percent_chart(

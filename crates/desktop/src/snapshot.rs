@@ -78,21 +78,29 @@ pub struct Snapshot {
     pub previous_by_route: UsageSeries,
     /// The engine's simulated outlook of the period (P50/P90); absent in caches written
     /// before it was fetched.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub outlook: Option<OutlookReport>,
     /// Cost by route of this period and the one before, as the engine attributes the bills.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub route_costs: Option<RouteCostReport>,
     /// The price book the account is billed with (region weights for the egress charts).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub price_book: Option<PriceBook>,
     /// The budget with its forecasts and open alerts; absent in caches written before it was
     /// fetched, and from a server without spend controls.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub budget: Option<BudgetStatus>,
     /// Automatic top-up with its open alerts; absent as the budget is.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub auto_top_up: Option<AutoTopUpStatus>,
+}
+
+/// An optional part of a cached snapshot that an older version wrote in another shape reads
+/// as absent, to be fetched again at the next sync, rather than making the whole cache (and the
+/// offline dashboard) unreadable.
+fn lenient<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 impl Snapshot {

@@ -164,6 +164,20 @@ async fn without_the_server_the_cached_dashboard_shows_offline_with_its_sync_tim
     // Opening the app offline shows the cache at once.
     let reopened = pinned_app(data.path(), vault.clone(), now).startup().await;
     assert_eq!(reopened.dashboard.unwrap().bill_to_date, online.bill_to_date);
+
+    // A cache written by an older version, whose cost by route lacks the base fee and cost of
+    // each period, still opens offline: only the part it cannot read waits for the next sync.
+    let cache = data.path().join("snapshot.json");
+    let mut old: serde_json::Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
+    for period in old["route_costs"]["periods"].as_array_mut().expect("the cache holds cost by route") {
+        let period = period.as_object_mut().unwrap();
+        for field in ["base_fee", "cost", "projected_cost"] {
+            period.remove(field);
+        }
+    }
+    std::fs::write(&cache, serde_json::to_vec(&old).unwrap()).unwrap();
+    let reopened = pinned_app(data.path(), vault.clone(), now).startup().await;
+    assert_eq!(reopened.dashboard.expect("the older cache opens").bill_to_date, online.bill_to_date);
     vault.delete(&served.url).unwrap();
 }
 
@@ -219,6 +233,24 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
             assert!(svg.contains(name), "{name} is drawn");
         }
     }
+    // Routes carry overage only: the chart says so, and gives each period's base fee and
+    // whole cost as the engine's bills have them (a tier change never reads as a saving).
+    let report = app
+        .connection()
+        .await
+        .unwrap()
+        .client()
+        .route_costs(&edgecost_api::RouteCostQuery { from: now - chrono::Duration::days(32), to: now })
+        .await
+        .unwrap();
+    let open = report.periods.iter().find(|p| !p.closed).unwrap();
+    let before = report.periods.iter().rev().find(|p| p.closed).unwrap();
+    assert!(routes.contains("Overage by route") && routes.contains(edgecost_charts::BASE_FEE_NOTE), "{routes:.400}");
+    let bill_of = |base: edgecost_pricing::Decimal, overage: edgecost_pricing::Decimal, cost: edgecost_pricing::Decimal| {
+        format!("base fee {} + overage {} = {}", money(base), money(overage), money(cost))
+    };
+    assert!(routes.contains(&bill_of(open.base_fee, open.projected_overage.unwrap(), open.projected_cost.unwrap())), "{routes}");
+    assert!(routes.contains(&bill_of(before.base_fee, before.overage, before.cost)), "{routes}");
     let out = tempfile::tempdir().unwrap();
     let regions_csv = out.path().join("regions.csv");
     app.export_chart(ChartId::Regions, ExportFormat::Csv, false, &regions_csv).await.unwrap();
@@ -251,6 +283,16 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
         }
     }
     assert!(sums[0].2 > edgecost_pricing::Decimal::ZERO, "{sums:?}");
+    // The demo has 100 days of usage: the 7 days before the last 7 hold usage throughout, so
+    // the route table compares like with like and says nothing more.
+    let week = app.set_range(ChartRange::Days7, edgecost_api::Granularity::Day, now).await.unwrap();
+    assert_eq!(week.routes_note, None);
+    // The 90 days before the last 90 hold only the demo's first 10 days: the table says its
+    // earlier span has usage from that day only, rather than show every route growing.
+    let quarter = app.set_range(ChartRange::Days90, edgecost_api::Granularity::Day, now).await.unwrap();
+    let first_day = (now - chrono::Duration::days(100)).format("%b %-d").to_string();
+    let note = quarter.routes_note.expect("a note on the partial span before");
+    assert!(note.contains(&format!("has usage from {first_day} only")), "{note}");
     assert_eq!((sums[0].2, sums[1].2), (sums[2].2, sums[3].2), "day and hour totals of one range: {sums:?}");
     assert!(app.chart_svg(ChartId::Compute, false, 960).await.unwrap().contains("<svg"));
 

@@ -344,13 +344,19 @@ impl Engine {
             };
             let usage = self.store.route_region_usage(&account.0, period.start_unix(), period.end.timestamp()).await?;
             let routes = self.attribute_to_routes(&usage, &bill, projected.as_ref())?;
+            // A period that ended before the account existed billed nothing, base fee included.
+            let billed = open || rating::tier_at(&current.changes, period.end - Duration::seconds(1)).is_some();
+            let (base_fee, cost) = if billed { (bill.base_fee, bill.cost()) } else { (Decimal::new(0, 2), bill.overage_total) };
             report.push(PeriodRouteCosts {
                 start: period.start,
                 end: period.end,
                 tier: s.tier.clone(),
                 closed: !open,
                 overage: bill.overage_total,
-                projected_overage: projected.map(|p| p.overage_total),
+                projected_overage: projected.as_ref().map(|p| p.overage_total),
+                base_fee,
+                cost,
+                projected_cost: projected.as_ref().map(|p| p.cost()),
                 routes,
             });
         }

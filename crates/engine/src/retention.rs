@@ -60,13 +60,22 @@ pub struct RetentionReport {
     pub batches: u64,
 }
 
+/// The first hour of hourly usage a tier that keeps it `metric_retention_days` (the default
+/// when `None`) still holds at `now`, in Unix seconds: back from `now` by those days, to the
+/// start of its hour, and never into the open period.
+pub fn hourly_usage_kept_from(metric_retention_days: Option<u32>, now: DateTime<Utc>) -> i64 {
+    let open = Period::containing(now).start_unix();
+    let metric = now.timestamp() - i64::from(metric_retention_days.unwrap_or(HOURLY_RETENTION_DAYS_DEFAULT)) * DAY;
+    let hours = metric.min(open);
+    hours - hours.rem_euclid(3_600)
+}
+
 /// The times before which one account's usage may go: (raw records' window start, hours).
 pub(crate) fn cutoffs(settings: &RetentionSettings, metric_retention_days: Option<u32>, now: DateTime<Utc>) -> (i64, i64) {
     let open = Period::containing(now).start_unix();
+    let hours = hourly_usage_kept_from(metric_retention_days, now);
     let now = now.timestamp();
     let metric = now - i64::from(metric_retention_days.unwrap_or(HOURLY_RETENTION_DAYS_DEFAULT)) * DAY;
-    let hours = metric.min(open);
-    let hours = hours - hours.rem_euclid(3_600);
     // Periods that closed `raw_days` ago or earlier end at or before the start of the period
     // holding that time.
     let closed_long_ago = Period::containing(from_unix(now - i64::from(settings.raw_days) * DAY)).start_unix();

@@ -1184,6 +1184,29 @@ async fn cost_by_route_attributes_each_periods_bill_to_the_cent(db: Db) {
     // A span inside one period touches that period only.
     let one = f.engine.route_costs(&f.account, t("2026-11-04T00:00:00Z"), now, now).await.unwrap();
     assert_eq!(one.periods.len(), 1);
+
+    // Beside the routes, each period's base fee (which no route carries) and whole cost.
+    assert_eq!((oct.base_fee, oct.cost, oct.projected_cost), (d("19.00"), d("49.00"), None));
+    assert_eq!((nov.base_fee, nov.cost, nov.projected_cost), (d("19.00"), d("19.00"), Some(d("23.00"))));
+    // A period that ended before the account existed billed nothing; the one it was created
+    // in owes the whole base fee.
+    let earlier = f.engine.route_costs(&f.account, t("2026-08-01T00:00:00Z"), now, now).await.unwrap();
+    let (aug, sep) = (&earlier.periods[0], &earlier.periods[1]);
+    assert_eq!((aug.base_fee, aug.cost, aug.routes.len()), (d("0.00"), d("0.00"), 0));
+    assert_eq!((sep.base_fee, sep.cost), (d("19.00"), d("19.00")));
+
+    // An upgrade to scale on day 11 of 30: scale's quotas take in what production billed as
+    // overage, so every route's overage falls to nothing while the period costs more than
+    // October: $19.00 x 10/30 + $79.00 x 20/30 = $6.33 + $52.67.
+    f.engine.change_tier(&f.account, "up", &tier("scale"), now).await.unwrap();
+    let upgraded = f.engine.route_costs(&f.account, t("2026-10-01T00:00:00Z"), now, now).await.unwrap();
+    let nov = &upgraded.periods[1];
+    assert_eq!(nov.routes.iter().map(|r| (r.route.as_str(), r.projected_cost)).collect::<Vec<_>>(), vec![("/a", Some(d("0.00")))]);
+    assert_eq!(
+        (nov.base_fee, nov.cost, nov.projected_overage, nov.projected_cost),
+        (d("59.00"), d("59.00"), Some(d("0.00")), Some(d("59.00")))
+    );
+    assert!(nov.projected_cost.unwrap() > upgraded.periods[0].cost);
 }
 
 // ------------------------------------------------------------------------------ bounds

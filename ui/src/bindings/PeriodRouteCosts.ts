@@ -5,7 +5,9 @@ import type { RouteCost } from "./RouteCost";
  * The overage of one billing period attributed to its routes. Each meter's overage line is
  * split over the routes by their billable use of that meter (requests, compute seconds,
  * region-weighted egress bytes) in whole cents by the largest remainder method, so the
- * routes add up to the bill's overage lines to the cent. The base fee is not attributed.
+ * routes add up to the bill's overage lines to the cent. The base fee is not attributed; it is
+ * given beside the routes, with what the whole period costs, so the routes' overage is never
+ * read as the period's cost.
  */
 export type PeriodRouteCosts = { 
 /**
@@ -33,6 +35,19 @@ overage: string,
  * period has ended.
  */
 projected_overage: string | null, 
+/**
+ * The period's base fee (every tier's share by day), which no route carries.
+ */
+base_fee: string, 
+/**
+ * What the period costs before credit, base fee + overage: to date for the open period.
+ */
+cost: string, 
+/**
+ * What the open period is projected to cost at period end, base fee + projected
+ * overage, before credit; `None` once the period has ended.
+ */
+projected_cost: string | null, 
 /**
  * The routes, the most expensive first.
  */

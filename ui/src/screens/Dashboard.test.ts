@@ -46,6 +46,7 @@ function view(sync: Partial<SyncView> = {}): DashboardView {
     charts: [{ id: "requests", title: "Requests" }],
     regions: [],
     routes: [],
+    routes_note: null,
     sync: { synced_at: "2026-12-07T10:42:00Z", offline: false, error_code: null, error_message: null, token_rejected: false, ...sync },
   };
 }

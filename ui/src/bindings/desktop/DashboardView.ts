@@ -42,4 +42,9 @@ budget: DashboardBudgetView | null,
 /**
  * Open spend alerts (budget, spend cap, automatic top-up), oldest first.
  */
-alerts: Array<AlertView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, sync: SyncView, };
+alerts: Array<AlertView>, range: ChartRange, granularity: Granularity, charts: Array<ChartTab>, regions: Array<RegionRow>, routes: Array<RouteRow>, 
+/**
+ * Why the routes' span before cannot stand for a whole span (it has usage from part of
+ * it only); `None` when it can.
+ */
+routes_note: string | null, sync: SyncView, };
