@@ -117,6 +117,32 @@ async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
     focused.send_keys(&format!("{}{}z", Key::Control, Key::Shift)).await.unwrap();
     assert_eq!(text_becomes(&app, "#plan-total", &edited).await, edited, "Ctrl+Shift+Z");
 
+    // Ctrl+Z while a cell holds text not yet committed undoes that text first, as Esc would:
+    // the cell shows its value again, and the step before it is still there to undo.
+    let cell = app.find(Locator::Css(r#".route-row[data-index="2"] input[data-field="traffic"]"#)).await.unwrap();
+    let value = cell.prop("value").await.unwrap().unwrap_or_default();
+    cell.click().await.unwrap();
+    cell.clear().await.unwrap();
+    cell.send_keys("7").await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while text_of(&app, "#plan-total").await == edited {
+        assert!(std::time::Instant::now() < deadline, "the typed text did not preview");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    cell.send_keys(&format!("{}z", Key::Control)).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &edited).await, edited, "Ctrl+Z in a cell being typed in");
+    let deadline = std::time::Instant::now() + WAIT;
+    while cell.prop("value").await.unwrap().unwrap_or_default() != value {
+        assert!(std::time::Instant::now() < deadline, "the cell kept its typed text after Ctrl+Z");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    cell.send_keys(&format!("{}z", Key::Control)).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "the redone step is undone next");
+    // Back to the edited plan for what follows.
+    let focused = app.active_element().await.unwrap();
+    focused.send_keys(&format!("{}{}z", Key::Control, Key::Shift)).await.unwrap();
+    assert_eq!(text_becomes(&app, "#plan-total", &edited).await, edited, "Ctrl+Shift+Z again");
+
     // The raw view: a wrong value is pointed at by line and column, and nothing is applied.
     app.find(Locator::Css("#tab-yaml")).await.unwrap().click().await.unwrap();
     let area = app.wait().at_most(WAIT).for_element(Locator::Css("#plan-yaml")).await.unwrap();

@@ -78,6 +78,32 @@ describe("CellTyping", () => {
     return { typing, sent, shown, requests: () => requests };
   }
 
+  it("keeps the first cell's step when typing moves to another cell before it ended", async () => {
+    // Two routes, each with its own traffic.
+    const requests = new Map<number, string>([
+      [0, "100"],
+      [1, "200"],
+    ]);
+    const queue = new EditQueue(async (e: PlanEdit) => {
+      await new Promise((r) => setTimeout(r, 1));
+      if (e.kind !== "set_route") throw new Error("not in this test");
+      const inverse = set(e.index, requests.get(e.index)!);
+      requests.set(e.index, e.route.requests_per_month!);
+      return { inverse };
+    });
+    const recorded: PlanEdit[] = [];
+    const typing = new CellTyping(queue, () => {}, (inverse) => recorded.push(inverse));
+    // Row 0 is typed in, then row 1 at once, before row 0's edit ended.
+    const first = typing.preview(0, set(0, "150"));
+    const second = typing.preview(1, set(1, "250"));
+    await Promise.all([first, second]);
+    expect(recorded).toEqual([set(0, "100")]);
+    // Row 0's late end takes nothing more; row 1's end is its own step.
+    expect(await typing.end(0)).toBeNull();
+    expect(await typing.end(1)).toEqual(set(1, "200"));
+    expect([requests.get(0), requests.get(1)]).toEqual(["150", "250"]);
+  });
+
   it("never leaves a prefix of refused text in the plan", async () => {
     const p = plan("300000");
     for (const text of ["5", "51", "51,", "51,5"]) {

@@ -86,9 +86,15 @@ export class CellTyping<T extends Undoable> {
   /** The row whose latest text was refused, with the refusal. */
   private refusal: { index: number; error: unknown } | null = null;
 
+  /**
+   * `record` takes the undo step of a cell whose typing another cell's took over before it
+   * ended (typing into a second cell before the first one's previews were answered): that
+   * cell's edit stays a step of its own rather than being lost.
+   */
   constructor(
     private readonly queue: EditQueue<T>,
     private readonly show: (answer: T) => void,
+    private readonly record: (inverse: PlanEdit) => void = () => {},
   ) {}
 
   /** The refusal of the latest text typed in row `index`, if it was refused. */
@@ -111,7 +117,11 @@ export class CellTyping<T extends Undoable> {
     try {
       const answer = await answered;
       if (answer === null) return "dropped";
-      if (!this.before || this.before.index !== index) this.before = { index, inverse: answer.inverse };
+      if (!this.before || this.before.index !== index) {
+        // Another cell's typing had not ended: its edit is recorded as its own step first.
+        if (this.before) this.record(this.before.inverse);
+        this.before = { index, inverse: answer.inverse };
+      }
       this.refusal = null;
       this.show(answer);
       return "shown";
@@ -138,7 +148,8 @@ export class CellTyping<T extends Undoable> {
   async end(index: number): Promise<PlanEdit | null | false> {
     await this.queue.settled();
     if (this.refused(index) !== undefined) return false;
-    // Another cell took over the typing since (a click from one cell into the next).
+    // Another cell took over the typing since (a click from one cell into the next), and
+    // this cell's step was recorded then.
     if (this.before && this.before.index !== index) return null;
     return this.take();
   }
