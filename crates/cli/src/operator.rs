@@ -108,7 +108,7 @@ pub fn report_text(r: &OperatorReport) -> String {
             }
             out.push_str(&t.render());
             let flagged: Vec<_> = m.by_account.iter().filter(|a| a.below_threshold).collect();
-            out.push_str(&format!("\nAccounts below {} margin: {}\n", format!("{}%", m.threshold_percent.normalize()), flagged.len()));
+            out.push_str(&format!("\nAccounts below {}% margin: {}\n", m.threshold_percent.normalize(), flagged.len()));
             if !flagged.is_empty() {
                 let mut t = Table::new(&[
                     ("Account", Align::Left),
@@ -278,7 +278,7 @@ mod tests {
         };
         let text = report_text(&report);
         let row = |m: &str| text.lines().find(|l| l.starts_with(m)).unwrap_or_else(|| panic!("no {m} row:\n{text}"));
-        assert!(row("2026-10").contains("228.3%*") && row("2026-10").contains("100.0%*"), "{text}");
+        assert!(row("2026-10").contains("228.32%*") && row("2026-10").contains("100.00%*"), "{text}");
         assert!(!row("2026-11").contains('*') && !row("2026-09").contains('*'), "{text}");
         assert!(
             text.contains("* NRR and GRR of 2026-10: Based on 1 account paying the month before: too few to read as a trend."),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate};
 use clap::{Args, Subcommand};
-use edgecost_planner::{Estimate, EstimateOptions, Estimator, Plan, Uncertainty, plan_from_usage, read_usage};
+use edgecost_planner::{Estimate, EstimateOptions, Estimator, Plan, Uncertainty, plan_from_usage, read_usage_for};
 use edgecost_pricing::format::{meter_quantity, money_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
@@ -86,12 +86,13 @@ pub struct FromUsageArgs {
     pub book: BookArg,
 }
 
-pub(crate) fn load_plan(path: &Path, book: &PriceBook) -> Result<Plan, CliError> {
-    Plan::load(path, book).map_err(CliError::input)
+/// Reads and prices a plan file; every refusal, a month past a bound included, names the
+/// file, line and column.
+pub(crate) fn load_plan(path: &Path, book: &PriceBook) -> Result<Estimator, CliError> {
+    Estimator::load(path, book).map_err(CliError::input)
 }
 
-pub(crate) fn estimate_plan(plan: Plan, book: &PriceBook, options: &EstimateOptions) -> Result<Estimate, CliError> {
-    let estimator = Estimator::new(plan, book).map_err(CliError::input)?;
+pub(crate) fn estimate_plan(estimator: &Estimator, options: &EstimateOptions) -> Result<Estimate, CliError> {
     estimator.estimate(options).map_err(CliError::input)
 }
 
@@ -103,10 +104,9 @@ pub(crate) fn first_of_this_month() -> NaiveDate {
 
 pub fn estimate(a: &EstimateArgs) -> Result<(), CliError> {
     let book = a.book.load()?;
-    let mut plan = load_plan(&a.plan, &book)?;
+    let mut estimator = load_plan(&a.plan, &book)?;
     if let Some(tier) = &a.tier {
-        plan.tier = tier.clone();
-        plan.check(&book).map_err(CliError::input)?;
+        estimator.set_tier(tier).map_err(CliError::input)?;
     }
     let options = EstimateOptions {
         credit_balance: a.credits,
@@ -115,7 +115,7 @@ pub fn estimate(a: &EstimateArgs) -> Result<(), CliError> {
         uncertainty: (a.samples > 0).then(|| Uncertainty { samples: a.samples, seed: a.seed, ..Uncertainty::default() }),
         months: 12,
     };
-    let e = estimate_plan(plan, &book, &options)?;
+    let e = estimate_plan(&estimator, &options)?;
     if a.json {
         let mut value = serde_json::to_value(&e).context("encoding the estimate")?;
         value["plan"] = a.plan.display().to_string().into();
@@ -133,7 +133,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &Pr
     let money = |amount: Decimal| money_in(amount, &book.currency);
     let mut out = format!("Plan {} on {}, {} a month\n\n", path.display(), e.tier, e.bill.currency);
     if let Some(cap) = &e.cap {
-        out.push_str(&format!("{}\n\n", cap_headline(cap, options.period_days, book, &e.tier)));
+        out.push_str(&format!("{}\n\n", cap.headline(options.period_days, book, &e.tier)));
     }
 
     let mut meters = Table::new(&[
@@ -228,7 +228,7 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &Pr
             t.row([
                 m.month.to_string(),
                 meter_quantity(Meter::Requests, m.usage.requests),
-                meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
+                meter_quantity(Meter::Egress, m.usage.billable_egress_gb),
                 bill,
                 cheapest,
             ]);
@@ -268,18 +268,6 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &Pr
         ));
     }
     out
-}
-
-/// The cap outlook in the desktop planner's words: "Capped on day 19 of 30: 37.5% of the
-/// month's traffic is refused once the requests quota is reached. Sandbox bills nothing past it."
-fn cap_headline(cap: &edgecost_planner::CapOutlook, period_days: u32, book: &PriceBook, tier: &str) -> String {
-    let tier_label = book.tier(tier).map_or(tier, |t| t.display_name());
-    format!(
-        "Capped on day {} of {period_days}: {}% of the month's traffic is refused once the {} quota is reached. {tier_label} bills nothing past it.",
-        cap.day,
-        cap.refused_percent.normalize(),
-        cap.meter.label().to_lowercase(),
-    )
 }
 
 fn shares_table(what: &str, shares: &[edgecost_planner::CostShare], currency: &str) -> String {
@@ -347,7 +335,7 @@ fn usage_text(a: &FromUsageArgs) -> Result<(String, String), CliError> {
 fn from_usage(a: &FromUsageArgs) -> Result<(), CliError> {
     let book = a.book.load()?;
     let (text, file) = usage_text(a)?;
-    let records = read_usage(&text, &file).map_err(CliError::input)?;
+    let records = read_usage_for(&text, &file, &book).map_err(CliError::input)?;
     let first_tier = a.tier.clone().unwrap_or_else(|| "production".to_owned());
     let mut plan = plan_from_usage(&records, &first_tier, &book).map_err(CliError::input)?;
     if a.tier.is_none() {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use edgecost_planner::{Change, EstimateOptions, Plan, PlanDiff};
+use edgecost_planner::{Change, EstimateOptions, Estimator, PlanDiff};
 use edgecost_pricing::format::{meter_quantity, money_in, signed_money_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook};
 
@@ -108,12 +108,12 @@ fn git_show(revision: &str, path: &str) -> Result<String, CliError> {
     String::from_utf8(out.stdout).map_err(|_| CliError::input(format!("{spec} is not UTF-8 text")))
 }
 
-fn load_source(source: &PlanSource, book: &PriceBook) -> Result<Plan, CliError> {
+fn load_source(source: &PlanSource, book: &PriceBook) -> Result<Estimator, CliError> {
     match source {
         PlanSource::File(path) => load_plan(path, book),
         PlanSource::Git { revision, path } => {
             let text = git_show(revision, path)?;
-            Plan::parse(&text, &source.label(), book).map_err(CliError::input)
+            Estimator::parse(&text, &source.label(), book).map_err(CliError::input)
         }
     }
 }
@@ -124,8 +124,8 @@ pub fn diff(a: &DiffArgs) -> Result<ExitCode, CliError> {
     let old = load_source(&old_source, &book)?;
     let new = load_source(&new_source, &book)?;
     let options = EstimateOptions { uncertainty: None, months: 0, ..EstimateOptions::starting(first_of_this_month()) };
-    let (old_estimate, new_estimate) = (estimate_plan(old.clone(), &book, &options)?, estimate_plan(new.clone(), &book, &options)?);
-    let d = edgecost_planner::diff(&old, &old_estimate, &new, &new_estimate);
+    let (old_estimate, new_estimate) = (estimate_plan(&old, &options)?, estimate_plan(&new, &options)?);
+    let d = edgecost_planner::diff(old.plan(), &old_estimate, new.plan(), &new_estimate);
     if a.only_if_changed && d.total_change.is_zero() && d.old_tier == d.new_tier {
         return Ok(ExitCode::SUCCESS);
     }

@@ -368,3 +368,93 @@ fn diff_tells_edited_routes_from_routes_whose_cost_only_moved() {
     let log = stdout(&edgecost(&["diff", "examples/small-api.yaml", scale.to_str().unwrap(), "--format", "github"]));
     assert!(log.lines().filter(|l| l.starts_with('/')).all(|l| l.contains("cost moved")), "{log}");
 }
+
+#[test]
+fn estimate_json_months_report_usage_in_the_shape_of_the_months_usage() {
+    // 1,000,000 requests x 1,000 bytes, all served from apac (weight 1.5): 1 GB served, 1.5 GB
+    // billable. Every `usage` object has both, under the same names; month 2 grows 10%.
+    let dir = scratch("months-usage");
+    let plan = dir.join("apac.yaml");
+    std::fs::write(
+        &plan,
+        "tier: production\nregions: {apac: 1}\ngrowth: {monthly_percent: 10}\nroutes:\n  - {path: /a, requests_per_month: 1000000, response_bytes: 1000}\n",
+    )
+    .unwrap();
+    let e = json(&["estimate", plan.to_str().unwrap(), "--json", "--samples", "0"]);
+    let usage = &e["usage"];
+    assert_eq!(
+        (&usage["egress_bytes"], &usage["billable_egress_bytes"], &usage["billable_egress_gb"]),
+        (&"1000000000".into(), &"1500000000".into(), &"1.5".into())
+    );
+    // Month 1 is the plan's month, field for field.
+    assert_eq!(e["months"][0]["usage"], *usage);
+    let grown = &e["months"][1]["usage"];
+    assert_eq!(
+        (&grown["requests"], &grown["egress_bytes"], &grown["billable_egress_bytes"], &grown["billable_egress_gb"]),
+        (&"1100000".into(), &"1100000000".into(), &"1650000000".into(), &"1.65".into())
+    );
+}
+
+#[test]
+fn a_plan_whose_month_passes_a_bound_is_refused_at_the_route_that_passes_it() {
+    let dir = scratch("plan-past-bound");
+    // Each route is within its own bound (10^18 requests a month); together they are twice
+    // the period's bound, and /b is the route that takes the total past it (line 7).
+    let requests = dir.join("requests.yaml");
+    std::fs::write(
+        &requests,
+        "tier: production\nregions: {na: 1}\nroutes:\n  - path: /a\n    requests_per_month: 1000000000000000000\n  - path: /b\n    requests_per_month: 1000000000000000000\n",
+    )
+    .unwrap();
+    let file = requests.to_str().unwrap();
+    for command in [&["estimate", file][..], &["estimate", file, "--json"], &["diff", "examples/small-api.yaml", file]] {
+        let out = edgecost(command);
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!(
+                "{file}:7:5: the plan's requests usage of 2000000000000000000 requests a month is above the bound of 1000000000000000000 requests; route '/b' takes the total past it"
+            )),
+            "{command:?}: {err}"
+        );
+    }
+    // One route's 10^24 bytes served is within the route's bound, but af weighs 2: 2 x 10^15 GB
+    // billable, past the 10^15 GB bound, pointed at its response_bytes (line 6, column 5).
+    let egress = dir.join("egress.yaml");
+    std::fs::write(
+        &egress,
+        "tier: production\nregions: {af: 1}\nroutes:\n  - path: /big\n    requests_per_month: 1000000000000\n    response_bytes: 1000000000000\n",
+    )
+    .unwrap();
+    let out = edgecost(&["estimate", egress.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:6:5: the plan's egress usage of 2000000000000000 GB a month", egress.display())), "{err}");
+}
+
+#[test]
+fn plan_from_usage_names_the_line_and_column_of_an_unknown_region() {
+    let dir = scratch("from-usage-region");
+    let usage = dir.join("u.jsonl");
+    // Line 3 is served from 'mars', one byte of a gigabyte: too little to hold a share of the
+    // split, but still a region no price book weighs, so the file is refused, not trimmed.
+    std::fs::write(
+        &usage,
+        concat!(
+            "{\"route\": \"/a\", \"region\": \"na\", \"window_start\": \"h1\", \"requests\": 1000, \"compute_ms\": 1, \"egress_bytes\": 999999999}\n",
+            "\n",
+            "{\"route\": \"/a\", \"region\": \"mars\", \"window_start\": \"h1\", \"requests\": 1, \"compute_ms\": 1, \"egress_bytes\": 1}\n",
+        ),
+    )
+    .unwrap();
+    let file = usage.to_str().unwrap();
+    let out = edgecost(&["plan", "from-usage", file]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // `{"route": "/a", "region": ` is 26 characters: the value starts in column 27.
+    assert!(
+        err.contains(&format!("{file}:3:27: region 'mars' is not in the price book (known regions: af, apac, eu, me, na, sa)")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no plan is written");
+}

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use edgecost_api::{AccountAlert, AlertKind, AutoTopUpStatus, BudgetStatus, ForecastBasis, ScheduledTierChange};
-use edgecost_pricing::{Decimal, PriceBook};
 use edgecost_pricing::format::money_in;
+use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
 
 /// A downgrade waiting for the next period.

@@ -15,7 +15,7 @@ use edgecost_charts::{MeterProjection, QuotaProjectionChart, Size, Theme, ThemeM
 use edgecost_planner::projection::{cap_outlook, project_months, simulate, threshold_days};
 use edgecost_planner::{
     Change, Contribution, Estimator, Plan, PlanDocument, PlanError, Route, Uncertainty, attribute, change_label, edited_fields,
-    plan_from_usage, read_usage,
+    plan_from_usage, read_usage_for,
 };
 use edgecost_pricing::format::{meter_quantity, money};
 use edgecost_pricing::{BYTES_PER_GB, Bill, Decimal, Meter, PriceBook};
@@ -124,6 +124,8 @@ impl PlanSession {
     /// text is kept, so saving changes only what was edited.
     pub fn open(path: &Path) -> Result<PlanSession, DesktopError> {
         let document = PlanDocument::load(path, PriceBook::published())?;
+        // A month whose routes together pass a bound is refused at the route that passes it.
+        Estimator::parse(document.text(), &path.display().to_string(), PriceBook::published())?;
         let mut session = PlanSession::new(document.plan().clone(), Some(path.to_owned()))?;
         session.document = Some(document);
         Ok(session)
@@ -134,7 +136,7 @@ impl PlanSession {
     pub fn from_usage_file(path: &Path, tier: &str) -> Result<PlanSession, DesktopError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| DesktopError::Read { path: path.display().to_string(), detail: e.to_string() })?;
-        let records = read_usage(&text, &path.display().to_string())?;
+        let records = read_usage_for(&text, &path.display().to_string(), PriceBook::published())?;
         let plan = plan_from_usage(&records, tier, PriceBook::published())?;
         PlanSession::new(plan, None)
     }
@@ -288,6 +290,7 @@ impl PlanSession {
             }
             PlanEdit::ReplaceYaml { yaml } => {
                 // The text pasted is kept as written: saving patches it like an opened file.
+                Estimator::parse(&yaml, "plan", PriceBook::published())?;
                 let document = PlanDocument::parse(yaml, "plan", PriceBook::published())?;
                 let old = match &self.document {
                     Some(d) => d.rewrite(est.plan(), PriceBook::published()).text,
@@ -355,7 +358,8 @@ fn tier_label(book: &PriceBook, tier: &str) -> String {
 
 /// Checks YAML text as a plan without applying it, for the raw view's inline errors.
 pub fn check_yaml(text: &str) -> YamlCheck {
-    match Plan::parse(text, "plan", PriceBook::published()) {
+    // As applying it would: a month past a bound is pointed at the route that passes it.
+    match Estimator::parse(text, "plan", PriceBook::published()) {
         Ok(_) => YamlCheck { ok: true, code: None, line: None, column: None, message: None },
         Err(e) => {
             let (line, column, message) = match &e {

@@ -308,3 +308,37 @@ fn cells_read_quantities_as_the_cli_and_plan_files_do() {
         assert_eq!(err.to_string(), format!("requests_per_month: {want}"));
     }
 }
+
+#[test]
+fn a_plan_past_a_bound_and_a_usage_file_from_an_unknown_region_are_refused_where_they_go_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each route is within its own bound; together they pass the month's, from /b on line 7.
+    let plan = dir.path().join("big.yaml");
+    std::fs::write(
+        &plan,
+        "tier: production\nregions: {na: 1}\nroutes:\n  - path: /a\n    requests_per_month: 1000000000000000000\n  - path: /b\n    requests_per_month: 1000000000000000000\n",
+    )
+    .unwrap();
+    let err = PlanSession::open(&plan).err().expect("refused");
+    assert!(err.to_string().contains(&format!("{}:7:5: the plan's requests usage", plan.display())), "{err}");
+    // Pasted into the raw view, the same text is refused the same way and the plan is kept.
+    let (_copy, path) = scratch_copy("small-api.yaml");
+    let mut s = PlanSession::open(&path).unwrap();
+    let before = s.plan().clone();
+    let err = s.apply(PlanEdit::ReplaceYaml { yaml: std::fs::read_to_string(&plan).unwrap() }).err().expect("refused");
+    assert!(err.to_string().contains("plan:7:5:"), "{err}");
+    assert_eq!(s.plan(), &before);
+    // The raw view's check says so before Apply, at the same place.
+    let check = check_yaml(&std::fs::read_to_string(&plan).unwrap());
+    assert_eq!((check.ok, check.line, check.column, check.code.as_deref()), (false, Some(7), Some(5), Some("usage_too_large")));
+
+    let usage = dir.path().join("u.jsonl");
+    std::fs::write(
+        &usage,
+        "{\"route\": \"/a\", \"region\": \"na\", \"window_start\": \"h1\", \"requests\": 1000, \"compute_ms\": 1, \"egress_bytes\": 999999999}\n\
+         {\"route\": \"/a\", \"region\": \"mars\", \"window_start\": \"h1\", \"requests\": 1, \"compute_ms\": 1, \"egress_bytes\": 1}\n",
+    )
+    .unwrap();
+    let err = PlanSession::from_usage_file(&usage, "production").err().expect("refused");
+    assert!(err.to_string().contains(&format!("{}:2:27: region 'mars' is not in the price book", usage.display())), "{err}");
+}

@@ -19,7 +19,7 @@ use rust_decimal::RoundingStrategy;
 use serde::Deserialize;
 
 use crate::error::PlanError;
-use crate::plan::{Plan, Route, SECONDS_PER_MONTH};
+use crate::plan::{Plan, Route, SECONDS_PER_MONTH, unknown_region};
 
 /// The most records one export may hold.
 pub const MAX_USAGE_RECORDS: usize = 5_000_000;
@@ -58,7 +58,19 @@ fn hour_seconds() -> u32 {
 }
 
 /// Reads a JSON-lines usage export; blank lines are skipped, `file` names it in errors.
+/// Regions are not checked: [`read_usage_for`] checks them against a price book.
 pub fn read_usage(text: &str, file: &str) -> Result<Vec<UsageRecord>, PlanError> {
+    read_records(text, file, None)
+}
+
+/// Reads a usage export as [`read_usage`] does and checks every record's region against
+/// `book`: a region the book has no egress weight for is refused with the file, line and
+/// column of the region's value, before any plan is built from the records.
+pub fn read_usage_for(text: &str, file: &str, book: &PriceBook) -> Result<Vec<UsageRecord>, PlanError> {
+    read_records(text, file, Some(book))
+}
+
+fn read_records(text: &str, file: &str, book: Option<&PriceBook>) -> Result<Vec<UsageRecord>, PlanError> {
     let mut records = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -79,12 +91,40 @@ pub fn read_usage(text: &str, file: &str) -> Result<Vec<UsageRecord>, PlanError>
                 message: "window_seconds must be more than zero".into(),
             });
         }
+        if let Some(book) = book
+            && book.region_weight(&record.region).is_none()
+        {
+            let unknown = unknown_region(&record.region, book);
+            return Err(PlanError::At {
+                file: file.to_owned(),
+                line: i + 1,
+                column: value_column(line, "region"),
+                message: unknown.to_string(),
+                rule: unknown.code(),
+            });
+        }
         records.push(record);
     }
     if records.is_empty() {
         return Err(PlanError::NoUsage { file: file.to_owned() });
     }
     Ok(records)
+}
+
+/// The 1-based column (in characters) where the value of `key` starts in one line holding a
+/// JSON object; 1 when the key is not written plainly (with escapes, say).
+fn value_column(line: &str, key: &str) -> usize {
+    let quoted = format!("\"{key}\"");
+    let mut from = 0;
+    while let Some(at) = line[from..].find(&quoted) {
+        let after = from + at + quoted.len();
+        if let Some(value) = line[after..].trim_start().strip_prefix(':') {
+            let start = line.len() - value.trim_start().len();
+            return line[..start].chars().count() + 1;
+        }
+        from = after;
+    }
+    1
 }
 
 #[derive(Default)]

@@ -125,6 +125,23 @@ pub enum PlanError {
         /// The most allowed.
         max: u64,
     },
+    /// A plan's month of usage, all routes together, past a bound of the pricing core
+    /// (`edgecost_pricing::bounds`), found before rating it.
+    #[error(
+        "the plan's {meter} usage of {total} {unit} a month is above the bound of {max} {unit}; route '{route}' takes the total past it"
+    )]
+    TotalTooLarge {
+        /// The meter's id (`requests`).
+        meter: &'static str,
+        /// The unit of `total` and `max` (egress in GB).
+        unit: &'static str,
+        /// The plan's month of the meter.
+        total: String,
+        /// The bound it passed.
+        max: String,
+        /// The first route, in plan order, with which the running total passes the bound.
+        route: String,
+    },
     /// A line of a usage export that cannot be used.
     #[error("{file}:{line}: {message}")]
     UsageRecord {
@@ -165,6 +182,7 @@ impl PlanError {
             PlanError::MiddlewareInUse { .. } => "middleware_in_use",
             PlanError::NotFound { .. } => "not_found",
             PlanError::Bound { .. } => "over_bound",
+            PlanError::TotalTooLarge { .. } => "usage_too_large",
             PlanError::UsageRecord { .. } => "usage_record_invalid",
             PlanError::NoUsage { .. } => "usage_empty",
             PlanError::Rate(e) => e.code(),

@@ -11,34 +11,7 @@ use crate::projection::{
     BillRange, CapOutlook, CreditRunway, MonthProjection, ThresholdDay, Uncertainty, cap_outlook, credit_runway, project_months, simulate,
     threshold_days,
 };
-use crate::usage::Contribution;
-
-/// The month's usage totals as reported: raw and billable egress side by side.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UsageSummary {
-    /// Requests in the month.
-    pub requests: Decimal,
-    /// Compute seconds in the month.
-    pub compute_seconds: Decimal,
-    /// Egress bytes sent, before region weights.
-    pub egress_bytes: Decimal,
-    /// Egress bytes x each region's weight: what the egress meter counts.
-    pub billable_egress_bytes: Decimal,
-    /// The billable egress in GB (10^9 bytes).
-    pub billable_egress_gb: Decimal,
-}
-
-impl From<&Contribution> for UsageSummary {
-    fn from(c: &Contribution) -> Self {
-        UsageSummary {
-            requests: c.requests.normalize(),
-            compute_seconds: c.compute_seconds.normalize(),
-            egress_bytes: c.egress_bytes.normalize(),
-            billable_egress_bytes: c.billable_egress_bytes.normalize(),
-            billable_egress_gb: c.billable_egress_gb(),
-        }
-    }
-}
+use crate::usage::{Contribution, UsageSummary};
 
 /// What one route, or one region, costs: its usage and its share of each overage line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,7 +120,7 @@ impl Estimator {
             None => None,
         };
         let growth = self.plan().growth.as_ref().map_or(Decimal::ZERO, |g| g.monthly_percent);
-        let months = project_months(book, &tier, &usage, growth, options.months)?;
+        let months = project_months(book, &tier, self.totals(), growth, options.months)?;
         Ok(Estimate { months, tier, usage: self.totals().into(), bill, comparison, routes, regions, thresholds, cap, credits, range })
     }
 }

@@ -5,11 +5,13 @@
 //! fixed-point decimal, so the totals after any sequence of edits equal a full recompute exactly.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 
-use edgecost_pricing::{Bill, Comparison, Decimal, PriceBook, RateOptions};
+use edgecost_pricing::bounds::meter_max;
+use edgecost_pricing::{Bill, Comparison, Decimal, Meter, PriceBook, RateOptions};
 
 use crate::error::PlanError;
-use crate::plan::{Growth, Middleware, Plan, Route, check_growth, check_route, check_shares};
+use crate::plan::{Growth, Middleware, Plan, Route, Violation, check_growth, check_route, check_shares, locate};
 use crate::quantity::fixed;
 use crate::usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};
 
@@ -71,6 +73,64 @@ impl Estimator {
         };
         estimator.reprice_all()?;
         Ok(estimator)
+    }
+
+    /// Reads a plan as [`Plan::parse`] does and prices it. A plan whose month of usage, all
+    /// routes together, passes a bound of the pricing core is refused here with the file, line
+    /// and column of the route that takes the total past it (see [`Estimator::check_bounds`]),
+    /// rather than later by rating, which cannot say where.
+    pub fn parse(text: &str, file: &str, book: &PriceBook) -> Result<Estimator, PlanError> {
+        let estimator = Estimator::new(Plan::parse(text, file, book)?, book)?;
+        estimator.total_past_bound().map_err(|v| locate(v, text, file))?;
+        Ok(estimator)
+    }
+
+    /// Reads a plan file as [`Estimator::parse`] does.
+    pub fn load(path: &Path, book: &PriceBook) -> Result<Estimator, PlanError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { file: file.clone(), source })?;
+        Estimator::parse(&text, &file, book)
+    }
+
+    /// Checks the month's totals against the pricing core's bounds, meter by meter in
+    /// [`Meter::ALL`] order as rating does, and names the first route (in plan order) with
+    /// which the running total of a meter passes its bound.
+    pub fn check_bounds(&self) -> Result<(), PlanError> {
+        self.total_past_bound().map_err(|v| *v.error)
+    }
+
+    fn total_past_bound(&self) -> Result<(), Violation> {
+        let usage = self.totals.to_usage();
+        for meter in Meter::ALL {
+            let max = meter_max(meter);
+            let total = usage.quantity(meter);
+            if total <= max {
+                continue;
+            }
+            // The running total ends at the plan's total, past the bound, so a route takes it
+            // there; were none found, rating would still refuse the month, without a place.
+            let mut running = Decimal::ZERO;
+            let index = self.routes.iter().position(|r| {
+                running = running.checked_add(r.total.to_usage().quantity(meter)).unwrap_or(Decimal::MAX);
+                running > max
+            });
+            let Some(route) = index.and_then(|i| self.plan.routes.get(i)) else { continue };
+            let key = match meter {
+                Meter::Requests if route.requests_per_second.is_some() => "requests_per_second",
+                Meter::Requests => "requests_per_month",
+                Meter::Egress => "response_bytes",
+                Meter::Compute => "compute_ms",
+            };
+            let error = PlanError::TotalTooLarge {
+                meter: meter.id(),
+                unit: meter.unit(),
+                total: total.normalize().to_string(),
+                max: max.to_string(),
+                route: route.path.clone(),
+            };
+            return Err(Violation::new(error).at_route(&route.path).at_key(key));
+        }
+        Ok(())
     }
 
     /// Recomputes every route's contribution and the totals from scratch.

@@ -50,11 +50,11 @@ mod quantity;
 mod usage;
 
 pub use attribution::{allocate_cents, attribute};
-pub use calibrate::{MAX_USAGE_RECORDS, UsageRecord, plan_from_usage, read_usage};
+pub use calibrate::{MAX_USAGE_RECORDS, UsageRecord, plan_from_usage, read_usage, read_usage_for};
 pub use diff::{Change, PlanDiff, RouteDiff, change_label, diff, edited_fields};
 pub use document::{PlanDocument, Rewrite};
 pub use error::PlanError;
-pub use estimate::{CostShare, Estimate, EstimateOptions, UsageSummary};
+pub use estimate::{CostShare, Estimate, EstimateOptions};
 pub use estimator::Estimator;
 pub use plan::{Growth, Middleware, Plan, Route, SECONDS_PER_MONTH};
 pub use projection::{BillRange, CapOutlook, CreditRunway, MonthProjection, ThresholdDay, Uncertainty};
@@ -62,4 +62,4 @@ pub use quantity::{
     COMPUTE_MS_MAX, EGRESS_RATIO_MAX, GROWTH_PERCENT_MAX, QUANTITY_SCALE, REQUESTS_PER_MONTH_MAX, REQUESTS_PER_SECOND_MAX,
     RESPONSE_BYTES_MAX,
 };
-pub use usage::{Contribution, PlanSplit, RegionTable, RouteUsage, route_usage};
+pub use usage::{Contribution, PlanSplit, RegionTable, RouteUsage, UsageSummary, route_usage};

@@ -134,14 +134,14 @@ pub(crate) struct Violation {
 }
 
 impl Violation {
-    fn new(error: PlanError) -> Self {
+    pub(crate) fn new(error: PlanError) -> Self {
         Violation { error: Box::new(error), route: None, key: None }
     }
-    fn at_route(mut self, path: &str) -> Self {
+    pub(crate) fn at_route(mut self, path: &str) -> Self {
         self.route = Some(path.to_owned());
         self
     }
-    fn at_key(mut self, key: &str) -> Self {
+    pub(crate) fn at_key(mut self, key: &str) -> Self {
         self.key = Some(key.to_owned());
         self
     }
@@ -293,7 +293,7 @@ fn check_middleware(name: &str, mw: &Middleware) -> Result<(), PlanError> {
 pub(crate) fn check_shares(owner: &str, shares: &BTreeMap<String, Decimal>, book: &PriceBook) -> Result<(), PlanError> {
     for (region, share) in shares {
         if book.region_weight(region).is_none() {
-            return Err(PlanError::UnknownRegion { region: region.clone(), known: names(book.regions.keys()) });
+            return Err(unknown_region(region, book));
         }
         if *share < Decimal::ZERO || *share > Decimal::ONE {
             return Err(PlanError::OutOfRange {
@@ -310,6 +310,11 @@ pub(crate) fn check_shares(owner: &str, shares: &BTreeMap<String, Decimal>, book
     Ok(())
 }
 
+/// A region `book` has no egress weight for, with the regions it has.
+pub(crate) fn unknown_region(region: &str, book: &PriceBook) -> PlanError {
+    PlanError::UnknownRegion { region: region.to_owned(), known: names(book.regions.keys()) }
+}
+
 fn names<'a>(keys: impl Iterator<Item = &'a String>) -> String {
     let all: Vec<&str> = keys.map(String::as_str).collect();
     if all.is_empty() { "none".into() } else { all.join(", ") }
@@ -318,7 +323,7 @@ fn names<'a>(keys: impl Iterator<Item = &'a String>) -> String {
 /// Points a broken rule at a line: the route's `path` line, then the first line after it that
 /// holds the key. Plans are small enough that a scan of the text is cheap and exact for both
 /// YAML and JSON layouts.
-fn locate(v: Violation, text: &str, file: &str) -> PlanError {
+pub(crate) fn locate(v: Violation, text: &str, file: &str) -> PlanError {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
     let mut found = None;
@@ -329,15 +334,17 @@ fn locate(v: Violation, text: &str, file: &str) -> PlanError {
         found = Some((i, column_of(lines[i], "path")));
     }
     if let Some(key) = &v.key {
-        // Within a route, stop at the next route's `path`; elsewhere search the whole text.
-        let end = if v.route.is_some() {
-            lines[from + 1..].iter().position(|l| holds_key(l, "path")).map_or(lines.len(), |p| from + 1 + p)
-        } else {
-            lines.len()
-        };
         // A plan-wide key is looked for at the top level first, so a route's own `regions`
         // is not mistaken for the plan's.
         let top_level = |l: &str| !l.starts_with([' ', '-', '\t']);
+        // Within a route, stop at the next route's `path` or the next top-level key (the
+        // catalog after the last route); elsewhere search the whole text.
+        let ends_route = |l: &str| holds_key(l, "path") || (top_level(l) && !l.trim().is_empty() && !l.starts_with('#'));
+        let end = if v.route.is_some() {
+            lines[from + 1..].iter().position(|l| ends_route(l)).map_or(lines.len(), |p| from + 1 + p)
+        } else {
+            lines.len()
+        };
         let hit = (v.route.is_none())
             .then(|| (from..end).find(|&i| top_level(lines[i]) && mentions(lines[i], key)))
             .flatten()

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PlanError;
 use crate::quantity::fixed;
-use crate::usage::Contribution;
+use crate::usage::{Contribution, UsageSummary};
 
 /// The longest period, in days, a projection walks through.
 pub const MAX_PERIOD_DAYS: u32 = 366;
@@ -75,6 +75,22 @@ pub struct CapOutlook {
     /// The share of the month's traffic (requests) refused once capped, in percent, rounded
     /// half away from zero to one decimal place.
     pub refused_percent: Decimal,
+}
+
+impl CapOutlook {
+    /// The outlook as the planner's headline says it, for a `period_days` period on `tier` of
+    /// `book`: "Capped on day 19 of 30: 37.5% of the month's traffic is refused once the
+    /// requests quota is reached. Sandbox bills nothing past it." The CLI's estimate and the
+    /// desktop planner both show this sentence.
+    pub fn headline(&self, period_days: u32, book: &PriceBook, tier: &str) -> String {
+        let tier_label = book.tier(tier).map_or(tier, |t| t.display_name());
+        format!(
+            "Capped on day {} of {period_days}: {}% of the month's traffic is refused once the {} quota is reached. {tier_label} bills nothing past it.",
+            self.day,
+            self.refused_percent.normalize(),
+            self.meter.label().to_lowercase(),
+        )
+    }
 }
 
 /// On a hard-capped tier, where steady traffic of `usage` a month outgrows a quota: the cap
@@ -188,8 +204,10 @@ pub fn credit_runway(
 pub struct MonthProjection {
     /// 1 for the plan's month as written.
     pub month: u32,
-    /// The month's usage after growth.
-    pub usage: Usage,
+    /// The month's usage after growth, in the shape of the estimate's own `usage`: egress
+    /// served (`egress_bytes`) and billable after region weights (`billable_egress_bytes`,
+    /// `billable_egress_gb`, what the bill rates) side by side.
+    pub usage: UsageSummary,
     /// The bill on the plan's tier.
     pub total: Decimal,
     /// The tier caps some of this usage (a hard quota).
@@ -198,11 +216,12 @@ pub struct MonthProjection {
     pub cheapest: Option<Recommendation>,
 }
 
-/// `months` months of usage growing by `monthly_percent` each month, billed on `tier`.
+/// `months` months of a plan's month of usage (`totals`, served and billable egress) growing by
+/// `monthly_percent` each month, billed on `tier`.
 pub fn project_months(
     book: &PriceBook,
     tier: &str,
-    usage: &Usage,
+    totals: &Contribution,
     monthly_percent: Decimal,
     months: u32,
 ) -> Result<Vec<MonthProjection>, PlanError> {
@@ -213,15 +232,17 @@ pub fn project_months(
     let mut factor = Decimal::ONE;
     let mut out = Vec::with_capacity(months as usize);
     for month in 1..=months {
-        let scaled = usage.scaled(factor).ok_or(PlanError::Overflow)?;
-        let scaled = Usage {
-            requests: fixed(scaled.requests),
-            egress_bytes: fixed(scaled.egress_bytes),
-            compute_seconds: fixed(scaled.compute_seconds),
+        let grown = |v: Decimal| v.checked_mul(factor).map(fixed).ok_or(PlanError::Overflow);
+        let scaled = Contribution {
+            requests: grown(totals.requests)?,
+            compute_seconds: grown(totals.compute_seconds)?,
+            egress_bytes: grown(totals.egress_bytes)?,
+            billable_egress_bytes: grown(totals.billable_egress_bytes)?,
         };
-        let bill = book.rate(tier, &scaled, &RateOptions::default())?;
-        let cheapest = book.compare(&scaled, Decimal::ZERO, Some(tier))?.recommendation;
-        out.push(MonthProjection { month, usage: scaled, total: bill.total, capped: bill.capped, cheapest });
+        let rated = scaled.to_usage();
+        let bill = book.rate(tier, &rated, &RateOptions::default())?;
+        let cheapest = book.compare(&rated, Decimal::ZERO, Some(tier))?.recommendation;
+        out.push(MonthProjection { month, usage: (&scaled).into(), total: bill.total, capped: bill.capped, cheapest });
         // Keep the factor to 12 places so 120 months of compounding stays well inside a decimal.
         factor = factor.checked_mul(step).ok_or(PlanError::Overflow)?.round_dp_with_strategy(12, RoundingStrategy::MidpointAwayFromZero);
     }
@@ -383,6 +404,25 @@ mod cap_tests {
         // A thousand times the quota is capped on day 1, refusing 99.9%.
         let cap = cap_outlook(book, "sandbox", &usage(50_000_000, 0), 30).unwrap().unwrap();
         assert_eq!((cap.day, cap.refused_percent), (1, Decimal::new(999, 1)));
+    }
+
+    #[test]
+    fn the_headline_names_the_day_the_share_refused_the_quota_and_the_tier() {
+        let book = PriceBook::published();
+        let cap = cap_outlook(book, "sandbox", &usage(80_000, 1), 30).unwrap().unwrap();
+        assert_eq!(
+            cap.headline(30, book, "sandbox"),
+            "Capped on day 19 of 30: 37.5% of the month's traffic is refused once the requests quota is reached. Sandbox bills nothing past it."
+        );
+        // A whole percent reads without a trailing ".0", the egress quota by its label, and a
+        // 31-day period by its length.
+        let cap = cap_outlook(book, "sandbox", &usage(80_000, 40), 31).unwrap().unwrap();
+        assert_eq!(
+            cap.headline(31, book, "sandbox"),
+            "Capped on day 8 of 31: 75% of the month's traffic is refused once the egress quota is reached. Sandbox bills nothing past it."
+        );
+        // A tier the book does not name reads as written.
+        assert!(cap.headline(31, book, "custom").ends_with(" custom bills nothing past it."));
     }
 
     #[test]

@@ -65,6 +65,34 @@ impl Contribution {
     }
 }
 
+/// Usage as reported (a plan's month, a route's or region's part of it, a projected month):
+/// egress served and billable egress side by side, each field named with its unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    /// Requests in the month.
+    pub requests: Decimal,
+    /// Compute seconds in the month.
+    pub compute_seconds: Decimal,
+    /// Egress bytes served, before region weights.
+    pub egress_bytes: Decimal,
+    /// Egress bytes x each region's weight: what the egress meter counts.
+    pub billable_egress_bytes: Decimal,
+    /// The billable egress in GB (10^9 bytes).
+    pub billable_egress_gb: Decimal,
+}
+
+impl From<&Contribution> for UsageSummary {
+    fn from(c: &Contribution) -> Self {
+        UsageSummary {
+            requests: c.requests.normalize(),
+            compute_seconds: c.compute_seconds.normalize(),
+            egress_bytes: c.egress_bytes.normalize(),
+            billable_egress_bytes: c.billable_egress_bytes.normalize(),
+            billable_egress_gb: c.billable_egress_gb(),
+        }
+    }
+}
+
 /// One route's contribution. A route with its own region split also carries its parts per
 /// region (indices into the estimator's region table); a route that follows the plan's split
 /// carries none, since its region parts are the plan's shares of its total.

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use edgecost_planner::{
-    EstimateOptions, Estimator, Growth, Middleware, Plan, Route, Uncertainty, allocate_cents, plan_from_usage, projection, read_usage,
+    Contribution, EstimateOptions, Estimator, Growth, Middleware, Plan, Route, Uncertainty, allocate_cents, plan_from_usage, projection,
+    read_usage,
 };
 use edgecost_pricing::{Decimal, PriceBook, Usage};
 use proptest::prelude::*;
@@ -141,12 +142,15 @@ proptest! {
         weights in prop::collection::vec(magnitude(), 0..6), amount in magnitude(),
     ) {
         let usage = Usage { requests, egress_bytes: egress, compute_seconds: compute };
+        // Billable egress at twice the bytes served (a weight of 2), or the most a decimal holds.
+        let billable_egress_bytes = egress.checked_mul(Decimal::TWO).unwrap_or(Decimal::MAX);
+        let totals = Contribution { requests, compute_seconds: compute, egress_bytes: egress, billable_egress_bytes };
         let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         for tier in ["sandbox", "production", "scale", "enterprise"] {
             let _ = projection::threshold_days(book(), tier, &usage, period_days);
             let _ = projection::cap_outlook(book(), tier, &usage, period_days);
             let _ = projection::credit_runway(book(), tier, &usage, credit, start, period_days.min(40));
-            let _ = projection::project_months(book(), tier, &usage, growth, months.min(24));
+            let _ = projection::project_months(book(), tier, &totals, growth, months.min(24));
         }
         if let Ok(parts) = allocate_cents(amount, &weights)
             && amount >= Decimal::ZERO

@@ -118,7 +118,7 @@ fn sandbox_prototype_nears_its_cap() {
     let months = projection::project_months(
         PriceBook::published(),
         "sandbox",
-        &Estimator::new(example("sandbox-prototype.yaml"), PriceBook::published()).unwrap().totals().to_usage(),
+        Estimator::new(example("sandbox-prototype.yaml"), PriceBook::published()).unwrap().totals(),
         d("20"),
         3,
     )
@@ -133,12 +133,31 @@ fn sandbox_prototype_nears_its_cap() {
 fn twelve_months_of_growth() {
     let book = PriceBook::published();
     let est = Estimator::new(example("small-api.yaml"), book).unwrap();
-    let months = projection::project_months(book, "production", &est.totals().to_usage(), d("10"), 12).unwrap();
+    let months = projection::project_months(book, "production", est.totals(), d("10"), 12).unwrap();
     assert_eq!(months.len(), 12);
     // Month 2: 275,920 x 1.1 = 303,512 requests; 103,512 extra x $0.00004 = $4.14048 -> $4.14.
     assert_eq!(months[1].usage.requests, d("303512"));
     assert_eq!(months[1].total, d("23.14"));
     assert!(months.windows(2).all(|w| w[1].total >= w[0].total), "growing traffic never costs less");
+}
+
+#[test]
+fn projected_months_report_egress_served_and_billable_as_the_estimate_does() {
+    let book = PriceBook::published();
+    // 1,000,000 requests x 1,000 bytes, all from apac (weight 1.5): 1 GB served, 1.5 GB billable.
+    let plan = Plan::parse(
+        "tier: production\nregions: {apac: 1}\ngrowth: {monthly_percent: 10}\nroutes:\n  - {path: /a, requests_per_month: 1000000, response_bytes: 1000}\n",
+        "plan.yaml",
+        book,
+    )
+    .unwrap();
+    let e = Estimator::new(plan, book).unwrap().estimate(&options()).unwrap();
+    assert_eq!((e.usage.egress_bytes, e.usage.billable_egress_bytes), (d("1000000000"), d("1500000000")));
+    // Month 1 is the plan's month, reported field for field as the estimate's own usage.
+    assert_eq!(e.months[0].usage, e.usage);
+    // Month 2 grows 10%: 1.1 GB served, 1.65 GB billable, and the bill rates the billable.
+    let m = &e.months[1].usage;
+    assert_eq!((m.egress_bytes, m.billable_egress_bytes, m.billable_egress_gb), (d("1100000000"), d("1650000000"), d("1.65")));
 }
 
 #[test]

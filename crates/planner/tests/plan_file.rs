@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use edgecost_planner::{Estimator, Plan, PlanError, plan_from_usage, read_usage};
+use edgecost_planner::{Estimator, Plan, PlanError, plan_from_usage, read_usage, read_usage_for};
 use edgecost_pricing::{Decimal, PriceBook};
 
 fn book() -> &'static PriceBook {
@@ -239,6 +239,57 @@ fn a_bad_usage_line_is_reported_with_its_number() {
     assert_eq!(err.code(), "usage_record_invalid");
     assert!(err.to_string().starts_with("u.jsonl:2:"), "{err}");
     assert_eq!(read_usage("\n\n", "u.jsonl").unwrap_err().code(), "usage_empty");
+}
+
+#[test]
+fn an_unknown_region_in_usage_is_refused_at_its_value() {
+    let text = "{\"route\":\"/a\",\"region\":\"na\",\"window_start\":\"h1\",\"requests\":1,\"compute_ms\":1,\"egress_bytes\":1}\n{\"route\":\"/a\",\"region\" : \"mars\",\"window_start\":\"h1\",\"requests\":1,\"compute_ms\":1,\"egress_bytes\":1}\n";
+    // Without a book only the records' shape is read.
+    assert_eq!(read_usage(text, "u.jsonl").unwrap().len(), 2);
+    let err = read_usage_for(text, "u.jsonl", book()).unwrap_err();
+    assert_eq!(err.code(), "unknown_region");
+    // `{"route":"/a","region" : ` is 25 characters: the value starts in column 26.
+    assert_eq!(err.to_string(), "u.jsonl:2:26: region 'mars' is not in the price book (known regions: af, apac, eu, me, na, sa)");
+    // A key written with an escape is not found by name: the line is still named.
+    let escaped =
+        "{\"route\":\"/a\",\"regio\\u006e\":\"mars\",\"window_start\":\"h1\",\"requests\":1,\"compute_ms\":1,\"egress_bytes\":1}\n";
+    assert!(read_usage_for(escaped, "u.jsonl", book()).unwrap_err().to_string().starts_with("u.jsonl:1:1: region 'mars'"));
+    assert_eq!(read_usage_for(&text.replace("mars", "eu"), "u.jsonl", book()).unwrap().len(), 2);
+}
+
+#[test]
+fn a_month_past_a_bound_is_refused_at_the_route_that_takes_the_total_past_it() {
+    let refused = |text: &str| match Estimator::parse(text, "plan.yaml", book()) {
+        Err(e @ PlanError::At { .. }) => (e.code(), e.to_string()),
+        other => panic!("not located: {other:?}"),
+    };
+    // 9 x 10^17 + 10^11 rps x 2,592,000 s = 1.1592 x 10^18 requests: /b passes the bound, at
+    // its requests_per_second (line 7).
+    let requests = "tier: production\nregions: {na: 1}\nroutes:\n  - path: /a\n    requests_per_month: 900000000000000000\n  - path: /b\n    requests_per_second: 100000000000\n";
+    let (code, message) = refused(requests);
+    assert_eq!(code, "usage_too_large");
+    assert_eq!(
+        message,
+        "plan.yaml:7:5: the plan's requests usage of 1159200000000000000 requests a month is above the bound of 1000000000000000000 requests; route '/b' takes the total past it"
+    );
+    // The same plan built in memory is refused by name, without a place.
+    let est = Estimator::new(Plan::parse(requests, "plan.yaml", book()).unwrap(), book()).unwrap();
+    assert_eq!(est.check_bounds().unwrap_err().code(), "usage_too_large");
+    // Compute from a middleware entry: 10^12 requests x 10^7 ms = 10^16 s (and /a's 1 s), past
+    // 10^15 s. The route writes no compute_ms, so its path line is named, not the catalog's.
+    let compute = "tier: production\nregions: {na: 1}\nroutes:\n  - {path: /a, requests_per_month: 1000, compute_ms: 1}\n  - path: /heavy\n    requests_per_month: 1000000000000\n    middleware: [slow]\nmiddleware:\n  slow: {compute_ms: 10000000}\n";
+    let (_, message) = refused(compute);
+    assert!(
+        message.starts_with(
+            "plan.yaml:5:5: the plan's compute usage of 10000000000000001 seconds a month is above the bound of 1000000000000000 seconds"
+        ),
+        "{message}"
+    );
+    assert!(message.ends_with("route '/heavy' takes the total past it"), "{message}");
+    // Exactly at the bound is a month rating takes.
+    let at_bound = "tier: production\nregions: {na: 1}\nroutes:\n  - {path: /a, requests_per_month: 400000000000000000}\n  - {path: /b, requests_per_month: 600000000000000000}\n";
+    let est = Estimator::parse(at_bound, "plan.yaml", book()).unwrap();
+    assert!(est.check_bounds().is_ok() && est.bill().is_ok());
 }
 
 #[test]

@@ -49,7 +49,7 @@ impl PlanSession {
             tier_label: book.tier(&tier).map(|t| t.display_name().to_owned()).unwrap_or_else(|| tier.clone()),
             tier,
             parts: self.estimator.route_usages().iter().map(|r| r.total).collect(),
-            usage: self.estimator.totals().to_usage(),
+            totals: *self.estimator.totals(),
             changes: changes.into_iter().map(|(c, _)| c).collect(),
             changed_count,
             dark,
@@ -78,7 +78,8 @@ pub struct DetailsWork {
     tier: String,
     tier_label: String,
     parts: Vec<Contribution>,
-    usage: edgecost_pricing::Usage,
+    /// The month's totals, served and billable egress side by side.
+    totals: Contribution,
     changes: Vec<RouteCostChange>,
     changed_count: u32,
     dark: bool,
@@ -90,18 +91,20 @@ impl DetailsWork {
     pub fn run(self) -> Result<PlanDetails, DesktopError> {
         let range = simulate(&self.book, &self.tier, &self.parts, &Uncertainty::default())?;
         let tier = self.book.tier(&self.tier);
+        let usage = self.totals.to_usage();
         let meters = Meter::ALL
             .iter()
             .map(|m| {
                 let included = tier.and_then(|t| t.included.get(*m));
-                MeterProjection::linear(*m, self.usage.quantity(*m), included, PLAN_PERIOD_DAYS)
+                MeterProjection::linear(*m, usage.quantity(*m), included, PLAN_PERIOD_DAYS)
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
         let chart = QuotaProjectionChart { tier_label: self.tier_label.clone(), period_days: PLAN_PERIOD_DAYS, meters };
         let theme = Theme::for_mode(if self.dark { ThemeMode::Dark } else { ThemeMode::Light });
         let chart_svg = chart.to_svg(&theme, Size::SMALL).map_err(|e| DesktopError::Chart { detail: e.to_string() })?;
-        let months = month_views(&self.book, &project_months(&self.book, &self.tier, &self.usage, self.growth_percent, PROJECTION_MONTHS)?);
+        let months =
+            month_views(&self.book, &project_months(&self.book, &self.tier, &self.totals, self.growth_percent, PROJECTION_MONTHS)?);
         let growth = if self.growth_percent.is_zero() {
             "flat traffic".to_owned()
         } else if self.growth_percent.is_sign_positive() {
@@ -132,7 +135,7 @@ fn month_views(book: &PriceBook, months: &[edgecost_planner::MonthProjection]) -
         .map(|m| MonthView {
             month: m.month,
             requests: edgecost_pricing::format::meter_quantity(Meter::Requests, m.usage.requests),
-            billable_egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, m.usage.quantity(Meter::Egress)),
+            billable_egress_gb: edgecost_pricing::format::meter_quantity(Meter::Egress, m.usage.billable_egress_gb),
             bill: money(m.total),
             capped: m.capped,
             cheapest: m.cheapest.as_ref().map(|r| format!("{}, {}", tier_label(book, &r.tier), money(r.monthly_cost))),

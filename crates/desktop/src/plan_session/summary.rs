@@ -147,6 +147,7 @@ fn cap_view(book: &PriceBook, tier: &str, usage: &edgecost_pricing::Usage) -> Re
         period_days: PLAN_PERIOD_DAYS,
         meter_label: c.meter.label().to_owned(),
         refused_percent: format!("{}%", c.refused_percent.normalize()),
+        headline: c.headline(PLAN_PERIOD_DAYS, book, tier),
     }))
 }
 

@@ -17,6 +17,11 @@ fn the_projection_grows_like_the_plan_and_the_sandbox_headline_names_the_cap() {
     let cap = s.summary().unwrap().cap.unwrap();
     // 50,000 of 80,000 requests: reached 62.5% into the month, on day 19; 37.5% refused.
     assert_eq!((cap.day, cap.meter_label.as_str(), cap.refused_percent.as_str()), (19, "Requests", "37.5%"));
+    // The panel shows the core's sentence, the one `edgecost estimate` prints.
+    assert_eq!(
+        cap.headline,
+        "Capped on day 19 of 30: 37.5% of the month's traffic is refused once the requests quota is reached. Sandbox bills nothing past it."
+    );
 }
 
 #[test]

@@ -130,6 +130,11 @@ pub struct CapView {
     pub meter_label: String,
     /// The share of the month's traffic refused after the cap, e.g. `"37.5%"`.
     pub refused_percent: String,
+    /// The headline sentence, as the planner core words it
+    /// ([`edgecost_planner::CapOutlook::headline`]): "Capped on day 19 of 30: 37.5% of the
+    /// month's traffic is refused once the requests quota is reached. Sandbox bills nothing
+    /// past it."
+    pub headline: String,
 }
 
 /// How a route differs from the last saved version.

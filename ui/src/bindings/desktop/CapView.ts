@@ -15,4 +15,11 @@ meter_label: string,
 /**
  * The share of the month's traffic refused after the cap, e.g. `"37.5%"`.
  */
-refused_percent: string, };
+refused_percent: string, 
+/**
+ * The headline sentence, as the planner core words it
+ * ([`edgecost_planner::CapOutlook::headline`]): "Capped on day 19 of 30: 37.5% of the
+ * month's traffic is refused once the requests quota is reached. Sandbox bills nothing
+ * past it."
+ */
+headline: string, };
