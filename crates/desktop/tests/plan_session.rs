@@ -325,7 +325,7 @@ fn a_plan_past_a_bound_and_a_usage_file_from_an_unknown_region_are_refused_where
     let (_copy, path) = scratch_copy("small-api.yaml");
     let mut s = PlanSession::open(&path).unwrap();
     let before = s.plan().clone();
-    let err = s.apply(PlanEdit::ReplaceYaml { yaml: std::fs::read_to_string(&plan).unwrap() }).err().expect("refused");
+    let err = s.apply(PlanEdit::ReplaceYaml { yaml: std::fs::read_to_string(&plan).unwrap() }).expect_err("refused");
     assert!(err.to_string().contains("plan:7:5:"), "{err}");
     assert_eq!(s.plan(), &before);
     // The raw view's check says so before Apply, at the same place.
