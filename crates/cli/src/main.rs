@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failure while running (or a CI cost check that tripped), 2 bad
 //! arguments or bad input files.
 
+mod account;
 mod admin;
 mod args;
 mod operator;
@@ -47,6 +48,9 @@ enum Command {
     /// Create accounts, edge nodes and operators in the billing engine's database; the
     /// operator's report and price-book what-if.
     Admin(admin::AdminArgs),
+    /// An account's bill to date and projection, usage, burst credit and invoices, read from a
+    /// running `edgecost serve` with the account's token.
+    Account(account::AccountArgs),
     /// Print shell completions: `edgecost completions bash > ~/.local/share/bash-completion/completions/edgecost`.
     Completions {
         /// The shell to complete in.
@@ -105,6 +109,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Plan(a) => plan::plan(&a)?,
         Command::Serve(a) => serve::serve(&a)?,
         Command::Admin(a) => admin::admin(&a)?,
+        Command::Account(a) => account::account(&a)?,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "edgecost", &mut script);

@@ -158,26 +158,16 @@ pub fn bill(args: &BillArgs) -> Result<(), CliError> {
 }
 
 fn bill_text(book: &PriceBook, bill: &Bill) -> String {
-    let money = |amount: Decimal| money_in(amount, &bill.currency);
     let label = book.tier(&bill.tier).map_or(bill.tier.as_str(), Tier::display_name);
-    let mut t = Table::new(&[
-        ("Line", Align::Left),
-        ("Used", Align::Right),
-        ("Included", Align::Right),
-        ("Overage", Align::Right),
-        ("Amount", Align::Right),
-    ]);
-    for base in &bill.base_fee_lines {
-        t.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
-    }
-    for line in &bill.lines {
-        t.row(meter_row(line, &bill.currency));
-    }
-    for (label, amount) in total_rows(bill) {
-        t.row([label, String::new(), String::new(), String::new(), amount]);
-    }
+    format!("{label} tier, {} a month\n\n{}", bill.currency, bill_body(bill))
+}
 
-    let mut out = format!("{label} tier, {} a month\n\n{}", bill.currency, t.render());
+/// A bill's table of lines and totals, then how each line was worked out, the quotas reached
+/// and whether usage was capped: what `edgecost bill` prints under its heading, and
+/// `edgecost account bill` and `account invoice` under theirs.
+pub(crate) fn bill_body(bill: &Bill) -> String {
+    let money = |amount: Decimal| money_in(amount, &bill.currency);
+    let mut out = bill_table(bill);
     out.push_str("\nHow each line was worked out (exact quantities):\n");
     for base in &bill.base_fee_lines {
         out.push_str(&format!("  {}\n", base.explanation));
@@ -201,6 +191,28 @@ fn bill_text(book: &PriceBook, bill: &Bill) -> String {
         out.push_str("Usage past a quota is capped on this tier: requests past it are throttled.\n");
     }
     out
+}
+
+/// A bill's lines (base fees, then one row per meter) and its total rows, as a table.
+pub(crate) fn bill_table(bill: &Bill) -> String {
+    let money = |amount: Decimal| money_in(amount, &bill.currency);
+    let mut t = Table::new(&[
+        ("Line", Align::Left),
+        ("Used", Align::Right),
+        ("Included", Align::Right),
+        ("Overage", Align::Right),
+        ("Amount", Align::Right),
+    ]);
+    for base in &bill.base_fee_lines {
+        t.row([base.label.to_string(), String::new(), String::new(), String::new(), money(base.amount)]);
+    }
+    for line in &bill.lines {
+        t.row(meter_row(line, &bill.currency));
+    }
+    for (label, amount) in total_rows(bill) {
+        t.row([label, String::new(), String::new(), String::new(), amount]);
+    }
+    t.render()
 }
 
 /// One meter's row of a bill table, its quantities at the precision a person reads and its
