@@ -186,7 +186,7 @@ async fn the_demo_door_needs_no_server() {
         let drawn = chart_drawn_as_shown(&app).await;
         let svg = chart_svg(&app).await;
         assert!(svg.contains(&format!("<svg width=\"{drawn}\"")), "at {width}x{height}: drawn {drawn} px wide");
-        let sizes: Vec<f64> = svg.split("font-size=\"").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
+        let sizes = edgecost_charts::svg_size(&svg).expect("a chart's SVG document").font_sizes_px;
         assert!(!sizes.is_empty() && sizes.iter().all(|px| *px >= 11.0), "at {width}x{height}: {sizes:?}");
         let seen = header_with_each_status(&app).await;
         let seen = seen.as_array().unwrap();

@@ -57,6 +57,7 @@
 mod csv_out;
 mod error;
 mod frame;
+mod inspect;
 mod labels;
 mod monthly;
 mod png;
@@ -71,6 +72,7 @@ mod value_labels;
 
 pub use error::ChartError;
 pub use frame::{BUCKETS_MAX, Bucket, Size, TimeRange};
+pub use inspect::{SvgSize, svg_size};
 pub use monthly::{MONTHS_SHOWN_MAX, MonthSeries, MonthlyChart, MonthlyUnit, NO_MONTHLY_VALUES_MESSAGE};
 pub use png::{PNG_SIDE_MAX_PX, to_png};
 pub use quota::{MeterProjection, NO_PROJECTION_MESSAGE, PERIOD_DAYS_MAX, QuotaProjectionChart};

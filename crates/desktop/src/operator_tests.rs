@@ -172,17 +172,6 @@ fn months_before_the_first_account_are_left_out() {
     assert_eq!(operator_chart(&r, PriceBook::published(), OperatorChartId::Churn).months.len(), 3);
 }
 
-/// The `(width, font sizes)` of an SVG document as plotters writes it.
-fn svg_width_and_font_sizes(svg: &str) -> (f64, Vec<f64>) {
-    let number_after = |text: &str, key: &str| -> f64 {
-        let start = text.find(key).unwrap() + key.len();
-        text[start..].split('"').next().unwrap().parse().unwrap()
-    };
-    let width = number_after(svg, "<svg width=\"");
-    let sizes = svg.split("font-size=\"").skip(1).map(|rest| rest.split('"').next().unwrap().parse().unwrap()).collect();
-    (width, sizes)
-}
-
 #[test]
 fn charts_are_drawn_at_the_width_they_are_shown_so_their_text_keeps_its_size() {
     let r = report();
@@ -191,7 +180,7 @@ fn charts_are_drawn_at_the_width_they_are_shown_so_their_text_keeps_its_size() {
     for (shown_px, drawn_px) in [(780, 780.0), (1100, 1100.0), (200, 480.0), (5_000, 1_600.0)] {
         for id in OperatorChartId::ALL {
             let image = operator_chart_image(&r, PriceBook::published(), id, true, shown_px).unwrap();
-            let (width, sizes) = svg_width_and_font_sizes(&image.svg);
+            let edgecost_charts::SvgSize { width_px: width, font_sizes_px: sizes } = edgecost_charts::svg_size(&image.svg).unwrap();
             assert_eq!(width, drawn_px, "{id:?}");
             let shown_scale = (f64::from(shown_px) / width).min(1.0);
             if shown_px >= crate::chart::CHART_WIDTH_MIN_PX {

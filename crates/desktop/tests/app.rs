@@ -214,7 +214,7 @@ async fn the_demo_runs_the_engine_in_process_and_charts_export_to_files() {
     for id in ChartId::ALL {
         for (shown_px, drawn_px) in [(780, 780.0), (1_100, 1_100.0), (200, 480.0), (5_000, 1_600.0)] {
             let svg = app.chart_svg(id, true, shown_px).await.unwrap();
-            let (width, sizes) = common::svg_width_and_font_sizes(&svg);
+            let edgecost_charts::SvgSize { width_px: width, font_sizes_px: sizes } = edgecost_charts::svg_size(&svg).unwrap();
             assert_eq!(width, drawn_px, "{id:?} shown {shown_px} px wide");
             if f64::from(shown_px) >= width {
                 assert!(!sizes.is_empty() && sizes.iter().all(|px| *px >= 11.0), "{id:?} at {shown_px}: {sizes:?}");

@@ -49,12 +49,3 @@ pub fn pinned_app(data_dir: &Path, vault: TokenVault, now: DateTime<Utc>) -> App
 pub async fn serve_at(engine: edgecost_engine::Engine, addr: std::net::SocketAddr, now: DateTime<Utc>) -> edgecost_server::RunningServer {
     edgecost_server::spawn_with_clock(engine, addr, Clock::manual(now)).await.expect("a server on loopback")
 }
-
-/// The `(width, font sizes)` of a chart's SVG document as plotters writes it, in pixels.
-pub fn svg_width_and_font_sizes(svg: &str) -> (f64, Vec<f64>) {
-    let width_key = "<svg width=\"";
-    let start = svg.find(width_key).expect("an SVG document with a width") + width_key.len();
-    let width = svg[start..].split('"').next().and_then(|w| w.parse().ok()).expect("a numeric width");
-    let sizes = svg.split("font-size=\"").skip(1).map(|rest| rest.split('"').next().and_then(|px| px.parse().ok()).unwrap()).collect();
-    (width, sizes)
-}
