@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use edgecost_e2e::*;
+use edgecost_pricing::format::money;
 use fantoccini::{Client, Locator};
 
 /// The ledger's entries as the app lists them (none: `#ledger-empty`).
@@ -181,6 +182,24 @@ async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_es
     wait_for(&app, "button[aria-label='One pack more']").await.click().await.unwrap();
     text_until(&app, "#credits-total", |t| t == "$75.00").await;
     assert_eq!(wait_for(&app, "#credit-packs").await.prop("value").await.unwrap().as_deref(), Some("3"));
+    // At the last count + can take no more, and the focus stays on it, in the sheet, rather
+    // than falling to the page.
+    let field = wait_for(&app, "#credit-packs").await;
+    field.clear().await.unwrap();
+    let max = edgecost_pricing::PACKS_PER_PURCHASE_MAX;
+    let price = |packs: u32| money(edgecost_pricing::Decimal::from(25 * packs)); // $25.00 a pack
+    field.send_keys(&(max - 1).to_string()).await.unwrap();
+    text_until(&app, "#credits-total", |t| t == price(max - 1)).await;
+    let more = wait_for(&app, "#credit-packs-more").await;
+    more.send_keys("\u{e007}").await.unwrap();
+    text_until(&app, "#credits-total", |t| t == price(max)).await;
+    assert_eq!(wait_for(&app, "#credit-packs").await.prop("value").await.unwrap(), Some(max.to_string()));
+    assert_eq!(more.attr("aria-disabled").await.unwrap().as_deref(), Some("true"), "+ is marked disabled at {max}");
+    let focus = "const a = document.activeElement; return [a.id, !!a.closest('#credits-sheet')]";
+    assert_eq!(app.execute(focus, vec![]).await.unwrap(), serde_json::json!(["credit-packs-more", true]), "focus stays on +");
+    more.send_keys("\u{e007}").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(wait_for(&app, "#credit-packs").await.prop("value").await.unwrap(), Some(max.to_string()), "+ at {max} adds nothing");
     // A valid count brings its own amounts back.
     let field = wait_for(&app, "#credit-packs").await;
     field.clear().await.unwrap();

@@ -19,6 +19,24 @@ async fn double_click(app: &Client, css: &str) {
     app.execute(script, vec![serde_json::json!(css)]).await.unwrap();
 }
 
+/// Sizes the window and answers the rectangles (left, top, right, bottom, width) of the
+/// elements `ids`, once the page has taken the new width.
+async fn rects_at(app: &Client, width: u32, height: u32, ids: &[&str]) -> Vec<[f64; 5]> {
+    app.set_window_size(width, height).await.unwrap();
+    let script = "return [window.innerWidth, arguments[0].map((id) => { const r = document.getElementById(id).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, r.width]; })]";
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let seen = app.execute(script, vec![serde_json::json!(ids)]).await.unwrap();
+        let inner = seen[0].as_f64().unwrap_or(0.0);
+        if (inner - f64::from(width)).abs() <= 16.0 || Instant::now() >= deadline {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let seen = app.execute(script, vec![serde_json::json!(ids)]).await.unwrap();
+            return serde_json::from_value(seen[1].clone()).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade_in_one_click() {
     require_session();
@@ -49,6 +67,21 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert!(headline.starts_with("Requests passed 80% of the Production quota on"), "{headline}");
     let detail = text_of(&app, "#notice-banner .line .detail").await;
     assert!(detail.contains("left") && detail.contains("projected to cost $"), "{detail}");
+
+    // The hint is right under the upgrade button and within its width, on two lines at most;
+    // the credit buttons are as wide as each other, at the default window and the smallest.
+    for (width, height) in [(1200, 800), (880, 600)] {
+        let ids = ["notice-upgrade", "notice-upgrade-hint", "notice-buy-credits", "notice-ledger"];
+        let [up, hint, buy, ledger] = rects_at(&app, width, height, &ids).await[..] else { panic!("four rectangles") };
+        let at = format!("{width}x{height}");
+        assert!((0.0..=8.0).contains(&(hint[1] - up[3])), "{at}: the hint is right under the button: {up:?} {hint:?}");
+        assert!(hint[0] >= up[0] - 1.0 && hint[2] <= up[2] + 1.0, "{at}: the hint is within the button's width: {up:?} {hint:?}");
+        let said = text_of(&app, "#notice-upgrade-hint").await;
+        assert!(hint[3] - hint[1] <= 40.0, "{at}: the hint takes two lines at most: {hint:?} {said}");
+        assert!((buy[4] - ledger[4]).abs() < 1.0, "{at}: the credit buttons are as wide as each other: {buy:?} {ledger:?}");
+        screenshot(&format!("notice-banner-{at}.png"), width, height);
+    }
+    app.set_window_size(1200, 800).await.unwrap();
 
     // Buy credits: two packs, confirmed with a double click, make exactly one purchase.
     app.find(Locator::Css("#notice-buy-credits")).await.unwrap().click().await.unwrap();
@@ -97,6 +130,23 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
     wait_gone(&app, "#notice-banner").await;
     wait_for(&app, "#open-ledger").await; // The ledger stays reachable without a notice.
+    // It is part of the header, never alone on a row of its own: at the default window it ends
+    // the header's row of buttons; at the smallest, where that row has no room for it, it is on
+    // the account name's line, its right edge the buttons' right edge.
+    for (width, height) in [(1200, 800), (880, 600)] {
+        let ids = ["open-ledger", "sign-out", "account-name", "period"];
+        let [ledger, last, name, period] = rects_at(&app, width, height, &ids).await[..] else { panic!("four rectangles") };
+        let at = format!("{width}x{height}: {ledger:?} {last:?} {name:?}");
+        if width == 1200 {
+            assert!((ledger[3] - last[3]).abs() <= 2.0 && ledger[0] >= last[2], "{at}: the ledger ends the row of buttons");
+        } else {
+            assert!(ledger[1] < name[3] && ledger[3] > name[1] && ledger[0] >= name[2], "{at}: the ledger is on the name's line");
+            assert!((ledger[2] - last[2]).abs() <= 2.0, "{at}: the ledger's right edge is the buttons'");
+        }
+        assert!(ledger[3] < period[1], "{at}: above the period {period:?}");
+        screenshot(&format!("dashboard-without-notice-{width}x{height}.png"), width, height);
+    }
+    app.set_window_size(1200, 800).await.unwrap();
     let ledger_after = engine.credits().await.unwrap();
     assert_eq!(ledger_after.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase).count(), 1, "the upgrade bought nothing");
 

@@ -482,8 +482,17 @@ async fn probe_at_size(app: &fantoccini::Client, probe: &str, width: u32, height
     }
 }
 
+/// Why a cell's text was refused: said once, under the route table, never above it.
 async fn status_says(app: &fantoccini::Client, want: &str) -> String {
-    text_until(app, "#plan-status", |text| text.contains(want)).await
+    let said = text_until(app, "#plan-cell-status", |text| text.contains(want)).await;
+    assert!(app.find(Locator::Css("#plan-status")).await.is_err(), "a refusal shows under the table only: {said}");
+    said
+}
+
+/// The top of the first route's row in the window, in CSS pixels.
+async fn first_row_top(app: &fantoccini::Client) -> f64 {
+    let script = r#"return document.querySelector('.route-row[data-index="0"]').getBoundingClientRect().top"#;
+    app.execute(script, vec![]).await.unwrap().as_f64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -502,7 +511,12 @@ async fn a_cell_keeps_no_prefix_of_text_that_does_not_read() {
     cell.click().await.unwrap();
     cell.clear().await.unwrap();
     cell.send_keys("51,5").await.unwrap();
-    status_says(&app, "51,5").await;
+    let said = status_says(&app, "51,5").await;
+    // One sentence for people: the field as the table names it, the reader's reason, no
+    // field name of the code and no second list of examples.
+    assert!(said.starts_with("Requests a month: '51,5'"), "{said}");
+    assert!(!said.contains("requests_per_month") && !said.contains("CLI"), "{said}");
+    assert!(!text_of(&app, "#plan-stale").await.contains("51,5"), "the estimate does not repeat the reason");
     assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "the estimate is the plan before editing");
 
     // Enter refuses it: the text stays, with the reason, in the focused cell.
@@ -516,6 +530,7 @@ async fn a_cell_keeps_no_prefix_of_text_that_does_not_read() {
 
     // Esc reverts the cell and clears the error; every door is usable again.
     focused.send_keys(&Key::Escape.to_string()).await.unwrap();
+    gone(&app, "#plan-cell-status").await;
     gone(&app, "#plan-status").await;
     assert_eq!(first_traffic(&app).await, before);
     assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
@@ -534,6 +549,48 @@ async fn a_cell_keeps_no_prefix_of_text_that_does_not_read() {
         assert_eq!(first_traffic(&app).await, before, "{refused}");
         assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "{refused}");
     }
+
+    // Typed key by key, "150,000" and "1e6" pass through text that does not read ("150,",
+    // "1e"): the row being typed in never moves, and nothing flags the text while it is typed.
+    // Esc in the cell clears what the last cell left said.
+    app.find(Locator::Css(FIRST_TRAFFIC)).await.unwrap().send_keys(&Key::Escape.to_string()).await.unwrap();
+    gone(&app, "#plan-cell-status").await;
+    for (at, wide) in [(1200, 800), (880, 600)] {
+        app.set_window_size(at, wide).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        for typed in ["150,000", "1e6"] {
+            let cell = app.find(Locator::Css(FIRST_TRAFFIC)).await.unwrap();
+            cell.click().await.unwrap();
+            cell.clear().await.unwrap();
+            let top = first_row_top(&app).await;
+            for key in typed.chars() {
+                cell.send_keys(&key.to_string()).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+                assert_eq!(first_row_top(&app).await, top, "{typed} at {at}x{wide}: the row moved at '{key}'");
+                assert!(
+                    app.find(Locator::Css("#plan-status")).await.is_err(),
+                    "{typed} at {at}x{wide}: a banner above the table at '{key}'"
+                );
+                assert!(app.find(Locator::Css("#plan-cell-status")).await.is_err(), "{typed}: flagged while typing, at '{key}'");
+            }
+            cell.send_keys(&Key::Escape.to_string()).await.unwrap();
+            assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "{typed}");
+        }
+        // Text that still does not read once typing pauses is flagged under the table, and
+        // the row stays where it was.
+        let cell = app.find(Locator::Css(FIRST_TRAFFIC)).await.unwrap();
+        cell.click().await.unwrap();
+        cell.clear().await.unwrap();
+        let top = first_row_top(&app).await;
+        cell.send_keys("12x").await.unwrap();
+        let said = status_says(&app, "'12x'").await;
+        assert!(said.starts_with("Requests a month: '12x' is not a quantity"), "{said}");
+        assert_eq!(first_row_top(&app).await, top, "at {at}x{wide}: the refusal moved the row");
+        screenshot(&format!("planner-refusal-{at}x{wide}.png"), at, wide);
+        cell.send_keys(&Key::Escape.to_string()).await.unwrap();
+        gone(&app, "#plan-cell-status").await;
+    }
+    app.set_window_size(1200, 800).await.unwrap();
 
     // A value that reads is taken whole, and saved as typed.
     set_first_traffic(&app, "51.5k").await;

@@ -147,9 +147,13 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
 
     // A lower budget raises new alerts, each an event for the webhook; nothing listens on
     // port 9, so its deliveries fail and the log on the page says so.
+    // Saved from the keyboard, the focus stays on the button (busy while saving, never
+    // disabled), not on the page.
     fill(&app, "#budget-amount", &(budget - Decimal::ONE).to_string()).await;
-    wait_for(&app, "#save-budget").await.click().await.unwrap();
+    wait_for(&app, "#save-budget").await.send_keys("\u{e007}").await.unwrap();
     wait_for(&app, "#budget-saved").await;
+    let focused = app.execute("return document.activeElement.id", vec![]).await.unwrap();
+    assert_eq!(focused, serde_json::json!("save-budget"), "focus stays on the button after the save");
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         wait_for(&app, "#billing-refresh:not([disabled])").await.click().await.unwrap();
@@ -193,6 +197,9 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
         assert_eq!(engine.budget().await.unwrap().settings, settings_before, "{close}: nothing was sent");
         assert!(app.find(Locator::Css("#budget-capped")).await.is_err(), "{close}: not capped");
         assert!(app.find(Locator::Css("#budget-saved")).await.is_err(), "{close}: nothing saved");
+        // The page says so: the budget was not saved either.
+        let said = text_of(&app, "#budget-not-saved").await;
+        assert!(said.starts_with("Nothing was saved, the budget included."), "{close}: {said}");
         assert_eq!(text_of(&app, "#save-budget").await, "Save budget");
     }
     // Confirmed, the cap acts at once: the page says so plainly, the node's next batch is
@@ -201,6 +208,7 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     wait_for(&app, "#confirm-spend-cap").await.click().await.unwrap();
     wait_for(&app, "#budget-saved").await;
     wait_gone(&app, "#spend-cap-sheet").await;
+    assert!(app.find(Locator::Css("#budget-not-saved")).await.is_err(), "saved: no word of nothing saved");
     assert_eq!(engine.budget().await.unwrap().settings.spend_cap, Some(before.cost));
     let capped = text_of(&app, "#budget-capped").await;
     assert!(capped.to_lowercase().starts_with("capped:") && capped.contains(&money(before.cost)), "{capped}");

@@ -129,7 +129,8 @@ pub struct BudgetStatus {
     /// The run-rate projection, and the P50 and P90 outlook once the account has the history
     /// for one. Empty without a budget.
     pub forecasts: Vec<BudgetForecast>,
-    /// The spend cap has been reached this period.
+    /// The spend cap has been reached this period, or the spend is already at or past it (a
+    /// tier change's base fee can put it there): usage that would cost more is refused.
     pub capped: bool,
     /// Open alerts of the period, oldest first.
     pub alerts: Vec<AccountAlert>,

@@ -42,6 +42,8 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::InvoiceQuery::export_all(dir)?;
     crate::InvoicePage::export_all(dir)?;
     crate::Invoice::export_all(dir)?;
+    crate::PaymentRequest::export_all(dir)?;
+    crate::RecordedPayment::export_all(dir)?;
     crate::WebhookRequest::export_all(dir)?;
     crate::WebhookRegistration::export_all(dir)?;
     crate::Webhook::export_all(dir)?;
@@ -82,6 +84,7 @@ pub fn body_bounds() -> Map<String, Value> {
         ("BudgetSettings", schemars::schema_for!(crate::BudgetSettings)),
         ("AutoTopUpSettings", schemars::schema_for!(crate::AutoTopUpSettings)),
         ("WebhookRequest", schemars::schema_for!(crate::WebhookRequest)),
+        ("PaymentRequest", schemars::schema_for!(crate::PaymentRequest)),
     ];
     let mut bounds = Map::new();
     for (name, schema) in bodies {

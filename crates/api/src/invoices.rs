@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::account::UsageTotals;
@@ -22,14 +23,74 @@ pub struct InvoiceQuery {
     pub limit: Option<u32>,
 }
 
+/// The most characters a payment's reference holds.
+pub const MAX_PAYMENT_REFERENCE_CHARS: usize = 200;
+
 /// Where an invoice stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceStatus {
-    /// Closed with an amount due after credit.
+    /// Closed with an amount due after credit, and no payment recorded yet.
     Due,
+    /// Payments cover part of the total due.
+    PartlyPaid,
+    /// Payments cover the whole total due.
+    Paid,
     /// Closed with nothing due: the base fee was zero and any overage was paid by credit.
     PaidByCredit,
+}
+
+/// A payment recorded against an invoice: money the operator's payment processor received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct InvoicePayment {
+    /// The payment's id (`pay_` and 20 hex digits).
+    pub id: String,
+    /// The invoice it pays.
+    pub invoice_id: String,
+    /// What was received, in the invoice's currency.
+    #[ts(type = "string")]
+    pub amount: Decimal,
+    /// The payment processor's reference (a charge id); unique per invoice.
+    pub reference: String,
+    /// When the money was received.
+    pub received_at: DateTime<Utc>,
+    /// When the engine recorded it.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// `POST /v1/admin/accounts/{account_id}/invoices/{invoice_id}/payments`: a payment received
+/// for an invoice. The same reference recorded again for the invoice changes nothing and is
+/// answered with the first payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    /// What was received, as a decimal string in the invoice's currency, in whole cents
+    /// (`"40.46"`): above zero and at most what is still due.
+    #[ts(type = "string")]
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schemars(with = "String")]
+    pub amount: Decimal,
+    /// The currency code the amount is in (`"USD"`); when given, it must be the invoice's.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// The payment processor's reference for the payment, such as its charge id: 1 to 200
+    /// printable characters. It makes the request idempotent for the invoice.
+    #[schemars(length(min = 1, max = MAX_PAYMENT_REFERENCE_CHARS))]
+    pub reference: String,
+    /// When the money was received: not in the future, and not before the billed period
+    /// ended. Now when absent.
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+/// The answer to a recorded payment (or to its replay): the payment, and the invoice as it
+/// stands with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+pub struct RecordedPayment {
+    /// The payment; for a replayed reference, the one first recorded.
+    pub payment: InvoicePayment,
+    /// The invoice with every payment recorded so far.
+    pub invoice: InvoiceSummary,
 }
 
 /// Burst credit one pack paid on an invoice.
@@ -72,8 +133,17 @@ pub struct Invoice {
     /// Due after credit.
     #[ts(type = "string")]
     pub total: Decimal,
-    /// `due` when `total` is above zero, `paid_by_credit` otherwise.
+    /// Paid so far by the payments recorded against the invoice.
+    #[ts(type = "string")]
+    pub amount_paid: Decimal,
+    /// When the payments came to the whole total (the latest payment's `received_at`);
+    /// `null` until then.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// `paid_by_credit` when `total` is zero; otherwise `paid` once payments cover it,
+    /// `partly_paid` while they cover part of it, `due` before any payment.
     pub status: InvoiceStatus,
+    /// The payments recorded against the invoice, by when they were received.
+    pub payments: Vec<InvoicePayment>,
     /// When the engine closed the period into this invoice.
     pub issued_at: DateTime<Utc>,
 }
@@ -100,7 +170,12 @@ pub struct InvoiceSummary {
     /// Due after credit.
     #[ts(type = "string")]
     pub total: Decimal,
-    /// `due` when `total` is above zero, `paid_by_credit` otherwise.
+    /// Paid so far by recorded payments.
+    #[ts(type = "string")]
+    pub amount_paid: Decimal,
+    /// When the payments came to the whole total; `null` until then.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// `paid_by_credit`, `paid`, `partly_paid` or `due`, as on the [`Invoice`].
     pub status: InvoiceStatus,
 }
 
@@ -116,6 +191,8 @@ impl Invoice {
             cost: self.cost,
             paid_by_credit: self.paid_by_credit,
             total: self.total,
+            amount_paid: self.amount_paid,
+            paid_at: self.paid_at,
             status: self.status,
         }
     }

@@ -50,7 +50,8 @@ pub use controls::{
 };
 pub use credits::{CreditLedger, CreditPurchase, CreditPurchaseRequest, LedgerEntry, LedgerEntryKind, MAX_PACKS_PER_PURCHASE, PaidOverage};
 pub use invoices::{
-    DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary, MAX_INVOICE_PAGE,
+    DEFAULT_INVOICE_PAGE, Invoice, InvoiceCredit, InvoicePage, InvoicePayment, InvoiceQuery, InvoiceStatus, InvoiceSummary,
+    MAX_INVOICE_PAGE, MAX_PAYMENT_REFERENCE_CHARS, PaymentRequest, RecordedPayment,
 };
 pub use notices::{CreditPackOffer, Notice, NoticeList, NoticeOffer, UpgradeOffer};
 pub use operator::{

@@ -17,6 +17,12 @@ pub struct SimulatedBill {
     /// What that period costs before credit: base fee + overage.
     #[ts(type = "string")]
     pub cost: Decimal,
+    /// When the spend cap stops that simulated period: the end of the last UTC day whose end
+    /// costs at most the cap (usage that would cost more is refused from then), or when the
+    /// cap was reached if it holds already. `None` without a cap, or when the period stays
+    /// under it.
+    #[serde(default)]
+    pub spend_capped_at: Option<DateTime<Utc>>,
 }
 
 /// The simulated outlook of the period: the rest of the period simulated [`Outlook::simulations`]
@@ -78,6 +84,13 @@ pub struct TierQuote {
     pub scheduled: bool,
     /// What moving to this tier would do; `None` for the current tier.
     pub change: Option<TierMove>,
+    /// When the spend cap stops this tier's projection: the end of the last UTC day whose
+    /// end costs at most the cap, or now when the move alone puts the period's bill at or
+    /// past it (usage that would cost more is refused from then), or when the cap was
+    /// reached if it holds already. `None` without a cap, or when the projection stays under
+    /// it.
+    #[serde(default)]
+    pub spend_capped_at: Option<DateTime<Utc>>,
 }
 
 /// What moving to a tier would do: an upgrade applies at once with today's prorated base fee,
@@ -101,6 +114,12 @@ pub struct TierMove {
     /// One sentence for people saying why the move would be refused and what would allow
     /// it; `None` when it would be accepted.
     pub refused_reason: Option<String>,
+    /// For a higher tier: what the period costs the moment the move applies, before credit
+    /// (the usage so far on the new tier, with the base fee shares of a change today).
+    /// `None` for a lower tier, which changes nothing this period.
+    #[ts(type = "string | null")]
+    #[serde(default)]
+    pub cost_at_change: Option<Decimal>,
 }
 
 /// `GET /v1/account/upgrade-quote`: every rateable tier for this period's projected usage
@@ -130,6 +149,11 @@ pub struct UpgradeQuote {
     /// `None` without an offer.
     #[ts(type = "string | null")]
     pub saving: Option<Decimal>,
+    /// The spend cap every tier is priced under (each projection stops at it as the spend cap
+    /// rule says); `None` without a cap.
+    #[ts(type = "string | null")]
+    #[serde(default)]
+    pub spend_cap: Option<Decimal>,
 }
 
 /// `GET /v1/account/credits/quote?packs=N`: what buying `packs` burst packs pays for.

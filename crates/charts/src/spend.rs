@@ -22,6 +22,10 @@ pub struct SpendProjection {
     pub label: String,
     /// What the period is projected to cost by its end (base fee + overage, before credit).
     pub cost: Decimal,
+    /// When the spend cap stops this projection (the engine's `capped_at`): the line rises to
+    /// `cost` by then and stays flat after it. `None` when no cap stops it.
+    #[serde(default)]
+    pub capped_from_unix_s: Option<i64>,
 }
 
 /// The period's spend (base fee + overage, before credit) against the budget.
@@ -113,7 +117,15 @@ impl SpendChart {
                     .map_err(draw_failed)?;
             }
             for (p, (dash, gap, width)) in self.projections.iter().zip(DASHES.iter().chain(std::iter::repeat(&DASHES[2]))) {
-                let line = [(now as f64, spent), (x1, plot(p.cost))];
+                // A projection the spend cap stops rises to its cost by the day the cap is
+                // reached and stays flat from then.
+                let line = match p.capped_from_unix_s {
+                    Some(at) if at > now && at < range.end_unix_s => {
+                        vec![(now as f64, spent), (at as f64, plot(p.cost)), (x1, plot(p.cost))]
+                    }
+                    Some(_) => vec![(now as f64, spent), (now as f64, plot(p.cost)), (x1, plot(p.cost))],
+                    None => vec![(now as f64, spent), (x1, plot(p.cost))],
+                };
                 chart
                     .draw_series(DashedLineSeries::new(line, *dash, *gap, theme.projection.plotters().stroke_width(*width)))
                     .map_err(draw_failed)?;
@@ -133,6 +145,10 @@ impl SpendChart {
         table.row(&["spend_to_date", &rfc3339(self.now_unix_s), &self.now_unix_s.to_string(), &self.spend_to_date.to_string()])?;
         let end = self.range.end_unix_s;
         for p in &self.projections {
+            if let Some(at) = p.capped_from_unix_s {
+                let kind = format!("projected {} reaches the spend cap", p.label);
+                table.row(&[&kind, &rfc3339(at), &at.to_string(), &p.cost.to_string()])?;
+            }
             let kind = format!("projected {}", p.label);
             table.row(&[&kind, &rfc3339(end), &end.to_string(), &p.cost.to_string()])?;
         }
@@ -156,8 +172,8 @@ mod tests {
             now_unix_s: start + 5 * 86_400,
             spend_to_date: "40.00".parse().unwrap(),
             projections: vec![
-                SpendProjection { label: "Run rate".into(), cost: "130.00".parse().unwrap() },
-                SpendProjection { label: "P90".into(), cost: "180.50".parse().unwrap() },
+                SpendProjection { label: "Run rate".into(), cost: "130.00".parse().unwrap(), capped_from_unix_s: None },
+                SpendProjection { label: "P90".into(), cost: "180.50".parse().unwrap(), capped_from_unix_s: None },
             ],
             budget: budget.map(|b| b.parse().unwrap()),
             spend_cap: None,
@@ -184,6 +200,26 @@ mod tests {
         assert!(svg.contains("\u{20AC}0.00"), "ticks in euros");
         assert!(!svg.contains('$'), "no dollar sign in a euro chart");
         assert!(euros.to_csv().unwrap().starts_with("kind,time_utc,unix_s,eur\r\n"));
+    }
+
+    #[test]
+    fn a_projection_the_cap_stops_rises_to_the_day_it_is_reached_and_stays_flat() {
+        let start = 1_796_083_200; // 2026-12-01
+        let reached = start + 17 * 86_400; // 2026-12-18
+        let mut capped = chart(Some("50"));
+        capped.spend_cap = Some("30.00".parse().unwrap());
+        capped.spend_to_date = "19.00".parse().unwrap();
+        capped.projections =
+            vec![SpendProjection { label: "Run rate".into(), cost: "29.75".parse().unwrap(), capped_from_unix_s: Some(reached) }];
+        let csv = capped.to_csv().unwrap();
+        assert!(csv.contains("projected Run rate reaches the spend cap,2026-12-18T00:00:00Z,1797552000,29.75\r\n"), "{csv}");
+        assert!(csv.contains("projected Run rate,2027-01-01T00:00:00Z,1798761600,29.75\r\n"), "{csv}");
+        let flat = capped.to_svg(&Theme::light(), Size::DASHBOARD).unwrap();
+        let straight =
+            SpendChart { projections: vec![SpendProjection { capped_from_unix_s: None, ..capped.projections[0].clone() }], ..capped }
+                .to_svg(&Theme::light(), Size::DASHBOARD)
+                .unwrap();
+        assert_ne!(flat, straight, "the capped line bends at the day the cap is reached");
     }
 
     #[test]

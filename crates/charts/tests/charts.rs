@@ -475,8 +475,8 @@ fn spend_chart() -> SpendChart {
         now_unix_s: START_UNIX_S + 5 * DAY_S,
         spend_to_date: d("40.00"),
         projections: vec![
-            SpendProjection { label: String::from("Run rate"), cost: d("130.00") },
-            SpendProjection { label: String::from("P90"), cost: d("180.50") },
+            SpendProjection { label: String::from("Run rate"), cost: d("130.00"), capped_from_unix_s: None },
+            SpendProjection { label: String::from("P90"), cost: d("180.50"), capped_from_unix_s: None },
         ],
         budget: Some(d("150")),
         spend_cap: Some(d("200")),

@@ -11,8 +11,8 @@ use anyhow::Context;
 use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use edgecost_api::{
-    BillToDate, BillingPeriod, CreditLedger, Granularity, Invoice, InvoicePage, InvoiceQuery, InvoiceStatus, LedgerEntryKind,
-    MAX_INVOICE_PAGE, UsageGrouping, UsageQuery, UsageSeries,
+    BillToDate, BillingPeriod, CreditLedger, Granularity, Invoice, InvoicePage, InvoiceQuery, InvoiceStatus, InvoiceSummary,
+    LedgerEntryKind, MAX_INVOICE_PAGE, UsageGrouping, UsageQuery, UsageSeries,
 };
 use edgecost_client::{Client, ClientError};
 use edgecost_pricing::format::{meter_quantity, money_in, signed_money_in};
@@ -416,13 +416,13 @@ fn pricing_bill(bill: &edgecost_api::Bill) -> edgecost_pricing::Bill {
 }
 
 /// `2026-11-23 12:00 UTC`.
-fn instant_text(at: DateTime<Utc>) -> String {
+pub(crate) fn instant_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// `Nov 1–Nov 30 2026` for a span of whole days `[start, end)`; `Nov 23 2026` for one day,
 /// `Dec 1 2026–Jan 31 2027` across a year's end.
-fn days_text(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+pub(crate) fn days_text(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     let last = (end - TimeDelta::days(1)).max(start);
     if last.date_naive() == start.date_naive() {
         return start.format("%b %-d %Y").to_string();
@@ -626,10 +626,14 @@ fn credits_text(ledger: &CreditLedger, limit: usize, currency: &str) -> String {
     out
 }
 
-fn status_text(status: InvoiceStatus) -> &'static str {
-    match status {
-        InvoiceStatus::Due => "due",
-        InvoiceStatus::PaidByCredit => "paid by credit",
+/// Where an invoice stands: `due`, `partly paid ($20.00 of $40.46)`, `paid Dec 3 2026` or
+/// `paid by credit`.
+pub(crate) fn status_text(i: &InvoiceSummary, currency: &str) -> String {
+    match i.status {
+        InvoiceStatus::Due => "due".to_owned(),
+        InvoiceStatus::PartlyPaid => format!("partly paid ({} of {})", money_in(i.amount_paid, currency), money_in(i.total, currency)),
+        InvoiceStatus::Paid => i.paid_at.map_or_else(|| "paid".to_owned(), |at| format!("paid {}", at.format("%b %-d %Y"))),
+        InvoiceStatus::PaidByCredit => "paid by credit".to_owned(),
     }
 }
 
@@ -657,7 +661,7 @@ fn invoices_text(page: &InvoicePage, limit: u32, currency: &str) -> String {
             money(i.cost),
             money(i.paid_by_credit),
             money(i.total),
-            status_text(i.status).to_owned(),
+            status_text(i, currency),
             i.id.clone(),
         ]);
     }
@@ -695,8 +699,14 @@ fn invoice_text(i: &Invoice, book: &PriceBook) -> String {
         money(i.cost),
         money(i.paid_by_credit),
         money(i.total),
-        status_text(i.status)
+        status_text(&i.summary(), &bill.currency)
     ));
+    if !i.payments.is_empty() {
+        out.push_str("\nPayments:\n");
+        for p in &i.payments {
+            out.push_str(&format!("  {} received {}: {}\n", p.reference, instant_text(p.received_at), money(p.amount)));
+        }
+    }
     out
 }
 

@@ -1,13 +1,14 @@
-//! `edgecost admin`: create accounts, edge nodes and operators in the engine's database, and
-//! read the operator's report and price-book what-if from it.
+//! `edgecost admin`: create accounts, edge nodes and operators in the engine's database, read
+//! the operator's report and price-book what-if from it, and record invoice payments in it.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use edgecost_api::OperatorReportQuery;
-use edgecost_engine::EngineError;
+use chrono::{DateTime, Utc};
+use edgecost_api::{OperatorReportQuery, PaymentRequest};
+use edgecost_engine::{EngineError, PaymentOutcome};
 use edgecost_pricing::{Decimal, PriceBook};
 
 use crate::CliError;
@@ -112,6 +113,46 @@ pub enum AdminCommand {
         #[command(flatten)]
         out: Target,
     },
+    /// Record a payment received for an account's invoice (from the payment processor): the
+    /// invoice then reads paid, or partly paid. The reference makes it safe to run again: the
+    /// same reference on the same invoice changes nothing and shows the first payment.
+    #[command(
+        after_help = "Examples:\n  edgecost admin record-payment --account acct_0123456789abcdef0123 --invoice INV-00003 --amount 40.46 --reference ch_3Nf8Qz\n  \
+edgecost admin record-payment --account acct_0123456789abcdef0123 --invoice inv_0123456789abcdef0123 --amount 20.00 --reference ch_3Nf8R1 --received-at 2026-12-03T14:00:00Z --json\n\n\
+Exit status: 0 when recorded (or already recorded with that reference), 2 when refused: an unknown\n\
+account or invoice, nothing due, an amount past what is due, or a bad amount, reference or time."
+    )]
+    RecordPayment {
+        /// The account's id (`acct_...`).
+        #[arg(long, value_name = "ACCOUNT_ID")]
+        account: String,
+        /// The invoice: its number (`INV-00003`, or `3`) or its id (`inv_...`).
+        #[arg(long, value_name = "INVOICE")]
+        invoice: String,
+        /// What was received, in the invoice's currency, whole cents (`40.46`, `$1,250.00`).
+        #[arg(long, value_name = "AMOUNT", value_parser = crate::args::money)]
+        amount: Decimal,
+        /// The payment processor's reference for the payment, such as its charge id (1 to 200
+        /// characters).
+        #[arg(long, value_name = "TEXT")]
+        reference: String,
+        /// When the money was received, RFC 3339 (`2026-12-03T14:00:00Z`); default: now.
+        #[arg(long, value_name = "RFC3339", value_parser = instant)]
+        received_at: Option<DateTime<Utc>>,
+        /// The price book the engine bills with, as given to `edgecost serve --price-book`
+        /// (default: the published one): periods just due are closed into invoices with it.
+        #[arg(long, value_name = "FILE", env = "EDGECOST_PRICE_BOOK", hide_env_values = true)]
+        price_book: Option<PathBuf>,
+        #[command(flatten)]
+        out: Target,
+    },
+}
+
+/// An RFC 3339 time (`2026-12-03T14:00:00Z`, `2026-12-03T15:00:00+01:00`).
+fn instant(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("'{text}' is not an RFC 3339 time such as 2026-12-03T14:00:00Z ({e})"))
 }
 
 pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
@@ -175,9 +216,53 @@ pub fn admin(args: &AdminArgs) -> Result<(), CliError> {
                     crate::emit(&crate::operator::what_if_text(&report));
                 }
             }
+            AdminCommand::RecordPayment {
+                account,
+                invoice,
+                amount,
+                reference,
+                received_at,
+                price_book,
+                out: Target { database, json },
+            } => {
+                let engine = open_engine_with(Some(&existing_database(database.as_deref())?), billed_with(price_book.as_deref())?).await?;
+                let request = PaymentRequest { amount: *amount, currency: None, reference: reference.clone(), received_at: *received_at };
+                let outcome = engine.record_payment(account, invoice, &request, chrono::Utc::now()).await.map_err(engine_error)?;
+                if *json {
+                    let mut answer = serde_json::to_value(&outcome.recorded).context("encoding JSON")?;
+                    answer["replayed"] = serde_json::Value::Bool(outcome.replayed);
+                    crate::emit(&serde_json::to_string_pretty(&answer).context("encoding JSON")?);
+                } else {
+                    crate::emit(&payment_text(&outcome, &engine.book().currency));
+                }
+            }
         }
         Ok(())
     })
+}
+
+/// A recorded payment, or the one first recorded with its reference, and where its invoice
+/// stands.
+fn payment_text(outcome: &PaymentOutcome, currency: &str) -> String {
+    let (p, i) = (&outcome.recorded.payment, &outcome.recorded.invoice);
+    let money = |amount: Decimal| edgecost_pricing::format::money_in(amount, currency);
+    let head = if outcome.replayed {
+        format!("Payment {} was already recorded on invoice {}; nothing changed.\n", p.reference, i.number)
+    } else {
+        format!("Recorded payment {} on invoice {}.\n", p.reference, i.number)
+    };
+    format!(
+        "{head}  payment   {} of {}, received {}\n  invoice   {} ({}, {} tier): {} due, {} paid, {}\n",
+        p.id,
+        money(p.amount),
+        crate::account::instant_text(p.received_at),
+        i.number,
+        crate::account::days_text(i.period_start, i.period_end),
+        i.tier,
+        money(i.total),
+        money(i.amount_paid),
+        crate::account::status_text(i, currency),
+    )
 }
 
 /// A refusal (unknown tier, bad name) is the user's mistake (exit 2); anything else is a failure.

@@ -337,6 +337,19 @@ impl Client {
         self.call(Method::POST, "v1/admin/what-if", Repeat::Safe, |r| r.json(request)).await
     }
 
+    /// `POST /v1/admin/accounts/{account_id}/invoices/{invoice}/payments` with an operator token:
+    /// records a payment received for the invoice (its id or number). Repeats are safe: the
+    /// reference makes it idempotent, and a repeat is answered with the first payment.
+    pub async fn record_payment(
+        &self,
+        account_id: &str,
+        invoice: &str,
+        request: &edgecost_api::PaymentRequest,
+    ) -> Result<edgecost_api::RecordedPayment, ClientError> {
+        let path = format!("v1/admin/accounts/{}/invoices/{}/payments", urlencoding_path(account_id), urlencoding_path(invoice));
+        self.call(Method::POST, &path, Repeat::Safe, |r| r.json(request)).await
+    }
+
     /// `GET /v1/price-book`: the price book the server rates with.
     pub async fn price_book(&self) -> Result<PriceBook, ClientError> {
         self.call(Method::GET, "v1/price-book", Repeat::Safe, |r| r).await

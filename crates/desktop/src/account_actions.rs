@@ -275,14 +275,26 @@ pub fn upgrade_sheet(
         .collect();
     let current_cost = quote.tiers.iter().find(|t| t.current).map(|t| t.projected_cost).unwrap_or_default();
     let saving = current_cost.checked_sub(target_quote.projected_cost).ok_or(DesktopError::Overflow)?;
-    let difference = if !change.immediate {
+    let effective_on = change.effective_at.format("%b %-d, %Y").to_string();
+    let difference = if !change.immediate && target_quote.caps_usage {
+        // A downgrade changes nothing this period, and a tier that caps this usage would
+        // refuse traffic rather than bill it: its lower figure is not a saving.
+        format!(
+            "Applies from {effective_on}; this period stays on {} ({} projected). At this period's usage {} would cap traffic: usage past its quotas would be refused, not billed, so its {} is not a saving",
+            label(current),
+            money(current_cost),
+            label(&target),
+            money(target_quote.projected_cost)
+        )
+    } else if !change.immediate {
         // Both figures are this period's projected cost: the lower tier as if the whole period
         // had been on it, the current one as it stands (prorated shares included).
         format!(
-            "On {}, this period's usage would cost {} instead of {}",
+            "Applies from {effective_on}; this period stays on {} ({} projected). At this period's usage a whole period on {} would cost {}",
+            label(current),
+            money(current_cost),
             label(&target),
-            money(target_quote.projected_cost),
-            money(current_cost)
+            money(target_quote.projected_cost)
         )
     } else if saving > Decimal::ZERO {
         format!("Saves {} on what the period is projected to cost", money(saving))
@@ -296,6 +308,7 @@ pub fn upgrade_sheet(
     if target_quote.caps_usage {
         warnings.push(format!("{} caps this usage: traffic past its quotas would be refused, not billed.", label(&target)));
     }
+    warnings.extend(spend_cap_warnings(quote, target_quote, &label, &money));
     if let Some(scheduled) = quote.tiers.iter().find(|t| t.scheduled).filter(|_| change.immediate) {
         warnings.push(format!("This also cancels the downgrade to {} scheduled for next period.", scheduled.label));
     }
@@ -306,7 +319,7 @@ pub fn upgrade_sheet(
         target_label: label(&target),
         target_tier: target,
         immediate: change.immediate,
-        effective_on: change.effective_at.format("%b %-d, %Y").to_string(),
+        effective_on,
         prorated_base_fee: change.base_fee_today.map(money).unwrap_or_default(),
         prorated_explanation: change.explanation.clone(),
         projections,
@@ -314,6 +327,70 @@ pub fn upgrade_sheet(
         basis: quote.basis.explanation.clone(),
         warnings,
     })
+}
+
+/// What the spend cap does to the move, from the engine's quote (every tier is priced under
+/// the cap): an upgrade whose base fee alone puts the period's bill at or past the cap is
+/// capped from the moment it applies; otherwise the day each projection reaches the cap.
+fn spend_cap_warnings(
+    quote: &UpgradeQuote,
+    target: &edgecost_api::TierQuote,
+    label: &dyn Fn(&str) -> String,
+    money: &dyn Fn(Decimal) -> String,
+) -> Vec<String> {
+    let Some(cap) = quote.spend_cap else { return Vec::new() };
+    let Some(change) = target.change.as_ref() else { return Vec::new() };
+    let mut warnings = Vec::new();
+    let current = quote.tiers.iter().find(|t| t.current);
+    let now = change.immediate.then_some(change.effective_at);
+    if let Some(c) = current.filter(|c| c.spend_capped_at.is_some()) {
+        let at = c.spend_capped_at.unwrap_or_default();
+        warnings.push(match now.or(current_now(quote)) {
+            Some(now) if at <= now => format!(
+                "On {}, your {} spend cap already refuses usage that would cost more: {} this period.",
+                c.label,
+                money(cap),
+                money(c.projected_cost)
+            ),
+            _ => format!(
+                "Staying on {}, this period is projected to reach your {} spend cap on {} ({}); usage that would cost more is refused from then.",
+                c.label,
+                money(cap),
+                at.format("%b %-d"),
+                money(c.projected_cost)
+            ),
+        });
+    }
+    if !change.immediate {
+        return warnings;
+    }
+    match change.cost_at_change {
+        Some(at_change) if at_change >= cap => warnings.push(format!(
+            "{}'s base fee from today puts this period's bill at {}, {} your {} spend cap: from the upgrade on, usage that would cost more is refused until you raise or remove the cap.",
+            label(&target.tier),
+            money(at_change),
+            if at_change > cap { "past" } else { "at" },
+            money(cap)
+        )),
+        _ => {
+            if let Some(at) = target.spend_capped_at.filter(|at| Some(*at) > now) {
+                warnings.push(format!(
+                    "On {}, this period is projected to reach your {} spend cap on {} ({}); usage that would cost more is refused from then.",
+                    label(&target.tier),
+                    money(cap),
+                    at.format("%b %-d"),
+                    money(target.projected_cost)
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// The instant a quote was made, as an upgrade in it would apply (now); `None` when it offers
+/// no upgrade.
+fn current_now(quote: &UpgradeQuote) -> Option<DateTime<Utc>> {
+    quote.tiers.iter().filter_map(|t| t.change.as_ref()).find(|c| c.immediate).map(|c| c.effective_at)
 }
 
 /// The banner over the dashboard as last synced.

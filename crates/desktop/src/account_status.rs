@@ -7,7 +7,7 @@
 //! those pages.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use edgecost_api::{AccountAlert, AlertKind, AutoTopUpStatus, BudgetStatus, ForecastBasis, ScheduledTierChange};
+use edgecost_api::{AccountAlert, AlertKind, AutoTopUpStatus, BillToDate, BudgetStatus, ForecastBasis, ScheduledTierChange};
 use edgecost_pricing::format::money_in;
 use edgecost_pricing::{Decimal, PriceBook};
 use serde::{Deserialize, Serialize};
@@ -65,12 +65,17 @@ pub fn alert_view(a: &AccountAlert) -> AlertView {
     AlertView { id: a.id.clone(), kind: kind.to_owned(), title: title.to_owned(), message: a.message.clone(), raised_at: at(a.raised_at) }
 }
 
-/// The open alerts of both answers, oldest first, each once.
+/// The open alerts of both answers, oldest first, each once. Alerts raised at the same
+/// instant keep the engine's order (by kind, then threshold: 50%, 75%, 90%, 100%).
 pub fn alert_views(budget: Option<&BudgetStatus>, top_up: Option<&AutoTopUpStatus>) -> Vec<AlertView> {
     let mut alerts: Vec<&AccountAlert> = budget.map(|b| b.alerts.iter()).into_iter().flatten().collect();
-    alerts.extend(top_up.map(|t| t.alerts.iter()).into_iter().flatten());
-    alerts.sort_by(|a, b| a.raised_at.cmp(&b.raised_at).then_with(|| a.id.cmp(&b.id)));
-    alerts.dedup_by(|a, b| a.id == b.id);
+    for a in top_up.map(|t| t.alerts.iter()).into_iter().flatten() {
+        if !alerts.iter().any(|b| b.id == a.id) {
+            alerts.push(a);
+        }
+    }
+    // A stable sort: ties stay in the order the engine answered them.
+    alerts.sort_by_key(|a| a.raised_at);
     alerts.into_iter().map(alert_view).collect()
 }
 
@@ -86,11 +91,26 @@ pub struct DashboardBudgetView {
     pub crossing: Option<String>,
     pub spend_cap: Option<String>,
     pub capped: bool,
+    /// Where the bill stands against the spend cap, in one sentence: reached (or already
+    /// past it), or the day the run rate is projected to reach it; `None` without a cap or
+    /// when the projection stays under it.
+    pub cap_note: Option<String>,
 }
 
 /// The dashboard's budget line; `None` when the account has neither a budget nor a cap.
 /// `rough_run_rate` as for [`crate::budget_view`].
 pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool, currency: &str) -> Option<DashboardBudgetView> {
+    dashboard_budget_with(status, None, rough_run_rate, currency)
+}
+
+/// [`dashboard_budget`] with the bill to date, whose run-rate projection says when the spend
+/// cap is projected to be reached ([`cap_note`]).
+pub fn dashboard_budget_with(
+    status: &BudgetStatus,
+    bill: Option<&BillToDate>,
+    rough_run_rate: bool,
+    currency: &str,
+) -> Option<DashboardBudgetView> {
     let money = |amount: Decimal| money_in(amount, currency);
     let s = &status.settings;
     if s.monthly_budget.is_none() && s.spend_cap.is_none() {
@@ -103,7 +123,45 @@ pub fn dashboard_budget(status: &BudgetStatus, rough_run_rate: bool, currency: &
         crossing: crossing(status, rough_run_rate, currency),
         spend_cap: s.spend_cap.map(money),
         capped: status.capped,
+        cap_note: cap_note(status, bill, currency),
     })
+}
+
+/// Where the period's bill stands against the spend cap, as the engine answered it:
+/// - capped, with the spend past the cap (a tier's base fee put it there): "This period's bill
+///   ($67.39) is past the $30.00 spend cap: usage that would cost more is refused until you
+///   raise or remove the cap."
+/// - capped at the cap: "This period's bill reached the $30.00 spend cap on Dec 18: usage that
+///   would cost more is refused until you raise or remove the cap."
+/// - the run-rate projection stops at the cap: "Projected to reach the $30.00 spend cap on Dec
+///   18; usage that would cost more is refused from then." (the day the projection's cap
+///   starts refusing: the end of the last day whose end costs at most the cap).
+///
+/// `None` without a cap, or when the bill and its projection stay under it.
+pub fn cap_note(status: &BudgetStatus, bill: Option<&BillToDate>, currency: &str) -> Option<String> {
+    let cap = status.settings.spend_cap?;
+    let money = |amount: Decimal| money_in(amount, currency);
+    if status.capped {
+        if status.spend_to_date > cap {
+            return Some(format!(
+                "This period's bill ({}) is past the {} spend cap: usage that would cost more is refused until you raise or remove the cap.",
+                money(status.spend_to_date),
+                money(cap)
+            ));
+        }
+        let on = bill
+            .and_then(|b| b.totals.spend_cap.as_ref())
+            .and_then(|c| c.capped_at)
+            .map(|at| format!(" on {}", at.format("%b %-d")))
+            .unwrap_or_default();
+        return Some(format!(
+            "This period's bill reached the {} spend cap{on}: usage that would cost more is refused until you raise or remove the cap.",
+            money(cap)
+        ));
+    }
+    let at = bill?.projected_totals.spend_cap.as_ref()?.capped_at?;
+    let when = if at.date_naive() <= status.as_of.date_naive() { "today".to_owned() } else { format!("on {}", at.format("%b %-d")) };
+    Some(format!("Projected to reach the {} spend cap {when}; usage that would cost more is refused from then.", money(cap)))
 }
 
 /// "Projected to pass the $100.00 budget on 2026-12-21": the earliest day a projection the

@@ -425,19 +425,26 @@ impl App {
         }
     }
 
-    /// One invoice with its lines. Invoices never change once issued, so a fetched one is
-    /// answered from the cache, also offline.
+    /// One invoice with its lines. Invoices never change once issued, only their payments do:
+    /// a fetched one is answered from the cache while the list shows the same payments (and
+    /// offline), and fetched again once the list shows more.
     pub async fn invoice(&self, id: &str) -> Result<InvoiceDetailView, DesktopError> {
         let (door, connection, _) = self.invoice_context().await?;
         let mut file = self.invoices.load(door, connection.server_url());
-        let invoice = match file.details.get(id) {
-            Some(invoice) => invoice.clone(),
-            None => {
-                let invoice = connection.invoice(id).await?;
-                file.details.insert(id.to_owned(), invoice.clone());
-                self.invoices.save(&file)?;
-                invoice
-            }
+        let cached = file.details.get(id).cloned();
+        let listed = file.invoices.iter().find(|s| s.id == id);
+        let current = cached.clone().filter(|c| listed.is_none_or(|s| *s == c.summary()));
+        let invoice = match current {
+            Some(invoice) => invoice,
+            None => match connection.invoice(id).await {
+                Ok(invoice) => {
+                    file.details.insert(id.to_owned(), invoice.clone());
+                    self.invoices.save(&file)?;
+                    invoice
+                }
+                Err(e) if e.is_offline() && cached.is_some() => cached.expect("checked"),
+                Err(e) => return Err(e),
+            },
         };
         Ok(crate::invoices::invoice_detail(&self.account_book().await, &invoice, &file.packs))
     }

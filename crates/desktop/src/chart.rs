@@ -260,10 +260,21 @@ fn span_note(
 /// and the spend cap as last synced. Always the current period, whatever the chart range.
 pub fn spend_chart(snapshot: &Snapshot) -> SpendChart {
     let period = &snapshot.account.period;
-    let mut projections = vec![SpendProjection { label: "Run rate".to_owned(), cost: snapshot.bill.projected.cost() }];
+    // Each projection the spend cap stops flattens from the instant the engine says it does.
+    let run_rate_capped = snapshot.bill.projected_totals.spend_cap.as_ref().and_then(|c| c.capped_at);
+    let mut projections = vec![SpendProjection {
+        label: "Run rate".to_owned(),
+        cost: snapshot.bill.projected.cost(),
+        capped_from_unix_s: run_rate_capped.map(|t| t.timestamp()),
+    }];
     if let Some(outlook) = snapshot.outlook.as_ref().and_then(|r| r.outlook.as_ref()) {
-        projections.push(SpendProjection { label: "P50".to_owned(), cost: outlook.p50.bill.cost() });
-        projections.push(SpendProjection { label: "P90".to_owned(), cost: outlook.p90.bill.cost() });
+        for (label, p) in [("P50", &outlook.p50), ("P90", &outlook.p90)] {
+            projections.push(SpendProjection {
+                label: label.to_owned(),
+                cost: p.bill.cost(),
+                capped_from_unix_s: p.spend_capped_at.map(|t| t.timestamp()),
+            });
+        }
     }
     let settings = snapshot.budget.as_ref().map(|b| &b.settings);
     SpendChart {

@@ -8,7 +8,7 @@ use edgecost_pricing::format::{money_in, quantity};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::account_status::{AlertView, DashboardBudgetView, ScheduledView, alert_views, dashboard_budget, scheduled_view};
+use crate::account_status::{AlertView, DashboardBudgetView, ScheduledView, alert_views, dashboard_budget_with, scheduled_view};
 use crate::chart::{ChartId, totals_by_key};
 use crate::snapshot::{ChartRange, Door, Snapshot};
 
@@ -281,7 +281,10 @@ impl DashboardView {
             outlook: OutlookView::of(snapshot),
             credit_balance: money_in(account.credit_balance, &bill.currency),
             notices: account.notices.iter().map(|n| notice_view(book, n, &bill.currency)).collect(),
-            budget: snapshot.budget.as_ref().and_then(|b| dashboard_budget(b, snapshot.bill.basis.short_history, &bill.currency)),
+            budget: snapshot
+                .budget
+                .as_ref()
+                .and_then(|b| dashboard_budget_with(b, Some(&snapshot.bill), snapshot.bill.basis.short_history, &bill.currency)),
             alerts: alert_views(snapshot.budget.as_ref(), snapshot.auto_top_up.as_ref()),
             range: snapshot.range,
             granularity: snapshot.granularity,

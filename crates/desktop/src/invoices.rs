@@ -42,9 +42,14 @@ pub struct InvoiceRowView {
     pub cost: String,
     pub paid_by_credit: String,
     pub total: String,
-    /// `due` or `paid_by_credit`.
+    /// Paid so far by the payments the operator recorded.
+    pub amount_paid: String,
+    /// RFC 3339, UTC: when the last payment that paid it in full was received; empty until
+    /// it is paid.
+    pub paid_at: String,
+    /// `due`, `partly_paid`, `paid` or `paid_by_credit`.
     pub status: String,
-    /// "Due" or "Paid by credit".
+    /// "Due", "Partly paid ($20.00 of $40.46)", "Paid Dec 3" or "Paid by credit".
     pub status_label: String,
 }
 
@@ -80,12 +85,25 @@ pub struct InvoiceLineView {
     pub explanation: String,
 }
 
+/// A payment recorded against an invoice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct InvoicePaymentView {
+    /// "Dec 3, 2026".
+    pub received: String,
+    /// The payment processor's reference, such as its charge id.
+    pub reference: String,
+    /// "$20.00".
+    pub amount: String,
+}
+
 /// One invoice with its lines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct InvoiceDetailView {
     pub row: InvoiceRowView,
     /// RFC 3339, UTC.
     pub issued_at: String,
+    /// The payments recorded against it, in the order received.
+    pub payments: Vec<InvoicePaymentView>,
     /// Base fee lines, then overage lines, then credit lines, then the total.
     pub lines: Vec<InvoiceLineView>,
     /// "Requests 1,034,211 · Egress 16.34 GB · Compute 1,234.5 s".
@@ -125,17 +143,32 @@ pub fn period_label(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     if whole_month { start.format("%b %Y").to_string() } else { format!("{} - {}", start.format("%b %-d"), last_day.format("%b %-d, %Y")) }
 }
 
-fn status(status: InvoiceStatus) -> (&'static str, &'static str) {
-    match status {
-        InvoiceStatus::Due => ("due", "Due"),
-        InvoiceStatus::PaidByCredit => ("paid_by_credit", "Paid by credit"),
+/// The status code and label of `summary`: "Due", "Partly paid ($20.00 of $40.46)",
+/// "Paid Dec 3" or "Paid by credit".
+fn status(summary: &InvoiceSummary, currency: &str) -> (&'static str, String) {
+    match summary.status {
+        InvoiceStatus::Due => ("due", "Due".to_owned()),
+        InvoiceStatus::PartlyPaid => {
+            ("partly_paid", format!("Partly paid ({} of {})", money_in(summary.amount_paid, currency), money_in(summary.total, currency)))
+        }
+        InvoiceStatus::Paid => ("paid", summary.paid_at.map_or_else(|| "Paid".to_owned(), |at| format!("Paid {}", at.format("%b %-d")))),
+        InvoiceStatus::PaidByCredit => ("paid_by_credit", "Paid by credit".to_owned()),
+    }
+}
+
+/// The status as an export states it: the label, with the year of a payment date
+/// ("Paid Dec 3, 2026").
+pub fn export_status(row: &InvoiceRowView) -> String {
+    match DateTime::parse_from_rfc3339(&row.paid_at) {
+        Ok(at) if row.status == "paid" => format!("{}, {}", row.status_label, at.format("%Y")),
+        _ => row.status_label.clone(),
     }
 }
 
 /// The list row of `summary`.
 pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView {
     let money = |amount: Decimal| money_in(amount, &book.currency);
-    let (code, label) = status(summary.status);
+    let (code, label) = status(summary, &book.currency);
     InvoiceRowView {
         id: summary.id.clone(),
         number: summary.number.clone(),
@@ -146,8 +179,10 @@ pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView
         cost: money(summary.cost),
         paid_by_credit: money(summary.paid_by_credit),
         total: money(summary.total),
+        amount_paid: money(summary.amount_paid),
+        paid_at: summary.paid_at.map(rfc3339).unwrap_or_default(),
         status: code.to_owned(),
-        status_label: label.to_owned(),
+        status_label: label,
     }
 }
 
@@ -242,16 +277,26 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
         meter_quantity(edgecost_pricing::Meter::Egress, egress_gb),
         meter_quantity(edgecost_pricing::Meter::Compute, compute_s),
     );
-    InvoiceDetailView { row: invoice_row(book, &invoice.summary()), issued_at: rfc3339(invoice.issued_at), lines, usage }
+    let payments = invoice
+        .payments
+        .iter()
+        .map(|p| InvoicePaymentView {
+            received: p.received_at.format("%b %-d, %Y").to_string(),
+            reference: p.reference.clone(),
+            amount: money(p.amount),
+        })
+        .collect();
+    InvoiceDetailView { row: invoice_row(book, &invoice.summary()), issued_at: rfc3339(invoice.issued_at), payments, lines, usage }
 }
 
 /// One row per line: invoice number, period, description, quantity, unit, rate, amount,
-/// explanation (RFC 4180, CRLF line ends).
+/// explanation, and the invoice's status ("Paid Dec 3, 2026") (RFC 4180, CRLF line ends).
 pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
     let fail = |e: csv::Error| DesktopError::Export { detail: e.to_string() };
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(["invoice", "period_start", "period_end", "description", "quantity", "unit", "rate", "amount", "explanation"])
+    w.write_record(["invoice", "period_start", "period_end", "description", "quantity", "unit", "rate", "amount", "explanation", "status"])
         .map_err(fail)?;
+    let status = export_status(&detail.row);
     for l in &detail.lines {
         w.write_record([
             detail.row.number.as_str(),
@@ -264,6 +309,7 @@ pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
             // Exports carry plain numbers so a spreadsheet can sum them.
             &plain_amount(&l.amount),
             &l.explanation,
+            &status,
         ])
         .map_err(fail)?;
     }
@@ -283,7 +329,8 @@ pub struct InvoiceCacheFile {
     pub server_url: String,
     pub fetched_at: Option<DateTime<Utc>>,
     pub invoices: Vec<InvoiceSummary>,
-    /// Invoices never change once issued, so each is fetched once.
+    /// Invoices never change once issued (only their payments do), so each is fetched again
+    /// only when the list shows other payments than the copy here.
     pub details: BTreeMap<String, Invoice>,
     /// Pack names by pack id, as of the last ledger read.
     pub packs: BTreeMap<String, String>,

@@ -56,6 +56,9 @@ struct Served {
     server: edgecost_server::RunningServer,
     url: String,
     token: String,
+    /// The served engine, as the operator's tools reach it.
+    engine: Engine,
+    account_id: String,
 }
 
 async fn serve_demo_account(now: DateTime<Utc>) -> Served {
@@ -63,8 +66,8 @@ async fn serve_demo_account(now: DateTime<Utc>) -> Served {
     let engine = Engine::open(&Engine::sqlite_url(&dir.path().join("engine.db")), PriceBook::published().clone()).await.unwrap();
     let demo = edgecost_engine::seed_demo(&engine, now).await.unwrap();
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = common::serve_at(engine, addr, now).await;
-    Served { url: server.url(), _dir: dir, server, token: demo.token }
+    let server = common::serve_at(engine.clone(), addr, now).await;
+    Served { url: server.url(), _dir: dir, server, token: demo.token, engine, account_id: demo.account_id }
 }
 
 /// `$1,234.50` as a decimal.
@@ -323,6 +326,13 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     assert_eq!(list.rows[0].total, money(engine_page.invoices[0].total));
     let newest = app.invoice(&list.rows[0].id).await.unwrap();
     assert_eq!(newest.lines.last().unwrap().amount, list.rows[0].total);
+    // The demo's customer paid every invoice a few days after its month but the newest.
+    assert_eq!((list.rows[0].status.as_str(), list.rows[0].status_label.as_str()), ("due", "Due"));
+    for (row, engine_row) in list.rows.iter().zip(&engine_page.invoices).skip(1) {
+        let paid_on = engine_row.paid_at.unwrap().format("%b %-d").to_string();
+        assert_eq!((row.status.as_str(), row.status_label.clone()), ("paid", format!("Paid {paid_on}")), "{}", row.number);
+        assert_eq!(row.amount_paid, row.total);
+    }
 
     // The charts open on the invoice's period.
     let from: DateTime<Utc> = newest.row.period_start.parse().unwrap();
@@ -342,6 +352,42 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     assert_eq!(offline.fetched_at, list.fetched_at, "the time shown is the last good fetch");
     assert_eq!(offline.rows, list.rows);
     assert_eq!(app.invoice(&list.rows[0].id).await.unwrap(), newest);
+    vault.delete(&served.url).unwrap();
+}
+
+#[tokio::test]
+async fn a_payment_recorded_after_an_invoice_was_opened_shows_in_the_list_and_the_invoice() {
+    keyring();
+    let now = common::now();
+    let served = serve_demo_account(now).await;
+    let data = tempfile::tempdir().unwrap();
+    let vault = vault("invoice-payments");
+    let app = pinned_app(data.path(), vault.clone(), now);
+    app.connect(&served.url, &served.token, now).await.unwrap();
+    let list = app.invoices(now).await.unwrap();
+    let newest = &list.rows[0];
+    let opened = app.invoice(&newest.id).await.unwrap();
+    assert_eq!((opened.row.status_label.as_str(), opened.payments.len()), ("Due", 0));
+
+    // The operator records part of it; the list and the invoice, opened before, show it.
+    let request = edgecost_api::PaymentRequest {
+        amount: "20.00".parse().unwrap(),
+        currency: None,
+        reference: "ch_demo_1".into(),
+        received_at: Some(now - chrono::Duration::hours(2)),
+    };
+    served.engine.record_payment(&served.account_id, &newest.id, &request, now).await.unwrap();
+    let list = app.invoices(now).await.unwrap();
+    assert_eq!(list.rows[0].status, "partly_paid");
+    assert_eq!(list.rows[0].status_label, format!("Partly paid ($20.00 of {})", newest.total));
+    let detail = app.invoice(&newest.id).await.unwrap();
+    assert_eq!(detail.row, list.rows[0]);
+    assert_eq!(detail.payments.iter().map(|p| (p.reference.as_str(), p.amount.as_str())).collect::<Vec<_>>(), [("ch_demo_1", "$20.00")]);
+    let csv = data.path().join("invoice.csv");
+    app.export_invoice(&newest.id, edgecost_desktop::InvoiceFormat::Csv, &csv).await.unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",status"), "{text}");
+    assert!(text.contains(&format!("Partly paid ($20.00 of {})", newest.total)), "{text}");
     vault.delete(&served.url).unwrap();
 }
 

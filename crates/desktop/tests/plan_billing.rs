@@ -139,10 +139,18 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
     );
     let sandbox = sheet.projections.iter().find(|p| p.tier == "sandbox").unwrap();
     let production = sheet.projections.iter().find(|p| p.current).unwrap();
+    // The downgrade starts next period, and the sandbox would refuse this usage rather than
+    // bill it: its lower figure is not offered as a saving.
     assert_eq!(
         sheet.difference,
-        format!("On Sandbox, this period's usage would cost {} instead of {}.", sandbox.projected_bill, production.projected_bill)
+        format!(
+            "Applies from {}; this period stays on Production ({} projected). At this period's usage Sandbox would cap traffic: usage past its quotas would be refused, not billed, so its {} is not a saving.",
+            first_of_next_month(),
+            production.projected_bill,
+            sandbox.projected_bill
+        )
     );
+    assert!(!sheet.difference.contains("instead of"), "{}", sheet.difference);
     actions::confirm_upgrade(&app, &intents, &sheet.intent_key, "sandbox", now()).await.unwrap();
 
     // Credit bought now could never be spent on the sandbox: the page says so, the sheet

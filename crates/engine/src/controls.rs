@@ -212,14 +212,25 @@ impl Engine {
             }
         }
         self.store.raise_alerts(&alerts).await?;
-        let open = self.store.open_alerts(&account.0, s.period.start_unix()).await?;
+        let mut open = self.store.open_alerts(&account.0, s.period.start_unix()).await?;
+        // Alerts raised at one instant read in a sensible order: by kind, then by threshold
+        // (50%, 75%, 90%, 100%), each key's numbers compared as numbers.
+        open.sort_by_cached_key(|a| {
+            let parts: Vec<(u8, i64, String)> =
+                a.key.split(':').map(|p| p.parse::<i64>().map_or((1, 0, p.to_owned()), |n| (0, n, String::new()))).collect();
+            (a.raised_at, a.kind.clone(), parts)
+        });
         Ok(BudgetStatus {
             settings: budget_settings(controls),
             as_of: now,
             spend_to_date: spend,
             budget_used_percent: used_percent,
             forecasts: forecasts.into_iter().map(|f| f.forecast).collect(),
-            capped: s.totals.spend_cap.as_ref().is_some_and(|c| c.holds()),
+            // Capped while the cap holds, and also when the spend is already at or past it
+            // without having been capped by a batch yet (a tier change's base fee put it
+            // there): the next usage that would cost more is refused, as the cap rule says.
+            capped: s.totals.spend_cap.as_ref().is_some_and(|c| c.holds())
+                || controls.spend_cap_cents.is_some_and(|c| spend >= ledger::from_cents(c)),
             alerts: open.iter().filter(|a| !TOP_UP_KINDS.contains(&a.kind.as_str())).map(to_api_alert).collect::<Result<_>>()?,
         })
     }
@@ -260,6 +271,8 @@ impl Engine {
             let end = (day + Duration::days(1)).min(s.period.end);
             let elapsed = (end - now).num_seconds().max(0);
             let totals = if total <= 0 { s.totals.clone() } else { between(&s.totals, projected, elapsed, total)? };
+            // A spend cap the projection stops at refuses the same usage on every day.
+            let totals = UsageTotals { spend_cap: projected.spend_cap.clone().or(totals.spend_cap), ..totals };
             if self.rate_totals(&s.tier, &totals, 0, s)?.cost() >= budget {
                 return Ok(Some(day.date_naive()));
             }

@@ -102,7 +102,47 @@ pub async fn seed_demo(engine: &Engine, now: DateTime<Utc>) -> Result<DemoAccoun
     };
     let mut rng = ChaCha8Rng::seed_from_u64(DEMO_SEED ^ now.timestamp() as u64);
     send_traffic(engine, &demo, &windows, "demo", &mut rng, now).await?;
+    pay_closed_invoices(engine, &demo.account_id, first_hour, now).await?;
     Ok(demo)
+}
+
+/// Days after its period ends that the demo's customer pays an invoice.
+const DEMO_PAID_AFTER_DAYS: i64 = 3;
+
+/// Closes each period of the demo's history whose grace hour is over at that hour (as the
+/// engine would have, had the invoices been read then) and records its payment a few days
+/// later, as a paying customer's account shows: every invoice paid but the latest, still due.
+pub(crate) async fn pay_closed_invoices(engine: &Engine, account_id: &str, first_hour: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    let account = crate::engine::AccountId(account_id.to_owned());
+    let grace = Duration::seconds(crate::validate::LATE_RECORD_GRACE_SECONDS);
+    let mut closed = Vec::new();
+    let mut period = Period::containing(first_hour);
+    while period.end + grace <= now {
+        closed.push(period);
+        period = period.next();
+    }
+    let Some((_, older)) = closed.split_last() else { return Ok(()) };
+    for period in &closed {
+        let at = (period.end + grace + Duration::minutes(5)).min(now);
+        engine.invoices(&account, &edgecost_api::InvoiceQuery { cursor: None, limit: Some(1) }, at).await?;
+    }
+    let all = edgecost_api::InvoiceQuery { cursor: None, limit: Some(edgecost_api::MAX_INVOICE_PAGE) };
+    let issued = engine.invoices(&account, &all, now).await?.invoices;
+    for period in older {
+        let received_at = period.end + Duration::days(DEMO_PAID_AFTER_DAYS) + Duration::hours(14);
+        let Some(invoice) = issued.iter().find(|i| i.period_start == period.start) else { continue };
+        if invoice.status != edgecost_api::InvoiceStatus::Due {
+            continue;
+        }
+        let request = edgecost_api::PaymentRequest {
+            amount: invoice.total,
+            currency: None,
+            reference: format!("demo-charge-{}", invoice.number.to_ascii_lowercase()),
+            received_at: Some(received_at),
+        };
+        engine.record_payment(account_id, &invoice.id, &request, received_at.min(now)).await?;
+    }
+    Ok(())
 }
 
 /// Sends the demo's traffic from where it stopped to `now`, at the level it was seeded with,

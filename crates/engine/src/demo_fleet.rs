@@ -179,8 +179,9 @@ pub fn step_time(months: &[Period; DEMO_FLEET_MONTHS], step: &FleetStep) -> Date
     months[step.month].start + Duration::days(i64::from(step.day)) + Duration::hours(i64::from(step.hour))
 }
 
-/// Replays [`DEMO_FLEET`] into `engine` over the three closed months before `now`, and
-/// creates the demo's operator. Answers the operator token.
+/// Replays [`DEMO_FLEET`] into `engine` over the three closed months before `now`, records
+/// the payment of every closed invoice but each account's latest (a few days after its month),
+/// and creates the demo's operator. Answers the operator token.
 pub async fn seed_demo_fleet(engine: &Engine, now: DateTime<Utc>) -> Result<String> {
     let now = from_unix(now.timestamp());
     let months = demo_fleet_months(now);
@@ -225,6 +226,10 @@ pub async fn seed_demo_fleet(engine: &Engine, now: DateTime<Utc>) -> Result<Stri
                 engine.purchase_credits(&accounts[a], &key, &CreditPurchaseRequest { packs }, at).await?;
             }
         }
+    }
+    // A paying fleet: each account's invoices are paid but its latest.
+    for account in &accounts {
+        crate::demo::pay_closed_invoices(engine, account.as_str(), created, now).await?;
     }
     Ok(engine.create_operator("Demo operator", now).await?.token)
 }

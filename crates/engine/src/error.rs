@@ -211,6 +211,51 @@ pub enum EngineError {
     /// A webhook request refused (see [`WebhookError`]); its code is the webhook error's.
     #[error(transparent)]
     Webhook(#[from] WebhookError),
+    #[error("account {account_id} has no invoice {invoice}")]
+    /// The account does not exist, or has no invoice of that id or number.
+    InvoiceNotFound {
+        /// The account named.
+        account_id: String,
+        /// The invoice named: its id or its number.
+        invoice: String,
+    },
+    #[error("invalid payment: {reason}")]
+    /// A payment whose amount, currency, reference or time is out of bounds.
+    InvalidPayment {
+        /// Which field and why, for a person.
+        reason: String,
+    },
+    #[error("invoice {invoice} has nothing due ({status})")]
+    /// A payment for an invoice that is paid in full or had nothing due after credit.
+    NothingDue {
+        /// The invoice's number.
+        invoice: String,
+        /// Why: `"paid"` or `"paid by credit"`.
+        status: &'static str,
+    },
+    #[error("the payment of {amount} is more than the {due} still due on invoice {invoice}")]
+    /// A payment larger than what is still due on the invoice.
+    PaymentExceedsDue {
+        /// The invoice's number.
+        invoice: String,
+        /// The payment's amount, as people read it (`"$50.00"`).
+        amount: String,
+        /// What is still due, as people read it.
+        due: String,
+    },
+    #[error("payment reference '{reference}' was already recorded on invoice {invoice} for {recorded}, not {amount}")]
+    /// The reference was recorded on the invoice before with another amount; the first
+    /// payment stands.
+    PaymentReferenceReused {
+        /// The reference.
+        reference: String,
+        /// The invoice's number.
+        invoice: String,
+        /// The amount first recorded, as people read it.
+        recorded: String,
+        /// The amount asked now, as people read it.
+        amount: String,
+    },
 }
 
 impl EngineError {
@@ -251,6 +296,11 @@ impl EngineError {
             EngineError::Overflow => "overflow",
             EngineError::PeriodTotalExceeded { .. } => "period_total_exceeded",
             EngineError::Webhook(e) => e.code(),
+            EngineError::InvoiceNotFound { .. } => "invoice_not_found",
+            EngineError::InvalidPayment { .. } => "invalid_payment",
+            EngineError::NothingDue { .. } => "nothing_due",
+            EngineError::PaymentExceedsDue { .. } => "payment_exceeds_due",
+            EngineError::PaymentReferenceReused { .. } => "payment_reference_reused",
         }
     }
 

@@ -132,6 +132,7 @@ pub use demo_fleet::{
 pub use engine::{AccountId, Engine, NodeId};
 pub use error::{EngineError, Result};
 pub use ingest::Ingested;
+pub use invoices::PaymentOutcome;
 pub use operator::{FUNNEL_DAYS, MARGIN_THRESHOLD_PERCENT_DEFAULT, OperatorId, REPORT_MONTHS_DEFAULT, report_months};
 pub use period::Period;
 pub use points::{PointsIngested, Refusal, SeriesPoint, Temporality, UsageEvent};

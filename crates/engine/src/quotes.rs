@@ -19,6 +19,7 @@ use crate::ledger;
 use crate::outlook::{self, P50_RANK, P90_RANK};
 use crate::period::{Period, from_unix};
 use crate::rating::{self, PeriodState};
+use crate::spend_cap;
 use crate::validate::PACKS_PER_PURCHASE_MAX;
 
 /// The simulated periods of an outlook: (cost, bill, totals) sorted by cost, the simulated
@@ -41,9 +42,17 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(ProjectionBasis, UsageTotals)> {
         let first = self.store.first_usage_hour(&account.0, s.period.end.timestamp()).await?;
-        let holds = s.totals.spend_cap.as_ref().is_some_and(|c| c.holds());
-        let cap = if holds { None } else { self.store.controls(&account.0).await?.and_then(|c| c.spend_cap_cents) };
+        let cap = self.spend_cap_not_reached(account, s).await?.map(ledger::to_cents).transpose()?;
         self.projection_from(account, s, first, cap, now).await
+    }
+
+    /// The account's spend cap when it is set and does not hold yet: projections stop at it.
+    /// `None` without a cap, or while it holds (its limits are in the period's totals).
+    pub(crate) async fn spend_cap_not_reached(&self, account: &AccountId, s: &PeriodState) -> Result<Option<Decimal>> {
+        if s.totals.spend_cap.as_ref().is_some_and(|c| c.holds()) {
+            return Ok(None);
+        }
+        Ok(self.store.controls(&account.0).await?.and_then(|c| c.spend_cap_cents).map(ledger::from_cents))
     }
 
     /// [`Engine::projection`] from the first usage hour before the period's end and the
@@ -75,7 +84,7 @@ impl Engine {
         let holds = totals.spend_cap.as_ref().is_some_and(|c| c.holds());
         let cap = if holds { None } else { spend_cap_cents };
         if let Some(cap_cents) = cap {
-            totals = crate::spend_cap::projected_under_cap(&self.book, s, &totals, ledger::from_cents(cap_cents), now)?;
+            totals = spend_cap::projected_under_cap(&self.book, s, &totals, ledger::from_cents(cap_cents), now)?;
         }
         Ok((basis, totals))
     }
@@ -85,7 +94,33 @@ impl Engine {
     /// effect next period), the current tier as it stands. The upgrade offered is the cheapest
     /// higher tier that does not cap the usage (ties to the lower tier); it is recommended only
     /// when it costs no more than staying, or the current tier caps the usage.
+    ///
+    /// `projected` is the run-rate projection as [`Engine::projection`] answers it; when a
+    /// spend cap stopped it, every tier is priced under that cap ([`Engine::tier_quotes_under`]).
     pub(crate) fn tier_quotes(&self, s: &PeriodState, projected: &UsageTotals, now: DateTime<Utc>) -> Result<Vec<TierQuote>> {
+        let holds = s.totals.spend_cap.as_ref().is_some_and(|c| c.holds());
+        let cap = if holds { None } else { projected.spend_cap.as_ref().filter(|c| c.holds()).and_then(|c| c.cap) };
+        self.tier_quotes_under(s, projected, cap, now)
+    }
+
+    /// [`Engine::tier_quotes`] under a spend cap of `cap` that does not hold yet (`None`
+    /// without one, or when it holds already: its limits then carry over to every tier).
+    /// Each tier's projection stops at the cap as the spend cap rule says, on that tier's own
+    /// base fee shares: usage grows evenly from today's totals to the projected ones, and the
+    /// cap is reached at the end of the last UTC day whose end costs at most the cap, or at
+    /// once when the move alone puts the period's bill at or past it.
+    pub(crate) fn tier_quotes_under(
+        &self,
+        s: &PeriodState,
+        projected: &UsageTotals,
+        cap: Option<Decimal>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TierQuote>> {
+        // The projection before any cap it has not reached yet: each tier stops it on its own.
+        let projected = &match cap {
+            Some(_) => UsageTotals { spend_cap: s.totals.spend_cap.clone(), ..projected.clone() },
+            None => projected.clone(),
+        };
         let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
         let rank = |name: &str| self.book.tiers.iter().position(|t| t.name == name);
         let current_rank = rank(&s.tier);
@@ -112,11 +147,36 @@ impl Engine {
                 Vec::new()
             };
             let credit = if tier.credit_packs && credit_cents > 0 { ledger::from_cents(credit_cents) } else { Decimal::ZERO };
+            let (today, totals) = if higher {
+                (UsageTotals { refused_by_cap: upgraded.refused_by_cap.clone(), ..s.totals.clone() }, upgraded.clone())
+            } else {
+                (s.totals.clone(), projected.clone())
+            };
+            let totals = match cap {
+                Some(cap) => {
+                    let on = spend_cap::CapTier { tier, shares: &shares, period: &s.period };
+                    spend_cap::stopped_at_cap(&self.book, &on, &today, &totals, cap, now)?
+                }
+                None => totals,
+            };
+            let spend_capped_at = totals.spend_cap.as_ref().and_then(|c| c.capped_at);
+            // What the period costs the moment an upgrade applies: the usage so far on it.
+            let cost_at_change = if higher {
+                let options = s.period.rate_options(Decimal::ZERO, shares.clone());
+                Some(self.book.rate_totals(&tier.name, &today.usage(), &options)?.cost())
+            } else {
+                None
+            };
             let options = s.period.rate_options(credit, shares);
-            let usage = if higher { upgraded.usage() } else { projected.usage() };
-            let projected = self.book.rate(&tier.name, &usage, &options)?;
+            let projected = self.book.rate(&tier.name, &totals.usage(), &options)?;
             let projected_cost = projected.cost();
-            let change = if current { None } else { Some(tier_move(tier, higher, &projected, s, current_label, now)?) };
+            let change = if current {
+                None
+            } else {
+                let mut change = tier_move(tier, higher, &projected, s, current_label, now)?;
+                change.cost_at_change = cost_at_change;
+                Some(change)
+            };
             quotes.push(TierQuote {
                 tier: tier.name.clone(),
                 label: tier.display_name().to_owned(),
@@ -129,6 +189,7 @@ impl Engine {
                 change,
                 projected: projected.into(),
                 projected_cost,
+                spend_capped_at,
             });
         }
         let best = quotes
@@ -151,8 +212,13 @@ impl Engine {
     /// today's prorated base fee of that tier.
     pub async fn upgrade_quote(&self, account: &AccountId, now: DateTime<Utc>) -> Result<UpgradeQuote> {
         let s = self.period_state(account, now).await?;
+        let spend_cap = self.spend_cap_not_reached(account, &s).await?;
         let (basis, projected) = self.projection(account, &s, now).await?;
-        let tiers = self.tier_quotes(&s, &projected, now)?;
+        let tiers = self.tier_quotes_under(&s, &projected, spend_cap, now)?;
+        let spend_cap = match &s.totals.spend_cap {
+            Some(c) if c.holds() => c.cap,
+            _ => spend_cap,
+        };
         let current = tiers.iter().find(|t| t.current).ok_or_else(|| EngineError::NegotiatedTier { tier: s.tier.clone() })?;
         let offered = tiers.iter().find(|t| t.offered);
         let (prorated_base_fee, prorated_explanation, saving) = match offered {
@@ -172,6 +238,7 @@ impl Engine {
             prorated_explanation,
             saving,
             tiers,
+            spend_cap,
         })
     }
 
@@ -261,8 +328,8 @@ impl Engine {
             Err(why) => return Ok(OutlookReport { as_of: now, outlook: None, unavailable: Some(why.sentence()) }),
         };
         let at = |rank: usize| {
-            let (cost, bill, _) = outcomes[rank - 1].clone();
-            SimulatedBill { bill: bill.into(), cost }
+            let (cost, bill, totals) = outcomes[rank - 1].clone();
+            SimulatedBill { bill: bill.into(), cost, spend_capped_at: totals.spend_cap.and_then(|c| c.capped_at) }
         };
         let p90_rest = outlook::rest_p90_per_meter(&rests);
         let p90_totals = p90_rest.after(&s.totals).ok_or(EngineError::Overflow)?;
@@ -296,9 +363,14 @@ impl Engine {
             Err(why) => return Ok(Err(why)),
         };
         let credit_cents = s.paid_cents.checked_add(s.balance_cents).ok_or(EngineError::Overflow)?;
+        // A spend cap not reached yet stops each simulated period as it stops the run rate.
+        let cap = self.spend_cap_not_reached(account, s).await?;
         let mut outcomes = Vec::with_capacity(rests.len());
         for rest in &rests {
-            let totals = rest.after(&s.totals).ok_or(EngineError::Overflow)?;
+            let mut totals = rest.after(&s.totals).ok_or(EngineError::Overflow)?;
+            if let Some(cap) = cap {
+                totals = spend_cap::projected_under_cap(&self.book, s, &totals, cap, now)?;
+            }
             let bill = self.rate(&s.tier, &totals, credit_cents, s)?;
             outcomes.push((bill.cost(), bill, totals));
         }
@@ -472,6 +544,7 @@ fn tier_move(
             explanation,
             refused_code: None,
             refused_reason: None,
+            cost_at_change: None,
         });
     }
     let refusal = ledger::downgrade_refusal(tier, s.balance_cents, &projected.currency);
@@ -493,5 +566,6 @@ fn tier_move(
             ),
             other => other.to_string(),
         }),
+        cost_at_change: None,
     })
 }

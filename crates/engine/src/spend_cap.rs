@@ -16,7 +16,9 @@
 //! - A run-rate projection that passes a cap not reached yet stops at it: usage grows evenly
 //!   from today's totals to the projected ones (as for the day a budget is reached), and the
 //!   cap is reached with the usage at the end of the last UTC day whose end costs at most the
-//!   cap; past that day's limits the projected usage is refused.
+//!   cap; past that day's limits the projected usage is refused. Each simulated period of the
+//!   outlook, and each tier of the upgrade quote (on its own base fee shares), stops the same
+//!   way; a tier whose base fee alone puts the bill at or past the cap is capped at once.
 //!
 //! Pure functions of their arguments; the engine calls them inside the transactions that read
 //! the usage they decide on.
@@ -224,19 +226,49 @@ pub(crate) fn projected_under_cap(
     cap: Decimal,
     now: DateTime<Utc>,
 ) -> Result<UsageTotals> {
+    let tier = book.tier(&state.tier).ok_or_else(|| EngineError::UnknownTier { tier: state.tier.clone(), known: book.tier_names() })?;
+    let shares = rating::base_fee_shares(&state.changes, &state.period, now);
+    let on = CapTier { tier, shares: &shares, period: &state.period };
+    stopped_at_cap(book, &on, &state.totals, projected, cap, now)
+}
+
+/// A tier the period is priced on under a spend cap: the tier and the period's base fee
+/// shares on it (those of a change made today, for a tier the account could move to).
+pub(crate) struct CapTier<'a> {
+    pub tier: &'a Tier,
+    pub shares: &'a [edgecost_pricing::BaseFeeShare],
+    pub period: &'a Period,
+}
+
+/// [`projected_under_cap`] on any tier: `projected` as a cap of `cap` not reached yet leaves
+/// it when the period is priced on `on`, usage growing evenly from `today` (the totals now,
+/// with the refusals they carry) to `projected`. The cap is taken as reached at the end of the
+/// last UTC day whose end costs at most the cap, or now when even today's totals cost more
+/// (a tier whose base fee alone passes the cap); its `capped_at` says which.
+pub(crate) fn stopped_at_cap(
+    book: &PriceBook,
+    on: &CapTier<'_>,
+    today: &UsageTotals,
+    projected: &UsageTotals,
+    cap: Decimal,
+    now: DateTime<Utc>,
+) -> Result<UsageTotals> {
     use chrono::{Duration, DurationRound};
-    let period = &state.period;
-    let spend_of = |t: &UsageTotals| spend(book, &state.changes, period, t, now);
+    let period = on.period;
+    let spend_of = |t: &UsageTotals| -> Result<Decimal> {
+        let options = period.rate_options(Decimal::ZERO, on.shares.to_vec());
+        Ok(book.rate_totals(&on.tier.name, &t.usage(), &options)?.cost())
+    };
     if spend_of(projected)? <= cap {
         return Ok(projected.clone());
     }
     let total = (period.end - now).num_seconds();
     let mut day = now.duration_trunc(Duration::days(1)).unwrap_or(now);
-    let (mut last_under, mut reached_at) = (state.totals.clone(), now);
+    let (mut last_under, mut reached_at) = (today.clone(), now);
     if total > 0 {
         loop {
             let end = (day + Duration::days(1)).min(period.end);
-            let at = rating::between(&state.totals, projected, (end - now).num_seconds().max(0), total)?;
+            let at = rating::between(today, projected, (end - now).num_seconds().max(0), total)?;
             if spend_of(&at)? > cap || end >= period.end {
                 break;
             }
@@ -244,8 +276,7 @@ pub(crate) fn projected_under_cap(
             day += Duration::days(1);
         }
     }
-    let tier = book.tier(&state.tier).ok_or_else(|| EngineError::UnknownTier { tier: state.tier.clone(), known: book.tier_names() })?;
     let held = projected.spend_cap.clone().unwrap_or_default();
-    let capped = capped(tier, &held, &last_under, cap, reached_at)?;
+    let capped = capped(on.tier, &held, &last_under, cap, reached_at)?;
     Ok(UsageTotals { spend_cap: Some(capped), ..projected.clone() })
 }

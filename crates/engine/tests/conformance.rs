@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use edgecost_api::{
     AccountAlert, AlertKind, AutoTopUpSettings, BudgetSettings, CreditPurchaseRequest, ForecastBasis, Granularity, InvoiceQuery,
-    InvoiceStatus, LedgerEntryKind, Meter, RejectionReason, TelemetryRecord, UsageGrouping, UsageLogQuery, UsageQuery,
+    InvoiceStatus, LedgerEntryKind, Meter, PaymentRequest, RejectionReason, TelemetryRecord, UsageGrouping, UsageLogQuery, UsageQuery,
 };
 use edgecost_engine::{AccountId, Engine, EngineError, NodeId, PointsIngested, SeriesPoint, Temporality};
 use edgecost_pricing::{BaseFeeShare, Decimal, PriceBook, RateOptions, Usage};
@@ -316,6 +316,179 @@ async fn concurrent_closers_issue_each_period_once_and_accounts_see_only_their_o
     let missing = f.engine.invoice(&other, "inv_nothing", now).await.unwrap_err();
     assert_eq!((foreign.code(), missing.code()), ("not_found", "not_found"));
     assert_eq!(foreign.to_string(), missing.to_string());
+}
+
+// ------------------------------------------------------------------------------ payments
+
+fn payment(amount: &str, reference: &str, received_at: Option<&str>) -> PaymentRequest {
+    PaymentRequest { amount: d(amount), currency: None, reference: reference.into(), received_at: received_at.map(t) }
+}
+
+/// A production account from October with October and November closed into $19.00 invoices.
+async fn two_invoices(db: &Db) -> (Fixture, Vec<edgecost_api::InvoiceSummary>) {
+    let f = fixture(db, "production", "2026-10-01T00:00:00Z").await;
+    let page = f.engine.invoices(&f.account, &InvoiceQuery::default(), t(PAID_NOW)).await.unwrap();
+    assert_eq!(
+        page.invoices.iter().map(|i| (i.number.as_str(), i.total)).collect::<Vec<_>>(),
+        [("INV-00002", d("19.00")), ("INV-00001", d("19.00"))]
+    );
+    (f, page.invoices)
+}
+
+const PAID_NOW: &str = "2026-12-05T12:00:00Z";
+
+async fn a_payment_settles_an_invoice_partly_then_fully_and_its_replay_changes_nothing(db: Db) {
+    let (f, invoices) = two_invoices(&db).await;
+    let october = &invoices[1];
+    assert_eq!((october.status, october.amount_paid, october.paid_at), (InvoiceStatus::Due, d("0.00"), None));
+    // Part of it, named by number.
+    let part = payment("10.00", "ch_1", Some("2026-11-03T09:00:00Z"));
+    let first = f.engine.record_payment(&f.account_id, "INV-00001", &part, t(PAID_NOW)).await.unwrap();
+    assert!(!first.replayed);
+    let p = &first.recorded.payment;
+    assert!(p.id.starts_with("pay_"), "{}", p.id);
+    assert_eq!((p.invoice_id.as_str(), p.amount, p.reference.as_str()), (october.id.as_str(), d("10.00"), "ch_1"));
+    assert_eq!((p.received_at, p.recorded_at), (t("2026-11-03T09:00:00Z"), t(PAID_NOW)));
+    let summary = &first.recorded.invoice;
+    assert_eq!((summary.status, summary.amount_paid, summary.paid_at), (InvoiceStatus::PartlyPaid, d("10.00"), None));
+    // The same reference again, by id and later: nothing changes, and the first is answered.
+    let replay = payment("10.00", "ch_1", None);
+    let again = f.engine.record_payment(&f.account_id, &october.id, &replay, t("2026-12-06T00:00:00Z")).await.unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.recorded, first.recorded);
+    // The rest: paid in full, when the last of it was received.
+    let rest = f.engine.record_payment(&f.account_id, "1", &payment("9", "ch_2", Some("2026-12-03T10:30:00Z")), t(PAID_NOW)).await.unwrap();
+    assert_eq!(rest.recorded.invoice.status, InvoiceStatus::Paid);
+    assert_eq!(rest.recorded.invoice.amount_paid, d("19.00"));
+    assert_eq!(rest.recorded.invoice.paid_at, Some(t("2026-12-03T10:30:00Z")));
+    // The invoice shows its payments; its bill is as issued.
+    let invoice = f.engine.invoice(&f.account, &october.id, t(PAID_NOW)).await.unwrap();
+    assert_eq!(
+        invoice.payments.iter().map(|p| (p.reference.as_str(), p.amount)).collect::<Vec<_>>(),
+        [("ch_1", d("10.00")), ("ch_2", d("9.00"))]
+    );
+    assert_eq!((invoice.status, invoice.amount_paid, invoice.total), (InvoiceStatus::Paid, d("19.00"), d("19.00")));
+    assert_eq!(invoice.summary(), rest.recorded.invoice);
+    // A replay of a payment of a paid invoice is still a replay, not a refusal.
+    let late = f.engine.record_payment(&f.account_id, "INV-00001", &payment("10.00", "ch_1", None), t(PAID_NOW)).await.unwrap();
+    assert!(late.replayed);
+    assert_eq!(late.recorded.payment, first.recorded.payment);
+    // The list shows where each stands; November is untouched.
+    let list = f.engine.invoices(&f.account, &InvoiceQuery::default(), t(PAID_NOW)).await.unwrap().invoices;
+    assert_eq!(
+        list.iter().map(|i| (i.number.as_str(), i.status)).collect::<Vec<_>>(),
+        [("INV-00002", InvoiceStatus::Due), ("INV-00001", InvoiceStatus::Paid)]
+    );
+    assert_eq!((list[1].amount_paid, list[1].paid_at), (d("19.00"), Some(t("2026-12-03T10:30:00Z"))));
+    // A second engine (another replica, or after a restart) reads the same.
+    let replica = db.engine().await;
+    assert_eq!(replica.invoice(&f.account, &october.id, t(PAID_NOW)).await.unwrap(), invoice);
+}
+
+async fn payments_are_refused_past_what_is_due_and_out_of_bounds(db: Db) {
+    let (f, invoices) = two_invoices(&db).await;
+    let november = &invoices[0];
+    let record = |invoice: String, request: PaymentRequest| {
+        let (engine, account_id) = (f.engine.clone(), f.account_id.clone());
+        async move { engine.record_payment(&account_id, &invoice, &request, t(PAID_NOW)).await.unwrap_err() }
+    };
+    let code = |e: EngineError| e.code();
+    // More than is due; then more than is left after a part.
+    let err = record(november.id.clone(), payment("19.01", "ch_a", None)).await;
+    assert_eq!(code(err), "payment_exceeds_due");
+    f.engine.record_payment(&f.account_id, &november.id, &payment("15.00", "ch_b", None), t(PAID_NOW)).await.unwrap();
+    let err = record(november.id.clone(), payment("4.01", "ch_c", None)).await;
+    assert_eq!(err.to_string(), "the payment of $4.01 is more than the $4.00 still due on invoice INV-00002");
+    // The same reference with another amount.
+    let err = record(november.id.clone(), payment("4.00", "ch_b", None)).await;
+    assert_eq!(code(err), "payment_reference_reused");
+    // Out of bounds: the amount, the reference, the time, the currency.
+    for (amount, reference, received_at) in [
+        ("0", "ch_d", None),
+        ("-1.00", "ch_d", None),
+        ("1.005", "ch_d", None),
+        ("1.00", "", None),
+        ("1.00", "   ", None),
+        ("1.00", "ch\nd", None),
+        ("1.00", &"x".repeat(201), None),
+        ("1.00", "ch_d", Some("2026-12-05T12:00:01Z")),
+        ("1.00", "ch_d", Some("2026-11-30T23:59:59Z")),
+    ] {
+        let err = record(november.id.clone(), payment(amount, reference, received_at)).await;
+        assert_eq!(code(err), "invalid_payment", "{amount} {reference:?} {received_at:?}");
+    }
+    let mut euros = payment("1.00", "ch_d", None);
+    euros.currency = Some("EUR".into());
+    assert_eq!(code(record(november.id.clone(), euros).await), "invalid_payment");
+    let mut dollars = payment("1.00", "ch_d", None);
+    dollars.currency = Some("usd".into());
+    f.engine.record_payment(&f.account_id, &november.id, &dollars, t(PAID_NOW)).await.unwrap();
+    // A 200-character reference is fine.
+    let long = "y".repeat(200);
+    let paid = f.engine.record_payment(&f.account_id, &november.id, &payment("3.00", &long, None), t(PAID_NOW)).await.unwrap();
+    assert_eq!(paid.recorded.invoice.status, InvoiceStatus::Paid);
+    // Paid in full: nothing is due any more.
+    let err = record(november.id.clone(), payment("0.01", "ch_e", None)).await;
+    assert_eq!((err.code(), err.to_string().as_str()), ("nothing_due", "invoice INV-00002 has nothing due (paid)"));
+    // Unknown invoices and accounts, and another account's invoice.
+    for invoice in ["inv_nothing", "INV-00009", "0", "x"] {
+        assert_eq!(code(record(invoice.to_owned(), payment("1.00", "ch_f", None)).await), "invoice_not_found", "{invoice}");
+    }
+    let other = f.engine.create_account("Other", "production", t("2026-10-01T00:00:00Z")).await.unwrap();
+    let err = f.engine.record_payment(&other.account_id, &november.id, &payment("1.00", "ch_f", None), t(PAID_NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "invoice_not_found");
+    let err = f.engine.record_payment("acct_nobody", "INV-00001", &payment("1.00", "ch_f", None), t(PAID_NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "invoice_not_found");
+    // An invoice that credit paid whole has nothing due.
+    let sandbox = fixture(&db, "sandbox", "2026-10-01T00:00:00Z").await;
+    let list = sandbox.engine.invoices(&sandbox.account, &InvoiceQuery::default(), t(PAID_NOW)).await.unwrap().invoices;
+    assert_eq!(list[0].status, InvoiceStatus::PaidByCredit);
+    let one = payment("1.00", "ch_g", None);
+    let err = sandbox.engine.record_payment(&sandbox.account_id, &list[0].id, &one, t(PAID_NOW)).await.unwrap_err();
+    assert_eq!(err.code(), "nothing_due");
+    // Nothing refused was recorded.
+    let invoice = f.engine.invoice(&f.account, &november.id, t(PAID_NOW)).await.unwrap();
+    assert_eq!(invoice.payments.iter().map(|p| p.amount).sum::<Decimal>(), d("19.00"));
+    assert_eq!(invoice.payments.len(), 3);
+    assert_eq!(f.engine.invoice(&f.account, &invoices[1].id, t(PAID_NOW)).await.unwrap().status, InvoiceStatus::Due);
+}
+
+async fn concurrent_replays_of_a_payment_on_two_replicas_record_it_once(db: Db) {
+    let (f, invoices) = two_invoices(&db).await;
+    let replica = db.engine().await;
+    let october = invoices[1].id.clone();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let (account_id, october) = (f.account_id.clone(), october.clone());
+        tasks.push(tokio::spawn(async move {
+            engine.record_payment(&account_id, &october, &payment("12.50", "ch_race", None), t(PAID_NOW)).await.unwrap()
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.replayed).count(), 1, "exactly one attempt records the payment");
+    assert!(outcomes.iter().all(|o| o.recorded.payment == outcomes[0].recorded.payment));
+    // Payments with different references racing for the $6.50 left: never more than is due.
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let engine = if i % 2 == 0 { f.engine.clone() } else { replica.clone() };
+        let (account_id, october) = (f.account_id.clone(), october.clone());
+        tasks.push(tokio::spawn(async move {
+            engine.record_payment(&account_id, &october, &payment("5.00", &format!("ch_{i}"), None), t(PAID_NOW)).await
+        }));
+    }
+    let mut refused = Vec::new();
+    for task in tasks {
+        if let Err(e) = task.await.unwrap() {
+            refused.push(e.code());
+        }
+    }
+    assert_eq!(refused, ["payment_exceeds_due"; 5]);
+    let invoice = f.engine.invoice(&f.account, &october, t(PAID_NOW)).await.unwrap();
+    assert_eq!((invoice.payments.len(), invoice.amount_paid, invoice.status), (2, d("17.50"), InvoiceStatus::PartlyPaid));
 }
 
 // ------------------------------------------------------------------------------ rating
@@ -854,6 +1027,14 @@ async fn the_demo_account_sits_just_past_80_percent(db: Db) {
     let invoices = engine.invoices(&account, &InvoiceQuery::default(), now).await.unwrap().invoices;
     assert!(invoices.len() >= 3, "{} invoices", invoices.len());
     assert!(invoices.iter().all(|i| i.total > Decimal::ZERO && i.tier == "production"));
+    // A paying customer's account: every invoice paid a few days after its period, but the
+    // latest, still due.
+    let (latest, older) = invoices.split_first().unwrap();
+    assert_eq!((latest.status, latest.amount_paid, latest.paid_at), (InvoiceStatus::Due, Decimal::ZERO, None));
+    for i in older {
+        assert_eq!((i.status, i.amount_paid), (InvoiceStatus::Paid, i.total), "{}", i.number);
+        assert_eq!(i.paid_at, Some(i.period_end + Duration::days(3) + Duration::hours(14)), "{}", i.number);
+    }
     assert_eq!(series.lines.iter().map(|l| l.key.as_str()).collect::<BTreeSet<_>>().len(), 4);
     let log = engine.usage_log(&account, &UsageLogQuery { cursor: None, limit: Some(500) }).await.unwrap();
     let nodes: BTreeSet<_> = log.records.iter().map(|r| r.node_id.as_str()).collect();
@@ -1533,6 +1714,89 @@ async fn the_projection_stops_where_the_spend_cap_would_be_reached(db: Db) {
     assert_eq!(f.engine.bill_to_date(&f.account, now).await.unwrap().projected_cost, d("131.00"));
 }
 
+/// The outlook's simulated periods stop at a cap not reached yet as the run rate does: steady
+/// 100,000 requests a day seen on Nov 11 simulate 3,000,000 requests ($131.00) every time,
+/// and with a $100.00 cap each stops at Nov 22's end: $99.00, refused from Nov 23.
+async fn the_outlook_stops_each_simulated_period_at_the_spend_cap(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    let uncapped = f.engine.outlook(&f.account, now).await.unwrap().outlook.unwrap();
+    assert_eq!((uncapped.p50.cost, uncapped.p90.cost), (d("131.00"), d("131.00")));
+    assert_eq!(uncapped.p50.spend_capped_at, None);
+    let with_cap = BudgetSettings { monthly_budget: Some(d("120.00")), spend_cap: Some(d("100.00")), ..Default::default() };
+    f.engine.set_budget(&f.account, "cap", &with_cap, now).await.unwrap();
+    let outlook = f.engine.outlook(&f.account, now).await.unwrap().outlook.unwrap();
+    assert_eq!((outlook.p50.cost, outlook.p90.cost), (d("99.00"), d("99.00")));
+    let reached = Some(t("2026-11-23T00:00:00Z"));
+    assert_eq!((outlook.p50.spend_capped_at, outlook.p90.spend_capped_at), (reached, reached));
+    assert_eq!(outlook.p90.bill.lines[0].quantity, d("2200000"), "2,200,000 requests billed of 3,000,000 simulated");
+    // The forecasts rest on the same capped periods: none passes the $120.00 budget.
+    let status = f.engine.budget(&f.account, now).await.unwrap();
+    assert!(status.forecasts.iter().all(|f| f.projected_cost == d("99.00") && f.reaches_budget_on.is_none()), "{status:?}");
+    assert!(alert_messages(&status.alerts, AlertKind::BudgetForecast).is_empty(), "{:?}", status.alerts);
+
+    // Swinging days: every simulated period stays at or under the cap, P50 <= P90.
+    let g = fixture(&db, "production", "2026-10-15T00:00:00Z").await;
+    let records: Vec<TelemetryRecord> = (0..10)
+        .map(|day| {
+            let requests = if day % 3 == 0 { 400_000 } else { 50_000 };
+            rec(&g.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), requests, 0, 0)
+        })
+        .collect();
+    g.engine.ingest(&g.node, &batch(&g, "swing", records), now).await.unwrap();
+    let before = g.engine.outlook(&g.account, now).await.unwrap().outlook.unwrap();
+    // $87.00 spent so far; uncapped, the median simulated period passes $120.00.
+    assert!(before.p50.cost > d("120.00"), "{}", before.p50.cost);
+    g.engine.set_budget(&g.account, "cap", &cap("120.00"), now).await.unwrap();
+    let after = g.engine.outlook(&g.account, now).await.unwrap().outlook.unwrap();
+    assert!(after.p50.cost <= after.p90.cost && after.p90.cost <= d("120.00"), "{} {}", after.p50.cost, after.p90.cost);
+    assert!(after.p50.spend_capped_at.is_some_and(|at| at > now), "{:?}", after.p50.spend_capped_at);
+}
+
+/// Every tier of the upgrade quote is priced under the same cap. Steady November ($51.00 so
+/// far) with a $55.00 cap: production stops at Nov 11's end ($55.00); scale's prorated base
+/// fee alone puts the period at $59.00 the moment it applies, so it is capped from then:
+/// $59.00, not the $84.00 of an uncapped scale. After the upgrade the account reads as capped
+/// and the next batch is capped as the account stood before it.
+async fn the_upgrade_quote_prices_every_tier_under_the_spend_cap(db: Db) {
+    let (f, now) = steady_november(&db).await;
+    f.engine.set_budget(&f.account, "cap", &cap("55.00"), now).await.unwrap();
+    let quote = f.engine.upgrade_quote(&f.account, now).await.unwrap();
+    assert_eq!(quote.spend_cap, Some(d("55.00")));
+    let tiers: Vec<(&str, String, Option<DateTime<Utc>>)> =
+        quote.tiers.iter().map(|q| (q.tier.as_str(), q.projected_cost.to_string(), q.spend_capped_at)).collect();
+    assert_eq!(
+        tiers,
+        vec![
+            ("sandbox", "0.00".to_owned(), None),
+            ("production", "55.00".to_owned(), Some(t("2026-11-12T00:00:00Z"))),
+            ("scale", "59.00".to_owned(), Some(now)),
+        ]
+    );
+    let scale = quote.tiers.iter().find(|q| q.tier == "scale").unwrap();
+    assert_eq!(scale.change.as_ref().unwrap().cost_at_change, Some(d("59.00")));
+    assert_eq!((quote.saving, quote.recommended.as_deref()), (Some(d("-4.00")), None));
+    // A cap the upgrade stays under leaves its projection whole.
+    f.engine.set_budget(&f.account, "cap-2", &cap("200.00"), now).await.unwrap();
+    let quote = f.engine.upgrade_quote(&f.account, now).await.unwrap();
+    let scale = quote.tiers.iter().find(|q| q.tier == "scale").unwrap();
+    assert_eq!((scale.projected_cost, scale.spend_capped_at), (d("84.00"), None));
+
+    f.engine.set_budget(&f.account, "cap-3", &cap("55.00"), now).await.unwrap();
+    f.engine.change_tier(&f.account, "up", &tier("scale"), now).await.unwrap();
+    let status = f.engine.budget(&f.account, now).await.unwrap();
+    assert_eq!(status.spend_to_date, d("59.00"));
+    assert!(status.capped, "the bill is past the cap: usage that would cost more is refused");
+    let bill = f.engine.bill_to_date(&f.account, now).await.unwrap();
+    assert_eq!(bill.projected_cost, d("59.00"));
+    let later = now + Duration::hours(2);
+    let records = vec![rec(&f.account_id, "/api", "na", "2026-11-11T00:30:00Z", 1_500_000, 0, 0)];
+    let receipt = f.engine.ingest(&f.node, &batch(&f, "after-upgrade", records), later).await.unwrap();
+    assert!(receipt.receipt.accounts[0].spend_capped);
+    let bill = f.engine.bill_to_date(&f.account, later).await.unwrap();
+    // Capped as before the batch: 1,000,000 measured + scale's 1,000,000 left of its quota.
+    assert_eq!((bill.totals.requests, bill.cost), (2_500_000, d("59.00")));
+}
+
 /// Two hundred batches on two replicas race past a $30.00 cap: whatever their order, the
 /// spend stops exactly at the cap and everything past it is refused.
 async fn concurrent_ingest_stops_at_the_spend_cap(db: Db) {
@@ -1859,6 +2123,9 @@ scenarios!(
     a_sandbox_account_is_capped_and_holds_no_credit,
     a_closed_period_becomes_one_invoice_equal_to_its_last_bill,
     concurrent_closers_issue_each_period_once_and_accounts_see_only_their_own,
+    a_payment_settles_an_invoice_partly_then_fully_and_its_replay_changes_nothing,
+    payments_are_refused_past_what_is_due_and_out_of_bounds,
+    concurrent_replays_of_a_payment_on_two_replicas_record_it_once,
     usage_a_sandbox_cap_refused_is_never_billed_after_an_upgrade,
     an_upgrade_raises_the_new_tiers_notices_at_once,
     the_bill_to_date_is_the_pricing_core_rating_of_the_same_totals,
@@ -1897,6 +2164,8 @@ scenarios!(
     the_spend_cap_refuses_what_would_cost_more_and_never_bills_it,
     concurrent_ingest_stops_at_the_spend_cap,
     the_projection_stops_where_the_spend_cap_would_be_reached,
+    the_outlook_stops_each_simulated_period_at_the_spend_cap,
+    the_upgrade_quote_prices_every_tier_under_the_spend_cap,
     points_racing_on_two_replicas_count_each_once,
     a_point_older_than_its_series_remembers_is_refused_as_too_old,
     points_stored_before_the_upgrade_are_remembered,

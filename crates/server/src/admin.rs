@@ -1,9 +1,12 @@
 //! The operator's routes (`/v1/admin/...`, operator token): the service's figures month by
-//! month, and a price book's effect on past bills. Thin adapters over the engine, like
-//! [`crate::handlers`].
+//! month, a price book's effect on past bills, and the payments of accounts' invoices. Thin
+//! adapters over the engine, like [`crate::handlers`].
 
-use axum::extract::State;
-use edgecost_api::{DEFAULT_WHAT_IF_MONTHS, ErrorBody, OperatorReport, OperatorReportQuery, WhatIfReport, WhatIfRequest};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use edgecost_api::{
+    DEFAULT_WHAT_IF_MONTHS, ErrorBody, OperatorReport, OperatorReportQuery, PaymentRequest, RecordedPayment, WhatIfReport, WhatIfRequest,
+};
 use edgecost_pricing::{PriceBook, PriceBookError};
 
 use crate::auth::OperatorAuth;
@@ -68,6 +71,42 @@ pub async fn what_if(
     let proposed = price_book(request.price_book)?;
     let months = request.months.unwrap_or(DEFAULT_WHAT_IF_MONTHS);
     Ok(Json(state.engine.what_if(&proposed, months, now).await?))
+}
+
+/// Records a payment the operator's payment processor received for an account's invoice
+/// (`docs/billing-rules.md`, "Invoices"). The invoice is named by its id (`inv_...`) or its
+/// number (`INV-00003`). The amount is in the invoice's currency, whole cents, above zero and
+/// at most what is still due. The reference makes it idempotent per invoice: recording it
+/// again changes nothing and answers the first payment (200).
+#[utoipa::path(
+    post, path = "/v1/admin/accounts/{account_id}/invoices/{invoice_id}/payments", tag = "operator",
+    security(("operator_token" = [])),
+    params(
+        ("account_id" = String, Path, description = "The account's id (`acct_...`)"),
+        ("invoice_id" = String, Path, description = "The invoice's id (`inv_...`) or number (`INV-00003`)"),
+    ),
+    request_body = PaymentRequest,
+    responses(
+        (status = 201, description = "The payment, recorded, and the invoice with it", body = RecordedPayment),
+        (status = 200, description = "The reference was recorded before: the first payment, nothing changed", body = RecordedPayment),
+        (status = 400, description = "The body is not JSON (`malformed_json`)", body = ErrorBody),
+        OperatorTokenRefused,
+        (status = 404, description = "The account has no such invoice (`invoice_not_found`)", body = ErrorBody),
+        (status = 409, description = "Nothing is due on the invoice (`nothing_due`), the amount is more than is still due (`payment_exceeds_due`), or the reference was recorded with another amount (`payment_reference_reused`)", body = ErrorBody),
+        JsonBodyRefused,
+        (status = 422, description = "A body without the expected fields (`invalid_body`), or an amount, currency, reference or time out of bounds (`invalid_payment`)", body = ErrorBody),
+    )
+)]
+pub async fn record_payment(
+    State(state): State<AppState>,
+    _operator: OperatorAuth,
+    Path((account_id, invoice_id)): Path<(String, String)>,
+    Json(request): Json<PaymentRequest>,
+) -> Result<(StatusCode, Json<RecordedPayment>), AppError> {
+    let now = state.clock.now();
+    let outcome = state.engine.record_payment(&account_id, &invoice_id, &request, now).await?;
+    let status = if outcome.replayed { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(outcome.recorded)))
 }
 
 /// The name a price book of a request goes by in errors.

@@ -275,7 +275,9 @@ fn engine_status(e: &EngineError) -> StatusCode {
     use EngineError as E;
     match e {
         E::Unauthenticated => StatusCode::UNAUTHORIZED,
-        E::NotFound => StatusCode::NOT_FOUND,
+        E::NotFound | E::InvoiceNotFound { .. } => StatusCode::NOT_FOUND,
+        // A payment the invoice's state refuses.
+        E::NothingDue { .. } | E::PaymentExceedsDue { .. } | E::PaymentReferenceReused { .. } => StatusCode::CONFLICT,
         E::InvalidIdempotencyKey | E::InvalidCursor => StatusCode::BAD_REQUEST,
         // The request is well formed but the account's state forbids it, or it repeats a
         // key or batch id with a different body.

@@ -43,6 +43,7 @@ use crate::{admin, controls, formats, handlers, nodes, otlp, webhooks};
         webhooks::delete_webhook,
         admin::report,
         admin::what_if,
+        admin::record_payment,
         handlers::price_book,
         handlers::healthz,
         handlers::metrics,

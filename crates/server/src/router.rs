@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         // The service's operator (operator token).
         .route("/v1/admin/report", get(admin::report))
         .route("/v1/admin/what-if", post(admin::what_if))
+        .route("/v1/admin/accounts/{account_id}/invoices/{invoice_id}/payments", post(admin::record_payment))
         // Public.
         .route("/v1/price-book", get(handlers::price_book))
         .route("/healthz", get(handlers::healthz));

@@ -87,3 +87,88 @@ async fn the_price_book_accounts_see_leaves_out_the_infrastructure_cost() {
     assert!(book.get("infrastructure_cost").is_none(), "{book}");
     assert_eq!(book["tiers"][1]["name"], "production");
 }
+
+#[tokio::test]
+async fn the_operator_records_invoice_payments_over_http_and_the_account_sees_them() {
+    let (f, operator) = fixture().await;
+    // December 5: Alice's and Bob's Novembers are closed into invoices.
+    f.clock.set("2026-12-05T12:00:00Z".parse().unwrap());
+    let state = edgecost_server::AppState::with_clock(f.engine.clone(), f.clock.clone());
+    let server = edgecost_server::RunningServer::start(edgecost_server::router(state), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let ops = edgecost_client::Client::new(&server.url(), &operator).unwrap();
+    let alice = edgecost_client::Client::new(&server.url(), &f.alice.token).unwrap();
+    let page = alice.invoices(&edgecost_api::InvoiceQuery::default()).await.unwrap();
+    let november = page.invoices[0].clone();
+    assert_eq!(november.number, "INV-00001");
+    assert_eq!((november.status, november.amount_paid, november.paid_at), (edgecost_api::InvoiceStatus::Due, "0".parse().unwrap(), None));
+    let total = november.total;
+    assert!(total > "5".parse().unwrap(), "{total}");
+
+    // A part of it: 201 with the payment; the same reference again: 200 and the same answer.
+    let path = format!("/v1/admin/accounts/{}/invoices/{}/payments", f.alice.id, november.id);
+    let part = serde_json::json!({"amount": "5.00", "reference": "ch_1", "received_at": "2026-12-02T09:00:00Z"});
+    let (status, first) = f.call("POST", &path, Some(&operator), Some(part.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!((first["payment"]["amount"].as_str(), first["payment"]["reference"].as_str()), (Some("5.00"), Some("ch_1")));
+    assert_eq!(first["invoice"]["status"], "partly_paid");
+    assert_eq!(first["invoice"]["amount_paid"], "5.00");
+    assert!(first["invoice"]["paid_at"].is_null());
+    let (status, again) = f.call("POST", &path, Some(&operator), Some(part)).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+
+    // The rest over a real socket, by the invoice's number.
+    let rest = edgecost_api::PaymentRequest {
+        amount: total - "5".parse::<edgecost_pricing::Decimal>().unwrap(),
+        currency: Some("USD".into()),
+        reference: "ch_2".into(),
+        received_at: None,
+    };
+    let paid = ops.record_payment(&f.alice.id, "INV-00001", &rest).await.unwrap();
+    assert_eq!(paid.invoice.status, edgecost_api::InvoiceStatus::Paid);
+    assert_eq!(paid.invoice.paid_at, Some(f.clock.now()));
+    // A repeat through the client is answered with the first payment.
+    assert_eq!(ops.record_payment(&f.alice.id, &november.id, &rest).await.unwrap().payment, paid.payment);
+
+    // The account's own invoice endpoints show it.
+    let invoice = alice.invoice(&november.id).await.unwrap();
+    assert_eq!((invoice.status, invoice.amount_paid, invoice.paid_at), (edgecost_api::InvoiceStatus::Paid, total, Some(f.clock.now())));
+    assert_eq!(invoice.payments.iter().map(|p| p.reference.as_str()).collect::<Vec<_>>(), ["ch_1", "ch_2"]);
+    let listed = &alice.invoices(&edgecost_api::InvoiceQuery::default()).await.unwrap().invoices[0];
+    assert_eq!(listed, &invoice.summary());
+
+    // Refusals, each with its status and code.
+    let refused = |account: &str, invoice: &str, amount: &str, reference: &str| {
+        let request = edgecost_api::PaymentRequest {
+            amount: amount.parse().unwrap(),
+            currency: None,
+            reference: reference.into(),
+            received_at: None,
+        };
+        let (ops, account, invoice) = (&ops, account.to_owned(), invoice.to_owned());
+        async move {
+            let e = ops.record_payment(&account, &invoice, &request).await.unwrap_err();
+            (e.status(), e.code().to_owned())
+        }
+    };
+    assert_eq!(refused(&f.alice.id, "INV-00001", "1.00", "ch_3").await, (Some(409), "nothing_due".to_owned()));
+    assert_eq!(refused(&f.alice.id, "INV-00002", "1.00", "ch_3").await, (Some(404), "invoice_not_found".to_owned()));
+    assert_eq!(refused(&f.bob.id, &november.id, "1.00", "ch_3").await, (Some(404), "invoice_not_found".to_owned()));
+    assert_eq!(refused(&f.bob.id, "INV-00001", "1000.00", "ch_3").await, (Some(409), "payment_exceeds_due".to_owned()));
+    assert_eq!(refused(&f.bob.id, "INV-00001", "0.001", "ch_3").await, (Some(422), "invalid_payment".to_owned()));
+    assert_eq!(refused(&f.bob.id, "INV-00001", "1.00", "").await, (Some(422), "invalid_payment".to_owned()));
+    let (status, body) = f.call("POST", &path, Some(&operator), Some(serde_json::json!({"amount": 5, "reference": "x"}))).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"));
+    // Only an operator token records payments.
+    for token in [&f.alice.token, &f.node.token] {
+        let (status, body) = f.call("POST", &path, Some(token), Some(serde_json::json!({"amount": "1.00", "reference": "x"}))).await;
+        assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    }
+    // The OpenAPI document describes the route and its answers.
+    let (_, doc) = f.call("GET", "/openapi.json", None, None).await;
+    let op = &doc["paths"]["/v1/admin/accounts/{account_id}/invoices/{invoice_id}/payments"]["post"];
+    for status in ["200", "201", "401", "404", "409", "422"] {
+        assert!(op["responses"][status].is_object(), "{status}: {op}");
+    }
+    assert_eq!(doc["components"]["schemas"]["PaymentRequest"]["properties"]["reference"]["maxLength"], 200);
+    server.shutdown().await.unwrap();
+}

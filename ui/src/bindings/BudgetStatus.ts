@@ -29,7 +29,8 @@ budget_used_percent: number | null,
  */
 forecasts: Array<BudgetForecast>, 
 /**
- * The spend cap has been reached this period.
+ * The spend cap has been reached this period, or the spend is already at or past it (a
+ * tier change's base fee can put it there): usage that would cost more is refused.
  */
 capped: boolean, 
 /**

@@ -3,4 +3,4 @@
 /**
  * Where an invoice stands.
  */
-export type InvoiceStatus = "due" | "paid_by_credit";
+export type InvoiceStatus = "due" | "partly_paid" | "paid" | "paid_by_credit";

@@ -38,6 +38,14 @@ paid_by_credit: string,
  */
 total: string, 
 /**
- * `due` when `total` is above zero, `paid_by_credit` otherwise.
+ * Paid so far by recorded payments.
+ */
+amount_paid: string, 
+/**
+ * When the payments came to the whole total; `null` until then.
+ */
+paid_at: string | null, 
+/**
+ * `paid_by_credit`, `paid`, `partly_paid` or `due`, as on the [`Invoice`].
  */
 status: InvoiceStatus, };

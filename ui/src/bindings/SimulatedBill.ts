@@ -13,4 +13,11 @@ bill: Bill,
 /**
  * What that period costs before credit: base fee + overage.
  */
-cost: string, };
+cost: string, 
+/**
+ * When the spend cap stops that simulated period: the end of the last UTC day whose end
+ * costs at most the cap (usage that would cost more is refused from then), or when the
+ * cap was reached if it holds already. `None` without a cap, or when the period stays
+ * under it.
+ */
+spend_capped_at: string | null, };

@@ -32,4 +32,10 @@ refused_code: string | null,
  * One sentence for people saying why the move would be refused and what would allow
  * it; `None` when it would be accepted.
  */
-refused_reason: string | null, };
+refused_reason: string | null, 
+/**
+ * For a higher tier: what the period costs the moment the move applies, before credit
+ * (the usage so far on the new tier, with the base fee shares of a change today).
+ * `None` for a lower tier, which changes nothing this period.
+ */
+cost_at_change: string | null, };

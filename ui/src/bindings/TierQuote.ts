@@ -51,4 +51,12 @@ scheduled: boolean,
 /**
  * What moving to this tier would do; `None` for the current tier.
  */
-change: TierMove | null, };
+change: TierMove | null, 
+/**
+ * When the spend cap stops this tier's projection: the end of the last UTC day whose
+ * end costs at most the cap, or now when the move alone puts the period's bill at or
+ * past it (usage that would cost more is refused from then), or when the cap was
+ * reached if it holds already. `None` without a cap, or when the projection stays under
+ * it.
+ */
+spend_capped_at: string | null, };

@@ -43,4 +43,9 @@ prorated_explanation: string | null,
  * Current projected cost minus the offered tier's, before credit: positive saves money.
  * `None` without an offer.
  */
-saving: string | null, };
+saving: string | null, 
+/**
+ * The spend cap every tier is priced under (each projection stops at it as the spend cap
+ * rule says); `None` without a cap.
+ */
+spend_cap: string | null, };

@@ -29,9 +29,22 @@ describe("Requests by route", () => {
     expect(body).toMatch(/<table id="routes"[^>]*aria-describedby="routes-note"/);
   });
 
+  it("mutes the changes the note is about, marks them and has the note describe them, keeping the figures", () => {
+    const body = html(view("The span before has usage from Aug 30 only."));
+    const cell = /<td class="partial[^"]*"[^>]*>([\s\S]*?)<\/td>/.exec(body);
+    expect(cell?.[0]).toContain('aria-describedby="routes-note"');
+    expect(cell?.[1]).toContain("+800%");
+    expect(cell?.[1]).toMatch(/<span class="marker[^"]*" aria-hidden="true">\*<\/span>/);
+    // The note carries the same marker.
+    expect(body).toMatch(/id="routes-note"><span class="marker[^"]*" aria-hidden="true">\*<\/span>/);
+  });
+
   it("adds nothing when the span before holds usage throughout", () => {
     const body = html(view(null));
     expect(body).not.toContain("routes-note");
+    expect(body).not.toContain("partial");
+    expect(body).not.toContain("marker");
     expect(body).toContain("/api/orders");
+    expect(body).toContain("<td>+800%</td>");
   });
 });

@@ -48,6 +48,18 @@ describe("NoticeBanner", () => {
     expect(body).not.toMatch(/dismiss|×/i);
   });
 
+  it("puts the upgrade hint right under the upgrade button, as one group apart from the credit buttons", () => {
+    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop, onledger: noop });
+    // The group: the button, then the hint, and nothing else before the group closes.
+    const group = /<div class="upgrade[^"]*">([\s\S]*?)<\/div>/.exec(body)?.[1] ?? "";
+    expect(group).toMatch(/id="notice-upgrade"[\s\S]*id="notice-upgrade-hint"/);
+    expect(group).not.toContain("notice-buy-credits");
+    // The credit buttons: a group of their own, after the upgrade.
+    const credits = /<div class="credits[^"]*">([\s\S]*?)<\/div>/.exec(body)?.[1] ?? "";
+    expect(credits).toMatch(/id="notice-buy-credits"[\s\S]*id="notice-ledger"/);
+    expect(body.indexOf("notice-upgrade-hint")).toBeLessThan(body.indexOf("notice-buy-credits"));
+  });
+
   it("shows the sandbox the upgrade path only, capped", () => {
     const body = html(NoticeBannerView, {
       banner: banner({ level: "capped", can_buy_credits: false, upgrade_label: "Upgrade to Production", summary: "The Sandbox tier is capped." }),
@@ -158,6 +170,18 @@ describe("CreditsSheet", () => {
       runs_out: "runs out around Nov 28",
     },
   };
+
+  it("keeps the step button at the end of the range focusable, marked disabled", () => {
+    const full: CreditsSheet = { ...sheet, quote: { ...sheet.quote, packs: 100 } };
+    const body = html(CreditsSheetView, { sheet: full, onclose: noop });
+    const more = /<button[^>]*id="credit-packs-more"[^>]*>/.exec(body)?.[0] ?? "";
+    const fewer = /<button[^>]*id="credit-packs-fewer"[^>]*>/.exec(body)?.[0] ?? "";
+    // Marked disabled for assistive technology, never `disabled`: a disabled button would drop
+    // the focus to the page when + reaches 100.
+    expect(more).toContain('aria-disabled="true"');
+    expect(more).not.toMatch(/\sdisabled(=|\s|>)/);
+    expect(fewer).not.toContain('aria-disabled="true"');
+  });
 
   it("shows the pack count, the total and what it covers at the current rate", () => {
     const body = html(CreditsSheetView, { sheet, onclose: noop });

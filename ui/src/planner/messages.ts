@@ -14,7 +14,6 @@ const PLAN_MESSAGES: Partial<Record<ErrorCode, string>> = {
   duplicate_route: "Another route already has that path. Paths must be unique.",
   middleware_in_use: "That middleware is still used by a route. Take it out of the routes first.",
   not_found: "That route or middleware is no longer in the plan.",
-  bad_quantity: "That is not a quantity of zero or more. Write it as the CLI reads it: 150000, 150,000, 150k, 1.2M or 0.5.",
   usage_record_invalid: "A line of the usage file cannot be read.",
   usage_empty: "The usage file holds no records.",
   no_plan: "No plan is open. Open or start one.",
@@ -23,8 +22,47 @@ const PLAN_MESSAGES: Partial<Record<ErrorCode, string>> = {
   overflow: "A number is too large to compute exactly.",
 };
 
+/** The fields a refused quantity names (the Rust side's names), as the planner labels them. */
+const FIELD_LABELS: Record<string, string> = {
+  requests_per_month: "Requests a month",
+  requests_per_second: "Requests a second",
+  compute_ms: "Compute (ms a request)",
+  response_bytes: "Response (bytes)",
+  egress_ratio: "Egress ratio",
+  hit_ratio: "Cache hit ratio",
+  path: "Path",
+  "region share": "Region share",
+  "middleware name": "Middleware name",
+  requests: "Requests",
+  egress_gb: "Egress (GB)",
+  compute_seconds: "Compute (seconds)",
+};
+
+/** `text` as a sentence: a capital first letter and a closing full stop. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (t === "") return t;
+  const capital = t[0].toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/**
+ * A refused quantity (`bad_quantity`, sent as "field: reason") as one sentence: the field by
+ * the label a person sees, then the quantity reader's own reason, which quotes the text and
+ * how to write it. The reason's wording is the shared reader's, the same everywhere.
+ */
+export function quantityRefusal(message: string): string {
+  const at = message.indexOf(": ");
+  if (at <= 0) return sentence(message);
+  const field = message.slice(0, at);
+  if (!/^[a-z_ ]+$/.test(field)) return sentence(message);
+  const label = Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : field.replace(/_/g, " ");
+  return sentence(`${label}: ${message.slice(at + 2)}`);
+}
+
 /** One line for the status bar: what went wrong and what to do. */
 export function planMessage(e: CommandError): string {
+  if (e.code === "bad_quantity") return quantityRefusal(e.message);
   const known = lookup(PLAN_MESSAGES, e.code);
   if (known) return `${known} (${e.message})`;
   const x = explain(e);

@@ -87,6 +87,14 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
         ),
         BannerLevel::Warning => "Past 100%, usage is billed as overage; burst credit pays it first.".to_owned(),
     };
+    // A spend cap stops the overage: say when it is projected to, or that it already did.
+    let summary = match view.budget.as_ref().and_then(|b| b.cap_note.as_ref()).filter(|_| !hard_cap) {
+        Some(note) => match level {
+            BannerLevel::Warning => format!("Past 100%, usage is billed as overage up to the spend cap. {note}"),
+            _ => format!("Usage past the quota is billed as overage up to the spend cap. {note}"),
+        },
+        None => summary,
+    };
     // The upgrade is the engine's offer (the one the sheet opens on), never a second rule here.
     let offer = notices[0].upgrade.as_ref();
     Some(NoticeBanner {

@@ -18,6 +18,10 @@ pub struct ForecastView {
     pub reaches_budget_on: Option<String>,
     /// The projection passes the budget.
     pub passes: bool,
+    /// What the projection does against the budget, in the app's date style and tense:
+    /// "reaches the budget on Dec 21", "reached the budget on Dec 7" (today or earlier),
+    /// "passes the budget", "within the budget".
+    pub reach: String,
 }
 
 /// The budget part of the section.
@@ -167,6 +171,12 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool, currency: &str) 
                 projected_cost: money(f.projected_cost),
                 reaches_budget_on: f.reaches_budget_on.map(day),
                 passes: budget.is_some_and(|b| f.projected_cost > b),
+                reach: match f.reaches_budget_on {
+                    Some(on) if on <= status.as_of.date_naive() => format!("reached the budget on {}", on.format("%b %-d")),
+                    Some(on) => format!("reaches the budget on {}", on.format("%b %-d")),
+                    None if budget.is_some_and(|b| f.projected_cost > b) => "passes the budget".to_owned(),
+                    None => "within the budget".to_owned(),
+                },
             }
         })
         .collect();
@@ -176,7 +186,14 @@ pub fn budget_view(status: &BudgetStatus, rough_run_rate: bool, currency: &str) 
         (None, _) => "No budget set: set one to be alerted before the bill passes it.".to_owned(),
     };
     let cap_note = s.spend_cap.map(|cap| {
-        if status.capped {
+        if status.capped && status.spend_to_date > cap {
+            // A tier's base fee put the bill past the cap before any usage reached it.
+            format!(
+                "this period's bill ({}) is already past the {} spend cap, so usage that would cost more is refused and never billed. Raise or remove the cap to accept it again.",
+                money(status.spend_to_date),
+                money(cap)
+            )
+        } else if status.capped {
             format!(
                 "this period's bill reached the {} spend cap, so usage that would cost more is refused and never billed. Raise or remove the cap to accept it again.",
                 money(cap)

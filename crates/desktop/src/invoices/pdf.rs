@@ -14,7 +14,7 @@ pub fn invoice_pdf(detail: &InvoiceDetailView, account_label: &str) -> Vec<u8> {
     page.text(50.0, 11.0, Font::Regular, &format!("Period: {} ({} to {})", r.period, &r.period_start[..10], &r.period_end[..10]));
     page.text(50.0, 11.0, Font::Regular, &format!("Tier: {}", r.tier));
     page.text(50.0, 11.0, Font::Regular, &format!("Issued: {}", detail.issued_at.replace('T', " ").replace('Z', " UTC")));
-    page.text(50.0, 11.0, Font::Regular, &format!("Status: {}", r.status_label));
+    page.text(50.0, 11.0, Font::Regular, &format!("Status: {}", export_status(r)));
     page.text(50.0, 9.0, Font::Regular, &detail.usage.replace('·', "-"));
     page.gap(12.0);
     page.columns(Font::Bold, 10.0, ["Description", "Quantity", "Unit", "Amount"]);
@@ -36,6 +36,13 @@ pub fn invoice_pdf(detail: &InvoiceDetailView, account_label: &str) -> Vec<u8> {
     }
     page.gap(12.0);
     page.text(50.0, 12.0, Font::Bold, &format!("Cost {}   Paid by credit {}   Total due {}", r.cost, r.paid_by_credit, r.total));
+    if !detail.payments.is_empty() {
+        page.gap(12.0);
+        page.text(50.0, 11.0, Font::Bold, &format!("Payments: {} paid of {}", r.amount_paid, r.total));
+        for p in &detail.payments {
+            page.columns(Font::Regular, 10.0, [&format!("Received {}", p.received), &p.reference, "", &p.amount]);
+        }
+    }
     page.render(&format!("Invoice {}", r.number))
 }
 

@@ -1,6 +1,6 @@
 use super::pdf::{win_ansi, wrap};
 use super::*;
-use edgecost_api::{InvoiceCredit, UsageTotals};
+use edgecost_api::{InvoiceCredit, InvoicePayment, UsageTotals};
 use edgecost_pricing::format::money;
 use edgecost_pricing::{RateOptions, Usage};
 use std::str::FromStr;
@@ -33,7 +33,10 @@ fn invoice() -> Invoice {
         total: bill.total,
         credits: vec![InvoiceCredit { pack_id: "led_1".into(), amount: bill.credits_applied }],
         bill: bill.into(),
+        amount_paid: Decimal::ZERO,
+        paid_at: None,
         status: InvoiceStatus::Due,
+        payments: Vec::new(),
         issued_at: "2026-12-01T01:00:05Z".parse().unwrap(),
     }
 }
@@ -146,4 +149,87 @@ fn the_empty_list_says_when_the_first_invoice_comes() {
     let end = "2027-01-01T00:00:00Z".parse().unwrap();
     let v = list_view(PriceBook::published(), &file, Some(end), None);
     assert_eq!(v.empty_note, "No invoices yet: the first one is issued when this period ends (Jan 1, 01:00 UTC)");
+}
+
+/// The invoice of [`invoice`] with payments of `amounts`, each received a day after the last,
+/// from Dec 2 2026 at 14:00.
+fn paid(amounts: &[&str]) -> Invoice {
+    let mut inv = invoice();
+    let start: DateTime<Utc> = "2026-12-02T14:00:00Z".parse().unwrap();
+    inv.payments = amounts
+        .iter()
+        .enumerate()
+        .map(|(n, amount)| InvoicePayment {
+            id: format!("pay_{n}"),
+            invoice_id: inv.id.clone(),
+            amount: d(amount),
+            reference: format!("ch_{n}"),
+            received_at: start + Duration::days(n as i64),
+            recorded_at: start + Duration::days(n as i64),
+        })
+        .collect();
+    inv.amount_paid = inv.payments.iter().map(|p| p.amount).sum();
+    inv.status = if inv.amount_paid >= inv.total {
+        InvoiceStatus::Paid
+    } else if inv.amount_paid > Decimal::ZERO {
+        InvoiceStatus::PartlyPaid
+    } else {
+        InvoiceStatus::Due
+    };
+    if inv.status == InvoiceStatus::Paid {
+        inv.paid_at = inv.payments.last().map(|p| p.received_at);
+    }
+    inv
+}
+
+#[test]
+fn the_list_says_whether_each_invoice_is_paid_partly_paid_or_due() {
+    let book = PriceBook::published();
+    let row = |inv: &Invoice| invoice_row(book, &inv.summary());
+    let due = row(&invoice());
+    assert_eq!(
+        (due.status.as_str(), due.status_label.as_str(), due.amount_paid.as_str(), due.paid_at.as_str()),
+        ("due", "Due", "$0.00", "")
+    );
+    let part = row(&paid(&["20.00"]));
+    assert_eq!((part.status.as_str(), part.status_label.as_str()), ("partly_paid", "Partly paid ($20.00 of $24.00)"));
+    assert_eq!(part.amount_paid, "$20.00");
+    let whole = row(&paid(&["20.00", "4.00"]));
+    assert_eq!((whole.status.as_str(), whole.status_label.as_str()), ("paid", "Paid Dec 3"));
+    assert_eq!((whole.amount_paid.as_str(), whole.paid_at.as_str()), ("$24.00", "2026-12-03T14:00:00Z"));
+    let mut credit = invoice();
+    credit.total = Decimal::ZERO;
+    credit.status = InvoiceStatus::PaidByCredit;
+    assert_eq!(row(&credit).status_label, "Paid by credit");
+    // The list view shows the rows as the cache holds them.
+    let file = InvoiceCacheFile { invoices: vec![paid(&["20.00", "4.00"]).summary(), invoice().summary()], ..InvoiceCacheFile::default() };
+    let labels: Vec<String> = list_view(book, &file, None, None).rows.into_iter().map(|r| r.status_label).collect();
+    assert_eq!(labels, ["Paid Dec 3", "Due"]);
+}
+
+#[test]
+fn the_detail_and_its_exports_carry_the_status_and_the_payments() {
+    let packs = BTreeMap::from([("led_1".to_owned(), "Pack 1".to_owned())]);
+    let v = invoice_detail(PriceBook::published(), &paid(&["20.00", "4.00"]), &packs);
+    assert_eq!(v.row.status_label, "Paid Dec 3");
+    assert_eq!(
+        v.payments,
+        vec![
+            InvoicePaymentView { received: "Dec 2, 2026".into(), reference: "ch_0".into(), amount: "$20.00".into() },
+            InvoicePaymentView { received: "Dec 3, 2026".into(), reference: "ch_1".into(), amount: "$4.00".into() },
+        ]
+    );
+    let text = invoice_csv(&v).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[9], "status");
+    assert!(reader.records().all(|r| &r.unwrap()[9] == "Paid Dec 3, 2026"));
+    let part = invoice_detail(PriceBook::published(), &paid(&["20.00"]), &packs);
+    let text = invoice_csv(&part).unwrap();
+    assert!(text.contains(",Partly paid ($20.00 of $24.00)\r\n"), "{text}");
+    let raw = String::from_utf8_lossy(&invoice_pdf(&v, "Demo storefront")).into_owned();
+    for needle in ["(Status: Paid Dec 3, 2026)", "(Payments: $24.00 paid of $24.00)", "(ch_0)", "(Received Dec 2, 2026)"] {
+        assert!(raw.contains(needle), "{needle} missing");
+    }
+    let due = invoice_csv(&detail()).unwrap();
+    assert!(due.lines().skip(1).all(|l| l.ends_with(",Due")), "{due}");
 }

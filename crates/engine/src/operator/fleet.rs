@@ -67,8 +67,7 @@ impl Fleet {
         }
         for i in rows.invoices {
             let a = accounts.get_mut(&i.account_id).ok_or_else(|| missing("an invoice", &i.account_id))?;
-            let invoice: Invoice =
-                serde_json::from_str(&i.body).map_err(|e| EngineError::CorruptRow { reason: format!("stored invoice: {e}") })?;
+            let invoice: Invoice = crate::store::invoices::stored_invoice(&i.body)?;
             a.invoices.insert(
                 i.period_start,
                 InvoicedMonth {

@@ -23,4 +23,10 @@ reaches_budget_on: string | null,
 /**
  * The projection passes the budget.
  */
-passes: boolean, };
+passes: boolean, 
+/**
+ * What the projection does against the budget, in the app's date style and tense:
+ * "reaches the budget on Dec 21", "reached the budget on Dec 7" (today or earlier),
+ * "passes the budget", "within the budget".
+ */
+reach: string, };

@@ -12,4 +12,10 @@ budget: string | null, spend_to_date: string, used_percent: number | null,
 /**
  * "Projected to pass the $100.00 budget on 2026-12-21".
  */
-crossing: string | null, spend_cap: string | null, capped: boolean, };
+crossing: string | null, spend_cap: string | null, capped: boolean, 
+/**
+ * Where the bill stands against the spend cap, in one sentence: reached (or already
+ * past it), or the day the run rate is projected to reach it; `None` without a cap or
+ * when the projection stays under it.
+ */
+cap_note: string | null, };

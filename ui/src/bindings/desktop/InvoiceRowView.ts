@@ -21,10 +21,19 @@ tier: string,
  */
 cost: string, paid_by_credit: string, total: string, 
 /**
- * `due` or `paid_by_credit`.
+ * Paid so far by the payments the operator recorded.
+ */
+amount_paid: string, 
+/**
+ * RFC 3339, UTC: when the last payment that paid it in full was received; empty until
+ * it is paid.
+ */
+paid_at: string, 
+/**
+ * `due`, `partly_paid`, `paid` or `paid_by_credit`.
  */
 status: string, 
 /**
- * "Due" or "Paid by credit".
+ * "Due", "Partly paid ($20.00 of $40.46)", "Paid Dec 3" or "Paid by credit".
  */
 status_label: string, };
