@@ -87,7 +87,7 @@ pub struct DashboardBudgetView {
     pub budget: Option<String>,
     pub spend_to_date: String,
     pub used_percent: Option<u32>,
-    /// "Projected to pass the $100.00 budget on 2026-12-21".
+    /// "Projected to pass the $100.00 budget on Dec 21".
     pub crossing: Option<String>,
     pub spend_cap: Option<String>,
     pub capped: bool,
@@ -164,7 +164,7 @@ pub fn cap_note(status: &BudgetStatus, bill: Option<&BillToDate>, currency: &str
     Some(format!("Projected to reach the {} spend cap {when}; usage that would cost more is refused from then.", money(cap)))
 }
 
-/// "Projected to pass the $100.00 budget on 2026-12-21": the earliest day a projection the
+/// "Projected to pass the $100.00 budget on Dec 21": the earliest day a projection the
 /// engine alerts on (the P50 with an outlook, else the run rate; the P90 when asked for)
 /// expects the spend to reach the budget. `None` without a budget, once the spend already
 /// passed it, or when no projection reaches it. A `rough_run_rate` (under a day of usage)
@@ -186,7 +186,7 @@ pub fn crossing(status: &BudgetStatus, rough_run_rate: bool, currency: &str) -> 
         .filter(|f| f.projected_cost > budget)
         .filter_map(|f| f.reaches_budget_on)
         .min()?;
-    Some(format!("Projected to pass the {} budget on {}", money_in(budget, currency), day(first)))
+    Some(format!("Projected to pass the {} budget on {}", money_in(budget, currency), first.format("%b %-d")))
 }
 
 pub(crate) fn day(date: NaiveDate) -> String {

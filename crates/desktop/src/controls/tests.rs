@@ -181,7 +181,7 @@ fn the_crossing_is_the_earliest_day_of_a_projection_that_alerts() {
         vec![(RunRate, "90.00", None), (P50, "130.00", Some("2026-12-21")), (P90, "180.00", Some("2026-12-15"))],
     );
     let view = budget_view(&s, false, "USD");
-    assert_eq!(view.crossing.as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-21"), "the P90 alerts only when asked");
+    assert_eq!(view.crossing.as_deref(), Some("Projected to pass the $100.00 budget on Dec 21"), "the P90 alerts only when asked");
     assert_eq!(view.summary, "$40.00 of the $100.00 budget spent (40%)");
     assert_eq!(
         view.forecasts.iter().map(|f| (f.label.as_str(), f.passes)).collect::<Vec<_>>(),
@@ -189,10 +189,10 @@ fn the_crossing_is_the_earliest_day_of_a_projection_that_alerts() {
     );
     let mut p90 = s.clone();
     p90.settings.alert_on_p90 = true;
-    assert_eq!(crossing(&p90, false, "USD").as_deref(), Some("Projected to pass the $100.00 budget on 2026-12-15"));
+    assert_eq!(crossing(&p90, false, "USD").as_deref(), Some("Projected to pass the $100.00 budget on Dec 15"));
     // Without an outlook the run rate speaks.
     let run_rate = status(Some("50"), "10", vec![(RunRate, "75.50", Some("2026-12-28"))]);
-    assert_eq!(crossing(&run_rate, false, "USD").as_deref(), Some("Projected to pass the $50.00 budget on 2026-12-28"));
+    assert_eq!(crossing(&run_rate, false, "USD").as_deref(), Some("Projected to pass the $50.00 budget on Dec 28"));
     // Under a day of usage the run rate is a rough guess: labelled so, and no crossing.
     assert_eq!(crossing(&run_rate, true, "USD"), None);
     assert_eq!(budget_view(&run_rate, true, "USD").forecasts[0].note.as_deref(), Some("a rough guess: under a day of usage"));
@@ -314,7 +314,7 @@ fn the_section_and_the_dashboard_line_write_amounts_in_the_accounts_currency() {
     s.settings.spend_cap = Some(dec("150"));
     let view = budget_view(&s, false, "EUR");
     assert_eq!(view.summary, "€40.00 of the €100.00 budget spent (40%)");
-    assert_eq!(view.crossing.as_deref(), Some("Projected to pass the €100.00 budget on 2026-12-21"));
+    assert_eq!(view.crossing.as_deref(), Some("Projected to pass the €100.00 budget on Dec 21"));
     assert_eq!((view.budget.as_deref(), view.spend_cap.as_deref()), (Some("€100.00"), Some("€150.00")));
     assert_eq!(view.forecasts[0].projected_cost, "€130.00");
     assert!(view.cap_note.unwrap().starts_with("Once this period's bill reaches €150.00"));
@@ -322,5 +322,5 @@ fn the_section_and_the_dashboard_line_write_amounts_in_the_accounts_currency() {
     assert_eq!(view.form.monthly_budget, "100.00");
     let line = crate::account_status::dashboard_budget(&s, false, "CHF").unwrap();
     assert_eq!((line.budget.as_deref(), line.spend_to_date.as_str()), (Some("CHF 100.00"), "CHF 40.00"));
-    assert_eq!(line.crossing.as_deref(), Some("Projected to pass the CHF 100.00 budget on 2026-12-21"));
+    assert_eq!(line.crossing.as_deref(), Some("Projected to pass the CHF 100.00 budget on Dec 21"));
 }

@@ -36,7 +36,7 @@ pub struct BudgetView {
     /// "$12.34 of the $100.00 budget spent (12%)", or the empty state.
     pub summary: String,
     pub forecasts: Vec<ForecastView>,
-    /// "Projected to pass the $100.00 budget on 2026-12-21"; `None` when no projection does.
+    /// "Projected to pass the $100.00 budget on Dec 21"; `None` when no projection does.
     pub crossing: Option<String>,
     pub spend_cap: Option<String>,
     /// The spend cap has been reached this period: usage that would cost more is refused.
