@@ -94,15 +94,31 @@ impl OutlookView {
             return OutlookView { p50: None, p90: None, basis: "Shows after the next sync".to_owned() };
         };
         match &report.outlook {
-            Some(o) => OutlookView {
-                p50: Some(BillView::of(&o.p50.bill)),
-                p90: Some(BillView::of(&o.p90.bill)),
-                basis: format!(
-                    "Of {} simulated periods drawing days from the last {} days of usage, half cost the P50 or less and 9 in 10 the P90 or less",
-                    quantity(Decimal::from(o.simulations)),
-                    o.history_days
-                ),
-            },
+            Some(o) => {
+                // The engine stops each simulated period at the spend cap: say so, with the
+                // day each figure reaches it, so a P50 at the cap does not read as a forecast of
+                // usage that would be served.
+                let capped = |at: Option<chrono::DateTime<chrono::Utc>>| at.map(|t| t.format("%b %-d").to_string());
+                let cap = match (capped(o.p50.spend_capped_at), capped(o.p90.spend_capped_at)) {
+                    (Some(p50), Some(p90)) => format!(
+                        "; each stops at the spend cap, which the P50 reaches on {p50} and the P90 on {p90}, and usage that would cost more is refused"
+                    ),
+                    (None, Some(p90)) => {
+                        format!("; the P90 reaches the spend cap on {p90} and stops there: usage that would cost more is refused")
+                    }
+                    // The P90 costs at least the P50: it is capped whenever the P50 is.
+                    _ => String::new(),
+                };
+                OutlookView {
+                    p50: Some(BillView::of(&o.p50.bill)),
+                    p90: Some(BillView::of(&o.p90.bill)),
+                    basis: format!(
+                        "Of {} simulated periods drawing days from the last {} days of usage, half cost the P50 or less and 9 in 10 the P90 or less{cap}",
+                        quantity(Decimal::from(o.simulations)),
+                        o.history_days
+                    ),
+                }
+            }
             None => OutlookView { p50: None, p90: None, basis: report.unavailable.clone().unwrap_or_default() },
         }
     }

@@ -68,6 +68,9 @@ async fn a_cap_the_run_rate_passes_is_projected_with_its_day_and_an_upgrade_past
     let outlook = client.outlook().await.unwrap().outlook.expect("the demo has the history for an outlook");
     assert!(outlook.p50.cost <= cap && outlook.p90.cost <= cap, "{} {}", outlook.p50.cost, outlook.p90.cost);
     assert!(outlook.p90.spend_capped_at.is_some());
+    // The dashboard's outlook says so, with the day the P90 reaches the cap.
+    let p90_day = outlook.p90.spend_capped_at.unwrap().format("%b %-d").to_string();
+    assert!(dashboard.outlook.basis.contains("spend cap") && dashboard.outlook.basis.contains(&p90_day), "{}", dashboard.outlook.basis);
 
     // The upgrade sheet prices every tier under the cap and says the base fee passes it.
     let sheet = actions::open_upgrade(&app).await.unwrap();
