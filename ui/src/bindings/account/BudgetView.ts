@@ -19,7 +19,7 @@ budget: string | null, spend_to_date: string, used_percent: number | null,
  */
 summary: string, forecasts: Array<ForecastView>, 
 /**
- * "Projected to pass the $100.00 budget on 2026-12-21"; `None` when no projection does.
+ * "Projected to pass the $100.00 budget on Dec 21"; `None` when no projection does.
  */
 crossing: string | null, spend_cap: string | null, 
 /**

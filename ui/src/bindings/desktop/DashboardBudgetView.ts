@@ -10,7 +10,7 @@ export type DashboardBudgetView = {
  */
 budget: string | null, spend_to_date: string, used_percent: number | null, 
 /**
- * "Projected to pass the $100.00 budget on 2026-12-21".
+ * "Projected to pass the $100.00 budget on Dec 21".
  */
 crossing: string | null, spend_cap: string | null, capped: boolean, 
 /**
