@@ -180,13 +180,6 @@ fn field_named_in(message: &str) -> Option<ControlField> {
     .map(|(_, field)| field)
 }
 
-/// What amounts in `currency` are written after, as the pricing core writes them: `$`, `€`,
-/// `£`, or the ISO code (`CHF`). The forms are labelled with it and take an amount typed with it.
-pub(crate) fn currency_sign(currency: &str) -> String {
-    let zero = money_in(Decimal::ZERO, currency);
-    zero.strip_suffix("0.00").unwrap_or(&zero).trim_end().to_owned()
-}
-
 /// An amount in `currency` typed in a form, read by the pricing core's reader (`$1,250.50`,
 /// `€1,250.50`; a separator only groups thousands, so `12,50` is refused, never read as 1250),
 /// in plain digits with at most one `.`: no exponent. `None` when empty. Read exactly, never
@@ -199,8 +192,8 @@ fn read_amount(
     currency: &str,
 ) -> Result<Option<Decimal>, ControlsFailure> {
     let typed = text.trim();
-    let sign = currency_sign(currency);
-    let bare = typed.strip_prefix(sign.as_str()).unwrap_or(typed).trim();
+    let sign = edgecost_pricing::format::currency_sign(currency);
+    let bare = typed.strip_prefix(sign).unwrap_or(typed).trim();
     if bare.is_empty() {
         return Ok(None);
     }

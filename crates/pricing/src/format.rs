@@ -91,16 +91,23 @@ pub fn signed_money(amount: Decimal) -> String {
     signed_money_in(amount, "USD")
 }
 
+/// The sign an amount in `currency` is written after: its symbol (`$`, `€`, `£`), or its ISO
+/// code (`CHF`), which [`money_in`] separates from the digits by a space.
+pub fn currency_sign(currency: &str) -> &str {
+    match currency {
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        code => code,
+    }
+}
+
 /// What an amount in `currency` is written after: its symbol, or its code and a space.
 fn push_currency(out: &mut String, currency: &str) {
-    match currency {
-        "USD" => out.push('$'),
-        "EUR" => out.push('€'),
-        "GBP" => out.push('£'),
-        code => {
-            out.push_str(code);
-            out.push(' ');
-        }
+    let sign = currency_sign(currency);
+    out.push_str(sign);
+    if sign == currency {
+        out.push(' ');
     }
 }
 

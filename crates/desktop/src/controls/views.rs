@@ -361,6 +361,6 @@ pub fn spend_controls_view(
         top_up_key: new_intent_key("top-up"),
         webhook_key: new_intent_key("webhook"),
         as_of: format!("As of {}", at(budget.as_of)),
-        currency_sign: currency_sign(&book.currency),
+        currency_sign: edgecost_pricing::format::currency_sign(&book.currency).to_owned(),
     }
 }
