@@ -25,7 +25,7 @@ impl Engine {
             return Ok(Vec::new());
         }
         let (basis, projected_totals) = self.projection(account, s, now).await?;
-        let tiers = self.tier_quotes(s, &projected_totals, now)?;
+        let (tiers, _) = self.tier_quotes(account, s, &projected_totals, now).await?;
         let current = tiers
             .iter()
             .find(|t| t.current)

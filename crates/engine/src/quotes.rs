@@ -95,12 +95,20 @@ impl Engine {
     /// higher tier that does not cap the usage (ties to the lower tier); it is recommended only
     /// when it costs no more than staying, or the current tier caps the usage.
     ///
-    /// `projected` is the run-rate projection as [`Engine::projection`] answers it; when a
-    /// spend cap stopped it, every tier is priced under that cap ([`Engine::tier_quotes_under`]).
-    pub(crate) fn tier_quotes(&self, s: &PeriodState, projected: &UsageTotals, now: DateTime<Utc>) -> Result<Vec<TierQuote>> {
-        let holds = s.totals.spend_cap.as_ref().is_some_and(|c| c.holds());
-        let cap = if holds { None } else { projected.spend_cap.as_ref().filter(|c| c.holds()).and_then(|c| c.cap) };
-        self.tier_quotes_under(s, projected, cap, now)
+    /// `projected` is the run-rate projection as [`Engine::projection`] answers it. Every tier
+    /// is priced under the account's spend cap when one is set and not reached yet, whether or
+    /// not the current tier's run rate reaches it: a move's base fee can pass a cap the current
+    /// tier stays under. Also gives that cap. The upgrade sheet and the notices' offer both
+    /// price tiers here, so the offer a notice makes is the one its sheet opens on.
+    pub(crate) async fn tier_quotes(
+        &self,
+        account: &AccountId,
+        s: &PeriodState,
+        projected: &UsageTotals,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<TierQuote>, Option<Decimal>)> {
+        let cap = self.spend_cap_not_reached(account, s).await?;
+        Ok((self.tier_quotes_under(s, projected, cap, now)?, cap))
     }
 
     /// [`Engine::tier_quotes`] under a spend cap of `cap` that does not hold yet (`None`
@@ -109,7 +117,7 @@ impl Engine {
     /// base fee shares: usage grows evenly from today's totals to the projected ones, and the
     /// cap is reached at the end of the last UTC day whose end costs at most the cap, or at
     /// once when the move alone puts the period's bill at or past it.
-    pub(crate) fn tier_quotes_under(
+    fn tier_quotes_under(
         &self,
         s: &PeriodState,
         projected: &UsageTotals,
@@ -212,9 +220,8 @@ impl Engine {
     /// today's prorated base fee of that tier.
     pub async fn upgrade_quote(&self, account: &AccountId, now: DateTime<Utc>) -> Result<UpgradeQuote> {
         let s = self.period_state(account, now).await?;
-        let spend_cap = self.spend_cap_not_reached(account, &s).await?;
         let (basis, projected) = self.projection(account, &s, now).await?;
-        let tiers = self.tier_quotes_under(&s, &projected, spend_cap, now)?;
+        let (tiers, spend_cap) = self.tier_quotes(account, &s, &projected, now).await?;
         let spend_cap = match &s.totals.spend_cap {
             Some(c) if c.holds() => c.cap,
             _ => spend_cap,

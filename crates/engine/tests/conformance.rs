@@ -691,6 +691,28 @@ async fn notices_appear_at_80_and_100_percent_and_resolve_on_upgrade(db: Db) {
     assert!(f.engine.notices(&f.account, t("2026-12-01T10:00:00Z")).await.unwrap().notices.is_empty());
 }
 
+/// A notice offers the upgrade its sheet quotes, priced the same way, also under a spend cap
+/// the current tier never reaches. A sandbox account bills $0.00 however much it sends (here
+/// 30,000 requests a day, capped at its 50,000). Moved to Production today, it would pay $5.07
+/// of base fee for the 8 days left and, at this run rate, $2.93 of overage: $8.00. Under a
+/// $6.00 cap that stops on Nov 28's end at $5.64. The notice offers Production at $5.64, as
+/// the upgrade sheet does, never at the uncapped $8.00.
+async fn a_notice_offers_the_upgrade_its_sheet_quotes_under_a_spend_cap(db: Db) {
+    let f = november_days(&db, "sandbox", 22, t(NOW), |_| 30_000).await;
+    let uncapped = f.engine.notices(&f.account, t(NOW)).await.unwrap().notices[0].offer.upgrade.clone().unwrap();
+    f.engine.set_budget(&f.account, "cap", &cap("6.00"), t(NOW)).await.unwrap();
+    let notice = f.engine.notices(&f.account, t(NOW)).await.unwrap().notices.remove(0);
+    let offer = notice.offer.upgrade.unwrap();
+    let quote = f.engine.upgrade_quote(&f.account, t(NOW)).await.unwrap();
+    let offered = quote.tiers.iter().find(|q| q.offered).unwrap();
+    assert_eq!(
+        (offer.tier.as_str(), offer.projected_bill, Some(offer.saving)),
+        (quote.upgrade_to.as_deref().unwrap(), offered.projected_cost, quote.saving)
+    );
+    assert_eq!((uncapped.tier.as_str(), uncapped.projected_bill), ("production", d("8.00")));
+    assert_eq!((offer.projected_bill, offered.spend_capped_at), (d("5.64"), Some(t("2026-11-29T00:00:00Z"))));
+}
+
 // ------------------------------------------------------------------------------ credits
 
 async fn a_purchase_is_idempotent_and_pays_overage_from_before_it(db: Db) {
@@ -1224,13 +1246,24 @@ async fn a_backfilled_new_account_projects_from_its_first_usage_window(db: Db) {
 /// 100,000 requests a day from Nov 1 to Nov 10, quoted at Nov 11 00:00 (day 11 of 30):
 /// 1,000,000 so far, 3,000,000 projected.
 async fn steady_november(db: &Db) -> (Fixture, DateTime<Utc>) {
-    let f = fixture(db, "production", "2026-10-15T00:00:00Z").await;
     let now = t("2026-11-11T00:00:00Z");
-    let records: Vec<TelemetryRecord> = (0..10)
-        .map(|day| rec(&f.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), 100_000, 0, 0))
+    (november_days(db, "production", 10, now, |_| 100_000).await, now)
+}
+
+/// A `tier` account since Oct 15 with `requests(day)` requests on each of November's first
+/// `days` days (day 0 is Nov 1), in one batch ingested at `now`.
+async fn november_days(db: &Db, tier: &str, days: i64, now: DateTime<Utc>, requests: impl Fn(i64) -> u64) -> Fixture {
+    let f = fixture(db, tier, "2026-10-15T00:00:00Z").await;
+    let records: Vec<TelemetryRecord> = (0..days)
+        .map(|day| rec(&f.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), requests(day), 0, 0))
         .collect();
     f.engine.ingest(&f.node, &batch(&f, "november", records), now).await.unwrap();
-    (f, now)
+    f
+}
+
+/// 400,000 requests every third day of November's first ten, 50,000 on the others.
+fn swinging(day: i64) -> u64 {
+    if day % 3 == 0 { 400_000 } else { 50_000 }
 }
 
 async fn the_upgrade_quote_prices_every_tier_and_recommends_the_cheapest_that_does_not_cap(db: Db) {
@@ -1315,14 +1348,7 @@ async fn the_outlook_of_steady_days_is_the_run_rate_and_its_percentiles_are_orde
     assert_eq!(outlook.p90_totals.requests, 3_000_000);
 
     // Swinging days spread the outcomes: P50 <= P90, each the bill of one simulated period.
-    let g = fixture(&db, "production", "2026-10-15T00:00:00Z").await;
-    let records: Vec<TelemetryRecord> = (0..10)
-        .map(|day| {
-            let requests = if day % 3 == 0 { 400_000 } else { 50_000 };
-            rec(&g.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), requests, 0, 0)
-        })
-        .collect();
-    g.engine.ingest(&g.node, &batch(&g, "swing", records), now).await.unwrap();
+    let g = november_days(&db, "production", 10, now, swinging).await;
     let outlook = g.engine.outlook(&g.account, now).await.unwrap().outlook.unwrap();
     assert!(outlook.p50.cost < outlook.p90.cost, "{} vs {}", outlook.p50.cost, outlook.p90.cost);
     assert_eq!(outlook.p90.cost, outlook.p90.bill.base_fee + outlook.p90.bill.overage_total);
@@ -1735,14 +1761,7 @@ async fn the_outlook_stops_each_simulated_period_at_the_spend_cap(db: Db) {
     assert!(alert_messages(&status.alerts, AlertKind::BudgetForecast).is_empty(), "{:?}", status.alerts);
 
     // Swinging days: every simulated period stays at or under the cap, P50 <= P90.
-    let g = fixture(&db, "production", "2026-10-15T00:00:00Z").await;
-    let records: Vec<TelemetryRecord> = (0..10)
-        .map(|day| {
-            let requests = if day % 3 == 0 { 400_000 } else { 50_000 };
-            rec(&g.account_id, "/api", "na", &(t("2026-11-01T00:00:00Z") + Duration::days(day)).to_rfc3339(), requests, 0, 0)
-        })
-        .collect();
-    g.engine.ingest(&g.node, &batch(&g, "swing", records), now).await.unwrap();
+    let g = november_days(&db, "production", 10, now, swinging).await;
     let before = g.engine.outlook(&g.account, now).await.unwrap().outlook.unwrap();
     // $87.00 spent so far; uncapped, the median simulated period passes $120.00.
     assert!(before.p50.cost > d("120.00"), "{}", before.p50.cost);
@@ -2135,6 +2154,7 @@ scenarios!(
     racing_repeats_of_an_upgrade_on_two_replicas_change_it_once,
     a_tier_change_lost_after_its_commit_is_answered_by_the_repeat,
     notices_appear_at_80_and_100_percent_and_resolve_on_upgrade,
+    a_notice_offers_the_upgrade_its_sheet_quotes_under_a_spend_cap,
     a_purchase_is_idempotent_and_pays_overage_from_before_it,
     concurrent_purchases_and_consumption_keep_the_balance_whole,
     a_purchase_racing_a_downgrade_to_a_tier_without_packs_never_both_succeed,
