@@ -10,13 +10,9 @@ use std::time::{Duration, Instant};
 use edgecost_e2e::*;
 use fantoccini::{Client, Locator};
 
-/// The purchase rows of the credit ledger, opened from the banner (or the link without one).
+/// The purchase rows of the credit ledger, opened from the dashboard's header.
 async fn ledger_purchases(app: &Client) -> Vec<String> {
-    let open = match app.find(Locator::Css("#notice-ledger")).await {
-        Ok(button) => button,
-        Err(_) => app.find(Locator::Css("#open-ledger")).await.unwrap(),
-    };
-    open.click().await.unwrap();
+    app.find(Locator::Css("#open-ledger")).await.unwrap().click().await.unwrap();
     app.wait().at_most(WAIT).for_element(Locator::Css("#ledger-sheet")).await.unwrap();
     // The sheet shows the ledger once it is fetched: rows, or the note that there are none.
     let deadline = Instant::now() + WAIT;

@@ -12,7 +12,7 @@ use fantoccini::{Client, Locator};
 
 /// The ledger's entries as the app lists them (none: `#ledger-empty`).
 async fn ledger_rows(app: &Client) -> usize {
-    wait_for(app, "#notice-ledger").await.click().await.unwrap();
+    wait_for(app, "#open-ledger").await.click().await.unwrap();
     wait_for(app, "#ledger-sheet").await;
     // Either the empty note or the entries table, once the ledger is read.
     let deadline = std::time::Instant::now() + WAIT;

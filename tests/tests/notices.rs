@@ -69,16 +69,17 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert!(detail.contains("left") && detail.contains("projected to cost $"), "{detail}");
 
     // The hint is right under the upgrade button and within its width, on two lines at most;
-    // the credit buttons are as wide as each other, at the default window and the smallest.
+    // buying credit is beside the upgrade, at the default window and the smallest.
     for (width, height) in [(1200, 800), (880, 600)] {
-        let ids = ["notice-upgrade", "notice-upgrade-hint", "notice-buy-credits", "notice-ledger"];
+        let ids = ["notice-upgrade", "notice-upgrade-hint", "notice-buy-credits", "open-ledger"];
         let [up, hint, buy, ledger] = rects_at(&app, width, height, &ids).await[..] else { panic!("four rectangles") };
         let at = format!("{width}x{height}");
         assert!((0.0..=8.0).contains(&(hint[1] - up[3])), "{at}: the hint is right under the button: {up:?} {hint:?}");
         assert!(hint[0] >= up[0] - 1.0 && hint[2] <= up[2] + 1.0, "{at}: the hint is within the button's width: {up:?} {hint:?}");
         let said = text_of(&app, "#notice-upgrade-hint").await;
         assert!(hint[3] - hint[1] <= 40.0, "{at}: the hint takes two lines at most: {hint:?} {said}");
-        assert!((buy[4] - ledger[4]).abs() < 1.0, "{at}: the credit buttons are as wide as each other: {buy:?} {ledger:?}");
+        assert!(buy[3] > up[1] && buy[1] < up[3], "{at}: buying credit is beside the upgrade: {up:?} {buy:?}");
+        assert!(ledger[3] < up[1], "{at}: the ledger is the header's, above the banner: {ledger:?}");
         screenshot(&format!("notice-banner-{at}.png"), width, height);
     }
     app.set_window_size(1200, 800).await.unwrap();
@@ -107,7 +108,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     assert_eq!(text_of(&app, "#credit-balance").await, money(ledger.balance), "the dashboard shows the new balance");
 
     // The ledger view names the pack.
-    app.find(Locator::Css("#notice-ledger")).await.unwrap().click().await.unwrap();
+    app.find(Locator::Css("#open-ledger")).await.unwrap().click().await.unwrap();
     let row = text_of(&app, "#ledger-rows tr[data-kind=purchase]").await;
     assert!(row.contains("Pack 1") && row.contains("$50.00"), "{row}");
     app.find(Locator::Css("#ledger-sheet button")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
@@ -130,19 +131,14 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     app.find(Locator::Css("#upgrade-sheet button.primary")).await.unwrap().click().await.unwrap();
     wait_gone(&app, "#notice-banner").await;
     wait_for(&app, "#open-ledger").await; // The ledger stays reachable without a notice.
-    // It is part of the header, never alone on a row of its own: at the default window it ends
-    // the header's row of buttons; at the smallest, where that row has no room for it, it is on
-    // the account name's line, its right edge the buttons' right edge.
+    // It is one of the header's buttons, with or without a banner: on a row of buttons beside
+    // another, never alone on a row of its own, and above the period.
     for (width, height) in [(1200, 800), (880, 600)] {
-        let ids = ["open-ledger", "sign-out", "account-name", "period"];
-        let [ledger, last, name, period] = rects_at(&app, width, height, &ids).await[..] else { panic!("four rectangles") };
-        let at = format!("{width}x{height}: {ledger:?} {last:?} {name:?}");
-        if width == 1200 {
-            assert!((ledger[3] - last[3]).abs() <= 2.0 && ledger[0] >= last[2], "{at}: the ledger ends the row of buttons");
-        } else {
-            assert!(ledger[1] < name[3] && ledger[3] > name[1] && ledger[0] >= name[2], "{at}: the ledger is on the name's line");
-            assert!((ledger[2] - last[2]).abs() <= 2.0, "{at}: the ledger's right edge is the buttons'");
-        }
+        let ids = ["open-ledger", "open-invoices", "open-planner", "period"];
+        let [ledger, invoices, planner, period] = rects_at(&app, width, height, &ids).await[..] else { panic!("four rectangles") };
+        let at = format!("{width}x{height}: {ledger:?} {invoices:?} {planner:?}");
+        let same_row = |other: [f64; 5]| (ledger[1] - other[1]).abs() <= 2.0;
+        assert!(same_row(invoices) || same_row(planner), "{at}: the ledger shares a row with the header's buttons");
         assert!(ledger[3] < period[1], "{at}: above the period {period:?}");
         screenshot(&format!("dashboard-without-notice-{width}x{height}.png"), width, height);
     }

@@ -36,7 +36,7 @@ function html(component: any, props: Record<string, unknown>): string {
 
 describe("NoticeBanner", () => {
   it("names the meter, when it crossed, days left and the projected bill, with both actions", () => {
-    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop, onledger: noop });
+    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop });
     expect(body).toContain("Requests passed 80% of the Production quota on Nov 20");
     expect(body).toContain("10 days left · projected to cost $31.50");
     expect(body).toContain('id="notice-upgrade"');
@@ -48,15 +48,16 @@ describe("NoticeBanner", () => {
     expect(body).not.toMatch(/dismiss|×/i);
   });
 
-  it("puts the upgrade hint right under the upgrade button, as one group apart from the credit buttons", () => {
-    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop, onledger: noop });
+  it("puts the upgrade hint right under the upgrade button, as one group apart from buying credit", () => {
+    const body = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop });
     // The group: the button, then the hint, and nothing else before the group closes.
     const group = /<div class="upgrade[^"]*">([\s\S]*?)<\/div>/.exec(body)?.[1] ?? "";
     expect(group).toMatch(/id="notice-upgrade"[\s\S]*id="notice-upgrade-hint"/);
     expect(group).not.toContain("notice-buy-credits");
-    // The credit buttons: a group of their own, after the upgrade.
+    // Buying credit: a group of its own, after the upgrade. The ledger is the header's.
     const credits = /<div class="credits[^"]*">([\s\S]*?)<\/div>/.exec(body)?.[1] ?? "";
-    expect(credits).toMatch(/id="notice-buy-credits"[\s\S]*id="notice-ledger"/);
+    expect(credits).toContain('id="notice-buy-credits"');
+    expect(body).not.toContain("Credit ledger");
     expect(body.indexOf("notice-upgrade-hint")).toBeLessThan(body.indexOf("notice-buy-credits"));
   });
 
@@ -65,7 +66,6 @@ describe("NoticeBanner", () => {
       banner: banner({ level: "capped", can_buy_credits: false, upgrade_label: "Upgrade to Production", summary: "The Sandbox tier is capped." }),
       onupgrade: noop,
       onbuy: noop,
-      onledger: noop,
     });
     expect(body).toContain("traffic is capped");
     expect(body).toContain("Upgrade to Production");
@@ -77,7 +77,6 @@ describe("NoticeBanner", () => {
       banner: banner({ level: "over", upgrade_label: null, upgrade_hint: null }),
       onupgrade: noop,
       onbuy: noop,
-      onledger: noop,
     });
     expect(body).not.toContain('id="notice-upgrade"');
     expect(body).not.toContain("more than staying");
