@@ -61,12 +61,18 @@ async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
     assert_eq!(text_becomes(&app, "#plan-total", &cli_after).await, cli_after, "redo");
 
     // Save to the same file: the marker goes, and the file is the plan the CLI prices the same.
+    // "Saved to …" shows over the window's corner: the table does not move for it.
+    let top = first_row_top(&app).await;
     app.find(Locator::Css("#plan-save")).await.unwrap().click().await.unwrap();
     let deadline = std::time::Instant::now() + WAIT;
     while app.find(Locator::Css("#plan-dirty")).await.is_ok() {
         assert!(std::time::Instant::now() < deadline, "the unsaved marker stays after saving");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let saved = text_of(&app, "#plan-saved").await;
+    assert!(saved.starts_with("Saved to "), "{saved}");
+    assert_eq!(first_row_top(&app).await, top, "the table moved for the saved note");
+    screenshot("planner-saved-1200x800.png", 1200, 800);
     assert_eq!(cli_total(&plan_path), cli_after, "the saved file prices as the edited plan");
     // Saving patched the file: the one edited line changed, its comment and layout stayed.
     assert_eq!(
