@@ -83,6 +83,31 @@ pub struct InvoiceLineView {
     pub amount: String,
     /// How the line was worked out, as the engine wrote it.
     pub explanation: String,
+    /// The line's exact figures, as exports carry them.
+    pub figures: InvoiceLineFigures,
+}
+
+/// A line's figures as the engine issued them: plain numbers (no grouping, no currency sign),
+/// exact, so a spreadsheet reads them as numbers and recomputes the amount. Empty where a
+/// figure does not apply.
+///
+/// A meter line's amount is `overage` x `rate_price` / `rate_per`, rounded to the cent; a base
+/// fee line's is `quantity` (days, or 1 for the whole period) x `rate_price` / `rate_per`
+/// (the period's days, or 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct InvoiceLineFigures {
+    /// Usage billed on a meter line ("1034211", "16.3368240864"); days on a base fee line.
+    pub quantity: String,
+    /// The tier's included quantity, on a meter line with a quota.
+    pub included: String,
+    /// Usage past `included`, which the rate applies to.
+    pub overage: String,
+    /// The price per `rate_per` units ("0.40"); a base fee line's is the tier's fee.
+    pub rate_price: String,
+    /// The block the price is for ("10000"); a base fee line's is the period's days.
+    pub rate_per: String,
+    /// Signed: credit lines are negative ("-1.50").
+    pub amount: String,
 }
 
 /// A payment recorded against an invoice.
@@ -106,6 +131,8 @@ pub struct InvoiceDetailView {
     pub payments: Vec<InvoicePaymentView>,
     /// Base fee lines, then overage lines, then credit lines, then the total.
     pub lines: Vec<InvoiceLineView>,
+    /// The ISO 4217 currency of every amount.
+    pub currency: String,
     /// "Requests 1,034,211 · Egress 16.34 GB · Compute 1,234.5 s".
     pub usage: String,
 }
@@ -140,7 +167,13 @@ pub fn period_label(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
     use chrono::Datelike;
     let last_day = end - Duration::seconds(1);
     let whole_month = start.day() == 1 && start.time() == chrono::NaiveTime::MIN && last_day.month() == start.month() && (end.day() == 1);
-    if whole_month { start.format("%b %Y").to_string() } else { format!("{} - {}", start.format("%b %-d"), last_day.format("%b %-d, %Y")) }
+    if whole_month { start.format("%b %Y").to_string() } else { period_days(start, end) }
+}
+
+/// The first and last day of `[start, end)`: "Nov 1 - Nov 30, 2026".
+pub fn period_days(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let last_day = end - Duration::seconds(1);
+    format!("{} - {}", start.format("%b %-d"), last_day.format("%b %-d, %Y"))
 }
 
 /// The status code and label of `summary`: "Due", "Partly paid ($20.00 of $40.46)",
@@ -210,6 +243,14 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
         } else {
             (l.days.to_string(), format!("of {} days", l.period_days))
         };
+        let fee = book.tier(&l.tier).and_then(|t| t.base_fee);
+        let figures = InvoiceLineFigures {
+            quantity: quantity.clone(),
+            rate_price: fee.map(plain).unwrap_or_default(),
+            rate_per: if l.period_days == 0 { "1".to_owned() } else { l.period_days.to_string() },
+            amount: plain(l.amount),
+            ..InvoiceLineFigures::default()
+        };
         lines.push(InvoiceLineView {
             kind: "base_fee".to_owned(),
             description,
@@ -218,6 +259,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             rate: String::new(),
             amount: money(l.amount),
             explanation: l.explanation.clone(),
+            figures,
         });
     }
     if bill.base_fee_lines.is_empty() {
@@ -229,6 +271,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             rate: String::new(),
             amount: money(bill.base_fee),
             explanation: format!("The {} base fee for the whole period", tier_name(book, &invoice.tier)),
+            figures: InvoiceLineFigures { amount: plain(bill.base_fee), ..InvoiceLineFigures::default() },
         });
     }
     for l in &bill.lines {
@@ -245,6 +288,14 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             rate,
             amount: money(l.amount),
             explanation: l.explanation.clone(),
+            figures: InvoiceLineFigures {
+                quantity: plain(l.quantity),
+                included: l.included.map(plain).unwrap_or_default(),
+                overage: plain(l.overage),
+                rate_price: l.rate.as_ref().map(|r| plain(r.price)).unwrap_or_default(),
+                rate_per: l.rate.as_ref().map(|r| plain(r.per)).unwrap_or_default(),
+                amount: plain(l.amount),
+            },
         });
     }
     for c in &invoice.credits {
@@ -257,6 +308,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             rate: String::new(),
             amount: money(-c.amount),
             explanation: format!("{pack} paid {} of this period's overage", money(c.amount)),
+            figures: InvoiceLineFigures { amount: plain(-c.amount), ..InvoiceLineFigures::default() },
         });
     }
     lines.push(InvoiceLineView {
@@ -267,6 +319,7 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
         rate: String::new(),
         amount: money(invoice.total),
         explanation: format!("{} cost - {} paid by credit", money(invoice.cost), money(invoice.paid_by_credit)),
+        figures: InvoiceLineFigures { amount: plain(invoice.total), ..InvoiceLineFigures::default() },
     });
     let t = &invoice.totals;
     let egress_gb = t.billable_egress_bytes / Decimal::from(1_000_000_000u64);
@@ -286,28 +339,40 @@ pub fn invoice_detail(book: &PriceBook, invoice: &Invoice, packs: &BTreeMap<Stri
             amount: money(p.amount),
         })
         .collect();
-    InvoiceDetailView { row: invoice_row(book, &invoice.summary()), issued_at: rfc3339(invoice.issued_at), payments, lines, usage }
+    InvoiceDetailView {
+        row: invoice_row(book, &invoice.summary()),
+        issued_at: rfc3339(invoice.issued_at),
+        payments,
+        lines,
+        currency: bill.currency.clone(),
+        usage,
+    }
 }
 
-/// One row per line: invoice number, period, description, quantity, unit, rate, amount,
-/// explanation, and the invoice's status ("Paid Dec 3, 2026") (RFC 4180, CRLF line ends).
+/// One row per line, with the line's exact figures (see [`InvoiceLineFigures`]) beside its
+/// description, unit and explanation, and the invoice's status ("Paid Dec 3, 2026") on every
+/// row (RFC 4180, CRLF line ends). Numbers are plain so a spreadsheet sums them.
 pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
     let fail = |e: csv::Error| DesktopError::Export { detail: e.to_string() };
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(["invoice", "period_start", "period_end", "description", "quantity", "unit", "rate", "amount", "explanation", "status"])
-        .map_err(fail)?;
+    w.write_record(INVOICE_CSV_COLUMNS).map_err(fail)?;
     let status = export_status(&detail.row);
     for l in &detail.lines {
+        let f = &l.figures;
         w.write_record([
             detail.row.number.as_str(),
             &detail.row.period_start,
             &detail.row.period_end,
+            &detail.currency,
+            &l.kind,
             &l.description,
-            &l.quantity,
+            &f.quantity,
+            &f.included,
+            &f.overage,
             &l.unit,
-            &l.rate,
-            // Exports carry plain numbers so a spreadsheet can sum them.
-            &plain_amount(&l.amount),
+            &f.rate_price,
+            &f.rate_per,
+            &f.amount,
             &l.explanation,
             &status,
         ])
@@ -317,9 +382,29 @@ pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
     String::from_utf8(bytes).map_err(|e| DesktopError::Export { detail: e.to_string() })
 }
 
-/// `-1234.50` for `-$1,234.50`, `-€1,234.50` or `-CHF 1,234.50`: the sign, digits and point.
-fn plain_amount(money_text: &str) -> String {
-    money_text.chars().filter(|c| c.is_ascii_digit() || matches!(c, '-' | '.')).collect()
+/// The invoice CSV's header.
+pub const INVOICE_CSV_COLUMNS: [&str; 15] = [
+    "invoice",
+    "period_start",
+    "period_end",
+    "currency",
+    "kind",
+    "description",
+    "quantity",
+    "included",
+    "overage",
+    "unit",
+    "rate_price",
+    "rate_per",
+    "amount",
+    "explanation",
+    "status",
+];
+
+/// An exact figure as exports write it: "16.3368240864", "0.40", "-1.50"; no grouping, no
+/// sign of currency, no trailing zeros past what the engine gave.
+fn plain(value: Decimal) -> String {
+    value.to_string()
 }
 
 /// The invoice list and every invoice fetched, as the server answered them.

@@ -82,8 +82,9 @@ fn an_invoice_from_a_euro_book_shows_euros_and_exports_plain_numbers() {
     assert!(v.lines.iter().all(|l| !l.amount.contains('$') && !l.rate.contains('$')), "{:?}", v.lines);
     let text = invoice_csv(&v).unwrap();
     let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect();
-    assert_eq!(&rows[rows.len() - 1][7], "24.00");
-    assert_eq!(&rows[rows.len() - 2][7], "-1.50");
+    assert_eq!(&rows[rows.len() - 1][12], "24.00");
+    assert_eq!(&rows[rows.len() - 2][12], "-1.50");
+    assert!(rows.iter().all(|r| &r[3] == "EUR"), "every row names the currency");
 }
 
 #[test]
@@ -99,14 +100,42 @@ fn the_csv_has_one_row_per_line_with_plain_amounts() {
     let text = invoice_csv(&v).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header = reader.headers().unwrap().clone();
-    assert_eq!(&header[0], "invoice");
-    assert_eq!(&header[7], "amount");
+    assert_eq!(header.iter().collect::<Vec<_>>(), INVOICE_CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), v.lines.len());
     assert!(rows.iter().all(|r| &r[0] == "INV-00003" && &r[1] == "2026-11-01T00:00:00Z"));
-    assert_eq!(&rows[rows.len() - 1][7], "24.00");
-    assert_eq!(&rows[rows.len() - 2][7], "-1.50");
+    assert_eq!(&rows[rows.len() - 1][12], "24.00");
+    assert_eq!(&rows[rows.len() - 2][12], "-1.50");
     assert!(text.ends_with("\r\n"));
+}
+
+/// A spreadsheet reads every figure as a number and recomputes each line from the row alone:
+/// a meter line's amount is its overage x rate_price / rate_per, the base fee's quantity x
+/// rate_price / rate_per; egress keeps every digit the engine billed.
+#[test]
+fn the_csv_carries_exact_figures_a_spreadsheet_recomputes_the_amounts_from() {
+    let book = PriceBook::published();
+    let mut inv = invoice();
+    let usage = Usage { requests: d("350000"), egress_bytes: d("60123456789"), compute_seconds: d("0") };
+    let bill = book.rate("production", &usage, &RateOptions::default()).unwrap();
+    (inv.cost, inv.paid_by_credit, inv.total, inv.credits) = (bill.cost(), bill.credits_applied, bill.total, Vec::new());
+    inv.bill = bill.into();
+    let text = invoice_csv(&invoice_detail(book, &inv, &BTreeMap::new())).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes()).records().map(|r| r.unwrap()).collect();
+    let row = |description: &str| rows.iter().find(|r| &r[5] == description).unwrap_or_else(|| panic!("{description}: {text}")).clone();
+    let egress = row("Egress overage");
+    let figures: Vec<&str> = [6, 7, 8, 9, 10, 11, 12].iter().map(|&i| &egress[i]).collect();
+    assert_eq!(figures, ["60.123456789", "50", "10.123456789", "GB", "0.05", "1", "0.51"]);
+    let requests = row("Requests overage");
+    assert_eq!([&requests[6], &requests[7], &requests[8], &requests[10], &requests[11]], ["350000", "200000", "150000", "0.40", "10000"]);
+    // Every priced line (compute is not priced on production: no rate, no figures to apply).
+    for r in rows.iter().filter(|r| !r[10].is_empty()) {
+        let billed = if &r[4] == "overage" { d(&r[8]) } else { d(&r[6]) };
+        let exact = billed * d(&r[10]) / d(&r[11]);
+        assert_eq!(exact.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero), d(&r[12]), "{r:?}");
+    }
+    let total = rows.last().unwrap();
+    assert_eq!((&total[4], &total[3], &total[12]), ("total", "USD", "25.51"));
 }
 
 #[test]
@@ -132,7 +161,15 @@ fn the_pdf_is_a_pdf_whose_text_holds_the_number_lines_and_total() {
     let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().unwrap();
     assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
     let text = String::from_utf8(text.stdout).unwrap();
-    for needle in ["Invoice INV-00003", "Period: Nov 2026", "Requests overage", "150,000", "Total due", "$24.00", "Pack 1"] {
+    for needle in [
+        "Invoice INV-00003",
+        "Period: Nov 2026 (Nov 1 - Nov 30, 2026, UTC)",
+        "Requests overage",
+        "150,000",
+        "Total due",
+        "$24.00",
+        "Pack 1",
+    ] {
         assert!(text.contains(needle), "{needle} not in the PDF text:\n{text}");
     }
 }
@@ -221,8 +258,8 @@ fn the_detail_and_its_exports_carry_the_status_and_the_payments() {
     );
     let text = invoice_csv(&v).unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    assert_eq!(&reader.headers().unwrap()[9], "status");
-    assert!(reader.records().all(|r| &r.unwrap()[9] == "Paid Dec 3, 2026"));
+    assert_eq!(&reader.headers().unwrap()[14], "status");
+    assert!(reader.records().all(|r| &r.unwrap()[14] == "Paid Dec 3, 2026"));
     let part = invoice_detail(PriceBook::published(), &paid(&["20.00"]), &packs);
     let text = invoice_csv(&part).unwrap();
     assert!(text.contains(",Partly paid ($20.00 of $24.00)\r\n"), "{text}");

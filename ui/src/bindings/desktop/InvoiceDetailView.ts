@@ -20,6 +20,10 @@ payments: Array<InvoicePaymentView>,
  */
 lines: Array<InvoiceLineView>, 
 /**
+ * The ISO 4217 currency of every amount.
+ */
+currency: string, 
+/**
  * "Requests 1,034,211 · Egress 16.34 GB · Compute 1,234.5 s".
  */
 usage: string, };
