@@ -96,6 +96,26 @@ async fn the_plan_page_upgrades_schedules_a_downgrade_cancels_it_and_lists_a_pur
     assert_eq!(app.execute(probe, vec![]).await.unwrap(), serde_json::json!(true), "the downgrade button is reachable at 880x600");
     screenshot("billing-880x600.png", 880, 600);
 
+    // A sheet taller than the window (here at the smallest window with the page zoomed, as
+    // with a spend cap's extra lines or large text) opens at its top, title first, though
+    // the focus it starts on (Cancel) is further down.
+    app.execute("document.body.style.zoom = '1.8'", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.execute("document.querySelector('tr.moves td[data-tier=production] [data-testid=tier-move]').click()", vec![]).await.unwrap();
+    wait_for(&app, "#confirm-upgrade").await;
+    let probe = r#"
+        const sheet = document.getElementById('upgrade-sheet');
+        const title = document.getElementById('upgrade-sheet-title').getBoundingClientRect();
+        return [sheet.scrollHeight > sheet.clientHeight, sheet.scrollTop, title.top >= sheet.getBoundingClientRect().top, document.activeElement.textContent];
+    "#;
+    let [taller, scrolled, title_shows, focused] = serde_json::from_value::<(bool, f64, bool, String)>(app.execute(probe, vec![]).await.unwrap())
+        .map(|(a, b, c, d)| [a.to_string(), b.to_string(), c.to_string(), d])
+        .unwrap();
+    assert_eq!((taller.as_str(), scrolled.as_str(), title_shows.as_str()), ("true", "0", "true"), "focus on {focused}");
+    app.find(Locator::Css("#upgrade-sheet")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
+    wait_gone(&app, "#upgrade-sheet").await;
+    app.execute("document.body.style.zoom = ''", vec![]).await.unwrap();
+
     wait_for(&app, "#billing-close").await.click().await.unwrap();
     text_until(&app, "#tier", |t| t == "Scale").await;
     app.close().await.unwrap();
