@@ -133,9 +133,25 @@ async fn the_demo_lists_its_invoices_and_an_invoice_exports_as_a_pdf_with_its_to
     assert!(shown.starts_with(&format!("{month} 1 – ")), "{shown} for {period}");
     let svg = chart_svg(&app).await;
     assert!(svg.contains("<svg"), "the usage chart is drawn for the period");
-    app.execute("document.querySelector('#range').scrollIntoView()", vec![]).await.unwrap();
+    // The cards above stay on this period: the charts say which span they and the tables
+    // under them show, and go back to this period in one click.
+    let note = text_of(&app, "#range-between").await;
+    assert!(note.contains(&shown) && note.contains("invoice's period"), "{note}");
+    for title in ["#regions-title", "#routes-title"] {
+        let said = text_of(&app, title).await;
+        assert!(said.ends_with(&format!("· {shown}")), "{title}: {said}");
+    }
+    app.execute("document.querySelector('#range-between').scrollIntoView()", vec![]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     screenshot("invoice-usage-1200x800.png", 1200, 800);
+    app.find(Locator::Css("#range-back")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while range.prop("value").await.unwrap().as_deref() != Some("period") {
+        assert!(std::time::Instant::now() < deadline, "the charts did not go back to this period");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.find(Locator::Css("#range-between")).await.is_err(), "the note goes with the invoice's span");
+    assert!(text_of(&app, "#regions-title").await.ends_with("· This period"));
 
     app.close().await.unwrap();
     home.wait_for_app_exit().await;
