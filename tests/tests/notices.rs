@@ -110,7 +110,7 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     // The ledger view names the pack.
     app.find(Locator::Css("#open-ledger")).await.unwrap().click().await.unwrap();
     let row = text_of(&app, "#ledger-rows tr[data-kind=purchase]").await;
-    assert!(row.contains("Pack 1") && row.contains("$50.00"), "{row}");
+    assert!(row.contains("Packs 1–2") && row.contains("$50.00"), "two packs bought at once: {row}");
     app.find(Locator::Css("#ledger-sheet button")).await.unwrap().send_keys("\u{e00c}").await.unwrap(); // Escape closes.
     wait_gone(&app, "#ledger-sheet").await;
 

@@ -476,7 +476,7 @@ pub async fn buy_credits(
 pub async fn ledger(app: &App) -> Result<LedgerView, ActionFailure> {
     let connection = app.connection().await.map_err(|e| ActionFailure::local(&e))?;
     let ledger = connection.client().credits().await.map_err(|e| ActionFailure::of_read(&e))?;
-    ledger_view(&ledger).map_err(|e| ActionFailure::local(&e))
+    ledger_view(&ledger, app.account_book().await.credit_pack.credit).map_err(|e| ActionFailure::local(&e))
 }
 
 fn already_on(previous: &str, effective_at: DateTime<Utc>, tier: &str) -> TierChange {

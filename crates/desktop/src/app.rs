@@ -413,7 +413,7 @@ impl App {
                 file.fetched_at = Some(now);
                 // Pack names are a nicety: an invoice still shows its pack ids without them.
                 if let Ok(ledger) = connection.credits().await {
-                    file.packs = crate::invoices::pack_names(&ledger);
+                    file.packs = crate::invoices::pack_names(&ledger, book.credit_pack.credit);
                 }
                 self.invoices.save(&file)?;
                 Ok(crate::invoices::list_view(book, &file, period_end, None))

@@ -142,7 +142,7 @@ pub fn plan_billing_view(
         credit_balance: money(account.credit_balance),
         can_buy_credits: credits_unavailable.is_none(),
         credits_unavailable,
-        ledger: Some(ledger_view(ledger)?),
+        ledger: Some(ledger_view(ledger, book.credit_pack.credit)?),
         offline: None,
     })
 }

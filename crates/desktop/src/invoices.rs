@@ -219,15 +219,26 @@ pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView
     }
 }
 
-/// "Pack 1", "Pack 2", ... by purchase order, as the credit ledger names them.
-pub fn pack_names(ledger: &CreditLedger) -> BTreeMap<String, String> {
-    ledger
-        .entries
-        .iter()
-        .filter(|e| e.kind == LedgerEntryKind::Purchase)
-        .enumerate()
-        .map(|(n, e)| (e.id.clone(), format!("Pack {}", n + 1)))
-        .collect()
+/// The name of each purchase in the credit ledger, numbering the packs bought in purchase
+/// order: "Pack 1" for a purchase of one pack, "Packs 2–3" for the next one of two, so a
+/// $50.00 purchase of $25.00 packs never reads as one pack. `pack_credit` is the credit one
+/// pack adds; a purchase that is not a whole number of packs counts as one.
+pub fn pack_names(ledger: &CreditLedger, pack_credit: Decimal) -> BTreeMap<String, String> {
+    let mut next = 1u64;
+    let mut names = BTreeMap::new();
+    for e in ledger.entries.iter().filter(|e| e.kind == LedgerEntryKind::Purchase) {
+        let count = e
+            .amount
+            .checked_div(pack_credit)
+            .filter(|n| n.fract().is_zero() && *n >= Decimal::ONE)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(1);
+        let last = next.saturating_add(count - 1);
+        let name = if count == 1 { format!("Pack {next}") } else { format!("Packs {next}–{last}") };
+        names.insert(e.id.clone(), name);
+        next = last.saturating_add(1);
+    }
+    names
 }
 
 /// The detail view of `invoice`; `packs` names the packs that paid credit (their ids otherwise).

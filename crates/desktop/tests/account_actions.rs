@@ -161,11 +161,15 @@ async fn buying_twice_with_one_intent_buys_once_and_the_ledger_names_the_pack() 
     let purchases = ledger.entries.iter().filter(|e| e.kind == edgecost_api::LedgerEntryKind::Purchase).count();
     assert_eq!(purchases, 1);
     assert_eq!(ledger.balance.to_string(), "50.00", "the demo has no overage yet, so nothing was spent");
-    let view = ledger_view(&ledger).unwrap();
+    // One purchase of two $25.00 packs: named as the two packs it bought, never as one $50 pack.
+    let view = ledger_view(&ledger, PriceBook::published().credit_pack.credit).unwrap();
     assert_eq!(view.balance, "$50.00");
     assert_eq!(view.packs.len(), 1);
-    assert_eq!((view.packs[0].pack.as_str(), view.packs[0].credit.as_str(), view.packs[0].left.as_str()), ("Pack 1", "$50.00", "$50.00"));
-    assert_eq!(view.rows[0].pack.as_deref(), Some("Pack 1"));
+    assert_eq!(
+        (view.packs[0].pack.as_str(), view.packs[0].credit.as_str(), view.packs[0].left.as_str()),
+        ("Packs 1–2", "$50.00", "$50.00")
+    );
+    assert_eq!(view.rows[0].pack.as_deref(), Some("Packs 1–2"));
 
     let dashboard = app.sync(now()).await.unwrap();
     assert_eq!(dashboard.credit_balance, "$50.00");

@@ -137,9 +137,10 @@ pub struct LedgerView {
     pub packs: Vec<PackView>,
 }
 
-/// The ledger view of `ledger`: every entry names its pack by purchase order.
-pub fn ledger_view(ledger: &CreditLedger) -> Result<LedgerView, DesktopError> {
-    let pack_names = crate::invoices::pack_names(ledger);
+/// The ledger view of `ledger`: every entry names its packs by purchase order, counted in packs
+/// of `pack_credit` (the price book's).
+pub fn ledger_view(ledger: &CreditLedger, pack_credit: Decimal) -> Result<LedgerView, DesktopError> {
+    let pack_names = crate::invoices::pack_names(ledger, pack_credit);
     let mut packs: Vec<(String, String, Decimal, Decimal)> = ledger
         .entries
         .iter()

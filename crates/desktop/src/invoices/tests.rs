@@ -270,3 +270,33 @@ fn the_detail_and_its_exports_carry_the_status_and_the_payments() {
     let due = invoice_csv(&detail()).unwrap();
     assert!(due.lines().skip(1).all(|l| l.ends_with(",Due")), "{due}");
 }
+
+#[test]
+fn purchases_are_named_by_the_packs_they_bought_in_order() {
+    let entry = |id: &str, kind: LedgerEntryKind, amount: &str| edgecost_api::LedgerEntry {
+        id: id.into(),
+        sequence: 0,
+        kind,
+        amount: d(amount),
+        balance_after: Decimal::ZERO,
+        pack_id: None,
+        paid_overage: None,
+        note: String::new(),
+        auto_top_up_after: None,
+        created_at: "2026-11-02T00:00:00Z".parse().unwrap(),
+    };
+    let ledger = CreditLedger {
+        balance: Decimal::ZERO,
+        entries: vec![
+            entry("led_a", LedgerEntryKind::Purchase, "25.00"),
+            entry("led_b", LedgerEntryKind::Consumption, "-3.00"),
+            entry("led_c", LedgerEntryKind::Purchase, "50.00"),
+            entry("led_d", LedgerEntryKind::Purchase, "25.00"),
+            // Not a whole number of packs (a pack's credit changed): counted as one.
+            entry("led_e", LedgerEntryKind::Purchase, "30.00"),
+        ],
+    };
+    let names = pack_names(&ledger, d("25.00"));
+    let named: Vec<(&str, &str)> = names.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(named, [("led_a", "Pack 1"), ("led_c", "Packs 2–3"), ("led_d", "Pack 4"), ("led_e", "Pack 5")]);
+}
