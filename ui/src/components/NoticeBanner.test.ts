@@ -114,7 +114,10 @@ describe("UpgradeSheet", () => {
     expect(body).toContain("20 of 30 days");
     expect(body).toMatch(/Production \(now\)[\s\S]*\$99\.00/);
     expect(body).toMatch(/Scale \(recommended\)[\s\S]*\$64\.00/);
-    expect(body).toMatch(/Sandbox · caps this usage[\s\S]*\$0\.00/);
+    // Sandbox would cap this usage: no $0.00 that reads as a saving.
+    const sandbox = /<tr[^>]*data-tier="sandbox"[^>]*>([\s\S]*?)<\/tr>/.exec(body)?.[1] ?? "";
+    expect(sandbox).toMatch(/Sandbox<\/td>[\s\S]*caps this usage/);
+    expect(sandbox).not.toContain("$0.00");
     expect(body).toContain("Saves $35.00 on what the period is projected to cost.");
     expect(body).toContain("At the run rate of the 10 days 12 h since the period start.");
     expect(body).toContain("Ties go to the lower tier.");
