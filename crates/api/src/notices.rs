@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bill::Meter;
 
-/// The recommended upgrade (the cheapest higher tier that does not cap the usage), priced for
+/// The upgrade offered (the cheapest higher tier that does not cap the usage), priced for
 /// this period's projected usage as if changed today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 pub struct UpgradeOffer {
@@ -18,6 +18,10 @@ pub struct UpgradeOffer {
     /// Current projected cost minus the upgrade's: positive saves money, negative costs more.
     #[ts(type = "string")]
     pub saving: Decimal,
+    /// The upgrade is recommended: it costs no more than staying, or the current tier caps
+    /// the usage (the upgrade quote's rule). Absent from notices stored before it: false.
+    #[serde(default)]
+    pub recommended: bool,
 }
 
 /// Prepaying the projected overage with burst credit packs.

@@ -180,6 +180,8 @@ pub struct UpgradeHint {
     pub tier: String,
     /// "Scale: projected $98.00 this period, $12.40 more than staying".
     pub text: String,
+    /// The engine recommends it (it costs no more than staying, or the current tier caps).
+    pub recommended: bool,
 }
 
 /// Freshness of the data on screen.
@@ -361,7 +363,11 @@ fn notice_view(book: &edgecost_pricing::PriceBook, notice: &edgecost_api::Notice
             std::cmp::Ordering::Equal => "the same as staying".to_owned(),
             std::cmp::Ordering::Less => format!("{} more than staying", money(-offer.saving)),
         };
-        UpgradeHint { tier: offer.tier.clone(), text: format!("{label}: projected {} this period, {against}", money(offer.projected_bill)) }
+        UpgradeHint {
+            tier: offer.tier.clone(),
+            text: format!("{label}: projected {} this period, {against}", money(offer.projected_bill)),
+            recommended: offer.recommended,
+        }
     });
     NoticeView {
         upgrade,

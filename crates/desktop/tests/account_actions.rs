@@ -61,14 +61,22 @@ async fn the_sandbox_sees_the_upgrade_path_only_and_a_capped_banner_at_100_perce
     view.tier = "sandbox".into();
     view.tier_label = "Sandbox".into();
     view.notices[0].threshold_percent = 100;
-    // The sandbox's offer, as the engine would make it: production does not cap.
-    view.notices[0].upgrade =
-        Some(edgecost_desktop::UpgradeHint { tier: "production".into(), text: "Production: projected $19.00 this period".into() });
+    // The sandbox's offer, as the engine would make it: production does not cap, and the
+    // engine recommends it because the sandbox caps.
+    view.notices[0].upgrade = Some(edgecost_desktop::UpgradeHint {
+        tier: "production".into(),
+        text: "Production: projected $19.00 this period".into(),
+        recommended: true,
+    });
     let banner = notice_banner(book(), &view).unwrap();
     assert_eq!(banner.level, BannerLevel::Capped);
     assert!(banner.summary.contains("capped"), "{}", banner.summary);
     assert_eq!(banner.upgrade_label.as_deref(), Some("Upgrade to Production"));
+    assert!(banner.upgrade_recommended, "the banner's primary action");
     assert!(!banner.can_buy_credits);
+    // An offer that costs more than staying is still offered, but not as the primary action.
+    view.notices[0].upgrade.as_mut().unwrap().recommended = false;
+    assert!(!notice_banner(book(), &view).unwrap().upgrade_recommended);
 
     // Past 100% on a tier without a cap, overage is billed and credit can pay it.
     view.tier = "production".into();

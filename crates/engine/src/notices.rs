@@ -35,6 +35,7 @@ impl Engine {
             tier: t.tier.clone(),
             saving: current.projected_cost - t.projected_cost,
             projected_bill: t.projected_cost,
+            recommended: t.recommended,
         });
         // Packs prepay overage; they are offered only on a projection with a day of usage
         // behind it, so a rough guess never suggests spending money.

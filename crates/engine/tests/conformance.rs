@@ -676,6 +676,8 @@ async fn notices_appear_at_80_and_100_percent_and_resolve_on_upgrade(db: Db) {
     let upgrade = n.offer.upgrade.as_ref().unwrap();
     assert_eq!(upgrade.tier, "scale");
     assert_eq!(upgrade.saving, n.projected_bill - upgrade.projected_bill);
+    // Recommended as the upgrade quote recommends: when it costs no more than staying.
+    assert_eq!(upgrade.recommended, upgrade.saving >= Decimal::ZERO, "{upgrade:?}");
     let packs = n.offer.credit_packs.as_ref().unwrap();
     assert!(packs.packs >= 1 && packs.projected_overage > Decimal::ZERO);
     assert!(n.message.contains("80%"), "{}", n.message);
@@ -706,9 +708,10 @@ async fn a_notice_offers_the_upgrade_its_sheet_quotes_under_a_spend_cap(db: Db) 
     let quote = f.engine.upgrade_quote(&f.account, t(NOW)).await.unwrap();
     let offered = quote.tiers.iter().find(|q| q.offered).unwrap();
     assert_eq!(
-        (offer.tier.as_str(), offer.projected_bill, Some(offer.saving)),
-        (quote.upgrade_to.as_deref().unwrap(), offered.projected_cost, quote.saving)
+        (offer.tier.as_str(), offer.projected_bill, Some(offer.saving), offer.recommended),
+        (quote.upgrade_to.as_deref().unwrap(), offered.projected_cost, quote.saving, offered.recommended)
     );
+    assert!(offer.recommended, "the sandbox caps this usage: the upgrade is recommended");
     assert_eq!((uncapped.tier.as_str(), uncapped.projected_bill), ("production", d("8.00")));
     assert_eq!((offer.projected_bill, offered.spend_capped_at), (d("5.64"), Some(t("2026-11-29T00:00:00Z"))));
 }

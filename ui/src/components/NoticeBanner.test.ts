@@ -25,6 +25,7 @@ function banner(over: Partial<NoticeBanner> = {}): NoticeBanner {
     summary: "Past 100%, usage is billed as overage; burst credit pays it first.",
     upgrade_label: "Upgrade to Scale",
     upgrade_hint: "Scale: projected $98.00 this period, $12.40 more than staying",
+    upgrade_recommended: false,
     can_buy_credits: true,
     ...over,
   };
@@ -59,6 +60,18 @@ describe("NoticeBanner", () => {
     expect(credits).toContain('id="notice-buy-credits"');
     expect(body).not.toContain("Credit ledger");
     expect(body.indexOf("notice-upgrade-hint")).toBeLessThan(body.indexOf("notice-buy-credits"));
+  });
+
+  it("makes the upgrade the primary action only when the engine recommends it", () => {
+    const button = (body: string) => /<button[^>]*id="notice-upgrade"[^>]*>/.exec(body)?.[0] ?? "";
+    const costsMore = html(NoticeBannerView, { banner: banner(), onupgrade: noop, onbuy: noop });
+    expect(button(costsMore)).not.toMatch(/class="[^"]*primary/);
+    const saves = html(NoticeBannerView, {
+      banner: banner({ upgrade_hint: "Scale: projected $28.00 this period, $3.50 less than staying", upgrade_recommended: true }),
+      onupgrade: noop,
+      onbuy: noop,
+    });
+    expect(button(saves)).toMatch(/class="[^"]*primary/);
   });
 
   it("shows the sandbox the upgrade path only, capped", () => {

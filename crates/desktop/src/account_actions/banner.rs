@@ -40,6 +40,9 @@ pub struct NoticeBanner {
     pub upgrade_label: Option<String>,
     /// What the offered upgrade would cost this period against staying, beside its button.
     pub upgrade_hint: Option<String>,
+    /// The engine recommends the upgrade: its button is the banner's primary action. One that
+    /// costs more than staying is offered as a plain button beside its hint.
+    pub upgrade_recommended: bool,
     /// Whether the tier takes burst credit packs (the sandbox does not).
     pub can_buy_credits: bool,
 }
@@ -103,6 +106,7 @@ pub fn notice_banner(book: &PriceBook, view: &DashboardView) -> Option<NoticeBan
         summary,
         upgrade_label: offer.map(|o| format!("Upgrade to {}", book.tier(&o.tier).map_or(o.tier.as_str(), |t| t.display_name()))),
         upgrade_hint: offer.map(|o| o.text.clone()),
+        upgrade_recommended: offer.is_some_and(|o| o.recommended),
         // Credit bought before a scheduled move to a tier without packs could never be spent.
         can_buy_credits: tier.is_some_and(|t| t.credit_packs)
             && view.scheduled.as_ref().is_none_or(|s| book.tier(&s.tier).is_some_and(|t| t.credit_packs)),

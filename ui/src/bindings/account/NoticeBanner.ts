@@ -25,6 +25,11 @@ upgrade_label: string | null,
  */
 upgrade_hint: string | null, 
 /**
+ * The engine recommends the upgrade: its button is the banner's primary action. One that
+ * costs more than staying is offered as a plain button beside its hint.
+ */
+upgrade_recommended: boolean, 
+/**
  * Whether the tier takes burst credit packs (the sandbox does not).
  */
 can_buy_credits: boolean, };

@@ -11,4 +11,8 @@ tier: string,
 /**
  * "Scale: projected $98.00 this period, $12.40 more than staying".
  */
-text: string, };
+text: string, 
+/**
+ * The engine recommends it (it costs no more than staying, or the current tier caps).
+ */
+recommended: boolean, };
