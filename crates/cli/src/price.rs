@@ -188,7 +188,9 @@ pub(crate) fn bill_body(bill: &Bill) -> String {
         out.push_str(&format!("\nUtilization: {}.\n", notes.join("; ")));
     }
     if bill.capped {
-        out.push_str("Usage past a quota is capped on this tier: requests past it are throttled.\n");
+        // Name the meters capped: egress past its quota is refused as well as requests.
+        let capped: Vec<String> = bill.lines.iter().filter(|l| l.capped).map(|l| l.meter.label().to_lowercase()).collect();
+        out.push_str(&format!("Usage past a quota is capped on this tier and never billed. Capped: {}.\n", capped.join(" and ")));
     }
     out
 }

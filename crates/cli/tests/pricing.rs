@@ -385,3 +385,19 @@ fn amounts_are_written_in_the_price_books_currency() {
     let bill = text(&[&["bill", "--tier", "production"][..], &usage[..]].concat());
     assert!(bill.contains("Production base fee $19.00") && bill.contains("-$5.00") && !bill.contains('€'), "{bill}");
 }
+
+/// A sandbox bill past its quotas names every meter the cap refuses, egress as well as requests.
+#[test]
+fn a_capped_sandbox_bill_names_each_meter_it_caps() {
+    let text = |args: &[&str]| {
+        let out = edgecost(args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let both = text(&["bill", "--tier", "sandbox", "--requests", "60000", "--egress-gb", "12"]);
+    assert!(both.contains("Capped: requests and egress."), "{both}");
+    let requests = text(&["bill", "--tier", "sandbox", "--requests", "60000", "--egress-gb", "2"]);
+    assert!(requests.contains("Capped: requests.") && !requests.contains("egress."), "{requests}");
+    let within = text(&["bill", "--tier", "sandbox", "--requests", "50000", "--egress-gb", "10"]);
+    assert!(!within.contains("Capped"), "at exactly a quota nothing is capped: {within}");
+}
