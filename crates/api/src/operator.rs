@@ -134,6 +134,10 @@ pub struct MonthMetrics {
     pub credit_packs: CreditPackActivity,
     /// Accounts that reached 80% of a quota, and how many of them upgraded within 14 days.
     pub quota_funnel: Ratio,
+    /// Of the accounts that reached 80% and have not upgraded, those whose 14 days are not
+    /// over yet: the funnel's share can still rise by as many. Absent before it was kept: 0.
+    #[serde(default)]
+    pub quota_funnel_open: u32,
     /// Accounts whose month was capped by a hard cap.
     pub capped_accounts: u32,
     /// Infrastructure cost of the month's usage; `None` when the price book carries no cost.

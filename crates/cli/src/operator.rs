@@ -67,7 +67,11 @@ pub fn report_text(r: &OperatorReport) -> String {
             m.upgrades.to_string(),
             m.downgrades.to_string(),
             format!("{} ({} used)", m.credit_packs.packs_sold, money(m.credit_packs.credit_consumed)),
-            ratio(&m.quota_funnel),
+            match m.quota_funnel_open {
+                // Accounts whose 14 days are not over yet may still upgrade.
+                0 => ratio(&m.quota_funnel),
+                open => format!("{} +{open} open", ratio(&m.quota_funnel)),
+            },
             m.capped_accounts.to_string(),
             pct(m.gross_margin_percent),
         ]);
@@ -261,6 +265,7 @@ mod tests {
             downgrades: 0,
             credit_packs: CreditPackActivity { packs_sold: 0, credit_sold: Decimal::ZERO, credit_consumed: Decimal::ZERO },
             quota_funnel: ratio(0, 0),
+            quota_funnel_open: 0,
             capped_accounts: 0,
             infrastructure_cost: None,
             gross_margin: None,

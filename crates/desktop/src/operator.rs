@@ -114,6 +114,9 @@ pub struct FunnelRow {
     pub reached: u32,
     pub upgraded: u32,
     pub percent: String,
+    /// "1 still within its 14 days" while some of those not upgraded yet still may; empty
+    /// once every one's days are over.
+    pub open_note: String,
 }
 
 /// A margin row: a tier or an account over the report's months.
@@ -185,6 +188,23 @@ fn ratio(r: &Ratio) -> String {
     }
 }
 
+/// The funnel's accounts that may still upgrade within their 14 days, as said beside it.
+fn funnel_open_note(open: u32) -> String {
+    match open {
+        0 => String::new(),
+        1 => "1 still within its 14 days".to_owned(),
+        n => format!("{n} still within their 14 days"),
+    }
+}
+
+/// The funnel as a headline reads it: "0 of 1 (0.00%), 1 still within its 14 days".
+fn funnel_text(m: &MonthMetrics) -> String {
+    match funnel_open_note(m.quota_funnel_open) {
+        note if note.is_empty() || m.quota_funnel.percent.is_none() => ratio(&m.quota_funnel),
+        note => format!("{}, {note}", ratio(&m.quota_funnel)),
+    }
+}
+
 fn short_label(m: &MonthMetrics) -> String {
     let label = m.start.format("%b %Y").to_string();
     if m.closed { label } else { format!("{label} (to date)") }
@@ -238,7 +258,7 @@ impl OperatorView {
                 logo_churn: ratio(&m.logo_churn),
                 revenue_churn: pct(m.revenue_churn_percent),
                 conversion: ratio(&m.sandbox_conversion),
-                funnel: ratio(&m.quota_funnel),
+                funnel: funnel_text(m),
                 capped_accounts: m.capped_accounts,
                 gross_margin: m.gross_margin.map(|g| format!("{} ({})", money(g), pct(m.gross_margin_percent))),
             },
@@ -278,7 +298,7 @@ impl OperatorView {
                 upgrades: m.upgrades,
                 downgrades: m.downgrades,
                 packs: format!("{} sold, {} used", m.credit_packs.packs_sold, money(m.credit_packs.credit_consumed)),
-                funnel: ratio(&m.quota_funnel),
+                funnel: funnel_text(m),
                 capped_accounts: m.capped_accounts,
                 gross_margin: pct(m.gross_margin_percent),
             })
@@ -305,6 +325,7 @@ impl OperatorView {
                 reached: m.quota_funnel.of,
                 upgraded: m.quota_funnel.count,
                 percent: pct(m.quota_funnel.percent),
+                open_note: funnel_open_note(m.quota_funnel_open),
             })
             .collect();
         let margin = report.margin.as_ref().map(|r| {

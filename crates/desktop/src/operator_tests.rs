@@ -47,6 +47,7 @@ fn month(m: &str, start: &str, end: &str, closed: bool, mrr: &str, nrr: Option<&
         downgrades: 0,
         credit_packs: CreditPackActivity { packs_sold: 2, credit_sold: d("50.00"), credit_consumed: d("13.50") },
         quota_funnel: ratio(1, 4, Some("25.00")),
+        quota_funnel_open: 0,
         capped_accounts: 1,
         infrastructure_cost: Some(d("40.00")),
         gross_margin: Some(d("81.00")),
@@ -111,6 +112,14 @@ fn the_headline_is_the_last_closed_month_with_the_open_one_to_date() {
     let tiers: Vec<(&str, &str)> = view.tiers.iter().map(|t| (t.label.as_str(), t.revenue.as_str())).collect();
     assert_eq!(tiers, [("Production", "$42.00"), ("Scale", "$79.00")]);
     assert_eq!((view.funnel[1].reached, view.funnel[1].upgraded, view.funnel[1].percent.as_str()), (4, 1, "25.00%"));
+    assert_eq!(view.funnel[1].open_note, "", "November's 14 days are over for every account");
+    // Accounts that reached 80% days ago may still upgrade: said beside the share, which can
+    // still rise, in the table and the headline.
+    let mut r = report();
+    r.months[1].quota_funnel_open = 2;
+    let view = OperatorView::of(&r, PriceBook::published(), Door::Demo, "http://127.0.0.1:1");
+    assert_eq!(view.funnel[1].open_note, "2 still within their 14 days");
+    assert_eq!(view.headline.funnel, "1 of 4 (25.00%), 2 still within their 14 days");
 
     let margin = view.margin.unwrap();
     assert_eq!((margin.threshold.as_str(), margin.flagged), ("50%", 2));

@@ -84,6 +84,11 @@ credit_packs: CreditPackActivity,
  */
 quota_funnel: Ratio, 
 /**
+ * Of the accounts that reached 80% and have not upgraded, those whose 14 days are not
+ * over yet: the funnel's share can still rise by as many. Absent before it was kept: 0.
+ */
+quota_funnel_open: number, 
+/**
  * Accounts whose month was capped by a hard cap.
  */
 capped_accounts: number, 

@@ -78,6 +78,7 @@ pub(crate) fn month_metrics(
     let gross_margin = infrastructure_cost.map(|c| mrr - c);
     let (upgrades, downgrades) = tier_moves(book, fleet, period, now);
 
+    let funnel = quota_funnel(book, fleet, period, now);
     Ok(MonthMetrics {
         month: month_label(period),
         start: period.start,
@@ -96,7 +97,8 @@ pub(crate) fn month_metrics(
         upgrades: count(upgrades),
         downgrades: count(downgrades),
         credit_packs: credit_packs(book, fleet, period),
-        quota_funnel: quota_funnel(book, fleet, period, now),
+        quota_funnel: funnel.0,
+        quota_funnel_open: funnel.1,
         capped_accounts: count(current.values().filter(|m| m.capped).count()),
         infrastructure_cost,
         gross_margin,
@@ -225,9 +227,10 @@ fn credit_packs(book: &PriceBook, fleet: &Fleet, period: &Period) -> CreditPackA
 }
 
 /// Accounts that reached 80% of a quota in the month, and how many of them moved to a higher
-/// tier within [`FUNNEL_DAYS`] days of the first time they did (up to now).
-fn quota_funnel(book: &PriceBook, fleet: &Fleet, period: &Period, now: DateTime<Utc>) -> Ratio {
-    let (mut crossed, mut upgraded) = (0, 0);
+/// tier within [`FUNNEL_DAYS`] days of the first time they did (up to now); with how many of
+/// the others still have part of their days ahead.
+fn quota_funnel(book: &PriceBook, fleet: &Fleet, period: &Period, now: DateTime<Utc>) -> (Ratio, u32) {
+    let (mut crossed, mut upgraded, mut open) = (0, 0, 0);
     for a in &fleet.accounts {
         let first = a
             .notices
@@ -246,9 +249,11 @@ fn quota_funnel(book: &PriceBook, fleet: &Fleet, period: &Period, now: DateTime<
             .any(|c| c.effective_at >= reached && c.effective_at <= until && tier_rank(book, &c.tier).is_some_and(|r| r > rank_then));
         if moved_up {
             upgraded += 1;
+        } else if reached_at + Duration::days(FUNNEL_DAYS) > now {
+            open += 1;
         }
     }
-    ratio(upgraded, crossed)
+    (ratio(upgraded, crossed), count(open))
 }
 
 /// Revenue, cost and margin over the months, per tier (each account-month on its tier) and

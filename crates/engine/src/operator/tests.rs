@@ -336,6 +336,12 @@ fn november_net_revenue_retention_passes_100_percent() {
     assert_eq!(nov.sandbox_conversion, ratio(0, 3, Some("0.00")));
     assert_eq!((nov.upgrades, nov.downgrades), (0, 0));
     assert_eq!(nov.quota_funnel, ratio(0, 2, Some("0.00")), "a02 and a11 at 80%, neither moved up");
+    assert_eq!(nov.quota_funnel_open, 0, "by Dec 6 both had their 14 days");
+    // Read on Nov 25, a11 (80% on Nov 20) still has 9 of its 14 days: the share may yet rise.
+    let earlier: DateTime<Utc> = "2026-11-25T00:00:00Z".parse().unwrap();
+    let months = report_months(Some("2026-11"), Some("2026-11"), earlier).unwrap();
+    let then = metrics::report(PriceBook::published(), &fleet(), &months, earlier, None, d("90")).unwrap();
+    assert_eq!((then.months[0].quota_funnel.clone(), then.months[0].quota_funnel_open), (ratio(0, 2, Some("0.00")), 1));
     // 1.10 + 2.90 + 6.00 + 0.06 + 0.60 + 0.06 + 0 + 2.70 + 0.60 + 0.60 + 14.94 + 0.60 = 30.16
     assert_eq!(nov.infrastructure_cost, Some(d("30.16")));
     assert_eq!(nov.gross_margin, Some(d("280.34")));

@@ -4,4 +4,9 @@
  * One 80%-to-upgrade funnel row: the accounts that reached 80% of a quota in the month and
  * how many of them upgraded within 14 days.
  */
-export type FunnelRow = { label: string, reached: number, upgraded: number, percent: string, };
+export type FunnelRow = { label: string, reached: number, upgraded: number, percent: string, 
+/**
+ * "1 still within its 14 days" while some of those not upgraded yet still may; empty
+ * once every one's days are over.
+ */
+open_note: string, };
