@@ -335,15 +335,37 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
             width: window.innerWidth,
             deleteHit: hit(row.querySelector('.delete')),
             duplicateHit: hit(row.querySelector('.row-actions button')),
+            duplicate: (() => { const b = row.querySelector('.row-actions button'); return { text: b.textContent.trim(), title: b.title, label: b.getAttribute('aria-label') }; })(),
             pathHit: hit(row.querySelector('input[data-field="path"]')),
             costClipped: clipped(row.querySelector('.money')),
-            // Every chip whole and inside its cell.
-            chipsCut: [...document.querySelectorAll('.route-row .chip')].filter(c => {
+            // Every chip shown whole and inside its cell (a chip past the first line is out of
+            // view, whole, and counted by the cell's "+N").
+            chipsCut: [...document.querySelectorAll('.route-row .chip:not(.over)')].filter(c => {
                 const r = c.getBoundingClientRect(), cell = c.closest('.chain').getBoundingClientRect();
                 return clipped(c) || r.top < cell.top - 1 || r.bottom > cell.bottom + 1 || r.right > cell.right + 1;
             }).length,
             // Every cell's number shown whole ("400000", not "40000").
             inputsCut: [...document.querySelectorAll('.route-row input')].filter(clipped).map(i => i.value),
+            // Every row's chain cell on one line: its chips and its add control inside the row,
+            // clear of its bottom edge, and every row as tall as the others.
+            chains: [...document.querySelectorAll('.route-row')].map(r => {
+                const row = r.getBoundingClientRect(), cell = r.querySelector('.chain');
+                const add = cell.querySelector('.add').getBoundingClientRect();
+                const shown = [...cell.querySelectorAll('.chip:not(.over)')].map(c => c.getBoundingClientRect());
+                const over = cell.querySelectorAll('.chip.over').length;
+                const more = cell.querySelector('.more');
+                return {
+                    path: r.querySelector('input[data-field="path"]').value,
+                    height: row.height,
+                    addInside: add.top >= row.top + 2 && add.bottom <= row.bottom - 2,
+                    chipsInside: shown.every(c => c.top >= row.top + 2 && c.bottom <= row.bottom - 2),
+                    oneLine: shown.every(c => Math.abs(c.top - add.top) < add.height),
+                    chips: cell.querySelectorAll('.chip').length,
+                    over,
+                    more: more ? more.textContent.trim() : '',
+                    title: cell.title,
+                };
+            }),
             fits: (() => { const v = document.querySelector('.route-table .viewport'); return v.scrollWidth <= v.clientWidth; })(),
         };
     "#;
@@ -356,6 +378,35 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
         assert_eq!(seen["costClipped"], false, "cost cut at {width}x{height}: {seen}");
         assert_eq!(seen["chipsCut"], 0, "middleware chips cut at {width}x{height}: {seen}");
         assert_eq!(seen["inputsCut"], serde_json::json!([]), "numbers cut at {width}x{height}: {seen}");
+        // The duplicate button reads as a copy, not as a "+1" under the cost's change.
+        assert_eq!(seen["duplicate"]["text"], "", "the duplicate button shows an icon: {seen}");
+        assert_eq!(seen["duplicate"]["title"], "Duplicate route (Ctrl+D)", "{seen}");
+        assert_eq!(seen["duplicate"]["label"], "Duplicate route /v1/search", "{seen}");
+        let chains = seen["chains"].as_array().unwrap();
+        assert!(!chains.is_empty(), "no rows at {width}x{height}: {seen}");
+        let first_height = chains[0]["height"].as_f64().unwrap();
+        for chain in chains {
+            assert_eq!(chain["addInside"], true, "the add control leaves its row at {width}x{height}: {chain}");
+            assert_eq!(chain["chipsInside"], true, "a chip leaves its row at {width}x{height}: {chain}");
+            assert_eq!(chain["oneLine"], true, "the chain cell takes two lines at {width}x{height}: {chain}");
+            assert!(
+                (chain["height"].as_f64().unwrap() - first_height).abs() < 0.5,
+                "rows of different heights at {width}x{height}: {seen}"
+            );
+            let over = chain["over"].as_u64().unwrap();
+            let want = if over > 0 { format!("…+{over}") } else { String::new() };
+            assert_eq!(chain["more"], want.as_str(), "the chips out of view are counted at {width}x{height}: {chain}");
+            assert!(
+                chain["chips"].as_u64().unwrap() == 0 || chain["title"].as_str().unwrap().contains('→') || chain["chips"] == 1,
+                "{chain}"
+            );
+        }
+        let search = chains.iter().find(|c| c["path"] == "/v1/search").expect("the /v1/search row");
+        assert_eq!(
+            search["title"].as_str().unwrap().split(" (").next().unwrap(),
+            "auth → cache → compress",
+            "the whole chain in the tooltip: {search}"
+        );
         if width == 1200 {
             assert_eq!(seen["fits"], true, "the whole table fits the default window: {seen}");
         }
@@ -366,6 +417,40 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
     assert_eq!(first_month, total, "month 1 of the projection is this month's bill");
     assert!(text_of(&app, "#plan-projection").await.contains("5% more traffic a month"));
     assert!(app.find(Locator::Css(r#"#plan-projection tr[data-month="12"]"#)).await.is_ok());
+
+    // A longer chain stays on one line too: its row keeps its height and counts what it hides.
+    for chips in 4..=6 {
+        let pick = ["auth", "cache", "compress"][chips - 4];
+        let add = format!(
+            r#"const s = document.querySelector('.route-row[data-index="0"] .chain .add'); s.value = '{pick}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));"#
+        );
+        app.execute(&add, vec![]).await.unwrap();
+        let deadline = std::time::Instant::now() + WAIT;
+        let count = r#"return document.querySelectorAll('.route-row[data-index="0"] .chip').length"#;
+        while app.execute(count, vec![]).await.unwrap() != chips {
+            assert!(std::time::Instant::now() < deadline, "the chain did not grow to {chips}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let seen = probe_at_size(&app, probe, 880, 600).await;
+        let chains = seen["chains"].as_array().unwrap().clone();
+        let search = chains.iter().find(|c| c["path"] == "/v1/search").unwrap().clone();
+        if search["chips"] == 6 {
+            screenshot("planner-long-chain-880x600.png", 880, 600);
+            assert_eq!(search["addInside"], true, "{search}");
+            assert_eq!(search["oneLine"], true, "{search}");
+            assert!(search["over"].as_u64().unwrap() >= 3, "{search}");
+            assert_eq!(search["more"], format!("…+{}", search["over"]).as_str(), "{search}");
+            assert_eq!(seen["chipsCut"], 0, "{seen}");
+            let heights: Vec<f64> = chains.iter().map(|c| c["height"].as_f64().unwrap()).collect();
+            assert!(heights.iter().all(|h| (h - heights[0]).abs() < 0.5), "rows of different heights: {seen}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the chain did not grow: {search}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 
     // The delete button of the first row works at the smallest window.
     let before = text_of(&app, ".tier-badge").await;

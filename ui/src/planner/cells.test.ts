@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cellValue, moveInChain, newRoute, figureEm, trafficUnit, widestFigureEm, withCell, withUnit } from "./cells";
+import { cellValue, chainTitle, chipsPastFirstLine, moveInChain, newRoute, figureEm, trafficUnit, widestFigureEm, withCell, withUnit } from "./cells";
 import type { RouteFields } from "../bindings/desktop/RouteFields";
 
 const r: RouteFields = { path: "/a", requests_per_month: "1000", requests_per_second: null, compute_ms: "4", response_bytes: "20000", middleware: ["auth", "cache", "compress"], regions: null };
@@ -30,5 +30,20 @@ describe("route cells", () => {
     expect(widestFigureEm(["$6.75", null, "+$2.09"], 5)).toBe(5);
     expect(widestFigureEm(["$6.75", "$4,944,433.91", undefined], 5)).toBeCloseTo(7.94);
     expect(widestFigureEm([], 3)).toBe(3);
+  });
+});
+
+describe("the one-line middleware cell", () => {
+  it("counts the chips that wrapped past the first line", () => {
+    expect(chipsPastFirstLine([])).toBe(0);
+    expect(chipsPastFirstLine([4, 4, 4])).toBe(0);
+    expect(chipsPastFirstLine([4, 4.5, 36])).toBe(1);
+    expect(chipsPastFirstLine([4, 36, 68])).toBe(2);
+  });
+
+  it("names the whole chain in its tooltip", () => {
+    expect(chainTitle(r.middleware, 0)).toBe("auth → cache → compress");
+    expect(chainTitle(r.middleware, 2)).toBe("auth → cache → compress (2 more than shown)");
+    expect(chainTitle([], 0)).toBe("No middleware");
   });
 });

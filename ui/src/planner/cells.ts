@@ -86,3 +86,22 @@ export function widestFigureEm(texts: (string | null | undefined)[], least: numb
   for (const t of texts) if (t) widest = Math.max(widest, figureEm(t));
   return widest;
 }
+
+/**
+ * How many middleware chips a one-line chain cell does not show. The cell lets its chips wrap
+ * inside a box one chip high, so a chip that does not fit on the first line moves below it and
+ * out of view; `tops` are the chips' tops (in order), and every chip lower than the first is
+ * counted, to be shown as "+N". A whole chip is shown or none of it: a chip is never cut.
+ */
+export function chipsPastFirstLine(tops: number[]): number {
+  if (tops.length === 0) return 0;
+  const first = tops[0];
+  return tops.filter((t) => t > first + 1).length;
+}
+
+/** The tooltip of a chain cell: the whole chain in order, and how many chips are out of view. */
+export function chainTitle(chain: string[], hidden: number): string {
+  if (chain.length === 0) return "No middleware";
+  const all = chain.join(" → ");
+  return hidden > 0 ? `${all} (${hidden} more than shown)` : all;
+}

@@ -2,7 +2,7 @@
 // table labels it, with the shared quantity reader's own reason (the text quoted, how to
 // write it), never the Rust field name or a second list of examples.
 import { describe, expect, it } from "vitest";
-import { planMessage, quantityRefusal } from "./messages";
+import { duplicateRoute, planMessage, quantityRefusal } from "./messages";
 
 const EXAMPLES = "350000, 350,000, 350k, 1.2M, 2B, 1e6";
 
@@ -31,8 +31,26 @@ describe("planMessage for a refused quantity", () => {
   });
 
   it("still explains the other codes with their detail", () => {
-    const message = planMessage({ code: "duplicate_route", message: "route /a is listed twice" });
-    expect(message).toContain("Another route already has that path.");
-    expect(message).toContain("route /a is listed twice");
+    const message = planMessage({ code: "middleware_in_use", message: "middleware 'auth' is used by /a" });
+    expect(message).toContain("That middleware is still used by a route.");
+    expect(message).toContain("middleware 'auth' is used by /a");
+  });
+});
+
+describe("planMessage for a path another route already has", () => {
+  it("says it once, naming the path", () => {
+    const message = planMessage({ code: "duplicate_route", message: "route '/api/orders' is defined twice; paths must be unique" });
+    expect(message).toBe("Another route already has the path '/api/orders': paths must be unique.");
+    expect(message.match(/unique/gi)?.length).toBe(1);
+    expect(message).not.toContain("(");
+    // As the table shows it when the cell is put back.
+    expect(`${message} The cell is back to its value before editing.`).toBe(
+      "Another route already has the path '/api/orders': paths must be unique. The cell is back to its value before editing.",
+    );
+  });
+
+  it("keeps a path with spaces or colons whole, and says it without one when the core names none", () => {
+    expect(duplicateRoute("route '/a b:c' is defined twice; paths must be unique")).toBe("Another route already has the path '/a b:c': paths must be unique.");
+    expect(duplicateRoute("route /a is listed twice")).toBe("Another route already has that path: paths must be unique.");
   });
 });

@@ -11,7 +11,7 @@ const PLAN_MESSAGES: Partial<Record<ErrorCode, string>> = {
   region_shares_not_one: "Region shares must add up to exactly 100%.",
   value_out_of_range: "A value is out of range (negative, or a ratio above 1).",
   route_traffic_ambiguous: "Give a route's traffic per month or per second, not both.",
-  duplicate_route: "Another route already has that path. Paths must be unique.",
+  duplicate_route: "Another route already has that path: paths must be unique.",
   middleware_in_use: "That middleware is still used by a route. Take it out of the routes first.",
   not_found: "That route or middleware is no longer in the plan.",
   usage_record_invalid: "A line of the usage file cannot be read.",
@@ -60,9 +60,20 @@ export function quantityRefusal(message: string): string {
   return sentence(`${label}: ${message.slice(at + 2)}`);
 }
 
+/**
+ * A path another route already has, said once. The core's message ("route '/a' is defined
+ * twice; paths must be unique") says what the planner's own sentence says, so only the path is
+ * taken from it; a message that names no path leaves the planner's sentence as it is.
+ */
+export function duplicateRoute(message: string): string {
+  const path = /route '([^']*)'/.exec(message)?.[1];
+  return path === undefined ? PLAN_MESSAGES.duplicate_route! : `Another route already has the path '${path}': paths must be unique.`;
+}
+
 /** One line for the status bar: what went wrong and what to do. */
 export function planMessage(e: CommandError): string {
   if (e.code === "bad_quantity") return quantityRefusal(e.message);
+  if (e.code === "duplicate_route") return duplicateRoute(e.message);
   const known = lookup(PLAN_MESSAGES, e.code);
   if (known) return `${known} (${e.message})`;
   const x = explain(e);
