@@ -419,18 +419,20 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
     assert!(app.find(Locator::Css(r#"#plan-projection tr[data-month="12"]"#)).await.is_ok());
 
     // A longer chain stays on one line too: its row keeps its height and counts what it hides.
-    for chips in 4..=6 {
-        let pick = ["auth", "cache", "compress"][chips - 4];
-        let add = format!(
-            r#"const s = document.querySelector('.route-row[data-index="0"] .chain .add'); s.value = '{pick}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));"#
-        );
-        app.execute(&add, vec![]).await.unwrap();
-        let deadline = std::time::Instant::now() + WAIT;
-        let count = r#"return document.querySelectorAll('.route-row[data-index="0"] .chip').length"#;
-        while app.execute(count, vec![]).await.unwrap() != chips {
-            assert!(std::time::Instant::now() < deadline, "the chain did not grow to {chips}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Three middleware picked at once, each before the answer to the one before: all count.
+    let add = r#"const s = document.querySelector('.route-row[data-index="0"] .chain .add');
+        for (const pick of ['auth', 'cache', 'compress']) { s.value = pick; s.dispatchEvent(new Event('change', { bubbles: true })); }"#;
+    app.execute(add, vec![]).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let chain = r#"return [...document.querySelectorAll('.route-row[data-index="0"] .chip')].map((c) => c.textContent.trim())"#;
+    let six = serde_json::json!(["auth", "cache", "compress", "auth", "cache", "compress"]);
+    loop {
+        let seen = app.execute(chain, vec![]).await.unwrap();
+        if seen == six {
+            break;
         }
+        assert!(std::time::Instant::now() < deadline, "the three quick picks did not all count: {seen}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let deadline = std::time::Instant::now() + WAIT;
     loop {

@@ -31,6 +31,22 @@ describe("EditQueue", () => {
     expect(answers).toEqual([1, 2, 3]);
   });
 
+  it("makes an edit given as a function from the plan as its waiter showed the edits before it", async () => {
+    // The "rows on screen": what each answer's waiter shows once it has its answer.
+    let chain: string[] = [];
+    const q = new EditQueue(async (e: PlanEdit) => {
+      await new Promise((r) => setTimeout(r, 1));
+      return e.kind === "set_route" ? e.route.middleware : [];
+    });
+    const add = (name: string) => async () => {
+      const answer = await q.submit(() => ({ kind: "set_route", index: 0, route: { ...route("1"), middleware: [...chain, name] } }));
+      chain = answer!;
+    };
+    // Three quick adds, each asked for before any answer: every one counts.
+    await Promise.all([add("auth")(), add("cache")(), add("compress")()]);
+    expect(chain).toEqual(["auth", "cache", "compress"]);
+  });
+
   it("coalesces waiting previews of the same cell, never other edits", async () => {
     const sent: string[] = [];
     const q = new EditQueue(async (e: PlanEdit) => {

@@ -3,13 +3,21 @@
 // never a growing queue.
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
 
+/**
+ * An edit, or how to make it from the plan as it stands once the edits before it are answered
+ * and shown: an edit built from what is on screen when it is asked for (adding a middleware to
+ * a route's chain) would otherwise undo an edit still in flight that the screen does not show
+ * yet (two quick adds would keep only the second).
+ */
+export type QueuedEdit = PlanEdit | (() => PlanEdit);
+
 /** Two edits are the same cell's previews when they replace the same route. */
-export function sameTarget(a: PlanEdit, b: PlanEdit): boolean {
-  return a.kind === "set_route" && b.kind === "set_route" && a.index === b.index;
+export function sameTarget(a: QueuedEdit, b: QueuedEdit): boolean {
+  return typeof a !== "function" && typeof b !== "function" && a.kind === "set_route" && b.kind === "set_route" && a.index === b.index;
 }
 
 interface Waiting<T> {
-  edit: PlanEdit;
+  edit: QueuedEdit;
   resolve: (value: T | null) => void;
   reject: (e: unknown) => void;
 }
@@ -30,7 +38,7 @@ export class EditQueue<T> {
    * Sends `edit` after those before it. When `coalesce` is set and a waiting edit targets the
    * same cell, that one is dropped (it answers null) and this one takes its place.
    */
-  submit(edit: PlanEdit, coalesce = false): Promise<T | null> {
+  submit(edit: QueuedEdit, coalesce = false): Promise<T | null> {
     this.count++;
     return new Promise<T | null>((resolve, reject) => {
       if (coalesce) {
@@ -58,10 +66,14 @@ export class EditQueue<T> {
     try {
       for (let next = this.waiting.shift(); next; next = this.waiting.shift()) {
         try {
-          next.resolve(await this.send(next.edit));
+          const edit = typeof next.edit === "function" ? next.edit() : next.edit;
+          next.resolve(await this.send(edit));
         } catch (e) {
           next.reject(e);
         }
+        // Whoever waited for that answer shows it before the next edit is made from the plan
+        // on screen.
+        if (this.waiting.length > 0) await new Promise((r) => setTimeout(r, 0));
       }
     } finally {
       this.busy = false;
