@@ -448,6 +448,21 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
             assert_eq!(seen["chipsCut"], 0, "{seen}");
             let heights: Vec<f64> = chains.iter().map(|c| c["height"].as_f64().unwrap()).collect();
             assert!(heights.iter().all(|h| (h - heights[0]).abs() < 0.5), "rows of different heights: {seen}");
+            // The chips out of view are still reached by Tab: the box shows the focused one.
+            app.execute(r#"document.querySelector('.route-row[data-index="0"] .chip').focus()"#, vec![]).await.unwrap();
+            for _ in 0..5 {
+                app.active_element().await.unwrap().send_keys(&Key::Tab.to_string()).await.unwrap();
+            }
+            let focused = r#"const c = document.activeElement; const chips = c.closest('.chips');
+                if (!chips) return [c.tagName + ' ' + (c.getAttribute('aria-label') ?? ''), false];
+                const box = chips.getBoundingClientRect(); const r = c.getBoundingClientRect();
+                return [c.textContent.trim(), r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5 && r.right <= box.right + 0.5]"#;
+            let seen_focus = app.execute(focused, vec![]).await.unwrap();
+            assert_eq!(seen_focus, serde_json::json!(["compress", true]), "the sixth chip, in view");
+            // Leaving the chips shows their first line again.
+            app.find(Locator::Css(r#".route-row[data-index="0"] input[data-field="path"]"#)).await.unwrap().click().await.unwrap();
+            let first = r#"return document.querySelector('.route-row[data-index="0"] .chips').scrollTop"#;
+            assert_eq!(app.execute(first, vec![]).await.unwrap().as_f64(), Some(0.0));
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the chain did not grow: {search}");
