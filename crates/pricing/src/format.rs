@@ -20,7 +20,9 @@ use crate::meter::Meter;
 /// This is the only rounding on a money path: each bill line goes through it exactly once.
 pub fn round_to_cents(amount: Decimal) -> Decimal {
     let mut cents = round_dp(amount, 2, RoundingStrategy::MidpointAwayFromZero);
-    cents.rescale(2);
+    if cents.scale() != 2 {
+        cents.rescale(2);
+    }
     cents
 }
 
@@ -119,7 +121,9 @@ pub(crate) fn push_money(out: &mut String, amount: Decimal, currency: &str) {
     push_currency(out, currency);
     // At least two places, where the mantissa can hold them (`rescale` keeps what fits).
     let mut abs = amount.abs();
-    abs.rescale(abs.scale().max(2));
+    if abs.scale() < 2 {
+        abs.rescale(2);
+    }
     push_grouped(out, abs.mantissa().unsigned_abs(), abs.scale());
 }
 

@@ -261,10 +261,13 @@ impl PriceBook {
         check_usage(usage)?;
         let credit_balance = check_credit(options.credit_balance)?;
         // Every share is checked before the sum, as the bill's lines are.
-        let base_amounts: Vec<Decimal> = if options.base_fee_shares.is_empty() {
-            vec![whole_base_fee(tier)?]
+        let (whole, shares);
+        let base_amounts: &[Decimal] = if options.base_fee_shares.is_empty() {
+            whole = [whole_base_fee(tier)?];
+            &whole
         } else {
-            options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<_, RateError>>()?
+            shares = options.base_fee_shares.iter().map(|share| Ok(self.share_amount(share)?.2)).collect::<Result<Vec<_>, RateError>>()?;
+            &shares
         };
         let base_fee = sum_cents(base_amounts.iter().copied())?;
         let mut amounts = [Decimal::ZERO; 3];
@@ -280,7 +283,7 @@ impl PriceBook {
         let overage_total = sum_cents(amounts.into_iter())?;
         let (credits_applied, total) = apply_credit(base_fee, overage_total, credit_balance)?;
         let totals = BillTotals { base_fee, overage_total, credits_applied, total, capped };
-        assert!(figures_hold(amounts.into_iter(), base_amounts.into_iter(), &totals), "bill arithmetic broke: {totals:?}");
+        assert!(figures_hold(amounts.into_iter(), base_amounts.iter().copied(), &totals), "bill arithmetic broke: {totals:?}");
         Ok(totals)
     }
 

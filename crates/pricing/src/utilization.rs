@@ -52,6 +52,8 @@ pub(crate) fn utilization_of(used: Decimal, included: Option<Decimal>) -> Result
 /// rating bounds far inside a decimal.
 pub(crate) fn check_utilization(used: Decimal, included: Option<Decimal>) -> Result<(), RateError> {
     match included {
+        // A mantissa of 64 bits times 100 fits a decimal's 96: nothing can overflow.
+        Some(inc) if inc >= Decimal::ONE && fits_u64(used) && fits_u64(inc) => Ok(()),
         Some(inc) if inc >= Decimal::ONE => {
             used.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
             inc.checked_mul(Decimal::ONE_HUNDRED).ok_or(RateError::Overflow)?;
@@ -59,6 +61,11 @@ pub(crate) fn check_utilization(used: Decimal, included: Option<Decimal>) -> Res
         }
         _ => utilization_of(used, included).map(|_| ()),
     }
+}
+
+/// Whether `value`'s mantissa fits 64 bits.
+fn fits_u64(value: Decimal) -> bool {
+    u64::try_from(value.mantissa().unsigned_abs()).is_ok()
 }
 
 type Figures = (Decimal, [bool; THRESHOLDS_PERCENT.len()]);
