@@ -35,13 +35,38 @@ pub const PACKS_PER_PURCHASE_MAX: u32 = edgecost_pricing::PACKS_PER_PURCHASE_MAX
 /// the in-app record: purchases stay deduplicated by the engine.
 const INTENTS_MAX: usize = 64;
 
+/// A tier's projected cost as it reads beside the other tiers' (the upgrade sheet's table, the
+/// Plan & billing page's row).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct ComparedCost {
+    /// "$42.10"; "caps this usage" for another tier whose hard cap would refuse this usage,
+    /// whose $0.00 would be usage refused, not a saving.
+    pub text: String,
+    /// `text` says that the tier caps the usage, in place of a cost.
+    pub capped: bool,
+    /// The current tier caps this usage: its cost is shown, tagged "caps this usage".
+    pub tagged: bool,
+}
+
+/// What [`ComparedCost::text`] says in place of a cost.
+pub const CAPS_THIS_USAGE: &str = "caps this usage";
+
+impl ComparedCost {
+    /// `cost` (already written) of a tier whose hard cap would or would not refuse the usage,
+    /// the account's current tier or another.
+    pub fn of(cost: String, caps_usage: bool, current: bool) -> ComparedCost {
+        let capped = caps_usage && !current;
+        ComparedCost { text: if capped { CAPS_THIS_USAGE.to_owned() } else { cost }, capped, tagged: caps_usage && current }
+    }
+}
+
 /// One tier's projected bill for this period's usage.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TierProjection {
     pub tier: String,
     pub label: String,
     /// What the period is projected to cost on this tier, before credit.
-    pub projected_bill: String,
+    pub projected: ComparedCost,
     pub current: bool,
     /// The upgrade this sheet confirms.
     pub target: bool,
@@ -266,7 +291,7 @@ pub fn upgrade_sheet(
         .map(|t| TierProjection {
             tier: t.tier.clone(),
             label: t.label.clone(),
-            projected_bill: money(t.projected_cost),
+            projected: ComparedCost::of(money(t.projected_cost), t.caps_usage, t.current),
             current: t.current,
             target: t.tier == target,
             recommended: t.recommended,

@@ -11,7 +11,7 @@ use edgecost_pricing::format::{included_text, money_in, overage_text_in};
 use edgecost_pricing::{Decimal, Meter, PriceBook, Tier};
 use serde::{Deserialize, Serialize};
 
-use crate::account_actions::{ActionFailure, LedgerView, ledger_view};
+use crate::account_actions::{ActionFailure, ComparedCost, LedgerView, ledger_view};
 use crate::account_status::{ScheduledView, label, scheduled_view};
 use crate::app::App;
 use crate::dashboard::DashboardView;
@@ -60,7 +60,7 @@ pub struct TierColumn {
     pub hard_cap: bool,
     /// What this period is projected to cost on the tier before credit; `None` offline and
     /// on negotiated tiers.
-    pub projected_cost: Option<String>,
+    pub projected: Option<ComparedCost>,
     /// The tier's hard cap would refuse this period's usage.
     pub caps_usage: bool,
     pub recommended: bool,
@@ -107,7 +107,7 @@ pub fn plan_billing_view(
         .map(|tier| {
             let mut column = terms(tier, &account.tier, &book.currency);
             let Some(q) = quote.and_then(|q| q.tiers.iter().find(|t| t.tier == tier.name)) else { return column };
-            column.projected_cost = Some(money(q.projected_cost));
+            column.projected = Some(ComparedCost::of(money(q.projected_cost), q.caps_usage, q.current));
             column.caps_usage = q.caps_usage;
             column.recommended = q.recommended;
             if let Some(change) = &q.change {
@@ -184,7 +184,7 @@ fn terms(tier: &Tier, current: &str, currency: &str) -> TierColumn {
             .collect(),
         credit_packs: tier.credit_packs,
         hard_cap: tier.hard_cap,
-        projected_cost: None,
+        projected: None,
         caps_usage: false,
         recommended: false,
         action: if is_current {

@@ -102,8 +102,14 @@ async fn the_upgrade_sheet_shows_the_engines_quote_for_every_tier() {
     let target = quote.tiers.iter().find(|t| t.offered).expect("the demo has an upgrade");
     assert_eq!(sheet.target_tier, target.tier);
     assert_eq!(sheet.prorated_base_fee, money(quote.prorated_base_fee.unwrap()));
-    let shown: Vec<(&str, &str)> = sheet.projections.iter().map(|p| (p.tier.as_str(), p.projected_bill.as_str())).collect();
-    let quoted: Vec<(String, String)> = quote.tiers.iter().map(|t| (t.tier.clone(), money(t.projected_cost))).collect();
+    let shown: Vec<(&str, &str)> = sheet.projections.iter().map(|p| (p.tier.as_str(), p.projected.text.as_str())).collect();
+    // A tier other than the current one that caps this usage has no cost to compare.
+    let quoted: Vec<(String, String)> = quote
+        .tiers
+        .iter()
+        .map(|t| (t.tier.clone(), if t.caps_usage && !t.current { "caps this usage".to_owned() } else { money(t.projected_cost) }))
+        .collect();
+    assert!(sheet.projections.iter().any(|p| p.projected.capped), "the demo's sandbox caps its usage");
     let quoted: Vec<(&str, &str)> = quoted.iter().map(|(t, m)| (t.as_str(), m.as_str())).collect();
     assert_eq!(shown, quoted, "every tier, as the engine priced it");
     let saving = quote.saving.unwrap();

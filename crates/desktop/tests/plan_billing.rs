@@ -52,8 +52,15 @@ async fn every_tier_shows_its_terms_and_the_engines_price_for_this_periods_usage
             }
         }
         match quote.tiers.iter().find(|q| q.tier == column.tier) {
-            Some(q) => assert_eq!(column.projected_cost.as_deref(), Some(money(q.projected_cost).as_str()), "{}", column.tier),
-            None => assert_eq!(column.projected_cost, None, "{} is not priced by the engine", column.tier),
+            Some(q) => {
+                let shown = column.projected.as_ref().unwrap();
+                // Another tier that caps this usage shows that in place of a cost ($0.00
+                // there is usage refused, not a saving); the current tier keeps its cost.
+                let text = if q.caps_usage && !q.current { "caps this usage".to_owned() } else { money(q.projected_cost) };
+                assert_eq!((shown.text.as_str(), shown.capped), (text.as_str(), q.caps_usage && !q.current), "{}", column.tier);
+                assert_eq!(shown.tagged, q.caps_usage && q.current, "{}", column.tier);
+            }
+            None => assert_eq!(column.projected, None, "{} is not priced by the engine", column.tier),
         }
     }
     let action = |tier: &str| page.tiers.iter().find(|t| t.tier == tier).unwrap();
@@ -131,6 +138,7 @@ async fn a_downgrade_the_engine_would_refuse_says_why_before_anything_is_sent() 
 async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_says_it_cancels_it() {
     let (_dir, app) = demo_app().await;
     let intents = Intents::new();
+    let quote = app.connection().await.unwrap().client().upgrade_quote().await.unwrap();
     let sheet = actions::open_tier_change(&app, Some("sandbox")).await.unwrap();
     assert!(
         sheet.warnings.iter().any(|w| w == "Sandbox caps this usage: traffic past its quotas would be refused, not billed."),
@@ -146,8 +154,8 @@ async fn a_scheduled_downgrade_to_the_sandbox_stops_purchases_and_an_upgrade_say
         format!(
             "Applies from {}; this period stays on Production ({} projected). At this period's usage Sandbox would cap traffic: usage past its quotas would be refused, not billed, so its {} is not a saving.",
             first_of_next_month(),
-            production.projected_bill,
-            sandbox.projected_bill
+            production.projected.text,
+            money(quote.tiers.iter().find(|t| t.tier == sandbox.tier).unwrap().projected_cost)
         )
     );
     assert!(!sheet.difference.contains("instead of"), "{}", sheet.difference);

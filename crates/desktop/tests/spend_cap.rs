@@ -89,7 +89,7 @@ async fn a_cap_the_run_rate_passes_is_projected_with_its_day_and_an_upgrade_past
     );
     assert!(sheet.warnings.contains(&staying), "{:?}", sheet.warnings);
     let target = sheet.projections.iter().find(|p| p.target).unwrap();
-    assert_eq!(target.projected_bill, money(at_change), "capped from the upgrade on: no usage adds to it");
+    assert_eq!(target.projected.text, money(at_change), "capped from the upgrade on: no usage adds to it");
 
     let intents = Intents::new();
     let (_, after) = actions::confirm_upgrade(&app, &intents, &sheet.intent_key, &sheet.target_tier, now()).await.unwrap();
