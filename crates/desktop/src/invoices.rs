@@ -36,6 +36,8 @@ pub struct InvoiceRowView {
     /// RFC 3339, UTC: `[period_start, period_end)`.
     pub period_start: String,
     pub period_end: String,
+    /// The days the period covers, its last day included, in UTC: "Nov 1 - Nov 30, 2026".
+    pub period_days: String,
     /// "Production".
     pub tier: String,
     /// What the period cost before credit.
@@ -51,6 +53,9 @@ pub struct InvoiceRowView {
     pub status: String,
     /// "Due", "Partly paid ($20.00 of $40.46)", "Paid Dec 3" or "Paid by credit".
     pub status_label: String,
+    /// The status as an export states it: the label, with the year of a payment date
+    /// ("Paid Dec 3, 2026").
+    pub status_dated: String,
 }
 
 /// The invoice list, newest first, as last fetched.
@@ -189,12 +194,12 @@ fn status(summary: &InvoiceSummary, currency: &str) -> (&'static str, String) {
     }
 }
 
-/// The status as an export states it: the label, with the year of a payment date
-/// ("Paid Dec 3, 2026").
-pub fn export_status(row: &InvoiceRowView) -> String {
-    match DateTime::parse_from_rfc3339(&row.paid_at) {
-        Ok(at) if row.status == "paid" => format!("{}, {}", row.status_label, at.format("%Y")),
-        _ => row.status_label.clone(),
+/// [`status`]'s label as an export states it, with the year of a payment date ("Paid Dec 3,
+/// 2026").
+fn status_dated(summary: &InvoiceSummary, label: &str) -> String {
+    match summary.paid_at {
+        Some(at) if summary.status == InvoiceStatus::Paid => format!("{label}, {}", at.format("%Y")),
+        _ => label.to_owned(),
     }
 }
 
@@ -208,6 +213,7 @@ pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView
         period: period_label(summary.period_start, summary.period_end),
         period_start: rfc3339(summary.period_start),
         period_end: rfc3339(summary.period_end),
+        period_days: period_days(summary.period_start, summary.period_end),
         tier: tier_name(book, &summary.tier),
         cost: money(summary.cost),
         paid_by_credit: money(summary.paid_by_credit),
@@ -215,6 +221,7 @@ pub fn invoice_row(book: &PriceBook, summary: &InvoiceSummary) -> InvoiceRowView
         amount_paid: money(summary.amount_paid),
         paid_at: summary.paid_at.map(rfc3339).unwrap_or_default(),
         status: code.to_owned(),
+        status_dated: status_dated(summary, &label),
         status_label: label,
     }
 }
@@ -367,7 +374,7 @@ pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
     let fail = |e: csv::Error| DesktopError::Export { detail: e.to_string() };
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     w.write_record(INVOICE_CSV_COLUMNS).map_err(fail)?;
-    let status = export_status(&detail.row);
+    let status = &detail.row.status_dated;
     for l in &detail.lines {
         let f = &l.figures;
         w.write_record([
@@ -385,7 +392,7 @@ pub fn invoice_csv(detail: &InvoiceDetailView) -> Result<String, DesktopError> {
             &f.rate_per,
             &f.amount,
             &l.explanation,
-            &status,
+            status,
         ])
         .map_err(fail)?;
     }

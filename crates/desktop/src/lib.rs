@@ -79,7 +79,7 @@ pub use demo::{DEMO_ACCOUNT_FILE, DEMO_DATABASE, DemoServer};
 pub use error::{DesktopError, ErrorCode};
 pub use invoices::{
     INVOICE_CACHE_FILE, InvoiceCache, InvoiceCacheFile, InvoiceDetailView, InvoiceFormat, InvoiceLineView, InvoiceListView,
-    InvoicePaymentView, InvoiceRowView, export_status, invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
+    InvoicePaymentView, InvoiceRowView, invoice_csv, invoice_detail, invoice_pdf, invoice_row, period_label,
 };
 pub use operator::{
     FunnelRow, MarginRow, MarginView, OperatorChartId, OperatorChartImage, OperatorChartTab, OperatorHeadline, OperatorMonthRow,

@@ -327,10 +327,23 @@ async fn invoices_list_newest_first_export_and_show_offline_as_last_fetched() {
     let newest = app.invoice(&list.rows[0].id).await.unwrap();
     assert_eq!(newest.lines.last().unwrap().amount, list.rows[0].total);
     // The demo's customer paid every invoice a few days after its month but the newest.
-    assert_eq!((list.rows[0].status.as_str(), list.rows[0].status_label.as_str()), ("due", "Due"));
+    assert_eq!(
+        (list.rows[0].status.as_str(), list.rows[0].status_label.as_str(), list.rows[0].status_dated.as_str()),
+        ("due", "Due", "Due")
+    );
     for (row, engine_row) in list.rows.iter().zip(&engine_page.invoices).skip(1) {
         let paid_on = engine_row.paid_at.unwrap().format("%b %-d").to_string();
         assert_eq!((row.status.as_str(), row.status_label.clone()), ("paid", format!("Paid {paid_on}")), "{}", row.number);
+        // Exports name the year too, and the days the period covers, its last one included.
+        let year = engine_row.paid_at.unwrap().format("%Y");
+        assert_eq!(row.status_dated, format!("Paid {paid_on}, {year}"), "{}", row.number);
+        let last_day = engine_row.period_end - chrono::Duration::days(1);
+        assert_eq!(
+            row.period_days,
+            format!("{} - {}", engine_row.period_start.format("%b %-d"), last_day.format("%b %-d, %Y")),
+            "{}",
+            row.number
+        );
         assert_eq!(row.amount_paid, row.total);
     }
 
@@ -518,7 +531,7 @@ async fn offline_the_plan_page_shows_the_published_terms_and_the_last_sync() {
     assert!(page.offline.as_deref().unwrap().starts_with("The server could not be reached."), "{:?}", page.offline);
     assert_eq!((page.current_tier.as_str(), page.credit_balance.as_str()), (online.current_tier.as_str(), online.credit_balance.as_str()));
     assert_eq!(page.ledger, None);
-    assert!(page.tiers.iter().all(|t| t.projected_cost.is_none()), "no figure the server has not priced");
+    assert!(page.tiers.iter().all(|t| t.projected.is_none()), "no figure the server has not priced");
     let names = |p: &edgecost_desktop::PlanBillingView| p.tiers.iter().map(|t| (t.tier.clone(), t.base_fee.clone())).collect::<Vec<_>>();
     assert_eq!(names(&page), names(&online), "the published terms are the same offline");
     app.sign_out().await.unwrap();

@@ -11,16 +11,12 @@ pub fn invoice_pdf(detail: &InvoiceDetailView, account_label: &str) -> Vec<u8> {
     page.text(50.0, 20.0, Font::Bold, &format!("Invoice {}", r.number));
     page.gap(10.0);
     page.text(50.0, 11.0, Font::Regular, account_label);
-    // The days the period covers, its last day included ("Nov 1 - Nov 30, 2026"), in UTC.
-    let days = match (DateTime::parse_from_rfc3339(&r.period_start), DateTime::parse_from_rfc3339(&r.period_end)) {
-        (Ok(start), Ok(end)) => period_days(start.with_timezone(&Utc), end.with_timezone(&Utc)),
-        _ => format!("{} to {}", r.period_start, r.period_end),
-    };
-    let period = if days == r.period { days } else { format!("{} ({days}, UTC)", r.period) };
+    let days = &r.period_days;
+    let period = if *days == r.period { days.clone() } else { format!("{} ({days}, UTC)", r.period) };
     page.text(50.0, 11.0, Font::Regular, &format!("Period: {period}"));
     page.text(50.0, 11.0, Font::Regular, &format!("Tier: {}", r.tier));
     page.text(50.0, 11.0, Font::Regular, &format!("Issued: {}", detail.issued_at.replace('T', " ").replace('Z', " UTC")));
-    page.text(50.0, 11.0, Font::Regular, &format!("Status: {}", export_status(r)));
+    page.text(50.0, 11.0, Font::Regular, &format!("Status: {}", r.status_dated));
     page.text(50.0, 9.0, Font::Regular, &detail.usage.replace('·', "-"));
     page.gap(12.0);
     page.columns(Font::Bold, 10.0, ["Description", "Quantity", "Unit", "Amount"]);

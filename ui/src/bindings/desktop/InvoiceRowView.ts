@@ -13,6 +13,10 @@ period: string,
  */
 period_start: string, period_end: string, 
 /**
+ * The days the period covers, its last day included, in UTC: "Nov 1 - Nov 30, 2026".
+ */
+period_days: string, 
+/**
  * "Production".
  */
 tier: string, 
@@ -36,4 +40,9 @@ status: string,
 /**
  * "Due", "Partly paid ($20.00 of $40.46)", "Paid Dec 3" or "Paid by credit".
  */
-status_label: string, };
+status_label: string, 
+/**
+ * The status as an export states it: the label, with the year of a payment date
+ * ("Paid Dec 3, 2026").
+ */
+status_dated: string, };
