@@ -49,7 +49,7 @@ pub struct ComparedCost {
 }
 
 /// What [`ComparedCost::text`] says in place of a cost.
-pub const CAPS_THIS_USAGE: &str = "caps this usage";
+const CAPS_THIS_USAGE: &str = "caps this usage";
 
 impl ComparedCost {
     /// `cost` (already written) of a tier whose hard cap would or would not refuse the usage,
@@ -72,8 +72,6 @@ pub struct TierProjection {
     pub target: bool,
     /// The engine recommends it: it costs no more than staying, or staying caps the usage.
     pub recommended: bool,
-    /// The tier's hard cap would refuse this usage.
-    pub caps_usage: bool,
 }
 
 /// What the upgrade confirmation shows.
@@ -295,7 +293,6 @@ pub fn upgrade_sheet(
             current: t.current,
             target: t.tier == target,
             recommended: t.recommended,
-            caps_usage: t.caps_usage,
         })
         .collect();
     let current_cost = quote.tiers.iter().find(|t| t.current).map(|t| t.projected_cost).unwrap_or_default();

@@ -61,8 +61,6 @@ pub struct TierColumn {
     /// What this period is projected to cost on the tier before credit; `None` offline and
     /// on negotiated tiers.
     pub projected: Option<ComparedCost>,
-    /// The tier's hard cap would refuse this period's usage.
-    pub caps_usage: bool,
     pub recommended: bool,
     pub action: TierAction,
     /// When the move applies and what it charges, or why it is refused.
@@ -108,7 +106,6 @@ pub fn plan_billing_view(
             let mut column = terms(tier, &account.tier, &book.currency);
             let Some(q) = quote.and_then(|q| q.tiers.iter().find(|t| t.tier == tier.name)) else { return column };
             column.projected = Some(ComparedCost::of(money(q.projected_cost), q.caps_usage, q.current));
-            column.caps_usage = q.caps_usage;
             column.recommended = q.recommended;
             if let Some(change) = &q.change {
                 (column.action, column.note) = if q.scheduled {
@@ -185,7 +182,6 @@ fn terms(tier: &Tier, current: &str, currency: &str) -> TierColumn {
         credit_packs: tier.credit_packs,
         hard_cap: tier.hard_cap,
         projected: None,
-        caps_usage: false,
         recommended: false,
         action: if is_current {
             TierAction::Current

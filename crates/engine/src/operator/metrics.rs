@@ -78,7 +78,7 @@ pub(crate) fn month_metrics(
     let gross_margin = infrastructure_cost.map(|c| mrr - c);
     let (upgrades, downgrades) = tier_moves(book, fleet, period, now);
 
-    let funnel = quota_funnel(book, fleet, period, now);
+    let (funnel, funnel_open) = quota_funnel(book, fleet, period, now);
     Ok(MonthMetrics {
         month: month_label(period),
         start: period.start,
@@ -97,8 +97,8 @@ pub(crate) fn month_metrics(
         upgrades: count(upgrades),
         downgrades: count(downgrades),
         credit_packs: credit_packs(book, fleet, period),
-        quota_funnel: funnel.0,
-        quota_funnel_open: funnel.1,
+        quota_funnel: funnel,
+        quota_funnel_open: funnel_open,
         capped_accounts: count(current.values().filter(|m| m.capped).count()),
         infrastructure_cost,
         gross_margin,
@@ -242,14 +242,15 @@ fn quota_funnel(book: &PriceBook, fleet: &Fleet, period: &Period, now: DateTime<
         crossed += 1;
         let reached_at = crate::period::from_unix(reached);
         let Some(rank_then) = rating::tier_at(&a.changes, reached_at).and_then(|t| tier_rank(book, t)) else { continue };
-        let until = (reached_at + Duration::days(FUNNEL_DAYS)).min(now).timestamp();
+        let window_end = reached_at + Duration::days(FUNNEL_DAYS);
+        let until = window_end.min(now).timestamp();
         let moved_up = a
             .changes
             .iter()
             .any(|c| c.effective_at >= reached && c.effective_at <= until && tier_rank(book, &c.tier).is_some_and(|r| r > rank_then));
         if moved_up {
             upgraded += 1;
-        } else if reached_at + Duration::days(FUNNEL_DAYS) > now {
+        } else if window_end > now {
             open += 1;
         }
     }

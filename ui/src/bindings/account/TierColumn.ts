@@ -15,11 +15,7 @@ base_fee: string, meters: Array<TierMeterTerms>, credit_packs: boolean, hard_cap
  * What this period is projected to cost on the tier before credit; `None` offline and
  * on negotiated tiers.
  */
-projected: ComparedCost | null, 
-/**
- * The tier's hard cap would refuse this period's usage.
- */
-caps_usage: boolean, recommended: boolean, action: TierAction, 
+projected: ComparedCost | null, recommended: boolean, action: TierAction, 
 /**
  * When the move applies and what it charges, or why it is refused.
  */

@@ -16,8 +16,4 @@ target: boolean,
 /**
  * The engine recommends it: it costs no more than staying, or staying caps the usage.
  */
-recommended: boolean, 
-/**
- * The tier's hard cap would refuse this usage.
- */
-caps_usage: boolean, };
+recommended: boolean, };
