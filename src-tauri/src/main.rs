@@ -99,6 +99,7 @@ fn main() {
             planner::plan_details,
             planner::plan_yaml,
             planner::plan_check_yaml,
+            planner::plan_read_percent,
             planner::plan_save,
             planner::plan_keep_recovery,
             planner::plan_recovery_offer,

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use edgecost_desktop::{
-    CommandError, DesktopError, EditAnswer, ErrorCode, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession, PlanSummary, PlanView,
-    PlanVsMeasured, RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
+    CommandError, DesktopError, EditAnswer, ErrorCode, PercentReading, PlanDetails, PlanEdit, PlanRecovery, PlanRows, PlanSession,
+    PlanSummary, PlanView, PlanVsMeasured, RecentPlan, RecentPlans, RecoveryOffer, YamlCheck,
 };
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
@@ -139,6 +139,11 @@ pub async fn plan_yaml(state: State<'_, PlannerState>) -> Answer<String> {
 #[tauri::command]
 pub fn plan_check_yaml(yaml: String) -> YamlCheck {
     edgecost_desktop::check_yaml(&yaml)
+}
+
+#[tauri::command]
+pub fn plan_read_percent(text: String) -> PercentReading {
+    edgecost_desktop::read_percent(&text)
 }
 
 /// Saves to the plan's own file, or asks where when it has none (or `choose` is set).

@@ -603,6 +603,89 @@ async fn first_row_top(app: &fantoccini::Client) -> f64 {
     app.execute(script, vec![]).await.unwrap().as_f64().unwrap()
 }
 
+/// The value an input shows, once it is `want` (or what it shows when the wait runs out).
+async fn value_becomes(input: &fantoccini::elements::Element, want: &str) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let seen = input.prop("value").await.unwrap().unwrap_or_default();
+        if seen == want || std::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn region_shares_read_as_typed_by_the_one_number_rule() {
+    let (_turn, home) = app_turn().await;
+    let (plans, plan_path) = recent_example_plan(&home, "busy-multi-region.yaml", "busy.yaml");
+    let saved_total = cli_total(&plan_path);
+    let driver = Driver::start(&home);
+    let app = launch_on_recent_plan(&driver).await;
+    assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total);
+    app.find(Locator::Css("#tab-catalog")).await.unwrap().click().await.unwrap();
+    let share = |region: &str| {
+        Locator::Css(match region {
+            "na" => r#"#plan-region-shares input[data-region="na"]"#,
+            "eu" => r#"#plan-region-shares input[data-region="eu"]"#,
+            _ => r#"#plan-region-shares input[data-region="apac"]"#,
+        })
+    };
+    let na = app.wait().at_most(WAIT).for_element(share("na")).await.unwrap();
+    assert_eq!(value_becomes(&na, "50").await, "50");
+
+    // Typed key by key: "5" and "51" read and move the others; "51,5" is refused in the
+    // pricing core's words, and Enter sends nothing, neither the text nor its prefix "51".
+    na.click().await.unwrap();
+    na.clear().await.unwrap();
+    na.send_keys("51,5").await.unwrap();
+    let refusal = "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5";
+    assert_eq!(text_becomes(&app, "#plan-region-shares-na-error", refusal).await, refusal);
+    na.send_keys(&Key::Enter.to_string()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(na.prop("value").await.unwrap().as_deref(), Some("51,5"), "Enter keeps the text with its reason");
+    assert_eq!(text_of(&app, "#plan-total").await, saved_total, "nothing was sent");
+    assert!(app.find(Locator::Css("#plan-dirty")).await.is_err(), "the plan is unchanged");
+
+    // Leaving the input puts the plan's split back and says why.
+    let eu = app.find(share("eu")).await.unwrap();
+    eu.click().await.unwrap();
+    let kept = format!("Not changed: {refusal}");
+    assert_eq!(text_becomes(&app, "#plan-region-shares-na-kept", &kept).await, kept);
+    assert_eq!(value_becomes(&na, "50").await, "50");
+    assert_eq!(value_becomes(&eu, "30").await, "30");
+    let apac = app.find(share("apac")).await.unwrap();
+    assert_eq!(value_becomes(&apac, "20").await, "20");
+
+    // A share that reads moves the others in proportion (50:20 of the 37.5% left, the spare
+    // basis point to the larger remainder), and Enter sends the split: the estimate is what
+    // the command line prints for the plan with that split.
+    eu.clear().await.unwrap();
+    eu.send_keys("62.5 %").await.unwrap();
+    assert_eq!(value_becomes(&na, "26.79").await, "26.79");
+    assert_eq!(value_becomes(&apac, "10.71").await, "10.71");
+    eu.send_keys(&Key::Enter.to_string()).await.unwrap();
+    let edited = plans.path().join("edited.yaml");
+    let yaml = std::fs::read_to_string(&plan_path).unwrap();
+    let split = yaml.replacen("regions: {na: 0.5, eu: 0.3, apac: 0.2}", "regions: {na: 0.2679, eu: 0.625, apac: 0.1071}", 1);
+    assert_ne!(split, yaml, "the example plan's split is where the test expects it");
+    std::fs::write(&edited, split).unwrap();
+    let want = cli_total(&edited);
+    assert_ne!(want, saved_total);
+    assert_eq!(text_becomes(&app, "#plan-total", &want).await, want);
+
+    // The others move from the split as it was when typing began, not from each keystroke's:
+    // "100" leaves them nothing, and back to "10" they share the rest as they did (62.5:10.71).
+    na.click().await.unwrap();
+    na.clear().await.unwrap();
+    na.send_keys("100").await.unwrap();
+    assert_eq!(value_becomes(&eu, "0").await, "0");
+    na.send_keys(&Key::Backspace.to_string()).await.unwrap();
+    assert_eq!(value_becomes(&eu, "76.83").await, "76.83");
+    assert_eq!(value_becomes(&apac, "13.17").await, "13.17");
+    app.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cell_keeps_no_prefix_of_text_that_does_not_read() {
     let (_turn, home) = app_turn().await;

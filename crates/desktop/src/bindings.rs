@@ -35,6 +35,7 @@ pub fn write_typescript(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::PlanView::export_all(dir)?;
     crate::PlanDetails::export_all(dir)?;
     crate::YamlCheck::export_all(dir)?;
+    crate::PercentReading::export_all(dir)?;
     crate::RecentPlan::export_all(dir)?;
     Ok(())
 }

@@ -15,9 +15,9 @@ use ts_rs::{Config, Dependency, TS, TypeVisitor};
 use crate::{
     ActionFailure, BudgetForm, ChartId, ChartRange, CommandError, ControlsFailure, CreditsQuote, CreditsSheet, DashboardView, EditAnswer,
     ExportFormat, InvoiceDetailView, InvoiceFormat, InvoiceListView, LedgerView, NoticeBanner, Opened, OperatorChartId, OperatorChartImage,
-    OperatorView, PlanBillingView, PlanDetails, PlanEdit, PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView, PlanVsMeasured,
-    PurchaseView, RecentPlan, RecoveryOffer, SpendControlsView, Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet, WebhookSaved,
-    WhatIfView, YamlCheck,
+    OperatorView, PercentReading, PlanBillingView, PlanDetails, PlanEdit, PlanInput, PlanQuote, PlanRows, PlanSummary, PlanView,
+    PlanVsMeasured, PurchaseView, RecentPlan, RecoveryOffer, SpendControlsView, Startup, SyncEvent, TierChoice, TopUpForm, UpgradeSheet,
+    WebhookSaved, WhatIfView, YamlCheck,
 };
 use edgecost_api::{Granularity, TierChange};
 
@@ -194,6 +194,8 @@ commands! {
     plan_details(dark: bool) -> PlanDetails, CommandError;
     plan_yaml() -> String, CommandError;
     plan_check_yaml(yaml: String) -> YamlCheck;
+    /// A region share's input read as it is typed.
+    plan_read_percent(text: String) -> PercentReading;
     /// Saves to the plan's own file, or asks where; `null` when cancelled.
     plan_save(choose: bool) -> Option<PlanSummary>, CommandError;
     plan_keep_recovery() -> (), CommandError;

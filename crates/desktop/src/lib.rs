@@ -94,7 +94,7 @@ pub use plan_session::{
     Applied, CapView, EditAnswer, PlanDetails, PlanEdit, PlanRow, PlanRows, PlanSession, PlanSummary, PlanView, ROWS_MAX, RouteCostChange,
     RouteStatus, YamlCheck, check_yaml,
 };
-pub use plan_wire::{MiddlewareFields, NamedMiddleware, RegionShare, RouteFields};
+pub use plan_wire::{MiddlewareFields, NamedMiddleware, PercentReading, RegionShare, RouteFields, read_percent};
 pub use planner::{PlanInput, PlanQuote, TierChoice, TierQuote, quote, tier_choices};
 pub use remote::{AccountConnection, normalize_server_url};
 pub use session::{LastServer, Session, SessionFile};

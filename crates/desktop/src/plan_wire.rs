@@ -5,7 +5,9 @@
 //! quantity normalized, so a cell shows `4`, not `4.000000`.
 
 use edgecost_planner::{Middleware, Route};
-use edgecost_pricing::{Decimal, parse_quantity};
+use edgecost_pricing::{Decimal, parse_percent, parse_quantity};
+use rust_decimal::RoundingStrategy;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -31,6 +33,32 @@ pub struct RouteFields {
 pub struct RegionShare {
     pub region: String,
     pub share: String,
+}
+
+/// A region share's input as typed, read as the person types it (the linked inputs move the
+/// other shares with each keystroke).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PercentReading {
+    /// The share in basis points (1/10,000 of the traffic), clamped to 0 to 10,000 and rounded
+    /// to the nearest one, half away from zero; `None` when the field is empty or refused.
+    pub bp: Option<u32>,
+    /// Why the text was refused, in the words of the one number reader; `None` for a number
+    /// or an empty field.
+    pub error: Option<String>,
+}
+
+/// Reads a region share typed as a percentage (`60`, `62.5`, `62.5 %`) by the rule every
+/// number field follows ([`parse_percent`]): `51,5` is refused, never read as 51.5 or 515.
+pub fn read_percent(text: &str) -> PercentReading {
+    match parse_percent(text) {
+        Ok(None) => PercentReading { bp: None, error: None },
+        Ok(Some(percent)) => {
+            let clamped = percent.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
+            let bp = (clamped * Decimal::ONE_HUNDRED).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+            PercentReading { bp: Some(bp.to_u32().expect("a clamped share is 0 to 10,000")), error: None }
+        }
+        Err(e) => PercentReading { bp: None, error: Some(e.to_string()) },
+    }
 }
 
 /// A middleware catalog entry as the catalog editor shows it.
@@ -163,6 +191,29 @@ mod tests {
         assert_eq!(fields.requests_per_month.as_deref(), Some("150000"));
         assert_eq!(fields.compute_ms, "4");
         assert_eq!(fields.to_route().unwrap(), route);
+    }
+
+    #[test]
+    fn region_shares_read_as_typed_by_the_one_number_rule() {
+        let bp = |t: &str| read_percent(t).bp;
+        assert_eq!(read_percent("51.5"), PercentReading { bp: Some(5_150), error: None });
+        assert_eq!(bp("62.5 %"), Some(6_250));
+        assert_eq!(bp("33.335"), Some(3_334), "half a basis point rounds away from zero");
+        assert_eq!(bp("33.3349"), Some(3_333));
+        assert_eq!(bp("1,000"), Some(10_000), "clamped to 100%");
+        assert_eq!(bp("-5"), Some(0), "clamped to nothing");
+        assert_eq!(read_percent(""), PercentReading { bp: None, error: None });
+        assert_eq!(read_percent("  %"), PercentReading { bp: None, error: None });
+        // Refused in the words of the core's reader, never read as 51.5 or 515.
+        for bad in ["51,5", "62,5 %", "1,2,3", "0.000_1", "1,000_000", "lots", "-"] {
+            let reading = read_percent(bad);
+            assert_eq!(reading.bp, None, "{bad}");
+            assert_eq!(reading.error, Some(parse_percent(bad).unwrap_err().to_string()), "{bad}");
+        }
+        assert_eq!(
+            read_percent("51,5").error.as_deref(),
+            Some("'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5")
+        );
     }
 
     #[test]

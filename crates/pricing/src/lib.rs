@@ -40,7 +40,7 @@ pub use compare::{
 pub use decimal::{money as deserialize_money, parse_decimal, quantity as deserialize_quantity};
 pub use error::{PriceBookError, RateError};
 pub use meter::{BYTES_PER_GB, Meter, Usage};
-pub use quantity::{QUANTITY_EXAMPLES, QuantityError, parse_amount, parse_quantity};
+pub use quantity::{QUANTITY_EXAMPLES, QuantityError, parse_amount, parse_percent, parse_quantity};
 pub use rate::{BaseFeeLine, BaseFeeShare, Bill, BillLine, BillTotals, RateOptions};
 pub use utilization::{THRESHOLDS_PERCENT, Utilization};
 

@@ -78,6 +78,12 @@ pub enum QuantityError {
         /// The text as given.
         text: String,
     },
+    /// The text is no percentage this parser reads.
+    #[error("'{text}' is not a percentage (examples: 60, 62.5)")]
+    NotAPercentage {
+        /// The text as given, without its `%`.
+        text: String,
+    },
     /// The number does not fit a 96-bit decimal.
     #[error("'{text}' is too large to hold exactly")]
     TooLarge {
@@ -176,6 +182,37 @@ pub fn parse_amount(text: &str) -> Result<Decimal, QuantityError> {
             QuantityError::TooLarge { text: text.to_owned() }
         } else {
             QuantityError::NotAnAmount { text: text.to_owned() }
+        }
+    })
+}
+
+/// Reads a percentage as people type it in a share field: a plain or scientific decimal with
+/// an optional `%` after it (`60`, `62.5`, `62.5 %`) and thousands separators under the same
+/// rule as [`parse_quantity`], refused in the same words. `None` for a field with no number in
+/// it yet (empty, or a `%` alone), which is no error. The sign is kept; what range a share may
+/// take is its field's rule.
+///
+/// ```
+/// use edgecost_pricing::{Decimal, parse_percent};
+/// assert_eq!(parse_percent("62.5 %").unwrap(), Some(Decimal::new(625, 1)));
+/// assert_eq!(parse_percent(" ").unwrap(), None);
+/// assert_eq!(
+///     parse_percent("51,5%").unwrap_err().to_string(),
+///     "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5"
+/// );
+/// ```
+pub fn parse_percent(text: &str) -> Result<Option<Decimal>, QuantityError> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim();
+    if number.is_empty() {
+        return Ok(None);
+    }
+    let plain = ungroup(number).map_err(|g| g.into_error(number, ""))?;
+    parse_decimal(&plain).map(Some).ok_or_else(|| {
+        if is_plain_number(&plain) {
+            QuantityError::TooLarge { text: number.to_owned() }
+        } else {
+            QuantityError::NotAPercentage { text: number.to_owned() }
         }
     })
 }
@@ -291,6 +328,40 @@ mod tests {
         assert!(matches!(parse_amount("1,2,5"), Err(QuantityError::Misgrouped { separator: ',', .. })));
         assert_eq!(parse_amount("25k").unwrap_err().to_string(), "'25k' is not an amount (examples: 25, 25.50, $1,250.50)");
         assert!(matches!(parse_amount("99999999999999999999999999999999"), Err(QuantityError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn percentages_follow_the_same_separator_rule() {
+        let read = |t: &str| parse_percent(t).unwrap().map(|d| d.normalize().to_string());
+        assert_eq!(read("60").as_deref(), Some("60"));
+        assert_eq!(read(" 62.5 % ").as_deref(), Some("62.5"));
+        assert_eq!(read("1,000").as_deref(), Some("1000"));
+        assert_eq!(read("-5").as_deref(), Some("-5"));
+        assert_eq!(read(""), None);
+        assert_eq!(read(" % "), None);
+        for (text, want) in [
+            ("51,5", "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5"),
+            ("62,5 %", "'62,5': a comma only groups thousands (350,000); write decimals with a point: 62.5"),
+            ("0,500", "'0,500': a comma only groups thousands (350,000); write decimals with a point: 0.500"),
+            (
+                "1,2,3",
+                "'1,2,3': a comma only groups thousands, 1 to 3 digits then groups of exactly 3 (350,000); write the number without it or grouped so",
+            ),
+            (
+                "0.000_1",
+                "'0.000_1': an underscore only groups the thousands before the decimal point (350_000.5); write the digits after the point without it",
+            ),
+            (
+                "1,000_000",
+                "'1,000_000': a number groups its thousands with one kind of separator (350,000 or 350_000 or 350 000), not several",
+            ),
+            ("lots", "'lots' is not a percentage (examples: 60, 62.5)"),
+            ("50k", "'50k' is not a percentage (examples: 60, 62.5)"),
+            ("-", "'-' is not a percentage (examples: 60, 62.5)"),
+            ("99999999999999999999999999999999", "'99999999999999999999999999999999' is too large to hold exactly"),
+        ] {
+            assert_eq!(parse_percent(text).unwrap_err().to_string(), want, "{text}");
+        }
     }
 
     /// `digits` with `separator` between each group of three, counted from the right.

@@ -21,6 +21,7 @@ import type { Opened } from "../bindings/desktop/Opened";
 import type { OperatorChartId } from "../bindings/desktop/OperatorChartId";
 import type { OperatorChartImage } from "../bindings/desktop/OperatorChartImage";
 import type { OperatorView } from "../bindings/desktop/OperatorView";
+import type { PercentReading } from "../bindings/desktop/PercentReading";
 import type { PlanBillingView } from "../bindings/account/PlanBillingView";
 import type { PlanDetails } from "../bindings/desktop/PlanDetails";
 import type { PlanEdit } from "../bindings/desktop/PlanEdit";
@@ -142,6 +143,8 @@ export function commands(invoke: Invoke) {
     /** Rejects with CommandError. */
     planYaml: () => invoke<string>("plan_yaml"),
     planCheckYaml: (yaml: string) => invoke<YamlCheck>("plan_check_yaml", { yaml }),
+    /** A region share's input read as it is typed. */
+    planReadPercent: (text: string) => invoke<PercentReading>("plan_read_percent", { text }),
     /** Saves to the plan's own file, or asks where; `null` when cancelled. Rejects with CommandError. */
     planSave: (choose: boolean) => invoke<PlanSummary | null>("plan_save", { choose }),
     /** Rejects with CommandError. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addRegion, bpToPercent, bpToShare, percentToBp, readPercent, rebalance, removeRegion, shareToBp, splitToSend, total, type Share } from "./shares";
+import { addRegion, bpToPercent, bpToShare, rebalance, removeRegion, shareToBp, splitToSend, total, type Share } from "./shares";
 
 const split = (...bps: number[]): Share[] => bps.map((bp, i) => ({ region: ["na", "eu", "apac", "sa"][i], bp }));
 
@@ -40,54 +40,14 @@ describe("linked region shares", () => {
     expect(removed.map((s) => [s.region, s.bp])).toEqual([["eu", 6000], ["apac", 4000]]);
   });
 
-  it("converts between the planner's decimals, basis points and typed percentages", () => {
+  it("converts between the planner's decimals, basis points and shown percentages", () => {
     expect(bpToShare(6000)).toBe("0.6");
     expect(bpToShare(125)).toBe("0.0125");
     expect(bpToShare(10_000)).toBe("1");
     expect(bpToShare(0)).toBe("0");
     expect(shareToBp("0.6")).toBe(6000);
     expect(shareToBp("0.33333")).toBe(3333);
-    expect(percentToBp("62.5")).toBe(6250);
-    expect(percentToBp("62.5 %")).toBe(6250);
-    expect(percentToBp("62.5%")).toBe(6250);
-    expect(percentToBp(" 40 ")).toBe(4000);
-    expect(percentToBp("100")).toBe(10_000);
-    expect(percentToBp("lots")).toBeNull();
-    expect(percentToBp("")).toBeNull();
     expect(bpToPercent(3333)).toBe("33.33");
-  });
-});
-
-describe("typed percentages follow the one number rule", () => {
-  it("refuses a decimal comma in the pricing core's words, never reading it as a point", () => {
-    expect(readPercent("51,5")).toEqual({
-      bp: null,
-      error: "'51,5': a comma only groups thousands (350,000); write decimals with a point: 51.5",
-    });
-    expect(percentToBp("51,5")).toBeNull();
-    expect(readPercent("62,5 %").error).toBe("'62,5': a comma only groups thousands (350,000); write decimals with a point: 62.5");
-    expect(readPercent("0,500").error).toBe("'0,500': a comma only groups thousands (350,000); write decimals with a point: 0.500");
-    expect(readPercent("12,34").error).toBe("'12,34': a comma only groups thousands (350,000); write decimals with a point: 12.34");
-  });
-
-  it("refuses misplaced, mixed and fractional separators as the core does", () => {
-    expect(readPercent("1,2,3").error).toBe(
-      "'1,2,3': a comma only groups thousands, 1 to 3 digits then groups of exactly 3 (350,000); write the number without it or grouped so",
-    );
-    expect(readPercent("0.000_1").error).toBe(
-      "'0.000_1': an underscore only groups the thousands before the decimal point (350_000.5); write the digits after the point without it",
-    );
-    expect(readPercent("1,000_000").error).toBe(
-      "'1,000_000': a number groups its thousands with one kind of separator (350,000 or 350_000 or 350 000), not several",
-    );
-    expect(readPercent("lots").error).toBe("'lots' is not a percentage (examples: 60, 62.5)");
-  });
-
-  it("reads points, grouped thousands (clamped to 100%) and an empty field without complaint", () => {
-    expect(readPercent("51.5")).toEqual({ bp: 5150, error: null });
-    expect(readPercent("1,000")).toEqual({ bp: 10_000, error: null });
-    expect(readPercent("")).toEqual({ bp: null, error: null });
-    expect(readPercent("  %")).toEqual({ bp: null, error: null });
   });
 });
 
