@@ -124,6 +124,13 @@ async fn past_80_percent_the_banner_shows_buy_once_on_a_double_click_and_upgrade
     let projected: edgecost_pricing::Decimal =
         row.trim_start_matches('$').replace(',', "").parse().unwrap_or_else(|e| panic!("{row}: {e}"));
     assert!(row.starts_with('$') && projected >= edgecost_pricing::Decimal::new(79_00, 2), "Scale projected at {row}");
+    // Beneath, the same figure line by line: the current tier's days of base fee, then
+    // Scale's from today (the fee above), then overage.
+    assert_eq!(text_of(&app, "#upgrade-target-bill [data-testid=target-cost]").await, row);
+    let lines = text_of(&app, "#upgrade-target-bill tbody").await;
+    assert!(lines.contains(&text_of(&app, "#upgrade-prorated-fee").await), "{lines}");
+    assert!(lines.matches("Base fee").count() >= 2, "both tiers' shares of the base fee: {lines}");
+    screenshot("upgrade-sheet-1200x800.png", 1200, 800);
     double_click(&app, "#confirm-upgrade").await;
     wait_for(&app, "#upgrade-done").await;
     assert_eq!(engine.account().await.unwrap().tier, "scale", "the engine's tier changed");

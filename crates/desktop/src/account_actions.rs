@@ -25,7 +25,7 @@ use rand_core::{OsRng, TryRngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
-use crate::dashboard::{DashboardView, NoticeView};
+use crate::dashboard::{BillView, DashboardView, NoticeView};
 use crate::error::DesktopError;
 
 /// At most this many packs in one purchase, as the engine allows.
@@ -94,6 +94,9 @@ pub struct UpgradeSheet {
     pub prorated_explanation: String,
     /// The current tier, then each higher tier that can be priced.
     pub projections: Vec<TierProjection>,
+    /// The target tier's projected bill line by line (each tier's share of the base fee,
+    /// then each meter's overage), which its projected cost adds up from.
+    pub target_bill: BillView,
     /// "Saves $12.00 on what the period is projected to cost" or "Costs $5.00 more than staying".
     pub difference: String,
     /// What the projection rests on.
@@ -345,6 +348,7 @@ pub fn upgrade_sheet(
         prorated_base_fee: change.base_fee_today.map(money).unwrap_or_default(),
         prorated_explanation: change.explanation.clone(),
         projections,
+        target_bill: BillView::of(&target_quote.projected),
         difference: format!("{difference}.{caveat}"),
         basis: quote.basis.explanation.clone(),
         warnings,

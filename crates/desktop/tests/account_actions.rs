@@ -115,6 +115,18 @@ async fn the_upgrade_sheet_shows_the_engines_quote_for_every_tier() {
     let saving = quote.saving.unwrap();
     assert!(sheet.difference.contains(&money(saving.abs())), "{} vs {saving}", sheet.difference);
     assert_eq!(sheet.basis, quote.basis.explanation);
+
+    // The target's projected cost line by line, as the engine's bill has it: a share of the
+    // base fee for each tier the period is on (the demo upgrades mid-period), then overage.
+    let bill = &target.projected;
+    assert_eq!(sheet.target_bill.cost, money(target.projected_cost));
+    let mut want: Vec<String> = bill.base_fee_lines.iter().map(|l| format!("{} {}", l.label, money(l.amount))).collect();
+    want.extend(bill.lines.iter().map(|l| format!("{} {}", l.meter.label(), money(l.amount))));
+    let shown: Vec<String> = sheet.target_bill.lines.iter().map(|l| format!("{} {}", l.label, l.amount)).collect();
+    assert_eq!(shown, want);
+    assert!(bill.base_fee_lines.len() >= 2, "the current tier's days and the target's: {:?}", bill.base_fee_lines);
+    let sum = bill.base_fee_lines.iter().map(|l| l.amount).chain(bill.lines.iter().map(|l| l.amount)).sum::<edgecost_pricing::Decimal>();
+    assert_eq!(sum, target.projected_cost, "the lines add up to the projected cost");
 }
 
 #[tokio::test]

@@ -97,6 +97,19 @@ describe("NoticeBanner", () => {
   });
 });
 
+/** A projected bill as the sheet gets it: its lines add up to its cost. */
+function bill(lines: [string, string][], cost: string, creditPays = "$0.00", total = cost) {
+  return {
+    cost,
+    credit_pays: creditPays,
+    total,
+    base_fee: lines[0][1],
+    overage_total: "$0.00",
+    credits_applied: creditPays,
+    lines: lines.map(([label, amount]) => ({ label, amount, explanation: `${label} explained` })),
+  };
+}
+
 describe("UpgradeSheet", () => {
   const sheet: UpgradeSheet = {
     intent_key: "upgrade-1",
@@ -113,6 +126,16 @@ describe("UpgradeSheet", () => {
       { tier: "production", label: "Production", projected: { text: "$99.00", capped: false, tagged: false }, current: true, target: false, recommended: false },
       { tier: "scale", label: "Scale", projected: { text: "$64.00", capped: false, tagged: false }, current: false, target: true, recommended: true },
     ],
+    target_bill: bill(
+      [
+        ["Base fee, Production (Nov 1 - Nov 10)", "$6.33"],
+        ["Base fee, Scale (Nov 11 - Nov 30)", "$52.67"],
+        ["Egress", "$5.00"],
+      ],
+      "$64.00",
+      "$5.00",
+      "$59.00",
+    ),
     difference: "Saves $35.00 on what the period is projected to cost.",
     basis: "At the run rate of the 10 days 12 h since the period start.",
     warnings: [],
@@ -135,6 +158,12 @@ describe("UpgradeSheet", () => {
     expect(body).toContain("At the run rate of the 10 days 12 h since the period start.");
     expect(body).toContain("Ties go to the lower tier.");
     expect(body).toContain('id="confirm-upgrade"');
+    // The target's projected cost line by line: both tiers' shares of the base fee add up to it.
+    const lines = /<table id="upgrade-target-bill"[^>]*>([\s\S]*?)<\/table>/.exec(body)?.[1] ?? "";
+    expect(lines).toMatch(/Base fee, Production \(Nov 1 - Nov 10\)[\s\S]*\$6\.33/);
+    expect(lines).toMatch(/Base fee, Scale \(Nov 11 - Nov 30\)[\s\S]*\$52\.67/);
+    expect(lines).toMatch(/Projected cost, before credit[\s\S]*\$64\.00/);
+    expect(body).toContain("Burst credit would pay $5.00 of it; $59.00 left to invoice.");
   });
 });
 
@@ -154,12 +183,14 @@ describe("UpgradeSheet that costs more", () => {
         { tier: "production", label: "Production", projected: { text: "$52.98", capped: false, tagged: false }, current: true, target: false, recommended: false },
         { tier: "scale", label: "Scale", projected: { text: "$71.26", capped: false, tagged: false }, current: false, target: true, recommended: false },
       ],
+      target_bill: bill([["Base fee, Production (Dec 1 - Dec 4)", "$2.45"], ["Base fee, Scale (Dec 5 - Dec 31)", "$68.81"]], "$71.26"),
       difference: "Costs $18.28 more than staying.",
       basis: "At the run rate of the 4 days 21 h since the period start.",
       warnings: ["This also cancels the downgrade to Sandbox scheduled for next period."],
     };
     const body = html(UpgradeSheetView, { sheet: dearer, onclose: noop });
     expect(body).toContain("Scale (upgrade)");
+    expect(body).not.toContain("Burst credit would pay");
     expect(body).not.toContain("(recommended)");
     expect(body).toContain("Costs $18.28 more than staying.");
     expect(body).toContain("This also cancels the downgrade to Sandbox");
@@ -224,6 +255,7 @@ describe("UpgradeSheet for a downgrade", () => {
         { tier: "production", label: "Production", projected: { text: "$25.50", capped: false, tagged: false }, current: false, target: true, recommended: false },
         { tier: "scale", label: "Scale", projected: { text: "$79.00", capped: false, tagged: false }, current: true, target: false, recommended: false },
       ],
+      target_bill: bill([["Base fee", "$19.00"], ["Requests", "$6.50"]], "$25.50"),
       difference: "On Production, this period's usage would cost $25.50 instead of $79.00.",
       basis: "At the run rate of the 5 days since the period start.",
       warnings: ["Production caps this usage: traffic past its quotas would be refused, not billed."],
