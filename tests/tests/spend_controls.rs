@@ -168,6 +168,27 @@ async fn a_budget_set_in_the_app_alerts_once_the_telemetry_passes_it_and_notifie
     scroll_to(&app, "#spend-controls").await;
     screenshot("spend-controls-1200x800.png", 1200, 800);
 
+    // A spend cap between the spend so far and the projected bill would be reached before the
+    // period ends: the page asks first, with the engine's projection. Cancel sends nothing.
+    let bill = engine.bill().await.unwrap();
+    assert!(bill.projected_cost > bill.cost + Decimal::ONE, "the account projects more spend: {} after {}", bill.projected_cost, bill.cost);
+    let between = ((bill.cost + bill.projected_cost) / Decimal::TWO).round_dp(2);
+    let settings_before = engine.budget().await.unwrap().settings;
+    fill(&app, "#budget-cap", &between.to_string()).await;
+    wait_for(&app, "#save-budget").await.click().await.unwrap();
+    let question = text_of(&app, "#spend-cap-question").await;
+    let opening = format!("At this period's run rate the bill comes to {}", money(bill.projected_cost));
+    assert!(question.starts_with(&opening), "{question}");
+    assert!(question.contains(&format!("above a {} spend cap", money(between))), "{question}");
+    assert!(question.contains("usage that would cost more is refused"), "{question}");
+    assert_eq!(text_of(&app, "#spend-cap-sheet h2").await, "Cap spending before the period ends?");
+    assert_eq!(text_of(&app, "#confirm-spend-cap").await, "Save the cap");
+    let focused = app.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Cancel", "focus starts on Cancel");
+    focused.click().await.unwrap();
+    wait_gone(&app, "#spend-cap-sheet").await;
+    assert_eq!(engine.budget().await.unwrap().settings, settings_before, "nothing was sent");
+
     // A spend cap at the spend so far would cap at once, so the page asks first, saying what
     // it does with the bill the engine holds. Cancel has the focus and sends nothing; Esc
     // closes the sheet too.

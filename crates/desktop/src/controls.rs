@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{
-    AutoTopUpSettings, AutoTopUpStatus, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS,
-    MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery, WebhookEventState,
+    AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis,
+    MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery, WebhookEventState,
     WebhookEventStatus, WebhookRegistration, WebhookRequest,
 };
 use edgecost_client::{Client, ClientError};
@@ -49,15 +49,19 @@ pub struct BudgetForm {
     pub alert_on_p90: bool,
     /// Empty for no cap.
     pub spend_cap: String,
-    /// The person has confirmed a spend cap at or below this period's spend so far, which
-    /// caps the account as soon as it is saved. Without it such a cap is not sent: the save
-    /// answers [`CONFIRM_SPEND_CAP`] with what the cap would do. It is never sent to the engine.
+    /// The person has confirmed a spend cap that caps the account as soon as it is saved (at
+    /// or below this period's spend so far) or before the period ends (below its projected
+    /// bill). Without it such a cap is not sent: the save answers [`CONFIRM_SPEND_CAP`] or
+    /// [`CONFIRM_SPEND_CAP_AHEAD`] with what the cap would do. It is never sent to the engine.
     pub confirm_cap_now: bool,
 }
 
 /// The code of a budget save held back to ask first: its spend cap is at or below this
 /// period's spend so far, so saving it caps the account at once. The message says so.
 pub const CONFIRM_SPEND_CAP: &str = "confirm_spend_cap";
+/// The code of a save held back because the spend cap is below what the period is projected
+/// to cost: it would refuse usage before the period ends.
+pub const CONFIRM_SPEND_CAP_AHEAD: &str = "confirm_spend_cap_ahead";
 
 /// The automatic top-up form as typed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -272,22 +276,42 @@ pub fn budget_settings(form: &BudgetForm, currency: &str) -> Result<BudgetSettin
     })
 }
 
-/// What saving `settings` over the engine's `status` does that must be confirmed first: a new
-/// spend cap at or below this period's spend so far caps the account at once (the engine caps
-/// "from the usage measured then"; see docs/billing-rules.md, "Spend cap"). `None` when
-/// nothing needs asking, also when the cap is the one already in force. Amounts are written in
-/// `currency`, the account's price book's.
-pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus, currency: &str) -> Option<ControlsFailure> {
+/// What saving `settings` over the engine's `status` does that must be confirmed first (see
+/// docs/billing-rules.md, "Spend cap"):
+/// - a new spend cap at or below this period's spend so far caps the account at once (the
+///   engine caps "from the usage measured then"): [`CONFIRM_SPEND_CAP`];
+/// - a new spend cap below what the engine projects the period to cost (`bill`, its bill to
+///   date and run-rate projection) is reached before the period ends, and usage is refused
+///   from then: [`CONFIRM_SPEND_CAP_AHEAD`].
+///
+/// `None` when nothing needs asking, also when the cap is the one already in force. Amounts
+/// are written in `currency`, the account's price book's.
+pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus, bill: &BillToDate, currency: &str) -> Option<ControlsFailure> {
     let cap = settings.spend_cap?;
-    if status.settings.spend_cap == Some(cap) || status.spend_to_date < cap {
+    if status.settings.spend_cap == Some(cap) {
         return None;
     }
-    let message = format!(
-        "This period's bill is already {spend}, so a {cap} spend cap caps the account as soon as it is saved: from then on, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up). It stays capped until the period ends or you raise or remove the cap.",
-        spend = money_in(status.spend_to_date, currency),
-        cap = money_in(cap, currency),
-    );
-    Some(ControlsFailure { code: CONFIRM_SPEND_CAP.to_owned(), field: None, message, charged: Charged::No })
+    let money = |amount: Decimal| money_in(amount, currency);
+    let (code, message) = if status.spend_to_date >= cap {
+        let message = format!(
+            "This period's bill is already {spend}, so a {cap} spend cap caps the account as soon as it is saved: from then on, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up). It stays capped until the period ends or you raise or remove the cap.",
+            spend = money(status.spend_to_date),
+            cap = money(cap),
+        );
+        (CONFIRM_SPEND_CAP, message)
+    } else if bill.projected_cost > cap {
+        let last_day = (bill.period.end - chrono::Duration::seconds(1)).format("%b %-d");
+        let message = format!(
+            "At this period's run rate the bill comes to {projected} by {last_day}, above a {cap} spend cap: once the spend reaches the cap, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up), until the period ends or you raise or remove the cap. The bill so far is {spend}.",
+            projected = money(bill.projected_cost),
+            cap = money(cap),
+            spend = money(status.spend_to_date),
+        );
+        (CONFIRM_SPEND_CAP_AHEAD, message)
+    } else {
+        return None;
+    };
+    Some(ControlsFailure { code: code.to_owned(), field: None, message, charged: Charged::No })
 }
 
 /// The automatic top-up settings the form asks for, its amount in `currency` (the account's
@@ -362,8 +386,9 @@ pub async fn spend_controls(app: &App) -> Result<SpendControlsView, ControlsFail
 
 /// Saves the budget form, then reads the section and syncs the dashboard (its budget line and
 /// alerts). The dashboard is `None` when the save went through but the sync failed. A new
-/// spend cap at or below the spend so far is only sent once confirmed (`confirm_cap_now`);
-/// before that the answer is a [`CONFIRM_SPEND_CAP`] failure and nothing is sent.
+/// spend cap at or below the spend so far, or below the projected bill, is only sent once
+/// confirmed (`confirm_cap_now`); before that the answer is the question of
+/// [`spend_cap_question`] and nothing is sent.
 pub async fn save_budget(
     app: &App,
     intent_key: &str,
@@ -374,7 +399,8 @@ pub async fn save_budget(
     let settings = budget_settings(form, &currency)?;
     if settings.spend_cap.is_some() && !form.confirm_cap_now {
         let status = client.budget().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
-        if let Some(question) = spend_cap_question(&settings, &status, &currency) {
+        let bill = client.bill().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
+        if let Some(question) = spend_cap_question(&settings, &status, &bill, &currency) {
             return Err(question);
         }
     }
