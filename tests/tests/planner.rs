@@ -488,6 +488,19 @@ async fn every_column_is_visible_and_clickable_from_the_default_window_to_the_sm
     app.close().await.unwrap();
 }
 
+/// Waits until the status line at `css` is in the page and says nothing.
+async fn progress_clears(app: &fantoccini::Client, css: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = app.find(Locator::Css(css)).await.unwrap().text().await.unwrap();
+        if text.trim().is_empty() {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "`{css}` still reads `{text}`");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_first() {
     let (_turn, home) = app_turn_with_keyring().await;
@@ -496,11 +509,17 @@ async fn the_plan_beside_the_demo_accounts_measured_usage_biggest_difference_fir
     app.wait().at_most(WAIT).for_element(Locator::Css("#demo")).await.unwrap().click().await.unwrap();
     app.wait().at_most(edgecost_e2e::LAUNCH_WAIT).for_element(Locator::Css("#open-planner")).await.unwrap().click().await.unwrap();
     app.wait().at_most(WAIT).for_element(Locator::Css("#planner-from-account")).await.unwrap().click().await.unwrap();
+    // Reading the account takes seconds: a status line beside the toolbar says so, then clears.
+    let progress = "#planner-progress[role=status]";
+    text_until(&app, progress, |t| t.starts_with("Reading your account's usage")).await;
     let total = text_of(&app, "#plan-total").await;
+    progress_clears(&app, progress).await;
 
     // Calibrated from the same measured usage: every route's cost matches.
     app.find(Locator::Css("#plan-vs-account")).await.unwrap().click().await.unwrap();
+    text_until(&app, progress, |t| t.starts_with("Reading your account's usage")).await;
     let report = text_of(&app, "#plan-vs-account-report").await;
+    progress_clears(&app, progress).await;
     assert!(report.contains(&format!("Plan {total}, measured {total}")), "{report}");
     let diffs = app.find_all(Locator::Css("#plan-vs-account-report td.diff")).await.unwrap();
     assert!(!diffs.is_empty());
@@ -683,6 +702,23 @@ async fn region_shares_read_as_typed_by_the_one_number_rule() {
     na.send_keys(&Key::Backspace.to_string()).await.unwrap();
     assert_eq!(value_becomes(&eu, "76.83").await, "76.83");
     assert_eq!(value_becomes(&apac, "13.17").await, "13.17");
+    // Esc drops what was typed: the plan's split shows again, and nothing was sent.
+    na.send_keys(&Key::Escape.to_string()).await.unwrap();
+    assert_eq!(value_becomes(&na, "26.79").await, "26.79");
+    assert_eq!(value_becomes(&eu, "62.5").await, "62.5");
+    assert_eq!(value_becomes(&apac, "10.71").await, "10.71");
+    assert_eq!(text_of(&app, "#plan-total").await, want);
+
+    // A region added from the list joins at 0%, and the list offers what is left.
+    let pick = app.find(Locator::Css("#plan-region-shares select")).await.unwrap();
+    pick.select_by_value("sa").await.unwrap();
+    let sa = app.wait().at_most(WAIT).for_element(Locator::Css(r#"#plan-region-shares input[data-region="sa"]"#)).await.unwrap();
+    assert_eq!(value_becomes(&sa, "0").await, "0");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.find(Locator::Css(r#"#plan-region-shares input[data-region="sa"]"#)).await.is_ok(), "the added region stays");
+    let pick = app.find(Locator::Css("#plan-region-shares select")).await.unwrap();
+    assert_eq!(pick.prop("value").await.unwrap().as_deref(), Some(""), "the list is back on its prompt");
+    screenshot("planner-region-shares-1200x800.png", 1200, 800);
     app.close().await.unwrap();
 }
 
