@@ -60,8 +60,12 @@ fn gigabytes(value_gb: f64) -> String {
     }
 }
 
-/// A short tick label for a meter's quantity (requests, GB, seconds).
+/// A short tick label for a meter's quantity (requests, GB, seconds). Zero is written bare,
+/// so an axis whose other ticks are in MB does not start at "0 GB".
 pub(crate) fn meter_tick(meter: Meter, value: f64) -> String {
+    if value == 0.0 {
+        return String::from("0");
+    }
     match meter {
         Meter::Requests => compact(value),
         Meter::Egress => gigabytes(value),

@@ -136,8 +136,9 @@ impl RegionEgressChart {
                     .or_short(l.name.clone())
             })
             .collect();
-        // The ticks carry the unit: MB, GB or TB with the scale.
-        let y_desc = format!("egress per {}", self.bucket.noun());
+        // The ticks carry the unit: MB, GB or TB with the scale. The bytes are those served,
+        // before region weights, unlike the egress meter's billable bytes.
+        let y_desc = format!("egress served per {}", self.bucket.noun());
         let y_tick = |y: f64| meter_tick(Meter::Egress, y);
         let axes = TimeAxes { range: self.range, y_max: y_max * 1.1, y_desc: &y_desc, y_tick: &y_tick };
         let plot_area = time_header(root, theme, title, &legend)?;

@@ -149,11 +149,12 @@ impl UsageChart {
     /// The y axis names only the unit: the title already says what is measured, and a long
     /// vertical description would run past the plot of a small chart.
     ///
-    /// Egress ticks switch between MB, GB and TB with the scale, so its axis says "egress"
-    /// and leaves the unit to the ticks.
+    /// Egress ticks switch between MB, GB and TB with the scale, so its axis says "billable
+    /// egress" (the region-weighted bytes the meter bills, not the bytes served) and leaves
+    /// the unit to the ticks.
     fn y_desc(&self) -> String {
         let noun = match self.meter {
-            Meter::Egress => "egress",
+            Meter::Egress => "billable egress",
             other => other.unit(),
         };
         match self.view {

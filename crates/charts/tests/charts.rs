@@ -190,7 +190,9 @@ fn egress_and_compute_ticks_carry_their_units() {
     chart.meter = Meter::Egress;
     chart.included = Some(Decimal::from(50));
     let svg = parse(&chart.to_svg(&Theme::light(), Size::DASHBOARD).unwrap());
-    assert!(svg.has_text("Egress, cumulative") && svg.has_text("egress"));
+    // The meter bills region-weighted bytes, and the axis says so.
+    assert!(svg.has_text("Egress, cumulative") && svg.has_text("billable egress"), "{:?}", svg.texts);
+    assert!(svg.has_text("0") && !svg.has_text("0 GB"), "zero is written bare beside MB or GB ticks: {:?}", svg.texts);
     assert!(svg.texts.iter().any(|t| t.ends_with(" GB") || t.ends_with(" TB")), "{:?}", svg.texts);
 
     chart.meter = Meter::Compute;
@@ -254,7 +256,8 @@ fn the_egress_chart_stacks_regions_with_their_totals() {
     // Largest first: 7 x 4.25 and 7 x 2.5 GB.
     assert!(svg.has_text("us-east (29.8 GB)"), "{:?}", svg.texts);
     assert!(svg.has_text("eu-west (17.5 GB)"));
-    assert!(svg.has_text("egress per day"));
+    // The bytes served, before region weights, unlike the egress meter's chart.
+    assert!(svg.has_text("egress served per day"), "{:?}", svg.texts);
     assert!(svg.polylines_in(&theme.series[0].hex()) >= 1);
     assert!(svg.polylines_in(&theme.series[1].hex()) >= 1);
 }
