@@ -189,18 +189,8 @@ fn estimate_text(path: &Path, e: &Estimate, options: &EstimateOptions, book: &Pr
     out.push_str("\nEvery tier\n");
     let mut tiers = Table::new(&[("Tier", Align::Left), ("Cost this month", Align::Right), ("Note", Align::Left)]);
     for o in &e.comparison.options {
-        let mut note = Vec::new();
-        if o.tier == e.tier {
-            note.push("this plan".to_owned());
-        }
-        if o.caps_usage {
-            note.push("caps this usage".to_owned());
-        }
-        if e.comparison.recommendation.as_ref().is_some_and(|r| r.tier == o.tier) {
-            note.push("cheapest".to_owned());
-        }
         let cost = if o.caps_usage { "-".to_owned() } else { money(o.monthly_cost) };
-        tiers.row([o.tier.clone(), cost, note.join(", ")]);
+        tiers.row([o.tier.clone(), cost, crate::price::tier_note(&e.comparison, o, Some(&e.tier), "this plan")]);
     }
     for name in &e.comparison.negotiated {
         tiers.row([name.clone(), "negotiated".into(), String::new()]);

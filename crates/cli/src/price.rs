@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::Args;
 use edgecost_pricing::format::{included_text, meter_quantity, money_in, overage_text_in, percent};
 use edgecost_pricing::{
-    BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, Usage, Utilization, shares,
+    BYTES_PER_GB, Bill, BillLine, Comparison, Decimal, Meter, PriceBook, RateOptions, THRESHOLDS_PERCENT, Tier, TierOption, Usage,
+    Utilization, shares,
 };
 
 use crate::table::{Align, Table};
@@ -278,6 +279,18 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The note of a tier's row in a comparison table: `marker` on the `marked` tier (the account's
+/// current tier, or a plan's own), then whether the tier caps this usage and whether it is the
+/// cheapest the comparison recommends.
+pub(crate) fn tier_note(c: &Comparison, o: &TierOption, marked: Option<&str>, marker: &str) -> String {
+    let notes = [
+        (marked == Some(o.tier.as_str()), marker),
+        (o.caps_usage, "caps this usage"),
+        (c.recommendation.as_ref().is_some_and(|r| r.tier == o.tier), "cheapest"),
+    ];
+    notes.iter().filter(|(on, _)| *on).map(|(_, note)| *note).collect::<Vec<_>>().join(", ")
+}
+
 fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal, currency: &str) -> String {
     let money = |amount: Decimal| money_in(amount, currency);
     let with_credit = credits > Decimal::ZERO;
@@ -289,16 +302,7 @@ fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal, currenc
     let mut t = Table::new(&header);
     let header_len = header.len();
     for o in &c.options {
-        let mut note = Vec::new();
-        if current == Some(o.tier.as_str()) {
-            note.push("current".to_owned());
-        }
-        if o.caps_usage {
-            note.push("caps this usage".to_owned());
-        }
-        if c.recommendation.as_ref().is_some_and(|r| r.tier == o.tier) {
-            note.push("cheapest".to_owned());
-        }
+        let note = tier_note(c, o, current, "current");
         let mut row = vec![o.tier.clone(), money(o.bill.base_fee)];
         if o.caps_usage {
             row.extend(["-".to_owned(), "-".to_owned()]);
@@ -311,7 +315,7 @@ fn compare_text(c: &Comparison, current: Option<&str>, credits: Decimal, currenc
                 row.extend([money(-o.credit_pays), money(o.bill.total)]);
             }
         }
-        row.push(note.join(", "));
+        row.push(note);
         t.row(row);
     }
     for name in &c.negotiated {
