@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use edgecost_api::{
-    AutoTopUpSettings, AutoTopUpStatus, BillToDate, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis,
-    MAX_BUDGET_ALERTS, MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery, WebhookEventState,
+    AutoTopUpSettings, AutoTopUpStatus, BudgetSettings, BudgetStatus, DEFAULT_BUDGET_ALERT_PERCENTS, ForecastBasis, MAX_BUDGET_ALERTS,
+    MAX_CONTROL_AMOUNT, MAX_TOP_UP_PACKS_PER_PERIOD, MAX_WEBHOOK_URL_CHARS, Webhook, WebhookDelivery, WebhookEventState,
     WebhookEventStatus, WebhookRegistration, WebhookRequest,
 };
 use edgecost_client::{Client, ClientError};
@@ -280,13 +280,19 @@ pub fn budget_settings(form: &BudgetForm, currency: &str) -> Result<BudgetSettin
 /// docs/billing-rules.md, "Spend cap"):
 /// - a new spend cap at or below this period's spend so far caps the account at once (the
 ///   engine caps "from the usage measured then"): [`CONFIRM_SPEND_CAP`];
-/// - a new spend cap below what the engine projects the period to cost (`bill`, its bill to
-///   date and run-rate projection) is reached before the period ends, and usage is refused
-///   from then: [`CONFIRM_SPEND_CAP_AHEAD`].
+/// - a new spend cap below what the engine projects the period to cost at its run rate
+///   (`projected_cost`, by `period_end`) is reached before the period ends, and usage is
+///   refused from then: [`CONFIRM_SPEND_CAP_AHEAD`].
 ///
 /// `None` when nothing needs asking, also when the cap is the one already in force. Amounts
 /// are written in `currency`, the account's price book's.
-pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus, bill: &BillToDate, currency: &str) -> Option<ControlsFailure> {
+pub fn spend_cap_question(
+    settings: &BudgetSettings,
+    status: &BudgetStatus,
+    projected_cost: Decimal,
+    period_end: DateTime<Utc>,
+    currency: &str,
+) -> Option<ControlsFailure> {
     let cap = settings.spend_cap?;
     if status.settings.spend_cap == Some(cap) {
         return None;
@@ -299,11 +305,11 @@ pub fn spend_cap_question(settings: &BudgetSettings, status: &BudgetStatus, bill
             cap = money(cap),
         );
         (CONFIRM_SPEND_CAP, message)
-    } else if bill.projected_cost > cap {
-        let last_day = (bill.period.end - chrono::Duration::seconds(1)).format("%b %-d");
+    } else if projected_cost > cap {
+        let last_day = (period_end - chrono::Duration::seconds(1)).format("%b %-d");
         let message = format!(
             "At this period's run rate the bill comes to {projected} by {last_day}, above a {cap} spend cap: once the spend reaches the cap, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up), until the period ends or you raise or remove the cap. The bill so far is {spend}.",
-            projected = money(bill.projected_cost),
+            projected = money(projected_cost),
             cap = money(cap),
             spend = money(status.spend_to_date),
         );
@@ -400,7 +406,7 @@ pub async fn save_budget(
     if settings.spend_cap.is_some() && !form.confirm_cap_now {
         let status = client.budget().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
         let bill = client.bill().await.map_err(|e| ControlsFailure::of_change(&e, false))?;
-        if let Some(question) = spend_cap_question(&settings, &status, &bill, &currency) {
+        if let Some(question) = spend_cap_question(&settings, &status, bill.projected_cost, bill.period.end, &currency) {
             return Err(question);
         }
     }

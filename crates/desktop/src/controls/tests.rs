@@ -291,7 +291,8 @@ fn a_cap_at_or_below_the_spend_so_far_is_asked_about_first() {
         let settings = budget_settings(&form("100", "50", cap), currency).unwrap();
         let mut s = status(Some("100"), "67.39", Vec::new());
         s.settings.spend_cap = current_cap.map(dec);
-        spend_cap_question(&settings, &s, currency)
+        // No more spend projected than so far: only the bill so far decides.
+        spend_cap_question(&settings, &s, dec("67.39"), t("2027-01-01T00:00:00Z"), currency)
     };
     let asked = |cap: &str, current_cap: Option<&str>| asked_in("USD", cap, current_cap);
     let q = asked("50", None).expect("a cap below the bill caps at once");
@@ -305,6 +306,25 @@ fn a_cap_at_or_below_the_spend_so_far_is_asked_about_first() {
     assert!(asked("60", Some("50")).is_some(), "a raised cap still below the bill caps again");
     let in_euros = asked_in("EUR", "50", None).unwrap().message;
     assert!(in_euros.starts_with("This period's bill is already €67.39, so a €50.00 spend cap caps the account"), "{in_euros}");
+}
+
+#[test]
+fn a_cap_below_the_projected_bill_is_asked_about_first() {
+    let asked = |cap: &str, current_cap: Option<&str>| {
+        let settings = budget_settings(&form("100", "50", cap), "USD").unwrap();
+        let mut s = status(Some("100"), "20.00", Vec::new());
+        s.settings.spend_cap = current_cap.map(dec);
+        spend_cap_question(&settings, &s, dec("40.11"), t("2027-01-01T00:00:00Z"), "USD")
+    };
+    let q = asked("30", None).expect("a cap below the projection is reached this period");
+    assert_eq!((q.code.as_str(), q.field, q.charged), (CONFIRM_SPEND_CAP_AHEAD, None, Charged::No));
+    assert_eq!(
+        q.message,
+        "At this period's run rate the bill comes to $40.11 by Dec 31, above a $30.00 spend cap: once the spend reaches the cap, usage that would cost more is refused and never billed (a meter with included quantity left is still served until that is used up), until the period ends or you raise or remove the cap. The bill so far is $20.00."
+    );
+    assert_eq!(asked("20", None).unwrap().code, CONFIRM_SPEND_CAP, "at the bill so far it caps at once: that question first");
+    assert!(asked("40.11", None).is_none(), "a cap the projection only reaches is not passed");
+    assert!(asked("30", Some("30")).is_none(), "the cap in force already: nothing new");
 }
 
 #[test]
