@@ -166,6 +166,15 @@ async fn enter_in_the_credits_sheet_buys_nothing_only_the_buy_button_does_and_es
     wait_for(&app, "#notice-banner").await;
     let before = ledger_rows(&app).await;
 
+    // Nothing bought yet: the ledger's empty state offers the same credits sheet, in its place.
+    assert_eq!(before, 0, "the demo starts with no credit");
+    wait_for(&app, "#open-ledger").await.click().await.unwrap();
+    wait_for(&app, "#ledger-buy-credits").await.click().await.unwrap();
+    wait_for(&app, "#credit-packs").await;
+    assert!(app.find(Locator::Css("#ledger-sheet")).await.is_err(), "the ledger gives way to the credits sheet");
+    app.active_element().await.unwrap().send_keys("\u{e00c}").await.unwrap();
+    wait_gone(&app, "#credits-sheet").await;
+
     wait_for(&app, "#notice-buy-credits").await.click().await.unwrap();
     let packs = wait_for(&app, "#credit-packs").await;
     // The sheet opens on one pack, with focus in the field, not on the buy button.

@@ -226,7 +226,8 @@ pub struct RouteRow {
     pub route: String,
     pub requests: String,
     pub previous_requests: String,
-    /// `+12%`, `-3%`, or `new` when the route had no traffic before.
+    /// `+12%`, `-3%`, `+0.4%` under one percent (never `0%` for a change), or `new` when the
+    /// route had no traffic before.
     pub change: String,
 }
 
@@ -410,17 +411,55 @@ fn routes(snapshot: &Snapshot) -> Vec<RouteRow> {
         .into_iter()
         .map(|(route, requests)| {
             let before = previous.iter().find(|(r, _)| *r == route).map_or(0, |(_, n)| *n);
-            let change = if before == 0 {
-                "new".to_owned()
-            } else {
-                // Signed whole percent, rounded half away from zero.
-                let delta = Decimal::from(requests) - Decimal::from(before);
-                match edgecost_pricing::shares::percent(delta, Decimal::from(before), 0) {
-                    Some(p) => edgecost_pricing::format::signed_percent(p, 0),
-                    None => "—".to_owned(),
-                }
-            };
+            let change = change_text(before, requests);
             RouteRow { route, requests: quantity(Decimal::from(requests)), previous_requests: quantity(Decimal::from(before)), change }
         })
         .collect()
+}
+
+/// A count's change against the span before, as a route row shows it: `new` when there was
+/// nothing before, else a signed whole percent rounded half away from zero (`+12%`, `-3%`).
+/// A change that is not zero never reads as `0%`: it gets one decimal when the whole percent
+/// rounds to zero (`+0.4%`), and `+<0.1%` / `-<0.1%` when even that would.
+fn change_text(before: u64, now: u64) -> String {
+    use edgecost_pricing::{format::signed_percent, shares::percent};
+    if before == 0 {
+        return "new".to_owned();
+    }
+    let delta = Decimal::from(now) - Decimal::from(before);
+    if delta.is_zero() {
+        return signed_percent(Decimal::ZERO, 0);
+    }
+    let whole = Decimal::from(before);
+    let Some(p) = percent(delta, whole, 0) else { return "—".to_owned() };
+    if !p.is_zero() {
+        return signed_percent(p, 0);
+    }
+    match percent(delta, whole, 1) {
+        Some(p) if !p.is_zero() => signed_percent(p, 1),
+        Some(_) if delta.is_sign_negative() => "-<0.1%".to_owned(),
+        Some(_) => "+<0.1%".to_owned(),
+        None => "—".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_text;
+
+    #[test]
+    fn a_change_that_is_not_zero_never_reads_as_zero() {
+        assert_eq!(change_text(58_001, 58_221), "+0.4%");
+        assert_eq!(change_text(58_221, 58_001), "-0.4%");
+        assert_eq!(change_text(1_000_000, 1_000_100), "+<0.1%");
+        assert_eq!(change_text(1_000_000, 999_900), "-<0.1%");
+        // Half a percent rounds away from zero to a whole percent, as before.
+        assert_eq!(change_text(1_000, 1_005), "+1%");
+        assert_eq!(change_text(1_000, 995), "-1%");
+        assert_eq!(change_text(1_000, 1_004), "+0.4%");
+        assert_eq!(change_text(100, 112), "+12%");
+        assert_eq!(change_text(100, 97), "-3%");
+        assert_eq!(change_text(58_001, 58_001), "0%");
+        assert_eq!(change_text(0, 10), "new");
+    }
 }

@@ -5,6 +5,7 @@
  */
 export type RouteRow = { route: string, requests: string, previous_requests: string, 
 /**
- * `+12%`, `-3%`, or `new` when the route had no traffic before.
+ * `+12%`, `-3%`, `+0.4%` under one percent (never `0%` for a change), or `new` when the
+ * route had no traffic before.
  */
 change: string, };
