@@ -67,9 +67,9 @@ pub use billing_page::{PlanBillingView, TierAction, TierColumn, TierMeterTerms, 
 pub use bindings::write_account_typescript;
 pub use chart::{ChartId, ExportFormat, chart_svg, export_bytes, usage_chart};
 pub use controls::{
-    BudgetForm, BudgetView, ControlField, ControlsFailure, ForecastView, SpendControlsView, TopUpForm, TopUpView, WebhookDeliveryRow,
-    WebhookEventRow, WebhookSaved, WebhookSecretView, WebhookView, budget_settings, budget_view, change_key, spend_controls_view,
-    top_up_settings, top_up_view, webhook_request, webhook_secret_view, webhook_view,
+    BudgetForm, BudgetView, CONFIRM_SPEND_CAP, CONFIRM_SPEND_CAP_AHEAD, ControlField, ControlsFailure, ForecastView, SpendControlsView,
+    TopUpForm, TopUpView, WebhookDeliveryRow, WebhookEventRow, WebhookSaved, WebhookSecretView, WebhookView, budget_settings, budget_view,
+    change_key, spend_controls_view, top_up_settings, top_up_view, webhook_request, webhook_secret_view, webhook_view,
 };
 pub use dashboard::{
     BillLineView, BillView, ChartTab, DashboardView, MeterLevel, MeterView, NoticeView, RegionRow, RouteRow, SyncView, UpgradeHint,

@@ -47,8 +47,15 @@ async fn a_cap_the_run_rate_passes_is_projected_with_its_day_and_an_upgrade_past
     let budget = at_change.floor();
     assert!(spent * Decimal::from(2) < budget, "{spent} vs {budget}");
 
+    // Saved as typed, the cap is asked about first, with the engine's projection: nothing is sent.
     let view = actions::spend_controls(&app).await.unwrap();
-    let (_, dashboard) = actions::save_budget(&app, &view.budget_key, &form(budget, cap), now()).await.unwrap();
+    let question = actions::save_budget(&app, &view.budget_key, &form(budget, cap), now()).await.unwrap_err();
+    assert_eq!(question.code, edgecost_desktop::CONFIRM_SPEND_CAP_AHEAD);
+    let opening = format!("At this period's run rate the bill comes to {}", money(uncapped.projected_cost));
+    assert!(question.message.starts_with(&opening) && question.message.contains(&money(cap)), "{}", question.message);
+    assert_eq!(client.budget().await.unwrap().settings.spend_cap, None, "nothing was sent");
+    let confirmed = BudgetForm { confirm_cap_now: true, ..form(budget, cap) };
+    let (_, dashboard) = actions::save_budget(&app, &view.budget_key, &confirmed, now()).await.unwrap();
     let dashboard = dashboard.unwrap();
     let bill = client.bill().await.unwrap();
     assert!(bill.projected_cost <= cap, "the run rate stops at the cap: {}", bill.projected_cost);

@@ -18,8 +18,9 @@ alert_percents: string, alert_on_p90: boolean,
  */
 spend_cap: string, 
 /**
- * The person has confirmed a spend cap at or below this period's spend so far, which
- * caps the account as soon as it is saved. Without it such a cap is not sent: the save
- * answers [`CONFIRM_SPEND_CAP`] with what the cap would do. It is never sent to the engine.
+ * The person has confirmed a spend cap that caps the account as soon as it is saved (at
+ * or below this period's spend so far) or before the period ends (below its projected
+ * bill). Without it such a cap is not sent: the save answers [`CONFIRM_SPEND_CAP`] or
+ * [`CONFIRM_SPEND_CAP_AHEAD`] with what the cap would do. It is never sent to the engine.
  */
 confirm_cap_now: boolean, };
