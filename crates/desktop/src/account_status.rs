@@ -133,9 +133,10 @@ pub fn dashboard_budget_with(
 ///   raise or remove the cap."
 /// - capped at the cap: "This period's bill reached the $30.00 spend cap on Dec 18: usage that
 ///   would cost more is refused until you raise or remove the cap."
-/// - the run-rate projection stops at the cap: "Projected to reach the $30.00 spend cap on Dec
-///   18; usage that would cost more is refused from then." (the day the projection's cap
-///   starts refusing: the end of the last day whose end costs at most the cap).
+/// - the run-rate projection stops at the cap: "The $30.00 spend cap stops the projection at
+///   $29.40 on Dec 18 (a day more would pass it); usage that would cost more is refused from
+///   then." (the projected cost, and the day the projection's cap starts refusing: the end of
+///   the last day whose end costs at most the cap).
 ///
 /// `None` without a cap, or when the bill and its projection stay under it.
 pub fn cap_note(status: &BudgetStatus, bill: Option<&BillToDate>, currency: &str) -> Option<String> {
@@ -159,9 +160,14 @@ pub fn cap_note(status: &BudgetStatus, bill: Option<&BillToDate>, currency: &str
             money(cap)
         ));
     }
-    let at = bill?.projected_totals.spend_cap.as_ref()?.capped_at?;
+    let bill = bill?;
+    let at = bill.projected_totals.spend_cap.as_ref()?.capped_at?;
     let when = if at.date_naive() <= status.as_of.date_naive() { "today".to_owned() } else { format!("on {}", at.format("%b %-d")) };
-    Some(format!("Projected to reach the {} spend cap {when}; usage that would cost more is refused from then.", money(cap)))
+    Some(format!(
+        "The {} spend cap stops the projection at {} {when} (a day more would pass it); usage that would cost more is refused from then.",
+        money(cap),
+        money(bill.projected_cost)
+    ))
 }
 
 /// "Projected to pass the $100.00 budget on Dec 21": the earliest day a projection the

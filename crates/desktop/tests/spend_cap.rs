@@ -62,8 +62,9 @@ async fn a_cap_the_run_rate_passes_is_projected_with_its_day_and_an_upgrade_past
     let reached = bill.projected_totals.spend_cap.as_ref().and_then(|c| c.capped_at).expect("the run rate reaches the cap");
     assert!(reached > now(), "{reached}");
     let note = format!(
-        "Projected to reach the {} spend cap on {}; usage that would cost more is refused from then.",
+        "The {} spend cap stops the projection at {} on {} (a day more would pass it); usage that would cost more is refused from then.",
         money(cap),
+        money(bill.projected_cost),
         reached.format("%b %-d")
     );
     let line = dashboard.budget.as_ref().unwrap();
