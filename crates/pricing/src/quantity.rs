@@ -176,14 +176,16 @@ pub fn parse_quantity(text: &str) -> Result<Decimal, QuantityError> {
 pub fn parse_amount(text: &str) -> Result<Decimal, QuantityError> {
     let trimmed = text.trim();
     let number = trimmed.strip_prefix('$').unwrap_or(trimmed).trim_start();
-    let number = ungroup(number).map_err(|g| g.into_error(text, ""))?;
-    parse_decimal(&number).ok_or_else(|| {
-        if is_plain_number(&number) {
-            QuantityError::TooLarge { text: text.to_owned() }
-        } else {
-            QuantityError::NotAnAmount { text: text.to_owned() }
-        }
-    })
+    suffixless_decimal(number, text, |text| QuantityError::NotAnAmount { text })
+}
+
+/// `number` (no suffix) read exactly by the separator rule, its refusals quoting `quoted`:
+/// `not_a` names text that is no number at all, and a plain number too long to hold is
+/// [`QuantityError::TooLarge`].
+fn suffixless_decimal(number: &str, quoted: &str, not_a: impl FnOnce(String) -> QuantityError) -> Result<Decimal, QuantityError> {
+    let plain = ungroup(number).map_err(|g| g.into_error(quoted, ""))?;
+    parse_decimal(&plain)
+        .ok_or_else(|| if is_plain_number(&plain) { QuantityError::TooLarge { text: quoted.to_owned() } } else { not_a(quoted.to_owned()) })
 }
 
 /// Reads a percentage as people type it in a share field: a plain or scientific decimal with
@@ -207,14 +209,7 @@ pub fn parse_percent(text: &str) -> Result<Option<Decimal>, QuantityError> {
     if number.is_empty() {
         return Ok(None);
     }
-    let plain = ungroup(number).map_err(|g| g.into_error(number, ""))?;
-    parse_decimal(&plain).map(Some).ok_or_else(|| {
-        if is_plain_number(&plain) {
-            QuantityError::TooLarge { text: number.to_owned() }
-        } else {
-            QuantityError::NotAPercentage { text: number.to_owned() }
-        }
-    })
+    suffixless_decimal(number, number, |text| QuantityError::NotAPercentage { text }).map(Some)
 }
 
 /// Whether `text` is a sign, digits and an optional fraction: a number that only fails to
