@@ -12,7 +12,7 @@ use edgecost_e2e::{
 };
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use planner_support::{cli_total, text_becomes};
+use planner_support::{cli_total, text_becomes, value_becomes};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_a_routes_traffic_see_the_clis_total_save_and_reopen() {
@@ -137,11 +137,7 @@ async fn keyboard_undo_and_a_yaml_error_pointed_at_its_line_and_column() {
     }
     cell.send_keys(&format!("{}z", Key::Control)).await.unwrap();
     assert_eq!(text_becomes(&app, "#plan-total", &edited).await, edited, "Ctrl+Z in a cell being typed in");
-    let deadline = std::time::Instant::now() + WAIT;
-    while cell.prop("value").await.unwrap().unwrap_or_default() != value {
-        assert!(std::time::Instant::now() < deadline, "the cell kept its typed text after Ctrl+Z");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    assert_eq!(value_becomes(&cell, &value).await, value, "the cell kept its typed text after Ctrl+Z");
     cell.send_keys(&format!("{}z", Key::Control)).await.unwrap();
     assert_eq!(text_becomes(&app, "#plan-total", &saved_total).await, saved_total, "the redone step is undone next");
     // Back to the edited plan for what follows.
@@ -620,18 +616,6 @@ async fn status_says(app: &fantoccini::Client, want: &str) -> String {
 async fn first_row_top(app: &fantoccini::Client) -> f64 {
     let script = r#"return document.querySelector('.route-row[data-index="0"]').getBoundingClientRect().top"#;
     app.execute(script, vec![]).await.unwrap().as_f64().unwrap()
-}
-
-/// The value an input shows, once it is `want` (or what it shows when the wait runs out).
-async fn value_becomes(input: &fantoccini::elements::Element, want: &str) -> String {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let seen = input.prop("value").await.unwrap().unwrap_or_default();
-        if seen == want || std::time::Instant::now() >= deadline {
-            return seen;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

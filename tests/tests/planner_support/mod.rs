@@ -21,6 +21,18 @@ pub fn cli_binary() -> PathBuf {
     path
 }
 
+/// Waits until the value `input` shows is `want`, and answers the last value seen either way.
+pub async fn value_becomes(input: &fantoccini::elements::Element, want: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let seen = input.prop("value").await.unwrap().unwrap_or_default();
+        if seen == want || Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the text at `css` is `want`, and answers the last text seen either way.
 pub async fn text_becomes(client: &Client, css: &str, want: &str) -> String {
     let deadline = Instant::now() + WAIT;
